@@ -1,0 +1,123 @@
+package connectors
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Registry maps provider IDs to connectors. It is immutable once built: the
+// gateway swaps whole registries on reload, so a request that started on one
+// registry finishes on it.
+type Registry struct {
+	byID       map[string]Connector
+	byVertical map[Vertical][]Connector
+	all        []Connector
+}
+
+// NewRegistry checks each connector's descriptor and indexes it. It rejects
+// an empty or duplicate provider ID, an unknown vertical, and a connector that
+// does not implement the interface of the vertical it declares.
+func NewRegistry(conns ...Connector) (*Registry, error) {
+	r := &Registry{byID: map[string]Connector{}, byVertical: map[Vertical][]Connector{}}
+	for _, c := range conns {
+		d := c.Describe()
+		if d.ID == "" {
+			return nil, fmt.Errorf("registry: provider with empty id (%q)", d.Name)
+		}
+		if !ValidProviderID(d.ID) {
+			return nil, fmt.Errorf("registry: provider id %q: only a-z, 0-9 and - are allowed", d.ID)
+		}
+		if _, dup := r.byID[d.ID]; dup {
+			return nil, fmt.Errorf("registry: duplicate provider id %q", d.ID)
+		}
+		if err := checkVertical(c, d.Vertical); err != nil {
+			return nil, fmt.Errorf("registry: provider %q: %w", d.ID, err)
+		}
+		r.byID[d.ID] = c
+		r.byVertical[d.Vertical] = append(r.byVertical[d.Vertical], c)
+		r.all = append(r.all, c)
+	}
+	byID := func(s []Connector) {
+		sort.Slice(s, func(i, j int) bool { return s[i].Describe().ID < s[j].Describe().ID })
+	}
+	byID(r.all)
+	for _, s := range r.byVertical {
+		byID(s)
+	}
+	return r, nil
+}
+
+// ValidProviderID reports whether id is a usable provider ID: 1 to 64
+// characters of a-z, 0-9 and '-'. IDs end up in global IDs, cache keys,
+// metrics labels and URLs, so they are kept boring.
+func ValidProviderID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkVertical(c Connector, v Vertical) error {
+	var ok bool
+	switch v {
+	case VerticalGrocery:
+		_, ok = c.(Grocery)
+	case VerticalMedical:
+		_, ok = c.(Medical)
+	case VerticalLegal:
+		_, ok = c.(Legal)
+	case VerticalPublicService:
+		_, ok = c.(PublicService)
+	default:
+		return fmt.Errorf("unknown vertical %q", v)
+	}
+	if !ok {
+		return fmt.Errorf("declares vertical %s but does not implement its interface", v)
+	}
+	return nil
+}
+
+// Get returns the connector registered under id.
+func (r *Registry) Get(id string) (Connector, bool) {
+	c, ok := r.byID[id]
+	return c, ok
+}
+
+// All returns every connector, ordered by provider ID.
+func (r *Registry) All() []Connector { return r.all }
+
+// ByVertical returns the connectors of one vertical, ordered by provider ID.
+func (r *Registry) ByVertical(v Vertical) []Connector { return r.byVertical[v] }
+
+// Grocery returns the grocery connector registered under id, or a
+// KindNotFound error when there is none.
+func (r *Registry) Grocery(id string) (Grocery, error) { return lookup[Grocery](r, id) }
+
+// Medical returns the medical connector registered under id.
+func (r *Registry) Medical(id string) (Medical, error) { return lookup[Medical](r, id) }
+
+// Legal returns the legal connector registered under id.
+func (r *Registry) Legal(id string) (Legal, error) { return lookup[Legal](r, id) }
+
+// PublicService returns the public-service connector registered under id.
+func (r *Registry) PublicService(id string) (PublicService, error) {
+	return lookup[PublicService](r, id)
+}
+
+func lookup[T Connector](r *Registry, id string) (T, error) {
+	var zero T
+	c, ok := r.byID[id]
+	if !ok {
+		return zero, Errorf(KindNotFound, "provider %q not found", id)
+	}
+	t, ok := c.(T)
+	if !ok {
+		return zero, Errorf(KindNotFound, "provider %q does not serve this kind of object", id)
+	}
+	return t, nil
+}

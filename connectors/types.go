@@ -1,0 +1,224 @@
+package connectors
+
+import "time"
+
+// The canonical types below cross the provider contract. IDs are the
+// provider's local IDs; the gateway turns them into global IDs.
+
+type Store struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	City    string   `json:"city"`
+	Address string   `json:"address"`
+	Rating  float64  `json:"rating"`
+	Tags    []string `json:"tags"`
+}
+
+type Product struct {
+	ID          string   `json:"id"`
+	StoreID     string   `json:"storeId"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Category    string   `json:"category"`
+	Tags        []string `json:"tags"`
+	Price       Money    `json:"price"`
+	Unit        string   `json:"unit"`
+	Stock       int      `json:"stock"`
+	Origin      string   `json:"origin"`
+	Rating      float64  `json:"rating"`
+	// City is the city of the store that sells it, for city-aware ranking.
+	City string `json:"city"`
+}
+
+type DeliverySlot struct {
+	ID        string    `json:"id"`
+	StoreID   string    `json:"storeId"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Capacity  int       `json:"capacity"`
+	Remaining int       `json:"remaining"`
+}
+
+type OrderItem struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
+	// UnitPrice is the price at the time of the order.
+	UnitPrice Money `json:"unitPrice"`
+}
+
+// Order statuses shared by the verticals' bookings and orders.
+const (
+	StatusPlaced    = "PLACED"
+	StatusConfirmed = "CONFIRMED"
+	StatusCompleted = "COMPLETED"
+	StatusCancelled = "CANCELLED"
+	StatusPending   = "PENDING"
+	StatusAnswered  = "ANSWERED"
+	StatusApproved  = "APPROVED"
+	StatusRejected  = "REJECTED"
+)
+
+type GroceryOrder struct {
+	ID        string      `json:"id"`
+	UserID    string      `json:"userId"`
+	StoreID   string      `json:"storeId"`
+	SlotID    string      `json:"slotId"`
+	Items     []OrderItem `json:"items"`
+	Total     Money       `json:"total"`
+	Status    string      `json:"status"`
+	CreatedAt time.Time   `json:"createdAt"`
+}
+
+type PlaceOrderInput struct {
+	UserID         string          `json:"userId"`
+	StoreID        string          `json:"storeId"`
+	SlotID         string          `json:"slotId"`
+	Items          []OrderLineItem `json:"items"`
+	IdempotencyKey string          `json:"-"`
+}
+
+type OrderLineItem struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
+}
+
+type Doctor struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Specialty string   `json:"specialty"`
+	Hospital  string   `json:"hospital"`
+	Languages []string `json:"languages"`
+	Fee       Money    `json:"fee"`
+	Rating    float64  `json:"rating"`
+	City      string   `json:"city"`
+	Bio       string   `json:"bio"`
+}
+
+type AppointmentSlot struct {
+	ID        string    `json:"id"`
+	DoctorID  string    `json:"doctorId"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Available bool      `json:"available"`
+}
+
+type Appointment struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"userId"`
+	DoctorID  string    `json:"doctorId"`
+	SlotID    string    `json:"slotId"`
+	Start     time.Time `json:"start"`
+	Reason    string    `json:"reason"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+type BookAppointmentInput struct {
+	UserID         string `json:"userId"`
+	DoctorID       string `json:"doctorId"`
+	SlotID         string `json:"slotId"`
+	Reason         string `json:"reason"`
+	IdempotencyKey string `json:"-"`
+}
+
+type Consultation struct {
+	ID         string     `json:"id"`
+	UserID     string     `json:"userId"`
+	DoctorID   string     `json:"doctorId,omitempty"`
+	Specialty  string     `json:"specialty"`
+	Question   string     `json:"question"`
+	Answer     string     `json:"answer,omitempty"`
+	Status     string     `json:"status"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
+}
+
+type AskDoctorInput struct {
+	UserID string `json:"userId"`
+	// DoctorID is optional: without it the provider routes the question by
+	// specialty.
+	DoctorID       string `json:"doctorId,omitempty"`
+	Specialty      string `json:"specialty"`
+	Question       string `json:"question"`
+	IdempotencyKey string `json:"-"`
+}
+
+type Lawyer struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	PracticeAreas []string `json:"practiceAreas"`
+	Firm          string   `json:"firm"`
+	Languages     []string `json:"languages"`
+	Fee           Money    `json:"fee"`
+	Rating        float64  `json:"rating"`
+	City          string   `json:"city"`
+	Bio           string   `json:"bio"`
+}
+
+type LegalConsultation struct {
+	ID          string     `json:"id"`
+	UserID      string     `json:"userId"`
+	LawyerID    string     `json:"lawyerId"`
+	Topic       string     `json:"topic"`
+	Description string     `json:"description"`
+	Status      string     `json:"status"`
+	ScheduledAt *time.Time `json:"scheduledAt,omitempty"`
+	CreatedAt   time.Time  `json:"createdAt"`
+}
+
+type LegalConsultationInput struct {
+	UserID         string `json:"userId"`
+	LawyerID       string `json:"lawyerId"`
+	Topic          string `json:"topic"`
+	Description    string `json:"description"`
+	IdempotencyKey string `json:"-"`
+}
+
+type GovService struct {
+	ID                string   `json:"id"`
+	Name              string   `json:"name"`
+	Description       string   `json:"description"`
+	Category          string   `json:"category"`
+	Cities            []string `json:"cities"`
+	RequiredDocuments []string `json:"requiredDocuments"`
+	Fee               Money    `json:"fee"`
+	ProcessingDays    int      `json:"processingDays"`
+	Tags              []string `json:"tags"`
+	Rating            float64  `json:"rating"`
+}
+
+type Office struct {
+	ID      string       `json:"id"`
+	Name    string       `json:"name"`
+	City    string       `json:"city"`
+	Address string       `json:"address"`
+	Slots   []OfficeSlot `json:"slots"`
+}
+
+type OfficeSlot struct {
+	ID        string    `json:"id"`
+	OfficeID  string    `json:"officeId"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Available bool      `json:"available"`
+}
+
+type ServiceApplication struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"userId"`
+	ServiceID string    `json:"serviceId"`
+	OfficeID  string    `json:"officeId"`
+	SlotID    string    `json:"slotId"`
+	Documents []string  `json:"documents"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+type ApplicationInput struct {
+	UserID         string   `json:"userId"`
+	ServiceID      string   `json:"serviceId"`
+	OfficeID       string   `json:"officeId"`
+	SlotID         string   `json:"slotId"`
+	Documents      []string `json:"documents"`
+	IdempotencyKey string   `json:"-"`
+}

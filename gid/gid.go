@@ -1,0 +1,107 @@
+// Package gid encodes and decodes Plaza's global object IDs.
+//
+// A global ID names the kind of object, the provider that owns it and the
+// provider's local ID, so `node(id:)` can route any ID back to its provider
+// without a lookup table. IDs are opaque to clients: base64url (no padding) of
+// "v1:<Kind>:<provider>:<local>". The version prefix lets the format change
+// without misreading old IDs.
+package gid
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+)
+
+// Kind is the GraphQL type name of the object an ID names.
+type Kind string
+
+const (
+	Provider           Kind = "Provider"
+	Store              Kind = "Store"
+	Product            Kind = "Product"
+	DeliverySlot       Kind = "DeliverySlot"
+	GroceryOrder       Kind = "GroceryOrder"
+	Doctor             Kind = "Doctor"
+	AppointmentSlot    Kind = "AppointmentSlot"
+	Appointment        Kind = "Appointment"
+	Consultation       Kind = "Consultation"
+	Lawyer             Kind = "Lawyer"
+	LegalConsultation  Kind = "LegalConsultation"
+	GovService         Kind = "GovService"
+	Office             Kind = "Office"
+	OfficeSlot         Kind = "OfficeSlot"
+	ServiceApplication Kind = "ServiceApplication"
+)
+
+var kinds = map[Kind]bool{
+	Provider: true, Store: true, Product: true, DeliverySlot: true, GroceryOrder: true,
+	Doctor: true, AppointmentSlot: true, Appointment: true, Consultation: true,
+	Lawyer: true, LegalConsultation: true, GovService: true, Office: true, OfficeSlot: true,
+	ServiceApplication: true,
+}
+
+// MaxLen bounds an encoded ID; anything longer is rejected before decoding.
+const MaxLen = 512
+
+const version = "v1"
+
+// ID is a decoded global ID.
+type ID struct {
+	Kind     Kind
+	Provider string
+	Local    string
+}
+
+// ErrMalformed is returned for any string that is not a Plaza global ID.
+var ErrMalformed = errors.New("malformed id")
+
+// Encode returns the opaque global ID for (kind, provider, local).
+func Encode(kind Kind, provider, local string) string {
+	raw := make([]byte, 0, len(version)+len(kind)+len(provider)+len(local)+3)
+	raw = append(raw, version...)
+	raw = append(raw, ':')
+	raw = append(raw, kind...)
+	raw = append(raw, ':')
+	raw = append(raw, provider...)
+	raw = append(raw, ':')
+	raw = append(raw, local...)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// String encodes id.
+func (id ID) String() string { return Encode(id.Kind, id.Provider, id.Local) }
+
+// Decode parses an opaque global ID. It returns ErrMalformed for anything that
+// Encode could not have produced: bad base64, wrong version, unknown kind,
+// empty provider or local part.
+func Decode(s string) (ID, error) {
+	if s == "" || len(s) > MaxLen {
+		return ID{}, ErrMalformed
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return ID{}, ErrMalformed
+	}
+	parts := strings.SplitN(string(raw), ":", 4)
+	if len(parts) != 4 || parts[0] != version {
+		return ID{}, ErrMalformed
+	}
+	id := ID{Kind: Kind(parts[1]), Provider: parts[2], Local: parts[3]}
+	if !kinds[id.Kind] || id.Provider == "" || id.Local == "" || strings.ContainsRune(id.Provider, ':') {
+		return ID{}, ErrMalformed
+	}
+	return id, nil
+}
+
+// DecodeKind decodes s and checks it names an object of kind want.
+func DecodeKind(s string, want Kind) (ID, error) {
+	id, err := Decode(s)
+	if err != nil {
+		return ID{}, err
+	}
+	if id.Kind != want {
+		return ID{}, ErrMalformed
+	}
+	return id, nil
+}
