@@ -32,13 +32,15 @@ const (
 	Office             Kind = "Office"
 	OfficeSlot         Kind = "OfficeSlot"
 	ServiceApplication Kind = "ServiceApplication"
+	// User IDs use the provider slot for the identity issuer ("plaza").
+	User Kind = "User"
 )
 
 var kinds = map[Kind]bool{
 	Provider: true, Store: true, Product: true, DeliverySlot: true, GroceryOrder: true,
 	Doctor: true, AppointmentSlot: true, Appointment: true, Consultation: true,
 	Lawyer: true, LegalConsultation: true, GovService: true, Office: true, OfficeSlot: true,
-	ServiceApplication: true,
+	ServiceApplication: true, User: true,
 }
 
 // MaxLen bounds an encoded ID; anything longer is rejected before decoding.

@@ -1,0 +1,198 @@
+// Package gateway is the policy layer between the GraphQL resolvers and the
+// provider connectors: per-request batched loaders with the cross-request
+// cache behind them, parallel fan-out with partial results, merged search,
+// mutations with cache invalidation, and the one place every connector call
+// goes through (timeouts, circuit breaking, retries, call accounting).
+//
+// It knows nothing about GraphQL or HTTP; it speaks connectors types and
+// global IDs.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/plaza-gateway/plaza/connectors"
+)
+
+// Policy runs one connector call. Implementations add timeouts, circuit
+// breakers, bulkheads and retries; read tells whether fn may be retried.
+type Policy interface {
+	Do(ctx context.Context, provider string, read bool, fn func(context.Context) error) error
+}
+
+// Observer is told about every connector call (metrics, tracing).
+type Observer interface {
+	ObserveCall(provider, op string, keys int, d time.Duration, err error)
+}
+
+// Config tunes the gateway. The zero value is not useful: start from
+// DefaultConfig.
+type Config struct {
+	// ProviderTimeout bounds one connector call when the policy sets none.
+	ProviderTimeout time.Duration
+	// BatchWait is how long a loader waits to gather keys before it calls the
+	// providers. gqlgen starts the sibling field resolvers of a list within
+	// microseconds, so a short wait catches them all; the dataloader default
+	// of 16 ms would be added to every nesting level of every query.
+	BatchWait time.Duration
+	// BatchCapacity caps the keys of one loader batch (0: unlimited).
+	BatchCapacity int
+	// SearchWindow is how many top results each provider is asked for per
+	// entity kind in a merged search. The merged ranking is computed over these
+	// windows, so paging is stable: the same query always ranks the same set.
+	SearchWindow int
+	// MaxFirst bounds `first` on every connection.
+	MaxFirst int
+	// DefaultFirst is used when `first` is not given.
+	DefaultFirst int
+	// MaxIDs bounds `nodes(ids:)` and batch inputs.
+	MaxIDs int
+}
+
+// DefaultConfig returns production defaults.
+func DefaultConfig() Config {
+	return Config{
+		ProviderTimeout: 3 * time.Second,
+		BatchWait:       250 * time.Microsecond,
+		BatchCapacity:   0,
+		SearchWindow:    50,
+		MaxFirst:        100,
+		DefaultFirst:    20,
+		MaxIDs:          100,
+	}
+}
+
+// Gateway routes requests to providers. Build it with New; it is safe for
+// concurrent use.
+type Gateway struct {
+	reg      atomic.Pointer[connectors.Registry]
+	cfg      Config
+	policy   Policy
+	observer Observer
+	log      *slog.Logger
+	now      func() time.Time
+	status   func(provider string) ProviderStatus
+}
+
+// ProviderStatus is how a provider is doing as the policy sees it.
+type ProviderStatus string
+
+const (
+	StatusActive      ProviderStatus = "ACTIVE"
+	StatusDegraded    ProviderStatus = "DEGRADED"
+	StatusUnavailable ProviderStatus = "UNAVAILABLE"
+)
+
+// Option configures optional parts of a Gateway.
+type Option func(*Gateway)
+
+// WithConfig replaces DefaultConfig.
+func WithConfig(c Config) Option { return func(g *Gateway) { g.cfg = c } }
+
+// WithPolicy sets the call policy (default: a per-call timeout only).
+func WithPolicy(p Policy) Option { return func(g *Gateway) { g.policy = p } }
+
+// WithObserver reports every connector call to o.
+func WithObserver(o Observer) Option { return func(g *Gateway) { g.observer = o } }
+
+// WithLogger sets the logger (default: slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(g *Gateway) { g.log = l } }
+
+// WithClock injects the clock used for "now" (ordering, home page).
+func WithClock(now func() time.Time) Option { return func(g *Gateway) { g.now = now } }
+
+// WithStatus reports provider health (e.g. from circuit breakers).
+func WithStatus(f func(provider string) ProviderStatus) Option {
+	return func(g *Gateway) { g.status = f }
+}
+
+// New returns a gateway over reg.
+func New(reg *connectors.Registry, opts ...Option) *Gateway {
+	g := &Gateway{cfg: DefaultConfig(), log: slog.Default(), now: time.Now}
+	for _, o := range opts {
+		o(g)
+	}
+	if g.policy == nil {
+		g.policy = timeoutPolicy{d: g.cfg.ProviderTimeout}
+	}
+	g.reg.Store(reg)
+	return g
+}
+
+// Registry returns the current provider registry.
+func (g *Gateway) Registry() *connectors.Registry { return g.reg.Load() }
+
+// SetRegistry swaps the provider registry atomically. Requests already
+// running keep the registry they started with (loaders snapshot it).
+func (g *Gateway) SetRegistry(r *connectors.Registry) { g.reg.Store(r) }
+
+// Config returns the gateway's configuration.
+func (g *Gateway) Config() Config { return g.cfg }
+
+// Status returns how provider is doing.
+func (g *Gateway) Status(provider string) ProviderStatus {
+	if g.status == nil {
+		return StatusActive
+	}
+	return g.status(provider)
+}
+
+// call runs one connector call through the policy, records it in the
+// request's Stats, reports it to the observer and normalises its error so
+// that every error leaving here is a *connectors.Error naming the provider.
+func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read bool, fn func(context.Context) error) error {
+	start := time.Now()
+	err := g.policy.Do(ctx, provider, read, fn)
+	err = providerError(provider, err)
+	c := Call{Provider: provider, Operation: op, Keys: keys, DurationMs: msSince(start)}
+	if err != nil {
+		c.Error = string(connectors.KindOf(err))
+	}
+	StatsFrom(ctx).addCall(c)
+	if g.observer != nil {
+		g.observer.ObserveCall(provider, op, keys, time.Since(start), err)
+	}
+	return err
+}
+
+// providerError makes sure err is a *connectors.Error carrying provider.
+// Errors that are not typed become PROVIDER_ERROR: whatever a connector
+// returned unclassified is the provider's failure, not the client's.
+func providerError(provider string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := connectors.AsError(err); ok {
+		if e.Provider == provider {
+			return err
+		}
+		cp := *e
+		cp.Provider = provider
+		return &cp
+	}
+	kind := connectors.KindProvider
+	msg := "provider failed"
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		kind, msg = connectors.KindTimeout, "provider timed out"
+	case errors.Is(err, context.Canceled):
+		kind, msg = connectors.KindTimeout, "request cancelled"
+	}
+	return &connectors.Error{Kind: kind, Message: msg, Provider: provider, Err: err}
+}
+
+// timeoutPolicy is the default Policy: a deadline per call, nothing else.
+type timeoutPolicy struct{ d time.Duration }
+
+func (p timeoutPolicy) Do(ctx context.Context, _ string, _ bool, fn func(context.Context) error) error {
+	if p.d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.d)
+		defer cancel()
+	}
+	return fn(ctx)
+}

@@ -1,0 +1,102 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/graph/model"
+)
+
+// ErrorPresenter turns every error into what the client may see: the kind
+// becomes `extensions.code`, provider failures name the provider, and
+// anything unclassified becomes "internal error" (provider errors can carry
+// personal, medical or legal data, so raw causes are logged, never shown).
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var e *connectors.Error
+		if !errors.As(err, &e) {
+			var ge *gqlerror.Error
+			if errors.As(err, &ge) && ge.Err == nil && ge.Extensions["code"] != nil {
+				return gqlErr // parser and validation errors are already client-safe
+			}
+			if errors.As(err, &ge) && ge.Err == nil && ge.Rule != "" {
+				return gqlErr
+			}
+			log.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+			gqlErr.Message = "internal error"
+			gqlErr.Extensions = map[string]any{"code": string(connectors.KindInternal)}
+			return gqlErr
+		}
+		gqlErr.Message = clientMessage(e)
+		gqlErr.Extensions = map[string]any{"code": string(e.Kind)}
+		if e.Provider != "" {
+			gqlErr.Extensions["provider"] = e.Provider
+		}
+		if e.Err != nil || e.Kind == connectors.KindInternal {
+			log.WarnContext(ctx, "request error", "code", e.Kind, "provider", e.Provider, "err", err, "path", gqlErr.Path.String())
+		}
+		return gqlErr
+	}
+}
+
+// clientMessage keeps client-input messages (which we wrote) and replaces
+// provider-side ones with a generic sentence naming the provider.
+func clientMessage(e *connectors.Error) string {
+	switch e.Kind {
+	case connectors.KindProvider:
+		return fmt.Sprintf("provider %s failed", e.Provider)
+	case connectors.KindTimeout:
+		return fmt.Sprintf("provider %s timed out", e.Provider)
+	case connectors.KindUnavailable:
+		return fmt.Sprintf("provider %s is unavailable", e.Provider)
+	case connectors.KindRateLimited:
+		if e.Provider != "" {
+			return fmt.Sprintf("provider %s is rate limiting; retry later", e.Provider)
+		}
+	case connectors.KindInternal:
+		return "internal error"
+	}
+	return e.Message
+}
+
+// Recover turns a resolver panic into an INTERNAL error for that field; the
+// process keeps serving. The stack goes to the log, not to the client.
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "resolver panic", "panic", p, "stack", string(debug.Stack()))
+		return connectors.Errorf(connectors.KindInternal, "internal error")
+	}
+}
+
+// authDirective implements @auth(requires:). USER needs a signed-in user;
+// ANALYST and PROVIDER need credentials this gateway does not issue yet, so
+// those fields are FORBIDDEN to everyone until they do.
+func authDirective(ctx context.Context, _ any, next graphql.Resolver, requires *model.Role) (any, error) {
+	role := model.RoleUser
+	if requires != nil {
+		role = *requires
+	}
+	p, _ := auth.From(ctx)
+	switch role {
+	case model.RoleUser:
+		if p.UserID == "" {
+			msg := "sign in required"
+			if p.Problem != "" {
+				msg = p.Problem
+			}
+			return nil, connectors.Errorf(connectors.KindUnauthenticated, "%s", msg)
+		}
+		return next(ctx)
+	default:
+		return nil, connectors.Errorf(connectors.KindForbidden, "requires role %s", role)
+	}
+}

@@ -1,0 +1,209 @@
+package resolvers
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/graph/model"
+)
+
+// userIssuer is the "provider" part of User global IDs: users belong to
+// Plaza's identity, not to a provider.
+const userIssuer = "plaza"
+
+// decode parses a global ID the client sent for an object of kind want.
+// Anything that is not such an ID is BAD_USER_INPUT, never a panic.
+func decode(id string, want gid.Kind) (gateway.Key, error) {
+	g, err := gid.DecodeKind(id, want)
+	if err != nil {
+		return gateway.Key{}, connectors.Errorf(connectors.KindInvalid, "invalid %s id %q", want, truncate(id, 80))
+	}
+	return gateway.KeyOf(g), nil
+}
+
+// provider returns the Provider model for a provider ID from the request's
+// registry snapshot.
+func (r *Resolver) provider(ctx context.Context, id string) (*model.Provider, error) {
+	c, ok := r.loaders(ctx).Registry().Get(id)
+	if !ok {
+		return nil, connectors.Errorf(connectors.KindNotFound, "provider %q not found", id)
+	}
+	return toProvider(c.Describe()), nil
+}
+
+func asNode[M model.Node](m M, err error) (model.Node, error) {
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// node fetches any Node by global ID through the loaders.
+func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
+	g, err := gid.Decode(id)
+	if err != nil {
+		return nil, connectors.Errorf(connectors.KindInvalid, "invalid id %q: not a Plaza global ID", truncate(id, 80))
+	}
+	l, k := r.loaders(ctx), gateway.KeyOf(g)
+	switch g.Kind {
+	case gid.Provider:
+		return asNode(r.provider(ctx, g.Provider))
+	case gid.User:
+		me, err := user(ctx)
+		if err != nil || g.Provider != userIssuer || g.Local != me {
+			return nil, connectors.Errorf(connectors.KindNotFound, "User not found")
+		}
+		return &model.User{ID: id}, nil
+	case gid.Store:
+		return asNode(load(ctx, l.Stores, k, toStore))
+	case gid.Product:
+		return asNode(load(ctx, l.Products, k, toProduct))
+	case gid.GroceryOrder:
+		return asNode(load(ctx, l.Orders, k, toOrder))
+	case gid.Doctor:
+		return asNode(load(ctx, l.Doctors, k, toDoctor))
+	case gid.Appointment:
+		return asNode(load(ctx, l.Appointments, k, toAppointment))
+	case gid.Consultation:
+		return asNode(load(ctx, l.Consultations, k, toConsultation))
+	case gid.Lawyer:
+		return asNode(load(ctx, l.Lawyers, k, toLawyer))
+	case gid.LegalConsultation:
+		return asNode(load(ctx, l.LegalConsultations, k, toLegalConsultation))
+	case gid.GovService:
+		return asNode(load(ctx, l.Services, k, toService))
+	case gid.ServiceApplication:
+		return asNode(load(ctx, l.Applications, k, toApplication))
+	}
+	return nil, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", g.Kind)
+}
+
+// nodes fetches many Nodes in parallel (the loaders batch them per provider);
+// each failure nulls its own entry and adds an error with its index in path.
+func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	if max := r.gw.Config().MaxIDs; len(ids) > max {
+		return nil, connectors.Errorf(connectors.KindInvalid, "at most %d ids per call, got %d", max, len(ids))
+	}
+	out := make([]model.Node, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := r.node(ctx, id)
+			if err != nil {
+				graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i)), err)
+				return
+			}
+			out[i] = n
+		}()
+	}
+	wg.Wait()
+	return out, nil
+}
+
+// searchPage runs a merged search and cuts the requested window out of it.
+func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams, first *int, after *string, edge func(cursor string, h gateway.Hit) E) ([]E, *model.PageInfo, int, error) {
+	w, err := r.window(first, after)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	hits, errs := r.gw.Search(ctx, p)
+	addErrors(ctx, errs)
+	edges, pi := paginate(hits, w, edge)
+	return edges, pi, len(hits), nil
+}
+
+func hitModel[M any](h gateway.Hit) M {
+	m, _ := toSearchResult(hitValue{Provider: h.Provider, Value: h.Value}).(M)
+	return m
+}
+
+func searchParams(kind gid.Kind, text, city *string) gateway.SearchParams {
+	return gateway.SearchParams{Kinds: []gid.Kind{kind}, Text: deref(text), City: deref(city)}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// storeProducts pages through one store's products in the provider's own
+// order. An edge cursor is (provider cursor of its page, index in page), so
+// any edge can be resumed from without the gateway holding state.
+func (r *Resolver) storeProducts(ctx context.Context, store gateway.Key, text *string, first *int, after *string) (*model.ProductConnection, error) {
+	w, err := r.window(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	pageCursor, skip := "", 0
+	if after != nil && *after != "" {
+		if pageCursor, skip, err = decodeProviderCursor(*after); err != nil {
+			return nil, err
+		}
+	}
+	page, err := r.gw.StoreProducts(ctx, store, connectors.Query{Text: deref(text), First: skip + w.limit + 1, After: pageCursor})
+	if err != nil {
+		return nil, err
+	}
+	items := page.Items[min(skip, len(page.Items)):]
+	more := len(items) > w.limit || page.NextCursor != ""
+	items = items[:min(w.limit, len(items))]
+	conn := &model.ProductConnection{TotalCount: page.Total, PageInfo: &model.PageInfo{HasNextPage: more, HasPreviousPage: pageCursor != "" || skip > 0}}
+	for i, p := range items {
+		c := providerCursor(pageCursor, skip+i+1)
+		conn.Edges = append(conn.Edges, &model.ProductEdge{Cursor: c, Node: toProduct(store.Provider, p)})
+	}
+	if n := len(conn.Edges); n > 0 {
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
+	} else {
+		conn.Edges = []*model.ProductEdge{}
+	}
+	return conn, nil
+}
+
+const providerCursorPrefix = "p:"
+
+func providerCursor(page string, skip int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(providerCursorPrefix + strconv.Itoa(skip) + ":" + page))
+}
+
+func decodeProviderCursor(c string) (string, int, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if rest, ok := strings.CutPrefix(string(raw), providerCursorPrefix); ok {
+			n, page, ok := strings.Cut(rest, ":")
+			if skip, err := strconv.Atoi(n); ok && err == nil && skip >= 0 && skip <= 10000 {
+				return page, skip, nil
+			}
+		}
+	}
+	return "", 0, connectors.Errorf(connectors.KindInvalid, "invalid cursor %q", truncate(c, 64))
+}
+
+// ownedList pages through one of the user's merged lists.
+func ownedList[T, E any](ctx context.Context, r *Resolver, list func(context.Context, string) ([]gateway.Sourced[T], []error), first *int, after *string, edge func(cursor string, s gateway.Sourced[T]) E) ([]E, *model.PageInfo, int, error) {
+	w, err := r.window(first, after)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	me, err := user(ctx)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	items, errs := list(ctx, me)
+	addErrors(ctx, errs)
+	edges, pi := paginate(items, w, edge)
+	return edges, pi, len(items), nil
+}

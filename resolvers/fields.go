@@ -1,0 +1,261 @@
+package resolvers
+
+// Field resolver bodies. schema.resolvers.go is rewritten by gqlgen (which
+// drops imports it did not generate), so each of its methods is one call into
+// this file.
+
+import (
+	"context"
+	"strings"
+
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/graph/model"
+)
+
+func (r *Resolver) appointmentDoctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error) {
+	return load(ctx, r.loaders(ctx).Doctors, gateway.Key{Provider: obj.ProviderID, ID: obj.DoctorID}, toDoctor)
+}
+
+func (r *Resolver) consultationDoctor(ctx context.Context, obj *model.Consultation) (*model.Doctor, error) {
+	if obj.DoctorID == "" {
+		return nil, nil
+	}
+	return load(ctx, r.loaders(ctx).Doctors, gateway.Key{Provider: obj.ProviderID, ID: obj.DoctorID}, toDoctor)
+}
+
+func (r *Resolver) doctorSlots(ctx context.Context, obj *model.Doctor, onlyAvailable *bool) ([]*model.AppointmentSlot, error) {
+	k, err := decode(obj.ID, gid.Doctor)
+	if err != nil {
+		return nil, err
+	}
+	slots, err := r.loaders(ctx).AppointmentSlots.Load(ctx, k)()
+	if err != nil {
+		return nil, err
+	}
+	out := []*model.AppointmentSlot{}
+	for _, s := range slots {
+		if s.Available || !deref(onlyAvailable) {
+			out = append(out, toAppointmentSlot(k.Provider, s))
+		}
+	}
+	return out, nil
+}
+
+func (r *Resolver) govServiceOffices(ctx context.Context, obj *model.GovService, city *string) ([]*model.Office, error) {
+	k, err := decode(obj.ID, gid.GovService)
+	if err != nil {
+		return nil, err
+	}
+	offices, err := r.loaders(ctx).Offices.Load(ctx, k)()
+	if err != nil {
+		return nil, err
+	}
+	out := []*model.Office{}
+	for _, o := range offices {
+		if city == nil || strings.EqualFold(o.City, *city) {
+			out = append(out, toOffice(k.Provider, o))
+		}
+	}
+	return out, nil
+}
+
+func (r *Resolver) groceryOrderSlot(ctx context.Context, obj *model.GroceryOrder) (*model.DeliverySlot, error) {
+	slots, err := r.loaders(ctx).DeliverySlots.Load(ctx, gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID})()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range slots {
+		if s.ID == obj.SlotID {
+			return toDeliverySlot(obj.ProviderID, s), nil
+		}
+	}
+	return nil, nil
+}
+
+func (r *Resolver) groceryOrderStore(ctx context.Context, obj *model.GroceryOrder) (*model.Store, error) {
+	return load(ctx, r.loaders(ctx).Stores, gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID}, toStore)
+}
+
+func (r *Resolver) legalConsultationLawyer(ctx context.Context, obj *model.LegalConsultation) (*model.Lawyer, error) {
+	return load(ctx, r.loaders(ctx).Lawyers, gateway.Key{Provider: obj.ProviderID, ID: obj.LawyerID}, toLawyer)
+}
+
+func (r *Resolver) officeSlots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
+	out := []*model.OfficeSlot{}
+	for _, s := range obj.AllSlots {
+		if s.Available || !deref(onlyAvailable) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (r *Resolver) orderItemProduct(ctx context.Context, obj *model.OrderItem) (*model.Product, error) {
+	return load(ctx, r.loaders(ctx).Products, gateway.Key{Provider: obj.ProviderID, ID: obj.ProductID}, toProduct)
+}
+
+func (r *Resolver) productStore(ctx context.Context, obj *model.Product) (*model.Store, error) {
+	return load(ctx, r.loaders(ctx).Stores, gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID}, toStore)
+}
+
+func (r *Resolver) queryStores(ctx context.Context, city *string, first *int, after *string) (*model.StoreConnection, error) {
+	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Store, nil, city), first, after, func(c string, h gateway.Hit) *model.StoreEdge {
+		return &model.StoreEdge{Cursor: c, Node: hitModel[*model.Store](h)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.StoreConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string) (*model.ProductConnection, error) {
+	if storeID != nil {
+		k, err := decode(*storeID, gid.Store)
+		if err != nil {
+			return nil, err
+		}
+		return r.storeProducts(ctx, k, text, first, after)
+	}
+	p := searchParams(gid.Product, text, city)
+	p.Category = deref(category)
+	edges, pi, n, err := searchPage(ctx, r, p, first, after, func(c string, h gateway.Hit) *model.ProductEdge {
+		return &model.ProductEdge{Cursor: c, Node: hitModel[*model.Product](h)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.ProductConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error) {
+	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Doctor, text, city), first, after, func(c string, h gateway.Hit) *model.DoctorEdge {
+		return &model.DoctorEdge{Cursor: c, Node: hitModel[*model.Doctor](h)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.DoctorConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) queryLawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error) {
+	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Lawyer, text, city), first, after, func(c string, h gateway.Hit) *model.LawyerEdge {
+		return &model.LawyerEdge{Cursor: c, Node: hitModel[*model.Lawyer](h)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.LawyerConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) queryGovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error) {
+	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.GovService, text, city), first, after, func(c string, h gateway.Hit) *model.GovServiceEdge {
+		return &model.GovServiceEdge{Cursor: c, Node: hitModel[*model.GovService](h)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.GovServiceConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error) {
+	p := gateway.SearchParams{Text: deref(text), City: deref(city)}
+	if vertical != nil {
+		p.Verticals = []connectors.Vertical{connectors.Vertical(*vertical)}
+	}
+	edges, pi, n, err := searchPage(ctx, r, p, first, after, func(c string, h gateway.Hit) *model.SearchEdge {
+		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) queryMe(ctx context.Context) (*model.User, error) {
+	me, err := user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.User{ID: gid.Encode(gid.User, userIssuer, me)}, nil
+}
+
+func (r *Resolver) serviceApplicationService(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error) {
+	return load(ctx, r.loaders(ctx).Services, gateway.Key{Provider: obj.ProviderID, ID: obj.ServiceID}, toService)
+}
+
+func (r *Resolver) storeProductsOf(ctx context.Context, obj *model.Store, text *string, first *int, after *string) (*model.ProductConnection, error) {
+	k, err := decode(obj.ID, gid.Store)
+	if err != nil {
+		return nil, err
+	}
+	return r.storeProducts(ctx, k, text, first, after)
+}
+
+func (r *Resolver) storeDeliverySlots(ctx context.Context, obj *model.Store) ([]*model.DeliverySlot, error) {
+	k, err := decode(obj.ID, gid.Store)
+	if err != nil {
+		return nil, err
+	}
+	slots, err := r.loaders(ctx).DeliverySlots.Load(ctx, k)()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.DeliverySlot, len(slots))
+	for i, s := range slots {
+		out[i] = toDeliverySlot(k.Provider, s)
+	}
+	return out, nil
+}
+
+func (r *Resolver) userOrders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error) {
+	edges, pi, n, err := ownedList(ctx, r, r.gw.UserOrders, first, after, func(c string, s gateway.Sourced[connectors.GroceryOrder]) *model.GroceryOrderEdge {
+		return &model.GroceryOrderEdge{Cursor: c, Node: toOrder(s.Provider, s.Value)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchProducts(ctx, edges)
+	return &model.GroceryOrderConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) userAppointments(ctx context.Context, obj *model.User, first *int, after *string) (*model.AppointmentConnection, error) {
+	edges, pi, n, err := ownedList(ctx, r, r.gw.UserAppointments, first, after, func(c string, s gateway.Sourced[connectors.Appointment]) *model.AppointmentEdge {
+		return &model.AppointmentEdge{Cursor: c, Node: toAppointment(s.Provider, s.Value)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.AppointmentConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) userConsultations(ctx context.Context, obj *model.User, first *int, after *string) (*model.ConsultationConnection, error) {
+	edges, pi, n, err := ownedList(ctx, r, r.gw.UserConsultations, first, after, func(c string, s gateway.Sourced[connectors.Consultation]) *model.ConsultationEdge {
+		return &model.ConsultationEdge{Cursor: c, Node: toConsultation(s.Provider, s.Value)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.ConsultationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) userLegalConsultations(ctx context.Context, obj *model.User, first *int, after *string) (*model.LegalConsultationConnection, error) {
+	edges, pi, n, err := ownedList(ctx, r, r.gw.UserLegalConsultations, first, after, func(c string, s gateway.Sourced[connectors.LegalConsultation]) *model.LegalConsultationEdge {
+		return &model.LegalConsultationEdge{Cursor: c, Node: toLegalConsultation(s.Provider, s.Value)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.LegalConsultationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}
+
+func (r *Resolver) userApplications(ctx context.Context, obj *model.User, first *int, after *string) (*model.ServiceApplicationConnection, error) {
+	edges, pi, n, err := ownedList(ctx, r, r.gw.UserApplications, first, after, func(c string, s gateway.Sourced[connectors.ServiceApplication]) *model.ServiceApplicationEdge {
+		return &model.ServiceApplicationEdge{Cursor: c, Node: toApplication(s.Provider, s.Value)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.ServiceApplicationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+}

@@ -1,0 +1,83 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/graph/model"
+)
+
+// providers lists registered providers, filtered and paged by offset.
+func (r *Resolver) providers(ctx context.Context, vertical *model.Vertical, city *string, first *int, after *string) (*model.ProviderConnection, error) {
+	w, err := r.window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var ds []connectors.Descriptor
+	for _, c := range r.loaders(ctx).Registry().All() {
+		d := c.Describe()
+		if vertical != nil && string(d.Vertical) != string(*vertical) {
+			continue
+		}
+		if city != nil && !containsFold(d.Cities, *city) {
+			continue
+		}
+		ds = append(ds, d)
+	}
+	edges, pi := paginate(ds, w, func(c string, d connectors.Descriptor) *model.ProviderEdge {
+		return &model.ProviderEdge{Cursor: c, Node: toProvider(d)}
+	})
+	return &model.ProviderConnection{Edges: edges, PageInfo: pi, TotalCount: len(ds)}, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefetchProducts queues every product of a page of orders on the product
+// loader at once, so they go out as one batch per provider however the
+// executor schedules the per-item resolvers. The per-item resolvers then
+// find them in the loader's cache.
+func (r *Resolver) prefetchProducts(ctx context.Context, edges []*model.GroceryOrderEdge) {
+	var keys []gateway.Key
+	for _, e := range edges {
+		for _, it := range e.Node.Items {
+			keys = append(keys, gateway.Key{Provider: it.ProviderID, ID: it.ProductID})
+		}
+	}
+	// Load (unlike LoadMany, which spawns a goroutine per key) registers the
+	// key synchronously; the thunk is not needed, the loader caches it.
+	products := r.loaders(ctx).Products
+	for _, k := range keys {
+		products.Load(ctx, k)
+	}
+}
+
+// home builds the signed-in user's home page.
+func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, error) {
+	me, err := user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, errs := r.gw.Home(ctx, r.loaders(ctx), me, deref(city))
+	addErrors(ctx, errs)
+	out := &model.HomePage{Sections: []*model.HomeSection{}}
+	if page.City != "" {
+		out.City = &page.City
+	}
+	for _, s := range page.Sections {
+		sec := &model.HomeSection{Key: s.Key, Title: s.Title, Items: make([]*model.HomeItem, len(s.Items))}
+		for i, it := range s.Items {
+			sec.Items[i] = &model.HomeItem{Node: hitModel[model.SearchResult](it.Hit), Reason: it.Reason, Score: it.Hit.Score}
+		}
+		out.Sections = append(out.Sections, sec)
+	}
+	return out, nil
+}

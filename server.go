@@ -1,0 +1,151 @@
+// Command plaza is the Plaza GraphQL gateway.
+//
+//	go run .                      serve on :8080 with the embedded demo providers
+//	go run . --addr :9090         serve elsewhere (also PLAZA_ADDR)
+//	go run . token --user demo-1  print a development token for a demo user
+package main
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/plaza-gateway/plaza/api"
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/gateway"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "plaza:", err)
+		os.Exit(1)
+	}
+}
+
+// config is everything the process reads from flags and the environment.
+type config struct {
+	addr        string
+	jwtSecret   string
+	env         string
+	shutdown    time.Duration
+	logJSON     bool
+	logLevel    slog.Level
+	tokenUser   string
+	tokenTTL    time.Duration
+	subcommand  string
+	listenReady func(net.Addr) // tests learn the bound address here
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	cfg := config{subcommand: "serve"}
+	if len(args) > 0 && args[0] == "token" {
+		cfg.subcommand, args = "token", args[1:]
+	}
+	fs := flag.NewFlagSet("plaza "+cfg.subcommand, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.addr, "addr", envOr(getenv, "PLAZA_ADDR", ":8080"), "listen address (env PLAZA_ADDR)")
+	fs.DurationVar(&cfg.shutdown, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.StringVar(&cfg.tokenUser, "user", "", "token: the user the token is for, e.g. demo-1")
+	fs.DurationVar(&cfg.tokenTTL, "ttl", 24*time.Hour, "token: validity")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg.jwtSecret = envOr(getenv, "PLAZA_JWT_SECRET", auth.DevSecret)
+	cfg.env = envOr(getenv, "PLAZA_ENV", "development")
+	cfg.logJSON = cfg.env == "production"
+	if cfg.subcommand == "token" && cfg.tokenUser == "" {
+		return cfg, errors.New("token: --user is required, e.g. --user demo-1")
+	}
+	return cfg, nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	verifier, err := auth.NewVerifier(auth.Config{Secret: []byte(cfg.jwtSecret), Leeway: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	if cfg.subcommand == "token" {
+		tok, err := verifier.Issue(cfg.tokenUser, cfg.tokenTTL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
+	}
+	return serve(ctx, cfg, verifier, stderr)
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, cfg config, verifier *auth.Verifier, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
+	conns, err := demo.Default()
+	if err != nil {
+		return fmt.Errorf("demo providers: %w", err)
+	}
+	reg, err := connectors.NewRegistry(conns...)
+	if err != nil {
+		return err
+	}
+	gw := gateway.New(reg, gateway.WithLogger(log))
+	srv := api.New(gw, verifier, log, api.DefaultConfig())
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: api.ReadHeaderTimeout, IdleTimeout: api.IdleTimeout}
+	log.Info("plaza listening", "addr", ln.Addr().String(), "providers", len(reg.All()), "env", cfg.env)
+	if cfg.listenReady != nil {
+		cfg.listenReady(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful shutdown: report not-ready first, then let in-flight
+	// requests finish within the bound.
+	srv.Drain()
+	log.Info("plaza shutting down", "timeout", cfg.shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdown)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
