@@ -65,8 +65,8 @@ func DefaultConfig() Config {
 		Weights: Weights{
 			Repeat:       1.0,
 			FollowUp:     0.3,
-			CoOccurrence: 0.5,
-			Trending:     0.4,
+			CoOccurrence: 0.2,
+			Trending:     0.2,
 			Periodic:     0.8,
 			Popular:      0.1,
 		},

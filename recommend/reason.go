@@ -7,7 +7,7 @@ import (
 )
 
 // reason turns what a source knew about a candidate into a sentence.
-func reason(src int, w why, cs candidates) string {
+func reason(src int, w why, anchor, city string) string {
 	switch src {
 	case srcRepeat:
 		if p := cadence(w.period); p != "" {
@@ -18,13 +18,13 @@ func reason(src int, w why, cs candidates) string {
 		}
 		return fmt.Sprintf("You %s this before", w.kind.pastVerb())
 	case srcFollowUp:
-		return fmt.Sprintf("You often do this after you %s %s", w.akind.verb(), cs.names[w.anchor])
+		return fmt.Sprintf("You often do this after you %s %s", w.akind.verb(), anchor)
 	case srcCoOccurrence:
-		return fmt.Sprintf("People who %s %s also %s this", w.akind.pastVerb(), cs.names[w.anchor], w.kind.pastVerb())
+		return fmt.Sprintf("People who %s %s also %s this", w.akind.pastVerb(), anchor, w.kind.pastVerb())
 	case srcTrending:
 		where := "near you"
-		if cs.city != "" {
-			where = "in " + cs.city
+		if city != "" {
+			where = "in " + city
 		}
 		switch {
 		case w.bucket >= numBuckets:
@@ -37,8 +37,8 @@ func reason(src int, w why, cs candidates) string {
 		return fmt.Sprintf("You last %s this %s ago; people usually %s it about %s",
 			w.kind.pastVerb(), days(w.ago), w.kind.verb(), cadence(w.period))
 	case srcPopular:
-		if w.bucket == 1 && cs.city != "" {
-			return "Popular in " + cs.city
+		if w.bucket == 1 && city != "" {
+			return "Popular in " + city
 		}
 		return "Popular on Plaza"
 	}

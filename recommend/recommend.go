@@ -91,10 +91,10 @@ type why struct {
 	kind   EventKind // the user's (or population's) verb for the item
 	anchor int32     // the item that led here (co-occurrence, follow-up)
 	akind  EventKind // the verb of the anchor
-	count  int
+	bucket int8    // trending: -1 plain, 0-3 time of day, 4+ weekday
+	count  int32
 	period float64 // days
 	ago    float64 // days
-	bucket int     // trending: -1 plain, 0-3 time of day, 4+ weekday
 }
 
 type cand struct {
@@ -105,15 +105,16 @@ type cand struct {
 	id       string
 	provider string
 	category string
+	// coName and followName name the item behind the co-occurrence and
+	// follow-up reasons, copied while the lock is held.
+	coName, followName string
 }
 
 // candidates is the read-locked part of a request: everything needed to
 // rank and explain, copied out so filtering runs without the lock.
 type candidates struct {
-	list  []*cand
-	city  string
-	names map[int32]string
-	kinds map[int32]EventKind
+	list []*cand
+	city string
 }
 
 // Recommend returns up to req.N items combining every source, ranked by
@@ -219,7 +220,23 @@ func (e *Engine) normalise(req Request) Request {
 // pick ranks candidates under weights w, then applies exclusions,
 // availability and the diversity quotas.
 func (e *Engine) pick(ctx context.Context, cs candidates, w [numSources]float64, req Request, exclude map[string]struct{}) []Recommendation {
-	ranked := rank(cs.list, w)
+	// Ranking everything costs a sort of every candidate; a generous top
+	// slice almost always fills the list, and the full ranking is the
+	// fallback when filters and quotas eat through it.
+	limit := 4*req.N + len(exclude)
+	ranked := rank(cs.list, w, limit)
+	if len(ranked) == limit {
+		if out := e.fill(ctx, cs, w, req, exclude, ranked); len(out) == req.N {
+			return out
+		}
+		ranked = rank(cs.list, w, len(cs.list))
+	}
+	return e.fill(ctx, cs, w, req, exclude, ranked)
+}
+
+// fill walks ranked candidates applying exclusions, availability and the
+// diversity quotas.
+func (e *Engine) fill(ctx context.Context, cs candidates, w [numSources]float64, req Request, exclude map[string]struct{}, ranked []*cand) []Recommendation {
 	capP := scaledCap(e.cfg.MaxPerProvider, req.N)
 	capC := scaledCap(e.cfg.MaxPerCategory, req.N)
 	perProvider := map[string]int{}
@@ -267,9 +284,9 @@ func scaledCap(perTen, n int) int {
 	return max(perTen, (perTen*n+9)/10)
 }
 
-// rank scores candidates under w and orders them by score, then item ID.
-// Candidates no weighted source proposed are dropped.
-func rank(list []*cand, w [numSources]float64) []*cand {
+// rank scores candidates under w and returns the best limit of them by
+// score, then item ID. Candidates no weighted source proposed are dropped.
+func rank(list []*cand, w [numSources]float64, limit int) []*cand {
 	out := make([]*cand, 0, len(list))
 	for _, c := range list {
 		c.total = 0
@@ -280,13 +297,60 @@ func rank(list []*cand, w [numSources]float64) []*cand {
 			out = append(out, c)
 		}
 	}
-	slices.SortFunc(out, func(a, b *cand) int {
+	better := func(a, b *cand) int {
 		if a.total != b.total {
 			return cmp.Compare(b.total, a.total)
 		}
 		return cmp.Compare(a.id, b.id)
-	})
+	}
+	if limit < len(out) {
+		out = selectBest(out, limit, better)
+	}
+	slices.SortFunc(out, better)
 	return out
+}
+
+// selectBest moves the k best elements (under cmp) to the front, in no
+// particular order, and returns them (quickselect, expected linear time).
+func selectBest(xs []*cand, k int, cmp func(a, b *cand) int) []*cand {
+	lo, hi := 0, len(xs)-1
+	for lo < hi {
+		// Median-of-three pivot keeps already-ordered input linear.
+		mid := lo + (hi-lo)/2
+		if cmp(xs[mid], xs[lo]) < 0 {
+			xs[mid], xs[lo] = xs[lo], xs[mid]
+		}
+		if cmp(xs[hi], xs[lo]) < 0 {
+			xs[hi], xs[lo] = xs[lo], xs[hi]
+		}
+		if cmp(xs[hi], xs[mid]) < 0 {
+			xs[hi], xs[mid] = xs[mid], xs[hi]
+		}
+		pivot := xs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for cmp(xs[i], pivot) < 0 {
+				i++
+			}
+			for cmp(pivot, xs[j]) < 0 {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return xs[:k]
+		}
+	}
+	return xs[:k]
 }
 
 func (e *Engine) explain(cs candidates, c *cand, w [numSources]float64) Recommendation {
@@ -306,7 +370,11 @@ func (e *Engine) explain(cs candidates, c *cand, w [numSources]float64) Recommen
 		r.Sources[i] = sourceNames[x.s]
 	}
 	if len(cs2) > 0 {
-		r.Reason = reason(cs2[0].s, c.why[cs2[0].s], cs)
+		anchor := c.coName
+		if cs2[0].s == srcFollowUp {
+			anchor = c.followName
+		}
+		r.Reason = reason(cs2[0].s, c.why[cs2[0].s], anchor, cs.city)
 	}
 	return r
 }
@@ -316,7 +384,7 @@ func (e *Engine) explain(cs candidates, c *cand, w [numSources]float64) Recommen
 func (e *Engine) candidates(req Request) candidates {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	g := gatherer{e: e, req: req, now: req.Now.Unix(), byIdx: make(map[int32]*cand, 128)}
+	g := gatherer{e: e, req: req, now: req.Now.Unix()}
 	var u *userState
 	if req.Personalized {
 		u = e.users[req.UserID]
@@ -328,6 +396,9 @@ func (e *Engine) candidates(req Request) candidates {
 	w := e.cfg.Weights
 	if u != nil && len(u.hist) > 0 {
 		g.summarise(u)
+	}
+	g.reserve()
+	if len(g.mine) > 0 {
 		if w.Repeat > 0 {
 			g.repeat()
 		}
@@ -348,12 +419,14 @@ func (e *Engine) candidates(req Request) candidates {
 		g.popular()
 	}
 	var maxes [numSources]float64
-	for _, c := range g.list {
+	for i := range g.cands {
 		for s := range numSources {
-			maxes[s] = max(maxes[s], c.score[s])
+			maxes[s] = max(maxes[s], g.cands[i].score[s])
 		}
 	}
-	for _, c := range g.list {
+	out := candidates{list: make([]*cand, len(g.cands)), city: g.city}
+	for i := range g.cands {
+		c := &g.cands[i]
 		for s := range numSources {
 			if maxes[s] > 0 {
 				c.score[s] /= maxes[s]
@@ -361,17 +434,13 @@ func (e *Engine) candidates(req Request) candidates {
 		}
 		it := &e.items[c.idx]
 		c.id, c.provider, c.category = it.ID, it.Provider, it.Category
-	}
-	// Names and verbs of anchors are copied for the reasons.
-	out := candidates{list: g.list, city: g.city, names: map[int32]string{}, kinds: map[int32]EventKind{}}
-	for _, c := range g.list {
-		for s := range numSources {
-			if a := c.why[s].anchor; c.score[s] > 0 && (s == srcCoOccurrence || s == srcFollowUp) {
-				out.names[a] = displayName(&e.items[a].Item)
-			}
+		if c.score[srcCoOccurrence] > 0 {
+			c.coName = displayName(&e.items[c.why[srcCoOccurrence].anchor].Item)
 		}
-		out.names[c.idx] = displayName(&e.items[c.idx].Item)
-		out.kinds[c.idx] = e.items[c.idx].kind
+		if c.score[srcFollowUp] > 0 {
+			c.followName = displayName(&e.items[c.why[srcFollowUp].anchor].Item)
+		}
+		out.list[i] = c
 	}
 	return out
 }
@@ -389,8 +458,8 @@ type gatherer struct {
 	req   Request
 	now   int64
 	city  string
-	byIdx map[int32]*cand
-	list  []*cand
+	byIdx map[int32]int32 // item -> position in cands
+	cands []cand
 	// per-item summary of the user's history, most recent first
 	mine []itemSummary
 }
@@ -405,14 +474,27 @@ type itemSummary struct {
 	lastAny int64
 }
 
+// get returns the candidate for idx, adding it if new. The pointer is only
+// valid until the next get (cands may grow).
 func (g *gatherer) get(idx int32) *cand {
-	c := g.byIdx[idx]
-	if c == nil {
-		c = &cand{idx: idx}
-		g.byIdx[idx] = c
-		g.list = append(g.list, c)
+	p, ok := g.byIdx[idx]
+	if !ok {
+		p = int32(len(g.cands))
+		g.byIdx[idx] = p
+		g.cands = append(g.cands, cand{idx: idx})
 	}
-	return c
+	return &g.cands[p]
+}
+
+// reserve sizes the candidate table for the request up front: growing a
+// slice of large structs dominated request time.
+func (g *gatherer) reserve() {
+	n := len(g.mine) + 2*g.e.cfg.CandidatesPerSource
+	for i := 0; i < len(g.mine) && i < coAnchors; i++ {
+		n += len(g.e.items[g.mine[i].idx].neigh)
+	}
+	g.byIdx = make(map[int32]int32, n)
+	g.cands = make([]cand, 0, n)
 }
 
 func (g *gatherer) summarise(u *userState) {
@@ -468,7 +550,7 @@ func (g *gatherer) repeat() {
 		}
 		c := g.get(s.idx)
 		c.score[srcRepeat] = score
-		c.why[srcRepeat] = why{kind: s.kind, count: s.count, period: period, ago: ago}
+		c.why[srcRepeat] = why{kind: s.kind, count: int32(s.count), period: period, ago: ago}
 	}
 }
 
@@ -633,9 +715,9 @@ func (g *gatherer) trending() {
 		w := why{bucket: -1, kind: e.items[x.idx].kind}
 		switch {
 		case tod > 0 && numBuckets*tc.bucket[b] >= 1.5*tc.all:
-			w.bucket = b
+			w.bucket = int8(b)
 		case dow > 0 && 7*tc.weekday[wd] >= 1.5*tc.all:
-			w.bucket = numBuckets + wd
+			w.bucket = int8(numBuckets + wd)
 		}
 		c.why[srcTrending] = w
 	}
