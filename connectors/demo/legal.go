@@ -84,8 +84,8 @@ func (l *Legal) generateLawyers(rng *rand.Rand, cfg config) ([]*connectors.Lawye
 		lw := &connectors.Lawyer{
 			ID: fmt.Sprintf("l-%04d", i+1), Name: name, PracticeAreas: names, Firm: firm,
 			Languages: languages(rng, city), Fee: cny(int64(200+rng.IntN(1301)) * 100), Rating: round1(3.6 + rng.Float64()*1.4), City: city,
-			Bio: fmt.Sprintf("%s is a lawyer at %s in %s with %d years of practice in %s law. Advises on %s.",
-				name, firm, city, 2+rng.IntN(30), strings.ToLower(strings.Join(names, ", ")), strings.Join(strings.Split(primary.keywords, ", ")[1:4], ", ")),
+			Bio: fmt.Sprintf("%s is a lawyer at %s in %s with %d years of practice in %s law, advising on %s.",
+				name, firm, city, 2+rng.IntN(30), strings.ToLower(strings.Join(names, ", ")), primary.focus),
 		}
 		lawyers, areas = append(lawyers, lw), append(areas, primary)
 		l.lawyers[lw.ID] = lw

@@ -96,8 +96,8 @@ func (m *Medical) generateDoctors(rng *rand.Rand, cfg config) ([]*connectors.Doc
 			ID: fmt.Sprintf("d-%04d", i+1), Name: "Dr. " + name, Specialty: sp.name, Hospital: hospital,
 			Languages: languages(rng, city), Fee: cny(int64(30+rng.IntN(271)) * 100),
 			Rating: round1(3.6 + rng.Float64()*1.4), City: city,
-			Bio: fmt.Sprintf("Dr. %s is a %s at %s with %d years of experience. Sees patients for %s.",
-				name, sp.title, hospital, years, strings.Join(strings.Split(sp.keywords, ", ")[1:4], ", ")),
+			Bio: fmt.Sprintf("Dr. %s is a %s at %s with %d years of experience in %s.",
+				name, sp.title, hospital, years, sp.focus),
 		}
 		doctors, specs = append(doctors, d), append(specs, sp)
 		m.doctors[d.ID] = d
@@ -157,16 +157,18 @@ func (m *Medical) generateHistory(rng *rand.Rand, cfg config, doctors []*connect
 
 		for i, t := range pastTimes(rng, now, asked, 365) {
 			k := rng.IntN(len(doctors))
+			reason := pick(rng, specs[k].reasons)
 			c := &connectors.Consultation{
 				ID: m.consultationIDs.next(), UserID: user, DoctorID: doctors[k].ID, Specialty: specs[k].name,
-				Question: pick(rng, specs[k].reasons) + ": what should I do?", Status: connectors.StatusPending, CreatedAt: t,
+				Question: reason + ": what should I do?", Status: connectors.StatusPending, CreatedAt: t,
 			}
 			if i < asked-1 {
+				c.Answer = "Thank you for your question about " + strings.ToLower(reason) + ". " + specs[k].answer
 				answered := t.Add(time.Duration(1+rng.IntN(24)) * time.Hour)
 				if answered.After(now) {
 					answered = now
 				}
-				c.Answer, c.Status, c.AnsweredAt = specs[k].answer, connectors.StatusAnswered, &answered
+				c.Status, c.AnsweredAt = connectors.StatusAnswered, &answered
 			}
 			m.addConsultation(c)
 		}
