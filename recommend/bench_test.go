@@ -45,24 +45,22 @@ func benchEngine(b *testing.B) (*Engine, []string) {
 }
 
 func BenchmarkRecommend(b *testing.B) {
-	e, users := benchEngine(b)
-	ctx := context.Background()
-	now := t0.Add(57 * 24 * time.Hour)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		e.Recommend(ctx, Request{UserID: users[i%len(users)], Now: now, N: 10, Personalized: true})
-	}
+	benchRequests(b, func(e *Engine, ctx context.Context, req Request) { e.Recommend(ctx, req) })
 }
 
 func BenchmarkHome(b *testing.B) {
+	benchRequests(b, func(e *Engine, ctx context.Context, req Request) { e.Home(ctx, req) })
+}
+
+// benchRequests times call for personalised requests cycling over users.
+func benchRequests(b *testing.B, call func(*Engine, context.Context, Request)) {
 	e, users := benchEngine(b)
 	ctx := context.Background()
 	now := t0.Add(57 * 24 * time.Hour)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		e.Home(ctx, Request{UserID: users[i%len(users)], Now: now, N: 10, Personalized: true})
+		call(e, ctx, Request{UserID: users[i%len(users)], Now: now, N: 10, Personalized: true})
 	}
 }
 

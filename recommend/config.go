@@ -92,38 +92,25 @@ func DefaultConfig() Config {
 	}
 }
 
-// withDefaults fills zero fields that would make the engine misbehave.
+// withDefaults fills zero or negative fields that would make the engine
+// misbehave with DefaultConfig's values.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.TopK <= 0 {
-		c.TopK = d.TopK
-	}
-	if c.HalfLife <= 0 {
-		c.HalfLife = d.HalfLife
-	}
-	if c.PopularityHalfLife <= 0 {
-		c.PopularityHalfLife = d.PopularityHalfLife
-	}
-	if c.RepeatHalfLife <= 0 {
-		c.RepeatHalfLife = d.RepeatHalfLife
-	}
-	if c.HistoryCap <= 0 {
-		c.HistoryCap = d.HistoryCap
-	}
-	if c.CoWindow <= 0 {
-		c.CoWindow = d.CoWindow
-	}
-	if c.MinPeriodicRepeats <= 0 {
-		c.MinPeriodicRepeats = d.MinPeriodicRepeats
-	}
-	if c.PeriodicSpread <= 0 {
-		c.PeriodicSpread = d.PeriodicSpread
-	}
-	if c.PruneEvery <= 0 {
-		c.PruneEvery = d.PruneEvery
-	}
-	if c.CandidatesPerSource <= 0 {
-		c.CandidatesPerSource = d.CandidatesPerSource
-	}
+	orDefault(&c.TopK, d.TopK)
+	orDefault(&c.HalfLife, d.HalfLife)
+	orDefault(&c.PopularityHalfLife, d.PopularityHalfLife)
+	orDefault(&c.RepeatHalfLife, d.RepeatHalfLife)
+	orDefault(&c.HistoryCap, d.HistoryCap)
+	orDefault(&c.CoWindow, d.CoWindow)
+	orDefault(&c.MinPeriodicRepeats, d.MinPeriodicRepeats)
+	orDefault(&c.PeriodicSpread, d.PeriodicSpread)
+	orDefault(&c.PruneEvery, d.PruneEvery)
+	orDefault(&c.CandidatesPerSource, d.CandidatesPerSource)
 	return c
+}
+
+func orDefault[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }

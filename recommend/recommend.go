@@ -91,7 +91,7 @@ type why struct {
 	kind   EventKind // the user's (or population's) verb for the item
 	anchor int32     // the item that led here (co-occurrence, follow-up)
 	akind  EventKind // the verb of the anchor
-	bucket int8    // trending: -1 plain, 0-3 time of day, 4+ weekday
+	bucket int8      // trending: -1 plain, 0-3 time of day, 4+ weekday
 	count  int32
 	period float64 // days
 	ago    float64 // days
