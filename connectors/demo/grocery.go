@@ -196,7 +196,7 @@ func (g *Grocery) generateHistory(rng *rand.Rand, cfg config, c groceryCatalogue
 				o.Status = connectors.StatusCancelled
 			}
 			if k == n-1 {
-				if slot := g.openSlot(rng, store.ID); slot != nil {
+				if slot := randomFree(rng, g.storeSlots[store.ID], func(s *connectors.DeliverySlot) bool { return s.Remaining > 0 }); slot != nil {
 					slot.Remaining--
 					o.SlotID, o.Status = slot.ID, connectors.StatusPlaced
 				}
@@ -228,17 +228,6 @@ func (g *Grocery) staples(rng *rand.Rand, storeID string, staple []*connectors.P
 		}
 	}
 	return out[:3]
-}
-
-// openSlot returns a random upcoming slot of store with room left, or nil.
-func (g *Grocery) openSlot(rng *rand.Rand, storeID string) *connectors.DeliverySlot {
-	slots := g.storeSlots[storeID]
-	for range len(slots) {
-		if s := pick(rng, slots); s.Remaining > 0 {
-			return s
-		}
-	}
-	return nil
 }
 
 func (g *Grocery) addOrder(o *connectors.GroceryOrder) {

@@ -147,7 +147,7 @@ func (m *Medical) generateHistory(rng *rand.Rand, cfg config, doctors []*connect
 		// The upcoming appointment takes a free slot of a random doctor.
 		k := rng.IntN(len(doctors))
 		d := doctors[k]
-		if slot := firstFree(rng, m.doctorSlots[d.ID]); slot != nil {
+		if slot := randomFree(rng, m.doctorSlots[d.ID], func(s *connectors.AppointmentSlot) bool { return s.Available }); slot != nil {
 			slot.Available = false
 			m.addAppointment(&connectors.Appointment{
 				ID: m.appointmentIDs.next(), UserID: user, DoctorID: d.ID, SlotID: slot.ID, Start: slot.Start,
@@ -173,16 +173,6 @@ func (m *Medical) generateHistory(rng *rand.Rand, cfg config, doctors []*connect
 			m.addConsultation(c)
 		}
 	}
-}
-
-// firstFree returns a random available slot, or nil when all are taken.
-func firstFree(rng *rand.Rand, slots []*connectors.AppointmentSlot) *connectors.AppointmentSlot {
-	for _, i := range rng.Perm(len(slots)) {
-		if slots[i].Available {
-			return slots[i]
-		}
-	}
-	return nil
 }
 
 func (m *Medical) addAppointment(a *connectors.Appointment) {
@@ -240,17 +230,6 @@ func (m *Medical) AppointmentSlots(ctx context.Context, doctorIDs []string) ([]c
 		out[i].Value = upcoming(m.doctorSlots[id], now, func(s *connectors.AppointmentSlot) time.Time { return s.Start })
 	}
 	return out, nil
-}
-
-// upcoming copies the slots that start after now.
-func upcoming[S any](slots []*S, now time.Time, start func(*S) time.Time) []S {
-	out := make([]S, 0, len(slots))
-	for _, s := range slots {
-		if start(s).After(now) {
-			out = append(out, *s)
-		}
-	}
-	return out
 }
 
 // SearchDoctors matches name, specialty (with lay terms such as

@@ -167,7 +167,7 @@ func (p *PublicService) generateHistory(rng *rand.Rand, cfg config, services []*
 				a.Status = connectors.StatusRejected
 			}
 			if i == n-1 {
-				if slot := freeOfficeSlot(rng, p.officeSlots[o.ID]); slot != nil {
+				if slot := randomFree(rng, p.officeSlots[o.ID], func(s *connectors.OfficeSlot) bool { return s.Available }); slot != nil {
 					slot.Available = false
 					a.SlotID, a.Status = slot.ID, connectors.StatusPending
 				}
@@ -175,15 +175,6 @@ func (p *PublicService) generateHistory(rng *rand.Rand, cfg config, services []*
 			p.addApplication(a)
 		}
 	}
-}
-
-func freeOfficeSlot(rng *rand.Rand, slots []*connectors.OfficeSlot) *connectors.OfficeSlot {
-	for _, i := range rng.Perm(len(slots)) {
-		if slots[i].Available {
-			return slots[i]
-		}
-	}
-	return nil
 }
 
 func (p *PublicService) addApplication(a *connectors.ServiceApplication) {
