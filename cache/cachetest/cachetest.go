@@ -19,24 +19,23 @@ import (
 
 const defaultURL = "redis://127.0.0.1:6379"
 
+// One server per process, chosen once, so every test sees the same thing (and two clients in one test share data).
 var (
-	probeOnce sync.Once
-	realOpts  *redis.Options // nil when no real Redis answered
+	probeOnce  sync.Once
+	serverOpts *redis.Options
 )
 
-// Redis returns a client for the Redis at REDIS_URL, or for a fresh miniredis if no Redis answers PING within
-// 200 ms. The client is closed when the test ends. Tests sharing the real Redis must use Prefix for their keys.
+// Redis returns a client for the Redis at REDIS_URL, or for an in-process miniredis shared by the whole test binary
+// if no Redis answers PING within 200 ms. The client is closed when the test ends. Tests share the server, so they
+// must keep their keys under Prefix.
 func Redis(tb testing.TB) redis.UniversalClient {
 	tb.Helper()
 	probeOnce.Do(probe)
-	var opts *redis.Options
-	if realOpts != nil {
-		o := *realOpts
-		opts = &o
-	} else {
-		opts = &redis.Options{Addr: miniredis.RunT(tb).Addr()}
+	if serverOpts == nil {
+		tb.Fatal("cachetest: neither Redis nor miniredis could be started")
 	}
-	client := redis.NewClient(opts)
+	opts := *serverOpts
+	client := redis.NewClient(&opts)
 	tb.Cleanup(func() { _ = client.Close() })
 	return client
 }
@@ -60,6 +59,7 @@ func probe() {
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cache tests: bad REDIS_URL %q (%v), using in-process miniredis\n", url, err)
+		startMiniredis()
 		return
 	}
 	probeOpts := *opts
@@ -70,8 +70,19 @@ func probe() {
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		fmt.Fprintln(os.Stderr, "cache tests: no Redis reachable, using in-process miniredis")
+		startMiniredis()
 		return
 	}
-	realOpts = opts
+	serverOpts = opts
 	fmt.Fprintf(os.Stderr, "cache tests: using Redis at %s\n", opts.Addr)
+}
+
+// startMiniredis runs a miniredis for the rest of the process.
+func startMiniredis() {
+	m, err := miniredis.Run()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cache tests: start miniredis: %v\n", err)
+		return
+	}
+	serverOpts = &redis.Options{Addr: m.Addr()}
 }
