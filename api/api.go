@@ -3,8 +3,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,10 +19,14 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/resolvers"
@@ -44,18 +50,67 @@ func DefaultConfig() Config {
 
 // Server is Plaza's HTTP handler.
 type Server struct {
-	mux      *http.ServeMux
-	gw       *gateway.Gateway
-	log      *slog.Logger
-	draining atomic.Bool
+	mux       *http.ServeMux
+	gw        *gateway.Gateway
+	log       *slog.Logger
+	draining  atomic.Bool
+	opts      options
+	providers *providerAuth
 }
+
+// options are the optional parts of a Server.
+type options struct {
+	apq       cache.Cache
+	readiness []readiness
+	metrics   *prometheus.Registry
+	secrets   func(provider string) (string, bool)
+}
+
+type readiness struct {
+	name    string
+	healthy func() bool
+}
+
+// Option configures optional parts of the Server.
+type Option func(*options)
+
+// WithSharedCache keeps automatic persisted queries in c (Redis in
+// production, so every instance knows every registered hash) instead of an
+// in-process LRU.
+func WithSharedCache(c cache.Cache) Option { return func(o *options) { o.apq = c } }
+
+// WithReadiness adds a component to /readyz. An unhealthy component makes the
+// status "degraded" (HTTP 200: Plaza still serves, e.g. without Redis), not
+// "not ready".
+func WithReadiness(name string, healthy func() bool) Option {
+	return func(o *options) { o.readiness = append(o.readiness, readiness{name, healthy}) }
+}
+
+// WithMetrics serves reg at /metrics.
+func WithMetrics(reg *prometheus.Registry) Option { return func(o *options) { o.metrics = reg } }
+
+// WithProviderSecrets lets providers call the gateway (cache invalidation),
+// signing with their secret. Without it those endpoints answer 401.
+func WithProviderSecrets(f func(provider string) (string, bool)) Option {
+	return func(o *options) { o.secrets = f }
+}
+
+// apqTTL is how long a persisted query is kept after registration.
+const apqTTL = 24 * time.Hour
 
 // DebugHeader asks for `extensions.plaza.calls` and `.cache` on a response.
 const DebugHeader = "Plaza-Debug"
 
 // New builds the handler over gw. verifier identifies users.
-func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Config) *Server {
+func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Config, opts ...Option) *Server {
 	s := &Server{mux: http.NewServeMux(), gw: gw, log: log}
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	if s.opts.secrets == nil {
+		s.opts.secrets = func(string) (string, bool) { return "", false }
+	}
+	s.providers = &providerAuth{secret: s.opts.secrets, verifiers: map[string]*httpprovider.RequestVerifier{}}
 	r := resolvers.New(gw, log)
 	gql := handler.New(graph.NewExecutableSchema(r.Config()))
 	gql.AddTransport(transport.Options{})
@@ -65,7 +120,11 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	if s.opts.apq != nil {
+		gql.Use(extension.AutomaticPersistedQuery{Cache: apqCache{c: s.opts.apq, ttl: apqTTL}})
+	} else {
+		gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	}
 	gql.SetErrorPresenter(resolvers.ErrorPresenter(log))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
@@ -81,6 +140,10 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
+	if s.opts.metrics != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.metrics, promhttp.HandlerOpts{}))
+	}
 	return s
 }
 
@@ -90,12 +153,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // requests; in-flight ones finish (graceful shutdown).
 func (s *Server) Drain() { s.draining.Store(true) }
 
+// ready serves /readyz: 503 while draining; otherwise 200 with "ready", or
+// "degraded" when an optional component (the Redis cache) is unhealthy.
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	if s.draining.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "providers": len(s.gw.Registry().All())})
+	status, components := "ready", map[string]string{}
+	for _, c := range s.opts.readiness {
+		components[c.name] = "ok"
+		if !c.healthy() {
+			components[c.name], status = "degraded", "degraded"
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": status, "components": components, "providers": len(s.gw.Registry().All())})
 }
 
 type debugKey struct{}
@@ -149,6 +221,25 @@ func plazaExtensions(ctx context.Context, next graphql.ResponseHandler) *graphql
 		resp.Extensions["plaza"] = ext
 	}
 	return resp
+}
+
+// writeError answers a non-GraphQL endpoint with the same error shape
+// GraphQL clients see.
+func writeError(w http.ResponseWriter, status int, kind connectors.Kind, msg string) {
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": kind}}}})
+}
+
+// decodeStrict decodes JSON, refusing unknown fields and trailing data.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after JSON value")
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

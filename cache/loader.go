@@ -22,6 +22,7 @@ import (
 type Loader struct {
 	cache      Cache
 	ttl, grace time.Duration
+	jitter     func(time.Duration) time.Duration
 
 	mu      sync.Mutex
 	flights map[string]*flight
@@ -37,8 +38,28 @@ type flight struct {
 }
 
 // FetchFunc fetches keys from the source of truth. A key absent from the map does not exist: it is reported as not
-// found and not cached. An error fails every key of the call.
+// found and not cached. An error fails every key of the call, except a KeyErrors, which fails only the keys it
+// names: a batch spanning several sources can then succeed for the healthy ones.
 type FetchFunc func(ctx context.Context, keys []string) (map[string][]byte, error)
+
+// KeyErrors is a FetchFunc error that fails some keys only. The values returned with it are used for the others.
+type KeyErrors map[string]error
+
+func (e KeyErrors) Error() string {
+	for k, err := range e {
+		return fmt.Sprintf("cache: fetch failed for %d keys (%s: %v)", len(e), k, err)
+	}
+	return "cache: fetch failed"
+}
+
+// LoaderOption configures NewLoader.
+type LoaderOption func(*Loader)
+
+// WithJitter lengthens each written TTL by f(ttl), so entries written together do not expire together. nil is
+// no jitter.
+func WithJitter(f func(time.Duration) time.Duration) LoaderOption {
+	return func(l *Loader) { l.jitter = f }
+}
 
 // Result is the outcome for one key of Fetch.
 type Result struct {
@@ -54,11 +75,15 @@ var errFetchPanicked = errors.New("cache: fetch panicked")
 
 // NewLoader returns a Loader that stores fetched values in c for ttl, plus grace as stale-if-error. It panics if
 // ttl <= 0 or grace < 0: every write must expire, and the durations are wiring, not input.
-func NewLoader(c Cache, ttl, grace time.Duration) *Loader {
+func NewLoader(c Cache, ttl, grace time.Duration, opts ...LoaderOption) *Loader {
 	if ttl <= 0 || grace < 0 {
 		panic(fmt.Sprintf("cache: NewLoader(ttl %v, grace %v): %v", ttl, grace, ErrInvalidTTL))
 	}
-	return &Loader{cache: c, ttl: ttl, grace: grace, flights: make(map[string]*flight)}
+	l := &Loader{cache: c, ttl: ttl, grace: grace, flights: make(map[string]*flight)}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
 }
 
 // Fetch returns one Result per key, in key order. Fresh cache hits are returned as they are; every other key is
@@ -132,22 +157,32 @@ func (l *Loader) lead(ctx context.Context, keys []string, flights map[string]*fl
 	defer func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		keyErrs, partial := err.(KeyErrors)
 		for _, k := range keys {
 			f := flights[k]
 			delete(l.flights, k)
 			f.value, f.found = vals[k]
-			f.err = err
+			switch {
+			case partial:
+				f.err = keyErrs[k]
+			default:
+				f.err = err
+			}
 			close(f.done)
 		}
 	}()
 	vals, err = fetch(ctx, keys)
-	if err != nil {
+	if _, partial := err.(KeyErrors); err != nil && !partial {
 		return
+	}
+	ttl := l.ttl
+	if l.jitter != nil {
+		ttl = l.jitter(ttl)
 	}
 	items := make([]Item, 0, len(vals))
 	for _, k := range keys {
 		if v, ok := vals[k]; ok {
-			items = append(items, Item{Key: k, Value: v, TTL: l.ttl, Grace: l.grace})
+			items = append(items, Item{Key: k, Value: v, TTL: ttl, Grace: l.grace})
 		}
 	}
 	// A failed write-back only costs a later miss; Redis reports its own failures through Stats and the log.

@@ -237,3 +237,37 @@ func ExampleLoader() {
 	// product Product:fresh:1 true <nil>
 	// product Product:fresh:2 true <nil>
 }
+
+func TestLoaderKeyErrors(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	c := NewMemory(100, WithClock(func() time.Time { return now }))
+	l := NewLoader(c, time.Minute, time.Hour)
+	if err := c.SetMany(ctx, []Item{{Key: "b", Value: []byte("old-b"), TTL: time.Second, Grace: time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Second) // b is past its TTL, within grace
+	boom := errors.New("provider down")
+	rs := l.Fetch(ctx, []string{"a", "b", "c"}, func(_ context.Context, keys []string) (map[string][]byte, error) {
+		return map[string][]byte{"a": []byte("new-a")}, KeyErrors{"b": boom, "c": boom}
+	})
+	t.Run("keeps the values of the healthy keys and caches them", func(t *testing.T) {
+		if rs[0].Err != nil || string(rs[0].Value) != "new-a" {
+			t.Fatalf("a = %+v", rs[0])
+		}
+		got, _ := c.GetMany(ctx, []string{"a"})
+		if !got[0].Found {
+			t.Fatal("a was not written back")
+		}
+	})
+	t.Run("serves the stale value of a failed key that has one", func(t *testing.T) {
+		if rs[1].Err != nil || !rs[1].Stale || string(rs[1].Value) != "old-b" {
+			t.Fatalf("b = %+v", rs[1])
+		}
+	})
+	t.Run("fails only the failed key that has nothing cached", func(t *testing.T) {
+		if !errors.Is(rs[2].Err, boom) {
+			t.Fatalf("c = %+v", rs[2])
+		}
+	})
+}

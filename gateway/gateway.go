@@ -71,6 +71,7 @@ func DefaultConfig() Config {
 type Gateway struct {
 	reg      atomic.Pointer[connectors.Registry]
 	cfg      Config
+	cache    *EntityCache
 	policy   Policy
 	observer Observer
 	log      *slog.Logger
@@ -92,6 +93,9 @@ type Option func(*Gateway)
 
 // WithConfig replaces DefaultConfig.
 func WithConfig(c Config) Option { return func(g *Gateway) { g.cfg = c } }
+
+// WithCache puts the cross-request entity cache behind the loaders.
+func WithCache(c *EntityCache) Option { return func(g *Gateway) { g.cache = c } }
 
 // WithPolicy sets the call policy (default: a per-call timeout only).
 func WithPolicy(p Policy) Option { return func(g *Gateway) { g.policy = p } }
@@ -129,6 +133,9 @@ func (g *Gateway) Registry() *connectors.Registry { return g.reg.Load() }
 // SetRegistry swaps the provider registry atomically. Requests already
 // running keep the registry they started with (loaders snapshot it).
 func (g *Gateway) SetRegistry(r *connectors.Registry) { g.reg.Store(r) }
+
+// Cache returns the entity cache, or nil when there is none.
+func (g *Gateway) Cache() *EntityCache { return g.cache }
 
 // Config returns the gateway's configuration.
 func (g *Gateway) Config() Config { return g.cfg }

@@ -24,27 +24,46 @@ func KeyOf(id gid.ID) Key { return Key{Provider: id.Provider, ID: id.Local} }
 // context, and so the user, of its first caller) and snapshot the registry,
 // so a reload mid-request does not mix registries.
 //
-// Each batch groups its keys by provider and makes one batch call per
-// provider, all providers in parallel. For user-owned kinds the batch also
-// checks ownership: another user's object reads as NOT_FOUND, so its
-// existence does not leak.
+// Each batch reads through the cross-request cache (when configured) and then
+// groups what is missing by provider, making one batch call per provider, all
+// providers in parallel. For user-owned kinds the batch also checks
+// ownership: another user's object reads as NOT_FOUND, so its existence does
+// not leak. User-owned kinds are never cached across requests.
 type Loaders struct {
 	g   *Gateway
 	reg *connectors.Registry
 
-	Stores             *dataloader.Loader[Key, connectors.Store]
-	Products           *dataloader.Loader[Key, connectors.Product]
-	Orders             *dataloader.Loader[Key, connectors.GroceryOrder]
-	DeliverySlots      *dataloader.Loader[Key, []connectors.DeliverySlot]
-	Doctors            *dataloader.Loader[Key, connectors.Doctor]
-	AppointmentSlots   *dataloader.Loader[Key, []connectors.AppointmentSlot]
-	Appointments       *dataloader.Loader[Key, connectors.Appointment]
-	Consultations      *dataloader.Loader[Key, connectors.Consultation]
-	Lawyers            *dataloader.Loader[Key, connectors.Lawyer]
-	LegalConsultations *dataloader.Loader[Key, connectors.LegalConsultation]
-	Services           *dataloader.Loader[Key, connectors.GovService]
-	Offices            *dataloader.Loader[Key, []connectors.Office]
-	Applications       *dataloader.Loader[Key, connectors.ServiceApplication]
+	Stores             *Loader[connectors.Store]
+	Products           *Loader[connectors.Product]
+	Orders             *Loader[connectors.GroceryOrder]
+	DeliverySlots      *Loader[[]connectors.DeliverySlot]
+	Doctors            *Loader[connectors.Doctor]
+	AppointmentSlots   *Loader[[]connectors.AppointmentSlot]
+	Appointments       *Loader[connectors.Appointment]
+	Consultations      *Loader[connectors.Consultation]
+	Lawyers            *Loader[connectors.Lawyer]
+	LegalConsultations *Loader[connectors.LegalConsultation]
+	Services           *Loader[connectors.GovService]
+	Offices            *Loader[[]connectors.Office]
+	Applications       *Loader[connectors.ServiceApplication]
+}
+
+// Loader is a dataloader for one kind that also remembers which keys it
+// served stale (from cache, because the provider failed), so the response
+// can say so.
+type Loader[V any] struct {
+	*dataloader.Loader[Key, V]
+	kind  gid.Kind
+	stale sync.Map // Key -> struct{}
+}
+
+// Kind is the GraphQL type the loader loads.
+func (l *Loader[V]) Kind() gid.Kind { return l.kind }
+
+// Stale reports whether k was served from a stale cache entry.
+func (l *Loader[V]) Stale(k Key) bool {
+	_, ok := l.stale.Load(k)
+	return ok
 }
 
 // NewLoaders returns fresh loaders for one request.
@@ -94,23 +113,56 @@ type entity[C connectors.Connector, V any] struct {
 	op   string
 	get  func(C, context.Context, []string) ([]connectors.Result[V], error)
 	// owner, when set, returns the user an object belongs to; objects of
-	// other users read as NOT_FOUND.
+	// other users read as NOT_FOUND, and the kind is never cached.
 	owner func(V) string
 }
 
-func newLoader[C connectors.Connector, V any](l *Loaders, e entity[C, V]) *dataloader.Loader[Key, V] {
+func newLoader[C connectors.Connector, V any](l *Loaders, e entity[C, V]) *Loader[V] {
 	opts := []dataloader.Option[Key, V]{dataloader.WithWait[Key, V](l.g.cfg.BatchWait)}
 	if l.g.cfg.BatchCapacity > 0 {
 		opts = append(opts, dataloader.WithBatchCapacity[Key, V](l.g.cfg.BatchCapacity))
 	}
-	return dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
-		return batch(ctx, l, e, keys)
+	ld := &Loader[V]{kind: e.kind}
+	ld.Loader = dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
+		return batch(ctx, l, ld, e, keys)
 	}, opts...)
+	return ld
 }
 
 // batch answers one loader batch: exactly len(keys) results in key order.
-func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, e entity[C, V], keys []Key) []*dataloader.Result[V] {
+func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *Loader[V], e entity[C, V], keys []Key) []*dataloader.Result[V] {
+	fetch := func(ctx context.Context, keys []Key) []result[V] { return fetchDirect(ctx, l, e, keys) }
+	var rs []result[V]
+	if c := l.g.cache; c != nil && e.owner == nil && c.loaders[e.kind] != nil {
+		var stale []bool
+		rs, stale = cached(ctx, c, e.kind, keys, fetch)
+		for i, s := range stale {
+			if s {
+				ld.stale.Store(keys[i], struct{}{})
+			}
+		}
+	} else {
+		rs = fetch(ctx, keys)
+	}
+	user, _ := connectors.UserFrom(ctx)
 	out := make([]*dataloader.Result[V], len(keys))
+	for i, r := range rs {
+		switch {
+		case r.err != nil:
+			out[i] = &dataloader.Result[V]{Error: r.err}
+		case e.owner != nil && e.owner(r.value) != user:
+			out[i] = &dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.kind)}
+		default:
+			out[i] = &dataloader.Result[V]{Data: r.value}
+		}
+	}
+	return out
+}
+
+// fetchDirect groups keys by provider and makes one batch call per provider,
+// all in parallel.
+func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders, e entity[C, V], keys []Key) []result[V] {
+	out := make([]result[V], len(keys))
 	byProvider := map[string][]int{}
 	var order []string
 	for i, k := range keys {
@@ -119,12 +171,11 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, e ent
 		}
 		byProvider[k.Provider] = append(byProvider[k.Provider], i)
 	}
-	user, _ := connectors.UserFrom(ctx)
 	fetch := func(provider string) {
 		idx := byProvider[provider]
 		fail := func(err error) {
 			for _, i := range idx {
-				out[i] = &dataloader.Result[V]{Error: err}
+				out[i].err = err
 			}
 		}
 		conn, ok := l.reg.Get(provider)
@@ -152,14 +203,10 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, e ent
 			return
 		}
 		for j, i := range idx {
-			r := rs[j]
-			switch {
-			case r.Err != nil:
-				out[i] = &dataloader.Result[V]{Error: itemError(provider, e.kind, r.Err)}
-			case e.owner != nil && e.owner(r.Value) != user:
-				out[i] = &dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.kind)}
-			default:
-				out[i] = &dataloader.Result[V]{Data: r.Value}
+			if rs[j].Err != nil {
+				out[i].err = itemError(provider, e.kind, rs[j].Err)
+			} else {
+				out[i].value = rs[j].Value
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gid"
 )
 
 // mutate runs one create/update call at provider. Mutations are never
@@ -29,25 +30,48 @@ func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 	return out, err
 }
 
-// PlaceOrder places a grocery order at provider.
+// PlaceOrder places a grocery order at provider. The stock of its products
+// and its store's slots changed, so they are invalidated before it answers.
 func (g *Gateway) PlaceOrder(ctx context.Context, provider string, in connectors.PlaceOrderInput) (connectors.GroceryOrder, error) {
-	return mutate(ctx, g, provider, "PlaceOrder", func(c connectors.Grocery, ctx context.Context) (connectors.GroceryOrder, error) {
+	o, err := mutate(ctx, g, provider, "PlaceOrder", func(c connectors.Grocery, ctx context.Context) (connectors.GroceryOrder, error) {
 		return c.PlaceOrder(ctx, in)
 	})
+	if err == nil {
+		g.invalidate(ctx, orderChanges(provider, o)...)
+	}
+	return o, err
 }
 
-// CancelOrder cancels one of user's orders at provider.
+// CancelOrder cancels one of user's orders at provider, putting stock and
+// slot capacity back (invalidated like PlaceOrder).
 func (g *Gateway) CancelOrder(ctx context.Context, provider, user, orderID string) (connectors.GroceryOrder, error) {
-	return mutate(ctx, g, provider, "CancelOrder", func(c connectors.Grocery, ctx context.Context) (connectors.GroceryOrder, error) {
+	o, err := mutate(ctx, g, provider, "CancelOrder", func(c connectors.Grocery, ctx context.Context) (connectors.GroceryOrder, error) {
 		return c.CancelOrder(ctx, user, orderID)
 	})
+	if err == nil {
+		g.invalidate(ctx, orderChanges(provider, o)...)
+	}
+	return o, err
 }
 
-// BookAppointment books a doctor's slot at provider.
+func orderChanges(provider string, o connectors.GroceryOrder) []gid.ID {
+	ids := []gid.ID{{Kind: gid.DeliverySlot, Provider: provider, Local: o.StoreID}}
+	for _, it := range o.Items {
+		ids = append(ids, gid.ID{Kind: gid.Product, Provider: provider, Local: it.ProductID})
+	}
+	return ids
+}
+
+// BookAppointment books a doctor's slot at provider; the doctor's slots are
+// invalidated.
 func (g *Gateway) BookAppointment(ctx context.Context, provider string, in connectors.BookAppointmentInput) (connectors.Appointment, error) {
-	return mutate(ctx, g, provider, "BookAppointment", func(c connectors.Medical, ctx context.Context) (connectors.Appointment, error) {
+	a, err := mutate(ctx, g, provider, "BookAppointment", func(c connectors.Medical, ctx context.Context) (connectors.Appointment, error) {
 		return c.BookAppointment(ctx, in)
 	})
+	if err == nil {
+		g.invalidate(ctx, gid.ID{Kind: gid.AppointmentSlot, Provider: provider, Local: a.DoctorID})
+	}
+	return a, err
 }
 
 // AskDoctor asks a medical question at provider.
@@ -64,11 +88,53 @@ func (g *Gateway) RequestConsultation(ctx context.Context, provider string, in c
 	})
 }
 
-// Apply applies for a government service at provider.
+// Apply applies for a government service at provider; the service's offices
+// (with their slots) are invalidated.
 func (g *Gateway) Apply(ctx context.Context, provider string, in connectors.ApplicationInput) (connectors.ServiceApplication, error) {
-	return mutate(ctx, g, provider, "Apply", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
+	a, err := mutate(ctx, g, provider, "Apply", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
 		return c.Apply(ctx, in)
 	})
+	if err == nil {
+		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.ServiceID})
+	}
+	return a, err
+}
+
+// invalidate drops changed entities from the cache. A failure is logged, not
+// returned: the mutation happened, and the entries expire on their own.
+func (g *Gateway) invalidate(ctx context.Context, ids ...gid.ID) {
+	if err := g.cache.Invalidate(ctx, ids...); err != nil {
+		g.log.WarnContext(ctx, "cache invalidation failed", "err", err, "entities", len(ids))
+	}
+}
+
+// InvalidateForProvider drops entities a provider says changed. Each ID must
+// belong to that provider (a provider can only invalidate its own entities).
+func (g *Gateway) InvalidateForProvider(ctx context.Context, provider string, ids []string) error {
+	decoded := make([]gid.ID, 0, len(ids))
+	for _, s := range ids {
+		id, err := gid.Decode(s)
+		if err != nil {
+			return connectors.Errorf(connectors.KindInvalid, "invalid id %q", s)
+		}
+		if id.Provider != provider {
+			return connectors.Errorf(connectors.KindForbidden, "id %q belongs to another provider", s)
+		}
+		decoded = append(decoded, id)
+		// Slots and offices are cached per parent: a change to a store,
+		// doctor or service may be a change to its slots.
+		if child, ok := cachedPerParent[id.Kind]; ok {
+			decoded = append(decoded, gid.ID{Kind: child, Provider: id.Provider, Local: id.Local})
+		}
+	}
+	return g.cache.Invalidate(ctx, decoded...)
+}
+
+// cachedPerParent maps a parent kind to the kind cached under its ID.
+var cachedPerParent = map[gid.Kind]gid.Kind{
+	gid.Store:      gid.DeliverySlot,
+	gid.Doctor:     gid.AppointmentSlot,
+	gid.GovService: gid.Office,
 }
 
 // StoreProducts pages through one store's products with the provider's own

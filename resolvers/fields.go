@@ -30,7 +30,7 @@ func (r *Resolver) doctorSlots(ctx context.Context, obj *model.Doctor, onlyAvail
 	if err != nil {
 		return nil, err
 	}
-	slots, err := r.loaders(ctx).AppointmentSlots.Load(ctx, k)()
+	slots, err := loadRaw(ctx, r.loaders(ctx).AppointmentSlots, k)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (r *Resolver) govServiceOffices(ctx context.Context, obj *model.GovService,
 	if err != nil {
 		return nil, err
 	}
-	offices, err := r.loaders(ctx).Offices.Load(ctx, k)()
+	offices, err := loadRaw(ctx, r.loaders(ctx).Offices, k)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (r *Resolver) govServiceOffices(ctx context.Context, obj *model.GovService,
 }
 
 func (r *Resolver) groceryOrderSlot(ctx context.Context, obj *model.GroceryOrder) (*model.DeliverySlot, error) {
-	slots, err := r.loaders(ctx).DeliverySlots.Load(ctx, gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID})()
+	slots, err := loadRaw(ctx, r.loaders(ctx).DeliverySlots, gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID})
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (r *Resolver) storeDeliverySlots(ctx context.Context, obj *model.Store) ([]
 	if err != nil {
 		return nil, err
 	}
-	slots, err := r.loaders(ctx).DeliverySlots.Load(ctx, k)()
+	slots, err := loadRaw(ctx, r.loaders(ctx).DeliverySlots, k)
 	if err != nil {
 		return nil, err
 	}

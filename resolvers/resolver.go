@@ -8,7 +8,6 @@ import (
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
@@ -56,14 +55,25 @@ func (r *Resolver) loaders(ctx context.Context) *gateway.Loaders {
 	return r.gw.NewLoaders()
 }
 
-// load fetches one object through a loader and converts it.
-func load[V, M any](ctx context.Context, l *dataloader.Loader[gateway.Key, V], k gateway.Key, conv func(string, V) M) (M, error) {
-	v, err := l.Load(ctx, k)()
+// load fetches one object through a loader and converts it. When the value
+// came from a stale cache entry (its provider failed), the field's path is
+// reported in `extensions.plaza.stale`.
+func load[V, M any](ctx context.Context, l *gateway.Loader[V], k gateway.Key, conv func(string, V) M) (M, error) {
+	v, err := loadRaw(ctx, l, k)
 	if err != nil {
 		var zero M
 		return zero, err
 	}
 	return conv(k.Provider, v), nil
+}
+
+// loadRaw is load without the conversion.
+func loadRaw[V any](ctx context.Context, l *gateway.Loader[V], k gateway.Key) (V, error) {
+	v, err := l.Load(ctx, k)()
+	if err == nil && l.Stale(k) {
+		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
+	}
+	return v, err
 }
 
 // user returns the signed-in user. Fields that need one carry @auth, which

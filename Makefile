@@ -1,0 +1,24 @@
+# Plaza: the two commands are `go run .` (start the gateway) and `make test`.
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: test vet check generate bench microbench fuzz fmt
+
+## test: vet, then every test with the race detector (Redis at REDIS_URL, else in-process).
+test: vet
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## generate: regenerate gqlgen code (the generated_test.go check fails when it is stale).
+generate:
+	$(GO) generate ./...
+
+## microbench: every Go micro-benchmark once, so they cannot rot (CI runs this).
+microbench:
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/plaza-gateway/plaza/cache"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gid"
+)
+
+// CachePolicy says what the cross-request entity cache keeps and for how long.
+type CachePolicy struct {
+	// TTL is how long an entity is fresh, per GraphQL type. Types without a
+	// TTL are not cached. User-owned types (orders, appointments, ...) are
+	// never cached: they are personal and change with every mutation.
+	TTL map[gid.Kind]time.Duration
+	// Grace keeps entries past their TTL to serve when the provider fails
+	// (stale-if-error).
+	Grace time.Duration
+	// Jitter spreads expiries by up to this fraction of the TTL so entries
+	// written together do not all expire together.
+	Jitter float64
+	// NegativeTTL caches "not found" briefly, so a burst of lookups of a
+	// missing ID does not reach the provider each time.
+	NegativeTTL time.Duration
+}
+
+// DefaultCachePolicy returns the production defaults. Stock and slot
+// availability change with every order, so those kinds are short-lived and
+// mutations invalidate them; catalogue data changes rarely.
+func DefaultCachePolicy() CachePolicy {
+	return CachePolicy{
+		TTL: map[gid.Kind]time.Duration{
+			gid.Product:         60 * time.Second,
+			gid.Store:           10 * time.Minute,
+			gid.DeliverySlot:    30 * time.Second,
+			gid.Doctor:          10 * time.Minute,
+			gid.AppointmentSlot: 30 * time.Second,
+			gid.Lawyer:          10 * time.Minute,
+			gid.GovService:      time.Hour,
+			gid.Office:          5 * time.Minute,
+		},
+		Grace:       10 * time.Minute,
+		Jitter:      0.1,
+		NegativeTTL: 5 * time.Second,
+	}
+}
+
+// EntityCache is the cross-request cache the loaders read through. One is
+// shared by every request of a gateway (and, through Redis, by every
+// instance); the per-request dataloaders sit in front of it.
+type EntityCache struct {
+	store   cache.Cache
+	codec   cache.Codec
+	policy  CachePolicy
+	loaders map[gid.Kind]*cache.Loader
+	obs     CacheObserver
+}
+
+// CacheObserver is told the cache outcome per type (metrics).
+type CacheObserver interface {
+	ObserveCache(typ string, hits, misses, stale int)
+}
+
+// NewEntityCache returns an entity cache over store (memory, Redis or
+// tiered) with policy. obs may be nil.
+func NewEntityCache(store cache.Cache, policy CachePolicy, obs CacheObserver) *EntityCache {
+	c := &EntityCache{store: store, codec: cache.DefaultCodec, policy: policy, loaders: map[gid.Kind]*cache.Loader{}, obs: obs}
+	jitter := jitterFunc(policy.Jitter)
+	for kind, ttl := range policy.TTL {
+		c.loaders[kind] = cache.NewLoader(store, ttl, policy.Grace, cache.WithJitter(jitter))
+	}
+	return c
+}
+
+func jitterFunc(frac float64) func(time.Duration) time.Duration {
+	if frac <= 0 {
+		return nil
+	}
+	return func(d time.Duration) time.Duration {
+		return d + time.Duration(rand.Float64()*frac*float64(d))
+	}
+}
+
+// Key is the cache key of one entity. It carries everything that shapes the
+// value: type, provider and ID (the Redis tier adds the versioned prefix
+// plaza:v1:).
+func (c *EntityCache) Key(kind gid.Kind, k Key) string {
+	return string(kind) + ":" + k.Provider + ":" + k.ID
+}
+
+// Invalidate drops entities from every tier of every instance. Mutations call
+// it before they answer, so the next read anywhere sees the change.
+func (c *EntityCache) Invalidate(ctx context.Context, ids ...gid.ID) error {
+	if c == nil || len(ids) == 0 {
+		return nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = c.Key(id.Kind, KeyOf(id))
+	}
+	return c.store.DeleteMany(ctx, keys)
+}
+
+// negative marks a cached "not found". 0xc1 is the one byte MessagePack never
+// uses, so no encoded value can be mistaken for it.
+var negative = []byte{0xc1}
+
+// cached reads one batch through the cache: one GetMany for the batch, one
+// fetch for what is missing or stale (grouped per provider by fetch), values
+// written back with the kind's TTL. It reports per-type hits and misses to
+// the request's Stats, and for each key whether it was served stale because
+// the provider failed.
+func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Key, fetch func(ctx context.Context, keys []Key) []result[V]) (out []result[V], stale []bool) {
+	loader := c.loaders[kind]
+	skeys := make([]string, len(keys))
+	index := make(map[string]Key, len(keys))
+	for i, k := range keys {
+		skeys[i] = c.Key(kind, k)
+		index[skeys[i]] = k
+	}
+	var misses, notFound []string
+	rs := loader.Fetch(ctx, skeys, func(ctx context.Context, need []string) (map[string][]byte, error) {
+		ks := make([]Key, len(need))
+		for i, s := range need {
+			ks[i] = index[s]
+		}
+		misses = need
+		fetched := fetch(ctx, ks)
+		vals := make(map[string][]byte, len(need))
+		failed := cache.KeyErrors{}
+		for i, r := range fetched {
+			switch {
+			case r.err == nil:
+				b, err := c.codec.Marshal(r.value)
+				if err != nil {
+					failed[need[i]] = err
+					continue
+				}
+				vals[need[i]] = b
+			case connectors.KindOf(r.err) == connectors.KindNotFound:
+				notFound = append(notFound, need[i])
+			default:
+				failed[need[i]] = r.err
+			}
+		}
+		if len(failed) > 0 {
+			return vals, failed
+		}
+		return vals, nil
+	})
+	if len(notFound) > 0 && c.policy.NegativeTTL > 0 {
+		items := make([]cache.Item, len(notFound))
+		for i, k := range notFound {
+			items[i] = cache.Item{Key: k, Value: negative, TTL: c.policy.NegativeTTL}
+		}
+		_ = c.store.SetMany(ctx, items) // best effort: a lost write is a later miss
+	}
+	out = make([]result[V], len(keys))
+	stale = make([]bool, len(keys))
+	nStale := 0
+	for i, r := range rs {
+		switch {
+		case r.Err != nil:
+			out[i].err = r.Err
+		case !r.Found || len(r.Value) == 1 && r.Value[0] == negative[0]:
+			out[i].err = connectors.Errorf(connectors.KindNotFound, "%s not found", kind)
+		default:
+			if err := c.codec.Unmarshal(r.Value, &out[i].value); err != nil {
+				out[i].err = connectors.Wrap(err, connectors.KindInternal, "cache decode failed")
+				continue
+			}
+			if r.Stale {
+				stale[i] = true
+				nStale++
+			}
+		}
+	}
+	hits := len(keys) - len(misses)
+	StatsFrom(ctx).addCache(string(kind), hits, len(misses)-nStale, nStale)
+	if c.obs != nil {
+		c.obs.ObserveCache(string(kind), hits, len(misses)-nStale, nStale)
+	}
+	return out, stale
+}
+
+// result is one value or error of a batch.
+type result[V any] struct {
+	value V
+	err   error
+}
