@@ -18,14 +18,19 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/metrics"
 )
 
 func main() {
@@ -40,6 +45,7 @@ func main() {
 // config is everything the process reads from flags and the environment.
 type config struct {
 	addr        string
+	redisURL    string
 	jwtSecret   string
 	env         string
 	shutdown    time.Duration
@@ -65,6 +71,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	cfg.redisURL = getenv("REDIS_URL")
 	cfg.jwtSecret = envOr(getenv, "PLAZA_JWT_SECRET", auth.DevSecret)
 	cfg.env = envOr(getenv, "PLAZA_ENV", "development")
 	cfg.logJSON = cfg.env == "production"
@@ -109,6 +116,55 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// newCache builds the cross-request cache: with REDIS_URL, a small in-process
+// L1 in front of Redis (shared by every instance, invalidated across them
+// over pub/sub); without, a bounded in-process cache. healthy reports the
+// Redis tier for /readyz (nil without Redis).
+func newCache(cfg config, log *slog.Logger, m *metrics.Metrics) (store cache.Cache, healthy func() bool, closeFn func(), err error) {
+	if cfg.redisURL == "" {
+		mem := cache.NewMemory(100_000)
+		m.RegisterCacheTier("memory", mem)
+		log.Info("cache: in-process (set REDIS_URL to share it across instances)")
+		return mem, nil, func() {}, nil
+	}
+	client, err := newRedisClient(cfg.redisURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	l2 := cache.NewRedis(client, cache.WithLogger(log))
+	l1 := cache.NewMemory(10_000)
+	tiered := cache.NewTiered(l1, l2, cache.WithLogger(log))
+	m.RegisterCacheTier("l1", l1)
+	m.RegisterCacheTier("l2", l2)
+	log.Info("cache: in-process L1 in front of Redis", "redis", redactURL(cfg.redisURL))
+	return tiered, l2.Healthy, func() { tiered.Close(); l2.Close(); _ = client.Close() }, nil
+}
+
+// newRedisClient accepts a redis:// URL, or several comma-separated
+// host:port addresses (a Cluster's seed nodes).
+func newRedisClient(url string) (redis.UniversalClient, error) {
+	if strings.Contains(url, "://") {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		return redis.NewUniversalClient(&redis.UniversalOptions{
+			Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig,
+		}), nil
+	}
+	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: strings.Split(url, ",")}), nil
+}
+
+// redactURL hides a password in a Redis URL before it is logged.
+func redactURL(s string) string {
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if scheme := strings.Index(s, "://"); scheme >= 0 && scheme < at {
+			return s[:scheme+3] + "***" + s[at:]
+		}
+	}
+	return s
+}
+
 func serve(ctx context.Context, cfg config, verifier *auth.Verifier, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
 	conns, err := demo.Default()
@@ -119,8 +175,19 @@ func serve(ctx context.Context, cfg config, verifier *auth.Verifier, stderr io.W
 	if err != nil {
 		return err
 	}
-	gw := gateway.New(reg, gateway.WithLogger(log))
-	srv := api.New(gw, verifier, log, api.DefaultConfig())
+	m := metrics.New()
+	store, readiness, closeCache, err := newCache(cfg, log, m)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
+	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(m),
+		gateway.WithCache(gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)))
+	opts := []api.Option{api.WithSharedCache(store), api.WithMetrics(m.Registry)}
+	if readiness != nil {
+		opts = append(opts, api.WithReadiness("cache", readiness))
+	}
+	srv := api.New(gw, verifier, log, api.DefaultConfig(), opts...)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -32,6 +33,10 @@ func KeyOf(id gid.ID) Key { return Key{Provider: id.Provider, ID: id.Local} }
 type Loaders struct {
 	g   *Gateway
 	reg *connectors.Registry
+
+	// followStores, once set, makes every Products batch queue the stores of
+	// the products it loaded on the Stores loader before it returns.
+	followStores atomic.Bool
 
 	Stores             *Loader[connectors.Store]
 	Products           *Loader[connectors.Product]
@@ -72,7 +77,12 @@ func (g *Gateway) NewLoaders() *Loaders {
 	l.Stores = newLoader(l, entity[connectors.Grocery, connectors.Store]{
 		kind: gid.Store, op: "Stores", get: connectors.Grocery.Stores})
 	l.Products = newLoader(l, entity[connectors.Grocery, connectors.Product]{
-		kind: gid.Product, op: "Products", get: connectors.Grocery.Products})
+		kind: gid.Product, op: "Products", get: connectors.Grocery.Products,
+		follow: func(ctx context.Context, k Key, p connectors.Product) {
+			if l.followStores.Load() && p.StoreID != "" {
+				l.Stores.Load(ctx, Key{Provider: k.Provider, ID: p.StoreID})
+			}
+		}})
 	l.Orders = newLoader(l, entity[connectors.Grocery, connectors.GroceryOrder]{
 		kind: gid.GroceryOrder, op: "Orders", get: connectors.Grocery.Orders,
 		owner: func(o connectors.GroceryOrder) string { return o.UserID }})
@@ -103,6 +113,14 @@ func (g *Gateway) NewLoaders() *Loaders {
 	return l
 }
 
+// FollowProductStores tells the loaders that this operation selects each
+// loaded product's store. Every Products batch then queues those stores on
+// the Stores loader before it hands out the products, so the stores go out
+// as one batch per provider — however late the executor's goroutines for
+// each product's store field run. (With the timer alone, a busy machine can
+// split a level into several batches.)
+func (l *Loaders) FollowProductStores() { l.followStores.Store(true) }
+
 // Registry returns the registry snapshot these loaders use.
 func (l *Loaders) Registry() *connectors.Registry { return l.reg }
 
@@ -115,6 +133,9 @@ type entity[C connectors.Connector, V any] struct {
 	// owner, when set, returns the user an object belongs to; objects of
 	// other users read as NOT_FOUND, and the kind is never cached.
 	owner func(V) string
+	// follow, when set, is called for every value loaded, before the batch
+	// returns, to queue related keys on other loaders (see FollowProductStores).
+	follow func(ctx context.Context, k Key, v V)
 }
 
 func newLoader[C connectors.Connector, V any](l *Loaders, e entity[C, V]) *Loader[V] {
@@ -154,6 +175,9 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 			out[i] = &dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.kind)}
 		default:
 			out[i] = &dataloader.Result[V]{Data: r.value}
+			if e.follow != nil {
+				e.follow(ctx, keys[i], r.value)
+			}
 		}
 	}
 	return out

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph/model"
@@ -32,6 +34,29 @@ func (r *Resolver) providers(ctx context.Context, vertical *model.Vertical, city
 	return &model.ProviderConnection{Edges: edges, PageInfo: pi, TotalCount: len(ds)}, nil
 }
 
+// selects reports whether the current field's selection reaches the field
+// path (through fragments too), e.g. selects(ctx, "edges", "node", "id").
+func selects(ctx context.Context, path ...string) bool {
+	op := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFieldsCtx(ctx, nil)
+	for i, name := range path {
+		var next *graphql.CollectedField
+		for j := range fields {
+			if fields[j].Name == name {
+				next = &fields[j]
+				break
+			}
+		}
+		if next == nil {
+			return false
+		}
+		if i < len(path)-1 {
+			fields = graphql.CollectFields(op, next.Selections, nil)
+		}
+	}
+	return true
+}
+
 func containsFold(list []string, s string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, s) {
@@ -52,9 +77,13 @@ func (r *Resolver) prefetchProducts(ctx context.Context, edges []*model.GroceryO
 			keys = append(keys, gateway.Key{Provider: it.ProviderID, ID: it.ProductID})
 		}
 	}
+	l := r.loaders(ctx)
+	if selects(ctx, "edges", "node", "items", "product", "store") {
+		l.FollowProductStores()
+	}
 	// Load (unlike LoadMany, which spawns a goroutine per key) registers the
 	// key synchronously; the thunk is not needed, the loader caches it.
-	products := r.loaders(ctx).Products
+	products := l.Products
 	for _, k := range keys {
 		products.Load(ctx, k)
 	}

@@ -1,0 +1,177 @@
+// Package apitest starts a real Plaza handler for tests and posts GraphQL
+// documents to it the way a client does: over HTTP, as JSON.
+package apitest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/plaza-gateway/plaza/api"
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/gateway"
+)
+
+// Gateway is a running Plaza over loopback.
+type Gateway struct {
+	URL      string
+	GW       *gateway.Gateway
+	Verifier *auth.Verifier
+	Server   *httptest.Server
+	tb       testing.TB
+}
+
+// Options tune the gateway under test.
+type Options struct {
+	// Connectors replaces the default demo providers.
+	Connectors []connectors.Connector
+	// Gateway options (policy, cache, config...).
+	GatewayOptions []gateway.Option
+	API            *api.Config
+	// APIOptions are passed to api.New (shared cache, secrets, metrics...).
+	APIOptions []api.Option
+}
+
+// Start builds the real handler over the demo providers (or opts.Connectors)
+// and serves it on a free loopback port until the test ends.
+func Start(tb testing.TB, opts Options) *Gateway {
+	tb.Helper()
+	conns := opts.Connectors
+	if conns == nil {
+		var err error
+		if conns, err = demo.Default(); err != nil {
+			tb.Fatalf("demo providers: %v", err)
+		}
+	}
+	reg, err := connectors.NewRegistry(conns...)
+	if err != nil {
+		tb.Fatalf("registry: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gw := gateway.New(reg, append([]gateway.Option{gateway.WithLogger(log)}, opts.GatewayOptions...)...)
+	v, err := auth.NewVerifier(auth.Config{Secret: []byte("test-secret")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := api.DefaultConfig()
+	if opts.API != nil {
+		cfg = *opts.API
+	}
+	srv := httptest.NewServer(api.New(gw, v, log, cfg, opts.APIOptions...))
+	tb.Cleanup(srv.Close)
+	return &Gateway{URL: srv.URL, GW: gw, Verifier: v, Server: srv, tb: tb}
+}
+
+// Token returns a valid bearer token for user.
+func (g *Gateway) Token(user string) string {
+	g.tb.Helper()
+	t, err := g.Verifier.Issue(user, time.Hour)
+	if err != nil {
+		g.tb.Fatal(err)
+	}
+	return t
+}
+
+// Request is one GraphQL request.
+type Request struct {
+	Query         string         `json:"query"`
+	Variables     map[string]any `json:"variables,omitempty"`
+	OperationName string         `json:"operationName,omitempty"`
+	// User signs the request in as this user when set.
+	User string `json:"-"`
+	// Debug sends `Plaza-Debug: calls`.
+	Debug bool `json:"-"`
+	// Header adds raw headers.
+	Header http.Header `json:"-"`
+}
+
+// Error is one GraphQL error as the client sees it.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code returns extensions.code.
+func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Status     int
+	Data       json.RawMessage `json:"data"`
+	Errors     []Error         `json:"errors"`
+	Extensions struct {
+		Plaza struct {
+			Calls    []gateway.Call       `json:"calls"`
+			Cache    []gateway.CacheCount `json:"cache"`
+			Degraded []gateway.Degraded   `json:"degraded"`
+			Stale    []string             `json:"stale"`
+		} `json:"plaza"`
+	} `json:"extensions"`
+	Raw []byte
+}
+
+// Decode unmarshals Data into v.
+func (r *Response) Decode(tb testing.TB, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		tb.Fatalf("decode data: %v\n%s", err, r.Raw)
+	}
+}
+
+// Post sends req and decodes the response, whatever its status.
+func (g *Gateway) Post(req Request) *Response {
+	g.tb.Helper()
+	body, _ := json.Marshal(req)
+	hr, _ := http.NewRequest(http.MethodPost, g.URL+"/query", bytes.NewReader(body))
+	hr.Header.Set("Content-Type", "application/json")
+	for k, vs := range req.Header {
+		hr.Header[k] = vs
+	}
+	if req.User != "" {
+		hr.Header.Set("Authorization", "Bearer "+g.Token(req.User))
+	}
+	if req.Debug {
+		hr.Header.Set(api.DebugHeader, "calls")
+	}
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		g.tb.Fatalf("post: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := &Response{Status: resp.StatusCode, Raw: raw}
+	if err := json.Unmarshal(raw, out); err != nil {
+		g.tb.Fatalf("response is not JSON (status %d): %v\n%s", resp.StatusCode, err, raw)
+	}
+	return out
+}
+
+// MustPost is Post that fails the test on any GraphQL error.
+func (g *Gateway) MustPost(req Request) *Response {
+	g.tb.Helper()
+	r := g.Post(req)
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		g.tb.Fatalf("status %d, errors: %s", r.Status, r.Raw)
+	}
+	return r
+}
+
+// CallCount returns how many connector calls of op were made (any provider).
+func (r *Response) CallCount(op string) (calls int, providers map[string]int) {
+	providers = map[string]int{}
+	for _, c := range r.Extensions.Plaza.Calls {
+		if c.Operation == op {
+			calls++
+			providers[c.Provider]++
+		}
+	}
+	return calls, providers
+}
