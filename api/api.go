@@ -29,6 +29,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph"
+	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/resolvers"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	QueryCacheSize int
 	// APQCacheSize is the number of automatic persisted queries kept in memory.
 	APQCacheSize int
+	// Limits guard /query against hostile input; zero fields take the
+	// defaults of limits.DefaultConfig.
+	Limits limits.Config
 }
 
 // DefaultConfig is the development configuration.
@@ -112,11 +116,18 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	}
 	s.providers = &providerAuth{secret: s.opts.secrets, verifiers: map[string]*httpprovider.RequestVerifier{}}
 	r := resolvers.New(gw, log)
-	gql := handler.New(graph.NewExecutableSchema(r.Config()))
+	queryCache := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
+	guard := limits.New(cfg.Limits, queryCache)
+	schemaCfg := r.Config()
+	guard.SetComplexity(&schemaCfg.Complexity)
+	gql := handler.New(graph.NewExecutableSchema(schemaCfg))
 	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](cfg.QueryCacheSize))
+	for _, t := range guard.Transports() { // POST, GET, then 405/415 for the rest
+		gql.AddTransport(t)
+	}
+	gql.SetQueryCache(queryCache)
+	gql.SetParserTokenLimit(max(guard.Config().MaxTokens, 0))
+	gql.Use(guard.Complexity())
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}
@@ -132,7 +143,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", verifier.Middleware(withRequestContext(gql)))
+	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(withRequestContext(gql))))
 	if cfg.Playground {
 		s.mux.Handle("GET /{$}", playground.Handler("Plaza", "/query", playground.WithGraphiqlEnablePluginExplorer(true)))
 	}
