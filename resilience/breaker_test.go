@@ -5,20 +5,30 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 )
 
-func breakerConfig() ProviderConfig {
+// breakerConfig trips after three failures. Tests that must see the open
+// state before the cool-down ends use a long one, so a slow machine cannot
+// turn the breaker half-open under them.
+func breakerConfig(cooldown time.Duration) ProviderConfig {
 	c := testConfig()
 	c.BreakerConsecutiveFailures = 3
+	c.BreakerCooldown = cooldown
 	return c
 }
 
+const (
+	shortCooldown = 30 * time.Millisecond
+	longCooldown  = time.Hour
+)
+
 func TestBreaker(t *testing.T) {
 	t.Run("opens after N consecutive failures and then fails fast without calling fn", func(t *testing.T) {
-		p, rec := newTestPolicy(t, breakerConfig())
+		p, rec := newTestPolicy(t, breakerConfig(longCooldown))
 		tripBreaker(t, p, 2)
 		mustStatus(t, p, "DEGRADED")
 		tripBreaker(t, p, 1)
@@ -37,7 +47,7 @@ func TestBreaker(t *testing.T) {
 	})
 
 	t.Run("closes when the half-open probe succeeds", func(t *testing.T) {
-		p, rec := newTestPolicy(t, breakerConfig())
+		p, rec := newTestPolicy(t, breakerConfig(shortCooldown))
 		tripBreaker(t, p, 3)
 		waitStatus(t, p, "DEGRADED")
 		fn, calls := script()
@@ -55,15 +65,18 @@ func TestBreaker(t *testing.T) {
 	})
 
 	t.Run("reopens when the half-open probe fails", func(t *testing.T) {
-		p, _ := newTestPolicy(t, breakerConfig())
+		p, rec := newTestPolicy(t, breakerConfig(shortCooldown))
 		tripBreaker(t, p, 3)
 		waitStatus(t, p, "DEGRADED")
 		tripBreaker(t, p, 1)
-		mustStatus(t, p, "UNAVAILABLE")
+		want := []string{"closed->open", "open->half-open", "half-open->open"}
+		if !slices.Equal(rec.states, want) {
+			t.Fatalf("transitions = %v, want %v", rec.states, want)
+		}
 	})
 
 	t.Run("lets only BreakerProbes calls through while half-open", func(t *testing.T) {
-		p, _ := newTestPolicy(t, breakerConfig())
+		p, _ := newTestPolicy(t, breakerConfig(shortCooldown))
 		tripBreaker(t, p, 3)
 		waitStatus(t, p, "DEGRADED")
 		probing, release := make(chan struct{}), make(chan struct{})
@@ -107,7 +120,7 @@ func TestBreaker(t *testing.T) {
 	})
 
 	t.Run("does not count client errors or rate limiting as failures", func(t *testing.T) {
-		c := breakerConfig()
+		c := breakerConfig(longCooldown)
 		c.BreakerConsecutiveFailures = 1
 		p, _ := newTestPolicy(t, c)
 		for _, k := range []connectors.Kind{
@@ -125,7 +138,7 @@ func TestBreaker(t *testing.T) {
 	})
 
 	t.Run("counts a panicking call as a failure and lets the panic through", func(t *testing.T) {
-		c := breakerConfig()
+		c := breakerConfig(longCooldown)
 		c.BreakerConsecutiveFailures = 1
 		p, _ := newTestPolicy(t, c)
 		func() {
@@ -142,14 +155,14 @@ func TestBreaker(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	t.Run("reports an unknown provider ACTIVE", func(t *testing.T) {
-		p, _ := newTestPolicy(t, breakerConfig())
+		p, _ := newTestPolicy(t, breakerConfig(shortCooldown))
 		if got := p.Status("nobody"); got != "ACTIVE" {
 			t.Fatalf("Status = %s", got)
 		}
 	})
 
 	t.Run("goes ACTIVE, UNAVAILABLE, DEGRADED (half-open), ACTIVE", func(t *testing.T) {
-		p, _ := newTestPolicy(t, breakerConfig())
+		p, _ := newTestPolicy(t, breakerConfig(200*time.Millisecond))
 		ok, _ := script()
 		_ = p.Do(context.Background(), prov, true, ok)
 		mustStatus(t, p, "ACTIVE")
@@ -161,7 +174,7 @@ func TestStatus(t *testing.T) {
 	})
 
 	t.Run("reports DEGRADED while recent calls failed but the breaker is closed", func(t *testing.T) {
-		p, _ := newTestPolicy(t, breakerConfig())
+		p, _ := newTestPolicy(t, breakerConfig(shortCooldown))
 		tripBreaker(t, p, 1)
 		mustStatus(t, p, "DEGRADED")
 	})
