@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/metrics"
+	"github.com/plaza-gateway/plaza/registry"
 )
 
 func main() {
@@ -46,6 +48,7 @@ func main() {
 type config struct {
 	addr        string
 	redisURL    string
+	configPath  string
 	jwtSecret   string
 	env         string
 	shutdown    time.Duration
@@ -65,6 +68,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet("plaza "+cfg.subcommand, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", envOr(getenv, "PLAZA_ADDR", ":8080"), "listen address (env PLAZA_ADDR)")
+	fs.StringVar(&cfg.configPath, "config", getenv("PLAZA_CONFIG"), "provider config file (env PLAZA_CONFIG); default: the embedded demo providers")
 	fs.DurationVar(&cfg.shutdown, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.StringVar(&cfg.tokenUser, "user", "", "token: the user the token is for, e.g. demo-1")
 	fs.DurationVar(&cfg.tokenTTL, "ttl", 24*time.Hour, "token: validity")
@@ -105,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, tok)
 		return nil
 	}
-	return serve(ctx, cfg, verifier, stderr)
+	return serve(ctx, cfg, getenv, verifier, stderr)
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
@@ -165,16 +169,42 @@ func redactURL(s string) string {
 	return s
 }
 
-func serve(ctx context.Context, cfg config, verifier *auth.Verifier, stderr io.Writer) error {
-	log := newLogger(cfg, stderr)
+// loadProviders returns the initial registry: from the config file when one
+// is given, else the embedded demo providers (with development secrets for
+// their webhooks).
+func loadProviders(cfg config, getenv func(string) string) (*registry.Loaded, error) {
+	if cfg.configPath != "" {
+		l, err := registry.LoadFile(cfg.configPath, getenv)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: %w", cfg.configPath, err)
+		}
+		return l, nil
+	}
 	conns, err := demo.Default()
 	if err != nil {
-		return fmt.Errorf("demo providers: %w", err)
+		return nil, fmt.Errorf("demo providers: %w", err)
 	}
 	reg, err := connectors.NewRegistry(conns...)
 	if err != nil {
+		return nil, err
+	}
+	l := &registry.Loaded{Registry: reg, Settings: map[string]registry.Settings{}}
+	for _, c := range conns {
+		id := c.Describe().ID
+		l.Settings[id] = registry.Settings{Timeout: registry.DefaultTimeout, MaxConcurrent: registry.DefaultMaxConcurrent, Secret: "dev-secret-" + id}
+	}
+	return l, nil
+}
+
+func serve(ctx context.Context, cfg config, getenv func(string) string, verifier *auth.Verifier, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
+	loaded, err := loadProviders(cfg, getenv)
+	if err != nil {
 		return err
 	}
+	var current atomic.Pointer[registry.Loaded]
+	current.Store(loaded)
+	reg := loaded.Registry
 	m := metrics.New()
 	store, readiness, closeCache, err := newCache(cfg, log, m)
 	if err != nil {
@@ -183,7 +213,11 @@ func serve(ctx context.Context, cfg config, verifier *auth.Verifier, stderr io.W
 	defer closeCache()
 	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(m),
 		gateway.WithCache(gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)))
-	opts := []api.Option{api.WithSharedCache(store), api.WithMetrics(m.Registry)}
+	secrets := func(provider string) (string, bool) {
+		s, ok := current.Load().Settings[provider]
+		return s.Secret, ok && s.Secret != ""
+	}
+	opts := []api.Option{api.WithSharedCache(store), api.WithMetrics(m.Registry), api.WithProviderSecrets(secrets)}
 	if readiness != nil {
 		opts = append(opts, api.WithReadiness("cache", readiness))
 	}
@@ -197,6 +231,32 @@ func serve(ctx context.Context, cfg config, verifier *auth.Verifier, stderr io.W
 	log.Info("plaza listening", "addr", ln.Addr().String(), "providers", len(reg.All()), "env", cfg.env)
 	if cfg.listenReady != nil {
 		cfg.listenReady(ln.Addr())
+	}
+	if cfg.configPath != "" {
+		sum, err := registry.Sum(cfg.configPath)
+		if err != nil {
+			return err
+		}
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		reload := make(chan struct{}, 1)
+		go func() {
+			for range hup {
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}()
+		w := registry.NewWatcher(cfg.configPath, sum, time.Second, getenv, log, func(l *registry.Loaded) {
+			old := current.Swap(l)
+			gw.SetRegistry(l.Registry)
+			// Requests in flight keep the old registry's connectors until they
+			// finish; idle connections go now, active ones when done.
+			time.AfterFunc(cfg.shutdown, old.Close)
+		})
+		go w.Run(ctx, reload)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

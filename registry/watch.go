@@ -1,0 +1,73 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Watcher reloads a config file when told to (SIGHUP) or when its content
+// changes, and hands each successfully built registry to apply. A file that
+// fails to load is logged and skipped: the previous registry stays.
+type Watcher struct {
+	path     string
+	getenv   func(string) string
+	apply    func(*Loaded)
+	log      *slog.Logger
+	interval time.Duration
+	last     [32]byte
+}
+
+// NewWatcher returns a watcher for path whose current content is already
+// applied (sum is its hash, from Sum). interval is how often the file is
+// checked for changes.
+func NewWatcher(path string, sum [32]byte, interval time.Duration, getenv func(string) string, log *slog.Logger, apply func(*Loaded)) *Watcher {
+	return &Watcher{path: path, getenv: getenv, apply: apply, log: log, interval: interval, last: sum}
+}
+
+// Sum hashes a config file's content (change detection).
+func Sum(path string) ([32]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(data), nil
+}
+
+// Run watches until ctx ends. Each value on reload forces a reload.
+func (w *Watcher) Run(ctx context.Context, reload <-chan struct{}) {
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reload:
+			w.Reload("signal")
+		case <-t.C:
+			if sum, err := Sum(w.path); err == nil && sum != w.last {
+				w.Reload("file changed")
+			}
+		}
+	}
+}
+
+// Reload loads the file now and applies it if it builds.
+func (w *Watcher) Reload(why string) bool {
+	sum, err := Sum(w.path)
+	if err != nil {
+		w.log.Error("registry reload failed; keeping the current providers", "why", why, "path", w.path, "err", err)
+		return false
+	}
+	w.last = sum // a bad file is reported once, not every interval
+	loaded, err := LoadFile(w.path, w.getenv)
+	if err != nil {
+		w.log.Error("registry reload failed; keeping the current providers", "why", why, "path", w.path, "err", err)
+		return false
+	}
+	w.apply(loaded)
+	w.log.Info("registry reloaded", "why", why, "path", w.path, "providers", len(loaded.Registry.All()))
+	return true
+}
