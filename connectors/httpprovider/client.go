@@ -392,7 +392,10 @@ func batch[T any](ctx context.Context, c *Client, path string, ids []string, idO
 		size = c.desc.MaxBatch
 	}
 	if size == len(ids) {
-		return out, batchChunk(ctx, c, path, ids, out, idOf)
+		if err := batchChunk(ctx, c, path, ids, out, idOf); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for lo := 0; lo < len(ids); lo += size {

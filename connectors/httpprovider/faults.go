@@ -1,6 +1,8 @@
 package httpprovider
 
 import (
+	"bytes"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -58,6 +60,17 @@ func Inject(h http.Handler, f Faults) http.Handler {
 		f.Mode = FaultUnavailable
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.Latency > 0 || f.FailRate > 0 {
+			// net/http cancels r.Context() on a client hang-up only after the
+			// body has been read, so read it now (capped) and hand h a copy;
+			// otherwise a stall would outlive the caller.
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, DefaultMaxBodyBytes))
+			if err != nil {
+				writeJSON(w, http.StatusRequestEntityTooLarge, wireError{Code: connectors.KindInvalid, Message: "request body too large"})
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		if f.Latency > 0 {
 			t := time.NewTimer(f.Latency)
 			select {
