@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -34,10 +33,6 @@ type Loaders struct {
 	g   *Gateway
 	reg *connectors.Registry
 
-	// followStores, once set, makes every Products batch queue the stores of
-	// the products it loaded on the Stores loader before it returns.
-	followStores atomic.Bool
-
 	Stores             *Loader[connectors.Store]
 	Products           *Loader[connectors.Product]
 	Orders             *Loader[connectors.GroceryOrder]
@@ -58,8 +53,50 @@ type Loaders struct {
 // can say so.
 type Loader[V any] struct {
 	*dataloader.Loader[Key, V]
-	kind  gid.Kind
-	stale sync.Map // Key -> struct{}
+	kind    gid.Kind
+	stale   sync.Map // Key -> struct{}
+	failed  sync.Map // Key -> error, from Prefetch (the dataloader can only prime values)
+	batchFn dataloader.BatchFunc[Key, V]
+}
+
+// Load is the dataloader's Load, answering keys whose Prefetch failed with
+// that error instead of fetching them again.
+func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
+	if err, ok := l.failed.Load(k); ok {
+		return func() (V, error) { var zero V; return zero, err.(error) }
+	}
+	return l.Loader.Load(ctx, k)
+}
+
+// Prefetch fetches keys now, as one batch (one call per provider), and
+// primes the loader with the results, so later Loads of those keys are
+// answered from memory. Resolvers use it when they know every key of the
+// next level at once (the items of a page of orders): the batch then does
+// not depend on the executor starting every per-item resolver within the
+// loader's wait window, which a busy machine does not guarantee. It returns
+// the values found, by key; a key that failed fails the same way on Load.
+func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
+	seen := make(map[Key]bool, len(keys))
+	uniq := make([]Key, 0, len(keys))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	out := make(map[Key]V, len(uniq))
+	if len(uniq) == 0 {
+		return out
+	}
+	for i, r := range l.batchFn(ctx, uniq) {
+		if r.Error == nil {
+			l.Prime(ctx, uniq[i], r.Data)
+			out[uniq[i]] = r.Data
+		} else {
+			l.failed.Store(uniq[i], r.Error)
+		}
+	}
+	return out
 }
 
 // Kind is the GraphQL type the loader loads.
@@ -77,12 +114,7 @@ func (g *Gateway) NewLoaders() *Loaders {
 	l.Stores = newLoader(l, entity[connectors.Grocery, connectors.Store]{
 		kind: gid.Store, op: "Stores", get: connectors.Grocery.Stores})
 	l.Products = newLoader(l, entity[connectors.Grocery, connectors.Product]{
-		kind: gid.Product, op: "Products", get: connectors.Grocery.Products,
-		follow: func(ctx context.Context, k Key, p connectors.Product) {
-			if l.followStores.Load() && p.StoreID != "" {
-				l.Stores.Load(ctx, Key{Provider: k.Provider, ID: p.StoreID})
-			}
-		}})
+		kind: gid.Product, op: "Products", get: connectors.Grocery.Products})
 	l.Orders = newLoader(l, entity[connectors.Grocery, connectors.GroceryOrder]{
 		kind: gid.GroceryOrder, op: "Orders", get: connectors.Grocery.Orders,
 		owner: func(o connectors.GroceryOrder) string { return o.UserID }})
@@ -113,14 +145,6 @@ func (g *Gateway) NewLoaders() *Loaders {
 	return l
 }
 
-// FollowProductStores tells the loaders that this operation selects each
-// loaded product's store. Every Products batch then queues those stores on
-// the Stores loader before it hands out the products, so the stores go out
-// as one batch per provider — however late the executor's goroutines for
-// each product's store field run. (With the timer alone, a busy machine can
-// split a level into several batches.)
-func (l *Loaders) FollowProductStores() { l.followStores.Store(true) }
-
 // Registry returns the registry snapshot these loaders use.
 func (l *Loaders) Registry() *connectors.Registry { return l.reg }
 
@@ -133,9 +157,6 @@ type entity[C connectors.Connector, V any] struct {
 	// owner, when set, returns the user an object belongs to; objects of
 	// other users read as NOT_FOUND, and the kind is never cached.
 	owner func(V) string
-	// follow, when set, is called for every value loaded, before the batch
-	// returns, to queue related keys on other loaders (see FollowProductStores).
-	follow func(ctx context.Context, k Key, v V)
 }
 
 func newLoader[C connectors.Connector, V any](l *Loaders, e entity[C, V]) *Loader[V] {
@@ -144,9 +165,10 @@ func newLoader[C connectors.Connector, V any](l *Loaders, e entity[C, V]) *Loade
 		opts = append(opts, dataloader.WithBatchCapacity[Key, V](l.g.cfg.BatchCapacity))
 	}
 	ld := &Loader[V]{kind: e.kind}
-	ld.Loader = dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
+	ld.batchFn = func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
 		return batch(ctx, l, ld, e, keys)
-	}, opts...)
+	}
+	ld.Loader = dataloader.NewBatchedLoader(ld.batchFn, opts...)
 	return ld
 }
 
@@ -175,9 +197,6 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 			out[i] = &dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.kind)}
 		default:
 			out[i] = &dataloader.Result[V]{Data: r.value}
-			if e.follow != nil {
-				e.follow(ctx, keys[i], r.value)
-			}
 		}
 	}
 	return out
@@ -257,4 +276,51 @@ func itemError(provider string, kind gid.Kind, err error) error {
 		return connectors.Errorf(connectors.KindNotFound, "%s not found", kind)
 	}
 	return providerError(provider, err)
+}
+
+// PrefetchByKind prefetches keys of several kinds at once (nodes(ids:)), one
+// batch per kind, the kinds in parallel. Kinds without a loader are ignored.
+func (l *Loaders) PrefetchByKind(ctx context.Context, keys map[gid.Kind][]Key) {
+	var wg sync.WaitGroup
+	for kind, ks := range keys {
+		prefetch := l.prefetcher(kind)
+		if prefetch == nil || len(ks) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			prefetch(ctx, ks)
+		}()
+	}
+	wg.Wait()
+}
+
+func (l *Loaders) prefetcher(kind gid.Kind) func(context.Context, []Key) {
+	drop := func(f func(context.Context, []Key) any) func(context.Context, []Key) {
+		return func(ctx context.Context, ks []Key) { f(ctx, ks) }
+	}
+	switch kind {
+	case gid.Store:
+		return drop(func(c context.Context, k []Key) any { return l.Stores.Prefetch(c, k) })
+	case gid.Product:
+		return drop(func(c context.Context, k []Key) any { return l.Products.Prefetch(c, k) })
+	case gid.GroceryOrder:
+		return drop(func(c context.Context, k []Key) any { return l.Orders.Prefetch(c, k) })
+	case gid.Doctor:
+		return drop(func(c context.Context, k []Key) any { return l.Doctors.Prefetch(c, k) })
+	case gid.Appointment:
+		return drop(func(c context.Context, k []Key) any { return l.Appointments.Prefetch(c, k) })
+	case gid.Consultation:
+		return drop(func(c context.Context, k []Key) any { return l.Consultations.Prefetch(c, k) })
+	case gid.Lawyer:
+		return drop(func(c context.Context, k []Key) any { return l.Lawyers.Prefetch(c, k) })
+	case gid.LegalConsultation:
+		return drop(func(c context.Context, k []Key) any { return l.LegalConsultations.Prefetch(c, k) })
+	case gid.GovService:
+		return drop(func(c context.Context, k []Key) any { return l.Services.Prefetch(c, k) })
+	case gid.ServiceApplication:
+		return drop(func(c context.Context, k []Key) any { return l.Applications.Prefetch(c, k) })
+	}
+	return nil
 }

@@ -92,6 +92,15 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 	if max := r.gw.Config().MaxIDs; len(ids) > max {
 		return nil, connectors.Errorf(connectors.KindInvalid, "at most %d ids per call, got %d", max, len(ids))
 	}
+	// Fetch each kind's objects as one batch first; the per-ID resolution
+	// below is then answered from the loaders' memory.
+	byKind := map[gid.Kind][]gateway.Key{}
+	for _, id := range ids {
+		if g, err := gid.Decode(id); err == nil {
+			byKind[g.Kind] = append(byKind[g.Kind], gateway.KeyOf(g))
+		}
+	}
+	r.loaders(ctx).PrefetchByKind(ctx, byKind)
 	out := make([]model.Node, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {

@@ -66,10 +66,11 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// prefetchProducts queues every product of a page of orders on the product
-// loader at once, so they go out as one batch per provider however the
-// executor schedules the per-item resolvers. The per-item resolvers then
-// find them in the loader's cache.
+// prefetchProducts fetches every product of a page of orders at once — one
+// batch call per provider — and, when the query asks for the products'
+// stores, their stores too, before the per-item resolvers run. The per-item
+// resolvers then find everything in the loaders' memory, so each level costs
+// one call per provider whatever the executor's timing.
 func (r *Resolver) prefetchProducts(ctx context.Context, edges []*model.GroceryOrderEdge) {
 	var keys []gateway.Key
 	for _, e := range edges {
@@ -78,15 +79,15 @@ func (r *Resolver) prefetchProducts(ctx context.Context, edges []*model.GroceryO
 		}
 	}
 	l := r.loaders(ctx)
-	if selects(ctx, "edges", "node", "items", "product", "store") {
-		l.FollowProductStores()
+	products := l.Products.Prefetch(ctx, keys)
+	if !selects(ctx, "edges", "node", "items", "product", "store") {
+		return
 	}
-	// Load (unlike LoadMany, which spawns a goroutine per key) registers the
-	// key synchronously; the thunk is not needed, the loader caches it.
-	products := l.Products
-	for _, k := range keys {
-		products.Load(ctx, k)
+	stores := make([]gateway.Key, 0, len(products))
+	for k, p := range products {
+		stores = append(stores, gateway.Key{Provider: k.Provider, ID: p.StoreID})
 	}
+	l.Stores.Prefetch(ctx, stores)
 }
 
 // home builds the signed-in user's home page.

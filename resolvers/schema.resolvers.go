@@ -7,32 +7,10 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/graph/model"
 )
-
-func (r *analyticsResolver) SearchVolume(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) ([]*model.BucketCount, error) {
-	panic(fmt.Errorf("not implemented: SearchVolume - searchVolume"))
-}
-
-func (r *analyticsResolver) TopQueries(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) ([]*model.QueryCount, error) {
-	panic(fmt.Errorf("not implemented: TopQueries - topQueries"))
-}
-
-func (r *analyticsResolver) ZeroResultQueries(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) ([]*model.QueryCount, error) {
-	panic(fmt.Errorf("not implemented: ZeroResultQueries - zeroResultQueries"))
-}
-
-func (r *analyticsResolver) ProviderTraffic(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.ProviderTraffic, error) {
-	panic(fmt.Errorf("not implemented: ProviderTraffic - providerTraffic"))
-}
-
-func (r *analyticsResolver) Conversion(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) (*model.Conversion, error) {
-	panic(fmt.Errorf("not implemented: Conversion - conversion"))
-}
 
 func (r *appointmentResolver) Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error) {
 	return r.appointmentDoctor(ctx, obj)
@@ -114,14 +92,6 @@ func (r *mutationResolver) ApplyForGovService(ctx context.Context, input model.A
 	return r.apply(ctx, input)
 }
 
-func (r *mutationResolver) UpdateSettings(ctx context.Context, personalization bool) (*model.UserSettings, error) {
-	panic(fmt.Errorf("not implemented: UpdateSettings - updateSettings"))
-}
-
-func (r *mutationResolver) ReportSearchClick(ctx context.Context, query string, itemID string) (*bool, error) {
-	panic(fmt.Errorf("not implemented: ReportSearchClick - reportSearchClick"))
-}
-
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
 	return r.officeSlots(ctx, obj, onlyAvailable)
 }
@@ -186,10 +156,6 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	return r.queryMe(ctx)
 }
 
-func (r *queryResolver) Analytics(ctx context.Context) (*model.Analytics, error) {
-	panic(fmt.Errorf("not implemented: Analytics - analytics"))
-}
-
 func (r *serviceApplicationResolver) Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error) {
 	return r.serviceApplicationService(ctx, obj)
 }
@@ -230,12 +196,6 @@ func (r *userResolver) Applications(ctx context.Context, obj *model.User, first 
 	return r.userApplications(ctx, obj, first, after)
 }
 
-func (r *userResolver) Settings(ctx context.Context, obj *model.User) (*model.UserSettings, error) {
-	panic(fmt.Errorf("not implemented: Settings - settings"))
-}
-
-func (r *Resolver) Analytics() graph.AnalyticsResolver { return &analyticsResolver{r} }
-
 func (r *Resolver) Appointment() graph.AppointmentResolver { return &appointmentResolver{r} }
 
 func (r *Resolver) Consultation() graph.ConsultationResolver { return &consultationResolver{r} }
@@ -273,7 +233,6 @@ func (r *Resolver) Store() graph.StoreResolver { return &storeResolver{r} }
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type (
-	analyticsResolver          struct{ *Resolver }
 	appointmentResolver        struct{ *Resolver }
 	consultationResolver       struct{ *Resolver }
 	doctorResolver             struct{ *Resolver }
