@@ -33,6 +33,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/resilience"
 )
 
 func main() {
@@ -118,6 +119,16 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// policySettings maps the registry's per-provider settings onto the call
+// policy (timeout, bulkhead size); everything else keeps the defaults.
+func policySettings(l *registry.Loaded) map[string]resilience.ProviderConfig {
+	out := make(map[string]resilience.ProviderConfig, len(l.Settings))
+	for id, s := range l.Settings {
+		out[id] = resilience.ProviderConfig{Timeout: s.Timeout, MaxConcurrent: s.MaxConcurrent}
+	}
+	return out
 }
 
 // newCache builds the cross-request cache: with REDIS_URL, a small in-process
@@ -211,7 +222,10 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		return err
 	}
 	defer closeCache()
+	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: policySettings(loaded)},
+		resilience.WithLogger(log))
 	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(m),
+		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status),
 		gateway.WithCache(gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)))
 	secrets := func(provider string) (string, bool) {
 		s, ok := current.Load().Settings[provider]
@@ -251,6 +265,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		}()
 		w := registry.NewWatcher(cfg.configPath, sum, time.Second, getenv, log, func(l *registry.Loaded) {
 			old := current.Swap(l)
+			policy.SetProviders(policySettings(l))
 			gw.SetRegistry(l.Registry)
 			// Requests in flight keep the old registry's connectors until they
 			// finish; idle connections go now, active ones when done.
