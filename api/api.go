@@ -68,6 +68,8 @@ type options struct {
 	readiness []readiness
 	metrics   *prometheus.Registry
 	secrets   func(provider string) (string, bool)
+	resolvers []resolvers.Option
+	apiKeys   *auth.APIKeys
 }
 
 type readiness struct {
@@ -99,6 +101,16 @@ func WithProviderSecrets(f func(provider string) (string, bool)) Option {
 	return func(o *options) { o.secrets = f }
 }
 
+// WithResolverOptions passes optional parts to the resolvers
+// (personalisation, events, analytics).
+func WithResolverOptions(opts ...resolvers.Option) Option {
+	return func(o *options) { o.resolvers = append(o.resolvers, opts...) }
+}
+
+// WithAPIKeys accepts the analysts' API keys on /query. Without it no
+// caller is an analyst.
+func WithAPIKeys(k *auth.APIKeys) Option { return func(o *options) { o.apiKeys = k } }
+
 // apqTTL is how long a persisted query is kept after registration.
 const apqTTL = 24 * time.Hour
 
@@ -115,7 +127,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 		s.opts.secrets = func(string) (string, bool) { return "", false }
 	}
 	s.providers = &providerAuth{secret: s.opts.secrets, verifiers: map[string]*httpprovider.RequestVerifier{}}
-	r := resolvers.New(gw, log)
+	r := resolvers.New(gw, log, s.opts.resolvers...)
 	queryCache := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
 	guard := limits.New(cfg.Limits, queryCache)
 	schemaCfg := r.Config()
@@ -143,7 +155,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(withRequestContext(gql))))
+	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(withRequestContext(gql)))))
 	if cfg.Playground {
 		s.mux.Handle("GET /{$}", playground.Handler("Plaza", "/query", playground.WithGraphiqlEnablePluginExplorer(true)))
 	}

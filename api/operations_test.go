@@ -79,6 +79,8 @@ func TestSavedOperationsValidate(t *testing.T) {
 type operationRun struct {
 	user string
 	vars func(t *testing.T, g *apitest.Gateway) map[string]any
+	// analyst runs it with the analyst key on a gateway with analytics.
+	analyst bool
 }
 
 func operationRuns() map[string]operationRun {
@@ -109,6 +111,13 @@ func operationRuns() map[string]operationRun {
 			return map[string]any{"input": map[string]any{"serviceId": s.ID, "officeId": s.Offices[0].ID,
 				"slotId": s.Offices[0].Slots[0].ID, "documents": s.RequiredDocuments}}
 		}},
+		"analytics_overview.graphql":         {analyst: true, vars: analyticsRange},
+		"analytics_provider_traffic.graphql": {analyst: true, vars: analyticsRange},
+		"analytics_search_trends.graphql": {analyst: true, vars: func(t *testing.T, g *apitest.Gateway) map[string]any {
+			v := analyticsRange(t, g)
+			v["vertical"], v["city"] = "GROCERY", "Hangzhou"
+			return v
+		}},
 		"provider_list.graphql": {vars: func(*testing.T, *apitest.Gateway) map[string]any {
 			return map[string]any{"first": 100}
 		}},
@@ -116,7 +125,8 @@ func operationRuns() map[string]operationRun {
 }
 
 func TestSavedOperationsRun(t *testing.T) {
-	g := startDemo(t)
+	g, analyst := startDemo(t), startPersonal(t, 0)
+	analyst.search(t, "milk") // so the funnel has a rate
 	ops := savedOperations(t)
 	runs := operationRuns()
 	if got, want := slices.Sorted(mapKeys(ops)), slices.Sorted(mapKeys(runs)); !slices.Equal(got, want) {
@@ -125,7 +135,12 @@ func TestSavedOperationsRun(t *testing.T) {
 	for name, doc := range ops {
 		run := runs[name]
 		t.Run(name+" runs against the demo gateway without errors", func(t *testing.T) {
-			resp := g.MustPost(apitest.Request{Query: doc, User: run.user, Variables: run.vars(t, g)})
+			req, on := apitest.Request{Query: doc, User: run.user}, g
+			if run.analyst {
+				req.Header, on = map[string][]string{"Plaza-Api-Key": {testAnalystKey}}, analyst.Gateway
+			}
+			req.Variables = run.vars(t, on)
+			resp := on.MustPost(req)
 			if strings.Contains(string(resp.Data), "null") && !allowedNulls(string(resp.Data)) {
 				t.Fatalf("unexpected null in %.600s", resp.Data)
 			}

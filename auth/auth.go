@@ -19,6 +19,9 @@ type Principal struct {
 	// Problem says why a presented credential was not accepted ("token
 	// expired", ...); empty when none was presented or it was valid.
 	Problem string
+	// Roles and Scopes come from an API key (see APIKeys); empty for users.
+	Roles  []string
+	Scopes []string
 }
 
 type principalKey struct{}

@@ -2,12 +2,16 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"sort"
+	"strings"
 	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/recommend"
 )
 
 // HomeItem is one recommended object with the reason it is shown.
@@ -33,54 +37,59 @@ type HomePage struct {
 // homeSectionSize bounds each section.
 const homeSectionSize = 10
 
-// Home builds the signed-in user's home page from their own history across
-// every provider (what they ordered, who they saw), what is best rated in
-// their city, and public services they have not used yet. city may be empty:
-// the user's most frequent city is used then.
-func (g *Gateway) Home(ctx context.Context, l *Loaders, user, city string) (HomePage, []error) {
-	var (
-		orders   []Sourced[connectors.GroceryOrder]
-		appts    []Sourced[connectors.Appointment]
-		legal    []Sourced[connectors.LegalConsultation]
-		apps     []Sourced[connectors.ServiceApplication]
-		errs     []error
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		gather   = func(e []error) { mu.Lock(); errs = append(errs, e...); mu.Unlock() }
-		parallel = func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
-	)
-	parallel(func() { var e []error; orders, e = g.UserOrders(ctx, user); gather(e) })
-	parallel(func() { var e []error; appts, e = g.UserAppointments(ctx, user); gather(e) })
-	parallel(func() { var e []error; legal, e = g.UserLegalConsultations(ctx, user); gather(e) })
-	parallel(func() { var e []error; apps, e = g.UserApplications(ctx, user); gather(e) })
-	wg.Wait()
+// Section keys of the home page, stable for the frontend.
+const (
+	SectionBuyAgain = "buy-again"
+	SectionForYou   = "for-you"
+	SectionPopular  = "popular-near-you"
+	SectionServices = "services-you-may-need"
+)
 
-	buyAgain, cities := g.buyAgain(ctx, l, orders)
-	if city == "" && len(cities) > 0 {
-		city = cities[0]
-	}
-	var popular []Hit
-	var popErrs []error
-	parallel(func() {
-		popular, popErrs = g.Search(ctx, SearchParams{City: city, Kinds: []gid.Kind{gid.Product, gid.Doctor, gid.Lawyer, gid.GovService}})
-	})
-	followUp := g.followUps(ctx, l, appts, legal)
-	wg.Wait()
-	errs = append(errs, popErrs...)
+var sectionKeys = map[string]string{
+	recommend.SectionBuyAgain: SectionBuyAgain,
+	recommend.SectionForYou:   SectionForYou,
+	recommend.SectionPopular:  SectionPopular,
+	recommend.SectionServices: SectionServices,
+}
 
-	sections := []HomeSection{
-		{Key: "buy-again", Title: "Buy again", Items: buyAgain},
-		{Key: "follow-up", Title: "Book again", Items: followUp},
-		{Key: "popular-near-you", Title: popularTitle(city), Items: popularItems(popular, city)},
-		{Key: "services-you-may-need", Title: "Services you may need", Items: servicesToSuggest(popular, apps, g.now())},
+// Home builds the page without a recommendation engine: what is best rated
+// in city, and public services there. It is what a Recommender falls back
+// to on a cold start. Without a city, user's usual city is used (that of
+// the products of their recent orders), when l and user are given.
+func (g *Gateway) Home(ctx context.Context, l *Loaders, user string, city string) (HomePage, []error) {
+	if city == "" && l != nil && user != "" {
+		city = g.orderCity(ctx, l, user)
 	}
-	out := sections[:0]
-	for _, s := range sections {
-		if len(s.Items) > 0 {
-			out = append(out, s)
+	popular, errs := g.Search(ctx, SearchParams{City: city, Kinds: []gid.Kind{gid.Product, gid.Doctor, gid.Lawyer, gid.GovService}})
+	page := HomePage{City: city}
+	if items := popularItems(popular, city, nil); len(items) > 0 {
+		page.Sections = append(page.Sections, HomeSection{Key: SectionPopular, Title: popularTitle(city), Items: items})
+	}
+	if items := servicesToSuggest(popular, nil); len(items) > 0 {
+		page.Sections = append(page.Sections, HomeSection{Key: SectionServices, Title: "Services you may need", Items: items})
+	}
+	return page, errs
+}
+
+// orderCity is the most frequent city of the products in user's ten most
+// recent orders ("" when unknown).
+func (g *Gateway) orderCity(ctx context.Context, l *Loaders, user string) string {
+	orders, _ := g.UserOrders(ctx, user)
+	var thunks []func() (any, error)
+	for _, o := range orders[:min(len(orders), 10)] {
+		for _, it := range o.Value.Items {
+			thunks = append(thunks, queue(ctx, l, gid.ID{Kind: gid.Product, Provider: o.Provider, Local: it.ProductID}))
 		}
 	}
-	return HomePage{City: city, Sections: out}, errs
+	var page HomePage
+	sec := HomeSection{}
+	for _, t := range thunks {
+		if v, err := t(); err == nil {
+			sec.Items = append(sec.Items, HomeItem{Hit: Hit{Value: v}})
+		}
+	}
+	page.Sections = append(page.Sections, sec)
+	return usualCity(page)
 }
 
 func popularTitle(city string) string {
@@ -90,141 +99,13 @@ func popularTitle(city string) string {
 	return "Popular in " + city
 }
 
-// buyAgain ranks the products the user ordered by how often (then how
-// recently) and keeps those still in stock. It also returns the cities of
-// those products, most frequent first.
-func (g *Gateway) buyAgain(ctx context.Context, l *Loaders, orders []Sourced[connectors.GroceryOrder]) ([]HomeItem, []string) {
-	type tally struct {
-		key   Key
-		count int
-		last  int // index of the newest order containing it (orders are newest first)
-	}
-	counts := map[Key]*tally{}
-	for i, o := range orders {
-		if o.Value.Status == connectors.StatusCancelled {
-			continue
-		}
-		for _, it := range o.Value.Items {
-			k := Key{Provider: o.Provider, ID: it.ProductID}
-			if t, ok := counts[k]; ok {
-				t.count++
-			} else {
-				counts[k] = &tally{key: k, count: 1, last: i}
-			}
-		}
-	}
-	ranked := make([]*tally, 0, len(counts))
-	for _, t := range counts {
-		ranked = append(ranked, t)
-	}
-	sort.Slice(ranked, func(i, j int) bool {
-		if ranked[i].count != ranked[j].count {
-			return ranked[i].count > ranked[j].count
-		}
-		if ranked[i].last != ranked[j].last {
-			return ranked[i].last < ranked[j].last
-		}
-		return ranked[i].key.Provider+ranked[i].key.ID < ranked[j].key.Provider+ranked[j].key.ID
-	})
-	ranked = ranked[:min(len(ranked), 3*homeSectionSize)]
-	thunks := make([]func() (connectors.Product, error), len(ranked))
-	for i, t := range ranked {
-		thunks[i] = l.Products.Load(ctx, t.key)
-	}
-	var items []HomeItem
-	cityCount := map[string]int{}
-	for i, t := range ranked {
-		p, err := thunks[i]()
-		if err != nil {
-			continue // a product that is gone or whose provider failed is simply not suggested
-		}
-		cityCount[p.City] += t.count
-		if p.Stock <= 0 || len(items) == homeSectionSize {
-			continue
-		}
-		reason := "You ordered this before"
-		if t.count > 1 {
-			reason = fmt.Sprintf("You ordered this %d times", t.count)
-		}
-		items = append(items, HomeItem{Hit: Hit{Kind: gid.Product, Provider: t.key.Provider, ID: p.ID, Value: p, Score: float64(t.count)}, Reason: reason})
-	}
-	cities := make([]string, 0, len(cityCount))
-	for c := range cityCount {
-		if c != "" {
-			cities = append(cities, c)
-		}
-	}
-	sort.Slice(cities, func(i, j int) bool {
-		if cityCount[cities[i]] != cityCount[cities[j]] {
-			return cityCount[cities[i]] > cityCount[cities[j]]
-		}
-		return cities[i] < cities[j]
-	})
-	return items, cities
-}
-
-// followUps suggests the doctors and lawyers the user saw most recently.
-func (g *Gateway) followUps(ctx context.Context, l *Loaders, appts []Sourced[connectors.Appointment], legal []Sourced[connectors.LegalConsultation]) []HomeItem {
-	type seen struct {
-		key  Key
-		kind gid.Kind
-		when string
-	}
-	var order []seen
-	dup := map[Key]bool{}
-	for _, a := range appts {
-		k := Key{Provider: a.Provider, ID: a.Value.DoctorID}
-		if !dup[k] {
-			dup[k] = true
-			order = append(order, seen{k, gid.Doctor, a.Value.Start.Format("2 Jan")})
-		}
-	}
-	for _, c := range legal {
-		k := Key{Provider: c.Provider, ID: c.Value.LawyerID}
-		if !dup[k] {
-			dup[k] = true
-			order = append(order, seen{k, gid.Lawyer, c.Value.CreatedAt.Format("2 Jan")})
-		}
-	}
-	order = order[:min(len(order), homeSectionSize)]
-	items := make([]HomeItem, 0, len(order))
-	doctors := make([]func() (connectors.Doctor, error), len(order))
-	lawyers := make([]func() (connectors.Lawyer, error), len(order))
-	for i, s := range order {
-		if s.kind == gid.Doctor {
-			doctors[i] = l.Doctors.Load(ctx, s.key)
-		} else {
-			lawyers[i] = l.Lawyers.Load(ctx, s.key)
-		}
-	}
-	for i, s := range order {
-		h := Hit{Kind: s.kind, Provider: s.key.Provider, ID: s.key.ID, Score: float64(len(order) - i)}
-		var reason string
-		if s.kind == gid.Doctor {
-			d, err := doctors[i]()
-			if err != nil {
-				continue
-			}
-			h.Value, reason = d, fmt.Sprintf("You saw %s on %s — book a follow-up", d.Name, s.when)
-		} else {
-			lw, err := lawyers[i]()
-			if err != nil {
-				continue
-			}
-			h.Value, reason = lw, fmt.Sprintf("You consulted %s on %s", lw.Name, s.when)
-		}
-		items = append(items, HomeItem{Hit: h, Reason: reason})
-	}
-	return items
-}
-
-// popularItems keeps the best-rated non-service items, at most three of a
-// kind so that no vertical fills the row.
-func popularItems(hits []Hit, city string) []HomeItem {
+// popularItems keeps the best-rated non-service items not in skip, at most
+// three of a kind so that no vertical fills the row.
+func popularItems(hits []Hit, city string, skip map[string]bool) []HomeItem {
 	perKind := map[gid.Kind]int{}
 	var items []HomeItem
 	for _, h := range hits {
-		if h.Kind == gid.GovService || perKind[h.Kind] == 3 {
+		if h.Kind == gid.GovService || perKind[h.Kind] == 3 || skip[hitID(h)] || outOfStock(h) {
 			continue
 		}
 		perKind[h.Kind]++
@@ -238,4 +119,328 @@ func popularItems(hits []Hit, city string) []HomeItem {
 		}
 	}
 	return items
+}
+
+func hitID(h Hit) string { return gid.Encode(h.Kind, h.Provider, h.ID) }
+
+func outOfStock(h Hit) bool {
+	p, ok := h.Value.(connectors.Product)
+	return ok && p.Stock <= 0
+}
+
+// Recommender builds personalised home pages on the recommendation engine:
+// it asks the engine for sections, filters what cannot be served now
+// (out of stock, provider not ACTIVE, outside the city), resolves the
+// recommended IDs through the request's loaders (one batch per provider and
+// kind), fills a cold start from what is popular in the city, and keeps each
+// built page briefly per user, city and personalisation.
+type Recommender struct {
+	engine *recommend.Engine
+	cache  *expirable.LRU[string, HomePage]
+	meta   itemIndex
+}
+
+// RecommenderOption configures a Recommender.
+type RecommenderOption func(*recommenderConfig)
+
+type recommenderConfig struct {
+	cacheSize int
+	cacheTTL  time.Duration
+}
+
+// WithHomeCache keeps up to size built pages for ttl (default 10,000 for
+// 15 s: long enough to absorb app refreshes, short enough that a new order
+// shows up soon). A ttl of zero disables the cache.
+func WithHomeCache(size int, ttl time.Duration) RecommenderOption {
+	return func(c *recommenderConfig) { c.cacheSize, c.cacheTTL = size, ttl }
+}
+
+// NewRecommender returns a Recommender over engine. It serves any gateway:
+// each request brings its own through its loaders.
+func NewRecommender(engine *recommend.Engine, opts ...RecommenderOption) *Recommender {
+	cfg := recommenderConfig{cacheSize: 10_000, cacheTTL: 15 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r := &Recommender{engine: engine, meta: itemIndex{m: map[string]itemMeta{}}}
+	if cfg.cacheTTL > 0 && cfg.cacheSize > 0 {
+		r.cache = expirable.NewLRU[string, HomePage](cfg.cacheSize, nil, cfg.cacheTTL)
+	}
+	return r
+}
+
+// Engine returns the engine the pages are built on.
+func (r *Recommender) Engine() *recommend.Engine { return r.engine }
+
+// Forget drops what the engine knows about user's own history and the
+// user's cached pages (opt-out, erasure).
+func (r *Recommender) Forget(user string) {
+	r.engine.Forget(user)
+	if r.cache == nil {
+		return
+	}
+	for _, k := range r.cache.Keys() {
+		if strings.HasPrefix(k, user+"\x00") {
+			r.cache.Remove(k)
+		}
+	}
+}
+
+// Home returns user's home page for city (empty: the user's usual city).
+// Without personalized only sections that are the same for everyone are
+// built, from anonymous aggregates.
+func (r *Recommender) Home(ctx context.Context, l *Loaders, user, city string, personalized bool) (HomePage, []error) {
+	key := user + "\x00" + strings.ToLower(city) + "\x00"
+	if personalized {
+		key += "p"
+	}
+	if r.cache != nil {
+		if p, ok := r.cache.Get(key); ok {
+			return p, nil
+		}
+	}
+	// Ask for a few more than shown: some drop out when loaded (stock
+	// changed since the index last saw them, provider failed).
+	secs := r.engine.Home(ctx, recommend.Request{
+		UserID: user, City: city, N: homeSectionSize + 4, Personalized: personalized,
+		Available: r.available(l.g, city),
+	})
+	hits := r.resolve(ctx, l, secs)
+	page := HomePage{City: city}
+	onPage := map[string]bool{}
+	for _, s := range secs {
+		sec := HomeSection{Key: sectionKeys[s.ID], Title: s.Title}
+		if sec.Key == "" {
+			sec.Key = s.ID
+		}
+		for _, rec := range s.Items {
+			h, ok := hits[rec.ItemID]
+			if !ok || onPage[rec.ItemID] || len(sec.Items) == homeSectionSize {
+				continue
+			}
+			h.Score = rec.Score
+			onPage[rec.ItemID] = true
+			sec.Items = append(sec.Items, HomeItem{Hit: h, Reason: rec.Reason})
+		}
+		if len(sec.Items) > 0 {
+			page.Sections = append(page.Sections, sec)
+		}
+	}
+	if page.City == "" {
+		page.City = usualCity(page)
+	}
+	errs := r.fill(ctx, l.g, &page, onPage, personalized)
+	if r.cache != nil && len(errs) == 0 {
+		r.cache.Add(key, page)
+	}
+	return page, errs
+}
+
+// fill tops up "Popular near you" (and, for personalised pages, "Services
+// you may need") from the best rated in the city when the engine knew too
+// little: a cold start, or a city nobody has used Plaza in yet.
+func (r *Recommender) fill(ctx context.Context, g *Gateway, page *HomePage, onPage map[string]bool, personalized bool) []error {
+	pop := section(page, SectionPopular)
+	svc := section(page, SectionServices)
+	needPop := pop == nil || len(pop.Items) < homeSectionSize/2
+	needSvc := personalized && svc == nil
+	if !needPop && !needSvc {
+		return nil
+	}
+	fallback, errs := g.Home(ctx, nil, "", page.City)
+	for _, fs := range fallback.Sections {
+		if (fs.Key == SectionPopular && !needPop) || (fs.Key == SectionServices && !needSvc) {
+			continue
+		}
+		dst := section(page, fs.Key)
+		if dst == nil {
+			page.Sections = append(page.Sections, HomeSection{Key: fs.Key, Title: fs.Title})
+			dst = &page.Sections[len(page.Sections)-1]
+		}
+		for _, it := range fs.Items {
+			id := hitID(it.Hit)
+			if len(dst.Items) == homeSectionSize || onPage[id] || !g.active(it.Hit.Provider) {
+				continue
+			}
+			onPage[id] = true
+			dst.Items = append(dst.Items, it)
+		}
+	}
+	order := map[string]int{SectionBuyAgain: 0, SectionForYou: 1, SectionPopular: 2, SectionServices: 3}
+	sort.SliceStable(page.Sections, func(i, j int) bool { return order[page.Sections[i].Key] < order[page.Sections[j].Key] })
+	return errs
+}
+
+func section(p *HomePage, key string) *HomeSection {
+	for i := range p.Sections {
+		if p.Sections[i].Key == key {
+			return &p.Sections[i]
+		}
+	}
+	return nil
+}
+
+// usualCity is the most frequent city of the page's single-city items.
+func usualCity(p HomePage) string {
+	count := map[string]int{}
+	for _, s := range p.Sections {
+		for _, it := range s.Items {
+			if c := hitCity(it.Hit); c != "" {
+				count[c]++
+			}
+		}
+	}
+	best := ""
+	for c, n := range count {
+		if n > count[best] || (n == count[best] && c < best) {
+			best = c
+		}
+	}
+	return best
+}
+
+func (g *Gateway) active(provider string) bool { return g.Status(provider) == StatusActive }
+
+// available is the engine's filter: what can be served now. It reads only
+// the in-process index (the engine calls it under no lock, per candidate),
+// so it is cheap; stock is checked again on the loaded values.
+func (r *Recommender) available(g *Gateway, city string) func(string) bool {
+	return func(itemID string) bool {
+		id, err := gid.Decode(itemID)
+		if err != nil || !g.active(id.Provider) {
+			return false
+		}
+		m, known := r.meta.get(itemID)
+		if !known {
+			return true
+		}
+		if m.outOfStock {
+			return false
+		}
+		return city == "" || len(m.cities) == 0 || containsFold(m.cities, city)
+	}
+}
+
+// resolve loads every recommended item through the loaders (queued all at
+// once, so each provider and kind is one batch) and returns the servable
+// ones as hits by global ID.
+func (r *Recommender) resolve(ctx context.Context, l *Loaders, secs []recommend.Section) map[string]Hit {
+	type pending struct {
+		id   gid.ID
+		wait func() (any, error)
+	}
+	var todo []pending
+	seen := map[string]bool{}
+	for _, s := range secs {
+		for _, rec := range s.Items {
+			if seen[rec.ItemID] {
+				continue
+			}
+			seen[rec.ItemID] = true
+			id, err := gid.Decode(rec.ItemID)
+			if err != nil {
+				continue
+			}
+			if w := queue(ctx, l, id); w != nil {
+				todo = append(todo, pending{id, w})
+			}
+		}
+	}
+	out := make(map[string]Hit, len(todo))
+	for _, p := range todo {
+		v, err := p.wait()
+		if err != nil {
+			continue // gone, or its provider failed: simply not suggested
+		}
+		h := Hit{Kind: p.id.Kind, Provider: p.id.Provider, ID: p.id.Local, Value: v}
+		r.meta.put(p.id.String(), metaOf(h))
+		if !outOfStock(h) {
+			out[p.id.String()] = h
+		}
+	}
+	return out
+}
+
+// queue puts one load on the loader of id's kind and returns its thunk;
+// nil for kinds the home page does not show.
+func queue(ctx context.Context, l *Loaders, id gid.ID) func() (any, error) {
+	k := KeyOf(id)
+	switch id.Kind {
+	case gid.Product:
+		return anyThunk(l.Products.Load(ctx, k))
+	case gid.Store:
+		return anyThunk(l.Stores.Load(ctx, k))
+	case gid.Doctor:
+		return anyThunk(l.Doctors.Load(ctx, k))
+	case gid.Lawyer:
+		return anyThunk(l.Lawyers.Load(ctx, k))
+	case gid.GovService:
+		return anyThunk(l.Services.Load(ctx, k))
+	}
+	return nil
+}
+
+func anyThunk[V any](t func() (V, error)) func() (any, error) {
+	return func() (any, error) { v, err := t(); return v, err }
+}
+
+// itemMeta is what the availability filter knows of an item.
+type itemMeta struct {
+	cities     []string
+	outOfStock bool
+}
+
+// itemIndex remembers the metadata of items seen (seeded, recommended,
+// viewed). It grows with the catalogue, like the engine's item table.
+type itemIndex struct {
+	mu sync.RWMutex
+	m  map[string]itemMeta
+}
+
+func (x *itemIndex) get(id string) (itemMeta, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	m, ok := x.m[id]
+	return m, ok
+}
+
+func (x *itemIndex) put(id string, m itemMeta) {
+	x.mu.Lock()
+	x.m[id] = m
+	x.mu.Unlock()
+}
+
+func metaOf(h Hit) itemMeta {
+	m := itemMeta{outOfStock: outOfStock(h)}
+	if c := hitCity(h); c != "" {
+		m.cities = []string{c}
+	}
+	if s, ok := h.Value.(connectors.GovService); ok {
+		m.cities = s.Cities
+	}
+	return m
+}
+
+// hitCity is the city of a single-city item.
+func hitCity(h Hit) string {
+	switch v := h.Value.(type) {
+	case connectors.Product:
+		return v.City
+	case connectors.Store:
+		return v.City
+	case connectors.Doctor:
+		return v.City
+	case connectors.Lawyer:
+		return v.City
+	}
+	return ""
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -29,6 +29,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Analytics() AnalyticsResolver
 	Appointment() AppointmentResolver
 	Consultation() ConsultationResolver
 	Doctor() DoctorResolver
@@ -52,6 +53,14 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Analytics struct {
+		Conversion        func(childComplexity int, from time.Time, to time.Time) int
+		ProviderTraffic   func(childComplexity int, from time.Time, to time.Time) int
+		SearchVolume      func(childComplexity int, from time.Time, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) int
+		TopQueries        func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
+		ZeroResultQueries func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
+	}
+
 	Appointment struct {
 		CreatedAt func(childComplexity int) int
 		Doctor    func(childComplexity int) int
@@ -80,6 +89,11 @@ type ComplexityRoot struct {
 		Start     func(childComplexity int) int
 	}
 
+	BucketCount struct {
+		Count func(childComplexity int) int
+		Start func(childComplexity int) int
+	}
+
 	Consultation struct {
 		Answer     func(childComplexity int) int
 		AnsweredAt func(childComplexity int) int
@@ -101,6 +115,17 @@ type ComplexityRoot struct {
 	ConsultationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Conversion struct {
+		Applications  func(childComplexity int) int
+		Bookings      func(childComplexity int) int
+		Clicks        func(childComplexity int) int
+		Consultations func(childComplexity int) int
+		Orders        func(childComplexity int) int
+		Rate          func(childComplexity int) int
+		Searches      func(childComplexity int) int
+		Views         func(childComplexity int) int
 	}
 
 	DeliverySlot struct {
@@ -258,7 +283,9 @@ type ComplexityRoot struct {
 		BookDoctorAppointment    func(childComplexity int, input model.BookDoctorAppointmentInput) int
 		CancelGroceryOrder       func(childComplexity int, id string) int
 		PlaceGroceryOrder        func(childComplexity int, input model.PlaceGroceryOrderInput) int
+		ReportSearchClick        func(childComplexity int, query string, itemID string) int
 		RequestLegalConsultation func(childComplexity int, input model.RequestLegalConsultationInput) int
+		UpdateSettings           func(childComplexity int, personalization bool) int
 	}
 
 	Office struct {
@@ -339,7 +366,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProviderTraffic struct {
+		Calls       func(childComplexity int) int
+		Conversions func(childComplexity int) int
+		Errors      func(childComplexity int) int
+		P50Ms       func(childComplexity int) int
+		P99Ms       func(childComplexity int) int
+		Provider    func(childComplexity int) int
+	}
+
 	Query struct {
+		Analytics   func(childComplexity int) int
 		Doctors     func(childComplexity int, text *string, city *string, first *int, after *string) int
 		GovServices func(childComplexity int, text *string, city *string, first *int, after *string) int
 		Home        func(childComplexity int, city *string) int
@@ -351,6 +388,11 @@ type ComplexityRoot struct {
 		Providers   func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
 		Search      func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string) int
 		Stores      func(childComplexity int, city *string, first *int, after *string) int
+	}
+
+	QueryCount struct {
+		Count func(childComplexity int) int
+		Query func(childComplexity int) int
 	}
 
 	SearchConnection struct {
@@ -415,6 +457,11 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		LegalConsultations func(childComplexity int, first *int, after *string) int
 		Orders             func(childComplexity int, first *int, after *string) int
+		Settings           func(childComplexity int) int
+	}
+
+	UserSettings struct {
+		Personalization func(childComplexity int) int
 	}
 }
 
@@ -422,6 +469,13 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AnalyticsResolver interface {
+	SearchVolume(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) ([]*model.BucketCount, error)
+	TopQueries(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) ([]*model.QueryCount, error)
+	ZeroResultQueries(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) ([]*model.QueryCount, error)
+	ProviderTraffic(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.ProviderTraffic, error)
+	Conversion(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) (*model.Conversion, error)
+}
 type AppointmentResolver interface {
 	Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error)
 
@@ -461,6 +515,8 @@ type MutationResolver interface {
 	AskDoctor(ctx context.Context, input model.AskDoctorInput) (*model.Consultation, error)
 	RequestLegalConsultation(ctx context.Context, input model.RequestLegalConsultationInput) (*model.LegalConsultation, error)
 	ApplyForGovService(ctx context.Context, input model.ApplyForGovServiceInput) (*model.ServiceApplication, error)
+	UpdateSettings(ctx context.Context, personalization bool) (*model.UserSettings, error)
+	ReportSearchClick(ctx context.Context, query string, itemID string) (*bool, error)
 }
 type OfficeResolver interface {
 	Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error)
@@ -487,6 +543,7 @@ type QueryResolver interface {
 	Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error)
 	Home(ctx context.Context, city *string) (*model.HomePage, error)
 	Me(ctx context.Context) (*model.User, error)
+	Analytics(ctx context.Context) (*model.Analytics, error)
 }
 type ServiceApplicationResolver interface {
 	Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error)
@@ -504,6 +561,7 @@ type UserResolver interface {
 	Consultations(ctx context.Context, obj *model.User, first *int, after *string) (*model.ConsultationConnection, error)
 	LegalConsultations(ctx context.Context, obj *model.User, first *int, after *string) (*model.LegalConsultationConnection, error)
 	Applications(ctx context.Context, obj *model.User, first *int, after *string) (*model.ServiceApplicationConnection, error)
+	Settings(ctx context.Context, obj *model.User) (*model.UserSettings, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -523,6 +581,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Analytics.conversion":
+		if e.ComplexityRoot.Analytics.Conversion == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_conversion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.Conversion(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Analytics.providerTraffic":
+		if e.ComplexityRoot.Analytics.ProviderTraffic == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_providerTraffic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.ProviderTraffic(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Analytics.searchVolume":
+		if e.ComplexityRoot.Analytics.SearchVolume == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_searchVolume_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.SearchVolume(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["bucket"].(*model.Bucket), args["vertical"].(*model.Vertical), args["city"].(*string)), true
+	case "Analytics.topQueries":
+		if e.ComplexityRoot.Analytics.TopQueries == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_topQueries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.TopQueries(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["limit"].(*int), args["vertical"].(*model.Vertical), args["city"].(*string)), true
+	case "Analytics.zeroResultQueries":
+		if e.ComplexityRoot.Analytics.ZeroResultQueries == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_zeroResultQueries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.ZeroResultQueries(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["limit"].(*int), args["vertical"].(*model.Vertical), args["city"].(*string)), true
 
 	case "Appointment.createdAt":
 		if e.ComplexityRoot.Appointment.CreatedAt == nil {
@@ -624,6 +738,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AppointmentSlot.Start(childComplexity), true
 
+	case "BucketCount.count":
+		if e.ComplexityRoot.BucketCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BucketCount.Count(childComplexity), true
+	case "BucketCount.start":
+		if e.ComplexityRoot.BucketCount.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BucketCount.Start(childComplexity), true
+
 	case "Consultation.answer":
 		if e.ComplexityRoot.Consultation.Answer == nil {
 			break
@@ -710,6 +837,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsultationEdge.Node(childComplexity), true
+
+	case "Conversion.applications":
+		if e.ComplexityRoot.Conversion.Applications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.Applications(childComplexity), true
+	case "Conversion.bookings":
+		if e.ComplexityRoot.Conversion.Bookings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.Bookings(childComplexity), true
+	case "Conversion.clicks":
+		if e.ComplexityRoot.Conversion.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.Clicks(childComplexity), true
+	case "Conversion.consultations":
+		if e.ComplexityRoot.Conversion.Consultations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.Consultations(childComplexity), true
+	case "Conversion.orders":
+		if e.ComplexityRoot.Conversion.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.Orders(childComplexity), true
+	case "Conversion.rate":
+		if e.ComplexityRoot.Conversion.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.Rate(childComplexity), true
+	case "Conversion.searches":
+		if e.ComplexityRoot.Conversion.Searches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.Searches(childComplexity), true
+	case "Conversion.views":
+		if e.ComplexityRoot.Conversion.Views == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.Views(childComplexity), true
 
 	case "DeliverySlot.capacity":
 		if e.ComplexityRoot.DeliverySlot.Capacity == nil {
@@ -1330,6 +1506,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PlaceGroceryOrder(childComplexity, args["input"].(model.PlaceGroceryOrderInput)), true
+	case "Mutation.reportSearchClick":
+		if e.ComplexityRoot.Mutation.ReportSearchClick == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportSearchClick_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportSearchClick(childComplexity, args["query"].(string), args["itemId"].(string)), true
 	case "Mutation.requestLegalConsultation":
 		if e.ComplexityRoot.Mutation.RequestLegalConsultation == nil {
 			break
@@ -1341,6 +1528,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLegalConsultation(childComplexity, args["input"].(model.RequestLegalConsultationInput)), true
+	case "Mutation.updateSettings":
+		if e.ComplexityRoot.Mutation.UpdateSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSettings(childComplexity, args["personalization"].(bool)), true
 
 	case "Office.address":
 		if e.ComplexityRoot.Office.Address == nil {
@@ -1645,6 +1843,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProviderEdge.Node(childComplexity), true
 
+	case "ProviderTraffic.calls":
+		if e.ComplexityRoot.ProviderTraffic.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderTraffic.Calls(childComplexity), true
+	case "ProviderTraffic.conversions":
+		if e.ComplexityRoot.ProviderTraffic.Conversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderTraffic.Conversions(childComplexity), true
+	case "ProviderTraffic.errors":
+		if e.ComplexityRoot.ProviderTraffic.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderTraffic.Errors(childComplexity), true
+	case "ProviderTraffic.p50Ms":
+		if e.ComplexityRoot.ProviderTraffic.P50Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderTraffic.P50Ms(childComplexity), true
+	case "ProviderTraffic.p99Ms":
+		if e.ComplexityRoot.ProviderTraffic.P99Ms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderTraffic.P99Ms(childComplexity), true
+	case "ProviderTraffic.provider":
+		if e.ComplexityRoot.ProviderTraffic.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderTraffic.Provider(childComplexity), true
+
+	case "Query.analytics":
+		if e.ComplexityRoot.Query.Analytics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Analytics(childComplexity), true
 	case "Query.doctors":
 		if e.ComplexityRoot.Query.Doctors == nil {
 			break
@@ -1762,6 +2003,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Stores(childComplexity, args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+
+	case "QueryCount.count":
+		if e.ComplexityRoot.QueryCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryCount.Count(childComplexity), true
+	case "QueryCount.query":
+		if e.ComplexityRoot.QueryCount.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueryCount.Query(childComplexity), true
 
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
@@ -2023,6 +2277,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Orders(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.settings":
+		if e.ComplexityRoot.User.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Settings(childComplexity), true
+
+	case "UserSettings.personalization":
+		if e.ComplexityRoot.UserSettings.Personalization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserSettings.Personalization(childComplexity), true
 
 	}
 	return 0, false
@@ -2692,6 +2959,136 @@ type Mutation {
   "Applies for a government service with an office visit slot."
   applyForGovService(input: ApplyForGovServiceInput!): ServiceApplication @auth(requires: USER)
 }
+
+# ---------------------------------------------------------------- personalisation and analytics
+
+"A signed-in user's preferences."
+type UserSettings {
+  """
+  Whether Plaza may use what the user does to personalise their home page.
+  On by default. While off, none of the user's searches, views, orders or
+  bookings are recorded (not even in the analysts' counters), what the
+  recommendation engine knew about them is forgotten, and ` + "`" + `home` + "`" + ` shows only
+  sections that are the same for everyone.
+  """
+  personalization: Boolean!
+}
+
+extend type User {
+  "The user's preferences."
+  settings: UserSettings! @goField(forceResolver: true)
+}
+
+extend type Mutation {
+  "Changes the signed-in user's preferences and returns them."
+  updateSettings(personalization: Boolean!): UserSettings @auth(requires: USER)
+  """
+  Tells Plaza which search result the user opened, so analysts can measure
+  clicks per search. Optional for clients; anonymous clicks are counted
+  without a user. Returns true once the click is queued.
+  """
+  reportSearchClick(query: String!, itemId: ID!): Boolean
+}
+
+extend type Query {
+  """
+  Search trends, provider traffic and conversion, for analysts. Requires an
+  analyst API key (header ` + "`" + `Plaza-Api-Key: <key>` + "`" + ` or ` + "`" + `Authorization: ApiKey
+  <key>` + "`" + `): without one the field is null with UNAUTHENTICATED; a signed-in
+  app user gets FORBIDDEN.
+  """
+  analytics: Analytics @auth(requires: ANALYST)
+}
+
+"Time buckets of a series."
+enum Bucket {
+  "One hour."
+  HOUR
+  "One day, midnight to midnight UTC."
+  DAY
+}
+
+"""
+Counts computed from Plaza's hourly counters of interaction events and
+provider calls. How to read them:
+
+- Ranges are counted by the hour: ` + "`" + `from` + "`" + ` is rounded down to its hour and an
+  hour is included when it starts before ` + "`" + `to` + "`" + ` (all times UTC).
+- Data older than the retention window (90 days by default) is gone; a range
+  reaching further back simply counts less.
+- Events of users who turned personalisation off are not counted at all;
+  anonymous searches are.
+- Counters are written in the background a few milliseconds after a request,
+  and events are dropped (and counted in /metrics) rather than slowing
+  requests when the gateway is overloaded, so very recent numbers can lag or
+  slightly undercount.
+- Queries are counted in normalised form: lower case, whitespace collapsed.
+- BAD_USER_INPUT when ` + "`" + `to` + "`" + ` is not after ` + "`" + `from` + "`" + `.
+"""
+type Analytics {
+  "Number of searches per time bucket, every bucket in range (empty ones as 0)."
+  searchVolume(from: Time!, to: Time!, bucket: Bucket = HOUR, vertical: Vertical, city: String): [BucketCount!]! @goField(forceResolver: true)
+  "The most searched queries, most first (ties by query)."
+  topQueries(from: Time!, to: Time!, limit: Int = 10, vertical: Vertical, city: String): [QueryCount!]! @goField(forceResolver: true)
+  "The queries that most often found nothing: missing catalogue or synonyms."
+  zeroResultQueries(from: Time!, to: Time!, limit: Int = 10, vertical: Vertical, city: String): [QueryCount!]! @goField(forceResolver: true)
+  "Calls, failures, latency and conversions per provider, ordered by provider key."
+  providerTraffic(from: Time!, to: Time!): [ProviderTraffic!]! @goField(forceResolver: true)
+  "The funnel from search to order, booking, consultation or application."
+  conversion(from: Time!, to: Time!): Conversion! @goField(forceResolver: true)
+}
+
+"The count of one time bucket."
+type BucketCount {
+  "Start of the bucket."
+  start: Time!
+  count: Int!
+}
+
+"How often one query was searched."
+type QueryCount {
+  "The query, normalised (lower case, whitespace collapsed)."
+  query: String!
+  count: Int!
+}
+
+"One provider's traffic through Plaza."
+type ProviderTraffic {
+  "The provider's key, e.g. ` + "`" + `freshcart` + "`" + `."
+  provider: String!
+  "Connector calls Plaza made (one batch call counts once, however many IDs it carried)."
+  calls: Int!
+  "Calls that failed (provider error, timeout, unavailable, not found batches)."
+  errors: Int!
+  """
+  Median call latency in milliseconds, estimated from a histogram with
+  buckets at 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 and 5000 ms
+  (accurate to within one bucket). Null without calls.
+  """
+  p50Ms: Float
+  "99th percentile call latency in milliseconds, estimated the same way. Null without calls."
+  p99Ms: Float
+  "Orders, bookings, consultations and applications placed with the provider."
+  conversions: Int!
+}
+
+"The search-to-conversion funnel."
+type Conversion {
+  searches: Int!
+  "Search results opened, as reported by clients with reportSearchClick."
+  clicks: Int!
+  "Detail views (node/nodes of a product, store, doctor, lawyer or service)."
+  views: Int!
+  orders: Int!
+  "Doctor appointments booked."
+  bookings: Int!
+  "Online medical questions and legal consultations requested."
+  consultations: Int!
+  "Government service applications."
+  applications: Int!
+  "(orders + bookings + consultations + applications) / searches; null without searches."
+  rate: Float
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2699,6 +3096,22 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Analytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "searchVolume":
+		return ec.fieldContext_Analytics_searchVolume(ctx, field)
+	case "topQueries":
+		return ec.fieldContext_Analytics_topQueries(ctx, field)
+	case "zeroResultQueries":
+		return ec.fieldContext_Analytics_zeroResultQueries(ctx, field)
+	case "providerTraffic":
+		return ec.fieldContext_Analytics_providerTraffic(ctx, field)
+	case "conversion":
+		return ec.fieldContext_Analytics_conversion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
+}
 
 func (ec *executionContext) childFields_Appointment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -2756,6 +3169,16 @@ func (ec *executionContext) childFields_AppointmentSlot(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type AppointmentSlot", field.Name)
 }
 
+func (ec *executionContext) childFields_BucketCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_BucketCount_start(ctx, field)
+	case "count":
+		return ec.fieldContext_BucketCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BucketCount", field.Name)
+}
+
 func (ec *executionContext) childFields_Consultation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2800,6 +3223,28 @@ func (ec *executionContext) childFields_ConsultationEdge(ctx context.Context, fi
 		return ec.fieldContext_ConsultationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConsultationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Conversion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "searches":
+		return ec.fieldContext_Conversion_searches(ctx, field)
+	case "clicks":
+		return ec.fieldContext_Conversion_clicks(ctx, field)
+	case "views":
+		return ec.fieldContext_Conversion_views(ctx, field)
+	case "orders":
+		return ec.fieldContext_Conversion_orders(ctx, field)
+	case "bookings":
+		return ec.fieldContext_Conversion_bookings(ctx, field)
+	case "consultations":
+		return ec.fieldContext_Conversion_consultations(ctx, field)
+	case "applications":
+		return ec.fieldContext_Conversion_applications(ctx, field)
+	case "rate":
+		return ec.fieldContext_Conversion_rate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Conversion", field.Name)
 }
 
 func (ec *executionContext) childFields_DeliverySlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3256,6 +3701,34 @@ func (ec *executionContext) childFields_ProviderEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ProviderEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ProviderTraffic(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ProviderTraffic_provider(ctx, field)
+	case "calls":
+		return ec.fieldContext_ProviderTraffic_calls(ctx, field)
+	case "errors":
+		return ec.fieldContext_ProviderTraffic_errors(ctx, field)
+	case "p50Ms":
+		return ec.fieldContext_ProviderTraffic_p50Ms(ctx, field)
+	case "p99Ms":
+		return ec.fieldContext_ProviderTraffic_p99Ms(ctx, field)
+	case "conversions":
+		return ec.fieldContext_ProviderTraffic_conversions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderTraffic", field.Name)
+}
+
+func (ec *executionContext) childFields_QueryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "query":
+		return ec.fieldContext_QueryCount_query(ctx, field)
+	case "count":
+		return ec.fieldContext_QueryCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueryCount", field.Name)
+}
+
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -3380,8 +3853,18 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_legalConsultations(ctx, field)
 	case "applications":
 		return ec.fieldContext_User_applications(ctx, field)
+	case "settings":
+		return ec.fieldContext_User_settings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_UserSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "personalization":
+		return ec.fieldContext_UserSettings_personalization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserSettings", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3514,6 +3997,188 @@ func (ec *executionContext) dir_auth_args(ctx context.Context, rawArgs map[strin
 	return args, nil
 }
 
+func (ec *executionContext) field_Analytics_conversion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_providerTraffic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_searchVolume_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "bucket",
+		func(ctx context.Context, v any) (*model.Bucket, error) {
+			return ec.unmarshalOBucket2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucket(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bucket"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "vertical",
+		func(ctx context.Context, v any) (*model.Vertical, error) {
+			return ec.unmarshalOVertical2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vertical"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_topQueries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "vertical",
+		func(ctx context.Context, v any) (*model.Vertical, error) {
+			return ec.unmarshalOVertical2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vertical"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_zeroResultQueries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "vertical",
+		func(ctx context.Context, v any) (*model.Vertical, error) {
+			return ec.unmarshalOVertical2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vertical"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Doctor_slots_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3612,6 +4277,28 @@ func (ec *executionContext) field_Mutation_placeGroceryOrder_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reportSearchClick_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["itemId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestLegalConsultation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3623,6 +4310,20 @@ func (ec *executionContext) field_Mutation_requestLegalConsultation_args(ctx con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "personalization",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personalization"] = arg0
 	return args, nil
 }
 
@@ -4192,6 +4893,226 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _Analytics_searchVolume(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_searchVolume(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().SearchVolume(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["bucket"].(*model.Bucket), fc.Args["vertical"].(*model.Vertical), fc.Args["city"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.BucketCount) graphql.Marshaler {
+			return ec.marshalNBucketCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucketCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_searchVolume(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BucketCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_searchVolume_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_topQueries(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_topQueries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().TopQueries(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["limit"].(*int), fc.Args["vertical"].(*model.Vertical), fc.Args["city"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.QueryCount) graphql.Marshaler {
+			return ec.marshalNQueryCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_topQueries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_topQueries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_zeroResultQueries(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_zeroResultQueries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().ZeroResultQueries(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["limit"].(*int), fc.Args["vertical"].(*model.Vertical), fc.Args["city"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.QueryCount) graphql.Marshaler {
+			return ec.marshalNQueryCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_zeroResultQueries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueryCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_zeroResultQueries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_providerTraffic(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_providerTraffic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().ProviderTraffic(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProviderTraffic) graphql.Marshaler {
+			return ec.marshalNProviderTraffic2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderTrafficᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_providerTraffic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderTraffic(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_providerTraffic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_conversion(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_conversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().Conversion(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Conversion) graphql.Marshaler {
+			return ec.marshalNConversion2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConversion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_conversion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_conversion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Appointment_id(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4605,6 +5526,52 @@ func (ec *executionContext) fieldContext_AppointmentSlot_available(_ context.Con
 	return graphql.NewScalarFieldContext("AppointmentSlot", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _BucketCount_start(ctx context.Context, field graphql.CollectedField, obj *model.BucketCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BucketCount_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BucketCount_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BucketCount", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BucketCount_count(ctx context.Context, field graphql.CollectedField, obj *model.BucketCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BucketCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BucketCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BucketCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Consultation_id(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4970,6 +5937,190 @@ func (ec *executionContext) fieldContext_ConsultationEdge_node(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Conversion_searches(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_searches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Searches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_searches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversion_clicks(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversion_views(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_views(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Views, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_views(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversion_orders(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversion_bookings(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_bookings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bookings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_bookings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversion_consultations(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_consultations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consultations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_consultations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversion_applications(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_applications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Applications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_applications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversion_rate(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Float")
 }
 
 func (ec *executionContext) _DeliverySlot_id(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
@@ -7703,6 +8854,112 @@ func (ec *executionContext) fieldContext_Mutation_applyForGovService(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSettings(ctx, fc.Args["personalization"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.UserSettings
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UserSettings
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserSettings) graphql.Marshaler {
+			return ec.marshalOUserSettings2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐUserSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportSearchClick(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportSearchClick(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportSearchClick(ctx, fc.Args["query"].(string), fc.Args["itemId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportSearchClick(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportSearchClick_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8936,6 +10193,144 @@ func (ec *executionContext) fieldContext_ProviderEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _ProviderTraffic_provider(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderTraffic_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderTraffic_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderTraffic", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderTraffic_calls(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderTraffic_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Calls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderTraffic_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderTraffic", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProviderTraffic_errors(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderTraffic_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderTraffic_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderTraffic", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProviderTraffic_p50Ms(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderTraffic_p50Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P50Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderTraffic_p50Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderTraffic", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProviderTraffic_p99Ms(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderTraffic_p99Ms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P99Ms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderTraffic_p99Ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderTraffic", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProviderTraffic_conversions(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderTraffic_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderTraffic_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderTraffic", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9444,6 +10839,56 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_analytics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_analytics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Analytics(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "ANALYST")
+				if err != nil {
+					var zeroVal *model.Analytics
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Analytics
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
+			return ec.marshalOAnalytics2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAnalytics(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_analytics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analytics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9518,6 +10963,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _QueryCount_query(ctx context.Context, field graphql.CollectedField, obj *model.QueryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryCount_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryCount_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _QueryCount_count(ctx context.Context, field graphql.CollectedField, obj *model.QueryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueryCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueryCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
@@ -10603,6 +12094,61 @@ func (ec *executionContext) fieldContext_User_applications(ctx context.Context, 
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_settings(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Settings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserSettings) graphql.Marshaler {
+			return ec.marshalNUserSettings2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐUserSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserSettings_personalization(ctx context.Context, field graphql.CollectedField, obj *model.UserSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserSettings_personalization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Personalization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserSettings_personalization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -12216,6 +13762,64 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 
 // region    **************************** object.gotpl ****************************
 
+var analyticsImplementors = []string{"Analytics"}
+
+func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Analytics")
+		case "searchVolume":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_searchVolume(ctx, field, obj)
+				})
+		case "topQueries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_topQueries(ctx, field, obj)
+				})
+		case "zeroResultQueries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_zeroResultQueries(ctx, field, obj)
+				})
+		case "providerTraffic":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_providerTraffic(ctx, field, obj)
+				})
+		case "conversion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_conversion(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var appointmentImplementors = []string{"Appointment", "Node"}
 
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *model.Appointment) graphql.Marshaler {
@@ -12410,6 +14014,44 @@ func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.Select
 	return out
 }
 
+var bucketCountImplementors = []string{"BucketCount"}
+
+func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionSet, obj *model.BucketCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BucketCount")
+		case "start":
+			out.Values[i] = ec._BucketCount_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._BucketCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var consultationImplementors = []string{"Consultation", "Node"}
 
 func (ec *executionContext) _Consultation(ctx context.Context, sel ast.SelectionSet, obj *model.Consultation) graphql.Marshaler {
@@ -12547,6 +14189,74 @@ func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.Selec
 		case "node":
 			out.Values[i] = ec._ConsultationEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversionImplementors = []string{"Conversion"}
+
+func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSet, obj *model.Conversion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Conversion")
+		case "searches":
+			out.Values[i] = ec._Conversion_searches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._Conversion_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "views":
+			out.Values[i] = ec._Conversion_views(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orders":
+			out.Values[i] = ec._Conversion_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bookings":
+			out.Values[i] = ec._Conversion_bookings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consultations":
+			out.Values[i] = ec._Conversion_consultations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applications":
+			out.Values[i] = ec._Conversion_applications(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rate":
+			out.Values[i] = ec._Conversion_rate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -13642,6 +15352,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "updateSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reportSearchClick":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportSearchClick(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14184,6 +15908,64 @@ func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var providerTrafficImplementors = []string{"ProviderTraffic"}
+
+func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderTraffic) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderTraffic")
+		case "provider":
+			out.Values[i] = ec._ProviderTraffic_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calls":
+			out.Values[i] = ec._ProviderTraffic_calls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._ProviderTraffic_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p50Ms":
+			out.Values[i] = ec._ProviderTraffic_p50Ms(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "p99Ms":
+			out.Values[i] = ec._ProviderTraffic_p99Ms(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "conversions":
+			out.Values[i] = ec._ProviderTraffic_conversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -14269,6 +16051,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
 				})
+		case "analytics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_analytics(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -14282,6 +16070,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var queryCountImplementors = []string{"QueryCount"}
+
+func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSet, obj *model.QueryCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueryCount")
+		case "query":
+			out.Values[i] = ec._QueryCount_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._QueryCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14730,6 +16556,45 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_applications(ctx, field, obj)
 				})
+		case "settings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_settings(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userSettingsImplementors = []string{"UserSettings"}
+
+func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *model.UserSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserSettings")
+		case "personalization":
+			out.Values[i] = ec._UserSettings_personalization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15186,6 +17051,30 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNBucketCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucketCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BucketCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBucketCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucketCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBucketCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucketCount(ctx context.Context, sel ast.SelectionSet, v *model.BucketCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BucketCount!")
+		return graphql.Null
+	}
+	return ec._BucketCount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNConsultation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultation(ctx context.Context, sel ast.SelectionSet, v *model.Consultation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Consultation!")
@@ -15224,6 +17113,14 @@ func (ec *executionContext) marshalNConsultationEdge2ᚖgithubᚗcomᚋplazaᚑg
 		return graphql.Null
 	}
 	return ec._ConsultationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversion2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConversion(ctx context.Context, sel ast.SelectionSet, v *model.Conversion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Conversion!")
+		return graphql.Null
+	}
+	return ec._Conversion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDeliverySlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliverySlot(ctx context.Context, sel ast.SelectionSet, v *model.DeliverySlot) graphql.Marshaler {
@@ -15749,6 +17646,54 @@ func (ec *executionContext) marshalNProviderStatus2githubᚗcomᚋplazaᚑgatewa
 	return v
 }
 
+func (ec *executionContext) marshalNProviderTraffic2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderTrafficᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderTraffic) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProviderTraffic2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderTraffic(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProviderTraffic2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderTraffic(ctx context.Context, sel ast.SelectionSet, v *model.ProviderTraffic) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProviderTraffic!")
+		return graphql.Null
+	}
+	return ec._ProviderTraffic(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQueryCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QueryCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQueryCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQueryCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCount(ctx context.Context, sel ast.SelectionSet, v *model.QueryCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QueryCount!")
+		return graphql.Null
+	}
+	return ec._QueryCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRequestLegalConsultationInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRequestLegalConsultationInput(ctx context.Context, v any) (model.RequestLegalConsultationInput, error) {
 	res, err := ec.unmarshalInputRequestLegalConsultationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15931,6 +17876,14 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalNUserSettings2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐUserSettings(ctx context.Context, sel ast.SelectionSet, v *model.UserSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserSettings!")
+		return graphql.Null
+	}
+	return ec._UserSettings(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx context.Context, v any) (model.Vertical, error) {
 	var res model.Vertical
 	err := res.UnmarshalGQL(v)
@@ -16083,6 +18036,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAnalytics2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAnalytics(ctx context.Context, sel ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Analytics(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOAppointment2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointment(ctx context.Context, sel ast.SelectionSet, v *model.Appointment) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -16139,6 +18099,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOBucket2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucket(ctx context.Context, v any) (*model.Bucket, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Bucket)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBucket2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucket(ctx context.Context, sel ast.SelectionSet, v *model.Bucket) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOConsultation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultation(ctx context.Context, sel ast.SelectionSet, v *model.Consultation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -16177,6 +18153,23 @@ func (ec *executionContext) marshalODoctor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 		return graphql.Null
 	}
 	return ec._Doctor(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalOGovService2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovService(ctx context.Context, sel ast.SelectionSet, v *model.GovService) graphql.Marshaler {
@@ -16361,6 +18354,13 @@ func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋplazaᚑgatewayᚋpla
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUserSettings2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐUserSettings(ctx context.Context, sel ast.SelectionSet, v *model.UserSettings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UserSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOVertical2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx context.Context, v any) (*model.Vertical, error) {

@@ -77,9 +77,10 @@ func Recover(log *slog.Logger) graphql.RecoverFunc {
 	}
 }
 
-// authDirective implements @auth(requires:). USER needs a signed-in user;
-// ANALYST and PROVIDER need credentials this gateway does not issue yet, so
-// those fields are FORBIDDEN to everyone until they do.
+// authDirective implements @auth(requires:). USER needs a signed-in user.
+// ANALYST needs an analyst API key (auth.APIKeys): anonymous callers and bad
+// keys get UNAUTHENTICATED, signed-in app users FORBIDDEN. PROVIDER needs
+// credentials this gateway does not issue over GraphQL, so it is FORBIDDEN.
 func authDirective(ctx context.Context, _ any, next graphql.Resolver, requires *model.Role) (any, error) {
 	role := model.RoleUser
 	if requires != nil {
@@ -96,6 +97,18 @@ func authDirective(ctx context.Context, _ any, next graphql.Resolver, requires *
 			return nil, connectors.Errorf(connectors.KindUnauthenticated, "%s", msg)
 		}
 		return next(ctx)
+	case model.RoleAnalyst:
+		switch {
+		case p.HasRole(auth.RoleAnalyst):
+			return next(ctx)
+		case p.UserID == "":
+			msg := "analyst API key required"
+			if p.Problem != "" {
+				msg = p.Problem
+			}
+			return nil, connectors.Errorf(connectors.KindUnauthenticated, "%s", msg)
+		}
+		return nil, connectors.Errorf(connectors.KindForbidden, "requires role %s", role)
 	default:
 		return nil, connectors.Errorf(connectors.KindForbidden, "requires role %s", role)
 	}

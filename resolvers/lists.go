@@ -89,25 +89,3 @@ func (r *Resolver) prefetchProducts(ctx context.Context, edges []*model.GroceryO
 	}
 	l.Stores.Prefetch(ctx, stores)
 }
-
-// home builds the signed-in user's home page.
-func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, error) {
-	me, err := user(ctx)
-	if err != nil {
-		return nil, err
-	}
-	page, errs := r.gw.Home(ctx, r.loaders(ctx), me, deref(city))
-	addErrors(ctx, errs)
-	out := &model.HomePage{Sections: []*model.HomeSection{}}
-	if page.City != "" {
-		out.City = &page.City
-	}
-	for _, s := range page.Sections {
-		sec := &model.HomeSection{Key: s.Key, Title: s.Title, Items: make([]*model.HomeItem, len(s.Items))}
-		for i, it := range s.Items {
-			sec.Items[i] = &model.HomeItem{Node: hitModel[model.SearchResult](it.Hit), Reason: it.Reason, Score: it.Hit.Score}
-		}
-		out.Sections = append(out.Sections, sec)
-	}
-	return out, nil
-}

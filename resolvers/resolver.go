@@ -19,14 +19,19 @@ import (
 type Resolver struct {
 	gw  *gateway.Gateway
 	log *slog.Logger
+	opt options // optional parts (personal.go)
 }
 
 // New returns the root resolver over gw.
-func New(gw *gateway.Gateway, log *slog.Logger) *Resolver {
+func New(gw *gateway.Gateway, log *slog.Logger, opts ...Option) *Resolver {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Resolver{gw: gw, log: log}
+	r := &Resolver{gw: gw, log: log}
+	for _, o := range opts {
+		o(&r.opt)
+	}
+	return r
 }
 
 // Config returns the executable schema configuration: resolvers plus

@@ -7,10 +7,31 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/graph/model"
 )
+
+func (r *analyticsResolver) SearchVolume(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) ([]*model.BucketCount, error) {
+	return r.searchVolume(ctx, from, to, bucket, vertical, city)
+}
+
+func (r *analyticsResolver) TopQueries(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) ([]*model.QueryCount, error) {
+	return r.queryCounts(ctx, false, from, to, limit, vertical, city)
+}
+
+func (r *analyticsResolver) ZeroResultQueries(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) ([]*model.QueryCount, error) {
+	return r.queryCounts(ctx, true, from, to, limit, vertical, city)
+}
+
+func (r *analyticsResolver) ProviderTraffic(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.ProviderTraffic, error) {
+	return r.providerTraffic(ctx, from, to)
+}
+
+func (r *analyticsResolver) Conversion(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) (*model.Conversion, error) {
+	return r.conversion(ctx, from, to)
+}
 
 func (r *appointmentResolver) Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error) {
 	return r.appointmentDoctor(ctx, obj)
@@ -69,7 +90,7 @@ func (r *legalConsultationResolver) Provider(ctx context.Context, obj *model.Leg
 }
 
 func (r *mutationResolver) PlaceGroceryOrder(ctx context.Context, input model.PlaceGroceryOrderInput) (*model.GroceryOrder, error) {
-	return r.placeOrder(ctx, input)
+	return recorded(ctx, r.Resolver, orderEvent)(r.placeOrder(ctx, input))
 }
 
 func (r *mutationResolver) CancelGroceryOrder(ctx context.Context, id string) (*model.GroceryOrder, error) {
@@ -77,19 +98,27 @@ func (r *mutationResolver) CancelGroceryOrder(ctx context.Context, id string) (*
 }
 
 func (r *mutationResolver) BookDoctorAppointment(ctx context.Context, input model.BookDoctorAppointmentInput) (*model.Appointment, error) {
-	return r.bookAppointment(ctx, input)
+	return recorded(ctx, r.Resolver, bookingEvent)(r.bookAppointment(ctx, input))
 }
 
 func (r *mutationResolver) AskDoctor(ctx context.Context, input model.AskDoctorInput) (*model.Consultation, error) {
-	return r.askDoctor(ctx, input)
+	return recorded(ctx, r.Resolver, consultationEvent)(r.askDoctor(ctx, input))
 }
 
 func (r *mutationResolver) RequestLegalConsultation(ctx context.Context, input model.RequestLegalConsultationInput) (*model.LegalConsultation, error) {
-	return r.requestLegal(ctx, input)
+	return recorded(ctx, r.Resolver, legalEvent)(r.requestLegal(ctx, input))
 }
 
 func (r *mutationResolver) ApplyForGovService(ctx context.Context, input model.ApplyForGovServiceInput) (*model.ServiceApplication, error) {
-	return r.apply(ctx, input)
+	return recorded(ctx, r.Resolver, applicationEvent)(r.apply(ctx, input))
+}
+
+func (r *mutationResolver) UpdateSettings(ctx context.Context, personalization bool) (*model.UserSettings, error) {
+	return r.updateSettings(ctx, personalization)
+}
+
+func (r *mutationResolver) ReportSearchClick(ctx context.Context, query string, itemID string) (*bool, error) {
+	return r.reportSearchClick(ctx, query, itemID)
 }
 
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
@@ -113,11 +142,11 @@ func (r *providerResolver) Status(ctx context.Context, obj *model.Provider) (mod
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	return r.node(ctx, id)
+	return recorded(ctx, r.Resolver, viewEvent)(r.node(ctx, id))
 }
 
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
-	return r.nodes(ctx, ids)
+	return recordedViews(ctx, r.Resolver)(r.nodes(ctx, ids))
 }
 
 func (r *queryResolver) Providers(ctx context.Context, vertical *model.Vertical, city *string, first *int, after *string) (*model.ProviderConnection, error) {
@@ -145,7 +174,7 @@ func (r *queryResolver) GovServices(ctx context.Context, text *string, city *str
 }
 
 func (r *queryResolver) Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error) {
-	return r.querySearch(ctx, text, vertical, city, first, after)
+	return recorded(ctx, r.Resolver, searchEvent(text, vertical, city, after))(r.querySearch(ctx, text, vertical, city, first, after))
 }
 
 func (r *queryResolver) Home(ctx context.Context, city *string) (*model.HomePage, error) {
@@ -154,6 +183,10 @@ func (r *queryResolver) Home(ctx context.Context, city *string) (*model.HomePage
 
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	return r.queryMe(ctx)
+}
+
+func (r *queryResolver) Analytics(ctx context.Context) (*model.Analytics, error) {
+	return r.queryAnalytics(ctx)
 }
 
 func (r *serviceApplicationResolver) Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error) {
@@ -196,6 +229,12 @@ func (r *userResolver) Applications(ctx context.Context, obj *model.User, first 
 	return r.userApplications(ctx, obj, first, after)
 }
 
+func (r *userResolver) Settings(ctx context.Context, obj *model.User) (*model.UserSettings, error) {
+	return r.userSettings(ctx)
+}
+
+func (r *Resolver) Analytics() graph.AnalyticsResolver { return &analyticsResolver{r} }
+
 func (r *Resolver) Appointment() graph.AppointmentResolver { return &appointmentResolver{r} }
 
 func (r *Resolver) Consultation() graph.ConsultationResolver { return &consultationResolver{r} }
@@ -233,6 +272,7 @@ func (r *Resolver) Store() graph.StoreResolver { return &storeResolver{r} }
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type (
+	analyticsResolver          struct{ *Resolver }
 	appointmentResolver        struct{ *Resolver }
 	consultationResolver       struct{ *Resolver }
 	doctorResolver             struct{ *Resolver }

@@ -22,6 +22,34 @@ type SearchResult interface {
 	IsSearchResult()
 }
 
+// Counts computed from Plaza's hourly counters of interaction events and
+// provider calls. How to read them:
+//
+//   - Ranges are counted by the hour: `from` is rounded down to its hour and an
+//     hour is included when it starts before `to` (all times UTC).
+//   - Data older than the retention window (90 days by default) is gone; a range
+//     reaching further back simply counts less.
+//   - Events of users who turned personalisation off are not counted at all;
+//     anonymous searches are.
+//   - Counters are written in the background a few milliseconds after a request,
+//     and events are dropped (and counted in /metrics) rather than slowing
+//     requests when the gateway is overloaded, so very recent numbers can lag or
+//     slightly undercount.
+//   - Queries are counted in normalised form: lower case, whitespace collapsed.
+//   - BAD_USER_INPUT when `to` is not after `from`.
+type Analytics struct {
+	// Number of searches per time bucket, every bucket in range (empty ones as 0).
+	SearchVolume []*BucketCount `json:"searchVolume"`
+	// The most searched queries, most first (ties by query).
+	TopQueries []*QueryCount `json:"topQueries"`
+	// The queries that most often found nothing: missing catalogue or synonyms.
+	ZeroResultQueries []*QueryCount `json:"zeroResultQueries"`
+	// Calls, failures, latency and conversions per provider, ordered by provider key.
+	ProviderTraffic []*ProviderTraffic `json:"providerTraffic"`
+	// The funnel from search to order, booking, consultation or application.
+	Conversion *Conversion `json:"conversion"`
+}
+
 type ApplyForGovServiceInput struct {
 	ServiceID string `json:"serviceId"`
 	OfficeID  string `json:"officeId"`
@@ -85,6 +113,13 @@ type BookDoctorAppointmentInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// The count of one time bucket.
+type BucketCount struct {
+	// Start of the bucket.
+	Start time.Time `json:"start"`
+	Count int       `json:"count"`
+}
+
 // An online medical question. Status: PENDING until a doctor answers, then ANSWERED.
 type Consultation struct {
 	ID string `json:"id"`
@@ -115,6 +150,24 @@ type ConsultationConnection struct {
 type ConsultationEdge struct {
 	Cursor string        `json:"cursor"`
 	Node   *Consultation `json:"node"`
+}
+
+// The search-to-conversion funnel.
+type Conversion struct {
+	Searches int `json:"searches"`
+	// Search results opened, as reported by clients with reportSearchClick.
+	Clicks int `json:"clicks"`
+	// Detail views (node/nodes of a product, store, doctor, lawyer or service).
+	Views  int `json:"views"`
+	Orders int `json:"orders"`
+	// Doctor appointments booked.
+	Bookings int `json:"bookings"`
+	// Online medical questions and legal consultations requested.
+	Consultations int `json:"consultations"`
+	// Government service applications.
+	Applications int `json:"applications"`
+	// (orders + bookings + consultations + applications) / searches; null without searches.
+	Rate *float64 `json:"rate,omitempty"`
 }
 
 // A delivery window of a store. Pass its id to placeGroceryOrder.
@@ -462,7 +515,32 @@ type ProviderEdge struct {
 	Node   *Provider `json:"node"`
 }
 
+// One provider's traffic through Plaza.
+type ProviderTraffic struct {
+	// The provider's key, e.g. `freshcart`.
+	Provider string `json:"provider"`
+	// Connector calls Plaza made (one batch call counts once, however many IDs it carried).
+	Calls int `json:"calls"`
+	// Calls that failed (provider error, timeout, unavailable, not found batches).
+	Errors int `json:"errors"`
+	// Median call latency in milliseconds, estimated from a histogram with
+	// buckets at 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000 and 5000 ms
+	// (accurate to within one bucket). Null without calls.
+	P50Ms *float64 `json:"p50Ms,omitempty"`
+	// 99th percentile call latency in milliseconds, estimated the same way. Null without calls.
+	P99Ms *float64 `json:"p99Ms,omitempty"`
+	// Orders, bookings, consultations and applications placed with the provider.
+	Conversions int `json:"conversions"`
+}
+
 type Query struct {
+}
+
+// How often one query was searched.
+type QueryCount struct {
+	// The query, normalised (lower case, whitespace collapsed).
+	Query string `json:"query"`
+	Count int    `json:"count"`
 }
 
 type RequestLegalConsultationInput struct {
@@ -559,12 +637,82 @@ type User struct {
 	Consultations      *ConsultationConnection       `json:"consultations"`
 	LegalConsultations *LegalConsultationConnection  `json:"legalConsultations"`
 	Applications       *ServiceApplicationConnection `json:"applications"`
+	// The user's preferences.
+	Settings *UserSettings `json:"settings"`
 }
 
 func (User) IsNode() {}
 
 // Opaque, URL-safe global ID. Encodes the owning provider; do not parse it.
 func (this User) GetID() string { return this.ID }
+
+// A signed-in user's preferences.
+type UserSettings struct {
+	// Whether Plaza may use what the user does to personalise their home page.
+	// On by default. While off, none of the user's searches, views, orders or
+	// bookings are recorded (not even in the analysts' counters), what the
+	// recommendation engine knew about them is forgotten, and `home` shows only
+	// sections that are the same for everyone.
+	Personalization bool `json:"personalization"`
+}
+
+// Time buckets of a series.
+type Bucket string
+
+const (
+	// One hour.
+	BucketHour Bucket = "HOUR"
+	// One day, midnight to midnight UTC.
+	BucketDay Bucket = "DAY"
+)
+
+var AllBucket = []Bucket{
+	BucketHour,
+	BucketDay,
+}
+
+func (e Bucket) IsValid() bool {
+	switch e {
+	case BucketHour, BucketDay:
+		return true
+	}
+	return false
+}
+
+func (e Bucket) String() string {
+	return string(e)
+}
+
+func (e *Bucket) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Bucket(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Bucket", str)
+	}
+	return nil
+}
+
+func (e Bucket) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Bucket) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Bucket) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
 
 // How a provider is doing right now, as the gateway sees it.
 type ProviderStatus string

@@ -1,0 +1,109 @@
+// Package events records what users do (searches, detail views, orders,
+// bookings, consultations, applications, clicks) and what each provider call
+// cost, without slowing or failing the request that caused it: a Recorder
+// buffers them in a bounded channel and a background writer stores them.
+//
+// A Store keeps three things: the raw event log (capped), a capped recent
+// history per user, and time-bucketed counters (hourly) that the analysts'
+// queries (Analytics) read. Everything older than the retention window is
+// gone. MemoryStore and RedisStore implement Store side by side.
+//
+// Users who turned personalisation off (Settings) are not recorded at all.
+package events
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Kind says what a user did.
+type Kind string
+
+// Event kinds.
+const (
+	KindSearch       Kind = "search"
+	KindView         Kind = "view"
+	KindClick        Kind = "click"
+	KindOrder        Kind = "order"
+	KindBooking      Kind = "booking"
+	KindConsultation Kind = "consultation"
+	KindApplication  Kind = "application"
+)
+
+// Conversion reports whether k is a conversion (something was ordered,
+// booked, asked or applied for).
+func (k Kind) Conversion() bool {
+	switch k {
+	case KindOrder, KindBooking, KindConsultation, KindApplication:
+		return true
+	}
+	return false
+}
+
+// Event is one interaction. Item and Items hold global IDs; Query holds the
+// search text.
+type Event struct {
+	// User is the signed-in user; empty for anonymous callers, whose events
+	// only feed the aggregate counters and the raw log.
+	User string `json:"user,omitempty"`
+	Kind Kind   `json:"kind"`
+	// Item is the object acted on: the viewed or clicked item, the store of
+	// an order, the doctor of a booking, the lawyer or doctor of a
+	// consultation, the service of an application.
+	Item string `json:"item,omitempty"`
+	// Items are the products of an order.
+	Items []string `json:"items,omitempty"`
+	// Query is the search text (searches and clicks).
+	Query    string `json:"query,omitempty"`
+	Vertical string `json:"vertical,omitempty"`
+	City     string `json:"city,omitempty"`
+	Provider string `json:"provider,omitempty"`
+	// Results is how many results a search found.
+	Results int `json:"results,omitempty"`
+	// Name and Category describe Item for the recommendation engine
+	// (optional).
+	Name     string    `json:"name,omitempty"`
+	Category string    `json:"category,omitempty"`
+	Time     time.Time `json:"time"`
+}
+
+// Call is one provider call as the gateway's observer saw it.
+type Call struct {
+	Provider string
+	Op       string
+	Duration time.Duration
+	Failed   bool
+	Time     time.Time
+}
+
+// NormalizeQuery is the form queries are counted under: trimmed, lower
+// case, inner whitespace collapsed, so "Milk " and "milk" are one query.
+func NormalizeQuery(q string) string {
+	return strings.ToLower(strings.Join(strings.Fields(q), " "))
+}
+
+// Store keeps events and counters. Implementations are safe for concurrent
+// use; every write carries the retention window as its expiry.
+type Store interface {
+	// Append adds events to the raw log and, for events with a user, to
+	// that user's recent history.
+	Append(ctx context.Context, evs []Event) error
+	// Add applies counter deltas.
+	Add(ctx context.Context, c Counts) error
+	// Counts returns the counters of the hourly buckets in [from, to).
+	Counts(ctx context.Context, from, to time.Time) (Counts, error)
+	// Log returns the raw events with Time in [from, to), oldest first.
+	Log(ctx context.Context, from, to time.Time) ([]Event, error)
+	// History returns up to n of user's most recent events, newest first.
+	History(ctx context.Context, user string, n int) ([]Event, error)
+	// Forget deletes user's history (opt-out or erasure). The raw log keeps
+	// no entries of opted-out users; older entries expire with retention.
+	Forget(ctx context.Context, user string) error
+}
+
+// DefaultRetention is how long events and counters are kept.
+const DefaultRetention = 90 * 24 * time.Hour
+
+// DefaultPrefix is the Redis key prefix of the event store.
+const DefaultPrefix = "plaza:v1:ev:"

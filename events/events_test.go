@@ -1,0 +1,226 @@
+package events_test
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plaza-gateway/plaza/cache/cachetest"
+	"github.com/plaza-gateway/plaza/events"
+)
+
+// clock is an injectable, movable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Hour).Add(30 * time.Minute)} }
+
+// stores returns each Store implementation over clk, with retention.
+func stores(t *testing.T, clk *clock, retention time.Duration) map[string]events.Store {
+	t.Helper()
+	rs, err := events.NewRedisStore(cachetest.Redis(t), events.RedisConfig{Prefix: cachetest.Prefix(t), Retention: retention, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]events.Store{
+		"memory": events.NewMemoryStore(events.MemoryConfig{Retention: retention, Now: clk.Now}),
+		"redis":  rs,
+	}
+}
+
+// startRecorder runs a recorder over store until the test ends.
+func startRecorder(t *testing.T, store events.Store, opts ...events.RecorderOption) *events.Recorder {
+	t.Helper()
+	rec := events.NewRecorder(store, opts...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = rec.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return rec
+}
+
+func mustFlush(t *testing.T, rec *events.Recorder) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rec.Flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+}
+
+func TestRecorderDropsWhenTheBufferIsFull(t *testing.T) {
+	store := events.NewMemoryStore(events.MemoryConfig{})
+	rec := events.NewRecorder(store, events.WithBuffer(3)) // no writer running: nothing drains
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 10; i++ {
+			rec.Record(events.Event{Kind: events.KindSearch, Query: "milk"})
+		}
+		rec.ObserveCall("freshcart", "Products", 1, time.Millisecond, nil)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Record blocked on a full buffer")
+	}
+	if got := rec.Dropped(); got != 8 {
+		t.Fatalf("Dropped() = %d, want 8 (11 offered, buffer of 3)", got)
+	}
+
+	t.Run("the buffered entries are still written once the writer runs", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { _ = rec.Run(ctx) }()
+		defer cancel()
+		mustFlush(t, rec)
+		log, _ := store.Log(context.Background(), time.Time{}, time.Now().Add(time.Hour))
+		if len(log) != 3 {
+			t.Fatalf("stored %d events, want 3", len(log))
+		}
+	})
+}
+
+func TestRecorderHonoursConsent(t *testing.T) {
+	ctx := context.Background()
+	store := events.NewMemoryStore(events.MemoryConfig{})
+	settings := events.NewMemorySettings()
+	if err := settings.SetPersonalization(ctx, "out", false); err != nil {
+		t.Fatal(err)
+	}
+	var sunk []events.Event
+	rec := startRecorder(t, store, events.WithConsent(settings), events.WithSink(func(evs []events.Event) { sunk = append(sunk, evs...) }))
+	rec.Record(events.Event{User: "out", Kind: events.KindSearch, Query: "secret"})
+	rec.Record(events.Event{User: "in", Kind: events.KindSearch, Query: "milk"})
+	rec.Record(events.Event{Kind: events.KindSearch, Query: "bread"})
+	mustFlush(t, rec)
+
+	log, _ := store.Log(ctx, time.Time{}, time.Now().Add(time.Hour))
+	var queries []string
+	for _, ev := range log {
+		queries = append(queries, ev.Query)
+	}
+	sort.Strings(queries)
+	if len(queries) != 2 || queries[0] != "bread" || queries[1] != "milk" {
+		t.Fatalf("raw log holds %v, want [bread milk]: an opted-out user's search must not be stored", queries)
+	}
+	if h, _ := store.History(ctx, "out", 10); len(h) != 0 {
+		t.Fatalf("opted-out user has history %v", h)
+	}
+	if len(sunk) != 2 {
+		t.Fatalf("sink got %d events, want 2", len(sunk))
+	}
+	c, _ := events.NewAnalytics(store).Conversion(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if c.Searches != 2 {
+		t.Fatalf("counted %d searches, want 2", c.Searches)
+	}
+}
+
+func TestStores(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	for name, store := range stores(t, clk, 48*time.Hour) {
+		t.Run(name+" keeps the log in time order and the newest history first", func(t *testing.T) {
+			t0 := clk.Now()
+			evs := []events.Event{
+				{User: "u1", Kind: events.KindView, Item: "a", Time: t0.Add(-2 * time.Minute)},
+				{User: "u1", Kind: events.KindOrder, Item: "b", Items: []string{"p1", "p2"}, Time: t0.Add(-time.Minute)},
+				{Kind: events.KindSearch, Query: "milk", Time: t0},
+			}
+			if err := store.Append(ctx, evs); err != nil {
+				t.Fatal(err)
+			}
+			log, err := store.Log(ctx, t0.Add(-time.Hour), t0.Add(time.Second))
+			if err != nil || len(log) != 3 || log[0].Item != "a" || log[2].Query != "milk" || len(log[1].Items) != 2 {
+				t.Fatalf("log = %+v, %v", log, err)
+			}
+			h, err := store.History(ctx, "u1", 10)
+			if err != nil || len(h) != 2 || h[0].Item != "b" {
+				t.Fatalf("history = %+v, %v", h, err)
+			}
+			if err := store.Forget(ctx, "u1"); err != nil {
+				t.Fatal(err)
+			}
+			if h, _ := store.History(ctx, "u1", 10); len(h) != 0 {
+				t.Fatalf("history after Forget = %+v", h)
+			}
+		})
+	}
+}
+
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	const retention = 48 * time.Hour
+	for name := range stores(t, newClock(), retention) {
+		t.Run(name+" forgets events and counters older than retention", func(t *testing.T) {
+			clk := newClock()
+			store := stores(t, clk, retention)[name]
+			rec := startRecorder(t, store, events.WithClock(clk.Now))
+			rec.Record(events.Event{User: "u1", Kind: events.KindSearch, Query: "old"})
+			mustFlush(t, rec)
+			an := events.NewAnalytics(store)
+			wide := func() (time.Time, time.Time) { return clk.Now().Add(-100 * 24 * time.Hour), clk.Now().Add(time.Hour) }
+			if c, _ := an.Conversion(ctx, clk.Now().Add(-time.Hour), clk.Now().Add(time.Hour)); c.Searches != 1 {
+				t.Fatalf("searches before expiry = %d, want 1", c.Searches)
+			}
+
+			clk.Add(retention + 2*time.Hour)
+			rec.Record(events.Event{User: "u1", Kind: events.KindSearch, Query: "new"})
+			mustFlush(t, rec)
+			from, to := wide()
+			log, _ := store.Log(ctx, from, to)
+			if len(log) != 1 || log[0].Query != "new" {
+				t.Fatalf("log after retention = %+v, want only the new search", log)
+			}
+			if c, _ := an.Conversion(ctx, from, to); c.Searches != 1 {
+				t.Fatalf("searches after retention = %d, want 1 (the old bucket is gone)", c.Searches)
+			}
+			if h, _ := store.History(ctx, "u1", 10); len(h) != 1 || h[0].Query != "new" {
+				t.Fatalf("history after retention = %+v", h)
+			}
+		})
+	}
+
+	t.Run("redis sets TTLs from retention on every key", func(t *testing.T) {
+		clk := newClock()
+		rdb := cachetest.Redis(t)
+		prefix := cachetest.Prefix(t)
+		store, err := events.NewRedisStore(rdb, events.RedisConfig{Prefix: prefix, Retention: retention, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := startRecorder(t, store, events.WithClock(clk.Now))
+		rec.Record(events.Event{User: "u1", Kind: events.KindSearch, Query: "milk"})
+		rec.ObserveCall("freshcart", "Products", 3, 4*time.Millisecond, nil)
+		mustFlush(t, rec)
+		hour := clk.Now().Truncate(time.Hour)
+		wantBucket := hour.Add(time.Hour + retention).Sub(clk.Now())
+		for key, want := range map[string]time.Duration{
+			prefix + "h:" + strconv.FormatInt(hour.Unix(), 10): wantBucket,
+			prefix + "u:u1": retention,
+			prefix + "log":  retention,
+		} {
+			ttl, err := rdb.TTL(ctx, key).Result()
+			if err != nil || ttl <= 0 || ttl > want || ttl < want-time.Minute {
+				t.Errorf("TTL(%s) = %v (%v), want about %v", key, ttl, err, want)
+			}
+		}
+	})
+
+	t.Run("a prefix outside plaza: is refused", func(t *testing.T) {
+		if _, err := events.NewRedisStore(cachetest.Redis(t), events.RedisConfig{Prefix: "other:"}); err == nil {
+			t.Fatal("want an error")
+		}
+	})
+}

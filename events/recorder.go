@@ -1,0 +1,208 @@
+package events
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// Consent tells whether a user allows their events to be recorded.
+type Consent interface {
+	Personalization(ctx context.Context, user string) (bool, error)
+}
+
+// Sink receives every stored batch of events, in the writer goroutine (the
+// recommendation engine learns from it there, never in a request).
+type Sink func(evs []Event)
+
+// Recorder buffers events and provider calls and writes them in the
+// background. Record and ObserveCall never block and never fail: when the
+// buffer is full the entry is dropped and counted (Dropped).
+type Recorder struct {
+	store   Store
+	consent Consent
+	sinks   []Sink
+	log     *slog.Logger
+	now     func() time.Time
+	batch   int
+
+	ch      chan entry
+	flushes chan chan struct{}
+	dropped atomic.Uint64
+	failed  atomic.Uint64
+}
+
+type entry struct {
+	ev   Event
+	call *Call
+}
+
+// RecorderOption configures a Recorder.
+type RecorderOption func(*Recorder)
+
+// WithBuffer sets the buffer size (default 4096 entries): the burst the
+// writer can fall behind by before entries are dropped.
+func WithBuffer(n int) RecorderOption {
+	return func(r *Recorder) { r.ch = make(chan entry, max(n, 1)) }
+}
+
+// WithBatch sets how many entries the writer stores per round trip
+// (default 256).
+func WithBatch(n int) RecorderOption { return func(r *Recorder) { r.batch = max(n, 1) } }
+
+// WithConsent drops the events of users who opted out. Without it every
+// event is recorded.
+func WithConsent(c Consent) RecorderOption { return func(r *Recorder) { r.consent = c } }
+
+// WithSink adds a consumer of stored events.
+func WithSink(s Sink) RecorderOption { return func(r *Recorder) { r.sinks = append(r.sinks, s) } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) RecorderOption { return func(r *Recorder) { r.log = l } }
+
+// WithClock sets the clock that stamps events recorded without a time.
+func WithClock(now func() time.Time) RecorderOption { return func(r *Recorder) { r.now = now } }
+
+// NewRecorder returns a Recorder over store. Call Run to start writing.
+func NewRecorder(store Store, opts ...RecorderOption) *Recorder {
+	r := &Recorder{store: store, log: slog.Default(), now: time.Now, batch: 256,
+		ch: make(chan entry, 4096), flushes: make(chan chan struct{})}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// Record queues ev. It never blocks: if the buffer is full, ev is dropped
+// and counted.
+func (r *Recorder) Record(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = r.now()
+	}
+	r.offer(entry{ev: ev})
+}
+
+// ObserveCall queues one provider call for the traffic counters
+// (gateway.Observer). It never blocks.
+func (r *Recorder) ObserveCall(provider, op string, _ int, d time.Duration, err error) {
+	r.offer(entry{call: &Call{Provider: provider, Op: op, Duration: d, Failed: err != nil, Time: r.now()}})
+}
+
+func (r *Recorder) offer(e entry) {
+	select {
+	case r.ch <- e:
+	default:
+		r.dropped.Add(1)
+	}
+}
+
+// Dropped is how many entries were dropped because the buffer was full.
+func (r *Recorder) Dropped() uint64 { return r.dropped.Load() }
+
+// Failed is how many entries were lost because the store failed.
+func (r *Recorder) Failed() uint64 { return r.failed.Load() }
+
+// Flush waits until everything queued before the call is stored (tests,
+// shutdown). It returns ctx's error if the writer does not get to it.
+func (r *Recorder) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case r.flushes <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run writes queued entries until ctx is done, then stores what is still
+// buffered (with a short deadline of its own) and returns.
+func (r *Recorder) Run(ctx context.Context) error {
+	buf := make([]entry, 0, r.batch)
+	for {
+		select {
+		case e := <-r.ch:
+			buf = r.drain(append(buf[:0], e), r.batch)
+			r.write(ctx, buf)
+		case done := <-r.flushes:
+			for len(r.ch) > 0 {
+				buf = r.drain(buf[:0], r.batch)
+				r.write(ctx, buf)
+			}
+			close(done)
+		case <-ctx.Done():
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			for len(r.ch) > 0 && wctx.Err() == nil {
+				buf = r.drain(buf[:0], r.batch)
+				r.write(wctx, buf)
+			}
+			cancel()
+			return nil
+		}
+	}
+}
+
+// drain appends queued entries to buf without waiting, up to n in all.
+func (r *Recorder) drain(buf []entry, n int) []entry {
+	for len(buf) < n {
+		select {
+		case e := <-r.ch:
+			buf = append(buf, e)
+		default:
+			return buf
+		}
+	}
+	return buf
+}
+
+// write stores one batch: consent first (an opted-out user's events are not
+// stored anywhere, not even in the raw log), then log, counters and sinks.
+func (r *Recorder) write(ctx context.Context, batch []entry) {
+	var evs []Event
+	var calls []Call
+	allowed := map[string]bool{}
+	for _, e := range batch {
+		if e.call != nil {
+			calls = append(calls, *e.call)
+			continue
+		}
+		if e.ev.User != "" && r.consent != nil {
+			ok, seen := allowed[e.ev.User]
+			if !seen {
+				var err error
+				ok, err = r.consent.Personalization(ctx, e.ev.User)
+				if err != nil {
+					// Not knowing is not consent.
+					r.log.Warn("events: consent lookup failed; event dropped", "err", err)
+					ok = false
+				}
+				allowed[e.ev.User] = ok
+			}
+			if !ok {
+				continue
+			}
+		}
+		evs = append(evs, e.ev)
+	}
+	if len(evs) > 0 {
+		if err := r.store.Append(ctx, evs); err != nil {
+			r.failed.Add(uint64(len(evs)))
+			r.log.Warn("events: append failed", "events", len(evs), "err", err)
+		}
+	}
+	if c := tally(evs, calls); len(c) > 0 {
+		if err := r.store.Add(ctx, c); err != nil {
+			r.log.Warn("events: counters failed", "err", err)
+		}
+	}
+	if len(evs) > 0 {
+		for _, s := range r.sinks {
+			s(evs)
+		}
+	}
+}

@@ -1,0 +1,163 @@
+package events
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// MemoryConfig bounds a MemoryStore.
+type MemoryConfig struct {
+	// Retention is how long events and counters are kept (default
+	// DefaultRetention).
+	Retention time.Duration
+	// LogCap is how many raw events are kept (default 100,000).
+	LogCap int
+	// HistoryCap is how many events are kept per user (default 200).
+	HistoryCap int
+	// Users is how many users' histories are kept, least recently active
+	// dropped first (default 100,000).
+	Users int
+	// Now is the clock that decides what is past retention (default
+	// time.Now).
+	Now func() time.Time
+}
+
+// MemoryStore is the in-process Store, for a single gateway instance or
+// development. It is bounded in every dimension.
+type MemoryStore struct {
+	cfg     MemoryConfig
+	mu      sync.Mutex
+	log     []Event // ring buffer
+	next    int     // index of the next write in log once full
+	counts  Counts
+	history *lru.Cache[string, []Event]
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty in-process store.
+func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.LogCap <= 0 {
+		cfg.LogCap = 100_000
+	}
+	if cfg.HistoryCap <= 0 {
+		cfg.HistoryCap = 200
+	}
+	if cfg.Users <= 0 {
+		cfg.Users = 100_000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h, _ := lru.New[string, []Event](cfg.Users) // only fails for a size <= 0
+	return &MemoryStore{cfg: cfg, counts: Counts{}, history: h}
+}
+
+func (m *MemoryStore) cutoff() time.Time { return m.cfg.Now().Add(-m.cfg.Retention) }
+
+// Append implements Store.
+func (m *MemoryStore) Append(_ context.Context, evs []Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, ev := range evs {
+		if len(m.log) < m.cfg.LogCap {
+			m.log = append(m.log, ev)
+		} else {
+			m.log[m.next] = ev
+			m.next = (m.next + 1) % m.cfg.LogCap
+		}
+		if ev.User == "" {
+			continue
+		}
+		h, _ := m.history.Get(ev.User)
+		h = append([]Event{ev}, h[:min(len(h), m.cfg.HistoryCap-1)]...)
+		m.history.Add(ev.User, h)
+	}
+	return nil
+}
+
+// Add implements Store. Buckets past retention are dropped here.
+func (m *MemoryStore) Add(_ context.Context, c Counts) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.counts.merge(c)
+	oldest := hourOf(m.cutoff())
+	for h := range m.counts {
+		if h < oldest {
+			delete(m.counts, h)
+		}
+	}
+	return nil
+}
+
+// Counts implements Store.
+func (m *MemoryStore) Counts(_ context.Context, from, to time.Time) (Counts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := Counts{}
+	lo, hi := hourOf(maxTime(from, m.cutoff())), to.Unix()
+	for h, fields := range m.counts {
+		if h >= lo && h < hi {
+			cp := make(map[string]int64, len(fields))
+			for f, n := range fields {
+				cp[f] = n
+			}
+			out[h] = cp
+		}
+	}
+	return out, nil
+}
+
+// Log implements Store.
+func (m *MemoryStore) Log(_ context.Context, from, to time.Time) ([]Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	from = maxTime(from, m.cutoff())
+	var out []Event
+	for i := range m.log {
+		ev := m.log[(m.next+i)%len(m.log)]
+		if !ev.Time.Before(from) && ev.Time.Before(to) {
+			out = append(out, ev)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
+}
+
+// History implements Store.
+func (m *MemoryStore) History(_ context.Context, user string, n int) ([]Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, _ := m.history.Peek(user)
+	cut := m.cutoff()
+	var out []Event
+	for _, ev := range h {
+		if len(out) == n {
+			break
+		}
+		if !ev.Time.Before(cut) {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+// Forget implements Store.
+func (m *MemoryStore) Forget(_ context.Context, user string) error {
+	m.history.Remove(user)
+	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

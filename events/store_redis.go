@@ -1,0 +1,251 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisConfig configures a RedisStore.
+type RedisConfig struct {
+	// Prefix starts every key (default DefaultPrefix). It must start with
+	// "plaza:".
+	Prefix string
+	// Retention is how long events and counters are kept (default
+	// DefaultRetention).
+	Retention time.Duration
+	// LogCap is the approximate length of the raw log stream (default
+	// 1,000,000; trimmed with MAXLEN ~).
+	LogCap int64
+	// HistoryCap is how many events are kept per user (default 200).
+	HistoryCap int64
+	// Now is the clock that decides expiry (default time.Now).
+	Now func() time.Time
+}
+
+// RedisStore keeps events in Redis, shared by every gateway instance:
+//
+//	<prefix>log          stream, one entry per event (field "e": JSON), capped
+//	                     with MAXLEN ~ LogCap and trimmed by MINID to retention
+//	<prefix>u:<user>     list, the user's recent events, newest first, capped
+//	                     with LTRIM at HistoryCap, expires after retention
+//	<prefix>h:<hour>     hash, the counters of one hour (Unix seconds of its
+//	                     start): field -> count; expires retention after the
+//	                     hour ends
+//
+// Stream entry IDs are assigned by Redis; the log is trimmed by MINID against
+// the server's clock, and Log also filters by event time against the
+// store's clock.
+type RedisStore struct {
+	rdb      redis.UniversalClient
+	cfg      RedisConfig
+	lastTrim atomic.Int64 // UnixNano of the last trim
+}
+
+var _ Store = (*RedisStore)(nil)
+
+// NewRedisStore returns a store over rdb.
+func NewRedisStore(rdb redis.UniversalClient, cfg RedisConfig) (*RedisStore, error) {
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if len(cfg.Prefix) < 6 || cfg.Prefix[:6] != "plaza:" {
+		return nil, fmt.Errorf("events: redis prefix %q must start with \"plaza:\"", cfg.Prefix)
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.LogCap <= 0 {
+		cfg.LogCap = 1_000_000
+	}
+	if cfg.HistoryCap <= 0 {
+		cfg.HistoryCap = 200
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &RedisStore{rdb: rdb, cfg: cfg}, nil
+}
+
+func (s *RedisStore) logKey() string             { return s.cfg.Prefix + "log" }
+func (s *RedisStore) userKey(user string) string { return s.cfg.Prefix + "u:" + user }
+func (s *RedisStore) hourKey(hour int64) string {
+	return s.cfg.Prefix + "h:" + strconv.FormatInt(hour, 10)
+}
+func (s *RedisStore) cutoff() time.Time { return s.cfg.Now().Add(-s.cfg.Retention) }
+func (s *RedisStore) bucketTTL(h int64) time.Duration {
+	return time.Unix(h, 0).Add(Bucket + s.cfg.Retention).Sub(s.cfg.Now())
+}
+
+// Append implements Store: one pipeline for the whole batch.
+func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
+	cut := s.cutoff()
+	pipe := s.rdb.Pipeline()
+	users := map[string]bool{}
+	for _, ev := range evs {
+		if ev.Time.Before(cut) {
+			continue
+		}
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("events: encode: %w", err)
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: s.logKey(), MaxLen: s.cfg.LogCap, Approx: true, Values: []any{"e", raw}})
+		if ev.User != "" {
+			pipe.LPush(ctx, s.userKey(ev.User), raw)
+			users[ev.User] = true
+		}
+	}
+	for u := range users {
+		pipe.LTrim(ctx, s.userKey(u), 0, s.cfg.HistoryCap-1)
+		pipe.Expire(ctx, s.userKey(u), s.cfg.Retention)
+	}
+	pipe.Expire(ctx, s.logKey(), s.cfg.Retention)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("events: append: %w", err)
+	}
+	return s.trim(ctx)
+}
+
+// trimEvery is how often the log is trimmed to retention: the cut is
+// approximate anyway (MINID ~), and Log filters by event time.
+const trimEvery = time.Minute
+
+// trim drops stream entries older than retention, at most once per
+// trimEvery. Entry IDs are the server's clock, so the cut is computed from
+// the server's TIME, not from the store's clock.
+func (s *RedisStore) trim(ctx context.Context) error {
+	last := s.lastTrim.Load()
+	if now := time.Now().UnixNano(); now-last < int64(trimEvery) || !s.lastTrim.CompareAndSwap(last, now) {
+		return nil
+	}
+	server, err := s.rdb.Time(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("events: trim: %w", err)
+	}
+	minID := strconv.FormatInt(server.Add(-s.cfg.Retention).UnixMilli(), 10)
+	if err := s.rdb.XTrimMinIDApprox(ctx, s.logKey(), minID, 0).Err(); err != nil {
+		return fmt.Errorf("events: trim: %w", err)
+	}
+	return nil
+}
+
+// Add implements Store. Buckets already past retention are not written.
+func (s *RedisStore) Add(ctx context.Context, c Counts) error {
+	pipe := s.rdb.Pipeline()
+	n := 0
+	for h, fields := range c {
+		ttl := s.bucketTTL(h)
+		if ttl <= 0 {
+			continue
+		}
+		key := s.hourKey(h)
+		for f, v := range fields {
+			pipe.HIncrBy(ctx, key, f, v)
+			n++
+		}
+		pipe.Expire(ctx, key, ttl)
+	}
+	if n == 0 {
+		return nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("events: counters: %w", err)
+	}
+	return nil
+}
+
+// Counts implements Store: one HGETALL per hour in range, pipelined.
+func (s *RedisStore) Counts(ctx context.Context, from, to time.Time) (Counts, error) {
+	lo, hi := hourOf(maxTime(from, s.cutoff())), to.Unix()
+	pipe := s.rdb.Pipeline()
+	cmds := map[int64]*redis.MapStringStringCmd{}
+	for h := lo; h < hi; h += int64(Bucket / time.Second) {
+		cmds[h] = pipe.HGetAll(ctx, s.hourKey(h))
+	}
+	out := Counts{}
+	if len(cmds) == 0 {
+		return out, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("events: read counters: %w", err)
+	}
+	for h, cmd := range cmds {
+		m, err := cmd.Result()
+		if err != nil || len(m) == 0 {
+			continue
+		}
+		fields := make(map[string]int64, len(m))
+		for f, v := range m {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				fields[f] = n
+			}
+		}
+		out[h] = fields
+	}
+	return out, nil
+}
+
+// Log implements Store by scanning the stream in pages.
+func (s *RedisStore) Log(ctx context.Context, from, to time.Time) ([]Event, error) {
+	from = maxTime(from, s.cutoff())
+	var out []Event
+	start := "-"
+	for {
+		msgs, err := s.rdb.XRangeN(ctx, s.logKey(), start, "+", 1000).Result()
+		if err != nil {
+			return nil, fmt.Errorf("events: read log: %w", err)
+		}
+		for _, m := range msgs {
+			ev, ok := decodeEvent(m.Values["e"])
+			if ok && !ev.Time.Before(from) && ev.Time.Before(to) {
+				out = append(out, ev)
+			}
+		}
+		if len(msgs) < 1000 {
+			break
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
+}
+
+// History implements Store.
+func (s *RedisStore) History(ctx context.Context, user string, n int) ([]Event, error) {
+	raws, err := s.rdb.LRange(ctx, s.userKey(user), 0, int64(n)-1).Result()
+	if err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("events: read history: %w", err)
+	}
+	cut := s.cutoff()
+	var out []Event
+	for _, raw := range raws {
+		if ev, ok := decodeEvent(raw); ok && !ev.Time.Before(cut) {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+// Forget implements Store.
+func (s *RedisStore) Forget(ctx context.Context, user string) error {
+	if err := s.rdb.Del(ctx, s.userKey(user)).Err(); err != nil {
+		return fmt.Errorf("events: forget: %w", err)
+	}
+	return nil
+}
+
+func decodeEvent(v any) (Event, bool) {
+	var ev Event
+	str, ok := v.(string)
+	if !ok || json.Unmarshal([]byte(str), &ev) != nil {
+		return ev, false
+	}
+	return ev, true
+}

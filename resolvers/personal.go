@@ -1,0 +1,282 @@
+package resolvers
+
+// Personalisation: recording interaction events, user settings, and the
+// engine-backed home page. schema.resolvers.go calls in here with one line
+// per resolver; recording wraps the plain resolvers (fields.go, fetch.go,
+// mutations.go) so they stay unaware of it.
+
+import (
+	"context"
+
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/events"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/graph/model"
+)
+
+// Option configures optional parts of the Resolver.
+type Option func(*options)
+
+type options struct {
+	home      *gateway.Recommender
+	recorder  *events.Recorder
+	store     events.Store
+	settings  events.Settings
+	analytics *events.Analytics
+}
+
+// Personalization is what the personal features run on. Every field is
+// optional: without Home the home page is the non-personalised one,
+// without Recorder nothing is recorded, without Settings everyone has
+// personalisation on and updateSettings fails, without Store there is no
+// analytics.
+type Personalization struct {
+	Home     *gateway.Recommender
+	Recorder *events.Recorder
+	Store    events.Store
+	Settings events.Settings
+}
+
+// WithPersonalization turns on event recording, settings, the engine-backed
+// home page and the analysts' API.
+func WithPersonalization(p Personalization) Option {
+	return func(o *options) {
+		o.home, o.recorder, o.store, o.settings = p.Home, p.Recorder, p.Store, p.Settings
+		if p.Store != nil {
+			o.analytics = events.NewAnalytics(p.Store)
+		}
+	}
+}
+
+// record queues ev for the signed-in user (or anonymously). It never
+// blocks or fails; whether an opted-out user's event is dropped is decided
+// by the recorder, off the request path.
+func (r *Resolver) record(ctx context.Context, ev events.Event) {
+	if r.opt.recorder == nil {
+		return
+	}
+	if p, ok := auth.From(ctx); ok {
+		ev.User = p.UserID
+	}
+	r.opt.recorder.Record(ev)
+}
+
+// recorded wraps a resolver's result: on success it records the event ev
+// builds from it (when ev says there is one) and passes the result on.
+//
+//	return recorded(ctx, r.Resolver, orderEvent)(r.placeOrder(ctx, input))
+func recorded[T any](ctx context.Context, r *Resolver, ev func(T) (events.Event, bool)) func(T, error) (T, error) {
+	return func(v T, err error) (T, error) {
+		if err == nil {
+			if e, ok := ev(v); ok {
+				r.record(ctx, e)
+			}
+		}
+		return v, err
+	}
+}
+
+// recordedViews records a view of every object nodes returned.
+func recordedViews(ctx context.Context, r *Resolver) func([]model.Node, error) ([]model.Node, error) {
+	return func(ns []model.Node, err error) ([]model.Node, error) {
+		for _, n := range ns {
+			if e, ok := viewEvent(n); ok && err == nil {
+				r.record(ctx, e)
+			}
+		}
+		return ns, err
+	}
+}
+
+// searchEvent records the first page of a search (later pages of the same
+// search are not new searches).
+func searchEvent(text *string, vertical *model.Vertical, city *string, after *string) func(*model.SearchConnection) (events.Event, bool) {
+	return func(c *model.SearchConnection) (events.Event, bool) {
+		if c == nil || deref(after) != "" {
+			return events.Event{}, false
+		}
+		ev := events.Event{Kind: events.KindSearch, Query: deref(text), City: deref(city), Results: c.TotalCount}
+		if vertical != nil {
+			ev.Vertical = string(*vertical)
+		}
+		return ev, true
+	}
+}
+
+// viewEvent describes a detail view of the kinds the home page can show.
+func viewEvent(n model.Node) (events.Event, bool) {
+	ev := events.Event{Kind: events.KindView}
+	switch v := n.(type) {
+	case *model.Product:
+		ev.Item, ev.Provider, ev.Name, ev.Category, ev.Vertical = v.ID, v.ProviderID, v.Name, v.Category, string(model.VerticalGrocery)
+	case *model.Store:
+		ev.Item, ev.Provider, ev.Name, ev.City, ev.Vertical = v.ID, v.ProviderID, v.Name, v.City, string(model.VerticalGrocery)
+	case *model.Doctor:
+		ev.Item, ev.Provider, ev.Name, ev.Category, ev.City, ev.Vertical = v.ID, v.ProviderID, v.Name, v.Specialty, v.City, string(model.VerticalMedical)
+	case *model.Lawyer:
+		ev.Item, ev.Provider, ev.Name, ev.City, ev.Vertical = v.ID, v.ProviderID, v.Name, v.City, string(model.VerticalLegal)
+		if len(v.PracticeAreas) > 0 {
+			ev.Category = v.PracticeAreas[0]
+		}
+	case *model.GovService:
+		ev.Item, ev.Provider, ev.Name, ev.Category, ev.Vertical = v.ID, v.ProviderID, v.Name, v.Category, string(model.VerticalPublicService)
+	default:
+		return ev, false
+	}
+	return ev, true
+}
+
+func orderEvent(o *model.GroceryOrder) (events.Event, bool) {
+	if o == nil {
+		return events.Event{}, false
+	}
+	ev := events.Event{Kind: events.KindOrder, Provider: o.ProviderID, Vertical: string(model.VerticalGrocery),
+		Item: gid.Encode(gid.Store, o.ProviderID, o.StoreID)}
+	for _, it := range o.Items {
+		ev.Items = append(ev.Items, gid.Encode(gid.Product, it.ProviderID, it.ProductID))
+	}
+	return ev, true
+}
+
+func bookingEvent(a *model.Appointment) (events.Event, bool) {
+	if a == nil {
+		return events.Event{}, false
+	}
+	return events.Event{Kind: events.KindBooking, Provider: a.ProviderID, Vertical: string(model.VerticalMedical),
+		Item: gid.Encode(gid.Doctor, a.ProviderID, a.DoctorID)}, true
+}
+
+func consultationEvent(c *model.Consultation) (events.Event, bool) {
+	if c == nil {
+		return events.Event{}, false
+	}
+	ev := events.Event{Kind: events.KindConsultation, Provider: c.ProviderID, Vertical: string(model.VerticalMedical), Category: c.Specialty}
+	if c.DoctorID != "" {
+		ev.Item = gid.Encode(gid.Doctor, c.ProviderID, c.DoctorID)
+	}
+	return ev, true
+}
+
+func legalEvent(c *model.LegalConsultation) (events.Event, bool) {
+	if c == nil {
+		return events.Event{}, false
+	}
+	return events.Event{Kind: events.KindConsultation, Provider: c.ProviderID, Vertical: string(model.VerticalLegal),
+		Item: gid.Encode(gid.Lawyer, c.ProviderID, c.LawyerID)}, true
+}
+
+func applicationEvent(a *model.ServiceApplication) (events.Event, bool) {
+	if a == nil {
+		return events.Event{}, false
+	}
+	return events.Event{Kind: events.KindApplication, Provider: a.ProviderID, Vertical: string(model.VerticalPublicService),
+		Item: gid.Encode(gid.GovService, a.ProviderID, a.ServiceID)}, true
+}
+
+// verticalOf is the vertical of the objects of kind k ("" for providers,
+// users and the like).
+func verticalOf(k gid.Kind) string {
+	switch k {
+	case gid.Product, gid.Store:
+		return string(model.VerticalGrocery)
+	case gid.Doctor:
+		return string(model.VerticalMedical)
+	case gid.Lawyer:
+		return string(model.VerticalLegal)
+	case gid.GovService:
+		return string(model.VerticalPublicService)
+	}
+	return ""
+}
+
+// reportSearchClick records that a search result was opened.
+func (r *Resolver) reportSearchClick(ctx context.Context, query, itemID string) (*bool, error) {
+	id, err := gid.Decode(itemID)
+	if err != nil {
+		return nil, connectors.Errorf(connectors.KindInvalid, "invalid itemId %q: not a Plaza global ID", truncate(itemID, 80))
+	}
+	r.record(ctx, events.Event{Kind: events.KindClick, Query: query, Item: itemID, Provider: id.Provider, Vertical: verticalOf(id.Kind)})
+	ok := true
+	return &ok, nil
+}
+
+// personalized reports whether user allows personalisation. When the
+// setting cannot be read the answer is no: privacy first.
+func (r *Resolver) personalized(ctx context.Context, user string) bool {
+	if r.opt.settings == nil {
+		return true
+	}
+	on, err := r.opt.settings.Personalization(ctx, user)
+	if err != nil {
+		r.log.WarnContext(ctx, "settings unavailable; treating user as opted out", "err", err)
+		return false
+	}
+	return on
+}
+
+func (r *Resolver) userSettings(ctx context.Context) (*model.UserSettings, error) {
+	me, err := user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UserSettings{Personalization: r.personalized(ctx, me)}, nil
+}
+
+// updateSettings stores the choice first, so the recorder drops the user's
+// queued events from here on, then makes the engine, the page cache and the
+// history store forget the user.
+func (r *Resolver) updateSettings(ctx context.Context, personalization bool) (*model.UserSettings, error) {
+	me, err := user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r.opt.settings == nil {
+		return nil, connectors.Errorf(connectors.KindUnavailable, "settings are not available on this gateway")
+	}
+	if err := r.opt.settings.SetPersonalization(ctx, me, personalization); err != nil {
+		return nil, connectors.Errorf(connectors.KindInternal, "save settings: %v", err)
+	}
+	if !personalization {
+		if r.opt.home != nil {
+			r.opt.home.Forget(me)
+		}
+		if r.opt.store != nil {
+			if err := r.opt.store.Forget(ctx, me); err != nil {
+				r.log.WarnContext(ctx, "forget history failed", "err", err)
+			}
+		}
+	}
+	return &model.UserSettings{Personalization: personalization}, nil
+}
+
+// home builds the signed-in user's home page: on the engine when one is
+// configured (personalised unless the user opted out), else the
+// non-personalised page.
+func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, error) {
+	me, err := user(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var page gateway.HomePage
+	var errs []error
+	if r.opt.home != nil {
+		page, errs = r.opt.home.Home(ctx, r.loaders(ctx), me, deref(city), r.personalized(ctx, me))
+	} else {
+		page, errs = r.gw.Home(ctx, r.loaders(ctx), me, deref(city))
+	}
+	addErrors(ctx, errs)
+	out := &model.HomePage{Sections: []*model.HomeSection{}}
+	if page.City != "" {
+		out.City = &page.City
+	}
+	for _, s := range page.Sections {
+		sec := &model.HomeSection{Key: s.Key, Title: s.Title, Items: make([]*model.HomeItem, len(s.Items))}
+		for i, it := range s.Items {
+			sec.Items[i] = &model.HomeItem{Node: hitModel[model.SearchResult](it.Hit), Reason: it.Reason, Score: it.Hit.Score}
+		}
+		out.Sections = append(out.Sections, sec)
+	}
+	return out, nil
+}
