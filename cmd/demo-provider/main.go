@@ -1,0 +1,146 @@
+// Command demo-provider serves one demo provider over the HTTP provider
+// contract (connectors/httpprovider/openapi.yaml), with optional latency and
+// failure injection, for end-to-end tests and benchmarks:
+//
+//	go run ./cmd/demo-provider --vertical grocery --provider freshcart \
+//	    --secret s3cret --addr 127.0.0.1:9101 --latency 20ms --fail-rate 0
+//
+// GET /v1/stats reports the calls received per operation; it is
+// unauthenticated and read-only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "demo-provider:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends, then shuts down gracefully. It prints the
+// address it listens on to stdout (useful with --addr 127.0.0.1:0).
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo-provider", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	var (
+		vertical = fs.String("vertical", "", "grocery, medical, legal or public-service (or GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE)")
+		provider = fs.String("provider", "", "provider id: one of the demo data's, or a new one (gets generated data)")
+		secret   = fs.String("secret", "", "shared secret for request signatures")
+		insecure = fs.Bool("insecure", false, "accept unsigned requests (for peers that cannot sign)")
+		addr     = fs.String("addr", "127.0.0.1:9101", "listen address")
+		latency  = fs.Duration("latency", 0, "latency added to every request")
+		failRate = fs.Float64("fail-rate", 0, "fraction of requests, in [0, 1], that fail as --fail-mode")
+		failMode = fs.String("fail-mode", string(httpprovider.FaultUnavailable), "how a failing request fails: unavailable (503), internal (500), garbage (200 with broken JSON) or stall (no answer)")
+		maxBatch = fs.Int("max-batch", -1, "largest batch accepted (default: the demo descriptor's)")
+		seed     = fs.Int64("seed", demo.DefaultSeed, "seed of the generated data")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	v, err := parseVertical(*vertical)
+	if err != nil {
+		return err
+	}
+	mode, ok := httpprovider.ParseFaultMode(*failMode)
+	if !ok {
+		return fmt.Errorf("unknown --fail-mode %q", *failMode)
+	}
+	if *failRate < 0 || *failRate > 1 {
+		return fmt.Errorf("--fail-rate %v is not in [0, 1]", *failRate)
+	}
+	if *secret == "" && !*insecure {
+		return errors.New("--secret is required (or --insecure to accept unsigned requests)")
+	}
+	desc, err := descriptor(*provider, v)
+	if err != nil {
+		return err
+	}
+	if *maxBatch >= 0 {
+		desc.MaxBatch = *maxBatch
+	}
+	conn, err := demo.New(desc, demo.WithSeed(*seed))
+	if err != nil {
+		return err
+	}
+
+	var hopts []httpprovider.HandlerOption
+	if *insecure {
+		hopts = append(hopts, httpprovider.AllowUnsigned())
+	}
+	stats := httpprovider.NewStats()
+	mux := http.NewServeMux()
+	mux.Handle(httpprovider.PathStats, stats)
+	mux.Handle("/", stats.Count(httpprovider.Inject(
+		httpprovider.NewHandler(conn, *secret, hopts...),
+		httpprovider.Faults{Latency: *latency, FailRate: *failRate, Mode: mode},
+	)))
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	fmt.Fprintf(stdout, "demo-provider %s (%s) listening on http://%s\n", desc.ID, desc.Vertical, ln.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func parseVertical(s string) (connectors.Vertical, error) {
+	v := connectors.Vertical(strings.ReplaceAll(strings.ToUpper(s), "-", "_"))
+	if !v.Valid() {
+		return "", fmt.Errorf("unknown --vertical %q (want grocery, medical, legal or public-service)", s)
+	}
+	return v, nil
+}
+
+// descriptor returns the demo descriptor of id, or a new one for an id the
+// demo data does not know.
+func descriptor(id string, v connectors.Vertical) (connectors.Descriptor, error) {
+	if !connectors.ValidProviderID(id) {
+		return connectors.Descriptor{}, fmt.Errorf("--provider %q: 1 to 64 characters of a-z, 0-9 and - are required", id)
+	}
+	for _, d := range demo.DefaultDescriptors() {
+		if d.ID == id {
+			if d.Vertical != v {
+				return connectors.Descriptor{}, fmt.Errorf("demo provider %s is %s, not %s", id, d.Vertical, v)
+			}
+			return d, nil
+		}
+	}
+	return connectors.Descriptor{
+		ID: id, Name: id, Vertical: v, Description: "Generated demo provider",
+		Rating: 4, Cities: demo.DefaultCities(),
+	}, nil
+}
