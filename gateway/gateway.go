@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/idempotency"
 )
 
 // Policy runs one connector call. Implementations add timeouts, circuit
@@ -72,6 +73,7 @@ type Gateway struct {
 	reg      atomic.Pointer[connectors.Registry]
 	cfg      Config
 	cache    *EntityCache
+	idem     idempotency.Store
 	policy   Policy
 	observer Observer
 	log      *slog.Logger

@@ -33,8 +33,10 @@ func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 // PlaceOrder places a grocery order at provider. The stock of its products
 // and its store's slots changed, so they are invalidated before it answers.
 func (g *Gateway) PlaceOrder(ctx context.Context, provider string, in connectors.PlaceOrderInput) (connectors.GroceryOrder, error) {
-	o, err := mutate(ctx, g, provider, "PlaceOrder", func(c connectors.Grocery, ctx context.Context) (connectors.GroceryOrder, error) {
-		return c.PlaceOrder(ctx, in)
+	o, err := idempotent(ctx, g, "PlaceOrder", in.UserID, in.IdempotencyKey, in, func(ctx context.Context) (connectors.GroceryOrder, error) {
+		return mutate(ctx, g, provider, "PlaceOrder", func(c connectors.Grocery, ctx context.Context) (connectors.GroceryOrder, error) {
+			return c.PlaceOrder(ctx, in)
+		})
 	})
 	if err == nil {
 		g.invalidate(ctx, orderChanges(provider, o)...)
@@ -65,8 +67,10 @@ func orderChanges(provider string, o connectors.GroceryOrder) []gid.ID {
 // BookAppointment books a doctor's slot at provider; the doctor's slots are
 // invalidated.
 func (g *Gateway) BookAppointment(ctx context.Context, provider string, in connectors.BookAppointmentInput) (connectors.Appointment, error) {
-	a, err := mutate(ctx, g, provider, "BookAppointment", func(c connectors.Medical, ctx context.Context) (connectors.Appointment, error) {
-		return c.BookAppointment(ctx, in)
+	a, err := idempotent(ctx, g, "BookAppointment", in.UserID, in.IdempotencyKey, in, func(ctx context.Context) (connectors.Appointment, error) {
+		return mutate(ctx, g, provider, "BookAppointment", func(c connectors.Medical, ctx context.Context) (connectors.Appointment, error) {
+			return c.BookAppointment(ctx, in)
+		})
 	})
 	if err == nil {
 		g.invalidate(ctx, gid.ID{Kind: gid.AppointmentSlot, Provider: provider, Local: a.DoctorID})
@@ -76,23 +80,29 @@ func (g *Gateway) BookAppointment(ctx context.Context, provider string, in conne
 
 // AskDoctor asks a medical question at provider.
 func (g *Gateway) AskDoctor(ctx context.Context, provider string, in connectors.AskDoctorInput) (connectors.Consultation, error) {
-	return mutate(ctx, g, provider, "AskDoctor", func(c connectors.Medical, ctx context.Context) (connectors.Consultation, error) {
-		return c.AskDoctor(ctx, in)
+	return idempotent(ctx, g, "AskDoctor", in.UserID, in.IdempotencyKey, in, func(ctx context.Context) (connectors.Consultation, error) {
+		return mutate(ctx, g, provider, "AskDoctor", func(c connectors.Medical, ctx context.Context) (connectors.Consultation, error) {
+			return c.AskDoctor(ctx, in)
+		})
 	})
 }
 
 // RequestConsultation requests a lawyer's consultation at provider.
 func (g *Gateway) RequestConsultation(ctx context.Context, provider string, in connectors.LegalConsultationInput) (connectors.LegalConsultation, error) {
-	return mutate(ctx, g, provider, "RequestConsultation", func(c connectors.Legal, ctx context.Context) (connectors.LegalConsultation, error) {
-		return c.RequestConsultation(ctx, in)
+	return idempotent(ctx, g, "RequestConsultation", in.UserID, in.IdempotencyKey, in, func(ctx context.Context) (connectors.LegalConsultation, error) {
+		return mutate(ctx, g, provider, "RequestConsultation", func(c connectors.Legal, ctx context.Context) (connectors.LegalConsultation, error) {
+			return c.RequestConsultation(ctx, in)
+		})
 	})
 }
 
 // Apply applies for a government service at provider; the service's offices
 // (with their slots) are invalidated.
 func (g *Gateway) Apply(ctx context.Context, provider string, in connectors.ApplicationInput) (connectors.ServiceApplication, error) {
-	a, err := mutate(ctx, g, provider, "Apply", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
-		return c.Apply(ctx, in)
+	a, err := idempotent(ctx, g, "Apply", in.UserID, in.IdempotencyKey, in, func(ctx context.Context) (connectors.ServiceApplication, error) {
+		return mutate(ctx, g, provider, "Apply", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
+			return c.Apply(ctx, in)
+		})
 	})
 	if err == nil {
 		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.ServiceID})

@@ -17,6 +17,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/idempotency"
 )
 
 // Gateway is a running Plaza over loopback.
@@ -55,7 +56,8 @@ func Start(tb testing.TB, opts Options) *Gateway {
 		tb.Fatalf("registry: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gw := gateway.New(reg, append([]gateway.Option{gateway.WithLogger(log)}, opts.GatewayOptions...)...)
+	base := []gateway.Option{gateway.WithLogger(log), gateway.WithIdempotency(idempotency.NewMemory(nil))}
+	gw := gateway.New(reg, append(base, opts.GatewayOptions...)...)
 	v, err := auth.NewVerifier(auth.Config{Secret: []byte("test-secret")})
 	if err != nil {
 		tb.Fatal(err)
