@@ -22,3 +22,8 @@ microbench:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+## bench: Plaza against Hive Gateway + Mesh, graphql-yoga and the raw providers on loopback (under 10 min;
+## installs the npm peers on first use); prints the table and writes bench/results/latest.md. See bench/README.md.
+bench:
+	$(GO) run ./bench

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/plaza-gateway/plaza/api/apitest"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/gid"
+)
+
+// The handler benchmarks post the harness's documents to Plaza's real
+// handler (no network, in-process demo providers, no cross-request cache),
+// so allocs/op is the gateway's own cost per request. `make bench` reads
+// them for the allocations column; benchstat reads them as they are.
+
+func mustProductIDs(tb testing.TB, n int) []string {
+	tb.Helper()
+	conns, err := demo.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, c := range conns {
+		g, ok := c.(connectors.Grocery)
+		if !ok {
+			continue
+		}
+		page, err := g.SearchProducts(context.Background(), connectors.Query{First: n})
+		if err != nil || len(page.Items) < n {
+			tb.Fatalf("%s: %d products, %v", c.Describe().ID, len(page.Items), err)
+		}
+		ids := make([]string, n)
+		for i, p := range page.Items[:n] {
+			ids[i] = gid.Encode(gid.Product, c.Describe().ID, p.ID)
+		}
+		return ids
+	}
+	tb.Fatal("no grocery provider")
+	return nil
+}
+
+func benchHandler(b *testing.B, doc string, vars map[string]any, user string) {
+	g := apitest.Start(b, apitest.Options{})
+	h := g.Server.Config.Handler
+	body, err := json.Marshal(map[string]any{"query": doc, "variables": vars})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var auth string
+	if user != "" {
+		auth = "Bearer " + g.Token(user)
+	}
+	post := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	if w := post(); w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
+		b.Fatalf("status %d: %.500s", w.Code, w.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if w := post(); w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}
+
+func BenchmarkProductDetailHandler(b *testing.B) {
+	benchHandler(b, docDetailPlaza, map[string]any{"id": mustProductIDs(b, 1)[0]}, "")
+}
+
+func BenchmarkFiftyProductsHandler(b *testing.B) {
+	benchHandler(b, docListPlaza, map[string]any{"ids": mustProductIDs(b, 50)}, "")
+}
+
+func BenchmarkFiftyOrdersHandler(b *testing.B) {
+	benchHandler(b, docOrders, nil, "demo-1")
+}
+
+// BenchmarkListHandler shows how cost and allocations grow per item. It
+// stops at 400: nodes(ids) with a store costs about 10 complexity points per
+// ID and the gateway refuses more than 5,000 (QUERY_TOO_COMPLEX), so a list
+// of 1,000 cannot be asked for in one query.
+func BenchmarkListHandler(b *testing.B) {
+	for _, n := range []int{10, 100, 400} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			benchHandler(b, docListPlaza, map[string]any{"ids": mustProductIDs(b, n)}, "")
+		})
+	}
+}

@@ -1,0 +1,59 @@
+// Command bench measures Plaza against the Node gateways people would
+// otherwise use (Hive Gateway + GraphQL Mesh, graphql-yoga + dataloader) and
+// against calling the demo providers directly, on loopback, in one run.
+// `make bench` runs it; see README.md for how to read the table.
+//
+//	go run ./bench                       the whole run (writes bench/results/latest.md)
+//	go run ./bench serve-provider ...    one demo provider (used by the harness)
+//	go run ./bench serve-gateway ...     Plaza without the cross-request cache
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve-provider":
+			return serveProvider(ctx, args[1:], stderr)
+		case "serve-gateway":
+			return serveGateway(ctx, args[1:], stderr)
+		}
+	}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.root, "root", ".", "the repository root")
+	fs.DurationVar(&o.headline, "headline", 3*time.Second, "length of one run of the headline workload (list of 50)")
+	fs.DurationVar(&o.short, "duration", time.Second, "length of one run of the other workloads")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "warm-up before each workload and concurrency")
+	fs.IntVar(&o.runs, "runs", 3, "runs per target, workload and concurrency (the median is reported)")
+	fs.StringVar(&o.out, "out", "bench/results/latest.md", "where the table is written")
+	fs.BoolVar(&o.skipPeers, "skip-peers", false, "measure Plaza and the raw providers only")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	h, err := newHarness(o, stdout)
+	if err != nil {
+		return err
+	}
+	defer h.procs.stopAll()
+	return h.run(ctx)
+}

@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// connResult is the 1,000-connection memory check of the shipped binary.
+type connResult struct {
+	rss                   int64
+	before, during, after float64
+	res                   result
+	err                   error
+}
+
+var connRes connResult
+
+func goroutines(ctx context.Context, base string) float64 {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return -1
+}
+
+// connections holds 1,000 kept-alive connections busy on the shipped binary
+// (in-process cache) and reads its peak RSS and goroutines before, during
+// and after.
+func (h *harness) connections(ctx context.Context) error {
+	h.logf("workload: 1,000 concurrent keep-alive connections")
+	t, err := h.startPlaza(ctx, "plaza-conns", h.base, 2*time.Second, true, nil)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimSuffix(t.url, "/query")
+	q := graphqlQuery(t.url, docListPlaza, map[string]any{"ids": globalProducts(h.base[0].ID, h.products[:50])}, nil)
+	hc := newClient(1000)
+	drive(ctx, hc, q, 16, h.o.warmup)
+	hc.CloseIdleConnections()
+	time.Sleep(500 * time.Millisecond)
+	connRes.before = goroutines(ctx, base)
+	done := make(chan result)
+	go func() { done <- drive(ctx, hc, q, 1000, h.o.headline) }()
+	time.Sleep(h.o.headline / 2)
+	connRes.during = goroutines(ctx, base)
+	connRes.res = <-done
+	connRes.rss = t.proc.peakRSS()
+	hc.CloseIdleConnections()
+	time.Sleep(time.Second)
+	connRes.after = goroutines(ctx, base)
+	h.logf("  1,000 connections: %.0f req/s, p99 %s, peak RSS %.1f MiB, goroutines %.0f -> %.0f -> %.0f, errors %d",
+		connRes.res.RPS(), connRes.res.P99, float64(connRes.rss)/(1<<20), connRes.before, connRes.during, connRes.after, connRes.res.Errors)
+	t.proc.stop()
+	return nil
+}
+
+// bench is one Go benchmark line.
+type bench struct {
+	name                string
+	nsOp, bOp, allocsOp float64
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
+
+// microbench runs the handler benchmarks of bench/ and the limits package's
+// BenchmarkHostileDocuments (in api) with -benchmem.
+func (h *harness) microbench(ctx context.Context) ([]bench, error) {
+	h.logf("Go benchmarks (handler allocations, hostile documents)")
+	var out []bench
+	for _, args := range [][]string{
+		{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", "200x", "./bench"},
+		{"test", "-run", "^$", "-bench", "BenchmarkHostileDocuments", "-benchmem", "-benchtime", "20x", "./api"},
+	} {
+		text, err := h.cmd(ctx, h.o.root, []string{"GOMAXPROCS=1"}, "go", args...)
+		os.WriteFile(filepath.Join(h.work, "microbench-"+strings.TrimPrefix(args[len(args)-1], "./")+".txt"), []byte(text), 0o644)
+		if err != nil {
+			return out, err
+		}
+		for _, line := range strings.Split(text, "\n") {
+			m := benchLine.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			b := bench{name: m[1]}
+			b.nsOp, _ = strconv.ParseFloat(m[3], 64)
+			b.bOp, _ = strconv.ParseFloat(m[4], 64)
+			b.allocsOp, _ = strconv.ParseFloat(m[5], 64)
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
+
+func (h *harness) find(workload, target string, c int) (row, bool) {
+	for _, r := range h.rows {
+		if r.workload == workload && r.target == target && r.c == c && r.rps > 0 {
+			return r, true
+		}
+	}
+	return row{}, false
+}
+
+func cmdOut(name string, args ...string) string {
+	b, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func cpuModel() string {
+	for _, l := range strings.Split(cmdOut("lscpu"), "\n") {
+		if v, ok := strings.CutPrefix(l, "Model name:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func (h *harness) report(ctx context.Context, micro []bench) error {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# Plaza benchmark: %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	w("Produced by `make bench` (`go run ./bench`) in %s.\n\n", time.Since(h.started).Round(time.Second))
+	w("| machine | |\n|---|---|\n")
+	w("| CPU | %s, %d logical CPUs |\n| Go | %s |\n| Node | %s |\n| load average at the end (1, 5, 15 min) | %s |\n",
+		cpuModel(), runtime.NumCPU(), runtime.Version(), cmdOut("node", "--version"), loadavg())
+	w("| runs | %d per target, workload and concurrency, targets interleaved; %s each for the list of 50, %s for the rest; %s warm-up; medians |\n",
+		h.o.runs, h.o.headline, h.o.short, h.o.warmup)
+	w("| placement | gateway under test on CPU 1 (`taskset -c 1`, GOMAXPROCS=1; Node peers one process, NODE_ENV=production, Hive `--jit --fork 1`); load generator, demo providers and Redis on CPU 0 |\n\n")
+	w("The machine is shared: differences under ~25%% are noise. Plaza ÷ target is Plaza (uncached) req/s over the target's, same workload and concurrency, same pass.\n\n")
+	w("## Results\n\n")
+	w("| workload | target | c | req/s | p50 ms | p99 ms | provider calls/query | Redis cmds/query | peak RSS MiB | Plaza ÷ target |\n")
+	w("|---|---|---|---|---|---|---|---|---|---|\n")
+	notes := map[string]string{}
+	var order []string
+	for _, r := range h.rows {
+		if _, seen := notes[r.workload]; !seen {
+			order = append(order, r.workload)
+		}
+		notes[r.workload] = r.note
+		if r.rps == 0 {
+			w("| %s | %s | | check failed: %s | | | | | | |\n", r.workload, r.target, strings.ReplaceAll(firstLine(fmt.Sprint(r.firstErr)), "|", "/"))
+			continue
+		}
+		redis := ""
+		if r.redisPerQ >= 0 {
+			redis = fmt.Sprintf("%.2f", r.redisPerQ)
+		}
+		ratio := ""
+		if r.target != "plaza" {
+			if p, ok := h.find(r.workload, "plaza", r.c); ok {
+				ratio = fmt.Sprintf("%.1f×", p.rps/r.rps)
+			}
+		}
+		errs := ""
+		if r.errors > 0 {
+			errs = fmt.Sprintf(" (%d errors)", r.errors)
+		}
+		w("| %s | %s | %d | %.0f%s | %s | %s | %.2f | %s | %.1f | %s |\n", r.workload, r.target, r.c, r.rps, errs, ms(r.p50), ms(r.p99),
+			r.callsPerQ, redis, float64(r.rss)/(1<<20), ratio)
+	}
+	w("\nWhat each workload sends (closest equivalents where a peer cannot express Plaza's query):\n\n")
+	for _, name := range order {
+		if notes[name] != "" {
+			w("- **%s**: %s\n", name, notes[name])
+		}
+	}
+	w("\n## 1,000 concurrent keep-alive connections (shipped binary, in-process cache, list of 50)\n\n")
+	if connRes.res.Queries > 0 {
+		w("%.0f req/s, p50 %s ms, p99 %s ms, %d errors; peak RSS %.1f MiB; go_goroutines %.0f before, %.0f during, %.0f one second after.\n",
+			connRes.res.RPS(), ms(connRes.res.P50), ms(connRes.res.P99), connRes.res.Errors, float64(connRes.rss)/(1<<20), connRes.before, connRes.during, connRes.after)
+	}
+	w("\n## Go benchmarks (GOMAXPROCS=1, `-benchmem`)\n\n| benchmark | ns/op | B/op | allocs/op |\n|---|---|---|---|\n")
+	for _, m := range micro {
+		w("| %s | %.0f | %.0f | %.0f |\n", m.name, m.nsOp, m.bOp, m.allocsOp)
+	}
+	w("\n## Targets\n\n| target | status | measured |\n|---|---|---|\n")
+	for _, t := range h.targetStatus(micro) {
+		w("| %s | %s | %s |\n", t[0], t[1], t[2])
+	}
+	if len(h.notes) > 0 {
+		w("\n## Notes\n\n")
+		for _, n := range h.notes {
+			w("- %s\n", n)
+		}
+	}
+	out := filepath.Join(h.o.root, h.o.out)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	io.WriteString(h.out, "\n"+b.String())
+	h.logf("written to %s", h.o.out)
+	return nil
+}
+
+func status(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+// targetStatus checks the issue's targets against the rows.
+func (h *harness) targetStatus(micro []bench) [][3]string {
+	var out [][3]string
+	add := func(name string, ok bool, measured string) { out = append(out, [3]string{name, status(ok), measured}) }
+	missing := func(name, why string) { out = append(out, [3]string{name, "not measured", why}) }
+	const list = "list of 50 products + store"
+	p, okP := h.find(list, "plaza", 64)
+	for _, peer := range []struct {
+		name   string
+		factor float64
+	}{{"hive", 10}, {"yoga", 5}} {
+		name := fmt.Sprintf("list of 50 uncached, c=64: ≥ %.0f× %s", peer.factor, peer.name)
+		if r, ok := h.find(list, peer.name, 64); ok && okP {
+			add(name, p.rps >= peer.factor*r.rps, fmt.Sprintf("%.1f× (%.0f vs %.0f req/s)", p.rps/r.rps, p.rps, r.rps))
+		} else {
+			missing(name, peer.name+" or Plaza did not run")
+		}
+	}
+	if r, ok := h.find(list, "raw", 64); ok && okP {
+		add("list of 50, c=64: Plaza within 4× of the raw providers", r.rps <= 4*p.rps, fmt.Sprintf("raw ÷ Plaza = %.1f× (%.0f vs %.0f req/s)", r.rps/p.rps, r.rps, p.rps))
+	}
+	if okP {
+		add("list of 50, c=64: p99 ≤ 25 ms", p.p99 <= 25*time.Millisecond, ms(p.p99)+" ms")
+	}
+	pd, ok1 := h.find("product detail (1 level)", "plaza", 1)
+	rd, ok2 := h.find("product detail (1 level)", "raw", 1)
+	if ok1 && ok2 {
+		added := pd.p50 - rd.p50
+		add("product detail, c=1: added p50 latency ≤ 0.3 ms", added <= 300*time.Microsecond, fmt.Sprintf("%s ms (%s vs %s ms raw)", ms(added), ms(pd.p50), ms(rd.p50)))
+	}
+	// One provider call per provider per entity type per level: the list
+	// workloads read one provider for two types (products, stores).
+	var bad []string
+	checked := 0
+	for _, r := range h.rows {
+		if r.target == "plaza" && r.rps > 0 && (r.workload == list || strings.HasPrefix(r.workload, "scaling")) {
+			checked++
+			if r.callsPerQ < 1.995 || r.callsPerQ > 2.005 {
+				bad = append(bad, fmt.Sprintf("%s c=%d: %.2f", r.workload, r.c, r.callsPerQ))
+			}
+		}
+	}
+	if checked > 0 {
+		m := fmt.Sprintf("2.00 calls/query (products + stores) in all %d list rows, every size and concurrency", checked)
+		if len(bad) > 0 {
+			m = "expected 2.00; " + strings.Join(bad, "; ")
+		}
+		add("one provider call per provider per entity type per level", len(bad) == 0, m)
+	}
+	if r, ok := h.find("50-order query", "plaza+redis", 1); ok {
+		add("cached 50-order query, c=1: p50 ≤ 0.5 ms, zero provider calls", r.p50 <= 500*time.Microsecond && r.callsPerQ == 0,
+			fmt.Sprintf("p50 %s ms, %.2f provider calls/query, %.2f Redis cmds/query (orders are user-owned and never cached by design, so they are fetched every time)", ms(r.p50), r.callsPerQ, r.redisPerQ))
+	}
+	if r, ok := h.find("cached: list of 50 + store", "plaza+redis", 1); ok {
+		add("(closest cacheable equivalent) cached list of 50, c=1: p50 ≤ 0.5 ms, zero provider calls", r.p50 <= 500*time.Microsecond && r.callsPerQ == 0,
+			fmt.Sprintf("p50 %s ms, %.2f provider calls/query, %.2f Redis cmds/query", ms(r.p50), r.callsPerQ, r.redisPerQ))
+	}
+	if r, ok := h.find("fan-out: search over 32 @20ms", "plaza-fan", 1); ok {
+		add("search over 32 providers at 20 ms: p50 ≤ 25 ms", r.p50 <= 25*time.Millisecond, ms(r.p50)+" ms at c=1")
+	}
+	var worst time.Duration
+	for _, c := range []int{1, 16} {
+		if r, ok := h.find("fan-out: 8 @20ms, 1 stalled", "plaza-fan", c); ok {
+			worst = max(worst, r.p99)
+		}
+	}
+	if worst > 0 {
+		add("one provider stalled: p99 ≤ timeout (100 ms) + 5 ms", worst <= 105*time.Millisecond, ms(worst)+" ms (worst of c=1, c=16)")
+	}
+	// Per-item cost: marginal CPU time per item on the saturated core (c=64).
+	var sizes []int
+	var t []float64
+	var refused []string
+	for _, n := range []int{10, 100, 1000} {
+		name := fmt.Sprintf("scaling: list of %d + store", n)
+		if r, ok := h.find(name, "plaza", 64); ok {
+			sizes, t = append(sizes, n), append(t, 1e6/r.rps)
+		} else {
+			refused = append(refused, fmt.Sprint(n))
+		}
+	}
+	if len(t) >= 2 {
+		var parts []string
+		ok := len(refused) == 0
+		var slopes []float64
+		for i := 1; i < len(t); i++ {
+			s := (t[i] - t[i-1]) / float64(sizes[i]-sizes[i-1])
+			slopes = append(slopes, s)
+			parts = append(parts, fmt.Sprintf("%.1f µs/item %d→%d", s, sizes[i-1], sizes[i]))
+			ok = ok && s <= 12
+		}
+		if len(slopes) > 1 && slopes[len(slopes)-1] > 1.5*max(slopes[0], 1) {
+			ok = false
+		}
+		m := strings.Join(parts, ", ") + " (from req/s at c=64 on one core)"
+		if len(refused) > 0 {
+			m += "; list of " + strings.Join(refused, ", ") + " not measured (the check failed: see its row)"
+		}
+		add("per-item cost ≤ 12 µs, constant 10 → 1,000", ok, m)
+	}
+	if connRes.rss > 0 {
+		back := connRes.after <= connRes.before+5
+		add("1,000 connections: RSS ≤ 128 MiB, goroutines back to baseline", connRes.rss <= 128<<20 && back,
+			fmt.Sprintf("%.1f MiB; goroutines %.0f → %.0f → %.0f", float64(connRes.rss)/(1<<20), connRes.before, connRes.during, connRes.after))
+	}
+	var hostile []bench
+	for _, m := range micro {
+		if strings.HasPrefix(m.name, "BenchmarkHostileDocuments/") {
+			hostile = append(hostile, m)
+		}
+	}
+	if len(hostile) > 0 {
+		worstH := hostile[0]
+		for _, m := range hostile {
+			if m.nsOp > worstH.nsOp {
+				worstH = m
+			}
+		}
+		add("hostile documents refused in ≤ 2 ms", worstH.nsOp <= 2e6, fmt.Sprintf("worst %.2f ms (%s)", worstH.nsOp/1e6, strings.TrimPrefix(worstH.name, "BenchmarkHostileDocuments/")))
+	} else {
+		missing("hostile documents refused in ≤ 2 ms", "BenchmarkHostileDocuments did not run")
+	}
+	return out
+}

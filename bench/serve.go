@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/plaza-gateway/plaza/api"
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/metrics"
+	"github.com/plaza-gateway/plaza/registry"
+)
+
+// serveProvider serves one demo provider over the HTTP contract, with the
+// call counters at GET /v1/stats. It is the harness's stand-in for
+// cmd/demo-provider, used when that binary does not build or lacks a flag a
+// workload needs (the stalled provider). It wires the same parts: the demo
+// connector, httpprovider.NewHandler, Inject and Stats.
+func serveProvider(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve-provider", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vertical := fs.String("vertical", "grocery", "grocery | medical | legal | public-service")
+	id := fs.String("provider", "", "provider id")
+	secret := fs.String("secret", "", "shared secret")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	latency := fs.Duration("latency", 0, "added latency per request")
+	failRate := fs.Float64("fail-rate", 0, "fraction of requests that fail")
+	mode := fs.String("fault-mode", "unavailable", "unavailable | internal | garbage | stall")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	v, err := registry.ParseVertical(*vertical)
+	if err != nil {
+		return err
+	}
+	desc := connectors.Descriptor{ID: *id, Name: *id, Vertical: v, Cities: demo.DefaultCities()}
+	for _, d := range demo.DefaultDescriptors() {
+		if d.ID == *id {
+			desc = d
+		}
+	}
+	conn, err := demo.New(desc)
+	if err != nil {
+		return err
+	}
+	fm, ok := httpprovider.ParseFaultMode(*mode)
+	if !ok {
+		return fmt.Errorf("unknown fault mode %q", *mode)
+	}
+	stats := httpprovider.NewStats()
+	mux := http.NewServeMux()
+	mux.Handle("GET "+httpprovider.PathStats, stats)
+	mux.Handle("/", stats.Count(httpprovider.Inject(httpprovider.NewHandler(conn, *secret),
+		httpprovider.Faults{Latency: *latency, FailRate: *failRate, Mode: fm})))
+	return listenAndServe(ctx, *addr, mux)
+}
+
+// serveGateway serves Plaza's real handler (registry from a config file,
+// gateway, api) without the cross-request entity cache. The shipped binary
+// always caches (in process, or Redis with REDIS_URL), so it cannot measure
+// the uncached path the peers are compared on; this wiring differs from
+// server.go only by leaving gateway.WithCache out.
+func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve-gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "provider config file")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	loaded, err := registry.LoadFile(*cfgPath, func(string) string { return "" })
+	if err != nil {
+		return err
+	}
+	defer loaded.Close()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	verifier, err := auth.NewVerifier(auth.Config{Secret: []byte(auth.DevSecret), Leeway: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	m := metrics.New()
+	gw := gateway.New(loaded.Registry, gateway.WithLogger(log), gateway.WithObserver(m))
+	srv := api.New(gw, verifier, log, api.DefaultConfig(), api.WithMetrics(m.Registry))
+	return listenAndServe(ctx, *addr, srv)
+}
+
+func listenAndServe(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

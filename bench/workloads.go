@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+)
+
+// GraphQL documents. Plaza's and the yoga peer's have the same selection;
+// Hive/Mesh exposes the contract's batch endpoints as mutations over the
+// batch envelope, so its documents select the same fields through it.
+const (
+	productFields  = `name description category tags price { amount currency } unit stock origin rating`
+	docDetailPlaza = `query ProductDetail($id: ID!) { node(id: $id) { id ... on Product { ` + productFields + ` } } }`
+	docDetailYoga  = `query ProductDetail($id: ID!) { product(id: $id) { id ` + productFields + ` } }`
+	docDetailHive  = `mutation ProductDetail($ids: [String]) { groceryProductsBatchGet(input: {ids: $ids}) { ... on ProductBatchResponse { results { value { id ` + productFields + ` } } } } }`
+	docListPlaza   = `query Products($ids: [ID!]!) { nodes(ids: $ids) { id ... on Product { name price { amount currency } unit store { id name city } } } }`
+	docListYoga    = `query Products($ids: [ID!]!) { products(ids: $ids) { id name price { amount currency } unit store { id name city } } }`
+	docListHive    = `mutation Products($ids: [String], $stores: [String]) {
+  products: groceryProductsBatchGet(input: {ids: $ids}) { ... on ProductBatchResponse { results { value { id name price { amount currency } unit storeId } } } }
+  stores: groceryStoresBatchGet(input: {ids: $stores}) { ... on StoreBatchResponse { results { value { id name city } } } } }`
+	docOrders = `query MyOrders { me { orders(first: 50) { totalCount edges { node { id status total { amount currency } store { id name }
+  items { quantity price { amount } product { id name unit store { id name } } } } } } } }`
+	docSearch = `query Search($text: String) { search(text: $text, first: 20) { totalCount edges { score node { __typename
+  ... on Product { id name price { amount } } ... on Store { id name } ... on Doctor { id name } ... on Lawyer { id name } ... on GovService { id name } ... on Provider { id name } } } } }`
+	docHome = `query Home { home(city: "Hangzhou") { city sections { key title items { reason score node { __typename
+  ... on Product { id name } ... on Store { id name } ... on Doctor { id name } ... on Lawyer { id name } ... on GovService { id name } ... on Provider { id name } } } } } }`
+)
+
+// workload is one row group of the table: the same data fetched through
+// every target that can express it.
+type workload struct {
+	name, note string
+	items      int
+	conc       []int
+	dur        time.Duration
+	providers  []provider // whose counters are read
+	targets    []targetQuery
+}
+
+type targetQuery struct {
+	target string
+	q      query
+}
+
+// row is the median of the runs of one target at one concurrency.
+type row struct {
+	workload, note, target string
+	items, c               int
+	rps                    float64
+	p50, p99               time.Duration
+	callsPerQ, redisPerQ   float64
+	rss                    int64
+	errors                 int
+	firstErr               error
+}
+
+// check sends each target's query once: a broken target is reported, not timed.
+func (h *harness) check(ctx context.Context, w workload) []targetQuery {
+	var ok []targetQuery
+	hc := newClient(1)
+	for _, tq := range w.targets {
+		if err := tq.q(ctx, hc); err != nil {
+			h.logf("  %s on %s: check failed, not timed: %v", w.name, tq.target, err)
+			h.rows = append(h.rows, row{workload: w.name, note: w.note, target: tq.target, items: w.items, errors: 1, firstErr: err})
+			continue
+		}
+		ok = append(ok, tq)
+	}
+	return ok
+}
+
+// measure runs w: per concurrency a warm-up per target, then the runs with
+// the targets interleaved (A B A B ...), medians reported.
+func (h *harness) measure(ctx context.Context, w workload) {
+	tqs := h.check(ctx, w)
+	if len(tqs) == 0 {
+		return
+	}
+	for _, c := range w.conc {
+		hc := newClient(c)
+		for _, tq := range tqs {
+			drive(ctx, hc, tq.q, c, h.o.warmup)
+		}
+		type acc struct {
+			runs          []result
+			calls, redis  int64
+			queries, errs int
+			firstErr      error
+		}
+		accs := make([]acc, len(tqs))
+		for range h.o.runs {
+			for i, tq := range tqs {
+				calls0, _ := providerCalls(ctx, w.providers)
+				redis0 := h.redisCommands(ctx)
+				r := drive(ctx, hc, tq.q, c, w.dur)
+				calls1, _ := providerCalls(ctx, w.providers)
+				a := &accs[i]
+				a.runs = append(a.runs, r)
+				a.calls += calls1 - calls0
+				a.redis += h.redisCommands(ctx) - redis0
+				a.queries += r.Queries + r.Errors
+				a.errs += r.Errors
+				if a.firstErr == nil {
+					a.firstErr = r.FirstErr
+				}
+			}
+		}
+		hc.CloseIdleConnections()
+		for i, tq := range tqs {
+			a := accs[i]
+			rw := row{workload: w.name, note: w.note, target: tq.target, items: w.items, c: c, errors: a.errs, firstErr: a.firstErr,
+				rps:       median(a.runs, func(r result) float64 { return r.RPS() }),
+				p50:       time.Duration(median(a.runs, func(r result) float64 { return float64(r.P50) })),
+				p99:       time.Duration(median(a.runs, func(r result) float64 { return float64(r.P99) })),
+				redisPerQ: -1}
+			if a.queries > 0 {
+				rw.callsPerQ = float64(a.calls) / float64(a.queries)
+				if strings.HasPrefix(tq.target, "plaza+redis") {
+					rw.redisPerQ = float64(a.redis) / float64(a.queries)
+				}
+			}
+			if t := h.targets[tq.target]; t != nil {
+				rw.rss = t.proc.peakRSS()
+			}
+			h.rows = append(h.rows, rw)
+			h.logf("  %-22s %-12s c=%-3d %9.0f req/s  p50 %-9s p99 %-9s calls/q %.2f errors %d", w.name, tq.target, c, rw.rps,
+				rw.p50.Round(10*time.Microsecond), rw.p99.Round(10*time.Microsecond), rw.callsPerQ, a.errs)
+		}
+	}
+}
+
+func median(rs []result, f func(result) float64) float64 {
+	vs := make([]float64, len(rs))
+	for i, r := range rs {
+		vs[i] = f(r)
+	}
+	slices.Sort(vs)
+	return vs[len(vs)/2]
+}
+
+func (h *harness) gql(target, doc string, vars map[string]any, user bool) targetQuery {
+	var hdr http.Header
+	if user {
+		hdr = http.Header{"Authorization": {"Bearer " + h.token}}
+	}
+	t := h.targets[target]
+	if t == nil {
+		return targetQuery{target: target, q: func(context.Context, *http.Client) error { return fmt.Errorf("%s is not running", target) }}
+	}
+	return targetQuery{target: target, q: graphqlQuery(t.url, doc, vars, hdr)}
+}
+
+// peersIf returns the peers' queries unless the peers are skipped.
+func (h *harness) peersIf(tqs ...targetQuery) []targetQuery {
+	if h.o.skipPeers {
+		return nil
+	}
+	return tqs
+}
+
+func (h *harness) mainWorkloads(ctx context.Context) error {
+	fc := h.base[0]
+	all := []int{1, 16, 64}
+	detail := h.products[:1]
+	list50 := h.products[:50]
+	ws := []workload{
+		{name: "list of 50 products + store", items: 50, conc: all, dur: h.o.headline, providers: h.base,
+			note: "Plaza: nodes(ids) with store; yoga: products(ids) with store; Hive/Mesh: the products and stores batch endpoints as two fields of one document (store IDs given by the client: Mesh cannot follow storeId by itself); raw: products:batchGet then stores:batchGet",
+			targets: append([]targetQuery{
+				{"raw", rawProducts(fc, list50, true)},
+				h.gql("plaza", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false),
+			}, h.peersIf(
+				h.gql("hive", docListHive, map[string]any{"ids": list50, "stores": h.storesOf(list50)}, false),
+				h.gql("yoga", docListYoga, map[string]any{"ids": list50}, false),
+			)...)},
+		{name: "product detail (1 level)", items: 1, conc: all, dur: h.o.short, providers: h.base,
+			note: "Plaza: node(id); yoga: product(id); Hive/Mesh: products batch endpoint with one id; raw: products:batchGet with one id",
+			targets: append([]targetQuery{
+				{"raw", rawProducts(fc, detail, false)},
+				h.gql("plaza", docDetailPlaza, map[string]any{"id": globalProducts(fc.ID, detail)[0]}, false),
+			}, h.peersIf(
+				h.gql("hive", docDetailHive, map[string]any{"ids": detail}, false),
+				h.gql("yoga", docDetailYoga, map[string]any{"id": detail[0]}, false),
+			)...)},
+		{name: "cached: list of 50 + store", items: 50, conc: all, dur: h.o.short, providers: h.base, note: "shipped binary, REDIS_URL set, cache warmed by the warm-up",
+			targets: []targetQuery{h.gql("plaza+redis", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false)}},
+		{name: "cached: product detail", items: 1, conc: all, dur: h.o.short, providers: h.base, note: "shipped binary, REDIS_URL set",
+			targets: []targetQuery{h.gql("plaza+redis", docDetailPlaza, map[string]any{"id": globalProducts(fc.ID, detail)[0]}, false)}},
+		{name: "50-order query", items: 50, conc: all, dur: h.o.short, providers: h.base,
+			note:    "me.orders(first: 50) with items, products and stores (demo-1); Plaza only: the peers have no user orders schema",
+			targets: []targetQuery{h.gql("plaza", docOrders, nil, true), h.gql("plaza+redis", docOrders, nil, true)}},
+		{name: "search (8 providers)", conc: all, dur: h.o.short, providers: h.base,
+			note:    "search(text: \"milk\", first: 20) over every provider; raw: every provider's search endpoints in parallel; peers: not expressed (no cross-provider merge/ranking)",
+			targets: []targetQuery{{"raw", rawSearch(h.base, "milk")}, h.gql("plaza", docSearch, map[string]any{"text": "milk"}, false)}},
+		{name: "home", conc: all, dur: h.o.short, providers: h.base, note: "home(city) for demo-1; Plaza only",
+			targets: []targetQuery{h.gql("plaza", docHome, nil, true), h.gql("plaza+redis", docHome, nil, true)}},
+	}
+	for _, n := range []int{10, 100, 1000} {
+		ids := h.products[:n]
+		ws = append(ws, workload{name: fmt.Sprintf("scaling: list of %d + store", n), items: n, conc: []int{1, 64}, dur: h.o.short, providers: h.base,
+			note: "per-item cost", targets: []targetQuery{
+				{"raw", rawProducts(fc, ids, true)},
+				h.gql("plaza", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, ids)}, false)}})
+	}
+	for _, w := range ws {
+		h.logf("workload: %s", w.name)
+		h.measure(ctx, w)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// searchPaths are the search endpoints Plaza's search fans out to, per vertical.
+var searchPaths = map[string][]string{
+	"grocery":        {httpprovider.PathGrocerySearchProducts, httpprovider.PathGrocerySearchStores},
+	"medical":        {httpprovider.PathMedicalSearchDoctors},
+	"legal":          {httpprovider.PathLegalSearchLawyers},
+	"public-service": {httpprovider.PathPublicSearchServices},
+}
+
+// rawSearch calls every provider's search endpoints in parallel, the least a
+// gateway must do for one cross-provider search.
+func rawSearch(ps []provider, text string) query {
+	body, _ := json.Marshal(map[string]any{"text": text, "first": 20})
+	return func(ctx context.Context, hc *http.Client) error {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var first error
+		for _, p := range ps {
+			for _, path := range searchPaths[p.Vertical] {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := providerCall(ctx, hc, p.url(), p.Secret, path, body); err != nil {
+						mu.Lock()
+						first = err
+						mu.Unlock()
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		return first
+	}
+}
+
+// fanout measures search over 2, 8 and 32 grocery providers at 20 ms each,
+// and over 8 of them with one stalled, against a gateway with a 100 ms
+// provider timeout.
+func (h *harness) fanout(ctx context.Context) error {
+	var fan []provider
+	for i := 1; i <= 32; i++ {
+		fan = append(fan, provider{ID: fmt.Sprintf("fan-%02d", i), Vertical: "grocery", Secret: fmt.Sprintf("bench-fan-%02d", i), Port: freePort(), Latency: 20 * time.Millisecond})
+	}
+	stalled := provider{ID: "fan-stalled", Vertical: "grocery", Secret: "bench-fan-stalled", Port: freePort(), Latency: 20 * time.Millisecond, Stall: true}
+	h.logf("starting 33 demo providers (20 ms, one stalled)")
+	if err := h.startProviders(ctx, append(slices.Clone(fan), stalled)); err != nil {
+		return err
+	}
+	const timeout = 100 * time.Millisecond
+	sets := []struct {
+		name string
+		ps   []provider
+	}{{"fan-out: search over 2 @20ms", fan[:2]}, {"fan-out: search over 8 @20ms", fan[:8]}, {"fan-out: search over 32 @20ms", fan},
+		{"fan-out: 8 @20ms, 1 stalled", append(slices.Clone(fan[:7]), stalled)}}
+	for _, s := range sets {
+		t, err := h.startPlaza(ctx, "plaza-fan", s.ps, timeout, false, nil)
+		if err != nil {
+			return err
+		}
+		w := workload{name: s.name, conc: []int{1, 16, 64}, dur: h.o.short, providers: s.ps,
+			note: "search(text: \"milk\", first: 20); provider timeout 100 ms", targets: []targetQuery{h.gql("plaza-fan", docSearch, map[string]any{"text": "milk"}, false)}}
+		if strings.Contains(s.name, "stalled") {
+			w.note = "one provider never answers; the partial answer carries its error, so errors are expected and timed; provider timeout 100 ms"
+			w.targets = []targetQuery{{"plaza-fan", graphqlStatusOnly(t.url, docSearch, map[string]any{"text": "milk"})}}
+			w.conc = []int{1, 16}
+		}
+		h.logf("workload: %s", w.name)
+		h.measure(ctx, w)
+		t.proc.stop()
+		delete(h.targets, "plaza-fan")
+	}
+	return nil
+}
+
+// graphqlStatusOnly is graphqlQuery that accepts errors in the body as long
+// as data came back with HTTP 200.
+func graphqlStatusOnly(url, doc string, vars map[string]any) query {
+	body, _ := json.Marshal(map[string]any{"query": doc, "variables": vars})
+	return func(ctx context.Context, hc *http.Client) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(string(body)))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(out), `"data":{`) {
+			return fmt.Errorf("status %d: %.300s", resp.StatusCode, out)
+		}
+		return nil
+	}
+}
