@@ -1,9 +1,11 @@
-// Package auth identifies callers: users by JWT bearer token, and carries the
-// resulting principal in the request context.
+// Package auth identifies callers: users by JWT bearer token (HS256 in
+// development, RS256 against a JWKS in production), analysts by API key, and
+// carries the resulting principal in the request context.
 package auth
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,10 +40,17 @@ func From(ctx context.Context) (p Principal, ok bool) {
 	return p, ok
 }
 
-// Config configures token verification.
+// Config configures token verification. At least one of Secret and Keys
+// must be set; a token is accepted only with an algorithm whose key is
+// configured, so an HS256 token signed with an RSA public key (algorithm
+// confusion) and `alg: none` are both refused.
 type Config struct {
-	// Secret signs and verifies HS256 tokens (development default).
+	// Secret signs and verifies HS256 tokens (development, and `plaza
+	// token`). Empty: HS256 tokens are refused.
 	Secret []byte
+	// Keys supplies the RS256 public keys by key ID (a JWKS, see JWKS).
+	// Nil: RS256 tokens are refused.
+	Keys KeySet
 	// Issuer and Audience are checked when set.
 	Issuer   string
 	Audience string
@@ -49,6 +58,12 @@ type Config struct {
 	Leeway time.Duration
 	// Now is injectable for tests.
 	Now func() time.Time
+}
+
+// KeySet returns the RSA public key a token names in its `kid` header. An
+// empty kid is allowed when the set holds a single key.
+type KeySet interface {
+	Key(ctx context.Context, kid string) (*rsa.PublicKey, error)
 }
 
 // DevSecret is the HS256 secret used when none is configured. It exists so
@@ -61,16 +76,26 @@ type Verifier struct {
 	parser *jwt.Parser
 }
 
-// NewVerifier returns a Verifier for cfg.
+// NewVerifier returns a Verifier for cfg. Expiry is always required.
 func NewVerifier(cfg Config) (*Verifier, error) {
-	if len(cfg.Secret) == 0 {
-		return nil, errors.New("auth: empty token secret")
+	var methods []string
+	if len(cfg.Secret) > 0 {
+		methods = append(methods, jwt.SigningMethodHS256.Alg())
+	}
+	if cfg.Keys != nil {
+		methods = append(methods, jwt.SigningMethodRS256.Alg())
+	}
+	if len(methods) == 0 {
+		return nil, errors.New("auth: neither an HS256 secret nor RS256 keys are configured")
+	}
+	if cfg.Leeway < 0 {
+		return nil, errors.New("auth: negative leeway")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{"HS256"}),
+		jwt.WithValidMethods(methods),
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(cfg.Now),
 		jwt.WithExpirationRequired(),
@@ -84,11 +109,21 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	return &Verifier{cfg: cfg, parser: jwt.NewParser(opts...)}, nil
 }
 
-// Verify returns the user ID a token was issued to.
-func (v *Verifier) Verify(token string) (string, error) {
+// Verify returns the user ID a token was issued to. ctx bounds a JWKS
+// refresh that an unknown key ID may trigger.
+func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 	var claims jwt.RegisteredClaims
-	_, err := v.parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) {
-		return v.cfg.Secret, nil
+	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+		// The parser has already refused algorithms outside the configured
+		// ones; the key's type must still match the algorithm's family.
+		switch t.Method.(type) {
+		case *jwt.SigningMethodHMAC:
+			return v.cfg.Secret, nil
+		case *jwt.SigningMethodRSA:
+			kid, _ := t.Header["kid"].(string)
+			return v.cfg.Keys.Key(ctx, kid)
+		}
+		return nil, fmt.Errorf("unexpected algorithm %v", t.Header["alg"])
 	})
 	if err != nil {
 		return "", err
@@ -99,8 +134,12 @@ func (v *Verifier) Verify(token string) (string, error) {
 	return claims.Subject, nil
 }
 
-// Issue signs a token for user valid for ttl (used by `plaza token` and tests).
+// Issue signs an HS256 token for user valid for ttl (used by `plaza token`
+// and tests). It fails when no secret is configured.
 func (v *Verifier) Issue(user string, ttl time.Duration) (string, error) {
+	if len(v.cfg.Secret) == 0 {
+		return "", errors.New("auth: no HS256 secret configured to issue development tokens")
+	}
 	now := v.cfg.Now()
 	claims := jwt.RegisteredClaims{
 		Subject:   user,
@@ -129,7 +168,7 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			token, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
 				p.Problem = "authorization header must be 'Bearer <token>'"
-			} else if user, err := v.Verify(strings.TrimSpace(token)); err != nil {
+			} else if user, err := v.Verify(r.Context(), strings.TrimSpace(token)); err != nil {
 				p.Problem = "invalid token: " + reason(err)
 			} else {
 				p.UserID = user
@@ -146,13 +185,17 @@ func reason(err error) string {
 		return "token expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return "token not valid yet"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "missing required claim"
+	case errors.Is(err, ErrUnknownKey):
+		return "unknown signing key"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return "bad signature"
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
 		return "wrong audience"
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
 		return "wrong issuer"
-	case errors.Is(err, jwt.ErrTokenUnverifiable), errors.Is(err, jwt.ErrTokenSignatureInvalid):
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		return "unverifiable token"
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "malformed token"
