@@ -6,6 +6,8 @@ package auth
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -201,4 +203,16 @@ func reason(err error) string {
 		return "malformed token"
 	}
 	return "rejected"
+}
+
+// APIKeyID returns a stable, non-secret identifier of the API key r carries
+// (a truncated SHA-256 digest), for rate limiting and logs; ok is false
+// without a key. It says nothing about whether the key is valid.
+func APIKeyID(r *http.Request) (id string, ok bool) {
+	key, err := keyFrom(r)
+	if err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:12]), true
 }
