@@ -9,15 +9,18 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -30,10 +33,13 @@ import (
 	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/metrics"
+	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/registry"
 	"github.com/plaza-gateway/plaza/resilience"
+	"github.com/plaza-gateway/plaza/resolvers"
 )
 
 func main() {
@@ -224,7 +230,12 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	defer closeCache()
 	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: policySettings(loaded)},
 		resilience.WithLogger(log))
-	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(m),
+	personal, closePersonal, err := newPersonalization(ctx, cfg, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer closePersonal()
+	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
 		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status),
 		gateway.WithCache(gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)))
 	secrets := func(provider string) (string, bool) {
@@ -234,6 +245,11 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	opts := []api.Option{api.WithSharedCache(store), api.WithMetrics(m.Registry), api.WithProviderSecrets(secrets)}
 	if readiness != nil {
 		opts = append(opts, api.WithReadiness("cache", readiness))
+	}
+	opts = append(opts, api.WithAPIKeys(personal.keys), api.WithResolverOptions(resolvers.WithPersonalization(personal.Personalization)),
+		api.WithExamples(analystExamples(getenv)...))
+	if cfg.configPath == "" {
+		go personal.seedDemo(ctx, gw, log)
 	}
 	srv := api.New(gw, verifier, log, api.DefaultConfig(), opts...)
 
@@ -290,4 +306,108 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// observers reports every connector call to each observer in turn.
+type observers []gateway.Observer
+
+func (o observers) ObserveCall(provider, op string, keys int, d time.Duration, err error) {
+	for _, x := range o {
+		x.ObserveCall(provider, op, keys, d, err)
+	}
+}
+
+// personalization is the wiring of interaction events, user settings, the
+// engine-backed home page and the analysts' API keys.
+type personalization struct {
+	resolvers.Personalization
+	keys *auth.APIKeys
+}
+
+// newPersonalization keeps events and settings in Redis when REDIS_URL is
+// set (shared by every instance), in process otherwise, and starts the
+// event writer until ctx ends. PLAZA_EVENT_RETENTION (a Go duration,
+// default 2160h = 90 days) bounds how long events are kept;
+// PLAZA_ANALYST_KEYS configures the analysts' keys (auth.APIKeysFromEnv).
+// The returned func waits for the writer to drain, then closes Redis.
+func newPersonalization(ctx context.Context, cfg config, getenv func(string) string, log *slog.Logger) (personalization, func(), error) {
+	keys, err := auth.APIKeysFromEnv(getenv)
+	if err != nil {
+		return personalization{}, nil, err
+	}
+	retention := events.DefaultRetention
+	if v := getenv("PLAZA_EVENT_RETENTION"); v != "" {
+		if retention, err = time.ParseDuration(v); err != nil || retention <= 0 {
+			return personalization{}, nil, fmt.Errorf("PLAZA_EVENT_RETENTION %q: want a positive duration such as 2160h", v)
+		}
+	}
+	var store events.Store = events.NewMemoryStore(events.MemoryConfig{Retention: retention})
+	var settings events.Settings = events.NewMemorySettings()
+	closeRedis := func() {}
+	if cfg.redisURL != "" {
+		client, err := newRedisClient(cfg.redisURL)
+		if err != nil {
+			return personalization{}, nil, err
+		}
+		if store, err = events.NewRedisStore(client, events.RedisConfig{Retention: retention}); err != nil {
+			return personalization{}, nil, err
+		}
+		settings, closeRedis = events.NewRedisSettings(client, ""), func() { _ = client.Close() }
+	}
+	engine := recommend.New(recommend.DefaultConfig())
+	rec := events.NewRecorder(store, events.WithConsent(settings), events.WithSink(events.EngineSink(engine)), events.WithLogger(log))
+	done := make(chan struct{})
+	go func() { _ = rec.Run(ctx); close(done) }()
+	p := personalization{keys: keys, Personalization: resolvers.Personalization{
+		Home: gateway.NewRecommender(engine), Recorder: rec, Store: store, Settings: settings,
+	}}
+	return p, func() { <-done; closeRedis() }, nil
+}
+
+// analystOperations are the analysts' saved operations; the playground
+// offers them at /examples.
+//
+//go:embed testdata/operations/analytics_*.graphql
+var analystOperations embed.FS
+
+// analystExamples opens each saved analyst operation for the last 24 hours,
+// with the development key filled in when it is the one accepted.
+func analystExamples(getenv func(string) string) []api.Example {
+	files, _ := fs.Glob(analystOperations, "testdata/operations/*.graphql")
+	var headers map[string]string
+	if getenv("PLAZA_ANALYST_KEYS") == "" && getenv("PLAZA_ENV") != "production" {
+		headers = map[string]string{auth.APIKeyHeader: auth.DevAnalystKey}
+	}
+	lastDay := func() map[string]any {
+		now := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+		return map[string]any{"from": now.Add(-24 * time.Hour).Format(time.RFC3339), "to": now.Format(time.RFC3339)}
+	}
+	out := make([]api.Example, 0, len(files))
+	for _, f := range files {
+		doc, err := analystOperations.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		name := strings.TrimSuffix(path.Base(f), ".graphql")
+		out = append(out, api.Example{Name: name, Query: string(doc), Variables: lastDay, Headers: headers})
+	}
+	return out
+}
+
+// seedDemo teaches the engine the demo users' histories in the background,
+// so their home pages are personal from the first request.
+func (p personalization) seedDemo(ctx context.Context, gw *gateway.Gateway, log *slog.Logger) {
+	users := make([]string, demo.DefaultUsers)
+	for i := range users {
+		users[i] = demo.UserID(i + 1)
+	}
+	st, err := p.Home.Seed(ctx, gw, users, func(ctx context.Context, u string) bool {
+		on, err := p.Settings.Personalization(ctx, u)
+		return err == nil && on
+	})
+	if err != nil {
+		log.Warn("recommendation seed interrupted", "err", err)
+		return
+	}
+	log.Info("recommendation engine seeded", "users", st.Users, "events", st.Events, "items", st.Items, "took", st.Duration)
 }

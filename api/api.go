@@ -70,6 +70,7 @@ type options struct {
 	secrets   func(provider string) (string, bool)
 	resolvers []resolvers.Option
 	apiKeys   *auth.APIKeys
+	examples  []Example
 }
 
 type readiness struct {
@@ -157,7 +158,9 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 
 	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(withRequestContext(gql)))))
 	if cfg.Playground {
-		s.mux.Handle("GET /{$}", playground.Handler("Plaza", "/query", playground.WithGraphiqlEnablePluginExplorer(true)))
+		s.mux.Handle("GET /{$}", playground.Handler("Plaza", "/query", playground.WithGraphiqlEnablePluginExplorer(true),
+			playground.WithGraphiqlPersistStateInURL(true))) // so /examples/<name> can open a document
+		exampleHandlers(s.mux, s.opts.examples)
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})

@@ -321,44 +321,53 @@ func (r *Recommender) available(g *Gateway, city string) func(string) bool {
 	}
 }
 
-// resolve loads every recommended item through the loaders (queued all at
-// once, so each provider and kind is one batch) and returns the servable
-// ones as hits by global ID.
+// resolve loads every recommended item through the loaders and returns the
+// servable ones as hits by global ID.
 func (r *Recommender) resolve(ctx context.Context, l *Loaders, secs []recommend.Section) map[string]Hit {
+	var ids []gid.ID
+	seen := map[string]bool{}
+	for _, s := range secs {
+		for _, rec := range s.Items {
+			if id, err := gid.Decode(rec.ItemID); err == nil && !seen[rec.ItemID] {
+				seen[rec.ItemID] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	out := map[string]Hit{}
+	for _, h := range r.load(ctx, l, ids) {
+		if !outOfStock(h) {
+			out[hitID(h)] = h
+		}
+	}
+	return out
+}
+
+// load fetches items of the kinds the home page shows, queued all at once
+// so each provider and kind is one batch, and remembers their availability.
+// Items that are gone or whose provider failed are left out.
+func (r *Recommender) load(ctx context.Context, l *Loaders, ids []gid.ID) []Hit {
 	type pending struct {
 		id   gid.ID
 		wait func() (any, error)
 	}
-	var todo []pending
-	seen := map[string]bool{}
-	for _, s := range secs {
-		for _, rec := range s.Items {
-			if seen[rec.ItemID] {
-				continue
-			}
-			seen[rec.ItemID] = true
-			id, err := gid.Decode(rec.ItemID)
-			if err != nil {
-				continue
-			}
-			if w := queue(ctx, l, id); w != nil {
-				todo = append(todo, pending{id, w})
-			}
+	todo := make([]pending, 0, len(ids))
+	for _, id := range ids {
+		if w := queue(ctx, l, id); w != nil {
+			todo = append(todo, pending{id, w})
 		}
 	}
-	out := make(map[string]Hit, len(todo))
+	hits := make([]Hit, 0, len(todo))
 	for _, p := range todo {
 		v, err := p.wait()
 		if err != nil {
-			continue // gone, or its provider failed: simply not suggested
+			continue
 		}
 		h := Hit{Kind: p.id.Kind, Provider: p.id.Provider, ID: p.id.Local, Value: v}
 		r.meta.put(p.id.String(), metaOf(h))
-		if !outOfStock(h) {
-			out[p.id.String()] = h
-		}
+		hits = append(hits, h)
 	}
-	return out
+	return hits
 }
 
 // queue puts one load on the loader of id's kind and returns its thunk;

@@ -127,29 +127,16 @@ func (r *Recommender) history(ctx context.Context, g *Gateway, user string) ([]r
 	return evs, ids
 }
 
-// describe loads the items (batched per provider and kind) and returns
-// their engine metadata, remembering their availability too.
+// describe loads the items and returns their engine metadata.
 func (r *Recommender) describe(ctx context.Context, g *Gateway, keys map[gid.ID]bool) []recommend.Item {
-	l := g.NewLoaders()
-	type pending struct {
-		id   gid.ID
-		wait func() (any, error)
-	}
-	var todo []pending
+	ids := make([]gid.ID, 0, len(keys))
 	for id := range keys {
-		if w := queue(ctx, l, id); w != nil {
-			todo = append(todo, pending{id, w})
-		}
+		ids = append(ids, id)
 	}
-	items := make([]recommend.Item, 0, len(todo))
-	for _, p := range todo {
-		v, err := p.wait()
-		if err != nil {
-			continue
-		}
-		h := Hit{Kind: p.id.Kind, Provider: p.id.Provider, ID: p.id.Local, Value: v}
-		r.meta.put(p.id.String(), metaOf(h))
-		items = append(items, ItemOf(h))
+	hits := r.load(ctx, g.NewLoaders(), ids)
+	items := make([]recommend.Item, len(hits))
+	for i, h := range hits {
+		items[i] = ItemOf(h)
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	return items
