@@ -40,6 +40,7 @@ import (
 	"github.com/plaza-gateway/plaza/registry"
 	"github.com/plaza-gateway/plaza/resilience"
 	"github.com/plaza-gateway/plaza/resolvers"
+	"github.com/plaza-gateway/plaza/telemetry"
 )
 
 func main() {
@@ -61,6 +62,8 @@ type config struct {
 	shutdown    time.Duration
 	logJSON     bool
 	logLevel    slog.Level
+	adminAddr   string // pprof and /metrics; "off" disables
+	tracing     telemetry.TracingConfig
 	tokenUser   string
 	tokenTTL    time.Duration
 	subcommand  string
@@ -86,6 +89,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	cfg.jwtSecret = envOr(getenv, "PLAZA_JWT_SECRET", auth.DevSecret)
 	cfg.env = envOr(getenv, "PLAZA_ENV", "development")
 	cfg.logJSON = cfg.env == "production"
+	cfg.adminAddr = envOr(getenv, "PLAZA_ADMIN_ADDR", telemetry.DefaultAdminAddr)
+	tracing, err := telemetry.TracingConfigFromEnv(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.tracing = tracing
 	if cfg.subcommand == "token" && cfg.tokenUser == "" {
 		return cfg, errors.New("token: --user is required, e.g. --user demo-1")
 	}
@@ -121,10 +130,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	// LogHandler adds the request id (and trace id) to every line logged
+	// with a request's context.
 	if cfg.logJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts)))
 }
 
 // policySettings maps the registry's per-provider settings onto the call
@@ -229,20 +240,26 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	}
 	defer closeCache()
 	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: policySettings(loaded)},
-		resilience.WithLogger(log))
+		resilience.WithLogger(log), resilience.WithObserver(m))
+	tracing, err := telemetry.NewTracing(ctx, cfg.tracing)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(tracing, log)
 	personal, closePersonal, err := newPersonalization(ctx, cfg, getenv, log)
 	if err != nil {
 		return err
 	}
 	defer closePersonal()
 	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
-		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status),
+		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status), gateway.WithTracer(tracing.Tracer()),
 		gateway.WithCache(gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)))
 	secrets := func(provider string) (string, bool) {
 		s, ok := current.Load().Settings[provider]
 		return s.Secret, ok && s.Secret != ""
 	}
-	opts := []api.Option{api.WithSharedCache(store), api.WithMetrics(m.Registry), api.WithProviderSecrets(secrets)}
+	opts := []api.Option{api.WithSharedCache(store), api.WithMetrics(m.Registry), api.WithProviderSecrets(secrets),
+		api.WithTracer(tracing.Tracer()), api.WithRequestObserver(m)}
 	if readiness != nil {
 		opts = append(opts, api.WithReadiness("cache", readiness))
 	}
@@ -289,6 +306,11 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		})
 		go w.Run(ctx, reload)
 	}
+	stopAdmin, err := serveAdmin(cfg.adminAddr, m, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
@@ -410,4 +432,31 @@ func (p personalization) seedDemo(ctx context.Context, gw *gateway.Gateway, log 
 		return
 	}
 	log.Info("recommendation engine seeded", "users", st.Users, "events", st.Events, "items", st.Items, "took", st.Duration)
+}
+
+// serveAdmin starts the admin listener (pprof and /metrics, see
+// telemetry.AdminHandler) on addr unless addr is "off". The returned func
+// closes it.
+func serveAdmin(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+	if addr == "off" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("admin listen (PLAZA_ADMIN_ADDR): %w", err)
+	}
+	// No write timeout: a CPU profile or execution trace takes as long as asked.
+	srv := &http.Server{Handler: telemetry.AdminHandler(m.Handler()), ReadHeaderTimeout: api.ReadHeaderTimeout}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("admin listening (pprof, metrics)", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
+}
+
+// shutdownTracing exports the spans still buffered, within a bound.
+func shutdownTracing(t *telemetry.Tracing, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		log.Warn("tracing shutdown", "err", err)
+	}
 }

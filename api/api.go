@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/cache"
@@ -31,6 +32,7 @@ import (
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/resolvers"
+	"github.com/plaza-gateway/plaza/telemetry"
 )
 
 // Config tunes the HTTP surface.
@@ -55,6 +57,7 @@ func DefaultConfig() Config {
 // Server is Plaza's HTTP handler.
 type Server struct {
 	mux       *http.ServeMux
+	handler   http.Handler // mux behind the telemetry middleware
 	gw        *gateway.Gateway
 	log       *slog.Logger
 	draining  atomic.Bool
@@ -68,6 +71,8 @@ type options struct {
 	readiness []readiness
 	metrics   *prometheus.Registry
 	secrets   func(provider string) (string, bool)
+	tracer    trace.Tracer
+	requests  telemetry.Observer
 	resolvers []resolvers.Option
 	apiKeys   *auth.APIKeys
 	examples  []Example
@@ -92,6 +97,14 @@ func WithSharedCache(c cache.Cache) Option { return func(o *options) { o.apq = c
 func WithReadiness(name string, healthy func() bool) Option {
 	return func(o *options) { o.readiness = append(o.readiness, readiness{name, healthy}) }
 }
+
+// WithTracer traces each request (server span, continuing a client's W3C
+// traceparent) and each GraphQL operation. Without it there are no spans.
+func WithTracer(t trace.Tracer) Option { return func(o *options) { o.tracer = t } }
+
+// WithRequestObserver reports requests in flight and each GraphQL request's
+// operation, outcome and latency (metrics).
+func WithRequestObserver(r telemetry.Observer) Option { return func(o *options) { o.requests = r } }
 
 // WithMetrics serves reg at /metrics.
 func WithMetrics(reg *prometheus.Registry) Option { return func(o *options) { o.metrics = reg } }
@@ -140,6 +153,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	}
 	gql.SetQueryCache(queryCache)
 	gql.SetParserTokenLimit(max(guard.Config().MaxTokens, 0))
+	gql.Use(telemetry.NewOperations(s.opts.tracer, operationSummary))
 	gql.Use(guard.Complexity())
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
@@ -170,10 +184,25 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	if s.opts.metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.metrics, promhttp.HandlerOpts{}))
 	}
+	s.handler = telemetry.Middleware(s.mux, log, telemetry.WithTracer(s.opts.tracer),
+		telemetry.WithObserver(s.opts.requests), telemetry.WithGraphQLPath("/query"))
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// operationSummary tells the access log and the operation span what an
+// operation cost. Stale cache entries count as misses: they were fetched
+// again (and the provider failed).
+func operationSummary(ctx context.Context) telemetry.Summary {
+	st := gateway.StatsFrom(ctx)
+	sum := telemetry.Summary{ProviderCalls: len(st.Calls())}
+	for _, c := range st.Cache() {
+		sum.CacheHits += c.Hits
+		sum.CacheMisses += c.Misses + c.Stale
+	}
+	return sum
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Drain makes /readyz report not-ready so load balancers stop sending new
 // requests; in-flight ones finish (graceful shutdown).

@@ -15,6 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/idempotency"
 )
@@ -76,6 +80,7 @@ type Gateway struct {
 	idem     idempotency.Store
 	policy   Policy
 	observer Observer
+	tracer   trace.Tracer
 	log      *slog.Logger
 	now      func() time.Time
 	status   func(provider string) ProviderStatus
@@ -104,6 +109,12 @@ func WithPolicy(p Policy) Option { return func(g *Gateway) { g.policy = p } }
 
 // WithObserver reports every connector call to o.
 func WithObserver(o Observer) Option { return func(g *Gateway) { g.observer = o } }
+
+// WithTracer wraps every connector call in a client span (provider,
+// operation, keys, error kind), a child of the request's span; HTTP
+// connectors pass it on as traceparent. nil (the default): no spans, at no
+// cost.
+func WithTracer(t trace.Tracer) Option { return func(g *Gateway) { g.tracer = t } }
 
 // WithLogger sets the logger (default: slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(g *Gateway) { g.log = l } }
@@ -155,8 +166,21 @@ func (g *Gateway) Status(provider string) ProviderStatus {
 // that every error leaving here is a *connectors.Error naming the provider.
 func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read bool, fn func(context.Context) error) error {
 	start := time.Now()
+	var span trace.Span
+	if g.tracer != nil {
+		ctx, span = g.tracer.Start(ctx, "connector "+op, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("plaza.provider", provider), attribute.String("plaza.operation", op),
+				attribute.Int("plaza.keys", keys), attribute.Bool("plaza.read", read)))
+	}
 	err := g.policy.Do(ctx, provider, read, fn)
 	err = providerError(provider, err)
+	if span != nil {
+		if err != nil {
+			span.SetStatus(codes.Error, string(connectors.KindOf(err)))
+			span.SetAttributes(attribute.String("plaza.error", string(connectors.KindOf(err))))
+		}
+		span.End()
+	}
 	c := Call{Provider: provider, Operation: op, Keys: keys, DurationMs: msSince(start)}
 	if err != nil {
 		c.Error = string(connectors.KindOf(err))

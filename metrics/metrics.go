@@ -1,6 +1,8 @@
 // Package metrics exports what Plaza does in the Prometheus text format:
-// connector calls per provider and operation, cache outcomes per entity type
-// and tier, and the Go runtime.
+// GraphQL requests per operation and outcome, requests in flight, connector
+// calls per provider and operation, retries, rejections and breaker state
+// per provider, loader batch sizes, cache outcomes per entity type and tier,
+// and the Go runtime.
 package metrics
 
 import (
@@ -11,16 +13,22 @@ import (
 
 	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/resilience"
+	"github.com/plaza-gateway/plaza/telemetry"
 )
 
 // Metrics holds Plaza's collectors. Build it with New; it implements
-// gateway.Observer and gateway.CacheObserver.
+// gateway.Observer, gateway.CacheObserver, telemetry.Observer and
+// resilience.Observer.
 type Metrics struct {
 	Registry     *prometheus.Registry
 	calls        *prometheus.CounterVec
 	callDuration *prometheus.HistogramVec
 	batchKeys    *prometheus.HistogramVec
 	cacheLookups *prometheus.CounterVec
+	requests
+	policy
 }
 
 // New registers Plaza's collectors, plus the Go runtime and process
@@ -48,8 +56,12 @@ func New() *Metrics {
 			Help: "Entity cache lookups by GraphQL type and result (hit, miss, stale).",
 		}, []string{"type", "result"}),
 	}
+	m.requests = newRequests()
+	m.policy = newPolicy()
 	reg.MustRegister(m.calls, m.callDuration, m.batchKeys, m.cacheLookups,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.requests.register(reg)
+	m.policy.register(reg)
 	return m
 }
 
@@ -100,3 +112,10 @@ func (m *Metrics) RegisterCacheTier(tier string, s StatsSource) {
 		}, func() float64 { return float64(get(s.Stats())) }))
 	}
 }
+
+var (
+	_ gateway.Observer      = (*Metrics)(nil)
+	_ gateway.CacheObserver = (*Metrics)(nil)
+	_ telemetry.Observer    = (*Metrics)(nil)
+	_ resilience.Observer   = (*Metrics)(nil)
+)

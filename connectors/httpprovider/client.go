@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/plaza-gateway/plaza/connectors"
@@ -204,6 +205,9 @@ func (c *Client) call(ctx context.Context, method, path string, in any, idemKey 
 	if err := c.sign(ctx, req, body, idemKey); err != nil {
 		return err
 	}
+	// W3C traceparent: the provider's spans join the gateway's trace. It is
+	// set only when ctx carries a span (tracing on), and is not signed.
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return c.transportError(ctx, err)
