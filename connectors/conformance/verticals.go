@@ -1,0 +1,417 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/plaza-gateway/plaza/connectors"
+)
+
+// The checks are written once against this vertical-neutral view of a
+// connector: its main catalogue (products, doctors, lawyers, services), the
+// user's records (orders, appointments, consultations, applications), and one
+// mutation that creates a record.
+
+// item is one batch result reduced to what the checks compare.
+type item struct {
+	id, user string
+	value    any
+	err      error
+}
+
+type page struct {
+	ids   []string
+	total int
+	next  string
+}
+
+// mutation creates records of one kind for the kit's user from inputs the
+// vertical discovered. level, when set, reads the scarce resource a creation
+// consumes (stock, a slot's availability) and cost is how much one creation
+// takes from it. undo, when set, reverts one creation.
+type mutation struct {
+	what  string
+	do    func(ctx context.Context, key string) (item, error)
+	level func(ctx context.Context) (int, error)
+	cost  int
+	undo  func(ctx context.Context, id string) error
+	// resize, when set, returns the same mutation taking n units at once,
+	// so a race can ask for more than what is left.
+	resize func(n int) *mutation
+}
+
+type vertical struct {
+	entity string
+	// batch is the catalogue's batch get.
+	batch  func(ctx context.Context, ids []string) ([]item, error)
+	search func(ctx context.Context, q connectors.Query) (page, error)
+	// pagingQuery is a search narrow enough to page through (a store's
+	// products rather than a whole grocery catalogue).
+	pagingQuery func(ctx context.Context) (connectors.Query, error)
+	records     func(ctx context.Context, ids []string) ([]item, error)
+	list        func(ctx context.Context, user string) ([]item, error)
+	// prepare discovers the inputs of one creation for user. scarce asks for
+	// a resource with as little left as the provider has (for the
+	// concurrency check), rather than plenty.
+	prepare func(ctx context.Context, user string, scarce bool) (*mutation, error)
+}
+
+func verticalOf(conn connectors.Connector, v connectors.Vertical) (*vertical, error) {
+	switch v {
+	case connectors.VerticalGrocery:
+		if g, ok := conn.(connectors.Grocery); ok {
+			return groceryVertical(g), nil
+		}
+	case connectors.VerticalMedical:
+		if m, ok := conn.(connectors.Medical); ok {
+			return medicalVertical(m), nil
+		}
+	case connectors.VerticalLegal:
+		if l, ok := conn.(connectors.Legal); ok {
+			return legalVertical(l), nil
+		}
+	case connectors.VerticalPublicService:
+		if p, ok := conn.(connectors.PublicService); ok {
+			return publicVertical(p), nil
+		}
+	default:
+		return nil, fmt.Errorf("conformance: provider %q declares unknown vertical %q", conn.Describe().ID, v)
+	}
+	return nil, fmt.Errorf("conformance: provider %q declares %s but does not implement its interface", conn.Describe().ID, v)
+}
+
+func batchOf[T any](fn func(context.Context, []string) ([]connectors.Result[T], error), key func(T) (id, user string)) func(context.Context, []string) ([]item, error) {
+	return func(ctx context.Context, ids []string) ([]item, error) {
+		res, err := fn(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]item, len(res))
+		for i, r := range res {
+			out[i].err = r.Err
+			if r.Err == nil {
+				out[i].id, out[i].user = key(r.Value)
+				out[i].value = r.Value
+			}
+		}
+		return out, nil
+	}
+}
+
+func searchOf[T any](fn func(context.Context, connectors.Query) (connectors.Page[T], error), key func(T) (string, string)) func(context.Context, connectors.Query) (page, error) {
+	return func(ctx context.Context, q connectors.Query) (page, error) {
+		p, err := fn(ctx, q)
+		if err != nil {
+			return page{}, err
+		}
+		out := page{total: p.Total, next: p.NextCursor, ids: make([]string, len(p.Items))}
+		for i, it := range p.Items {
+			out.ids[i], _ = key(it)
+		}
+		return out, nil
+	}
+}
+
+func listOf[T any](fn func(context.Context, string) ([]T, error), key func(T) (string, string)) func(context.Context, string) ([]item, error) {
+	return func(ctx context.Context, user string) ([]item, error) {
+		res, err := fn(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]item, len(res))
+		for i, r := range res {
+			out[i].id, out[i].user = key(r)
+			out[i].value = r
+		}
+		return out, nil
+	}
+}
+
+func created[T any](v T, err error, key func(T) (string, string)) (item, error) {
+	if err != nil {
+		return item{}, err
+	}
+	id, user := key(v)
+	return item{id: id, user: user, value: v}, nil
+}
+
+func emptyQuery(context.Context) (connectors.Query, error) { return connectors.Query{}, nil }
+
+// noFixture is the skip for a provider whose data offers nothing to mutate.
+func noFixture(what string) error { return skipf("the provider's data has no %s to use", what) }
+
+func groceryVertical(g connectors.Grocery) *vertical {
+	product := func(p connectors.Product) (string, string) { return p.ID, "" }
+	order := func(o connectors.GroceryOrder) (string, string) { return o.ID, o.UserID }
+	return &vertical{
+		entity: "product",
+		batch:  batchOf(g.Products, product),
+		search: searchOf(g.SearchProducts, product),
+		pagingQuery: func(ctx context.Context) (connectors.Query, error) {
+			stores, err := g.SearchStores(ctx, connectors.Query{First: 1})
+			if err != nil {
+				return connectors.Query{}, fmt.Errorf("search stores: %w", err)
+			}
+			if len(stores.Items) == 0 {
+				return connectors.Query{}, nil
+			}
+			return connectors.Query{StoreID: stores.Items[0].ID}, nil
+		},
+		records: batchOf(g.Orders, order),
+		list:    listOf(g.UserOrders, order),
+		prepare: func(ctx context.Context, user string, scarce bool) (*mutation, error) {
+			store, slot, p, err := groceryFixture(ctx, g, scarce)
+			if err != nil {
+				return nil, err
+			}
+			return groceryMutation(g, user, store, slot, p, 1), nil
+		},
+	}
+}
+
+// groceryMutation orders qty units of product p (qty < 1 means 1).
+func groceryMutation(g connectors.Grocery, user, store, slot, p string, qty int) *mutation {
+	qty = max(qty, 1)
+	order := func(o connectors.GroceryOrder) (string, string) { return o.ID, o.UserID }
+	return &mutation{
+		what: fmt.Sprintf("order of %d x product %s in slot %s", qty, p, slot),
+		do: func(ctx context.Context, key string) (item, error) {
+			o, err := g.PlaceOrder(ctx, connectors.PlaceOrderInput{UserID: user, StoreID: store, SlotID: slot,
+				Items: []connectors.OrderLineItem{{ProductID: p, Quantity: qty}}, IdempotencyKey: key})
+			return created(o, err, order)
+		},
+		level: func(ctx context.Context) (int, error) {
+			res, err := g.Products(ctx, []string{p})
+			if err != nil {
+				return 0, err
+			}
+			if len(res) != 1 || res[0].Err != nil {
+				return 0, fmt.Errorf("product %s cannot be read back", p)
+			}
+			return res[0].Value.Stock, nil
+		},
+		cost: qty,
+		undo: func(ctx context.Context, id string) error {
+			_, err := g.CancelOrder(ctx, user, id)
+			return err
+		},
+		resize: func(n int) *mutation { return groceryMutation(g, user, store, slot, p, n) },
+	}
+}
+
+// groceryFixture finds a store with a delivery slot that has room and a
+// product in stock: the one with the most stock, or with scarce the one
+// with the least.
+func groceryFixture(ctx context.Context, g connectors.Grocery, scarce bool) (store, slot, product string, err error) {
+	stores, err := g.SearchStores(ctx, connectors.Query{First: 10})
+	if err != nil {
+		return "", "", "", fmt.Errorf("search stores: %w", err)
+	}
+	for _, s := range stores.Items {
+		slots, err := g.DeliverySlots(ctx, []string{s.ID})
+		if err != nil {
+			return "", "", "", fmt.Errorf("delivery slots: %w", err)
+		}
+		if len(slots) != 1 {
+			return "", "", "", fmt.Errorf("delivery slots: %d results for 1 store", len(slots))
+		}
+		var best connectors.DeliverySlot
+		for _, sl := range slots[0].Value {
+			if sl.Remaining > best.Remaining {
+				best = sl
+			}
+		}
+		if best.ID == "" {
+			continue
+		}
+		products, err := g.SearchProducts(ctx, connectors.Query{StoreID: s.ID, First: 100})
+		if err != nil {
+			return "", "", "", fmt.Errorf("search products: %w", err)
+		}
+		var pick connectors.Product
+		for _, p := range products.Items {
+			if p.Stock > 0 && (pick.ID == "" || scarce && p.Stock < pick.Stock || !scarce && p.Stock > pick.Stock) {
+				pick = p
+			}
+		}
+		if pick.ID != "" {
+			return s.ID, best.ID, pick.ID, nil
+		}
+	}
+	return "", "", "", noFixture("store with a free delivery slot and a product in stock")
+}
+
+// slotLevel reads one slot's availability as 1 (free) or 0 (taken).
+func slotLevel(available func(ctx context.Context) (bool, bool, error)) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		free, found, err := available(ctx)
+		switch {
+		case err != nil:
+			return 0, err
+		case !found:
+			return 0, errors.New("the slot is no longer listed")
+		case free:
+			return 1, nil
+		}
+		return 0, nil
+	}
+}
+
+func medicalVertical(m connectors.Medical) *vertical {
+	doctor := func(d connectors.Doctor) (string, string) { return d.ID, "" }
+	appt := func(a connectors.Appointment) (string, string) { return a.ID, a.UserID }
+	return &vertical{
+		entity:      "doctor",
+		batch:       batchOf(m.Doctors, doctor),
+		search:      searchOf(m.SearchDoctors, doctor),
+		pagingQuery: emptyQuery,
+		records:     batchOf(m.Appointments, appt),
+		list:        listOf(m.UserAppointments, appt),
+		prepare: func(ctx context.Context, user string, _ bool) (*mutation, error) {
+			docs, err := m.SearchDoctors(ctx, connectors.Query{First: 20})
+			if err != nil {
+				return nil, fmt.Errorf("search doctors: %w", err)
+			}
+			ids := make([]string, len(docs.Items))
+			for i, d := range docs.Items {
+				ids[i] = d.ID
+			}
+			slots, err := m.AppointmentSlots(ctx, ids)
+			if err != nil {
+				return nil, fmt.Errorf("appointment slots: %w", err)
+			}
+			for i, r := range slots {
+				for _, s := range r.Value {
+					if !s.Available || i >= len(ids) {
+						continue
+					}
+					doc, slot := ids[i], s.ID
+					return &mutation{
+						what: "appointment in slot " + slot,
+						do: func(ctx context.Context, key string) (item, error) {
+							a, err := m.BookAppointment(ctx, connectors.BookAppointmentInput{UserID: user, DoctorID: doc, SlotID: slot,
+								Reason: "conformance check", IdempotencyKey: key})
+							return created(a, err, appt)
+						},
+						level: slotLevel(func(ctx context.Context) (bool, bool, error) {
+							res, err := m.AppointmentSlots(ctx, []string{doc})
+							if err != nil || len(res) != 1 {
+								return false, false, errors.Join(err, errors.New("slots cannot be read back"))
+							}
+							for _, s := range res[0].Value {
+								if s.ID == slot {
+									return s.Available, true, nil
+								}
+							}
+							return false, false, nil
+						}),
+						cost: 1,
+					}, nil
+				}
+			}
+			return nil, noFixture("doctor with a free appointment slot")
+		},
+	}
+}
+
+func legalVertical(l connectors.Legal) *vertical {
+	lawyer := func(x connectors.Lawyer) (string, string) { return x.ID, "" }
+	consult := func(c connectors.LegalConsultation) (string, string) { return c.ID, c.UserID }
+	return &vertical{
+		entity:      "lawyer",
+		batch:       batchOf(l.Lawyers, lawyer),
+		search:      searchOf(l.SearchLawyers, lawyer),
+		pagingQuery: emptyQuery,
+		records:     batchOf(l.LegalConsultations, consult),
+		list:        listOf(l.UserLegalConsultations, consult),
+		prepare: func(ctx context.Context, user string, _ bool) (*mutation, error) {
+			p, err := l.SearchLawyers(ctx, connectors.Query{First: 1})
+			if err != nil {
+				return nil, fmt.Errorf("search lawyers: %w", err)
+			}
+			if len(p.Items) == 0 {
+				return nil, noFixture("lawyer")
+			}
+			law := p.Items[0]
+			topic := "contract review"
+			if len(law.PracticeAreas) > 0 {
+				topic = law.PracticeAreas[0]
+			}
+			// Consultation requests take no scarce resource: level stays nil.
+			return &mutation{
+				what: "consultation request to lawyer " + law.ID,
+				do: func(ctx context.Context, key string) (item, error) {
+					c, err := l.RequestConsultation(ctx, connectors.LegalConsultationInput{UserID: user, LawyerID: law.ID,
+						Topic: topic, Description: "conformance check", IdempotencyKey: key})
+					return created(c, err, consult)
+				},
+			}, nil
+		},
+	}
+}
+
+func publicVertical(p connectors.PublicService) *vertical {
+	service := func(s connectors.GovService) (string, string) { return s.ID, "" }
+	app := func(a connectors.ServiceApplication) (string, string) { return a.ID, a.UserID }
+	return &vertical{
+		entity:      "service",
+		batch:       batchOf(p.Services, service),
+		search:      searchOf(p.SearchServices, service),
+		pagingQuery: emptyQuery,
+		records:     batchOf(p.Applications, app),
+		list:        listOf(p.UserApplications, app),
+		prepare: func(ctx context.Context, user string, _ bool) (*mutation, error) {
+			svcs, err := p.SearchServices(ctx, connectors.Query{First: 20})
+			if err != nil {
+				return nil, fmt.Errorf("search services: %w", err)
+			}
+			ids := make([]string, len(svcs.Items))
+			for i, s := range svcs.Items {
+				ids[i] = s.ID
+			}
+			offices, err := p.Offices(ctx, ids)
+			if err != nil {
+				return nil, fmt.Errorf("offices: %w", err)
+			}
+			for i, r := range offices {
+				if i >= len(svcs.Items) {
+					break
+				}
+				svc := svcs.Items[i]
+				for _, o := range r.Value {
+					for _, s := range o.Slots {
+						if !s.Available {
+							continue
+						}
+						office, slot := o.ID, s.ID
+						return &mutation{
+							what: "application in slot " + slot,
+							do: func(ctx context.Context, key string) (item, error) {
+								a, err := p.Apply(ctx, connectors.ApplicationInput{UserID: user, ServiceID: svc.ID, OfficeID: office,
+									SlotID: slot, Documents: svc.RequiredDocuments, IdempotencyKey: key})
+								return created(a, err, app)
+							},
+							level: slotLevel(func(ctx context.Context) (bool, bool, error) {
+								res, err := p.Offices(ctx, []string{svc.ID})
+								if err != nil || len(res) != 1 {
+									return false, false, errors.Join(err, errors.New("offices cannot be read back"))
+								}
+								for _, o := range res[0].Value {
+									for _, s := range o.Slots {
+										if s.ID == slot {
+											return s.Available, true, nil
+										}
+									}
+								}
+								return false, false, nil
+							}),
+							cost: 1,
+						}, nil
+					}
+				}
+			}
+			return nil, noFixture("service with a free office slot")
+		},
+	}
+}
