@@ -299,8 +299,7 @@ func TestEntityCacheStaleIfError(t *testing.T) {
 			conns[i] = flaky
 		}
 	}
-	clock := &testClock{}
-	clock.set(time.Now())
+	clock := &testClock{t: time.Now()}
 	policy := gateway.CachePolicy{
 		TTL:   map[gid.Kind]time.Duration{gid.Product: time.Minute, gid.Store: time.Minute},
 		Grace: 10 * time.Minute,
@@ -905,12 +904,18 @@ type testClock struct {
 }
 
 func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
 func (c *testClock) set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
 }
-func (c *testClock) advance(d time.Duration) { c.set(c.now().Add(d)) }
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
 
 // redisProcess is a redis-server owned by one test, on a loopback port that
 // survives restarts.
