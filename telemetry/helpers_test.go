@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
@@ -38,7 +40,11 @@ type plaza struct {
 
 type setup struct {
 	tracing bool
-	conns   []connectors.Connector // default: demo.Default()
+	// tracer replaces the in-memory exporter's tracer (benchmarks).
+	tracer trace.Tracer
+	// logs replaces the buffer (benchmarks write to io.Discard).
+	logs  io.Writer
+	conns []connectors.Connector // default: demo.Default()
 }
 
 func startPlaza(tb testing.TB, s setup) *plaza {
@@ -51,7 +57,11 @@ func startPlaza(tb testing.TB, s setup) *plaza {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(p.logs, nil)))
+	var logs io.Writer = p.logs
+	if s.logs != nil {
+		logs = s.logs
+	}
+	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(logs, nil)))
 	gwOpts := []gateway.Option{gateway.WithLogger(log), gateway.WithObserver(p.metrics)}
 	apiOpts := []api.Option{api.WithMetrics(p.metrics.Registry), api.WithRequestObserver(p.metrics)}
 	if s.tracing {
@@ -60,6 +70,10 @@ func startPlaza(tb testing.TB, s setup) *plaza {
 		tb.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 		gwOpts = append(gwOpts, gateway.WithTracer(tr.Tracer()))
 		apiOpts = append(apiOpts, api.WithTracer(tr.Tracer()))
+	}
+	if s.tracer != nil {
+		gwOpts = append(gwOpts, gateway.WithTracer(s.tracer))
+		apiOpts = append(apiOpts, api.WithTracer(s.tracer))
 	}
 	gw := gateway.New(reg, gwOpts...)
 	if p.verifier, err = auth.NewVerifier(auth.Config{Secret: []byte("test-secret")}); err != nil {
