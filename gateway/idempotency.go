@@ -78,7 +78,7 @@ func replay[T any](ctx context.Context, g *Gateway, k, fp string, rec idempotenc
 	deadline := time.Now().Add(replayWait)
 	for {
 		if rec.Fingerprint != fp {
-			return zero, connectors.Errorf(connectors.KindInvalid, "idempotencyKey was already used with a different request")
+			return zero, connectors.Errorf(connectors.KindInvalid, "idempotencyKey was reused with a different request")
 		}
 		if rec.Done {
 			var out T
