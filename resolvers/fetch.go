@@ -107,9 +107,11 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := r.node(ctx, id)
+			// The element's own path, so errors and stale marks name nodes[i].
+			ictx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			n, err := r.node(ictx, id)
 			if err != nil {
-				graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i)), err)
+				graphql.AddError(ictx, err)
 				return
 			}
 			out[i] = n
@@ -127,8 +129,24 @@ func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams,
 	}
 	hits, errs := r.gw.Search(ctx, p)
 	addErrors(ctx, errs)
+	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])
 	edges, pi := paginate(hits, w, edge)
 	return edges, pi, len(hits), nil
+}
+
+// prefetchHitStores loads the stores of the products on a page of results
+// as one batch per provider when the query selects them, so the store level
+// does not depend on the executor's timing (see prefetchProducts).
+func (r *Resolver) prefetchHitStores(ctx context.Context, page []gateway.Hit) {
+	var stores []gateway.Key
+	for _, h := range page {
+		if p, ok := h.Value.(connectors.Product); ok && p.StoreID != "" {
+			stores = append(stores, gateway.Key{Provider: h.Provider, ID: p.StoreID})
+		}
+	}
+	if len(stores) > 0 && selects(ctx, "edges", "node", "store") {
+		r.loaders(ctx).Stores.Prefetch(ctx, stores)
+	}
 }
 
 func hitModel[M any](h gateway.Hit) M {
