@@ -1,0 +1,137 @@
+package registry_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/registry"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestParseAndBuild(t *testing.T) {
+	getenv := env(map[string]string{"FRESH_SECRET": "from-env"})
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr string
+		check   func(t *testing.T, l *registry.Loaded)
+	}{
+		{name: "an HTTP provider with every setting builds a client described by the file", yaml: `
+providers:
+  - id: freshcart
+    vertical: grocery
+    name: FreshCart
+    url: http://127.0.0.1:9101
+    secret_env: FRESH_SECRET
+    timeout: 750ms
+    max_batch: 50
+    max_concurrent: 8
+    cache_ttl: {Product: 30s}
+    cities: [Hangzhou, Shanghai]
+    description: Fresh food
+    rating: 4.5
+`, check: func(t *testing.T, l *registry.Loaded) {
+			c, ok := l.Registry.Get("freshcart")
+			if !ok {
+				t.Fatal("freshcart missing")
+			}
+			if _, isHTTP := c.(*httpprovider.Client); !isHTTP {
+				t.Fatalf("connector is %T, want *httpprovider.Client", c)
+			}
+			d := c.Describe()
+			if d.Vertical != connectors.VerticalGrocery || d.Name != "FreshCart" || d.MaxBatch != 50 || d.Rating != 4.5 ||
+				strings.Join(d.Cities, ",") != "Hangzhou,Shanghai" || d.Description != "Fresh food" {
+				t.Fatalf("descriptor %+v", d)
+			}
+			s := l.Settings["freshcart"]
+			if s.Timeout != 750*time.Millisecond || s.MaxConcurrent != 8 || s.CacheTTL["Product"] != 30*time.Second || s.Secret != "from-env" {
+				t.Fatalf("settings %+v", s)
+			}
+		}},
+		{name: "left-out settings take the defaults and the name defaults to the id", yaml: `
+providers:
+  - id: lexassist
+    vertical: LEGAL
+    url: http://127.0.0.1:9105
+    secret: dev
+`, check: func(t *testing.T, l *registry.Loaded) {
+			s := l.Settings["lexassist"]
+			if s.Timeout != registry.DefaultTimeout || s.MaxConcurrent != registry.DefaultMaxConcurrent || s.Secret != "dev" {
+				t.Fatalf("settings %+v", s)
+			}
+			c, _ := l.Registry.Get("lexassist")
+			if c.Describe().Name != "lexassist" || c.Describe().Vertical != connectors.VerticalLegal {
+				t.Fatalf("descriptor %+v", c.Describe())
+			}
+		}},
+		{name: "an embedded demo provider needs no url or secret", yaml: `
+providers:
+  - id: extra-legal
+    vertical: legal
+    embedded: demo
+  - id: govdesk
+    vertical: public-service
+    embedded: demo
+`, check: func(t *testing.T, l *registry.Loaded) {
+			if got := len(l.Registry.All()); got != 2 {
+				t.Fatalf("%d providers", got)
+			}
+			if len(l.Registry.ByVertical(connectors.VerticalPublicService)) != 1 {
+				t.Fatal("public-service (dash form) not recognised")
+			}
+		}},
+		{name: "a syntax error", yaml: "providers: [", wantErr: "parse"},
+		{name: "an unknown key", yaml: "providers:\n  - id: a\n    vertical: legal\n    embedded: demo\n    colour: red\n", wantErr: "field colour not found"},
+		{name: "no providers", yaml: "providers: []\n", wantErr: "no providers declared"},
+		{name: "an unknown vertical", yaml: "providers:\n  - id: a\n    vertical: pets\n    embedded: demo\n", wantErr: `unknown vertical "pets"`},
+		{name: "a duplicate id", yaml: "providers:\n  - id: a\n    vertical: legal\n    embedded: demo\n  - id: a\n    vertical: legal\n    embedded: demo\n", wantErr: `duplicate provider id "a"`},
+		{name: "an invalid id", yaml: "providers:\n  - id: Fresh_Cart\n    vertical: grocery\n    embedded: demo\n", wantErr: "use 1-64 characters"},
+		{name: "an HTTP provider without a secret", yaml: "providers:\n  - id: a\n    vertical: legal\n    url: http://127.0.0.1:1\n", wantErr: "secret or secret_env is required"},
+		{name: "a secret_env that is not set", yaml: "providers:\n  - id: a\n    vertical: legal\n    url: http://127.0.0.1:1\n    secret_env: NOPE\n", wantErr: "secret_env NOPE is not set"},
+		{name: "both url and embedded", yaml: "providers:\n  - id: a\n    vertical: legal\n    url: http://127.0.0.1:1\n    embedded: demo\n    secret: s\n", wantErr: "either url or embedded"},
+		{name: "neither url nor embedded", yaml: "providers:\n  - id: a\n    vertical: legal\n    secret: s\n", wantErr: "url is required"},
+		{name: "an embedded kind that does not exist", yaml: "providers:\n  - id: a\n    vertical: legal\n    embedded: mock\n", wantErr: `embedded "mock"`},
+		{name: "a url that is not http", yaml: "providers:\n  - id: a\n    vertical: legal\n    url: ftp://x\n    secret: s\n", wantErr: "absolute http(s) URL"},
+		{name: "a timeout that is not a duration", yaml: "providers:\n  - id: a\n    vertical: legal\n    embedded: demo\n    timeout: soon\n", wantErr: "parse"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := registry.Parse([]byte(tt.yaml))
+			var l *registry.Loaded
+			if err == nil {
+				l, err = f.Build(getenv)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			tt.check(t, l)
+		})
+	}
+}
+
+func TestParseVertical(t *testing.T) {
+	for in, want := range map[string]connectors.Vertical{
+		"grocery": connectors.VerticalGrocery, "MEDICAL": connectors.VerticalMedical, " Legal ": connectors.VerticalLegal,
+		"public-service": connectors.VerticalPublicService, "PUBLIC_SERVICE": connectors.VerticalPublicService,
+	} {
+		if got, err := registry.ParseVertical(in); err != nil || got != want {
+			t.Errorf("ParseVertical(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := registry.ParseVertical("food"); err == nil {
+		t.Error("ParseVertical(food) succeeded")
+	}
+}
