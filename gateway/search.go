@@ -1,13 +1,15 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/rank"
 )
 
 // SearchParams selects what a merged search looks at.
@@ -19,12 +21,21 @@ type SearchParams struct {
 	Kinds    []gid.Kind
 	City     string
 	Category string
+	// Popularity, when set, returns an item's popularity on any
+	// non-negative scale (e.g. recent views and orders); ranking uses its
+	// proportion to the most popular candidate. nil: no popularity signal.
+	Popularity func(kind gid.Kind, provider, id string) float64
+	// Affinity, when set, returns how much the searching user is drawn to a
+	// vertical and category, in [0, 1] (e.g. their share of activity there).
+	// nil: no personalisation.
+	Affinity func(vertical connectors.Vertical, category string) float64
 }
 
 // Hit is one ranked search result. Value is the connectors value of Kind
 // (connectors.Product, Store, Doctor, Lawyer, GovService or Descriptor).
 type Hit struct {
 	Kind     gid.Kind
+	Vertical connectors.Vertical
 	Provider string
 	ID       string
 	Value    any
@@ -74,68 +85,124 @@ var searchOps = []searchOp{
 	}},
 }
 
+// retryBelow is the page size under which a provider is asked a second
+// time with the rewritten text (see Search). A provider that cannot fill
+// even a first page of ten for the user's words has probably matched them
+// literally and missed: a typo, or a synonym its catalogue does not use.
+const retryBelow = 10
+
 // Search fans the query out to every provider of the selected verticals in
 // parallel, one call per provider and kind, each asking for the provider's
 // top SearchWindow results; ranks the merged results with one relevance
-// score; and returns the whole ranked list (callers page through it). A
-// failing provider is left out, recorded as degraded, and its error returned
-// in errs.
+// score (package rank); and returns the whole ranked list (callers page
+// through it). A failing provider is left out, recorded as degraded, and its
+// error returned in errs.
+//
+// Providers filter by the literal text before the gateway sees anything, so
+// a typo or an unfamiliar synonym can leave the gateway with nothing to
+// correct. So when the text has terms that the lexicon can rewrite (synonyms
+// to their canonical word, a one-typo word to the known word:
+// "attorny divorce" -> "lawyer divorce"), every provider that answered with
+// fewer than retryBelow results is asked once more with the rewritten text,
+// after the first round. That is at most two calls per provider and kind,
+// and the second only for thin answers to rewritable text, so the common
+// query costs nothing extra and the fallback adds one round trip. The
+// merged candidates of both rounds are ranked against the user's own text,
+// so exact matches still come first.
 func (g *Gateway) Search(ctx context.Context, p SearchParams) (hits []Hit, errs []error) {
 	reg := g.Registry()
 	want := func(k gid.Kind, v connectors.Vertical) bool {
 		return (len(p.Kinds) == 0 || containsKind(p.Kinds, k)) &&
 			(len(p.Verticals) == 0 || containsVertical(p.Verticals, v))
 	}
+	lex := rank.DefaultLexicon()
 	q := connectors.Query{Text: p.Text, City: p.City, Category: p.Category, First: g.cfg.SearchWindow}
-	type job struct {
-		op   searchOp
-		conn connectors.Connector
-		hits []Hit
-		err  error
-	}
-	var jobs []*job
+	var jobs []*searchJob
 	for _, op := range searchOps {
 		if !want(op.kind, op.vertical) {
 			continue
 		}
 		for _, c := range reg.ByVertical(op.vertical) {
-			jobs = append(jobs, &job{op: op, conn: c})
+			jobs = append(jobs, &searchJob{op: op, conn: c, provider: c.Describe().ID})
 		}
 	}
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			provider := j.conn.Describe().ID
-			j.err = g.call(ctx, provider, j.op.op, 0, true, func(ctx context.Context) error {
-				var err error
-				j.hits, _, err = j.op.run(j.conn, ctx, q)
-				return err
-			})
-			for i := range j.hits {
-				j.hits[i].Provider = provider
+	g.runSearchJobs(ctx, jobs, q)
+	if rewritten, ok := lex.Rewrite(p.Text); ok {
+		var thin []*searchJob
+		for _, j := range jobs {
+			if j.err == nil && len(j.hits) < retryBelow {
+				thin = append(thin, &searchJob{op: j.op, conn: j.conn, provider: j.provider})
 			}
-		}()
+		}
+		q2 := q
+		q2.Text = rewritten
+		g.runSearchJobs(ctx, thin, q2)
+		for _, j := range thin {
+			// A failed second call leaves the first answer standing; hits
+			// found by both calls are merged below.
+			if j.err == nil {
+				jobs = append(jobs, j)
+			}
+		}
 	}
-	wg.Wait()
+	type hitKey struct {
+		kind         gid.Kind
+		provider, id string
+	}
+	seen := map[hitKey]bool{}
 	for _, j := range jobs {
 		if j.err != nil {
-			StatsFrom(ctx).AddDegraded(j.conn.Describe().ID, string(connectors.KindOf(j.err)))
+			StatsFrom(ctx).AddDegraded(j.provider, string(connectors.KindOf(j.err)))
 			errs = append(errs, j.err)
 			continue
 		}
-		hits = append(hits, j.hits...)
+		for _, h := range j.hits {
+			if k := (hitKey{h.Kind, h.Provider, h.ID}); !seen[k] {
+				seen[k] = true
+				hits = append(hits, h)
+			}
+		}
 	}
 	if len(p.Kinds) == 0 || containsKind(p.Kinds, gid.Provider) {
 		for _, c := range reg.All() {
 			d := c.Describe()
 			if want(gid.Provider, d.Vertical) && servesCity(d, p.City) {
-				hits = append(hits, Hit{Kind: gid.Provider, Provider: d.ID, ID: d.ID, Value: d})
+				hits = append(hits, Hit{Kind: gid.Provider, Vertical: d.Vertical, Provider: d.ID, ID: d.ID, Value: d})
 			}
 		}
 	}
-	return rank(hits, p.Text, p.City), errs
+	return rankHits(rank.New(lex, rank.DefaultConfig()), hits, p), errs
+}
+
+// searchJob is one provider call of a search round.
+type searchJob struct {
+	op       searchOp
+	conn     connectors.Connector
+	provider string
+	hits     []Hit
+	err      error
+}
+
+// runSearchJobs runs jobs in parallel, filling each job's hits or err.
+func (g *Gateway) runSearchJobs(ctx context.Context, jobs []*searchJob, q connectors.Query) {
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var hits []Hit
+			j.err = g.call(ctx, j.provider, j.op.op, 0, true, func(ctx context.Context) error {
+				var err error
+				hits, _, err = j.op.run(j.conn, ctx, q)
+				return err
+			})
+			for i := range hits {
+				hits[i].Provider, hits[i].Vertical = j.provider, j.op.vertical
+			}
+			j.hits = hits
+		}()
+	}
+	wg.Wait()
 }
 
 // servesCity reports whether d serves city ("" matches every provider).
@@ -169,105 +236,107 @@ func containsVertical(vs []connectors.Vertical, v connectors.Vertical) bool {
 	return false
 }
 
-// doc is the ranking view of a hit.
-type doc struct {
-	name, body string
-	tags       []string
-	cities     []string
-	rating     float64
-}
-
-func docOf(h Hit) doc {
+// docOf is the ranking view of a hit: the strongest words in Name, what the
+// item is in Category and Tags, the rest in Body.
+func docOf(h Hit) rank.Doc {
+	d := rank.Doc{Kind: string(h.Kind), Provider: h.Provider, ID: h.ID}
 	switch v := h.Value.(type) {
 	case connectors.Product:
-		return doc{v.Name, v.Description + " " + v.Category + " " + v.Origin, v.Tags, []string{v.City}, v.Rating}
+		d.Name, d.Category, d.Tags, d.Body, d.Rating = v.Name, v.Category, v.Tags, v.Description+" "+v.Origin, v.Rating
+		d.Cities = []string{v.City}
 	case connectors.Store:
-		return doc{v.Name, v.Address, v.Tags, []string{v.City}, v.Rating}
+		d.Name, d.Tags, d.Body, d.Rating, d.Cities = v.Name, v.Tags, v.Address, v.Rating, []string{v.City}
 	case connectors.Doctor:
-		return doc{v.Name, v.Specialty + " " + v.Hospital + " " + v.Bio, append([]string{v.Specialty}, v.Languages...), []string{v.City}, v.Rating}
+		d.Name, d.Category, d.Body, d.Rating, d.Cities = v.Name, v.Specialty, v.Hospital+" "+v.Bio+" "+strings.Join(v.Languages, " "), v.Rating, []string{v.City}
 	case connectors.Lawyer:
-		return doc{v.Name, v.Firm + " " + v.Bio, append(append([]string{}, v.PracticeAreas...), v.Languages...), []string{v.City}, v.Rating}
+		d.Name, d.Tags, d.Body, d.Rating, d.Cities = v.Name, v.PracticeAreas, v.Firm+" "+v.Bio+" "+strings.Join(v.Languages, " "), v.Rating, []string{v.City}
+		if len(v.PracticeAreas) > 0 {
+			d.Category = v.PracticeAreas[0]
+			d.Tags = v.PracticeAreas[1:]
+		}
 	case connectors.GovService:
-		return doc{v.Name, v.Description + " " + v.Category, v.Tags, v.Cities, v.Rating}
+		d.Name, d.Category, d.Tags, d.Body, d.Rating, d.Cities = v.Name, v.Category, v.Tags, v.Description, v.Rating, v.Cities
 	case connectors.Descriptor:
-		return doc{v.Name, v.Description + " " + strings.ToLower(string(v.Vertical)), nil, v.Cities, v.Rating}
+		d.Name, d.Category, d.Body, d.Rating, d.Cities = v.Name, verticalLabels[v.Vertical], v.Description, v.Rating, v.Cities
 	}
-	return doc{}
+	return d
 }
 
-// rank scores hits and sorts them best first. The score is text relevance
-// (share of query terms found, weighted by field: name 3, tags 2, body 1)
-// plus rating (up to 0.5) plus a city match bonus (0.5). With text, hits that
-// match no term are dropped. Ties break on kind, provider and ID so the order
-// is total: cursors are offsets into it.
-func rank(hits []Hit, text, city string) []Hit {
-	terms := tokenize(text)
-	out := hits[:0]
-	for _, h := range hits {
-		d := docOf(h)
-		s := 0.0
-		if len(terms) > 0 {
-			name, body := tokenSet(d.name), tokenSet(d.body)
-			tags := map[string]bool{}
-			for _, t := range d.tags {
-				for _, w := range tokenize(t) {
-					tags[w] = true
-				}
-			}
-			matched := 0.0
-			for _, t := range terms {
-				switch {
-				case name[t]:
-					matched += 3
-				case tags[t]:
-					matched += 2
-				case body[t]:
-					matched += 1
-				}
-			}
-			if matched == 0 {
-				continue
-			}
-			s = matched / float64(3*len(terms)) * 3
+// rankHits orders hits with r, adding the caller's popularity and affinity
+// signals, and drops those that match no term of a text query. Hits must be
+// unique by kind, provider and ID; the order is then a pure function of the
+// set, so offset cursors into it are stable.
+func rankHits(r *rank.Ranker, hits []Hit, p SearchParams) []Hit {
+	docs := make([]rank.Doc, len(hits))
+	for i, h := range hits {
+		docs[i] = docOf(h)
+		if p.Popularity != nil {
+			docs[i].Popularity = p.Popularity(h.Kind, h.Provider, h.ID)
 		}
-		s += d.rating / 10
-		if city != "" {
-			for _, c := range d.cities {
-				if strings.EqualFold(c, city) {
-					s += 0.5
-					break
-				}
-			}
+		if p.Affinity != nil {
+			docs[i].Affinity = p.Affinity(h.Vertical, docs[i].Category)
 		}
-		h.Score = s
-		out = append(out, h)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Provider != b.Provider {
-			return a.Provider < b.Provider
-		}
-		return a.ID < b.ID
-	})
+	ranked := r.Rank(rank.Query{Text: p.Text, City: p.City}, docs)
+	out := make([]Hit, len(ranked))
+	for i, res := range ranked {
+		out[i] = hits[res.Index]
+		out[i].Score = res.Score
+	}
 	return out
 }
 
-func tokenize(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
-	})
+// verticalLabels are the verticals' names as people say them.
+var verticalLabels = map[connectors.Vertical]string{
+	connectors.VerticalGrocery:       "Grocery",
+	connectors.VerticalMedical:       "Medical",
+	connectors.VerticalLegal:         "Legal",
+	connectors.VerticalPublicService: "Public services",
 }
 
-func tokenSet(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, t := range tokenize(s) {
-		m[t] = true
+// FacetCount is how many results share one value of a facet.
+type FacetCount struct {
+	Value string
+	// Label is the value as people say it ("Grocery", "FreshCart"); empty
+	// for a provider no longer in the registry.
+	Label string
+	Count int
+}
+
+// SearchFacets counts a ranked result per vertical and per provider.
+type SearchFacets struct {
+	Verticals []FacetCount
+	Providers []FacetCount
+}
+
+// Facets counts hits (the whole ranked result, not one page) per vertical
+// and per provider, most first, ties by value. Provider cards (kind
+// Provider) count for their own provider and vertical like any result.
+func (g *Gateway) Facets(hits []Hit) SearchFacets {
+	byVertical, byProvider := map[string]int{}, map[string]int{}
+	for _, h := range hits {
+		byVertical[string(h.Vertical)]++
+		byProvider[h.Provider]++
 	}
-	return m
+	reg := g.Registry()
+	return SearchFacets{
+		Verticals: facetCounts(byVertical, func(v string) string { return verticalLabels[connectors.Vertical(v)] }),
+		Providers: facetCounts(byProvider, func(id string) string {
+			if c, ok := reg.Get(id); ok {
+				return c.Describe().Name
+			}
+			return ""
+		}),
+	}
+}
+
+func facetCounts(counts map[string]int, label func(string) string) []FacetCount {
+	out := make([]FacetCount, 0, len(counts))
+	for v, n := range counts {
+		out = append(out, FacetCount{Value: v, Label: label(v), Count: n})
+	}
+	slices.SortFunc(out, func(a, b FacetCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Value, b.Value))
+	})
+	return out
 }

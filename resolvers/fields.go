@@ -159,20 +159,6 @@ func (r *Resolver) queryGovServices(ctx context.Context, text *string, city *str
 	return &model.GovServiceConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }
 
-func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error) {
-	p := gateway.SearchParams{Text: deref(text), City: deref(city)}
-	if vertical != nil {
-		p.Verticals = []connectors.Vertical{connectors.Vertical(*vertical)}
-	}
-	edges, pi, n, err := searchPage(ctx, r, p, first, after, func(c string, h gateway.Hit) *model.SearchEdge {
-		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
-}
-
 func (r *Resolver) queryMe(ctx context.Context) (*model.User, error) {
 	me, err := user(ctx)
 	if err != nil {

@@ -217,6 +217,15 @@ type DoctorEdge struct {
 	Node   *Doctor `json:"node"`
 }
 
+// How many results share one value.
+type FacetCount struct {
+	// The value as passed back to Plaza: a Vertical enum value or a provider key.
+	Value string `json:"value"`
+	// The value as people say it ("Public services", "FreshCart"); null if unknown.
+	Label *string `json:"label,omitempty"`
+	Count int     `json:"count"`
+}
+
 // A government service, e.g. ID card renewal or a business licence.
 type GovService struct {
 	ID          string   `json:"id"`
@@ -557,6 +566,11 @@ type SearchConnection struct {
 	PageInfo *PageInfo     `json:"pageInfo"`
 	// Number of ranked results reachable by paging.
 	TotalCount int `json:"totalCount"`
+	// How the whole ranked result (every page, not only this one) splits by
+	// vertical and by provider, for filters such as "Grocery (42)". Counts add up
+	// to `totalCount`; provider cards (results of type Provider) count for their
+	// own provider and vertical. Providers that failed are not counted.
+	Facets *SearchFacets `json:"facets"`
 }
 
 type SearchEdge struct {
@@ -564,6 +578,14 @@ type SearchEdge struct {
 	Node   SearchResult `json:"node"`
 	// Plaza's relevance score (higher is better); comparable within one search only.
 	Score float64 `json:"score"`
+}
+
+// Counts of a search result per vertical and per provider.
+type SearchFacets struct {
+	// One entry per vertical with results, most results first (ties by value). `value` is the Vertical enum value.
+	Verticals []*FacetCount `json:"verticals"`
+	// One entry per provider with results, most results first (ties by value). `value` is the provider key.
+	Providers []*FacetCount `json:"providers"`
 }
 
 // An application for a government service. Status: PENDING, APPROVED, REJECTED or COMPLETED.

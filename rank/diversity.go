@@ -1,0 +1,61 @@
+package rank
+
+// diversify reorders sorted (best first) so that in every block of page
+// positions (0..page-1, page..2·page-1, ...) no provider takes more than
+// maxPer places while another provider still has an item worth showing: one
+// scoring at least floor times the item it would displace. Within those
+// limits it keeps the sorted order, so it is a deterministic function of
+// sorted and visits every item exactly once.
+//
+// Blocks are fixed positions of the whole list, not of a client's page, so
+// the order does not depend on `first`: a client paging by 7 sees the same
+// sequence as one asking for 100. Cost is O(n·providers).
+func diversify(sorted []Result, docs []Doc, page, maxPer int, floor float64) []Result {
+	if page <= 0 || maxPer <= 0 || maxPer >= page || len(sorted) <= maxPer {
+		return sorted
+	}
+	providers := map[string]int{}
+	var queues [][]int // per provider, positions in sorted, best first
+	for pos, r := range sorted {
+		p := docs[r.Index].Provider
+		k, ok := providers[p]
+		if !ok {
+			k = len(queues)
+			providers[p] = k
+			queues = append(queues, nil)
+		}
+		queues[k] = append(queues[k], pos)
+	}
+	if len(queues) == 1 {
+		return sorted
+	}
+	heads := make([]int, len(queues))
+	used := make([]int, len(queues))
+	head := func(k int) int { return queues[k][heads[k]] }
+	out := make([]Result, 0, len(sorted))
+	for len(out) < len(sorted) {
+		if len(out)%page == 0 {
+			clear(used)
+		}
+		best, free := -1, -1
+		for k := range queues {
+			if heads[k] == len(queues[k]) {
+				continue
+			}
+			if best < 0 || head(k) < head(best) {
+				best = k
+			}
+			if used[k] < maxPer && (free < 0 || head(k) < head(free)) {
+				free = k
+			}
+		}
+		pick := best
+		if used[best] >= maxPer && free >= 0 && sorted[head(free)].Score >= floor*sorted[head(best)].Score {
+			pick = free
+		}
+		out = append(out, sorted[head(pick)])
+		heads[pick]++
+		used[pick]++
+	}
+	return out
+}

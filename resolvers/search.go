@@ -1,0 +1,43 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/graph/model"
+)
+
+// querySearch is the one search box: the gateway's merged ranking, one
+// window of it as edges, and facets over all of it.
+func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error) {
+	w, err := r.window(first, after)
+	if err != nil {
+		return nil, err
+	}
+	p := gateway.SearchParams{Text: deref(text), City: deref(city)}
+	if vertical != nil {
+		p.Verticals = []connectors.Vertical{connectors.Vertical(*vertical)}
+	}
+	hits, errs := r.gw.Search(ctx, p)
+	addErrors(ctx, errs)
+	edges, pi := paginate(hits, w, func(c string, h gateway.Hit) *model.SearchEdge {
+		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
+	})
+	return &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(hits), Facets: toFacets(r.gw.Facets(hits))}, nil
+}
+
+func toFacets(f gateway.SearchFacets) *model.SearchFacets {
+	return &model.SearchFacets{Verticals: toFacetCounts(f.Verticals), Providers: toFacetCounts(f.Providers)}
+}
+
+func toFacetCounts(fs []gateway.FacetCount) []*model.FacetCount {
+	out := make([]*model.FacetCount, len(fs))
+	for i, f := range fs {
+		out[i] = &model.FacetCount{Value: f.Value, Count: f.Count}
+		if f.Label != "" {
+			out[i].Label = &f.Label
+		}
+	}
+	return out
+}
