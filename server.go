@@ -35,6 +35,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/idempotency"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/registry"
@@ -57,7 +58,6 @@ type config struct {
 	addr        string
 	redisURL    string
 	configPath  string
-	jwtSecret   string
 	env         string
 	shutdown    time.Duration
 	logJSON     bool
@@ -86,7 +86,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, err
 	}
 	cfg.redisURL = getenv("REDIS_URL")
-	cfg.jwtSecret = envOr(getenv, "PLAZA_JWT_SECRET", auth.DevSecret)
 	cfg.env = envOr(getenv, "PLAZA_ENV", "development")
 	cfg.logJSON = cfg.env == "production"
 	cfg.adminAddr = envOr(getenv, "PLAZA_ADMIN_ADDR", telemetry.DefaultAdminAddr)
@@ -113,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	verifier, err := auth.NewVerifier(auth.Config{Secret: []byte(cfg.jwtSecret), Leeway: 30 * time.Second})
+	verifier, err := newVerifier(ctx, getenv, cfg.subcommand == "serve", stderr)
 	if err != nil {
 		return err
 	}
@@ -152,16 +151,16 @@ func policySettings(l *registry.Loaded) map[string]resilience.ProviderConfig {
 // L1 in front of Redis (shared by every instance, invalidated across them
 // over pub/sub); without, a bounded in-process cache. healthy reports the
 // Redis tier for /readyz (nil without Redis).
-func newCache(cfg config, log *slog.Logger, m *metrics.Metrics) (store cache.Cache, healthy func() bool, closeFn func(), err error) {
+func newCache(cfg config, log *slog.Logger, m *metrics.Metrics) (store cache.Cache, client redis.UniversalClient, healthy func() bool, closeFn func(), err error) {
 	if cfg.redisURL == "" {
 		mem := cache.NewMemory(100_000)
 		m.RegisterCacheTier("memory", mem)
 		log.Info("cache: in-process (set REDIS_URL to share it across instances)")
-		return mem, nil, func() {}, nil
+		return mem, nil, nil, func() {}, nil
 	}
-	client, err := newRedisClient(cfg.redisURL)
+	client, err = newRedisClient(cfg.redisURL)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	l2 := cache.NewRedis(client, cache.WithLogger(log))
 	l1 := cache.NewMemory(10_000)
@@ -169,7 +168,7 @@ func newCache(cfg config, log *slog.Logger, m *metrics.Metrics) (store cache.Cac
 	m.RegisterCacheTier("l1", l1)
 	m.RegisterCacheTier("l2", l2)
 	log.Info("cache: in-process L1 in front of Redis", "redis", redactURL(cfg.redisURL))
-	return tiered, l2.Healthy, func() { tiered.Close(); l2.Close(); _ = client.Close() }, nil
+	return tiered, client, l2.Healthy, func() { tiered.Close(); l2.Close(); _ = client.Close() }, nil
 }
 
 // newRedisClient accepts a redis:// URL, or several comma-separated
@@ -234,11 +233,15 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	current.Store(loaded)
 	reg := loaded.Registry
 	m := metrics.New()
-	store, readiness, closeCache, err := newCache(cfg, log, m)
+	store, redisClient, readiness, closeCache, err := newCache(cfg, log, m)
 	if err != nil {
 		return err
 	}
 	defer closeCache()
+	var idem idempotency.Store = idempotency.NewMemory(nil)
+	if redisClient != nil {
+		idem = idempotency.NewRedis(redisClient, "plaza:v1:")
+	}
 	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: policySettings(loaded)},
 		resilience.WithLogger(log), resilience.WithObserver(m))
 	tracing, err := telemetry.NewTracing(ctx, cfg.tracing)
@@ -252,7 +255,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	}
 	defer closePersonal()
 	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
-		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status), gateway.WithTracer(tracing.Tracer()),
+		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status), gateway.WithTracer(tracing.Tracer()), gateway.WithIdempotency(idem),
 		gateway.WithCache(gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)))
 	secrets := func(provider string) (string, bool) {
 		s, ok := current.Load().Settings[provider]
@@ -268,7 +271,15 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	if cfg.configPath == "" {
 		go personal.seedDemo(ctx, gw, log)
 	}
-	srv := api.New(gw, verifier, log, api.DefaultConfig(), opts...)
+	limiter, limiterHealthy, err := newRateLimiter(getenv, redisClient, log)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, api.WithRateLimit(limiter))
+	if limiterHealthy != nil {
+		opts = append(opts, api.WithReadiness("ratelimit", limiterHealthy))
+	}
+	srv := api.New(gw, verifier, log, apiConfig(cfg.env, getenv), opts...)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/limits"
+	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/resolvers"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
@@ -47,6 +48,14 @@ type Config struct {
 	// Limits guard /query against hostile input; zero fields take the
 	// defaults of limits.DefaultConfig.
 	Limits limits.Config
+	// Production hides validation suggestions ("did you mean ...?", which
+	// reveal the schema) and sends Strict-Transport-Security. Analysts
+	// (callers with an analyst API key) get introspection and the
+	// playground even when Introspection and Playground are off.
+	Production bool
+	// CORSOrigins are the browser origins allowed to call the API; empty
+	// allows only localhost origins (development).
+	CORSOrigins []string
 }
 
 // DefaultConfig is the development configuration.
@@ -75,6 +84,7 @@ type options struct {
 	requests  telemetry.Observer
 	resolvers []resolvers.Option
 	apiKeys   *auth.APIKeys
+	rateLimit *ratelimit.Limiter
 	examples  []Example
 }
 
@@ -155,9 +165,8 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	gql.SetParserTokenLimit(max(guard.Config().MaxTokens, 0))
 	gql.Use(telemetry.NewOperations(s.opts.tracer, operationSummary))
 	gql.Use(guard.Complexity())
-	if cfg.Introspection {
-		gql.Use(extension.Introspection{})
-	}
+	gql.Use(introspection{everyone: cfg.Introspection})
+	gql.SetDisableSuggestion(cfg.Production)
 	if s.opts.apq != nil {
 		gql.Use(extension.AutomaticPersistedQuery{Cache: apqCache{c: s.opts.apq, ttl: apqTTL}})
 	} else {
@@ -170,10 +179,11 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(withRequestContext(gql)))))
+	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql))))))
+	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
+		playground.WithGraphiqlEnablePluginExplorer(true),
+		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document
 	if cfg.Playground {
-		s.mux.Handle("GET /{$}", playground.Handler("Plaza", "/query", playground.WithGraphiqlEnablePluginExplorer(true),
-			playground.WithGraphiqlPersistStateInURL(true))) // so /examples/<name> can open a document
 		exampleHandlers(s.mux, s.opts.examples)
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -184,7 +194,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	if s.opts.metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.metrics, promhttp.HandlerOpts{}))
 	}
-	s.handler = telemetry.Middleware(s.mux, log, telemetry.WithTracer(s.opts.tracer),
+	s.handler = telemetry.Middleware(securityHeaders(corsHandler(s.mux, cfg.CORSOrigins), cfg.Production), log, telemetry.WithTracer(s.opts.tracer),
 		telemetry.WithObserver(s.opts.requests), telemetry.WithGraphQLPath("/query"))
 	return s
 }
