@@ -20,7 +20,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // Doc is one candidate as the ranker sees it. Kind, Provider and ID identify
@@ -245,7 +244,7 @@ func (r *Ranker) Rank(q Query, docs []Doc) []Result {
 			s += cfg.Text * text[i] / maxText
 		}
 		s += cfg.Rating * clamp01(d.Rating/5)
-		if q.City != "" && containsFold(d.Cities, q.City) {
+		if q.City != "" && slices.ContainsFunc(d.Cities, func(c string) bool { return strings.EqualFold(c, q.City) }) {
 			s += cfg.City
 		}
 		if maxPop > 0 {
@@ -380,27 +379,23 @@ type counter struct {
 // number of terms in it.
 func (c *counter) field(text string, f int) int32 {
 	var n int32
-	var t []byte
 	for i := 0; ; {
-		if t, i = nextTerm(text, i, c.buf); t == nil {
+		var t string
+		if t, i = nextTerm(text, i, &c.buf); t == "" {
 			return n
 		}
-		c.buf = t
 		n++
 		// A query has a handful of terms: comparing lengths first beats
 		// hashing every word of every candidate.
 		for s, st := range c.p.slotTerms {
-			if len(st) == len(t) && st == string(t) {
+			if len(st) == len(t) && st == t {
 				c.counts[c.base+s*numFields+f]++
 				break
 			}
 		}
 		for _, fz := range c.p.fuzzy {
-			if diff := len(t) - len(fz.term); diff >= -1 && diff <= 1 {
-				// The string shares t's bytes only for this call.
-				if ts := unsafe.String(unsafe.SliceData(t), len(t)); ts != fz.term && withinOne(ts, fz.term) {
-					c.counts[c.base+fz.slot*numFields+f]++
-				}
+			if diff := len(t) - len(fz.term); diff >= -1 && diff <= 1 && t != fz.term && withinOne(t, fz.term) {
+				c.counts[c.base+fz.slot*numFields+f]++
 			}
 		}
 	}

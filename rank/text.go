@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Text normalisation shared by documents, queries and the lexicon: all three
@@ -19,81 +20,112 @@ import (
 
 // isStop reports whether t is a stop word. A switch, not a map: it runs for
 // every word of every candidate.
-func isStop(t []byte) bool {
+func isStop(t string) bool {
 	switch len(t) {
 	case 2:
-		switch string(t) {
+		switch t {
 		case "an", "of", "in", "to", "or", "at", "on", "my":
 			return true
 		}
 	case 3:
-		switch string(t) {
+		switch t {
 		case "and", "the", "for":
 			return true
 		}
 	case 4:
-		return string(t) == "with"
+		return t == "with"
 	}
 	return false
 }
 
-// nextTerm returns the first term of s at or after byte i, normalised into
-// buf[:0], and the index to continue from; a nil term means s has no more.
-// An iterator rather than a callback: it runs for every word of every
-// candidate, and an indirect call per word is measurable there.
-func nextTerm(s string, i int, buf []byte) (term []byte, next int) {
+// nextTerm returns the first term of s at or after byte i and the index to
+// continue from; an empty term means s has no more. A term that is already
+// lower-case ASCII is a substring of s (no copy); others are normalised into
+// *buf and are valid only until the next call (clone them to keep them). An iterator rather than a callback: it runs for every word of every
+// candidate, and an indirect call or a copy per word is measurable there.
+func nextTerm(s string, i int, buf *[]byte) (term string, next int) {
 	for i < len(s) {
-		buf = buf[:0]
-		for i < len(s) {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				i++
-				if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
-					buf = append(buf, c)
-					continue
-				}
-				if 'A' <= c && c <= 'Z' {
-					buf = append(buf, c+'a'-'A')
-					continue
-				}
-			} else {
-				r, n := utf8.DecodeRuneInString(s[i:])
-				i += n
-				if unicode.IsLetter(r) || unicode.IsDigit(r) {
-					buf = utf8.AppendRune(buf, unicode.ToLower(r))
-					continue
-				}
-			}
-			if len(buf) > 0 {
-				break
-			}
+		for i < len(s) && !isWordByte(s[i]) {
+			i++
 		}
-		if t := stem(buf); len(t) >= 2 && !isStop(t) {
-			return t, i
+		start := i
+		for i < len(s) && ('a' <= s[i] && s[i] <= 'z' || '0' <= s[i] && s[i] <= '9') {
+			i++
+		}
+		if i < len(s) && isWordByte(s[i]) {
+			// Upper case or non-ASCII: normalise the rest of the word.
+			term, i = slowTerm(s, start, buf)
+		} else {
+			term = s[start:i]
+		}
+		if term = stem(term, buf); len(term) >= 2 && !isStop(term) {
+			return term, i
 		}
 	}
-	return nil, i
+	return "", i
 }
 
-// stem applies the light plural stemming described above, in place.
-func stem(t []byte) []byte {
+// isWordByte reports whether c may be part of a term: an ASCII letter or
+// digit, or any byte of a multi-byte character (decoded by slowTerm).
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf
+}
+
+// slowTerm lower-cases the word starting at s[i] into *buf.
+func slowTerm(s string, i int, buf *[]byte) (string, int) {
+	b := (*buf)[:0]
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+				b = append(b, c)
+			case 'A' <= c && c <= 'Z':
+				b = append(b, c+'a'-'A')
+			default:
+				*buf = b
+				return bufString(b), i
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			break
+		}
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+		i += n
+	}
+	*buf = b
+	return bufString(b), i
+}
+
+// bufString views b as a string without copying; the caller must not keep
+// it past the next write to b.
+func bufString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// stem applies the light plural stemming described above.
+func stem(t string, buf *[]byte) string {
 	n := len(t)
 	switch {
-	case n > 4 && t[n-3] == 'i' && t[n-2] == 'e' && t[n-1] == 's':
-		t = append(t[:n-3], 'y')
+	case n > 4 && t[n-3:] == "ies":
+		// t may live in *buf itself: copy before overwriting.
+		var tmp [64]byte
+		stemmed := append(append(tmp[:0], t[:n-3]...), 'y')
+		*buf = append((*buf)[:0], stemmed...)
+		return bufString(*buf)
 	case n > 3 && t[n-1] == 's' && t[n-2] != 's':
-		t = t[:n-1]
+		return t[:n-1]
 	}
 	return t
 }
 
-// terms returns the terms of s as strings.
+// terms returns the terms of s.
 func terms(s string) []string {
 	var out []string
 	var buf []byte
-	for t, i := nextTerm(s, 0, nil); t != nil; t, i = nextTerm(s, i, buf) {
-		out = append(out, string(t))
-		buf = t
+	for t, i := nextTerm(s, 0, &buf); t != ""; t, i = nextTerm(s, i, &buf) {
+		out = append(out, strings.Clone(t))
 	}
 	return out
 }
@@ -127,16 +159,6 @@ func withinOne(a, b string) bool {
 			i++
 		}
 		return a[i+1:] == b[i:]
-	}
-	return false
-}
-
-// containsFold reports whether list holds s, ignoring case.
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
 	}
 	return false
 }
