@@ -9,7 +9,8 @@ import (
 )
 
 // querySearch is the one search box: the gateway's merged ranking, one
-// window of it as edges, and facets over all of it.
+// window of it as edges (like searchPage, whose callers need no facets), and
+// facets over all of it.
 func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error) {
 	w, err := r.window(first, after)
 	if err != nil {
@@ -21,6 +22,7 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	}
 	hits, errs := r.gw.Search(ctx, p)
 	addErrors(ctx, errs)
+	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])
 	edges, pi := paginate(hits, w, func(c string, h gateway.Hit) *model.SearchEdge {
 		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
 	})
