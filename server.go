@@ -36,6 +36,7 @@ import (
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/idempotency"
+	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/registry"
@@ -279,7 +280,16 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	if limiterHealthy != nil {
 		opts = append(opts, api.WithReadiness("ratelimit", limiterHealthy))
 	}
-	srv := api.New(gw, verifier, log, apiConfig(cfg.env, getenv), opts...)
+	apiCfg := apiConfig(cfg.env, getenv)
+	if apiCfg.Limits, err = limits.ConfigFromEnv(getenv); err != nil {
+		return err
+	}
+	if v := getenv("PLAZA_REQUEST_TIMEOUT"); v != "" {
+		if apiCfg.RequestTimeout, err = time.ParseDuration(v); err != nil || apiCfg.RequestTimeout <= 0 {
+			return fmt.Errorf("PLAZA_REQUEST_TIMEOUT %q: want a positive duration such as 10s", v)
+		}
+	}
+	srv := api.New(gw, verifier, log, apiCfg, opts...)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -45,6 +45,9 @@ type Config struct {
 	QueryCacheSize int
 	// APQCacheSize is the number of automatic persisted queries kept in memory.
 	APQCacheSize int
+	// RequestTimeout bounds one GraphQL request end to end (default 10 s);
+	// provider timeouts apply inside it.
+	RequestTimeout time.Duration
 	// Limits guard /query against hostile input; zero fields take the
 	// defaults of limits.DefaultConfig.
 	Limits limits.Config
@@ -60,7 +63,7 @@ type Config struct {
 
 // DefaultConfig is the development configuration.
 func DefaultConfig() Config {
-	return Config{Introspection: true, Playground: true, QueryCacheSize: 1000, APQCacheSize: 1000}
+	return Config{Introspection: true, Playground: true, QueryCacheSize: 1000, APQCacheSize: 1000, RequestTimeout: 10 * time.Second}
 }
 
 // Server is Plaza's HTTP handler.
@@ -179,7 +182,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql))))))
+	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout))))))
 	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document
@@ -239,9 +242,18 @@ type debugKey struct{}
 
 // withRequestContext attaches what every GraphQL request carries: the
 // per-request Stats, the user for connector calls, and the debug flag.
-func withRequestContext(next http.Handler) http.Handler {
+//
+// The request deadline bounds everything the request does: every connector
+// call's own timeout runs inside it.
+func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, _ := gateway.WithStats(r.Context())
+		ctx := r.Context()
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		ctx, _ = gateway.WithStats(ctx)
 		if p, ok := auth.From(ctx); ok && p.UserID != "" {
 			ctx = connectors.WithUser(ctx, p.UserID)
 		}
