@@ -25,6 +25,12 @@ type SearchParams struct {
 	// non-negative scale (e.g. recent views and orders); ranking uses its
 	// proportion to the most popular candidate. nil: no popularity signal.
 	Popularity func(kind gid.Kind, provider, id string) float64
+	// Popularities, when set, is asked once per search for the popularity
+	// of every candidate (one value per hit, in order, on the scale of
+	// Popularity), so a source behind a lock or a network answers the whole
+	// batch at once. It wins over Popularity; an answer of the wrong length
+	// is ignored (no popularity signal).
+	Popularities func(hits []Hit) []float64
 	// Affinity, when set, returns how much the searching user is drawn to a
 	// vertical and category, in [0, 1] (e.g. their share of activity there).
 	// nil: no personalisation.
@@ -268,9 +274,18 @@ func docOf(h Hit) rank.Doc {
 // set, so offset cursors into it are stable.
 func rankHits(r *rank.Ranker, hits []Hit, p SearchParams) []Hit {
 	docs := make([]rank.Doc, len(hits))
+	var pops []float64
+	if p.Popularities != nil {
+		if pops = p.Popularities(hits); len(pops) != len(hits) {
+			pops = make([]float64, len(hits))
+		}
+	}
 	for i, h := range hits {
 		docs[i] = docOf(h)
-		if p.Popularity != nil {
+		switch {
+		case pops != nil:
+			docs[i].Popularity = pops[i]
+		case p.Popularity != nil:
 			docs[i].Popularity = p.Popularity(h.Kind, h.Provider, h.ID)
 		}
 		if p.Affinity != nil {

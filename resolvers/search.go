@@ -20,13 +20,24 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	if vertical != nil {
 		p.Verticals = []connectors.Vertical{connectors.Vertical(*vertical)}
 	}
-	hits, errs := r.gw.Search(ctx, p)
+	hits, errs := r.gw.Search(ctx, r.searchSignals(ctx, p))
 	addErrors(ctx, errs)
 	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])
 	edges, pi := paginate(hits, w, func(c string, h gateway.Hit) *model.SearchEdge {
 		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
 	})
 	return &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(hits), Facets: toFacets(r.gw.Facets(hits))}, nil
+}
+
+// searchSignals adds the engine's popularity to a search when
+// personalisation is wired, and the signed-in user's affinity when they
+// allow personalisation (an opted-out user ranks like an anonymous one).
+func (r *Resolver) searchSignals(ctx context.Context, p gateway.SearchParams) gateway.SearchParams {
+	if r.opt.home == nil {
+		return p
+	}
+	me, _ := user(ctx)
+	return r.opt.home.SearchSignals(p, me, me != "" && r.personalized(ctx, me))
 }
 
 func toFacets(f gateway.SearchFacets) *model.SearchFacets {
