@@ -319,17 +319,22 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	}
 }
 
+// startFlapping starts a rig whose faulty provider fails every other
+// request with a 503.
+func startFlapping(tb testing.TB, pc resilience.ProviderConfig) (*faultRig, *apitest.Provider) {
+	tb.Helper()
+	rig := startFaultRig(tb, pc)
+	p := rig.providers[faultyID]
+	p.SetFaults(httpprovider.Faults{FailRate: 0.5, Mode: httpprovider.FaultUnavailable, Rand: everyOther()})
+	return rig, p
+}
+
 func TestFlappingProvider(t *testing.T) {
 	t.Parallel()
-	flap := httpprovider.Faults{FailRate: 0.5, Mode: httpprovider.FaultUnavailable}
 
 	t.Run("reads succeed through retries", func(t *testing.T) {
 		t.Parallel()
-		rig := startFaultRig(t, faultPolicy())
-		p := rig.providers[faultyID]
-		f := flap
-		f.Rand = everyOther()
-		p.SetFaults(f)
+		rig, p := startFlapping(t, faultPolicy())
 		// The budget's floor allows 3 retries at once; each read needs one.
 		const reads = 3
 		for i := range reads {
@@ -345,11 +350,7 @@ func TestFlappingProvider(t *testing.T) {
 
 	t.Run("mutations are sent exactly once per request", func(t *testing.T) {
 		t.Parallel()
-		rig := startFaultRig(t, withoutBreaker(faultPolicy()))
-		p := rig.providers[faultyID]
-		f := flap
-		f.Rand = everyOther()
-		p.SetFaults(f)
+		rig, p := startFlapping(t, withoutBreaker(faultPolicy()))
 		fx := orderSpots(t, p.Conn.(connectors.Grocery), 1)[0]
 		const user, requests = "flap-user", 8
 		placed, failed := 0, 0
@@ -386,11 +387,7 @@ func TestFlappingProvider(t *testing.T) {
 
 	t.Run("a client retrying a failed mutation with its key gets exactly one order", func(t *testing.T) {
 		t.Parallel()
-		rig := startFaultRig(t, withoutBreaker(faultPolicy()))
-		p := rig.providers[faultyID]
-		f := flap
-		f.Rand = everyOther()
-		p.SetFaults(f)
+		rig, p := startFlapping(t, withoutBreaker(faultPolicy()))
 		fx := orderSpots(t, p.Conn.(connectors.Grocery), 1)[0]
 		const user = "flap-retry-user"
 		first := rig.Post(apitest.Request{User: user, Query: placeOrderMutation, Variables: fx.input("retry-me")})
