@@ -255,6 +255,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		return err
 	}
 	defer closePersonal()
+	m.RegisterEvents(personal.Recorder)
 	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
 		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status), gateway.WithTracer(tracing.Tracer()), gateway.WithIdempotency(idem),
 		gateway.WithCache(gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)))

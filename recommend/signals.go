@@ -23,7 +23,8 @@ func (e *Engine) Popularity(itemIDs []string, city string, now time.Time) []floa
 	out := make([]float64, len(itemIDs))
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	t := now.Unix()
+	// All counters share the landmark, so one decay factor reads them all.
+	decay := e.pop.at(1, now.Unix())
 	var local map[int32]*trendCounter
 	if c := e.cities[city]; c != nil && city != "" {
 		local = c.items
@@ -38,7 +39,7 @@ func (e *Engine) Popularity(itemIDs []string, city string, now time.Time) []floa
 			v = max(v, tc.pop)
 		}
 		if v > 0 { // 0 stays 0 even where the decay factor overflows
-			out[i] = e.pop.at(v, t)
+			out[i] = v * decay
 		}
 	}
 	return out
@@ -66,7 +67,13 @@ func (e *Engine) Affinity(userID string, now time.Time) map[string]float64 {
 		e.mu.RUnlock()
 		return nil
 	}
-	out := make(map[string]float64)
+	// A user's history spans few categories: summing into a short slice
+	// and sizing the map once is cheaper than growing a map per search.
+	type share struct {
+		category string
+		w        float64
+	}
+	acc := make([]share, 0, 16)
 	total := 0.0
 	for _, o := range u.hist {
 		cat := e.items[o.item].Category
@@ -74,15 +81,23 @@ func (e *Engine) Affinity(userID string, now time.Time) map[string]float64 {
 			continue
 		}
 		w := e.kindW[o.kind] * math.Exp2(-float64(t-o.t)/half)
-		out[cat] += w
 		total += w
+		j := len(acc) - 1
+		for ; j >= 0 && acc[j].category != cat; j-- {
+		}
+		if j < 0 {
+			acc = append(acc, share{category: cat})
+			j = len(acc) - 1
+		}
+		acc[j].w += w
 	}
 	e.mu.RUnlock()
 	if total <= 0 {
 		return nil
 	}
-	for cat, w := range out {
-		out[cat] = w / total
+	out := make(map[string]float64, len(acc))
+	for _, s := range acc {
+		out[s.category] = s.w / total
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -141,6 +142,32 @@ func TestAffinity(t *testing.T) {
 		e.Forget("u")
 		if got := e.Affinity("u", day(1)); got != nil {
 			t.Errorf("got %v after Forget", got)
+		}
+	})
+}
+
+// BenchmarkSignals times the per-search reads on typical state: the
+// popularity of 300 candidates (a merged search's window) and one user's
+// affinity.
+func BenchmarkSignals(b *testing.B) {
+	e, users := benchEngine(b)
+	now := t0.Add(57 * 24 * time.Hour)
+	ids := make([]string, 300)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("item-%03d", i*2)
+	}
+	b.Run("popularity of 300 items", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Popularity(ids, "Hangzhou", now)
+		}
+	})
+	b.Run("affinity", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			e.Affinity(users[i%len(users)], now)
+			i++
 		}
 	})
 }
