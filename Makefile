@@ -16,6 +16,15 @@ vet:
 generate:
 	$(GO) generate ./...
 
+## fuzz: each fuzzer for FUZZTIME (default 10s); seed corpora are committed under <pkg>/testdata/fuzz/<Fuzzer>/.
+## A crasher is written there too: commit it with the fix, so `make test` replays it.
+FUZZERS = ./gid:FuzzDecode ./gid:FuzzRoundTrip ./connectors/httpprovider:FuzzProviderReply ./api:FuzzQueryRequest
+fuzz:
+	@set -e; for f in $(FUZZERS); do pkg=$${f%%:*}; name=$${f##*:}; \
+		echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
 ## microbench: every Go micro-benchmark once, so they cannot rot (CI runs this).
 microbench:
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./...

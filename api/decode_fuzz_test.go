@@ -75,4 +75,3 @@ func FuzzQueryRequest(f *testing.F) {
 		}
 	})
 }
-
