@@ -735,6 +735,15 @@ func TestConnectorPanic(t *testing.T) {
 			escapes: "the per-provider goroutine of the loader batch (gateway/loaders.go)",
 		},
 		{
+			name: "in a loader batch over two providers",
+			req: func(orderSpot) apitest.Request {
+				return apitest.Request{Query: `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
+					Variables: map[string]any{"ids": []any{productID(healthyID), productID(faultyID)}}}
+			},
+			field:   "nodes",
+			escapes: "the per-provider goroutines of a batch over several providers (gateway/loaders.go) and of PrefetchByKind",
+		},
+		{
 			name: "in a search fan-out",
 			req: func(orderSpot) apitest.Request {
 				return apitest.Request{Query: searchQuery, Variables: map[string]any{"text": "milk", "v": "GROCERY"}}
