@@ -727,7 +727,7 @@ func TestConnectorPanic(t *testing.T) {
 			field: "placeGroceryOrder",
 		},
 		{
-			name: "in a loader batch",
+			name: "in a loader batch for one provider",
 			req: func(orderSpot) apitest.Request {
 				return apitest.Request{Query: productNodeQuery, Variables: map[string]any{"id": productID(faultyID)}}
 			},
