@@ -30,6 +30,10 @@ type options struct {
 	skipPeers               bool
 }
 
+// jwtSecret signs the harness's tokens; every gateway gets it as
+// PLAZA_JWT_SECRET (production mode wants at least 32 bytes).
+const jwtSecret = "plaza-bench-only-jwt-secret-0123456789"
+
 // provider is one demo-provider process.
 type provider struct {
 	ID, Vertical, Secret string
@@ -240,7 +244,7 @@ func (h *harness) discover(ctx context.Context) error {
 	if len(h.products) < 1000 {
 		return fmt.Errorf("%s lists %d products; the 1,000-item workload needs 1,000", p.ID, len(h.products))
 	}
-	v, err := auth.NewVerifier(auth.Config{Secret: []byte(auth.DevSecret)})
+	v, err := auth.NewVerifier(auth.Config{Secret: []byte(jwtSecret)})
 	if err != nil {
 		return err
 	}
@@ -273,7 +277,14 @@ func (h *harness) startPlaza(ctx context.Context, name string, ps []provider, ti
 	if shipped {
 		argv = []string{h.plazaBin, "--config", cfg, "--addr", addr}
 	}
-	env = append(env, "GOMAXPROCS=1", "PLAZA_ENV=production")
+	// The admin listener (pprof) gets its own port: several gateways run at once.
+	// Production mode (JSON access logs) wants an explicit JWT secret; the
+	// harness signs its tokens with the development one.
+	env = append(env, "GOMAXPROCS=1", "PLAZA_ENV=production", "PLAZA_JWT_SECRET="+jwtSecret,
+		fmt.Sprintf("PLAZA_ADMIN_ADDR=127.0.0.1:%d", freePort()),
+		// One load generator on one address is not the traffic the per-IP
+		// and per-user limits are for.
+		"PLAZA_RATE_USER=off", "PLAZA_RATE_IP=off", "PLAZA_RATE_KEY=off")
 	p, err := h.procs.start(name, "1", h.work, env, argv...)
 	if err != nil {
 		return nil, err

@@ -128,12 +128,13 @@ func statusField(pid int, field string) int64 {
 // waitHTTP polls url until it answers (any status) or timeout passes.
 func waitHTTP(ctx context.Context, p *proc, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	hc := &http.Client{Timeout: 2 * time.Second}
 	for time.Now().Before(deadline) {
 		if p.cmd.ProcessState != nil {
 			return fmt.Errorf("%s exited:\n%s", p.name, p.tail())
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := hc.Do(req); err == nil {
 			resp.Body.Close()
 			return nil
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -88,6 +89,7 @@ var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/
 func (h *harness) microbench(ctx context.Context) ([]bench, error) {
 	h.logf("Go benchmarks (handler allocations, hostile documents)")
 	var out []bench
+	var errs []error
 	for _, args := range [][]string{
 		{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", "200x", "./bench"},
 		{"test", "-run", "^$", "-bench", "BenchmarkHostileDocuments", "-benchmem", "-benchtime", "20x", "./api"},
@@ -95,7 +97,7 @@ func (h *harness) microbench(ctx context.Context) ([]bench, error) {
 		text, err := h.cmd(ctx, h.o.root, []string{"GOMAXPROCS=1"}, "go", args...)
 		os.WriteFile(filepath.Join(h.work, "microbench-"+strings.TrimPrefix(args[len(args)-1], "./")+".txt"), []byte(text), 0o644)
 		if err != nil {
-			return out, err
+			errs = append(errs, err)
 		}
 		for _, line := range strings.Split(text, "\n") {
 			m := benchLine.FindStringSubmatch(line)
@@ -109,7 +111,7 @@ func (h *harness) microbench(ctx context.Context) ([]bench, error) {
 			out = append(out, b)
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
@@ -185,12 +187,16 @@ func (h *harness) report(ctx context.Context, micro []bench) error {
 				ratio = fmt.Sprintf("%.1f×", p.rps/r.rps)
 			}
 		}
+		rss := ""
+		if r.rss >= 0 {
+			rss = fmt.Sprintf("%.1f", float64(r.rss)/(1<<20))
+		}
 		errs := ""
 		if r.errors > 0 {
 			errs = fmt.Sprintf(" (%d errors)", r.errors)
 		}
-		w("| %s | %s | %d | %.0f%s | %s | %s | %.2f | %s | %.1f | %s |\n", r.workload, r.target, r.c, r.rps, errs, ms(r.p50), ms(r.p99),
-			r.callsPerQ, redis, float64(r.rss)/(1<<20), ratio)
+		w("| %s | %s | %d | %.0f%s | %s | %s | %.2f | %s | %s | %s |\n", r.workload, r.target, r.c, r.rps, errs, ms(r.p50), ms(r.p99),
+			r.callsPerQ, redis, rss, ratio)
 	}
 	w("\nWhat each workload sends (closest equivalents where a peer cannot express Plaza's query):\n\n")
 	for _, name := range order {
@@ -217,7 +223,10 @@ func (h *harness) report(ctx context.Context, micro []bench) error {
 			w("- %s\n", n)
 		}
 	}
-	out := filepath.Join(h.o.root, h.o.out)
+	out := h.o.out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(h.o.root, out)
+	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}

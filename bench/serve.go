@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/plaza-gateway/plaza/api"
@@ -84,7 +85,11 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer loaded.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	verifier, err := auth.NewVerifier(auth.Config{Secret: []byte(auth.DevSecret), Leeway: 30 * time.Second})
+	secret := os.Getenv("PLAZA_JWT_SECRET")
+	if secret == "" {
+		secret = auth.DevSecret
+	}
+	verifier, err := auth.NewVerifier(auth.Config{Secret: []byte(secret), Leeway: 30 * time.Second})
 	if err != nil {
 		return err
 	}
