@@ -61,6 +61,7 @@ type config struct {
 	configPath  string
 	env         string
 	shutdown    time.Duration
+	drainDelay  time.Duration
 	logJSON     bool
 	logLevel    slog.Level
 	adminAddr   string // pprof and /metrics; "off" disables
@@ -81,6 +82,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.addr, "addr", envOr(getenv, "PLAZA_ADDR", ":8080"), "listen address (env PLAZA_ADDR)")
 	fs.StringVar(&cfg.configPath, "config", getenv("PLAZA_CONFIG"), "provider config file (env PLAZA_CONFIG); default: the embedded demo providers")
 	fs.DurationVar(&cfg.shutdown, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on shutdown, how long /readyz reports 503 before the listener closes, so load balancers stop routing here (env PLAZA_DRAIN_DELAY; default 5s in production, 0 otherwise)")
 	fs.StringVar(&cfg.tokenUser, "user", "", "token: the user the token is for, e.g. demo-1")
 	fs.DurationVar(&cfg.tokenTTL, "ttl", 24*time.Hour, "token: validity")
 	if err := fs.Parse(args); err != nil {
@@ -88,6 +90,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	cfg.redisURL = getenv("REDIS_URL")
 	cfg.env = envOr(getenv, "PLAZA_ENV", "development")
+	if !flagSet(fs, "drain-delay") {
+		d := "0s"
+		if cfg.env == "production" {
+			d = "5s"
+		}
+		delay, err := time.ParseDuration(envOr(getenv, "PLAZA_DRAIN_DELAY", d))
+		if err != nil || delay < 0 {
+			return cfg, fmt.Errorf("PLAZA_DRAIN_DELAY: want a duration such as 5s")
+		}
+		cfg.drainDelay = delay
+	}
 	cfg.logJSON = cfg.env == "production"
 	cfg.adminAddr = envOr(getenv, "PLAZA_ADMIN_ADDR", telemetry.DefaultAdminAddr)
 	tracing, err := telemetry.TracingConfigFromEnv(getenv)
@@ -99,6 +112,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, errors.New("token: --user is required, e.g. --user demo-1")
 	}
 	return cfg, nil
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func envOr(getenv func(string) string, key, def string) string {
@@ -343,7 +362,10 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	// Graceful shutdown: report not-ready first, then let in-flight
 	// requests finish within the bound.
 	srv.Drain()
-	log.Info("plaza shutting down", "timeout", cfg.shutdown)
+	log.Info("plaza shutting down", "drain_delay", cfg.drainDelay, "timeout", cfg.shutdown)
+	if cfg.drainDelay > 0 {
+		time.Sleep(cfg.drainDelay) // keep serving while /readyz says 503
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdown)
 	defer cancel()
 	if err := httpSrv.Shutdown(sctx); err != nil {

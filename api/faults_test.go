@@ -768,9 +768,8 @@ func TestConnectorPanic(t *testing.T) {
 			if err == nil {
 				return
 			}
-			if strings.Contains(string(out), "panic: "+panicValue) && tc.escapes != "" {
-				t.Skipf("known bug: a connector panic in %s is not recovered and kills the process; "+
-					"fix: recover in Gateway.call (gateway/gateway.go) around the policy's fn and return a KindInternal error, logging the stack with the request id", tc.escapes)
+			if strings.Contains(string(out), "panic: "+panicValue) {
+				t.Fatalf("a connector panic in %s killed the process (Gateway.call must recover it):\n%s", tc.escapes, out)
 			}
 			t.Fatalf("child failed: %v\n%s", err, out)
 		})

@@ -11,7 +11,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -172,7 +174,7 @@ func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read 
 			trace.WithAttributes(attribute.String("plaza.provider", provider), attribute.String("plaza.operation", op),
 				attribute.Int("plaza.keys", keys), attribute.Bool("plaza.read", read)))
 	}
-	err := g.policy.Do(ctx, provider, read, fn)
+	err := g.policy.Do(ctx, provider, read, g.recovering(provider, op, fn))
 	err = providerError(provider, err)
 	if span != nil {
 		if err != nil {
@@ -190,6 +192,24 @@ func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read 
 		g.observer.ObserveCall(provider, op, keys, time.Since(start), err)
 	}
 	return err
+}
+
+// recovering wraps a connector call so that a panic in the connector becomes
+// an INTERNAL error for that call instead of crashing the process (calls run
+// in fan-out and batch goroutines nothing else recovers). It sits inside the
+// policy, so the breaker counts the panic as a failure.
+func (g *Gateway) recovering(provider, op string, fn func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				g.log.ErrorContext(ctx, "connector panic", "provider", provider, "operation", op,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				err = &connectors.Error{Kind: connectors.KindInternal, Message: "internal error", Provider: provider,
+					Err: fmt.Errorf("panic in %s.%s: %v", provider, op, p)}
+			}
+		}()
+		return fn(ctx)
+	}
 }
 
 // providerError makes sure err is a *connectors.Error carrying provider.

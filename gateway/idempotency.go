@@ -88,11 +88,11 @@ func replay[T any](ctx context.Context, g *Gateway, k, fp string, rec idempotenc
 			return out, nil
 		}
 		if time.Now().After(deadline) {
-			return zero, connectors.Errorf(connectors.KindConflict, "a request with this idempotencyKey is still in progress; retry later")
+			return zero, retryLater(connectors.Errorf(connectors.KindConflict, "a request with this idempotencyKey is still in progress; retry later"))
 		}
 		select {
 		case <-ctx.Done():
-			return zero, connectors.Wrap(ctx.Err(), connectors.KindConflict, "a request with this idempotencyKey is still in progress; retry later")
+			return zero, retryLater(connectors.Wrap(ctx.Err(), connectors.KindConflict, "a request with this idempotencyKey is still in progress; retry later"))
 		case <-time.After(20 * time.Millisecond):
 		}
 		var found bool
@@ -101,7 +101,14 @@ func replay[T any](ctx context.Context, g *Gateway, k, fp string, rec idempotenc
 		if err != nil || !found {
 			// The first request failed and released the key (or the store
 			// went away): the client should retry.
-			return zero, connectors.Errorf(connectors.KindConflict, "the first request with this idempotencyKey did not complete; retry")
+			return zero, retryLater(connectors.Errorf(connectors.KindConflict, "the first request with this idempotencyKey did not complete; retry"))
 		}
 	}
+}
+
+// retryLater marks an idempotency conflict as retryable (extensions.retryable),
+// unlike a stock or slot CONFLICT, which retrying does not fix.
+func retryLater(e *connectors.Error) *connectors.Error {
+	e.Retryable = true
+	return e
 }

@@ -81,7 +81,9 @@ func Decode(s string) (ID, error) {
 	if s == "" || len(s) > MaxLen {
 		return ID{}, ErrMalformed
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+	// Strict: the unused bits of the last character must be zero, so each
+	// object has exactly one ID string (caches and dedupes key on it).
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return ID{}, ErrMalformed
 	}

@@ -38,6 +38,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		gqlErr.Message = clientMessage(e)
 		gqlErr.Extensions = map[string]any{"code": string(e.Kind)}
+		if retryable(e) {
+			// The same request may succeed later (with the same idempotency
+			// key for a mutation): clients need not parse messages to know.
+			gqlErr.Extensions["retryable"] = true
+		}
 		if e.Provider != "" {
 			gqlErr.Extensions["provider"] = e.Provider
 		}
@@ -46,6 +51,15 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
+}
+
+// retryable reports whether the client may retry the same request.
+func retryable(e *connectors.Error) bool {
+	switch e.Kind {
+	case connectors.KindTimeout, connectors.KindUnavailable, connectors.KindRateLimited:
+		return true
+	}
+	return e.Retryable
 }
 
 // clientMessage keeps client-input messages (which we wrote) and replaces
