@@ -35,6 +35,14 @@ type SearchParams struct {
 	// vertical and category, in [0, 1] (e.g. their share of activity there).
 	// nil: no personalisation.
 	Affinity func(vertical connectors.Vertical, category string) float64
+	// Session, when set, pins the ranked order while a client pages through
+	// it: the first page (Fresh) stores the order under this key in the
+	// shared cache; later pages put the fresh candidates back into that
+	// order, so a signal that moved in between (popularity, affinity, a
+	// provider's data) cannot move an item across a page boundary — no item
+	// twice, none missing. It takes effect only when the gateway has a cache.
+	Session string
+	Fresh   bool
 }
 
 // Hit is one ranked search result. Value is the connectors value of Kind
@@ -177,7 +185,11 @@ func (g *Gateway) Search(ctx context.Context, p SearchParams) (hits []Hit, errs 
 			}
 		}
 	}
-	return rankHits(rank.New(lex, rank.DefaultConfig()), hits, p), errs
+	ranked := rankHits(rank.New(lex, rank.DefaultConfig()), hits, p)
+	if p.Session != "" && g.cache != nil {
+		ranked = g.cache.pinOrder(ctx, p.Session, p.Fresh, ranked)
+	}
+	return ranked, errs
 }
 
 // searchJob is one provider call of a search round.

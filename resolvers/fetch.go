@@ -127,7 +127,7 @@ func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams,
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	hits, errs := r.gw.Search(ctx, p)
+	hits, errs := r.gw.Search(ctx, session(ctx, r.searchSignals(ctx, p), after))
 	addErrors(ctx, errs)
 	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])
 	edges, pi := paginate(hits, w, edge)

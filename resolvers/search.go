@@ -2,6 +2,9 @@ package resolvers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
@@ -20,13 +23,24 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	if vertical != nil {
 		p.Verticals = []connectors.Vertical{connectors.Vertical(*vertical)}
 	}
-	hits, errs := r.gw.Search(ctx, r.searchSignals(ctx, p))
+	hits, errs := r.gw.Search(ctx, session(ctx, r.searchSignals(ctx, p), after))
 	addErrors(ctx, errs)
 	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])
 	edges, pi := paginate(hits, w, func(c string, h gateway.Hit) *model.SearchEdge {
 		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
 	})
 	return &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(hits), Facets: toFacets(r.gw.Facets(hits))}, nil
+}
+
+// session pins the ranking while the client pages: the key names the query
+// and the caller, and the first page (no cursor) ranks afresh.
+func session(ctx context.Context, p gateway.SearchParams, after *string) gateway.SearchParams {
+	me, _ := user(ctx)
+	h := sha256.New()
+	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q", me, p.Text, p.Verticals, p.Kinds, p.City, p.Category)
+	p.Session = hex.EncodeToString(h.Sum(nil)[:16])
+	p.Fresh = after == nil || *after == ""
+	return p
 }
 
 // searchSignals adds the engine's popularity to a search when
