@@ -100,7 +100,19 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 			byKind[g.Kind] = append(byKind[g.Kind], gateway.KeyOf(g))
 		}
 	}
-	r.loaders(ctx).PrefetchByKind(ctx, byKind)
+	l := r.loaders(ctx)
+	l.PrefetchByKind(ctx, byKind)
+	// The products' stores are the next level when the query selects them:
+	// fetch them as one batch per provider too (see prefetchProducts).
+	if products := byKind[gid.Product]; len(products) > 0 && selects(ctx, "store") {
+		var stores []gateway.Key
+		for _, k := range products {
+			if p, err := l.Products.Load(ctx, k)(); err == nil && p.StoreID != "" {
+				stores = append(stores, gateway.Key{Provider: k.Provider, ID: p.StoreID})
+			}
+		}
+		l.Stores.Prefetch(ctx, stores)
+	}
 	out := make([]model.Node, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
