@@ -81,6 +81,13 @@ func Decode(s string) (ID, error) {
 	if s == "" || len(s) > MaxLen {
 		return ID{}, ErrMalformed
 	}
+	// The base64 decoder skips \r and \n even in strict mode: allow only
+	// the URL-safe alphabet, so each object has exactly one ID string.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return ID{}, ErrMalformed
+		}
+	}
 	// Strict: the unused bits of the last character must be zero, so each
 	// object has exactly one ID string (caches and dedupes key on it).
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
