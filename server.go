@@ -35,6 +35,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/idempotency"
 	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/metrics"
@@ -167,6 +168,21 @@ func policySettings(l *registry.Loaded) map[string]resilience.ProviderConfig {
 	return out
 }
 
+// cacheTTLs maps the registry's per-provider cache_ttl overrides onto the
+// entity cache (types were checked when the file was loaded).
+func cacheTTLs(l *registry.Loaded) map[string]map[gid.Kind]time.Duration {
+	out := map[string]map[gid.Kind]time.Duration{}
+	for id, s := range l.Settings {
+		for typ, ttl := range s.CacheTTL {
+			if out[id] == nil {
+				out[id] = map[gid.Kind]time.Duration{}
+			}
+			out[id][gid.Kind(typ)] = ttl
+		}
+	}
+	return out
+}
+
 // newCache builds the cross-request cache: with REDIS_URL, a small in-process
 // L1 in front of Redis (shared by every instance, invalidated across them
 // over pub/sub); without, a bounded in-process cache. healthy reports the
@@ -262,6 +278,8 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	if redisClient != nil {
 		idem = idempotency.NewRedis(redisClient, "plaza:v1:")
 	}
+	entities := gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)
+	entities.SetProviderTTLs(cacheTTLs(loaded))
 	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: policySettings(loaded)},
 		resilience.WithLogger(log), resilience.WithObserver(m))
 	tracing, err := telemetry.NewTracing(ctx, cfg.tracing)
@@ -277,7 +295,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	m.RegisterEvents(personal.Recorder)
 	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
 		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status), gateway.WithTracer(tracing.Tracer()), gateway.WithIdempotency(idem),
-		gateway.WithCache(gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)))
+		gateway.WithCache(entities))
 	secrets := func(provider string) (string, bool) {
 		s, ok := current.Load().Settings[provider]
 		return s.Secret, ok && s.Secret != ""
@@ -340,6 +358,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		w := registry.NewWatcher(cfg.configPath, sum, time.Second, getenv, log, func(l *registry.Loaded) {
 			old := current.Swap(l)
 			policy.SetProviders(policySettings(l))
+			entities.SetProviderTTLs(cacheTTLs(l))
 			gw.SetRegistry(l.Registry)
 			// Requests in flight keep the old registry's connectors until they
 			// finish; idle connections go now, active ones when done.

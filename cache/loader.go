@@ -23,6 +23,7 @@ type Loader struct {
 	cache      Cache
 	ttl, grace time.Duration
 	jitter     func(time.Duration) time.Duration
+	keyTTL     func(key string) time.Duration
 
 	mu      sync.Mutex
 	flights map[string]*flight
@@ -54,6 +55,12 @@ func (e KeyErrors) Error() string {
 
 // LoaderOption configures NewLoader.
 type LoaderOption func(*Loader)
+
+// WithKeyTTL overrides the TTL of some keys (e.g. per source): f returns the
+// key's TTL, or 0 for the Loader's own.
+func WithKeyTTL(f func(key string) time.Duration) LoaderOption {
+	return func(l *Loader) { l.keyTTL = f }
+}
 
 // WithJitter lengthens each written TTL by f(ttl), so entries written together do not expire together. nil is
 // no jitter.
@@ -175,13 +182,18 @@ func (l *Loader) lead(ctx context.Context, keys []string, flights map[string]*fl
 	if _, partial := err.(KeyErrors); err != nil && !partial {
 		return
 	}
-	ttl := l.ttl
-	if l.jitter != nil {
-		ttl = l.jitter(ttl)
-	}
 	items := make([]Item, 0, len(vals))
 	for _, k := range keys {
 		if v, ok := vals[k]; ok {
+			ttl := l.ttl
+			if l.keyTTL != nil {
+				if d := l.keyTTL(k); d > 0 {
+					ttl = d
+				}
+			}
+			if l.jitter != nil {
+				ttl = l.jitter(ttl)
+			}
 			items = append(items, Item{Key: k, Value: v, TTL: ttl, Grace: l.grace})
 		}
 	}

@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/plaza-gateway/plaza/cache"
@@ -57,6 +59,33 @@ type EntityCache struct {
 	policy  CachePolicy
 	loaders map[gid.Kind]*cache.Loader
 	obs     CacheObserver
+	// overrides holds per-provider TTLs by type (from the registry config),
+	// swapped whole on reload.
+	overrides atomic.Pointer[map[string]map[gid.Kind]time.Duration]
+}
+
+// SetProviderTTLs replaces the per-provider TTL overrides: provider ID ->
+// GraphQL type -> TTL. Entries written from then on use them.
+func (c *EntityCache) SetProviderTTLs(ttls map[string]map[gid.Kind]time.Duration) {
+	c.overrides.Store(&ttls)
+}
+
+// keyTTL returns a provider's override for a key "<Type>:<provider>:<id>",
+// or 0.
+func (c *EntityCache) keyTTL(key string) time.Duration {
+	m := c.overrides.Load()
+	if m == nil {
+		return 0
+	}
+	kind, rest, ok := strings.Cut(key, ":")
+	if !ok {
+		return 0
+	}
+	provider, _, ok := strings.Cut(rest, ":")
+	if !ok {
+		return 0
+	}
+	return (*m)[provider][gid.Kind(kind)]
 }
 
 // CacheObserver is told the cache outcome per type (metrics).
@@ -70,7 +99,7 @@ func NewEntityCache(store cache.Cache, policy CachePolicy, obs CacheObserver) *E
 	c := &EntityCache{store: store, codec: cache.DefaultCodec, policy: policy, loaders: map[gid.Kind]*cache.Loader{}, obs: obs}
 	jitter := jitterFunc(policy.Jitter)
 	for kind, ttl := range policy.TTL {
-		c.loaders[kind] = cache.NewLoader(store, ttl, policy.Grace, cache.WithJitter(jitter))
+		c.loaders[kind] = cache.NewLoader(store, ttl, policy.Grace, cache.WithJitter(jitter), cache.WithKeyTTL(c.keyTTL))
 	}
 	return c
 }

@@ -43,6 +43,9 @@ var kinds = map[Kind]bool{
 	ServiceApplication: true, User: true,
 }
 
+// Valid reports whether k is a kind Plaza knows.
+func (k Kind) Valid() bool { return kinds[k] }
+
 // MaxLen bounds an encoded ID; anything longer is rejected before decoding.
 const MaxLen = 512
 

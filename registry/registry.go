@@ -17,6 +17,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/gid"
 )
 
 // File is the provider config file.
@@ -138,6 +139,11 @@ func (p Provider) build(getenv func(string) string) (connectors.Connector, Setti
 	}
 	if !connectors.ValidProviderID(p.ID) {
 		return nil, Settings{}, nil, fmt.Errorf("id %q: use 1-64 characters of a-z, 0-9 and -", p.ID)
+	}
+	for typ, ttl := range p.CacheTTL {
+		if !gid.Kind(typ).Valid() || ttl <= 0 {
+			return nil, Settings{}, nil, fmt.Errorf("cache_ttl %s: %v: want a GraphQL type such as Product and a positive duration", typ, ttl)
+		}
 	}
 	s := Settings{Timeout: p.Timeout, MaxConcurrent: p.MaxConcurrent, CacheTTL: p.CacheTTL, Secret: p.Secret}
 	if s.Timeout == 0 {

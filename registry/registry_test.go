@@ -98,6 +98,8 @@ providers:
 		{name: "neither url nor embedded", yaml: "providers:\n  - id: a\n    vertical: legal\n    secret: s\n", wantErr: "url is required"},
 		{name: "an embedded kind that does not exist", yaml: "providers:\n  - id: a\n    vertical: legal\n    embedded: mock\n", wantErr: `embedded "mock"`},
 		{name: "a url that is not http", yaml: "providers:\n  - id: a\n    vertical: legal\n    url: ftp://x\n    secret: s\n", wantErr: "absolute http(s) URL"},
+		{name: "a cache_ttl for a type that does not exist", yaml: "providers:\n  - id: a\n    vertical: legal\n    embedded: demo\n    cache_ttl:\n      Lawyers: 30s\n", wantErr: "cache_ttl Lawyers"},
+		{name: "a cache_ttl that is not positive", yaml: "providers:\n  - id: a\n    vertical: legal\n    embedded: demo\n    cache_ttl:\n      Lawyer: 0s\n", wantErr: "cache_ttl Lawyer"},
 		{name: "a timeout that is not a duration", yaml: "providers:\n  - id: a\n    vertical: legal\n    embedded: demo\n    timeout: soon\n", wantErr: "parse"},
 	}
 	for _, tt := range tests {
