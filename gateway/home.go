@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -335,12 +336,62 @@ func (r *Recommender) resolve(ctx context.Context, l *Loaders, secs []recommend.
 		}
 	}
 	out := map[string]Hit{}
-	for _, h := range r.load(ctx, l, ids) {
-		if !outOfStock(h) {
+	hits := r.load(ctx, l, ids)
+	free := freeSlots(ctx, l, hits)
+	for _, h := range hits {
+		if !outOfStock(h) && free(h) {
 			out[hitID(h)] = h
 		}
 	}
 	return out
+}
+
+// freeSlots loads the slots of the bookable items among hits — doctors'
+// appointment slots, services' office slots, stores' delivery slots — one
+// batch per kind and provider, and returns a filter that keeps an item only
+// when it has a free slot (items of other kinds, and items whose slots could
+// not be loaded, are kept: a slot-loading failure should not empty the page).
+func freeSlots(ctx context.Context, l *Loaders, hits []Hit) func(Hit) bool {
+	var doctors, services, stores []Key
+	for _, h := range hits {
+		k := Key{Provider: h.Provider, ID: h.ID}
+		switch h.Kind {
+		case gid.Doctor:
+			doctors = append(doctors, k)
+		case gid.GovService:
+			services = append(services, k)
+		case gid.Store:
+			stores = append(stores, k)
+		}
+	}
+	var (
+		wg        sync.WaitGroup
+		docSlots  map[Key][]connectors.AppointmentSlot
+		offices   map[Key][]connectors.Office
+		delivery  map[Key][]connectors.DeliverySlot
+		parallely = func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
+	)
+	parallely(func() { docSlots = l.AppointmentSlots.Prefetch(ctx, doctors) })
+	parallely(func() { offices = l.Offices.Prefetch(ctx, services) })
+	parallely(func() { delivery = l.DeliverySlots.Prefetch(ctx, stores) })
+	wg.Wait()
+	return func(h Hit) bool {
+		k := Key{Provider: h.Provider, ID: h.ID}
+		switch h.Kind {
+		case gid.Doctor:
+			slots, ok := docSlots[k]
+			return !ok || slices.ContainsFunc(slots, func(s connectors.AppointmentSlot) bool { return s.Available })
+		case gid.GovService:
+			os, ok := offices[k]
+			return !ok || slices.ContainsFunc(os, func(o connectors.Office) bool {
+				return slices.ContainsFunc(o.Slots, func(s connectors.OfficeSlot) bool { return s.Available })
+			})
+		case gid.Store:
+			slots, ok := delivery[k]
+			return !ok || slices.ContainsFunc(slots, func(s connectors.DeliverySlot) bool { return s.Remaining > 0 })
+		}
+		return true
+	}
 }
 
 // load fetches items of the kinds the home page shows, queued all at once
