@@ -92,6 +92,39 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 	if max := r.gw.Config().MaxIDs; len(ids) > max {
 		return nil, connectors.Errorf(connectors.KindInvalid, "at most %d ids per call, got %d", max, len(ids))
 	}
+	r.prefetchNodes(ctx, ids)
+	out := make([]model.Node, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// The element's own path, so errors and stale marks name nodes[i].
+			ictx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			n, err := r.node(ictx, id)
+			if err != nil {
+				graphql.AddError(ictx, err)
+				return
+			}
+			out[i] = n
+		}()
+	}
+	wg.Wait()
+	return out, nil
+}
+
+// nodeRoot is the root `node(id:)` field: the object (and its store, when
+// selected) is fetched at once rather than after the loaders' batch wait.
+func (r *Resolver) nodeRoot(ctx context.Context, id string) (model.Node, error) {
+	r.prefetchNodes(ctx, []string{id})
+	return r.node(ctx, id)
+}
+
+// prefetchNodes fetches each kind's objects among ids as one batch per
+// provider, and the products' stores when the query selects them, so the
+// per-ID resolution is answered from the loaders' memory without waiting for
+// a batch window.
+func (r *Resolver) prefetchNodes(ctx context.Context, ids []string) {
 	// Fetch each kind's objects as one batch first; the per-ID resolution
 	// below is then answered from the loaders' memory.
 	byKind := map[gid.Kind][]gateway.Key{}
@@ -113,24 +146,6 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 		}
 		l.Stores.Prefetch(ctx, stores)
 	}
-	out := make([]model.Node, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The element's own path, so errors and stale marks name nodes[i].
-			ictx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-			n, err := r.node(ictx, id)
-			if err != nil {
-				graphql.AddError(ictx, err)
-				return
-			}
-			out[i] = n
-		}()
-	}
-	wg.Wait()
-	return out, nil
 }
 
 // searchPage runs a merged search and cuts the requested window out of it.

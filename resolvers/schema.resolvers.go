@@ -142,7 +142,7 @@ func (r *providerResolver) Status(ctx context.Context, obj *model.Provider) (mod
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	return recorded(ctx, r.Resolver, viewEvent)(r.node(ctx, id))
+	return recorded(ctx, r.Resolver, viewEvent)(r.nodeRoot(ctx, id))
 }
 
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
