@@ -55,6 +55,14 @@ func nextTerm(s string, i int, buf *[]byte) (term string, next int) {
 		if i < len(s) && isWordByte(s[i]) {
 			// Upper case or non-ASCII: normalise the rest of the word.
 			term, i = slowTerm(s, start, buf)
+			if i == start {
+				// A non-ASCII rune that is no letter or digit (a dash, a
+				// symbol, invalid UTF-8) starts no word: step over it, or
+				// the loop would never advance.
+				_, n := utf8.DecodeRuneInString(s[i:])
+				i += n
+				continue
+			}
 		} else {
 			term = s[start:i]
 		}

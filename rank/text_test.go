@@ -1,0 +1,36 @@
+package rank
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestTermsOfAnyText(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"ASCII words are lower-cased", "Organic MILK", []string{"organic", "milk"}},
+		{"a dash between words is a separator", "milk — organic", []string{"milk", "organic"}},
+		{"invalid UTF-8 inside a word splits it", "mi\x85lk", []string{"mi", "lk"}},
+		{"a lone invalid byte yields nothing", "\x85", nil},
+		{"letters of other scripts are words", "牛奶 Café", []string{"牛奶", "café"}},
+		{"symbols alone yield nothing", "€ © ™", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan []string, 1)
+			go func() { done <- terms(tt.text) }()
+			select {
+			case got := <-done:
+				if !slices.Equal(got, tt.want) {
+					t.Fatalf("terms(%q) = %q, want %q", tt.text, got, tt.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("terms(%q) did not return (no progress on a non-letter rune)", tt.text)
+			}
+		})
+	}
+}
