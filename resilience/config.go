@@ -23,6 +23,12 @@ type ProviderConfig struct {
 	// MaxRetries is how many times a failed read may be tried again.
 	// Mutations are never retried. Negative: no retries.
 	MaxRetries int
+	// RetryTimeouts lets a read whose attempt timed out be retried too.
+	// Off by default: a timed-out attempt has already used the provider's
+	// whole timeout, so a retry doubles what the client waits on a stalled
+	// provider (the breaker handles those); fast failures (unavailable,
+	// rate limited, marked retryable) are retried either way.
+	RetryTimeouts bool
 	// BaseBackoff is the ceiling of the first retry's jittered wait; the ceiling
 	// doubles on each retry up to MaxBackoff.
 	BaseBackoff time.Duration
@@ -121,6 +127,7 @@ func (c ProviderConfig) inherit(base ProviderConfig) ProviderConfig {
 	pick(&c.MaxConcurrent, base.MaxConcurrent)
 	pick(&c.QueueTimeout, base.QueueTimeout)
 	pick(&c.MaxRetries, base.MaxRetries)
+	c.RetryTimeouts = c.RetryTimeouts || base.RetryTimeouts
 	pick(&c.BaseBackoff, base.BaseBackoff)
 	pick(&c.MaxBackoff, base.MaxBackoff)
 	pick(&c.MaxRetryWait, base.MaxRetryWait)

@@ -225,6 +225,9 @@ func (p *Policy) Do(ctx context.Context, id string, read bool, fn func(context.C
 		if err == nil || refused || !read || retry > pr.cfg.MaxRetries || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
+		if !pr.cfg.RetryTimeouts && connectors.KindOf(err) == connectors.KindTimeout {
+			return err
+		}
 		wait := p.backoff(pr.cfg, retry, err)
 		if !p.canWait(ctx, pr.cfg, wait) {
 			return err

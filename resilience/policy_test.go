@@ -32,6 +32,7 @@ func TestTimeouts(t *testing.T) {
 	t.Run("gives each retry a fresh attempt timeout", func(t *testing.T) {
 		c := testConfig()
 		c.Timeout = 10 * time.Millisecond
+		c.RetryTimeouts = true
 		p, _ := newTestPolicy(t, c)
 		var deadlines []time.Time
 		err := p.Do(context.Background(), prov, true, func(ctx context.Context) error {
@@ -97,8 +98,10 @@ func TestRetries(t *testing.T) {
 		wantCalls  int32
 		wantKind   connectors.Kind // "" for success
 	}{
-		{"retries a read that timed out or was unavailable until it succeeds", true, 2,
-			[]error{kindErr(connectors.KindTimeout), kindErr(connectors.KindUnavailable)}, 3, ""},
+		{"retries a read that was unavailable until it succeeds", true, 2,
+			[]error{kindErr(connectors.KindUnavailable), kindErr(connectors.KindUnavailable)}, 3, ""},
+		{"does not retry a read that timed out (it already waited a whole timeout)", true, 2,
+			[]error{kindErr(connectors.KindTimeout)}, 1, connectors.KindTimeout},
 		{"retries a rate-limited read", true, 2, []error{kindErr(connectors.KindRateLimited)}, 2, ""},
 		{"retries a provider error the provider marked retryable", true, 2, []error{retryableProvider}, 2, ""},
 		{"does not retry a plain provider error", true, 2, []error{kindErr(connectors.KindProvider)}, 1, connectors.KindProvider},
@@ -109,7 +112,7 @@ func TestRetries(t *testing.T) {
 		{"never retries BAD_USER_INPUT", true, 2, []error{kindErr(connectors.KindInvalid)}, 1, connectors.KindInvalid},
 		{"never retries CONFLICT", true, 2, []error{kindErr(connectors.KindConflict)}, 1, connectors.KindConflict},
 		{"gives up after MaxRetries and returns the last error", true, 2,
-			[]error{kindErr(connectors.KindUnavailable), kindErr(connectors.KindUnavailable), kindErr(connectors.KindTimeout), nil}, 3, connectors.KindTimeout},
+			[]error{kindErr(connectors.KindUnavailable), kindErr(connectors.KindUnavailable), kindErr(connectors.KindUnavailable), nil}, 3, connectors.KindUnavailable},
 		{"does not retry when MaxRetries is negative", true, -1, []error{kindErr(connectors.KindUnavailable)}, 1, connectors.KindUnavailable},
 	}
 	for _, tc := range cases {
