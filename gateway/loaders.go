@@ -53,10 +53,12 @@ type Loaders struct {
 // can say so.
 type Loader[V any] struct {
 	*dataloader.Loader[Key, V]
-	kind    gid.Kind
-	stale   sync.Map // Key -> struct{}
-	failed  sync.Map // Key -> error, from Prefetch (the dataloader can only prime values)
-	batchFn dataloader.BatchFunc[Key, V]
+	kind   gid.Kind
+	stale  sync.Map // Key -> struct{}
+	failed sync.Map // Key -> error, from Prefetch (the dataloader can only prime values)
+	// prefetched holds the keys Prefetch has fetched.
+	prefetched sync.Map // Key -> struct{}
+	batchFn    dataloader.BatchFunc[Key, V]
 }
 
 // Load is the dataloader's Load, answering keys whose Prefetch failed with
@@ -78,17 +80,27 @@ func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
 func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
 	seen := make(map[Key]bool, len(keys))
 	uniq := make([]Key, 0, len(keys))
+	out := make(map[Key]V, len(keys))
 	for _, k := range keys {
-		if !seen[k] {
-			seen[k] = true
-			uniq = append(uniq, k)
+		if seen[k] {
+			continue
 		}
+		seen[k] = true
+		if _, done := l.prefetched.Load(k); done {
+			// Already fetched by an earlier Prefetch of this request: answer
+			// from the loader's memory rather than fetching it again.
+			if v, err := l.Load(ctx, k)(); err == nil {
+				out[k] = v
+			}
+			continue
+		}
+		uniq = append(uniq, k)
 	}
-	out := make(map[Key]V, len(uniq))
 	if len(uniq) == 0 {
 		return out
 	}
 	for i, r := range l.batchFn(ctx, uniq) {
+		l.prefetched.Store(uniq[i], struct{}{})
 		if r.Error == nil {
 			l.Prime(ctx, uniq[i], r.Data)
 			out[uniq[i]] = r.Data

@@ -115,8 +115,14 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 
 // nodeRoot is the root `node(id:)` field: the object (and its store, when
 // selected) is fetched at once rather than after the loaders' batch wait.
+//
+// Only when it is the operation's one root field: sibling root fields (say
+// `a: node(...) b: node(...)`) run concurrently and are better served by one
+// loader batch together.
 func (r *Resolver) nodeRoot(ctx context.Context, id string) (model.Node, error) {
-	r.prefetchNodes(ctx, []string{id})
+	if op := graphql.GetOperationContext(ctx); op != nil && op.Operation != nil && len(op.Operation.SelectionSet) == 1 {
+		r.prefetchNodes(ctx, []string{id})
+	}
 	return r.node(ctx, id)
 }
 
