@@ -653,3 +653,27 @@ func TestMeQuery(t *testing.T) {
 		}
 	})
 }
+
+// TestReadmeSearchExample keeps the README's copy-paste example honest: a
+// browse without text shows all four verticals on its first page.
+func TestReadmeSearchExample(t *testing.T) {
+	g := apitest.Start(t, apitest.Options{})
+	d, _ := mustData[struct {
+		Search struct {
+			Edges []struct {
+				Node struct {
+					Typename string `json:"__typename"`
+				} `json:"node"`
+			} `json:"edges"`
+		} `json:"search"`
+	}](t, g, apitest.Request{Query: `{ search(first: 20) { edges { node { __typename } } } }`})
+	seen := map[string]bool{}
+	for _, e := range d.Search.Edges {
+		seen[e.Node.Typename] = true
+	}
+	for _, typ := range []string{"Product", "Doctor", "Lawyer", "GovService"} {
+		if !seen[typ] {
+			t.Errorf("first page of search(first: 20) has no %s: %v", typ, seen)
+		}
+	}
+}

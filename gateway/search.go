@@ -257,7 +257,7 @@ func containsVertical(vs []connectors.Vertical, v connectors.Vertical) bool {
 // docOf is the ranking view of a hit: the strongest words in Name, what the
 // item is in Category and Tags, the rest in Body.
 func docOf(h Hit) rank.Doc {
-	d := rank.Doc{Kind: string(h.Kind), Provider: h.Provider, ID: h.ID}
+	d := rank.Doc{Kind: string(h.Kind), Group: string(h.Vertical), Provider: h.Provider, ID: h.ID}
 	switch v := h.Value.(type) {
 	case connectors.Product:
 		d.Name, d.Category, d.Tags, d.Body, d.Rating = v.Name, v.Category, v.Tags, v.Description+" "+v.Origin, v.Rating

@@ -11,13 +11,19 @@ package rank
 // the order does not depend on `first`: a client paging by 7 sees the same
 // sequence as one asking for 100. Cost is O(n·providers).
 func diversify(sorted []Result, docs []Doc, page, maxPer int, floor float64) []Result {
+	return diversifyBy(sorted, docs, func(d Doc) string { return d.Provider }, page, maxPer, floor)
+}
+
+// diversifyBy is diversify over any grouping of the documents (provider,
+// kind of result).
+func diversifyBy(sorted []Result, docs []Doc, group func(Doc) string, page, maxPer int, floor float64) []Result {
 	if page <= 0 || maxPer <= 0 || maxPer >= page || len(sorted) <= maxPer {
 		return sorted
 	}
 	providers := map[string]int{}
 	var queues [][]int // per provider, positions in sorted, best first
 	for pos, r := range sorted {
-		p := docs[r.Index].Provider
+		p := group(docs[r.Index])
 		k, ok := providers[p]
 		if !ok {
 			k = len(queues)

@@ -27,6 +27,10 @@ import (
 // identity.
 type Doc struct {
 	Kind, Provider, ID string
+	// Group is the line of business (vertical) the item belongs to; the
+	// one search box mixes groups on its first page (see MaxPerGroup).
+	// Empty: the Kind stands for it.
+	Group string
 	// Name is the strongest text field ("Whole Milk", "Dr. Li Wei").
 	Name string
 	// Category and Tags form the second field: what the item is.
@@ -95,6 +99,13 @@ type Config struct {
 	// the displaced one. DiversityPage 0 turns diversity off.
 	DiversityPage, MaxPerProvider int
 	DiversityFloor                float64
+	// The same across groups (verticals), so the one search box shows the
+	// verticals a query matches on its first page: at most MaxPerGroup
+	// places of a block go to one group while another group has an item
+	// scoring at least GroupFloor times the displaced one. Applied after the
+	// provider rule; a search within one vertical is unaffected.
+	MaxPerGroup int
+	GroupFloor  float64
 }
 
 // DefaultConfig returns the production defaults.
@@ -107,6 +118,10 @@ func DefaultConfig() Config {
 		Text: 1, Rating: 0.2, City: 0.15, Popularity: 0.15, Affinity: 0.1,
 		// At most half of every first page of ten from one provider.
 		DiversityPage: 10, MaxPerProvider: 5, DiversityFloor: 0.5,
+		// At most seven of ten from one vertical while other verticals match
+		// at all well (a quarter of the score): a search for "child" should
+		// show paediatricians and family lawyers, not only doctors.
+		MaxPerGroup: 7, GroupFloor: 0.25,
 	}
 }
 
@@ -262,6 +277,7 @@ func (r *Ranker) Rank(q Query, docs []Doc) []Result {
 			strings.Compare(da.ID, db.ID), cmp.Compare(a.Index, b.Index))
 	})
 	out = diversify(out, docs, cfg.DiversityPage, cfg.MaxPerProvider, cfg.DiversityFloor)
+	out = diversifyBy(out, docs, groupOf, cfg.DiversityPage, cfg.MaxPerGroup, cfg.GroupFloor)
 	for i := 1; i < len(out); i++ {
 		out[i].Score = min(out[i].Score, out[i-1].Score)
 	}
@@ -402,3 +418,11 @@ func (c *counter) field(text string, f int) int32 {
 }
 
 func clamp01(x float64) float64 { return min(max(x, 0), 1) }
+
+// groupOf is a document's vertical, or its kind when it has none.
+func groupOf(d Doc) string {
+	if d.Group != "" {
+		return d.Group
+	}
+	return d.Kind
+}

@@ -370,3 +370,41 @@ func BenchmarkRank2000(b *testing.B) {
 		}
 	}
 }
+
+func TestGroupDiversity(t *testing.T) {
+	// Twelve products from two providers outscore three lawyers, who still
+	// match well enough (at least a quarter of the products' scores).
+	var docs []Doc
+	var sorted []Result
+	for i := range 12 {
+		docs = append(docs, Doc{Kind: "Product", Provider: []string{"a", "b"}[i%2], ID: string(rune('a' + i))})
+		sorted = append(sorted, Result{Index: i, Score: 10 - float64(i)*0.1})
+	}
+	for i := range 3 {
+		docs = append(docs, Doc{Kind: "Lawyer", Provider: "law", ID: string(rune('x' + i))})
+		sorted = append(sorted, Result{Index: 12 + i, Score: 3})
+	}
+	out := diversifyBy(sorted, docs, groupOf, 10, 7, 0.25)
+	kinds := map[string]int{}
+	for _, r := range out[:10] {
+		kinds[docs[r.Index].Kind]++
+	}
+	if kinds["Product"] != 7 || kinds["Lawyer"] != 3 {
+		t.Fatalf("first block %v, want 7 products and 3 lawyers", kinds)
+	}
+	if len(out) != len(sorted) {
+		t.Fatalf("%d results, want %d", len(out), len(sorted))
+	}
+	t.Run("a kind scoring under the floor is not promoted", func(t *testing.T) {
+		low := slices.Clone(sorted)
+		for i := 12; i < 15; i++ {
+			low[i].Score = 1 // under a quarter of every product's score
+		}
+		out := diversifyBy(low, docs, groupOf, 10, 7, 0.25)
+		for _, r := range out[:10] {
+			if docs[r.Index].Kind != "Product" {
+				t.Fatalf("a lawyer scoring 1 was promoted into the first block")
+			}
+		}
+	})
+}
