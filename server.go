@@ -168,6 +168,25 @@ func policySettings(l *registry.Loaded) map[string]resilience.ProviderConfig {
 	return out
 }
 
+// providerStats answers a provider's request for its own traffic from the
+// hourly counters the analysts' API reads too.
+func providerStats(a *events.Analytics) api.ProviderStats {
+	return func(ctx context.Context, provider string, from, to time.Time) (any, error) {
+		traffic, err := a.ProviderTraffic(ctx, from, to)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]any{"calls": 0, "errors": 0, "p50Ms": nil, "p99Ms": nil, "conversions": 0}
+		for _, t := range traffic {
+			if t.Provider == provider {
+				out["calls"], out["errors"], out["conversions"] = t.Calls, t.Errors, t.Conversions
+				out["p50Ms"], out["p99Ms"] = t.P50Ms, t.P99Ms
+			}
+		}
+		return out, nil
+	}
+}
+
 // cacheTTLs maps the registry's per-provider cache_ttl overrides onto the
 // entity cache (types were checked when the file was loaded).
 func cacheTTLs(l *registry.Loaded) map[string]map[gid.Kind]time.Duration {
@@ -305,6 +324,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	if readiness != nil {
 		opts = append(opts, api.WithReadiness("cache", readiness))
 	}
+	opts = append(opts, api.WithProviderStats(providerStats(events.NewAnalytics(personal.Store))))
 	opts = append(opts, api.WithAPIKeys(personal.keys), api.WithResolverOptions(resolvers.WithPersonalization(personal.Personalization)),
 		api.WithExamples(analystExamples(getenv)...))
 	if cfg.configPath == "" {

@@ -83,6 +83,7 @@ type options struct {
 	readiness []readiness
 	metrics   *prometheus.Registry
 	secrets   func(provider string) (string, bool)
+	stats     ProviderStats
 	tracer    trace.Tracer
 	requests  telemetry.Observer
 	resolvers []resolvers.Option
@@ -121,6 +122,10 @@ func WithRequestObserver(r telemetry.Observer) Option { return func(o *options) 
 
 // WithMetrics serves reg at /metrics.
 func WithMetrics(reg *prometheus.Registry) Option { return func(o *options) { o.metrics = reg } }
+
+// WithProviderStats lets providers read their own traffic at
+// GET /providers/{id}/stats (signed with their secret).
+func WithProviderStats(f ProviderStats) Option { return func(o *options) { o.stats = f } }
 
 // WithProviderSecrets lets providers call the gateway (cache invalidation),
 // signing with their secret. Without it those endpoints answer 401.
@@ -194,6 +199,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
+	s.mux.HandleFunc("GET /providers/{id}/stats", s.stats)
 	if s.opts.metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.metrics, promhttp.HandlerOpts{}))
 	}

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
@@ -81,4 +83,53 @@ func (s *Server) invalidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ProviderStats returns what one provider may see about its own traffic
+// through the gateway between from and to.
+type ProviderStats func(ctx context.Context, provider string, from, to time.Time) (any, error)
+
+// maxStatsRange bounds one stats request.
+const maxStatsRange = 31 * 24 * time.Hour
+
+// stats serves GET /providers/{id}/stats?from=RFC3339&to=RFC3339 (default:
+// the last 24 hours): the provider's own calls, errors, latency and
+// conversions, signed with its secret like the invalidation webhook. A
+// provider sees only its own numbers.
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	provider := r.PathValue("id")
+	if reason := s.providers.verify(r, provider, nil); reason != "" {
+		writeError(w, http.StatusUnauthorized, connectors.KindUnauthenticated, reason)
+		return
+	}
+	if s.opts.stats == nil {
+		writeError(w, http.StatusNotFound, connectors.KindNotFound, "provider statistics are not enabled")
+		return
+	}
+	to, from := time.Now().UTC(), time.Time{}
+	var err error
+	if v := r.URL.Query().Get("to"); v != "" {
+		if to, err = time.Parse(time.RFC3339, v); err != nil {
+			writeError(w, http.StatusBadRequest, connectors.KindInvalid, "to must be an RFC 3339 time")
+			return
+		}
+	}
+	from = to.Add(-24 * time.Hour)
+	if v := r.URL.Query().Get("from"); v != "" {
+		if from, err = time.Parse(time.RFC3339, v); err != nil {
+			writeError(w, http.StatusBadRequest, connectors.KindInvalid, "from must be an RFC 3339 time")
+			return
+		}
+	}
+	if !to.After(from) || to.Sub(from) > maxStatsRange {
+		writeError(w, http.StatusBadRequest, connectors.KindInvalid, "from must be before to, at most 31 days apart")
+		return
+	}
+	out, err := s.opts.stats(r.Context(), provider, from, to)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "provider stats failed", "provider", provider, "err", err)
+		writeError(w, http.StatusInternalServerError, connectors.KindInternal, "internal error")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"provider": provider, "from": from, "to": to, "stats": out})
 }
