@@ -148,14 +148,15 @@ func hostileDocuments() []hostileDocument {
 	q := func(doc string) []byte { return fmt.Appendf(nil, `{"query": %q}`, doc) }
 	frags := new(strings.Builder)
 	spreads := new(strings.Builder)
-	for i := range 400 {
+	for i := range 150 {
 		fmt.Fprintf(spreads, "...F%d ", i)
 		fmt.Fprintf(frags, "fragment F%d on SearchEdge { cursor } ", i)
 	}
 	return []hostileDocument{
 		{"10,000 repeated fields", q(`{ search { edges { ` + strings.Repeat("cursor ", 10000) + `} } }`), 422, limits.CodeTooManyTokens},
-		{"4,900 repeated fields, under the token limit", q(`{ search { edges { ` + strings.Repeat("cursor ", 4900) + `} } }`), 422, limits.CodeTooManyRepeats},
-		{"400 fragments repeating one field", q(`{ search { edges { ` + spreads.String() + `} } } ` + frags.String()), 422, limits.CodeTooManyRepeats},
+		{"4,900 repeated fields", q(`{ search { edges { ` + strings.Repeat("cursor ", 4900) + `} } }`), 422, limits.CodeTooManyTokens},
+		{"1,990 repeated fields, under the token limit", q(`{ search { edges { ` + strings.Repeat("cursor ", 1990) + `} } }`), 422, limits.CodeTooManyRepeats},
+		{"150 fragments repeating one field (under the token limit)", q(`{ search { edges { ` + spreads.String() + `} } } ` + frags.String()), 422, limits.CodeTooManyRepeats},
 		{"a 4 MiB string literal", q(`{ search(text: "` + strings.Repeat("a", 4<<20) + `") { totalCount } }`), 413, limits.CodeRequestTooLarge},
 		{"a list literal nested 10,000 deep", q(`{ nodes(ids: ` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `) { id } }`), 422, limits.CodeTooManyTokens},
 	}
