@@ -32,6 +32,8 @@ func KeyOf(id gid.ID) Key { return Key{Provider: id.Provider, ID: id.Local} }
 type Loaders struct {
 	g   *Gateway
 	reg *connectors.Registry
+	// byKind holds the loaders whose keys are object IDs, for PrefetchByKind.
+	byKind map[gid.Kind]prefetcher
 
 	Stores             *Loader[connectors.Store]
 	Products           *Loader[connectors.Product]
@@ -60,6 +62,8 @@ type Loader[V any] struct {
 	prefetched sync.Map // Key -> struct{}
 	batchFn    dataloader.BatchFunc[Key, V]
 }
+
+func (l *Loader[V]) prefetchKeys(ctx context.Context, keys []Key) { l.Prefetch(ctx, keys) }
 
 // Load is the dataloader's Load, answering keys whose Prefetch failed with
 // that error instead of fetching them again.
@@ -122,7 +126,7 @@ func (l *Loader[V]) Stale(k Key) bool {
 
 // NewLoaders returns fresh loaders for one request.
 func (g *Gateway) NewLoaders() *Loaders {
-	l := &Loaders{g: g, reg: g.Registry()}
+	l := &Loaders{g: g, reg: g.Registry(), byKind: map[gid.Kind]prefetcher{}}
 	l.Stores = newLoader(l, entity[connectors.Grocery, connectors.Store]{
 		kind: gid.Store, op: "Stores", get: connectors.Grocery.Stores})
 	l.Products = newLoader(l, entity[connectors.Grocery, connectors.Product]{
@@ -181,6 +185,9 @@ func newLoader[C connectors.Connector, V any](l *Loaders, e entity[C, V]) *Loade
 		return batch(ctx, l, ld, e, keys)
 	}
 	ld.Loader = dataloader.NewBatchedLoader(ld.batchFn, opts...)
+	if !isPerParent(e.kind) {
+		l.byKind[e.kind] = ld
+	}
 	return ld
 }
 
@@ -295,44 +302,31 @@ func itemError(provider string, kind gid.Kind, err error) error {
 func (l *Loaders) PrefetchByKind(ctx context.Context, keys map[gid.Kind][]Key) {
 	var wg sync.WaitGroup
 	for kind, ks := range keys {
-		prefetch := l.prefetcher(kind)
-		if prefetch == nil || len(ks) == 0 {
+		ld, ok := l.byKind[kind]
+		if !ok || len(ks) == 0 {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			prefetch(ctx, ks)
+			ld.prefetchKeys(ctx, ks)
 		}()
 	}
 	wg.Wait()
 }
 
-func (l *Loaders) prefetcher(kind gid.Kind) func(context.Context, []Key) {
-	drop := func(f func(context.Context, []Key) any) func(context.Context, []Key) {
-		return func(ctx context.Context, ks []Key) { f(ctx, ks) }
+// prefetcher is a Loader of any value type, as PrefetchByKind needs it.
+type prefetcher interface {
+	prefetchKeys(context.Context, []Key)
+}
+
+// isPerParent reports whether kind is cached and loaded under its parent's ID
+// (slots under a store or doctor, offices under a service).
+func isPerParent(kind gid.Kind) bool {
+	for _, child := range cachedPerParent {
+		if child == kind {
+			return true
+		}
 	}
-	switch kind {
-	case gid.Store:
-		return drop(func(c context.Context, k []Key) any { return l.Stores.Prefetch(c, k) })
-	case gid.Product:
-		return drop(func(c context.Context, k []Key) any { return l.Products.Prefetch(c, k) })
-	case gid.GroceryOrder:
-		return drop(func(c context.Context, k []Key) any { return l.Orders.Prefetch(c, k) })
-	case gid.Doctor:
-		return drop(func(c context.Context, k []Key) any { return l.Doctors.Prefetch(c, k) })
-	case gid.Appointment:
-		return drop(func(c context.Context, k []Key) any { return l.Appointments.Prefetch(c, k) })
-	case gid.Consultation:
-		return drop(func(c context.Context, k []Key) any { return l.Consultations.Prefetch(c, k) })
-	case gid.Lawyer:
-		return drop(func(c context.Context, k []Key) any { return l.Lawyers.Prefetch(c, k) })
-	case gid.LegalConsultation:
-		return drop(func(c context.Context, k []Key) any { return l.LegalConsultations.Prefetch(c, k) })
-	case gid.GovService:
-		return drop(func(c context.Context, k []Key) any { return l.Services.Prefetch(c, k) })
-	case gid.ServiceApplication:
-		return drop(func(c context.Context, k []Key) any { return l.Applications.Prefetch(c, k) })
-	}
-	return nil
+	return false
 }

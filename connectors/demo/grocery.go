@@ -244,30 +244,15 @@ func orderTotal(items []connectors.OrderItem) connectors.Money {
 }
 
 func (g *Grocery) Stores(ctx context.Context, ids []string) ([]connectors.Result[connectors.Store], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return batch(ids, g.stores, "store", cloneStore), nil
+	return lockedBatch(ctx, &g.mu, ids, g.stores, "store", cloneStore)
 }
 
 func (g *Grocery) Products(ctx context.Context, ids []string) ([]connectors.Result[connectors.Product], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return batch(ids, g.products, "product", cloneProduct), nil
+	return lockedBatch(ctx, &g.mu, ids, g.products, "product", cloneProduct)
 }
 
 func (g *Grocery) Orders(ctx context.Context, ids []string) ([]connectors.Result[connectors.GroceryOrder], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return batch(ids, g.orders, "order", cloneOrder), nil
+	return lockedBatch(ctx, &g.mu, ids, g.orders, "order", cloneOrder)
 }
 
 // DeliverySlots returns each store's slots that have not started yet, full

@@ -139,21 +139,11 @@ func (l *Legal) addConsultation(c *connectors.LegalConsultation) {
 }
 
 func (l *Legal) Lawyers(ctx context.Context, ids []string) ([]connectors.Result[connectors.Lawyer], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return batch(ids, l.lawyers, "lawyer", cloneLawyer), nil
+	return lockedBatch(ctx, &l.mu, ids, l.lawyers, "lawyer", cloneLawyer)
 }
 
 func (l *Legal) LegalConsultations(ctx context.Context, ids []string) ([]connectors.Result[connectors.LegalConsultation], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return batch(ids, l.consultations, "legal consultation", cloneLegalConsultation), nil
+	return lockedBatch(ctx, &l.mu, ids, l.consultations, "legal consultation", cloneLegalConsultation)
 }
 
 // SearchLawyers matches name, practice areas (with lay terms such as

@@ -186,30 +186,15 @@ func (m *Medical) addConsultation(c *connectors.Consultation) {
 }
 
 func (m *Medical) Doctors(ctx context.Context, ids []string) ([]connectors.Result[connectors.Doctor], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return batch(ids, m.doctors, "doctor", cloneDoctor), nil
+	return lockedBatch(ctx, &m.mu, ids, m.doctors, "doctor", cloneDoctor)
 }
 
 func (m *Medical) Appointments(ctx context.Context, ids []string) ([]connectors.Result[connectors.Appointment], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return batch(ids, m.appointments, "appointment", cloneAppointment), nil
+	return lockedBatch(ctx, &m.mu, ids, m.appointments, "appointment", cloneAppointment)
 }
 
 func (m *Medical) Consultations(ctx context.Context, ids []string) ([]connectors.Result[connectors.Consultation], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return batch(ids, m.consultations, "consultation", cloneConsultation), nil
+	return lockedBatch(ctx, &m.mu, ids, m.consultations, "consultation", cloneConsultation)
 }
 
 // AppointmentSlots returns each doctor's slots that have not started yet,

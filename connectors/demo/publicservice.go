@@ -183,21 +183,11 @@ func (p *PublicService) addApplication(a *connectors.ServiceApplication) {
 }
 
 func (p *PublicService) Services(ctx context.Context, ids []string) ([]connectors.Result[connectors.GovService], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return batch(ids, p.services, "service", cloneService), nil
+	return lockedBatch(ctx, &p.mu, ids, p.services, "service", cloneService)
 }
 
 func (p *PublicService) Applications(ctx context.Context, ids []string) ([]connectors.Result[connectors.ServiceApplication], error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return batch(ids, p.applications, "application", cloneApplication), nil
+	return lockedBatch(ctx, &p.mu, ids, p.applications, "application", cloneApplication)
 }
 
 // Offices returns, per service ID, the offices handling it (ordered by
