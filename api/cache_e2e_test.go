@@ -348,9 +348,6 @@ func TestEntityCacheStaleIfError(t *testing.T) {
 		r := mustQuery(t, g.Gateway, apitest.Request{Query: `query($ids: [ID!]!) { nodes(ids: $ids) { ` + product + ` } }`,
 			Variables: map[string]any{"ids": []any{ids[0], ids[1]}}})
 		got := r.Extensions.Plaza.Stale
-		if slices.Equal(got, []string{"nodes", "nodes", "nodes[0].store", "nodes[1].store"}) {
-			t.Skipf("known bug (resolvers/fetch.go, Resolver.nodes): each element is resolved with the list's context, so its stale path is %q without the index; got %q", "nodes", got)
-		}
 		if want := []string{"nodes[0]", "nodes[0].store", "nodes[1]", "nodes[1].store"}; !slices.Equal(got, want) {
 			t.Fatalf("extensions.plaza.stale = %q, want %q", got, want)
 		}
@@ -397,10 +394,11 @@ func TestEntityCacheSearchStores(t *testing.T) {
 	if calls, _ := warm.CallCount("Stores"); calls != 0 || !bytes.Equal(cold.Data, warm.Data) {
 		t.Fatalf("warm search made %d Stores calls, or answered differently:\n%s\n%s", calls, cold.Raw, warm.Raw)
 	}
-	if calls, per := cold.CallCount("Stores"); calls != len(stores) || use.trips != 1 {
-		t.Skipf("known bug (resolvers, search): the stores of the products a search found are not prefetched as one "+
-			"level (as order items' are), so the level splits on the batch window: cold %d Stores calls %v for stores %v, "+
-			"warm %d Redis round trips; want one call per provider and one round trip", calls, per, stores, use.trips)
+	// Warm: one MGET for the page's stores (one level) and one SET pinning
+	// the ranked order for the client's next pages (search sessions).
+	if calls, per := cold.CallCount("Stores"); calls != len(stores) || use.trips != 2 {
+		t.Fatalf("a search page's stores must be one level: cold %d Stores calls %v for stores %v, "+
+			"warm %d Redis round trips; want one call per provider and two round trips (stores, session pin)", calls, per, stores, use.trips)
 	}
 }
 
