@@ -20,6 +20,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/telemetry"
 )
 
 // serveProvider serves one demo provider over the HTTP contract, with the
@@ -96,6 +97,18 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	m := metrics.New()
 	gw := gateway.New(loaded.Registry, gateway.WithLogger(log), gateway.WithObserver(m))
 	srv := api.New(gw, verifier, log, api.DefaultConfig(), api.WithMetrics(m.Registry))
+	// The admin listener (pprof, /metrics) as the shipped binary has it, so
+	// a missed target can be profiled under the harness's own load:
+	// go tool pprof http://$PLAZA_ADMIN_ADDR/debug/pprof/profile?seconds=10
+	if admin := os.Getenv("PLAZA_ADMIN_ADDR"); admin != "" && admin != "off" {
+		actx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			if err := listenAndServe(actx, admin, telemetry.AdminHandler(m.Handler())); err != nil {
+				log.Warn("admin listener", "err", err)
+			}
+		}()
+	}
 	return listenAndServe(ctx, *addr, srv)
 }
 

@@ -223,7 +223,7 @@ func (c *Client) call(ctx context.Context, method, path string, in any, idemKey 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.statusError(resp, data)
 	}
-	if err := decodeStrict(data, out); err != nil {
+	if err := decodeReply(data, out); err != nil {
 		return c.errorf(connectors.KindProvider, fmt.Errorf("%s %s: %w", method, path, err), "malformed provider reply")
 	}
 	return nil
@@ -315,7 +315,7 @@ func (c *Client) statusError(resp *http.Response, data []byte) error {
 	kind := kindOfStatus(resp.StatusCode)
 	msg := genericMessage[kind]
 	cause := fmt.Errorf("%s %s: status %d", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode)
-	if decodeStrict(data, &we) == nil && we.Code != "" {
+	if decodeReply(data, &we) == nil && we.Code != "" {
 		kind, msg = c.mapCode(we)
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
@@ -413,7 +413,7 @@ func batch[T any](ctx context.Context, c *Client, path string, ids []string, idO
 }
 
 func batchChunk[T any](ctx context.Context, c *Client, path string, ids []string, out []connectors.Result[T], idOf func(T) string) error {
-	var resp rawBatchResponse
+	var resp batchReply[T]
 	if err := c.call(ctx, http.MethodPost, path, batchRequest{IDs: ids}, "", &resp); err != nil {
 		return err
 	}
@@ -422,12 +422,10 @@ func batchChunk[T any](ctx context.Context, c *Client, path string, ids []string
 	}
 	for i, r := range resp.Results {
 		switch {
-		case r.Error != nil && r.Value == nil:
+		case r.Error != nil && !r.Value.set:
 			out[i].Err = c.itemError(r.Error)
-		case r.Error == nil && r.Value != nil:
-			if err := decodeStrict(r.Value, &out[i].Value); err != nil {
-				return c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: result %d: %w", path, i, err), "malformed provider reply")
-			}
+		case r.Error == nil && r.Value.set:
+			out[i].Value = r.Value.v
 			if idOf != nil && idOf(out[i].Value) != ids[i] {
 				return c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: result %d is for id %q, not %q", path, i, idOf(out[i].Value), ids[i]), "malformed provider reply")
 			}

@@ -10,8 +10,6 @@
 package httpprovider
 
 import (
-	"encoding/json"
-
 	"github.com/plaza-gateway/plaza/connectors"
 )
 
@@ -124,18 +122,6 @@ type wireResult[T any] struct {
 
 type batchResponse[T any] struct {
 	Results []wireResult[T] `json:"results"`
-}
-
-// rawResult is how the client reads a batch item: the value stays raw so a
-// present-but-null value ("this store has no slots") is told apart from a
-// missing one (a malformed reply).
-type rawResult struct {
-	Value json.RawMessage `json:"value"`
-	Error *wireError      `json:"error"`
-}
-
-type rawBatchResponse struct {
-	Results []rawResult `json:"results"`
 }
 
 type searchRequest struct {
