@@ -6,6 +6,7 @@
 package main
 
 //go:generate go tool gqlgen generate
+//go:generate go run ./listexec/cmd/rewrite graph/generated.go
 
 import (
 	"context"

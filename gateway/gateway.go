@@ -23,6 +23,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/idempotency"
+	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // Policy runs one connector call. Implementations add timeouts, circuit
@@ -167,6 +168,9 @@ func (g *Gateway) Status(provider string) ProviderStatus {
 // request's Stats, reports it to the observer and normalises its error so
 // that every error leaving here is a *connectors.Error naming the provider.
 func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read bool, fn func(context.Context) error) error {
+	// A provider round trip: a list running its elements in order must let
+	// its other elements start now, so that their calls overlap (listexec).
+	listexec.Miss(ctx)
 	start := time.Now()
 	var span trace.Span
 	if g.tracer != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // Key names one object at one provider.
@@ -70,6 +71,11 @@ func (l *Loader[V]) prefetchKeys(ctx context.Context, keys []Key) { l.Prefetch(c
 func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
 	if err, ok := l.failed.Load(k); ok {
 		return func() (V, error) { var zero V; return zero, err.(error) }
+	}
+	if _, ok := l.prefetched.Load(k); !ok {
+		// Not fetched by a prefetch: this load may wait for a batch, which
+		// the other elements of a list running in order must join.
+		listexec.Miss(ctx)
 	}
 	return l.Loader.Load(ctx, k)
 }

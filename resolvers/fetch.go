@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph/model"
+	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // userIssuer is the "provider" part of User global IDs: users belong to
@@ -86,7 +86,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	return nil, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", g.Kind)
 }
 
-// nodes fetches many Nodes in parallel (the loaders batch them per provider);
+// nodes fetches many Nodes (prefetched as one batch per provider and kind);
 // each failure nulls its own entry and adds an error with its index in path.
 func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 	if max := r.gw.Config().MaxIDs; len(ids) > max {
@@ -94,22 +94,18 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 	}
 	r.prefetchNodes(ctx, ids)
 	out := make([]model.Node, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The element's own path, so errors and stale marks name nodes[i].
-			ictx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-			n, err := r.node(ictx, id)
-			if err != nil {
-				graphql.AddError(ictx, err)
-				return
-			}
-			out[i] = n
-		}()
-	}
-	wg.Wait()
+	// In order while the prefetch answers them; concurrently (so that any
+	// loads still meet in one batch) from the first that needs I/O.
+	listexec.Each(ctx, len(ids), func(ctx context.Context, i int) {
+		// The element's own path, so errors and stale marks name nodes[i].
+		ictx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		n, err := r.node(ictx, ids[i])
+		if err != nil {
+			graphql.AddError(ictx, err)
+			return
+		}
+		out[i] = n
+	})
 	return out, nil
 }
 

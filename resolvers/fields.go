@@ -107,6 +107,7 @@ func (r *Resolver) queryStores(ctx context.Context, city *string, first *int, af
 	if err != nil {
 		return nil, err
 	}
+	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.StoreEdge) *model.Store { return e.Node }), storeRelations, "edges", "node")
 	return &model.StoreConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }
 
@@ -136,6 +137,7 @@ func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string,
 	if err != nil {
 		return nil, err
 	}
+	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.DoctorEdge) *model.Doctor { return e.Node }), doctorRelations, "edges", "node")
 	return &model.DoctorConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }
 
@@ -156,6 +158,7 @@ func (r *Resolver) queryGovServices(ctx context.Context, text *string, city *str
 	if err != nil {
 		return nil, err
 	}
+	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.GovServiceEdge) *model.GovService { return e.Node }), govServiceRelations, "edges", "node")
 	return &model.GovServiceConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }
 
@@ -203,6 +206,7 @@ func (r *Resolver) userOrders(ctx context.Context, obj *model.User, first *int, 
 		return nil, err
 	}
 	r.prefetchProducts(ctx, edges)
+	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.GroceryOrderEdge) *model.GroceryOrder { return e.Node }), orderRelations, "edges", "node")
 	return &model.GroceryOrderConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }
 
@@ -213,6 +217,7 @@ func (r *Resolver) userAppointments(ctx context.Context, obj *model.User, first 
 	if err != nil {
 		return nil, err
 	}
+	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.AppointmentEdge) *model.Appointment { return e.Node }), appointmentRelations, "edges", "node")
 	return &model.AppointmentConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }
 
@@ -223,6 +228,7 @@ func (r *Resolver) userConsultations(ctx context.Context, obj *model.User, first
 	if err != nil {
 		return nil, err
 	}
+	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.ConsultationEdge) *model.Consultation { return e.Node }), consultationRelations, "edges", "node")
 	return &model.ConsultationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }
 
@@ -233,6 +239,7 @@ func (r *Resolver) userLegalConsultations(ctx context.Context, obj *model.User, 
 	if err != nil {
 		return nil, err
 	}
+	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.LegalConsultationEdge) *model.LegalConsultation { return e.Node }), legalRelations, "edges", "node")
 	return &model.LegalConsultationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }
 
@@ -243,5 +250,6 @@ func (r *Resolver) userApplications(ctx context.Context, obj *model.User, first 
 	if err != nil {
 		return nil, err
 	}
+	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.ServiceApplicationEdge) *model.ServiceApplication { return e.Node }), applicationRelations, "edges", "node")
 	return &model.ServiceApplicationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
 }

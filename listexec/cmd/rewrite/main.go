@@ -1,0 +1,58 @@
+// Command rewrite points gqlgen's generated executor at listexec: it replaces
+// every call of graphql.MarshalSliceConcurrently in the given file with
+// listexec.MarshalSlice (same signature and contract) and adds the import.
+// `go generate` runs it right after gqlgen (see server.go), so the committed
+// graph/generated.go is what the two steps produce together.
+//
+//	go run ./listexec/cmd/rewrite graph/generated.go
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"os"
+)
+
+const (
+	from       = "graphql.MarshalSliceConcurrently("
+	to         = "listexec.MarshalSlice("
+	importLine = "\t\"github.com/plaza-gateway/plaza/listexec\"\n"
+	anchor     = "\t\"github.com/99designs/gqlgen/graphql\"\n"
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: rewrite graph/generated.go")
+		os.Exit(2)
+	}
+	if err := rewrite(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "rewrite:", err)
+		os.Exit(1)
+	}
+}
+
+func rewrite(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	n := bytes.Count(src, []byte(from))
+	if n == 0 {
+		if bytes.Contains(src, []byte(to)) {
+			return nil // already rewritten
+		}
+		return fmt.Errorf("%s: no %s call: has gqlgen changed how it marshals lists?", path, from)
+	}
+	out := bytes.ReplaceAll(src, []byte(from), []byte(to))
+	if !bytes.Contains(out, []byte(importLine)) {
+		if !bytes.Contains(out, []byte(anchor)) {
+			return fmt.Errorf("%s: no gqlgen graphql import to add listexec after", path)
+		}
+		out = bytes.Replace(out, []byte(anchor), []byte(anchor+importLine), 1)
+	}
+	if out, err = format.Source(out); err != nil {
+		return fmt.Errorf("%s: rewritten source does not format: %w", path, err)
+	}
+	return os.WriteFile(path, out, 0o644)
+}
