@@ -59,8 +59,10 @@ type Loader[V any] struct {
 	kind   gid.Kind
 	stale  sync.Map // Key -> struct{}
 	failed sync.Map // Key -> error, from Prefetch (the dataloader can only prime values)
-	// prefetched holds the keys Prefetch has fetched.
+	// prefetched holds the keys Prefetch has fetched; values their values,
+	// for Get.
 	prefetched sync.Map // Key -> struct{}
+	values     sync.Map // Key -> V
 	batchFn    dataloader.BatchFunc[Key, V]
 }
 
@@ -78,6 +80,16 @@ func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
 		listexec.Miss(ctx)
 	}
 	return l.Loader.Load(ctx, k)
+}
+
+// Get loads k: from what Prefetch fetched when it has k, without the
+// dataloader's lock, cache lookup and thunk (the common case: list
+// resolvers prefetch the level below them), else through Load.
+func (l *Loader[V]) Get(ctx context.Context, k Key) (V, error) {
+	if v, ok := l.values.Load(k); ok {
+		return v.(V), nil
+	}
+	return l.Load(ctx, k)()
 }
 
 // Prefetch fetches keys now, as one batch (one call per provider), and
@@ -99,7 +111,7 @@ func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
 		if _, done := l.prefetched.Load(k); done {
 			// Already fetched by an earlier Prefetch of this request: answer
 			// from the loader's memory rather than fetching it again.
-			if v, err := l.Load(ctx, k)(); err == nil {
+			if v, err := l.Get(ctx, k); err == nil {
 				out[k] = v
 			}
 			continue
@@ -112,6 +124,7 @@ func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
 	for i, r := range l.batchFn(ctx, uniq) {
 		l.prefetched.Store(uniq[i], struct{}{})
 		if r.Error == nil {
+			l.values.Store(uniq[i], r.Data)
 			l.Prime(ctx, uniq[i], r.Data)
 			out[uniq[i]] = r.Data
 		} else {

@@ -14037,7 +14037,7 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14095,7 +14095,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14160,7 +14160,7 @@ func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14203,7 +14203,7 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14241,7 +14241,7 @@ func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14289,7 +14289,7 @@ func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14327,7 +14327,7 @@ func (ec *executionContext) _Consultation(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, consultationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14402,7 +14402,7 @@ func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14445,7 +14445,7 @@ func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14483,7 +14483,7 @@ func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14551,7 +14551,7 @@ func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14604,7 +14604,7 @@ func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, doctorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14689,7 +14689,7 @@ func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14732,7 +14732,7 @@ func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14770,7 +14770,7 @@ func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14813,7 +14813,7 @@ func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14903,7 +14903,7 @@ func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14946,7 +14946,7 @@ func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -14984,7 +14984,7 @@ func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15055,7 +15055,7 @@ func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15098,7 +15098,7 @@ func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15136,7 +15136,7 @@ func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, homeItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15179,7 +15179,7 @@ func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, homePageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15217,7 +15217,7 @@ func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15260,7 +15260,7 @@ func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15339,7 +15339,7 @@ func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15382,7 +15382,7 @@ func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15420,7 +15420,7 @@ func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15490,7 +15490,7 @@ func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15533,7 +15533,7 @@ func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15571,7 +15571,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15612,7 +15612,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -15701,7 +15701,7 @@ func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, officeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15755,7 +15755,7 @@ func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15803,7 +15803,7 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15852,7 +15852,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15900,7 +15900,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -15995,7 +15995,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16038,7 +16038,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16076,7 +16076,7 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16145,7 +16145,7 @@ func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16188,7 +16188,7 @@ func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16226,7 +16226,7 @@ func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16287,7 +16287,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -16406,7 +16406,7 @@ func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, queryCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16444,7 +16444,7 @@ func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16492,7 +16492,7 @@ func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16535,7 +16535,7 @@ func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16573,7 +16573,7 @@ func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16633,7 +16633,7 @@ func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, s
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16676,7 +16676,7 @@ func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16714,7 +16714,7 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, storeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16790,7 +16790,7 @@ func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16833,7 +16833,7 @@ func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16871,7 +16871,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16940,7 +16940,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -16973,7 +16973,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17026,7 +17026,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17074,7 +17074,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17132,7 +17132,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17190,7 +17190,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -17248,7 +17248,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

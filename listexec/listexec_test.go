@@ -130,3 +130,22 @@ func TestMarshalSlicePanics(t *testing.T) {
 		t.Fatalf("errors %v", errs)
 	}
 }
+
+func TestNewDeferredGroup(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		query string
+		full  bool
+	}{
+		{`{ node(id: "x") { id } }`, false},
+		{`{ node(id: "x") { id ... @defer { ... on Product { name } } } }`, true},
+	} {
+		g := NewDeferredGroup(ctx, &graphql.OperationContext{RawQuery: tc.query})
+		if full := g.Defers != nil && g.FieldSet != nil; full != tc.full {
+			t.Errorf("%s: full group %v, want %v", tc.query, full, tc.full)
+		}
+		if g.Context != ctx {
+			t.Errorf("%s: the group lost its context", tc.query)
+		}
+	}
+}

@@ -142,7 +142,7 @@ func (r *Resolver) prefetchNodes(ctx context.Context, ids []string) {
 	if products := byKind[gid.Product]; len(products) > 0 && selects(ctx, "store") {
 		var stores []gateway.Key
 		for _, k := range products {
-			if p, err := l.Products.Load(ctx, k)(); err == nil && p.StoreID != "" {
+			if p, err := l.Products.Get(ctx, k); err == nil && p.StoreID != "" {
 				stores = append(stores, gateway.Key{Provider: k.Provider, ID: p.StoreID})
 			}
 		}

@@ -74,7 +74,7 @@ func load[V, M any](ctx context.Context, l *gateway.Loader[V], k gateway.Key, co
 
 // loadRaw is load without the conversion.
 func loadRaw[V any](ctx context.Context, l *gateway.Loader[V], k gateway.Key) (V, error) {
-	v, err := l.Load(ctx, k)()
+	v, err := l.Get(ctx, k)
 	if err == nil && l.Stale(k) {
 		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
 	}

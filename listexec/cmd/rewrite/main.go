@@ -1,6 +1,8 @@
 // Command rewrite points gqlgen's generated executor at listexec: it replaces
 // every call of graphql.MarshalSliceConcurrently in the given file with
-// listexec.MarshalSlice (same signature and contract) and adds the import.
+// listexec.MarshalSlice (same signature and contract), and of
+// graphql.NewDeferredGroup with listexec.NewDeferredGroup, and adds the
+// import.
 // `go generate` runs it right after gqlgen (see server.go), so the committed
 // graph/generated.go is what the two steps produce together.
 //
@@ -14,9 +16,14 @@ import (
 	"os"
 )
 
+// replacements are applied in order; the first must match (it is how a
+// change in gqlgen's output is noticed).
+var replacements = []struct{ from, to string }{
+	{"graphql.MarshalSliceConcurrently(", "listexec.MarshalSlice("},
+	{"graphql.NewDeferredGroup(ctx)", "listexec.NewDeferredGroup(ctx, ec.OperationContext)"},
+}
+
 const (
-	from       = "graphql.MarshalSliceConcurrently("
-	to         = "listexec.MarshalSlice("
 	importLine = "\t\"github.com/plaza-gateway/plaza/listexec\"\n"
 	anchor     = "\t\"github.com/99designs/gqlgen/graphql\"\n"
 )
@@ -37,14 +44,17 @@ func rewrite(path string) error {
 	if err != nil {
 		return err
 	}
-	n := bytes.Count(src, []byte(from))
-	if n == 0 {
-		if bytes.Contains(src, []byte(to)) {
+	first := replacements[0]
+	if !bytes.Contains(src, []byte(first.from)) {
+		if bytes.Contains(src, []byte(first.to)) {
 			return nil // already rewritten
 		}
-		return fmt.Errorf("%s: no %s call: has gqlgen changed how it marshals lists?", path, from)
+		return fmt.Errorf("%s: no %s call: has gqlgen changed how it marshals lists?", path, first.from)
 	}
-	out := bytes.ReplaceAll(src, []byte(from), []byte(to))
+	out := src
+	for _, r := range replacements {
+		out = bytes.ReplaceAll(out, []byte(r.from), []byte(r.to))
+	}
 	if !bytes.Contains(out, []byte(importLine)) {
 		if !bytes.Contains(out, []byte(anchor)) {
 			return fmt.Errorf("%s: no gqlgen graphql import to add listexec after", path)
