@@ -37,6 +37,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gctune"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/idempotency"
 	"github.com/plaza-gateway/plaza/limits"
@@ -282,6 +283,8 @@ func loadProviders(cfg config, getenv func(string) string) (*registry.Loaded, er
 
 func serve(ctx context.Context, cfg config, getenv func(string) string, verifier *auth.Verifier, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
+	gc := gctune.Apply(getenv)
+	log.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_mib", gc.MemoryLimit>>20, "limit_from", gc.LimitSource)
 	loaded, err := loadProviders(cfg, getenv)
 	if err != nil {
 		return err

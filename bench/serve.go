@@ -18,6 +18,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gctune"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/registry"
 	"github.com/plaza-gateway/plaza/telemetry"
@@ -86,6 +87,7 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer loaded.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	gctune.Apply(os.Getenv) // as the shipped binary does
 	secret := os.Getenv("PLAZA_JWT_SECRET")
 	if secret == "" {
 		secret = auth.DevSecret
