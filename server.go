@@ -317,7 +317,11 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	}
 	defer closePersonal()
 	m.RegisterEvents(personal.Recorder)
-	gw := gateway.New(reg, gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
+	gwCfg, err := gateway.ConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	gw := gateway.New(reg, gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
 		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status), gateway.WithTracer(tracing.Tracer()), gateway.WithIdempotency(idem),
 		gateway.WithCache(entities))
 	secrets := func(provider string) (string, bool) {

@@ -19,6 +19,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
+	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/registry"
 	"github.com/plaza-gateway/plaza/telemetry"
@@ -96,9 +97,19 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The size limits come from the environment as in the shipped binary
+	// (the scaling workload's gateway raises them for its list of 1,000).
+	gwCfg, err := gateway.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	apiCfg := api.DefaultConfig()
+	if apiCfg.Limits, err = limits.ConfigFromEnv(os.Getenv); err != nil {
+		return err
+	}
 	m := metrics.New()
-	gw := gateway.New(loaded.Registry, gateway.WithLogger(log), gateway.WithObserver(m))
-	srv := api.New(gw, verifier, log, api.DefaultConfig(), api.WithMetrics(m.Registry))
+	gw := gateway.New(loaded.Registry, gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(m))
+	srv := api.New(gw, verifier, log, apiCfg, api.WithMetrics(m.Registry))
 	// The admin listener (pprof, /metrics) as the shipped binary has it, so
 	// a missed target can be profiled under the harness's own load:
 	// go tool pprof http://$PLAZA_ADMIN_ADDR/debug/pprof/profile?seconds=10
