@@ -43,6 +43,11 @@ type SearchParams struct {
 	// twice, none missing. It takes effect only when the gateway has a cache.
 	Session string
 	Fresh   bool
+	// Depth is how far down the ranked list the caller reads (offset +
+	// first of the page it serves); 0 means the first page. With many
+	// providers each is asked for fewer results (see searchWindow); a page
+	// past what those can hold asks each provider for up to SearchWindow.
+	Depth int
 }
 
 // Hit is one ranked search result. Value is the connectors value of Kind
@@ -105,24 +110,63 @@ var searchOps = []searchOp{
 // literally and missed: a typo, or a synonym its catalogue does not use.
 const retryBelow = 10
 
+// The per-provider window shrinks as the fan-out grows. Every candidate is
+// decoded, allocated and scored on the request's core, so asking each of 32
+// providers for SearchWindow (50) results of every kind costs 1,600
+// candidates per kind for a first page of 20. The merged list only needs
+// enough candidates for its first pages: searchCandidates per kind across
+// all providers (eight providers at the default window of 50, so fan-outs up
+// to eight ask exactly as before), and never fewer than minSearchWindow from
+// one provider, so that a first page of the default size (20) could still
+// come from the one provider that has all the best matches. Later pages are
+// stable because the candidate set is the same for every page of a query
+// (and search sessions pin the order); a page reaching past what the shrunk
+// windows can hold asks again with the full window (SearchParams.Depth).
+const (
+	searchCandidates = 400
+	minSearchWindow  = 20
+)
+
+// searchWindow is how many results each of n providers of one kind is asked
+// for when the caller reads the ranked list down to depth (0: the first
+// page): SearchWindow for up to searchCandidates/SearchWindow providers,
+// then searchCandidates/n but at least minSearchWindow, never more than
+// SearchWindow.
+func (g *Gateway) searchWindow(n, depth int) int {
+	full := g.cfg.SearchWindow
+	if n <= 0 {
+		return full
+	}
+	w := max((searchCandidates+n-1)/n, minSearchWindow)
+	if depth > n*w {
+		w = max(w, depth)
+	}
+	return min(w, full)
+}
+
 // Search fans the query out to every provider of the selected verticals in
 // parallel, one call per provider and kind, each asking for the provider's
-// top SearchWindow results; ranks the merged results with one relevance
-// score (package rank); and returns the whole ranked list (callers page
-// through it). A failing provider is left out, recorded as degraded, and its
-// error returned in errs.
+// top results (its window, see searchWindow); ranks the merged results with
+// one relevance score (package rank); and returns the whole ranked list
+// (callers page through it). A failing provider is left out, recorded as
+// degraded, and its error returned in errs (one per call that failed).
+//
+// Each answer is scored as it arrives (rank.Prepared.Count reads every word
+// of its candidates), so when the last provider answers — or times out —
+// only the corpus-wide arithmetic, the sort and the diversity pass remain.
 //
 // Providers filter by the literal text before the gateway sees anything, so
 // a typo or an unfamiliar synonym can leave the gateway with nothing to
 // correct. So when the text has terms that the lexicon can rewrite (synonyms
 // to their canonical word, a one-typo word to the known word:
-// "attorny divorce" -> "lawyer divorce"), every provider that answered with
+// "attorny divorce" -> "lawyer divorce"), a provider that answered with
 // fewer than retryBelow results is asked once more with the rewritten text,
-// after the first round. That is at most two calls per provider and kind,
-// and the second only for thin answers to rewritable text, so the common
-// query costs nothing extra and the fallback adds one round trip. The
-// merged candidates of both rounds are ranked against the user's own text,
-// so exact matches still come first.
+// right after its own first answer (not after the slowest provider's). That
+// is at most two calls per provider and kind, and the second only for thin
+// answers to rewritable text, so the common query costs nothing extra and
+// the fallback adds one round trip to that provider. The merged candidates
+// of both calls are ranked against the user's own text, so exact matches
+// still come first.
 func (g *Gateway) Search(ctx context.Context, p SearchParams) (hits []Hit, errs []error) {
 	reg := g.Registry()
 	want := func(k gid.Kind, v connectors.Vertical) bool {
@@ -130,97 +174,134 @@ func (g *Gateway) Search(ctx context.Context, p SearchParams) (hits []Hit, errs 
 			(len(p.Verticals) == 0 || containsVertical(p.Verticals, v))
 	}
 	lex := rank.DefaultLexicon()
-	q := connectors.Query{Text: p.Text, City: p.City, Category: p.Category, First: g.cfg.SearchWindow}
+	prep := rank.New(lex, rank.DefaultConfig()).Prepare(rank.Query{Text: p.Text, City: p.City})
+	rewritten, ok := lex.Rewrite(p.Text)
+	if !ok {
+		rewritten = ""
+	}
 	var jobs []*searchJob
 	for _, op := range searchOps {
 		if !want(op.kind, op.vertical) {
 			continue
 		}
-		for _, c := range reg.ByVertical(op.vertical) {
-			jobs = append(jobs, &searchJob{op: op, conn: c, provider: c.Describe().ID})
+		conns := reg.ByVertical(op.vertical)
+		q := connectors.Query{Text: p.Text, City: p.City, Category: p.Category, First: g.searchWindow(len(conns), p.Depth)}
+		for _, c := range conns {
+			jobs = append(jobs, &searchJob{op: op, conn: c, provider: c.Describe().ID, q: q})
 		}
 	}
-	g.runSearchJobs(ctx, jobs, q)
-	if rewritten, ok := lex.Rewrite(p.Text); ok {
-		var thin []*searchJob
-		for _, j := range jobs {
-			if j.err == nil && len(j.hits) < retryBelow {
-				thin = append(thin, &searchJob{op: j.op, conn: j.conn, provider: j.provider})
-			}
-		}
-		q2 := q
-		q2.Text = rewritten
-		g.runSearchJobs(ctx, thin, q2)
-		for _, j := range thin {
-			// A failed second call leaves the first answer standing; hits
-			// found by both calls are merged below.
-			if j.err == nil {
-				jobs = append(jobs, j)
-			}
-		}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.runSearchJob(ctx, j, prep, rewritten)
+		}()
 	}
-	type hitKey struct {
-		kind         gid.Kind
-		provider, id string
+	wg.Wait()
+	total := 0
+	for _, j := range jobs {
+		total += len(j.hits)
 	}
-	seen := map[hitKey]bool{}
+	hits = make([]Hit, 0, total+len(reg.All()))
+	parts := make([]*rank.Counted, 0, len(jobs)+1)
+	docs := make([][]rank.Doc, 0, len(jobs)+1)
 	for _, j := range jobs {
 		if j.err != nil {
 			StatsFrom(ctx).AddDegraded(j.provider, string(connectors.KindOf(j.err)))
 			errs = append(errs, j.err)
 			continue
 		}
-		for _, h := range j.hits {
-			if k := (hitKey{h.Kind, h.Provider, h.ID}); !seen[k] {
-				seen[k] = true
-				hits = append(hits, h)
-			}
-		}
+		hits = append(hits, j.hits...)
+		docs = append(docs, j.docs)
+		parts = append(parts, j.counted)
 	}
 	if len(p.Kinds) == 0 || containsKind(p.Kinds, gid.Provider) {
+		var cards []Hit
 		for _, c := range reg.All() {
 			d := c.Describe()
 			if want(gid.Provider, d.Vertical) && servesCity(d, p.City) {
-				hits = append(hits, Hit{Kind: gid.Provider, Vertical: d.Vertical, Provider: d.ID, ID: d.ID, Value: d})
+				cards = append(cards, Hit{Kind: gid.Provider, Vertical: d.Vertical, Provider: d.ID, ID: d.ID, Value: d})
 			}
 		}
+		cardDocs := docsOf(cards)
+		hits = append(hits, cards...)
+		docs = append(docs, cardDocs)
+		parts = append(parts, prep.Count(cardDocs))
 	}
-	ranked := rankHits(rank.New(lex, rank.DefaultConfig()), hits, p)
+	setSignals(hits, docs, p)
+	ranked := rankedHits(hits, prep.Rank(parts...))
 	if p.Session != "" && g.cache != nil {
 		ranked = g.cache.pinOrder(ctx, p.Session, p.Fresh, ranked)
 	}
 	return ranked, errs
 }
 
-// searchJob is one provider call of a search round.
+// searchJob is one provider and kind of a search: its calls (one, or two
+// with the rewritten text) and their merged, counted answer.
 type searchJob struct {
 	op       searchOp
 	conn     connectors.Connector
 	provider string
+	q        connectors.Query
 	hits     []Hit
+	docs     []rank.Doc
+	counted  *rank.Counted
 	err      error
 }
 
-// runSearchJobs runs jobs in parallel, filling each job's hits or err.
-func (g *Gateway) runSearchJobs(ctx context.Context, jobs []*searchJob, q connectors.Query) {
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var hits []Hit
-			j.err = g.call(ctx, j.provider, j.op.op, 0, true, func(ctx context.Context) error {
-				var err error
-				hits, _, err = j.op.run(j.conn, ctx, q)
-				return err
-			})
-			for i := range hits {
-				hits[i].Provider, hits[i].Vertical = j.provider, j.op.vertical
-			}
-			j.hits = hits
-		}()
+// runSearchJob asks j's provider, once more with rewritten (when not empty)
+// if the answer is thin, and counts the query's terms in the answer. A
+// failed first call is j's error; a failed second call leaves the first
+// answer standing.
+func (g *Gateway) runSearchJob(ctx context.Context, j *searchJob, prep *rank.Prepared, rewritten string) {
+	hits, err := g.searchCall(ctx, j, j.q)
+	if err != nil {
+		j.err = err
+		return
 	}
-	wg.Wait()
+	if rewritten != "" && len(hits) < retryBelow {
+		q := j.q
+		q.Text = rewritten
+		if more, err := g.searchCall(ctx, j, q); err == nil {
+			hits = append(hits, more...)
+		}
+	}
+	j.hits = uniqueHits(hits)
+	j.docs = docsOf(j.hits)
+	j.counted = prep.Count(j.docs)
+}
+
+// searchCall runs one search call of j's provider and kind.
+func (g *Gateway) searchCall(ctx context.Context, j *searchJob, q connectors.Query) ([]Hit, error) {
+	var hits []Hit
+	err := g.call(ctx, j.provider, j.op.op, 0, true, func(ctx context.Context) error {
+		var err error
+		hits, _, err = j.op.run(j.conn, ctx, q)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range hits {
+		hits[i].Provider, hits[i].Vertical = j.provider, j.op.vertical
+	}
+	return hits, nil
+}
+
+// uniqueHits drops repeated IDs, keeping the first: the rewritten call
+// finds some of the first call's items again, and a provider may repeat
+// itself. The hits are of one provider and kind.
+func uniqueHits(hits []Hit) []Hit {
+	seen := make(map[string]bool, len(hits))
+	out := hits[:0]
+	for _, h := range hits {
+		if !seen[h.ID] {
+			seen[h.ID] = true
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // servesCity reports whether d serves city ("" matches every provider).
@@ -280,31 +361,52 @@ func docOf(h Hit) rank.Doc {
 	return d
 }
 
-// rankHits orders hits with r, adding the caller's popularity and affinity
-// signals, and drops those that match no term of a text query. Hits must be
-// unique by kind, provider and ID; the order is then a pure function of the
-// set, so offset cursors into it are stable.
-func rankHits(r *rank.Ranker, hits []Hit, p SearchParams) []Hit {
+// docsOf is docOf of every hit.
+func docsOf(hits []Hit) []rank.Doc {
 	docs := make([]rank.Doc, len(hits))
+	for i, h := range hits {
+		docs[i] = docOf(h)
+	}
+	return docs
+}
+
+// setSignals sets the caller's popularity and affinity on docs, which are
+// the ranking views of hits in order, split in parts. Popularities is asked
+// once, for every hit.
+func setSignals(hits []Hit, docs [][]rank.Doc, p SearchParams) {
 	var pops []float64
 	if p.Popularities != nil {
 		if pops = p.Popularities(hits); len(pops) != len(hits) {
 			pops = make([]float64, len(hits))
 		}
 	}
-	for i, h := range hits {
-		docs[i] = docOf(h)
-		switch {
-		case pops != nil:
-			docs[i].Popularity = pops[i]
-		case p.Popularity != nil:
-			docs[i].Popularity = p.Popularity(h.Kind, h.Provider, h.ID)
-		}
-		if p.Affinity != nil {
-			docs[i].Affinity = p.Affinity(h.Vertical, docs[i].Category)
+	if pops == nil && p.Popularity == nil && p.Affinity == nil {
+		return
+	}
+	i := 0
+	for _, part := range docs {
+		for k := range part {
+			d, h := &part[k], hits[i]
+			switch {
+			case pops != nil:
+				d.Popularity = pops[i]
+			case p.Popularity != nil:
+				d.Popularity = p.Popularity(h.Kind, h.Provider, h.ID)
+			}
+			if p.Affinity != nil {
+				d.Affinity = p.Affinity(h.Vertical, d.Category)
+			}
+			i++
 		}
 	}
-	ranked := r.Rank(rank.Query{Text: p.Text, City: p.City}, docs)
+}
+
+// rankedHits orders hits as ranked (the results of ranking their docs, in
+// the same order) with their scores, leaving out those the ranking dropped
+// (no term of a text query matched). Hits must be unique by kind, provider
+// and ID; the order is then a pure function of the set, so offset cursors
+// into it are stable.
+func rankedHits(hits []Hit, ranked []rank.Result) []Hit {
 	out := make([]Hit, len(ranked))
 	for i, res := range ranked {
 		out[i] = hits[res.Index]

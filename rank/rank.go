@@ -238,10 +238,79 @@ func (r *Ranker) analyse(text string) plan {
 // Rank scores docs for q and returns them best first, after the diversity
 // pass. With query terms, docs that match none of them are left out.
 func (r *Ranker) Rank(q Query, docs []Doc) []Result {
-	cfg := r.cfg
-	p := r.analyse(q.Text)
+	pq := r.Prepare(q)
+	return pq.Rank(pq.Count(docs))
+}
+
+// Prepared is a query analysed once, for candidates that arrive in parts
+// (one provider's answer at a time). Count does the per-candidate work —
+// reading every word of every field — as each part arrives, so that once the
+// last one is in only the corpus-wide arithmetic (IDF, average lengths,
+// normalisation), the sort and the diversity pass remain. The result is the
+// same as Ranker.Rank over all the parts' docs in the order of the parts.
+// A Prepared is safe for concurrent use; Rank must not run concurrently with
+// a Count of one of its parts.
+type Prepared struct {
+	r *Ranker
+	q Query
+	p plan
+}
+
+// Prepare analyses q (terms, synonyms, typo alternatives) for Count and Rank.
+func (r *Ranker) Prepare(q Query) *Prepared {
+	return &Prepared{r: r, q: q, p: r.analyse(q.Text)}
+}
+
+// Counted is a part of the candidates with the query's terms counted in
+// each field.
+type Counted struct {
+	docs []Doc
+	// counts[(i*nslots+s)*numFields+f] counts slot s in field f of docs[i];
+	// lens[i*numFields+f] is the number of terms in that field.
+	counts []uint16
+	lens   []int32
+}
+
+// Len is the number of docs in c.
+func (c *Counted) Len() int { return len(c.docs) }
+
+// Count counts the query's terms in docs. It keeps docs, not a copy: until
+// Rank the caller may still set their non-text signals (Popularity,
+// Affinity, Rating, Cities), which Rank reads; the text fields (Name,
+// Category, Tags, Body) must not change. Safe to call concurrently.
+func (pq *Prepared) Count(docs []Doc) *Counted {
+	c := &Counted{docs: docs}
+	if len(pq.p.concepts) == 0 {
+		return c // a browse: nothing to count
+	}
+	ns := pq.p.nslots
+	c.counts = make([]uint16, len(docs)*ns*numFields)
+	c.lens = make([]int32, len(docs)*numFields)
+	cnt := counter{p: &pq.p, counts: c.counts}
+	for i := range docs {
+		d := &docs[i]
+		cnt.base = i * ns * numFields
+		c.lens[i*numFields+fieldName] = cnt.field(d.Name, fieldName)
+		l := cnt.field(d.Category, fieldTags)
+		for _, t := range d.Tags {
+			l += cnt.field(t, fieldTags)
+		}
+		c.lens[i*numFields+fieldTags] = l
+		c.lens[i*numFields+fieldBody] = cnt.field(d.Body, fieldBody)
+	}
+	return c
+}
+
+// Rank scores the docs of parts (indexed in the order of the parts: the
+// first doc of the second part follows the last of the first) and returns
+// them best first, after the diversity pass. With query terms, docs that
+// match none of them are left out.
+func (pq *Prepared) Rank(parts ...*Counted) []Result {
+	all := merge(parts)
+	docs := all.docs
+	cfg, q, p := pq.r.cfg, pq.q, &pq.p
 	n := len(docs)
-	text := r.relevance(p, docs)
+	text := pq.r.relevance(p, all)
 
 	var maxText, maxPop float64
 	for i := range docs {
@@ -284,6 +353,30 @@ func (r *Ranker) Rank(q Query, docs []Doc) []Result {
 	return out
 }
 
+// merge concatenates parts (one part is used as it is).
+func merge(parts []*Counted) *Counted {
+	switch len(parts) {
+	case 0:
+		return &Counted{}
+	case 1:
+		return parts[0]
+	}
+	n, nc, nl := 0, 0, 0
+	for _, c := range parts {
+		n, nc, nl = n+len(c.docs), nc+len(c.counts), nl+len(c.lens)
+	}
+	all := &Counted{docs: make([]Doc, 0, n)}
+	if nc > 0 {
+		all.counts, all.lens = make([]uint16, 0, nc), make([]int32, 0, nl)
+	}
+	for _, c := range parts {
+		all.docs = append(all.docs, c.docs...)
+		all.counts = append(all.counts, c.counts...)
+		all.lens = append(all.lens, c.lens...)
+	}
+	return all
+}
+
 // relevance returns each doc's BM25F score for the plan:
 //
 //	score(d) = Σ_concepts max_{alt} weight(alt) · idf(alt) · tf(alt,d)·(k1+1) / (tf(alt,d) + k1)
@@ -292,28 +385,16 @@ func (r *Ranker) Rank(q Query, docs []Doc) []Result {
 //
 // where df is the number of candidates containing the alternative. Taking
 // the best alternative of a concept (not the sum) keeps a document that
-// uses both "lawyer" and "attorney" from scoring twice for one idea.
-func (r *Ranker) relevance(p plan, docs []Doc) []float64 {
-	n := len(docs)
+// uses both "lawyer" and "attorney" from scoring twice for one idea. The
+// terms were counted by Prepared.Count.
+func (r *Ranker) relevance(p *plan, c *Counted) []float64 {
+	n := len(c.docs)
 	text := make([]float64, n)
 	if len(p.concepts) == 0 || n == 0 {
 		return text
 	}
 	ns := p.nslots
-	counts := make([]uint16, n*ns*numFields)
-	lens := make([]int32, n*numFields)
-	cnt := counter{p: &p, counts: counts}
-	for i := range docs {
-		d := &docs[i]
-		cnt.base = i * ns * numFields
-		lens[i*numFields+fieldName] = cnt.field(d.Name, fieldName)
-		l := cnt.field(d.Category, fieldTags)
-		for _, t := range d.Tags {
-			l += cnt.field(t, fieldTags)
-		}
-		lens[i*numFields+fieldTags] = l
-		lens[i*numFields+fieldBody] = cnt.field(d.Body, fieldBody)
-	}
+	counts, lens := c.counts, c.lens
 
 	cfg := r.cfg
 	weight := [numFields]float64{cfg.NameWeight, cfg.TagWeight, cfg.BodyWeight}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -350,8 +351,21 @@ func TestDeterminism(t *testing.T) {
 }
 
 func BenchmarkRank2000(b *testing.B) {
+	docs := benchDocs(2000)
+	r := New(DefaultLexicon(), DefaultConfig())
+	q := Query{Text: "organic mlik", City: "Hangzhou"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(r.Rank(q, docs)) == 0 {
+			b.Fatal("no results")
+		}
+	}
+}
+
+// benchDocs returns n grocery-like candidates of eight providers.
+func benchDocs(n int) []Doc {
 	words := []string{"fresh", "organic", "whole", "milk", "bread", "rice", "chicken", "apple", "tea", "coffee", "yogurt", "cheese", "noodles", "tofu"}
-	docs := make([]Doc, 2000)
+	docs := make([]Doc, n)
 	for i := range docs {
 		w := func(k int) string { return words[(i*7+k*3)%len(words)] }
 		docs[i] = Doc{
@@ -361,14 +375,7 @@ func BenchmarkRank2000(b *testing.B) {
 			Cities: []string{"Hangzhou"}, Rating: float64(i%50) / 10, Popularity: float64(i % 13),
 		}
 	}
-	r := New(DefaultLexicon(), DefaultConfig())
-	q := Query{Text: "organic mlik", City: "Hangzhou"}
-	b.ReportAllocs()
-	for b.Loop() {
-		if len(r.Rank(q, docs)) == 0 {
-			b.Fatal("no results")
-		}
-	}
+	return docs
 }
 
 func TestGroupDiversity(t *testing.T) {
@@ -404,6 +411,82 @@ func TestGroupDiversity(t *testing.T) {
 		for _, r := range out[:10] {
 			if docs[r.Index].Kind != "Product" {
 				t.Fatalf("a lawyer scoring 1 was promoted into the first block")
+			}
+		}
+	})
+}
+
+func TestPreparedParts(t *testing.T) {
+	docs := flooded()
+	docs = append(docs, medicalDocs()...)
+	for i := range docs {
+		docs[i].Rating = float64(i%5) + 0.5
+	}
+	r := New(DefaultLexicon(), DefaultConfig())
+	for _, text := range []string{"milk", "", "paediatrics lawyer", "organic mlik"} {
+		q := Query{Text: text, City: "Hangzhou"}
+		t.Run(fmt.Sprintf("ranks %q in parts counted concurrently exactly as in one call", text), func(t *testing.T) {
+			want := r.Rank(q, slices.Clone(docs))
+			pq := r.Prepare(q)
+			bounds := []int{0, 1, 7, 7, 20, len(docs)} // an empty part too
+			parts := make([]*Counted, len(bounds)-1)
+			var wg sync.WaitGroup
+			for i := range parts {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					parts[i] = pq.Count(slices.Clone(docs[bounds[i]:bounds[i+1]]))
+				}()
+			}
+			wg.Wait()
+			if got := pq.Rank(parts...); !slices.Equal(got, want) {
+				t.Fatalf("parts ranked\n%v\none call ranked\n%v", got, want)
+			}
+		})
+	}
+	t.Run("reads popularity set on the docs after Count", func(t *testing.T) {
+		q := Query{Text: "milk"}
+		pq := r.Prepare(q)
+		part := slices.Clone(docs)
+		c := pq.Count(part)
+		before := pq.Rank(c)
+		for i := range part {
+			part[i].Popularity = float64(i % 3) // after Count, as the gateway does
+		}
+		want := r.Rank(q, slices.Clone(part))
+		got := pq.Rank(c)
+		if !slices.Equal(got, want) {
+			t.Fatalf("popularity set after Count ranked\n%v\nset before ranked\n%v", got, want)
+		}
+		if slices.Equal(got, before) {
+			t.Fatal("popularity changed nothing: the test proves nothing")
+		}
+	})
+}
+
+// BenchmarkRankParts splits the work of ranking 32 providers' answers of 20
+// products: count is what runs as each answer arrives (one part), rank what
+// remains after the last one.
+func BenchmarkRankParts(b *testing.B) {
+	docs := benchDocs(640)
+	r := New(DefaultLexicon(), DefaultConfig())
+	q := Query{Text: "organic mlik", City: "Hangzhou"}
+	pq := r.Prepare(q)
+	parts := make([]*Counted, 32)
+	for i := range parts {
+		parts[i] = pq.Count(docs[i*20 : (i+1)*20])
+	}
+	b.Run("count", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pq.Count(docs[:20])
+		}
+	})
+	b.Run("rank", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(pq.Rank(parts...)) == 0 {
+				b.Fatal("no results")
 			}
 		}
 	})
