@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -28,6 +29,9 @@ type options struct {
 	runs                    int
 	out                     string
 	skipPeers               bool
+	// only, when set, runs the workloads whose names it matches and
+	// nothing else: no 1,000-connection run, no Go benchmarks.
+	only *regexp.Regexp
 }
 
 // jwtSecret signs the harness's tokens; every gateway gets it as
@@ -122,6 +126,11 @@ func (h *harness) run(ctx context.Context) error {
 	}
 	if err := h.fanout(ctx); err != nil {
 		return err
+	}
+	if h.o.only != nil {
+		h.procs.stopAll()
+		h.notes = append(h.notes, fmt.Sprintf("only the workloads matching %q ran (-only)", h.o.only))
+		return h.report(ctx, nil)
 	}
 	if err := h.connections(ctx); err != nil {
 		return err

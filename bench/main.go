@@ -4,6 +4,7 @@
 // `make bench` runs it; see README.md for how to read the table.
 //
 //	go run ./bench                       the whole run (writes bench/results/latest.md)
+//	go run ./bench -only fan-out         only the workloads whose names match (prints the table)
 //	go run ./bench serve-provider ...    one demo provider (used by the harness)
 //	go run ./bench serve-gateway ...     Plaza without the cross-request cache
 package main
@@ -15,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 	"time"
 )
@@ -47,8 +49,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.runs, "runs", 3, "runs per target, workload and concurrency (the median is reported)")
 	fs.StringVar(&o.out, "out", "bench/results/latest.md", "where the table is written")
 	fs.BoolVar(&o.skipPeers, "skip-peers", false, "measure Plaza and the raw providers only")
+	only := fs.String("only", "", "run only the workloads whose names match this regular expression (e.g. fan-out),\nwithout the 1,000-connection run and the Go benchmarks; the table is printed and\nwritten to bench/work/only.md, not to -out, unless -out is given")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			return fmt.Errorf("-only: %w", err)
+		}
+		o.only = re
+		outSet := false
+		fs.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
+		if !outSet {
+			// A partial table must not replace the committed results.
+			o.out = "bench/work/only.md"
+		}
 	}
 	h, err := newHarness(o, stdout)
 	if err != nil {
