@@ -156,6 +156,7 @@ func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams,
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	p.Depth = w.offset + w.limit // how deep the providers' windows must reach
 	hits, errs := r.gw.Search(ctx, session(ctx, r.searchSignals(ctx, p), after))
 	addErrors(ctx, errs)
 	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])

@@ -23,6 +23,7 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	if vertical != nil {
 		p.Verticals = []connectors.Vertical{connectors.Vertical(*vertical)}
 	}
+	p.Depth = w.offset + w.limit // how deep the providers' windows must reach
 	hits, errs := r.gw.Search(ctx, session(ctx, r.searchSignals(ctx, p), after))
 	addErrors(ctx, errs)
 	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])
