@@ -213,7 +213,7 @@ func (c *Client) call(ctx context.Context, method, path string, in any, idemKey 
 		return c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResp+1))
+	data, err := readBody(resp, c.maxResp)
 	if err != nil {
 		return c.transportError(ctx, err)
 	}
@@ -456,4 +456,29 @@ func mutate[Out any](ctx context.Context, c *Client, path string, in any, idemKe
 	var out Out
 	err := c.call(ctx, http.MethodPost, path, in, idemKey, &out)
 	return out, err
+}
+
+// readBody reads at most limit+1 bytes of resp's body (one more than allowed
+// tells the caller it was too large). When the provider sent a
+// Content-Length within the limit the buffer is allocated once at that
+// size, rather than grown by doubling as io.ReadAll does (a fifth of the
+// bytes a large fan-out search allocated).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	body := io.LimitReader(resp.Body, limit+1)
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		buf := make([]byte, n, n+1)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		// A body longer than its Content-Length is a transport error in
+		// net/http; check anyway that nothing follows.
+		var one [1]byte
+		if k, _ := body.Read(one[:]); k > 0 {
+			return append(buf, one[0]), nil
+		}
+		return buf, nil
+	}
+	var b bytes.Buffer
+	_, err := b.ReadFrom(body)
+	return b.Bytes(), err
 }
