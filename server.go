@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/signal"
 	"path"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -354,11 +353,6 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	if v := getenv("PLAZA_REQUEST_TIMEOUT"); v != "" {
 		if apiCfg.RequestTimeout, err = time.ParseDuration(v); err != nil || apiCfg.RequestTimeout <= 0 {
 			return fmt.Errorf("PLAZA_REQUEST_TIMEOUT %q: want a positive duration such as 10s", v)
-		}
-	}
-	if v := getenv("PLAZA_MAX_INFLIGHT"); v != "" {
-		if apiCfg.MaxInFlight, err = strconv.Atoi(v); err != nil {
-			return fmt.Errorf("PLAZA_MAX_INFLIGHT %q: want an integer (0: %d per CPU, negative: no bound)", v, api.DefaultMaxInFlight)
 		}
 	}
 	srv := api.New(gw, verifier, log, apiCfg, opts...)

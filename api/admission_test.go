@@ -52,7 +52,7 @@ func TestAdmission(t *testing.T) {
 		}
 	}
 	cfg := api.DefaultConfig()
-	cfg.MaxInFlight = 1
+	cfg.Limits.MaxInFlight = 1
 	cfg.RequestTimeout = 300 * time.Millisecond
 	g := apitest.Start(t, apitest.Options{Connectors: conns, API: &cfg})
 	query := apitest.Request{Query: `query($id: ID!) { node(id: $id) { id } }`, Variables: map[string]any{"id": productID}}

@@ -59,9 +59,6 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the API; empty
 	// allows only localhost origins (development).
 	CORSOrigins []string
-	// MaxInFlight bounds the GraphQL executions in progress at once (see
-	// admission); 0 means DefaultMaxInFlight per CPU, negative no bound.
-	MaxInFlight int
 }
 
 // DefaultConfig is the development configuration.
@@ -190,7 +187,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(admission(maxInFlight(cfg.MaxInFlight), gql), cfg.RequestTimeout))))))
+	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout))))))
 	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document

@@ -266,7 +266,10 @@ func (h *harness) gatewayConfig(name string, ps []provider, timeout time.Duratio
 	var b strings.Builder
 	b.WriteString("providers:\n")
 	for _, p := range ps {
-		fmt.Fprintf(&b, "  - id: %s\n    vertical: %s\n    url: %s\n    secret: %s\n    timeout: %s\n    max_concurrent: 256\n",
+		// max_batch is the demo providers' own limit (their descriptor's
+		// MaxBatch), as an operator would configure it: larger batches (the
+		// list of 1,000) are split into calls of at most 500 ids.
+		fmt.Fprintf(&b, "  - id: %s\n    vertical: %s\n    url: %s\n    secret: %s\n    timeout: %s\n    max_concurrent: 256\n    max_batch: 500\n",
 			p.ID, p.Vertical, p.url(), p.Secret, timeout)
 	}
 	path := filepath.Join(h.work, name+".yaml")
@@ -314,6 +317,11 @@ func (h *harness) startGateways(ctx context.Context) error {
 	}
 	if _, err := h.startPlaza(ctx, "plaza+redis", h.base, 2*time.Second, true, []string{"REDIS_URL=" + h.redisURL}); err != nil {
 		return err
+	}
+	if h.selected("scaling: list of 10 + store") || h.selected("scaling: list of 100 + store") || h.selected("scaling: list of 1000 + store") {
+		if _, err := h.startPlaza(ctx, "plaza-scaling", h.base, 2*time.Second, false, slices.Clone(scalingLimits)); err != nil {
+			return err
+		}
 	}
 	if h.o.skipPeers {
 		return nil

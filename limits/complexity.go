@@ -97,11 +97,9 @@ func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
 }
 
 func (c *complexityLimit) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
-	if c.max < 0 {
-		return nil
-	}
 	cost := complexity.Calculate(ctx, c.es, op.Operation, op.Variables)
-	if cost > c.max {
+	op.Stats.SetExtension(complexityStat, cost) // for admission
+	if c.max >= 0 && cost > c.max {             // negative: no limit, the cost is still measured
 		return errorf(CodeQueryTooComplex, "operation has complexity %d, which exceeds the limit of %d; ask for smaller pages (first) or fewer nested lists", cost, c.max)
 	}
 	return nil

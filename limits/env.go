@@ -20,6 +20,7 @@ var EnvVars = []struct {
 	{"PLAZA_MAX_OPERATIONS", func(c *Config, v int64) { c.MaxOperations = int(v) }},
 	{"PLAZA_MAX_FIELD_REPEATS", func(c *Config, v int64) { c.MaxFieldRepeats = int(v) }},
 	{"PLAZA_MAX_COMPLEXITY", func(c *Config, v int64) { c.MaxComplexity = int(v) }},
+	{"PLAZA_MAX_INFLIGHT", func(c *Config, v int64) { c.MaxInFlight = int(v) }},
 }
 
 // ConfigFromEnv starts from DefaultConfig and applies the variables in

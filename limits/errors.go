@@ -24,6 +24,7 @@ const (
 	CodeTooManyOperations    = "TOO_MANY_OPERATIONS"
 	CodeTooManyRepeats       = "TOO_MANY_REPEATED_FIELDS"
 	CodeQueryTooComplex      = "QUERY_TOO_COMPLEX"
+	CodeOverloaded           = "OVERLOADED"
 )
 
 // errorf returns a client-safe GraphQL error carrying code.
@@ -69,6 +70,8 @@ func statusFor(errs gqlerror.List, media string) int {
 			return http.StatusMethodNotAllowed
 		case CodeBadRequest, CodeOperationNotFound:
 			return http.StatusBadRequest
+		case CodeOverloaded:
+			return http.StatusServiceUnavailable
 		}
 	}
 	if !isRequestError(errs) {

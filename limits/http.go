@@ -153,6 +153,13 @@ func (g *Guard) execute(ctx context.Context, w http.ResponseWriter, exec graphql
 		g.fail(ctx, w, exec, media, errorf(CodeMethodNotAllowed, "a %s must be sent with POST; GET only runs queries", opCtx.Operation.Operation))
 		return
 	}
+	release, err := g.admit(ctx, opCtx)
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		g.fail(ctx, w, exec, media, err)
+		return
+	}
+	defer release()
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	writeResponse(w, media, http.StatusOK, responses(ctx))
 }

@@ -11,8 +11,11 @@
 package limits
 
 import (
+	"runtime"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/sync/semaphore"
 )
 
 // Config holds the limits. A zero field takes its default (see DefaultConfig);
@@ -55,6 +58,14 @@ type Config struct {
 	// FanOutCost is the fixed cost of fields that call every provider of
 	// one or more verticals (search, home). Default 50.
 	FanOutCost int
+	// MaxInFlight bounds the operations executing at once, in units of
+	// InFlightUnit complexity points (see admission). Default
+	// DefaultInFlightPerCPU per CPU the process may use; negative: no bound.
+	MaxInFlight int
+	// InFlightUnit is the complexity of one unit of MaxInFlight: an
+	// operation takes 1 + complexity/InFlightUnit units. Default 500 (a list
+	// of 50 with stores takes 2, a product detail 1).
+	InFlightUnit int
 }
 
 // DefaultConfig returns the production limits.
@@ -71,6 +82,8 @@ func DefaultConfig() Config {
 		MaxComplexity:     5000,
 		DefaultFirst:      20,
 		FanOutCost:        50,
+		MaxInFlight:       DefaultInFlightPerCPU * runtime.GOMAXPROCS(0),
+		InFlightUnit:      500,
 	}
 }
 
@@ -88,6 +101,8 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.MaxComplexity, d.MaxComplexity)
 	orDefault(&c.DefaultFirst, d.DefaultFirst)
 	orDefault(&c.FanOutCost, d.FanOutCost)
+	orDefault(&c.MaxInFlight, d.MaxInFlight)
+	orDefault(&c.InFlightUnit, d.InFlightUnit)
 	return c
 }
 
@@ -102,8 +117,9 @@ func exceeds[T int | int64](n, limit T) bool { return limit >= 0 && n > limit }
 
 // Guard enforces one Config. Build it with New; it is safe for concurrent use.
 type Guard struct {
-	cfg   Config
-	cache graphql.Cache[*ast.QueryDocument]
+	cfg      Config
+	cache    graphql.Cache[*ast.QueryDocument]
+	inFlight *semaphore.Weighted // nil: no bound
 }
 
 // New returns a Guard for cfg (zero fields take their defaults). cache is the
@@ -114,7 +130,11 @@ func New(cfg Config, cache graphql.Cache[*ast.QueryDocument]) *Guard {
 	if cache == nil {
 		cache = graphql.NoCache[*ast.QueryDocument]{}
 	}
-	return &Guard{cfg: cfg.withDefaults(), cache: cache}
+	g := &Guard{cfg: cfg.withDefaults(), cache: cache}
+	if g.cfg.MaxInFlight > 0 {
+		g.inFlight = semaphore.NewWeighted(int64(g.cfg.MaxInFlight))
+	}
+	return g
 }
 
 // Config returns the limits in force, defaults filled in. Pass MaxTokens to
