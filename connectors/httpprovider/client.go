@@ -223,7 +223,11 @@ func (c *Client) call(ctx context.Context, method, path string, in any, idemKey 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.statusError(resp, data)
 	}
-	if err := decodeReply(data, out); err != nil {
+	decode := decodeReply
+	if d, ok := out.(replyDecoder); ok {
+		decode = func(data []byte, _ any) error { return d.decodeReplyBody(data) }
+	}
+	if err := decode(data, out); err != nil {
 		return c.errorf(connectors.KindProvider, fmt.Errorf("%s %s: %w", method, path, err), "malformed provider reply")
 	}
 	return nil
