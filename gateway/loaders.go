@@ -56,25 +56,40 @@ type Loaders struct {
 // can say so.
 type Loader[V any] struct {
 	*dataloader.Loader[Key, V]
-	kind   gid.Kind
-	stale  sync.Map // Key -> struct{}
-	failed sync.Map // Key -> error, from Prefetch (the dataloader can only prime values)
-	// prefetched holds the keys Prefetch has fetched; values their values,
-	// for Get.
-	prefetched sync.Map // Key -> struct{}
-	values     sync.Map // Key -> V
-	batchFn    dataloader.BatchFunc[Key, V]
+	kind  gid.Kind
+	stale sync.Map // Key -> struct{}
+	// mu guards what Prefetch fetched: values, and the keys that failed
+	// (the dataloader can only prime values). Plain maps rather than
+	// sync.Map: a lookup then boxes no key, on the path every element of a
+	// prefetched list takes.
+	mu      sync.RWMutex
+	values  map[Key]V
+	failed  map[Key]error
+	batchFn dataloader.BatchFunc[Key, V]
 }
 
 func (l *Loader[V]) prefetchKeys(ctx context.Context, keys []Key) { l.Prefetch(ctx, keys) }
 
+// prefetched returns what Prefetch fetched for k: its value or error, and
+// whether it fetched k at all.
+func (l *Loader[V]) prefetched(k Key) (v V, err error, ok bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if v, ok := l.values[k]; ok {
+		return v, nil, true
+	}
+	err, ok = l.failed[k]
+	return v, err, ok
+}
+
 // Load is the dataloader's Load, answering keys whose Prefetch failed with
 // that error instead of fetching them again.
 func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
-	if err, ok := l.failed.Load(k); ok {
-		return func() (V, error) { var zero V; return zero, err.(error) }
+	_, err, done := l.prefetched(k)
+	if err != nil {
+		return func() (V, error) { var zero V; return zero, err }
 	}
-	if _, ok := l.prefetched.Load(k); !ok {
+	if !done {
 		// Not fetched by a prefetch: this load may wait for a batch, which
 		// the other elements of a list running in order must join.
 		listexec.Miss(ctx)
@@ -86,8 +101,8 @@ func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
 // dataloader's lock, cache lookup and thunk (the common case: list
 // resolvers prefetch the level below them), else through Load.
 func (l *Loader[V]) Get(ctx context.Context, k Key) (V, error) {
-	if v, ok := l.values.Load(k); ok {
-		return v.(V), nil
+	if v, err, done := l.prefetched(k); done {
+		return v, err
 	}
 	return l.Load(ctx, k)()
 }
@@ -108,10 +123,10 @@ func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
 			continue
 		}
 		seen[k] = true
-		if _, done := l.prefetched.Load(k); done {
+		if v, err, done := l.prefetched(k); done {
 			// Already fetched by an earlier Prefetch of this request: answer
 			// from the loader's memory rather than fetching it again.
-			if v, err := l.Get(ctx, k); err == nil {
+			if err == nil {
 				out[k] = v
 			}
 			continue
@@ -121,14 +136,23 @@ func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
 	if len(uniq) == 0 {
 		return out
 	}
-	for i, r := range l.batchFn(ctx, uniq) {
-		l.prefetched.Store(uniq[i], struct{}{})
+	results := l.batchFn(ctx, uniq)
+	l.mu.Lock()
+	if l.values == nil {
+		l.values, l.failed = make(map[Key]V, len(uniq)), map[Key]error{}
+	}
+	for i, r := range results {
 		if r.Error == nil {
-			l.values.Store(uniq[i], r.Data)
-			l.Prime(ctx, uniq[i], r.Data)
+			l.values[uniq[i]] = r.Data
 			out[uniq[i]] = r.Data
 		} else {
-			l.failed.Store(uniq[i], r.Error)
+			l.failed[uniq[i]] = r.Error
+		}
+	}
+	l.mu.Unlock()
+	for i, r := range results {
+		if r.Error == nil {
+			l.Prime(ctx, uniq[i], r.Data)
 		}
 	}
 	return out
