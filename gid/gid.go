@@ -63,7 +63,8 @@ var ErrMalformed = errors.New("malformed id")
 
 // Encode returns the opaque global ID for (kind, provider, local).
 func Encode(kind Kind, provider, local string) string {
-	raw := make([]byte, 0, len(version)+len(kind)+len(provider)+len(local)+3)
+	var buf [MaxLen]byte // on the stack when it fits: one allocation, the result
+	raw := buf[:0]
 	raw = append(raw, version...)
 	raw = append(raw, ':')
 	raw = append(raw, kind...)
@@ -71,6 +72,11 @@ func Encode(kind Kind, provider, local string) string {
 	raw = append(raw, provider...)
 	raw = append(raw, ':')
 	raw = append(raw, local...)
+	var out [MaxLen]byte
+	if n := base64.RawURLEncoding.EncodedLen(len(raw)); n <= len(out) {
+		base64.RawURLEncoding.Encode(out[:n], raw)
+		return string(out[:n])
+	}
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
@@ -93,20 +99,27 @@ func Decode(s string) (ID, error) {
 	}
 	// Strict: the unused bits of the last character must be zero, so each
 	// object has exactly one ID string (caches and dedupes key on it).
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	// Decoded on the stack and split without a slice: one allocation per
+	// ID (the string the parts share); list resolvers decode one per item.
+	var buf [MaxLen]byte
+	n, err := strictEncoding.Decode(buf[:], []byte(s))
 	if err != nil {
 		return ID{}, ErrMalformed
 	}
-	parts := strings.SplitN(string(raw), ":", 4)
-	if len(parts) != 4 || parts[0] != version {
+	ver, rest, ok1 := strings.Cut(string(buf[:n]), ":")
+	kind, rest, ok2 := strings.Cut(rest, ":")
+	provider, local, ok3 := strings.Cut(rest, ":")
+	if !ok1 || !ok2 || !ok3 || ver != version {
 		return ID{}, ErrMalformed
 	}
-	id := ID{Kind: Kind(parts[1]), Provider: parts[2], Local: parts[3]}
+	id := ID{Kind: Kind(kind), Provider: provider, Local: local}
 	if !kinds[id.Kind] || id.Provider == "" || id.Local == "" || strings.ContainsRune(id.Provider, ':') {
 		return ID{}, ErrMalformed
 	}
 	return id, nil
 }
+
+var strictEncoding = base64.RawURLEncoding.Strict()
 
 // DecodeKind decodes s and checks it names an object of kind want.
 func DecodeKind(s string, want Kind) (ID, error) {
