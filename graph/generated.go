@@ -6010,6 +6010,9 @@ func (ec *executionContext) fieldContext_Doctor_languages(_ context.Context, fie
 }
 
 func (ec *executionContext) _Doctor_fee(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if obj.Fee != nil {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6376,6 +6379,9 @@ func (ec *executionContext) fieldContext_GovService_requiredDocuments(_ context.
 }
 
 func (ec *executionContext) _GovService_fee(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if obj.Fee != nil {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6686,6 +6692,9 @@ func (ec *executionContext) fieldContext_GroceryOrder_items(_ context.Context, f
 }
 
 func (ec *executionContext) _GroceryOrder_total(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	if obj.Total != nil {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7175,6 +7184,9 @@ func (ec *executionContext) fieldContext_Lawyer_languages(_ context.Context, fie
 }
 
 func (ec *executionContext) _Lawyer_fee(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if obj.Fee != nil {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8297,6 +8309,9 @@ func (ec *executionContext) fieldContext_OrderItem_quantity(_ context.Context, f
 }
 
 func (ec *executionContext) _OrderItem_price(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
+	if obj.Price != nil {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8329,6 +8344,9 @@ func (ec *executionContext) fieldContext_OrderItem_price(_ context.Context, fiel
 }
 
 func (ec *executionContext) _OrderItem_lineTotal(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
+	if obj.LineTotal != nil {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LineTotal)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8472,6 +8490,9 @@ func (ec *executionContext) fieldContext_Product_tags(_ context.Context, field g
 }
 
 func (ec *executionContext) _Product_price(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if obj.Price != nil {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

@@ -52,6 +52,30 @@ var plainScalarField = regexp.MustCompile(`(?m)^\treturn graphql\.ResolveField\(
 \t\ttrue,
 \t\)$`)
 
+// plainMoneyField matches the resolution of a non-null Money field read
+// from a struct member. Money has only plain scalar fields (amount,
+// currency), so nothing under it can fail or needs the field's context: a
+// member that is set is marshalled directly. A nil one (never produced by
+// Plaza's conversions) still goes through gqlgen, so its error keeps the
+// field's path.
+var plainMoneyField = regexp.MustCompile(`(?m)^\treturn graphql\.ResolveField\(
+\t\tctx,
+\t\tec\.OperationContext,
+\t\tfield,
+\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
+\t\t\treturn ec\.fieldContext_\w+\(ctx, field\)
+\t\t\},
+\t\tfunc\(ctx context\.Context\) \(any, error\) \{
+\t\t\treturn obj\.(\w+), nil
+\t\t\},
+\t\tnil,
+\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v \*model\.Money\) graphql\.Marshaler \{
+\t\t\treturn ec\.(marshalNMoney2\S+)\(ctx, selections, v\)
+\t\t\},
+\t\ttrue,
+\t\ttrue,
+\t\)$`)
+
 const (
 	importLine = "\t\"github.com/plaza-gateway/plaza/listexec\"\n"
 	anchor     = "\t\"github.com/99designs/gqlgen/graphql\"\n"
@@ -88,6 +112,7 @@ func rewrite(path string) error {
 		return fmt.Errorf("%s: no plain scalar field resolution: has gqlgen changed how it resolves fields?", path)
 	}
 	out = plainScalarField.ReplaceAll(out, []byte("\treturn ec.${2}(ctx, field.Selections, obj.${1})"))
+	out = plainMoneyField.ReplaceAll(out, []byte("\tif obj.${1} != nil {\n\t\treturn ec.${2}(ctx, field.Selections, obj.${1})\n\t}\n${0}"))
 	if !bytes.Contains(out, []byte(importLine)) {
 		if !bytes.Contains(out, []byte(anchor)) {
 			return fmt.Errorf("%s: no gqlgen graphql import to add listexec after", path)
