@@ -160,16 +160,6 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts)))
 }
 
-// policySettings maps the registry's per-provider settings onto the call
-// policy (timeout, bulkhead size); everything else keeps the defaults.
-func policySettings(l *registry.Loaded) map[string]resilience.ProviderConfig {
-	out := make(map[string]resilience.ProviderConfig, len(l.Settings))
-	for id, s := range l.Settings {
-		out[id] = resilience.ProviderConfig{Timeout: s.Timeout, MaxConcurrent: s.MaxConcurrent}
-	}
-	return out
-}
-
 // providerStats answers a provider's request for its own traffic from the
 // hourly counters the analysts' API reads too.
 func providerStats(a *events.Analytics) api.ProviderStats {
@@ -303,7 +293,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	}
 	entities := gateway.NewEntityCache(store, gateway.DefaultCachePolicy(), m)
 	entities.SetProviderTTLs(cacheTTLs(loaded))
-	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: policySettings(loaded)},
+	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: loaded.PolicySettings()},
 		resilience.WithLogger(log), resilience.WithObserver(m))
 	tracing, err := telemetry.NewTracing(ctx, cfg.tracing)
 	if err != nil {
@@ -385,7 +375,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		}()
 		w := registry.NewWatcher(cfg.configPath, sum, time.Second, getenv, log, func(l *registry.Loaded) {
 			old := current.Swap(l)
-			policy.SetProviders(policySettings(l))
+			policy.SetProviders(l.PolicySettings())
 			entities.SetProviderTTLs(cacheTTLs(l))
 			gw.SetRegistry(l.Registry)
 			// Requests in flight keep the old registry's connectors until they

@@ -22,6 +22,7 @@ import (
 	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/resilience"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 
@@ -73,7 +74,8 @@ func serveProvider(ctx context.Context, args []string, stderr io.Writer) error {
 // gateway, api) without the cross-request entity cache. The shipped binary
 // always caches (in process, or Redis with REDIS_URL), so it cannot measure
 // the uncached path the peers are compared on; this wiring differs from
-// server.go only by leaving gateway.WithCache out.
+// server.go by leaving gateway.WithCache out, and the parts that do not
+// serve these workloads (personalisation, events, tracing export).
 func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve-gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -108,7 +110,13 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	m := metrics.New()
-	gw := gateway.New(loaded.Registry, gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(m))
+	// The shipped call policy (timeouts, bulkhead, circuit breaker,
+	// budgeted retries), as server.go builds it: a gateway is measured with
+	// the protections it runs with.
+	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: loaded.PolicySettings()},
+		resilience.WithLogger(log), resilience.WithObserver(m))
+	gw := gateway.New(loaded.Registry, gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(m),
+		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status))
 	srv := api.New(gw, verifier, log, apiCfg, api.WithMetrics(m.Registry))
 	// The admin listener (pprof, /metrics) as the shipped binary has it, so
 	// a missed target can be profiled under the harness's own load:

@@ -305,7 +305,9 @@ func (h *harness) fanout(ctx context.Context) error {
 			note:    "search(text: \"milk\", first: 20) over grocery providers answering after 20 ms; raw: every provider's products and stores search endpoints called in parallel by the load generator (first: 20)",
 			targets: []targetQuery{{"raw", rawSearch(s.ps, "milk")}, h.gql("plaza-fan", docSearch, map[string]any{"text": "milk"}, false)}}
 		if strings.Contains(s.name, "stalled") {
-			w.note = "one provider never answers; the partial answer carries its error, so errors are expected and timed; provider timeout 100 ms"
+			w.note = "one provider never answers; the partial answer carries its error, so errors are expected and timed; provider timeout 100 ms. " +
+				"The gateway runs the shipped call policy: after 5 timeouts in a row (during the warm-up) the provider's circuit breaker opens and its calls fail fast " +
+				"(PROVIDER_UNAVAILABLE, 14 calls per query instead of 16) until a half-open probe every 5 s, which pays the timeout once"
 			w.targets = []targetQuery{{"plaza-fan", graphqlPost(t.url, docSearch, map[string]any{"text": "milk"}, nil, true)}}
 			w.conc = []int{1, 16}
 		}

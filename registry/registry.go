@@ -18,6 +18,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/resilience"
 )
 
 // File is the provider config file.
@@ -76,6 +77,16 @@ type Loaded struct {
 }
 
 // Close releases resources held by the loaded connectors.
+// PolicySettings maps the per-provider settings onto the call policy
+// (timeout, bulkhead size); everything else keeps the policy's defaults.
+func (l *Loaded) PolicySettings() map[string]resilience.ProviderConfig {
+	out := make(map[string]resilience.ProviderConfig, len(l.Settings))
+	for id, s := range l.Settings {
+		out[id] = resilience.ProviderConfig{Timeout: s.Timeout, MaxConcurrent: s.MaxConcurrent}
+	}
+	return out
+}
+
 func (l *Loaded) Close() {
 	for _, c := range l.closers {
 		c()
