@@ -34,23 +34,7 @@ var replacements = []struct{ from, to string }{
 // field middleware (gqlgen's AroundFields): Plaza registers none; its tracing
 // is per operation and per connector call. Float is left alone: its
 // marshaller reports NaN and infinities against the field's path.
-var plainScalarField = regexp.MustCompile(`(?m)^\treturn graphql\.ResolveField\(
-\t\tctx,
-\t\tec\.OperationContext,
-\t\tfield,
-\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
-\t\t\treturn ec\.fieldContext_\w+\(ctx, field\)
-\t\t\},
-\t\tfunc\(ctx context\.Context\) \(any, error\) \{
-\t\t\treturn obj\.(\w+), nil
-\t\t\},
-\t\tnil,
-\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v (?:string|int|bool)\) graphql\.Marshaler \{
-\t\t\treturn ec\.(marshalN(?:String2string|ID2string|Int2int|Boolean2bool))\(ctx, selections, v\)
-\t\t\},
-\t\ttrue,
-\t\ttrue,
-\t\)$`)
+var plainScalarField = memberField(`(?:string|int|bool)`, `marshalN(?:String2string|ID2string|Int2int|Boolean2bool)`)
 
 // plainMoneyField matches the resolution of a non-null Money field read
 // from a struct member. Money has only plain scalar fields (amount,
@@ -58,7 +42,13 @@ var plainScalarField = regexp.MustCompile(`(?m)^\treturn graphql\.ResolveField\(
 // member that is set is marshalled directly. A nil one (never produced by
 // Plaza's conversions) still goes through gqlgen, so its error keeps the
 // field's path.
-var plainMoneyField = regexp.MustCompile(`(?m)^\treturn graphql\.ResolveField\(
+var plainMoneyField = memberField(`\*model\.Money`, `marshalNMoney2\S+`)
+
+// memberField matches gqlgen's resolution of a non-null field that reads a
+// struct member (submatch 1) of Go type vType and marshals it with the
+// function that marshal matches (submatch 2), as gqlgen v0.17 writes it.
+func memberField(vType, marshal string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\treturn graphql\.ResolveField\(
 \t\tctx,
 \t\tec\.OperationContext,
 \t\tfield,
@@ -69,12 +59,13 @@ var plainMoneyField = regexp.MustCompile(`(?m)^\treturn graphql\.ResolveField\(
 \t\t\treturn obj\.(\w+), nil
 \t\t\},
 \t\tnil,
-\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v \*model\.Money\) graphql\.Marshaler \{
-\t\t\treturn ec\.(marshalNMoney2\S+)\(ctx, selections, v\)
+\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v ` + vType + `\) graphql\.Marshaler \{
+\t\t\treturn ec\.(` + marshal + `)\(ctx, selections, v\)
 \t\t\},
 \t\ttrue,
 \t\ttrue,
 \t\)$`)
+}
 
 const (
 	importLine = "\t\"github.com/plaza-gateway/plaza/listexec\"\n"
