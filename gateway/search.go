@@ -206,10 +206,21 @@ func (g *Gateway) Search(ctx context.Context, p SearchParams) (hits []Hit, errs 
 	hits = make([]Hit, 0, total+len(reg.All()))
 	parts := make([]*rank.Counted, 0, len(jobs)+1)
 	docs := make([][]rank.Doc, 0, len(jobs)+1)
+	// One error per provider and kind of failure: a provider that timed out
+	// on products and on stores is one thing for the client to know.
+	type failure struct {
+		provider string
+		kind     connectors.Kind
+	}
+	reported := map[failure]bool{}
 	for _, j := range jobs {
 		if j.err != nil {
-			StatsFrom(ctx).AddDegraded(j.provider, string(connectors.KindOf(j.err)))
-			errs = append(errs, j.err)
+			kind := connectors.KindOf(j.err)
+			StatsFrom(ctx).AddDegraded(j.provider, string(kind))
+			if f := (failure{j.provider, kind}); !reported[f] {
+				reported[f] = true
+				errs = append(errs, j.err)
+			}
 			continue
 		}
 		hits = append(hits, j.hits...)
