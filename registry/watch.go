@@ -9,7 +9,7 @@ import (
 )
 
 // Watcher reloads a config file when told to (SIGHUP) or when its content
-// changes, and hands each successfully built registry to apply. A file that
+// has changed and then stayed the same for one check interval, and hands each successfully built registry to apply. A file that
 // fails to load is logged and skipped: the previous registry stays.
 type Watcher struct {
 	path     string
@@ -18,6 +18,11 @@ type Watcher struct {
 	log      *slog.Logger
 	interval time.Duration
 	last     [32]byte
+	// seen is the content the last tick found changed; a change is loaded
+	// once a second tick finds the same content, so a file caught halfway
+	// through being written is not loaded (and reported broken) before it
+	// is whole.
+	seen [32]byte
 }
 
 // NewWatcher returns a watcher for path whose current content is already
@@ -47,10 +52,21 @@ func (w *Watcher) Run(ctx context.Context, reload <-chan struct{}) {
 		case <-reload:
 			w.Reload("signal")
 		case <-t.C:
-			if sum, err := Sum(w.path); err == nil && sum != w.last {
-				w.Reload("file changed")
-			}
+			w.check()
 		}
+	}
+}
+
+// check is one tick: a changed file is loaded when the previous tick found
+// the same content.
+func (w *Watcher) check() {
+	sum, err := Sum(w.path)
+	switch {
+	case err != nil || sum == w.last:
+	case sum != w.seen:
+		w.seen = sum // changed: load it if it is still so next tick
+	default:
+		w.Reload("file changed")
 	}
 }
 
