@@ -201,7 +201,11 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
 	s.mux.HandleFunc("GET /providers/{id}/stats", s.stats)
 	if s.opts.metrics != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.metrics, promhttp.HandlerOpts{}))
+		// Prometheus scrapes the admin listener (telemetry.AdminHandler). On
+		// the public port the metrics describe the deployment (providers,
+		// error rates, traffic), so in production only analysts get them.
+		s.mux.Handle("GET /metrics", s.opts.apiKeys.Middleware(analystsOnlyIf(cfg.Production,
+			promhttp.HandlerFor(s.opts.metrics, promhttp.HandlerOpts{}))))
 	}
 	s.handler = telemetry.Middleware(securityHeaders(corsHandler(s.mux, cfg.CORSOrigins), cfg.Production), log, telemetry.WithTracer(s.opts.tracer),
 		telemetry.WithObserver(s.opts.requests), telemetry.WithGraphQLPath("/query"))

@@ -84,6 +84,21 @@ func introspects(set ast.SelectionSet) bool {
 	return false
 }
 
+// analystsOnlyIf answers 404 to callers without an analyst API key when
+// restrict is set, as if the page did not exist.
+func analystsOnlyIf(restrict bool, h http.Handler) http.Handler {
+	if !restrict {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isAnalyst(r.Context()) {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func isAnalyst(ctx context.Context) bool {
 	p, _ := auth.From(ctx)
 	return p.HasRole(auth.RoleAnalyst)

@@ -24,6 +24,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/ratelimit"
 )
 
@@ -450,4 +451,35 @@ func postTo(tb testing.TB, url string, req apitest.Request) *apitest.Response {
 		tb.Fatalf("status %d, not JSON: %s", resp.StatusCode, raw)
 	}
 	return out
+}
+
+// TestMetricsOnThePublicPort checks who reads /metrics on the API's port:
+// everyone in development; in production only analysts (Prometheus scrapes
+// the admin listener), anyone else getting the 404 of a missing page.
+func TestMetricsOnThePublicPort(t *testing.T) {
+	m := metrics.New()
+	opts := []api.Option{api.WithAPIKeys(mustKeys(t)), api.WithMetrics(m.Registry)}
+	prod := apitest.Start(t, apitest.Options{API: production(), APIOptions: opts})
+	dev := apitest.Start(t, apitest.Options{APIOptions: opts})
+	for _, tc := range []struct {
+		name   string
+		url    string
+		header http.Header
+		want   int
+	}{
+		{"development, anyone", dev.URL, nil, http.StatusOK},
+		{"production, anonymous", prod.URL, nil, http.StatusNotFound},
+		{"production, a signed-in user", prod.URL, http.Header{"Authorization": {"Bearer " + prod.Token("demo-1")}}, http.StatusNotFound},
+		{"production, an analyst", prod.URL, analyst(), http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := get(t, tc.url+"/metrics", tc.header)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+			if got := strings.Contains(body, "go_goroutines"); got != (tc.want == http.StatusOK) {
+				t.Fatalf("metrics in the body: %v; status %d", got, resp.StatusCode)
+			}
+		})
+	}
 }

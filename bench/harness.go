@@ -53,6 +53,9 @@ type target struct {
 	name string
 	proc *proc
 	url  string
+	// admin is the Plaza process's admin listener (pprof, /metrics), empty
+	// for the peers.
+	admin string
 }
 
 type harness struct {
@@ -292,8 +295,9 @@ func (h *harness) startPlaza(ctx context.Context, name string, ps []provider, ti
 	// The admin listener (pprof) gets its own port: several gateways run at once.
 	// Production mode (JSON access logs) wants an explicit JWT secret; the
 	// harness signs its tokens with the development one.
+	admin := fmt.Sprintf("127.0.0.1:%d", freePort())
 	env = append(env, "GOMAXPROCS=1", "PLAZA_ENV=production", "PLAZA_JWT_SECRET="+jwtSecret,
-		fmt.Sprintf("PLAZA_ADMIN_ADDR=127.0.0.1:%d", freePort()),
+		"PLAZA_ADMIN_ADDR="+admin,
 		// One load generator on one address is not the traffic the per-IP
 		// and per-user limits are for.
 		"PLAZA_RATE_USER=off", "PLAZA_RATE_IP=off", "PLAZA_RATE_KEY=off")
@@ -305,7 +309,7 @@ func (h *harness) startPlaza(ctx context.Context, name string, ps []provider, ti
 	if err := waitHTTP(ctx, p, base+"/healthz", 30*time.Second); err != nil {
 		return nil, err
 	}
-	t := &target{name: name, proc: p, url: base + "/query"}
+	t := &target{name: name, proc: p, url: base + "/query", admin: "http://" + admin}
 	h.targets[name] = t
 	return t, nil
 }

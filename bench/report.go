@@ -54,7 +54,9 @@ func (h *harness) connections(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	base := strings.TrimSuffix(t.url, "/query")
+	// The admin listener: production mode keeps /metrics on the public port
+	// for analysts.
+	base := t.admin
 	q := graphqlQuery(t.url, docListPlaza, map[string]any{"ids": globalProducts(h.base[0].ID, h.products[:50])}, nil)
 	hc := newClient(1000)
 	drive(ctx, hc, q, 16, h.o.warmup)
