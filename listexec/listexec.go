@@ -67,12 +67,20 @@ func Miss(ctx context.Context) {
 // concurrently from the first one that does (see Miss), and returns when all
 // have returned. ctx passed to fn carries the run.
 func Each(ctx context.Context, n int, fn func(ctx context.Context, i int)) {
+	if n <= 1 {
+		// Nothing to overlap: no run, no lookup of the field (the LRU takes a
+		// lock), which most lists of one or none would pay for nothing.
+		if n == 1 {
+			fn(ctx, 0)
+		}
+		return
+	}
 	var field *ast.Field
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
 		field = fc.Field.Field
 	}
 	i := 0
-	if _, known := concurrentFields.Get(field); n > 1 && !known {
+	if _, known := concurrentFields.Get(field); !known {
 		r := &run{field: field}
 		r.parent, _ = ctx.Value(runKey{}).(*run)
 		rctx := context.WithValue(ctx, runKey{}, r)
