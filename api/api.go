@@ -57,7 +57,7 @@ type Config struct {
 	// playground even when Introspection and Playground are off.
 	Production bool
 	// CORSOrigins are the browser origins allowed to call the API; empty
-	// allows only localhost origins (development).
+	// allows only localhost origins in development and none in production.
 	CORSOrigins []string
 }
 
@@ -93,8 +93,8 @@ type options struct {
 }
 
 type readiness struct {
-	name    string
-	healthy func() bool
+	name   string
+	status func() (ok bool, reason string)
 }
 
 // Option configures optional parts of the Server.
@@ -105,11 +105,24 @@ type Option func(*options)
 // in-process LRU.
 func WithSharedCache(c cache.Cache) Option { return func(o *options) { o.apq = c } }
 
-// WithReadiness adds a component to /readyz. An unhealthy component makes the
-// status "degraded" (HTTP 200: Plaza still serves, e.g. without Redis), not
-// "not ready".
+// WithReadiness adds a dependency to /readyz that reports only up or down
+// (see WithDependency).
 func WithReadiness(name string, healthy func() bool) Option {
-	return func(o *options) { o.readiness = append(o.readiness, readiness{name, healthy}) }
+	return WithDependency(name, func() (bool, string) {
+		if healthy() {
+			return true, ""
+		}
+		return false, name + " unavailable"
+	})
+}
+
+// WithDependency adds a shared dependency the instance can serve without
+// (Redis) to /readyz. One that is down makes the status "degraded" with its
+// reason, still HTTP 200: otherwise every instance would leave the load
+// balancer at once when the shared dependency dies. status must not do I/O
+// (see health.Probe): load balancers call /readyz often.
+func WithDependency(name string, status func() (ok bool, reason string)) Option {
+	return func(o *options) { o.readiness = append(o.readiness, readiness{name, status}) }
 }
 
 // WithTracer traces each request (server span, continuing a client's W3C
@@ -207,7 +220,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 		s.mux.Handle("GET /metrics", s.opts.apiKeys.Middleware(analystsOnlyIf(cfg.Production,
 			promhttp.HandlerFor(s.opts.metrics, promhttp.HandlerOpts{}))))
 	}
-	s.handler = telemetry.Middleware(securityHeaders(corsHandler(s.mux, cfg.CORSOrigins), cfg.Production), log, telemetry.WithTracer(s.opts.tracer),
+	s.handler = telemetry.Middleware(securityHeaders(corsHandler(s.mux, cfg.CORSOrigins, cfg.Production), cfg.Production), log, telemetry.WithTracer(s.opts.tracer),
 		telemetry.WithObserver(s.opts.requests), telemetry.WithGraphQLPath("/query"))
 	return s
 }
@@ -232,20 +245,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Drain() { s.draining.Store(true) }
 
 // ready serves /readyz: 503 while draining; otherwise 200 with "ready", or
-// "degraded" when an optional component (the Redis cache) is unhealthy.
+// "degraded" when a dependency it can serve without (Redis) is down, with
+// the state and reason of each dependency.
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	if s.draining.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 		return
 	}
-	status, components := "ready", map[string]string{}
-	for _, c := range s.opts.readiness {
-		components[c.name] = "ok"
-		if !c.healthy() {
-			components[c.name], status = "degraded", "degraded"
-		}
+	type dependency struct {
+		State  string `json:"state"`
+		Reason string `json:"reason,omitempty"`
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": status, "components": components, "providers": len(s.gw.Registry().All())})
+	status, deps := "ready", map[string]dependency{}
+	for _, c := range s.opts.readiness {
+		ok, reason := c.status()
+		if ok {
+			deps[c.name] = dependency{State: "ok"}
+			continue
+		}
+		deps[c.name], status = dependency{State: "down", Reason: reason}, "degraded"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": status, "dependencies": deps, "providers": len(s.gw.Registry().All())})
 }
 
 type debugKey struct{}

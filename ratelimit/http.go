@@ -43,31 +43,21 @@ func DefaultConfig() Config {
 	}
 }
 
-// ConfigFromEnv reads PLAZA_RATE_USER, PLAZA_RATE_IP, PLAZA_RATE_KEY (see
-// ParseLimit) and PLAZA_TRUSTED_PROXIES (comma-separated addresses or CIDR
-// prefixes) over DefaultConfig.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	cfg := DefaultConfig()
-	for env, l := range map[string]*Limit{"PLAZA_RATE_USER": &cfg.User, "PLAZA_RATE_IP": &cfg.IP, "PLAZA_RATE_KEY": &cfg.Key} {
-		if s := getenv(env); s != "" {
-			parsed, err := ParseLimit(s)
-			if err != nil {
-				return Config{}, fmt.Errorf("%s: %w", env, err)
-			}
-			*l = parsed
-		}
-	}
-	for p := range strings.SplitSeq(getenv("PLAZA_TRUSTED_PROXIES"), ",") {
+// ParseTrustedProxies reads a comma-separated list of addresses or CIDR
+// prefixes (PLAZA_TRUSTED_PROXIES) for Config.TrustedProxies.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for p := range strings.SplitSeq(list, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
 		prefix, err := parsePrefix(p)
 		if err != nil {
-			return Config{}, fmt.Errorf("PLAZA_TRUSTED_PROXIES: %q is neither an address nor a CIDR prefix", p)
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", p)
 		}
-		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+		out = append(out, prefix)
 	}
-	return cfg, nil
+	return out, nil
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {
