@@ -37,13 +37,15 @@ func Load(args []string, getenv func(string) string) (Command, Config, error) {
 	}
 	fs := flag.NewFlagSet("plaza "+string(cmd), flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // the usage is ours, printed by the caller
+	var bad *Error           // the flag package wraps errors with %v; keep ours
 	for _, s := range Settings {
 		if s.Flag == "" || !slices.Contains(s.Commands, cmd) {
 			continue
 		}
 		fs.Func(s.Flag, s.Usage, func(v string) error {
 			if err := s.set(&c, v); err != nil {
-				return &Error{Setting: "--" + s.Flag, Value: shown(s, v), Reason: err.Error()}
+				bad = &Error{Setting: "--" + s.Flag, Value: shown(s, v), Reason: err.Error()}
+				return bad
 			}
 			c.given[s.key()] = true
 			return nil
@@ -53,8 +55,7 @@ func Load(args []string, getenv func(string) string) (Command, Config, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return cmd, c, ErrHelp
 		}
-		var bad *Error
-		if errors.As(err, &bad) {
+		if bad != nil {
 			return cmd, c, bad
 		}
 		return cmd, c, &UsageError{Msg: fmt.Sprintf("plaza %s: %v", cmd, err)}
