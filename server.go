@@ -373,8 +373,12 @@ func listen(name, addr string) (net.Listener, error) {
 		err = op.Err
 	}
 	var sys *os.SyscallError
-	if errors.As(err, &sys) {
+	var bad *net.AddrError
+	switch {
+	case errors.As(err, &sys):
 		err = sys.Err
+	case errors.As(err, &bad):
+		err = errors.New(bad.Err) // its text repeats the address
 	}
 	return nil, fmt.Errorf("%s listener %s: %w", name, addr, err)
 }
