@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -207,10 +208,10 @@ func TestHelp(t *testing.T) {
 
 // plaza is a gateway run in process by run, as main runs it.
 type plaza struct {
-	base   string
-	logs   *logLines
-	stop   context.CancelFunc
-	done   <-chan error
+	base string
+	logs *logLines
+	stop context.CancelFunc
+	done <-chan error
 }
 
 // startPlaza runs the gateway with env and args and returns once it reports
@@ -435,5 +436,26 @@ func TestProductionCORS(t *testing.T) {
 				t.Fatalf("preflight from %s: Access-Control-Allow-Origin %q, want allowed=%v", tt.origin, got, tt.allowed)
 			}
 		})
+	}
+}
+
+// TestPersonalizationStopsWithoutASignal: the events writer's stop func
+// used to wait for the process's context, so a start-up error after it had
+// started hung the process until a signal.
+func TestPersonalizationStopsWithoutASignal(t *testing.T) {
+	_, cfg, err := config.Load(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stop, err := newPersonalization(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(deadline):
+		t.Fatalf("the events writer did not stop within %v while the context lives on", deadline)
 	}
 }
