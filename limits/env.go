@@ -3,6 +3,7 @@ package limits
 import (
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // EnvVars names the environment variable of each limit, for ConfigFromEnv
@@ -21,13 +22,36 @@ var EnvVars = []struct {
 	{"PLAZA_MAX_FIELD_REPEATS", func(c *Config, v int64) { c.MaxFieldRepeats = int(v) }},
 	{"PLAZA_MAX_COMPLEXITY", func(c *Config, v int64) { c.MaxComplexity = int(v) }},
 	{"PLAZA_MAX_INFLIGHT", func(c *Config, v int64) { c.MaxInFlight = int(v) }},
+	{"PLAZA_MAX_BATCH", func(c *Config, v int64) { c.MaxBatch = int(v) }},
+	{"PLAZA_MAX_BATCH_COMPLEXITY", func(c *Config, v int64) { c.MaxBatchComplexity = int(v) }},
+}
+
+// DurationEnvVars names the environment variable of each time limit, for
+// ConfigFromEnv and the README's table.
+var DurationEnvVars = []struct {
+	Name string
+	set  func(*Config, time.Duration)
+}{
+	{"PLAZA_BODY_READ_TIMEOUT", func(c *Config, v time.Duration) { c.BodyReadTimeout = v }},
 }
 
 // ConfigFromEnv starts from DefaultConfig and applies the variables in
-// EnvVars that are set. A value must be an integer; a negative one turns
-// that check off.
+// EnvVars and DurationEnvVars that are set. A value must be an integer (a
+// duration such as 10s for DurationEnvVars); a negative one turns that check
+// off.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
+	for _, e := range DurationEnvVars {
+		s := getenv(e.Name)
+		if s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil || v == 0 {
+			return c, fmt.Errorf("%s=%q: want a duration such as 10s (negative disables the check)", e.Name, s)
+		}
+		e.set(&c, v)
+	}
 	for _, e := range EnvVars {
 		s := getenv(e.Name)
 		if s == "" {

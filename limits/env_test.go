@@ -1,6 +1,9 @@
 package limits
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestConfigFromEnv(t *testing.T) {
 	tests := []struct {
@@ -14,6 +17,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"a negative value disables the check", map[string]string{"PLAZA_MAX_COMPLEXITY": "-1"}, func(c Config) bool { return c.MaxComplexity == -1 }, false},
 		{"the body limit takes large values", map[string]string{"PLAZA_MAX_BODY_BYTES": "8388608"}, func(c Config) bool { return c.MaxBodyBytes == 8<<20 }, false},
 		{"a non-integer is refused", map[string]string{"PLAZA_MAX_TOKENS": "lots"}, nil, true},
+		{"the body read timeout takes a duration", map[string]string{"PLAZA_BODY_READ_TIMEOUT": "3s"}, func(c Config) bool { return c.BodyReadTimeout == 3*time.Second }, false},
+		{"a negative body read timeout disables it", map[string]string{"PLAZA_BODY_READ_TIMEOUT": "-1s"}, func(c Config) bool { return c.BodyReadTimeout < 0 }, false},
+		{"a body read timeout without a unit is refused", map[string]string{"PLAZA_BODY_READ_TIMEOUT": "10"}, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
