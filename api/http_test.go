@@ -30,7 +30,7 @@ type rawResponse struct {
 	allow       string
 	errors      []apitest.Error
 	data        json.RawMessage
-	hasData     bool // the body has a `data` member, even null
+	hasData     bool            // the body has a `data` member, even null
 	calls       json.RawMessage // extensions.plaza.calls, when present
 	raw         string
 }
