@@ -274,14 +274,16 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 type debugKey struct{}
 
 // withRequestContext attaches what every GraphQL request carries: the
-// per-request Stats, the user for connector calls, and the debug flag.
+// deadline, the user for connector calls, and the debug flag. (Each
+// operation gets its own Stats from the guard, see SetOperationContext.)
 //
 // The request deadline bounds everything the request does: every connector
 // call's own timeout runs inside it.
 //
-// In production the debug extensions (every provider call with its keys,
-// which are the providers' own ids, and the cache outcomes) are for
-// analysts only; the header is ignored for anyone else.
+// In production the debug extensions (every provider call with its
+// latency and error, and the cache outcomes: a map of the deployment and of
+// its weak spots) are for analysts only; the header is ignored for anyone
+// else.
 func withRequestContext(next http.Handler, timeout time.Duration, production bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -290,7 +292,6 @@ func withRequestContext(next http.Handler, timeout time.Duration, production boo
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()
 		}
-		ctx, _ = gateway.WithStats(ctx)
 		if p, ok := auth.From(ctx); ok && p.UserID != "" {
 			ctx = connectors.WithUser(ctx, p.UserID)
 		}
