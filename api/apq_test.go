@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/api/apitest"
+	"github.com/plaza-gateway/plaza/cache"
+	"github.com/plaza-gateway/plaza/cache/cachetest"
 	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/ratelimit"
 )
@@ -108,4 +111,60 @@ func TestPersistedQueries(t *testing.T) {
 		g.MustPost(req)
 		g.MustPost(apqRequest(sha(q), ""))
 	})
+}
+
+// TestPersistedQueriesInRedis drives the same abuse against the shared Redis
+// registry production uses, and counts what it stored: nothing but the one
+// valid document, whatever the blobs sent with matching hashes.
+func TestPersistedQueriesInRedis(t *testing.T) {
+	client := cachetest.Redis(t)
+	prefix := cachetest.Prefix(t)
+	store := cache.NewRedis(client, cache.WithPrefix(prefix), cache.WithTimeout(time.Second))
+	t.Cleanup(store.Close)
+	rl := ratelimit.New(ratelimit.DefaultConfig(), ratelimit.NewRedis(client, prefix+"rl:", ratelimit.NewMemory(0, nil)), nil)
+	g := apitest.Start(t, apitest.Options{APIOptions: []api.Option{api.WithSharedCache(store), api.WithRateLimit(rl)}})
+	keys := func() []string {
+		t.Helper()
+		ks, err := client.Keys(context.Background(), prefix+"*apq:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	t.Cleanup(func() {
+		if ks, _ := client.Keys(context.Background(), prefix+"*").Result(); len(ks) > 0 {
+			client.Del(context.Background(), ks...)
+		}
+	})
+
+	blob := `# ` + strings.Repeat("x", 900<<10) // a 900 KiB comment
+	abuse := []struct {
+		doc  string
+		runs bool
+	}{
+		{blob, false},                     // no operation
+		{blob + "\n{ __typename }", true}, // valid, and runs: only the size cap keeps it out
+		{strings.Repeat("blob ", 1000), false},
+		{`{ nope }`, false},
+	}
+	for _, a := range abuse {
+		r := g.Post(apqRequest(sha(a.doc), a.doc))
+		if ran := len(r.Errors) == 0; ran != a.runs {
+			t.Fatalf("a %d-byte document: ran %v, want %v: %.300s", len(a.doc), ran, a.runs, r.Raw)
+		}
+	}
+	if ks := keys(); len(ks) != 0 {
+		t.Fatalf("refused documents were stored: %v", ks)
+	}
+	good := `{ providers(first: 1) { totalCount } }`
+	g.MustPost(apqRequest(sha(good), good))
+	ks := keys()
+	if len(ks) != 1 {
+		t.Fatalf("want the one valid document stored, got %v", ks)
+	}
+	ttl, err := client.TTL(context.Background(), ks[0]).Result()
+	if err != nil || ttl <= 0 || ttl > 24*time.Hour {
+		t.Fatalf("the registration has TTL %v (%v); want at most a day", ttl, err)
+	}
+	t.Logf("stored after the abuse: %v (TTL %v)", ks, ttl)
 }
