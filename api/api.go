@@ -15,13 +15,14 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaza-gateway/plaza/auth"
@@ -45,6 +46,10 @@ type Config struct {
 	QueryCacheSize int
 	// APQCacheSize is the number of automatic persisted queries kept in memory.
 	APQCacheSize int
+	// MaxPersistedQueryBytes caps the documents registered as automatic
+	// persisted queries (larger ones run but are not stored). Zero means
+	// DefaultMaxPersistedQueryBytes.
+	MaxPersistedQueryBytes int
 	// RequestTimeout bounds one GraphQL request end to end (default 10 s);
 	// provider timeouts apply inside it.
 	RequestTimeout time.Duration
@@ -52,9 +57,10 @@ type Config struct {
 	// defaults of limits.DefaultConfig.
 	Limits limits.Config
 	// Production hides validation suggestions ("did you mean ...?", which
-	// reveal the schema) and sends Strict-Transport-Security. Analysts
-	// (callers with an analyst API key) get introspection and the
-	// playground even when Introspection and Playground are off.
+	// reveal the schema), serves the Plaza-Debug extensions to analysts only
+	// and sends Strict-Transport-Security. Analysts (callers with an analyst
+	// API key) get introspection and the playground even when Introspection
+	// and Playground are off.
 	Production bool
 	// CORSOrigins are the browser origins allowed to call the API; empty
 	// allows only localhost origins in development and none in production.
@@ -187,11 +193,28 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	gql.Use(telemetry.NewOperations(s.opts.tracer, operationSummary))
 	gql.Use(guard.Complexity())
 	gql.Use(introspection{everyone: cfg.Introspection})
-	gql.SetDisableSuggestion(cfg.Production)
-	if s.opts.apq != nil {
-		gql.Use(extension.AutomaticPersistedQuery{Cache: apqCache{c: s.opts.apq, ttl: apqTTL}})
-	} else {
-		gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	if cfg.Production {
+		// gqlgen's switch covers two of the five rules that suggest names.
+		gql.SetDisableSuggestion(true)
+		gql.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
+	// Last of the operation-context mutators: a document is registered only
+	// once it passed every check before it.
+	gql.Use(s.persistedQueries(cfg))
+	guard.SetOperationContext(func(ctx context.Context) context.Context {
+		ctx, _ = gateway.WithStats(ctx) // each operation of a batch its own
+		return ctx
+	})
+	if rl := s.opts.rateLimit; rl != nil {
+		guard.SetBatchCharge(func(ctx context.Context, extra int) (time.Duration, bool) {
+			res, err := rl.Charge(ctx, extra)
+			if err != nil {
+				// As the rate limiter does: a failing store lets requests through.
+				log.WarnContext(ctx, "rate limit: batch not charged", "err", err)
+				return 0, true
+			}
+			return res.RetryAfter, res.Allowed
+		})
 	}
 	gql.SetErrorPresenter(resolvers.ErrorPresenter(log))
 	gql.SetRecoverFunc(resolvers.Recover(log))
@@ -200,7 +223,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout))))))
+	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production))))))
 	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document
@@ -271,11 +294,17 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 type debugKey struct{}
 
 // withRequestContext attaches what every GraphQL request carries: the
-// per-request Stats, the user for connector calls, and the debug flag.
+// deadline, the user for connector calls, and the debug flag. (Each
+// operation gets its own Stats from the guard, see SetOperationContext.)
 //
 // The request deadline bounds everything the request does: every connector
 // call's own timeout runs inside it.
-func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
+//
+// In production the debug extensions (every provider call with its
+// latency and error, and the cache outcomes: a map of the deployment and of
+// its weak spots) are for analysts only; the header is ignored for anyone
+// else.
+func withRequestContext(next http.Handler, timeout time.Duration, production bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if timeout > 0 {
@@ -283,11 +312,10 @@ func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()
 		}
-		ctx, _ = gateway.WithStats(ctx)
 		if p, ok := auth.From(ctx); ok && p.UserID != "" {
 			ctx = connectors.WithUser(ctx, p.UserID)
 		}
-		if strings.Contains(strings.ToLower(r.Header.Get(DebugHeader)), "calls") {
+		if strings.Contains(strings.ToLower(r.Header.Get(DebugHeader)), "calls") && (!production || isAnalyst(ctx)) {
 			ctx = context.WithValue(ctx, debugKey{}, true)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -328,6 +356,50 @@ func plazaExtensions(ctx context.Context, next graphql.ResponseHandler) *graphql
 		resp.Extensions["plaza"] = ext
 	}
 	return resp
+}
+
+// persistedQueries is the APQ extension over the shared cache (or an
+// in-process LRU), with registrations counted by the rate limiter.
+func (s *Server) persistedQueries(cfg Config) *persistedQueries {
+	p := &persistedQueries{maxBytes: cfg.MaxPersistedQueryBytes, log: s.log}
+	if p.maxBytes == 0 {
+		p.maxBytes = DefaultMaxPersistedQueryBytes
+	}
+	if s.opts.apq != nil {
+		p.store = apqCache{c: s.opts.apq, ttl: apqTTL}
+	} else {
+		p.store = lru.New[string](cfg.APQCacheSize)
+	}
+	if rl := s.opts.rateLimit; rl != nil {
+		p.allow = func(ctx context.Context) bool {
+			res, err := rl.AllowRegistration(ctx)
+			if err != nil {
+				// Not registering costs the client a resend, never an error.
+				s.log.WarnContext(ctx, "persisted query not registered: rate limit store failed", "err", err)
+				return false
+			}
+			return res.Allowed
+		}
+	}
+	return p
+}
+
+// rulesWithoutSuggestions is gqlparser's rule set with every rule that
+// suggests names ("Did you mean ...?", which reveals the schema to callers
+// who may not introspect it) replaced by its variant without suggestions.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, quiet := range []core.Rule{
+		rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
+		rules.ScalarLeafsRuleWithoutSuggestions,
+		rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRuleWithoutSuggestions,
+		rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	} {
+		r.RemoveRule(strings.TrimSuffix(quiet.Name, "WithoutSuggestions"))
+		r.AddRule(quiet.Name, quiet.RuleFunc)
+	}
+	return r
 }
 
 // writeError answers a non-GraphQL endpoint with the same error shape

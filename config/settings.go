@@ -114,11 +114,16 @@ var Settings = []Setting{
 	limitSetting("PLAZA_MAX_FIELD_REPEATS", "16", "repeats of one field in a selection", func(c *Config, v int64) { c.Limits.MaxFieldRepeats = int(v) }),
 	limitSetting("PLAZA_MAX_COMPLEXITY", "5000", "operation complexity", func(c *Config, v int64) { c.Limits.MaxComplexity = int(v) }),
 	limitSetting("PLAZA_MAX_INFLIGHT", "32 per CPU", "operations executing at once, weighted by complexity", func(c *Config, v int64) { c.Limits.MaxInFlight = int(v) }),
+	limitSetting("PLAZA_MAX_BATCH", "10", "operations in one batched request (a JSON array)", func(c *Config, v int64) { c.Limits.MaxBatch = int(v) }),
+	limitSetting("PLAZA_MAX_BATCH_COMPLEXITY", "10000", "total complexity of a batch's operations", func(c *Config, v int64) { c.Limits.MaxBatchComplexity = int(v) }),
+	durationSetting("PLAZA_BODY_READ_TIMEOUT", "", "10s", "limit: time to read one request's body (a slow body gets 408); negative: no limit", nil, nonZero,
+		func(c *Config) *time.Duration { return &c.Limits.BodyReadTimeout }),
 	sizeSetting("PLAZA_MAX_FIRST", "100", "`first` on any connection", func(c *Config) *int { return &c.Gateway.MaxFirst }),
 	sizeSetting("PLAZA_MAX_IDS", "100", "ids in `nodes(ids:)` and items per order", func(c *Config) *int { return &c.Gateway.MaxIDs }),
 	rateSetting("PLAZA_RATE_USER", "20/s:40", "rate limit per signed-in user: `RATE/UNIT[:BURST]` or `off`", func(c *Config) *ratelimit.Limit { return &c.RateLimit.User }),
 	rateSetting("PLAZA_RATE_IP", "50/s:100", "rate limit per client address", func(c *Config) *ratelimit.Limit { return &c.RateLimit.IP }),
 	rateSetting("PLAZA_RATE_KEY", "10/s:20", "rate limit per analyst API key", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Key }),
+	rateSetting("PLAZA_RATE_APQ", "100/h:50", "persisted-query registrations per caller (each stores a document for a day)", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Register }),
 	{Env: "PLAZA_TRUSTED_PROXIES", Kind: List, Default: "none",
 		Usage: "comma-separated addresses or CIDRs whose `X-Forwarded-For` is believed",
 		set: func(c *Config, v string) (err error) {
@@ -163,6 +168,7 @@ type durationCheck struct {
 
 var (
 	positive    = durationCheck{func(d time.Duration) bool { return d > 0 }, "want a positive duration such as 10s"}
+	nonZero     = durationCheck{func(d time.Duration) bool { return d != 0 }, "want a duration such as 10s (negative disables the check)"}
 	nonNegative = durationCheck{func(d time.Duration) bool { return d >= 0 }, "want a non-negative duration such as 5s"}
 )
 

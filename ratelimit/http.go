@@ -1,7 +1,9 @@
 package ratelimit
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -25,6 +27,11 @@ type Config struct {
 	// IP limits each client address for anonymous callers and callers whose
 	// credentials were refused.
 	IP Limit
+	// Register limits how many automatic persisted queries one caller (the
+	// same identity as above: key, user or IP) may register. Registration
+	// stores the document for a day, so this bounds what one caller can
+	// store, whatever its request rate.
+	Register Limit
 	// TrustedProxies are the peers whose X-Forwarded-For is believed. Empty:
 	// the client is always the TCP peer.
 	TrustedProxies []netip.Prefix
@@ -40,6 +47,11 @@ func DefaultConfig() Config {
 		User: Limit{Rate: 20, Period: time.Second, Burst: 40},
 		IP:   Limit{Rate: 50, Period: time.Second, Burst: 100},
 		Key:  Limit{Rate: 10, Period: time.Second, Burst: 20},
+		// An app registers each of its few dozen operations once a day (the
+		// registry is shared by every instance and client); 100 an hour with
+		// bursts of 50 covers a fresh deployment, and bounds one caller's
+		// storage to 2,400 documents (with Plaza's 16 KiB cap, under 40 MiB).
+		Register: Limit{Rate: 100, Period: time.Hour, Burst: 50},
 	}
 }
 
@@ -101,6 +113,7 @@ func (l *Limiter) Config() Config { return l.cfg }
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, limit := l.identify(r)
+		r = r.WithContext(context.WithValue(r.Context(), bucketKey{}, key))
 		res, err := l.store.Allow(r.Context(), key, limit)
 		if err != nil {
 			// Stores fall back rather than fail; if one does fail anyway, the
@@ -118,6 +131,55 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+type bucketKey struct{}
+
+// ErrNoIdentity is returned by Charge when ctx did not pass through
+// Middleware.
+var ErrNoIdentity = errors.New("ratelimit: no caller identity in the context (Middleware not mounted)")
+
+// Charge counts n more requests against the caller's own bucket (the one
+// Middleware charged for this request), e.g. the further operations of a
+// batch, each of which counts like a request. The result denies all n when
+// the bucket lacks room for any of them.
+func (l *Limiter) Charge(ctx context.Context, n int) (Result, error) {
+	key, ok := ctx.Value(bucketKey{}).(string)
+	if !ok {
+		return Result{}, ErrNoIdentity
+	}
+	_, limit := l.limitOf(key)
+	res := Result{Allowed: true, Remaining: -1}
+	for range n {
+		r, err := l.store.Allow(ctx, key, limit)
+		if err != nil || !r.Allowed {
+			return r, err
+		}
+		res = r
+	}
+	return res, nil
+}
+
+// AllowRegistration counts one registration of a persisted query against
+// the caller's Register limit (a bucket of its own, next to the caller's
+// request bucket).
+func (l *Limiter) AllowRegistration(ctx context.Context) (Result, error) {
+	key, ok := ctx.Value(bucketKey{}).(string)
+	if !ok {
+		return Result{}, ErrNoIdentity
+	}
+	return l.store.Allow(ctx, "apq:"+key, l.cfg.Register)
+}
+
+// limitOf returns the limit of a bucket identify returned.
+func (l *Limiter) limitOf(key string) (string, Limit) {
+	switch {
+	case strings.HasPrefix(key, "key:"):
+		return key, l.cfg.Key
+	case strings.HasPrefix(key, "user:"):
+		return key, l.cfg.User
+	}
+	return key, l.cfg.IP
 }
 
 // identify returns the bucket of r and its limit. User IDs and key digests

@@ -1,7 +1,9 @@
 package ratelimit_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -163,8 +165,45 @@ func TestParseTrustedProxies(t *testing.T) {
 	})
 	t.Run("the defaults read back as documented", func(t *testing.T) {
 		def := ratelimit.DefaultConfig()
-		if def.User.String() != "20/s:40" || def.IP.String() != "50/s:100" || def.Key.String() != "10/s:20" {
-			t.Fatalf("defaults %v %v %v", def.User, def.IP, def.Key)
+		if def.User.String() != "20/s:40" || def.IP.String() != "50/s:100" || def.Key.String() != "10/s:20" || def.Register.String() != "100/h:50" {
+			t.Fatalf("defaults %v %v %v %v", def.User, def.IP, def.Key, def.Register)
+		}
+	})
+}
+
+func TestChargeAndRegistration(t *testing.T) {
+	burst3 := ratelimit.Limit{Rate: 1, Period: time.Minute, Burst: 3}
+	l := ratelimit.New(ratelimit.Config{User: burst3, IP: burst3, Key: burst3,
+		Register: ratelimit.Limit{Rate: 1, Period: time.Hour, Burst: 1}}, ratelimit.NewMemory(0, nil), nil)
+
+	t.Run("without Middleware there is no caller to charge", func(t *testing.T) {
+		if _, err := l.Charge(context.Background(), 1); !errors.Is(err, ratelimit.ErrNoIdentity) {
+			t.Fatalf("Charge: %v", err)
+		}
+		if _, err := l.AllowRegistration(context.Background()); !errors.Is(err, ratelimit.ErrNoIdentity) {
+			t.Fatalf("AllowRegistration: %v", err)
+		}
+	})
+	t.Run("Charge and registrations count against the caller Middleware identified", func(t *testing.T) {
+		type outcome struct{ charged, registered bool }
+		var got []outcome
+		h := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err1 := l.Charge(r.Context(), 1)
+			reg, err2 := l.AllowRegistration(r.Context())
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			got = append(got, outcome{c.Allowed, reg.Allowed})
+		}))
+		for range 2 {
+			r := httptest.NewRequest(http.MethodPost, "/query", nil)
+			r.RemoteAddr = "192.0.2.7:1234"
+			h.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		// Request 1 and its charge take 2 of the burst of 3; request 2 takes
+		// the third, so its charge is refused. One registration an hour.
+		if len(got) != 2 || got[0] != (outcome{true, true}) || got[1] != (outcome{false, false}) {
+			t.Fatalf("%+v", got)
 		}
 	})
 }
