@@ -34,6 +34,7 @@ import (
 	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
@@ -272,6 +273,10 @@ func loadProviders(cfg config, getenv func(string) string) (*registry.Loaded, er
 
 func serve(ctx context.Context, cfg config, getenv func(string) string, verifier *auth.Verifier, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
+	v1Until, err := api.SignatureV1UntilFromEnv(getenv)
+	if err != nil {
+		return err
+	}
 	gc := gctune.Apply(getenv)
 	log.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_mib", gc.MemoryLimit>>20, "limit_from", gc.LimitSource)
 	loaded, err := loadProviders(cfg, getenv)
@@ -321,6 +326,11 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		api.WithTracer(tracing.Tracer()), api.WithRequestObserver(m)}
 	if readiness != nil {
 		opts = append(opts, api.WithReadiness("cache", readiness))
+	}
+	opts = append(opts, api.WithSignatureV1Until(v1Until))
+	if redisClient != nil {
+		// A provider's signed request accepted by one instance is a replay on every other.
+		opts = append(opts, api.WithWebhookReplayCache(httpprovider.NewRedisReplayCache(redisClient, "plaza:v1:webhook-nonce:", httpprovider.DefaultReplayWindow)))
 	}
 	opts = append(opts, api.WithProviderStats(providerStats(events.NewAnalytics(personal.Store))))
 	opts = append(opts, api.WithAPIKeys(personal.keys), api.WithResolverOptions(resolvers.WithPersonalization(personal.Personalization)),

@@ -64,16 +64,9 @@ func WithSignatureV1Until(t time.Time) Option {
 // 2027-03-01T00:00:00Z, or "none" to refuse v1 now. Unset:
 // httpprovider.DefaultV1Until.
 func SignatureV1UntilFromEnv(getenv func(string) string) (time.Time, error) {
-	v := getenv("PLAZA_SIGNATURE_V1_UNTIL")
-	switch v {
-	case "":
-		return httpprovider.DefaultV1Until, nil
-	case "none":
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
+	t, err := httpprovider.ParseV1Until(getenv("PLAZA_SIGNATURE_V1_UNTIL"))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("PLAZA_SIGNATURE_V1_UNTIL=%q: want an RFC 3339 time such as 2027-03-01T00:00:00Z, or none", v)
+		return time.Time{}, fmt.Errorf("PLAZA_SIGNATURE_V1_UNTIL=%w", err)
 	}
 	return t, nil
 }

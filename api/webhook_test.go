@@ -251,3 +251,36 @@ func TestWebhookRedisDown(t *testing.T) {
 		t.Fatalf("unavailable count %v, want 2", unavailable)
 	}
 }
+
+func TestSignatureV1UntilFromEnv(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        time.Time
+		err         string
+	}{
+		{"unset is the announced end of the window", "", httpprovider.DefaultV1Until, ""},
+		{"an RFC 3339 time is the end", "2027-01-15T12:00:00Z", time.Date(2027, 1, 15, 12, 0, 0, 0, time.UTC), ""},
+		{"none refuses v1 now", "none", time.Time{}, ""},
+		{"a date without a time is refused naming the variable", "2027-01-15", time.Time{}, `PLAZA_SIGNATURE_V1_UNTIL="2027-01-15": want an RFC 3339 time`},
+		{"garbage is refused naming the variable", "soon", time.Time{}, `PLAZA_SIGNATURE_V1_UNTIL="soon": want an RFC 3339 time`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := api.SignatureV1UntilFromEnv(func(k string) string {
+				if k == "PLAZA_SIGNATURE_V1_UNTIL" {
+					return tt.value
+				}
+				return ""
+			})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || !got.Equal(tt.want) {
+				t.Fatalf("got %v %v, want %v", got, err, tt.want)
+			}
+		})
+	}
+}

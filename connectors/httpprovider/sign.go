@@ -48,6 +48,23 @@ const (
 // after v2 was introduced. After it a v1 signature is refused.
 var DefaultV1Until = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 
+// ParseV1Until reads the end of the v1 transition window as configured by
+// an operator: an RFC 3339 time, "none" (v1 refused now: the zero time), or
+// "" (DefaultV1Until).
+func ParseV1Until(s string) (time.Time, error) {
+	switch s {
+	case "":
+		return DefaultV1Until, nil
+	case "none":
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: want an RFC 3339 time such as 2027-03-01T00:00:00Z, or none: %w", s, err)
+	}
+	return t, nil
+}
+
 // v2Prefix starts a v2 Plaza-Signature value.
 const v2Prefix = "v2="
 
