@@ -120,7 +120,9 @@ func TestRunSignatureSchemes(t *testing.T) {
 		raw, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(raw)
 	}
-	v1 := func(ts, nonce, path string, body []byte) string { return httpprovider.Sign("s", ts, nonce, http.MethodPost, path, body) }
+	v1 := func(ts, nonce, path string, body []byte) string {
+		return httpprovider.Sign("s", ts, nonce, http.MethodPost, path, body)
+	}
 	v2 := func(ts, nonce, path string, body []byte) string {
 		return httpprovider.SignV2("s", ts, nonce, http.MethodPost, path, "", body)
 	}
