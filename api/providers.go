@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plaza-gateway/plaza/connectors"
@@ -81,7 +81,8 @@ type providerAuth struct {
 	signatures *prometheus.CounterVec // by scheme and result; never by provider
 
 	mu       sync.Mutex
-	v1Logged *expirable.LRU[string, struct{}]
+	v1Logged *simplelru.LRU[string, time.Time] // provider -> when it was last named
+	now      func() time.Time
 }
 
 func newProviderAuth(o options, log *slog.Logger) *providerAuth {
@@ -101,8 +102,12 @@ func newProviderAuth(o options, log *slog.Logger) *providerAuth {
 			Name: "plaza_provider_webhook_signatures_total",
 			Help: "Signed requests from providers to the gateway (invalidation, stats) by signature scheme (v1, v2, none) and result (accepted, refused, unavailable). Which providers still sign with v1 is logged, not labelled.",
 		}, []string{"scheme", "result"}),
-		v1Logged: expirable.NewLRU[string, struct{}](v1LogProviders, nil, v1LogEvery),
+		now:      time.Now,
 	}
+	// An LRU without a background goroutine: entries are compared with the
+	// clock when read, and the least recently named provider is dropped
+	// when v1LogProviders are held.
+	p.v1Logged, _ = simplelru.NewLRU[string, time.Time](v1LogProviders, nil)
 	if o.metrics != nil {
 		if err := o.metrics.Register(p.signatures); err != nil {
 			// A second server on the same registry (tests) shares the counter.
@@ -153,13 +158,15 @@ func (p *providerAuth) authenticate(w http.ResponseWriter, r *http.Request, prov
 // logV1 names a provider that still signs with scheme v1, at most once per
 // v1LogEvery, so operators can chase the stragglers before the window ends.
 func (p *providerAuth) logV1(ctx context.Context, provider string) {
+	now := p.now()
 	p.mu.Lock()
-	seen := p.v1Logged.Contains(provider)
-	if !seen {
-		p.v1Logged.Add(provider, struct{}{})
+	last, seen := p.v1Logged.Get(provider)
+	due := !seen || now.Sub(last) >= v1LogEvery
+	if due {
+		p.v1Logged.Add(provider, now)
 	}
 	p.mu.Unlock()
-	if !seen {
+	if due {
 		p.log.WarnContext(ctx, "provider webhook signed with scheme v1 (no query string); it is refused once the transition window ends",
 			"provider", provider, "next_report_after", v1LogEvery.String())
 	}

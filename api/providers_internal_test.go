@@ -50,4 +50,13 @@ func TestProvidersStillOnV1AreLoggedOncePerProvider(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], "provider=freshcart") || !strings.Contains(lines[1], "provider=greenbasket") {
 		t.Fatalf("log lines:\n%s\nwant one for freshcart and one for greenbasket", logs.String())
 	}
+	t.Run("a provider still on v1 an hour later is named again", func(t *testing.T) {
+		logs.Reset()
+		p.now = func() time.Time { return time.Now().Add(v1LogEvery) }
+		send("freshcart", httpprovider.SchemeV1)
+		send("freshcart", httpprovider.SchemeV1)
+		if n := strings.Count(logs.String(), "provider=freshcart"); n != 1 {
+			t.Fatalf("%d lines, want 1:\n%s", n, logs.String())
+		}
+	})
 }
