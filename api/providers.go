@@ -102,7 +102,7 @@ func newProviderAuth(o options, log *slog.Logger) *providerAuth {
 			Name: "plaza_provider_webhook_signatures_total",
 			Help: "Signed requests from providers to the gateway (invalidation, stats) by signature scheme (v1, v2, none) and result (accepted, refused, unavailable). Which providers still sign with v1 is logged, not labelled.",
 		}, []string{"scheme", "result"}),
-		now:      time.Now,
+		now: time.Now,
 	}
 	// An LRU without a background goroutine: entries are compared with the
 	// clock when read, and the least recently named provider is dropped
