@@ -35,6 +35,7 @@ import (
 	"github.com/plaza-gateway/plaza/config"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
@@ -300,6 +301,11 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 		probe, closeProbe := newRedisProbe(ctx, cfg, log)
 		defer closeProbe()
 		opts = append(opts, api.WithDependency("redis", probe.Healthy))
+	}
+	opts = append(opts, api.WithSignatureV1Until(cfg.SignatureV1Until))
+	if redisClient != nil {
+		// A provider's signed request accepted by one instance is a replay on every other.
+		opts = append(opts, api.WithWebhookReplayCache(httpprovider.NewRedisReplayCache(redisClient, "plaza:v1:webhook-nonce:", httpprovider.DefaultReplayWindow)))
 	}
 	opts = append(opts, api.WithProviderStats(providerStats(events.NewAnalytics(personal.Store))))
 	opts = append(opts, api.WithAPIKeys(personal.keys), api.WithResolverOptions(resolvers.WithPersonalization(personal.Personalization)),

@@ -28,7 +28,6 @@ import (
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/limits"
@@ -96,6 +95,7 @@ type options struct {
 	apiKeys   *auth.APIKeys
 	rateLimit *ratelimit.Limiter
 	examples  []Example
+	webhook   webhookOptions
 }
 
 type readiness struct {
@@ -177,7 +177,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	if s.opts.secrets == nil {
 		s.opts.secrets = func(string) (string, bool) { return "", false }
 	}
-	s.providers = &providerAuth{secret: s.opts.secrets, verifiers: map[string]*httpprovider.RequestVerifier{}}
+	s.providers = newProviderAuth(s.opts, log)
 	r := resolvers.New(gw, log, s.opts.resolvers...)
 	queryCache := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
 	guard := limits.New(cfg.Limits, queryCache)

@@ -738,7 +738,7 @@ func invalidate(tb testing.TB, baseURL, provider, secret string, ids ...string) 
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(httpprovider.HeaderTimestamp, ts)
 	req.Header.Set(httpprovider.HeaderNonce, nonce)
-	req.Header.Set(httpprovider.HeaderSignature, httpprovider.Sign(secret, ts, nonce, http.MethodPost, path, body))
+	req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(secret, ts, nonce, http.MethodPost, path, "", body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatalf("invalidate: %v", err)

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,6 +56,10 @@ func TestAuthentication(t *testing.T) {
 		{"a token signed with another secret", bearer(signed(t, "another-secret", valid(now.Add(time.Hour)))), "invalid token: bad signature"},
 		{"a token without subject", bearer(signed(t, "test-secret", jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))})), "invalid token"},
 		{"a non-bearer authorization header", http.Header{"Authorization": {"Basic ZGVtby0xOng="}}, "authorization header must be 'Bearer <token>'"},
+		{"a token issued in the future", bearer(signed(t, "test-secret", jwt.RegisteredClaims{Subject: "demo-1",
+			IssuedAt: jwt.NewNumericDate(now.Add(time.Hour)), ExpiresAt: jwt.NewNumericDate(now.Add(2 * time.Hour))})), "invalid token: token issued in the future"},
+		{"a token whose exp is a string", bearer(signed(t, "test-secret", jwt.MapClaims{"sub": "demo-1",
+			"exp": strconv.FormatInt(now.Add(time.Hour).Unix(), 10)})), "invalid token: exp must be a number"},
 	}
 	for _, tt := range tests {
 		for _, field := range []string{"me { id }", "home { city }"} {
@@ -81,6 +86,19 @@ func TestAuthentication(t *testing.T) {
 			t.Fatalf("stock %d, was %d", got, p.Stock)
 		}
 	})
+
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
+		t.Run("the scheme "+scheme+" signs the user in (RFC 6750: case-insensitive)", func(t *testing.T) {
+			d, _ := mustData[struct {
+				Me struct {
+					ID string `json:"id"`
+				} `json:"me"`
+			}](t, g, apitest.Request{Query: `{ me { id } }`, Header: http.Header{"Authorization": {scheme + " " + g.Token("demo-7")}}})
+			if _, _, local := decodeID(t, d.Me.ID); local != "demo-7" {
+				t.Fatalf("signed in as %s", local)
+			}
+		})
+	}
 
 	t.Run("a valid token from the verifier signs the user in", func(t *testing.T) {
 		d, _ := mustData[struct {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func signedGet(tb testing.TB, baseURL, path, query, secret string) (int, map[str
 	if secret != "" {
 		req.Header.Set(httpprovider.HeaderTimestamp, ts)
 		req.Header.Set(httpprovider.HeaderNonce, nonce)
-		req.Header.Set(httpprovider.HeaderSignature, httpprovider.Sign(secret, ts, nonce, http.MethodGet, path, nil))
+		req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(secret, ts, nonce, http.MethodGet, path, strings.TrimPrefix(query, "?"), nil))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

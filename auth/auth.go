@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -101,6 +102,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(cfg.Now),
 		jwt.WithExpirationRequired(),
+		// A token issued in the future (beyond the leeway) comes from an
+		// issuer with a broken clock or was minted to outlive its exp.
+		jwt.WithIssuedAt(),
 	}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
@@ -114,7 +118,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // Verify returns the user ID a token was issued to. ctx bounds a JWKS
 // refresh that an unknown key ID may trigger.
 func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
-	var claims jwt.RegisteredClaims
+	var claims numericClaims
 	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
 		// The parser has already refused algorithms outside the configured
 		// ones; the key's type must still match the algorithm's family.
@@ -134,6 +138,51 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 		return "", errors.New("token has no subject")
 	}
 	return claims.Subject, nil
+}
+
+// numericClaims are the registered claims with exp, nbf and iat required to
+// be JSON numbers, as RFC 7519 says (NumericDate). jwt's own decoding also
+// takes a numeric string ("exp": "1700000000"), which some issuers emit by
+// mistake and which other verifiers refuse: a token must mean the same
+// thing everywhere it is checked.
+type numericClaims struct {
+	jwt.RegisteredClaims
+}
+
+// ErrClaimNotNumber is returned for a token whose exp, nbf or iat is not a
+// JSON number.
+var ErrClaimNotNumber = errors.New("auth: time claim is not a number")
+
+// claimTypeError names the time claim that is not a number.
+type claimTypeError struct{ claim string }
+
+func (e *claimTypeError) Error() string { return e.claim + " must be a number" }
+func (e *claimTypeError) Unwrap() error { return ErrClaimNotNumber }
+
+func (c *numericClaims) UnmarshalJSON(b []byte) error {
+	var times struct {
+		Exp json.RawMessage `json:"exp"`
+		Nbf json.RawMessage `json:"nbf"`
+		Iat json.RawMessage `json:"iat"`
+	}
+	if err := json.Unmarshal(b, &times); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"exp", times.Exp}, {"nbf", times.Nbf}, {"iat", times.Iat}} {
+		if len(t.raw) > 0 && !isJSONNumber(t.raw) {
+			return &claimTypeError{t.name}
+		}
+	}
+	return json.Unmarshal(b, &c.RegisteredClaims)
+}
+
+// isJSONNumber reports whether raw (one JSON value) is a number: numbers
+// alone start with a digit or a minus sign.
+func isJSONNumber(raw json.RawMessage) bool {
+	return raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'
 }
 
 // Issue signs an HS256 token for user valid for ttl (used by `plaza token`
@@ -167,10 +216,10 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p Principal
 		if h := r.Header.Get("Authorization"); h != "" {
-			token, ok := strings.CutPrefix(h, "Bearer ")
+			token, ok := bearerToken(h)
 			if !ok {
 				p.Problem = "authorization header must be 'Bearer <token>'"
-			} else if user, err := v.Verify(r.Context(), strings.TrimSpace(token)); err != nil {
+			} else if user, err := v.Verify(r.Context(), token); err != nil {
 				p.Problem = "invalid token: " + reason(err)
 			} else {
 				p.UserID = user
@@ -180,9 +229,26 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// bearerToken returns the token of an Authorization header of the Bearer
+// scheme. The scheme name is case-insensitive (RFC 6750 section 2.1 via RFC
+// 7235 section 2.1), so "bearer" and "BEARER" are accepted as well.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
 // reason turns a jwt error into a short message that is safe to show.
 func reason(err error) string {
+	var notNumber *claimTypeError
 	switch {
+	case errors.As(err, &notNumber):
+		return notNumber.Error()
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "token issued in the future"
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return "token expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet):

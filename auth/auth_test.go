@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -102,6 +104,13 @@ func TestVerifyRS256(t *testing.T) {
 		{"a token without audience is refused", keyA.Sign(t, claims(func(c *jwt.RegisteredClaims) { c.Audience = nil })), "aud"},
 		{"a token from another issuer is refused", keyA.Sign(t, claims(func(c *jwt.RegisteredClaims) { c.Issuer = "https://evil.example" })), "iss"},
 		{"a token without subject is refused", keyA.Sign(t, claims(func(c *jwt.RegisteredClaims) { c.Subject = "" })), "no subject"},
+		{"a token issued in the future within the leeway is accepted", keyA.Sign(t, claims(func(c *jwt.RegisteredClaims) { c.IssuedAt = jwt.NewNumericDate(now.Add(20 * time.Second)) })), ""},
+		{"a token issued in the future past the leeway is refused", keyA.Sign(t, claims(func(c *jwt.RegisteredClaims) { c.IssuedAt = jwt.NewNumericDate(now.Add(31 * time.Second)) })), "used before issued"},
+		{"a fractional exp is a number and is accepted", keyA.Sign(t, mapClaims(claims(nil), "exp", float64(now.Add(time.Hour).Unix())+0.5)), ""},
+		{"a string exp is refused", keyA.Sign(t, mapClaims(claims(nil), "exp", strconv.FormatInt(now.Add(time.Hour).Unix(), 10))), "exp must be a number"},
+		{"a null exp is refused", keyA.Sign(t, mapClaims(claims(nil), "exp", nil)), "exp must be a number"},
+		{"a string iat is refused", keyA.Sign(t, mapClaims(claims(nil), "iat", strconv.FormatInt(now.Unix(), 10))), "iat must be a number"},
+		{"a string nbf is refused", keyA.Sign(t, mapClaims(claims(nil), "nbf", strconv.FormatInt(now.Unix(), 10))), "nbf must be a number"},
 		{"a forged signature is refused", forged, "signature is invalid"},
 		{"a token signed by another key under that key's kid is refused", wrongKid, "unknown signing key"},
 		{"a token re-signed by another key under a known kid is refused", resigned, "signature is invalid"},
@@ -124,6 +133,16 @@ func TestVerifyRS256(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mapClaims returns c as a map with claim set to value, for claims that
+// jwt.RegisteredClaims cannot express (a string exp).
+func mapClaims(c jwt.RegisteredClaims, claim string, value any) jwt.MapClaims {
+	raw, _ := json.Marshal(c)
+	var m jwt.MapClaims
+	_ = json.Unmarshal(raw, &m)
+	m[claim] = value
+	return m
 }
 
 // staticKeys is a KeySet over a fixed map.
@@ -351,6 +370,12 @@ func TestMiddlewareSaysWhy(t *testing.T) {
 		{"a wrong audience is anonymous with a reason", "Bearer " + keyA.Token(t, "demo-3", "", "other", time.Now(), time.Hour), "", "invalid token: wrong audience"},
 		{"an expired token is anonymous with a reason", "Bearer " + keyA.Token(t, "demo-3", "", audience, time.Now().Add(-2*time.Hour), time.Hour), "", "invalid token: token expired"},
 		{"a basic header is anonymous with a reason", "Basic eDp5", "", "authorization header must be 'Bearer <token>'"},
+		{"the scheme in lower case names the user (RFC 6750)", "bearer " + keyA.Token(t, "demo-3", "", audience, time.Now(), time.Hour), "demo-3", ""},
+		{"the scheme in upper case names the user (RFC 6750)", "BEARER " + keyA.Token(t, "demo-3", "", audience, time.Now(), time.Hour), "demo-3", ""},
+		{"a scheme without a token is anonymous with a reason", "Bearer ", "", "authorization header must be 'Bearer <token>'"},
+		{"a scheme glued to the token is anonymous with a reason", "Bearer" + keyA.Token(t, "demo-3", "", audience, time.Now(), time.Hour), "", "authorization header must be 'Bearer <token>'"},
+		{"a token issued in the future is anonymous with a reason", "Bearer " + keyA.Token(t, "demo-3", "", audience, time.Now().Add(time.Hour), 2*time.Hour), "", "invalid token: token issued in the future"},
+		{"a string exp is anonymous with a reason", "Bearer " + keyA.Sign(t, jwt.MapClaims{"sub": "demo-3", "aud": audience, "exp": strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)}), "", "invalid token: exp must be a number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

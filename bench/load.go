@@ -146,7 +146,7 @@ func graphqlPost(url, doc string, vars map[string]any, header http.Header, parti
 }
 
 // providerCall is one signed call to a demo provider, as the gateway makes
-// it (httpprovider.Sign with a fresh nonce); it returns the response body.
+// it (httpprovider.SignV2 with a fresh nonce); it returns the response body.
 func providerCall(ctx context.Context, hc *http.Client, base, secret, path string, body []byte) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
 	if err != nil {
@@ -158,7 +158,7 @@ func providerCall(ctx context.Context, hc *http.Client, base, secret, path strin
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(httpprovider.HeaderTimestamp, ts)
 	req.Header.Set(httpprovider.HeaderNonce, nonce)
-	req.Header.Set(httpprovider.HeaderSignature, httpprovider.Sign(secret, ts, nonce, http.MethodPost, path, body))
+	req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(secret, ts, nonce, http.MethodPost, path, "", body))
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"net"
 	"net/url"
 	"strings"
@@ -74,6 +75,10 @@ type Config struct {
 	Gateway     gateway.Config
 	RateLimit   ratelimit.Config
 	Tracing     telemetry.TracingConfig
+	// SignatureV1Until ends the transition window in which providers' v1
+	// signatures (which do not cover the query string) are still accepted;
+	// zero refuses v1 now.
+	SignatureV1Until time.Time
 	// GC says whether the Go runtime's own variables are set (the runtime
 	// parses them; gctune only steps aside).
 	GC GC
@@ -155,18 +160,19 @@ func parseRedis(s string) (Redis, error) {
 // Default is the configuration with nothing set (development).
 func Default() Config {
 	return Config{
-		Env:             Development,
-		Addr:            ":8080",
-		AdminAddr:       telemetry.DefaultAdminAddr,
-		ShutdownTimeout: 15 * time.Second,
-		RequestTimeout:  10 * time.Second,
-		EventRetention:  events.DefaultRetention,
-		Auth:            auth.Settings{Leeway: auth.DefaultLeeway},
-		Limits:          limits.DefaultConfig(),
-		Gateway:         gateway.DefaultConfig(),
-		RateLimit:       ratelimit.DefaultConfig(),
-		Tracing:         telemetry.TracingConfig{ServiceName: "plaza", SampleRatio: 1},
-		TokenTTL:        24 * time.Hour,
+		Env:              Development,
+		Addr:             ":8080",
+		AdminAddr:        telemetry.DefaultAdminAddr,
+		ShutdownTimeout:  15 * time.Second,
+		RequestTimeout:   10 * time.Second,
+		EventRetention:   events.DefaultRetention,
+		Auth:             auth.Settings{Leeway: auth.DefaultLeeway},
+		Limits:           limits.DefaultConfig(),
+		Gateway:          gateway.DefaultConfig(),
+		RateLimit:        ratelimit.DefaultConfig(),
+		Tracing:          telemetry.TracingConfig{ServiceName: "plaza", SampleRatio: 1},
+		TokenTTL:         24 * time.Hour,
+		SignatureV1Until: httpprovider.DefaultV1Until,
 	}
 }
 

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +126,16 @@ var Settings = []Setting{
 	rateSetting("PLAZA_RATE_IP", "50/s:100", "rate limit per client address", func(c *Config) *ratelimit.Limit { return &c.RateLimit.IP }),
 	rateSetting("PLAZA_RATE_KEY", "10/s:20", "rate limit per analyst API key", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Key }),
 	rateSetting("PLAZA_RATE_APQ", "100/h:50", "persisted-query registrations per caller (each stores a document for a day)", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Register }),
+	{Env: "PLAZA_SIGNATURE_V1_UNTIL", Kind: Text, Default: httpprovider.DefaultV1Until.Format(time.RFC3339),
+		Usage: "end of the window in which providers' v1 signatures (not covering the query string) are accepted: an RFC 3339 time, or `none` to refuse v1 now",
+		set: func(c *Config, v string) error {
+			t, err := httpprovider.ParseV1Until(v)
+			if err != nil {
+				return errors.New("want an RFC 3339 time such as 2027-03-01T00:00:00Z, or none")
+			}
+			c.SignatureV1Until = t
+			return nil
+		}},
 	{Env: "PLAZA_TRUSTED_PROXIES", Kind: List, Default: "none",
 		Usage: "comma-separated addresses or CIDRs whose `X-Forwarded-For` is believed",
 		set: func(c *Config, v string) (err error) {

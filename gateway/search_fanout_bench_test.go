@@ -141,7 +141,7 @@ func rawCall(hc *http.Client, base, path string, body []byte) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(httpprovider.HeaderTimestamp, ts)
 	req.Header.Set(httpprovider.HeaderNonce, nonce)
-	req.Header.Set(httpprovider.HeaderSignature, httpprovider.Sign(fanoutSecret, ts, nonce, http.MethodPost, path, body))
+	req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(fanoutSecret, ts, nonce, http.MethodPost, path, "", body))
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err

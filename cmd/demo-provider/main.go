@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		failMode = fs.String("fail-mode", string(httpprovider.FaultUnavailable), "how a failing request fails: unavailable (503), internal (500), garbage (200 with broken JSON) or stall (no answer)")
 		maxBatch = fs.Int("max-batch", -1, "largest batch accepted (default: the demo descriptor's)")
 		seed     = fs.Int64("seed", demo.DefaultSeed, "seed of the generated data")
+		v1Until  = fs.String("signature-v1-until", "", "accept signature scheme v1 (no query string) until this RFC 3339 time, or none (default "+httpprovider.DefaultV1Until.Format(time.RFC3339)+")")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -67,6 +68,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *failRate < 0 || *failRate > 1 {
 		return fmt.Errorf("--fail-rate %v is not in [0, 1]", *failRate)
+	}
+	v1End, err := httpprovider.ParseV1Until(*v1Until)
+	if err != nil {
+		return fmt.Errorf("--signature-v1-until %w", err)
 	}
 	if *secret == "" && !*insecure {
 		return errors.New("--secret is required (or --insecure to accept unsigned requests)")
@@ -83,7 +88,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	var hopts []httpprovider.HandlerOption
+	hopts := []httpprovider.HandlerOption{httpprovider.WithV1Until(v1End)}
 	if *insecure {
 		hopts = append(hopts, httpprovider.AllowUnsigned())
 	}

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,6 +103,48 @@ func TestRunServesTheDemoProvider(t *testing.T) {
 	})
 }
 
+func TestRunSignatureSchemes(t *testing.T) {
+	post := func(url string, sign func(ts, nonce, path string, body []byte) string) (int, string) {
+		t.Helper()
+		body := []byte(`{"first":1}`)
+		ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), rand.Text()
+		req, _ := http.NewRequest(http.MethodPost, url+httpprovider.PathLegalSearchLawyers, bytes.NewReader(body))
+		req.Header.Set(httpprovider.HeaderTimestamp, ts)
+		req.Header.Set(httpprovider.HeaderNonce, nonce)
+		req.Header.Set(httpprovider.HeaderSignature, sign(ts, nonce, httpprovider.PathLegalSearchLawyers, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	v1 := func(ts, nonce, path string, body []byte) string {
+		return httpprovider.Sign("s", ts, nonce, http.MethodPost, path, body)
+	}
+	v2 := func(ts, nonce, path string, body []byte) string {
+		return httpprovider.SignV2("s", ts, nonce, http.MethodPost, path, "", body)
+	}
+	t.Run("by default v2 and, during the transition window, v1 are accepted", func(t *testing.T) {
+		url, _ := mustRun(t, "--vertical", "legal", "--provider", "v1-friendly", "--secret", "s")
+		for name, sign := range map[string]func(string, string, string, []byte) string{"v1": v1, "v2": v2} {
+			if status, body := post(url, sign); status != http.StatusOK {
+				t.Fatalf("%s: status %d %s", name, status, body)
+			}
+		}
+	})
+	t.Run("with --signature-v1-until none v1 is refused saying to sign with v2", func(t *testing.T) {
+		url, _ := mustRun(t, "--vertical", "legal", "--provider", "v2-only", "--secret", "s", "--signature-v1-until", "none")
+		if status, body := post(url, v1); status != http.StatusUnauthorized || !strings.Contains(body, "sign with v2") {
+			t.Fatalf("v1: status %d %s, want 401 saying to sign with v2", status, body)
+		}
+		if status, body := post(url, v2); status != http.StatusOK {
+			t.Fatalf("v2: status %d %s", status, body)
+		}
+	})
+}
+
 func TestRunInjectsFailures(t *testing.T) {
 	url, _ := mustRun(t, "--vertical", "GROCERY", "--provider", "freshcart", "--secret", "s", "--fail-rate", "1", "--fail-mode", "garbage", "--latency", "30ms")
 	c, err := httpprovider.New(httpprovider.Config{ID: "freshcart", Vertical: connectors.VerticalGrocery, BaseURL: url, Secret: "s"})
@@ -125,6 +172,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{"an invalid provider id", []string{"--vertical", "legal", "--provider", "Bad Id", "--secret", "s"}},
 		{"a fail rate above 1", []string{"--vertical", "legal", "--provider", "x", "--secret", "s", "--fail-rate", "2"}},
 		{"an unknown fail mode", []string{"--vertical", "legal", "--provider", "x", "--secret", "s", "--fail-mode", "explode"}},
+		{"a malformed end of the v1 window", []string{"--vertical", "legal", "--provider", "x", "--secret", "s", "--signature-v1-until", "next-march"}},
 	}
 	for _, tt := range tests {
 		t.Run("refuses "+tt.name, func(t *testing.T) {

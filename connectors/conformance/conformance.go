@@ -92,7 +92,7 @@ func Checks() []Check {
 		{"user-lists", "a user's lists hold only that user's items", checkUserLists},
 		{"deadline", "a call past its deadline returns promptly with a timeout", checkDeadline},
 		{"error-shape", "errors carry a known code, a message and retryable", checkErrorShape},
-		{"signature", "unsigned, wrongly signed and replayed requests are refused with 401", checkSignature},
+		{"signature", "v2 signatures (over the query string too) are checked: unsigned, wrongly signed, query-tampered and replayed requests are refused with 401", checkSignature},
 		{"response-size", "a batch of the maximum size answers under the reply cap", checkResponseSize},
 	}
 }

@@ -45,7 +45,8 @@ type request struct {
 	headers http.Header
 }
 
-// signedHeaders signs body for path with secret.
+// signedHeaders signs body for path (no query string) with secret, with
+// signature scheme v2.
 func (w *wire) signedHeaders(secret, path string, body []byte) http.Header {
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
@@ -54,7 +55,7 @@ func (w *wire) signedHeaders(secret, path string, body []byte) http.Header {
 	return http.Header{
 		httpprovider.HeaderTimestamp: {ts},
 		httpprovider.HeaderNonce:     {n},
-		httpprovider.HeaderSignature: {httpprovider.Sign(secret, ts, n, http.MethodPost, path, body)},
+		httpprovider.HeaderSignature: {httpprovider.SignV2(secret, ts, n, http.MethodPost, path, "", body)},
 		"Content-Type":               {"application/json"},
 	}
 }
@@ -246,18 +247,24 @@ func checkSignatureWire(ctx context.Context, e *env) (string, error) {
 	if err := refused("a request signed with another secret", w.signedHeaders(w.secret+"-wrong", p, body)); err != nil {
 		return "", err
 	}
+	// v2 covers the query string: one added in flight breaks the signature.
+	if r, err := w.send(ctx, e.cfg.callTimeout, request{path: p + "?first=100", body: body, headers: w.signedHeaders(w.secret, p, body)}); err != nil {
+		return "", fmt.Errorf("a v2 request with a query string added after signing: %w", err)
+	} else if err := expectError(r, http.StatusUnauthorized, connectors.KindUnauthenticated); err != nil {
+		return "", fmt.Errorf("a v2 request with a query string added after signing was not refused: %w", err)
+	}
 	h := w.signedHeaders(w.secret, p, body)
 	r, err := w.send(ctx, e.cfg.callTimeout, request{path: p, body: body, headers: h})
 	if err != nil {
 		return "", fmt.Errorf("a signed request: %w", err)
 	}
 	if r.status != http.StatusOK {
-		return "", fmt.Errorf("a correctly signed request: status %d (body %.120q)", r.status, r.body)
+		return "", fmt.Errorf("a correctly signed (v2) request: status %d (body %.120q)", r.status, r.body)
 	}
 	if err := refused("the same signed request sent again (a replay)", h); err != nil {
 		return "", err
 	}
-	return "unsigned, wrong-secret and replayed requests refused with 401 UNAUTHENTICATED; the signed one accepted", nil
+	return "v2 signed request accepted; unsigned, wrong-secret, query-tampered and replayed requests refused with 401 UNAUTHENTICATED", nil
 }
 
 func checkResponseSizeWire(ctx context.Context, e *env, ids []string) (string, error) {

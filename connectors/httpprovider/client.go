@@ -243,7 +243,7 @@ func (c *Client) sign(ctx context.Context, req *http.Request, body []byte, idemK
 	h := req.Header
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderNonce, n)
-	h.Set(HeaderSignature, Sign(c.secret, ts, n, req.Method, req.URL.Path, body))
+	h.Set(HeaderSignature, SignV2(c.secret, ts, n, req.Method, req.URL.Path, req.URL.RawQuery, body))
 	if len(body) > 0 {
 		h.Set("Content-Type", "application/json")
 	}

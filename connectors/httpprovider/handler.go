@@ -37,6 +37,17 @@ func WithReplayWindow(d time.Duration) HandlerOption { return func(h *Handler) {
 // WithServerClock sets the clock the signature window is checked against.
 func WithServerClock(now func() time.Time) HandlerOption { return func(h *Handler) { h.now = now } }
 
+// WithReplayCache remembers accepted signatures in c (default: a
+// MemoryReplayCache of this process). A provider served by several
+// instances shares one, e.g. a RedisReplayCache, so a request accepted by
+// one instance is refused as a replay by the others.
+func WithReplayCache(c ReplayCache) HandlerOption { return func(h *Handler) { h.seen = c } }
+
+// WithV1Until accepts signature scheme v1 until t (default DefaultV1Until);
+// from t on a v1 request is refused with 401 saying to sign with v2. The
+// zero time refuses v1 always.
+func WithV1Until(t time.Time) HandlerOption { return func(h *Handler) { h.v1Until = t } }
+
 // WithLogger receives the causes of internal errors, which are never sent to
 // the caller. The default discards them.
 func WithLogger(l *slog.Logger) HandlerOption { return func(h *Handler) { h.log = l } }
@@ -55,6 +66,8 @@ type Handler struct {
 	now      func() time.Time
 	log      *slog.Logger
 	unsigned bool
+	seen     ReplayCache
+	v1Until  time.Time
 	verify   *verifier
 	routes   map[string]route
 }
@@ -80,11 +93,15 @@ func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption)
 		window:  DefaultReplayWindow,
 		now:     time.Now,
 		log:     slog.New(slog.DiscardHandler),
+		v1Until: DefaultV1Until,
 	}
 	for _, o := range opts {
 		o(h)
 	}
-	h.verify = &verifier{secret: secret, window: h.window, now: h.now, seen: newReplayCache(h.window)}
+	if h.seen == nil {
+		h.seen = NewMemoryReplayCache(h.window, h.now)
+	}
+	h.verify = &verifier{window: h.window, v1Until: h.v1Until, now: h.now, seen: h.seen}
 	h.routes = map[string]route{
 		PathHealth:     {http.MethodGet, h.health},
 		PathDescriptor: {http.MethodGet, h.descriptor},
@@ -170,12 +187,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !h.unsigned {
-		reason := "provider has no secret configured"
-		if h.secret != "" {
-			reason = h.verify.verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderNonce), r.Header.Get(HeaderSignature), r.Method, r.URL.Path, body)
-		}
-		if reason != "" {
-			writeError(w, connectors.Errorf(connectors.KindUnauthenticated, "%s", reason))
+		if err := h.authenticate(r, body); err != nil {
+			writeError(w, err)
 			return
 		}
 	}
@@ -212,6 +225,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, status, v)
 }
+
+// authenticate checks r's signature: UNAUTHENTICATED when it is refused,
+// UNAVAILABLE (503, Retry-After) when the replay cache cannot answer, so the
+// gateway retries instead of the request being served unprotected.
+func (h *Handler) authenticate(r *http.Request, body []byte) error {
+	if h.secret == "" {
+		return connectors.Errorf(connectors.KindUnauthenticated, "provider has no secret configured")
+	}
+	_, err := h.verify.verify(r.Context(), h.secret, signedFrom(r, body))
+	var refused *SignatureError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &refused):
+		return connectors.Errorf(connectors.KindUnauthenticated, "%s", refused.Reason)
+	}
+	h.log.Error("httpprovider: replay check failed", "path", r.URL.Path, "err", err)
+	return &connectors.Error{Kind: connectors.KindUnavailable, Message: "replay protection unavailable, retry shortly", Retryable: true, RetryAfterMs: retryAfterUnavailable.Milliseconds(), Err: err}
+}
+
+// retryAfterUnavailable is the Retry-After sent when the replay cache is down.
+const retryAfterUnavailable = 2 * time.Second
 
 func (h *Handler) health(ctx context.Context, _ []byte, _ string) (int, any, error) {
 	if hc, ok := h.conn.(connectors.HealthChecker); ok {
@@ -405,11 +440,13 @@ func publicError(err error) (int, wireError) {
 
 func writeError(w http.ResponseWriter, err error) {
 	status, we := publicError(err)
-	if status == http.StatusTooManyRequests {
-		secs := int64(1)
-		if e, ok := connectors.AsError(err); ok && e.RetryAfterMs > 0 {
-			secs = (e.RetryAfterMs + 999) / 1000
-		}
+	var hint int64
+	if e, ok := connectors.AsError(err); ok {
+		hint = e.RetryAfterMs
+	}
+	// 429 always says when to come back; 503 only when the cause knows.
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable && hint > 0 {
+		secs := max((hint+999)/1000, 1)
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	writeJSON(w, status, we)

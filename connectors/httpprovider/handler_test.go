@@ -24,7 +24,7 @@ func signedRequest(tb testing.TB, url, method, path, body, secret string, ts tim
 	t := strconv.FormatInt(ts.Unix(), 10)
 	req.Header.Set(HeaderTimestamp, t)
 	req.Header.Set(HeaderNonce, nonce)
-	req.Header.Set(HeaderSignature, Sign(secret, t, nonce, method, path, []byte(body)))
+	req.Header.Set(HeaderSignature, SignV2(secret, t, nonce, method, path, "", []byte(body)))
 	return req
 }
 

@@ -1,11 +1,15 @@
 package httpprovider
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 )
 
@@ -25,112 +29,178 @@ const (
 // remembers signatures it has seen.
 const DefaultReplayWindow = 5 * time.Minute
 
-// Sign returns hex(HMAC-SHA256(secret, timestamp + "\n" + nonce + "\n" +
-// method + "\n" + path + "\n" + body)). timestamp is Unix seconds in decimal;
-// nonce is any string unique per request. The nonce is in the signed string
-// because two identical reads within the same second (a common case for a
-// gateway under load) would otherwise carry the same signature and the
-// second one would be refused as a replay.
-func Sign(secret, timestamp, nonce, method, path string, body []byte) string {
-	return hex.EncodeToString(mac(secret, timestamp, nonce, method, path, body))
+// Scheme is a version of the request signature. It is named by the prefix
+// of the Plaza-Signature value ("v2=<hex>"); a bare hex value is v1.
+type Scheme string
+
+const (
+	// SchemeV1 signs timestamp, nonce, method, path and body. It does not
+	// cover the query string, so a request's query could be changed in
+	// flight; it is accepted only until the transition window ends.
+	SchemeV1 Scheme = "v1"
+	// SchemeV2 signs the scheme name, timestamp, nonce, method, path, the raw
+	// query string and the body.
+	SchemeV2 Scheme = "v2"
+)
+
+// DefaultV1Until is when the transition window for SchemeV1 ends unless the
+// operator sets another end: the date announced to providers, three months
+// after v2 was introduced. After it a v1 signature is refused.
+var DefaultV1Until = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// ParseV1Until reads the end of the v1 transition window as configured by
+// an operator: an RFC 3339 time, "none" (v1 refused now: the zero time), or
+// "" (DefaultV1Until).
+func ParseV1Until(s string) (time.Time, error) {
+	switch s {
+	case "":
+		return DefaultV1Until, nil
+	case "none":
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: want an RFC 3339 time such as 2027-03-01T00:00:00Z, or none: %w", s, err)
+	}
+	return t, nil
 }
 
-func mac(secret, timestamp, nonce, method, path string, body []byte) []byte {
+// v2Prefix starts a v2 Plaza-Signature value.
+const v2Prefix = "v2="
+
+// SignV2 returns the Plaza-Signature value of scheme v2:
+//
+//	"v2=" + hex(HMAC-SHA256(secret, "v2\n" + timestamp + "\n" + nonce + "\n" +
+//	    method + "\n" + path + "\n" + rawQuery + "\n" + body))
+//
+// rawQuery is the query string exactly as sent, without the "?" (empty when
+// there is none). The scheme name leads the signed string so a v2 MAC can
+// never be taken for a v1 one. timestamp is Unix seconds in decimal; nonce
+// is any string unique per request (two identical reads within the same
+// second would otherwise carry the same signature and the second would be
+// refused as a replay).
+func SignV2(secret, timestamp, nonce, method, path, rawQuery string, body []byte) string {
+	return v2Prefix + hex.EncodeToString(macV2(secret, timestamp, nonce, method, path, rawQuery, body))
+}
+
+// Sign returns the Plaza-Signature value of scheme v1: hex(HMAC-SHA256(secret,
+// timestamp + "\n" + nonce + "\n" + method + "\n" + path + "\n" + body)).
+//
+// Deprecated: v1 does not cover the query string and is accepted only until
+// the transition window ends (DefaultV1Until unless configured); use SignV2.
+func Sign(secret, timestamp, nonce, method, path string, body []byte) string {
+	return hex.EncodeToString(macV1(secret, timestamp, nonce, method, path, body))
+}
+
+func macV1(secret, timestamp, nonce, method, path string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(nonce))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(method))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(path))
-	m.Write([]byte{'\n'})
+	for _, s := range []string{timestamp, nonce, method, path} {
+		m.Write([]byte(s))
+		m.Write([]byte{'\n'})
+	}
 	m.Write(body)
 	return m.Sum(nil)
 }
 
-// verifier checks signatures and refuses replays.
-type verifier struct {
-	secret string
-	window time.Duration
-	now    func() time.Time
-	seen   *replayCache
+func macV2(secret, timestamp, nonce, method, path, rawQuery string, body []byte) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	for _, s := range []string{string(SchemeV2), timestamp, nonce, method, path, rawQuery} {
+		m.Write([]byte(s))
+		m.Write([]byte{'\n'})
+	}
+	m.Write(body)
+	return m.Sum(nil)
 }
 
-// verify reports why a request is refused, or "" when it is accepted.
-// The reasons are safe to return to the caller: they describe the request,
-// not the secret.
-func (v *verifier) verify(timestamp, nonce, signature, method, path string, body []byte) string {
-	if timestamp == "" || nonce == "" || signature == "" {
-		return "missing signature headers"
+// SignatureError is why a signed request was refused (401). Its message
+// describes the request, never the secret, and is safe to return to the
+// caller.
+type SignatureError struct {
+	// Scheme is the scheme the request claimed, empty when it could not
+	// be told.
+	Scheme Scheme
+	Reason string
+}
+
+func (e *SignatureError) Error() string { return e.Reason }
+
+// ErrReplayUnavailable means the replay cache could not say whether a
+// signature was seen before (Redis is down). The request is refused without
+// being acted on, and the caller should retry: accepting it would let a
+// replay through on every instance at once.
+var ErrReplayUnavailable = errors.New("replay protection unavailable")
+
+// signed is what a signature covers, read from one request.
+type signed struct {
+	timestamp, nonce, signature string
+	method, path, rawQuery      string
+	body                        []byte
+}
+
+func signedFrom(r *http.Request, body []byte) signed {
+	return signed{
+		timestamp: r.Header.Get(HeaderTimestamp), nonce: r.Header.Get(HeaderNonce), signature: r.Header.Get(HeaderSignature),
+		method: r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery, body: body,
 	}
-	if len(nonce) > 128 {
-		return "nonce too long"
+}
+
+// verifier checks signatures and refuses replays. It holds no per-secret
+// state: the secret comes with each request and the replay cache is keyed
+// by the MAC, which differs between secrets.
+type verifier struct {
+	window  time.Duration
+	v1Until time.Time // v1 is refused from this instant; zero refuses it always
+	now     func() time.Time
+	seen    ReplayCache
+}
+
+// verify returns the scheme of an accepted request. A refused request gets a
+// *SignatureError; a request whose replay status cannot be checked gets an
+// error wrapping ErrReplayUnavailable.
+func (v *verifier) verify(ctx context.Context, secret string, s signed) (Scheme, error) {
+	if s.timestamp == "" || s.nonce == "" || s.signature == "" {
+		return "", &SignatureError{Reason: "missing signature headers"}
 	}
-	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	scheme, sigHex := SchemeV1, s.signature
+	if rest, ok := strings.CutPrefix(s.signature, v2Prefix); ok {
+		scheme, sigHex = SchemeV2, rest
+	} else if i := strings.IndexByte(s.signature, '='); i >= 0 {
+		return "", &SignatureError{Reason: fmt.Sprintf("unsupported signature scheme %.8q: sign with v2", s.signature[:i])}
+	}
+	refuse := func(reason string) (Scheme, error) { return scheme, &SignatureError{Scheme: scheme, Reason: reason} }
+	if len(s.nonce) > 128 {
+		return refuse("nonce too long")
+	}
+	ts, err := strconv.ParseInt(s.timestamp, 10, 64)
 	if err != nil {
-		return "malformed timestamp"
+		return refuse("malformed timestamp")
 	}
 	now := v.now()
+	if scheme == SchemeV1 && !now.Before(v.v1Until) {
+		return refuse("signature scheme v1 is no longer accepted (its transition window ended " +
+			v.v1Until.UTC().Format(time.RFC3339) + "): sign with v2, which covers the query string")
+	}
 	age := now.Sub(time.Unix(ts, 0))
 	if age > v.window || age < -v.window {
-		return "request timestamp outside the accepted window"
+		return refuse("request timestamp outside the accepted window")
 	}
-	got, err := hex.DecodeString(signature)
+	got, err := hex.DecodeString(sigHex)
 	if err != nil || len(got) != sha256.Size {
-		return "malformed signature"
+		return refuse("malformed signature")
 	}
-	want := mac(v.secret, timestamp, nonce, method, path, body)
+	want := macV2(secret, s.timestamp, s.nonce, s.method, s.path, s.rawQuery, s.body)
+	if scheme == SchemeV1 {
+		want = macV1(secret, s.timestamp, s.nonce, s.method, s.path, s.body)
+	}
 	if !hmac.Equal(got, want) {
-		return "bad signature"
+		return refuse("bad signature")
 	}
-	if !v.seen.add(want, now) {
-		return "replayed request"
+	fresh, err := v.seen.Add(ctx, want)
+	if err != nil {
+		return scheme, fmt.Errorf("%w: %w", ErrReplayUnavailable, err)
 	}
-	return ""
-}
-
-// replayCache remembers signatures for at least one rotation period using two
-// generations of maps: a lookup checks both, and every period the older one
-// is dropped. That bounds memory by two periods of traffic without a sweep
-// over every entry. The period is twice the window because a timestamp may be
-// up to one window in the future, so a signature stays replayable for up to
-// two windows after it was first seen.
-type replayCache struct {
-	mu       sync.Mutex
-	period   time.Duration
-	started  time.Time
-	cur, old map[[16]byte]struct{}
-}
-
-func newReplayCache(window time.Duration) *replayCache {
-	return &replayCache{period: 2 * window, cur: map[[16]byte]struct{}{}, old: map[[16]byte]struct{}{}}
-}
-
-// add records sig and reports whether it was new. Only the first 16 bytes of
-// the MAC are kept: enough to make an accidental collision impossible in
-// practice, half the memory of the full sum.
-func (c *replayCache) add(sig []byte, now time.Time) bool {
-	var k [16]byte
-	copy(k[:], sig)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.started.IsZero() {
-		c.started = now
+	if !fresh {
+		return refuse("replayed request")
 	}
-	if now.Sub(c.started) >= c.period {
-		c.old, c.cur = c.cur, map[[16]byte]struct{}{}
-		if now.Sub(c.started) >= 2*c.period {
-			c.old = map[[16]byte]struct{}{}
-		}
-		c.started = now
-	}
-	if _, ok := c.cur[k]; ok {
-		return false
-	}
-	if _, ok := c.old[k]; ok {
-		return false
-	}
-	c.cur[k] = struct{}{}
-	return true
+	return scheme, nil
 }
