@@ -29,9 +29,8 @@ const MaxItems = 100
 var fold = cases.Fold()
 
 // NormalizeText is the one form user text is stored and counted in:
-// control characters removed, trimmed, inner whitespace collapsed to one
-// space, case-folded, and cut to at most MaxText bytes on a character
-// boundary. So "Milk ", "MILK" and " milk" are one query, and no stored
+// trimmed, whitespace and control characters collapsed to one space,
+// case-folded, and cut to at most MaxText bytes on a character boundary. So "Milk ", "MILK" and " milk" are one query, and no stored
 // text is longer than MaxText however long the input was.
 //
 // Long input is cut before folding (folding can only grow a string by a
@@ -40,9 +39,9 @@ func NormalizeText(s string) string {
 	return clip(fold.String(clip(s, 4*MaxText)), MaxText)
 }
 
-// clip collapses whitespace and drops control characters (which include
-// the counters' field separator) and cuts the result to at most n bytes on
-// a UTF-8 boundary, without a trailing space. It keeps case: it bounds
+// clip collapses whitespace and control characters (which include the
+// counters' field separator) into single spaces, trims, and cuts the
+// result to at most n bytes on a UTF-8 boundary, without a trailing space. It keeps case: it bounds
 // text that is shown back to people (provider names and categories).
 func clip(s string, n int) string {
 	var b strings.Builder
