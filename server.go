@@ -323,6 +323,9 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 		opts = append(opts, api.WithReadiness("cache", readiness))
 	}
 	opts = append(opts, api.WithProviderStats(providerStats(events.NewAnalytics(personal.Store))))
+	errorLogs := resolvers.NewLogLimiter(resolvers.LogLimitConfig{})
+	m.RegisterLogLimiter(errorLogs)
+	opts = append(opts, api.WithResolverOptions(resolvers.WithLogLimiter(errorLogs)))
 	opts = append(opts, api.WithAPIKeys(personal.keys), api.WithResolverOptions(resolvers.WithPersonalization(personal.Personalization)),
 		api.WithExamples(analystExamples(getenv)...))
 	if cfg.configPath == "" {

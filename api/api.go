@@ -180,7 +180,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	} else {
 		gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
 	}
-	gql.SetErrorPresenter(resolvers.ErrorPresenter(log))
+	gql.SetErrorPresenter(resolvers.ErrorPresenter(log, resolvers.LimitLogs(r.LogLimiter())))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(resolvers.WithLoaders(ctx, gw))
