@@ -35,7 +35,11 @@ type logLines struct {
 	buf bytes.Buffer
 }
 
-func (l *logLines) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.Write(p) }
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
 
 func (l *logLines) lines(tb testing.TB) []map[string]any {
 	tb.Helper()
