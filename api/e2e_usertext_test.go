@@ -46,6 +46,8 @@ func TestFreeTextArgumentsAreBounded(t *testing.T) {
 		{"govServices text", `query($s: String) { govServices(text: $s) { totalCount } }`, "text", nil, ""},
 		{"stores city", `query($s: String) { stores(city: $s) { totalCount } }`, "city", nil, ""},
 		{"providers city", `query($s: String) { providers(city: $s) { totalCount } }`, "city", nil, ""},
+		{"a store's products text", `query($s: String) { stores(first: 1) { edges { node { products(text: $s) { totalCount } } } } }`, "text", nil, ""},
+		{"a service's offices city", `query($s: String) { govServices(first: 1) { edges { node { offices(city: $s) { name } } } } }`, "city", nil, ""},
 		{"home city", `query($s: String) { home(city: $s) { city } }`, "city", nil, "demo-1"},
 		{"reportSearchClick query", `mutation($s: String!, $id: ID!) { reportSearchClick(query: $s, itemId: $id) }`, "query", map[string]any{"id": item}, ""},
 	} {
