@@ -48,8 +48,9 @@ func ErrorPresenter(log *slog.Logger, opts ...PresenterOption) graphql.ErrorPres
 		}
 		gqlErr.Message = clientMessage(e)
 		gqlErr.Extensions = map[string]any{"code": string(e.Kind)}
-		if ae := (*ArgError)(nil); errors.As(err, &ae) {
-			gqlErr.Extensions["field"] = ae.Arg
+		var arg *ArgError
+		if errors.As(err, &arg) {
+			gqlErr.Extensions["field"] = arg.Arg
 		}
 		if retryable(e) {
 			// The same request may succeed later (with the same idempotency
