@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/plaza-gateway/plaza/cache/cachetest"
 	"github.com/plaza-gateway/plaza/events"
 )
@@ -177,5 +179,52 @@ func TestMemoryCountersAreBoundedInAll(t *testing.T) {
 	}
 	if _, ok := counts[start.Truncate(time.Hour).Unix()]; ok {
 		t.Fatal("the oldest hour was kept past the bound")
+	}
+}
+
+// TestRedisHourIsBoundedAtWorst fills one hour with more distinct
+// longest-possible queries, cities, items and providers than the cap, and
+// measures the hour's counters (MEMORY USAGE of its hash): the most one
+// hour can cost, whatever clients send and however many instances count.
+func TestRedisHourIsBoundedAtWorst(t *testing.T) {
+	ctx := context.Background()
+	rdb := cachetest.Redis(t)
+	if err := rdb.Do(ctx, "MEMORY", "USAGE", "plaza:test:none").Err(); err != nil && err != redis.Nil {
+		t.Skipf("this Redis cannot measure memory (MEMORY USAGE: %v)", err)
+	}
+	prefix := cachetest.Prefix(t)
+	clk := newClock()
+	store, err := events.NewRedisStore(rdb, events.RedisConfig{Prefix: prefix, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		keys, _ := rdb.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	})
+	rec := startRecorder(t, store, events.WithClock(clk.Now))
+	longest := func(i int) string { // 256 bytes, unique to i
+		s := fmt.Sprintf("%06d", i)
+		return s + strings.Repeat("x", events.MaxText-len(s))
+	}
+	const n = 3 * events.DefaultDistinct
+	for i := range n {
+		rec.Record(events.Event{Kind: events.KindSearch, Query: longest(i), City: longest(i + n), Vertical: "GROCERY"})
+		rec.Record(events.Event{Kind: events.KindClick, Query: longest(i), Item: longest(i) + longest(i), Provider: longest(i)})
+		rec.ObserveCall(longest(i), "Search", 1, time.Millisecond, fmt.Errorf("down"))
+	}
+	mustFlush(t, rec)
+	hour := fmt.Sprintf("%sh:%d", prefix, clk.Now().Truncate(time.Hour).Unix())
+	bytes, err := rdb.MemoryUsage(ctx, hour, 0).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, _ := rdb.HLen(ctx, hour).Result()
+	t.Logf("one hour of %d distinct longest searches, clicks and failing providers: %d fields, %d bytes (%.2f MB) of counters",
+		n, fields, bytes, float64(bytes)/1e6)
+	if bytes > 5_000_000 {
+		t.Fatalf("one hour's counters take %d bytes, want at most 5 MB", bytes)
 	}
 }
