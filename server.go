@@ -3,6 +3,7 @@
 //	go run .                      serve on :8080 with the embedded demo providers
 //	go run . --addr :9090         serve elsewhere (also PLAZA_ADDR)
 //	go run . token --user demo-1  print a development token for a demo user
+//	go run . help                 every subcommand, flag and variable (package config)
 package main
 
 //go:generate go tool gqlgen generate
@@ -12,7 +13,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -32,14 +32,15 @@ import (
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/cache"
+	"github.com/plaza-gateway/plaza/config"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
 	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/health"
 	"github.com/plaza-gateway/plaza/idempotency"
-	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/registry"
@@ -50,111 +51,71 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "plaza:", err)
-		os.Exit(1)
-	}
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitStatus(err, os.Stderr))
 }
 
-// config is everything the process reads from flags and the environment.
-type config struct {
-	addr        string
-	redisURL    string
-	configPath  string
-	env         string
-	shutdown    time.Duration
-	drainDelay  time.Duration
-	logJSON     bool
-	logLevel    slog.Level
-	adminAddr   string // pprof and /metrics; "off" disables
-	tracing     telemetry.TracingConfig
-	tokenUser   string
-	tokenTTL    time.Duration
-	subcommand  string
-	listenReady func(net.Addr) // tests learn the bound address here
+// exitStatus reports err on stderr and returns the process's exit status:
+// 0 without an error, 2 for a command line that is not understood (after
+// the usage), 1 for anything else.
+func exitStatus(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "plaza:", err)
+	var usage *config.UsageError
+	if errors.As(err, &usage) {
+		fmt.Fprint(stderr, "\n"+config.Usage())
+		return 2
+	}
+	return 1
 }
 
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	cfg := config{subcommand: "serve"}
-	if len(args) > 0 && args[0] == "token" {
-		cfg.subcommand, args = "token", args[1:]
-	}
-	fs := flag.NewFlagSet("plaza "+cfg.subcommand, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.addr, "addr", envOr(getenv, "PLAZA_ADDR", ":8080"), "listen address (env PLAZA_ADDR)")
-	fs.StringVar(&cfg.configPath, "config", getenv("PLAZA_CONFIG"), "provider config file (env PLAZA_CONFIG); default: the embedded demo providers")
-	fs.DurationVar(&cfg.shutdown, "shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
-	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on shutdown, how long /readyz reports 503 before the listener closes, so load balancers stop routing here (env PLAZA_DRAIN_DELAY; default 5s in production, 0 otherwise)")
-	fs.StringVar(&cfg.tokenUser, "user", "", "token: the user the token is for, e.g. demo-1")
-	fs.DurationVar(&cfg.tokenTTL, "ttl", 24*time.Hour, "token: validity")
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	cfg.redisURL = getenv("REDIS_URL")
-	cfg.env = envOr(getenv, "PLAZA_ENV", "development")
-	if !flagSet(fs, "drain-delay") {
-		d := "0s"
-		if cfg.env == "production" {
-			d = "5s"
-		}
-		delay, err := time.ParseDuration(envOr(getenv, "PLAZA_DRAIN_DELAY", d))
-		if err != nil || delay < 0 {
-			return cfg, fmt.Errorf("PLAZA_DRAIN_DELAY: want a duration such as 5s")
-		}
-		cfg.drainDelay = delay
-	}
-	cfg.logJSON = cfg.env == "production"
-	cfg.adminAddr = envOr(getenv, "PLAZA_ADMIN_ADDR", telemetry.DefaultAdminAddr)
-	tracing, err := telemetry.TracingConfigFromEnv(getenv)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.tracing = tracing
-	if cfg.subcommand == "token" && cfg.tokenUser == "" {
-		return cfg, errors.New("token: --user is required, e.g. --user demo-1")
-	}
-	return cfg, nil
+// hooks let tests watch the start-up; the zero value does nothing.
+type hooks struct {
+	// starting runs once every listener is bound, while /readyz says
+	// "starting"; start-up continues when it returns.
+	starting func(public net.Addr)
 }
 
-// flagSet reports whether the flag was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) (set bool) {
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
-
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
+// run is the whole process: it parses the command line and the environment
+// (config.Load), then runs the subcommand. getenv is also handed to the
+// provider registry, whose secret_env entries name variables of their own.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h ...hooks) error {
+	cmd, cfg, err := config.Load(args, getenv)
+	if errors.Is(err, config.ErrHelp) {
+		fmt.Fprint(stdout, config.Usage())
+		return nil
 	}
-	return def
-}
-
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	verifier, err := newVerifier(ctx, getenv, cfg.subcommand == "serve", stderr)
-	if err != nil {
-		return err
-	}
-	if cfg.subcommand == "token" {
-		tok, err := verifier.Issue(cfg.tokenUser, cfg.tokenTTL)
+	if cmd == config.Token {
+		ac, _ := auth.NewConfig(cfg.Auth, nil)
+		verifier, err := auth.NewVerifier(ac)
+		if err != nil {
+			return err
+		}
+		tok, err := verifier.Issue(cfg.TokenUser, cfg.TokenTTL)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, tok)
 		return nil
 	}
-	return serve(ctx, cfg, getenv, verifier, stderr)
+	var hk hooks
+	if len(h) > 0 {
+		hk = h[0]
+	}
+	return serve(ctx, cfg, getenv, stderr, hk)
 }
 
-func newLogger(cfg config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{}
 	// LogHandler adds the request id (and trace id) to every line logged
 	// with a request's context.
-	if cfg.logJSON {
+	if cfg.LogJSON() {
 		return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts)))
 	}
 	return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts)))
@@ -196,61 +157,47 @@ func cacheTTLs(l *registry.Loaded) map[string]map[gid.Kind]time.Duration {
 
 // newCache builds the cross-request cache: with REDIS_URL, a small in-process
 // L1 in front of Redis (shared by every instance, invalidated across them
-// over pub/sub); without, a bounded in-process cache. healthy reports the
-// Redis tier for /readyz (nil without Redis).
-func newCache(cfg config, log *slog.Logger, m *metrics.Metrics) (store cache.Cache, client redis.UniversalClient, healthy func() bool, closeFn func(), err error) {
-	if cfg.redisURL == "" {
+// over pub/sub); without, a bounded in-process cache.
+func newCache(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (store cache.Cache, client redis.UniversalClient, closeFn func()) {
+	if cfg.Redis.URL == "" {
 		mem := cache.NewMemory(100_000)
 		m.RegisterCacheTier("memory", mem)
 		log.Info("cache: in-process (set REDIS_URL to share it across instances)")
-		return mem, nil, nil, func() {}, nil
+		return mem, nil, func() {}
 	}
-	client, err = newRedisClient(cfg.redisURL)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
+	client = redis.NewUniversalClient(cfg.Redis.Options())
 	l2 := cache.NewRedis(client, cache.WithLogger(log))
 	l1 := cache.NewMemory(10_000)
 	tiered := cache.NewTiered(l1, l2, cache.WithLogger(log))
 	m.RegisterCacheTier("l1", l1)
 	m.RegisterCacheTier("l2", l2)
-	log.Info("cache: in-process L1 in front of Redis", "redis", redactURL(cfg.redisURL))
-	return tiered, client, l2.Healthy, func() { tiered.Close(); l2.Close(); _ = client.Close() }, nil
+	log.Info("cache: in-process L1 in front of Redis", "redis", cfg.Redis.Redacted())
+	return tiered, client, func() { tiered.Close(); l2.Close(); _ = client.Close() }
 }
 
-// newRedisClient accepts a redis:// URL, or several comma-separated
-// host:port addresses (a Cluster's seed nodes).
-func newRedisClient(url string) (redis.UniversalClient, error) {
-	if strings.Contains(url, "://") {
-		opt, err := redis.ParseURL(url)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
-		}
-		return redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig,
-		}), nil
+// newRedisProbe watches Redis for /readyz on a connection of its own, so a
+// busy request pool cannot make it flap; the first check runs now (at most
+// health.DefaultTimeout), the next ones every second until ctx ends.
+func newRedisProbe(ctx context.Context, cfg config.Config, log *slog.Logger) (probe *health.Probe, closeFn func()) {
+	opts := cfg.Redis.Options()
+	opts.PoolSize, opts.MaxRetries = 1, -1
+	client := redis.NewUniversalClient(opts)
+	probe = health.NewProbe(func(ctx context.Context) error { return client.Ping(ctx).Err() }, 0, 0)
+	if st := probe.Check(ctx); st.State != health.StateOK {
+		log.Warn("redis unavailable at start: serving degraded until it answers", "reason", st.Reason)
 	}
-	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: strings.Split(url, ",")}), nil
-}
-
-// redactURL hides a password in a Redis URL before it is logged.
-func redactURL(s string) string {
-	if at := strings.LastIndex(s, "@"); at >= 0 {
-		if scheme := strings.Index(s, "://"); scheme >= 0 && scheme < at {
-			return s[:scheme+3] + "***" + s[at:]
-		}
-	}
-	return s
+	go probe.Run(ctx)
+	return probe, func() { _ = client.Close() }
 }
 
 // loadProviders returns the initial registry: from the config file when one
 // is given, else the embedded demo providers (with development secrets for
 // their webhooks).
-func loadProviders(cfg config, getenv func(string) string) (*registry.Loaded, error) {
-	if cfg.configPath != "" {
-		l, err := registry.LoadFile(cfg.configPath, getenv)
+func loadProviders(cfg config.Config, getenv func(string) string) (*registry.Loaded, error) {
+	if cfg.ProvidersFile != "" {
+		l, err := registry.LoadFile(cfg.ProvidersFile, getenv)
 		if err != nil {
-			return nil, fmt.Errorf("config %s: %w", cfg.configPath, err)
+			return nil, fmt.Errorf("config %s: %w", cfg.ProvidersFile, err)
 		}
 		return l, nil
 	}
@@ -270,10 +217,48 @@ func loadProviders(cfg config, getenv func(string) string) (*registry.Loaded, er
 	return l, nil
 }
 
-func serve(ctx context.Context, cfg config, getenv func(string) string, verifier *auth.Verifier, stderr io.Writer) error {
+// serve runs the gateway until ctx ends. It binds every listener first, so
+// a taken port fails at once; while the rest starts, /readyz says
+// "starting" (503). Any error ends serve promptly: everything started here
+// stops with it.
+func serve(ctx context.Context, cfg config.Config, getenv func(string) string, stderr io.Writer, h hooks) error {
+	// Background work (events writer, config watcher, probes, seeding)
+	// ends when serve returns, whatever the reason, not only on a signal.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	log := newLogger(cfg, stderr)
-	gc := gctune.Apply(getenv)
+	m := metrics.New()
+	ln, err := listen("public", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	var adminLn net.Listener
+	if cfg.AdminAddr != "off" {
+		if adminLn, err = listen("admin", cfg.AdminAddr); err != nil {
+			return err
+		}
+		defer adminLn.Close()
+	}
+	gate := &startGate{}
+	httpSrv := &http.Server{Handler: gate, ReadHeaderTimeout: api.ReadHeaderTimeout, IdleTimeout: api.IdleTimeout}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	defer httpSrv.Close() // after a graceful Shutdown, a no-op
+	if adminLn != nil {
+		stopAdmin := serveAdmin(adminLn, m, log)
+		defer stopAdmin()
+	}
+	if h.starting != nil {
+		h.starting(ln.Addr())
+	}
+
+	gc := gctune.Apply(cfg.GC.Getenv)
 	log.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_mib", gc.MemoryLimit>>20, "limit_from", gc.LimitSource)
+	verifier, err := newVerifier(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
 	loaded, err := loadProviders(cfg, getenv)
 	if err != nil {
 		return err
@@ -281,11 +266,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	var current atomic.Pointer[registry.Loaded]
 	current.Store(loaded)
 	reg := loaded.Registry
-	m := metrics.New()
-	store, redisClient, readiness, closeCache, err := newCache(cfg, log, m)
-	if err != nil {
-		return err
-	}
+	store, redisClient, closeCache := newCache(cfg, log, m)
 	defer closeCache()
 	var idem idempotency.Store = idempotency.NewMemory(nil)
 	if redisClient != nil {
@@ -295,22 +276,18 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	entities.SetProviderTTLs(cacheTTLs(loaded))
 	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: loaded.PolicySettings()},
 		resilience.WithLogger(log), resilience.WithObserver(m))
-	tracing, err := telemetry.NewTracing(ctx, cfg.tracing)
+	tracing, err := telemetry.NewTracing(ctx, cfg.Tracing)
 	if err != nil {
 		return err
 	}
 	defer shutdownTracing(tracing, log)
-	personal, closePersonal, err := newPersonalization(ctx, cfg, getenv, log)
+	personal, closePersonal, err := newPersonalization(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closePersonal()
 	m.RegisterEvents(personal.Recorder)
-	gwCfg, err := gateway.ConfigFromEnv(getenv)
-	if err != nil {
-		return err
-	}
-	gw := gateway.New(reg, gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
+	gw := gateway.New(reg, gateway.WithConfig(cfg.Gateway), gateway.WithLogger(log), gateway.WithObserver(observers{m, personal.Recorder}),
 		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status), gateway.WithTracer(tracing.Tracer()), gateway.WithIdempotency(idem),
 		gateway.WithCache(entities))
 	secrets := func(provider string) (string, bool) {
@@ -319,48 +296,25 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 	}
 	opts := []api.Option{api.WithSharedCache(store), api.WithMetrics(m.Registry), api.WithProviderSecrets(secrets),
 		api.WithTracer(tracing.Tracer()), api.WithRequestObserver(m)}
-	if readiness != nil {
-		opts = append(opts, api.WithReadiness("cache", readiness))
+	if cfg.Redis.URL != "" {
+		probe, closeProbe := newRedisProbe(ctx, cfg, log)
+		defer closeProbe()
+		opts = append(opts, api.WithDependency("redis", probe.Healthy))
 	}
 	opts = append(opts, api.WithProviderStats(providerStats(events.NewAnalytics(personal.Store))))
 	errorLogs := resolvers.NewLogLimiter(resolvers.LogLimitConfig{})
 	m.RegisterLogLimiter(errorLogs)
 	opts = append(opts, api.WithResolverOptions(resolvers.WithLogLimiter(errorLogs)))
 	opts = append(opts, api.WithAPIKeys(personal.keys), api.WithResolverOptions(resolvers.WithPersonalization(personal.Personalization)),
-		api.WithExamples(analystExamples(getenv)...))
-	if cfg.configPath == "" {
+		api.WithExamples(analystExamples(cfg)...))
+	if cfg.ProvidersFile == "" {
 		go personal.seedDemo(ctx, gw, log)
 	}
-	limiter, limiterHealthy, err := newRateLimiter(getenv, redisClient, log)
-	if err != nil {
-		return err
-	}
-	opts = append(opts, api.WithRateLimit(limiter))
-	if limiterHealthy != nil {
-		opts = append(opts, api.WithReadiness("ratelimit", limiterHealthy))
-	}
-	apiCfg := apiConfig(cfg.env, getenv)
-	if apiCfg.Limits, err = limits.ConfigFromEnv(getenv); err != nil {
-		return err
-	}
-	if v := getenv("PLAZA_REQUEST_TIMEOUT"); v != "" {
-		if apiCfg.RequestTimeout, err = time.ParseDuration(v); err != nil || apiCfg.RequestTimeout <= 0 {
-			return fmt.Errorf("PLAZA_REQUEST_TIMEOUT %q: want a positive duration such as 10s", v)
-		}
-	}
-	srv := api.New(gw, verifier, log, apiCfg, opts...)
+	opts = append(opts, api.WithRateLimit(newRateLimiter(cfg, redisClient, log)))
+	srv := api.New(gw, verifier, log, apiConfig(cfg, log), opts...)
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: api.ReadHeaderTimeout, IdleTimeout: api.IdleTimeout}
-	log.Info("plaza listening", "addr", ln.Addr().String(), "providers", len(reg.All()), "env", cfg.env)
-	if cfg.listenReady != nil {
-		cfg.listenReady(ln.Addr())
-	}
-	if cfg.configPath != "" {
-		sum, err := registry.Sum(cfg.configPath)
+	if cfg.ProvidersFile != "" {
+		sum, err := registry.Sum(cfg.ProvidersFile)
 		if err != nil {
 			return err
 		}
@@ -376,42 +330,86 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, verifier
 				}
 			}
 		}()
-		w := registry.NewWatcher(cfg.configPath, sum, time.Second, getenv, log, func(l *registry.Loaded) {
+		w := registry.NewWatcher(cfg.ProvidersFile, sum, time.Second, getenv, log, func(l *registry.Loaded) {
 			old := current.Swap(l)
 			policy.SetProviders(l.PolicySettings())
 			entities.SetProviderTTLs(cacheTTLs(l))
 			gw.SetRegistry(l.Registry)
 			// Requests in flight keep the old registry's connectors until they
 			// finish; idle connections go now, active ones when done.
-			time.AfterFunc(cfg.shutdown, old.Close)
+			time.AfterFunc(cfg.ShutdownTimeout, old.Close)
 		})
 		go w.Run(ctx, reload)
 	}
-	stopAdmin, err := serveAdmin(cfg.adminAddr, m, log)
-	if err != nil {
-		return err
-	}
-	defer stopAdmin()
-	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
+	gate.open(srv)
+	log.Info("plaza listening", "addr", ln.Addr().String(), "providers", len(reg.All()), "env", cfg.Env)
 	select {
 	case err := <-errc:
-		return err
+		return fmt.Errorf("public listener: %w", err)
 	case <-ctx.Done():
 	}
 	// Graceful shutdown: report not-ready first, then let in-flight
 	// requests finish within the bound.
 	srv.Drain()
-	log.Info("plaza shutting down", "drain_delay", cfg.drainDelay, "timeout", cfg.shutdown)
-	if cfg.drainDelay > 0 {
-		time.Sleep(cfg.drainDelay) // keep serving while /readyz says 503
+	log.Info("plaza shutting down", "drain_delay", cfg.DrainDelay, "timeout", cfg.ShutdownTimeout)
+	if cfg.DrainDelay > 0 {
+		time.Sleep(cfg.DrainDelay) // keep serving while /readyz says 503
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdown)
-	defer cancel()
+	sctx, cancelShutdown := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancelShutdown()
 	if err := httpSrv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// listen binds addr for the named listener. The error names both and says
+// why, without the socket jargon: "admin listener 127.0.0.1:6060: address
+// already in use" (errors.Is still finds the errno).
+func listen(name, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		err = op.Err
+	}
+	var sys *os.SyscallError
+	var bad *net.AddrError
+	switch {
+	case errors.As(err, &sys):
+		err = sys.Err
+	case errors.As(err, &bad):
+		err = errors.New(bad.Err) // its text repeats the address
+	}
+	return nil, fmt.Errorf("%s listener %s: %w", name, addr, err)
+}
+
+// startGate is the public handler while the process starts: /healthz says
+// the process is alive, /readyz 503 "starting", anything else 503 with
+// Retry-After. open hands every later request to the API.
+type startGate struct{ api atomic.Pointer[api.Server] }
+
+func (g *startGate) open(s *api.Server) { g.api.Store(s) }
+
+func (g *startGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s := g.api.Load(); s != nil {
+		s.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	switch r.URL.Path {
+	case "/healthz":
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	case "/readyz":
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":"starting"}`)
+	default:
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"errors":[{"message":"the gateway is starting; retry shortly","extensions":{"code":"STARTING","retryable":true}}]}`)
+	}
 }
 
 // observers reports every connector call to each observer in turn.
@@ -432,42 +430,30 @@ type personalization struct {
 
 // newPersonalization keeps events and settings in Redis when REDIS_URL is
 // set (shared by every instance), in process otherwise, and starts the
-// event writer until ctx ends. PLAZA_EVENT_RETENTION (a Go duration,
-// default 2160h = 90 days) bounds how long events are kept;
-// PLAZA_ANALYST_KEYS configures the analysts' keys (auth.APIKeysFromEnv).
-// The returned func waits for the writer to drain, then closes Redis.
-func newPersonalization(ctx context.Context, cfg config, getenv func(string) string, log *slog.Logger) (personalization, func(), error) {
-	keys, err := auth.APIKeysFromEnv(getenv)
-	if err != nil {
-		return personalization{}, nil, err
-	}
-	retention := events.DefaultRetention
-	if v := getenv("PLAZA_EVENT_RETENTION"); v != "" {
-		if retention, err = time.ParseDuration(v); err != nil || retention <= 0 {
-			return personalization{}, nil, fmt.Errorf("PLAZA_EVENT_RETENTION %q: want a positive duration such as 2160h", v)
-		}
-	}
-	var store events.Store = events.NewMemoryStore(events.MemoryConfig{Retention: retention})
+// event writer. The returned func stops the writer, waits for it to drain
+// (bounded by the writer), then closes Redis.
+func newPersonalization(ctx context.Context, cfg config.Config, log *slog.Logger) (personalization, func(), error) {
+	var store events.Store = events.NewMemoryStore(events.MemoryConfig{Retention: cfg.EventRetention})
 	var settings events.Settings = events.NewMemorySettings()
 	closeRedis := func() {}
-	if cfg.redisURL != "" {
-		client, err := newRedisClient(cfg.redisURL)
-		if err != nil {
-			return personalization{}, nil, err
-		}
-		if store, err = events.NewRedisStore(client, events.RedisConfig{Retention: retention}); err != nil {
+	if cfg.Redis.URL != "" {
+		client := redis.NewUniversalClient(cfg.Redis.Options())
+		var err error
+		if store, err = events.NewRedisStore(client, events.RedisConfig{Retention: cfg.EventRetention}); err != nil {
+			_ = client.Close()
 			return personalization{}, nil, err
 		}
 		settings, closeRedis = events.NewRedisSettings(client, ""), func() { _ = client.Close() }
 	}
 	engine := recommend.New(recommend.DefaultConfig())
 	rec := events.NewRecorder(store, events.WithConsent(settings), events.WithSink(events.EngineSink(engine)), events.WithLogger(log))
+	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { _ = rec.Run(ctx); close(done) }()
-	p := personalization{keys: keys, Personalization: resolvers.Personalization{
+	go func() { _ = rec.Run(rctx); close(done) }()
+	p := personalization{keys: cfg.AnalystKeys, Personalization: resolvers.Personalization{
 		Home: gateway.NewRecommender(engine), Recorder: rec, Store: store, Settings: settings,
 	}}
-	return p, func() { <-done; closeRedis() }, nil
+	return p, func() { stop(); <-done; closeRedis() }, nil
 }
 
 // analystOperations are the analysts' saved operations; the playground
@@ -478,10 +464,10 @@ var analystOperations embed.FS
 
 // analystExamples opens each saved analyst operation for the last 24 hours,
 // with the development key filled in when it is the one accepted.
-func analystExamples(getenv func(string) string) []api.Example {
+func analystExamples(cfg config.Config) []api.Example {
 	files, _ := fs.Glob(analystOperations, "testdata/operations/*.graphql")
 	var headers map[string]string
-	if getenv("PLAZA_ANALYST_KEYS") == "" && getenv("PLAZA_ENV") != "production" {
+	if cfg.DevAnalystKey {
 		headers = map[string]string{auth.APIKeyHeader: auth.DevAnalystKey}
 	}
 	lastDay := func() map[string]any {
@@ -518,22 +504,14 @@ func (p personalization) seedDemo(ctx context.Context, gw *gateway.Gateway, log 
 	log.Info("recommendation engine seeded", "users", st.Users, "events", st.Events, "items", st.Items, "took", st.Duration)
 }
 
-// serveAdmin starts the admin listener (pprof and /metrics, see
-// telemetry.AdminHandler) on addr unless addr is "off". The returned func
-// closes it.
-func serveAdmin(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
-	if addr == "off" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("admin listen (PLAZA_ADMIN_ADDR): %w", err)
-	}
+// serveAdmin serves pprof and /metrics (see telemetry.AdminHandler) on ln.
+// The returned func closes it.
+func serveAdmin(ln net.Listener, m *metrics.Metrics, log *slog.Logger) (stop func()) {
 	// No write timeout: a CPU profile or execution trace takes as long as asked.
 	srv := &http.Server{Handler: telemetry.AdminHandler(m.Handler()), ReadHeaderTimeout: api.ReadHeaderTimeout}
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("admin listening (pprof, metrics)", "addr", ln.Addr().String())
-	return func() { _ = srv.Close() }, nil
+	return func() { _ = srv.Close() }
 }
 
 // shutdownTracing exports the spans still buffered, within a bound.

@@ -30,7 +30,9 @@ type logLines struct {
 	addr chan string
 }
 
-var listeningLine = regexp.MustCompile(`msg="plaza listening" addr=(\S+)`)
+// listeningLine finds the address in the text (development) or JSON
+// (production) log line.
+var listeningLine = regexp.MustCompile(`msg="plaza listening" addr=(\S+)|"msg":"plaza listening","addr":"([^"]+)"`)
 
 func (l *logLines) Write(p []byte) (int, error) {
 	l.mu.Lock()
@@ -38,7 +40,7 @@ func (l *logLines) Write(p []byte) (int, error) {
 	l.buf.Write(p)
 	if m := listeningLine.FindSubmatch(p); m != nil {
 		select {
-		case l.addr <- string(m[1]):
+		case l.addr <- string(m[1]) + string(m[2]):
 		default:
 		}
 	}

@@ -15,13 +15,14 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaza-gateway/plaza/auth"
@@ -45,6 +46,10 @@ type Config struct {
 	QueryCacheSize int
 	// APQCacheSize is the number of automatic persisted queries kept in memory.
 	APQCacheSize int
+	// MaxPersistedQueryBytes caps the documents registered as automatic
+	// persisted queries (larger ones run but are not stored). Zero means
+	// DefaultMaxPersistedQueryBytes.
+	MaxPersistedQueryBytes int
 	// RequestTimeout bounds one GraphQL request end to end (default 10 s);
 	// provider timeouts apply inside it.
 	RequestTimeout time.Duration
@@ -52,12 +57,13 @@ type Config struct {
 	// defaults of limits.DefaultConfig.
 	Limits limits.Config
 	// Production hides validation suggestions ("did you mean ...?", which
-	// reveal the schema) and sends Strict-Transport-Security. Analysts
-	// (callers with an analyst API key) get introspection and the
-	// playground even when Introspection and Playground are off.
+	// reveal the schema), serves the Plaza-Debug extensions to analysts only
+	// and sends Strict-Transport-Security. Analysts (callers with an analyst
+	// API key) get introspection and the playground even when Introspection
+	// and Playground are off.
 	Production bool
 	// CORSOrigins are the browser origins allowed to call the API; empty
-	// allows only localhost origins (development).
+	// allows only localhost origins in development and none in production.
 	CORSOrigins []string
 }
 
@@ -93,8 +99,8 @@ type options struct {
 }
 
 type readiness struct {
-	name    string
-	healthy func() bool
+	name   string
+	status func() (ok bool, reason string)
 }
 
 // Option configures optional parts of the Server.
@@ -105,11 +111,24 @@ type Option func(*options)
 // in-process LRU.
 func WithSharedCache(c cache.Cache) Option { return func(o *options) { o.apq = c } }
 
-// WithReadiness adds a component to /readyz. An unhealthy component makes the
-// status "degraded" (HTTP 200: Plaza still serves, e.g. without Redis), not
-// "not ready".
+// WithReadiness adds a dependency to /readyz that reports only up or down
+// (see WithDependency).
 func WithReadiness(name string, healthy func() bool) Option {
-	return func(o *options) { o.readiness = append(o.readiness, readiness{name, healthy}) }
+	return WithDependency(name, func() (bool, string) {
+		if healthy() {
+			return true, ""
+		}
+		return false, name + " unavailable"
+	})
+}
+
+// WithDependency adds a shared dependency the instance can serve without
+// (Redis) to /readyz. One that is down makes the status "degraded" with its
+// reason, still HTTP 200: otherwise every instance would leave the load
+// balancer at once when the shared dependency dies. status must not do I/O
+// (see health.Probe): load balancers call /readyz often.
+func WithDependency(name string, status func() (ok bool, reason string)) Option {
+	return func(o *options) { o.readiness = append(o.readiness, readiness{name, status}) }
 }
 
 // WithTracer traces each request (server span, continuing a client's W3C
@@ -174,11 +193,28 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	gql.Use(telemetry.NewOperations(s.opts.tracer, operationSummary))
 	gql.Use(guard.Complexity())
 	gql.Use(introspection{everyone: cfg.Introspection})
-	gql.SetDisableSuggestion(cfg.Production)
-	if s.opts.apq != nil {
-		gql.Use(extension.AutomaticPersistedQuery{Cache: apqCache{c: s.opts.apq, ttl: apqTTL}})
-	} else {
-		gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	if cfg.Production {
+		// gqlgen's switch covers two of the five rules that suggest names.
+		gql.SetDisableSuggestion(true)
+		gql.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
+	// Last of the operation-context mutators: a document is registered only
+	// once it passed every check before it.
+	gql.Use(s.persistedQueries(cfg))
+	guard.SetOperationContext(func(ctx context.Context) context.Context {
+		ctx, _ = gateway.WithStats(ctx) // each operation of a batch its own
+		return ctx
+	})
+	if rl := s.opts.rateLimit; rl != nil {
+		guard.SetBatchCharge(func(ctx context.Context, extra int) (time.Duration, bool) {
+			res, err := rl.Charge(ctx, extra)
+			if err != nil {
+				// As the rate limiter does: a failing store lets requests through.
+				log.WarnContext(ctx, "rate limit: batch not charged", "err", err)
+				return 0, true
+			}
+			return res.RetryAfter, res.Allowed
+		})
 	}
 	gql.SetErrorPresenter(resolvers.ErrorPresenter(log, resolvers.LimitLogs(r.LogLimiter())))
 	gql.SetRecoverFunc(resolvers.Recover(log))
@@ -187,7 +223,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout))))))
+	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production))))))
 	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document
@@ -207,7 +243,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 		s.mux.Handle("GET /metrics", s.opts.apiKeys.Middleware(analystsOnlyIf(cfg.Production,
 			promhttp.HandlerFor(s.opts.metrics, promhttp.HandlerOpts{}))))
 	}
-	s.handler = telemetry.Middleware(securityHeaders(corsHandler(s.mux, cfg.CORSOrigins), cfg.Production), log, telemetry.WithTracer(s.opts.tracer),
+	s.handler = telemetry.Middleware(securityHeaders(corsHandler(s.mux, cfg.CORSOrigins, cfg.Production), cfg.Production), log, telemetry.WithTracer(s.opts.tracer),
 		telemetry.WithObserver(s.opts.requests), telemetry.WithGraphQLPath("/query"))
 	return s
 }
@@ -232,30 +268,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Drain() { s.draining.Store(true) }
 
 // ready serves /readyz: 503 while draining; otherwise 200 with "ready", or
-// "degraded" when an optional component (the Redis cache) is unhealthy.
+// "degraded" when a dependency it can serve without (Redis) is down, with
+// the state and reason of each dependency.
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	if s.draining.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 		return
 	}
-	status, components := "ready", map[string]string{}
-	for _, c := range s.opts.readiness {
-		components[c.name] = "ok"
-		if !c.healthy() {
-			components[c.name], status = "degraded", "degraded"
-		}
+	type dependency struct {
+		State  string `json:"state"`
+		Reason string `json:"reason,omitempty"`
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": status, "components": components, "providers": len(s.gw.Registry().All())})
+	status, deps := "ready", map[string]dependency{}
+	for _, c := range s.opts.readiness {
+		ok, reason := c.status()
+		if ok {
+			deps[c.name] = dependency{State: "ok"}
+			continue
+		}
+		deps[c.name], status = dependency{State: "down", Reason: reason}, "degraded"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": status, "dependencies": deps, "providers": len(s.gw.Registry().All())})
 }
 
 type debugKey struct{}
 
 // withRequestContext attaches what every GraphQL request carries: the
-// per-request Stats, the user for connector calls, and the debug flag.
+// deadline, the user for connector calls, and the debug flag. (Each
+// operation gets its own Stats from the guard, see SetOperationContext.)
 //
 // The request deadline bounds everything the request does: every connector
 // call's own timeout runs inside it.
-func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
+//
+// In production the debug extensions (every provider call with its
+// latency and error, and the cache outcomes: a map of the deployment and of
+// its weak spots) are for analysts only; the header is ignored for anyone
+// else.
+func withRequestContext(next http.Handler, timeout time.Duration, production bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if timeout > 0 {
@@ -263,11 +312,10 @@ func withRequestContext(next http.Handler, timeout time.Duration) http.Handler {
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()
 		}
-		ctx, _ = gateway.WithStats(ctx)
 		if p, ok := auth.From(ctx); ok && p.UserID != "" {
 			ctx = connectors.WithUser(ctx, p.UserID)
 		}
-		if strings.Contains(strings.ToLower(r.Header.Get(DebugHeader)), "calls") {
+		if strings.Contains(strings.ToLower(r.Header.Get(DebugHeader)), "calls") && (!production || isAnalyst(ctx)) {
 			ctx = context.WithValue(ctx, debugKey{}, true)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -308,6 +356,50 @@ func plazaExtensions(ctx context.Context, next graphql.ResponseHandler) *graphql
 		resp.Extensions["plaza"] = ext
 	}
 	return resp
+}
+
+// persistedQueries is the APQ extension over the shared cache (or an
+// in-process LRU), with registrations counted by the rate limiter.
+func (s *Server) persistedQueries(cfg Config) *persistedQueries {
+	p := &persistedQueries{maxBytes: cfg.MaxPersistedQueryBytes, log: s.log}
+	if p.maxBytes == 0 {
+		p.maxBytes = DefaultMaxPersistedQueryBytes
+	}
+	if s.opts.apq != nil {
+		p.store = apqCache{c: s.opts.apq, ttl: apqTTL}
+	} else {
+		p.store = lru.New[string](cfg.APQCacheSize)
+	}
+	if rl := s.opts.rateLimit; rl != nil {
+		p.allow = func(ctx context.Context) bool {
+			res, err := rl.AllowRegistration(ctx)
+			if err != nil {
+				// Not registering costs the client a resend, never an error.
+				s.log.WarnContext(ctx, "persisted query not registered: rate limit store failed", "err", err)
+				return false
+			}
+			return res.Allowed
+		}
+	}
+	return p
+}
+
+// rulesWithoutSuggestions is gqlparser's rule set with every rule that
+// suggests names ("Did you mean ...?", which reveals the schema to callers
+// who may not introspect it) replaced by its variant without suggestions.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, quiet := range []core.Rule{
+		rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
+		rules.ScalarLeafsRuleWithoutSuggestions,
+		rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRuleWithoutSuggestions,
+		rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	} {
+		r.RemoveRule(strings.TrimSuffix(quiet.Name, "WithoutSuggestions"))
+		r.AddRule(quiet.Name, quiet.RuleFunc)
+	}
+	return r
 }
 
 // writeError answers a non-GraphQL endpoint with the same error shape

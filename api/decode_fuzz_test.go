@@ -19,7 +19,8 @@ var (
 
 // FuzzQueryRequest sends arbitrary POST bodies and GET query strings to
 // /query through the real handler (in memory, no listener): whatever comes
-// in, the answer is a JSON object with `data` or `errors`, and never a 5xx.
+// in, the answer is a JSON object with `data` or `errors` (an array of them
+// for a batch), and never a 5xx.
 func FuzzQueryRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"query":"{ __typename }"}`,
@@ -33,7 +34,7 @@ func FuzzQueryRequest(f *testing.F) {
 		`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38"}}}`,
 		`{"query":"{ search(first: 99999999999999999999) { totalCount } }"}`,
 		`{"query":"{ __schema { types { name } } }"}`,
-		`{"query": 1}`, `[]`, `null`, `{`, ``, `{"query":"{"}`, "\xff\xfe", `{"query":"{ __typename }"} {}`,
+		`{"query": 1}`, `[]`, `[{"query":"{ __typename }"},{"query":"{"},1]`, `null`, `{`, ``, `{"query":"{"}`, "\xff\xfe", `{"query":"{ __typename }"} {}`,
 		`query=%7B__typename%7D`, `query=%7B&variables=%7B`, `%zz`,
 	} {
 		f.Add(uint8(0), uint8(0), uint8(0), []byte(s))
@@ -61,17 +62,25 @@ func FuzzQueryRequest(f *testing.F) {
 		if w.Code >= 500 {
 			t.Fatalf("status %d for %s %q: %s", w.Code, r.Method, body, w.Body)
 		}
-		var resp map[string]json.RawMessage
-		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
-			t.Fatalf("status %d, not a JSON object (%v) for %s %q: %q", w.Code, err, r.Method, body, w.Body)
+		// A batch (a JSON array of operations) is answered with an array of
+		// responses, each held to the same rule.
+		var resps []map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &resps); err != nil || w.Code != http.StatusOK {
+			var resp map[string]json.RawMessage
+			if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+				t.Fatalf("status %d, not a JSON object (%v) for %s %q: %q", w.Code, err, r.Method, body, w.Body)
+			}
+			resps = []map[string]json.RawMessage{resp}
 		}
-		_, hasData := resp["data"]
-		_, hasErrors := resp["errors"]
-		if !hasData && !hasErrors {
-			t.Fatalf("neither data nor errors for %s %q: %s", r.Method, body, w.Body)
-		}
-		if w.Code != http.StatusOK && !hasErrors {
-			t.Fatalf("status %d without errors for %s %q", w.Code, r.Method, body)
+		for _, resp := range resps {
+			_, hasData := resp["data"]
+			_, hasErrors := resp["errors"]
+			if !hasData && !hasErrors {
+				t.Fatalf("neither data nor errors for %s %q: %s", r.Method, body, w.Body)
+			}
+			if w.Code != http.StatusOK && !hasErrors {
+				t.Fatalf("status %d without errors for %s %q", w.Code, r.Method, body)
+			}
 		}
 	})
 }

@@ -30,6 +30,7 @@ type rawResponse struct {
 	allow       string
 	errors      []apitest.Error
 	data        json.RawMessage
+	hasData     bool            // the body has a `data` member, even null
 	calls       json.RawMessage // extensions.plaza.calls, when present
 	raw         string
 }
@@ -76,6 +77,9 @@ func send(tb testing.TB, g *apitest.Gateway, r rawRequest) rawResponse {
 		tb.Fatalf("status %d: body is not JSON: %v\n%s", resp.StatusCode, err, raw)
 	}
 	out.errors, out.data, out.calls = body.Errors, body.Data, body.Extensions.Plaza.Calls
+	var members map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &members)
+	_, out.hasData = members["data"]
 	return out
 }
 
@@ -90,8 +94,8 @@ func (r rawResponse) mustReject(tb testing.TB, status int, code, msg string) {
 	if len(r.errors) != 1 || r.errors[0].Code() != code || !strings.Contains(r.errors[0].Message, msg) {
 		tb.Fatalf("want one %s error containing %q, got %s", code, msg, r.raw)
 	}
-	if len(r.data) > 0 && string(r.data) != "null" {
-		tb.Fatalf("a rejected request returned data: %s", r.raw)
+	if r.hasData {
+		tb.Fatalf("a rejected request has a data member (GraphQL over HTTP: a request error has none): %s", r.raw)
 	}
 	if len(r.calls) > 0 && string(r.calls) != "[]" {
 		tb.Fatalf("a rejected request called providers: %s", r.calls)
@@ -119,7 +123,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 	}{
 		{"a malformed JSON body is 400 naming the byte, without echoing the body", postJSON(`{"query": "{ __typename }"`),
 			400, "BAD_REQUEST", "could not be decoded as JSON"},
-		{"a body that is JSON but not an object is 400", postJSON(`["{ __typename }"]`),
+		{"a body that is JSON but neither an object nor an array (a batch) is 400", postJSON(`"{ __typename }"`),
 			400, "BAD_REQUEST", "could not be decoded"},
 		{"a query that is not a string is 400", postJSON(`{"query": 42}`),
 			400, "BAD_REQUEST", "field query must not be a JSON number"},
@@ -141,10 +145,14 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			400, "OPERATION_NOT_FOUND", `operation "B" is not in the document`},
 		{"two operations without an operationName are 400", postJSON(`{"query": "query A { __typename } query B { __typename }"}`),
 			400, "OPERATION_NOT_FOUND", "set operationName"},
-		{"a variable of the wrong type is 422 for application/json", postJSON(badVariable),
-			422, "GRAPHQL_VALIDATION_FAILED", "cannot use string as Int"},
+		{"a variable of the wrong type is 200 with errors for application/json", postJSON(badVariable),
+			200, "GRAPHQL_VALIDATION_FAILED", "cannot use string as Int"},
 		{"a variable of the wrong type is 400 for application/graphql-response+json", postJSON(badVariable).accepting(graphqlResponse),
 			400, "GRAPHQL_VALIDATION_FAILED", "cannot use string as Int"},
+		{"a validation error is 200 with errors for application/json (Apollo Client reads them)", postJSON(`{"query": "{ nope }"}`),
+			200, "GRAPHQL_VALIDATION_FAILED", `Cannot query field "nope"`},
+		{"a parse error is 200 with errors for application/json", postJSON(`{"query": "{ providers { "}`).accepting("application/json"),
+			200, "GRAPHQL_PARSE_FAILED", "Expected Name"},
 		{"a validation error is 400 for application/graphql-response+json", postJSON(`{"query": "{ nope }"}`).accepting(graphqlResponse),
 			400, "GRAPHQL_VALIDATION_FAILED", `Cannot query field "nope"`},
 		{"a parse error is 400 for application/graphql-response+json", postJSON(`{"query": "{ providers { "}`).accepting(graphqlResponse),

@@ -172,11 +172,12 @@ func playgroundPage(title, endpoint string, everyone bool, opts ...playground.Gr
 	})
 }
 
-// corsHandler allows browsers on origins to call the API. No origins means
-// development: any http(s) origin on localhost, 127.0.0.1 or [::1]. Bearer
+// corsHandler allows browsers on origins to call the API. No origins in
+// development means any http(s) origin on localhost, 127.0.0.1 or [::1]; in
+// production it means no browser origin at all (only configured ones). Bearer
 // tokens and API keys travel in headers, so credentials (cookies) are never
 // allowed.
-func corsHandler(next http.Handler, origins []string) http.Handler {
+func corsHandler(next http.Handler, origins []string, production bool) http.Handler {
 	opts := cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
@@ -184,7 +185,12 @@ func corsHandler(next http.Handler, origins []string) http.Handler {
 		ExposedHeaders: []string{"Retry-After", "RateLimit-Remaining"},
 		MaxAge:         600,
 	}
-	if len(origins) == 0 {
+	switch {
+	case len(origins) > 0:
+	case production:
+		// An empty list alone would make rs/cors allow every origin.
+		opts.AllowOriginFunc = func(string) bool { return false }
+	default:
 		opts.AllowOriginFunc = isLocalOrigin
 	}
 	return cors.New(opts).Handler(next)

@@ -61,17 +61,6 @@ func ParseAPIKeys(spec string) (*APIKeys, error) {
 	return k, nil
 }
 
-// APIKeysFromEnv reads PLAZA_ANALYST_KEYS. Without it, outside production
-// (PLAZA_ENV != "production") DevAnalystKey is accepted; in production no
-// key is.
-func APIKeysFromEnv(getenv func(string) string) (*APIKeys, error) {
-	spec := getenv("PLAZA_ANALYST_KEYS")
-	if spec == "" && getenv("PLAZA_ENV") != "production" {
-		spec = DevAnalystKey
-	}
-	return ParseAPIKeys(spec)
-}
-
 // Lookup returns the scopes of key; ok is false for an unknown key.
 func (k *APIKeys) Lookup(key string) (scopes []string, ok bool) {
 	if k == nil || key == "" {

@@ -318,42 +318,21 @@ func TestParseJWKS(t *testing.T) {
 	})
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	long := strings.Repeat("s", 32)
+func TestNewConfig(t *testing.T) {
 	tests := []struct {
-		name    string
-		env     map[string]string
-		want    string // error substring; empty: ok
-		secret  string
-		jwks    bool
-		leeway  time.Duration
-		issuer  string
-		audince string
+		name     string
+		settings auth.Settings
+		jwks     bool
 	}{
-		{name: "development defaults to the dev secret", env: nil, secret: auth.DevSecret, leeway: auth.DefaultLeeway},
-		{name: "production without any key is refused", env: map[string]string{"PLAZA_ENV": "production"}, want: "PLAZA_JWKS_URL"},
-		{name: "production refuses a short secret", env: map[string]string{"PLAZA_ENV": "production", "PLAZA_JWT_SECRET": "short"}, want: "at least 32"},
-		{name: "production refuses the dev secret", env: map[string]string{"PLAZA_ENV": "production", "PLAZA_JWT_SECRET": auth.DevSecret}, want: "at least 32"},
-		{name: "production with a JWKS URL has no HS256", env: map[string]string{"PLAZA_ENV": "production", "PLAZA_JWKS_URL": "http://127.0.0.1:1/jwks"}, jwks: true, leeway: auth.DefaultLeeway},
-		{name: "production with an explicit long secret keeps HS256", env: map[string]string{"PLAZA_ENV": "production", "PLAZA_JWT_SECRET": long, "PLAZA_JWKS_FILE": "/x.json"}, secret: long, jwks: true, leeway: auth.DefaultLeeway},
-		{name: "issuer, audience and leeway are read", env: map[string]string{"PLAZA_JWT_ISSUER": issuer, "PLAZA_JWT_AUDIENCE": audience, "PLAZA_JWT_LEEWAY": "5s"}, secret: auth.DevSecret, leeway: 5 * time.Second, issuer: issuer, audince: audience},
-		{name: "a bad leeway is refused", env: map[string]string{"PLAZA_JWT_LEEWAY": "soon"}, want: "PLAZA_JWT_LEEWAY"},
-		{name: "a URL and a file together are refused", env: map[string]string{"PLAZA_JWKS_URL": "http://x", "PLAZA_JWKS_FILE": "/x"}, want: "not both"},
+		{"a secret alone gives HS256 only", auth.Settings{Secret: auth.DevSecret, Leeway: auth.DefaultLeeway}, false},
+		{"a JWKS URL gives RS256 keys", auth.Settings{JWKSURL: "http://127.0.0.1:1/jwks", Leeway: auth.DefaultLeeway}, true},
+		{"a JWKS file gives RS256 keys", auth.Settings{JWKSFile: "/x.json", Issuer: issuer, Audience: audience, Leeway: 5 * time.Second}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, jwks, err := auth.ConfigFromEnv(func(k string) string { return tt.env[k] }, nil)
-			if tt.want != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.want) {
-					t.Fatalf("err %v, want %q", err, tt.want)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(cfg.Secret) != tt.secret || (jwks != nil) != tt.jwks || (cfg.Keys != nil) != tt.jwks ||
-				cfg.Leeway != tt.leeway || cfg.Issuer != tt.issuer || cfg.Audience != tt.audince {
+			cfg, jwks := auth.NewConfig(tt.settings, nil)
+			if string(cfg.Secret) != tt.settings.Secret || (jwks != nil) != tt.jwks || (cfg.Keys != nil) != tt.jwks ||
+				cfg.Leeway != tt.settings.Leeway || cfg.Issuer != tt.settings.Issuer || cfg.Audience != tt.settings.Audience {
 				t.Fatalf("config %+v, jwks %v", cfg, jwks != nil)
 			}
 		})

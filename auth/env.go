@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 )
@@ -11,61 +9,42 @@ import (
 // gateway when PLAZA_JWT_LEEWAY is not set.
 const DefaultLeeway = 30 * time.Second
 
-// minProductionSecret is the shortest HS256 secret accepted in production
+// MinProductionSecret is the shortest HS256 secret accepted in production
 // (256 bits, the size of the HMAC-SHA256 output).
-const minProductionSecret = 32
+const MinProductionSecret = 32
 
-// ConfigFromEnv reads the token settings:
-//
-//	PLAZA_ENV           "production" refuses the development secret
-//	PLAZA_JWKS_URL      RS256 keys fetched from this URL (cached by kid)
-//	PLAZA_JWKS_FILE     RS256 keys read from this file (instead of a URL)
-//	PLAZA_JWT_SECRET    HS256 secret; outside production DevSecret by default
-//	PLAZA_JWT_ISSUER    required `iss` when set
-//	PLAZA_JWT_AUDIENCE  required `aud` when set
-//	PLAZA_JWT_LEEWAY    clock skew tolerance, a Go duration (default 30s)
-//
-// In production HS256 is accepted only with an explicitly configured secret
-// of at least 32 bytes (so never DevSecret), and some key (JWKS or secret) is required. hc fetches
-// the JWKS URL (nil: a client with DefaultJWKSTimeout). The returned JWKS is
-// nil without PLAZA_JWKS_URL/FILE; call its Refresh at start to surface a
-// bad URL early.
-func ConfigFromEnv(getenv func(string) string, hc *http.Client) (Config, *JWKS, error) {
-	production := getenv("PLAZA_ENV") == "production"
-	cfg := Config{Issuer: getenv("PLAZA_JWT_ISSUER"), Audience: getenv("PLAZA_JWT_AUDIENCE"), Leeway: DefaultLeeway}
-	if s := getenv("PLAZA_JWT_LEEWAY"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
-			return Config{}, nil, fmt.Errorf("PLAZA_JWT_LEEWAY=%q: want a non-negative duration such as 30s", s)
-		}
-		cfg.Leeway = d
-	}
-	url, file := getenv("PLAZA_JWKS_URL"), getenv("PLAZA_JWKS_FILE")
+// Settings are the token settings an operator configures. The config package
+// reads them (PLAZA_JWKS_URL, PLAZA_JWKS_FILE, PLAZA_JWT_SECRET,
+// PLAZA_JWT_ISSUER, PLAZA_JWT_AUDIENCE, PLAZA_JWT_LEEWAY) and enforces the
+// production rules before anything starts.
+type Settings struct {
+	// JWKSURL or JWKSFile (not both) supply RS256 keys, cached by kid.
+	JWKSURL, JWKSFile string
+	// Secret verifies HS256 tokens; empty refuses them.
+	Secret string
+	// Issuer and Audience are required claims when set.
+	Issuer, Audience string
+	// Leeway is the clock skew tolerated.
+	Leeway time.Duration
+}
+
+// NewConfig builds the verifier configuration from s. hc fetches the JWKS
+// URL (nil: a client with DefaultJWKSTimeout). The returned JWKS is nil
+// without a URL or file; call its Refresh at start to surface a bad URL early.
+func NewConfig(s Settings, hc *http.Client) (Config, *JWKS) {
+	cfg := Config{Issuer: s.Issuer, Audience: s.Audience, Leeway: s.Leeway, Secret: []byte(s.Secret)}
 	var keys *JWKS
 	switch {
-	case url != "" && file != "":
-		return Config{}, nil, errors.New("set PLAZA_JWKS_URL or PLAZA_JWKS_FILE, not both")
-	case url != "":
+	case s.JWKSURL != "":
 		if hc == nil {
 			hc = &http.Client{Timeout: DefaultJWKSTimeout}
 		}
-		keys = NewJWKSURL(url, hc)
-	case file != "":
-		keys = NewJWKSFile(file)
+		keys = NewJWKSURL(s.JWKSURL, hc)
+	case s.JWKSFile != "":
+		keys = NewJWKSFile(s.JWKSFile)
 	}
 	if keys != nil {
 		cfg.Keys = keys
 	}
-	secret := getenv("PLAZA_JWT_SECRET")
-	switch {
-	case secret != "" && production && len(secret) < minProductionSecret:
-		return Config{}, nil, fmt.Errorf("PLAZA_JWT_SECRET: production needs at least %d bytes", minProductionSecret)
-	case secret == "" && !production:
-		secret = DevSecret
-	}
-	cfg.Secret = []byte(secret)
-	if production && keys == nil && secret == "" {
-		return Config{}, nil, errors.New("production needs PLAZA_JWKS_URL or PLAZA_JWKS_FILE (RS256), or an explicit PLAZA_JWT_SECRET (HS256)")
-	}
-	return cfg, keys, nil
+	return cfg, keys
 }

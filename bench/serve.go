@@ -14,12 +14,12 @@ import (
 
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/config"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
-	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/registry"
 	"github.com/plaza-gateway/plaza/resilience"
@@ -90,25 +90,21 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer loaded.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	gctune.Apply(os.Getenv) // as the shipped binary does
-	secret := os.Getenv("PLAZA_JWT_SECRET")
-	if secret == "" {
-		secret = auth.DevSecret
-	}
-	verifier, err := auth.NewVerifier(auth.Config{Secret: []byte(secret), Leeway: 30 * time.Second})
+	// The settings come from the environment as in the shipped binary (the
+	// scaling workload's gateway raises the size limits for its list of 1,000).
+	_, pc, err := config.Load(nil, os.Getenv)
 	if err != nil {
 		return err
 	}
-	// The size limits come from the environment as in the shipped binary
-	// (the scaling workload's gateway raises them for its list of 1,000).
-	gwCfg, err := gateway.ConfigFromEnv(os.Getenv)
+	gctune.Apply(pc.GC.Getenv) // as the shipped binary does
+	ac, _ := auth.NewConfig(pc.Auth, nil)
+	verifier, err := auth.NewVerifier(ac)
 	if err != nil {
 		return err
 	}
+	gwCfg := pc.Gateway
 	apiCfg := api.DefaultConfig()
-	if apiCfg.Limits, err = limits.ConfigFromEnv(os.Getenv); err != nil {
-		return err
-	}
+	apiCfg.Limits = pc.Limits
 	m := metrics.New()
 	// The shipped call policy (timeouts, bulkhead, circuit breaker,
 	// budgeted retries), as server.go builds it: a gateway is measured with

@@ -25,6 +25,21 @@ const (
 	CodeTooManyRepeats       = "TOO_MANY_REPEATED_FIELDS"
 	CodeQueryTooComplex      = "QUERY_TOO_COMPLEX"
 	CodeOverloaded           = "OVERLOADED"
+	// CodeRateLimited: the caller's rate limit has no room (the same code
+	// as the rate limiter's own 429).
+	CodeRateLimited = "RATE_LIMITED"
+	// CodeRequestTimeout: the body did not arrive within BodyReadTimeout.
+	CodeRequestTimeout = "REQUEST_TIMEOUT"
+	// CodeBatchTooLarge and CodeBatchTooComplex refuse a whole batch (a JSON
+	// array of operations) past MaxBatch operations or MaxBatchComplexity.
+	CodeBatchTooLarge   = "BATCH_TOO_LARGE"
+	CodeBatchTooComplex = "BATCH_TOO_COMPLEX"
+	// CodePersistedQueryNotFound is gqlgen's APQ code for a hash not
+	// registered (yet): the client then sends the document with its hash.
+	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+	// CodePersistedQueryMismatch: the hash sent is not the sha256 of the
+	// document sent with it (APQ answers 400).
+	CodePersistedQueryMismatch = "PERSISTED_QUERY_HASH_MISMATCH"
 )
 
 // errorf returns a client-safe GraphQL error carrying code.
@@ -42,22 +57,24 @@ const (
 )
 
 // statusFor is the HTTP status of a response that carries only errs (the
-// operation was not executed), following the GraphQL-over-HTTP draft where
-// it is explicit and gqlgen's convention where the draft leaves a choice:
+// operation was not executed), following the GraphQL-over-HTTP spec,
+// including its SHOULDs (the graphql-http audit checks them):
 //
 //   - a request we could not read or understand as a GraphQL-over-HTTP request
 //     gets its own 4xx whatever the Accept header: 413 (body or variables too
 //     large), 415 (POST that is not application/json), 405 (method, or a
-//     mutation over GET), 400 (malformed JSON, missing query, variables not
-//     an object, operationName not in the document or missing when needed);
+//     mutation over GET), 408 (the body did not arrive in time), 400
+//     (malformed JSON, missing query, variables not an object, operationName
+//     not in the document or missing when needed, a persisted-query hash that
+//     does not match its document, a batch past its caps);
 //   - a well-formed request whose document fails to parse or validate, breaks
 //     a shape or complexity limit, or whose variables do not coerce, is a
 //     "GraphQL request error": 400 with application/graphql-response+json
-//     (the draft's MUST), 422 with application/json (gqlgen's convention,
-//     which clients of this gateway already rely on; the draft's SHOULD is
-//     200 there);
+//     (the spec's MUST), 200 with application/json (the spec's SHOULD: legacy
+//     clients such as Apollo Client treat any 4xx as a network failure and
+//     drop the errors);
 //   - any other error without data (a persisted-query hash not registered
-//     yet) is 200, as APQ clients expect.
+//     yet, introspection refused) is 200, as APQ clients expect.
 func statusFor(errs gqlerror.List, media string) int {
 	for _, e := range errs {
 		code, _ := e.Extensions["code"].(string)
@@ -68,19 +85,20 @@ func statusFor(errs gqlerror.List, media string) int {
 			return http.StatusUnsupportedMediaType
 		case CodeMethodNotAllowed:
 			return http.StatusMethodNotAllowed
-		case CodeBadRequest, CodeOperationNotFound:
+		case CodeRequestTimeout:
+			return http.StatusRequestTimeout
+		case CodeBadRequest, CodeOperationNotFound, CodePersistedQueryMismatch, CodeBatchTooLarge, CodeBatchTooComplex:
 			return http.StatusBadRequest
 		case CodeOverloaded:
 			return http.StatusServiceUnavailable
+		case CodeRateLimited:
+			return http.StatusTooManyRequests
 		}
 	}
-	if !isRequestError(errs) {
-		return http.StatusOK
-	}
-	if media == mediaGraphQLResponse {
+	if isRequestError(errs) && media == mediaGraphQLResponse {
 		return http.StatusBadRequest
 	}
-	return http.StatusUnprocessableEntity
+	return http.StatusOK
 }
 
 // isRequestError reports whether errs reject the document or its variables.

@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -21,18 +25,60 @@ import (
 // reads them: a declared Content-Length past the cap is answered 413 without
 // reading a byte; otherwise the body is wrapped in http.MaxBytesReader, whose
 // error the POST transport turns into 413 REQUEST_TOO_LARGE.
+//
+// It also gives the body BodyReadTimeout to arrive, as a read deadline on
+// this request's connection (http.ResponseController), cleared once the body
+// has been read: a client trickling its body gets 408 REQUEST_TIMEOUT and a
+// closed connection. A server-wide ReadTimeout would do the same for every
+// request but would also cut long-lived streams (subscriptions).
 func (g *Guard) Middleware(next http.Handler) http.Handler {
-	limit := g.cfg.MaxBodyBytes
+	limit, timeout := g.cfg.MaxBodyBytes, g.cfg.BodyReadTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if limit >= 0 && r.Body != nil && r.Body != http.NoBody {
-			if r.ContentLength > limit {
-				writeErrors(w, responseMedia(r), g.bodyTooLarge())
-				return
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if limit >= 0 && r.ContentLength > limit {
+			writeErrors(w, responseMedia(r), g.bodyTooLarge())
+			return
+		}
+		if timeout > 0 {
+			rc := http.NewResponseController(w)
+			// ErrNotSupported (a writer that cannot reach its connection)
+			// leaves the body without a deadline rather than failing.
+			if rc.SetReadDeadline(time.Now().Add(timeout)) == nil {
+				r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
 			}
+		}
+		if limit >= 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// deadlineBody clears the connection's read deadline once the body has been
+// read to its end, so the deadline bounds the body only: not the response,
+// nor the connection's next request (the server sets its own deadline for
+// those headers). A body left unread keeps the deadline, which also bounds
+// the server's drain of it after the handler returns.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+func (g *Guard) bodyTimeout() *gqlerror.Error {
+	return errorf(CodeRequestTimeout, "the request body did not arrive within %s", g.cfg.BodyReadTimeout)
 }
 
 func (g *Guard) bodyTooLarge() *gqlerror.Error {
@@ -72,7 +118,18 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 			t.g.fail(ctx, w, exec, media, t.g.bodyTooLarge())
 			return
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection cannot be reused (its body is half read); the
+			// server closes it after this answer.
+			w.Header().Set("Connection", "close")
+			t.g.fail(ctx, w, exec, media, t.g.bodyTimeout())
+			return
+		}
 		t.g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "could not read the request body"))
+		return
+	}
+	if first := bytes.TrimLeft(raw, " \t\r\n"); len(first) > 0 && first[0] == '[' {
+		t.g.batch(ctx, w, r, exec, media, raw, graphql.TraceTiming{Start: start, End: graphql.Now()})
 		return
 	}
 	var body postBody
@@ -139,29 +196,200 @@ func (g *Guard) decodeVariables(raw json.RawMessage, into *map[string]any) *gqle
 // execute runs the checks that need the document, then gqlgen's own
 // (parse, validation, variable coercion, complexity), then the operation.
 func (g *Guard) execute(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, media string, params *graphql.RawParams, queryOnly bool) {
-	if err := g.checkRequest(ctx, params); err != nil {
-		g.fail(ctx, w, exec, media, err)
+	op := g.prepare(ctx, exec, params, queryOnly)
+	if op.refused != nil {
+		if op.allow != "" {
+			w.Header().Set("Allow", op.allow)
+		}
+		writeResponse(w, media, statusFor(op.refused.Errors, media), op.refused)
 		return
+	}
+	resp := g.run(op, exec)
+	status := http.StatusOK
+	if len(resp.Data) == 0 { // refused by admission
+		w.Header().Set("Retry-After", "1")
+		status = statusFor(resp.Errors, media)
+	}
+	writeResponse(w, media, status, resp)
+}
+
+// operation is one operation ready to run, or the response refusing it.
+type operation struct {
+	ctx     context.Context
+	op      *graphql.OperationContext
+	refused *graphql.Response // non-nil: answer this, nothing runs
+	allow   string            // the Allow header of a refusal, if any
+}
+
+// prepare runs every check of one operation that needs no execution: the
+// per-document limits, then gqlgen's parse, validation, variable coercion
+// and operation-context mutators (complexity, introspection, persisted
+// queries).
+func (g *Guard) prepare(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, queryOnly bool) operation {
+	if g.opContext != nil {
+		ctx = g.opContext(ctx)
+	}
+	if err := g.checkRequest(ctx, params); err != nil {
+		return operation{refused: exec.DispatchError(ctx, gqlerror.List{err})}
 	}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		writeResponse(w, media, statusFor(errs, media), exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
-		return
+		return operation{refused: exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)}
 	}
 	if queryOnly && opCtx.Operation.Operation != ast.Query {
-		w.Header().Set("Allow", http.MethodPost)
-		g.fail(ctx, w, exec, media, errorf(CodeMethodNotAllowed, "a %s must be sent with POST; GET only runs queries", opCtx.Operation.Operation))
-		return
+		err := errorf(CodeMethodNotAllowed, "a %s must be sent with POST; GET only runs queries", opCtx.Operation.Operation)
+		return operation{refused: exec.DispatchError(ctx, gqlerror.List{err}), allow: http.MethodPost}
 	}
-	release, err := g.admit(ctx, opCtx)
+	return operation{ctx: ctx, op: opCtx}
+}
+
+// run waits for admission, then executes op. A response without data is
+// the admission's refusal (OVERLOADED).
+func (g *Guard) run(op operation, exec graphql.GraphExecutor) *graphql.Response {
+	release, err := g.admit(op.ctx, op.op)
 	if err != nil {
-		w.Header().Set("Retry-After", "1")
-		g.fail(ctx, w, exec, media, err)
-		return
+		return exec.DispatchError(op.ctx, gqlerror.List{err})
 	}
 	defer release()
-	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, media, http.StatusOK, responses(ctx))
+	responses, ctx := exec.DispatchOperation(op.ctx, op.op)
+	return executed(responses(ctx))
+}
+
+// SetOperationContext sets f to derive each operation's context from its
+// request's, so that what is kept per operation (statistics, response
+// extensions) stays apart between the operations of one batch.
+func (g *Guard) SetOperationContext(f func(context.Context) context.Context) { g.opContext = f }
+
+// SetBatchCharge sets f to charge the operations of a batch beyond the
+// first to the caller's rate limit, each counting like a request; f returns
+// false, with how long to wait, when the caller has no room for them.
+// Without it batches are charged as one request.
+func (g *Guard) SetBatchCharge(f func(ctx context.Context, extra int) (retryAfter time.Duration, ok bool)) {
+	g.batchCharge = f
+}
+
+// batch answers a JSON array of operations (Apollo's BatchHttpLink, urql's
+// batch exchange) with a JSON array of their responses, in order. Each
+// operation gets every check, admission and error presentation of a single
+// one, and its own refusal inside the array. The batch as a whole is refused
+// (one error, no array) past MaxBatch operations (400 BATCH_TOO_LARGE), past
+// MaxBatchComplexity for the sum of its operations' complexity (400
+// BATCH_TOO_COMPLEX, nothing runs), or when the caller's rate limit has no
+// room for all of its operations (429 RATE_LIMITED).
+func (g *Guard) batch(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string, raw []byte, read graphql.TraceTiming) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "the request body could not be decoded as JSON: %s", jsonProblem(err)))
+		return
+	}
+	switch {
+	case len(items) == 0:
+		g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "the batch has no operations"))
+		return
+	case exceeds(len(items), g.cfg.MaxBatch):
+		g.fail(ctx, w, exec, media, errorf(CodeBatchTooLarge, "the batch has %d operations; the limit is %d", len(items), g.cfg.MaxBatch))
+		return
+	}
+	if g.batchCharge != nil && len(items) > 1 {
+		if wait, ok := g.batchCharge(ctx, len(items)-1); !ok {
+			secs := max(int(math.Ceil(wait.Seconds())), 1)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			e := errorf(CodeRateLimited, "too many requests: the %d operations of this batch exceed your rate limit; retry in %d s", len(items), secs)
+			e.Extensions["retryAfterMs"] = wait.Milliseconds()
+			g.fail(ctx, w, exec, media, e)
+			return
+		}
+	}
+	ops := make([]operation, len(items))
+	total, mutates := 0, false
+	for i, item := range items {
+		params, gqlErr := g.decodeBatchItem(item, r.Header, read)
+		if gqlErr != nil {
+			ops[i] = operation{refused: exec.DispatchError(ctx, gqlerror.List{gqlErr})}
+			continue
+		}
+		ops[i] = g.prepare(ctx, exec, params, false)
+		if ops[i].refused == nil {
+			total = satAdd(total, operationCost(ops[i].op))
+			mutates = mutates || ops[i].op.Operation.Operation == ast.Mutation
+		}
+	}
+	if exceeds(total, g.cfg.MaxBatchComplexity) {
+		g.fail(ctx, w, exec, media, errorf(CodeBatchTooComplex,
+			"the operations of this batch have a total complexity of %d, which exceeds the limit of %d; send fewer or smaller operations", total, g.cfg.MaxBatchComplexity))
+		return
+	}
+	out := make([]*graphql.Response, len(ops))
+	runOne := func(i int) {
+		if ops[i].refused != nil {
+			out[i] = ops[i].refused
+			return
+		}
+		out[i] = g.run(ops[i], exec)
+	}
+	if mutates {
+		// Mutations may depend on one another (the app batches what it sends
+		// within a few milliseconds): run in order, as the client sent them.
+		for i := range ops {
+			runOne(i)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for i := range ops {
+			wg.Go(func() { runOne(i) })
+		}
+		wg.Wait()
+	}
+	writeBatch(w, media, out)
+}
+
+// decodeBatchItem decodes one operation of a batch like a POST body.
+func (g *Guard) decodeBatchItem(item json.RawMessage, header http.Header, read graphql.TraceTiming) (*graphql.RawParams, *gqlerror.Error) {
+	var body postBody
+	if err := json.Unmarshal(item, &body); err != nil {
+		return nil, errorf(CodeBadRequest, "this operation could not be decoded: %s", jsonProblem(err))
+	}
+	params := &graphql.RawParams{Query: body.Query, OperationName: body.OperationName, Extensions: body.Extensions, Headers: header, ReadTime: read}
+	if gqlErr := g.decodeVariables(body.Variables, &params.Variables); gqlErr != nil {
+		return nil, gqlErr
+	}
+	return params, nil
+}
+
+// operationCost is the complexity the complexity check measured.
+func operationCost(op *graphql.OperationContext) int {
+	cost, _ := op.Stats.GetExtension(complexityStat).(int)
+	return cost
+}
+
+// writeBatch writes the responses of a batch as one JSON array (200: each
+// element carries its own errors).
+func writeBatch(w http.ResponseWriter, media string, resps []*graphql.Response) {
+	out := []byte{'['}
+	for i, resp := range resps {
+		b, err := encodeResponse(resp)
+		if err != nil {
+			b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, b...)
+	}
+	out = append(out, ']')
+	w.Header().Set("Content-Type", media)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+}
+
+// executed marks resp as the result of an execution: its `data` member is
+// always present (null when the operation failed as a whole), while a
+// response that was never executed (a request error) has none.
+func executed(resp *graphql.Response) *graphql.Response {
+	if resp != nil && len(resp.Data) == 0 {
+		resp.Data = json.RawMessage("null")
+	}
+	return resp
 }
 
 // fail answers with err alone, through gqlgen's error path so the error
@@ -242,6 +470,12 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 	_, _ = w.Write(b)
 }
 
+// requestErrorBody is the response to a request that was not executed.
+type requestErrorBody struct {
+	Errors     gqlerror.List  `json:"errors"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
 // encodeResponse is json.Marshal(resp) without re-scanning resp.Data: the
 // executor wrote that JSON itself, and encoding/json would validate and
 // compact the whole of it again as a json.RawMessage (4% of the gateway's
@@ -249,7 +483,9 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 // struct's order.
 func encodeResponse(resp *graphql.Response) ([]byte, error) {
 	if len(resp.Data) == 0 {
-		return json.Marshal(resp)
+		// Not executed: a request error has no `data` member at all
+		// (GraphQL over HTTP), where gqlgen would write "data": null.
+		return json.Marshal(requestErrorBody{Errors: resp.Errors, Extensions: resp.Extensions})
 	}
 	// The members after data, marshalled with errors and data left out so
 	// that the encoding starts with `{"data":null`.

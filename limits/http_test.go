@@ -21,7 +21,6 @@ func TestEncodeResponse(t *testing.T) {
 		resp graphql.Response
 	}{
 		{"data only", graphql.Response{Data: json.RawMessage(`{"node":{"id":"x"}}`)}},
-		{"no data", graphql.Response{Errors: gqlerror.List{{Message: "bad"}}}},
 		{"errors and data", graphql.Response{Errors: gqlerror.List{{Message: "partial", Path: ast.Path{ast.PathName("a")},
 			Extensions: map[string]any{"data": nil, "code": "PROVIDER_ERROR"}}}, Data: json.RawMessage(`{"a":null,"b":1}`)}},
 		{"extensions", graphql.Response{Data: json.RawMessage(`{"b":[1,2]}`), Extensions: map[string]any{"plaza": map[string]any{"data": nil}}}},
@@ -42,4 +41,13 @@ func TestEncodeResponse(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a response that was not executed has no data member (a request error)", func(t *testing.T) {
+		got, err := encodeResponse(&graphql.Response{Errors: gqlerror.List{{Message: "bad"}}, Extensions: map[string]any{"x": 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"errors":[{"message":"bad"}],"extensions":{"x":1}}`; string(got) != want {
+			t.Fatalf("got  %s\nwant %s", got, want)
+		}
+	})
 }

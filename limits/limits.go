@@ -11,7 +11,9 @@
 package limits
 
 import (
+	"context"
 	"runtime"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -24,6 +26,11 @@ type Config struct {
 	// MaxBodyBytes caps a POST body. Default 1 MiB: the largest legitimate
 	// document plus variables we have seen is a few KiB.
 	MaxBodyBytes int64
+	// BodyReadTimeout bounds reading a request's body, from the moment the
+	// request reaches the GraphQL endpoint (a read deadline on that request
+	// alone). Default 10 s: bodies are a few KiB, and a client that cannot
+	// send 1 MiB in 10 s should not hold a connection either.
+	BodyReadTimeout time.Duration
 	// MaxVariablesBytes caps the JSON of `variables`. Default 64 KiB.
 	MaxVariablesBytes int
 	// MaxTokens caps the lexical tokens of a document; the parser stops at
@@ -52,6 +59,14 @@ type Config struct {
 	// MaxComplexity caps the estimated cost of an operation (see
 	// SetComplexity). Default 5,000.
 	MaxComplexity int
+	// MaxBatch caps the operations of one batch (a POST body that is a JSON
+	// array). Default 10: Apollo's BatchHttpLink sends at most 10 by
+	// default (batchMax).
+	MaxBatch int
+	// MaxBatchComplexity caps the total complexity of a batch's operations;
+	// each one is also held to MaxComplexity. Default 10,000: two maximal
+	// operations, or ten ordinary pages.
+	MaxBatchComplexity int
 	// DefaultFirst is the page size assumed for a connection whose `first`
 	// is absent; it must match the schema's documented default. Default 20.
 	DefaultFirst int
@@ -71,19 +86,22 @@ type Config struct {
 // DefaultConfig returns the production limits.
 func DefaultConfig() Config {
 	return Config{
-		MaxBodyBytes:      1 << 20,
-		MaxVariablesBytes: 64 << 10,
-		MaxTokens:         2000,
-		MaxDepth:          12,
-		MaxAliases:        30,
-		MaxRootFields:     20,
-		MaxOperations:     5,
-		MaxFieldRepeats:   16,
-		MaxComplexity:     5000,
-		DefaultFirst:      20,
-		FanOutCost:        50,
-		MaxInFlight:       DefaultInFlightPerCPU * runtime.GOMAXPROCS(0),
-		InFlightUnit:      500,
+		MaxBodyBytes:       1 << 20,
+		BodyReadTimeout:    10 * time.Second,
+		MaxVariablesBytes:  64 << 10,
+		MaxTokens:          2000,
+		MaxDepth:           12,
+		MaxAliases:         30,
+		MaxRootFields:      20,
+		MaxOperations:      5,
+		MaxFieldRepeats:    16,
+		MaxComplexity:      5000,
+		MaxBatch:           10,
+		MaxBatchComplexity: 10000,
+		DefaultFirst:       20,
+		FanOutCost:         50,
+		MaxInFlight:        DefaultInFlightPerCPU * runtime.GOMAXPROCS(0),
+		InFlightUnit:       500,
 	}
 }
 
@@ -91,6 +109,7 @@ func DefaultConfig() Config {
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	orDefault(&c.MaxBodyBytes, d.MaxBodyBytes)
+	orDefault(&c.BodyReadTimeout, d.BodyReadTimeout)
 	orDefault(&c.MaxVariablesBytes, d.MaxVariablesBytes)
 	orDefault(&c.MaxTokens, d.MaxTokens)
 	orDefault(&c.MaxDepth, d.MaxDepth)
@@ -99,6 +118,8 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.MaxOperations, d.MaxOperations)
 	orDefault(&c.MaxFieldRepeats, d.MaxFieldRepeats)
 	orDefault(&c.MaxComplexity, d.MaxComplexity)
+	orDefault(&c.MaxBatch, d.MaxBatch)
+	orDefault(&c.MaxBatchComplexity, d.MaxBatchComplexity)
 	orDefault(&c.DefaultFirst, d.DefaultFirst)
 	orDefault(&c.FanOutCost, d.FanOutCost)
 	orDefault(&c.MaxInFlight, d.MaxInFlight)
@@ -106,7 +127,7 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-func orDefault[T int | int64](v *T, d T) {
+func orDefault[T ~int | ~int64](v *T, d T) {
 	if *v == 0 {
 		*v = d
 	}
@@ -120,6 +141,10 @@ type Guard struct {
 	cfg      Config
 	cache    graphql.Cache[*ast.QueryDocument]
 	inFlight *semaphore.Weighted // nil: no bound
+	// opContext and batchCharge are optional (SetOperationContext,
+	// SetBatchCharge).
+	opContext   func(context.Context) context.Context
+	batchCharge func(ctx context.Context, extra int) (time.Duration, bool)
 }
 
 // New returns a Guard for cfg (zero fields take their defaults). cache is the

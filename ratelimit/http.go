@@ -1,7 +1,9 @@
 package ratelimit
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -25,6 +27,11 @@ type Config struct {
 	// IP limits each client address for anonymous callers and callers whose
 	// credentials were refused.
 	IP Limit
+	// Register limits how many automatic persisted queries one caller (the
+	// same identity as above: key, user or IP) may register. Registration
+	// stores the document for a day, so this bounds what one caller can
+	// store, whatever its request rate.
+	Register Limit
 	// TrustedProxies are the peers whose X-Forwarded-For is believed. Empty:
 	// the client is always the TCP peer.
 	TrustedProxies []netip.Prefix
@@ -40,34 +47,29 @@ func DefaultConfig() Config {
 		User: Limit{Rate: 20, Period: time.Second, Burst: 40},
 		IP:   Limit{Rate: 50, Period: time.Second, Burst: 100},
 		Key:  Limit{Rate: 10, Period: time.Second, Burst: 20},
+		// An app registers each of its few dozen operations once a day (the
+		// registry is shared by every instance and client); 100 an hour with
+		// bursts of 50 covers a fresh deployment, and bounds one caller's
+		// storage to 2,400 documents (with Plaza's 16 KiB cap, under 40 MiB).
+		Register: Limit{Rate: 100, Period: time.Hour, Burst: 50},
 	}
 }
 
-// ConfigFromEnv reads PLAZA_RATE_USER, PLAZA_RATE_IP, PLAZA_RATE_KEY (see
-// ParseLimit) and PLAZA_TRUSTED_PROXIES (comma-separated addresses or CIDR
-// prefixes) over DefaultConfig.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	cfg := DefaultConfig()
-	for env, l := range map[string]*Limit{"PLAZA_RATE_USER": &cfg.User, "PLAZA_RATE_IP": &cfg.IP, "PLAZA_RATE_KEY": &cfg.Key} {
-		if s := getenv(env); s != "" {
-			parsed, err := ParseLimit(s)
-			if err != nil {
-				return Config{}, fmt.Errorf("%s: %w", env, err)
-			}
-			*l = parsed
-		}
-	}
-	for p := range strings.SplitSeq(getenv("PLAZA_TRUSTED_PROXIES"), ",") {
+// ParseTrustedProxies reads a comma-separated list of addresses or CIDR
+// prefixes (PLAZA_TRUSTED_PROXIES) for Config.TrustedProxies.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for p := range strings.SplitSeq(list, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
 		prefix, err := parsePrefix(p)
 		if err != nil {
-			return Config{}, fmt.Errorf("PLAZA_TRUSTED_PROXIES: %q is neither an address nor a CIDR prefix", p)
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", p)
 		}
-		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+		out = append(out, prefix)
 	}
-	return cfg, nil
+	return out, nil
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {
@@ -111,6 +113,7 @@ func (l *Limiter) Config() Config { return l.cfg }
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, limit := l.identify(r)
+		r = r.WithContext(context.WithValue(r.Context(), bucketKey{}, key))
 		res, err := l.store.Allow(r.Context(), key, limit)
 		if err != nil {
 			// Stores fall back rather than fail; if one does fail anyway, the
@@ -128,6 +131,55 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+type bucketKey struct{}
+
+// ErrNoIdentity is returned by Charge when ctx did not pass through
+// Middleware.
+var ErrNoIdentity = errors.New("ratelimit: no caller identity in the context (Middleware not mounted)")
+
+// Charge counts n more requests against the caller's own bucket (the one
+// Middleware charged for this request), e.g. the further operations of a
+// batch, each of which counts like a request. The result denies all n when
+// the bucket lacks room for any of them.
+func (l *Limiter) Charge(ctx context.Context, n int) (Result, error) {
+	key, ok := ctx.Value(bucketKey{}).(string)
+	if !ok {
+		return Result{}, ErrNoIdentity
+	}
+	_, limit := l.limitOf(key)
+	res := Result{Allowed: true, Remaining: -1}
+	for range n {
+		r, err := l.store.Allow(ctx, key, limit)
+		if err != nil || !r.Allowed {
+			return r, err
+		}
+		res = r
+	}
+	return res, nil
+}
+
+// AllowRegistration counts one registration of a persisted query against
+// the caller's Register limit (a bucket of its own, next to the caller's
+// request bucket).
+func (l *Limiter) AllowRegistration(ctx context.Context) (Result, error) {
+	key, ok := ctx.Value(bucketKey{}).(string)
+	if !ok {
+		return Result{}, ErrNoIdentity
+	}
+	return l.store.Allow(ctx, "apq:"+key, l.cfg.Register)
+}
+
+// limitOf returns the limit of a bucket identify returned.
+func (l *Limiter) limitOf(key string) (string, Limit) {
+	switch {
+	case strings.HasPrefix(key, "key:"):
+		return key, l.cfg.Key
+	case strings.HasPrefix(key, "user:"):
+		return key, l.cfg.User
+	}
+	return key, l.cfg.IP
 }
 
 // identify returns the bucket of r and its limit. User IDs and key digests

@@ -1,7 +1,9 @@
 package ratelimit_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -149,39 +151,59 @@ func TestClientIP(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	t.Run("defaults without variables", func(t *testing.T) {
-		cfg, err := ratelimit.ConfigFromEnv(func(string) string { return "" })
-		if err != nil {
-			t.Fatal(err)
+func TestParseTrustedProxies(t *testing.T) {
+	t.Run("reads addresses and prefixes", func(t *testing.T) {
+		got, err := ratelimit.ParseTrustedProxies("10.0.0.0/8, 192.0.2.1,")
+		if err != nil || len(got) != 2 || got[0].String() != "10.0.0.0/8" || got[1].String() != "192.0.2.1/32" {
+			t.Fatalf("%v, %v", got, err)
 		}
+	})
+	t.Run("refuses what is neither, naming it", func(t *testing.T) {
+		if _, err := ratelimit.ParseTrustedProxies("10.0.0.0/99"); err == nil || !strings.Contains(err.Error(), "10.0.0.0/99") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("the defaults read back as documented", func(t *testing.T) {
 		def := ratelimit.DefaultConfig()
-		if cfg.User != def.User || cfg.IP != def.IP || cfg.Key != def.Key || len(cfg.TrustedProxies) != 0 {
-			t.Fatalf("%+v", cfg)
-		}
-		if def.User.String() != "20/s:40" || def.IP.String() != "50/s:100" || def.Key.String() != "10/s:20" {
-			t.Fatalf("defaults %v %v %v", def.User, def.IP, def.Key)
+		if def.User.String() != "20/s:40" || def.IP.String() != "50/s:100" || def.Key.String() != "10/s:20" || def.Register.String() != "100/h:50" {
+			t.Fatalf("defaults %v %v %v %v", def.User, def.IP, def.Key, def.Register)
 		}
 	})
-	t.Run("variables override", func(t *testing.T) {
-		env := map[string]string{"PLAZA_RATE_USER": "5/s", "PLAZA_RATE_IP": "3000/m:100", "PLAZA_RATE_KEY": "off",
-			"PLAZA_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"}
-		cfg, err := ratelimit.ConfigFromEnv(func(k string) string { return env[k] })
-		if err != nil {
-			t.Fatal(err)
+}
+
+func TestChargeAndRegistration(t *testing.T) {
+	burst3 := ratelimit.Limit{Rate: 1, Period: time.Minute, Burst: 3}
+	l := ratelimit.New(ratelimit.Config{User: burst3, IP: burst3, Key: burst3,
+		Register: ratelimit.Limit{Rate: 1, Period: time.Hour, Burst: 1}}, ratelimit.NewMemory(0, nil), nil)
+
+	t.Run("without Middleware there is no caller to charge", func(t *testing.T) {
+		if _, err := l.Charge(context.Background(), 1); !errors.Is(err, ratelimit.ErrNoIdentity) {
+			t.Fatalf("Charge: %v", err)
 		}
-		if cfg.User.String() != "5/s:5" || cfg.IP.String() != "3000/m:100" || cfg.Key.Enabled() ||
-			len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[1].String() != "192.0.2.1/32" {
-			t.Fatalf("%+v", cfg)
+		if _, err := l.AllowRegistration(context.Background()); !errors.Is(err, ratelimit.ErrNoIdentity) {
+			t.Fatalf("AllowRegistration: %v", err)
 		}
 	})
-	for _, env := range []map[string]string{{"PLAZA_RATE_USER": "fast"}, {"PLAZA_TRUSTED_PROXIES": "10.0.0.0/99"}} {
-		t.Run("a bad value is refused naming its variable", func(t *testing.T) {
-			for k := range env {
-				if _, err := ratelimit.ConfigFromEnv(func(n string) string { return env[n] }); err == nil || !strings.Contains(err.Error(), k) {
-					t.Fatalf("err %v", err)
-				}
+	t.Run("Charge and registrations count against the caller Middleware identified", func(t *testing.T) {
+		type outcome struct{ charged, registered bool }
+		var got []outcome
+		h := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err1 := l.Charge(r.Context(), 1)
+			reg, err2 := l.AllowRegistration(r.Context())
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
 			}
-		})
-	}
+			got = append(got, outcome{c.Allowed, reg.Allowed})
+		}))
+		for range 2 {
+			r := httptest.NewRequest(http.MethodPost, "/query", nil)
+			r.RemoteAddr = "192.0.2.7:1234"
+			h.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		// Request 1 and its charge take 2 of the burst of 3; request 2 takes
+		// the third, so its charge is refused. One registration an hour.
+		if len(got) != 2 || got[0] != (outcome{true, true}) || got[1] != (outcome{false, false}) {
+			t.Fatalf("%+v", got)
+		}
+	})
 }

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
@@ -47,6 +51,18 @@ func ErrorPresenter(log *slog.Logger, opts ...PresenterOption) graphql.ErrorPres
 			return gqlErr
 		}
 		gqlErr.Message = clientMessage(e)
+		if e.Provider != "" {
+			if safe := redactProviderDetail(gqlErr.Message); safe != gqlErr.Message {
+				// Analysts find the provider's own words in the log (and the
+				// trace, through the log's trace id); app users get them
+				// without the provider's ids and URLs.
+				log.InfoContext(ctx, "provider error message redacted for the client", "code", e.Kind,
+					"provider", e.Provider, "message", gqlErr.Message, "path", gqlErr.Path.String())
+				trace.SpanFromContext(ctx).AddEvent("provider error", trace.WithAttributes(
+					attribute.String("plaza.provider", e.Provider), attribute.String("plaza.error.message", gqlErr.Message)))
+				gqlErr.Message = safe
+			}
+		}
 		gqlErr.Extensions = map[string]any{"code": string(e.Kind)}
 		var arg *ArgError
 		if errors.As(err, &arg) {
@@ -108,6 +124,39 @@ func clientMessage(e *connectors.Error) string {
 		return "internal error"
 	}
 	return e.Message
+}
+
+var (
+	// urlPattern matches absolute URLs and host:port addresses.
+	urlPattern = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^\s)\]>"']*|\b(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/[^\s)\]>"']*)?|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?[^\s)\]>"']*`)
+	// quotedPattern matches a quoted value: providers quote their ids.
+	quotedPattern = regexp.MustCompile("\\s*(?:\"[^\"]*\"|'[^']*'|`[^`]*`)")
+	// idPattern matches an unquoted id-shaped word: letters and digits mixed
+	// (s-01, ord_9f8e, a UUID), which no sentence of ours needs.
+	idPattern = regexp.MustCompile(`\s*\b[a-zA-Z0-9]*(?:[a-zA-Z][-_./:#]?[0-9]|[0-9][-_./:#]?[a-zA-Z])[a-zA-Z0-9\-_./:#]*`)
+	spaces    = regexp.MustCompile(`\s{2,}`)
+	// leftovers are the punctuation a removed value leaves behind.
+	emptyParens   = regexp.MustCompile(`\(\s*[,;:]?\s*\)`)
+	spaceBeforeMk = regexp.MustCompile(`\s+([),.;:])`)
+)
+
+// redactProviderDetail removes from a provider's message what only the
+// provider can read: URLs and addresses, quoted values and id-shaped words
+// (its own ids of slots, products and orders, which mean nothing to an app
+// user and map the provider's internals). The sentence around them stays:
+// `delivery slot "s-01-3" is full` becomes `delivery slot is full`.
+func redactProviderDetail(msg string) string {
+	out := urlPattern.ReplaceAllString(msg, "")
+	out = quotedPattern.ReplaceAllString(out, "")
+	out = idPattern.ReplaceAllString(out, "")
+	out = emptyParens.ReplaceAllString(out, "")
+	out = spaceBeforeMk.ReplaceAllString(out, "$1")
+	out = strings.TrimSpace(spaces.ReplaceAllString(out, " "))
+	out = strings.TrimRight(out, ":, ")
+	if out == "" {
+		return "the provider refused the request"
+	}
+	return out
 }
 
 // Recover turns a resolver panic into an INTERNAL error for that field; the

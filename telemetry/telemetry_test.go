@@ -33,38 +33,22 @@ func TestOperationLabel(t *testing.T) {
 	}
 }
 
-func TestTracingConfigFromEnv(t *testing.T) {
+func TestTracesURL(t *testing.T) {
 	tests := []struct {
-		name     string
-		env      map[string]string
-		endpoint string
-		ratio    float64
-		wantErr  bool
+		name, endpoint string
+		base           bool
+		want           string // empty: an error
 	}{
-		{name: "is off without an endpoint", env: nil, ratio: 1},
-		{name: "appends the traces path to a bare Plaza endpoint", env: map[string]string{"PLAZA_OTLP_ENDPOINT": "http://collector:4318"},
-			endpoint: "http://collector:4318/v1/traces", ratio: 1},
-		{name: "keeps a full Plaza endpoint", env: map[string]string{"PLAZA_OTLP_ENDPOINT": "https://c.example/otlp/v1/traces"},
-			endpoint: "https://c.example/otlp/v1/traces", ratio: 1},
-		{name: "appends the traces path to the OTel base endpoint", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/base/"},
-			endpoint: "http://c:4318/base/v1/traces", ratio: 1},
-		{name: "prefers the Plaza endpoint", env: map[string]string{"PLAZA_OTLP_ENDPOINT": "http://a:1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://b:2"},
-			endpoint: "http://a:1/v1/traces", ratio: 1},
-		{name: "reads the sample ratio", env: map[string]string{"PLAZA_TRACE_SAMPLE_RATIO": "0.25"}, ratio: 0.25},
-		{name: "refuses a ratio above 1", env: map[string]string{"PLAZA_TRACE_SAMPLE_RATIO": "2"}, wantErr: true},
-		{name: "refuses an endpoint that is not a URL", env: map[string]string{"PLAZA_OTLP_ENDPOINT": "collector:4318"}, wantErr: true},
+		{"appends the traces path to a bare endpoint", "http://collector:4318", false, "http://collector:4318/v1/traces"},
+		{"keeps a full endpoint", "https://c.example/otlp/v1/traces", false, "https://c.example/otlp/v1/traces"},
+		{"appends the traces path to a base endpoint", "http://c:4318/base/", true, "http://c:4318/base/v1/traces"},
+		{"refuses an endpoint that is not a URL", "collector:4318", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := telemetry.TracingConfigFromEnv(func(k string) string { return tt.env[k] })
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
-			}
-			if tt.wantErr {
-				return
-			}
-			if cfg.Endpoint != tt.endpoint || cfg.SampleRatio != tt.ratio || cfg.ServiceName != "plaza" {
-				t.Errorf("got %+v, want endpoint %q ratio %v", cfg, tt.endpoint, tt.ratio)
+			got, err := telemetry.TracesURL(tt.endpoint, tt.base)
+			if (err != nil) != (tt.want == "") || got != tt.want {
+				t.Fatalf("TracesURL(%q) = %q, %v; want %q", tt.endpoint, got, err, tt.want)
 			}
 		})
 	}

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -35,47 +34,21 @@ type TracingConfig struct {
 	SampleRatio float64
 }
 
-// TracingConfigFromEnv reads the tracing configuration:
-//
-//	PLAZA_OTLP_ENDPOINT                  collector base URL or full traces URL
-//	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT   full traces URL (used as is)
-//	OTEL_EXPORTER_OTLP_ENDPOINT          collector base URL (/v1/traces appended)
-//	OTEL_SERVICE_NAME                    default "plaza"
-//	PLAZA_TRACE_SAMPLE_RATIO             default 1
-//
-// The first endpoint set wins. A URL without a path gets /v1/traces, the
-// OTLP/HTTP default. Other OTEL_EXPORTER_OTLP_* settings (headers, TLS,
-// timeout) are read by the exporter itself.
-func TracingConfigFromEnv(getenv func(string) string) (TracingConfig, error) {
-	cfg := TracingConfig{ServiceName: "plaza", SampleRatio: 1}
-	if v := getenv("OTEL_SERVICE_NAME"); v != "" {
-		cfg.ServiceName = v
+// TracesURL returns the OTLP/HTTP traces URL for an endpoint: base (an
+// OTEL_EXPORTER_OTLP_ENDPOINT-style collector base URL) gets /v1/traces
+// appended; otherwise a URL without a path gets /v1/traces, the OTLP/HTTP
+// default, and a full URL is used as is.
+func TracesURL(endpoint string, base bool) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("want an http(s) URL, got %q", endpoint)
 	}
-	if v := getenv("PLAZA_TRACE_SAMPLE_RATIO"); v != "" {
-		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r < 0 || r > 1 {
-			return cfg, fmt.Errorf("PLAZA_TRACE_SAMPLE_RATIO: want a number in [0, 1], got %q", v)
-		}
-		cfg.SampleRatio = r
+	if base {
+		u.Path = strings.TrimRight(u.Path, "/") + "/v1/traces"
+	} else if u.Path == "" || u.Path == "/" {
+		u.Path = "/v1/traces"
 	}
-	for _, key := range []string{"PLAZA_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
-		v := getenv(key)
-		if v == "" {
-			continue
-		}
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return cfg, fmt.Errorf("%s: want an http(s) URL, got %q", key, v)
-		}
-		if key == "OTEL_EXPORTER_OTLP_ENDPOINT" {
-			u.Path = strings.TrimRight(u.Path, "/") + "/v1/traces"
-		} else if u.Path == "" || u.Path == "/" {
-			u.Path = "/v1/traces"
-		}
-		cfg.Endpoint = u.String()
-		break
-	}
-	return cfg, nil
+	return u.String(), nil
 }
 
 // Tracing owns the tracer provider. The zero value and a Tracing built

@@ -86,6 +86,8 @@ type Request struct {
 	Query         string         `json:"query"`
 	Variables     map[string]any `json:"variables,omitempty"`
 	OperationName string         `json:"operationName,omitempty"`
+	// Extensions are the request's extensions (persistedQuery).
+	Extensions map[string]any `json:"extensions,omitempty"`
 	// User signs the request in as this user when set.
 	User string `json:"-"`
 	// Debug sends `Plaza-Debug: calls`.

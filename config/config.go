@@ -1,0 +1,254 @@
+// Package config is everything Plaza reads from its command line and its
+// environment: one Config, parsed and validated in one place before anything
+// starts. Every setting is declared once in Settings (name, flag, default,
+// description, parser); the help text and the README's configuration table
+// are generated from those declarations, and a test keeps the README in step.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/events"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/limits"
+	"github.com/plaza-gateway/plaza/ratelimit"
+	"github.com/plaza-gateway/plaza/telemetry"
+)
+
+// Env is the deployment environment, PLAZA_ENV.
+type Env string
+
+// The two environments. Anything else refuses to start: a typo such as
+// "prod" must not silently run with development tokens and keys.
+const (
+	Development Env = "development"
+	Production  Env = "production"
+)
+
+// Command is the subcommand the process runs.
+type Command string
+
+// The subcommands.
+const (
+	Serve Command = "serve" // run the gateway (the default)
+	Token Command = "token" // print a development token
+	Help  Command = "help"  // print the usage
+)
+
+// Config is every setting of the process, typed.
+type Config struct {
+	Env Env
+	// Addr is the public listener; AdminAddr the admin one (pprof and
+	// /metrics), "off" for none.
+	Addr, AdminAddr string
+	// ProvidersFile is the provider registry (YAML); empty: the embedded
+	// demo providers, which production refuses.
+	ProvidersFile string
+	// Redis is the shared Redis; its URL is empty without one.
+	Redis Redis
+	// ShutdownTimeout bounds in-flight requests on shutdown; DrainDelay is how
+	// long /readyz says 503 before the listener closes.
+	ShutdownTimeout, DrainDelay time.Duration
+	// RequestTimeout bounds one GraphQL request.
+	RequestTimeout time.Duration
+	// EventRetention bounds how long interaction events are kept.
+	EventRetention time.Duration
+	// AnalystKeys are the accepted analyst API keys; DevAnalystKey says
+	// whether they are the development key (PLAZA_ANALYST_KEYS unset outside
+	// production), which the playground's examples then fill in.
+	AnalystKeys   *auth.APIKeys
+	DevAnalystKey bool
+	// CORSOrigins are the browser origins allowed; empty allows localhost
+	// origins in development and none in production.
+	CORSOrigins []string
+	Auth        auth.Settings
+	Limits      limits.Config
+	Gateway     gateway.Config
+	RateLimit   ratelimit.Config
+	Tracing     telemetry.TracingConfig
+	// GC says whether the Go runtime's own variables are set (the runtime
+	// parses them; gctune only steps aside).
+	GC GC
+	// TokenUser and TokenTTL are the token subcommand's.
+	TokenUser string
+	TokenTTL  time.Duration
+
+	given   map[string]bool // settings given explicitly (env or flag), by key
+	tracing [3]string       // the three OTLP endpoint variables, in precedence order
+}
+
+// Production reports whether the production rules apply.
+func (c Config) Production() bool { return c.Env == Production }
+
+// LogJSON reports whether logs are JSON (production) rather than text.
+func (c Config) LogJSON() bool { return c.Production() }
+
+// GC holds the Go runtime's garbage-collector variables as given.
+type GC struct{ GOGC, GOMEMLIMIT string }
+
+// Getenv answers gctune.Apply's questions from the configuration.
+func (g GC) Getenv(name string) string {
+	switch name {
+	case "GOGC":
+		return g.GOGC
+	case "GOMEMLIMIT":
+		return g.GOMEMLIMIT
+	}
+	return ""
+}
+
+// Redis is the shared Redis: a redis:// URL, or comma-separated host:port
+// seeds of a Cluster.
+type Redis struct{ URL string }
+
+// Options returns the client options; Load has checked the URL.
+func (r Redis) Options() *redis.UniversalOptions {
+	if strings.Contains(r.URL, "://") {
+		opt, err := redis.ParseURL(r.URL)
+		if err != nil { // checked by Load
+			return &redis.UniversalOptions{}
+		}
+		return &redis.UniversalOptions{Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username,
+			Password: opt.Password, TLSConfig: opt.TLSConfig}
+	}
+	return &redis.UniversalOptions{Addrs: strings.Split(r.URL, ",")}
+}
+
+// Redacted is the URL with any password hidden, for logs.
+func (r Redis) Redacted() string {
+	s := r.URL
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if scheme := strings.Index(s, "://"); scheme >= 0 && scheme < at {
+			return s[:scheme+3] + "***" + s[at:]
+		}
+	}
+	return s
+}
+
+func parseRedis(s string) (Redis, error) {
+	if strings.Contains(s, "://") {
+		if _, err := redis.ParseURL(s); err != nil {
+			var ue *url.Error // its text repeats the URL, password included
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return Redis{}, err
+		}
+		return Redis{URL: s}, nil
+	}
+	for _, addr := range strings.Split(s, ",") {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return Redis{}, fmt.Errorf("want a redis:// URL or comma-separated host:port addresses: %w", err)
+		}
+	}
+	return Redis{URL: s}, nil
+}
+
+// Default is the configuration with nothing set (development).
+func Default() Config {
+	return Config{
+		Env:             Development,
+		Addr:            ":8080",
+		AdminAddr:       telemetry.DefaultAdminAddr,
+		ShutdownTimeout: 15 * time.Second,
+		RequestTimeout:  10 * time.Second,
+		EventRetention:  events.DefaultRetention,
+		Auth:            auth.Settings{Leeway: auth.DefaultLeeway},
+		Limits:          limits.DefaultConfig(),
+		Gateway:         gateway.DefaultConfig(),
+		RateLimit:       ratelimit.DefaultConfig(),
+		Tracing:         telemetry.TracingConfig{ServiceName: "plaza", SampleRatio: 1},
+		TokenTTL:        24 * time.Hour,
+	}
+}
+
+// Error is a setting that could not be used: which one, the value given and
+// why. Load returns it for every malformed value.
+type Error struct {
+	Setting string // PLAZA_MAX_DEPTH or --addr
+	Value   string
+	Reason  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s=%q: %s", e.Setting, e.Value, e.Reason) }
+
+// shown is how a value appears in an error: secrets never do, and a URL
+// without its password.
+func shown(s Setting, v string) string {
+	switch {
+	case s.secret:
+		return "***"
+	case s.Env == "REDIS_URL":
+		return Redis{URL: v}.Redacted()
+	}
+	return v
+}
+
+// UsageError is a command line that names no known subcommand or has
+// arguments left over; the process prints the usage and exits 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ErrHelp is returned when the command line asks for help.
+var ErrHelp = errors.New("help requested")
+
+// finish fills the defaults that depend on other settings and checks the
+// rules that span settings, for cmd.
+func (c *Config) finish(cmd Command) error {
+	prod := c.Production()
+	if !c.given["PLAZA_DRAIN_DELAY"] && prod {
+		// Long enough for a load balancer's health check (typically every
+		// 1-2 s, 2 failures) to notice before connections are refused.
+		c.DrainDelay = 5 * time.Second
+	}
+	for _, endpoint := range c.tracing { // the first set wins
+		if endpoint != "" {
+			c.Tracing.Endpoint = endpoint
+			break
+		}
+	}
+	if c.AnalystKeys == nil {
+		if !prod {
+			c.AnalystKeys, _ = auth.ParseAPIKeys(auth.DevAnalystKey)
+			c.DevAnalystKey = true
+		} else {
+			c.AnalystKeys, _ = auth.ParseAPIKeys("")
+		}
+	}
+	a := &c.Auth
+	switch {
+	case a.JWKSURL != "" && a.JWKSFile != "":
+		return errors.New("set PLAZA_JWKS_URL or PLAZA_JWKS_FILE, not both")
+	case a.Secret != "" && prod && len(a.Secret) < auth.MinProductionSecret:
+		return &Error{Setting: "PLAZA_JWT_SECRET", Value: "***",
+			Reason: fmt.Sprintf("production needs at least %d bytes", auth.MinProductionSecret)}
+	case a.Secret == "" && !prod:
+		a.Secret = auth.DevSecret
+	case prod && a.Secret == "" && a.JWKSURL == "" && a.JWKSFile == "":
+		return errors.New("PLAZA_ENV=production needs PLAZA_JWKS_URL or PLAZA_JWKS_FILE (RS256), or an explicit PLAZA_JWT_SECRET (HS256)")
+	}
+	switch cmd {
+	case Serve:
+		if prod && c.ProvidersFile == "" {
+			return errors.New("PLAZA_ENV=production needs a provider registry (PLAZA_CONFIG or --config): " +
+				"the embedded demo providers' webhook secrets are public")
+		}
+	case Token:
+		if c.TokenUser == "" {
+			return &UsageError{Msg: "token: --user is required, e.g. --user demo-1"}
+		}
+	}
+	return nil
+}
+
+// tracingVars are the OTLP endpoint variables; the first set wins.
+var tracingVars = [3]string{"PLAZA_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"}

@@ -1,0 +1,228 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/ratelimit"
+	"github.com/plaza-gateway/plaza/telemetry"
+)
+
+// Kind is what a setting's value looks like.
+type Kind string
+
+// The kinds of value.
+const (
+	Text     Kind = "text"
+	Integer  Kind = "integer"
+	Duration Kind = "duration"
+	Number   Kind = "number"
+	List     Kind = "list"
+)
+
+// Setting declares one value of the configuration: its environment variable,
+// its flag, or both (the flag wins), its default as shown to operators, its
+// description and its parser.
+type Setting struct {
+	Env      string    // environment variable; empty for a flag-only setting
+	Flag     string    // command-line flag without dashes; empty for none
+	Commands []Command // subcommands whose flags include it (the environment applies to all)
+	Kind     Kind
+	Default  string // as the help text and the README show it
+	Usage    string
+	set      func(c *Config, v string) error // parses v into c; the error says why, Load names the setting
+	secret   bool                            // never shown in an error
+}
+
+// key identifies a setting: its variable, else its flag.
+func (s Setting) key() string {
+	if s.Env != "" {
+		return s.Env
+	}
+	return "--" + s.Flag
+}
+
+// Settings are the declarations, in the order the help text and the README
+// list them.
+var Settings = []Setting{
+	{Env: "PLAZA_ENV", Kind: Text, Default: "development", Commands: nil,
+		Usage: "`development` or `production` (the production rules: see \"Security settings\"); anything else refuses to start",
+		set: func(c *Config, v string) error {
+			switch Env(v) {
+			case Development, Production:
+				c.Env = Env(v)
+				return nil
+			}
+			return fmt.Errorf("want %s or %s", Development, Production)
+		}},
+	textSetting("PLAZA_ADDR", "addr", ":8080", "public listen address", serveOnly, func(c *Config) *string { return &c.Addr }),
+	textSetting("PLAZA_ADMIN_ADDR", "", telemetry.DefaultAdminAddr, "admin listener (pprof, /metrics); `off` disables", nil,
+		func(c *Config) *string { return &c.AdminAddr }),
+	textSetting("PLAZA_CONFIG", "config", "embedded demo providers", "provider registry file (YAML); required in production", serveOnly,
+		func(c *Config) *string { return &c.ProvidersFile }),
+	{Env: "REDIS_URL", Kind: Text, Default: "none (in-process)",
+		Usage: "shared Redis: a `redis://` URL, or comma-separated `host:port` seeds of a Cluster",
+		set: func(c *Config, v string) (err error) {
+			c.Redis, err = parseRedis(v)
+			return err
+		}},
+	durationSetting("", "shutdown-timeout", "15s", "how long in-flight requests may finish on shutdown", serveOnly, positive,
+		func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+	durationSetting("PLAZA_DRAIN_DELAY", "drain-delay", "5s in production, 0 otherwise",
+		"on shutdown, how long /readyz reports 503 before the listener closes", serveOnly, nonNegative,
+		func(c *Config) *time.Duration { return &c.DrainDelay }),
+	durationSetting("PLAZA_REQUEST_TIMEOUT", "", "10s", "bound on one GraphQL request", nil, positive,
+		func(c *Config) *time.Duration { return &c.RequestTimeout }),
+	durationSetting("PLAZA_EVENT_RETENTION", "", "2160h", "how long interaction events are kept (90 days by default)", nil, positive,
+		func(c *Config) *time.Duration { return &c.EventRetention }),
+	{Env: "PLAZA_ANALYST_KEYS", Kind: List, secret: true, Default: "`dev-analyst-key` in development, none in production",
+		Usage: "analysts' API keys: comma-separated `key` or `key:scope1+scope2` (keys of 12+ characters)",
+		set: func(c *Config, v string) (err error) {
+			c.AnalystKeys, err = auth.ParseAPIKeys(v)
+			return err
+		}},
+	{Env: "PLAZA_CORS_ORIGINS", Kind: List, Default: "localhost in development, none in production",
+		Usage: "comma-separated browser origins allowed to call the API",
+		set: func(c *Config, v string) error {
+			c.CORSOrigins = nil
+			for o := range strings.SplitSeq(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.CORSOrigins = append(c.CORSOrigins, o)
+				}
+			}
+			return nil
+		}},
+	textSetting("PLAZA_JWKS_URL", "", "unset", "RS256 user tokens verified against this JSON Web Key Set", nil,
+		func(c *Config) *string { return &c.Auth.JWKSURL }),
+	textSetting("PLAZA_JWKS_FILE", "", "unset", "the same from a file (not both)", nil, func(c *Config) *string { return &c.Auth.JWKSFile }),
+	secretSetting(textSetting("PLAZA_JWT_SECRET", "", "dev secret in development", "HS256 secret; production needs 32+ bytes", nil,
+		func(c *Config) *string { return &c.Auth.Secret })),
+	textSetting("PLAZA_JWT_ISSUER", "", "unset (not checked)", "required `iss` claim", nil, func(c *Config) *string { return &c.Auth.Issuer }),
+	textSetting("PLAZA_JWT_AUDIENCE", "", "unset (not checked)", "required `aud` claim", nil, func(c *Config) *string { return &c.Auth.Audience }),
+	durationSetting("PLAZA_JWT_LEEWAY", "", "30s", "clock skew tolerated on `exp`, `nbf`, `iat`", nil, nonNegative,
+		func(c *Config) *time.Duration { return &c.Auth.Leeway }),
+	limitSetting("PLAZA_MAX_BODY_BYTES", "1048576", "request body bytes", func(c *Config, v int64) { c.Limits.MaxBodyBytes = v }),
+	limitSetting("PLAZA_MAX_VARIABLES_BYTES", "65536", "bytes of `variables` JSON", func(c *Config, v int64) { c.Limits.MaxVariablesBytes = int(v) }),
+	limitSetting("PLAZA_MAX_TOKENS", "2000", "parser tokens per document", func(c *Config, v int64) { c.Limits.MaxTokens = int(v) }),
+	limitSetting("PLAZA_MAX_DEPTH", "12", "query depth", func(c *Config, v int64) { c.Limits.MaxDepth = int(v) }),
+	limitSetting("PLAZA_MAX_ALIASES", "30", "aliases per operation", func(c *Config, v int64) { c.Limits.MaxAliases = int(v) }),
+	limitSetting("PLAZA_MAX_ROOT_FIELDS", "20", "root fields per operation", func(c *Config, v int64) { c.Limits.MaxRootFields = int(v) }),
+	limitSetting("PLAZA_MAX_OPERATIONS", "5", "operations per document", func(c *Config, v int64) { c.Limits.MaxOperations = int(v) }),
+	limitSetting("PLAZA_MAX_FIELD_REPEATS", "16", "repeats of one field in a selection", func(c *Config, v int64) { c.Limits.MaxFieldRepeats = int(v) }),
+	limitSetting("PLAZA_MAX_COMPLEXITY", "5000", "operation complexity", func(c *Config, v int64) { c.Limits.MaxComplexity = int(v) }),
+	limitSetting("PLAZA_MAX_INFLIGHT", "32 per CPU", "operations executing at once, weighted by complexity", func(c *Config, v int64) { c.Limits.MaxInFlight = int(v) }),
+	limitSetting("PLAZA_MAX_BATCH", "10", "operations in one batched request (a JSON array)", func(c *Config, v int64) { c.Limits.MaxBatch = int(v) }),
+	limitSetting("PLAZA_MAX_BATCH_COMPLEXITY", "10000", "total complexity of a batch's operations", func(c *Config, v int64) { c.Limits.MaxBatchComplexity = int(v) }),
+	durationSetting("PLAZA_BODY_READ_TIMEOUT", "", "10s", "limit: time to read one request's body (a slow body gets 408); negative: no limit", nil, nonZero,
+		func(c *Config) *time.Duration { return &c.Limits.BodyReadTimeout }),
+	sizeSetting("PLAZA_MAX_FIRST", "100", "`first` on any connection", func(c *Config) *int { return &c.Gateway.MaxFirst }),
+	sizeSetting("PLAZA_MAX_IDS", "100", "ids in `nodes(ids:)` and items per order", func(c *Config) *int { return &c.Gateway.MaxIDs }),
+	rateSetting("PLAZA_RATE_USER", "20/s:40", "rate limit per signed-in user: `RATE/UNIT[:BURST]` or `off`", func(c *Config) *ratelimit.Limit { return &c.RateLimit.User }),
+	rateSetting("PLAZA_RATE_IP", "50/s:100", "rate limit per client address", func(c *Config) *ratelimit.Limit { return &c.RateLimit.IP }),
+	rateSetting("PLAZA_RATE_KEY", "10/s:20", "rate limit per analyst API key", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Key }),
+	rateSetting("PLAZA_RATE_APQ", "100/h:50", "persisted-query registrations per caller (each stores a document for a day)", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Register }),
+	{Env: "PLAZA_TRUSTED_PROXIES", Kind: List, Default: "none",
+		Usage: "comma-separated addresses or CIDRs whose `X-Forwarded-For` is believed",
+		set: func(c *Config, v string) (err error) {
+			c.RateLimit.TrustedProxies, err = ratelimit.ParseTrustedProxies(v)
+			return err
+		}},
+	endpointSetting(0, "OTLP/HTTP collector URL or full traces URL: turns tracing on", false),
+	endpointSetting(1, "full OTLP traces URL (used when PLAZA_OTLP_ENDPOINT is unset)", false),
+	endpointSetting(2, "OTLP collector base URL, `/v1/traces` appended (used when the two above are unset)", true),
+	textSetting("OTEL_SERVICE_NAME", "", "plaza", "`service.name` of the spans", nil, func(c *Config) *string { return &c.Tracing.ServiceName }),
+	{Env: "PLAZA_TRACE_SAMPLE_RATIO", Kind: Number, Default: "1",
+		Usage: "share of new traces recorded, 0 to 1 (a sampled `traceparent` is always followed)",
+		set: func(c *Config, v string) error {
+			r, err := strconv.ParseFloat(v, 64)
+			if err != nil || r < 0 || r > 1 {
+				return fmt.Errorf("want a number in [0, 1]")
+			}
+			c.Tracing.SampleRatio = r
+			return nil
+		}},
+	textSetting("GOGC", "", "200", "Go runtime: garbage collector target (parsed by the runtime; Plaza's default applies when unset)", nil,
+		func(c *Config) *string { return &c.GC.GOGC }),
+	textSetting("GOMEMLIMIT", "", "90% of the cgroup limit, else 32 MiB + 48 MiB per CPU", "Go runtime: soft memory limit (parsed by the runtime)", nil,
+		func(c *Config) *string { return &c.GC.GOMEMLIMIT }),
+	textSetting("", "user", "", "the user the token is for, e.g. demo-1 (required)", []Command{Token}, func(c *Config) *string { return &c.TokenUser }),
+	durationSetting("", "ttl", "24h", "how long the token is valid", []Command{Token}, positive, func(c *Config) *time.Duration { return &c.TokenTTL }),
+}
+
+var serveOnly = []Command{Serve}
+
+func textSetting(env, flag, def, usage string, cmds []Command, field func(*Config) *string) Setting {
+	return Setting{Env: env, Flag: flag, Commands: cmds, Kind: Text, Default: def, Usage: usage,
+		set: func(c *Config, v string) error { *field(c) = v; return nil }}
+}
+
+func secretSetting(s Setting) Setting { s.secret = true; return s }
+
+type durationCheck struct {
+	ok     func(time.Duration) bool
+	reason string
+}
+
+var (
+	positive    = durationCheck{func(d time.Duration) bool { return d > 0 }, "want a positive duration such as 10s"}
+	nonZero     = durationCheck{func(d time.Duration) bool { return d != 0 }, "want a duration such as 10s (negative disables the check)"}
+	nonNegative = durationCheck{func(d time.Duration) bool { return d >= 0 }, "want a non-negative duration such as 5s"}
+)
+
+func durationSetting(env, flag, def, usage string, cmds []Command, check durationCheck, field func(*Config) *time.Duration) Setting {
+	return Setting{Env: env, Flag: flag, Commands: cmds, Kind: Duration, Default: def, Usage: usage,
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || !check.ok(d) {
+				return fmt.Errorf("%s", check.reason)
+			}
+			*field(c) = d
+			return nil
+		}}
+}
+
+// limitSetting is a request limit (limits.Config): any integer, a negative
+// one turning the check off.
+func limitSetting(env, def, what string, set func(*Config, int64)) Setting {
+	return Setting{Env: env, Kind: Integer, Default: def, Usage: "limit: " + what + " (negative: no limit)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("want an integer (negative disables the check)")
+			}
+			set(c, n)
+			return nil
+		}}
+}
+
+// sizeSetting is a size bound of the gateway: a positive integer.
+func sizeSetting(env, def, what string, field func(*Config) *int) Setting {
+	return Setting{Env: env, Kind: Integer, Default: def, Usage: "limit: " + what,
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("want a positive integer")
+			}
+			*field(c) = n
+			return nil
+		}}
+}
+
+func rateSetting(env, def, usage string, field func(*Config) *ratelimit.Limit) Setting {
+	return Setting{Env: env, Kind: Text, Default: def, Usage: usage,
+		set: func(c *Config, v string) (err error) {
+			*field(c), err = ratelimit.ParseLimit(v)
+			return err
+		}}
+}
+
+func endpointSetting(i int, usage string, base bool) Setting {
+	return Setting{Env: tracingVars[i], Kind: Text, Default: "unset (tracing off)", Usage: usage,
+		set: func(c *Config, v string) (err error) {
+			c.tracing[i], err = telemetry.TracesURL(v, base)
+			return err
+		}}
+}
