@@ -107,7 +107,9 @@ func TestErrorPresenterRateLimitsProviderLines(t *testing.T) {
 		clk.Add(10 * time.Second)
 		before, sup := len(out.lines(t)), limiter.Suppressed()
 		for i := range 500 {
-			presentAll(present, providerFailure(fmt.Sprintf("p%03d", i), connectors.KindUnavailable))
+			// Letters only: an id-shaped name would be redacted from the
+			// message, and its redaction line would share the budget.
+			presentAll(present, providerFailure(fmt.Sprintf("prov%c%c", 'a'+i/26, 'a'+i%26), connectors.KindUnavailable))
 		}
 		got := out.lines(t)
 		if n := len(got) - before; n != 50 {
@@ -145,5 +147,22 @@ func TestErrorPresenterNamesTheArgument(t *testing.T) {
 	}
 	if got.Path.String() != (ast.Path{ast.PathName("search")}).String() {
 		t.Fatalf("path %v", got.Path)
+	}
+}
+
+func TestErrorPresenterRateLimitsRedactionLines(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	var out logLines
+	limiter := resolvers.NewLogLimiter(resolvers.LogLimitConfig{Now: clk.Now})
+	present := resolvers.ErrorPresenter(slog.New(slog.NewJSONHandler(&out, nil)), resolvers.LimitLogs(limiter))
+	conflict := &connectors.Error{Kind: connectors.KindConflict, Provider: "freshcart", Message: `delivery slot "s-0042" is full`}
+	for range 100 {
+		presentAll(present, conflict)
+	}
+	if got := out.lines(t); len(got) != 1 || got[0]["msg"] != "provider error message redacted for the client" {
+		t.Fatalf("100 redacted messages of one provider wrote %d lines, want 1: %v", len(got), got)
+	}
+	if got := limiter.Suppressed(); got != 99 {
+		t.Fatalf("Suppressed() = %d, want 99", got)
 	}
 }

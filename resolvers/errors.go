@@ -55,9 +55,13 @@ func ErrorPresenter(log *slog.Logger, opts ...PresenterOption) graphql.ErrorPres
 			if safe := redactProviderDetail(gqlErr.Message); safe != gqlErr.Message {
 				// Analysts find the provider's own words in the log (and the
 				// trace, through the log's trace id); app users get them
-				// without the provider's ids and URLs.
-				log.InfoContext(ctx, "provider error message redacted for the client", "code", e.Kind,
-					"provider", e.Provider, "message", gqlErr.Message, "path", gqlErr.Path.String())
+				// without the provider's ids and URLs. Like the request error
+				// line, one per provider and kind per interval.
+				if ok, same, others := o.logs.Allow(e.Provider, "redacted "+string(e.Kind)); ok {
+					log.InfoContext(ctx, "provider error message redacted for the client", "code", e.Kind,
+						"provider", e.Provider, "message", gqlErr.Message, "path", gqlErr.Path.String(),
+						"suppressed", same, "suppressed_other", others)
+				}
 				trace.SpanFromContext(ctx).AddEvent("provider error", trace.WithAttributes(
 					attribute.String("plaza.provider", e.Provider), attribute.String("plaza.error.message", gqlErr.Message)))
 				gqlErr.Message = safe
