@@ -308,6 +308,9 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 		opts = append(opts, api.WithWebhookReplayCache(httpprovider.NewRedisReplayCache(redisClient, "plaza:v1:webhook-nonce:", httpprovider.DefaultReplayWindow)))
 	}
 	opts = append(opts, api.WithProviderStats(providerStats(events.NewAnalytics(personal.Store))))
+	errorLogs := resolvers.NewLogLimiter(resolvers.LogLimitConfig{})
+	m.RegisterLogLimiter(errorLogs)
+	opts = append(opts, api.WithResolverOptions(resolvers.WithLogLimiter(errorLogs)))
 	opts = append(opts, api.WithAPIKeys(personal.keys), api.WithResolverOptions(resolvers.WithPersonalization(personal.Personalization)),
 		api.WithExamples(analystExamples(cfg)...))
 	if cfg.ProvidersFile == "" {

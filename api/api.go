@@ -216,7 +216,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 			return res.RetryAfter, res.Allowed
 		})
 	}
-	gql.SetErrorPresenter(resolvers.ErrorPresenter(log))
+	gql.SetErrorPresenter(resolvers.ErrorPresenter(log, resolvers.LimitLogs(r.LogLimiter())))
 	gql.SetRecoverFunc(resolvers.Recover(log))
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(resolvers.WithLoaders(ctx, gw))

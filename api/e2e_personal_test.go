@@ -277,7 +277,8 @@ func TestRecordingFromRequests(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s/%s/%q/%s/%s/%d", ev.Kind, ev.User, ev.Query, ev.Vertical, ev.City, ev.Results))
 	}
 	want := []string{
-		fmt.Sprintf("search/demo-7/\"  Milk\"/GROCERY/Hangzhou/%d", s.Search.TotalCount),
+		// Only the normalised form of what the user typed is stored.
+		fmt.Sprintf("search/demo-7/\"milk\"/GROCERY/hangzhou/%d", s.Search.TotalCount),
 		"search//\"qqqzzzx\"///0",
 		"view/demo-7/\"\"/GROCERY//0", "view/demo-7/\"\"/GROCERY//0",
 		"click//\"milk\"/GROCERY//0",

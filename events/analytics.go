@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,7 +101,9 @@ func (a *Analytics) SearchVolume(ctx context.Context, from, to time.Time, step t
 }
 
 // TopQueries returns the limit most searched queries, most first (ties by
-// query text).
+// query text). Queries are in their stored form (NormalizeText). Queries
+// first seen in an hour after its distinct cap was reached are counted in
+// SearchVolume and Conversion but not ranked here.
 func (a *Analytics) TopQueries(ctx context.Context, from, to time.Time, limit int, f Filter) ([]QueryCount, error) {
 	return a.queries(ctx, famQuery, from, to, limit, f)
 }
@@ -120,7 +123,9 @@ func (a *Analytics) queries(ctx context.Context, fam string, from, to time.Time,
 	for _, fields := range counts {
 		for fl, n := range fields {
 			p := splitField(fl)
-			if p[0] == fam && len(p) == 4 && f.match(p[1], p[2]) {
+			// The "other" bucket (queries past an hour's distinct cap)
+			// names no query, so it is not ranked.
+			if p[0] == fam && len(p) == 4 && p[3] != otherPart && f.match(p[1], p[2]) {
 				per[p[3]] += n
 			}
 		}
@@ -159,6 +164,9 @@ func (a *Analytics) ProviderTraffic(ctx context.Context, from, to time.Time) ([]
 	for _, fields := range counts {
 		for fl, n := range fields {
 			p := splitField(fl)
+			if slices.Contains(p, otherPart) {
+				continue // providers past an hour's distinct cap: no provider to report
+			}
 			switch {
 			case p[0] == famCall && len(p) == 2:
 				get(p[1]).Calls += n

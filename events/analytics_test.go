@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,11 +65,11 @@ func TestAnalyticsAgreeWithTheRawLog(t *testing.T) {
 				switch ev.Kind {
 				case events.KindSearch:
 					want.Searches++
-					if ev.Vertical == f.Vertical && ev.City == "Hangzhou" {
+					if ev.Vertical == f.Vertical && strings.EqualFold(ev.City, "Hangzhou") {
 						perHour[ev.Time.Truncate(time.Hour).Unix()]++
-						top[events.NormalizeQuery(ev.Query)]++
+						top[events.NormalizeText(ev.Query)]++
 						if ev.Results == 0 {
-							zero[events.NormalizeQuery(ev.Query)]++
+							zero[events.NormalizeText(ev.Query)]++
 						}
 					}
 				case events.KindClick:

@@ -26,19 +26,24 @@ func (c Counts) add(t time.Time, field string, n int64) {
 	m[field] += n
 }
 
-// merge adds o into c.
-func (c Counts) merge(o Counts) {
-	for h, fields := range o {
-		for f, n := range fields {
-			c.add(time.Unix(h, 0), f, n)
-		}
-	}
-}
-
-// sep joins the parts of a field. It cannot occur in a normalised query
-// (NormalizeQuery splits on whitespace, and the unit separator is not
-// whitespace, so it is stripped explicitly in field).
+// sep joins the parts of a field. It cannot occur in a part: field clips
+// every part, which drops control characters.
 const sep = "\x1f"
+
+// otherPart replaces the free parts (query, city, item, provider) of a new
+// field once its family holds DefaultDistinct (or the configured number of)
+// distinct fields in its hour: the count is kept, under "other". It cannot
+// occur in a clipped part, so it never names a real query or provider.
+const otherPart = "\x00"
+
+// DefaultDistinct is how many distinct fields each counter family keeps per
+// hour by default: the 1,000 first distinct queries (or items, cities,
+// providers) of an hour are counted one by one, later new ones together
+// under "other". It bounds what one hour can cost whatever clients send:
+// some 8,000 fields, 3.8 MB of Redis at worst (every text at its longest;
+// TestRedisHourIsBoundedAtWorst), so at most about 8 GB over a 90-day
+// retention of sustained worst-case abuse, and far less in practice.
+const DefaultDistinct = 1000
 
 // Field families. Each is the first part of a field.
 const (
@@ -50,16 +55,83 @@ const (
 	famCall   = "c" // c, provider: provider calls
 	famError  = "e" // e, provider: failed provider calls
 	famLat    = "l" // l, provider, bucket index: call latency histogram
+	// famDistinct fields count the distinct fields of one family in the
+	// hour (n, family); Analytics ignores them.
+	famDistinct = "n"
 )
 
+// field joins parts, each clipped (so no part holds sep or otherPart and
+// none is longer than an ID).
 func field(parts ...string) string {
 	for i, p := range parts {
-		parts[i] = strings.ReplaceAll(p, sep, "")
+		parts[i] = clip(p, MaxID)
 	}
 	return strings.Join(parts, sep)
 }
 
 func splitField(f string) []string { return strings.Split(f, sep) }
+
+// freeParts are, per family, the indexes of the parts a client or the
+// registry can vary without bound; the other parts (family, kind, vertical,
+// latency bucket) take a few values each.
+func freeParts(fam string) []int {
+	switch fam {
+	case famSearch, famKind, famItem:
+		return []int{2}
+	case famQuery, famZero:
+		return []int{2, 3}
+	case famCall, famError, famLat:
+		return []int{1}
+	}
+	return nil
+}
+
+// overflow returns the field that counts f once f's family is full in an
+// hour (f with its free parts replaced by otherPart), and the field that
+// counts the family's distinct fields. A field of no capped family (such as
+// famDistinct) has no distinct field and is its own overflow.
+func overflow(f string) (other, distinct string) {
+	p := splitField(f)
+	free := freeParts(p[0])
+	if len(free) == 0 {
+		return f, ""
+	}
+	for _, i := range free {
+		if i < len(p) {
+			p[i] = otherPart
+		}
+	}
+	return strings.Join(p, sep), famDistinct + sep + p[0]
+}
+
+// addCapped adds n to field f of bucket h, or to f's overflow field when
+// f is new and its family already has limit distinct fields in h. It
+// returns how many fields it created. It is the MemoryStore's form of the
+// RedisStore's script: both count the same way.
+func (c Counts) addCapped(h int64, f string, n int64, limit int) (created int) {
+	m := c[h]
+	if m == nil {
+		m = map[string]int64{}
+		c[h] = m
+	}
+	if _, ok := m[f]; !ok {
+		if other, distinct := overflow(f); distinct != "" {
+			if m[distinct] >= int64(limit) {
+				f = other
+			} else {
+				if _, ok := m[distinct]; !ok {
+					created++
+				}
+				m[distinct]++
+			}
+		}
+	}
+	if _, ok := m[f]; !ok {
+		created++
+	}
+	m[f] += n
+	return created
+}
 
 // latencyBounds are the upper bounds (ms) of the latency histogram's
 // buckets; the last bucket is unbounded. Quantiles are interpolated inside a
@@ -85,7 +157,7 @@ func tally(evs []Event, calls []Call) Counts {
 		c.add(ev.Time, field(famKind, string(ev.Kind), provider), 1)
 		switch ev.Kind {
 		case KindSearch:
-			q := NormalizeQuery(ev.Query)
+			q := NormalizeText(ev.Query)
 			c.add(ev.Time, field(famSearch, ev.Vertical, ev.City), 1)
 			c.add(ev.Time, field(famQuery, ev.Vertical, ev.City, q), 1)
 			if ev.Results == 0 {

@@ -4,16 +4,17 @@
 // buffers them in a bounded channel and a background writer stores them.
 //
 // A Store keeps three things: the raw event log (capped), a capped recent
-// history per user, and time-bucketed counters (hourly) that the analysts'
-// queries (Analytics) read. Everything older than the retention window is
-// gone. MemoryStore and RedisStore implement Store side by side.
+// history per user, and time-bucketed counters (hourly, a capped number of
+// distinct fields per hour) that the analysts' queries (Analytics) read.
+// Everything older than the retention window is gone, and every structure is
+// bounded by size too, whatever clients send: user text is stored only in
+// its normalised, bounded form (NormalizeText). MemoryStore and RedisStore implement Store side by side.
 //
 // Users who turned personalisation off (Settings) are not recorded at all.
 package events
 
 import (
 	"context"
-	"strings"
 	"time"
 )
 
@@ -42,7 +43,9 @@ func (k Kind) Conversion() bool {
 }
 
 // Event is one interaction. Item and Items hold global IDs; Query holds the
-// search text.
+// search text. What is stored is bounded: Query (and a search's City) in
+// its NormalizeText form, every other text cut to MaxText bytes, IDs up to
+// MaxID bytes, at most MaxItems items.
 type Event struct {
 	// User is the signed-in user; empty for anonymous callers, whose events
 	// only feed the aggregate counters and the raw log.
@@ -75,12 +78,6 @@ type Call struct {
 	Duration time.Duration
 	Failed   bool
 	Time     time.Time
-}
-
-// NormalizeQuery is the form queries are counted under: trimmed, lower
-// case, inner whitespace collapsed, so "Milk " and "milk" are one query.
-func NormalizeQuery(q string) string {
-	return strings.ToLower(strings.Join(strings.Fields(q), " "))
 }
 
 // Store keeps events and counters. Implementations are safe for concurrent

@@ -74,13 +74,15 @@ func NewRecorder(store Store, opts ...RecorderOption) *Recorder {
 	return r
 }
 
-// Record queues ev. It never blocks: if the buffer is full, ev is dropped
-// and counted.
+// Record queues ev with its texts bounded (NormalizeText for the search
+// text, MaxText for the others), so the buffer, the log and the counters
+// hold only the bounded form. It never blocks: if the buffer is full, ev
+// is dropped and counted.
 func (r *Recorder) Record(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = r.now()
 	}
-	r.offer(entry{ev: ev})
+	r.offer(entry{ev: ev.bounded()})
 }
 
 // ObserveCall queues one provider call for the traffic counters

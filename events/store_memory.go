@@ -2,6 +2,8 @@ package events
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -21,19 +23,31 @@ type MemoryConfig struct {
 	// Users is how many users' histories are kept, least recently active
 	// dropped first (default 100,000).
 	Users int
+	// Distinct is how many distinct fields each counter family keeps per
+	// hour; later new ones are counted under "other" (default
+	// DefaultDistinct).
+	Distinct int
+	// Fields bounds the counter fields of all hours together (default
+	// 200,000, some 60 MB at worst): past it the oldest hours are dropped
+	// before their retention ends, so a flood of distinct queries costs
+	// history, never unbounded memory.
+	Fields int
 	// Now is the clock that decides what is past retention (default
 	// time.Now).
 	Now func() time.Time
 }
 
 // MemoryStore is the in-process Store, for a single gateway instance or
-// development. It is bounded in every dimension.
+// development. It is bounded in every dimension: events are bounded in size
+// (Event texts are cut to MaxText), the log in length, histories in length
+// and number, counters per family and hour and in all.
 type MemoryStore struct {
 	cfg     MemoryConfig
 	mu      sync.Mutex
 	log     []Event // ring buffer
 	next    int     // index of the next write in log once full
 	counts  Counts
+	fields  int // counter fields in counts
 	history *lru.Cache[string, []Event]
 }
 
@@ -53,6 +67,12 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	if cfg.Users <= 0 {
 		cfg.Users = 100_000
 	}
+	if cfg.Distinct <= 0 {
+		cfg.Distinct = DefaultDistinct
+	}
+	if cfg.Fields <= 0 {
+		cfg.Fields = 200_000
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -67,6 +87,7 @@ func (m *MemoryStore) Append(_ context.Context, evs []Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, ev := range evs {
+		ev = ev.bounded()
 		if len(m.log) < m.cfg.LogCap {
 			m.log = append(m.log, ev)
 		} else {
@@ -83,16 +104,27 @@ func (m *MemoryStore) Append(_ context.Context, evs []Event) error {
 	return nil
 }
 
-// Add implements Store. Buckets past retention are dropped here.
+// Add implements Store. Buckets past retention are dropped here, and the
+// oldest ones too while the fields of all buckets exceed cfg.Fields.
 func (m *MemoryStore) Add(_ context.Context, c Counts) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.counts.merge(c)
+	for h, fields := range c {
+		for f, n := range fields {
+			m.fields += m.counts.addCapped(h, f, n, m.cfg.Distinct)
+		}
+	}
 	oldest := hourOf(m.cutoff())
-	for h := range m.counts {
+	for h, fields := range m.counts {
 		if h < oldest {
+			m.fields -= len(fields)
 			delete(m.counts, h)
 		}
+	}
+	for m.fields > m.cfg.Fields && len(m.counts) > 1 {
+		h := slices.Min(slices.Collect(maps.Keys(m.counts)))
+		m.fields -= len(m.counts[h])
+		delete(m.counts, h)
 	}
 	return nil
 }

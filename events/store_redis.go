@@ -21,10 +21,16 @@ type RedisConfig struct {
 	// DefaultRetention).
 	Retention time.Duration
 	// LogCap is the approximate length of the raw log stream (default
-	// 1,000,000; trimmed with MAXLEN ~).
+	// 1,000,000; trimmed with MAXLEN ~). An entry is at most about 1.5 KB
+	// (every text of an Event is bounded), so the log stays under about
+	// 1.5 GB at worst and some 300 MB for typical events.
 	LogCap int64
 	// HistoryCap is how many events are kept per user (default 200).
 	HistoryCap int64
+	// Distinct is how many distinct fields each counter family keeps per
+	// hour; later new ones are counted under "other" (default
+	// DefaultDistinct).
+	Distinct int
 	// Now is the clock that decides expiry (default time.Now).
 	Now func() time.Time
 }
@@ -37,7 +43,15 @@ type RedisConfig struct {
 //	                     with LTRIM at HistoryCap, expires after retention
 //	<prefix>h:<hour>     hash, the counters of one hour (Unix seconds of its
 //	                     start): field -> count; expires retention after the
-//	                     hour ends
+//	                     hour ends. Each family keeps at most Distinct
+//	                     distinct fields per hour (counted atomically by a
+//	                     script, so across instances too); later new queries,
+//	                     cities, items or providers are counted together
+//	                     under "other"
+//
+// Everything is bounded by size as well as age: the stream by MAXLEN, a
+// history by LTRIM, an hour's hash by Distinct per family, and every text
+// in an event by MaxText.
 //
 // Stream entry IDs are assigned by Redis; the log is trimmed by MINID against
 // the server's clock, and Log also filters by event time against the
@@ -67,6 +81,9 @@ func NewRedisStore(rdb redis.UniversalClient, cfg RedisConfig) (*RedisStore, err
 	if cfg.HistoryCap <= 0 {
 		cfg.HistoryCap = 200
 	}
+	if cfg.Distinct <= 0 {
+		cfg.Distinct = DefaultDistinct
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -92,7 +109,7 @@ func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 		if ev.Time.Before(cut) {
 			continue
 		}
-		raw, err := json.Marshal(ev)
+		raw, err := json.Marshal(ev.bounded())
 		if err != nil {
 			return fmt.Errorf("events: encode: %w", err)
 		}
@@ -136,27 +153,44 @@ func (s *RedisStore) trim(ctx context.Context) error {
 	return nil
 }
 
-// Add implements Store. Buckets already past retention are not written.
+// addScript is Counts.addCapped in Redis, for one hour's hash: KEYS[1] is
+// the hash, ARGV[1] the distinct fields per family, ARGV[2] the TTL in
+// milliseconds, then (field, overflow field, distinct field, delta) per
+// counter. Atomic, so instances sharing the hash share the cap.
+var addScript = redis.NewScript(`
+local key, limit = KEYS[1], tonumber(ARGV[1])
+for i = 3, #ARGV, 4 do
+  local f, other, distinct = ARGV[i], ARGV[i+1], ARGV[i+2]
+  if distinct ~= "" and redis.call("HEXISTS", key, f) == 0 then
+    if tonumber(redis.call("HGET", key, distinct) or "0") < limit then
+      redis.call("HINCRBY", key, distinct, 1)
+    else
+      f = other
+    end
+  end
+  redis.call("HINCRBY", key, f, ARGV[i+3])
+end
+redis.call("PEXPIRE", key, ARGV[2])
+return 0
+`)
+
+// Add implements Store: one script run per hour in c. Buckets already past
+// retention are not written.
 func (s *RedisStore) Add(ctx context.Context, c Counts) error {
-	pipe := s.rdb.Pipeline()
-	n := 0
 	for h, fields := range c {
 		ttl := s.bucketTTL(h)
-		if ttl <= 0 {
+		if ttl <= 0 || len(fields) == 0 {
 			continue
 		}
-		key := s.hourKey(h)
+		args := make([]any, 0, 2+4*len(fields))
+		args = append(args, s.cfg.Distinct, ttl.Milliseconds())
 		for f, v := range fields {
-			pipe.HIncrBy(ctx, key, f, v)
-			n++
+			other, distinct := overflow(f)
+			args = append(args, f, other, distinct, v)
 		}
-		pipe.Expire(ctx, key, ttl)
-	}
-	if n == 0 {
-		return nil
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("events: counters: %w", err)
+		if err := addScript.Run(ctx, s.rdb, []string{s.hourKey(h)}, args...).Err(); err != nil && err != redis.Nil {
+			return fmt.Errorf("events: counters: %w", err)
+		}
 	}
 	return nil
 }

@@ -42,6 +42,9 @@ func filterOf(vertical *model.Vertical, city *string) events.Filter {
 }
 
 func (r *Resolver) searchVolume(ctx context.Context, from, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) ([]*model.BucketCount, error) {
+	if err := checkTexts(textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	if err := checkRange(from, to); err != nil {
 		return nil, err
 	}
@@ -62,6 +65,9 @@ func (r *Resolver) searchVolume(ctx context.Context, from, to time.Time, bucket 
 
 // queryCounts answers topQueries (zero false) and zeroResultQueries.
 func (r *Resolver) queryCounts(ctx context.Context, zero bool, from, to time.Time, limit *int, vertical *model.Vertical, city *string) ([]*model.QueryCount, error) {
+	if err := checkTexts(textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	if err := checkRange(from, to); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,17 @@ import (
 // becomes `extensions.code`, provider failures name the provider, and
 // anything unclassified becomes "internal error" (provider errors can carry
 // personal, medical or legal data, so raw causes are logged, never shown).
-func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+// An error about one argument (ArgError) names it in `extensions.field`.
+// Logged causes are rate-limited per provider and error kind (LimitLogs;
+// by default a LogLimiter of its own).
+func ErrorPresenter(log *slog.Logger, opts ...PresenterOption) graphql.ErrorPresenterFunc {
+	var o presenterOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logs == nil {
+		o.logs = NewLogLimiter(LogLimitConfig{})
+	}
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var e *connectors.Error
@@ -45,15 +55,23 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if safe := redactProviderDetail(gqlErr.Message); safe != gqlErr.Message {
 				// Analysts find the provider's own words in the log (and the
 				// trace, through the log's trace id); app users get them
-				// without the provider's ids and URLs.
-				log.InfoContext(ctx, "provider error message redacted for the client", "code", e.Kind,
-					"provider", e.Provider, "message", gqlErr.Message, "path", gqlErr.Path.String())
+				// without the provider's ids and URLs. Like the request error
+				// line, one per provider and kind per interval.
+				if ok, same, others := o.logs.Allow(e.Provider, "redacted "+string(e.Kind)); ok {
+					log.InfoContext(ctx, "provider error message redacted for the client", "code", e.Kind,
+						"provider", e.Provider, "message", gqlErr.Message, "path", gqlErr.Path.String(),
+						"suppressed", same, "suppressed_other", others)
+				}
 				trace.SpanFromContext(ctx).AddEvent("provider error", trace.WithAttributes(
 					attribute.String("plaza.provider", e.Provider), attribute.String("plaza.error.message", gqlErr.Message)))
 				gqlErr.Message = safe
 			}
 		}
 		gqlErr.Extensions = map[string]any{"code": string(e.Kind)}
+		var arg *ArgError
+		if errors.As(err, &arg) {
+			gqlErr.Extensions["field"] = arg.Arg
+		}
 		if retryable(e) {
 			// The same request may succeed later (with the same idempotency
 			// key for a mutation): clients need not parse messages to know.
@@ -63,11 +81,25 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["provider"] = e.Provider
 		}
 		if e.Err != nil || e.Kind == connectors.KindInternal {
-			log.WarnContext(ctx, "request error", "code", e.Kind, "provider", e.Provider, "err", err, "path", gqlErr.Path.String())
+			// One failing provider fails every request under load: one line
+			// per provider and kind per interval, with the count held back.
+			if ok, same, others := o.logs.Allow(e.Provider, string(e.Kind)); ok {
+				log.WarnContext(ctx, "request error", "code", e.Kind, "provider", e.Provider, "err", err, "path", gqlErr.Path.String(),
+					"suppressed", same, "suppressed_other", others)
+			}
 		}
 		return gqlErr
 	}
 }
+
+// PresenterOption configures ErrorPresenter.
+type PresenterOption func(*presenterOptions)
+
+type presenterOptions struct{ logs *LogLimiter }
+
+// LimitLogs makes the presenter write its error lines through l (shared, so
+// its Suppressed count can be exported as a metric). A nil l is ignored.
+func LimitLogs(l *LogLimiter) PresenterOption { return func(o *presenterOptions) { o.logs = l } }
 
 // retryable reports whether the client may retry the same request.
 func retryable(e *connectors.Error) bool {

@@ -200,6 +200,9 @@ func deref[T any](p *T) T {
 // order. An edge cursor is (provider cursor of its page, index in page), so
 // any edge can be resumed from without the gateway holding state.
 func (r *Resolver) storeProducts(ctx context.Context, store gateway.Key, text *string, first *int, after *string) (*model.ProductConnection, error) {
+	if err := checkTexts(textArg{"text", text}); err != nil {
+		return nil, err
+	}
 	w, err := r.window(first, nil)
 	if err != nil {
 		return nil, err

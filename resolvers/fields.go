@@ -44,6 +44,9 @@ func (r *Resolver) doctorSlots(ctx context.Context, obj *model.Doctor, onlyAvail
 }
 
 func (r *Resolver) govServiceOffices(ctx context.Context, obj *model.GovService, city *string) ([]*model.Office, error) {
+	if err := checkTexts(textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	k, err := decode(obj.ID, gid.GovService)
 	if err != nil {
 		return nil, err
@@ -101,6 +104,9 @@ func (r *Resolver) productStore(ctx context.Context, obj *model.Product) (*model
 }
 
 func (r *Resolver) queryStores(ctx context.Context, city *string, first *int, after *string) (*model.StoreConnection, error) {
+	if err := checkTexts(textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Store, nil, city), first, after, func(c string, h gateway.Hit) *model.StoreEdge {
 		return &model.StoreEdge{Cursor: c, Node: hitModel[*model.Store](h)}
 	})
@@ -112,6 +118,9 @@ func (r *Resolver) queryStores(ctx context.Context, city *string, first *int, af
 }
 
 func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string) (*model.ProductConnection, error) {
+	if err := checkTexts(textArg{"text", text}, textArg{"city", city}, textArg{"category", category}); err != nil {
+		return nil, err
+	}
 	if storeID != nil {
 		k, err := decode(*storeID, gid.Store)
 		if err != nil {
@@ -131,6 +140,9 @@ func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *str
 }
 
 func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error) {
+	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Doctor, text, city), first, after, func(c string, h gateway.Hit) *model.DoctorEdge {
 		return &model.DoctorEdge{Cursor: c, Node: hitModel[*model.Doctor](h)}
 	})
@@ -142,6 +154,9 @@ func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string,
 }
 
 func (r *Resolver) queryLawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error) {
+	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Lawyer, text, city), first, after, func(c string, h gateway.Hit) *model.LawyerEdge {
 		return &model.LawyerEdge{Cursor: c, Node: hitModel[*model.Lawyer](h)}
 	})
@@ -152,6 +167,9 @@ func (r *Resolver) queryLawyers(ctx context.Context, text *string, city *string,
 }
 
 func (r *Resolver) queryGovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error) {
+	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.GovService, text, city), first, after, func(c string, h gateway.Hit) *model.GovServiceEdge {
 		return &model.GovServiceEdge{Cursor: c, Node: hitModel[*model.GovService](h)}
 	})

@@ -13,6 +13,9 @@ import (
 
 // providers lists registered providers, filtered and paged by offset.
 func (r *Resolver) providers(ctx context.Context, vertical *model.Vertical, city *string, first *int, after *string) (*model.ProviderConnection, error) {
+	if err := checkTexts(textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	w, err := r.window(first, after)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ type options struct {
 	store     events.Store
 	settings  events.Settings
 	analytics *events.Analytics
+	logs      *LogLimiter // errorlog.go
 }
 
 // Personalization is what the personal features run on. Every field is
@@ -193,6 +194,9 @@ func verticalOf(k gid.Kind) string {
 
 // reportSearchClick records that a search result was opened.
 func (r *Resolver) reportSearchClick(ctx context.Context, query, itemID string) (*bool, error) {
+	if err := checkTexts(textArg{"query", &query}); err != nil {
+		return nil, err
+	}
 	id, err := gid.Decode(itemID)
 	if err != nil {
 		return nil, connectors.Errorf(connectors.KindInvalid, "invalid itemId %q: not a Plaza global ID", truncate(itemID, 80))
@@ -255,6 +259,9 @@ func (r *Resolver) updateSettings(ctx context.Context, personalization bool) (*m
 // configured (personalised unless the user opted out), else the
 // non-personalised page.
 func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, error) {
+	if err := checkTexts(textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	me, err := user(ctx)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,9 @@ import (
 // window of it as edges (like searchPage, whose callers need no facets), and
 // facets over all of it.
 func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error) {
+	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
+		return nil, err
+	}
 	w, err := r.window(first, after)
 	if err != nil {
 		return nil, err
