@@ -53,7 +53,9 @@ func TestEntityCacheFiftyOrders(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			g := startCached(t, cacheOpts{l1: tc.l1})
+			// A long L1 TTL: this counts round trips, and under -race the cold
+			// request can outlast the production 100 ms.
+			g := startCached(t, cacheOpts{l1: tc.l1, cache: []cache.Option{cache.WithL1TTL(time.Minute)}})
 
 			coldUse := g.counter.snapshot()
 			coldResp := mustQuery(t, g.Gateway, req)
