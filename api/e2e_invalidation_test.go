@@ -1,14 +1,20 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/api/apitest"
 	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/cache/cachetest"
+	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 )
 
@@ -244,4 +250,36 @@ func apply(t *testing.T, g *apitest.Gateway, svc serviceFixture, office, slot st
 	t.Helper()
 	mustQuery(t, g, apitest.Request{User: "demo-20", Query: applyMutation, Variables: map[string]any{"in": map[string]any{
 		"serviceId": svc.ID, "officeId": office, "slotId": slot, "documents": svc.RequiredDocuments}}})
+}
+
+// TestInvalidateWhileRedisIsDown shows what a provider gets when the delete cannot reach Redis: not a 204 (the old
+// value would come back with Redis), but 503 with Retry-After, and a 204 again once Redis is back.
+func TestInvalidateWhileRedisIsDown(t *testing.T) {
+	t.Parallel()
+	srv := startRedisProcess(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	t.Cleanup(func() { _ = client.Close() })
+	conns, err := demo.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{"freshcart": "freshcart-secret", "greenbasket": "greenbasket-secret"}
+	g := startCached(t, cacheOpts{client: client, l1: true, conns: conns,
+		cache: []cache.Option{cache.WithTimeout(200 * time.Millisecond), cache.WithProbeInterval(50 * time.Millisecond)},
+		api:   []api.Option{api.WithProviderSecrets(func(p string) (string, bool) { s, ok := secrets[p]; return s, ok })}})
+	f := orderFixture(t, g.Gateway)
+
+	if status, body := invalidate(t, g.URL, f.provider, secrets[f.provider], f.product); status != http.StatusNoContent {
+		t.Fatalf("with Redis up: status %d: %s, want 204", status, body)
+	}
+	srv.kill()
+	status, header, body := invalidateWithHeader(t, g.URL, f.provider, secrets[f.provider], f.product)
+	if status != http.StatusServiceUnavailable || header.Get("Retry-After") != "1" || !bytes.Contains(body, []byte(connectors.KindUnavailable)) {
+		t.Fatalf("with Redis down: status %d, Retry-After %q: %s; want 503, Retry-After 1, %s", status, header.Get("Retry-After"), body, connectors.KindUnavailable)
+	}
+	srv.start()
+	eventually(t, time.Now().Add(5*time.Second), func() bool {
+		status, _ := invalidate(t, g.URL, f.provider, secrets[f.provider], f.product)
+		return status == http.StatusNoContent
+	}, "the invalidation is still refused after Redis came back")
 }
