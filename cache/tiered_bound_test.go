@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -139,4 +140,85 @@ func TestTieredInvalidationBound(t *testing.T) {
 			}
 		})
 	}
+}
+
+// duringRead runs a hook inside each GetMany of the L2 it wraps, before answering.
+type duringRead struct {
+	Cache
+	hook func()
+}
+
+func (d *duringRead) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
+	d.hook()
+	return d.Cache.GetMany(ctx, keys)
+}
+
+// unavailable is an L2 whose deletes cannot happen, as *Redis during an outage.
+type unavailable struct{ Cache }
+
+func (unavailable) DeleteMany(context.Context, []string) error { return ErrUnavailable }
+
+func TestTieredBoundParts(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("counts an L1 copy's life from the L2 read, not from the fill", func(t *testing.T) {
+		clock := newFakeClock()
+		l2 := &duringRead{Cache: NewMemory(10, WithClock(clock.Now)), hook: func() {}}
+		tc := NewTiered(NewMemory(10, WithClock(clock.Now)), l2, WithL1TTL(100*time.Millisecond))
+		mustSet(t, l2.Cache, item("a", "1"))
+		l2.hook = func() { clock.Advance(60 * time.Millisecond) } // a slow L2 read
+		mustGet(t, tc, []string{"a"}, fresh("1"))
+		clock.Advance(39 * time.Millisecond)
+		if !inL1(tc, "a") {
+			t.Fatal("the copy expired before 100 ms from the read")
+		}
+		clock.Advance(time.Millisecond)
+		if inL1(tc, "a") {
+			t.Fatal("the copy outlived 100 ms from the L2 read that began before its fill")
+		}
+	})
+
+	t.Run("refuses to fill L1 from a read that began before a drop of the key", func(t *testing.T) {
+		clock := newFakeClock()
+		l2 := &duringRead{Cache: NewMemory(10), hook: func() {}}
+		tc := NewTiered(NewMemory(10, WithClock(clock.Now)), l2, WithL1TTL(time.Hour))
+		mustSet(t, l2.Cache, item("a", "1"), item("b", "2"))
+		// The broadcast arrives while L2 answers, at the very instant the read began: still refused.
+		l2.hook = func() { tc.dropL1([]string{"a"}) }
+		mustGet(t, tc, []string{"a", "b"}, fresh("1"), fresh("2"))
+		if inL1(tc, "a") {
+			t.Error("the value read before the drop was put into L1 after it")
+		}
+		if !inL1(tc, "b") {
+			t.Error("a key nobody dropped was not filled")
+		}
+		clock.Advance(time.Millisecond)
+		l2.hook = func() {}
+		mustGet(t, tc, []string{"a"}, fresh("1"))
+		if !inL1(tc, "a") {
+			t.Error("a read that began after the drop did not fill L1")
+		}
+	})
+
+	t.Run("a delete L2 could not take clears L1 and returns ErrUnavailable", func(t *testing.T) {
+		l2 := NewMemory(10)
+		tc := NewTiered(NewMemory(10), unavailable{l2})
+		mustSet(t, tc, item("a", "1"))
+		if err := tc.DeleteMany(ctx, []string{"a"}); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("DeleteMany = %v, want ErrUnavailable", err)
+		}
+		if inL1(tc, "a") {
+			t.Error("L1 still holds the key")
+		}
+	})
+
+	t.Run("forgets drops older than the L1 TTL", func(t *testing.T) {
+		var d recentDrops
+		start := time.Unix(0, 0)
+		d.add([]string{"a"}, start, 100*time.Millisecond)
+		d.add([]string{"b"}, start.Add(101*time.Millisecond), 100*time.Millisecond)
+		if len(d.at) != 1 || len(d.order) != 1 || !d.since("b", start) {
+			t.Fatalf("drops %v %v, want only b", d.at, d.order)
+		}
+	})
 }
