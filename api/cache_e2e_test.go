@@ -53,7 +53,9 @@ func TestEntityCacheFiftyOrders(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			g := startCached(t, cacheOpts{l1: tc.l1})
+			// A long L1 TTL: this counts round trips, and under -race the cold
+			// request can outlast the production 100 ms.
+			g := startCached(t, cacheOpts{l1: tc.l1, cache: []cache.Option{cache.WithL1TTL(time.Minute)}})
 
 			coldUse := g.counter.snapshot()
 			coldResp := mustQuery(t, g.Gateway, req)
@@ -730,6 +732,13 @@ func placeDirect(tb testing.TB, conns []connectors.Connector, f fixture, qty int
 // secret, as a provider does.
 func invalidate(tb testing.TB, baseURL, provider, secret string, ids ...string) (int, []byte) {
 	tb.Helper()
+	status, _, body := invalidateWithHeader(tb, baseURL, provider, secret, ids...)
+	return status, body
+}
+
+// invalidateWithHeader is invalidate, also returning the response header.
+func invalidateWithHeader(tb testing.TB, baseURL, provider, secret string, ids ...string) (int, http.Header, []byte) {
+	tb.Helper()
 	body, _ := json.Marshal(map[string]any{"ids": ids})
 	path := "/providers/" + provider + "/invalidate"
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
@@ -745,7 +754,7 @@ func invalidate(tb testing.TB, baseURL, provider, secret string, ids ...string) 
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	return resp.StatusCode, resp.Header, out
 }
 
 func sha256Hex(s string) string {

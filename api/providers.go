@@ -13,12 +13,17 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 )
 
 // maxInvalidateIDs bounds one invalidation call.
 const maxInvalidateIDs = 1000
+
+// invalidateRetryAfter is the Retry-After, in seconds, of an invalidation
+// refused because Redis is down: the cache probes Redis every 500 ms.
+const invalidateRetryAfter = "1"
 
 // webhookRetryAfter is the Retry-After of a webhook refused because the
 // replay cache (Redis) is down: long enough for a reconnect, short enough
@@ -161,8 +166,11 @@ func (p *providerAuth) logV1(ctx context.Context, provider string) {
 
 // invalidate serves POST /providers/{id}/invalidate: a JSON body
 // {"ids": ["<global id>", ...]} naming entities of that provider that
-// changed. They are dropped from every cache tier of every instance before
-// the call answers 204.
+// changed. A 204 means they are gone from Redis, and no instance serves them
+// more than cache.DefaultL1TTL (100 ms) after the 204, broadcast or not (see
+// cache.Tiered). When Redis cannot take the delete it answers 503 with
+// Retry-After: the old values would come back with Redis, so the provider
+// must retry rather than believe they are gone.
 func (s *Server) invalidate(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("id")
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 256<<10))
@@ -199,6 +207,11 @@ func (s *Server) invalidate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.ErrorContext(r.Context(), "provider invalidation failed", "provider", provider, "err", err)
+		if errors.Is(err, cache.ErrUnavailable) {
+			w.Header().Set("Retry-After", invalidateRetryAfter)
+			writeError(w, http.StatusServiceUnavailable, connectors.KindUnavailable, "the cache is unavailable; the invalidation did not happen, retry")
+			return
+		}
 		writeError(w, http.StatusInternalServerError, connectors.KindInternal, "invalidation failed")
 		return
 	}

@@ -42,7 +42,8 @@ type Cache interface {
 	// SetMany stores every item for its TTL plus Grace. It returns ErrInvalidTTL, and stores nothing, if any item
 	// has TTL <= 0 or Grace < 0. Values are copied or encoded before SetMany returns.
 	SetMany(ctx context.Context, items []Item) error
-	// DeleteMany removes the keys; missing keys are not an error.
+	// DeleteMany removes the keys; missing keys are not an error. It returns ErrUnavailable, wrapped, when it could
+	// not reach a shared tier (the keys may still be served from there).
 	DeleteMany(ctx context.Context, keys []string) error
 }
 
@@ -64,6 +65,10 @@ type Item struct {
 	// Grace is how long the value is kept after TTL, reported as Stale, to be served if the provider fails.
 	Grace time.Duration
 }
+
+// ErrUnavailable is returned, wrapped, by a DeleteMany that could not reach a shared tier: the keys may still hold
+// their old values there.
+var ErrUnavailable = errors.New("cache: shared tier unavailable")
 
 // ErrInvalidTTL is returned by SetMany for an item with TTL <= 0 or Grace < 0.
 var ErrInvalidTTL = errors.New("cache: TTL must be positive and grace not negative")
@@ -139,8 +144,7 @@ func newConfig(opts []Option) config {
 		timeout: 50 * time.Millisecond,
 		// Frequent enough that a restarted Redis is used again within a second, rare enough to cost nothing.
 		probeInterval: 500 * time.Millisecond,
-		// Bounds how long one instance can serve a value another instance has deleted or replaced.
-		l1TTL: 5 * time.Second,
+		l1TTL:         DefaultL1TTL,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -165,5 +169,13 @@ func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = 
 // subscription (default 500 ms).
 func WithProbeInterval(d time.Duration) Option { return func(c *config) { c.probeInterval = d } }
 
-// WithL1TTL caps how long Tiered keeps a value in its L1 (default 5 s).
+// DefaultL1TTL is how long Tiered keeps a value in its L1, counted from the moment it asked L2 for it. It is the
+// staleness bound of an invalidation: no instance serves a deleted value longer than this after DeleteMany returns,
+// even if the pub/sub broadcast is lost or late (see Tiered). 100 ms still absorbs the bursts an L1 is for (a hot
+// product read by every request of a page, every loader level of one request) while costing at most one L2 read per
+// key per instance per 100 ms.
+const DefaultL1TTL = 100 * time.Millisecond
+
+// WithL1TTL caps how long Tiered keeps a value in its L1 (default DefaultL1TTL). It is also the bound on how long an
+// instance can serve a value deleted on another instance: keep it short.
 func WithL1TTL(d time.Duration) Option { return func(c *config) { c.l1TTL = d } }

@@ -65,7 +65,13 @@ func (m *Memory) SetMany(_ context.Context, items []Item) error {
 	if err := validate(items); err != nil {
 		return err
 	}
-	now := m.now()
+	m.setFrom(m.now(), items)
+	return nil
+}
+
+// setFrom stores valid items with their TTL counted from now, which may be in the past: Tiered counts an L1 copy's
+// life from when it asked L2, so the time spent since (waiting for the lock included) does not lengthen it.
+func (m *Memory) setFrom(now time.Time, items []Item) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, it := range items {
@@ -76,7 +82,6 @@ func (m *Memory) SetMany(_ context.Context, items []Item) error {
 			keepUntil:  freshUntil.Add(it.Grace),
 		})
 	}
-	return nil
 }
 
 // DeleteMany implements Cache.

@@ -22,13 +22,14 @@ var (
 
 // Redis is a Cache on a go-redis client (single node, Sentinel or Cluster).
 //
-// Its methods never return a Redis failure: every call is bounded by a timeout (WithTimeout, default 50 ms), and the
-// first network error or timeout marks Redis unhealthy. While unhealthy, GetMany answers all misses and SetMany,
+// Reads and writes never return a Redis failure: every call is bounded by a timeout (WithTimeout, default 50 ms), and
+// the first network error or timeout marks Redis unhealthy. While unhealthy, GetMany answers all misses and SetMany,
 // DeleteMany and PublishInvalidation do nothing, without touching the network; a background PING every
 // WithProbeInterval (default 500 ms) marks it healthy again. Each transition is logged once.
 //
-// A DeleteMany skipped during an outage leaves the old value in Redis until it expires, so keep TTLs short for data
-// whose invalidation matters.
+// DeleteMany is the exception: a delete that did not happen returns ErrUnavailable. The old value would stay in
+// Redis until it expires and be served again once Redis is back, so a caller that promises the value is gone (the
+// invalidation webhook) must know, and ask its client to retry.
 type Redis struct {
 	client        redis.UniversalClient
 	prefix        string
@@ -179,12 +180,13 @@ func (r *Redis) SetMany(ctx context.Context, items []Item) error {
 	return nil
 }
 
-// DeleteMany implements Cache. Redis failures are not returned.
+// DeleteMany implements Cache. It returns ErrUnavailable, wrapped, when Redis is bypassed or the delete failed: the
+// keys may still hold their old values.
 func (r *Redis) DeleteMany(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	r.write(ctx, "delete", func(ctx context.Context, p redis.Pipeliner) {
+	if !r.write(ctx, "delete", func(ctx context.Context, p redis.Pipeliner) {
 		if r.batchWithMGET {
 			p.Del(ctx, r.prefixed(keys)...)
 			return
@@ -192,7 +194,9 @@ func (r *Redis) DeleteMany(ctx context.Context, keys []string) error {
 		for _, k := range keys {
 			p.Del(ctx, r.prefix+k)
 		}
-	})
+	}) {
+		return fmt.Errorf("cache: delete %d keys: %w", len(keys), ErrUnavailable)
+	}
 	return nil
 }
 
@@ -211,11 +215,11 @@ func (r *Redis) PublishInvalidation(ctx context.Context, keys []string) {
 	})
 }
 
-// write runs one pipeline unless Redis is unhealthy, recording a failure.
-func (r *Redis) write(ctx context.Context, op string, queue func(context.Context, redis.Pipeliner)) {
+// write runs one pipeline unless Redis is unhealthy, recording a failure. It reports whether the pipeline ran.
+func (r *Redis) write(ctx context.Context, op string, queue func(context.Context, redis.Pipeliner)) bool {
 	if !r.healthy.Load() {
 		r.stats.bypassed.Add(1)
-		return
+		return false
 	}
 	_, err := bounded(ctx, r.timeout, func(ctx context.Context) ([]redis.Cmder, error) {
 		return r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -225,7 +229,9 @@ func (r *Redis) write(ctx context.Context, op string, queue func(context.Context
 	})
 	if err != nil {
 		r.failed(ctx, op, err)
+		return false
 	}
+	return true
 }
 
 // WatchInvalidations implements Invalidator. It subscribes to the channel and calls dropped with every published

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,16 +21,43 @@ type Invalidator interface {
 }
 
 // Tiered puts a small in-process L1 in front of a shared L2. GetMany answers from L1 where it can and asks L2 once
-// for the rest; L1 keeps values for at most WithL1TTL (default 5 s).
+// for the rest; L1 keeps values for at most WithL1TTL (default DefaultL1TTL, 100 ms).
 //
-// If L2 is an Invalidator (as *Redis is), DeleteMany broadcasts the keys and every Tiered drops them from its L1, so
-// a deletion reaches other instances within a pub/sub round trip. If a broadcast is lost (Redis down, subscription
-// reconnecting), L1 still forgets within its TTL, and L1 is purged whenever the subscription is re-established.
+// # Staleness bound
+//
+// When DeleteMany returns nil, no instance serves the deleted values more than the L1 TTL after it returned:
+//
+//   - L2 no longer holds them: DeleteMany returns ErrUnavailable (and the invalidation webhook answers 503) when the
+//     L2 delete did not happen, instead of leaving an old value to come back when Redis does.
+//   - Every L1 copy expires at most the L1 TTL after the L2 read (or write) that produced it began. Such a read
+//     began before the delete, or it would have missed; so the copy is gone within the L1 TTL of the delete, without
+//     relying on any message reaching the instance.
+//
+// If L2 is an Invalidator (as *Redis is), DeleteMany also broadcasts the keys and every Tiered drops them from its L1,
+// usually within a millisecond, and L1 is purged whenever the subscription is re-established. That makes the common
+// case fast; the bound above does not depend on it, so a lost or late broadcast (Redis restarting, a subscriber
+// stalled by GC) costs at most the L1 TTL.
+//
+// We chose a bound over an acknowledged invalidation (every instance confirms its drop before the 204): an ack needs
+// a membership list, and would turn one slow or partitioned instance into failed invalidations for every provider.
+//
+// The cost is L1 hits: a key read less than once per L1 TTL is read from L2 each time. An L1 hit itself is unchanged
+// (no Redis round trip); each key costs at most one L2 read per instance per L1 TTL.
+//
+// Not covered: a value fetched from the source before the delete and written back after it (a read that raced the
+// change at the provider). That copy lives for the caller's TTL, as it would without an L1.
 type Tiered struct {
 	l1    *Memory
 	l2    Cache
 	inv   Invalidator
 	l1TTL time.Duration
+	now   func() time.Time
+
+	// drops remembers the keys dropped from L1 within the last L1 TTL (by a broadcast or a local delete), so a fill
+	// from an L2 read that began before the drop does not put the old value back after it. fillMu makes "check the
+	// drops, then fill" one step against dropL1. Only L1 misses take it; L1 hits do not.
+	fillMu sync.Mutex
+	drops  recentDrops
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -39,7 +67,7 @@ type Tiered struct {
 
 // NewTiered returns a Tiered cache over l1 and l2, which the caller keeps owning. If l2 is an Invalidator it starts
 // watching invalidations in the background; Ready tells when that is live and Close stops it. Options used:
-// WithL1TTL.
+// WithL1TTL. It reads time from l1's clock.
 func NewTiered(l1 *Memory, l2 Cache, opts ...Option) *Tiered {
 	cfg := newConfig(opts)
 	ctx, stop := context.WithCancel(context.Background())
@@ -47,6 +75,7 @@ func NewTiered(l1 *Memory, l2 Cache, opts ...Option) *Tiered {
 		l1:      l1,
 		l2:      l2,
 		l1TTL:   cfg.l1TTL,
+		now:     l1.now,
 		ready:   make(chan struct{}),
 		stop:    stop,
 		stopped: make(chan struct{}),
@@ -93,6 +122,7 @@ func (t *Tiered) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
 	for j, i := range missing {
 		missKeys[j] = keys[i]
 	}
+	asked := t.now()
 	fromL2, err := t.l2.GetMany(ctx, missKeys)
 	if err != nil {
 		return nil, fmt.Errorf("cache: l2: %w", err)
@@ -106,9 +136,7 @@ func (t *Tiered) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
 			fill = append(fill, Item{Key: keys[i], Value: e.Value, TTL: t.l1TTL})
 		}
 	}
-	if err := t.l1.SetMany(ctx, fill); err != nil {
-		return nil, fmt.Errorf("cache: l1: %w", err)
-	}
+	t.fill(asked, fill)
 	return entries, nil
 }
 
@@ -117,6 +145,7 @@ func (t *Tiered) SetMany(ctx context.Context, items []Item) error {
 	if err := validate(items); err != nil {
 		return err
 	}
+	written := t.now()
 	if err := t.l2.SetMany(ctx, items); err != nil {
 		return fmt.Errorf("cache: l2: %w", err)
 	}
@@ -124,17 +153,30 @@ func (t *Tiered) SetMany(ctx context.Context, items []Item) error {
 	for i, it := range items {
 		local[i] = Item{Key: it.Key, Value: it.Value, TTL: min(it.TTL, t.l1TTL)}
 	}
-	return t.l1.SetMany(ctx, local)
+	// Counted from before the L2 write, like a fill from L2: a slow L2 call that straddled a delete cannot stretch
+	// the staleness bound.
+	t.fill(written, local)
+	return nil
+}
+
+// fill puts items read from (or written to) L2 at since into L1, for the L1 TTL counted from since, except the keys
+// dropped at or after since: their value may be the one the drop was about.
+func (t *Tiered) fill(since time.Time, items []Item) {
+	t.fillMu.Lock()
+	defer t.fillMu.Unlock()
+	items = slices.DeleteFunc(items, func(it Item) bool { return t.drops.since(it.Key, since) })
+	t.l1.setFrom(since, items)
 }
 
 // DeleteMany implements Cache: it deletes from L2, then L1, then tells the other instances. Broadcasting to this
 // instance too also drops a value a concurrent GetMany read from L2 just before the delete and put back into L1.
+// If the L2 delete failed (ErrUnavailable), L1 is still cleared but nothing is broadcast (Redis is unreachable) and
+// the error is returned: the old value may still be in L2.
 func (t *Tiered) DeleteMany(ctx context.Context, keys []string) error {
-	if err := t.l2.DeleteMany(ctx, keys); err != nil {
-		return fmt.Errorf("cache: l2: %w", err)
-	}
-	if err := t.l1.DeleteMany(ctx, keys); err != nil {
-		return fmt.Errorf("cache: l1: %w", err)
+	l2Err := t.l2.DeleteMany(ctx, keys)
+	t.dropL1(keys)
+	if l2Err != nil {
+		return fmt.Errorf("cache: l2: %w", l2Err)
 	}
 	if t.inv != nil {
 		t.inv.PublishInvalidation(ctx, keys)
@@ -148,5 +190,44 @@ func (t *Tiered) resubscribed() {
 }
 
 func (t *Tiered) dropL1(keys []string) {
+	t.fillMu.Lock()
+	defer t.fillMu.Unlock()
 	_ = t.l1.DeleteMany(context.Background(), keys) // Memory.DeleteMany cannot fail
+	t.drops.add(keys, t.now(), t.l1TTL)
+}
+
+// recentDrops is the set of keys dropped within the last L1 TTL, with when. Older drops cannot matter: a fill that
+// began before them would have expired by now. Its size is the number of keys invalidated per L1 TTL.
+type recentDrops struct {
+	at    map[string]time.Time
+	order []droppedKey // oldest first
+}
+
+type droppedKey struct {
+	key string
+	at  time.Time
+}
+
+func (d *recentDrops) add(keys []string, now time.Time, keep time.Duration) {
+	if d.at == nil {
+		d.at = make(map[string]time.Time)
+	}
+	n := 0
+	for n < len(d.order) && now.Sub(d.order[n].at) > keep {
+		if d.at[d.order[n].key].Equal(d.order[n].at) {
+			delete(d.at, d.order[n].key)
+		}
+		n++
+	}
+	d.order = d.order[n:]
+	for _, k := range keys {
+		d.at[k] = now
+		d.order = append(d.order, droppedKey{k, now})
+	}
+}
+
+// since reports whether key was dropped at or after t.
+func (d *recentDrops) since(key string, t time.Time) bool {
+	at, ok := d.at[key]
+	return ok && !at.Before(t)
 }

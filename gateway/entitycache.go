@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -121,16 +123,88 @@ func (c *EntityCache) Key(kind gid.Kind, k Key) string {
 }
 
 // Invalidate drops entities from every tier of every instance. Mutations call
-// it before they answer, so the next read anywhere sees the change.
+// it before they answer, so the next read anywhere sees the change. An Office
+// ID (whatever its local part: an office or a service) drops every office
+// list of its provider: see epochKinds.
 func (c *EntityCache) Invalidate(ctx context.Context, ids ...gid.ID) error {
 	if c == nil || len(ids) == 0 {
 		return nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = c.Key(id.Kind, KeyOf(id))
+	keys := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if epochKinds[id.Kind] {
+			keys = append(keys, epochKey(id.Kind, id.Provider))
+			continue
+		}
+		keys = append(keys, c.Key(id.Kind, KeyOf(id)))
 	}
-	return c.store.DeleteMany(ctx, keys)
+	slices.Sort(keys)
+	return c.store.DeleteMany(ctx, slices.Compact(keys))
+}
+
+// epochKinds are kinds whose entries cannot be invalidated by the entity that
+// changed. Office lists are cached per service, but a booking changes an
+// office's slots, and an office handles many services (28 in the demo data):
+// the slot stayed offered under the other 27 for up to 5 minutes. Nothing
+// maps an office back to the services listing it without asking every one,
+// so these entries are keyed by a per-provider epoch, "<Kind>Epoch:<provider>",
+// read with them: deleting the epoch drops all of the provider's lists of
+// that kind at once, on every instance. Entries written under an old epoch
+// are never read again and expire on their TTL.
+//
+// The epoch is read through the same cache (an L1 hit on a warm instance:
+// no extra Redis round trip), and a fetch that raced the change writes its
+// answer under the old epoch, where nobody looks. The price is that one
+// application refetches every office list of its provider once.
+var epochKinds = map[gid.Kind]bool{gid.Office: true}
+
+// epochTTL keeps an epoch longer than any entry written under it (TTL plus
+// grace), so a live entry never loses its epoch to expiry.
+const epochTTL = 2 * time.Hour
+
+func epochKey(kind gid.Kind, provider string) string {
+	return string(kind) + "Epoch:" + provider
+}
+
+// keysOf returns the cache keys of keys: Key, plus "#<epoch>" for
+// epochKinds. An epoch missing from the cache is created (a random token);
+// two instances creating one at once cost each other a few misses only.
+func (c *EntityCache) keysOf(ctx context.Context, kind gid.Kind, keys []Key) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = c.Key(kind, k)
+	}
+	if !epochKinds[kind] {
+		return out
+	}
+	eks := make([]string, 0, len(keys))
+	for _, k := range keys {
+		eks = append(eks, epochKey(kind, k.Provider))
+	}
+	slices.Sort(eks)
+	eks = slices.Compact(eks) // one per provider in the batch
+	entries, err := c.store.GetMany(ctx, eks)
+	if err != nil || len(entries) != len(eks) {
+		entries = make([]cache.Entry, len(eks))
+	}
+	epochs := make(map[string]string, len(eks))
+	var created []cache.Item
+	for i, ek := range eks {
+		if entries[i].Found {
+			epochs[ek] = string(entries[i].Value)
+			continue
+		}
+		e := strconv.FormatUint(rand.Uint64(), 36)
+		epochs[ek] = e
+		created = append(created, cache.Item{Key: ek, Value: []byte(e), TTL: epochTTL})
+	}
+	if len(created) > 0 {
+		_ = c.store.SetMany(ctx, created) // best effort: a lost epoch is a later miss
+	}
+	for i, k := range keys {
+		out[i] += "#" + epochs[epochKey(kind, k.Provider)]
+	}
+	return out
 }
 
 // negative marks a cached "not found". 0xc1 is the one byte MessagePack never
@@ -144,10 +218,9 @@ var negative = []byte{0xc1}
 // the provider failed.
 func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Key, fetch func(ctx context.Context, keys []Key) []result[V]) (out []result[V], stale []bool) {
 	loader := c.loaders[kind]
-	skeys := make([]string, len(keys))
+	skeys := c.keysOf(ctx, kind, keys)
 	index := make(map[string]Key, len(keys))
 	for i, k := range keys {
-		skeys[i] = c.Key(kind, k)
 		index[skeys[i]] = k
 	}
 	var misses, notFound []string

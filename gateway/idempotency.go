@@ -59,14 +59,42 @@ func idempotent[T any](ctx context.Context, g *Gateway, op, user, key string, in
 		_ = g.idem.Release(context.WithoutCancel(ctx), k)
 		return zero, err
 	}
-	enc, err := cache.DefaultCodec.Marshal(out)
-	if err == nil {
-		err = g.idem.Complete(context.WithoutCancel(ctx), k, idempotency.Record{Fingerprint: fp, Done: true, Result: enc}, IdempotencyTTL)
-	}
+	// The first answer is the stored form decoded, exactly as every replay
+	// will decode it (on this instance or another), so the client gets the
+	// same bytes each time: see resultCodec.
+	enc, err := resultCodec.Marshal(out)
 	if err != nil {
 		g.log.WarnContext(ctx, "idempotency result not stored", "err", err)
+		return out, nil
 	}
-	return out, nil
+	var same T
+	if err := resultCodec.Unmarshal(enc, &same); err != nil {
+		g.log.WarnContext(ctx, "idempotency result not stored", "err", err)
+		return out, nil
+	}
+	done := idempotency.Record{Fingerprint: fp, Done: true, Result: enc, Format: idempotency.FormatJSON}
+	if err := g.idem.Complete(context.WithoutCancel(ctx), k, done, IdempotencyTTL); err != nil {
+		g.log.WarnContext(ctx, "idempotency result not stored", "err", err)
+	}
+	return same, nil
+}
+
+// resultCodec encodes stored results. JSON, not the cache's MessagePack:
+// MessagePack keeps a time's instant but not its offset, and decodes it in
+// the decoding process's local zone, so a replay answered createdAt in
+// another zone than the first answer (and in a third on an instance with
+// another TZ). JSON keeps the offset the provider gave (RFC 3339), and the
+// GraphQL Time scalar prints it back the same way. Records are written once
+// per mutation, so the slower codec costs nothing that matters.
+var resultCodec cache.Codec = cache.JSONCodec{}
+
+// decodeResult decodes a stored result by the format it was written in.
+// Records written before FormatJSON existed are MessagePack.
+func decodeResult(rec idempotency.Record, out any) error {
+	if rec.Format == idempotency.FormatJSON {
+		return resultCodec.Unmarshal(rec.Result, out)
+	}
+	return cache.DefaultCodec.Unmarshal(rec.Result, out)
 }
 
 // replayWait is how long a retry waits for the first request with its key.
@@ -82,7 +110,7 @@ func replay[T any](ctx context.Context, g *Gateway, k, fp string, rec idempotenc
 		}
 		if rec.Done {
 			var out T
-			if err := cache.DefaultCodec.Unmarshal(rec.Result, &out); err != nil {
+			if err := decodeResult(rec, &out); err != nil {
 				return zero, connectors.Wrap(err, connectors.KindInternal, "internal error")
 			}
 			return out, nil

@@ -30,6 +30,28 @@ func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 	return out, err
 }
 
+// What each mutation changes, and which cache keys hold it (every key below is
+// dropped before the mutation answers; api/e2e_invalidation_test.go reads each
+// one right after its mutation on another instance):
+//
+//	mutation                  changes at the provider          cached under (invalidated)
+//	placeGroceryOrder         product stock                    Product:<p>:<product>         per product ordered
+//	                          the slot's remaining capacity    DeliverySlot:<p>:<store>      the store's slot list
+//	cancelGroceryOrder        stock and slot capacity back     the same keys as placeGroceryOrder
+//	bookDoctorAppointment     the slot becomes unavailable     AppointmentSlot:<p>:<doctor>  the doctor's slot list
+//	applyForGovService        the office slot is taken         Office:<p>:<service>#<epoch>  every service's office list
+//	                                                           of the provider, by deleting OfficeEpoch:<p> (an office
+//	                                                           is listed under every service it handles: epochKinds)
+//	askDoctor                 a new consultation (personal)    nothing: personal data is never cached
+//	requestLegalConsultation  a new consultation (personal)    nothing: personal data is never cached
+//
+// Not changed by any mutation: Store, Doctor, Lawyer, GovService (catalogue
+// data; providers push changes through POST /providers/{id}/invalidate).
+// Orders, appointments, consultations and applications are per user and read
+// live. Search results are not cached; the home page's per-instance 15 s
+// cache holds which items to show, whose stock and slots load through the
+// keys above.
+
 // PlaceOrder places a grocery order at provider. The stock of its products
 // and its store's slots changed, so they are invalidated before it answers.
 func (g *Gateway) PlaceOrder(ctx context.Context, provider string, in connectors.PlaceOrderInput) (connectors.GroceryOrder, error) {
@@ -96,8 +118,9 @@ func (g *Gateway) RequestConsultation(ctx context.Context, provider string, in c
 	})
 }
 
-// Apply applies for a government service at provider; the service's offices
-// (with their slots) are invalidated.
+// Apply applies for a government service at provider. The office's slot is
+// taken, and that office is listed under every service it handles, so every
+// office list of the provider is invalidated (see epochKinds).
 func (g *Gateway) Apply(ctx context.Context, provider string, in connectors.ApplicationInput) (connectors.ServiceApplication, error) {
 	a, err := idempotent(ctx, g, "Apply", in.UserID, in.IdempotencyKey, in, func(ctx context.Context) (connectors.ServiceApplication, error) {
 		return mutate(ctx, g, provider, "Apply", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
@@ -105,7 +128,7 @@ func (g *Gateway) Apply(ctx context.Context, provider string, in connectors.Appl
 		})
 	})
 	if err == nil {
-		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.ServiceID})
+		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.OfficeID})
 	}
 	return a, err
 }
@@ -132,7 +155,9 @@ func (g *Gateway) InvalidateForProvider(ctx context.Context, provider string, id
 		}
 		decoded = append(decoded, id)
 		// Slots and offices are cached per parent: a change to a store,
-		// doctor or service may be a change to its slots.
+		// doctor or service may be a change to its slots. An Office ID (or
+		// a GovService's, through this map) drops all of the provider's
+		// office lists (epochKinds).
 		if child, ok := cachedPerParent[id.Kind]; ok {
 			decoded = append(decoded, gid.ID{Kind: child, Provider: id.Provider, Local: id.Local})
 		}

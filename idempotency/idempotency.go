@@ -26,7 +26,13 @@ type Record struct {
 	Done bool `json:"done"`
 	// Result is the encoded result of the first request, once Done.
 	Result []byte `json:"result,omitempty"`
+	// Format names Result's encoding: FormatJSON, or "" for MessagePack
+	// (records written before formats were named).
+	Format string `json:"format,omitempty"`
 }
+
+// FormatJSON marks a Result encoded with encoding/json.
+const FormatJSON = "json"
 
 // Store keeps records. Implementations are safe for concurrent use.
 type Store interface {
