@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +15,9 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/api/apitest"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 )
@@ -89,23 +96,8 @@ var readmeExpectations = map[string]readmeExpectation{
 
 func TestReadmeExamples(t *testing.T) {
 	examples := readmeExamples(t, "../README.md")
-	seen := map[string]bool{}
-	for _, ex := range examples {
-		if seen[ex.name] {
-			t.Fatalf("README.md:%d: a second example named %s; name each one differently", ex.line, ex.name)
-		}
-		seen[ex.name] = true
-		if _, ok := readmeExpectations[ex.name]; !ok {
-			t.Errorf("README.md:%d: example %s has no expectation in readme_test.go: add what the README says it returns", ex.line, ex.name)
-		}
-	}
-	for name := range readmeExpectations {
-		if !seen[name] {
-			t.Errorf("readme_test.go expects an example %s that README.md no longer shows", name)
-		}
-	}
-	if t.Failed() {
-		t.FailNow()
+	if bad := readmeMismatches(examples, readmeExpectations); len(bad) > 0 {
+		t.Fatal(strings.Join(bad, "\n"))
 	}
 
 	p := startPersonal(t, 0) // the engine seeded like `go run .`: popularity shapes a browse
@@ -132,6 +124,64 @@ func TestReadmeExamples(t *testing.T) {
 			prior[ex.name] = resp.Data
 		})
 	}
+}
+
+// readmeMismatches reports examples without an expectation, two examples
+// of one name, and expectations without an example.
+func readmeMismatches(examples []readmeExample, expectations map[string]readmeExpectation) []string {
+	var bad []string
+	seen := map[string]bool{}
+	for _, ex := range examples {
+		if seen[ex.name] {
+			bad = append(bad, fmt.Sprintf("README.md:%d: a second example named %s; name each one differently", ex.line, ex.name))
+		}
+		seen[ex.name] = true
+		if _, ok := expectations[ex.name]; !ok {
+			bad = append(bad, fmt.Sprintf("README.md:%d: example %s has no expectation in readme_test.go: add what the README says it returns", ex.line, ex.name))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(expectations)) {
+		if !seen[name] {
+			bad = append(bad, fmt.Sprintf("readme_test.go expects an example %s that README.md no longer shows", name))
+		}
+	}
+	return bad
+}
+
+func TestReadmeExampleDiscovery(t *testing.T) {
+	md := "Some prose.\n\n```graphql\nquery Known { search { totalCount } }\n```\n\nMore prose.\n\n" +
+		"```sh\nTOKEN=$(go run . token --user demo-7)\ncurl -s localhost:8080/query -H \"Authorization: Bearer $TOKEN\" -H 'Plaza-Debug: calls' \\\n" +
+		"  -d '{\"query\":\"query FromCurl { me { id } }\",\"variables\":{\"a\":1}}'\n```\n\n" +
+		"```sh\ngo run . &\n```\n\n```graphql\nquery Unexpected { me { id } }\n```\n"
+	path := t.TempDir() + "/README.md"
+	if err := os.WriteFile(path, []byte(md), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	examples := readmeExamples(t, path)
+	var names []string
+	for _, ex := range examples {
+		names = append(names, ex.name)
+	}
+	if !slices.Equal(names, []string{"Known", "FromCurl", "Unexpected"}) {
+		t.Fatalf("found %v", names)
+	}
+	t.Run("reads a curl's body, token user and debug header", func(t *testing.T) {
+		ex := examples[1]
+		if ex.user != "demo-7" || !ex.debug || ex.variables["a"] != float64(1) || ex.line != 9 {
+			t.Fatalf("%+v", ex)
+		}
+	})
+	t.Run("keeps the prose on both sides of a block", func(t *testing.T) {
+		if p := examples[0].prose; !strings.Contains(p, "Some prose.") || !strings.Contains(p, "More prose.") {
+			t.Fatalf("prose %q", p)
+		}
+	})
+	t.Run("reports an example without an expectation and an expectation without an example", func(t *testing.T) {
+		got := readmeMismatches(examples, map[string]readmeExpectation{"Known": {}, "FromCurl": {}, "Gone": {}})
+		if len(got) != 2 || !strings.Contains(got[0], "example Unexpected has no expectation") || !strings.Contains(got[1], "expects an example Gone") {
+			t.Fatalf("got %q", got)
+		}
+	})
 }
 
 func cmpOr(a, b string) string {
@@ -359,7 +409,7 @@ func checkChild(t *testing.T, _ *apitest.Gateway, _ readmeExample, resp *apitest
 		}
 	}
 	if doctors == 0 || lawyers == 0 || services == 0 {
-		t.Fatalf("first page: %d paediatricians, %d family lawyers, %d public services; want each: %+v", doctors, lawyers, services, hits)
+		t.Fatalf("first page: %d doctors, %d family lawyers, %d public services; want each: %+v", doctors, lawyers, services, hits)
 	}
 }
 
@@ -427,4 +477,159 @@ func checkBook(t *testing.T, g *apitest.Gateway, ex readmeExample, resp *apitest
 	if second := decodeData[booked](t, again.Data).Book; second.ID != first.ID || second.Status != first.Status || !second.Start.Equal(first.Start) {
 		t.Fatalf("the retry with the same idempotencyKey returned %+v, the first %+v", second, first)
 	}
+}
+
+// readmeConsoleNotRun lists the console examples that the provider test does
+// not run, by the start of their first command, and where they are tested.
+var readmeConsoleNotRun = map[string]string{
+	"go run ./cmd/plaza-conformance": "cmd/plaza-conformance TestCertifiesADemoProviderProcess certifies a demo provider process",
+}
+
+// readmeCommand is one `$ ` line of a console example and the output the
+// README shows under it.
+type readmeCommand struct {
+	line int
+	cmd  string
+	want []string
+}
+
+// TestReadmeProviderExamples runs the "For providers" walk-through as the
+// README tells a provider to: the demo provider it starts (its flags read
+// from the README, on a free loopback port instead of 9101), the README's
+// own plaza_post in bash, then every console command in order in one shell,
+// so the variables one command sets feed the next. Each command's output
+// must match what the README shows, "…" standing for any text.
+func TestReadmeProviderExamples(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the README's provider examples need %s: %v", tool, err)
+		}
+	}
+	md, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var start, prelude string
+	var cmds []readmeCommand
+	for _, b := range readmeBlocks(t, string(md)) {
+		switch {
+		case slices.Contains(readmeShellLangs, b.lang) && strings.Contains(b.body, "go run ./cmd/demo-provider"):
+			start = b.body
+		case slices.Contains(readmeShellLangs, b.lang) && strings.Contains(b.body, "plaza_post() {"):
+			prelude = b.body
+		case b.lang == "console":
+			cs := readmeCommands(b)
+			if len(cs) == 0 {
+				t.Fatalf("README.md:%d: a console block without a `$ ` command", b.line)
+			}
+			if !strings.Contains(b.body, "plaza_post") && !strings.Contains(b.body, "$PROVIDER") {
+				if !slices.ContainsFunc(slices.Collect(maps.Keys(readmeConsoleNotRun)), func(p string) bool { return strings.HasPrefix(cs[0].cmd, p) }) {
+					t.Fatalf("README.md:%d: console example %q is neither run here nor listed in readmeConsoleNotRun", b.line, cs[0].cmd)
+				}
+				continue
+			}
+			cmds = append(cmds, cs...)
+		}
+	}
+	if start == "" || prelude == "" || len(cmds) == 0 {
+		t.Fatalf("README.md: want the demo provider's start command, plaza_post and console examples; found start %t, plaza_post %t, %d commands", start != "", prelude != "", len(cmds))
+	}
+
+	flags := map[string]string{}
+	for _, m := range regexp.MustCompile(`--([\w-]+) (\S+)`).FindAllStringSubmatch(start, -1) {
+		flags[m[1]] = m[2]
+	}
+	provider := startReadmeProvider(t, flags)
+
+	// One shell for every command, a marker before each so the output can be
+	// split back into the commands'.
+	const marker = "@@readme-command@@"
+	var script strings.Builder
+	script.WriteString(prelude + "\nexport PROVIDER=" + provider + "\n")
+	for _, c := range cmds {
+		fmt.Fprintf(&script, "printf '\\n%s\\n'\n%s\n", marker, c.cmd)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sh := exec.CommandContext(ctx, "bash", "-c", script.String())
+	var stderr strings.Builder
+	sh.Stderr = &stderr
+	out, err := sh.Output()
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, stderr.String())
+	}
+	parts := strings.Split(string(out), marker+"\n")
+	if len(parts) != len(cmds)+1 {
+		t.Fatalf("%d outputs for %d commands:\n%s", len(parts)-1, len(cmds), out)
+	}
+	for i, c := range cmds {
+		name := c.cmd
+		if len(name) > 60 {
+			name = name[:60] + "…"
+		}
+		t.Run(fmt.Sprintf("README.md:%d %s", c.line, name), func(t *testing.T) {
+			got := strings.TrimSuffix(parts[i+1], "\n")
+			if i+1 < len(cmds) {
+				got = strings.TrimSuffix(got, "\n") // the marker's leading newline
+			}
+			var lines []string
+			if got != "" {
+				lines = strings.Split(got, "\n")
+			}
+			if len(lines) != len(c.want) {
+				t.Fatalf("%d lines of output, the README shows %d:\n%s", len(lines), len(c.want), got)
+			}
+			for k, w := range c.want {
+				if !readmeTemplate(w).MatchString(lines[k]) {
+					t.Errorf("line %d:\n got %s\nwant %s", k+1, lines[k], w)
+				}
+			}
+		})
+	}
+	if t.Failed() && stderr.Len() > 0 {
+		t.Logf("bash stderr:\n%s", stderr.String())
+	}
+}
+
+// readmeCommands splits a console block into its commands and outputs.
+func readmeCommands(b readmeBlock) []readmeCommand {
+	var out []readmeCommand
+	for i, l := range strings.Split(b.body, "\n") {
+		if cmd, ok := strings.CutPrefix(l, "$ "); ok {
+			out = append(out, readmeCommand{line: b.line + 1 + i, cmd: cmd})
+		} else if len(out) > 0 && l != "" {
+			out[len(out)-1].want = append(out[len(out)-1].want, l)
+		}
+	}
+	return out
+}
+
+// readmeTemplate matches a whole line of output the README shows, where
+// "…" stands for any text.
+func readmeTemplate(shown string) *regexp.Regexp {
+	parts := strings.Split(shown, "…")
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+}
+
+// startReadmeProvider serves the demo provider the README's start command
+// names (its --vertical, --provider and --secret) on a free loopback port
+// and returns its URL.
+func startReadmeProvider(t *testing.T, flags map[string]string) string {
+	t.Helper()
+	id, secret := flags["provider"], flags["secret"]
+	vertical := connectors.Vertical(strings.ReplaceAll(strings.ToUpper(flags["vertical"]), "-", "_"))
+	i := slices.IndexFunc(demo.DefaultDescriptors(), func(d connectors.Descriptor) bool { return d.ID == id && d.Vertical == vertical })
+	if i < 0 || secret == "" {
+		t.Fatalf("the README starts demo provider %q (%s) with secret %q: no such demo provider", id, vertical, secret)
+	}
+	conn, err := demo.New(demo.DefaultDescriptors()[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpprovider.NewHandler(conn, secret))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
