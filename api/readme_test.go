@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -632,4 +634,60 @@ func startReadmeProvider(t *testing.T, flags map[string]string) string {
 	srv := httptest.NewServer(httpprovider.NewHandler(conn, secret))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestReadmeTryItWaitsUntilReady runs the "Try it" block's wait for the
+// gateway against one that is not ready for its first two probes: the
+// commands after it must not start before /readyz answers 200.
+func TestReadmeTryItWaitsUntilReady(t *testing.T) {
+	md, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wait string
+	var before []string
+	for _, b := range readmeBlocks(t, string(md)) {
+		if !strings.Contains(b.body, "go run . &") {
+			continue
+		}
+		for _, l := range strings.Split(b.body, "\n") {
+			if strings.Contains(l, "/readyz") {
+				wait = l
+				break
+			}
+			before = append(before, l)
+		}
+		if wait == "" {
+			t.Fatalf("README.md:%d: the try-it commands do not wait for /readyz", b.line)
+		}
+		for _, l := range before {
+			cmd, _, _ := strings.Cut(l, "#") // a comment may name the URL
+			if strings.Contains(cmd, "token") || strings.Contains(cmd, "/query") {
+				t.Fatalf("README.md:%d: %q runs before the wait for /readyz", b.line, l)
+			}
+		}
+	}
+	if wait == "" {
+		t.Fatal("README.md: no try-it block (`go run . &`)")
+	}
+
+	g := startDemo(t)
+	var probes atomic.Int32
+	notReadyYet := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" && probes.Add(1) <= 2 {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		g.Server.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(notReadyYet.Close)
+	script := strings.ReplaceAll(wait, "localhost:8080", strings.TrimPrefix(notReadyYet.URL, "http://"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "bash", "-c", script).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	if n := probes.Load(); n != 3 {
+		t.Fatalf("the wait returned after %d probes of /readyz, want 3 (two 503s, then 200)", n)
+	}
 }
