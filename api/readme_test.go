@@ -78,7 +78,7 @@ var readmeExpectations = map[string]readmeExpectation{
 		check:  checkChild,
 	},
 	"Typo": {
-		claims: []string{`every result on the first page of "mlik" is a milk`},
+		claims: []string{`every result on the first page for "mlik" has milk in its name`},
 		check:  checkTypo,
 	},
 	"FindPaediatrician": {
