@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -113,11 +114,11 @@ func TestReadmeExamples(t *testing.T) {
 					t.Fatalf("the README no longer says %q around %s; update the claim and its check together", c, ex.name)
 				}
 			}
-			req := apitest.Request{Query: ex.query, Variables: ex.variables, User: cmpOr(ex.user, want.user), Debug: ex.debug}
+			req := apitest.Request{Query: ex.query, Variables: ex.variables, User: cmp.Or(ex.user, want.user), Debug: ex.debug}
 			if want.vars != nil {
 				req.Variables = want.vars(t, prior)
 			}
-			ex.user = req.User
+			ex.user = req.User // check posts again as the same user
 			resp := p.Gateway.Post(req)
 			if resp.Status != 200 || len(resp.Errors) > 0 {
 				t.Fatalf("status %d: %s", resp.Status, resp.Raw)
@@ -184,13 +185,6 @@ func TestReadmeExampleDiscovery(t *testing.T) {
 			t.Fatalf("got %q", got)
 		}
 	})
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 var (
