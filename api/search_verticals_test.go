@@ -8,8 +8,8 @@ import (
 
 // The one search box mixes verticals: a browse (no text) with the engine's
 // popularity, which favours doctors and groceries, still shows every
-// vertical in each block of ten, and a search for "child" reaches the
-// paediatricians whose profiles say "children".
+// vertical in each block of ten, and a search for "child" (or "kids")
+// reaches the paediatricians whose profiles say "children".
 func TestSearchAcrossVerticals(t *testing.T) {
 	p := startPersonal(t, 0)
 
@@ -38,17 +38,19 @@ func TestSearchAcrossVerticals(t *testing.T) {
 		})
 	}
 
-	t.Run("child finds paediatricians (and no other doctor), lawyers and public services on the first page", func(t *testing.T) {
-		d, _ := mustData[rankedData](t, p.Gateway, apitest.Request{Query: rankedSearchQuery, Variables: map[string]any{"text": "child", "first": 10}})
-		kinds := map[string]int{}
-		for _, h := range d.Search.nodes() {
-			kinds[h.Typename]++
-			if h.Typename == "Doctor" && h.Specialty != "Paediatrics" {
-				t.Fatalf("%s (%s) on the first page of child", h.Name, h.Specialty)
+	for _, text := range []string{"child", "kids"} {
+		t.Run(text+" finds paediatricians (and no other doctor), lawyers and public services on the first page", func(t *testing.T) {
+			d, _ := mustData[rankedData](t, p.Gateway, apitest.Request{Query: rankedSearchQuery, Variables: map[string]any{"text": text, "first": 10}})
+			kinds := map[string]int{}
+			for _, h := range d.Search.nodes() {
+				kinds[h.Typename]++
+				if h.Typename == "Doctor" && h.Specialty != "Paediatrics" {
+					t.Fatalf("%s (%s) on the first page of %s", h.Name, h.Specialty, text)
+				}
 			}
-		}
-		if kinds["Doctor"] == 0 || kinds["Lawyer"] == 0 || kinds["GovService"] == 0 {
-			t.Fatalf("first page of child: %v", kinds)
-		}
-	})
+			if kinds["Doctor"] == 0 || kinds["Lawyer"] == 0 || kinds["GovService"] == 0 {
+				t.Fatalf("first page of %s: %v", text, kinds)
+			}
+		})
+	}
 }

@@ -35,6 +35,9 @@ var synonymGroups = map[string][][]string{
 		{"soda", "soft drink", "fizzy drink"},
 	},
 	"medical": {
+		// Plural "children" is stemmed to "child" (text.go); "kids" is what
+		// parents type. Both verticals that serve families use these words.
+		{"child", "kid"},
 		{"paediatrics", "pediatrics", "paediatrician", "pediatrician", "children's doctor", "child doctor", "kids doctor"},
 		{"general practice", "general practitioner", "gp", "family doctor"},
 		{"dentistry", "dentist", "dental"},
