@@ -11,12 +11,18 @@ package rank
 // the order does not depend on `first`: a client paging by 7 sees the same
 // sequence as one asking for 100. Cost is O(n·providers).
 func diversify(sorted []Result, docs []Doc, page, maxPer int, floor float64) []Result {
-	return diversifyBy(sorted, docs, func(d Doc) string { return d.Provider }, page, maxPer, floor)
+	return diversifyBy(sorted, docs, func(d Doc) string { return d.Provider }, page, maxPer, false, floor)
 }
 
 // diversifyBy is diversify over any grouping of the documents (provider,
-// kind of result).
-func diversifyBy(sorted []Result, docs []Doc, group func(Doc) string, page, maxPer int, floor float64) []Result {
+// vertical). With fair, a group's places in a block are also capped at its
+// fair share: the block's size divided by the number of groups that still
+// have items at the block's start, rounded up. Four verticals then get at
+// most three places each in a block of ten, so each of them shows at least
+// once (if its best item clears the floor); a fixed cap alone would let
+// the two most popular verticals fill the block. Providers are not grouped
+// fairly: with hundreds of them a fair share would be a single place.
+func diversifyBy(sorted []Result, docs []Doc, group func(Doc) string, page, maxPer int, fair bool, floor float64) []Result {
 	if page <= 0 || maxPer <= 0 || maxPer >= page || len(sorted) <= maxPer {
 		return sorted
 	}
@@ -39,9 +45,19 @@ func diversifyBy(sorted []Result, docs []Doc, group func(Doc) string, page, maxP
 	used := make([]int, len(queues))
 	head := func(k int) int { return queues[k][heads[k]] }
 	out := make([]Result, 0, len(sorted))
+	limit := maxPer
 	for len(out) < len(sorted) {
 		if len(out)%page == 0 {
 			clear(used)
+			if fair {
+				active := 0
+				for k := range queues {
+					if heads[k] < len(queues[k]) {
+						active++
+					}
+				}
+				limit = min(maxPer, (page+active-1)/active)
+			}
 		}
 		best, free := -1, -1
 		for k := range queues {
@@ -51,12 +67,12 @@ func diversifyBy(sorted []Result, docs []Doc, group func(Doc) string, page, maxP
 			if best < 0 || head(k) < head(best) {
 				best = k
 			}
-			if used[k] < maxPer && (free < 0 || head(k) < head(free)) {
+			if used[k] < limit && (free < 0 || head(k) < head(free)) {
 				free = k
 			}
 		}
 		pick := best
-		if used[best] >= maxPer && free >= 0 && sorted[head(free)].Score >= floor*sorted[head(best)].Score {
+		if used[best] >= limit && free >= 0 && sorted[head(free)].Score >= floor*sorted[head(best)].Score {
 			pick = free
 		}
 		out = append(out, sorted[head(pick)])

@@ -101,9 +101,11 @@ type Config struct {
 	DiversityFloor                float64
 	// The same across groups (verticals), so the one search box shows the
 	// verticals a query matches on its first page: at most MaxPerGroup
-	// places of a block go to one group while another group has an item
-	// scoring at least GroupFloor times the displaced one. Applied after the
-	// provider rule; a search within one vertical is unaffected.
+	// places of a block, and at most the group's fair share of it (the
+	// block divided by the groups with results left, rounded up), go to one
+	// group while another group has an item scoring at least GroupFloor
+	// times the displaced one. Applied after the provider rule; a search
+	// within one vertical is unaffected.
 	MaxPerGroup int
 	GroupFloor  float64
 }
@@ -118,9 +120,11 @@ func DefaultConfig() Config {
 		Text: 1, Rating: 0.2, City: 0.15, Popularity: 0.15, Affinity: 0.1,
 		// At most half of every first page of ten from one provider.
 		DiversityPage: 10, MaxPerProvider: 5, DiversityFloor: 0.5,
-		// At most seven of ten from one vertical while other verticals match
-		// at all well (a quarter of the score): a search for "child" should
-		// show paediatricians and family lawyers, not only doctors.
+		// At most seven of ten from one vertical, and no more than its fair
+		// share (three of ten when four verticals have results), while other
+		// verticals match at all well (a quarter of the score): a search for
+		// "child" should show paediatricians, family lawyers and public
+		// services, and a browse every vertical, not only the most popular.
 		MaxPerGroup: 7, GroupFloor: 0.25,
 	}
 }
@@ -346,7 +350,7 @@ func (pq *Prepared) Rank(parts ...*Counted) []Result {
 			strings.Compare(da.ID, db.ID), cmp.Compare(a.Index, b.Index))
 	})
 	out = diversify(out, docs, cfg.DiversityPage, cfg.MaxPerProvider, cfg.DiversityFloor)
-	out = diversifyBy(out, docs, groupOf, cfg.DiversityPage, cfg.MaxPerGroup, cfg.GroupFloor)
+	out = diversifyBy(out, docs, groupOf, cfg.DiversityPage, cfg.MaxPerGroup, true, cfg.GroupFloor)
 	for i := 1; i < len(out); i++ {
 		out[i].Score = min(out[i].Score, out[i-1].Score)
 	}

@@ -154,6 +154,8 @@ func TestSynonymsAndTypos(t *testing.T) {
 		{"finds paediatricians for a misspelt paediatrician", DefaultLexicon(), "paediatrcian", []string{"d2", "d1"}, []string{"d3", "l1"}},
 		{"finds paediatricians for the American spelling", DefaultLexicon(), "pediatrician", []string{"d2", "d1"}, []string{"d3"}},
 		{"finds paediatricians for children's doctor", DefaultLexicon(), "children's doctor", []string{"d2", "d1"}, []string{"d3"}},
+		{"finds paediatricians (children's) and custody lawyers for child", DefaultLexicon(), "child", []string{"d2", "d1", "l1"}, []string{"d3", "l2"}},
+		{"finds paediatricians and custody lawyers for kids", DefaultLexicon(), "kids", []string{"d2", "d1", "l1"}, []string{"d3", "l2"}},
 		{"finds lawyers for attorney", DefaultLexicon(), "attorney", []string{"l2", "l1"}, []string{"d1"}},
 		{"finds divorce lawyers for separation", DefaultLexicon(), "separation", []string{"l1"}, []string{"l2"}},
 		{"finds milk for mlik through the lexicon", DefaultLexicon(), "mlik", []string{"p1"}, []string{"p3"}},
@@ -195,6 +197,9 @@ func TestRewrite(t *testing.T) {
 		{"attorney", "lawyer", true},
 		{"Attorney for divorce", "lawyer divorce", true},
 		{"children's doctor", "paediatrics", true},
+		{"kids doctor", "paediatrics", true},
+		{"kids", "child", true},
+		{"children", "child", false},
 		{"paediatrcian", "paediatrics", true},
 		{"mlik", "milk", true},
 		{"identity card", "id card", true},
@@ -391,7 +396,7 @@ func TestGroupDiversity(t *testing.T) {
 		docs = append(docs, Doc{Kind: "Lawyer", Provider: "law", ID: string(rune('x' + i))})
 		sorted = append(sorted, Result{Index: 12 + i, Score: 3})
 	}
-	out := diversifyBy(sorted, docs, groupOf, 10, 7, 0.25)
+	out := diversifyBy(sorted, docs, groupOf, 10, 7, true, 0.25)
 	kinds := map[string]int{}
 	for _, r := range out[:10] {
 		kinds[docs[r.Index].Kind]++
@@ -402,12 +407,49 @@ func TestGroupDiversity(t *testing.T) {
 	if len(out) != len(sorted) {
 		t.Fatalf("%d results, want %d", len(out), len(sorted))
 	}
+	t.Run("a browse over four verticals shows each of them in every block of ten", func(t *testing.T) {
+		// Doctors and products are far more popular than the rest, so they
+		// lead the sorted list; a cap of seven alone would let them fill
+		// the block between them.
+		var docs []Doc
+		var sorted []Result
+		add := func(kind string, n int, score float64) {
+			for i := range n {
+				docs = append(docs, Doc{Kind: kind, Provider: kind, ID: fmt.Sprint(i)})
+				sorted = append(sorted, Result{Index: len(sorted), Score: score - float64(i)*0.001})
+			}
+		}
+		add("Doctor", 20, 0.34)
+		add("Product", 20, 0.29)
+		add("Lawyer", 20, 0.24)
+		add("GovService", 20, 0.22)
+		out := diversifyBy(sorted, docs, groupOf, 10, 7, true, 0.25)
+		// Blocks while every kind has items to spare; later ones fill with
+		// what is left.
+		for block := range 5 {
+			kinds := map[string]int{}
+			for _, r := range out[block*10 : block*10+10] {
+				kinds[docs[r.Index].Kind]++
+			}
+			if len(kinds) != 4 {
+				t.Fatalf("block %d holds %v, want all four kinds", block, kinds)
+			}
+			for k, n := range kinds {
+				if n > 3 {
+					t.Fatalf("block %d holds %d of %s, over the fair share of 3: %v", block, n, k, kinds)
+				}
+			}
+		}
+		if first := docs[out[0].Index]; first.Kind != "Doctor" || first.ID != "0" {
+			t.Fatalf("the best item moved: first is %s %s", first.Kind, first.ID)
+		}
+	})
 	t.Run("a kind scoring under the floor is not promoted", func(t *testing.T) {
 		low := slices.Clone(sorted)
 		for i := 12; i < 15; i++ {
 			low[i].Score = 1 // under a quarter of every product's score
 		}
-		out := diversifyBy(low, docs, groupOf, 10, 7, 0.25)
+		out := diversifyBy(low, docs, groupOf, 10, 7, true, 0.25)
 		for _, r := range out[:10] {
 			if docs[r.Index].Kind != "Product" {
 				t.Fatalf("a lawyer scoring 1 was promoted into the first block")

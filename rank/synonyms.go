@@ -35,6 +35,10 @@ var synonymGroups = map[string][][]string{
 		{"soda", "soft drink", "fizzy drink"},
 	},
 	"medical": {
+		// "kids" is what parents type ("children" is stemmed to "child", see
+		// text.go); paediatricians, family lawyers and school services all
+		// describe themselves with "child".
+		{"child", "kid"},
 		{"paediatrics", "pediatrics", "paediatrician", "pediatrician", "children's doctor", "child doctor", "kids doctor"},
 		{"general practice", "general practitioner", "gp", "family doctor"},
 		{"dentistry", "dentist", "dental"},

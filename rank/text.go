@@ -14,7 +14,8 @@ import (
 // A term is a run of letters and digits, lower-cased, at least two bytes long
 // (so the "s" left of "children's" and single letters vanish), not a stop
 // word, and lightly stemmed: a plural "-ies" becomes "-y" and one trailing "s"
-// is dropped from words longer than three letters (but not from "-ss").
+// is dropped from words longer than three letters (but not from "-ss");
+// a handful of irregular plurals ("children") become their singular.
 // That is deliberately cruder than a Porter stemmer: it is cheap, predictable
 // and the same on both sides, which is all BM25 needs.
 
@@ -112,8 +113,12 @@ func slowTerm(s string, i int, buf *[]byte) (string, int) {
 // it past the next write to b.
 func bufString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// stem applies the light plural stemming described above.
+// stem applies the light plural stemming described above, after the
+// irregular plurals (see irregularPlural).
 func stem(t string, buf *[]byte) string {
+	if s, ok := irregularPlural(t); ok {
+		return s
+	}
 	n := len(t)
 	switch {
 	case n > 4 && t[n-3:] == "ies":
@@ -126,6 +131,28 @@ func stem(t string, buf *[]byte) string {
 		return t[:n-1]
 	}
 	return t
+}
+
+// irregularPlural returns the singular of the few irregular plurals that
+// searches and catalogues use about people and bodies. The suffix rules miss
+// them, and missing them costs real matches: "Children's Hospital" and
+// "children's fevers" in a paediatrician's profile would never meet a search
+// for "child". A switch, not a map: it runs for every word of every
+// candidate, and most words fail its length test at once.
+func irregularPlural(t string) (string, bool) {
+	switch t {
+	case "children":
+		return "child", true
+	case "women":
+		return "woman", true
+	case "men":
+		return "man", true
+	case "teeth":
+		return "tooth", true
+	case "feet":
+		return "foot", true
+	}
+	return "", false
 }
 
 // terms returns the terms of s.

@@ -18,6 +18,8 @@ func TestTermsOfAnyText(t *testing.T) {
 		{"a lone invalid byte yields nothing", "\x85", nil},
 		{"letters of other scripts are words", "牛奶 Café", []string{"牛奶", "café"}},
 		{"symbols alone yield nothing", "€ © ™", nil},
+		{"irregular plurals become their singular", "Children's Hospital, women's health, teeth", []string{"child", "hospital", "woman", "health", "tooth"}},
+		{"regular plurals lose their s", "Lawyers and Pharmacies", []string{"lawyer", "pharmacy"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
