@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,8 @@ type Engine struct {
 	cfg   Config
 	kindW [numKinds]float64
 	now   func() time.Time
+	// params are swapped whole by SetParams; requests load them once.
+	params atomic.Pointer[Params]
 
 	mu       sync.RWMutex
 	ids      map[string]int32
@@ -29,6 +32,7 @@ type Engine struct {
 	cities   map[string]*cityState
 	trend    forwardDecay
 	pop      forwardDecay
+	popTotal float64 // sum of every item's pop, the denominator of popularity shares
 	started  bool
 	latest   int64 // latest event time seen, the clock pruning runs on
 	sincePrn int
@@ -63,7 +67,8 @@ type userState struct {
 }
 
 type cityState struct {
-	items map[int32]*trendCounter
+	items    map[int32]*trendCounter
+	popTotal float64 // sum of the items' pop
 }
 
 type trendCounter struct {
@@ -100,6 +105,8 @@ func New(cfg Config, opts ...Option) *Engine {
 			e.kindW[k] = w
 		}
 	}
+	p := cfg.DefaultParams()
+	e.params.Store(&p)
 	for _, o := range opts {
 		o(e)
 	}
@@ -193,7 +200,9 @@ func (e *Engine) observe(ev *Event) {
 	if it.City == "" {
 		it.City = ev.City
 	}
-	it.pop += kw * e.pop.weight(t)
+	pw := kw * e.pop.weight(t)
+	it.pop += pw
+	e.popTotal += pw
 	if kw >= substantial || it.kind == Unknown {
 		it.kind = kind
 	}
@@ -239,7 +248,9 @@ func (e *Engine) observeCity(ev *Event, idx int32, kw float64, t int64) {
 	tc.all += w
 	tc.bucket[timeBucket(ev.Time)] += w
 	tc.weekday[ev.Time.Weekday()] += w
-	tc.pop += kw * e.pop.weight(t)
+	pw := kw * e.pop.weight(t)
+	tc.pop += pw
+	c.popTotal += pw
 }
 
 // substantial is the kind weight from which an interaction counts as doing
@@ -350,10 +361,12 @@ func (e *Engine) shiftLandmarks(t int64) {
 	}
 	if f, ok := e.pop.needsShift(t); ok {
 		e.pop.landmark = t
+		e.popTotal *= f
 		for i := range e.items {
 			e.items[i].pop *= f
 		}
 		for _, c := range e.cities {
+			c.popTotal *= f
 			for _, tc := range c.items {
 				tc.pop *= f
 			}
