@@ -88,7 +88,7 @@ func TestSplitHoldsOutTheLastDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, tests := split(ds)
+	train, tests := splitUserLastDay(ds)
 	if len(train) != 3 {
 		t.Errorf("training events = %d, want 3 (u1's first day and all of single-day u2)", len(train))
 	}
