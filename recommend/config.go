@@ -24,6 +24,13 @@ type Config struct {
 	HalfLife time.Duration
 	// PopularityHalfLife is the (slower) decay of the cold-start popularity.
 	PopularityHalfLife time.Duration
+	// PopularityDays, when positive, keeps that many days of popularity
+	// per item and city so a request dated before the latest event (an
+	// offline evaluation holding out each user's last day) reads the
+	// popularity of the days before it, not of a future it could not know.
+	// Zero (the default, right for a live gateway whose requests are
+	// always now) keeps none.
+	PopularityDays int
 	// RepeatHalfLife is the recency decay of a user's own interactions.
 	RepeatHalfLife time.Duration
 	// HistoryCap is how many recent events are kept per user.

@@ -754,27 +754,42 @@ func (g *gatherer) trending() {
 func (g *gatherer) popular() {
 	e := g.e
 	n := e.cfg.CandidatesPerSource
+	// A request dated before the latest event's day reads the popularity
+	// of the days before it, where that is kept.
+	day := unixDay(g.now)
+	past := e.cfg.PopularityDays > 0 && day < unixDay(e.latest)
+	popOf := func(v float64, h *popHistory) float64 {
+		if !past {
+			return v
+		}
+		if pv, ok := h.before(day); ok {
+			return pv
+		}
+		return v
+	}
 	if cs := e.cities[g.city]; cs != nil {
+		total := popOf(cs.popTotal, &cs.popTotH)
 		top := newTopN(n)
 		for idx, tc := range cs.items {
-			top.push(idx, tc.pop)
+			top.push(idx, popOf(tc.pop, &tc.popH))
 		}
 		for _, x := range top.items {
 			c := g.get(x.idx)
-			c.score[srcPopular] = x.v / cs.popTotal
+			c.score[srcPopular] = x.v / total
 			c.why[srcPopular] = why{bucket: 1, kind: e.items[x.idx].kind}
 		}
 		if len(top.items) >= n {
 			return
 		}
 	}
+	total := popOf(e.popTotal, &e.popTotH)
 	top := newTopN(n)
 	for i := range e.items {
-		top.push(int32(i), e.items[i].pop)
+		top.push(int32(i), popOf(e.items[i].pop, &e.items[i].popH))
 	}
 	for _, x := range top.items {
 		c := g.get(x.idx)
-		if v := x.v / e.popTotal / 2; v > c.score[srcPopular] {
+		if v := x.v / total / 2; v > c.score[srcPopular] {
 			c.score[srcPopular] = v
 			c.why[srcPopular] = why{bucket: 0, kind: e.items[x.idx].kind}
 		}

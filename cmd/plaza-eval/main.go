@@ -149,6 +149,9 @@ func report(ctx context.Context, stdout io.Writer, ds *dataset, o options) error
 	start := time.Now()
 	evs := engineEvents(ds, trainRecs)
 	cfg := recommend.DefaultConfig()
+	// Requests are dated in the past of the training events (each user's
+	// last day): popularity is read as of each request's own day.
+	cfg.PopularityDays = int(logSpanDays(ds)) + 2
 	params, err := fitParams(ctx, cfg, items, evs, o.seed)
 	if err != nil {
 		return err
@@ -228,6 +231,14 @@ func printParams(w io.Writer, p recommend.Params) error {
 		fmt.Fprintf(tw, "  %s\t%.2f\t%d\t%d\t%.2f, %.3f\n", s.Source, s.Weight, s.Candidates, s.Hits, l.A, l.B)
 	}
 	return tw.Flush()
+}
+
+func logSpanDays(ds *dataset) int64 {
+	lo, hi := ds.recs[0].t, ds.recs[0].t
+	for _, r := range ds.recs {
+		lo, hi = min(lo, r.t), max(hi, r.t)
+	}
+	return (hi - lo) / 86400
 }
 
 func days(d time.Duration) string { return fmt.Sprintf("%gd", d.Hours()/24) }
