@@ -446,6 +446,7 @@ func newPersonalization(ctx context.Context, cfg config, getenv func(string) str
 	}
 	var store events.Store = events.NewMemoryStore(events.MemoryConfig{Retention: retention})
 	var settings events.Settings = events.NewMemorySettings()
+	var params recommend.ParamStore = recommend.NewMemoryParamStore()
 	closeRedis := func() {}
 	if cfg.redisURL != "" {
 		client, err := newRedisClient(cfg.redisURL)
@@ -456,8 +457,16 @@ func newPersonalization(ctx context.Context, cfg config, getenv func(string) str
 			return personalization{}, nil, err
 		}
 		settings, closeRedis = events.NewRedisSettings(client, ""), func() { _ = client.Close() }
+		params = recommend.NewRedisParamStore(client, "", 0)
 	}
 	engine := recommend.New(recommend.DefaultConfig())
+	refit, err := newRefitter(engine, store, params, getenv, log)
+	if err != nil {
+		return personalization{}, nil, err
+	}
+	if refit != nil {
+		go func() { _ = refit.Run(ctx) }()
+	}
 	rec := events.NewRecorder(store, events.WithConsent(settings), events.WithSink(events.EngineSink(engine)), events.WithLogger(log))
 	done := make(chan struct{})
 	go func() { _ = rec.Run(ctx); close(done) }()

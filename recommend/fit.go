@@ -20,7 +20,7 @@ type FitOptions struct {
 	// validation cut. Default 0.2.
 	ValidationShare float64
 	// MaxUsers bounds the validation users (sampled with Seed), which
-	// bounds the fit's time. Default 3000.
+	// bounds the fit's time. Default 2000.
 	MaxUsers int
 	// N is the list length scored (HR@N, NDCG@N). Default 10.
 	N int
@@ -41,7 +41,7 @@ func (o FitOptions) withDefaults() FitOptions {
 		o.ValidationShare = 0.2
 	}
 	if o.MaxUsers <= 0 {
-		o.MaxUsers = 3000
+		o.MaxUsers = 2000
 	}
 	if o.N <= 0 {
 		o.N = 10
@@ -300,9 +300,48 @@ func (f *fitter) gatherUser(u valUser, p *Params, srcs [numSources]float64) vuse
 	for j, c := range cs.list {
 		out.cands[j] = vcand{idx: c.idx, raw: c.score, hit: u.rel[c.idx], provider: c.provider, category: c.category}
 	}
+	out.cands = f.prune(out.cands)
 	// Candidates come in map order; sorting makes every sum over them
 	// (calibration, scores) add in one order, so fits are reproducible.
 	slices.SortFunc(out.cands, func(a, b vcand) int { return cmp.Compare(a.idx, b.idx) })
+	return out
+}
+
+// prune drops candidates that no weights can bring into a list: one
+// proposed by a single source, below that source's keep-th best, is
+// outranked under any weights by the keep candidates above it. keep is
+// 4N, the depth the engine itself ranks before applying quotas. This
+// keeps the weight search from sorting hundreds of hopeless co-occurrence
+// neighbours per user.
+func (f *fitter) prune(cands []vcand) []vcand {
+	keep := 4 * f.opt.N
+	var floor [numSources]float64
+	vals := make([]float64, 0, len(cands))
+	for s := range numSources {
+		vals = vals[:0]
+		for _, c := range cands {
+			if c.raw[s] > 0 {
+				vals = append(vals, c.raw[s])
+			}
+		}
+		if len(vals) > keep {
+			slices.Sort(vals)
+			floor[s] = vals[len(vals)-keep]
+		}
+	}
+	out := cands[:0]
+	for _, c := range cands {
+		n, s1 := 0, 0
+		for s := range numSources {
+			if c.raw[s] > 0 {
+				n, s1 = n+1, s
+			}
+		}
+		if n == 1 && c.raw[s1] < floor[s1] {
+			continue
+		}
+		out = append(out, c)
+	}
 	return out
 }
 
@@ -459,7 +498,12 @@ func (f *fitter) searchWeights(ctx context.Context, m *matrix, probs [][][numSou
 		}
 		w, cur = bestW, bestO
 	}
-	// A source that adds less than MinGain gets no slots.
+	// A source gets slots only if they earn them: switching it off must
+	// cost more than MinGain and more than twice the standard error of the
+	// per-user difference (a one-sided test at about 2.5%), so on a small
+	// log a source that only fits noise is switched off.
+	base := make([]float64, len(m.users))
+	off := make([]float64, len(m.users))
 	for s := range numSources {
 		if w[s] == 0 {
 			continue
@@ -469,72 +513,138 @@ func (f *fitter) searchWeights(ctx context.Context, m *matrix, probs [][][numSou
 		if t == ([numSources]float64{}) {
 			continue
 		}
-		if o := obj(t); o > cur-f.opt.MinGain {
-			w, cur = t, o
+		f.scoreUsers(m, probs, w, base)
+		f.scoreUsers(m, probs, t, off)
+		gain, se := pairedGain(base, off)
+		if gain < f.opt.MinGain || gain < 2*se {
+			w = t
 		}
 	}
 	return w, nil
+}
+
+// pairedGain is the mean of a-b and its standard error.
+func pairedGain(a, b []float64) (mean, se float64) {
+	n := float64(len(a))
+	if n < 2 {
+		return 0, 0
+	}
+	var sum, sq float64
+	for i := range a {
+		d := a[i] - b[i]
+		sum += d
+		sq += d * d
+	}
+	mean = sum / n
+	variance := (sq - n*mean*mean) / (n - 1)
+	return mean, math.Sqrt(max(variance, 0) / n)
+}
+
+// scoreUsers writes each validation user's HR@N + NDCG@N under w to per.
+func (f *fitter) scoreUsers(m *matrix, probs [][][numSources]float64, w [numSources]float64, per []float64) {
+	f.scoreEach(m, probs, w, func(i int, hr, ndcg float64) { per[i] = hr + ndcg })
 }
 
 // score returns mean HR@N and NDCG@N over the validation users of the lists
 // the weights w make from probs, ranked like the engine ranks (score, then
 // item ID) and with the same diversity quotas.
 func (f *fitter) score(m *matrix, probs [][][numSources]float64, w [numSources]float64) (hr, ndcg float64) {
-	n := f.opt.N
-	capP, capC := scaledCap(f.cfg.MaxPerProvider, n), scaledCap(f.cfg.MaxPerCategory, n)
-	type ranked struct {
-		j     int
-		total float64
-	}
-	var list []ranked
-	for i, u := range m.users {
-		list = list[:0]
-		for j := range u.cands {
-			t := 0.0
-			for s := range numSources {
-				t += w[s] * probs[i][j][s]
-			}
-			if t > 0 {
-				list = append(list, ranked{j, t})
-			}
-		}
-		slices.SortFunc(list, func(a, b ranked) int {
-			if a.total != b.total {
-				return cmp.Compare(b.total, a.total)
-			}
-			return cmp.Compare(f.idRank[u.cands[a.j].idx], f.idRank[u.cands[b.j].idx])
-		})
-		chosen := make([]int, 0, n)
-		var deferred []int
-		perP, perC := map[string]int{}, map[string]int{}
-		for _, r := range list {
-			if len(chosen) == n {
-				break
-			}
-			c := &u.cands[r.j]
-			if (capP > 0 && c.provider != "" && perP[c.provider] >= capP) || (capC > 0 && c.category != "" && perC[c.category] >= capC) {
-				deferred = append(deferred, r.j)
-				continue
-			}
-			perP[c.provider]++
-			perC[c.category]++
-			chosen = append(chosen, r.j)
-		}
-		for _, j := range deferred {
-			if len(chosen) == n {
-				break
-			}
-			chosen = append(chosen, j)
-		}
-		h, g := listMetrics(len(chosen), func(k int) bool { return u.cands[chosen[k]].hit }, u.nrel, n)
-		hr += h
-		ndcg += g
-	}
+	f.scoreEach(m, probs, w, func(_ int, h, g float64) { hr, ndcg = hr+h, ndcg+g })
 	if len(m.users) > 0 {
 		hr /= float64(len(m.users))
 		ndcg /= float64(len(m.users))
 	}
 	return hr, ndcg
+}
+
+// scoreEach calls each with every validation user's HR@N and NDCG@N.
+func (f *fitter) scoreEach(m *matrix, probs [][][numSources]float64, w [numSources]float64, each func(i int, hr, ndcg float64)) {
+	n := f.opt.N
+	capP, capC := scaledCap(f.cfg.MaxPerProvider, n), scaledCap(f.cfg.MaxPerCategory, n)
+	var list, top []ranked
+	for i, u := range m.users {
+		better := func(a, b ranked) bool {
+			if a.total != b.total {
+				return a.total > b.total
+			}
+			return f.idRank[u.cands[a.j].idx] < f.idRank[u.cands[b.j].idx]
+		}
+		// The best 2N by insertion: most candidates fail the first
+		// comparison, so this is linear where a full sort was not.
+		depth := 2 * n
+		list, top = list[:0], top[:0]
+		for j := range u.cands {
+			t := 0.0
+			for s := range numSources {
+				t += w[s] * probs[i][j][s]
+			}
+			if t <= 0 {
+				continue
+			}
+			r := ranked{j, t}
+			list = append(list, r)
+			if len(top) == depth && !better(r, top[depth-1]) {
+				continue
+			}
+			if len(top) < depth {
+				top = append(top, r)
+			} else {
+				top[depth-1] = r
+			}
+			for k := len(top) - 1; k > 0 && better(top[k], top[k-1]); k-- {
+				top[k], top[k-1] = top[k-1], top[k]
+			}
+		}
+		chosen := f.fill(u, top, n, capP, capC)
+		if len(chosen) < n && len(list) > len(top) {
+			// Quotas ate through the top 2N: rank everything.
+			slices.SortFunc(list, func(a, b ranked) int {
+				if better(a, b) {
+					return -1
+				}
+				if better(b, a) {
+					return 1
+				}
+				return 0
+			})
+			chosen = f.fill(u, list, n, capP, capC)
+		}
+		h, g := listMetrics(len(chosen), func(k int) bool { return u.cands[chosen[k]].hit }, u.nrel, n)
+		each(i, h, g)
+	}
+}
+
+type ranked struct {
+	j     int
+	total float64
+}
+
+// fill picks up to n of ranked (best first) under the diversity quotas,
+// as the engine's fill does: quotas give way only when nothing else is left.
+func (f *fitter) fill(u vuser, ranked []ranked, n, capP, capC int) []int {
+	chosen := make([]int, 0, n)
+	var deferred []int
+	perP, perC := map[string]int{}, map[string]int{}
+	for _, r := range ranked {
+		if len(chosen) == n {
+			break
+		}
+		c := &u.cands[r.j]
+		if (capP > 0 && c.provider != "" && perP[c.provider] >= capP) || (capC > 0 && c.category != "" && perC[c.category] >= capC) {
+			deferred = append(deferred, r.j)
+			continue
+		}
+		perP[c.provider]++
+		perC[c.category]++
+		chosen = append(chosen, r.j)
+	}
+	for _, j := range deferred {
+		if len(chosen) == n {
+			break
+		}
+		chosen = append(chosen, j)
+	}
+	return chosen
 }
 
 // popularity scores the global top-N by substantial interactions before

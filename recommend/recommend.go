@@ -403,7 +403,7 @@ func (e *Engine) candidates(req Request, p *Params, gather [numSources]float64) 
 	if u != nil && len(u.hist) > 0 {
 		g.summarise(u)
 	}
-	g.reserve()
+	g.reserve(gather)
 	if len(g.mine) > 0 {
 		if gather[srcRepeat] > 0 {
 			g.repeat()
@@ -507,11 +507,14 @@ func (g *gatherer) get(idx int32) *cand {
 	return &g.cands[p]
 }
 
-// reserve sizes the candidate table for the request up front: growing a
-// slice of large structs dominated request time.
-func (g *gatherer) reserve() {
-	n := len(g.mine) + 2*g.e.cfg.CandidatesPerSource
-	for i := 0; i < len(g.mine) && i < coAnchors; i++ {
+// reserve sizes the candidate table for the sources gathered up front:
+// growing a slice of large structs dominated request time.
+func (g *gatherer) reserve(gather [numSources]float64) {
+	n := len(g.mine)
+	if gather[srcTrending] > 0 || gather[srcPopular] > 0 {
+		n += 2 * g.e.cfg.CandidatesPerSource
+	}
+	for i := 0; gather[srcCoOccurrence] > 0 && i < len(g.mine) && i < coAnchors; i++ {
 		n += len(g.e.items[g.mine[i].idx].neigh)
 	}
 	g.byIdx = make(map[int32]int32, n)
