@@ -303,7 +303,9 @@ func (f *fitter) gatherUser(u valUser, p *Params, srcs [numSources]float64) vuse
 	out.cands = f.prune(out.cands)
 	// Candidates come in map order; sorting makes every sum over them
 	// (calibration, scores) add in one order, so fits are reproducible.
-	slices.SortFunc(out.cands, func(a, b vcand) int { return cmp.Compare(a.idx, b.idx) })
+	// Item IDs, not interning order, so the order of the input events does
+	// not matter either.
+	slices.SortFunc(out.cands, func(a, b vcand) int { return cmp.Compare(f.idRank[a.idx], f.idRank[b.idx]) })
 	return out
 }
 
@@ -467,15 +469,12 @@ func (f *fitter) searchWeights(ctx context.Context, m *matrix, probs [][][numSou
 		hr, ndcg := f.score(m, probs, w)
 		return hr + ndcg
 	}
+	// Popularity is the start and the null model: it is what every log
+	// has and what cold users get. Every other source joins only if it
+	// beats it.
 	var w [numSources]float64
-	cur := math.Inf(-1)
-	for s := range numSources { // the best single source is the start
-		var t [numSources]float64
-		t[s] = 1
-		if o := obj(t); o > cur {
-			cur, w = o, t
-		}
-	}
+	w[srcPopular] = 1
+	cur := obj(w)
 	for range 6 {
 		if err := ctx.Err(); err != nil {
 			return w, err
@@ -488,6 +487,9 @@ func (f *fitter) searchWeights(ctx context.Context, m *matrix, probs [][][numSou
 				}
 				t := w
 				t[s] = g
+				if t == ([numSources]float64{}) {
+					continue
+				}
 				if o := obj(t); o > bestO {
 					bestW, bestO = t, o
 				}
@@ -498,29 +500,39 @@ func (f *fitter) searchWeights(ctx context.Context, m *matrix, probs [][][numSou
 		}
 		w, cur = bestW, bestO
 	}
-	// A source gets slots only if they earn them: switching it off must
-	// cost more than MinGain and more than twice the standard error of the
-	// per-user difference (a one-sided test at about 2.5%), so on a small
-	// log a source that only fits noise is switched off.
+	// A source keeps its slots only if it earns them: switching it off
+	// must cost more than MinGain and more than twice the standard error
+	// of the per-user difference (one-sided, about 2.5%), so on a small log
+	// a source that only fits noise is switched off. The weakest goes
+	// first, then the rest are tested again without it.
 	base := make([]float64, len(m.users))
 	off := make([]float64, len(m.users))
-	for s := range numSources {
-		if w[s] == 0 {
-			continue
+	for {
+		weakest, weakestT := -1, math.Inf(1)
+		for s := range numSources {
+			if w[s] == 0 || s == srcPopular {
+				continue
+			}
+			t := w
+			t[s] = 0
+			if t == ([numSources]float64{}) {
+				continue
+			}
+			f.scoreUsers(m, probs, w, base)
+			f.scoreUsers(m, probs, t, off)
+			gain, se := pairedGain(base, off)
+			if gain >= f.opt.MinGain && gain >= 2*se {
+				continue
+			}
+			if z := gain / max(se, 1e-12); z < weakestT {
+				weakest, weakestT = s, z
+			}
 		}
-		t := w
-		t[s] = 0
-		if t == ([numSources]float64{}) {
-			continue
+		if weakest < 0 {
+			return w, nil
 		}
-		f.scoreUsers(m, probs, w, base)
-		f.scoreUsers(m, probs, t, off)
-		gain, se := pairedGain(base, off)
-		if gain < f.opt.MinGain || gain < 2*se {
-			w = t
-		}
+		w[weakest] = 0
 	}
-	return w, nil
 }
 
 // pairedGain is the mean of a-b and its standard error.
