@@ -33,6 +33,9 @@ const (
 
 var sourceNames = [numSources]Source{SourceRepeat, SourceFollowUp, SourceCoOccurrence, SourceTrending, SourcePeriodic, SourcePopular}
 
+// Sources lists every candidate source, in a fixed order.
+func Sources() []Source { return slices.Clone(sourceNames[:]) }
+
 func (w Weights) array() [numSources]float64 {
 	return [numSources]float64{w.Repeat, w.FollowUp, w.CoOccurrence, w.Trending, w.Periodic, w.Popular}
 }
