@@ -135,7 +135,6 @@ func report(ctx context.Context, stdout io.Writer, ds *dataset, o options) error
 		trainRecs, tests = splitTime(ds, cut)
 		fmt.Fprintf(stdout, "split: time, cut at %s\n", time.Unix(cut, 0).UTC().Format(time.RFC3339))
 	}
-	items := catalogue(ds)
 	held := 0
 	for _, tc := range tests {
 		held += len(tc.relevant)
@@ -146,35 +145,13 @@ func report(ctx context.Context, stdout io.Writer, ds *dataset, o options) error
 		return errors.New("no user has history on both sides of the split: nothing to test")
 	}
 
-	start := time.Now()
-	evs := engineEvents(ds, trainRecs)
-	cfg := recommend.DefaultConfig()
-	// Requests are dated in the past of the training events (each user's
-	// last day): popularity is read as of each request's own day.
-	cfg.PopularityDays = int(logSpanDays(ds)) + 2
-	params, err := fitParams(ctx, cfg, items, evs, o.seed)
+	ms, eng, params, err := methods(ctx, stdout, ds, trainRecs, o.seed)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "parameters fitted on the training events in %s\n", time.Since(start).Round(time.Millisecond))
-	if err := printParams(stdout, params); err != nil {
-		return err
-	}
-	start = time.Now()
-	eng, err := train(evs, items, cfg, params)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "engine trained in %s\n\n", time.Since(start).Round(time.Millisecond))
-
-	h := newHistories(trainRecs)
-	pop := popularityTop(ds, trainRecs)
-	results := []result{
-		evaluate(ctx, "engine", tests, len(items), engineRecommender(ctx, ds, eng)),
-		evaluate(ctx, "top-frequency", tests, len(items), topFrequency(ds, h, pop)),
-		evaluate(ctx, "recency", tests, len(items), recency(ds, h, pop)),
-		evaluate(ctx, "popularity", tests, len(items), func(*testCase) []int32 { return pop }),
-		evaluate(ctx, "random", tests, len(items), randomRecommender(o.seed, len(items))),
+	results := make([]result, len(ms))
+	for i, m := range ms {
+		results[i] = evaluate(ctx, m.name, tests, len(ds.items.names), m.recommend)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -195,7 +172,7 @@ func report(ctx context.Context, stdout io.Writer, ds *dataset, o options) error
 		return err
 	}
 	if o.ablation {
-		if err := ablation(ctx, stdout, ds, eng, params, tests, items, results[0]); err != nil {
+		if err := ablation(ctx, stdout, ds, eng, params, tests, results[0]); err != nil {
 			return err
 		}
 	}
@@ -203,6 +180,48 @@ func report(ctx context.Context, stdout io.Writer, ds *dataset, o options) error
 		return err
 	}
 	return summary(stdout, results, o)
+}
+
+// method is one recommender under evaluation.
+type method struct {
+	name      string
+	recommend func(*testCase) []int32
+}
+
+// methods builds the engine (parameters fitted on trainRecs only, then
+// trained on them) and the four baselines, in the order of the summary
+// lines. Nothing outside trainRecs is read but the item catalogue.
+func methods(ctx context.Context, stdout io.Writer, ds *dataset, trainRecs []record, seed uint64) ([]method, *recommend.Engine, recommend.Params, error) {
+	items := catalogue(ds)
+	start := time.Now()
+	evs := engineEvents(ds, trainRecs)
+	cfg := recommend.DefaultConfig()
+	// Requests are dated in the past of the training events (each user's
+	// last day): popularity is read as of each request's own day.
+	cfg.PopularityDays = int(logSpanDays(ds)) + 2
+	params, err := fitParams(ctx, cfg, items, evs, seed)
+	if err != nil {
+		return nil, nil, params, err
+	}
+	fmt.Fprintf(stdout, "parameters fitted on the training events in %s\n", time.Since(start).Round(time.Millisecond))
+	if err := printParams(stdout, params); err != nil {
+		return nil, nil, params, err
+	}
+	start = time.Now()
+	eng, err := train(evs, items, cfg, params)
+	if err != nil {
+		return nil, nil, params, err
+	}
+	fmt.Fprintf(stdout, "engine trained in %s\n\n", time.Since(start).Round(time.Millisecond))
+	h := newHistories(trainRecs)
+	pop := popularityTop(ds, trainRecs)
+	return []method{
+		{"engine", engineRecommender(ctx, ds, eng)},
+		{"top-frequency", topFrequency(ds, h, pop)},
+		{"recency", recency(ds, h, pop)},
+		{"popularity", func(*testCase) []int32 { return pop }},
+		{"random", randomRecommender(seed, len(ds.items.names))},
+	}, eng, params, nil
 }
 
 // fitParams fits the engine's parameters on the training events; a log too
@@ -280,7 +299,7 @@ func signed(x float64) string {
 
 // ablation serves the trained engine with each source switched off in turn
 // (the learned state does not depend on the weights, so nothing retrains).
-func ablation(ctx context.Context, stdout io.Writer, ds *dataset, eng *recommend.Engine, params recommend.Params, tests []testCase, items []recommend.Item, full result) error {
+func ablation(ctx context.Context, stdout io.Writer, ds *dataset, eng *recommend.Engine, params recommend.Params, tests []testCase, full result) error {
 	type variant struct {
 		name string
 		off  func(*recommend.Weights)
@@ -308,7 +327,7 @@ func ablation(ctx context.Context, stdout io.Writer, ds *dataset, eng *recommend
 			fmt.Fprintf(tw, "%s\t-\t-\t(%v)\n", v.name, err)
 			continue
 		}
-		r := evaluate(ctx, v.name, tests, len(items), engineRecommender(ctx, ds, eng))
+		r := evaluate(ctx, v.name, tests, len(ds.items.names), engineRecommender(ctx, ds, eng))
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%+.3f\n", v.name, r.hr, r.ndcg, r.hr-full.hr)
 	}
 	return tw.Flush()
