@@ -22,6 +22,9 @@ type FitOptions struct {
 	// MaxUsers bounds the validation users (sampled with Seed), which
 	// bounds the fit's time. Default 2000.
 	MaxUsers int
+	// MinUsers is the fewest validation users a fit is made on; fewer
+	// is ErrTooFewEvents (a handful of users would fit noise). Default 20.
+	MinUsers int
 	// N is the list length scored (HR@N, NDCG@N). Default 10.
 	N int
 	// HalfLives are the repeat decays tried. Default 1, 7, 30, 90, 365 and
@@ -45,6 +48,9 @@ func (o FitOptions) withDefaults() FitOptions {
 	}
 	if o.N <= 0 {
 		o.N = 10
+	}
+	if o.MinUsers <= 0 {
+		o.MinUsers = 20
 	}
 	if len(o.HalfLives) == 0 {
 		for _, d := range []int{1, 7, 30, 90, 365, 3650} {
@@ -228,8 +234,9 @@ func newFitter(ctx context.Context, cfg Config, items []Item, events []Event, op
 			u.nrel++ // an item first seen after the cut: no list can hold it
 		}
 	}
-	if len(byUser) == 0 {
-		return nil, fmt.Errorf("%w: %d events, no user active both before and after %s", ErrTooFewEvents, len(evs), cut.Format(time.RFC3339))
+	if len(byUser) < opt.MinUsers {
+		return nil, fmt.Errorf("%w: %d events, %d users active both before and after %s, want at least %d",
+			ErrTooFewEvents, len(evs), len(byUser), cut.Format(time.RFC3339), opt.MinUsers)
 	}
 	ids := make([]string, 0, len(byUser))
 	for id := range byUser {
