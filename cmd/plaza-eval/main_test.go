@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -108,13 +114,17 @@ type figures struct {
 	lo, hi        float64
 }
 
-// mustSummary runs plaza-eval with args and parses its last two lines,
-// which must be the NDCG line, then the HR line.
+// mustSummary runs the plaza-eval command with args and parses its last two
+// lines, which must be the NDCG line, then the HR line. The command runs as
+// a subprocess built without the race detector, so the whole-log runs stay
+// at a few seconds inside "go test -race".
 func mustSummary(t *testing.T, args ...string) (ndcgLine, hrLine figures) {
 	t.Helper()
-	var out bytes.Buffer
-	if err := run(context.Background(), args, &out); err != nil {
-		t.Fatal(err)
+	cmd := exec.Command(evalBinary(t), args...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("plaza-eval %v: %v\n%s", args, err, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) < 2 {
@@ -141,6 +151,44 @@ func mustSummary(t *testing.T, args ...string) (ndcgLine, hrLine figures) {
 	}
 	t.Logf("%s", strings.Join(lines[len(lines)-2:], "\n"))
 	return got[0], got[1]
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+// evalBinary builds the command once per test binary (without -race).
+func evalBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		if binDir, buildErr = os.MkdirTemp("", "plaza-eval-test-"); buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "plaza-eval")
+		out, err := exec.Command(goTool, "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 func mustFloat(t *testing.T, s string) float64 {
