@@ -157,8 +157,12 @@ func (r *Refitter) Refit(ctx context.Context) (p Params, adopted bool, err error
 	if len(evs) > r.cfg.MaxEvents {
 		evs = evs[len(evs)-r.cfg.MaxEvents:] // history comes oldest first
 	}
+	// The bar is what every instance serves: the stored parameters, or
+	// this engine's own if none are stored (or the store cannot say).
 	var previous *Params
-	if cur := r.engine.Params(); cur.Fit != nil {
+	if stored, ok, err := r.store.Load(ctx); err == nil && ok && stored.Fit != nil {
+		previous = &stored
+	} else if cur := r.engine.Params(); cur.Fit != nil {
 		previous = &cur
 	}
 	opt := r.cfg.Fit
