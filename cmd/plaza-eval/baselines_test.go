@@ -247,10 +247,10 @@ func TestPairedInterval(t *testing.T) {
 		if lo > mean || hi < mean {
 			t.Errorf("[%v,%v] does not hold %v", lo, hi, mean)
 		}
-		a, b = mk(10000)
+		a, b = mk(2000)
 		lo2, hi2 := pairedInterval(a, b, 1)
 		if hi2-lo2 >= hi-lo {
-			t.Errorf("10,000 users: width %v, not narrower than 100 users' %v", hi2-lo2, hi-lo)
+			t.Errorf("2,000 users: width %v, not narrower than 100 users' %v", hi2-lo2, hi-lo)
 		}
 	})
 }
