@@ -441,6 +441,7 @@ type personalization struct {
 func newPersonalization(ctx context.Context, cfg config.Config, log *slog.Logger) (personalization, func(), error) {
 	var store events.Store = events.NewMemoryStore(events.MemoryConfig{Retention: cfg.EventRetention})
 	var settings events.Settings = events.NewMemorySettings()
+	var params recommend.ParamStore = recommend.NewMemoryParamStore()
 	closeRedis := func() {}
 	if cfg.Redis.URL != "" {
 		client := redis.NewUniversalClient(cfg.Redis.Options())
@@ -450,8 +451,16 @@ func newPersonalization(ctx context.Context, cfg config.Config, log *slog.Logger
 			return personalization{}, nil, err
 		}
 		settings, closeRedis = events.NewRedisSettings(client, ""), func() { _ = client.Close() }
+		params = recommend.NewRedisParamStore(client, "", 0)
 	}
 	engine := recommend.New(recommend.DefaultConfig())
+	refit, err := newRefitter(engine, store, params, getenv, log)
+	if err != nil {
+		return personalization{}, nil, err
+	}
+	if refit != nil {
+		go func() { _ = refit.Run(ctx) }()
+	}
 	rec := events.NewRecorder(store, events.WithConsent(settings), events.WithSink(events.EngineSink(engine)), events.WithLogger(log))
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -57,6 +57,7 @@ type ComplexityRoot struct {
 	Analytics struct {
 		Conversion        func(childComplexity int, from time.Time, to time.Time) int
 		ProviderTraffic   func(childComplexity int, from time.Time, to time.Time) int
+		Recommendations   func(childComplexity int) int
 		SearchVolume      func(childComplexity int, from time.Time, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) int
 		TopQueries        func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
 		ZeroResultQueries func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
@@ -402,6 +403,38 @@ type ComplexityRoot struct {
 		Query func(childComplexity int) int
 	}
 
+	RecommendationParams struct {
+		DueBoost           func(childComplexity int) int
+		Fitted             func(childComplexity int) int
+		RepeatHalfLifeDays func(childComplexity int) int
+		Sources            func(childComplexity int) int
+		Validation         func(childComplexity int) int
+	}
+
+	RecommendationSource struct {
+		CalibrationA         func(childComplexity int) int
+		CalibrationB         func(childComplexity int) int
+		Source               func(childComplexity int) int
+		ValidationCandidates func(childComplexity int) int
+		ValidationHits       func(childComplexity int) int
+		Weight               func(childComplexity int) int
+	}
+
+	RecommendationValidation struct {
+		Cut            func(childComplexity int) int
+		DurationMs     func(childComplexity int) int
+		Events         func(childComplexity int) int
+		FittedAt       func(childComplexity int) int
+		Hr             func(childComplexity int) int
+		N              func(childComplexity int) int
+		Ndcg           func(childComplexity int) int
+		PopularityHr   func(childComplexity int) int
+		PopularityNdcg func(childComplexity int) int
+		PreviousHr     func(childComplexity int) int
+		PreviousNdcg   func(childComplexity int) int
+		Users          func(childComplexity int) int
+	}
+
 	SearchConnection struct {
 		Edges      func(childComplexity int) int
 		Facets     func(childComplexity int) int
@@ -488,6 +521,7 @@ type AnalyticsResolver interface {
 	ZeroResultQueries(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) ([]*model.QueryCount, error)
 	ProviderTraffic(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.ProviderTraffic, error)
 	Conversion(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) (*model.Conversion, error)
+	Recommendations(ctx context.Context, obj *model.Analytics) (*model.RecommendationParams, error)
 }
 type AppointmentResolver interface {
 	Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error)
@@ -617,6 +651,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analytics.ProviderTraffic(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Analytics.recommendations":
+		if e.ComplexityRoot.Analytics.Recommendations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.Recommendations(childComplexity), true
 	case "Analytics.searchVolume":
 		if e.ComplexityRoot.Analytics.SearchVolume == nil {
 			break
@@ -2049,6 +2089,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QueryCount.Query(childComplexity), true
 
+	case "RecommendationParams.dueBoost":
+		if e.ComplexityRoot.RecommendationParams.DueBoost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationParams.DueBoost(childComplexity), true
+	case "RecommendationParams.fitted":
+		if e.ComplexityRoot.RecommendationParams.Fitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationParams.Fitted(childComplexity), true
+	case "RecommendationParams.repeatHalfLifeDays":
+		if e.ComplexityRoot.RecommendationParams.RepeatHalfLifeDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationParams.RepeatHalfLifeDays(childComplexity), true
+	case "RecommendationParams.sources":
+		if e.ComplexityRoot.RecommendationParams.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationParams.Sources(childComplexity), true
+	case "RecommendationParams.validation":
+		if e.ComplexityRoot.RecommendationParams.Validation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationParams.Validation(childComplexity), true
+
+	case "RecommendationSource.calibrationA":
+		if e.ComplexityRoot.RecommendationSource.CalibrationA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationSource.CalibrationA(childComplexity), true
+	case "RecommendationSource.calibrationB":
+		if e.ComplexityRoot.RecommendationSource.CalibrationB == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationSource.CalibrationB(childComplexity), true
+	case "RecommendationSource.source":
+		if e.ComplexityRoot.RecommendationSource.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationSource.Source(childComplexity), true
+	case "RecommendationSource.validationCandidates":
+		if e.ComplexityRoot.RecommendationSource.ValidationCandidates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationSource.ValidationCandidates(childComplexity), true
+	case "RecommendationSource.validationHits":
+		if e.ComplexityRoot.RecommendationSource.ValidationHits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationSource.ValidationHits(childComplexity), true
+	case "RecommendationSource.weight":
+		if e.ComplexityRoot.RecommendationSource.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationSource.Weight(childComplexity), true
+
+	case "RecommendationValidation.cut":
+		if e.ComplexityRoot.RecommendationValidation.Cut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.Cut(childComplexity), true
+	case "RecommendationValidation.durationMs":
+		if e.ComplexityRoot.RecommendationValidation.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.DurationMs(childComplexity), true
+	case "RecommendationValidation.events":
+		if e.ComplexityRoot.RecommendationValidation.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.Events(childComplexity), true
+	case "RecommendationValidation.fittedAt":
+		if e.ComplexityRoot.RecommendationValidation.FittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.FittedAt(childComplexity), true
+	case "RecommendationValidation.hr":
+		if e.ComplexityRoot.RecommendationValidation.Hr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.Hr(childComplexity), true
+	case "RecommendationValidation.n":
+		if e.ComplexityRoot.RecommendationValidation.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.N(childComplexity), true
+	case "RecommendationValidation.ndcg":
+		if e.ComplexityRoot.RecommendationValidation.Ndcg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.Ndcg(childComplexity), true
+	case "RecommendationValidation.popularityHr":
+		if e.ComplexityRoot.RecommendationValidation.PopularityHr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.PopularityHr(childComplexity), true
+	case "RecommendationValidation.popularityNdcg":
+		if e.ComplexityRoot.RecommendationValidation.PopularityNdcg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.PopularityNdcg(childComplexity), true
+	case "RecommendationValidation.previousHr":
+		if e.ComplexityRoot.RecommendationValidation.PreviousHr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.PreviousHr(childComplexity), true
+	case "RecommendationValidation.previousNdcg":
+		if e.ComplexityRoot.RecommendationValidation.PreviousNdcg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.PreviousNdcg(childComplexity), true
+	case "RecommendationValidation.users":
+		if e.ComplexityRoot.RecommendationValidation.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationValidation.Users(childComplexity), true
+
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
 			break
@@ -3087,6 +3268,79 @@ type Analytics {
   providerTraffic(from: Time!, to: Time!): [ProviderTraffic!]! @goField(forceResolver: true)
   "The funnel from search to order, booking, consultation or application."
   conversion(from: Time!, to: Time!): Conversion! @goField(forceResolver: true)
+  """
+  The parameters the home page's recommendation engine serves with on this
+  instance, and the validation that chose them. The gateway refits them on
+  start and periodically (PLAZA_RECOMMEND_REFIT, default every 6 hours) on
+  the last 28 days of its own events: the engine is trained on the events
+  before a time cut and scored on each user's first day after it. New
+  parameters replace the old ones only when they score at least as well on
+  the same users; every instance reads the same stored result. Null when
+  the gateway runs without the recommendation engine.
+  """
+  recommendations: RecommendationParams @goField(forceResolver: true)
+}
+
+"How the recommendation engine mixes its candidate sources."
+type RecommendationParams {
+  "False before the first successful fit: the configured defaults are served."
+  fitted: Boolean!
+  """
+  How fast the user's own history fades in "Buy again", in days: short
+  favours the last basket, long the items bought most.
+  """
+  repeatHalfLifeDays: Float!
+  "Whether \"Buy again\" favours items the user is due to buy by their own rhythm."
+  dueBoost: Boolean!
+  "One entry per source, in a fixed order."
+  sources: [RecommendationSource!]!
+  "The validation that chose these parameters; null before the first fit."
+  validation: RecommendationValidation
+}
+
+"One candidate source of the recommendation engine."
+type RecommendationSource {
+  "repeat, follow_up, co_occurrence, trending, periodic or popular."
+  source: String!
+  """
+  How much the source counts in the mixed list, applied to its calibrated
+  score. 0: the source earned no slots on validation (its home section
+  still shows it).
+  """
+  weight: Float!
+  """
+  Calibration: the probability that a candidate with raw score s is used
+  is 1/(1+exp(-(calibrationA + calibrationB * ln s))). Null before the
+  first fit (scores are then scaled by the source's best).
+  """
+  calibrationA: Float
+  calibrationB: Float
+  "Candidates the source proposed to the validation users, and how many of them were used."
+  validationCandidates: Int
+  validationHits: Int
+}
+
+"The figures a fit was chosen by."
+type RecommendationValidation {
+  fittedAt: Time!
+  "Events the fit read."
+  events: Int!
+  "The engine was trained on events before this time and scored after it."
+  cut: Time!
+  "Users scored (each on their first day after the cut)."
+  users: Int!
+  "List length scored: hr and ndcg are HR@n and NDCG@n."
+  n: Int!
+  hr: Float!
+  ndcg: Float!
+  "The global popularity list's HR@n and NDCG@n on the same users, for scale."
+  popularityHr: Float!
+  popularityNdcg: Float!
+  "The parameters in use before, scored on the same users; null without previous fitted parameters."
+  previousHr: Float
+  previousNdcg: Float
+  "How long the fit took, in milliseconds."
+  durationMs: Float!
 }
 
 "The count of one time bucket."
@@ -3189,6 +3443,8 @@ func (ec *executionContext) childFields_Analytics(ctx context.Context, field gra
 		return ec.fieldContext_Analytics_providerTraffic(ctx, field)
 	case "conversion":
 		return ec.fieldContext_Analytics_conversion(ctx, field)
+	case "recommendations":
+		return ec.fieldContext_Analytics_recommendations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
 }
@@ -3819,6 +4075,70 @@ func (ec *executionContext) childFields_QueryCount(ctx context.Context, field gr
 		return ec.fieldContext_QueryCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type QueryCount", field.Name)
+}
+
+func (ec *executionContext) childFields_RecommendationParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fitted":
+		return ec.fieldContext_RecommendationParams_fitted(ctx, field)
+	case "repeatHalfLifeDays":
+		return ec.fieldContext_RecommendationParams_repeatHalfLifeDays(ctx, field)
+	case "dueBoost":
+		return ec.fieldContext_RecommendationParams_dueBoost(ctx, field)
+	case "sources":
+		return ec.fieldContext_RecommendationParams_sources(ctx, field)
+	case "validation":
+		return ec.fieldContext_RecommendationParams_validation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecommendationParams", field.Name)
+}
+
+func (ec *executionContext) childFields_RecommendationSource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_RecommendationSource_source(ctx, field)
+	case "weight":
+		return ec.fieldContext_RecommendationSource_weight(ctx, field)
+	case "calibrationA":
+		return ec.fieldContext_RecommendationSource_calibrationA(ctx, field)
+	case "calibrationB":
+		return ec.fieldContext_RecommendationSource_calibrationB(ctx, field)
+	case "validationCandidates":
+		return ec.fieldContext_RecommendationSource_validationCandidates(ctx, field)
+	case "validationHits":
+		return ec.fieldContext_RecommendationSource_validationHits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecommendationSource", field.Name)
+}
+
+func (ec *executionContext) childFields_RecommendationValidation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fittedAt":
+		return ec.fieldContext_RecommendationValidation_fittedAt(ctx, field)
+	case "events":
+		return ec.fieldContext_RecommendationValidation_events(ctx, field)
+	case "cut":
+		return ec.fieldContext_RecommendationValidation_cut(ctx, field)
+	case "users":
+		return ec.fieldContext_RecommendationValidation_users(ctx, field)
+	case "n":
+		return ec.fieldContext_RecommendationValidation_n(ctx, field)
+	case "hr":
+		return ec.fieldContext_RecommendationValidation_hr(ctx, field)
+	case "ndcg":
+		return ec.fieldContext_RecommendationValidation_ndcg(ctx, field)
+	case "popularityHr":
+		return ec.fieldContext_RecommendationValidation_popularityHr(ctx, field)
+	case "popularityNdcg":
+		return ec.fieldContext_RecommendationValidation_popularityNdcg(ctx, field)
+	case "previousHr":
+		return ec.fieldContext_RecommendationValidation_previousHr(ctx, field)
+	case "previousNdcg":
+		return ec.fieldContext_RecommendationValidation_previousNdcg(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_RecommendationValidation_durationMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecommendationValidation", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5213,6 +5533,38 @@ func (ec *executionContext) fieldContext_Analytics_conversion(ctx context.Contex
 	if fc.Args, err = ec.field_Analytics_conversion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_recommendations(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_recommendations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Analytics().Recommendations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecommendationParams) graphql.Marshaler {
+			return ec.marshalORecommendationParams2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationParams(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_recommendations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationParams(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9701,6 +10053,457 @@ func (ec *executionContext) fieldContext_QueryCount_count(_ context.Context, fie
 	return graphql.NewScalarFieldContext("QueryCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _RecommendationParams_fitted(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Fitted)
+}
+func (ec *executionContext) fieldContext_RecommendationParams_fitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationParams", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RecommendationParams_repeatHalfLifeDays(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationParams_repeatHalfLifeDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepeatHalfLifeDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationParams_repeatHalfLifeDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationParams", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationParams_dueBoost(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DueBoost)
+}
+func (ec *executionContext) fieldContext_RecommendationParams_dueBoost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationParams", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RecommendationParams_sources(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationParams_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RecommendationSource) graphql.Marshaler {
+			return ec.marshalNRecommendationSource2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationParams_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecommendationParams",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationSource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecommendationParams_validation(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationParams_validation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Validation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecommendationValidation) graphql.Marshaler {
+			return ec.marshalORecommendationValidation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationValidation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationParams_validation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecommendationParams",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationValidation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecommendationSource_source(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
+	return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+}
+func (ec *executionContext) fieldContext_RecommendationSource_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationSource", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationSource_weight(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationSource_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationSource_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationSource", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationSource_calibrationA(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationSource_calibrationA(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CalibrationA, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationSource_calibrationA(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationSource", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationSource_calibrationB(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationSource_calibrationB(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CalibrationB, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationSource_calibrationB(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationSource", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationSource_validationCandidates(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationSource_validationCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidationCandidates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationSource_validationCandidates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationSource", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecommendationSource_validationHits(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationSource_validationHits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidationHits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationSource_validationHits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationSource", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecommendationValidation_fittedAt(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_fittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_fittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RecommendationValidation_events(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Events)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecommendationValidation_cut(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_cut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_cut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RecommendationValidation_users(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Users)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecommendationValidation_n(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return ec.marshalNInt2int(ctx, field.Selections, obj.N)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecommendationValidation_hr(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_hr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_hr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationValidation_ndcg(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_ndcg(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ndcg, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_ndcg(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationValidation_popularityHr(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_popularityHr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PopularityHr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_popularityHr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationValidation_popularityNdcg(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_popularityNdcg(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PopularityNdcg, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_popularityNdcg(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationValidation_previousHr(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_previousHr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousHr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_previousHr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationValidation_previousNdcg(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_previousNdcg(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousNdcg, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_previousNdcg(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationValidation_durationMs(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationValidation_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationValidation_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12285,6 +13088,12 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Analytics_conversion(ctx, field, obj)
 				})
+		case "recommendations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_recommendations(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14651,6 +15460,205 @@ func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var recommendationParamsImplementors = []string{"RecommendationParams"}
+
+func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationParams) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecommendationParams")
+		case "fitted":
+			out.Values[i] = ec._RecommendationParams_fitted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repeatHalfLifeDays":
+			out.Values[i] = ec._RecommendationParams_repeatHalfLifeDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueBoost":
+			out.Values[i] = ec._RecommendationParams_dueBoost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sources":
+			out.Values[i] = ec._RecommendationParams_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validation":
+			out.Values[i] = ec._RecommendationParams_validation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recommendationSourceImplementors = []string{"RecommendationSource"}
+
+func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationSource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecommendationSource")
+		case "source":
+			out.Values[i] = ec._RecommendationSource_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._RecommendationSource_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calibrationA":
+			out.Values[i] = ec._RecommendationSource_calibrationA(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "calibrationB":
+			out.Values[i] = ec._RecommendationSource_calibrationB(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "validationCandidates":
+			out.Values[i] = ec._RecommendationSource_validationCandidates(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "validationHits":
+			out.Values[i] = ec._RecommendationSource_validationHits(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recommendationValidationImplementors = []string{"RecommendationValidation"}
+
+func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationValidation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecommendationValidation")
+		case "fittedAt":
+			out.Values[i] = ec._RecommendationValidation_fittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._RecommendationValidation_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cut":
+			out.Values[i] = ec._RecommendationValidation_cut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._RecommendationValidation_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "n":
+			out.Values[i] = ec._RecommendationValidation_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hr":
+			out.Values[i] = ec._RecommendationValidation_hr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ndcg":
+			out.Values[i] = ec._RecommendationValidation_ndcg(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "popularityHr":
+			out.Values[i] = ec._RecommendationValidation_popularityHr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "popularityNdcg":
+			out.Values[i] = ec._RecommendationValidation_popularityNdcg(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousHr":
+			out.Values[i] = ec._RecommendationValidation_previousHr(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "previousNdcg":
+			out.Values[i] = ec._RecommendationValidation_previousNdcg(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "durationMs":
+			out.Values[i] = ec._RecommendationValidation_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var searchConnectionImplementors = []string{"SearchConnection"}
 
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
@@ -16286,6 +17294,30 @@ func (ec *executionContext) marshalNQueryCount2ᚖgithubᚗcomᚋplazaᚑgateway
 	return ec._QueryCount(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRecommendationSource2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RecommendationSource) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecommendationSource2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRecommendationSource2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSource(ctx context.Context, sel ast.SelectionSet, v *model.RecommendationSource) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecommendationSource!")
+		return graphql.Null
+	}
+	return ec._RecommendationSource(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRequestLegalConsultationInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRequestLegalConsultationInput(ctx context.Context, v any) (model.RequestLegalConsultationInput, error) {
 	res, err := ec.unmarshalInputRequestLegalConsultationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16881,6 +17913,20 @@ func (ec *executionContext) marshalOProductConnection2ᚖgithubᚗcomᚋplazaᚑ
 		return graphql.Null
 	}
 	return ec._ProductConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORecommendationParams2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationParams(ctx context.Context, sel ast.SelectionSet, v *model.RecommendationParams) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecommendationParams(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORecommendationValidation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationValidation(ctx context.Context, sel ast.SelectionSet, v *model.RecommendationValidation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecommendationValidation(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (*model.Role, error) {

@@ -2,9 +2,8 @@ package recommend
 
 import "time"
 
-// Weights are the multipliers of each candidate source's normalised score
-// (each source scales its own scores to [0,1] before weighting). A zero
-// weight switches the source off.
+// Weights are the multipliers of each candidate source's calibrated score
+// (see Params). A zero weight switches the source off in the mixed list.
 type Weights struct {
 	Repeat       float64 // the user's own staples, by frequency, recency and due-ness
 	FollowUp     float64 // transitions in the user's own history (after A they usually do B)
@@ -25,12 +24,26 @@ type Config struct {
 	HalfLife time.Duration
 	// PopularityHalfLife is the (slower) decay of the cold-start popularity.
 	PopularityHalfLife time.Duration
+	// PopularityDays, when positive, keeps that many days of popularity
+	// per item and city so a request dated before the latest event (an
+	// offline evaluation holding out each user's last day) reads the
+	// popularity of the days before it, not of a future it could not know.
+	// Zero (the default, right for a live gateway whose requests are
+	// always now) keeps none.
+	PopularityDays int
 	// RepeatHalfLife is the recency decay of a user's own interactions.
 	RepeatHalfLife time.Duration
 	// HistoryCap is how many recent events are kept per user.
 	HistoryCap int
 	// CoWindow is how far apart two events of one user may be to co-occur.
 	CoWindow time.Duration
+	// CoMinSupport is the (kind-weighted) number of co-occurrences a pair
+	// needs before it is evidence at all, and CoShrink the prior that
+	// shrinks the rest: a pair seen n times counts n/(n+CoShrink) of its
+	// cosine similarity, so one shared basket is not evidence and a pair
+	// seen often keeps nearly all of it.
+	CoMinSupport float64
+	CoShrink     float64
 	// KindWeights says how much each kind of event counts; kinds missing
 	// from the map count 1.
 	KindWeights map[EventKind]float64
@@ -76,6 +89,8 @@ func DefaultConfig() Config {
 		RepeatHalfLife:     21 * 24 * time.Hour,
 		HistoryCap:         200,
 		CoWindow:           14 * 24 * time.Hour,
+		CoMinSupport:       2,
+		CoShrink:           5,
 		KindWeights: map[EventKind]float64{
 			View: 0.2, Search: 0.1, Order: 1, Booking: 1, Consultation: 1, Application: 1, Renewal: 1,
 		},
@@ -102,6 +117,8 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.RepeatHalfLife, d.RepeatHalfLife)
 	orDefault(&c.HistoryCap, d.HistoryCap)
 	orDefault(&c.CoWindow, d.CoWindow)
+	orDefault(&c.CoMinSupport, d.CoMinSupport)
+	orDefault(&c.CoShrink, d.CoShrink)
 	orDefault(&c.MinPeriodicRepeats, d.MinPeriodicRepeats)
 	orDefault(&c.PeriodicSpread, d.PeriodicSpread)
 	orDefault(&c.PruneEvery, d.PruneEvery)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,8 @@ type Engine struct {
 	cfg   Config
 	kindW [numKinds]float64
 	now   func() time.Time
+	// params are swapped whole by SetParams; requests load them once.
+	params atomic.Pointer[Params]
 
 	mu       sync.RWMutex
 	ids      map[string]int32
@@ -29,6 +32,8 @@ type Engine struct {
 	cities   map[string]*cityState
 	trend    forwardDecay
 	pop      forwardDecay
+	popTotal float64 // sum of every item's pop, the denominator of popularity shares
+	popTotH  popHistory
 	started  bool
 	latest   int64 // latest event time seen, the clock pruning runs on
 	sincePrn int
@@ -36,7 +41,8 @@ type Engine struct {
 
 type itemState struct {
 	Item
-	pop float64 // global popularity, PopularityHalfLife decay
+	pop  float64    // global popularity, PopularityHalfLife decay
+	popH popHistory // pop by day, for requests dated in the past
 	// occ counts "new in the user's window" occurrences; the denominator that
 	// turns co-occurrence counts into a cosine similarity.
 	occ   float64
@@ -63,7 +69,9 @@ type userState struct {
 }
 
 type cityState struct {
-	items map[int32]*trendCounter
+	items    map[int32]*trendCounter
+	popTotal float64 // sum of the items' pop
+	popTotH  popHistory
 }
 
 type trendCounter struct {
@@ -71,6 +79,7 @@ type trendCounter struct {
 	bucket  [numBuckets]float64
 	weekday [7]float64
 	pop     float64
+	popH    popHistory
 }
 
 // Option customises an Engine.
@@ -100,6 +109,8 @@ func New(cfg Config, opts ...Option) *Engine {
 			e.kindW[k] = w
 		}
 	}
+	p := cfg.DefaultParams()
+	e.params.Store(&p)
 	for _, o := range opts {
 		o(e)
 	}
@@ -193,7 +204,13 @@ func (e *Engine) observe(ev *Event) {
 	if it.City == "" {
 		it.City = ev.City
 	}
-	it.pop += kw * e.pop.weight(t)
+	pw := kw * e.pop.weight(t)
+	it.pop += pw
+	e.popTotal += pw
+	if keep := e.cfg.PopularityDays; keep > 0 {
+		it.popH.add(unixDay(t), pw, keep)
+		e.popTotH.add(unixDay(t), pw, keep)
+	}
 	if kw >= substantial || it.kind == Unknown {
 		it.kind = kind
 	}
@@ -239,7 +256,13 @@ func (e *Engine) observeCity(ev *Event, idx int32, kw float64, t int64) {
 	tc.all += w
 	tc.bucket[timeBucket(ev.Time)] += w
 	tc.weekday[ev.Time.Weekday()] += w
-	tc.pop += kw * e.pop.weight(t)
+	pw := kw * e.pop.weight(t)
+	tc.pop += pw
+	c.popTotal += pw
+	if keep := e.cfg.PopularityDays; keep > 0 {
+		tc.popH.add(unixDay(t), pw, keep)
+		c.popTotH.add(unixDay(t), pw, keep)
+	}
 }
 
 // substantial is the kind weight from which an interaction counts as doing
@@ -350,12 +373,18 @@ func (e *Engine) shiftLandmarks(t int64) {
 	}
 	if f, ok := e.pop.needsShift(t); ok {
 		e.pop.landmark = t
+		e.popTotal *= f
+		e.popTotH.scale(f)
 		for i := range e.items {
 			e.items[i].pop *= f
+			e.items[i].popH.scale(f)
 		}
 		for _, c := range e.cities {
+			c.popTotal *= f
+			c.popTotH.scale(f)
 			for _, tc := range c.items {
 				tc.pop *= f
+				tc.popH.scale(f)
 			}
 		}
 	}
@@ -411,4 +440,62 @@ func (e *Engine) Stats() Stats {
 		s.MaxHistory = max(s.MaxHistory, len(u.hist))
 	}
 	return s
+}
+
+// popHistory is a running total of forward-decayed popularity at the end
+// of each day with events, so a request dated in the past (an offline
+// evaluation, a backfill) reads popularity as of its own day instead of a
+// future it could not have known. It is kept only with
+// Config.PopularityDays, for that many days with events.
+type popHistory struct {
+	days    []dayTotal
+	trimmed bool // older days were dropped: earlier days are unknown
+}
+
+type dayTotal struct {
+	day int32
+	cum float64 // every weight up to and including day
+}
+
+func unixDay(t int64) int32 {
+	if t < 0 {
+		return int32((t - 86399) / 86400)
+	}
+	return int32(t / 86400)
+}
+
+// add counts w on day; a late event counts on the latest day kept.
+func (h *popHistory) add(day int32, w float64, keep int) {
+	n := len(h.days)
+	if n > 0 && h.days[n-1].day >= day {
+		h.days[n-1].cum += w
+		return
+	}
+	cum := w
+	if n > 0 {
+		cum += h.days[n-1].cum
+	}
+	if n >= keep {
+		// Drop the oldest quarter at once so appends stay amortised O(1).
+		m := copy(h.days, h.days[max(1, n/4):])
+		h.days = h.days[:m]
+		h.trimmed = true
+	}
+	h.days = append(h.days, dayTotal{day: day, cum: cum})
+}
+
+// before returns the total of the days strictly before day; ok is false
+// when the history does not reach back that far.
+func (h *popHistory) before(day int32) (v float64, ok bool) {
+	i, _ := slices.BinarySearchFunc(h.days, day, func(d dayTotal, day int32) int { return int(d.day - day) })
+	if i == 0 {
+		return 0, !h.trimmed
+	}
+	return h.days[i-1].cum, true
+}
+
+func (h *popHistory) scale(f float64) {
+	for i := range h.days {
+		h.days[i].cum *= f
+	}
 }

@@ -81,9 +81,11 @@ func TestRecommendScoring(t *testing.T) {
 			wantReason: "You order this every day",
 		},
 		{
-			// occ(X)=5, occ(Y)=4 (u6 too), occ(Z)=1, c(X,Y)=3, c(X,Z)=1:
-			// cos(X,Y)=3/sqrt(20), cos(X,Z)=1/sqrt(5), ratio 2/3.
-			name:  "finds the co-occurring neighbour of a known pair",
+			// occ(X)=7, occ(Y)=4 (u6 too), occ(Z)=2, occ(W)=1, c(X,Y)=3,
+			// c(X,Z)=2, c(X,W)=1. Shrunk by n/(n+5): X-Y scores
+			// 3/8*3/sqrt(28), X-Z 2/7*2/sqrt(14); X-W, seen once, is no
+			// evidence at all (CoMinSupport 2).
+			name:  "finds the co-occurring neighbours of supported pairs and ignores a pair seen once",
 			cfg:   only(Weights{CoOccurrence: 1}),
 			items: []Item{{ID: "X", Name: "Baby formula"}, {ID: "Y"}, {ID: "Z"}},
 			events: []Event{
@@ -91,12 +93,14 @@ func TestRecommendScoring(t *testing.T) {
 				order("u2", "X", day(0)), {UserID: "u2", ItemID: "Y", Kind: Booking, Time: day(2)},
 				order("u3", "X", day(0)), {UserID: "u3", ItemID: "Y", Kind: Booking, Time: day(3)},
 				order("u4", "X", day(0)), order("u4", "Z", day(1)),
+				order("u7", "X", day(0)), order("u7", "Z", day(1)),
+				order("u8", "X", day(0)), order("u8", "W", day(1)),
 				order("u5", "X", day(5)),
 				{UserID: "u6", ItemID: "Y", Kind: Booking, Time: day(40)}, // alone: counts, pairs with nothing
 			},
 			req:        Request{UserID: "u5", Now: day(6), Personalized: true},
 			wantIDs:    []string{"Y", "Z"},
-			wantScores: []float64{1, 2.0 / 3},
+			wantScores: []float64{1, (2.0 / 7 * 2 / math.Sqrt(14)) / (3.0 / 8 * 3 / math.Sqrt(28))},
 			wantReason: "People who ordered Baby formula also booked this",
 		},
 		{

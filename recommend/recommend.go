@@ -33,6 +33,9 @@ const (
 
 var sourceNames = [numSources]Source{SourceRepeat, SourceFollowUp, SourceCoOccurrence, SourceTrending, SourcePeriodic, SourcePopular}
 
+// Sources lists every candidate source, in a fixed order.
+func Sources() []Source { return slices.Clone(sourceNames[:]) }
+
 func (w Weights) array() [numSources]float64 {
 	return [numSources]float64{w.Repeat, w.FollowUp, w.CoOccurrence, w.Trending, w.Periodic, w.Popular}
 }
@@ -126,11 +129,13 @@ func (e *Engine) Recommend(ctx context.Context, req Request) []Recommendation {
 		return nil
 	}
 	req = e.normalise(req)
-	cs := e.candidates(req)
-	w := e.cfg.Weights.array()
+	p := e.params.Load()
+	w := p.Weights.array()
 	if !req.Personalized {
 		w = personalOff(w)
 	}
+	cs := e.candidates(req, p, w)
+	p.calibrate(cs.list)
 	return e.pick(ctx, cs, w, req, excludeSet(req.Exclude))
 }
 
@@ -143,8 +148,12 @@ func (e *Engine) Home(ctx context.Context, req Request) []Section {
 		return nil
 	}
 	req = e.normalise(req)
-	cs := e.candidates(req)
-	w := e.cfg.Weights.array()
+	p := e.params.Load()
+	w := p.Weights.array()
+	// Every section shows its own source, whatever its weight in the
+	// mixed list, so every source is gathered.
+	cs := e.candidates(req, p, [numSources]float64{1, 1, 1, 1, 1, 1})
+	p.calibrate(cs.list)
 	only := func(srcs ...int) [numSources]float64 {
 		var out [numSources]float64
 		for _, s := range srcs {
@@ -379,12 +388,13 @@ func (e *Engine) explain(cs candidates, c *cand, w [numSources]float64) Recommen
 	return r
 }
 
-// candidates gathers every source's candidates for req under the read lock.
-// Each source's scores are scaled so its best candidate scores 1.
-func (e *Engine) candidates(req Request) candidates {
+// candidates gathers, under the read lock, the raw scores of every source
+// whose weight in gather is positive. Raw scores are on each source's own
+// scale; calibrate makes them comparable.
+func (e *Engine) candidates(req Request, p *Params, gather [numSources]float64) candidates {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	g := gatherer{e: e, req: req, now: req.Now.Unix()}
+	g := gatherer{e: e, req: req, now: req.Now.Unix(), half: p.RepeatHalfLife.Seconds(), due: p.DueBoost}
 	var u *userState
 	if req.Personalized {
 		u = e.users[req.UserID]
@@ -393,45 +403,33 @@ func (e *Engine) candidates(req Request) candidates {
 	if g.city == "" && u != nil {
 		g.city = u.city
 	}
-	w := e.cfg.Weights
 	if u != nil && len(u.hist) > 0 {
 		g.summarise(u)
 	}
-	g.reserve()
+	g.reserve(gather)
 	if len(g.mine) > 0 {
-		if w.Repeat > 0 {
+		if gather[srcRepeat] > 0 {
 			g.repeat()
 		}
-		if w.FollowUp > 0 {
+		if gather[srcFollowUp] > 0 {
 			g.followUp(u)
 		}
-		if w.CoOccurrence > 0 {
+		if gather[srcCoOccurrence] > 0 {
 			g.coOccurrence()
 		}
-		if w.Periodic > 0 {
+		if gather[srcPeriodic] > 0 {
 			g.periodic()
 		}
 	}
-	if w.Trending > 0 {
+	if gather[srcTrending] > 0 {
 		g.trending()
 	}
-	if w.Popular > 0 {
+	if gather[srcPopular] > 0 {
 		g.popular()
-	}
-	var maxes [numSources]float64
-	for i := range g.cands {
-		for s := range numSources {
-			maxes[s] = max(maxes[s], g.cands[i].score[s])
-		}
 	}
 	out := candidates{list: make([]*cand, len(g.cands)), city: g.city}
 	for i := range g.cands {
 		c := &g.cands[i]
-		for s := range numSources {
-			if maxes[s] > 0 {
-				c.score[s] /= maxes[s]
-			}
-		}
 		it := &e.items[c.idx]
 		c.id, c.provider, c.category = it.ID, it.Provider, it.Category
 		if c.score[srcCoOccurrence] > 0 {
@@ -443,6 +441,30 @@ func (e *Engine) candidates(req Request) candidates {
 		out.list[i] = c
 	}
 	return out
+}
+
+// calibrate turns raw scores into comparable ones in place: the fitted
+// probability of being used where the source has a calibration curve,
+// otherwise (before the first fit) the raw score over the source's best in
+// this request.
+func (p *Params) calibrate(list []*cand) {
+	curves, ok := p.calibration()
+	var maxes [numSources]float64
+	for _, c := range list {
+		for s := range numSources {
+			maxes[s] = max(maxes[s], c.score[s])
+		}
+	}
+	for _, c := range list {
+		for s := range numSources {
+			switch {
+			case ok[s]:
+				c.score[s] = curves[s].Prob(c.score[s])
+			case maxes[s] > 0:
+				c.score[s] /= maxes[s]
+			}
+		}
+	}
 }
 
 func displayName(it *Item) string {
@@ -458,6 +480,8 @@ type gatherer struct {
 	req   Request
 	now   int64
 	city  string
+	half  float64         // repeat half-life, seconds
+	due   bool            // repeat favours items due by the user's rhythm
 	byIdx map[int32]int32 // item -> position in cands
 	cands []cand
 	// per-item summary of the user's history, most recent first
@@ -486,11 +510,14 @@ func (g *gatherer) get(idx int32) *cand {
 	return &g.cands[p]
 }
 
-// reserve sizes the candidate table for the request up front: growing a
-// slice of large structs dominated request time.
-func (g *gatherer) reserve() {
-	n := len(g.mine) + 2*g.e.cfg.CandidatesPerSource
-	for i := 0; i < len(g.mine) && i < coAnchors; i++ {
+// reserve sizes the candidate table for the sources gathered up front:
+// growing a slice of large structs dominated request time.
+func (g *gatherer) reserve(gather [numSources]float64) {
+	n := len(g.mine)
+	if gather[srcTrending] > 0 || gather[srcPopular] > 0 {
+		n += 2 * g.e.cfg.CandidatesPerSource
+	}
+	for i := 0; gather[srcCoOccurrence] > 0 && i < len(g.mine) && i < coAnchors; i++ {
 		n += len(g.e.items[g.mine[i].idx].neigh)
 	}
 	g.byIdx = make(map[int32]int32, n)
@@ -500,7 +527,7 @@ func (g *gatherer) reserve() {
 func (g *gatherer) summarise(u *userState) {
 	e := g.e
 	pos := make(map[int32]int, 64)
-	half := e.cfg.RepeatHalfLife.Seconds()
+	half := g.half
 	for i := len(u.hist) - 1; i >= 0; i-- {
 		o := u.hist[i]
 		if o.t > g.now {
@@ -540,7 +567,7 @@ func (g *gatherer) repeat() {
 		score := s.weight
 		period := userPeriod(s.days)
 		ago := float64(g.now-s.last) / 86400
-		if period > 0 {
+		if period > 0 && g.due {
 			sigma := 0.35*period + 0.5
 			z := (ago - period) / sigma
 			if ago > period {
@@ -636,9 +663,11 @@ func (g *gatherer) kindOf(idx int32) EventKind {
 const coAnchors = 20
 
 // coOccurrence scores neighbours of the user's recent items by cosine
-// similarity, weighted by how recently and strongly the user engaged.
+// similarity shrunk by support (Config.CoMinSupport, CoShrink), weighted by
+// how recently and strongly the user engaged.
 func (g *gatherer) coOccurrence() {
 	e := g.e
+	minSupport, prior := e.cfg.CoMinSupport, e.cfg.CoShrink
 	for i := 0; i < len(g.mine) && i < coAnchors; i++ {
 		s := &g.mine[i]
 		a := &e.items[s.idx]
@@ -647,10 +676,11 @@ func (g *gatherer) coOccurrence() {
 		}
 		for b, n := range a.neigh {
 			occB := e.items[b].occ
-			if occB <= 0 {
+			support := float64(n)
+			if occB <= 0 || support < minSupport {
 				continue
 			}
-			add := s.weight * float64(n) / math.Sqrt(a.occ*occB)
+			add := s.weight * support / (support + prior) * support / math.Sqrt(a.occ*occB)
 			c := g.get(b)
 			if add > c.why[srcCoOccurrence].period { // period holds the best anchor's share
 				c.why[srcCoOccurrence] = why{anchor: s.idx, akind: s.kind, kind: e.items[b].kind, period: add}
@@ -723,32 +753,49 @@ func (g *gatherer) trending() {
 	}
 }
 
-// popular is the cold-start source: slow-decayed popularity in the city,
-// topped up with global popularity at half strength.
+// popular is the cold-start source: each item's share of the slow-decayed
+// popularity in the city, topped up with its global share at half
+// strength. Shares, unlike decayed counts, keep their scale as traffic
+// grows, so a calibration fitted yesterday still reads them right.
 func (g *gatherer) popular() {
 	e := g.e
 	n := e.cfg.CandidatesPerSource
+	// A request dated before the latest event's day reads the popularity
+	// of the days before it, where that is kept.
+	day := unixDay(g.now)
+	past := e.cfg.PopularityDays > 0 && day < unixDay(e.latest)
+	popOf := func(v float64, h *popHistory) float64 {
+		if !past {
+			return v
+		}
+		if pv, ok := h.before(day); ok {
+			return pv
+		}
+		return v
+	}
 	if cs := e.cities[g.city]; cs != nil {
+		total := popOf(cs.popTotal, &cs.popTotH)
 		top := newTopN(n)
 		for idx, tc := range cs.items {
-			top.push(idx, tc.pop)
+			top.push(idx, popOf(tc.pop, &tc.popH))
 		}
 		for _, x := range top.items {
 			c := g.get(x.idx)
-			c.score[srcPopular] = e.pop.at(x.v, g.now)
+			c.score[srcPopular] = x.v / total
 			c.why[srcPopular] = why{bucket: 1, kind: e.items[x.idx].kind}
 		}
 		if len(top.items) >= n {
 			return
 		}
 	}
+	total := popOf(e.popTotal, &e.popTotH)
 	top := newTopN(n)
 	for i := range e.items {
-		top.push(int32(i), e.items[i].pop)
+		top.push(int32(i), popOf(e.items[i].pop, &e.items[i].popH))
 	}
 	for _, x := range top.items {
 		c := g.get(x.idx)
-		if v := e.pop.at(x.v, g.now) / 2; v > c.score[srcPopular] {
+		if v := x.v / total / 2; v > c.score[srcPopular] {
 			c.score[srcPopular] = v
 			c.why[srcPopular] = why{bucket: 0, kind: e.items[x.idx].kind}
 		}

@@ -60,7 +60,7 @@ func (e *Engine) Affinity(userID string, now time.Time) map[string]float64 {
 		now = e.now()
 	}
 	t := now.Unix()
-	half := e.cfg.RepeatHalfLife.Seconds()
+	half := e.params.Load().RepeatHalfLife.Seconds()
 	e.mu.RLock()
 	u := e.users[userID]
 	if u == nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/graph/model"
+	"github.com/plaza-gateway/plaza/recommend"
 )
 
 // maxAnalyticsSpan bounds one analytics range: a year of hourly buckets is
@@ -123,4 +124,42 @@ func (r *Resolver) conversion(ctx context.Context, from, to time.Time) (*model.C
 		out.Rate = &rate
 	}
 	return out, nil
+}
+
+// recommendationParams describes the parameters the home page's engine
+// serves with; nil without an engine.
+func (r *Resolver) recommendationParams() *model.RecommendationParams {
+	if r.opt.home == nil {
+		return nil
+	}
+	return recommendationModel(r.opt.home.Engine().Params())
+}
+
+func recommendationModel(p recommend.Params) *model.RecommendationParams {
+	out := &model.RecommendationParams{Fitted: p.Fit != nil, RepeatHalfLifeDays: p.RepeatHalfLife.Hours() / 24, DueBoost: p.DueBoost}
+	w := map[recommend.Source]float64{
+		recommend.SourceRepeat: p.Weights.Repeat, recommend.SourceFollowUp: p.Weights.FollowUp,
+		recommend.SourceCoOccurrence: p.Weights.CoOccurrence, recommend.SourceTrending: p.Weights.Trending,
+		recommend.SourcePeriodic: p.Weights.Periodic, recommend.SourcePopular: p.Weights.Popular,
+	}
+	for _, s := range recommend.Sources() {
+		src := &model.RecommendationSource{Source: string(s), Weight: w[s]}
+		if l, ok := p.Calibration[s]; ok {
+			src.CalibrationA, src.CalibrationB = &l.A, &l.B
+		}
+		if p.Fit != nil {
+			for _, sr := range p.Fit.Sources {
+				if sr.Source == s {
+					src.ValidationCandidates, src.ValidationHits = &sr.Candidates, &sr.Hits
+				}
+			}
+		}
+		out.Sources = append(out.Sources, src)
+	}
+	if f := p.Fit; f != nil {
+		out.Validation = &model.RecommendationValidation{FittedAt: f.FittedAt, Events: f.Events, Cut: f.ValidationCut, Users: f.ValidationUsers,
+			N: f.N, Hr: f.HR, Ndcg: f.NDCG, PopularityHr: f.PopularityHR, PopularityNdcg: f.PopularityNDCG,
+			PreviousHr: f.PreviousHR, PreviousNdcg: f.PreviousNDCG, DurationMs: float64(f.Duration) / float64(time.Millisecond)}
+	}
+	return out
 }

@@ -33,6 +33,10 @@ func (r *analyticsResolver) Conversion(ctx context.Context, obj *model.Analytics
 	return r.conversion(ctx, from, to)
 }
 
+func (r *analyticsResolver) Recommendations(ctx context.Context, obj *model.Analytics) (*model.RecommendationParams, error) {
+	return r.recommendationParams(), nil
+}
+
 func (r *appointmentResolver) Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error) {
 	return r.appointmentDoctor(ctx, obj)
 }

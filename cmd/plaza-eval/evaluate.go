@@ -3,9 +3,10 @@ package main
 import (
 	"cmp"
 	"context"
-	"math/rand/v2"
+	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,10 +22,12 @@ type testCase struct {
 	relevant map[int32]bool
 }
 
-// split holds each user's last day out. Users active on fewer than two
-// distinct (UTC) days are training-only. Training events come back in time
-// order (stable for equal times).
-func split(ds *dataset) (train []record, tests []testCase) {
+// splitUserLastDay holds each user's last day out. Users active on fewer
+// than two distinct (UTC) days are training-only. Training events come back
+// in time order (stable for equal times). Other users' events after a
+// test day stay in training: popularity and co-occurrence can see a future
+// that a live engine could not (splitTime cannot).
+func splitUserLastDay(ds *dataset) (train []record, tests []testCase) {
 	order := make([]int, len(ds.recs))
 	for i := range order {
 		order[i] = i
@@ -70,6 +73,67 @@ func split(ds *dataset) (train []record, tests []testCase) {
 	return train, tests
 }
 
+// splitTime trains on every event before cut, from every user, and tests
+// each user with history before the cut on their first (UTC) day with
+// events at or after it, from the first of those events. Nothing after the
+// cut, of any user, is in training.
+func splitTime(ds *dataset, cut int64) (train []record, tests []testCase) {
+	order := make([]int, len(ds.recs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ds.recs[a].t, ds.recs[b].t) })
+	byUser := map[int32]int{} // user -> index in tests
+	known := map[int32]bool{}
+	city := map[int32]string{}
+	for _, i := range order {
+		r := ds.recs[i]
+		if r.t < cut {
+			train = append(train, r)
+			known[r.user] = true
+			if r.city != 0 {
+				city[r.user] = ds.cities.names[r.city]
+			}
+			continue
+		}
+		if !known[r.user] {
+			continue
+		}
+		k, ok := byUser[r.user]
+		if !ok {
+			k = len(tests)
+			byUser[r.user] = k
+			tests = append(tests, testCase{user: r.user, now: time.Unix(r.t, 0).UTC(), city: city[r.user], relevant: map[int32]bool{}})
+		}
+		if day(r.t) == day(tests[k].now.Unix()) {
+			tests[k].relevant[r.item] = true
+		}
+	}
+	slices.SortFunc(tests, func(a, b testCase) int { return cmp.Compare(a.user, b.user) })
+	return train, tests
+}
+
+// timeCut reads --cut: an RFC 3339 time or unix seconds, or a fraction in
+// (0,1) taken as that quantile of the event times.
+func timeCut(ds *dataset, arg string) (int64, error) {
+	if arg == "" {
+		arg = "0.8"
+	}
+	if q, err := strconv.ParseFloat(arg, 64); err == nil && q > 0 && q < 1 {
+		ts := make([]int64, len(ds.recs))
+		for i, r := range ds.recs {
+			ts[i] = r.t
+		}
+		slices.Sort(ts)
+		return ts[int(q*float64(len(ts)-1))], nil
+	}
+	t, err := parseTimestamp(arg)
+	if err != nil {
+		return 0, fmt.Errorf("--cut %q: want a fraction in (0,1), an RFC 3339 time or unix seconds", arg)
+	}
+	return t, nil
+}
+
 func day(t int64) int64 {
 	if t < 0 {
 		return (t - 86399) / 86400
@@ -110,36 +174,46 @@ func catalogue(ds *dataset) []recommend.Item {
 	return items
 }
 
-// train builds an engine from the training events, fed in time order.
-func train(ds *dataset, recs []record, items []recommend.Item, cfg recommend.Config) *recommend.Engine {
-	e := recommend.New(cfg)
-	e.AddItems(items...)
-	const batch = 4096
-	buf := make([]recommend.Event, 0, batch)
+// engineEvents turns records into engine events, in the order given.
+func engineEvents(ds *dataset, recs []record) []recommend.Event {
+	out := make([]recommend.Event, len(recs))
 	for i, r := range recs {
 		cat := ds.cats.names[r.cat]
-		buf = append(buf, recommend.Event{
+		out[i] = recommend.Event{
 			UserID:   ds.users.names[r.user],
 			ItemID:   ds.items.names[r.item],
 			Kind:     kindFor(cat),
 			Time:     time.Unix(r.t, 0).UTC(),
 			Category: cat,
 			City:     ds.cities.names[r.city],
-		})
-		if len(buf) == batch || i == len(recs)-1 {
-			e.Observe(buf...)
-			buf = buf[:0]
 		}
 	}
-	return e
+	return out
 }
 
-// result is one method's scores.
+// train builds an engine with params from the training events, fed in time
+// order.
+func train(evs []recommend.Event, items []recommend.Item, cfg recommend.Config, params recommend.Params) (*recommend.Engine, error) {
+	e := recommend.New(cfg)
+	if err := e.SetParams(params); err != nil {
+		return nil, err
+	}
+	e.AddItems(items...)
+	const batch = 4096
+	for i := 0; i < len(evs); i += batch {
+		e.Observe(evs[i:min(len(evs), i+batch)]...)
+	}
+	return e, nil
+}
+
+// result is one method's scores: means, and each test user's own (in the
+// order of the test cases) for the paired intervals.
 type result struct {
-	name     string
-	hr, ndcg float64
-	coverage float64
-	elapsed  time.Duration
+	name           string
+	hr, ndcg       float64
+	coverage       float64
+	elapsed        time.Duration
+	perHR, perNDCG []float64
 }
 
 const listLen = 10
@@ -150,10 +224,10 @@ func evaluate(ctx context.Context, name string, tests []testCase, catalogueSize 
 	start := time.Now()
 	workers := runtime.GOMAXPROCS(0)
 	type partial struct {
-		hr, ndcg float64
-		seen     map[int32]struct{}
+		seen map[int32]struct{}
 	}
 	parts := make([]partial, workers)
+	res := result{name: name, perHR: make([]float64, len(tests)), perNDCG: make([]float64, len(tests))}
 	var wg sync.WaitGroup
 	next := make(chan int, workers)
 	for w := range workers {
@@ -162,8 +236,8 @@ func evaluate(ctx context.Context, name string, tests []testCase, catalogueSize 
 			p := &parts[w]
 			for i := range next {
 				recs := recommend(&tests[i])
-				p.hr += hitRate(recs, tests[i].relevant)
-				p.ndcg += ndcg(recs, tests[i].relevant, listLen)
+				res.perHR[i] = hitRate(recs, tests[i].relevant)
+				res.perNDCG[i] = ndcg(recs, tests[i].relevant, listLen)
 				for _, r := range recs {
 					p.seen[r] = struct{}{}
 				}
@@ -178,11 +252,12 @@ func evaluate(ctx context.Context, name string, tests []testCase, catalogueSize 
 	}
 	close(next)
 	wg.Wait()
-	res := result{name: name}
 	seen := map[int32]struct{}{}
+	for i := range tests {
+		res.hr += res.perHR[i]
+		res.ndcg += res.perNDCG[i]
+	}
 	for _, p := range parts {
-		res.hr += p.hr
-		res.ndcg += p.ndcg
 		for k := range p.seen {
 			seen[k] = struct{}{}
 		}
@@ -210,41 +285,6 @@ func engineRecommender(ctx context.Context, ds *dataset, e *recommend.Engine) fu
 		out := make([]int32, len(recs))
 		for i, r := range recs {
 			out[i] = ds.items.idx[r.ItemID]
-		}
-		return out
-	}
-}
-
-// popularityTop is the global top-10 by training count, ties by item ID.
-func popularityTop(ds *dataset, recs []record) []int32 {
-	counts := make([]int, len(ds.items.names))
-	for _, r := range recs {
-		counts[r.item]++
-	}
-	idx := make([]int32, 0, len(counts))
-	for i, c := range counts {
-		if c > 0 {
-			idx = append(idx, int32(i))
-		}
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(ds.items.names[a], ds.items.names[b]))
-	})
-	return idx[:min(listLen, len(idx))]
-}
-
-// randomRecommender draws 10 distinct catalogue items, seeded per user so
-// the result does not depend on worker scheduling.
-func randomRecommender(seed uint64, catalogueSize int) func(tc *testCase) []int32 {
-	return func(tc *testCase) []int32 {
-		rng := rand.New(rand.NewPCG(seed, uint64(tc.user)))
-		n := min(listLen, catalogueSize)
-		out := make([]int32, 0, n)
-		for len(out) < n {
-			x := int32(rng.IntN(catalogueSize))
-			if !slices.Contains(out, x) {
-				out = append(out, x)
-			}
 		}
 		return out
 	}

@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -88,7 +94,7 @@ func TestSplitHoldsOutTheLastDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, tests := split(ds)
+	train, tests := splitUserLastDay(ds)
 	if len(train) != 3 {
 		t.Errorf("training events = %d, want 3 (u1's first day and all of single-day u2)", len(train))
 	}
@@ -97,22 +103,119 @@ func TestSplitHoldsOutTheLastDay(t *testing.T) {
 	}
 }
 
-func TestDemoEngineBeatsPopularity(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--demo", "--users", "300", "--seed", "7"}, &out); err != nil {
-		t.Fatal(err)
+// summaryLine matches one of the two last lines and captures every figure.
+var summaryLine = regexp.MustCompile(`^(ndcg@10|hr@10) engine=(\d\.\d{3}) top-frequency=(\d\.\d{3}) recency=(\d\.\d{3}) popularity=(\d\.\d{3}) random=(\d\.\d{3}) split=(user-last-day|time) diff-best=\[([+-]\d\.\d{3}),([+-]\d\.\d{3})\]$`)
+
+// figures are one summary line's numbers.
+type figures struct {
+	metric, split string
+	engine, best  float64
+	baselines     map[string]float64
+	lo, hi        float64
+}
+
+// mustSummary runs the plaza-eval command with args and parses its last two
+// lines, which must be the NDCG line, then the HR line. The command runs as
+// a subprocess built without the race detector, so the whole-log runs stay
+// at a few seconds inside "go test -race".
+func mustSummary(t *testing.T, args ...string) (ndcgLine, hrLine figures) {
+	t.Helper()
+	cmd := exec.Command(evalBinary(t), args...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("plaza-eval %v: %v\n%s", args, err, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	last := lines[len(lines)-1]
-	m := regexp.MustCompile(`^hr@10 engine=(\d\.\d{3}) popularity=(\d\.\d{3}) random=(\d\.\d{3})$`).FindStringSubmatch(last)
-	if m == nil {
-		t.Fatalf("last line %q is not the summary", last)
+	if len(lines) < 2 {
+		t.Fatalf("output too short:\n%s", out.String())
 	}
-	engine, _ := strconv.ParseFloat(m[1], 64)
-	pop, _ := strconv.ParseFloat(m[2], 64)
-	random, _ := strconv.ParseFloat(m[3], 64)
-	if engine <= pop || pop <= random {
-		t.Errorf("want engine > popularity > random, got %s", last)
+	var got [2]figures
+	for i, l := range lines[len(lines)-2:] {
+		m := summaryLine.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("line %q is not a summary line; output:\n%s", l, out.String())
+		}
+		f := figures{metric: m[1], split: m[7], baselines: map[string]float64{}}
+		f.engine = mustFloat(t, m[2])
+		for k, name := range baselineNames {
+			v := mustFloat(t, m[3+k])
+			f.baselines[name] = v
+			f.best = max(f.best, v)
+		}
+		f.lo, f.hi = mustFloat(t, m[8]), mustFloat(t, m[9])
+		got[i] = f
+	}
+	if got[0].metric != "ndcg@10" || got[1].metric != "hr@10" {
+		t.Fatalf("summary lines in the wrong order: %s then %s", got[0].metric, got[1].metric)
+	}
+	t.Logf("%s", strings.Join(lines[len(lines)-2:], "\n"))
+	return got[0], got[1]
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
+// evalBinary builds the command once per test binary (without -race).
+func evalBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		if binDir, buildErr = os.MkdirTemp("", "plaza-eval-test-"); buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "plaza-eval")
+		out, err := exec.Command(goTool, "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestDemoSummaryLines(t *testing.T) {
+	for _, split := range []string{splitLastDay, splitAtTime} {
+		t.Run("the engine at least matches the best baseline on the "+split+" split", func(t *testing.T) {
+			ndcgF, hrF := mustSummary(t, "--demo", "--users", "200", "--seed", "7", "--split", split)
+			for _, f := range []figures{ndcgF, hrF} {
+				if f.split != split {
+					t.Errorf("split=%s, want %s", f.split, split)
+				}
+				if f.engine < f.best {
+					t.Errorf("%s: engine %.3f below the best baseline %.3f", f.metric, f.engine, f.best)
+				}
+				if f.lo > f.hi || f.engine-f.best < f.lo-0.001 || f.engine-f.best > f.hi+0.001 {
+					t.Errorf("%s: interval [%.3f,%.3f] does not hold the difference %.3f", f.metric, f.lo, f.hi, f.engine-f.best)
+				}
+			}
+		})
 	}
 }
 
@@ -129,8 +232,24 @@ func TestDemoIsDeterministic(t *testing.T) {
 	}
 }
 
-func TestRunRejectsAmbiguousInput(t *testing.T) {
-	if err := run(context.Background(), []string{"--demo", "--events", "x.csv"}, &bytes.Buffer{}); err == nil {
-		t.Error("want an error for --demo with --events")
+func TestRunRejectsBadArguments(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"both inputs", []string{"--demo", "--events", "x.csv"}, "exactly one of"},
+		{"an unknown split", []string{"--demo", "--split", "random"}, `--split "random"`},
+		{"a cut without the time split", []string{"--demo", "--cut", "0.5"}, "--cut needs --split time"},
+		{"a cut that is neither a fraction nor a time", []string{"--demo", "--users", "5", "--split", "time", "--cut", "soon"}, `--cut "soon"`},
+		{"a missing file", []string{"--events", "/nonexistent/events.csv"}, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), tt.args, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
 	}
 }

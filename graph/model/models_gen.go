@@ -48,6 +48,15 @@ type Analytics struct {
 	ProviderTraffic []*ProviderTraffic `json:"providerTraffic"`
 	// The funnel from search to order, booking, consultation or application.
 	Conversion *Conversion `json:"conversion"`
+	// The parameters the home page's recommendation engine serves with on this
+	// instance, and the validation that chose them. The gateway refits them on
+	// start and periodically (PLAZA_RECOMMEND_REFIT, default every 6 hours) on
+	// the last 28 days of its own events: the engine is trained on the events
+	// before a time cut and scored on each user's first day after it. New
+	// parameters replace the old ones only when they score at least as well on
+	// the same users; every instance reads the same stored result. Null when
+	// the gateway runs without the recommendation engine.
+	Recommendations *RecommendationParams `json:"recommendations,omitempty"`
 }
 
 type ApplyForGovServiceInput struct {
@@ -550,6 +559,62 @@ type QueryCount struct {
 	// The query, normalised (lower case, whitespace collapsed).
 	Query string `json:"query"`
 	Count int    `json:"count"`
+}
+
+// How the recommendation engine mixes its candidate sources.
+type RecommendationParams struct {
+	// False before the first successful fit: the configured defaults are served.
+	Fitted bool `json:"fitted"`
+	// How fast the user's own history fades in "Buy again", in days: short
+	// favours the last basket, long the items bought most.
+	RepeatHalfLifeDays float64 `json:"repeatHalfLifeDays"`
+	// Whether "Buy again" favours items the user is due to buy by their own rhythm.
+	DueBoost bool `json:"dueBoost"`
+	// One entry per source, in a fixed order.
+	Sources []*RecommendationSource `json:"sources"`
+	// The validation that chose these parameters; null before the first fit.
+	Validation *RecommendationValidation `json:"validation,omitempty"`
+}
+
+// One candidate source of the recommendation engine.
+type RecommendationSource struct {
+	// repeat, follow_up, co_occurrence, trending, periodic or popular.
+	Source string `json:"source"`
+	// How much the source counts in the mixed list, applied to its calibrated
+	// score. 0: the source earned no slots on validation (its home section
+	// still shows it).
+	Weight float64 `json:"weight"`
+	// Calibration: the probability that a candidate with raw score s is used
+	// is 1/(1+exp(-(calibrationA + calibrationB * ln s))). Null before the
+	// first fit (scores are then scaled by the source's best).
+	CalibrationA *float64 `json:"calibrationA,omitempty"`
+	CalibrationB *float64 `json:"calibrationB,omitempty"`
+	// Candidates the source proposed to the validation users, and how many of them were used.
+	ValidationCandidates *int `json:"validationCandidates,omitempty"`
+	ValidationHits       *int `json:"validationHits,omitempty"`
+}
+
+// The figures a fit was chosen by.
+type RecommendationValidation struct {
+	FittedAt time.Time `json:"fittedAt"`
+	// Events the fit read.
+	Events int `json:"events"`
+	// The engine was trained on events before this time and scored after it.
+	Cut time.Time `json:"cut"`
+	// Users scored (each on their first day after the cut).
+	Users int `json:"users"`
+	// List length scored: hr and ndcg are HR@n and NDCG@n.
+	N    int     `json:"n"`
+	Hr   float64 `json:"hr"`
+	Ndcg float64 `json:"ndcg"`
+	// The global popularity list's HR@n and NDCG@n on the same users, for scale.
+	PopularityHr   float64 `json:"popularityHr"`
+	PopularityNdcg float64 `json:"popularityNdcg"`
+	// The parameters in use before, scored on the same users; null without previous fitted parameters.
+	PreviousHr   *float64 `json:"previousHr,omitempty"`
+	PreviousNdcg *float64 `json:"previousNdcg,omitempty"`
+	// How long the fit took, in milliseconds.
+	DurationMs float64 `json:"durationMs"`
 }
 
 type RequestLegalConsultationInput struct {
