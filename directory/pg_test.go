@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	neturl "net/url"
 	"os"
 	"testing"
 	"time"
@@ -24,9 +25,20 @@ func testDatabaseURL() string {
 }
 
 // mustDatabase creates a database of its own for the test (dropped at the
-// end) and returns its connection config. Without a PostgreSQL server the
-// test is skipped with a message, except under CI=true, where it fails.
+// end) and returns its connection config.
 func mustDatabase(tb testing.TB) *pgxpool.Config {
+	tb.Helper()
+	cfg, err := pgxpool.ParseConfig(mustDatabaseURL(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+// mustDatabaseURL creates a database of its own for the test (dropped at
+// the end) and returns its URL. Without a PostgreSQL server the test is
+// skipped with a message, except under CI=true, where it fails.
+func mustDatabaseURL(tb testing.TB) string {
 	tb.Helper()
 	url := testDatabaseURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -58,12 +70,12 @@ func mustDatabase(tb testing.TB) *pgxpool.Config {
 			tb.Errorf("drop database %s: %v", name, err)
 		}
 	})
-	cfg, err := pgxpool.ParseConfig(url)
+	u, err := neturl.Parse(url)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.ConnConfig.Database = name
-	return cfg
+	u.Path = "/" + name
+	return u.String()
 }
 
 func mustPool(tb testing.TB, cfg *pgxpool.Config) *pgxpool.Pool {
