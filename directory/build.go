@@ -88,6 +88,12 @@ func (e *edit) upsert(r record) {
 }
 
 func (e *edit) replace(i int32, r record) {
+	if e.freshBuild {
+		// A bulk build met an id twice: from here on keep lists sorted as
+		// an incremental edit does.
+		e.sortLists()
+		e.freshBuild, e.sortAtEnd = false, false
+	}
 	s := e.s
 	old := Entry{s, i}
 	wasActive := old.Lifecycle() == Active
@@ -257,24 +263,33 @@ func (e *edit) coverCell(row, col int, i int32, add bool) {
 	s.cov[row][col] = out
 }
 
+func (e *edit) sortLists() {
+	s := e.s
+	for _, row := range s.cov {
+		for _, list := range row {
+			sort.Slice(list, func(a, b int) bool { return s.id(list[a]) < s.id(list[b]) })
+		}
+	}
+}
+
 // finish seals the edit at version.
 func (e *edit) finish(version int64) *Snapshot {
 	s := e.s
 	if e.sortAtEnd {
-		for _, row := range s.cov {
-			for _, list := range row {
-				sort.Slice(list, func(a, b int) bool { return s.id(list[a]) < s.id(list[b]) })
-			}
-		}
+		e.sortLists()
 	}
 	s.version = version
 	return s
 }
 
+// compactMinGarbage: below this many garbage bytes a snapshot is never
+// rebuilt (a variable so tests can exercise compaction).
+var compactMinGarbage = 1 << 20
+
 // compacted rebuilds s when more than half of its text arena is garbage left
 // by replaced entries, so a long-running instance does not grow with churn.
 func compacted(s *Snapshot) *Snapshot {
-	if s.garbage < 1<<20 || s.garbage < len(s.text)/2 {
+	if s.garbage < compactMinGarbage || s.garbage < len(s.text)/2 {
 		return s
 	}
 	b := newBuild(s.Len())
