@@ -4,7 +4,6 @@ import (
 	"hash/maphash"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,10 +25,10 @@ func emptySnapshot(capacity int) *Snapshot {
 	if capacity > 0 {
 		s.text = make([]byte, 0, capacity*48)
 		s.cityArr = make([]uint16, 0, capacity*2)
-		s.chunks = make([]*chunk, 0, capacity/chunkSize+1)
+		s.groups = make([]*group, 0, capacity/(chunkSize*groupSize)+1)
 	}
 	for v := range s.cov {
-		s.cov[v] = make([]covList, 1)
+		s.cov[v] = make([]*covList, 1)
 	}
 	return s
 }
@@ -38,23 +37,24 @@ func emptySnapshot(capacity int) *Snapshot {
 // time it changes it, so the source stays intact for its readers.
 type edit struct {
 	s          *Snapshot
-	ownChunks  bool
+	ownGroups  bool
+	ownGroup   map[int]bool
 	ownChunk   map[int]bool
 	ownCities  bool
-	ownRow     [numVerticals + 1]bool
+	ownRow     [numVerticals]bool
 	sortAtEnd  bool // bulk build from unsorted input: sort lists once at the end
 	lastID     string
 	freshBuild bool
 }
 
 func newBuild(capacity int) *edit {
-	return &edit{s: emptySnapshot(capacity), ownChunks: true, ownCities: true, ownRow: [numVerticals + 1]bool{true, true, true, true, true},
-		ownChunk: map[int]bool{}, freshBuild: true}
+	return &edit{s: emptySnapshot(capacity), ownGroups: true, ownCities: true, ownRow: [numVerticals]bool{true, true, true, true},
+		ownGroup: map[int]bool{}, ownChunk: map[int]bool{}, freshBuild: true}
 }
 
 func editOf(src *Snapshot) *edit {
 	next := *src
-	return &edit{s: &next, ownChunk: map[int]bool{}}
+	return &edit{s: &next, ownGroup: map[int]bool{}, ownChunk: map[int]bool{}}
 }
 
 // upsert adds r, or replaces the provider with r's id.
@@ -72,14 +72,20 @@ func (e *edit) upsert(r record) {
 	}
 	i := s.n
 	k := int(i >> chunkBits)
-	if k == len(s.chunks) {
+	g := k >> groupBits
+	if g == len(s.groups) {
 		// Appending past the shared length never disturbs older snapshots.
-		s.chunks = append(s.chunks, new(chunk))
+		s.groups = append(s.groups, new(group))
+		e.ownGroup[g] = true
+	}
+	if s.groups[g][k&groupMask] == nil {
+		// A slot no older snapshot reads (its chunks end before it).
+		s.groups[g][k&groupMask] = new(chunk)
 		e.ownChunk[k] = true
 	}
 	// Slot i of the last chunk is beyond every older snapshot's n: writing it
 	// in place is invisible to them.
-	e.write(s.chunks[k], int(i&chunkMask), r)
+	e.write(s.groups[g][k&groupMask], int(i&chunkMask), r)
 	s.n++
 	s.ids = s.ids.insert(s, r.ID, i)
 	if r.Lifecycle == Active {
@@ -103,12 +109,18 @@ func (e *edit) replace(i int32, r record) {
 	s.garbage += int(c.idLen[j]) + int(c.nameLen[j]) + int(c.endpointLen[j]) + int(c.sandboxLen[j])
 	k := int(i >> chunkBits)
 	if !e.ownChunk[k] {
-		if !e.ownChunks {
-			s.chunks = slices.Clone(s.chunks)
-			e.ownChunks = true
+		g := k >> groupBits
+		if !e.ownGroup[g] {
+			if !e.ownGroups {
+				s.groups = slices.Clone(s.groups)
+				e.ownGroups = true
+			}
+			gcp := *s.groups[g]
+			s.groups[g] = &gcp
+			e.ownGroup[g] = true
 		}
 		cp := *c
-		s.chunks[k] = &cp
+		s.groups[g][k&groupMask] = &cp
 		e.ownChunk[k] = true
 		c = &cp
 	}
@@ -220,18 +232,16 @@ func (e *edit) row(v int) {
 }
 
 // cover adds provider i to (or removes it from) the coverage cells of its
-// vertical and cities, and of "any vertical" and "any city".
+// vertical: its cities and "any city".
 func (e *edit) cover(i int32, v connectors.Vertical, cities []uint16, add bool) {
 	vi := verticalIndex(v)
 	if vi < 0 {
 		return
 	}
-	for _, row := range [2]int{vi, anyVertical} {
-		e.coverCell(row, anyCity, i, add)
-		for _, c := range cities {
-			if c != anyCity {
-				e.coverCell(row, int(c), i, add)
-			}
+	e.coverCell(vi, anyCity, i, add)
+	for _, c := range cities {
+		if c != anyCity {
+			e.coverCell(vi, int(c), i, add)
 		}
 	}
 }
@@ -240,34 +250,25 @@ func (e *edit) coverCell(row, col int, i int32, add bool) {
 	s := e.s
 	e.row(row)
 	list := s.cov[row][col]
-	if e.sortAtEnd || (e.freshBuild && add) {
-		// Bulk build: lists are fresh and filled in id order (or sorted once
-		// at the end).
-		s.cov[row][col] = append(list, i)
+	if e.freshBuild && add {
+		// Bulk build: the lists are new and filled in id order (or sorted
+		// once at the end).
+		if list == nil {
+			list = &covList{}
+			s.cov[row][col] = list
+		}
+		list.appendOwned(i)
 		return
 	}
-	id := s.id(i)
-	pos := sort.Search(len(list), func(k int) bool { return s.id(list[k]) >= id })
-	present := pos < len(list) && list[pos] == i
-	if add == present {
-		return
-	}
-	var out covList
-	if add {
-		out = make(covList, 0, len(list)+1)
-		out = append(append(append(out, list[:pos]...), i), list[pos:]...)
-	} else {
-		out = make(covList, 0, len(list)-1)
-		out = append(append(out, list[:pos]...), list[pos+1:]...)
-	}
-	s.cov[row][col] = out
+	s.cov[row][col] = list.with(s, i, add)
 }
 
 func (e *edit) sortLists() {
-	s := e.s
-	for _, row := range s.cov {
+	for _, row := range e.s.cov {
 		for _, list := range row {
-			sort.Slice(list, func(a, b int) bool { return s.id(list[a]) < s.id(list[b]) })
+			if list != nil {
+				list.sortOwned(e.s)
+			}
 		}
 	}
 }

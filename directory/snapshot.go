@@ -2,7 +2,6 @@ package directory
 
 import (
 	"hash/maphash"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,13 +22,17 @@ import (
 // only the first n entries, so entries appended for a newer snapshot are
 // invisible to it. One writer at a time (view.mu) derives snapshots.
 const (
-	chunkBits = 10
+	chunkBits = 8
 	chunkSize = 1 << chunkBits
 	chunkMask = chunkSize - 1
-	// anyVertical is the coverage row of every vertical; anyCity (column 0)
-	// the coverage column of every city.
-	anyVertical = numVerticals
-	anyCity     = 0
+	// groupBits: chunks are reached through groups of 1<<groupBits, so a
+	// change copies a 256-entry chunk and a 64-pointer group, not a
+	// directory of every chunk.
+	groupBits = 6
+	groupSize = 1 << groupBits
+	groupMask = groupSize - 1
+	// anyCity (column 0) is the coverage column of every city.
+	anyCity = 0
 )
 
 const numVerticals = 4
@@ -63,8 +66,7 @@ type chunk struct {
 	lifecycle   [chunkSize]uint8
 }
 
-// covList is one coverage cell: indexes of ACTIVE providers, sorted by id.
-type covList []int32
+type group [groupSize]*chunk
 
 // ttlProfile is an interned set of cache TTL overrides. Read-only once
 // interned.
@@ -75,7 +77,7 @@ type ttlProfile map[string]time.Duration
 type Snapshot struct {
 	version int64
 	n       int32
-	chunks  []*chunk
+	groups  []*group
 
 	text    []byte   // ids, names and endpoints, append-only
 	cityArr []uint16 // cities of each provider, append-only
@@ -89,9 +91,9 @@ type Snapshot struct {
 
 	ids *idTable
 
-	// cov[vertical][city]: ACTIVE providers. Row anyVertical holds every
-	// vertical, column anyCity every city.
-	cov [numVerticals + 1][]covList
+	// cov[vertical][city]: ACTIVE providers; column anyCity holds every
+	// city. "Every vertical" merges the four rows.
+	cov [numVerticals][]*covList
 
 	// Writer-only interning state, shared along one lineage of snapshots and
 	// touched only under view.mu.
@@ -157,7 +159,9 @@ func (s *Snapshot) Lookup(id string) (Entry, bool) {
 // At returns the i-th provider (0 <= i < Len), in load order.
 func (s *Snapshot) At(i int) Entry { return Entry{s, int32(i)} }
 
-func (s *Snapshot) chunkOf(i int32) (*chunk, int) { return s.chunks[i>>chunkBits], int(i & chunkMask) }
+func (s *Snapshot) chunkOf(i int32) (*chunk, int) {
+	return s.groups[i>>(chunkBits+groupBits)][(i>>chunkBits)&groupMask], int(i & chunkMask)
+}
 
 func (s *Snapshot) str(start uint32, n int) string {
 	if n == 0 {
@@ -272,33 +276,48 @@ type Page struct {
 // ordered by id: the answer to "who serves Hangzhou for GROCERY". An empty
 // vertical means every vertical, an empty city every city. after is the id
 // of the last entry of the previous page (a cursor that stays valid across
-// snapshots); first bounds the page. The cost is O(log n + first).
+// snapshots); first bounds the page. The cost is O(log n + first), whatever
+// the number of providers.
 func (s *Snapshot) Serving(vertical connectors.Vertical, city, after string, first int) Page {
-	list := s.coverage(vertical, city)
-	start := 0
-	if after != "" {
-		start = sort.Search(len(list), func(k int) bool { return s.id(list[k]) > after })
+	lists := s.coverage(vertical, city)
+	var cur [numVerticals]cursor
+	page := Page{}
+	for k, l := range lists {
+		page.Total += l.len()
+		cur[k] = l.after(s, after)
 	}
-	end := min(start+max(first, 0), len(list))
-	page := Page{Total: len(list), HasNext: end < len(list), Entries: make([]Entry, 0, end-start)}
-	for _, i := range list[start:end] {
-		page.Entries = append(page.Entries, Entry{s, i})
+	first = max(first, 0)
+	page.Entries = make([]Entry, 0, min(first, page.Total))
+	for {
+		// Merge the (at most four) lists by id.
+		best, bestK := int32(-1), -1
+		for k := range lists {
+			if i, ok := cur[k].next(); ok && (bestK < 0 || s.id(i) < s.id(best)) {
+				best, bestK = i, k
+			}
+		}
+		if bestK < 0 {
+			return page
+		}
+		if len(page.Entries) == first {
+			page.HasNext = true
+			return page
+		}
+		page.Entries = append(page.Entries, Entry{s, best})
+		cur[bestK].advance()
 	}
-	return page
 }
 
 // CountServing is Serving's Total without a page.
 func (s *Snapshot) CountServing(vertical connectors.Vertical, city string) int {
-	return len(s.coverage(vertical, city))
+	n := 0
+	for _, l := range s.coverage(vertical, city) {
+		n += l.len()
+	}
+	return n
 }
 
-func (s *Snapshot) coverage(vertical connectors.Vertical, city string) covList {
-	v := anyVertical
-	if vertical != "" {
-		if v = verticalIndex(vertical); v < 0 {
-			return nil
-		}
-	}
+func (s *Snapshot) coverage(vertical connectors.Vertical, city string) []*covList {
 	c := uint16(anyCity)
 	if city != "" {
 		n, ok := s.cityIndex[city]
@@ -307,11 +326,24 @@ func (s *Snapshot) coverage(vertical connectors.Vertical, city string) covList {
 		}
 		c = n
 	}
-	row := s.cov[v]
-	if int(c) >= len(row) {
+	cell := func(v int) *covList {
+		if row := s.cov[v]; int(c) < len(row) {
+			return row[c]
+		}
 		return nil
 	}
-	return row[c]
+	if vertical == "" {
+		out := make([]*covList, numVerticals)
+		for v := range out {
+			out[v] = cell(v)
+		}
+		return out
+	}
+	v := verticalIndex(vertical)
+	if v < 0 {
+		return nil
+	}
+	return []*covList{cell(v)}
 }
 
 // Cities lists every city some provider has declared, in first-seen order.
