@@ -64,11 +64,8 @@ func (e *edit) upsert(r record) {
 		e.replace(old.i, r)
 		return
 	}
-	if e.freshBuild {
-		if r.ID < e.lastID {
-			e.sortAtEnd = true
-		}
-		e.lastID = r.ID
+	if e.freshBuild && r.ID < e.lastID {
+		e.sortAtEnd = true
 	}
 	i := s.n
 	k := int(i >> chunkBits)
@@ -88,6 +85,9 @@ func (e *edit) upsert(r record) {
 	e.write(s.groups[g][k&groupMask], int(i&chunkMask), r)
 	s.n++
 	s.ids = s.ids.insert(s, r.ID, i)
+	if e.freshBuild {
+		e.lastID = s.id(i) // from the arena: r.ID may alias a reused row buffer
+	}
 	if r.Lifecycle == Active {
 		e.cover(i, r.Vertical, e.cityNumbersOf(i), true)
 	}
@@ -181,6 +181,7 @@ func (e *edit) city(name string) uint16 {
 		e.ownCities = true
 	}
 	n := uint16(len(s.cities))
+	name = strings.Clone(name) // the caller's string may alias a row buffer
 	s.cities = append(s.cities, name)
 	s.cityIndex[name] = n
 	for v := range s.cov {

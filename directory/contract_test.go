@@ -84,6 +84,7 @@ func runContract(t *testing.T, open openStore) {
 			{"no cities", func(r *directory.Registration) { r.Cities = nil }, "cities"},
 			{"too many cities", func(r *directory.Registration) { r.Cities = manyCities }, "cities"},
 			{"blank city", func(r *directory.Registration) { r.Cities = []string{"Hangzhou", " "} }, "cities"},
+			{"control character in a city", func(r *directory.Registration) { r.Cities = []string{"Hang\x1fzhou"} }, "cities"},
 			{"missing endpoint", func(r *directory.Registration) { r.Endpoint = "" }, "endpoint"},
 			{"not a URL", func(r *directory.Registration) { r.Endpoint = "provider.example" }, "endpoint"},
 			{"ftp scheme", func(r *directory.Registration) { r.Endpoint = "ftp://provider.example/plaza" }, "endpoint"},

@@ -3,12 +3,16 @@ package directory
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -316,15 +320,21 @@ func (p *Postgres) load(ctx context.Context) (*Snapshot, error) {
 		return nil, fmt.Errorf("directory load: %w", classify(ctx, err))
 	}
 	b := newBuild(int(count))
-	// Ordered by id, the coverage lists fill already sorted.
-	rows, err := tx.Query(ctx, `SELECT `+snapshotColumns+` FROM providers ORDER BY id`)
+	// Ordered by id, the coverage lists fill already sorted. Cities come as
+	// one string (names cannot hold control characters), and rows are
+	// decoded from their raw bytes without allocating: the builder copies
+	// what it keeps into its arena before the next row.
+	rows, err := tx.Query(ctx, `SELECT id, vertical, name, array_to_string(cities, E'\x1f'), endpoint,
+		sandbox_endpoint, rating, timeout_ms, max_concurrent, max_batch, max_items, pushes_per_minute,
+		cache_ttl_ms::text, lifecycle FROM providers ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("directory load: %w", classify(ctx, err))
 	}
 	defer rows.Close()
+	fds := rows.FieldDescriptions()
 	var r record
 	for rows.Next() {
-		if err := scanRecord(rows, &r); err != nil {
+		if err := decodeRaw(rows.RawValues(), fds, &r); err != nil {
 			return nil, fmt.Errorf("directory load: %w", err)
 		}
 		b.upsert(r)
@@ -757,4 +767,62 @@ func (p *Postgres) Certifications(ctx context.Context, id string) ([]Certificati
 		}
 	}
 	return out, classify(ctx, rows.Err())
+}
+
+// decodeRaw fills r from one row of load's query. Its strings alias the
+// row's buffer: valid until the next row.
+func decodeRaw(raw [][]byte, fds []pgconn.FieldDescription, r *record) error {
+	for k, v := range raw {
+		if v == nil {
+			return fmt.Errorf("column %s is NULL", fds[k].Name)
+		}
+	}
+	str := func(k int) string { return unsafe.String(unsafe.SliceData(raw[k]), len(raw[k])) }
+	num := func(k int) (int64, error) {
+		b := raw[k]
+		if fds[k].Format == pgx.BinaryFormatCode && len(b) == 4 {
+			return int64(int32(binary.BigEndian.Uint32(b))), nil
+		}
+		return strconv.ParseInt(string(b), 10, 64)
+	}
+	r.ID, r.Vertical, r.Name = str(0), connectors.Vertical(str(1)), str(2)
+	r.Cities = r.Cities[:0]
+	for c := range strings.SplitSeq(str(3), "\x1f") {
+		r.Cities = append(r.Cities, c)
+	}
+	r.Endpoint, r.Sandbox = str(4), str(5)
+	if fds[6].Format == pgx.BinaryFormatCode && len(raw[6]) == 4 {
+		r.Rating = float64(math.Float32frombits(binary.BigEndian.Uint32(raw[6])))
+	} else {
+		f, err := strconv.ParseFloat(string(raw[6]), 32)
+		if err != nil {
+			return fmt.Errorf("rating: %w", err)
+		}
+		r.Rating = f
+	}
+	var lim [5]int64
+	for k := range lim {
+		n, err := num(7 + k)
+		if err != nil {
+			return fmt.Errorf("%s: %w", fds[7+k].Name, err)
+		}
+		lim[k] = n
+	}
+	r.Limits = Limits{Timeout: time.Duration(lim[0]) * time.Millisecond, MaxConcurrent: int(lim[1]), MaxBatch: int(lim[2]),
+		MaxItems: int(lim[3]), PushesPerMinute: int(lim[4])}
+	r.CacheTTL = nil
+	if ttl := str(12); ttl != "{}" {
+		m, err := parseTTL(ttl)
+		if err != nil {
+			return err
+		}
+		r.CacheTTL = m
+	}
+	r.Lifecycle = 0
+	for l := Pending; l <= Retired; l++ {
+		if lifecycleNames[l] == str(13) {
+			r.Lifecycle = l
+		}
+	}
+	return nil
 }

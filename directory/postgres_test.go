@@ -73,7 +73,13 @@ func TestRestartLosesNoChange(t *testing.T) {
 	ctx := context.Background()
 	pool := mustMigratedPool(t)
 	writer := mustOpenPostgres(t, pool, nil)
-	mustActivate(t, writer, registration("early", connectors.VerticalLegal, "Chengdu"))
+	early := registration("early", connectors.VerticalLegal, "Chengdu")
+	early.CacheTTL = map[string]time.Duration{"Lawyer": 90 * time.Second}
+	mustActivate(t, writer, early)
+	limits := directory.Limits{Timeout: 750 * time.Millisecond, MaxConcurrent: 16, MaxBatch: 25, MaxItems: 100, PushesPerMinute: 6}
+	if _, err := writer.UpdateLimits(ctx, "early", limits, "ops-1"); err != nil {
+		t.Fatal(err)
+	}
 
 	follower, err := directory.OpenPostgres(ctx, mustPool(t, pool.Config()), mustSealer(t), directory.Policy{}, nil)
 	if err != nil {
@@ -98,6 +104,11 @@ func TestRestartLosesNoChange(t *testing.T) {
 		t.Fatalf("after restart: %+v, table version %d, stopped at %d", st, want, stoppedAt)
 	}
 	snap := restarted.Snapshot()
+	if e, ok := snap.Lookup("early"); !ok || e.Limits() != limits || e.Lifecycle() != directory.Suspended {
+		t.Fatalf("early after restart: ok=%v limits %+v lifecycle %v", ok, e.Limits(), e.Lifecycle())
+	} else if ttl, ok := e.CacheTTL("Lawyer"); !ok || ttl != 90*time.Second {
+		t.Fatalf("early's Lawyer TTL after restart: %v %v", ttl, ok)
+	}
 	page := snap.Serving(connectors.VerticalLegal, "Mianyang", "", 10)
 	if len(page.Entries) != 1 || page.Entries[0].ID() != "while-down" || snap.CountServing(connectors.VerticalLegal, "Chengdu") != 1 {
 		t.Fatalf("restarted coverage: Mianyang %d, Chengdu %d", len(page.Entries), snap.CountServing(connectors.VerticalLegal, "Chengdu"))

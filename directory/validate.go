@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/plaza-gateway/plaza/connectors"
@@ -97,6 +98,9 @@ func normalizeCities(in []string) ([]string, error) {
 		c = strings.TrimSpace(c)
 		if c == "" || !utf8.ValidString(c) || utf8.RuneCountInString(c) > MaxCityLength {
 			return nil, invalid("cities", "a city is empty or longer than %d characters", MaxCityLength)
+		}
+		if strings.IndexFunc(c, unicode.IsControl) >= 0 {
+			return nil, invalid("cities", "a city name holds a control character")
 		}
 		if !seen[c] {
 			seen[c] = true
