@@ -187,3 +187,51 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkPropagation is the time from a committed suspension or resumption
+// on one instance to the other instance serving it (LISTEN/NOTIFY plus the
+// catch-up read), on one local PostgreSQL.
+func BenchmarkPropagation(b *testing.B) {
+	ctx := context.Background()
+	pool := benchPool(b)
+	if _, err := Generate(ctx, pool, 1000, 1, false, GenerateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	sealer, _ := NewSealer(make([]byte, 32))
+	open := func() *Postgres {
+		p, err := OpenPostgres(ctx, pool, sealer, Policy{}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(p.Close)
+		return p
+	}
+	writer, follower := open(), open()
+	var lat []time.Duration
+	r := rand.New(rand.NewPCG(7, 8))
+	for b.Loop() {
+		id := GeneratedID(1, r.IntN(1000))
+		e, _ := writer.Snapshot().Lookup(id)
+		to := Suspended
+		if e.Lifecycle() == Suspended {
+			to = Active
+		}
+		// From the call (commit included, an upper bound) to the follower
+		// serving the new version.
+		t0 := time.Now()
+		p, err := writer.Transition(ctx, id, to, "bench", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for follower.State().Version < p.Version {
+			if time.Since(t0) > 10*time.Second {
+				b.Fatal("no propagation in 10s")
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[(len(lat)*99)/100].Microseconds())/1000, "p99-ms")
+}
