@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,23 +11,15 @@ import (
 
 // newRefitter keeps the recommendation engine's parameters fitted to the
 // gateway's own event history (recommend.Refitter): on start and every
-// PLAZA_RECOMMEND_REFIT (a Go duration, default 6h; "off" disables), on
-// the last 28 days of the event store, in at most 2 minutes. params is
-// where the result is shared (Redis with REDIS_URL, in process otherwise).
-// It returns nil when refitting is off.
-func newRefitter(engine *recommend.Engine, store events.Store, params recommend.ParamStore, getenv func(string) string, log *slog.Logger) (*recommend.Refitter, error) {
-	cfg := recommend.RefitConfig{}
-	switch v := getenv("PLAZA_RECOMMEND_REFIT"); v {
-	case "off":
-		return nil, nil
-	case "":
-	default:
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("PLAZA_RECOMMEND_REFIT %q: want a positive duration such as 6h, or off", v)
-		}
-		cfg.Every = d
+// `every` (PLAZA_RECOMMEND_REFIT; zero: off), on the last 28 days of the
+// event store, in at most 2 minutes. params is where the result is shared
+// (Redis with REDIS_URL, in process otherwise). It returns nil when
+// refitting is off.
+func newRefitter(engine *recommend.Engine, store events.Store, params recommend.ParamStore, every time.Duration, log *slog.Logger) *recommend.Refitter {
+	if every <= 0 {
+		return nil
 	}
+	cfg := recommend.RefitConfig{Every: every}
 	history := func(ctx context.Context, from, to time.Time) ([]recommend.Event, []recommend.Item, error) {
 		evs, err := store.Log(ctx, from, to)
 		if err != nil {
@@ -37,7 +28,7 @@ func newRefitter(engine *recommend.Engine, store events.Store, params recommend.
 		out, items := engineHistory(evs)
 		return out, items, nil
 	}
-	return recommend.NewRefitter(engine, params, history, cfg, log), nil
+	return recommend.NewRefitter(engine, params, history, cfg, log)
 }
 
 // engineHistory turns stored events into the engine's, the way

@@ -11,35 +11,19 @@ import (
 
 func TestRefitSetting(t *testing.T) {
 	tests := []struct {
-		name    string
-		value   string
-		wantOn  bool
-		wantErr string
+		name   string
+		every  time.Duration
+		wantOn bool
 	}{
-		{"refits by default", "", true, ""},
-		{"takes a duration", "30m", true, ""},
-		{"can be switched off", "off", false, ""},
-		{"rejects what is not a duration", "soon", false, `PLAZA_RECOMMEND_REFIT "soon": want a positive duration`},
-		{"rejects a negative duration", "-1h", false, `PLAZA_RECOMMEND_REFIT "-1h"`},
+		{"refits every given period", 30 * time.Minute, true},
+		{"zero is off", 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			getenv := func(k string) string {
-				if k == "PLAZA_RECOMMEND_REFIT" {
-					return tt.value
-				}
-				return ""
-			}
-			r, err := newRefitter(recommend.New(recommend.DefaultConfig()), events.NewMemoryStore(events.MemoryConfig{}),
-				recommend.NewMemoryParamStore(), getenv, nil)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || (r != nil) != tt.wantOn {
-				t.Errorf("refitter = %v, err = %v; want on=%v", r, err, tt.wantOn)
+			r := newRefitter(recommend.New(recommend.DefaultConfig()), events.NewMemoryStore(events.MemoryConfig{}),
+				recommend.NewMemoryParamStore(), tt.every, nil)
+			if (r != nil) != tt.wantOn {
+				t.Errorf("refitter = %v; want on=%v", r, tt.wantOn)
 			}
 		})
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
@@ -64,6 +65,10 @@ func exitStatus(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code) // the subcommand has said why on stderr
+	}
 	fmt.Fprintln(stderr, "plaza:", err)
 	var usage *config.UsageError
 	if errors.As(err, &usage) {
@@ -72,6 +77,12 @@ func exitStatus(err error, stderr io.Writer) int {
 	}
 	return 1
 }
+
+// exitCode is a subcommand's exit status other than 0, its reason
+// already written to stderr.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
 
 // hooks let tests watch the start-up; the zero value does nothing.
 type hooks struct {
@@ -103,6 +114,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		fmt.Fprintln(stdout, tok)
+		return nil
+	}
+	if cmd == config.Migrate {
+		if code := directory.MigrateCommand(ctx, cfg.DatabaseURL, cfg.MigrateCheck, stdout, stderr); code != 0 {
+			return exitCode(code)
+		}
 		return nil
 	}
 	var hk hooks
@@ -454,10 +471,7 @@ func newPersonalization(ctx context.Context, cfg config.Config, log *slog.Logger
 		params = recommend.NewRedisParamStore(client, "", 0)
 	}
 	engine := recommend.New(recommend.DefaultConfig())
-	refit, err := newRefitter(engine, store, params, getenv, log)
-	if err != nil {
-		return personalization{}, nil, err
-	}
+	refit := newRefitter(engine, store, params, cfg.RecommendRefit, log)
 	if refit != nil {
 		go func() { _ = refit.Run(ctx) }()
 	}

@@ -183,6 +183,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"frobnicate"}, `plaza: unknown command "frobnicate"`},
 		{[]string{"--frobnicate"}, "flag provided but not defined: -frobnicate"},
 		{[]string{"token"}, "token: --user is required"},
+		{[]string{"migrate", "--force"}, "flag provided but not defined: -force"},
 	} {
 		t.Run(strings.Join(tt.args, " ")+" prints the usage on stderr and exits 2", func(t *testing.T) {
 			e := plazaProcess(t, nil, tt.args...)
@@ -202,6 +203,21 @@ func TestHelp(t *testing.T) {
 		}
 		if user, err := v.Verify(context.Background(), strings.TrimSpace(e.stdout)); err != nil || user != "demo-7" {
 			t.Fatalf("%q, %v", user, err)
+		}
+	})
+}
+
+func TestMigrateCommand(t *testing.T) {
+	t.Run("without PLAZA_DATABASE_URL it says so and exits 2", func(t *testing.T) {
+		e := plazaProcess(t, nil, "migrate")
+		if e.code != 2 || strings.TrimSpace(e.stderr) != "plaza migrate: PLAZA_DATABASE_URL is not set" {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", e.code, e.stdout, e.stderr)
+		}
+	})
+	t.Run("an unreachable database exits 1 naming the command", func(t *testing.T) {
+		e := plazaProcess(t, map[string]string{"PLAZA_DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?connect_timeout=2"}, "migrate", "--check")
+		if e.code != 1 || !strings.HasPrefix(e.stderr, "plaza migrate:") {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", e.code, e.stdout, e.stderr)
 		}
 	})
 }

@@ -39,9 +39,10 @@ type Command string
 
 // The subcommands.
 const (
-	Serve Command = "serve" // run the gateway (the default)
-	Token Command = "token" // print a development token
-	Help  Command = "help"  // print the usage
+	Serve   Command = "serve"   // run the gateway (the default)
+	Token   Command = "token"   // print a development token
+	Help    Command = "help"    // print the usage
+	Migrate Command = "migrate" // apply the directory's schema migrations
 )
 
 // Config is every setting of the process, typed.
@@ -75,6 +76,14 @@ type Config struct {
 	Gateway     gateway.Config
 	RateLimit   ratelimit.Config
 	Tracing     telemetry.TracingConfig
+	// DatabaseURL is the PostgreSQL holding the provider directory
+	// (`plaza migrate`); empty: none.
+	DatabaseURL string
+	// MigrateCheck is `plaza migrate --check`: compare, apply nothing.
+	MigrateCheck bool
+	// RecommendRefit is how often the recommendation engine's parameters
+	// are refitted on the gateway's own events; zero switches refitting off.
+	RecommendRefit time.Duration
 	// SignatureV1Until ends the transition window in which providers' v1
 	// signatures (which do not cover the query string) are still accepted;
 	// zero refuses v1 now.
@@ -173,6 +182,7 @@ func Default() Config {
 		Tracing:          telemetry.TracingConfig{ServiceName: "plaza", SampleRatio: 1},
 		TokenTTL:         24 * time.Hour,
 		SignatureV1Until: httpprovider.DefaultV1Until,
+		RecommendRefit:   6 * time.Hour,
 	}
 }
 

@@ -42,14 +42,19 @@ func Load(args []string, getenv func(string) string) (Command, Config, error) {
 		if s.Flag == "" || !slices.Contains(s.Commands, cmd) {
 			continue
 		}
-		fs.Func(s.Flag, s.Usage, func(v string) error {
+		parse := func(v string) error {
 			if err := s.set(&c, v); err != nil {
 				bad = &Error{Setting: "--" + s.Flag, Value: shown(s, v), Reason: err.Error()}
 				return bad
 			}
 			c.given[s.key()] = true
 			return nil
-		})
+		}
+		if s.boolFlag {
+			fs.BoolFunc(s.Flag, s.Usage, func(v string) error { return parse(v) })
+		} else {
+			fs.Func(s.Flag, s.Usage, parse)
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -75,7 +80,7 @@ func command(args []string) (Command, []string, error) {
 		return Serve, args, nil
 	}
 	switch c := Command(args[0]); c {
-	case Serve, Token, Help:
+	case Serve, Token, Help, Migrate:
 		return c, args[1:], nil
 	}
 	return "", nil, &UsageError{Msg: fmt.Sprintf("unknown command %q", args[0])}
@@ -89,9 +94,11 @@ func Usage() string {
 Usage:
   plaza [serve] [flags]    run the gateway (the default)
   plaza token --user ID    print a development token for a user
+  plaza migrate [--check]  apply the provider directory's schema migrations to PLAZA_DATABASE_URL
+                           (exit 0: schema current; 1: not current or the database failed; 2: not set)
   plaza help               print this help (also -h, --help)
 `)
-	for _, cmd := range []Command{Serve, Token} {
+	for _, cmd := range []Command{Serve, Token, Migrate} {
 		fmt.Fprintf(&b, "\nFlags of %s:\n", cmd)
 		for _, s := range Settings {
 			if s.Flag == "" || !slices.Contains(s.Commands, cmd) {

@@ -37,6 +37,7 @@ type Setting struct {
 	Usage    string
 	set      func(c *Config, v string) error // parses v into c; the error says why, Load names the setting
 	secret   bool                            // never shown in an error
+	boolFlag bool                            // a flag that takes no value (--check)
 }
 
 // key identifies a setting: its variable, else its flag.
@@ -126,6 +127,32 @@ var Settings = []Setting{
 	rateSetting("PLAZA_RATE_IP", "50/s:100", "rate limit per client address", func(c *Config) *ratelimit.Limit { return &c.RateLimit.IP }),
 	rateSetting("PLAZA_RATE_KEY", "10/s:20", "rate limit per analyst API key", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Key }),
 	rateSetting("PLAZA_RATE_APQ", "100/h:50", "persisted-query registrations per caller (each stores a document for a day)", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Register }),
+	secretSetting(textSetting("PLAZA_DATABASE_URL", "", "unset", "PostgreSQL URL of the provider directory, for `plaza migrate`", nil,
+		func(c *Config) *string { return &c.DatabaseURL })),
+	{Flag: "check", Commands: []Command{Migrate}, Kind: Text, Default: "false",
+		Usage: "migrate: only compare the schema with this binary's migrations; apply nothing", boolFlag: true,
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			c.MigrateCheck = b
+			return nil
+		}},
+	{Env: "PLAZA_RECOMMEND_REFIT", Kind: Duration, Default: "6h",
+		Usage: "how often the recommendation engine's parameters are refitted on the gateway's own events (one instance at a time); `off` disables",
+		set: func(c *Config, v string) error {
+			if v == "off" {
+				c.RecommendRefit = 0
+				return nil
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return errors.New("want a positive duration such as 6h, or off")
+			}
+			c.RecommendRefit = d
+			return nil
+		}},
 	{Env: "PLAZA_SIGNATURE_V1_UNTIL", Kind: Text, Default: httpprovider.DefaultV1Until.Format(time.RFC3339),
 		Usage: "end of the window in which providers' v1 signatures (not covering the query string) are accepted: an RFC 3339 time, or `none` to refuse v1 now",
 		set: func(c *Config, v string) error {

@@ -1,0 +1,237 @@
+package directory
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Directory-scale benchmarks. The 10^6 sizes (and the PostgreSQL load at
+// 2·10^5) run only with PLAZA_BENCH_SCALE=1, so `make microbench`
+// (-bench . -benchtime=1x) stays quick:
+//
+//	PLAZA_BENCH_SCALE=1 go test -run '^$' -bench . -benchtime=1x ./directory
+func benchSizes(small ...int) []int {
+	if os.Getenv("PLAZA_BENCH_SCALE") == "1" {
+		return append(small, 1_000_000)
+	}
+	return small
+}
+
+func generatedSnapshot(n int) *Snapshot {
+	b := newBuild(n)
+	for i := 0; i < n; i++ {
+		p := Generated(1, i, GenerateOptions{})
+		b.upsert(recordOf(&p))
+	}
+	return b.finish(1)
+}
+
+func BenchmarkLookup(b *testing.B) {
+	for _, n := range benchSizes(10, 10_000) {
+		b.Run("providers="+strconv.Itoa(n), func(b *testing.B) {
+			s := generatedSnapshot(n)
+			r := rand.New(rand.NewPCG(3, 4))
+			ids := make([]string, 4096)
+			for k := range ids {
+				ids[k] = GeneratedID(1, r.IntN(n))
+			}
+			b.ResetTimer()
+			k := 0
+			for b.Loop() {
+				if _, ok := s.Lookup(ids[k&4095]); !ok {
+					b.Fatal("missing")
+				}
+				k++
+			}
+			b.StopTimer()
+			// p99 of single lookups, each timed on its own (the timer's own
+			// cost, tens of ns, is included: an upper bound).
+			lat := make([]time.Duration, 100_000)
+			for k := range lat {
+				id := ids[k&4095]
+				t0 := time.Now()
+				_, ok := s.Lookup(id)
+				lat[k] = time.Since(t0)
+				if !ok {
+					b.Fatal("missing")
+				}
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+		})
+	}
+}
+
+func rssBytes(b *testing.B) int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		b.Skipf("no /proc/self/statm: %v", err)
+	}
+	f := strings.Fields(string(data))
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+func settle() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+// BenchmarkSnapshotMemory reports the RSS and heap a snapshot adds per
+// provider and the time of a forced full GC with it live.
+func BenchmarkSnapshotMemory(b *testing.B) {
+	for _, n := range benchSizes(10_000) {
+		b.Run("providers="+strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				settle()
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				rss0 := rssBytes(b)
+				s := generatedSnapshot(n)
+				settle()
+				runtime.ReadMemStats(&m1)
+				rss1 := rssBytes(b)
+				var gc []time.Duration
+				for range 5 {
+					t0 := time.Now()
+					runtime.GC()
+					gc = append(gc, time.Since(t0))
+				}
+				slices.Sort(gc)
+				b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-B/provider")
+				b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/float64(n), "heap-B/provider")
+				b.ReportMetric(float64(gc[2].Microseconds())/1000, "gc-ms")
+				runtime.KeepAlive(s)
+			}
+		})
+	}
+}
+
+// BenchmarkApplyChange is the CPU of applying changes (a suspension or a
+// resumption, which moves the provider out of or into its coverage cells) to
+// a snapshot of N providers, one change per new snapshot (batch=1, a lone
+// live change) or a hundred (batch=100, a catch-up).
+func BenchmarkApplyChange(b *testing.B) {
+	for _, n := range benchSizes(10_000) {
+		for _, batch := range []int{1, 100} {
+			b.Run("providers="+strconv.Itoa(n)+"/batch="+strconv.Itoa(batch), func(b *testing.B) {
+				v := newView()
+				v.replace(generatedSnapshot(n))
+				r := rand.New(rand.NewPCG(5, 6))
+				version := int64(1)
+				recs := make([]record, batch)
+				b.ResetTimer()
+				cpu0 := cpuTime()
+				for b.Loop() {
+					s := v.snapshot()
+					for k := range recs {
+						recs[k] = recordOfEntry(s.At(r.IntN(n)))
+						if recs[k].Lifecycle == Active {
+							recs[k].Lifecycle = Suspended
+						} else {
+							recs[k].Lifecycle = Active
+						}
+					}
+					version++
+					v.apply(version, recs)
+				}
+				// The machine is shared: process CPU time (GC included) per
+				// change is the figure to compare with the 10 µs target.
+				b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*batch), "cpu-ns/change")
+			})
+		}
+	}
+}
+
+// BenchmarkLoadPostgres is the start-up load of a full snapshot from
+// PostgreSQL (the instance is ready when it returns). Opt-in: it generates
+// the providers first.
+func BenchmarkLoadPostgres(b *testing.B) {
+	if os.Getenv("PLAZA_BENCH_SCALE") != "1" {
+		b.Skip("PLAZA_BENCH_SCALE=1 runs the PostgreSQL load at 2·10^5 and 10^6")
+	}
+	for _, n := range []int{200_000, 1_000_000} {
+		b.Run("providers="+strconv.Itoa(n), func(b *testing.B) {
+			ctx := context.Background()
+			pool := benchPool(b)
+			if _, err := Generate(ctx, pool, n, 1, false, GenerateOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			sealer, _ := NewSealer(make([]byte, 32))
+			for b.Loop() {
+				p, err := OpenPostgres(ctx, pool, sealer, Policy{}, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if p.Snapshot().Len() != n {
+					b.Fatalf("loaded %d", p.Snapshot().Len())
+				}
+				p.Close()
+			}
+		})
+	}
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPropagation is the time from a committed suspension or resumption
+// on one instance to the other instance serving it (LISTEN/NOTIFY plus the
+// catch-up read), on one local PostgreSQL.
+func BenchmarkPropagation(b *testing.B) {
+	ctx := context.Background()
+	pool := benchPool(b)
+	if _, err := Generate(ctx, pool, 1000, 1, false, GenerateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	sealer, _ := NewSealer(make([]byte, 32))
+	open := func() *Postgres {
+		p, err := OpenPostgres(ctx, pool, sealer, Policy{}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(p.Close)
+		return p
+	}
+	writer, follower := open(), open()
+	var lat []time.Duration
+	r := rand.New(rand.NewPCG(7, 8))
+	for b.Loop() {
+		id := GeneratedID(1, r.IntN(1000))
+		e, _ := writer.Snapshot().Lookup(id)
+		to := Suspended
+		if e.Lifecycle() == Suspended {
+			to = Active
+		}
+		// From the call (commit included, an upper bound) to the follower
+		// serving the new version.
+		t0 := time.Now()
+		p, err := writer.Transition(ctx, id, to, "bench", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for follower.State().Version < p.Version {
+			if time.Since(t0) > 10*time.Second {
+				b.Fatal("no propagation in 10s")
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[(len(lat)*99)/100].Microseconds())/1000, "p99-ms")
+}

@@ -1,0 +1,378 @@
+package directory
+
+import (
+	"hash/maphash"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plaza-gateway/plaza/connectors"
+)
+
+func emptySnapshot(capacity int) *Snapshot {
+	s := &Snapshot{
+		cities:    []string{""},
+		cityIndex: map[string]uint16{},
+		limits:    []Limits{{}},
+		ttls:      []ttlProfile{nil},
+		ids:       newIDTable(capacity),
+		w:         &writerState{limitIndex: map[Limits]uint32{{}: 0}, ttlIndex: map[string]uint32{"": 0}},
+	}
+	if capacity > 0 {
+		s.text = make([]byte, 0, capacity*48)
+		s.cityArr = make([]uint16, 0, capacity*2)
+		s.groups = make([]*group, 0, capacity/(chunkSize*groupSize)+1)
+	}
+	for v := range s.cov {
+		s.cov[v] = make([]*covList, 1)
+	}
+	return s
+}
+
+// edit derives one snapshot from another: it copies what it changes the first
+// time it changes it, so the source stays intact for its readers.
+type edit struct {
+	s          *Snapshot
+	ownGroups  bool
+	ownGroup   map[int]bool
+	ownChunk   map[int]bool
+	ownCities  bool
+	ownRow     [numVerticals]bool
+	sortAtEnd  bool // bulk build from unsorted input: sort lists once at the end
+	lastID     string
+	freshBuild bool
+}
+
+func newBuild(capacity int) *edit {
+	return &edit{s: emptySnapshot(capacity), ownGroups: true, ownCities: true, ownRow: [numVerticals]bool{true, true, true, true},
+		ownGroup: map[int]bool{}, ownChunk: map[int]bool{}, freshBuild: true}
+}
+
+func editOf(src *Snapshot) *edit {
+	next := *src
+	return &edit{s: &next, ownGroup: map[int]bool{}, ownChunk: map[int]bool{}}
+}
+
+// upsert adds r, or replaces the provider with r's id.
+func (e *edit) upsert(r record) {
+	s := e.s
+	if old, ok := s.Lookup(r.ID); ok {
+		e.replace(old.i, r)
+		return
+	}
+	if e.freshBuild && r.ID < e.lastID {
+		e.sortAtEnd = true
+	}
+	i := s.n
+	k := int(i >> chunkBits)
+	g := k >> groupBits
+	if g == len(s.groups) {
+		// Appending past the shared length never disturbs older snapshots.
+		s.groups = append(s.groups, new(group))
+		e.ownGroup[g] = true
+	}
+	if s.groups[g][k&groupMask] == nil {
+		// A slot no older snapshot reads (its chunks end before it).
+		s.groups[g][k&groupMask] = new(chunk)
+		e.ownChunk[k] = true
+	}
+	// Slot i of the last chunk is beyond every older snapshot's n: writing it
+	// in place is invisible to them.
+	e.write(s.groups[g][k&groupMask], int(i&chunkMask), r)
+	s.n++
+	s.ids = s.ids.insert(s, r.ID, i)
+	if e.freshBuild {
+		e.lastID = s.id(i) // from the arena: r.ID may alias a reused row buffer
+	}
+	if r.Lifecycle == Active {
+		e.cover(i, r.Vertical, e.cityNumbersOf(i), true)
+	}
+}
+
+func (e *edit) replace(i int32, r record) {
+	if e.freshBuild {
+		// A bulk build met an id twice: from here on keep lists sorted as
+		// an incremental edit does.
+		e.sortLists()
+		e.freshBuild, e.sortAtEnd = false, false
+	}
+	s := e.s
+	old := Entry{s, i}
+	wasActive := old.Lifecycle() == Active
+	oldV := old.Vertical()
+	oldCities := slices.Clone(old.cityNumbers())
+	c, j := s.chunkOf(i)
+	s.garbage += int(c.idLen[j]) + int(c.nameLen[j]) + int(c.endpointLen[j]) + int(c.sandboxLen[j])
+	k := int(i >> chunkBits)
+	if !e.ownChunk[k] {
+		g := k >> groupBits
+		if !e.ownGroup[g] {
+			if !e.ownGroups {
+				s.groups = slices.Clone(s.groups)
+				e.ownGroups = true
+			}
+			gcp := *s.groups[g]
+			s.groups[g] = &gcp
+			e.ownGroup[g] = true
+		}
+		cp := *c
+		s.groups[g][k&groupMask] = &cp
+		e.ownChunk[k] = true
+		c = &cp
+	}
+	e.write(c, j, r)
+	newCities := e.cityNumbersOf(i)
+	if wasActive && r.Lifecycle == Active && oldV == r.Vertical && slices.Equal(oldCities, newCities) {
+		return
+	}
+	if wasActive {
+		e.cover(i, oldV, oldCities, false)
+	}
+	if r.Lifecycle == Active {
+		e.cover(i, r.Vertical, newCities, true)
+	}
+}
+
+func (e *edit) cityNumbersOf(i int32) []uint16 { return Entry{e.s, i}.cityNumbers() }
+
+func (e *edit) write(c *chunk, j int, r record) {
+	s := e.s
+	id, name, ep, sb := clip(r.ID, 255), clip(r.Name, 1<<16-1), clip(r.Endpoint, 1<<16-1), clip(r.Sandbox, 1<<16-1)
+	c.textStart[j] = uint32(len(s.text))
+	s.text = append(append(append(append(s.text, id...), name...), ep...), sb...)
+	c.idLen[j], c.nameLen[j], c.endpointLen[j], c.sandboxLen[j] = uint8(len(id)), uint16(len(name)), uint16(len(ep)), uint16(len(sb))
+	cities := r.Cities
+	if len(cities) > 255 {
+		cities = cities[:255]
+	}
+	c.cityStart[j] = uint32(len(s.cityArr))
+	for _, name := range cities {
+		s.cityArr = append(s.cityArr, e.city(name))
+	}
+	c.cityCount[j] = uint8(len(cities))
+	c.vertical[j] = uint8(max(verticalIndex(r.Vertical), 0))
+	c.lifecycle[j] = uint8(r.Lifecycle)
+	c.rating[j] = float32(r.Rating)
+	c.limits[j] = e.internLimits(r.Limits)
+	c.ttl[j] = e.internTTL(r.CacheTTL)
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (e *edit) city(name string) uint16 {
+	s := e.s
+	if n, ok := s.cityIndex[name]; ok {
+		return n
+	}
+	if len(s.cities) > 1<<16-1 {
+		return anyCity // a directory with 65535 distinct cities is not one we route by city
+	}
+	if !e.ownCities {
+		s.cityIndex = maps.Clone(s.cityIndex)
+		e.ownCities = true
+	}
+	n := uint16(len(s.cities))
+	name = strings.Clone(name) // the caller's string may alias a row buffer
+	s.cities = append(s.cities, name)
+	s.cityIndex[name] = n
+	for v := range s.cov {
+		e.row(v)
+		s.cov[v] = append(s.cov[v], nil)
+	}
+	return n
+}
+
+func (e *edit) internLimits(l Limits) uint32 {
+	s := e.s
+	if n, ok := s.w.limitIndex[l]; ok {
+		return n
+	}
+	n := uint32(len(s.limits))
+	s.limits = append(s.limits, l)
+	s.w.limitIndex[l] = n
+	return n
+}
+
+func (e *edit) internTTL(m map[string]time.Duration) uint32 {
+	if len(m) == 0 {
+		return 0
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatInt(int64(m[k]), 10))
+		b.WriteByte(';')
+	}
+	s := e.s
+	key := b.String()
+	if n, ok := s.w.ttlIndex[key]; ok {
+		return n
+	}
+	n := uint32(len(s.ttls))
+	s.ttls = append(s.ttls, ttlProfile(maps.Clone(m)))
+	s.w.ttlIndex[key] = n
+	return n
+}
+
+func (e *edit) row(v int) {
+	if !e.ownRow[v] {
+		e.s.cov[v] = slices.Clone(e.s.cov[v])
+		e.ownRow[v] = true
+	}
+}
+
+// cover adds provider i to (or removes it from) the coverage cells of its
+// vertical: its cities and "any city".
+func (e *edit) cover(i int32, v connectors.Vertical, cities []uint16, add bool) {
+	vi := verticalIndex(v)
+	if vi < 0 {
+		return
+	}
+	e.coverCell(vi, anyCity, i, add)
+	for _, c := range cities {
+		if c != anyCity {
+			e.coverCell(vi, int(c), i, add)
+		}
+	}
+}
+
+func (e *edit) coverCell(row, col int, i int32, add bool) {
+	s := e.s
+	e.row(row)
+	list := s.cov[row][col]
+	if e.freshBuild && add {
+		// Bulk build: the lists are new and filled in id order (or sorted
+		// once at the end).
+		if list == nil {
+			list = &covList{}
+			s.cov[row][col] = list
+		}
+		list.appendOwned(i)
+		return
+	}
+	s.cov[row][col] = list.with(s, i, add)
+}
+
+func (e *edit) sortLists() {
+	for _, row := range e.s.cov {
+		for _, list := range row {
+			if list != nil {
+				list.sortOwned(e.s)
+			}
+		}
+	}
+}
+
+// finish seals the edit at version.
+func (e *edit) finish(version int64) *Snapshot {
+	s := e.s
+	if e.sortAtEnd {
+		e.sortLists()
+	}
+	s.version = version
+	return s
+}
+
+// compactMinGarbage: below this many garbage bytes a snapshot is never
+// rebuilt (a variable so tests can exercise compaction).
+var compactMinGarbage = 1 << 20
+
+// compacted rebuilds s when more than half of its text arena is garbage left
+// by replaced entries, so a long-running instance does not grow with churn.
+func compacted(s *Snapshot) *Snapshot {
+	if s.garbage < compactMinGarbage || s.garbage < len(s.text)/2 {
+		return s
+	}
+	b := newBuild(s.Len())
+	for i := 0; i < s.Len(); i++ {
+		b.upsert(recordOfEntry(s.At(i)))
+	}
+	return b.finish(s.version)
+}
+
+func recordOfEntry(e Entry) record {
+	var ttl map[string]time.Duration
+	c, j := e.s.chunkOf(e.i)
+	if p := e.s.ttls[c.ttl[j]]; p != nil {
+		ttl = p
+	}
+	return record{ID: e.ID(), Name: e.Name(), Endpoint: e.Endpoint(), Sandbox: e.SandboxEndpoint(),
+		Vertical: e.Vertical(), Lifecycle: e.Lifecycle(), Cities: e.Cities(), Rating: e.Rating(),
+		Limits: e.Limits(), CacheTTL: ttl}
+}
+
+func (t *idTable) insert(s *Snapshot, id string, idx int32) *idTable {
+	if (t.used+1)*2 > len(t.slots) {
+		// Grow into a new table for the new snapshot; older snapshots keep
+		// the old one, which is no longer written.
+		g := newIDTable(len(t.slots))
+		for k := int32(0); k < idx; k++ {
+			g.put(s.id(k), k)
+		}
+		t = g
+	}
+	t.put(id, idx)
+	return t
+}
+
+func (t *idTable) put(id string, idx int32) {
+	h := maphash.String(t.seed, id)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		if atomic.LoadUint32(&t.slots[i]) == 0 {
+			atomic.StoreUint32(&t.slots[i], uint32(idx)+1)
+			t.used++
+			return
+		}
+	}
+}
+
+// view holds the current snapshot and serialises the one writer.
+type view struct {
+	mu  sync.Mutex
+	cur atomic.Pointer[Snapshot]
+}
+
+func newView() *view {
+	v := &view{}
+	v.cur.Store(emptySnapshot(0))
+	return v
+}
+
+func (v *view) snapshot() *Snapshot { return v.cur.Load() }
+
+// replace installs a fully loaded snapshot unless the one served is newer.
+func (v *view) replace(s *Snapshot) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s.version < v.cur.Load().version {
+		return false
+	}
+	v.cur.Store(s)
+	return true
+}
+
+// apply upserts records and moves the served version to version (never
+// backwards: the records are the current state of their providers, so
+// applying them again is harmless).
+func (v *view) apply(version int64, recs []record) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	cur := v.cur.Load()
+	e := editOf(cur)
+	for _, r := range recs {
+		e.upsert(r)
+	}
+	next := e.finish(max(version, cur.version))
+	v.cur.Store(compacted(next))
+}

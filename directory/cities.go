@@ -1,0 +1,37 @@
+package directory
+
+// GeneratedCities are the ~300 cities synthetic providers serve: the demo
+// providers' six first, then prefecture-level cities of China.
+var GeneratedCities = []string{
+	"Hangzhou", "Shanghai", "Beijing", "Shenzhen", "Chengdu", "Guangzhou",
+	"Tianjin", "Chongqing", "Wuhan", "Nanjing", "Xi'an", "Suzhou", "Zhengzhou", "Changsha", "Dongguan", "Shenyang",
+	"Qingdao", "Hefei", "Foshan", "Ningbo", "Kunming", "Jinan", "Dalian", "Xiamen", "Fuzhou", "Wuxi",
+	"Harbin", "Changchun", "Shijiazhuang", "Nanning", "Nanchang", "Guiyang", "Taiyuan", "Wenzhou", "Changzhou", "Quanzhou",
+	"Nantong", "Xuzhou", "Jinhua", "Huizhou", "Urumqi", "Zhuhai", "Jiaxing", "Shaoxing", "Taizhou", "Yantai",
+	"Lanzhou", "Baoding", "Linyi", "Weifang", "Haikou", "Zhongshan", "Yangzhou", "Tangshan", "Hohhot", "Yinchuan",
+	"Xining", "Lhasa", "Luoyang", "Langfang", "Handan", "Zibo", "Jining", "Ganzhou", "Liuzhou", "Guilin",
+	"Zhanjiang", "Jiangmen", "Shantou", "Zhaoqing", "Qingyuan", "Jieyang", "Maoming", "Shaoguan", "Meizhou", "Heyuan",
+	"Shanwei", "Yangjiang", "Chaozhou", "Yunfu", "Huzhou", "Lishui", "Quzhou", "Zhoushan", "Yancheng", "Huai'an",
+	"Lianyungang", "Suqian", "Zhenjiang", "Taizhou-Jiangsu", "Wuhu", "Bengbu", "Anqing", "Fuyang", "Lu'an", "Ma'anshan",
+	"Chuzhou", "Huainan", "Huaibei", "Tongling", "Xuancheng", "Chizhou", "Bozhou", "Suzhou-Anhui", "Huangshan", "Putian",
+	"Zhangzhou", "Longyan", "Sanming", "Nanping", "Ningde", "Jiujiang", "Shangrao", "Yichun", "Ji'an", "Fuzhou-Jiangxi",
+	"Pingxiang", "Xinyu", "Jingdezhen", "Yingtan", "Dezhou", "Liaocheng", "Heze", "Tai'an", "Rizhao", "Weihai",
+	"Binzhou", "Dongying", "Zaozhuang", "Nanyang", "Xinxiang", "Shangqiu", "Zhoukou", "Zhumadian", "Xinyang", "Anyang",
+	"Pingdingshan", "Xuchang", "Kaifeng", "Jiaozuo", "Puyang", "Luohe", "Sanmenxia", "Hebi", "Xiangyang", "Yichang",
+	"Jingzhou", "Xiaogan", "Huanggang", "Shiyan", "Jingmen", "Xianning", "Suizhou", "Ezhou", "Huangshi", "Enshi",
+	"Hengyang", "Zhuzhou", "Yueyang", "Changde", "Shaoyang", "Chenzhou", "Yongzhou", "Xiangtan", "Yiyang", "Loudi",
+	"Huaihua", "Zhangjiajie", "Yulin", "Baise", "Qinzhou", "Beihai", "Wuzhou", "Guigang", "Hechi", "Laibin",
+	"Chongzuo", "Hezhou", "Fangchenggang", "Sanya", "Danzhou", "Mianyang", "Deyang", "Nanchong", "Yibin", "Luzhou",
+	"Dazhou", "Leshan", "Neijiang", "Zigong", "Suining", "Guang'an", "Meishan", "Ziyang", "Bazhong", "Ya'an",
+	"Panzhihua", "Guangyuan", "Zunyi", "Bijie", "Anshun", "Liupanshui", "Tongren", "Qujing", "Yuxi", "Honghe",
+	"Dali", "Zhaotong", "Baoshan", "Lijiang", "Pu'er", "Lincang", "Xianyang", "Baoji", "Weinan", "Hanzhong",
+	"Yan'an", "Ankang", "Shangluo", "Tongchuan", "Tianshui", "Qingyang", "Pingliang", "Wuwei", "Zhangye", "Jiuquan",
+	"Baiyin", "Dingxi", "Longnan", "Jiayuguan", "Jinchang", "Haidong", "Shizuishan", "Wuzhong", "Guyuan", "Zhongwei",
+	"Karamay", "Turpan", "Hami", "Kashgar", "Korla", "Yili", "Baotou", "Ordos", "Chifeng", "Tongliao",
+	"Hulunbuir", "Bayannur", "Ulanqab", "Wuhai", "Datong", "Changzhi", "Jinzhong", "Yuncheng", "Linfen", "Xinzhou",
+	"Jincheng", "Shuozhou", "Lüliang", "Yangquan", "Cangzhou", "Xingtai", "Hengshui", "Zhangjiakou", "Chengde", "Qinhuangdao",
+	"Anshan", "Fushun", "Benxi", "Dandong", "Jinzhou", "Yingkou", "Fuxin", "Liaoyang", "Panjin", "Tieling",
+	"Chaoyang", "Huludao", "Jilin", "Siping", "Liaoyuan", "Tonghua", "Baishan", "Songyuan", "Baicheng", "Yanbian",
+	"Qiqihar", "Mudanjiang", "Jiamusi", "Daqing", "Jixi", "Shuangyashan", "Yichun-Heilongjiang", "Qitaihe", "Hegang", "Heihe",
+	"Suihua", "Shigatse", "Nyingchi", "Chamdo", "Golmud", "Yulin-Shaanxi", "Kunshan", "Yiwu", "Jiangyin", "Cixi",
+}

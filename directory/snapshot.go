@@ -1,0 +1,366 @@
+package directory
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/plaza-gateway/plaza/connectors"
+)
+
+// The snapshot's layout. Per provider it holds no pointer: fixed-size columns
+// in chunks of chunkSize entries, strings as offsets into one byte arena,
+// cities as offsets into one []uint16 arena of interned city numbers, limits
+// and cache TTLs as numbers of interned profiles. The garbage collector scans
+// a few thousand objects whatever the number of providers.
+//
+// A change copies what it touches (the chunk of the provider, the coverage
+// lists it enters or leaves) and shares the rest with the previous snapshot.
+// The arenas and the id table are append-only and shared: a snapshot reads
+// only the first n entries, so entries appended for a newer snapshot are
+// invisible to it. One writer at a time (view.mu) derives snapshots.
+const (
+	chunkBits = 8
+	chunkSize = 1 << chunkBits
+	chunkMask = chunkSize - 1
+	// groupBits: chunks are reached through groups of 1<<groupBits, so a
+	// change copies a 256-entry chunk and a 64-pointer group, not a
+	// directory of every chunk.
+	groupBits = 6
+	groupSize = 1 << groupBits
+	groupMask = groupSize - 1
+	// anyCity (column 0) is the coverage column of every city.
+	anyCity = 0
+)
+
+const numVerticals = 4
+
+func verticalIndex(v connectors.Vertical) int {
+	switch v {
+	case connectors.VerticalGrocery:
+		return 0
+	case connectors.VerticalMedical:
+		return 1
+	case connectors.VerticalLegal:
+		return 2
+	case connectors.VerticalPublicService:
+		return 3
+	}
+	return -1
+}
+
+type chunk struct {
+	textStart   [chunkSize]uint32
+	cityStart   [chunkSize]uint32
+	limits      [chunkSize]uint32
+	ttl         [chunkSize]uint32
+	rating      [chunkSize]float32
+	nameLen     [chunkSize]uint16
+	endpointLen [chunkSize]uint16
+	sandboxLen  [chunkSize]uint16
+	idLen       [chunkSize]uint8
+	cityCount   [chunkSize]uint8
+	vertical    [chunkSize]uint8
+	lifecycle   [chunkSize]uint8
+}
+
+type group [groupSize]*chunk
+
+// ttlProfile is an interned set of cache TTL overrides. Read-only once
+// interned.
+type ttlProfile map[string]time.Duration
+
+// Snapshot is an immutable view of the directory at one version. Safe for
+// any number of concurrent readers; get the current one from Store.Snapshot.
+type Snapshot struct {
+	version int64
+	n       int32
+	groups  []*group
+
+	text    []byte   // ids, names and endpoints, append-only
+	cityArr []uint16 // cities of each provider, append-only
+	garbage int      // bytes of text no entry points at any more
+
+	cities    []string          // city number -> name; number 0 is "any city"
+	cityIndex map[string]uint16 // name -> number; replaced, never mutated, once published
+
+	limits []Limits     // interned, append-only
+	ttls   []ttlProfile // interned, append-only; ttls[0] is "no override"
+
+	ids *idTable
+
+	// cov[vertical][city]: ACTIVE providers; column anyCity holds every
+	// city. "Every vertical" merges the four rows.
+	cov [numVerticals][]*covList
+
+	// Writer-only interning state, shared along one lineage of snapshots and
+	// touched only under view.mu.
+	w *writerState
+}
+
+type writerState struct {
+	limitIndex map[Limits]uint32
+	ttlIndex   map[string]uint32
+}
+
+// idTable maps a provider id to its index: open addressing over uint32 slots
+// holding index+1 (0 is empty), no pointers. Insert-only and shared by the
+// snapshots of one lineage; slots are read and written atomically, and a
+// reader ignores indexes beyond its snapshot.
+type idTable struct {
+	seed  maphash.Seed
+	slots []uint32
+	mask  uint64
+	used  int
+}
+
+func newIDTable(capacity int) *idTable {
+	size := 1024
+	for size < capacity*2 {
+		size <<= 1
+	}
+	return &idTable{seed: maphash.MakeSeed(), slots: make([]uint32, size), mask: uint64(size - 1)}
+}
+
+// Version is the directory version this snapshot reflects.
+func (s *Snapshot) Version() int64 { return s.version }
+
+// Len is the number of providers, in every lifecycle state.
+func (s *Snapshot) Len() int { return int(s.n) }
+
+// Entry is a provider as the snapshot holds it: a handle that reads the
+// columns on demand. Its strings point into the snapshot's arena (no copy).
+type Entry struct {
+	s *Snapshot
+	i int32
+}
+
+// Lookup finds a provider by id in O(1) without allocating.
+func (s *Snapshot) Lookup(id string) (Entry, bool) {
+	if s == nil || s.ids == nil {
+		return Entry{}, false
+	}
+	t := s.ids
+	h := maphash.String(t.seed, id)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		v := atomic.LoadUint32(&t.slots[i])
+		if v == 0 {
+			return Entry{}, false
+		}
+		idx := int32(v - 1)
+		if idx < s.n && s.id(idx) == id {
+			return Entry{s, idx}, true
+		}
+	}
+}
+
+// At returns the i-th provider (0 <= i < Len), in load order.
+func (s *Snapshot) At(i int) Entry { return Entry{s, int32(i)} }
+
+func (s *Snapshot) chunkOf(i int32) (*chunk, int) {
+	return s.groups[i>>(chunkBits+groupBits)][(i>>chunkBits)&groupMask], int(i & chunkMask)
+}
+
+func (s *Snapshot) str(start uint32, n int) string {
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&s.text[start], n)
+}
+
+func (s *Snapshot) id(i int32) string {
+	c, j := s.chunkOf(i)
+	return s.str(c.textStart[j], int(c.idLen[j]))
+}
+
+// ID is the provider's id.
+func (e Entry) ID() string { return e.s.id(e.i) }
+
+// Name is its display name.
+func (e Entry) Name() string {
+	c, j := e.s.chunkOf(e.i)
+	return e.s.str(c.textStart[j]+uint32(c.idLen[j]), int(c.nameLen[j]))
+}
+
+// Endpoint is the base URL of its HTTP contract; "" for an in-process provider.
+func (e Entry) Endpoint() string {
+	c, j := e.s.chunkOf(e.i)
+	return e.s.str(c.textStart[j]+uint32(c.idLen[j])+uint32(c.nameLen[j]), int(c.endpointLen[j]))
+}
+
+// SandboxEndpoint is where certification runs its mutating checks ("" if none).
+func (e Entry) SandboxEndpoint() string {
+	c, j := e.s.chunkOf(e.i)
+	return e.s.str(c.textStart[j]+uint32(c.idLen[j])+uint32(c.nameLen[j])+uint32(c.endpointLen[j]), int(c.sandboxLen[j]))
+}
+
+// Vertical is its line of business.
+func (e Entry) Vertical() connectors.Vertical {
+	c, j := e.s.chunkOf(e.i)
+	return connectors.Verticals[c.vertical[j]]
+}
+
+// Lifecycle is where it stands; only Active providers take user traffic.
+func (e Entry) Lifecycle() Lifecycle {
+	c, j := e.s.chunkOf(e.i)
+	return Lifecycle(c.lifecycle[j])
+}
+
+// Rating is its rating (0 to 5).
+func (e Entry) Rating() float64 {
+	c, j := e.s.chunkOf(e.i)
+	return float64(c.rating[j])
+}
+
+// Limits are its per-call limits and quotas.
+func (e Entry) Limits() Limits {
+	c, j := e.s.chunkOf(e.i)
+	return e.s.limits[c.limits[j]]
+}
+
+// CacheTTL is its override of the entity cache TTL for a GraphQL type, if any.
+func (e Entry) CacheTTL(typ string) (time.Duration, bool) {
+	c, j := e.s.chunkOf(e.i)
+	d, ok := e.s.ttls[c.ttl[j]][typ]
+	return d, ok
+}
+
+func (e Entry) cityNumbers() []uint16 {
+	c, j := e.s.chunkOf(e.i)
+	start := c.cityStart[j]
+	return e.s.cityArr[start : start+uint32(c.cityCount[j])]
+}
+
+// Cities returns the cities it serves (a new slice).
+func (e Entry) Cities() []string {
+	nums := e.cityNumbers()
+	out := make([]string, len(nums))
+	for k, n := range nums {
+		out[k] = e.s.cities[n]
+	}
+	return out
+}
+
+// ServesCity reports whether it serves city (exact name).
+func (e Entry) ServesCity(city string) bool {
+	n, ok := e.s.cityIndex[city]
+	if !ok {
+		return false
+	}
+	for _, c := range e.cityNumbers() {
+		if c == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Descriptor converts the entry to the connector contract's descriptor.
+func (e Entry) Descriptor() connectors.Descriptor {
+	return connectors.Descriptor{ID: strings.Clone(e.ID()), Name: strings.Clone(e.Name()), Vertical: e.Vertical(),
+		Rating: e.Rating(), Cities: e.Cities(), MaxBatch: e.Limits().MaxBatch}
+}
+
+// Page is one page of the coverage index.
+type Page struct {
+	Entries []Entry
+	// Total is the number of ACTIVE providers matching, on every page.
+	Total int
+	// HasNext: there are more after the last entry.
+	HasNext bool
+}
+
+// Serving pages through the ACTIVE providers that serve city for vertical,
+// ordered by id: the answer to "who serves Hangzhou for GROCERY". An empty
+// vertical means every vertical, an empty city every city. after is the id
+// of the last entry of the previous page (a cursor that stays valid across
+// snapshots); first bounds the page. The cost is O(log n + first), whatever
+// the number of providers.
+func (s *Snapshot) Serving(vertical connectors.Vertical, city, after string, first int) Page {
+	lists := s.coverage(vertical, city)
+	var cur [numVerticals]cursor
+	page := Page{}
+	for k, l := range lists {
+		page.Total += l.len()
+		cur[k] = l.after(s, after)
+	}
+	first = max(first, 0)
+	page.Entries = make([]Entry, 0, min(first, page.Total))
+	for {
+		// Merge the (at most four) lists by id.
+		best, bestK := int32(-1), -1
+		for k := range lists {
+			if i, ok := cur[k].next(); ok && (bestK < 0 || s.id(i) < s.id(best)) {
+				best, bestK = i, k
+			}
+		}
+		if bestK < 0 {
+			return page
+		}
+		if len(page.Entries) == first {
+			page.HasNext = true
+			return page
+		}
+		page.Entries = append(page.Entries, Entry{s, best})
+		cur[bestK].advance()
+	}
+}
+
+// CountServing is Serving's Total without a page.
+func (s *Snapshot) CountServing(vertical connectors.Vertical, city string) int {
+	n := 0
+	for _, l := range s.coverage(vertical, city) {
+		n += l.len()
+	}
+	return n
+}
+
+func (s *Snapshot) coverage(vertical connectors.Vertical, city string) []*covList {
+	c := uint16(anyCity)
+	if city != "" {
+		n, ok := s.cityIndex[city]
+		if !ok {
+			return nil
+		}
+		c = n
+	}
+	cell := func(v int) *covList {
+		if row := s.cov[v]; int(c) < len(row) {
+			return row[c]
+		}
+		return nil
+	}
+	if vertical == "" {
+		out := make([]*covList, numVerticals)
+		for v := range out {
+			out[v] = cell(v)
+		}
+		return out
+	}
+	v := verticalIndex(vertical)
+	if v < 0 {
+		return nil
+	}
+	return []*covList{cell(v)}
+}
+
+// Cities lists every city some provider has declared, in first-seen order.
+func (s *Snapshot) Cities() []string { return append([]string(nil), s.cities[1:]...) }
+
+// record is what the snapshot stores of a provider.
+type record struct {
+	ID, Name, Endpoint, Sandbox string
+	Vertical                    connectors.Vertical
+	Lifecycle                   Lifecycle
+	Cities                      []string
+	Rating                      float64
+	Limits                      Limits
+	CacheTTL                    map[string]time.Duration
+}
+
+func recordOf(p *Provider) record {
+	return record{ID: p.ID, Name: p.Name, Endpoint: p.Endpoint, Sandbox: p.SandboxEndpoint, Vertical: p.Vertical,
+		Lifecycle: p.Lifecycle, Cities: p.Cities, Rating: p.Rating, Limits: p.Limits, CacheTTL: p.CacheTTL}
+}

@@ -1,0 +1,173 @@
+package directory
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plaza-gateway/plaza/connectors"
+)
+
+// model is the obviously-correct directory the snapshot is checked against.
+type model map[string]record
+
+func (m model) serving(v connectors.Vertical, city string) []string {
+	var ids []string
+	for id, r := range m {
+		if r.Lifecycle != Active || (v != "" && r.Vertical != v) || (city != "" && !slices.Contains(r.Cities, city)) {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+var testCities = []string{"Hangzhou", "Shanghai", "Beijing", "Shenzhen", "Chengdu", "Guangzhou", "Ningbo", "Suzhou"}
+
+func randomRecord(r *rand.Rand, id string) record {
+	n := 1 + r.IntN(3)
+	var cities []string
+	for len(cities) < n {
+		c := testCities[r.IntN(len(testCities))]
+		if !slices.Contains(cities, c) {
+			cities = append(cities, c)
+		}
+	}
+	rec := record{ID: id, Name: fmt.Sprintf("Name %d of %s", r.IntN(1000), id), Vertical: connectors.Verticals[r.IntN(4)],
+		Lifecycle: Lifecycle(1 + r.IntN(5)), Cities: cities, Rating: float64(r.IntN(50)) / 10,
+		Limits: Limits{MaxBatch: r.IntN(3) * 10, Timeout: time.Duration(r.IntN(2)) * time.Second}}
+	if r.IntN(3) == 0 {
+		rec.Endpoint = "https://" + id + ".example/" + strings.Repeat("p", r.IntN(20))
+	}
+	if r.IntN(4) == 0 {
+		rec.CacheTTL = map[string]time.Duration{"Product": time.Duration(1+r.IntN(3)) * time.Second}
+	}
+	return rec
+}
+
+func checkSnapshot(t *testing.T, s *Snapshot, m model) {
+	t.Helper()
+	if s.Len() != len(m) {
+		t.Fatalf("len %d, model %d", s.Len(), len(m))
+	}
+	for id, want := range m {
+		e, ok := s.Lookup(id)
+		if !ok {
+			t.Fatalf("lookup %s: missing", id)
+		}
+		got := recordOfEntry(e)
+		if got.ID != want.ID || got.Name != want.Name || got.Endpoint != want.Endpoint || got.Vertical != want.Vertical ||
+			got.Lifecycle != want.Lifecycle || !slices.Equal(got.Cities, want.Cities) || got.Limits != want.Limits ||
+			float32(got.Rating) != float32(want.Rating) || !maps.Equal(got.CacheTTL, want.CacheTTL) {
+			t.Fatalf("entry %s:\n got %+v\nwant %+v", id, got, want)
+		}
+	}
+	if _, ok := s.Lookup("no-such-provider"); ok {
+		t.Fatal("lookup of an unknown id succeeded")
+	}
+	for _, v := range append([]connectors.Vertical{""}, connectors.Verticals...) {
+		for _, c := range append([]string{""}, testCities...) {
+			want := m.serving(v, c)
+			var got []string
+			for after := ""; ; {
+				p := s.Serving(v, c, after, 7)
+				if p.Total != len(want) {
+					t.Fatalf("serving %q/%q: total %d, want %d", v, c, p.Total, len(want))
+				}
+				for _, e := range p.Entries {
+					got = append(got, e.ID())
+					after = e.ID()
+				}
+				if !p.HasNext {
+					break
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("serving %q/%q:\n got %v\nwant %v", v, c, got, want)
+			}
+		}
+	}
+}
+
+func TestSnapshotFollowsChangesAndOldSnapshotsStayIntact(t *testing.T) {
+	old := compactMinGarbage
+	compactMinGarbage = 4 << 10 // compaction happens along the way
+	t.Cleanup(func() { compactMinGarbage = old })
+
+	r := rand.New(rand.NewPCG(1, 2))
+	v := newView()
+	m := model{}
+	type kept struct {
+		s *Snapshot
+		m model
+	}
+	var history []kept
+	version := int64(0)
+	var ids []string
+	// Enough providers for several chunks and id-table growths.
+	for round := 0; round < 30; round++ {
+		var batch []record
+		n := 1 + r.IntN(300)
+		for k := 0; k < n; k++ {
+			var id string
+			if len(ids) > 0 && r.IntN(3) == 0 {
+				id = ids[r.IntN(len(ids))]
+			} else {
+				id = fmt.Sprintf("p-%05d", r.IntN(100000))
+				if _, ok := m[id]; !ok {
+					ids = append(ids, id)
+				}
+			}
+			rec := randomRecord(r, id)
+			m[id] = rec
+			batch = append(batch, rec)
+		}
+		version++
+		if round == 0 {
+			b := newBuild(len(batch))
+			for _, rec := range batch {
+				b.upsert(rec)
+			}
+			v.replace(b.finish(version))
+		} else {
+			v.apply(version, batch)
+		}
+		s := v.snapshot()
+		if s.Version() != version {
+			t.Fatalf("version %d, want %d", s.Version(), version)
+		}
+		checkSnapshot(t, s, m)
+		history = append(history, kept{s, maps.Clone(m)})
+	}
+	if v.snapshot().Len() < 2*chunkSize {
+		t.Fatalf("only %d providers: the test should span several chunks", v.snapshot().Len())
+	}
+	for i, h := range history {
+		if i%4 != 0 {
+			continue // a sample keeps the race-detector run short
+		}
+		t.Run(fmt.Sprintf("snapshot %d is unchanged", i), func(t *testing.T) { checkSnapshot(t, h.s, h.m) })
+	}
+}
+
+func TestViewNeverGoesBackwards(t *testing.T) {
+	v := newView()
+	b := newBuild(1)
+	b.upsert(record{ID: "a", Vertical: connectors.VerticalGrocery, Lifecycle: Active, Cities: []string{"Hangzhou"}})
+	v.replace(b.finish(10))
+	if v.replace(newBuild(0).finish(9)) {
+		t.Fatal("an older full snapshot replaced a newer one")
+	}
+	v.apply(5, nil)
+	if got := v.snapshot().Version(); got != 10 {
+		t.Fatalf("version %d after applying an older change, want 10", got)
+	}
+	if _, ok := v.snapshot().Lookup("a"); !ok {
+		t.Fatal("lost a provider")
+	}
+}
