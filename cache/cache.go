@@ -64,6 +64,9 @@ type Item struct {
 	TTL time.Duration
 	// Grace is how long the value is kept after TTL, reported as Stale, to be served if the provider fails.
 	Grace time.Duration
+	// ReadAt is when the value was read from its source (zero: unknown). Tiered stores it in neither tier if it has
+	// seen the key invalidated at or after ReadAt: the value may predate the change. Loader sets it.
+	ReadAt time.Time
 }
 
 // ErrUnavailable is returned, wrapped, by a DeleteMany that could not reach a shared tier: the keys may still hold

@@ -178,6 +178,10 @@ func (l *Loader) lead(ctx context.Context, keys []string, flights map[string]*fl
 			close(f.done)
 		}
 	}()
+	readAt := time.Now()
+	if c, ok := l.cache.(interface{ clock() time.Time }); ok {
+		readAt = c.clock()
+	}
 	vals, err = fetch(ctx, keys)
 	if _, partial := err.(KeyErrors); err != nil && !partial {
 		return
@@ -194,7 +198,7 @@ func (l *Loader) lead(ctx context.Context, keys []string, flights map[string]*fl
 			if l.jitter != nil {
 				ttl = l.jitter(ttl)
 			}
-			items = append(items, Item{Key: k, Value: v, TTL: ttl, Grace: l.grace})
+			items = append(items, Item{Key: k, Value: v, TTL: ttl, Grace: l.grace, ReadAt: readAt})
 		}
 	}
 	// A failed write-back only costs a later miss; Redis reports its own failures through Stats and the log.

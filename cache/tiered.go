@@ -44,8 +44,10 @@ type Invalidator interface {
 // The cost is L1 hits: a key read less than once per L1 TTL is read from L2 each time. An L1 hit itself is unchanged
 // (no Redis round trip); each key costs at most one L2 read per instance per L1 TTL.
 //
-// Not covered: a value fetched from the source before the delete and written back after it (a read that raced the
-// change at the provider). That copy lives for the caller's TTL, as it would without an L1.
+// A value fetched from the source before the delete and written back after it (a read that raced the change at the
+// provider) is not written if this instance has seen the delete by then (Item.ReadAt, set by Loader): always for a
+// delete made here, and for one made elsewhere once its broadcast has arrived. A write-back that beats the broadcast
+// of another instance's delete is not covered: it lives for the caller's TTL, as it would without an L1.
 type Tiered struct {
 	l1    *Memory
 	l2    Cache
@@ -146,6 +148,10 @@ func (t *Tiered) SetMany(ctx context.Context, items []Item) error {
 		return err
 	}
 	written := t.now()
+	items = t.notSuperseded(items)
+	if len(items) == 0 {
+		return nil
+	}
 	if err := t.l2.SetMany(ctx, items); err != nil {
 		return fmt.Errorf("cache: l2: %w", err)
 	}
@@ -158,6 +164,21 @@ func (t *Tiered) SetMany(ctx context.Context, items []Item) error {
 	t.fill(written, local)
 	return nil
 }
+
+// notSuperseded drops the items read from their source (ReadAt) no later than an invalidation of their key this
+// instance saw, by its own delete or a broadcast: a fetch that began before the change at the provider must not
+// write the old value back for a whole TTL. A broadcast arriving after the write cannot undo it, so across instances
+// this narrows that race to the broadcast's delay rather than closing it.
+func (t *Tiered) notSuperseded(items []Item) []Item {
+	t.fillMu.Lock()
+	defer t.fillMu.Unlock()
+	return slices.DeleteFunc(slices.Clone(items), func(it Item) bool {
+		return !it.ReadAt.IsZero() && t.drops.since(it.Key, it.ReadAt)
+	})
+}
+
+// clock is the time Loader stamps ReadAt with, so it compares with the drop times.
+func (t *Tiered) clock() time.Time { return t.now() }
 
 // fill puts items read from (or written to) L2 at since into L1, for the L1 TTL counted from since, except the keys
 // dropped at or after since: their value may be the one the drop was about.
@@ -193,11 +214,16 @@ func (t *Tiered) dropL1(keys []string) {
 	t.fillMu.Lock()
 	defer t.fillMu.Unlock()
 	_ = t.l1.DeleteMany(context.Background(), keys) // Memory.DeleteMany cannot fail
-	t.drops.add(keys, t.now(), t.l1TTL)
+	t.drops.add(keys, t.now(), max(t.l1TTL, dropMemory))
 }
 
-// recentDrops is the set of keys dropped within the last L1 TTL, with when. Older drops cannot matter: a fill that
-// began before them would have expired by now. Its size is the number of keys invalidated per L1 TTL.
+// dropMemory is how long drops are remembered for notSuperseded: longer than any fetch from a provider (their
+// timeouts are seconds), so a fetch that straddled an invalidation is still recognised when it writes back.
+const dropMemory = 30 * time.Second
+
+// recentDrops is the set of keys dropped recently (the longer of the L1 TTL and dropMemory), with when. Older drops
+// cannot matter: a fill that began before them would have expired by now, and no fetch takes that long. Its size is
+// the number of keys invalidated in that time.
 type recentDrops struct {
 	at    map[string]time.Time
 	order []droppedKey // oldest first

@@ -212,11 +212,31 @@ func TestTieredBoundParts(t *testing.T) {
 		}
 	})
 
-	t.Run("forgets drops older than the L1 TTL", func(t *testing.T) {
+	t.Run("does not write back a fetch that began before an invalidation of its key", func(t *testing.T) {
+		l2 := NewMemory(10)
+		tc := NewTiered(NewMemory(10), l2)
+		l := NewLoader(tc, time.Minute, 0)
+		rs := l.Fetch(ctx, []string{"a", "b"}, func(ctx context.Context, keys []string) (map[string][]byte, error) {
+			// The provider answered with the old value; the change and its invalidation land before the write-back.
+			if err := tc.DeleteMany(ctx, []string{"a"}); err != nil {
+				t.Fatal(err)
+			}
+			return map[string][]byte{"a": []byte("old"), "b": []byte("2")}, nil
+		})
+		if string(rs[0].Value) != "old" || string(rs[1].Value) != "2" {
+			t.Fatalf("results %+v: the caller still gets what was fetched", rs)
+		}
+		mustGet(t, l2, []string{"a", "b"}, Entry{}, fresh("2"))
+		if inL1(tc, "a") {
+			t.Error("the superseded value is in L1")
+		}
+	})
+
+	t.Run("forgets drops older than it keeps them", func(t *testing.T) {
 		var d recentDrops
 		start := time.Unix(0, 0)
 		d.add([]string{"a"}, start, 100*time.Millisecond)
-		d.add([]string{"b"}, start.Add(101*time.Millisecond), 100*time.Millisecond)
+		d.add([]string{"b"}, start.Add(101*time.Millisecond), 100*time.Millisecond) // a is forgotten here
 		if len(d.at) != 1 || len(d.order) != 1 || !d.since("b", start) {
 			t.Fatalf("drops %v %v, want only b", d.at, d.order)
 		}
