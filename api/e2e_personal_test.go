@@ -388,10 +388,12 @@ func TestAnalyticsEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("Authorization: ApiKey works too", func(t *testing.T) {
-		mustData[analyticsData](t, p.Gateway, apitest.Request{Query: doc, Variables: vars,
-			Header: map[string][]string{"Authorization": {"ApiKey " + testAnalystKey}}})
-	})
+	for _, scheme := range []string{"ApiKey", "apikey", "APIKEY"} {
+		t.Run("Authorization: "+scheme+" works too (the scheme is case-insensitive)", func(t *testing.T) {
+			mustData[analyticsData](t, p.Gateway, apitest.Request{Query: doc, Variables: vars,
+				Header: map[string][]string{"Authorization": {scheme + " " + testAnalystKey}}})
+		})
+	}
 
 	for _, c := range []struct {
 		name, user, key, code, msg string

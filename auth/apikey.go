@@ -77,10 +77,21 @@ func keyFrom(r *http.Request) (string, error) {
 	if k := r.Header.Get(APIKeyHeader); k != "" {
 		return strings.TrimSpace(k), nil
 	}
-	if k, ok := strings.CutPrefix(r.Header.Get("Authorization"), "ApiKey "); ok {
+	if k, ok := apiKeyScheme(r.Header.Get("Authorization")); ok {
 		return strings.TrimSpace(k), nil
 	}
 	return "", errNoKey
+}
+
+// apiKeyScheme returns what follows the `ApiKey` scheme of an Authorization
+// header, the scheme matched case-insensitively as HTTP auth schemes are
+// (RFC 9110 section 11.1), like Bearer.
+func apiKeyScheme(h string) (string, bool) {
+	const scheme = "apikey "
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	return h[len(scheme):], true
 }
 
 // Middleware adds the roles and scopes of a presented API key to the
@@ -96,7 +107,7 @@ func (k *APIKeys) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		p, _ := From(r.Context())
-		if strings.HasPrefix(r.Header.Get("Authorization"), "ApiKey ") && p.UserID == "" {
+		if _, ours := apiKeyScheme(r.Header.Get("Authorization")); ours && p.UserID == "" {
 			p.Problem = "" // the token middleware complained about a header that was ours
 		}
 		scopes, ok := k.Lookup(key)
