@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"path"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -331,7 +332,11 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 	opts = append(opts, api.WithAPIKeys(personal.keys), api.WithResolverOptions(resolvers.WithPersonalization(personal.Personalization)),
 		api.WithExamples(analystExamples(cfg)...))
 	if cfg.ProvidersFile == "" {
-		go personal.seedDemo(ctx, gw, log)
+		// Seeding reads the events store closePersonal closes: stop it and
+		// wait for it first (deferred after closePersonal, so it runs before).
+		var seeding sync.WaitGroup
+		seeding.Go(func() { personal.seedDemo(ctx, gw, log) })
+		defer func() { cancel(); seeding.Wait() }()
 	}
 	opts = append(opts, api.WithRateLimit(newRateLimiter(cfg, redisClient, log)))
 	srv := api.New(gw, verifier, log, apiConfig(cfg, log), opts...)
@@ -345,8 +350,13 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 		reload := make(chan struct{}, 1)
-		go func() {
-			for range hup {
+		go func() { // forwards SIGHUP to the watcher until serve returns
+			for {
+				select {
+				case <-hup:
+				case <-ctx.Done():
+					return
+				}
 				select {
 				case reload <- struct{}{}:
 				default:
