@@ -400,3 +400,18 @@ func TestDirectoryKey(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectoryCommandsNeedNoTokenSettings: migrate and the providers
+// commands verify no token, so production's token rules are not theirs;
+// serve keeps them.
+func TestDirectoryCommandsNeedNoTokenSettings(t *testing.T) {
+	env := map[string]string{"PLAZA_ENV": "production"}
+	for _, args := range [][]string{{"migrate"}, {"providers", "import", "plaza.yaml"}, {"providers", "generate", "--count", "1"}} {
+		if _, c, err := load(t, env, args...); err != nil || !c.Production() {
+			t.Errorf("%v in production: %v", args, err)
+		}
+	}
+	if _, _, err := load(t, env, "serve", "--config", "plaza.yaml"); err == nil || !strings.Contains(err.Error(), "PLAZA_JWKS_URL") {
+		t.Errorf("serve in production without token settings: %v", err)
+	}
+}
