@@ -123,6 +123,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return nil
 	}
+	if cmd == config.ProvidersImport || cmd == config.ProvidersGenerate {
+		if code := providersCommand(ctx, cmd, cfg, getenv, stdout, stderr); code != 0 {
+			return exitCode(code)
+		}
+		return nil
+	}
 	var hk hooks
 	if len(h) > 0 {
 		hk = h[0]

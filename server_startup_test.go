@@ -163,13 +163,15 @@ func TestStartupRefusesEveryMalformedNumber(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"token", "--help"}, {"serve", "-h"}} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"token", "--help"}, {"serve", "-h"},
+		{"providers", "generate", "--help"}, {"providers", "import", "-h"}} {
 		t.Run(strings.Join(args, " ")+" prints the usage and exits 0", func(t *testing.T) {
 			e := plazaProcess(t, nil, args...)
 			if e.code != 0 || e.stderr != "" || e.stdout != config.Usage() {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", e.code, e.stdout, e.stderr)
 			}
-			for _, want := range []string{"plaza token --user ID", "--shutdown-timeout", "--ttl", "PLAZA_MAX_DEPTH", "REDIS_URL"} {
+			for _, want := range []string{"plaza token --user ID", "--shutdown-timeout", "--ttl", "PLAZA_MAX_DEPTH", "REDIS_URL",
+				"plaza migrate [--check]", "plaza providers import FILE", "plaza providers generate --count N", "--endpoint", "PLAZA_DIRECTORY_KEY"} {
 				if !strings.Contains(e.stdout, want) {
 					t.Errorf("the usage lacks %q", want)
 				}
@@ -184,6 +186,10 @@ func TestHelp(t *testing.T) {
 		{[]string{"--frobnicate"}, "flag provided but not defined: -frobnicate"},
 		{[]string{"token"}, "token: --user is required"},
 		{[]string{"migrate", "--force"}, "flag provided but not defined: -force"},
+		{[]string{"providers"}, "want providers import FILE or providers generate"},
+		{[]string{"providers", "export"}, `unknown command "providers export"`},
+		{[]string{"providers", "import"}, "name the registry file"},
+		{[]string{"providers", "generate", "--seed", "3"}, "--count is required"},
 	} {
 		t.Run(strings.Join(tt.args, " ")+" prints the usage on stderr and exits 2", func(t *testing.T) {
 			e := plazaProcess(t, nil, tt.args...)

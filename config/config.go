@@ -17,6 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/limits"
@@ -43,6 +45,11 @@ const (
 	Token   Command = "token"   // print a development token
 	Help    Command = "help"    // print the usage
 	Migrate Command = "migrate" // apply the directory's schema migrations
+	// ProvidersImport and ProvidersGenerate are `plaza providers import FILE`
+	// and `plaza providers generate`: they fill the directory at
+	// PLAZA_DATABASE_URL.
+	ProvidersImport   Command = "providers import"
+	ProvidersGenerate Command = "providers generate"
 )
 
 // Config is every setting of the process, typed.
@@ -81,6 +88,13 @@ type Config struct {
 	DatabaseURL string
 	// MigrateCheck is `plaza migrate --check`: compare, apply nothing.
 	MigrateCheck bool
+	// DirectoryKey encrypts providers' signing secrets in the directory
+	// (PLAZA_DIRECTORY_KEY); nil without one, and then no secret is stored.
+	DirectoryKey *directory.Sealer
+	// ImportFile is the registry file of `plaza providers import FILE`.
+	ImportFile string
+	// Generate holds `plaza providers generate`'s flags.
+	Generate Generate
 	// RecommendRefit is how often the recommendation engine's parameters
 	// are refitted on the gateway's own events; zero switches refitting off.
 	RecommendRefit time.Duration
@@ -104,6 +118,16 @@ func (c Config) Production() bool { return c.Env == Production }
 
 // LogJSON reports whether logs are JSON (production) rather than text.
 func (c Config) LogJSON() bool { return c.Production() }
+
+// Generate is what `plaza providers generate` makes: Count synthetic
+// providers of Seed; Endpoints point verticals at demo-provider processes
+// (round-robin), which all sign with Secret.
+type Generate struct {
+	Count     int
+	Seed      int64
+	Endpoints map[connectors.Vertical][]string
+	Secret    string
+}
 
 // GC holds the Go runtime's garbage-collector variables as given.
 type GC struct{ GOGC, GOMEMLIMIT string }
@@ -183,6 +207,7 @@ func Default() Config {
 		TokenTTL:         24 * time.Hour,
 		SignatureV1Until: httpprovider.DefaultV1Until,
 		RecommendRefit:   6 * time.Hour,
+		Generate:         Generate{Seed: 1},
 	}
 }
 
@@ -240,6 +265,10 @@ func (c *Config) finish(cmd Command) error {
 			c.AnalystKeys, _ = auth.ParseAPIKeys("")
 		}
 	}
+	if cmd != Serve && cmd != Token {
+		// The other subcommands verify no token: the auth rules are not theirs.
+		return c.finishProviders(cmd)
+	}
 	a := &c.Auth
 	switch {
 	case a.JWKSURL != "" && a.JWKSFile != "":
@@ -261,6 +290,24 @@ func (c *Config) finish(cmd Command) error {
 	case Token:
 		if c.TokenUser == "" {
 			return &UsageError{Msg: "token: --user is required, e.g. --user demo-1"}
+		}
+	}
+	return nil
+}
+
+// finishProviders checks the providers subcommands' arguments.
+func (c *Config) finishProviders(cmd Command) error {
+	switch cmd {
+	case ProvidersImport:
+		if c.ImportFile == "" {
+			return &UsageError{Msg: "providers import: name the registry file, e.g. plaza providers import plaza.yaml"}
+		}
+	case ProvidersGenerate:
+		if !c.given["--count"] {
+			return &UsageError{Msg: "providers generate: --count is required, e.g. --count 10000"}
+		}
+		if c.Generate.Secret != "" && len(c.Generate.Endpoints) == 0 {
+			return &UsageError{Msg: "providers generate: --secret signs the calls to --endpoint providers; give an --endpoint"}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/config"
+	"github.com/plaza-gateway/plaza/connectors"
 )
 
 var update = flag.Bool("update", false, "rewrite the README's configuration table from the declarations")
@@ -166,6 +168,17 @@ func TestLoadCommandLine(t *testing.T) {
 		{"a token flag on serve", []string{"--user", "demo-1"}, config.Serve, false, "not defined: -user"},
 		{"a stray argument", []string{"--addr", ":1", "extra"}, config.Serve, false, `unexpected argument "extra"`},
 		{"token without --user", []string{"token"}, config.Token, false, "--user is required"},
+		{"providers import names its file", []string{"providers", "import", "plaza.yaml"}, config.ProvidersImport, false, ""},
+		{"providers import without a file", []string{"providers", "import"}, config.ProvidersImport, false, "name the registry file"},
+		{"providers import with two files", []string{"providers", "import", "a.yaml", "b.yaml"}, config.ProvidersImport, false, `unexpected argument "b.yaml"`},
+		{"providers generate", []string{"providers", "generate", "--count", "10"}, config.ProvidersGenerate, false, ""},
+		{"providers generate without --count", []string{"providers", "generate"}, config.ProvidersGenerate, false, "--count is required"},
+		{"providers generate --secret without --endpoint", []string{"providers", "generate", "--count", "1", "--secret", "s"},
+			config.ProvidersGenerate, false, "give an --endpoint"},
+		{"providers generate --help", []string{"providers", "generate", "--help"}, config.ProvidersGenerate, true, ""},
+		{"providers alone", []string{"providers"}, "", false, "want providers import FILE or providers generate"},
+		{"an unknown providers subcommand", []string{"providers", "delete"}, "", false, `unknown command "providers delete"`},
+		{"a generate flag on import", []string{"providers", "import", "--count", "1", "f.yaml"}, config.ProvidersImport, false, "not defined: -count"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,8 +228,11 @@ func TestEveryNumericSettingRefusesMalformedValues(t *testing.T) {
 			} else {
 				name = "--" + s.Flag
 				args = []string{name, bad}
-				if s.Commands[0] == config.Token {
+				switch s.Commands[0] {
+				case config.Token:
 					args = append([]string{"token", "--user", "demo-1"}, args...)
+				case config.ProvidersGenerate:
+					args = append([]string{"providers", "generate"}, args...)
 				}
 			}
 			t.Run(name+"="+bad, func(t *testing.T) {
@@ -303,7 +319,7 @@ func TestREADMETable(t *testing.T) {
 // TestNoVariableIsReadElsewhere keeps the configuration in one place: no
 // Go file outside this package reads a Plaza, Redis or OpenTelemetry
 // variable by name (bench/ is a harness with its own switches, and
-// cache/cachetest picks the tests' Redis).
+// cache/cachetest and directory/pgtest pick the tests' Redis and PostgreSQL).
 func TestNoVariableIsReadElsewhere(t *testing.T) {
 	read := regexp.MustCompile(`(?i)getenv\("(PLAZA_|REDIS_URL|OTEL_)`)
 	root := ".."
@@ -313,7 +329,7 @@ func TestNoVariableIsReadElsewhere(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, path)
 		if d.IsDir() {
-			if rel == "config" || rel == "bench" || rel == filepath.Join("cache", "cachetest") || rel == "testdata" || strings.HasPrefix(d.Name(), ".") && rel != "." {
+			if rel == "config" || rel == "bench" || rel == filepath.Join("cache", "cachetest") || rel == filepath.Join("directory", "pgtest") || rel == "testdata" || strings.HasPrefix(d.Name(), ".") && rel != "." {
 				return filepath.SkipDir
 			}
 			return nil
@@ -332,5 +348,70 @@ func TestNoVariableIsReadElsewhere(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestProvidersGenerateFlags(t *testing.T) {
+	_, c, err := load(t, nil, "providers", "generate", "--count", "500", "--seed", "-7",
+		"--endpoint", "grocery=http://127.0.0.1:9101", "--endpoint", "GROCERY=http://127.0.0.1:9102",
+		"--endpoint", "public-service=http://127.0.0.1:9107", "--secret", "a-secret-of-twenty-four-chars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Generate{Count: 500, Seed: -7, Secret: "a-secret-of-twenty-four-chars", Endpoints: map[connectors.Vertical][]string{
+		connectors.VerticalGrocery:       {"http://127.0.0.1:9101", "http://127.0.0.1:9102"},
+		connectors.VerticalPublicService: {"http://127.0.0.1:9107"},
+	}}
+	if !reflect.DeepEqual(c.Generate, want) {
+		t.Fatalf("got %+v, want %+v", c.Generate, want)
+	}
+	if _, c, err := load(t, nil, "providers", "generate", "--count", "3"); err != nil || c.Generate.Seed != 1 {
+		t.Fatalf("default seed %d, %v; want 1", c.Generate.Seed, err)
+	}
+	for _, tt := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--count", "0"}, "--count"},
+		{[]string{"--count", "-3"}, "--count"},
+		{[]string{"--count", "1", "--endpoint", "grocery"}, "--endpoint"},
+		{[]string{"--count", "1", "--endpoint", "bakery=http://127.0.0.1:1"}, "--endpoint"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := load(t, nil, append([]string{"providers", "generate"}, tt.args...)...)
+			var cerr *config.Error
+			if !errors.As(err, &cerr) || cerr.Setting != tt.flag {
+				t.Fatalf("err = %v, want a config.Error naming %s", err, tt.flag)
+			}
+		})
+	}
+}
+
+func TestDirectoryKey(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	if _, c, err := load(t, map[string]string{"PLAZA_DIRECTORY_KEY": key}); err != nil || c.DirectoryKey == nil {
+		t.Fatalf("a 32-byte key: %v", err)
+	}
+	for _, bad := range []string{"not base64!", base64.StdEncoding.EncodeToString(make([]byte, 16))} {
+		_, _, err := load(t, map[string]string{"PLAZA_DIRECTORY_KEY": bad})
+		var cerr *config.Error
+		if !errors.As(err, &cerr) || cerr.Setting != "PLAZA_DIRECTORY_KEY" || cerr.Value != "***" {
+			t.Fatalf("err = %v, want a config.Error naming PLAZA_DIRECTORY_KEY without its value", err)
+		}
+	}
+}
+
+// TestDirectoryCommandsNeedNoTokenSettings: migrate and the providers
+// commands verify no token, so production's token rules are not theirs;
+// serve keeps them.
+func TestDirectoryCommandsNeedNoTokenSettings(t *testing.T) {
+	env := map[string]string{"PLAZA_ENV": "production"}
+	for _, args := range [][]string{{"migrate"}, {"providers", "import", "plaza.yaml"}, {"providers", "generate", "--count", "1"}} {
+		if _, c, err := load(t, env, args...); err != nil || !c.Production() {
+			t.Errorf("%v in production: %v", args, err)
+		}
+	}
+	if _, _, err := load(t, env, "serve", "--config", "plaza.yaml"); err == nil || !strings.Contains(err.Error(), "PLAZA_JWKS_URL") {
+		t.Errorf("serve in production without token settings: %v", err)
 	}
 }

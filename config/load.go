@@ -65,8 +65,12 @@ func Load(args []string, getenv func(string) string) (Command, Config, error) {
 		}
 		return cmd, c, &UsageError{Msg: fmt.Sprintf("plaza %s: %v", cmd, err)}
 	}
-	if fs.NArg() > 0 {
-		return cmd, c, &UsageError{Msg: fmt.Sprintf("plaza %s: unexpected argument %q", cmd, fs.Arg(0))}
+	rest := fs.Args()
+	if cmd == ProvidersImport && len(rest) > 0 {
+		c.ImportFile, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return cmd, c, &UsageError{Msg: fmt.Sprintf("plaza %s: unexpected argument %q", cmd, rest[0])}
 	}
 	if err := c.finish(cmd); err != nil {
 		return cmd, c, err
@@ -82,6 +86,15 @@ func command(args []string) (Command, []string, error) {
 	switch c := Command(args[0]); c {
 	case Serve, Token, Help, Migrate:
 		return c, args[1:], nil
+	case "providers":
+		if len(args) > 1 {
+			switch c := Command("providers " + args[1]); c {
+			case ProvidersImport, ProvidersGenerate:
+				return c, args[2:], nil
+			}
+			return "", nil, &UsageError{Msg: fmt.Sprintf("unknown command \"providers %s\" (want providers import or providers generate)", args[1])}
+		}
+		return "", nil, &UsageError{Msg: "providers: want providers import FILE or providers generate --count N"}
 	}
 	return "", nil, &UsageError{Msg: fmt.Sprintf("unknown command %q", args[0])}
 }
@@ -96,9 +109,16 @@ Usage:
   plaza token --user ID    print a development token for a user
   plaza migrate [--check]  apply the provider directory's schema migrations to PLAZA_DATABASE_URL
                            (exit 0: schema current; 1: not current or the database failed; 2: not set)
+  plaza providers import FILE
+                           load a provider registry file (YAML) into the directory at PLAZA_DATABASE_URL,
+                           idempotently; its providers are ACTIVE, secrets encrypted with PLAZA_DIRECTORY_KEY
+  plaza providers generate --count N [--seed S] [--endpoint VERTICAL=URL]... [--secret S]
+                           fill the directory with N synthetic ACTIVE providers (tests and the bench;
+                           refused in production)
+                           (providers: exit 0 done; 1 a bad entry or the database failed; 2 not set)
   plaza help               print this help (also -h, --help)
 `)
-	for _, cmd := range []Command{Serve, Token, Migrate} {
+	for _, cmd := range []Command{Serve, Token, Migrate, ProvidersGenerate} {
 		fmt.Fprintf(&b, "\nFlags of %s:\n", cmd)
 		for _, s := range Settings {
 			if s.Flag == "" || !slices.Contains(s.Commands, cmd) {

@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/ratelimit"
+	"github.com/plaza-gateway/plaza/registry"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 
@@ -127,8 +130,14 @@ var Settings = []Setting{
 	rateSetting("PLAZA_RATE_IP", "50/s:100", "rate limit per client address", func(c *Config) *ratelimit.Limit { return &c.RateLimit.IP }),
 	rateSetting("PLAZA_RATE_KEY", "10/s:20", "rate limit per analyst API key", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Key }),
 	rateSetting("PLAZA_RATE_APQ", "100/h:50", "persisted-query registrations per caller (each stores a document for a day)", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Register }),
-	secretSetting(textSetting("PLAZA_DATABASE_URL", "", "unset", "PostgreSQL URL of the provider directory, for `plaza migrate`", nil,
+	secretSetting(textSetting("PLAZA_DATABASE_URL", "", "unset", "PostgreSQL URL of the provider directory, for `plaza migrate` and `plaza providers`", nil,
 		func(c *Config) *string { return &c.DatabaseURL })),
+	{Env: "PLAZA_DIRECTORY_KEY", Kind: Text, secret: true, Default: "unset (no secret may be stored)",
+		Usage: "key that encrypts providers' signing secrets in the directory: base64 of 32 random bytes (`openssl rand -base64 32`)",
+		set: func(c *Config, v string) (err error) {
+			c.DirectoryKey, err = directory.ParseSealerKey(v)
+			return err
+		}},
 	{Flag: "check", Commands: []Command{Migrate}, Kind: Text, Default: "false",
 		Usage: "migrate: only compare the schema with this binary's migrations; apply nothing", boolFlag: true,
 		set: func(c *Config, v string) error {
@@ -139,6 +148,45 @@ var Settings = []Setting{
 			c.MigrateCheck = b
 			return nil
 		}},
+	{Flag: "count", Commands: []Command{ProvidersGenerate}, Kind: Integer, Default: "",
+		Usage: "providers generate: how many synthetic providers the directory holds (required)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return errors.New("want a positive integer")
+			}
+			c.Generate.Count = n
+			return nil
+		}},
+	{Flag: "seed", Commands: []Command{ProvidersGenerate}, Kind: Integer, Default: "1",
+		Usage: "providers generate: the same seed and count give the same providers",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return errors.New("want an integer")
+			}
+			c.Generate.Seed = n
+			return nil
+		}},
+	{Flag: "endpoint", Commands: []Command{ProvidersGenerate}, Kind: List, Default: "none (served in process)",
+		Usage: "providers generate: `VERTICAL=URL`, repeatable: that vertical's providers call these demo-provider processes, round-robin",
+		set: func(c *Config, v string) error {
+			vert, u, ok := strings.Cut(v, "=")
+			if !ok || u == "" {
+				return errors.New("want VERTICAL=URL, e.g. grocery=http://127.0.0.1:9101")
+			}
+			vertical, err := registry.ParseVertical(vert)
+			if err != nil {
+				return err
+			}
+			if c.Generate.Endpoints == nil {
+				c.Generate.Endpoints = map[connectors.Vertical][]string{}
+			}
+			c.Generate.Endpoints[vertical] = append(c.Generate.Endpoints[vertical], u)
+			return nil
+		}},
+	secretSetting(textSetting("", "secret", "", "providers generate: the secret every --endpoint provider signs with (needs PLAZA_DIRECTORY_KEY)",
+		[]Command{ProvidersGenerate}, func(c *Config) *string { return &c.Generate.Secret })),
 	{Env: "PLAZA_RECOMMEND_REFIT", Kind: Duration, Default: "6h",
 		Usage: "how often the recommendation engine's parameters are refitted on the gateway's own events (one instance at a time); `off` disables",
 		set: func(c *Config, v string) error {

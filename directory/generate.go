@@ -104,7 +104,19 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, count int, seed int64, pr
 			return GenerateResult{}, err
 		}
 		if opts.Sealer == nil {
-			return GenerateResult{}, errors.New("directory: generate: a secret needs a sealer")
+			return GenerateResult{}, ErrNoSealer
+		}
+	}
+	// Generate runs outside production only: http on loopback is fine.
+	dev := Policy{Development: true}
+	for v, eps := range opts.Endpoints {
+		if !v.Valid() {
+			return GenerateResult{}, invalid("endpoint", "unknown vertical %q", v)
+		}
+		for _, ep := range eps {
+			if err := dev.validateURL("endpoint", ep, true); err != nil {
+				return GenerateResult{}, err
+			}
 		}
 	}
 	var res GenerateResult

@@ -2,27 +2,14 @@ package directory_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	neturl "net/url"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plaza-gateway/plaza/directory"
+	"github.com/plaza-gateway/plaza/directory/pgtest"
 )
-
-const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func testDatabaseURL() string {
-	if u := os.Getenv("PLAZA_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultTestDatabaseURL
-}
 
 // mustDatabase creates a database of its own for the test (dropped at the
 // end) and returns its connection config.
@@ -36,46 +23,10 @@ func mustDatabase(tb testing.TB) *pgxpool.Config {
 }
 
 // mustDatabaseURL creates a database of its own for the test (dropped at
-// the end) and returns its URL. Without a PostgreSQL server the test is
-// skipped with a message, except under CI=true, where it fails.
+// the end) and returns its URL; see pgtest.
 func mustDatabaseURL(tb testing.TB) string {
 	tb.Helper()
-	url := testDatabaseURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("PostgreSQL at PLAZA_TEST_DATABASE_URL=%s cannot be reached (CI needs it): %v", url, err)
-		}
-		tb.Skipf("SKIP: no PostgreSQL answers at %s (%v); set PLAZA_TEST_DATABASE_URL or start it (see .ci/run)", url, err)
-	}
-	defer admin.Close(context.Background())
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "plaza_dir_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("create database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, url)
-		if err != nil {
-			tb.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := neturl.Parse(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.DatabaseURL(tb)
 }
 
 func mustPool(tb testing.TB, cfg *pgxpool.Config) *pgxpool.Pool {
