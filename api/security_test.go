@@ -252,7 +252,10 @@ func (leakyGrocery) UserOrders(context.Context, string) ([]connectors.GroceryOrd
 	return nil, errors.New("GET " + upstreamURL + " failed running " + upstreamSQL + "\n" + upstreamStk)
 }
 
-func TestProductionMasksProviderErrors(t *testing.T) {
+// demoWithGrocery is the demo providers with the first grocery provider
+// replaced by wrap of it.
+func demoWithGrocery(t *testing.T, wrap func(*demo.Grocery) connectors.Connector) []connectors.Connector {
+	t.Helper()
 	conns, err := demo.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -263,10 +266,15 @@ func TestProductionMasksProviderErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			conns[i] = leakyGrocery{gr}
+			conns[i] = wrap(gr)
 			break
 		}
 	}
+	return conns
+}
+
+func TestProductionMasksProviderErrors(t *testing.T) {
+	conns := demoWithGrocery(t, func(gr *demo.Grocery) connectors.Connector { return leakyGrocery{gr} })
 	g := apitest.Start(t, apitest.Options{Connectors: conns, API: production()})
 	for _, req := range []apitest.Request{
 		{Query: searchQuery, Variables: map[string]any{"text": "milk", "v": "GROCERY", "first": 5}},

@@ -169,20 +169,7 @@ func TestProductionDoesNotHelpAttackers(t *testing.T) {
 	}
 
 	t.Run("an app user never sees a provider's ids or URLs in an error message", func(t *testing.T) {
-		conns, err := demo.Default()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, c := range conns {
-			if d := c.Describe(); d.Vertical == connectors.VerticalGrocery {
-				gr, err := demo.NewGrocery(d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				conns[i] = chattyGrocery{gr}
-				break
-			}
-		}
+		conns := demoWithGrocery(t, func(gr *demo.Grocery) connectors.Connector { return chattyGrocery{gr} })
 		for name, cfg := range map[string]*api.Config{"production": production(), "development": nil} {
 			g := apitest.Start(t, apitest.Options{Connectors: conns, API: cfg})
 			s := groceryStores(t, g, "")[0]

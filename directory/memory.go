@@ -171,13 +171,7 @@ func (m *Memory) registerLocked(r Registration, actor string) (Provider, error) 
 
 // CreateOnboardingCode implements Store.
 func (m *Memory) CreateOnboardingCode(_ context.Context, actor string, ttl time.Duration) (string, error) {
-	if err := validateActor(actor, ""); err != nil {
-		return "", err
-	}
-	if ttl <= 0 || ttl > MaxOnboardingCodeTTL {
-		return "", invalid("ttl", "between 1s and %v", MaxOnboardingCodeTTL)
-	}
-	code, hash, err := newOnboardingCode()
+	code, hash, err := newOnboardingCodeFor(actor, ttl)
 	if err != nil {
 		return "", err
 	}
@@ -192,6 +186,19 @@ const MaxOnboardingCodeTTL = 30 * 24 * time.Hour
 
 // newOnboardingCode returns a random code (128 bits, URL-safe) and the hash
 // that is stored.
+// newOnboardingCodeFor checks a request for an onboarding code (who asks,
+// for how long), the same for every store, and mints the code and the hash
+// that is all a store keeps.
+func newOnboardingCodeFor(actor string, ttl time.Duration) (string, [32]byte, error) {
+	if err := validateActor(actor, ""); err != nil {
+		return "", [32]byte{}, err
+	}
+	if ttl <= 0 || ttl > MaxOnboardingCodeTTL {
+		return "", [32]byte{}, invalid("ttl", "between 1s and %v", MaxOnboardingCodeTTL)
+	}
+	return newOnboardingCode()
+}
+
 func newOnboardingCode() (string, [32]byte, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {

@@ -497,13 +497,7 @@ func (p *Postgres) register(ctx context.Context, code string, r Registration) (P
 
 // CreateOnboardingCode implements Store.
 func (p *Postgres) CreateOnboardingCode(ctx context.Context, actor string, ttl time.Duration) (string, error) {
-	if err := validateActor(actor, ""); err != nil {
-		return "", err
-	}
-	if ttl <= 0 || ttl > MaxOnboardingCodeTTL {
-		return "", invalid("ttl", "between 1s and %v", MaxOnboardingCodeTTL)
-	}
-	code, hash, err := newOnboardingCode()
+	code, hash, err := newOnboardingCodeFor(actor, ttl)
 	if err != nil {
 		return "", err
 	}
