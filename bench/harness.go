@@ -29,6 +29,8 @@ type options struct {
 	runs                    int
 	out                     string
 	skipPeers               bool
+	// skipDirectory leaves out the directory-scale section (-skip-directory).
+	skipDirectory bool
 	// only, when set, runs the workloads whose names it matches and
 	// nothing else: no 1,000-connection run, no Go benchmarks.
 	only *regexp.Regexp
@@ -75,6 +77,9 @@ type harness struct {
 	rows                            []row
 	notes                           []string
 	started                         time.Time
+	// pinned is where the harness's threads may run, as the kernel
+	// reports it after pinProcess (threadCPUs), for the report.
+	pinned string
 }
 
 func newHarness(o options, out io.Writer) (*harness, error) {
@@ -94,7 +99,14 @@ func (h *harness) logf(format string, args ...any) {
 	fmt.Fprintf(h.out, "[%5.1fs] %s\n", time.Since(h.started).Seconds(), fmt.Sprintf(format, args...))
 }
 
+// cmd runs a command to completion. Once the harness is pinned (pinProcess)
+// its children would inherit CPU 0 alone: cmd gives them every CPU back
+// (taskset), for the builds, the Go benchmarks and the directory benchmarks.
 func (h *harness) cmd(ctx context.Context, dir string, env []string, name string, args ...string) (string, error) {
+	if h.pinned != "" && runtime.NumCPU() >= 2 {
+		args = append([]string{"-c", fmt.Sprintf("0-%d", runtime.NumCPU()-1), name}, args...)
+		name = "taskset"
+	}
 	c := exec.CommandContext(ctx, name, args...)
 	c.Dir = dir
 	c.Env = append(os.Environ(), env...)
@@ -112,6 +124,16 @@ func (h *harness) run(ctx context.Context) error {
 	if err := h.build(ctx); err != nil {
 		return err
 	}
+	// The load generator runs in this process: pin it to CPU 0, with the
+	// providers and Redis, away from the gateway on CPU 1. (The builds above
+	// ran unpinned, to use both cores.)
+	if runtime.NumCPU() >= 2 {
+		if err := pinProcess(0); err != nil {
+			return err
+		}
+	}
+	h.pinned = threadCPUs()
+	h.logf("harness (load generator) threads may run on CPU %s", h.pinned)
 	if err := h.startRedis(ctx); err != nil {
 		return err
 	}
@@ -130,20 +152,29 @@ func (h *harness) run(ctx context.Context) error {
 	if err := h.fanout(ctx); err != nil {
 		return err
 	}
+	var micro []bench
 	if h.o.only != nil {
 		h.procs.stopAll()
 		h.notes = append(h.notes, fmt.Sprintf("only the workloads matching %q ran (-only)", h.o.only))
-		return h.report(ctx, nil)
+	} else {
+		if err := h.connections(ctx); err != nil {
+			return err
+		}
+		h.procs.stopAll()
+		var err error
+		micro, err = h.microbench(ctx)
+		if err != nil {
+			h.notes = append(h.notes, "Go benchmarks failed: "+firstLine(err.Error()))
+		}
 	}
-	if err := h.connections(ctx); err != nil {
-		return err
+	if h.o.skipDirectory || !h.selected(dirSection) {
+		return h.report(ctx, micro, nil)
 	}
-	h.procs.stopAll()
-	micro, err := h.microbench(ctx)
+	dir, err := h.directoryScale(ctx)
 	if err != nil {
-		h.notes = append(h.notes, "Go benchmarks failed: "+firstLine(err.Error()))
+		h.notes = append(h.notes, "directory scale: "+firstLine(err.Error())+" (see bench/work/directory-*.txt)")
 	}
-	return h.report(ctx, micro)
+	return h.report(ctx, micro, dir)
 }
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
@@ -322,6 +353,9 @@ func (h *harness) startGateways(ctx context.Context) error {
 	if _, err := h.startPlaza(ctx, "plaza+redis", h.base, 2*time.Second, true, []string{"REDIS_URL=" + h.redisURL}); err != nil {
 		return err
 	}
+	if err := h.startFloor(ctx); err != nil {
+		return err
+	}
 	if h.selected("scaling: list of 10 + store") || h.selected("scaling: list of 100 + store") || h.selected("scaling: list of 1000 + store") {
 		if _, err := h.startPlaza(ctx, "plaza-scaling", h.base, 2*time.Second, false, slices.Clone(scalingLimits)); err != nil {
 			return err
@@ -334,6 +368,23 @@ func (h *harness) startGateways(ctx context.Context) error {
 		return err
 	}
 	return h.startPeers(ctx)
+}
+
+// startFloor starts the floor (floor.go) for the first grocery provider,
+// placed as the gateways are: CPU 1, GOMAXPROCS=1.
+func (h *harness) startFloor(ctx context.Context) error {
+	p := h.base[0]
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort())
+	fp, err := h.procs.start("floor", "1", h.work, []string{"GOMAXPROCS=1"},
+		h.benchBin, "serve-floor", "--provider", p.ID, "--url", p.url(), "--secret", p.Secret, "--addr", addr)
+	if err != nil {
+		return err
+	}
+	if err := waitHTTP(ctx, fp, "http://"+addr+"/healthz", 30*time.Second); err != nil {
+		return err
+	}
+	h.targets["floor"] = &target{name: "floor", proc: fp, url: "http://" + addr + "/query"}
+	return nil
 }
 
 // installPeers installs the pinned npm packages (npm ci when a lock file is

@@ -145,6 +145,33 @@ func graphqlPost(url, doc string, vars map[string]any, header http.Header, parti
 	}
 }
 
+// postBody posts one GraphQL document and returns the body of a 200
+// answer.
+func postBody(ctx context.Context, hc *http.Client, url, doc string, vars map[string]any) ([]byte, error) {
+	body, err := json.Marshal(map[string]any{"query": doc, "variables": vars})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d: %.300s", resp.StatusCode, out)
+	}
+	return out, nil
+}
+
 // providerCall is one signed call to a demo provider, as the gateway makes
 // it (httpprovider.SignV2 with a fresh nonce); it returns the response body.
 func providerCall(ctx context.Context, hc *http.Client, base, secret, path string, body []byte) ([]byte, error) {

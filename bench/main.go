@@ -7,6 +7,7 @@
 //	go run ./bench -only fan-out         only the workloads whose names match (prints the table)
 //	go run ./bench serve-provider ...    one demo provider (used by the harness)
 //	go run ./bench serve-gateway ...     Plaza without the cross-request cache
+//	go run ./bench serve-floor ...       the least a gateway must do for the list of 50 (floor.go)
 package main
 
 import (
@@ -37,6 +38,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return serveProvider(ctx, args[1:], stderr)
 		case "serve-gateway":
 			return serveGateway(ctx, args[1:], stderr)
+		case "serve-floor":
+			return serveFloor(ctx, args[1:], stderr)
 		}
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -49,7 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.runs, "runs", 3, "runs per target, workload and concurrency (the median is reported)")
 	fs.StringVar(&o.out, "out", "bench/results/latest.md", "where the table is written")
 	fs.BoolVar(&o.skipPeers, "skip-peers", false, "measure Plaza and the raw providers only")
-	only := fs.String("only", "", "run only the workloads whose names match this regular expression (e.g. fan-out),\nwithout the 1,000-connection run and the Go benchmarks; the table is printed and\nwritten to bench/work/only.md, not to -out, unless -out is given")
+	fs.BoolVar(&o.skipDirectory, "skip-directory", false, "leave out the directory-scale section (about 2 minutes, PostgreSQL)")
+	only := fs.String("only", "", "run only the workloads whose names match this regular expression (e.g. fan-out;\n'directory scale' is the directory-scale section), without the 1,000-connection run\nand the Go benchmarks; the table is printed and written to bench/work/only.md,\nnot to -out, unless -out is given")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

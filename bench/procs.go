@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -92,6 +93,45 @@ func (p *proc) peakRSS() int64 {
 		total += statusField(pid, "VmHWM:")
 	}
 	return total
+}
+
+// cpuTime is the CPU time (user + system, every thread) the processes of
+// p's group have used so far, from /proc/<pid>/stat. A Node peer's workers
+// are in the group, so they count; the harness's own CPU never does.
+func (p *proc) cpuTime() time.Duration {
+	var total time.Duration
+	for _, pid := range groupPIDs(p.cmd.Process.Pid) {
+		total += procCPU(pid)
+	}
+	return total
+}
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat:
+// 100 on every Linux architecture the bench runs on (the kernel reports
+// times in it whatever its own tick rate).
+const clockTicks = 100
+
+// procCPU is utime + stime of one process (all its threads), or 0 when it
+// has gone.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// the fields after its closing parenthesis start at field 3 (state),
+	// so utime and stime (fields 14 and 15) are the 12th and 13th.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
 func groupPIDs(pgid int) []int {

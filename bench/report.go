@@ -118,6 +118,15 @@ func (h *harness) microbench(ctx context.Context) ([]bench, error) {
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
 
+// cpuMicros renders a CPU time per query in µs, empty when there is none
+// (the raw baseline has no gateway process).
+func cpuMicros(d time.Duration) string {
+	if d < 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64)
+}
+
 func (h *harness) find(workload, target string, c int) (row, bool) {
 	for _, r := range h.rows {
 		if r.workload == workload && r.target == target && r.c == c && r.rps > 0 {
@@ -153,7 +162,7 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-func (h *harness) report(ctx context.Context, micro []bench) error {
+func (h *harness) report(ctx context.Context, micro []bench, dir benchMetrics) error {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("# Plaza benchmark: %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
@@ -163,11 +172,11 @@ func (h *harness) report(ctx context.Context, micro []bench) error {
 		cpuModel(), runtime.NumCPU(), runtime.Version(), cmdOut("node", "--version"), loadavg())
 	w("| runs | %d per target, workload and concurrency, targets interleaved; %s each for the list of 50, %s for the rest; %s warm-up; medians |\n",
 		h.o.runs, h.o.headline, h.o.short, h.o.warmup)
-	w("| placement | gateway under test on CPU 1 (`taskset -c 1`, GOMAXPROCS=1; Node peers one process, NODE_ENV=production, Hive `--jit --fork 1`); load generator, demo providers and Redis on CPU 0 |\n\n")
-	w("The machine is shared: differences under ~25%% are noise. Plaza ÷ target is Plaza (uncached) req/s over the target's, same workload and concurrency, same pass.\n\n")
+	w("| placement | gateway under test on CPU 1 (`taskset -c 1`, GOMAXPROCS=1; Node peers one process, NODE_ENV=production, Hive `--jit --fork 1`); demo providers and Redis on CPU 0 (`taskset -c 0`); the load generator runs in the harness process, pinned with `sched_setaffinity` (its threads' Cpus_allowed_list: %s) |\n\n", h.pinned)
+	w("The machine is shared: differences under ~25%% are noise; CPU µs/query (the target's process CPU time over its queries, from `/proc/<pid>/stat`) is steadier than req/s. Plaza ÷ target is Plaza (uncached) req/s over the target's, same workload and concurrency, same pass.\n\n")
 	w("## Results\n\n")
-	w("| workload | target | c | req/s | p50 ms | p99 ms | provider calls/query | Redis cmds/query | peak RSS MiB | Plaza ÷ target |\n")
-	w("|---|---|---|---|---|---|---|---|---|---|\n")
+	w("| workload | target | c | req/s | CPU µs/query | p50 ms | p99 ms | provider calls/query | Redis cmds/query | peak RSS MiB | Plaza ÷ target |\n")
+	w("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	notes := map[string]string{}
 	var order []string
 	for _, r := range h.rows {
@@ -176,7 +185,7 @@ func (h *harness) report(ctx context.Context, micro []bench) error {
 		}
 		notes[r.workload] = r.note
 		if r.rps == 0 {
-			w("| %s | %s | | check failed: %s | | | | | | |\n", r.workload, r.target, strings.ReplaceAll(firstLine(fmt.Sprint(r.firstErr)), "|", "/"))
+			w("| %s | %s | | check failed: %s | | | | | | | |\n", r.workload, r.target, strings.ReplaceAll(firstLine(fmt.Sprint(r.firstErr)), "|", "/"))
 			continue
 		}
 		redis := ""
@@ -189,7 +198,7 @@ func (h *harness) report(ctx context.Context, micro []bench) error {
 		for _, name := range []string{"plaza", "plaza-scaling", "plaza-fan"} {
 			if p, ok := h.find(r.workload, name, r.c); ok {
 				if r.target != name {
-					ratio = fmt.Sprintf("%.1f×", p.rps/r.rps)
+					ratio = ratioText(p.rps / r.rps)
 				}
 				break
 			}
@@ -202,7 +211,7 @@ func (h *harness) report(ctx context.Context, micro []bench) error {
 		if r.errors > 0 {
 			errs = fmt.Sprintf(" (%d errors)", r.errors)
 		}
-		w("| %s | %s | %d | %.0f%s | %s | %s | %.2f | %s | %s | %s |\n", r.workload, r.target, r.c, r.rps, errs, ms(r.p50), ms(r.p99),
+		w("| %s | %s | %d | %.0f%s | %s | %s | %s | %.2f | %s | %s | %s |\n", r.workload, r.target, r.c, r.rps, errs, cpuMicros(r.cpuPerQ), ms(r.p50), ms(r.p99),
 			r.callsPerQ, redis, rss, ratio)
 	}
 	w("\nWhat each workload sends (closest equivalents where a peer cannot express Plaza's query):\n\n")
@@ -219,6 +228,14 @@ func (h *harness) report(ctx context.Context, micro []bench) error {
 	w("\n## Go benchmarks (GOMAXPROCS=1, `-benchmem`)\n\n| benchmark | ns/op | B/op | allocs/op |\n|---|---|---|---|\n")
 	for _, m := range micro {
 		w("| %s | %.0f | %.0f | %.0f |\n", m.name, m.nsOp, m.bOp, m.allocsOp)
+	}
+	if dir != nil {
+		w("\n## Directory scale (issue 14)\n\n")
+		w("The directory package's benchmarks (`directory/bench_test.go`) with `PLAZA_BENCH_SCALE=1`, each in a process of its own, on %s. Logs: `bench/work/directory-*.txt`.\n\n", dirPlacement())
+		w("| what | registered providers | measured | target | status |\n|---|---|---|---|---|\n")
+		for _, r := range directoryRows(dir) {
+			w("| %s | %s | %s | %s | %s |\n", r.what, r.n, r.measured, r.target, r.status)
+		}
 	}
 	w("\n## Targets\n\n| target | status | measured |\n|---|---|---|\n")
 	for _, t := range h.targetStatus(micro) {
@@ -245,6 +262,15 @@ func (h *harness) report(ctx context.Context, micro []bench) error {
 	return nil
 }
 
+// ratioText renders a req/s ratio with two significant digits below 10×
+// (Plaza ÷ floor is a fraction, and its target is 0.4).
+func ratioText(r float64) string {
+	if r < 10 {
+		return strconv.FormatFloat(r, 'f', 2, 64) + "×"
+	}
+	return strconv.FormatFloat(r, 'f', 0, 64) + "×"
+}
+
 func status(ok bool) string {
 	if ok {
 		return "met"
@@ -268,6 +294,20 @@ func (h *harness) targetStatus(micro []bench) [][3]string {
 			add(name, p.rps >= peer.factor*r.rps, fmt.Sprintf("%.1f× (%.0f vs %.0f req/s)", p.rps/r.rps, p.rps, r.rps))
 		} else {
 			missing(name, peer.name+" or Plaza did not run")
+		}
+	}
+	// Issue 19: the gateway's CPU per list query and Plaza ÷ floor, at the
+	// two saturating concurrencies.
+	for _, c := range []int{16, 64} {
+		pc, okC := h.find(list, "plaza", c)
+		if okC && pc.cpuPerQ >= 0 {
+			add(fmt.Sprintf("list of 50, c=%d: gateway CPU per query ≤ 400 µs", c), pc.cpuPerQ <= 400*time.Microsecond, cpuMicros(pc.cpuPerQ)+" µs")
+		}
+		if f, ok := h.find(list, "floor", c); ok && okC {
+			add(fmt.Sprintf("list of 50, c=%d: Plaza ÷ floor ≥ 0.4 (req/s)", c), pc.rps >= 0.4*f.rps,
+				fmt.Sprintf("%.2f (%.0f vs %.0f req/s; CPU %s vs %s µs/query)", pc.rps/f.rps, pc.rps, f.rps, cpuMicros(pc.cpuPerQ), cpuMicros(f.cpuPerQ)))
+		} else if okC {
+			missing(fmt.Sprintf("list of 50, c=%d: Plaza ÷ floor ≥ 0.4 (req/s)", c), "the floor did not run (see its row)")
 		}
 	}
 	if r, ok := h.find(list, "raw", 64); ok && okP {

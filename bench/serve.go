@@ -91,8 +91,10 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	defer loaded.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// The settings come from the environment as in the shipped binary (the
-	// scaling workload's gateway raises the size limits for its list of 1,000).
-	_, pc, err := config.Load(nil, os.Getenv)
+	// scaling workload's gateway raises the size limits for its list of 1,000);
+	// the registry file is named as the shipped binary's flag names it
+	// (production mode refuses to serve without one).
+	_, pc, err := config.Load([]string{"--config", *cfgPath}, os.Getenv)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,6 +49,9 @@ type workload struct {
 type targetQuery struct {
 	target string
 	q      query
+	// check, when set, replaces the one-request check of q before timing
+	// (the floor's: its answer must be Plaza's, byte for byte).
+	check query
 }
 
 // row is the median of the runs of one target at one concurrency.
@@ -58,8 +62,12 @@ type row struct {
 	p50, p99               time.Duration
 	callsPerQ, redisPerQ   float64
 	rss                    int64
-	errors                 int
-	firstErr               error
+	// cpuPerQ is the target's process CPU time (user + system, every
+	// thread of its process group) over every query of every run, per
+	// query; -1 where there is no gateway process (raw).
+	cpuPerQ  time.Duration
+	errors   int
+	firstErr error
 }
 
 // check sends each target's query once: a broken target is reported, not timed.
@@ -67,7 +75,11 @@ func (h *harness) check(ctx context.Context, w workload) []targetQuery {
 	var ok []targetQuery
 	hc := newClient(1)
 	for _, tq := range w.targets {
-		if err := tq.q(ctx, hc); err != nil {
+		check := tq.q
+		if tq.check != nil {
+			check = tq.check
+		}
+		if err := check(ctx, hc); err != nil {
 			h.logf("  %s on %s: check failed, not timed: %v", w.name, tq.target, err)
 			h.rows = append(h.rows, row{workload: w.name, note: w.note, target: tq.target, items: w.items, errors: 1, firstErr: err})
 			continue
@@ -92,6 +104,7 @@ func (h *harness) measure(ctx context.Context, w workload) {
 		type acc struct {
 			runs          []result
 			calls, redis  int64
+			cpu           time.Duration
 			queries, errs int
 			firstErr      error
 		}
@@ -100,9 +113,17 @@ func (h *harness) measure(ctx context.Context, w workload) {
 			for i, tq := range tqs {
 				calls0, _ := providerCalls(ctx, w.providers)
 				redis0 := h.redisCommands(ctx)
+				gw := h.targets[tq.target]
+				var cpu0 time.Duration
+				if gw != nil {
+					cpu0 = gw.proc.cpuTime()
+				}
 				r := drive(ctx, hc, tq.q, c, w.dur)
-				calls1, _ := providerCalls(ctx, w.providers)
 				a := &accs[i]
+				if gw != nil {
+					a.cpu += gw.proc.cpuTime() - cpu0
+				}
+				calls1, _ := providerCalls(ctx, w.providers)
 				a.runs = append(a.runs, r)
 				a.calls += calls1 - calls0
 				a.redis += h.redisCommands(ctx) - redis0
@@ -120,9 +141,12 @@ func (h *harness) measure(ctx context.Context, w workload) {
 				rps:       median(a.runs, func(r result) float64 { return r.RPS() }),
 				p50:       time.Duration(median(a.runs, func(r result) float64 { return float64(r.P50) })),
 				p99:       time.Duration(median(a.runs, func(r result) float64 { return float64(r.P99) })),
-				redisPerQ: -1}
+				redisPerQ: -1, cpuPerQ: -1}
 			if a.queries > 0 {
 				rw.callsPerQ = float64(a.calls) / float64(a.queries)
+				if h.targets[tq.target] != nil {
+					rw.cpuPerQ = a.cpu / time.Duration(a.queries)
+				}
 				if strings.HasPrefix(tq.target, "plaza+redis") {
 					rw.redisPerQ = float64(a.redis) / float64(a.queries)
 				}
@@ -132,8 +156,8 @@ func (h *harness) measure(ctx context.Context, w workload) {
 				rw.rss = t.proc.peakRSS()
 			}
 			h.rows = append(h.rows, rw)
-			h.logf("  %-22s %-12s c=%-3d %9.0f req/s  p50 %-9s p99 %-9s calls/q %.2f errors %d", w.name, tq.target, c, rw.rps,
-				rw.p50.Round(10*time.Microsecond), rw.p99.Round(10*time.Microsecond), rw.callsPerQ, a.errs)
+			h.logf("  %-22s %-12s c=%-3d %9.0f req/s %6s µs/q  p50 %-9s p99 %-9s calls/q %.2f errors %d", w.name, tq.target, c, rw.rps,
+				cpuMicros(rw.cpuPerQ), rw.p50.Round(10*time.Microsecond), rw.p99.Round(10*time.Microsecond), rw.callsPerQ, a.errs)
 		}
 	}
 }
@@ -159,6 +183,47 @@ func (h *harness) gql(target, doc string, vars map[string]any, user bool) target
 	return targetQuery{target: target, q: graphqlQuery(t.url, doc, vars, hdr)}
 }
 
+// floorQuery is the floor's list of 50, checked before timing: its answer
+// must be Plaza's, byte for byte (floor.go).
+func (h *harness) floorQuery(vars map[string]any) targetQuery {
+	tq := h.gql("floor", docListPlaza, vars, false)
+	plaza, floor := h.targets["plaza"], h.targets["floor"]
+	if plaza == nil || floor == nil {
+		return tq
+	}
+	tq.check = func(ctx context.Context, hc *http.Client) error {
+		want, err := postBody(ctx, hc, plaza.url, docListPlaza, vars)
+		if err != nil {
+			return fmt.Errorf("plaza: %w", err)
+		}
+		got, err := postBody(ctx, hc, floor.url, docListPlaza, vars)
+		if err != nil {
+			return err
+		}
+		if err := sameBytes(got, want); err != nil {
+			return err
+		}
+		h.logf("  the floor's answer is Plaza's, byte for byte (%d bytes)", len(got))
+		return nil
+	}
+	return tq
+}
+
+// sameBytes returns nil when got is want, else an error locating the
+// first difference.
+func sameBytes(got, want []byte) error {
+	if bytes.Equal(got, want) {
+		return nil
+	}
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	from := max(i-40, 0)
+	return fmt.Errorf("answer differs from Plaza's at byte %d of %d (Plaza's has %d): floor %q…, Plaza %q…",
+		i, len(got), len(want), got[from:min(i+40, len(got))], want[from:min(i+40, len(want))])
+}
+
 // peersIf returns the peers' queries unless the peers are skipped.
 func (h *harness) peersIf(tqs ...targetQuery) []targetQuery {
 	if h.o.skipPeers {
@@ -174,10 +239,12 @@ func (h *harness) mainWorkloads(ctx context.Context) error {
 	list50 := h.products[:50]
 	ws := []workload{
 		{name: "list of 50 products + store", items: 50, conc: all, dur: h.o.headline, providers: h.base,
-			note: "Plaza: nodes(ids) with store; yoga: products(ids) with store; Hive/Mesh: the products and stores batch endpoints as two fields of one document (store IDs given by the client: Mesh cannot follow storeId by itself); raw: products:batchGet then stores:batchGet",
+			note: "Plaza: nodes(ids) with store; yoga: products(ids) with store; Hive/Mesh: the products and stores batch endpoints as two fields of one document (store IDs given by the client: Mesh cannot follow storeId by itself); raw: products:batchGet then stores:batchGet; " +
+				"floor: the least a Go gateway must do for this query (bench/floor.go: receive it, the two signed calls, goccy/go-json decoding, the answer written), whose answer is checked byte for byte against Plaza's before timing",
 			targets: append([]targetQuery{
-				{"raw", rawProducts(fc, list50, true)},
+				{target: "raw", q: rawProducts(fc, list50, true)},
 				h.gql("plaza", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false),
+				h.floorQuery(map[string]any{"ids": globalProducts(fc.ID, list50)}),
 			}, h.peersIf(
 				h.gql("hive", docListHive, map[string]any{"ids": list50, "stores": h.storesOf(list50)}, false),
 				h.gql("yoga", docListYoga, map[string]any{"ids": list50}, false),
@@ -185,7 +252,7 @@ func (h *harness) mainWorkloads(ctx context.Context) error {
 		{name: "product detail (1 level)", items: 1, conc: all, dur: h.o.short, providers: h.base,
 			note: "Plaza: node(id); yoga: product(id); Hive/Mesh: products batch endpoint with one id; raw: products:batchGet with one id",
 			targets: append([]targetQuery{
-				{"raw", rawProducts(fc, detail, false)},
+				{target: "raw", q: rawProducts(fc, detail, false)},
 				h.gql("plaza", docDetailPlaza, map[string]any{"id": globalProducts(fc.ID, detail)[0]}, false),
 			}, h.peersIf(
 				h.gql("hive", docDetailHive, map[string]any{"ids": detail}, false),
@@ -200,7 +267,7 @@ func (h *harness) mainWorkloads(ctx context.Context) error {
 			targets: []targetQuery{h.gql("plaza", docOrders, nil, true), h.gql("plaza+redis", docOrders, nil, true)}},
 		{name: "search (8 providers)", conc: all, dur: h.o.short, providers: h.base,
 			note:    "search(text: \"milk\", first: 20) over every provider; raw: every provider's search endpoints in parallel; peers: not expressed (no cross-provider merge/ranking)",
-			targets: []targetQuery{{"raw", rawSearch(h.base, "milk")}, h.gql("plaza", docSearch, map[string]any{"text": "milk"}, false)}},
+			targets: []targetQuery{{target: "raw", q: rawSearch(h.base, "milk")}, h.gql("plaza", docSearch, map[string]any{"text": "milk"}, false)}},
 		{name: "home", conc: all, dur: h.o.short, providers: h.base, note: "home(city) for demo-1; Plaza only",
 			targets: []targetQuery{h.gql("plaza", docHome, nil, true), h.gql("plaza+redis", docHome, nil, true)}},
 	}
@@ -210,7 +277,7 @@ func (h *harness) mainWorkloads(ctx context.Context) error {
 			note: "per-item cost; Plaza: the uncached gateway started with " + strings.Join(scalingLimits, " ") +
 				" (the defaults, 100 ids and complexity 5,000, refuse a list of 1,000 with BAD_USER_INPUT / QUERY_TOO_COMPLEX), the same process for every size",
 			targets: []targetQuery{
-				{"raw", rawProducts(fc, ids, true)},
+				{target: "raw", q: rawProducts(fc, ids, true)},
 				h.gql("plaza-scaling", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, ids)}, false)}})
 	}
 	for _, w := range ws {
@@ -303,12 +370,12 @@ func (h *harness) fanout(ctx context.Context) error {
 		}
 		w := workload{name: s.name, conc: []int{1, 16, 64}, dur: h.o.short, providers: s.ps,
 			note:    "search(text: \"milk\", first: 20) over grocery providers answering after 20 ms; raw: every provider's products and stores search endpoints called in parallel by the load generator (first: 20)",
-			targets: []targetQuery{{"raw", rawSearch(s.ps, "milk")}, h.gql("plaza-fan", docSearch, map[string]any{"text": "milk"}, false)}}
+			targets: []targetQuery{{target: "raw", q: rawSearch(s.ps, "milk")}, h.gql("plaza-fan", docSearch, map[string]any{"text": "milk"}, false)}}
 		if strings.Contains(s.name, "stalled") {
 			w.note = "one provider never answers; the partial answer carries its error, so errors are expected and timed; provider timeout 100 ms. " +
 				"The gateway runs the shipped call policy: after 5 timeouts in a row (during the warm-up) the provider's circuit breaker opens and its calls fail fast " +
 				"(PROVIDER_UNAVAILABLE, 14 calls per query instead of 16) until a half-open probe every 5 s, which pays the timeout once"
-			w.targets = []targetQuery{{"plaza-fan", graphqlPost(t.url, docSearch, map[string]any{"text": "milk"}, nil, true)}}
+			w.targets = []targetQuery{{target: "plaza-fan", q: graphqlPost(t.url, docSearch, map[string]any{"text": "milk"}, nil, true)}}
 			w.conc = []int{1, 16}
 		}
 		h.logf("workload: %s", w.name)

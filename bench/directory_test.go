@@ -1,0 +1,82 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A run of the directory benchmarks as `go test -bench -v` prints it.
+const dirOutput = `goos: linux
+BenchmarkLookup
+BenchmarkLookup/providers=10
+BenchmarkLookup/providers=10-2         	 1000000	        12.5 ns/op	        41.00 p99-ns
+BenchmarkLookup/providers=10000-2      	 1000000	        60.1 ns/op	       231.0 p99-ns
+BenchmarkLookup/providers=1000000-2    	 1000000	       180.0 ns/op	      2500 p99-ns
+BenchmarkSnapshotMemory/providers=1000000-2       	       1	2224226835 ns/op	         1.761 gc-ms	       107.4 heap-B/provider	        92.17 rss-B/provider
+BenchmarkApplyChange/providers=10/batch=1    	   40000	     26831 ns/op	      9000 cpu-ns/change
+BenchmarkApplyChange/providers=10/batch=100  	     500	   1985989 ns/op	     20990 cpu-ns/change
+BenchmarkLoadPostgres/providers=200000         	       1	1515094904 ns/op
+BenchmarkLoadPostgres/providers=1000000        	       1	9693143483 ns/op
+--- SKIP: BenchmarkPropagation
+    bench_pg_test.go:28: SKIP: no PostgreSQL at postgres://...
+PASS
+`
+
+func TestParseBenchMetrics(t *testing.T) {
+	m := parseBenchMetrics(dirOutput)
+	for _, tt := range []struct {
+		name, unit string
+		want       float64
+	}{
+		{"BenchmarkLookup/providers=10", "p99-ns", 41},
+		{"BenchmarkLookup/providers=1000000", "ns/op", 180},
+		{"BenchmarkSnapshotMemory/providers=1000000", "rss-B/provider", 92.17},
+		{"BenchmarkApplyChange/providers=10/batch=100", "cpu-ns/change", 20990},
+		{"BenchmarkLoadPostgres/providers=200000", "ns/op", 1515094904},
+	} {
+		if got, ok := m[tt.name][tt.unit]; !ok || got != tt.want {
+			t.Errorf("%s %s = %v (present %v), want %v", tt.name, tt.unit, got, ok, tt.want)
+		}
+	}
+	if _, ok := m["BenchmarkLookup"]; ok {
+		t.Error("a name printed alone (-v) was read as a result")
+	}
+}
+
+func TestDirectoryRows(t *testing.T) {
+	rows := directoryRows(parseBenchMetrics(dirOutput))
+	find := func(what, n string) dirRow {
+		t.Helper()
+		for _, r := range rows {
+			if strings.HasPrefix(r.what, what) && r.n == n {
+				return r
+			}
+		}
+		t.Fatalf("no row %q at N=%s", what, n)
+		return dirRow{}
+	}
+	for _, tt := range []struct {
+		what, n, status, measured string
+	}{
+		{"lookup by id, p99", "10", "met", "41 ns (mean 12 ns)"},
+		{"lookup by id, p99", "10^6", "**missed**", "2500 ns (mean 180 ns)"},
+		{"RSS growth per registered provider", "10^6", "met", "92 B (heap 107 B)"},
+		{"RSS growth per registered provider", "10^4", "not measured", "—"},
+		{"forced full GC", "10^6", "met", "1.76 ms"},
+		{"start-up", "2·10^5", "met", "1.52 s"},
+		{"start-up", "10^6", "**missed**", "9.69 s"},
+		{"change propagation", "10", "not measured", "—"},
+		{"CPU per change applied", "10", "met", "9.0 µs (21.0 µs in a catch-up of 100)"},
+		{"CPU per change applied", "10^6", "not measured", "—"},
+	} {
+		t.Run(tt.what+" at "+tt.n, func(t *testing.T) {
+			r := find(tt.what, tt.n)
+			if r.status != tt.status || r.measured != tt.measured {
+				t.Fatalf("got %q, %q; want %q, %q", r.status, r.measured, tt.status, tt.measured)
+			}
+		})
+	}
+	if r := find("/metrics series count", ""); r.status != "not measured by make bench yet" {
+		t.Fatalf("the targets make bench cannot measure yet must say so, got %q", r.status)
+	}
+}
