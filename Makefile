@@ -32,7 +32,8 @@ microbench:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## bench: Plaza against Hive Gateway + Mesh, graphql-yoga and the raw providers on loopback (under 10 min;
-## installs the npm peers on first use); prints the table and writes bench/results/latest.md. See bench/README.md.
+## bench: Plaza against the floor, Hive Gateway + Mesh, graphql-yoga and the raw providers on loopback, then the
+## directory's scale benchmarks at 10^6 providers (PostgreSQL); about 13 min (ARGS=-skip-directory: 10); installs
+## the npm peers on first use; prints the table and writes bench/results/latest.md. See bench/README.md.
 bench:
-	$(GO) run ./bench
+	$(GO) run ./bench $(ARGS)

@@ -310,6 +310,9 @@ func (h *harness) targetStatus(micro []bench) [][3]string {
 			missing(fmt.Sprintf("list of 50, c=%d: Plaza ÷ floor ≥ 0.4 (req/s)", c), "the floor did not run (see its row)")
 		}
 	}
+	if r, ok := h.find("`{ __typename }`", "plaza", 64); ok && r.cpuPerQ >= 0 {
+		add("`{ __typename }`, c=64: gateway CPU per request ≤ 32 µs", r.cpuPerQ <= 32*time.Microsecond, cpuMicros(r.cpuPerQ)+" µs")
+	}
 	if r, ok := h.find(list, "raw", 64); ok && okP {
 		add("list of 50, c=64: Plaza within 4× of the raw providers", r.rps <= 4*p.rps, fmt.Sprintf("raw ÷ Plaza = %.1f× (%.0f vs %.0f req/s)", r.rps/p.rps, r.rps, p.rps))
 	}

@@ -27,7 +27,8 @@ const (
 	docListHive    = `mutation Products($ids: [String], $stores: [String]) {
   products: groceryProductsBatchGet(input: {ids: $ids}) { ... on ProductBatchResponse { results { value { id name price { amount currency } unit storeId } } } }
   stores: groceryStoresBatchGet(input: {ids: $stores}) { ... on StoreBatchResponse { results { value { id name city } } } } }`
-	docOrders = `query MyOrders { me { orders(first: 50) { totalCount edges { node { id status total { amount currency } store { id name }
+	docTypename = `{ __typename }`
+	docOrders   = `query MyOrders { me { orders(first: 50) { totalCount edges { node { id status total { amount currency } store { id name }
   items { quantity price { amount } product { id name unit store { id name } } } } } } } }`
 	docSearch = `query Search($text: String) { search(text: $text, first: 20) { totalCount edges { score node { __typename
   ... on Product { id name price { amount } } ... on Store { id name } ... on Doctor { id name } ... on Lawyer { id name } ... on GovService { id name } ... on Provider { id name } } } } }`
@@ -258,6 +259,10 @@ func (h *harness) mainWorkloads(ctx context.Context) error {
 				h.gql("hive", docDetailHive, map[string]any{"ids": detail}, false),
 				h.gql("yoga", docDetailYoga, map[string]any{"id": detail[0]}, false),
 			)...)},
+		{name: "`{ __typename }`", conc: []int{1, 64}, dur: h.o.short,
+			note: "the gateway's fixed cost per request (HTTP, parsing, validation, the executor's entry), no provider call; the same document for every gateway",
+			targets: append([]targetQuery{h.gql("plaza", docTypename, nil, false)}, h.peersIf(
+				h.gql("hive", docTypename, nil, false), h.gql("yoga", docTypename, nil, false))...)},
 		{name: "cached: list of 50 + store", items: 50, conc: all, dur: h.o.short, providers: h.base, note: "shipped binary, REDIS_URL set, cache warmed by the warm-up",
 			targets: []targetQuery{h.gql("plaza+redis", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false)}},
 		{name: "cached: product detail", items: 1, conc: all, dur: h.o.short, providers: h.base, note: "shipped binary, REDIS_URL set",
