@@ -5,6 +5,8 @@
 //
 //	go run ./bench                       the whole run (writes bench/results/latest.md)
 //	go run ./bench -only fan-out         only the workloads whose names match (prints the table)
+//	go run ./bench -only 'directory scale'   only the directory's scale benchmarks (10^6 providers, PostgreSQL)
+//	go run ./bench -skip-directory       everything but the directory-scale section
 //	go run ./bench serve-provider ...    one demo provider (used by the harness)
 //	go run ./bench serve-gateway ...     Plaza without the cross-request cache
 //	go run ./bench serve-floor ...       the least a gateway must do for the list of 50 (floor.go)
