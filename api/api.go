@@ -181,9 +181,8 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	r := resolvers.New(gw, log, s.opts.resolvers...)
 	queryCache := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
 	guard := limits.New(cfg.Limits, queryCache)
-	schemaCfg := r.Config()
-	guard.SetComplexity(&schemaCfg.Complexity)
-	gql := handler.New(graph.NewExecutableSchema(schemaCfg))
+	schema := graph.NewExecutableSchema(r.Config())
+	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
 	for _, t := range guard.Transports() { // POST, GET, then 405/415 for the rest
 		gql.AddTransport(t)
@@ -191,7 +190,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	gql.SetQueryCache(queryCache)
 	gql.SetParserTokenLimit(max(guard.Config().MaxTokens, 0))
 	gql.Use(telemetry.NewOperations(s.opts.tracer, operationSummary))
-	gql.Use(guard.Complexity())
+	gql.Use(guard.Complexity(costs(schema.Schema(), guard, gateway.Kinds())))
 	gql.Use(introspection{everyone: cfg.Introspection})
 	if cfg.Production {
 		// gqlgen's switch covers two of the five rules that suggest names.

@@ -36,16 +36,7 @@ type CachePolicy struct {
 // mutations invalidate them; catalogue data changes rarely.
 func DefaultCachePolicy() CachePolicy {
 	return CachePolicy{
-		TTL: map[gid.Kind]time.Duration{
-			gid.Product:         60 * time.Second,
-			gid.Store:           10 * time.Minute,
-			gid.DeliverySlot:    30 * time.Second,
-			gid.Doctor:          10 * time.Minute,
-			gid.AppointmentSlot: 30 * time.Second,
-			gid.Lawyer:          10 * time.Minute,
-			gid.GovService:      time.Hour,
-			gid.Office:          5 * time.Minute,
-		},
+		TTL:         defaultTTLs(), // declared per kind in kinds.go
 		Grace:       10 * time.Minute,
 		Jitter:      0.1,
 		NegativeTTL: 5 * time.Second,
@@ -156,7 +147,7 @@ func (c *EntityCache) Invalidate(ctx context.Context, ids ...gid.ID) error {
 // no extra Redis round trip), and a fetch that raced the change writes its
 // answer under the old epoch, where nobody looks. The price is that one
 // application refetches every office list of its provider once.
-var epochKinds = map[gid.Kind]bool{gid.Office: true}
+var epochKinds = derive(func(k KindInfo) (gid.Kind, bool, bool) { return k.Kind, true, k.Epoch })
 
 // epochTTL keeps an epoch longer than any entry written under it (TTL plus
 // grace), so a live entry never loses its epoch to expiry.

@@ -422,26 +422,12 @@ func (r *Recommender) load(ctx context.Context, l *Loaders, ids []gid.ID) []Hit 
 }
 
 // queue puts one load on the loader of id's kind and returns its thunk;
-// nil for kinds the home page does not show.
+// nil for kinds without one of their own.
 func queue(ctx context.Context, l *Loaders, id gid.ID) func() (any, error) {
-	k := KeyOf(id)
-	switch id.Kind {
-	case gid.Product:
-		return anyThunk(l.Products.Load(ctx, k))
-	case gid.Store:
-		return anyThunk(l.Stores.Load(ctx, k))
-	case gid.Doctor:
-		return anyThunk(l.Doctors.Load(ctx, k))
-	case gid.Lawyer:
-		return anyThunk(l.Lawyers.Load(ctx, k))
-	case gid.GovService:
-		return anyThunk(l.Services.Load(ctx, k))
+	if ld, ok := l.byKind[id.Kind]; ok {
+		return ld.loadAny(ctx, KeyOf(id))
 	}
 	return nil
-}
-
-func anyThunk[V any](t func() (V, error)) func() (any, error) {
-	return func() (any, error) { v, err := t(); return v, err }
 }
 
 // itemMeta is what the availability filter knows of an item.

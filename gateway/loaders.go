@@ -33,8 +33,12 @@ func KeyOf(id gid.ID) Key { return Key{Provider: id.Provider, ID: id.Local} }
 type Loaders struct {
 	g   *Gateway
 	reg *connectors.Registry
-	// byKind holds the loaders whose keys are object IDs, for PrefetchByKind.
-	byKind map[gid.Kind]prefetcher
+	// byKind holds the loaders whose keys are object IDs (not their
+	// parent's), for Node and PrefetchByKind.
+	byKind map[gid.Kind]entityLoader
+
+	// One typed loader per declared kind (kinds.go); each declaration
+	// names its field.
 
 	Stores             *Loader[connectors.Store]
 	Products           *Loader[connectors.Product]
@@ -51,27 +55,31 @@ type Loaders struct {
 	Applications       *Loader[connectors.ServiceApplication]
 }
 
-// Loader is a dataloader for one kind that also remembers which keys it
-// served stale (from cache, because the provider failed), so the response
-// can say so.
+// Loader loads one kind of object for one request. Every way in (Load,
+// LoadMany, Get, Prefetch) shares one memory of what the request fetched, so
+// a key is fetched at most once per request whichever way it is asked for:
+// the dataloader batches concurrent Loads, Prefetch fetches a whole level at
+// once, and a Prefetch of a key another Prefetch is fetching waits for it.
+// It also remembers which keys it served stale (from cache, because the
+// provider failed), so the response can say so.
 type Loader[V any] struct {
-	*dataloader.Loader[Key, V]
+	dl    *dataloader.Loader[Key, V]
 	kind  gid.Kind
 	stale sync.Map // Key -> struct{}
-	// mu guards what Prefetch fetched: values, and the keys that failed
-	// (the dataloader can only prime values). Plain maps rather than
-	// sync.Map: a lookup then boxes no key, on the path every element of a
-	// prefetched list takes.
-	mu      sync.RWMutex
-	values  map[Key]V
-	failed  map[Key]error
-	batchFn dataloader.BatchFunc[Key, V]
+	// mu guards what the request fetched: values, and the keys that failed.
+	// Plain maps rather than sync.Map: a lookup then boxes no key, on the
+	// path every element of a prefetched list takes.
+	mu     sync.RWMutex
+	values map[Key]V
+	failed map[Key]error
+	// inflight holds the keys a Prefetch is fetching now; the channel closes
+	// once their results are in values or failed.
+	inflight map[Key]chan struct{}
+	fetch    func(ctx context.Context, keys []Key) []*dataloader.Result[V]
 }
 
-func (l *Loader[V]) prefetchKeys(ctx context.Context, keys []Key) { l.Prefetch(ctx, keys) }
-
-// prefetched returns what Prefetch fetched for k: its value or error, and
-// whether it fetched k at all.
+// prefetched returns what the request fetched for k: its value or error,
+// and whether it fetched k at all.
 func (l *Loader[V]) prefetched(k Key) (v V, err error, ok bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -82,22 +90,86 @@ func (l *Loader[V]) prefetched(k Key) (v V, err error, ok bool) {
 	return v, err, ok
 }
 
-// Load is the dataloader's Load, answering keys whose Prefetch failed with
-// that error instead of fetching them again.
-func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
-	_, err, done := l.prefetched(k)
-	if err != nil {
-		return func() (V, error) { var zero V; return zero, err }
+// lookup is prefetched, plus the channel of a Prefetch fetching k now.
+func (l *Loader[V]) lookup(k Key) (v V, err error, ok bool, wait chan struct{}) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if v, ok := l.values[k]; ok {
+		return v, nil, true, nil
 	}
-	if !done {
-		// Not fetched by a prefetch: this load may wait for a batch, which
-		// the other elements of a list running in order must join.
-		listexec.Miss(ctx)
+	if err, ok = l.failed[k]; ok {
+		return v, err, true, nil
 	}
-	return l.Loader.Load(ctx, k)
+	return v, nil, false, l.inflight[k]
 }
 
-// Get loads k: from what Prefetch fetched when it has k, without the
+// record keeps the results of one fetch of keys.
+func (l *Loader[V]) record(keys []Key, results []*dataloader.Result[V]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recordLocked(keys, results)
+}
+
+func (l *Loader[V]) recordLocked(keys []Key, results []*dataloader.Result[V]) {
+	if l.values == nil {
+		l.values, l.failed = make(map[Key]V, len(keys)), map[Key]error{}
+	}
+	for i, k := range keys {
+		switch {
+		case i >= len(results) || results[i] == nil:
+			l.failed[k] = connectors.Errorf(connectors.KindInternal, "%s: no result", l.kind)
+		case results[i].Error != nil:
+			l.failed[k] = results[i].Error
+		default:
+			l.values[k] = results[i].Data
+		}
+	}
+}
+
+// Load returns a thunk for k: answered from what the request fetched when
+// it has k, after the Prefetch fetching k when there is one, else from the
+// dataloader's next batch.
+func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
+	v, err, done, wait := l.lookup(k)
+	if done {
+		return func() (V, error) { return v, err }
+	}
+	// Not fetched yet: this load may wait for a batch, which the other
+	// elements of a list running in order must join.
+	listexec.Miss(ctx)
+	if wait != nil {
+		return func() (V, error) { return l.await(ctx, k, wait) }
+	}
+	return l.dl.Load(ctx, k)
+}
+
+// await waits for the Prefetch fetching k and returns what it fetched.
+func (l *Loader[V]) await(ctx context.Context, k Key, wait chan struct{}) (V, error) {
+	select {
+	case <-wait:
+		v, err, _ := l.prefetched(k)
+		return v, err
+	case <-ctx.Done():
+		var zero V
+		return zero, ctx.Err()
+	}
+}
+
+// LoadMany loads keys as Load does (in one batch when they are not fetched
+// yet) and returns their values and errors, both in key order.
+func (l *Loader[V]) LoadMany(ctx context.Context, keys []Key) ([]V, []error) {
+	thunks := make([]dataloader.Thunk[V], len(keys))
+	for i, k := range keys {
+		thunks[i] = l.Load(ctx, k)
+	}
+	values, errs := make([]V, len(keys)), make([]error, len(keys))
+	for i, t := range thunks {
+		values[i], errs[i] = t()
+	}
+	return values, errs
+}
+
+// Get loads k: from what the request fetched when it has k, without the
 // dataloader's lock, cache lookup and thunk (the common case: list
 // resolvers prefetch the level below them), else through Load.
 func (l *Loader[V]) Get(ctx context.Context, k Key) (V, error) {
@@ -108,54 +180,81 @@ func (l *Loader[V]) Get(ctx context.Context, k Key) (V, error) {
 }
 
 // Prefetch fetches keys now, as one batch (one call per provider), and
-// primes the loader with the results, so later Loads of those keys are
-// answered from memory. Resolvers use it when they know every key of the
-// next level at once (the items of a page of orders): the batch then does
-// not depend on the executor starting every per-item resolver within the
-// loader's wait window, which a busy machine does not guarantee. It returns
-// the values found, by key; a key that failed fails the same way on Load.
+// keeps the results, so later Loads of those keys are answered from memory.
+// Resolvers use it when they know every key of the next level at once (the
+// items of a page of orders): the batch then does not depend on the executor
+// starting every per-item resolver within the loader's wait window, which a
+// busy machine does not guarantee. Keys the request already fetched are not
+// fetched again, and keys another Prefetch is fetching are waited for. It
+// returns the values found, by key; a key that failed fails the same way on
+// Load.
 func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
-	seen := make(map[Key]bool, len(keys))
-	uniq := make([]Key, 0, len(keys))
 	out := make(map[Key]V, len(keys))
+	seen := make(map[Key]bool, len(keys))
+	var mine []Key
+	var waits []Key
+	var done chan struct{}
+	l.mu.Lock()
 	for _, k := range keys {
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
-		if v, err, done := l.prefetched(k); done {
-			// Already fetched by an earlier Prefetch of this request: answer
-			// from the loader's memory rather than fetching it again.
-			if err == nil {
-				out[k] = v
-			}
+		if v, ok := l.values[k]; ok {
+			out[k] = v
 			continue
 		}
-		uniq = append(uniq, k)
-	}
-	if len(uniq) == 0 {
-		return out
-	}
-	results := l.batchFn(ctx, uniq)
-	l.mu.Lock()
-	if l.values == nil {
-		l.values, l.failed = make(map[Key]V, len(uniq)), map[Key]error{}
-	}
-	for i, r := range results {
-		if r.Error == nil {
-			l.values[uniq[i]] = r.Data
-			out[uniq[i]] = r.Data
-		} else {
-			l.failed[uniq[i]] = r.Error
+		if _, ok := l.failed[k]; ok {
+			continue
 		}
+		if _, ok := l.inflight[k]; ok {
+			waits = append(waits, k)
+			continue
+		}
+		if done == nil {
+			done = make(chan struct{})
+			if l.inflight == nil {
+				l.inflight = map[Key]chan struct{}{}
+			}
+		}
+		l.inflight[k] = done
+		mine = append(mine, k)
+	}
+	var others []chan struct{}
+	for _, k := range waits {
+		others = append(others, l.inflight[k])
 	}
 	l.mu.Unlock()
-	for i, r := range results {
-		if r.Error == nil {
-			l.Prime(ctx, uniq[i], r.Data)
+	if len(mine) > 0 {
+		results := l.fetchOnce(ctx, mine, done)
+		for i, r := range results {
+			if r != nil && r.Error == nil {
+				out[mine[i]] = r.Data
+			}
+		}
+	}
+	for i, k := range waits {
+		if v, err := l.await(ctx, k, others[i]); err == nil {
+			out[k] = v
 		}
 	}
 	return out
+}
+
+// fetchOnce fetches keys, which this caller marked in flight with done,
+// records the results and releases the keys, even if the batch panics (its
+// waiters then read an internal error rather than wait forever).
+func (l *Loader[V]) fetchOnce(ctx context.Context, keys []Key, done chan struct{}) (results []*dataloader.Result[V]) {
+	defer func() {
+		l.mu.Lock()
+		l.recordLocked(keys, results)
+		for _, k := range keys {
+			delete(l.inflight, k)
+		}
+		l.mu.Unlock()
+		close(done)
+	}()
+	return l.fetch(ctx, keys)
 }
 
 // Kind is the GraphQL type the loader loads.
@@ -167,80 +266,79 @@ func (l *Loader[V]) Stale(k Key) bool {
 	return ok
 }
 
-// NewLoaders returns fresh loaders for one request.
+// entityLoader is a Loader of any value type, as routing by kind needs it.
+type entityLoader interface {
+	prefetchKeys(context.Context, []Key)
+	getAny(context.Context, Key) (any, error)
+	loadAny(context.Context, Key) func() (any, error)
+	Stale(Key) bool
+}
+
+func (l *Loader[V]) prefetchKeys(ctx context.Context, keys []Key) { l.Prefetch(ctx, keys) }
+
+func (l *Loader[V]) getAny(ctx context.Context, k Key) (any, error) {
+	v, err := l.Get(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (l *Loader[V]) loadAny(ctx context.Context, k Key) func() (any, error) {
+	t := l.Load(ctx, k)
+	return func() (any, error) { v, err := t(); return v, err }
+}
+
+// NewLoaders returns fresh loaders for one request, one per declared kind
+// (kinds.go).
 func (g *Gateway) NewLoaders() *Loaders {
-	l := &Loaders{g: g, reg: g.Registry(), byKind: map[gid.Kind]prefetcher{}}
-	l.Stores = newLoader(l, entity[connectors.Grocery, connectors.Store]{
-		kind: gid.Store, op: "Stores", get: connectors.Grocery.Stores})
-	l.Products = newLoader(l, entity[connectors.Grocery, connectors.Product]{
-		kind: gid.Product, op: "Products", get: connectors.Grocery.Products})
-	l.Orders = newLoader(l, entity[connectors.Grocery, connectors.GroceryOrder]{
-		kind: gid.GroceryOrder, op: "Orders", get: connectors.Grocery.Orders,
-		owner: func(o connectors.GroceryOrder) string { return o.UserID }})
-	l.DeliverySlots = newLoader(l, entity[connectors.Grocery, []connectors.DeliverySlot]{
-		kind: gid.DeliverySlot, op: "DeliverySlots", get: connectors.Grocery.DeliverySlots})
-	l.Doctors = newLoader(l, entity[connectors.Medical, connectors.Doctor]{
-		kind: gid.Doctor, op: "Doctors", get: connectors.Medical.Doctors})
-	l.AppointmentSlots = newLoader(l, entity[connectors.Medical, []connectors.AppointmentSlot]{
-		kind: gid.AppointmentSlot, op: "AppointmentSlots", get: connectors.Medical.AppointmentSlots})
-	l.Appointments = newLoader(l, entity[connectors.Medical, connectors.Appointment]{
-		kind: gid.Appointment, op: "Appointments", get: connectors.Medical.Appointments,
-		owner: func(a connectors.Appointment) string { return a.UserID }})
-	l.Consultations = newLoader(l, entity[connectors.Medical, connectors.Consultation]{
-		kind: gid.Consultation, op: "Consultations", get: connectors.Medical.Consultations,
-		owner: func(c connectors.Consultation) string { return c.UserID }})
-	l.Lawyers = newLoader(l, entity[connectors.Legal, connectors.Lawyer]{
-		kind: gid.Lawyer, op: "Lawyers", get: connectors.Legal.Lawyers})
-	l.LegalConsultations = newLoader(l, entity[connectors.Legal, connectors.LegalConsultation]{
-		kind: gid.LegalConsultation, op: "LegalConsultations", get: connectors.Legal.LegalConsultations,
-		owner: func(c connectors.LegalConsultation) string { return c.UserID }})
-	l.Services = newLoader(l, entity[connectors.PublicService, connectors.GovService]{
-		kind: gid.GovService, op: "Services", get: connectors.PublicService.Services})
-	l.Offices = newLoader(l, entity[connectors.PublicService, []connectors.Office]{
-		kind: gid.Office, op: "Offices", get: connectors.PublicService.Offices})
-	l.Applications = newLoader(l, entity[connectors.PublicService, connectors.ServiceApplication]{
-		kind: gid.ServiceApplication, op: "Applications", get: connectors.PublicService.Applications,
-		owner: func(a connectors.ServiceApplication) string { return a.UserID }})
+	l := &Loaders{g: g, reg: g.Registry(), byKind: make(map[gid.Kind]entityLoader, len(entities))}
+	for _, e := range entities {
+		e.build(l)
+	}
 	return l
+}
+
+// Node loads the object id names, for `node(id:)`: its value (a connectors
+// type), and whether it was served stale. Kinds loaded under their parent
+// (slots, offices) are INVALID here: they have no ID of their own to load.
+func (l *Loaders) Node(ctx context.Context, id gid.ID) (v any, stale bool, err error) {
+	ld, ok := l.byKind[id.Kind]
+	if !ok {
+		return nil, false, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", id.Kind)
+	}
+	k := KeyOf(id)
+	v, err = ld.getAny(ctx, k)
+	return v, err == nil && ld.Stale(k), err
 }
 
 // Registry returns the registry snapshot these loaders use.
 func (l *Loaders) Registry() *connectors.Registry { return l.reg }
 
-// entity describes how to batch-fetch one kind of object from connectors of
-// type C.
-type entity[C connectors.Connector, V any] struct {
-	kind gid.Kind
-	op   string
-	get  func(C, context.Context, []string) ([]connectors.Result[V], error)
-	// owner, when set, returns the user an object belongs to; objects of
-	// other users read as NOT_FOUND, and the kind is never cached.
-	owner func(V) string
-}
-
-func newLoader[C connectors.Connector, V any](l *Loaders, e entity[C, V]) *Loader[V] {
+func newLoader[C connectors.Connector, V any](l *Loaders, e Entity[C, V]) *Loader[V] {
 	opts := []dataloader.Option[Key, V]{dataloader.WithWait[Key, V](l.g.cfg.BatchWait)}
 	if l.g.cfg.BatchCapacity > 0 {
 		opts = append(opts, dataloader.WithBatchCapacity[Key, V](l.g.cfg.BatchCapacity))
 	}
-	ld := &Loader[V]{kind: e.kind}
-	ld.batchFn = func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
+	ld := &Loader[V]{kind: e.Kind}
+	ld.fetch = func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
 		return batch(ctx, l, ld, e, keys)
 	}
-	ld.Loader = dataloader.NewBatchedLoader(ld.batchFn, opts...)
-	if !isPerParent(e.kind) {
-		l.byKind[e.kind] = ld
-	}
+	ld.dl = dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
+		rs := ld.fetch(ctx, keys)
+		ld.record(keys, rs)
+		return rs
+	}, opts...)
 	return ld
 }
 
 // batch answers one loader batch: exactly len(keys) results in key order.
-func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *Loader[V], e entity[C, V], keys []Key) []*dataloader.Result[V] {
+func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *Loader[V], e Entity[C, V], keys []Key) []*dataloader.Result[V] {
 	fetch := func(ctx context.Context, keys []Key) []result[V] { return fetchDirect(ctx, l, e, keys) }
 	var rs []result[V]
-	if c := l.g.cache; c != nil && e.owner == nil && c.loaders[e.kind] != nil {
+	if c := l.g.cache; c != nil && e.Owner == nil && c.loaders[e.Kind] != nil {
 		var stale []bool
-		rs, stale = cached(ctx, c, e.kind, keys, fetch)
+		rs, stale = cached(ctx, c, e.Kind, keys, fetch)
 		for i, s := range stale {
 			if s {
 				ld.stale.Store(keys[i], struct{}{})
@@ -255,8 +353,8 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 		switch {
 		case r.err != nil:
 			out[i] = &dataloader.Result[V]{Error: r.err}
-		case e.owner != nil && e.owner(r.value) != user:
-			out[i] = &dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.kind)}
+		case e.Owner != nil && e.Owner(r.value) != user:
+			out[i] = &dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind)}
 		default:
 			out[i] = &dataloader.Result[V]{Data: r.value}
 		}
@@ -266,7 +364,7 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 
 // fetchDirect groups keys by provider and makes one batch call per provider,
 // all in parallel.
-func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders, e entity[C, V], keys []Key) []result[V] {
+func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders, e Entity[C, V], keys []Key) []result[V] {
 	out := make([]result[V], len(keys))
 	byProvider := map[string][]int{}
 	var order []string
@@ -286,7 +384,7 @@ func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders,
 		conn, ok := l.reg.Get(provider)
 		c, isC := conn.(C)
 		if !ok || !isC {
-			fail(connectors.Errorf(connectors.KindNotFound, "%s not found", e.kind))
+			fail(connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind))
 			return
 		}
 		ids := make([]string, len(idx))
@@ -294,9 +392,9 @@ func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders,
 			ids[j] = keys[i].ID
 		}
 		var rs []connectors.Result[V]
-		err := l.g.call(ctx, provider, e.op, len(ids), true, func(ctx context.Context) error {
+		err := l.g.call(ctx, provider, e.Op, len(ids), true, func(ctx context.Context) error {
 			var err error
-			rs, err = e.get(c, ctx, ids)
+			rs, err = e.Get(c, ctx, ids)
 			return err
 		})
 		if err == nil && len(rs) != len(ids) {
@@ -309,7 +407,7 @@ func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders,
 		}
 		for j, i := range idx {
 			if rs[j].Err != nil {
-				out[i].err = itemError(provider, e.kind, rs[j].Err)
+				out[i].err = itemError(provider, e.Kind, rs[j].Err)
 			} else {
 				out[i].value = rs[j].Value
 			}
@@ -356,20 +454,4 @@ func (l *Loaders) PrefetchByKind(ctx context.Context, keys map[gid.Kind][]Key) {
 		}()
 	}
 	wg.Wait()
-}
-
-// prefetcher is a Loader of any value type, as PrefetchByKind needs it.
-type prefetcher interface {
-	prefetchKeys(context.Context, []Key)
-}
-
-// isPerParent reports whether kind is cached and loaded under its parent's ID
-// (slots under a store or doctor, offices under a service).
-func isPerParent(kind gid.Kind) bool {
-	for _, child := range cachedPerParent {
-		if child == kind {
-			return true
-		}
-	}
-	return false
 }

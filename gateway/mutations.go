@@ -165,13 +165,6 @@ func (g *Gateway) InvalidateForProvider(ctx context.Context, provider string, id
 	return g.cache.Invalidate(ctx, decoded...)
 }
 
-// cachedPerParent maps a parent kind to the kind cached under its ID.
-var cachedPerParent = map[gid.Kind]gid.Kind{
-	gid.Store:      gid.DeliverySlot,
-	gid.Doctor:     gid.AppointmentSlot,
-	gid.GovService: gid.Office,
-}
-
 // StoreProducts pages through one store's products with the provider's own
 // ranking and cursor.
 func (g *Gateway) StoreProducts(ctx context.Context, store Key, q connectors.Query) (connectors.Page[connectors.Product], error) {

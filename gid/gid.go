@@ -10,6 +10,7 @@ package gid
 import (
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -45,6 +46,16 @@ var kinds = map[Kind]bool{
 
 // Valid reports whether k is a kind Plaza knows.
 func (k Kind) Valid() bool { return kinds[k] }
+
+// Kinds returns every kind Plaza knows, sorted.
+func Kinds() []Kind {
+	out := make([]Kind, 0, len(kinds))
+	for k := range kinds {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // MaxLen bounds an encoded ID; anything longer is rejected before decoding.
 const MaxLen = 512

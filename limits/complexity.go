@@ -7,59 +7,70 @@ import (
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/plaza-gateway/plaza/graph"
-	"github.com/plaza-gateway/plaza/graph/model"
 )
 
-// SetComplexity installs Plaza's cost model on c; fields not set here cost
-// gqlgen's default, 1 plus their children. The model estimates how many
-// objects an operation can return, since each one may cost a provider call:
-//
-//   - a connection costs 1 + first × (its selection), first defaulting to
-//     DefaultFirst; pageInfo and totalCount are counted per item too, a
-//     small overestimate that keeps the rule one multiplication;
-//   - nodes(ids) costs 1 + len(ids) × (its selection);
-//   - search costs FanOutCost + first × (its selection), home FanOutCost +
-//     DefaultFirst × (its selection), for they call every provider of the
-//     matching verticals.
-//
-// So `stores(first: 100) { edges { node { products(first: 100) {...} } } }`
+// A FieldCost prices one field from the cost of its selection (child) and
+// its arguments, variables substituted.
+type FieldCost func(child int, args map[string]any) int
+
+// Field names a field of a GraphQL type.
+type Field struct{ Type, Name string }
+
+// Costs is a cost model: the price of each listed field. Every other field
+// costs gqlgen's default, 1 plus its selection. The model estimates how many
+// objects an operation can return, since each one may cost a provider call;
+// the GraphQL layer builds it from its schema with the rules below (limits
+// knows no schema), so
+// `stores(first: 100) { edges { node { products(first: 100) {...} } } }`
 // multiplies out, while the same query with defaults stays well in bounds.
-func (g *Guard) SetComplexity(c *graph.ComplexityRoot) {
-	page := func(first *int) int {
-		if first == nil {
-			return g.cfg.DefaultFirst
-		}
-		return max(*first, 1)
-	}
-	list := func(n, child int) int { return satAdd(1, satMul(n, child)) }
+type Costs map[Field]FieldCost
 
-	c.Query.Nodes = func(child int, ids []string) int { return list(len(ids), child) }
-	c.Query.Providers = func(child int, _ *model.Vertical, _ *string, first *int, _ *string) int {
-		return list(page(first), child)
-	}
-	c.Query.Stores = func(child int, _ *string, first *int, _ *string) int { return list(page(first), child) }
-	c.Query.Products = func(child int, _, _, _, _ *string, first *int, _ *string) int { return list(page(first), child) }
-	c.Query.Doctors = func(child int, _, _ *string, first *int, _ *string) int { return list(page(first), child) }
-	c.Query.Lawyers = func(child int, _, _ *string, first *int, _ *string) int { return list(page(first), child) }
-	c.Query.GovServices = func(child int, _, _ *string, first *int, _ *string) int { return list(page(first), child) }
-	c.Query.Search = func(child int, _ *string, _ *model.Vertical, _ *string, first *int, _ *string) int {
-		return satAdd(g.cfg.FanOutCost, satMul(page(first), child))
-	}
-	c.Query.Home = func(child int, _ *string) int {
-		return satAdd(g.cfg.FanOutCost, satMul(g.cfg.DefaultFirst, child))
-	}
-
-	c.Store.Products = func(child int, _ *string, first *int, _ *string) int { return list(page(first), child) }
-
-	userList := func(child int, first *int, _ *string) int { return list(page(first), child) }
-	c.User.Orders = userList
-	c.User.Appointments = userList
-	c.User.Consultations = userList
-	c.User.LegalConsultations = userList
-	c.User.Applications = userList
+// Page prices a connection: 1 + first × (its selection), first defaulting
+// to DefaultFirst. pageInfo and totalCount are counted per item too, a
+// small overestimate that keeps the rule one multiplication.
+func (g *Guard) Page() FieldCost {
+	return func(child int, args map[string]any) int { return list(g.first(args), child) }
 }
+
+// Each prices a field returning one object per element of its list
+// argument arg (nodes(ids)): 1 + len(arg) × (its selection).
+func Each(arg string) FieldCost {
+	return func(child int, args map[string]any) int {
+		ids, _ := args[arg].([]any)
+		return list(len(ids), child)
+	}
+}
+
+// FanOut prices a field that calls every provider of one or more verticals
+// (search, home): FanOutCost + first × (its selection), first defaulting
+// to DefaultFirst.
+func (g *Guard) FanOut() FieldCost {
+	return func(child int, args map[string]any) int {
+		return satAdd(g.cfg.FanOutCost, satMul(g.first(args), child))
+	}
+}
+
+// Weight prices a field returning one object that costs w: w + (its
+// selection).
+func Weight(w int) FieldCost {
+	return func(child int, _ map[string]any) int { return satAdd(w, child) }
+}
+
+// first is a page's size: the `first` argument, at least 1, or DefaultFirst
+// when absent (or not an integer, which validation has refused already).
+func (g *Guard) first(args map[string]any) int {
+	v, ok := args["first"]
+	if !ok || v == nil {
+		return g.cfg.DefaultFirst
+	}
+	n, err := graphql.UnmarshalInt(v)
+	if err != nil {
+		return g.cfg.DefaultFirst
+	}
+	return max(n, 1)
+}
+
+func list(n, child int) int { return satAdd(1, satMul(n, child)) }
 
 func satMul(a, b int) int {
 	if a <= 0 || b <= 0 {
@@ -71,17 +82,32 @@ func satMul(a, b int) int {
 	return a * b
 }
 
-// Complexity returns the gqlgen extension that rejects operations costing
-// more than MaxComplexity (QUERY_TOO_COMPLEX, with the computed cost in the
-// message). It runs after validation, once per request: the cost depends on
-// the variables (`first: $n`).
-func (g *Guard) Complexity() graphql.HandlerExtension {
-	return &complexityLimit{max: g.cfg.MaxComplexity}
+// Complexity returns the gqlgen extension that prices operations with
+// costs and rejects those costing more than MaxComplexity
+// (QUERY_TOO_COMPLEX, with the computed cost in the message). It runs after
+// validation, once per request: the cost depends on the variables
+// (`first: $n`).
+func (g *Guard) Complexity(costs Costs) graphql.HandlerExtension {
+	return &complexityLimit{max: g.cfg.MaxComplexity, costs: costs}
 }
 
 type complexityLimit struct {
-	max int
-	es  graphql.ExecutableSchema
+	max   int
+	costs Costs
+	es    graphql.ExecutableSchema
+}
+
+// priced is an executable schema whose field costs come from costs first.
+type priced struct {
+	graphql.ExecutableSchema
+	costs Costs
+}
+
+func (p priced) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
+	if cost, ok := p.costs[Field{typeName, field}]; ok {
+		return cost(child, args), true
+	}
+	return p.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
 }
 
 var _ interface {
@@ -92,7 +118,7 @@ var _ interface {
 func (*complexityLimit) ExtensionName() string { return "PlazaComplexityLimit" }
 
 func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
-	c.es = es
+	c.es = priced{es, c.costs}
 	return nil
 }
 

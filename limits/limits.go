@@ -57,7 +57,7 @@ type Config struct {
 	// fragment per member that each select `id`.
 	MaxFieldRepeats int
 	// MaxComplexity caps the estimated cost of an operation (see
-	// SetComplexity). Default 5,000.
+	// Costs). Default 5,000.
 	MaxComplexity int
 	// MaxBatch caps the operations of one batch (a POST body that is a JSON
 	// array). Default 10: Apollo's BatchHttpLink sends at most 10 by

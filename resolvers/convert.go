@@ -144,17 +144,35 @@ func toApplication(p string, a connectors.ServiceApplication) *model.ServiceAppl
 
 // toSearchResult converts a ranked hit to the SearchResult union.
 func toSearchResult(h hitValue) model.SearchResult {
-	switch v := h.Value.(type) {
-	case connectors.Product:
-		return toProduct(h.Provider, v)
+	m, _ := toModel(h.Provider, h.Value).(model.SearchResult)
+	return m
+}
+
+// toModel converts an object a provider returned (a connectors value of a
+// declared kind, or a provider's Descriptor) to its GraphQL model; nil for
+// any other value. TestKindsMatchSchema checks it covers every kind.
+func toModel(provider string, v any) any {
+	switch v := v.(type) {
 	case connectors.Store:
-		return toStore(h.Provider, v)
+		return toStore(provider, v)
+	case connectors.Product:
+		return toProduct(provider, v)
+	case connectors.GroceryOrder:
+		return toOrder(provider, v)
 	case connectors.Doctor:
-		return toDoctor(h.Provider, v)
+		return toDoctor(provider, v)
+	case connectors.Appointment:
+		return toAppointment(provider, v)
+	case connectors.Consultation:
+		return toConsultation(provider, v)
 	case connectors.Lawyer:
-		return toLawyer(h.Provider, v)
+		return toLawyer(provider, v)
+	case connectors.LegalConsultation:
+		return toLegalConsultation(provider, v)
 	case connectors.GovService:
-		return toService(h.Provider, v)
+		return toService(provider, v)
+	case connectors.ServiceApplication:
+		return toApplication(provider, v)
 	case connectors.Descriptor:
 		return toProvider(v)
 	}

@@ -39,51 +39,39 @@ func (r *Resolver) provider(ctx context.Context, id string) (*model.Provider, er
 	return toProvider(c.Describe()), nil
 }
 
-func asNode[M model.Node](m M, err error) (model.Node, error) {
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// node fetches any Node by global ID through the loaders.
+// node fetches any Node by global ID: providers and users here, every
+// declared kind through its loader (gateway/kinds.go).
 func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	g, err := gid.Decode(id)
 	if err != nil {
 		return nil, connectors.Errorf(connectors.KindInvalid, "invalid id %q: not a Plaza global ID", truncate(id, 80))
 	}
-	l, k := r.loaders(ctx), gateway.KeyOf(g)
 	switch g.Kind {
 	case gid.Provider:
-		return asNode(r.provider(ctx, g.Provider))
+		p, err := r.provider(ctx, g.Provider)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return p, nil
 	case gid.User:
 		me, err := user(ctx)
 		if err != nil || g.Provider != userIssuer || g.Local != me {
 			return nil, connectors.Errorf(connectors.KindNotFound, "User not found")
 		}
 		return &model.User{ID: id}, nil
-	case gid.Store:
-		return asNode(load(ctx, l.Stores, k, toStore))
-	case gid.Product:
-		return asNode(load(ctx, l.Products, k, toProduct))
-	case gid.GroceryOrder:
-		return asNode(load(ctx, l.Orders, k, toOrder))
-	case gid.Doctor:
-		return asNode(load(ctx, l.Doctors, k, toDoctor))
-	case gid.Appointment:
-		return asNode(load(ctx, l.Appointments, k, toAppointment))
-	case gid.Consultation:
-		return asNode(load(ctx, l.Consultations, k, toConsultation))
-	case gid.Lawyer:
-		return asNode(load(ctx, l.Lawyers, k, toLawyer))
-	case gid.LegalConsultation:
-		return asNode(load(ctx, l.LegalConsultations, k, toLegalConsultation))
-	case gid.GovService:
-		return asNode(load(ctx, l.Services, k, toService))
-	case gid.ServiceApplication:
-		return asNode(load(ctx, l.Applications, k, toApplication))
 	}
-	return nil, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", g.Kind)
+	v, stale, err := r.loaders(ctx).Node(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	if stale {
+		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
+	}
+	n, ok := toModel(g.Provider, v).(model.Node)
+	if !ok {
+		return nil, connectors.Errorf(connectors.KindInternal, "%s has no model", g.Kind)
+	}
+	return n, nil
 }
 
 // nodes fetches many Nodes (prefetched as one batch per provider and kind);
