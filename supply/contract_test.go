@@ -28,6 +28,7 @@ func runContract(t *testing.T, open func(t *testing.T) Index) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			tt.run(t, open(t))
 		})
 	}
