@@ -8,9 +8,9 @@ import (
 	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
+
+	"github.com/plaza-gateway/plaza/pgmigrate"
 )
 
 //go:embed migrations/*.sql
@@ -30,13 +30,7 @@ func migrator(pool *pgxpool.Pool) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Poll the lock every second for up to 5 minutes.
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
-	if err != nil {
-		return nil, err
-	}
-	return goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), sub,
-		goose.WithSessionLocker(locker), goose.WithTableName(migrationTable), goose.WithDisableGlobalRegistry(true))
+	return pgmigrate.New(pool, sub, migrationTable, migrationLockID)
 }
 
 // Migrate applies the embedded migrations that the database lacks, under the

@@ -225,3 +225,53 @@ func (l *Lexicon) Rewrite(text string) (rewritten string, ok bool) {
 	}
 	return strings.Join(out, " "), ok
 }
+
+// Concept is one thing a searcher asked for, with every phrase that stands
+// for it. Phrases are normalised terms (lower case, stemmed) joined by one
+// space.
+type Concept struct {
+	// Own is the searcher's own phrase.
+	Own string
+	// Synonyms are the other members of Own's synonym group.
+	Synonyms []string
+	// Corrections, for a single unknown term one typo from a known one, are
+	// the known term and its synonyms: a fallback for when nothing matches
+	// the searcher's own words.
+	Corrections []string
+}
+
+// Expand splits text into concepts the way ranking does (longest synonym
+// phrase first, then single terms), for a search index that should find
+// what Rank would score: an index asked for every concept's phrases finds
+// the same synonyms, and with the corrections the same typos.
+func (l *Lexicon) Expand(text string) []Concept {
+	ts := terms(text)
+	var out []Concept
+	members := func(g int, skip string) []string {
+		var ps []string
+		for _, m := range l.groups[g] {
+			if p := strings.Join(m, " "); p != skip {
+				ps = append(ps, p)
+			}
+		}
+		return ps
+	}
+	for i := 0; i < len(ts); {
+		if g, n, ok := l.match(ts, i); ok {
+			own := strings.Join(ts[i:i+n], " ")
+			out = append(out, Concept{Own: own, Synonyms: members(g, own)})
+			i += n
+			continue
+		}
+		c := Concept{Own: ts[i]}
+		if fixed, ok := l.correct(ts[i]); ok {
+			c.Corrections = []string{fixed}
+			if g, found := l.phrases[fixed]; found {
+				c.Corrections = append(c.Corrections, members(g, fixed)...)
+			}
+		}
+		out = append(out, c)
+		i++
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package rank
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -32,6 +33,28 @@ func TestTermsOfAnyText(t *testing.T) {
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatalf("terms(%q) did not return (no progress on a non-letter rune)", tt.text)
+			}
+		})
+	}
+}
+
+func TestExpand(t *testing.T) {
+	lex := DefaultLexicon()
+	tests := []struct {
+		text string
+		want []Concept
+	}{
+		{"milk", []Concept{{Own: "milk", Synonyms: []string{"dairy"}}}},
+		{"mlik", []Concept{{Own: "mlik", Corrections: []string{"milk", "dairy"}}}},
+		{"heart doctor", []Concept{{Own: "heart doctor", Synonyms: []string{"cardiology", "cardiologist"}}}},
+		{"bread", []Concept{{Own: "bread"}}},
+		{"the", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got := lex.Expand(tt.text)
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("Expand(%q) = %+v, want %+v", tt.text, got, tt.want)
 			}
 		})
 	}

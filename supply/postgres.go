@@ -1,0 +1,394 @@
+package supply
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/plaza-gateway/plaza/pgmigrate"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLockID is the advisory lock held while migrating ("plazasup"
+// in ASCII), distinct from the directory's.
+const migrationLockID int64 = 0x706c617a61737570
+
+// migrationTable records the supply index's applied versions.
+const migrationTable = "plaza_supply_migrations"
+
+// Migrate applies the supply index's embedded migrations that the database
+// lacks, under an advisory lock, and returns how many it applied.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return 0, err
+	}
+	m, err := pgmigrate.New(pool, sub, migrationTable, migrationLockID)
+	if err != nil {
+		return 0, fmt.Errorf("supply: migrations: %w", err)
+	}
+	defer m.Close()
+	res, err := m.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("supply: migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// Postgres is the supply index in PostgreSQL, shared by every instance:
+// full-text search over a weighted tsvector (name, category, tags,
+// description), pg_trgm for words one typo away, GIN indexes that pair the
+// city with the words so one city's query reads only that city's postings.
+// The schema comes from Migrate.
+type Postgres struct {
+	pool *pgxpool.Pool
+}
+
+var _ Index = (*Postgres)(nil)
+
+// NewPostgres returns the index over pool; the caller closes the pool.
+func NewPostgres(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
+
+// Close implements Index; the pool belongs to the caller.
+func (p *Postgres) Close() error { return nil }
+
+const upsertSQL = `
+INSERT INTO supply_items (provider, kind, id, version, deleted, vertical, name, description, category, category_key,
+    tags, tags_text, city_names, cities, lat, lon, price, currency, available, rating, updated_at, key, doc)
+VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+ON CONFLICT (provider, kind, id) DO UPDATE SET version = EXCLUDED.version, deleted = false,
+    vertical = EXCLUDED.vertical, name = EXCLUDED.name, description = EXCLUDED.description,
+    category = EXCLUDED.category, category_key = EXCLUDED.category_key, tags = EXCLUDED.tags,
+    tags_text = EXCLUDED.tags_text, city_names = EXCLUDED.city_names, cities = EXCLUDED.cities,
+    lat = EXCLUDED.lat, lon = EXCLUDED.lon, price = EXCLUDED.price, currency = EXCLUDED.currency,
+    available = EXCLUDED.available, rating = EXCLUDED.rating, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc
+WHERE supply_items.version < EXCLUDED.version`
+
+const deleteSQL = `
+INSERT INTO supply_items (provider, kind, id, version, deleted, key) VALUES ($1, $2, $3, $4, true, $5)
+ON CONFLICT (provider, kind, id) DO UPDATE SET version = EXCLUDED.version, deleted = true,
+    vertical = '', name = '', description = '', category = '', category_key = '', tags = '{}', tags_text = '',
+    city_names = '{}', cities = '{}', lat = NULL, lon = NULL, price = 0, currency = '', available = false,
+    rating = 0, updated_at = NULL, doc = ''
+WHERE supply_items.version < EXCLUDED.version`
+
+// Apply implements Index: one transaction, one round trip for the batch.
+// A row's version check and write are one statement, so concurrent pushes
+// of one item from two instances still keep the newest.
+func (p *Postgres) Apply(ctx context.Context, b Batch) (Ack, error) {
+	ack := Ack{Results: make([]Result, 0, len(b.Upserts)+len(b.Deletes))}
+	var batch pgx.Batch
+	var queued []int // indexes into ack.Results of queued statements
+	for i := range b.Upserts {
+		it := &b.Upserts[i]
+		r := it.Ref()
+		if err := checkItem(it); err != nil {
+			ack.Results = append(ack.Results, Result{Ref: r, Outcome: Rejected, Err: err})
+			continue
+		}
+		cities := make([]string, len(it.Cities))
+		for j, c := range it.Cities {
+			cities[j] = norm(c)
+		}
+		var lat, lon *float64
+		if it.Geo != nil {
+			lat, lon = &it.Geo.Lat, &it.Geo.Lon
+		}
+		var updated *time.Time
+		if !it.UpdatedAt.IsZero() {
+			updated = &it.UpdatedAt
+		}
+		tags := it.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		tagsText := strings.Join(tags, " . ")
+		batch.Queue(upsertSQL, it.Provider, string(it.Kind), it.ID, r.Version, string(verticalOf[it.Kind]), it.Name,
+			it.Description, it.Category, norm(it.Category), tags, tagsText, it.Cities, cities, lat, lon, it.Price,
+			it.Currency, it.Available, it.Rating, updated, r.Key(),
+			strings.ToLower(strings.Join([]string{it.Name, it.Category, tagsText, it.Description}, " ")))
+		queued = append(queued, len(ack.Results))
+		ack.Results = append(ack.Results, Result{Ref: r})
+	}
+	for _, r := range b.Deletes {
+		if err := checkRef(r); err != nil {
+			ack.Results = append(ack.Results, Result{Ref: r, Outcome: Rejected, Err: err})
+			continue
+		}
+		batch.Queue(deleteSQL, r.Provider, string(r.Kind), r.ID, r.Version, r.Key())
+		queued = append(queued, len(ack.Results))
+		ack.Results = append(ack.Results, Result{Ref: r})
+	}
+	if len(queued) == 0 {
+		return ack, nil
+	}
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, &batch)
+		for _, i := range queued {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return fmt.Errorf("%s: %w", ack.Results[i].Ref.Key(), err)
+			}
+			ack.Results[i].Outcome = Superseded
+			if tag.RowsAffected() == 1 {
+				ack.Results[i].Outcome = Indexed
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return Ack{}, fmt.Errorf("supply: apply: %w", err)
+	}
+	return ack, nil
+}
+
+// sqlQuery accumulates a statement's conditions and arguments.
+type sqlQuery struct {
+	where []string
+	args  []any
+}
+
+func (s *sqlQuery) arg(v any) string {
+	s.args = append(s.args, v)
+	return fmt.Sprintf("$%d", len(s.args))
+}
+
+// tsTerm keeps a term's letters and digits: what to_tsquery may parse.
+func tsTerm(t string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, t)
+}
+
+// tsQuery is the tsquery text matching any of phrases (every term of one
+// phrase), each term restricted to weight ("" for any field).
+func tsQuery(phrases []string, weight string) string {
+	var alts []string
+	for _, ph := range phrases {
+		var ts []string
+		for _, t := range strings.Fields(ph) {
+			if t = tsTerm(t); t != "" {
+				if weight != "" {
+					t += ":" + weight
+				}
+				ts = append(ts, t)
+			}
+		}
+		if len(ts) > 0 {
+			alts = append(alts, "("+strings.Join(ts, " & ")+")")
+		}
+	}
+	return strings.Join(alts, " | ")
+}
+
+// text adds the condition that every concept of pl matches: its tsquery,
+// or in the typo pass a trigram match of one of its single terms.
+func (s *sqlQuery) text(pl *plan) {
+	var every []string
+	for _, phrases := range pl.concepts {
+		tq := tsQuery(phrases, "")
+		var any []string
+		if tq != "" {
+			any = append(any, "tsv @@ to_tsquery('english', "+s.arg(tq)+")")
+		}
+		if pl.fuzzy {
+			for _, ph := range phrases {
+				if fuzzyTerm(ph) {
+					any = append(any, s.arg(ph)+" <% doc")
+				}
+			}
+		}
+		if len(any) == 0 {
+			any = append(any, "false")
+		}
+		every = append(every, "("+strings.Join(any, " OR ")+")")
+	}
+	s.where = append(s.where, strings.Join(every, " AND "))
+}
+
+// score is the expression of the index score (see Hit): the weights of
+// the fields where any of the query's phrases matches, at least 1 (a
+// trigram-only match). Its arguments follow the conditions'.
+func (s *sqlQuery) score(pl *plan) string {
+	var all []string
+	for _, phrases := range pl.concepts {
+		all = append(all, phrases...)
+	}
+	var parts []string
+	for _, f := range []struct {
+		weight string
+		w      int
+	}{{"A", weightName}, {"B", weightCategory}, {"C", weightTags}, {"D", weightDescription}} {
+		if tq := tsQuery(all, f.weight); tq != "" {
+			parts = append(parts, fmt.Sprintf("CASE WHEN tsv @@ to_tsquery('english', %s) THEN %d ELSE 0 END", s.arg(tq), f.w))
+		}
+	}
+	if len(parts) == 0 {
+		return "1"
+	}
+	return "GREATEST(" + strings.Join(parts, " + ") + ", 1)"
+}
+
+func (s *sqlQuery) filters(q Query) {
+	s.where = append(s.where, "NOT deleted")
+	if len(q.Kinds) > 0 || len(q.Verticals) > 0 {
+		var ks []string
+		for _, k := range kindsOf(q) {
+			ks = append(ks, string(k))
+		}
+		s.where = append(s.where, "kind = ANY("+s.arg(ks)+")")
+	}
+	if q.City != "" {
+		s.where = append(s.where, "cities @> ARRAY["+s.arg(norm(q.City))+"]")
+	}
+	if q.Category != "" {
+		s.where = append(s.where, "category_key = "+s.arg(norm(q.Category)))
+	}
+}
+
+const itemColumns = `provider, kind, id, version, name, description, category, tags, city_names, lat, lon, price, currency,
+    available, rating, updated_at`
+
+// Search implements Index.
+func (p *Postgres) Search(ctx context.Context, q Query) (Page, error) {
+	q, err := checkQuery(q)
+	if err != nil {
+		return Page{}, err
+	}
+	c, err := decodeCursor(q)
+	if err != nil {
+		return Page{}, err
+	}
+	exact, typo := plans(q.Text)
+	if exact == nil {
+		return p.search(ctx, q, nil, 0, c)
+	}
+	if c != nil {
+		if c.Pass == 1 {
+			return p.search(ctx, q, typo, 1, c)
+		}
+		return p.search(ctx, q, exact, 0, c)
+	}
+	page, err := p.search(ctx, q, exact, 0, nil)
+	if err == nil && page.Total == 0 {
+		return p.search(ctx, q, typo, 1, nil)
+	}
+	return page, err
+}
+
+// search runs one pass: the page, the total and (when asked) the facets in
+// one round trip.
+func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *cursor) (Page, error) {
+	var s sqlQuery
+	s.filters(q)
+	if pl != nil {
+		s.text(pl)
+	}
+	where, whereArgs := strings.Join(s.where, " AND "), s.args
+	score := "0"
+	if pl != nil {
+		score = s.score(pl)
+	}
+	matches := "SELECT *, " + score + " AS score FROM supply_items WHERE " + where
+	pageSQL := "SELECT " + itemColumns + ", score FROM (" + matches + ") m"
+	pageArgs := append([]any(nil), s.args...)
+	if c != nil {
+		n := len(pageArgs)
+		pageSQL += fmt.Sprintf(" WHERE (score < $%d OR score = $%d AND (rating < $%d OR rating = $%d AND key > $%d))", n+1, n+1, n+2, n+2, n+3)
+		pageArgs = append(pageArgs, c.Score, c.Rating, c.Key)
+	}
+	pageSQL += fmt.Sprintf(" ORDER BY score DESC, rating DESC, key LIMIT %d", q.First+1)
+
+	var batch pgx.Batch
+	batch.Queue(pageSQL, pageArgs...)
+	batch.Queue(fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM supply_items WHERE %s LIMIT %d) c", where, MaxMatches), whereArgs...)
+	if q.Facets {
+		batch.Queue(`SELECT f, v, count(*) FROM (SELECT vertical, kind, category_key, provider FROM supply_items WHERE `+where+`) m,
+            LATERAL (VALUES ('vertical', vertical), ('kind', kind), ('category', category_key), ('provider', provider)) AS x(f, v)
+            GROUP BY f, v`, whereArgs...)
+		batch.Queue(`SELECT 'city', city, count(*) FROM supply_items, unnest(cities) AS city WHERE `+where+` GROUP BY city`, whereArgs...)
+	}
+	br := p.pool.SendBatch(ctx, &batch)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return Page{}, p.fail(ctx, err)
+	}
+	hits, err := pgx.CollectRows(rows, scanHit)
+	if err != nil {
+		return Page{}, p.fail(ctx, err)
+	}
+	var page Page
+	if len(hits) > q.First {
+		hits = hits[:q.First]
+		last := hits[len(hits)-1]
+		page.NextCursor = encodeCursor(cursor{Query: queryID(q), Pass: pass, Score: last.Score, Rating: last.Item.Rating, Key: last.Item.Ref().Key()})
+	}
+	page.Hits = hits
+	if err := br.QueryRow().Scan(&page.Total); err != nil {
+		return Page{}, p.fail(ctx, err)
+	}
+	if q.Facets {
+		counts := map[string]map[string]int{"vertical": {}, "kind": {}, "category": {}, "provider": {}, "city": {}}
+		for range 2 {
+			rows, err := br.Query()
+			if err != nil {
+				return Page{}, p.fail(ctx, err)
+			}
+			var f, v string
+			var n int
+			if _, err := pgx.ForEachRow(rows, []any{&f, &v, &n}, func() error { counts[f][v] = n; return nil }); err != nil {
+				return Page{}, p.fail(ctx, err)
+			}
+		}
+		page.Facets = Facets{Verticals: facetList(counts["vertical"]), Kinds: facetList(counts["kind"]), Cities: facetList(counts["city"]),
+			Categories: facetList(counts["category"]), Providers: facetList(counts["provider"])}
+	}
+	return page, nil
+}
+
+func scanHit(row pgx.CollectableRow) (Hit, error) {
+	var h Hit
+	it := &h.Item
+	var kind string
+	var lat, lon *float64
+	var updated *time.Time
+	err := row.Scan(&it.Provider, &kind, &it.ID, &it.Version, &it.Name, &it.Description, &it.Category, &it.Tags, &it.Cities,
+		&lat, &lon, &it.Price, &it.Currency, &it.Available, &it.Rating, &updated, &h.Score)
+	it.Kind = Kind(kind)
+	if lat != nil && lon != nil {
+		it.Geo = &Geo{Lat: *lat, Lon: *lon}
+	}
+	if updated != nil {
+		it.UpdatedAt = *updated
+	}
+	if len(it.Tags) == 0 {
+		it.Tags = nil
+	}
+	return h, err
+}
+
+// ErrUnavailable wraps a failure of the index's database: callers answer
+// UNAVAILABLE, not "internal error".
+var ErrUnavailable = errors.New("supply index unavailable")
+
+func (p *Postgres) fail(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("supply: search: %w", ctx.Err())
+	}
+	return fmt.Errorf("supply: search: %w: %w", ErrUnavailable, err)
+}
