@@ -8,7 +8,6 @@ import (
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gid"
-	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // Key names one object at one provider.
@@ -91,8 +90,8 @@ func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
 	}
 	if !done {
 		// Not fetched by a prefetch: this load may wait for a batch, which
-		// the other elements of a list running in order must join.
-		listexec.Miss(ctx)
+		// the caller's other work (a list's elements) must join (IOHook).
+		willWait(ctx)
 	}
 	return l.Loader.Load(ctx, k)
 }
