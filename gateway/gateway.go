@@ -23,7 +23,6 @@ import (
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/idempotency"
-	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // Policy runs one connector call. Implementations add timeouts, circuit
@@ -168,9 +167,9 @@ func (g *Gateway) Status(provider string) ProviderStatus {
 // request's Stats, reports it to the observer and normalises its error so
 // that every error leaving here is a *connectors.Error naming the provider.
 func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read bool, fn func(context.Context) error) error {
-	// A provider round trip: a list running its elements in order must let
-	// its other elements start now, so that their calls overlap (listexec).
-	listexec.Miss(ctx)
+	// A provider round trip: a caller running work in order must start the
+	// rest now, so that their calls overlap (see IOHook).
+	willWait(ctx)
 	start := time.Now()
 	var span trace.Span
 	if g.tracer != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gid"
-	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // Key names one object at one provider.
@@ -136,7 +135,7 @@ func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
 	}
 	// Not fetched yet: this load may wait for a batch, which the other
 	// elements of a list running in order must join.
-	listexec.Miss(ctx)
+	willWait(ctx)
 	if wait != nil {
 		return func() (V, error) { return l.await(ctx, k, wait) }
 	}

@@ -11,25 +11,22 @@
 // roots, per element. The profile of the list-of-50 query put that at about
 // a fifth of the gateway's CPU.
 //
-// MarshalSlice therefore runs elements in order on the caller's goroutine
-// until one of them reports I/O with Miss (the loaders do, for a key that no
-// prefetch fetched, and so does every provider call; see package gateway);
-// the remaining elements then run concurrently, as gqlgen would, so their
-// loads still share a batch. The list field is remembered as one that does
-// I/O, and its later executions (the same parsed document, served from the
-// query cache) start concurrently. A list that does I/O costs at most one
-// extra batch, once per document; a list that does none runs without
-// goroutines.
+// Each therefore runs elements in order on the caller's goroutine. The
+// moment one of them is about to wait for I/O, it calls Miss (the gateway
+// calls it through its I/O hook, gateway.WithIOHook, for every provider
+// call and every load that no prefetch answered), and Miss starts every
+// element not yet started, each in its own goroutine, before the caller
+// waits: their loads join the waiting element's dataloader batch, as they
+// would under gqlgen. A list that does no I/O runs without goroutines; a
+// list that does costs no extra batch.
+//
+// The decision depends only on the operation and the data it meets, never
+// on what ran before in the process: nothing is remembered between lists.
 package listexec
 
 import (
 	"context"
 	"sync"
-	"sync/atomic"
-
-	"github.com/99designs/gqlgen/graphql"
-	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // run is one list being executed in order; parent is the enclosing one, so
@@ -37,103 +34,82 @@ import (
 // elements' nested loads must meet in one batch too).
 type run struct {
 	parent *run
-	field  *ast.Field
-	io     atomic.Bool
+	ctx    context.Context // the elements' context, carrying this run
+	fn     func(ctx context.Context, i int)
+	n      int
+
+	mu sync.Mutex
+	// next is the first element not yet claimed, by the in-order loop (one
+	// at a time) or by release (all the rest at once, leaving next == n).
+	next int
+	wg   sync.WaitGroup // the released elements
 }
 
 type runKey struct{}
 
-// concurrentFields remembers the list fields found doing I/O. The keys are
-// fields of parsed documents, which the handler's query cache keeps and
-// reuses; the bound keeps evicted documents from piling up.
-var concurrentFields, _ = lru.New[*ast.Field, struct{}](4096)
-
-// Miss records that the caller, running under ctx, is about to wait for I/O
-// (a provider call, or a load that no prefetch answered). It is cheap when
-// ctx is not inside a list run in order.
+// Miss records that the caller, running under ctx, is about to wait for
+// I/O: every list run in order around it (the innermost first) starts its
+// remaining elements concurrently, now, so that their I/O overlaps the
+// caller's. It is cheap when ctx is not inside a list run in order.
 func Miss(ctx context.Context) {
 	r, _ := ctx.Value(runKey{}).(*run)
 	for ; r != nil; r = r.parent {
-		if r.io.Swap(true) {
-			return // the enclosing runs were marked by whoever set this one
-		}
-		if r.field != nil {
-			concurrentFields.Add(r.field, struct{}{})
+		if !r.release() {
+			return // released already, and whoever did released the enclosing runs
 		}
 	}
 }
 
-// Each calls fn for i in [0, n), in order while the calls do no I/O and
-// concurrently from the first one that does (see Miss), and returns when all
-// have returned. ctx passed to fn carries the run.
+// release starts every element not yet claimed in its own goroutine and
+// reports whether there were any. The claim and wg.Add happen under mu, so
+// the in-order loop, which claims under mu too, cannot find the list
+// exhausted and reach wg.Wait before the released elements are counted,
+// whichever goroutine calls Miss and however late.
+func (r *run) release() bool {
+	r.mu.Lock()
+	from := r.next
+	r.next = r.n
+	if from < r.n {
+		r.wg.Add(r.n - from)
+	}
+	r.mu.Unlock()
+	for i := from; i < r.n; i++ {
+		go func() {
+			defer r.wg.Done()
+			r.fn(r.ctx, i)
+		}()
+	}
+	return from < r.n
+}
+
+// claim returns the next element for the in-order loop, or false when every
+// element is claimed (run or released).
+func (r *run) claim() (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.next >= r.n {
+		return 0, false
+	}
+	r.next++
+	return r.next - 1, true
+}
+
+// Each calls fn for i in [0, n), in order until one call reports I/O (see
+// Miss) and concurrently from then on, and returns when all have returned.
+// ctx passed to fn carries the run.
 func Each(ctx context.Context, n int, fn func(ctx context.Context, i int)) {
 	if n <= 1 {
-		// Nothing to overlap: no run, no lookup of the field (the LRU takes a
-		// lock), which most lists of one or none would pay for nothing.
+		// Nothing to overlap.
 		if n == 1 {
 			fn(ctx, 0)
 		}
 		return
 	}
-	var field *ast.Field
-	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		field = fc.Field.Field
+	r := &run{fn: fn, n: n}
+	r.parent, _ = ctx.Value(runKey{}).(*run)
+	r.ctx = context.WithValue(ctx, runKey{}, r)
+	for i, ok := r.claim(); ok; i, ok = r.claim() {
+		fn(r.ctx, i)
 	}
-	i := 0
-	if _, known := concurrentFields.Get(field); !known {
-		r := &run{field: field}
-		r.parent, _ = ctx.Value(runKey{}).(*run)
-		rctx := context.WithValue(ctx, runKey{}, r)
-		for ; i < n; i++ {
-			fn(rctx, i)
-			if r.io.Load() {
-				i++
-				break
-			}
-		}
-		ctx = rctx
-	}
-	if i >= n {
-		return
-	}
-	if i == n-1 {
-		fn(ctx, i)
-		return
-	}
-	var wg sync.WaitGroup
-	for ; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			fn(ctx, i)
-		}(i)
-	}
-	wg.Wait()
-}
-
-// MarshalSlice has the signature and contract of
-// graphql.MarshalSliceConcurrently, which `go generate` replaces with it in
-// graph/generated.go (see cmd/rewrite): every element of the result is set,
-// an element whose marshalling panicked is Null with the panic reported as
-// a field error unless omitPanicHandler. With a workerLimit it defers to
-// gqlgen.
-func MarshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicHandler bool,
-	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
-	if workerLimit > 0 {
-		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
-	}
-	ret := make(graphql.Array, length)
-	Each(ctx, length, func(ctx context.Context, i int) {
-		ectx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
-		if !omitPanicHandler {
-			defer func() {
-				if r := recover(); r != nil {
-					graphql.AddError(ectx, graphql.Recover(ectx, r))
-					ret[i] = graphql.Null
-				}
-			}()
-		}
-		ret[i] = marshalElement(ectx, i)
-	})
-	return ret
+	r.wg.Wait()
 }

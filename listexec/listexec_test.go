@@ -2,12 +2,14 @@ package listexec
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -53,7 +55,7 @@ func TestEach(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var tr tracker
 			seen := make([]atomic.Int32, tc.n)
-			Each(listCtx(&ast.Field{Alias: tc.name}), tc.n, func(ctx context.Context, i int) {
+			Each(context.Background(), tc.n, func(ctx context.Context, i int) {
 				tr.enter()
 				defer tr.leave()
 				seen[i].Add(1)
@@ -74,41 +76,100 @@ func TestEach(t *testing.T) {
 	}
 }
 
-// TestLearnedField checks that a list field found doing I/O starts its next
-// executions concurrently, and that a nested list's I/O releases the list
-// around it.
-func TestLearnedField(t *testing.T) {
-	f := &ast.Field{Alias: "learned"}
-	Each(listCtx(f), 3, func(ctx context.Context, i int) { Miss(ctx) })
-	if _, ok := concurrentFields.Get(f); !ok {
-		t.Fatal("a list field that did I/O is not remembered")
-	}
-	var tr tracker
-	Each(listCtx(f), 20, func(ctx context.Context, i int) {
-		tr.enter()
-		defer tr.leave()
-		time.Sleep(2 * time.Millisecond)
-	})
-	if tr.peak < 2 {
-		t.Fatalf("second execution ran in order (peak %d)", tr.peak)
-	}
+// loadCounter is a real dataloader whose batches are counted, the way the
+// gateway's loaders batch provider calls.
+type loadCounter struct {
+	batches, keys atomic.Int32
+	loader        *dataloader.Loader[int, int]
+}
 
-	outer, inner := &ast.Field{Alias: "outer"}, &ast.Field{Alias: "inner"}
-	var outerTr tracker
-	Each(listCtx(outer), 20, func(ctx context.Context, i int) {
-		outerTr.enter()
-		defer outerTr.leave()
-		ictx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: inner}})
-		Each(ictx, 2, func(ctx context.Context, j int) {
-			Miss(ctx)
-			time.Sleep(2 * time.Millisecond)
-		})
-	})
-	if outerTr.peak < 2 {
-		t.Fatalf("I/O in a nested list left the outer list in order (peak %d)", outerTr.peak)
+func newLoadCounter() *loadCounter {
+	c := &loadCounter{}
+	// A generous window: every element released at once must start within
+	// it, even on a loaded machine.
+	c.loader = dataloader.NewBatchedLoader(func(_ context.Context, keys []int) []*dataloader.Result[int] {
+		c.batches.Add(1)
+		c.keys.Add(int32(len(keys)))
+		out := make([]*dataloader.Result[int], len(keys))
+		for i, k := range keys {
+			out[i] = &dataloader.Result[int]{Data: k}
+		}
+		return out
+	}, dataloader.WithWait[int, int](200*time.Millisecond), dataloader.WithClearCacheOnBatch[int, int]())
+	return c
+}
+
+// load is an element's load that no prefetch answered: announce it, then
+// wait for the batch.
+func (c *loadCounter) load(ctx context.Context, k int) int {
+	Miss(ctx)
+	v, err := c.loader.Load(ctx, k)()
+	if err != nil {
+		panic(err)
 	}
-	if _, ok := concurrentFields.Get(outer); !ok {
-		t.Fatal("outer list not remembered")
+	return v
+}
+
+// TestMissReleasesIntoOneBatch checks that elements which all wait for I/O
+// meet in one batch, nested lists included, on every execution: what ran
+// before in the process changes nothing.
+func TestMissReleasesIntoOneBatch(t *testing.T) {
+	for run := 1; run <= 3; run++ {
+		t.Run(fmt.Sprintf("flat list, execution %d", run), func(t *testing.T) {
+			c := newLoadCounter()
+			got := make([]int, 30)
+			Each(context.Background(), len(got), func(ctx context.Context, i int) { got[i] = c.load(ctx, i) })
+			for i, v := range got {
+				if v != i {
+					t.Fatalf("element %d got %d", i, v)
+				}
+			}
+			if b, k := c.batches.Load(), c.keys.Load(); b != 1 || k != 30 {
+				t.Fatalf("%d batches of %d keys in all, want 1 of 30", b, k)
+			}
+		})
+		t.Run(fmt.Sprintf("nested lists, execution %d", run), func(t *testing.T) {
+			c := newLoadCounter()
+			var sum atomic.Int32
+			Each(context.Background(), 10, func(ctx context.Context, i int) {
+				Each(ctx, 3, func(ctx context.Context, j int) { sum.Add(int32(c.load(ctx, 3*i+j))) })
+			})
+			if want := int32(29 * 30 / 2); sum.Load() != want {
+				t.Fatalf("sum of loads %d, want %d", sum.Load(), want)
+			}
+			if b, k := c.batches.Load(), c.keys.Load(); b != 1 || k != 30 {
+				t.Fatalf("%d batches of %d keys in all, want 1 of 30: I/O in an inner list did not release the outer one", b, k)
+			}
+		})
+		t.Run(fmt.Sprintf("memory only stays in order, execution %d", run), func(t *testing.T) {
+			var tr tracker
+			var order []int
+			Each(context.Background(), 20, func(ctx context.Context, i int) {
+				tr.enter()
+				defer tr.leave()
+				order = append(order, i) // no lock: in order means one goroutine
+			})
+			if tr.peak != 1 || len(order) != 20 || order[19] != 19 {
+				t.Fatalf("peak %d, order %v", tr.peak, order)
+			}
+		})
+	}
+}
+
+// TestLateMiss checks that a Miss from a goroutine that outlives its element
+// (after the list has run) neither reruns elements nor breaks the list.
+func TestLateMiss(t *testing.T) {
+	var late context.Context
+	var count atomic.Int32
+	Each(context.Background(), 5, func(ctx context.Context, i int) {
+		count.Add(1)
+		if i == 0 {
+			late = ctx
+		}
+	})
+	Miss(late)
+	if count.Load() != 5 {
+		t.Fatalf("%d elements ran, want 5", count.Load())
 	}
 }
 

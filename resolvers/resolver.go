@@ -13,6 +13,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph"
+	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // Resolver is the root resolver. Build it with New.
@@ -44,9 +45,13 @@ func (r *Resolver) Config() graph.Config {
 
 type loadersKey struct{}
 
-// WithLoaders returns ctx carrying fresh per-operation loaders. The HTTP
-// layer calls it once per GraphQL operation.
+// WithLoaders returns ctx carrying fresh per-operation loaders, and the
+// gateway's I/O hook set to listexec.Miss: lists run their elements in
+// order (the generated executor and nodes use listexec) and must start the
+// rest as soon as one waits for a provider. The HTTP layer calls it once per
+// GraphQL operation.
 func WithLoaders(ctx context.Context, gw *gateway.Gateway) context.Context {
+	ctx = gateway.WithIOHook(ctx, listexec.Miss)
 	return context.WithValue(ctx, loadersKey{}, gw.NewLoaders())
 }
 

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A rule rewrites one kind of call or field in the generated executor. Each
+// counts two ways: the candidates, found by what gqlgen states (a call of a
+// named function, or a field context declaring a plain member read), and
+// the rewrites, which also require the exact syntax the rule replaces. The
+// two must agree, and a rule with no candidate at all fails too: either
+// means gqlgen changed what it generates, and `go generate` must stop
+// rather than leave part of the executor unrewritten.
+type rule struct {
+	name  string
+	apply func(f *file) (candidates, rewritten []string)
+}
+
+var rules = []rule{
+	// graphql.MarshalSliceConcurrently -> listexec.MarshalSlice: list
+	// elements in order until one does I/O (package listexec).
+	{"lists", func(f *file) ([]string, []string) {
+		return f.replaceCall("MarshalSliceConcurrently", 5, func(c *ast.CallExpr) {
+			c.Fun = sel("listexec", "MarshalSlice")
+		})
+	}},
+	// graphql.NewDeferredGroup(ctx) -> listexec.NewDeferredGroup(ctx,
+	// ec.OperationContext): no per-object group without @defer.
+	{"defer", func(f *file) ([]string, []string) {
+		return f.replaceCall("NewDeferredGroup", 1, func(c *ast.CallExpr) {
+			c.Fun = sel("listexec", "NewDeferredGroup")
+			c.Args = append(c.Args, sel("ec", "OperationContext"))
+		})
+	}},
+	// Non-null String, ID, Int and Boolean fields read from a struct member
+	// are marshalled directly when no field middleware is registered (see
+	// listexec.Direct): per field, gqlgen builds a field context, a context
+	// value, closures and a deferred recover, for a value that can neither
+	// fail, be null nor panic. Float is left alone: its marshaller reports
+	// NaN and infinities against the field's path.
+	{"scalars", func(f *file) ([]string, []string) {
+		plain := map[string]bool{
+			"marshalNString2string": true, "marshalNID2string": true,
+			"marshalNInt2int": true, "marshalNBoolean2bool": true,
+		}
+		return f.directFields(func(fn string) bool { return plain[fn] }, false)
+	}},
+	// Non-null Money fields read from a struct member, when set and no
+	// field middleware is registered: Money has only plain scalar fields
+	// (amount, currency). A nil member still goes through gqlgen, so its
+	// error keeps the field's path.
+	{"money", func(f *file) ([]string, []string) {
+		return f.directFields(func(fn string) bool { return strings.HasPrefix(fn, "marshalNMoney2") }, true)
+	}},
+}
+
+// RuleNames lists the rules in the order they apply.
+func RuleNames() []string {
+	names := make([]string, len(rules))
+	for i, r := range rules {
+		names[i] = r.name
+	}
+	return names
+}
+
+const listexecPath = "github.com/plaza-gateway/plaza/listexec"
+
+// Rewrite applies the named rules to src, gqlgen's generated executor, and
+// returns the result and how many rewrites each rule made. A file already
+// rewritten is returned with nil counts.
+func Rewrite(src []byte, names []string) ([]byte, map[string]int, error) {
+	fset := token.NewFileSet()
+	imports, err := parser.ParseFile(fset, "generated.go", src, parser.ImportsOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, imp := range imports.Imports {
+		if p, _ := strconv.Unquote(imp.Path.Value); p == listexecPath {
+			return src, nil, nil
+		}
+	}
+	af, err := parser.ParseFile(fset, "generated.go", src, parser.ParseComments)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &file{fset: fset, ast: af, funcs: map[string]*ast.FuncDecl{}}
+	for _, d := range af.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv != nil {
+			f.funcs[fd.Name.Name] = fd
+		}
+	}
+	counts := map[string]int{}
+	var errs []error
+	for _, name := range names {
+		i := slices.IndexFunc(rules, func(r rule) bool { return r.name == name })
+		if i < 0 {
+			return nil, nil, fmt.Errorf("no rule %q (rules: %s)", name, strings.Join(RuleNames(), ", "))
+		}
+		candidates, rewritten := rules[i].apply(f)
+		counts[name] = len(rewritten)
+		switch {
+		case len(candidates) == 0:
+			errs = append(errs, fmt.Errorf("rule %s: nothing to rewrite: has gqlgen changed what it generates?", name))
+		case !slices.Equal(candidates, rewritten):
+			errs = append(errs, fmt.Errorf("rule %s: %d candidates but %d rewritten; not rewritten: %s",
+				name, len(candidates), len(rewritten), strings.Join(missing(candidates, rewritten), ", ")))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	if len(names) > 0 {
+		addImport(af, listexecPath)
+	}
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, af); err != nil {
+		return nil, nil, err
+	}
+	out, err := format.Source(buf.Bytes())
+	if err != nil {
+		return nil, nil, fmt.Errorf("rewritten source does not format: %w", err)
+	}
+	return out, counts, nil
+}
+
+// file is the parsed executor; funcs are its methods by name.
+type file struct {
+	fset  *token.FileSet
+	ast   *ast.File
+	funcs map[string]*ast.FuncDecl
+}
+
+func (f *file) pos(n ast.Node) string { return f.fset.Position(n.Pos()).String() }
+
+// replaceCall rewrites every call of graphql.<name> with nargs arguments.
+// Its candidates are every mention of graphql.<name>, called or not.
+func (f *file) replaceCall(name string, nargs int, replace func(*ast.CallExpr)) (candidates, rewritten []string) {
+	calls := map[*ast.SelectorExpr]*ast.CallExpr{}
+	ast.Inspect(f.ast, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok && len(c.Args) == nargs {
+			if s, ok := c.Fun.(*ast.SelectorExpr); ok {
+				calls[s] = c
+			}
+		}
+		if s, ok := n.(*ast.SelectorExpr); ok && isSel(s, "graphql", name) {
+			candidates = append(candidates, f.pos(s))
+		}
+		return true
+	})
+	ast.Inspect(f.ast, func(n ast.Node) bool {
+		if s, ok := n.(*ast.SelectorExpr); ok && isSel(s, "graphql", name) {
+			if c := calls[s]; c != nil {
+				rewritten = append(rewritten, f.pos(s))
+				replace(c)
+			}
+		}
+		return true
+	})
+	return candidates, rewritten
+}
+
+// directFields puts a direct marshalling of the struct member, guarded by
+// listexec.Direct, in front of gqlgen's resolution of every field whose
+// field context gqlgen declares as neither a method nor a resolver and whose
+// non-null marshaller is in marshal. nilCheck guards pointer members.
+//
+// Candidates are the field functions gqlgen declares so; rewritten are
+// those whose body is exactly `return graphql.ResolveField(ctx,
+// ec.OperationContext, field, <field context>, func(ctx) (any, error) {
+// return obj.<member>, nil }, nil, func(ctx, selections, v) { return
+// ec.<marshal>(ctx, selections, v) }, true, true)`: a nil middleware (no
+// directive), recover on and non-null.
+func (f *file) directFields(marshal func(string) bool, nilCheck bool) (candidates, rewritten []string) {
+	names := make([]string, 0, len(f.funcs))
+	for name := range f.funcs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fd := f.funcs[name]
+		if !strings.HasPrefix(name, "_") || !plainMemberContext(f.funcs["fieldContext"+name]) || !callsMarshal(fd, marshal) {
+			continue
+		}
+		candidates = append(candidates, name)
+		member, fn, ok := resolveFieldOfMember(fd, marshal)
+		if !ok {
+			continue
+		}
+		rewritten = append(rewritten, name)
+		direct := &ast.ReturnStmt{Results: []ast.Expr{&ast.CallExpr{
+			Fun:  sel("ec", fn),
+			Args: []ast.Expr{ast.NewIdent("ctx"), sel("field", "Selections"), sel("obj", member)},
+		}}}
+		var cond ast.Expr = &ast.CallExpr{Fun: sel("listexec", "Direct"), Args: []ast.Expr{sel("ec", "OperationContext")}}
+		if nilCheck {
+			cond = &ast.BinaryExpr{X: &ast.BinaryExpr{X: sel("obj", member), Op: token.NEQ, Y: ast.NewIdent("nil")}, Op: token.LAND, Y: cond}
+		}
+		guard := &ast.IfStmt{Cond: cond, Body: &ast.BlockStmt{List: []ast.Stmt{direct}}}
+		fd.Body.List = append([]ast.Stmt{guard}, fd.Body.List...)
+	}
+	return candidates, rewritten
+}
+
+// plainMemberContext reports whether fc is gqlgen's field context for a
+// field read from a struct member: `return graphql.NewScalarFieldContext(
+// "<Object>", field, false, false, "<Scalar>")` (isMethod, isResolver), or
+// a FieldContext literal with IsMethod and IsResolver false.
+func plainMemberContext(fc *ast.FuncDecl) bool {
+	if fc == nil {
+		return false
+	}
+	plain := false
+	ast.Inspect(fc.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			if isSel(n.Fun, "graphql", "NewScalarFieldContext") && len(n.Args) == 5 && isIdent(n.Args[2], "false") && isIdent(n.Args[3], "false") {
+				plain = true
+			}
+		case *ast.CompositeLit:
+			if isSel(n.Type, "graphql", "FieldContext") {
+				method, resolver := "", ""
+				for _, e := range n.Elts {
+					if kv, ok := e.(*ast.KeyValueExpr); ok {
+						if k, ok := kv.Key.(*ast.Ident); ok {
+							if v, ok := kv.Value.(*ast.Ident); ok {
+								switch k.Name {
+								case "IsMethod":
+									method = v.Name
+								case "IsResolver":
+									resolver = v.Name
+								}
+							}
+						}
+					}
+				}
+				plain = plain || method == "false" && resolver == "false"
+			}
+		}
+		return true
+	})
+	return plain
+}
+
+// callsMarshal reports whether fd calls any of the marshallers.
+func callsMarshal(fd *ast.FuncDecl, marshal func(string) bool) bool {
+	found := false
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if s, ok := c.Fun.(*ast.SelectorExpr); ok && isIdent(s.X, "ec") && marshal(s.Sel.Name) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// resolveFieldOfMember matches the exact body directFields rewrites and
+// returns the member read and the marshaller called.
+func resolveFieldOfMember(fd *ast.FuncDecl, marshal func(string) bool) (member, fn string, ok bool) {
+	if len(fd.Body.List) != 1 {
+		return "", "", false
+	}
+	ret, ok := fd.Body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return "", "", false
+	}
+	call, ok := ret.Results[0].(*ast.CallExpr)
+	if !ok || !isSel(call.Fun, "graphql", "ResolveField") || len(call.Args) != 9 {
+		return "", "", false
+	}
+	a := call.Args
+	if !isIdent(a[0], "ctx") || !isSel(a[1], "ec", "OperationContext") || !isIdent(a[2], "field") ||
+		!isIdent(a[5], "nil") || !isIdent(a[7], "true") || !isIdent(a[8], "true") {
+		return "", "", false
+	}
+	// The resolver: func(ctx context.Context) (any, error) { return obj.<member>, nil }
+	res := onlyReturn(a[4])
+	if len(res) != 2 || !isIdent(res[1], "nil") {
+		return "", "", false
+	}
+	m, ok := res[0].(*ast.SelectorExpr)
+	if !ok || !isIdent(m.X, "obj") {
+		return "", "", false
+	}
+	// The marshaller: func(ctx, selections, v T) graphql.Marshaler { return ec.<fn>(ctx, selections, v) }
+	res = onlyReturn(a[6])
+	if len(res) != 1 {
+		return "", "", false
+	}
+	mc, ok := res[0].(*ast.CallExpr)
+	if !ok || len(mc.Args) != 3 || !isIdent(mc.Args[0], "ctx") || !isIdent(mc.Args[1], "selections") || !isIdent(mc.Args[2], "v") {
+		return "", "", false
+	}
+	ms, ok := mc.Fun.(*ast.SelectorExpr)
+	if !ok || !isIdent(ms.X, "ec") || !marshal(ms.Sel.Name) {
+		return "", "", false
+	}
+	return m.Sel.Name, ms.Sel.Name, true
+}
+
+// onlyReturn returns the results of a function literal whose body is one
+// return statement.
+func onlyReturn(e ast.Expr) []ast.Expr {
+	fl, ok := e.(*ast.FuncLit)
+	if !ok || len(fl.Body.List) != 1 {
+		return nil
+	}
+	r, ok := fl.Body.List[0].(*ast.ReturnStmt)
+	if !ok {
+		return nil
+	}
+	return r.Results
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
+}
+
+func isSel(e ast.Expr, x, name string) bool {
+	s, ok := e.(*ast.SelectorExpr)
+	return ok && isIdent(s.X, x) && s.Sel.Name == name
+}
+
+func sel(x, name string) *ast.SelectorExpr {
+	return &ast.SelectorExpr{X: ast.NewIdent(x), Sel: ast.NewIdent(name)}
+}
+
+// addImport adds path to the file's import block, which gqlgen always
+// writes (format.Source then sorts it).
+func addImport(f *ast.File, path string) {
+	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			spec := &ast.ImportSpec{Path: &ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(path), ValuePos: gd.Specs[len(gd.Specs)-1].End()}}
+			gd.Specs = append(gd.Specs, spec)
+			f.Imports = append(f.Imports, spec)
+			return
+		}
+	}
+}
+
+// missing lists the candidates not in rewritten.
+func missing(candidates, rewritten []string) []string {
+	var out []string
+	for _, c := range candidates {
+		if !slices.Contains(rewritten, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
