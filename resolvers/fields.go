@@ -96,7 +96,12 @@ func (r *Resolver) officeSlots(ctx context.Context, obj *model.Office, onlyAvail
 }
 
 func (r *Resolver) orderItemProduct(ctx context.Context, obj *model.OrderItem) (*model.Product, error) {
-	return load(ctx, r.loaders(ctx).Products, gateway.Key{Provider: obj.ProviderID, ID: obj.ProductID}, toProduct)
+	l, k := r.loaders(ctx).Products, gateway.Key{Provider: obj.ProviderID, ID: obj.ProductID}
+	if obj.Product != nil { // converted once per product by the prefetch (relations.go)
+		markStale(ctx, l, k)
+		return obj.Product, nil
+	}
+	return load(ctx, l, k, toProduct)
 }
 
 func (r *Resolver) productStore(ctx context.Context, obj *model.Product) (*model.Store, error) {

@@ -68,18 +68,22 @@ type relation interface {
 	keys(parents []reflect.Value, into []gateway.Key) []gateway.Key
 	// fetch prefetches keys and returns what was fetched, for children.
 	fetch(ctx context.Context, l *gateway.Loaders, keys []gateway.Key) any
-	// children converts the fetched objects of keys, each once.
-	children(fetched any, keys []gateway.Key) []reflect.Value
+	// children converts the fetched objects of parents, each once, and
+	// hands each parent its object when the relation says how (set).
+	children(fetched any, parents []reflect.Value) []reflect.Value
 }
 
 // link is a relation from model P: the field loads values V through the
 // loader, by key of P, and conv (optional) turns a value into the model C
-// its field resolver returns, so the walk can go on below it.
+// its field resolver returns, so the walk can go on below it. set
+// (optional, with conv) hands that model to the parent, so the field
+// resolver returns it rather than converting the value again per parent.
 type link[P, V, C any] struct {
 	name   string
 	key    func(P) (gateway.Key, bool)
 	loader func(*gateway.Loaders) *gateway.Loader[V]
 	conv   func(provider string, v V) C
+	set    func(P, C)
 }
 
 func (k link[P, V, C]) parent() reflect.Type { return reflect.TypeFor[P]() }
@@ -107,17 +111,31 @@ func (k link[P, V, C]) fetch(ctx context.Context, l *gateway.Loaders, keys []gat
 	return k.loader(l).Prefetch(ctx, keys)
 }
 
-func (k link[P, V, C]) children(fetched any, keys []gateway.Key) []reflect.Value {
+func (k link[P, V, C]) children(fetched any, parents []reflect.Value) []reflect.Value {
 	got, _ := fetched.(map[gateway.Key]V)
 	if k.conv == nil || len(got) == 0 {
 		return nil
 	}
 	out := make([]reflect.Value, 0, len(got))
-	seen := make(map[gateway.Key]bool, len(got))
-	for _, key := range keys {
-		if v, ok := got[key]; ok && !seen[key] {
-			seen[key] = true
-			out = append(out, reflect.ValueOf(k.conv(key.Provider, v)))
+	models := make(map[gateway.Key]C, len(got))
+	for _, pv := range parents {
+		parent := pv.Interface().(P)
+		key, ok := k.key(parent)
+		if !ok {
+			continue
+		}
+		m, done := models[key]
+		if !done {
+			v, found := got[key]
+			if !found {
+				continue // failed: its resolver reports the error
+			}
+			m = k.conv(key.Provider, v)
+			models[key] = m
+			out = append(out, reflect.ValueOf(m))
+		}
+		if k.set != nil {
+			k.set(parent, m)
 		}
 	}
 	return out
@@ -185,7 +203,15 @@ func (w *walk) expand(vals []reflect.Value, sel ast.SelectionSet) {
 	if len(sel) == 0 {
 		return
 	}
-	for _, g := range groupByType(vals, nil) {
+	var gs typeGroups
+	for _, v := range vals {
+		gs.add(v, len(vals))
+	}
+	w.expandGroups(gs, sel)
+}
+
+func (w *walk) expandGroups(gs typeGroups, sel ast.SelectionSet) {
+	for _, g := range gs {
 		t := w.rels.typeOf(g.typ)
 		for _, f := range graphql.CollectFields(w.op, sel, t.satisfies) {
 			if rel, ok := t.rels[f.Name]; ok {
@@ -201,11 +227,11 @@ func (w *walk) expand(vals []reflect.Value, sel ast.SelectionSet) {
 			if !ok || len(f.Selections) == 0 {
 				continue
 			}
-			kids := make([]reflect.Value, len(g.vals))
-			for j, v := range g.vals {
-				kids[j] = v.Elem().Field(i)
+			var kids typeGroups
+			for _, v := range g.vals {
+				kids.add(v.Elem().Field(i), len(g.vals))
 			}
-			w.expand(kids, f.Selections)
+			w.expandGroups(kids, f.Selections)
 		}
 	}
 }
@@ -257,7 +283,7 @@ func (w *walk) fetch(ctx context.Context, l *gateway.Loaders, round []pending, d
 	for _, b := range batches {
 		for _, i := range b.members {
 			p := round[i]
-			w.expand(p.rel.children(b.fetched, p.keys), p.sel)
+			w.expand(p.rel.children(b.fetched, p.parents), p.sel)
 		}
 	}
 }
@@ -268,36 +294,36 @@ type typeGroup struct {
 	vals []reflect.Value
 }
 
-// groupByType flattens slices and interfaces, drops nils, and groups the
-// pointers to models by type, in order of first appearance.
-func groupByType(vals []reflect.Value, groups []typeGroup) []typeGroup {
-	for _, v := range vals {
-		switch v.Kind() {
-		case reflect.Interface:
-			if !v.IsNil() {
-				groups = groupByType([]reflect.Value{v.Elem()}, groups)
-			}
-		case reflect.Slice, reflect.Array:
-			elems := make([]reflect.Value, v.Len())
-			for i := range elems {
-				elems[i] = v.Index(i)
-			}
-			groups = groupByType(elems, groups)
-		case reflect.Pointer:
-			if v.IsNil() || v.Elem().Kind() != reflect.Struct {
-				continue
-			}
-			i := 0
-			for i < len(groups) && groups[i].typ != v.Type() {
-				i++
-			}
-			if i == len(groups) {
-				groups = append(groups, typeGroup{typ: v.Type()})
-			}
-			groups[i].vals = append(groups[i].vals, v)
+// typeGroups groups the models met at one level by type, in order of first
+// appearance.
+type typeGroups []typeGroup
+
+// add adds v, flattening slices and interfaces and dropping nils; hint is
+// how many values the level is likely to hold.
+func (gs *typeGroups) add(v reflect.Value, hint int) {
+	switch v.Kind() {
+	case reflect.Interface:
+		if !v.IsNil() {
+			gs.add(v.Elem(), hint)
 		}
+	case reflect.Slice, reflect.Array:
+		n := v.Len()
+		for i := range n {
+			gs.add(v.Index(i), max(hint, n))
+		}
+	case reflect.Pointer:
+		if v.IsNil() || v.Elem().Kind() != reflect.Struct {
+			return
+		}
+		i := 0
+		for i < len(*gs) && (*gs)[i].typ != v.Type() {
+			i++
+		}
+		if i == len(*gs) {
+			*gs = append(*gs, typeGroup{typ: v.Type(), vals: make([]reflect.Value, 0, hint)})
+		}
+		(*gs)[i].vals = append((*gs)[i].vals, v)
 	}
-	return groups
 }
 
 // relationSet is the checked relation table, indexed for the walk.

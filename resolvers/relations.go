@@ -23,7 +23,7 @@ var relationTable = []relation{
 		name: "product", key: func(it *model.OrderItem) (gateway.Key, bool) {
 			return gateway.Key{Provider: it.ProviderID, ID: it.ProductID}, it.ProductID != ""
 		},
-		loader: products, conv: toProduct},
+		loader: products, conv: toProduct, set: func(it *model.OrderItem, p *model.Product) { it.Product = p }},
 	link[*model.Product, connectors.Store, *model.Store]{
 		name: "store", key: func(p *model.Product) (gateway.Key, bool) {
 			return gateway.Key{Provider: p.ProviderID, ID: p.StoreID}, p.StoreID != ""
