@@ -76,11 +76,16 @@ func (g *Gateway) Home(ctx context.Context, l *Loaders, user string, city string
 // recent orders ("" when unknown).
 func (g *Gateway) orderCity(ctx context.Context, l *Loaders, user string) string {
 	orders, _ := g.UserOrders(ctx, user)
-	var thunks []func() (any, error)
+	var ids []gid.ID
 	for _, o := range orders[:min(len(orders), 10)] {
 		for _, it := range o.Value.Items {
-			thunks = append(thunks, queue(ctx, l, gid.ID{Kind: gid.Product, Provider: o.Provider, Local: it.ProductID}))
+			ids = append(ids, gid.ID{Kind: gid.Product, Provider: o.Provider, Local: it.ProductID})
 		}
+	}
+	prefetchIDs(ctx, l, ids)
+	thunks := make([]func() (any, error), len(ids))
+	for i, id := range ids {
+		thunks[i] = queue(ctx, l, id)
 	}
 	var page HomePage
 	sec := HomeSection{}
@@ -394,7 +399,7 @@ func freeSlots(ctx context.Context, l *Loaders, hits []Hit) func(Hit) bool {
 	}
 }
 
-// load fetches items of the kinds the home page shows, queued all at once
+// load fetches items of the kinds the home page shows, prefetched at once
 // so each provider and kind is one batch, and remembers their availability.
 // Items that are gone or whose provider failed are left out.
 func (r *Recommender) load(ctx context.Context, l *Loaders, ids []gid.ID) []Hit {
@@ -402,6 +407,7 @@ func (r *Recommender) load(ctx context.Context, l *Loaders, ids []gid.ID) []Hit 
 		id   gid.ID
 		wait func() (any, error)
 	}
+	prefetchIDs(ctx, l, ids)
 	todo := make([]pending, 0, len(ids))
 	for _, id := range ids {
 		if w := queue(ctx, l, id); w != nil {
@@ -419,6 +425,17 @@ func (r *Recommender) load(ctx context.Context, l *Loaders, ids []gid.ID) []Hit 
 		hits = append(hits, h)
 	}
 	return hits
+}
+
+// prefetchIDs fetches the objects ids name at once, one batch per kind and
+// provider, the kinds in parallel, so the loads queued after it are
+// answered from memory whatever the loaders' batch timing.
+func prefetchIDs(ctx context.Context, l *Loaders, ids []gid.ID) {
+	byKind := map[gid.Kind][]Key{}
+	for _, id := range ids {
+		byKind[id.Kind] = append(byKind[id.Kind], KeyOf(id))
+	}
+	l.PrefetchByKind(ctx, byKind)
 }
 
 // queue puts one load on the loader of id's kind and returns its thunk;

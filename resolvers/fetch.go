@@ -80,7 +80,7 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 	if max := r.gw.Config().MaxIDs; len(ids) > max {
 		return nil, connectors.Errorf(connectors.KindInvalid, "at most %d ids per call, got %d", max, len(ids))
 	}
-	r.prefetchNodes(ctx, ids)
+	r.prefetchIDs(ctx, ids)
 	out := make([]model.Node, len(ids))
 	// In order while the prefetch answers them; concurrently (so that any
 	// loads still meet in one batch) from the first that needs I/O.
@@ -94,48 +94,26 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 		}
 		out[i] = n
 	})
-	return out, nil
+	return prefetch(ctx, r, out), nil
 }
 
-// nodeRoot is the root `node(id:)` field: the object (and its store, when
-// selected) is fetched at once rather than after the loaders' batch wait.
+// nodeRoot is the root `node(id:)` field: the object, and the levels below
+// it the query selects (a product's store), are fetched at once rather than
+// after the loaders' batch wait.
 //
 // Only when it is the operation's one root field: sibling root fields (say
 // `a: node(...) b: node(...)`) run concurrently and are better served by one
 // loader batch together.
 func (r *Resolver) nodeRoot(ctx context.Context, id string) (model.Node, error) {
-	if op := graphql.GetOperationContext(ctx); op != nil && op.Operation != nil && len(op.Operation.SelectionSet) == 1 {
-		r.prefetchNodes(ctx, []string{id})
+	if op := graphql.GetOperationContext(ctx); op == nil || op.Operation == nil || len(op.Operation.SelectionSet) != 1 {
+		return r.node(ctx, id)
 	}
-	return r.node(ctx, id)
-}
-
-// prefetchNodes fetches each kind's objects among ids as one batch per
-// provider, and the products' stores when the query selects them, so the
-// per-ID resolution is answered from the loaders' memory without waiting for
-// a batch window.
-func (r *Resolver) prefetchNodes(ctx context.Context, ids []string) {
-	// Fetch each kind's objects as one batch first; the per-ID resolution
-	// below is then answered from the loaders' memory.
-	byKind := map[gid.Kind][]gateway.Key{}
-	for _, id := range ids {
-		if g, err := gid.Decode(id); err == nil {
-			byKind[g.Kind] = append(byKind[g.Kind], gateway.KeyOf(g))
-		}
+	r.prefetchIDs(ctx, []string{id})
+	n, err := r.node(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	l := r.loaders(ctx)
-	l.PrefetchByKind(ctx, byKind)
-	// The products' stores are the next level when the query selects them:
-	// fetch them as one batch per provider too (see prefetchProducts).
-	if products := byKind[gid.Product]; len(products) > 0 && selects(ctx, "store") {
-		var stores []gateway.Key
-		for _, k := range products {
-			if p, err := l.Products.Get(ctx, k); err == nil && p.StoreID != "" {
-				stores = append(stores, gateway.Key{Provider: k.Provider, ID: p.StoreID})
-			}
-		}
-		l.Stores.Prefetch(ctx, stores)
-	}
+	return prefetch(ctx, r, n), nil
 }
 
 // searchPage runs a merged search and cuts the requested window out of it.
@@ -147,24 +125,8 @@ func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams,
 	p.Depth = w.offset + w.limit // how deep the providers' windows must reach
 	hits, errs := r.gw.Search(ctx, session(ctx, r.searchSignals(ctx, p), after))
 	addErrors(ctx, errs)
-	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])
 	edges, pi := paginate(hits, w, edge)
 	return edges, pi, len(hits), nil
-}
-
-// prefetchHitStores loads the stores of the products on a page of results
-// as one batch per provider when the query selects them, so the store level
-// does not depend on the executor's timing (see prefetchProducts).
-func (r *Resolver) prefetchHitStores(ctx context.Context, page []gateway.Hit) {
-	var stores []gateway.Key
-	for _, h := range page {
-		if p, ok := h.Value.(connectors.Product); ok && p.StoreID != "" {
-			stores = append(stores, gateway.Key{Provider: h.Provider, ID: p.StoreID})
-		}
-	}
-	if len(stores) > 0 && selects(ctx, "edges", "node", "store") {
-		r.loaders(ctx).Stores.Prefetch(ctx, stores)
-	}
 }
 
 func hitModel[M any](h gateway.Hit) M {

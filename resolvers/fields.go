@@ -96,7 +96,12 @@ func (r *Resolver) officeSlots(ctx context.Context, obj *model.Office, onlyAvail
 }
 
 func (r *Resolver) orderItemProduct(ctx context.Context, obj *model.OrderItem) (*model.Product, error) {
-	return load(ctx, r.loaders(ctx).Products, gateway.Key{Provider: obj.ProviderID, ID: obj.ProductID}, toProduct)
+	l, k := r.loaders(ctx).Products, gateway.Key{Provider: obj.ProviderID, ID: obj.ProductID}
+	if obj.Product != nil { // converted once per product by the prefetch (relations.go)
+		markStale(ctx, l, k)
+		return obj.Product, nil
+	}
+	return load(ctx, l, k, toProduct)
 }
 
 func (r *Resolver) productStore(ctx context.Context, obj *model.Product) (*model.Store, error) {
@@ -113,8 +118,7 @@ func (r *Resolver) queryStores(ctx context.Context, city *string, first *int, af
 	if err != nil {
 		return nil, err
 	}
-	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.StoreEdge) *model.Store { return e.Node }), storeRelations, "edges", "node")
-	return &model.StoreConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.StoreConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string) (*model.ProductConnection, error) {
@@ -126,7 +130,11 @@ func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *str
 		if err != nil {
 			return nil, err
 		}
-		return r.storeProducts(ctx, k, text, first, after)
+		conn, err := r.storeProducts(ctx, k, text, first, after)
+		if err != nil {
+			return nil, err
+		}
+		return prefetch(ctx, r, conn), nil
 	}
 	p := searchParams(gid.Product, text, city)
 	p.Category = deref(category)
@@ -136,7 +144,7 @@ func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *str
 	if err != nil {
 		return nil, err
 	}
-	return &model.ProductConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.ProductConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error) {
@@ -149,8 +157,7 @@ func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string,
 	if err != nil {
 		return nil, err
 	}
-	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.DoctorEdge) *model.Doctor { return e.Node }), doctorRelations, "edges", "node")
-	return &model.DoctorConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.DoctorConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) queryLawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error) {
@@ -163,7 +170,7 @@ func (r *Resolver) queryLawyers(ctx context.Context, text *string, city *string,
 	if err != nil {
 		return nil, err
 	}
-	return &model.LawyerConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.LawyerConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) queryGovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error) {
@@ -176,8 +183,7 @@ func (r *Resolver) queryGovServices(ctx context.Context, text *string, city *str
 	if err != nil {
 		return nil, err
 	}
-	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.GovServiceEdge) *model.GovService { return e.Node }), govServiceRelations, "edges", "node")
-	return &model.GovServiceConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.GovServiceConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) queryMe(ctx context.Context) (*model.User, error) {
@@ -223,9 +229,7 @@ func (r *Resolver) userOrders(ctx context.Context, obj *model.User, first *int, 
 	if err != nil {
 		return nil, err
 	}
-	r.prefetchProducts(ctx, edges)
-	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.GroceryOrderEdge) *model.GroceryOrder { return e.Node }), orderRelations, "edges", "node")
-	return &model.GroceryOrderConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.GroceryOrderConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) userAppointments(ctx context.Context, obj *model.User, first *int, after *string) (*model.AppointmentConnection, error) {
@@ -235,8 +239,7 @@ func (r *Resolver) userAppointments(ctx context.Context, obj *model.User, first 
 	if err != nil {
 		return nil, err
 	}
-	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.AppointmentEdge) *model.Appointment { return e.Node }), appointmentRelations, "edges", "node")
-	return &model.AppointmentConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.AppointmentConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) userConsultations(ctx context.Context, obj *model.User, first *int, after *string) (*model.ConsultationConnection, error) {
@@ -246,8 +249,7 @@ func (r *Resolver) userConsultations(ctx context.Context, obj *model.User, first
 	if err != nil {
 		return nil, err
 	}
-	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.ConsultationEdge) *model.Consultation { return e.Node }), consultationRelations, "edges", "node")
-	return &model.ConsultationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.ConsultationConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) userLegalConsultations(ctx context.Context, obj *model.User, first *int, after *string) (*model.LegalConsultationConnection, error) {
@@ -257,8 +259,7 @@ func (r *Resolver) userLegalConsultations(ctx context.Context, obj *model.User, 
 	if err != nil {
 		return nil, err
 	}
-	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.LegalConsultationEdge) *model.LegalConsultation { return e.Node }), legalRelations, "edges", "node")
-	return &model.LegalConsultationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.LegalConsultationConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
 func (r *Resolver) userApplications(ctx context.Context, obj *model.User, first *int, after *string) (*model.ServiceApplicationConnection, error) {
@@ -268,6 +269,5 @@ func (r *Resolver) userApplications(ctx context.Context, obj *model.User, first 
 	if err != nil {
 		return nil, err
 	}
-	prefetchLevel(ctx, r, nodesOf(edges, func(e *model.ServiceApplicationEdge) *model.ServiceApplication { return e.Node }), applicationRelations, "edges", "node")
-	return &model.ServiceApplicationConnection{Edges: edges, PageInfo: pi, TotalCount: n}, nil
+	return prefetch(ctx, r, &model.ServiceApplicationConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }

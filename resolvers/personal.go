@@ -285,5 +285,5 @@ func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, err
 		}
 		out.Sections = append(out.Sections, sec)
 	}
-	return out, nil
+	return prefetch(ctx, r, out), nil
 }

@@ -80,10 +80,18 @@ func load[V, M any](ctx context.Context, l *gateway.Loader[V], k gateway.Key, co
 // loadRaw is load without the conversion.
 func loadRaw[V any](ctx context.Context, l *gateway.Loader[V], k gateway.Key) (V, error) {
 	v, err := l.Get(ctx, k)
-	if err == nil && l.Stale(k) {
-		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
+	if err == nil {
+		markStale(ctx, l, k)
 	}
 	return v, err
+}
+
+// markStale reports the field's path in `extensions.plaza.stale` when l
+// served k from a stale cache entry.
+func markStale[V any](ctx context.Context, l *gateway.Loader[V], k gateway.Key) {
+	if l.Stale(k) {
+		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
+	}
 }
 
 // user returns the signed-in user. Fields that need one carry @auth, which

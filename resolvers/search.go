@@ -29,11 +29,10 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	p.Depth = w.offset + w.limit // how deep the providers' windows must reach
 	hits, errs := r.gw.Search(ctx, session(ctx, r.searchSignals(ctx, p), after))
 	addErrors(ctx, errs)
-	r.prefetchHitStores(ctx, hits[min(w.offset, len(hits)):min(w.offset+w.limit, len(hits))])
 	edges, pi := paginate(hits, w, func(c string, h gateway.Hit) *model.SearchEdge {
 		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
 	})
-	return &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(hits), Facets: toFacets(r.gw.Facets(hits))}, nil
+	return prefetch(ctx, r, &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(hits), Facets: toFacets(r.gw.Facets(hits))}), nil
 }
 
 // session pins the ranking while the client pages: the key names the query
