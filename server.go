@@ -88,8 +88,8 @@ var commands = map[config.Command]func(context.Context, config.Config, env) erro
 	config.Serve:             serve,
 	config.Token:             printToken,
 	config.Migrate:           migrate,
-	config.ProvidersImport:   providers(config.ProvidersImport),
-	config.ProvidersGenerate: providers(config.ProvidersGenerate),
+	config.ProvidersImport:   directoryFill(config.ProvidersImport),
+	config.ProvidersGenerate: directoryFill(config.ProvidersGenerate),
 }
 
 // run is the whole process: it parses the command line and the environment
@@ -130,8 +130,8 @@ func migrate(ctx context.Context, cfg config.Config, e env) error {
 	return exitWith(directory.MigrateCommand(ctx, cfg.DatabaseURL, cfg.MigrateCheck, e.stdout, e.stderr))
 }
 
-// providers is `plaza providers import|generate`.
-func providers(cmd config.Command) func(context.Context, config.Config, env) error {
+// directoryFill is `plaza providers import|generate`.
+func directoryFill(cmd config.Command) func(context.Context, config.Config, env) error {
 	return func(ctx context.Context, cfg config.Config, e env) error {
 		return exitWith(providersCommand(ctx, cmd, cfg, e.getenv, e.stdout, e.stderr))
 	}

@@ -19,16 +19,16 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gid"
-	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/providers"
 )
 
 // providerSource is where the gateway's providers come from: the embedded
 // demo providers, a registry file (YAML), or the directory in PostgreSQL.
 type providerSource interface {
 	// current is the set to serve now.
-	current() *registry.Loaded
+	current() *providers.Set
 	// follow hands each later set to apply until ctx ends.
-	follow(ctx context.Context, apply func(*registry.Loaded))
+	follow(ctx context.Context, apply func(*providers.Set))
 	// apiOptions are what the source adds to the HTTP surface (readiness).
 	apiOptions() []api.Option
 	// seedsDemo: the demo users' histories exist at these providers.
@@ -46,7 +46,7 @@ func openProviders(ctx context.Context, cfg config.Config, getenv func(string) s
 
 // demoSource is the embedded demo providers, with development secrets for
 // their webhooks. They never change.
-type demoSource struct{ loaded *registry.Loaded }
+type demoSource struct{ loaded *providers.Set }
 
 func openDemo() (demoSource, error) {
 	conns, err := demo.Default()
@@ -57,54 +57,54 @@ func openDemo() (demoSource, error) {
 	if err != nil {
 		return demoSource{}, err
 	}
-	l := &registry.Loaded{Registry: reg, Settings: map[string]registry.Settings{}}
+	l := &providers.Set{Registry: reg, Settings: map[string]providers.Settings{}}
 	for _, c := range conns {
 		id := c.Describe().ID
-		l.Settings[id] = registry.Settings{Timeout: registry.DefaultTimeout, MaxConcurrent: registry.DefaultMaxConcurrent, Secret: "dev-secret-" + id}
+		l.Settings[id] = providers.Settings{Timeout: providers.DefaultTimeout, MaxConcurrent: providers.DefaultMaxConcurrent, Secret: "dev-secret-" + id}
 	}
 	return demoSource{l}, nil
 }
 
-func (s demoSource) current() *registry.Loaded                    { return s.loaded }
-func (demoSource) follow(context.Context, func(*registry.Loaded)) {}
+func (s demoSource) current() *providers.Set                    { return s.loaded }
+func (demoSource) follow(context.Context, func(*providers.Set)) {}
 func (demoSource) apiOptions() []api.Option                       { return nil }
 func (demoSource) seedsDemo() bool                                { return true }
 func (demoSource) close()                                         {}
 
 // fileSource is a registry file, loaded again on SIGHUP and when it changes
-// (registry.Watcher); a file that fails to load leaves the current set.
+// (providers.Watcher); a file that fails to load leaves the current set.
 type fileSource struct {
 	path   string
 	sum    [32]byte
-	loaded *registry.Loaded
+	loaded *providers.Set
 	getenv func(string) string
 	log    *slog.Logger
 }
 
 func openFile(path string, getenv func(string) string, log *slog.Logger) (*fileSource, error) {
-	sum, err := registry.Sum(path)
+	sum, err := providers.Sum(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	l, err := registry.LoadFile(path, getenv)
+	l, err := providers.LoadFile(path, providers.Env{Getenv: getenv, Embedded: demo.Embedded})
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	return &fileSource{path: path, sum: sum, loaded: l, getenv: getenv, log: log}, nil
 }
 
-func (s *fileSource) current() *registry.Loaded { return s.loaded }
+func (s *fileSource) current() *providers.Set { return s.loaded }
 func (*fileSource) apiOptions() []api.Option    { return nil }
 func (*fileSource) seedsDemo() bool             { return false }
 func (*fileSource) close()                      {}
 
 // follow forwards SIGHUP to the watcher until ctx ends.
-func (s *fileSource) follow(ctx context.Context, apply func(*registry.Loaded)) {
+func (s *fileSource) follow(ctx context.Context, apply func(*providers.Set)) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	reload := make(chan struct{}, 1)
-	w := registry.NewWatcher(s.path, s.sum, time.Second, s.getenv, s.log, apply)
+	w := providers.NewWatcher(s.path, s.sum, time.Second, providers.Env{Getenv: s.getenv, Embedded: demo.Embedded}, s.log, apply)
 	go w.Run(ctx, reload)
 	for {
 		select {
@@ -121,7 +121,7 @@ func (s *fileSource) follow(ctx context.Context, apply func(*registry.Loaded)) {
 
 // cacheTTLs maps the per-provider cache_ttl overrides onto the entity cache
 // (types were checked when the set was built).
-func cacheTTLs(l *registry.Loaded) map[string]map[gid.Kind]time.Duration {
+func cacheTTLs(l *providers.Set) map[string]map[gid.Kind]time.Duration {
 	out := map[string]map[gid.Kind]time.Duration{}
 	for id, s := range l.Settings {
 		for typ, ttl := range s.CacheTTL {

@@ -25,7 +25,7 @@ import (
 	"github.com/plaza-gateway/plaza/idempotency"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/recommend"
-	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/resilience"
 	"github.com/plaza-gateway/plaza/resolvers"
 	"github.com/plaza-gateway/plaza/telemetry"
@@ -45,7 +45,7 @@ type app struct {
 	personal personalization
 	// source is where the providers come from; current is the set served.
 	source   providerSource
-	current  atomic.Pointer[registry.Loaded]
+	current  atomic.Pointer[providers.Set]
 	entities *gateway.EntityCache
 	policy   *resilience.Policy
 	gw       *gateway.Gateway
@@ -163,7 +163,7 @@ func (a *app) buildGateway() {
 // apply serves a new set of providers. Requests in flight keep the old
 // set's connectors until they finish; its idle connections go after the
 // shutdown timeout.
-func (a *app) apply(l *registry.Loaded) {
+func (a *app) apply(l *providers.Set) {
 	old := a.current.Swap(l)
 	a.policy.SetProviders(l.PolicySettings())
 	a.entities.SetProviderTTLs(cacheTTLs(l))

@@ -12,7 +12,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/ratelimit"
-	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 
@@ -175,7 +175,7 @@ var Settings = []Setting{
 			if !ok || u == "" {
 				return errors.New("want VERTICAL=URL, e.g. grocery=http://127.0.0.1:9101")
 			}
-			vertical, err := registry.ParseVertical(vert)
+			vertical, err := providers.ParseVertical(vert)
 			if err != nil {
 				return err
 			}
