@@ -241,6 +241,12 @@ type plaza struct {
 // it is listening. starting, when set, runs while it starts.
 func startPlaza(t *testing.T, env map[string]string, starting func(net.Addr), args ...string) *plaza {
 	t.Helper()
+	return startPlazaHooks(t, env, hooks{starting: starting}, args...)
+}
+
+// startPlazaHooks is startPlaza with every hook.
+func startPlazaHooks(t *testing.T, env map[string]string, h hooks, args ...string) *plaza {
+	t.Helper()
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logLines{addr: make(chan string, 1)}
@@ -248,7 +254,7 @@ func startPlaza(t *testing.T, env map[string]string, starting func(net.Addr), ar
 	exitedc := make(chan struct{})
 	go func() {
 		defer close(exitedc)
-		errc <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), getenv, io.Discard, logs, hooks{starting: starting})
+		errc <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), getenv, io.Discard, logs, h)
 	}()
 	t.Cleanup(func() {
 		cancel()

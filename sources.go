@@ -13,11 +13,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/config"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/providers"
 )
@@ -38,7 +41,10 @@ type providerSource interface {
 
 // openProviders picks the source the configuration names.
 func openProviders(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (providerSource, error) {
-	if cfg.ProvidersFile != "" {
+	switch {
+	case cfg.DatabaseURL != "":
+		return openDirectorySource(ctx, cfg, log)
+	case cfg.ProvidersFile != "":
 		return openFile(cfg.ProvidersFile, getenv, log)
 	}
 	return openDemo()
@@ -67,9 +73,9 @@ func openDemo() (demoSource, error) {
 
 func (s demoSource) current() *providers.Set                    { return s.loaded }
 func (demoSource) follow(context.Context, func(*providers.Set)) {}
-func (demoSource) apiOptions() []api.Option                       { return nil }
-func (demoSource) seedsDemo() bool                                { return true }
-func (demoSource) close()                                         {}
+func (demoSource) apiOptions() []api.Option                     { return nil }
+func (demoSource) seedsDemo() bool                              { return true }
+func (demoSource) close()                                       {}
 
 // fileSource is a registry file, loaded again on SIGHUP and when it changes
 // (providers.Watcher); a file that fails to load leaves the current set.
@@ -94,9 +100,9 @@ func openFile(path string, getenv func(string) string, log *slog.Logger) (*fileS
 }
 
 func (s *fileSource) current() *providers.Set { return s.loaded }
-func (*fileSource) apiOptions() []api.Option    { return nil }
-func (*fileSource) seedsDemo() bool             { return false }
-func (*fileSource) close()                      {}
+func (*fileSource) apiOptions() []api.Option  { return nil }
+func (*fileSource) seedsDemo() bool           { return false }
+func (*fileSource) close()                    {}
 
 // follow forwards SIGHUP to the watcher until ctx ends.
 func (s *fileSource) follow(ctx context.Context, apply func(*providers.Set)) {
@@ -181,4 +187,105 @@ func (a *app) seedDemo(ctx context.Context) {
 		return
 	}
 	log.Info("recommendation engine seeded", "users", st.Users, "events", st.Events, "items", st.Items, "took", st.Duration)
+}
+
+// directorySource is the provider directory in PostgreSQL: its snapshot is
+// loaded before the gateway opens (so /readyz says ready only with it), and
+// each new version of the snapshot (the change feed, with catch-up by
+// version) becomes a new set of callable providers.
+type directorySource struct {
+	pool    *pgxpool.Pool
+	store   *directory.Postgres
+	builder *providers.Directory
+	loaded  *providers.Set
+	log     *slog.Logger
+}
+
+// directoryPoll is how often the follower looks at the snapshot's version
+// (an atomic load): a bound on how long a change the feed has applied takes
+// to reach routing.
+const directoryPoll = 100 * time.Millisecond
+
+func openDirectorySource(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *directorySource, err error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("PLAZA_DATABASE_URL: %w", err)
+	}
+	src := &directorySource{pool: pool, log: log}
+	defer func() {
+		if err != nil {
+			src.close()
+		}
+	}()
+	if cfg.MigrateAtStart {
+		n, err := directory.Migrate(ctx, pool)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("directory schema migrated", "applied", n)
+	}
+	if src.store, err = directory.OpenPostgres(ctx, pool, cfg.DirectoryKey, directory.Policy{Development: !cfg.Production()}, nil); err != nil {
+		return nil, err
+	}
+	src.builder = providers.NewDirectory(src.store, providers.Env{Embedded: demo.Embedded}, log)
+	if src.loaded, err = src.builder.Build(ctx, src.store.Snapshot()); err != nil {
+		return nil, err
+	}
+	st := src.store.State()
+	log.Info("serving the provider directory", "version", st.Version, "providers", st.Providers, "callable", len(src.loaded.Registry.All()))
+	return src, nil
+}
+
+func (s *directorySource) current() *providers.Set { return s.loaded }
+func (*directorySource) seedsDemo() bool           { return false }
+
+func (s *directorySource) close() {
+	if s.store != nil {
+		s.store.Close()
+	}
+	s.pool.Close()
+}
+
+// follow builds a set for every new snapshot version until ctx ends.
+func (s *directorySource) follow(ctx context.Context, apply func(*providers.Set)) {
+	served := s.store.Snapshot().Version()
+	t := time.NewTicker(directoryPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		snap := s.store.Snapshot()
+		if snap.Version() == served {
+			continue
+		}
+		set, err := s.builder.Build(ctx, snap)
+		if err != nil {
+			s.log.Error("directory change not applied; serving the previous providers", "version", snap.Version(), "err", err)
+			continue
+		}
+		served = snap.Version()
+		apply(set)
+	}
+}
+
+// apiOptions report the directory on /readyz: degraded (still 200) while
+// PostgreSQL is unreachable and the instance serves its snapshot.
+func (s *directorySource) apiOptions() []api.Option {
+	return []api.Option{
+		api.WithDependency("directory", func() (bool, string) {
+			st := s.store.State()
+			return !st.Degraded, st.Err
+		}),
+		api.WithReadyInfo("directory", func() any {
+			st := s.store.State()
+			state := "ok"
+			if st.Degraded {
+				state = "degraded"
+			}
+			return map[string]any{"state": state, "version": st.Version, "providers": st.Providers}
+		}),
+	}
 }

@@ -18,14 +18,15 @@ import (
 	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/config"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
 	"github.com/plaza-gateway/plaza/health"
 	"github.com/plaza-gateway/plaza/idempotency"
 	"github.com/plaza-gateway/plaza/metrics"
-	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/providers"
+	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/resilience"
 	"github.com/plaza-gateway/plaza/resolvers"
 	"github.com/plaza-gateway/plaza/telemetry"
@@ -44,12 +45,15 @@ type app struct {
 	tracing  *telemetry.Tracing
 	personal personalization
 	// source is where the providers come from; current is the set served.
-	source   providerSource
-	current  atomic.Pointer[providers.Set]
-	entities *gateway.EntityCache
-	policy   *resilience.Policy
-	gw       *gateway.Gateway
-	server   *api.Server
+	source  providerSource
+	current atomic.Pointer[providers.Set]
+	// directory is the provider directory the gateway serves from (nil
+	// without PLAZA_DATABASE_URL); the resolvers get it (WithDirectory).
+	directory directory.Store
+	entities  *gateway.EntityCache
+	policy    *resilience.Policy
+	gw        *gateway.Gateway
+	server    *api.Server
 
 	stop    context.CancelFunc // ends the background work
 	bg      sync.WaitGroup     // the background work
@@ -74,6 +78,9 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 		return a, err
 	}
 	a.onClose(a.source.close)
+	if d, ok := a.source.(*directorySource); ok {
+		a.directory = d.store
+	}
 	a.buildGateway()
 	a.server = api.New(a.gw, verifier, log, apiConfig(cfg, log), a.apiOptions(ctx)...)
 	a.background(ctx, func(ctx context.Context) { a.source.follow(ctx, a.apply) })
@@ -187,6 +194,9 @@ func (a *app) apiOptions(ctx context.Context) []api.Option {
 		api.WithResolverOptions(resolvers.WithLogLimiter(errorLogs), resolvers.WithPersonalization(a.personal.Personalization)),
 		api.WithExamples(analystExamples(a.cfg)...), api.WithRateLimit(newRateLimiter(a.cfg, a.redis, a.log))}
 	opts = append(opts, a.source.apiOptions()...)
+	if a.directory != nil {
+		opts = append(opts, api.WithResolverOptions(resolvers.WithDirectory(a.directory)))
+	}
 	if a.redis != nil {
 		probe := a.newRedisProbe(ctx)
 		// A provider's signed request accepted by one instance is a replay on every other.
