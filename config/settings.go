@@ -11,8 +11,8 @@ import (
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/directory"
-	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/providers"
+	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 

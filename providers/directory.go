@@ -129,4 +129,3 @@ func fingerprint(e directory.Entry) string {
 	return fmt.Sprint(e.Vertical(), "|", e.Endpoint(), "|", e.Name(), "|", strings.Join(e.Cities(), ","), "|",
 		e.Rating(), "|", e.Limits(), "|", e.CacheTTLs())
 }
-
