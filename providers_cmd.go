@@ -12,7 +12,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/config"
 	"github.com/plaza-gateway/plaza/directory"
-	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/providers"
 )
 
 // providersCommand runs `plaza providers import FILE` and `plaza providers
@@ -117,14 +117,14 @@ func countEndpoints(g config.Generate) int {
 }
 
 // importEntries reads a registry file (the format of plaza.example.yaml,
-// parsed strictly by the registry package) and turns its providers into
+// parsed strictly by package providers) and turns its providers into
 // directory entries. Errors name the entry and the file's field.
 func importEntries(path string, getenv func(string) string) ([]directory.ImportEntry, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := registry.Parse(data)
+	f, err := providers.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -139,8 +139,8 @@ func importEntries(path string, getenv func(string) string) ([]directory.ImportE
 	return out, nil
 }
 
-func importEntry(p registry.Provider, getenv func(string) string) (directory.ImportEntry, error) {
-	v, err := registry.ParseVertical(p.Vertical)
+func importEntry(p providers.Entry, getenv func(string) string) (directory.ImportEntry, error) {
+	v, err := providers.ParseVertical(p.Vertical)
 	if err != nil {
 		return directory.ImportEntry{}, fmt.Errorf("vertical: %w", err)
 	}

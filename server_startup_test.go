@@ -24,6 +24,7 @@ import (
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/cache/cachetest"
 	"github.com/plaza-gateway/plaza/config"
+	"github.com/plaza-gateway/plaza/metrics"
 )
 
 // TestMain lets a test run the real main in a child process: the test binary
@@ -240,6 +241,12 @@ type plaza struct {
 // it is listening. starting, when set, runs while it starts.
 func startPlaza(t *testing.T, env map[string]string, starting func(net.Addr), args ...string) *plaza {
 	t.Helper()
+	return startPlazaHooks(t, env, hooks{starting: starting}, args...)
+}
+
+// startPlazaHooks is startPlaza with every hook.
+func startPlazaHooks(t *testing.T, env map[string]string, h hooks, args ...string) *plaza {
+	t.Helper()
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logLines{addr: make(chan string, 1)}
@@ -247,7 +254,7 @@ func startPlaza(t *testing.T, env map[string]string, starting func(net.Addr), ar
 	exitedc := make(chan struct{})
 	go func() {
 		defer close(exitedc)
-		errc <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), getenv, io.Discard, logs, hooks{starting: starting})
+		errc <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), getenv, io.Discard, logs, h)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -461,23 +468,25 @@ func TestProductionCORS(t *testing.T) {
 	}
 }
 
-// TestPersonalizationStopsWithoutASignal: the events writer's stop func
-// used to wait for the process's context, so a start-up error after it had
-// started hung the process until a signal.
-func TestPersonalizationStopsWithoutASignal(t *testing.T) {
+// TestAppClosesWithoutASignal: close stops every background task wire
+// started (events writer, refitter, provider follower, demo seeding) and
+// returns while the process's context lives on; it used to wait for a
+// signal, so a start-up error hung the process.
+func TestAppClosesWithoutASignal(t *testing.T) {
 	_, cfg, err := config.Load(nil, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, stop, err := newPersonalization(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	a, err := wire(context.Background(), cfg, func(string) string { return "" }, slog.New(slog.DiscardHandler), metrics.New())
 	if err != nil {
+		a.close()
 		t.Fatal(err)
 	}
 	stopped := make(chan struct{})
-	go func() { stop(); close(stopped) }()
+	go func() { a.close(); close(stopped) }()
 	select {
 	case <-stopped:
 	case <-time.After(deadline):
-		t.Fatalf("the events writer did not stop within %v while the context lives on", deadline)
+		t.Fatalf("the app did not close within %v while the context lives on", deadline)
 	}
 }

@@ -86,6 +86,7 @@ type Server struct {
 type options struct {
 	apq       cache.Cache
 	readiness []readiness
+	readyInfo map[string]func() any
 	metrics   *prometheus.Registry
 	secrets   func(provider string) (string, bool)
 	stats     ProviderStats
@@ -129,6 +130,18 @@ func WithReadiness(name string, healthy func() bool) Option {
 // (see health.Probe): load balancers call /readyz often.
 func WithDependency(name string, status func() (ok bool, reason string)) Option {
 	return func(o *options) { o.readiness = append(o.readiness, readiness{name, status}) }
+}
+
+// WithReadyInfo adds a field to /readyz's answer: name's value is what
+// info returns (the directory's state and version, say). info must not do
+// I/O.
+func WithReadyInfo(name string, info func() any) Option {
+	return func(o *options) {
+		if o.readyInfo == nil {
+			o.readyInfo = map[string]func() any{}
+		}
+		o.readyInfo[name] = info
+	}
 }
 
 // WithTracer traces each request (server span, continuing a client's W3C
@@ -287,7 +300,11 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 		}
 		deps[c.name], status = dependency{State: "down", Reason: reason}, "degraded"
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": status, "dependencies": deps, "providers": len(s.gw.Registry().All())})
+	out := map[string]any{"status": status, "dependencies": deps, "providers": len(s.gw.Registry().All())}
+	for name, info := range s.opts.readyInfo {
+		out[name] = info()
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type debugKey struct{}

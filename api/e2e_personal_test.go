@@ -50,7 +50,7 @@ func startPersonal(tb testing.TB, homeCacheTTL time.Duration) *personal {
 	g := apitest.Start(tb, apitest.Options{
 		GatewayOptions: []gateway.Option{gateway.WithObserver(rec)},
 		APIOptions: []api.Option{api.WithAPIKeys(keys), api.WithResolverOptions(resolvers.WithPersonalization(resolvers.Personalization{
-			Home: home, Recorder: rec, Store: store, Settings: settings,
+			Home: home, Recorder: rec, Store: store, Settings: settings, Analytics: events.NewAnalytics(store),
 		}))},
 	})
 	users := make([]string, demo.DefaultUsers)

@@ -111,7 +111,7 @@ func TestAbusiveSearchesBoundRedis(t *testing.T) {
 		GatewayOptions: []gateway.Option{gateway.WithObserver(rec),
 			gateway.WithCache(gateway.NewEntityCache(shared, gateway.DefaultCachePolicy(), nil))},
 		APIOptions: []api.Option{api.WithSharedCache(shared), api.WithRateLimit(ratelimit.New(limits, ratelimit.NewMemory(0, clk.Now), nil)),
-			api.WithResolverOptions(resolvers.WithPersonalization(resolvers.Personalization{Recorder: rec, Store: store}))},
+			api.WithResolverOptions(resolvers.WithPersonalization(resolvers.Personalization{Recorder: rec, Store: store, Analytics: events.NewAnalytics(store)}))},
 	})
 	item := gid.Encode(gid.Product, "freshcart", "p-1")
 

@@ -21,7 +21,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
 	"github.com/plaza-gateway/plaza/metrics"
-	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/resilience"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
@@ -44,7 +44,7 @@ func serveProvider(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	v, err := registry.ParseVertical(*vertical)
+	v, err := providers.ParseVertical(*vertical)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	loaded, err := registry.LoadFile(*cfgPath, func(string) string { return "" })
+	loaded, err := providers.LoadFile(*cfgPath, providers.Env{Getenv: func(string) string { return "" }, Embedded: demo.Embedded})
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,9 @@ type Config struct {
 	DatabaseURL string
 	// MigrateCheck is `plaza migrate --check`: compare, apply nothing.
 	MigrateCheck bool
+	// MigrateAtStart (PLAZA_MIGRATE=auto, the default) applies the
+	// directory's migrations when serve starts with a database.
+	MigrateAtStart bool
 	// DirectoryKey encrypts providers' signing secrets in the directory
 	// (PLAZA_DIRECTORY_KEY); nil without one, and then no secret is stored.
 	DirectoryKey *directory.Sealer
@@ -208,6 +211,7 @@ func Default() Config {
 		SignatureV1Until: httpprovider.DefaultV1Until,
 		RecommendRefit:   6 * time.Hour,
 		Generate:         Generate{Seed: 1},
+		MigrateAtStart:   true,
 	}
 }
 
@@ -283,8 +287,12 @@ func (c *Config) finish(cmd Command) error {
 	}
 	switch cmd {
 	case Serve:
-		if prod && c.ProvidersFile == "" {
-			return errors.New("PLAZA_ENV=production needs a provider registry (PLAZA_CONFIG or --config): " +
+		if c.ProvidersFile != "" && c.DatabaseURL != "" {
+			return errors.New("set PLAZA_CONFIG or PLAZA_DATABASE_URL, not both: with a database the gateway serves the directory " +
+				"(load the file into it with plaza providers import)")
+		}
+		if prod && c.ProvidersFile == "" && c.DatabaseURL == "" {
+			return errors.New("PLAZA_ENV=production needs a provider registry (PLAZA_CONFIG or --config) or a directory (PLAZA_DATABASE_URL): " +
 				"the embedded demo providers' webhook secrets are public")
 		}
 	case Token:

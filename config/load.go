@@ -78,57 +78,83 @@ func Load(args []string, getenv func(string) string) (Command, Config, error) {
 	return cmd, c, nil
 }
 
-// command splits off the subcommand: none (or a flag first) is serve.
+// Commands are the subcommands, in the order the help text lists them:
+// the parser (command) and the help text (Usage) both read this table.
+var Commands = []struct {
+	Command Command
+	// Synopsis follows "plaza " in the help text; Help explains it.
+	Synopsis, Help string
+}{
+	{Serve, "[serve] [flags]", "run the gateway (the default)"},
+	{Token, "token --user ID", "print a development token for a user"},
+	{Migrate, "migrate [--check]", "apply the provider directory's schema migrations to PLAZA_DATABASE_URL\n" +
+		"(exit 0: schema current; 1: not current or the database failed; 2: not set)"},
+	{ProvidersImport, "providers import FILE", "load a provider registry file (YAML) into the directory at PLAZA_DATABASE_URL,\n" +
+		"idempotently; its providers are ACTIVE, secrets encrypted with PLAZA_DIRECTORY_KEY\n" +
+		"(exit 0 done; 1 a bad entry or the database failed; 2 not set)"},
+	{ProvidersGenerate, "providers generate --count N [--seed S] [--endpoint VERTICAL=URL]... [--secret S]",
+		"fill the directory with N synthetic ACTIVE providers (tests and the bench; refused in production)\n" +
+			"(exit as providers import)"},
+	{Help, "help", "print this help (also -h, --help)"},
+}
+
+// command splits off the subcommand: none (or a flag first) is serve. A
+// subcommand is one word or two ("providers import").
 func command(args []string) (Command, []string, error) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return Serve, args, nil
 	}
-	switch c := Command(args[0]); c {
-	case Serve, Token, Help, Migrate:
-		return c, args[1:], nil
-	case "providers":
-		if len(args) > 1 {
-			switch c := Command("providers " + args[1]); c {
-			case ProvidersImport, ProvidersGenerate:
-				return c, args[2:], nil
-			}
-			return "", nil, &UsageError{Msg: fmt.Sprintf("unknown command \"providers %s\" (want providers import or providers generate)", args[1])}
+	var groups, synopses []string
+	for _, c := range Commands {
+		if string(c.Command) == args[0] {
+			return c.Command, args[1:], nil
 		}
-		return "", nil, &UsageError{Msg: "providers: want providers import FILE or providers generate --count N"}
+		group, _, two := strings.Cut(string(c.Command), " ")
+		if !two || group != args[0] {
+			continue
+		}
+		groups, synopses = append(groups, string(c.Command)), append(synopses, c.Synopsis)
+		if len(args) > 1 && string(c.Command) == args[0]+" "+args[1] {
+			return c.Command, args[2:], nil
+		}
 	}
-	return "", nil, &UsageError{Msg: fmt.Sprintf("unknown command %q", args[0])}
+	if len(groups) == 0 {
+		return "", nil, &UsageError{Msg: fmt.Sprintf("unknown command %q", args[0])}
+	}
+	if len(args) > 1 {
+		return "", nil, &UsageError{Msg: fmt.Sprintf("unknown command \"%s %s\" (want %s)", args[0], args[1], strings.Join(groups, " or "))}
+	}
+	return "", nil, &UsageError{Msg: fmt.Sprintf("%s: want %s", args[0], strings.Join(synopses, " or "))}
 }
 
 // Usage is the help text: every subcommand, its flags and every variable.
 func Usage() string {
 	var b strings.Builder
-	b.WriteString(`Plaza, a GraphQL gateway over many providers.
-
-Usage:
-  plaza [serve] [flags]    run the gateway (the default)
-  plaza token --user ID    print a development token for a user
-  plaza migrate [--check]  apply the provider directory's schema migrations to PLAZA_DATABASE_URL
-                           (exit 0: schema current; 1: not current or the database failed; 2: not set)
-  plaza providers import FILE
-                           load a provider registry file (YAML) into the directory at PLAZA_DATABASE_URL,
-                           idempotently; its providers are ACTIVE, secrets encrypted with PLAZA_DIRECTORY_KEY
-  plaza providers generate --count N [--seed S] [--endpoint VERTICAL=URL]... [--secret S]
-                           fill the directory with N synthetic ACTIVE providers (tests and the bench;
-                           refused in production)
-                           (providers: exit 0 done; 1 a bad entry or the database failed; 2 not set)
-  plaza help               print this help (also -h, --help)
-`)
-	for _, cmd := range []Command{Serve, Token, Migrate, ProvidersGenerate} {
-		fmt.Fprintf(&b, "\nFlags of %s:\n", cmd)
+	b.WriteString("Plaza, a GraphQL gateway over many providers.\n\nUsage:\n")
+	const indent = "                           "
+	for _, c := range Commands {
+		line := "  plaza " + c.Synopsis
+		help := strings.ReplaceAll(c.Help, "\n", "\n"+indent)
+		if len(line) < len(indent)-1 {
+			fmt.Fprintf(&b, "%-*s%s\n", len(indent), line, help)
+		} else {
+			fmt.Fprintf(&b, "%s\n%s%s\n", line, indent, help)
+		}
+	}
+	for _, c := range Commands {
+		var flags strings.Builder
 		for _, s := range Settings {
-			if s.Flag == "" || !slices.Contains(s.Commands, cmd) {
+			if s.Flag == "" || !slices.Contains(s.Commands, c.Command) {
 				continue
 			}
 			name := "--" + s.Flag
 			if s.Env != "" {
 				name += " (" + s.Env + ")"
 			}
-			fmt.Fprintf(&b, "  %-36s %s%s\n", name, plain(s.Usage), defaultNote(s))
+			fmt.Fprintf(&flags, "  %-36s %s%s\n", name, plain(s.Usage), defaultNote(s))
+		}
+		if flags.Len() > 0 {
+			fmt.Fprintf(&b, "\nFlags of %s:\n%s", c.Command, flags.String())
 		}
 	}
 	b.WriteString("\nEnvironment (a flag wins over its variable):\n")

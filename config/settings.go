@@ -11,8 +11,8 @@ import (
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/directory"
+	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/ratelimit"
-	"github.com/plaza-gateway/plaza/registry"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 
@@ -130,8 +130,19 @@ var Settings = []Setting{
 	rateSetting("PLAZA_RATE_IP", "50/s:100", "rate limit per client address", func(c *Config) *ratelimit.Limit { return &c.RateLimit.IP }),
 	rateSetting("PLAZA_RATE_KEY", "10/s:20", "rate limit per analyst API key", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Key }),
 	rateSetting("PLAZA_RATE_APQ", "100/h:50", "persisted-query registrations per caller (each stores a document for a day)", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Register }),
-	secretSetting(textSetting("PLAZA_DATABASE_URL", "", "unset", "PostgreSQL URL of the provider directory, for `plaza migrate` and `plaza providers`", nil,
+	secretSetting(textSetting("PLAZA_DATABASE_URL", "", "unset", "PostgreSQL URL of the provider directory: the gateway serves its ACTIVE providers "+
+		"(instead of the demo providers or PLAZA_CONFIG); `plaza migrate` and `plaza providers` fill it", nil,
 		func(c *Config) *string { return &c.DatabaseURL })),
+	{Env: "PLAZA_MIGRATE", Kind: Text, Default: "auto",
+		Usage: "with PLAZA_DATABASE_URL: `auto` applies the directory's migrations at start-up (instances take turns), `off` skips them",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "auto", "off":
+				c.MigrateAtStart = v == "auto"
+				return nil
+			}
+			return errors.New("want auto or off")
+		}},
 	{Env: "PLAZA_DIRECTORY_KEY", Kind: Text, secret: true, Default: "unset (no secret may be stored)",
 		Usage: "key that encrypts providers' signing secrets in the directory: base64 of 32 random bytes (`openssl rand -base64 32`)",
 		set: func(c *Config, v string) (err error) {
@@ -175,7 +186,7 @@ var Settings = []Setting{
 			if !ok || u == "" {
 				return errors.New("want VERTICAL=URL, e.g. grocery=http://127.0.0.1:9101")
 			}
-			vertical, err := registry.ParseVertical(vert)
+			vertical, err := providers.ParseVertical(vert)
 			if err != nil {
 				return err
 			}

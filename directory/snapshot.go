@@ -227,6 +227,20 @@ func (e Entry) CacheTTL(typ string) (time.Duration, bool) {
 	return d, ok
 }
 
+// CacheTTLs are all its cache TTL overrides (a new map; nil when none).
+func (e Entry) CacheTTLs() map[string]time.Duration {
+	c, j := e.s.chunkOf(e.i)
+	p := e.s.ttls[c.ttl[j]]
+	if len(p) == 0 {
+		return nil
+	}
+	out := make(map[string]time.Duration, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}
+
 func (e Entry) cityNumbers() []uint16 {
 	c, j := e.s.chunkOf(e.i)
 	start := c.cityStart[j]

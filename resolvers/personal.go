@@ -10,6 +10,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
@@ -25,31 +26,37 @@ type options struct {
 	store     events.Store
 	settings  events.Settings
 	analytics *events.Analytics
-	logs      *LogLimiter // errorlog.go
+	logs      *LogLimiter     // errorlog.go
+	directory directory.Store // WithDirectory
 }
 
-// Personalization is what the personal features run on. Every field is
-// optional: without Home the home page is the non-personalised one,
-// without Recorder nothing is recorded, without Settings everyone has
-// personalisation on and updateSettings fails, without Store there is no
-// analytics.
+// Personalization is what the personal features run on, built once by the
+// wiring root and shared (the same Analytics answers the providers' stats
+// endpoint). Every field is optional: without Home the home page is the
+// non-personalised one, without Recorder nothing is recorded, without
+// Settings everyone has personalisation on and updateSettings fails,
+// without Store an opted-out user's history is not erased, without
+// Analytics there is no analysts' API.
 type Personalization struct {
-	Home     *gateway.Recommender
-	Recorder *events.Recorder
-	Store    events.Store
-	Settings events.Settings
+	Home      *gateway.Recommender
+	Recorder  *events.Recorder
+	Store     events.Store
+	Settings  events.Settings
+	Analytics *events.Analytics
 }
 
 // WithPersonalization turns on event recording, settings, the engine-backed
 // home page and the analysts' API.
 func WithPersonalization(p Personalization) Option {
 	return func(o *options) {
-		o.home, o.recorder, o.store, o.settings = p.Home, p.Recorder, p.Store, p.Settings
-		if p.Store != nil {
-			o.analytics = events.NewAnalytics(p.Store)
-		}
+		o.home, o.recorder, o.store, o.settings, o.analytics = p.Home, p.Recorder, p.Store, p.Settings, p.Analytics
 	}
 }
+
+// WithDirectory gives the resolvers the provider directory (registration,
+// lifecycle, certification). The wiring root passes the store it serves
+// from; without it the directory's mutations are unavailable.
+func WithDirectory(d directory.Store) Option { return func(o *options) { o.directory = d } }
 
 // record queues ev for the signed-in user (or anonymously). It never
 // blocks or fails; whether an opted-out user's event is dropped is decided

@@ -24,7 +24,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/conformance"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
-	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/providers"
 )
 
 // errFailed is returned when the run completed but some check failed.
@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if *url == "" {
 		return errors.New("--url is required")
 	}
-	v, err := registry.ParseVertical(*vertical)
+	v, err := providers.ParseVertical(*vertical)
 	if err != nil {
 		return err
 	}

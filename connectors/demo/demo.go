@@ -156,6 +156,11 @@ func New(desc connectors.Descriptor, opts ...Option) (connectors.Connector, erro
 	return nil, fmt.Errorf("demo: provider %q: unknown vertical %q", desc.ID, desc.Vertical)
 }
 
+// Embedded builds desc's provider with the default options: what a registry
+// file's `embedded: demo` entry gets (the wiring root hands it to package
+// providers, which builds no provider itself).
+func Embedded(desc connectors.Descriptor) (connectors.Connector, error) { return New(desc) }
+
 // prepare validates desc for vertical v, fills its defaults and resolves opts.
 func prepare(desc connectors.Descriptor, v connectors.Vertical, opts []Option) (connectors.Descriptor, config, error) {
 	if !connectors.ValidProviderID(desc.ID) {

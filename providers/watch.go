@@ -1,4 +1,4 @@
-package registry
+package providers
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 // fails to load is logged and skipped: the previous registry stays.
 type Watcher struct {
 	path     string
-	getenv   func(string) string
-	apply    func(*Loaded)
+	env      Env
+	apply    func(*Set)
 	log      *slog.Logger
 	interval time.Duration
 	last     [32]byte
@@ -28,8 +28,8 @@ type Watcher struct {
 // NewWatcher returns a watcher for path whose current content is already
 // applied (sum is its hash, from Sum). interval is how often the file is
 // checked for changes.
-func NewWatcher(path string, sum [32]byte, interval time.Duration, getenv func(string) string, log *slog.Logger, apply func(*Loaded)) *Watcher {
-	return &Watcher{path: path, getenv: getenv, apply: apply, log: log, interval: interval, last: sum}
+func NewWatcher(path string, sum [32]byte, interval time.Duration, env Env, log *slog.Logger, apply func(*Set)) *Watcher {
+	return &Watcher{path: path, env: env, apply: apply, log: log, interval: interval, last: sum}
 }
 
 // Sum hashes a config file's content (change detection).
@@ -78,7 +78,7 @@ func (w *Watcher) Reload(why string) bool {
 		return false
 	}
 	w.last = sum // a bad file is reported once, not every interval
-	loaded, err := LoadFile(w.path, w.getenv)
+	loaded, err := LoadFile(w.path, w.env)
 	if err != nil {
 		w.log.Error("registry reload failed; keeping the current providers", "why", why, "path", w.path, "err", err)
 		return false

@@ -1,4 +1,4 @@
-package registry
+package providers
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plaza-gateway/plaza/connectors/demo"
 )
 
 // TestWatcherWaitsForAWholeFile checks that a change is loaded only once the
@@ -28,9 +30,9 @@ func TestWatcherWaitsForAWholeFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	var applied []*Loaded
-	w := NewWatcher(path, sum, time.Hour, func(string) string { return "" }, slog.New(slog.NewTextHandler(&logs, nil)),
-		func(l *Loaded) { applied = append(applied, l) })
+	var applied []*Set
+	w := NewWatcher(path, sum, time.Hour, Env{Getenv: func(string) string { return "" }, Embedded: demo.Embedded}, slog.New(slog.NewTextHandler(&logs, nil)),
+		func(l *Set) { applied = append(applied, l) })
 
 	w.check()                    // unchanged
 	write(after[:len(after)-12]) // caught halfway through being written

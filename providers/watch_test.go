@@ -1,4 +1,4 @@
-package registry_test
+package providers_test
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
-	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/providers"
 )
 
 // syncBuffer is a log sink safe for the watcher's goroutine.
@@ -58,22 +58,22 @@ func writeFile(tb testing.TB, path, content string) {
 // applies and logs.
 type watched struct {
 	path    string
-	w       *registry.Watcher
+	w       *providers.Watcher
 	log     *syncBuffer
 	mu      sync.Mutex
-	applied []*registry.Loaded
+	applied []*providers.Set
 }
 
-func watch(tb testing.TB, content string, interval time.Duration, apply func(*registry.Loaded)) *watched {
+func watch(tb testing.TB, content string, interval time.Duration, apply func(*providers.Set)) *watched {
 	tb.Helper()
 	wd := &watched{path: filepath.Join(tb.TempDir(), "plaza.yaml"), log: &syncBuffer{}}
 	writeFile(tb, wd.path, content)
-	sum, err := registry.Sum(wd.path)
+	sum, err := providers.Sum(wd.path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(wd.log, nil))
-	wd.w = registry.NewWatcher(wd.path, sum, interval, env(nil), log, func(l *registry.Loaded) {
+	wd.w = providers.NewWatcher(wd.path, sum, interval, env(nil), log, func(l *providers.Set) {
 		wd.mu.Lock()
 		wd.applied = append(wd.applied, l)
 		wd.mu.Unlock()
@@ -282,7 +282,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	// A provider that is not in the first file: generated data.
 	urls["newgrocer"] = serveDemo(t, connectors.Descriptor{ID: "newgrocer", Name: "NewGrocer", Vertical: connectors.VerticalGrocery})
 
-	first, err := registry.Parse([]byte(configOf(urls, "freshcart", "greenbasket")))
+	first, err := providers.Parse([]byte(configOf(urls, "freshcart", "greenbasket")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,10 +293,10 @@ func TestReloadUnderLoad(t *testing.T) {
 	g := apitest.Start(t, apitest.Options{Connectors: loaded.Registry.All()})
 	// Apply as server.go does: swap, and release the old clients' idle
 	// connections once requests in flight are done with them.
-	var current atomic.Pointer[registry.Loaded]
+	var current atomic.Pointer[providers.Set]
 	current.Store(loaded)
 	t.Cleanup(func() { current.Load().Close() })
-	wd := watch(t, configOf(urls, "freshcart", "greenbasket"), time.Hour, func(l *registry.Loaded) {
+	wd := watch(t, configOf(urls, "freshcart", "greenbasket"), time.Hour, func(l *providers.Set) {
 		old := current.Swap(l)
 		g.GW.SetRegistry(l.Registry)
 		time.AfterFunc(500*time.Millisecond, old.Close)

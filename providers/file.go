@@ -1,8 +1,11 @@
-// Package registry builds the gateway's provider registry from a config file
-// (YAML) and keeps it current: on SIGHUP and when the file changes, it loads
-// the file again and swaps the registry atomically. A bad file is rejected
-// with a log line and the running registry stays.
-package registry
+// Package providers builds the set of providers the gateway calls (a
+// connectors.Registry with each provider's settings) from where they are
+// declared: a registry file (YAML), kept current on SIGHUP and when the file
+// changes (a bad file is rejected with a log line and the running set
+// stays), or the provider directory, followed through its change feed.
+// "Registry" is one thing in Plaza: connectors.Registry, the immutable index
+// from provider id to connector that a Set carries and the gateway swaps.
+package providers
 
 import (
 	"bytes"
@@ -15,7 +18,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/resilience"
@@ -23,11 +25,11 @@ import (
 
 // File is the provider config file.
 type File struct {
-	Providers []Provider `yaml:"providers"`
+	Providers []Entry `yaml:"providers"`
 }
 
-// Provider declares one provider.
-type Provider struct {
+// Entry declares one provider of the file.
+type Entry struct {
 	ID string `yaml:"id"`
 	// Vertical: grocery, medical, legal or public-service (the enum names
 	// GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE work too).
@@ -68,8 +70,8 @@ const (
 	DefaultMaxConcurrent = 64
 )
 
-// Loaded is a built registry with its settings.
-type Loaded struct {
+// Set is a built registry with its settings.
+type Set struct {
 	Registry *connectors.Registry
 	Settings map[string]Settings
 	// closers release the HTTP clients' idle connections when replaced.
@@ -79,7 +81,7 @@ type Loaded struct {
 // Close releases resources held by the loaded connectors.
 // PolicySettings maps the per-provider settings onto the call policy
 // (timeout, bulkhead size); everything else keeps the policy's defaults.
-func (l *Loaded) PolicySettings() map[string]resilience.ProviderConfig {
+func (l *Set) PolicySettings() map[string]resilience.ProviderConfig {
 	out := make(map[string]resilience.ProviderConfig, len(l.Settings))
 	for id, s := range l.Settings {
 		out[id] = resilience.ProviderConfig{Timeout: s.Timeout, MaxConcurrent: s.MaxConcurrent}
@@ -87,7 +89,7 @@ func (l *Loaded) PolicySettings() map[string]resilience.ProviderConfig {
 	return out
 }
 
-func (l *Loaded) Close() {
+func (l *Set) Close() {
 	for _, c := range l.closers {
 		c()
 	}
@@ -118,12 +120,21 @@ func ParseVertical(s string) (connectors.Vertical, error) {
 	return v, nil
 }
 
-// Build turns the file into a registry. getenv resolves secret_env.
-func (f *File) Build(getenv func(string) string) (*Loaded, error) {
-	out := &Loaded{Settings: map[string]Settings{}}
+// Env is what building a set depends on besides the file: the variables
+// secret_env names, and how an `embedded: demo` provider is built (the
+// wiring root passes the demo package's; nil refuses embedded providers).
+// This package builds no provider itself.
+type Env struct {
+	Getenv   func(string) string
+	Embedded func(connectors.Descriptor) (connectors.Connector, error)
+}
+
+// Build turns the file into a set of connectors.
+func (f *File) Build(env Env) (*Set, error) {
+	out := &Set{Settings: map[string]Settings{}}
 	var conns []connectors.Connector
 	for i, p := range f.Providers {
-		c, s, closer, err := p.build(getenv)
+		c, s, closer, err := p.build(env)
 		if err != nil {
 			out.Close()
 			return nil, fmt.Errorf("providers[%d] (%s): %w", i, p.ID, err)
@@ -143,7 +154,7 @@ func (f *File) Build(getenv func(string) string) (*Loaded, error) {
 	return out, nil
 }
 
-func (p Provider) build(getenv func(string) string) (connectors.Connector, Settings, func(), error) {
+func (p Entry) build(env Env) (connectors.Connector, Settings, func(), error) {
 	v, err := ParseVertical(p.Vertical)
 	if err != nil {
 		return nil, Settings{}, nil, err
@@ -164,7 +175,7 @@ func (p Provider) build(getenv func(string) string) (connectors.Connector, Setti
 		s.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if p.SecretEnv != "" {
-		if s.Secret = getenv(p.SecretEnv); s.Secret == "" {
+		if s.Secret = env.Getenv(p.SecretEnv); s.Secret == "" {
 			return nil, s, nil, fmt.Errorf("secret_env %s is not set", p.SecretEnv)
 		}
 	}
@@ -173,8 +184,10 @@ func (p Provider) build(getenv func(string) string) (connectors.Connector, Setti
 	switch {
 	case p.URL != "" && p.Embedded != "":
 		return nil, s, nil, errors.New("set either url or embedded, not both")
+	case p.Embedded == "demo" && env.Embedded == nil:
+		return nil, s, nil, errors.New("embedded: demo providers are not available to this program")
 	case p.Embedded == "demo":
-		c, err := demo.New(desc)
+		c, err := env.Embedded(desc)
 		return c, s, nil, err
 	case p.Embedded != "":
 		return nil, s, nil, fmt.Errorf("embedded %q: only \"demo\" is available", p.Embedded)
@@ -198,7 +211,7 @@ func (p Provider) build(getenv func(string) string) (connectors.Connector, Setti
 }
 
 // LoadFile reads, parses and builds path.
-func LoadFile(path string, getenv func(string) string) (*Loaded, error) {
+func LoadFile(path string, env Env) (*Set, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -207,5 +220,5 @@ func LoadFile(path string, getenv func(string) string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.Build(getenv)
+	return f.Build(env)
 }

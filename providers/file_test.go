@@ -1,4 +1,4 @@
-package registry_test
+package providers_test
 
 import (
 	"strings"
@@ -6,21 +6,25 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
-	"github.com/plaza-gateway/plaza/registry"
+	"github.com/plaza-gateway/plaza/providers"
 )
 
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+// env resolves secret_env from vars and builds embedded providers with the
+// demo package, as the wiring root does.
+func env(vars map[string]string) providers.Env {
+	return providers.Env{Getenv: func(k string) string { return vars[k] },
+		Embedded: func(d connectors.Descriptor) (connectors.Connector, error) { return demo.New(d) }}
 }
 
 func TestParseAndBuild(t *testing.T) {
-	getenv := env(map[string]string{"FRESH_SECRET": "from-env"})
+	e := env(map[string]string{"FRESH_SECRET": "from-env"})
 	tests := []struct {
 		name    string
 		yaml    string
 		wantErr string
-		check   func(t *testing.T, l *registry.Loaded)
+		check   func(t *testing.T, l *providers.Set)
 	}{
 		{name: "an HTTP provider with every setting builds a client described by the file", yaml: `
 providers:
@@ -36,7 +40,7 @@ providers:
     cities: [Hangzhou, Shanghai]
     description: Fresh food
     rating: 4.5
-`, check: func(t *testing.T, l *registry.Loaded) {
+`, check: func(t *testing.T, l *providers.Set) {
 			c, ok := l.Registry.Get("freshcart")
 			if !ok {
 				t.Fatal("freshcart missing")
@@ -60,9 +64,9 @@ providers:
     vertical: LEGAL
     url: http://127.0.0.1:9105
     secret: dev
-`, check: func(t *testing.T, l *registry.Loaded) {
+`, check: func(t *testing.T, l *providers.Set) {
 			s := l.Settings["lexassist"]
-			if s.Timeout != registry.DefaultTimeout || s.MaxConcurrent != registry.DefaultMaxConcurrent || s.Secret != "dev" {
+			if s.Timeout != providers.DefaultTimeout || s.MaxConcurrent != providers.DefaultMaxConcurrent || s.Secret != "dev" {
 				t.Fatalf("settings %+v", s)
 			}
 			c, _ := l.Registry.Get("lexassist")
@@ -78,7 +82,7 @@ providers:
   - id: govdesk
     vertical: public-service
     embedded: demo
-`, check: func(t *testing.T, l *registry.Loaded) {
+`, check: func(t *testing.T, l *providers.Set) {
 			if got := len(l.Registry.All()); got != 2 {
 				t.Fatalf("%d providers", got)
 			}
@@ -104,10 +108,10 @@ providers:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := registry.Parse([]byte(tt.yaml))
-			var l *registry.Loaded
+			f, err := providers.Parse([]byte(tt.yaml))
+			var l *providers.Set
 			if err == nil {
-				l, err = f.Build(getenv)
+				l, err = f.Build(e)
 			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -129,11 +133,11 @@ func TestParseVertical(t *testing.T) {
 		"grocery": connectors.VerticalGrocery, "MEDICAL": connectors.VerticalMedical, " Legal ": connectors.VerticalLegal,
 		"public-service": connectors.VerticalPublicService, "PUBLIC_SERVICE": connectors.VerticalPublicService,
 	} {
-		if got, err := registry.ParseVertical(in); err != nil || got != want {
+		if got, err := providers.ParseVertical(in); err != nil || got != want {
 			t.Errorf("ParseVertical(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	if _, err := registry.ParseVertical("food"); err == nil {
+	if _, err := providers.ParseVertical("food"); err == nil {
 		t.Error("ParseVertical(food) succeeded")
 	}
 }

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/plaza-gateway/plaza/api"
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/config"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/directory"
+	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/providers"
+)
+
+// providerSource is where the gateway's providers come from: the embedded
+// demo providers, a registry file (YAML), or the directory in PostgreSQL.
+type providerSource interface {
+	// current is the set to serve now.
+	current() *providers.Set
+	// follow hands each later set to apply until ctx ends.
+	follow(ctx context.Context, apply func(*providers.Set))
+	// apiOptions are what the source adds to the HTTP surface (readiness).
+	apiOptions() []api.Option
+	// seedsDemo: the demo users' histories exist at these providers.
+	seedsDemo() bool
+	close()
+}
+
+// openProviders picks the source the configuration names.
+func openProviders(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (providerSource, error) {
+	switch {
+	case cfg.DatabaseURL != "":
+		return openDirectorySource(ctx, cfg, log)
+	case cfg.ProvidersFile != "":
+		return openFile(cfg.ProvidersFile, getenv, log)
+	}
+	return openDemo()
+}
+
+// demoSource is the embedded demo providers, with development secrets for
+// their webhooks. They never change.
+type demoSource struct{ loaded *providers.Set }
+
+func openDemo() (demoSource, error) {
+	conns, err := demo.Default()
+	if err != nil {
+		return demoSource{}, fmt.Errorf("demo providers: %w", err)
+	}
+	reg, err := connectors.NewRegistry(conns...)
+	if err != nil {
+		return demoSource{}, err
+	}
+	l := &providers.Set{Registry: reg, Settings: map[string]providers.Settings{}}
+	for _, c := range conns {
+		id := c.Describe().ID
+		l.Settings[id] = providers.Settings{Timeout: providers.DefaultTimeout, MaxConcurrent: providers.DefaultMaxConcurrent, Secret: "dev-secret-" + id}
+	}
+	return demoSource{l}, nil
+}
+
+func (s demoSource) current() *providers.Set                    { return s.loaded }
+func (demoSource) follow(context.Context, func(*providers.Set)) {}
+func (demoSource) apiOptions() []api.Option                     { return nil }
+func (demoSource) seedsDemo() bool                              { return true }
+func (demoSource) close()                                       {}
+
+// fileSource is a registry file, loaded again on SIGHUP and when it changes
+// (providers.Watcher); a file that fails to load leaves the current set.
+type fileSource struct {
+	path   string
+	sum    [32]byte
+	loaded *providers.Set
+	getenv func(string) string
+	log    *slog.Logger
+}
+
+func openFile(path string, getenv func(string) string, log *slog.Logger) (*fileSource, error) {
+	sum, err := providers.Sum(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	l, err := providers.LoadFile(path, providers.Env{Getenv: getenv, Embedded: demo.Embedded})
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return &fileSource{path: path, sum: sum, loaded: l, getenv: getenv, log: log}, nil
+}
+
+func (s *fileSource) current() *providers.Set { return s.loaded }
+func (*fileSource) apiOptions() []api.Option  { return nil }
+func (*fileSource) seedsDemo() bool           { return false }
+func (*fileSource) close()                    {}
+
+// follow forwards SIGHUP to the watcher until ctx ends.
+func (s *fileSource) follow(ctx context.Context, apply func(*providers.Set)) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	w := providers.NewWatcher(s.path, s.sum, time.Second, providers.Env{Getenv: s.getenv, Embedded: demo.Embedded}, s.log, apply)
+	go w.Run(ctx, reload)
+	for {
+		select {
+		case <-hup:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case reload <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// cacheTTLs maps the per-provider cache_ttl overrides onto the entity cache
+// (types were checked when the set was built).
+func cacheTTLs(l *providers.Set) map[string]map[gid.Kind]time.Duration {
+	out := map[string]map[gid.Kind]time.Duration{}
+	for id, s := range l.Settings {
+		for typ, ttl := range s.CacheTTL {
+			if out[id] == nil {
+				out[id] = map[gid.Kind]time.Duration{}
+			}
+			out[id][gid.Kind(typ)] = ttl
+		}
+	}
+	return out
+}
+
+// analystOperations are the analysts' saved operations; the playground
+// offers them at /examples.
+//
+//go:embed testdata/operations/analytics_*.graphql
+var analystOperations embed.FS
+
+// analystExamples opens each saved analyst operation for the last 24 hours,
+// with the development key filled in when it is the one accepted.
+func analystExamples(cfg config.Config) []api.Example {
+	files, _ := fs.Glob(analystOperations, "testdata/operations/*.graphql")
+	var headers map[string]string
+	if cfg.DevAnalystKey {
+		headers = map[string]string{auth.APIKeyHeader: auth.DevAnalystKey}
+	}
+	lastDay := func() map[string]any {
+		now := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+		return map[string]any{"from": now.Add(-24 * time.Hour).Format(time.RFC3339), "to": now.Format(time.RFC3339)}
+	}
+	out := make([]api.Example, 0, len(files))
+	for _, f := range files {
+		doc, err := analystOperations.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		name := strings.TrimSuffix(path.Base(f), ".graphql")
+		out = append(out, api.Example{Name: name, Query: string(doc), Variables: lastDay, Headers: headers})
+	}
+	return out
+}
+
+// seedDemo teaches the engine the demo users' histories in the background,
+// so their home pages are personal from the first request.
+func (a *app) seedDemo(ctx context.Context) {
+	p, gw, log := a.personal, a.gw, a.log
+	users := make([]string, demo.DefaultUsers)
+	for i := range users {
+		users[i] = demo.UserID(i + 1)
+	}
+	st, err := p.Home.Seed(ctx, gw, users, func(ctx context.Context, u string) bool {
+		on, err := p.Settings.Personalization(ctx, u)
+		return err == nil && on
+	})
+	if err != nil {
+		log.Warn("recommendation seed interrupted", "err", err)
+		return
+	}
+	log.Info("recommendation engine seeded", "users", st.Users, "events", st.Events, "items", st.Items, "took", st.Duration)
+}
+
+// directorySource is the provider directory in PostgreSQL: its snapshot is
+// loaded before the gateway opens (so /readyz says ready only with it), and
+// each new version of the snapshot (the change feed, with catch-up by
+// version) becomes a new set of callable providers.
+type directorySource struct {
+	pool    *pgxpool.Pool
+	store   *directory.Postgres
+	builder *providers.Directory
+	loaded  *providers.Set
+	log     *slog.Logger
+}
+
+// directoryPoll is how often the follower looks at the snapshot's version
+// (an atomic load): a bound on how long a change the feed has applied takes
+// to reach routing.
+const directoryPoll = 100 * time.Millisecond
+
+func openDirectorySource(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *directorySource, err error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("PLAZA_DATABASE_URL: %w", err)
+	}
+	src := &directorySource{pool: pool, log: log}
+	defer func() {
+		if err != nil {
+			src.close()
+		}
+	}()
+	if cfg.MigrateAtStart {
+		n, err := directory.Migrate(ctx, pool)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("directory schema migrated", "applied", n)
+	}
+	if src.store, err = directory.OpenPostgres(ctx, pool, cfg.DirectoryKey, directory.Policy{Development: !cfg.Production()}, nil); err != nil {
+		return nil, err
+	}
+	src.builder = providers.NewDirectory(src.store, providers.Env{Embedded: demo.Embedded}, log)
+	if src.loaded, err = src.builder.Build(ctx, src.store.Snapshot()); err != nil {
+		return nil, err
+	}
+	st := src.store.State()
+	log.Info("serving the provider directory", "version", st.Version, "providers", st.Providers, "callable", len(src.loaded.Registry.All()))
+	return src, nil
+}
+
+func (s *directorySource) current() *providers.Set { return s.loaded }
+func (*directorySource) seedsDemo() bool           { return false }
+
+func (s *directorySource) close() {
+	if s.store != nil {
+		s.store.Close()
+	}
+	s.pool.Close()
+}
+
+// follow builds a set for every new snapshot version until ctx ends.
+func (s *directorySource) follow(ctx context.Context, apply func(*providers.Set)) {
+	served := s.store.Snapshot().Version()
+	t := time.NewTicker(directoryPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		snap := s.store.Snapshot()
+		if snap.Version() == served {
+			continue
+		}
+		set, err := s.builder.Build(ctx, snap)
+		if err != nil {
+			s.log.Error("directory change not applied; serving the previous providers", "version", snap.Version(), "err", err)
+			continue
+		}
+		served = snap.Version()
+		apply(set)
+	}
+}
+
+// apiOptions report the directory on /readyz: degraded (still 200) while
+// PostgreSQL is unreachable and the instance serves its snapshot.
+func (s *directorySource) apiOptions() []api.Option {
+	return []api.Option{
+		api.WithDependency("directory", func() (bool, string) {
+			st := s.store.State()
+			return !st.Degraded, st.Err
+		}),
+		api.WithReadyInfo("directory", func() any {
+			st := s.store.State()
+			state := "ok"
+			if st.Degraded {
+				state = "degraded"
+			}
+			return map[string]any{"state": state, "version": st.Version, "providers": st.Providers}
+		}),
+	}
+}
