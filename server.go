@@ -301,6 +301,7 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 	entities.SetProviderTTLs(cacheTTLs(loaded))
 	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: loaded.PolicySettings()},
 		resilience.WithLogger(log), resilience.WithObserver(m))
+	m.RegisterBreakers(policy)
 	tracing, err := telemetry.NewTracing(ctx, cfg.Tracing)
 	if err != nil {
 		return err
@@ -454,9 +455,9 @@ func (g *startGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // observers reports every connector call to each observer in turn.
 type observers []gateway.Observer
 
-func (o observers) ObserveCall(provider, op string, keys int, d time.Duration, err error) {
+func (o observers) ObserveCall(vertical connectors.Vertical, provider, op string, keys int, d time.Duration, err error) {
 	for _, x := range o {
-		x.ObserveCall(provider, op, keys, d, err)
+		x.ObserveCall(vertical, provider, op, keys, d, err)
 	}
 }
 

@@ -32,7 +32,7 @@ func fanOut[C connectors.Connector, T any](ctx context.Context, g *Gateway, reg 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			perErr[i] = g.call(ctx, provider, op, 0, true, func(ctx context.Context) error {
+			perErr[i] = g.call(ctx, v, provider, op, 0, true, func(ctx context.Context) error {
 				var err error
 				per[i], err = fn(c, ctx)
 				return err

@@ -22,7 +22,7 @@ func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 	if !ok || !isC {
 		return out, connectors.Errorf(connectors.KindNotFound, "provider %q not found", provider)
 	}
-	err := g.call(ctx, provider, op, 1, read, func(ctx context.Context) error {
+	err := g.call(ctx, conn.Describe().Vertical, provider, op, 1, read, func(ctx context.Context) error {
 		var err error
 		out, err = fn(c, ctx)
 		return err

@@ -286,7 +286,7 @@ func (g *Gateway) runSearchJob(ctx context.Context, j *searchJob, prep *rank.Pre
 // searchCall runs one search call of j's provider and kind.
 func (g *Gateway) searchCall(ctx context.Context, j *searchJob, q connectors.Query) ([]Hit, error) {
 	var hits []Hit
-	err := g.call(ctx, j.provider, j.op.op, 0, true, func(ctx context.Context) error {
+	err := g.call(ctx, j.op.vertical, j.provider, j.op.op, 0, true, func(ctx context.Context) error {
 		var err error
 		hits, _, err = j.op.run(j.conn, ctx, q)
 		return err
