@@ -39,7 +39,9 @@ func (p policy) register(reg *prometheus.Registry) {
 }
 
 // Retry implements resilience.Observer.
-func (p policy) Retry(vertical connectors.Vertical) { p.retries.WithLabelValues(string(vertical)).Inc() }
+func (p policy) Retry(vertical connectors.Vertical) {
+	p.retries.WithLabelValues(string(vertical)).Inc()
+}
 
 // BreakerState implements resilience.Observer.
 func (p policy) BreakerState(vertical connectors.Vertical, _, to string) {
