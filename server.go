@@ -218,9 +218,9 @@ func newRedisProbe(ctx context.Context, cfg config.Config, log *slog.Logger) (pr
 // loadProviders returns the initial registry: from the config file when one
 // is given, else the embedded demo providers (with development secrets for
 // their webhooks).
-func loadProviders(cfg config.Config, getenv func(string) string) (*registry.Loaded, error) {
+func loadProviders(cfg config.Config, getenv func(string) string, opts ...registry.BuildOption) (*registry.Loaded, error) {
 	if cfg.ProvidersFile != "" {
-		l, err := registry.LoadFile(cfg.ProvidersFile, getenv)
+		l, err := registry.LoadFile(cfg.ProvidersFile, getenv, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("config %s: %w", cfg.ProvidersFile, err)
 		}
@@ -284,7 +284,10 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	loaded, err := loadProviders(cfg, getenv)
+	// One pool of connections per provider host, kept across reloads.
+	pool := httpprovider.NewPool(httpprovider.PoolConfig{})
+	defer pool.CloseIdleConnections()
+	loaded, err := loadProviders(cfg, getenv, registry.WithPool(pool))
 	if err != nil {
 		return err
 	}
@@ -378,7 +381,7 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 			// Requests in flight keep the old registry's connectors until they
 			// finish; idle connections go now, active ones when done.
 			time.AfterFunc(cfg.ShutdownTimeout, old.Close)
-		})
+		}, registry.WithPool(pool))
 		go w.Run(ctx, reload)
 	}
 	gate.open(srv)

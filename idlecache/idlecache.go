@@ -96,11 +96,12 @@ func (c *Cache[K, V]) Acquire(k K) *Entry[V] {
 		out = c.makeRoom(now, out)
 		e = &Entry[V]{Value: c.cfg.New(k)}
 		c.lru.Add(k, e)
-	} else if c.cfg.IdleAfter > 0 && now >= c.nextSweep {
-		out = c.sweep(now, out)
 	}
 	e.inUse.Add(1)
 	e.used.Store(now)
+	if ok && c.cfg.IdleAfter > 0 && now >= c.nextSweep {
+		out = c.sweep(now, out) // after e is marked used: it is not idle
+	}
 	c.mu.Unlock()
 	c.drop(out)
 	return e
@@ -124,6 +125,18 @@ func (c *Cache[K, V]) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len()
+}
+
+// Each calls f on every entry held, under the cache's lock: f must be
+// quick and must not call the cache.
+func (c *Cache[K, V]) Each(f func(K, V)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.lru.Keys() {
+		if e, ok := c.lru.Peek(k); ok {
+			f(k, e.Value)
+		}
+	}
 }
 
 // RemoveIf drops every entry whose key and state match, in use or not (its

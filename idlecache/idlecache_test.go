@@ -118,6 +118,16 @@ func TestCache(t *testing.T) {
 		}
 	})
 
+	t.Run("never drops the entry being acquired, however long it was idle", func(t *testing.T) {
+		f := newFixture(100, time.Minute)
+		f.use("a", "b")
+		f.now = f.now.Add(time.Hour)
+		f.use("b") // the sweep runs on this call
+		if f.held("a") || !f.held("b") {
+			t.Fatalf("dropped %v, want a only", f.dropped)
+		}
+	})
+
 	t.Run("keeps an idle entry that is in use", func(t *testing.T) {
 		f := newFixture(100, time.Minute)
 		held := f.c.Acquire("slow")

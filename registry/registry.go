@@ -72,7 +72,8 @@ const (
 type Loaded struct {
 	Registry *connectors.Registry
 	Settings map[string]Settings
-	// closers release the HTTP clients' idle connections when replaced.
+	// closers release the HTTP pool's idle connections when replaced, if
+	// the pool is the registry's own.
 	closers []func()
 }
 
@@ -118,21 +119,42 @@ func ParseVertical(s string) (connectors.Vertical, error) {
 	return v, nil
 }
 
-// Build turns the file into a registry. getenv resolves secret_env.
-func (f *File) Build(getenv func(string) string) (*Loaded, error) {
+// BuildOption configures Build.
+type BuildOption func(*buildOptions)
+
+type buildOptions struct{ pool *httpprovider.Pool }
+
+// WithPool sends every HTTP provider's calls through pool (one pool of
+// connections per host, package httpprovider), so that pools outlive a
+// reload. Without it, each Build has a pool of its own, shared by its
+// providers and closed with it.
+func WithPool(pool *httpprovider.Pool) BuildOption {
+	return func(o *buildOptions) { o.pool = pool }
+}
+
+// Build turns the file into a registry. getenv resolves secret_env. HTTP
+// providers share one pool of connections per host; a provider's
+// max_concurrent caps its calls in flight through the call policy's
+// bulkhead (PolicySettings), not through a pool of its own.
+func (f *File) Build(getenv func(string) string, opts ...BuildOption) (*Loaded, error) {
+	var o buildOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	out := &Loaded{Settings: map[string]Settings{}}
+	if o.pool == nil {
+		o.pool = httpprovider.NewPool(httpprovider.PoolConfig{})
+		out.closers = append(out.closers, o.pool.CloseIdleConnections)
+	}
 	var conns []connectors.Connector
 	for i, p := range f.Providers {
-		c, s, closer, err := p.build(getenv)
+		c, s, err := p.build(getenv, o.pool)
 		if err != nil {
 			out.Close()
 			return nil, fmt.Errorf("providers[%d] (%s): %w", i, p.ID, err)
 		}
 		conns = append(conns, c)
 		out.Settings[p.ID] = s
-		if closer != nil {
-			out.closers = append(out.closers, closer)
-		}
 	}
 	reg, err := connectors.NewRegistry(conns...)
 	if err != nil {
@@ -143,17 +165,17 @@ func (f *File) Build(getenv func(string) string) (*Loaded, error) {
 	return out, nil
 }
 
-func (p Provider) build(getenv func(string) string) (connectors.Connector, Settings, func(), error) {
+func (p Provider) build(getenv func(string) string, pool *httpprovider.Pool) (connectors.Connector, Settings, error) {
 	v, err := ParseVertical(p.Vertical)
 	if err != nil {
-		return nil, Settings{}, nil, err
+		return nil, Settings{}, err
 	}
 	if !connectors.ValidProviderID(p.ID) {
-		return nil, Settings{}, nil, fmt.Errorf("id %q: use 1-64 characters of a-z, 0-9 and -", p.ID)
+		return nil, Settings{}, fmt.Errorf("id %q: use 1-64 characters of a-z, 0-9 and -", p.ID)
 	}
 	for typ, ttl := range p.CacheTTL {
 		if !gid.Kind(typ).Valid() || ttl <= 0 {
-			return nil, Settings{}, nil, fmt.Errorf("cache_ttl %s: %v: want a GraphQL type such as Product and a positive duration", typ, ttl)
+			return nil, Settings{}, fmt.Errorf("cache_ttl %s: %v: want a GraphQL type such as Product and a positive duration", typ, ttl)
 		}
 	}
 	s := Settings{Timeout: p.Timeout, MaxConcurrent: p.MaxConcurrent, CacheTTL: p.CacheTTL, Secret: p.Secret}
@@ -165,24 +187,24 @@ func (p Provider) build(getenv func(string) string) (connectors.Connector, Setti
 	}
 	if p.SecretEnv != "" {
 		if s.Secret = getenv(p.SecretEnv); s.Secret == "" {
-			return nil, s, nil, fmt.Errorf("secret_env %s is not set", p.SecretEnv)
+			return nil, s, fmt.Errorf("secret_env %s is not set", p.SecretEnv)
 		}
 	}
 	desc := connectors.Descriptor{ID: p.ID, Name: p.Name, Vertical: v, Cities: p.Cities,
 		Description: p.Description, Rating: p.Rating, MaxBatch: p.MaxBatch}
 	switch {
 	case p.URL != "" && p.Embedded != "":
-		return nil, s, nil, errors.New("set either url or embedded, not both")
+		return nil, s, errors.New("set either url or embedded, not both")
 	case p.Embedded == "demo":
 		c, err := demo.New(desc)
-		return c, s, nil, err
+		return c, s, err
 	case p.Embedded != "":
-		return nil, s, nil, fmt.Errorf("embedded %q: only \"demo\" is available", p.Embedded)
+		return nil, s, fmt.Errorf("embedded %q: only \"demo\" is available", p.Embedded)
 	case p.URL == "":
-		return nil, s, nil, errors.New("url is required (or embedded: demo)")
+		return nil, s, errors.New("url is required (or embedded: demo)")
 	}
 	if s.Secret == "" {
-		return nil, s, nil, errors.New("secret or secret_env is required for an HTTP provider")
+		return nil, s, errors.New("secret or secret_env is required for an HTTP provider")
 	}
 	if p.Name == "" {
 		desc.Name = p.ID
@@ -190,15 +212,15 @@ func (p Provider) build(getenv func(string) string) (connectors.Connector, Setti
 	c, err := httpprovider.New(httpprovider.Config{
 		ID: p.ID, Vertical: v, BaseURL: p.URL, Secret: s.Secret, Timeout: s.Timeout, MaxBatch: p.MaxBatch,
 		Name: desc.Name, Description: p.Description, Rating: p.Rating, Cities: p.Cities,
-	}, httpprovider.WithConnLimits(s.MaxConcurrent, s.MaxConcurrent))
+	}, httpprovider.WithPool(pool))
 	if err != nil {
-		return nil, s, nil, err
+		return nil, s, err
 	}
-	return c, s, c.CloseIdleConnections, nil
+	return c, s, nil
 }
 
 // LoadFile reads, parses and builds path.
-func LoadFile(path string, getenv func(string) string) (*Loaded, error) {
+func LoadFile(path string, getenv func(string) string, opts ...BuildOption) (*Loaded, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -207,5 +229,5 @@ func LoadFile(path string, getenv func(string) string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.Build(getenv)
+	return f.Build(getenv, opts...)
 }

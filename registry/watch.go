@@ -17,6 +17,7 @@ type Watcher struct {
 	apply    func(*Loaded)
 	log      *slog.Logger
 	interval time.Duration
+	opts     []BuildOption
 	last     [32]byte
 	// seen is the content the last tick found changed; a change is loaded
 	// once a second tick finds the same content, so a file caught halfway
@@ -27,9 +28,9 @@ type Watcher struct {
 
 // NewWatcher returns a watcher for path whose current content is already
 // applied (sum is its hash, from Sum). interval is how often the file is
-// checked for changes.
-func NewWatcher(path string, sum [32]byte, interval time.Duration, getenv func(string) string, log *slog.Logger, apply func(*Loaded)) *Watcher {
-	return &Watcher{path: path, getenv: getenv, apply: apply, log: log, interval: interval, last: sum}
+// checked for changes; opts are given to every Build (WithPool).
+func NewWatcher(path string, sum [32]byte, interval time.Duration, getenv func(string) string, log *slog.Logger, apply func(*Loaded), opts ...BuildOption) *Watcher {
+	return &Watcher{path: path, getenv: getenv, apply: apply, log: log, interval: interval, last: sum, opts: opts}
 }
 
 // Sum hashes a config file's content (change detection).
@@ -78,7 +79,7 @@ func (w *Watcher) Reload(why string) bool {
 		return false
 	}
 	w.last = sum // a bad file is reported once, not every interval
-	loaded, err := LoadFile(w.path, w.getenv)
+	loaded, err := LoadFile(w.path, w.getenv, w.opts...)
 	if err != nil {
 		w.log.Error("registry reload failed; keeping the current providers", "why", why, "path", w.path, "err", err)
 		return false
