@@ -47,7 +47,10 @@ type loadersKey struct{}
 // WithLoaders returns ctx carrying fresh per-operation loaders. The HTTP
 // layer calls it once per GraphQL operation.
 func WithLoaders(ctx context.Context, gw *gateway.Gateway) context.Context {
-	return context.WithValue(ctx, loadersKey{}, gw.NewLoaders())
+	l := gw.NewLoaders()
+	// Fan-outs, searches and mutations use the loaders' registry too.
+	ctx = gateway.WithRegistry(ctx, l.Registry())
+	return context.WithValue(ctx, loadersKey{}, l)
 }
 
 // loaders returns the operation's loaders. Without the middleware (a wiring
