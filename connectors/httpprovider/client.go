@@ -152,7 +152,19 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: NewPool(PoolConfig{MaxHosts: 1, MaxIdleConnsPerHost: c.maxIdle, MaxConnsPerHost: c.maxConns})}
+		// One provider, one host: a plain transport (the registry gives its
+		// HTTP providers a shared Pool instead, WithPool).
+		c.hc = &http.Client{Transport: &http.Transport{
+			Proxy:                 nil, // providers are called directly, never through an environment proxy
+			DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          c.maxIdle,
+			MaxIdleConnsPerHost:   c.maxIdle,
+			MaxConnsPerHost:       c.maxConns,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   2 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		}}
 	}
 	return c, nil
 }
