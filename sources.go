@@ -40,12 +40,12 @@ type providerSource interface {
 }
 
 // openProviders picks the source the configuration names.
-func openProviders(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (providerSource, error) {
+func openProviders(ctx context.Context, cfg config.Config, env providers.Env, log *slog.Logger) (providerSource, error) {
 	switch {
 	case cfg.DatabaseURL != "":
-		return openDirectorySource(ctx, cfg, log)
+		return openDirectorySource(ctx, cfg, env, log)
 	case cfg.ProvidersFile != "":
-		return openFile(cfg.ProvidersFile, getenv, log)
+		return openFile(cfg.ProvidersFile, env, log)
 	}
 	return openDemo()
 }
@@ -83,20 +83,20 @@ type fileSource struct {
 	path   string
 	sum    [32]byte
 	loaded *providers.Set
-	getenv func(string) string
+	env    providers.Env
 	log    *slog.Logger
 }
 
-func openFile(path string, getenv func(string) string, log *slog.Logger) (*fileSource, error) {
+func openFile(path string, env providers.Env, log *slog.Logger) (*fileSource, error) {
 	sum, err := providers.Sum(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	l, err := providers.LoadFile(path, providers.Env{Getenv: getenv, Embedded: demo.Embedded})
+	l, err := providers.LoadFile(path, env)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	return &fileSource{path: path, sum: sum, loaded: l, getenv: getenv, log: log}, nil
+	return &fileSource{path: path, sum: sum, loaded: l, env: env, log: log}, nil
 }
 
 func (s *fileSource) current() *providers.Set { return s.loaded }
@@ -110,7 +110,7 @@ func (s *fileSource) follow(ctx context.Context, apply func(*providers.Set)) {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	reload := make(chan struct{}, 1)
-	w := providers.NewWatcher(s.path, s.sum, time.Second, providers.Env{Getenv: s.getenv, Embedded: demo.Embedded}, s.log, apply)
+	w := providers.NewWatcher(s.path, s.sum, time.Second, s.env, s.log, apply)
 	go w.Run(ctx, reload)
 	for {
 		select {
@@ -206,7 +206,7 @@ type directorySource struct {
 // to reach routing.
 const directoryPoll = 100 * time.Millisecond
 
-func openDirectorySource(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *directorySource, err error) {
+func openDirectorySource(ctx context.Context, cfg config.Config, env providers.Env, log *slog.Logger) (_ *directorySource, err error) {
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("PLAZA_DATABASE_URL: %w", err)
@@ -227,7 +227,7 @@ func openDirectorySource(ctx context.Context, cfg config.Config, log *slog.Logge
 	if src.store, err = directory.OpenPostgres(ctx, pool, cfg.DirectoryKey, directory.Policy{Development: !cfg.Production()}, nil); err != nil {
 		return nil, err
 	}
-	src.builder = providers.NewDirectory(src.store, providers.Env{Embedded: demo.Embedded}, log)
+	src.builder = providers.NewDirectory(src.store, env, log)
 	if src.loaded, err = src.builder.Build(ctx, src.store.Snapshot()); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/config"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/events"
@@ -74,7 +76,12 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	if err := a.openShared(ctx); err != nil {
 		return a, err
 	}
-	if a.source, err = openProviders(ctx, cfg, getenv, log); err != nil {
+	// One pool of connections per provider host, shared by every provider on
+	// it and kept across reloads; idle hosts are dropped (httpprovider.Pool).
+	pool := httpprovider.NewPool(httpprovider.PoolConfig{})
+	a.onClose(pool.CloseIdleConnections)
+	env := providers.Env{Getenv: getenv, Embedded: demo.Embedded, Pool: pool}
+	if a.source, err = openProviders(ctx, cfg, env, log); err != nil {
 		return a, err
 	}
 	a.onClose(a.source.close)
@@ -160,6 +167,7 @@ func (a *app) buildGateway() {
 	a.entities.SetProviderTTLs(cacheTTLs(loaded))
 	a.policy = resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: loaded.PolicySettings()},
 		resilience.WithLogger(a.log), resilience.WithObserver(a.metrics))
+	a.metrics.RegisterBreakers(a.policy)
 	a.metrics.RegisterEvents(a.personal.Recorder)
 	a.gw = gateway.New(loaded.Registry, gateway.WithConfig(a.cfg.Gateway), gateway.WithLogger(a.log),
 		gateway.WithObserver(observers{a.metrics, a.personal.Recorder}), gateway.WithPolicy(a.policy),
@@ -244,9 +252,9 @@ func providerStats(a *events.Analytics) api.ProviderStats {
 // observers reports every connector call to each observer in turn.
 type observers []gateway.Observer
 
-func (o observers) ObserveCall(provider, op string, keys int, d time.Duration, err error) {
+func (o observers) ObserveCall(vertical connectors.Vertical, provider, op string, keys int, d time.Duration, err error) {
 	for _, x := range o {
-		x.ObserveCall(provider, op, keys, d, err)
+		x.ObserveCall(vertical, provider, op, keys, d, err)
 	}
 }
 

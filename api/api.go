@@ -30,6 +30,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph"
+	"github.com/plaza-gateway/plaza/graphqlhttp"
 	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/resolvers"
@@ -197,7 +198,8 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	schema := graph.NewExecutableSchema(r.Config())
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
-	for _, t := range guard.Transports() { // POST, GET, then 405/415 for the rest
+	overHTTP := graphqlhttp.New(guard)
+	for _, t := range overHTTP.Transports() { // POST, GET, then 405/415 for the rest
 		gql.AddTransport(t)
 	}
 	gql.SetQueryCache(queryCache)
@@ -213,12 +215,12 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	// Last of the operation-context mutators: a document is registered only
 	// once it passed every check before it.
 	gql.Use(s.persistedQueries(cfg))
-	guard.SetOperationContext(func(ctx context.Context) context.Context {
+	overHTTP.SetOperationContext(func(ctx context.Context) context.Context {
 		ctx, _ = gateway.WithStats(ctx) // each operation of a batch its own
 		return ctx
 	})
 	if rl := s.opts.rateLimit; rl != nil {
-		guard.SetBatchCharge(func(ctx context.Context, extra int) (time.Duration, bool) {
+		overHTTP.SetBatchCharge(func(ctx context.Context, extra int) (time.Duration, bool) {
 			res, err := rl.Charge(ctx, extra)
 			if err != nil {
 				// As the rate limiter does: a failing store lets requests through.
@@ -235,7 +237,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", guard.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production))))))
+	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production))))))
 	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document

@@ -113,6 +113,7 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	// the protections it runs with.
 	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: loaded.PolicySettings()},
 		resilience.WithLogger(log), resilience.WithObserver(m))
+	m.RegisterBreakers(policy)
 	gw := gateway.New(loaded.Registry, gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(m),
 		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status))
 	srv := api.New(gw, verifier, log, apiCfg, api.WithMetrics(m.Registry))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/events"
 )
 
@@ -152,7 +153,7 @@ func TestProviderTraffic(t *testing.T) {
 		if i%10 == 0 {
 			err = fmt.Errorf("boom")
 		}
-		rec.ObserveCall("freshcart", "Products", 1, d, err)
+		rec.ObserveCall(connectors.VerticalGrocery, "freshcart", "Products", 1, d, err)
 	}
 	rec.Record(events.Event{Kind: events.KindOrder, Provider: "freshcart", Item: "s"})
 	rec.Record(events.Event{Kind: events.KindView, Provider: "freshcart", Item: "s"})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/cache/cachetest"
+	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/events"
 )
 
@@ -68,7 +69,7 @@ func TestRecorderDropsWhenTheBufferIsFull(t *testing.T) {
 		for i := 0; i < 10; i++ {
 			rec.Record(events.Event{Kind: events.KindSearch, Query: "milk"})
 		}
-		rec.ObserveCall("freshcart", "Products", 1, time.Millisecond, nil)
+		rec.ObserveCall(connectors.VerticalGrocery, "freshcart", "Products", 1, time.Millisecond, nil)
 		close(done)
 	}()
 	select {
@@ -202,7 +203,7 @@ func TestRetention(t *testing.T) {
 		}
 		rec := startRecorder(t, store, events.WithClock(clk.Now))
 		rec.Record(events.Event{User: "u1", Kind: events.KindSearch, Query: "milk"})
-		rec.ObserveCall("freshcart", "Products", 3, 4*time.Millisecond, nil)
+		rec.ObserveCall(connectors.VerticalGrocery, "freshcart", "Products", 3, 4*time.Millisecond, nil)
 		mustFlush(t, rec)
 		hour := clk.Now().Truncate(time.Hour)
 		wantBucket := hour.Add(time.Hour + retention).Sub(clk.Now())

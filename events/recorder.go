@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/plaza-gateway/plaza/connectors"
 )
 
 // Consent tells whether a user allows their events to be recorded.
@@ -86,8 +88,9 @@ func (r *Recorder) Record(ev Event) {
 }
 
 // ObserveCall queues one provider call for the traffic counters
-// (gateway.Observer). It never blocks.
-func (r *Recorder) ObserveCall(provider, op string, _ int, d time.Duration, err error) {
+// (gateway.Observer): this is where per-provider traffic is kept, since
+// metrics are labelled by vertical only. It never blocks.
+func (r *Recorder) ObserveCall(_ connectors.Vertical, provider, op string, _ int, d time.Duration, err error) {
 	r.offer(entry{call: &Call{Provider: provider, Op: op, Duration: d, Failed: err != nil, Time: r.now()}})
 }
 

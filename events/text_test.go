@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/plaza-gateway/plaza/cache/cachetest"
+	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/events"
 )
 
@@ -213,7 +214,7 @@ func TestRedisHourIsBoundedAtWorst(t *testing.T) {
 	for i := range n {
 		rec.Record(events.Event{Kind: events.KindSearch, Query: longest(i), City: longest(i + n), Vertical: "GROCERY"})
 		rec.Record(events.Event{Kind: events.KindClick, Query: longest(i), Item: longest(i) + longest(i), Provider: longest(i)})
-		rec.ObserveCall(longest(i), "Search", 1, time.Millisecond, fmt.Errorf("down"))
+		rec.ObserveCall(connectors.VerticalGrocery, longest(i), "Search", 1, time.Millisecond, fmt.Errorf("down"))
 	}
 	flushCtx, cancel := context.WithTimeout(ctx, time.Minute) // 3,600 entries: generous on a loaded machine
 	defer cancel()

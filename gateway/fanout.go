@@ -32,7 +32,7 @@ func fanOut[C connectors.Connector, T any](ctx context.Context, g *Gateway, reg 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			perErr[i] = g.call(ctx, provider, op, 0, true, func(ctx context.Context) error {
+			perErr[i] = g.call(ctx, v, provider, op, 0, true, func(ctx context.Context) error {
 				var err error
 				per[i], err = fn(c, ctx)
 				return err
@@ -59,7 +59,7 @@ func fanOut[C connectors.Connector, T any](ctx context.Context, g *Gateway, reg 
 
 // UserOrders returns user's grocery orders from every grocery provider.
 func (g *Gateway) UserOrders(ctx context.Context, user string) ([]Sourced[connectors.GroceryOrder], []error) {
-	items, errs := fanOut(ctx, g, g.Registry(), connectors.VerticalGrocery, "UserOrders",
+	items, errs := fanOut(ctx, g, g.registryFor(ctx), connectors.VerticalGrocery, "UserOrders",
 		func(c connectors.Grocery, ctx context.Context) ([]connectors.GroceryOrder, error) {
 			return c.UserOrders(ctx, user)
 		})
@@ -68,7 +68,7 @@ func (g *Gateway) UserOrders(ctx context.Context, user string) ([]Sourced[connec
 
 // UserAppointments returns user's appointments from every medical provider.
 func (g *Gateway) UserAppointments(ctx context.Context, user string) ([]Sourced[connectors.Appointment], []error) {
-	items, errs := fanOut(ctx, g, g.Registry(), connectors.VerticalMedical, "UserAppointments",
+	items, errs := fanOut(ctx, g, g.registryFor(ctx), connectors.VerticalMedical, "UserAppointments",
 		func(c connectors.Medical, ctx context.Context) ([]connectors.Appointment, error) {
 			return c.UserAppointments(ctx, user)
 		})
@@ -77,7 +77,7 @@ func (g *Gateway) UserAppointments(ctx context.Context, user string) ([]Sourced[
 
 // UserConsultations returns user's online consultations from every medical provider.
 func (g *Gateway) UserConsultations(ctx context.Context, user string) ([]Sourced[connectors.Consultation], []error) {
-	items, errs := fanOut(ctx, g, g.Registry(), connectors.VerticalMedical, "UserConsultations",
+	items, errs := fanOut(ctx, g, g.registryFor(ctx), connectors.VerticalMedical, "UserConsultations",
 		func(c connectors.Medical, ctx context.Context) ([]connectors.Consultation, error) {
 			return c.UserConsultations(ctx, user)
 		})
@@ -86,7 +86,7 @@ func (g *Gateway) UserConsultations(ctx context.Context, user string) ([]Sourced
 
 // UserLegalConsultations returns user's legal consultations from every legal provider.
 func (g *Gateway) UserLegalConsultations(ctx context.Context, user string) ([]Sourced[connectors.LegalConsultation], []error) {
-	items, errs := fanOut(ctx, g, g.Registry(), connectors.VerticalLegal, "UserLegalConsultations",
+	items, errs := fanOut(ctx, g, g.registryFor(ctx), connectors.VerticalLegal, "UserLegalConsultations",
 		func(c connectors.Legal, ctx context.Context) ([]connectors.LegalConsultation, error) {
 			return c.UserLegalConsultations(ctx, user)
 		})
@@ -95,7 +95,7 @@ func (g *Gateway) UserLegalConsultations(ctx context.Context, user string) ([]So
 
 // UserApplications returns user's service applications from every public-service provider.
 func (g *Gateway) UserApplications(ctx context.Context, user string) ([]Sourced[connectors.ServiceApplication], []error) {
-	items, errs := fanOut(ctx, g, g.Registry(), connectors.VerticalPublicService, "UserApplications",
+	items, errs := fanOut(ctx, g, g.registryFor(ctx), connectors.VerticalPublicService, "UserApplications",
 		func(c connectors.PublicService, ctx context.Context) ([]connectors.ServiceApplication, error) {
 			return c.UserApplications(ctx, user)
 		})

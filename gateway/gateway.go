@@ -27,13 +27,17 @@ import (
 
 // Policy runs one connector call. Implementations add timeouts, circuit
 // breakers, bulkheads and retries; read tells whether fn may be retried.
+// vertical is the provider's, for what the policy reports (its metrics are
+// labelled by vertical, never by provider).
 type Policy interface {
-	Do(ctx context.Context, provider string, read bool, fn func(context.Context) error) error
+	Do(ctx context.Context, vertical connectors.Vertical, provider string, read bool, fn func(context.Context) error) error
 }
 
-// Observer is told about every connector call (metrics, tracing).
+// Observer is told about every connector call (metrics, the analytics
+// store). Metrics must label by vertical and operation only: provider IDs
+// are unbounded (per-provider traffic goes to the analytics store).
 type Observer interface {
-	ObserveCall(provider, op string, keys int, d time.Duration, err error)
+	ObserveCall(vertical connectors.Vertical, provider, op string, keys int, d time.Duration, err error)
 }
 
 // Config tunes the gateway. The zero value is not useful: start from
@@ -88,13 +92,15 @@ type Gateway struct {
 	status   func(provider string) ProviderStatus
 }
 
-// ProviderStatus is how a provider is doing as the policy sees it.
-type ProviderStatus string
+// ProviderStatus is how a provider is doing as the policy sees it
+// (connectors.Status, where the policy can name it without importing the
+// gateway).
+type ProviderStatus = connectors.Status
 
 const (
-	StatusActive      ProviderStatus = "ACTIVE"
-	StatusDegraded    ProviderStatus = "DEGRADED"
-	StatusUnavailable ProviderStatus = "UNAVAILABLE"
+	StatusActive      = connectors.StatusActive
+	StatusDegraded    = connectors.StatusDegraded
+	StatusUnavailable = connectors.StatusUnavailable
 )
 
 // Option configures optional parts of a Gateway.
@@ -166,9 +172,9 @@ func (g *Gateway) Status(provider string) ProviderStatus {
 // call runs one connector call through the policy, records it in the
 // request's Stats, reports it to the observer and normalises its error so
 // that every error leaving here is a *connectors.Error naming the provider.
-func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read bool, fn func(context.Context) error) error {
-	// A provider round trip: a caller running work in order must start the
-	// rest now, so that their calls overlap (see IOHook).
+func (g *Gateway) call(ctx context.Context, vertical connectors.Vertical, provider, op string, keys int, read bool, fn func(context.Context) error) error {
+	// A provider round trip: a list running its elements in order must let
+	// its other elements start now, so that their calls overlap (see IOHook).
 	willWait(ctx)
 	start := time.Now()
 	var span trace.Span
@@ -177,7 +183,7 @@ func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read 
 			trace.WithAttributes(attribute.String("plaza.provider", provider), attribute.String("plaza.operation", op),
 				attribute.Int("plaza.keys", keys), attribute.Bool("plaza.read", read)))
 	}
-	err := g.policy.Do(ctx, provider, read, g.recovering(provider, op, fn))
+	err := g.policy.Do(ctx, vertical, provider, read, g.recovering(provider, op, fn))
 	err = providerError(provider, err)
 	if span != nil {
 		if err != nil {
@@ -192,7 +198,7 @@ func (g *Gateway) call(ctx context.Context, provider, op string, keys int, read 
 	}
 	StatsFrom(ctx).addCall(c)
 	if g.observer != nil {
-		g.observer.ObserveCall(provider, op, keys, time.Since(start), err)
+		g.observer.ObserveCall(vertical, provider, op, keys, time.Since(start), err)
 	}
 	return err
 }
@@ -244,7 +250,7 @@ func providerError(provider string, err error) error {
 // timeoutPolicy is the default Policy: a deadline per call, nothing else.
 type timeoutPolicy struct{ d time.Duration }
 
-func (p timeoutPolicy) Do(ctx context.Context, _ string, _ bool, fn func(context.Context) error) error {
+func (p timeoutPolicy) Do(ctx context.Context, _ connectors.Vertical, _ string, _ bool, fn func(context.Context) error) error {
 	if p.d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.d)

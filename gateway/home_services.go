@@ -133,7 +133,7 @@ func (r *Recommender) describe(ctx context.Context, g *Gateway, keys map[gid.ID]
 	for id := range keys {
 		ids = append(ids, id)
 	}
-	hits := r.load(ctx, g.NewLoaders(), ids)
+	hits := r.load(ctx, g.loadersFor(ctx), ids)
 	items := make([]recommend.Item, len(hits))
 	for i, h := range hits {
 		items[i] = ItemOf(h)

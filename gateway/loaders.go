@@ -391,7 +391,7 @@ func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders,
 			ids[j] = keys[i].ID
 		}
 		var rs []connectors.Result[V]
-		err := l.g.call(ctx, provider, e.Op, len(ids), true, func(ctx context.Context) error {
+		err := l.g.call(ctx, conn.Describe().Vertical, provider, e.Op, len(ids), true, func(ctx context.Context) error {
 			var err error
 			rs, err = e.Get(c, ctx, ids)
 			return err

@@ -17,12 +17,12 @@ func mutate[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 // single runs one call at one provider that must be a C.
 func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, provider, op string, read bool, fn func(C, context.Context) (T, error)) (T, error) {
 	var out T
-	conn, ok := g.Registry().Get(provider)
+	conn, ok := g.registryFor(ctx).Get(provider)
 	c, isC := conn.(C)
 	if !ok || !isC {
 		return out, connectors.Errorf(connectors.KindNotFound, "provider %q not found", provider)
 	}
-	err := g.call(ctx, provider, op, 1, read, func(ctx context.Context) error {
+	err := g.call(ctx, conn.Describe().Vertical, provider, op, 1, read, func(ctx context.Context) error {
 		var err error
 		out, err = fn(c, ctx)
 		return err

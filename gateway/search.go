@@ -168,7 +168,7 @@ func (g *Gateway) searchWindow(n, depth int) int {
 // of both calls are ranked against the user's own text, so exact matches
 // still come first.
 func (g *Gateway) Search(ctx context.Context, p SearchParams) (hits []Hit, errs []error) {
-	reg := g.Registry()
+	reg := g.registryFor(ctx)
 	want := func(k gid.Kind, v connectors.Vertical) bool {
 		return (len(p.Kinds) == 0 || containsKind(p.Kinds, k)) &&
 			(len(p.Verticals) == 0 || containsVertical(p.Verticals, v))
@@ -286,7 +286,7 @@ func (g *Gateway) runSearchJob(ctx context.Context, j *searchJob, prep *rank.Pre
 // searchCall runs one search call of j's provider and kind.
 func (g *Gateway) searchCall(ctx context.Context, j *searchJob, q connectors.Query) ([]Hit, error) {
 	var hits []Hit
-	err := g.call(ctx, j.provider, j.op.op, 0, true, func(ctx context.Context) error {
+	err := g.call(ctx, j.op.vertical, j.provider, j.op.op, 0, true, func(ctx context.Context) error {
 		var err error
 		hits, _, err = j.op.run(j.conn, ctx, q)
 		return err
@@ -452,13 +452,13 @@ type SearchFacets struct {
 // Facets counts hits (the whole ranked result, not one page) per vertical
 // and per provider, most first, ties by value. Provider cards (kind
 // Provider) count for their own provider and vertical like any result.
-func (g *Gateway) Facets(hits []Hit) SearchFacets {
+func (g *Gateway) Facets(ctx context.Context, hits []Hit) SearchFacets {
 	byVertical, byProvider := map[string]int{}, map[string]int{}
 	for _, h := range hits {
 		byVertical[string(h.Vertical)]++
 		byProvider[h.Provider]++
 	}
-	reg := g.Registry()
+	reg := g.registryFor(ctx)
 	return SearchFacets{
 		Verticals: facetCounts(byVertical, func(v string) string { return verticalLabels[connectors.Vertical(v)] }),
 		Providers: facetCounts(byProvider, func(id string) string {

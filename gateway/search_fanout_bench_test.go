@@ -77,7 +77,7 @@ func BenchmarkSearchFanout(b *testing.B) {
 				var errCount atomic.Int64
 				search := func() {
 					hits, errs := g.Search(context.Background(), gateway.SearchParams{Text: "milk", Depth: tc.depth})
-					g.Facets(hits)
+					g.Facets(context.Background(), hits)
 					errCount.Add(int64(len(errs)))
 					// The stalled provider never answers: its error must be
 					// there (one per kind). Others may time out too on a

@@ -18,13 +18,20 @@ const DefaultInFlightPerCPU = 32
 // by the complexity check for admission.
 const complexityStat = "PlazaComplexity"
 
-// admit waits for room for the operation to execute: 1 + complexity /
+// Cost is the complexity the complexity check measured for op (0 before
+// it ran), e.g. to cap a batch's total.
+func Cost(op *graphql.OperationContext) int {
+	cost, _ := op.Stats.GetExtension(complexityStat).(int)
+	return cost
+}
+
+// Admit waits for room for the operation to execute: 1 + complexity /
 // InFlightUnit units of MaxInFlight, so a list of 1,000 holds the room of
 // twenty small queries, in arrival order. An operation that cannot start
 // before its request's deadline (or whose client goes away) gets
 // OVERLOADED, which the transport answers 503 with Retry-After. The
 // returned func gives the room back.
-func (g *Guard) admit(ctx context.Context, op *graphql.OperationContext) (release func(), err *gqlerror.Error) {
+func (g *Guard) Admit(ctx context.Context, op *graphql.OperationContext) (release func(), err *gqlerror.Error) {
 	if g.inFlight == nil {
 		return func() {}, nil
 	}

@@ -38,7 +38,7 @@ func TestAdmitWeighsByComplexity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var releases []func()
 			for _, c := range tc.held {
-				rel, err := g.admit(context.Background(), opWithCost(c))
+				rel, err := g.Admit(context.Background(), opWithCost(c))
 				if err != nil {
 					t.Fatalf("could not hold %d: %v", c, err)
 				}
@@ -51,7 +51,7 @@ func TestAdmitWeighsByComplexity(t *testing.T) {
 			}()
 			ctx, cancel := short()
 			defer cancel()
-			rel, err := g.admit(ctx, opWithCost(tc.cost))
+			rel, err := g.Admit(ctx, opWithCost(tc.cost))
 			if tc.wantAdmit != (err == nil) {
 				t.Fatalf("admitted %v (err %v), want %v", err == nil, err, tc.wantAdmit)
 			}

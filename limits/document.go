@@ -13,13 +13,13 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
-// checkRequest runs the per-document checks before gqlgen parses and
+// CheckRequest runs the per-document checks before gqlgen parses and
 // validates: a missing query, the token cap, the shape limits and the
 // operation name. A document already in the query cache passed them when it
 // was added, so only its operation name is checked. A request carrying only
 // a persisted-query hash is left to gqlgen (the query was checked when it was
 // registered, since registration sends the full text through here).
-func (g *Guard) checkRequest(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+func (g *Guard) CheckRequest(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if p.Query == "" {
 		if _, ok := p.Extensions["persistedQuery"]; ok {
 			return nil

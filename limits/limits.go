@@ -1,7 +1,9 @@
 // Package limits protects the GraphQL endpoint from hostile or careless
 // input: request size, parser tokens, document shape (depth, aliases, root
 // fields, operations, repeated fields), complexity with list multipliers, and
-// the GraphQL-over-HTTP rules for methods, media types and status codes.
+// admission weighted by complexity. The HTTP side (transports, status codes,
+// the body cap and read deadline) is package graphqlhttp, which asks a Guard
+// for these checks.
 //
 // Every check runs before any resolver, so a rejected request never reaches a
 // provider. The cheap checks run first: the body cap while reading, the token
@@ -11,7 +13,6 @@
 package limits
 
 import (
-	"context"
 	"runtime"
 	"time"
 
@@ -141,10 +142,6 @@ type Guard struct {
 	cfg      Config
 	cache    graphql.Cache[*ast.QueryDocument]
 	inFlight *semaphore.Weighted // nil: no bound
-	// opContext and batchCharge are optional (SetOperationContext,
-	// SetBatchCharge).
-	opContext   func(context.Context) context.Context
-	batchCharge func(ctx context.Context, extra int) (time.Duration, bool)
 }
 
 // New returns a Guard for cfg (zero fields take their defaults). cache is the

@@ -1,8 +1,14 @@
 // Package metrics exports what Plaza does in the Prometheus text format:
 // GraphQL requests per operation and outcome, requests in flight, connector
-// calls per provider and operation, retries, rejections and breaker state
-// per provider, loader batch sizes, cache outcomes per entity type and tier,
-// and the Go runtime.
+// calls per vertical, operation and outcome, retries, rejections and
+// breakers per vertical, loader batch sizes, cache outcomes per entity type
+// and tier, and the Go runtime.
+//
+// No series is labelled by provider, user or query text: the number of
+// series does not grow with the number of providers (a million providers
+// would be a million series per metric). Per-provider traffic is recorded
+// in the analytics store (package events), where providers and analysts
+// read it.
 package metrics
 
 import (
@@ -39,13 +45,13 @@ func New() *Metrics {
 		Registry: reg,
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plaza_connector_calls_total",
-			Help: "Connector calls by provider, operation and outcome (ok or the error code).",
-		}, []string{"provider", "operation", "outcome"}),
+			Help: "Connector calls by vertical, operation and outcome (ok or the error code). Per-provider figures are in the analytics store.",
+		}, []string{"vertical", "operation", "outcome"}),
 		callDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "plaza_connector_call_duration_seconds",
-			Help:    "Connector call latency by provider and operation, retries included.",
+			Help:    "Connector call latency by vertical and operation, retries included.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"provider", "operation"}),
+		}, []string{"vertical", "operation"}),
 		batchKeys: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "plaza_loader_batch_keys",
 			Help:    "Keys per batch call to a provider (loader batch sizes).",
@@ -65,14 +71,15 @@ func New() *Metrics {
 	return m
 }
 
-// ObserveCall implements gateway.Observer.
-func (m *Metrics) ObserveCall(provider, op string, keys int, d time.Duration, err error) {
+// ObserveCall implements gateway.Observer. The provider is not a label
+// (see the package comment).
+func (m *Metrics) ObserveCall(vertical connectors.Vertical, _, op string, keys int, d time.Duration, err error) {
 	outcome := "ok"
 	if err != nil {
 		outcome = string(connectors.KindOf(err))
 	}
-	m.calls.WithLabelValues(provider, op, outcome).Inc()
-	m.callDuration.WithLabelValues(provider, op).Observe(d.Seconds())
+	m.calls.WithLabelValues(string(vertical), op, outcome).Inc()
+	m.callDuration.WithLabelValues(string(vertical), op).Observe(d.Seconds())
 	if keys > 0 {
 		m.batchKeys.WithLabelValues(op).Observe(float64(keys))
 	}

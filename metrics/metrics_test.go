@@ -1,32 +1,45 @@
 package metrics_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/metrics"
+	"github.com/plaza-gateway/plaza/resilience"
 )
 
 func TestPolicyMetrics(t *testing.T) {
 	m := metrics.New()
-	m.Retry("freshcart")
-	m.Retry("freshcart")
-	m.Rejected("freshcart", "circuit_open")
-	m.BreakerState("freshcart", "closed", "open")
-	m.BreakerState("mediquick", "open", "half-open")
+	grocery, medical := connectors.VerticalGrocery, connectors.VerticalMedical
+	m.Retry(grocery)
+	m.Retry(grocery)
+	m.Rejected(grocery, "circuit_open")
+	m.BreakerState(grocery, "closed", "open")
+	m.BreakerState(medical, "open", "half-open")
+	m.ObserveCall(grocery, "freshcart", "Products", 3, 2*time.Millisecond, nil)
+	m.ObserveCall(grocery, "greenbasket", "Products", 1, 2*time.Millisecond, connectors.Errorf(connectors.KindTimeout, "slow"))
+	src := &breakers{counts: []resilience.BreakerCount{{Vertical: grocery, Open: 2, HalfOpen: 1}, {Vertical: medical, HalfOpen: 1}}}
+	m.RegisterBreakers(src)
 
 	tests := []struct {
 		name   string
 		metric string
-		want   float64
 	}{
-		{"counts retries per provider", `plaza_connector_retries_total{provider="freshcart"} 2`, 2},
-		{"counts rejections per reason", `plaza_connector_rejections_total{provider="freshcart",reason="circuit_open"} 1`, 1},
-		{"shows an open breaker as 2", `plaza_connector_breaker_state{provider="freshcart"} 2`, 2},
-		{"shows a half-open breaker as 1", `plaza_connector_breaker_state{provider="mediquick"} 1`, 1},
-		{"counts transitions", `plaza_connector_breaker_transitions_total{provider="freshcart",to="open"} 1`, 1},
+		{"counts calls per vertical, operation and outcome", `plaza_connector_calls_total{operation="Products",outcome="ok",vertical="GROCERY"} 1`},
+		{"counts a failed call under its error code", `plaza_connector_calls_total{operation="Products",outcome="PROVIDER_TIMEOUT",vertical="GROCERY"} 1`},
+		{"times calls per vertical and operation", `plaza_connector_call_duration_seconds_count{operation="Products",vertical="GROCERY"} 2`},
+		{"counts retries per vertical", `plaza_connector_retries_total{vertical="GROCERY"} 2`},
+		{"counts rejections per reason", `plaza_connector_rejections_total{reason="circuit_open",vertical="GROCERY"} 1`},
+		{"counts transitions", `plaza_connector_breaker_transitions_total{to="open",vertical="GROCERY"} 1`},
+		{"counts open breakers", `plaza_connector_breakers{state="open",vertical="GROCERY"} 2`},
+		{"counts half-open breakers", `plaza_connector_breakers{state="half-open",vertical="MEDICAL"} 1`},
+		{"shows a vertical with an open breaker as 2 (deprecated gauge)", `plaza_connector_breaker_state{vertical="GROCERY"} 2`},
+		{"shows a vertical with only half-open breakers as 1", `plaza_connector_breaker_state{vertical="MEDICAL"} 1`},
+		{"shows a vertical with every breaker closed as 0", `plaza_connector_breaker_state{vertical="LEGAL"} 0`},
 	}
 	body := scrape(t, m)
 	for _, tt := range tests {
@@ -36,13 +49,17 @@ func TestPolicyMetrics(t *testing.T) {
 			}
 		})
 	}
-	t.Run("shows a closed breaker as 0", func(t *testing.T) {
-		m.BreakerState("freshcart", "half-open", "closed")
-		if !contains(scrape(t, m), `plaza_connector_breaker_state{provider="freshcart"} 0`) {
-			t.Error("breaker not closed")
+	t.Run("has no provider label", func(t *testing.T) {
+		if strings.Contains(body, "provider=") {
+			t.Errorf("a series is labelled by provider:\n%s", body)
 		}
 	})
 }
+
+// breakers is a fixed BreakerSource.
+type breakers struct{ counts []resilience.BreakerCount }
+
+func (b *breakers) Breakers() []resilience.BreakerCount { return b.counts }
 
 func TestRequestMetrics(t *testing.T) {
 	m := metrics.New()

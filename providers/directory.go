@@ -36,8 +36,12 @@ type built struct {
 }
 
 // NewDirectory builds sets from store; env.Embedded serves the providers
-// without an endpoint (env.Getenv is unused: secrets come from the store).
+// without an endpoint, env.Pool carries the HTTP ones' connections (a pool
+// of its own when nil); env.Getenv is unused: secrets come from the store.
 func NewDirectory(store directory.Store, env Env, log *slog.Logger) *Directory {
+	if env.Pool == nil {
+		env.Pool = httpprovider.NewPool(httpprovider.PoolConfig{})
+	}
 	return &Directory{store: store, env: env, log: log, built: map[string]built{}}
 }
 
@@ -116,11 +120,11 @@ func (d *Directory) connector(ctx context.Context, e directory.Entry) (built, er
 	s.Secret = secrets[0]
 	c, err := httpprovider.New(httpprovider.Config{ID: desc.ID, Vertical: desc.Vertical, BaseURL: e.Endpoint(), Secret: s.Secret,
 		Timeout: s.Timeout, MaxBatch: desc.MaxBatch, Name: desc.Name, Rating: desc.Rating, Cities: desc.Cities,
-	}, httpprovider.WithConnLimits(s.MaxConcurrent, s.MaxConcurrent))
+	}, httpprovider.WithPool(d.env.Pool))
 	if err != nil {
 		return built{}, err
 	}
-	return built{fingerprint: fp, conn: c, settings: s, closer: c.CloseIdleConnections}, nil
+	return built{fingerprint: fp, conn: c, settings: s}, nil
 }
 
 // fingerprint is what a connector is built from; an entry whose fingerprint

@@ -74,7 +74,8 @@ const (
 type Set struct {
 	Registry *connectors.Registry
 	Settings map[string]Settings
-	// closers release the HTTP clients' idle connections when replaced.
+	// closers release the HTTP pool's idle connections when replaced, if
+	// the pool is the registry's own.
 	closers []func()
 }
 
@@ -121,29 +122,36 @@ func ParseVertical(s string) (connectors.Vertical, error) {
 }
 
 // Env is what building a set depends on besides the file: the variables
-// secret_env names, and how an `embedded: demo` provider is built (the
-// wiring root passes the demo package's; nil refuses embedded providers).
-// This package builds no provider itself.
+// secret_env names, how an `embedded: demo` provider is built (the wiring
+// root passes the demo package's; nil refuses embedded providers), and the
+// pool of connections per host every HTTP provider's calls go through (so
+// pools outlive a reload; nil gives the set a pool of its own, closed with
+// it). This package builds no provider itself.
 type Env struct {
 	Getenv   func(string) string
 	Embedded func(connectors.Descriptor) (connectors.Connector, error)
+	Pool     *httpprovider.Pool
 }
 
-// Build turns the file into a set of connectors.
+// Build turns the file into a set of connectors. HTTP providers share one
+// pool of connections per host; a provider's max_concurrent caps its calls
+// in flight through the call policy's bulkhead (PolicySettings), not
+// through a pool of its own.
 func (f *File) Build(env Env) (*Set, error) {
 	out := &Set{Settings: map[string]Settings{}}
+	if env.Pool == nil {
+		env.Pool = httpprovider.NewPool(httpprovider.PoolConfig{})
+		out.closers = append(out.closers, env.Pool.CloseIdleConnections)
+	}
 	var conns []connectors.Connector
 	for i, p := range f.Providers {
-		c, s, closer, err := p.build(env)
+		c, s, err := p.build(env)
 		if err != nil {
 			out.Close()
 			return nil, fmt.Errorf("providers[%d] (%s): %w", i, p.ID, err)
 		}
 		conns = append(conns, c)
 		out.Settings[p.ID] = s
-		if closer != nil {
-			out.closers = append(out.closers, closer)
-		}
 	}
 	reg, err := connectors.NewRegistry(conns...)
 	if err != nil {
@@ -154,17 +162,17 @@ func (f *File) Build(env Env) (*Set, error) {
 	return out, nil
 }
 
-func (p Entry) build(env Env) (connectors.Connector, Settings, func(), error) {
+func (p Entry) build(env Env) (connectors.Connector, Settings, error) {
 	v, err := ParseVertical(p.Vertical)
 	if err != nil {
-		return nil, Settings{}, nil, err
+		return nil, Settings{}, err
 	}
 	if !connectors.ValidProviderID(p.ID) {
-		return nil, Settings{}, nil, fmt.Errorf("id %q: use 1-64 characters of a-z, 0-9 and -", p.ID)
+		return nil, Settings{}, fmt.Errorf("id %q: use 1-64 characters of a-z, 0-9 and -", p.ID)
 	}
 	for typ, ttl := range p.CacheTTL {
 		if !gid.Kind(typ).Valid() || ttl <= 0 {
-			return nil, Settings{}, nil, fmt.Errorf("cache_ttl %s: %v: want a GraphQL type such as Product and a positive duration", typ, ttl)
+			return nil, Settings{}, fmt.Errorf("cache_ttl %s: %v: want a GraphQL type such as Product and a positive duration", typ, ttl)
 		}
 	}
 	s := Settings{Timeout: p.Timeout, MaxConcurrent: p.MaxConcurrent, CacheTTL: p.CacheTTL, Secret: p.Secret}
@@ -176,26 +184,26 @@ func (p Entry) build(env Env) (connectors.Connector, Settings, func(), error) {
 	}
 	if p.SecretEnv != "" {
 		if s.Secret = env.Getenv(p.SecretEnv); s.Secret == "" {
-			return nil, s, nil, fmt.Errorf("secret_env %s is not set", p.SecretEnv)
+			return nil, s, fmt.Errorf("secret_env %s is not set", p.SecretEnv)
 		}
 	}
 	desc := connectors.Descriptor{ID: p.ID, Name: p.Name, Vertical: v, Cities: p.Cities,
 		Description: p.Description, Rating: p.Rating, MaxBatch: p.MaxBatch}
 	switch {
 	case p.URL != "" && p.Embedded != "":
-		return nil, s, nil, errors.New("set either url or embedded, not both")
+		return nil, s, errors.New("set either url or embedded, not both")
 	case p.Embedded == "demo" && env.Embedded == nil:
-		return nil, s, nil, errors.New("embedded: demo providers are not available to this program")
+		return nil, s, errors.New("embedded: demo providers are not available to this program")
 	case p.Embedded == "demo":
 		c, err := env.Embedded(desc)
-		return c, s, nil, err
+		return c, s, err
 	case p.Embedded != "":
-		return nil, s, nil, fmt.Errorf("embedded %q: only \"demo\" is available", p.Embedded)
+		return nil, s, fmt.Errorf("embedded %q: only \"demo\" is available", p.Embedded)
 	case p.URL == "":
-		return nil, s, nil, errors.New("url is required (or embedded: demo)")
+		return nil, s, errors.New("url is required (or embedded: demo)")
 	}
 	if s.Secret == "" {
-		return nil, s, nil, errors.New("secret or secret_env is required for an HTTP provider")
+		return nil, s, errors.New("secret or secret_env is required for an HTTP provider")
 	}
 	if p.Name == "" {
 		desc.Name = p.ID
@@ -203,11 +211,11 @@ func (p Entry) build(env Env) (connectors.Connector, Settings, func(), error) {
 	c, err := httpprovider.New(httpprovider.Config{
 		ID: p.ID, Vertical: v, BaseURL: p.URL, Secret: s.Secret, Timeout: s.Timeout, MaxBatch: p.MaxBatch,
 		Name: desc.Name, Description: p.Description, Rating: p.Rating, Cities: p.Cities,
-	}, httpprovider.WithConnLimits(s.MaxConcurrent, s.MaxConcurrent))
+	}, httpprovider.WithPool(env.Pool))
 	if err != nil {
-		return nil, s, nil, err
+		return nil, s, err
 	}
-	return c, s, c.CloseIdleConnections, nil
+	return c, s, nil
 }
 
 // LoadFile reads, parses and builds path.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/gateway"
 )
 
 // breakerConfig trips after three failures. Tests that must see the open
@@ -33,7 +32,7 @@ func TestBreaker(t *testing.T) {
 		mustStatus(t, p, "DEGRADED")
 		tripBreaker(t, p, 1)
 		fn, calls := script()
-		err := p.Do(context.Background(), prov, true, fn)
+		err := p.Do(context.Background(), vert, prov, true, fn)
 		if calls.Load() != 0 {
 			t.Fatal("fn was called through an open breaker")
 		}
@@ -51,7 +50,7 @@ func TestBreaker(t *testing.T) {
 		tripBreaker(t, p, 3)
 		waitStatus(t, p, "DEGRADED")
 		fn, calls := script()
-		if err := p.Do(context.Background(), prov, false, fn); err != nil || calls.Load() != 1 {
+		if err := p.Do(context.Background(), vert, prov, false, fn); err != nil || calls.Load() != 1 {
 			t.Fatalf("probe: err = %v, calls = %d", err, calls.Load())
 		}
 		mustStatus(t, p, "ACTIVE")
@@ -81,7 +80,7 @@ func TestBreaker(t *testing.T) {
 		waitStatus(t, p, "DEGRADED")
 		probing, release := make(chan struct{}), make(chan struct{})
 		go func() {
-			_ = p.Do(context.Background(), prov, false, func(context.Context) error {
+			_ = p.Do(context.Background(), vert, prov, false, func(context.Context) error {
 				close(probing)
 				<-release
 				return nil
@@ -89,7 +88,7 @@ func TestBreaker(t *testing.T) {
 		}()
 		<-probing
 		fn, calls := script()
-		err := p.Do(context.Background(), prov, false, fn)
+		err := p.Do(context.Background(), vert, prov, false, fn)
 		close(release)
 		if calls.Load() != 0 || !errors.Is(err, ErrCircuitOpen) {
 			t.Fatalf("second call during the probe: err = %v, calls = %d; want it refused", err, calls.Load())
@@ -105,15 +104,15 @@ func TestBreaker(t *testing.T) {
 		bad, _ := failing(kindErr(connectors.KindProvider))
 		for i := range 10 {
 			// Not open before the tenth outcome, whatever the ratio.
-			want := gateway.StatusDegraded
+			want := connectors.StatusDegraded
 			if i < 2 {
-				want = gateway.StatusActive
+				want = connectors.StatusActive
 			}
 			mustStatus(t, p, want)
 			if i%2 == 0 {
-				_ = p.Do(context.Background(), prov, false, ok)
+				_ = p.Do(context.Background(), vert, prov, false, ok)
 			} else {
-				_ = p.Do(context.Background(), prov, false, bad)
+				_ = p.Do(context.Background(), vert, prov, false, bad)
 			}
 		}
 		mustStatus(t, p, "UNAVAILABLE")
@@ -128,7 +127,7 @@ func TestBreaker(t *testing.T) {
 			connectors.KindUnauthenticated, connectors.KindForbidden, connectors.KindRateLimited,
 		} {
 			fn, calls := failing(kindErr(k))
-			err := p.Do(context.Background(), prov, false, fn)
+			err := p.Do(context.Background(), vert, prov, false, fn)
 			mustKind(t, err, k)
 			if calls.Load() != 1 {
 				t.Fatalf("%s: calls = %d, want 1", k, calls.Load())
@@ -147,7 +146,7 @@ func TestBreaker(t *testing.T) {
 					t.Fatal("panic was swallowed")
 				}
 			}()
-			_ = p.Do(context.Background(), prov, false, func(context.Context) error { panic("connector bug") })
+			_ = p.Do(context.Background(), vert, prov, false, func(context.Context) error { panic("connector bug") })
 		}()
 		mustStatus(t, p, "UNAVAILABLE")
 	})
@@ -164,12 +163,12 @@ func TestStatus(t *testing.T) {
 	t.Run("goes ACTIVE, UNAVAILABLE, DEGRADED (half-open), ACTIVE", func(t *testing.T) {
 		p, _ := newTestPolicy(t, breakerConfig(200*time.Millisecond))
 		ok, _ := script()
-		_ = p.Do(context.Background(), prov, true, ok)
+		_ = p.Do(context.Background(), vert, prov, true, ok)
 		mustStatus(t, p, "ACTIVE")
 		tripBreaker(t, p, 3)
 		mustStatus(t, p, "UNAVAILABLE")
 		waitStatus(t, p, "DEGRADED")
-		_ = p.Do(context.Background(), prov, true, ok)
+		_ = p.Do(context.Background(), vert, prov, true, ok)
 		mustStatus(t, p, "ACTIVE")
 	})
 

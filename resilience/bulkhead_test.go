@@ -18,7 +18,7 @@ func occupy(t *testing.T, p *Policy, n int) (release func(), done <-chan error) 
 	errs := make(chan error, n)
 	for range n {
 		go func() {
-			errs <- p.Do(context.Background(), prov, true, func(context.Context) error {
+			errs <- p.Do(context.Background(), vert, prov, true, func(context.Context) error {
 				started <- struct{}{}
 				<-hold
 				return nil
@@ -46,7 +46,7 @@ func TestBulkhead(t *testing.T) {
 
 		fn, calls := script()
 		start := time.Now()
-		err := p.Do(context.Background(), prov, true, fn)
+		err := p.Do(context.Background(), vert, prov, true, fn)
 		waited := time.Since(start)
 		mustKind(t, err, connectors.KindUnavailable)
 		if e, _ := connectors.AsError(err); e.Message != "provider at capacity" || !errors.Is(err, ErrAtCapacity) {
@@ -65,7 +65,7 @@ func TestBulkhead(t *testing.T) {
 				t.Fatalf("held call: %v", err)
 			}
 		}
-		if err := p.Do(context.Background(), prov, true, fn); err != nil || calls.Load() != 1 {
+		if err := p.Do(context.Background(), vert, prov, true, fn); err != nil || calls.Load() != 1 {
 			t.Fatalf("after release: err = %v, calls = %d", err, calls.Load())
 		}
 	})
@@ -75,7 +75,7 @@ func TestBulkhead(t *testing.T) {
 		release, _ := occupy(t, p, 2)
 		time.AfterFunc(10*time.Millisecond, release)
 		fn, calls := script()
-		if err := p.Do(context.Background(), prov, true, fn); err != nil || calls.Load() != 1 {
+		if err := p.Do(context.Background(), vert, prov, true, fn); err != nil || calls.Load() != 1 {
 			t.Fatalf("err = %v, calls = %d; want the queued call to run", err, calls.Load())
 		}
 	})
@@ -88,7 +88,7 @@ func TestBulkhead(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		fn, _ := script()
-		err := p.Do(ctx, prov, true, fn)
+		err := p.Do(ctx, vert, prov, true, fn)
 		if !errors.Is(err, ErrAtCapacity) || time.Since(start) > time.Second {
 			t.Fatalf("err = %v after %s; want at capacity at the 20ms deadline", err, time.Since(start))
 		}
@@ -101,7 +101,7 @@ func TestBulkhead(t *testing.T) {
 		release, _ := occupy(t, p, 2)
 		defer release()
 		fn, _ := script()
-		_ = p.Do(context.Background(), prov, true, fn)
+		_ = p.Do(context.Background(), vert, prov, true, fn)
 		mustStatus(t, p, "ACTIVE")
 	})
 
@@ -111,10 +111,10 @@ func TestBulkhead(t *testing.T) {
 		p, _ := newTestPolicy(t, c)
 		func() {
 			defer func() { _ = recover() }()
-			_ = p.Do(context.Background(), prov, true, func(context.Context) error { panic("bug") })
+			_ = p.Do(context.Background(), vert, prov, true, func(context.Context) error { panic("bug") })
 		}()
 		fn, calls := script()
-		if err := p.Do(context.Background(), prov, true, fn); err != nil || calls.Load() != 1 {
+		if err := p.Do(context.Background(), vert, prov, true, fn); err != nil || calls.Load() != 1 {
 			t.Fatalf("err = %v, calls = %d; want the slot back", err, calls.Load())
 		}
 	})

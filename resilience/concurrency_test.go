@@ -33,7 +33,7 @@ func TestConcurrentUse(t *testing.T) {
 			for i := range 50 {
 				id := providers[(g+i)%len(providers)]
 				err := errs[(g*7+i)%len(errs)]
-				_ = p.Do(context.Background(), id, i%2 == 0, func(ctx context.Context) error {
+				_ = p.Do(context.Background(), vert, id, i%2 == 0, func(ctx context.Context) error {
 					if i%11 == 0 { // now and then, outlive the attempt timeout
 						<-ctx.Done()
 						return ctx.Err()
@@ -82,7 +82,7 @@ func BenchmarkDo(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := p.Do(ctx, prov, true, ok); err != nil {
+				if err := p.Do(ctx, vert, prov, true, ok); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -91,7 +91,7 @@ func BenchmarkDo(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if err := p.Do(ctx, prov, true, ok); err != nil {
+					if err := p.Do(ctx, vert, prov, true, ok); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -77,7 +77,26 @@ type Config struct {
 	Defaults ProviderConfig
 	// Providers overrides Defaults per provider ID; zero fields inherit.
 	Providers map[string]ProviderConfig
+	// MaxProviders bounds the providers whose state (breaker, bulkhead,
+	// retry budget, about 1 KiB each) the policy holds; past it the least
+	// recently called one not in a call is dropped. Default
+	// DefaultMaxProviders.
+	MaxProviders int
+	// IdleAfter drops the state of a provider not called for this long
+	// (default DefaultIdleAfter; negative: only MaxProviders drops state).
+	IdleAfter time.Duration
 }
+
+// Bounds of the per-provider state. A provider's state is worth keeping
+// while its breaker remembers something (BreakerWindow, BreakerCooldown:
+// seconds), so dropping it after minutes of silence loses nothing: its
+// next call starts with a closed breaker, as after a restart, and a dead
+// provider trips it again within BreakerConsecutiveFailures calls. 10,000
+// providers called within five minutes hold about 10 MiB (BenchmarkProviderState).
+const (
+	DefaultMaxProviders = 10_000
+	DefaultIdleAfter    = 5 * time.Minute
+)
 
 // DefaultProviderConfig returns the built-in defaults. They are sized for an
 // interactive GraphQL gateway whose requests have a few seconds in total:

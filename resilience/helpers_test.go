@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/gateway"
 )
 
-const prov = "grocery-a"
+const (
+	prov = "grocery-a"
+	vert = connectors.VerticalGrocery
+)
 
 // testConfig is quick to trip and quick to recover, with no bulkhead limit
 // and breakers that stay out of the way unless a test turns them on.
@@ -49,8 +51,8 @@ type recorder struct {
 	log      bytes.Buffer
 }
 
-func (r *recorder) Retry(string) { r.mu.Lock(); r.retries++; r.mu.Unlock() }
-func (r *recorder) Rejected(_, reason string) {
+func (r *recorder) Retry(connectors.Vertical) { r.mu.Lock(); r.retries++; r.mu.Unlock() }
+func (r *recorder) Rejected(_ connectors.Vertical, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.rejected == nil {
@@ -58,7 +60,7 @@ func (r *recorder) Rejected(_, reason string) {
 	}
 	r.rejected[reason]++
 }
-func (r *recorder) BreakerState(_, from, to string) {
+func (r *recorder) BreakerState(_ connectors.Vertical, from, to string) {
 	r.mu.Lock()
 	r.states = append(r.states, from+"->"+to)
 	r.mu.Unlock()
@@ -136,7 +138,7 @@ func mustKind(tb testing.TB, err error, want connectors.Kind) {
 	}
 }
 
-func mustStatus(tb testing.TB, p *Policy, want gateway.ProviderStatus) {
+func mustStatus(tb testing.TB, p *Policy, want connectors.Status) {
 	tb.Helper()
 	if got := p.Status(prov); got != want {
 		tb.Fatalf("Status = %s, want %s", got, want)
@@ -145,7 +147,7 @@ func mustStatus(tb testing.TB, p *Policy, want gateway.ProviderStatus) {
 
 // waitStatus polls until the breaker's real-time cool-down has passed.
 // gobreaker reads time.Now itself, so this is the one place tests wait.
-func waitStatus(tb testing.TB, p *Policy, want gateway.ProviderStatus) {
+func waitStatus(tb testing.TB, p *Policy, want connectors.Status) {
 	tb.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for p.Status(prov) != want {
@@ -161,6 +163,6 @@ func tripBreaker(tb testing.TB, p *Policy, n int) {
 	tb.Helper()
 	fn, _ := failing(kindErr(connectors.KindUnavailable))
 	for range n {
-		_ = p.Do(context.Background(), prov, false, fn)
+		_ = p.Do(context.Background(), vert, prov, false, fn)
 	}
 }

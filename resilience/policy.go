@@ -5,6 +5,12 @@
 //
 //	p := resilience.New(cfg, resilience.WithObserver(o), resilience.WithLogger(log))
 //	gw := gateway.New(reg, gateway.WithPolicy(p), gateway.WithStatus(p.Status))
+//
+// A provider's state (breaker, bulkhead, retry budget) is created on its
+// first call and dropped once idle or pushed out by Config.MaxProviders
+// busier ones (package idlecache), so the policy's memory follows the
+// providers being called, not the number registered. The package imports
+// nothing of the gateway's: the status type it reports lives in connectors.
 package resilience
 
 import (
@@ -13,16 +19,17 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/idlecache"
 )
-
-var _ gateway.Policy = (*Policy)(nil)
 
 // Causes of the policy's own rejections, in the Err of the *connectors.Error
 // it returns, for errors.Is.
@@ -38,17 +45,20 @@ const (
 	ReasonRetryBudget = "retry_budget" // a retry was skipped: budget spent
 )
 
-// Observer is told what the policy does, for metrics. Its methods are called
-// synchronously on the call path (BreakerState under the breaker's lock), so
-// they must be quick and must not call back into the Policy.
+// Observer is told what the policy does, for metrics. It is told the
+// provider's vertical, never the provider: metric labels must stay bounded
+// whatever the number of providers (the log names the provider of each
+// breaker transition). Its methods are called synchronously on the call
+// path (BreakerState under the breaker's lock), so they must be quick and
+// must not call back into the Policy.
 type Observer interface {
 	// Retry is called before each retry attempt.
-	Retry(provider string)
+	Retry(vertical connectors.Vertical)
 	// BreakerState is called once per breaker transition, with the states
 	// "closed", "open" and "half-open".
-	BreakerState(provider, from, to string)
+	BreakerState(vertical connectors.Vertical, from, to string)
 	// Rejected is called when the policy refuses a call or a retry.
-	Rejected(provider, reason string)
+	Rejected(vertical connectors.Vertical, reason string)
 }
 
 // Option configures optional parts of a Policy.
@@ -85,19 +95,44 @@ type Policy struct {
 	now   func() time.Time
 	randN func(int64) int64
 
-	mu        sync.RWMutex
-	cfg       Config
-	providers map[string]*provider
+	mu  sync.RWMutex
+	cfg Config
+
+	// providers holds the state of the providers being called, keyed by ID.
+	providers *idlecache.Cache[string, *provider]
+	// tripped counts the held breakers that are not closed, per vertical,
+	// for metrics (Breakers).
+	trippedMu sync.Mutex
+	tripped   map[connectors.Vertical]*BreakerCount
 }
 
 // provider is one provider's state. It is replaced as a whole when its
 // settings change; calls in flight finish on the state they started with.
+// Its parts are built on its first call (once), whose vertical is the one
+// the policy reports for it; built says they are, to readers that do not
+// go through once (Status, Settings, SetProviders).
 type provider struct {
 	id       string
+	once     sync.Once
+	built    atomic.Bool
+	vertical connectors.Vertical
 	cfg      ProviderConfig
 	breaker  *breaker
 	bulkhead bulkhead
 	budget   *retryBudget
+
+	// counted is the breaker state Breakers counts this provider in, and
+	// gone that the cache has let go of it; both under Policy.trippedMu.
+	counted gobreaker.State
+	gone    bool
+}
+
+// BreakerCount is how many providers of a vertical the policy holds with
+// their breaker open and half-open.
+type BreakerCount struct {
+	Vertical connectors.Vertical
+	Open     int
+	HalfOpen int
 }
 
 // New returns a policy with cfg's settings. Providers not named in
@@ -113,98 +148,156 @@ func New(cfg Config, opts ...Option) *Policy {
 	for _, o := range opts {
 		o(p)
 	}
-	p.cfg = Config{Defaults: cfg.Defaults}
-	p.providers = map[string]*provider{}
-	p.SetProviders(cfg.Providers)
+	p.cfg = Config{Defaults: cfg.Defaults, Providers: maps.Clone(cfg.Providers)}
+	p.tripped = map[connectors.Vertical]*BreakerCount{}
+	idle := cfg.IdleAfter
+	if idle == 0 {
+		idle = DefaultIdleAfter
+	}
+	maxProviders := cfg.MaxProviders
+	if maxProviders == 0 {
+		maxProviders = DefaultMaxProviders
+	}
+	p.providers = idlecache.New(idlecache.Config[string, *provider]{
+		// A provider's vertical is that of its first call: New cannot see
+		// it, so Do fills it in (see provider).
+		New:       func(id string) *provider { return &provider{id: id} },
+		Drop:      func(_ string, pr *provider) { p.forget(pr) },
+		Max:       maxProviders,
+		IdleAfter: max(idle, 0),
+		Now:       p.now,
+	})
 	return p
 }
 
 // SetProviders applies new per-provider settings, e.g. after a registry
 // reload. Providers whose effective settings are unchanged keep their state
-// (breaker, budget, calls in flight); changed ones start afresh; providers
-// missing from settings are dropped and fall back to the defaults (with
-// fresh state) if they are called again.
+// (breaker, budget, calls in flight); the state of changed ones and of those
+// missing from settings (which fall back to the defaults) is dropped, and
+// starts afresh on their next call. Nothing is built for a provider until
+// it is called.
 func (p *Policy) SetProviders(settings map[string]ProviderConfig) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.cfg.Providers = maps.Clone(settings)
-	next := make(map[string]*provider, len(settings))
-	for id := range settings {
-		c := p.cfg.resolve(id)
-		if old, ok := p.providers[id]; ok && old.cfg == c {
-			next[id] = old
-			continue
-		}
-		next[id] = p.newProvider(id, c)
-	}
-	p.providers = next
+	cfg := p.cfg
+	p.mu.Unlock()
+	p.providers.RemoveIf(func(id string, pr *provider) bool {
+		return pr.ready() && pr.cfg != cfg.resolve(id)
+	})
 }
 
 // Settings returns the effective settings of provider id.
 func (p *Policy) Settings(id string) ProviderConfig {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if pr, ok := p.providers[id]; ok {
+	if pr, ok := p.providers.Peek(id); ok && pr.ready() {
 		return pr.cfg
 	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	return p.cfg.resolve(id)
 }
 
-func (p *Policy) newProvider(id string, c ProviderConfig) *provider {
-	return &provider{
-		id:       id,
-		cfg:      c,
-		breaker:  newBreaker(id, c, p.breakerChanged),
-		bulkhead: newBulkhead(c.MaxConcurrent),
-		budget:   newRetryBudget(c, p.now()),
-	}
+// ready reports whether pr's parts are built (see Policy.acquire).
+func (pr *provider) ready() bool { return pr.built.Load() }
+
+// acquire returns provider id's state, building its parts on first use,
+// and marks it in use until release.
+func (p *Policy) acquire(vertical connectors.Vertical, id string) (*provider, func()) {
+	e := p.providers.Acquire(id)
+	pr := e.Value
+	pr.once.Do(func() { p.build(pr, vertical) })
+	return pr, e.Release
 }
 
-func (p *Policy) breakerChanged(id string, from, to gobreaker.State) {
-	p.log.Info("provider circuit breaker changed state",
-		slog.String("provider", id), slog.String("from", from.String()), slog.String("to", to.String()))
-	p.obs.BreakerState(id, from.String(), to.String())
-}
-
-func (p *Policy) lookup(id string) *provider {
+// build fills in a fresh state's parts with the settings in force now.
+func (p *Policy) build(pr *provider, vertical connectors.Vertical) {
 	p.mu.RLock()
-	pr := p.providers[id]
+	c := p.cfg.resolve(pr.id)
 	p.mu.RUnlock()
-	return pr
+	pr.vertical, pr.cfg = vertical, c
+	pr.bulkhead = newBulkhead(c.MaxConcurrent)
+	pr.budget = newRetryBudget(c, p.now())
+	pr.breaker = newBreaker(pr.id, c, func(_ string, from, to gobreaker.State) { p.breakerChanged(pr, from, to) })
+	pr.built.Store(true)
 }
 
-func (p *Policy) provider(id string) *provider {
-	if pr := p.lookup(id); pr != nil {
-		return pr
+func (p *Policy) breakerChanged(pr *provider, from, to gobreaker.State) {
+	p.log.Info("provider circuit breaker changed state",
+		slog.String("provider", pr.id), slog.String("vertical", string(pr.vertical)),
+		slog.String("from", from.String()), slog.String("to", to.String()))
+	p.trippedMu.Lock()
+	if !pr.gone { // a call that outlived its state's drop is not counted
+		p.count(pr.vertical, pr.counted, -1)
+		p.count(pr.vertical, to, +1)
+		pr.counted = to
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pr, ok := p.providers[id]
-	if !ok {
-		pr = p.newProvider(id, p.cfg.resolve(id))
-		p.providers[id] = pr
-	}
-	return pr
+	p.trippedMu.Unlock()
+	p.obs.BreakerState(pr.vertical, from.String(), to.String())
 }
+
+// forget uncounts the breaker of a state the cache dropped.
+func (p *Policy) forget(pr *provider) {
+	p.trippedMu.Lock()
+	defer p.trippedMu.Unlock()
+	pr.gone = true
+	p.count(pr.vertical, pr.counted, -1)
+}
+
+// count adds delta to v's count of breakers in state s; p.trippedMu is held.
+func (p *Policy) count(v connectors.Vertical, s gobreaker.State, delta int) {
+	if s == gobreaker.StateClosed {
+		return
+	}
+	c := p.tripped[v]
+	if c == nil {
+		c = &BreakerCount{Vertical: v}
+		p.tripped[v] = c
+	}
+	if s == gobreaker.StateOpen {
+		c.Open += delta
+	} else {
+		c.HalfOpen += delta
+	}
+}
+
+// Breakers returns, per vertical the policy has seen a breaker of trip,
+// how many of the providers it holds have their breaker open and half-open.
+// A breaker's state is as of its last call or Status: an open breaker whose
+// cool-down has passed counts as open until it is next asked.
+func (p *Policy) Breakers() []BreakerCount {
+	p.trippedMu.Lock()
+	defer p.trippedMu.Unlock()
+	out := make([]BreakerCount, 0, len(p.tripped))
+	for _, c := range p.tripped {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b BreakerCount) int { return strings.Compare(string(a.Vertical), string(b.Vertical)) })
+	return out
+}
+
+// Providers is how many providers' state the policy holds (at most
+// Config.MaxProviders plus those with calls in flight).
+func (p *Policy) Providers() int { return p.providers.Len() }
 
 // Status reports provider's health: UNAVAILABLE while its breaker is open,
 // DEGRADED while half-open or when calls failed within the breaker window,
-// ACTIVE otherwise and for providers the policy has not seen.
-func (p *Policy) Status(id string) gateway.ProviderStatus {
-	pr := p.lookup(id)
-	if pr == nil {
-		return gateway.StatusActive
+// ACTIVE otherwise and for providers the policy does not hold (not called
+// lately, or never).
+func (p *Policy) Status(id string) connectors.Status {
+	pr, ok := p.providers.Peek(id)
+	if !ok || !pr.ready() {
+		return connectors.StatusActive
 	}
-	switch pr.breaker.State() { // State also rolls the window forward.
+	b := pr.breaker
+	switch b.State() { // State also rolls the window forward.
 	case gobreaker.StateOpen:
-		return gateway.StatusUnavailable
+		return connectors.StatusUnavailable
 	case gobreaker.StateHalfOpen:
-		return gateway.StatusDegraded
+		return connectors.StatusDegraded
 	}
-	if pr.breaker.Counts().TotalFailures > 0 {
-		return gateway.StatusDegraded
+	if b.Counts().TotalFailures > 0 {
+		return connectors.StatusDegraded
 	}
-	return gateway.StatusActive
+	return connectors.StatusActive
 }
 
 // Do runs fn against provider under the policy. A read (read == true) that
@@ -217,8 +310,9 @@ func (p *Policy) Status(id string) gateway.ProviderStatus {
 // PROVIDER_TIMEOUT when an attempt ran out of its Timeout, and
 // PROVIDER_UNAVAILABLE wrapping ErrCircuitOpen or ErrAtCapacity when the
 // policy refused the call without running fn.
-func (p *Policy) Do(ctx context.Context, id string, read bool, fn func(context.Context) error) error {
-	pr := p.provider(id)
+func (p *Policy) Do(ctx context.Context, vertical connectors.Vertical, id string, read bool, fn func(context.Context) error) error {
+	pr, release := p.acquire(vertical, id)
+	defer release()
 	pr.budget.deposit()
 	for retry := 1; ; retry++ {
 		refused, err := p.attempt(ctx, pr, fn)
@@ -233,13 +327,13 @@ func (p *Policy) Do(ctx context.Context, id string, read bool, fn func(context.C
 			return err
 		}
 		if !pr.budget.spend(p.now()) {
-			p.obs.Rejected(id, ReasonRetryBudget)
+			p.obs.Rejected(pr.vertical, ReasonRetryBudget)
 			return err
 		}
 		if p.sleep(ctx, wait) != nil {
 			return err
 		}
-		p.obs.Retry(id)
+		p.obs.Retry(pr.vertical)
 	}
 }
 
@@ -247,7 +341,7 @@ func (p *Policy) Do(ctx context.Context, id string, read bool, fn func(context.C
 // timeout. refused is true when the policy did not run fn.
 func (p *Policy) attempt(ctx context.Context, pr *provider, fn func(context.Context) error) (refused bool, err error) {
 	if !pr.bulkhead.acquire(ctx, pr.cfg.QueueTimeout) {
-		p.obs.Rejected(pr.id, ReasonAtCapacity)
+		p.obs.Rejected(pr.vertical, ReasonAtCapacity)
 		return true, &connectors.Error{Kind: connectors.KindUnavailable, Message: "provider at capacity", Provider: pr.id, Err: ErrAtCapacity}
 	}
 	defer pr.bulkhead.release()
@@ -268,7 +362,7 @@ func (p *Policy) attempt(ctx context.Context, pr *provider, fn func(context.Cont
 		return struct{}{}, judge(ctx, err)
 	})
 	if errors.Is(verdict, gobreaker.ErrOpenState) || errors.Is(verdict, gobreaker.ErrTooManyRequests) {
-		p.obs.Rejected(pr.id, ReasonCircuitOpen)
+		p.obs.Rejected(pr.vertical, ReasonCircuitOpen)
 		return true, &connectors.Error{Kind: connectors.KindUnavailable, Message: "circuit open", Provider: pr.id, Err: ErrCircuitOpen}
 	}
 	return false, err
@@ -321,6 +415,6 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 
 type nopObserver struct{}
 
-func (nopObserver) Retry(string)                        {}
-func (nopObserver) BreakerState(string, string, string) {}
-func (nopObserver) Rejected(string, string)             {}
+func (nopObserver) Retry(connectors.Vertical)                        {}
+func (nopObserver) BreakerState(connectors.Vertical, string, string) {}
+func (nopObserver) Rejected(connectors.Vertical, string)             {}

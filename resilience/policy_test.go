@@ -19,7 +19,7 @@ func TestTimeouts(t *testing.T) {
 		c.Timeout = 20 * time.Millisecond
 		p, _ := newTestPolicy(t, c)
 		start := time.Now()
-		err := p.Do(context.Background(), prov, false, blockUntilDone)
+		err := p.Do(context.Background(), vert, prov, false, blockUntilDone)
 		mustKind(t, err, connectors.KindTimeout)
 		if e, _ := connectors.AsError(err); e.Provider != prov || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("error = %#v, want provider %q wrapping the deadline", e, prov)
@@ -35,7 +35,7 @@ func TestTimeouts(t *testing.T) {
 		c.RetryTimeouts = true
 		p, _ := newTestPolicy(t, c)
 		var deadlines []time.Time
-		err := p.Do(context.Background(), prov, true, func(ctx context.Context) error {
+		err := p.Do(context.Background(), vert, prov, true, func(ctx context.Context) error {
 			d, _ := ctx.Deadline()
 			deadlines = append(deadlines, d)
 			if len(deadlines) < 3 {
@@ -57,7 +57,7 @@ func TestTimeouts(t *testing.T) {
 		defer cancel()
 		parent, _ := ctx.Deadline()
 		var got time.Time
-		err := p.Do(ctx, prov, true, func(ctx context.Context) error {
+		err := p.Do(ctx, vert, prov, true, func(ctx context.Context) error {
 			got, _ = ctx.Deadline()
 			return blockUntilDone(ctx)
 		})
@@ -75,14 +75,14 @@ func TestTimeouts(t *testing.T) {
 		c.BreakerConsecutiveFailures = 1
 		p, _ := newTestPolicy(t, c)
 		ctx, cancel := context.WithCancel(context.Background())
-		err := p.Do(ctx, prov, true, func(ctx context.Context) error {
+		err := p.Do(ctx, vert, prov, true, func(ctx context.Context) error {
 			cancel()
 			return connectors.Wrap(ctx.Err(), connectors.KindUnavailable, "request aborted")
 		})
 		mustKind(t, err, connectors.KindUnavailable)
 		mustStatus(t, p, "ACTIVE")
 		fn, calls := script()
-		if err := p.Do(context.Background(), prov, true, fn); err != nil || calls.Load() != 1 {
+		if err := p.Do(context.Background(), vert, prov, true, fn); err != nil || calls.Load() != 1 {
 			t.Fatalf("next call: err = %v, calls = %d; want it to run", err, calls.Load())
 		}
 	})
@@ -121,7 +121,7 @@ func TestRetries(t *testing.T) {
 			c.MaxRetries = tc.maxRetries
 			p, rec := newTestPolicy(t, c)
 			fn, calls := script(tc.errs...)
-			err := p.Do(context.Background(), prov, tc.read, fn)
+			err := p.Do(context.Background(), vert, prov, tc.read, fn)
 			if calls.Load() != tc.wantCalls {
 				t.Fatalf("calls = %d, want %d", calls.Load(), tc.wantCalls)
 			}
@@ -154,7 +154,7 @@ func TestBackoff(t *testing.T) {
 		top := func(n int64) int64 { return n - 1 }
 		p, rec := newTestPolicy(t, c, WithRand(top))
 		fn, _ := failing(unavailable)
-		_ = p.Do(context.Background(), prov, true, fn)
+		_ = p.Do(context.Background(), vert, prov, true, fn)
 		got := rec.recordedSleeps()
 		if len(got) != len(ceilings) {
 			t.Fatalf("sleeps = %v, want %v", got, ceilings)
@@ -174,7 +174,7 @@ func TestBackoff(t *testing.T) {
 		fn, _ := failing(unavailable)
 		const calls = 200
 		for range calls {
-			_ = p.Do(context.Background(), prov, true, fn)
+			_ = p.Do(context.Background(), vert, prov, true, fn)
 		}
 		got := rec.recordedSleeps()
 		if len(got) != calls*len(ceilings) {
@@ -229,7 +229,7 @@ func TestRetryAfter(t *testing.T) {
 				defer cancel()
 			}
 			fn, calls := script(rateLimited(tc.retryAfter))
-			err := p.Do(ctx, prov, true, fn)
+			err := p.Do(ctx, vert, prov, true, fn)
 			if calls.Load() != tc.wantCalls || len(slept) != len(tc.wantSleeps) {
 				t.Fatalf("calls = %d, sleeps = %v; want %d and %v", calls.Load(), slept, tc.wantCalls, tc.wantSleeps)
 			}
@@ -260,7 +260,7 @@ func TestRetryBudget(t *testing.T) {
 		fn, calls := failing(unavailable)
 		const n = 1000
 		for range n {
-			_ = p.Do(context.Background(), prov, true, fn)
+			_ = p.Do(context.Background(), vert, prov, true, fn)
 		}
 		// 1000 calls x 0.1 earned + 3 from the floor (the clock stands still,
 		// so the floor never refills) = 103.
@@ -276,7 +276,7 @@ func TestRetryBudget(t *testing.T) {
 	t.Run("lets a cold provider retry at once", func(t *testing.T) {
 		p, _ := newTestPolicy(t, c, WithClock(clock))
 		fn, calls := script(unavailable)
-		if err := p.Do(context.Background(), prov, true, fn); err != nil || calls.Load() != 2 {
+		if err := p.Do(context.Background(), vert, prov, true, fn); err != nil || calls.Load() != 2 {
 			t.Fatalf("err = %v, calls = %d; want success on the retry", err, calls.Load())
 		}
 	})
@@ -285,10 +285,12 @@ func TestRetryBudget(t *testing.T) {
 		local := now
 		p, rec := newTestPolicy(t, c, WithClock(func() time.Time { return local }))
 		fn, _ := failing(unavailable)
-		_ = p.Do(context.Background(), prov, true, fn) // spends the 3-token floor
-		local = local.Add(time.Hour)
-		_ = p.Do(context.Background(), prov, true, fn)
-		_ = p.Do(context.Background(), prov, true, fn)
+		_ = p.Do(context.Background(), vert, prov, true, fn) // spends the 3-token floor
+		// Ten seconds would refill 30 tokens without the cap (and are well
+		// within IdleAfter, so the provider's state is kept).
+		local = local.Add(10 * time.Second)
+		_ = p.Do(context.Background(), vert, prov, true, fn)
+		_ = p.Do(context.Background(), vert, prov, true, fn)
 		if rec.retries != 6 {
 			t.Fatalf("retries = %d, want 3 + 3 after the refill", rec.retries)
 		}
@@ -301,7 +303,7 @@ func TestSetProviders(t *testing.T) {
 	c.BreakerCooldown = time.Hour
 	open := func(p *Policy, id string) {
 		fn, _ := failing(kindErr(connectors.KindUnavailable))
-		_ = p.Do(context.Background(), id, false, fn)
+		_ = p.Do(context.Background(), vert, id, false, fn)
 	}
 
 	t.Run("keeps the state of providers whose settings did not change", func(t *testing.T) {

@@ -52,7 +52,10 @@ type loadersKey struct{}
 // GraphQL operation.
 func WithLoaders(ctx context.Context, gw *gateway.Gateway) context.Context {
 	ctx = gateway.WithIOHook(ctx, listexec.Miss)
-	return context.WithValue(ctx, loadersKey{}, gw.NewLoaders())
+	l := gw.NewLoaders()
+	// Fan-outs, searches and mutations use the loaders' registry too.
+	ctx = gateway.WithRegistry(ctx, l.Registry())
+	return context.WithValue(ctx, loadersKey{}, l)
 }
 
 // loaders returns the operation's loaders. Without the middleware (a wiring

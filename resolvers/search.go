@@ -32,7 +32,7 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	edges, pi := paginate(hits, w, func(c string, h gateway.Hit) *model.SearchEdge {
 		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
 	})
-	return prefetch(ctx, r, &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(hits), Facets: toFacets(r.gw.Facets(hits))}), nil
+	return prefetch(ctx, r, &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(hits), Facets: toFacets(r.gw.Facets(ctx, hits))}), nil
 }
 
 // session pins the ranking while the client pages: the key names the query

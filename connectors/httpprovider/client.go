@@ -64,8 +64,14 @@ type Option func(*Client)
 // across providers or to add tracing. The Client's Timeout still applies.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
 
+// WithPool sends the client's calls through pool, shared with every other
+// provider on the same host (the registry gives all its HTTP providers one).
+func WithPool(pool *Pool) Option {
+	return func(c *Client) { c.hc = &http.Client{Transport: pool} }
+}
+
 // WithConnLimits sets MaxIdleConnsPerHost and MaxConnsPerHost of the
-// client's own transport (ignored with WithHTTPClient).
+// client's own pool (ignored with WithHTTPClient and WithPool).
 func WithConnLimits(maxIdle, maxConns int) Option {
 	return func(c *Client) { c.maxIdle, c.maxConns = maxIdle, maxConns }
 }
@@ -103,7 +109,8 @@ var (
 	_ connectors.HealthChecker = (*Client)(nil)
 )
 
-// New checks cfg and builds a Client with its own keep-alive pool.
+// New checks cfg and builds a Client; without WithPool or WithHTTPClient it
+// has a keep-alive pool of its own.
 func New(cfg Config, opts ...Option) (*Client, error) {
 	if !connectors.ValidProviderID(cfg.ID) {
 		return nil, fmt.Errorf("httpprovider: invalid provider id %q", cfg.ID)
@@ -145,6 +152,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.hc == nil {
+		// One provider, one host: a plain transport (the registry gives its
+		// HTTP providers a shared Pool instead, WithPool).
 		c.hc = &http.Client{Transport: &http.Transport{
 			Proxy:                 nil, // providers are called directly, never through an environment proxy
 			DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

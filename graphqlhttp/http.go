@@ -1,4 +1,11 @@
-package limits
+// Package graphqlhttp serves GraphQL over HTTP: gqlgen transports for POST
+// (single operations and batches), GET (queries only) and a last one that
+// answers every other request 405 or 415, plus the middleware that caps and
+// times request bodies. It chooses status codes and media types as the
+// GraphQL-over-HTTP spec says (statusFor), and asks the request limits
+// (package limits) to check each document and admit each operation before
+// it runs.
+package graphqlhttp
 
 import (
 	"bytes"
@@ -19,6 +26,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/plaza-gateway/plaza/limits"
 )
 
 // Middleware caps request bodies at MaxBodyBytes before any other handler
@@ -31,15 +40,15 @@ import (
 // has been read: a client trickling its body gets 408 REQUEST_TIMEOUT and a
 // closed connection. A server-wide ReadTimeout would do the same for every
 // request but would also cut long-lived streams (subscriptions).
-func (g *Guard) Middleware(next http.Handler) http.Handler {
-	limit, timeout := g.cfg.MaxBodyBytes, g.cfg.BodyReadTimeout
+func (s *Server) Middleware(next http.Handler) http.Handler {
+	limit, timeout := s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
 			next.ServeHTTP(w, r)
 			return
 		}
 		if limit >= 0 && r.ContentLength > limit {
-			writeErrors(w, responseMedia(r), g.bodyTooLarge())
+			writeErrors(w, responseMedia(r), s.bodyTooLarge())
 			return
 		}
 		if timeout > 0 {
@@ -77,12 +86,12 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (g *Guard) bodyTimeout() *gqlerror.Error {
-	return errorf(CodeRequestTimeout, "the request body did not arrive within %s", g.cfg.BodyReadTimeout)
+func (s *Server) bodyTimeout() *gqlerror.Error {
+	return errorf(limits.CodeRequestTimeout, "the request body did not arrive within %s", s.cfg.BodyReadTimeout)
 }
 
-func (g *Guard) bodyTooLarge() *gqlerror.Error {
-	return errorf(CodeRequestTooLarge, "the request body is larger than %d bytes", g.cfg.MaxBodyBytes)
+func (s *Server) bodyTooLarge() *gqlerror.Error {
+	return errorf(limits.CodeRequestTooLarge, "the request body is larger than %d bytes", s.cfg.MaxBodyBytes)
 }
 
 // Transports returns the gqlgen transports for GraphQL over HTTP, in the
@@ -90,8 +99,8 @@ func (g *Guard) bodyTooLarge() *gqlerror.Error {
 // (queries only), and a last one that answers every other request with 405
 // or 415. They decode with the size limits, run the per-document checks
 // before gqlgen parses, and choose status codes as statusFor documents.
-func (g *Guard) Transports() []graphql.Transport {
-	return []graphql.Transport{postTransport{g}, getTransport{g}, rejectTransport{}}
+func (s *Server) Transports() []graphql.Transport {
+	return []graphql.Transport{postTransport{s}, getTransport{s}, rejectTransport{}}
 }
 
 // postBody is a GraphQL-over-HTTP POST body; variables stay raw until their
@@ -103,7 +112,7 @@ type postBody struct {
 	Extensions    map[string]any  `json:"extensions"`
 }
 
-type postTransport struct{ g *Guard }
+type postTransport struct{ s *Server }
 
 func (postTransport) Supports(r *http.Request) bool {
 	return r.Method == http.MethodPost && isJSON(r.Header.Get("Content-Type")) && r.Header.Get("Upgrade") == ""
@@ -115,39 +124,39 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			t.g.fail(ctx, w, exec, media, t.g.bodyTooLarge())
+			t.s.fail(ctx, w, exec, media, t.s.bodyTooLarge())
 			return
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// The connection cannot be reused (its body is half read); the
 			// server closes it after this answer.
 			w.Header().Set("Connection", "close")
-			t.g.fail(ctx, w, exec, media, t.g.bodyTimeout())
+			t.s.fail(ctx, w, exec, media, t.s.bodyTimeout())
 			return
 		}
-		t.g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "could not read the request body"))
+		t.s.fail(ctx, w, exec, media, errorf(limits.CodeBadRequest, "could not read the request body"))
 		return
 	}
 	if first := bytes.TrimLeft(raw, " \t\r\n"); len(first) > 0 && first[0] == '[' {
-		t.g.batch(ctx, w, r, exec, media, raw, graphql.TraceTiming{Start: start, End: graphql.Now()})
+		t.s.batch(ctx, w, r, exec, media, raw, graphql.TraceTiming{Start: start, End: graphql.Now()})
 		return
 	}
 	var body postBody
 	if err := json.Unmarshal(raw, &body); err != nil {
 		// The body is not echoed back: it may be large, or personal.
-		t.g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "the request body could not be decoded as JSON: %s", jsonProblem(err)))
+		t.s.fail(ctx, w, exec, media, errorf(limits.CodeBadRequest, "the request body could not be decoded as JSON: %s", jsonProblem(err)))
 		return
 	}
 	params := &graphql.RawParams{Query: body.Query, OperationName: body.OperationName, Extensions: body.Extensions, Headers: r.Header}
-	if gqlErr := t.g.decodeVariables(body.Variables, &params.Variables); gqlErr != nil {
-		t.g.fail(ctx, w, exec, media, gqlErr)
+	if gqlErr := t.s.decodeVariables(body.Variables, &params.Variables); gqlErr != nil {
+		t.s.fail(ctx, w, exec, media, gqlErr)
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	t.g.execute(ctx, w, exec, media, params, false)
+	t.s.execute(ctx, w, exec, media, params, false)
 }
 
-type getTransport struct{ g *Guard }
+type getTransport struct{ s *Server }
 
 func (getTransport) Supports(r *http.Request) bool {
 	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
@@ -158,45 +167,45 @@ func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	start := graphql.Now()
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		t.g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "the URL query string is malformed"))
+		t.s.fail(ctx, w, exec, media, errorf(limits.CodeBadRequest, "the URL query string is malformed"))
 		return
 	}
 	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName"), Headers: r.Header}
-	if gqlErr := t.g.decodeVariables(json.RawMessage(q.Get("variables")), &params.Variables); gqlErr != nil {
-		t.g.fail(ctx, w, exec, media, gqlErr)
+	if gqlErr := t.s.decodeVariables(json.RawMessage(q.Get("variables")), &params.Variables); gqlErr != nil {
+		t.s.fail(ctx, w, exec, media, gqlErr)
 		return
 	}
 	if ext := q.Get("extensions"); ext != "" {
 		if err := json.Unmarshal([]byte(ext), &params.Extensions); err != nil {
-			t.g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "extensions is not a JSON object: %s", jsonProblem(err)))
+			t.s.fail(ctx, w, exec, media, errorf(limits.CodeBadRequest, "extensions is not a JSON object: %s", jsonProblem(err)))
 			return
 		}
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	t.g.execute(ctx, w, exec, media, params, true)
+	t.s.execute(ctx, w, exec, media, params, true)
 }
 
 // decodeVariables checks the size of the raw variables JSON, then decodes
 // it (numbers kept exact, as gqlgen's own transports do).
-func (g *Guard) decodeVariables(raw json.RawMessage, into *map[string]any) *gqlerror.Error {
+func (s *Server) decodeVariables(raw json.RawMessage, into *map[string]any) *gqlerror.Error {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	if exceeds(len(raw), g.cfg.MaxVariablesBytes) {
-		return errorf(CodeVariablesTooLarge, "variables are %d bytes of JSON; the limit is %d", len(raw), g.cfg.MaxVariablesBytes)
+	if exceeds(len(raw), s.cfg.MaxVariablesBytes) {
+		return errorf(limits.CodeVariablesTooLarge, "variables are %d bytes of JSON; the limit is %d", len(raw), s.cfg.MaxVariablesBytes)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(into); err != nil {
-		return errorf(CodeBadRequest, "variables must be a JSON object: %s", jsonProblem(err))
+		return errorf(limits.CodeBadRequest, "variables must be a JSON object: %s", jsonProblem(err))
 	}
 	return nil
 }
 
 // execute runs the checks that need the document, then gqlgen's own
 // (parse, validation, variable coercion, complexity), then the operation.
-func (g *Guard) execute(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, media string, params *graphql.RawParams, queryOnly bool) {
-	op := g.prepare(ctx, exec, params, queryOnly)
+func (s *Server) execute(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, media string, params *graphql.RawParams, queryOnly bool) {
+	op := s.prepare(ctx, exec, params, queryOnly)
 	if op.refused != nil {
 		if op.allow != "" {
 			w.Header().Set("Allow", op.allow)
@@ -204,7 +213,7 @@ func (g *Guard) execute(ctx context.Context, w http.ResponseWriter, exec graphql
 		writeResponse(w, media, statusFor(op.refused.Errors, media), op.refused)
 		return
 	}
-	resp := g.run(op, exec)
+	resp := s.run(op, exec)
 	status := http.StatusOK
 	if len(resp.Data) == 0 { // refused by admission
 		w.Header().Set("Retry-After", "1")
@@ -225,11 +234,11 @@ type operation struct {
 // per-document limits, then gqlgen's parse, validation, variable coercion
 // and operation-context mutators (complexity, introspection, persisted
 // queries).
-func (g *Guard) prepare(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, queryOnly bool) operation {
-	if g.opContext != nil {
-		ctx = g.opContext(ctx)
+func (s *Server) prepare(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, queryOnly bool) operation {
+	if s.opContext != nil {
+		ctx = s.opContext(ctx)
 	}
-	if err := g.checkRequest(ctx, params); err != nil {
+	if err := s.limits.CheckRequest(ctx, params); err != nil {
 		return operation{refused: exec.DispatchError(ctx, gqlerror.List{err})}
 	}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
@@ -237,7 +246,7 @@ func (g *Guard) prepare(ctx context.Context, exec graphql.GraphExecutor, params 
 		return operation{refused: exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)}
 	}
 	if queryOnly && opCtx.Operation.Operation != ast.Query {
-		err := errorf(CodeMethodNotAllowed, "a %s must be sent with POST; GET only runs queries", opCtx.Operation.Operation)
+		err := errorf(limits.CodeMethodNotAllowed, "a %s must be sent with POST; GET only runs queries", opCtx.Operation.Operation)
 		return operation{refused: exec.DispatchError(ctx, gqlerror.List{err}), allow: http.MethodPost}
 	}
 	return operation{ctx: ctx, op: opCtx}
@@ -245,8 +254,8 @@ func (g *Guard) prepare(ctx context.Context, exec graphql.GraphExecutor, params 
 
 // run waits for admission, then executes op. A response without data is
 // the admission's refusal (OVERLOADED).
-func (g *Guard) run(op operation, exec graphql.GraphExecutor) *graphql.Response {
-	release, err := g.admit(op.ctx, op.op)
+func (s *Server) run(op operation, exec graphql.GraphExecutor) *graphql.Response {
+	release, err := s.limits.Admit(op.ctx, op.op)
 	if err != nil {
 		return exec.DispatchError(op.ctx, gqlerror.List{err})
 	}
@@ -258,14 +267,14 @@ func (g *Guard) run(op operation, exec graphql.GraphExecutor) *graphql.Response 
 // SetOperationContext sets f to derive each operation's context from its
 // request's, so that what is kept per operation (statistics, response
 // extensions) stays apart between the operations of one batch.
-func (g *Guard) SetOperationContext(f func(context.Context) context.Context) { g.opContext = f }
+func (s *Server) SetOperationContext(f func(context.Context) context.Context) { s.opContext = f }
 
 // SetBatchCharge sets f to charge the operations of a batch beyond the
 // first to the caller's rate limit, each counting like a request; f returns
 // false, with how long to wait, when the caller has no room for them.
 // Without it batches are charged as one request.
-func (g *Guard) SetBatchCharge(f func(ctx context.Context, extra int) (retryAfter time.Duration, ok bool)) {
-	g.batchCharge = f
+func (s *Server) SetBatchCharge(f func(ctx context.Context, extra int) (retryAfter time.Duration, ok bool)) {
+	s.batchCharge = f
 }
 
 // batch answers a JSON array of operations (Apollo's BatchHttpLink, urql's
@@ -276,47 +285,47 @@ func (g *Guard) SetBatchCharge(f func(ctx context.Context, extra int) (retryAfte
 // MaxBatchComplexity for the sum of its operations' complexity (400
 // BATCH_TOO_COMPLEX, nothing runs), or when the caller's rate limit has no
 // room for all of its operations (429 RATE_LIMITED).
-func (g *Guard) batch(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string, raw []byte, read graphql.TraceTiming) {
+func (s *Server) batch(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string, raw []byte, read graphql.TraceTiming) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "the request body could not be decoded as JSON: %s", jsonProblem(err)))
+		s.fail(ctx, w, exec, media, errorf(limits.CodeBadRequest, "the request body could not be decoded as JSON: %s", jsonProblem(err)))
 		return
 	}
 	switch {
 	case len(items) == 0:
-		g.fail(ctx, w, exec, media, errorf(CodeBadRequest, "the batch has no operations"))
+		s.fail(ctx, w, exec, media, errorf(limits.CodeBadRequest, "the batch has no operations"))
 		return
-	case exceeds(len(items), g.cfg.MaxBatch):
-		g.fail(ctx, w, exec, media, errorf(CodeBatchTooLarge, "the batch has %d operations; the limit is %d", len(items), g.cfg.MaxBatch))
+	case exceeds(len(items), s.cfg.MaxBatch):
+		s.fail(ctx, w, exec, media, errorf(limits.CodeBatchTooLarge, "the batch has %d operations; the limit is %d", len(items), s.cfg.MaxBatch))
 		return
 	}
-	if g.batchCharge != nil && len(items) > 1 {
-		if wait, ok := g.batchCharge(ctx, len(items)-1); !ok {
+	if s.batchCharge != nil && len(items) > 1 {
+		if wait, ok := s.batchCharge(ctx, len(items)-1); !ok {
 			secs := max(int(math.Ceil(wait.Seconds())), 1)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			e := errorf(CodeRateLimited, "too many requests: the %d operations of this batch exceed your rate limit; retry in %d s", len(items), secs)
+			e := errorf(limits.CodeRateLimited, "too many requests: the %d operations of this batch exceed your rate limit; retry in %d s", len(items), secs)
 			e.Extensions["retryAfterMs"] = wait.Milliseconds()
-			g.fail(ctx, w, exec, media, e)
+			s.fail(ctx, w, exec, media, e)
 			return
 		}
 	}
 	ops := make([]operation, len(items))
 	total, mutates := 0, false
 	for i, item := range items {
-		params, gqlErr := g.decodeBatchItem(item, r.Header, read)
+		params, gqlErr := s.decodeBatchItem(item, r.Header, read)
 		if gqlErr != nil {
 			ops[i] = operation{refused: exec.DispatchError(ctx, gqlerror.List{gqlErr})}
 			continue
 		}
-		ops[i] = g.prepare(ctx, exec, params, false)
+		ops[i] = s.prepare(ctx, exec, params, false)
 		if ops[i].refused == nil {
-			total = satAdd(total, operationCost(ops[i].op))
+			total += limits.Cost(ops[i].op) // each at most MaxInt32: no int64 overflow in a body-sized batch
 			mutates = mutates || ops[i].op.Operation.Operation == ast.Mutation
 		}
 	}
-	if exceeds(total, g.cfg.MaxBatchComplexity) {
-		g.fail(ctx, w, exec, media, errorf(CodeBatchTooComplex,
-			"the operations of this batch have a total complexity of %d, which exceeds the limit of %d; send fewer or smaller operations", total, g.cfg.MaxBatchComplexity))
+	if exceeds(total, s.cfg.MaxBatchComplexity) {
+		s.fail(ctx, w, exec, media, errorf(limits.CodeBatchTooComplex,
+			"the operations of this batch have a total complexity of %d, which exceeds the limit of %d; send fewer or smaller operations", total, s.cfg.MaxBatchComplexity))
 		return
 	}
 	out := make([]*graphql.Response, len(ops))
@@ -325,7 +334,7 @@ func (g *Guard) batch(ctx context.Context, w http.ResponseWriter, r *http.Reques
 			out[i] = ops[i].refused
 			return
 		}
-		out[i] = g.run(ops[i], exec)
+		out[i] = s.run(ops[i], exec)
 	}
 	if mutates {
 		// Mutations may depend on one another (the app batches what it sends
@@ -344,22 +353,16 @@ func (g *Guard) batch(ctx context.Context, w http.ResponseWriter, r *http.Reques
 }
 
 // decodeBatchItem decodes one operation of a batch like a POST body.
-func (g *Guard) decodeBatchItem(item json.RawMessage, header http.Header, read graphql.TraceTiming) (*graphql.RawParams, *gqlerror.Error) {
+func (s *Server) decodeBatchItem(item json.RawMessage, header http.Header, read graphql.TraceTiming) (*graphql.RawParams, *gqlerror.Error) {
 	var body postBody
 	if err := json.Unmarshal(item, &body); err != nil {
-		return nil, errorf(CodeBadRequest, "this operation could not be decoded: %s", jsonProblem(err))
+		return nil, errorf(limits.CodeBadRequest, "this operation could not be decoded: %s", jsonProblem(err))
 	}
 	params := &graphql.RawParams{Query: body.Query, OperationName: body.OperationName, Extensions: body.Extensions, Headers: header, ReadTime: read}
-	if gqlErr := g.decodeVariables(body.Variables, &params.Variables); gqlErr != nil {
+	if gqlErr := s.decodeVariables(body.Variables, &params.Variables); gqlErr != nil {
 		return nil, gqlErr
 	}
 	return params, nil
-}
-
-// operationCost is the complexity the complexity check measured.
-func operationCost(op *graphql.OperationContext) int {
-	cost, _ := op.Stats.GetExtension(complexityStat).(int)
-	return cost
 }
 
 // writeBatch writes the responses of a batch as one JSON array (200: each
@@ -394,7 +397,7 @@ func executed(resp *graphql.Response) *graphql.Response {
 
 // fail answers with err alone, through gqlgen's error path so the error
 // presenter and response extensions still apply.
-func (g *Guard) fail(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, media string, err *gqlerror.Error) {
+func (s *Server) fail(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, media string, err *gqlerror.Error) {
 	list := gqlerror.List{err}
 	writeResponse(w, media, statusFor(list, media), exec.DispatchError(ctx, list))
 }
@@ -407,11 +410,11 @@ func (rejectTransport) Supports(*http.Request) bool { return true }
 func (rejectTransport) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExecutor) {
 	media := responseMedia(r)
 	if r.Method == http.MethodPost {
-		writeErrors(w, media, errorf(CodeUnsupportedMediaType, "POST bodies must be application/json, not %q", r.Header.Get("Content-Type")))
+		writeErrors(w, media, errorf(limits.CodeUnsupportedMediaType, "POST bodies must be application/json, not %q", r.Header.Get("Content-Type")))
 		return
 	}
 	w.Header().Set("Allow", "GET, POST, OPTIONS")
-	writeErrors(w, media, errorf(CodeMethodNotAllowed, "method %s is not allowed; use GET or POST", r.Method))
+	writeErrors(w, media, errorf(limits.CodeMethodNotAllowed, "method %s is not allowed; use GET or POST", r.Method))
 }
 
 func isJSON(contentType string) bool {
