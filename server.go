@@ -3,6 +3,7 @@
 //	go run .                      serve on :8080 with the embedded demo providers
 //	go run . --addr :9090         serve elsewhere (also PLAZA_ADDR)
 //	go run . token --user demo-1  print a development token for a demo user
+//	go run . token --role OPERATOR --user ops-1   ... for an operator of the provider directory
 //	go run . help                 every subcommand, flag and variable (package config)
 package main
 
@@ -110,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		tok, err := verifier.Issue(cfg.TokenUser, cfg.TokenTTL)
+		tok, err := verifier.Issue(cfg.TokenUser, cfg.TokenTTL, cfg.TokenRoles...)
 		if err != nil {
 			return err
 		}
@@ -344,6 +345,12 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 		seeding.Go(func() { personal.seedDemo(ctx, gw, log) })
 		defer func() { cancel(); seeding.Wait() }()
 	}
+	onboarding, closeOnboarding, err := newOnboarding(ctx, cfg, loaded, log)
+	if err != nil {
+		return err
+	}
+	defer closeOnboarding()
+	opts = append(opts, api.WithResolverOptions(onboarding))
 	opts = append(opts, api.WithRateLimit(newRateLimiter(cfg, redisClient, log)))
 	srv := api.New(gw, verifier, log, apiConfig(cfg, log), opts...)
 

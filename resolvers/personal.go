@@ -26,6 +26,8 @@ type options struct {
 	settings  events.Settings
 	analytics *events.Analytics
 	logs      *LogLimiter // errorlog.go
+	directory Directory   // onboarding.go
+	certifier Certifier
 }
 
 // Personalization is what the personal features run on. Every field is
