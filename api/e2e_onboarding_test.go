@@ -376,3 +376,126 @@ func TestRegisterProviderRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestOnboardingCodesAndWhoMayReadCertification(t *testing.T) {
+	o := startOnboarding(t, nil, certify.Config{})
+	ops := o.operator(t, "ops-1")
+	dev := http.Header{"Authorization": {"Bearer " + o.Token("dev-1")}}
+	other := http.Header{"Authorization": {"Bearer " + o.Token("dev-2")}}
+
+	t.Run("only an operator mints a code", func(t *testing.T) {
+		resp := o.Post(apitest.Request{Query: `mutation { createOnboardingCode { code } }`, Header: dev})
+		if len(resp.Errors) != 1 || resp.Errors[0].Code() != "FORBIDDEN" {
+			t.Fatalf("a plain user minting a code: %s, want FORBIDDEN", resp.Raw)
+		}
+		resp = o.Post(apitest.Request{Query: `mutation { createOnboardingCode(ttlHours: 0) { code } }`, Header: ops})
+		if len(resp.Errors) != 1 || resp.Errors[0].Code() != "BAD_USER_INPUT" || resp.Errors[0].Extensions["field"] != "ttlHours" {
+			t.Fatalf("a code valid for 0 hours: %s, want BAD_USER_INPUT on ttlHours", resp.Raw)
+		}
+	})
+
+	var code struct{ CreateOnboardingCode struct{ Code, ExpiresAt string } }
+	o.MustPost(apitest.Request{Query: `mutation { createOnboardingCode(ttlHours: 24) { code expiresAt } }`, Header: ops}).Decode(t, &code)
+	good, sandbox := groceryOverHTTP(t, nil), groceryOverHTTP(t, nil)
+	in := registration("selfmart", good.URL(), sandbox.URL())
+	in["onboardingCode"] = code.CreateOnboardingCode.Code
+
+	t.Run("a developer registers exactly one provider with it", func(t *testing.T) {
+		o.MustPost(apitest.Request{Query: registerMutation, Variables: map[string]any{"in": in}, Header: dev})
+		second := registration("selfmart-two", good.URL(), "")
+		second["onboardingCode"] = code.CreateOnboardingCode.Code
+		resp := o.Post(apitest.Request{Query: registerMutation, Variables: map[string]any{"in": second}, Header: dev})
+		if len(resp.Errors) != 1 || resp.Errors[0].Extensions["field"] != "input.onboardingCode" {
+			t.Fatalf("a second registration with the same code: %s", resp.Raw)
+		}
+	})
+
+	t.Run("the developer follows the certification; another user cannot", func(t *testing.T) {
+		a := o.awaitCertification(t, "selfmart", dev)
+		if a.RegisteredProvider.Lifecycle != "ACTIVE" {
+			t.Fatalf("the developer's provider after certification: %+v, want ACTIVE", a.RegisteredProvider)
+		}
+		resp := o.Post(apitest.Request{Query: readProvider, Variables: map[string]any{"key": "selfmart"}, Header: other})
+		if len(resp.Errors) != 1 || resp.Errors[0].Code() != "NOT_FOUND" {
+			t.Fatalf("another user reading the provider: %s, want NOT_FOUND", resp.Raw)
+		}
+		resp = o.Post(apitest.Request{Query: `{ providers(vertical: GROCERY, city: "Ningbo") { edges { node { key lifecycle certifications { outcome } } } } }`, Header: other})
+		if len(resp.Errors) == 0 || resp.Errors[0].Code() != "FORBIDDEN" || !strings.Contains(string(resp.Raw), `"lifecycle":"ACTIVE"`) {
+			t.Fatalf("another user reading certifications through providers: %s, want the provider ACTIVE and FORBIDDEN on certifications", resp.Raw)
+		}
+	})
+
+	t.Run("the developer cannot suspend it; an operator can", func(t *testing.T) {
+		resp := o.Post(apitest.Request{Query: `mutation { suspendProvider(key: "selfmart", reason: "x") { lifecycle } }`, Header: dev})
+		if len(resp.Errors) != 1 || resp.Errors[0].Code() != "FORBIDDEN" {
+			t.Fatalf("a developer suspending: %s, want FORBIDDEN", resp.Raw)
+		}
+	})
+}
+
+func TestOperatorsChangeProviders(t *testing.T) {
+	o := startOnboarding(t, nil, certify.Config{})
+	ops := o.operator(t, "ops-1")
+	ctx := context.Background()
+	if _, err := o.store.Register(ctx, directory.Registration{ID: "opsmart", Vertical: connectors.VerticalGrocery, Name: "Ops Mart",
+		Cities: []string{"Hangzhou"}, Endpoint: "https://opsmart.example", ContactEmail: "a@opsmart.example", Secret: onboardSecret}, "ops-1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []directory.Lifecycle{directory.Certified, directory.Active} {
+		if _, err := o.store.Transition(ctx, "opsmart", to, "ops-1", "set up"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type step struct {
+		name, query   string
+		code, field   string
+		wantLifecycle string
+	}
+	for _, s := range []step{
+		{"approving an ACTIVE provider is a conflict", `mutation { approveProvider(key: "opsmart") { lifecycle } }`, "CONFLICT", "lifecycle", ""},
+		{"suspend", `mutation { suspendProvider(key: "opsmart", reason: "complaints") { lifecycle } }`, "", "", "SUSPENDED"},
+		{"resume", `mutation { resumeProvider(key: "opsmart", reason: "fixed") { lifecycle } }`, "", "", "ACTIVE"},
+		{"change cities", `mutation { updateProviderCities(key: "opsmart", cities: ["Suzhou", "Wuxi"]) { lifecycle cities } }`, "", "", "ACTIVE"},
+		{"no cities is refused", `mutation { updateProviderCities(key: "opsmart", cities: []) { lifecycle } }`, "BAD_USER_INPUT", "cities", ""},
+		{"change limits", `mutation { updateProviderLimits(key: "opsmart", limits: {timeoutMs: 800, maxBatch: 25}) { lifecycle } }`, "", "", "ACTIVE"},
+		{"a negative batch is refused", `mutation { updateProviderLimits(key: "opsmart", limits: {maxBatch: -1}) { lifecycle } }`, "BAD_USER_INPUT", "limits.maxBatch", ""},
+		{"rotate the secret", `mutation { rotateProviderSecret(key: "opsmart", secret: "the-next-signing-secret-0123456789", overlapHours: 2) { lifecycle } }`, "", "", "ACTIVE"},
+		{"a short secret is refused", `mutation { rotateProviderSecret(key: "opsmart", secret: "short") { lifecycle } }`, "BAD_USER_INPUT", "secret", ""},
+		{"an unknown provider", `mutation { suspendProvider(key: "ghost", reason: "x") { lifecycle } }`, "NOT_FOUND", "key", ""},
+		{"retire", `mutation { retireProvider(key: "opsmart", reason: "left the platform") { lifecycle } }`, "", "", "RETIRED"},
+		{"a retired provider does not resume", `mutation { resumeProvider(key: "opsmart", reason: "oops") { lifecycle } }`, "CONFLICT", "lifecycle", ""},
+	} {
+		t.Run(s.name, func(t *testing.T) {
+			resp := o.Post(apitest.Request{Query: s.query, Header: ops})
+			if s.code != "" {
+				if len(resp.Errors) != 1 || resp.Errors[0].Code() != s.code || resp.Errors[0].Extensions["field"] != s.field {
+					t.Fatalf("%s, want %s on %s", resp.Raw, s.code, s.field)
+				}
+				return
+			}
+			if len(resp.Errors) != 0 || !strings.Contains(string(resp.Raw), `"lifecycle":"`+s.wantLifecycle+`"`) {
+				t.Fatalf("%s, want lifecycle %s", resp.Raw, s.wantLifecycle)
+			}
+		})
+	}
+	p, err := o.store.Get(ctx, "opsmart")
+	if err != nil || strings.Join(p.Cities, ",") != "Suzhou,Wuxi" || p.Limits.Timeout != 800*time.Millisecond || p.Limits.MaxBatch != 25 {
+		t.Fatalf("stored %+v (%v), want the new cities and limits", p, err)
+	}
+	if secrets, _ := o.store.Secrets(ctx, "opsmart"); len(secrets) != 2 || secrets[0] != "the-next-signing-secret-0123456789" || secrets[1] != onboardSecret {
+		t.Fatalf("after a rotation with overlap the secrets that verify are %d, want the new one then the old one", len(secrets))
+	}
+	var h struct {
+		RegisteredProvider struct{ History []struct{ From, To, Actor, Reason string } }
+	}
+	o.MustPost(apitest.Request{Query: `{ registeredProvider(key: "opsmart") { history { from to actor reason } } }`, Header: ops}).Decode(t, &h)
+	var got []string
+	for _, c := range h.RegisteredProvider.History {
+		got = append(got, c.From+">"+c.To+" "+c.Actor+": "+c.Reason)
+	}
+	want := "PENDING>CERTIFIED ops-1: set up|CERTIFIED>ACTIVE ops-1: set up|ACTIVE>SUSPENDED ops-1: complaints|" +
+		"SUSPENDED>ACTIVE ops-1: fixed|ACTIVE>RETIRED ops-1: left the platform"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("history\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+}

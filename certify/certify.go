@@ -231,23 +231,24 @@ func (r *Runner) certify(ctx context.Context, id string) {
 		return // shutting down: the run stays RUNNING and is picked up again
 	}
 	passed := !slices.ContainsFunc(run.Checks, func(c directory.CheckResult) bool { return c.Outcome == directory.CheckFailed })
-	if !r.finish(ctx, run, passed) || !passed {
-		return
+	if passed {
+		// Promote first: a client that sees the run finished sees the
+		// lifecycle it led to.
+		r.promote(ctx, p, run)
 	}
-	r.promote(ctx, p, run)
+	r.finish(ctx, run, passed)
 }
 
-func (r *Runner) finish(ctx context.Context, run directory.CertificationRun, passed bool) bool {
+func (r *Runner) finish(ctx context.Context, run directory.CertificationRun, passed bool) {
 	run.Outcome, run.FinishedAt = directory.RunFailed, r.now()
 	if passed {
 		run.Outcome = directory.RunPassed
 	}
 	if _, err := r.store.SaveCertification(ctx, run); err != nil {
-		r.log.Warn("certification: result not stored; the run is repeated on the next sweep", "provider", run.ProviderID, "err", err)
-		return false
+		r.log.Warn("certification: result not stored", "provider", run.ProviderID, "err", err)
+		return
 	}
 	r.log.Info("certification finished", "provider", run.ProviderID, "outcome", run.Outcome, "sandbox", run.Sandbox)
-	return true
 }
 
 // promote moves a provider that passed to CERTIFIED, and on to ACTIVE when
