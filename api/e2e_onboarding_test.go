@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -562,4 +563,89 @@ func TestCertificationWithPostgres(t *testing.T) {
 			t.Fatalf("%+v, want PENDING with batch-order FAILED", got)
 		}
 	})
+}
+
+// TestReadmeOnboardingExamples runs the README's "Onboarding a provider"
+// examples in order, as the operator its token command makes, against
+// demo providers on loopback standing in for 127.0.0.1:9101 and :9102.
+func TestReadmeOnboardingExamples(t *testing.T) {
+	examples := readmeExamples(t, "../README.md")
+	o := startOnboarding(t, nil, certify.Config{})
+	endpoint, sandbox := groceryOverHTTP(t, nil), groceryOverHTTP(t, nil)
+	prior := readmeAnswers{}
+	ran := 0
+	for _, ex := range examples {
+		want := readmeExpectations[ex.name]
+		if !want.operator {
+			continue
+		}
+		ran++
+		t.Run(fmt.Sprintf("%s (README.md:%d) returns what the README says", ex.name, ex.line), func(t *testing.T) {
+			prose := strings.Join(strings.Fields(ex.prose), " ")
+			for _, c := range want.claims {
+				if !strings.Contains(prose, c) {
+					t.Fatalf("the README no longer says %q around %s; update the claim and its check together", c, ex.name)
+				}
+			}
+			query := strings.NewReplacer("http://127.0.0.1:9101", endpoint.URL(), "http://127.0.0.1:9102", sandbox.URL(),
+				"a-signing-secret-of-24-chars-or-more", onboardSecret).Replace(ex.query)
+			resp := o.Post(apitest.Request{Query: query, Header: o.operator(t, "ops-1")})
+			if resp.Status != 200 || len(resp.Errors) > 0 {
+				t.Fatalf("status %d: %s", resp.Status, resp.Raw)
+			}
+			want.check(t, o.Gateway, ex, resp, prior)
+			prior[ex.name] = resp.Data
+		})
+	}
+	if ran != 4 {
+		t.Fatalf("ran %d operator examples, want the README's 4", ran)
+	}
+}
+
+func checkRegisterNewMart(t *testing.T, _ *apitest.Gateway, _ readmeExample, resp *apitest.Response, _ readmeAnswers) {
+	d := decodeData[struct {
+		RegisterProvider struct {
+			Provider      struct{ Key, Lifecycle string }
+			Certification struct{ Outcome string }
+		}
+	}](t, resp.Data)
+	if r := d.RegisterProvider; r.Provider.Key != "newmart" || r.Provider.Lifecycle != "PENDING" || r.Certification.Outcome != "RUNNING" {
+		t.Fatalf("%+v, want newmart PENDING with a RUNNING run", r)
+	}
+}
+
+func checkFollowCertification(t *testing.T, g *apitest.Gateway, ex readmeExample, resp *apitest.Response, _ readmeAnswers) {
+	o := &onboarding{Gateway: g}
+	tok, err := g.Verifier.Issue("ops-1", time.Hour, auth.RoleOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := o.awaitCertification(t, "newmart", http.Header{"Authorization": {"Bearer " + tok}})
+	if got := a.RegisteredProvider; got.Lifecycle != "ACTIVE" || got.Certifications[0].Outcome != "PASSED" {
+		t.Fatalf("%+v, want ACTIVE after a PASSED run", got)
+	}
+	if n := countServing(t, o, "newmart"); n != 1 {
+		t.Fatalf("newmart appears %d times in providers, want once", n)
+	}
+}
+
+func checkMintCode(t *testing.T, _ *apitest.Gateway, _ readmeExample, resp *apitest.Response, _ readmeAnswers) {
+	d := decodeData[struct {
+		CreateOnboardingCode struct{ Code, ExpiresAt string }
+	}](t, resp.Data)
+	if !strings.HasPrefix(d.CreateOnboardingCode.Code, "pob_") || d.CreateOnboardingCode.ExpiresAt == "" {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func checkSuspendNewMart(t *testing.T, g *apitest.Gateway, _ readmeExample, resp *apitest.Response, _ readmeAnswers) {
+	d := decodeData[struct {
+		SuspendProvider struct{ Key, Lifecycle string }
+	}](t, resp.Data)
+	if d.SuspendProvider.Lifecycle != "SUSPENDED" {
+		t.Fatalf("%+v, want SUSPENDED", d)
+	}
+	if n := countServing(t, &onboarding{Gateway: g}, "newmart"); n != 0 {
+		t.Fatalf("a suspended provider appears %d times in providers", n)
+	}
 }
