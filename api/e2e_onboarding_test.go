@@ -217,6 +217,19 @@ func TestCertificationOfARegisteredProvider(t *testing.T) {
 		if n := countServing(t, o, "reordermart"); n != 0 {
 			t.Fatalf("a PENDING provider appears in providers %d times", n)
 		}
+
+		// The provider fixes its batches and asks again.
+		bad.Heal()
+		var re struct{ RecertifyProvider struct{ Outcome string } }
+		o.MustPost(apitest.Request{Query: `mutation { recertifyProvider(key: "reordermart") { outcome } }`, Header: ops}).Decode(t, &re)
+		if re.RecertifyProvider.Outcome != "RUNNING" {
+			t.Fatalf("recertify answered %+v, want a RUNNING run", re)
+		}
+		a = o.awaitCertification(t, "reordermart", ops)
+		if got := a.RegisteredProvider; got.Lifecycle != "ACTIVE" || len(got.Certifications) != 2 || got.Certifications[0].Outcome != "PASSED" {
+			t.Fatalf("after the fix: %s with runs %d, latest %+v; want ACTIVE, two runs, the latest PASSED",
+				got.Lifecycle, len(got.Certifications), got.Certifications[0])
+		}
 	})
 
 	t.Run("one that passes with a sandbox becomes ACTIVE and shows in providers", func(t *testing.T) {

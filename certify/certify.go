@@ -226,7 +226,10 @@ func (r *Runner) certify(ctx context.Context, id string) {
 		r.log.Warn("certification: signing secret not readable; retried on the next sweep", "provider", id, "err", err)
 		return
 	}
-	run.Checks, run.Sandbox = r.evaluate(ctx, p, secrets[0])
+	// Each run its own seed: the kit derives its idempotency keys from it,
+	// and a second run against the same sandbox must not replay the first.
+	seed := uint64(run.StartedAt.UnixNano()) ^ uint64(run.ID)<<32
+	run.Checks, run.Sandbox = r.evaluate(ctx, p, secrets[0], seed)
 	if ctx.Err() != nil {
 		return // shutting down: the run stays RUNNING and is picked up again
 	}
@@ -272,7 +275,7 @@ func (r *Runner) promote(ctx context.Context, p directory.Provider, run director
 
 // evaluate runs every check of the kit: the read-only ones against the
 // endpoint, the mutating ones against the sandbox (skipped without one).
-func (r *Runner) evaluate(ctx context.Context, p directory.Provider, secret string) ([]directory.CheckResult, bool) {
+func (r *Runner) evaluate(ctx context.Context, p directory.Provider, secret string, seed uint64) ([]directory.CheckResult, bool) {
 	var readOnly, mutating []string
 	for _, c := range conformance.Checks() {
 		if c.Mutates() {
@@ -291,7 +294,7 @@ func (r *Runner) evaluate(ctx context.Context, p directory.Provider, secret stri
 		}
 		return out, p.SandboxEndpoint != ""
 	}
-	out = append(out, r.kit(ctx, p, p.Endpoint, secret, readOnly)...)
+	out = append(out, r.kit(ctx, p, p.Endpoint, secret, seed, readOnly)...)
 	if p.SandboxEndpoint == "" {
 		for _, name := range mutating {
 			out = append(out, directory.CheckResult{Name: name, Outcome: directory.CheckSkipped,
@@ -303,7 +306,7 @@ func (r *Runner) evaluate(ctx context.Context, p directory.Provider, secret stri
 		sd.Name = "sandbox-descriptor"
 		return append(out, sd), true
 	}
-	return append(out, r.kit(ctx, p, p.SandboxEndpoint, secret, mutating)...), true
+	return append(out, r.kit(ctx, p, p.SandboxEndpoint, secret, seed, mutating)...), true
 }
 
 // client builds the connector the gateway would call the provider with.
@@ -337,7 +340,7 @@ func (r *Runner) descriptor(ctx context.Context, p directory.Provider, base, sec
 }
 
 // kit runs the named checks of the conformance kit against base.
-func (r *Runner) kit(ctx context.Context, p directory.Provider, base, secret string, names []string) []directory.CheckResult {
+func (r *Runner) kit(ctx context.Context, p directory.Provider, base, secret string, seed uint64, names []string) []directory.CheckResult {
 	maxBatch := 0
 	if probe, err := r.client(p, base, secret, 0); err == nil {
 		cctx, cancel := context.WithTimeout(ctx, r.cfg.CallTimeout)
@@ -360,7 +363,7 @@ func (r *Runner) kit(ctx context.Context, p directory.Provider, base, secret str
 	}
 	defer c.CloseIdleConnections()
 	opts := append([]conformance.Option{conformance.WithHTTP(base, secret), conformance.WithCallTimeout(r.cfg.CallTimeout),
-		conformance.Only(names...)}, r.cfg.Options...)
+		conformance.WithSeed(seed), conformance.Only(names...)}, r.cfg.Options...)
 	results, err := conformance.Evaluate(ctx, c, opts...)
 	if err != nil {
 		return fail(err)

@@ -51,9 +51,9 @@ func WithDirectory(d Directory, c Certifier) Option {
 
 // Defaults and bounds of the onboarding arguments.
 const (
-	DefaultCodeTTL     = 72 * time.Hour
-	DefaultOverlap     = 24 * time.Hour
-	maxCertRunsShown   = 20
+	DefaultCodeTTL      = 72 * time.Hour
+	DefaultOverlap      = 24 * time.Hour
+	maxCertRunsShown    = 20
 	directoryCursorMark = "d:"
 )
 
