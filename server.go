@@ -117,7 +117,7 @@ func printToken(_ context.Context, cfg config.Config, e env) error {
 	if err != nil {
 		return err
 	}
-	tok, err := verifier.Issue(cfg.TokenUser, cfg.TokenTTL)
+	tok, err := verifier.Issue(cfg.TokenUser, cfg.TokenTTL, cfg.TokenRoles...)
 	if err != nil {
 		return err
 	}

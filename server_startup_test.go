@@ -212,6 +212,26 @@ func TestHelp(t *testing.T) {
 			t.Fatalf("%q, %v", user, err)
 		}
 	})
+	t.Run("token --role OPERATOR prints a bare operator token", func(t *testing.T) {
+		e := plazaProcess(t, nil, "token", "--role", "OPERATOR", "--user", "ops-1")
+		v, err := auth.NewVerifier(auth.Config{Secret: []byte(auth.DevSecret), Leeway: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.code != 0 || strings.Count(e.stdout, "\n") != 1 || strings.Contains(e.stdout, " ") {
+			t.Fatalf("exit %d, stdout %q, stderr %s: want one bare token line", e.code, e.stdout, e.stderr)
+		}
+		user, roles, err := v.VerifyRoles(context.Background(), strings.TrimSpace(e.stdout))
+		if err != nil || user != "ops-1" || len(roles) != 1 || roles[0] != auth.RoleOperator {
+			t.Fatalf("%q %v, %v", user, roles, err)
+		}
+	})
+	t.Run("token --role with an unknown role exits 2 naming the flag", func(t *testing.T) {
+		e := plazaProcess(t, nil, "token", "--role", "ADMIN", "--user", "ops-1")
+		if e.code == 0 || !strings.Contains(e.stderr, "--role") || !strings.Contains(e.stderr, "OPERATOR") {
+			t.Fatalf("exit %d\nstderr:\n%s", e.code, e.stderr)
+		}
+	})
 }
 
 func TestMigrateCommand(t *testing.T) {

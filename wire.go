@@ -50,12 +50,15 @@ type app struct {
 	source  providerSource
 	current atomic.Pointer[providers.Set]
 	// directory is the provider directory the gateway serves from (nil
-	// without PLAZA_DATABASE_URL); the resolvers get it (WithDirectory).
+	// without PLAZA_DATABASE_URL).
 	directory directory.Store
-	entities  *gateway.EntityCache
-	policy    *resilience.Policy
-	gw        *gateway.Gateway
-	server    *api.Server
+	// onboarding is registration, certification and the operators'
+	// lifecycle mutations, over directory or the embedded one.
+	onboarding resolvers.Option
+	entities   *gateway.EntityCache
+	policy     *resilience.Policy
+	gw         *gateway.Gateway
+	server     *api.Server
 
 	stop    context.CancelFunc // ends the background work
 	bg      sync.WaitGroup     // the background work
@@ -89,6 +92,9 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 		a.directory = d.store
 	}
 	a.buildGateway()
+	if err := a.openOnboarding(ctx); err != nil {
+		return a, err
+	}
 	a.server = api.New(a.gw, verifier, log, apiConfig(cfg, log), a.apiOptions(ctx)...)
 	a.background(ctx, func(ctx context.Context) { a.source.follow(ctx, a.apply) })
 	if a.source.seedsDemo() {
@@ -202,9 +208,7 @@ func (a *app) apiOptions(ctx context.Context) []api.Option {
 		api.WithResolverOptions(resolvers.WithLogLimiter(errorLogs), resolvers.WithPersonalization(a.personal.Personalization)),
 		api.WithExamples(analystExamples(a.cfg)...), api.WithRateLimit(newRateLimiter(a.cfg, a.redis, a.log))}
 	opts = append(opts, a.source.apiOptions()...)
-	if a.directory != nil {
-		opts = append(opts, api.WithResolverOptions(resolvers.WithDirectory(a.directory)))
-	}
+	opts = append(opts, api.WithResolverOptions(a.onboarding))
 	if a.redis != nil {
 		probe := a.newRedisProbe(ctx)
 		// A provider's signed request accepted by one instance is a replay on every other.

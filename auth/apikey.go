@@ -11,8 +11,17 @@ import (
 
 // Roles a principal can hold besides being a signed-in user.
 const (
+	// RoleAnalyst comes with an analyst API key.
 	RoleAnalyst = "ANALYST"
+	// RoleOperator runs the provider directory (registers, suspends,
+	// approves providers). It comes in a token's `roles` claim: from `plaza
+	// token --role OPERATOR` in development, from the configured issuer in
+	// production.
+	RoleOperator = "OPERATOR"
 )
+
+// TokenRoles are the roles a bearer token's `roles` claim may grant.
+var TokenRoles = []string{RoleOperator}
 
 // ScopeAnalytics lets an API key read the analysts' API (`analytics`).
 const ScopeAnalytics = "analytics"

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +25,8 @@ type Principal struct {
 	// Problem says why a presented credential was not accepted ("token
 	// expired", ...); empty when none was presented or it was valid.
 	Problem string
-	// Roles and Scopes come from an API key (see APIKeys); empty for users.
+	// Roles come from an API key (see APIKeys) or from a token's `roles`
+	// claim (RoleOperator); Scopes from an API key. Empty for app users.
 	Roles  []string
 	Scopes []string
 }
@@ -118,6 +120,15 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // Verify returns the user ID a token was issued to. ctx bounds a JWKS
 // refresh that an unknown key ID may trigger.
 func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
+	user, _, err := v.VerifyRoles(ctx, token)
+	return user, err
+}
+
+// VerifyRoles is Verify that also returns the roles the token's `roles`
+// claim grants. Only roles a token may carry (TokenRoles) are returned; any
+// other name in the claim is ignored, so an issuer cannot mint an analyst
+// (whose credential is an API key) by accident.
+func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []string, error) {
 	var claims numericClaims
 	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
 		// The parser has already refused algorithms outside the configured
@@ -132,21 +143,28 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 		return nil, fmt.Errorf("unexpected algorithm %v", t.Header["alg"])
 	})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if claims.Subject == "" {
-		return "", errors.New("token has no subject")
+		return "", nil, errors.New("token has no subject")
 	}
-	return claims.Subject, nil
+	var roles []string
+	for _, r := range claims.Roles {
+		if slices.Contains(TokenRoles, r) && !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	return claims.Subject, roles, nil
 }
 
 // numericClaims are the registered claims with exp, nbf and iat required to
 // be JSON numbers, as RFC 7519 says (NumericDate). jwt's own decoding also
 // takes a numeric string ("exp": "1700000000"), which some issuers emit by
 // mistake and which other verifiers refuse: a token must mean the same
-// thing everywhere it is checked.
+// thing everywhere it is checked. Roles is Plaza's `roles` claim.
 type numericClaims struct {
 	jwt.RegisteredClaims
+	Roles []string `json:"roles,omitempty"`
 }
 
 // ErrClaimNotNumber is returned for a token whose exp, nbf or iat is not a
@@ -176,7 +194,17 @@ func (c *numericClaims) UnmarshalJSON(b []byte) error {
 			return &claimTypeError{t.name}
 		}
 	}
-	return json.Unmarshal(b, &c.RegisteredClaims)
+	if err := json.Unmarshal(b, &c.RegisteredClaims); err != nil {
+		return err
+	}
+	var roles struct {
+		Roles []string `json:"roles"`
+	}
+	if err := json.Unmarshal(b, &roles); err != nil {
+		return fmt.Errorf("roles claim: %w", err)
+	}
+	c.Roles = roles.Roles
+	return nil
 }
 
 // isJSONNumber reports whether raw (one JSON value) is a number: numbers
@@ -186,18 +214,24 @@ func isJSONNumber(raw json.RawMessage) bool {
 }
 
 // Issue signs an HS256 token for user valid for ttl (used by `plaza token`
-// and tests). It fails when no secret is configured.
-func (v *Verifier) Issue(user string, ttl time.Duration) (string, error) {
+// and tests), granting roles (each one of TokenRoles) in the `roles` claim.
+// It fails when no secret is configured.
+func (v *Verifier) Issue(user string, ttl time.Duration, roles ...string) (string, error) {
 	if len(v.cfg.Secret) == 0 {
 		return "", errors.New("auth: no HS256 secret configured to issue development tokens")
 	}
+	for _, r := range roles {
+		if !slices.Contains(TokenRoles, r) {
+			return "", fmt.Errorf("auth: a token cannot carry role %q (want one of %s)", r, strings.Join(TokenRoles, ", "))
+		}
+	}
 	now := v.cfg.Now()
-	claims := jwt.RegisteredClaims{
+	claims := numericClaims{RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   user,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		Issuer:    v.cfg.Issuer,
-	}
+	}, Roles: roles}
 	if v.cfg.Audience != "" {
 		claims.Audience = jwt.ClaimStrings{v.cfg.Audience}
 	}
@@ -219,10 +253,10 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			token, ok := bearerToken(h)
 			if !ok {
 				p.Problem = "authorization header must be 'Bearer <token>'"
-			} else if user, err := v.Verify(r.Context(), token); err != nil {
+			} else if user, roles, err := v.VerifyRoles(r.Context(), token); err != nil {
 				p.Problem = "invalid token: " + reason(err)
 			} else {
-				p.UserID = user
+				p.UserID, p.Roles = user, roles
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,6 +184,32 @@ func TestVerifyHS256(t *testing.T) {
 		rs := keyA.Token(t, "demo-1", "", "", now, time.Hour)
 		if _, err := dev.Verify(context.Background(), rs); err == nil {
 			t.Fatal("accepted")
+		}
+	})
+	t.Run("an operator token carries its role; other roles are neither issued nor honoured", func(t *testing.T) {
+		op, err := dev.Issue("ops-1", time.Hour, auth.RoleOperator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, roles, err := dev.VerifyRoles(context.Background(), op); err != nil || u != "ops-1" || !slices.Equal(roles, []string{auth.RoleOperator}) {
+			t.Fatalf("%q %v %v", u, roles, err)
+		}
+		if _, roles, _ := dev.VerifyRoles(context.Background(), tok); len(roles) != 0 {
+			t.Fatalf("a user token grants %v", roles)
+		}
+		if _, err := dev.Issue("ops-1", time.Hour, auth.RoleAnalyst); err == nil {
+			t.Fatal("issued a token with the ANALYST role, whose credential is an API key")
+		}
+		forged := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x", "exp": now.Add(time.Hour).Unix(),
+			"iat": now.Unix(), "roles": []string{"ANALYST", "ADMIN", "OPERATOR"}})
+		s, _ := forged.SignedString([]byte("dev-secret"))
+		if _, roles, err := dev.VerifyRoles(context.Background(), s); err != nil || !slices.Equal(roles, []string{auth.RoleOperator}) {
+			t.Fatalf("roles %v, %v; want only OPERATOR honoured", roles, err)
+		}
+		bad, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x", "exp": now.Add(time.Hour).Unix(),
+			"iat": now.Unix(), "roles": "OPERATOR"}).SignedString([]byte("dev-secret"))
+		if _, err := dev.Verify(context.Background(), bad); err == nil {
+			t.Fatal("accepted a roles claim that is not a list")
 		}
 	})
 	t.Run("a verifier needs some key", func(t *testing.T) {

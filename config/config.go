@@ -108,9 +108,15 @@ type Config struct {
 	// GC says whether the Go runtime's own variables are set (the runtime
 	// parses them; gctune only steps aside).
 	GC GC
-	// TokenUser and TokenTTL are the token subcommand's.
-	TokenUser string
-	TokenTTL  time.Duration
+	// TokenUser, TokenTTL and TokenRoles are the token subcommand's.
+	TokenUser  string
+	TokenTTL   time.Duration
+	TokenRoles []string
+	// RequireApproval keeps a provider that passed certification CERTIFIED
+	// until an operator approves it (PLAZA_REQUIRE_APPROVAL).
+	RequireApproval bool
+	// CertifyConcurrency bounds the certification runs of one instance.
+	CertifyConcurrency int
 
 	given   map[string]bool // settings given explicitly (env or flag), by key
 	tracing [3]string       // the three OTLP endpoint variables, in precedence order
@@ -212,6 +218,9 @@ func Default() Config {
 		RecommendRefit:   6 * time.Hour,
 		Generate:         Generate{Seed: 1},
 		MigrateAtStart:   true,
+		// Two runs at once: each is a few dozen calls to one provider, and
+		// registrations arrive one by one.
+		CertifyConcurrency: 2,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -248,6 +249,38 @@ var Settings = []Setting{
 		func(c *Config) *string { return &c.GC.GOMEMLIMIT }),
 	textSetting("", "user", "", "the user the token is for, e.g. demo-1 (required)", []Command{Token}, func(c *Config) *string { return &c.TokenUser }),
 	durationSetting("", "ttl", "24h", "how long the token is valid", []Command{Token}, positive, func(c *Config) *time.Duration { return &c.TokenTTL }),
+	{Flag: "role", Commands: []Command{Token}, Kind: Text, Default: "none (an app user)",
+		Usage: "a role the token grants: `OPERATOR` runs the provider directory (registers, approves, suspends providers)",
+		set: func(c *Config, v string) error {
+			r := strings.ToUpper(strings.TrimSpace(v))
+			if !slices.Contains(auth.TokenRoles, r) {
+				return fmt.Errorf("want one of %s", strings.Join(auth.TokenRoles, ", "))
+			}
+			if !slices.Contains(c.TokenRoles, r) {
+				c.TokenRoles = append(c.TokenRoles, r)
+			}
+			return nil
+		}},
+	{Env: "PLAZA_REQUIRE_APPROVAL", Kind: Text, Default: "false",
+		Usage: "`true`: a provider that passes certification waits as CERTIFIED until an operator approves it; `false`: it becomes ACTIVE at once (without a sandbox endpoint an operator must always approve)",
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			c.RequireApproval = b
+			return nil
+		}},
+	{Env: "PLAZA_CERTIFY_CONCURRENCY", Kind: Integer, Default: "2",
+		Usage: "certification runs (the conformance kit against a newly registered provider) at once, per instance",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 64 {
+				return errors.New("want an integer from 1 to 64")
+			}
+			c.CertifyConcurrency = n
+			return nil
+		}},
 }
 
 var serveOnly = []Command{Serve}

@@ -297,8 +297,13 @@ func runContract(t *testing.T, open openStore) {
 		if _, err := s.RegisterWithCode(ctx, code, bad); directory.FieldOf(err) != "id" {
 			t.Fatalf("bad input with a code: %v", err)
 		}
-		if _, err := s.RegisterWithCode(ctx, code, registration("self-serve", connectors.VerticalGrocery, "Hangzhou")); err != nil {
+		self := registration("self-serve", connectors.VerticalGrocery, "Hangzhou")
+		self.Owner = "dev-1"
+		if _, err := s.RegisterWithCode(ctx, code, self); err != nil {
 			t.Fatalf("first use (after a refused attempt, which must not spend it): %v", err)
+		}
+		if p, err := s.Get(ctx, "self-serve"); err != nil || p.Owner != "dev-1" {
+			t.Fatalf("owner %q (%v), want the developer who registered", p.Owner, err)
 		}
 		if _, err := s.RegisterWithCode(ctx, code, registration("second", connectors.VerticalGrocery, "Hangzhou")); directory.FieldOf(err) != "code" {
 			t.Fatalf("second use: %v", err)

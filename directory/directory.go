@@ -108,6 +108,9 @@ type Provider struct {
 	// CacheTTL overrides the entity cache TTL per GraphQL type (Product: 30s).
 	CacheTTL  map[string]time.Duration
 	Lifecycle Lifecycle
+	// Owner is the user who registered the provider with an onboarding code
+	// (who may follow its certification); empty otherwise.
+	Owner string
 	// Version is the directory version of the provider's last change.
 	Version   int64
 	CreatedAt time.Time
@@ -128,6 +131,8 @@ type Registration struct {
 	Secret   string
 	Limits   Limits
 	CacheTTL map[string]time.Duration
+	// Owner: see Provider.Owner.
+	Owner string
 }
 
 // LifecycleChange is one entry of a provider's lifecycle history.

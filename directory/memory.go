@@ -163,7 +163,7 @@ func (m *Memory) registerLocked(r Registration, actor string) (Provider, error) 
 	now := m.opts.now()
 	p := Provider{ID: r.ID, Vertical: r.Vertical, Name: r.Name, Description: r.Description, Cities: r.Cities,
 		Endpoint: r.Endpoint, SandboxEndpoint: r.SandboxEndpoint, ContactEmail: r.ContactEmail, Limits: r.Limits,
-		CacheTTL: maps.Clone(r.CacheTTL), Lifecycle: Pending, Version: m.version, CreatedAt: now, UpdatedAt: now}
+		CacheTTL: maps.Clone(r.CacheTTL), Lifecycle: Pending, Owner: r.Owner, Version: m.version, CreatedAt: now, UpdatedAt: now}
 	m.providers[r.ID] = &memProvider{p: p, secret: sealed}
 	m.view.apply(m.version, []record{recordOf(&p)})
 	return clone(p), nil

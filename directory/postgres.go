@@ -405,7 +405,7 @@ func (p *Postgres) mutate(ctx context.Context, providerID, kind string, change f
 
 const providerColumns = `id, vertical, name, description, cities, endpoint, sandbox_endpoint, contact_email, rating,
 	timeout_ms, max_concurrent, max_batch, max_items, pushes_per_minute, cache_ttl_ms::text, lifecycle, version,
-	created_at, updated_at`
+	created_at, updated_at, owner`
 
 func scanProvider(row pgx.Row) (Provider, error) {
 	var (
@@ -417,7 +417,7 @@ func scanProvider(row pgx.Row) (Provider, error) {
 	)
 	if err := row.Scan(&p.ID, &vertical, &p.Name, &p.Description, &p.Cities, &p.Endpoint, &p.SandboxEndpoint,
 		&p.ContactEmail, &rating, &timeoutMs, &mc, &mb, &mi, &ppm, &ttl, &lifecycle, &p.Version, &p.CreatedAt,
-		&p.UpdatedAt); err != nil {
+		&p.UpdatedAt, &p.Owner); err != nil {
 		return Provider{}, err
 	}
 	p.Vertical = connectors.Vertical(vertical)
@@ -478,13 +478,13 @@ func (p *Postgres) register(ctx context.Context, code string, r Registration) (P
 		}
 		row := tx.QueryRow(ctx, `INSERT INTO providers (id, vertical, name, description, cities, endpoint,
 				sandbox_endpoint, contact_email, timeout_ms, max_concurrent, max_batch, max_items, pushes_per_minute,
-				cache_ttl_ms, lifecycle, secret, created_at, updated_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'PENDING', $15, $16, $16, $17)
+				cache_ttl_ms, lifecycle, secret, created_at, updated_at, version, owner)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'PENDING', $15, $16, $16, $17, $18)
 			ON CONFLICT (id) DO NOTHING
 			RETURNING `+providerColumns,
 			r.ID, string(r.Vertical), r.Name, r.Description, r.Cities, r.Endpoint, r.SandboxEndpoint, r.ContactEmail,
 			r.Limits.Timeout.Milliseconds(), r.Limits.MaxConcurrent, r.Limits.MaxBatch, r.Limits.MaxItems,
-			r.Limits.PushesPerMinute, formatTTL(r.CacheTTL), sealed, now, version)
+			r.Limits.PushesPerMinute, formatTTL(r.CacheTTL), sealed, now, version, r.Owner)
 		pr, err := scanProvider(row)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return invalid("id", "provider %q is already registered", r.ID)

@@ -96,6 +96,21 @@ type ComplexityRoot struct {
 		Start func(childComplexity int) int
 	}
 
+	CertificationCheck struct {
+		Message func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Outcome func(childComplexity int) int
+	}
+
+	CertificationRun struct {
+		Checks     func(childComplexity int) int
+		FinishedAt func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Outcome    func(childComplexity int) int
+		Sandbox    func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+	}
+
 	Consultation struct {
 		Answer     func(childComplexity int) int
 		AnsweredAt func(childComplexity int) int
@@ -287,12 +302,22 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ApplyForGovService       func(childComplexity int, input model.ApplyForGovServiceInput) int
+		ApproveProvider          func(childComplexity int, key string, reason *string) int
 		AskDoctor                func(childComplexity int, input model.AskDoctorInput) int
 		BookDoctorAppointment    func(childComplexity int, input model.BookDoctorAppointmentInput) int
 		CancelGroceryOrder       func(childComplexity int, id string) int
+		CreateOnboardingCode     func(childComplexity int, ttlHours *int) int
 		PlaceGroceryOrder        func(childComplexity int, input model.PlaceGroceryOrderInput) int
+		RecertifyProvider        func(childComplexity int, key string) int
+		RegisterProvider         func(childComplexity int, input model.RegisterProviderInput) int
 		ReportSearchClick        func(childComplexity int, query string, itemID string) int
 		RequestLegalConsultation func(childComplexity int, input model.RequestLegalConsultationInput) int
+		ResumeProvider           func(childComplexity int, key string, reason string) int
+		RetireProvider           func(childComplexity int, key string, reason string) int
+		RotateProviderSecret     func(childComplexity int, key string, secret string, overlapHours *int) int
+		SuspendProvider          func(childComplexity int, key string, reason string) int
+		UpdateProviderCities     func(childComplexity int, key string, cities []string) int
+		UpdateProviderLimits     func(childComplexity int, key string, limits model.ProviderLimitsInput) int
 		UpdateSettings           func(childComplexity int, personalization bool) int
 	}
 
@@ -309,6 +334,11 @@ type ComplexityRoot struct {
 		End       func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Start     func(childComplexity int) int
+	}
+
+	OnboardingCode struct {
+		Code      func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
 	}
 
 	OrderItem struct {
@@ -353,14 +383,17 @@ type ComplexityRoot struct {
 	}
 
 	Provider struct {
-		Cities      func(childComplexity int) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Key         func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Rating      func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Vertical    func(childComplexity int) int
+		Certifications func(childComplexity int) int
+		Cities         func(childComplexity int) int
+		Description    func(childComplexity int) int
+		History        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Key            func(childComplexity int) int
+		Lifecycle      func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Rating         func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Vertical       func(childComplexity int) int
 	}
 
 	ProviderConnection struct {
@@ -374,6 +407,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProviderLifecycleChange struct {
+		Actor  func(childComplexity int) int
+		At     func(childComplexity int) int
+		From   func(childComplexity int) int
+		Reason func(childComplexity int) int
+		To     func(childComplexity int) int
+	}
+
 	ProviderTraffic struct {
 		Calls       func(childComplexity int) int
 		Conversions func(childComplexity int) int
@@ -384,18 +425,19 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Analytics   func(childComplexity int) int
-		Doctors     func(childComplexity int, text *string, city *string, first *int, after *string) int
-		GovServices func(childComplexity int, text *string, city *string, first *int, after *string) int
-		Home        func(childComplexity int, city *string) int
-		Lawyers     func(childComplexity int, text *string, city *string, first *int, after *string) int
-		Me          func(childComplexity int) int
-		Node        func(childComplexity int, id string) int
-		Nodes       func(childComplexity int, ids []string) int
-		Products    func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string) int
-		Providers   func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
-		Search      func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string) int
-		Stores      func(childComplexity int, city *string, first *int, after *string) int
+		Analytics          func(childComplexity int) int
+		Doctors            func(childComplexity int, text *string, city *string, first *int, after *string) int
+		GovServices        func(childComplexity int, text *string, city *string, first *int, after *string) int
+		Home               func(childComplexity int, city *string) int
+		Lawyers            func(childComplexity int, text *string, city *string, first *int, after *string) int
+		Me                 func(childComplexity int) int
+		Node               func(childComplexity int, id string) int
+		Nodes              func(childComplexity int, ids []string) int
+		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string) int
+		Providers          func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
+		RegisteredProvider func(childComplexity int, key string) int
+		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string) int
+		Stores             func(childComplexity int, city *string, first *int, after *string) int
 	}
 
 	QueryCount struct {
@@ -433,6 +475,11 @@ type ComplexityRoot struct {
 		PreviousHr     func(childComplexity int) int
 		PreviousNdcg   func(childComplexity int) int
 		Users          func(childComplexity int) int
+	}
+
+	RegisterProviderPayload struct {
+		Certification func(childComplexity int) int
+		Provider      func(childComplexity int) int
 	}
 
 	SearchConnection struct {
@@ -564,6 +611,16 @@ type MutationResolver interface {
 	ApplyForGovService(ctx context.Context, input model.ApplyForGovServiceInput) (*model.ServiceApplication, error)
 	UpdateSettings(ctx context.Context, personalization bool) (*model.UserSettings, error)
 	ReportSearchClick(ctx context.Context, query string, itemID string) (*bool, error)
+	RegisterProvider(ctx context.Context, input model.RegisterProviderInput) (*model.RegisterProviderPayload, error)
+	CreateOnboardingCode(ctx context.Context, ttlHours *int) (*model.OnboardingCode, error)
+	RecertifyProvider(ctx context.Context, key string) (*model.CertificationRun, error)
+	ApproveProvider(ctx context.Context, key string, reason *string) (*model.Provider, error)
+	SuspendProvider(ctx context.Context, key string, reason string) (*model.Provider, error)
+	ResumeProvider(ctx context.Context, key string, reason string) (*model.Provider, error)
+	RetireProvider(ctx context.Context, key string, reason string) (*model.Provider, error)
+	UpdateProviderCities(ctx context.Context, key string, cities []string) (*model.Provider, error)
+	UpdateProviderLimits(ctx context.Context, key string, limits model.ProviderLimitsInput) (*model.Provider, error)
+	RotateProviderSecret(ctx context.Context, key string, secret string, overlapHours *int) (*model.Provider, error)
 }
 type OfficeResolver interface {
 	Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error)
@@ -577,6 +634,9 @@ type ProductResolver interface {
 }
 type ProviderResolver interface {
 	Status(ctx context.Context, obj *model.Provider) (model.ProviderStatus, error)
+	Lifecycle(ctx context.Context, obj *model.Provider) (*model.ProviderLifecycle, error)
+	Certifications(ctx context.Context, obj *model.Provider) ([]*model.CertificationRun, error)
+	History(ctx context.Context, obj *model.Provider) ([]*model.ProviderLifecycleChange, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -591,6 +651,7 @@ type QueryResolver interface {
 	Home(ctx context.Context, city *string) (*model.HomePage, error)
 	Me(ctx context.Context) (*model.User, error)
 	Analytics(ctx context.Context) (*model.Analytics, error)
+	RegisteredProvider(ctx context.Context, key string) (*model.Provider, error)
 }
 type ServiceApplicationResolver interface {
 	Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error)
@@ -803,6 +864,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BucketCount.Start(childComplexity), true
+
+	case "CertificationCheck.message":
+		if e.ComplexityRoot.CertificationCheck.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationCheck.Message(childComplexity), true
+	case "CertificationCheck.name":
+		if e.ComplexityRoot.CertificationCheck.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationCheck.Name(childComplexity), true
+	case "CertificationCheck.outcome":
+		if e.ComplexityRoot.CertificationCheck.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationCheck.Outcome(childComplexity), true
+
+	case "CertificationRun.checks":
+		if e.ComplexityRoot.CertificationRun.Checks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationRun.Checks(childComplexity), true
+	case "CertificationRun.finishedAt":
+		if e.ComplexityRoot.CertificationRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationRun.FinishedAt(childComplexity), true
+	case "CertificationRun.id":
+		if e.ComplexityRoot.CertificationRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationRun.ID(childComplexity), true
+	case "CertificationRun.outcome":
+		if e.ComplexityRoot.CertificationRun.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationRun.Outcome(childComplexity), true
+	case "CertificationRun.sandbox":
+		if e.ComplexityRoot.CertificationRun.Sandbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationRun.Sandbox(childComplexity), true
+	case "CertificationRun.startedAt":
+		if e.ComplexityRoot.CertificationRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CertificationRun.StartedAt(childComplexity), true
 
 	case "Consultation.answer":
 		if e.ComplexityRoot.Consultation.Answer == nil {
@@ -1534,6 +1651,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApplyForGovService(childComplexity, args["input"].(model.ApplyForGovServiceInput)), true
+	case "Mutation.approveProvider":
+		if e.ComplexityRoot.Mutation.ApproveProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveProvider(childComplexity, args["key"].(string), args["reason"].(*string)), true
 	case "Mutation.askDoctor":
 		if e.ComplexityRoot.Mutation.AskDoctor == nil {
 			break
@@ -1567,6 +1695,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelGroceryOrder(childComplexity, args["id"].(string)), true
+	case "Mutation.createOnboardingCode":
+		if e.ComplexityRoot.Mutation.CreateOnboardingCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOnboardingCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOnboardingCode(childComplexity, args["ttlHours"].(*int)), true
 	case "Mutation.placeGroceryOrder":
 		if e.ComplexityRoot.Mutation.PlaceGroceryOrder == nil {
 			break
@@ -1578,6 +1717,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PlaceGroceryOrder(childComplexity, args["input"].(model.PlaceGroceryOrderInput)), true
+	case "Mutation.recertifyProvider":
+		if e.ComplexityRoot.Mutation.RecertifyProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recertifyProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecertifyProvider(childComplexity, args["key"].(string)), true
+	case "Mutation.registerProvider":
+		if e.ComplexityRoot.Mutation.RegisterProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterProvider(childComplexity, args["input"].(model.RegisterProviderInput)), true
 	case "Mutation.reportSearchClick":
 		if e.ComplexityRoot.Mutation.ReportSearchClick == nil {
 			break
@@ -1600,6 +1761,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLegalConsultation(childComplexity, args["input"].(model.RequestLegalConsultationInput)), true
+	case "Mutation.resumeProvider":
+		if e.ComplexityRoot.Mutation.ResumeProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resumeProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeProvider(childComplexity, args["key"].(string), args["reason"].(string)), true
+	case "Mutation.retireProvider":
+		if e.ComplexityRoot.Mutation.RetireProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retireProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetireProvider(childComplexity, args["key"].(string), args["reason"].(string)), true
+	case "Mutation.rotateProviderSecret":
+		if e.ComplexityRoot.Mutation.RotateProviderSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateProviderSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateProviderSecret(childComplexity, args["key"].(string), args["secret"].(string), args["overlapHours"].(*int)), true
+	case "Mutation.suspendProvider":
+		if e.ComplexityRoot.Mutation.SuspendProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspendProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspendProvider(childComplexity, args["key"].(string), args["reason"].(string)), true
+	case "Mutation.updateProviderCities":
+		if e.ComplexityRoot.Mutation.UpdateProviderCities == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProviderCities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProviderCities(childComplexity, args["key"].(string), args["cities"].([]string)), true
+	case "Mutation.updateProviderLimits":
+		if e.ComplexityRoot.Mutation.UpdateProviderLimits == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProviderLimits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProviderLimits(childComplexity, args["key"].(string), args["limits"].(model.ProviderLimitsInput)), true
 	case "Mutation.updateSettings":
 		if e.ComplexityRoot.Mutation.UpdateSettings == nil {
 			break
@@ -1672,6 +1899,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OfficeSlot.Start(childComplexity), true
+
+	case "OnboardingCode.code":
+		if e.ComplexityRoot.OnboardingCode.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingCode.Code(childComplexity), true
+	case "OnboardingCode.expiresAt":
+		if e.ComplexityRoot.OnboardingCode.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingCode.ExpiresAt(childComplexity), true
 
 	case "OrderItem.lineTotal":
 		if e.ComplexityRoot.OrderItem.LineTotal == nil {
@@ -1834,6 +2074,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductEdge.Node(childComplexity), true
 
+	case "Provider.certifications":
+		if e.ComplexityRoot.Provider.Certifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.Certifications(childComplexity), true
 	case "Provider.cities":
 		if e.ComplexityRoot.Provider.Cities == nil {
 			break
@@ -1846,6 +2092,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Provider.Description(childComplexity), true
+	case "Provider.history":
+		if e.ComplexityRoot.Provider.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.History(childComplexity), true
 	case "Provider.id":
 		if e.ComplexityRoot.Provider.ID == nil {
 			break
@@ -1858,6 +2110,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Provider.Key(childComplexity), true
+	case "Provider.lifecycle":
+		if e.ComplexityRoot.Provider.Lifecycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.Lifecycle(childComplexity), true
 	case "Provider.name":
 		if e.ComplexityRoot.Provider.Name == nil {
 			break
@@ -1914,6 +2172,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderEdge.Node(childComplexity), true
+
+	case "ProviderLifecycleChange.actor":
+		if e.ComplexityRoot.ProviderLifecycleChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderLifecycleChange.Actor(childComplexity), true
+	case "ProviderLifecycleChange.at":
+		if e.ComplexityRoot.ProviderLifecycleChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderLifecycleChange.At(childComplexity), true
+	case "ProviderLifecycleChange.from":
+		if e.ComplexityRoot.ProviderLifecycleChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderLifecycleChange.From(childComplexity), true
+	case "ProviderLifecycleChange.reason":
+		if e.ComplexityRoot.ProviderLifecycleChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderLifecycleChange.Reason(childComplexity), true
+	case "ProviderLifecycleChange.to":
+		if e.ComplexityRoot.ProviderLifecycleChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderLifecycleChange.To(childComplexity), true
 
 	case "ProviderTraffic.calls":
 		if e.ComplexityRoot.ProviderTraffic.Calls == nil {
@@ -2053,6 +2342,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Providers(childComplexity, args["vertical"].(*model.Vertical), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.registeredProvider":
+		if e.ComplexityRoot.Query.RegisteredProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Query_registeredProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RegisteredProvider(childComplexity, args["key"].(string)), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -2229,6 +2529,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecommendationValidation.Users(childComplexity), true
+
+	case "RegisterProviderPayload.certification":
+		if e.ComplexityRoot.RegisterProviderPayload.Certification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterProviderPayload.Certification(childComplexity), true
+	case "RegisterProviderPayload.provider":
+		if e.ComplexityRoot.RegisterProviderPayload.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterProviderPayload.Provider(childComplexity), true
 
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
@@ -2537,6 +2850,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("BookDoctorAppointmentInput", ec.unmarshalInputBookDoctorAppointmentInput),
 			graphql.NewInputUnmarshaler("OrderItemInput", ec.unmarshalInputOrderItemInput),
 			graphql.NewInputUnmarshaler("PlaceGroceryOrderInput", ec.unmarshalInputPlaceGroceryOrderInput),
+			graphql.NewInputUnmarshaler("ProviderLimitsInput", ec.unmarshalInputProviderLimitsInput),
+			graphql.NewInputUnmarshaler("RegisterProviderInput", ec.unmarshalInputRegisterProviderInput),
 			graphql.NewInputUnmarshaler("RequestLegalConsultationInput", ec.unmarshalInputRequestLegalConsultationInput),
 		)
 	}
@@ -2650,6 +2965,12 @@ enum Role {
   ANALYST
   "A provider (its shared secret)."
   PROVIDER
+  """
+  An operator of the provider directory: a signed-in user whose token carries
+  ` + "`" + `"roles": ["OPERATOR"]` + "`" + ` (in development, ` + "`" + `plaza token --role OPERATOR --user
+  ops-1` + "`" + `). Anonymous callers get UNAUTHENTICATED, other users FORBIDDEN.
+  """
+  OPERATOR
 }
 
 "A point in time, RFC 3339."
@@ -3423,6 +3744,206 @@ type FacetCount {
   label: String
   count: Int!
 }
+
+# ---------------------------------------------------------------- onboarding and certification
+
+"""
+Where a provider stands in onboarding. Only ACTIVE providers take user
+traffic; certification calls are the one exception. Separate from
+` + "`" + `Provider.status` + "`" + `, the live health the circuit breakers see.
+"""
+enum ProviderLifecycle {
+  "Registered; certification is running or has failed (see ` + "`" + `certifications` + "`" + `)."
+  PENDING
+  "Passed certification; waits for an operator's approval (` + "`" + `approveProvider` + "`" + `)."
+  CERTIFIED
+  "Called by user traffic."
+  ACTIVE
+  "Taken out of routing by an operator; ` + "`" + `resumeProvider` + "`" + ` brings it back."
+  SUSPENDED
+  "Gone for good."
+  RETIRED
+}
+
+extend type Provider {
+  """
+  Where the provider stands in onboarding, from the provider directory. Null
+  when the gateway runs without one.
+  """
+  lifecycle: ProviderLifecycle @goField(forceResolver: true)
+  """
+  The provider's certification runs, newest first, check by check. Readable by
+  operators and by the user who registered the provider; anyone else gets
+  null with FORBIDDEN.
+  """
+  certifications: [CertificationRun!] @goField(forceResolver: true)
+  """
+  Every lifecycle change, oldest first: who made it, when, why, from and to.
+  Readable by operators and by the user who registered the provider.
+  """
+  history: [ProviderLifecycleChange!] @goField(forceResolver: true)
+}
+
+"The result of a certification run."
+enum CertificationOutcome {
+  "The conformance kit is running (in the background, a few seconds)."
+  RUNNING
+  "Every check passed or did not apply."
+  PASSED
+  "At least one check failed; the provider stays PENDING."
+  FAILED
+}
+
+"The result of one check."
+enum CheckOutcome {
+  PASSED
+  FAILED
+  "Did not apply: mutating checks without a sandbox endpoint, or a vertical without that operation."
+  SKIPPED
+}
+
+"""
+One pass of the conformance kit (the checks of ` + "`" + `plaza-conformance` + "`" + `) over a
+provider. Read-only checks call its endpoint; checks that place orders or book
+slots call its sandbox endpoint only, and are skipped without one (an operator
+must then approve the provider).
+"""
+type CertificationRun {
+  id: ID!
+  outcome: CertificationOutcome!
+  "Whether the mutating checks ran against the sandbox endpoint."
+  sandbox: Boolean!
+  startedAt: Time!
+  "Null while RUNNING."
+  finishedAt: Time
+  "One entry per check, in the kit's order; empty while RUNNING."
+  checks: [CertificationCheck!]!
+}
+
+"One check of a certification run."
+type CertificationCheck {
+  "The check's name, as ` + "`" + `plaza-conformance` + "`" + ` prints it (batch-order, signature, ...)."
+  name: String!
+  outcome: CheckOutcome!
+  "What was verified, what went wrong, or why it did not apply."
+  message: String!
+}
+
+"One lifecycle change of a provider."
+type ProviderLifecycleChange {
+  from: ProviderLifecycle!
+  to: ProviderLifecycle!
+  "Who made it: an operator's user id, the developer who registered, or ` + "`" + `certification` + "`" + `."
+  actor: String!
+  reason: String!
+  at: Time!
+}
+
+"""
+What a provider submits to join Plaza. Every field is checked before anything
+is stored; a bad one fails the whole registration with BAD_USER_INPUT naming
+it in ` + "`" + `extensions.field` + "`" + `.
+"""
+input RegisterProviderInput {
+  "The provider's stable key: 1 to 64 characters of a-z, 0-9 and -. Must be new."
+  id: String!
+  vertical: Vertical!
+  "Display name, at most 80 characters."
+  name: String!
+  "At most 2000 characters."
+  description: String
+  "The cities it serves: 1 to 64 names of at most 64 characters; duplicates are dropped."
+  cities: [String!]!
+  """
+  Base URL of its implementation of the HTTP provider contract. https; http
+  only on a loopback host (127.0.0.1, localhost) in development.
+  """
+  endpoint: String!
+  "Where certification may place orders and book slots. Without one, those checks are skipped and an operator must approve."
+  sandboxEndpoint: String
+  "Who Plaza writes to about this provider."
+  contactEmail: String!
+  "The secret that signs Plaza's requests to the provider (HMAC-SHA256): 24 to 512 characters. Stored encrypted."
+  signingSecret: String!
+  """
+  A one-time code from an operator (` + "`" + `createOnboardingCode` + "`" + `). Required unless
+  the caller is an operator. BAD_USER_INPUT (field ` + "`" + `onboardingCode` + "`" + `) when it
+  is unknown, already used or expired.
+  """
+  onboardingCode: String
+}
+
+"A registered provider and the certification run it started."
+type RegisterProviderPayload {
+  "The provider, PENDING until its certification passes."
+  provider: Provider!
+  "The run that was started; read ` + "`" + `Provider.certifications` + "`" + ` for its results."
+  certification: CertificationRun!
+}
+
+"A one-time code that lets its holder register exactly one provider."
+type OnboardingCode {
+  "Give this to the provider's developer. It is shown once; Plaza keeps only its hash."
+  code: String!
+  expiresAt: Time!
+}
+
+"A provider's per-call limits; 0 (or omitted) means the gateway's default."
+input ProviderLimitsInput {
+  "Bound on one call, in milliseconds (at most 60000)."
+  timeoutMs: Int
+  "Calls in flight at once."
+  maxConcurrent: Int
+  "IDs per batch call."
+  maxBatch: Int
+  "Catalog items it may publish."
+  maxItems: Int
+  "Catalog pushes per minute."
+  pushesPerMinute: Int
+}
+
+extend type Query {
+  """
+  A provider of the directory in any lifecycle state, by key: for operators,
+  and for the user who registered it (to follow its certification). NOT_FOUND
+  for anyone else.
+  """
+  registeredProvider(key: String!): Provider @auth(requires: USER)
+}
+
+extend type Mutation {
+  """
+  Registers a provider as PENDING and starts its certification in the
+  background. An operator registers directly; anyone else signed in needs an
+  ` + "`" + `onboardingCode` + "`" + `, and becomes the provider's owner (who may read its
+  certification). When the run passes, the provider becomes ACTIVE, or
+  CERTIFIED until an operator approves when the gateway requires approval or
+  the provider gave no sandbox endpoint.
+  """
+  registerProvider(input: RegisterProviderInput!): RegisterProviderPayload! @auth(requires: USER)
+  "Mints a one-time onboarding code, valid for ` + "`" + `ttlHours` + "`" + ` (default 72, at most 720)."
+  createOnboardingCode(ttlHours: Int): OnboardingCode! @auth(requires: OPERATOR)
+  "Runs certification again (after the provider fixed what failed). Operators and the provider's owner."
+  recertifyProvider(key: String!): CertificationRun! @auth(requires: USER)
+  "Makes a CERTIFIED provider ACTIVE. CONFLICT from any other state."
+  approveProvider(key: String!, reason: String): Provider! @auth(requires: OPERATOR)
+  "Takes an ACTIVE provider out of routing on every instance."
+  suspendProvider(key: String!, reason: String!): Provider! @auth(requires: OPERATOR)
+  "Puts a SUSPENDED provider back into routing."
+  resumeProvider(key: String!, reason: String!): Provider! @auth(requires: OPERATOR)
+  "Retires a provider for good."
+  retireProvider(key: String!, reason: String!): Provider! @auth(requires: OPERATOR)
+  "Replaces the cities a provider serves (1 to 64)."
+  updateProviderCities(key: String!, cities: [String!]!): Provider! @auth(requires: OPERATOR)
+  "Replaces a provider's per-call limits."
+  updateProviderLimits(key: String!, limits: ProviderLimitsInput!): Provider! @auth(requires: OPERATOR)
+  """
+  Makes ` + "`" + `secret` + "`" + ` the provider's signing secret. The previous one keeps
+  verifying for ` + "`" + `overlapHours` + "`" + ` (default 24, at most 168), so the provider can
+  switch without downtime.
+  """
+  rotateProviderSecret(key: String!, secret: String!, overlapHours: Int): Provider! @auth(requires: OPERATOR)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3513,6 +4034,36 @@ func (ec *executionContext) childFields_BucketCount(ctx context.Context, field g
 		return ec.fieldContext_BucketCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BucketCount", field.Name)
+}
+
+func (ec *executionContext) childFields_CertificationCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_CertificationCheck_name(ctx, field)
+	case "outcome":
+		return ec.fieldContext_CertificationCheck_outcome(ctx, field)
+	case "message":
+		return ec.fieldContext_CertificationCheck_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CertificationCheck", field.Name)
+}
+
+func (ec *executionContext) childFields_CertificationRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CertificationRun_id(ctx, field)
+	case "outcome":
+		return ec.fieldContext_CertificationRun_outcome(ctx, field)
+	case "sandbox":
+		return ec.fieldContext_CertificationRun_sandbox(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_CertificationRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_CertificationRun_finishedAt(ctx, field)
+	case "checks":
+		return ec.fieldContext_CertificationRun_checks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CertificationRun", field.Name)
 }
 
 func (ec *executionContext) childFields_Consultation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3923,6 +4474,16 @@ func (ec *executionContext) childFields_OfficeSlot(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type OfficeSlot", field.Name)
 }
 
+func (ec *executionContext) childFields_OnboardingCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_OnboardingCode_code(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_OnboardingCode_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnboardingCode", field.Name)
+}
+
 func (ec *executionContext) childFields_OrderItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -4023,6 +4584,12 @@ func (ec *executionContext) childFields_Provider(ctx context.Context, field grap
 		return ec.fieldContext_Provider_cities(ctx, field)
 	case "status":
 		return ec.fieldContext_Provider_status(ctx, field)
+	case "lifecycle":
+		return ec.fieldContext_Provider_lifecycle(ctx, field)
+	case "certifications":
+		return ec.fieldContext_Provider_certifications(ctx, field)
+	case "history":
+		return ec.fieldContext_Provider_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Provider", field.Name)
 }
@@ -4047,6 +4614,22 @@ func (ec *executionContext) childFields_ProviderEdge(ctx context.Context, field 
 		return ec.fieldContext_ProviderEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProviderEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProviderLifecycleChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ProviderLifecycleChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ProviderLifecycleChange_to(ctx, field)
+	case "actor":
+		return ec.fieldContext_ProviderLifecycleChange_actor(ctx, field)
+	case "reason":
+		return ec.fieldContext_ProviderLifecycleChange_reason(ctx, field)
+	case "at":
+		return ec.fieldContext_ProviderLifecycleChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderLifecycleChange", field.Name)
 }
 
 func (ec *executionContext) childFields_ProviderTraffic(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4139,6 +4722,16 @@ func (ec *executionContext) childFields_RecommendationValidation(ctx context.Con
 		return ec.fieldContext_RecommendationValidation_durationMs(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecommendationValidation", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisterProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_RegisterProviderPayload_provider(ctx, field)
+	case "certification":
+		return ec.fieldContext_RegisterProviderPayload_certification(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterProviderPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4645,6 +5238,28 @@ func (ec *executionContext) field_Mutation_applyForGovService_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_askDoctor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4687,12 +5302,54 @@ func (ec *executionContext) field_Mutation_cancelGroceryOrder_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createOnboardingCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ttlHours",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ttlHours"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_placeGroceryOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PlaceGroceryOrderInput, error) {
 			return ec.unmarshalNPlaceGroceryOrderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlaceGroceryOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recertifyProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterProviderInput, error) {
+			return ec.unmarshalNRegisterProviderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRegisterProviderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4734,6 +5391,146 @@ func (ec *executionContext) field_Mutation_requestLegalConsultation_args(ctx con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resumeProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_retireProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateProviderSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "secret",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["secret"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "overlapHours",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["overlapHours"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_suspendProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateProviderCities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "cities",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cities"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateProviderLimits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "limits",
+		func(ctx context.Context, v any) (model.ProviderLimitsInput, error) {
+			return ec.unmarshalNProviderLimitsInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLimitsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limits"] = arg1
 	return args, nil
 }
 
@@ -5024,6 +5821,20 @@ func (ec *executionContext) field_Query_providers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_registeredProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
 	return args, nil
 }
 
@@ -6050,6 +6861,234 @@ func (ec *executionContext) _BucketCount_count(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_BucketCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BucketCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CertificationCheck_name(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationCheck_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationCheck_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _CertificationCheck_outcome(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationCheck_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CheckOutcome) graphql.Marshaler {
+			return ec.marshalNCheckOutcome2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCheckOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationCheck_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificationCheck", field, false, false, "CheckOutcome")
+}
+
+func (ec *executionContext) _CertificationCheck_message(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationCheck_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationCheck_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _CertificationRun_id(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificationRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CertificationRun_outcome(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationRun_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CertificationOutcome) graphql.Marshaler {
+			return ec.marshalNCertificationOutcome2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationRun_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificationRun", field, false, false, "CertificationOutcome")
+}
+
+func (ec *executionContext) _CertificationRun_sandbox(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Sandbox)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationRun_sandbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sandbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationRun_sandbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificationRun", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CertificationRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificationRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CertificationRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CertificationRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CertificationRun_checks(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CertificationRun_checks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CertificationCheck) graphql.Marshaler {
+			return ec.marshalNCertificationCheck2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationCheckᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CertificationRun_checks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CertificationRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CertificationCheck(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Consultation_id(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
@@ -9686,6 +10725,626 @@ func (ec *executionContext) fieldContext_Mutation_reportSearchClick(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterProvider(ctx, fc.Args["input"].(model.RegisterProviderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.RegisterProviderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RegisterProviderPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterProviderPayload) graphql.Marshaler {
+			return ec.marshalNRegisterProviderPayload2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRegisterProviderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterProviderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createOnboardingCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOnboardingCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOnboardingCode(ctx, fc.Args["ttlHours"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.OnboardingCode
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.OnboardingCode
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OnboardingCode) graphql.Marshaler {
+			return ec.marshalNOnboardingCode2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOnboardingCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOnboardingCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingCode(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOnboardingCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recertifyProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recertifyProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecertifyProvider(ctx, fc.Args["key"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.CertificationRun
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CertificationRun
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CertificationRun) graphql.Marshaler {
+			return ec.marshalNCertificationRun2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recertifyProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CertificationRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recertifyProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveProvider(ctx, fc.Args["key"].(string), fc.Args["reason"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.Provider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Provider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_suspendProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_suspendProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SuspendProvider(ctx, fc.Args["key"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.Provider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Provider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_suspendProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_suspendProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resumeProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resumeProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResumeProvider(ctx, fc.Args["key"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.Provider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Provider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resumeProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resumeProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retireProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retireProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetireProvider(ctx, fc.Args["key"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.Provider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Provider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retireProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retireProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProviderCities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProviderCities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProviderCities(ctx, fc.Args["key"].(string), fc.Args["cities"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.Provider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Provider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProviderCities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProviderCities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProviderLimits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProviderLimits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProviderLimits(ctx, fc.Args["key"].(string), fc.Args["limits"].(model.ProviderLimitsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.Provider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Provider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProviderLimits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProviderLimits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateProviderSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateProviderSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateProviderSecret(ctx, fc.Args["key"].(string), fc.Args["secret"].(string), fc.Args["overlapHours"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.Provider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Provider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateProviderSecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateProviderSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
@@ -9930,6 +11589,55 @@ func (ec *executionContext) _OfficeSlot_available(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_OfficeSlot_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OfficeSlot", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _OnboardingCode_code(ctx context.Context, field graphql.CollectedField, obj *model.OnboardingCode) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingCode_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingCode_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingCode", field, false, false, "String")
+}
+
+func (ec *executionContext) _OnboardingCode_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.OnboardingCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingCode_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingCode_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingCode", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OrderItem_product(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
@@ -10855,6 +12563,93 @@ func (ec *executionContext) fieldContext_Provider_status(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Provider", field, true, true, "ProviderStatus")
 }
 
+func (ec *executionContext) _Provider_lifecycle(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_lifecycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Provider().Lifecycle(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderLifecycle) graphql.Marshaler {
+			return ec.marshalOProviderLifecycle2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_lifecycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, true, true, "ProviderLifecycle")
+}
+
+func (ec *executionContext) _Provider_certifications(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_certifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Provider().Certifications(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CertificationRun) graphql.Marshaler {
+			return ec.marshalOCertificationRun2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationRunᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_certifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Provider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CertificationRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Provider_history(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Provider().History(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProviderLifecycleChange) graphql.Marshaler {
+			return ec.marshalOProviderLifecycleChange2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycleChangeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Provider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderLifecycleChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProviderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProviderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11001,6 +12796,127 @@ func (ec *executionContext) fieldContext_ProviderEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ProviderLifecycleChange_from(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderLifecycleChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ProviderLifecycle) graphql.Marshaler {
+			return ec.marshalNProviderLifecycle2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderLifecycleChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderLifecycleChange", field, false, false, "ProviderLifecycle")
+}
+
+func (ec *executionContext) _ProviderLifecycleChange_to(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderLifecycleChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ProviderLifecycle) graphql.Marshaler {
+			return ec.marshalNProviderLifecycle2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderLifecycleChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderLifecycleChange", field, false, false, "ProviderLifecycle")
+}
+
+func (ec *executionContext) _ProviderLifecycleChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Actor)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderLifecycleChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderLifecycleChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderLifecycleChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderLifecycleChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderLifecycleChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderLifecycleChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderLifecycleChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderLifecycleChange_at(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderLifecycleChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderLifecycleChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderLifecycleChange", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProviderTraffic_provider(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
@@ -11711,6 +13627,68 @@ func (ec *executionContext) fieldContext_Query_analytics(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_registeredProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_registeredProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RegisteredProvider(ctx, fc.Args["key"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.Provider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Provider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalOProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_registeredProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_registeredProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12402,6 +14380,70 @@ func (ec *executionContext) _RecommendationValidation_durationMs(ctx context.Con
 }
 func (ec *executionContext) fieldContext_RecommendationValidation_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RegisterProviderPayload_provider(ctx context.Context, field graphql.CollectedField, obj *model.RegisterProviderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterProviderPayload_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterProviderPayload_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterProviderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterProviderPayload_certification(ctx context.Context, field graphql.CollectedField, obj *model.RegisterProviderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterProviderPayload_certification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Certification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CertificationRun) graphql.Marshaler {
+			return ec.marshalNCertificationRun2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterProviderPayload_certification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterProviderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CertificationRun(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
@@ -15085,6 +17127,181 @@ func UnmarshalPlaceGroceryOrderInput(ctx context.Context, raw any) (model.PlaceG
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputProviderLimitsInput(ctx context.Context, obj any) (model.ProviderLimitsInput, error) {
+	var it model.ProviderLimitsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"timeoutMs", "maxConcurrent", "maxBatch", "maxItems", "pushesPerMinute"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "timeoutMs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutMs"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutMs = data
+		case "maxConcurrent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxConcurrent"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxConcurrent = data
+		case "maxBatch":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxBatch"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxBatch = data
+		case "maxItems":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxItems"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxItems = data
+		case "pushesPerMinute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pushesPerMinute"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PushesPerMinute = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProviderLimitsInput unmarshals raw into the ProviderLimitsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProviderLimitsInput(ctx context.Context, raw any) (model.ProviderLimitsInput, error) {
+	var out model.ProviderLimitsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProviderLimitsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterProviderInput(ctx context.Context, obj any) (model.RegisterProviderInput, error) {
+	var it model.RegisterProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "vertical", "name", "description", "cities", "endpoint", "sandboxEndpoint", "contactEmail", "signingSecret", "onboardingCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "vertical":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("vertical"))
+			data, err := ec.unmarshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Vertical = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "cities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cities"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cities = data
+		case "endpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoint"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoint = data
+		case "sandboxEndpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sandboxEndpoint"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SandboxEndpoint = data
+		case "contactEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactEmail = data
+		case "signingSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signingSecret"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SigningSecret = data
+		case "onboardingCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onboardingCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnboardingCode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterProviderInput unmarshals raw into the RegisterProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterProviderInput(ctx context.Context, raw any) (model.RegisterProviderInput, error) {
+	var out model.RegisterProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterProviderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRequestLegalConsultationInput(ctx context.Context, obj any) (model.RequestLegalConsultationInput, error) {
 	var it model.RequestLegalConsultationInput
 	if obj == nil {
@@ -15584,6 +17801,107 @@ func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionS
 			}
 		case "count":
 			out.Values[i] = ec._BucketCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var certificationCheckImplementors = []string{"CertificationCheck"}
+
+func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CertificationCheck")
+		case "name":
+			out.Values[i] = ec._CertificationCheck_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._CertificationCheck_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._CertificationCheck_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var certificationRunImplementors = []string{"CertificationRun"}
+
+func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CertificationRun")
+		case "id":
+			out.Values[i] = ec._CertificationRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._CertificationRun_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sandbox":
+			out.Values[i] = ec._CertificationRun_sandbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._CertificationRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._CertificationRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "checks":
+			out.Values[i] = ec._CertificationRun_checks(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16961,6 +19279,76 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "registerProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createOnboardingCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOnboardingCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recertifyProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recertifyProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_suspendProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumeProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resumeProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retireProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retireProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProviderCities":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProviderCities(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProviderLimits":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProviderLimits(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateProviderSecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateProviderSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17060,6 +19448,44 @@ func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSe
 			}
 		case "available":
 			out.Values[i] = ec._OfficeSlot_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var onboardingCodeImplementors = []string{"OnboardingCode"}
+
+func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.SelectionSet, obj *model.OnboardingCode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnboardingCode")
+		case "code":
+			out.Values[i] = ec._OnboardingCode_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._OnboardingCode_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17405,6 +19831,24 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Provider_status(ctx, field, obj)
 				})
+		case "lifecycle":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Provider_lifecycle(ctx, field, obj)
+				})
+		case "certifications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Provider_certifications(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Provider_history(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17483,6 +19927,59 @@ func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.Selection
 			}
 		case "node":
 			out.Values[i] = ec._ProviderEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var providerLifecycleChangeImplementors = []string{"ProviderLifecycleChange"}
+
+func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderLifecycleChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderLifecycleChange")
+		case "from":
+			out.Values[i] = ec._ProviderLifecycleChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ProviderLifecycleChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._ProviderLifecycleChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ProviderLifecycleChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._ProviderLifecycleChange_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17651,6 +20148,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_analytics(ctx, field)
+				})
+		case "registeredProvider":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_registeredProvider(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -17900,6 +20403,44 @@ func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel a
 			}
 		case "durationMs":
 			out.Values[i] = ec._RecommendationValidation_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registerProviderPayloadImplementors = []string{"RegisterProviderPayload"}
+
+func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterProviderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterProviderPayload")
+		case "provider":
+			out.Values[i] = ec._RegisterProviderPayload_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "certification":
+			out.Values[i] = ec._RegisterProviderPayload_certification(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18912,6 +21453,58 @@ func (ec *executionContext) marshalNBucketCount2ᚖgithubᚗcomᚋplazaᚑgatewa
 	return ec._BucketCount(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCertificationCheck2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CertificationCheck) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCertificationCheck2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationCheck(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCertificationCheck2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationCheck(ctx context.Context, sel ast.SelectionSet, v *model.CertificationCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CertificationCheck!")
+		return graphql.Null
+	}
+	return ec._CertificationCheck(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCertificationOutcome2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationOutcome(ctx context.Context, v any) (model.CertificationOutcome, error) {
+	var res model.CertificationOutcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCertificationOutcome2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationOutcome(ctx context.Context, sel ast.SelectionSet, v model.CertificationOutcome) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCertificationRun2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationRun(ctx context.Context, sel ast.SelectionSet, v *model.CertificationRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CertificationRun!")
+		return graphql.Null
+	}
+	return ec._CertificationRun(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCheckOutcome2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCheckOutcome(ctx context.Context, v any) (model.CheckOutcome, error) {
+	var res model.CheckOutcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCheckOutcome2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCheckOutcome(ctx context.Context, sel ast.SelectionSet, v model.CheckOutcome) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNConsultation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultation(ctx context.Context, sel ast.SelectionSet, v *model.Consultation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Consultation!")
@@ -19361,6 +21954,14 @@ func (ec *executionContext) marshalNOfficeSlot2ᚖgithubᚗcomᚋplazaᚑgateway
 	return ec._OfficeSlot(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNOnboardingCode2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOnboardingCode(ctx context.Context, sel ast.SelectionSet, v *model.OnboardingCode) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OnboardingCode!")
+		return graphql.Null
+	}
+	return ec._OnboardingCode(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOrderItem2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOrderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderItem) graphql.Marshaler {
 	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -19497,6 +22098,29 @@ func (ec *executionContext) marshalNProviderEdge2ᚖgithubᚗcomᚋplazaᚑgatew
 	return ec._ProviderEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNProviderLifecycle2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx context.Context, v any) (model.ProviderLifecycle, error) {
+	var res model.ProviderLifecycle
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProviderLifecycle2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx context.Context, sel ast.SelectionSet, v model.ProviderLifecycle) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNProviderLifecycleChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycleChange(ctx context.Context, sel ast.SelectionSet, v *model.ProviderLifecycleChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProviderLifecycleChange!")
+		return graphql.Null
+	}
+	return ec._ProviderLifecycleChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProviderLimitsInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLimitsInput(ctx context.Context, v any) (model.ProviderLimitsInput, error) {
+	res, err := ec.unmarshalInputProviderLimitsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNProviderStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderStatus(ctx context.Context, v any) (model.ProviderStatus, error) {
 	var res model.ProviderStatus
 	err := res.UnmarshalGQL(v)
@@ -19577,6 +22201,19 @@ func (ec *executionContext) marshalNRecommendationSource2ᚖgithubᚗcomᚋplaza
 		return graphql.Null
 	}
 	return ec._RecommendationSource(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRegisterProviderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRegisterProviderInput(ctx context.Context, v any) (model.RegisterProviderInput, error) {
+	res, err := ec.unmarshalInputRegisterProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterProviderPayload2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRegisterProviderPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterProviderPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisterProviderPayload!")
+		return graphql.Null
+	}
+	return ec._RegisterProviderPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRequestLegalConsultationInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRequestLegalConsultationInput(ctx context.Context, v any) (model.RequestLegalConsultationInput, error) {
@@ -20008,6 +22645,25 @@ func (ec *executionContext) marshalOBucket2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 	return v
 }
 
+func (ec *executionContext) marshalOCertificationRun2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationRunᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CertificationRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCertificationRun2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationRun(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOConsultation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultation(ctx context.Context, sel ast.SelectionSet, v *model.Consultation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -20174,6 +22830,48 @@ func (ec *executionContext) marshalOProductConnection2ᚖgithubᚗcomᚋplazaᚑ
 		return graphql.Null
 	}
 	return ec._ProductConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProvider(ctx context.Context, sel ast.SelectionSet, v *model.Provider) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Provider(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProviderLifecycle2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx context.Context, v any) (*model.ProviderLifecycle, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ProviderLifecycle)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOProviderLifecycle2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx context.Context, sel ast.SelectionSet, v *model.ProviderLifecycle) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOProviderLifecycleChange2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycleChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderLifecycleChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProviderLifecycleChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycleChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalORecommendationParams2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationParams(ctx context.Context, sel ast.SelectionSet, v *model.RecommendationParams) graphql.Marshaler {

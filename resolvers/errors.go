@@ -16,6 +16,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/graph/model"
 )
 
@@ -36,6 +37,10 @@ func ErrorPresenter(log *slog.Logger, opts ...PresenterOption) graphql.ErrorPres
 	}
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var de *directory.Error
+		if errors.As(err, &de) {
+			return presentDirectoryError(ctx, log, gqlErr, de)
+		}
 		var e *connectors.Error
 		if !errors.As(err, &e) {
 			var ge *gqlerror.Error
@@ -90,6 +95,30 @@ func ErrorPresenter(log *slog.Logger, opts ...PresenterOption) graphql.ErrorPres
 		}
 		return gqlErr
 	}
+}
+
+// presentDirectoryError shows a provider directory error: its code, its
+// message (written for the client) and the field it names; the cause of an
+// UNAVAILABLE or INTERNAL one goes to the log only.
+func presentDirectoryError(ctx context.Context, log *slog.Logger, gqlErr *gqlerror.Error, de *directory.Error) *gqlerror.Error {
+	switch de.Code {
+	case directory.Internal, "":
+		log.ErrorContext(ctx, "internal error", "err", de, "path", gqlErr.Path.String())
+		gqlErr.Message = "internal error"
+		gqlErr.Extensions = map[string]any{"code": string(connectors.KindInternal)}
+		return gqlErr
+	case directory.Unavailable:
+		log.WarnContext(ctx, "provider directory unavailable", "err", de, "path", gqlErr.Path.String())
+	}
+	gqlErr.Message = de.Message
+	gqlErr.Extensions = map[string]any{"code": string(de.Code)}
+	if de.Field != "" {
+		gqlErr.Extensions["field"] = de.Field
+	}
+	if de.Code == directory.Unavailable {
+		gqlErr.Extensions["retryable"] = true
+	}
+	return gqlErr
 }
 
 // PresenterOption configures ErrorPresenter.
@@ -176,6 +205,7 @@ func Recover(log *slog.Logger) graphql.RecoverFunc {
 // ANALYST needs an analyst API key (auth.APIKeys): anonymous callers and bad
 // keys get UNAUTHENTICATED, signed-in app users FORBIDDEN. PROVIDER needs
 // credentials this gateway does not issue over GraphQL, so it is FORBIDDEN.
+// OPERATOR needs a signed-in user whose token grants auth.RoleOperator.
 func authDirective(ctx context.Context, _ any, next graphql.Resolver, requires *model.Role) (any, error) {
 	role := model.RoleUser
 	if requires != nil {
@@ -198,6 +228,18 @@ func authDirective(ctx context.Context, _ any, next graphql.Resolver, requires *
 			return next(ctx)
 		case p.UserID == "":
 			msg := "analyst API key required"
+			if p.Problem != "" {
+				msg = p.Problem
+			}
+			return nil, connectors.Errorf(connectors.KindUnauthenticated, "%s", msg)
+		}
+		return nil, connectors.Errorf(connectors.KindForbidden, "requires role %s", role)
+	case model.RoleOperator:
+		switch {
+		case p.HasRole(auth.RoleOperator) && p.UserID != "":
+			return next(ctx)
+		case p.UserID == "":
+			msg := "an operator's token required"
 			if p.Problem != "" {
 				msg = p.Problem
 			}

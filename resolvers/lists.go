@@ -13,6 +13,9 @@ func (r *Resolver) providers(ctx context.Context, vertical *model.Vertical, city
 	if err := checkTexts(textArg{"city", city}); err != nil {
 		return nil, err
 	}
+	if r.opt.directory != nil {
+		return r.directoryProviders(vertical, city, first, after)
+	}
 	w, err := r.window(first, after)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
@@ -26,8 +25,9 @@ type options struct {
 	store     events.Store
 	settings  events.Settings
 	analytics *events.Analytics
-	logs      *LogLimiter     // errorlog.go
-	directory directory.Store // WithDirectory
+	logs      *LogLimiter // errorlog.go
+	directory Directory   // onboarding.go
+	certifier Certifier
 }
 
 // Personalization is what the personal features run on, built once by the
@@ -52,11 +52,6 @@ func WithPersonalization(p Personalization) Option {
 		o.home, o.recorder, o.store, o.settings, o.analytics = p.Home, p.Recorder, p.Store, p.Settings, p.Analytics
 	}
 }
-
-// WithDirectory gives the resolvers the provider directory (registration,
-// lifecycle, certification). The wiring root passes the store it serves
-// from; without it the directory's mutations are unavailable.
-func WithDirectory(d directory.Store) Option { return func(o *options) { o.directory = d } }
 
 // record queues ev for the signed-in user (or anonymously). It never
 // blocks or fails; whether an opted-out user's event is dropped is decided

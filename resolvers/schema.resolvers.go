@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/graph/model"
 )
@@ -125,6 +126,46 @@ func (r *mutationResolver) ReportSearchClick(ctx context.Context, query string, 
 	return r.reportSearchClick(ctx, query, itemID)
 }
 
+func (r *mutationResolver) RegisterProvider(ctx context.Context, input model.RegisterProviderInput) (*model.RegisterProviderPayload, error) {
+	return r.registerProvider(ctx, input)
+}
+
+func (r *mutationResolver) CreateOnboardingCode(ctx context.Context, ttlHours *int) (*model.OnboardingCode, error) {
+	return r.createOnboardingCode(ctx, ttlHours)
+}
+
+func (r *mutationResolver) RecertifyProvider(ctx context.Context, key string) (*model.CertificationRun, error) {
+	return r.recertifyProvider(ctx, key)
+}
+
+func (r *mutationResolver) ApproveProvider(ctx context.Context, key string, reason *string) (*model.Provider, error) {
+	return r.transition(ctx, key, directory.Active, reason)
+}
+
+func (r *mutationResolver) SuspendProvider(ctx context.Context, key string, reason string) (*model.Provider, error) {
+	return r.transition(ctx, key, directory.Suspended, &reason)
+}
+
+func (r *mutationResolver) ResumeProvider(ctx context.Context, key string, reason string) (*model.Provider, error) {
+	return r.transition(ctx, key, directory.Active, &reason)
+}
+
+func (r *mutationResolver) RetireProvider(ctx context.Context, key string, reason string) (*model.Provider, error) {
+	return r.transition(ctx, key, directory.Retired, &reason)
+}
+
+func (r *mutationResolver) UpdateProviderCities(ctx context.Context, key string, cities []string) (*model.Provider, error) {
+	return r.updateProviderCities(ctx, key, cities)
+}
+
+func (r *mutationResolver) UpdateProviderLimits(ctx context.Context, key string, limits model.ProviderLimitsInput) (*model.Provider, error) {
+	return r.updateProviderLimits(ctx, key, limits)
+}
+
+func (r *mutationResolver) RotateProviderSecret(ctx context.Context, key string, secret string, overlapHours *int) (*model.Provider, error) {
+	return r.rotateProviderSecret(ctx, key, secret, overlapHours)
+}
+
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
 	return r.officeSlots(ctx, obj, onlyAvailable)
 }
@@ -143,6 +184,18 @@ func (r *productResolver) Provider(ctx context.Context, obj *model.Product) (*mo
 
 func (r *providerResolver) Status(ctx context.Context, obj *model.Provider) (model.ProviderStatus, error) {
 	return model.ProviderStatus(r.gw.Status(obj.Key)), nil
+}
+
+func (r *providerResolver) Lifecycle(ctx context.Context, obj *model.Provider) (*model.ProviderLifecycle, error) {
+	return r.providerLifecycle(obj), nil
+}
+
+func (r *providerResolver) Certifications(ctx context.Context, obj *model.Provider) ([]*model.CertificationRun, error) {
+	return r.providerCertifications(ctx, obj)
+}
+
+func (r *providerResolver) History(ctx context.Context, obj *model.Provider) ([]*model.ProviderLifecycleChange, error) {
+	return r.providerHistory(ctx, obj)
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
@@ -191,6 +244,10 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 
 func (r *queryResolver) Analytics(ctx context.Context) (*model.Analytics, error) {
 	return r.queryAnalytics(ctx)
+}
+
+func (r *queryResolver) RegisteredProvider(ctx context.Context, key string) (*model.Provider, error) {
+	return r.registeredProvider(ctx, key)
 }
 
 func (r *serviceApplicationResolver) Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error) {

@@ -97,6 +97,15 @@ func Checks() []Check {
 	}
 }
 
+// mutating are the checks that create orders, bookings or applications on
+// the provider. Plaza's certification runs them against a provider's
+// sandbox endpoint only, never against the endpoint users reach.
+var mutating = map[string]bool{"idempotency": true, "concurrency": true, "user-lists": true}
+
+// Mutates reports whether the check creates records on the provider (places
+// orders, books slots) rather than only reading.
+func (c Check) Mutates() bool { return mutating[c.Name] }
+
 // Option tunes a run.
 type Option func(*config)
 

@@ -129,6 +129,31 @@ type BucketCount struct {
 	Count int       `json:"count"`
 }
 
+// One check of a certification run.
+type CertificationCheck struct {
+	// The check's name, as `plaza-conformance` prints it (batch-order, signature, ...).
+	Name    string       `json:"name"`
+	Outcome CheckOutcome `json:"outcome"`
+	// What was verified, what went wrong, or why it did not apply.
+	Message string `json:"message"`
+}
+
+// One pass of the conformance kit (the checks of `plaza-conformance`) over a
+// provider. Read-only checks call its endpoint; checks that place orders or book
+// slots call its sandbox endpoint only, and are skipped without one (an operator
+// must then approve the provider).
+type CertificationRun struct {
+	ID      string               `json:"id"`
+	Outcome CertificationOutcome `json:"outcome"`
+	// Whether the mutating checks ran against the sandbox endpoint.
+	Sandbox   bool      `json:"sandbox"`
+	StartedAt time.Time `json:"startedAt"`
+	// Null while RUNNING.
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// One entry per check, in the kit's order; empty while RUNNING.
+	Checks []*CertificationCheck `json:"checks"`
+}
+
 // An online medical question. Status: PENDING until a doctor answers, then ANSWERED.
 type Consultation struct {
 	ID string `json:"id"`
@@ -422,6 +447,13 @@ type OfficeSlot struct {
 	Available bool      `json:"available"`
 }
 
+// A one-time code that lets its holder register exactly one provider.
+type OnboardingCode struct {
+	// Give this to the provider's developer. It is shown once; Plaza keeps only its hash.
+	Code      string    `json:"code"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 // One line of a grocery order.
 type OrderItem struct {
 	// The product ordered. Null when its provider failed.
@@ -512,6 +544,16 @@ type Provider struct {
 	// Cities the provider serves.
 	Cities []string       `json:"cities"`
 	Status ProviderStatus `json:"status"`
+	// Where the provider stands in onboarding, from the provider directory. Null
+	// when the gateway runs without one.
+	Lifecycle *ProviderLifecycle `json:"lifecycle,omitempty"`
+	// The provider's certification runs, newest first, check by check. Readable by
+	// operators and by the user who registered the provider; anyone else gets
+	// null with FORBIDDEN.
+	Certifications []*CertificationRun `json:"certifications,omitempty"`
+	// Every lifecycle change, oldest first: who made it, when, why, from and to.
+	// Readable by operators and by the user who registered the provider.
+	History []*ProviderLifecycleChange `json:"history,omitempty"`
 }
 
 func (Provider) IsNode() {}
@@ -531,6 +573,30 @@ type ProviderConnection struct {
 type ProviderEdge struct {
 	Cursor string    `json:"cursor"`
 	Node   *Provider `json:"node"`
+}
+
+// One lifecycle change of a provider.
+type ProviderLifecycleChange struct {
+	From ProviderLifecycle `json:"from"`
+	To   ProviderLifecycle `json:"to"`
+	// Who made it: an operator's user id, the developer who registered, or `certification`.
+	Actor  string    `json:"actor"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// A provider's per-call limits; 0 (or omitted) means the gateway's default.
+type ProviderLimitsInput struct {
+	// Bound on one call, in milliseconds (at most 60000).
+	TimeoutMs *int `json:"timeoutMs,omitempty"`
+	// Calls in flight at once.
+	MaxConcurrent *int `json:"maxConcurrent,omitempty"`
+	// IDs per batch call.
+	MaxBatch *int `json:"maxBatch,omitempty"`
+	// Catalog items it may publish.
+	MaxItems *int `json:"maxItems,omitempty"`
+	// Catalog pushes per minute.
+	PushesPerMinute *int `json:"pushesPerMinute,omitempty"`
 }
 
 // One provider's traffic through Plaza.
@@ -615,6 +681,42 @@ type RecommendationValidation struct {
 	PreviousNdcg *float64 `json:"previousNdcg,omitempty"`
 	// How long the fit took, in milliseconds.
 	DurationMs float64 `json:"durationMs"`
+}
+
+// What a provider submits to join Plaza. Every field is checked before anything
+// is stored; a bad one fails the whole registration with BAD_USER_INPUT naming
+// it in `extensions.field`.
+type RegisterProviderInput struct {
+	// The provider's stable key: 1 to 64 characters of a-z, 0-9 and -. Must be new.
+	ID       string   `json:"id"`
+	Vertical Vertical `json:"vertical"`
+	// Display name, at most 80 characters.
+	Name string `json:"name"`
+	// At most 2000 characters.
+	Description *string `json:"description,omitempty"`
+	// The cities it serves: 1 to 64 names of at most 64 characters; duplicates are dropped.
+	Cities []string `json:"cities"`
+	// Base URL of its implementation of the HTTP provider contract. https; http
+	// only on a loopback host (127.0.0.1, localhost) in development.
+	Endpoint string `json:"endpoint"`
+	// Where certification may place orders and book slots. Without one, those checks are skipped and an operator must approve.
+	SandboxEndpoint *string `json:"sandboxEndpoint,omitempty"`
+	// Who Plaza writes to about this provider.
+	ContactEmail string `json:"contactEmail"`
+	// The secret that signs Plaza's requests to the provider (HMAC-SHA256): 24 to 512 characters. Stored encrypted.
+	SigningSecret string `json:"signingSecret"`
+	// A one-time code from an operator (`createOnboardingCode`). Required unless
+	// the caller is an operator. BAD_USER_INPUT (field `onboardingCode`) when it
+	// is unknown, already used or expired.
+	OnboardingCode *string `json:"onboardingCode,omitempty"`
+}
+
+// A registered provider and the certification run it started.
+type RegisterProviderPayload struct {
+	// The provider, PENDING until its certification passes.
+	Provider *Provider `json:"provider"`
+	// The run that was started; read `Provider.certifications` for its results.
+	Certification *CertificationRun `json:"certification"`
 }
 
 type RequestLegalConsultationInput struct {
@@ -801,6 +903,195 @@ func (e Bucket) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The result of a certification run.
+type CertificationOutcome string
+
+const (
+	// The conformance kit is running (in the background, a few seconds).
+	CertificationOutcomeRunning CertificationOutcome = "RUNNING"
+	// Every check passed or did not apply.
+	CertificationOutcomePassed CertificationOutcome = "PASSED"
+	// At least one check failed; the provider stays PENDING.
+	CertificationOutcomeFailed CertificationOutcome = "FAILED"
+)
+
+var AllCertificationOutcome = []CertificationOutcome{
+	CertificationOutcomeRunning,
+	CertificationOutcomePassed,
+	CertificationOutcomeFailed,
+}
+
+func (e CertificationOutcome) IsValid() bool {
+	switch e {
+	case CertificationOutcomeRunning, CertificationOutcomePassed, CertificationOutcomeFailed:
+		return true
+	}
+	return false
+}
+
+func (e CertificationOutcome) String() string {
+	return string(e)
+}
+
+func (e *CertificationOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CertificationOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CertificationOutcome", str)
+	}
+	return nil
+}
+
+func (e CertificationOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CertificationOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CertificationOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The result of one check.
+type CheckOutcome string
+
+const (
+	CheckOutcomePassed CheckOutcome = "PASSED"
+	CheckOutcomeFailed CheckOutcome = "FAILED"
+	// Did not apply: mutating checks without a sandbox endpoint, or a vertical without that operation.
+	CheckOutcomeSkipped CheckOutcome = "SKIPPED"
+)
+
+var AllCheckOutcome = []CheckOutcome{
+	CheckOutcomePassed,
+	CheckOutcomeFailed,
+	CheckOutcomeSkipped,
+}
+
+func (e CheckOutcome) IsValid() bool {
+	switch e {
+	case CheckOutcomePassed, CheckOutcomeFailed, CheckOutcomeSkipped:
+		return true
+	}
+	return false
+}
+
+func (e CheckOutcome) String() string {
+	return string(e)
+}
+
+func (e *CheckOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CheckOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CheckOutcome", str)
+	}
+	return nil
+}
+
+func (e CheckOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CheckOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CheckOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a provider stands in onboarding. Only ACTIVE providers take user
+// traffic; certification calls are the one exception. Separate from
+// `Provider.status`, the live health the circuit breakers see.
+type ProviderLifecycle string
+
+const (
+	// Registered; certification is running or has failed (see `certifications`).
+	ProviderLifecyclePending ProviderLifecycle = "PENDING"
+	// Passed certification; waits for an operator's approval (`approveProvider`).
+	ProviderLifecycleCertified ProviderLifecycle = "CERTIFIED"
+	// Called by user traffic.
+	ProviderLifecycleActive ProviderLifecycle = "ACTIVE"
+	// Taken out of routing by an operator; `resumeProvider` brings it back.
+	ProviderLifecycleSuspended ProviderLifecycle = "SUSPENDED"
+	// Gone for good.
+	ProviderLifecycleRetired ProviderLifecycle = "RETIRED"
+)
+
+var AllProviderLifecycle = []ProviderLifecycle{
+	ProviderLifecyclePending,
+	ProviderLifecycleCertified,
+	ProviderLifecycleActive,
+	ProviderLifecycleSuspended,
+	ProviderLifecycleRetired,
+}
+
+func (e ProviderLifecycle) IsValid() bool {
+	switch e {
+	case ProviderLifecyclePending, ProviderLifecycleCertified, ProviderLifecycleActive, ProviderLifecycleSuspended, ProviderLifecycleRetired:
+		return true
+	}
+	return false
+}
+
+func (e ProviderLifecycle) String() string {
+	return string(e)
+}
+
+func (e *ProviderLifecycle) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProviderLifecycle(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProviderLifecycle", str)
+	}
+	return nil
+}
+
+func (e ProviderLifecycle) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProviderLifecycle) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProviderLifecycle) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How a provider is doing right now, as the gateway sees it.
 type ProviderStatus string
 
@@ -872,17 +1163,22 @@ const (
 	RoleAnalyst Role = "ANALYST"
 	// A provider (its shared secret).
 	RoleProvider Role = "PROVIDER"
+	// An operator of the provider directory: a signed-in user whose token carries
+	// `"roles": ["OPERATOR"]` (in development, `plaza token --role OPERATOR --user
+	// ops-1`). Anonymous callers get UNAUTHENTICATED, other users FORBIDDEN.
+	RoleOperator Role = "OPERATOR"
 )
 
 var AllRole = []Role{
 	RoleUser,
 	RoleAnalyst,
 	RoleProvider,
+	RoleOperator,
 }
 
 func (e Role) IsValid() bool {
 	switch e {
-	case RoleUser, RoleAnalyst, RoleProvider:
+	case RoleUser, RoleAnalyst, RoleProvider, RoleOperator:
 		return true
 	}
 	return false
