@@ -487,6 +487,9 @@ func TestCircuitBreakerOverHTTP(t *testing.T) {
 	t.Parallel()
 	pc := faultPolicy()
 	pc.MaxRetries = -1 // one provider request per gateway call, so counts are exact
+	// Long enough that the 20 fast failures below all land inside it on a
+	// loaded CI machine (300 ms was not: a probe slipped through).
+	pc.BreakerCooldown = 2 * time.Second
 	rig := startFaultRig(t, pc)
 	p := rig.providers[faultyID]
 	read := apitest.Request{Query: productNodeQuery, Variables: map[string]any{"id": productID(faultyID)}}
