@@ -33,6 +33,10 @@ type webhookCall struct {
 	secret       string
 	scheme       httpprovider.Scheme
 	nonce        string // random when empty
+	// ts is the signed timestamp, now when empty. A replay resends the same
+	// one: signing again a second later would make a new signature, not a
+	// replay.
+	ts string
 }
 
 type webhookReply struct {
@@ -53,7 +57,10 @@ func (c webhookCall) send(tb testing.TB, baseURL string) webhookReply {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	ts := c.ts
+	if ts == "" {
+		ts = strconv.FormatInt(time.Now().Unix(), 10)
+	}
 	nonce := c.nonce
 	if nonce == "" {
 		nonce = rand.Text()
@@ -187,7 +194,7 @@ func TestWebhookReplayAcrossInstances(t *testing.T) {
 	for _, scheme := range []httpprovider.Scheme{httpprovider.SchemeV2, httpprovider.SchemeV1} {
 		t.Run("an invalidation signed with "+string(scheme)+" accepted by instance A is refused as a replay by instance B", func(t *testing.T) {
 			call := invalidateCall(scheme)
-			call.nonce = rand.Text()
+			call.nonce, call.ts = rand.Text(), strconv.FormatInt(time.Now().Unix(), 10)
 			if got := call.send(t, a.URL); got.status != http.StatusNoContent {
 				t.Fatalf("instance A: %+v, want 204", got)
 			}
@@ -203,7 +210,7 @@ func TestWebhookReplayAcrossInstances(t *testing.T) {
 	t.Run("without Redis each instance remembers only what it saw (one-instance gateways)", func(t *testing.T) {
 		solo, _ := webhookGateway(t)
 		call := invalidateCall(httpprovider.SchemeV2)
-		call.nonce = rand.Text()
+		call.nonce, call.ts = rand.Text(), strconv.FormatInt(time.Now().Unix(), 10)
 		if got := call.send(t, solo.URL); got.status != http.StatusNoContent {
 			t.Fatalf("first: %+v", got)
 		}
