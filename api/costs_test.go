@@ -1,37 +1,21 @@
 package api
 
 import (
-	"os"
 	"slices"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
-	"github.com/vektah/gqlparser/v2/ast"
-
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/limits"
 )
-
-func mustSchema(tb testing.TB) *ast.Schema {
-	tb.Helper()
-	src, err := os.ReadFile("../schema.graphqls")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
-	if err != nil {
-		tb.Fatalf("schema.graphqls: %v", err)
-	}
-	return schema
-}
 
 // TestCosts checks the complexity model derived from the schema and the
 // declared kinds: the paged, per-ID and fan-out fields are exactly the ones
 // the model priced when it was written by hand, and a kind's weight prices
 // the fields returning it.
 func TestCosts(t *testing.T) {
-	schema := mustSchema(t)
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema() // what serve runs, generated from schema.graphqls
 	guard := limits.New(limits.Config{DefaultFirst: 20, FanOutCost: 50}, nil)
 	c := costs(schema, guard, gateway.Kinds())
 	f := func(typ, name string) limits.Field { return limits.Field{Type: typ, Name: name} }

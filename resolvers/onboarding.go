@@ -280,13 +280,24 @@ func (r *Resolver) providerLifecycle(obj *model.Provider) *model.ProviderLifecyc
 	return &l
 }
 
-func (r *Resolver) providerCertifications(ctx context.Context, obj *model.Provider) ([]*model.CertificationRun, error) {
-	d, err := r.dir()
-	if err != nil {
+// ownerView is the directory when the caller may read key's certification
+// runs and history (operators and the user who registered it): nil and no
+// error without a directory (the fields are null), FORBIDDEN otherwise.
+func (r *Resolver) ownerView(ctx context.Context, key string) (Directory, error) {
+	d := r.opt.directory
+	if d == nil {
 		return nil, nil
 	}
-	if ok, err := r.mayRead(ctx, d, obj.Key); err != nil || !ok {
+	if ok, err := r.mayRead(ctx, d, key); err != nil || !ok {
 		return nil, forbiddenOr(err)
+	}
+	return d, nil
+}
+
+func (r *Resolver) providerCertifications(ctx context.Context, obj *model.Provider) ([]*model.CertificationRun, error) {
+	d, err := r.ownerView(ctx, obj.Key)
+	if d == nil {
+		return nil, err
 	}
 	runs, err := d.Certifications(ctx, obj.Key)
 	if err != nil {
@@ -300,12 +311,9 @@ func (r *Resolver) providerCertifications(ctx context.Context, obj *model.Provid
 }
 
 func (r *Resolver) providerHistory(ctx context.Context, obj *model.Provider) ([]*model.ProviderLifecycleChange, error) {
-	d, err := r.dir()
-	if err != nil {
-		return nil, nil
-	}
-	if ok, err := r.mayRead(ctx, d, obj.Key); err != nil || !ok {
-		return nil, forbiddenOr(err)
+	d, err := r.ownerView(ctx, obj.Key)
+	if d == nil {
+		return nil, err
 	}
 	hist, err := d.History(ctx, obj.Key)
 	if err != nil {
