@@ -123,7 +123,7 @@ func (c *EntityCache) Invalidate(ctx context.Context, ids ...gid.ID) error {
 	}
 	keys := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if epochKinds[id.Kind] {
+		if epochKinds(id.Kind) {
 			keys = append(keys, epochKey(id.Kind, id.Provider))
 			continue
 		}
@@ -147,7 +147,7 @@ func (c *EntityCache) Invalidate(ctx context.Context, ids ...gid.ID) error {
 // no extra Redis round trip), and a fetch that raced the change writes its
 // answer under the old epoch, where nobody looks. The price is that one
 // application refetches every office list of its provider once.
-var epochKinds = derive(func(k KindInfo) (gid.Kind, bool, bool) { return k.Kind, true, k.Epoch })
+func epochKinds(kind gid.Kind) bool { return entities.derived().epoch[kind] }
 
 // epochTTL keeps an epoch longer than any entry written under it (TTL plus
 // grace), so a live entry never loses its epoch to expiry.
@@ -165,7 +165,7 @@ func (c *EntityCache) keysOf(ctx context.Context, kind gid.Kind, keys []Key) []s
 	for i, k := range keys {
 		out[i] = c.Key(kind, k)
 	}
-	if !epochKinds[kind] {
+	if !epochKinds(kind) {
 		return out
 	}
 	eks := make([]string, 0, len(keys))

@@ -34,7 +34,7 @@ func TestProviderTTLOverrides(t *testing.T) {
 	load := func() map[string]int {
 		ctx, st := gateway.WithStats(context.Background())
 		l := g.NewLoaders()
-		l.Products.Prefetch(ctx, []gateway.Key{fresh, green})
+		gateway.Products.Of(l).Prefetch(ctx, []gateway.Key{fresh, green})
 		calls := map[string]int{}
 		for _, c := range st.Calls() {
 			calls[c.Provider] += c.Keys

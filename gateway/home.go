@@ -376,9 +376,9 @@ func freeSlots(ctx context.Context, l *Loaders, hits []Hit) func(Hit) bool {
 		delivery  map[Key][]connectors.DeliverySlot
 		parallely = func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	)
-	parallely(func() { docSlots = l.AppointmentSlots.Prefetch(ctx, doctors) })
-	parallely(func() { offices = l.Offices.Prefetch(ctx, services) })
-	parallely(func() { delivery = l.DeliverySlots.Prefetch(ctx, stores) })
+	parallely(func() { docSlots = AppointmentSlots.Of(l).Prefetch(ctx, doctors) })
+	parallely(func() { offices = Offices.Of(l).Prefetch(ctx, services) })
+	parallely(func() { delivery = DeliverySlots.Of(l).Prefetch(ctx, stores) })
 	wg.Wait()
 	return func(h Hit) bool {
 		k := Key{Provider: h.Provider, ID: h.ID}
@@ -441,7 +441,7 @@ func prefetchIDs(ctx context.Context, l *Loaders, ids []gid.ID) {
 // queue puts one load on the loader of id's kind and returns its thunk;
 // nil for kinds without one of their own.
 func queue(ctx context.Context, l *Loaders, id gid.ID) func() (any, error) {
-	if ld, ok := l.byKind[id.Kind]; ok {
+	if ld, ok := l.byKind(id.Kind); ok {
 		return ld.loadAny(ctx, KeyOf(id))
 	}
 	return nil

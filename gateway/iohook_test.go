@@ -41,9 +41,9 @@ func TestIOHook(t *testing.T) {
 		do        func()
 		wantWaits int32
 	}{
-		{"a prefetch calls the provider once", func() { l.Products.Prefetch(ctx, []gateway.Key{prefetched}) }, 1},
-		{"a load the prefetch answered does not wait", func() { mustGet(t, ctx, l.Products, prefetched) }, 0},
-		{"a load nothing prefetched waits for its batch and its call", func() { mustGet(t, ctx, l.Products, other) }, 2},
+		{"a prefetch calls the provider once", func() { gateway.Products.Of(l).Prefetch(ctx, []gateway.Key{prefetched}) }, 1},
+		{"a load the prefetch answered does not wait", func() { mustGet(t, ctx, gateway.Products.Of(l), prefetched) }, 0},
+		{"a load nothing prefetched waits for its batch and its call", func() { mustGet(t, ctx, gateway.Products.Of(l), other) }, 2},
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			waits.Store(0)
@@ -54,7 +54,7 @@ func TestIOHook(t *testing.T) {
 		})
 	}
 	t.Run("without a hook nothing is announced and nothing fails", func(t *testing.T) {
-		mustGet(t, context.Background(), g.NewLoaders().Products, other)
+		mustGet(t, context.Background(), gateway.Products.Of(g.NewLoaders()), other)
 	})
 }
 

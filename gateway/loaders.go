@@ -32,26 +32,10 @@ func KeyOf(id gid.ID) Key { return Key{Provider: id.Provider, ID: id.Local} }
 type Loaders struct {
 	g   *Gateway
 	reg *connectors.Registry
-	// byKind holds the loaders whose keys are object IDs (not their
-	// parent's), for Node and PrefetchByKind.
-	byKind map[gid.Kind]entityLoader
-
-	// One typed loader per declared kind (kinds.go); each declaration
-	// names its field.
-
-	Stores             *Loader[connectors.Store]
-	Products           *Loader[connectors.Product]
-	Orders             *Loader[connectors.GroceryOrder]
-	DeliverySlots      *Loader[[]connectors.DeliverySlot]
-	Doctors            *Loader[connectors.Doctor]
-	AppointmentSlots   *Loader[[]connectors.AppointmentSlot]
-	Appointments       *Loader[connectors.Appointment]
-	Consultations      *Loader[connectors.Consultation]
-	Lawyers            *Loader[connectors.Lawyer]
-	LegalConsultations *Loader[connectors.LegalConsultation]
-	Services           *Loader[connectors.GovService]
-	Offices            *Loader[[]connectors.Office]
-	Applications       *Loader[connectors.ServiceApplication]
+	// kinds are the declarations the loaders were built from, and all
+	// their loaders, in declaration order: Entity.Of indexes it.
+	kinds *kindSet
+	all   []entityLoader
 }
 
 // Loader loads one kind of object for one request. Every way in (Load,
@@ -289,20 +273,33 @@ func (l *Loader[V]) loadAny(ctx context.Context, k Key) func() (any, error) {
 }
 
 // NewLoaders returns fresh loaders for one request, one per declared kind
-// (kinds.go).
-func (g *Gateway) NewLoaders() *Loaders {
-	l := &Loaders{g: g, reg: g.Registry(), byKind: make(map[gid.Kind]entityLoader, len(entities))}
-	for _, e := range entities {
-		e.build(l)
+// (kinds.go); Products.Of(l) is the products' loader.
+func (g *Gateway) NewLoaders() *Loaders { return newLoaders(g, &entities) }
+
+func newLoaders(g *Gateway, kinds *kindSet) *Loaders {
+	l := &Loaders{g: g, reg: g.Registry(), kinds: kinds, all: make([]entityLoader, len(kinds.list))}
+	for i, e := range kinds.list {
+		l.all[i] = e.newLoader(l)
 	}
 	return l
+}
+
+// byKind returns the loader of a kind loaded by its own ID, for node
+// routing; false for other kinds (those loaded under their parent, and
+// kinds not declared).
+func (l *Loaders) byKind(kind gid.Kind) (entityLoader, bool) {
+	i, ok := l.kinds.derived().routable[kind]
+	if !ok {
+		return nil, false
+	}
+	return l.all[i], true
 }
 
 // Node loads the object id names, for `node(id:)`: its value (a connectors
 // type), and whether it was served stale. Kinds loaded under their parent
 // (slots, offices) are INVALID here: they have no ID of their own to load.
 func (l *Loaders) Node(ctx context.Context, id gid.ID) (v any, stale bool, err error) {
-	ld, ok := l.byKind[id.Kind]
+	ld, ok := l.byKind(id.Kind)
 	if !ok {
 		return nil, false, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", id.Kind)
 	}
@@ -314,7 +311,7 @@ func (l *Loaders) Node(ctx context.Context, id gid.ID) (v any, stale bool, err e
 // Registry returns the registry snapshot these loaders use.
 func (l *Loaders) Registry() *connectors.Registry { return l.reg }
 
-func newLoader[C connectors.Connector, V any](l *Loaders, e Entity[C, V]) *Loader[V] {
+func newLoader[C connectors.Connector, V any](l *Loaders, e *Entity[C, V]) *Loader[V] {
 	opts := []dataloader.Option[Key, V]{dataloader.WithWait[Key, V](l.g.cfg.BatchWait)}
 	if l.g.cfg.BatchCapacity > 0 {
 		opts = append(opts, dataloader.WithBatchCapacity[Key, V](l.g.cfg.BatchCapacity))
@@ -332,7 +329,7 @@ func newLoader[C connectors.Connector, V any](l *Loaders, e Entity[C, V]) *Loade
 }
 
 // batch answers one loader batch: exactly len(keys) results in key order.
-func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *Loader[V], e Entity[C, V], keys []Key) []*dataloader.Result[V] {
+func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *Loader[V], e *Entity[C, V], keys []Key) []*dataloader.Result[V] {
 	fetch := func(ctx context.Context, keys []Key) []result[V] { return fetchDirect(ctx, l, e, keys) }
 	var rs []result[V]
 	if c := l.g.cache; c != nil && e.Owner == nil && c.loaders[e.Kind] != nil {
@@ -363,7 +360,7 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 
 // fetchDirect groups keys by provider and makes one batch call per provider,
 // all in parallel.
-func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders, e Entity[C, V], keys []Key) []result[V] {
+func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders, e *Entity[C, V], keys []Key) []result[V] {
 	out := make([]result[V], len(keys))
 	byProvider := map[string][]int{}
 	var order []string
@@ -442,7 +439,7 @@ func itemError(provider string, kind gid.Kind, err error) error {
 func (l *Loaders) PrefetchByKind(ctx context.Context, keys map[gid.Kind][]Key) {
 	var wg sync.WaitGroup
 	for kind, ks := range keys {
-		ld, ok := l.byKind[kind]
+		ld, ok := l.byKind(kind)
 		if !ok || len(ks) == 0 {
 			continue
 		}

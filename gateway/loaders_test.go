@@ -71,10 +71,10 @@ func TestConcurrentPrefetchFetchesOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	var first, second map[Key]connectors.Store
 	wg.Add(1)
-	go func() { defer wg.Done(); first = l.Stores.Prefetch(ctx, []Key{key}) }()
+	go func() { defer wg.Done(); first = Stores.Of(l).Prefetch(ctx, []Key{key}) }()
 	waitFor(t, "the first Prefetch calls the provider", func() bool { return conn.calls.Load() == 1 })
 	wg.Add(1)
-	go func() { defer wg.Done(); second = l.Stores.Prefetch(ctx, []Key{key, key}) }()
+	go func() { defer wg.Done(); second = Stores.Of(l).Prefetch(ctx, []Key{key, key}) }()
 	// The second Prefetch either waits for the first (right) or calls the
 	// provider itself (wrong, and held by the gate too): wait for either.
 	waitFor(t, "the second Prefetch waits or calls", func() bool {
@@ -89,7 +89,7 @@ func TestConcurrentPrefetchFetchesOnce(t *testing.T) {
 	if first[key].ID != "s-01" || second[key].ID != "s-01" {
 		t.Fatalf("both prefetches return the store: first %+v, second %+v", first[key], second[key])
 	}
-	if _, err := l.Stores.Get(ctx, key); err != nil || conn.calls.Load() != 1 {
+	if _, err := Stores.Of(l).Get(ctx, key); err != nil || conn.calls.Load() != 1 {
 		t.Fatalf("a Get after both is answered from memory: err %v, calls %d", err, conn.calls.Load())
 	}
 }
@@ -102,16 +102,16 @@ func TestLoadManyAgreesWithLoad(t *testing.T) {
 	missing := Key{Provider: "freshmart", ID: "no-such-store"}
 	loaded := Key{Provider: "freshmart", ID: "s-02"}
 
-	l.Stores.Prefetch(ctx, []Key{prefetched, missing})
+	Stores.Of(l).Prefetch(ctx, []Key{prefetched, missing})
 	if n := conn.calls.Load(); n != 1 {
 		t.Fatalf("Prefetch of two keys: %d calls, want 1", n)
 	}
-	values, errs := l.Stores.LoadMany(ctx, []Key{prefetched, missing, loaded})
+	values, errs := Stores.Of(l).LoadMany(ctx, []Key{prefetched, missing, loaded})
 	if n := conn.calls.Load(); n != 2 {
 		t.Fatalf("LoadMany fetches only the key Prefetch did not: %d calls, want 2", n)
 	}
 	for i, k := range []Key{prefetched, missing, loaded} {
-		v, err := l.Stores.Load(ctx, k)()
+		v, err := Stores.Of(l).Load(ctx, k)()
 		if v.ID != values[i].ID || (err == nil) != (errs[i] == nil) {
 			t.Errorf("%s: LoadMany gave (%q, %v), Load gives (%q, %v)", k.ID, values[i].ID, errs[i], v.ID, err)
 		}
@@ -123,7 +123,7 @@ func TestLoadManyAgreesWithLoad(t *testing.T) {
 		t.Errorf("the missing store fails as NOT_FOUND through LoadMany, got %v", errs[1])
 	}
 	// What Load fetched counts as fetched for Prefetch too.
-	if got := l.Stores.Prefetch(ctx, []Key{loaded}); got[loaded].ID != "s-02" || conn.calls.Load() != 2 {
+	if got := Stores.Of(l).Prefetch(ctx, []Key{loaded}); got[loaded].ID != "s-02" || conn.calls.Load() != 2 {
 		t.Errorf("Prefetch of a key Load fetched: %+v after %d calls, want it from memory after 2", got, conn.calls.Load())
 	}
 }

@@ -158,7 +158,7 @@ func (g *Gateway) InvalidateForProvider(ctx context.Context, provider string, id
 		// doctor or service may be a change to its slots. An Office ID (or
 		// a GovService's, through this map) drops all of the provider's
 		// office lists (epochKinds).
-		if child, ok := cachedPerParent[id.Kind]; ok {
+		if child, ok := entities.derived().cachedPerParent[id.Kind]; ok {
 			decoded = append(decoded, gid.ID{Kind: child, Provider: id.Provider, Local: id.Local})
 		}
 	}

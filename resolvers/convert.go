@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph/model"
 )
@@ -29,21 +30,21 @@ func toProvider(d connectors.Descriptor) *model.Provider {
 	}
 }
 
-func toStore(p string, s connectors.Store) *model.Store {
+var toStore = convert(gateway.Stores, func(p string, s connectors.Store) *model.Store {
 	return &model.Store{
 		ID: gid.Encode(gid.Store, p, s.ID), Name: s.Name, City: s.City, Address: s.Address,
 		Rating: s.Rating, Tags: nonNil(s.Tags), ProviderID: p,
 	}
-}
+})
 
-func toProduct(p string, v connectors.Product) *model.Product {
+var toProduct = convert(gateway.Products, func(p string, v connectors.Product) *model.Product {
 	return &model.Product{
 		ID: gid.Encode(gid.Product, p, v.ID), Name: v.Name, Description: v.Description,
 		Category: v.Category, Tags: nonNil(v.Tags), Price: money(v.Price), Unit: v.Unit,
 		Stock: v.Stock, InStock: v.Stock > 0, Origin: v.Origin, Rating: v.Rating,
 		ProviderID: p, StoreID: v.StoreID,
 	}
-}
+})
 
 func toDeliverySlot(p string, s connectors.DeliverySlot) *model.DeliverySlot {
 	return &model.DeliverySlot{
@@ -52,7 +53,7 @@ func toDeliverySlot(p string, s connectors.DeliverySlot) *model.DeliverySlot {
 	}
 }
 
-func toOrder(p string, o connectors.GroceryOrder) *model.GroceryOrder {
+var toOrder = convert(gateway.Orders, func(p string, o connectors.GroceryOrder) *model.GroceryOrder {
 	items := make([]*model.OrderItem, len(o.Items))
 	for i, it := range o.Items {
 		items[i] = &model.OrderItem{
@@ -65,15 +66,15 @@ func toOrder(p string, o connectors.GroceryOrder) *model.GroceryOrder {
 		ID: gid.Encode(gid.GroceryOrder, p, o.ID), Items: items, Total: money(o.Total),
 		Status: o.Status, CreatedAt: o.CreatedAt, ProviderID: p, StoreID: o.StoreID, SlotID: o.SlotID,
 	}
-}
+})
 
-func toDoctor(p string, d connectors.Doctor) *model.Doctor {
+var toDoctor = convert(gateway.Doctors, func(p string, d connectors.Doctor) *model.Doctor {
 	return &model.Doctor{
 		ID: gid.Encode(gid.Doctor, p, d.ID), Name: d.Name, Specialty: d.Specialty,
 		Hospital: d.Hospital, Languages: nonNil(d.Languages), Fee: money(d.Fee),
 		Rating: d.Rating, City: d.City, Bio: d.Bio, ProviderID: p,
 	}
-}
+})
 
 func toAppointmentSlot(p string, s connectors.AppointmentSlot) *model.AppointmentSlot {
 	return &model.AppointmentSlot{
@@ -81,14 +82,14 @@ func toAppointmentSlot(p string, s connectors.AppointmentSlot) *model.Appointmen
 	}
 }
 
-func toAppointment(p string, a connectors.Appointment) *model.Appointment {
+var toAppointment = convert(gateway.Appointments, func(p string, a connectors.Appointment) *model.Appointment {
 	return &model.Appointment{
 		ID: gid.Encode(gid.Appointment, p, a.ID), Start: a.Start, Reason: a.Reason,
 		Status: a.Status, CreatedAt: a.CreatedAt, ProviderID: p, DoctorID: a.DoctorID,
 	}
-}
+})
 
-func toConsultation(p string, c connectors.Consultation) *model.Consultation {
+var toConsultation = convert(gateway.Consultations, func(p string, c connectors.Consultation) *model.Consultation {
 	m := &model.Consultation{
 		ID: gid.Encode(gid.Consultation, p, c.ID), Specialty: c.Specialty, Question: c.Question,
 		Status: c.Status, CreatedAt: c.CreatedAt, AnsweredAt: c.AnsweredAt, ProviderID: p, DoctorID: c.DoctorID,
@@ -97,31 +98,31 @@ func toConsultation(p string, c connectors.Consultation) *model.Consultation {
 		m.Answer = &c.Answer
 	}
 	return m
-}
+})
 
-func toLawyer(p string, l connectors.Lawyer) *model.Lawyer {
+var toLawyer = convert(gateway.Lawyers, func(p string, l connectors.Lawyer) *model.Lawyer {
 	return &model.Lawyer{
 		ID: gid.Encode(gid.Lawyer, p, l.ID), Name: l.Name, PracticeAreas: nonNil(l.PracticeAreas),
 		Firm: l.Firm, Languages: nonNil(l.Languages), Fee: money(l.Fee), Rating: l.Rating,
 		City: l.City, Bio: l.Bio, ProviderID: p,
 	}
-}
+})
 
-func toLegalConsultation(p string, c connectors.LegalConsultation) *model.LegalConsultation {
+var toLegalConsultation = convert(gateway.LegalConsultations, func(p string, c connectors.LegalConsultation) *model.LegalConsultation {
 	return &model.LegalConsultation{
 		ID: gid.Encode(gid.LegalConsultation, p, c.ID), Topic: c.Topic, Description: c.Description,
 		Status: c.Status, ScheduledAt: c.ScheduledAt, CreatedAt: c.CreatedAt, ProviderID: p, LawyerID: c.LawyerID,
 	}
-}
+})
 
-func toService(p string, s connectors.GovService) *model.GovService {
+var toService = convert(gateway.Services, func(p string, s connectors.GovService) *model.GovService {
 	return &model.GovService{
 		ID: gid.Encode(gid.GovService, p, s.ID), Name: s.Name, Description: s.Description,
 		Category: s.Category, Cities: nonNil(s.Cities), RequiredDocuments: nonNil(s.RequiredDocuments),
 		Fee: money(s.Fee), ProcessingDays: s.ProcessingDays, Tags: nonNil(s.Tags), Rating: s.Rating,
 		ProviderID: p,
 	}
-}
+})
 
 func toOffice(p string, o connectors.Office) *model.Office {
 	slots := make([]*model.OfficeSlot, len(o.Slots))
@@ -135,52 +136,41 @@ func toOffice(p string, o connectors.Office) *model.Office {
 	}
 }
 
-func toApplication(p string, a connectors.ServiceApplication) *model.ServiceApplication {
+var toApplication = convert(gateway.Applications, func(p string, a connectors.ServiceApplication) *model.ServiceApplication {
 	return &model.ServiceApplication{
 		ID: gid.Encode(gid.ServiceApplication, p, a.ID), Documents: nonNil(a.Documents),
 		Status: a.Status, CreatedAt: a.CreatedAt, ProviderID: p, ServiceID: a.ServiceID,
 	}
-}
+})
 
-// toSearchResult converts a ranked hit to the SearchResult union.
-func toSearchResult(h hitValue) model.SearchResult {
-	m, _ := toModel(h.Provider, h.Value).(model.SearchResult)
-	return m
+// models are the model conversions of the declared kinds loaded by their
+// own IDs, by kind. Each registers itself where it is defined (convert), so
+// no list or switch has to be kept in step with gateway/kinds.go;
+// TestKindsMatchSchema fails, naming the kind, when one is missing.
+var models = map[gid.Kind]func(provider string, v any) model.Node{}
+
+// convert registers conv as the model conversion of e's kind (for `node`,
+// `nodes` and search results) and returns it, for the resolvers that
+// convert values they know the type of.
+func convert[C connectors.Connector, V any, M model.Node](e *gateway.Entity[C, V], conv func(provider string, v V) M) func(string, V) M {
+	models[e.Kind] = func(provider string, v any) model.Node {
+		if v, ok := v.(V); ok {
+			return conv(provider, v)
+		}
+		return nil
+	}
+	return conv
 }
 
 // toModel converts an object a provider returned (a connectors value of a
-// declared kind, or a provider's Descriptor) to its GraphQL model; nil for
-// any other value. TestKindsMatchSchema checks it covers every kind.
-func toModel(provider string, v any) any {
-	switch v := v.(type) {
-	case connectors.Store:
-		return toStore(provider, v)
-	case connectors.Product:
-		return toProduct(provider, v)
-	case connectors.GroceryOrder:
-		return toOrder(provider, v)
-	case connectors.Doctor:
-		return toDoctor(provider, v)
-	case connectors.Appointment:
-		return toAppointment(provider, v)
-	case connectors.Consultation:
-		return toConsultation(provider, v)
-	case connectors.Lawyer:
-		return toLawyer(provider, v)
-	case connectors.LegalConsultation:
-		return toLegalConsultation(provider, v)
-	case connectors.GovService:
-		return toService(provider, v)
-	case connectors.ServiceApplication:
-		return toApplication(provider, v)
-	case connectors.Descriptor:
-		return toProvider(v)
+// declared kind, or a provider's Descriptor) to its GraphQL model; nil for a
+// value that is not of kind.
+func toModel(kind gid.Kind, provider string, v any) model.Node {
+	if d, ok := v.(connectors.Descriptor); ok && kind == gid.Provider {
+		return toProvider(d)
+	}
+	if conv, ok := models[kind]; ok {
+		return conv(provider, v)
 	}
 	return nil
-}
-
-// hitValue is what toSearchResult needs of a gateway.Hit.
-type hitValue struct {
-	Provider string
-	Value    any
 }

@@ -67,8 +67,8 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	if stale {
 		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
 	}
-	n, ok := toModel(g.Provider, v).(model.Node)
-	if !ok {
+	n := toModel(g.Kind, g.Provider, v)
+	if n == nil {
 		return nil, connectors.Errorf(connectors.KindInternal, "%s has no model", g.Kind)
 	}
 	return n, nil
@@ -130,7 +130,7 @@ func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams,
 }
 
 func hitModel[M any](h gateway.Hit) M {
-	m, _ := toSearchResult(hitValue{Provider: h.Provider, Value: h.Value}).(M)
+	m, _ := toModel(h.Kind, h.Provider, h.Value).(M)
 	return m
 }
 

@@ -15,14 +15,14 @@ import (
 )
 
 func (r *Resolver) appointmentDoctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error) {
-	return load(ctx, r.loaders(ctx).Doctors, gateway.Key{Provider: obj.ProviderID, ID: obj.DoctorID}, toDoctor)
+	return load(ctx, gateway.Doctors.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.DoctorID}, toDoctor)
 }
 
 func (r *Resolver) consultationDoctor(ctx context.Context, obj *model.Consultation) (*model.Doctor, error) {
 	if obj.DoctorID == "" {
 		return nil, nil
 	}
-	return load(ctx, r.loaders(ctx).Doctors, gateway.Key{Provider: obj.ProviderID, ID: obj.DoctorID}, toDoctor)
+	return load(ctx, gateway.Doctors.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.DoctorID}, toDoctor)
 }
 
 func (r *Resolver) doctorSlots(ctx context.Context, obj *model.Doctor, onlyAvailable *bool) ([]*model.AppointmentSlot, error) {
@@ -30,7 +30,7 @@ func (r *Resolver) doctorSlots(ctx context.Context, obj *model.Doctor, onlyAvail
 	if err != nil {
 		return nil, err
 	}
-	slots, err := loadRaw(ctx, r.loaders(ctx).AppointmentSlots, k)
+	slots, err := loadRaw(ctx, gateway.AppointmentSlots.Of(r.loaders(ctx)), k)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (r *Resolver) govServiceOffices(ctx context.Context, obj *model.GovService,
 	if err != nil {
 		return nil, err
 	}
-	offices, err := loadRaw(ctx, r.loaders(ctx).Offices, k)
+	offices, err := loadRaw(ctx, gateway.Offices.Of(r.loaders(ctx)), k)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (r *Resolver) govServiceOffices(ctx context.Context, obj *model.GovService,
 }
 
 func (r *Resolver) groceryOrderSlot(ctx context.Context, obj *model.GroceryOrder) (*model.DeliverySlot, error) {
-	slots, err := loadRaw(ctx, r.loaders(ctx).DeliverySlots, gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID})
+	slots, err := loadRaw(ctx, gateway.DeliverySlots.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID})
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +78,11 @@ func (r *Resolver) groceryOrderSlot(ctx context.Context, obj *model.GroceryOrder
 }
 
 func (r *Resolver) groceryOrderStore(ctx context.Context, obj *model.GroceryOrder) (*model.Store, error) {
-	return load(ctx, r.loaders(ctx).Stores, gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID}, toStore)
+	return load(ctx, gateway.Stores.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID}, toStore)
 }
 
 func (r *Resolver) legalConsultationLawyer(ctx context.Context, obj *model.LegalConsultation) (*model.Lawyer, error) {
-	return load(ctx, r.loaders(ctx).Lawyers, gateway.Key{Provider: obj.ProviderID, ID: obj.LawyerID}, toLawyer)
+	return load(ctx, gateway.Lawyers.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.LawyerID}, toLawyer)
 }
 
 func (r *Resolver) officeSlots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
@@ -96,7 +96,7 @@ func (r *Resolver) officeSlots(ctx context.Context, obj *model.Office, onlyAvail
 }
 
 func (r *Resolver) orderItemProduct(ctx context.Context, obj *model.OrderItem) (*model.Product, error) {
-	l, k := r.loaders(ctx).Products, gateway.Key{Provider: obj.ProviderID, ID: obj.ProductID}
+	l, k := gateway.Products.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.ProductID}
 	if obj.Product != nil { // converted once per product by the prefetch (relations.go)
 		markStale(ctx, l, k)
 		return obj.Product, nil
@@ -105,7 +105,7 @@ func (r *Resolver) orderItemProduct(ctx context.Context, obj *model.OrderItem) (
 }
 
 func (r *Resolver) productStore(ctx context.Context, obj *model.Product) (*model.Store, error) {
-	return load(ctx, r.loaders(ctx).Stores, gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID}, toStore)
+	return load(ctx, gateway.Stores.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID}, toStore)
 }
 
 func (r *Resolver) queryStores(ctx context.Context, city *string, first *int, after *string) (*model.StoreConnection, error) {
@@ -195,7 +195,7 @@ func (r *Resolver) queryMe(ctx context.Context) (*model.User, error) {
 }
 
 func (r *Resolver) serviceApplicationService(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error) {
-	return load(ctx, r.loaders(ctx).Services, gateway.Key{Provider: obj.ProviderID, ID: obj.ServiceID}, toService)
+	return load(ctx, gateway.Services.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.ServiceID}, toService)
 }
 
 func (r *Resolver) storeProductsOf(ctx context.Context, obj *model.Store, text *string, first *int, after *string) (*model.ProductConnection, error) {
@@ -211,7 +211,7 @@ func (r *Resolver) storeDeliverySlots(ctx context.Context, obj *model.Store) ([]
 	if err != nil {
 		return nil, err
 	}
-	slots, err := loadRaw(ctx, r.loaders(ctx).DeliverySlots, k)
+	slots, err := loadRaw(ctx, gateway.DeliverySlots.Of(r.loaders(ctx)), k)
 	if err != nil {
 		return nil, err
 	}

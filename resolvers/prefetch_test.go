@@ -37,34 +37,34 @@ func TestRelationTableChecks(t *testing.T) {
 	}{
 		{"the package's table holds", relationTable, ""},
 		{"a renamed field fails and says so",
-			[]relation{link[*model.Product, connectors.Store, *model.Store]{name: "shop", key: storeKey, loader: stores, conv: toStore}},
+			[]relation{link[*model.Product, connectors.Store, *model.Store]{name: "shop", key: storeKey, loader: gateway.Stores.Of, conv: toStore}},
 			"relation Product.shop: the schema has no field Product.shop (renamed or removed?)"},
 		{"a plain field, which no resolver answers, fails",
-			[]relation{link[*model.Product, connectors.Store, *model.Store]{name: "name", key: storeKey, loader: stores, conv: toStore}},
+			[]relation{link[*model.Product, connectors.Store, *model.Store]{name: "name", key: storeKey, loader: gateway.Stores.Of, conv: toStore}},
 			"relation Product.name: no field resolver answers Product.name"},
 		{"a parent that is not the model the resolver takes fails",
 			[]relation{link[*connectors.Product, connectors.Store, *model.Store]{name: "store",
-				key: func(*connectors.Product) (gateway.Key, bool) { return gateway.Key{}, false }, loader: stores, conv: toStore}},
+				key: func(*connectors.Product) (gateway.Key, bool) { return gateway.Key{}, false }, loader: gateway.Stores.Of, conv: toStore}},
 			"relation Product.store: the relation's parent is *connectors.Product, but the field resolver takes *model.Product"},
 		{"a type the schema does not have fails",
 			[]relation{link[*gateway.Hit, connectors.Store, *model.Store]{name: "store",
-				key: func(*gateway.Hit) (gateway.Key, bool) { return gateway.Key{}, false }, loader: stores, conv: toStore}},
+				key: func(*gateway.Hit) (gateway.Key, bool) { return gateway.Key{}, false }, loader: gateway.Stores.Of, conv: toStore}},
 			"relation Hit.store: the schema has no object type Hit"},
 		{"a conversion to another model than the resolver's fails",
-			[]relation{link[*model.Product, connectors.Store, *model.Lawyer]{name: "store", key: storeKey, loader: stores,
+			[]relation{link[*model.Product, connectors.Store, *model.Lawyer]{name: "store", key: storeKey, loader: gateway.Stores.Of,
 				conv: func(string, connectors.Store) *model.Lawyer { return nil }}},
 			"relation Product.store: the conversion returns *model.Lawyer, but the field resolver returns *model.Store"},
 		{"a relation without conversion above further relations fails",
 			[]relation{
-				link[*model.OrderItem, connectors.Product, *model.Product]{name: "product", loader: products,
+				link[*model.OrderItem, connectors.Product, *model.Product]{name: "product", loader: gateway.Products.Of,
 					key: func(*model.OrderItem) (gateway.Key, bool) { return gateway.Key{}, false }},
-				link[*model.Product, connectors.Store, *model.Store]{name: "store", key: storeKey, loader: stores, conv: toStore},
+				link[*model.Product, connectors.Store, *model.Store]{name: "store", key: storeKey, loader: gateway.Stores.Of, conv: toStore},
 			},
 			"relation OrderItem.product: leads to Product, and Product.store is a relation below it"},
 		{"a relation declared twice fails",
 			[]relation{
-				link[*model.Product, connectors.Store, *model.Store]{name: "store", key: storeKey, loader: stores, conv: toStore},
-				link[*model.Product, connectors.Store, *model.Store]{name: "store", key: storeKey, loader: stores, conv: toStore},
+				link[*model.Product, connectors.Store, *model.Store]{name: "store", key: storeKey, loader: gateway.Stores.Of, conv: toStore},
+				link[*model.Product, connectors.Store, *model.Store]{name: "store", key: storeKey, loader: gateway.Stores.Of, conv: toStore},
 			},
 			"relation Product.store: declared twice"},
 	} {
@@ -165,6 +165,6 @@ func TestABadTablePanicsAtStartWithTheReason(t *testing.T) {
 			t.Fatalf("panic %q, want one naming the renamed field", msg)
 		}
 	}()
-	mustRelations(link[*model.Product, connectors.Store, *model.Store]{name: "shop", loader: stores, conv: toStore,
+	mustRelations(link[*model.Product, connectors.Store, *model.Store]{name: "shop", loader: gateway.Stores.Of, conv: toStore,
 		key: func(*model.Product) (gateway.Key, bool) { return gateway.Key{}, false }})
 }

@@ -23,64 +23,57 @@ var relationTable = []relation{
 		name: "product", key: func(it *model.OrderItem) (gateway.Key, bool) {
 			return gateway.Key{Provider: it.ProviderID, ID: it.ProductID}, it.ProductID != ""
 		},
-		loader: products, conv: toProduct, set: func(it *model.OrderItem, p *model.Product) { it.Product = p }},
+		loader: gateway.Products.Of, conv: toProduct, set: func(it *model.OrderItem, p *model.Product) { it.Product = p }},
 	link[*model.Product, connectors.Store, *model.Store]{
 		name: "store", key: func(p *model.Product) (gateway.Key, bool) {
 			return gateway.Key{Provider: p.ProviderID, ID: p.StoreID}, p.StoreID != ""
 		},
-		loader: stores, conv: toStore},
+		loader: gateway.Stores.Of, conv: toStore},
 	link[*model.GroceryOrder, connectors.Store, *model.Store]{
 		name: "store", key: func(o *model.GroceryOrder) (gateway.Key, bool) {
 			return gateway.Key{Provider: o.ProviderID, ID: o.StoreID}, o.StoreID != ""
 		},
-		loader: stores, conv: toStore},
+		loader: gateway.Stores.Of, conv: toStore},
 	// An order's slot is found among its store's slots: the loader is
 	// keyed by store.
 	link[*model.GroceryOrder, []connectors.DeliverySlot, *model.DeliverySlot]{
 		name: "slot", key: func(o *model.GroceryOrder) (gateway.Key, bool) {
 			return gateway.Key{Provider: o.ProviderID, ID: o.StoreID}, o.StoreID != ""
 		},
-		loader: deliverySlots},
+		loader: gateway.DeliverySlots.Of},
 	link[*model.Store, []connectors.DeliverySlot, []*model.DeliverySlot]{
 		name: "deliverySlots", key: func(s *model.Store) (gateway.Key, bool) { return localKey(s.ID, gid.Store) },
-		loader: deliverySlots},
+		loader: gateway.DeliverySlots.Of},
 	link[*model.Doctor, []connectors.AppointmentSlot, []*model.AppointmentSlot]{
 		name: "slots", key: func(d *model.Doctor) (gateway.Key, bool) { return localKey(d.ID, gid.Doctor) },
-		loader: func(l *gateway.Loaders) *gateway.Loader[[]connectors.AppointmentSlot] { return l.AppointmentSlots }},
+		loader: gateway.AppointmentSlots.Of},
 	link[*model.GovService, []connectors.Office, []*model.Office]{
 		name: "offices", key: func(s *model.GovService) (gateway.Key, bool) { return localKey(s.ID, gid.GovService) },
-		loader: func(l *gateway.Loaders) *gateway.Loader[[]connectors.Office] { return l.Offices }},
+		loader: gateway.Offices.Of},
 	link[*model.Appointment, connectors.Doctor, *model.Doctor]{
 		name: "doctor", key: func(a *model.Appointment) (gateway.Key, bool) {
 			return gateway.Key{Provider: a.ProviderID, ID: a.DoctorID}, a.DoctorID != ""
 		},
-		loader: doctors, conv: toDoctor},
+		loader: gateway.Doctors.Of, conv: toDoctor},
 	link[*model.Consultation, connectors.Doctor, *model.Doctor]{
 		name: "doctor", key: func(c *model.Consultation) (gateway.Key, bool) {
 			return gateway.Key{Provider: c.ProviderID, ID: c.DoctorID}, c.DoctorID != ""
 		},
-		loader: doctors, conv: toDoctor},
+		loader: gateway.Doctors.Of, conv: toDoctor},
 	link[*model.LegalConsultation, connectors.Lawyer, *model.Lawyer]{
 		name: "lawyer", key: func(c *model.LegalConsultation) (gateway.Key, bool) {
 			return gateway.Key{Provider: c.ProviderID, ID: c.LawyerID}, c.LawyerID != ""
 		},
-		loader: func(l *gateway.Loaders) *gateway.Loader[connectors.Lawyer] { return l.Lawyers }},
+		loader: gateway.Lawyers.Of},
 	link[*model.ServiceApplication, connectors.GovService, *model.GovService]{
 		name: "service", key: func(a *model.ServiceApplication) (gateway.Key, bool) {
 			return gateway.Key{Provider: a.ProviderID, ID: a.ServiceID}, a.ServiceID != ""
 		},
-		loader: func(l *gateway.Loaders) *gateway.Loader[connectors.GovService] { return l.Services }, conv: toService},
+		loader: gateway.Services.Of, conv: toService},
 }
 
 // relations is the table, checked and indexed for the walk.
 var relations = mustRelations(relationTable...)
-
-func products(l *gateway.Loaders) *gateway.Loader[connectors.Product] { return l.Products }
-func stores(l *gateway.Loaders) *gateway.Loader[connectors.Store]     { return l.Stores }
-func doctors(l *gateway.Loaders) *gateway.Loader[connectors.Doctor]   { return l.Doctors }
-func deliverySlots(l *gateway.Loaders) *gateway.Loader[[]connectors.DeliverySlot] {
-	return l.DeliverySlots
-}
 
 // localKey is the loader key of a global ID of kind k.
 func localKey(id string, k gid.Kind) (gateway.Key, bool) {
