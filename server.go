@@ -6,6 +6,7 @@
 //	go run . help                 every subcommand, flag and variable (package config)
 package main
 
+//go:generate go run ./gid/cmd/kinds
 //go:generate go tool gqlgen generate
 //go:generate go run ./listexec/cmd/rewrite graph/generated.go
 
