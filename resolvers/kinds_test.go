@@ -20,8 +20,10 @@ var routedByNode = map[gid.Kind]bool{gid.Provider: true, gid.User: true}
 var idOnly = map[gid.Kind]bool{gid.OfficeSlot: true}
 
 // TestKindsMatchSchema keeps the kinds declared in gateway/kinds.go, the
-// schema's Node types, the gid kinds and the model conversion in step:
-// adding a kind to one and not the others fails here, naming what is missing.
+// schema's Node types (and their gqlgen.yml mapping), the gid kinds
+// (generated from the declarations) and the model conversions in step:
+// adding a kind to one and not the others fails here, naming what is missing
+// and where it goes.
 func TestKindsMatchSchema(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema() // what serve runs, generated from schema.graphqls
 	implementsNode := map[string]bool{}
@@ -42,7 +44,7 @@ func TestKindsMatchSchema(t *testing.T) {
 			switch {
 			case routedByNode[gid.Kind(name)]:
 			case !ok:
-				t.Errorf("schema type %s implements Node but has no declaration in gateway/kinds.go", name)
+				t.Errorf("schema type %s implements Node but has no declaration: add `<Handle> = declare(Entity[<vertical>, <connectors type>]{Kind: gid.%s, Op: ..., Get: ...})` to gateway/kinds.go and run `go generate ./...`", name, name)
 			case k.Parent != "":
 				t.Errorf("%s implements Node but is declared as loaded under its parent %s", name, k.Parent)
 			}
@@ -53,7 +55,7 @@ func TestKindsMatchSchema(t *testing.T) {
 			def := schema.Types[string(kind)]
 			switch {
 			case def == nil || def.Kind != ast.Object:
-				t.Errorf("%s is declared in gateway/kinds.go but schema.graphqls has no such type", kind)
+				t.Errorf("%s is declared in gateway/kinds.go but schema.graphqls has no such type: add `type %s implements Node` (or remove the declaration)", kind, kind)
 			case k.Parent == "" && !implementsNode[string(kind)]:
 				t.Errorf("%s is declared with IDs of its own but does not implement Node", kind)
 			case k.Parent != "" && !implementsNode[string(k.Parent)]:
@@ -71,7 +73,7 @@ func TestKindsMatchSchema(t *testing.T) {
 		}
 		for kind := range declared {
 			if !known[kind] {
-				t.Errorf("%s is declared but gid does not know it: its IDs would not decode", kind)
+				t.Errorf("%s is declared but gid does not know it, so its IDs would not decode: run `go generate ./...` (gid/kinds_gen.go)", kind)
 			}
 		}
 	})
@@ -95,7 +97,7 @@ func TestKindsMatchSchema(t *testing.T) {
 			// gqlgen.yml's extraFields give each Node model the provider
 			// its field resolvers load related objects from.
 			if p := reflect.ValueOf(m).Elem().FieldByName("ProviderID"); !p.IsValid() || p.String() != "freshmart" {
-				t.Errorf("%s: model.%s carries no ProviderID (gqlgen.yml extraFields) set by its conversion", kind, kind)
+				t.Errorf("%s: model.%s carries no ProviderID set by its conversion: add `%s: {extraFields: {ProviderID: {type: string}}}` to gqlgen.yml's models and set it in resolvers/convert.go", kind, kind, kind)
 			}
 			id, err := gid.Decode(reflect.ValueOf(m).Elem().FieldByName("ID").String())
 			if err != nil || id.Kind != kind || id.Provider != "freshmart" || id.Local != "x-1" {
