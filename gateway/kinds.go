@@ -16,14 +16,14 @@ import (
 // declarations: the per-request loaders and typed access to them
 // (Products.Of(loaders)), `node`/`nodes` routing (Loaders.Node,
 // PrefetchByKind), the default cache TTLs (DefaultCachePolicy), invalidation
-// (cachedPerParent, epochKinds), the gid kinds (gid/kinds_gen.go, generated
+// (InvalidateForProvider, epochKinds), the gid kinds (gid/kinds_gen.go, generated
 // from the Kind fields below by `go generate`) and, through Kinds, the GraphQL
 // layer's complexity weights. The GraphQL layer registers each kind's model
 // conversion with the conversion itself (resolvers/convert.go).
 //
-// Adding a kind is one declaration here plus its type in schema.graphqls;
-// resolvers.TestKindsMatchSchema fails, naming what is missing, while either
-// side (or the conversion) is missing.
+// Adding a kind is one declaration here plus its type in schema.graphqls
+// (README: "Adding an entity kind"); resolvers.TestKindsMatchSchema fails,
+// naming what is missing, while either side (or the conversion) is missing.
 var (
 	Stores = declare(Entity[connectors.Grocery, connectors.Store]{
 		Kind: gid.Store, Op: "Stores", Get: connectors.Grocery.Stores,
