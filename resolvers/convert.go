@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"reflect"
+
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
@@ -144,32 +146,28 @@ var toApplication = convert(gateway.Applications, func(p string, a connectors.Se
 })
 
 // models are the model conversions of the declared kinds loaded by their
-// own IDs, by kind. Each registers itself where it is defined (convert), so
-// no list or switch has to be kept in step with gateway/kinds.go;
-// TestKindsMatchSchema fails, naming the kind, when one is missing.
-var models = map[gid.Kind]func(provider string, v any) model.Node{}
+// own IDs, by the connectors type they convert (each kind loads its own).
+// Each registers itself where it is defined (convert), so no list or switch
+// has to be kept in step with gateway/kinds.go; TestKindsMatchSchema fails,
+// naming the kind, when one is missing.
+var models = map[reflect.Type]func(provider string, v any) model.Node{}
 
 // convert registers conv as the model conversion of e's kind (for `node`,
 // `nodes` and search results) and returns it, for the resolvers that
 // convert values they know the type of.
-func convert[C connectors.Connector, V any, M model.Node](e *gateway.Entity[C, V], conv func(provider string, v V) M) func(string, V) M {
-	models[e.Kind] = func(provider string, v any) model.Node {
-		if v, ok := v.(V); ok {
-			return conv(provider, v)
-		}
-		return nil
-	}
+func convert[C connectors.Connector, V any, M model.Node](_ *gateway.Entity[C, V], conv func(provider string, v V) M) func(string, V) M {
+	models[reflect.TypeFor[V]()] = func(provider string, v any) model.Node { return conv(provider, v.(V)) }
 	return conv
 }
 
 // toModel converts an object a provider returned (a connectors value of a
-// declared kind, or a provider's Descriptor) to its GraphQL model; nil for a
-// value that is not of kind.
-func toModel(kind gid.Kind, provider string, v any) model.Node {
-	if d, ok := v.(connectors.Descriptor); ok && kind == gid.Provider {
+// declared kind, or a provider's Descriptor) to its GraphQL model; nil for
+// any other value.
+func toModel(provider string, v any) model.Node {
+	if d, ok := v.(connectors.Descriptor); ok {
 		return toProvider(d)
 	}
-	if conv, ok := models[kind]; ok {
+	if conv, ok := models[reflect.TypeOf(v)]; ok {
 		return conv(provider, v)
 	}
 	return nil

@@ -67,7 +67,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	if stale {
 		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
 	}
-	n := toModel(g.Kind, g.Provider, v)
+	n := toModel(g.Provider, v)
 	if n == nil {
 		return nil, connectors.Errorf(connectors.KindInternal, "%s has no model", g.Kind)
 	}
@@ -130,7 +130,7 @@ func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams,
 }
 
 func hitModel[M any](h gateway.Hit) M {
-	m, _ := toModel(h.Kind, h.Provider, h.Value).(M)
+	m, _ := toModel(h.Provider, h.Value).(M)
 	return m
 }
 

@@ -86,7 +86,7 @@ func TestKindsMatchSchema(t *testing.T) {
 			if id := v.FieldByName("ID"); id.IsValid() && id.Kind() == reflect.String {
 				id.SetString("x-1")
 			}
-			m := toModel(kind, "freshmart", v.Interface())
+			m := toModel("freshmart", v.Interface())
 			if m == nil {
 				t.Errorf("%s has no model conversion: define it in resolvers/convert.go as var toX = convert(gateway.<handle>, func(provider string, v %s) *model.%s {...})", kind, k.Value, kind)
 				continue
@@ -103,6 +103,15 @@ func TestKindsMatchSchema(t *testing.T) {
 			if err != nil || id.Kind != kind || id.Provider != "freshmart" || id.Local != "x-1" {
 				t.Errorf("%s: the model's ID decodes to %+v (%v), want kind %s at freshmart, x-1", kind, id, err, kind)
 			}
+		}
+	})
+	t.Run("each kind loads a connectors type of its own: conversions are found by it", func(t *testing.T) {
+		byType := map[reflect.Type]gid.Kind{}
+		for kind, k := range declared {
+			if other, dup := byType[k.Value]; dup {
+				t.Errorf("%s and %s both load %s: `node` and search could not tell which model to convert to", kind, other, k.Value)
+			}
+			byType[k.Value] = kind
 		}
 	})
 	t.Run("personal kinds are never cached", func(t *testing.T) {
