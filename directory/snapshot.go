@@ -257,6 +257,27 @@ func (e Entry) Cities() []string {
 	return out
 }
 
+// CityCount is the number of cities it serves.
+func (e Entry) CityCount() int {
+	c, j := e.s.chunkOf(e.i)
+	return int(c.cityCount[j])
+}
+
+// CitiesEqual reports whether it serves exactly cities, in that order,
+// without allocating.
+func (e Entry) CitiesEqual(cities []string) bool {
+	nums := e.cityNumbers()
+	if len(nums) != len(cities) {
+		return false
+	}
+	for k, n := range nums {
+		if e.s.cities[n] != cities[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // ServesCity reports whether it serves city (exact name).
 func (e Entry) ServesCity(city string) bool {
 	n, ok := e.s.cityIndex[city]
