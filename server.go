@@ -182,7 +182,7 @@ func serve(ctx context.Context, cfg config.Config, e env) error {
 		e.hooks.wired(a)
 	}
 	gate.open(a.server)
-	log.Info("plaza listening", "addr", ln.Addr().String(), "providers", len(a.gw.Registry().All()), "env", cfg.Env)
+	log.Info("plaza listening", "addr", ln.Addr().String(), "providers", a.gw.Registry().Len(), "env", cfg.Env)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("public listener: %w", err)

@@ -48,7 +48,7 @@ func (a *app) embeddedDirectory(served *providers.Set) (*directory.Memory, error
 	seed := make([]directory.Provider, 0, len(served.Registry.All()))
 	for _, c := range served.Registry.All() {
 		d := c.Describe()
-		s := served.Settings[d.ID]
+		s, _ := served.Settings(d.ID)
 		seed = append(seed, directory.Provider{ID: d.ID, Vertical: d.Vertical, Name: d.Name, Description: d.Description,
 			Cities: d.Cities, Rating: d.Rating, Lifecycle: directory.Active,
 			Limits: directory.Limits{Timeout: s.Timeout, MaxConcurrent: s.MaxConcurrent, MaxBatch: d.MaxBatch}})

@@ -21,7 +21,6 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/directory"
-	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/providers"
 )
 
@@ -63,12 +62,12 @@ func openDemo() (demoSource, error) {
 	if err != nil {
 		return demoSource{}, err
 	}
-	l := &providers.Set{Registry: reg, Settings: map[string]providers.Settings{}}
+	settings := map[string]providers.Settings{}
 	for _, c := range conns {
 		id := c.Describe().ID
-		l.Settings[id] = providers.Settings{Timeout: providers.DefaultTimeout, MaxConcurrent: providers.DefaultMaxConcurrent, Secret: "dev-secret-" + id}
+		settings[id] = providers.Settings{Timeout: providers.DefaultTimeout, MaxConcurrent: providers.DefaultMaxConcurrent, Secret: "dev-secret-" + id}
 	}
-	return demoSource{l}, nil
+	return demoSource{providers.NewSet(reg, settings)}, nil
 }
 
 func (s demoSource) current() *providers.Set                    { return s.loaded }
@@ -123,21 +122,6 @@ func (s *fileSource) follow(ctx context.Context, apply func(*providers.Set)) {
 		default:
 		}
 	}
-}
-
-// cacheTTLs maps the per-provider cache_ttl overrides onto the entity cache
-// (types were checked when the set was built).
-func cacheTTLs(l *providers.Set) map[string]map[gid.Kind]time.Duration {
-	out := map[string]map[gid.Kind]time.Duration{}
-	for id, s := range l.Settings {
-		for typ, ttl := range s.CacheTTL {
-			if out[id] == nil {
-				out[id] = map[gid.Kind]time.Duration{}
-			}
-			out[id][gid.Kind(typ)] = ttl
-		}
-	}
-	return out
 }
 
 // analystOperations are the analysts' saved operations; the playground
@@ -228,11 +212,9 @@ func openDirectorySource(ctx context.Context, cfg config.Config, env providers.E
 		return nil, err
 	}
 	src.builder = providers.NewDirectory(src.store, env, log)
-	if src.loaded, err = src.builder.Build(ctx, src.store.Snapshot()); err != nil {
-		return nil, err
-	}
+	src.loaded = src.builder.View(src.store.Snapshot())
 	st := src.store.State()
-	log.Info("serving the provider directory", "version", st.Version, "providers", st.Providers, "callable", len(src.loaded.Registry.All()))
+	log.Info("serving the provider directory", "version", st.Version, "providers", st.Providers, "callable", src.loaded.Registry.Len())
 	return src, nil
 }
 
@@ -246,7 +228,8 @@ func (s *directorySource) close() {
 	s.pool.Close()
 }
 
-// follow builds a set for every new snapshot version until ctx ends.
+// follow serves every new snapshot version until ctx ends: a view of it,
+// O(1) whatever the number of providers.
 func (s *directorySource) follow(ctx context.Context, apply func(*providers.Set)) {
 	served := s.store.Snapshot().Version()
 	t := time.NewTicker(directoryPoll)
@@ -261,13 +244,8 @@ func (s *directorySource) follow(ctx context.Context, apply func(*providers.Set)
 		if snap.Version() == served {
 			continue
 		}
-		set, err := s.builder.Build(ctx, snap)
-		if err != nil {
-			s.log.Error("directory change not applied; serving the previous providers", "version", snap.Version(), "err", err)
-			continue
-		}
 		served = snap.Version()
-		apply(set)
+		apply(s.builder.View(snap))
 	}
 }
 

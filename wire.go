@@ -170,8 +170,8 @@ func (a *app) buildGateway() {
 		idem = idempotency.NewRedis(a.redis, "plaza:v1:")
 	}
 	a.entities = gateway.NewEntityCache(a.cache, gateway.DefaultCachePolicy(), a.metrics)
-	a.entities.SetProviderTTLs(cacheTTLs(loaded))
-	a.policy = resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: loaded.PolicySettings()},
+	a.entities.SetProviderTTLLookup(loaded.CacheTTL)
+	a.policy = resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Lookup: loaded.PolicySettings},
 		resilience.WithLogger(a.log), resilience.WithObserver(a.metrics))
 	a.metrics.RegisterBreakers(a.policy)
 	a.metrics.RegisterEvents(a.personal.Recorder)
@@ -181,20 +181,21 @@ func (a *app) buildGateway() {
 		gateway.WithCache(a.entities))
 }
 
-// apply serves a new set of providers. Requests in flight keep the old
-// set's connectors until they finish; its idle connections go after the
-// shutdown timeout.
+// apply serves a new set of providers, in O(1): the policy and the entity
+// cache read the set's settings through lookups. Requests in flight keep
+// the old set's connectors until they finish; its idle connections go
+// after the shutdown timeout.
 func (a *app) apply(l *providers.Set) {
 	old := a.current.Swap(l)
-	a.policy.SetProviders(l.PolicySettings())
-	a.entities.SetProviderTTLs(cacheTTLs(l))
+	a.policy.SetProviderLookup(l.PolicySettings)
+	a.entities.SetProviderTTLLookup(l.CacheTTL)
 	a.gw.SetRegistry(l.Registry)
 	time.AfterFunc(a.cfg.ShutdownTimeout, old.Close)
 }
 
 // secret is a provider's signing secret, for the calls it makes to us.
 func (a *app) secret(provider string) (string, bool) {
-	s, ok := a.current.Load().Settings[provider]
+	s, ok := a.current.Load().Settings(provider)
 	return s.Secret, ok && s.Secret != ""
 }
 

@@ -302,7 +302,7 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 		}
 		deps[c.name], status = dependency{State: "down", Reason: reason}, "degraded"
 	}
-	out := map[string]any{"status": status, "dependencies": deps, "providers": len(s.gw.Registry().All())}
+	out := map[string]any{"status": status, "dependencies": deps, "providers": s.gw.Registry().Len()}
 	for name, info := range s.opts.readyInfo {
 		out[name] = info()
 	}

@@ -111,7 +111,7 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	// The shipped call policy (timeouts, bulkhead, circuit breaker,
 	// budgeted retries), as server.go builds it: a gateway is measured with
 	// the protections it runs with.
-	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: loaded.PolicySettings()},
+	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Lookup: loaded.PolicySettings},
 		resilience.WithLogger(log), resilience.WithObserver(m))
 	m.RegisterBreakers(policy)
 	gw := gateway.New(loaded.Registry, gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(m),

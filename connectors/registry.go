@@ -7,12 +7,36 @@ import (
 
 // Registry maps provider IDs to connectors. It is immutable once built: the
 // gateway swaps whole registries on reload, so a request that started on one
-// registry finishes on it.
+// registry finishes on it. It either holds its connectors (NewRegistry: a
+// registry file, the demo providers) or reads them from a Source
+// (NewSourceRegistry: the provider directory's snapshot, whose connectors
+// are resolved on first use).
 type Registry struct {
 	byID       map[string]Connector
 	byVertical map[Vertical][]Connector
 	all        []Connector
+	src        Source
 }
+
+// Source is a registry's providers when they are too many to hold as
+// connectors: an immutable view (one directory version) that resolves a
+// provider's connector when it is asked for. Get is the hot path and must
+// cost O(1) whatever Len is; ByVertical and All visit every provider they
+// return, so they cost what the caller fans out to.
+type Source interface {
+	// Get returns the connector of provider id, false if it is not callable.
+	Get(id string) (Connector, bool)
+	// ByVertical returns the callable connectors of v, ordered by provider ID.
+	ByVertical(v Vertical) []Connector
+	// All returns every callable connector, ordered by provider ID.
+	All() []Connector
+	// Len is the number of callable providers.
+	Len() int
+}
+
+// NewSourceRegistry returns a registry that reads src. Building it costs
+// nothing per provider, so a new directory version is served in O(1).
+func NewSourceRegistry(src Source) *Registry { return &Registry{src: src} }
 
 // NewRegistry checks each connector's descriptor and indexes it. It rejects
 // an empty or duplicate provider ID, an unknown vertical, and a connector that
@@ -84,15 +108,37 @@ func checkVertical(c Connector, v Vertical) error {
 
 // Get returns the connector registered under id.
 func (r *Registry) Get(id string) (Connector, bool) {
+	if r.src != nil {
+		return r.src.Get(id)
+	}
 	c, ok := r.byID[id]
 	return c, ok
 }
 
-// All returns every connector, ordered by provider ID.
-func (r *Registry) All() []Connector { return r.all }
+// All returns every connector, ordered by provider ID. Over a Source it
+// resolves every callable provider: use Len to count them.
+func (r *Registry) All() []Connector {
+	if r.src != nil {
+		return r.src.All()
+	}
+	return r.all
+}
 
 // ByVertical returns the connectors of one vertical, ordered by provider ID.
-func (r *Registry) ByVertical(v Vertical) []Connector { return r.byVertical[v] }
+func (r *Registry) ByVertical(v Vertical) []Connector {
+	if r.src != nil {
+		return r.src.ByVertical(v)
+	}
+	return r.byVertical[v]
+}
+
+// Len is the number of providers, in O(1).
+func (r *Registry) Len() int {
+	if r.src != nil {
+		return r.src.Len()
+	}
+	return len(r.all)
+}
 
 // Grocery returns the grocery connector registered under id, or a
 // KindNotFound error when there is none.
@@ -111,7 +157,7 @@ func (r *Registry) PublicService(id string) (PublicService, error) {
 
 func lookup[T Connector](r *Registry, id string) (T, error) {
 	var zero T
-	c, ok := r.byID[id]
+	c, ok := r.Get(id)
 	if !ok {
 		return zero, Errorf(KindNotFound, "provider %q not found", id)
 	}

@@ -38,8 +38,8 @@ func emptySnapshot(capacity int) *Snapshot {
 type edit struct {
 	s          *Snapshot
 	ownGroups  bool
-	ownGroup   map[int]bool
-	ownChunk   map[int]bool
+	ownGroup   ownedSet
+	ownChunk   ownedSet
 	ownCities  bool
 	ownRow     [numVerticals]bool
 	sortAtEnd  bool // bulk build from unsorted input: sort lists once at the end
@@ -49,12 +49,48 @@ type edit struct {
 
 func newBuild(capacity int) *edit {
 	return &edit{s: emptySnapshot(capacity), ownGroups: true, ownCities: true, ownRow: [numVerticals]bool{true, true, true, true},
-		ownGroup: map[int]bool{}, ownChunk: map[int]bool{}, freshBuild: true}
+		freshBuild: true}
 }
 
 func editOf(src *Snapshot) *edit {
 	next := *src
-	return &edit{s: &next, ownGroup: map[int]bool{}, ownChunk: map[int]bool{}}
+	return &edit{s: &next}
+}
+
+// ownedSet is the chunk or group numbers an edit has copied (or created): a
+// short slice for the few a live change touches (no map to allocate per
+// change), a map once a bulk build or a long catch-up touches many.
+type ownedSet struct {
+	few  []int
+	many map[int]bool
+}
+
+func (o *ownedSet) has(k int) bool {
+	if o.many != nil {
+		return o.many[k]
+	}
+	for _, x := range o.few {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *ownedSet) add(k int) {
+	switch {
+	case o.many != nil:
+		o.many[k] = true
+	case len(o.few) < 16:
+		o.few = append(o.few, k)
+	default:
+		o.many = make(map[int]bool, 2*len(o.few))
+		for _, x := range o.few {
+			o.many[x] = true
+		}
+		o.many[k] = true
+		o.few = nil
+	}
 }
 
 // upsert adds r, or replaces the provider with r's id.
@@ -73,12 +109,12 @@ func (e *edit) upsert(r record) {
 	if g == len(s.groups) {
 		// Appending past the shared length never disturbs older snapshots.
 		s.groups = append(s.groups, new(group))
-		e.ownGroup[g] = true
+		e.ownGroup.add(g)
 	}
 	if s.groups[g][k&groupMask] == nil {
 		// A slot no older snapshot reads (its chunks end before it).
 		s.groups[g][k&groupMask] = new(chunk)
-		e.ownChunk[k] = true
+		e.ownChunk.add(k)
 	}
 	// Slot i of the last chunk is beyond every older snapshot's n: writing it
 	// in place is invisible to them.
@@ -108,20 +144,20 @@ func (e *edit) replace(i int32, r record) {
 	c, j := s.chunkOf(i)
 	s.garbage += int(c.idLen[j]) + int(c.nameLen[j]) + int(c.endpointLen[j]) + int(c.sandboxLen[j])
 	k := int(i >> chunkBits)
-	if !e.ownChunk[k] {
+	if !e.ownChunk.has(k) {
 		g := k >> groupBits
-		if !e.ownGroup[g] {
+		if !e.ownGroup.has(g) {
 			if !e.ownGroups {
 				s.groups = slices.Clone(s.groups)
 				e.ownGroups = true
 			}
 			gcp := *s.groups[g]
 			s.groups[g] = &gcp
-			e.ownGroup[g] = true
+			e.ownGroup.add(g)
 		}
 		cp := *c
 		s.groups[g][k&groupMask] = &cp
-		e.ownChunk[k] = true
+		e.ownChunk.add(k)
 		c = &cp
 	}
 	e.write(c, j, r)

@@ -22,13 +22,14 @@ import (
 // only the first n entries, so entries appended for a newer snapshot are
 // invisible to it. One writer at a time (view.mu) derives snapshots.
 const (
-	chunkBits = 8
+	chunkBits = 6
 	chunkSize = 1 << chunkBits
 	chunkMask = chunkSize - 1
 	// groupBits: chunks are reached through groups of 1<<groupBits, so a
-	// change copies a 256-entry chunk and a 64-pointer group, not a
-	// directory of every chunk.
-	groupBits = 6
+	// change copies a 64-entry chunk (about 2 KB) and a 128-pointer group
+	// (1 KB), not a directory of every chunk; 10^6 providers take 123
+	// groups.
+	groupBits = 7
 	groupSize = 1 << groupBits
 	groupMask = groupSize - 1
 	// anyCity (column 0) is the coverage column of every city.
@@ -255,6 +256,27 @@ func (e Entry) Cities() []string {
 		out[k] = e.s.cities[n]
 	}
 	return out
+}
+
+// CityCount is the number of cities it serves.
+func (e Entry) CityCount() int {
+	c, j := e.s.chunkOf(e.i)
+	return int(c.cityCount[j])
+}
+
+// CitiesEqual reports whether it serves exactly cities, in that order,
+// without allocating.
+func (e Entry) CitiesEqual(cities []string) bool {
+	nums := e.cityNumbers()
+	if len(nums) != len(cities) {
+		return false
+	}
+	for k, n := range nums {
+		if e.s.cities[n] != cities[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // ServesCity reports whether it serves city (exact name).

@@ -52,15 +52,25 @@ type EntityCache struct {
 	policy  CachePolicy
 	loaders map[gid.Kind]*cache.Loader
 	obs     CacheObserver
-	// overrides holds per-provider TTLs by type (from the registry config),
-	// swapped whole on reload.
-	overrides atomic.Pointer[map[string]map[gid.Kind]time.Duration]
+	// overrides answers per-provider TTLs by type (from the registry config
+	// or the directory), swapped whole on reload.
+	overrides atomic.Pointer[TTLLookup]
 }
+
+// TTLLookup returns provider's TTL override for objects of kind, 0 for none.
+type TTLLookup func(provider string, kind gid.Kind) time.Duration
 
 // SetProviderTTLs replaces the per-provider TTL overrides: provider ID ->
 // GraphQL type -> TTL. Entries written from then on use them.
 func (c *EntityCache) SetProviderTTLs(ttls map[string]map[gid.Kind]time.Duration) {
-	c.overrides.Store(&ttls)
+	c.SetProviderTTLLookup(func(provider string, kind gid.Kind) time.Duration { return ttls[provider][kind] })
+}
+
+// SetProviderTTLLookup replaces the per-provider TTL overrides with lookup,
+// in O(1): a directory hands over its version's TTLs without a map of
+// every provider.
+func (c *EntityCache) SetProviderTTLLookup(lookup TTLLookup) {
+	c.overrides.Store(&lookup)
 }
 
 // keyTTL returns a provider's override for a key "<Type>:<provider>:<id>",
@@ -78,7 +88,7 @@ func (c *EntityCache) keyTTL(key string) time.Duration {
 	if !ok {
 		return 0
 	}
-	return (*m)[provider][gid.Kind(kind)]
+	return (*m)(provider, gid.Kind(kind))
 }
 
 // CacheObserver is told the cache outcome per type (metrics).

@@ -155,6 +155,20 @@ func (c *Cache[K, V]) RemoveIf(match func(K, V) bool) {
 	c.drop(out)
 }
 
+// Remove drops k's entry, in use or not (its callers finish on it), if its
+// state matches; a caller that saw stale state drops exactly what it saw,
+// not a fresh entry another caller has put in its place.
+func (c *Cache[K, V]) Remove(k K, match func(V) bool) {
+	var out []dropped[K, V]
+	c.mu.Lock()
+	if e, ok := c.lru.Peek(k); ok && match(e.Value) {
+		c.lru.Remove(k)
+		out = append(out, dropped[K, V]{k, e.Value})
+	}
+	c.mu.Unlock()
+	c.drop(out)
+}
+
 // makeRoom drops idle entries when a sweep is due, then least recently used
 // ones not in use until a new entry fits under Max. Entries in use that it
 // meets at the old end are moved to the new end (they are being used), at

@@ -70,26 +70,47 @@ const (
 	DefaultMaxConcurrent = 64
 )
 
-// Set is a built registry with its settings.
+// Set is a registry with its providers' settings. The settings are read
+// through lookups, not held in a map, so a set over the directory (View)
+// holds nothing per provider.
 type Set struct {
 	Registry *connectors.Registry
-	Settings map[string]Settings
+	settings func(id string) (Settings, bool)
+	policy   func(id string) (resilience.ProviderConfig, bool)
+	cacheTTL func(provider string, kind gid.Kind) time.Duration
 	// closers release the HTTP pool's idle connections when replaced, if
 	// the pool is the registry's own.
 	closers []func()
 }
 
-// Close releases resources held by the loaded connectors.
-// PolicySettings maps the per-provider settings onto the call policy
-// (timeout, bulkhead size); everything else keeps the policy's defaults.
-func (l *Set) PolicySettings() map[string]resilience.ProviderConfig {
-	out := make(map[string]resilience.ProviderConfig, len(l.Settings))
-	for id, s := range l.Settings {
-		out[id] = resilience.ProviderConfig{Timeout: s.Timeout, MaxConcurrent: s.MaxConcurrent}
+// NewSet is reg with the settings of each of its providers (a registry
+// file, the demo providers: a set small enough to hold).
+func NewSet(reg *connectors.Registry, settings map[string]Settings) *Set {
+	return &Set{Registry: reg,
+		settings: func(id string) (Settings, bool) { s, ok := settings[id]; return s, ok },
+		policy: func(id string) (resilience.ProviderConfig, bool) {
+			s, ok := settings[id]
+			return resilience.ProviderConfig{Timeout: s.Timeout, MaxConcurrent: s.MaxConcurrent}, ok
+		},
+		cacheTTL: func(provider string, kind gid.Kind) time.Duration { return settings[provider].CacheTTL[string(kind)] },
 	}
-	return out
 }
 
+// Settings returns provider id's settings.
+func (l *Set) Settings(id string) (Settings, bool) { return l.settings(id) }
+
+// PolicySettings returns provider id's settings for the call policy
+// (timeout, bulkhead size; everything else keeps the policy's defaults): a
+// resilience.Config.Lookup.
+func (l *Set) PolicySettings(id string) (resilience.ProviderConfig, bool) { return l.policy(id) }
+
+// CacheTTL returns provider's override of the entity cache TTL for kind, 0
+// for none: a gateway.TTLLookup.
+func (l *Set) CacheTTL(provider string, kind gid.Kind) time.Duration {
+	return l.cacheTTL(provider, kind)
+}
+
+// Close releases resources held by the loaded connectors.
 func (l *Set) Close() {
 	for _, c := range l.closers {
 		c()
@@ -138,27 +159,34 @@ type Env struct {
 // in flight through the call policy's bulkhead (PolicySettings), not
 // through a pool of its own.
 func (f *File) Build(env Env) (*Set, error) {
-	out := &Set{Settings: map[string]Settings{}}
+	settings := map[string]Settings{}
+	var closers []func()
 	if env.Pool == nil {
 		env.Pool = httpprovider.NewPool(httpprovider.PoolConfig{})
-		out.closers = append(out.closers, env.Pool.CloseIdleConnections)
+		closers = append(closers, env.Pool.CloseIdleConnections)
+	}
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
 	}
 	var conns []connectors.Connector
 	for i, p := range f.Providers {
 		c, s, err := p.build(env)
 		if err != nil {
-			out.Close()
+			closeAll()
 			return nil, fmt.Errorf("providers[%d] (%s): %w", i, p.ID, err)
 		}
 		conns = append(conns, c)
-		out.Settings[p.ID] = s
+		settings[p.ID] = s
 	}
 	reg, err := connectors.NewRegistry(conns...)
 	if err != nil {
-		out.Close()
+		closeAll()
 		return nil, err
 	}
-	out.Registry = reg
+	out := NewSet(reg, settings)
+	out.closers = closers
 	return out, nil
 }
 

@@ -53,7 +53,7 @@ providers:
 				strings.Join(d.Cities, ",") != "Hangzhou,Shanghai" || d.Description != "Fresh food" {
 				t.Fatalf("descriptor %+v", d)
 			}
-			s := l.Settings["freshcart"]
+			s, _ := l.Settings("freshcart")
 			if s.Timeout != 750*time.Millisecond || s.MaxConcurrent != 8 || s.CacheTTL["Product"] != 30*time.Second || s.Secret != "from-env" {
 				t.Fatalf("settings %+v", s)
 			}
@@ -65,7 +65,7 @@ providers:
     url: http://127.0.0.1:9105
     secret: dev
 `, check: func(t *testing.T, l *providers.Set) {
-			s := l.Settings["lexassist"]
+			s, _ := l.Settings("lexassist")
 			if s.Timeout != providers.DefaultTimeout || s.MaxConcurrent != providers.DefaultMaxConcurrent || s.Secret != "dev" {
 				t.Fatalf("settings %+v", s)
 			}

@@ -84,6 +84,6 @@ func (w *Watcher) Reload(why string) bool {
 		return false
 	}
 	w.apply(loaded)
-	w.log.Info("registry reloaded", "why", why, "path", w.path, "providers", len(loaded.Registry.All()))
+	w.log.Info("registry reloaded", "why", why, "path", w.path, "providers", loaded.Registry.Len())
 	return true
 }

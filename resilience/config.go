@@ -77,6 +77,11 @@ type Config struct {
 	Defaults ProviderConfig
 	// Providers overrides Defaults per provider ID; zero fields inherit.
 	Providers map[string]ProviderConfig
+	// Lookup, when set, replaces Providers: it returns provider id's
+	// overrides (zero fields inherit), read when the provider's state is
+	// built. It is how a directory of a million providers hands over its
+	// settings without a map of them (Policy.SetProviderLookup).
+	Lookup func(id string) (ProviderConfig, bool)
 	// MaxProviders bounds the providers whose state (breaker, bulkhead,
 	// retry budget, about 1 KiB each) the policy holds; past it the least
 	// recently called one not in a call is dropped. Default
@@ -171,5 +176,11 @@ func pick[T comparable](field *T, base T) {
 
 // resolve returns the effective settings of provider id.
 func (c Config) resolve(id string) ProviderConfig {
-	return c.Providers[id].inherit(c.Defaults.inherit(DefaultProviderConfig()))
+	var own ProviderConfig
+	if c.Lookup != nil {
+		own, _ = c.Lookup(id)
+	} else {
+		own = c.Providers[id]
+	}
+	return own.inherit(c.Defaults.inherit(DefaultProviderConfig()))
 }

@@ -97,6 +97,9 @@ type Policy struct {
 
 	mu  sync.RWMutex
 	cfg Config
+	// generation counts SetProviderLookup calls: a provider's state checks
+	// its settings again on its first call after one (provider.generation).
+	generation atomic.Uint64
 
 	// providers holds the state of the providers being called, keyed by ID.
 	providers *idlecache.Cache[string, *provider]
@@ -120,6 +123,9 @@ type provider struct {
 	breaker  *breaker
 	bulkhead bulkhead
 	budget   *retryBudget
+	// generation is the Policy.generation at which cfg was last found
+	// current.
+	generation atomic.Uint64
 
 	// counted is the breaker state Breakers counts this provider in, and
 	// gone that the cache has let go of it; both under Policy.trippedMu.
@@ -148,7 +154,7 @@ func New(cfg Config, opts ...Option) *Policy {
 	for _, o := range opts {
 		o(p)
 	}
-	p.cfg = Config{Defaults: cfg.Defaults, Providers: maps.Clone(cfg.Providers)}
+	p.cfg = Config{Defaults: cfg.Defaults, Providers: maps.Clone(cfg.Providers), Lookup: cfg.Lookup}
 	p.tripped = map[connectors.Vertical]*BreakerCount{}
 	idle := cfg.IdleAfter
 	if idle == 0 {
@@ -178,7 +184,7 @@ func New(cfg Config, opts ...Option) *Policy {
 // it is called.
 func (p *Policy) SetProviders(settings map[string]ProviderConfig) {
 	p.mu.Lock()
-	p.cfg.Providers = maps.Clone(settings)
+	p.cfg.Providers, p.cfg.Lookup = maps.Clone(settings), nil
 	cfg := p.cfg
 	p.mu.Unlock()
 	p.providers.RemoveIf(func(id string, pr *provider) bool {
@@ -186,9 +192,21 @@ func (p *Policy) SetProviders(settings map[string]ProviderConfig) {
 	})
 }
 
+// SetProviderLookup applies new per-provider settings read through lookup
+// (a directory version), in O(1) whatever the number of providers: nothing
+// is visited now. Each held provider checks its settings on its next call;
+// one whose effective settings changed starts afresh (as with SetProviders),
+// the others keep their state.
+func (p *Policy) SetProviderLookup(lookup func(id string) (ProviderConfig, bool)) {
+	p.mu.Lock()
+	p.cfg.Providers, p.cfg.Lookup = nil, lookup
+	p.generation.Add(1)
+	p.mu.Unlock()
+}
+
 // Settings returns the effective settings of provider id.
 func (p *Policy) Settings(id string) ProviderConfig {
-	if pr, ok := p.providers.Peek(id); ok && pr.ready() {
+	if pr, ok := p.providers.Peek(id); ok && pr.ready() && pr.generation.Load() == p.generation.Load() {
 		return pr.cfg
 	}
 	p.mu.RLock()
@@ -202,16 +220,39 @@ func (pr *provider) ready() bool { return pr.built.Load() }
 // acquire returns provider id's state, building its parts on first use,
 // and marks it in use until release.
 func (p *Policy) acquire(vertical connectors.Vertical, id string) (*provider, func()) {
-	e := p.providers.Acquire(id)
-	pr := e.Value
-	pr.once.Do(func() { p.build(pr, vertical) })
-	return pr, e.Release
+	for {
+		e := p.providers.Acquire(id)
+		pr := e.Value
+		pr.once.Do(func() { p.build(pr, vertical) })
+		if pr.generation.Load() == p.generation.Load() || p.current(pr) {
+			return pr, e.Release
+		}
+		// Its settings changed since it was built: drop it (calls in
+		// flight finish on it) and build afresh.
+		e.Release()
+		p.providers.Remove(id, func(held *provider) bool { return held == pr })
+	}
+}
+
+// current reports whether pr's settings are still those in force, and
+// remembers the generation at which they were.
+func (p *Policy) current(pr *provider) bool {
+	p.mu.RLock()
+	g := p.generation.Load()
+	c := p.cfg.resolve(pr.id)
+	p.mu.RUnlock()
+	if c != pr.cfg {
+		return false
+	}
+	pr.generation.Store(g)
+	return true
 }
 
 // build fills in a fresh state's parts with the settings in force now.
 func (p *Policy) build(pr *provider, vertical connectors.Vertical) {
 	p.mu.RLock()
 	c := p.cfg.resolve(pr.id)
+	pr.generation.Store(p.generation.Load())
 	p.mu.RUnlock()
 	pr.vertical, pr.cfg = vertical, c
 	pr.bulkhead = newBulkhead(c.MaxConcurrent)
@@ -284,7 +325,8 @@ func (p *Policy) Providers() int { return p.providers.Len() }
 // lately, or never).
 func (p *Policy) Status(id string) connectors.Status {
 	pr, ok := p.providers.Peek(id)
-	if !ok || !pr.ready() {
+	if !ok || !pr.ready() || (pr.generation.Load() != p.generation.Load() && !p.current(pr)) {
+		// Not called yet, or its settings changed: its next call starts afresh.
 		return connectors.StatusActive
 	}
 	b := pr.breaker

@@ -337,6 +337,55 @@ func TestSetProviders(t *testing.T) {
 	})
 }
 
+func TestSetProviderLookup(t *testing.T) {
+	c := testConfig()
+	c.BreakerConsecutiveFailures = 1
+	c.BreakerCooldown = time.Hour
+	open := func(p *Policy, id string) {
+		fn, _ := failing(kindErr(connectors.KindUnavailable))
+		_ = p.Do(context.Background(), vert, id, false, fn)
+	}
+	lookup := func(m map[string]ProviderConfig) func(string) (ProviderConfig, bool) {
+		return func(id string) (ProviderConfig, bool) { pc, ok := m[id]; return pc, ok }
+	}
+
+	t.Run("keeps the state of providers whose settings did not change", func(t *testing.T) {
+		p, _ := newTestPolicy(t, c)
+		p.SetProviderLookup(lookup(map[string]ProviderConfig{prov: {}}))
+		open(p, prov)
+		p.SetProviderLookup(lookup(map[string]ProviderConfig{prov: {}, "legal-b": {}}))
+		mustStatus(t, p, "UNAVAILABLE")
+		if err := p.Do(context.Background(), vert, prov, true, func(context.Context) error { return nil }); !errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("a call after an unrelated change = %v, want the breaker still open", err)
+		}
+	})
+
+	t.Run("starts afresh a provider whose settings changed, on its next call", func(t *testing.T) {
+		p, _ := newTestPolicy(t, c)
+		p.SetProviderLookup(lookup(map[string]ProviderConfig{prov: {}}))
+		open(p, prov)
+		p.SetProviderLookup(lookup(map[string]ProviderConfig{prov: {Timeout: 2 * time.Second}}))
+		mustStatus(t, p, "ACTIVE")
+		if got := p.Settings(prov).Timeout; got != 2*time.Second {
+			t.Fatalf("Timeout = %s, want the new 2s", got)
+		}
+		if err := p.Do(context.Background(), vert, prov, true, func(context.Context) error { return nil }); err != nil {
+			t.Fatalf("a call after its settings changed = %v, want a fresh breaker", err)
+		}
+	})
+
+	t.Run("a provider the lookup does not know falls back to the defaults", func(t *testing.T) {
+		p, _ := newTestPolicy(t, c)
+		p.SetProviderLookup(lookup(map[string]ProviderConfig{prov: {Timeout: 2 * time.Second}}))
+		open(p, prov)
+		p.SetProviderLookup(lookup(nil))
+		mustStatus(t, p, "ACTIVE")
+		if got := p.Settings(prov).Timeout; got != c.Timeout {
+			t.Fatalf("Timeout = %s, want the default %s", got, c.Timeout)
+		}
+	})
+}
+
 func TestSettings(t *testing.T) {
 	defaults := ProviderConfig{Timeout: time.Second, MaxRetries: 4}
 	p := New(Config{Defaults: defaults, Providers: map[string]ProviderConfig{
