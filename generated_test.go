@@ -59,6 +59,7 @@ func TestGeneratedCodeIsFresh(t *testing.T) {
 	want := map[string]int{
 		"lists":   bytes.Count(raw, []byte("graphql.MarshalSliceConcurrently(")),
 		"defer":   bytes.Count(raw, []byte("graphql.NewDeferredGroup(ctx)")),
+		"objects": bytes.Count(raw, []byte("graphql.NewFieldSet(fields)")),
 		"scalars": scalars,
 		"money":   money,
 	}

@@ -17,7 +17,7 @@ import (
 // adds, and renames two calls). TestGeneratedCodeIsFresh, at the module
 // root, checks the counts against a fresh gqlgen run.
 
-var directGuard = regexp.MustCompile(`(?m)^\tif (?:obj\.\w+ != nil && )?listexec\.Direct\(ec\.OperationContext\) \{\n\t\treturn ec\.[^(]+\(ctx, field\.Selections, obj\.\w+\)\n\t\}\n`)
+var directGuard = regexp.MustCompile(`(?m)^\tif (?:obj\.\w+ != nil && )?listexec\.Direct\(ec\.OperationContext\) \{\n\t\treturn (?:ec\.[^(]+\(ctx, field\.Selections, obj\.\w+\)|listexec\.\w+Of\(&obj\.\w+\))\n\t\}\n`)
 
 // gqlgenOutput returns the committed executor and gqlgen's output for it.
 func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
@@ -30,6 +30,7 @@ func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
 	for _, r := range [][2]string{
 		{"listexec.MarshalSlice(", "graphql.MarshalSliceConcurrently("},
 		{"listexec.NewDeferredGroup(ctx, ec.OperationContext)", "graphql.NewDeferredGroup(ctx)"},
+		{"listexec.NewFieldSet(ec.OperationContext, fields)", "graphql.NewFieldSet(fields)"},
 		{"\t\"github.com/plaza-gateway/plaza/listexec\"\n", ""},
 	} {
 		raw = bytes.ReplaceAll(raw, []byte(r[0]), []byte(r[1]))
