@@ -1,6 +1,7 @@
 package listexec
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 
@@ -94,8 +95,14 @@ func IntOf(i *int) graphql.Marshaler { return (*Int)(i) }
 func (s *String) MarshalGQL(w io.Writer) { writeQuotedString(w, string(*s)) }
 
 func (i *Int) MarshalGQL(w io.Writer) {
-	var buf [20]byte
-	_, _ = w.Write(strconv.AppendInt(buf[:0], int64(*i), 10))
+	// The executor marshals into a bytes.Buffer: format into its spare
+	// capacity rather than into a buffer the interface call would move to
+	// the heap.
+	if b, ok := w.(*bytes.Buffer); ok {
+		_, _ = b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(*i), 10))
+		return
+	}
+	_, _ = io.WriteString(w, strconv.FormatInt(int64(*i), 10))
 }
 
 const encodeHex = "0123456789ABCDEF"
