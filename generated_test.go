@@ -60,6 +60,7 @@ func TestGeneratedCodeIsFresh(t *testing.T) {
 		"lists":   bytes.Count(raw, []byte("graphql.MarshalSliceConcurrently(")),
 		"defer":   bytes.Count(raw, []byte("graphql.NewDeferredGroup(ctx)")),
 		"objects": bytes.Count(raw, []byte("graphql.NewFieldSet(fields)")),
+		"buffer":  bytes.Count(raw, []byte("data.MarshalGQL(&buf)")),
 		"scalars": scalars,
 		"money":   money,
 	}

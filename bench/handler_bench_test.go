@@ -102,6 +102,11 @@ func BenchmarkFiftyProductsHandler(b *testing.B) {
 	benchHandler(b, docListPlaza, map[string]any{"ids": mustProductIDs(b, 50)}, "")
 }
 
+// BenchmarkTypenameHandler is the fixed cost of a request.
+func BenchmarkTypenameHandler(b *testing.B) {
+	benchHandler(b, docTypename, nil, "")
+}
+
 func BenchmarkFiftyOrdersHandler(b *testing.B) {
 	benchHandler(b, docOrders, nil, "demo-1")
 }

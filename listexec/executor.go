@@ -45,8 +45,13 @@ func MarshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicH
 // allocations. The group is only read for deferred fields, so when the
 // operation has no @defer an empty group does.
 func NewDeferredGroup(ctx context.Context, oc *graphql.OperationContext) graphql.DeferredGroup {
-	if oc == nil || strings.Contains(oc.RawQuery, "@defer") {
+	if !noDefer(oc) {
 		return graphql.NewDeferredGroup(ctx)
 	}
 	return graphql.DeferredGroup{Context: ctx}
+}
+
+// noDefer reports whether the operation's document has no @defer.
+func noDefer(oc *graphql.OperationContext) bool {
+	return oc != nil && !strings.Contains(oc.RawQuery, "@defer")
 }

@@ -64,6 +64,33 @@ var rules = []rule{
 			c.Args = append([]ast.Expr{sel("ec", "OperationContext")}, c.Args...)
 		})
 	}},
+	// data.MarshalGQL(&buf) -> listexec.Marshal(opCtx, data, &buf) in
+	// Exec: the response buffer sized from the last answer to the same
+	// document.
+	{"buffer", func(f *file) ([]string, []string) {
+		var candidates, rewritten []string
+		ast.Inspect(f.ast, func(n ast.Node) bool {
+			c, ok := n.(*ast.CallExpr)
+			if !ok || len(c.Args) != 1 {
+				return true
+			}
+			s, ok := c.Fun.(*ast.SelectorExpr)
+			if !ok || s.Sel.Name != "MarshalGQL" {
+				return true
+			}
+			if u, ok := c.Args[0].(*ast.UnaryExpr); !ok || u.Op != token.AND || !isIdent(u.X, "buf") {
+				return true
+			}
+			candidates = append(candidates, f.pos(c))
+			if isIdent(s.X, "data") {
+				rewritten = append(rewritten, f.pos(c))
+				c.Args = []ast.Expr{ast.NewIdent("opCtx"), s.X, c.Args[0]}
+				c.Fun = sel("listexec", "Marshal")
+			}
+			return true
+		})
+		return candidates, rewritten
+	}},
 	// Non-null Money fields read from a struct member, when set and no
 	// field middleware is registered: Money has only plain scalar fields
 	// (amount, currency). A nil member still goes through gqlgen, so its
