@@ -61,6 +61,8 @@ func TestGeneratedCodeIsFresh(t *testing.T) {
 	want := map[string]int{
 		"lists":   bytes.Count(raw, []byte("graphql.MarshalSliceConcurrently(")),
 		"defer":   bytes.Count(raw, []byte("graphql.NewDeferredGroup(ctx)")),
+		"objects": bytes.Count(raw, []byte("graphql.NewFieldSet(fields)")),
+		"buffer":  bytes.Count(raw, []byte("data.MarshalGQL(&buf)")),
 		"scalars": scalars,
 		"money":   money,
 	}

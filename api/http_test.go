@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,11 +29,15 @@ type rawResponse struct {
 	status      int
 	contentType string
 	allow       string
-	errors      []apitest.Error
-	data        json.RawMessage
-	hasData     bool            // the body has a `data` member, even null
-	calls       json.RawMessage // extensions.plaza.calls, when present
-	raw         string
+	// length is the declared Content-Length (-1 without one); chunked
+	// reports a chunked body.
+	length  int64
+	chunked bool
+	errors  []apitest.Error
+	data    json.RawMessage
+	hasData bool            // the body has a `data` member, even null
+	calls   json.RawMessage // extensions.plaza.calls, when present
+	raw     string
 }
 
 // send posts r with `Plaza-Debug: calls`, so responses that went through
@@ -63,7 +68,8 @@ func send(tb testing.TB, g *apitest.Gateway, r rawRequest) rawResponse {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := rawResponse{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), allow: resp.Header.Get("Allow"), raw: string(raw)}
+	out := rawResponse{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), allow: resp.Header.Get("Allow"), raw: string(raw),
+		length: resp.ContentLength, chunked: slices.Contains(resp.TransferEncoding, "chunked")}
 	var body struct {
 		Errors     []apitest.Error `json:"errors"`
 		Data       json.RawMessage `json:"data"`
@@ -81,6 +87,15 @@ func send(tb testing.TB, g *apitest.Gateway, r rawRequest) rawResponse {
 	_ = json.Unmarshal(raw, &members)
 	_, out.hasData = members["data"]
 	return out
+}
+
+// mustDeclareLength requires a Content-Length that is the body's, and no
+// chunked encoding.
+func (r rawResponse) mustDeclareLength(tb testing.TB) {
+	tb.Helper()
+	if r.chunked || r.length != int64(len(r.raw)) {
+		tb.Fatalf("Content-Length %d (chunked %v) for a body of %d bytes", r.length, r.chunked, len(r.raw))
+	}
 }
 
 // mustReject requires exactly one error with code and a message containing
@@ -172,6 +187,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			if r.contentType != want {
 				t.Fatalf("Content-Type %q, want %q", r.contentType, want)
 			}
+			r.mustDeclareLength(t)
 		})
 	}
 
@@ -189,6 +205,13 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		if string(r.calls) == "[]" || len(r.calls) == 0 {
 			t.Fatalf("no provider calls reported, so the no-call assertions above prove nothing: %s", r.raw)
 		}
+	})
+	t.Run("an answer past net/http's 2 KiB buffer is sent whole with its Content-Length, not chunked", func(t *testing.T) {
+		r := send(t, g, postJSON(`{"query": "{ products(first: 50) { edges { node { id name description } } } }"}`))
+		if r.status != 200 || len(r.errors) != 0 || len(r.raw) < 4096 {
+			t.Fatalf("%d, %d bytes: %.300s", r.status, len(r.raw), r.raw)
+		}
+		r.mustDeclareLength(t)
 	})
 	t.Run("a query over GET still runs", func(t *testing.T) {
 		r := send(t, g, rawRequest{method: http.MethodGet, query: url.Values{"query": {`{ providers(first: 1) { totalCount } }`}}})

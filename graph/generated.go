@@ -2879,7 +2879,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				}
 			}
 			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			listexec.Marshal(opCtx, data, &buf)
 			response.Data = buf.Bytes()
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
@@ -2897,7 +2897,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			listexec.Marshal(opCtx, data, &buf)
 
 			return &graphql.Response{
 				Data: buf.Bytes(),
@@ -6382,7 +6382,7 @@ func (ec *executionContext) fieldContext_Analytics_recommendations(_ context.Con
 
 func (ec *executionContext) _Appointment_id(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6463,7 +6463,7 @@ func (ec *executionContext) fieldContext_Appointment_start(_ context.Context, fi
 
 func (ec *executionContext) _Appointment_reason(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+		return listexec.StringOf(&obj.Reason)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6489,7 +6489,7 @@ func (ec *executionContext) fieldContext_Appointment_reason(_ context.Context, f
 
 func (ec *executionContext) _Appointment_status(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+		return listexec.StringOf(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6634,7 +6634,7 @@ func (ec *executionContext) fieldContext_AppointmentConnection_pageInfo(_ contex
 
 func (ec *executionContext) _AppointmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6660,7 +6660,7 @@ func (ec *executionContext) fieldContext_AppointmentConnection_totalCount(_ cont
 
 func (ec *executionContext) _AppointmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6718,7 +6718,7 @@ func (ec *executionContext) fieldContext_AppointmentEdge_node(_ context.Context,
 
 func (ec *executionContext) _AppointmentSlot_id(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentSlot) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6839,7 +6839,7 @@ func (ec *executionContext) fieldContext_BucketCount_start(_ context.Context, fi
 
 func (ec *executionContext) _BucketCount_count(ctx context.Context, field graphql.CollectedField, obj *model.BucketCount) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		return listexec.IntOf(&obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6865,7 +6865,7 @@ func (ec *executionContext) fieldContext_BucketCount_count(_ context.Context, fi
 
 func (ec *executionContext) _CertificationCheck_name(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6914,7 +6914,7 @@ func (ec *executionContext) fieldContext_CertificationCheck_outcome(_ context.Co
 
 func (ec *executionContext) _CertificationCheck_message(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+		return listexec.StringOf(&obj.Message)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6940,7 +6940,7 @@ func (ec *executionContext) fieldContext_CertificationCheck_message(_ context.Co
 
 func (ec *executionContext) _CertificationRun_id(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7093,7 +7093,7 @@ func (ec *executionContext) fieldContext_CertificationRun_checks(_ context.Conte
 
 func (ec *executionContext) _Consultation_id(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7151,7 +7151,7 @@ func (ec *executionContext) fieldContext_Consultation_doctor(_ context.Context, 
 
 func (ec *executionContext) _Consultation_specialty(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Specialty)
+		return listexec.StringOf(&obj.Specialty)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7177,7 +7177,7 @@ func (ec *executionContext) fieldContext_Consultation_specialty(_ context.Contex
 
 func (ec *executionContext) _Consultation_question(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Question)
+		return listexec.StringOf(&obj.Question)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7226,7 +7226,7 @@ func (ec *executionContext) fieldContext_Consultation_answer(_ context.Context, 
 
 func (ec *executionContext) _Consultation_status(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+		return listexec.StringOf(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7394,7 +7394,7 @@ func (ec *executionContext) fieldContext_ConsultationConnection_pageInfo(_ conte
 
 func (ec *executionContext) _ConsultationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7420,7 +7420,7 @@ func (ec *executionContext) fieldContext_ConsultationConnection_totalCount(_ con
 
 func (ec *executionContext) _ConsultationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7478,7 +7478,7 @@ func (ec *executionContext) fieldContext_ConsultationEdge_node(_ context.Context
 
 func (ec *executionContext) _Conversion_searches(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Searches)
+		return listexec.IntOf(&obj.Searches)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7504,7 +7504,7 @@ func (ec *executionContext) fieldContext_Conversion_searches(_ context.Context, 
 
 func (ec *executionContext) _Conversion_clicks(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Clicks)
+		return listexec.IntOf(&obj.Clicks)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7530,7 +7530,7 @@ func (ec *executionContext) fieldContext_Conversion_clicks(_ context.Context, fi
 
 func (ec *executionContext) _Conversion_views(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Views)
+		return listexec.IntOf(&obj.Views)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7556,7 +7556,7 @@ func (ec *executionContext) fieldContext_Conversion_views(_ context.Context, fie
 
 func (ec *executionContext) _Conversion_orders(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Orders)
+		return listexec.IntOf(&obj.Orders)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7582,7 +7582,7 @@ func (ec *executionContext) fieldContext_Conversion_orders(_ context.Context, fi
 
 func (ec *executionContext) _Conversion_bookings(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Bookings)
+		return listexec.IntOf(&obj.Bookings)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7608,7 +7608,7 @@ func (ec *executionContext) fieldContext_Conversion_bookings(_ context.Context, 
 
 func (ec *executionContext) _Conversion_consultations(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Consultations)
+		return listexec.IntOf(&obj.Consultations)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7634,7 +7634,7 @@ func (ec *executionContext) fieldContext_Conversion_consultations(_ context.Cont
 
 func (ec *executionContext) _Conversion_applications(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Applications)
+		return listexec.IntOf(&obj.Applications)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7683,7 +7683,7 @@ func (ec *executionContext) fieldContext_Conversion_rate(_ context.Context, fiel
 
 func (ec *executionContext) _DeliverySlot_id(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7755,7 +7755,7 @@ func (ec *executionContext) fieldContext_DeliverySlot_end(_ context.Context, fie
 
 func (ec *executionContext) _DeliverySlot_capacity(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Capacity)
+		return listexec.IntOf(&obj.Capacity)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7781,7 +7781,7 @@ func (ec *executionContext) fieldContext_DeliverySlot_capacity(_ context.Context
 
 func (ec *executionContext) _DeliverySlot_remaining(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Remaining)
+		return listexec.IntOf(&obj.Remaining)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7807,7 +7807,7 @@ func (ec *executionContext) fieldContext_DeliverySlot_remaining(_ context.Contex
 
 func (ec *executionContext) _Doctor_id(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7833,7 +7833,7 @@ func (ec *executionContext) fieldContext_Doctor_id(_ context.Context, field grap
 
 func (ec *executionContext) _Doctor_name(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7859,7 +7859,7 @@ func (ec *executionContext) fieldContext_Doctor_name(_ context.Context, field gr
 
 func (ec *executionContext) _Doctor_specialty(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Specialty)
+		return listexec.StringOf(&obj.Specialty)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7885,7 +7885,7 @@ func (ec *executionContext) fieldContext_Doctor_specialty(_ context.Context, fie
 
 func (ec *executionContext) _Doctor_hospital(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Hospital)
+		return listexec.StringOf(&obj.Hospital)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7992,7 +7992,7 @@ func (ec *executionContext) fieldContext_Doctor_rating(_ context.Context, field 
 
 func (ec *executionContext) _Doctor_city(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.City)
+		return listexec.StringOf(&obj.City)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8018,7 +8018,7 @@ func (ec *executionContext) fieldContext_Doctor_city(_ context.Context, field gr
 
 func (ec *executionContext) _Doctor_bio(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Bio)
+		return listexec.StringOf(&obj.Bio)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8184,7 +8184,7 @@ func (ec *executionContext) fieldContext_DoctorConnection_pageInfo(_ context.Con
 
 func (ec *executionContext) _DoctorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DoctorConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8210,7 +8210,7 @@ func (ec *executionContext) fieldContext_DoctorConnection_totalCount(_ context.C
 
 func (ec *executionContext) _DoctorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DoctorEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8268,7 +8268,7 @@ func (ec *executionContext) fieldContext_DoctorEdge_node(_ context.Context, fiel
 
 func (ec *executionContext) _FacetCount_value(ctx context.Context, field graphql.CollectedField, obj *model.FacetCount) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+		return listexec.StringOf(&obj.Value)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8317,7 +8317,7 @@ func (ec *executionContext) fieldContext_FacetCount_label(_ context.Context, fie
 
 func (ec *executionContext) _FacetCount_count(ctx context.Context, field graphql.CollectedField, obj *model.FacetCount) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		return listexec.IntOf(&obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8343,7 +8343,7 @@ func (ec *executionContext) fieldContext_FacetCount_count(_ context.Context, fie
 
 func (ec *executionContext) _GovService_id(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8369,7 +8369,7 @@ func (ec *executionContext) fieldContext_GovService_id(_ context.Context, field 
 
 func (ec *executionContext) _GovService_name(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8395,7 +8395,7 @@ func (ec *executionContext) fieldContext_GovService_name(_ context.Context, fiel
 
 func (ec *executionContext) _GovService_description(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+		return listexec.StringOf(&obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8421,7 +8421,7 @@ func (ec *executionContext) fieldContext_GovService_description(_ context.Contex
 
 func (ec *executionContext) _GovService_category(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Category)
+		return listexec.StringOf(&obj.Category)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8528,7 +8528,7 @@ func (ec *executionContext) fieldContext_GovService_fee(_ context.Context, field
 
 func (ec *executionContext) _GovService_processingDays(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.ProcessingDays)
+		return listexec.IntOf(&obj.ProcessingDays)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8740,7 +8740,7 @@ func (ec *executionContext) fieldContext_GovServiceConnection_pageInfo(_ context
 
 func (ec *executionContext) _GovServiceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8766,7 +8766,7 @@ func (ec *executionContext) fieldContext_GovServiceConnection_totalCount(_ conte
 
 func (ec *executionContext) _GovServiceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8824,7 +8824,7 @@ func (ec *executionContext) fieldContext_GovServiceEdge_node(_ context.Context, 
 
 func (ec *executionContext) _GroceryOrder_id(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8949,7 +8949,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_slot(_ context.Context, fi
 
 func (ec *executionContext) _GroceryOrder_status(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+		return listexec.StringOf(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9126,7 +9126,7 @@ func (ec *executionContext) fieldContext_GroceryOrderConnection_pageInfo(_ conte
 
 func (ec *executionContext) _GroceryOrderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9152,7 +9152,7 @@ func (ec *executionContext) fieldContext_GroceryOrderConnection_totalCount(_ con
 
 func (ec *executionContext) _GroceryOrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9233,7 +9233,7 @@ func (ec *executionContext) fieldContext_HomeItem_node(_ context.Context, field 
 
 func (ec *executionContext) _HomeItem_reason(ctx context.Context, field graphql.CollectedField, obj *model.HomeItem) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+		return listexec.StringOf(&obj.Reason)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9337,7 +9337,7 @@ func (ec *executionContext) fieldContext_HomePage_sections(_ context.Context, fi
 
 func (ec *executionContext) _HomeSection_key(ctx context.Context, field graphql.CollectedField, obj *model.HomeSection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
+		return listexec.StringOf(&obj.Key)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9363,7 +9363,7 @@ func (ec *executionContext) fieldContext_HomeSection_key(_ context.Context, fiel
 
 func (ec *executionContext) _HomeSection_title(ctx context.Context, field graphql.CollectedField, obj *model.HomeSection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+		return listexec.StringOf(&obj.Title)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9421,7 +9421,7 @@ func (ec *executionContext) fieldContext_HomeSection_items(_ context.Context, fi
 
 func (ec *executionContext) _Lawyer_id(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9447,7 +9447,7 @@ func (ec *executionContext) fieldContext_Lawyer_id(_ context.Context, field grap
 
 func (ec *executionContext) _Lawyer_name(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9496,7 +9496,7 @@ func (ec *executionContext) fieldContext_Lawyer_practiceAreas(_ context.Context,
 
 func (ec *executionContext) _Lawyer_firm(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Firm)
+		return listexec.StringOf(&obj.Firm)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9603,7 +9603,7 @@ func (ec *executionContext) fieldContext_Lawyer_rating(_ context.Context, field 
 
 func (ec *executionContext) _Lawyer_city(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.City)
+		return listexec.StringOf(&obj.City)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9629,7 +9629,7 @@ func (ec *executionContext) fieldContext_Lawyer_city(_ context.Context, field gr
 
 func (ec *executionContext) _Lawyer_bio(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Bio)
+		return listexec.StringOf(&obj.Bio)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9751,7 +9751,7 @@ func (ec *executionContext) fieldContext_LawyerConnection_pageInfo(_ context.Con
 
 func (ec *executionContext) _LawyerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LawyerConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9777,7 +9777,7 @@ func (ec *executionContext) fieldContext_LawyerConnection_totalCount(_ context.C
 
 func (ec *executionContext) _LawyerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LawyerEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9835,7 +9835,7 @@ func (ec *executionContext) fieldContext_LawyerEdge_node(_ context.Context, fiel
 
 func (ec *executionContext) _LegalConsultation_id(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9893,7 +9893,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_lawyer(_ context.Cont
 
 func (ec *executionContext) _LegalConsultation_topic(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
+		return listexec.StringOf(&obj.Topic)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9919,7 +9919,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_topic(_ context.Conte
 
 func (ec *executionContext) _LegalConsultation_description(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+		return listexec.StringOf(&obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9945,7 +9945,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_description(_ context
 
 func (ec *executionContext) _LegalConsultation_status(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+		return listexec.StringOf(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10113,7 +10113,7 @@ func (ec *executionContext) fieldContext_LegalConsultationConnection_pageInfo(_ 
 
 func (ec *executionContext) _LegalConsultationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10139,7 +10139,7 @@ func (ec *executionContext) fieldContext_LegalConsultationConnection_totalCount(
 
 func (ec *executionContext) _LegalConsultationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10197,7 +10197,7 @@ func (ec *executionContext) fieldContext_LegalConsultationEdge_node(_ context.Co
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Amount)
+		return listexec.IntOf(&obj.Amount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10223,7 +10223,7 @@ func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field g
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+		return listexec.StringOf(&obj.Currency)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11347,7 +11347,7 @@ func (ec *executionContext) fieldContext_Mutation_rotateProviderSecret(ctx conte
 
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11373,7 +11373,7 @@ func (ec *executionContext) fieldContext_Office_id(_ context.Context, field grap
 
 func (ec *executionContext) _Office_name(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11399,7 +11399,7 @@ func (ec *executionContext) fieldContext_Office_name(_ context.Context, field gr
 
 func (ec *executionContext) _Office_city(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.City)
+		return listexec.StringOf(&obj.City)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11425,7 +11425,7 @@ func (ec *executionContext) fieldContext_Office_city(_ context.Context, field gr
 
 func (ec *executionContext) _Office_address(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Address)
+		return listexec.StringOf(&obj.Address)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11495,7 +11495,7 @@ func (ec *executionContext) fieldContext_Office_slots(ctx context.Context, field
 
 func (ec *executionContext) _OfficeSlot_id(ctx context.Context, field graphql.CollectedField, obj *model.OfficeSlot) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11593,7 +11593,7 @@ func (ec *executionContext) fieldContext_OfficeSlot_available(_ context.Context,
 
 func (ec *executionContext) _OnboardingCode_code(ctx context.Context, field graphql.CollectedField, obj *model.OnboardingCode) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+		return listexec.StringOf(&obj.Code)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11674,7 +11674,7 @@ func (ec *executionContext) fieldContext_OrderItem_product(_ context.Context, fi
 
 func (ec *executionContext) _OrderItem_quantity(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Quantity)
+		return listexec.IntOf(&obj.Quantity)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11868,7 +11868,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11894,7 +11894,7 @@ func (ec *executionContext) fieldContext_Product_id(_ context.Context, field gra
 
 func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11920,7 +11920,7 @@ func (ec *executionContext) fieldContext_Product_name(_ context.Context, field g
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+		return listexec.StringOf(&obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11946,7 +11946,7 @@ func (ec *executionContext) fieldContext_Product_description(_ context.Context, 
 
 func (ec *executionContext) _Product_category(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Category)
+		return listexec.StringOf(&obj.Category)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12030,7 +12030,7 @@ func (ec *executionContext) fieldContext_Product_price(_ context.Context, field 
 
 func (ec *executionContext) _Product_unit(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Unit)
+		return listexec.StringOf(&obj.Unit)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12056,7 +12056,7 @@ func (ec *executionContext) fieldContext_Product_unit(_ context.Context, field g
 
 func (ec *executionContext) _Product_stock(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Stock)
+		return listexec.IntOf(&obj.Stock)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12108,7 +12108,7 @@ func (ec *executionContext) fieldContext_Product_inStock(_ context.Context, fiel
 
 func (ec *executionContext) _Product_origin(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Origin)
+		return listexec.StringOf(&obj.Origin)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12285,7 +12285,7 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 
 func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12311,7 +12311,7 @@ func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12369,7 +12369,7 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 
 func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12395,7 +12395,7 @@ func (ec *executionContext) fieldContext_Provider_id(_ context.Context, field gr
 
 func (ec *executionContext) _Provider_key(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
+		return listexec.StringOf(&obj.Key)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12421,7 +12421,7 @@ func (ec *executionContext) fieldContext_Provider_key(_ context.Context, field g
 
 func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12470,7 +12470,7 @@ func (ec *executionContext) fieldContext_Provider_vertical(_ context.Context, fi
 
 func (ec *executionContext) _Provider_description(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+		return listexec.StringOf(&obj.Description)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12716,7 +12716,7 @@ func (ec *executionContext) fieldContext_ProviderConnection_pageInfo(_ context.C
 
 func (ec *executionContext) _ProviderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProviderConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12742,7 +12742,7 @@ func (ec *executionContext) fieldContext_ProviderConnection_totalCount(_ context
 
 func (ec *executionContext) _ProviderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12846,7 +12846,7 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_to(_ context.Co
 
 func (ec *executionContext) _ProviderLifecycleChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Actor)
+		return listexec.StringOf(&obj.Actor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12872,7 +12872,7 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_actor(_ context
 
 func (ec *executionContext) _ProviderLifecycleChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+		return listexec.StringOf(&obj.Reason)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12921,7 +12921,7 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_at(_ context.Co
 
 func (ec *executionContext) _ProviderTraffic_provider(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
+		return listexec.StringOf(&obj.Provider)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12947,7 +12947,7 @@ func (ec *executionContext) fieldContext_ProviderTraffic_provider(_ context.Cont
 
 func (ec *executionContext) _ProviderTraffic_calls(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Calls)
+		return listexec.IntOf(&obj.Calls)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12973,7 +12973,7 @@ func (ec *executionContext) fieldContext_ProviderTraffic_calls(_ context.Context
 
 func (ec *executionContext) _ProviderTraffic_errors(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Errors)
+		return listexec.IntOf(&obj.Errors)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13045,7 +13045,7 @@ func (ec *executionContext) fieldContext_ProviderTraffic_p99Ms(_ context.Context
 
 func (ec *executionContext) _ProviderTraffic_conversions(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Conversions)
+		return listexec.IntOf(&obj.Conversions)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13767,7 +13767,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 
 func (ec *executionContext) _QueryCount_query(ctx context.Context, field graphql.CollectedField, obj *model.QueryCount) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Query)
+		return listexec.StringOf(&obj.Query)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13793,7 +13793,7 @@ func (ec *executionContext) fieldContext_QueryCount_query(_ context.Context, fie
 
 func (ec *executionContext) _QueryCount_count(ctx context.Context, field graphql.CollectedField, obj *model.QueryCount) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+		return listexec.IntOf(&obj.Count)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13958,7 +13958,7 @@ func (ec *executionContext) fieldContext_RecommendationParams_validation(_ conte
 
 func (ec *executionContext) _RecommendationSource_source(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+		return listexec.StringOf(&obj.Source)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14122,7 +14122,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_fittedAt(_ con
 
 func (ec *executionContext) _RecommendationValidation_events(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Events)
+		return listexec.IntOf(&obj.Events)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14171,7 +14171,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_cut(_ context.
 
 func (ec *executionContext) _RecommendationValidation_users(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.Users)
+		return listexec.IntOf(&obj.Users)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14197,7 +14197,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_users(_ contex
 
 func (ec *executionContext) _RecommendationValidation_n(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.N)
+		return listexec.IntOf(&obj.N)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14512,7 +14512,7 @@ func (ec *executionContext) fieldContext_SearchConnection_pageInfo(_ context.Con
 
 func (ec *executionContext) _SearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14570,7 +14570,7 @@ func (ec *executionContext) fieldContext_SearchConnection_facets(_ context.Conte
 
 func (ec *executionContext) _SearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14706,7 +14706,7 @@ func (ec *executionContext) fieldContext_SearchFacets_providers(_ context.Contex
 
 func (ec *executionContext) _ServiceApplication_id(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14787,7 +14787,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_documents(_ context.
 
 func (ec *executionContext) _ServiceApplication_status(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+		return listexec.StringOf(&obj.Status)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14932,7 +14932,7 @@ func (ec *executionContext) fieldContext_ServiceApplicationConnection_pageInfo(_
 
 func (ec *executionContext) _ServiceApplicationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14958,7 +14958,7 @@ func (ec *executionContext) fieldContext_ServiceApplicationConnection_totalCount
 
 func (ec *executionContext) _ServiceApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15016,7 +15016,7 @@ func (ec *executionContext) fieldContext_ServiceApplicationEdge_node(_ context.C
 
 func (ec *executionContext) _Store_id(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15042,7 +15042,7 @@ func (ec *executionContext) fieldContext_Store_id(_ context.Context, field graph
 
 func (ec *executionContext) _Store_name(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15068,7 +15068,7 @@ func (ec *executionContext) fieldContext_Store_name(_ context.Context, field gra
 
 func (ec *executionContext) _Store_city(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.City)
+		return listexec.StringOf(&obj.City)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15094,7 +15094,7 @@ func (ec *executionContext) fieldContext_Store_city(_ context.Context, field gra
 
 func (ec *executionContext) _Store_address(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Address)
+		return listexec.StringOf(&obj.Address)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15338,7 +15338,7 @@ func (ec *executionContext) fieldContext_StoreConnection_pageInfo(_ context.Cont
 
 func (ec *executionContext) _StoreConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+		return listexec.IntOf(&obj.TotalCount)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15364,7 +15364,7 @@ func (ec *executionContext) fieldContext_StoreConnection_totalCount(_ context.Co
 
 func (ec *executionContext) _StoreEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StoreEdge) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+		return listexec.StringOf(&obj.Cursor)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15422,7 +15422,7 @@ func (ec *executionContext) fieldContext_StoreEdge_node(_ context.Context, field
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+		return listexec.StringOf(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15726,7 +15726,7 @@ func (ec *executionContext) fieldContext_UserSettings_personalization(_ context.
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15868,7 +15868,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15963,7 +15963,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -16134,7 +16134,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+		return listexec.StringOf(&obj.Name)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -17530,7 +17530,7 @@ var analyticsImplementors = []string{"Analytics"}
 func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -17594,7 +17594,7 @@ var appointmentImplementors = []string{"Appointment", "Node"}
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *model.Appointment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -17659,7 +17659,7 @@ var appointmentConnectionImplementors = []string{"AppointmentConnection"}
 func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -17702,7 +17702,7 @@ var appointmentEdgeImplementors = []string{"AppointmentEdge"}
 func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -17740,7 +17740,7 @@ var appointmentSlotImplementors = []string{"AppointmentSlot"}
 func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentSlot) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -17788,7 +17788,7 @@ var bucketCountImplementors = []string{"BucketCount"}
 func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionSet, obj *model.BucketCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -17826,7 +17826,7 @@ var certificationCheckImplementors = []string{"CertificationCheck"}
 func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationCheck) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -17869,7 +17869,7 @@ var certificationRunImplementors = []string{"CertificationRun"}
 func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationRun) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -17927,7 +17927,7 @@ var consultationImplementors = []string{"Consultation", "Node"}
 func (ec *executionContext) _Consultation(ctx context.Context, sel ast.SelectionSet, obj *model.Consultation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consultationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18002,7 +18002,7 @@ var consultationConnectionImplementors = []string{"ConsultationConnection"}
 func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18045,7 +18045,7 @@ var consultationEdgeImplementors = []string{"ConsultationEdge"}
 func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18083,7 +18083,7 @@ var conversionImplementors = []string{"Conversion"}
 func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSet, obj *model.Conversion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18151,7 +18151,7 @@ var deliverySlotImplementors = []string{"DeliverySlot"}
 func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.SelectionSet, obj *model.DeliverySlot) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18204,7 +18204,7 @@ var doctorImplementors = []string{"Doctor", "Node", "SearchResult"}
 func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, obj *model.Doctor) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, doctorImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18289,7 +18289,7 @@ var doctorConnectionImplementors = []string{"DoctorConnection"}
 func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18332,7 +18332,7 @@ var doctorEdgeImplementors = []string{"DoctorEdge"}
 func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18370,7 +18370,7 @@ var facetCountImplementors = []string{"FacetCount"}
 func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *model.FacetCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18413,7 +18413,7 @@ var govServiceImplementors = []string{"GovService", "Node", "SearchResult"}
 func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSet, obj *model.GovService) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18503,7 +18503,7 @@ var govServiceConnectionImplementors = []string{"GovServiceConnection"}
 func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18546,7 +18546,7 @@ var govServiceEdgeImplementors = []string{"GovServiceEdge"}
 func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18584,7 +18584,7 @@ var groceryOrderImplementors = []string{"GroceryOrder", "Node"}
 func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrder) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18655,7 +18655,7 @@ var groceryOrderConnectionImplementors = []string{"GroceryOrderConnection"}
 func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18698,7 +18698,7 @@ var groceryOrderEdgeImplementors = []string{"GroceryOrderEdge"}
 func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18736,7 +18736,7 @@ var homeItemImplementors = []string{"HomeItem"}
 func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet, obj *model.HomeItem) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, homeItemImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18779,7 +18779,7 @@ var homePageImplementors = []string{"HomePage"}
 func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet, obj *model.HomePage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, homePageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18817,7 +18817,7 @@ var homeSectionImplementors = []string{"HomeSection"}
 func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionSet, obj *model.HomeSection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18860,7 +18860,7 @@ var lawyerImplementors = []string{"Lawyer", "Node", "SearchResult"}
 func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, obj *model.Lawyer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18939,7 +18939,7 @@ var lawyerConnectionImplementors = []string{"LawyerConnection"}
 func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -18982,7 +18982,7 @@ var lawyerEdgeImplementors = []string{"LawyerEdge"}
 func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19020,7 +19020,7 @@ var legalConsultationImplementors = []string{"LegalConsultation", "Node"}
 func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19090,7 +19090,7 @@ var legalConsultationConnectionImplementors = []string{"LegalConsultationConnect
 func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19133,7 +19133,7 @@ var legalConsultationEdgeImplementors = []string{"LegalConsultationEdge"}
 func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19171,7 +19171,7 @@ var moneyImplementors = []string{"Money"}
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *model.Money) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19212,7 +19212,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -19371,7 +19371,7 @@ var officeImplementors = []string{"Office"}
 func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, obj *model.Office) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, officeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19425,7 +19425,7 @@ var officeSlotImplementors = []string{"OfficeSlot"}
 func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSet, obj *model.OfficeSlot) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19473,7 +19473,7 @@ var onboardingCodeImplementors = []string{"OnboardingCode"}
 func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.SelectionSet, obj *model.OnboardingCode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19511,7 +19511,7 @@ var orderItemImplementors = []string{"OrderItem"}
 func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet, obj *model.OrderItem) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderItemImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19560,7 +19560,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19608,7 +19608,7 @@ var productImplementors = []string{"Product", "Node", "SearchResult"}
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19703,7 +19703,7 @@ var productConnectionImplementors = []string{"ProductConnection"}
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19746,7 +19746,7 @@ var productEdgeImplementors = []string{"ProductEdge"}
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19784,7 +19784,7 @@ var providerImplementors = []string{"Provider", "Node", "SearchResult"}
 func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *model.Provider) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19871,7 +19871,7 @@ var providerConnectionImplementors = []string{"ProviderConnection"}
 func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19914,7 +19914,7 @@ var providerEdgeImplementors = []string{"ProviderEdge"}
 func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -19952,7 +19952,7 @@ var providerLifecycleChangeImplementors = []string{"ProviderLifecycleChange"}
 func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderLifecycleChange) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20005,7 +20005,7 @@ var providerTrafficImplementors = []string{"ProviderTraffic"}
 func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderTraffic) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20066,7 +20066,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		Object: "Query",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -20191,7 +20191,7 @@ var queryCountImplementors = []string{"QueryCount"}
 func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSet, obj *model.QueryCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, queryCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20229,7 +20229,7 @@ var recommendationParamsImplementors = []string{"RecommendationParams"}
 func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationParams) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20282,7 +20282,7 @@ var recommendationSourceImplementors = []string{"RecommendationSource"}
 func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationSource) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20340,7 +20340,7 @@ var recommendationValidationImplementors = []string{"RecommendationValidation"}
 func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationValidation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20428,7 +20428,7 @@ var registerProviderPayloadImplementors = []string{"RegisterProviderPayload"}
 func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterProviderPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20466,7 +20466,7 @@ var searchConnectionImplementors = []string{"SearchConnection"}
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20514,7 +20514,7 @@ var searchEdgeImplementors = []string{"SearchEdge"}
 func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SearchEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20557,7 +20557,7 @@ var searchFacetsImplementors = []string{"SearchFacets"}
 func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.SearchFacets) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20595,7 +20595,7 @@ var serviceApplicationImplementors = []string{"ServiceApplication", "Node"}
 func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplication) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20655,7 +20655,7 @@ var serviceApplicationConnectionImplementors = []string{"ServiceApplicationConne
 func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20698,7 +20698,7 @@ var serviceApplicationEdgeImplementors = []string{"ServiceApplicationEdge"}
 func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20736,7 +20736,7 @@ var storeImplementors = []string{"Store", "Node", "SearchResult"}
 func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, storeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20812,7 +20812,7 @@ var storeConnectionImplementors = []string{"StoreConnection"}
 func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StoreConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20855,7 +20855,7 @@ var storeEdgeImplementors = []string{"StoreEdge"}
 func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StoreEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20893,7 +20893,7 @@ var userImplementors = []string{"User", "Node"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20962,7 +20962,7 @@ var userSettingsImplementors = []string{"UserSettings"}
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *model.UserSettings) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -20995,7 +20995,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -21048,7 +21048,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -21096,7 +21096,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -21154,7 +21154,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -21212,7 +21212,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -21270,7 +21270,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {

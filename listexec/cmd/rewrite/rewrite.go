@@ -45,7 +45,8 @@ var rules = []rule{
 	// are marshalled directly when no field middleware is registered (see
 	// listexec.Direct): per field, gqlgen builds a field context, a context
 	// value, closures and a deferred recover, for a value that can neither
-	// fail, be null nor panic. Float is left alone: its marshaller reports
+	// fail, be null nor panic; String, ID and Int through a pointer to the
+	// member (listexec.StringOf, IntOf), which costs no allocation. Float is left alone: its marshaller reports
 	// NaN and infinities against the field's path.
 	{"scalars", func(f *file) ([]string, []string) {
 		plain := map[string]bool{
@@ -53,6 +54,42 @@ var rules = []rule{
 			"marshalNInt2int": true, "marshalNBoolean2bool": true,
 		}
 		return f.directFields(func(fn string) bool { return plain[fn] }, false)
+	}},
+	// graphql.NewFieldSet(fields) -> listexec.NewFieldSet(
+	// ec.OperationContext, fields): every object is written without gqlgen's
+	// per-object alias map and per-field copies (listexec.FieldSet).
+	{"objects", func(f *file) ([]string, []string) {
+		return f.replaceCall("NewFieldSet", 1, func(c *ast.CallExpr) {
+			c.Fun = sel("listexec", "NewFieldSet")
+			c.Args = append([]ast.Expr{sel("ec", "OperationContext")}, c.Args...)
+		})
+	}},
+	// data.MarshalGQL(&buf) -> listexec.Marshal(opCtx, data, &buf) in
+	// Exec: the response buffer sized from the last answer to the same
+	// document.
+	{"buffer", func(f *file) ([]string, []string) {
+		var candidates, rewritten []string
+		ast.Inspect(f.ast, func(n ast.Node) bool {
+			c, ok := n.(*ast.CallExpr)
+			if !ok || len(c.Args) != 1 {
+				return true
+			}
+			s, ok := c.Fun.(*ast.SelectorExpr)
+			if !ok || s.Sel.Name != "MarshalGQL" {
+				return true
+			}
+			if u, ok := c.Args[0].(*ast.UnaryExpr); !ok || u.Op != token.AND || !isIdent(u.X, "buf") {
+				return true
+			}
+			candidates = append(candidates, f.pos(c))
+			if isIdent(s.X, "data") {
+				rewritten = append(rewritten, f.pos(c))
+				c.Args = []ast.Expr{ast.NewIdent("opCtx"), s.X, c.Args[0]}
+				c.Fun = sel("listexec", "Marshal")
+			}
+			return true
+		})
+		return candidates, rewritten
 	}},
 	// Non-null Money fields read from a struct member, when set and no
 	// field middleware is registered: Money has only plain scalar fields
@@ -196,10 +233,14 @@ func (f *file) directFields(marshal func(string) bool, nilCheck bool) (candidate
 			continue
 		}
 		rewritten = append(rewritten, name)
-		direct := &ast.ReturnStmt{Results: []ast.Expr{&ast.CallExpr{
-			Fun:  sel("ec", fn),
-			Args: []ast.Expr{ast.NewIdent("ctx"), sel("field", "Selections"), sel("obj", member)},
-		}}}
+		var call *ast.CallExpr
+		if by, ok := byPointer[fn]; ok {
+			// listexec.<by>(&obj.<member>): no allocation per value.
+			call = &ast.CallExpr{Fun: sel("listexec", by), Args: []ast.Expr{&ast.UnaryExpr{Op: token.AND, X: sel("obj", member)}}}
+		} else {
+			call = &ast.CallExpr{Fun: sel("ec", fn), Args: []ast.Expr{ast.NewIdent("ctx"), sel("field", "Selections"), sel("obj", member)}}
+		}
+		direct := &ast.ReturnStmt{Results: []ast.Expr{call}}
 		var cond ast.Expr = &ast.CallExpr{Fun: sel("listexec", "Direct"), Args: []ast.Expr{sel("ec", "OperationContext")}}
 		if nilCheck {
 			cond = &ast.BinaryExpr{X: &ast.BinaryExpr{X: sel("obj", member), Op: token.NEQ, Y: ast.NewIdent("nil")}, Op: token.LAND, Y: cond}
@@ -208,6 +249,16 @@ func (f *file) directFields(marshal func(string) bool, nilCheck bool) (candidate
 		fd.Body.List = append([]ast.Stmt{guard}, fd.Body.List...)
 	}
 	return candidates, rewritten
+}
+
+// byPointer names the listexec marshaller that writes what gqlgen's
+// non-null scalar marshaller writes, from a pointer to the member:
+// graphql.MarshalString, MarshalID and MarshalInt never return Null, so
+// the generated marshallers' null check has nothing to report.
+var byPointer = map[string]string{
+	"marshalNString2string": "StringOf",
+	"marshalNID2string":     "StringOf",
+	"marshalNInt2int":       "IntOf",
 }
 
 // plainMemberContext reports whether fc is gqlgen's field context for a

@@ -1,0 +1,91 @@
+package listexec
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+func marshal(m graphql.Marshaler) string {
+	var b bytes.Buffer
+	m.MarshalGQL(&b)
+	return b.String()
+}
+
+// TestScalarsMatchGqlgen holds StringOf and IntOf to gqlgen's MarshalString
+// and MarshalInt, byte for byte, on the values whose encoding has edges.
+func TestScalarsMatchGqlgen(t *testing.T) {
+	for _, s := range []string{
+		"", "plain", `quote " and backslash \`, "tab\tcr\rlf\n", "\x00\x01\x1f\x7f",
+		"Pure coconut water. 海南", "invalid utf-8 \xff\xfe end", "</script><!-- & -->", "\u2028\u2029",
+	} {
+		if got, want := marshal(StringOf(&s)), marshal(graphql.MarshalString(s)); got != want {
+			t.Errorf("StringOf(%q) = %s, gqlgen writes %s", s, got, want)
+		}
+	}
+	for _, i := range []int{0, 1, -1, 42, math.MaxInt, math.MinInt} {
+		if got, want := marshal(IntOf(&i)), marshal(graphql.MarshalInt(i)); got != want {
+			t.Errorf("IntOf(%d) = %s, gqlgen writes %s", i, got, want)
+		}
+	}
+}
+
+// TestFieldSetMatchesGqlgen checks that FieldSet writes what gqlgen's field
+// set writes, repeated aliases included, and that without Direct it is
+// gqlgen's marshaller.
+func TestFieldSetMatchesGqlgen(t *testing.T) {
+	direct := mustOperation(t, func(*executor.Executor) {})
+	withMiddleware := mustOperation(t, func(e *executor.Executor) {
+		e.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) })
+	})
+	field := func(alias string) graphql.CollectedField {
+		return graphql.CollectedField{Field: &ast.Field{Alias: alias, Name: alias}}
+	}
+	many := make([]graphql.CollectedField, maxScan+1)
+	for i := range many {
+		many[i] = field(string(rune('a' + i%26)))
+	}
+	for _, tc := range []struct {
+		name   string
+		fields []graphql.CollectedField
+	}{
+		{"no field", nil},
+		{"one field", []graphql.CollectedField{field("id")}},
+		{"several fields", []graphql.CollectedField{field("id"), field("name"), field("price")}},
+		{"a repeated alias keeps its first value", []graphql.CollectedField{field("id"), field("name"), field("id"), field("x"), field("name")}},
+		{"more fields than the scan takes", many},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := graphql.NewFieldSet(tc.fields)
+			for _, oc := range []*graphql.OperationContext{direct, withMiddleware} {
+				got := NewFieldSet(oc, tc.fields)
+				for i := range tc.fields {
+					got.Values[i] = graphql.MarshalInt(i)
+					want.Values[i] = graphql.MarshalInt(i)
+				}
+				if g, w := marshal(got), marshal(want); g != w {
+					t.Fatalf("wrote %s, gqlgen writes %s", g, w)
+				}
+				if wantPlain := len(tc.fields) > maxScan || oc == withMiddleware; got.plain != wantPlain {
+					t.Fatalf("plain = %v, want %v", got.plain, wantPlain)
+				}
+			}
+		})
+	}
+}
+
+func mustOperation(t *testing.T, setup func(*executor.Executor)) *graphql.OperationContext {
+	t.Helper()
+	e := executor.New(probeSchema{})
+	setup(e)
+	oc, err := e.CreateOperationContext(graphql.StartOperationTrace(context.Background()), &graphql.RawParams{Query: "{ probe }"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return oc
+}
