@@ -107,9 +107,10 @@ type SyncConfig struct {
 	// Concurrency bounds the providers pulled at once (default 4): a pull
 	// is a few pages from one provider, and the index takes the writes.
 	Concurrency int
-	// Interval is how often every provider is caught up (default 5m): a
+	// Interval is how often every provider is caught up (default 10m): a
 	// provider whose pushes were lost (the gateway down, a network split)
-	// is in step again within it.
+	// is in step again within it. Each catch-up costs one call per
+	// provider (a pull with nothing new is one empty page).
 	Interval time.Duration
 	// PageSize is the changes asked per page (default and at most
 	// connectors.MaxCatalogBatch).
@@ -147,7 +148,7 @@ func NewSyncer(in *Ingest, cursors CursorStore, lookup func(string) (connectors.
 		cfg.Concurrency = 4
 	}
 	if cfg.Interval <= 0 {
-		cfg.Interval = 5 * time.Minute
+		cfg.Interval = 10 * time.Minute
 	}
 	if cfg.PageSize <= 0 || cfg.PageSize > connectors.MaxCatalogBatch {
 		cfg.PageSize = connectors.MaxCatalogBatch

@@ -55,7 +55,9 @@ func (f *feed) put(items ...connectors.CatalogItem) {
 	f.mu.Lock()
 	for _, it := range items {
 		f.seq++
-		it.Provider, it.Version = f.provider, f.base+f.seq
+		// Provider is left out: the gateway takes it from the credential
+		// (one endpoint may be registered under another id).
+		it.Version = f.base + f.seq
 		f.entries[feedKey{it.Kind, it.ID}] = &feedEntry{seq: f.seq, item: it}
 	}
 	f.mu.Unlock()
@@ -67,7 +69,7 @@ func (f *feed) remove(kind connectors.CatalogKind, id string) {
 	f.mu.Lock()
 	f.seq++
 	f.entries[feedKey{kind, id}] = &feedEntry{seq: f.seq, deleted: true,
-		item: connectors.CatalogItem{Kind: kind, ID: id, Provider: f.provider, Version: f.base + f.seq}}
+		item: connectors.CatalogItem{Kind: kind, ID: id, Version: f.base + f.seq}}
 	f.mu.Unlock()
 	f.signal()
 }
