@@ -61,12 +61,12 @@ type app struct {
 	registrar directory.Store
 	// index is the supply index, built once: the catalogue pushes and
 	// pulls write it (catalog), search and the lists read it.
-	index   supply.Index
-	catalog catalogWiring
-	entities   *gateway.EntityCache
-	policy     *resilience.Policy
-	gw         *gateway.Gateway
-	server     *api.Server
+	index    supply.Index
+	catalog  catalogWiring
+	entities *gateway.EntityCache
+	policy   *resilience.Policy
+	gw       *gateway.Gateway
+	server   *api.Server
 
 	stop    context.CancelFunc // ends the background work
 	bg      sync.WaitGroup     // the background work
