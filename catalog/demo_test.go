@@ -98,7 +98,7 @@ func diff(want, got map[string]state) string {
 // figure) until the index holds exactly what the providers publish.
 func waitFollows(t *testing.T, conns []connectors.Connector, ix supply.Index) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		d := diff(published(t, conns), inIndex(t, ix))
 		if d == "" {

@@ -77,10 +77,10 @@ func TestRunPublishesOverHTTP(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for ix.Len() < 1000 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d items indexed after 20 s, want the catalogue's 1200", ix.Len())
+			t.Fatalf("%d items indexed after 60 s, want the catalogue's 1200", ix.Len())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
