@@ -7,12 +7,15 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/plaza-gateway/plaza/catalog"
 	"github.com/plaza-gateway/plaza/config"
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/providers"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
 // providersCommand runs `plaza providers import FILE` and `plaza providers
@@ -78,6 +81,11 @@ func providersCommand(ctx context.Context, cmd config.Command, cfg config.Config
 		}
 		fmt.Fprintf(stdout, "generated %d synthetic ACTIVE providers of seed %d (%s): %d inserted, %d already there; directory version %d\n",
 			g.Count, g.Seed, served, res.Inserted, int64(g.Count)-res.Inserted, res.Version)
+		if g.ItemsPerProvider > 0 {
+			if err := indexSynthetic(ctx, pool, g, stdout); err != nil {
+				return fail(1, "%v", err)
+			}
+		}
 		return 0
 	}
 	res, err := directory.Import(ctx, pool, entries, directory.ImportOptions{Sealer: cfg.DirectoryKey,
@@ -106,6 +114,28 @@ func providersCommand(ctx context.Context, cmd config.Command, cfg config.Config
 		}
 	}
 	return 0
+}
+
+// indexSynthetic publishes each generated provider's synthetic catalogue
+// into the supply index in PLAZA_DATABASE_URL, through the gateway's ingest
+// (the catalogue contract's checks and acknowledgements), four providers
+// at a time. A second run is acknowledged superseded and changes nothing.
+func indexSynthetic(ctx context.Context, pool *pgxpool.Pool, g config.Generate, stdout io.Writer) error {
+	if _, err := supply.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	in := catalog.New(supply.NewPostgres(pool), nil)
+	opts := directory.GenerateOptions{Endpoints: g.Endpoints}
+	start := time.Now()
+	res, err := catalog.IndexSynthetic(ctx, in, g.Count, g.ItemsPerProvider, 4, func(i int) directory.Provider {
+		return directory.Generated(g.Seed, i, opts)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "indexed the synthetic catalogues of %d providers (%d items each) through the catalogue contract: %d indexed, %d already there, in %v\n",
+		res.Providers, g.ItemsPerProvider, res.Indexed, res.Superseded, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func countEndpoints(g config.Generate) int {

@@ -15,6 +15,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/directory/pgtest"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
 // directoryKey is a PLAZA_DIRECTORY_KEY for the tests.
@@ -237,9 +238,24 @@ func TestProvidersGenerate(t *testing.T) {
 			t.Fatalf("provider %d: %+v, %v; want %+v", i, got, err, want)
 		}
 	}
+	t.Run("their synthetic catalogues are indexed through the catalogue contract, 20 items each", func(t *testing.T) {
+		if !strings.Contains(e.stdout, "indexed the synthetic catalogues of 40 providers (20 items each) through the catalogue contract: 800 indexed, 0 already there") {
+			t.Fatalf("stdout:\n%s", e.stdout)
+		}
+		pool, err := pgxpool.New(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		page, err := supply.NewPostgres(pool).Search(ctx, supply.Query{Facets: true, First: 1})
+		if err != nil || page.Total != 800 || len(page.Facets.Providers) == 0 || page.Facets.Providers[0].Count != 20 {
+			t.Fatalf("index: total %d, providers %+v, %v; want 800 items, 20 per provider", page.Total, page.Facets.Providers, err)
+		}
+	})
 	t.Run("the same seed and count again insert nothing", func(t *testing.T) {
 		e := plazaProcess(t, env, "providers", "generate", "--count", "40", "--seed", "7")
-		if e.code != 0 || !strings.Contains(e.stdout, "0 inserted, 40 already there; directory version 1") {
+		if e.code != 0 || !strings.Contains(e.stdout, "0 inserted, 40 already there; directory version 1") ||
+			!strings.Contains(e.stdout, "0 indexed, 800 already there") {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", e.code, e.stdout, e.stderr)
 		}
 	})

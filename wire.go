@@ -31,6 +31,7 @@ import (
 	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/resilience"
 	"github.com/plaza-gateway/plaza/resolvers"
+	"github.com/plaza-gateway/plaza/supply"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 
@@ -55,10 +56,17 @@ type app struct {
 	// onboarding is registration, certification and the operators'
 	// lifecycle mutations, over directory or the embedded one.
 	onboarding resolvers.Option
-	entities   *gateway.EntityCache
-	policy     *resilience.Policy
-	gw         *gateway.Gateway
-	server     *api.Server
+	// registrar is the directory registration writes to and quotas are
+	// read from: directory, or the embedded one.
+	registrar directory.Store
+	// index is the supply index, built once: the catalogue pushes and
+	// pulls write it (catalog), search and the lists read it.
+	index    supply.Index
+	catalog  catalogWiring
+	entities *gateway.EntityCache
+	policy   *resilience.Policy
+	gw       *gateway.Gateway
+	server   *api.Server
 
 	stop    context.CancelFunc // ends the background work
 	bg      sync.WaitGroup     // the background work
@@ -93,6 +101,9 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	}
 	a.buildGateway()
 	if err := a.openOnboarding(ctx); err != nil {
+		return a, err
+	}
+	if err := a.openCatalog(ctx); err != nil {
 		return a, err
 	}
 	a.server = api.New(a.gw, verifier, log, apiConfig(cfg, log), a.apiOptions(ctx)...)
@@ -187,6 +198,7 @@ func (a *app) buildGateway() {
 // after the shutdown timeout.
 func (a *app) apply(l *providers.Set) {
 	old := a.current.Swap(l)
+	a.notifyNewProviders(old, l)
 	a.policy.SetProviderLookup(l.PolicySettings)
 	a.entities.SetProviderTTLLookup(l.CacheTTL)
 	a.gw.SetRegistry(l.Registry)
@@ -210,6 +222,7 @@ func (a *app) apiOptions(ctx context.Context) []api.Option {
 		api.WithExamples(analystExamples(a.cfg)...), api.WithRateLimit(newRateLimiter(a.cfg, a.redis, a.log))}
 	opts = append(opts, a.source.apiOptions()...)
 	opts = append(opts, api.WithResolverOptions(a.onboarding))
+	opts = append(opts, a.catalogOptions()...)
 	if a.redis != nil {
 		probe := a.newRedisProbe(ctx)
 		// A provider's signed request accepted by one instance is a replay on every other.

@@ -98,6 +98,21 @@ type options struct {
 	rateLimit *ratelimit.Limiter
 	examples  []Example
 	webhook   webhookOptions
+	routes    []mounted
+}
+
+// mounted is a handler another package serves on the gateway's mux.
+type mounted struct {
+	pattern string
+	h       http.Handler
+}
+
+// WithRoute serves h on pattern (http.ServeMux syntax, e.g.
+// "POST /providers/{id}/catalog") behind the same telemetry, CORS and
+// security headers as every route. The handler authenticates its callers
+// itself.
+func WithRoute(pattern string, h http.Handler) Option {
+	return func(o *options) { o.routes = append(o.routes, mounted{pattern, h}) }
 }
 
 type readiness struct {
@@ -250,6 +265,9 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
 	s.mux.HandleFunc("GET /providers/{id}/stats", s.stats)
+	for _, m := range s.opts.routes {
+		s.mux.Handle(m.pattern, m.h)
+	}
 	if s.opts.metrics != nil {
 		// Prometheus scrapes the admin listener (telemetry.AdminHandler). On
 		// the public port the metrics describe the deployment (providers,

@@ -136,6 +136,9 @@ type Generate struct {
 	Seed      int64
 	Endpoints map[connectors.Vertical][]string
 	Secret    string
+	// ItemsPerProvider is how many catalogue items each synthetic provider
+	// publishes into the supply index (through the catalogue contract).
+	ItemsPerProvider int
 }
 
 // GC holds the Go runtime's garbage-collector variables as given.
@@ -216,7 +219,7 @@ func Default() Config {
 		TokenTTL:         24 * time.Hour,
 		SignatureV1Until: httpprovider.DefaultV1Until,
 		RecommendRefit:   6 * time.Hour,
-		Generate:         Generate{Seed: 1},
+		Generate:         Generate{Seed: 1, ItemsPerProvider: 20},
 		MigrateAtStart:   true,
 		// Two runs at once: each is a few dozen calls to one provider, and
 		// registrations arrive one by one.

@@ -358,7 +358,7 @@ func TestProvidersGenerateFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config.Generate{Count: 500, Seed: -7, Secret: "a-secret-of-twenty-four-chars", Endpoints: map[connectors.Vertical][]string{
+	want := config.Generate{Count: 500, Seed: -7, ItemsPerProvider: 20, Secret: "a-secret-of-twenty-four-chars", Endpoints: map[connectors.Vertical][]string{
 		connectors.VerticalGrocery:       {"http://127.0.0.1:9101", "http://127.0.0.1:9102"},
 		connectors.VerticalPublicService: {"http://127.0.0.1:9107"},
 	}}

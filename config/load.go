@@ -92,8 +92,9 @@ var Commands = []struct {
 	{ProvidersImport, "providers import FILE", "load a provider registry file (YAML) into the directory at PLAZA_DATABASE_URL,\n" +
 		"idempotently; its providers are ACTIVE, secrets encrypted with PLAZA_DIRECTORY_KEY\n" +
 		"(exit 0 done; 1 a bad entry or the database failed; 2 not set)"},
-	{ProvidersGenerate, "providers generate --count N [--seed S] [--endpoint VERTICAL=URL]... [--secret S]",
-		"fill the directory with N synthetic ACTIVE providers (tests and the bench; refused in production)\n" +
+	{ProvidersGenerate, "providers generate --count N [--seed S] [--items-per-provider K] [--endpoint VERTICAL=URL]... [--secret S]",
+		"fill the directory with N synthetic ACTIVE providers and index K catalogue items of each (default 20)\n" +
+			"through the catalogue contract (tests and the bench; refused in production)\n" +
 			"(exit as providers import)"},
 	{Help, "help", "print this help (also -h, --help)"},
 }

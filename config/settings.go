@@ -180,6 +180,16 @@ var Settings = []Setting{
 			c.Generate.Seed = n
 			return nil
 		}},
+	{Flag: "items-per-provider", Commands: []Command{ProvidersGenerate}, Kind: Integer, Default: "20",
+		Usage: "providers generate: catalogue items each synthetic provider publishes into the supply index, through the catalogue contract (0: none)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1000 {
+				return errors.New("want an integer from 0 to 1000")
+			}
+			c.Generate.ItemsPerProvider = n
+			return nil
+		}},
 	{Flag: "endpoint", Commands: []Command{ProvidersGenerate}, Kind: List, Default: "none (served in process)",
 		Usage: "providers generate: `VERTICAL=URL`, repeatable: that vertical's providers call these demo-provider processes, round-robin",
 		set: func(c *Config, v string) error {

@@ -49,6 +49,11 @@ type Descriptor struct {
 	// MaxBatch is the largest number of IDs one batch call may carry; the
 	// gateway splits larger batches. 0 means no limit.
 	MaxBatch int `json:"maxBatch,omitempty"`
+	// ContractVersion is the version of the provider contract the provider
+	// speaks: ContractVersion ("1.2") publishes its catalogue; empty means
+	// ContractLegacy ("1.1"), callable by ID but absent from search until it
+	// publishes.
+	ContractVersion string `json:"contractVersion,omitempty"`
 }
 
 // Connector is the part every provider shares, whatever its vertical.

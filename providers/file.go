@@ -81,12 +81,21 @@ type Set struct {
 	// closers release the HTTP pool's idle connections when replaced, if
 	// the pool is the registry's own.
 	closers []func()
+	// listed: the set holds its providers (a file, the demo), so walking
+	// them is cheap. A directory view is not listed: walking it would
+	// build a connector for each of up to millions of providers.
+	listed bool
 }
+
+// Listed reports whether walking the set's providers is cheap (a file or
+// the demo providers), as opposed to a view of the directory, which a
+// caller must never walk per change.
+func (l *Set) Listed() bool { return l.listed }
 
 // NewSet is reg with the settings of each of its providers (a registry
 // file, the demo providers: a set small enough to hold).
 func NewSet(reg *connectors.Registry, settings map[string]Settings) *Set {
-	return &Set{Registry: reg,
+	return &Set{Registry: reg, listed: true,
 		settings: func(id string) (Settings, bool) { s, ok := settings[id]; return s, ok },
 		policy: func(id string) (resilience.ProviderConfig, bool) {
 			s, ok := settings[id]

@@ -6,7 +6,14 @@
 //	    --secret s3cret --addr 127.0.0.1:9101 --latency 20ms --fail-rate 0
 //
 // GET /v1/stats reports the calls received per operation; it is
-// unauthenticated and read-only.
+// unauthenticated and read-only. GET /v1/catalog serves the provider's
+// catalogue changes (contract 1.2). With --publish-to the provider also
+// pushes its catalogue to that gateway, signed with --secret: all of it at
+// start, then every change; --churn changes it on a schedule (prices,
+// stock, new products, booked slots):
+//
+//	go run ./cmd/demo-provider --vertical grocery --provider freshcart \
+//	    --secret dev-secret-freshcart --publish-to http://127.0.0.1:8080 --churn 2s
 package main
 
 import (
@@ -53,6 +60,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		failMode = fs.String("fail-mode", string(httpprovider.FaultUnavailable), "how a failing request fails: unavailable (503), internal (500), garbage (200 with broken JSON) or stall (no answer)")
 		maxBatch = fs.Int("max-batch", -1, "largest batch accepted (default: the demo descriptor's)")
 		seed     = fs.Int64("seed", demo.DefaultSeed, "seed of the generated data")
+		publish  = fs.String("publish-to", "", "gateway base URL to push the catalogue to (POST /providers/{id}/catalog, signed with --secret)")
+		churn    = fs.Duration("churn", 0, "change the catalogue this often (grocery: prices, stock, new products; medical: booked slots); 0 never")
 		v1Until  = fs.String("signature-v1-until", "", "accept signature scheme v1 (no query string) until this RFC 3339 time, or none (default "+httpprovider.DefaultV1Until.Format(time.RFC3339)+")")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -109,6 +118,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if *publish != "" {
+		if *secret == "" {
+			return errors.New("--publish-to needs --secret: pushes are signed")
+		}
+		pub, err := httpprovider.NewPublisher(httpprovider.Config{ID: desc.ID, Vertical: desc.Vertical, BaseURL: *publish, Secret: *secret})
+		if err != nil {
+			return fmt.Errorf("--publish-to: %w", err)
+		}
+		fmt.Fprintf(stdout, "demo-provider %s publishing its catalogue to %s\n", desc.ID, *publish)
+		go demo.Publish(ctx, []connectors.Connector{conn}, pub)
+	}
+	if *churn > 0 {
+		go demo.Churn(ctx, conn, *churn, uint64(*seed))
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -94,6 +94,7 @@ func Checks() []Check {
 		{"error-shape", "errors carry a known code, a message and retryable", checkErrorShape},
 		{"signature", "v2 signatures (over the query string too) are checked: unsigned, wrongly signed, query-tampered and replayed requests are refused with 401", checkSignature},
 		{"response-size", "a batch of the maximum size answers under the reply cap", checkResponseSize},
+		{"catalog", "a provider of contract 1.2 publishes its catalogue: complete pages of valid items, resumable cursors (1.1 providers are skipped)", checkCatalog},
 	}
 }
 

@@ -182,6 +182,9 @@ func prepare(desc connectors.Descriptor, v connectors.Vertical, opts []Option) (
 	if desc.MaxBatch == 0 {
 		desc.MaxBatch = maxBatch
 	}
+	if desc.ContractVersion == "" {
+		desc.ContractVersion = connectors.ContractVersion // the demo providers publish
+	}
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return desc, cfg, fmt.Errorf("demo: provider %q: %w", desc.ID, err)

@@ -46,6 +46,7 @@ type Grocery struct {
 	userOrders    map[string][]*connectors.GroceryOrder
 	orderIDs      counter
 	placed        *idempotency[connectors.GroceryOrder]
+	feed          *feed
 }
 
 // NewGrocery builds a grocery provider with data generated for desc.ID.
@@ -72,6 +73,13 @@ func NewGrocery(desc connectors.Descriptor, opts ...Option) (*Grocery, error) {
 	g.storeIndex = newIndex(c.stores, storeDoc)
 	g.productIndex = newIndex(c.products, productDoc)
 	g.generateHistory(rng, cfg, c)
+	g.feed = newFeed(desc.ID)
+	for _, s := range c.stores {
+		g.feed.put(storeItem(s))
+	}
+	for _, p := range c.products {
+		g.feed.put(productItem(p))
+	}
 	return g, nil
 }
 
@@ -369,7 +377,9 @@ func (g *Grocery) PlaceOrder(ctx context.Context, in connectors.PlaceOrderInput)
 	}
 
 	for _, it := range items {
-		g.products[it.ProductID].Stock -= it.Quantity
+		p := g.products[it.ProductID]
+		p.Stock -= it.Quantity
+		g.feed.put(productItem(p))
 	}
 	slot.Remaining--
 	o := &connectors.GroceryOrder{
@@ -424,6 +434,7 @@ func (g *Grocery) CancelOrder(ctx context.Context, userID, orderID string) (conn
 	for _, it := range o.Items {
 		if p, ok := g.products[it.ProductID]; ok {
 			p.Stock += it.Quantity
+			g.feed.put(productItem(p))
 		}
 	}
 	if s, ok := g.slots[o.SlotID]; ok && s.Remaining < s.Capacity {

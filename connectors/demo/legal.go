@@ -29,6 +29,7 @@ type Legal struct {
 	userConsultations map[string][]*connectors.LegalConsultation
 	consultationIDs   counter
 	requested         *idempotency[connectors.LegalConsultation]
+	feed              *feed
 }
 
 // NewLegal builds a legal provider with data generated for desc.ID.
@@ -50,6 +51,10 @@ func NewLegal(desc connectors.Descriptor, opts ...Option) (*Legal, error) {
 	lawyers, areas := l.generateLawyers(rng, cfg)
 	l.lawyerIndex = newIndex(lawyers, lawyerDoc)
 	l.generateHistory(rng, cfg, lawyers, areas)
+	l.feed = newFeed(desc.ID)
+	for _, lw := range lawyers {
+		l.feed.put(lawyerItem(lw))
+	}
 	return l, nil
 }
 

@@ -40,6 +40,7 @@ type Medical struct {
 	consultationIDs   counter
 	booked            *idempotency[connectors.Appointment]
 	asked             *idempotency[connectors.Consultation]
+	feed              *feed
 }
 
 // NewMedical builds a medical provider with data generated for desc.ID.
@@ -67,6 +68,10 @@ func NewMedical(desc connectors.Descriptor, opts ...Option) (*Medical, error) {
 	doctors, specs := m.generateDoctors(rng, cfg)
 	m.doctorIndex = newIndex(doctors, doctorDoc)
 	m.generateHistory(rng, cfg, doctors, specs)
+	m.feed = newFeed(desc.ID)
+	for _, d := range doctors {
+		m.feed.put(doctorItem(d, m.hasFreeSlot(d.ID)))
+	}
 	return m, nil
 }
 
@@ -288,6 +293,7 @@ func (m *Medical) BookAppointment(ctx context.Context, in connectors.BookAppoint
 		return connectors.Appointment{}, connectors.Errorf(connectors.KindConflict, "appointment slot %q is already booked", in.SlotID)
 	}
 	slot.Available = false
+	m.feed.put(doctorItem(m.doctors[in.DoctorID], m.hasFreeSlot(in.DoctorID)))
 	a := &connectors.Appointment{
 		ID: m.appointmentIDs.next(), UserID: in.UserID, DoctorID: in.DoctorID, SlotID: in.SlotID, Start: slot.Start,
 		Reason: in.Reason, Status: connectors.StatusConfirmed, CreatedAt: now,

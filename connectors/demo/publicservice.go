@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -40,6 +41,7 @@ type PublicService struct {
 	userApplications map[string][]*connectors.ServiceApplication
 	applicationIDs   counter
 	applied          *idempotency[connectors.ServiceApplication]
+	feed             *feed
 }
 
 // NewPublicService builds a public-service provider with data generated for desc.ID.
@@ -65,6 +67,13 @@ func NewPublicService(desc connectors.Descriptor, opts ...Option) (*PublicServic
 	services := p.generate(rng, cfg)
 	p.serviceIndex = newIndex(services, serviceDoc)
 	p.generateHistory(rng, cfg, services)
+	p.feed = newFeed(desc.ID)
+	for _, s := range services {
+		p.feed.put(serviceItem(s))
+	}
+	for _, id := range slices.Sorted(maps.Keys(p.offices)) {
+		p.feed.put(officeItem(p.offices[id], p.hasFreeSlot(id)))
+	}
 	return p, nil
 }
 
@@ -288,6 +297,7 @@ func (p *PublicService) Apply(ctx context.Context, in connectors.ApplicationInpu
 		return connectors.ServiceApplication{}, connectors.Errorf(connectors.KindConflict, "office slot %q is already taken", in.SlotID)
 	}
 	slot.Available = false
+	p.feed.put(officeItem(p.offices[in.OfficeID], p.hasFreeSlot(in.OfficeID)))
 	a := &connectors.ServiceApplication{
 		ID: p.applicationIDs.next(), UserID: in.UserID, ServiceID: in.ServiceID, OfficeID: in.OfficeID, SlotID: in.SlotID,
 		Documents: slices.Clone(in.Documents), Status: connectors.StatusPending, CreatedAt: now,

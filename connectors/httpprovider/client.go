@@ -99,6 +99,8 @@ type Client struct {
 	maxConns int
 	now      func() time.Time
 	nonces   io.Reader
+	// toGateway: the client is a provider's Publisher, calling the gateway.
+	toGateway bool
 }
 
 var (
@@ -107,6 +109,7 @@ var (
 	_ connectors.Legal         = (*Client)(nil)
 	_ connectors.PublicService = (*Client)(nil)
 	_ connectors.HealthChecker = (*Client)(nil)
+	_ connectors.Catalog       = (*Client)(nil)
 )
 
 // New checks cfg and builds a Client; without WithPool or WithHTTPClient it
@@ -331,7 +334,15 @@ func (c *Client) statusError(resp *http.Response, data []byte) error {
 	if decodeReply(data, &we) == nil && we.Code != "" {
 		kind, msg = c.mapCode(we)
 	}
-	if resp.StatusCode == http.StatusUnauthorized {
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized && c.toGateway:
+		// A provider publishing to the gateway: the gateway's reason (bad
+		// signature, replay, unknown provider) is for the provider to fix.
+		kind = connectors.KindUnauthenticated
+		if we.Message != "" && len(we.Message) <= 500 {
+			msg = we.Message
+		}
+	case resp.StatusCode == http.StatusUnauthorized:
 		kind, msg = connectors.KindProvider, "provider refused the gateway's credentials"
 	}
 	e := c.errorf(kind, cause, msg)

@@ -58,6 +58,14 @@ const (
 	PathPublicSearchServices     = "/v1/public-service/services:search"
 	PathPublicUserApplications   = "/v1/public-service/applications:listByUser"
 	PathPublicApply              = "/v1/public-service/applications"
+
+	// PathCatalog is the provider's catalogue changes (contract 1.2, GET
+	// with since and first in the query string).
+	PathCatalog = "/v1/catalog"
+	// PathGatewayCatalog is where a provider pushes its catalogue on the
+	// gateway ({id} is the provider's ID; the push is signed with its
+	// secret).
+	PathGatewayCatalog = "/providers/{id}/catalog"
 )
 
 // Operations lists every operation of the contract served by Handler (the
@@ -67,6 +75,7 @@ func Operations() []Operation {
 	return []Operation{
 		{"GET", PathHealth, ""},
 		{"GET", PathDescriptor, ""},
+		{"GET", PathCatalog, ""},
 		{"POST", PathGroceryStores, g},
 		{"POST", PathGroceryProducts, g},
 		{"POST", PathGroceryOrders, g},

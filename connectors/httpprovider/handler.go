@@ -106,6 +106,9 @@ func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption)
 		PathHealth:     {http.MethodGet, h.health},
 		PathDescriptor: {http.MethodGet, h.descriptor},
 	}
+	if c, ok := conn.(connectors.Catalog); ok {
+		h.routes[PathCatalog] = route{http.MethodGet, catalogOp(c)}
+	}
 	maxBatch := conn.Describe().MaxBatch
 	add := func(path string, op opFunc) { h.routes[path] = route{http.MethodPost, op} }
 	switch d := conn.Describe(); d.Vertical {
@@ -215,6 +218,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, connectors.Errorf(connectors.KindTimeout, "deadline already passed"))
 		return
 	}
+	ctx = context.WithValue(ctx, queryKey{}, r.URL.Query())
 	status, v, err := rt.op(ctx, body, key)
 	if err != nil {
 		if k := connectors.KindOf(err); k == connectors.KindInternal || k == connectors.KindProvider {
