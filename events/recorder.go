@@ -35,8 +35,11 @@ type Recorder struct {
 	failed  atomic.Uint64
 }
 
+// entry is one offer to the writer: an event, the events of one request
+// (RecordMany), or a provider call.
 type entry struct {
 	ev   Event
+	evs  []Event
 	call *Call
 }
 
@@ -87,6 +90,28 @@ func (r *Recorder) Record(ev Event) {
 	r.offer(entry{ev: ev.bounded()})
 }
 
+// RecordMany queues evs, bounded as Record bounds each, in one offer to the
+// writer: what one request did (a view of each of the 50 items of a list)
+// costs one channel operation, not one per event. It never blocks: if the
+// buffer is full, all of evs are dropped and counted. It keeps evs, which
+// the caller must not modify afterwards.
+func (r *Recorder) RecordMany(evs []Event) {
+	if len(evs) == 0 {
+		return
+	}
+	var now time.Time
+	for i := range evs {
+		if evs[i].Time.IsZero() {
+			if now.IsZero() {
+				now = r.now()
+			}
+			evs[i].Time = now
+		}
+		evs[i] = evs[i].bounded()
+	}
+	r.offer(entry{evs: evs})
+}
+
 // ObserveCall queues one provider call for the traffic counters
 // (gateway.Observer): this is where per-provider traffic is kept, since
 // metrics are labelled by vertical only. It never blocks.
@@ -98,11 +123,12 @@ func (r *Recorder) offer(e entry) {
 	select {
 	case r.ch <- e:
 	default:
-		r.dropped.Add(1)
+		r.dropped.Add(uint64(max(len(e.evs), 1)))
 	}
 }
 
-// Dropped is how many entries were dropped because the buffer was full.
+// Dropped is how many events and calls were dropped because the buffer was
+// full.
 func (r *Recorder) Dropped() uint64 { return r.dropped.Load() }
 
 // Failed is how many entries were lost because the store failed.
@@ -168,31 +194,43 @@ func (r *Recorder) drain(buf []entry, n int) []entry {
 // write stores one batch: consent first (an opted-out user's events are not
 // stored anywhere, not even in the raw log), then log, counters and sinks.
 func (r *Recorder) write(ctx context.Context, batch []entry) {
-	var evs []Event
+	n := 0
+	for _, e := range batch {
+		n += len(e.evs)
+	}
+	evs := make([]Event, 0, n+len(batch))
 	var calls []Call
 	allowed := map[string]bool{}
+	consents := func(ev Event) bool {
+		if ev.User == "" || r.consent == nil {
+			return true
+		}
+		ok, seen := allowed[ev.User]
+		if !seen {
+			var err error
+			ok, err = r.consent.Personalization(ctx, ev.User)
+			if err != nil {
+				// Not knowing is not consent.
+				r.log.Warn("events: consent lookup failed; event dropped", "err", err)
+				ok = false
+			}
+			allowed[ev.User] = ok
+		}
+		return ok
+	}
 	for _, e := range batch {
-		if e.call != nil {
+		switch {
+		case e.call != nil:
 			calls = append(calls, *e.call)
-			continue
-		}
-		if e.ev.User != "" && r.consent != nil {
-			ok, seen := allowed[e.ev.User]
-			if !seen {
-				var err error
-				ok, err = r.consent.Personalization(ctx, e.ev.User)
-				if err != nil {
-					// Not knowing is not consent.
-					r.log.Warn("events: consent lookup failed; event dropped", "err", err)
-					ok = false
+		case e.evs != nil:
+			for _, ev := range e.evs {
+				if consents(ev) {
+					evs = append(evs, ev)
 				}
-				allowed[e.ev.User] = ok
 			}
-			if !ok {
-				continue
-			}
+		case consents(e.ev):
+			evs = append(evs, e.ev)
 		}
-		evs = append(evs, e.ev)
 	}
 	if len(evs) > 0 {
 		if err := r.store.Append(ctx, evs); err != nil {
