@@ -19,9 +19,6 @@ import (
 
 	"github.com/plaza-gateway/plaza/api/apitest"
 	"github.com/plaza-gateway/plaza/config"
-	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/connectors/demo"
-	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/metrics"
 )
 
@@ -46,7 +43,7 @@ const (
 // the recorder flushed what was queued), the figure make bench reports per
 // query; run it with -cpu 1 as the harness pins the gateway to one core.
 func BenchmarkCachedList(b *testing.B) {
-	vars := map[string]any{"ids": benchProductIDs(b, 50)}
+	vars := map[string]any{"ids": apitest.ProductIDs(b, 50)}
 	b.Run("uncached", func(b *testing.B) {
 		g := apitest.Start(b, apitest.Options{})
 		benchPost(b, g.Server.Config.Handler, benchListDoc, vars, nil)
@@ -167,33 +164,6 @@ func processCPU(tb testing.TB) time.Duration {
 		tb.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// benchProductIDs returns the global IDs of n products of the first demo
-// grocery provider, as the harness asks for them.
-func benchProductIDs(tb testing.TB, n int) []string {
-	tb.Helper()
-	conns, err := demo.Default()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, c := range conns {
-		g, ok := c.(connectors.Grocery)
-		if !ok {
-			continue
-		}
-		page, err := g.SearchProducts(context.Background(), connectors.Query{First: n})
-		if err != nil || len(page.Items) < n {
-			tb.Fatalf("%s: %d products, %v", c.Describe().ID, len(page.Items), err)
-		}
-		ids := make([]string, n)
-		for i, p := range page.Items[:n] {
-			ids[i] = gid.Encode(gid.Product, c.Describe().ID, p.ID)
-		}
-		return ids
-	}
-	tb.Fatal("no grocery provider")
-	return nil
 }
 
 // benchRedisServer starts a private redis-server on a free loopback port (the
