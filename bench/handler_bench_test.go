@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,9 +9,6 @@ import (
 	"testing"
 
 	"github.com/plaza-gateway/plaza/api/apitest"
-	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/connectors/demo"
-	"github.com/plaza-gateway/plaza/gid"
 )
 
 // The handler benchmarks post the harness's documents to Plaza's real
