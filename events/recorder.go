@@ -31,6 +31,9 @@ type Recorder struct {
 
 	ch      chan entry
 	flushes chan chan struct{}
+	// queued counts the events and calls waiting in ch, which holds up to
+	// cap(ch) of them however they are grouped into entries.
+	queued  atomic.Int64
 	dropped atomic.Uint64
 	failed  atomic.Uint64
 }
@@ -43,17 +46,20 @@ type entry struct {
 	call *Call
 }
 
+// weight is how many events or calls e holds.
+func (e entry) weight() int { return max(len(e.evs), 1) }
+
 // RecorderOption configures a Recorder.
 type RecorderOption func(*Recorder)
 
-// WithBuffer sets the buffer size (default 4096 entries): the burst the
-// writer can fall behind by before entries are dropped.
+// WithBuffer sets the buffer size (default 4096 events and calls): the
+// burst the writer can fall behind by before entries are dropped.
 func WithBuffer(n int) RecorderOption {
 	return func(r *Recorder) { r.ch = make(chan entry, max(n, 1)) }
 }
 
-// WithBatch sets how many entries the writer stores per round trip
-// (default 256).
+// WithBatch sets how many events and calls the writer stores per round trip
+// (default 256; a request's events are never split).
 func WithBatch(n int) RecorderOption { return func(r *Recorder) { r.batch = max(n, 1) } }
 
 // WithConsent drops the events of users who opted out. Without it every
@@ -120,11 +126,22 @@ func (r *Recorder) ObserveCall(_ connectors.Vertical, provider, op string, _ int
 }
 
 func (r *Recorder) offer(e entry) {
-	select {
-	case r.ch <- e:
-	default:
-		r.dropped.Add(uint64(max(len(e.evs), 1)))
+	n := int64(e.weight())
+	if r.queued.Add(n) <= int64(cap(r.ch)) {
+		select {
+		case r.ch <- e:
+			return
+		default:
+		}
 	}
+	r.queued.Add(-n)
+	r.dropped.Add(uint64(n))
+}
+
+// take accounts for e leaving the buffer.
+func (r *Recorder) take(e entry) entry {
+	r.queued.Add(-int64(e.weight()))
+	return e
 }
 
 // Dropped is how many events and calls were dropped because the buffer was
@@ -158,7 +175,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	for {
 		select {
 		case e := <-r.ch:
-			buf = r.drain(append(buf[:0], e), r.batch)
+			buf = r.drain(append(buf[:0], r.take(e)), r.batch)
 			r.write(ctx, buf)
 		case done := <-r.flushes:
 			for len(r.ch) > 0 {
@@ -178,12 +195,18 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
-// drain appends queued entries to buf without waiting, up to n in all.
+// drain appends queued entries to buf without waiting, until buf holds n
+// events and calls or more.
 func (r *Recorder) drain(buf []entry, n int) []entry {
-	for len(buf) < n {
+	held := 0
+	for _, e := range buf {
+		held += e.weight()
+	}
+	for held < n {
 		select {
 		case e := <-r.ch:
-			buf = append(buf, e)
+			buf = append(buf, r.take(e))
+			held += e.weight()
 		default:
 			return buf
 		}
