@@ -441,7 +441,7 @@ func prefetchIDs(ctx context.Context, l *Loaders, ids []gid.ID) {
 // queue puts one load on the loader of id's kind and returns its thunk;
 // nil for kinds without one of their own.
 func queue(ctx context.Context, l *Loaders, id gid.ID) func() (any, error) {
-	if ld, ok := l.byKind[id.Kind]; ok {
+	if ld, ok := l.loaderOf(id.Kind); ok {
 		return ld.loadAny(ctx, KeyOf(id))
 	}
 	return nil

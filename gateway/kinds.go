@@ -153,7 +153,7 @@ func (e Entity[C, V]) build(l *Loaders) {
 	ld := newLoader(l, e)
 	*e.Field(l) = ld
 	if e.Parent == "" {
-		l.byKind[e.Kind] = ld
+		l.byKind = append(l.byKind, kindLoader{e.Kind, ld})
 	}
 }
 

@@ -33,8 +33,9 @@ type Loaders struct {
 	g   *Gateway
 	reg *connectors.Registry
 	// byKind holds the loaders whose keys are object IDs (not their
-	// parent's), for Node and PrefetchByKind.
-	byKind map[gid.Kind]entityLoader
+	// parent's), for Node and PrefetchByKind: a dozen, so a slice searched
+	// in order costs less than a map built for every request.
+	byKind []kindLoader
 
 	// One typed loader per declared kind (kinds.go); each declaration
 	// names its field.
@@ -62,9 +63,14 @@ type Loaders struct {
 // It also remembers which keys it served stale (from cache, because the
 // provider failed), so the response can say so.
 type Loader[V any] struct {
-	dl    *dataloader.Loader[Key, V]
-	kind  gid.Kind
-	stale sync.Map // Key -> struct{}
+	// dl is built on the first Load (see batcher): most requests use a few
+	// kinds, or only Prefetch and Get, and every request builds every
+	// kind's Loader.
+	dlOnce sync.Once
+	dl     *dataloader.Loader[Key, V]
+	cfg    *Config
+	kind   gid.Kind
+	stale  sync.Map // Key -> struct{}
 	// mu guards what the request fetched: values, and the keys that failed.
 	// Plain maps rather than sync.Map: a lookup then boxes no key, on the
 	// path every element of a prefetched list takes.
@@ -139,7 +145,23 @@ func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
 	if wait != nil {
 		return func() (V, error) { return l.await(ctx, k, wait) }
 	}
-	return l.dl.Load(ctx, k)
+	return l.batcher().Load(ctx, k)
+}
+
+// batcher returns the request's dataloader for this kind, built on first use.
+func (l *Loader[V]) batcher() *dataloader.Loader[Key, V] {
+	l.dlOnce.Do(func() {
+		opts := []dataloader.Option[Key, V]{dataloader.WithWait[Key, V](l.cfg.BatchWait)}
+		if l.cfg.BatchCapacity > 0 {
+			opts = append(opts, dataloader.WithBatchCapacity[Key, V](l.cfg.BatchCapacity))
+		}
+		l.dl = dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
+			rs := l.fetch(ctx, keys)
+			l.record(keys, rs)
+			return rs
+		}, opts...)
+	})
+	return l.dl
 }
 
 // await waits for the Prefetch fetching k and returns what it fetched.
@@ -289,9 +311,13 @@ func (l *Loader[V]) loadAny(ctx context.Context, k Key) func() (any, error) {
 }
 
 // NewLoaders returns fresh loaders for one request, one per declared kind
-// (kinds.go).
-func (g *Gateway) NewLoaders() *Loaders {
-	l := &Loaders{g: g, reg: g.Registry(), byKind: make(map[gid.Kind]entityLoader, len(entities))}
+// (kinds.go), over the current registry.
+func (g *Gateway) NewLoaders() *Loaders { return g.NewLoadersOn(g.Registry()) }
+
+// NewLoadersOn returns fresh loaders for one request over reg, the registry
+// the request is pinned to (WithRegistry).
+func (g *Gateway) NewLoadersOn(reg *connectors.Registry) *Loaders {
+	l := &Loaders{g: g, reg: reg, byKind: make([]kindLoader, 0, len(entities))}
 	for _, e := range entities {
 		e.build(l)
 	}
@@ -302,7 +328,7 @@ func (g *Gateway) NewLoaders() *Loaders {
 // type), and whether it was served stale. Kinds loaded under their parent
 // (slots, offices) are INVALID here: they have no ID of their own to load.
 func (l *Loaders) Node(ctx context.Context, id gid.ID) (v any, stale bool, err error) {
-	ld, ok := l.byKind[id.Kind]
+	ld, ok := l.loaderOf(id.Kind)
 	if !ok {
 		return nil, false, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", id.Kind)
 	}
@@ -314,20 +340,27 @@ func (l *Loaders) Node(ctx context.Context, id gid.ID) (v any, stale bool, err e
 // Registry returns the registry snapshot these loaders use.
 func (l *Loaders) Registry() *connectors.Registry { return l.reg }
 
-func newLoader[C connectors.Connector, V any](l *Loaders, e Entity[C, V]) *Loader[V] {
-	opts := []dataloader.Option[Key, V]{dataloader.WithWait[Key, V](l.g.cfg.BatchWait)}
-	if l.g.cfg.BatchCapacity > 0 {
-		opts = append(opts, dataloader.WithBatchCapacity[Key, V](l.g.cfg.BatchCapacity))
+// kindLoader is one entry of Loaders.byKind.
+type kindLoader struct {
+	kind gid.Kind
+	ld   entityLoader
+}
+
+// loaderOf returns the loader of objects of kind k, if it has one.
+func (l *Loaders) loaderOf(k gid.Kind) (entityLoader, bool) {
+	for _, kl := range l.byKind {
+		if kl.kind == k {
+			return kl.ld, true
+		}
 	}
-	ld := &Loader[V]{kind: e.Kind}
+	return nil, false
+}
+
+func newLoader[C connectors.Connector, V any](l *Loaders, e Entity[C, V]) *Loader[V] {
+	ld := &Loader[V]{kind: e.Kind, cfg: &l.g.cfg}
 	ld.fetch = func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
 		return batch(ctx, l, ld, e, keys)
 	}
-	ld.dl = dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
-		rs := ld.fetch(ctx, keys)
-		ld.record(keys, rs)
-		return rs
-	}, opts...)
 	return ld
 }
 
@@ -442,7 +475,7 @@ func itemError(provider string, kind gid.Kind, err error) error {
 func (l *Loaders) PrefetchByKind(ctx context.Context, keys map[gid.Kind][]Key) {
 	var wg sync.WaitGroup
 	for kind, ks := range keys {
-		ld, ok := l.byKind[kind]
+		ld, ok := l.loaderOf(kind)
 		if !ok || len(ks) == 0 {
 			continue
 		}
