@@ -16,7 +16,12 @@ type MemoryConfig struct {
 	// Retention is how long events and counters are kept (default
 	// DefaultRetention).
 	Retention time.Duration
-	// LogCap is how many raw events are kept (default 100,000).
+	// LogCap is how many raw events are kept (default 20,000). Every event
+	// held is live heap, which the collector's goal triples (GOGC=200, see
+	// gctune): 100,000 events (some 25 MB) took the shipped binary without
+	// Redis past its 80 MiB soft memory limit on one core, and its p99 on
+	// the cached list of 50 to a second. A gateway that needs a longer log
+	// keeps it in Redis (RedisStore).
 	LogCap int
 	// HistoryCap is how many events are kept per user (default 200).
 	HistoryCap int
@@ -58,7 +63,7 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		cfg.Retention = DefaultRetention
 	}
 	if cfg.LogCap <= 0 {
-		cfg.LogCap = 100_000
+		cfg.LogCap = 20_000
 	}
 	if cfg.HistoryCap <= 0 {
 		cfg.HistoryCap = 200
@@ -190,7 +195,7 @@ func maxTime(a, b time.Time) time.Time {
 
 // eventRing is the raw log: the last cap events, oldest overwritten first. It
 // grows a chunk at a time up to cap and never moves what it holds: growing
-// one slice of 100,000 events by doubling copied megabytes and left the old
+// one slice of tens of thousands of events by doubling copied megabytes and left the old
 // arrays to the collector while the log filled, at the rate requests record.
 type eventRing struct {
 	chunks [][]Event
