@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,9 +11,6 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/api/apitest"
-	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/connectors/demo"
-	"github.com/plaza-gateway/plaza/gid"
 )
 
 // The handler benchmarks post the harness's documents to Plaza's real
@@ -24,27 +20,7 @@ import (
 
 func mustProductIDs(tb testing.TB, n int) []string {
 	tb.Helper()
-	conns, err := demo.Default()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, c := range conns {
-		g, ok := c.(connectors.Grocery)
-		if !ok {
-			continue
-		}
-		page, err := g.SearchProducts(context.Background(), connectors.Query{First: n})
-		if err != nil || len(page.Items) < n {
-			tb.Fatalf("%s: %d products, %v", c.Describe().ID, len(page.Items), err)
-		}
-		ids := make([]string, n)
-		for i, p := range page.Items[:n] {
-			ids[i] = gid.Encode(gid.Product, c.Describe().ID, p.ID)
-		}
-		return ids
-	}
-	tb.Fatal("no grocery provider")
-	return nil
+	return apitest.ProductIDs(tb, n)
 }
 
 func benchHandler(b *testing.B, doc string, vars map[string]any, user string) {

@@ -353,6 +353,13 @@ func (h *harness) startGateways(ctx context.Context) error {
 	if _, err := h.startPlaza(ctx, "plaza+redis", h.base, 2*time.Second, true, []string{"REDIS_URL=" + h.redisURL}); err != nil {
 		return err
 	}
+	// The shipped binary without REDIS_URL: the in-process cache, for the
+	// cached list's memory-tier row.
+	if h.selected("cached: list of 50 + store") {
+		if _, err := h.startPlaza(ctx, "plaza+memory", h.base, 2*time.Second, true, nil); err != nil {
+			return err
+		}
+	}
 	if err := h.startFloor(ctx); err != nil {
 		return err
 	}

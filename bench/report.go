@@ -359,6 +359,23 @@ func (h *harness) targetStatus(micro []bench) [][3]string {
 		add("(closest cacheable equivalent) cached list of 50, c=1: p50 ≤ 0.5 ms, zero provider calls", r.p50 <= 500*time.Microsecond && r.callsPerQ == 0,
 			fmt.Sprintf("p50 %s ms, %.2f provider calls/query, %.2f Redis cmds/query", ms(r.p50), r.callsPerQ, r.redisPerQ))
 	}
+	// Issue 19: a cache hit must be cheaper than a provider call.
+	for _, c := range []int{16, 64} {
+		un, ok := h.find("list of 50 products + store", "plaza", c)
+		if !ok || un.cpuPerQ <= 0 {
+			continue
+		}
+		for _, tier := range []string{"plaza+memory", "plaza+redis"} {
+			r, ok := h.find("cached: list of 50 + store", tier, c)
+			if !ok || r.cpuPerQ <= 0 {
+				continue
+			}
+			add(fmt.Sprintf("cached list of 50 (%s), c=%d: CPU per query ≤ 60%% of uncached, p99 ≤ 2× uncached", tier, c),
+				float64(r.cpuPerQ) <= 0.6*float64(un.cpuPerQ) && r.p99 <= 2*un.p99,
+				fmt.Sprintf("CPU %d vs %d µs/query (%.0f%%), p99 %s vs %s ms", r.cpuPerQ.Microseconds(), un.cpuPerQ.Microseconds(),
+					100*float64(r.cpuPerQ)/float64(un.cpuPerQ), ms(r.p99), ms(un.p99)))
+		}
+	}
 	if r, ok := h.find("fan-out: search over 32 @20ms", "plaza-fan", 1); ok {
 		add("search over 32 providers at 20 ms: p50 ≤ 25 ms", r.p50 <= 25*time.Millisecond, ms(r.p50)+" ms at c=1")
 	}

@@ -263,8 +263,10 @@ func (h *harness) mainWorkloads(ctx context.Context) error {
 			note: "the gateway's fixed cost per request (HTTP, parsing, validation, the executor's entry), no provider call; the same document for every gateway",
 			targets: append([]targetQuery{h.gql("plaza", docTypename, nil, false)}, h.peersIf(
 				h.gql("hive", docTypename, nil, false), h.gql("yoga", docTypename, nil, false))...)},
-		{name: "cached: list of 50 + store", items: 50, conc: all, dur: h.o.short, providers: h.base, note: "shipped binary, REDIS_URL set, cache warmed by the warm-up",
-			targets: []targetQuery{h.gql("plaza+redis", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false)}},
+		{name: "cached: list of 50 + store", items: 50, conc: all, dur: h.o.short, providers: h.base,
+			note: "shipped binary, cache warmed by the warm-up: plaza+redis with REDIS_URL set (L1 in front of Redis, events in Redis), plaza+memory without (the in-process cache, events in process)",
+			targets: []targetQuery{h.gql("plaza+redis", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false),
+				h.gql("plaza+memory", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false)}},
 		{name: "cached: product detail", items: 1, conc: all, dur: h.o.short, providers: h.base, note: "shipped binary, REDIS_URL set",
 			targets: []targetQuery{h.gql("plaza+redis", docDetailPlaza, map[string]any{"id": globalProducts(fc.ID, detail)[0]}, false)}},
 		{name: "50-order query", items: 50, conc: all, dur: h.o.short, providers: h.base,

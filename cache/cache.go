@@ -54,6 +54,20 @@ type Entry struct {
 	// Stale reports that the entry is past its TTL but within its grace period: the caller should refetch, and may
 	// serve Value if the fetch fails (stale-if-error).
 	Stale bool
+	// Decoded is the decoded form of Value that a reader left with the entry in an in-process tier (see Memoizer),
+	// nil if none. It is shared by every reader of the entry: it must never be modified.
+	Decoded any
+}
+
+// Memoizer is an optional capability of a cache with an in-process tier (*Memory, and *Tiered through its L1):
+// keeping a reader's decoded form of a value beside the bytes, so that later hits on the entry skip decoding. A hit
+// then costs a map lookup instead of a decode and its allocations.
+type Memoizer interface {
+	// Memoize leaves decoded with key's in-process entry if that entry still holds value (the very bytes a GetMany
+	// returned, not a copy); otherwise (the entry was replaced, deleted or expired, or value came from elsewhere)
+	// it does nothing, so a decoded form never outlives the bytes it was decoded from. decoded must never be
+	// modified afterwards: every later reader shares it.
+	Memoize(key string, value []byte, decoded any)
 }
 
 // Item is one value to store.

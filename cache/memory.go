@@ -9,7 +9,10 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
-var _ Cache = (*Memory)(nil)
+var (
+	_ Cache    = (*Memory)(nil)
+	_ Memoizer = (*Memory)(nil)
+)
 
 // Memory is a bounded in-process LRU cache with per-entry expiry. Expired entries are dropped when read or evicted
 // by newer ones. It is safe for concurrent use; its methods never return an error other than ErrInvalidTTL.
@@ -25,6 +28,7 @@ type Memory struct {
 
 type memoryEntry struct {
 	value                 []byte
+	decoded               any // see Memoize
 	freshUntil, keepUntil time.Time
 }
 
@@ -53,7 +57,7 @@ func (m *Memory) GetMany(_ context.Context, keys []string) ([]Entry, error) {
 			m.lru.Remove(k)
 			continue
 		}
-		entries[i] = Entry{Value: e.value, Found: true, Stale: !now.Before(e.freshUntil)}
+		entries[i] = Entry{Value: e.value, Found: true, Stale: !now.Before(e.freshUntil), Decoded: e.decoded}
 	}
 	m.mu.Unlock()
 	m.stats.count(entries)
@@ -82,6 +86,24 @@ func (m *Memory) setFrom(now time.Time, items []Item) {
 			keepUntil:  freshUntil.Add(it.Grace),
 		})
 	}
+}
+
+// Memoize implements Memoizer. The entry keeps its place in the LRU order and its expiry.
+func (m *Memory) Memoize(key string, value []byte, decoded any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.lru.Peek(key)
+	if !ok || !sameBytes(e.value, value) {
+		return
+	}
+	e.decoded = decoded
+	m.lru.Add(key, e) // replaces the entry in place (and marks it used, as the read that decoded it did)
+}
+
+// sameBytes reports whether a and b are the same slice of the same array, not merely equal bytes: the entry still
+// holds what the caller read.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // DeleteMany implements Cache.

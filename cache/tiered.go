@@ -8,7 +8,10 @@ import (
 	"time"
 )
 
-var _ Cache = (*Tiered)(nil)
+var (
+	_ Cache    = (*Tiered)(nil)
+	_ Memoizer = (*Tiered)(nil)
+)
 
 // Invalidator is an optional capability of an L2 cache: telling every instance which keys were deleted, so each can
 // drop them from its L1. *Redis provides it over pub/sub.
@@ -204,6 +207,10 @@ func (t *Tiered) DeleteMany(ctx context.Context, keys []string) error {
 	}
 	return nil
 }
+
+// Memoize implements Memoizer on L1: only a value read from L1 (whose entry holds those very bytes) is memoized, so a
+// decoded form lives no longer than the L1 copy, and every invalidation that drops the copy drops it too.
+func (t *Tiered) Memoize(key string, value []byte, decoded any) { t.l1.Memoize(key, value, decoded) }
 
 func (t *Tiered) resubscribed() {
 	t.l1.Purge()

@@ -8,7 +8,7 @@ import "github.com/plaza-gateway/plaza/recommend"
 // counts as a view; an order counts once per product.
 func EngineSink(e *recommend.Engine) Sink {
 	return func(evs []Event) {
-		var items []recommend.Item
+		items := make([]recommend.Item, 0, len(evs))
 		var out []recommend.Event
 		for _, ev := range evs {
 			if ev.Name != "" && ev.Item != "" {

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"sync"
@@ -89,6 +90,49 @@ func TestRecorderDropsWhenTheBufferIsFull(t *testing.T) {
 		log, _ := store.Log(context.Background(), time.Time{}, time.Now().Add(time.Hour))
 		if len(log) != 3 {
 			t.Fatalf("stored %d events, want 3", len(log))
+		}
+	})
+}
+
+// TestRecordManyCountsEveryEventAgainstTheBuffer: a request's events go to
+// the writer in one offer, but the buffer bounds events, not offers, and a
+// batch that does not fit is dropped whole.
+func TestRecordManyCountsEveryEventAgainstTheBuffer(t *testing.T) {
+	store := events.NewMemoryStore(events.MemoryConfig{})
+	rec := events.NewRecorder(store, events.WithBuffer(5)) // no writer running yet
+	views := func(n int) []events.Event {
+		evs := make([]events.Event, n)
+		for i := range evs {
+			evs[i] = events.Event{Kind: events.KindView, Item: fmt.Sprintf("item-%d", i), Name: "  Oat   Milk "}
+		}
+		return evs
+	}
+	rec.RecordMany(views(3)) // 3 of 5
+	rec.RecordMany(views(3)) // would make 6: dropped whole
+	rec.Record(events.Event{Kind: events.KindSearch, Query: "milk"})
+	rec.RecordMany(views(1)) // 5 of 5
+	rec.RecordMany(views(1)) // dropped
+	if got := rec.Dropped(); got != 4 {
+		t.Fatalf("Dropped() = %d, want 4 (a batch of 3 and one of 1)", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = rec.Run(ctx) }()
+	mustFlush(t, rec)
+	log, _ := store.Log(context.Background(), time.Time{}, time.Now().Add(time.Hour))
+	if len(log) != 5 {
+		t.Fatalf("stored %d events, want 5", len(log))
+	}
+	for _, ev := range log {
+		if ev.Kind == events.KindView && (ev.Name != "Oat Milk" || ev.Time.IsZero()) {
+			t.Fatalf("stored %+v: want the name bounded and the time set", ev)
+		}
+	}
+	t.Run("and the buffer has room again once written", func(t *testing.T) {
+		rec.RecordMany(views(5))
+		mustFlush(t, rec)
+		if got := rec.Dropped(); got != 4 {
+			t.Fatalf("Dropped() = %d after the writer caught up, want still 4", got)
 		}
 	})
 }

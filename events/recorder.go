@@ -31,26 +31,35 @@ type Recorder struct {
 
 	ch      chan entry
 	flushes chan chan struct{}
+	// queued counts the events and calls waiting in ch, which holds up to
+	// cap(ch) of them however they are grouped into entries.
+	queued  atomic.Int64
 	dropped atomic.Uint64
 	failed  atomic.Uint64
 }
 
+// entry is one offer to the writer: an event, the events of one request
+// (RecordMany), or a provider call.
 type entry struct {
 	ev   Event
+	evs  []Event
 	call *Call
 }
+
+// weight is how many events or calls e holds.
+func (e entry) weight() int { return max(len(e.evs), 1) }
 
 // RecorderOption configures a Recorder.
 type RecorderOption func(*Recorder)
 
-// WithBuffer sets the buffer size (default 4096 entries): the burst the
-// writer can fall behind by before entries are dropped.
+// WithBuffer sets the buffer size (default 4096 events and calls): the
+// burst the writer can fall behind by before entries are dropped.
 func WithBuffer(n int) RecorderOption {
 	return func(r *Recorder) { r.ch = make(chan entry, max(n, 1)) }
 }
 
-// WithBatch sets how many entries the writer stores per round trip
-// (default 256).
+// WithBatch sets how many events and calls the writer stores per round trip
+// (default 256; a request's events are never split).
 func WithBatch(n int) RecorderOption { return func(r *Recorder) { r.batch = max(n, 1) } }
 
 // WithConsent drops the events of users who opted out. Without it every
@@ -87,6 +96,28 @@ func (r *Recorder) Record(ev Event) {
 	r.offer(entry{ev: ev.bounded()})
 }
 
+// RecordMany queues evs, bounded as Record bounds each, in one offer to the
+// writer: what one request did (a view of each of the 50 items of a list)
+// costs one channel operation, not one per event. It never blocks: if the
+// buffer is full, all of evs are dropped and counted. It keeps evs, which
+// the caller must not modify afterwards.
+func (r *Recorder) RecordMany(evs []Event) {
+	if len(evs) == 0 {
+		return
+	}
+	var now time.Time
+	for i := range evs {
+		if evs[i].Time.IsZero() {
+			if now.IsZero() {
+				now = r.now()
+			}
+			evs[i].Time = now
+		}
+		evs[i] = evs[i].bounded()
+	}
+	r.offer(entry{evs: evs})
+}
+
 // ObserveCall queues one provider call for the traffic counters
 // (gateway.Observer): this is where per-provider traffic is kept, since
 // metrics are labelled by vertical only. It never blocks.
@@ -95,14 +126,26 @@ func (r *Recorder) ObserveCall(_ connectors.Vertical, provider, op string, _ int
 }
 
 func (r *Recorder) offer(e entry) {
-	select {
-	case r.ch <- e:
-	default:
-		r.dropped.Add(1)
+	n := int64(e.weight())
+	if r.queued.Add(n) <= int64(cap(r.ch)) {
+		select {
+		case r.ch <- e:
+			return
+		default:
+		}
 	}
+	r.queued.Add(-n)
+	r.dropped.Add(uint64(n))
 }
 
-// Dropped is how many entries were dropped because the buffer was full.
+// take accounts for e leaving the buffer.
+func (r *Recorder) take(e entry) entry {
+	r.queued.Add(-int64(e.weight()))
+	return e
+}
+
+// Dropped is how many events and calls were dropped because the buffer was
+// full.
 func (r *Recorder) Dropped() uint64 { return r.dropped.Load() }
 
 // Failed is how many entries were lost because the store failed.
@@ -132,7 +175,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	for {
 		select {
 		case e := <-r.ch:
-			buf = r.drain(append(buf[:0], e), r.batch)
+			buf = r.drain(append(buf[:0], r.take(e)), r.batch)
 			r.write(ctx, buf)
 		case done := <-r.flushes:
 			for len(r.ch) > 0 {
@@ -152,12 +195,18 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
-// drain appends queued entries to buf without waiting, up to n in all.
+// drain appends queued entries to buf without waiting, until buf holds n
+// events and calls or more.
 func (r *Recorder) drain(buf []entry, n int) []entry {
-	for len(buf) < n {
+	held := 0
+	for _, e := range buf {
+		held += e.weight()
+	}
+	for held < n {
 		select {
 		case e := <-r.ch:
-			buf = append(buf, e)
+			buf = append(buf, r.take(e))
+			held += e.weight()
 		default:
 			return buf
 		}
@@ -168,31 +217,43 @@ func (r *Recorder) drain(buf []entry, n int) []entry {
 // write stores one batch: consent first (an opted-out user's events are not
 // stored anywhere, not even in the raw log), then log, counters and sinks.
 func (r *Recorder) write(ctx context.Context, batch []entry) {
-	var evs []Event
+	n := 0
+	for _, e := range batch {
+		n += len(e.evs)
+	}
+	evs := make([]Event, 0, n+len(batch))
 	var calls []Call
 	allowed := map[string]bool{}
+	consents := func(ev Event) bool {
+		if ev.User == "" || r.consent == nil {
+			return true
+		}
+		ok, seen := allowed[ev.User]
+		if !seen {
+			var err error
+			ok, err = r.consent.Personalization(ctx, ev.User)
+			if err != nil {
+				// Not knowing is not consent.
+				r.log.Warn("events: consent lookup failed; event dropped", "err", err)
+				ok = false
+			}
+			allowed[ev.User] = ok
+		}
+		return ok
+	}
 	for _, e := range batch {
-		if e.call != nil {
+		switch {
+		case e.call != nil:
 			calls = append(calls, *e.call)
-			continue
-		}
-		if e.ev.User != "" && r.consent != nil {
-			ok, seen := allowed[e.ev.User]
-			if !seen {
-				var err error
-				ok, err = r.consent.Personalization(ctx, e.ev.User)
-				if err != nil {
-					// Not knowing is not consent.
-					r.log.Warn("events: consent lookup failed; event dropped", "err", err)
-					ok = false
+		case e.evs != nil:
+			for _, ev := range e.evs {
+				if consents(ev) {
+					evs = append(evs, ev)
 				}
-				allowed[e.ev.User] = ok
 			}
-			if !ok {
-				continue
-			}
+		case consents(e.ev):
+			evs = append(evs, e.ev)
 		}
-		evs = append(evs, e.ev)
 	}
 	if len(evs) > 0 {
 		if err := r.store.Append(ctx, evs); err != nil {

@@ -16,7 +16,12 @@ type MemoryConfig struct {
 	// Retention is how long events and counters are kept (default
 	// DefaultRetention).
 	Retention time.Duration
-	// LogCap is how many raw events are kept (default 100,000).
+	// LogCap is how many raw events are kept (default 20,000). Every event
+	// held is live heap, which the collector's goal triples (GOGC=200, see
+	// gctune): 100,000 events (some 25 MB) took the shipped binary without
+	// Redis past its 80 MiB soft memory limit on one core, and its p99 on
+	// the cached list of 50 to a second. A gateway that needs a longer log
+	// keeps it in Redis (RedisStore).
 	LogCap int
 	// HistoryCap is how many events are kept per user (default 200).
 	HistoryCap int
@@ -44,8 +49,7 @@ type MemoryConfig struct {
 type MemoryStore struct {
 	cfg     MemoryConfig
 	mu      sync.Mutex
-	log     []Event // ring buffer
-	next    int     // index of the next write in log once full
+	log     eventRing
 	counts  Counts
 	fields  int // counter fields in counts
 	history *lru.Cache[string, []Event]
@@ -59,7 +63,7 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		cfg.Retention = DefaultRetention
 	}
 	if cfg.LogCap <= 0 {
-		cfg.LogCap = 100_000
+		cfg.LogCap = 20_000
 	}
 	if cfg.HistoryCap <= 0 {
 		cfg.HistoryCap = 200
@@ -77,7 +81,7 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 		cfg.Now = time.Now
 	}
 	h, _ := lru.New[string, []Event](cfg.Users) // only fails for a size <= 0
-	return &MemoryStore{cfg: cfg, counts: Counts{}, history: h}
+	return &MemoryStore{cfg: cfg, counts: Counts{}, history: h, log: newEventRing(cfg.LogCap)}
 }
 
 func (m *MemoryStore) cutoff() time.Time { return m.cfg.Now().Add(-m.cfg.Retention) }
@@ -88,12 +92,7 @@ func (m *MemoryStore) Append(_ context.Context, evs []Event) error {
 	defer m.mu.Unlock()
 	for _, ev := range evs {
 		ev = ev.bounded()
-		if len(m.log) < m.cfg.LogCap {
-			m.log = append(m.log, ev)
-		} else {
-			m.log[m.next] = ev
-			m.next = (m.next + 1) % m.cfg.LogCap
-		}
+		m.log.add(ev)
 		if ev.User == "" {
 			continue
 		}
@@ -153,8 +152,8 @@ func (m *MemoryStore) Log(_ context.Context, from, to time.Time) ([]Event, error
 	defer m.mu.Unlock()
 	from = maxTime(from, m.cutoff())
 	var out []Event
-	for i := range m.log {
-		ev := m.log[(m.next+i)%len(m.log)]
+	for i := range m.log.size {
+		ev := *m.log.at(i)
 		if !ev.Time.Before(from) && ev.Time.Before(to) {
 			out = append(out, ev)
 		}
@@ -192,4 +191,43 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// eventRing is the raw log: the last cap events, oldest overwritten first. It
+// grows a chunk at a time up to cap and never moves what it holds: growing
+// one slice of tens of thousands of events by doubling copied megabytes and left the old
+// arrays to the collector while the log filled, at the rate requests record.
+type eventRing struct {
+	chunks [][]Event
+	cap    int
+	size   int // events held, up to cap
+	next   int // the oldest event, overwritten next, once size == cap
+}
+
+// ringChunk is how many events one chunk holds (some 240 KB).
+const ringChunk = 1024
+
+func newEventRing(capacity int) eventRing {
+	return eventRing{chunks: make([][]Event, (capacity+ringChunk-1)/ringChunk), cap: capacity}
+}
+
+func (r *eventRing) add(ev Event) {
+	i := r.next
+	if r.size < r.cap {
+		i = r.size
+		r.size++
+	} else {
+		r.next = (r.next + 1) % r.cap
+	}
+	c := i / ringChunk
+	if r.chunks[c] == nil {
+		r.chunks[c] = make([]Event, min(ringChunk, r.cap-c*ringChunk))
+	}
+	r.chunks[c][i%ringChunk] = ev
+}
+
+// at returns the i-th oldest event held (0 <= i < size).
+func (r *eventRing) at(i int) *Event {
+	j := (r.next + i) % r.cap
+	return &r.chunks[j/ringChunk][j%ringChunk]
 }

@@ -36,7 +36,33 @@ var fold = cases.Fold()
 // Long input is cut before folding (folding can only grow a string by a
 // bounded factor), so normalising costs O(MaxText) however long s is.
 func NormalizeText(s string) string {
+	if cleanASCII(s, MaxText, true) {
+		return s // already normal: no allocation
+	}
 	return clip(fold.String(clip(s, 4*MaxText)), MaxText)
+}
+
+// cleanASCII reports whether s is printable ASCII of at most n bytes with
+// single spaces between words and none at either end (and, with lower, no
+// capital letter): the form clip (and, with lower, NormalizeText) would
+// return unchanged. Events are recorded per item a request shows, so the
+// texts they carry (names, categories, IDs) are bounded on the request path;
+// most are already in that form and are then kept without a copy.
+func cleanASCII(s string, n int, lower bool) bool {
+	if len(s) > n || len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < ' ' || c >= 0x7f:
+			return false
+		case c == ' ' && s[i-1] == ' ':
+			return false
+		case lower && 'A' <= c && c <= 'Z':
+			return false
+		}
+	}
+	return true
 }
 
 // clip collapses whitespace and control characters (which include the
@@ -44,6 +70,14 @@ func NormalizeText(s string) string {
 // result to at most n bytes on a UTF-8 boundary, without a trailing space. It keeps case: it bounds
 // text that is shown back to people (provider names and categories).
 func clip(s string, n int) string {
+	if cleanASCII(s, n, false) {
+		return s
+	}
+	return clipRunes(s, n)
+}
+
+// clipRunes is clip without the shortcut for text already in form.
+func clipRunes(s string, n int) string {
 	var b strings.Builder
 	b.Grow(min(len(s), n))
 	space := false

@@ -52,6 +52,12 @@ type EntityCache struct {
 	policy  CachePolicy
 	loaders map[gid.Kind]*cache.Loader
 	obs     CacheObserver
+	// memo keeps decoded entities beside their bytes in the in-process tier
+	// (nil when the store has none). A memoized entity is shared by every
+	// request that reads the entry, as the bytes were: nothing downstream may
+	// modify an entity's fields, slices or maps in place (the conversion to
+	// models copies what it changes).
+	memo cache.Memoizer
 	// overrides answers per-provider TTLs by type (from the registry config
 	// or the directory), swapped whole on reload.
 	overrides atomic.Pointer[TTLLookup]
@@ -100,6 +106,7 @@ type CacheObserver interface {
 // tiered) with policy. obs may be nil.
 func NewEntityCache(store cache.Cache, policy CachePolicy, obs CacheObserver) *EntityCache {
 	c := &EntityCache{store: store, codec: cache.DefaultCodec, policy: policy, loaders: map[gid.Kind]*cache.Loader{}, obs: obs}
+	c.memo, _ = store.(cache.Memoizer)
 	jitter := jitterFunc(policy.Jitter)
 	for kind, ttl := range policy.TTL {
 		c.loaders[kind] = cache.NewLoader(store, ttl, policy.Grace, cache.WithJitter(jitter), cache.WithKeyTTL(c.keyTTL))
@@ -271,9 +278,18 @@ func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Ke
 		case !r.Found || len(r.Value) == 1 && r.Value[0] == negative[0]:
 			out[i].err = connectors.Errorf(connectors.KindNotFound, "%s not found", kind)
 		default:
-			if err := c.codec.Unmarshal(r.Value, &out[i].value); err != nil {
-				out[i].err = connectors.Wrap(err, connectors.KindInternal, "cache decode failed")
-				continue
+			// A hit on an in-process entry that a request decoded before
+			// skips decoding: the decoded entity was left with it.
+			if d, ok := r.Decoded.(V); ok {
+				out[i].value = d
+			} else {
+				if err := c.codec.Unmarshal(r.Value, &out[i].value); err != nil {
+					out[i].err = connectors.Wrap(err, connectors.KindInternal, "cache decode failed")
+					continue
+				}
+				if c.memo != nil {
+					c.memo.Memoize(skeys[i], r.Value, out[i].value)
+				}
 			}
 			if r.Stale {
 				stale[i] = true

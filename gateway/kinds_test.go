@@ -66,7 +66,8 @@ func TestAKindIsOneDeclaration(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	l := newLoaders(New(reg), &set)
+	g := New(reg)
+	l := newLoaders(g, g.Registry(), &set)
 	rex := Key{Provider: "zoo", ID: "rex"}
 
 	t.Run("its typed loader loads through the declared batch method", func(t *testing.T) {

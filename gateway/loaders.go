@@ -46,9 +46,14 @@ type Loaders struct {
 // It also remembers which keys it served stale (from cache, because the
 // provider failed), so the response can say so.
 type Loader[V any] struct {
-	dl    *dataloader.Loader[Key, V]
-	kind  gid.Kind
-	stale sync.Map // Key -> struct{}
+	// dl is built on the first Load (see batcher): most requests use a few
+	// kinds, or only Prefetch and Get, and every request builds every
+	// kind's Loader.
+	dlOnce sync.Once
+	dl     *dataloader.Loader[Key, V]
+	cfg    *Config
+	kind   gid.Kind
+	stale  sync.Map // Key -> struct{}
 	// mu guards what the request fetched: values, and the keys that failed.
 	// Plain maps rather than sync.Map: a lookup then boxes no key, on the
 	// path every element of a prefetched list takes.
@@ -123,7 +128,23 @@ func (l *Loader[V]) Load(ctx context.Context, k Key) dataloader.Thunk[V] {
 	if wait != nil {
 		return func() (V, error) { return l.await(ctx, k, wait) }
 	}
-	return l.dl.Load(ctx, k)
+	return l.batcher().Load(ctx, k)
+}
+
+// batcher returns the request's dataloader for this kind, built on first use.
+func (l *Loader[V]) batcher() *dataloader.Loader[Key, V] {
+	l.dlOnce.Do(func() {
+		opts := []dataloader.Option[Key, V]{dataloader.WithWait[Key, V](l.cfg.BatchWait)}
+		if l.cfg.BatchCapacity > 0 {
+			opts = append(opts, dataloader.WithBatchCapacity[Key, V](l.cfg.BatchCapacity))
+		}
+		l.dl = dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
+			rs := l.fetch(ctx, keys)
+			l.record(keys, rs)
+			return rs
+		}, opts...)
+	})
+	return l.dl
 }
 
 // await waits for the Prefetch fetching k and returns what it fetched.
@@ -283,10 +304,16 @@ func (l *Loader[V]) loadAny(ctx context.Context, k Key) func() (any, error) {
 
 // NewLoaders returns fresh loaders for one request, one per declared kind
 // (kinds.go); Products.Of(l) is the products' loader.
-func (g *Gateway) NewLoaders() *Loaders { return newLoaders(g, &entities) }
+func (g *Gateway) NewLoaders() *Loaders { return g.NewLoadersOn(g.Registry()) }
 
-func newLoaders(g *Gateway, kinds *kindSet) *Loaders {
-	l := &Loaders{g: g, reg: g.Registry(), kinds: kinds, all: make([]entityLoader, len(kinds.list))}
+// NewLoadersOn returns fresh loaders for one request over reg, the registry
+// the request is pinned to (WithRegistry).
+func (g *Gateway) NewLoadersOn(reg *connectors.Registry) *Loaders {
+	return newLoaders(g, reg, &entities)
+}
+
+func newLoaders(g *Gateway, reg *connectors.Registry, kinds *kindSet) *Loaders {
+	l := &Loaders{g: g, reg: reg, kinds: kinds, all: make([]entityLoader, len(kinds.list))}
 	for i, e := range kinds.list {
 		l.all[i] = e.newLoader(l)
 	}
@@ -321,19 +348,10 @@ func (l *Loaders) Node(ctx context.Context, id gid.ID) (v any, stale bool, err e
 func (l *Loaders) Registry() *connectors.Registry { return l.reg }
 
 func newLoader[C connectors.Connector, V any](l *Loaders, e *Entity[C, V]) *Loader[V] {
-	opts := []dataloader.Option[Key, V]{dataloader.WithWait[Key, V](l.g.cfg.BatchWait)}
-	if l.g.cfg.BatchCapacity > 0 {
-		opts = append(opts, dataloader.WithBatchCapacity[Key, V](l.g.cfg.BatchCapacity))
-	}
-	ld := &Loader[V]{kind: e.Kind}
+	ld := &Loader[V]{kind: e.Kind, cfg: &l.g.cfg}
 	ld.fetch = func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
 		return batch(ctx, l, ld, e, keys)
 	}
-	ld.dl = dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
-		rs := ld.fetch(ctx, keys)
-		ld.record(keys, rs)
-		return rs
-	}, opts...)
 	return ld
 }
 

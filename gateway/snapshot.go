@@ -31,7 +31,5 @@ func (g *Gateway) registryFor(ctx context.Context) *connectors.Registry {
 
 // loadersFor returns fresh loaders over the registry pinned in ctx.
 func (g *Gateway) loadersFor(ctx context.Context) *Loaders {
-	l := g.NewLoaders()
-	l.reg = g.registryFor(ctx)
-	return l
+	return g.NewLoadersOn(g.registryFor(ctx))
 }

@@ -81,14 +81,25 @@ func recorded[T any](ctx context.Context, r *Resolver, ev func(T) (events.Event,
 	}
 }
 
-// recordedViews records a view of every object nodes returned.
+// recordedViews records a view of every object nodes returned, queued
+// together (one offer to the recorder for the whole list).
 func recordedViews(ctx context.Context, r *Resolver) func([]model.Node, error) ([]model.Node, error) {
 	return func(ns []model.Node, err error) ([]model.Node, error) {
+		if r.opt.recorder == nil || err != nil {
+			return ns, err
+		}
+		var user string
+		if p, ok := auth.From(ctx); ok {
+			user = p.UserID
+		}
+		evs := make([]events.Event, 0, len(ns))
 		for _, n := range ns {
-			if e, ok := viewEvent(n); ok && err == nil {
-				r.record(ctx, e)
+			if e, ok := viewEvent(n); ok {
+				e.User = user
+				evs = append(evs, e)
 			}
 		}
+		r.opt.recorder.RecordMany(evs)
 		return ns, err
 	}
 }

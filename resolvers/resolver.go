@@ -6,6 +6,7 @@ package resolvers
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -50,19 +51,37 @@ type loadersKey struct{}
 // order (the generated executor and nodes use listexec) and must start the
 // rest as soon as one waits for a provider. The HTTP layer calls it once per
 // GraphQL operation.
+//
+// The loaders are built when a resolver first asks for them, over the
+// registry pinned here: an operation that loads nothing (`{ __typename }`,
+// introspection, a fan-out that only searches) does not pay for a dozen
+// dataloaders.
 func WithLoaders(ctx context.Context, gw *gateway.Gateway) context.Context {
 	ctx = gateway.WithIOHook(ctx, listexec.Miss)
-	l := gw.NewLoaders()
+	reg := gw.Registry()
 	// Fan-outs, searches and mutations use the loaders' registry too.
-	ctx = gateway.WithRegistry(ctx, l.Registry())
-	return context.WithValue(ctx, loadersKey{}, l)
+	ctx = gateway.WithRegistry(ctx, reg)
+	return context.WithValue(ctx, loadersKey{}, &operationLoaders{gw: gw, reg: reg})
+}
+
+// operationLoaders are an operation's loaders, built on first use.
+type operationLoaders struct {
+	once sync.Once
+	gw   *gateway.Gateway
+	reg  *connectors.Registry
+	l    *gateway.Loaders
+}
+
+func (o *operationLoaders) get() *gateway.Loaders {
+	o.once.Do(func() { o.l = o.gw.NewLoadersOn(o.reg) })
+	return o.l
 }
 
 // loaders returns the operation's loaders. Without the middleware (a wiring
 // mistake) every call gets fresh loaders: slower, never wrong, and logged.
 func (r *Resolver) loaders(ctx context.Context) *gateway.Loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*gateway.Loaders); ok {
-		return l
+	if o, ok := ctx.Value(loadersKey{}).(*operationLoaders); ok {
+		return o.get()
 	}
 	r.log.Error("resolvers: no per-operation loaders in context; batching disabled")
 	return r.gw.NewLoaders()

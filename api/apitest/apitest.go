@@ -38,6 +38,9 @@ type Options struct {
 	API            *api.Config
 	// APIOptions are passed to api.New (shared cache, secrets, metrics...).
 	APIOptions []api.Option
+	// Logger replaces the default, which formats every line (access logs
+	// included) and discards it.
+	Logger *slog.Logger
 }
 
 // Start builds the real handler over the demo providers (or opts.Connectors)
@@ -55,7 +58,10 @@ func Start(tb testing.TB, opts Options) *Gateway {
 	if err != nil {
 		tb.Fatalf("registry: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	base := []gateway.Option{gateway.WithLogger(log), gateway.WithIdempotency(idempotency.NewMemory(nil))}
 	gw := gateway.New(reg, append(base, opts.GatewayOptions...)...)
 	v, err := auth.NewVerifier(auth.Config{Secret: []byte("test-secret")})

@@ -1,0 +1,82 @@
+package cache
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestMemoize: a decoded form left with an in-process entry comes back with
+// later hits, and never outlives the bytes it was decoded from.
+func TestMemoize(t *testing.T) {
+	ctx := context.Background()
+	get := func(t *testing.T, c Cache, key string) Entry {
+		t.Helper()
+		es, err := c.GetMany(ctx, []string{key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return es[0]
+	}
+	caches := []struct {
+		name string
+		new  func(t *testing.T) Cache
+	}{
+		{"memory", func(t *testing.T) Cache { return NewMemory(10) }},
+		{"tiered", func(t *testing.T) Cache { return newTestTiered(t, newTestRedis(t), WithL1TTL(time.Minute)) }},
+	}
+	for _, c := range caches {
+		t.Run(c.name, func(t *testing.T) {
+			for _, tc := range []struct {
+				name string
+				// between runs after the decoded form was left with the entry read first.
+				between     func(t *testing.T, c Cache, read Entry)
+				wantDecoded bool
+			}{
+				{"later hits carry the decoded form", func(*testing.T, Cache, Entry) {}, true},
+				{"a value written since is decoded again", func(t *testing.T, c Cache, _ Entry) {
+					mustSet(t, c, Item{Key: "k", Value: []byte("v2"), TTL: time.Hour})
+				}, false},
+				{"a deleted and rewritten value is decoded again", func(t *testing.T, c Cache, _ Entry) {
+					if err := c.DeleteMany(ctx, []string{"k"}); err != nil {
+						t.Fatal(err)
+					}
+					mustSet(t, c, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+				}, false},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					cache := c.new(t)
+					mustSet(t, cache, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+					read := get(t, cache, "k")
+					if !read.Found {
+						t.Fatal("miss right after SetMany")
+					}
+					if read.Decoded != nil {
+						t.Fatalf("decoded form %v before anyone left one", read.Decoded)
+					}
+					// A tiered read may come from L2 (another slice than L1's copy): read until L1 answers.
+					cache.(Memoizer).Memoize("k", read.Value, "decoded v1")
+					if read = get(t, cache, "k"); read.Decoded == nil {
+						cache.(Memoizer).Memoize("k", read.Value, "decoded v1")
+					}
+					tc.between(t, cache, read)
+					got := get(t, cache, "k")
+					if tc.wantDecoded != (got.Decoded == "decoded v1") {
+						t.Fatalf("decoded form %v (value %q), want it kept: %v", got.Decoded, got.Value, tc.wantDecoded)
+					}
+				})
+			}
+			t.Run("bytes that are not the entry's are not memoized", func(t *testing.T) {
+				cache := c.new(t)
+				mustSet(t, cache, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+				cache.(Memoizer).Memoize("k", []byte("v1"), "decoded elsewhere")
+				cache.(Memoizer).Memoize("absent", []byte("v1"), "decoded elsewhere")
+				for _, key := range []string{"k", "absent"} {
+					if got := get(t, cache, key); got.Decoded != nil {
+						t.Fatalf("%s: decoded form %v left by a caller holding a copy of the bytes", key, got.Decoded)
+					}
+				}
+			})
+		})
+	}
+}
