@@ -370,7 +370,7 @@ func TestRegisterProviderRefusesBadInput(t *testing.T) {
 		{"an unknown onboarding code", func(in map[string]any) { in["onboardingCode"] = "pob_madeup" }, user, "BAD_USER_INPUT", "input.onboardingCode", "the onboarding code is unknown, already used or expired", false},
 		{"a user without a code", func(in map[string]any) {}, user, "FORBIDDEN", "input.onboardingCode", "registering a provider needs an onboarding code from an operator", false},
 		{"nobody signed in", func(in map[string]any) {}, nil, "UNAUTHENTICATED", "", "sign in required", false},
-		{"an unknown vertical", func(in map[string]any) { in["vertical"] = "BAKERY" }, ops, "GRAPHQL_VALIDATION_FAILED", "", "BAKERY", true},
+		{"an unknown vertical", func(in map[string]any) { in["vertical"] = "BAKERY" }, ops, "BAD_USER_INPUT", "input.vertical", `unknown vertical "BAKERY" (want GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE)`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := o.store.State().Version
@@ -394,6 +394,67 @@ func TestRegisterProviderRefusesBadInput(t *testing.T) {
 			}
 			if _, err := o.store.Get(ctx, "newmart"); directory.CodeOf(err) != directory.NotFound {
 				t.Fatalf("newmart exists after a refused registration: %v", err)
+			}
+		})
+	}
+}
+
+// TestUnknownVerticalIsBadInput: a vertical the schema does not know, typed
+// into a registration or a `providers` filter, is BAD_USER_INPUT naming the
+// field, in a literal and in a variable alike, and nothing changes. Other
+// validation errors keep their code.
+func TestUnknownVerticalIsBadInput(t *testing.T) {
+	o := startOnboarding(t, nil, certify.Config{})
+	ops := o.operator(t, "ops-1")
+	literalIn := `{id: "newmart", vertical: BAKERY, name: "New Mart", cities: ["Hangzhou"], endpoint: "https://newmart.example",
+		contactEmail: "ops@newmart.example", signingSecret: "` + onboardSecret + `"}`
+	in := registration("newmart", "https://newmart.example/plaza", "")
+	in["vertical"] = "BAKERY"
+	for _, tc := range []struct {
+		name    string
+		req     apitest.Request
+		code    string
+		field   string
+		message string
+	}{
+		{"registration, vertical as a literal",
+			apitest.Request{Query: `mutation { registerProvider(input: ` + literalIn + `) { provider { key } } }`, Header: ops},
+			"BAD_USER_INPUT", "input.vertical", `unknown vertical "BAKERY"`},
+		{"registration, the input as a variable",
+			apitest.Request{Query: registerMutation, Variables: map[string]any{"in": in}, Header: ops},
+			"BAD_USER_INPUT", "input.vertical", `unknown vertical "BAKERY"`},
+		{"registration, the vertical alone as a variable",
+			apitest.Request{Query: `mutation($v: Vertical!) { registerProvider(input: {id: "newmart", vertical: $v, name: "New Mart",
+				cities: ["Hangzhou"], endpoint: "https://newmart.example", contactEmail: "ops@newmart.example",
+				signingSecret: "` + onboardSecret + `"}) { provider { key } } }`, Variables: map[string]any{"v": "BAKERY"}, Header: ops},
+			"BAD_USER_INPUT", "input.vertical", `unknown vertical "BAKERY"`},
+		{"providers, vertical as a literal",
+			apitest.Request{Query: `{ providers(vertical: BAKERY, first: 5) { totalCount } }`},
+			"BAD_USER_INPUT", "vertical", `unknown vertical "BAKERY" (want GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE)`},
+		{"providers, vertical as a variable",
+			apitest.Request{Query: `query($v: Vertical) { providers(vertical: $v, first: 5) { totalCount } }`, Variables: map[string]any{"v": "bakery"}},
+			"BAD_USER_INPUT", "vertical", `unknown vertical "bakery"`},
+		{"another enum keeps the validator's code",
+			apitest.Request{Query: `{ analytics { searchVolume(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", bucket: FORTNIGHT) { count } } }`},
+			"GRAPHQL_VALIDATION_FAILED", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := o.store.State().Version
+			resp := o.Post(tc.req)
+			body, _ := json.Marshal(resp.Errors)
+			t.Logf("client sees: %s", body)
+			if len(resp.Errors) != 1 {
+				t.Fatalf("errors %s, want one", body)
+			}
+			e := resp.Errors[0]
+			if e.Code() != tc.code || !strings.Contains(e.Message, tc.message) {
+				t.Fatalf("error %s, want code %s with %q", body, tc.code, tc.message)
+			}
+			if got, _ := e.Extensions["field"].(string); got != tc.field {
+				t.Fatalf("extensions.field = %q, want %q", got, tc.field)
+			}
+			if after := o.store.State().Version; after != before {
+				t.Fatalf("the directory changed (version %d -> %d)", before, after)
 			}
 		})
 	}
