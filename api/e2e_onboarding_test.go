@@ -540,11 +540,11 @@ func TestOperatorsChangeProviders(t *testing.T) {
 		{"approving an ACTIVE provider is a conflict", `mutation { approveProvider(key: "opsmart") { lifecycle } }`, "CONFLICT", "lifecycle", ""},
 		{"suspend", `mutation { suspendProvider(key: "opsmart", reason: "complaints") { lifecycle } }`, "", "", "SUSPENDED"},
 		{"resume", `mutation { resumeProvider(key: "opsmart", reason: "fixed") { lifecycle } }`, "", "", "ACTIVE"},
-		{"change cities", `mutation { updateProviderCities(key: "opsmart", cities: ["Suzhou", "Wuxi"]) { lifecycle cities } }`, "", "", "ACTIVE"},
+		{"change cities", `mutation { updateProviderCities(key: "opsmart", cities: ["Suzhou", "Wuxi"], reason: "moved south") { lifecycle cities } }`, "", "", "ACTIVE"},
 		{"no cities is refused", `mutation { updateProviderCities(key: "opsmart", cities: []) { lifecycle } }`, "BAD_USER_INPUT", "cities", ""},
-		{"change limits", `mutation { updateProviderLimits(key: "opsmart", limits: {timeoutMs: 800, maxBatch: 25}) { lifecycle } }`, "", "", "ACTIVE"},
+		{"change limits", `mutation { updateProviderLimits(key: "opsmart", limits: {timeoutMs: 800, maxBatch: 25}, reason: "slow batches") { lifecycle } }`, "", "", "ACTIVE"},
 		{"a negative batch is refused", `mutation { updateProviderLimits(key: "opsmart", limits: {maxBatch: -1}) { lifecycle } }`, "BAD_USER_INPUT", "limits.maxBatch", ""},
-		{"rotate the secret", `mutation { rotateProviderSecret(key: "opsmart", secret: "the-next-signing-secret-0123456789", overlapHours: 2) { lifecycle } }`, "", "", "ACTIVE"},
+		{"rotate the secret", `mutation { rotateProviderSecret(key: "opsmart", secret: "the-next-signing-secret-0123456789", overlapHours: 2, reason: "leaked in a log") { lifecycle } }`, "", "", "ACTIVE"},
 		{"a short secret is refused", `mutation { rotateProviderSecret(key: "opsmart", secret: "short") { lifecycle } }`, "BAD_USER_INPUT", "secret", ""},
 		{"an unknown provider", `mutation { suspendProvider(key: "ghost", reason: "x") { lifecycle } }`, "NOT_FOUND", "key", ""},
 		{"retire", `mutation { retireProvider(key: "opsmart", reason: "left the platform") { lifecycle } }`, "", "", "RETIRED"},
@@ -584,6 +584,41 @@ func TestOperatorsChangeProviders(t *testing.T) {
 		"SUSPENDED>ACTIVE ops-1: fixed|ACTIVE>RETIRED ops-1: left the platform"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("history\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+
+	var c struct {
+		RegisteredProvider struct {
+			Changes []struct{ What, From, To, Actor, Reason, At string }
+		}
+	}
+	resp := o.MustPost(apitest.Request{Query: `{ registeredProvider(key: "opsmart") { changes { what from to actor reason at } } }`, Header: ops})
+	resp.Decode(t, &c)
+	got = got[:0]
+	for _, ch := range c.RegisteredProvider.Changes {
+		if ch.At == "" {
+			t.Fatalf("a change without a time: %+v", ch)
+		}
+		from, to := ch.From, ch.To
+		if ch.What == "SECRET" {
+			if !strings.HasPrefix(from, "fp:") || !strings.HasPrefix(to, "fp:") || from == to {
+				t.Fatalf("secret change %+v, want two fingerprints", ch)
+			}
+			from, to = "fp", "fp"
+		}
+		got = append(got, ch.What+" "+from+">"+to+" "+ch.Actor+": "+ch.Reason)
+	}
+	want = "LIFECYCLE PENDING>CERTIFIED ops-1: set up|LIFECYCLE CERTIFIED>ACTIVE ops-1: set up|" +
+		"LIFECYCLE ACTIVE>SUSPENDED ops-1: complaints|LIFECYCLE SUSPENDED>ACTIVE ops-1: fixed|" +
+		"CITIES Hangzhou>Suzhou, Wuxi ops-1: moved south|" +
+		"LIMITS timeoutMs=0 maxConcurrent=0 maxBatch=0 maxItems=0 pushesPerMinute=0>timeoutMs=800 maxConcurrent=0 maxBatch=25 maxItems=0 pushesPerMinute=0 ops-1: slow batches|" +
+		"SECRET fp>fp ops-1: leaked in a log|LIFECYCLE ACTIVE>RETIRED ops-1: left the platform"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("changes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.ReplaceAll(want, "|", "\n"))
+	}
+	for _, s := range []string{onboardSecret, "the-next-signing-secret-0123456789"} {
+		if strings.Contains(string(resp.Raw), s) {
+			t.Fatal("a signing secret is in the answer")
+		}
 	}
 }
 

@@ -110,14 +110,14 @@ func (d *Directory) connector(ctx context.Context, e directory.Entry) (built, er
 		c, err := d.env.Embedded(desc)
 		return built{fingerprint: fp, conn: c, settings: s}, err
 	}
-	secrets, err := d.store.Secrets(ctx, e.ID())
+	keys, err := d.store.SigningKeys(ctx, e.ID())
 	if err != nil {
 		return built{}, fmt.Errorf("signing secret: %w", err)
 	}
-	if len(secrets) == 0 {
+	if keys.Current == "" {
 		return built{}, fmt.Errorf("no signing secret stored for endpoint %s", e.Endpoint())
 	}
-	s.Secret = secrets[0]
+	s.Secret, s.PreviousSecret, s.PreviousUntil = keys.Current, keys.Previous, keys.PreviousUntil
 	c, err := httpprovider.New(httpprovider.Config{ID: desc.ID, Vertical: desc.Vertical, BaseURL: e.Endpoint(), Secret: s.Secret,
 		Timeout: s.Timeout, MaxBatch: desc.MaxBatch, Name: desc.Name, Rating: desc.Rating, Cities: desc.Cities,
 	}, httpprovider.WithPool(d.env.Pool))
@@ -128,8 +128,9 @@ func (d *Directory) connector(ctx context.Context, e directory.Entry) (built, er
 }
 
 // fingerprint is what a connector is built from; an entry whose fingerprint
-// is unchanged keeps its connector.
+// is unchanged keeps its connector. The entry's version covers what the
+// snapshot does not hold: a rotated signing secret moves it.
 func fingerprint(e directory.Entry) string {
-	return fmt.Sprint(e.Vertical(), "|", e.Endpoint(), "|", e.Name(), "|", strings.Join(e.Cities(), ","), "|",
+	return fmt.Sprint(e.Version(), "|", e.Vertical(), "|", e.Endpoint(), "|", e.Name(), "|", strings.Join(e.Cities(), ","), "|",
 		e.Rating(), "|", e.Limits(), "|", e.CacheTTLs())
 }

@@ -233,7 +233,7 @@ func (h *Handler) authenticate(r *http.Request, body []byte) error {
 	if h.secret == "" {
 		return connectors.Errorf(connectors.KindUnauthenticated, "provider has no secret configured")
 	}
-	_, err := h.verify.verify(r.Context(), h.secret, signedFrom(r, body))
+	_, err := h.verify.verify(r.Context(), []string{h.secret}, signedFrom(r, body))
 	var refused *SignatureError
 	switch {
 	case err == nil:

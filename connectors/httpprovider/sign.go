@@ -154,10 +154,11 @@ type verifier struct {
 	seen    ReplayCache
 }
 
-// verify returns the scheme of an accepted request. A refused request gets a
-// *SignatureError; a request whose replay status cannot be checked gets an
-// error wrapping ErrReplayUnavailable.
-func (v *verifier) verify(ctx context.Context, secret string, s signed) (Scheme, error) {
+// verify returns the scheme of an accepted request: one signed with any of
+// secrets (during a rotation's overlap, the new one and the old one). A
+// refused request gets a *SignatureError; a request whose replay status
+// cannot be checked gets an error wrapping ErrReplayUnavailable.
+func (v *verifier) verify(ctx context.Context, secrets []string, s signed) (Scheme, error) {
 	if s.timestamp == "" || s.nonce == "" || s.signature == "" {
 		return "", &SignatureError{Reason: "missing signature headers"}
 	}
@@ -188,11 +189,18 @@ func (v *verifier) verify(ctx context.Context, secret string, s signed) (Scheme,
 	if err != nil || len(got) != sha256.Size {
 		return refuse("malformed signature")
 	}
-	want := macV2(secret, s.timestamp, s.nonce, s.method, s.path, s.rawQuery, s.body)
-	if scheme == SchemeV1 {
-		want = macV1(secret, s.timestamp, s.nonce, s.method, s.path, s.body)
+	var want []byte
+	for _, secret := range secrets {
+		mac := macV2(secret, s.timestamp, s.nonce, s.method, s.path, s.rawQuery, s.body)
+		if scheme == SchemeV1 {
+			mac = macV1(secret, s.timestamp, s.nonce, s.method, s.path, s.body)
+		}
+		if hmac.Equal(got, mac) {
+			want = mac
+			break
+		}
 	}
-	if !hmac.Equal(got, want) {
+	if want == nil {
 		return refuse("bad signature")
 	}
 	fresh, err := v.seen.Add(ctx, want)
