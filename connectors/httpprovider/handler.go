@@ -60,6 +60,7 @@ func AllowUnsigned() HandlerOption { return func(h *Handler) { h.unsigned = true
 // Handler serves one connector over the contract in openapi.yaml.
 type Handler struct {
 	conn     connectors.Connector
+	id       string
 	secret   string
 	maxBody  int64
 	window   time.Duration
@@ -88,6 +89,7 @@ type opFunc func(ctx context.Context, body []byte, idemKey string) (int, any, er
 func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption) http.Handler {
 	h := &Handler{
 		conn:    conn,
+		id:      conn.Describe().ID,
 		secret:  secret,
 		maxBody: DefaultMaxBodyBytes,
 		window:  DefaultReplayWindow,
@@ -192,6 +194,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if p := r.Header.Get(HeaderProvider); p != "" && p != h.id {
+		// A request meant for another provider (a gateway that routed it
+		// here by mistake) must not be answered with this one's data.
+		writeError(w, connectors.Errorf(connectors.KindNotFound, "provider %q is not served at this endpoint", truncateID(p)))
+		return
+	}
 	ctx := r.Context()
 	if v := r.Header.Get(HeaderDeadline); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)
@@ -243,6 +251,14 @@ func (h *Handler) authenticate(r *http.Request, body []byte) error {
 	}
 	h.log.Error("httpprovider: replay check failed", "path", r.URL.Path, "err", err)
 	return &connectors.Error{Kind: connectors.KindUnavailable, Message: "replay protection unavailable, retry shortly", Retryable: true, RetryAfterMs: retryAfterUnavailable.Milliseconds(), Err: err}
+}
+
+// truncateID bounds a provider id echoed in an error message.
+func truncateID(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // retryAfterUnavailable is the Retry-After sent when the replay cache is down.
