@@ -174,7 +174,7 @@ func signedFrom(r *http.Request, body []byte) signed {
 	return signed{
 		timestamp: r.Header.Get(HeaderTimestamp), nonce: r.Header.Get(HeaderNonce), signature: r.Header.Get(HeaderSignature),
 		provider: r.Header.Get(HeaderProvider),
-		method: r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery, body: body,
+		method:   r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery, body: body,
 	}
 }
 
