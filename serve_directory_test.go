@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -311,4 +312,107 @@ func TestRotatedSecretReachesEveryInstance(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestGeneratedProvidersCallableThroughOneDemoProcess: providers from
+// `plaza providers generate --endpoint grocery=URL --secret S` all point at
+// one multi-provider demo handler on loopback (what `demo-provider
+// --providers any` serves), and a gateway serving the directory calls each
+// of them end to end: every generated grocer is asked under its own id and
+// answers with its own data.
+func TestGeneratedProvidersCallableThroughOneDemoProcess(t *testing.T) {
+	const secret = "generated-providers-secret-0123456789"
+	var mu sync.Mutex
+	calls := map[string]int{}
+	multi := httpprovider.NewMultiHandler(func(_ context.Context, id string) (connectors.Connector, error) {
+		return demo.New(connectors.Descriptor{ID: id, Name: id, Vertical: connectors.VerticalGrocery, Cities: demo.DefaultCities()})
+	}, secret)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls[r.Header.Get(httpprovider.HeaderProvider)]++
+		mu.Unlock()
+		multi.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	url := migratedDirectory(t)
+	env := map[string]string{"PLAZA_DATABASE_URL": url, "PLAZA_DIRECTORY_KEY": directoryKey, "PLAZA_ADMIN_ADDR": "off"}
+	const count, seed = 40, 8
+	if e := plazaProcess(t, env, "providers", "generate", "--count", strconv.Itoa(count), "--seed", strconv.Itoa(seed),
+		"--endpoint", "grocery="+srv.URL, "--secret", secret); e.code != 0 {
+		t.Fatalf("generate: exit %d\n%s", e.code, e.stderr)
+	}
+	// The store names each generated grocer holds, from its own demo data.
+	own := map[string]map[string]bool{}
+	for i := range count {
+		p := directory.Generated(seed, i, directory.GenerateOptions{})
+		if p.Vertical != connectors.VerticalGrocery {
+			continue
+		}
+		c, err := demo.New(connectors.Descriptor{ID: p.ID, Name: p.ID, Vertical: connectors.VerticalGrocery, Cities: demo.DefaultCities()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := c.(connectors.Grocery).SearchStores(context.Background(), connectors.Query{First: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		own[p.ID] = map[string]bool{}
+		for _, s := range page.Items {
+			own[p.ID][s.Name] = true
+		}
+	}
+	if len(own) < 2 {
+		t.Fatalf("seed %d generated %d grocers; the test needs several", seed, len(own))
+	}
+
+	g := startPlaza(t, env, nil)
+	resp, err := fresh.Post(g.base+"/query", "application/json",
+		strings.NewReader(`{"query":"{ stores(first: 100) { totalCount edges { node { name provider { key } } } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct {
+			Stores struct {
+				Edges []struct {
+					Node struct {
+						Name     string
+						Provider struct{ Key string }
+					}
+				}
+			}
+		}
+		Errors []json.RawMessage
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Errors) > 0 {
+		t.Fatalf("stores: %v, errors %s", err, out.Errors)
+	}
+	answered := map[string]int{}
+	for _, e := range out.Data.Stores.Edges {
+		key := e.Node.Provider.Key
+		names, ok := own[key]
+		if !ok {
+			t.Fatalf("a store %q from %q, which is no generated grocer", e.Node.Name, key)
+		}
+		if !names[e.Node.Name] {
+			t.Fatalf("%s answered a store %q that is not in its own data", key, e.Node.Name)
+		}
+		answered[key]++
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id := range own {
+		if calls[id] == 0 {
+			t.Errorf("generated grocer %s was never called at the demo endpoint (calls %v)", id, calls)
+		}
+	}
+	if len(answered) < 2 {
+		t.Fatalf("stores came from %d generated grocers (%v), want several", len(answered), answered)
+	}
+	if calls[""] != 0 {
+		t.Fatalf("%d requests named no provider", calls[""])
+	}
+	t.Logf("%d generated grocers behind one endpoint; stores per grocer on the first page: %v", len(own), answered)
 }
