@@ -60,7 +60,6 @@ func AllowUnsigned() HandlerOption { return func(h *Handler) { h.unsigned = true
 // Handler serves one connector over the contract in openapi.yaml.
 type Handler struct {
 	conn     connectors.Connector
-	id       string
 	secret   string
 	maxBody  int64
 	window   time.Duration
@@ -89,7 +88,6 @@ type opFunc func(ctx context.Context, body []byte, idemKey string) (int, any, er
 func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption) http.Handler {
 	h := &Handler{
 		conn:    conn,
-		id:      conn.Describe().ID,
 		secret:  secret,
 		maxBody: DefaultMaxBodyBytes,
 		window:  DefaultReplayWindow,
@@ -194,12 +192,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if p := r.Header.Get(HeaderProvider); p != "" && p != h.id {
-		// A request meant for another provider (a gateway that routed it
-		// here by mistake) must not be answered with this one's data.
-		writeError(w, connectors.Errorf(connectors.KindNotFound, "provider %q is not served at this endpoint", truncateID(p)))
-		return
-	}
+	// Plaza-Provider is not checked here: an endpoint of one provider
+	// answers as that provider whatever the gateway calls it (the
+	// registered id and the endpoint's own may differ); MultiHandler routes
+	// by it.
 	ctx := r.Context()
 	if v := r.Header.Get(HeaderDeadline); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)

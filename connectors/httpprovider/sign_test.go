@@ -74,8 +74,7 @@ func TestSignatureSchemes(t *testing.T) {
 		{name: "a v3 request for this provider is accepted", now: inside, sign: v3("schemes"), provider: "schemes", status: 200},
 		{name: "a v3 request whose Plaza-Provider was changed in flight is refused", now: inside, sign: v3("schemes"), provider: "other", status: 401, message: "bad signature"},
 		{name: "a v3 request without Plaza-Provider is refused", now: inside, sign: v3("schemes"), status: 401, message: "missing Plaza-Provider header"},
-		{name: "a v3 request for another provider is NOT_FOUND", now: inside, sign: v3("other"), provider: "other", status: 404},
-		{name: "a v2 request naming another provider is NOT_FOUND", now: inside, sign: v2(""), provider: "other", status: 404},
+		{name: "a v3 request is answered by the endpoint's one provider whatever it names", now: inside, sign: v3("registered-as"), provider: "registered-as", status: 200},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
