@@ -22,13 +22,13 @@ import (
 // checks that are about the bytes: error bodies, signatures, the deadline
 // header and reply sizes.
 type wire struct {
-	base    string
-	secret  string
+	base   string
+	secret string
 	// provider is the Plaza-Provider every request names (and v3 signs).
 	provider string
-	hc      *http.Client
-	now     func() time.Time
-	maxResp int64
+	hc       *http.Client
+	now      func() time.Time
+	maxResp  int64
 }
 
 type reply struct {
