@@ -706,8 +706,8 @@ func TestReadmeOnboardingExamples(t *testing.T) {
 			prior[ex.name] = resp.Data
 		})
 	}
-	if ran != 4 {
-		t.Fatalf("ran %d operator examples, want the README's 4", ran)
+	if ran != 5 {
+		t.Fatalf("ran %d operator examples, want the README's 5", ran)
 	}
 }
 
@@ -735,6 +735,21 @@ func checkFollowCertification(t *testing.T, g *apitest.Gateway, ex readmeExample
 	}
 	if n := countServing(t, o, "newmart"); n != 1 {
 		t.Fatalf("newmart appears %d times in providers, want once", n)
+	}
+}
+
+func checkNewMartChanges(t *testing.T, _ *apitest.Gateway, _ readmeExample, resp *apitest.Response, _ readmeAnswers) {
+	d := decodeData[struct {
+		RegisteredProvider struct {
+			Changes []struct{ What, From, To, Actor string }
+		}
+	}](t, resp.Data)
+	var got []string
+	for _, c := range d.RegisteredProvider.Changes {
+		got = append(got, c.What+" "+c.From+">"+c.To+" "+c.Actor)
+	}
+	if want := "LIFECYCLE PENDING>CERTIFIED certification|LIFECYCLE CERTIFIED>ACTIVE certification"; strings.Join(got, "|") != want {
+		t.Fatalf("changes %q, want %q", strings.Join(got, "|"), want)
 	}
 }
 
