@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -185,4 +188,231 @@ func TestServeFromTheDirectory(t *testing.T) {
 			t.Fatalf("restarted /readyz = %+v, want version %d (the table's) and 1 callable provider", r, want)
 		}
 	})
+}
+
+// rotatingProvider is a demo grocery provider over the HTTP contract that
+// verifies with one secret at a time, as a provider does once it has
+// switched to a rotated secret, and counts the calls it accepted.
+type rotatingProvider struct {
+	url      string
+	handler  atomic.Pointer[http.Handler]
+	accepted atomic.Int64
+}
+
+func newRotatingProvider(t *testing.T, id, secret string) *rotatingProvider {
+	t.Helper()
+	conn, err := demo.New(connectors.Descriptor{ID: id, Vertical: connectors.VerticalGrocery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &rotatingProvider{}
+	p.use(conn, secret)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		(*p.handler.Load()).ServeHTTP(rec, r)
+		if rec.status < 300 {
+			p.accepted.Add(1)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p.url = srv.URL
+	return p
+}
+
+func (p *rotatingProvider) use(conn connectors.Connector, secret string) {
+	h := httpprovider.NewHandler(conn, secret)
+	p.handler.Store(&h)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// signedStats asks an instance for a provider's stats, signed with secret
+// as the provider would sign it, and returns the status.
+func signedStats(t *testing.T, base, provider, secret string) int {
+	t.Helper()
+	path := "/providers/" + provider + "/stats"
+	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), rand.Text()
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(httpprovider.HeaderTimestamp, ts)
+	req.Header.Set(httpprovider.HeaderNonce, nonce)
+	req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(secret, ts, nonce, http.MethodGet, path, "", nil))
+	resp, err := fresh.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestRotatedSecretReachesEveryInstance: a secret rotated through one
+// instance signs the calls of both instances (the connector is rebuilt
+// though nothing else of the provider changed), and during the overlap
+// the provider's own requests to either instance verify with the old and
+// the new secret alike.
+func TestRotatedSecretReachesEveryInstance(t *testing.T) {
+	url := pgtest.DatabaseURL(t)
+	env := map[string]string{"PLAZA_DATABASE_URL": url, "PLAZA_DIRECTORY_KEY": directoryKey, "PLAZA_ADMIN_ADDR": "off"}
+	const oldSecret, newSecret = "the-first-signing-secret-0123456789", "the-rotated-signing-secret-9876543210"
+	prov := newRotatingProvider(t, "rot-grocer", oldSecret)
+
+	var storeA directory.Store
+	a := startPlazaHooks(t, env, hooks{wired: func(x *app) { storeA = x.directory }})
+	b := startPlaza(t, env, nil)
+	register(t, storeA, "rot-grocer", prov.url, oldSecret)
+	instances := []*plaza{a, b}
+	for _, p := range instances {
+		eventually(t, p.base+" routes to rot-grocer", func() bool { return readyzOf(t, p.base).Providers == 1 })
+		if body := queryStores(t, p.base); strings.Contains(body, `"errors"`) {
+			t.Fatalf("%s before the rotation: %s", p.base, body)
+		}
+	}
+
+	conn, err := demo.New(connectors.Descriptor{ID: "rot-grocer", Vertical: connectors.VerticalGrocery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := storeA.RotateSecret(context.Background(), "rot-grocer", newSecret, time.Hour, "ops-1", "scheduled rotation"); err != nil {
+		t.Fatal(err)
+	}
+	// The provider switches to the new secret: from now on a call signed
+	// with the old one is refused (401), so an answer without errors proves
+	// the instance signs with the new one.
+	prov.use(conn, newSecret)
+
+	t.Run("calls from both instances are signed with the new secret", func(t *testing.T) {
+		for _, p := range instances {
+			eventually(t, p.base+" signs with the rotated secret", func() bool {
+				before := prov.accepted.Load()
+				body := queryStores(t, p.base)
+				return !strings.Contains(body, `"errors"`) && prov.accepted.Load() > before
+			})
+		}
+	})
+
+	t.Run("the provider's requests verify with either secret during the overlap", func(t *testing.T) {
+		for _, p := range instances {
+			for _, tc := range []struct {
+				secret string
+				want   int
+			}{{oldSecret, http.StatusOK}, {newSecret, http.StatusOK}, {"a-secret-nobody-was-ever-given-0000", http.StatusUnauthorized}} {
+				if got := signedStats(t, p.base, "rot-grocer", tc.secret); got != tc.want {
+					t.Errorf("%s: stats signed with %.12s…: status %d, want %d", p.base, tc.secret, got, tc.want)
+				}
+			}
+		}
+	})
+}
+
+// TestGeneratedProvidersCallableThroughOneDemoProcess: providers from
+// `plaza providers generate --endpoint grocery=URL --secret S` all point at
+// one multi-provider demo handler on loopback (what `demo-provider
+// --providers any` serves), and a gateway serving the directory calls each
+// of them end to end: every generated grocer is asked under its own id and
+// answers with its own data.
+func TestGeneratedProvidersCallableThroughOneDemoProcess(t *testing.T) {
+	const secret = "generated-providers-secret-0123456789"
+	var mu sync.Mutex
+	calls := map[string]int{}
+	multi := httpprovider.NewMultiHandler(func(_ context.Context, id string) (connectors.Connector, error) {
+		return demo.New(connectors.Descriptor{ID: id, Name: id, Vertical: connectors.VerticalGrocery, Cities: demo.DefaultCities()})
+	}, secret)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls[r.Header.Get(httpprovider.HeaderProvider)]++
+		mu.Unlock()
+		multi.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	url := migratedDirectory(t)
+	env := map[string]string{"PLAZA_DATABASE_URL": url, "PLAZA_DIRECTORY_KEY": directoryKey, "PLAZA_ADMIN_ADDR": "off"}
+	const count, seed = 40, 8
+	if e := plazaProcess(t, env, "providers", "generate", "--count", strconv.Itoa(count), "--seed", strconv.Itoa(seed),
+		"--endpoint", "grocery="+srv.URL, "--secret", secret); e.code != 0 {
+		t.Fatalf("generate: exit %d\n%s", e.code, e.stderr)
+	}
+	// The store names each generated grocer holds, from its own demo data.
+	own := map[string]map[string]bool{}
+	for i := range count {
+		p := directory.Generated(seed, i, directory.GenerateOptions{})
+		if p.Vertical != connectors.VerticalGrocery {
+			continue
+		}
+		c, err := demo.New(connectors.Descriptor{ID: p.ID, Name: p.ID, Vertical: connectors.VerticalGrocery, Cities: demo.DefaultCities()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := c.(connectors.Grocery).SearchStores(context.Background(), connectors.Query{First: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		own[p.ID] = map[string]bool{}
+		for _, s := range page.Items {
+			own[p.ID][s.Name] = true
+		}
+	}
+	if len(own) < 2 {
+		t.Fatalf("seed %d generated %d grocers; the test needs several", seed, len(own))
+	}
+
+	g := startPlaza(t, env, nil)
+	resp, err := fresh.Post(g.base+"/query", "application/json",
+		strings.NewReader(`{"query":"{ stores(first: 100) { totalCount edges { node { name provider { key } } } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct {
+			Stores struct {
+				Edges []struct {
+					Node struct {
+						Name     string
+						Provider struct{ Key string }
+					}
+				}
+			}
+		}
+		Errors []json.RawMessage
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Errors) > 0 {
+		t.Fatalf("stores: %v, errors %s", err, out.Errors)
+	}
+	answered := map[string]int{}
+	for _, e := range out.Data.Stores.Edges {
+		key := e.Node.Provider.Key
+		names, ok := own[key]
+		if !ok {
+			t.Fatalf("a store %q from %q, which is no generated grocer", e.Node.Name, key)
+		}
+		if !names[e.Node.Name] {
+			t.Fatalf("%s answered a store %q that is not in its own data", key, e.Node.Name)
+		}
+		answered[key]++
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id := range own {
+		if calls[id] == 0 {
+			t.Errorf("generated grocer %s was never called at the demo endpoint (calls %v)", id, calls)
+		}
+	}
+	if len(answered) < 2 {
+		t.Fatalf("stores came from %d generated grocers (%v), want several", len(answered), answered)
+	}
+	if calls[""] != 0 {
+		t.Fatalf("%d requests named no provider", calls[""])
+	}
+	t.Logf("%d generated grocers behind one endpoint; stores per grocer on the first page: %v", len(own), answered)
 }

@@ -205,17 +205,18 @@ func (a *app) apply(l *providers.Set) {
 	time.AfterFunc(a.cfg.ShutdownTimeout, old.Close)
 }
 
-// secret is a provider's signing secret, for the calls it makes to us.
-func (a *app) secret(provider string) (string, bool) {
-	s, ok := a.current.Load().Settings(provider)
-	return s.Secret, ok && s.Secret != ""
+// secrets are the signing secrets that verify a provider's calls to us now:
+// its secret and, during a rotation's overlap, the previous one.
+func (a *app) secrets(provider string) []string {
+	s, _ := a.current.Load().Settings(provider)
+	return s.Verifying(time.Now())
 }
 
 // apiOptions hands the HTTP surface and the resolvers their dependencies.
 func (a *app) apiOptions(ctx context.Context) []api.Option {
 	errorLogs := resolvers.NewLogLimiter(resolvers.LogLimitConfig{})
 	a.metrics.RegisterLogLimiter(errorLogs)
-	opts := []api.Option{api.WithSharedCache(a.cache), api.WithMetrics(a.metrics.Registry), api.WithProviderSecrets(a.secret),
+	opts := []api.Option{api.WithSharedCache(a.cache), api.WithMetrics(a.metrics.Registry), api.WithProviderSecretList(a.secrets),
 		api.WithTracer(a.tracing.Tracer()), api.WithRequestObserver(a.metrics), api.WithSignatureV1Until(a.cfg.SignatureV1Until),
 		api.WithProviderStats(providerStats(a.personal.Analytics)), api.WithAPIKeys(a.personal.keys),
 		api.WithResolverOptions(resolvers.WithLogLimiter(errorLogs), resolvers.WithPersonalization(a.personal.Personalization)),

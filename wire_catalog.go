@@ -64,7 +64,7 @@ func (a *app) openCatalog(ctx context.Context) error {
 	}
 	in := catalog.New(a.index, catalog.SnapshotLimits(a.registrar.Snapshot), catalog.WithRateStore(rate))
 	verifier := httpprovider.NewRequestVerifier(replay, httpprovider.WithVerifierV1Until(a.cfg.SignatureV1Until))
-	a.catalog = catalogWiring{ingest: in, handler: catalog.NewHandler(in, a.secret, verifier, a.log)}
+	a.catalog = catalogWiring{ingest: in, handler: catalog.NewHandler(in, a.secrets, verifier, a.log)}
 	a.catalog.syncer = catalog.NewSyncer(in, cursors, func(id string) (connectors.Connector, bool) {
 		c, ok := a.current.Load().Registry.Get(id)
 		return c, ok && remote(c)

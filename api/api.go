@@ -89,7 +89,7 @@ type options struct {
 	readiness []readiness
 	readyInfo map[string]func() any
 	metrics   *prometheus.Registry
-	secrets   func(provider string) (string, bool)
+	secrets   func(provider string) []string
 	stats     ProviderStats
 	tracer    trace.Tracer
 	requests  telemetry.Observer
@@ -178,6 +178,20 @@ func WithProviderStats(f ProviderStats) Option { return func(o *options) { o.sta
 // WithProviderSecrets lets providers call the gateway (cache invalidation),
 // signing with their secret. Without it those endpoints answer 401.
 func WithProviderSecrets(f func(provider string) (string, bool)) Option {
+	return func(o *options) {
+		o.secrets = func(provider string) []string {
+			if s, ok := f(provider); ok && s != "" {
+				return []string{s}
+			}
+			return nil
+		}
+	}
+}
+
+// WithProviderSecretList is WithProviderSecrets for providers with several
+// secrets that verify at once: after a rotation, the new one and, until its
+// overlap ends, the old one. f returns none for an unknown provider.
+func WithProviderSecretList(f func(provider string) []string) Option {
 	return func(o *options) { o.secrets = f }
 }
 
@@ -204,7 +218,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 		o(&s.opts)
 	}
 	if s.opts.secrets == nil {
-		s.opts.secrets = func(string) (string, bool) { return "", false }
+		s.opts.secrets = func(string) []string { return nil }
 	}
 	s.providers = newProviderAuth(s.opts, log)
 	r := resolvers.New(gw, log, s.opts.resolvers...)

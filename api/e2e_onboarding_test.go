@@ -370,7 +370,7 @@ func TestRegisterProviderRefusesBadInput(t *testing.T) {
 		{"an unknown onboarding code", func(in map[string]any) { in["onboardingCode"] = "pob_madeup" }, user, "BAD_USER_INPUT", "input.onboardingCode", "the onboarding code is unknown, already used or expired", false},
 		{"a user without a code", func(in map[string]any) {}, user, "FORBIDDEN", "input.onboardingCode", "registering a provider needs an onboarding code from an operator", false},
 		{"nobody signed in", func(in map[string]any) {}, nil, "UNAUTHENTICATED", "", "sign in required", false},
-		{"an unknown vertical", func(in map[string]any) { in["vertical"] = "BAKERY" }, ops, "GRAPHQL_VALIDATION_FAILED", "", "BAKERY", true},
+		{"an unknown vertical", func(in map[string]any) { in["vertical"] = "BAKERY" }, ops, "BAD_USER_INPUT", "input.vertical", `unknown vertical "BAKERY" (want GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE)`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := o.store.State().Version
@@ -394,6 +394,67 @@ func TestRegisterProviderRefusesBadInput(t *testing.T) {
 			}
 			if _, err := o.store.Get(ctx, "newmart"); directory.CodeOf(err) != directory.NotFound {
 				t.Fatalf("newmart exists after a refused registration: %v", err)
+			}
+		})
+	}
+}
+
+// TestUnknownVerticalIsBadInput: a vertical the schema does not know, typed
+// into a registration or a `providers` filter, is BAD_USER_INPUT naming the
+// field, in a literal and in a variable alike, and nothing changes. Other
+// validation errors keep their code.
+func TestUnknownVerticalIsBadInput(t *testing.T) {
+	o := startOnboarding(t, nil, certify.Config{})
+	ops := o.operator(t, "ops-1")
+	literalIn := `{id: "newmart", vertical: BAKERY, name: "New Mart", cities: ["Hangzhou"], endpoint: "https://newmart.example",
+		contactEmail: "ops@newmart.example", signingSecret: "` + onboardSecret + `"}`
+	in := registration("newmart", "https://newmart.example/plaza", "")
+	in["vertical"] = "BAKERY"
+	for _, tc := range []struct {
+		name    string
+		req     apitest.Request
+		code    string
+		field   string
+		message string
+	}{
+		{"registration, vertical as a literal",
+			apitest.Request{Query: `mutation { registerProvider(input: ` + literalIn + `) { provider { key } } }`, Header: ops},
+			"BAD_USER_INPUT", "input.vertical", `unknown vertical "BAKERY"`},
+		{"registration, the input as a variable",
+			apitest.Request{Query: registerMutation, Variables: map[string]any{"in": in}, Header: ops},
+			"BAD_USER_INPUT", "input.vertical", `unknown vertical "BAKERY"`},
+		{"registration, the vertical alone as a variable",
+			apitest.Request{Query: `mutation($v: Vertical!) { registerProvider(input: {id: "newmart", vertical: $v, name: "New Mart",
+				cities: ["Hangzhou"], endpoint: "https://newmart.example", contactEmail: "ops@newmart.example",
+				signingSecret: "` + onboardSecret + `"}) { provider { key } } }`, Variables: map[string]any{"v": "BAKERY"}, Header: ops},
+			"BAD_USER_INPUT", "input.vertical", `unknown vertical "BAKERY"`},
+		{"providers, vertical as a literal",
+			apitest.Request{Query: `{ providers(vertical: BAKERY, first: 5) { totalCount } }`},
+			"BAD_USER_INPUT", "vertical", `unknown vertical "BAKERY" (want GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE)`},
+		{"providers, vertical as a variable",
+			apitest.Request{Query: `query($v: Vertical) { providers(vertical: $v, first: 5) { totalCount } }`, Variables: map[string]any{"v": "bakery"}},
+			"BAD_USER_INPUT", "vertical", `unknown vertical "bakery"`},
+		{"another enum keeps the validator's code",
+			apitest.Request{Query: `{ analytics { searchVolume(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", bucket: FORTNIGHT) { count } } }`},
+			"GRAPHQL_VALIDATION_FAILED", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := o.store.State().Version
+			resp := o.Post(tc.req)
+			body, _ := json.Marshal(resp.Errors)
+			t.Logf("client sees: %s", body)
+			if len(resp.Errors) != 1 {
+				t.Fatalf("errors %s, want one", body)
+			}
+			e := resp.Errors[0]
+			if e.Code() != tc.code || !strings.Contains(e.Message, tc.message) {
+				t.Fatalf("error %s, want code %s with %q", body, tc.code, tc.message)
+			}
+			if got, _ := e.Extensions["field"].(string); got != tc.field {
+				t.Fatalf("extensions.field = %q, want %q", got, tc.field)
+			}
+			if after := o.store.State().Version; after != before {
+				t.Fatalf("the directory changed (version %d -> %d)", before, after)
 			}
 		})
 	}
@@ -479,11 +540,11 @@ func TestOperatorsChangeProviders(t *testing.T) {
 		{"approving an ACTIVE provider is a conflict", `mutation { approveProvider(key: "opsmart") { lifecycle } }`, "CONFLICT", "lifecycle", ""},
 		{"suspend", `mutation { suspendProvider(key: "opsmart", reason: "complaints") { lifecycle } }`, "", "", "SUSPENDED"},
 		{"resume", `mutation { resumeProvider(key: "opsmart", reason: "fixed") { lifecycle } }`, "", "", "ACTIVE"},
-		{"change cities", `mutation { updateProviderCities(key: "opsmart", cities: ["Suzhou", "Wuxi"]) { lifecycle cities } }`, "", "", "ACTIVE"},
+		{"change cities", `mutation { updateProviderCities(key: "opsmart", cities: ["Suzhou", "Wuxi"], reason: "moved south") { lifecycle cities } }`, "", "", "ACTIVE"},
 		{"no cities is refused", `mutation { updateProviderCities(key: "opsmart", cities: []) { lifecycle } }`, "BAD_USER_INPUT", "cities", ""},
-		{"change limits", `mutation { updateProviderLimits(key: "opsmart", limits: {timeoutMs: 800, maxBatch: 25}) { lifecycle } }`, "", "", "ACTIVE"},
+		{"change limits", `mutation { updateProviderLimits(key: "opsmart", limits: {timeoutMs: 800, maxBatch: 25}, reason: "slow batches") { lifecycle } }`, "", "", "ACTIVE"},
 		{"a negative batch is refused", `mutation { updateProviderLimits(key: "opsmart", limits: {maxBatch: -1}) { lifecycle } }`, "BAD_USER_INPUT", "limits.maxBatch", ""},
-		{"rotate the secret", `mutation { rotateProviderSecret(key: "opsmart", secret: "the-next-signing-secret-0123456789", overlapHours: 2) { lifecycle } }`, "", "", "ACTIVE"},
+		{"rotate the secret", `mutation { rotateProviderSecret(key: "opsmart", secret: "the-next-signing-secret-0123456789", overlapHours: 2, reason: "leaked in a log") { lifecycle } }`, "", "", "ACTIVE"},
 		{"a short secret is refused", `mutation { rotateProviderSecret(key: "opsmart", secret: "short") { lifecycle } }`, "BAD_USER_INPUT", "secret", ""},
 		{"an unknown provider", `mutation { suspendProvider(key: "ghost", reason: "x") { lifecycle } }`, "NOT_FOUND", "key", ""},
 		{"retire", `mutation { retireProvider(key: "opsmart", reason: "left the platform") { lifecycle } }`, "", "", "RETIRED"},
@@ -523,6 +584,41 @@ func TestOperatorsChangeProviders(t *testing.T) {
 		"SUSPENDED>ACTIVE ops-1: fixed|ACTIVE>RETIRED ops-1: left the platform"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("history\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+
+	var c struct {
+		RegisteredProvider struct {
+			Changes []struct{ What, From, To, Actor, Reason, At string }
+		}
+	}
+	resp := o.MustPost(apitest.Request{Query: `{ registeredProvider(key: "opsmart") { changes { what from to actor reason at } } }`, Header: ops})
+	resp.Decode(t, &c)
+	got = got[:0]
+	for _, ch := range c.RegisteredProvider.Changes {
+		if ch.At == "" {
+			t.Fatalf("a change without a time: %+v", ch)
+		}
+		from, to := ch.From, ch.To
+		if ch.What == "SECRET" {
+			if !strings.HasPrefix(from, "fp:") || !strings.HasPrefix(to, "fp:") || from == to {
+				t.Fatalf("secret change %+v, want two fingerprints", ch)
+			}
+			from, to = "fp", "fp"
+		}
+		got = append(got, ch.What+" "+from+">"+to+" "+ch.Actor+": "+ch.Reason)
+	}
+	want = "LIFECYCLE PENDING>CERTIFIED ops-1: set up|LIFECYCLE CERTIFIED>ACTIVE ops-1: set up|" +
+		"LIFECYCLE ACTIVE>SUSPENDED ops-1: complaints|LIFECYCLE SUSPENDED>ACTIVE ops-1: fixed|" +
+		"CITIES Hangzhou>Suzhou, Wuxi ops-1: moved south|" +
+		"LIMITS timeoutMs=0 maxConcurrent=0 maxBatch=0 maxItems=0 pushesPerMinute=0>timeoutMs=800 maxConcurrent=0 maxBatch=25 maxItems=0 pushesPerMinute=0 ops-1: slow batches|" +
+		"SECRET fp>fp ops-1: leaked in a log|LIFECYCLE ACTIVE>RETIRED ops-1: left the platform"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("changes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.ReplaceAll(want, "|", "\n"))
+	}
+	for _, s := range []string{onboardSecret, "the-next-signing-secret-0123456789"} {
+		if strings.Contains(string(resp.Raw), s) {
+			t.Fatal("a signing secret is in the answer")
+		}
 	}
 }
 
@@ -610,8 +706,8 @@ func TestReadmeOnboardingExamples(t *testing.T) {
 			prior[ex.name] = resp.Data
 		})
 	}
-	if ran != 4 {
-		t.Fatalf("ran %d operator examples, want the README's 4", ran)
+	if ran != 5 {
+		t.Fatalf("ran %d operator examples, want the README's 5", ran)
 	}
 }
 
@@ -639,6 +735,21 @@ func checkFollowCertification(t *testing.T, g *apitest.Gateway, ex readmeExample
 	}
 	if n := countServing(t, o, "newmart"); n != 1 {
 		t.Fatalf("newmart appears %d times in providers, want once", n)
+	}
+}
+
+func checkNewMartChanges(t *testing.T, _ *apitest.Gateway, _ readmeExample, resp *apitest.Response, _ readmeAnswers) {
+	d := decodeData[struct {
+		RegisteredProvider struct {
+			Changes []struct{ What, From, To, Actor string }
+		}
+	}](t, resp.Data)
+	var got []string
+	for _, c := range d.RegisteredProvider.Changes {
+		got = append(got, c.What+" "+c.From+">"+c.To+" "+c.Actor)
+	}
+	if want := "LIFECYCLE PENDING>CERTIFIED certification|LIFECYCLE CERTIFIED>ACTIVE certification"; strings.Join(got, "|") != want {
+		t.Fatalf("changes %q, want %q", strings.Join(got, "|"), want)
 	}
 }
 

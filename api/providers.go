@@ -67,7 +67,7 @@ func WithSignatureV1Until(t time.Time) Option {
 // their secret the same way the gateway signs its requests to them. It keeps
 // nothing per provider except the bounded LRU behind the v1 log line.
 type providerAuth struct {
-	secret     func(provider string) (string, bool)
+	secret     func(provider string) []string
 	verifier   *httpprovider.RequestVerifier
 	log        *slog.Logger
 	signatures *prometheus.CounterVec // by scheme and result; never by provider
@@ -116,13 +116,13 @@ func newProviderAuth(o options, log *slog.Logger) *providerAuth {
 // refused it answers the request (401, or 503 with Retry-After when the
 // replay cache is down) and returns false.
 func (p *providerAuth) authenticate(w http.ResponseWriter, r *http.Request, provider string, body []byte) bool {
-	secret, ok := p.secret(provider)
-	if !ok || secret == "" {
+	secrets := p.secret(provider)
+	if len(secrets) == 0 {
 		p.signatures.WithLabelValues("none", "refused").Inc()
 		writeError(w, http.StatusUnauthorized, connectors.KindUnauthenticated, "unknown provider")
 		return false
 	}
-	scheme, err := p.verifier.Verify(r.Context(), r, body, secret)
+	scheme, err := p.verifier.VerifyAny(r.Context(), r, body, secrets)
 	label := string(scheme)
 	if label == "" {
 		label = "none"

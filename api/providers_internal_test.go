@@ -20,7 +20,7 @@ func TestProvidersStillOnV1AreLoggedOncePerProvider(t *testing.T) {
 	var logs bytes.Buffer
 	until := time.Now().Add(time.Hour)
 	p := newProviderAuth(options{
-		secrets: func(string) (string, bool) { return "s3cret", true },
+		secrets: func(string) []string { return []string{"s3cret"} },
 		webhook: webhookOptions{v1Until: &until},
 	}, slog.New(slog.NewTextHandler(&logs, nil)))
 	send := func(provider string, scheme httpprovider.Scheme) int {

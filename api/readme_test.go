@@ -75,6 +75,7 @@ var readmeExpectations = map[string]readmeExpectation{
 	"FollowCertification": {operator: true, claims: []string{"When every check passes, the provider becomes `CERTIFIED`, then `ACTIVE` at once and shows up in `providers(vertical:, city:)`"},
 		check: checkFollowCertification},
 	"MintCode":       {operator: true, claims: []string{"It works once; Plaza stores only its hash."}, check: checkMintCode},
+	"NewMartChanges": {operator: true, claims: []string{"A secret never appears there"}, check: checkNewMartChanges},
 	"SuspendNewMart": {operator: true, claims: []string{"The provider is `SUSPENDED` and leaves `providers` at once."}, check: checkSuspendNewMart},
 	"TryIt": {
 		claims: []string{

@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -77,14 +76,14 @@ func BenchmarkDirectoryEndToEnd(b *testing.B) {
 			var cpu time.Duration
 			for b.Loop() {
 				det, lst = det[:0], lst[:0]
-				cpu0 := processCPU()
+				cpu0 := processCPU(b)
 				for k := range 2000 {
 					det = append(det, post(detail[k%len(detail)]))
 					if k%4 == 0 {
 						lst = append(lst, post(list))
 					}
 				}
-				cpu = processCPU() - cpu0
+				cpu = processCPU(b) - cpu0
 			}
 			// Process CPU (GC included) per request, detail and list mixed
 			// as posted: steadier than latency on a shared machine.
@@ -99,13 +98,6 @@ func BenchmarkDirectoryEndToEnd(b *testing.B) {
 			}
 		})
 	}
-}
-
-// processCPU is the process's user+system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // directoryHandler is Plaza's handler over a PostgreSQL directory of n

@@ -72,7 +72,7 @@ func BenchmarkPushThroughContract(b *testing.B) {
 	})
 	verifier := httpprovider.NewRequestVerifier(httpprovider.NewMemoryReplayCache(httpprovider.DefaultReplayWindow, nil))
 	mux := http.NewServeMux()
-	mux.Handle(catalog.Pattern, catalog.NewHandler(in, func(string) (string, bool) { return secret, true }, verifier, nil))
+	mux.Handle(catalog.Pattern, catalog.NewHandler(in, func(string) []string { return []string{secret} }, verifier, nil))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	batches := benchBatches(max(b.N, 1))

@@ -15,9 +15,10 @@ import (
 // items with long descriptions fits well under it.
 const MaxBodyBytes = 8 << 20
 
-// Secrets returns a provider's signing secret; ok is false for a provider
-// the gateway does not know.
-type Secrets func(provider string) (secret string, ok bool)
+// Secrets returns the secrets that verify a provider's requests now: its
+// secret and, during a rotation's overlap, the previous one; none for a
+// provider the gateway does not know.
+type Secrets func(provider string) []string
 
 // Handler serves POST /providers/{id}/catalog: a provider's push, signed
 // with its secret (scheme v2 of the contract, the same headers and replay
@@ -67,12 +68,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpprovider.WriteError(w, connectors.Errorf(connectors.KindInvalid, "could not read the push body"))
 		return
 	}
-	secret, ok := h.secrets(provider)
-	if !ok || secret == "" {
+	secrets := h.secrets(provider)
+	if len(secrets) == 0 {
 		httpprovider.WriteError(w, connectors.Errorf(connectors.KindUnauthenticated, "unknown provider %q", provider))
 		return
 	}
-	if _, err := h.verifier.Verify(r.Context(), r, body, secret); err != nil {
+	if _, err := h.verifier.VerifyAny(r.Context(), r, body, secrets); err != nil {
 		var refused *httpprovider.SignatureError
 		if errors.As(err, &refused) {
 			httpprovider.WriteError(w, connectors.Errorf(connectors.KindUnauthenticated, "%s", refused.Reason))

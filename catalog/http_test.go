@@ -42,11 +42,11 @@ func newGateway(t *testing.T, limits map[string]directory.Limits) *gateway {
 	}
 	t.Cleanup(func() { ix.Close() })
 	in := catalog.New(ix, func(p string) (directory.Limits, bool) { l, ok := limits[p]; return l, ok })
-	secrets := func(p string) (string, bool) {
+	secrets := func(p string) []string {
 		if p == testProvider || p == "greenbasket" {
-			return testSecret + "-" + p, true
+			return []string{testSecret + "-" + p}
 		}
-		return "", false
+		return nil
 	}
 	verifier := httpprovider.NewRequestVerifier(httpprovider.NewMemoryReplayCache(httpprovider.DefaultReplayWindow, nil))
 	mux := http.NewServeMux()

@@ -3,6 +3,7 @@ package connectors
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Registry maps provider IDs to connectors. It is immutable once built: the
@@ -14,8 +15,11 @@ import (
 type Registry struct {
 	byID       map[string]Connector
 	byVertical map[Vertical][]Connector
-	all        []Connector
-	src        Source
+	// covering[vertical][city folded to lower case]: the coverage index,
+	// the connectors that declare the city, ordered by provider ID.
+	covering map[Vertical]map[string][]Connector
+	all      []Connector
+	src      Source
 }
 
 // Source is a registry's providers when they are too many to hold as
@@ -32,6 +36,9 @@ type Source interface {
 	All() []Connector
 	// Len is the number of callable providers.
 	Len() int
+	// Covering returns the callable connectors of v that serve city,
+	// ordered by provider ID, from a coverage index: it visits only them.
+	Covering(v Vertical, city string) []Connector
 }
 
 // NewSourceRegistry returns a registry that reads src. Building it costs
@@ -42,7 +49,7 @@ func NewSourceRegistry(src Source) *Registry { return &Registry{src: src} }
 // an empty or duplicate provider ID, an unknown vertical, and a connector that
 // does not implement the interface of the vertical it declares.
 func NewRegistry(conns ...Connector) (*Registry, error) {
-	r := &Registry{byID: map[string]Connector{}, byVertical: map[Vertical][]Connector{}}
+	r := &Registry{byID: map[string]Connector{}, byVertical: map[Vertical][]Connector{}, covering: map[Vertical]map[string][]Connector{}}
 	for _, c := range conns {
 		d := c.Describe()
 		if d.ID == "" {
@@ -60,6 +67,17 @@ func NewRegistry(conns ...Connector) (*Registry, error) {
 		r.byID[d.ID] = c
 		r.byVertical[d.Vertical] = append(r.byVertical[d.Vertical], c)
 		r.all = append(r.all, c)
+		cov := r.covering[d.Vertical]
+		if cov == nil {
+			cov = map[string][]Connector{}
+			r.covering[d.Vertical] = cov
+		}
+		for _, city := range d.Cities {
+			k := strings.ToLower(city)
+			if l := cov[k]; len(l) == 0 || l[len(l)-1] != c { // a city declared twice counts once
+				cov[k] = append(l, c)
+			}
+		}
 	}
 	byID := func(s []Connector) {
 		sort.Slice(s, func(i, j int) bool { return s[i].Describe().ID < s[j].Describe().ID })
@@ -67,6 +85,11 @@ func NewRegistry(conns ...Connector) (*Registry, error) {
 	byID(r.all)
 	for _, s := range r.byVertical {
 		byID(s)
+	}
+	for _, cov := range r.covering {
+		for _, s := range cov {
+			byID(s)
+		}
 	}
 	return r, nil
 }
@@ -138,6 +161,17 @@ func (r *Registry) Len() int {
 		return r.src.Len()
 	}
 	return len(r.all)
+}
+
+// Covering returns the connectors of vertical v that declare city among the
+// cities they serve (compared without case), ordered by provider ID: a
+// lookup in the coverage index, whatever the number of providers. A
+// provider that declares no cities serves no named city.
+func (r *Registry) Covering(v Vertical, city string) []Connector {
+	if r.src != nil {
+		return r.src.Covering(v, city)
+	}
+	return r.covering[v][strings.ToLower(city)]
 }
 
 // Grocery returns the grocery connector registered under id, or a

@@ -193,6 +193,7 @@ func (e *edit) write(c *chunk, j int, r record) {
 	c.vertical[j] = uint8(max(verticalIndex(r.Vertical), 0))
 	c.lifecycle[j] = uint8(r.Lifecycle)
 	c.rating[j] = float32(r.Rating)
+	c.version[j] = r.Version
 	c.limits[j] = e.internLimits(r.Limits)
 	c.ttl[j] = e.internTTL(r.CacheTTL)
 }
@@ -345,7 +346,7 @@ func recordOfEntry(e Entry) record {
 	}
 	return record{ID: e.ID(), Name: e.Name(), Endpoint: e.Endpoint(), Sandbox: e.SandboxEndpoint(),
 		Vertical: e.Vertical(), Lifecycle: e.Lifecycle(), Cities: e.Cities(), Rating: e.Rating(),
-		Limits: e.Limits(), CacheTTL: ttl}
+		Limits: e.Limits(), CacheTTL: ttl, Version: e.Version()}
 }
 
 func (t *idTable) insert(s *Snapshot, id string, idx int32) *idTable {

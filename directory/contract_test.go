@@ -227,7 +227,7 @@ func runContract(t *testing.T, open openStore) {
 	t.Run("a city change moves the provider between coverage cells", func(t *testing.T) {
 		s := open(t)
 		mustActivate(t, s, registration("mover", connectors.VerticalLegal, "Hangzhou"))
-		p, err := s.UpdateCities(ctx, "mover", []string{"Chengdu", "Xi'an", "Chengdu"}, "ops-1")
+		p, err := s.UpdateCities(ctx, "mover", []string{"Chengdu", "Xi'an", "Chengdu"}, "ops-1", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,10 +242,10 @@ func runContract(t *testing.T, open openStore) {
 		if !e.ServesCity("Chengdu") || e.ServesCity("Hangzhou") {
 			t.Fatalf("entry cities %v", e.Cities())
 		}
-		if _, err := s.UpdateCities(ctx, "mover", nil, "ops-1"); directory.FieldOf(err) != "cities" {
+		if _, err := s.UpdateCities(ctx, "mover", nil, "ops-1", ""); directory.FieldOf(err) != "cities" {
 			t.Fatalf("empty city list: %v", err)
 		}
-		if _, err := s.UpdateCities(ctx, "ghost", []string{"Hangzhou"}, "ops-1"); directory.CodeOf(err) != directory.NotFound {
+		if _, err := s.UpdateCities(ctx, "ghost", []string{"Hangzhou"}, "ops-1", ""); directory.CodeOf(err) != directory.NotFound {
 			t.Fatalf("unknown id: %v", err)
 		}
 	})
@@ -254,13 +254,13 @@ func runContract(t *testing.T, open openStore) {
 		s := open(t)
 		mustRegister(t, s, registration("limited", connectors.VerticalPublicService, "Hangzhou"))
 		l := directory.Limits{Timeout: 1500 * time.Millisecond, MaxConcurrent: 8, MaxBatch: 50, MaxItems: 5000, PushesPerMinute: 60}
-		if _, err := s.UpdateLimits(ctx, "limited", l, "ops-1"); err != nil {
+		if _, err := s.UpdateLimits(ctx, "limited", l, "ops-1", ""); err != nil {
 			t.Fatal(err)
 		}
 		if e, _ := s.Snapshot().Lookup("limited"); e.Limits() != l {
 			t.Fatalf("limits %+v, want %+v", e.Limits(), l)
 		}
-		if _, err := s.UpdateLimits(ctx, "limited", directory.Limits{MaxBatch: -1}, "ops-1"); directory.FieldOf(err) != "limits.maxBatch" {
+		if _, err := s.UpdateLimits(ctx, "limited", directory.Limits{MaxBatch: -1}, "ops-1", ""); directory.FieldOf(err) != "limits.maxBatch" {
 			t.Fatalf("negative batch: %v", err)
 		}
 	})
@@ -272,16 +272,89 @@ func runContract(t *testing.T, open openStore) {
 		mustRegister(t, s, r)
 		assertSecrets(t, s, "rotor", r.Secret)
 		const next = "the-next-secret-of-rotor-0123456789"
-		if err := s.RotateSecret(ctx, "rotor", next, time.Hour, "ops-1"); err != nil {
+		if err := s.RotateSecret(ctx, "rotor", next, time.Hour, "ops-1", ""); err != nil {
 			t.Fatal(err)
 		}
 		assertSecrets(t, s, "rotor", next, r.Secret)
 		c.Add(time.Hour + time.Second)
 		assertSecrets(t, s, "rotor", next)
-		if err := s.RotateSecret(ctx, "rotor", "short", time.Hour, "ops-1"); directory.FieldOf(err) != "secret" {
+		if err := s.RotateSecret(ctx, "rotor", "short", time.Hour, "ops-1", ""); directory.FieldOf(err) != "secret" {
 			t.Fatalf("short secret: %v", err)
 		}
-		if err := s.RotateSecret(ctx, "ghost", next, time.Hour, "ops-1"); directory.CodeOf(err) != directory.NotFound {
+		if err := s.RotateSecret(ctx, "ghost", next, time.Hour, "ops-1", ""); directory.CodeOf(err) != directory.NotFound {
+			t.Fatalf("unknown id: %v", err)
+		}
+	})
+
+	t.Run("every change of cities, limits and secret is in the history with who, when, why, from and to", func(t *testing.T) {
+		c := newClock()
+		s := open(t, directory.WithClock(c.Now))
+		r := registration("chronicle", connectors.VerticalGrocery, "Hangzhou")
+		mustActivate(t, s, r)
+		c.Add(time.Minute)
+		if _, err := s.UpdateCities(ctx, "chronicle", []string{"Hangzhou", "Suzhou"}, "ops-1", "opened a Suzhou depot"); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Minute)
+		if _, err := s.UpdateLimits(ctx, "chronicle", directory.Limits{Timeout: 800 * time.Millisecond, MaxBatch: 25}, "ops-2", "slow batches"); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Minute)
+		const next = "the-next-secret-of-chronicle-0123"
+		if err := s.RotateSecret(ctx, "chronicle", next, time.Hour, "ops-1", "quarterly rotation"); err != nil {
+			t.Fatal(err)
+		}
+		// Refused changes record nothing.
+		if _, err := s.UpdateCities(ctx, "chronicle", nil, "ops-1", "oops"); directory.FieldOf(err) != "cities" {
+			t.Fatalf("empty cities: %v", err)
+		}
+		if _, err := s.UpdateLimits(ctx, "chronicle", directory.Limits{}, "ops-1", strings.Repeat("x", directory.MaxReasonLength+1)); directory.FieldOf(err) != "reason" {
+			t.Fatalf("a reason too long: %v", err)
+		}
+		changes, err := s.Changes(ctx, "chronicle")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ch := range changes {
+			got = append(got, fmt.Sprintf("%s %s>%s %s: %s", ch.What, ch.From, ch.To, ch.Actor, ch.Reason))
+		}
+		n := len(changes)
+		if n != 5 {
+			t.Fatalf("changes:\n%s\nwant the 2 lifecycle moves, then cities, limits and secret", strings.Join(got, "\n"))
+		}
+		want := []string{
+			"CITIES Hangzhou>Hangzhou, Suzhou ops-1: opened a Suzhou depot",
+			"LIMITS timeoutMs=0 maxConcurrent=0 maxBatch=0 maxItems=0 pushesPerMinute=0>timeoutMs=800 maxConcurrent=0 maxBatch=25 maxItems=0 pushesPerMinute=0 ops-2: slow batches",
+		}
+		if !strings.HasPrefix(got[0], "LIFECYCLE PENDING>CERTIFIED ") || !strings.HasPrefix(got[1], "LIFECYCLE CERTIFIED>ACTIVE ") {
+			t.Fatalf("first changes %q, want the lifecycle moves", got[:2])
+		}
+		if got[2] != want[0] || got[3] != want[1] {
+			t.Fatalf("changes:\n%s\nwant\n%s", strings.Join(got[2:4], "\n"), strings.Join(want, "\n"))
+		}
+		sec := changes[4]
+		if sec.What != directory.ChangeSecret || sec.Actor != "ops-1" || sec.Reason != "quarterly rotation" ||
+			!strings.HasPrefix(sec.From, "fp:") || !strings.HasPrefix(sec.To, "fp:") || sec.From == sec.To {
+			t.Fatalf("secret change %+v, want two different fingerprints", sec)
+		}
+		for _, ch := range changes {
+			if strings.Contains(ch.From+ch.To, r.Secret) || strings.Contains(ch.From+ch.To, next) {
+				t.Fatalf("a secret is in the history: %+v", ch)
+			}
+		}
+		if !changes[2].At.Before(changes[3].At) || !changes[3].At.Before(sec.At) || !sec.At.Equal(c.Now()) {
+			t.Fatalf("times %v %v %v, want the clock's at each change", changes[2].At, changes[3].At, sec.At)
+		}
+		for i := 1; i < n; i++ {
+			if changes[i].Version <= changes[i-1].Version {
+				t.Fatalf("versions out of order: %+v", changes)
+			}
+		}
+		if e, _ := s.Snapshot().Lookup("chronicle"); e.Version() != sec.Version {
+			t.Fatalf("entry version %d after the rotation, want %d (the rotation's)", e.Version(), sec.Version)
+		}
+		if _, err := s.Changes(ctx, "ghost"); directory.CodeOf(err) != directory.NotFound {
 			t.Fatalf("unknown id: %v", err)
 		}
 	})
@@ -380,11 +453,11 @@ func runContract(t *testing.T, open openStore) {
 		step("register", err)
 		_, err = s.Transition(ctx, "v1", directory.Certified, "ops-1", "")
 		step("transition", err)
-		_, err = s.UpdateCities(ctx, "v1", []string{"Beijing"}, "ops-1")
+		_, err = s.UpdateCities(ctx, "v1", []string{"Beijing"}, "ops-1", "")
 		step("cities", err)
-		_, err = s.UpdateLimits(ctx, "v1", directory.Limits{MaxBatch: 10}, "ops-1")
+		_, err = s.UpdateLimits(ctx, "v1", directory.Limits{MaxBatch: 10}, "ops-1", "")
 		step("limits", err)
-		step("secret", s.RotateSecret(ctx, "v1", "another-secret-long-enough-123", time.Minute, "ops-1"))
+		step("secret", s.RotateSecret(ctx, "v1", "another-secret-long-enough-123", time.Minute, "ops-1", ""))
 	})
 }
 

@@ -13,6 +13,7 @@ package directory
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -135,9 +136,53 @@ type Registration struct {
 	Owner string
 }
 
+// SigningKeys are a provider's signing secrets: Current signs, and both
+// verify until PreviousUntil.
+type SigningKeys struct {
+	Current       string
+	Previous      string
+	PreviousUntil time.Time
+}
+
+// Verifying returns the secrets that verify at now: Current, then Previous
+// while its overlap lasts.
+func (k SigningKeys) Verifying(now time.Time) []string {
+	out := make([]string, 0, 2)
+	if k.Current != "" {
+		out = append(out, k.Current)
+	}
+	if k.Previous != "" && now.Before(k.PreviousUntil) {
+		out = append(out, k.Previous)
+	}
+	return out
+}
+
 // LifecycleChange is one entry of a provider's lifecycle history.
 type LifecycleChange struct {
 	From, To Lifecycle
+	Actor    string
+	Reason   string
+	At       time.Time
+	Version  int64
+}
+
+// ChangeKind is what a history entry changed.
+type ChangeKind string
+
+const (
+	ChangeLifecycle ChangeKind = "LIFECYCLE"
+	ChangeCities    ChangeKind = "CITIES"
+	ChangeLimits    ChangeKind = "LIMITS"
+	ChangeSecret    ChangeKind = "SECRET"
+)
+
+// Change is one entry of a provider's history: who changed what, when, why,
+// from and to. From and To are written for people: a lifecycle state, the
+// cities joined with ", ", the limits as name=value pairs; for a secret
+// they are fingerprints (Sealer.Fingerprint), never the secret.
+type Change struct {
+	What     ChangeKind
+	From, To string
 	Actor    string
 	Reason   string
 	At       time.Time
@@ -222,22 +267,39 @@ type Store interface {
 	RegisterWithCode(ctx context.Context, code string, r Registration) (Provider, error)
 	// Transition moves a provider's lifecycle and records who, when and why.
 	Transition(ctx context.Context, id string, to Lifecycle, actor, reason string) (Provider, error)
-	// UpdateCities replaces the cities a provider serves.
-	UpdateCities(ctx context.Context, id string, cities []string, actor string) (Provider, error)
-	// UpdateLimits replaces a provider's limits.
-	UpdateLimits(ctx context.Context, id string, limits Limits, actor string) (Provider, error)
+	// UpdateCities replaces the cities a provider serves, and records who,
+	// when, why, from and to in its history.
+	UpdateCities(ctx context.Context, id string, cities []string, actor, reason string) (Provider, error)
+	// UpdateLimits replaces a provider's limits, recorded like cities.
+	UpdateLimits(ctx context.Context, id string, limits Limits, actor, reason string) (Provider, error)
 	// RotateSecret makes secret current; the old one keeps verifying for
-	// overlap.
-	RotateSecret(ctx context.Context, id, secret string, overlap time.Duration, actor string) error
+	// overlap. The history records the fingerprints of both, never a secret.
+	RotateSecret(ctx context.Context, id, secret string, overlap time.Duration, actor, reason string) error
 	// Secrets returns the secrets that verify now: the current one first,
 	// then the previous one while its overlap lasts.
 	Secrets(ctx context.Context, id string) ([]string, error)
+	// SigningKeys returns the current secret and the previous one with the
+	// end of its overlap (Previous is "" once the overlap has ended), for a
+	// consumer that keeps them and checks the overlap itself.
+	SigningKeys(ctx context.Context, id string) (SigningKeys, error)
 	// History returns the lifecycle changes of a provider, oldest first.
 	History(ctx context.Context, id string) ([]LifecycleChange, error)
+	// Changes returns every change of a provider, oldest first: lifecycle
+	// moves and changes of its cities, limits and secret.
+	Changes(ctx context.Context, id string) ([]Change, error)
 	// SaveCertification stores a run and its checks (a new run when ID is 0).
 	SaveCertification(ctx context.Context, run CertificationRun) (CertificationRun, error)
 	// Certifications returns a provider's runs, newest first.
 	Certifications(ctx context.Context, id string) ([]CertificationRun, error)
 
 	Close()
+}
+
+// describeCities and describeLimits are how a history entry shows cities
+// and limits.
+func describeCities(cities []string) string { return strings.Join(cities, ", ") }
+
+func describeLimits(l Limits) string {
+	return fmt.Sprintf("timeoutMs=%d maxConcurrent=%d maxBatch=%d maxItems=%d pushesPerMinute=%d",
+		l.Timeout.Milliseconds(), l.MaxConcurrent, l.MaxBatch, l.MaxItems, l.PushesPerMinute)
 }

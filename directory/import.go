@@ -105,7 +105,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, entries []ImportEntry, opts
 			case row.same(e, opts.Sealer):
 				res.Unchanged = append(res.Unchanged, e.ID)
 			default:
-				if err := opts.update(ctx, tx, e, version); err != nil {
+				if err := opts.update(ctx, tx, e, row, version); err != nil {
 					return fmt.Errorf("%s: %w", e.ID, err)
 				}
 				res.Updated = append(res.Updated, e.ID)
@@ -199,13 +199,14 @@ type importedRow struct {
 	cities                                []string
 	rating                                float32
 	timeoutMs, maxConcurrent, maxBatch    int32
+	maxItems, pushesPerMinute             int32
 	cacheTTL                              string
 	secret                                []byte
 }
 
 func importedRows(ctx context.Context, tx pgx.Tx, ids []string) (map[string]importedRow, error) {
 	rows, err := tx.Query(ctx, `SELECT id, vertical, name, description, endpoint, cities, rating, timeout_ms,
-			max_concurrent, max_batch, cache_ttl_ms::text, secret
+			max_concurrent, max_batch, max_items, pushes_per_minute, cache_ttl_ms::text, secret
 		FROM providers WHERE id = ANY($1) FOR UPDATE`, ids)
 	if err != nil {
 		return nil, err
@@ -215,7 +216,7 @@ func importedRows(ctx context.Context, tx pgx.Tx, ids []string) (map[string]impo
 		var id string
 		var r importedRow
 		if err := rows.Scan(&id, &r.vertical, &r.name, &r.description, &r.endpoint, &r.cities, &r.rating,
-			&r.timeoutMs, &r.maxConcurrent, &r.maxBatch, &r.cacheTTL, &r.secret); err != nil {
+			&r.timeoutMs, &r.maxConcurrent, &r.maxBatch, &r.maxItems, &r.pushesPerMinute, &r.cacheTTL, &r.secret); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -282,10 +283,42 @@ func (o ImportOptions) insert(ctx context.Context, tx pgx.Tx, e ImportEntry, ver
 	return err
 }
 
-func (o ImportOptions) update(ctx context.Context, tx pgx.Tx, e ImportEntry, version int64) error {
+// update writes e over row, and records in the provider's history what
+// changed of its cities, limits and secret (as operators' changes are).
+func (o ImportOptions) update(ctx context.Context, tx pgx.Tx, e ImportEntry, row importedRow, version int64) error {
 	sealed, err := o.seal(e)
 	if err != nil {
 		return err
+	}
+	now := time.Now()
+	change := func(what ChangeKind, from, to string) error {
+		if from == to {
+			return nil
+		}
+		return recordChange(ctx, tx, e.ID, Change{What: what, From: from, To: to, Actor: o.Actor, Reason: o.Reason, At: now, Version: version})
+	}
+	before := Limits{Timeout: time.Duration(row.timeoutMs) * time.Millisecond, MaxConcurrent: int(row.maxConcurrent),
+		MaxBatch: int(row.maxBatch), MaxItems: int(row.maxItems), PushesPerMinute: int(row.pushesPerMinute)}
+	after := before
+	after.Timeout, after.MaxConcurrent, after.MaxBatch = e.Limits.Timeout.Truncate(time.Millisecond), e.Limits.MaxConcurrent, e.Limits.MaxBatch
+	oldFP, newFP := "none", "none"
+	if o.Sealer != nil {
+		oldFP = o.Sealer.fingerprintSealed(e.ID, row.secret)
+		if e.Secret != "" {
+			newFP = o.Sealer.Fingerprint(e.ID, e.Secret)
+		}
+	}
+	for _, c := range []struct {
+		what     ChangeKind
+		from, to string
+	}{
+		{ChangeCities, describeCities(row.cities), describeCities(e.Cities)},
+		{ChangeLimits, describeLimits(before), describeLimits(after)},
+		{ChangeSecret, oldFP, newFP},
+	} {
+		if err := change(c.what, c.from, c.to); err != nil {
+			return err
+		}
 	}
 	_, err = tx.Exec(ctx, `UPDATE providers SET vertical = $2, name = $3, description = $4, cities = $5,
 			endpoint = $6, rating = $7, timeout_ms = $8, max_concurrent = $9, max_batch = $10, cache_ttl_ms = $11,

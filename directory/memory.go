@@ -52,6 +52,8 @@ type memProvider struct {
 	previous      []byte
 	previousUntil time.Time
 	history       []LifecycleChange
+	// changes: every change, lifecycle moves included, oldest first.
+	changes []Change
 }
 
 type memCode struct {
@@ -109,6 +111,9 @@ func (m *Memory) Seed(ps []Provider) error {
 		recs = append(recs, recordOf(&p))
 	}
 	m.version++
+	for i := range recs {
+		recs[i].Version = m.version
+	}
 	now := m.opts.now()
 	for _, p := range ps {
 		if p.Lifecycle == 0 {
@@ -250,6 +255,8 @@ func (m *Memory) Transition(_ context.Context, id string, to Lifecycle, actor, r
 	now := m.opts.now()
 	mp.p.Lifecycle, mp.p.Version, mp.p.UpdatedAt = to, m.version, now
 	mp.history = append(mp.history, LifecycleChange{From: from, To: to, Actor: actor, Reason: reason, At: now, Version: m.version})
+	mp.changes = append(mp.changes, Change{What: ChangeLifecycle, From: from.String(), To: to.String(), Actor: actor, Reason: reason,
+		At: now, Version: m.version})
 	m.view.apply(m.version, []record{recordOf(&mp.p)})
 	return clone(mp.p), nil
 }
@@ -259,24 +266,33 @@ func errTransition(from, to Lifecycle) error {
 }
 
 // UpdateCities implements Store.
-func (m *Memory) UpdateCities(_ context.Context, id string, cities []string, actor string) (Provider, error) {
+func (m *Memory) UpdateCities(_ context.Context, id string, cities []string, actor, reason string) (Provider, error) {
 	cities, err := normalizeCities(cities)
 	if err != nil {
 		return Provider{}, err
 	}
-	return m.update(id, actor, func(p *Provider) { p.Cities = cities })
+	return m.update(id, actor, reason, ChangeCities, func(p *Provider) (string, string) {
+		from := describeCities(p.Cities)
+		p.Cities = cities
+		return from, describeCities(cities)
+	})
 }
 
 // UpdateLimits implements Store.
-func (m *Memory) UpdateLimits(_ context.Context, id string, limits Limits, actor string) (Provider, error) {
+func (m *Memory) UpdateLimits(_ context.Context, id string, limits Limits, actor, reason string) (Provider, error) {
 	if err := validateLimits(limits); err != nil {
 		return Provider{}, err
 	}
-	return m.update(id, actor, func(p *Provider) { p.Limits = limits })
+	return m.update(id, actor, reason, ChangeLimits, func(p *Provider) (string, string) {
+		from := describeLimits(p.Limits)
+		p.Limits = limits
+		return from, describeLimits(limits)
+	})
 }
 
-func (m *Memory) update(id, actor string, change func(*Provider)) (Provider, error) {
-	if err := validateActor(actor, ""); err != nil {
+// update applies change, which returns what the history shows as from and to.
+func (m *Memory) update(id, actor, reason string, what ChangeKind, change func(*Provider) (string, string)) (Provider, error) {
+	if err := validateActor(actor, reason); err != nil {
 		return Provider{}, err
 	}
 	m.mu.Lock()
@@ -286,8 +302,10 @@ func (m *Memory) update(id, actor string, change func(*Provider)) (Provider, err
 		return Provider{}, notFound(id)
 	}
 	m.version++
-	change(&mp.p)
-	mp.p.Version, mp.p.UpdatedAt = m.version, m.opts.now()
+	now := m.opts.now()
+	from, to := change(&mp.p)
+	mp.p.Version, mp.p.UpdatedAt = m.version, now
+	mp.changes = append(mp.changes, Change{What: what, From: from, To: to, Actor: actor, Reason: reason, At: now, Version: m.version})
 	m.view.apply(m.version, []record{recordOf(&mp.p)})
 	return clone(mp.p), nil
 }
@@ -296,8 +314,8 @@ func (m *Memory) update(id, actor string, change func(*Provider)) (Provider, err
 const MaxSecretOverlap = 7 * 24 * time.Hour
 
 // RotateSecret implements Store.
-func (m *Memory) RotateSecret(_ context.Context, id, secret string, overlap time.Duration, actor string) error {
-	if err := validateActor(actor, ""); err != nil {
+func (m *Memory) RotateSecret(_ context.Context, id, secret string, overlap time.Duration, actor, reason string) error {
+	if err := validateActor(actor, reason); err != nil {
 		return err
 	}
 	if err := validateSecret("secret", secret); err != nil {
@@ -316,12 +334,15 @@ func (m *Memory) RotateSecret(_ context.Context, id, secret string, overlap time
 	if err != nil {
 		return err
 	}
-	// A secret change is not a snapshot change (secrets are not in it), but
-	// it still takes a version so every change is in one ordered history.
+	// Secrets are not in the snapshot, but the entry's version moves, so
+	// whoever holds a connector built with the old secret rebuilds it.
 	m.version++
-	mp.previous, mp.previousUntil, mp.secret = mp.secret, m.opts.now().Add(overlap), sealed
-	mp.p.Version = m.version
-	m.view.apply(m.version, nil)
+	now := m.opts.now()
+	mp.changes = append(mp.changes, Change{What: ChangeSecret, From: m.sealer.fingerprintSealed(id, mp.secret),
+		To: m.sealer.Fingerprint(id, secret), Actor: actor, Reason: reason, At: now, Version: m.version})
+	mp.previous, mp.previousUntil, mp.secret = mp.secret, now.Add(overlap), sealed
+	mp.p.Version, mp.p.UpdatedAt = m.version, now
+	m.view.apply(m.version, []record{recordOf(&mp.p)})
 	return nil
 }
 
@@ -333,26 +354,41 @@ func (m *Memory) Secrets(_ context.Context, id string) ([]string, error) {
 	if !ok {
 		return nil, notFound(id)
 	}
-	return openSecrets(m.sealer, id, mp.secret, mp.previous, mp.previousUntil, m.opts.now())
+	k, err := openKeys(m.sealer, id, mp.secret, mp.previous, mp.previousUntil, m.opts.now())
+	if err != nil {
+		return nil, err
+	}
+	return k.Verifying(m.opts.now()), nil
 }
 
-func openSecrets(s *Sealer, id string, cur, prev []byte, prevUntil, now time.Time) ([]string, error) {
-	var out []string
+// SigningKeys implements Store.
+func (m *Memory) SigningKeys(_ context.Context, id string) (SigningKeys, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp, ok := m.providers[id]
+	if !ok {
+		return SigningKeys{}, notFound(id)
+	}
+	return openKeys(m.sealer, id, mp.secret, mp.previous, mp.previousUntil, m.opts.now())
+}
+
+// openKeys decrypts a provider's secrets; a previous one whose overlap has
+// ended is left sealed.
+func openKeys(s *Sealer, id string, cur, prev []byte, prevUntil, now time.Time) (SigningKeys, error) {
+	var k SigningKeys
+	var err error
 	if cur != nil {
-		sec, err := s.Open(id, cur)
-		if err != nil {
-			return nil, err
+		if k.Current, err = s.Open(id, cur); err != nil {
+			return SigningKeys{}, err
 		}
-		out = append(out, sec)
 	}
 	if prev != nil && now.Before(prevUntil) {
-		sec, err := s.Open(id, prev)
-		if err != nil {
-			return nil, err
+		if k.Previous, err = s.Open(id, prev); err != nil {
+			return SigningKeys{}, err
 		}
-		out = append(out, sec)
+		k.PreviousUntil = prevUntil
 	}
-	return out, nil
+	return k, nil
 }
 
 // History implements Store.
@@ -364,6 +400,17 @@ func (m *Memory) History(_ context.Context, id string) ([]LifecycleChange, error
 		return nil, notFound(id)
 	}
 	return slices.Clone(mp.history), nil
+}
+
+// Changes implements Store.
+func (m *Memory) Changes(_ context.Context, id string) ([]Change, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mp, ok := m.providers[id]
+	if !ok {
+		return nil, notFound(id)
+	}
+	return slices.Clone(mp.changes), nil
 }
 
 // SaveCertification implements Store.

@@ -240,7 +240,7 @@ func (p *Postgres) catchUp(ctx context.Context) error {
 
 // snapshotColumns are what a snapshot holds of a provider.
 const snapshotColumns = `id, vertical, name, cities, endpoint, sandbox_endpoint, rating, timeout_ms,
-	max_concurrent, max_batch, max_items, pushes_per_minute, cache_ttl_ms::text, lifecycle`
+	max_concurrent, max_batch, max_items, pushes_per_minute, cache_ttl_ms::text, lifecycle, version`
 
 func scanRecord(rows pgx.Rows, r *record) error {
 	var (
@@ -250,7 +250,7 @@ func scanRecord(rows pgx.Rows, r *record) error {
 		mc, mb, mi, ppm          int32
 	)
 	if err := rows.Scan(&r.ID, &vertical, &r.Name, &r.Cities, &r.Endpoint, &r.Sandbox, &rating, &timeoutMs,
-		&mc, &mb, &mi, &ppm, &ttl, &lifecycle); err != nil {
+		&mc, &mb, &mi, &ppm, &ttl, &lifecycle, &r.Version); err != nil {
 		return err
 	}
 	r.Vertical = connectors.Vertical(vertical)
@@ -326,7 +326,7 @@ func (p *Postgres) load(ctx context.Context) (*Snapshot, error) {
 	// what it keeps into its arena before the next row.
 	rows, err := tx.Query(ctx, `SELECT id, vertical, name, array_to_string(cities, E'\x1f'), endpoint,
 		sandbox_endpoint, rating, timeout_ms, max_concurrent, max_batch, max_items, pushes_per_minute,
-		cache_ttl_ms::text, lifecycle FROM providers ORDER BY id`)
+		cache_ttl_ms::text, lifecycle, version FROM providers ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("directory load: %w", classify(ctx, err))
 	}
@@ -558,45 +558,63 @@ func (p *Postgres) Transition(ctx context.Context, id string, to Lifecycle, acto
 }
 
 // UpdateCities implements Store.
-func (p *Postgres) UpdateCities(ctx context.Context, id string, cities []string, actor string) (Provider, error) {
+func (p *Postgres) UpdateCities(ctx context.Context, id string, cities []string, actor, reason string) (Provider, error) {
 	cities, err := normalizeCities(cities)
 	if err != nil {
 		return Provider{}, err
 	}
-	return p.update(ctx, id, actor, "cities", `cities = $4`, cities)
+	return p.update(ctx, id, actor, reason, ChangeCities, func(pr Provider) string { return describeCities(pr.Cities) },
+		`cities = $4`, cities)
 }
 
 // UpdateLimits implements Store.
-func (p *Postgres) UpdateLimits(ctx context.Context, id string, l Limits, actor string) (Provider, error) {
+func (p *Postgres) UpdateLimits(ctx context.Context, id string, l Limits, actor, reason string) (Provider, error) {
 	if err := validateLimits(l); err != nil {
 		return Provider{}, err
 	}
-	return p.update(ctx, id, actor, "limits",
+	return p.update(ctx, id, actor, reason, ChangeLimits, func(pr Provider) string { return describeLimits(pr.Limits) },
 		`timeout_ms = $4, max_concurrent = $5, max_batch = $6, max_items = $7, pushes_per_minute = $8`,
 		l.Timeout.Milliseconds(), l.MaxConcurrent, l.MaxBatch, l.MaxItems, l.PushesPerMinute)
 }
 
-func (p *Postgres) update(ctx context.Context, id, actor, kind, set string, args ...any) (Provider, error) {
-	if err := validateActor(actor, ""); err != nil {
+// update sets one aspect of a provider (set, with args from $4) and records
+// it in provider_changes as describe shows it before and after.
+func (p *Postgres) update(ctx context.Context, id, actor, reason string, what ChangeKind, describe func(Provider) string,
+	set string, args ...any) (Provider, error) {
+	if err := validateActor(actor, reason); err != nil {
 		return Provider{}, err
 	}
 	var out Provider
 	now := p.opts.now()
-	_, err := p.mutate(ctx, id, kind, func(tx pgx.Tx, version int64) error {
-		pr, err := scanProvider(tx.QueryRow(ctx, `UPDATE providers SET version = $2, updated_at = $3, `+set+`
-			WHERE id = $1 RETURNING `+providerColumns, append([]any{id, version, now}, args...)...))
+	_, err := p.mutate(ctx, id, strings.ToLower(string(what)), func(tx pgx.Tx, version int64) error {
+		before, err := scanProvider(tx.QueryRow(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1 FOR UPDATE`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound(id)
 		}
+		if err != nil {
+			return err
+		}
+		pr, err := scanProvider(tx.QueryRow(ctx, `UPDATE providers SET version = $2, updated_at = $3, `+set+`
+			WHERE id = $1 RETURNING `+providerColumns, append([]any{id, version, now}, args...)...))
+		if err != nil {
+			return err
+		}
 		out = pr
-		return err
+		return recordChange(ctx, tx, id, Change{What: what, From: describe(before), To: describe(pr), Actor: actor, Reason: reason,
+			At: now, Version: version})
 	})
 	return out, err
 }
 
+func recordChange(ctx context.Context, tx pgx.Tx, id string, c Change) error {
+	_, err := tx.Exec(ctx, `INSERT INTO provider_changes (provider_id, what, from_value, to_value, actor, reason, at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, string(c.What), c.From, c.To, c.Actor, c.Reason, c.At, c.Version)
+	return err
+}
+
 // RotateSecret implements Store.
-func (p *Postgres) RotateSecret(ctx context.Context, id, secret string, overlap time.Duration, actor string) error {
-	if err := validateActor(actor, ""); err != nil {
+func (p *Postgres) RotateSecret(ctx context.Context, id, secret string, overlap time.Duration, actor, reason string) error {
+	if err := validateActor(actor, reason); err != nil {
 		return err
 	}
 	if err := validateSecret("secret", secret); err != nil {
@@ -611,33 +629,50 @@ func (p *Postgres) RotateSecret(ctx context.Context, id, secret string, overlap 
 	}
 	now := p.opts.now()
 	_, err = p.mutate(ctx, id, "secret", func(tx pgx.Tx, version int64) error {
-		tag, err := tx.Exec(ctx, `UPDATE providers SET previous_secret = secret, previous_secret_until = $3,
-			secret = $2, version = $4, updated_at = $5 WHERE id = $1`, id, sealed, now.Add(overlap), version, now)
-		if err == nil && tag.RowsAffected() == 0 {
+		var old []byte
+		err := tx.QueryRow(ctx, `SELECT secret FROM providers WHERE id = $1 FOR UPDATE`, id).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound(id)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE providers SET previous_secret = secret, previous_secret_until = $3,
+			secret = $2, version = $4, updated_at = $5 WHERE id = $1`, id, sealed, now.Add(overlap), version, now); err != nil {
+			return err
+		}
+		return recordChange(ctx, tx, id, Change{What: ChangeSecret, From: p.sealer.fingerprintSealed(id, old),
+			To: p.sealer.Fingerprint(id, secret), Actor: actor, Reason: reason, At: now, Version: version})
 	})
 	return err
 }
 
 // Secrets implements Store.
 func (p *Postgres) Secrets(ctx context.Context, id string) ([]string, error) {
+	k, err := p.SigningKeys(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return k.Verifying(p.opts.now()), nil
+}
+
+// SigningKeys implements Store.
+func (p *Postgres) SigningKeys(ctx context.Context, id string) (SigningKeys, error) {
 	var cur, prev []byte
 	var until *time.Time
 	err := p.pool.QueryRow(ctx, `SELECT secret, previous_secret, previous_secret_until FROM providers WHERE id = $1`, id).
 		Scan(&cur, &prev, &until)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound(id)
+		return SigningKeys{}, notFound(id)
 	}
 	if err != nil {
-		return nil, classify(ctx, err)
+		return SigningKeys{}, classify(ctx, err)
 	}
 	var u time.Time
 	if until != nil {
 		u = *until
 	}
-	return openSecrets(p.sealer, id, cur, prev, u, p.opts.now())
+	return openKeys(p.sealer, id, cur, prev, u, p.opts.now())
 }
 
 func (p *Postgres) exists(ctx context.Context, id string) error {
@@ -669,6 +704,35 @@ func (p *Postgres) History(ctx context.Context, id string) ([]LifecycleChange, e
 		}
 		c.From, _ = ParseLifecycle(from)
 		c.To, _ = ParseLifecycle(to)
+		out = append(out, c)
+	}
+	return out, classify(ctx, rows.Err())
+}
+
+// Changes implements Store: the lifecycle history and provider_changes,
+// merged by version (every change has its own).
+func (p *Postgres) Changes(ctx context.Context, id string) ([]Change, error) {
+	if err := p.exists(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := p.pool.Query(ctx, `SELECT 'LIFECYCLE', from_state, to_state, actor, reason, at, version
+			FROM provider_lifecycle_history WHERE provider_id = $1
+		UNION ALL
+		SELECT what, from_value, to_value, actor, reason, at, version
+			FROM provider_changes WHERE provider_id = $1
+		ORDER BY version`, id)
+	if err != nil {
+		return nil, classify(ctx, err)
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		var what string
+		if err := rows.Scan(&what, &c.From, &c.To, &c.Actor, &c.Reason, &c.At, &c.Version); err != nil {
+			return nil, classify(ctx, err)
+		}
+		c.What = ChangeKind(what)
 		out = append(out, c)
 	}
 	return out, classify(ctx, rows.Err())
@@ -817,6 +881,14 @@ func decodeRaw(raw [][]byte, fds []pgconn.FieldDescription, r *record) error {
 		if lifecycleNames[l] == str(13) {
 			r.Lifecycle = l
 		}
+	}
+	r.Version = 0
+	if b := raw[14]; fds[14].Format == pgx.BinaryFormatCode && len(b) == 8 {
+		r.Version = int64(binary.BigEndian.Uint64(b))
+	} else if v, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		r.Version = v
+	} else {
+		return fmt.Errorf("version: %w", err)
 	}
 	return nil
 }

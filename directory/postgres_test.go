@@ -55,7 +55,7 @@ func TestTwoInstancesOnOneDatabase(t *testing.T) {
 		if _, err := b.Transition(ctx, "twin", directory.Active, "ops-2", "resolved"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.UpdateCities(ctx, "twin", []string{"Ningbo"}, "ops-2"); err != nil {
+		if _, err := b.UpdateCities(ctx, "twin", []string{"Ningbo"}, "ops-2", ""); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "a routes twin in Ningbo only", func() bool {
@@ -77,7 +77,7 @@ func TestRestartLosesNoChange(t *testing.T) {
 	early.CacheTTL = map[string]time.Duration{"Lawyer": 90 * time.Second}
 	mustActivate(t, writer, early)
 	limits := directory.Limits{Timeout: 750 * time.Millisecond, MaxConcurrent: 16, MaxBatch: 25, MaxItems: 100, PushesPerMinute: 6}
-	if _, err := writer.UpdateLimits(ctx, "early", limits, "ops-1"); err != nil {
+	if _, err := writer.UpdateLimits(ctx, "early", limits, "ops-1", ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -94,7 +94,7 @@ func TestRestartLosesNoChange(t *testing.T) {
 	if _, err := writer.Transition(ctx, "early", directory.Suspended, "ops-1", "audit"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writer.UpdateCities(ctx, "while-down", []string{"Chengdu", "Mianyang"}, "ops-1"); err != nil {
+	if _, err := writer.UpdateCities(ctx, "while-down", []string{"Chengdu", "Mianyang"}, "ops-1", ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -260,7 +260,7 @@ func TestMigrate(t *testing.T) {
 		}{
 			{"without a database URL", "", false, 2, "PLAZA_DATABASE_URL is not set", ""},
 			{"check on an empty database", url, true, 1, "schema at version 0", ""},
-			{"migrate", url, false, 0, "", "schema current at version 2"},
+			{"migrate", url, false, 0, "", "schema current at version 3"},
 			{"check once current", url, true, 0, "", "schema current"},
 			{"an unreachable server", "postgres://postgres@127.0.0.1:1/x?connect_timeout=2", false, 1, "plaza migrate:", ""},
 		}

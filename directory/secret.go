@@ -3,8 +3,11 @@ package directory
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -14,6 +17,10 @@ import (
 // does not decrypt.
 type Sealer struct {
 	aead cipher.AEAD
+	// fpKey keys secret fingerprints: derived from the sealing key, so a
+	// fingerprint in the history cannot be checked against guessed secrets
+	// by anyone without the key.
+	fpKey []byte
 }
 
 // sealVersion prefixes every ciphertext so the format (or key) can change.
@@ -32,7 +39,32 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory: secret key: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	fp := sha256.Sum256(append([]byte("plaza directory secret fingerprint\x00"), key...))
+	return &Sealer{aead: aead, fpKey: fp[:]}, nil
+}
+
+// Fingerprint names a provider's secret in the history without revealing
+// it: the first 64 bits of an HMAC keyed by the sealing key, over the id
+// and the secret. Two rotations to the same secret show the same value.
+func (s *Sealer) Fingerprint(id, secret string) string {
+	m := hmac.New(sha256.New, s.fpKey)
+	m.Write([]byte(id))
+	m.Write([]byte{0})
+	m.Write([]byte(secret))
+	return "fp:" + hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// fingerprintSealed is Fingerprint of a sealed secret; "none" when there
+// is none (or it does not open: the history must not fail a rotation).
+func (s *Sealer) fingerprintSealed(id string, sealed []byte) string {
+	if sealed == nil {
+		return "none"
+	}
+	secret, err := s.Open(id, sealed)
+	if err != nil {
+		return "unreadable"
+	}
+	return s.Fingerprint(id, secret)
 }
 
 // ParseSealerKey decodes a key given in configuration as standard base64 of

@@ -53,6 +53,10 @@ func verticalIndex(v connectors.Vertical) int {
 }
 
 type chunk struct {
+	// version: the directory version of the entry's last change (a
+	// rotated secret included), so a consumer can tell a changed entry
+	// from an unchanged one without comparing its fields.
+	version     [chunkSize]int64
 	textStart   [chunkSize]uint32
 	cityStart   [chunkSize]uint32
 	limits      [chunkSize]uint32
@@ -207,6 +211,14 @@ func (e Entry) Vertical() connectors.Vertical {
 func (e Entry) Lifecycle() Lifecycle {
 	c, j := e.s.chunkOf(e.i)
 	return Lifecycle(c.lifecycle[j])
+}
+
+// Version is the directory version of its last change, a rotated signing
+// secret included (secrets are not in the snapshot: a consumer that holds
+// one rebuilds it when Version moves).
+func (e Entry) Version() int64 {
+	c, j := e.s.chunkOf(e.i)
+	return c.version[j]
 }
 
 // Rating is its rating (0 to 5).
@@ -394,9 +406,10 @@ type record struct {
 	Rating                      float64
 	Limits                      Limits
 	CacheTTL                    map[string]time.Duration
+	Version                     int64
 }
 
 func recordOf(p *Provider) record {
 	return record{ID: p.ID, Name: p.Name, Endpoint: p.Endpoint, Sandbox: p.SandboxEndpoint, Vertical: p.Vertical,
-		Lifecycle: p.Lifecycle, Cities: p.Cities, Rating: p.Rating, Limits: p.Limits, CacheTTL: p.CacheTTL}
+		Lifecycle: p.Lifecycle, Cities: p.Cities, Rating: p.Rating, Limits: p.Limits, CacheTTL: p.CacheTTL, Version: p.Version}
 }

@@ -184,7 +184,7 @@ func (g *Gateway) Search(ctx context.Context, p SearchParams) (hits []Hit, errs 
 		if !want(op.kind, op.vertical) {
 			continue
 		}
-		conns := reg.ByVertical(op.vertical)
+		conns := searchProviders(reg, op.vertical, p.City)
 		q := connectors.Query{Text: p.Text, City: p.City, Category: p.Category, First: g.searchWindow(len(conns), p.Depth)}
 		for _, c := range conns {
 			jobs = append(jobs, &searchJob{op: op, conn: c, provider: c.Describe().ID, q: q})
@@ -316,6 +316,17 @@ func uniqueHits(hits []Hit) []Hit {
 }
 
 // servesCity reports whether d serves city ("" matches every provider).
+// searchProviders are the providers a search of vertical v calls. With a
+// city, only those the coverage index says serve it: a request that names a
+// city never touches a provider that does not serve it. The cost is the
+// providers returned, not the providers registered.
+func searchProviders(reg *connectors.Registry, v connectors.Vertical, city string) []connectors.Connector {
+	if city == "" {
+		return reg.ByVertical(v)
+	}
+	return reg.Covering(v, city)
+}
+
 func servesCity(d connectors.Descriptor, city string) bool {
 	if city == "" {
 		return true

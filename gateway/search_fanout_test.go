@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -200,4 +201,55 @@ func hitIDs(hits []gateway.Hit) []string {
 		out[i] = string(h.Kind) + "/" + h.Provider + "/" + h.ID
 	}
 	return out
+}
+
+// A request that names a city calls only the providers whose declared
+// coverage includes it (the registry's coverage index), whichever kinds it
+// searches; without a city every provider of the vertical is asked.
+func TestSearchInACityCallsOnlyItsProviders(t *testing.T) {
+	coverage := map[string][]string{
+		"cov-a": {"Hangzhou", "Ningbo"},
+		"cov-b": {"Ningbo"},
+		"cov-c": {"Wenzhou"},
+		"cov-d": {"Suzhou"},
+	}
+	var gs []*recordingGrocery
+	for _, id := range []string{"cov-a", "cov-b", "cov-c", "cov-d"} {
+		g, err := demo.NewGrocery(connectors.Descriptor{ID: id, Vertical: connectors.VerticalGrocery, Cities: coverage[id]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs = append(gs, &recordingGrocery{Grocery: g})
+	}
+	g := gateway.New(mustRegistry(t, gs))
+	for _, tc := range []struct {
+		name   string
+		params gateway.SearchParams
+		called string
+	}{
+		{"a city two providers serve", gateway.SearchParams{City: "Ningbo"}, "cov-a,cov-b"},
+		{"the same city in another case", gateway.SearchParams{City: "ningbo", Text: "milk"}, "cov-a,cov-b"},
+		{"a city one provider serves, stores only", gateway.SearchParams{City: "Wenzhou", Kinds: []gid.Kind{gid.Store}}, "cov-c"},
+		{"a city nobody serves", gateway.SearchParams{City: "Atlantis"}, ""},
+		{"no city", gateway.SearchParams{Text: "milk"}, "cov-a,cov-b,cov-c,cov-d"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := make([]int, len(gs))
+			for i, p := range gs {
+				before[i] = len(p.pageSizes())
+			}
+			if _, errs := g.Search(context.Background(), tc.params); len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			var called []string
+			for i, p := range gs {
+				if len(p.pageSizes()) > before[i] {
+					called = append(called, p.Describe().ID)
+				}
+			}
+			if got := strings.Join(called, ","); got != tc.called {
+				t.Fatalf("called %q, want %q", got, tc.called)
+			}
+		})
+	}
 }

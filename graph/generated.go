@@ -314,10 +314,10 @@ type ComplexityRoot struct {
 		RequestLegalConsultation func(childComplexity int, input model.RequestLegalConsultationInput) int
 		ResumeProvider           func(childComplexity int, key string, reason string) int
 		RetireProvider           func(childComplexity int, key string, reason string) int
-		RotateProviderSecret     func(childComplexity int, key string, secret string, overlapHours *int) int
+		RotateProviderSecret     func(childComplexity int, key string, secret string, overlapHours *int, reason *string) int
 		SuspendProvider          func(childComplexity int, key string, reason string) int
-		UpdateProviderCities     func(childComplexity int, key string, cities []string) int
-		UpdateProviderLimits     func(childComplexity int, key string, limits model.ProviderLimitsInput) int
+		UpdateProviderCities     func(childComplexity int, key string, cities []string, reason *string) int
+		UpdateProviderLimits     func(childComplexity int, key string, limits model.ProviderLimitsInput, reason *string) int
 		UpdateSettings           func(childComplexity int, personalization bool) int
 	}
 
@@ -384,6 +384,7 @@ type ComplexityRoot struct {
 
 	Provider struct {
 		Certifications func(childComplexity int) int
+		Changes        func(childComplexity int) int
 		Cities         func(childComplexity int) int
 		Description    func(childComplexity int) int
 		History        func(childComplexity int) int
@@ -394,6 +395,15 @@ type ComplexityRoot struct {
 		Rating         func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Vertical       func(childComplexity int) int
+	}
+
+	ProviderChange struct {
+		Actor  func(childComplexity int) int
+		At     func(childComplexity int) int
+		From   func(childComplexity int) int
+		Reason func(childComplexity int) int
+		To     func(childComplexity int) int
+		What   func(childComplexity int) int
 	}
 
 	ProviderConnection struct {
@@ -618,9 +628,9 @@ type MutationResolver interface {
 	SuspendProvider(ctx context.Context, key string, reason string) (*model.Provider, error)
 	ResumeProvider(ctx context.Context, key string, reason string) (*model.Provider, error)
 	RetireProvider(ctx context.Context, key string, reason string) (*model.Provider, error)
-	UpdateProviderCities(ctx context.Context, key string, cities []string) (*model.Provider, error)
-	UpdateProviderLimits(ctx context.Context, key string, limits model.ProviderLimitsInput) (*model.Provider, error)
-	RotateProviderSecret(ctx context.Context, key string, secret string, overlapHours *int) (*model.Provider, error)
+	UpdateProviderCities(ctx context.Context, key string, cities []string, reason *string) (*model.Provider, error)
+	UpdateProviderLimits(ctx context.Context, key string, limits model.ProviderLimitsInput, reason *string) (*model.Provider, error)
+	RotateProviderSecret(ctx context.Context, key string, secret string, overlapHours *int, reason *string) (*model.Provider, error)
 }
 type OfficeResolver interface {
 	Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error)
@@ -637,6 +647,7 @@ type ProviderResolver interface {
 	Lifecycle(ctx context.Context, obj *model.Provider) (*model.ProviderLifecycle, error)
 	Certifications(ctx context.Context, obj *model.Provider) ([]*model.CertificationRun, error)
 	History(ctx context.Context, obj *model.Provider) ([]*model.ProviderLifecycleChange, error)
+	Changes(ctx context.Context, obj *model.Provider) ([]*model.ProviderChange, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -1793,7 +1804,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RotateProviderSecret(childComplexity, args["key"].(string), args["secret"].(string), args["overlapHours"].(*int)), true
+		return e.ComplexityRoot.Mutation.RotateProviderSecret(childComplexity, args["key"].(string), args["secret"].(string), args["overlapHours"].(*int), args["reason"].(*string)), true
 	case "Mutation.suspendProvider":
 		if e.ComplexityRoot.Mutation.SuspendProvider == nil {
 			break
@@ -1815,7 +1826,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateProviderCities(childComplexity, args["key"].(string), args["cities"].([]string)), true
+		return e.ComplexityRoot.Mutation.UpdateProviderCities(childComplexity, args["key"].(string), args["cities"].([]string), args["reason"].(*string)), true
 	case "Mutation.updateProviderLimits":
 		if e.ComplexityRoot.Mutation.UpdateProviderLimits == nil {
 			break
@@ -1826,7 +1837,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateProviderLimits(childComplexity, args["key"].(string), args["limits"].(model.ProviderLimitsInput)), true
+		return e.ComplexityRoot.Mutation.UpdateProviderLimits(childComplexity, args["key"].(string), args["limits"].(model.ProviderLimitsInput), args["reason"].(*string)), true
 	case "Mutation.updateSettings":
 		if e.ComplexityRoot.Mutation.UpdateSettings == nil {
 			break
@@ -2080,6 +2091,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Provider.Certifications(childComplexity), true
+	case "Provider.changes":
+		if e.ComplexityRoot.Provider.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.Changes(childComplexity), true
 	case "Provider.cities":
 		if e.ComplexityRoot.Provider.Cities == nil {
 			break
@@ -2140,6 +2157,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Provider.Vertical(childComplexity), true
+
+	case "ProviderChange.actor":
+		if e.ComplexityRoot.ProviderChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderChange.Actor(childComplexity), true
+	case "ProviderChange.at":
+		if e.ComplexityRoot.ProviderChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderChange.At(childComplexity), true
+	case "ProviderChange.from":
+		if e.ComplexityRoot.ProviderChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderChange.From(childComplexity), true
+	case "ProviderChange.reason":
+		if e.ComplexityRoot.ProviderChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderChange.Reason(childComplexity), true
+	case "ProviderChange.to":
+		if e.ComplexityRoot.ProviderChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderChange.To(childComplexity), true
+	case "ProviderChange.what":
+		if e.ComplexityRoot.ProviderChange.What == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderChange.What(childComplexity), true
 
 	case "ProviderConnection.edges":
 		if e.ComplexityRoot.ProviderConnection.Edges == nil {
@@ -3782,6 +3836,37 @@ extend type Provider {
   Readable by operators and by the user who registered the provider.
   """
   history: [ProviderLifecycleChange!] @goField(forceResolver: true)
+  """
+  Every change of the provider, oldest first: lifecycle moves and changes of
+  its cities, limits and signing secret, each with who, when, why, from and
+  to. A secret is never shown: ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` of a SECRET change are
+  fingerprints (` + "`" + `fp:` + "`" + ` and 16 hex digits, a keyed hash). Readable by operators
+  and by the user who registered the provider.
+  """
+  changes: [ProviderChange!] @goField(forceResolver: true)
+}
+
+"What a provider change changed."
+enum ProviderChangeKind {
+  "A lifecycle move; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` are ProviderLifecycle values."
+  LIFECYCLE
+  "The cities it serves; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` list them, separated by a comma and a space."
+  CITIES
+  "Its limits; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` read ` + "`" + `timeoutMs=… maxConcurrent=… maxBatch=… maxItems=… pushesPerMinute=…` + "`" + `."
+  LIMITS
+  "Its signing secret was rotated; ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` are fingerprints, never the secret."
+  SECRET
+}
+
+"One change of a provider, as the directory recorded it."
+type ProviderChange {
+  what: ProviderChangeKind!
+  from: String!
+  to: String!
+  "Who made it: an operator's user id, ` + "`" + `certification` + "`" + `, or the import that wrote it."
+  actor: String!
+  reason: String!
+  at: Time!
 }
 
 "The result of a certification run."
@@ -3933,16 +4018,18 @@ extend type Mutation {
   resumeProvider(key: String!, reason: String!): Provider! @auth(requires: OPERATOR)
   "Retires a provider for good."
   retireProvider(key: String!, reason: String!): Provider! @auth(requires: OPERATOR)
-  "Replaces the cities a provider serves (1 to 64)."
-  updateProviderCities(key: String!, cities: [String!]!): Provider! @auth(requires: OPERATOR)
-  "Replaces a provider's per-call limits."
-  updateProviderLimits(key: String!, limits: ProviderLimitsInput!): Provider! @auth(requires: OPERATOR)
+  "Replaces the cities a provider serves (1 to 64). Recorded in ` + "`" + `changes` + "`" + ` with ` + "`" + `reason` + "`" + `."
+  updateProviderCities(key: String!, cities: [String!]!, reason: String): Provider! @auth(requires: OPERATOR)
+  "Replaces a provider's per-call limits. Recorded in ` + "`" + `changes` + "`" + ` with ` + "`" + `reason` + "`" + `."
+  updateProviderLimits(key: String!, limits: ProviderLimitsInput!, reason: String): Provider! @auth(requires: OPERATOR)
   """
   Makes ` + "`" + `secret` + "`" + ` the provider's signing secret. The previous one keeps
   verifying for ` + "`" + `overlapHours` + "`" + ` (default 24, at most 168), so the provider can
-  switch without downtime.
+  switch without downtime. Every instance signs its calls with the new secret
+  within the change feed's bound. Recorded in ` + "`" + `changes` + "`" + ` (fingerprints only)
+  with ` + "`" + `reason` + "`" + `.
   """
-  rotateProviderSecret(key: String!, secret: String!, overlapHours: Int): Provider! @auth(requires: OPERATOR)
+  rotateProviderSecret(key: String!, secret: String!, overlapHours: Int, reason: String): Provider! @auth(requires: OPERATOR)
 }
 `, BuiltIn: false},
 }
@@ -4590,8 +4677,28 @@ func (ec *executionContext) childFields_Provider(ctx context.Context, field grap
 		return ec.fieldContext_Provider_certifications(ctx, field)
 	case "history":
 		return ec.fieldContext_Provider_history(ctx, field)
+	case "changes":
+		return ec.fieldContext_Provider_changes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Provider", field.Name)
+}
+
+func (ec *executionContext) childFields_ProviderChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "what":
+		return ec.fieldContext_ProviderChange_what(ctx, field)
+	case "from":
+		return ec.fieldContext_ProviderChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ProviderChange_to(ctx, field)
+	case "actor":
+		return ec.fieldContext_ProviderChange_actor(ctx, field)
+	case "reason":
+		return ec.fieldContext_ProviderChange_reason(ctx, field)
+	case "at":
+		return ec.fieldContext_ProviderChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderChange", field.Name)
 }
 
 func (ec *executionContext) childFields_ProviderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5465,6 +5572,14 @@ func (ec *executionContext) field_Mutation_rotateProviderSecret_args(ctx context
 		return nil, err
 	}
 	args["overlapHours"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -5509,6 +5624,14 @@ func (ec *executionContext) field_Mutation_updateProviderCities_args(ctx context
 		return nil, err
 	}
 	args["cities"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -5531,6 +5654,14 @@ func (ec *executionContext) field_Mutation_updateProviderLimits_args(ctx context
 		return nil, err
 	}
 	args["limits"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -11169,7 +11300,7 @@ func (ec *executionContext) _Mutation_updateProviderCities(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateProviderCities(ctx, fc.Args["key"].(string), fc.Args["cities"].([]string))
+			return ec.Resolvers.Mutation().UpdateProviderCities(ctx, fc.Args["key"].(string), fc.Args["cities"].([]string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11231,7 +11362,7 @@ func (ec *executionContext) _Mutation_updateProviderLimits(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateProviderLimits(ctx, fc.Args["key"].(string), fc.Args["limits"].(model.ProviderLimitsInput))
+			return ec.Resolvers.Mutation().UpdateProviderLimits(ctx, fc.Args["key"].(string), fc.Args["limits"].(model.ProviderLimitsInput), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11293,7 +11424,7 @@ func (ec *executionContext) _Mutation_rotateProviderSecret(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RotateProviderSecret(ctx, fc.Args["key"].(string), fc.Args["secret"].(string), fc.Args["overlapHours"].(*int))
+			return ec.Resolvers.Mutation().RotateProviderSecret(ctx, fc.Args["key"].(string), fc.Args["secret"].(string), fc.Args["overlapHours"].(*int), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -12648,6 +12779,188 @@ func (ec *executionContext) fieldContext_Provider_history(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Provider_changes(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Provider().Changes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProviderChange) graphql.Marshaler {
+			return ec.marshalOProviderChange2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChangeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Provider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProviderChange_what(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderChange_what(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.What, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ProviderChangeKind) graphql.Marshaler {
+			return ec.marshalNProviderChangeKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderChange_what(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderChange", field, false, false, "ProviderChangeKind")
+}
+
+func (ec *executionContext) _ProviderChange_from(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.From)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderChange_to(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.To)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Actor)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderChange_at(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderChange", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProviderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProviderConnection) (ret graphql.Marshaler) {
@@ -19849,6 +20162,70 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Provider_history(ctx, field, obj)
 				})
+		case "changes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Provider_changes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var providerChangeImplementors = []string{"ProviderChange"}
+
+func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderChange")
+		case "what":
+			out.Values[i] = ec._ProviderChange_what(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._ProviderChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ProviderChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._ProviderChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ProviderChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._ProviderChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22066,6 +22443,24 @@ func (ec *executionContext) marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgateway�
 	return ec._Provider(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProviderChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChange(ctx context.Context, sel ast.SelectionSet, v *model.ProviderChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProviderChange!")
+		return graphql.Null
+	}
+	return ec._ProviderChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProviderChangeKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChangeKind(ctx context.Context, v any) (model.ProviderChangeKind, error) {
+	var res model.ProviderChangeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProviderChangeKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChangeKind(ctx context.Context, sel ast.SelectionSet, v model.ProviderChangeKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNProviderConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProviderConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProviderConnection!")
@@ -22837,6 +23232,25 @@ func (ec *executionContext) marshalOProvider2ᚖgithubᚗcomᚋplazaᚑgateway�
 		return graphql.Null
 	}
 	return ec._Provider(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProviderChange2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProviderChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOProviderLifecycle2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx context.Context, v any) (*model.ProviderLifecycle, error) {

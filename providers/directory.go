@@ -112,7 +112,12 @@ type resolved struct {
 	cities   []string
 	limits   directory.Limits
 	conn     connectors.Connector
-	secret   string
+	// keys sign the gateway's calls (Current) and verify the provider's
+	// (Current, then Previous during a rotation's overlap).
+	keys directory.SigningKeys
+	// entryVersion is the version of the provider's last change: a rotated
+	// secret, which the snapshot does not hold, moves it.
+	entryVersion int64
 	// err: the entry cannot be served (no secret stored, say); tried again
 	// at the next directory version.
 	err     error
@@ -125,7 +130,7 @@ func (r *resolved) matches(e directory.Entry, version int64) bool {
 	if r.err != nil && r.version != version {
 		return false
 	}
-	return r.endpoint == e.Endpoint() && r.name == e.Name() && r.vertical == e.Vertical() &&
+	return r.entryVersion == e.Version() && r.endpoint == e.Endpoint() && r.name == e.Name() && r.vertical == e.Vertical() &&
 		r.rating == e.Rating() && r.limits == e.Limits() && e.CityCount() == len(r.cities) && e.CitiesEqual(r.cities)
 }
 
@@ -158,7 +163,7 @@ func (d *Directory) resolve(e directory.Entry, version int64) *resolved {
 func (d *Directory) build(e directory.Entry, version int64) *resolved {
 	desc := e.Descriptor()
 	r := &resolved{endpoint: e.Endpoint(), name: desc.Name, vertical: desc.Vertical, rating: desc.Rating,
-		cities: slices.Clone(desc.Cities), limits: e.Limits(), version: version}
+		cities: slices.Clone(desc.Cities), limits: e.Limits(), version: version, entryVersion: e.Version()}
 	r.endpoint = string([]byte(r.endpoint)) // not the snapshot's arena
 	timeout := e.Limits().Timeout
 	if timeout == 0 {
@@ -174,18 +179,18 @@ func (d *Directory) build(e directory.Entry, version int64) *resolved {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), secretTimeout)
 	defer cancel()
-	secrets, err := d.store.Secrets(ctx, desc.ID)
+	keys, err := d.store.SigningKeys(ctx, desc.ID)
 	switch {
 	case err != nil:
 		r.err = &buildError{"signing secret: ", err}
 		return r
-	case len(secrets) == 0:
+	case keys.Current == "":
 		r.err = &buildError{"no signing secret stored for endpoint " + r.endpoint, nil}
 		return r
 	}
-	r.secret = secrets[0]
+	r.keys = keys
 	r.conn, r.err = httpprovider.New(httpprovider.Config{ID: desc.ID, Vertical: desc.Vertical, BaseURL: r.endpoint,
-		Secret: r.secret, Timeout: timeout, MaxBatch: desc.MaxBatch, Name: desc.Name, Rating: desc.Rating, Cities: desc.Cities,
+		Secret: keys.Current, Timeout: timeout, MaxBatch: desc.MaxBatch, Name: desc.Name, Rating: desc.Rating, Cities: desc.Cities,
 	}, httpprovider.WithPool(d.env.Pool))
 	return r
 }
@@ -238,18 +243,24 @@ func (v *view) Get(id string) (connectors.Connector, bool) {
 // coverage index: O(providers of the vertical), the cost of the fan-out the
 // caller is about to make.
 func (v *view) ByVertical(vertical connectors.Vertical) []connectors.Connector {
-	return v.serving(vertical)
+	return v.serving(vertical, "")
+}
+
+// Covering resolves the ACTIVE providers of vertical that serve city,
+// through the coverage index: O(those providers), never the vertical's.
+func (v *view) Covering(vertical connectors.Vertical, city string) []connectors.Connector {
+	return v.serving(vertical, city)
 }
 
 // All resolves every ACTIVE provider: O(providers).
-func (v *view) All() []connectors.Connector { return v.serving("") }
+func (v *view) All() []connectors.Connector { return v.serving("", "") }
 
-func (v *view) serving(vertical connectors.Vertical) []connectors.Connector {
+func (v *view) serving(vertical connectors.Vertical, city string) []connectors.Connector {
 	const page = 1024
-	out := make([]connectors.Connector, 0, min(v.snap.CountServing(vertical, ""), page))
+	out := make([]connectors.Connector, 0, min(v.snap.CountServing(vertical, city), page))
 	after := ""
 	for {
-		p := v.snap.Serving(vertical, "", after, page)
+		p := v.snap.Serving(vertical, city, after, page)
 		for _, e := range p.Entries {
 			if r := v.d.resolve(e, v.snap.Version()); r.err == nil {
 				out = append(out, r.conn)
@@ -286,7 +297,7 @@ func (v *view) settings(id string) (Settings, bool) {
 		if r.err != nil {
 			return Settings{}, false
 		}
-		s.Secret = r.secret
+		s.Secret, s.PreviousSecret, s.PreviousUntil = r.keys.Current, r.keys.Previous, r.keys.PreviousUntil
 	}
 	return s, true
 }

@@ -90,7 +90,7 @@ func TestDirectoryView(t *testing.T) {
 		var built atomic.Int64
 		d := providers.NewDirectory(store, providers.Env{Embedded: countingEmbedded(&built)}, log)
 		c, _ := d.View(store.Snapshot()).Registry.Get("grocer-a")
-		if _, err := store.UpdateCities(ctx, "grocer-a", []string{"Hangzhou", "Ningbo"}, "test"); err != nil {
+		if _, err := store.UpdateCities(ctx, "grocer-a", []string{"Hangzhou", "Ningbo"}, "test", "coverage grows"); err != nil {
 			t.Fatal(err)
 		}
 		c2, ok := d.View(store.Snapshot()).Registry.Get("grocer-a")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/resilience"
 )
@@ -61,7 +62,19 @@ type Settings struct {
 	Timeout       time.Duration
 	MaxConcurrent int
 	CacheTTL      map[string]time.Duration
-	Secret        string
+	// Secret signs the gateway's requests to the provider and verifies the
+	// provider's requests to the gateway.
+	Secret string
+	// PreviousSecret verifies the provider's requests too, until
+	// PreviousUntil: the overlap window of a rotation.
+	PreviousSecret string
+	PreviousUntil  time.Time
+}
+
+// Verifying returns the secrets that verify a provider's request at now:
+// Secret, then PreviousSecret during its overlap.
+func (s Settings) Verifying(now time.Time) []string {
+	return directory.SigningKeys{Current: s.Secret, Previous: s.PreviousSecret, PreviousUntil: s.PreviousUntil}.Verifying(now)
 }
 
 // Defaults for fields a provider entry leaves out.

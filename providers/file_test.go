@@ -141,3 +141,26 @@ func TestParseVertical(t *testing.T) {
 		t.Error("ParseVertical(food) succeeded")
 	}
 }
+
+// A rotated-out secret verifies until its overlap ends, and not after.
+func TestSettingsVerifyingFollowsTheOverlap(t *testing.T) {
+	until := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	s := providers.Settings{Secret: "new", PreviousSecret: "old", PreviousUntil: until}
+	for _, tc := range []struct {
+		name string
+		s    providers.Settings
+		now  time.Time
+		want string
+	}{
+		{"during the overlap both verify, the current one first", s, until.Add(-time.Second), "new,old"},
+		{"at its end only the current one", s, until, "new"},
+		{"without a previous secret only the current one", providers.Settings{Secret: "new"}, until.Add(-time.Hour), "new"},
+		{"without any secret none", providers.Settings{}, until, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Join(tc.s.Verifying(tc.now), ","); got != tc.want {
+				t.Fatalf("Verifying = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -44,6 +44,11 @@ func ErrorPresenter(log *slog.Logger, opts ...PresenterOption) graphql.ErrorPres
 		var e *connectors.Error
 		if !errors.As(err, &e) {
 			var ge *gqlerror.Error
+			if errors.As(err, &ge) && ge.Err == nil {
+				if out, ok := enumInputError(ctx, ge); ok {
+					return out
+				}
+			}
 			if errors.As(err, &ge) && ge.Err == nil && ge.Extensions["code"] != nil {
 				return gqlErr // parser and validation errors are already client-safe
 			}

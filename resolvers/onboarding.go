@@ -28,10 +28,11 @@ type Directory interface {
 	RegisterWithCode(ctx context.Context, code string, r directory.Registration) (directory.Provider, error)
 	CreateOnboardingCode(ctx context.Context, actor string, ttl time.Duration) (string, error)
 	Transition(ctx context.Context, id string, to directory.Lifecycle, actor, reason string) (directory.Provider, error)
-	UpdateCities(ctx context.Context, id string, cities []string, actor string) (directory.Provider, error)
-	UpdateLimits(ctx context.Context, id string, limits directory.Limits, actor string) (directory.Provider, error)
-	RotateSecret(ctx context.Context, id, secret string, overlap time.Duration, actor string) error
+	UpdateCities(ctx context.Context, id string, cities []string, actor, reason string) (directory.Provider, error)
+	UpdateLimits(ctx context.Context, id string, limits directory.Limits, actor, reason string) (directory.Provider, error)
+	RotateSecret(ctx context.Context, id, secret string, overlap time.Duration, actor, reason string) error
 	History(ctx context.Context, id string) ([]directory.LifecycleChange, error)
+	Changes(ctx context.Context, id string) ([]directory.Change, error)
 	Certifications(ctx context.Context, id string) ([]directory.CertificationRun, error)
 }
 
@@ -199,28 +200,28 @@ func (r *Resolver) transition(ctx context.Context, key string, to directory.Life
 	return r.directoryProvider(p), nil
 }
 
-func (r *Resolver) updateProviderCities(ctx context.Context, key string, cities []string) (*model.Provider, error) {
+func (r *Resolver) updateProviderCities(ctx context.Context, key string, cities []string, reason string) (*model.Provider, error) {
 	return r.update(ctx, key, func(d Directory, who string) (directory.Provider, error) {
-		return d.UpdateCities(ctx, key, cities, who)
+		return d.UpdateCities(ctx, key, cities, who, reason)
 	})
 }
 
-func (r *Resolver) updateProviderLimits(ctx context.Context, key string, in model.ProviderLimitsInput) (*model.Provider, error) {
+func (r *Resolver) updateProviderLimits(ctx context.Context, key string, in model.ProviderLimitsInput, reason string) (*model.Provider, error) {
 	l := directory.Limits{Timeout: time.Duration(deref(in.TimeoutMs)) * time.Millisecond, MaxConcurrent: deref(in.MaxConcurrent),
 		MaxBatch: deref(in.MaxBatch), MaxItems: deref(in.MaxItems), PushesPerMinute: deref(in.PushesPerMinute)}
 	return r.update(ctx, key, func(d Directory, who string) (directory.Provider, error) {
-		p, err := d.UpdateLimits(ctx, key, l, who)
+		p, err := d.UpdateLimits(ctx, key, l, who, reason)
 		return p, renamed(err, limitFields)
 	})
 }
 
-func (r *Resolver) rotateProviderSecret(ctx context.Context, key, secret string, overlapHours *int) (*model.Provider, error) {
+func (r *Resolver) rotateProviderSecret(ctx context.Context, key, secret string, overlapHours *int, reason string) (*model.Provider, error) {
 	overlap := DefaultOverlap
 	if overlapHours != nil {
 		overlap = time.Duration(*overlapHours) * time.Hour
 	}
 	return r.update(ctx, key, func(d Directory, who string) (directory.Provider, error) {
-		if err := d.RotateSecret(ctx, key, secret, overlap, who); err != nil {
+		if err := d.RotateSecret(ctx, key, secret, overlap, who, reason); err != nil {
 			return directory.Provider{}, renamed(err, map[string]string{"overlap": "overlapHours"})
 		}
 		return d.Get(ctx, key)
@@ -323,6 +324,23 @@ func (r *Resolver) providerHistory(ctx context.Context, obj *model.Provider) ([]
 	for i, h := range hist {
 		out[i] = &model.ProviderLifecycleChange{From: model.ProviderLifecycle(h.From.String()), To: model.ProviderLifecycle(h.To.String()),
 			Actor: h.Actor, Reason: h.Reason, At: h.At.UTC()}
+	}
+	return out, nil
+}
+
+func (r *Resolver) providerChanges(ctx context.Context, obj *model.Provider) ([]*model.ProviderChange, error) {
+	d, err := r.ownerView(ctx, obj.Key)
+	if d == nil {
+		return nil, err
+	}
+	changes, err := d.Changes(ctx, obj.Key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.ProviderChange, len(changes))
+	for i, c := range changes {
+		out[i] = &model.ProviderChange{What: model.ProviderChangeKind(c.What), From: c.From, To: c.To, Actor: c.Actor,
+			Reason: c.Reason, At: c.At.UTC()}
 	}
 	return out, nil
 }

@@ -98,6 +98,7 @@ var notRelations = map[string]string{
 	"Provider.lifecycle":      "the directory's snapshot, in memory: no provider call",
 	"Provider.certifications": "one read of the directory, for an operator or the owner viewing one provider",
 	"Provider.history":        "one read of the directory, for an operator or the owner viewing one provider",
+	"Provider.changes":        "one read of the directory, for an operator or the owner viewing one provider",
 }
 
 func TestEveryResolverFieldIsARelationOrSaysWhyNot(t *testing.T) {

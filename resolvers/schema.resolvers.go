@@ -154,16 +154,16 @@ func (r *mutationResolver) RetireProvider(ctx context.Context, key string, reaso
 	return r.transition(ctx, key, directory.Retired, &reason)
 }
 
-func (r *mutationResolver) UpdateProviderCities(ctx context.Context, key string, cities []string) (*model.Provider, error) {
-	return r.updateProviderCities(ctx, key, cities)
+func (r *mutationResolver) UpdateProviderCities(ctx context.Context, key string, cities []string, reason *string) (*model.Provider, error) {
+	return r.updateProviderCities(ctx, key, cities, deref(reason))
 }
 
-func (r *mutationResolver) UpdateProviderLimits(ctx context.Context, key string, limits model.ProviderLimitsInput) (*model.Provider, error) {
-	return r.updateProviderLimits(ctx, key, limits)
+func (r *mutationResolver) UpdateProviderLimits(ctx context.Context, key string, limits model.ProviderLimitsInput, reason *string) (*model.Provider, error) {
+	return r.updateProviderLimits(ctx, key, limits, deref(reason))
 }
 
-func (r *mutationResolver) RotateProviderSecret(ctx context.Context, key string, secret string, overlapHours *int) (*model.Provider, error) {
-	return r.rotateProviderSecret(ctx, key, secret, overlapHours)
+func (r *mutationResolver) RotateProviderSecret(ctx context.Context, key string, secret string, overlapHours *int, reason *string) (*model.Provider, error) {
+	return r.rotateProviderSecret(ctx, key, secret, overlapHours, deref(reason))
 }
 
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
@@ -196,6 +196,10 @@ func (r *providerResolver) Certifications(ctx context.Context, obj *model.Provid
 
 func (r *providerResolver) History(ctx context.Context, obj *model.Provider) ([]*model.ProviderLifecycleChange, error) {
 	return r.providerHistory(ctx, obj)
+}
+
+func (r *providerResolver) Changes(ctx context.Context, obj *model.Provider) ([]*model.ProviderChange, error) {
+	return r.providerChanges(ctx, obj)
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {

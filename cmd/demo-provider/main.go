@@ -5,6 +5,12 @@
 //	go run ./cmd/demo-provider --vertical grocery --provider freshcart \
 //	    --secret s3cret --addr 127.0.0.1:9101 --latency 20ms --fail-rate 0
 //
+// With --providers (any, or a comma-separated list of ids) one process
+// answers for many providers of its vertical: each request names its
+// provider in the Plaza-Provider header (signed by scheme v3), and gets that
+// provider's demo data, derived from --seed and the id. This is what
+// `plaza providers generate --endpoint VERTICAL=URL` points at.
+//
 // GET /v1/stats reports the calls received per operation; it is
 // unauthenticated and read-only. GET /v1/catalog serves the provider's
 // catalogue changes (contract 1.2). With --publish-to the provider also
@@ -52,6 +58,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var (
 		vertical = fs.String("vertical", "", "grocery, medical, legal or public-service (or GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE)")
 		provider = fs.String("provider", "", "provider id: one of the demo data's, or a new one (gets generated data)")
+		many     = fs.String("providers", "", "answer for several providers named by the Plaza-Provider header: any, or a comma-separated list of ids (instead of --provider)")
 		secret   = fs.String("secret", "", "shared secret for request signatures")
 		insecure = fs.Bool("insecure", false, "accept unsigned requests (for peers that cannot sign)")
 		addr     = fs.String("addr", "127.0.0.1:9101", "listen address")
@@ -85,27 +92,61 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *secret == "" && !*insecure {
 		return errors.New("--secret is required (or --insecure to accept unsigned requests)")
 	}
-	desc, err := descriptor(*provider, v)
-	if err != nil {
-		return err
+	build := func(id string) (connectors.Connector, error) {
+		desc, err := descriptor(id, v)
+		if err != nil {
+			return nil, err
+		}
+		if *maxBatch >= 0 {
+			desc.MaxBatch = *maxBatch
+		}
+		return demo.New(desc, demo.WithSeed(*seed))
 	}
-	if *maxBatch >= 0 {
-		desc.MaxBatch = *maxBatch
-	}
-	conn, err := demo.New(desc, demo.WithSeed(*seed))
-	if err != nil {
-		return err
-	}
-
 	hopts := []httpprovider.HandlerOption{httpprovider.WithV1Until(v1End)}
 	if *insecure {
 		hopts = append(hopts, httpprovider.AllowUnsigned())
+	}
+	var (
+		handler http.Handler
+		name    string
+		// conn is the one provider served without --providers: the one
+		// that publishes (--publish-to) and changes (--churn).
+		conn connectors.Connector
+	)
+	switch {
+	case *many != "" && *provider != "":
+		return errors.New("give --provider or --providers, not both")
+	case *many != "" && (*publish != "" || *churn > 0):
+		return errors.New("--publish-to and --churn serve one provider: give --provider, not --providers")
+	case *many != "":
+		set, err := providerSet(*many)
+		if err != nil {
+			return err
+		}
+		handler = httpprovider.NewMultiHandler(func(_ context.Context, id string) (connectors.Connector, error) {
+			if set != nil && !set[id] {
+				return nil, connectors.Errorf(connectors.KindNotFound, "provider %q is not served here", id)
+			}
+			c, err := build(id)
+			if err != nil {
+				return nil, connectors.Wrap(err, connectors.KindNotFound, "provider not served here")
+			}
+			return c, nil
+		}, *secret, hopts...)
+		name = "providers " + *many
+	default:
+		c, err := build(*provider)
+		if err != nil {
+			return err
+		}
+		conn = c
+		handler, name = httpprovider.NewHandler(conn, *secret, hopts...), *provider
 	}
 	stats := httpprovider.NewStats()
 	mux := http.NewServeMux()
 	mux.Handle(httpprovider.PathStats, stats)
 	mux.Handle("/", stats.Count(httpprovider.Inject(
-		httpprovider.NewHandler(conn, *secret, hopts...),
+		handler,
 		httpprovider.Faults{Latency: *latency, FailRate: *failRate, Mode: mode},
 	)))
 
@@ -114,7 +155,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
-	fmt.Fprintf(stdout, "demo-provider %s (%s) listening on http://%s\n", desc.ID, desc.Vertical, ln.Addr())
+	fmt.Fprintf(stdout, "demo-provider %s (%s) listening on http://%s\n", name, v, ln.Addr())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -122,6 +163,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if *secret == "" {
 			return errors.New("--publish-to needs --secret: pushes are signed")
 		}
+		desc := conn.Describe()
 		pub, err := httpprovider.NewPublisher(httpprovider.Config{ID: desc.ID, Vertical: desc.Vertical, BaseURL: *publish, Secret: *secret})
 		if err != nil {
 			return fmt.Errorf("--publish-to: %w", err)
@@ -143,6 +185,22 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// providerSet reads --providers: nil for any, else the ids listed.
+func providerSet(s string) (map[string]bool, error) {
+	if s == "any" {
+		return nil, nil
+	}
+	set := map[string]bool{}
+	for id := range strings.SplitSeq(s, ",") {
+		id = strings.TrimSpace(id)
+		if !connectors.ValidProviderID(id) {
+			return nil, fmt.Errorf("--providers: %q: 1 to 64 characters of a-z, 0-9 and - are required (or any)", id)
+		}
+		set[id] = true
+	}
+	return set, nil
 }
 
 func parseVertical(s string) (connectors.Vertical, error) {

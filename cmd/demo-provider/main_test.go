@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 )
 
@@ -181,4 +182,61 @@ func TestRunRefusesBadFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With --providers one process answers for each provider a request names,
+// with that provider's own data, and not for providers outside the set.
+func TestRunAnswersForManyProviders(t *testing.T) {
+	const secret = "a-secret-for-many-providers-0123"
+	for _, tc := range []struct {
+		name, providers string
+		served          []string
+		refused         string
+	}{
+		{"any id", "any", []string{"gen-one", "gen-two", "gen-three"}, ""},
+		{"a declared set", "gen-one,gen-two", []string{"gen-one", "gen-two"}, "gen-three"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, _ := mustRun(t, "--vertical", "grocery", "--providers", tc.providers, "--secret", secret)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			seen := map[string]string{}
+			for _, id := range tc.served {
+				c, err := httpprovider.New(httpprovider.Config{ID: id, Vertical: connectors.VerticalGrocery, BaseURL: url, Secret: secret})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := c.SearchStores(ctx, connectors.Query{First: 5})
+				if err != nil || len(got.Items) == 0 {
+					t.Fatalf("%s: %+v, %v", id, got, err)
+				}
+				// The data is the provider's own: what the demo connector of
+				// that id holds, and not another id's.
+				local, err := demo.New(connectors.Descriptor{ID: id, Name: id, Vertical: connectors.VerticalGrocery, Cities: demo.DefaultCities()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _ := local.(connectors.Grocery).SearchStores(ctx, connectors.Query{First: 5})
+				if got.Items[0].Name != want.Items[0].Name || got.Total != want.Total {
+					t.Fatalf("%s answered %q (%d), want its own data %q (%d)", id, got.Items[0].Name, got.Total, want.Items[0].Name, want.Total)
+				}
+				if other, dup := seen[got.Items[0].Name+"/"+got.Items[0].ID]; dup {
+					t.Fatalf("%s answered the same first store as %s", id, other)
+				}
+				seen[got.Items[0].Name+"/"+got.Items[0].ID] = id
+			}
+			if tc.refused != "" {
+				c, _ := httpprovider.New(httpprovider.Config{ID: tc.refused, Vertical: connectors.VerticalGrocery, BaseURL: url, Secret: secret})
+				if _, err := c.SearchStores(ctx, connectors.Query{First: 5}); connectors.KindOf(err) != connectors.KindNotFound {
+					t.Fatalf("%s outside the set: %v, want NOT_FOUND", tc.refused, err)
+				}
+			}
+		})
+	}
+	t.Run("--provider and --providers together are refused", func(t *testing.T) {
+		err := run(context.Background(), []string{"--vertical", "grocery", "--provider", "a", "--providers", "any", "--secret", secret}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "not both") {
+			t.Fatalf("run: %v", err)
+		}
+	})
 }

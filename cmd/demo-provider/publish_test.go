@@ -26,7 +26,12 @@ func TestRunPublishesOverHTTP(t *testing.T) {
 	defer ix.Close()
 	verifier := httpprovider.NewRequestVerifier(httpprovider.NewMemoryReplayCache(httpprovider.DefaultReplayWindow, nil))
 	mux := http.NewServeMux()
-	mux.Handle(catalog.Pattern, catalog.NewHandler(catalog.New(ix, nil), func(p string) (string, bool) { return secret, p == "freshcart" }, verifier, nil))
+	mux.Handle(catalog.Pattern, catalog.NewHandler(catalog.New(ix, nil), func(p string) []string {
+		if p == "freshcart" {
+			return []string{secret}
+		}
+		return nil
+	}, verifier, nil))
 	gw := httptest.NewServer(mux)
 	defer gw.Close()
 

@@ -92,7 +92,7 @@ func Checks() []Check {
 		{"user-lists", "a user's lists hold only that user's items", checkUserLists},
 		{"deadline", "a call past its deadline returns promptly with a timeout", checkDeadline},
 		{"error-shape", "errors carry a known code, a message and retryable", checkErrorShape},
-		{"signature", "v2 signatures (over the query string too) are checked: unsigned, wrongly signed, query-tampered and replayed requests are refused with 401", checkSignature},
+		{"signature", "v3 signatures (over the provider and the query string too) are checked: unsigned, wrongly signed, query-tampered, provider-tampered and replayed requests are refused with 401", checkSignature},
 		{"response-size", "a batch of the maximum size answers under the reply cap", checkResponseSize},
 		{"catalog", "a provider of contract 1.2 publishes its catalogue: complete pages of valid items, resumable cursors (1.1 providers are skipped)", checkCatalog},
 	}
@@ -212,6 +212,9 @@ func newEnv(conn connectors.Connector, cfg config) (*env, error) {
 	v, err := verticalOf(conn, d.Vertical)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.wire != nil {
+		cfg.wire.provider = d.ID // every raw request names the provider, as the gateway's do
 	}
 	return &env{conn: conn, desc: d, v: v, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))}, nil
 }

@@ -123,10 +123,10 @@ func TestMisbehavingProvidersAreReported(t *testing.T) {
 		{name: "another secret at the provider", wrap: func(h http.Handler) http.Handler {
 			conn, _ := demo.New(connectors.Descriptor{ID: "freshcart", Vertical: connectors.VerticalGrocery})
 			return httpprovider.NewHandler(conn, "another-secret")
-		}, fails: map[string]string{"batch-order": "credentials", "signature": "a correctly signed (v2) request: status 401"}},
+		}, fails: map[string]string{"batch-order": "credentials", "signature": "a correctly signed (v3) request: status 401"}},
 		{name: "a signature check that ignores the query string", wrap: func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { r.URL.RawQuery = ""; h.ServeHTTP(w, r) })
-		}, fails: map[string]string{"signature": "a v2 request with a query string added after signing was not refused",
+		}, fails: map[string]string{"signature": "a v3 request with a query string added after signing was not refused",
 			// The catalogue pull is the contract's one signed GET with a
 			// query: such a provider refuses every pull.
 			"catalog": "credentials"}, onlyThese: true},

@@ -22,11 +22,13 @@ import (
 // checks that are about the bytes: error bodies, signatures, the deadline
 // header and reply sizes.
 type wire struct {
-	base    string
-	secret  string
-	hc      *http.Client
-	now     func() time.Time
-	maxResp int64
+	base   string
+	secret string
+	// provider is the Plaza-Provider every request names (and v3 signs).
+	provider string
+	hc       *http.Client
+	now      func() time.Time
+	maxResp  int64
 }
 
 type reply struct {
@@ -46,7 +48,7 @@ type request struct {
 }
 
 // signedHeaders signs body for path (no query string) with secret, with
-// signature scheme v2.
+// signature scheme v3, for w.provider.
 func (w *wire) signedHeaders(secret, path string, body []byte) http.Header {
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
@@ -55,7 +57,8 @@ func (w *wire) signedHeaders(secret, path string, body []byte) http.Header {
 	return http.Header{
 		httpprovider.HeaderTimestamp: {ts},
 		httpprovider.HeaderNonce:     {n},
-		httpprovider.HeaderSignature: {httpprovider.SignV2(secret, ts, n, http.MethodPost, path, "", body)},
+		httpprovider.HeaderProvider:  {w.provider},
+		httpprovider.HeaderSignature: {httpprovider.SignV3(secret, w.provider, ts, n, http.MethodPost, path, "", body)},
 		"Content-Type":               {"application/json"},
 	}
 }
@@ -247,11 +250,18 @@ func checkSignatureWire(ctx context.Context, e *env) (string, error) {
 	if err := refused("a request signed with another secret", w.signedHeaders(w.secret+"-wrong", p, body)); err != nil {
 		return "", err
 	}
-	// v2 covers the query string: one added in flight breaks the signature.
+	// v3 covers the query string: one added in flight breaks the signature.
 	if r, err := w.send(ctx, e.cfg.callTimeout, request{path: p + "?first=100", body: body, headers: w.signedHeaders(w.secret, p, body)}); err != nil {
-		return "", fmt.Errorf("a v2 request with a query string added after signing: %w", err)
+		return "", fmt.Errorf("a v3 request with a query string added after signing: %w", err)
 	} else if err := expectError(r, http.StatusUnauthorized, connectors.KindUnauthenticated); err != nil {
-		return "", fmt.Errorf("a v2 request with a query string added after signing was not refused: %w", err)
+		return "", fmt.Errorf("a v3 request with a query string added after signing was not refused: %w", err)
+	}
+	// v3 covers Plaza-Provider: a request redirected to another provider
+	// sharing the endpoint and the secret breaks the signature.
+	tampered := w.signedHeaders(w.secret, p, body)
+	tampered[httpprovider.HeaderProvider] = []string{w.provider + "-other"}
+	if err := refused("a v3 request whose Plaza-Provider was changed after signing", tampered); err != nil {
+		return "", err
 	}
 	h := w.signedHeaders(w.secret, p, body)
 	r, err := w.send(ctx, e.cfg.callTimeout, request{path: p, body: body, headers: h})
@@ -259,12 +269,12 @@ func checkSignatureWire(ctx context.Context, e *env) (string, error) {
 		return "", fmt.Errorf("a signed request: %w", err)
 	}
 	if r.status != http.StatusOK {
-		return "", fmt.Errorf("a correctly signed (v2) request: status %d (body %.120q)", r.status, r.body)
+		return "", fmt.Errorf("a correctly signed (v3) request: status %d (body %.120q)", r.status, r.body)
 	}
 	if err := refused("the same signed request sent again (a replay)", h); err != nil {
 		return "", err
 	}
-	return "v2 signed request accepted; unsigned, wrong-secret, query-tampered and replayed requests refused with 401 UNAUTHENTICATED", nil
+	return "v3 signed request accepted; unsigned, wrong-secret, query-tampered, provider-tampered and replayed requests refused with 401 UNAUTHENTICATED", nil
 }
 
 func checkResponseSizeWire(ctx context.Context, e *env, ids []string) (string, error) {

@@ -255,7 +255,8 @@ func (c *Client) sign(ctx context.Context, req *http.Request, body []byte, idemK
 	h := req.Header
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderNonce, n)
-	h.Set(HeaderSignature, SignV2(c.secret, ts, n, req.Method, req.URL.Path, req.URL.RawQuery, body))
+	h.Set(HeaderProvider, c.desc.ID)
+	h.Set(HeaderSignature, SignV3(c.secret, c.desc.ID, ts, n, req.Method, req.URL.Path, req.URL.RawQuery, body))
 	if len(body) > 0 {
 		h.Set("Content-Type", "application/json")
 	}

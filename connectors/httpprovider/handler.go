@@ -195,6 +195,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// Plaza-Provider is not checked here: an endpoint of one provider
+	// answers as that provider whatever the gateway calls it (the
+	// registered id and the endpoint's own may differ); MultiHandler routes
+	// by it.
 	ctx := r.Context()
 	if v := r.Header.Get(HeaderDeadline); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)
@@ -237,7 +241,7 @@ func (h *Handler) authenticate(r *http.Request, body []byte) error {
 	if h.secret == "" {
 		return connectors.Errorf(connectors.KindUnauthenticated, "provider has no secret configured")
 	}
-	_, err := h.verify.verify(r.Context(), h.secret, signedFrom(r, body))
+	_, err := h.verify.verify(r.Context(), []string{h.secret}, signedFrom(r, body))
 	var refused *SignatureError
 	switch {
 	case err == nil:
@@ -247,6 +251,14 @@ func (h *Handler) authenticate(r *http.Request, body []byte) error {
 	}
 	h.log.Error("httpprovider: replay check failed", "path", r.URL.Path, "err", err)
 	return &connectors.Error{Kind: connectors.KindUnavailable, Message: "replay protection unavailable, retry shortly", Retryable: true, RetryAfterMs: retryAfterUnavailable.Milliseconds(), Err: err}
+}
+
+// truncateID bounds a provider id echoed in an error message.
+func truncateID(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // retryAfterUnavailable is the Retry-After sent when the replay cache is down.

@@ -22,6 +22,10 @@ const (
 	HeaderDeadline  = "Plaza-Deadline-Ms"
 	HeaderUser      = "Plaza-User"
 	HeaderIdemKey   = "Idempotency-Key"
+	// HeaderProvider names the provider a request is for, so one endpoint
+	// (a demo-provider process, a platform hosting many shops) can serve
+	// many providers. Scheme v3 signs it.
+	HeaderProvider = "Plaza-Provider"
 )
 
 // DefaultReplayWindow is how old a signed request may be. It bounds both the
@@ -41,6 +45,10 @@ const (
 	// SchemeV2 signs the scheme name, timestamp, nonce, method, path, the raw
 	// query string and the body.
 	SchemeV2 Scheme = "v2"
+	// SchemeV3 is v2 plus the provider the request is for (Plaza-Provider),
+	// so a request cannot be redirected to another provider sharing the
+	// endpoint and the secret. The gateway signs with v3.
+	SchemeV3 Scheme = "v3"
 )
 
 // DefaultV1Until is when the transition window for SchemeV1 ends unless the
@@ -65,8 +73,22 @@ func ParseV1Until(s string) (time.Time, error) {
 	return t, nil
 }
 
-// v2Prefix starts a v2 Plaza-Signature value.
-const v2Prefix = "v2="
+// v2Prefix and v3Prefix start a v2 and a v3 Plaza-Signature value.
+const (
+	v2Prefix = "v2="
+	v3Prefix = "v3="
+)
+
+// SignV3 returns the Plaza-Signature value of scheme v3:
+//
+//	"v3=" + hex(HMAC-SHA256(secret, "v3\n" + timestamp + "\n" + nonce + "\n" +
+//	    provider + "\n" + method + "\n" + path + "\n" + rawQuery + "\n" + body))
+//
+// provider is the Plaza-Provider header the request carries; the rest is as
+// in SignV2.
+func SignV3(secret, provider, timestamp, nonce, method, path, rawQuery string, body []byte) string {
+	return v3Prefix + hex.EncodeToString(macV3(secret, provider, timestamp, nonce, method, path, rawQuery, body))
+}
 
 // SignV2 returns the Plaza-Signature value of scheme v2:
 //
@@ -95,6 +117,16 @@ func Sign(secret, timestamp, nonce, method, path string, body []byte) string {
 func macV1(secret, timestamp, nonce, method, path string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	for _, s := range []string{timestamp, nonce, method, path} {
+		m.Write([]byte(s))
+		m.Write([]byte{'\n'})
+	}
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+func macV3(secret, provider, timestamp, nonce, method, path, rawQuery string, body []byte) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	for _, s := range []string{string(SchemeV3), timestamp, nonce, provider, method, path, rawQuery} {
 		m.Write([]byte(s))
 		m.Write([]byte{'\n'})
 	}
@@ -133,6 +165,7 @@ var ErrReplayUnavailable = errors.New("replay protection unavailable")
 // signed is what a signature covers, read from one request.
 type signed struct {
 	timestamp, nonce, signature string
+	provider                    string
 	method, path, rawQuery      string
 	body                        []byte
 }
@@ -140,7 +173,8 @@ type signed struct {
 func signedFrom(r *http.Request, body []byte) signed {
 	return signed{
 		timestamp: r.Header.Get(HeaderTimestamp), nonce: r.Header.Get(HeaderNonce), signature: r.Header.Get(HeaderSignature),
-		method: r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery, body: body,
+		provider: r.Header.Get(HeaderProvider),
+		method:   r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery, body: body,
 	}
 }
 
@@ -154,22 +188,28 @@ type verifier struct {
 	seen    ReplayCache
 }
 
-// verify returns the scheme of an accepted request. A refused request gets a
-// *SignatureError; a request whose replay status cannot be checked gets an
-// error wrapping ErrReplayUnavailable.
-func (v *verifier) verify(ctx context.Context, secret string, s signed) (Scheme, error) {
+// verify returns the scheme of an accepted request: one signed with any of
+// secrets (during a rotation's overlap, the new one and the old one). A
+// refused request gets a *SignatureError; a request whose replay status
+// cannot be checked gets an error wrapping ErrReplayUnavailable.
+func (v *verifier) verify(ctx context.Context, secrets []string, s signed) (Scheme, error) {
 	if s.timestamp == "" || s.nonce == "" || s.signature == "" {
 		return "", &SignatureError{Reason: "missing signature headers"}
 	}
 	scheme, sigHex := SchemeV1, s.signature
-	if rest, ok := strings.CutPrefix(s.signature, v2Prefix); ok {
+	if rest, ok := strings.CutPrefix(s.signature, v3Prefix); ok {
+		scheme, sigHex = SchemeV3, rest
+	} else if rest, ok := strings.CutPrefix(s.signature, v2Prefix); ok {
 		scheme, sigHex = SchemeV2, rest
 	} else if i := strings.IndexByte(s.signature, '='); i >= 0 {
-		return "", &SignatureError{Reason: fmt.Sprintf("unsupported signature scheme %.8q: sign with v2", s.signature[:i])}
+		return "", &SignatureError{Reason: fmt.Sprintf("unsupported signature scheme %.8q: sign with v3", s.signature[:i])}
 	}
 	refuse := func(reason string) (Scheme, error) { return scheme, &SignatureError{Scheme: scheme, Reason: reason} }
 	if len(s.nonce) > 128 {
 		return refuse("nonce too long")
+	}
+	if scheme == SchemeV3 && s.provider == "" {
+		return refuse("missing " + HeaderProvider + " header (scheme v3 signs it)")
 	}
 	ts, err := strconv.ParseInt(s.timestamp, 10, 64)
 	if err != nil {
@@ -188,11 +228,23 @@ func (v *verifier) verify(ctx context.Context, secret string, s signed) (Scheme,
 	if err != nil || len(got) != sha256.Size {
 		return refuse("malformed signature")
 	}
-	want := macV2(secret, s.timestamp, s.nonce, s.method, s.path, s.rawQuery, s.body)
-	if scheme == SchemeV1 {
-		want = macV1(secret, s.timestamp, s.nonce, s.method, s.path, s.body)
+	var want []byte
+	for _, secret := range secrets {
+		var mac []byte
+		switch scheme {
+		case SchemeV3:
+			mac = macV3(secret, s.provider, s.timestamp, s.nonce, s.method, s.path, s.rawQuery, s.body)
+		case SchemeV2:
+			mac = macV2(secret, s.timestamp, s.nonce, s.method, s.path, s.rawQuery, s.body)
+		default:
+			mac = macV1(secret, s.timestamp, s.nonce, s.method, s.path, s.body)
+		}
+		if hmac.Equal(got, mac) {
+			want = mac
+			break
+		}
 	}
-	if !hmac.Equal(got, want) {
+	if want == nil {
 		return refuse("bad signature")
 	}
 	fresh, err := v.seen.Add(ctx, want)

@@ -45,11 +45,17 @@ func TestSignatureSchemes(t *testing.T) {
 		}
 	}
 	v1 := func(ts, nonce string) string { return Sign(testSecret, ts, nonce, http.MethodPost, path, []byte(body)) }
+	v3 := func(provider string) func(ts, nonce string) string {
+		return func(ts, nonce string) string {
+			return SignV3(testSecret, provider, ts, nonce, http.MethodPost, path, "", []byte(body))
+		}
+	}
 	tests := []struct {
 		name     string
 		now      time.Time
 		query    string // sent
 		sign     func(ts, nonce string) string
+		provider string // the Plaza-Provider header sent, if any
 		status   int
 		message  string // part of the refusal's message
 		nextHour bool
@@ -64,13 +70,21 @@ func TestSignatureSchemes(t *testing.T) {
 			message: "signature scheme v1 is no longer accepted (its transition window ended 2027-03-01T00:00:00Z): sign with v2"},
 		{name: "a v2 MAC sent as v1 is refused", now: inside, sign: func(ts, n string) string { return strings.TrimPrefix(v2("")(ts, n), "v2=") }, status: 401, message: "bad signature"},
 		{name: "a v1 MAC sent as v2 is refused", now: inside, sign: func(ts, n string) string { return "v2=" + v1(ts, n) }, status: 401, message: "bad signature"},
-		{name: "an unknown scheme is refused", now: inside, sign: func(ts, n string) string { return "v3=" + v1(ts, n) }, status: 401, message: `unsupported signature scheme "v3": sign with v2`},
+		{name: "an unknown scheme is refused", now: inside, sign: func(ts, n string) string { return "v4=" + v1(ts, n) }, status: 401, message: `unsupported signature scheme "v4": sign with v3`},
+		{name: "a v3 request for this provider is accepted", now: inside, sign: v3("schemes"), provider: "schemes", status: 200},
+		{name: "a v3 request whose Plaza-Provider was changed in flight is refused", now: inside, sign: v3("schemes"), provider: "other", status: 401, message: "bad signature"},
+		{name: "a v3 request without Plaza-Provider is refused", now: inside, sign: v3("schemes"), status: 401, message: "missing Plaza-Provider header"},
+		{name: "a v3 request is answered by the endpoint's one provider whatever it names", now: inside, sign: v3("registered-as"), provider: "registered-as", status: 200},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			now := tt.now
 			url := mustServe(t, NewHandler(f, testSecret, WithServerClock(func() time.Time { return now }), WithV1Until(v1End))).URL
-			status, we, _ := mustDo(t, signedWith(t, url, path, tt.query, body, now, "n"+strconv.Itoa(i), tt.sign))
+			req := signedWith(t, url, path, tt.query, body, now, "n"+strconv.Itoa(i), tt.sign)
+			if tt.provider != "" {
+				req.Header.Set(HeaderProvider, tt.provider)
+			}
+			status, we, _ := mustDo(t, req)
 			if status != tt.status {
 				t.Fatalf("status %d (%+v), want %d", status, we, tt.status)
 			}
@@ -79,7 +93,7 @@ func TestSignatureSchemes(t *testing.T) {
 			}
 		})
 	}
-	t.Run("the client signs v2: a provider that refuses v1 accepts its requests", func(t *testing.T) {
+	t.Run("the client signs v3 and names its provider: a provider that refuses v1 accepts its requests", func(t *testing.T) {
 		url := mustServe(t, NewHandler(f, testSecret, WithV1Until(time.Time{}))).URL
 		c := mustClient(t, f.desc, url)
 		if _, err := c.Stores(ctxTimeout(t, 5*time.Second), []string{"s1"}); err != nil {

@@ -59,5 +59,12 @@ func NewRequestVerifier(seen ReplayCache, opts ...VerifierOption) *RequestVerifi
 // ErrReplayUnavailable means the replay cache is down (answer 503 and let
 // the provider retry).
 func (rv *RequestVerifier) Verify(ctx context.Context, r *http.Request, body []byte, secret string) (Scheme, error) {
-	return rv.v.verify(ctx, secret, signedFrom(r, body))
+	return rv.v.verify(ctx, []string{secret}, signedFrom(r, body))
+}
+
+// VerifyAny is Verify for a provider with several secrets that verify: the
+// new and the old one during a rotation's overlap window. A request signed
+// with either is accepted (once: the replay cache is keyed by the MAC).
+func (rv *RequestVerifier) VerifyAny(ctx context.Context, r *http.Request, body []byte, secrets []string) (Scheme, error) {
+	return rv.v.verify(ctx, secrets, signedFrom(r, body))
 }

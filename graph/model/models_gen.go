@@ -554,6 +554,12 @@ type Provider struct {
 	// Every lifecycle change, oldest first: who made it, when, why, from and to.
 	// Readable by operators and by the user who registered the provider.
 	History []*ProviderLifecycleChange `json:"history,omitempty"`
+	// Every change of the provider, oldest first: lifecycle moves and changes of
+	// its cities, limits and signing secret, each with who, when, why, from and
+	// to. A secret is never shown: `from` and `to` of a SECRET change are
+	// fingerprints (`fp:` and 16 hex digits, a keyed hash). Readable by operators
+	// and by the user who registered the provider.
+	Changes []*ProviderChange `json:"changes,omitempty"`
 }
 
 func (Provider) IsNode() {}
@@ -562,6 +568,17 @@ func (Provider) IsNode() {}
 func (this Provider) GetID() string { return this.ID }
 
 func (Provider) IsSearchResult() {}
+
+// One change of a provider, as the directory recorded it.
+type ProviderChange struct {
+	What ProviderChangeKind `json:"what"`
+	From string             `json:"from"`
+	To   string             `json:"to"`
+	// Who made it: an operator's user id, `certification`, or the import that wrote it.
+	Actor  string    `json:"actor"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
 
 type ProviderConnection struct {
 	Edges    []*ProviderEdge `json:"edges"`
@@ -1018,6 +1035,70 @@ func (e *CheckOutcome) UnmarshalJSON(b []byte) error {
 }
 
 func (e CheckOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a provider change changed.
+type ProviderChangeKind string
+
+const (
+	// A lifecycle move; `from` and `to` are ProviderLifecycle values.
+	ProviderChangeKindLifecycle ProviderChangeKind = "LIFECYCLE"
+	// The cities it serves; `from` and `to` list them, separated by a comma and a space.
+	ProviderChangeKindCities ProviderChangeKind = "CITIES"
+	// Its limits; `from` and `to` read `timeoutMs=… maxConcurrent=… maxBatch=… maxItems=… pushesPerMinute=…`.
+	ProviderChangeKindLimits ProviderChangeKind = "LIMITS"
+	// Its signing secret was rotated; `from` and `to` are fingerprints, never the secret.
+	ProviderChangeKindSecret ProviderChangeKind = "SECRET"
+)
+
+var AllProviderChangeKind = []ProviderChangeKind{
+	ProviderChangeKindLifecycle,
+	ProviderChangeKindCities,
+	ProviderChangeKindLimits,
+	ProviderChangeKindSecret,
+}
+
+func (e ProviderChangeKind) IsValid() bool {
+	switch e {
+	case ProviderChangeKindLifecycle, ProviderChangeKindCities, ProviderChangeKindLimits, ProviderChangeKindSecret:
+		return true
+	}
+	return false
+}
+
+func (e ProviderChangeKind) String() string {
+	return string(e)
+}
+
+func (e *ProviderChangeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProviderChangeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProviderChangeKind", str)
+	}
+	return nil
+}
+
+func (e ProviderChangeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProviderChangeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProviderChangeKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
