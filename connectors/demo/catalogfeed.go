@@ -112,7 +112,9 @@ func serviceItem(provider string, v connectors.GovService) supply.Item {
 		Category: v.Category, Tags: v.Tags, Cities: v.Cities, Price: v.Fee.Amount, Currency: v.Fee.Currency, Available: true, Rating: v.Rating}
 }
 
-func joinText(parts ...string) string { return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " ") }
+func joinText(parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " ")
+}
 
 // splitKeywords splits a catalogue keyword list ("skin, acne, rash").
 func splitKeywords(s string) []string {
