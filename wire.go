@@ -31,6 +31,7 @@ import (
 	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/resilience"
 	"github.com/plaza-gateway/plaza/resolvers"
+	"github.com/plaza-gateway/plaza/supply"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 
@@ -59,6 +60,9 @@ type app struct {
 	policy     *resilience.Policy
 	gw         *gateway.Gateway
 	server     *api.Server
+	// index is the supply index search, the lists and the home page's
+	// candidates read (index_feed.go).
+	index supply.Index
 
 	stop    context.CancelFunc // ends the background work
 	bg      sync.WaitGroup     // the background work
@@ -90,6 +94,9 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	a.onClose(a.source.close)
 	if d, ok := a.source.(*directorySource); ok {
 		a.directory = d.store
+	}
+	if err := a.openIndex(ctx); err != nil {
+		return a, err
 	}
 	a.buildGateway()
 	if err := a.openOnboarding(ctx); err != nil {
@@ -178,7 +185,7 @@ func (a *app) buildGateway() {
 	a.gw = gateway.New(loaded.Registry, gateway.WithConfig(a.cfg.Gateway), gateway.WithLogger(a.log),
 		gateway.WithObserver(observers{a.metrics, a.personal.Recorder}), gateway.WithPolicy(a.policy),
 		gateway.WithStatus(a.policy.Status), gateway.WithTracer(a.tracing.Tracer()), gateway.WithIdempotency(idem),
-		gateway.WithCache(a.entities))
+		gateway.WithCache(a.entities), gateway.WithIndex(a.index))
 }
 
 // apply serves a new set of providers. Requests in flight keep the old

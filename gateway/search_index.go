@@ -99,3 +99,43 @@ func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchPara
 	}
 	return ranked, nil
 }
+
+// Candidates is SearchIndex over the gateway's index (WithIndex), its
+// failure as the one error; without an index, the fan-out (Search).
+func (g *Gateway) Candidates(ctx context.Context, p SearchParams) ([]Hit, []error) {
+	if g.index == nil {
+		return g.Search(ctx, p)
+	}
+	hits, err := g.SearchIndex(ctx, g.index, p)
+	if err != nil {
+		return nil, []error{err}
+	}
+	return hits, nil
+}
+
+// IndexValue is the connectors value of an index item holding the fields
+// the index serves (what does not change between pushes: names, cities, a
+// store's address, a doctor's specialty, ratings); the rest is zero, for a
+// request that selects nothing else. A request that does is completed from
+// the provider instead.
+func IndexValue(it supply.Item) any {
+	city := ""
+	if len(it.Cities) > 0 {
+		city = it.Cities[0]
+	}
+	// Lists the schema declares non-null are empty, never nil.
+	it.Tags, it.Cities = append([]string{}, it.Tags...), append([]string{}, it.Cities...)
+	switch it.Kind {
+	case supply.KindProduct:
+		return connectors.Product{ID: it.ID, Name: it.Name, Category: it.Category, Tags: it.Tags, Rating: it.Rating, City: city}
+	case supply.KindStore:
+		return connectors.Store{ID: it.ID, Name: it.Name, City: city, Address: it.Description, Rating: it.Rating, Tags: it.Tags}
+	case supply.KindDoctor:
+		return connectors.Doctor{ID: it.ID, Name: it.Name, Specialty: it.Category, City: city, Rating: it.Rating}
+	case supply.KindLawyer:
+		return connectors.Lawyer{ID: it.ID, Name: it.Name, City: city, Rating: it.Rating}
+	case supply.KindGovService:
+		return connectors.GovService{ID: it.ID, Name: it.Name, Description: it.Description, Category: it.Category, Cities: it.Cities, Rating: it.Rating}
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,28 +25,44 @@ import (
 // rash", a practice area's "car accident"), which the connectors' types do
 // not carry; they are published as tags here, as a provider publishing its
 // catalogue would, so the index finds what the provider's own search finds.
+// A provider whose catalogue cannot be read is left out (its items are not
+// searchable until it publishes); the returned error names each such
+// provider, next to the items of the others.
 func CatalogItems(ctx context.Context, conns []connectors.Connector) ([]supply.Item, error) {
 	var out []supply.Item
+	var errs []error
 	for _, c := range conns {
-		id := c.Describe().ID
+		d := c.Describe()
+		n := len(out)
 		var err error
-		switch c := c.(type) {
-		case connectors.Grocery:
-			if out, err = collectItems(ctx, out, id, c.SearchProducts, productItem); err == nil {
-				out, err = collectItems(ctx, out, id, c.SearchStores, storeItem)
+		// By vertical: an HTTP connector implements every vertical's
+		// interface, and answers only its own.
+		switch d.Vertical {
+		case connectors.VerticalGrocery:
+			if g, ok := c.(connectors.Grocery); ok {
+				if out, err = collectItems(ctx, out, d.ID, g.SearchProducts, productItem); err == nil {
+					out, err = collectItems(ctx, out, d.ID, g.SearchStores, storeItem)
+				}
 			}
-		case connectors.Medical:
-			out, err = collectItems(ctx, out, id, c.SearchDoctors, doctorItem)
-		case connectors.Legal:
-			out, err = collectItems(ctx, out, id, c.SearchLawyers, lawyerItem)
-		case connectors.PublicService:
-			out, err = collectItems(ctx, out, id, c.SearchServices, serviceItem)
+		case connectors.VerticalMedical:
+			if m, ok := c.(connectors.Medical); ok {
+				out, err = collectItems(ctx, out, d.ID, m.SearchDoctors, doctorItem)
+			}
+		case connectors.VerticalLegal:
+			if l, ok := c.(connectors.Legal); ok {
+				out, err = collectItems(ctx, out, d.ID, l.SearchLawyers, lawyerItem)
+			}
+		case connectors.VerticalPublicService:
+			if p, ok := c.(connectors.PublicService); ok {
+				out, err = collectItems(ctx, out, d.ID, p.SearchServices, serviceItem)
+			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("demo: catalogue of %s: %w", id, err)
+			out = out[:n]
+			errs = append(errs, fmt.Errorf("demo: catalogue of %s: %w", d.ID, err))
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // catalogPage is the page size CatalogItems asks for.
