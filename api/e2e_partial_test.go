@@ -86,7 +86,7 @@ func TestPartialData(t *testing.T) {
 	}
 
 	t.Run("search returns the healthy provider's results and names the failed one", func(t *testing.T) {
-		r := g.Post(apitest.Request{Query: searchQuery, Variables: map[string]any{"text": "milk", "v": "GROCERY", "first": 50}})
+		r := g.Post(apitest.Request{Query: liveSearchQuery, Variables: map[string]any{"text": "milk", "v": "GROCERY", "first": 50}})
 		assertProviderError(t, r)
 		var d searchData
 		r.Decode(t, &d)

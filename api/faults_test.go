@@ -65,6 +65,7 @@ func startFaultRig(tb testing.TB, pc resilience.ProviderConfig, opts ...gateway.
 	cfg := resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: map[string]resilience.ProviderConfig{faultyID: pc}}
 	policy := resilience.New(cfg, resilience.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	g := apitest.Start(tb, apitest.Options{
+		Index:          demoIndex(tb),
 		Connectors:     clients,
 		GatewayOptions: append([]gateway.Option{gateway.WithPolicy(policy), gateway.WithStatus(policy.Status)}, opts...),
 	})
@@ -719,6 +720,8 @@ func TestConnectorPanic(t *testing.T) {
 		// escapes names where the panic runs outside gqlgen's recovery,
 		// for the skip message while that is a known bug.
 		escapes string
+		// fanOut: search asks every provider (no supply index).
+		fanOut bool
 	}{
 		{
 			name: "in a mutation resolver",
@@ -751,13 +754,22 @@ func TestConnectorPanic(t *testing.T) {
 			},
 			field:   "search",
 			escapes: "the per-provider goroutine of fanOut/search (gateway/fanout.go, gateway/search.go)",
+			fanOut:  true,
+		},
+		{
+			name: "in the completion of a search page",
+			req: func(orderSpot) apitest.Request {
+				return apitest.Request{Query: liveSearchQuery, Variables: map[string]any{"text": "milk", "v": "GROCERY"}}
+			},
+			field:   "search",
+			escapes: "the per-provider goroutines of PrefetchByKind (gateway/loaders.go)",
 		},
 	}
 	child := os.Getenv(panicChildEnv)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if child == tc.name {
-				runPanicCase(t, tc.req, tc.field)
+				runPanicCase(t, tc.req, tc.field, tc.fanOut)
 				return
 			}
 			if child != "" {
@@ -780,11 +792,12 @@ func TestConnectorPanic(t *testing.T) {
 // runPanicCase starts a gateway whose faulty provider panics, sends req, and
 // checks that field failed with a generic INTERNAL error and that the
 // gateway still serves.
-func runPanicCase(t *testing.T, req func(orderSpot) apitest.Request, field string) {
+func runPanicCase(t *testing.T, req func(orderSpot) apitest.Request, field string, fanOut bool) {
 	conns, err := demo.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
+	ix := apitest.FedIndex(t, conns) // published before the bug
 	var fx orderSpot
 	for i, c := range conns {
 		if c.Describe().ID == faultyID {
@@ -792,7 +805,7 @@ func runPanicCase(t *testing.T, req func(orderSpot) apitest.Request, field strin
 			conns[i] = panickyGrocery{c.(*demo.Grocery)}
 		}
 	}
-	g := apitest.Start(t, apitest.Options{Connectors: conns})
+	g := apitest.Start(t, apitest.Options{Connectors: conns, Index: ix, FanOut: fanOut})
 	r := g.Post(req(fx))
 	if r.Status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.Status, r.Raw)

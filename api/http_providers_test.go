@@ -206,7 +206,7 @@ const misbehaving = "greenbasket"
 
 const containmentQuery = `query($ids: [ID!]!) {
   nodes(ids: $ids) { id ... on Product { name } }
-  search(text: "milk", vertical: GROCERY, first: 20) { edges { node { __typename ... on Product { id provider { key } } ... on Store { id provider { key } } ... on Provider { key } } } }
+  search(text: "milk", vertical: GROCERY, first: 20) { edges { node { __typename ... on Product { id price { amount } provider { key } } ... on Store { id provider { key } } ... on Provider { key } } } }
 }`
 
 func TestMisbehavingHTTPProvidersAreContained(t *testing.T) {
