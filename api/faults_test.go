@@ -126,12 +126,13 @@ func rateLimit(retryAfter string, n int64) func(http.Handler) http.Handler {
 }
 
 // partialQuery touches both grocery providers three ways: a node lookup of
-// one product each, a merged search, and the user's orders.
+// one product each, a merged search (its products' live price completed
+// from their providers), and the user's orders.
 const partialQuery = `query($ids: [ID!]!) {
   nodes(ids: $ids) { id }
   search(text: "milk", vertical: GROCERY, first: 30) { edges { node {
     __typename
-    ... on Product { provider { key } }
+    ... on Product { price { amount } provider { key } }
     ... on Store { provider { key } }
   } } }
   me { orders(first: 100) { edges { node { id } } } }
@@ -163,7 +164,9 @@ func TestProviderFaultsOverHTTP(t *testing.T) {
 		// within bounds how long the whole request may take.
 		within time.Duration
 		// productCalls is how many Products requests must reach the faulty
-		// provider for the one node lookup (0: not checked).
+		// provider (0: not checked).
+		// Two reach it per query: the nodes' batch and the search page's
+		// completion (different products, each sent once: no retries).
 		productCalls int64
 	}{
 		{
@@ -176,13 +179,13 @@ func TestProviderFaultsOverHTTP(t *testing.T) {
 			name:   "a provider slower than its timeout fails with PROVIDER_TIMEOUT after one timeout (timeouts are not retried)",
 			policy: withoutBreaker(faultPolicy()),
 			fault:  func(p *apitest.Provider) { p.SetFaults(httpprovider.Faults{Latency: 5 * time.Second}) },
-			code:   connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 1,
+			code:   connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 2,
 		},
 		{
 			name:   "without retries a slow provider fails with PROVIDER_TIMEOUT within one timeout",
 			policy: retriesOff,
 			fault:  func(p *apitest.Provider) { p.SetFaults(httpprovider.Faults{Latency: 5 * time.Second}) },
-			code:   connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 1,
+			code:   connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 2,
 		},
 		{
 			name:   "a provider that never answers fails with PROVIDER_TIMEOUT",
@@ -190,7 +193,7 @@ func TestProviderFaultsOverHTTP(t *testing.T) {
 			fault: func(p *apitest.Provider) {
 				p.SetFaults(httpprovider.Faults{FailRate: 1, Mode: httpprovider.FaultStall})
 			},
-			code: connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 1,
+			code: connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 2,
 		},
 		{
 			name:   "garbage replies fail with PROVIDER_ERROR",
@@ -212,7 +215,7 @@ func TestProviderFaultsOverHTTP(t *testing.T) {
 			name:   "a 429 whose Retry-After exceeds the longest retry wait fails at once with RATE_LIMITED",
 			policy: withoutBreaker(faultPolicy()),
 			fault:  func(p *apitest.Provider) { p.Use(rateLimit("5", 0)) },
-			code:   connectors.KindRateLimited, within: 500 * time.Millisecond, productCalls: 1,
+			code:   connectors.KindRateLimited, within: 500 * time.Millisecond, productCalls: 2,
 		},
 	}
 	for _, tc := range cases {
