@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/supply"
 )
 
@@ -19,7 +21,20 @@ func (a *app) openIndex(ctx context.Context) error {
 	}
 	a.index = ix
 	a.onClose(func() { _ = ix.Close() })
-	return feedIndex(ctx, ix, a.source.current().Registry.All(), a.log)
+	conns := a.source.current().Registry.All()
+	if a.source.seedsDemo() {
+		// In-process demo providers: their catalogues are there at once,
+		// so search is complete from the first request.
+		return feedIndex(ctx, ix, conns, a.log)
+	}
+	// Providers over HTTP may be slow or down: the start does not wait for
+	// them (their items become searchable as their catalogues arrive).
+	a.background(ctx, func(ctx context.Context) {
+		if err := feedIndex(ctx, ix, conns, a.log); err != nil {
+			a.log.Warn("supply index: feeding at start", "err", err)
+		}
+	})
+	return nil
 }
 
 // feedIndex fills ix from the catalogues of conns, read through their own
@@ -50,4 +65,28 @@ func firstRejected(ack supply.Ack) error {
 		}
 	}
 	return nil
+}
+
+// feedTimeout bounds reading the catalogues of the providers a reload adds.
+const feedTimeout = 30 * time.Second
+
+// feedNewProviders indexes the catalogues of the providers l serves and old
+// did not (registered and approved since): the in-process stand-in for
+// their first pull after certification. Providers that left stay in the
+// index; search filters them out against the registry.
+func (a *app) feedNewProviders(old, l *providers.Set) {
+	var added []connectors.Connector
+	for _, c := range l.Registry.All() {
+		if _, ok := old.Registry.Get(c.Describe().ID); !ok {
+			added = append(added, c)
+		}
+	}
+	if len(added) == 0 || a.index == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), feedTimeout)
+	defer cancel()
+	if err := feedIndex(ctx, a.index, added, a.log); err != nil {
+		a.log.Warn("supply index: feeding new providers", "err", err)
+	}
 }

@@ -196,6 +196,7 @@ func (a *app) apply(l *providers.Set) {
 	a.policy.SetProviders(l.PolicySettings())
 	a.entities.SetProviderTTLs(cacheTTLs(l))
 	a.gw.SetRegistry(l.Registry)
+	a.feedNewProviders(old, l)
 	time.AfterFunc(a.cfg.ShutdownTimeout, old.Close)
 }
 
