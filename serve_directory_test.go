@@ -72,7 +72,7 @@ func readyzOf(t *testing.T, base string) directoryReadyz {
 // grocery provider.
 func queryStores(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := fresh.Post(base+"/query", "application/json", strings.NewReader(`{"query":"{ stores(first: 5) { edges { node { id name } } } }"}`))
+	resp, err := fresh.Post(base+"/query", "application/json", strings.NewReader(`{"query":"{ stores(first: 5) { edges { node { id name deliverySlots { id } } } } }"}`))
 	if err != nil {
 		t.Fatalf("POST /query: %v", err)
 	}

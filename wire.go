@@ -99,6 +99,9 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	if d, ok := a.source.(*directorySource); ok {
 		a.directory = d.store
 	}
+	if err := a.openIndex(ctx); err != nil {
+		return a, err
+	}
 	a.buildGateway()
 	if err := a.openOnboarding(ctx); err != nil {
 		return a, err
@@ -189,7 +192,7 @@ func (a *app) buildGateway() {
 	a.gw = gateway.New(loaded.Registry, gateway.WithConfig(a.cfg.Gateway), gateway.WithLogger(a.log),
 		gateway.WithObserver(observers{a.metrics, a.personal.Recorder}), gateway.WithPolicy(a.policy),
 		gateway.WithStatus(a.policy.Status), gateway.WithTracer(a.tracing.Tracer()), gateway.WithIdempotency(idem),
-		gateway.WithCache(a.entities))
+		gateway.WithCache(a.entities), gateway.WithIndex(a.index))
 }
 
 // apply serves a new set of providers, in O(1): the policy and the entity

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/catalog"
@@ -22,14 +23,10 @@ type catalogWiring struct {
 	syncer  *catalog.Syncer
 }
 
-// openCatalog builds the supply index once (embedded Bleve without a
-// database, PostgreSQL with PLAZA_DATABASE_URL: every instance then reads
-// and writes the same index) and what feeds it: the push endpoint
-// (POST /providers/{id}/catalog), the pull syncer (providers newly served,
-// and a catch-up of every provider), and the in-process demo providers'
-// pushes. Quotas come from the directory's limits.
-func (a *app) openCatalog(ctx context.Context) error {
-	var cursors catalog.CursorStore = catalog.NewMemoryCursors()
+// openIndex builds the supply index once, before the gateway that reads
+// it: embedded Bleve without a database, PostgreSQL with
+// PLAZA_DATABASE_URL (every instance then reads and writes the same index).
+func (a *app) openIndex(ctx context.Context) error {
 	if d, ok := a.source.(*directorySource); ok {
 		if a.cfg.MigrateAtStart {
 			n, err := supply.Migrate(ctx, d.pool)
@@ -43,7 +40,6 @@ func (a *app) openCatalog(ctx context.Context) error {
 			a.log.Info("supply index schema migrated", "applied", n+m)
 		}
 		a.index = supply.NewPostgres(d.pool)
-		cursors = catalog.NewPostgresCursors(d.pool)
 		a.log.Info("supply index: PostgreSQL (shared by every instance)")
 	} else {
 		mem, err := supply.NewMemory()
@@ -53,6 +49,18 @@ func (a *app) openCatalog(ctx context.Context) error {
 		a.index = mem
 		a.onClose(func() { _ = mem.Close() })
 		a.log.Info("supply index: embedded (set PLAZA_DATABASE_URL to share it across instances)")
+	}
+	return nil
+}
+
+// openCatalog builds what feeds the supply index (openIndex): the push endpoint
+// (POST /providers/{id}/catalog), the pull syncer (providers newly served,
+// and a catch-up of every provider), and the in-process demo providers'
+// pushes. Quotas come from the directory's limits.
+func (a *app) openCatalog(ctx context.Context) error {
+	var cursors catalog.CursorStore = catalog.NewMemoryCursors()
+	if d, ok := a.source.(*directorySource); ok {
+		cursors = catalog.NewPostgresCursors(d.pool)
 	}
 	var rate ratelimit.Store = ratelimit.NewMemory(0, nil)
 	replay := httpprovider.ReplayCache(httpprovider.NewMemoryReplayCache(httpprovider.DefaultReplayWindow, nil))
@@ -72,7 +80,12 @@ func (a *app) openCatalog(ctx context.Context) error {
 	a.background(ctx, a.catalog.syncer.Run)
 	served := a.current.Load()
 	if a.source.seedsDemo() {
-		// The embedded demo providers push their catalogues themselves.
+		// The embedded demo providers push their catalogues themselves:
+		// once before the gateway serves, so search is complete from the
+		// first request, then every change.
+		if err := demo.PublishNow(ctx, served.Registry.All(), in); err != nil {
+			return fmt.Errorf("supply index: %w", err)
+		}
 		a.background(ctx, func(ctx context.Context) { demo.Publish(ctx, served.Registry.All(), in) })
 	} else {
 		// The first sync of a restarted gateway: every served provider that

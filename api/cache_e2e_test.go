@@ -396,11 +396,12 @@ func TestEntityCacheSearchStores(t *testing.T) {
 	if calls, _ := warm.CallCount("Stores"); calls != 0 || !bytes.Equal(cold.Data, warm.Data) {
 		t.Fatalf("warm search made %d Stores calls, or answered differently:\n%s\n%s", calls, cold.Raw, warm.Raw)
 	}
-	// Warm: one MGET for the page's stores (one level) and one SET pinning
-	// the ranked order for the client's next pages (search sessions).
-	if calls, per := cold.CallCount("Stores"); calls != len(stores) || use.trips != 2 {
+	// Warm: one MGET for the page's products (completed live: their price),
+	// one for their stores (one level) and one SET pinning the ranked order
+	// for the client's next pages (search sessions).
+	if calls, per := cold.CallCount("Stores"); calls != len(stores) || use.trips != 3 {
 		t.Fatalf("a search page's stores must be one level: cold %d Stores calls %v for stores %v, "+
-			"warm %d Redis round trips; want one call per provider and two round trips (stores, session pin)", calls, per, stores, use.trips)
+			"warm %d Redis round trips; want one call per provider and three round trips (products, stores, session pin)", calls, per, stores, use.trips)
 	}
 }
 

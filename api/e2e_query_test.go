@@ -331,6 +331,14 @@ type searchHit struct {
 	} `json:"provider"`
 }
 
+// liveSearchQuery selects a product's price, which only its provider
+// answers: the page's products are completed live.
+const liveSearchQuery = `query($text: String, $v: Vertical, $first: Int) {
+  search(text: $text, vertical: $v, first: $first) {
+    edges { node { __typename ... on Product { id name price { amount } provider { key } } ... on Store { id name provider { key } } } }
+  }
+}`
+
 const searchQuery = `query($text: String, $v: Vertical, $city: String, $first: Int, $after: String) {
   search(text: $text, vertical: $v, city: $city, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage hasPreviousPage endCursor }

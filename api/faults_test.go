@@ -65,6 +65,7 @@ func startFaultRig(tb testing.TB, pc resilience.ProviderConfig, opts ...gateway.
 	cfg := resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: map[string]resilience.ProviderConfig{faultyID: pc}}
 	policy := resilience.New(cfg, resilience.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	g := apitest.Start(tb, apitest.Options{
+		Index:          demoIndex(tb),
 		Connectors:     clients,
 		GatewayOptions: append([]gateway.Option{gateway.WithPolicy(policy), gateway.WithStatus(policy.Status)}, opts...),
 	})
@@ -125,12 +126,13 @@ func rateLimit(retryAfter string, n int64) func(http.Handler) http.Handler {
 }
 
 // partialQuery touches both grocery providers three ways: a node lookup of
-// one product each, a merged search, and the user's orders.
+// one product each, a merged search (its products' live price completed
+// from their providers), and the user's orders.
 const partialQuery = `query($ids: [ID!]!) {
   nodes(ids: $ids) { id }
   search(text: "milk", vertical: GROCERY, first: 30) { edges { node {
     __typename
-    ... on Product { provider { key } }
+    ... on Product { price { amount } provider { key } }
     ... on Store { provider { key } }
   } } }
   me { orders(first: 100) { edges { node { id } } } }
@@ -162,7 +164,9 @@ func TestProviderFaultsOverHTTP(t *testing.T) {
 		// within bounds how long the whole request may take.
 		within time.Duration
 		// productCalls is how many Products requests must reach the faulty
-		// provider for the one node lookup (0: not checked).
+		// provider (0: not checked).
+		// Two reach it per query: the nodes' batch and the search page's
+		// completion (different products, each sent once: no retries).
 		productCalls int64
 	}{
 		{
@@ -175,13 +179,13 @@ func TestProviderFaultsOverHTTP(t *testing.T) {
 			name:   "a provider slower than its timeout fails with PROVIDER_TIMEOUT after one timeout (timeouts are not retried)",
 			policy: withoutBreaker(faultPolicy()),
 			fault:  func(p *apitest.Provider) { p.SetFaults(httpprovider.Faults{Latency: 5 * time.Second}) },
-			code:   connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 1,
+			code:   connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 2,
 		},
 		{
 			name:   "without retries a slow provider fails with PROVIDER_TIMEOUT within one timeout",
 			policy: retriesOff,
 			fault:  func(p *apitest.Provider) { p.SetFaults(httpprovider.Faults{Latency: 5 * time.Second}) },
-			code:   connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 1,
+			code:   connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 2,
 		},
 		{
 			name:   "a provider that never answers fails with PROVIDER_TIMEOUT",
@@ -189,7 +193,7 @@ func TestProviderFaultsOverHTTP(t *testing.T) {
 			fault: func(p *apitest.Provider) {
 				p.SetFaults(httpprovider.Faults{FailRate: 1, Mode: httpprovider.FaultStall})
 			},
-			code: connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 1,
+			code: connectors.KindTimeout, within: 200*time.Millisecond + 500*time.Millisecond, productCalls: 2,
 		},
 		{
 			name:   "garbage replies fail with PROVIDER_ERROR",
@@ -211,7 +215,7 @@ func TestProviderFaultsOverHTTP(t *testing.T) {
 			name:   "a 429 whose Retry-After exceeds the longest retry wait fails at once with RATE_LIMITED",
 			policy: withoutBreaker(faultPolicy()),
 			fault:  func(p *apitest.Provider) { p.Use(rateLimit("5", 0)) },
-			code:   connectors.KindRateLimited, within: 500 * time.Millisecond, productCalls: 1,
+			code:   connectors.KindRateLimited, within: 500 * time.Millisecond, productCalls: 2,
 		},
 	}
 	for _, tc := range cases {
@@ -719,6 +723,8 @@ func TestConnectorPanic(t *testing.T) {
 		// escapes names where the panic runs outside gqlgen's recovery,
 		// for the skip message while that is a known bug.
 		escapes string
+		// fanOut: search asks every provider (no supply index).
+		fanOut bool
 	}{
 		{
 			name: "in a mutation resolver",
@@ -751,13 +757,22 @@ func TestConnectorPanic(t *testing.T) {
 			},
 			field:   "search",
 			escapes: "the per-provider goroutine of fanOut/search (gateway/fanout.go, gateway/search.go)",
+			fanOut:  true,
+		},
+		{
+			name: "in the completion of a search page",
+			req: func(orderSpot) apitest.Request {
+				return apitest.Request{Query: liveSearchQuery, Variables: map[string]any{"text": "milk", "v": "GROCERY"}}
+			},
+			field:   "search",
+			escapes: "the per-provider goroutines of PrefetchByKind (gateway/loaders.go)",
 		},
 	}
 	child := os.Getenv(panicChildEnv)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if child == tc.name {
-				runPanicCase(t, tc.req, tc.field)
+				runPanicCase(t, tc.req, tc.field, tc.fanOut)
 				return
 			}
 			if child != "" {
@@ -780,11 +795,12 @@ func TestConnectorPanic(t *testing.T) {
 // runPanicCase starts a gateway whose faulty provider panics, sends req, and
 // checks that field failed with a generic INTERNAL error and that the
 // gateway still serves.
-func runPanicCase(t *testing.T, req func(orderSpot) apitest.Request, field string) {
+func runPanicCase(t *testing.T, req func(orderSpot) apitest.Request, field string, fanOut bool) {
 	conns, err := demo.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
+	ix := apitest.FedIndex(t, conns) // published before the bug
 	var fx orderSpot
 	for i, c := range conns {
 		if c.Describe().ID == faultyID {
@@ -792,7 +808,7 @@ func runPanicCase(t *testing.T, req func(orderSpot) apitest.Request, field strin
 			conns[i] = panickyGrocery{c.(*demo.Grocery)}
 		}
 	}
-	g := apitest.Start(t, apitest.Options{Connectors: conns})
+	g := apitest.Start(t, apitest.Options{Connectors: conns, Index: ix, FanOut: fanOut})
 	r := g.Post(req(fx))
 	if r.Status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.Status, r.Raw)

@@ -206,7 +206,7 @@ const misbehaving = "greenbasket"
 
 const containmentQuery = `query($ids: [ID!]!) {
   nodes(ids: $ids) { id ... on Product { name } }
-  search(text: "milk", vertical: GROCERY, first: 20) { edges { node { __typename ... on Product { id provider { key } } ... on Store { id provider { key } } ... on Provider { key } } } }
+  search(text: "milk", vertical: GROCERY, first: 20) { edges { node { __typename ... on Product { id price { amount } provider { key } } ... on Store { id provider { key } } ... on Provider { key } } } }
 }`
 
 func TestMisbehavingHTTPProvidersAreContained(t *testing.T) {
@@ -219,13 +219,15 @@ func TestMisbehavingHTTPProvidersAreContained(t *testing.T) {
 		name  string
 		serve func(connectors.Connector, http.Handler) http.Handler
 		code  string
-		// searchFails: the search fan-out hits the fault too (batch-only
-		// faults leave it healthy, and only a failed fan-out is "degraded").
+		// searchFails: search hits the fault too. Search reads the index
+		// and completes the page through the batch endpoints, so every
+		// fault reaches it; the provider's items are left out of the page
+		// and it is listed as degraded.
 		searchFails bool
 		// timeout of the gateway's client for the provider (default 300 ms).
 		timeout time.Duration
 	}{
-		{"results out of order", func(_ connectors.Connector, h http.Handler) http.Handler { return provfault.Reorder(h) }, "PROVIDER_ERROR", false, 0},
+		{"results out of order", func(_ connectors.Connector, h http.Handler) http.Handler { return provfault.Reorder(h) }, "PROVIDER_ERROR", true, 0},
 		{"garbage JSON", always(httpprovider.FaultGarbage), "PROVIDER_ERROR", true, 0},
 		{"a 500", always(httpprovider.FaultInternal), "PROVIDER_ERROR", true, 0},
 		{"a stall longer than the provider timeout", always(httpprovider.FaultStall), "PROVIDER_TIMEOUT", true, 0},
@@ -242,7 +244,7 @@ func TestMisbehavingHTTPProvidersAreContained(t *testing.T) {
 	ids := []string{encodeID("Product", "freshcart", "p-000001"), encodeID("Product", misbehaving, "p-000001"), encodeID("Product", misbehaving, "p-000002")}
 	for _, tt := range tests {
 		t.Run(tt.name+" is contained to that provider", func(t *testing.T) {
-			g := apitest.Start(t, apitest.Options{Connectors: fleet{
+			g := apitest.Start(t, apitest.Options{Index: demoIndex(t), Connectors: fleet{
 				timeout: orDefault(tt.timeout, 300*time.Millisecond),
 				serve:   map[string]func(connectors.Connector, http.Handler) http.Handler{misbehaving: tt.serve},
 			}.start(t)})

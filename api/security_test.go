@@ -275,7 +275,8 @@ func demoWithGrocery(t *testing.T, wrap func(*demo.Grocery) connectors.Connector
 
 func TestProductionMasksProviderErrors(t *testing.T) {
 	conns := demoWithGrocery(t, func(gr *demo.Grocery) connectors.Connector { return leakyGrocery{gr} })
-	g := apitest.Start(t, apitest.Options{Connectors: conns, API: production()})
+	// The fan-out asks the leaky provider to search (the index would not).
+	g := apitest.Start(t, apitest.Options{Connectors: conns, API: production(), FanOut: true})
 	for _, req := range []apitest.Request{
 		{Query: searchQuery, Variables: map[string]any{"text": "milk", "v": "GROCERY", "first": 5}},
 		{Query: `{ me { orders(first: 5) { edges { node { id } } } } }`, User: "demo-1"},

@@ -260,7 +260,7 @@ func TestBatching(t *testing.T) {
 	t.Run("an array of operations is answered with an array, in order, each with its own extensions", func(t *testing.T) {
 		status, out, _ := postBatch(t, g, user,
 			op{"query": `{ providers(first: 1) { totalCount } }`},
-			op{"query": `query Stores($n: Int) { stores(first: $n) { edges { node { id } } } }`, "variables": op{"n": 2}, "operationName": "Stores"},
+			op{"query": `query Stores($n: Int) { stores(first: $n) { edges { node { id deliverySlots { id } } } } }`, "variables": op{"n": 2}, "operationName": "Stores"},
 			op{"query": `{ me { id } }`},
 		)
 		if status != http.StatusOK || len(out) != 3 {

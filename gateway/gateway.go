@@ -23,6 +23,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/idempotency"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
 // Policy runs one connector call. Implementations add timeouts, circuit
@@ -90,6 +91,7 @@ type Gateway struct {
 	log      *slog.Logger
 	now      func() time.Time
 	status   func(provider string) ProviderStatus
+	index    supply.Index
 }
 
 // ProviderStatus is how a provider is doing as the policy sees it
@@ -134,6 +136,14 @@ func WithClock(now func() time.Time) Option { return func(g *Gateway) { g.now = 
 func WithStatus(f func(provider string) ProviderStatus) Option {
 	return func(g *Gateway) { g.status = f }
 }
+
+// WithIndex makes search, the per-kind lists and the home page's
+// candidates read the supply index (SearchIndex) instead of fanning out to
+// every provider (Search). nil (the default): the fan-out.
+func WithIndex(ix supply.Index) Option { return func(g *Gateway) { g.index = ix } }
+
+// Index returns the supply index search reads; nil without one.
+func (g *Gateway) Index() supply.Index { return g.index }
 
 // New returns a gateway over reg.
 func New(reg *connectors.Registry, opts ...Option) *Gateway {

@@ -13,6 +13,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/recommend"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
 // HomeItem is one recommended object with the reason it is shown.
@@ -61,7 +62,7 @@ func (g *Gateway) Home(ctx context.Context, l *Loaders, user string, city string
 	if city == "" && l != nil && user != "" {
 		city = g.orderCity(ctx, l, user)
 	}
-	popular, errs := g.Search(ctx, SearchParams{City: city, Kinds: []gid.Kind{gid.Product, gid.Doctor, gid.Lawyer, gid.GovService}})
+	popular, errs := g.Candidates(ctx, SearchParams{City: city, Kinds: []gid.Kind{gid.Product, gid.Doctor, gid.Lawyer, gid.GovService}})
 	page := HomePage{City: city}
 	if items := popularItems(popular, city, nil); len(items) > 0 {
 		page.Sections = append(page.Sections, HomeSection{Key: SectionPopular, Title: popularTitle(city), Items: items})
@@ -129,9 +130,16 @@ func popularItems(hits []Hit, city string, skip map[string]bool) []HomeItem {
 
 func hitID(h Hit) string { return gid.Encode(h.Kind, h.Provider, h.ID) }
 
+// outOfStock reports a product without stock: as the provider answered, or
+// as it last published to the index (the page then completes it live).
 func outOfStock(h Hit) bool {
-	p, ok := h.Value.(connectors.Product)
-	return ok && p.Stock <= 0
+	switch v := h.Value.(type) {
+	case connectors.Product:
+		return v.Stock <= 0
+	case supply.Item:
+		return v.Kind == supply.KindProduct && !v.Available
+	}
+	return false
 }
 
 // Recommender builds personalised home pages on the recommendation engine:

@@ -3477,23 +3477,33 @@ type Query {
   "Providers, optionally of one vertical or serving one city, ordered by ID."
   providers(vertical: Vertical, city: String, first: Int, after: String): ProviderConnection!
 
-  "Browse stores of every grocery provider, optionally in one city."
-  stores(city: String, first: Int, after: String): StoreConnection!
-  "Browse or search products of every grocery provider, or of one store with ` + "`" + `storeId` + "`" + `."
-  products(text: String, storeId: ID, city: String, category: String, first: Int, after: String): ProductConnection!
-  "Browse or search doctors of every medical provider."
-  doctors(text: String, city: String, first: Int, after: String): DoctorConnection!
-  "Browse or search lawyers of every legal provider."
-  lawyers(text: String, city: String, first: Int, after: String): LawyerConnection!
-  "Browse or search government services of every public-service provider."
-  govServices(text: String, city: String, first: Int, after: String): GovServiceConnection!
+  """
+  Browse stores of every grocery provider, optionally in one city. Like ` + "`" + `search` + "`" + `,
+  the lists read Plaza's supply index and complete only the page's items live from
+  their providers; null with an UNAVAILABLE error when the index cannot be reached.
+  """
+  stores(city: String, first: Int, after: String): StoreConnection
+  "Browse or search products of every grocery provider, or of one store with ` + "`" + `storeId` + "`" + ` (that one asks the store's provider)."
+  products(text: String, storeId: ID, city: String, category: String, first: Int, after: String): ProductConnection
+  "Browse or search doctors of every medical provider (see ` + "`" + `stores` + "`" + `)."
+  doctors(text: String, city: String, first: Int, after: String): DoctorConnection
+  "Browse or search lawyers of every legal provider (see ` + "`" + `stores` + "`" + `)."
+  lawyers(text: String, city: String, first: Int, after: String): LawyerConnection
+  "Browse or search government services of every public-service provider (see ` + "`" + `stores` + "`" + `)."
+  govServices(text: String, city: String, first: Int, after: String): GovServiceConnection
 
   """
-  One search box over everything. Fans out to every provider of the matching
-  verticals in parallel, merges their pages and ranks them by one relevance
-  score (text match, rating, city). Without ` + "`" + `text` + "`" + ` it browses, best first.
+  One search box over everything. Reads Plaza's supply index (the catalogues
+  providers publish): its best few hundred matches are re-ranked by one relevance
+  score (text match, rating, city, popularity, the user's affinity, diversity
+  across verticals and providers), and only the items of the page are completed
+  live (price, stock, slots) from their providers, at most 20 provider calls for a
+  page of up to 20. An item whose provider fails is left out and the provider
+  listed in ` + "`" + `extensions.plaza.degraded` + "`" + `. Without ` + "`" + `text` + "`" + ` it browses, best first.
+  Null with an UNAVAILABLE error (the rest of the query still answers) when the
+  index cannot be reached.
   """
-  search(text: String, vertical: Vertical, city: String, first: Int, after: String): SearchConnection!
+  search(text: String, vertical: Vertical, city: String, first: Int, after: String): SearchConnection
 
   """
   The signed-in user's home page: sections of recommended services across the
@@ -13528,10 +13538,10 @@ func (ec *executionContext) _Query_stores(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreConnection) graphql.Marshaler {
-			return ec.marshalNStoreConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreConnection(ctx, selections, v)
+			return ec.marshalOStoreConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_stores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13572,10 +13582,10 @@ func (ec *executionContext) _Query_products(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductConnection) graphql.Marshaler {
-			return ec.marshalNProductConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProductConnection(ctx, selections, v)
+			return ec.marshalOProductConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProductConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_products(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13616,10 +13626,10 @@ func (ec *executionContext) _Query_doctors(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DoctorConnection) graphql.Marshaler {
-			return ec.marshalNDoctorConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorConnection(ctx, selections, v)
+			return ec.marshalODoctorConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_doctors(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13660,10 +13670,10 @@ func (ec *executionContext) _Query_lawyers(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LawyerConnection) graphql.Marshaler {
-			return ec.marshalNLawyerConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerConnection(ctx, selections, v)
+			return ec.marshalOLawyerConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_lawyers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13704,10 +13714,10 @@ func (ec *executionContext) _Query_govServices(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GovServiceConnection) graphql.Marshaler {
-			return ec.marshalNGovServiceConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceConnection(ctx, selections, v)
+			return ec.marshalOGovServiceConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_govServices(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13748,10 +13758,10 @@ func (ec *executionContext) _Query_search(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
-			return ec.marshalNSearchConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchConnection(ctx, selections, v)
+			return ec.marshalOSearchConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20474,37 +20484,37 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "stores":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_stores(ctx, field)
 				})
 		case "products":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_products(ctx, field)
 				})
 		case "doctors":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_doctors(ctx, field)
 				})
 		case "lawyers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_lawyers(ctx, field)
 				})
 		case "govServices":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_govServices(ctx, field)
 				})
 		case "search":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_search(ctx, field)
 				})
@@ -21946,14 +21956,6 @@ func (ec *executionContext) marshalNDoctor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 	return ec._Doctor(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDoctorConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorConnection(ctx context.Context, sel ast.SelectionSet, v *model.DoctorConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DoctorConnection!")
-		return graphql.Null
-	}
-	return ec._DoctorConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNDoctorEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DoctorEdge) graphql.Marshaler {
 	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22022,14 +22024,6 @@ func (ec *executionContext) marshalNGovService2ᚖgithubᚗcomᚋplazaᚑgateway
 		return graphql.Null
 	}
 	return ec._GovService(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNGovServiceConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceConnection(ctx context.Context, sel ast.SelectionSet, v *model.GovServiceConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "GovServiceConnection!")
-		return graphql.Null
-	}
-	return ec._GovServiceConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNGovServiceEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GovServiceEdge) graphql.Marshaler {
@@ -22207,14 +22201,6 @@ func (ec *executionContext) marshalNLawyer2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 		return graphql.Null
 	}
 	return ec._Lawyer(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNLawyerConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerConnection(ctx context.Context, sel ast.SelectionSet, v *model.LawyerConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "LawyerConnection!")
-		return graphql.Null
-	}
-	return ec._LawyerConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLawyerEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LawyerEdge) graphql.Marshaler {
@@ -22401,14 +22387,6 @@ func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋplazaᚑgatewayᚋ
 		return graphql.Null
 	}
 	return ec._Product(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProductConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProductConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ProductConnection!")
-		return graphql.Null
-	}
-	return ec._ProductConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
@@ -22616,14 +22594,6 @@ func (ec *executionContext) unmarshalNRequestLegalConsultationInput2githubᚗcom
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSearchConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SearchConnection!")
-		return graphql.Null
-	}
-	return ec._SearchConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNSearchEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchEdge) graphql.Marshaler {
 	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22710,14 +22680,6 @@ func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋplazaᚑgatewayᚋpl
 		return graphql.Null
 	}
 	return ec._Store(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNStoreConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreConnection(ctx context.Context, sel ast.SelectionSet, v *model.StoreConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "StoreConnection!")
-		return graphql.Null
-	}
-	return ec._StoreConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStoreEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StoreEdge) graphql.Marshaler {
@@ -23099,6 +23061,13 @@ func (ec *executionContext) marshalODoctor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 	return ec._Doctor(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODoctorConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorConnection(ctx context.Context, sel ast.SelectionSet, v *model.DoctorConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DoctorConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -23121,6 +23090,13 @@ func (ec *executionContext) marshalOGovService2ᚖgithubᚗcomᚋplazaᚑgateway
 		return graphql.Null
 	}
 	return ec._GovService(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOGovServiceConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceConnection(ctx context.Context, sel ast.SelectionSet, v *model.GovServiceConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GovServiceConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOGroceryOrder2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGroceryOrder(ctx context.Context, sel ast.SelectionSet, v *model.GroceryOrder) graphql.Marshaler {
@@ -23178,6 +23154,13 @@ func (ec *executionContext) marshalOLawyer2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 		return graphql.Null
 	}
 	return ec._Lawyer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOLawyerConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerConnection(ctx context.Context, sel ast.SelectionSet, v *model.LawyerConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LawyerConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOLegalConsultation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLegalConsultation(ctx context.Context, sel ast.SelectionSet, v *model.LegalConsultation) graphql.Marshaler {
@@ -23318,6 +23301,13 @@ func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋpla
 	return v
 }
 
+func (ec *executionContext) marshalOSearchConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SearchConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOServiceApplication2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplication(ctx context.Context, sel ast.SelectionSet, v *model.ServiceApplication) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -23330,6 +23320,13 @@ func (ec *executionContext) marshalOStore2ᚖgithubᚗcomᚋplazaᚑgatewayᚋpl
 		return graphql.Null
 	}
 	return ec._Store(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStoreConnection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreConnection(ctx context.Context, sel ast.SelectionSet, v *model.StoreConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StoreConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

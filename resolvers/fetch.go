@@ -116,17 +116,22 @@ func (r *Resolver) nodeRoot(ctx context.Context, id string) (model.Node, error) 
 	return prefetch(ctx, r, n), nil
 }
 
-// searchPage runs a merged search and cuts the requested window out of it.
+// searchPage runs a merged search (over the index when the gateway has
+// one) and returns the requested window of it as edges.
 func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams, first *int, after *string, edge func(cursor string, h gateway.Hit) E) ([]E, *model.PageInfo, int, error) {
 	w, err := r.window(first, after)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	p.Depth = w.offset + w.limit // how deep the providers' windows must reach
-	hits, errs := r.gw.Search(ctx, session(ctx, r.searchSignals(ctx, p), after))
-	addErrors(ctx, errs)
-	edges, pi := paginate(hits, w, edge)
-	return edges, pi, len(hits), nil
+	items, pi, all, err := r.rankedPage(ctx, p, w, after)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	edges := make([]E, len(items))
+	for i, it := range items {
+		edges[i] = edge(offsetCursor(it.pos), it.hit)
+	}
+	return edges, pi, len(all), nil
 }
 
 func hitModel[M any](h gateway.Hit) M {

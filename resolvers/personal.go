@@ -8,6 +8,9 @@ package resolvers
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/events"
@@ -291,12 +294,45 @@ func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, err
 	if page.City != "" {
 		out.City = &page.City
 	}
-	for _, s := range page.Sections {
-		sec := &model.HomeSection{Key: s.Key, Title: s.Title, Items: make([]*model.HomeItem, len(s.Items))}
-		for i, it := range s.Items {
-			sec.Items[i] = &model.HomeItem{Node: hitModel[model.SearchResult](it.Hit), Reason: it.Reason, Score: it.Hit.Score}
+	// Candidates from the index carry what providers published: every
+	// section's items are completed live at once (one batch per provider
+	// and kind for the whole page), like a page of search. pos numbers the
+	// items across sections.
+	var all []rankedItem
+	var section []int // section of each item of all, by pos
+	for si, s := range page.Sections {
+		for _, it := range s.Items {
+			all = append(all, rankedItem{pos: len(all), hit: it.Hit})
+			section = append(section, si)
 		}
-		out.Sections = append(out.Sections, sec)
 	}
+	reasons := func(pos int) string {
+		si := section[pos]
+		first := pos
+		for first > 0 && section[first-1] == si {
+			first--
+		}
+		return page.Sections[si].Items[pos-first].Reason
+	}
+	base := graphql.GetPath(ctx)
+	all = r.completeHits(ctx, all, r.completions(ctx), func(kept []rankedItem, it rankedItem) ast.Path {
+		si := section[it.pos]
+		n := 0
+		for _, k := range kept {
+			if section[k.pos] == si {
+				n++
+			}
+		}
+		return append(append(ast.Path{}, base...), ast.PathName("sections"), ast.PathIndex(si), ast.PathName("items"), ast.PathIndex(n), ast.PathName("node"))
+	})
+	secs := make([]*model.HomeSection, len(page.Sections))
+	for si, s := range page.Sections {
+		secs[si] = &model.HomeSection{Key: s.Key, Title: s.Title, Items: []*model.HomeItem{}}
+	}
+	for _, it := range all {
+		sec := secs[section[it.pos]]
+		sec.Items = append(sec.Items, &model.HomeItem{Node: hitModel[model.SearchResult](it.hit), Reason: reasons(it.pos), Score: it.hit.Score})
+	}
+	out.Sections = append(out.Sections, secs...)
 	return prefetch(ctx, r, out), nil
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/plaza-gateway/plaza/graph/model"
 )
 
-// querySearch is the one search box: the gateway's merged ranking, one
-// window of it as edges (like searchPage, whose callers need no facets), and
-// facets over all of it.
+// querySearch is the one search box: the gateway's merged ranking (over the
+// index when the gateway has one), one window of it as edges (like
+// searchPage, whose callers need no facets), and facets over all of it.
 func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error) {
 	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
 		return nil, err
@@ -26,13 +26,15 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	if vertical != nil {
 		p.Verticals = []connectors.Vertical{connectors.Vertical(*vertical)}
 	}
-	p.Depth = w.offset + w.limit // how deep the providers' windows must reach
-	hits, errs := r.gw.Search(ctx, session(ctx, r.searchSignals(ctx, p), after))
-	addErrors(ctx, errs)
-	edges, pi := paginate(hits, w, func(c string, h gateway.Hit) *model.SearchEdge {
-		return &model.SearchEdge{Cursor: c, Node: hitModel[model.SearchResult](h), Score: h.Score}
-	})
-	return prefetch(ctx, r, &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(hits), Facets: toFacets(r.gw.Facets(ctx, hits))}), nil
+	items, pi, all, err := r.rankedPage(ctx, p, w, after)
+	if err != nil {
+		return nil, err
+	}
+	edges := make([]*model.SearchEdge, len(items))
+	for i, it := range items {
+		edges[i] = &model.SearchEdge{Cursor: offsetCursor(it.pos), Node: hitModel[model.SearchResult](it.hit), Score: it.hit.Score}
+	}
+	return prefetch(ctx, r, &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(all), Facets: toFacets(r.gw.Facets(ctx, all))}), nil
 }
 
 // session pins the ranking while the client pages: the key names the query

@@ -4,7 +4,9 @@ package apitest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"github.com/plaza-gateway/plaza/catalog"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/idempotency"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
 // Gateway is a running Plaza over loopback.
@@ -41,6 +44,13 @@ type Options struct {
 	// Logger replaces the default, which formats every line (access logs
 	// included) and discards it.
 	Logger *slog.Logger
+	// FanOut serves search and the lists by asking every provider, as
+	// before the supply index. By default they read an embedded index fed
+	// once, at start, from the providers' catalogues (demo.CatalogItems),
+	// as `go run .` does.
+	FanOut bool
+	// Index, when set, is the index search reads (not fed here).
+	Index supply.Index
 }
 
 // Start builds the real handler over the demo providers (or opts.Connectors)
@@ -63,6 +73,13 @@ func Start(tb testing.TB, opts Options) *Gateway {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	base := []gateway.Option{gateway.WithLogger(log), gateway.WithIdempotency(idempotency.NewMemory(nil))}
+	if !opts.FanOut {
+		ix := opts.Index
+		if ix == nil {
+			ix = FedIndex(tb, conns)
+		}
+		base = append(base, gateway.WithIndex(ix))
+	}
 	gw := gateway.New(reg, append(base, opts.GatewayOptions...)...)
 	v, err := auth.NewVerifier(auth.Config{Secret: []byte("test-secret")})
 	if err != nil {
@@ -75,6 +92,23 @@ func Start(tb testing.TB, opts Options) *Gateway {
 	srv := httptest.NewServer(api.New(gw, v, log, cfg, opts.APIOptions...))
 	tb.Cleanup(srv.Close)
 	return &Gateway{URL: srv.URL, GW: gw, Verifier: v, Server: srv, tb: tb}
+}
+
+// FedIndex returns an embedded supply index holding the catalogues of conns
+// as the demo providers publish them through the ingest (demo.PublishNow,
+// as `go run .` does), closed when the test ends. A provider that fails to
+// list its catalogue (a test's faulty provider) is left out of the index.
+func FedIndex(tb testing.TB, conns []connectors.Connector) *supply.Memory {
+	tb.Helper()
+	ix, err := supply.NewMemory()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = ix.Close() })
+	if err := demo.PublishNow(context.Background(), conns, catalog.New(ix, nil)); err != nil {
+		tb.Logf("catalogues: %v", err)
+	}
+	return ix
 }
 
 // Token returns a valid bearer token for user.

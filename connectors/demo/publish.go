@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,4 +303,38 @@ func joinNonEmpty(parts ...string) string {
 		}
 	}
 	return strings.Join(out, ". ")
+}
+
+// PublishNow pushes the whole current catalogue of every demo provider
+// among conns to pub once, and returns when pub has acknowledged it: the
+// gateway serving in-process demo providers calls it before it serves, so
+// search is complete from the first request. Publish then follows the
+// changes; its first push repeats this one, which the index acknowledges
+// as already there.
+func PublishNow(ctx context.Context, conns []connectors.Connector, pub connectors.Publisher) error {
+	var errs []error
+	for _, c := range conns {
+		if p, ok := c.(catalogPublisher); ok {
+			errs = append(errs, publishNow(ctx, c.Describe().ID, p, pub))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func publishNow(ctx context.Context, id string, p catalogPublisher, pub connectors.Publisher) error {
+	for since := ""; ; {
+		ch, err := p.CatalogChanges(ctx, since, connectors.MaxCatalogBatch)
+		if err != nil {
+			return fmt.Errorf("demo provider %s: catalogue: %w", id, err)
+		}
+		if len(ch.Upserts)+len(ch.Deletes) > 0 {
+			if _, err := pub.Publish(ctx, id, connectors.CatalogBatch{Upserts: ch.Upserts, Deletes: ch.Deletes}); err != nil {
+				return fmt.Errorf("demo provider %s: publishing: %w", id, err)
+			}
+		}
+		if !ch.More {
+			return nil
+		}
+		since = ch.Cursor
+	}
 }

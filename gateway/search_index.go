@@ -1,0 +1,141 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/rank"
+	"github.com/plaza-gateway/plaza/supply"
+)
+
+// IndexCandidates is how many of the index's best matches are re-ranked:
+// the first stage of two-stage ranking. Four hundred, the same candidate
+// count the fan-out's windows aim at (searchCandidates), covers the first
+// pages of any query; a page reaching deeper asks for more (up to
+// supply.MaxFirst).
+const IndexCandidates = searchCandidates
+
+// ErrIndexUnavailable wraps every failure of the supply index other than a
+// bad query: the index is down or unreachable, so search and the lists
+// cannot answer (the rest of the operation still does).
+var ErrIndexUnavailable = errors.New("search index unavailable")
+
+// supplyKinds maps the gateway's kinds to the index's. Provider cards are
+// not catalogue items: `providers` pages through the directory instead.
+var supplyKinds = map[gid.Kind]supply.Kind{
+	gid.Product: supply.KindProduct, gid.Store: supply.KindStore, gid.Doctor: supply.KindDoctor,
+	gid.Lawyer: supply.KindLawyer, gid.GovService: supply.KindGovService,
+}
+
+var gidKinds = map[supply.Kind]gid.Kind{
+	supply.KindProduct: gid.Product, supply.KindStore: gid.Store, supply.KindDoctor: gid.Doctor,
+	supply.KindLawyer: gid.Lawyer, supply.KindGovService: gid.GovService,
+}
+
+// SearchIndex is Search over the supply index instead of the providers:
+// the index retrieves the query's best IndexCandidates (or down to
+// p.Depth), and the same ranking as Search (text relevance, popularity,
+// affinity, diversity across verticals and providers) re-ranks them. No
+// provider is called: each hit's Value is the supply.Item the index holds,
+// whose live fields (price, stock, slots) the caller completes for the page
+// it shows (one batch call per provider and kind, through the loaders).
+//
+// Items of a provider outside the request's registry snapshot (suspended,
+// retired, not yet approved: the directory's snapshot holds only ACTIVE
+// providers, and follows the change feed) are left out here, at query time,
+// so they disappear within the change feed's bound whatever the index
+// still holds. The index's own failure is ErrIndexUnavailable; a query the
+// index refuses (a bad cursor) is BAD_USER_INPUT.
+func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchParams) ([]Hit, error) {
+	q := supply.Query{Text: p.Text, City: p.City, Category: p.Category, First: min(max(IndexCandidates, p.Depth+1), supply.MaxFirst)}
+	for _, v := range p.Verticals {
+		q.Verticals = append(q.Verticals, supply.Vertical(v))
+	}
+	for _, k := range p.Kinds {
+		if sk, ok := supplyKinds[k]; ok {
+			q.Kinds = append(q.Kinds, sk)
+		}
+	}
+	if len(p.Kinds) > 0 && len(q.Kinds) == 0 {
+		return nil, nil // only provider cards asked for: not in the index
+	}
+	if len(q.Kinds) == 0 {
+		// Every searchable kind; offices are reached through their service.
+		q.Kinds = []supply.Kind{supply.KindProduct, supply.KindStore, supply.KindDoctor, supply.KindLawyer, supply.KindGovService}
+	}
+	page, err := ix.Search(ctx, q)
+	if err != nil {
+		if errors.Is(err, supply.ErrBadQuery) {
+			return nil, connectors.Errorf(connectors.KindInvalid, "%v", err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrIndexUnavailable, err)
+	}
+	reg := g.registryFor(ctx)
+	hits := make([]Hit, 0, len(page.Hits))
+	docs := make([]rank.Doc, 0, len(page.Hits))
+	for _, h := range page.Hits {
+		it := h.Item
+		kind, ok := gidKinds[it.Kind]
+		if !ok {
+			continue
+		}
+		if _, live := reg.Get(it.Provider); !live {
+			continue // not ACTIVE in this snapshot: never shown
+		}
+		hit := Hit{Kind: kind, Vertical: connectors.Vertical(supply.VerticalOf(it.Kind)), Provider: it.Provider, ID: it.ID, Value: it}
+		hits = append(hits, hit)
+		docs = append(docs, rank.Doc{Kind: string(kind), Group: string(hit.Vertical), Provider: it.Provider, ID: it.ID,
+			Name: it.Name, Category: it.Category, Tags: it.Tags, Body: it.Description, Cities: it.Cities, Rating: it.Rating})
+	}
+	prep := rank.New(rank.DefaultLexicon(), rank.DefaultConfig()).Prepare(rank.Query{Text: p.Text, City: p.City})
+	parts := [][]rank.Doc{docs}
+	setSignals(hits, parts, p)
+	ranked := rankedHits(hits, prep.Rank(prep.Count(docs)))
+	if p.Session != "" && g.cache != nil {
+		ranked = g.cache.pinOrder(ctx, p.Session, p.Fresh, ranked)
+	}
+	return ranked, nil
+}
+
+// Candidates is SearchIndex over the gateway's index (WithIndex), its
+// failure as the one error; without an index, the fan-out (Search).
+func (g *Gateway) Candidates(ctx context.Context, p SearchParams) ([]Hit, []error) {
+	if g.index == nil {
+		return g.Search(ctx, p)
+	}
+	hits, err := g.SearchIndex(ctx, g.index, p)
+	if err != nil {
+		return nil, []error{err}
+	}
+	return hits, nil
+}
+
+// IndexValue is the connectors value of an index item holding the fields
+// the index serves (what does not change between pushes: names, cities, a
+// store's address, a doctor's specialty, ratings); the rest is zero, for a
+// request that selects nothing else. A request that does is completed from
+// the provider instead.
+func IndexValue(it supply.Item) any {
+	city := ""
+	if len(it.Cities) > 0 {
+		city = it.Cities[0]
+	}
+	// Lists the schema declares non-null are empty, never nil.
+	it.Tags, it.Cities = append([]string{}, it.Tags...), append([]string{}, it.Cities...)
+	switch it.Kind {
+	case supply.KindProduct:
+		return connectors.Product{ID: it.ID, Name: it.Name, Category: it.Category, Tags: it.Tags, Rating: it.Rating, City: city}
+	case supply.KindStore:
+		return connectors.Store{ID: it.ID, Name: it.Name, City: city, Address: it.Description, Rating: it.Rating, Tags: it.Tags}
+	case supply.KindDoctor:
+		return connectors.Doctor{ID: it.ID, Name: it.Name, Specialty: it.Category, City: city, Rating: it.Rating}
+	case supply.KindLawyer:
+		return connectors.Lawyer{ID: it.ID, Name: it.Name, City: city, Rating: it.Rating}
+	case supply.KindGovService:
+		return connectors.GovService{ID: it.ID, Name: it.Name, Description: it.Description, Category: it.Category, Cities: it.Cities, Rating: it.Rating}
+	}
+	return nil
+}
