@@ -13,6 +13,9 @@ import (
 
 	"github.com/plaza-gateway/plaza/catalog"
 	"github.com/plaza-gateway/plaza/config"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/supply"
@@ -116,10 +119,14 @@ func providersCommand(ctx context.Context, cmd config.Command, cfg config.Config
 	return 0
 }
 
-// indexSynthetic publishes each generated provider's synthetic catalogue
-// into the supply index in PLAZA_DATABASE_URL, through the gateway's ingest
-// (the catalogue contract's checks and acknowledgements), four providers
-// at a time. A second run is acknowledged superseded and changes nothing.
+// indexSynthetic publishes the first --items-per-provider items of each
+// generated provider's own catalogue into the supply index in
+// PLAZA_DATABASE_URL, through the gateway's ingest (the catalogue
+// contract's checks and acknowledgements), four providers at a time: the
+// in-process demo provider derived from its id, or, with --endpoint, its
+// endpoint's catalogue pulled over the contract (signed with --secret). The
+// items are the provider's own, so a search page completed from it finds
+// them. A second run is acknowledged superseded and changes nothing.
 func indexSynthetic(ctx context.Context, pool *pgxpool.Pool, g config.Generate, stdout io.Writer) error {
 	if _, err := supply.Migrate(ctx, pool); err != nil {
 		return err
@@ -127,14 +134,33 @@ func indexSynthetic(ctx context.Context, pool *pgxpool.Pool, g config.Generate, 
 	in := catalog.New(supply.NewPostgres(pool), nil)
 	opts := directory.GenerateOptions{Endpoints: g.Endpoints}
 	start := time.Now()
-	res, err := catalog.IndexSynthetic(ctx, in, g.Count, g.ItemsPerProvider, 4, func(i int) directory.Provider {
-		return directory.Generated(g.Seed, i, opts)
+	res, err := catalog.IndexGenerated(ctx, in, g.Count, g.ItemsPerProvider, 4, func(ctx context.Context, i int) (string, connectors.Catalog, error) {
+		p := directory.Generated(g.Seed, i, opts)
+		desc := connectors.Descriptor{ID: p.ID, Name: p.Name, Vertical: p.Vertical, Cities: p.Cities}
+		var c connectors.Connector
+		var err error
+		if p.Endpoint == "" {
+			c, err = demo.Embedded(desc)
+		} else {
+			c, err = httpprovider.New(httpprovider.Config{ID: p.ID, Vertical: p.Vertical, BaseURL: p.Endpoint, Secret: g.Secret, Timeout: 5 * time.Second})
+		}
+		if err != nil {
+			return p.ID, nil, err
+		}
+		cat, ok := c.(connectors.Catalog)
+		if !ok {
+			return p.ID, nil, fmt.Errorf("provider %s publishes no catalogue", p.ID)
+		}
+		return p.ID, cat, nil
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "indexed the synthetic catalogues of %d providers (%d items each) through the catalogue contract: %d indexed, %d already there, in %v\n",
+	fmt.Fprintf(stdout, "indexed the catalogues of %d providers (up to %d items each) through the catalogue contract: %d indexed, %d already there, in %v\n",
 		res.Providers, g.ItemsPerProvider, res.Indexed, res.Superseded, time.Since(start).Round(time.Millisecond))
+	if res.Unreachable > 0 {
+		fmt.Fprintf(stdout, "%d providers' catalogues could not be read (an endpoint down?): their items appear in search once they publish\n", res.Unreachable)
+	}
 	return nil
 }
 

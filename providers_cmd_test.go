@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/directory/pgtest"
 	"github.com/plaza-gateway/plaza/supply"
@@ -238,9 +240,25 @@ func TestProvidersGenerate(t *testing.T) {
 			t.Fatalf("provider %d: %+v, %v; want %+v", i, got, err, want)
 		}
 	}
-	t.Run("their synthetic catalogues are indexed through the catalogue contract, 20 items each", func(t *testing.T) {
-		if !strings.Contains(e.stdout, "indexed the synthetic catalogues of 40 providers (20 items each) through the catalogue contract: 800 indexed, 0 already there") {
-			t.Fatalf("stdout:\n%s", e.stdout)
+	// What each generated provider's own catalogue holds, read from the
+	// demo connector its id derives: the first 20 items of it are indexed.
+	wantItems, wantPer := 0, map[string]int{}
+	for i := range 40 {
+		p := directory.Generated(7, i, directory.GenerateOptions{})
+		c, err := demo.Embedded(connectors.Descriptor{ID: p.ID, Name: p.Name, Vertical: p.Vertical, Cities: p.Cities})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, err := c.(connectors.Catalog).CatalogChanges(ctx, "", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPer[p.ID] = min(20, len(ch.Upserts))
+		wantItems += wantPer[p.ID]
+	}
+	t.Run("their own catalogues are indexed through the catalogue contract, up to 20 items each", func(t *testing.T) {
+		if !strings.Contains(e.stdout, fmt.Sprintf("indexed the catalogues of 40 providers (up to 20 items each) through the catalogue contract: %d indexed, 0 already there", wantItems)) {
+			t.Fatalf("want %d items indexed; stdout:\n%s", wantItems, e.stdout)
 		}
 		pool, err := pgxpool.New(ctx, url)
 		if err != nil {
@@ -248,15 +266,31 @@ func TestProvidersGenerate(t *testing.T) {
 		}
 		defer pool.Close()
 		page, err := supply.NewPostgres(pool).Search(ctx, supply.Query{Facets: true, First: 1})
-		if err != nil || page.Total != 800 || len(page.Facets.Providers) == 0 || page.Facets.Providers[0].Count != 20 {
-			t.Fatalf("index: total %d, providers %+v, %v; want 800 items, 20 per provider", page.Total, page.Facets.Providers, err)
+		if err != nil || page.Total != wantItems || len(page.Facets.Providers) == 0 {
+			t.Fatalf("index: total %d, providers %+v, %v; want %d items", page.Total, page.Facets.Providers, err, wantItems)
+		}
+		for _, f := range page.Facets.Providers {
+			if f.Count != wantPer[f.Value] {
+				t.Fatalf("index holds %d items of %s, want %d", f.Count, f.Value, wantPer[f.Value])
+			}
 		}
 	})
+	// A second run re-publishes the same items (the demo providers version
+	// their catalogue from their own start, so the ingest counts them
+	// indexed again) and leaves the index as it was.
 	t.Run("the same seed and count again insert nothing", func(t *testing.T) {
 		e := plazaProcess(t, env, "providers", "generate", "--count", "40", "--seed", "7")
 		if e.code != 0 || !strings.Contains(e.stdout, "0 inserted, 40 already there; directory version 1") ||
-			!strings.Contains(e.stdout, "0 indexed, 800 already there") {
+			!strings.Contains(e.stdout, "indexed the catalogues of 40 providers") {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", e.code, e.stdout, e.stderr)
+		}
+		pool, err := pgxpool.New(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		if page, err := supply.NewPostgres(pool).Search(ctx, supply.Query{First: 1}); err != nil || page.Total != wantItems {
+			t.Fatalf("index after the second run: total %d, %v; want %d", page.Total, err, wantItems)
 		}
 	})
 	t.Run("endpoints round-robin per vertical, signing with --secret", func(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/catalog"
@@ -160,10 +161,31 @@ func (p pullOnActive) Transition(ctx context.Context, id string, to directory.Li
 	return got, err
 }
 
-// pullSoon is the syncer's Notify once the catalogue is wired (onboarding
-// is wired first, and nothing is activated before the app serves).
+// pullSoon queues ids for a pull once this instance routes them: an
+// activation reaches routing through the change feed a moment after the
+// directory commits it, and the syncer pulls only providers it can call.
+// A provider still not routed after activationWait is left to the next
+// activation or the operator.
 func (a *app) pullSoon(ids ...string) {
-	if a.catalog.syncer != nil {
-		a.catalog.syncer.Notify(ids...)
-	}
+	go func() {
+		deadline := time.Now().Add(activationWait)
+		for _, id := range ids {
+			for {
+				if _, ok := a.current.Load().Registry.Get(id); ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					a.log.Warn("catalog pull: an activated provider is not routed yet; not pulled", "provider", id)
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		if a.catalog.syncer != nil {
+			a.catalog.syncer.Notify(ids...)
+		}
+	}()
 }
+
+// activationWait bounds how long an activation waits to reach routing.
+const activationWait = 30 * time.Second

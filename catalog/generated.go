@@ -1,0 +1,75 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/plaza-gateway/plaza/connectors"
+)
+
+// BulkResult says what IndexGenerated did.
+type BulkResult struct {
+	Providers int64
+	Indexed   int64
+	// Superseded: already indexed by an earlier run.
+	Superseded int64
+	// Unreachable: providers whose catalogue could not be read.
+	Unreachable int64
+}
+
+// IndexGenerated publishes the first k items of each generated provider's
+// own catalogue, for i in [0, count), through in (one push per provider, as
+// the provider would send it), with workers pushes at once. catalogOf
+// returns provider i's id and its catalogue: the in-process demo provider
+// derived from its id, or its endpoint over the contract. The items are
+// the provider's own, so the page Plaza completes from it finds them; they
+// carry the provider's versions, so a second run is acknowledged
+// superseded and changes nothing. A provider whose catalogue cannot be read
+// (an endpoint down) is counted in Unreachable and left out; the first push
+// the ingest refuses stops the run.
+func IndexGenerated(ctx context.Context, in *Ingest, count, k, workers int, catalogOf func(ctx context.Context, i int) (string, connectors.Catalog, error)) (BulkResult, error) {
+	var res BulkResult
+	if k <= 0 || count <= 0 {
+		return res, nil
+	}
+	k = min(k, connectors.MaxCatalogBatch)
+	workers = max(workers, 1)
+	next := atomic.Int64{}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= count {
+					return
+				}
+				id, cat, err := catalogOf(ctx, i)
+				var ch connectors.CatalogChanges
+				if err == nil {
+					ch, err = cat.CatalogChanges(ctx, "", k)
+				}
+				if err != nil {
+					atomic.AddInt64(&res.Unreachable, 1)
+					continue
+				}
+				ack, err := in.apply(ctx, id, connectors.CatalogBatch{Upserts: ch.Upserts[:min(k, len(ch.Upserts))]}, false)
+				if err != nil {
+					cancel(fmt.Errorf("catalog: catalogue of %s: %w", id, err))
+					return
+				}
+				atomic.AddInt64(&res.Providers, 1)
+				atomic.AddInt64(&res.Indexed, int64(ack.Indexed))
+				atomic.AddInt64(&res.Superseded, int64(ack.Superseded))
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
+		return res, err
+	}
+	return res, nil
+}
