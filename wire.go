@@ -69,6 +69,7 @@ type app struct {
 	server   *api.Server
 
 	stop    context.CancelFunc // ends the background work
+	ctx     context.Context    // the background work's, ended by stop
 	bg      sync.WaitGroup     // the background work
 	closers []func()           // run in reverse order by close, after bg ends
 }
@@ -78,6 +79,7 @@ type app struct {
 func wire(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger, m *metrics.Metrics) (*app, error) {
 	a := &app{cfg: cfg, log: log, metrics: m}
 	ctx, a.stop = context.WithCancel(ctx)
+	a.ctx = ctx
 	gc := gctune.Apply(cfg.GC.Getenv)
 	log.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_mib", gc.MemoryLimit>>20, "limit_from", gc.LimitSource)
 	verifier, err := newVerifier(ctx, cfg, log)

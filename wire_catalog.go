@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/plaza-gateway/plaza/api"
@@ -80,15 +81,14 @@ func (a *app) openCatalog(ctx context.Context) error {
 	}, func() []string { return providerIDs(a.current.Load()) }, catalog.SyncConfig{}, a.log)
 	a.background(ctx, a.catalog.syncer.Run)
 	served := a.current.Load()
-	if a.source.seedsDemo() {
-		// The embedded demo providers push their catalogues themselves:
-		// once before the gateway serves, so search is complete from the
-		// first request, then every change.
-		if err := demo.PublishNow(ctx, served.Registry.All(), in); err != nil {
-			return fmt.Errorf("supply index: %w", err)
+	if served.Listed() {
+		// In-process providers (the demo, a file's `embedded: demo`
+		// entries) push their catalogues themselves: once before the
+		// gateway serves, so search is complete from the first request,
+		// then every change.
+		if err := a.publishInProcess(served.Registry.All()); err != nil {
+			return err
 		}
-		a.background(ctx, func(ctx context.Context) { demo.Publish(ctx, served.Registry.All(), in) })
-	} else {
 		// The first sync of a restarted gateway: every served provider that
 		// publishes is pulled from its stored cursor.
 		a.catalog.syncer.Notify(providerIDs(served)...)
@@ -114,17 +114,41 @@ func remote(c connectors.Connector) bool {
 // A directory view is never walked: its providers are queued when they
 // become ACTIVE (pullOnActive).
 func (a *app) notifyNewProviders(prev, next *providers.Set) {
-	if !prev.Listed() || !next.Listed() {
+	if !prev.Listed() || !next.Listed() || a.catalog.syncer == nil {
 		return
 	}
-	var added []string
+	var pulled []string
+	var local []connectors.Connector
 	for _, c := range next.Registry.All() {
 		id := c.Describe().ID
-		if _, ok := prev.Registry.Get(id); !ok && remote(c) {
-			added = append(added, id)
+		if _, ok := prev.Registry.Get(id); ok {
+			continue
+		}
+		if remote(c) {
+			pulled = append(pulled, id)
+		} else {
+			local = append(local, c)
 		}
 	}
-	a.catalog.syncer.Notify(added...)
+	a.catalog.syncer.Notify(pulled...)
+	if err := a.publishInProcess(local); err != nil {
+		a.log.Warn("supply index: publishing the catalogues of added in-process providers", "err", err)
+	}
+}
+
+// publishInProcess indexes the catalogues of the in-process providers
+// among conns before returning, then follows their changes in the
+// background until the app stops. HTTP providers are the syncer's.
+func (a *app) publishInProcess(conns []connectors.Connector) error {
+	local := slices.DeleteFunc(slices.Clone(conns), remote)
+	if len(local) == 0 {
+		return nil
+	}
+	if err := demo.PublishNow(a.ctx, local, a.catalog.ingest); err != nil {
+		return fmt.Errorf("supply index: %w", err)
+	}
+	a.background(a.ctx, func(ctx context.Context) { demo.Publish(ctx, local, a.catalog.ingest) })
+	return nil
 }
 
 // providerIDs lists the served providers the gateway pulls, for a set it

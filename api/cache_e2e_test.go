@@ -889,6 +889,12 @@ type switchableGrocery struct {
 	failing atomic.Bool
 }
 
+// CatalogChanges publishes the wrapped provider's catalogue, so the index
+// search reads holds it.
+func (s *switchableGrocery) CatalogChanges(ctx context.Context, since string, first int) (connectors.CatalogChanges, error) {
+	return s.Grocery.(connectors.Catalog).CatalogChanges(ctx, since, first)
+}
+
 var errProviderDown = errors.New("provider down (test)")
 
 func (g *switchableGrocery) Products(ctx context.Context, ids []string) ([]connectors.Result[connectors.Product], error) {

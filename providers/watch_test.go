@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/plaza-gateway/plaza/catalog"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -298,6 +299,17 @@ func TestReloadUnderLoad(t *testing.T) {
 	t.Cleanup(func() { current.Load().Close() })
 	wd := watch(t, configOf(urls, "freshcart", "greenbasket"), time.Hour, func(l *providers.Set) {
 		old := current.Swap(l)
+		// As the gateway's syncer does for providers newly served: their
+		// catalogues are pulled into the index before they are routed.
+		var added []connectors.Connector
+		for _, c := range l.Registry.All() {
+			if _, ok := old.Registry.Get(c.Describe().ID); !ok {
+				added = append(added, c)
+			}
+		}
+		if err := demo.PublishNow(context.Background(), added, catalog.New(g.Index, nil)); err != nil {
+			t.Errorf("publishing the added providers: %v", err)
+		}
 		g.GW.SetRegistry(l.Registry)
 		time.AfterFunc(500*time.Millisecond, old.Close)
 	})

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,10 @@ type Gateway struct {
 	GW       *gateway.Gateway
 	Verifier *auth.Verifier
 	Server   *httptest.Server
-	tb       testing.TB
+	// Index is the supply index search reads (nil with FanOut): a test
+	// that adds providers publishes their catalogues to it.
+	Index supply.Index
+	tb    testing.TB
 }
 
 // Options tune the gateway under test.
@@ -73,9 +77,14 @@ func Start(tb testing.TB, opts Options) *Gateway {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	base := []gateway.Option{gateway.WithLogger(log), gateway.WithIdempotency(idempotency.NewMemory(nil))}
+	var ix supply.Index
 	if !opts.FanOut {
-		ix := opts.Index
-		if ix == nil {
+		ix = opts.Index
+		switch {
+		case ix != nil:
+		case opts.Connectors == nil:
+			ix = demoIndex(tb, conns)
+		default:
 			ix = FedIndex(tb, conns)
 		}
 		base = append(base, gateway.WithIndex(ix))
@@ -91,8 +100,35 @@ func Start(tb testing.TB, opts Options) *Gateway {
 	}
 	srv := httptest.NewServer(api.New(gw, v, log, cfg, opts.APIOptions...))
 	tb.Cleanup(srv.Close)
-	return &Gateway{URL: srv.URL, GW: gw, Verifier: v, Server: srv, tb: tb}
+	return &Gateway{URL: srv.URL, GW: gw, Verifier: v, Server: srv, Index: ix, tb: tb}
 }
+
+// demoIndex is the index of the default demo providers, fed once per test
+// process and shared by every gateway over them: their catalogues are the
+// same for every instance (derived from their descriptors and the default
+// seed), no gateway here writes to it, and feeding it costs seconds under
+// -race.
+func demoIndex(tb testing.TB, conns []connectors.Connector) supply.Index {
+	demoIndexOnce.Do(func() {
+		ix, err := supply.NewMemory()
+		if err != nil {
+			demoIndexErr = err
+			return
+		}
+		demoIndexErr = demo.PublishNow(context.Background(), conns, catalog.New(ix, nil))
+		demoIndexShared = ix
+	})
+	if demoIndexErr != nil {
+		tb.Fatalf("the demo providers' index: %v", demoIndexErr)
+	}
+	return demoIndexShared
+}
+
+var (
+	demoIndexOnce   sync.Once
+	demoIndexShared *supply.Memory
+	demoIndexErr    error
+)
 
 // FedIndex returns an embedded supply index holding the catalogues of conns
 // as the demo providers publish them through the ingest (demo.PublishNow,

@@ -305,8 +305,9 @@ func joinNonEmpty(parts ...string) string {
 	return strings.Join(out, ". ")
 }
 
-// PublishNow pushes the whole current catalogue of every demo provider
-// among conns to pub once, and returns when pub has acknowledged it: the
+// PublishNow pushes the whole current catalogue of every provider among
+// conns that serves one (a demo provider, or an HTTP client pulling its
+// provider's) to pub once, and returns when pub has acknowledged it: the
 // gateway serving in-process demo providers calls it before it serves, so
 // search is complete from the first request. Publish then follows the
 // changes; its first push repeats this one, which the index acknowledges
@@ -314,14 +315,14 @@ func joinNonEmpty(parts ...string) string {
 func PublishNow(ctx context.Context, conns []connectors.Connector, pub connectors.Publisher) error {
 	var errs []error
 	for _, c := range conns {
-		if p, ok := c.(catalogPublisher); ok {
+		if p, ok := c.(connectors.Catalog); ok {
 			errs = append(errs, publishNow(ctx, c.Describe().ID, p, pub))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func publishNow(ctx context.Context, id string, p catalogPublisher, pub connectors.Publisher) error {
+func publishNow(ctx context.Context, id string, p connectors.Catalog, pub connectors.Publisher) error {
 	for since := ""; ; {
 		ch, err := p.CatalogChanges(ctx, since, connectors.MaxCatalogBatch)
 		if err != nil {
