@@ -85,7 +85,7 @@ func Start(tb testing.TB, opts Options) *Gateway {
 		case opts.Connectors == nil:
 			ix = demoIndex(tb, conns)
 		default:
-			ix = feedInBackground(tb, conns)
+			ix = FedIndex(tb, conns)
 		}
 		base = append(base, gateway.WithIndex(ix))
 	}
@@ -129,64 +129,6 @@ var (
 	demoIndexShared *supply.Memory
 	demoIndexErr    error
 )
-
-// backgroundIndex is an index fed from conns' catalogues in the background
-// from the gateway's start: a search waits for the feed. Most gateways a
-// test starts over its own providers search little or not at all, and
-// feeding costs seconds under -race, so the test's own set-up overlaps it.
-type backgroundIndex struct {
-	ready chan struct{}
-	ix    *supply.Memory
-	err   error
-}
-
-func feedInBackground(tb testing.TB, conns []connectors.Connector) supply.Index {
-	b := &backgroundIndex{ready: make(chan struct{})}
-	go func() {
-		defer close(b.ready)
-		if b.ix, b.err = supply.NewMemory(); b.err != nil {
-			return
-		}
-		// A provider whose catalogue cannot be read (a test's faulty
-		// provider) is left out of the index, as FedIndex does.
-		_ = demo.PublishNow(context.Background(), conns, catalog.New(b.ix, nil))
-	}()
-	tb.Cleanup(func() {
-		<-b.ready
-		if b.ix != nil {
-			_ = b.ix.Close()
-		}
-	})
-	return b
-}
-
-func (b *backgroundIndex) wait(ctx context.Context) (*supply.Memory, error) {
-	select {
-	case <-b.ready:
-		return b.ix, b.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (b *backgroundIndex) Apply(ctx context.Context, batch supply.Batch) (supply.Ack, error) {
-	ix, err := b.wait(ctx)
-	if err != nil {
-		return supply.Ack{}, err
-	}
-	return ix.Apply(ctx, batch)
-}
-
-func (b *backgroundIndex) Search(ctx context.Context, q supply.Query) (supply.Page, error) {
-	ix, err := b.wait(ctx)
-	if err != nil {
-		return supply.Page{}, err
-	}
-	return ix.Search(ctx, q)
-}
-
-// Close is the test's cleanup's.
-func (b *backgroundIndex) Close() error { return nil }
 
 // FedIndex returns an embedded supply index holding the catalogues of conns
 // as the demo providers publish them through the ingest (demo.PublishNow,
