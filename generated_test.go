@@ -62,6 +62,7 @@ func TestGeneratedCodeIsFresh(t *testing.T) {
 		"lists":   bytes.Count(raw, []byte("graphql.MarshalSliceConcurrently(")),
 		"defer":   bytes.Count(raw, []byte("graphql.NewDeferredGroup(ctx)")),
 		"objects": bytes.Count(raw, []byte("graphql.NewFieldSet(fields)")),
+		"plans":   bytes.Count(raw, []byte("graphql.CollectFields(ec.OperationContext, sel, ")),
 		"buffer":  bytes.Count(raw, []byte("data.MarshalGQL(&buf)")),
 		"scalars": scalars,
 		"money":   money,

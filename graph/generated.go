@@ -17851,7 +17851,7 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 var analyticsImplementors = []string{"Analytics"}
 
 func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, analyticsImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -17915,7 +17915,7 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 var appointmentImplementors = []string{"Appointment", "Node"}
 
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *model.Appointment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -17980,7 +17980,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 var appointmentConnectionImplementors = []string{"AppointmentConnection"}
 
 func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18023,7 +18023,7 @@ func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.
 var appointmentEdgeImplementors = []string{"AppointmentEdge"}
 
 func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18061,7 +18061,7 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 var appointmentSlotImplementors = []string{"AppointmentSlot"}
 
 func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentSlot) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18109,7 +18109,7 @@ func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.Select
 var bucketCountImplementors = []string{"BucketCount"}
 
 func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionSet, obj *model.BucketCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18147,7 +18147,7 @@ func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionS
 var certificationCheckImplementors = []string{"CertificationCheck"}
 
 func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationCheck) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18190,7 +18190,7 @@ func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.Sel
 var certificationRunImplementors = []string{"CertificationRun"}
 
 func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationRun) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18248,7 +18248,7 @@ func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.Selec
 var consultationImplementors = []string{"Consultation", "Node"}
 
 func (ec *executionContext) _Consultation(ctx context.Context, sel ast.SelectionSet, obj *model.Consultation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, consultationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, consultationImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18323,7 +18323,7 @@ func (ec *executionContext) _Consultation(ctx context.Context, sel ast.Selection
 var consultationConnectionImplementors = []string{"ConsultationConnection"}
 
 func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18366,7 +18366,7 @@ func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast
 var consultationEdgeImplementors = []string{"ConsultationEdge"}
 
 func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18404,7 +18404,7 @@ func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.Selec
 var conversionImplementors = []string{"Conversion"}
 
 func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSet, obj *model.Conversion) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, conversionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18472,7 +18472,7 @@ func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSe
 var deliverySlotImplementors = []string{"DeliverySlot"}
 
 func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.SelectionSet, obj *model.DeliverySlot) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18525,7 +18525,7 @@ func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.Selection
 var doctorImplementors = []string{"Doctor", "Node", "SearchResult"}
 
 func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, obj *model.Doctor) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, doctorImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, doctorImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18610,7 +18610,7 @@ func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, o
 var doctorConnectionImplementors = []string{"DoctorConnection"}
 
 func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18653,7 +18653,7 @@ func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.Selec
 var doctorEdgeImplementors = []string{"DoctorEdge"}
 
 func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18691,7 +18691,7 @@ func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSe
 var facetCountImplementors = []string{"FacetCount"}
 
 func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *model.FacetCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, facetCountImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, facetCountImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18734,7 +18734,7 @@ func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSe
 var govServiceImplementors = []string{"GovService", "Node", "SearchResult"}
 
 func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSet, obj *model.GovService) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18824,7 +18824,7 @@ func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSe
 var govServiceConnectionImplementors = []string{"GovServiceConnection"}
 
 func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18867,7 +18867,7 @@ func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.S
 var govServiceEdgeImplementors = []string{"GovServiceEdge"}
 
 func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18905,7 +18905,7 @@ func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.Selecti
 var groceryOrderImplementors = []string{"GroceryOrder", "Node"}
 
 func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrder) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -18976,7 +18976,7 @@ func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.Selection
 var groceryOrderConnectionImplementors = []string{"GroceryOrderConnection"}
 
 func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19019,7 +19019,7 @@ func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast
 var groceryOrderEdgeImplementors = []string{"GroceryOrderEdge"}
 
 func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19057,7 +19057,7 @@ func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.Selec
 var homeItemImplementors = []string{"HomeItem"}
 
 func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet, obj *model.HomeItem) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, homeItemImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, homeItemImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19100,7 +19100,7 @@ func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet,
 var homePageImplementors = []string{"HomePage"}
 
 func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet, obj *model.HomePage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, homePageImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, homePageImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19138,7 +19138,7 @@ func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet,
 var homeSectionImplementors = []string{"HomeSection"}
 
 func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionSet, obj *model.HomeSection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19181,7 +19181,7 @@ func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionS
 var lawyerImplementors = []string{"Lawyer", "Node", "SearchResult"}
 
 func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, obj *model.Lawyer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19260,7 +19260,7 @@ func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, o
 var lawyerConnectionImplementors = []string{"LawyerConnection"}
 
 func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19303,7 +19303,7 @@ func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.Selec
 var lawyerEdgeImplementors = []string{"LawyerEdge"}
 
 func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19341,7 +19341,7 @@ func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSe
 var legalConsultationImplementors = []string{"LegalConsultation", "Node"}
 
 func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19411,7 +19411,7 @@ func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.Sele
 var legalConsultationConnectionImplementors = []string{"LegalConsultationConnection"}
 
 func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19454,7 +19454,7 @@ func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, se
 var legalConsultationEdgeImplementors = []string{"LegalConsultationEdge"}
 
 func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19492,7 +19492,7 @@ func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *model.Money) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19530,7 +19530,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -19692,7 +19692,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var officeImplementors = []string{"Office"}
 
 func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, obj *model.Office) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, officeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, officeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19746,7 +19746,7 @@ func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, o
 var officeSlotImplementors = []string{"OfficeSlot"}
 
 func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSet, obj *model.OfficeSlot) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19794,7 +19794,7 @@ func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSe
 var onboardingCodeImplementors = []string{"OnboardingCode"}
 
 func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.SelectionSet, obj *model.OnboardingCode) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19832,7 +19832,7 @@ func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.Selecti
 var orderItemImplementors = []string{"OrderItem"}
 
 func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet, obj *model.OrderItem) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderItemImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, orderItemImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19881,7 +19881,7 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -19929,7 +19929,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var productImplementors = []string{"Product", "Node", "SearchResult"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, productImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20024,7 +20024,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20067,7 +20067,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20105,7 +20105,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 var providerImplementors = []string{"Provider", "Node", "SearchResult"}
 
 func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *model.Provider) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20198,7 +20198,7 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 var providerChangeImplementors = []string{"ProviderChange"}
 
 func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20256,7 +20256,7 @@ func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.Selecti
 var providerConnectionImplementors = []string{"ProviderConnection"}
 
 func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20299,7 +20299,7 @@ func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.Sel
 var providerEdgeImplementors = []string{"ProviderEdge"}
 
 func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20337,7 +20337,7 @@ func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.Selection
 var providerLifecycleChangeImplementors = []string{"ProviderLifecycleChange"}
 
 func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderLifecycleChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20390,7 +20390,7 @@ func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel as
 var providerTrafficImplementors = []string{"ProviderTraffic"}
 
 func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderTraffic) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20448,7 +20448,7 @@ func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.Select
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -20576,7 +20576,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var queryCountImplementors = []string{"QueryCount"}
 
 func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSet, obj *model.QueryCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryCountImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, queryCountImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20614,7 +20614,7 @@ func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSe
 var recommendationParamsImplementors = []string{"RecommendationParams"}
 
 func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationParams) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20667,7 +20667,7 @@ func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.S
 var recommendationSourceImplementors = []string{"RecommendationSource"}
 
 func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationSource) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20725,7 +20725,7 @@ func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.S
 var recommendationValidationImplementors = []string{"RecommendationValidation"}
 
 func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationValidation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20813,7 +20813,7 @@ func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel a
 var registerProviderPayloadImplementors = []string{"RegisterProviderPayload"}
 
 func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterProviderPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20851,7 +20851,7 @@ func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel as
 var searchConnectionImplementors = []string{"SearchConnection"}
 
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20899,7 +20899,7 @@ func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.Selec
 var searchEdgeImplementors = []string{"SearchEdge"}
 
 func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SearchEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20942,7 +20942,7 @@ func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSe
 var searchFacetsImplementors = []string{"SearchFacets"}
 
 func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.SearchFacets) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -20980,7 +20980,7 @@ func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.Selection
 var serviceApplicationImplementors = []string{"ServiceApplication", "Node"}
 
 func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplication) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21040,7 +21040,7 @@ func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.Sel
 var serviceApplicationConnectionImplementors = []string{"ServiceApplicationConnection"}
 
 func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21083,7 +21083,7 @@ func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, s
 var serviceApplicationEdgeImplementors = []string{"ServiceApplicationEdge"}
 
 func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21121,7 +21121,7 @@ func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast
 var storeImplementors = []string{"Store", "Node", "SearchResult"}
 
 func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, storeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, storeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21197,7 +21197,7 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 var storeConnectionImplementors = []string{"StoreConnection"}
 
 func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StoreConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21240,7 +21240,7 @@ func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.Select
 var storeEdgeImplementors = []string{"StoreEdge"}
 
 func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StoreEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21278,7 +21278,7 @@ func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21347,7 +21347,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var userSettingsImplementors = []string{"UserSettings"}
 
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *model.UserSettings) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21380,7 +21380,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21433,7 +21433,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21481,7 +21481,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21539,7 +21539,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21597,7 +21597,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -21655,7 +21655,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)

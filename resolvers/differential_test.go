@@ -16,7 +16,9 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
@@ -51,6 +53,19 @@ func TestExecutorFastPathsMatchGqlgen(t *testing.T) {
 		if !bytes.Equal(got.data, want.data) || !slices.Equal(got.errors, want.errors) {
 			t.Fatalf("operation %d differs from gqlgen's answer\n%s\nvariables %v\nfast:  %s %s\nplain: %s %s",
 				n, op.Query, op.Variables, got.data, got.errors, want.data, want.errors)
+		}
+		// The same document again, its @include/@skip flags swapped: the
+		// fast handler has it from its query cache, and must not answer
+		// with the fields it collected for the first variables
+		// (listexec.CollectFields keeps them across requests).
+		op.Variables["yes"], op.Variables["no"] = false, true
+		swapped, err := json.Marshal(op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := post(t, fast, swapped), post(t, plain, swapped); !bytes.Equal(got.data, want.data) || !slices.Equal(got.errors, want.errors) {
+			t.Fatalf("operation %d, flags swapped, differs from gqlgen's answer\n%s\nfast:  %s %s\nplain: %s %s",
+				n, op.Query, got.data, got.errors, want.data, want.errors)
 		}
 		hasData := len(want.data) > 0 && string(want.data) != "null"
 		withErrors += b2i(len(want.errors) > 0)
@@ -130,6 +145,12 @@ func differentialHandlers(t *testing.T) (fast, plain http.Handler, pool idPool) 
 		srv.AddTransport(transport.POST{})
 		srv.SetErrorPresenter(resolvers.ErrorPresenter(log))
 		srv.SetRecoverFunc(resolvers.Recover(log))
+		if !fieldMiddleware {
+			// The plain executor parses every request anew; the fast one
+			// keeps documents as api.New does, so a document's fields may
+			// be reused from an earlier request (listexec.CollectFields).
+			srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
+		}
 		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 			return next(resolvers.WithLoaders(ctx, gw))
 		})

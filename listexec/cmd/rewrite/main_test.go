@@ -31,6 +31,7 @@ func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
 		{"listexec.MarshalSlice(", "graphql.MarshalSliceConcurrently("},
 		{"listexec.NewDeferredGroup(ctx, ec.OperationContext)", "graphql.NewDeferredGroup(ctx)"},
 		{"listexec.NewFieldSet(ec.OperationContext, fields)", "graphql.NewFieldSet(fields)"},
+		{"listexec.CollectFields(ec.OperationContext, sel, ", "graphql.CollectFields(ec.OperationContext, sel, "},
 		{"listexec.Marshal(opCtx, data, &buf)", "data.MarshalGQL(&buf)"},
 		{"\t\"github.com/plaza-gateway/plaza/listexec\"\n", ""},
 	} {

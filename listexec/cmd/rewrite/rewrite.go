@@ -64,6 +64,15 @@ var rules = []rule{
 			c.Args = append([]ast.Expr{sel("ec", "OperationContext")}, c.Args...)
 		})
 	}},
+	// graphql.CollectFields(ec.OperationContext, sel, <types>) ->
+	// listexec.CollectFields(...): an object's fields collected once per
+	// selection set for every request with the same document, and found
+	// without gqlgen's per-object hashing (listexec.CollectFields).
+	{"plans", func(f *file) ([]string, []string) {
+		return f.replaceCall("CollectFields", 3, func(c *ast.CallExpr) {
+			c.Fun = sel("listexec", "CollectFields")
+		})
+	}},
 	// data.MarshalGQL(&buf) -> listexec.Marshal(opCtx, data, &buf) in
 	// Exec: the response buffer sized from the last answer to the same
 	// document.
