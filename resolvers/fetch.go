@@ -43,6 +43,12 @@ func (r *Resolver) provider(ctx context.Context, id string) (*model.Provider, er
 // declared kind through its loader (gateway/kinds.go).
 func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	g, err := gid.Decode(id)
+	return r.nodeOf(ctx, id, g, err)
+}
+
+// nodeOf is node with id decoded already (g, or err from gid.Decode):
+// nodes(ids:) decodes each ID once for its prefetch and its element.
+func (r *Resolver) nodeOf(ctx context.Context, id string, g gid.ID, err error) (model.Node, error) {
 	if err != nil {
 		return nil, connectors.Errorf(connectors.KindInvalid, "invalid id %q: not a Plaza global ID", truncate(id, 80))
 	}
@@ -80,14 +86,22 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 	if max := r.gw.Config().MaxIDs; len(ids) > max {
 		return nil, connectors.Errorf(connectors.KindInvalid, "at most %d ids per call, got %d", max, len(ids))
 	}
-	r.prefetchIDs(ctx, ids)
+	gids, errs := make([]gid.ID, len(ids)), make([]error, len(ids))
+	for i, id := range ids {
+		gids[i], errs[i] = gid.Decode(id)
+	}
+	r.prefetchIDs(ctx, gids, errs)
 	out := make([]model.Node, len(ids))
+	// The elements' own paths, so errors and stale marks name nodes[i]:
+	// each element keeps its own, allocated together.
+	paths, idx := make([]graphql.PathContext, len(ids)), make([]int, len(ids))
 	// In order while the prefetch answers them; concurrently (so that any
 	// loads still meet in one batch) from the first that needs I/O.
 	listexec.Each(ctx, len(ids), func(ctx context.Context, i int) {
-		// The element's own path, so errors and stale marks name nodes[i].
-		ictx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		n, err := r.node(ictx, ids[i])
+		idx[i] = i
+		paths[i].Index = &idx[i]
+		ictx := graphql.WithPathContext(ctx, &paths[i])
+		n, err := r.nodeOf(ictx, ids[i], gids[i], errs[i])
 		if err != nil {
 			graphql.AddError(ictx, err)
 			return
@@ -108,8 +122,9 @@ func (r *Resolver) nodeRoot(ctx context.Context, id string) (model.Node, error) 
 	if op := graphql.GetOperationContext(ctx); op == nil || op.Operation == nil || len(op.Operation.SelectionSet) != 1 {
 		return r.node(ctx, id)
 	}
-	r.prefetchIDs(ctx, []string{id})
-	n, err := r.node(ctx, id)
+	g, err := gid.Decode(id)
+	r.prefetchIDs(ctx, []gid.ID{g}, []error{err})
+	n, err := r.nodeOf(ctx, id, g, err)
 	if err != nil {
 		return nil, err
 	}

@@ -167,12 +167,12 @@ func prefetch[T any](ctx context.Context, r *Resolver, v T) T {
 
 // prefetchIDs is the root level of node(id:) and nodes(ids:): the objects
 // the IDs name, one batch per kind and provider, the kinds in parallel.
-// Undecodable IDs and kinds without a loader are left to node, which
-// reports them.
-func (r *Resolver) prefetchIDs(ctx context.Context, ids []string) {
+// Undecodable IDs (errs[i] set, from gid.Decode) and kinds without a loader
+// are left to node, which reports them.
+func (r *Resolver) prefetchIDs(ctx context.Context, ids []gid.ID, errs []error) {
 	byKind := map[gid.Kind][]gateway.Key{}
-	for _, id := range ids {
-		if g, err := gid.Decode(id); err == nil {
+	for i, g := range ids {
+		if errs[i] == nil {
 			byKind[g.Kind] = append(byKind[g.Kind], gateway.KeyOf(g))
 		}
 	}
