@@ -2,49 +2,111 @@ package listexec
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 )
 
 // FieldSet replaces graphql.FieldSet in the generated executor's object
-// marshallers (see cmd/rewrite, rule objects): the same field set, embedded,
-// so every gqlgen method (ResolveConcurrently, Dispatch, views for @defer)
-// runs unchanged, and a MarshalGQL that writes the object without
-// gqlgen's per-object cost. gqlgen's marshalFieldSet walks the fields through
-// an iterator that copies every field to the heap and keeps a map of the
-// aliases written: about a quarter of a list query's allocations. This one
-// walks the slices in place and finds a repeated alias by scanning the
-// fields before it (an object has few fields; past maxScan it falls back to
-// gqlgen).
+// marshallers (see cmd/rewrite, rule objects): it has the members and
+// methods the executor uses (Values, Invalids, ResolveConcurrently,
+// ResolveRootConcurrently, Dispatch), and a MarshalGQL that writes the
+// object without gqlgen's per-object cost. gqlgen's marshalFieldSet walks
+// the fields through an iterator that copies every field to the heap and
+// keeps a map of the aliases written: about a quarter of a list query's
+// allocations. This one walks the slices in place and finds a repeated
+// alias by scanning the fields before it (an object has few fields; past
+// maxScan it falls back to gqlgen).
 //
-// With a field middleware registered (Direct false) it is gqlgen's
-// marshaller, so that path stays the plain one the differential test
-// compares with.
+// An object is one allocation: the values of up to inlineValues fields live
+// in the field set itself, and gqlgen's field set (two more) is made only
+// for an object with a field resolved concurrently (a resolver), which
+// gqlgen's own methods schedule and dispatch; Dispatch then copies the
+// values they set and adds their invalid count.
+//
+// With a field middleware registered (Direct false) it is gqlgen's field
+// set, made at once and sharing Values, and gqlgen's marshaller, so that
+// path stays the plain one the differential test compares with.
 type FieldSet struct {
-	*graphql.FieldSet
-	fields []graphql.CollectedField
-	plain  bool
+	fields   []graphql.CollectedField
+	Values   []graphql.Marshaler
+	Invalids uint32
+	plain    bool
+	// fs is gqlgen's field set: made by the first field resolved
+	// concurrently, or at once when plain.
+	fs   *graphql.FieldSet
+	vals [inlineValues]graphql.Marshaler
 }
 
 // maxScan bounds the quadratic alias scan.
 const maxScan = 32
 
+// inlineValues is how many fields' values a FieldSet holds without a
+// slice of its own: the objects of Plaza's lists select fewer.
+const inlineValues = 8
+
 // NewFieldSet has the contract of graphql.NewFieldSet, which it replaces.
 func NewFieldSet(oc *graphql.OperationContext, fields []graphql.CollectedField) *FieldSet {
-	return &FieldSet{
-		FieldSet: graphql.NewFieldSet(fields),
-		fields:   fields,
-		plain:    len(fields) > maxScan || !Direct(oc),
+	m := &FieldSet{fields: fields, plain: len(fields) > maxScan || !Direct(oc)}
+	switch {
+	case m.plain:
+		m.fs = graphql.NewFieldSet(fields)
+		m.Values = m.fs.Values
+	case len(fields) <= inlineValues:
+		m.Values = m.vals[:len(fields):len(fields)]
+	default:
+		m.Values = make([]graphql.Marshaler, len(fields))
 	}
+	return m
+}
+
+func (m *FieldSet) gqlgen() *graphql.FieldSet {
+	if m.fs == nil {
+		m.fs = graphql.NewFieldSet(m.fields)
+	}
+	return m.fs
+}
+
+// ResolveConcurrently is graphql.FieldSet.ResolveConcurrently: field i is
+// resolved by Dispatch (or under @defer, by the deferred group).
+func (m *FieldSet) ResolveConcurrently(oc *graphql.OperationContext, deferred *graphql.DeferredGroup, i int,
+	recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
+	m.gqlgen().ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+}
+
+// ResolveRootConcurrently is graphql.FieldSet.ResolveRootConcurrently.
+func (m *FieldSet) ResolveRootConcurrently(ctx context.Context, oc *graphql.OperationContext, i int,
+	recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
+	m.gqlgen().ResolveRootConcurrently(ctx, oc, i, recoverFromPanic, nonNull, resolve)
+}
+
+// Dispatch is graphql.FieldSet.Dispatch: it resolves the fields scheduled
+// concurrently, and counts their invalid results in Invalids.
+func (m *FieldSet) Dispatch(ctx context.Context) {
+	if m.fs == nil {
+		return
+	}
+	m.fs.Dispatch(ctx)
+	if !m.plain {
+		// gqlgen set exactly the values of the fields it scheduled
+		// (Null for a deferred one); the others are nil there.
+		for i, v := range m.fs.Values {
+			if v != nil {
+				m.Values[i] = v
+			}
+		}
+	}
+	atomic.AddUint32(&m.Invalids, atomic.LoadUint32(&m.fs.Invalids))
 }
 
 // MarshalGQL writes what graphql.FieldSet.MarshalGQL writes: the fields in
 // order, each alias once (its first value), every value as marshalled.
 func (m *FieldSet) MarshalGQL(w io.Writer) {
 	if m.plain {
-		m.FieldSet.MarshalGQL(w)
+		m.fs.MarshalGQL(w)
 		return
 	}
 	_, _ = io.WriteString(w, "{")

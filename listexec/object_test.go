@@ -89,3 +89,63 @@ func mustOperation(t *testing.T, setup func(*executor.Executor)) *graphql.Operat
 	}
 	return oc
 }
+
+// TestFieldSetResolvesConcurrentFieldsAsGqlgen schedules fields
+// concurrently beside fields set directly, on both paths, and checks the
+// object written and its invalid count against gqlgen's field set.
+func TestFieldSetResolvesConcurrentFieldsAsGqlgen(t *testing.T) {
+	direct := mustOperation(t, func(*executor.Executor) {})
+	withMiddleware := mustOperation(t, func(e *executor.Executor) {
+		e.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) })
+	})
+	fields := make([]graphql.CollectedField, 0, inlineValues+2)
+	for _, a := range []string{"id", "store", "name", "provider", "a", "b", "c", "d", "e", "f"} {
+		fields = append(fields, graphql.CollectedField{Field: &ast.Field{Alias: a, Name: a}})
+	}
+	resolved := func(v graphql.Marshaler) func(context.Context) graphql.Marshaler {
+		return func(context.Context) graphql.Marshaler { return v }
+	}
+	for _, tc := range []struct {
+		name         string
+		n            int
+		store        graphql.Marshaler
+		storeNonNull bool
+		wantInvalid  uint32
+	}{
+		{"a resolved field among plain ones", 4, graphql.MarshalString("s-1"), false, 0},
+		{"a nullable field resolved to null", 4, graphql.Null, false, 0},
+		{"a non-null field resolved to null invalidates the object", 4, graphql.Null, true, 1},
+		{"more fields than the field set holds", len(fields), graphql.MarshalString("s-2"), true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := fields[:tc.n]
+			want := graphql.NewFieldSet(fs)
+			var dg graphql.DeferredGroup
+			for i := range fs {
+				if i != 1 && i != 3 {
+					want.Values[i] = graphql.MarshalInt(i)
+				}
+			}
+			want.ResolveConcurrently(nil, &dg, 1, true, tc.storeNonNull, resolved(tc.store))
+			want.ResolveConcurrently(nil, &dg, 3, true, false, resolved(graphql.MarshalString("p")))
+			want.Dispatch(context.Background())
+			for _, oc := range []*graphql.OperationContext{direct, withMiddleware} {
+				got := NewFieldSet(oc, fs)
+				for i := range fs {
+					if i != 1 && i != 3 {
+						got.Values[i] = graphql.MarshalInt(i)
+					}
+				}
+				got.ResolveConcurrently(oc, &dg, 1, true, tc.storeNonNull, resolved(tc.store))
+				got.ResolveConcurrently(oc, &dg, 3, true, false, resolved(graphql.MarshalString("p")))
+				got.Dispatch(context.Background())
+				if g, w := marshal(got), marshal(want); g != w {
+					t.Fatalf("wrote %s, gqlgen writes %s", g, w)
+				}
+				if got.Invalids != want.Invalids || got.Invalids != tc.wantInvalid {
+					t.Fatalf("invalids %d, gqlgen counts %d, want %d", got.Invalids, want.Invalids, tc.wantInvalid)
+				}
+			}
+		})
+	}
+}
