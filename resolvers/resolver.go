@@ -13,6 +13,7 @@ import (
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/listexec"
 )
@@ -39,7 +40,7 @@ func New(gw *gateway.Gateway, log *slog.Logger, opts ...Option) *Resolver {
 // Config returns the executable schema configuration: resolvers plus
 // directives.
 func (r *Resolver) Config() graph.Config {
-	c := graph.Config{Resolvers: r}
+	c := graph.Config{Resolvers: newRoot(r)}
 	c.Directives.Auth = authDirective
 	return c
 }
@@ -64,12 +65,37 @@ func WithLoaders(ctx context.Context, gw *gateway.Gateway) context.Context {
 	return context.WithValue(ctx, loadersKey{}, &operationLoaders{gw: gw, reg: reg})
 }
 
-// operationLoaders are an operation's loaders, built on first use.
+// operationLoaders are an operation's loaders, built on first use, and the
+// models load made of their values.
 type operationLoaders struct {
 	once sync.Once
 	gw   *gateway.Gateway
 	reg  *connectors.Registry
 	l    *gateway.Loaders
+
+	mu     sync.Mutex
+	models map[modelKey]any
+}
+
+// modelKey names an object a loader loaded.
+type modelKey struct {
+	kind gid.Kind
+	key  gateway.Key
+}
+
+func (o *operationLoaders) model(k modelKey) any {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.models[k]
+}
+
+func (o *operationLoaders) keep(k modelKey, m any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.models == nil {
+		o.models = map[modelKey]any{}
+	}
+	o.models[k] = m
 }
 
 func (o *operationLoaders) get() *gateway.Loaders {
@@ -90,13 +116,28 @@ func (r *Resolver) loaders(ctx context.Context) *gateway.Loaders {
 // load fetches one object through a loader and converts it. When the value
 // came from a stale cache entry (its provider failed), the field's path is
 // reported in `extensions.plaza.stale`.
+//
+// The model is made once per operation and object: the relations of a
+// list's elements often name the same object (the 50 products of a list
+// come from 11 stores), and each conversion allocates the model and its
+// global ID. Sharing one is safe: no resolver changes a model it returned.
 func load[V, M any](ctx context.Context, l *gateway.Loader[V], k gateway.Key, conv func(string, V) M) (M, error) {
 	v, err := loadRaw(ctx, l, k)
 	if err != nil {
 		var zero M
 		return zero, err
 	}
-	return conv(k.Provider, v), nil
+	o, _ := ctx.Value(loadersKey{}).(*operationLoaders)
+	if o == nil {
+		return conv(k.Provider, v), nil
+	}
+	mk := modelKey{l.Kind(), k}
+	if m, ok := o.model(mk).(M); ok {
+		return m, nil
+	}
+	m := conv(k.Provider, v)
+	o.keep(mk, m)
+	return m, nil
 }
 
 // loadRaw is load without the conversion.
