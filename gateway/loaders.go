@@ -371,16 +371,19 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 		rs = fetch(ctx, keys)
 	}
 	user, _ := connectors.UserFrom(ctx)
+	// The results in one allocation rather than one per key.
+	res := make([]dataloader.Result[V], len(keys))
 	out := make([]*dataloader.Result[V], len(keys))
 	for i, r := range rs {
 		switch {
 		case r.err != nil:
-			out[i] = &dataloader.Result[V]{Error: r.err}
+			res[i].Error = r.err
 		case e.Owner != nil && e.Owner(r.value) != user:
-			out[i] = &dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind)}
+			res[i].Error = connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind)
 		default:
-			out[i] = &dataloader.Result[V]{Data: r.value}
+			res[i].Data = r.value
 		}
+		out[i] = &res[i]
 	}
 	return out
 }
