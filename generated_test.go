@@ -67,6 +67,7 @@ func TestGeneratedCodeIsFresh(t *testing.T) {
 		"scalars": scalars,
 		"money":   money,
 	}
+	want["inputs"] = scalarListInputs(raw)
 	got := rewriteCounts(t, mustRun(t, generateSteps[2]))
 	for rule, n := range want {
 		if n == 0 {
@@ -178,6 +179,26 @@ func plainMemberFields(t *testing.T) (scalars, money int) {
 	}
 	return scalars, money
 }
+
+// scalarListInputs counts, in gqlgen's output, the list unmarshallers
+// whose elements are a scalar's (the inputs rule): an element loop calling an
+// unmarshaller that only converts v and puts ctx's path on its error.
+func scalarListInputs(raw []byte) int {
+	scalar := map[string]bool{}
+	for _, m := range scalarUnmarshaller.FindAllSubmatch(raw, -1) {
+		scalar[string(m[1])] = true
+	}
+	n := 0
+	for _, m := range elementLoop.FindAllSubmatch(raw, -1) {
+		n += b2i(scalar[string(m[1])])
+	}
+	return n
+}
+
+var (
+	scalarUnmarshaller = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (unmarshal\w+)\(ctx context\.Context, v any\) \(\w+, error\) \{\n\tres, err := graphql\.Unmarshal\w+\(v\)\n\treturn res, graphql\.ErrorOnPath\(ctx, err\)\n\}`)
+	elementLoop        = regexp.MustCompile(`(?m)^\tfor i := range vSlice \{\n\t\tctx := graphql\.WithPathContext\(ctx, graphql\.NewPathWithIndex\(i\)\)\n\t\tres\[i\], err = ec\.(\w+)\(ctx, vSlice\[i\]\)`)
+)
 
 func b2i(b bool) int {
 	if b {

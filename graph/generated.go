@@ -22157,12 +22157,14 @@ func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
 		if err != nil {
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			_, err = ec.unmarshalNID2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
+
 	return res, nil
 }
 
@@ -22725,12 +22727,14 @@ func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
 		if err != nil {
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			_, err = ec.unmarshalNString2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
+
 	return res, nil
 }
 
@@ -22820,12 +22824,14 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalN__DirectiveLocation2string(ctx, vSlice[i])
 		if err != nil {
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			_, err = ec.unmarshalN__DirectiveLocation2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
+
 	return res, nil
 }
 

@@ -19,6 +19,10 @@ import (
 
 var directGuard = regexp.MustCompile(`(?m)^\tif (?:obj\.\w+ != nil && )?listexec\.Direct\(ec\.OperationContext\) \{\n\t\treturn (?:ec\.[^(]+\(ctx, field\.Selections, obj\.\w+\)|listexec\.\w+Of\(&obj\.\w+\))\n\t\}\n`)
 
+// scalarListLoop is the element loop the inputs rule writes, and the blank
+// line the printer leaves after it.
+var scalarListLoop = regexp.MustCompile(`(?m)^\t\tres\[i\], err = ec\.(\w+)\(ctx, vSlice\[i\]\)\n\t\tif err != nil \{\n\t\t\tctx := graphql\.WithPathContext\(ctx, graphql\.NewPathWithIndex\(i\)\)\n\t\t\t_, err = ec\.\w+\(ctx, vSlice\[i\]\)\n\t\t\treturn nil, err\n\t\t\}\n\t\}\n\n`)
+
 // gqlgenOutput returns the committed executor and gqlgen's output for it.
 func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
 	t.Helper()
@@ -27,6 +31,7 @@ func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
 		t.Fatal(err)
 	}
 	raw = directGuard.ReplaceAll(rewritten, nil)
+	raw = scalarListLoop.ReplaceAll(raw, []byte("\t\tctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))\n\t\tres[i], err = ec.$1(ctx, vSlice[i])\n\t\tif err != nil {\n\t\t\treturn nil, err\n\t\t}\n\t}\n"))
 	for _, r := range [][2]string{
 		{"listexec.MarshalSlice(", "graphql.MarshalSliceConcurrently("},
 		{"listexec.NewDeferredGroup(ctx, ec.OperationContext)", "graphql.NewDeferredGroup(ctx)"},
@@ -44,7 +49,7 @@ func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
 }
 
 // sample returns gqlgen's output cut down to its imports and the methods
-// for Product, one list of edges and Exec: every rule has something to rewrite,
+// for Product, one list of edges, the list of IDs and Exec: every rule has something to rewrite,
 // and the race detector does not make the test crawl through 17,000 lines.
 func sample(t *testing.T, raw []byte) []byte {
 	t.Helper()
@@ -62,7 +67,7 @@ func sample(t *testing.T, raw []byte) []byte {
 			}
 			continue
 		}
-		if n := fd.Name.Name; fd.Recv != nil && (strings.Contains(n, "_Product") || strings.HasPrefix(n, "marshalNAppointmentEdge2ᚕ") || n == "Exec") {
+		if n := fd.Name.Name; fd.Recv != nil && (strings.Contains(n, "_Product") || strings.HasPrefix(n, "marshalNAppointmentEdge2ᚕ") || strings.HasPrefix(n, "unmarshalNID2") || n == "Exec") {
 			keep = append(keep, d)
 		}
 	}

@@ -73,6 +73,13 @@ var rules = []rule{
 			c.Fun = sel("listexec", "CollectFields")
 		})
 	}},
+	// Lists of scalars in arguments and variables (nodes(ids:)): gqlgen
+	// gives every element a path context (two allocations) before
+	// unmarshalling it, for an error's path; the element is unmarshalled
+	// without it, and again with it only when it fails.
+	{"inputs", func(f *file) ([]string, []string) {
+		return f.scalarListInputs()
+	}},
 	// data.MarshalGQL(&buf) -> listexec.Marshal(opCtx, data, &buf) in
 	// Exec: the response buffer sized from the last answer to the same
 	// document.
@@ -258,6 +265,161 @@ func (f *file) directFields(marshal func(string) bool, nilCheck bool) (candidate
 		fd.Body.List = append([]ast.Stmt{guard}, fd.Body.List...)
 	}
 	return candidates, rewritten
+}
+
+// scalarListInputs rewrites the element loop of every list unmarshaller
+// whose elements' unmarshaller is a scalar's (`res, err :=
+// graphql.Unmarshal<X>(v); return res, graphql.ErrorOnPath(ctx, err)`: the
+// context is read only for an error's path). Candidates are those loops;
+// rewritten are those of exactly the shape
+//
+//	for i := range vSlice {
+//		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+//		res[i], err = ec.<elem>(ctx, vSlice[i])
+//		if err != nil {
+//			return nil, err
+//		}
+//	}
+//
+// which become
+//
+//	for i := range vSlice {
+//		res[i], err = ec.<elem>(ctx, vSlice[i])
+//		if err != nil {
+//			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+//			_, err = ec.<elem>(ctx, vSlice[i])
+//			return nil, err
+//		}
+//	}
+func (f *file) scalarListInputs() (candidates, rewritten []string) {
+	names := make([]string, 0, len(f.funcs))
+	for name := range f.funcs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !strings.HasPrefix(name, "unmarshal") {
+			continue
+		}
+		ast.Inspect(f.funcs[name].Body, func(n ast.Node) bool {
+			loop, ok := n.(*ast.RangeStmt)
+			if !ok || !isIdent(loop.X, "vSlice") || len(loop.Body.List) == 0 {
+				return true
+			}
+			elem := ""
+			ast.Inspect(loop.Body, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					if s, ok := c.Fun.(*ast.SelectorExpr); ok && isIdent(s.X, "ec") && f.scalarUnmarshaller(s.Sel.Name) {
+						elem = s.Sel.Name
+					}
+				}
+				return elem == ""
+			})
+			if elem == "" {
+				return true
+			}
+			candidates = append(candidates, f.pos(loop))
+			if !elementLoop(loop.Body.List, elem) {
+				return true
+			}
+			rewritten = append(rewritten, f.pos(loop))
+			// Built anew, without positions, so the printer lays them out
+			// as written above.
+			call := func() ast.Expr {
+				return &ast.CallExpr{Fun: sel("ec", elem), Args: []ast.Expr{ast.NewIdent("ctx"), &ast.IndexExpr{X: ast.NewIdent("vSlice"), Index: ast.NewIdent("i")}}}
+			}
+			pathCtx := &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("ctx")}, Tok: token.DEFINE, Rhs: []ast.Expr{&ast.CallExpr{
+				Fun:  sel("graphql", "WithPathContext"),
+				Args: []ast.Expr{ast.NewIdent("ctx"), &ast.CallExpr{Fun: sel("graphql", "NewPathWithIndex"), Args: []ast.Expr{ast.NewIdent("i")}}},
+			}}}
+			loop.Body.List = []ast.Stmt{
+				&ast.AssignStmt{Lhs: []ast.Expr{&ast.IndexExpr{X: ast.NewIdent("res"), Index: ast.NewIdent("i")}, ast.NewIdent("err")}, Tok: token.ASSIGN, Rhs: []ast.Expr{call()}},
+				&ast.IfStmt{
+					Cond: &ast.BinaryExpr{X: ast.NewIdent("err"), Op: token.NEQ, Y: ast.NewIdent("nil")},
+					Body: &ast.BlockStmt{List: []ast.Stmt{
+						pathCtx,
+						&ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("_"), ast.NewIdent("err")}, Tok: token.ASSIGN, Rhs: []ast.Expr{call()}},
+						&ast.ReturnStmt{Results: []ast.Expr{ast.NewIdent("nil"), ast.NewIdent("err")}},
+					}},
+				},
+			}
+			loop.Body.Rbrace = token.NoPos
+			return true
+		})
+	}
+	return candidates, rewritten
+}
+
+// scalarUnmarshaller reports whether the method name is a scalar's
+// unmarshaller: `res, err := graphql.<fn>(v); return res,
+// graphql.ErrorOnPath(ctx, err)`.
+func (f *file) scalarUnmarshaller(name string) bool {
+	fd := f.funcs[name]
+	if fd == nil || !strings.HasPrefix(name, "unmarshal") || len(fd.Body.List) != 2 {
+		return false
+	}
+	a, ok := fd.Body.List[0].(*ast.AssignStmt)
+	if !ok || len(a.Rhs) != 1 || len(a.Lhs) != 2 || !isIdent(a.Lhs[0], "res") || !isIdent(a.Lhs[1], "err") {
+		return false
+	}
+	c, ok := a.Rhs[0].(*ast.CallExpr)
+	if !ok || len(c.Args) != 1 || !isIdent(c.Args[0], "v") {
+		return false
+	}
+	if s, ok := c.Fun.(*ast.SelectorExpr); !ok || !isIdent(s.X, "graphql") || !strings.HasPrefix(s.Sel.Name, "Unmarshal") {
+		return false
+	}
+	r, ok := fd.Body.List[1].(*ast.ReturnStmt)
+	if !ok || len(r.Results) != 2 || !isIdent(r.Results[0], "res") {
+		return false
+	}
+	e, ok := r.Results[1].(*ast.CallExpr)
+	return ok && isSel(e.Fun, "graphql", "ErrorOnPath") && len(e.Args) == 2 && isIdent(e.Args[0], "ctx") && isIdent(e.Args[1], "err")
+}
+
+// elementLoop matches the loop body scalarListInputs rewrites.
+func elementLoop(body []ast.Stmt, elem string) bool {
+	if len(body) != 3 {
+		return false
+	}
+	// ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+	p, ok := body[0].(*ast.AssignStmt)
+	if !ok || p.Tok != token.DEFINE || len(p.Lhs) != 1 || !isIdent(p.Lhs[0], "ctx") || len(p.Rhs) != 1 {
+		return false
+	}
+	pc, ok := p.Rhs[0].(*ast.CallExpr)
+	if !ok || !isSel(pc.Fun, "graphql", "WithPathContext") || len(pc.Args) != 2 || !isIdent(pc.Args[0], "ctx") {
+		return false
+	}
+	ix, ok := pc.Args[1].(*ast.CallExpr)
+	if !ok || !isSel(ix.Fun, "graphql", "NewPathWithIndex") || len(ix.Args) != 1 || !isIdent(ix.Args[0], "i") {
+		return false
+	}
+	// res[i], err = ec.<elem>(ctx, vSlice[i])
+	a, ok := body[1].(*ast.AssignStmt)
+	if !ok || a.Tok != token.ASSIGN || len(a.Lhs) != 2 || !isIdent(a.Lhs[1], "err") || len(a.Rhs) != 1 {
+		return false
+	}
+	if x, ok := a.Lhs[0].(*ast.IndexExpr); !ok || !isIdent(x.X, "res") || !isIdent(x.Index, "i") {
+		return false
+	}
+	c, ok := a.Rhs[0].(*ast.CallExpr)
+	if !ok || !isSel(c.Fun, "ec", elem) || len(c.Args) != 2 || !isIdent(c.Args[0], "ctx") {
+		return false
+	}
+	if x, ok := c.Args[1].(*ast.IndexExpr); !ok || !isIdent(x.X, "vSlice") || !isIdent(x.Index, "i") {
+		return false
+	}
+	// if err != nil { return nil, err }
+	check, ok := body[2].(*ast.IfStmt)
+	if !ok || check.Init != nil || check.Else != nil || len(check.Body.List) != 1 {
+		return false
+	}
+	if b, ok := check.Cond.(*ast.BinaryExpr); !ok || b.Op != token.NEQ || !isIdent(b.X, "err") || !isIdent(b.Y, "nil") {
+		return false
+	}
+	r, ok := check.Body.List[0].(*ast.ReturnStmt)
+	return ok && len(r.Results) == 2 && isIdent(r.Results[0], "nil") && isIdent(r.Results[1], "err")
 }
 
 // byPointer names the listexec marshaller that writes what gqlgen's
