@@ -40,13 +40,25 @@ var toStore = convert(gateway.Stores, func(p string, s connectors.Store) *model.
 })
 
 var toProduct = convert(gateway.Products, func(p string, v connectors.Product) *model.Product {
-	return &model.Product{
-		ID: gid.Encode(gid.Product, p, v.ID), Name: v.Name, Description: v.Description,
-		Category: v.Category, Tags: nonNil(v.Tags), Price: money(v.Price), Unit: v.Unit,
-		Stock: v.Stock, InStock: v.Stock > 0, Origin: v.Origin, Rating: v.Rating,
-		ProviderID: p, StoreID: v.StoreID,
+	m := &productModel{
+		Product: model.Product{
+			ID: gid.Encode(gid.Product, p, v.ID), Name: v.Name, Description: v.Description,
+			Category: v.Category, Tags: nonNil(v.Tags), Unit: v.Unit,
+			Stock: v.Stock, InStock: v.Stock > 0, Origin: v.Origin, Rating: v.Rating,
+			ProviderID: p, StoreID: v.StoreID,
+		},
+		price: *money(v.Price),
 	}
+	m.Price = &m.price
+	return &m.Product
 })
+
+// productModel is a product and its price in one allocation: lists convert
+// one product per item.
+type productModel struct {
+	model.Product
+	price model.Money
+}
 
 func toDeliverySlot(p string, s connectors.DeliverySlot) *model.DeliverySlot {
 	return &model.DeliverySlot{
