@@ -57,8 +57,11 @@ type Loader[V any] struct {
 	// mu guards what the request fetched: values, and the keys that failed.
 	// Plain maps rather than sync.Map: a lookup then boxes no key, on the
 	// path every element of a prefetched list takes.
-	mu     sync.RWMutex
-	values map[Key]V
+	mu sync.RWMutex
+	// values point at the Data of the batches' results: a connectors value
+	// of over 128 bytes (a product) would be stored out of line by the map,
+	// one allocation per key.
+	values map[Key]*V
 	failed map[Key]error
 	// inflight holds the keys a Prefetch is fetching now; the channel closes
 	// once their results are in values or failed.
@@ -71,8 +74,8 @@ type Loader[V any] struct {
 func (l *Loader[V]) prefetched(k Key) (v V, err error, ok bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if v, ok := l.values[k]; ok {
-		return v, nil, true
+	if p, ok := l.values[k]; ok {
+		return *p, nil, true
 	}
 	err, ok = l.failed[k]
 	return v, err, ok
@@ -82,8 +85,8 @@ func (l *Loader[V]) prefetched(k Key) (v V, err error, ok bool) {
 func (l *Loader[V]) lookup(k Key) (v V, err error, ok bool, wait chan struct{}) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if v, ok := l.values[k]; ok {
-		return v, nil, true, nil
+	if p, ok := l.values[k]; ok {
+		return *p, nil, true, nil
 	}
 	if err, ok = l.failed[k]; ok {
 		return v, err, true, nil
@@ -100,7 +103,7 @@ func (l *Loader[V]) record(keys []Key, results []*dataloader.Result[V]) {
 
 func (l *Loader[V]) recordLocked(keys []Key, results []*dataloader.Result[V]) {
 	if l.values == nil {
-		l.values, l.failed = make(map[Key]V, len(keys)), map[Key]error{}
+		l.values, l.failed = make(map[Key]*V, len(keys)), map[Key]error{}
 	}
 	for i, k := range keys {
 		switch {
@@ -109,7 +112,7 @@ func (l *Loader[V]) recordLocked(keys []Key, results []*dataloader.Result[V]) {
 		case results[i].Error != nil:
 			l.failed[k] = results[i].Error
 		default:
-			l.values[k] = results[i].Data
+			l.values[k] = &results[i].Data
 		}
 	}
 }
@@ -212,9 +215,9 @@ func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
 			continue
 		}
 		seen[k] = true
-		if v, ok := l.values[k]; ok {
+		if p, ok := l.values[k]; ok {
 			if out != nil {
-				out[k] = v
+				out[k] = *p
 			}
 			continue
 		}
