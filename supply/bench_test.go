@@ -93,8 +93,15 @@ func BenchmarkMemorySearch(b *testing.B) {
 		{Text: "cheddar"},
 		{Text: "chedar"},
 		{City: "City 7", Kinds: []Kind{KindProduct}},
+		// What two-stage ranking asks: the best 400 candidates.
+		{Text: "cheddar", First: 400},
+		{Kinds: []Kind{KindProduct}, First: 400},
 	} {
-		b.Run(fmt.Sprintf("%q city=%q n=%d", q.Text, q.City, len(items)), func(b *testing.B) {
+		name := fmt.Sprintf("%q city=%q n=%d", q.Text, q.City, len(items))
+		if q.First != 0 {
+			name += fmt.Sprintf(" first=%d", q.First)
+		}
+		b.Run(name, func(b *testing.B) {
 			cpu0, n := cpuTime(b), 0
 			for b.Loop() {
 				if _, err := ix.Search(ctx, q); err != nil {
