@@ -178,7 +178,9 @@ func (col *collector) hits() []Hit {
 	})
 	out := make([]Hit, len(col.h))
 	for i := range col.h {
-		out[i] = Hit{Item: cloneItem(col.h[i].it), Score: col.h[i].score}
+		// Items in the map are replaced, never changed: the hit shares
+		// their slices (Hit says they are read-only).
+		out[i] = Hit{Item: *col.h[i].it, Score: col.h[i].score}
 	}
 	return out
 }

@@ -365,16 +365,6 @@ func facetsOf(fr search.FacetResults) Facets {
 	return Facets{Verticals: list(fVertical), Kinds: list(fKind), Cities: list(fCity), Categories: list(fCategoryKey), Providers: list(fProvider)}
 }
 
-func cloneItem(it *Item) Item {
-	c := *it
-	c.Tags, c.Cities = slices.Clone(it.Tags), slices.Clone(it.Cities)
-	if it.Geo != nil {
-		g := *it.Geo
-		c.Geo = &g
-	}
-	return c
-}
-
 // Close implements Index.
 func (m *Memory) Close() error { return m.idx.Close() }
 
