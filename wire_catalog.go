@@ -178,7 +178,8 @@ func remote(c connectors.Connector) bool {
 // notifyNewProviders queues the providers next serves that prev did not
 // (the first sync after certification) for a pull.
 // A directory view is never walked: its providers are queued when they
-// become ACTIVE (pullOnActive).
+// become ACTIVE through this instance (pullOnActive) and when the change
+// feed shows them behind (followBacklog).
 func (a *app) notifyNewProviders(prev, next *providers.Set) {
 	if !prev.Listed() || !next.Listed() || a.catalog.syncer == nil {
 		return
