@@ -252,7 +252,8 @@ func (m *Memory) collect(ctx context.Context, filter []query.Query, p *plan, c *
 // browse reads the filters' matches best rated first. A narrow filter (a
 // city's items) is read whole; a broad one is walked by rating tier, best
 // first: a tier above the cursor's is only counted, and once the heap is
-// full after a tier, every later tier rates lower and is only counted.
+// full after a tier, every later tier rates lower and is only counted, up
+// to MaxMatches (Total's cap).
 func (col *collector) browse(filter []query.Query) error {
 	if fq := conj(filter); fq != nil {
 		d, err := col.open(fq, 0)
@@ -270,6 +271,9 @@ func (col *collector) browse(filter []query.Query) error {
 		top = ratingTier(col.c.Rating)
 	}
 	for t := ratingTiers - 1; t >= 0; t-- {
+		if len(col.h) == col.k && col.total >= MaxMatches {
+			break // the page is full and Total is capped: nothing left to learn
+		}
 		tq := bleve.NewTermQuery(strconv.Itoa(t))
 		tq.SetField(fRatingTier)
 		d, err := col.open(conj(append(slices.Clone(filter), tq)), 0)
@@ -290,8 +294,12 @@ func (col *collector) browse(filter []query.Query) error {
 const narrowBrowse = 8
 
 // read counts d's matches and, when offer is set, offers each (score 0).
+// Counting alone stops at MaxMatches, where Total is capped.
 func (col *collector) read(d *docCursor, offer bool) error {
 	for {
+		if !offer && col.total >= MaxMatches {
+			return nil
+		}
 		if err := d.next(col.sctx); err != nil || d.done {
 			return err
 		}

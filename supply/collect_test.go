@@ -138,3 +138,38 @@ func TestCollectorMatchesBleve(t *testing.T) {
 		}
 	}
 }
+
+// TestBroadBrowseTotalIsCapped: a browse past MaxMatches items reports
+// MaxMatches (as PostgreSQL does) and still pages the best rated first.
+func TestBroadBrowseTotalIsCapped(t *testing.T) {
+	ix, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	items := benchItems(MaxMatches+500, 11)
+	mustApply(t, ix, Batch{Upserts: items})
+	best := 0.0
+	for _, it := range items {
+		best = max(best, it.Rating)
+	}
+	q := Query{Kinds: []Kind{KindProduct}, First: 50}
+	seen := map[string]bool{}
+	last := best
+	for page := range 3 {
+		p := mustSearch(t, ix, q)
+		if p.Total != MaxMatches || len(p.Hits) != 50 {
+			t.Fatalf("page %d: total %d, %d hits; want %d and 50", page, p.Total, len(p.Hits), MaxMatches)
+		}
+		if page == 0 && p.Hits[0].Item.Rating != best {
+			t.Errorf("first hit rated %v, want the best %v", p.Hits[0].Item.Rating, best)
+		}
+		for _, h := range p.Hits {
+			if seen[h.Item.ID] || h.Item.Rating > last {
+				t.Fatalf("page %d: %s (rated %v) repeated or out of order after %v", page, h.Item.ID, h.Item.Rating, last)
+			}
+			seen[h.Item.ID], last = true, h.Item.Rating
+		}
+		q.After = p.NextCursor
+	}
+}
