@@ -113,6 +113,12 @@ func register(t *testing.T, store directory.Store, id, endpoint, secret string) 
 
 func tableVersion(t *testing.T, url string) int64 {
 	t.Helper()
+	return scalar(t, url, `SELECT version FROM directory_version`)
+}
+
+// scalar is the one number query returns from the database at url.
+func scalar(t *testing.T, url, query string, args ...any) int64 {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, url)
@@ -121,7 +127,7 @@ func tableVersion(t *testing.T, url string) int64 {
 	}
 	defer c.Close(ctx)
 	var v int64
-	if err := c.QueryRow(ctx, `SELECT version FROM directory_version`).Scan(&v); err != nil {
+	if err := c.QueryRow(ctx, query, args...).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v

@@ -25,7 +25,7 @@ func (a *app) openOnboarding(ctx context.Context) error {
 		}
 		store = mem
 	}
-	store = pullOnActive{Store: store, notify: a.pullSoon}
+	store = pullOnActive{Store: store, notify: a.pullActivated}
 	a.registrar = store
 	runner := certify.New(store, certify.Config{Concurrency: a.cfg.CertifyConcurrency, RequireApproval: a.cfg.RequireApproval}, a.log)
 	a.background(ctx, runner.Run)

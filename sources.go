@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -183,6 +184,9 @@ type directorySource struct {
 	builder *providers.Directory
 	loaded  *providers.Set
 	log     *slog.Logger
+	// changed, when set, hears each move of the served version (from, to]
+	// once routing serves it: the catalogue syncer's catch-up.
+	changed atomic.Pointer[func(from, to int64)]
 }
 
 // directoryPoll is how often the follower looks at the snapshot's version
@@ -244,8 +248,12 @@ func (s *directorySource) follow(ctx context.Context, apply func(*providers.Set)
 		if snap.Version() == served {
 			continue
 		}
+		from := served
 		served = snap.Version()
 		apply(s.builder.View(snap))
+		if f := s.changed.Load(); f != nil {
+			(*f)(from, served)
+		}
 	}
 }
 

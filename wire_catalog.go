@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/plaza-gateway/plaza/api"
@@ -75,11 +76,13 @@ func (a *app) openCatalog(ctx context.Context) error {
 	in := catalog.New(a.index, catalog.SnapshotLimits(a.registrar.Snapshot), catalog.WithRateStore(rate))
 	verifier := httpprovider.NewRequestVerifier(replay, httpprovider.WithVerifierV1Until(a.cfg.SignatureV1Until))
 	a.catalog = catalogWiring{ingest: in, handler: catalog.NewHandler(in, a.secrets, verifier, a.log)}
-	a.catalog.syncer = catalog.NewSyncer(in, cursors, func(id string) (connectors.Connector, bool) {
-		c, ok := a.current.Load().Registry.Get(id)
-		return c, ok && remote(c)
-	}, func() []string { return providerIDs(a.current.Load()) }, catalog.SyncConfig{}, a.log)
+	a.catalog.syncer = catalog.NewSyncer(in, cursors, a.pulledCatalog,
+		func() []string { return providerIDs(a.current.Load()) }, catalog.SyncConfig{}, a.log)
 	a.background(ctx, a.catalog.syncer.Run)
+	a.metrics.RegisterSupplyIndex(a.catalog.syncer.Lag, a.catalog.syncer.GaveUp)
+	if d, ok := a.source.(*directorySource); ok {
+		a.followBacklog(ctx, d, catalog.NewPostgresBacklog(d.pool))
+	}
 	served := a.current.Load()
 	if served.Listed() {
 		// In-process providers (the demo, a file's `embedded: demo`
@@ -96,9 +99,72 @@ func (a *app) openCatalog(ctx context.Context) error {
 	return nil
 }
 
-// catalogOptions mount the push endpoint.
+// followBacklog pulls the directory's providers activated outside this
+// gateway (by another instance, an import, `plaza providers generate`):
+// once at start, every provider behind (activated while no instance ran);
+// then, on each directory change this instance serves, those of the
+// changed providers that are behind. Changes that arrive while a catch-up
+// runs are folded into one range, so the follower never waits for it.
+func (a *app) followBacklog(ctx context.Context, d *directorySource, b catalog.Backlog) {
+	var (
+		mu       sync.Mutex
+		from, to int64 = -1, -1
+		wake           = make(chan struct{}, 1)
+	)
+	hook := func(f, t int64) {
+		mu.Lock()
+		if from < 0 {
+			from = f
+		}
+		to = t
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	d.changed.Store(&hook)
+	a.background(ctx, func(ctx context.Context) {
+		if err := a.catalog.syncer.CatchUpBacklog(ctx, b); err != nil && ctx.Err() == nil {
+			a.log.Warn("catalog catch-up at start failed; providers behind are pulled at their next change", "err", err)
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			mu.Lock()
+			f, t := from, to
+			from, to = -1, -1
+			mu.Unlock()
+			if f < 0 {
+				continue
+			}
+			if err := a.catalog.syncer.CatchUpChanged(ctx, b, f, t); err != nil && ctx.Err() == nil {
+				a.log.Warn("catalog catch-up of directory changes failed", "from", f, "to", t, "err", err)
+			}
+		}
+	})
+}
+
+// catalogOptions mount the push endpoint and report the index's lag on
+// /readyz: degraded (still 200) past PLAZA_INDEX_LAG_BOUND.
 func (a *app) catalogOptions() []api.Option {
-	return []api.Option{api.WithRoute(catalog.Pattern, a.catalog.handler)}
+	return []api.Option{api.WithRoute(catalog.Pattern, a.catalog.handler),
+		api.WithDependency("supplyIndex", func() (bool, string) { return indexLagOK(a.catalog.syncer.Lag(), a.cfg.IndexLagBound) }),
+		api.WithReadyInfo("supplyIndex", func() any {
+			return map[string]any{"lagSeconds": a.catalog.syncer.Lag().Seconds(), "pending": a.catalog.syncer.Pending()}
+		}),
+	}
+}
+
+// indexLagOK says whether a lag is within bound, and why not.
+func indexLagOK(lag, bound time.Duration) (bool, string) {
+	if lag <= bound {
+		return true, ""
+	}
+	return false, fmt.Sprintf("supply index lags %s behind the catalogue pulls it owes (bound %s)", lag.Round(time.Second), bound)
 }
 
 // remote: the provider is reached over HTTP, so the gateway pulls its
@@ -112,7 +178,8 @@ func remote(c connectors.Connector) bool {
 // notifyNewProviders queues the providers next serves that prev did not
 // (the first sync after certification) for a pull.
 // A directory view is never walked: its providers are queued when they
-// become ACTIVE (pullOnActive).
+// become ACTIVE through this instance (pullOnActive) and when the change
+// feed shows them behind (followBacklog).
 func (a *app) notifyNewProviders(prev, next *providers.Set) {
 	if !prev.Listed() || !next.Listed() || a.catalog.syncer == nil {
 		return
@@ -185,31 +252,27 @@ func (p pullOnActive) Transition(ctx context.Context, id string, to directory.Li
 	return got, err
 }
 
-// pullSoon queues ids for a pull once this instance routes them: an
-// activation reaches routing through the change feed a moment after the
-// directory commits it, and the syncer pulls only providers it can call.
-// A provider still not routed after activationWait is left to the next
-// activation or the operator.
-func (a *app) pullSoon(ids ...string) {
-	go func() {
-		deadline := time.Now().Add(activationWait)
-		for _, id := range ids {
-			for {
-				if _, ok := a.current.Load().Registry.Get(id); ok {
-					break
-				}
-				if time.Now().After(deadline) {
-					a.log.Warn("catalog pull: an activated provider is not routed yet; not pulled", "provider", id)
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-		}
-		if a.catalog.syncer != nil {
-			a.catalog.syncer.Notify(ids...)
-		}
-	}()
+// pullActivated queues activated providers for a pull. An activation
+// reaches this instance's routing through the change feed a moment after
+// the directory commits it: the syncer retries a provider it does not
+// route yet, with backoff, and gives up after a bounded number of tries.
+func (a *app) pullActivated(ids ...string) {
+	if a.catalog.syncer != nil {
+		a.catalog.syncer.Notify(ids...)
+	}
 }
 
-// activationWait bounds how long an activation waits to reach routing.
-const activationWait = 30 * time.Second
+// pulledCatalog is the syncer's lookup: the catalogue of a provider this
+// instance routes and pulls (over HTTP); routed but nil for an in-process
+// one, which pushes its own.
+func (a *app) pulledCatalog(id string) (connectors.Catalog, bool) {
+	c, ok := a.current.Load().Registry.Get(id)
+	if !ok {
+		return nil, false
+	}
+	cat, pulls := c.(connectors.Catalog)
+	if !pulls || !remote(c) {
+		return nil, true
+	}
+	return cat, true
+}

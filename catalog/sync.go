@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -115,9 +116,20 @@ type SyncConfig struct {
 	// PageSize is the changes asked per page (default and at most
 	// connectors.MaxCatalogBatch).
 	PageSize int
-	// QueueSize bounds the providers waiting for a worker (default 1024);
-	// one that finds the queue full waits for the next catch-up.
+	// QueueSize bounds the providers waiting for a pull, a retry
+	// included (default 1024); one notified while it is full waits for
+	// the next catch-up.
 	QueueSize int
+	// Attempts bounds the pulls of one provider before the syncer gives
+	// up on it (default 8): a pull fails when the provider is not routed
+	// yet (its activation still travelling the change feed), cannot be
+	// reached, or the index refuses the write. Each retry waits twice as
+	// long as the one before, from RetryBase (default 250ms) up to
+	// RetryMax (default 30s): 8 attempts span about a minute.
+	Attempts            int
+	RetryBase, RetryMax time.Duration
+	// Now is the clock of the lag (default time.Now).
+	Now func() time.Time
 }
 
 // ErrNotPublishing: the provider speaks a contract without publishing
@@ -125,25 +137,42 @@ type SyncConfig struct {
 // items are not in search until it publishes.
 var ErrNotPublishing = errors.New("provider does not publish a catalogue")
 
+// Lookup finds a provider this instance routes: routed is false while it
+// does not (not yet, or no longer), and cat is nil for a routed provider
+// the gateway does not pull (an in-process one pushes its catalogue).
+type Lookup func(id string) (cat connectors.Catalog, routed bool)
+
 // Syncer pulls providers' catalogues into the index: a provider when it is
 // first served (after certification, Notify), and every provider each
-// Interval (catch-up). Each pull resumes from the provider's stored cursor.
+// Interval (catch-up). Each pull resumes from the provider's stored cursor;
+// a failed one is retried with backoff, then given up (GaveUp counts).
+//
+// Its lag is the age of the oldest pull it owes: how long a change a
+// provider announced (by becoming active, or by a catch-up) has waited to
+// reach the index.
 type Syncer struct {
 	ingest  *Ingest
 	cursors CursorStore
-	lookup  func(id string) (connectors.Connector, bool)
+	lookup  Lookup
 	all     func() []string
 	cfg     SyncConfig
 	log     *slog.Logger
 
 	queue chan string
-	mu    sync.Mutex
-	busy  map[string]bool // queued or being pulled: bounded by QueueSize+Concurrency
+	room  chan struct{} // one token per pending provider: at most QueueSize
+	done  chan struct{} // closed when Run ends: retries stop
+	once  sync.Once
+
+	mu      sync.Mutex
+	pending map[string]time.Time // queued, being pulled or waiting for a retry: since when
+	tries   map[string]int       // failed pulls of a pending provider
+	gaveUp  atomic.Uint64
 }
 
 // NewSyncer returns a syncer writing through in. lookup finds a served
-// provider's connector; all lists the served providers' IDs for catch-up.
-func NewSyncer(in *Ingest, cursors CursorStore, lookup func(string) (connectors.Connector, bool), all func() []string, cfg SyncConfig, log *slog.Logger) *Syncer {
+// provider's catalogue; all lists the served providers' IDs for catch-up
+// (nil: none, a directory is never walked).
+func NewSyncer(in *Ingest, cursors CursorStore, lookup Lookup, all func() []string, cfg SyncConfig, log *slog.Logger) *Syncer {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
@@ -156,34 +185,98 @@ func NewSyncer(in *Ingest, cursors CursorStore, lookup func(string) (connectors.
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 1024
 	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 8
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 250 * time.Millisecond
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if all == nil {
+		all = func() []string { return nil }
+	}
 	return &Syncer{ingest: in, cursors: cursors, lookup: lookup, all: all, cfg: cfg, log: log,
-		queue: make(chan string, cfg.QueueSize), busy: map[string]bool{}}
+		queue: make(chan string, cfg.QueueSize), room: make(chan struct{}, cfg.QueueSize), done: make(chan struct{}),
+		pending: map[string]time.Time{}, tries: map[string]int{}}
 }
 
 // Notify queues providers for a pull (newly served ones). A provider already
-// queued is not queued twice; when the queue is full the catch-up gets it.
+// pending is not queued twice; when QueueSize are pending the rest waits
+// for the next catch-up.
 func (s *Syncer) Notify(ids ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, id := range ids {
-		if s.busy[id] {
-			continue
-		}
 		select {
-		case s.queue <- id:
-			s.busy[id] = true
+		case s.room <- struct{}{}:
 		default:
+			s.log.Warn("catalog pull: queue full; left to the next catch-up", "provider", id)
 			return
 		}
+		s.enqueue(id)
 	}
 }
+
+// enqueue queues id, holding a token of room; it gives the token back
+// when id is already pending.
+func (s *Syncer) enqueue(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.pending[id]; ok {
+		<-s.room
+		return
+	}
+	s.pending[id] = s.cfg.Now()
+	s.queue <- id // never blocks: the queue holds at most the tokens taken
+}
+
+// finish forgets a pending provider and gives its token back.
+func (s *Syncer) finish(id string) {
+	s.mu.Lock()
+	delete(s.pending, id)
+	delete(s.tries, id)
+	s.mu.Unlock()
+	<-s.room
+}
+
+// Lag is the age of the oldest pull the syncer owes (queued, under way, or
+// waiting for a retry); zero when it owes none. It reads at most
+// QueueSize entries and does no I/O.
+func (s *Syncer) Lag() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var oldest time.Time
+	for _, at := range s.pending {
+		if oldest.IsZero() || at.Before(oldest) {
+			oldest = at
+		}
+	}
+	if oldest.IsZero() {
+		return 0
+	}
+	return max(s.cfg.Now().Sub(oldest), 0)
+}
+
+// Pending is how many providers the syncer owes a pull.
+func (s *Syncer) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending)
+}
+
+// GaveUp counts the providers whose pulls failed Attempts times.
+func (s *Syncer) GaveUp() uint64 { return s.gaveUp.Load() }
 
 // Run pulls queued providers with Concurrency workers and queues every
 // served provider each Interval, until ctx ends.
 func (s *Syncer) Run(ctx context.Context) {
+	defer s.once.Do(func() { close(s.done) })
 	var wg sync.WaitGroup
 	for range s.cfg.Concurrency {
 		wg.Go(func() {
@@ -192,10 +285,11 @@ func (s *Syncer) Run(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case id := <-s.queue:
-					s.pull(ctx, id)
-					s.mu.Lock()
-					delete(s.busy, id)
-					s.mu.Unlock()
+					if s.pull(ctx, id) {
+						s.retry(ctx, id)
+					} else {
+						s.finish(id)
+					}
 				}
 			}
 		})
@@ -213,45 +307,76 @@ func (s *Syncer) Run(ctx context.Context) {
 	}
 }
 
-// catchUp queues every served provider, waiting for room in the queue so
-// the pulls in flight stay bounded.
+// retry queues id again after its backoff, or gives up on it after
+// Attempts failed pulls. It stays pending meanwhile (its lag grows).
+func (s *Syncer) retry(ctx context.Context, id string) {
+	s.mu.Lock()
+	s.tries[id]++
+	n := s.tries[id]
+	s.mu.Unlock()
+	if n >= s.cfg.Attempts {
+		s.gaveUp.Add(1)
+		s.log.WarnContext(ctx, "catalog pull: giving up after repeated failures; retried at the next catch-up or activation",
+			"provider", id, "attempts", n)
+		s.finish(id)
+		return
+	}
+	wait := min(s.cfg.RetryBase<<(n-1), s.cfg.RetryMax)
+	time.AfterFunc(wait, func() {
+		select {
+		case <-s.done:
+		case s.queue <- id: // room: id holds its token
+		}
+	})
+}
+
+// catchUp queues every served provider, waiting for room so the pulls in
+// flight stay bounded.
 func (s *Syncer) catchUp(ctx context.Context) {
 	for _, id := range s.all() {
-		s.mu.Lock()
-		queued := s.busy[id]
-		if !queued {
-			s.busy[id] = true
-		}
-		s.mu.Unlock()
-		if queued {
-			continue
-		}
-		select {
-		case s.queue <- id:
-		case <-ctx.Done():
+		if !s.wait(ctx, id) {
 			return
 		}
 	}
 }
 
-func (s *Syncer) pull(ctx context.Context, id string) {
-	c, ok := s.lookup(id)
-	if !ok {
-		return
+// wait queues id once there is room; false when ctx ended first.
+func (s *Syncer) wait(ctx context.Context, id string) bool {
+	select {
+	case s.room <- struct{}{}:
+	case <-ctx.Done():
+		return false
 	}
-	cat, ok := c.(connectors.Catalog)
-	if !ok {
-		return // an in-process connector without a catalogue
+	s.enqueue(id)
+	return true
+}
+
+// pull syncs one provider and reports whether to try again later.
+func (s *Syncer) pull(ctx context.Context, id string) (again bool) {
+	cat, routed := s.lookup(id)
+	if !routed {
+		s.log.DebugContext(ctx, "catalog pull: provider not routed yet", "provider", id)
+		return true
+	}
+	if cat == nil {
+		return false // pushes its own catalogue
 	}
 	n, err := s.Sync(ctx, id, cat)
 	switch {
 	case errors.Is(err, ErrNotPublishing):
 		s.log.DebugContext(ctx, "catalog pull: provider does not publish (contract 1.1)", "provider", id)
+		// An empty cursor marks it pulled, so the backlog does not
+		// return it until its next directory change.
+		if err := s.cursors.SetCursor(ctx, id, ""); err != nil {
+			s.log.WarnContext(ctx, "catalog pull: marking a provider that does not publish", "provider", id, "err", err)
+		}
 	case err != nil && ctx.Err() == nil:
-		s.log.WarnContext(ctx, "catalog pull failed; retried at the next catch-up", "provider", id, "err", err)
+		s.log.InfoContext(ctx, "catalog pull failed; retrying", "provider", id, "err", err)
+		return true
 	case n > 0:
 		s.log.InfoContext(ctx, "catalog pulled", "provider", id, "changes", n)
 	}
+	return false
 }
 
 // maxPagesPerSync bounds one pull, so one provider that keeps changing

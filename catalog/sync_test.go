@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -89,4 +91,111 @@ func TestSyncPostgresCursors(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncOver(t, catalog.NewPostgresCursors(pool))
+}
+
+// eventually waits (generously) for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not true after 10s: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSyncerRetries: a provider the instance does not route yet (its
+// activation still on the change feed) or that fails is pulled again with
+// backoff, and given up after Attempts (counted, logged); the lag is the
+// age of the oldest pull owed.
+func TestSyncerRetries(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, err := demo.NewGrocery(connectors.Descriptor{ID: "freshcart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSyncer := func(t *testing.T, lookup catalog.Lookup, cfg catalog.SyncConfig) (*catalog.Syncer, *supply.Memory) {
+		ix, err := supply.NewMemory()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		return catalog.NewSyncer(catalog.New(ix, nil), catalog.NewMemoryCursors(), lookup, nil, cfg, nil), ix
+	}
+
+	t.Run("a provider not routed yet is pulled once it is", func(t *testing.T) {
+		var lookups atomic.Int32
+		s, ix := newSyncer(t, func(id string) (connectors.Catalog, bool) {
+			if lookups.Add(1) <= 3 {
+				return nil, false
+			}
+			return g, true
+		}, catalog.SyncConfig{RetryBase: 5 * time.Millisecond})
+		go s.Run(ctx)
+		s.Notify("freshcart")
+		eventually(t, "the catalogue is indexed", func() bool { return ix.Len() == 1212 })
+		eventually(t, "nothing is owed", func() bool { return s.Lag() == 0 })
+		if n := lookups.Load(); n != 4 {
+			t.Errorf("%d lookups, want 4 (three misses, then the pull)", n)
+		}
+		if s.GaveUp() != 0 {
+			t.Errorf("gave up %d times", s.GaveUp())
+		}
+	})
+
+	t.Run("a provider that keeps failing is given up after Attempts and counted", func(t *testing.T) {
+		var lookups atomic.Int32
+		s, ix := newSyncer(t, func(id string) (connectors.Catalog, bool) {
+			lookups.Add(1)
+			return failingCatalog{}, true
+		}, catalog.SyncConfig{Attempts: 3, RetryBase: time.Millisecond})
+		go s.Run(ctx)
+		s.Notify("freshcart")
+		eventually(t, "the syncer gives up", func() bool { return s.GaveUp() == 1 })
+		eventually(t, "nothing is owed", func() bool { return s.Lag() == 0 })
+		if n := lookups.Load(); n != 3 {
+			t.Errorf("%d pulls, want 3", n)
+		}
+		if ix.Len() != 0 {
+			t.Errorf("%d items indexed, want none", ix.Len())
+		}
+	})
+
+	t.Run("the lag is the age of the oldest pull owed", func(t *testing.T) {
+		t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+		var now atomic.Pointer[time.Time]
+		set := func(d time.Duration) { at := t0.Add(d); now.Store(&at) }
+		set(0)
+		s, _ := newSyncer(t, func(id string) (connectors.Catalog, bool) { return nil, true },
+			catalog.SyncConfig{Now: func() time.Time { return *now.Load() }})
+		if s.Lag() != 0 {
+			t.Fatalf("lag %v with nothing owed", s.Lag())
+		}
+		s.Notify("a")
+		set(3 * time.Second)
+		s.Notify("b", "a") // a stays owed since t0
+		set(10 * time.Second)
+		if got := s.Lag(); got != 10*time.Second {
+			t.Errorf("lag %v, want 10s", got)
+		}
+		go s.Run(ctx) // routed in process: nothing to pull, both done
+		eventually(t, "nothing is owed", func() bool { return s.Lag() == 0 })
+	})
+
+	t.Run("past QueueSize owed pulls, a notification waits for the catch-up", func(t *testing.T) {
+		s, _ := newSyncer(t, func(id string) (connectors.Catalog, bool) { return nil, true }, catalog.SyncConfig{QueueSize: 2})
+		s.Notify("a", "b", "c", "a")
+		if got := s.Pending(); got != 2 {
+			t.Errorf("%d owed, want 2", got)
+		}
+	})
+}
+
+// failingCatalog is a provider whose catalogue cannot be read.
+type failingCatalog struct{}
+
+func (failingCatalog) CatalogChanges(context.Context, string, int) (connectors.CatalogChanges, error) {
+	return connectors.CatalogChanges{}, connectors.Errorf(connectors.KindUnavailable, "provider down")
 }

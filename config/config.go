@@ -117,6 +117,9 @@ type Config struct {
 	RequireApproval bool
 	// CertifyConcurrency bounds the certification runs of one instance.
 	CertifyConcurrency int
+	// IndexLagBound is the supply index's lag (the oldest catalogue pull
+	// the instance owes) past which /readyz says degraded.
+	IndexLagBound time.Duration
 
 	given   map[string]bool // settings given explicitly (env or flag), by key
 	tracing [3]string       // the three OTLP endpoint variables, in precedence order
@@ -224,6 +227,9 @@ func Default() Config {
 		// Two runs at once: each is a few dozen calls to one provider, and
 		// registrations arrive one by one.
 		CertifyConcurrency: 2,
+		// A pull is retried for about 30 s before it is given up: a lag
+		// past that means the index or the providers are failing.
+		IndexLagBound: 30 * time.Second,
 	}
 }
 

@@ -291,6 +291,9 @@ var Settings = []Setting{
 			c.CertifyConcurrency = n
 			return nil
 		}},
+	durationSetting("PLAZA_INDEX_LAG_BOUND", "", "30s",
+		"supply index lag (the oldest catalogue pull an instance owes) past which /readyz says degraded", serveOnly, positive,
+		func(c *Config) *time.Duration { return &c.IndexLagBound }),
 }
 
 var serveOnly = []Command{Serve}

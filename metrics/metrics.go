@@ -120,6 +120,22 @@ func (m *Metrics) RegisterCacheTier(tier string, s StatsSource) {
 	}
 }
 
+// RegisterSupplyIndex exports the supply index's lag (the age of the
+// oldest catalogue pull the instance owes: plaza_supply_index_lag_seconds)
+// and the pulls given up after their retries
+// (plaza_catalog_pulls_given_up_total). No provider label: which provider
+// is in the log.
+func (m *Metrics) RegisterSupplyIndex(lag func() time.Duration, gaveUp func() uint64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "plaza_supply_index_lag_seconds",
+		Help: "Age of the oldest catalogue pull this instance owes the supply index (0: none owed).",
+	}, func() float64 { return lag().Seconds() }))
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "plaza_catalog_pulls_given_up_total",
+		Help: "Catalogue pulls given up after their retries (provider not routed, unreachable, or the index refusing).",
+	}, func() float64 { return float64(gaveUp()) }))
+}
+
 var (
 	_ gateway.Observer      = (*Metrics)(nil)
 	_ gateway.CacheObserver = (*Metrics)(nil)

@@ -8,6 +8,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/plaza-gateway/plaza/directory/pgtest"
 )
 
 // cpuTime is the process's user and system CPU time so far. On a shared,
@@ -93,8 +97,15 @@ func BenchmarkMemorySearch(b *testing.B) {
 		{Text: "cheddar"},
 		{Text: "chedar"},
 		{City: "City 7", Kinds: []Kind{KindProduct}},
+		// What two-stage ranking asks: the best 400 candidates.
+		{Text: "cheddar", First: 400},
+		{Kinds: []Kind{KindProduct}, First: 400},
 	} {
-		b.Run(fmt.Sprintf("%q city=%q n=%d", q.Text, q.City, len(items)), func(b *testing.B) {
+		name := fmt.Sprintf("%q city=%q n=%d", q.Text, q.City, len(items))
+		if q.First != 0 {
+			name += fmt.Sprintf(" first=%d", q.First)
+		}
+		b.Run(name, func(b *testing.B) {
 			cpu0, n := cpuTime(b), 0
 			for b.Loop() {
 				if _, err := ix.Search(ctx, q); err != nil {
@@ -105,4 +116,74 @@ func BenchmarkMemorySearch(b *testing.B) {
 			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(n), "cpu-ns/op")
 		})
 	}
+}
+
+// BenchmarkFreshness is the time from a push's acknowledgement (Apply
+// returns) to the item being found by a search: on the same embedded
+// index, and on another instance of the PostgreSQL index (a second pool
+// on the same database, as a second gateway has). p50 and p99 over the
+// run's pushes are the figures (the target: p99 ≤ 1 s across instances).
+//
+//	go test -run '^$' -bench Freshness -benchtime 200x ./supply/
+func BenchmarkFreshness(b *testing.B) {
+	mem, err := NewMemory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mem.Close()
+	if _, err := mem.Apply(ctx, Batch{Upserts: benchItems(benchScale(), 3)}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("embedded/same-instance", func(b *testing.B) { freshness(b, mem, mem) })
+	b.Run("postgres/another-instance", func(b *testing.B) {
+		url := pgtest.DatabaseURL(b)
+		open := func() *Postgres {
+			pool, err := pgxpool.New(ctx, url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(pool.Close)
+			return NewPostgres(pool)
+		}
+		writer := open()
+		if _, err := Migrate(ctx, writer.pool); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := writer.Apply(ctx, Batch{Upserts: benchItems(10_000, 3)}); err != nil {
+			b.Fatal(err)
+		}
+		freshness(b, writer, open())
+	})
+}
+
+// freshness pushes one new item per iteration through writer and waits
+// until reader finds it by its own word.
+func freshness(b *testing.B, writer, reader Index) {
+	var lat []time.Duration
+	for i := 0; b.Loop(); i++ {
+		word := fmt.Sprintf("zq%dfresh", i)
+		it := Item{Provider: "fresh-prov", Kind: KindProduct, ID: word, Name: "Fresh " + word, Cities: []string{"City 1"},
+			Rating: 4, Version: 1}
+		if _, err := writer.Apply(ctx, Batch{Upserts: []Item{it}}); err != nil {
+			b.Fatal(err)
+		}
+		acked := time.Now()
+		for {
+			p, err := reader.Search(ctx, Query{Text: word, First: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(p.Hits) == 1 {
+				break
+			}
+			if time.Since(acked) > 10*time.Second {
+				b.Fatalf("%s not searchable 10 s after its acknowledgement", word)
+			}
+		}
+		lat = append(lat, time.Since(acked))
+	}
+	slices.Sort(lat)
+	at := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(at(0.5), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
 }

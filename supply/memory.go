@@ -1,10 +1,10 @@
 package supply
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -37,7 +37,7 @@ var _ Index = (*Memory)(nil)
 const (
 	fName, fCategory, fTags, fDescription = "name", "category", "tags", "description"
 	fKind, fVertical, fProvider, fCity    = "kind", "vertical", "provider", "city"
-	fCategoryKey, fRating, fKey           = "category_key", "rating", "key"
+	fCategoryKey, fRatingTier             = "category_key", "rating_tier"
 )
 
 var fieldWeights = map[string]int{fName: weightName, fCategory: weightCategory, fTags: weightTags, fDescription: weightDescription}
@@ -60,7 +60,11 @@ func indexMapping() mapping.IndexMapping {
 		f.Analyzer = en.AnalyzerName // lower case, stop words, Porter stemming
 		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = true // which field matched: the index score
+		// Which field matched (the index score) is read from one searcher
+		// per field, so no term vectors; nothing sorts on text, so no doc
+		// values.
+		f.IncludeTermVectors = false
+		f.DocValues = false
 		return f
 	}
 	keyword := func() *mapping.FieldMapping {
@@ -74,12 +78,15 @@ func indexMapping() mapping.IndexMapping {
 	for _, name := range []string{fName, fCategory, fTags, fDescription} {
 		doc.AddFieldMappingsAt(name, text())
 	}
-	for _, name := range []string{fKind, fVertical, fProvider, fCity, fCategoryKey, fKey} {
+	// Doc values serve the facets; ratings and keys, which order the
+	// matches, are read from the items map only for the matches that can
+	// reach a page (collect).
+	for _, name := range []string{fKind, fVertical, fProvider, fCity, fCategoryKey} {
 		doc.AddFieldMappingsAt(name, keyword())
 	}
-	rating := bleve.NewNumericFieldMapping()
-	rating.Store, rating.IncludeInAll = false, false
-	doc.AddFieldMappingsAt(fRating, rating)
+	tier := keyword()
+	tier.DocValues = false // only searched: a browse walks the tiers best first
+	doc.AddFieldMappingsAt(fRatingTier, tier)
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
 	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
@@ -94,7 +101,7 @@ func bleveDoc(it *Item) map[string]any {
 	return map[string]any{
 		fName: it.Name, fCategory: it.Category, fTags: strings.Join(it.Tags, " . "), fDescription: it.Description,
 		fKind: string(it.Kind), fVertical: string(verticalOf[it.Kind]), fProvider: it.Provider, fCity: cities,
-		fCategoryKey: norm(it.Category), fRating: it.Rating, fKey: it.Ref().Key(),
+		fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)),
 	}
 }
 
@@ -174,6 +181,12 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 }
 
 // Search implements Index.
+//
+// Bleve finds the matches; the index's order (score, rating, key) is kept
+// by collect, which walks the matches once and keeps only the best
+// First+1 after the cursor in a small heap. Nothing is sorted beyond that
+// heap, no term locations, stored fields or doc values are read, and a
+// match's key and rating are looked up only when it could enter the heap.
 func (m *Memory) Search(ctx context.Context, q Query) (Page, error) {
 	q, err := checkQuery(q)
 	if err != nil {
@@ -185,152 +198,35 @@ func (m *Memory) Search(ctx context.Context, q Query) (Page, error) {
 	}
 	filter := filters(q)
 	exact, typo := plans(q.Text)
-	if exact == nil {
-		return m.browse(ctx, q, filter, c)
-	}
 	pass, p := 0, exact
 	if c != nil && c.Pass == 1 {
 		pass, p = 1, typo
 	}
-	res, err := m.textSearch(ctx, q, filter, p)
+	res, err := m.collect(ctx, filter, p, c, q.First+1)
 	if err != nil {
 		return Page{}, err
 	}
-	if c == nil && res.Total == 0 {
+	if c == nil && res.total == 0 && typo != nil {
 		pass, p = 1, typo
-		if res, err = m.textSearch(ctx, q, filter, p); err != nil {
+		if res, err = m.collect(ctx, filter, p, c, q.First+1); err != nil {
 			return Page{}, err
 		}
 	}
-	// Sort references (the key is Bleve's document ID) and copy out only
-	// the page: a broad query matches thousands of items.
-	type match struct {
-		it    *Item
-		score int
-		key   string
-	}
-	ms := make([]match, 0, len(res.Hits))
-	m.mu.RLock()
-	for _, dm := range res.Hits {
-		it, ok := m.items[dm.ID]
-		if !ok {
-			continue // deleted since Bleve answered
-		}
-		score := 0
-		for field := range dm.Locations {
-			score += fieldWeights[field]
-		}
-		ms = append(ms, match{it: it, score: score, key: dm.ID})
-	}
-	m.mu.RUnlock()
-	order := func(a, b *match) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.it.Rating, a.it.Rating), strings.Compare(a.key, b.key))
-	}
-	slices.SortFunc(ms, func(a, b match) int { return order(&a, &b) })
-	if c != nil {
-		at := match{it: &Item{Rating: c.Rating}, score: c.Score, key: c.Key}
-		i, _ := slices.BinarySearchFunc(ms, &at, func(x match, at *match) int {
-			if order(&x, at) <= 0 {
-				return -1
-			}
-			return 1
-		})
-		ms = ms[i:]
-	}
-	hits := make([]Hit, 0, min(len(ms), q.First+1))
-	for _, mt := range ms[:min(len(ms), q.First+1)] {
-		hits = append(hits, Hit{Item: cloneItem(mt.it), Score: mt.score})
-	}
-	page := pageOf(q, pass, hits, nil)
-	page.Total = min(int(res.Total), MaxMatches)
+	page := pageOf(q, pass, res.hits, nil)
+	page.Total = min(res.total, MaxMatches)
 	if q.Facets {
-		page.Facets = facetsOf(res.Facets)
-	}
-	return page, nil
-}
-
-func (m *Memory) textSearch(ctx context.Context, q Query, filter []query.Query, p *plan) (*bleve.SearchResult, error) {
-	must := append(slices.Clone(filter), textQuery(p))
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), MaxMatches, 0, false)
-	req.IncludeLocations = true
-	req.Score = bleve.ScoreNone // the order is the index score, computed from the locations
-	if q.Facets {
+		// Facets read doc values of every match: paid only when asked
+		// (two-stage ranking does not ask).
+		req := bleve.NewSearchRequestOptions(res.root, 0, 0, false)
+		req.Score = bleve.ScoreNone
 		addFacets(req)
-	}
-	res, err := m.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("supply: search: %w", err)
-	}
-	return res, nil
-}
-
-// browse pages through everything that passes the filters, best rated
-// first, with the cursor as a range condition so Bleve sorts only what
-// follows it.
-func (m *Memory) browse(ctx context.Context, q Query, filter []query.Query, c *cursor) (Page, error) {
-	must := slices.Clone(filter)
-	if c != nil {
-		must = append(must, afterQuery(c))
-	}
-	var root query.Query = bleve.NewMatchAllQuery()
-	if len(must) > 0 {
-		root = bleve.NewConjunctionQuery(must...)
-	}
-	req := bleve.NewSearchRequestOptions(root, q.First+1, 0, false)
-	req.SortBy([]string{"-" + fRating, fKey})
-	req.Score = bleve.ScoreNone
-	if q.Facets && c == nil {
-		addFacets(req)
-	}
-	res, err := m.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return Page{}, fmt.Errorf("supply: search: %w", err)
-	}
-	total, facets := int(res.Total), res.Facets
-	if c != nil {
-		// The page's own total counts only what follows the cursor.
-		var all query.Query = bleve.NewMatchAllQuery()
-		if len(filter) > 0 {
-			all = bleve.NewConjunctionQuery(filter...)
-		}
-		creq := bleve.NewSearchRequestOptions(all, 0, 0, false)
-		if q.Facets {
-			addFacets(creq)
-		}
-		cres, err := m.idx.SearchInContext(ctx, creq)
+		fr, err := m.idx.SearchInContext(ctx, req)
 		if err != nil {
-			return Page{}, fmt.Errorf("supply: count: %w", err)
+			return Page{}, fmt.Errorf("supply: facets: %w", err)
 		}
-		total, facets = int(cres.Total), cres.Facets
-	}
-	hits := make([]Hit, 0, len(res.Hits))
-	m.mu.RLock()
-	for _, dm := range res.Hits {
-		if it, ok := m.items[dm.ID]; ok {
-			hits = append(hits, Hit{Item: cloneItem(it)})
-		}
-	}
-	m.mu.RUnlock()
-	page := pageOf(q, 0, hits, nil)
-	page.Total = total
-	if q.Facets {
-		page.Facets = facetsOf(facets)
+		page.Facets = facetsOf(fr.Facets)
 	}
 	return page, nil
-}
-
-// afterQuery matches browse hits after c: a lower rating, or the same
-// rating and a greater key.
-func afterQuery(c *cursor) query.Query {
-	t, f := true, false
-	r := c.Rating
-	lower := bleve.NewNumericRangeInclusiveQuery(nil, &r, nil, &f)
-	lower.SetField(fRating)
-	same := bleve.NewNumericRangeInclusiveQuery(&r, &r, &t, &t)
-	same.SetField(fRating)
-	later := bleve.NewTermRangeInclusiveQuery(c.Key, "", &f, nil)
-	later.SetField(fKey)
-	return bleve.NewDisjunctionQuery(lower, bleve.NewConjunctionQuery(same, later))
 }
 
 // filters are q's vertical, kind, city and category conditions.
@@ -360,30 +256,92 @@ func filters(q Query) []query.Query {
 	return out
 }
 
-// textQuery matches every concept of p in some text field; a concept
-// matches when one of its phrases has all its terms in one field. The typo
-// pass adds one-edit fuzzy matching of single long terms.
-func textQuery(p *plan) query.Query {
+// textQueries are what a text plan asks of Bleve: the conjunction that
+// matches (every concept of p in some text field, a concept matching when
+// one of its phrases has all its terms in one field; the typo pass adds
+// one-edit fuzzy matching of single long terms), and per scoredFields
+// entry the documents in which that field holds any phrase of p (the
+// fields the index score counts). Phrases are analysed once, with the
+// text fields' analyser, into term queries: Bleve's MatchQuery would wrap
+// even a single term in a conjunction.
+func textQueries(p *plan, analyse func(string) []string) (match query.Query, fields []query.Query) {
+	phrase := func(field, ph string, fuzzy bool) query.Query {
+		terms := analyse(ph)
+		qs := make([]query.Query, len(terms))
+		for i, t := range terms {
+			if fuzzy {
+				fq := bleve.NewFuzzyQuery(t)
+				fq.SetField(field)
+				fq.SetFuzziness(1)
+				qs[i] = fq
+			} else {
+				tq := bleve.NewTermQuery(t)
+				tq.SetField(field)
+				qs[i] = tq
+			}
+		}
+		if len(qs) == 0 {
+			return bleve.NewMatchNoneQuery() // only stop words
+		}
+		if fuzzy {
+			return anyOf(qs)
+		}
+		return conj(qs)
+	}
+	perField := make([][]query.Query, len(scoredFields))
 	var all []query.Query
 	for _, phrases := range p.concepts {
 		var any []query.Query
 		for _, ph := range phrases {
-			for field := range fieldWeights {
-				mq := bleve.NewMatchQuery(ph)
-				mq.SetField(field)
-				mq.SetOperator(query.MatchQueryOperatorAnd)
-				any = append(any, mq)
+			for i, field := range scoredFields {
+				qs := []query.Query{phrase(field, ph, false)}
 				if p.fuzzy && fuzzyTerm(ph) {
-					fq := bleve.NewMatchQuery(ph)
-					fq.SetField(field)
-					fq.SetFuzziness(1)
-					any = append(any, fq)
+					qs = append(qs, phrase(field, ph, true))
 				}
+				any = append(any, qs...)
+				perField[i] = append(perField[i], qs...)
 			}
 		}
-		all = append(all, bleve.NewDisjunctionQuery(any...))
+		all = append(all, anyOf(any))
 	}
-	return bleve.NewConjunctionQuery(all...)
+	fields = make([]query.Query, len(scoredFields))
+	for i := range perField {
+		fields[i] = anyOf(perField[i])
+	}
+	return conj(all), fields
+}
+
+// analyser returns the text fields' analysis of a phrase into terms.
+func (m *Memory) analyser() func(string) []string {
+	a := m.idx.Mapping().AnalyzerNamed(en.AnalyzerName)
+	return func(ph string) []string {
+		var out []string
+		for _, tok := range a.Analyze([]byte(ph)) {
+			if t := string(tok.Term); !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+}
+
+// anyOf is the disjunction of qs; the query itself for one.
+func anyOf(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// conj is the conjunction of qs; nil for none, the query itself for one.
+func conj(qs []query.Query) query.Query {
+	switch len(qs) {
+	case 0:
+		return nil
+	case 1:
+		return qs[0]
+	}
+	return bleve.NewConjunctionQuery(qs...)
 }
 
 var facetFields = []string{fVertical, fKind, fCity, fCategoryKey, fProvider}
@@ -405,16 +363,6 @@ func facetsOf(fr search.FacetResults) Facets {
 		return facetList(counts)
 	}
 	return Facets{Verticals: list(fVertical), Kinds: list(fKind), Cities: list(fCity), Categories: list(fCategoryKey), Providers: list(fProvider)}
-}
-
-func cloneItem(it *Item) Item {
-	c := *it
-	c.Tags, c.Cities = slices.Clone(it.Tags), slices.Clone(it.Cities)
-	if it.Geo != nil {
-		g := *it.Geo
-		c.Geo = &g
-	}
-	return c
 }
 
 // Close implements Index.

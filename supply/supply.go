@@ -194,7 +194,8 @@ const (
 // (name 8, category 4, tags 2, description 1, summed over the fields that
 // matched any of the query's concepts). It depends only on the item and
 // the query, never on the rest of the index, so a cursor past it stays
-// valid while other items change.
+// valid while other items change. Its item's slices (Tags, Cities) and
+// Geo may be shared with the index: read them, never change them.
 type Hit struct {
 	Item  Item
 	Score int

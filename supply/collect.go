@@ -1,0 +1,479 @@
+package supply
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// The embedded index's own collector. Bleve's collector would order the
+// matches by reading a rating and a key per match from doc values (about
+// a microsecond each: most of a country-wide query's time) and the field
+// score from term locations. This one walks Bleve's postings once, scores
+// each match by which text fields hold it (one cursor per field, no term
+// vectors), and reads a match's key and item (for its rating) only when
+// its score can still put it on the page; a heap keeps the k best in the
+// index's order (score, rating, key).
+
+// scoredFields are the text fields of the index score, heaviest first.
+var scoredFields = []string{fName, fCategory, fTags, fDescription}
+
+// maxScore is the score of a match in every scored field.
+const maxScore = weightName + weightCategory + weightTags + weightDescription
+
+// ratingTiers: a browse (every match scores 0) walks the items by rating
+// tier, best first, and stops reading items once the page is full; tier t
+// holds ratings in [t/2, (t+1)/2), 5.0 in the last.
+const ratingTiers = 11
+
+func ratingTier(r float64) int { return min(max(int(r*2), 0), ratingTiers-1) }
+
+// collected is what collect found: the best hits in order, how many
+// items matched in all, and the query that matched them (for facets).
+type collected struct {
+	hits  []Hit
+	total int
+	root  query.Query
+}
+
+// candidate is a match that may enter the page: what the order compares,
+// and the item.
+type candidate struct {
+	score  int
+	rating float64
+	key    string
+	it     *Item
+}
+
+// before reports whether a comes before b in the index's order.
+func (a *candidate) before(b *candidate) bool {
+	return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.rating, a.rating), strings.Compare(a.key, b.key)) < 0
+}
+
+// after reports whether a follows cursor position c.
+func (a *candidate) after(c *cursor) bool {
+	return cmp.Or(cmp.Compare(a.score, c.Score), cmp.Compare(a.rating, c.Rating), strings.Compare(c.Key, a.key)) < 0
+}
+
+// worstFirst is a heap of candidates whose root is the one that would
+// leave the page first.
+type worstFirst []candidate
+
+func (h worstFirst) Len() int           { return len(h) }
+func (h worstFirst) Less(i, j int) bool { return h[j].before(&h[i]) }
+func (h worstFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *worstFirst) Push(x any)        { *h = append(*h, x.(candidate)) }
+func (h *worstFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// docCursor follows one searcher's matches in document order.
+type docCursor struct {
+	s      search.Searcher
+	weight int
+	cur    *search.DocumentMatch // nil before the first move and once done
+	done   bool
+}
+
+func (d *docCursor) set(sctx *search.SearchContext, next *search.DocumentMatch, err error) error {
+	if d.cur != nil {
+		sctx.DocumentMatchPool.Put(d.cur)
+	}
+	d.cur = next
+	if err != nil {
+		return fmt.Errorf("supply: search: %w", err)
+	}
+	d.done = next == nil
+	return nil
+}
+
+// next moves to the following match.
+func (d *docCursor) next(sctx *search.SearchContext) error {
+	if d.done {
+		return nil
+	}
+	next, err := d.s.Next(sctx)
+	return d.set(sctx, next, err)
+}
+
+// advance moves to the first match at or after id (never back).
+func (d *docCursor) advance(sctx *search.SearchContext, id index.IndexInternalID) error {
+	if d.done || (d.cur != nil && d.cur.IndexInternalID.Compare(id) >= 0) {
+		return nil
+	}
+	next, err := d.s.Advance(sctx, id)
+	return d.set(sctx, next, err)
+}
+
+// at reports whether the cursor stands on id.
+func (d *docCursor) at(id index.IndexInternalID) bool {
+	return !d.done && d.cur != nil && d.cur.IndexInternalID.Equals(id)
+}
+
+// collector keeps the k best matches after a cursor.
+type collector struct {
+	ctx   context.Context
+	m     *Memory
+	r     index.IndexReader
+	sctx  *search.SearchContext
+	c     *cursor
+	k     int
+	h     worstFirst
+	total int
+}
+
+// count counts one match, checking now and then that the search is
+// still wanted.
+func (col *collector) count() error {
+	if col.total%1024 == 0 {
+		if err := col.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	col.total++
+	return nil
+}
+
+// offer reads match id's key and item and keeps it if it belongs in the
+// heap.
+func (col *collector) offer(id index.IndexInternalID, score int) error {
+	key, err := col.r.ExternalID(id)
+	if err != nil {
+		return fmt.Errorf("supply: search: %w", err)
+	}
+	it, ok := col.m.items[key]
+	if !ok {
+		return nil // not live (Apply updates Bleve and the maps under one lock; kept safe)
+	}
+	cand := candidate{score: score, rating: it.Rating, key: key, it: it}
+	switch {
+	case col.c != nil && !cand.after(col.c):
+	case len(col.h) < col.k:
+		heap.Push(&col.h, cand)
+	case cand.before(&col.h[0]):
+		col.h[0] = cand
+		heap.Fix(&col.h, 0)
+	}
+	return nil
+}
+
+func (col *collector) hits() []Hit {
+	slices.SortFunc(col.h, func(a, b candidate) int {
+		if a.before(&b) {
+			return -1
+		}
+		return 1
+	})
+	out := make([]Hit, len(col.h))
+	for i := range col.h {
+		// Items in the map are replaced, never changed: the hit shares
+		// their slices (Hit says they are read-only).
+		out[i] = Hit{Item: *col.h[i].it, Score: col.h[i].score}
+	}
+	return out
+}
+
+// open starts a searcher over q, scoring nothing (the collector scores).
+func (col *collector) open(q query.Query, weight int) (*docCursor, error) {
+	s, err := q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), search.SearcherOptions{Score: bleve.ScoreNone})
+	if err != nil {
+		return nil, fmt.Errorf("supply: search: %w", err)
+	}
+	return &docCursor{s: s, weight: weight}, nil
+}
+
+// collect matches the filters and, for a text query, plan p; it keeps the
+// k best matches after c in the index's order (score descending, rating
+// descending, key ascending) and counts every match.
+//
+// A text query runs in two steps. First every match is found and scored:
+// a one-concept text (most searches: "milk", "cheddar", a synonym group)
+// matches exactly where some field cursor stands, so the field cursors'
+// union drives the walk, leapfrogging with the filters; a text of several
+// concepts is driven by Bleve's conjunction, the field cursors advanced to
+// each match. Then only the matches of the best scores that can fill the
+// page are read (key, rating) into the heap. A browse walks rating tiers.
+//
+// Holding the read lock for the walk keeps Bleve's snapshot and the item
+// maps in step (Apply changes both under the write lock).
+func (m *Memory) collect(ctx context.Context, filter []query.Query, p *plan, c *cursor, k int) (collected, error) {
+	var match query.Query
+	var fieldQs []query.Query
+	if p != nil {
+		match, fieldQs = textQueries(p, m.analyser())
+	}
+	must := slices.Clone(filter)
+	if match != nil {
+		must = append(must, match)
+	}
+	root := conj(must)
+	if root == nil {
+		root = bleve.NewMatchAllQuery()
+	}
+	out := collected{root: root}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	adv, err := m.idx.Advanced()
+	if err != nil {
+		return out, fmt.Errorf("supply: search: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return out, fmt.Errorf("supply: search: %w", err)
+	}
+	defer r.Close()
+	col := &collector{ctx: ctx, m: m, r: r, c: c, k: k, h: make(worstFirst, 0, k)}
+	// Every searcher's matches come from one pool; it grows when short.
+	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
+	if p == nil {
+		err = col.browse(filter)
+	} else {
+		err = col.text(root, filter, fieldQs, len(p.concepts) == 1)
+	}
+	if err != nil {
+		return out, err
+	}
+	out.hits, out.total = col.hits(), col.total
+	return out, nil
+}
+
+// browse reads the filters' matches best rated first. A narrow filter (a
+// city's items) is read whole; a broad one is walked by rating tier, best
+// first: a tier above the cursor's is only counted, and once the heap is
+// full after a tier, every later tier rates lower and is only counted, up
+// to MaxMatches (Total's cap).
+func (col *collector) browse(filter []query.Query) error {
+	if fq := conj(filter); fq != nil {
+		d, err := col.open(fq, 0)
+		if err != nil {
+			return err
+		}
+		if d.s.Count() <= uint64(narrowBrowse*col.k) {
+			defer d.s.Close()
+			return col.read(d, true)
+		}
+		d.s.Close()
+	}
+	top := ratingTiers - 1
+	if col.c != nil {
+		top = ratingTier(col.c.Rating)
+	}
+	for t := ratingTiers - 1; t >= 0; t-- {
+		if len(col.h) == col.k && col.total >= MaxMatches {
+			break // the page is full and Total is capped: nothing left to learn
+		}
+		tq := bleve.NewTermQuery(strconv.Itoa(t))
+		tq.SetField(fRatingTier)
+		d, err := col.open(conj(append(slices.Clone(filter), tq)), 0)
+		if err != nil {
+			return err
+		}
+		err = col.read(d, t <= top && len(col.h) < col.k)
+		d.s.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// narrowBrowse: a filter whose matches Bleve estimates at no more than
+// this many times the page is read whole rather than by rating tier.
+const narrowBrowse = 8
+
+// read counts d's matches and, when offer is set, offers each (score 0).
+// Counting alone stops at MaxMatches, where Total is capped.
+func (col *collector) read(d *docCursor, offer bool) error {
+	for {
+		if !offer && col.total >= MaxMatches {
+			return nil
+		}
+		if err := d.next(col.sctx); err != nil || d.done {
+			return err
+		}
+		if err := col.count(); err != nil {
+			return err
+		}
+		if offer {
+			if err := col.offer(d.cur.IndexInternalID, 0); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// scored is a match found by the first step: its document number and
+// score.
+type scored struct {
+	doc   uint64
+	score int
+}
+
+// text finds and scores every match of a text query, then reads into the
+// heap only the matches whose score can reach the page: of the scores at
+// or below the cursor's, the best ones that hold k matches. A match of
+// the cursor's own score may fall before or after it, so it is read but
+// not counted towards k.
+func (col *collector) text(root query.Query, filter []query.Query, fieldQs []query.Query, union bool) error {
+	fields := make([]*docCursor, len(fieldQs))
+	for i, fq := range fieldQs {
+		f, err := col.open(fq, fieldWeights[scoredFields[i]])
+		if err != nil {
+			return err
+		}
+		defer f.s.Close()
+		fields[i] = f
+	}
+	var matches []scored
+	var err error
+	if union {
+		var f *docCursor
+		if fq := conj(filter); fq != nil {
+			if f, err = col.open(fq, 0); err != nil {
+				return err
+			}
+			defer f.s.Close()
+		}
+		matches, err = col.walkUnion(fields, f)
+	} else {
+		var d *docCursor
+		if d, err = col.open(root, 0); err != nil {
+			return err
+		}
+		defer d.s.Close()
+		matches, err = col.walk(d, fields)
+	}
+	if err != nil {
+		return err
+	}
+	ceiling := maxScore
+	if col.c != nil {
+		ceiling = col.c.Score
+	}
+	var perScore [maxScore + 1]int
+	for _, s := range matches {
+		perScore[s.score]++
+	}
+	least, held := 0, 0
+	if col.c == nil {
+		held = perScore[ceiling]
+	}
+	for s := ceiling; s >= 0; s-- {
+		if s < ceiling {
+			held += perScore[s]
+		}
+		if held >= col.k {
+			least = s
+			break
+		}
+	}
+	var id index.IndexInternalID
+	for _, s := range matches {
+		if s.score >= least && s.score <= ceiling {
+			id = index.NewIndexInternalID(id[:0], s.doc)
+			if err := col.offer(id, s.score); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// maxPresize bounds the room made for matches from Bleve's estimate.
+const maxPresize = 1 << 16
+
+// walk follows the driver's matches and scores each with the field
+// cursors.
+func (col *collector) walk(driver *docCursor, fields []*docCursor) ([]scored, error) {
+	out := make([]scored, 0, min(driver.s.Count(), maxPresize))
+	for {
+		if err := driver.next(col.sctx); err != nil || driver.done {
+			return out, err
+		}
+		if err := col.count(); err != nil {
+			return nil, err
+		}
+		id := driver.cur.IndexInternalID
+		score := 0
+		for _, f := range fields {
+			if err := f.advance(col.sctx, id); err != nil {
+				return nil, err
+			}
+			if f.at(id) {
+				score += f.weight
+			}
+		}
+		out = append(out, scored{doc: id.Value(), score: score})
+	}
+}
+
+// walkUnion follows the union of the field cursors (a one-concept text
+// matches exactly there), leapfrogging with the filters' cursor when there
+// is one; a match's score is the weight of the cursors standing on it.
+func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]scored, error) {
+	for _, f := range fields {
+		if err := f.next(col.sctx); err != nil {
+			return nil, err
+		}
+	}
+	var most uint64
+	for _, f := range fields {
+		most += f.s.Count()
+	}
+	out := make([]scored, 0, min(most, maxPresize))
+	var id index.IndexInternalID // a copy: cursors recycle their matches
+	for {
+		var lowest index.IndexInternalID
+		for _, f := range fields {
+			if !f.done && (lowest == nil || f.cur.IndexInternalID.Compare(lowest) < 0) {
+				lowest = f.cur.IndexInternalID
+			}
+		}
+		if lowest == nil {
+			return out, nil
+		}
+		id = append(id[:0], lowest...)
+		if filter != nil {
+			if err := filter.advance(col.sctx, id); err != nil {
+				return nil, err
+			}
+			if filter.done {
+				return out, nil
+			}
+			if !filter.at(id) {
+				// Skip the fields to the filters' next match.
+				for _, f := range fields {
+					if err := f.advance(col.sctx, filter.cur.IndexInternalID); err != nil {
+						return nil, err
+					}
+				}
+				continue
+			}
+		}
+		if err := col.count(); err != nil {
+			return nil, err
+		}
+		score := 0
+		for _, f := range fields {
+			if f.at(id) {
+				score += f.weight
+				if err := f.next(col.sctx); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out = append(out, scored{doc: id.Value(), score: score})
+	}
+}
