@@ -112,6 +112,8 @@ type Config struct {
 	TokenUser  string
 	TokenTTL   time.Duration
 	TokenRoles []string
+	// TokenProvider makes the token a provider's (PROVIDER role).
+	TokenProvider string
 	// RequireApproval keeps a provider that passed certification CERTIFIED
 	// until an operator approves it (PLAZA_REQUIRE_APPROVAL).
 	RequireApproval bool
@@ -308,8 +310,13 @@ func (c *Config) finish(cmd Command) error {
 				"the embedded demo providers' webhook secrets are public")
 		}
 	case Token:
-		if c.TokenUser == "" {
-			return &UsageError{Msg: "token: --user is required, e.g. --user demo-1"}
+		switch {
+		case c.TokenProvider != "" && len(c.TokenRoles) > 0:
+			return &UsageError{Msg: "token: --provider makes a provider's token, which carries no --role"}
+		case c.TokenProvider != "" && c.TokenUser == "":
+			c.TokenUser = "dev-" + c.TokenProvider // the developer signed in for it
+		case c.TokenUser == "":
+			return &UsageError{Msg: "token: --user is required, e.g. --user demo-1 (or --provider freshcart for a provider's token)"}
 		}
 	}
 	return nil
