@@ -171,6 +171,24 @@ func TestLedgerContract(t *testing.T) {
 				}
 				wantBalances(t, l, "mart", ledger.Balances{Payable: 20_000 - 9_300})
 			})
+			t.Run("collections repay the loan from outside the payable, never beyond what it owes", func(t *testing.T) {
+				l := newLedger(t)
+				if _, err := l.Disburse(ctx, "loan:c", "mart", "CNY", 1_000, 50); err != nil {
+					t.Fatal(err)
+				}
+				p, err := l.Collect(ctx, "share:o1", "mart", "CNY", 400)
+				if err != nil || p.Entry.Amount(ledger.Cash) != 400 {
+					t.Fatalf("collect: %+v, %v", p, err)
+				}
+				if _, err := l.Collect(ctx, "share:o1", "mart", "CNY", 400); err != nil {
+					t.Fatal(err)
+				}
+				wantBalances(t, l, "mart", ledger.Balances{Loan: 650})
+				if _, err := l.Collect(ctx, "early", "mart", "CNY", 5_000); err != nil {
+					t.Fatal(err)
+				}
+				wantBalances(t, l, "mart", ledger.Balances{})
+			})
 			t.Run("manual adjustments credit and debit like rewards and reversals", func(t *testing.T) {
 				l := newLedger(t)
 				if _, err := l.Adjust(ctx, ledger.Movement{Key: "adj:1", Provider: "mart", Currency: "CNY", Amount: 700, Actor: "ops-1"}); err != nil {

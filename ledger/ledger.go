@@ -402,6 +402,37 @@ func (l *Ledger) Repay(ctx context.Context, key, provider, currency string, limi
 	return out, err
 }
 
+// Collect records money collected towards the provider's loan from outside
+// its payable (a share of its settled orders withheld, an early
+// repayment): cash is debited and the loan credited, never more than the
+// loan owes. Nothing owed posts nothing. Posted once per key.
+func (l *Ledger) Collect(ctx context.Context, key, provider, currency string, limit int64) (Posted, error) {
+	m := Movement{Key: key, Provider: provider, Currency: currency, Amount: limit, Kind: KindRepayment}
+	if err := validate(m, false); err != nil {
+		return Posted{}, err
+	}
+	var out Posted
+	err := l.b.Update(ctx, provider, func(tx Tx) error {
+		if e, ok, err := tx.Entry(ctx, key); err != nil || ok {
+			out = Posted{Entry: e, Duplicate: ok}
+			return err
+		}
+		loan, err := tx.Balance(ctx, Loan(provider), currency)
+		if err != nil {
+			return err
+		}
+		e := l.entry(m, "")
+		out = Posted{Entry: e}
+		if n := min(limit, max(loan, 0)); n > 0 {
+			e.Postings = []Posting{{Cash, n}, {Loan(provider), -n}}
+			out.Entry = e
+			return tx.Insert(ctx, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // Payout records money paid to the provider from its payable. ErrConflict
 // when the payable holds less than amount. Posted once per key.
 func (l *Ledger) Payout(ctx context.Context, key, provider, currency string, amount int64) (Posted, error) {

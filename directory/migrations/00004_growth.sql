@@ -55,7 +55,91 @@ CREATE TABLE provider_api_keys (
 );
 CREATE INDEX provider_api_keys_provider ON provider_api_keys (provider_id);
 
+-- Order and booking records as providers' status webhooks and the
+-- gateway's own mutations report them: the source of rewards, GMV and
+-- cancellation rates (never analytics events, which may be dropped).
+CREATE TABLE growth_orders (
+    provider     text NOT NULL,
+    order_id     text NOT NULL,
+    user_id      text NOT NULL DEFAULT '',
+    city         text NOT NULL DEFAULT '',
+    currency     text NOT NULL,
+    amount       bigint NOT NULL,
+    status       text NOT NULL,
+    completed_at timestamptz,
+    cancelled_at timestamptz,
+    updated_at   timestamptz NOT NULL,
+    PRIMARY KEY (provider, order_id)
+);
+CREATE INDEX growth_orders_completed ON growth_orders (provider, completed_at);
+
+-- Maker-checker: a request one operator makes and another decides.
+CREATE TABLE growth_approvals (
+    id          text PRIMARY KEY,
+    kind        text NOT NULL,
+    provider    text NOT NULL,
+    currency    text NOT NULL DEFAULT '',
+    amount      bigint NOT NULL DEFAULT 0,
+    reason      text NOT NULL,
+    maker       text NOT NULL,
+    checker     text NOT NULL DEFAULT '',
+    status      text NOT NULL,
+    created_at  timestamptz NOT NULL,
+    decided_at  timestamptz
+);
+CREATE INDEX growth_approvals_provider ON growth_approvals (provider, created_at);
+
+-- Service levels: per-provider counters by minute, aggregated here by
+-- every instance, read by the one job that holds the lock.
+CREATE TABLE growth_sl_counters (
+    provider   text NOT NULL,
+    minute     timestamptz NOT NULL,
+    calls      bigint NOT NULL DEFAULT 0,
+    errors     bigint NOT NULL DEFAULT 0,
+    slow       bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (provider, minute)
+);
+CREATE TABLE growth_sl_state (
+    provider   text PRIMARY KEY,
+    state      text NOT NULL,
+    since      timestamptz NOT NULL
+);
+CREATE TABLE growth_sl_transitions (
+    id         bigserial PRIMARY KEY,
+    provider   text NOT NULL,
+    from_state text NOT NULL,
+    to_state   text NOT NULL,
+    reason     text NOT NULL,
+    at         timestamptz NOT NULL
+);
+CREATE INDEX growth_sl_transitions_provider ON growth_sl_transitions (provider, id);
+
+-- Loan applications; one open per provider (the partial unique index).
+CREATE TABLE growth_loans (
+    id              text PRIMARY KEY,
+    provider        text NOT NULL,
+    idempotency_key text NOT NULL,
+    currency        text NOT NULL,
+    principal       bigint NOT NULL,
+    fee             bigint NOT NULL,
+    term_days       int NOT NULL,
+    share_percent   int NOT NULL,
+    minimum_daily   bigint NOT NULL,
+    status          text NOT NULL,
+    consent         text NOT NULL,
+    created_at      timestamptz NOT NULL,
+    due_at          timestamptz NOT NULL,
+    UNIQUE (provider, idempotency_key)
+);
+CREATE UNIQUE INDEX growth_loans_one_open ON growth_loans (provider) WHERE status = 'OPEN';
+
 -- +goose Down
+DROP TABLE growth_loans;
+DROP TABLE growth_sl_transitions;
+DROP TABLE growth_sl_state;
+DROP TABLE growth_sl_counters;
+DROP TABLE growth_approvals;
+DROP TABLE growth_orders;
 DROP TABLE provider_api_keys;
 DROP TABLE ledger_balances;
 DROP TABLE ledger_postings;
