@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/growth"
 	"net"
 	"net/url"
 	"strings"
@@ -119,6 +120,9 @@ type Config struct {
 	RequireApproval bool
 	// CertifyConcurrency bounds the certification runs of one instance.
 	CertifyConcurrency int
+	// RewardPrograms and ServiceLevels configure merchant growth.
+	RewardPrograms growth.Programs
+	ServiceLevels  growth.Thresholds
 
 	given   map[string]bool // settings given explicitly (env or flag), by key
 	tracing [3]string       // the three OTLP endpoint variables, in precedence order
@@ -226,6 +230,8 @@ func Default() Config {
 		// Two runs at once: each is a few dozen calls to one provider, and
 		// registrations arrive one by one.
 		CertifyConcurrency: 2,
+		RewardPrograms:     growth.DefaultPrograms,
+		ServiceLevels:      growth.DefaultThresholds,
 	}
 }
 

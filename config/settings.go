@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/growth"
 	"slices"
 	"strconv"
 	"strings"
@@ -282,6 +283,18 @@ var Settings = []Setting{
 			}
 			c.RequireApproval = b
 			return nil
+		}},
+	{Env: "PLAZA_REWARD_PROGRAMS", Kind: Text, Default: "per-order=100,first-order=500,monthly-ok=10000,currency=CNY",
+		Usage: "providers' reward programs, amounts in minor units (0 turns one off): `per-order` for each completed order, `first-order` for a user's first with the provider, `monthly-ok` for a month spent OK",
+		set: func(c *Config, v string) (err error) {
+			c.RewardPrograms, err = growth.ParsePrograms(v)
+			return err
+		}},
+	{Env: "PLAZA_SERVICE_LEVELS", Kind: Text, Default: "window=15m,min-calls=20,slow-call=2s,warning-errors=0.02,demoted-errors=0.1,suspended-errors=0.5,warning-slow=0.01,demoted-slow=0.05",
+		Usage: "service-level thresholds over a rolling window: error-and-timeout rates and shares of calls over `slow-call` from which a provider is WARNING, DEMOTED or SUSPENDED",
+		set: func(c *Config, v string) (err error) {
+			c.ServiceLevels, err = growth.ParseThresholds(v)
+			return err
 		}},
 	{Env: "PLAZA_CERTIFY_CONCURRENCY", Kind: Integer, Default: "2",
 		Usage: "certification runs (the conformance kit against a newly registered provider) at once, per instance",

@@ -518,3 +518,17 @@ func TestParsePrograms(t *testing.T) {
 		}
 	}
 }
+
+func TestParseThresholds(t *testing.T) {
+	got, err := growth.ParseThresholds("window=5m,min-calls=50,slow-call=1s,demoted-errors=0.2")
+	want := growth.DefaultThresholds
+	want.Window, want.MinCalls, want.SlowCall, want.DemotedErrors = 5*time.Minute, 50, time.Second, 0.2
+	if err != nil || got != want {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	for _, bad := range []string{"window=0s", "min-calls=0", "warning-errors=2", "warning-errors=0.2", "grace=1", "window"} {
+		if _, err := growth.ParseThresholds(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -35,25 +35,17 @@ var DefaultPrograms = Programs{Currency: "CNY", PerOrder: 100, FirstOrder: 500, 
 // (any subset; the rest keep DefaultPrograms' values).
 func ParsePrograms(spec string) (Programs, error) {
 	p := DefaultPrograms
-	for _, part := range strings.Split(spec, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		name, value, ok := strings.Cut(part, "=")
-		if !ok {
-			return Programs{}, fmt.Errorf("%q: want NAME=VALUE", part)
-		}
+	err := eachSetting(spec, func(name, value string) error {
 		if name == "currency" {
 			if len(value) != 3 || strings.ToUpper(value) != value {
-				return Programs{}, fmt.Errorf("currency %q: want an ISO 4217 code such as CNY", value)
+				return fmt.Errorf("currency %q: want an ISO 4217 code such as CNY", value)
 			}
 			p.Currency = value
-			continue
+			return nil
 		}
 		var n int64
 		if _, err := fmt.Sscan(value, &n); err != nil || n < 0 || n > ledger.MaxAmount {
-			return Programs{}, fmt.Errorf("%s=%s: want an amount in minor units from 0 to %d", name, value, ledger.MaxAmount)
+			return fmt.Errorf("%s=%s: want an amount in minor units from 0 to %d", name, value, ledger.MaxAmount)
 		}
 		switch name {
 		case "per-order":
@@ -63,10 +55,32 @@ func ParsePrograms(spec string) (Programs, error) {
 		case "monthly-ok":
 			p.MonthlyOK = n
 		default:
-			return Programs{}, fmt.Errorf("unknown program %q (want per-order, first-order, monthly-ok, currency)", name)
+			return fmt.Errorf("unknown program %q (want per-order, first-order, monthly-ok, currency)", name)
 		}
+		return nil
+	})
+	if err != nil {
+		return Programs{}, err
 	}
 	return p, nil
+}
+
+// eachSetting calls f with each NAME=VALUE of a comma-separated spec.
+func eachSetting(spec string, f func(name, value string) error) error {
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(part, "=")
+		if !ok {
+			return fmt.Errorf("%q: want NAME=VALUE", part)
+		}
+		if err := f(name, value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Directory is what growth needs of the provider directory.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -206,4 +207,52 @@ func (c *Counter) Run(ctx context.Context, interval time.Duration) {
 			_ = c.Flush(ctx)
 		}
 	}
+}
+
+// ParseThresholds reads `window=15m,min-calls=20,slow-call=2s,warning-errors=0.02,
+// demoted-errors=0.1,suspended-errors=0.5,warning-slow=0.01,demoted-slow=0.05`
+// (any subset; the rest keep DefaultThresholds' values). Each severity's
+// rate must exceed the one below it.
+func ParseThresholds(spec string) (Thresholds, error) {
+	t := DefaultThresholds
+	err := eachSetting(spec, func(name, value string) error {
+		var err error
+		switch name {
+		case "window", "slow-call":
+			var d time.Duration
+			if d, err = time.ParseDuration(value); err == nil && d <= 0 {
+				err = errors.New("not positive")
+			}
+			if name == "window" {
+				t.Window = d
+			} else {
+				t.SlowCall = d
+			}
+		case "min-calls":
+			t.MinCalls, err = strconv.ParseInt(value, 10, 64)
+			if err == nil && t.MinCalls < 1 {
+				err = errors.New("below 1")
+			}
+		case "warning-errors", "demoted-errors", "suspended-errors", "warning-slow", "demoted-slow":
+			var r float64
+			if r, err = strconv.ParseFloat(value, 64); err == nil && (r <= 0 || r > 1) {
+				err = errors.New("not in (0, 1]")
+			}
+			*map[string]*float64{"warning-errors": &t.WarningErrors, "demoted-errors": &t.DemotedErrors, "suspended-errors": &t.SuspendedErrors,
+				"warning-slow": &t.WarningSlow, "demoted-slow": &t.DemotedSlow}[name] = r
+		default:
+			return fmt.Errorf("unknown threshold %q", name)
+		}
+		if err != nil {
+			return fmt.Errorf("%s=%s: %w", name, value, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Thresholds{}, err
+	}
+	if !(t.WarningErrors < t.DemotedErrors && t.DemotedErrors < t.SuspendedErrors && t.WarningSlow < t.DemotedSlow) {
+		return Thresholds{}, errors.New("each state's rate must be above the one before it (warning < demoted < suspended)")
+	}
+	return t, nil
 }
