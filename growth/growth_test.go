@@ -532,3 +532,34 @@ func TestParseThresholds(t *testing.T) {
 		}
 	}
 }
+
+func TestMonthlyBonus(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			f := newFixture(t, s.open) // the clock is 2026-06-01 12:00
+			may := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+			if _, err := f.svc.MonthlyBonus(ctx, "mart", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); growth.CodeOf(err) != growth.Invalid {
+				t.Fatalf("a month not over: %v", err)
+			}
+			for range 2 {
+				if _, err := f.svc.MonthlyBonus(ctx, "mart", may); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if b := mustBalances(t, f, "mart"); b.Payable != growth.DefaultPrograms.MonthlyOK {
+				t.Fatalf("a month OK, asked twice: %+v", b)
+			}
+			if err := f.store.SetLevel(ctx, growth.Transition{Provider: "other", From: growth.LevelOK, To: growth.LevelWarning,
+				Reason: "errors", At: may.AddDate(0, 0, 10)}); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := f.svc.MonthlyBonus(ctx, "other", may); err != nil || ok {
+				t.Fatalf("a month with a WARNING: %v %v", ok, err)
+			}
+			if b := mustBalances(t, f, "other"); b.Payable != 0 {
+				t.Fatalf("%+v", b)
+			}
+		})
+	}
+}
