@@ -19,6 +19,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/directory"
+	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/growth"
 	"github.com/plaza-gateway/plaza/ledger"
 	"github.com/plaza-gateway/plaza/resolvers"
@@ -392,4 +393,58 @@ func TestMakerCheckerOverGraphQL(t *testing.T) {
 		t.Fatalf("%s", s)
 	}
 	wantError(t, g.as(g.providerToken(t, "freshcart"), `{ pendingApprovals { id } }`, nil), "UNAUTHENTICATED", "")
+}
+
+// TestCancelMutationReversesRewards: an order placed through the gateway,
+// completed by the provider's webhook, then cancelled through the gateway's
+// own mutation loses its reward: the mutation is an order record too.
+func TestCancelMutationReversesRewards(t *testing.T) {
+	g := startGrowth(t)
+	var store storeFixture
+	var provider string
+	for _, s := range groceryStores(t, g.Gateway, "Hangzhou") {
+		id, err := gid.Decode(s.ID)
+		if err == nil && g.secrets[id.Provider] != "" {
+			store, provider = s, id.Provider
+			break
+		}
+	}
+	if provider == "" {
+		t.Fatal("no store of freshcart or greenbasket in Hangzhou")
+	}
+	placed := g.MustPost(apitest.Request{User: "demo-40", Query: placeOrderMutation,
+		Variables: orderInput(store.ID, store.DeliverySlots[0].ID, store.Products.Edges[0].Node.ID, 1, "")})
+	var out struct {
+		PlaceGroceryOrder struct {
+			ID    string `json:"id"`
+			Total struct {
+				Amount   int64  `json:"amount"`
+				Currency string `json:"currency"`
+			} `json:"total"`
+		} `json:"placeGroceryOrder"`
+	}
+	placed.Decode(t, &out)
+	order, err := gid.Decode(out.PlaceGroceryOrder.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := g.providerToken(t, provider)
+	payable := func() float64 {
+		d := growthData(t, g.as(h, `{ viewerProvider { rewards { payable { amount } } } }`, nil))
+		return d["viewerProvider"].(map[string]any)["rewards"].(map[string]any)["payable"].(map[string]any)["amount"].(float64)
+	}
+	before := payable()
+	body := fmt.Sprintf(`{"orderId":%q,"status":"COMPLETED","amount":{"amount":%d,"currency":%q},"user":"demo-40"}`,
+		order.Local, out.PlaceGroceryOrder.Total.Amount, out.PlaceGroceryOrder.Total.Currency)
+	if st := g.postOrder(t, provider, g.secrets[provider], body); st != 204 {
+		t.Fatalf("webhook %d", st)
+	}
+	if got := payable() - before; got != 600 {
+		t.Fatalf("completed: payable moved by %v, want 600", got)
+	}
+	g.MustPost(apitest.Request{User: "demo-40", Query: `mutation($id: ID!) { cancelGroceryOrder(id: $id) { status } }`,
+		Variables: map[string]any{"id": out.PlaceGroceryOrder.ID}})
+	if got := payable() - before; got != 0 {
+		t.Fatalf("cancelled through the gateway: payable moved by %v, want 0", got)
+	}
 }

@@ -65,6 +65,20 @@ func forOperator[T any](ctx context.Context, r *Resolver, f func(g *growth.Servi
 	return f(g, op)
 }
 
+// recordOrder tells merchant growth about an order status the gateway's
+// own mutation caused (a cancellation reverses the order's rewards). The
+// mutation has happened at the provider either way, so a failure here is
+// logged, not returned: the provider's status webhook carries the same
+// record, and a record posts once however often it arrives.
+func (r *Resolver) recordOrder(ctx context.Context, o growth.Order) {
+	if r.opt.growth == nil {
+		return
+	}
+	if err := r.opt.growth.RecordOrder(ctx, o); err != nil {
+		r.log.WarnContext(ctx, "growth: order record from a mutation not stored", "provider", o.Provider, "order", o.ID, "err", err)
+	}
+}
+
 func (r *Resolver) viewerProvider(ctx context.Context) (*model.ViewerProvider, error) {
 	return forProvider(ctx, r, func(g *growth.Service, provider, _ string) (*model.ViewerProvider, error) {
 		p, err := g.Provider(ctx, provider)
