@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/growth"
@@ -26,6 +28,8 @@ type growthWiring struct {
 const (
 	counterFlush = 10 * time.Second
 	levelsEvery  = time.Minute
+	// reconcileEvery: the previous day's records, once a day.
+	reconcileEvery = 24 * time.Hour
 )
 
 // openGrowthStore keeps merchant growth on the directory's database when
@@ -50,6 +54,22 @@ func (a *app) openGrowth(ctx context.Context, dir growth.Directory) {
 		growth.WithThresholds(a.cfg.ServiceLevels), growth.WithLogger(a.log), growth.WithRevokeHook(g.keys.Forget))
 	a.background(ctx, func(ctx context.Context) { g.counter.Run(ctx, counterFlush) })
 	a.background(ctx, func(ctx context.Context) { g.service.RunLevels(ctx, levelsEvery) })
+	mismatches := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaza_growth_reconciliation_mismatches_total",
+		Help: "Mismatches the daily reconciliation found between the ledger and the order records (each is logged)."})
+	a.metrics.Registry.MustRegister(mismatches)
+	a.background(ctx, func(ctx context.Context) {
+		g.service.RunReconciliation(ctx, reconcileEvery, func(r growth.Reconciliation, err error) {
+			switch {
+			case err != nil:
+				a.log.Error("growth: reconciliation failed", "day", r.Day, "err", err)
+			case len(r.Problem) > 0:
+				mismatches.Add(float64(len(r.Problem)))
+				a.log.Error("growth: the ledger does not match the order records", "day", r.Day, "orders", r.Orders, "mismatches", r.Problem)
+			default:
+				a.log.Info("growth: ledger reconciled", "day", r.Day, "orders", r.Orders)
+			}
+		})
+	})
 }
 
 // apiOptions hands the HTTP surface merchant growth.

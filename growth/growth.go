@@ -208,6 +208,9 @@ type Store interface {
 	// RecordOrder stores o's status (a status never moves back from
 	// CANCELLED) and says what changed.
 	RecordOrder(ctx context.Context, o Order) (OrderChange, error)
+	// CompletedOrders pages through the orders of every provider completed
+	// in [from, to), by (provider, id) after the given pair, at most limit.
+	CompletedOrders(ctx context.Context, from, to time.Time, after [2]string, limit int) ([]Order, error)
 	// Days returns the provider's order records by day in [from, to).
 	Days(ctx context.Context, provider, currency string, from, to time.Time) ([]Day, error)
 

@@ -563,3 +563,50 @@ func TestMonthlyBonus(t *testing.T) {
 		})
 	}
 }
+
+func TestReconcile(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			f := newFixture(t, s.open)
+			day := f.clock.Now().Truncate(24 * time.Hour)
+			for i := range 3 {
+				o := order(fmt.Sprintf("r%d", i), "u1", growth.OrderCompleted, 1_000)
+				o.At = day.Add(time.Hour)
+				if err := f.svc.RecordOrder(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cancelled := order("r1", "u1", growth.OrderCancelled, 1_000)
+			cancelled.At = day.Add(2 * time.Hour)
+			if err := f.svc.RecordOrder(ctx, cancelled); err != nil {
+				t.Fatal(err)
+			}
+			r, err := f.svc.Reconcile(ctx, day)
+			if err != nil || r.Orders != 3 || len(r.Problem) != 0 || r.Totals["CNY"] != 0 {
+				t.Fatalf("a consistent day: %+v %v", r, err)
+			}
+			// Records that bypassed the ledger (a bug, a restore of one
+			// side only): reconciliation names them.
+			lost := order("lost", "u2", growth.OrderCompleted, 1_000)
+			lost.At = day.Add(3 * time.Hour)
+			if _, err := f.store.RecordOrder(ctx, lost); err != nil {
+				t.Fatal(err)
+			}
+			kept := order("r2", "u1", growth.OrderCancelled, 1_000)
+			kept.At = day.Add(4 * time.Hour)
+			if _, err := f.store.RecordOrder(ctx, kept); err != nil {
+				t.Fatal(err)
+			}
+			r, err = f.svc.Reconcile(ctx, day)
+			if err != nil || r.Orders != 4 || len(r.Problem) != 2 ||
+				r.Problem[0] != "mismatch: mart's order lost completed without its reward" ||
+				r.Problem[1] != "mismatch: mart's order r2 was cancelled but keeps its reward" {
+				t.Fatalf("an inconsistent day: %+v %v", r, err)
+			}
+			if r, _ := f.svc.Reconcile(ctx, day.AddDate(0, 0, -1)); r.Orders != 0 || len(r.Problem) != 0 {
+				t.Fatalf("the day before: %+v", r)
+			}
+		})
+	}
+}

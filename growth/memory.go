@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -120,6 +121,30 @@ func (m *Memory) userCompleted(provider, user string) bool {
 		}
 	}
 	return false
+}
+
+// CompletedOrders implements Store.
+func (m *Memory) CompletedOrders(_ context.Context, from, to time.Time, after [2]string, limit int) ([]Order, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Order
+	for k, o := range m.orders {
+		if o.completed.IsZero() || o.completed.Before(from) || !o.completed.Before(to) || !keyAfter(k, after) {
+			continue
+		}
+		out = append(out, o.Order)
+	}
+	slices.SortFunc(out, func(a, b Order) int {
+		if a.Provider != b.Provider {
+			return strings.Compare(a.Provider, b.Provider)
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out[:min(limit, len(out))], nil
+}
+
+func keyAfter(k, after [2]string) bool {
+	return k[0] > after[0] || k[0] == after[0] && k[1] > after[1]
 }
 
 // Days implements Store.

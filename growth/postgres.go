@@ -151,6 +151,28 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 	return ch, nil
 }
 
+// CompletedOrders implements Store (the primary key orders the pages).
+func (p *Postgres) CompletedOrders(ctx context.Context, from, to time.Time, after [2]string, limit int) ([]Order, error) {
+	rows, err := p.pool.Query(ctx, `SELECT provider, order_id, user_id, city, currency, amount, status, completed_at FROM growth_orders
+		WHERE completed_at >= $1 AND completed_at < $2 AND (provider, order_id) > ($3, $4) ORDER BY provider, order_id LIMIT $5`,
+		from, to, after[0], after[1], limit)
+	if err != nil {
+		return nil, unavailable("completed orders", err)
+	}
+	defer rows.Close()
+	var out []Order
+	for rows.Next() {
+		var o Order
+		var status string
+		if err := rows.Scan(&o.Provider, &o.ID, &o.User, &o.City, &o.Currency, &o.Amount, &status, &o.At); err != nil {
+			return nil, unavailable("completed orders", err)
+		}
+		o.Status, o.At = OrderStatus(status), o.At.UTC()
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
 // Days implements Store.
 func (p *Postgres) Days(ctx context.Context, provider, currency string, from, to time.Time) ([]Day, error) {
 	rows, err := p.pool.Query(ctx, `SELECT date_trunc('day', coalesce(completed_at, cancelled_at) AT TIME ZONE 'UTC') AS d,
