@@ -3,6 +3,7 @@
 //	go run .                      serve on :8080 with the embedded demo providers
 //	go run . --addr :9090         serve elsewhere (also PLAZA_ADDR)
 //	go run . token --user demo-1  print a development token for a demo user
+//	go run . token --provider freshcart  print a development token for a provider's developer
 //	go run . help                 every subcommand, flag and variable (package config)
 package main
 
@@ -118,7 +119,12 @@ func printToken(_ context.Context, cfg config.Config, e env) error {
 	if err != nil {
 		return err
 	}
-	tok, err := verifier.Issue(cfg.TokenUser, cfg.TokenTTL, cfg.TokenRoles...)
+	var tok string
+	if cfg.TokenProvider != "" {
+		tok, err = verifier.IssueProvider(cfg.TokenUser, cfg.TokenProvider, cfg.TokenTTL)
+	} else {
+		tok, err = verifier.Issue(cfg.TokenUser, cfg.TokenTTL, cfg.TokenRoles...)
+	}
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ func (a *app) openOnboarding(ctx context.Context) error {
 	runner := certify.New(store, certify.Config{Concurrency: a.cfg.CertifyConcurrency, RequireApproval: a.cfg.RequireApproval}, a.log)
 	a.background(ctx, runner.Run)
 	a.onboarding = resolvers.WithDirectory(store, runner)
+	a.openGrowth(ctx, store)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -224,6 +225,29 @@ func TestHelp(t *testing.T) {
 		user, roles, err := v.VerifyRoles(context.Background(), strings.TrimSpace(e.stdout))
 		if err != nil || user != "ops-1" || len(roles) != 1 || roles[0] != auth.RoleOperator {
 			t.Fatalf("%q %v, %v", user, roles, err)
+		}
+	})
+	t.Run("token --provider prints a provider's token: PROVIDER for that provider, no app user", func(t *testing.T) {
+		e := plazaProcess(t, nil, "token", "--provider", "freshcart")
+		v, err := auth.NewVerifier(auth.Config{Secret: []byte(auth.DevSecret), Leeway: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.code != 0 || strings.Count(e.stdout, "\n") != 1 {
+			t.Fatalf("exit %d, stdout %q, stderr %s", e.code, e.stdout, e.stderr)
+		}
+		var p auth.Principal
+		req := httptest.NewRequest(http.MethodPost, "/query", nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(e.stdout))
+		v.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { p, _ = auth.From(r.Context()) })).ServeHTTP(httptest.NewRecorder(), req)
+		if p.Provider != "freshcart" || p.Actor != "dev-freshcart" || p.UserID != "" || !p.HasRole(auth.RoleProvider) {
+			t.Fatalf("principal %+v", p)
+		}
+	})
+	t.Run("token --provider with --role exits 2", func(t *testing.T) {
+		e := plazaProcess(t, nil, "token", "--provider", "freshcart", "--role", "OPERATOR")
+		if e.code != 2 || !strings.Contains(e.stderr, "carries no --role") {
+			t.Fatalf("exit %d\nstderr:\n%s", e.code, e.stderr)
 		}
 	})
 	t.Run("token --role with an unknown role exits 2 naming the flag", func(t *testing.T) {

@@ -63,6 +63,7 @@ type app struct {
 	// pulls write it (catalog), search and the lists read it.
 	index    supply.Index
 	catalog  catalogWiring
+	growth   growthWiring
 	entities *gateway.EntityCache
 	policy   *resilience.Policy
 	gw       *gateway.Gateway
@@ -104,6 +105,7 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	if err := a.openIndex(ctx); err != nil {
 		return a, err
 	}
+	a.openGrowthStore()
 	a.buildGateway()
 	if err := a.openOnboarding(ctx); err != nil {
 		return a, err
@@ -192,7 +194,7 @@ func (a *app) buildGateway() {
 	a.metrics.RegisterBreakers(a.policy)
 	a.metrics.RegisterEvents(a.personal.Recorder)
 	a.gw = gateway.New(loaded.Registry, gateway.WithConfig(a.cfg.Gateway), gateway.WithLogger(a.log),
-		gateway.WithObserver(observers{a.metrics, a.personal.Recorder}), gateway.WithPolicy(a.policy),
+		gateway.WithObserver(observers{a.metrics, a.personal.Recorder, a.growth.counter}), gateway.WithPolicy(a.policy),
 		gateway.WithStatus(a.policy.Status), gateway.WithTracer(a.tracing.Tracer()), gateway.WithIdempotency(idem),
 		gateway.WithCache(a.entities), gateway.WithIndex(a.index))
 }
@@ -228,6 +230,7 @@ func (a *app) apiOptions(ctx context.Context) []api.Option {
 		api.WithExamples(analystExamples(a.cfg)...), api.WithRateLimit(newRateLimiter(a.cfg, a.redis, a.log))}
 	opts = append(opts, a.source.apiOptions()...)
 	opts = append(opts, api.WithResolverOptions(a.onboarding))
+	opts = append(opts, a.growth.apiOptions()...)
 	opts = append(opts, a.catalogOptions()...)
 	if a.redis != nil {
 		probe := a.newRedisProbe(ctx)

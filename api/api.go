@@ -95,6 +95,8 @@ type options struct {
 	requests  telemetry.Observer
 	resolvers []resolvers.Option
 	apiKeys   *auth.APIKeys
+	provKeys  *auth.ProviderKeys
+	orders    OrderRecords
 	rateLimit *ratelimit.Limiter
 	examples  []Example
 	webhook   webhookOptions
@@ -106,6 +108,10 @@ type mounted struct {
 	pattern string
 	h       http.Handler
 }
+
+// WithProviderKeys accepts providers' API keys (Authorization: Bearer
+// plzp_…) on /query. Without it every provider key is refused.
+func WithProviderKeys(k *auth.ProviderKeys) Option { return func(o *options) { o.provKeys = k } }
 
 // WithRoute serves h on pattern (http.ServeMux syntax, e.g.
 // "POST /providers/{id}/catalog") behind the same telemetry, CORS and
@@ -266,7 +272,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production))))))
+	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.provKeys.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production)))))))
 	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document
@@ -279,6 +285,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
 	s.mux.HandleFunc("GET /providers/{id}/stats", s.stats)
+	s.mux.HandleFunc("POST /providers/{id}/orders", s.orderStatus)
 	for _, m := range s.opts.routes {
 		s.mux.Handle(m.pattern, m.h)
 	}

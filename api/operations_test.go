@@ -81,6 +81,9 @@ type operationRun struct {
 	vars func(t *testing.T, g *apitest.Gateway) map[string]any
 	// analyst runs it with the analyst key on a gateway with analytics.
 	analyst bool
+	// provider runs it with that provider's token on a gateway with
+	// merchant growth.
+	provider string
 }
 
 func operationRuns() map[string]operationRun {
@@ -118,6 +121,10 @@ func operationRuns() map[string]operationRun {
 			v["vertical"], v["city"] = "GROCERY", "Hangzhou"
 			return v
 		}},
+		"provider_growth.graphql": {provider: "freshcart", vars: none},
+		"provider_apply_for_loan.graphql": {provider: "freshcart", vars: func(*testing.T, *apitest.Gateway) map[string]any {
+			return map[string]any{"input": loanInput(100_000, "CNY", 60, "saved-operation", true)["in"]}
+		}},
 		"provider_list.graphql": {vars: func(*testing.T, *apitest.Gateway) map[string]any {
 			return map[string]any{"first": 100}
 		}},
@@ -125,7 +132,7 @@ func operationRuns() map[string]operationRun {
 }
 
 func TestSavedOperationsRun(t *testing.T) {
-	g, analyst := startDemo(t), startPersonal(t, 0)
+	g, analyst, growing := startDemo(t), startPersonal(t, 0), startGrowth(t)
 	analyst.search(t, "milk") // so the funnel has a rate
 	ops := savedOperations(t)
 	runs := operationRuns()
@@ -138,6 +145,9 @@ func TestSavedOperationsRun(t *testing.T) {
 			req, on := apitest.Request{Query: doc, User: run.user}, g
 			if run.analyst {
 				req.Header, on = map[string][]string{"Plaza-Api-Key": {testAnalystKey}}, analyst.Gateway
+			}
+			if run.provider != "" {
+				req.Header, on = growing.providerToken(t, run.provider), growing.Gateway
 			}
 			req.Variables = run.vars(t, on)
 			resp := on.MustPost(req)

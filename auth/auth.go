@@ -29,6 +29,12 @@ type Principal struct {
 	// claim (RoleOperator); Scopes from an API key. Empty for app users.
 	Roles  []string
 	Scopes []string
+	// Provider is the provider a PROVIDER credential speaks for (a
+	// provider token's `provider` claim, or a provider API key); Actor
+	// names who used it (the token's subject, or the key's id), for the
+	// records. A provider credential makes no app user: UserID stays empty.
+	Provider string
+	Actor    string
 }
 
 type principalKey struct{}
@@ -129,6 +135,19 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 // other name in the claim is ignored, so an issuer cannot mint an analyst
 // (whose credential is an API key) by accident.
 func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []string, error) {
+	claims, err := v.verify(ctx, token)
+	if err != nil {
+		return "", nil, err
+	}
+	if claims.Provider != "" {
+		return "", nil, errProviderToken
+	}
+	return claims.Subject, claims.Roles, nil
+}
+
+// verify checks a token and returns its claims, the roles filtered to
+// TokenRoles.
+func (v *Verifier) verify(ctx context.Context, token string) (numericClaims, error) {
 	var claims numericClaims
 	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
 		// The parser has already refused algorithms outside the configured
@@ -143,10 +162,10 @@ func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []str
 		return nil, fmt.Errorf("unexpected algorithm %v", t.Header["alg"])
 	})
 	if err != nil {
-		return "", nil, err
+		return numericClaims{}, err
 	}
 	if claims.Subject == "" {
-		return "", nil, errors.New("token has no subject")
+		return numericClaims{}, errors.New("token has no subject")
 	}
 	var roles []string
 	for _, r := range claims.Roles {
@@ -154,8 +173,12 @@ func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []str
 			roles = append(roles, r)
 		}
 	}
-	return claims.Subject, roles, nil
+	claims.Roles = roles
+	return claims, nil
 }
+
+// errProviderToken refuses a provider's token where a user's is needed.
+var errProviderToken = errors.New("auth: a provider token does not sign in a user")
 
 // numericClaims are the registered claims with exp, nbf and iat required to
 // be JSON numbers, as RFC 7519 says (NumericDate). jwt's own decoding also
@@ -165,6 +188,8 @@ func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []str
 type numericClaims struct {
 	jwt.RegisteredClaims
 	Roles []string `json:"roles,omitempty"`
+	// Provider makes the token a PROVIDER credential for that provider.
+	Provider string `json:"provider,omitempty"`
 }
 
 // ErrClaimNotNumber is returned for a token whose exp, nbf or iat is not a
@@ -197,13 +222,14 @@ func (c *numericClaims) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &c.RegisteredClaims); err != nil {
 		return err
 	}
-	var roles struct {
-		Roles []string `json:"roles"`
+	var plaza struct {
+		Roles    []string `json:"roles"`
+		Provider string   `json:"provider"`
 	}
-	if err := json.Unmarshal(b, &roles); err != nil {
-		return fmt.Errorf("roles claim: %w", err)
+	if err := json.Unmarshal(b, &plaza); err != nil {
+		return fmt.Errorf("roles or provider claim: %w", err)
 	}
-	c.Roles = roles.Roles
+	c.Roles, c.Provider = plaza.Roles, plaza.Provider
 	return nil
 }
 
@@ -217,6 +243,19 @@ func isJSONNumber(raw json.RawMessage) bool {
 // and tests), granting roles (each one of TokenRoles) in the `roles` claim.
 // It fails when no secret is configured.
 func (v *Verifier) Issue(user string, ttl time.Duration, roles ...string) (string, error) {
+	return v.issue(user, "", ttl, roles)
+}
+
+// IssueProvider signs an HS256 token with which user (a provider's
+// developer) acts for provider, valid for ttl: `plaza token --provider`.
+func (v *Verifier) IssueProvider(user, provider string, ttl time.Duration) (string, error) {
+	if provider == "" {
+		return "", errors.New("auth: a provider token needs a provider")
+	}
+	return v.issue(user, provider, ttl, nil)
+}
+
+func (v *Verifier) issue(user, provider string, ttl time.Duration, roles []string) (string, error) {
 	if len(v.cfg.Secret) == 0 {
 		return "", errors.New("auth: no HS256 secret configured to issue development tokens")
 	}
@@ -231,7 +270,7 @@ func (v *Verifier) Issue(user string, ttl time.Duration, roles ...string) (strin
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		Issuer:    v.cfg.Issuer,
-	}, Roles: roles}
+	}, Roles: roles, Provider: provider}
 	if v.cfg.Audience != "" {
 		claims.Audience = jwt.ClaimStrings{v.cfg.Audience}
 	}
@@ -250,17 +289,30 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p Principal
 		if h := r.Header.Get("Authorization"); h != "" {
-			token, ok := bearerToken(h)
-			if !ok {
-				p.Problem = "authorization header must be 'Bearer <token>'"
-			} else if user, roles, err := v.VerifyRoles(r.Context(), token); err != nil {
-				p.Problem = "invalid token: " + reason(err)
-			} else {
-				p.UserID, p.Roles = user, roles
-			}
+			p = v.principal(r.Context(), h)
 		}
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+// principal is the caller an Authorization header names. A provider API
+// key is left to ProviderKeys.Middleware.
+func (v *Verifier) principal(ctx context.Context, h string) Principal {
+	token, ok := bearerToken(h)
+	if !ok {
+		return Principal{Problem: "authorization header must be 'Bearer <token>'"}
+	}
+	if strings.HasPrefix(token, ProviderKeyPrefix) {
+		return Principal{}
+	}
+	claims, err := v.verify(ctx, token)
+	switch {
+	case err != nil:
+		return Principal{Problem: "invalid token: " + reason(err)}
+	case claims.Provider != "":
+		return Principal{Provider: claims.Provider, Actor: claims.Subject, Roles: []string{RoleProvider}}
+	}
+	return Principal{UserID: claims.Subject, Roles: claims.Roles}
 }
 
 // bearerToken returns the token of an Authorization header of the Bearer

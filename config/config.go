@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/growth"
 	"net"
 	"net/url"
 	"strings"
@@ -112,6 +113,8 @@ type Config struct {
 	TokenUser  string
 	TokenTTL   time.Duration
 	TokenRoles []string
+	// TokenProvider makes the token a provider's (PROVIDER role).
+	TokenProvider string
 	// RequireApproval keeps a provider that passed certification CERTIFIED
 	// until an operator approves it (PLAZA_REQUIRE_APPROVAL).
 	RequireApproval bool
@@ -120,6 +123,9 @@ type Config struct {
 	// IndexLagBound is the supply index's lag (the oldest catalogue pull
 	// the instance owes) past which /readyz says degraded.
 	IndexLagBound time.Duration
+	// RewardPrograms and ServiceLevels configure merchant growth.
+	RewardPrograms growth.Programs
+	ServiceLevels  growth.Thresholds
 
 	given   map[string]bool // settings given explicitly (env or flag), by key
 	tracing [3]string       // the three OTLP endpoint variables, in precedence order
@@ -229,7 +235,9 @@ func Default() Config {
 		CertifyConcurrency: 2,
 		// A pull is retried for about 30 s before it is given up: a lag
 		// past that means the index or the providers are failing.
-		IndexLagBound: 30 * time.Second,
+		IndexLagBound:  30 * time.Second,
+		RewardPrograms: growth.DefaultPrograms,
+		ServiceLevels:  growth.DefaultThresholds,
 	}
 }
 
@@ -314,8 +322,13 @@ func (c *Config) finish(cmd Command) error {
 				"the embedded demo providers' webhook secrets are public")
 		}
 	case Token:
-		if c.TokenUser == "" {
-			return &UsageError{Msg: "token: --user is required, e.g. --user demo-1"}
+		switch {
+		case c.TokenProvider != "" && len(c.TokenRoles) > 0:
+			return &UsageError{Msg: "token: --provider makes a provider's token, which carries no --role"}
+		case c.TokenProvider != "" && c.TokenUser == "":
+			c.TokenUser = "dev-" + c.TokenProvider // the developer signed in for it
+		case c.TokenUser == "":
+			return &UsageError{Msg: "token: --user is required, e.g. --user demo-1 (or --provider freshcart for a provider's token)"}
 		}
 	}
 	return nil

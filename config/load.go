@@ -86,7 +86,7 @@ var Commands = []struct {
 	Synopsis, Help string
 }{
 	{Serve, "[serve] [flags]", "run the gateway (the default)"},
-	{Token, "token --user ID", "print a development token for a user"},
+	{Token, "token --user ID | --provider ID", "print a development token for a user, or for a provider's developer"},
 	{Migrate, "migrate [--check]", "apply the provider directory's schema migrations to PLAZA_DATABASE_URL\n" +
 		"(exit 0: schema current; 1: not current or the database failed; 2: not set)"},
 	{ProvidersImport, "providers import FILE", "load a provider registry file (YAML) into the directory at PLAZA_DATABASE_URL,\n" +

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/growth"
 	"slices"
 	"strconv"
 	"strings"
@@ -257,7 +258,9 @@ var Settings = []Setting{
 		func(c *Config) *string { return &c.GC.GOGC }),
 	textSetting("GOMEMLIMIT", "", "90% of the cgroup limit, else 32 MiB + 48 MiB per CPU", "Go runtime: soft memory limit (parsed by the runtime)", nil,
 		func(c *Config) *string { return &c.GC.GOMEMLIMIT }),
-	textSetting("", "user", "", "the user the token is for, e.g. demo-1 (required)", []Command{Token}, func(c *Config) *string { return &c.TokenUser }),
+	textSetting("", "user", "", "the user the token is for, e.g. demo-1 (required without --provider)", []Command{Token}, func(c *Config) *string { return &c.TokenUser }),
+	textSetting("", "provider", "", "token: a provider's token (role PROVIDER) for this provider id, e.g. freshcart; --user then names its developer (default dev-ID)",
+		[]Command{Token}, func(c *Config) *string { return &c.TokenProvider }),
 	durationSetting("", "ttl", "24h", "how long the token is valid", []Command{Token}, positive, func(c *Config) *time.Duration { return &c.TokenTTL }),
 	{Flag: "role", Commands: []Command{Token}, Kind: Text, Default: "none (an app user)",
 		Usage: "a role the token grants: `OPERATOR` runs the provider directory (registers, approves, suspends providers)",
@@ -280,6 +283,18 @@ var Settings = []Setting{
 			}
 			c.RequireApproval = b
 			return nil
+		}},
+	{Env: "PLAZA_REWARD_PROGRAMS", Kind: Text, Default: "per-order=100,first-order=500,monthly-ok=10000,currency=CNY",
+		Usage: "providers' reward programs, amounts in minor units (0 turns one off): `per-order` for each completed order, `first-order` for a user's first with the provider, `monthly-ok` for a month spent OK",
+		set: func(c *Config, v string) (err error) {
+			c.RewardPrograms, err = growth.ParsePrograms(v)
+			return err
+		}},
+	{Env: "PLAZA_SERVICE_LEVELS", Kind: Text, Default: "window=15m,min-calls=20,slow-call=2s,warning-errors=0.02,demoted-errors=0.1,suspended-errors=0.5,warning-slow=0.01,demoted-slow=0.05",
+		Usage: "service-level thresholds over a rolling window: error-and-timeout rates and shares of calls over `slow-call` from which a provider is WARNING, DEMOTED or SUSPENDED",
+		set: func(c *Config, v string) (err error) {
+			c.ServiceLevels, err = growth.ParseThresholds(v)
+			return err
 		}},
 	{Env: "PLAZA_CERTIFY_CONCURRENCY", Kind: Integer, Default: "2",
 		Usage: "certification runs (the conformance kit against a newly registered provider) at once, per instance",

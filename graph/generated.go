@@ -44,9 +44,11 @@ type ResolverRoot interface {
 	Product() ProductResolver
 	Provider() ProviderResolver
 	Query() QueryResolver
+	RewardAccount() RewardAccountResolver
 	ServiceApplication() ServiceApplicationResolver
 	Store() StoreResolver
 	User() UserResolver
+	ViewerProvider() ViewerProviderResolver
 }
 
 type DirectiveRoot struct {
@@ -89,6 +91,19 @@ type ComplexityRoot struct {
 		End       func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Start     func(childComplexity int) int
+	}
+
+	ApprovalRequest struct {
+		Amount    func(childComplexity int) int
+		Checker   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		DecidedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Maker     func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Status    func(childComplexity int) int
 	}
 
 	BucketCount struct {
@@ -143,6 +158,11 @@ type ComplexityRoot struct {
 		Rate          func(childComplexity int) int
 		Searches      func(childComplexity int) int
 		Views         func(childComplexity int) int
+	}
+
+	CreatedProviderApiKey struct {
+		APIKey func(childComplexity int) int
+		Key    func(childComplexity int) int
 	}
 
 	DeliverySlot struct {
@@ -273,6 +293,21 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	LedgerEntry struct {
+		Actor    func(childComplexity int) int
+		At       func(childComplexity int) int
+		Key      func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Memo     func(childComplexity int) int
+		Postings func(childComplexity int) int
+		Reverses func(childComplexity int) int
+	}
+
+	LedgerPosting struct {
+		Account func(childComplexity int) int
+		Amount  func(childComplexity int) int
+	}
+
 	LegalConsultation struct {
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
@@ -295,6 +330,37 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Loan struct {
+		Consent               func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		DueAt                 func(childComplexity int) int
+		Fee                   func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		MinimumDaily          func(childComplexity int) int
+		Principal             func(childComplexity int) int
+		RepaymentSharePercent func(childComplexity int) int
+		Status                func(childComplexity int) int
+		TermDays              func(childComplexity int) int
+		TotalCost             func(childComplexity int) int
+	}
+
+	LoanOffer struct {
+		Factors               func(childComplexity int) int
+		FeePercentPer30Days   func(childComplexity int) int
+		Gmv90                 func(childComplexity int) int
+		MaxAmount             func(childComplexity int) int
+		MaxTermDays           func(childComplexity int) int
+		MinTermDays           func(childComplexity int) int
+		RepaymentSharePercent func(childComplexity int) int
+		Terms                 func(childComplexity int) int
+	}
+
+	LoanOfferFactor struct {
+		Explanation func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Value       func(childComplexity int) int
+	}
+
 	Money struct {
 		Amount   func(childComplexity int) int
 		Currency func(childComplexity int) int
@@ -302,18 +368,28 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ApplyForGovService       func(childComplexity int, input model.ApplyForGovServiceInput) int
+		ApplyForLoan             func(childComplexity int, input model.ApplyForLoanInput) int
 		ApproveProvider          func(childComplexity int, key string, reason *string) int
 		AskDoctor                func(childComplexity int, input model.AskDoctorInput) int
 		BookDoctorAppointment    func(childComplexity int, input model.BookDoctorAppointmentInput) int
 		CancelGroceryOrder       func(childComplexity int, id string) int
 		CreateOnboardingCode     func(childComplexity int, ttlHours *int) int
+		CreateProviderAPIKey     func(childComplexity int, label *string) int
+		DecideApproval           func(childComplexity int, id string, approve bool) int
+		IssueProviderAPIKey      func(childComplexity int, provider string, label *string) int
 		PlaceGroceryOrder        func(childComplexity int, input model.PlaceGroceryOrderInput) int
 		RecertifyProvider        func(childComplexity int, key string) int
 		RegisterProvider         func(childComplexity int, input model.RegisterProviderInput) int
+		RepayLoan                func(childComplexity int, id string, amount int, idempotencyKey string) int
 		ReportSearchClick        func(childComplexity int, query string, itemID string) int
+		RequestLedgerAdjustment  func(childComplexity int, input model.LedgerAdjustmentInput) int
 		RequestLegalConsultation func(childComplexity int, input model.RequestLegalConsultationInput) int
+		RequestSuspensionLift    func(childComplexity int, provider string, reason string) int
 		ResumeProvider           func(childComplexity int, key string, reason string) int
 		RetireProvider           func(childComplexity int, key string, reason string) int
+		RevokeProviderAPIKey     func(childComplexity int, id string) int
+		RevokeProviderAPIKeyFor  func(childComplexity int, provider string, id string) int
+		RotateProviderAPIKey     func(childComplexity int, id string) int
 		RotateProviderSecret     func(childComplexity int, key string, secret string, overlapHours *int, reason *string) int
 		SuspendProvider          func(childComplexity int, key string, reason string) int
 		UpdateProviderCities     func(childComplexity int, key string, cities []string, reason *string) int
@@ -397,6 +473,14 @@ type ComplexityRoot struct {
 		Vertical       func(childComplexity int) int
 	}
 
+	ProviderApiKey struct {
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Label     func(childComplexity int) int
+		RevokedAt func(childComplexity int) int
+	}
+
 	ProviderChange struct {
 		Actor  func(childComplexity int) int
 		At     func(childComplexity int) int
@@ -443,11 +527,13 @@ type ComplexityRoot struct {
 		Me                 func(childComplexity int) int
 		Node               func(childComplexity int, id string) int
 		Nodes              func(childComplexity int, ids []string) int
+		PendingApprovals   func(childComplexity int) int
 		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string) int
 		Providers          func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
 		RegisteredProvider func(childComplexity int, key string) int
 		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string) int
 		Stores             func(childComplexity int, city *string, first *int, after *string) int
+		ViewerProvider     func(childComplexity int) int
 	}
 
 	QueryCount struct {
@@ -492,6 +578,20 @@ type ComplexityRoot struct {
 		Provider      func(childComplexity int) int
 	}
 
+	RewardAccount struct {
+		History         func(childComplexity int, first *int) int
+		LoanOutstanding func(childComplexity int) int
+		Payable         func(childComplexity int) int
+		Programs        func(childComplexity int) int
+		Receivable      func(childComplexity int) int
+	}
+
+	RewardPrograms struct {
+		FirstOrder func(childComplexity int) int
+		MonthlyOk  func(childComplexity int) int
+		PerOrder   func(childComplexity int) int
+	}
+
 	SearchConnection struct {
 		Edges      func(childComplexity int) int
 		Facets     func(childComplexity int) int
@@ -530,6 +630,19 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ServiceLevel struct {
+		Since       func(childComplexity int) int
+		State       func(childComplexity int) int
+		Transitions func(childComplexity int) int
+	}
+
+	ServiceLevelTransition struct {
+		At     func(childComplexity int) int
+		From   func(childComplexity int) int
+		Reason func(childComplexity int) int
+		To     func(childComplexity int) int
+	}
+
 	Store struct {
 		Address       func(childComplexity int) int
 		City          func(childComplexity int) int
@@ -565,6 +678,19 @@ type ComplexityRoot struct {
 
 	UserSettings struct {
 		Personalization func(childComplexity int) int
+	}
+
+	ViewerProvider struct {
+		APIKeys      func(childComplexity int) int
+		Key          func(childComplexity int) int
+		Lifecycle    func(childComplexity int) int
+		Loan         func(childComplexity int, id string) int
+		LoanOffer    func(childComplexity int) int
+		Loans        func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Rewards      func(childComplexity int) int
+		ServiceLevel func(childComplexity int) int
+		Vertical     func(childComplexity int) int
 	}
 }
 
@@ -631,6 +757,16 @@ type MutationResolver interface {
 	UpdateProviderCities(ctx context.Context, key string, cities []string, reason *string) (*model.Provider, error)
 	UpdateProviderLimits(ctx context.Context, key string, limits model.ProviderLimitsInput, reason *string) (*model.Provider, error)
 	RotateProviderSecret(ctx context.Context, key string, secret string, overlapHours *int, reason *string) (*model.Provider, error)
+	CreateProviderAPIKey(ctx context.Context, label *string) (*model.CreatedProviderAPIKey, error)
+	RotateProviderAPIKey(ctx context.Context, id string) (*model.CreatedProviderAPIKey, error)
+	RevokeProviderAPIKey(ctx context.Context, id string) (*model.ProviderAPIKey, error)
+	IssueProviderAPIKey(ctx context.Context, provider string, label *string) (*model.CreatedProviderAPIKey, error)
+	RevokeProviderAPIKeyFor(ctx context.Context, provider string, id string) (*model.ProviderAPIKey, error)
+	ApplyForLoan(ctx context.Context, input model.ApplyForLoanInput) (*model.Loan, error)
+	RepayLoan(ctx context.Context, id string, amount int, idempotencyKey string) (*model.Loan, error)
+	RequestLedgerAdjustment(ctx context.Context, input model.LedgerAdjustmentInput) (*model.ApprovalRequest, error)
+	RequestSuspensionLift(ctx context.Context, provider string, reason string) (*model.ApprovalRequest, error)
+	DecideApproval(ctx context.Context, id string, approve bool) (*model.ApprovalRequest, error)
 }
 type OfficeResolver interface {
 	Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error)
@@ -663,6 +799,11 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*model.User, error)
 	Analytics(ctx context.Context) (*model.Analytics, error)
 	RegisteredProvider(ctx context.Context, key string) (*model.Provider, error)
+	ViewerProvider(ctx context.Context) (*model.ViewerProvider, error)
+	PendingApprovals(ctx context.Context) ([]*model.ApprovalRequest, error)
+}
+type RewardAccountResolver interface {
+	History(ctx context.Context, obj *model.RewardAccount, first *int) ([]*model.LedgerEntry, error)
 }
 type ServiceApplicationResolver interface {
 	Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error)
@@ -681,6 +822,14 @@ type UserResolver interface {
 	LegalConsultations(ctx context.Context, obj *model.User, first *int, after *string) (*model.LegalConsultationConnection, error)
 	Applications(ctx context.Context, obj *model.User, first *int, after *string) (*model.ServiceApplicationConnection, error)
 	Settings(ctx context.Context, obj *model.User) (*model.UserSettings, error)
+}
+type ViewerProviderResolver interface {
+	APIKeys(ctx context.Context, obj *model.ViewerProvider) ([]*model.ProviderAPIKey, error)
+	Rewards(ctx context.Context, obj *model.ViewerProvider) (*model.RewardAccount, error)
+	ServiceLevel(ctx context.Context, obj *model.ViewerProvider) (*model.ServiceLevel, error)
+	LoanOffer(ctx context.Context, obj *model.ViewerProvider) (*model.LoanOffer, error)
+	Loans(ctx context.Context, obj *model.ViewerProvider) ([]*model.Loan, error)
+	Loan(ctx context.Context, obj *model.ViewerProvider, id string) (*model.Loan, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -862,6 +1011,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AppointmentSlot.Start(childComplexity), true
+
+	case "ApprovalRequest.amount":
+		if e.ComplexityRoot.ApprovalRequest.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Amount(childComplexity), true
+	case "ApprovalRequest.checker":
+		if e.ComplexityRoot.ApprovalRequest.Checker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Checker(childComplexity), true
+	case "ApprovalRequest.createdAt":
+		if e.ComplexityRoot.ApprovalRequest.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.CreatedAt(childComplexity), true
+	case "ApprovalRequest.decidedAt":
+		if e.ComplexityRoot.ApprovalRequest.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.DecidedAt(childComplexity), true
+	case "ApprovalRequest.id":
+		if e.ComplexityRoot.ApprovalRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.ID(childComplexity), true
+	case "ApprovalRequest.kind":
+		if e.ComplexityRoot.ApprovalRequest.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Kind(childComplexity), true
+	case "ApprovalRequest.maker":
+		if e.ComplexityRoot.ApprovalRequest.Maker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Maker(childComplexity), true
+	case "ApprovalRequest.provider":
+		if e.ComplexityRoot.ApprovalRequest.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Provider(childComplexity), true
+	case "ApprovalRequest.reason":
+		if e.ComplexityRoot.ApprovalRequest.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Reason(childComplexity), true
+	case "ApprovalRequest.status":
+		if e.ComplexityRoot.ApprovalRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Status(childComplexity), true
 
 	case "BucketCount.count":
 		if e.ComplexityRoot.BucketCount.Count == nil {
@@ -1067,6 +1277,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversion.Views(childComplexity), true
+
+	case "CreatedProviderApiKey.apiKey":
+		if e.ComplexityRoot.CreatedProviderApiKey.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedProviderApiKey.APIKey(childComplexity), true
+	case "CreatedProviderApiKey.key":
+		if e.ComplexityRoot.CreatedProviderApiKey.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedProviderApiKey.Key(childComplexity), true
 
 	case "DeliverySlot.capacity":
 		if e.ComplexityRoot.DeliverySlot.Capacity == nil {
@@ -1557,6 +1780,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LawyerEdge.Node(childComplexity), true
 
+	case "LedgerEntry.actor":
+		if e.ComplexityRoot.LedgerEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Actor(childComplexity), true
+	case "LedgerEntry.at":
+		if e.ComplexityRoot.LedgerEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.At(childComplexity), true
+	case "LedgerEntry.key":
+		if e.ComplexityRoot.LedgerEntry.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Key(childComplexity), true
+	case "LedgerEntry.kind":
+		if e.ComplexityRoot.LedgerEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Kind(childComplexity), true
+	case "LedgerEntry.memo":
+		if e.ComplexityRoot.LedgerEntry.Memo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Memo(childComplexity), true
+	case "LedgerEntry.postings":
+		if e.ComplexityRoot.LedgerEntry.Postings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Postings(childComplexity), true
+	case "LedgerEntry.reverses":
+		if e.ComplexityRoot.LedgerEntry.Reverses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Reverses(childComplexity), true
+
+	case "LedgerPosting.account":
+		if e.ComplexityRoot.LedgerPosting.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerPosting.Account(childComplexity), true
+	case "LedgerPosting.amount":
+		if e.ComplexityRoot.LedgerPosting.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerPosting.Amount(childComplexity), true
+
 	case "LegalConsultation.createdAt":
 		if e.ComplexityRoot.LegalConsultation.CreatedAt == nil {
 			break
@@ -1638,6 +1917,141 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LegalConsultationEdge.Node(childComplexity), true
 
+	case "Loan.consent":
+		if e.ComplexityRoot.Loan.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Consent(childComplexity), true
+	case "Loan.createdAt":
+		if e.ComplexityRoot.Loan.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.CreatedAt(childComplexity), true
+	case "Loan.dueAt":
+		if e.ComplexityRoot.Loan.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.DueAt(childComplexity), true
+	case "Loan.fee":
+		if e.ComplexityRoot.Loan.Fee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Fee(childComplexity), true
+	case "Loan.id":
+		if e.ComplexityRoot.Loan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.ID(childComplexity), true
+	case "Loan.minimumDaily":
+		if e.ComplexityRoot.Loan.MinimumDaily == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.MinimumDaily(childComplexity), true
+	case "Loan.principal":
+		if e.ComplexityRoot.Loan.Principal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Principal(childComplexity), true
+	case "Loan.repaymentSharePercent":
+		if e.ComplexityRoot.Loan.RepaymentSharePercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.RepaymentSharePercent(childComplexity), true
+	case "Loan.status":
+		if e.ComplexityRoot.Loan.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Status(childComplexity), true
+	case "Loan.termDays":
+		if e.ComplexityRoot.Loan.TermDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.TermDays(childComplexity), true
+	case "Loan.totalCost":
+		if e.ComplexityRoot.Loan.TotalCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.TotalCost(childComplexity), true
+
+	case "LoanOffer.factors":
+		if e.ComplexityRoot.LoanOffer.Factors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.Factors(childComplexity), true
+	case "LoanOffer.feePercentPer30Days":
+		if e.ComplexityRoot.LoanOffer.FeePercentPer30Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.FeePercentPer30Days(childComplexity), true
+	case "LoanOffer.gmv90":
+		if e.ComplexityRoot.LoanOffer.Gmv90 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.Gmv90(childComplexity), true
+	case "LoanOffer.maxAmount":
+		if e.ComplexityRoot.LoanOffer.MaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.MaxAmount(childComplexity), true
+	case "LoanOffer.maxTermDays":
+		if e.ComplexityRoot.LoanOffer.MaxTermDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.MaxTermDays(childComplexity), true
+	case "LoanOffer.minTermDays":
+		if e.ComplexityRoot.LoanOffer.MinTermDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.MinTermDays(childComplexity), true
+	case "LoanOffer.repaymentSharePercent":
+		if e.ComplexityRoot.LoanOffer.RepaymentSharePercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.RepaymentSharePercent(childComplexity), true
+	case "LoanOffer.terms":
+		if e.ComplexityRoot.LoanOffer.Terms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.Terms(childComplexity), true
+
+	case "LoanOfferFactor.explanation":
+		if e.ComplexityRoot.LoanOfferFactor.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOfferFactor.Explanation(childComplexity), true
+	case "LoanOfferFactor.name":
+		if e.ComplexityRoot.LoanOfferFactor.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOfferFactor.Name(childComplexity), true
+	case "LoanOfferFactor.value":
+		if e.ComplexityRoot.LoanOfferFactor.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOfferFactor.Value(childComplexity), true
+
 	case "Money.amount":
 		if e.ComplexityRoot.Money.Amount == nil {
 			break
@@ -1662,6 +2076,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApplyForGovService(childComplexity, args["input"].(model.ApplyForGovServiceInput)), true
+	case "Mutation.applyForLoan":
+		if e.ComplexityRoot.Mutation.ApplyForLoan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyForLoan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyForLoan(childComplexity, args["input"].(model.ApplyForLoanInput)), true
 	case "Mutation.approveProvider":
 		if e.ComplexityRoot.Mutation.ApproveProvider == nil {
 			break
@@ -1717,6 +2142,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOnboardingCode(childComplexity, args["ttlHours"].(*int)), true
+	case "Mutation.createProviderApiKey":
+		if e.ComplexityRoot.Mutation.CreateProviderAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProviderApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProviderAPIKey(childComplexity, args["label"].(*string)), true
+	case "Mutation.decideApproval":
+		if e.ComplexityRoot.Mutation.DecideApproval == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideApproval_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideApproval(childComplexity, args["id"].(string), args["approve"].(bool)), true
+	case "Mutation.issueProviderApiKey":
+		if e.ComplexityRoot.Mutation.IssueProviderAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issueProviderApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssueProviderAPIKey(childComplexity, args["provider"].(string), args["label"].(*string)), true
 	case "Mutation.placeGroceryOrder":
 		if e.ComplexityRoot.Mutation.PlaceGroceryOrder == nil {
 			break
@@ -1750,6 +2208,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterProvider(childComplexity, args["input"].(model.RegisterProviderInput)), true
+	case "Mutation.repayLoan":
+		if e.ComplexityRoot.Mutation.RepayLoan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_repayLoan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RepayLoan(childComplexity, args["id"].(string), args["amount"].(int), args["idempotencyKey"].(string)), true
 	case "Mutation.reportSearchClick":
 		if e.ComplexityRoot.Mutation.ReportSearchClick == nil {
 			break
@@ -1761,6 +2230,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportSearchClick(childComplexity, args["query"].(string), args["itemId"].(string)), true
+	case "Mutation.requestLedgerAdjustment":
+		if e.ComplexityRoot.Mutation.RequestLedgerAdjustment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestLedgerAdjustment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestLedgerAdjustment(childComplexity, args["input"].(model.LedgerAdjustmentInput)), true
 	case "Mutation.requestLegalConsultation":
 		if e.ComplexityRoot.Mutation.RequestLegalConsultation == nil {
 			break
@@ -1772,6 +2252,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLegalConsultation(childComplexity, args["input"].(model.RequestLegalConsultationInput)), true
+	case "Mutation.requestSuspensionLift":
+		if e.ComplexityRoot.Mutation.RequestSuspensionLift == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestSuspensionLift_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestSuspensionLift(childComplexity, args["provider"].(string), args["reason"].(string)), true
 	case "Mutation.resumeProvider":
 		if e.ComplexityRoot.Mutation.ResumeProvider == nil {
 			break
@@ -1794,6 +2285,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RetireProvider(childComplexity, args["key"].(string), args["reason"].(string)), true
+	case "Mutation.revokeProviderApiKey":
+		if e.ComplexityRoot.Mutation.RevokeProviderAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeProviderApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeProviderAPIKey(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeProviderApiKeyFor":
+		if e.ComplexityRoot.Mutation.RevokeProviderAPIKeyFor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeProviderApiKeyFor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeProviderAPIKeyFor(childComplexity, args["provider"].(string), args["id"].(string)), true
+	case "Mutation.rotateProviderApiKey":
+		if e.ComplexityRoot.Mutation.RotateProviderAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateProviderApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateProviderAPIKey(childComplexity, args["id"].(string)), true
 	case "Mutation.rotateProviderSecret":
 		if e.ComplexityRoot.Mutation.RotateProviderSecret == nil {
 			break
@@ -2158,6 +2682,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Provider.Vertical(childComplexity), true
 
+	case "ProviderApiKey.createdAt":
+		if e.ComplexityRoot.ProviderApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderApiKey.CreatedAt(childComplexity), true
+	case "ProviderApiKey.createdBy":
+		if e.ComplexityRoot.ProviderApiKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderApiKey.CreatedBy(childComplexity), true
+	case "ProviderApiKey.id":
+		if e.ComplexityRoot.ProviderApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderApiKey.ID(childComplexity), true
+	case "ProviderApiKey.label":
+		if e.ComplexityRoot.ProviderApiKey.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderApiKey.Label(childComplexity), true
+	case "ProviderApiKey.revokedAt":
+		if e.ComplexityRoot.ProviderApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderApiKey.RevokedAt(childComplexity), true
+
 	case "ProviderChange.actor":
 		if e.ComplexityRoot.ProviderChange.Actor == nil {
 			break
@@ -2374,6 +2929,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.pendingApprovals":
+		if e.ComplexityRoot.Query.PendingApprovals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PendingApprovals(childComplexity), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -2429,6 +2990,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Stores(childComplexity, args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.viewerProvider":
+		if e.ComplexityRoot.Query.ViewerProvider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ViewerProvider(childComplexity), true
 
 	case "QueryCount.count":
 		if e.ComplexityRoot.QueryCount.Count == nil {
@@ -2597,6 +3164,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegisterProviderPayload.Provider(childComplexity), true
 
+	case "RewardAccount.history":
+		if e.ComplexityRoot.RewardAccount.History == nil {
+			break
+		}
+
+		args, err := ec.field_RewardAccount_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RewardAccount.History(childComplexity, args["first"].(*int)), true
+	case "RewardAccount.loanOutstanding":
+		if e.ComplexityRoot.RewardAccount.LoanOutstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardAccount.LoanOutstanding(childComplexity), true
+	case "RewardAccount.payable":
+		if e.ComplexityRoot.RewardAccount.Payable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardAccount.Payable(childComplexity), true
+	case "RewardAccount.programs":
+		if e.ComplexityRoot.RewardAccount.Programs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardAccount.Programs(childComplexity), true
+	case "RewardAccount.receivable":
+		if e.ComplexityRoot.RewardAccount.Receivable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardAccount.Receivable(childComplexity), true
+
+	case "RewardPrograms.firstOrder":
+		if e.ComplexityRoot.RewardPrograms.FirstOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardPrograms.FirstOrder(childComplexity), true
+	case "RewardPrograms.monthlyOk":
+		if e.ComplexityRoot.RewardPrograms.MonthlyOk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardPrograms.MonthlyOk(childComplexity), true
+	case "RewardPrograms.perOrder":
+		if e.ComplexityRoot.RewardPrograms.PerOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardPrograms.PerOrder(childComplexity), true
+
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
 			break
@@ -2722,6 +3344,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceApplicationEdge.Node(childComplexity), true
+
+	case "ServiceLevel.since":
+		if e.ComplexityRoot.ServiceLevel.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLevel.Since(childComplexity), true
+	case "ServiceLevel.state":
+		if e.ComplexityRoot.ServiceLevel.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLevel.State(childComplexity), true
+	case "ServiceLevel.transitions":
+		if e.ComplexityRoot.ServiceLevel.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLevel.Transitions(childComplexity), true
+
+	case "ServiceLevelTransition.at":
+		if e.ComplexityRoot.ServiceLevelTransition.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLevelTransition.At(childComplexity), true
+	case "ServiceLevelTransition.from":
+		if e.ComplexityRoot.ServiceLevelTransition.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLevelTransition.From(childComplexity), true
+	case "ServiceLevelTransition.reason":
+		if e.ComplexityRoot.ServiceLevelTransition.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLevelTransition.Reason(childComplexity), true
+	case "ServiceLevelTransition.to":
+		if e.ComplexityRoot.ServiceLevelTransition.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLevelTransition.To(childComplexity), true
 
 	case "Store.address":
 		if e.ComplexityRoot.Store.Address == nil {
@@ -2890,6 +3556,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserSettings.Personalization(childComplexity), true
 
+	case "ViewerProvider.apiKeys":
+		if e.ComplexityRoot.ViewerProvider.APIKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.APIKeys(childComplexity), true
+	case "ViewerProvider.key":
+		if e.ComplexityRoot.ViewerProvider.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Key(childComplexity), true
+	case "ViewerProvider.lifecycle":
+		if e.ComplexityRoot.ViewerProvider.Lifecycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Lifecycle(childComplexity), true
+	case "ViewerProvider.loan":
+		if e.ComplexityRoot.ViewerProvider.Loan == nil {
+			break
+		}
+
+		args, err := ec.field_ViewerProvider_loan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Loan(childComplexity, args["id"].(string)), true
+	case "ViewerProvider.loanOffer":
+		if e.ComplexityRoot.ViewerProvider.LoanOffer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.LoanOffer(childComplexity), true
+	case "ViewerProvider.loans":
+		if e.ComplexityRoot.ViewerProvider.Loans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Loans(childComplexity), true
+	case "ViewerProvider.name":
+		if e.ComplexityRoot.ViewerProvider.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Name(childComplexity), true
+	case "ViewerProvider.rewards":
+		if e.ComplexityRoot.ViewerProvider.Rewards == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Rewards(childComplexity), true
+	case "ViewerProvider.serviceLevel":
+		if e.ComplexityRoot.ViewerProvider.ServiceLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.ServiceLevel(childComplexity), true
+	case "ViewerProvider.vertical":
+		if e.ComplexityRoot.ViewerProvider.Vertical == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Vertical(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2900,8 +3632,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ApplyForGovServiceInput", ec.unmarshalInputApplyForGovServiceInput),
+			graphql.NewInputUnmarshaler("ApplyForLoanInput", ec.unmarshalInputApplyForLoanInput),
 			graphql.NewInputUnmarshaler("AskDoctorInput", ec.unmarshalInputAskDoctorInput),
 			graphql.NewInputUnmarshaler("BookDoctorAppointmentInput", ec.unmarshalInputBookDoctorAppointmentInput),
+			graphql.NewInputUnmarshaler("LedgerAdjustmentInput", ec.unmarshalInputLedgerAdjustmentInput),
+			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("OrderItemInput", ec.unmarshalInputOrderItemInput),
 			graphql.NewInputUnmarshaler("PlaceGroceryOrderInput", ec.unmarshalInputPlaceGroceryOrderInput),
 			graphql.NewInputUnmarshaler("ProviderLimitsInput", ec.unmarshalInputProviderLimitsInput),
@@ -3017,7 +3752,13 @@ enum Role {
   USER
   "An analyst (API key)."
   ANALYST
-  "A provider (its shared secret)."
+  """
+  A provider's own developer or operator, signed in for that provider: with
+  one of its API keys (` + "`" + `Authorization: Bearer plzp_…` + "`" + `) or, in development, a
+  token from ` + "`" + `plaza token --provider ID` + "`" + `. The provider comes from the
+  credential, never from an argument. Anonymous callers get UNAUTHENTICATED,
+  app users FORBIDDEN.
+  """
   PROVIDER
   """
   An operator of the provider directory: a signed-in user whose token carries
@@ -4041,6 +4782,277 @@ extend type Mutation {
   """
   rotateProviderSecret(key: String!, secret: String!, overlapHours: Int, reason: String): Provider! @auth(requires: OPERATOR)
 }
+
+# ---- merchant growth
+
+extend type Query {
+  """
+  The provider the caller signed in for (role PROVIDER): its rewards, service
+  level, loan offer and loans, and its API keys. It sees only its own data:
+  anything of another provider is NOT_FOUND.
+  """
+  viewerProvider: ViewerProvider @auth(requires: PROVIDER)
+  "Maker-checker requests waiting for a second operator, oldest first (at most 100)."
+  pendingApprovals: [ApprovalRequest!]! @auth(requires: OPERATOR)
+}
+
+"A provider's own view of its growth on Plaza."
+type ViewerProvider {
+  "The provider's key, e.g. ` + "`" + `freshcart` + "`" + `."
+  key: String!
+  name: String!
+  vertical: Vertical!
+  lifecycle: ProviderLifecycle!
+  "Its API keys, revoked ones included; never the keys themselves."
+  apiKeys: [ProviderApiKey!]! @goField(forceResolver: true)
+  "Its reward balances and ledger history."
+  rewards: RewardAccount! @goField(forceResolver: true)
+  "Its service level and what moved it."
+  serviceLevel: ServiceLevel! @goField(forceResolver: true)
+  "The loan it may take now, and why it is that much."
+  loanOffer: LoanOffer! @goField(forceResolver: true)
+  "Its loans, newest first."
+  loans: [Loan!]! @goField(forceResolver: true)
+  "One of its loans; NOT_FOUND for any other id (another provider's included)."
+  loan(id: ID!): Loan @goField(forceResolver: true)
+}
+
+"A provider API key as listed. The key itself is shown once, when created."
+type ProviderApiKey {
+  id: ID!
+  label: String!
+  "Who created it: the provider's developer, a key id, or an operator."
+  createdBy: String!
+  createdAt: Time!
+  "Null while the key works."
+  revokedAt: Time
+}
+
+"A new provider API key: send it as ` + "`" + `Authorization: Bearer <key>` + "`" + `. Plaza keeps only its SHA-256."
+type CreatedProviderApiKey {
+  key: String!
+  apiKey: ProviderApiKey!
+}
+
+"The reward programs in force (PLAZA_REWARD_PROGRAMS)."
+type RewardPrograms {
+  "Credited for every completed order."
+  perOrder: Money!
+  "Credited once per user, for their first completed order with the provider."
+  firstOrder: Money!
+  "Credited for a calendar month spent entirely OK."
+  monthlyOk: Money!
+}
+
+"""
+A provider's balances in the ledger. Rewards come from order and booking
+records (the provider's status webhooks and the gateway's own mutations),
+never from analytics events; a cancelled order's reward is reversed by a new
+entry.
+"""
+type RewardAccount {
+  "What Plaza owes the provider. Never negative."
+  payable: Money!
+  "What the provider owes Plaza after a reversal found its payable spent; later rewards pay it back first."
+  receivable: Money!
+  "Its loans' principal and fees not yet repaid."
+  loanOutstanding: Money!
+  programs: RewardPrograms!
+  "Ledger entries, newest first; ` + "`" + `first` + "`" + ` from 1 to 100."
+  history(first: Int = 20): [LedgerEntry!]! @goField(forceResolver: true)
+}
+
+"What caused a ledger entry."
+enum LedgerEntryKind {
+  REWARD
+  REVERSAL
+  ADJUSTMENT
+  DISBURSEMENT
+  REPAYMENT
+  PAYOUT
+}
+
+"One immutable ledger entry: its postings sum to zero."
+type LedgerEntry {
+  "The causing event's key (an order's completion, a loan's disbursement): each is posted once."
+  key: String!
+  kind: LedgerEntryKind!
+  "The key of the entry this one reverses."
+  reverses: String
+  memo: String!
+  "Who made a manual entry (maker and checker); empty for entries caused by events."
+  actor: String!
+  at: Time!
+  postings: [LedgerPosting!]!
+}
+
+"One line of an entry: positive amounts debit the account, negative ones credit it."
+type LedgerPosting {
+  account: String!
+  amount: Money!
+}
+
+"A provider's service-level state."
+enum ServiceLevelState {
+  OK
+  "Breaching a warning threshold: a notice, no consequence yet."
+  WARNING
+  "Breaching a demotion threshold: ranked lower in search and home."
+  DEMOTED
+  "Breaching the suspension threshold: SUSPENDED in the directory with the reason \"service level\"; lifting it takes a second operator's approval."
+  SUSPENDED
+}
+
+"""
+Graded from the provider's calls over a rolling window (PLAZA_SERVICE_LEVELS):
+the error and timeout rate, and the share of calls over the latency bound (a
+share above 1% means a p99 above it). Computed by one job at a time from
+counters every instance adds to the shared store.
+"""
+type ServiceLevel {
+  state: ServiceLevelState!
+  "When the state began; null for a provider always OK."
+  since: Time
+  "The last 20 changes, newest first, each with its reason and what to fix."
+  transitions: [ServiceLevelTransition!]!
+}
+
+type ServiceLevelTransition {
+  from: ServiceLevelState!
+  to: ServiceLevelState!
+  reason: String!
+  at: Time!
+}
+
+"""
+A pre-approved loan offer from the provider's own order records: 25% of its
+trailing 90-day GMV times each factor, rounded down to 100 minor units and
+capped; below the minimum there is no offer (` + "`" + `maxAmount` + "`" + ` 0).
+"""
+type LoanOffer {
+  "The most it may borrow now."
+  maxAmount: Money!
+  "Completed, not cancelled, order value of the last 90 days."
+  gmv90: Money!
+  "Each factor of the formula, what it comes from and what would raise it."
+  factors: [LoanOfferFactor!]!
+  minTermDays: Int!
+  maxTermDays: Int!
+  "The fee, per started 30 days of term, in percent of the amount."
+  feePercentPer30Days: Float!
+  "The share of each day's settled GMV collected until repaid."
+  repaymentSharePercent: Int!
+  "The terms the provider consents to by applying."
+  terms: String!
+}
+
+type LoanOfferFactor {
+  name: String!
+  value: Float!
+  explanation: String!
+}
+
+enum LoanStatus {
+  "Disbursed, being repaid."
+  OPEN
+  REPAID
+}
+
+"A loan: disbursed when the application was approved, repaid from a share of settled orders or early."
+type Loan {
+  id: ID!
+  status: LoanStatus!
+  principal: Money!
+  fee: Money!
+  "Principal plus fee."
+  totalCost: Money!
+  termDays: Int!
+  repaymentSharePercent: Int!
+  "The least repaid a day on average: total cost ÷ term."
+  minimumDaily: Money!
+  "The terms consented to, as they were shown."
+  consent: String!
+  createdAt: Time!
+  dueAt: Time!
+}
+
+"An amount of money: integer minor units and an ISO 4217 currency."
+input MoneyInput {
+  amount: Int!
+  currency: String!
+}
+
+"""
+A loan application. Refused with BAD_USER_INPUT naming the field, nothing
+changed: an amount that is not positive or above the offer, a currency other
+than the provider's, a term out of range, no consent. The same
+` + "`" + `idempotencyKey` + "`" + ` returns the same loan; another key while a loan is open is
+CONFLICT.
+"""
+input ApplyForLoanInput {
+  amount: MoneyInput!
+  termDays: Int!
+  "1 to 64 characters, chosen by the client."
+  idempotencyKey: String!
+  "Must be true: the provider agrees to the offer's ` + "`" + `terms` + "`" + `."
+  consent: Boolean!
+}
+
+enum ApprovalKind {
+  LEDGER_ADJUSTMENT
+  LIFT_SUSPENSION
+}
+
+enum ApprovalStatus {
+  PENDING
+  APPROVED
+  REJECTED
+}
+
+"A maker-checker request: it takes effect when a second operator approves it."
+type ApprovalRequest {
+  id: ID!
+  kind: ApprovalKind!
+  provider: String!
+  "The adjustment (positive credits the provider); null for a lift."
+  amount: Money
+  reason: String!
+  maker: String!
+  checker: String
+  status: ApprovalStatus!
+  createdAt: Time!
+  decidedAt: Time
+}
+
+input LedgerAdjustmentInput {
+  provider: String!
+  "Signed minor units: positive credits the provider, negative debits it (never below a zero payable: the rest goes to its receivable)."
+  amount: MoneyInput!
+  reason: String!
+}
+
+extend type Mutation {
+  "Creates an API key for the signed-in provider."
+  createProviderApiKey(label: String): CreatedProviderApiKey! @auth(requires: PROVIDER)
+  "Replaces one of its keys by a new one with the same label; the old one stops working."
+  rotateProviderApiKey(id: ID!): CreatedProviderApiKey! @auth(requires: PROVIDER)
+  "Revokes one of its keys. NOT_FOUND for another provider's."
+  revokeProviderApiKey(id: ID!): ProviderApiKey! @auth(requires: PROVIDER)
+  "An operator creates an API key for a provider."
+  issueProviderApiKey(provider: String!, label: String): CreatedProviderApiKey! @auth(requires: OPERATOR)
+  "An operator revokes a provider's key."
+  revokeProviderApiKeyFor(provider: String!, id: ID!): ProviderApiKey! @auth(requires: OPERATOR)
+  "Applies for a loan within the provider's offer; approved at once: disbursed, with its repayment schedule."
+  applyForLoan(input: ApplyForLoanInput!): Loan! @auth(requires: PROVIDER)
+  "Repays up to ` + "`" + `amount` + "`" + ` minor units of one of its loans early, once per ` + "`" + `idempotencyKey` + "`" + `. NOT_FOUND for another provider's loan."
+  repayLoan(id: ID!, amount: Int!, idempotencyKey: String!): Loan! @auth(requires: PROVIDER)
+  "Requests a manual ledger adjustment; a second operator must approve it."
+  requestLedgerAdjustment(input: LedgerAdjustmentInput!): ApprovalRequest! @auth(requires: OPERATOR)
+  "Requests lifting a service-level suspension; a second operator must approve it."
+  requestSuspensionLift(provider: String!, reason: String!): ApprovalRequest! @auth(requires: OPERATOR)
+  "Approves or rejects a pending request. FORBIDDEN for the operator who made it; CONFLICT once decided."
+  decideApproval(id: ID!, approve: Boolean!): ApprovalRequest! @auth(requires: OPERATOR)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4121,6 +5133,32 @@ func (ec *executionContext) childFields_AppointmentSlot(ctx context.Context, fie
 		return ec.fieldContext_AppointmentSlot_available(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AppointmentSlot", field.Name)
+}
+
+func (ec *executionContext) childFields_ApprovalRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApprovalRequest_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_ApprovalRequest_kind(ctx, field)
+	case "provider":
+		return ec.fieldContext_ApprovalRequest_provider(ctx, field)
+	case "amount":
+		return ec.fieldContext_ApprovalRequest_amount(ctx, field)
+	case "reason":
+		return ec.fieldContext_ApprovalRequest_reason(ctx, field)
+	case "maker":
+		return ec.fieldContext_ApprovalRequest_maker(ctx, field)
+	case "checker":
+		return ec.fieldContext_ApprovalRequest_checker(ctx, field)
+	case "status":
+		return ec.fieldContext_ApprovalRequest_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApprovalRequest_createdAt(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ApprovalRequest_decidedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApprovalRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_BucketCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4229,6 +5267,16 @@ func (ec *executionContext) childFields_Conversion(ctx context.Context, field gr
 		return ec.fieldContext_Conversion_rate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversion", field.Name)
+}
+
+func (ec *executionContext) childFields_CreatedProviderApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_CreatedProviderApiKey_key(ctx, field)
+	case "apiKey":
+		return ec.fieldContext_CreatedProviderApiKey_apiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedProviderApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_DeliverySlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4487,6 +5535,36 @@ func (ec *executionContext) childFields_LawyerEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type LawyerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_LedgerEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_LedgerEntry_key(ctx, field)
+	case "kind":
+		return ec.fieldContext_LedgerEntry_kind(ctx, field)
+	case "reverses":
+		return ec.fieldContext_LedgerEntry_reverses(ctx, field)
+	case "memo":
+		return ec.fieldContext_LedgerEntry_memo(ctx, field)
+	case "actor":
+		return ec.fieldContext_LedgerEntry_actor(ctx, field)
+	case "at":
+		return ec.fieldContext_LedgerEntry_at(ctx, field)
+	case "postings":
+		return ec.fieldContext_LedgerEntry_postings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerPosting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "account":
+		return ec.fieldContext_LedgerPosting_account(ctx, field)
+	case "amount":
+		return ec.fieldContext_LedgerPosting_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerPosting", field.Name)
+}
+
 func (ec *executionContext) childFields_LegalConsultation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4529,6 +5607,68 @@ func (ec *executionContext) childFields_LegalConsultationEdge(ctx context.Contex
 		return ec.fieldContext_LegalConsultationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LegalConsultationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Loan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Loan_id(ctx, field)
+	case "status":
+		return ec.fieldContext_Loan_status(ctx, field)
+	case "principal":
+		return ec.fieldContext_Loan_principal(ctx, field)
+	case "fee":
+		return ec.fieldContext_Loan_fee(ctx, field)
+	case "totalCost":
+		return ec.fieldContext_Loan_totalCost(ctx, field)
+	case "termDays":
+		return ec.fieldContext_Loan_termDays(ctx, field)
+	case "repaymentSharePercent":
+		return ec.fieldContext_Loan_repaymentSharePercent(ctx, field)
+	case "minimumDaily":
+		return ec.fieldContext_Loan_minimumDaily(ctx, field)
+	case "consent":
+		return ec.fieldContext_Loan_consent(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Loan_createdAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Loan_dueAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Loan", field.Name)
+}
+
+func (ec *executionContext) childFields_LoanOffer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maxAmount":
+		return ec.fieldContext_LoanOffer_maxAmount(ctx, field)
+	case "gmv90":
+		return ec.fieldContext_LoanOffer_gmv90(ctx, field)
+	case "factors":
+		return ec.fieldContext_LoanOffer_factors(ctx, field)
+	case "minTermDays":
+		return ec.fieldContext_LoanOffer_minTermDays(ctx, field)
+	case "maxTermDays":
+		return ec.fieldContext_LoanOffer_maxTermDays(ctx, field)
+	case "feePercentPer30Days":
+		return ec.fieldContext_LoanOffer_feePercentPer30Days(ctx, field)
+	case "repaymentSharePercent":
+		return ec.fieldContext_LoanOffer_repaymentSharePercent(ctx, field)
+	case "terms":
+		return ec.fieldContext_LoanOffer_terms(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoanOffer", field.Name)
+}
+
+func (ec *executionContext) childFields_LoanOfferFactor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_LoanOfferFactor_name(ctx, field)
+	case "value":
+		return ec.fieldContext_LoanOfferFactor_value(ctx, field)
+	case "explanation":
+		return ec.fieldContext_LoanOfferFactor_explanation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoanOfferFactor", field.Name)
 }
 
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4693,6 +5833,22 @@ func (ec *executionContext) childFields_Provider(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Provider", field.Name)
 }
 
+func (ec *executionContext) childFields_ProviderApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProviderApiKey_id(ctx, field)
+	case "label":
+		return ec.fieldContext_ProviderApiKey_label(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ProviderApiKey_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ProviderApiKey_createdAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ProviderApiKey_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderApiKey", field.Name)
+}
+
 func (ec *executionContext) childFields_ProviderChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "what":
@@ -4851,6 +6007,34 @@ func (ec *executionContext) childFields_RegisterProviderPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type RegisterProviderPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RewardAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payable":
+		return ec.fieldContext_RewardAccount_payable(ctx, field)
+	case "receivable":
+		return ec.fieldContext_RewardAccount_receivable(ctx, field)
+	case "loanOutstanding":
+		return ec.fieldContext_RewardAccount_loanOutstanding(ctx, field)
+	case "programs":
+		return ec.fieldContext_RewardAccount_programs(ctx, field)
+	case "history":
+		return ec.fieldContext_RewardAccount_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_RewardPrograms(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "perOrder":
+		return ec.fieldContext_RewardPrograms_perOrder(ctx, field)
+	case "firstOrder":
+		return ec.fieldContext_RewardPrograms_firstOrder(ctx, field)
+	case "monthlyOk":
+		return ec.fieldContext_RewardPrograms_monthlyOk(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardPrograms", field.Name)
+}
+
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -4927,6 +6111,32 @@ func (ec *executionContext) childFields_ServiceApplicationEdge(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ServiceApplicationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ServiceLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "state":
+		return ec.fieldContext_ServiceLevel_state(ctx, field)
+	case "since":
+		return ec.fieldContext_ServiceLevel_since(ctx, field)
+	case "transitions":
+		return ec.fieldContext_ServiceLevel_transitions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceLevelTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ServiceLevelTransition_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ServiceLevelTransition_to(ctx, field)
+	case "reason":
+		return ec.fieldContext_ServiceLevelTransition_reason(ctx, field)
+	case "at":
+		return ec.fieldContext_ServiceLevelTransition_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceLevelTransition", field.Name)
+}
+
 func (ec *executionContext) childFields_Store(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4999,6 +6209,32 @@ func (ec *executionContext) childFields_UserSettings(ctx context.Context, field 
 		return ec.fieldContext_UserSettings_personalization(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_ViewerProvider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ViewerProvider_key(ctx, field)
+	case "name":
+		return ec.fieldContext_ViewerProvider_name(ctx, field)
+	case "vertical":
+		return ec.fieldContext_ViewerProvider_vertical(ctx, field)
+	case "lifecycle":
+		return ec.fieldContext_ViewerProvider_lifecycle(ctx, field)
+	case "apiKeys":
+		return ec.fieldContext_ViewerProvider_apiKeys(ctx, field)
+	case "rewards":
+		return ec.fieldContext_ViewerProvider_rewards(ctx, field)
+	case "serviceLevel":
+		return ec.fieldContext_ViewerProvider_serviceLevel(ctx, field)
+	case "loanOffer":
+		return ec.fieldContext_ViewerProvider_loanOffer(ctx, field)
+	case "loans":
+		return ec.fieldContext_ViewerProvider_loans(ctx, field)
+	case "loan":
+		return ec.fieldContext_ViewerProvider_loan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ViewerProvider", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5355,6 +6591,20 @@ func (ec *executionContext) field_Mutation_applyForGovService_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_applyForLoan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApplyForLoanInput, error) {
+			return ec.unmarshalNApplyForLoanInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApplyForLoanInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_approveProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5433,6 +6683,64 @@ func (ec *executionContext) field_Mutation_createOnboardingCode_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createProviderApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "label",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["label"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideApproval_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "approve",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["approve"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_issueProviderApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "label",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["label"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_placeGroceryOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5475,6 +6783,36 @@ func (ec *executionContext) field_Mutation_registerProvider_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_repayLoan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "amount",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["amount"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reportSearchClick_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5497,6 +6835,20 @@ func (ec *executionContext) field_Mutation_reportSearchClick_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestLedgerAdjustment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.LedgerAdjustmentInput, error) {
+			return ec.unmarshalNLedgerAdjustmentInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerAdjustmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestLegalConsultation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5508,6 +6860,28 @@ func (ec *executionContext) field_Mutation_requestLegalConsultation_args(ctx con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestSuspensionLift_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -5552,6 +6926,56 @@ func (ec *executionContext) field_Mutation_retireProvider_args(ctx context.Conte
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeProviderApiKeyFor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeProviderApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateProviderApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6055,6 +7479,20 @@ func (ec *executionContext) field_Query_stores_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_RewardAccount_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Store_products_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6192,6 +7630,20 @@ func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_ViewerProvider_loan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6953,6 +8405,257 @@ func (ec *executionContext) _AppointmentSlot_available(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_AppointmentSlot_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppointmentSlot", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ApprovalRequest_id(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApprovalRequest_kind(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ApprovalKind) graphql.Marshaler {
+			return ec.marshalNApprovalKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "ApprovalKind")
+}
+
+func (ec *executionContext) _ApprovalRequest_provider(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Provider)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_amount(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApprovalRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApprovalRequest_reason(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_maker(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Maker)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_maker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Maker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_maker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_checker(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_checker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_checker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_status(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ApprovalStatus) graphql.Marshaler {
+			return ec.marshalNApprovalStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "ApprovalStatus")
+}
+
+func (ec *executionContext) _ApprovalRequest_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApprovalRequest_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _BucketCount_start(ctx context.Context, field graphql.CollectedField, obj *model.BucketCount) (ret graphql.Marshaler) {
@@ -7820,6 +9523,64 @@ func (ec *executionContext) _Conversion_rate(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Conversion_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CreatedProviderApiKey_key(ctx context.Context, field graphql.CollectedField, obj *model.CreatedProviderAPIKey) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Key)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedProviderApiKey_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedProviderApiKey_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatedProviderApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreatedProviderApiKey_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreatedProviderAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedProviderApiKey_apiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderAPIKey) graphql.Marshaler {
+			return ec.marshalNProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedProviderApiKey_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatedProviderApiKey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderApiKey(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _DeliverySlot_id(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
@@ -9974,6 +11735,246 @@ func (ec *executionContext) fieldContext_LawyerEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _LedgerEntry_key(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Key)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LedgerEntryKind) graphql.Marshaler {
+			return ec.marshalNLedgerEntryKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntryKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "LedgerEntryKind")
+}
+
+func (ec *executionContext) _LedgerEntry_reverses(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_reverses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reverses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_reverses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntry_memo(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Memo)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_memo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Memo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_memo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntry_actor(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Actor)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntry_at(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LedgerEntry_postings(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_postings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Postings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LedgerPosting) graphql.Marshaler {
+			return ec.marshalNLedgerPosting2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerPostingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_postings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerPosting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerPosting_account(ctx context.Context, field graphql.CollectedField, obj *model.LedgerPosting) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Account)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerPosting_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Account, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerPosting_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerPosting", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerPosting_amount(ctx context.Context, field graphql.CollectedField, obj *model.LedgerPosting) (ret graphql.Marshaler) {
+	if obj.Amount != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Amount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerPosting_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerPosting_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerPosting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LegalConsultation_id(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -10334,6 +12335,623 @@ func (ec *executionContext) fieldContext_LegalConsultationEdge_node(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Loan_id(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Loan_status(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LoanStatus) graphql.Marshaler {
+			return ec.marshalNLoanStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "LoanStatus")
+}
+
+func (ec *executionContext) _Loan_principal(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.Principal != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Principal)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_principal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Principal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_principal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_fee(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_fee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fee, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_fee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_totalCost(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.TotalCost != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.TotalCost)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_totalCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_totalCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_termDays(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TermDays)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_termDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TermDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_termDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Loan_repaymentSharePercent(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.RepaymentSharePercent)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_repaymentSharePercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepaymentSharePercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_repaymentSharePercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Loan_minimumDaily(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.MinimumDaily != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MinimumDaily)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_minimumDaily(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinimumDaily, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_minimumDaily(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_consent(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Consent)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Loan_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Loan_dueAt(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Loan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LoanOffer_maxAmount(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if obj.MaxAmount != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MaxAmount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_maxAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_maxAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanOffer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanOffer_gmv90(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if obj.Gmv90 != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Gmv90)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_gmv90(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gmv90, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_gmv90(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanOffer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanOffer_factors(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_factors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Factors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LoanOfferFactor) graphql.Marshaler {
+			return ec.marshalNLoanOfferFactor2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOfferFactorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_factors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanOffer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoanOfferFactor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanOffer_minTermDays(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.MinTermDays)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_minTermDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinTermDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_minTermDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOffer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoanOffer_maxTermDays(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.MaxTermDays)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_maxTermDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxTermDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_maxTermDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOffer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoanOffer_feePercentPer30Days(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_feePercentPer30Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeePercentPer30Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_feePercentPer30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOffer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LoanOffer_repaymentSharePercent(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.RepaymentSharePercent)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_repaymentSharePercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepaymentSharePercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_repaymentSharePercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOffer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoanOffer_terms(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Terms)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_terms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Terms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_terms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOffer", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoanOfferFactor_name(ctx context.Context, field graphql.CollectedField, obj *model.LoanOfferFactor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOfferFactor_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOfferFactor_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOfferFactor", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoanOfferFactor_value(ctx context.Context, field graphql.CollectedField, obj *model.LoanOfferFactor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOfferFactor_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOfferFactor_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOfferFactor", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LoanOfferFactor_explanation(ctx context.Context, field graphql.CollectedField, obj *model.LoanOfferFactor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Explanation)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOfferFactor_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOfferFactor_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOfferFactor", field, false, false, "String")
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
@@ -11480,6 +14098,626 @@ func (ec *executionContext) fieldContext_Mutation_rotateProviderSecret(ctx conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_rotateProviderSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createProviderApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createProviderApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateProviderAPIKey(ctx, fc.Args["label"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "PROVIDER")
+				if err != nil {
+					var zeroVal *model.CreatedProviderAPIKey
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreatedProviderAPIKey
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedProviderAPIKey) graphql.Marshaler {
+			return ec.marshalNCreatedProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCreatedProviderAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createProviderApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedProviderApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createProviderApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateProviderApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateProviderApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateProviderAPIKey(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "PROVIDER")
+				if err != nil {
+					var zeroVal *model.CreatedProviderAPIKey
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreatedProviderAPIKey
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedProviderAPIKey) graphql.Marshaler {
+			return ec.marshalNCreatedProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCreatedProviderAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateProviderApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedProviderApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateProviderApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeProviderApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeProviderApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeProviderAPIKey(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "PROVIDER")
+				if err != nil {
+					var zeroVal *model.ProviderAPIKey
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ProviderAPIKey
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderAPIKey) graphql.Marshaler {
+			return ec.marshalNProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeProviderApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeProviderApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_issueProviderApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_issueProviderApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IssueProviderAPIKey(ctx, fc.Args["provider"].(string), fc.Args["label"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.CreatedProviderAPIKey
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreatedProviderAPIKey
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedProviderAPIKey) graphql.Marshaler {
+			return ec.marshalNCreatedProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCreatedProviderAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_issueProviderApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedProviderApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_issueProviderApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeProviderApiKeyFor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeProviderApiKeyFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeProviderAPIKeyFor(ctx, fc.Args["provider"].(string), fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.ProviderAPIKey
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ProviderAPIKey
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderAPIKey) graphql.Marshaler {
+			return ec.marshalNProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeProviderApiKeyFor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeProviderApiKeyFor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_applyForLoan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyForLoan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyForLoan(ctx, fc.Args["input"].(model.ApplyForLoanInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "PROVIDER")
+				if err != nil {
+					var zeroVal *model.Loan
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Loan
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Loan) graphql.Marshaler {
+			return ec.marshalNLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyForLoan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Loan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyForLoan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_repayLoan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_repayLoan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RepayLoan(ctx, fc.Args["id"].(string), fc.Args["amount"].(int), fc.Args["idempotencyKey"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "PROVIDER")
+				if err != nil {
+					var zeroVal *model.Loan
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Loan
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Loan) graphql.Marshaler {
+			return ec.marshalNLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_repayLoan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Loan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_repayLoan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestLedgerAdjustment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestLedgerAdjustment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestLedgerAdjustment(ctx, fc.Args["input"].(model.LedgerAdjustmentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.ApprovalRequest
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ApprovalRequest
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApprovalRequest) graphql.Marshaler {
+			return ec.marshalNApprovalRequest2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestLedgerAdjustment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApprovalRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestLedgerAdjustment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestSuspensionLift(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestSuspensionLift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestSuspensionLift(ctx, fc.Args["provider"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.ApprovalRequest
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ApprovalRequest
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApprovalRequest) graphql.Marshaler {
+			return ec.marshalNApprovalRequest2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestSuspensionLift(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApprovalRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestSuspensionLift_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideApproval(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideApproval(ctx, fc.Args["id"].(string), fc.Args["approve"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal *model.ApprovalRequest
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ApprovalRequest
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApprovalRequest) graphql.Marshaler {
+			return ec.marshalNApprovalRequest2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideApproval(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApprovalRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideApproval_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12823,6 +16061,130 @@ func (ec *executionContext) fieldContext_Provider_changes(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _ProviderApiKey_id(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderApiKey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderApiKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderApiKey", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ProviderApiKey_label(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Label)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderApiKey_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderApiKey_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderApiKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.CreatedBy)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderApiKey_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderApiKey_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderApiKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProviderApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderApiKey_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderApiKey", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ProviderChange_what(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14012,6 +17374,106 @@ func (ec *executionContext) fieldContext_Query_registeredProvider(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_viewerProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_viewerProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ViewerProvider(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "PROVIDER")
+				if err != nil {
+					var zeroVal *model.ViewerProvider
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ViewerProvider
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ViewerProvider) graphql.Marshaler {
+			return ec.marshalOViewerProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐViewerProvider(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_viewerProvider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ViewerProvider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pendingApprovals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pendingApprovals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PendingApprovals(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal []*model.ApprovalRequest
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*model.ApprovalRequest
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ApprovalRequest) graphql.Marshaler {
+			return ec.marshalNApprovalRequest2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pendingApprovals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApprovalRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14769,6 +18231,292 @@ func (ec *executionContext) fieldContext_RegisterProviderPayload_certification(_
 	return fc, nil
 }
 
+func (ec *executionContext) _RewardAccount_payable(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
+	if obj.Payable != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Payable)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardAccount_payable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardAccount_payable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardAccount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardAccount_receivable(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
+	if obj.Receivable != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Receivable)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardAccount_receivable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Receivable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardAccount_receivable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardAccount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardAccount_loanOutstanding(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
+	if obj.LoanOutstanding != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LoanOutstanding)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardAccount_loanOutstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoanOutstanding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardAccount_loanOutstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardAccount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardAccount_programs(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardAccount_programs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Programs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RewardPrograms) graphql.Marshaler {
+			return ec.marshalNRewardPrograms2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardPrograms(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardAccount_programs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardAccount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RewardPrograms(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardAccount_history(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardAccount_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RewardAccount().History(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardAccount_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RewardAccount_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardPrograms_perOrder(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
+	if obj.PerOrder != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.PerOrder)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardPrograms_perOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardPrograms_perOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardPrograms",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardPrograms_firstOrder(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
+	if obj.FirstOrder != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.FirstOrder)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardPrograms_firstOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardPrograms_firstOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardPrograms",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardPrograms_monthlyOk(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
+	if obj.MonthlyOk != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MonthlyOk)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardPrograms_monthlyOk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyOk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardPrograms_monthlyOk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardPrograms",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15335,6 +19083,179 @@ func (ec *executionContext) fieldContext_ServiceApplicationEdge_node(_ context.C
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ServiceLevel_state(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLevel_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ServiceLevelState) graphql.Marshaler {
+			return ec.marshalNServiceLevelState2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLevel_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLevel", field, false, false, "ServiceLevelState")
+}
+
+func (ec *executionContext) _ServiceLevel_since(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLevel_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLevel_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLevel", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ServiceLevel_transitions(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLevel_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceLevelTransition) graphql.Marshaler {
+			return ec.marshalNServiceLevelTransition2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelTransitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLevel_transitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceLevel",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceLevelTransition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceLevelTransition_from(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLevelTransition_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ServiceLevelState) graphql.Marshaler {
+			return ec.marshalNServiceLevelState2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLevelTransition_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLevelTransition", field, false, false, "ServiceLevelState")
+}
+
+func (ec *executionContext) _ServiceLevelTransition_to(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLevelTransition_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ServiceLevelState) graphql.Marshaler {
+			return ec.marshalNServiceLevelState2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLevelTransition_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLevelTransition", field, false, false, "ServiceLevelState")
+}
+
+func (ec *executionContext) _ServiceLevelTransition_reason(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLevelTransition_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLevelTransition_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLevelTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _ServiceLevelTransition_at(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLevelTransition_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLevelTransition_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLevelTransition", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Store_id(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
@@ -16045,6 +19966,308 @@ func (ec *executionContext) _UserSettings_personalization(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_UserSettings_personalization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ViewerProvider_key(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Key)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ViewerProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _ViewerProvider_name(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ViewerProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _ViewerProvider_vertical(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_vertical(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vertical, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Vertical) graphql.Marshaler {
+			return ec.marshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_vertical(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ViewerProvider", field, false, false, "Vertical")
+}
+
+func (ec *executionContext) _ViewerProvider_lifecycle(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_lifecycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lifecycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ProviderLifecycle) graphql.Marshaler {
+			return ec.marshalNProviderLifecycle2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_lifecycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ViewerProvider", field, false, false, "ProviderLifecycle")
+}
+
+func (ec *executionContext) _ViewerProvider_apiKeys(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ViewerProvider().APIKeys(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProviderAPIKey) graphql.Marshaler {
+			return ec.marshalNProviderApiKey2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_apiKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_rewards(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_rewards(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ViewerProvider().Rewards(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RewardAccount) graphql.Marshaler {
+			return ec.marshalNRewardAccount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_rewards(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RewardAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_serviceLevel(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_serviceLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ViewerProvider().ServiceLevel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceLevel) graphql.Marshaler {
+			return ec.marshalNServiceLevel2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_serviceLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_loanOffer(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_loanOffer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ViewerProvider().LoanOffer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoanOffer) graphql.Marshaler {
+			return ec.marshalNLoanOffer2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOffer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_loanOffer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoanOffer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_loans(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_loans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ViewerProvider().Loans(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Loan) graphql.Marshaler {
+			return ec.marshalNLoan2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_loans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Loan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_loan(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_loan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ViewerProvider().Loan(ctx, obj, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Loan) graphql.Marshaler {
+			return ec.marshalOLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_loan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Loan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ViewerProvider_loan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -17205,6 +21428,69 @@ func UnmarshalApplyForGovServiceInput(ctx context.Context, raw any) (model.Apply
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputApplyForLoanInput(ctx context.Context, obj any) (model.ApplyForLoanInput, error) {
+	var it model.ApplyForLoanInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"amount", "termDays", "idempotencyKey", "consent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNMoneyInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "termDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermDays = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "consent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Consent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApplyForLoanInput unmarshals raw into the ApplyForLoanInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApplyForLoanInput(ctx context.Context, raw any) (model.ApplyForLoanInput, error) {
+	var out model.ApplyForLoanInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApplyForLoanInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAskDoctorInput(ctx context.Context, obj any) (model.AskDoctorInput, error) {
 	var it model.AskDoctorInput
 	if obj == nil {
@@ -17335,6 +21621,111 @@ func (ec *executionContext) unmarshalInputBookDoctorAppointmentInput(ctx context
 func UnmarshalBookDoctorAppointmentInput(ctx context.Context, raw any) (model.BookDoctorAppointmentInput, error) {
 	var out model.BookDoctorAppointmentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BookDoctorAppointmentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLedgerAdjustmentInput(ctx context.Context, obj any) (model.LedgerAdjustmentInput, error) {
+	var it model.LedgerAdjustmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"provider", "amount", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNMoneyInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLedgerAdjustmentInput unmarshals raw into the LedgerAdjustmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLedgerAdjustmentInput(ctx context.Context, raw any) (model.LedgerAdjustmentInput, error) {
+	var out model.LedgerAdjustmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LedgerAdjustmentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (model.MoneyInput, error) {
+	var it model.MoneyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"amount", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMoneyInput unmarshals raw into the MoneyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMoneyInput(ctx context.Context, raw any) (model.MoneyInput, error) {
+	var out model.MoneyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoneyInput", raw, &out)
 	return out, err
 }
 
@@ -18106,6 +22497,84 @@ func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.Select
 	return out
 }
 
+var approvalRequestImplementors = []string{"ApprovalRequest"}
+
+func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApprovalRequest")
+		case "id":
+			out.Values[i] = ec._ApprovalRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._ApprovalRequest_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._ApprovalRequest_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._ApprovalRequest_amount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ApprovalRequest_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maker":
+			out.Values[i] = ec._ApprovalRequest_maker(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checker":
+			out.Values[i] = ec._ApprovalRequest_checker(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ApprovalRequest_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ApprovalRequest_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidedAt":
+			out.Values[i] = ec._ApprovalRequest_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var bucketCountImplementors = []string{"BucketCount"}
 
 func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionSet, obj *model.BucketCount) graphql.Marshaler {
@@ -18450,6 +22919,44 @@ func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSe
 		case "rate":
 			out.Values[i] = ec._Conversion_rate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createdProviderApiKeyImplementors = []string{"CreatedProviderApiKey"}
+
+func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedProviderAPIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatedProviderApiKey")
+		case "key":
+			out.Values[i] = ec._CreatedProviderApiKey_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiKey":
+			out.Values[i] = ec._CreatedProviderApiKey_apiKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -19338,6 +23845,107 @@ func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var ledgerEntryImplementors = []string{"LedgerEntry"}
+
+func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntry")
+		case "key":
+			out.Values[i] = ec._LedgerEntry_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._LedgerEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reverses":
+			out.Values[i] = ec._LedgerEntry_reverses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "memo":
+			out.Values[i] = ec._LedgerEntry_memo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._LedgerEntry_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._LedgerEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postings":
+			out.Values[i] = ec._LedgerEntry_postings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ledgerPostingImplementors = []string{"LedgerPosting"}
+
+func (ec *executionContext) _LedgerPosting(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerPosting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerPosting")
+		case "account":
+			out.Values[i] = ec._LedgerPosting_account(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._LedgerPosting_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var legalConsultationImplementors = []string{"LegalConsultation", "Node"}
 
 func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultation) graphql.Marshaler {
@@ -19469,6 +24077,200 @@ func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.
 			}
 		case "node":
 			out.Values[i] = ec._LegalConsultationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loanImplementors = []string{"Loan"}
+
+func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj *model.Loan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Loan")
+		case "id":
+			out.Values[i] = ec._Loan_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Loan_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "principal":
+			out.Values[i] = ec._Loan_principal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fee":
+			out.Values[i] = ec._Loan_fee(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCost":
+			out.Values[i] = ec._Loan_totalCost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "termDays":
+			out.Values[i] = ec._Loan_termDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repaymentSharePercent":
+			out.Values[i] = ec._Loan_repaymentSharePercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minimumDaily":
+			out.Values[i] = ec._Loan_minimumDaily(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consent":
+			out.Values[i] = ec._Loan_consent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Loan_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueAt":
+			out.Values[i] = ec._Loan_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loanOfferImplementors = []string{"LoanOffer"}
+
+func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOffer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoanOffer")
+		case "maxAmount":
+			out.Values[i] = ec._LoanOffer_maxAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gmv90":
+			out.Values[i] = ec._LoanOffer_gmv90(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "factors":
+			out.Values[i] = ec._LoanOffer_factors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minTermDays":
+			out.Values[i] = ec._LoanOffer_minTermDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxTermDays":
+			out.Values[i] = ec._LoanOffer_maxTermDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feePercentPer30Days":
+			out.Values[i] = ec._LoanOffer_feePercentPer30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repaymentSharePercent":
+			out.Values[i] = ec._LoanOffer_repaymentSharePercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "terms":
+			out.Values[i] = ec._LoanOffer_terms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loanOfferFactorImplementors = []string{"LoanOfferFactor"}
+
+func (ec *executionContext) _LoanOfferFactor(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOfferFactor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoanOfferFactor")
+		case "name":
+			out.Values[i] = ec._LoanOfferFactor_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._LoanOfferFactor_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "explanation":
+			out.Values[i] = ec._LoanOfferFactor_explanation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19668,6 +24470,76 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "rotateProviderSecret":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_rotateProviderSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createProviderApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createProviderApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateProviderApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateProviderApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeProviderApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeProviderApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issueProviderApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_issueProviderApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeProviderApiKeyFor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeProviderApiKeyFor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applyForLoan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyForLoan(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repayLoan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_repayLoan(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestLedgerAdjustment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestLedgerAdjustment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestSuspensionLift":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestSuspensionLift(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideApproval":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideApproval(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -20195,6 +25067,59 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var providerApiKeyImplementors = []string{"ProviderApiKey"}
+
+func (ec *executionContext) _ProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderAPIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderApiKey")
+		case "id":
+			out.Values[i] = ec._ProviderApiKey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ProviderApiKey_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._ProviderApiKey_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ProviderApiKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokedAt":
+			out.Values[i] = ec._ProviderApiKey_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var providerChangeImplementors = []string{"ProviderChange"}
 
 func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderChange) graphql.Marshaler {
@@ -20542,6 +25467,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_registeredProvider(ctx, field)
 				})
+		case "viewerProvider":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_viewerProvider(ctx, field)
+				})
+		case "pendingApprovals":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pendingApprovals(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -20848,6 +25785,103 @@ func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel as
 	return out
 }
 
+var rewardAccountImplementors = []string{"RewardAccount"}
+
+func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.SelectionSet, obj *model.RewardAccount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RewardAccount")
+		case "payable":
+			out.Values[i] = ec._RewardAccount_payable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receivable":
+			out.Values[i] = ec._RewardAccount_receivable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "loanOutstanding":
+			out.Values[i] = ec._RewardAccount_loanOutstanding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "programs":
+			out.Values[i] = ec._RewardAccount_programs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RewardAccount_history(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rewardProgramsImplementors = []string{"RewardPrograms"}
+
+func (ec *executionContext) _RewardPrograms(ctx context.Context, sel ast.SelectionSet, obj *model.RewardPrograms) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RewardPrograms")
+		case "perOrder":
+			out.Values[i] = ec._RewardPrograms_perOrder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstOrder":
+			out.Values[i] = ec._RewardPrograms_firstOrder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyOk":
+			out.Values[i] = ec._RewardPrograms_monthlyOk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var searchConnectionImplementors = []string{"SearchConnection"}
 
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
@@ -21118,6 +26152,97 @@ func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast
 	return out
 }
 
+var serviceLevelImplementors = []string{"ServiceLevel"}
+
+func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceLevel")
+		case "state":
+			out.Values[i] = ec._ServiceLevel_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._ServiceLevel_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transitions":
+			out.Values[i] = ec._ServiceLevel_transitions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceLevelTransitionImplementors = []string{"ServiceLevelTransition"}
+
+func (ec *executionContext) _ServiceLevelTransition(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevelTransition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceLevelTransition")
+		case "from":
+			out.Values[i] = ec._ServiceLevelTransition_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ServiceLevelTransition_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ServiceLevelTransition_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._ServiceLevelTransition_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var storeImplementors = []string{"Store", "Node", "SearchResult"}
 
 func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
@@ -21360,6 +26485,90 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var viewerProviderImplementors = []string{"ViewerProvider"}
+
+func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerProvider) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ViewerProvider")
+		case "key":
+			out.Values[i] = ec._ViewerProvider_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ViewerProvider_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "vertical":
+			out.Values[i] = ec._ViewerProvider_vertical(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lifecycle":
+			out.Values[i] = ec._ViewerProvider_lifecycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiKeys":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_apiKeys(ctx, field, obj)
+				})
+		case "rewards":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_rewards(ctx, field, obj)
+				})
+		case "serviceLevel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_serviceLevel(ctx, field, obj)
+				})
+		case "loanOffer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_loanOffer(ctx, field, obj)
+				})
+		case "loans":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_loans(ctx, field, obj)
+				})
+		case "loan":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_loan(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21744,6 +26953,11 @@ func (ec *executionContext) unmarshalNApplyForGovServiceInput2githubᚗcomᚋpla
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNApplyForLoanInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApplyForLoanInput(ctx context.Context, v any) (model.ApplyForLoanInput, error) {
+	res, err := ec.unmarshalInputApplyForLoanInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAppointment2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointment(ctx context.Context, sel ast.SelectionSet, v *model.Appointment) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Appointment!")
@@ -21790,6 +27004,50 @@ func (ec *executionContext) marshalNAppointmentSlot2ᚖgithubᚗcomᚋplazaᚑga
 		return graphql.Null
 	}
 	return ec._AppointmentSlot(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApprovalKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalKind(ctx context.Context, v any) (model.ApprovalKind, error) {
+	var res model.ApprovalKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalKind(ctx context.Context, sel ast.SelectionSet, v model.ApprovalKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNApprovalRequest2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApprovalRequest) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApprovalRequest2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApprovalRequest2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequest(ctx context.Context, sel ast.SelectionSet, v *model.ApprovalRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApprovalRequest!")
+		return graphql.Null
+	}
+	return ec._ApprovalRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApprovalStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalStatus(ctx context.Context, v any) (model.ApprovalStatus, error) {
+	var res model.ApprovalStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalStatus(ctx context.Context, sel ast.SelectionSet, v model.ApprovalStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNAskDoctorInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAskDoctorInput(ctx context.Context, v any) (model.AskDoctorInput, error) {
@@ -21938,6 +27196,14 @@ func (ec *executionContext) marshalNConversion2ᚖgithubᚗcomᚋplazaᚑgateway
 		return graphql.Null
 	}
 	return ec._Conversion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreatedProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCreatedProviderAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.CreatedProviderAPIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreatedProviderApiKey!")
+		return graphql.Null
+	}
+	return ec._CreatedProviderApiKey(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDeliverySlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliverySlot(ctx context.Context, sel ast.SelectionSet, v *model.DeliverySlot) graphql.Marshaler {
@@ -22229,6 +27495,69 @@ func (ec *executionContext) marshalNLawyerEdge2ᚖgithubᚗcomᚋplazaᚑgateway
 	return ec._LawyerEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNLedgerAdjustmentInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerAdjustmentInput(ctx context.Context, v any) (model.LedgerAdjustmentInput, error) {
+	res, err := ec.unmarshalInputLedgerAdjustmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLedgerEntry2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerEntry) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerEntry2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLedgerEntry2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntry(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LedgerEntry!")
+		return graphql.Null
+	}
+	return ec._LedgerEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLedgerEntryKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntryKind(ctx context.Context, v any) (model.LedgerEntryKind, error) {
+	var res model.LedgerEntryKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLedgerEntryKind2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntryKind(ctx context.Context, sel ast.SelectionSet, v model.LedgerEntryKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNLedgerPosting2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerPostingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerPosting) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerPosting2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerPosting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLedgerPosting2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerPosting(ctx context.Context, sel ast.SelectionSet, v *model.LedgerPosting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LedgerPosting!")
+		return graphql.Null
+	}
+	return ec._LedgerPosting(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLegalConsultation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLegalConsultation(ctx context.Context, sel ast.SelectionSet, v *model.LegalConsultation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LegalConsultation!")
@@ -22269,12 +27598,83 @@ func (ec *executionContext) marshalNLegalConsultationEdge2ᚖgithubᚗcomᚋplaz
 	return ec._LegalConsultationEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLoan2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Loan) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoan(ctx context.Context, sel ast.SelectionSet, v *model.Loan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Loan!")
+		return graphql.Null
+	}
+	return ec._Loan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLoanOffer2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOffer(ctx context.Context, sel ast.SelectionSet, v *model.LoanOffer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoanOffer!")
+		return graphql.Null
+	}
+	return ec._LoanOffer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLoanOfferFactor2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOfferFactorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LoanOfferFactor) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLoanOfferFactor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOfferFactor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLoanOfferFactor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOfferFactor(ctx context.Context, sel ast.SelectionSet, v *model.LoanOfferFactor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoanOfferFactor!")
+		return graphql.Null
+	}
+	return ec._LoanOfferFactor(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLoanStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanStatus(ctx context.Context, v any) (model.LoanStatus, error) {
+	var res model.LoanStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLoanStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanStatus(ctx context.Context, sel ast.SelectionSet, v model.LoanStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx context.Context, sel ast.SelectionSet, v *model.Money) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Money!")
 		return graphql.Null
 	}
 	return ec._Money(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoneyInput(ctx context.Context, v any) (*model.MoneyInput, error) {
+	res, err := ec.unmarshalInputMoneyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
@@ -22421,6 +27821,30 @@ func (ec *executionContext) marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgateway�
 		return graphql.Null
 	}
 	return ec._Provider(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProviderApiKey2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderAPIKey) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.ProviderAPIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProviderApiKey!")
+		return graphql.Null
+	}
+	return ec._ProviderApiKey(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProviderChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChange(ctx context.Context, sel ast.SelectionSet, v *model.ProviderChange) graphql.Marshaler {
@@ -22596,6 +28020,22 @@ func (ec *executionContext) unmarshalNRequestLegalConsultationInput2githubᚗcom
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRewardAccount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardAccount(ctx context.Context, sel ast.SelectionSet, v *model.RewardAccount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RewardAccount!")
+		return graphql.Null
+	}
+	return ec._RewardAccount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRewardPrograms2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardPrograms(ctx context.Context, sel ast.SelectionSet, v *model.RewardPrograms) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RewardPrograms!")
+		return graphql.Null
+	}
+	return ec._RewardPrograms(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSearchEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchEdge) graphql.Marshaler {
 	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22674,6 +28114,48 @@ func (ec *executionContext) marshalNServiceApplicationEdge2ᚖgithubᚗcomᚋpla
 		return graphql.Null
 	}
 	return ec._ServiceApplicationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceLevel2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevel(ctx context.Context, sel ast.SelectionSet, v *model.ServiceLevel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceLevel!")
+		return graphql.Null
+	}
+	return ec._ServiceLevel(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNServiceLevelState2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelState(ctx context.Context, v any) (model.ServiceLevelState, error) {
+	var res model.ServiceLevelState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceLevelState2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelState(ctx context.Context, sel ast.SelectionSet, v model.ServiceLevelState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNServiceLevelTransition2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceLevelTransition) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceLevelTransition2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelTransition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceLevelTransition2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelTransition(ctx context.Context, sel ast.SelectionSet, v *model.ServiceLevelTransition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceLevelTransition!")
+		return graphql.Null
+	}
+	return ec._ServiceLevelTransition(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStore(ctx context.Context, sel ast.SelectionSet, v *model.Store) graphql.Marshaler {
@@ -23176,6 +28658,20 @@ func (ec *executionContext) marshalOLegalConsultation2ᚖgithubᚗcomᚋplazaᚑ
 	return ec._LegalConsultation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoan(ctx context.Context, sel ast.SelectionSet, v *model.Loan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Loan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx context.Context, sel ast.SelectionSet, v *model.Money) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Money(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -23399,6 +28895,13 @@ func (ec *executionContext) marshalOVertical2ᚖgithubᚗcomᚋplazaᚑgateway�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOViewerProvider2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐViewerProvider(ctx context.Context, sel ast.SelectionSet, v *model.ViewerProvider) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ViewerProvider(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

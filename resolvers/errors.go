@@ -18,6 +18,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/graph/model"
+	"github.com/plaza-gateway/plaza/growth"
 )
 
 // ErrorPresenter turns every error into what the client may see: the kind
@@ -40,6 +41,11 @@ func ErrorPresenter(log *slog.Logger, opts ...PresenterOption) graphql.ErrorPres
 		var de *directory.Error
 		if errors.As(err, &de) {
 			return presentDirectoryError(ctx, log, gqlErr, de)
+		}
+		var ge *growth.Error
+		if errors.As(err, &ge) {
+			// Written for the client like the directory's, presented alike.
+			return presentDirectoryError(ctx, log, gqlErr, &directory.Error{Code: directory.Code(ge.Code), Field: ge.Field, Message: ge.Message, Err: err})
 		}
 		var e *connectors.Error
 		if !errors.As(err, &e) {
@@ -208,8 +214,8 @@ func Recover(log *slog.Logger) graphql.RecoverFunc {
 
 // authDirective implements @auth(requires:). USER needs a signed-in user.
 // ANALYST needs an analyst API key (auth.APIKeys): anonymous callers and bad
-// keys get UNAUTHENTICATED, signed-in app users FORBIDDEN. PROVIDER needs
-// credentials this gateway does not issue over GraphQL, so it is FORBIDDEN.
+// keys get UNAUTHENTICATED, signed-in app users FORBIDDEN. PROVIDER needs a
+// provider credential (auth.RoleProvider: a provider token or API key).
 // OPERATOR needs a signed-in user whose token grants auth.RoleOperator.
 func authDirective(ctx context.Context, _ any, next graphql.Resolver, requires *model.Role) (any, error) {
 	role := model.RoleUser
@@ -228,30 +234,28 @@ func authDirective(ctx context.Context, _ any, next graphql.Resolver, requires *
 		}
 		return next(ctx)
 	case model.RoleAnalyst:
-		switch {
-		case p.HasRole(auth.RoleAnalyst):
-			return next(ctx)
-		case p.UserID == "":
-			msg := "analyst API key required"
-			if p.Problem != "" {
-				msg = p.Problem
-			}
-			return nil, connectors.Errorf(connectors.KindUnauthenticated, "%s", msg)
-		}
-		return nil, connectors.Errorf(connectors.KindForbidden, "requires role %s", role)
+		return granted(ctx, p, role, p.HasRole(auth.RoleAnalyst), "analyst API key required", next)
+	case model.RoleProvider:
+		return granted(ctx, p, role, p.HasRole(auth.RoleProvider) && p.Provider != "", "a provider's API key or token required", next)
 	case model.RoleOperator:
-		switch {
-		case p.HasRole(auth.RoleOperator) && p.UserID != "":
-			return next(ctx)
-		case p.UserID == "":
-			msg := "an operator's token required"
-			if p.Problem != "" {
-				msg = p.Problem
-			}
-			return nil, connectors.Errorf(connectors.KindUnauthenticated, "%s", msg)
-		}
-		return nil, connectors.Errorf(connectors.KindForbidden, "requires role %s", role)
+		return granted(ctx, p, role, p.HasRole(auth.RoleOperator) && p.UserID != "", "an operator's token required", next)
 	default:
 		return nil, connectors.Errorf(connectors.KindForbidden, "requires role %s", role)
 	}
+}
+
+// granted runs next when the caller holds role; otherwise a caller who is
+// no signed-in user gets UNAUTHENTICATED (saying what is missing, or what
+// was wrong with the credential presented) and a user FORBIDDEN.
+func granted(ctx context.Context, p auth.Principal, role model.Role, held bool, missing string, next graphql.Resolver) (any, error) {
+	switch {
+	case held:
+		return next(ctx)
+	case p.UserID == "":
+		if p.Problem != "" {
+			missing = p.Problem
+		}
+		return nil, connectors.Errorf(connectors.KindUnauthenticated, "%s", missing)
+	}
+	return nil, connectors.Errorf(connectors.KindForbidden, "requires role %s", role)
 }

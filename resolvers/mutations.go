@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"github.com/plaza-gateway/plaza/growth"
 	"strings"
 
 	"github.com/plaza-gateway/plaza/connectors"
@@ -88,6 +89,8 @@ func (r *Resolver) cancelOrder(ctx context.Context, id string) (*model.GroceryOr
 	if err != nil {
 		return nil, err
 	}
+	r.recordOrder(ctx, growth.Order{Provider: k.Provider, ID: k.ID, User: me, Currency: o.Total.Currency,
+		Amount: o.Total.Amount, Status: growth.OrderCancelled})
 	return toOrder(k.Provider, o), nil
 }
 

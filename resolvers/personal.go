@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"github.com/plaza-gateway/plaza/growth"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -31,6 +32,7 @@ type options struct {
 	logs      *LogLimiter // errorlog.go
 	directory Directory   // onboarding.go
 	certifier Certifier
+	growth    *growth.Service // growth.go
 }
 
 // Personalization is what the personal features run on, built once by the

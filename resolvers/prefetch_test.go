@@ -95,6 +95,8 @@ var notRelations = map[string]string{
 	"User.applications":       "a list of its own: the root of a walk",
 	"User.settings":           "the user's settings, one read of the settings store",
 	"Analytics":               "reads of the analytics store, not of providers",
+	"ViewerProvider":          "reads of merchant growth's store and ledger for the signed-in provider, not of providers",
+	"RewardAccount.history":   "one read of the ledger for the signed-in provider",
 	"Provider.lifecycle":      "the directory's snapshot, in memory: no provider call",
 	"Provider.certifications": "one read of the directory, for an operator or the owner viewing one provider",
 	"Provider.history":        "one read of the directory, for an operator or the owner viewing one provider",

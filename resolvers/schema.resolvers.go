@@ -166,6 +166,46 @@ func (r *mutationResolver) RotateProviderSecret(ctx context.Context, key string,
 	return r.rotateProviderSecret(ctx, key, secret, overlapHours, deref(reason))
 }
 
+func (r *mutationResolver) CreateProviderAPIKey(ctx context.Context, label *string) (*model.CreatedProviderAPIKey, error) {
+	return r.createProviderAPIKey(ctx, label)
+}
+
+func (r *mutationResolver) RotateProviderAPIKey(ctx context.Context, id string) (*model.CreatedProviderAPIKey, error) {
+	return r.rotateProviderAPIKey(ctx, id)
+}
+
+func (r *mutationResolver) RevokeProviderAPIKey(ctx context.Context, id string) (*model.ProviderAPIKey, error) {
+	return r.revokeProviderAPIKey(ctx, id)
+}
+
+func (r *mutationResolver) IssueProviderAPIKey(ctx context.Context, provider string, label *string) (*model.CreatedProviderAPIKey, error) {
+	return r.issueProviderAPIKey(ctx, provider, label)
+}
+
+func (r *mutationResolver) RevokeProviderAPIKeyFor(ctx context.Context, provider string, id string) (*model.ProviderAPIKey, error) {
+	return r.revokeProviderAPIKeyFor(ctx, provider, id)
+}
+
+func (r *mutationResolver) ApplyForLoan(ctx context.Context, input model.ApplyForLoanInput) (*model.Loan, error) {
+	return r.applyForLoan(ctx, input)
+}
+
+func (r *mutationResolver) RepayLoan(ctx context.Context, id string, amount int, idempotencyKey string) (*model.Loan, error) {
+	return r.repayLoan(ctx, id, amount, idempotencyKey)
+}
+
+func (r *mutationResolver) RequestLedgerAdjustment(ctx context.Context, input model.LedgerAdjustmentInput) (*model.ApprovalRequest, error) {
+	return r.requestLedgerAdjustment(ctx, input)
+}
+
+func (r *mutationResolver) RequestSuspensionLift(ctx context.Context, provider string, reason string) (*model.ApprovalRequest, error) {
+	return r.requestSuspensionLift(ctx, provider, reason)
+}
+
+func (r *mutationResolver) DecideApproval(ctx context.Context, id string, approve bool) (*model.ApprovalRequest, error) {
+	return r.decideApproval(ctx, id, approve)
+}
+
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
 	return r.officeSlots(ctx, obj, onlyAvailable)
 }
@@ -254,6 +294,18 @@ func (r *queryResolver) RegisteredProvider(ctx context.Context, key string) (*mo
 	return r.registeredProvider(ctx, key)
 }
 
+func (r *queryResolver) ViewerProvider(ctx context.Context) (*model.ViewerProvider, error) {
+	return r.viewerProvider(ctx)
+}
+
+func (r *queryResolver) PendingApprovals(ctx context.Context) ([]*model.ApprovalRequest, error) {
+	return r.pendingApprovals(ctx)
+}
+
+func (r *rewardAccountResolver) History(ctx context.Context, obj *model.RewardAccount, first *int) ([]*model.LedgerEntry, error) {
+	return r.ledgerHistory(ctx, first)
+}
+
 func (r *serviceApplicationResolver) Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error) {
 	return r.serviceApplicationService(ctx, obj)
 }
@@ -298,6 +350,30 @@ func (r *userResolver) Settings(ctx context.Context, obj *model.User) (*model.Us
 	return r.userSettings(ctx)
 }
 
+func (r *viewerProviderResolver) APIKeys(ctx context.Context, obj *model.ViewerProvider) ([]*model.ProviderAPIKey, error) {
+	return r.providerAPIKeys(ctx)
+}
+
+func (r *viewerProviderResolver) Rewards(ctx context.Context, obj *model.ViewerProvider) (*model.RewardAccount, error) {
+	return r.rewards(ctx)
+}
+
+func (r *viewerProviderResolver) ServiceLevel(ctx context.Context, obj *model.ViewerProvider) (*model.ServiceLevel, error) {
+	return r.serviceLevel(ctx)
+}
+
+func (r *viewerProviderResolver) LoanOffer(ctx context.Context, obj *model.ViewerProvider) (*model.LoanOffer, error) {
+	return r.loanOffer(ctx)
+}
+
+func (r *viewerProviderResolver) Loans(ctx context.Context, obj *model.ViewerProvider) ([]*model.Loan, error) {
+	return r.loans(ctx)
+}
+
+func (r *viewerProviderResolver) Loan(ctx context.Context, obj *model.ViewerProvider, id string) (*model.Loan, error) {
+	return r.loan(ctx, id)
+}
+
 func (r *Resolver) Analytics() graph.AnalyticsResolver { return &analyticsResolver{r} }
 
 func (r *Resolver) Appointment() graph.AppointmentResolver { return &appointmentResolver{r} }
@@ -328,6 +404,8 @@ func (r *Resolver) Provider() graph.ProviderResolver { return &providerResolver{
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) RewardAccount() graph.RewardAccountResolver { return &rewardAccountResolver{r} }
+
 func (r *Resolver) ServiceApplication() graph.ServiceApplicationResolver {
 	return &serviceApplicationResolver{r}
 }
@@ -335,6 +413,8 @@ func (r *Resolver) ServiceApplication() graph.ServiceApplicationResolver {
 func (r *Resolver) Store() graph.StoreResolver { return &storeResolver{r} }
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
+
+func (r *Resolver) ViewerProvider() graph.ViewerProviderResolver { return &viewerProviderResolver{r} }
 
 type (
 	analyticsResolver          struct{ *Resolver }
@@ -351,7 +431,9 @@ type (
 	productResolver            struct{ *Resolver }
 	providerResolver           struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
+	rewardAccountResolver      struct{ *Resolver }
 	serviceApplicationResolver struct{ *Resolver }
 	storeResolver              struct{ *Resolver }
 	userResolver               struct{ *Resolver }
+	viewerProviderResolver     struct{ *Resolver }
 )

@@ -68,6 +68,20 @@ type ApplyForGovServiceInput struct {
 	IdempotencyKey *string  `json:"idempotencyKey,omitempty"`
 }
 
+// A loan application. Refused with BAD_USER_INPUT naming the field, nothing
+// changed: an amount that is not positive or above the offer, a currency other
+// than the provider's, a term out of range, no consent. The same
+// `idempotencyKey` returns the same loan; another key while a loan is open is
+// CONFLICT.
+type ApplyForLoanInput struct {
+	Amount   *MoneyInput `json:"amount"`
+	TermDays int         `json:"termDays"`
+	// 1 to 64 characters, chosen by the client.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Must be true: the provider agrees to the offer's `terms`.
+	Consent bool `json:"consent"`
+}
+
 // A booked appointment. Status: CONFIRMED, COMPLETED or CANCELLED.
 type Appointment struct {
 	ID         string    `json:"id"`
@@ -103,6 +117,21 @@ type AppointmentSlot struct {
 	Start     time.Time `json:"start"`
 	End       time.Time `json:"end"`
 	Available bool      `json:"available"`
+}
+
+// A maker-checker request: it takes effect when a second operator approves it.
+type ApprovalRequest struct {
+	ID       string       `json:"id"`
+	Kind     ApprovalKind `json:"kind"`
+	Provider string       `json:"provider"`
+	// The adjustment (positive credits the provider); null for a lift.
+	Amount    *Money         `json:"amount,omitempty"`
+	Reason    string         `json:"reason"`
+	Maker     string         `json:"maker"`
+	Checker   *string        `json:"checker,omitempty"`
+	Status    ApprovalStatus `json:"status"`
+	CreatedAt time.Time      `json:"createdAt"`
+	DecidedAt *time.Time     `json:"decidedAt,omitempty"`
 }
 
 type AskDoctorInput struct {
@@ -202,6 +231,12 @@ type Conversion struct {
 	Applications int `json:"applications"`
 	// (orders + bookings + consultations + applications) / searches; null without searches.
 	Rate *float64 `json:"rate,omitempty"`
+}
+
+// A new provider API key: send it as `Authorization: Bearer <key>`. Plaza keeps only its SHA-256.
+type CreatedProviderAPIKey struct {
+	Key    string          `json:"key"`
+	APIKey *ProviderAPIKey `json:"apiKey"`
 }
 
 // A delivery window of a store. Pass its id to placeGroceryOrder.
@@ -388,6 +423,33 @@ type LawyerEdge struct {
 	Node   *Lawyer `json:"node"`
 }
 
+type LedgerAdjustmentInput struct {
+	Provider string `json:"provider"`
+	// Signed minor units: positive credits the provider, negative debits it (never below a zero payable: the rest goes to its receivable).
+	Amount *MoneyInput `json:"amount"`
+	Reason string      `json:"reason"`
+}
+
+// One immutable ledger entry: its postings sum to zero.
+type LedgerEntry struct {
+	// The causing event's key (an order's completion, a loan's disbursement): each is posted once.
+	Key  string          `json:"key"`
+	Kind LedgerEntryKind `json:"kind"`
+	// The key of the entry this one reverses.
+	Reverses *string `json:"reverses,omitempty"`
+	Memo     string  `json:"memo"`
+	// Who made a manual entry (maker and checker); empty for entries caused by events.
+	Actor    string           `json:"actor"`
+	At       time.Time        `json:"at"`
+	Postings []*LedgerPosting `json:"postings"`
+}
+
+// One line of an entry: positive amounts debit the account, negative ones credit it.
+type LedgerPosting struct {
+	Account string `json:"account"`
+	Amount  *Money `json:"amount"`
+}
+
 // A request for legal advice. Status: PENDING, CONFIRMED, COMPLETED or CANCELLED.
 type LegalConsultation struct {
 	ID          string     `json:"id"`
@@ -418,11 +480,61 @@ type LegalConsultationEdge struct {
 	Node   *LegalConsultation `json:"node"`
 }
 
+// A loan: disbursed when the application was approved, repaid from a share of settled orders or early.
+type Loan struct {
+	ID        string     `json:"id"`
+	Status    LoanStatus `json:"status"`
+	Principal *Money     `json:"principal"`
+	Fee       *Money     `json:"fee"`
+	// Principal plus fee.
+	TotalCost             *Money `json:"totalCost"`
+	TermDays              int    `json:"termDays"`
+	RepaymentSharePercent int    `json:"repaymentSharePercent"`
+	// The least repaid a day on average: total cost ÷ term.
+	MinimumDaily *Money `json:"minimumDaily"`
+	// The terms consented to, as they were shown.
+	Consent   string    `json:"consent"`
+	CreatedAt time.Time `json:"createdAt"`
+	DueAt     time.Time `json:"dueAt"`
+}
+
+// A pre-approved loan offer from the provider's own order records: 25% of its
+// trailing 90-day GMV times each factor, rounded down to 100 minor units and
+// capped; below the minimum there is no offer (`maxAmount` 0).
+type LoanOffer struct {
+	// The most it may borrow now.
+	MaxAmount *Money `json:"maxAmount"`
+	// Completed, not cancelled, order value of the last 90 days.
+	Gmv90 *Money `json:"gmv90"`
+	// Each factor of the formula, what it comes from and what would raise it.
+	Factors     []*LoanOfferFactor `json:"factors"`
+	MinTermDays int                `json:"minTermDays"`
+	MaxTermDays int                `json:"maxTermDays"`
+	// The fee, per started 30 days of term, in percent of the amount.
+	FeePercentPer30Days float64 `json:"feePercentPer30Days"`
+	// The share of each day's settled GMV collected until repaid.
+	RepaymentSharePercent int `json:"repaymentSharePercent"`
+	// The terms the provider consents to by applying.
+	Terms string `json:"terms"`
+}
+
+type LoanOfferFactor struct {
+	Name        string  `json:"name"`
+	Value       float64 `json:"value"`
+	Explanation string  `json:"explanation"`
+}
+
 // An amount of money.
 type Money struct {
 	// Amount in minor units (fen, cents): 1234 with CNY means 12.34 yuan.
 	Amount int `json:"amount"`
 	// ISO 4217 currency code, e.g. CNY.
+	Currency string `json:"currency"`
+}
+
+// An amount of money: integer minor units and an ISO 4217 currency.
+type MoneyInput struct {
+	Amount   int    `json:"amount"`
 	Currency string `json:"currency"`
 }
 
@@ -568,6 +680,17 @@ func (Provider) IsNode() {}
 func (this Provider) GetID() string { return this.ID }
 
 func (Provider) IsSearchResult() {}
+
+// A provider API key as listed. The key itself is shown once, when created.
+type ProviderAPIKey struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+	// Who created it: the provider's developer, a key id, or an operator.
+	CreatedBy string    `json:"createdBy"`
+	CreatedAt time.Time `json:"createdAt"`
+	// Null while the key works.
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+}
 
 // One change of a provider, as the directory recorded it.
 type ProviderChange struct {
@@ -743,6 +866,32 @@ type RequestLegalConsultationInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// A provider's balances in the ledger. Rewards come from order and booking
+// records (the provider's status webhooks and the gateway's own mutations),
+// never from analytics events; a cancelled order's reward is reversed by a new
+// entry.
+type RewardAccount struct {
+	// What Plaza owes the provider. Never negative.
+	Payable *Money `json:"payable"`
+	// What the provider owes Plaza after a reversal found its payable spent; later rewards pay it back first.
+	Receivable *Money `json:"receivable"`
+	// Its loans' principal and fees not yet repaid.
+	LoanOutstanding *Money          `json:"loanOutstanding"`
+	Programs        *RewardPrograms `json:"programs"`
+	// Ledger entries, newest first; `first` from 1 to 100.
+	History []*LedgerEntry `json:"history"`
+}
+
+// The reward programs in force (PLAZA_REWARD_PROGRAMS).
+type RewardPrograms struct {
+	// Credited for every completed order.
+	PerOrder *Money `json:"perOrder"`
+	// Credited once per user, for their first completed order with the provider.
+	FirstOrder *Money `json:"firstOrder"`
+	// Credited for a calendar month spent entirely OK.
+	MonthlyOk *Money `json:"monthlyOk"`
+}
+
 // Merged, ranked results from every provider of the matching verticals. Providers
 // that failed are left out and listed in `extensions.plaza.degraded`.
 type SearchConnection struct {
@@ -798,6 +947,25 @@ type ServiceApplicationConnection struct {
 type ServiceApplicationEdge struct {
 	Cursor string              `json:"cursor"`
 	Node   *ServiceApplication `json:"node"`
+}
+
+// Graded from the provider's calls over a rolling window (PLAZA_SERVICE_LEVELS):
+// the error and timeout rate, and the share of calls over the latency bound (a
+// share above 1% means a p99 above it). Computed by one job at a time from
+// counters every instance adds to the shared store.
+type ServiceLevel struct {
+	State ServiceLevelState `json:"state"`
+	// When the state began; null for a provider always OK.
+	Since *time.Time `json:"since,omitempty"`
+	// The last 20 changes, newest first, each with its reason and what to fix.
+	Transitions []*ServiceLevelTransition `json:"transitions"`
+}
+
+type ServiceLevelTransition struct {
+	From   ServiceLevelState `json:"from"`
+	To     ServiceLevelState `json:"to"`
+	Reason string            `json:"reason"`
+	At     time.Time         `json:"at"`
 }
 
 // A grocery store run by a grocery-delivery provider.
@@ -860,6 +1028,139 @@ type UserSettings struct {
 	// recommendation engine knew about them is forgotten, and `home` shows only
 	// sections that are the same for everyone.
 	Personalization bool `json:"personalization"`
+}
+
+// A provider's own view of its growth on Plaza.
+type ViewerProvider struct {
+	// The provider's key, e.g. `freshcart`.
+	Key       string            `json:"key"`
+	Name      string            `json:"name"`
+	Vertical  Vertical          `json:"vertical"`
+	Lifecycle ProviderLifecycle `json:"lifecycle"`
+	// Its API keys, revoked ones included; never the keys themselves.
+	APIKeys []*ProviderAPIKey `json:"apiKeys"`
+	// Its reward balances and ledger history.
+	Rewards *RewardAccount `json:"rewards"`
+	// Its service level and what moved it.
+	ServiceLevel *ServiceLevel `json:"serviceLevel"`
+	// The loan it may take now, and why it is that much.
+	LoanOffer *LoanOffer `json:"loanOffer"`
+	// Its loans, newest first.
+	Loans []*Loan `json:"loans"`
+	// One of its loans; NOT_FOUND for any other id (another provider's included).
+	Loan *Loan `json:"loan,omitempty"`
+}
+
+type ApprovalKind string
+
+const (
+	ApprovalKindLedgerAdjustment ApprovalKind = "LEDGER_ADJUSTMENT"
+	ApprovalKindLiftSuspension   ApprovalKind = "LIFT_SUSPENSION"
+)
+
+var AllApprovalKind = []ApprovalKind{
+	ApprovalKindLedgerAdjustment,
+	ApprovalKindLiftSuspension,
+}
+
+func (e ApprovalKind) IsValid() bool {
+	switch e {
+	case ApprovalKindLedgerAdjustment, ApprovalKindLiftSuspension:
+		return true
+	}
+	return false
+}
+
+func (e ApprovalKind) String() string {
+	return string(e)
+}
+
+func (e *ApprovalKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ApprovalKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ApprovalKind", str)
+	}
+	return nil
+}
+
+func (e ApprovalKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ApprovalKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ApprovalKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ApprovalStatus string
+
+const (
+	ApprovalStatusPending  ApprovalStatus = "PENDING"
+	ApprovalStatusApproved ApprovalStatus = "APPROVED"
+	ApprovalStatusRejected ApprovalStatus = "REJECTED"
+)
+
+var AllApprovalStatus = []ApprovalStatus{
+	ApprovalStatusPending,
+	ApprovalStatusApproved,
+	ApprovalStatusRejected,
+}
+
+func (e ApprovalStatus) IsValid() bool {
+	switch e {
+	case ApprovalStatusPending, ApprovalStatusApproved, ApprovalStatusRejected:
+		return true
+	}
+	return false
+}
+
+func (e ApprovalStatus) String() string {
+	return string(e)
+}
+
+func (e *ApprovalStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ApprovalStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ApprovalStatus", str)
+	}
+	return nil
+}
+
+func (e ApprovalStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ApprovalStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ApprovalStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Time buckets of a series.
@@ -1035,6 +1336,126 @@ func (e *CheckOutcome) UnmarshalJSON(b []byte) error {
 }
 
 func (e CheckOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What caused a ledger entry.
+type LedgerEntryKind string
+
+const (
+	LedgerEntryKindReward       LedgerEntryKind = "REWARD"
+	LedgerEntryKindReversal     LedgerEntryKind = "REVERSAL"
+	LedgerEntryKindAdjustment   LedgerEntryKind = "ADJUSTMENT"
+	LedgerEntryKindDisbursement LedgerEntryKind = "DISBURSEMENT"
+	LedgerEntryKindRepayment    LedgerEntryKind = "REPAYMENT"
+	LedgerEntryKindPayout       LedgerEntryKind = "PAYOUT"
+)
+
+var AllLedgerEntryKind = []LedgerEntryKind{
+	LedgerEntryKindReward,
+	LedgerEntryKindReversal,
+	LedgerEntryKindAdjustment,
+	LedgerEntryKindDisbursement,
+	LedgerEntryKindRepayment,
+	LedgerEntryKindPayout,
+}
+
+func (e LedgerEntryKind) IsValid() bool {
+	switch e {
+	case LedgerEntryKindReward, LedgerEntryKindReversal, LedgerEntryKindAdjustment, LedgerEntryKindDisbursement, LedgerEntryKindRepayment, LedgerEntryKindPayout:
+		return true
+	}
+	return false
+}
+
+func (e LedgerEntryKind) String() string {
+	return string(e)
+}
+
+func (e *LedgerEntryKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LedgerEntryKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LedgerEntryKind", str)
+	}
+	return nil
+}
+
+func (e LedgerEntryKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LedgerEntryKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LedgerEntryKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type LoanStatus string
+
+const (
+	// Disbursed, being repaid.
+	LoanStatusOpen   LoanStatus = "OPEN"
+	LoanStatusRepaid LoanStatus = "REPAID"
+)
+
+var AllLoanStatus = []LoanStatus{
+	LoanStatusOpen,
+	LoanStatusRepaid,
+}
+
+func (e LoanStatus) IsValid() bool {
+	switch e {
+	case LoanStatusOpen, LoanStatusRepaid:
+		return true
+	}
+	return false
+}
+
+func (e LoanStatus) String() string {
+	return string(e)
+}
+
+func (e *LoanStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LoanStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LoanStatus", str)
+	}
+	return nil
+}
+
+func (e LoanStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LoanStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LoanStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -1242,7 +1663,11 @@ const (
 	RoleUser Role = "USER"
 	// An analyst (API key).
 	RoleAnalyst Role = "ANALYST"
-	// A provider (its shared secret).
+	// A provider's own developer or operator, signed in for that provider: with
+	// one of its API keys (`Authorization: Bearer plzp_…`) or, in development, a
+	// token from `plaza token --provider ID`. The provider comes from the
+	// credential, never from an argument. Anonymous callers get UNAUTHENTICATED,
+	// app users FORBIDDEN.
 	RoleProvider Role = "PROVIDER"
 	// An operator of the provider directory: a signed-in user whose token carries
 	// `"roles": ["OPERATOR"]` (in development, `plaza token --role OPERATOR --user
@@ -1295,6 +1720,69 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A provider's service-level state.
+type ServiceLevelState string
+
+const (
+	ServiceLevelStateOk ServiceLevelState = "OK"
+	// Breaching a warning threshold: a notice, no consequence yet.
+	ServiceLevelStateWarning ServiceLevelState = "WARNING"
+	// Breaching a demotion threshold: ranked lower in search and home.
+	ServiceLevelStateDemoted ServiceLevelState = "DEMOTED"
+	// Breaching the suspension threshold: SUSPENDED in the directory with the reason "service level"; lifting it takes a second operator's approval.
+	ServiceLevelStateSuspended ServiceLevelState = "SUSPENDED"
+)
+
+var AllServiceLevelState = []ServiceLevelState{
+	ServiceLevelStateOk,
+	ServiceLevelStateWarning,
+	ServiceLevelStateDemoted,
+	ServiceLevelStateSuspended,
+}
+
+func (e ServiceLevelState) IsValid() bool {
+	switch e {
+	case ServiceLevelStateOk, ServiceLevelStateWarning, ServiceLevelStateDemoted, ServiceLevelStateSuspended:
+		return true
+	}
+	return false
+}
+
+func (e ServiceLevelState) String() string {
+	return string(e)
+}
+
+func (e *ServiceLevelState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ServiceLevelState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ServiceLevelState", str)
+	}
+	return nil
+}
+
+func (e ServiceLevelState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ServiceLevelState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ServiceLevelState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

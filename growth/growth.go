@@ -1,0 +1,243 @@
+// Package growth is the merchant-growth product for providers: their API
+// keys, rewards from order records into the ledger, operators'
+// maker-checker approvals, service levels with graded consequences, and
+// loan offers and applications. It knows nothing about GraphQL; its state
+// lives behind Store (Memory for the embedded default, Postgres on the
+// directory's database), and both run one contract suite.
+package growth
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code classifies an error for the client (the GraphQL extensions.code).
+type Code string
+
+// The codes.
+const (
+	Invalid     Code = "BAD_USER_INPUT"
+	NotFound    Code = "NOT_FOUND"
+	Conflict    Code = "CONFLICT"
+	Forbidden   Code = "FORBIDDEN"
+	Unavailable Code = "UNAVAILABLE"
+)
+
+// Error is an error a client may see: Message is written for it, Field
+// names the input field at fault.
+type Error struct {
+	Code    Code
+	Field   string
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s (%s): %s", e.Code, e.Field, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func errorf(code Code, field, format string, args ...any) error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the code of the first *Error in err's chain ("" if none).
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// Key is a provider API key as listed: never the key itself.
+type Key struct {
+	ID        string
+	Provider  string
+	Label     string
+	CreatedBy string
+	CreatedAt time.Time
+	RevokedAt time.Time // zero while live
+	RevokedBy string
+}
+
+// OrderStatus is where an order record stands.
+type OrderStatus string
+
+// The statuses that move money.
+const (
+	OrderCompleted OrderStatus = "COMPLETED"
+	OrderCancelled OrderStatus = "CANCELLED"
+)
+
+// Order is an order or booking record as a provider's status webhook or
+// the gateway's own mutation reports it.
+type Order struct {
+	Provider string
+	ID       string
+	User     string
+	City     string
+	Currency string
+	Amount   int64
+	Status   OrderStatus
+	At       time.Time
+}
+
+// OrderChange is what recording an order changed.
+type OrderChange struct {
+	// Previous is the status before ("" for a new record).
+	Previous OrderStatus
+	// Completed is when the order completed (zero if it never did).
+	Completed time.Time
+	// FirstForUser: the order is the user's first completed one with the
+	// provider.
+	FirstForUser bool
+}
+
+// Day is one day of a provider's order records.
+type Day struct {
+	Day       time.Time
+	GMV       int64 // completed, not cancelled since
+	Completed int
+	Cancelled int // cancelled after completing (refunds) or before
+}
+
+// Approval is a maker-checker request.
+type Approval struct {
+	ID        string
+	Kind      ApprovalKind
+	Provider  string
+	Currency  string
+	Amount    int64
+	Reason    string
+	Maker     string
+	Checker   string
+	Status    ApprovalStatus
+	CreatedAt time.Time
+	DecidedAt time.Time
+}
+
+// ApprovalKind is what an approval would do.
+type ApprovalKind string
+
+// The kinds.
+const (
+	ApprovalAdjustment ApprovalKind = "LEDGER_ADJUSTMENT"
+	ApprovalLift       ApprovalKind = "LIFT_SUSPENSION"
+)
+
+// ApprovalStatus is where an approval stands.
+type ApprovalStatus string
+
+// The statuses.
+const (
+	ApprovalPending  ApprovalStatus = "PENDING"
+	ApprovalApproved ApprovalStatus = "APPROVED"
+	ApprovalRejected ApprovalStatus = "REJECTED"
+)
+
+// Counters are a provider's call outcomes over some minutes.
+type Counters struct {
+	Calls  int64
+	Errors int64 // errors and timeouts
+	Slow   int64 // calls over the latency threshold (the p99 bound)
+}
+
+// Level is a service-level state.
+type Level string
+
+// The states, in order of severity.
+const (
+	LevelOK        Level = "OK"
+	LevelWarning   Level = "WARNING"
+	LevelDemoted   Level = "DEMOTED"
+	LevelSuspended Level = "SUSPENDED"
+)
+
+// Transition is one recorded service-level move.
+type Transition struct {
+	Provider string
+	From, To Level
+	Reason   string
+	At       time.Time
+}
+
+// LoanStatus is where an application stands.
+type LoanStatus string
+
+// The statuses. At most one OPEN application per provider.
+const (
+	LoanOpen   LoanStatus = "OPEN"
+	LoanRepaid LoanStatus = "REPAID"
+)
+
+// Loan is an approved, disbursed loan application and its schedule.
+type Loan struct {
+	ID             string
+	Provider       string
+	IdempotencyKey string
+	Currency       string
+	Principal      int64
+	Fee            int64
+	TermDays       int
+	// SharePercent of each day's settled GMV is collected, at least
+	// MinimumDaily a day on average.
+	SharePercent int
+	MinimumDaily int64
+	Status       LoanStatus
+	// Consent is the terms the provider agreed to, as shown to it.
+	Consent   string
+	CreatedAt time.Time
+	DueAt     time.Time
+}
+
+// Store keeps merchant growth's state. Every method is safe for
+// concurrent use; Postgres shares it across instances.
+type Store interface {
+	CreateKey(ctx context.Context, k Key, digest [sha256.Size]byte) error
+	// RevokeKey revokes the provider's key id; NotFound when the provider
+	// has no such key (another provider's included).
+	RevokeKey(ctx context.Context, provider, id, actor string, at time.Time) (Key, error)
+	Keys(ctx context.Context, provider string) ([]Key, error)
+	LookupKey(ctx context.Context, digest [sha256.Size]byte) (provider, id string, ok bool, err error)
+
+	// RecordOrder stores o's status (a status never moves back from
+	// CANCELLED) and says what changed.
+	RecordOrder(ctx context.Context, o Order) (OrderChange, error)
+	// CompletedOrders pages through the orders of every provider completed
+	// in [from, to), by (provider, id) after the given pair, at most limit.
+	CompletedOrders(ctx context.Context, from, to time.Time, after [2]string, limit int) ([]Order, error)
+	// Days returns the provider's order records by day in [from, to).
+	Days(ctx context.Context, provider, currency string, from, to time.Time) ([]Day, error)
+
+	CreateApproval(ctx context.Context, a Approval) error
+	Approval(ctx context.Context, id string) (Approval, error)
+	// DecideApproval moves a PENDING approval to status, by checker;
+	// Conflict when it was decided already.
+	DecideApproval(ctx context.Context, id, checker string, status ApprovalStatus, at time.Time) (Approval, error)
+	Approvals(ctx context.Context, status ApprovalStatus, limit int) ([]Approval, error)
+
+	AddCounters(ctx context.Context, provider string, minute time.Time, c Counters) error
+	// CountersSince sums every provider's counters since; the job reads
+	// them once per run. Bounded by the providers that had calls.
+	CountersSince(ctx context.Context, since time.Time) (map[string]Counters, error)
+	Level(ctx context.Context, provider string) (Level, time.Time, error)
+	// Levels returns every provider not OK (the others are OK).
+	Levels(ctx context.Context) (map[string]Level, error)
+	SetLevel(ctx context.Context, t Transition) error
+	Transitions(ctx context.Context, provider string, limit int) ([]Transition, error)
+	// WithJobLock runs fn if no other instance's job holds the lock, and
+	// reports whether it ran.
+	WithJobLock(ctx context.Context, fn func(context.Context) error) (bool, error)
+
+	// CreateLoan stores l unless the provider applied with the same key
+	// (returns that one, existing true) or has another OPEN loan
+	// (Conflict).
+	CreateLoan(ctx context.Context, l Loan) (out Loan, existing bool, err error)
+	Loans(ctx context.Context, provider string) ([]Loan, error)
+	SetLoanStatus(ctx context.Context, id string, status LoanStatus) error
+}
