@@ -112,6 +112,9 @@ type Config struct {
 	TokenUser  string
 	TokenTTL   time.Duration
 	TokenRoles []string
+	// PersistedOnly runs only the app's persisted documents
+	// (PLAZA_PERSISTED_ONLY).
+	PersistedOnly bool
 	// RequireApproval keeps a provider that passed certification CERTIFIED
 	// until an operator approves it (PLAZA_REQUIRE_APPROVAL).
 	RequireApproval bool
