@@ -61,14 +61,18 @@ type asset struct {
 	gz    []byte // nil when compression does not pay
 }
 
-// Embedded is the bundle built into this binary.
-func Embedded() (*Bundle, error) {
+// Embedded is the bundle built into this binary. It is read once per
+// process and shared (it never changes), so every server and test gateway
+// serves the same bytes and compresses each file once.
+func Embedded() (*Bundle, error) { return embedded() }
+
+var embedded = sync.OnceValues(func() (*Bundle, error) {
 	sub, err := fs.Sub(dist, "dist")
 	if err != nil {
 		return nil, err
 	}
 	return New(sub)
-}
+})
 
 // New reads a bundle from fsys (the contents of dist). It fails when the
 // app's page, the playground's page or the persisted documents are

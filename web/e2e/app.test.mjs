@@ -43,9 +43,13 @@ test('the first load of /app is under 200 KB compressed', async () => {
     const sizes = await r.request().sizes().catch(() => null);
     if (sizes) bytes += sizes.responseBodySize + sizes.responseHeadersSize;
   });
-  await p.goto('/app/signin', { waitUntil: 'networkidle' });
+  const start = Date.now();
+  await p.goto('/app/signin');
+  await p.getByRole('button', { name: 'Sign in' }).waitFor();
+  const interactive = Date.now() - start; // reported, not asserted: a shared machine's timing is no test
+  await p.waitForLoadState('networkidle');
   await p.close();
-  console.log(`first load of /app/signin: ${(bytes / 1024).toFixed(1)} KB transferred`);
+  console.log(`first load of /app/signin: ${(bytes / 1024).toFixed(1)} KB transferred, interactive after ${interactive} ms`);
   assert.ok(bytes > 1000 && bytes <= 200 * 1024, `transferred ${bytes} bytes`);
 });
 

@@ -18,7 +18,7 @@ export function pathOf(node) {
     case 'Doctor': return `/app/doctor/${encodeURIComponent(node.id)}`;
     case 'Lawyer': return `/app/lawyer/${encodeURIComponent(node.id)}`;
     case 'GovService': return `/app/service/${encodeURIComponent(node.id)}`;
-    case 'Provider': return `/app/search?provider=${encodeURIComponent(node.key)}`;
+    case 'Provider': return `/app/search?q=${encodeURIComponent(node.name)}`;
     default: return '/app/';
   }
 }
