@@ -106,6 +106,7 @@ test('a product page, its store, the cart and checkout place an order that shows
   await page.locator('select[name="slot"] option').first().waitFor({ state: 'attached' });
   await page.getByRole('button', { name: 'One more ' + name }).click();
   assert.equal(await page.locator('[data-qty]').first().textContent(), '2');
+  assert.notEqual(await page.locator('select[name="slot"]').inputValue(), '', 'no delivery slot shown as chosen');
   await shot('cart');
   // The cart survives a reload (localStorage).
   await page.reload();

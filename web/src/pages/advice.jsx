@@ -34,7 +34,7 @@ function BookForm({ doctor }) {
   return (
     <form class="form" aria-label="Book an appointment" onSubmit={(e) => { e.preventDefault(); book({ input: { doctorId: doctor.id, slotId: slot || slots[0].id, reason, idempotencyKey: key } }); }}>
       <label>Time
-        <select name="slot" value={slot} onChange={(e) => setSlot(e.target.value)}>
+        <select name="slot" value={slot || slots[0].id} onChange={(e) => setSlot(e.target.value)}>
           {slots.slice(0, 12).map((s) => <option key={s.id} value={s.id}>{when(s.start)}</option>)}
         </select>
       </label>

@@ -58,7 +58,7 @@ function Checkout({ store, items }) {
       <Problems result={res} retry={retry} />
       {slots.length ? (
         <label>Delivery slot
-          <select name="slot" value={slot} onChange={(e) => setSlot(e.target.value)}>
+          <select name="slot" value={slot || slots[0].id} onChange={(e) => setSlot(e.target.value)}>
             {slots.slice(0, 12).map((s) => <option key={s.id} value={s.id}>{when(s.start)} ({s.remaining} left)</option>)}
           </select>
         </label>

@@ -85,7 +85,7 @@ function ApplyForm({ service, office }) {
   return (
     <form class="form" aria-label="Apply for the service" onSubmit={(e) => { e.preventDefault(); apply({ input: { serviceId: service.id, officeId: office.id, slotId: slot || slots[0].id, documents: [...docs], idempotencyKey: key } }); }}>
       <label>Visit
-        <select name="slot" value={slot} onChange={(e) => setSlot(e.target.value)}>
+        <select name="slot" value={slot || slots[0].id} onChange={(e) => setSlot(e.target.value)}>
           {slots.slice(0, 12).map((x) => <option key={x.id} value={x.id}>{when(x.start)}</option>)}
         </select>
       </label>
