@@ -88,6 +88,14 @@ test('a search with a typo finds milk, filters by facet and pages by scrolling',
   await page.waitForURL(/vertical=MEDICAL/);
   await page.waitForFunction(() => [...document.querySelectorAll('.results a.card')].every((a) => a.dataset.kind === 'Doctor') && document.querySelectorAll('.results a.card').length > 0);
   await shot('search-facet');
+  // The city chooser narrows the search to one city.
+  await page.getByLabel('City').selectOption('Beijing');
+  await page.waitForFunction(() => {
+    const cards = [...document.querySelectorAll('.results a.card .card-sub')];
+    return cards.length > 0 && cards.every((c) => c.textContent.endsWith('Beijing'));
+  });
+  await shot('search-city');
+  await page.getByLabel('City').selectOption('');
 });
 
 test('a product page, its store, the cart and checkout place an order that shows under Mine', async () => {
