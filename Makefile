@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet check generate bench microbench fuzz fmt
+.PHONY: test vet check generate bench microbench fuzz fmt e2e web
 
 ## test: vet, then every test with the race detector (Redis at REDIS_URL, else in-process).
 test: vet
@@ -37,3 +37,16 @@ fmt:
 ## the npm peers on first use; prints the table and writes bench/results/latest.md. See bench/README.md.
 bench:
 	$(GO) run ./bench $(ARGS)
+
+## web: rebuild the app and playground bundle (web/dist, embedded in the binary) after changing web/.
+web:
+	cd web && npm ci --no-audit --no-fund --prefer-offline && npm run build
+
+## e2e: rebuild the bundle with npm and check it is the committed one (byte for byte), then drive a real gateway
+## in Debian's Chromium (/usr/bin/chromium) with Playwright: the app's journeys and the playground with the network
+## blocked. Screenshots of each screen go to docs/screenshots/. CI runs it after the rest.
+e2e: web
+	@if ! git diff --quiet -- web/dist web/SOURCES.sha256 || [ -n "$$(git status --porcelain -- web/dist web/SOURCES.sha256)" ]; then \
+		echo "e2e: the committed bundle is not what web/ builds: commit web/dist and web/SOURCES.sha256"; \
+		git status --short -- web/dist web/SOURCES.sha256; exit 1; fi
+	@bin=$$(mktemp -d)/plaza && $(GO) build -o $$bin . && cd web && PLAZA_BIN=$$bin npm run e2e

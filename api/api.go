@@ -17,7 +17,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -35,6 +34,7 @@ import (
 	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/resolvers"
 	"github.com/plaza-gateway/plaza/telemetry"
+	"github.com/plaza-gateway/plaza/web"
 )
 
 // Config tunes the HTTP surface.
@@ -65,6 +65,10 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the API; empty
 	// allows only localhost origins in development and none in production.
 	CORSOrigins []string
+	// PersistedOnly runs only the app's persisted documents (sent by hash);
+	// any other operation is refused with PERSISTED_QUERY_NOT_ALLOWED,
+	// except an analyst's.
+	PersistedOnly bool
 }
 
 // DefaultConfig is the development configuration.
@@ -99,6 +103,7 @@ type options struct {
 	orders    OrderRecords
 	rateLimit *ratelimit.Limiter
 	examples  []Example
+	bundle    *web.Bundle
 	webhook   webhookOptions
 	routes    []mounted
 }
@@ -207,6 +212,10 @@ func WithResolverOptions(opts ...resolvers.Option) Option {
 	return func(o *options) { o.resolvers = append(o.resolvers, opts...) }
 }
 
+// WithBundle serves b (the app at /app, the playground's page at /, the
+// app's persisted documents) instead of the bundle embedded in the binary.
+func WithBundle(b *web.Bundle) Option { return func(o *options) { o.bundle = b } }
+
 // WithAPIKeys accepts the analysts' API keys on /query. Without it no
 // caller is an analyst.
 func WithAPIKeys(k *auth.APIKeys) Option { return func(o *options) { o.apiKeys = k } }
@@ -227,6 +236,13 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 		s.opts.secrets = func(string) []string { return nil }
 	}
 	s.providers = newProviderAuth(s.opts, log)
+	if s.opts.bundle == nil {
+		b, err := web.Embedded()
+		if err != nil { // a broken build: web's tests fail on it
+			log.Error("web bundle unreadable: no app, playground or persisted documents", "err", err)
+		}
+		s.opts.bundle = b
+	}
 	r := resolvers.New(gw, log, s.opts.resolvers...)
 	queryCache := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
 	guard := limits.New(cfg.Limits, queryCache)
@@ -273,11 +289,18 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	gql.AroundResponses(plazaExtensions)
 
 	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.provKeys.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production)))))))
-	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
-		playground.WithGraphiqlEnablePluginExplorer(true),
-		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document
+	if b := s.opts.bundle; b != nil {
+		s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(analystsOnlyIf(!cfg.Playground, http.HandlerFunc(b.ServePlayground))))
+		s.mux.Handle("GET /examples.json", s.opts.apiKeys.Middleware(analystsOnlyIf(!cfg.Playground, examplesJSON(s.opts.examples))))
+		s.mux.Handle("GET "+web.AppPath+"/", b.App())
+		s.mux.Handle("GET "+web.AppPath, b.App())
+	}
 	if cfg.Playground {
 		exampleHandlers(s.mux, s.opts.examples)
+	}
+	if !cfg.Production {
+		// Production users sign in with a real issuer (PLAZA_JWKS_URL).
+		s.mux.Handle("POST /dev/token", devToken(verifier))
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
@@ -418,7 +441,10 @@ func plazaExtensions(ctx context.Context, next graphql.ResponseHandler) *graphql
 // persistedQueries is the APQ extension over the shared cache (or an
 // in-process LRU), with registrations counted by the rate limiter.
 func (s *Server) persistedQueries(cfg Config) *persistedQueries {
-	p := &persistedQueries{maxBytes: cfg.MaxPersistedQueryBytes, log: s.log}
+	p := &persistedQueries{maxBytes: cfg.MaxPersistedQueryBytes, log: s.log, only: cfg.PersistedOnly}
+	if s.opts.bundle != nil {
+		p.known = s.opts.bundle.PersistedDocuments()
+	}
 	if p.maxBytes == 0 {
 		p.maxBytes = DefaultMaxPersistedQueryBytes
 	}

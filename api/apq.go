@@ -58,7 +58,13 @@ const DefaultMaxPersistedQueryBytes = 16 << 10
 //   - a hash that does not match its document is 400
 //     PERSISTED_QUERY_HASH_MISMATCH, as the APQ protocol says.
 type persistedQueries struct {
-	store    graphql.Cache[string]
+	store graphql.Cache[string]
+	// known are the app's persisted documents by hash (built with the app,
+	// package web): always resolved, never registered, never expiring.
+	known map[string]string
+	// only refuses every operation but the known documents, except an
+	// analyst's (the playground sends documents).
+	only     bool
 	maxBytes int
 	// allow reports whether the caller may register one more document; nil
 	// allows every registration.
@@ -86,12 +92,26 @@ func (*persistedQueries) Validate(graphql.ExecutableSchema) error { return nil }
 // its document, leaving the registration for MutateOperationContext.
 func (p *persistedQueries) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
 	ext, present := raw.Extensions["persistedQuery"]
+	restricted := p.only && !isAnalyst(ctx)
 	if !present || ext == nil {
+		if restricted {
+			return notPersisted()
+		}
 		return nil
 	}
 	hash, gqlErr := parsePersistedQuery(ext)
 	if gqlErr != nil {
 		return gqlErr
+	}
+	if known, ok := p.known[hash]; ok {
+		if raw.Query != "" && raw.Query != known {
+			return apqError(limits.CodePersistedQueryMismatch, "provided APQ hash does not match query")
+		}
+		raw.Query = known
+		return nil
+	}
+	if restricted {
+		return notPersisted()
 	}
 	if raw.Query == "" {
 		q, ok := p.store.Get(ctx, hash)
@@ -145,6 +165,12 @@ func parsePersistedQuery(ext any) (string, *gqlerror.Error) {
 		return "", apqError(limits.CodeBadRequest, "extensions.persistedQuery.sha256Hash must be a hex sha256")
 	}
 	return hash, nil
+}
+
+// notPersisted refuses an operation that is not one of the app's persisted
+// documents while only those may run.
+func notPersisted() *gqlerror.Error {
+	return apqError(limits.CodePersistedQueryNotAllowed, "only the app's persisted operations may run here")
 }
 
 func apqError(code, msg string) *gqlerror.Error {

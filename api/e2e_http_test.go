@@ -68,7 +68,7 @@ func TestHTTPSurface(t *testing.T) {
 	})
 	t.Run("GET / serves the playground", func(t *testing.T) {
 		r := do(t, http.MethodGet, g.URL+"/", "", "")
-		if r.status != 200 || !strings.HasPrefix(r.contentType, "text/html") || !strings.Contains(r.body, "/query") {
+		if r.status != 200 || !strings.HasPrefix(r.contentType, "text/html") || !strings.Contains(r.body, `id="graphiql"`) {
 			t.Fatalf("%d %s", r.status, r.contentType)
 		}
 	})

@@ -31,6 +31,29 @@ func WithExamples(examples ...Example) Option {
 	return func(o *options) { o.examples = append(o.examples, examples...) }
 }
 
+// examplesJSON serves the examples for the playground's tabs: name,
+// query, variables (computed per request) and headers.
+func examplesJSON(examples []Example) http.Handler {
+	type tab struct {
+		Name      string            `json:"name"`
+		Query     string            `json:"query"`
+		Variables map[string]any    `json:"variables,omitempty"`
+		Headers   map[string]string `json:"headers,omitempty"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		tabs := make([]tab, 0, len(examples))
+		for _, e := range examples {
+			t := tab{Name: e.Name, Query: e.Query, Headers: e.Headers}
+			if e.Variables != nil {
+				t.Variables = e.Variables()
+			}
+			tabs = append(tabs, t)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, tabs)
+	})
+}
+
 // exampleHandlers serves the example index and one redirect per example.
 func exampleHandlers(mux *http.ServeMux, examples []Example) {
 	byName := map[string]Example{}

@@ -2,16 +2,10 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -105,18 +99,17 @@ func isAnalyst(ctx context.Context) bool {
 }
 
 // Security headers. The API answers JSON only, so its policy forbids every
-// source and every framing; the playground's policy allows exactly what
-// GraphiQL loads: its scripts and styles from jsDelivr, its inline bootstrap
-// script by hash, and requests to this origin.
+// source and every framing; the app and the playground (package web) set
+// their own, which allow this origin only: no CDN.
 const (
-	apiCSP  = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-	cdnHost = "https://cdn.jsdelivr.net"
+	apiCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 	// hstsValue asks browsers to use HTTPS only, for two years (production).
 	hstsValue = "max-age=63072000; includeSubDomains"
 )
 
 // securityHeaders sets the headers every response carries; a handler that
-// needs another Content-Security-Policy (the playground) overwrites it.
+// needs another Content-Security-Policy (the app, the playground)
+// overwrites it.
 func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -128,47 +121,6 @@ func securityHeaders(next http.Handler, hsts bool) http.Handler {
 			h.Set("Strict-Transport-Security", hstsValue)
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
-
-// playgroundPage renders GraphiQL once and returns a handler serving that
-// page with a Content-Security-Policy naming the hash of each of its inline
-// scripts (so no 'unsafe-inline' for scripts). everyone false serves it only
-// to requests carrying an analyst API key and answers 404 otherwise, not
-// revealing that a playground exists.
-func playgroundPage(title, endpoint string, everyone bool, opts ...playground.GraphiqlConfigOption) http.Handler {
-	rec := httptest.NewRecorder()
-	playground.Handler(title, endpoint, opts...).
-		ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	page := rec.Body.Bytes()
-	scripts := []string{"'self'", cdnHost}
-	for _, m := range inlineScript.FindAllSubmatch(page, -1) {
-		sum := sha256.Sum256(m[1])
-		scripts = append(scripts, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
-	}
-	csp := strings.Join([]string{
-		"default-src 'self'",
-		"script-src " + strings.Join(scripts, " "),
-		// GraphiQL sets style attributes at run time.
-		"style-src 'self' 'unsafe-inline' " + cdnHost,
-		"font-src 'self' data: " + cdnHost,
-		"img-src 'self' data:",
-		"connect-src 'self'",
-		"frame-ancestors 'none'",
-		"base-uri 'none'",
-		"form-action 'none'",
-	}, "; ")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !everyone && !isAnalyst(r.Context()) {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.Header().Set("Content-Security-Policy", csp)
-		w.Header().Set("Cache-Control", "no-store")
-		_, _ = w.Write(page)
 	})
 }
 

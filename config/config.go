@@ -115,6 +115,9 @@ type Config struct {
 	TokenRoles []string
 	// TokenProvider makes the token a provider's (PROVIDER role).
 	TokenProvider string
+	// PersistedOnly runs only the app's persisted documents
+	// (PLAZA_PERSISTED_ONLY).
+	PersistedOnly bool
 	// RequireApproval keeps a provider that passed certification CERTIFIED
 	// until an operator approves it (PLAZA_REQUIRE_APPROVAL).
 	RequireApproval bool

@@ -132,6 +132,16 @@ var Settings = []Setting{
 	rateSetting("PLAZA_RATE_IP", "50/s:100", "rate limit per client address", func(c *Config) *ratelimit.Limit { return &c.RateLimit.IP }),
 	rateSetting("PLAZA_RATE_KEY", "10/s:20", "rate limit per analyst API key", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Key }),
 	rateSetting("PLAZA_RATE_APQ", "100/h:50", "persisted-query registrations per caller (each stores a document for a day)", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Register }),
+	{Env: "PLAZA_PERSISTED_ONLY", Kind: Text, Default: "false",
+		Usage: "`true`: run only the app's persisted operations (sent by hash, built with the app in web/); any other operation gets 400 PERSISTED_QUERY_NOT_ALLOWED, except an analyst's",
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			c.PersistedOnly = b
+			return nil
+		}},
 	secretSetting(textSetting("PLAZA_DATABASE_URL", "", "unset", "PostgreSQL URL of the provider directory: the gateway serves its ACTIVE providers "+
 		"(instead of the demo providers or PLAZA_CONFIG); `plaza migrate` and `plaza providers` fill it", nil,
 		func(c *Config) *string { return &c.DatabaseURL })),

@@ -46,7 +46,8 @@ func statusFor(errs gqlerror.List, media string) int {
 			return http.StatusMethodNotAllowed
 		case limits.CodeRequestTimeout:
 			return http.StatusRequestTimeout
-		case limits.CodeBadRequest, limits.CodeOperationNotFound, limits.CodePersistedQueryMismatch, limits.CodeBatchTooLarge, limits.CodeBatchTooComplex:
+		case limits.CodeBadRequest, limits.CodeOperationNotFound, limits.CodePersistedQueryMismatch, limits.CodePersistedQueryNotAllowed,
+			limits.CodeBatchTooLarge, limits.CodeBatchTooComplex:
 			return http.StatusBadRequest
 		case limits.CodeOverloaded:
 			return http.StatusServiceUnavailable

@@ -37,6 +37,10 @@ const (
 	// CodePersistedQueryMismatch: the hash sent is not the sha256 of the
 	// document sent with it (APQ answers 400).
 	CodePersistedQueryMismatch = "PERSISTED_QUERY_HASH_MISMATCH"
+	// CodePersistedQueryNotAllowed: the gateway runs only the app's
+	// persisted documents (PLAZA_PERSISTED_ONLY) and the request is not one
+	// (HTTP 400).
+	CodePersistedQueryNotAllowed = "PERSISTED_QUERY_NOT_ALLOWED"
 )
 
 // errorf returns a client-safe GraphQL error carrying code.

@@ -1,0 +1,1 @@
+import{t as e}from"./codemirror-BDwhRSE8.js";export default e();

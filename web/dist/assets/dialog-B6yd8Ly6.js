@@ -1,0 +1,1 @@
+import{t as e}from"./dialog-gDOO09Sa.js";export default e();

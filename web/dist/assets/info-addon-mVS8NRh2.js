@@ -1,0 +1,1 @@
+import"./info-addon-D2nf02qT.js";

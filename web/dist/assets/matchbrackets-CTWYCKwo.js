@@ -1,0 +1,1 @@
+import{t as e}from"./matchbrackets-DFp9CDvS.js";export default e();

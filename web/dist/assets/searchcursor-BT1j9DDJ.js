@@ -1,0 +1,1 @@
+import{t as e}from"./searchcursor-BMzqNI_H.js";export default e();

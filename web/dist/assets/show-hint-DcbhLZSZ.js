@@ -1,0 +1,1 @@
+import{t as e}from"./show-hint-3xgZck7L.js";export default e();

@@ -1,0 +1,70 @@
+import { useState } from 'preact/hooks';
+import { useMutation, useQuery } from '@urql/preact';
+import StoreQuery from '../operations/Store.graphql';
+import PlaceOrder from '../operations/PlaceOrder.graphql';
+import { useSignal } from '../signal.js';
+import { cart, clear, setQuantity } from '../cart.js';
+import { navigate } from '../router.js';
+import { money, when, idempotencyKey } from '../format.js';
+import { Problems } from '../ui.jsx';
+
+// CartPage is the cart and its checkout: a delivery slot of the cart's
+// store, then placeGroceryOrder with an idempotency key (a retried click
+// places one order).
+export function CartPage() {
+  const c = useSignal(cart);
+  if (!c.items.length) return <section><h1>Cart</h1><p class="muted">Your cart is empty. <a href="/app/search">Find something</a>.</p></section>;
+  const total = c.items.reduce((n, i) => n + i.price.amount * i.quantity, 0);
+  return (
+    <section class="cart">
+      <h1>Cart</h1>
+      <p class="muted">From <a href={`/app/store/${encodeURIComponent(c.store.id)}`}>{c.store.name}</a></p>
+      <ul class="lines">
+        {c.items.map((i) => (
+          <li key={i.id}>
+            <span class="card-title">{i.name}</span>
+            <span class="qty">
+              <button type="button" aria-label={`One less ${i.name}`} onClick={() => setQuantity(i.id, i.quantity - 1)}>−</button>
+              <span data-qty>{i.quantity}</span>
+              <button type="button" aria-label={`One more ${i.name}`} onClick={() => setQuantity(i.id, i.quantity + 1)}>+</button>
+            </span>
+            <span class="price">{money({ amount: i.price.amount * i.quantity, currency: i.price.currency })}</span>
+          </li>
+        ))}
+      </ul>
+      <p class="total">Total <b>{money({ amount: total, currency: c.items[0].price.currency })}</b></p>
+      <Checkout store={c.store} items={c.items} />
+    </section>
+  );
+}
+
+function Checkout({ store, items }) {
+  const [res, retry] = useQuery({ query: StoreQuery, variables: { id: store.id }, requestPolicy: 'cache-and-network' });
+  const slots = ((res.data && res.data.node && res.data.node.deliverySlots) || []).filter((s) => s.remaining > 0);
+  const [slot, setSlot] = useState('');
+  const [key] = useState(idempotencyKey);
+  const [placed, place] = useMutation(PlaceOrder);
+  async function submit(e) {
+    e.preventDefault();
+    const r = await place({ input: { storeId: store.id, slotId: slot || slots[0].id, items: items.map((i) => ({ productId: i.id, quantity: i.quantity })), idempotencyKey: key } });
+    if (r.data && r.data.placeGroceryOrder) {
+      clear();
+      navigate('/me?placed=' + encodeURIComponent(r.data.placeGroceryOrder.id));
+    }
+  }
+  return (
+    <form class="form" aria-label="Checkout" onSubmit={submit}>
+      <h2>Delivery</h2>
+      <Problems result={res} retry={retry} />
+      {slots.length ? (
+        <label>Delivery slot
+          <select name="slot" value={slot || slots[0].id} onChange={(e) => setSlot(e.target.value)}>
+            {slots.slice(0, 12).map((s) => <option key={s.id} value={s.id}>{when(s.start)} ({s.remaining} left)</option>)}
+          </select>
+        </label>
+      ) : !res.fetching && <p class="muted">No delivery slot is free.</p>}
+      <button type="submit" class="primary" disabled={!slots.length || placed.fetching}>Place order</button>
+      {placed.error && <Problems result={placed} />}
+    </form>
+  );
+}
