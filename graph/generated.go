@@ -22500,7 +22500,7 @@ func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.Select
 var approvalRequestImplementors = []string{"ApprovalRequest"}
 
 func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalRequest) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -22941,7 +22941,7 @@ func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSe
 var createdProviderApiKeyImplementors = []string{"CreatedProviderApiKey"}
 
 func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedProviderAPIKey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -23848,7 +23848,7 @@ func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSe
 var ledgerEntryImplementors = []string{"LedgerEntry"}
 
 func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntry) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -23911,7 +23911,7 @@ func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionS
 var ledgerPostingImplementors = []string{"LedgerPosting"}
 
 func (ec *executionContext) _LedgerPosting(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerPosting) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -24100,7 +24100,7 @@ func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.
 var loanImplementors = []string{"Loan"}
 
 func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj *model.Loan) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loanImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, loanImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -24183,7 +24183,7 @@ func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj
 var loanOfferImplementors = []string{"LoanOffer"}
 
 func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOffer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -24251,7 +24251,7 @@ func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet
 var loanOfferFactorImplementors = []string{"LoanOfferFactor"}
 
 func (ec *executionContext) _LoanOfferFactor(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOfferFactor) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -25070,7 +25070,7 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 var providerApiKeyImplementors = []string{"ProviderApiKey"}
 
 func (ec *executionContext) _ProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderAPIKey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -25788,7 +25788,7 @@ func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel as
 var rewardAccountImplementors = []string{"RewardAccount"}
 
 func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.SelectionSet, obj *model.RewardAccount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -25842,7 +25842,7 @@ func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.Selectio
 var rewardProgramsImplementors = []string{"RewardPrograms"}
 
 func (ec *executionContext) _RewardPrograms(ctx context.Context, sel ast.SelectionSet, obj *model.RewardPrograms) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -26155,7 +26155,7 @@ func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast
 var serviceLevelImplementors = []string{"ServiceLevel"}
 
 func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevel) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -26198,7 +26198,7 @@ func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.Selection
 var serviceLevelTransitionImplementors = []string{"ServiceLevelTransition"}
 
 func (ec *executionContext) _ServiceLevelTransition(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevelTransition) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
@@ -26505,7 +26505,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 var viewerProviderImplementors = []string{"ViewerProvider"}
 
 func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerProvider) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
 
 	out := listexec.NewFieldSet(ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
