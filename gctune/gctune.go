@@ -119,10 +119,9 @@ type follower struct {
 	s         Settings
 	longLived func() int64
 	stopped   atomic.Bool
-	// Read and written only by update, which runs on the goroutine that
-	// runs cleanups (and once in Follow, before the first is armed).
-	sample            []metrics.Sample
-	lastGC, lastLimit int64
+	// Used only by update, which runs on the goroutine that runs cleanups
+	// (and once in Follow, before the first is armed).
+	sample []metrics.Sample
 }
 
 // arm schedules an update after the next collection: a cleanup on an
@@ -144,17 +143,12 @@ func (f *follower) update() {
 	}
 	live := max(int64(f.sample[0].Value.Uint64()), 1)
 	state := max(f.longLived(), 0)
+	// Set every time (a lock each, once a collection), not only on a
+	// change: nothing else may have set them since.
 	if f.s.GCSource == "default" && f.s.GCPercent > 0 {
-		pct := max(int64(f.s.GCPercent)*max(live-state, minPaced)/live, 1)
-		if pct != f.lastGC {
-			debug.SetGCPercent(int(pct))
-			f.lastGC = pct
-		}
+		debug.SetGCPercent(int(max(int64(f.s.GCPercent)*max(live-state, minPaced)/live, 1)))
 	}
 	if f.s.LimitSource == "default" {
-		if limit := f.s.MemoryLimit + state; limit != f.lastLimit {
-			debug.SetMemoryLimit(limit)
-			f.lastLimit = limit
-		}
+		debug.SetMemoryLimit(f.s.MemoryLimit + state)
 	}
 }
