@@ -26,6 +26,7 @@ import (
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/directory/pgtest"
 	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gctune"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/idempotency"
 	"github.com/plaza-gateway/plaza/providers"
@@ -48,9 +49,13 @@ func BenchmarkDirectoryEndToEnd(b *testing.B) {
 	if os.Getenv("PLAZA_BENCH_SCALE") != "1" {
 		b.Skip("PLAZA_BENCH_SCALE=1 runs the end-to-end directory benchmark (PostgreSQL, up to 10^6 providers)")
 	}
+	// The collector as the shipped binary sets it (wire.go): GOGC, and a
+	// soft memory limit that paces by the heap beyond the snapshot.
+	gc := gctune.Apply(os.Getenv)
 	for _, n := range []int{10, 1_000_000} {
 		b.Run("providers="+strconv.Itoa(n), func(b *testing.B) {
-			h, ids := directoryHandler(b, n)
+			h, ids, snap := directoryHandler(b, n)
+			defer gctune.Follow(gc, func() int64 { return snap().HeapBytes() })()
 			detail, list := e2eBodies(b, ids)
 			post := func(body []byte) time.Duration {
 				req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
@@ -103,8 +108,8 @@ func BenchmarkDirectoryEndToEnd(b *testing.B) {
 // directoryHandler is Plaza's handler over a PostgreSQL directory of n
 // generated in-process providers (a database per n, kept between runs:
 // generating is idempotent), and the global ids of 50 products of the first
-// generated grocery provider.
-func directoryHandler(b *testing.B, n int) (http.Handler, []string) {
+// generated grocery provider, and the directory's current snapshot.
+func directoryHandler(b *testing.B, n int) (http.Handler, []string, func() *directory.Snapshot) {
 	b.Helper()
 	ctx := context.Background()
 	pool := e2ePool(b, "plaza_bench_e2e_"+strconv.Itoa(n))
@@ -163,7 +168,7 @@ func directoryHandler(b *testing.B, n int) (http.Handler, []string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return api.New(gw, v, log, api.DefaultConfig()), ids
+	return api.New(gw, v, log, api.DefaultConfig()), ids, store.Snapshot
 }
 
 func e2eBodies(b *testing.B, ids []string) (detail [][]byte, list []byte) {

@@ -98,7 +98,7 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gctune.Apply(pc.GC.Getenv) // as the shipped binary does
+	gctune.Apply(pc.GC.Getenv) // as the shipped binary does (its providers come from a file: no directory to follow)
 	ac, _ := auth.NewConfig(pc.Auth, nil)
 	verifier, err := auth.NewVerifier(ac)
 	if err != nil {

@@ -27,9 +27,6 @@ func emptySnapshot(capacity int) *Snapshot {
 		s.cityArr = make([]uint16, 0, capacity*2)
 		s.groups = make([]*group, 0, capacity/(chunkSize*groupSize)+1)
 	}
-	for v := range s.cov {
-		s.cov[v] = make([]*covList, 1)
-	}
 	return s
 }
 
@@ -42,7 +39,8 @@ type edit struct {
 	ownChunk   ownedSet
 	ownCities  bool
 	ownRow     [numVerticals]bool
-	sortAtEnd  bool // bulk build from unsorted input: sort lists once at the end
+	ownCells   ownedSet // coverage groups copied, numbered vertical<<16 | group
+	sortAtEnd  bool     // bulk build from unsorted input: sort lists once at the end
 	lastID     string
 	freshBuild bool
 }
@@ -133,7 +131,7 @@ func (e *edit) replace(i int32, r record) {
 	if e.freshBuild {
 		// A bulk build met an id twice: from here on keep lists sorted as
 		// an incremental edit does.
-		e.sortLists()
+		e.sealLists()
 		e.freshBuild, e.sortAtEnd = false, false
 	}
 	s := e.s
@@ -221,10 +219,6 @@ func (e *edit) city(name string) uint16 {
 	name = strings.Clone(name) // the caller's string may alias a row buffer
 	s.cities = append(s.cities, name)
 	s.cityIndex[name] = n
-	for v := range s.cov {
-		e.row(v)
-		s.cov[v] = append(s.cov[v], nil)
-	}
 	return n
 }
 
@@ -286,26 +280,48 @@ func (e *edit) cover(i int32, v connectors.Vertical, cities []uint16, add bool) 
 
 func (e *edit) coverCell(row, col int, i int32, add bool) {
 	s := e.s
-	e.row(row)
-	list := s.cov[row][col]
+	list := s.cell(row, col)
 	if e.freshBuild && add {
 		// Bulk build: the lists are new and filled in id order (or sorted
-		// once at the end).
+		// once at the end), and become trees when the build is sealed.
 		if list == nil {
 			list = &covList{}
-			s.cov[row][col] = list
+			e.setCell(row, col, list)
 		}
 		list.appendOwned(i)
 		return
 	}
-	s.cov[row][col] = list.with(s, i, add)
+	if next := list.with(s, i, add); next != list {
+		e.setCell(row, col, next)
+	}
 }
 
-func (e *edit) sortLists() {
+// setCell sets a coverage cell, copying its row's directory (a pointer per
+// 32 cities) and its group of 32 cells the first time the edit writes them.
+func (e *edit) setCell(row, col int, l *covList) {
+	s := e.s
+	e.row(row)
+	g := col >> covGroupBits
+	for len(s.cov[row]) <= g {
+		s.cov[row] = append(s.cov[row], new(covGroup))
+		e.ownCells.add(row<<16 | (len(s.cov[row]) - 1))
+	}
+	if !e.ownCells.has(row<<16 | g) {
+		cp := *s.cov[row][g]
+		s.cov[row][g] = &cp
+		e.ownCells.add(row<<16 | g)
+	}
+	s.cov[row][g][col&covGroupMask] = l
+}
+
+// sealLists turns the lists a bulk build filled into trees.
+func (e *edit) sealLists() {
 	for _, row := range e.s.cov {
-		for _, list := range row {
-			if list != nil {
-				list.sortOwned(e.s)
+		for _, g := range row {
+			for _, list := range g {
+				if list != nil && list.pending != nil {
+					list.sealOwned(e.s, e.sortAtEnd)
+				}
 			}
 		}
 	}
@@ -314,8 +330,8 @@ func (e *edit) sortLists() {
 // finish seals the edit at version.
 func (e *edit) finish(version int64) *Snapshot {
 	s := e.s
-	if e.sortAtEnd {
-		e.sortLists()
+	if e.freshBuild {
+		e.sealLists()
 	}
 	s.version = version
 	return s

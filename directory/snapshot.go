@@ -96,9 +96,11 @@ type Snapshot struct {
 
 	ids *idTable
 
-	// cov[vertical][city]: ACTIVE providers; column anyCity holds every
-	// city. "Every vertical" merges the four rows.
-	cov [numVerticals][]*covList
+	// cov[vertical][city>>covGroupBits][city&covGroupMask]: ACTIVE
+	// providers; column anyCity holds every city. "Every vertical" merges
+	// the four rows. Cells come in groups of 32 so that a change copies one
+	// group and a row's short directory, not a pointer per city.
+	cov [numVerticals][]*covGroup
 
 	// Writer-only interning state, shared along one lineage of snapshots and
 	// touched only under view.mu.
@@ -339,9 +341,10 @@ func (s *Snapshot) Serving(vertical connectors.Vertical, city, after string, fir
 	for {
 		// Merge the (at most four) lists by id.
 		best, bestK := int32(-1), -1
+		var bestKey covKey
 		for k := range lists {
-			if i, ok := cur[k].next(); ok && (bestK < 0 || s.id(i) < s.id(best)) {
-				best, bestK = i, k
+			if i, key, ok := cur[k].next(); ok && (bestK < 0 || keyLess(s, key, i, bestKey, best)) {
+				best, bestK, bestKey = i, k, key
 			}
 		}
 		if bestK < 0 {
@@ -374,16 +377,10 @@ func (s *Snapshot) coverage(vertical connectors.Vertical, city string) []*covLis
 		}
 		c = n
 	}
-	cell := func(v int) *covList {
-		if row := s.cov[v]; int(c) < len(row) {
-			return row[c]
-		}
-		return nil
-	}
 	if vertical == "" {
 		out := make([]*covList, numVerticals)
 		for v := range out {
-			out[v] = cell(v)
+			out[v] = s.cell(v, int(c))
 		}
 		return out
 	}
@@ -391,7 +388,47 @@ func (s *Snapshot) coverage(vertical connectors.Vertical, city string) []*covLis
 	if v < 0 {
 		return nil
 	}
-	return []*covList{cell(v)}
+	return []*covList{s.cell(v, int(c))}
+}
+
+const (
+	covGroupBits = 5
+	covGroupMask = 1<<covGroupBits - 1
+)
+
+type covGroup [1 << covGroupBits]*covList
+
+// cell is the coverage list of (vertical number v, city number c); nil when
+// empty.
+func (s *Snapshot) cell(v, c int) *covList {
+	row := s.cov[v]
+	if g := c >> covGroupBits; g < len(row) {
+		return row[g][c&covGroupMask]
+	}
+	return nil
+}
+
+// HeapBytes estimates the heap the snapshot holds (its arenas, columns, id
+// table and coverage index; older snapshots share most of it), for the
+// collector's pacing (gctune.Follow). O(cities), no allocation.
+func (s *Snapshot) HeapBytes() int64 {
+	chunks := (int64(s.n) + chunkSize - 1) / chunkSize
+	b := int64(cap(s.text)) + 2*int64(cap(s.cityArr)) + chunks*int64(unsafe.Sizeof(chunk{})) +
+		int64(len(s.groups))*int64(unsafe.Sizeof(group{}))
+	if s.ids != nil {
+		b += 4 * int64(len(s.ids.slots))
+	}
+	// A coverage entry takes 20 bytes of a leaf, which changes leave some
+	// three-quarters full; inner nodes add about 2%.
+	const perEntry = 27
+	for _, row := range s.cov {
+		for _, g := range row {
+			for _, l := range g {
+				b += int64(l.len()) * perEntry
+			}
+		}
+	}
+	return b
 }
 
 // Cities lists every city some provider has declared, in first-seen order.

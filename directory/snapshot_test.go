@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -170,4 +171,22 @@ func TestViewNeverGoesBackwards(t *testing.T) {
 	if _, ok := v.snapshot().Lookup("a"); !ok {
 		t.Fatal("lost a provider")
 	}
+}
+
+func TestHeapBytesEstimatesWhatTheSnapshotHolds(t *testing.T) {
+	const n = 50_000
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	s := generatedSnapshot(n)
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	held := int64(m1.HeapAlloc) - int64(m0.HeapAlloc)
+	// The collector paces by the heap beyond this estimate (gctune.Follow):
+	// within a factor of 1.5 either way is close enough for that.
+	t.Logf("estimate %d, held %d", s.HeapBytes(), held)
+	if est := s.HeapBytes(); est < held*2/3 || est > held*3/2 {
+		t.Fatalf("HeapBytes %d for %d providers, the heap holds %d", est, n, held)
+	}
+	runtime.KeepAlive(s)
 }

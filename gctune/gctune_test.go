@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestApply(t *testing.T) {
@@ -61,4 +63,93 @@ func TestApply(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestFollowPacesByTheHeapBeyondLongLivedState(t *testing.T) {
+	gogc, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(gogc)
+	t.Cleanup(func() { debug.SetGCPercent(gogc); debug.SetMemoryLimit(limit) })
+	const budget = 128 << 20
+	defaults := Settings{GCPercent: 200, GCSource: "default", MemoryLimit: budget, LimitSource: "default"}
+	gcPercent := func() int {
+		p := debug.SetGCPercent(-1)
+		debug.SetGCPercent(p)
+		return p
+	}
+	// eventually runs collections until ok holds (the follower updates on
+	// its own goroutine after each), with a generous deadline.
+	eventually := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: GOGC %d, limit %d MiB", what, gcPercent(), debug.SetMemoryLimit(-1)>>20)
+			}
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// state is the long-lived memory; its size is read by the follower's
+	// goroutine.
+	var state []byte
+	var size atomic.Int64
+	stateBytes := size.Load
+	setState := func(n int) {
+		state = make([]byte, n) // live whether or not its pages are touched
+		size.Store(int64(len(state)))
+	}
+
+	t.Run("long-lived state gets no room of its own", func(t *testing.T) {
+		debug.SetGCPercent(200)
+		debug.SetMemoryLimit(budget)
+		stop := Follow(defaults, stateBytes)
+		defer stop()
+		setState(256 << 20) // a directory snapshot loaded after start
+		// A test's own heap is a few MiB beside the state: GOGC falls
+		// far below 200, and the limit makes room for the state.
+		eventually("with 256 MiB of long-lived state", func() bool {
+			return gcPercent() < 40 && debug.SetMemoryLimit(-1) == budget+256<<20
+		})
+		setState(0)
+		eventually("once the state is gone", func() bool {
+			return gcPercent() > 150 && debug.SetMemoryLimit(-1) == budget
+		})
+	})
+
+	t.Run("an operator's GOGC, GOMEMLIMIT or cgroup limit stays as set", func(t *testing.T) {
+		for _, s := range []Settings{
+			{GCPercent: 150, GCSource: "GOGC", MemoryLimit: 300 << 20, LimitSource: "GOMEMLIMIT"},
+			{GCPercent: 150, GCSource: "GOGC", MemoryLimit: 300 << 20, LimitSource: "cgroup"},
+		} {
+			debug.SetGCPercent(150)
+			debug.SetMemoryLimit(300 << 20)
+			setState(64 << 20)
+			stop := Follow(s, stateBytes)
+			runtime.GC()
+			runtime.GC()
+			time.Sleep(50 * time.Millisecond)
+			if p, l := gcPercent(), debug.SetMemoryLimit(-1); p != 150 || l != 300<<20 {
+				t.Fatalf("%s: GOGC moved to %d, limit to %d MiB", s.LimitSource, p, l>>20)
+			}
+			stop()
+			setState(0)
+		}
+	})
+
+	t.Run("stop ends the updates", func(t *testing.T) {
+		debug.SetGCPercent(200)
+		debug.SetMemoryLimit(budget)
+		setState(64 << 20)
+		stop := Follow(defaults, stateBytes)
+		eventually("while following", func() bool { return debug.SetMemoryLimit(-1) == budget+64<<20 })
+		stop()
+		debug.SetMemoryLimit(budget)
+		runtime.GC()
+		runtime.GC()
+		time.Sleep(50 * time.Millisecond)
+		if got := debug.SetMemoryLimit(-1); got != budget {
+			t.Fatalf("limit moved to %d MiB after stop", got>>20)
+		}
+		setState(0)
+	})
 }
