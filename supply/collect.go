@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
@@ -132,6 +133,8 @@ type collector struct {
 	k     int
 	h     worstFirst
 	total int
+	// scored is the pooled list the first step of a text query fills.
+	scored []scored
 }
 
 // count counts one match, checking now and then that the search is
@@ -336,7 +339,15 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 		defer f.s.Close()
 		fields[i] = f
 	}
+	buf := scoredPool.Get().(*[]scored)
+	col.scored = *buf
 	var matches []scored
+	defer func() {
+		if cap(matches) > cap(*buf) {
+			*buf = matches[:0] // keep the larger list for the next search
+		}
+		scoredPool.Put(buf)
+	}()
 	var err error
 	if union {
 		var f *docCursor
@@ -394,10 +405,24 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 // maxPresize bounds the room made for matches from Bleve's estimate.
 const maxPresize = 1 << 16
 
+// scoredPool keeps the first step's match lists between searches: a broad
+// text query finds tens of thousands of matches, and a list of its own per
+// search would be most of the garbage a search leaves.
+var scoredPool = sync.Pool{New: func() any { return new([]scored) }}
+
+// room returns the pooled match list, emptied, with room for about n.
+func (col *collector) room(n uint64) []scored {
+	out := col.scored[:0]
+	if want := int(min(n, maxPresize)); cap(out) < want {
+		out = make([]scored, 0, want)
+	}
+	return out
+}
+
 // walk follows the driver's matches and scores each with the field
 // cursors.
 func (col *collector) walk(driver *docCursor, fields []*docCursor) ([]scored, error) {
-	out := make([]scored, 0, min(driver.s.Count(), maxPresize))
+	out := col.room(driver.s.Count())
 	for {
 		if err := driver.next(col.sctx); err != nil || driver.done {
 			return out, err
@@ -432,7 +457,7 @@ func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]score
 	for _, f := range fields {
 		most += f.s.Count()
 	}
-	out := make([]scored, 0, min(most, maxPresize))
+	out := col.room(most)
 	var id index.IndexInternalID // a copy: cursors recycle their matches
 	for {
 		var lowest index.IndexInternalID
