@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -446,5 +447,60 @@ func TestCancelMutationReversesRewards(t *testing.T) {
 		Variables: map[string]any{"id": out.PlaceGroceryOrder.ID}})
 	if got := payable() - before; got != 0 {
 		t.Fatalf("cancelled through the gateway: payable moved by %v, want 0", got)
+	}
+}
+
+// TestDemotedProviderRanksLower: while freshcart is DEMOTED for its
+// service level, each of its search results scores about half what it did
+// (the text part is normalised over the candidates, which move a little).
+func TestDemotedProviderRanksLower(t *testing.T) {
+	g := startGrowth(t)
+	scores := func() map[string]float64 {
+		var out struct {
+			Search struct {
+				Edges []struct {
+					Score float64 `json:"score"`
+					Node  struct {
+						ID       string `json:"id"`
+						Provider struct {
+							Key string `json:"key"`
+						} `json:"provider"`
+					} `json:"node"`
+				} `json:"edges"`
+			} `json:"search"`
+		}
+		g.MustPost(apitest.Request{Query: `{ search(text: "milk", vertical: GROCERY, first: 50) { edges { score node { ... on Product { id provider { key } } } } } }`}).Decode(t, &out)
+		m := map[string]float64{}
+		for _, e := range out.Search.Edges {
+			if e.Node.Provider.Key == "freshcart" {
+				m[e.Node.ID] = e.Score
+			}
+		}
+		return m
+	}
+	before := scores()
+	if len(before) == 0 {
+		t.Fatal("no freshcart results for milk")
+	}
+	ctx := context.Background()
+	if err := g.svc.Store().SetLevel(ctx, growth.Transition{Provider: "freshcart", From: growth.LevelOK, To: growth.LevelDemoted,
+		Reason: "test", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.svc.RefreshLevels(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := scores()
+	compared := 0
+	for id, s := range before {
+		if a, ok := after[id]; ok {
+			compared++
+			if want := s * (1 - growth.DemotedPenalty); math.Abs(a-want) > 0.05*want {
+				t.Errorf("%s scored %v, %v while DEMOTED; want about %v", id, s, a, want)
+			}
+		}
+	}
+	if compared == 0 {
+		t.Fatalf("no freshcart result in both searches: %v, %v", before, after)
 	}
 }

@@ -297,6 +297,9 @@ func TestServiceLevels(t *testing.T) {
 			want(growth.LevelWarning, directory.Active)
 			calls(100, 0, 6) // p99 over the bound
 			want(growth.LevelDemoted, directory.Active)
+			if err := f.svc.RefreshLevels(ctx); err != nil || f.svc.Penalty("mart") != growth.DemotedPenalty || f.svc.Penalty("other") != 0 {
+				t.Fatalf("DEMOTED ranks with penalty %v (other %v), %v", f.svc.Penalty("mart"), f.svc.Penalty("other"), err)
+			}
 			calls(100, 60, 0)
 			want(growth.LevelSuspended, directory.Suspended)
 			if h, _ := f.dir.History(ctx, "mart"); h[len(h)-1].Reason != growth.SuspensionReason || h[len(h)-1].Actor != growth.SuspensionActor {
@@ -318,6 +321,9 @@ func TestServiceLevels(t *testing.T) {
 			calls(100, 3, 0)
 			calls(100, 0, 0)
 			want(growth.LevelOK, directory.Active)
+			if err := f.svc.RefreshLevels(ctx); err != nil || f.svc.Penalty("mart") != 0 {
+				t.Fatalf("back to OK, penalty %v, %v", f.svc.Penalty("mart"), err)
+			}
 			sl, _ := f.svc.ServiceLevel(ctx, "mart")
 			var path []string
 			for i := len(sl.Transitions) - 1; i >= 0; i-- {
