@@ -126,7 +126,7 @@ func wantError(t *testing.T, r *apitest.Response, code, field string) {
 	}
 }
 
-const applyLoan = `mutation($in: ApplyForLoanInput!) { applyForLoan(input: $in) { id status principal { amount currency } fee { amount } totalCost { amount } minimumDaily { amount } repaymentSharePercent termDays consent } }`
+const applyLoan = `mutation($in: ApplyForLoanInput!) { applyForLoan(input: $in) { id status principal { amount currency } fee { amount } totalCost { amount } minimumDaily { amount } outstanding { amount } arrears { amount } repaymentSharePercent termDays consent } }`
 
 func loanInput(amount int, currency string, term int, key string, consent bool) map[string]any {
 	return map[string]any{"in": map[string]any{"amount": map[string]any{"amount": amount, "currency": currency}, "termDays": term,
@@ -293,7 +293,8 @@ func TestApplyForLoanOverGraphQL(t *testing.T) {
 		l := d["applyForLoan"].(map[string]any)
 		loanID = l["id"].(string)
 		if l["status"] != "OPEN" || l["fee"].(map[string]any)["amount"].(float64) != 3000 || l["repaymentSharePercent"].(float64) != 10 ||
-			l["minimumDaily"].(map[string]any)["amount"].(float64) != 1717 || !strings.Contains(l["consent"].(string), "Fee 1.50%") {
+			l["minimumDaily"].(map[string]any)["amount"].(float64) != 1717 || !strings.Contains(l["consent"].(string), "Fee 1.50%") ||
+			l["outstanding"].(map[string]any)["amount"].(float64) != 103000 || l["arrears"].(map[string]any)["amount"].(float64) != 0 {
 			t.Fatalf("%v", l)
 		}
 		again := growthData(t, g.as(fresh, applyLoan, loanInput(100_000, "CNY", 60, "apply-1", true)))
@@ -313,8 +314,8 @@ func TestApplyForLoanOverGraphQL(t *testing.T) {
 		wantError(t, r, "NOT_FOUND", "id")
 	})
 	t.Run("early repayment settles it", func(t *testing.T) {
-		d := growthData(t, g.as(fresh, `mutation($id: ID!) { repayLoan(id: $id, amount: 103000, idempotencyKey: "all") { status } }`, map[string]any{"id": loanID}))
-		if fmt.Sprint(d) != "map[repayLoan:map[status:REPAID]]" {
+		d := growthData(t, g.as(fresh, `mutation($id: ID!) { repayLoan(id: $id, amount: 103000, idempotencyKey: "all") { status outstanding { amount } } }`, map[string]any{"id": loanID}))
+		if fmt.Sprint(d) != "map[repayLoan:map[outstanding:map[amount:0] status:REPAID]]" {
 			t.Fatalf("%v", d)
 		}
 	})

@@ -455,6 +455,13 @@ func TestLoans(t *testing.T) {
 				if b := mustBalances(t, f, "mart"); b.Loan != loan.Principal+loan.Fee {
 					t.Fatalf("ledger %+v", b)
 				}
+				if st, err := f.svc.Standing(ctx, loan); err != nil || st.Outstanding != loan.Principal+loan.Fee || st.Arrears != 0 {
+					t.Fatalf("standing at disbursement %+v %v", st, err)
+				}
+				f.clock.Advance(10 * 24 * time.Hour) // nothing repaid for ten days
+				if st, _ := f.svc.Standing(ctx, loan); st.Arrears != 10*loan.MinimumDaily {
+					t.Fatalf("standing after ten days without repayment %+v, want arrears %d", st, 10*loan.MinimumDaily)
+				}
 				again, err := f.svc.Apply(ctx, "mart", good)
 				if err != nil || again.ID != loan.ID {
 					t.Fatalf("the same key again: %+v %v", again, err)
