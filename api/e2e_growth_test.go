@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -125,7 +126,7 @@ func wantError(t *testing.T, r *apitest.Response, code, field string) {
 	}
 }
 
-const applyLoan = `mutation($in: ApplyForLoanInput!) { applyForLoan(input: $in) { id status principal { amount currency } fee { amount } totalCost { amount } minimumDaily { amount } repaymentSharePercent termDays consent } }`
+const applyLoan = `mutation($in: ApplyForLoanInput!) { applyForLoan(input: $in) { id status principal { amount currency } fee { amount } totalCost { amount } minimumDaily { amount } outstanding { amount } arrears { amount } repaymentSharePercent termDays consent } }`
 
 func loanInput(amount int, currency string, term int, key string, consent bool) map[string]any {
 	return map[string]any{"in": map[string]any{"amount": map[string]any{"amount": amount, "currency": currency}, "termDays": term,
@@ -292,7 +293,8 @@ func TestApplyForLoanOverGraphQL(t *testing.T) {
 		l := d["applyForLoan"].(map[string]any)
 		loanID = l["id"].(string)
 		if l["status"] != "OPEN" || l["fee"].(map[string]any)["amount"].(float64) != 3000 || l["repaymentSharePercent"].(float64) != 10 ||
-			l["minimumDaily"].(map[string]any)["amount"].(float64) != 1717 || !strings.Contains(l["consent"].(string), "Fee 1.50%") {
+			l["minimumDaily"].(map[string]any)["amount"].(float64) != 1717 || !strings.Contains(l["consent"].(string), "Fee 1.50%") ||
+			l["outstanding"].(map[string]any)["amount"].(float64) != 103000 || l["arrears"].(map[string]any)["amount"].(float64) != 0 {
 			t.Fatalf("%v", l)
 		}
 		again := growthData(t, g.as(fresh, applyLoan, loanInput(100_000, "CNY", 60, "apply-1", true)))
@@ -312,8 +314,8 @@ func TestApplyForLoanOverGraphQL(t *testing.T) {
 		wantError(t, r, "NOT_FOUND", "id")
 	})
 	t.Run("early repayment settles it", func(t *testing.T) {
-		d := growthData(t, g.as(fresh, `mutation($id: ID!) { repayLoan(id: $id, amount: 103000, idempotencyKey: "all") { status } }`, map[string]any{"id": loanID}))
-		if fmt.Sprint(d) != "map[repayLoan:map[status:REPAID]]" {
+		d := growthData(t, g.as(fresh, `mutation($id: ID!) { repayLoan(id: $id, amount: 103000, idempotencyKey: "all") { status outstanding { amount } } }`, map[string]any{"id": loanID}))
+		if fmt.Sprint(d) != "map[repayLoan:map[outstanding:map[amount:0] status:REPAID]]" {
 			t.Fatalf("%v", d)
 		}
 	})
@@ -446,5 +448,60 @@ func TestCancelMutationReversesRewards(t *testing.T) {
 		Variables: map[string]any{"id": out.PlaceGroceryOrder.ID}})
 	if got := payable() - before; got != 0 {
 		t.Fatalf("cancelled through the gateway: payable moved by %v, want 0", got)
+	}
+}
+
+// TestDemotedProviderRanksLower: while freshcart is DEMOTED for its
+// service level, each of its search results scores about half what it did
+// (the text part is normalised over the candidates, which move a little).
+func TestDemotedProviderRanksLower(t *testing.T) {
+	g := startGrowth(t)
+	scores := func() map[string]float64 {
+		var out struct {
+			Search struct {
+				Edges []struct {
+					Score float64 `json:"score"`
+					Node  struct {
+						ID       string `json:"id"`
+						Provider struct {
+							Key string `json:"key"`
+						} `json:"provider"`
+					} `json:"node"`
+				} `json:"edges"`
+			} `json:"search"`
+		}
+		g.MustPost(apitest.Request{Query: `{ search(text: "milk", vertical: GROCERY, first: 50) { edges { score node { ... on Product { id provider { key } } } } } }`}).Decode(t, &out)
+		m := map[string]float64{}
+		for _, e := range out.Search.Edges {
+			if e.Node.Provider.Key == "freshcart" {
+				m[e.Node.ID] = e.Score
+			}
+		}
+		return m
+	}
+	before := scores()
+	if len(before) == 0 {
+		t.Fatal("no freshcart results for milk")
+	}
+	ctx := context.Background()
+	if err := g.svc.Store().SetLevel(ctx, growth.Transition{Provider: "freshcart", From: growth.LevelOK, To: growth.LevelDemoted,
+		Reason: "test", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.svc.RefreshLevels(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := scores()
+	compared := 0
+	for id, s := range before {
+		if a, ok := after[id]; ok {
+			compared++
+			if want := s * (1 - growth.DemotedPenalty); math.Abs(a-want) > 0.05*want {
+				t.Errorf("%s scored %v, %v while DEMOTED; want about %v", id, s, a, want)
+			}
+		}
+	}
+	if compared == 0 {
+		t.Fatalf("no freshcart result in both searches: %v, %v", before, after)
 	}
 }

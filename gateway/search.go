@@ -35,6 +35,10 @@ type SearchParams struct {
 	// vertical and category, in [0, 1] (e.g. their share of activity there).
 	// nil: no personalisation.
 	Affinity func(vertical connectors.Vertical, category string) float64
+	// Penalty, when set, returns the share in [0, 1] taken off the score of
+	// a provider's items (a provider DEMOTED for its service level); it is
+	// read from memory, once per candidate. nil: no penalty.
+	Penalty func(provider string) float64
 	// Session, when set, pins the ranked order while a client pages through
 	// it: the first page (Fresh) stores the order under this key in the
 	// shared cache; later pages put the fresh candidates back into that
@@ -402,7 +406,7 @@ func setSignals(hits []Hit, docs [][]rank.Doc, p SearchParams) {
 			pops = make([]float64, len(hits))
 		}
 	}
-	if pops == nil && p.Popularity == nil && p.Affinity == nil {
+	if pops == nil && p.Popularity == nil && p.Affinity == nil && p.Penalty == nil {
 		return
 	}
 	i := 0
@@ -417,6 +421,9 @@ func setSignals(hits []Hit, docs [][]rank.Doc, p SearchParams) {
 			}
 			if p.Affinity != nil {
 				d.Affinity = p.Affinity(h.Vertical, d.Category)
+			}
+			if p.Penalty != nil {
+				d.Penalty = p.Penalty(h.Provider)
 			}
 			i++
 		}

@@ -331,12 +331,14 @@ type ComplexityRoot struct {
 	}
 
 	Loan struct {
+		Arrears               func(childComplexity int) int
 		Consent               func(childComplexity int) int
 		CreatedAt             func(childComplexity int) int
 		DueAt                 func(childComplexity int) int
 		Fee                   func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		MinimumDaily          func(childComplexity int) int
+		Outstanding           func(childComplexity int) int
 		Principal             func(childComplexity int) int
 		RepaymentSharePercent func(childComplexity int) int
 		Status                func(childComplexity int) int
@@ -1917,6 +1919,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LegalConsultationEdge.Node(childComplexity), true
 
+	case "Loan.arrears":
+		if e.ComplexityRoot.Loan.Arrears == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Arrears(childComplexity), true
 	case "Loan.consent":
 		if e.ComplexityRoot.Loan.Consent == nil {
 			break
@@ -1953,6 +1961,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Loan.MinimumDaily(childComplexity), true
+	case "Loan.outstanding":
+		if e.ComplexityRoot.Loan.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Loan.Outstanding(childComplexity), true
 	case "Loan.principal":
 		if e.ComplexityRoot.Loan.Principal == nil {
 			break
@@ -4970,6 +4984,10 @@ type Loan {
   repaymentSharePercent: Int!
   "The least repaid a day on average: total cost ÷ term."
   minimumDaily: Money!
+  "What is still owed, from the ledger."
+  outstanding: Money!
+  "How far repayments are behind the schedule: the minimum daily repayment for each day since disbursement (at most the total cost), less what was repaid; 0 when on schedule."
+  arrears: Money!
   "The terms consented to, as they were shown."
   consent: String!
   createdAt: Time!
@@ -5627,6 +5645,10 @@ func (ec *executionContext) childFields_Loan(ctx context.Context, field graphql.
 		return ec.fieldContext_Loan_repaymentSharePercent(ctx, field)
 	case "minimumDaily":
 		return ec.fieldContext_Loan_minimumDaily(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_Loan_outstanding(ctx, field)
+	case "arrears":
+		return ec.fieldContext_Loan_arrears(ctx, field)
 	case "consent":
 		return ec.fieldContext_Loan_consent(ctx, field)
 	case "createdAt":
@@ -12566,6 +12588,76 @@ func (ec *executionContext) _Loan_minimumDaily(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Loan_minimumDaily(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_outstanding(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.Outstanding != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Outstanding)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_outstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outstanding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_outstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Loan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Loan_arrears(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.Arrears != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Arrears)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Loan_arrears(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arrears, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Loan_arrears(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Loan",
 		Field:      field,
@@ -24145,6 +24237,16 @@ func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "minimumDaily":
 			out.Values[i] = ec._Loan_minimumDaily(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outstanding":
+			out.Values[i] = ec._Loan_outstanding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arrears":
+			out.Values[i] = ec._Loan_arrears(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

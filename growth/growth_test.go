@@ -297,6 +297,9 @@ func TestServiceLevels(t *testing.T) {
 			want(growth.LevelWarning, directory.Active)
 			calls(100, 0, 6) // p99 over the bound
 			want(growth.LevelDemoted, directory.Active)
+			if err := f.svc.RefreshLevels(ctx); err != nil || f.svc.Penalty("mart") != growth.DemotedPenalty || f.svc.Penalty("other") != 0 {
+				t.Fatalf("DEMOTED ranks with penalty %v (other %v), %v", f.svc.Penalty("mart"), f.svc.Penalty("other"), err)
+			}
 			calls(100, 60, 0)
 			want(growth.LevelSuspended, directory.Suspended)
 			if h, _ := f.dir.History(ctx, "mart"); h[len(h)-1].Reason != growth.SuspensionReason || h[len(h)-1].Actor != growth.SuspensionActor {
@@ -318,6 +321,9 @@ func TestServiceLevels(t *testing.T) {
 			calls(100, 3, 0)
 			calls(100, 0, 0)
 			want(growth.LevelOK, directory.Active)
+			if err := f.svc.RefreshLevels(ctx); err != nil || f.svc.Penalty("mart") != 0 {
+				t.Fatalf("back to OK, penalty %v, %v", f.svc.Penalty("mart"), err)
+			}
 			sl, _ := f.svc.ServiceLevel(ctx, "mart")
 			var path []string
 			for i := len(sl.Transitions) - 1; i >= 0; i-- {
@@ -448,6 +454,13 @@ func TestLoans(t *testing.T) {
 				}
 				if b := mustBalances(t, f, "mart"); b.Loan != loan.Principal+loan.Fee {
 					t.Fatalf("ledger %+v", b)
+				}
+				if st, err := f.svc.Standing(ctx, loan); err != nil || st.Outstanding != loan.Principal+loan.Fee || st.Arrears != 0 {
+					t.Fatalf("standing at disbursement %+v %v", st, err)
+				}
+				f.clock.Advance(10 * 24 * time.Hour) // nothing repaid for ten days
+				if st, _ := f.svc.Standing(ctx, loan); st.Arrears != 10*loan.MinimumDaily {
+					t.Fatalf("standing after ten days without repayment %+v, want arrears %d", st, 10*loan.MinimumDaily)
 				}
 				again, err := f.svc.Apply(ctx, "mart", good)
 				if err != nil || again.ID != loan.ID {

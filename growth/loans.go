@@ -294,3 +294,28 @@ func (s *Service) Outstanding(ctx context.Context, provider string) (int64, erro
 	b, err := s.ledger.Balances(ctx, provider, s.programs.Currency)
 	return b.Loan, err
 }
+
+// Standing is where a loan stands against its schedule.
+type Standing struct {
+	Outstanding int64
+	// Arrears is how far repayments are behind MinimumDaily a day since
+	// disbursement (capped at the total cost); 0 when on schedule.
+	Arrears int64
+}
+
+// Standing reads l's outstanding amount from the ledger. A provider has
+// at most one open loan and repaid every earlier one, so its loan account
+// is the open loan's.
+func (s *Service) Standing(ctx context.Context, l Loan) (Standing, error) {
+	if l.Status != LoanOpen {
+		return Standing{}, nil
+	}
+	b, err := s.ledger.Balances(ctx, l.Provider, l.Currency)
+	if err != nil {
+		return Standing{}, err
+	}
+	total := l.Principal + l.Fee
+	days := int64(s.now().Sub(l.CreatedAt).Hours() / 24)
+	due := min(total, l.MinimumDaily*days)
+	return Standing{Outstanding: b.Loan, Arrears: max(0, due-(total-b.Loan))}, nil
+}

@@ -15,6 +15,7 @@ type Memory struct {
 	keys        map[string]Key
 	digests     map[[sha256.Size]byte]string
 	orders      map[[2]string]memOrder
+	customers   map[[2]string]bool // (provider, user) with a completed order
 	approvals   map[string]Approval
 	counters    map[string]map[time.Time]Counters
 	levels      map[string]Transition
@@ -32,7 +33,7 @@ var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
-	return &Memory{keys: map[string]Key{}, digests: map[[sha256.Size]byte]string{}, orders: map[[2]string]memOrder{},
+	return &Memory{keys: map[string]Key{}, digests: map[[sha256.Size]byte]string{}, orders: map[[2]string]memOrder{}, customers: map[[2]string]bool{},
 		approvals: map[string]Approval{}, counters: map[string]map[time.Time]Counters{}, levels: map[string]Transition{},
 		transitions: map[string][]Transition{}}
 }
@@ -104,7 +105,10 @@ func (m *Memory) RecordOrder(_ context.Context, o Order) (OrderChange, error) {
 	case OrderCompleted:
 		if cur.completed.IsZero() {
 			cur.completed = o.At
-			ch.FirstForUser = o.User != "" && !m.userCompleted(o.Provider, o.User)
+			if who := [2]string{o.Provider, o.User}; o.User != "" {
+				ch.FirstForUser = !m.customers[who]
+				m.customers[who] = true
+			}
 		}
 	case OrderCancelled:
 		cur.cancelled = o.At
@@ -112,15 +116,6 @@ func (m *Memory) RecordOrder(_ context.Context, o Order) (OrderChange, error) {
 	m.orders[k] = cur
 	ch.Completed = cur.completed
 	return ch, nil
-}
-
-func (m *Memory) userCompleted(provider, user string) bool {
-	for k, o := range m.orders {
-		if k[0] == provider && o.User == user && !o.completed.IsZero() {
-			return true
-		}
-	}
-	return false
 }
 
 // CompletedOrders implements Store.

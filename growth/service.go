@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/plaza-gateway/plaza/auth"
@@ -100,6 +101,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	onRevoke func()
+	demoted  atomic.Pointer[map[string]bool] // RefreshLevels
 }
 
 // Option sets an optional part of a Service.

@@ -117,12 +117,47 @@ func (s *Service) RunLevels(ctx context.Context, interval time.Duration) {
 		if _, err := s.store.WithJobLock(ctx, s.EvaluateLevels); err != nil && ctx.Err() == nil {
 			s.log.Warn("service levels: evaluation failed", "err", err)
 		}
+		// Every instance, job or not, reads the levels it ranks with.
+		if err := s.RefreshLevels(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("service levels: refresh failed; ranking with the last levels read", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// DemotedPenalty is the share of its score a DEMOTED provider's items lose
+// in search.
+const DemotedPenalty = 0.5
+
+// Penalty returns the share of its score provider's items lose in search:
+// DemotedPenalty while DEMOTED, else 0. It reads this instance's copy of
+// the levels (RefreshLevels), no I/O.
+func (s *Service) Penalty(provider string) float64 {
+	if m := s.demoted.Load(); m != nil && (*m)[provider] {
+		return DemotedPenalty
+	}
+	return 0
+}
+
+// RefreshLevels reloads this instance's copy of the DEMOTED providers
+// (bounded by the providers not OK, not by the directory).
+func (s *Service) RefreshLevels(ctx context.Context) error {
+	levels, err := s.store.Levels(ctx)
+	if err != nil {
+		return err
+	}
+	demoted := make(map[string]bool)
+	for p, l := range levels {
+		if l == LevelDemoted {
+			demoted[p] = true
+		}
+	}
+	s.demoted.Store(&demoted)
+	return nil
 }
 
 // ServiceLevel is a provider's state with its recent transitions.

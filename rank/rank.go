@@ -48,6 +48,9 @@ type Doc struct {
 	// Affinity in [0, 1] is how much the user is drawn to this kind of item
 	// (e.g. the share of their activity in its vertical or category).
 	Affinity float64
+	// Penalty in [0, 1] is the share taken off the item's score: its
+	// provider is DEMOTED for its service level.
+	Penalty float64
 }
 
 // Query is what the user asked for.
@@ -339,6 +342,7 @@ func (pq *Prepared) Rank(parts ...*Counted) []Result {
 			s += cfg.Popularity * clamp01(d.Popularity/maxPop)
 		}
 		s += cfg.Affinity * clamp01(d.Affinity)
+		s *= 1 - clamp01(d.Penalty)
 		out = append(out, Result{Index: i, Score: s, Text: text[i]})
 	}
 	slices.SortFunc(out, func(a, b Result) int {

@@ -126,6 +126,24 @@ func TestPriors(t *testing.T) {
 	}
 }
 
+// TestPenalty: a DEMOTED provider's item loses its share of the score,
+// so an equal item of a provider in good standing ranks first.
+func TestPenalty(t *testing.T) {
+	docs := []Doc{
+		{Kind: "P", Provider: "demoted", ID: "1", Name: "Milk", Rating: 5, Penalty: 0.5},
+		{Kind: "P", Provider: "good", ID: "2", Name: "Milk", Rating: 3},
+	}
+	cfg := DefaultConfig()
+	cfg.DiversityPage = 0
+	rs := New(nil, cfg).Rank(Query{Text: "milk"}, docs)
+	if got := ids(docs, rs); !slices.Equal(got, []string{"2", "1"}) {
+		t.Fatalf("order %v", got)
+	}
+	if s := rs[1].Score; math.Abs(s-0.6) > 1e-9 { // (1 + 0.2) × 0.5
+		t.Fatalf("penalised score %v, want 0.6", s)
+	}
+}
+
 // medicalDocs is a small candidate set shaped like the demo providers'.
 func medicalDocs() []Doc {
 	return []Doc{

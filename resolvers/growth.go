@@ -189,29 +189,52 @@ func (r *Resolver) loanOffer(ctx context.Context) (*model.LoanOffer, error) {
 func (r *Resolver) loans(ctx context.Context) ([]*model.Loan, error) {
 	return forProvider(ctx, r, func(g *growth.Service, provider, _ string) ([]*model.Loan, error) {
 		ls, err := g.Loans(ctx, provider)
-		return mapAll(ls, toLoan), err
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*model.Loan, len(ls))
+		for i, l := range ls {
+			if out[i], err = withStanding(ctx, g, l, nil); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	})
 }
 
 func (r *Resolver) loan(ctx context.Context, id string) (*model.Loan, error) {
 	return forProvider(ctx, r, func(g *growth.Service, provider, _ string) (*model.Loan, error) {
 		l, err := g.Loan(ctx, provider, id)
-		return toLoan(l), err
+		return withStanding(ctx, g, l, err)
 	})
+}
+
+// withStanding converts l with what the ledger says it still owes.
+func withStanding(ctx context.Context, g *growth.Service, l growth.Loan, err error) (*model.Loan, error) {
+	if err != nil {
+		return nil, err
+	}
+	st, err := g.Standing(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	m := toLoan(l)
+	m.Outstanding, m.Arrears = minorUnits(st.Outstanding, l.Currency), minorUnits(st.Arrears, l.Currency)
+	return m, nil
 }
 
 func (r *Resolver) applyForLoan(ctx context.Context, in model.ApplyForLoanInput) (*model.Loan, error) {
 	return forProvider(ctx, r, func(g *growth.Service, provider, _ string) (*model.Loan, error) {
 		l, err := g.Apply(ctx, provider, growth.Application{Amount: int64(in.Amount.Amount), Currency: in.Amount.Currency,
 			TermDays: in.TermDays, IdempotencyKey: in.IdempotencyKey, Consent: in.Consent})
-		return toLoan(l), err
+		return withStanding(ctx, g, l, err)
 	})
 }
 
 func (r *Resolver) repayLoan(ctx context.Context, id string, amount int, key string) (*model.Loan, error) {
 	return forProvider(ctx, r, func(g *growth.Service, provider, _ string) (*model.Loan, error) {
 		l, err := g.Repay(ctx, provider, id, int64(amount), key)
-		return toLoan(l), err
+		return withStanding(ctx, g, l, err)
 	})
 }
 
@@ -289,13 +312,12 @@ func toLedgerEntry(e ledger.Entry) *model.LedgerEntry {
 	return out
 }
 
+// toLoan converts l; withStanding adds what it still owes.
 func toLoan(l growth.Loan) *model.Loan {
-	if l.ID == "" {
-		return nil
-	}
 	return &model.Loan{ID: l.ID, Status: model.LoanStatus(l.Status), Principal: minorUnits(l.Principal, l.Currency), Fee: minorUnits(l.Fee, l.Currency),
 		TotalCost: minorUnits(l.Principal+l.Fee, l.Currency), TermDays: l.TermDays, RepaymentSharePercent: l.SharePercent,
-		MinimumDaily: minorUnits(l.MinimumDaily, l.Currency), Consent: l.Consent, CreatedAt: l.CreatedAt, DueAt: l.DueAt}
+		MinimumDaily: minorUnits(l.MinimumDaily, l.Currency), Outstanding: minorUnits(0, l.Currency), Arrears: minorUnits(0, l.Currency),
+		Consent: l.Consent, CreatedAt: l.CreatedAt, DueAt: l.DueAt}
 }
 
 func toApproval(a growth.Approval) *model.ApprovalRequest {

@@ -50,8 +50,12 @@ func session(ctx context.Context, p gateway.SearchParams, after *string) gateway
 
 // searchSignals adds the engine's popularity to a search when
 // personalisation is wired, and the signed-in user's affinity when they
-// allow personalisation (an opted-out user ranks like an anonymous one).
+// allow personalisation (an opted-out user ranks like an anonymous one);
+// with merchant growth, the penalty of DEMOTED providers.
 func (r *Resolver) searchSignals(ctx context.Context, p gateway.SearchParams) gateway.SearchParams {
+	if r.opt.growth != nil {
+		p.Penalty = r.opt.growth.Penalty
+	}
 	if r.opt.home == nil {
 		return p
 	}

@@ -492,6 +492,10 @@ type Loan struct {
 	RepaymentSharePercent int    `json:"repaymentSharePercent"`
 	// The least repaid a day on average: total cost ÷ term.
 	MinimumDaily *Money `json:"minimumDaily"`
+	// What is still owed, from the ledger.
+	Outstanding *Money `json:"outstanding"`
+	// How far repayments are behind the schedule: the minimum daily repayment for each day since disbursement (at most the total cost), less what was repaid; 0 when on schedule.
+	Arrears *Money `json:"arrears"`
 	// The terms consented to, as they were shown.
 	Consent   string    `json:"consent"`
 	CreatedAt time.Time `json:"createdAt"`
