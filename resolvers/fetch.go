@@ -43,41 +43,43 @@ func (r *Resolver) provider(ctx context.Context, id string) (*model.Provider, er
 // declared kind through its loader (gateway/kinds.go).
 func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	g, err := gid.Decode(id)
-	return r.nodeOf(ctx, id, g, err)
+	n, stale, err := r.nodeOf(ctx, id, g, err)
+	if stale {
+		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
+	}
+	return n, err
 }
 
 // nodeOf is node with id decoded already (g, or err from gid.Decode):
-// nodes(ids:) decodes each ID once for its prefetch and its element.
-func (r *Resolver) nodeOf(ctx context.Context, id string, g gid.ID, err error) (model.Node, error) {
+// nodes(ids:) decodes each ID once for its prefetch and its element. It
+// reports whether the object was served from a stale cache entry, for the
+// caller to mark at the field's path.
+func (r *Resolver) nodeOf(ctx context.Context, id string, g gid.ID, err error) (n model.Node, stale bool, _ error) {
 	if err != nil {
-		return nil, connectors.Errorf(connectors.KindInvalid, "invalid id %q: not a Plaza global ID", truncate(id, 80))
+		return nil, false, connectors.Errorf(connectors.KindInvalid, "invalid id %q: not a Plaza global ID", truncate(id, 80))
 	}
 	switch g.Kind {
 	case gid.Provider:
 		p, err := r.provider(ctx, g.Provider)
 		if err != nil {
-			return nil, err // not a typed nil in the interface
+			return nil, false, err // not a typed nil in the interface
 		}
-		return p, nil
+		return p, false, nil
 	case gid.User:
 		me, err := user(ctx)
 		if err != nil || g.Provider != userIssuer || g.Local != me {
-			return nil, connectors.Errorf(connectors.KindNotFound, "User not found")
+			return nil, false, connectors.Errorf(connectors.KindNotFound, "User not found")
 		}
-		return &model.User{ID: id}, nil
+		return &model.User{ID: id}, false, nil
 	}
 	v, stale, err := r.loaders(ctx).Node(ctx, g)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if stale {
-		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
+	if n = toModel(g.Provider, v); n == nil {
+		return nil, false, connectors.Errorf(connectors.KindInternal, "%s has no model", g.Kind)
 	}
-	n := toModel(g.Provider, v)
-	if n == nil {
-		return nil, connectors.Errorf(connectors.KindInternal, "%s has no model", g.Kind)
-	}
-	return n, nil
+	return n, stale, nil
 }
 
 // nodes fetches many Nodes (prefetched as one batch per provider and kind);
@@ -92,19 +94,19 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 	}
 	r.prefetchIDs(ctx, gids, errs)
 	out := make([]model.Node, len(ids))
-	// The elements' own paths, so errors and stale marks name nodes[i]:
-	// each element keeps its own, allocated together.
-	paths, idx := make([]graphql.PathContext, len(ids)), make([]int, len(ids))
 	// In order while the prefetch answers them; concurrently (so that any
 	// loads still meet in one batch) from the first that needs I/O.
 	listexec.Each(ctx, len(ids), func(ctx context.Context, i int) {
-		idx[i] = i
-		paths[i].Index = &idx[i]
-		ictx := graphql.WithPathContext(ctx, &paths[i])
-		n, err := r.nodeOf(ictx, ids[i], gids[i], errs[i])
-		if err != nil {
-			graphql.AddError(ictx, err)
-			return
+		n, stale, err := r.nodeOf(ctx, ids[i], gids[i], errs[i])
+		if err != nil || stale {
+			// The element's own path, so its error or stale mark names
+			// nodes[i]; made only then (nothing else reads it).
+			ictx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			if err != nil {
+				graphql.AddError(ictx, err)
+				return
+			}
+			gateway.StatsFrom(ictx).AddStale(graphql.GetPath(ictx).String())
 		}
 		out[i] = n
 	})
@@ -124,7 +126,10 @@ func (r *Resolver) nodeRoot(ctx context.Context, id string) (model.Node, error) 
 	}
 	g, err := gid.Decode(id)
 	r.prefetchIDs(ctx, []gid.ID{g}, []error{err})
-	n, err := r.nodeOf(ctx, id, g, err)
+	n, stale, err := r.nodeOf(ctx, id, g, err)
+	if stale {
+		gateway.StatsFrom(ctx).AddStale(graphql.GetPath(ctx).String())
+	}
 	if err != nil {
 		return nil, err
 	}
