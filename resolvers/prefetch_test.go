@@ -84,21 +84,22 @@ func TestRelationTableChecks(t *testing.T) {
 // relations, each with the reason; Query and Mutation fields are entry
 // points (the roots of a walk, or writes).
 var notRelations = map[string]string{
-	"provider":                "from the request's registry snapshot: no provider call",
-	"Provider.status":         "the gateway's view of the provider, in memory",
-	"Store.products":          "one paged call per store; providers have no batch of pages to gather",
-	"Office.slots":            "filters the office's own slots, fetched with it",
-	"User.orders":             "a list of its own: the root of a walk",
-	"User.appointments":       "a list of its own: the root of a walk",
-	"User.consultations":      "a list of its own: the root of a walk",
-	"User.legalConsultations": "a list of its own: the root of a walk",
-	"User.applications":       "a list of its own: the root of a walk",
-	"User.settings":           "the user's settings, one read of the settings store",
-	"Analytics":               "reads of the analytics store, not of providers",
-	"Provider.lifecycle":      "the directory's snapshot, in memory: no provider call",
-	"Provider.certifications": "one read of the directory, for an operator or the owner viewing one provider",
-	"Provider.history":        "one read of the directory, for an operator or the owner viewing one provider",
-	"Provider.changes":        "one read of the directory, for an operator or the owner viewing one provider",
+	"provider":                     "from the request's registry snapshot: no provider call",
+	"Provider.status":              "the gateway's view of the provider, in memory",
+	"Store.products":               "one paged call per store; providers have no batch of pages to gather",
+	"Office.slots":                 "filters the office's own slots, fetched with it",
+	"ServiceApplication.visitSlot": "a slot of the offices ServiceApplication.office loads (same loader, same key): the loader batches it, and the prefetch has it when office is selected too",
+	"User.orders":                  "a list of its own: the root of a walk",
+	"User.appointments":            "a list of its own: the root of a walk",
+	"User.consultations":           "a list of its own: the root of a walk",
+	"User.legalConsultations":      "a list of its own: the root of a walk",
+	"User.applications":            "a list of its own: the root of a walk",
+	"User.settings":                "the user's settings, one read of the settings store",
+	"Analytics":                    "reads of the analytics store, not of providers",
+	"Provider.lifecycle":           "the directory's snapshot, in memory: no provider call",
+	"Provider.certifications":      "one read of the directory, for an operator or the owner viewing one provider",
+	"Provider.history":             "one read of the directory, for an operator or the owner viewing one provider",
+	"Provider.changes":             "one read of the directory, for an operator or the owner viewing one provider",
 }
 
 func TestEveryResolverFieldIsARelationOrSaysWhyNot(t *testing.T) {

@@ -166,6 +166,22 @@ func (r *mutationResolver) RotateProviderSecret(ctx context.Context, key string,
 	return r.rotateProviderSecret(ctx, key, secret, overlapHours, deref(reason))
 }
 
+func (r *mutationResolver) CancelAppointment(ctx context.Context, id string) (*model.Appointment, error) {
+	return r.cancelAppointment(ctx, id)
+}
+
+func (r *mutationResolver) RescheduleAppointment(ctx context.Context, id string, slotID string) (*model.Appointment, error) {
+	return r.rescheduleAppointment(ctx, id, slotID)
+}
+
+func (r *mutationResolver) CancelLegalConsultation(ctx context.Context, id string) (*model.LegalConsultation, error) {
+	return r.cancelLegalConsultation(ctx, id)
+}
+
+func (r *mutationResolver) CancelApplication(ctx context.Context, id string) (*model.ServiceApplication, error) {
+	return r.cancelApplication(ctx, id)
+}
+
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
 	return r.officeSlots(ctx, obj, onlyAvailable)
 }
@@ -254,12 +270,24 @@ func (r *queryResolver) RegisteredProvider(ctx context.Context, key string) (*mo
 	return r.registeredProvider(ctx, key)
 }
 
+func (r *queryResolver) Cities(ctx context.Context, vertical *model.Vertical) ([]*model.City, error) {
+	return r.cities(ctx, vertical)
+}
+
 func (r *serviceApplicationResolver) Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error) {
 	return r.serviceApplicationService(ctx, obj)
 }
 
 func (r *serviceApplicationResolver) Provider(ctx context.Context, obj *model.ServiceApplication) (*model.Provider, error) {
 	return r.provider(ctx, obj.ProviderID)
+}
+
+func (r *serviceApplicationResolver) Office(ctx context.Context, obj *model.ServiceApplication) (*model.Office, error) {
+	return r.serviceApplicationOffice(ctx, obj)
+}
+
+func (r *serviceApplicationResolver) VisitSlot(ctx context.Context, obj *model.ServiceApplication) (*model.OfficeSlot, error) {
+	return r.serviceApplicationVisitSlot(ctx, obj)
 }
 
 func (r *storeResolver) Provider(ctx context.Context, obj *model.Store) (*model.Provider, error) {
