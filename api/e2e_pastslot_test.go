@@ -65,3 +65,51 @@ func TestBookingIntoThePastIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestStoreOpenNow: openNow reads the store's hours in its city's zone
+// (Asia/Shanghai for the demo cities) at the gateway's clock, whatever the
+// server's zone: 23:30 in Hangzhou is 15:30 UTC, when a store open 08:00 to
+// 22:00 is closed there.
+func TestStoreOpenNow(t *testing.T) {
+	var nowNs atomic.Int64
+	clock := func() time.Time { return time.Unix(0, nowNs.Load()) }
+	g := apitest.Start(t, apitest.Options{GatewayOptions: []gateway.Option{gateway.WithClock(clock)}})
+	cst := time.FixedZone("CST", 8*3600)
+	type store struct {
+		OpeningHours []struct {
+			Opens  string `json:"opens"`
+			Closes string `json:"closes"`
+		} `json:"openingHours"`
+		OpenNow *bool `json:"openNow"`
+	}
+	query := apitest.Request{Query: `{ stores(first: 12) { edges { node { openingHours { opens closes } openNow } } } }`}
+	for _, tc := range []struct {
+		at      time.Time
+		hhmm    string
+		allOpen bool
+	}{
+		{time.Date(2026, 12, 7, 23, 30, 0, 0, cst).UTC(), "23:30", false},
+		{time.Date(2026, 12, 7, 12, 0, 0, 0, cst).UTC(), "12:00", true},
+	} {
+		nowNs.Store(tc.at.UnixNano())
+		d, _ := mustData[struct {
+			Stores conn[store] `json:"stores"`
+		}](t, g, query)
+		open, closed := 0, 0
+		for _, s := range d.Stores.nodes() {
+			h := s.OpeningHours[0]
+			want := h.Opens <= tc.hhmm && tc.hhmm < h.Closes
+			if s.OpenNow == nil || *s.OpenNow != want {
+				t.Fatalf("at %s Hangzhou time a store open %s-%s: openNow %v, want %v", tc.hhmm, h.Opens, h.Closes, s.OpenNow, want)
+			}
+			if want {
+				open++
+			} else {
+				closed++
+			}
+		}
+		if tc.allOpen && closed > 0 || !tc.allOpen && (open == 0 || closed == 0) {
+			t.Fatalf("at %s: %d open, %d closed", tc.hhmm, open, closed)
+		}
+	}
+}

@@ -575,6 +575,7 @@ type ComplexityRoot struct {
 		Logo          func(childComplexity int) int
 		MinimumOrder  func(childComplexity int) int
 		Name          func(childComplexity int) int
+		OpenNow       func(childComplexity int) int
 		OpeningHours  func(childComplexity int) int
 		Products      func(childComplexity int, text *string, first *int, after *string) int
 		Provider      func(childComplexity int) int
@@ -721,6 +722,8 @@ type StoreResolver interface {
 	Provider(ctx context.Context, obj *model.Store) (*model.Provider, error)
 	Products(ctx context.Context, obj *model.Store, text *string, first *int, after *string) (*model.ProductConnection, error)
 	DeliverySlots(ctx context.Context, obj *model.Store) ([]*model.DeliverySlot, error)
+
+	OpenNow(ctx context.Context, obj *model.Store) (*bool, error)
 }
 type UserResolver interface {
 	Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error)
@@ -3009,6 +3012,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.Name(childComplexity), true
+	case "Store.openNow":
+		if e.ComplexityRoot.Store.OpenNow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.OpenNow(childComplexity), true
 	case "Store.openingHours":
 		if e.ComplexityRoot.Store.OpeningHours == nil {
 			break
@@ -4375,6 +4384,11 @@ extend type Store {
   minimumOrder: Money
   "What an order pays for delivery on top of its items; null when the provider does not say."
   deliveryFee: Money
+  """
+  Whether the store is open now, by its opening hours read in its city's
+  time zone; null when the provider gave no opening hours.
+  """
+  openNow: Boolean
 }
 
 extend type Doctor {
@@ -5472,6 +5486,8 @@ func (ec *executionContext) childFields_Store(ctx context.Context, field graphql
 		return ec.fieldContext_Store_minimumOrder(ctx, field)
 	case "deliveryFee":
 		return ec.fieldContext_Store_deliveryFee(ctx, field)
+	case "openNow":
+		return ec.fieldContext_Store_openNow(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Store", field.Name)
 }
@@ -17237,6 +17253,29 @@ func (ec *executionContext) fieldContext_Store_deliveryFee(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Store_openNow(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_openNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Store().OpenNow(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Store_openNow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Store", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _StoreConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23074,6 +23113,12 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "openNow":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Store_openNow(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/plaza-gateway/plaza/citytz"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
@@ -236,6 +237,20 @@ func (r *Resolver) serviceApplicationVisitSlot(ctx context.Context, obj *model.S
 		}
 	}
 	return nil, nil
+}
+
+// storeOpenNow reads the store's opening hours in its city's zone at the
+// gateway's clock; nil without hours.
+func (r *Resolver) storeOpenNow(obj *model.Store) *bool {
+	if len(obj.OpeningHours) == 0 {
+		return nil
+	}
+	hours := make([]connectors.OpeningHours, len(obj.OpeningHours))
+	for i, h := range obj.OpeningHours {
+		hours[i] = connectors.OpeningHours{Day: string(h.Day), Opens: h.Opens, Closes: h.Closes}
+	}
+	open := connectors.OpenAt(hours, r.gw.Now(), citytz.Location(obj.City))
+	return &open
 }
 
 func (r *Resolver) storeProductsOf(ctx context.Context, obj *model.Store, text *string, first *int, after *string) (*model.ProductConnection, error) {

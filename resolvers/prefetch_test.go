@@ -87,6 +87,7 @@ var notRelations = map[string]string{
 	"provider":                     "from the request's registry snapshot: no provider call",
 	"Provider.status":              "the gateway's view of the provider, in memory",
 	"Store.products":               "one paged call per store; providers have no batch of pages to gather",
+	"Store.openNow":                "the store's own opening hours at the gateway's clock: no provider call",
 	"Office.slots":                 "filters the office's own slots, fetched with it",
 	"ServiceApplication.visitSlot": "a slot of the offices ServiceApplication.office loads (same loader, same key): the loader batches it, and the prefetch has it when office is selected too",
 	"User.orders":                  "a list of its own: the root of a walk",

@@ -302,6 +302,10 @@ func (r *storeResolver) DeliverySlots(ctx context.Context, obj *model.Store) ([]
 	return r.storeDeliverySlots(ctx, obj)
 }
 
+func (r *storeResolver) OpenNow(ctx context.Context, obj *model.Store) (*bool, error) {
+	return r.storeOpenNow(obj), nil
+}
+
 func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error) {
 	return r.userOrders(ctx, obj, first, after)
 }

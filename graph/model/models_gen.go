@@ -886,7 +886,10 @@ type Store struct {
 	MinimumOrder *Money `json:"minimumOrder,omitempty"`
 	// What an order pays for delivery on top of its items; null when the provider does not say.
 	DeliveryFee *Money `json:"deliveryFee,omitempty"`
-	ProviderID  string `json:"-"`
+	// Whether the store is open now, by its opening hours read in its city's
+	// time zone; null when the provider gave no opening hours.
+	OpenNow    *bool  `json:"openNow,omitempty"`
+	ProviderID string `json:"-"`
 }
 
 func (Store) IsNode() {}
