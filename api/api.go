@@ -31,6 +31,7 @@ import (
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/graphqlhttp"
 	"github.com/plaza-gateway/plaza/limits"
+	"github.com/plaza-gateway/plaza/media"
 	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/resolvers"
 	"github.com/plaza-gateway/plaza/telemetry"
@@ -306,6 +307,9 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
+	// The pictures the gateway draws (demo items, provider logos): stateless
+	// SVG from the URL, so they need no storage and no configuration.
+	s.mux.Handle(media.PlaceholderPattern, media.Placeholder())
 	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
 	s.mux.HandleFunc("GET /providers/{id}/stats", s.stats)
 	s.mux.HandleFunc("POST /providers/{id}/orders", s.orderStatus)

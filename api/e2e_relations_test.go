@@ -80,6 +80,9 @@ func TestRelations(t *testing.T) {
 		{name: "ServiceApplication.service then GovService.offices", user: "demo-1",
 			query:  `{ me { applications(first: 50) { edges { node { service { offices { id } } } } } } }`,
 			levels: []string{"Services", "Offices"}},
+		{name: "ServiceApplication.office and visitSlot", user: "demo-1",
+			query:  `{ me { applications(first: 50) { edges { node { id office { id name } visitSlot { id start } } } } } }`,
+			levels: []string{"Offices"}, none: []string{"Services"}},
 		// The page's products are named from the index (a product's store
 		// would complete them live: a second level of Products).
 		{name: "the products of the orders the home page infers the city from", user: "demo-1",

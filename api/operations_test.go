@@ -89,7 +89,8 @@ type operationRun struct {
 func operationRuns() map[string]operationRun {
 	none := func(*testing.T, *apitest.Gateway) map[string]any { return nil }
 	return map[string]operationRun{
-		"home.graphql": {user: "demo-1", vars: none},
+		"home.graphql":   {user: "demo-1", vars: none},
+		"cities.graphql": {vars: none},
 		"search.graphql": {vars: func(*testing.T, *apitest.Gateway) map[string]any {
 			return map[string]any{"text": "milk", "city": "Shanghai", "first": 20}
 		}},

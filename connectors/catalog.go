@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -20,12 +21,32 @@ import (
 
 // ContractVersion is the version of the provider contract this package
 // describes; ContractPublishing is the first version with catalogue
-// publishing. A descriptor without a version is of version 1.1.
+// publishing, ContractDisplay the first with display fields and closed
+// status lists (display.go, statuses.go). A descriptor without a version is
+// of version 1.1. Every version reads its predecessors' replies: what each
+// added is optional on the wire.
 const (
-	ContractVersion    = "1.2"
+	ContractVersion    = "1.3"
+	ContractDisplay    = "1.3"
 	ContractPublishing = "1.2"
 	ContractLegacy     = "1.1"
 )
+
+// ContractAtLeast reports whether version (major.minor; empty is
+// ContractLegacy) is min or later.
+func ContractAtLeast(version, min string) bool {
+	if version == "" {
+		version = ContractLegacy
+	}
+	var vMaj, vMin, mMaj, mMin int
+	if _, err := fmt.Sscanf(version, "%d.%d", &vMaj, &vMin); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscanf(min, "%d.%d", &mMaj, &mMin); err != nil {
+		return false
+	}
+	return vMaj > mMaj || vMaj == mMaj && vMin >= mMin
+}
 
 // CatalogKind is the kind of a published item.
 type CatalogKind string

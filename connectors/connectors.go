@@ -50,7 +50,8 @@ type Descriptor struct {
 	// gateway splits larger batches. 0 means no limit.
 	MaxBatch int `json:"maxBatch,omitempty"`
 	// ContractVersion is the version of the provider contract the provider
-	// speaks: ContractVersion ("1.2") publishes its catalogue; empty means
+	// speaks: from ContractPublishing ("1.2") on it publishes its catalogue
+	// (ContractVersion is "1.3", which adds display fields); empty means
 	// ContractLegacy ("1.1"), callable by ID but absent from search until it
 	// publishes.
 	ContractVersion string `json:"contractVersion,omitempty"`

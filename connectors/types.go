@@ -12,6 +12,15 @@ type Store struct {
 	Address string   `json:"address"`
 	Rating  float64  `json:"rating"`
 	Tags    []string `json:"tags"`
+
+	// Display (contract 1.3, optional).
+	Logo         *Image         `json:"logo,omitempty"`
+	ReviewCount  int            `json:"reviewCount,omitempty"`
+	OpeningHours []OpeningHours `json:"openingHours,omitempty"`
+	// MinimumOrder is the smallest order total the store delivers.
+	MinimumOrder *Money `json:"minimumOrder,omitempty"`
+	// DeliveryFee is what an order pays for delivery.
+	DeliveryFee *Money `json:"deliveryFee,omitempty"`
 }
 
 type Product struct {
@@ -28,6 +37,12 @@ type Product struct {
 	Rating      float64  `json:"rating"`
 	// City is the city of the store that sells it, for city-aware ranking.
 	City string `json:"city"`
+
+	// Display (contract 1.3, optional).
+	Images []Image `json:"images,omitempty"`
+	// OriginalPrice is the price before a discount; absent without one.
+	OriginalPrice *Money `json:"originalPrice,omitempty"`
+	ReviewCount   int    `json:"reviewCount,omitempty"`
 }
 
 type DeliverySlot struct {
@@ -46,7 +61,8 @@ type OrderItem struct {
 	UnitPrice Money `json:"unitPrice"`
 }
 
-// Order statuses shared by the verticals' bookings and orders.
+// Order statuses shared by the verticals' bookings and orders; statuses.go
+// lists which kind may take which.
 const (
 	StatusPlaced    = "PLACED"
 	StatusConfirmed = "CONFIRMED"
@@ -92,6 +108,10 @@ type Doctor struct {
 	Rating    float64  `json:"rating"`
 	City      string   `json:"city"`
 	Bio       string   `json:"bio"`
+
+	// Display (contract 1.3, optional).
+	Portrait    *Image `json:"portrait,omitempty"`
+	ReviewCount int    `json:"reviewCount,omitempty"`
 }
 
 type AppointmentSlot struct {
@@ -153,6 +173,10 @@ type Lawyer struct {
 	Rating        float64  `json:"rating"`
 	City          string   `json:"city"`
 	Bio           string   `json:"bio"`
+
+	// Display (contract 1.3, optional).
+	Portrait    *Image `json:"portrait,omitempty"`
+	ReviewCount int    `json:"reviewCount,omitempty"`
 }
 
 type LegalConsultation struct {
@@ -185,6 +209,9 @@ type GovService struct {
 	ProcessingDays    int      `json:"processingDays"`
 	Tags              []string `json:"tags"`
 	Rating            float64  `json:"rating"`
+
+	// Display (contract 1.3, optional).
+	ReviewCount int `json:"reviewCount,omitempty"`
 }
 
 type Office struct {

@@ -168,6 +168,10 @@ func (g *Gateway) SetRegistry(r *connectors.Registry) { g.reg.Store(r) }
 // Cache returns the entity cache, or nil when there is none.
 func (g *Gateway) Cache() *EntityCache { return g.cache }
 
+// Now is the gateway's clock (WithClock; time.Now by default): what
+// "upcoming" means when a booking is checked.
+func (g *Gateway) Now() time.Time { return g.now() }
+
 // Config returns the gateway's configuration.
 func (g *Gateway) Config() Config { return g.cfg }
 

@@ -42,6 +42,10 @@ func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 //	applyForGovService        the office slot is taken         Office:<p>:<service>#<epoch>  every service's office list
 //	                                                           of the provider, by deleting OfficeEpoch:<p> (an office
 //	                                                           is listed under every service it handles: epochKinds)
+//	cancelAppointment         the slot is free again           AppointmentSlot:<p>:<doctor>
+//	rescheduleAppointment     old slot free, new one taken     AppointmentSlot:<p>:<doctor>  (one list holds both)
+//	cancelApplication         the office slot is free again    as applyForGovService
+//	cancelLegalConsultation   a consultation (personal)        nothing: personal data is never cached
 //	askDoctor                 a new consultation (personal)    nothing: personal data is never cached
 //	requestLegalConsultation  a new consultation (personal)    nothing: personal data is never cached
 //
@@ -126,6 +130,76 @@ func (g *Gateway) Apply(ctx context.Context, provider string, in connectors.Appl
 		return mutate(ctx, g, provider, "Apply", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
 			return c.Apply(ctx, in)
 		})
+	})
+	if err == nil {
+		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.OfficeID})
+	}
+	return a, err
+}
+
+// capability is c as the optional capability T (contract 1.3), or the
+// KindInvalid error saying the provider does not support what T does.
+func capability[T any](c connectors.Connector, what string) (T, error) {
+	t, ok := c.(T)
+	if !ok {
+		return t, connectors.Errorf(connectors.KindInvalid, "%s does not support %s through Plaza", c.Describe().Name, what)
+	}
+	return t, nil
+}
+
+// CancelAppointment cancels one of user's appointments at provider; its slot
+// is free again, so the doctor's slots are invalidated.
+func (g *Gateway) CancelAppointment(ctx context.Context, provider, user, id string) (connectors.Appointment, error) {
+	a, err := mutate(ctx, g, provider, "CancelAppointment", func(c connectors.Medical, ctx context.Context) (connectors.Appointment, error) {
+		ch, err := capability[connectors.AppointmentChanger](c, "cancelling appointments")
+		if err != nil {
+			return connectors.Appointment{}, err
+		}
+		return ch.CancelAppointment(ctx, user, id)
+	})
+	if err == nil {
+		g.invalidate(ctx, gid.ID{Kind: gid.AppointmentSlot, Provider: provider, Local: a.DoctorID})
+	}
+	return a, err
+}
+
+// RescheduleAppointment moves one of user's appointments at provider to
+// slotID of the same doctor; both slots changed (one list, invalidated).
+func (g *Gateway) RescheduleAppointment(ctx context.Context, provider, user, id, slotID string) (connectors.Appointment, error) {
+	a, err := mutate(ctx, g, provider, "RescheduleAppointment", func(c connectors.Medical, ctx context.Context) (connectors.Appointment, error) {
+		ch, err := capability[connectors.AppointmentChanger](c, "rescheduling appointments")
+		if err != nil {
+			return connectors.Appointment{}, err
+		}
+		return ch.RescheduleAppointment(ctx, user, id, slotID)
+	})
+	if err == nil {
+		g.invalidate(ctx, gid.ID{Kind: gid.AppointmentSlot, Provider: provider, Local: a.DoctorID})
+	}
+	return a, err
+}
+
+// CancelLegalConsultation cancels one of user's legal consultations at
+// provider (personal data: nothing cached changes).
+func (g *Gateway) CancelLegalConsultation(ctx context.Context, provider, user, id string) (connectors.LegalConsultation, error) {
+	return mutate(ctx, g, provider, "CancelLegalConsultation", func(c connectors.Legal, ctx context.Context) (connectors.LegalConsultation, error) {
+		ch, err := capability[connectors.LegalConsultationCanceller](c, "cancelling legal consultations")
+		if err != nil {
+			return connectors.LegalConsultation{}, err
+		}
+		return ch.CancelLegalConsultation(ctx, user, id)
+	})
+}
+
+// CancelApplication withdraws one of user's applications at provider; its
+// office slot is free again (every office list of the provider, as Apply).
+func (g *Gateway) CancelApplication(ctx context.Context, provider, user, id string) (connectors.ServiceApplication, error) {
+	a, err := mutate(ctx, g, provider, "CancelApplication", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
+		ch, err := capability[connectors.ApplicationCanceller](c, "withdrawing applications")
+		if err != nil {
+			return connectors.ServiceApplication{}, err
+		}
+		return ch.CancelApplication(ctx, user, id)
 	})
 	if err == nil {
 		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.OfficeID})

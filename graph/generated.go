@@ -126,6 +126,13 @@ type ComplexityRoot struct {
 		StartedAt  func(childComplexity int) int
 	}
 
+	City struct {
+		Name          func(childComplexity int) int
+		ProviderCount func(childComplexity int) int
+		TimeZone      func(childComplexity int) int
+		Verticals     func(childComplexity int) int
+	}
+
 	Consultation struct {
 		Answer     func(childComplexity int) int
 		AnsweredAt func(childComplexity int) int
@@ -174,17 +181,19 @@ type ComplexityRoot struct {
 	}
 
 	Doctor struct {
-		Bio       func(childComplexity int) int
-		City      func(childComplexity int) int
-		Fee       func(childComplexity int) int
-		Hospital  func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Languages func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Provider  func(childComplexity int) int
-		Rating    func(childComplexity int) int
-		Slots     func(childComplexity int, onlyAvailable *bool) int
-		Specialty func(childComplexity int) int
+		Bio         func(childComplexity int) int
+		City        func(childComplexity int) int
+		Fee         func(childComplexity int) int
+		Hospital    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Languages   func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Portrait    func(childComplexity int) int
+		Provider    func(childComplexity int) int
+		Rating      func(childComplexity int) int
+		ReviewCount func(childComplexity int) int
+		Slots       func(childComplexity int, onlyAvailable *bool) int
+		Specialty   func(childComplexity int) int
 	}
 
 	DoctorConnection struct {
@@ -216,6 +225,7 @@ type ComplexityRoot struct {
 		Provider          func(childComplexity int) int
 		Rating            func(childComplexity int) int
 		RequiredDocuments func(childComplexity int) int
+		ReviewCount       func(childComplexity int) int
 		Tags              func(childComplexity int) int
 	}
 
@@ -269,6 +279,12 @@ type ComplexityRoot struct {
 		Title func(childComplexity int) int
 	}
 
+	Image struct {
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
+	}
+
 	Lawyer struct {
 		Bio           func(childComplexity int) int
 		City          func(childComplexity int) int
@@ -277,9 +293,11 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		Languages     func(childComplexity int) int
 		Name          func(childComplexity int) int
+		Portrait      func(childComplexity int) int
 		PracticeAreas func(childComplexity int) int
 		Provider      func(childComplexity int) int
 		Rating        func(childComplexity int) int
+		ReviewCount   func(childComplexity int) int
 	}
 
 	LawyerConnection struct {
@@ -374,7 +392,10 @@ type ComplexityRoot struct {
 		ApproveProvider          func(childComplexity int, key string, reason *string) int
 		AskDoctor                func(childComplexity int, input model.AskDoctorInput) int
 		BookDoctorAppointment    func(childComplexity int, input model.BookDoctorAppointmentInput) int
+		CancelApplication        func(childComplexity int, id string) int
+		CancelAppointment        func(childComplexity int, id string) int
 		CancelGroceryOrder       func(childComplexity int, id string) int
+		CancelLegalConsultation  func(childComplexity int, id string) int
 		CreateOnboardingCode     func(childComplexity int, ttlHours *int) int
 		CreateProviderAPIKey     func(childComplexity int, label *string) int
 		DecideApproval           func(childComplexity int, id string, approve bool) int
@@ -387,6 +408,7 @@ type ComplexityRoot struct {
 		RequestLedgerAdjustment  func(childComplexity int, input model.LedgerAdjustmentInput) int
 		RequestLegalConsultation func(childComplexity int, input model.RequestLegalConsultationInput) int
 		RequestSuspensionLift    func(childComplexity int, provider string, reason string) int
+		RescheduleAppointment    func(childComplexity int, id string, slotID string) int
 		ResumeProvider           func(childComplexity int, key string, reason string) int
 		RetireProvider           func(childComplexity int, key string, reason string) int
 		RevokeProviderAPIKey     func(childComplexity int, id string) int
@@ -419,6 +441,12 @@ type ComplexityRoot struct {
 		ExpiresAt func(childComplexity int) int
 	}
 
+	OpeningHours struct {
+		Closes func(childComplexity int) int
+		Day    func(childComplexity int) int
+		Opens  func(childComplexity int) int
+	}
+
 	OrderItem struct {
 		LineTotal func(childComplexity int) int
 		Price     func(childComplexity int) int
@@ -434,19 +462,23 @@ type ComplexityRoot struct {
 	}
 
 	Product struct {
-		Category    func(childComplexity int) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		InStock     func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Origin      func(childComplexity int) int
-		Price       func(childComplexity int) int
-		Provider    func(childComplexity int) int
-		Rating      func(childComplexity int) int
-		Stock       func(childComplexity int) int
-		Store       func(childComplexity int) int
-		Tags        func(childComplexity int) int
-		Unit        func(childComplexity int) int
+		Category        func(childComplexity int) int
+		Description     func(childComplexity int) int
+		DiscountPercent func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Images          func(childComplexity int) int
+		InStock         func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Origin          func(childComplexity int) int
+		OriginalPrice   func(childComplexity int) int
+		Price           func(childComplexity int) int
+		Provider        func(childComplexity int) int
+		Rating          func(childComplexity int) int
+		ReviewCount     func(childComplexity int) int
+		Stock           func(childComplexity int) int
+		Store           func(childComplexity int) int
+		Tags            func(childComplexity int) int
+		Unit            func(childComplexity int) int
 	}
 
 	ProductConnection struct {
@@ -469,6 +501,7 @@ type ComplexityRoot struct {
 		ID             func(childComplexity int) int
 		Key            func(childComplexity int) int
 		Lifecycle      func(childComplexity int) int
+		Logo           func(childComplexity int) int
 		Name           func(childComplexity int) int
 		Rating         func(childComplexity int) int
 		Status         func(childComplexity int) int
@@ -522,6 +555,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Analytics          func(childComplexity int) int
+		Cities             func(childComplexity int, vertical *model.Vertical) int
 		Doctors            func(childComplexity int, text *string, city *string, first *int, after *string) int
 		GovServices        func(childComplexity int, text *string, city *string, first *int, after *string) int
 		Home               func(childComplexity int, city *string) int
@@ -616,9 +650,11 @@ type ComplexityRoot struct {
 		CreatedAt func(childComplexity int) int
 		Documents func(childComplexity int) int
 		ID        func(childComplexity int) int
+		Office    func(childComplexity int) int
 		Provider  func(childComplexity int) int
 		Service   func(childComplexity int) int
 		Status    func(childComplexity int) int
+		VisitSlot func(childComplexity int) int
 	}
 
 	ServiceApplicationConnection struct {
@@ -648,12 +684,18 @@ type ComplexityRoot struct {
 	Store struct {
 		Address       func(childComplexity int) int
 		City          func(childComplexity int) int
+		DeliveryFee   func(childComplexity int) int
 		DeliverySlots func(childComplexity int) int
 		ID            func(childComplexity int) int
+		Logo          func(childComplexity int) int
+		MinimumOrder  func(childComplexity int) int
 		Name          func(childComplexity int) int
+		OpenNow       func(childComplexity int) int
+		OpeningHours  func(childComplexity int) int
 		Products      func(childComplexity int, text *string, first *int, after *string) int
 		Provider      func(childComplexity int) int
 		Rating        func(childComplexity int) int
+		ReviewCount   func(childComplexity int) int
 		Tags          func(childComplexity int) int
 	}
 
@@ -769,6 +811,10 @@ type MutationResolver interface {
 	RequestLedgerAdjustment(ctx context.Context, input model.LedgerAdjustmentInput) (*model.ApprovalRequest, error)
 	RequestSuspensionLift(ctx context.Context, provider string, reason string) (*model.ApprovalRequest, error)
 	DecideApproval(ctx context.Context, id string, approve bool) (*model.ApprovalRequest, error)
+	CancelAppointment(ctx context.Context, id string) (*model.Appointment, error)
+	RescheduleAppointment(ctx context.Context, id string, slotID string) (*model.Appointment, error)
+	CancelLegalConsultation(ctx context.Context, id string) (*model.LegalConsultation, error)
+	CancelApplication(ctx context.Context, id string) (*model.ServiceApplication, error)
 }
 type OfficeResolver interface {
 	Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error)
@@ -803,6 +849,7 @@ type QueryResolver interface {
 	RegisteredProvider(ctx context.Context, key string) (*model.Provider, error)
 	ViewerProvider(ctx context.Context) (*model.ViewerProvider, error)
 	PendingApprovals(ctx context.Context) ([]*model.ApprovalRequest, error)
+	Cities(ctx context.Context, vertical *model.Vertical) ([]*model.City, error)
 }
 type RewardAccountResolver interface {
 	History(ctx context.Context, obj *model.RewardAccount, first *int) ([]*model.LedgerEntry, error)
@@ -811,11 +858,15 @@ type ServiceApplicationResolver interface {
 	Service(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error)
 
 	Provider(ctx context.Context, obj *model.ServiceApplication) (*model.Provider, error)
+	Office(ctx context.Context, obj *model.ServiceApplication) (*model.Office, error)
+	VisitSlot(ctx context.Context, obj *model.ServiceApplication) (*model.OfficeSlot, error)
 }
 type StoreResolver interface {
 	Provider(ctx context.Context, obj *model.Store) (*model.Provider, error)
 	Products(ctx context.Context, obj *model.Store, text *string, first *int, after *string) (*model.ProductConnection, error)
 	DeliverySlots(ctx context.Context, obj *model.Store) ([]*model.DeliverySlot, error)
+
+	OpenNow(ctx context.Context, obj *model.Store) (*bool, error)
 }
 type UserResolver interface {
 	Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error)
@@ -1144,6 +1195,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CertificationRun.StartedAt(childComplexity), true
 
+	case "City.name":
+		if e.ComplexityRoot.City.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.City.Name(childComplexity), true
+	case "City.providerCount":
+		if e.ComplexityRoot.City.ProviderCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.City.ProviderCount(childComplexity), true
+	case "City.timeZone":
+		if e.ComplexityRoot.City.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.City.TimeZone(childComplexity), true
+	case "City.verticals":
+		if e.ComplexityRoot.City.Verticals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.City.Verticals(childComplexity), true
+
 	case "Consultation.answer":
 		if e.ComplexityRoot.Consultation.Answer == nil {
 			break
@@ -1366,6 +1442,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Doctor.Name(childComplexity), true
+	case "Doctor.portrait":
+		if e.ComplexityRoot.Doctor.Portrait == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Doctor.Portrait(childComplexity), true
 	case "Doctor.provider":
 		if e.ComplexityRoot.Doctor.Provider == nil {
 			break
@@ -1378,6 +1460,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Doctor.Rating(childComplexity), true
+	case "Doctor.reviewCount":
+		if e.ComplexityRoot.Doctor.ReviewCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Doctor.ReviewCount(childComplexity), true
 	case "Doctor.slots":
 		if e.ComplexityRoot.Doctor.Slots == nil {
 			break
@@ -1518,6 +1606,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GovService.RequiredDocuments(childComplexity), true
+	case "GovService.reviewCount":
+		if e.ComplexityRoot.GovService.ReviewCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovService.ReviewCount(childComplexity), true
 	case "GovService.tags":
 		if e.ComplexityRoot.GovService.Tags == nil {
 			break
@@ -1689,6 +1783,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HomeSection.Title(childComplexity), true
 
+	case "Image.height":
+		if e.ComplexityRoot.Image.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.Height(childComplexity), true
+	case "Image.url":
+		if e.ComplexityRoot.Image.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.URL(childComplexity), true
+	case "Image.width":
+		if e.ComplexityRoot.Image.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Image.Width(childComplexity), true
+
 	case "Lawyer.bio":
 		if e.ComplexityRoot.Lawyer.Bio == nil {
 			break
@@ -1731,6 +1844,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lawyer.Name(childComplexity), true
+	case "Lawyer.portrait":
+		if e.ComplexityRoot.Lawyer.Portrait == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lawyer.Portrait(childComplexity), true
 	case "Lawyer.practiceAreas":
 		if e.ComplexityRoot.Lawyer.PracticeAreas == nil {
 			break
@@ -1749,6 +1868,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lawyer.Rating(childComplexity), true
+	case "Lawyer.reviewCount":
+		if e.ComplexityRoot.Lawyer.ReviewCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lawyer.ReviewCount(childComplexity), true
 
 	case "LawyerConnection.edges":
 		if e.ComplexityRoot.LawyerConnection.Edges == nil {
@@ -2134,6 +2259,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BookDoctorAppointment(childComplexity, args["input"].(model.BookDoctorAppointmentInput)), true
+	case "Mutation.cancelApplication":
+		if e.ComplexityRoot.Mutation.CancelApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelApplication(childComplexity, args["id"].(string)), true
+	case "Mutation.cancelAppointment":
+		if e.ComplexityRoot.Mutation.CancelAppointment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelAppointment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelAppointment(childComplexity, args["id"].(string)), true
 	case "Mutation.cancelGroceryOrder":
 		if e.ComplexityRoot.Mutation.CancelGroceryOrder == nil {
 			break
@@ -2145,6 +2292,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelGroceryOrder(childComplexity, args["id"].(string)), true
+	case "Mutation.cancelLegalConsultation":
+		if e.ComplexityRoot.Mutation.CancelLegalConsultation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelLegalConsultation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelLegalConsultation(childComplexity, args["id"].(string)), true
 	case "Mutation.createOnboardingCode":
 		if e.ComplexityRoot.Mutation.CreateOnboardingCode == nil {
 			break
@@ -2277,6 +2435,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSuspensionLift(childComplexity, args["provider"].(string), args["reason"].(string)), true
+	case "Mutation.rescheduleAppointment":
+		if e.ComplexityRoot.Mutation.RescheduleAppointment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rescheduleAppointment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RescheduleAppointment(childComplexity, args["id"].(string), args["slotId"].(string)), true
 	case "Mutation.resumeProvider":
 		if e.ComplexityRoot.Mutation.ResumeProvider == nil {
 			break
@@ -2462,6 +2631,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OnboardingCode.ExpiresAt(childComplexity), true
 
+	case "OpeningHours.closes":
+		if e.ComplexityRoot.OpeningHours.Closes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.Closes(childComplexity), true
+	case "OpeningHours.day":
+		if e.ComplexityRoot.OpeningHours.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.Day(childComplexity), true
+	case "OpeningHours.opens":
+		if e.ComplexityRoot.OpeningHours.Opens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.Opens(childComplexity), true
+
 	case "OrderItem.lineTotal":
 		if e.ComplexityRoot.OrderItem.LineTotal == nil {
 			break
@@ -2524,12 +2712,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.Description(childComplexity), true
+	case "Product.discountPercent":
+		if e.ComplexityRoot.Product.DiscountPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.DiscountPercent(childComplexity), true
 	case "Product.id":
 		if e.ComplexityRoot.Product.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Product.ID(childComplexity), true
+	case "Product.images":
+		if e.ComplexityRoot.Product.Images == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.Images(childComplexity), true
 	case "Product.inStock":
 		if e.ComplexityRoot.Product.InStock == nil {
 			break
@@ -2548,6 +2748,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.Origin(childComplexity), true
+	case "Product.originalPrice":
+		if e.ComplexityRoot.Product.OriginalPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.OriginalPrice(childComplexity), true
 	case "Product.price":
 		if e.ComplexityRoot.Product.Price == nil {
 			break
@@ -2566,6 +2772,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.Rating(childComplexity), true
+	case "Product.reviewCount":
+		if e.ComplexityRoot.Product.ReviewCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.ReviewCount(childComplexity), true
 	case "Product.stock":
 		if e.ComplexityRoot.Product.Stock == nil {
 			break
@@ -2671,6 +2883,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Provider.Lifecycle(childComplexity), true
+	case "Provider.logo":
+		if e.ComplexityRoot.Provider.Logo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.Logo(childComplexity), true
 	case "Provider.name":
 		if e.ComplexityRoot.Provider.Name == nil {
 			break
@@ -2870,6 +3088,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Analytics(childComplexity), true
+	case "Query.cities":
+		if e.ComplexityRoot.Query.Cities == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Cities(childComplexity, args["vertical"].(*model.Vertical)), true
 	case "Query.doctors":
 		if e.ComplexityRoot.Query.Doctors == nil {
 			break
@@ -3308,6 +3537,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceApplication.ID(childComplexity), true
+	case "ServiceApplication.office":
+		if e.ComplexityRoot.ServiceApplication.Office == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceApplication.Office(childComplexity), true
 	case "ServiceApplication.provider":
 		if e.ComplexityRoot.ServiceApplication.Provider == nil {
 			break
@@ -3326,6 +3561,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceApplication.Status(childComplexity), true
+	case "ServiceApplication.visitSlot":
+		if e.ComplexityRoot.ServiceApplication.VisitSlot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceApplication.VisitSlot(childComplexity), true
 
 	case "ServiceApplicationConnection.edges":
 		if e.ComplexityRoot.ServiceApplicationConnection.Edges == nil {
@@ -3415,6 +3656,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.City(childComplexity), true
+	case "Store.deliveryFee":
+		if e.ComplexityRoot.Store.DeliveryFee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.DeliveryFee(childComplexity), true
 	case "Store.deliverySlots":
 		if e.ComplexityRoot.Store.DeliverySlots == nil {
 			break
@@ -3427,12 +3674,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.ID(childComplexity), true
+	case "Store.logo":
+		if e.ComplexityRoot.Store.Logo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.Logo(childComplexity), true
+	case "Store.minimumOrder":
+		if e.ComplexityRoot.Store.MinimumOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.MinimumOrder(childComplexity), true
 	case "Store.name":
 		if e.ComplexityRoot.Store.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Store.Name(childComplexity), true
+	case "Store.openNow":
+		if e.ComplexityRoot.Store.OpenNow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.OpenNow(childComplexity), true
+	case "Store.openingHours":
+		if e.ComplexityRoot.Store.OpeningHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.OpeningHours(childComplexity), true
 	case "Store.products":
 		if e.ComplexityRoot.Store.Products == nil {
 			break
@@ -3456,6 +3727,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.Rating(childComplexity), true
+	case "Store.reviewCount":
+		if e.ComplexityRoot.Store.ReviewCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Store.ReviewCount(childComplexity), true
 	case "Store.tags":
 		if e.ComplexityRoot.Store.Tags == nil {
 			break
@@ -3782,7 +4059,11 @@ enum Role {
   OPERATOR
 }
 
-"A point in time, RFC 3339."
+"""
+A point in time, RFC 3339. Plaza returns every time in UTC with a ` + "`" + `Z` + "`" + `, to
+the second (` + "`" + `2026-12-04T14:30:00Z` + "`" + `), whatever zone the provider used; show
+it in the city's zone (` + "`" + `City.timeZone` + "`" + `). Inputs may carry any offset.
+"""
 scalar Time
 
 "An object that can be fetched again by its opaque global ID with ` + "`" + `node(id:)` + "`" + `."
@@ -3934,14 +4215,14 @@ type OrderItem {
   lineTotal: Money!
 }
 
-"A grocery order. Status: PLACED, CONFIRMED, COMPLETED or CANCELLED."
+"A grocery order. ` + "`" + `status` + "`" + `: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED, COMPLETED or CANCELLED."
 type GroceryOrder implements Node {
   id: ID!
   items: [OrderItem!]!
   total: Money!
   "The delivery slot; null when the provider failed or the slot is gone."
   slot: DeliverySlot
-  status: String!
+  status: BookingStatus!
   createdAt: Time!
   store: Store
   provider: Provider!
@@ -3997,13 +4278,13 @@ type AppointmentSlot {
   available: Boolean!
 }
 
-"A booked appointment. Status: CONFIRMED, COMPLETED or CANCELLED."
+"A booked appointment. ` + "`" + `status` + "`" + `: CONFIRMED, COMPLETED or CANCELLED."
 type Appointment implements Node {
   id: ID!
   doctor: Doctor
   start: Time!
   reason: String!
-  status: String!
+  status: BookingStatus!
   createdAt: Time!
   provider: Provider!
 }
@@ -4019,7 +4300,7 @@ type AppointmentConnection {
   totalCount: Int!
 }
 
-"An online medical question. Status: PENDING until a doctor answers, then ANSWERED."
+"An online medical question. ` + "`" + `status` + "`" + `: PENDING until a doctor answers, then ANSWERED."
 type Consultation implements Node {
   id: ID!
   "The doctor asked, or who answered; null while unassigned."
@@ -4027,7 +4308,7 @@ type Consultation implements Node {
   specialty: String!
   question: String!
   answer: String
-  status: String!
+  status: BookingStatus!
   createdAt: Time!
   answeredAt: Time
   provider: Provider!
@@ -4073,13 +4354,13 @@ type LawyerConnection {
   totalCount: Int!
 }
 
-"A request for legal advice. Status: PENDING, CONFIRMED, COMPLETED or CANCELLED."
+"A request for legal advice. ` + "`" + `status` + "`" + `: PENDING, CONFIRMED, COMPLETED or CANCELLED."
 type LegalConsultation implements Node {
   id: ID!
   lawyer: Lawyer
   topic: String!
   description: String!
-  status: String!
+  status: BookingStatus!
   scheduledAt: Time
   createdAt: Time!
   provider: Provider!
@@ -4145,12 +4426,12 @@ type OfficeSlot {
   available: Boolean!
 }
 
-"An application for a government service. Status: PENDING, APPROVED, REJECTED or COMPLETED."
+"An application for a government service. ` + "`" + `status` + "`" + `: PENDING, APPROVED, REJECTED, COMPLETED or CANCELLED."
 type ServiceApplication implements Node {
   id: ID!
   service: GovService
   documents: [String!]!
-  status: String!
+  status: BookingStatus!
   createdAt: Time!
   provider: Provider!
 }
@@ -5071,6 +5352,192 @@ extend type Mutation {
   "Approves or rejects a pending request. FORBIDDEN for the operator who made it; CONFLICT once decided."
   decideApproval(id: ID!, approve: Boolean!): ApprovalRequest! @auth(requires: OPERATOR)
 }
+
+# ---------------------------------------------------------------- display (contract 1.3)
+
+"""
+A picture at one size. ` + "`" + `url` + "`" + ` is absolute (https) or a path on the gateway's
+own origin (starting with ` + "`" + `/` + "`" + `): pictures Plaza draws itself, the demo
+providers' placeholders and the providers' monogram logos, are served by the
+gateway under ` + "`" + `/media/placeholder/` + "`" + `.
+"""
+type Image {
+  url: String!
+  "Pixels."
+  width: Int!
+  "Pixels."
+  height: Int!
+}
+
+enum Weekday {
+  MONDAY
+  TUESDAY
+  WEDNESDAY
+  THURSDAY
+  FRIDAY
+  SATURDAY
+  SUNDAY
+}
+
+"""
+One opening period of a store on one day, in the local time of the store's
+city (` + "`" + `City.timeZone` + "`" + `). ` + "`" + `closes` + "`" + ` at or before ` + "`" + `opens` + "`" + ` means the period runs
+past midnight; ` + "`" + `00:00` + "`" + `-` + "`" + `24:00` + "`" + ` is open all day.
+"""
+type OpeningHours {
+  day: Weekday!
+  "HH:MM, 24-hour."
+  opens: String!
+  "HH:MM, 24-hour."
+  closes: String!
+}
+
+extend type Product {
+  "Photos of the product; empty when the provider sent none."
+  images: [Image!]!
+  "The price before the current discount; null when the product is not discounted."
+  originalPrice: Money
+  "Percent off ` + "`" + `originalPrice` + "`" + `, rounded down; 0 without a discount."
+  discountPercent: Int!
+  "How many reviews ` + "`" + `rating` + "`" + ` averages; 0 when the provider does not say."
+  reviewCount: Int!
+}
+
+extend type Store {
+  "The store's logo; null when the provider sent none."
+  logo: Image
+  "How many reviews ` + "`" + `rating` + "`" + ` averages; 0 when the provider does not say."
+  reviewCount: Int!
+  "Opening periods, Monday first; empty when the provider does not say."
+  openingHours: [OpeningHours!]!
+  "The smallest order total the store delivers; null when there is none or the provider does not say."
+  minimumOrder: Money
+  "What an order pays for delivery on top of its items; null when the provider does not say."
+  deliveryFee: Money
+  """
+  Whether the store is open now, by its opening hours read in its city's
+  time zone; null when the provider gave no opening hours.
+  """
+  openNow: Boolean
+}
+
+extend type Doctor {
+  "The doctor's portrait; null when the provider sent none."
+  portrait: Image
+  "How many reviews ` + "`" + `rating` + "`" + ` averages; 0 when the provider does not say."
+  reviewCount: Int!
+}
+
+extend type Lawyer {
+  "The lawyer's portrait; null when the provider sent none."
+  portrait: Image
+  "How many reviews ` + "`" + `rating` + "`" + ` averages; 0 when the provider does not say."
+  reviewCount: Int!
+}
+
+extend type GovService {
+  "How many reviews ` + "`" + `rating` + "`" + ` averages; 0 when the provider does not say."
+  reviewCount: Int!
+}
+
+extend type Provider {
+  "The provider's logo: a monogram of its name that Plaza draws (a 256x256 SVG served by the gateway)."
+  logo: Image!
+}
+
+"A city served by at least one active provider."
+type City {
+  "The name as providers and the ` + "`" + `city` + "`" + ` arguments spell it."
+  name: String!
+  """
+  The city's IANA time zone, e.g. ` + "`" + `Asia/Shanghai` + "`" + `. Opening hours are in it,
+  and so is the time of day the home page reasons with ("Popular in
+  Hangzhou tonight").
+  """
+  timeZone: String!
+  "The verticals with at least one active provider in the city, in enum order."
+  verticals: [Vertical!]!
+  "Active providers serving the city (of ` + "`" + `vertical` + "`" + `, when the query names one)."
+  providerCount: Int!
+}
+
+extend type Query {
+  """
+  The cities at least one active provider serves (of one vertical, when
+  given), by name: the city chooser. Read from the provider directory (or
+  the configured providers without one), so a provider that starts serving a
+  city adds it without a deploy.
+  """
+  cities(vertical: Vertical): [City!]!
+}
+
+# ---------------------------------------------------------------- statuses (contract 1.3)
+
+"""
+Where an order or booking stands. One enum for every kind, so a list or a
+` + "`" + `node` + "`" + ` query selecting ` + "`" + `status` + "`" + ` on several kinds stays valid; each kind
+takes only the values its description lists (contract 1.3 refuses any other
+from a provider).
+
+- GroceryOrder: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED,
+  COMPLETED, CANCELLED
+- Appointment: CONFIRMED, COMPLETED, CANCELLED
+- Consultation: PENDING, ANSWERED
+- LegalConsultation: PENDING, CONFIRMED, COMPLETED, CANCELLED
+- ServiceApplication: PENDING, APPROVED, REJECTED, COMPLETED, CANCELLED
+"""
+enum BookingStatus {
+  "Accepted by the store; can be cancelled."
+  PLACED
+  "Waiting: for a doctor's answer, a lawyer's confirmation, an office's decision."
+  PENDING
+  "Confirmed by the provider; can be cancelled."
+  CONFIRMED
+  "A grocery order being picked and packed."
+  PICKING
+  "A grocery order on its way."
+  OUT_FOR_DELIVERY
+  "A grocery order handed over."
+  DELIVERED
+  "A medical question a doctor answered."
+  ANSWERED
+  "An application the office approved."
+  APPROVED
+  "An application the office turned down."
+  REJECTED
+  "Done (a grocery provider that does not report delivery progress goes from PLACED or CONFIRMED to COMPLETED)."
+  COMPLETED
+  CANCELLED
+}
+
+extend type Mutation {
+  """
+  Cancels one of the user's CONFIRMED appointments that has not started and
+  frees its slot. NOT_FOUND for an appointment that is not the user's,
+  CONFLICT when it is past cancelling, BAD_USER_INPUT when its provider does
+  not support cancelling through Plaza (providers of contract 1.2).
+  """
+  cancelAppointment(id: ID!): Appointment @auth(requires: USER)
+  """
+  Moves one of the user's CONFIRMED appointments to another free, upcoming
+  slot of the same doctor (from ` + "`" + `Doctor.slots` + "`" + `), freeing the old one.
+  CONFLICT when the slot was taken meanwhile; BAD_USER_INPUT for a slot of
+  another doctor or one that started (with ` + "`" + `extensions.field: "slotId"` + "`" + ` when
+  the ID is not an appointment slot of the appointment's provider).
+  """
+  rescheduleAppointment(id: ID!, slotId: ID!): Appointment @auth(requires: USER)
+  "Cancels one of the user's PENDING or CONFIRMED legal consultations (errors as ` + "`" + `cancelAppointment` + "`" + `)."
+  cancelLegalConsultation(id: ID!): LegalConsultation @auth(requires: USER)
+  "Withdraws one of the user's PENDING applications and frees its office slot (errors as ` + "`" + `cancelAppointment` + "`" + `)."
+  cancelApplication(id: ID!): ServiceApplication @auth(requires: USER)
+}
+
+extend type ServiceApplication {
+  "The office the applicant visits; null when the provider failed or no longer lists it."
+  office: Office
+  "The booked visit slot; null when the provider failed or the slot has passed (offices list upcoming slots)."
+  visitSlot: OfficeSlot
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -5219,6 +5686,20 @@ func (ec *executionContext) childFields_CertificationRun(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type CertificationRun", field.Name)
 }
 
+func (ec *executionContext) childFields_City(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_City_name(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_City_timeZone(ctx, field)
+	case "verticals":
+		return ec.fieldContext_City_verticals(ctx, field)
+	case "providerCount":
+		return ec.fieldContext_City_providerCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type City", field.Name)
+}
+
 func (ec *executionContext) childFields_Consultation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5337,6 +5818,10 @@ func (ec *executionContext) childFields_Doctor(ctx context.Context, field graphq
 		return ec.fieldContext_Doctor_provider(ctx, field)
 	case "slots":
 		return ec.fieldContext_Doctor_slots(ctx, field)
+	case "portrait":
+		return ec.fieldContext_Doctor_portrait(ctx, field)
+	case "reviewCount":
+		return ec.fieldContext_Doctor_reviewCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Doctor", field.Name)
 }
@@ -5401,6 +5886,8 @@ func (ec *executionContext) childFields_GovService(ctx context.Context, field gr
 		return ec.fieldContext_GovService_provider(ctx, field)
 	case "offices":
 		return ec.fieldContext_GovService_offices(ctx, field)
+	case "reviewCount":
+		return ec.fieldContext_GovService_reviewCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GovService", field.Name)
 }
@@ -5505,6 +5992,18 @@ func (ec *executionContext) childFields_HomeSection(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type HomeSection", field.Name)
 }
 
+func (ec *executionContext) childFields_Image(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Image_url(ctx, field)
+	case "width":
+		return ec.fieldContext_Image_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Image_height(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Image", field.Name)
+}
+
 func (ec *executionContext) childFields_Lawyer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5527,6 +6026,10 @@ func (ec *executionContext) childFields_Lawyer(ctx context.Context, field graphq
 		return ec.fieldContext_Lawyer_bio(ctx, field)
 	case "provider":
 		return ec.fieldContext_Lawyer_provider(ctx, field)
+	case "portrait":
+		return ec.fieldContext_Lawyer_portrait(ctx, field)
+	case "reviewCount":
+		return ec.fieldContext_Lawyer_reviewCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Lawyer", field.Name)
 }
@@ -5743,6 +6246,18 @@ func (ec *executionContext) childFields_OnboardingCode(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type OnboardingCode", field.Name)
 }
 
+func (ec *executionContext) childFields_OpeningHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_OpeningHours_day(ctx, field)
+	case "opens":
+		return ec.fieldContext_OpeningHours_opens(ctx, field)
+	case "closes":
+		return ec.fieldContext_OpeningHours_closes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpeningHours", field.Name)
+}
+
 func (ec *executionContext) childFields_OrderItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -5799,6 +6314,14 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_store(ctx, field)
 	case "provider":
 		return ec.fieldContext_Product_provider(ctx, field)
+	case "images":
+		return ec.fieldContext_Product_images(ctx, field)
+	case "originalPrice":
+		return ec.fieldContext_Product_originalPrice(ctx, field)
+	case "discountPercent":
+		return ec.fieldContext_Product_discountPercent(ctx, field)
+	case "reviewCount":
+		return ec.fieldContext_Product_reviewCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
@@ -5851,6 +6374,8 @@ func (ec *executionContext) childFields_Provider(ctx context.Context, field grap
 		return ec.fieldContext_Provider_history(ctx, field)
 	case "changes":
 		return ec.fieldContext_Provider_changes(ctx, field)
+	case "logo":
+		return ec.fieldContext_Provider_logo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Provider", field.Name)
 }
@@ -6107,6 +6632,10 @@ func (ec *executionContext) childFields_ServiceApplication(ctx context.Context, 
 		return ec.fieldContext_ServiceApplication_createdAt(ctx, field)
 	case "provider":
 		return ec.fieldContext_ServiceApplication_provider(ctx, field)
+	case "office":
+		return ec.fieldContext_ServiceApplication_office(ctx, field)
+	case "visitSlot":
+		return ec.fieldContext_ServiceApplication_visitSlot(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceApplication", field.Name)
 }
@@ -6179,6 +6708,18 @@ func (ec *executionContext) childFields_Store(ctx context.Context, field graphql
 		return ec.fieldContext_Store_products(ctx, field)
 	case "deliverySlots":
 		return ec.fieldContext_Store_deliverySlots(ctx, field)
+	case "logo":
+		return ec.fieldContext_Store_logo(ctx, field)
+	case "reviewCount":
+		return ec.fieldContext_Store_reviewCount(ctx, field)
+	case "openingHours":
+		return ec.fieldContext_Store_openingHours(ctx, field)
+	case "minimumOrder":
+		return ec.fieldContext_Store_minimumOrder(ctx, field)
+	case "deliveryFee":
+		return ec.fieldContext_Store_deliveryFee(ctx, field)
+	case "openNow":
+		return ec.fieldContext_Store_openNow(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Store", field.Name)
 }
@@ -6677,7 +7218,49 @@ func (ec *executionContext) field_Mutation_bookDoctorAppointment_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelGroceryOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelLegalConsultation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -6904,6 +7487,28 @@ func (ec *executionContext) field_Mutation_requestSuspensionLift_args(ctx contex
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rescheduleAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "slotId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slotId"] = arg1
 	return args, nil
 }
 
@@ -7160,6 +7765,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_cities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "vertical",
+		func(ctx context.Context, v any) (*model.Vertical, error) {
+			return ec.unmarshalOVertical2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vertical"] = arg0
 	return args, nil
 }
 
@@ -8103,9 +8722,6 @@ func (ec *executionContext) fieldContext_Appointment_reason(_ context.Context, f
 }
 
 func (ec *executionContext) _Appointment_status(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Status)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8117,15 +8733,15 @@ func (ec *executionContext) _Appointment_status(ctx context.Context, field graph
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingStatus) graphql.Marshaler {
+			return ec.marshalNBookingStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBookingStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Appointment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Appointment", field, false, false, "BookingStatus")
 }
 
 func (ec *executionContext) _Appointment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
@@ -8957,6 +9573,107 @@ func (ec *executionContext) fieldContext_CertificationRun_checks(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _City_name(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_City_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_City_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("City", field, false, false, "String")
+}
+
+func (ec *executionContext) _City_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.TimeZone)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_City_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_City_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("City", field, false, false, "String")
+}
+
+func (ec *executionContext) _City_verticals(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_City_verticals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verticals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Vertical) graphql.Marshaler {
+			return ec.marshalNVertical2ᚕgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVerticalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_City_verticals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("City", field, false, false, "Vertical")
+}
+
+func (ec *executionContext) _City_providerCount(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ProviderCount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_City_providerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProviderCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_City_providerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("City", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Consultation_id(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -9091,9 +9808,6 @@ func (ec *executionContext) fieldContext_Consultation_answer(_ context.Context, 
 }
 
 func (ec *executionContext) _Consultation_status(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Status)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9105,15 +9819,15 @@ func (ec *executionContext) _Consultation_status(ctx context.Context, field grap
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingStatus) graphql.Marshaler {
+			return ec.marshalNBookingStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBookingStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Consultation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Consultation", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Consultation", field, false, false, "BookingStatus")
 }
 
 func (ec *executionContext) _Consultation_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
@@ -10042,6 +10756,64 @@ func (ec *executionContext) fieldContext_Doctor_slots(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Doctor_portrait(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Doctor_portrait(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Portrait, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Doctor_portrait(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Doctor",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Doctor_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Doctor_reviewCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Doctor_reviewCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Doctor", field, false, false, "Int")
+}
+
 func (ec *executionContext) _DoctorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DoctorConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10598,6 +11370,32 @@ func (ec *executionContext) fieldContext_GovService_offices(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _GovService_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovService_reviewCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovService_reviewCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovService", field, false, false, "Int")
+}
+
 func (ec *executionContext) _GovServiceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10872,9 +11670,6 @@ func (ec *executionContext) fieldContext_GroceryOrder_slot(_ context.Context, fi
 }
 
 func (ec *executionContext) _GroceryOrder_status(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Status)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10886,15 +11681,15 @@ func (ec *executionContext) _GroceryOrder_status(ctx context.Context, field grap
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingStatus) graphql.Marshaler {
+			return ec.marshalNBookingStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBookingStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_GroceryOrder_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GroceryOrder", field, false, false, "String")
+	return graphql.NewScalarFieldContext("GroceryOrder", field, false, false, "BookingStatus")
 }
 
 func (ec *executionContext) _GroceryOrder_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
@@ -11343,6 +12138,84 @@ func (ec *executionContext) fieldContext_HomeSection_items(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.URL)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, "String")
+}
+
+func (ec *executionContext) _Image_width(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Width)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Image_height(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Height)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Image_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Image_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Lawyer_id(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -11607,6 +12480,64 @@ func (ec *executionContext) fieldContext_Lawyer_provider(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Lawyer_portrait(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lawyer_portrait(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Portrait, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Lawyer_portrait(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Lawyer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Lawyer_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lawyer_reviewCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lawyer_reviewCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lawyer", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LawyerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LawyerConnection) (ret graphql.Marshaler) {
@@ -12108,9 +13039,6 @@ func (ec *executionContext) fieldContext_LegalConsultation_description(_ context
 }
 
 func (ec *executionContext) _LegalConsultation_status(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Status)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12122,15 +13050,15 @@ func (ec *executionContext) _LegalConsultation_status(ctx context.Context, field
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingStatus) graphql.Marshaler {
+			return ec.marshalNBookingStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBookingStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_LegalConsultation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LegalConsultation", field, false, false, "String")
+	return graphql.NewScalarFieldContext("LegalConsultation", field, false, false, "BookingStatus")
 }
 
 func (ec *executionContext) _LegalConsultation_scheduledAt(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
@@ -14816,6 +15744,254 @@ func (ec *executionContext) fieldContext_Mutation_decideApproval(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_cancelAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelAppointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelAppointment(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.Appointment
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Appointment
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Appointment) graphql.Marshaler {
+			return ec.marshalOAppointment2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelAppointment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelAppointment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rescheduleAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rescheduleAppointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RescheduleAppointment(ctx, fc.Args["id"].(string), fc.Args["slotId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.Appointment
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Appointment
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Appointment) graphql.Marshaler {
+			return ec.marshalOAppointment2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rescheduleAppointment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rescheduleAppointment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelLegalConsultation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelLegalConsultation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelLegalConsultation(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.LegalConsultation
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.LegalConsultation
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LegalConsultation) graphql.Marshaler {
+			return ec.marshalOLegalConsultation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLegalConsultation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelLegalConsultation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalConsultation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelLegalConsultation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelApplication(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ServiceApplication
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ServiceApplication
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceApplication) graphql.Marshaler {
+			return ec.marshalOServiceApplication2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -15109,6 +16285,81 @@ func (ec *executionContext) _OnboardingCode_expiresAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_OnboardingCode_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OnboardingCode", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OpeningHours_day(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Weekday) graphql.Marshaler {
+			return ec.marshalNWeekday2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐWeekday(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, "Weekday")
+}
+
+func (ec *executionContext) _OpeningHours_opens(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Opens)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_opens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_opens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, "String")
+}
+
+func (ec *executionContext) _OpeningHours_closes(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Closes)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_closes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_closes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, "String")
 }
 
 func (ec *executionContext) _OrderItem_product(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
@@ -15690,6 +16941,122 @@ func (ec *executionContext) fieldContext_Product_provider(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Product_images(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_images(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Images, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Image) graphql.Marshaler {
+			return ec.marshalNImage2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_images(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Product_originalPrice(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_originalPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OriginalPrice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Product_originalPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Product_discountPercent(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.DiscountPercent)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_discountPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_discountPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Product_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_reviewCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_reviewCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16148,6 +17515,38 @@ func (ec *executionContext) fieldContext_Provider_changes(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProviderChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Provider_logo(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_logo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Logo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Image) graphql.Marshaler {
+			return ec.marshalNImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_logo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Provider",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17566,6 +18965,50 @@ func (ec *executionContext) fieldContext_Query_pendingApprovals(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_cities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Cities(ctx, fc.Args["vertical"].(*model.Vertical))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.City) graphql.Marshaler {
+			return ec.marshalNCity2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_City(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18949,9 +20392,6 @@ func (ec *executionContext) fieldContext_ServiceApplication_documents(_ context.
 }
 
 func (ec *executionContext) _ServiceApplication_status(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Status)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18963,15 +20403,15 @@ func (ec *executionContext) _ServiceApplication_status(ctx context.Context, fiel
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingStatus) graphql.Marshaler {
+			return ec.marshalNBookingStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBookingStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ServiceApplication_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ServiceApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ServiceApplication", field, false, false, "BookingStatus")
 }
 
 func (ec *executionContext) _ServiceApplication_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
@@ -19024,6 +20464,70 @@ func (ec *executionContext) fieldContext_ServiceApplication_provider(_ context.C
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceApplication_office(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceApplication_office(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceApplication().Office(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Office) graphql.Marshaler {
+			return ec.marshalOOffice2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOffice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceApplication_office(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Office(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceApplication_visitSlot(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceApplication_visitSlot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceApplication().VisitSlot(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OfficeSlot) graphql.Marshaler {
+			return ec.marshalOOfficeSlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOfficeSlot(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceApplication_visitSlot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OfficeSlot(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19606,6 +21110,183 @@ func (ec *executionContext) fieldContext_Store_deliverySlots(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Store_logo(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_logo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Logo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Image) graphql.Marshaler {
+			return ec.marshalOImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Store_logo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Image(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Store_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_reviewCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_reviewCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Store", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Store_openingHours(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_openingHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpeningHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OpeningHours) graphql.Marshaler {
+			return ec.marshalNOpeningHours2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOpeningHoursᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_openingHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpeningHours(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Store_minimumOrder(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_minimumOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinimumOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Store_minimumOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Store_deliveryFee(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_deliveryFee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryFee, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Store_deliveryFee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Store_openNow(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_openNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Store().OpenNow(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Store_openNow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Store", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _StoreConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
@@ -22806,6 +24487,54 @@ func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var cityImplementors = []string{"City"}
+
+func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj *model.City) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, cityImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("City")
+		case "name":
+			out.Values[i] = ec._City_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeZone":
+			out.Values[i] = ec._City_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verticals":
+			out.Values[i] = ec._City_verticals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "providerCount":
+			out.Values[i] = ec._City_providerCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var consultationImplementors = []string{"Consultation", "Node"}
 
 func (ec *executionContext) _Consultation(ctx context.Context, sel ast.SelectionSet, obj *model.Consultation) graphql.Marshaler {
@@ -23189,6 +24918,16 @@ func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Doctor_slots(ctx, field, obj)
 				})
+		case "portrait":
+			out.Values[i] = ec._Doctor_portrait(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewCount":
+			out.Values[i] = ec._Doctor_reviewCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23403,6 +25142,11 @@ func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GovService_offices(ctx, field, obj)
 				})
+		case "reviewCount":
+			out.Values[i] = ec._GovService_reviewCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23777,6 +25521,49 @@ func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var imageImplementors = []string{"Image"}
+
+func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *model.Image) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, imageImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Image")
+		case "url":
+			out.Values[i] = ec._Image_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "width":
+			out.Values[i] = ec._Image_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "height":
+			out.Values[i] = ec._Image_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var lawyerImplementors = []string{"Lawyer", "Node", "SearchResult"}
 
 func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, obj *model.Lawyer) graphql.Marshaler {
@@ -23839,6 +25626,16 @@ func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lawyer_provider(ctx, field, obj)
 				})
+		case "portrait":
+			out.Values[i] = ec._Lawyer_portrait(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewCount":
+			out.Values[i] = ec._Lawyer_reviewCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24646,6 +26443,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "cancelAppointment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelAppointment(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rescheduleAppointment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rescheduleAppointment(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cancelLegalConsultation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelLegalConsultation(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cancelApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24783,6 +26608,49 @@ func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.Selecti
 			}
 		case "expiresAt":
 			out.Values[i] = ec._OnboardingCode_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var openingHoursImplementors = []string{"OpeningHours"}
+
+func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.SelectionSet, obj *model.OpeningHours) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpeningHours")
+		case "day":
+			out.Values[i] = ec._OpeningHours_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "opens":
+			out.Values[i] = ec._OpeningHours_opens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closes":
+			out.Values[i] = ec._OpeningHours_closes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24978,6 +26846,26 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_provider(ctx, field, obj)
 				})
+		case "images":
+			out.Values[i] = ec._Product_images(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "originalPrice":
+			out.Values[i] = ec._Product_originalPrice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountPercent":
+			out.Values[i] = ec._Product_discountPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewCount":
+			out.Values[i] = ec._Product_reviewCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25152,6 +27040,11 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Provider_changes(ctx, field, obj)
 				})
+		case "logo":
+			out.Values[i] = ec._Provider_logo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25580,6 +27473,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pendingApprovals(ctx, field)
+				})
+		case "cities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cities(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -26156,6 +28055,18 @@ func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.Sel
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ServiceApplication_provider(ctx, field, obj)
 				})
+		case "office":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceApplication_office(ctx, field, obj)
+				})
+		case "visitSlot":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceApplication_visitSlot(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26403,6 +28314,37 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Store_deliverySlots(ctx, field, obj)
+				})
+		case "logo":
+			out.Values[i] = ec._Store_logo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewCount":
+			out.Values[i] = ec._Store_reviewCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openingHours":
+			out.Values[i] = ec._Store_openingHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minimumOrder":
+			out.Values[i] = ec._Store_minimumOrder(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveryFee":
+			out.Values[i] = ec._Store_deliveryFee(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openNow":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Store_openNow(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27162,6 +29104,16 @@ func (ec *executionContext) unmarshalNBookDoctorAppointmentInput2githubᚗcomᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNBookingStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBookingStatus(ctx context.Context, v any) (model.BookingStatus, error) {
+	var res model.BookingStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBookingStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBookingStatus(ctx context.Context, sel ast.SelectionSet, v model.BookingStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27250,6 +29202,30 @@ func (ec *executionContext) unmarshalNCheckOutcome2githubᚗcomᚋplazaᚑgatewa
 
 func (ec *executionContext) marshalNCheckOutcome2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCheckOutcome(ctx context.Context, sel ast.SelectionSet, v model.CheckOutcome) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNCity2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.City) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCity2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCity2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCity(ctx context.Context, sel ast.SelectionSet, v *model.City) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "City!")
+		return graphql.Null
+	}
+	return ec._City(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConsultation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultation(ctx context.Context, sel ast.SelectionSet, v *model.Consultation) graphql.Marshaler {
@@ -27551,6 +29527,30 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	return ret
 }
 
+func (ec *executionContext) marshalNImage2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Image) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx context.Context, sel ast.SelectionSet, v *model.Image) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Image!")
+		return graphql.Null
+	}
+	return ec._Image(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27827,6 +29827,30 @@ func (ec *executionContext) marshalNOnboardingCode2ᚖgithubᚗcomᚋplazaᚑgat
 		return graphql.Null
 	}
 	return ec._OnboardingCode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOpeningHours2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOpeningHoursᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpeningHours) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpeningHours2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOpeningHours(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpeningHours2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOpeningHours(ctx context.Context, sel ast.SelectionSet, v *model.OpeningHours) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpeningHours!")
+		return graphql.Null
+	}
+	return ec._OpeningHours(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOrderItem2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOrderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderItem) graphql.Marshaler {
@@ -28338,13 +30362,13 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -28366,6 +30390,46 @@ func (ec *executionContext) unmarshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋ
 }
 
 func (ec *executionContext) marshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx context.Context, sel ast.SelectionSet, v model.Vertical) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNVertical2ᚕgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVerticalᚄ(ctx context.Context, v any) ([]model.Vertical, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.Vertical, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNVertical2ᚕgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVerticalᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Vertical) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNWeekday2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐWeekday(ctx context.Context, v any) (model.Weekday, error) {
+	var res model.Weekday
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWeekday2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐWeekday(ctx context.Context, sel ast.SelectionSet, v model.Weekday) graphql.Marshaler {
 	return v
 }
 
@@ -28721,6 +30785,13 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx context.Context, sel ast.SelectionSet, v *model.Image) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Image(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -28798,6 +30869,20 @@ func (ec *executionContext) marshalOOffice2ᚕᚖgithubᚗcomᚋplazaᚑgateway�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOOffice2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOffice(ctx context.Context, sel ast.SelectionSet, v *model.Office) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Office(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOfficeSlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOfficeSlot(ctx context.Context, sel ast.SelectionSet, v *model.OfficeSlot) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OfficeSlot(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v *model.Product) graphql.Marshaler {
@@ -28955,7 +31040,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -28965,7 +31050,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalTime(*v)
 	return res
 }
 

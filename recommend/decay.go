@@ -45,7 +45,8 @@ func (d forwardDecay) needsShift(t int64) (factor float64, ok bool) {
 }
 
 // timeBucket splits the day into four parts: night (0-6h), morning (6-12h),
-// afternoon (12-18h) and evening (18-24h), in t's own location.
+// afternoon (12-18h) and evening (18-24h), in t's own location: callers
+// pass t in the city's zone (citytz.In).
 func timeBucket(t time.Time) int { return t.Hour() / 6 }
 
 var bucketNames = [4]string{"tonight", "this morning", "this afternoon", "this evening"}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/plaza-gateway/plaza/citytz"
 )
 
 // Engine learns from interaction events and answers recommendation requests.
@@ -254,8 +256,11 @@ func (e *Engine) observeCity(ev *Event, idx int32, kw float64, t int64) {
 	}
 	w := kw * e.trend.weight(t)
 	tc.all += w
-	tc.bucket[timeBucket(ev.Time)] += w
-	tc.weekday[ev.Time.Weekday()] += w
+	// Time of day and weekday as the city lives them, whatever zone the
+	// event was stamped in.
+	local := citytz.In(ev.Time, ev.City)
+	tc.bucket[timeBucket(local)] += w
+	tc.weekday[local.Weekday()] += w
 	pw := kw * e.pop.weight(t)
 	tc.pop += pw
 	c.popTotal += pw

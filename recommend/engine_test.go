@@ -12,6 +12,11 @@ import (
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // a Monday morning
 
+// hangzhou is hour h (Hangzhou time) on day n after t0's date, in UTC.
+func hangzhou(n, h int) time.Time {
+	return time.Date(2026, 3, 2+n, h, 0, 0, 0, time.FixedZone("CST", 8*3600)).UTC()
+}
+
 func day(n float64) time.Time { return t0.Add(time.Duration(n * 24 * float64(time.Hour))) }
 
 // only returns a config where just the named sources count, with the
@@ -119,13 +124,17 @@ func TestRecommendScoring(t *testing.T) {
 			wantReason: "Trending in Hangzhou",
 		},
 		{
-			name: "prefers what the city does at this time of day",
+			// Times are stamped in UTC, as the gateway records them; the
+			// time of day is Hangzhou's (UTC+8): 09:00 and 19:00 there are
+			// 01:00 and 11:00 UTC, which read in UTC would be "tonight" and
+			// "this morning".
+			name: "prefers what the city does at this time of day, in the city's zone",
 			cfg:  only(Weights{Trending: 1}),
 			events: []Event{
-				order("a", "breakfast", t0), // 9:00
-				order("b", "dinner", t0.Add(10*time.Hour)), order("c", "dinner", t0.Add(10*time.Hour)),
+				order("a", "breakfast", hangzhou(0, 9)),
+				order("b", "dinner", hangzhou(0, 19)), order("c", "dinner", hangzhou(0, 19)),
 			},
-			req:        Request{UserID: "d", City: "Hangzhou", Now: day(1).Add(10 * time.Hour)}, // 19:00
+			req:        Request{UserID: "d", City: "Hangzhou", Now: hangzhou(1, 19)},
 			wantIDs:    []string{"dinner", "breakfast"},
 			wantReason: "Popular in Hangzhou this evening",
 		},

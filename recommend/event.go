@@ -69,7 +69,7 @@ type Event struct {
 	ItemID string
 	Kind   EventKind
 	// Time is when it happened. Time-of-day and day-of-week signals read it in
-	// its own location, so callers should pass times in the user's local zone.
+	// the zone of City (citytz), whatever zone it is stamped in.
 	Time time.Time
 	// Category is optional (a vertical or product category); it fills in the
 	// item's category when no Item metadata was registered.

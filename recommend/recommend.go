@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/plaza-gateway/plaza/citytz"
 )
 
 // Source names a candidate source.
@@ -727,8 +729,10 @@ func (g *gatherer) trending() {
 	if cs == nil {
 		return
 	}
-	b := timeBucket(g.req.Now)
-	wd := int(g.req.Now.Weekday())
+	// "Tonight" is night in the request's city, not on the server.
+	local := citytz.In(g.req.Now, g.city)
+	b := timeBucket(local)
+	wd := int(local.Weekday())
 	tod, dow := e.cfg.TimeOfDayBoost, e.cfg.DayOfWeekBoost
 	top := newTopN(e.cfg.CandidatesPerSource)
 	for idx, tc := range cs.items {

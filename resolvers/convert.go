@@ -7,6 +7,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph/model"
+	"github.com/plaza-gateway/plaza/media"
 )
 
 // Conversions from the provider contract's canonical types to GraphQL models.
@@ -17,6 +18,62 @@ func money(m connectors.Money) *model.Money {
 	return &model.Money{Amount: int(m.Amount), Currency: m.Currency}
 }
 
+// optMoney converts an optional amount; nil stays nil.
+func optMoney(m *connectors.Money) *model.Money {
+	if m == nil {
+		return nil
+	}
+	return money(*m)
+}
+
+func image(i *connectors.Image) *model.Image {
+	if i == nil {
+		return nil
+	}
+	return &model.Image{URL: i.URL, Width: i.Width, Height: i.Height}
+}
+
+func images(in []connectors.Image) []*model.Image {
+	out := make([]*model.Image, len(in))
+	for k := range in {
+		out[k] = image(&in[k])
+	}
+	return out
+}
+
+// originalPrice is the price before a discount, or nil when the two
+// amounts do not make a discount (another currency, not higher), which the
+// conformance kit reports to the provider.
+func originalPrice(price connectors.Money, original *connectors.Money) *model.Money {
+	if original == nil || connectors.ValidateDiscount(price, original) != nil {
+		return nil
+	}
+	return money(*original)
+}
+
+// discountPercent is the percent off the original price, rounded down; 0
+// without a discount or when the two amounts do not make one (another
+// currency, not higher), which the conformance kit reports to the provider.
+func discountPercent(price connectors.Money, original *connectors.Money) int {
+	if connectors.ValidateDiscount(price, original) != nil || original == nil {
+		return 0
+	}
+	return int((original.Amount - price.Amount) * 100 / original.Amount)
+}
+
+// openingHours converts a store's periods, dropping any the contract does
+// not allow (an unknown day, a time that is not HH:MM) rather than failing
+// the store.
+func openingHours(in []connectors.OpeningHours) []*model.OpeningHours {
+	out := make([]*model.OpeningHours, 0, len(in))
+	for _, h := range in {
+		if h.Validate() == nil {
+			out = append(out, &model.OpeningHours{Day: model.Weekday(h.Day), Opens: h.Opens, Closes: h.Closes})
+		}
+	}
+	return out
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -25,10 +82,11 @@ func nonNil(s []string) []string {
 }
 
 func toProvider(d connectors.Descriptor) *model.Provider {
+	url, w, h := media.PlaceholderURL(d.Name, 256, 256), 256, 256
 	return &model.Provider{
 		ID: gid.Encode(gid.Provider, d.ID, d.ID), Key: d.ID, Name: d.Name,
 		Vertical: model.Vertical(d.Vertical), Description: d.Description,
-		Rating: d.Rating, Cities: nonNil(d.Cities),
+		Rating: d.Rating, Cities: nonNil(d.Cities), Logo: &model.Image{URL: url, Width: w, Height: h},
 	}
 }
 
@@ -36,6 +94,8 @@ var toStore = convert(gateway.Stores, func(p string, s connectors.Store) *model.
 	return &model.Store{
 		ID: gid.Encode(gid.Store, p, s.ID), Name: s.Name, City: s.City, Address: s.Address,
 		Rating: s.Rating, Tags: nonNil(s.Tags), ProviderID: p,
+		Logo: image(s.Logo), ReviewCount: s.ReviewCount, OpeningHours: openingHours(s.OpeningHours),
+		MinimumOrder: optMoney(s.MinimumOrder), DeliveryFee: optMoney(s.DeliveryFee),
 	}
 })
 
@@ -46,6 +106,8 @@ var toProduct = convert(gateway.Products, func(p string, v connectors.Product) *
 			Category: v.Category, Tags: nonNil(v.Tags), Unit: v.Unit,
 			Stock: v.Stock, InStock: v.Stock > 0, Origin: v.Origin, Rating: v.Rating,
 			ProviderID: p, StoreID: v.StoreID,
+			Images: images(v.Images), OriginalPrice: originalPrice(v.Price, v.OriginalPrice),
+			DiscountPercent: discountPercent(v.Price, v.OriginalPrice), ReviewCount: v.ReviewCount,
 		},
 		price: *money(v.Price),
 	}
@@ -78,7 +140,7 @@ var toOrder = convert(gateway.Orders, func(p string, o connectors.GroceryOrder) 
 	}
 	return &model.GroceryOrder{
 		ID: gid.Encode(gid.GroceryOrder, p, o.ID), Items: items, Total: money(o.Total),
-		Status: o.Status, CreatedAt: o.CreatedAt, ProviderID: p, StoreID: o.StoreID, SlotID: o.SlotID,
+		Status: model.BookingStatus(o.Status), CreatedAt: o.CreatedAt, ProviderID: p, StoreID: o.StoreID, SlotID: o.SlotID,
 	}
 })
 
@@ -87,6 +149,7 @@ var toDoctor = convert(gateway.Doctors, func(p string, d connectors.Doctor) *mod
 		ID: gid.Encode(gid.Doctor, p, d.ID), Name: d.Name, Specialty: d.Specialty,
 		Hospital: d.Hospital, Languages: nonNil(d.Languages), Fee: money(d.Fee),
 		Rating: d.Rating, City: d.City, Bio: d.Bio, ProviderID: p,
+		Portrait: image(d.Portrait), ReviewCount: d.ReviewCount,
 	}
 })
 
@@ -99,14 +162,14 @@ func toAppointmentSlot(p string, s connectors.AppointmentSlot) *model.Appointmen
 var toAppointment = convert(gateway.Appointments, func(p string, a connectors.Appointment) *model.Appointment {
 	return &model.Appointment{
 		ID: gid.Encode(gid.Appointment, p, a.ID), Start: a.Start, Reason: a.Reason,
-		Status: a.Status, CreatedAt: a.CreatedAt, ProviderID: p, DoctorID: a.DoctorID,
+		Status: model.BookingStatus(a.Status), CreatedAt: a.CreatedAt, ProviderID: p, DoctorID: a.DoctorID,
 	}
 })
 
 var toConsultation = convert(gateway.Consultations, func(p string, c connectors.Consultation) *model.Consultation {
 	m := &model.Consultation{
 		ID: gid.Encode(gid.Consultation, p, c.ID), Specialty: c.Specialty, Question: c.Question,
-		Status: c.Status, CreatedAt: c.CreatedAt, AnsweredAt: c.AnsweredAt, ProviderID: p, DoctorID: c.DoctorID,
+		Status: model.BookingStatus(c.Status), CreatedAt: c.CreatedAt, AnsweredAt: c.AnsweredAt, ProviderID: p, DoctorID: c.DoctorID,
 	}
 	if c.Answer != "" {
 		m.Answer = &c.Answer
@@ -119,13 +182,14 @@ var toLawyer = convert(gateway.Lawyers, func(p string, l connectors.Lawyer) *mod
 		ID: gid.Encode(gid.Lawyer, p, l.ID), Name: l.Name, PracticeAreas: nonNil(l.PracticeAreas),
 		Firm: l.Firm, Languages: nonNil(l.Languages), Fee: money(l.Fee), Rating: l.Rating,
 		City: l.City, Bio: l.Bio, ProviderID: p,
+		Portrait: image(l.Portrait), ReviewCount: l.ReviewCount,
 	}
 })
 
 var toLegalConsultation = convert(gateway.LegalConsultations, func(p string, c connectors.LegalConsultation) *model.LegalConsultation {
 	return &model.LegalConsultation{
 		ID: gid.Encode(gid.LegalConsultation, p, c.ID), Topic: c.Topic, Description: c.Description,
-		Status: c.Status, ScheduledAt: c.ScheduledAt, CreatedAt: c.CreatedAt, ProviderID: p, LawyerID: c.LawyerID,
+		Status: model.BookingStatus(c.Status), ScheduledAt: c.ScheduledAt, CreatedAt: c.CreatedAt, ProviderID: p, LawyerID: c.LawyerID,
 	}
 })
 
@@ -134,16 +198,20 @@ var toService = convert(gateway.Services, func(p string, s connectors.GovService
 		ID: gid.Encode(gid.GovService, p, s.ID), Name: s.Name, Description: s.Description,
 		Category: s.Category, Cities: nonNil(s.Cities), RequiredDocuments: nonNil(s.RequiredDocuments),
 		Fee: money(s.Fee), ProcessingDays: s.ProcessingDays, Tags: nonNil(s.Tags), Rating: s.Rating,
-		ProviderID: p,
+		ReviewCount: s.ReviewCount, ProviderID: p,
 	}
 })
+
+func toOfficeSlot(p string, s connectors.OfficeSlot) *model.OfficeSlot {
+	return &model.OfficeSlot{
+		ID: gid.Encode(gid.OfficeSlot, p, s.ID), Start: s.Start, End: s.End, Available: s.Available,
+	}
+}
 
 func toOffice(p string, o connectors.Office) *model.Office {
 	slots := make([]*model.OfficeSlot, len(o.Slots))
 	for i, s := range o.Slots {
-		slots[i] = &model.OfficeSlot{
-			ID: gid.Encode(gid.OfficeSlot, p, s.ID), Start: s.Start, End: s.End, Available: s.Available,
-		}
+		slots[i] = toOfficeSlot(p, s)
 	}
 	return &model.Office{
 		ID: gid.Encode(gid.Office, p, o.ID), Name: o.Name, City: o.City, Address: o.Address, AllSlots: slots,
@@ -153,7 +221,8 @@ func toOffice(p string, o connectors.Office) *model.Office {
 var toApplication = convert(gateway.Applications, func(p string, a connectors.ServiceApplication) *model.ServiceApplication {
 	return &model.ServiceApplication{
 		ID: gid.Encode(gid.ServiceApplication, p, a.ID), Documents: nonNil(a.Documents),
-		Status: a.Status, CreatedAt: a.CreatedAt, ProviderID: p, ServiceID: a.ServiceID,
+		Status: model.BookingStatus(a.Status), CreatedAt: a.CreatedAt, ProviderID: p, ServiceID: a.ServiceID,
+		OfficeID: a.OfficeID, SlotID: a.SlotID,
 	}
 })
 

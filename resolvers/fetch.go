@@ -139,7 +139,7 @@ func (r *Resolver) nodeRoot(ctx context.Context, id string) (model.Node, error) 
 // searchPage runs a merged search (over the index when the gateway has
 // one) and returns the requested window of it as edges.
 func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams, first *int, after *string, edge func(cursor string, h gateway.Hit) E) ([]E, *model.PageInfo, int, error) {
-	w, err := r.window(first, after)
+	w, err := r.window(ctx, first, after)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -149,7 +149,7 @@ func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams,
 	}
 	edges := make([]E, len(items))
 	for i, it := range items {
-		edges[i] = edge(offsetCursor(it.pos), it.hit)
+		edges[i] = edge(w.cursor(it.pos), it.hit)
 	}
 	return edges, pi, len(all), nil
 }
@@ -178,7 +178,7 @@ func (r *Resolver) storeProducts(ctx context.Context, store gateway.Key, text *s
 	if err := checkTexts(textArg{"text", text}); err != nil {
 		return nil, err
 	}
-	w, err := r.window(first, nil)
+	w, err := r.window(ctx, first, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func decodeProviderCursor(c string) (string, int, error) {
 
 // ownedList pages through one of the user's merged lists.
 func ownedList[T, E any](ctx context.Context, r *Resolver, list func(context.Context, string) ([]gateway.Sourced[T], []error), first *int, after *string, edge func(cursor string, s gateway.Sourced[T]) E) ([]E, *model.PageInfo, int, error) {
-	w, err := r.window(first, after)
+	w, err := r.window(ctx, first, after)
 	if err != nil {
 		return nil, nil, 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/plaza-gateway/plaza/citytz"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
@@ -196,6 +197,60 @@ func (r *Resolver) queryMe(ctx context.Context) (*model.User, error) {
 
 func (r *Resolver) serviceApplicationService(ctx context.Context, obj *model.ServiceApplication) (*model.GovService, error) {
 	return load(ctx, gateway.Services.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.ServiceID}, toService)
+}
+
+// applicationOffice finds the application's office among its service's
+// offices (the loader is keyed by service, as an order's slot is found
+// among its store's slots); nil when the provider no longer lists it.
+func (r *Resolver) applicationOffice(ctx context.Context, obj *model.ServiceApplication) (*connectors.Office, error) {
+	if obj.OfficeID == "" {
+		return nil, nil
+	}
+	offices, err := loadRaw(ctx, gateway.Offices.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.ServiceID})
+	if err != nil {
+		return nil, err
+	}
+	for i := range offices {
+		if offices[i].ID == obj.OfficeID {
+			return &offices[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (r *Resolver) serviceApplicationOffice(ctx context.Context, obj *model.ServiceApplication) (*model.Office, error) {
+	o, err := r.applicationOffice(ctx, obj)
+	if o == nil || err != nil {
+		return nil, err
+	}
+	return toOffice(obj.ProviderID, *o), nil
+}
+
+func (r *Resolver) serviceApplicationVisitSlot(ctx context.Context, obj *model.ServiceApplication) (*model.OfficeSlot, error) {
+	o, err := r.applicationOffice(ctx, obj)
+	if o == nil || err != nil {
+		return nil, err
+	}
+	for _, s := range o.Slots {
+		if s.ID == obj.SlotID {
+			return toOfficeSlot(obj.ProviderID, s), nil
+		}
+	}
+	return nil, nil
+}
+
+// storeOpenNow reads the store's opening hours in its city's zone at the
+// gateway's clock; nil without hours.
+func (r *Resolver) storeOpenNow(obj *model.Store) *bool {
+	if len(obj.OpeningHours) == 0 {
+		return nil
+	}
+	hours := make([]connectors.OpeningHours, len(obj.OpeningHours))
+	for i, h := range obj.OpeningHours {
+		hours[i] = connectors.OpeningHours{Day: string(h.Day), Opens: h.Opens, Closes: h.Closes}
+	}
+	open := connectors.OpenAt(hours, r.gw.Now(), citytz.Location(obj.City))
+	return &open
 }
 
 func (r *Resolver) storeProductsOf(ctx context.Context, obj *model.Store, text *string, first *int, after *string) (*model.ProductConnection, error) {

@@ -14,9 +14,9 @@ func (r *Resolver) providers(ctx context.Context, vertical *model.Vertical, city
 		return nil, err
 	}
 	if r.opt.directory != nil {
-		return r.directoryProviders(vertical, city, first, after)
+		return r.directoryProviders(ctx, vertical, city, first, after)
 	}
-	w, err := r.window(first, after)
+	w, err := r.window(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}

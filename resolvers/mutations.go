@@ -71,7 +71,7 @@ func (r *Resolver) placeOrder(ctx context.Context, in model.PlaceGroceryOrderInp
 	}
 	o, err := r.gw.PlaceOrder(ctx, keys[0].Provider, order)
 	if err != nil {
-		return nil, err
+		return nil, slotRefusal(err, func() (bool, error) { return r.deliverySlotBookable(ctx, keys[0], keys[1].ID) })
 	}
 	return toOrder(keys[0].Provider, o), nil
 }
@@ -106,7 +106,7 @@ func (r *Resolver) bookAppointment(ctx context.Context, in model.BookDoctorAppoi
 	a, err := r.gw.BookAppointment(ctx, keys[0].Provider, connectors.BookAppointmentInput{
 		UserID: me, DoctorID: keys[0].ID, SlotID: keys[1].ID, Reason: in.Reason, IdempotencyKey: deref(in.IdempotencyKey)})
 	if err != nil {
-		return nil, err
+		return nil, slotRefusal(err, func() (bool, error) { return r.appointmentSlotBookable(ctx, keys[0], keys[1].ID) })
 	}
 	return toAppointment(keys[0].Provider, a), nil
 }
@@ -180,7 +180,75 @@ func (r *Resolver) apply(ctx context.Context, in model.ApplyForGovServiceInput) 
 		UserID: me, ServiceID: keys[0].ID, OfficeID: keys[1].ID, SlotID: keys[2].ID,
 		Documents: in.Documents, IdempotencyKey: deref(in.IdempotencyKey)})
 	if err != nil {
-		return nil, err
+		return nil, slotRefusal(err, func() (bool, error) { return r.officeSlotBookable(ctx, keys[0], keys[1].ID, keys[2].ID) })
 	}
 	return toApplication(keys[0].Provider, a), nil
+}
+
+// Changing bookings: decode the booking's ID (its provider comes with it),
+// the signed-in user is the owner the provider checks.
+
+func (r *Resolver) cancelAppointment(ctx context.Context, id string) (*model.Appointment, error) {
+	me, k, err := mine(ctx, id, gid.Appointment)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.gw.CancelAppointment(ctx, k.Provider, me, k.ID)
+	if err != nil {
+		return nil, err
+	}
+	return toAppointment(k.Provider, a), nil
+}
+
+func (r *Resolver) rescheduleAppointment(ctx context.Context, id, slotID string) (*model.Appointment, error) {
+	me, k, err := mine(ctx, id, gid.Appointment)
+	if err != nil {
+		return nil, err
+	}
+	slot, err := decode(slotID, gid.AppointmentSlot)
+	if e, ok := connectors.AsError(err); ok {
+		return nil, &ArgError{Arg: "slotId", Err: e}
+	}
+	if slot.Provider != k.Provider {
+		return nil, &ArgError{Arg: "slotId", Err: connectors.Errorf(connectors.KindInvalid, "the slot belongs to another provider than the appointment")}
+	}
+	a, err := r.gw.RescheduleAppointment(ctx, k.Provider, me, k.ID, slot.ID)
+	if err != nil {
+		return nil, err
+	}
+	return toAppointment(k.Provider, a), nil
+}
+
+func (r *Resolver) cancelLegalConsultation(ctx context.Context, id string) (*model.LegalConsultation, error) {
+	me, k, err := mine(ctx, id, gid.LegalConsultation)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.gw.CancelLegalConsultation(ctx, k.Provider, me, k.ID)
+	if err != nil {
+		return nil, err
+	}
+	return toLegalConsultation(k.Provider, c), nil
+}
+
+func (r *Resolver) cancelApplication(ctx context.Context, id string) (*model.ServiceApplication, error) {
+	me, k, err := mine(ctx, id, gid.ServiceApplication)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.gw.CancelApplication(ctx, k.Provider, me, k.ID)
+	if err != nil {
+		return nil, err
+	}
+	return toApplication(k.Provider, a), nil
+}
+
+// mine is the signed-in user and the decoded ID of one of their records.
+func mine(ctx context.Context, id string, kind gid.Kind) (string, gateway.Key, error) {
+	me, err := user(ctx)
+	if err != nil {
+		return "", gateway.Key{}, err
+	}
+	k, err := decode(id, kind)
+	return me, k, err
 }

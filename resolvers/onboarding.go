@@ -349,8 +349,8 @@ func (r *Resolver) providerChanges(ctx context.Context, obj *model.Provider) ([]
 // coverage index: O(log n + first) whatever the number of providers. The
 // cursor is the last provider's id, so it stays valid while the directory
 // changes.
-func (r *Resolver) directoryProviders(vertical *model.Vertical, city *string, first *int, after *string) (*model.ProviderConnection, error) {
-	w, err := r.window(first, nil)
+func (r *Resolver) directoryProviders(ctx context.Context, vertical *model.Vertical, city *string, first *int, after *string) (*model.ProviderConnection, error) {
+	w, err := r.window(ctx, first, nil)
 	if err != nil {
 		return nil, err
 	}

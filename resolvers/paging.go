@@ -1,23 +1,36 @@
 package resolvers
 
 import (
+	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/graph/model"
 )
 
-// window is a validated slice of a merged list: start at offset, take limit.
-type window struct{ offset, limit int }
+// window is a validated slice of a merged list: start at offset, take
+// limit. scope names the query its cursors belong to.
+type window struct {
+	offset, limit int
+	scope         string
+}
 
 // window validates `first` and `after`. Merged lists (search, browse, the
 // user's lists) page by offset into a total, deterministic order, so an
-// offset cursor is stable: no item twice, none missing.
-func (r *Resolver) window(first *int, after *string) (window, error) {
+// offset cursor is stable: no item twice, none missing. A cursor is bound
+// to the query that made it (the field and its arguments but the paging
+// ones): another query's cursor is BAD_USER_INPUT on `after`, since its
+// offset means nothing there.
+func (r *Resolver) window(ctx context.Context, first *int, after *string) (window, error) {
 	cfg := r.gw.Config()
-	w := window{limit: cfg.DefaultFirst}
+	w := window{limit: cfg.DefaultFirst, scope: queryScope(ctx)}
 	if first != nil {
 		switch {
 		case *first < 0:
@@ -28,7 +41,7 @@ func (r *Resolver) window(first *int, after *string) (window, error) {
 		w.limit = *first
 	}
 	if after != nil && *after != "" {
-		off, err := decodeOffset(*after)
+		off, err := decodeOffset(*after, w.scope)
 		if err != nil {
 			return w, err
 		}
@@ -39,18 +52,51 @@ func (r *Resolver) window(first *int, after *string) (window, error) {
 
 const offsetPrefix = "o:"
 
-func offsetCursor(i int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(offsetPrefix + strconv.Itoa(i)))
+// queryScope fingerprints the field being resolved and its arguments,
+// without the paging ones: 8 hex digits of SHA-256, enough to tell queries
+// apart (a collision only lets an offset through, which is what a cursor
+// carried before it was bound). Empty outside a field (tests).
+func queryScope(ctx context.Context) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return ""
+	}
+	args := make(map[string]any, len(fc.Args))
+	for k, v := range fc.Args {
+		if k != "first" && k != "after" {
+			args[k] = v
+		}
+	}
+	b, _ := json.Marshal(args) // sorted keys: the same arguments, the same bytes
+	h := sha256.Sum256(append([]byte(fc.Object+"."+fc.Field.Name+"\x00"), b...))
+	return hex.EncodeToString(h[:4])
 }
 
-func decodeOffset(c string) (int, error) {
+// cursor is the cursor of position i of w's list.
+func (w window) cursor(i int) string {
+	s := offsetPrefix + strconv.Itoa(i)
+	if w.scope != "" {
+		s += ":" + w.scope
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+// decodeOffset reads a cursor of the query scope. A cursor without a scope
+// (issued before cursors were bound) is still read, so clients paging
+// across the deploy that bound them are not cut off.
+func decodeOffset(c, scope string) (int, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil && strings.HasPrefix(string(raw), offsetPrefix) {
-		if n, err := strconv.Atoi(string(raw[len(offsetPrefix):])); err == nil && n >= 0 && n < 1<<30 {
+		num, got, bound := strings.Cut(string(raw[len(offsetPrefix):]), ":")
+		if n, err := strconv.Atoi(num); err == nil && n >= 0 && n < 1<<30 {
+			if bound && got != scope {
+				return 0, &ArgError{Arg: "after", Err: connectors.Errorf(connectors.KindInvalid,
+					"cursor %q belongs to another query: page with the cursors of the same query and arguments", truncate(c, 64))}
+			}
 			return n, nil
 		}
 	}
-	return 0, connectors.Errorf(connectors.KindInvalid, "invalid cursor %q", truncate(c, 64))
+	return 0, &ArgError{Arg: "after", Err: connectors.Errorf(connectors.KindInvalid, "invalid cursor %q", truncate(c, 64))}
 }
 
 // paginate cuts the window out of items and builds edges with edge.
@@ -59,14 +105,9 @@ func paginate[T, E any](items []T, w window, edge func(cursor string, t T) E) ([
 	end := min(start+w.limit, len(items))
 	edges := make([]E, 0, end-start)
 	for i := start; i < end; i++ {
-		edges = append(edges, edge(offsetCursor(i), items[i]))
+		edges = append(edges, edge(w.cursor(i), items[i]))
 	}
-	pi := &model.PageInfo{HasNextPage: end < len(items), HasPreviousPage: start > 0}
-	if end > start {
-		s, e := offsetCursor(start), offsetCursor(end-1)
-		pi.StartCursor, pi.EndCursor = &s, &e
-	}
-	return edges, pi
+	return edges, w.pageInfo(start, end, len(items))
 }
 
 func truncate(s string, n int) string {

@@ -70,6 +70,13 @@ var relationTable = []relation{
 			return gateway.Key{Provider: a.ProviderID, ID: a.ServiceID}, a.ServiceID != ""
 		},
 		loader: gateway.Services.Of, conv: toService},
+	// An application's office is found among its service's offices: the
+	// loader is keyed by service.
+	link[*model.ServiceApplication, []connectors.Office, *model.Office]{
+		name: "office", key: func(a *model.ServiceApplication) (gateway.Key, bool) {
+			return gateway.Key{Provider: a.ProviderID, ID: a.ServiceID}, a.ServiceID != "" && a.OfficeID != ""
+		},
+		loader: gateway.Offices.Of},
 }
 
 // relations is the table, checked and indexed for the walk.

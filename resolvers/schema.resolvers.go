@@ -206,6 +206,22 @@ func (r *mutationResolver) DecideApproval(ctx context.Context, id string, approv
 	return r.decideApproval(ctx, id, approve)
 }
 
+func (r *mutationResolver) CancelAppointment(ctx context.Context, id string) (*model.Appointment, error) {
+	return r.cancelAppointment(ctx, id)
+}
+
+func (r *mutationResolver) RescheduleAppointment(ctx context.Context, id string, slotID string) (*model.Appointment, error) {
+	return r.rescheduleAppointment(ctx, id, slotID)
+}
+
+func (r *mutationResolver) CancelLegalConsultation(ctx context.Context, id string) (*model.LegalConsultation, error) {
+	return r.cancelLegalConsultation(ctx, id)
+}
+
+func (r *mutationResolver) CancelApplication(ctx context.Context, id string) (*model.ServiceApplication, error) {
+	return r.cancelApplication(ctx, id)
+}
+
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
 	return r.officeSlots(ctx, obj, onlyAvailable)
 }
@@ -302,6 +318,10 @@ func (r *queryResolver) PendingApprovals(ctx context.Context) ([]*model.Approval
 	return r.pendingApprovals(ctx)
 }
 
+func (r *queryResolver) Cities(ctx context.Context, vertical *model.Vertical) ([]*model.City, error) {
+	return r.cities(ctx, vertical)
+}
+
 func (r *rewardAccountResolver) History(ctx context.Context, obj *model.RewardAccount, first *int) ([]*model.LedgerEntry, error) {
 	return r.ledgerHistory(ctx, first)
 }
@@ -314,6 +334,14 @@ func (r *serviceApplicationResolver) Provider(ctx context.Context, obj *model.Se
 	return r.provider(ctx, obj.ProviderID)
 }
 
+func (r *serviceApplicationResolver) Office(ctx context.Context, obj *model.ServiceApplication) (*model.Office, error) {
+	return r.serviceApplicationOffice(ctx, obj)
+}
+
+func (r *serviceApplicationResolver) VisitSlot(ctx context.Context, obj *model.ServiceApplication) (*model.OfficeSlot, error) {
+	return r.serviceApplicationVisitSlot(ctx, obj)
+}
+
 func (r *storeResolver) Provider(ctx context.Context, obj *model.Store) (*model.Provider, error) {
 	return r.provider(ctx, obj.ProviderID)
 }
@@ -324,6 +352,10 @@ func (r *storeResolver) Products(ctx context.Context, obj *model.Store, text *st
 
 func (r *storeResolver) DeliverySlots(ctx context.Context, obj *model.Store) ([]*model.DeliverySlot, error) {
 	return r.storeDeliverySlots(ctx, obj)
+}
+
+func (r *storeResolver) OpenNow(ctx context.Context, obj *model.Store) (*bool, error) {
+	return r.storeOpenNow(obj), nil
 }
 
 func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error) {

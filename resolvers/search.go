@@ -18,7 +18,7 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
 		return nil, err
 	}
-	w, err := r.window(first, after)
+	w, err := r.window(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *mode
 	}
 	edges := make([]*model.SearchEdge, len(items))
 	for i, it := range items {
-		edges[i] = &model.SearchEdge{Cursor: offsetCursor(it.pos), Node: hitModel[model.SearchResult](it.hit), Score: it.hit.Score}
+		edges[i] = &model.SearchEdge{Cursor: w.cursor(it.pos), Node: hitModel[model.SearchResult](it.hit), Score: it.hit.Score}
 	}
 	return prefetch(ctx, r, &model.SearchConnection{Edges: edges, PageInfo: pi, TotalCount: len(all), Facets: toFacets(r.gw.Facets(ctx, all))}), nil
 }

@@ -65,7 +65,7 @@ func (r *Resolver) rankedPage(ctx context.Context, p gateway.SearchParams, w win
 		hits, errs := r.gw.Search(ctx, p)
 		addErrors(ctx, errs)
 		end := min(w.offset+w.limit, len(hits))
-		return window2items(hits, min(w.offset, len(hits)), end), pageInfo(w.offset, end, len(hits)), hits, nil
+		return window2items(hits, min(w.offset, len(hits)), end), w.pageInfo(w.offset, end, len(hits)), hits, nil
 	}
 	hits, err := r.gw.SearchIndex(ctx, ix, p)
 	if err != nil {
@@ -80,7 +80,7 @@ func (r *Resolver) rankedPage(ctx context.Context, p gateway.SearchParams, w win
 	items = r.completeHits(ctx, items, costs, func(kept []rankedItem, _ rankedItem) ast.Path {
 		return append(append(ast.Path{}, base...), ast.PathName("edges"), ast.PathIndex(len(kept)), ast.PathName("node"))
 	})
-	return items, pageInfo(start, end, len(hits)), hits, nil
+	return items, w.pageInfo(start, end, len(hits)), hits, nil
 }
 
 func window2items(hits []gateway.Hit, start, end int) []rankedItem {
@@ -92,10 +92,10 @@ func window2items(hits []gateway.Hit, start, end int) []rankedItem {
 }
 
 // pageInfo is the page info of positions [start, end) of n.
-func pageInfo(start, end, n int) *model.PageInfo {
+func (w window) pageInfo(start, end, n int) *model.PageInfo {
 	pi := &model.PageInfo{HasNextPage: end < n, HasPreviousPage: start > 0}
 	if end > start {
-		s, e := offsetCursor(start), offsetCursor(end-1)
+		s, e := w.cursor(start), w.cursor(end-1)
 		pi.StartCursor, pi.EndCursor = &s, &e
 	}
 	return pi

@@ -49,7 +49,7 @@ func checkCatalog(ctx context.Context, e *env) (string, error) {
 	declared := e.contractVersion(ctx)
 	cat, ok := e.conn.(connectors.Catalog)
 	if !ok {
-		if declared == connectors.ContractPublishing {
+		if connectors.ContractAtLeast(declared, connectors.ContractPublishing) {
 			return "", fmt.Errorf("the descriptor declares contract %s but the connector has no catalogue (connectors.Catalog)", declared)
 		}
 		return "", skipf("contract %s: the provider does not publish its catalogue; callable by ID, absent from search until it publishes", legacy(declared))
@@ -61,7 +61,7 @@ func checkCatalog(ctx context.Context, e *env) (string, error) {
 	}
 	const pageSize = 200
 	first, err := pull("", pageSize)
-	if connectors.KindOf(err) == connectors.KindNotFound && declared != connectors.ContractPublishing {
+	if connectors.KindOf(err) == connectors.KindNotFound && !connectors.ContractAtLeast(declared, connectors.ContractPublishing) {
 		return "", skipf("contract %s: GET %s answers NOT_FOUND, the provider does not publish its catalogue; callable by ID, absent from search until it publishes",
 			legacy(declared), "/v1/catalog")
 	}

@@ -500,6 +500,9 @@ func checkUserLists(ctx context.Context, e *env) (string, error) {
 			if r.user != u {
 				return "", fmt.Errorf("the list of %s holds %s of %q", u, r.id, r.user)
 			}
+			if err := connectors.Validate(r.value); err != nil {
+				return "", fmt.Errorf("the list of %s holds %s: %w", u, r.id, err)
+			}
 			has = has || r.id == mine.id
 		}
 		if want := u == e.cfg.user; has != want {

@@ -218,3 +218,65 @@ func TestWriteReport(t *testing.T) {
 		t.Fatalf("failed %d, report:\n%s\nwant:\n%s", failed, b.String(), want)
 	}
 }
+
+// badDisplay is a grocery provider whose display fields break contract 1.3
+// in one way, chosen by break.
+type badDisplay struct {
+	*demo.Grocery
+	breakIt func(p *connectors.Product)
+}
+
+func (b badDisplay) Products(ctx context.Context, ids []string) ([]connectors.Result[connectors.Product], error) {
+	res, err := b.Grocery.Products(ctx, ids)
+	for i := range res {
+		if res[i].Err == nil {
+			b.breakIt(&res[i].Value)
+		}
+	}
+	return res, err
+}
+
+func TestDisplayCheck(t *testing.T) {
+	g, err := demo.NewGrocery(connectors.Descriptor{ID: "shop", Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		breakIt func(p *connectors.Product)
+		want    conformance.Status
+		reason  string
+	}{
+		{"passes the demo's own fields", func(*connectors.Product) {}, conformance.Pass, "display fields present and valid"},
+		{"passes a provider of 1.2 without any", func(p *connectors.Product) { p.Images, p.OriginalPrice, p.ReviewCount = nil, nil, 0 }, conformance.Pass, ""},
+		{"fails an original price below the price", func(p *connectors.Product) {
+			p.OriginalPrice = &connectors.Money{Amount: p.Price.Amount - 1, Currency: p.Price.Currency}
+		}, conformance.Fail, "is not above the price"},
+		{"fails an original price in another currency", func(p *connectors.Product) {
+			p.OriginalPrice = &connectors.Money{Amount: p.Price.Amount * 2, Currency: "USD"}
+		}, conformance.Fail, "original price is in USD"},
+		{"fails an image without a size", func(p *connectors.Product) {
+			p.Images = []connectors.Image{{URL: "https://cdn.example.com/a.jpg"}}
+		}, conformance.Fail, "want 1..8192 pixels"},
+		{"fails an image that is not https", func(p *connectors.Product) {
+			p.Images = []connectors.Image{{URL: "ftp://example.com/a.jpg", Width: 1, Height: 1}}
+		}, conformance.Fail, "neither https nor a path"},
+		{"fails a negative review count", func(p *connectors.Product) { p.ReviewCount = -1 }, conformance.Fail, "is negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := conformance.Evaluate(context.Background(), badDisplay{g, tc.breakIt}, conformance.Only("display"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got *conformance.Result
+			for i := range res {
+				if res[i].Check == "display" {
+					got = &res[i]
+				}
+			}
+			if got == nil || got.Status != tc.want || !strings.Contains(got.Reason, tc.reason) {
+				t.Errorf("got %+v, want %s with %q", got, tc.want, tc.reason)
+			}
+		})
+	}
+}

@@ -55,6 +55,21 @@ type vertical struct {
 	// a resource with as little left as the provider has (for the
 	// concurrency check), rather than plenty.
 	prepare func(ctx context.Context, user string, scarce bool) (*mutation, error)
+	// cancel cancels one of user's records (contract 1.3 for bookings;
+	// grocery orders always): nil when the connector cannot.
+	cancel func(ctx context.Context, user, id string) (item, error)
+}
+
+// cancelOf adapts a cancel method of capability T, when conn has it.
+func cancelOf[T, R any](conn any, fn func(T, context.Context, string, string) (R, error), key func(R) (string, string)) func(context.Context, string, string) (item, error) {
+	t, ok := conn.(T)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context, user, id string) (item, error) {
+		r, err := fn(t, ctx, user, id)
+		return created(r, err, key)
+	}
 }
 
 func verticalOf(conn connectors.Connector, v connectors.Vertical) (*vertical, error) {
@@ -160,6 +175,7 @@ func groceryVertical(g connectors.Grocery) *vertical {
 		},
 		records: batchOf(g.Orders, order),
 		list:    listOf(g.UserOrders, order),
+		cancel:  cancelOf(g, connectors.Grocery.CancelOrder, order),
 		prepare: func(ctx context.Context, user string, scarce bool) (*mutation, error) {
 			store, slot, p, err := groceryFixture(ctx, g, scarce)
 			if err != nil {
@@ -268,6 +284,7 @@ func medicalVertical(m connectors.Medical) *vertical {
 		pagingQuery: emptyQuery,
 		records:     batchOf(m.Appointments, appt),
 		list:        listOf(m.UserAppointments, appt),
+		cancel:      cancelOf(m, connectors.AppointmentChanger.CancelAppointment, appt),
 		prepare: func(ctx context.Context, user string, _ bool) (*mutation, error) {
 			docs, err := m.SearchDoctors(ctx, connectors.Query{First: 20})
 			if err != nil {
@@ -325,6 +342,7 @@ func legalVertical(l connectors.Legal) *vertical {
 		pagingQuery: emptyQuery,
 		records:     batchOf(l.LegalConsultations, consult),
 		list:        listOf(l.UserLegalConsultations, consult),
+		cancel:      cancelOf(l, connectors.LegalConsultationCanceller.CancelLegalConsultation, consult),
 		prepare: func(ctx context.Context, user string, _ bool) (*mutation, error) {
 			p, err := l.SearchLawyers(ctx, connectors.Query{First: 1})
 			if err != nil {
@@ -361,6 +379,7 @@ func publicVertical(p connectors.PublicService) *vertical {
 		pagingQuery: emptyQuery,
 		records:     batchOf(p.Applications, app),
 		list:        listOf(p.UserApplications, app),
+		cancel:      cancelOf(p, connectors.ApplicationCanceller.CancelApplication, app),
 		prepare: func(ctx context.Context, user string, _ bool) (*mutation, error) {
 			svcs, err := p.SearchServices(ctx, connectors.Query{First: 20})
 			if err != nil {

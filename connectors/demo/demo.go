@@ -34,8 +34,8 @@ const maxBatch = 500
 // the host's tzdata.
 var cst = time.FixedZone("CST", 8*60*60)
 
-// ReferenceTime is the default "now": a Monday morning. Slots start the next
-// day, so with the default clock every generated slot is upcoming.
+// ReferenceTime is a fixed "now" for tests that pin generated data to a
+// date (WithClock(ReferenceTime)): a Monday morning.
 func ReferenceTime() time.Time { return time.Date(2025, time.June, 2, 8, 0, 0, 0, cst) }
 
 // DefaultCities are the cities a provider serves when its descriptor names none.
@@ -53,10 +53,12 @@ type config struct {
 	scale int
 }
 
-// WithClock sets the clock used for "now": slots are generated from the day
-// the provider is built, history lies before it, new objects are stamped with
-// it. The default is a fixed ReferenceTime, so output never depends on when
-// the tests run.
+// WithClock sets the clock used for "now": slots are generated for the days
+// after the one the provider is built on, history lies before it, new
+// objects are stamped with it, and only slots that start after it are
+// listed or bookable. The default is the wall clock, so the demo data moves
+// with time: its slots are always in the future of a freshly started
+// gateway. Tests that pin dates pass WithClock(ReferenceTime).
 func WithClock(clock connectors.Clock) Option { return func(c *config) { c.clock = clock } }
 
 // WithSeed sets the base seed; the provider ID is hashed into it, so two
@@ -74,7 +76,7 @@ func WithUsers(n int) Option { return func(c *config) { c.users = n } }
 func WithScale(n int) Option { return func(c *config) { c.scale = n } }
 
 func newConfig(opts []Option) (config, error) {
-	cfg := config{clock: func() time.Time { return ReferenceTime() }, seed: DefaultSeed, users: DefaultUsers, scale: 1}
+	cfg := config{clock: time.Now, seed: DefaultSeed, users: DefaultUsers, scale: 1}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,7 +243,9 @@ func TestNew(t *testing.T) {
 
 func TestDeterminism(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustDefault(t), mustDefault(t)
+	// One clock reading: the data is a function of it (history before it,
+	// slots after it).
+	a, b := mustDefault(t, WithClock(ReferenceTime)), mustDefault(t, WithClock(ReferenceTime))
 
 	t.Run("two instances with one provider id hold the same data", func(t *testing.T) {
 		for _, ca := range a.All() {
@@ -568,6 +571,45 @@ func TestUserLists(t *testing.T) {
 		}
 		if answered == 0 {
 			t.Error("demo-1 has no answered consultation")
+		}
+	})
+}
+
+// TestDataMovesWithTheClock: by default the demo reads the wall clock, so a
+// freshly started demo lists slots in the future of now, whenever the test
+// runs, and refuses one that has started.
+func TestDataMovesWithTheClock(t *testing.T) {
+	ctx := context.Background()
+	reg := mustDefault(t)
+	now := time.Now()
+	g := reg.ByVertical(connectors.VerticalGrocery)[0].(connectors.Grocery)
+	slots := must(g.DeliverySlots(ctx, []string{"s-01"}))[0].Value
+	m := reg.ByVertical(connectors.VerticalMedical)[0].(connectors.Medical)
+	aslots := must(m.AppointmentSlots(ctx, []string{"d-0001"}))[0].Value
+	p := reg.ByVertical(connectors.VerticalPublicService)[0].(connectors.PublicService)
+	offices := must(p.Offices(ctx, []string{"passport-application"}))[0].Value
+	if len(slots) == 0 || len(aslots) == 0 || len(offices) == 0 || len(offices[0].Slots) == 0 {
+		t.Fatalf("no slots: %d delivery, %d appointment, %d offices", len(slots), len(aslots), len(offices))
+	}
+	for _, start := range []time.Time{slots[0].Start, aslots[0].Start, offices[0].Slots[0].Start} {
+		if !start.After(now) || start.After(now.AddDate(0, 0, 8)) {
+			t.Errorf("first slot starts %v, want within a week after %v", start, now)
+		}
+	}
+
+	t.Run("a slot that has started is refused", func(t *testing.T) {
+		clock := ReferenceTime()
+		g, err := NewGrocery(connectors.Descriptor{ID: "clocked"}, WithClock(func() time.Time { return clock }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		slot := must(g.DeliverySlots(ctx, []string{"s-01"}))[0].Value[0]
+		p := must(g.SearchProducts(ctx, connectors.Query{StoreID: "s-01", First: 1})).Items[0]
+		clock = slot.Start.Add(time.Minute)
+		_, err = g.PlaceOrder(ctx, connectors.PlaceOrderInput{UserID: "u", StoreID: "s-01", SlotID: slot.ID,
+			Items: []connectors.OrderLineItem{{ProductID: p.ID, Quantity: 1}}})
+		if connectors.KindOf(err) != connectors.KindInvalid || !strings.Contains(err.Error(), "already started") {
+			t.Fatalf("got %v, want BAD_USER_INPUT: already started", err)
 		}
 	})
 }

@@ -462,12 +462,14 @@ func productDoc(p *connectors.Product) searchDoc {
 func cloneStore(s *connectors.Store) connectors.Store {
 	c := *s
 	c.Tags = slices.Clone(s.Tags)
+	decorateStore(&c)
 	return c
 }
 
 func cloneProduct(p *connectors.Product) connectors.Product {
 	c := *p
 	c.Tags = slices.Clone(p.Tags)
+	decorateProduct(&c)
 	return c
 }
 

@@ -226,6 +226,7 @@ func cloneLawyer(lw *connectors.Lawyer) connectors.Lawyer {
 	c := *lw
 	c.PracticeAreas = slices.Clone(lw.PracticeAreas)
 	c.Languages = slices.Clone(lw.Languages)
+	decorateLawyer(&c)
 	return c
 }
 

@@ -381,6 +381,7 @@ func doctorDoc(d *connectors.Doctor) searchDoc {
 func cloneDoctor(d *connectors.Doctor) connectors.Doctor {
 	c := *d
 	c.Languages = slices.Clone(d.Languages)
+	decorateDoctor(&c)
 	return c
 }
 

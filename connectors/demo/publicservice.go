@@ -336,6 +336,7 @@ func cloneService(s *connectors.GovService) connectors.GovService {
 	c.Cities = slices.Clone(s.Cities)
 	c.RequiredDocuments = slices.Clone(s.RequiredDocuments)
 	c.Tags = slices.Clone(s.Tags)
+	decorateService(&c)
 	return c
 }
 

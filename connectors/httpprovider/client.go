@@ -454,6 +454,11 @@ func batchChunk[T any](ctx context.Context, c *Client, path string, ids []string
 			if idOf != nil && idOf(out[i].Value) != ids[i] {
 				return c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: result %d is for id %q, not %q", path, i, idOf(out[i].Value), ids[i]), "malformed provider reply")
 			}
+			if err := validate(&out[i].Value); err != nil {
+				// One bad record (a status outside its kind's list) costs
+				// that record, not its neighbours.
+				out[i] = connectors.Result[T]{Err: c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: result %d: %w", path, i, err), "invalid record from provider")}
+			}
 		default:
 			return c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: result %d has neither or both of value and error", path, i), "malformed provider reply")
 		}
@@ -474,13 +479,33 @@ func list[T any](ctx context.Context, c *Client, path, userID string) ([]T, erro
 	if err := c.call(ctx, http.MethodPost, path, userRequest{UserID: userID}, "", &resp); err != nil {
 		return nil, err
 	}
+	for i := range resp.Items {
+		if err := validate(&resp.Items[i]); err != nil {
+			return nil, c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: item %d: %w", path, i, err), "invalid record from provider")
+		}
+	}
 	return resp.Items, nil
 }
 
 func mutate[Out any](ctx context.Context, c *Client, path string, in any, idemKey string) (Out, error) {
 	var out Out
-	err := c.call(ctx, http.MethodPost, path, in, idemKey, &out)
-	return out, err
+	if err := c.call(ctx, http.MethodPost, path, in, idemKey, &out); err != nil {
+		return out, err
+	}
+	if err := validate(&out); err != nil {
+		return out, c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: %w", path, err), "invalid record from provider")
+	}
+	return out, nil
+}
+
+// validate checks a record the provider sent when its type can check itself
+// (connectors.Validator: the statuses of orders and bookings). Taking a
+// pointer keeps the check free of allocations for types that cannot.
+func validate[T any](v *T) error {
+	if c, ok := any(v).(connectors.Validator); ok {
+		return c.Validate()
+	}
+	return nil
 }
 
 // readBody reads at most limit+1 bytes of resp's body (one more than allowed

@@ -46,6 +46,11 @@ const (
 	PathMedicalUserConsultations = "/v1/medical/consultations:listByUser"
 	PathMedicalBookAppointment   = "/v1/medical/appointments"
 	PathMedicalAskDoctor         = "/v1/medical/consultations"
+	// Changing bookings (contract 1.3; a provider of 1.2 answers 404).
+	PathMedicalCancelAppointment     = "/v1/medical/appointments:cancel"
+	PathMedicalRescheduleAppointment = "/v1/medical/appointments:reschedule"
+	PathLegalCancelConsultation      = "/v1/legal/consultations:cancel"
+	PathPublicCancelApplication      = "/v1/public-service/applications:cancel"
 
 	PathLegalLawyers             = "/v1/legal/lawyers:batchGet"
 	PathLegalConsultations       = "/v1/legal/consultations:batchGet"
@@ -94,17 +99,21 @@ func Operations() []Operation {
 		{"POST", PathMedicalUserConsultations, m},
 		{"POST", PathMedicalBookAppointment, m},
 		{"POST", PathMedicalAskDoctor, m},
+		{"POST", PathMedicalCancelAppointment, m},
+		{"POST", PathMedicalRescheduleAppointment, m},
 		{"POST", PathLegalLawyers, l},
 		{"POST", PathLegalConsultations, l},
 		{"POST", PathLegalSearchLawyers, l},
 		{"POST", PathLegalUserConsultations, l},
 		{"POST", PathLegalRequestConsultation, l},
+		{"POST", PathLegalCancelConsultation, l},
 		{"POST", PathPublicServices, p},
 		{"POST", PathPublicApplications, p},
 		{"POST", PathPublicOffices, p},
 		{"POST", PathPublicSearchServices, p},
 		{"POST", PathPublicUserApplications, p},
 		{"POST", PathPublicApply, p},
+		{"POST", PathPublicCancelApplication, p},
 	}
 }
 
@@ -154,6 +163,14 @@ type userRequest struct {
 
 type listResponse[T any] struct {
 	Items []T `json:"items"`
+}
+
+// changeRequest cancels (without slotId) or reschedules (with it) one of
+// the user's bookings (contract 1.3).
+type changeRequest struct {
+	UserID string `json:"userId"`
+	ID     string `json:"id"`
+	SlotID string `json:"slotId,omitempty"`
 }
 
 type cancelOrderRequest struct {

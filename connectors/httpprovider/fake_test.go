@@ -266,3 +266,33 @@ func (f *fake) Apply(ctx context.Context, in connectors.ApplicationInput) (conne
 	}
 	return connectors.ServiceApplication{ID: "new-" + in.IdempotencyKey, UserID: in.UserID, ServiceID: in.ServiceID, OfficeID: in.OfficeID, SlotID: in.SlotID, Documents: in.Documents, Status: connectors.StatusPending, CreatedAt: t0}, nil
 }
+
+// Changing bookings (contract 1.3): u1's bookings only.
+func fakeChange[T any](f *fake, ctx context.Context, kind, userID, id string, mk func(string) T, set func(*T)) (T, error) {
+	var zero T
+	if err := f.mutation(ctx, ""); err != nil {
+		return zero, err
+	}
+	if userID != "u1" {
+		return zero, connectors.NotFound(kind, id)
+	}
+	v := mk(id)
+	set(&v)
+	return v, nil
+}
+
+func (f *fake) CancelAppointment(ctx context.Context, userID, id string) (connectors.Appointment, error) {
+	return fakeChange(f, ctx, "appointment", userID, id, mkAppointment, func(a *connectors.Appointment) { a.Status = connectors.StatusCancelled })
+}
+
+func (f *fake) RescheduleAppointment(ctx context.Context, userID, id, slotID string) (connectors.Appointment, error) {
+	return fakeChange(f, ctx, "appointment", userID, id, mkAppointment, func(a *connectors.Appointment) { a.SlotID = slotID })
+}
+
+func (f *fake) CancelLegalConsultation(ctx context.Context, userID, id string) (connectors.LegalConsultation, error) {
+	return fakeChange(f, ctx, "legal consultation", userID, id, mkLegalConsultation, func(c *connectors.LegalConsultation) { c.Status = connectors.StatusCancelled })
+}
+
+func (f *fake) CancelApplication(ctx context.Context, userID, id string) (connectors.ServiceApplication, error) {
+	return fakeChange(f, ctx, "application", userID, id, mkApplication, func(a *connectors.ServiceApplication) { a.Status = connectors.StatusCancelled })
+}

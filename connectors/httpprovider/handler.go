@@ -136,6 +136,14 @@ func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption)
 			add(PathMedicalBookAppointment, mutationOp(m.BookAppointment, func(in *connectors.BookAppointmentInput, k string) { in.IdempotencyKey = k }))
 			add(PathMedicalAskDoctor, mutationOp(m.AskDoctor, func(in *connectors.AskDoctorInput, k string) { in.IdempotencyKey = k }))
 		}
+		if m, ok := conn.(connectors.AppointmentChanger); ok {
+			add(PathMedicalCancelAppointment, changeOp(false, func(ctx context.Context, r changeRequest) (any, error) {
+				return m.CancelAppointment(ctx, r.UserID, r.ID)
+			}))
+			add(PathMedicalRescheduleAppointment, changeOp(true, func(ctx context.Context, r changeRequest) (any, error) {
+				return m.RescheduleAppointment(ctx, r.UserID, r.ID, r.SlotID)
+			}))
+		}
 	case connectors.VerticalLegal:
 		if l, ok := conn.(connectors.Legal); ok {
 			add(PathLegalLawyers, batchOp(maxBatch, l.Lawyers))
@@ -143,6 +151,11 @@ func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption)
 			add(PathLegalSearchLawyers, searchOp(l.SearchLawyers))
 			add(PathLegalUserConsultations, listOp(l.UserLegalConsultations))
 			add(PathLegalRequestConsultation, mutationOp(l.RequestConsultation, func(in *connectors.LegalConsultationInput, k string) { in.IdempotencyKey = k }))
+		}
+		if l, ok := conn.(connectors.LegalConsultationCanceller); ok {
+			add(PathLegalCancelConsultation, changeOp(false, func(ctx context.Context, r changeRequest) (any, error) {
+				return l.CancelLegalConsultation(ctx, r.UserID, r.ID)
+			}))
 		}
 	case connectors.VerticalPublicService:
 		if p, ok := conn.(connectors.PublicService); ok {
@@ -152,6 +165,11 @@ func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption)
 			add(PathPublicSearchServices, searchOp(p.SearchServices))
 			add(PathPublicUserApplications, listOp(p.UserApplications))
 			add(PathPublicApply, mutationOp(p.Apply, func(in *connectors.ApplicationInput, k string) { in.IdempotencyKey = k }))
+		}
+		if p, ok := conn.(connectors.ApplicationCanceller); ok {
+			add(PathPublicCancelApplication, changeOp(false, func(ctx context.Context, r changeRequest) (any, error) {
+				return p.CancelApplication(ctx, r.UserID, r.ID)
+			}))
 		}
 	}
 	return h
@@ -371,6 +389,29 @@ func cancelOrderOp(g connectors.Grocery) opFunc {
 			return 0, nil, connectors.Errorf(connectors.KindInvalid, "userId and orderId are required")
 		}
 		out, err := g.CancelOrder(ctx, req.UserID, req.OrderID)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, out, nil
+	}
+}
+
+// changeOp serves a cancel (withSlot false) or a reschedule of a booking.
+func changeOp(withSlot bool, fn func(context.Context, changeRequest) (any, error)) opFunc {
+	return func(ctx context.Context, body []byte, _ string) (int, any, error) {
+		var req changeRequest
+		if err := decodeRequest(body, &req); err != nil {
+			return 0, nil, err
+		}
+		switch {
+		case req.UserID == "" || req.ID == "":
+			return 0, nil, connectors.Errorf(connectors.KindInvalid, "userId and id are required")
+		case withSlot && req.SlotID == "":
+			return 0, nil, connectors.Errorf(connectors.KindInvalid, "slotId is required")
+		case !withSlot && req.SlotID != "":
+			return 0, nil, connectors.Errorf(connectors.KindInvalid, "slotId is only for a reschedule")
+		}
+		out, err := fn(ctx, req)
 		if err != nil {
 			return 0, nil, err
 		}

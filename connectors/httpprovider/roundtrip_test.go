@@ -81,6 +81,15 @@ var roundTrips = []struct {
 		via("UserConsultations", connectors.Medical.UserConsultations, "u1"),
 		via("BookAppointment", connectors.Medical.BookAppointment, connectors.BookAppointmentInput{UserID: "u1", DoctorID: "d1", SlotID: "as1", Reason: "r", IdempotencyKey: "k2"}),
 		via("AskDoctor", connectors.Medical.AskDoctor, connectors.AskDoctorInput{UserID: "u1", Specialty: "skin", Question: "q?", IdempotencyKey: "k3"}),
+		{"CancelAppointment", func(ctx context.Context, c connectors.Connector) (any, error) {
+			return c.(connectors.AppointmentChanger).CancelAppointment(ctx, "u1", "a1")
+		}},
+		{"CancelAppointment of another user's", func(ctx context.Context, c connectors.Connector) (any, error) {
+			return c.(connectors.AppointmentChanger).CancelAppointment(ctx, "u2", "a1")
+		}},
+		{"RescheduleAppointment", func(ctx context.Context, c connectors.Connector) (any, error) {
+			return c.(connectors.AppointmentChanger).RescheduleAppointment(ctx, "u1", "a1", "as2")
+		}},
 	}},
 	{connectors.VerticalLegal, []call{
 		viaBatch("Lawyers", connectors.Legal.Lawyers, "l1", "missing-l", "l2"),
@@ -88,6 +97,9 @@ var roundTrips = []struct {
 		via("SearchLawyers", connectors.Legal.SearchLawyers, q),
 		via("UserLegalConsultations", connectors.Legal.UserLegalConsultations, "u1"),
 		via("RequestConsultation", connectors.Legal.RequestConsultation, connectors.LegalConsultationInput{UserID: "u1", LawyerID: "l1", Topic: "t", Description: "d", IdempotencyKey: "k4"}),
+		{"CancelLegalConsultation", func(ctx context.Context, c connectors.Connector) (any, error) {
+			return c.(connectors.LegalConsultationCanceller).CancelLegalConsultation(ctx, "u1", "lc1")
+		}},
 	}},
 	{connectors.VerticalPublicService, []call{
 		viaBatch("Services", connectors.PublicService.Services, "g1", "missing-g"),
@@ -97,6 +109,9 @@ var roundTrips = []struct {
 		via("UserApplications", connectors.PublicService.UserApplications, "u1"),
 		via("Apply", connectors.PublicService.Apply, connectors.ApplicationInput{UserID: "u1", ServiceID: "g1", OfficeID: "o1", SlotID: "os1", Documents: []string{"photo"}, IdempotencyKey: "k5"}),
 		via("Apply without documents", connectors.PublicService.Apply, connectors.ApplicationInput{UserID: "u1", ServiceID: "g1"}),
+		{"CancelApplication", func(ctx context.Context, c connectors.Connector) (any, error) {
+			return c.(connectors.ApplicationCanceller).CancelApplication(ctx, "u1", "ap1")
+		}},
 	}},
 }
 

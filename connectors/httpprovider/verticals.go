@@ -128,3 +128,37 @@ func (c *Client) UserApplications(ctx context.Context, userID string) ([]connect
 func (c *Client) Apply(ctx context.Context, in connectors.ApplicationInput) (connectors.ServiceApplication, error) {
 	return mutate[connectors.ServiceApplication](ctx, c, PathPublicApply, in, in.IdempotencyKey)
 }
+
+// Changing bookings (contract 1.3). A provider of 1.2 has no such operation
+// (404): that is KindInvalid "does not support", not a NOT_FOUND of the
+// booking, so the app can tell the user to contact the provider.
+
+var (
+	_ connectors.AppointmentChanger         = (*Client)(nil)
+	_ connectors.LegalConsultationCanceller = (*Client)(nil)
+	_ connectors.ApplicationCanceller       = (*Client)(nil)
+)
+
+func (c *Client) CancelAppointment(ctx context.Context, userID, id string) (connectors.Appointment, error) {
+	return change[connectors.Appointment](ctx, c, PathMedicalCancelAppointment, changeRequest{UserID: userID, ID: id}, "cancelling appointments")
+}
+
+func (c *Client) RescheduleAppointment(ctx context.Context, userID, id, slotID string) (connectors.Appointment, error) {
+	return change[connectors.Appointment](ctx, c, PathMedicalRescheduleAppointment, changeRequest{UserID: userID, ID: id, SlotID: slotID}, "rescheduling appointments")
+}
+
+func (c *Client) CancelLegalConsultation(ctx context.Context, userID, id string) (connectors.LegalConsultation, error) {
+	return change[connectors.LegalConsultation](ctx, c, PathLegalCancelConsultation, changeRequest{UserID: userID, ID: id}, "cancelling legal consultations")
+}
+
+func (c *Client) CancelApplication(ctx context.Context, userID, id string) (connectors.ServiceApplication, error) {
+	return change[connectors.ServiceApplication](ctx, c, PathPublicCancelApplication, changeRequest{UserID: userID, ID: id}, "withdrawing applications")
+}
+
+func change[Out any](ctx context.Context, c *Client, path string, in changeRequest, what string) (Out, error) {
+	out, err := mutate[Out](ctx, c, path, in, "")
+	if e, ok := connectors.AsError(err); ok && e.Kind == connectors.KindNotFound && e.Message == "no such operation" {
+		return out, c.errorf(connectors.KindInvalid, err, c.desc.Name+" does not support "+what+" through Plaza (contract 1.3)")
+	}
+	return out, err
+}

@@ -82,17 +82,17 @@ type ApplyForLoanInput struct {
 	Consent bool `json:"consent"`
 }
 
-// A booked appointment. Status: CONFIRMED, COMPLETED or CANCELLED.
+// A booked appointment. `status`: CONFIRMED, COMPLETED or CANCELLED.
 type Appointment struct {
-	ID         string    `json:"id"`
-	Doctor     *Doctor   `json:"doctor,omitempty"`
-	Start      time.Time `json:"start"`
-	Reason     string    `json:"reason"`
-	Status     string    `json:"status"`
-	CreatedAt  time.Time `json:"createdAt"`
-	Provider   *Provider `json:"provider"`
-	DoctorID   string    `json:"-"`
-	ProviderID string    `json:"-"`
+	ID         string        `json:"id"`
+	Doctor     *Doctor       `json:"doctor,omitempty"`
+	Start      time.Time     `json:"start"`
+	Reason     string        `json:"reason"`
+	Status     BookingStatus `json:"status"`
+	CreatedAt  time.Time     `json:"createdAt"`
+	Provider   *Provider     `json:"provider"`
+	DoctorID   string        `json:"-"`
+	ProviderID string        `json:"-"`
 }
 
 func (Appointment) IsNode() {}
@@ -183,20 +183,34 @@ type CertificationRun struct {
 	Checks []*CertificationCheck `json:"checks"`
 }
 
-// An online medical question. Status: PENDING until a doctor answers, then ANSWERED.
+// A city served by at least one active provider.
+type City struct {
+	// The name as providers and the `city` arguments spell it.
+	Name string `json:"name"`
+	// The city's IANA time zone, e.g. `Asia/Shanghai`. Opening hours are in it,
+	// and so is the time of day the home page reasons with ("Popular in
+	// Hangzhou tonight").
+	TimeZone string `json:"timeZone"`
+	// The verticals with at least one active provider in the city, in enum order.
+	Verticals []Vertical `json:"verticals"`
+	// Active providers serving the city (of `vertical`, when the query names one).
+	ProviderCount int `json:"providerCount"`
+}
+
+// An online medical question. `status`: PENDING until a doctor answers, then ANSWERED.
 type Consultation struct {
 	ID string `json:"id"`
 	// The doctor asked, or who answered; null while unassigned.
-	Doctor     *Doctor    `json:"doctor,omitempty"`
-	Specialty  string     `json:"specialty"`
-	Question   string     `json:"question"`
-	Answer     *string    `json:"answer,omitempty"`
-	Status     string     `json:"status"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
-	Provider   *Provider  `json:"provider"`
-	DoctorID   string     `json:"-"`
-	ProviderID string     `json:"-"`
+	Doctor     *Doctor       `json:"doctor,omitempty"`
+	Specialty  string        `json:"specialty"`
+	Question   string        `json:"question"`
+	Answer     *string       `json:"answer,omitempty"`
+	Status     BookingStatus `json:"status"`
+	CreatedAt  time.Time     `json:"createdAt"`
+	AnsweredAt *time.Time    `json:"answeredAt,omitempty"`
+	Provider   *Provider     `json:"provider"`
+	DoctorID   string        `json:"-"`
+	ProviderID string        `json:"-"`
 }
 
 func (Consultation) IsNode() {}
@@ -264,8 +278,12 @@ type Doctor struct {
 	Bio      string    `json:"bio"`
 	Provider *Provider `json:"provider"`
 	// Upcoming appointment slots. Null when the provider failed.
-	Slots      []*AppointmentSlot `json:"slots,omitempty"`
-	ProviderID string             `json:"-"`
+	Slots []*AppointmentSlot `json:"slots,omitempty"`
+	// The doctor's portrait; null when the provider sent none.
+	Portrait *Image `json:"portrait,omitempty"`
+	// How many reviews `rating` averages; 0 when the provider does not say.
+	ReviewCount int    `json:"reviewCount"`
+	ProviderID  string `json:"-"`
 }
 
 func (Doctor) IsNode() {}
@@ -311,8 +329,10 @@ type GovService struct {
 	Rating         float64   `json:"rating"`
 	Provider       *Provider `json:"provider"`
 	// Offices handling this service, with their slots. Null when the provider failed.
-	Offices    []*Office `json:"offices,omitempty"`
-	ProviderID string    `json:"-"`
+	Offices []*Office `json:"offices,omitempty"`
+	// How many reviews `rating` averages; 0 when the provider does not say.
+	ReviewCount int    `json:"reviewCount"`
+	ProviderID  string `json:"-"`
 }
 
 func (GovService) IsNode() {}
@@ -333,14 +353,14 @@ type GovServiceEdge struct {
 	Node   *GovService `json:"node"`
 }
 
-// A grocery order. Status: PLACED, CONFIRMED, COMPLETED or CANCELLED.
+// A grocery order. `status`: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED, COMPLETED or CANCELLED.
 type GroceryOrder struct {
 	ID    string       `json:"id"`
 	Items []*OrderItem `json:"items"`
 	Total *Money       `json:"total"`
 	// The delivery slot; null when the provider failed or the slot is gone.
 	Slot       *DeliverySlot `json:"slot,omitempty"`
-	Status     string        `json:"status"`
+	Status     BookingStatus `json:"status"`
 	CreatedAt  time.Time     `json:"createdAt"`
 	Store      *Store        `json:"store,omitempty"`
 	Provider   *Provider     `json:"provider"`
@@ -388,6 +408,18 @@ type HomeSection struct {
 	Items []*HomeItem `json:"items"`
 }
 
+// A picture at one size. `url` is absolute (https) or a path on the gateway's
+// own origin (starting with `/`): pictures Plaza draws itself, the demo
+// providers' placeholders and the providers' monogram logos, are served by the
+// gateway under `/media/placeholder/`.
+type Image struct {
+	URL string `json:"url"`
+	// Pixels.
+	Width int `json:"width"`
+	// Pixels.
+	Height int `json:"height"`
+}
+
 // A lawyer offering consultations.
 type Lawyer struct {
 	ID   string `json:"id"`
@@ -397,12 +429,16 @@ type Lawyer struct {
 	Firm          string   `json:"firm"`
 	Languages     []string `json:"languages"`
 	// Fee per consultation.
-	Fee        *Money    `json:"fee"`
-	Rating     float64   `json:"rating"`
-	City       string    `json:"city"`
-	Bio        string    `json:"bio"`
-	Provider   *Provider `json:"provider"`
-	ProviderID string    `json:"-"`
+	Fee      *Money    `json:"fee"`
+	Rating   float64   `json:"rating"`
+	City     string    `json:"city"`
+	Bio      string    `json:"bio"`
+	Provider *Provider `json:"provider"`
+	// The lawyer's portrait; null when the provider sent none.
+	Portrait *Image `json:"portrait,omitempty"`
+	// How many reviews `rating` averages; 0 when the provider does not say.
+	ReviewCount int    `json:"reviewCount"`
+	ProviderID  string `json:"-"`
 }
 
 func (Lawyer) IsNode() {}
@@ -450,18 +486,18 @@ type LedgerPosting struct {
 	Amount  *Money `json:"amount"`
 }
 
-// A request for legal advice. Status: PENDING, CONFIRMED, COMPLETED or CANCELLED.
+// A request for legal advice. `status`: PENDING, CONFIRMED, COMPLETED or CANCELLED.
 type LegalConsultation struct {
-	ID          string     `json:"id"`
-	Lawyer      *Lawyer    `json:"lawyer,omitempty"`
-	Topic       string     `json:"topic"`
-	Description string     `json:"description"`
-	Status      string     `json:"status"`
-	ScheduledAt *time.Time `json:"scheduledAt,omitempty"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	Provider    *Provider  `json:"provider"`
-	LawyerID    string     `json:"-"`
-	ProviderID  string     `json:"-"`
+	ID          string        `json:"id"`
+	Lawyer      *Lawyer       `json:"lawyer,omitempty"`
+	Topic       string        `json:"topic"`
+	Description string        `json:"description"`
+	Status      BookingStatus `json:"status"`
+	ScheduledAt *time.Time    `json:"scheduledAt,omitempty"`
+	CreatedAt   time.Time     `json:"createdAt"`
+	Provider    *Provider     `json:"provider"`
+	LawyerID    string        `json:"-"`
+	ProviderID  string        `json:"-"`
 }
 
 func (LegalConsultation) IsNode() {}
@@ -570,6 +606,17 @@ type OnboardingCode struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// One opening period of a store on one day, in the local time of the store's
+// city (`City.timeZone`). `closes` at or before `opens` means the period runs
+// past midnight; `00:00`-`24:00` is open all day.
+type OpeningHours struct {
+	Day Weekday `json:"day"`
+	// HH:MM, 24-hour.
+	Opens string `json:"opens"`
+	// HH:MM, 24-hour.
+	Closes string `json:"closes"`
+}
+
 // One line of a grocery order.
 type OrderItem struct {
 	// The product ordered. Null when its provider failed.
@@ -623,10 +670,18 @@ type Product struct {
 	Origin string  `json:"origin"`
 	Rating float64 `json:"rating"`
 	// The store that sells it. Null when the provider failed.
-	Store      *Store    `json:"store,omitempty"`
-	Provider   *Provider `json:"provider"`
-	ProviderID string    `json:"-"`
-	StoreID    string    `json:"-"`
+	Store    *Store    `json:"store,omitempty"`
+	Provider *Provider `json:"provider"`
+	// Photos of the product; empty when the provider sent none.
+	Images []*Image `json:"images"`
+	// The price before the current discount; null when the product is not discounted.
+	OriginalPrice *Money `json:"originalPrice,omitempty"`
+	// Percent off `originalPrice`, rounded down; 0 without a discount.
+	DiscountPercent int `json:"discountPercent"`
+	// How many reviews `rating` averages; 0 when the provider does not say.
+	ReviewCount int    `json:"reviewCount"`
+	ProviderID  string `json:"-"`
+	StoreID     string `json:"-"`
 }
 
 func (Product) IsNode() {}
@@ -676,6 +731,8 @@ type Provider struct {
 	// fingerprints (`fp:` and 16 hex digits, a keyed hash). Readable by operators
 	// and by the user who registered the provider.
 	Changes []*ProviderChange `json:"changes,omitempty"`
+	// The provider's logo: a monogram of its name that Plaza draws (a 256x256 SVG served by the gateway).
+	Logo *Image `json:"logo"`
 }
 
 func (Provider) IsNode() {}
@@ -925,16 +982,22 @@ type SearchFacets struct {
 	Providers []*FacetCount `json:"providers"`
 }
 
-// An application for a government service. Status: PENDING, APPROVED, REJECTED or COMPLETED.
+// An application for a government service. `status`: PENDING, APPROVED, REJECTED, COMPLETED or CANCELLED.
 type ServiceApplication struct {
-	ID         string      `json:"id"`
-	Service    *GovService `json:"service,omitempty"`
-	Documents  []string    `json:"documents"`
-	Status     string      `json:"status"`
-	CreatedAt  time.Time   `json:"createdAt"`
-	Provider   *Provider   `json:"provider"`
+	ID        string        `json:"id"`
+	Service   *GovService   `json:"service,omitempty"`
+	Documents []string      `json:"documents"`
+	Status    BookingStatus `json:"status"`
+	CreatedAt time.Time     `json:"createdAt"`
+	Provider  *Provider     `json:"provider"`
+	// The office the applicant visits; null when the provider failed or no longer lists it.
+	Office *Office `json:"office,omitempty"`
+	// The booked visit slot; null when the provider failed or the slot has passed (offices list upcoming slots).
+	VisitSlot  *OfficeSlot `json:"visitSlot,omitempty"`
+	OfficeID   string      `json:"-"`
 	ProviderID string      `json:"-"`
 	ServiceID  string      `json:"-"`
+	SlotID     string      `json:"-"`
 }
 
 func (ServiceApplication) IsNode() {}
@@ -985,7 +1048,20 @@ type Store struct {
 	Products *ProductConnection `json:"products,omitempty"`
 	// Upcoming delivery slots. Null when the provider failed.
 	DeliverySlots []*DeliverySlot `json:"deliverySlots,omitempty"`
-	ProviderID    string          `json:"-"`
+	// The store's logo; null when the provider sent none.
+	Logo *Image `json:"logo,omitempty"`
+	// How many reviews `rating` averages; 0 when the provider does not say.
+	ReviewCount int `json:"reviewCount"`
+	// Opening periods, Monday first; empty when the provider does not say.
+	OpeningHours []*OpeningHours `json:"openingHours"`
+	// The smallest order total the store delivers; null when there is none or the provider does not say.
+	MinimumOrder *Money `json:"minimumOrder,omitempty"`
+	// What an order pays for delivery on top of its items; null when the provider does not say.
+	DeliveryFee *Money `json:"deliveryFee,omitempty"`
+	// Whether the store is open now, by its opening hours read in its city's
+	// time zone; null when the provider gave no opening hours.
+	OpenNow    *bool  `json:"openNow,omitempty"`
+	ProviderID string `json:"-"`
 }
 
 func (Store) IsNode() {}
@@ -1162,6 +1238,100 @@ func (e *ApprovalStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e ApprovalStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where an order or booking stands. One enum for every kind, so a list or a
+// `node` query selecting `status` on several kinds stays valid; each kind
+// takes only the values its description lists (contract 1.3 refuses any other
+// from a provider).
+//
+//   - GroceryOrder: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED,
+//     COMPLETED, CANCELLED
+//   - Appointment: CONFIRMED, COMPLETED, CANCELLED
+//   - Consultation: PENDING, ANSWERED
+//   - LegalConsultation: PENDING, CONFIRMED, COMPLETED, CANCELLED
+//   - ServiceApplication: PENDING, APPROVED, REJECTED, COMPLETED, CANCELLED
+type BookingStatus string
+
+const (
+	// Accepted by the store; can be cancelled.
+	BookingStatusPlaced BookingStatus = "PLACED"
+	// Waiting: for a doctor's answer, a lawyer's confirmation, an office's decision.
+	BookingStatusPending BookingStatus = "PENDING"
+	// Confirmed by the provider; can be cancelled.
+	BookingStatusConfirmed BookingStatus = "CONFIRMED"
+	// A grocery order being picked and packed.
+	BookingStatusPicking BookingStatus = "PICKING"
+	// A grocery order on its way.
+	BookingStatusOutForDelivery BookingStatus = "OUT_FOR_DELIVERY"
+	// A grocery order handed over.
+	BookingStatusDelivered BookingStatus = "DELIVERED"
+	// A medical question a doctor answered.
+	BookingStatusAnswered BookingStatus = "ANSWERED"
+	// An application the office approved.
+	BookingStatusApproved BookingStatus = "APPROVED"
+	// An application the office turned down.
+	BookingStatusRejected BookingStatus = "REJECTED"
+	// Done (a grocery provider that does not report delivery progress goes from PLACED or CONFIRMED to COMPLETED).
+	BookingStatusCompleted BookingStatus = "COMPLETED"
+	BookingStatusCancelled BookingStatus = "CANCELLED"
+)
+
+var AllBookingStatus = []BookingStatus{
+	BookingStatusPlaced,
+	BookingStatusPending,
+	BookingStatusConfirmed,
+	BookingStatusPicking,
+	BookingStatusOutForDelivery,
+	BookingStatusDelivered,
+	BookingStatusAnswered,
+	BookingStatusApproved,
+	BookingStatusRejected,
+	BookingStatusCompleted,
+	BookingStatusCancelled,
+}
+
+func (e BookingStatus) IsValid() bool {
+	switch e {
+	case BookingStatusPlaced, BookingStatusPending, BookingStatusConfirmed, BookingStatusPicking, BookingStatusOutForDelivery, BookingStatusDelivered, BookingStatusAnswered, BookingStatusApproved, BookingStatusRejected, BookingStatusCompleted, BookingStatusCancelled:
+		return true
+	}
+	return false
+}
+
+func (e BookingStatus) String() string {
+	return string(e)
+}
+
+func (e *BookingStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BookingStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BookingStatus", str)
+	}
+	return nil
+}
+
+func (e BookingStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BookingStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BookingStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -1847,6 +2017,71 @@ func (e *Vertical) UnmarshalJSON(b []byte) error {
 }
 
 func (e Vertical) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type Weekday string
+
+const (
+	WeekdayMonday    Weekday = "MONDAY"
+	WeekdayTuesday   Weekday = "TUESDAY"
+	WeekdayWednesday Weekday = "WEDNESDAY"
+	WeekdayThursday  Weekday = "THURSDAY"
+	WeekdayFriday    Weekday = "FRIDAY"
+	WeekdaySaturday  Weekday = "SATURDAY"
+	WeekdaySunday    Weekday = "SUNDAY"
+)
+
+var AllWeekday = []Weekday{
+	WeekdayMonday,
+	WeekdayTuesday,
+	WeekdayWednesday,
+	WeekdayThursday,
+	WeekdayFriday,
+	WeekdaySaturday,
+	WeekdaySunday,
+}
+
+func (e Weekday) IsValid() bool {
+	switch e {
+	case WeekdayMonday, WeekdayTuesday, WeekdayWednesday, WeekdayThursday, WeekdayFriday, WeekdaySaturday, WeekdaySunday:
+		return true
+	}
+	return false
+}
+
+func (e Weekday) String() string {
+	return string(e)
+}
+
+func (e *Weekday) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Weekday(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Weekday", str)
+	}
+	return nil
+}
+
+func (e Weekday) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Weekday) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Weekday) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
