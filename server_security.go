@@ -37,6 +37,7 @@ func apiConfig(cfg config.Config, log *slog.Logger) api.Config {
 		}
 	}
 	c.CORSOrigins, c.Limits, c.RequestTimeout = cfg.CORSOrigins, cfg.Limits, cfg.RequestTimeout
+	c.Live = api.LiveConfig{IdleTimeout: cfg.SubscriptionIdle}
 	return c
 }
 

@@ -65,6 +65,8 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the API; empty
 	// allows only localhost origins in development and none in production.
 	CORSOrigins []string
+	// Live tunes subscriptions (keep-alives, idle cut-off).
+	Live LiveConfig
 }
 
 // DefaultConfig is the development configuration.
@@ -98,6 +100,7 @@ type options struct {
 	rateLimit *ratelimit.Limiter
 	examples  []Example
 	webhook   webhookOptions
+	live      liveOptions
 	routes    []mounted
 }
 
@@ -227,6 +230,9 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	schema := graph.NewExecutableSchema(r.Config())
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
+	for _, t := range subscriptionTransports(cfg, verifier) { // before POST: SSE is a POST too
+		gql.AddTransport(t)
+	}
 	overHTTP := graphqlhttp.New(guard)
 	for _, t := range overHTTP.Transports() { // POST, GET, then 405/415 for the rest
 		gql.AddTransport(t)
@@ -266,7 +272,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production))))))
+	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Live.withDefaults().IdleTimeout, cfg.Production))))))
 	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document
@@ -279,6 +285,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
 	s.mux.HandleFunc("GET /providers/{id}/stats", s.stats)
+	s.mux.HandleFunc("POST /providers/{id}/status", s.statusWebhook)
 	for _, m := range s.opts.routes {
 		s.mux.Handle(m.pattern, m.h)
 	}
@@ -354,10 +361,17 @@ type debugKey struct{}
 // latency and error, and the cache outcomes: a map of the deployment and of
 // its weak spots) are for analysts only; the header is ignored for anyone
 // else.
-func withRequestContext(next http.Handler, timeout time.Duration, production bool) http.Handler {
+//
+// A stream (a subscription over websocket or SSE) is bounded by its token's
+// expiry instead (streamContext).
+func withRequestContext(next http.Handler, timeout, idle time.Duration, production bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if timeout > 0 {
+		if isStream(r) {
+			var cancel context.CancelFunc
+			w, ctx, cancel = streamContext(w, r, idle)
+			defer cancel()
+		} else if timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()

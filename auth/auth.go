@@ -29,6 +29,9 @@ type Principal struct {
 	// claim (RoleOperator); Scopes from an API key. Empty for app users.
 	Roles  []string
 	Scopes []string
+	// Expires is when the token presented stops being valid (zero without
+	// one): a long-lived stream (a subscription over SSE) ends then.
+	Expires time.Time
 }
 
 type principalKey struct{}
@@ -129,6 +132,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 // other name in the claim is ignored, so an issuer cannot mint an analyst
 // (whose credential is an API key) by accident.
 func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []string, error) {
+	user, roles, _, err := v.VerifyExpiry(ctx, token)
+	return user, roles, err
+}
+
+// VerifyExpiry is VerifyRoles that also returns when the token expires
+// (its `exp`), so a connection authenticated once can end with its token.
+func (v *Verifier) VerifyExpiry(ctx context.Context, token string) (string, []string, time.Time, error) {
 	var claims numericClaims
 	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
 		// The parser has already refused algorithms outside the configured
@@ -143,10 +153,10 @@ func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []str
 		return nil, fmt.Errorf("unexpected algorithm %v", t.Header["alg"])
 	})
 	if err != nil {
-		return "", nil, err
+		return "", nil, time.Time{}, err
 	}
 	if claims.Subject == "" {
-		return "", nil, errors.New("token has no subject")
+		return "", nil, time.Time{}, errors.New("token has no subject")
 	}
 	var roles []string
 	for _, r := range claims.Roles {
@@ -154,7 +164,7 @@ func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []str
 			roles = append(roles, r)
 		}
 	}
-	return claims.Subject, roles, nil
+	return claims.Subject, roles, claims.ExpiresAt.Time, nil
 }
 
 // numericClaims are the registered claims with exp, nbf and iat required to
@@ -248,19 +258,29 @@ func (v *Verifier) Issue(user string, ttl time.Duration, roles ...string) (strin
 // still work.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p Principal
-		if h := r.Header.Get("Authorization"); h != "" {
-			token, ok := bearerToken(h)
-			if !ok {
-				p.Problem = "authorization header must be 'Bearer <token>'"
-			} else if user, roles, err := v.VerifyRoles(r.Context(), token); err != nil {
-				p.Problem = "invalid token: " + reason(err)
-			} else {
-				p.UserID, p.Roles = user, roles
-			}
-		}
+		p := v.Principal(r.Context(), r.Header.Get("Authorization"))
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
+}
+
+// Principal is the caller an Authorization value ("Bearer <token>")
+// identifies: anonymous when it is empty, anonymous with Problem set when
+// it is not accepted. Middleware reads it from the header, a websocket
+// from its connection_init payload.
+func (v *Verifier) Principal(ctx context.Context, authorization string) Principal {
+	var p Principal
+	if authorization == "" {
+		return p
+	}
+	token, ok := bearerToken(authorization)
+	if !ok {
+		p.Problem = "authorization header must be 'Bearer <token>'"
+	} else if user, roles, exp, err := v.VerifyExpiry(ctx, token); err != nil {
+		p.Problem = "invalid token: " + reason(err)
+	} else {
+		p.UserID, p.Roles, p.Expires = user, roles, exp
+	}
+	return p
 }
 
 // bearerToken returns the token of an Authorization header of the Bearer

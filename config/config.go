@@ -22,6 +22,7 @@ import (
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/limits"
+	"github.com/plaza-gateway/plaza/live"
 	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
@@ -117,6 +118,15 @@ type Config struct {
 	RequireApproval bool
 	// CertifyConcurrency bounds the certification runs of one instance.
 	CertifyConcurrency int
+	// Subscriptions caps subscriptions per user and per connection on one
+	// instance and sizes each subscriber's buffer; SubscriptionIdle closes
+	// a subscriber that missed keep-alives that long.
+	Subscriptions    live.Limits
+	SubscriptionIdle time.Duration
+	// DemoStatusStep is how long an embedded demo provider's order or
+	// booking stays in one status before it moves on (PLACED → PICKING →
+	// OUT_FOR_DELIVERY → DELIVERED takes three steps).
+	DemoStatusStep time.Duration
 
 	given   map[string]bool // settings given explicitly (env or flag), by key
 	tracing [3]string       // the three OTLP endpoint variables, in precedence order
@@ -224,6 +234,9 @@ func Default() Config {
 		// Two runs at once: each is a few dozen calls to one provider, and
 		// registrations arrive one by one.
 		CertifyConcurrency: 2,
+		Subscriptions:      live.Limits{PerUser: 50, PerConnection: 20, Buffer: live.DefaultBuffer},
+		SubscriptionIdle:   60 * time.Second,
+		DemoStatusStep:     30 * time.Second,
 	}
 }
 

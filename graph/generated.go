@@ -45,7 +45,9 @@ type ResolverRoot interface {
 	Provider() ProviderResolver
 	Query() QueryResolver
 	ServiceApplication() ServiceApplicationResolver
+	StatusUpdate() StatusUpdateResolver
 	Store() StoreResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 }
 
@@ -530,6 +532,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	StatusUpdate struct {
+		ChangedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Node      func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
 	Store struct {
 		Address       func(childComplexity int) int
 		City          func(childComplexity int) int
@@ -551,6 +560,10 @@ type ComplexityRoot struct {
 	StoreEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Subscription struct {
+		StatusChanged func(childComplexity int, id string) int
 	}
 
 	User struct {
@@ -669,10 +682,16 @@ type ServiceApplicationResolver interface {
 
 	Provider(ctx context.Context, obj *model.ServiceApplication) (*model.Provider, error)
 }
+type StatusUpdateResolver interface {
+	Node(ctx context.Context, obj *model.StatusUpdate) (model.Node, error)
+}
 type StoreResolver interface {
 	Provider(ctx context.Context, obj *model.Store) (*model.Provider, error)
 	Products(ctx context.Context, obj *model.Store, text *string, first *int, after *string) (*model.ProductConnection, error)
 	DeliverySlots(ctx context.Context, obj *model.Store) ([]*model.DeliverySlot, error)
+}
+type SubscriptionResolver interface {
+	StatusChanged(ctx context.Context, id string) (<-chan *model.StatusUpdate, error)
 }
 type UserResolver interface {
 	Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error)
@@ -2723,6 +2742,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServiceApplicationEdge.Node(childComplexity), true
 
+	case "StatusUpdate.changedAt":
+		if e.ComplexityRoot.StatusUpdate.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusUpdate.ChangedAt(childComplexity), true
+	case "StatusUpdate.id":
+		if e.ComplexityRoot.StatusUpdate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusUpdate.ID(childComplexity), true
+	case "StatusUpdate.node":
+		if e.ComplexityRoot.StatusUpdate.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusUpdate.Node(childComplexity), true
+	case "StatusUpdate.status":
+		if e.ComplexityRoot.StatusUpdate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusUpdate.Status(childComplexity), true
+
 	case "Store.address":
 		if e.ComplexityRoot.Store.Address == nil {
 			break
@@ -2814,6 +2858,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StoreEdge.Node(childComplexity), true
+
+	case "Subscription.statusChanged":
+		if e.ComplexityRoot.Subscription.StatusChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_statusChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.StatusChanged(childComplexity, args["id"].(string)), true
 
 	case "User.applications":
 		if e.ComplexityRoot.User.Applications == nil {
@@ -2951,6 +3007,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			listexec.Marshal(opCtx, data, &buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			listexec.Marshal(opCtx, data, &buf)
 
 			return &graphql.Response{
@@ -3179,7 +3252,7 @@ type OrderItem {
   lineTotal: Money!
 }
 
-"A grocery order. Status: PLACED, CONFIRMED, COMPLETED or CANCELLED."
+"A grocery order. Status: PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with ` + "`" + `statusChanged` + "`" + `); CONFIRMED and COMPLETED at providers that report those; CANCELLED."
 type GroceryOrder implements Node {
   id: ID!
   items: [OrderItem!]!
@@ -3390,7 +3463,7 @@ type OfficeSlot {
   available: Boolean!
 }
 
-"An application for a government service. Status: PENDING, APPROVED, REJECTED or COMPLETED."
+"An application for a government service. Status: PENDING, then APPROVED or REJECTED, then COMPLETED (follow it with ` + "`" + `statusChanged` + "`" + `)."
 type ServiceApplication implements Node {
   id: ID!
   service: GovService
@@ -4040,6 +4113,52 @@ extend type Mutation {
   with ` + "`" + `reason` + "`" + `.
   """
   rotateProviderSecret(key: String!, secret: String!, overlapHours: Int, reason: String): Provider! @auth(requires: OPERATOR)
+}
+
+# ---------------------------------------------------------------- subscriptions
+
+"""
+One status of one of the signed-in user's orders or bookings, as
+` + "`" + `statusChanged` + "`" + ` delivers it.
+"""
+type StatusUpdate {
+  "The global ID of the order or booking followed."
+  id: ID!
+  "The status it has now (the same values as the object's ` + "`" + `status` + "`" + `)."
+  status: String!
+  "When the provider made the change (for the first update: when Plaza read it)."
+  changedAt: Time!
+  """
+  The object as its provider reports it now, read afresh for each update (so
+  select only what the screen needs). Null with an error when the provider
+  failed; ` + "`" + `status` + "`" + ` still holds the new status.
+  """
+  node: Node
+}
+
+"""
+Live updates, over WebSocket (the graphql-transport-ws protocol, token in the
+` + "`" + `connection_init` + "`" + ` payload) or Server-Sent Events (POST with
+` + "`" + `Accept: text/event-stream` + "`" + `, token in the Authorization header). See the
+README's "Live status" section.
+"""
+type Subscription {
+  """
+  Follows the status of one of the signed-in user's orders or bookings: a
+  GroceryOrder, Appointment, Consultation, LegalConsultation or
+  ServiceApplication ID. The first update is the object's current state, read
+  from its provider, so a client that reconnects misses nothing that matters
+  (changes are delivered at most once while connected). Then one update per
+  change its provider reports. The subscription completes after a final status
+  (DELIVERED, COMPLETED, CANCELLED, REJECTED, ANSWERED).
+
+  Another user's object reads as NOT_FOUND. RATE_LIMITED when the user or the
+  connection already holds as many subscriptions as allowed; a client that
+  does not read its updates fast enough is dropped with RATE_LIMITED too
+  (subscribe again: the first update is the current state). It ends with
+  UNAUTHENTICATED when the token expires (see the README for re-authenticating).
+  """
+  statusChanged(id: ID!): StatusUpdate! @auth(requires: USER)
 }
 `, BuiltIn: false},
 }
@@ -4925,6 +5044,20 @@ func (ec *executionContext) childFields_ServiceApplicationEdge(ctx context.Conte
 		return ec.fieldContext_ServiceApplicationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceApplicationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StatusUpdate_id(ctx, field)
+	case "status":
+		return ec.fieldContext_StatusUpdate_status(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_StatusUpdate_changedAt(ctx, field)
+	case "node":
+		return ec.fieldContext_StatusUpdate_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusUpdate", field.Name)
 }
 
 func (ec *executionContext) childFields_Store(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6082,6 +6215,20 @@ func (ec *executionContext) field_Store_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_statusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -15337,6 +15484,113 @@ func (ec *executionContext) fieldContext_ServiceApplicationEdge_node(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _StatusUpdate_id(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusUpdate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusUpdate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusUpdate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StatusUpdate_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Status)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusUpdate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusUpdate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusUpdate", field, false, false, "String")
+}
+
+func (ec *executionContext) _StatusUpdate_changedAt(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusUpdate_changedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusUpdate_changedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusUpdate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatusUpdate_node(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusUpdate_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatusUpdate().Node(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatusUpdate_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusUpdate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Store_id(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -15739,6 +15993,68 @@ func (ec *executionContext) fieldContext_StoreEdge_node(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Store(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_statusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_statusChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().StatusChanged(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.StatusUpdate
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.StatusUpdate
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatusUpdate) graphql.Marshaler {
+			return ec.marshalNStatusUpdate2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStatusUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_statusChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusUpdate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_statusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -21118,6 +21434,55 @@ func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast
 	return out
 }
 
+var statusUpdateImplementors = []string{"StatusUpdate"}
+
+func (ec *executionContext) _StatusUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.StatusUpdate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusUpdateImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusUpdate")
+		case "id":
+			out.Values[i] = ec._StatusUpdate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._StatusUpdate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedAt":
+			out.Values[i] = ec._StatusUpdate_changedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "node":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatusUpdate_node(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var storeImplementors = []string{"Store", "Node", "SearchResult"}
 
 func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
@@ -21273,6 +21638,26 @@ func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "statusChanged":
+		return ec._Subscription_statusChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -22672,6 +23057,14 @@ func (ec *executionContext) marshalNServiceApplicationEdge2ᚖgithubᚗcomᚋpla
 		return graphql.Null
 	}
 	return ec._ServiceApplicationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatusUpdate2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStatusUpdate(ctx context.Context, sel ast.SelectionSet, v *model.StatusUpdate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatusUpdate!")
+		return graphql.Null
+	}
+	return ec._StatusUpdate(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStore(ctx context.Context, sel ast.SelectionSet, v *model.Store) graphql.Marshaler {

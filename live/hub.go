@@ -199,3 +199,10 @@ func (h *Hub) Stats() Stats {
 	return Stats{Subscriptions: n, Objects: len(h.byID), Users: len(h.byUser),
 		Delivered: h.delivered.Load(), Dropped: h.dropped.Load()}
 }
+
+// OnConnection reports whether ctx is a connection's (WithConnection): a
+// websocket, which can carry an error message when a subscription ends.
+func OnConnection(ctx context.Context) bool {
+	_, ok := ctx.Value(connKey{}).(*connCount)
+	return ok
+}

@@ -16,6 +16,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/plaza-gateway/plaza/gid"
 )
 
 // Change is one object's new status.
@@ -48,3 +50,13 @@ type Bus interface {
 // ErrUnavailable is a Publish that could not reach the bus (Redis down):
 // the webhook answers 503 so the provider retries.
 var ErrUnavailable = errors.New("live: the status bus is unavailable")
+
+// Followable reports whether objects of kind have a status users may
+// follow: their personal orders and bookings.
+func Followable(kind gid.Kind) bool {
+	switch kind {
+	case gid.GroceryOrder, gid.Appointment, gid.Consultation, gid.LegalConsultation, gid.ServiceApplication:
+		return true
+	}
+	return false
+}

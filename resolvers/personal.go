@@ -17,6 +17,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph/model"
+	"github.com/plaza-gateway/plaza/live"
 )
 
 // Option configures optional parts of the Resolver.
@@ -31,6 +32,7 @@ type options struct {
 	logs      *LogLimiter // errorlog.go
 	directory Directory   // onboarding.go
 	certifier Certifier
+	live      *live.Hub // subscriptions.go
 }
 
 // Personalization is what the personal features run on, built once by the

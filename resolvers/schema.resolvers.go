@@ -262,6 +262,10 @@ func (r *serviceApplicationResolver) Provider(ctx context.Context, obj *model.Se
 	return r.provider(ctx, obj.ProviderID)
 }
 
+func (r *statusUpdateResolver) Node(ctx context.Context, obj *model.StatusUpdate) (model.Node, error) {
+	return r.statusUpdateNode(ctx, obj)
+}
+
 func (r *storeResolver) Provider(ctx context.Context, obj *model.Store) (*model.Provider, error) {
 	return r.provider(ctx, obj.ProviderID)
 }
@@ -272,6 +276,10 @@ func (r *storeResolver) Products(ctx context.Context, obj *model.Store, text *st
 
 func (r *storeResolver) DeliverySlots(ctx context.Context, obj *model.Store) ([]*model.DeliverySlot, error) {
 	return r.storeDeliverySlots(ctx, obj)
+}
+
+func (r *subscriptionResolver) StatusChanged(ctx context.Context, id string) (<-chan *model.StatusUpdate, error) {
+	return r.statusChanged(ctx, id)
 }
 
 func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error) {
@@ -332,7 +340,11 @@ func (r *Resolver) ServiceApplication() graph.ServiceApplicationResolver {
 	return &serviceApplicationResolver{r}
 }
 
+func (r *Resolver) StatusUpdate() graph.StatusUpdateResolver { return &statusUpdateResolver{r} }
+
 func (r *Resolver) Store() graph.StoreResolver { return &storeResolver{r} }
+
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
@@ -352,6 +364,8 @@ type (
 	providerResolver           struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	serviceApplicationResolver struct{ *Resolver }
+	statusUpdateResolver       struct{ *Resolver }
 	storeResolver              struct{ *Resolver }
+	subscriptionResolver       struct{ *Resolver }
 	userResolver               struct{ *Resolver }
 )

@@ -298,7 +298,7 @@ type GovServiceEdge struct {
 	Node   *GovService `json:"node"`
 }
 
-// A grocery order. Status: PLACED, CONFIRMED, COMPLETED or CANCELLED.
+// A grocery order. Status: PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with `statusChanged`); CONFIRMED and COMPLETED at providers that report those; CANCELLED.
 type GroceryOrder struct {
 	ID    string       `json:"id"`
 	Items []*OrderItem `json:"items"`
@@ -772,7 +772,7 @@ type SearchFacets struct {
 	Providers []*FacetCount `json:"providers"`
 }
 
-// An application for a government service. Status: PENDING, APPROVED, REJECTED or COMPLETED.
+// An application for a government service. Status: PENDING, then APPROVED or REJECTED, then COMPLETED (follow it with `statusChanged`).
 type ServiceApplication struct {
 	ID         string      `json:"id"`
 	Service    *GovService `json:"service,omitempty"`
@@ -798,6 +798,22 @@ type ServiceApplicationConnection struct {
 type ServiceApplicationEdge struct {
 	Cursor string              `json:"cursor"`
 	Node   *ServiceApplication `json:"node"`
+}
+
+// One status of one of the signed-in user's orders or bookings, as
+// `statusChanged` delivers it.
+type StatusUpdate struct {
+	// The global ID of the order or booking followed.
+	ID string `json:"id"`
+	// The status it has now (the same values as the object's `status`).
+	Status string `json:"status"`
+	// When the provider made the change (for the first update: when Plaza read it).
+	ChangedAt time.Time `json:"changedAt"`
+	// The object as its provider reports it now, read afresh for each update (so
+	// select only what the screen needs). Null with an error when the provider
+	// failed; `status` still holds the new status.
+	Node    Node `json:"node,omitempty"`
+	Current Node `json:"-"`
 }
 
 // A grocery store run by a grocery-delivery provider.
@@ -832,6 +848,13 @@ type StoreConnection struct {
 type StoreEdge struct {
 	Cursor string `json:"cursor"`
 	Node   *Store `json:"node"`
+}
+
+// Live updates, over WebSocket (the graphql-transport-ws protocol, token in the
+// `connection_init` payload) or Server-Sent Events (POST with
+// `Accept: text/event-stream`, token in the Authorization header). See the
+// README's "Live status" section.
+type Subscription struct {
 }
 
 // The signed-in user and everything they have done across all providers.
