@@ -610,3 +610,20 @@ func TestStatusWebhook(t *testing.T) {
 		t.Fatalf("got %+v, want OUT_FOR_DELIVERY (and nothing from the refused calls)", u)
 	}
 }
+
+func TestStatusChangedOverPlainPOST(t *testing.T) {
+	g := startLive(t, liveSetup{})
+	id, _ := openOrder(t, g.Gateway, "demo-1")
+	var out struct{ StatusChanged update }
+	g.MustPost(apitest.Request{User: "demo-1", Query: statusDoc, Variables: map[string]any{"id": id}}).Decode(t, &out)
+	if out.StatusChanged.Status != "PLACED" || out.StatusChanged.Node == nil {
+		t.Fatalf("got %+v, want the current state once", out.StatusChanged)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for g.hub.Stats().Subscriptions != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub still holds %d subscriptions after the response", g.hub.Stats().Subscriptions)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
