@@ -3,7 +3,9 @@ package api_test
 import (
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,6 +103,8 @@ func BenchmarkIdleSubscriptions(b *testing.B) {
 	query := apitest.Request{User: "demo-1", Query: `{ node(id: "` + id + `") { id ... on GroceryOrder { status } } }`}
 	before := queryLatency(b, g.Gateway, query)
 	rss0 := rss(b)
+	var ms0, ms runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	b.ResetTimer()
 	for range b.N {
 		var conns []*wsClient
@@ -119,6 +123,13 @@ func BenchmarkIdleSubscriptions(b *testing.B) {
 		}
 		b.StopTimer()
 		grown := rss(b) - rss0
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(int64(ms.HeapInuse)-int64(ms0.HeapInuse))/(1<<20), "heap-growth-MiB")
+		b.ReportMetric(float64(int64(ms.StackInuse)-int64(ms0.StackInuse))/(1<<20), "stack-growth-MiB")
+		b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
+		if f := os.Getenv("PLAZA_BENCH_HEAP_PROFILE"); f != "" {
+			writeHeapProfile(b, f)
+		}
 		during := queryLatency(b, g.Gateway, query)
 		b.ReportMetric(float64(grown)/(1<<20), "rss-growth-MiB")
 		b.ReportMetric(float64(len(conns)), "websockets")
@@ -175,3 +186,17 @@ func rss(tb testing.TB) int64 {
 	return 0
 }
 
+
+// writeHeapProfile writes the live heap to path (which of the held
+// subscriptions' memory is the gateway's and which the test clients').
+func writeHeapProfile(tb testing.TB, path string) {
+	tb.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		tb.Fatal(err)
+	}
+}

@@ -171,7 +171,7 @@ func dialWS(tb testing.TB, g *apitest.Gateway, authorization string) *wsClient {
 	}
 	c.SetReadLimit(1 << 20)
 	tb.Cleanup(func() { _ = c.CloseNow() })
-	w := &wsClient{tb: tb, c: c, in: make(chan wsRead, 1024)}
+	w := &wsClient{tb: tb, c: c, in: make(chan wsRead, 64)}
 	w.pong.Store(true)
 	go w.readLoop()
 	init := wsMessage{Type: "connection_init"}

@@ -133,7 +133,7 @@ var Settings = []Setting{
 	sizeSetting("PLAZA_SUBSCRIPTION_BUFFER", "16", "status updates a subscriber may have waiting; one more and it is dropped as too slow",
 		func(c *Config) *int { return &c.Subscriptions.Buffer }),
 	durationSetting("PLAZA_SUBSCRIPTION_IDLE_TIMEOUT", "", "60s", "limit: a websocket that answered no keep-alive ping, or an SSE stream not read, for this long is closed "+
-		"(pings go out every third of it)", nil, positive, func(c *Config) *time.Duration { return &c.SubscriptionIdle }),
+		"(websocket pings go out every half of it, SSE keep-alive comments every third)", nil, positive, func(c *Config) *time.Duration { return &c.SubscriptionIdle }),
 	durationSetting("PLAZA_DEMO_STATUS_STEP", "", "30s", "how long an embedded demo provider's new order or booking stays in each status before it moves on "+
 		"(an order reaches DELIVERED after three steps)", nil, positive, func(c *Config) *time.Duration { return &c.DemoStatusStep }),
 	rateSetting("PLAZA_RATE_USER", "20/s:40", "rate limit per signed-in user: `RATE/UNIT[:BURST]` or `off`", func(c *Config) *ratelimit.Limit { return &c.RateLimit.User }),

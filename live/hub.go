@@ -53,24 +53,27 @@ func NewHub(l Limits) *Hub {
 	return &Hub{limits: l, byID: map[string]map[*Subscription]struct{}{}, byUser: map[string]int{}}
 }
 
-// Subscription is one subscriber's following of one object. C yields its
-// changes; it is closed by Close or when the subscriber is dropped (then
-// Err says why).
-type Subscription struct {
-	C <-chan Change
+// Sink takes one subscriber's changes. The hub calls it with its lock
+// held, so neither method may block or call back into the hub.
+type Sink interface {
+	// Send takes c, or returns false when it cannot now (its buffer is
+	// full): the subscriber is then dropped as a slow consumer.
+	Send(c Change) bool
+	// End is called once, when the subscription ends: err is
+	// ErrSlowConsumer after a drop, nil after Close.
+	End(err error)
+}
 
-	ch    chan Change
+// Subscription is one subscriber's following of one object. The hub holds
+// no goroutine for it: changes go straight into its Sink.
+type Subscription struct {
 	hub   *Hub
 	id    string
 	user  string
 	conn  *connCount
-	err   error // set before ch is closed by a drop
-	ended bool  // guarded by hub.mu
+	sink  Sink
+	ended bool // guarded by hub.mu
 }
-
-// Err is why C was closed by the hub: ErrSlowConsumer, or nil after Close.
-// Read it only once C is closed.
-func (s *Subscription) Err() error { return s.err }
 
 // connKey carries a connection's subscription count.
 type connKey struct{}
@@ -86,10 +89,14 @@ func WithConnection(ctx context.Context) context.Context {
 	return context.WithValue(ctx, connKey{}, &connCount{})
 }
 
-// Subscribe follows object id for user. It fails with ErrTooManyForUser or
-// ErrTooManyForConnection when a cap is reached. Close the subscription
-// when done.
-func (h *Hub) Subscribe(ctx context.Context, user, id string) (*Subscription, error) {
+// Buffer is how many changes a subscriber may have waiting (Limits.Buffer):
+// the size of a Sink's buffer.
+func (h *Hub) Buffer() int { return h.limits.Buffer }
+
+// Subscribe follows object id for user, handing its changes to sink. It
+// fails with ErrTooManyForUser or ErrTooManyForConnection when a cap is
+// reached. Close the subscription when done.
+func (h *Hub) Subscribe(ctx context.Context, user, id string, sink Sink) (*Subscription, error) {
 	conn, _ := ctx.Value(connKey{}).(*connCount)
 	if conn != nil {
 		conn.mu.Lock()
@@ -106,8 +113,7 @@ func (h *Hub) Subscribe(ctx context.Context, user, id string) (*Subscription, er
 		conn.release()
 		return nil, ErrTooManyForUser
 	}
-	ch := make(chan Change, h.limits.Buffer)
-	s := &Subscription{C: ch, ch: ch, hub: h, id: id, user: user, conn: conn}
+	s := &Subscription{hub: h, id: id, user: user, conn: conn, sink: sink}
 	subs := h.byID[id]
 	if subs == nil {
 		subs = map[*Subscription]struct{}{}
@@ -128,15 +134,15 @@ func (c *connCount) release() {
 	c.mu.Unlock()
 }
 
-// Close ends s and frees its place under the caps. Safe to call twice and
-// after a drop.
+// Close ends s (its sink's End(nil)) and frees its place under the caps.
+// Safe to call twice and after a drop; it must not be called from a Sink.
 func (s *Subscription) Close() {
 	h := s.hub
 	h.mu.Lock()
 	ended := s.ended
 	if !ended {
 		h.removeLocked(s)
-		close(s.ch)
+		s.sink.End(nil)
 	}
 	h.mu.Unlock()
 	if !ended {
@@ -159,28 +165,51 @@ func (h *Hub) removeLocked(s *Subscription) {
 }
 
 // Deliver hands c to every subscriber of c.ID without waiting: a
-// subscriber whose buffer is full is dropped (its C closed, Err
-// ErrSlowConsumer), the others get c.
+// subscriber whose sink cannot take it is dropped (End(ErrSlowConsumer)),
+// the others get c.
 func (h *Hub) Deliver(c Change) {
 	var dropped []*Subscription
 	h.mu.Lock()
 	for s := range h.byID[c.ID] {
-		select {
-		case s.ch <- c:
+		if s.sink.Send(c) {
 			h.delivered.Add(1)
-		default:
-			s.err = ErrSlowConsumer
-			h.removeLocked(s)
-			close(s.ch)
-			dropped = append(dropped, s)
-			h.dropped.Add(1)
+			continue
 		}
+		h.removeLocked(s)
+		s.sink.End(ErrSlowConsumer)
+		dropped = append(dropped, s)
+		h.dropped.Add(1)
 	}
 	h.mu.Unlock()
 	for _, s := range dropped {
 		s.conn.release()
 	}
 }
+
+// ChanSink is a Sink over a buffered channel: C yields the changes and is
+// closed when the subscription ends, Err then saying why.
+type ChanSink struct {
+	C   chan Change
+	err error
+}
+
+// NewChanSink returns a sink holding up to buffer changes.
+func NewChanSink(buffer int) *ChanSink { return &ChanSink{C: make(chan Change, buffer)} }
+
+func (c *ChanSink) Send(ch Change) bool {
+	select {
+	case c.C <- ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *ChanSink) End(err error) { c.err = err; close(c.C) }
+
+// Err is why C was closed: ErrSlowConsumer, or nil after Close. Read it
+// only once C is closed.
+func (c *ChanSink) Err() error { return c.err }
 
 // Stats are a hub's counters (metrics, tests).
 type Stats struct {

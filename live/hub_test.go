@@ -12,17 +12,24 @@ import (
 	"github.com/plaza-gateway/plaza/live"
 )
 
-func mustSubscribe(tb testing.TB, h *live.Hub, ctx context.Context, user, id string) *live.Subscription {
+// subscriber is a subscription with the channel sink it feeds.
+type subscriber struct {
+	*live.Subscription
+	*live.ChanSink
+}
+
+func mustSubscribe(tb testing.TB, h *live.Hub, ctx context.Context, user, id string) subscriber {
 	tb.Helper()
-	s, err := h.Subscribe(ctx, user, id)
+	sink := live.NewChanSink(h.Buffer())
+	s, err := h.Subscribe(ctx, user, id, sink)
 	if err != nil {
 		tb.Fatalf("subscribe %s %s: %v", user, id, err)
 	}
 	tb.Cleanup(s.Close)
-	return s
+	return subscriber{s, sink}
 }
 
-func receive(tb testing.TB, s *live.Subscription) live.Change {
+func receive(tb testing.TB, s subscriber) live.Change {
 	tb.Helper()
 	select {
 	case c, ok := <-s.C:
@@ -44,7 +51,7 @@ func TestHub(t *testing.T) {
 		b := mustSubscribe(t, h, ctx, "u1", "order-1")
 		other := mustSubscribe(t, h, ctx, "u2", "order-2")
 		h.Deliver(live.Change{ID: "order-1", Status: "PICKING"})
-		for _, s := range []*live.Subscription{a, b} {
+		for _, s := range []subscriber{a, b} {
 			if c := receive(t, s); c.Status != "PICKING" {
 				t.Fatalf("got %+v", c)
 			}
@@ -59,7 +66,7 @@ func TestHub(t *testing.T) {
 		h := live.NewHub(live.Limits{PerUser: 2})
 		s1 := mustSubscribe(t, h, ctx, "u1", "a")
 		mustSubscribe(t, h, ctx, "u1", "b")
-		if _, err := h.Subscribe(ctx, "u1", "c"); !errors.Is(err, live.ErrTooManyForUser) {
+		if _, err := h.Subscribe(ctx, "u1", "c", live.NewChanSink(1)); !errors.Is(err, live.ErrTooManyForUser) {
 			t.Fatalf("third subscription: err = %v, want ErrTooManyForUser", err)
 		}
 		mustSubscribe(t, h, ctx, "u2", "c") // another user is not affected
@@ -70,7 +77,7 @@ func TestHub(t *testing.T) {
 		h := live.NewHub(live.Limits{PerConnection: 1})
 		conn := live.WithConnection(ctx)
 		s := mustSubscribe(t, h, conn, "u1", "a")
-		if _, err := h.Subscribe(conn, "u1", "b"); !errors.Is(err, live.ErrTooManyForConnection) {
+		if _, err := h.Subscribe(conn, "u1", "b", live.NewChanSink(1)); !errors.Is(err, live.ErrTooManyForConnection) {
 			t.Fatalf("second subscription: err = %v, want ErrTooManyForConnection", err)
 		}
 		mustSubscribe(t, h, live.WithConnection(ctx), "u1", "b") // another connection
@@ -153,7 +160,7 @@ func TestBus(t *testing.T) {
 			if _, ok := ins[0].bus.(*live.MemoryBus); ok {
 				waitRunning(t, ins[0].bus, ins[0].hub)
 			}
-			var subs []*live.Subscription
+			var subs []subscriber
 			for _, i := range ins {
 				subs = append(subs, mustSubscribe(t, i.hub, ctx, "u1", "order-9"))
 			}
