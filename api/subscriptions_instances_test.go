@@ -186,7 +186,6 @@ func rss(tb testing.TB) int64 {
 	return 0
 }
 
-
 // writeHeapProfile writes the live heap to path (which of the held
 // subscriptions' memory is the gateway's and which the test clients').
 func writeHeapProfile(tb testing.TB, path string) {
