@@ -177,6 +177,7 @@ func (a *app) openLive(ctx context.Context) {
 		a.bus = live.NewMemoryBus()
 	}
 	a.hub = live.NewHub(a.cfg.Subscriptions)
+	a.metrics.RegisterLive(a.hub)
 	a.background(ctx, func(ctx context.Context) {
 		if err := a.bus.Run(ctx, a.hub.Deliver); err != nil {
 			a.log.Error("live: status bus stopped", "err", err)
