@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/api/apitest"
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/live"
 )
@@ -625,5 +627,36 @@ func TestStatusChangedOverPlainPOST(t *testing.T) {
 			t.Fatalf("the hub still holds %d subscriptions after the response", g.hub.Stats().Subscriptions)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDemoOrderReachesDelivered(t *testing.T) {
+	// The demo providers publish through the gateway's own bus, as the
+	// wiring root makes them, on a step a test can wait for.
+	bus := live.NewMemoryBus()
+	conns, err := demo.Default(demo.WithStatusUpdates(bus, 300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := startLive(t, liveSetup{bus: bus, connectors: conns})
+	f := orderFixture(t, g.Gateway)
+	d, _ := mustData[placedOrder](t, g.Gateway, apitest.Request{User: "demo-4", Query: placeOrderMutation,
+		Variables: orderInput(f.store, f.slot, f.product, 1, "")})
+	w := connect(t, g.Gateway, "demo-4")
+	w.subscribe("1", d.PlaceGroceryOrder.ID)
+	// The first update is wherever the order is by now; then each later
+	// status in order, ending with DELIVERED and complete.
+	path := []string{"PLACED", "PICKING", "OUT_FOR_DELIVERY", "DELIVERED"}
+	at := slices.Index(path, w.nextUpdate("1").Status)
+	if at < 0 {
+		t.Fatal("the first update is not a status of the order's path")
+	}
+	for _, want := range path[at+1:] {
+		if u := w.nextUpdate("1"); u.Status != want {
+			t.Fatalf("got %s, want %s", u.Status, want)
+		}
+	}
+	if m := w.next(); m.Type != "complete" {
+		t.Fatalf("after DELIVERED got %s, want complete", m.Type)
 	}
 }
