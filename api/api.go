@@ -240,6 +240,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	gql.SetQueryCache(queryCache)
 	gql.SetParserTokenLimit(max(guard.Config().MaxTokens, 0))
 	gql.Use(telemetry.NewOperations(s.opts.tracer, operationSummary))
+	gql.Use(streamGuard{guard}) // websocket and SSE: the document limits, subscriptions only
 	gql.Use(guard.Complexity(costs(schema.Schema(), guard, gateway.Kinds())))
 	gql.Use(introspection{everyone: cfg.Introspection})
 	if cfg.Production {

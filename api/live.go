@@ -13,10 +13,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	coderws "github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/live"
 	"github.com/plaza-gateway/plaza/resolvers"
 )
@@ -138,6 +141,41 @@ func websocketInit(verifier *auth.Verifier) transport.WebsocketInitFunc {
 	}
 }
 
+// streamKey marks a stream's context (websocket or SSE).
+type streamKey struct{}
+
+func onStream(ctx context.Context) bool { v, _ := ctx.Value(streamKey{}).(bool); return v }
+
+// streamGuard holds operations that arrive over a stream to what
+// graphqlhttp holds POST and GET to: the document limits before gqlgen
+// parses (CheckRequest). And a stream serves subscriptions only: a query or
+// mutation there would also skip admission, which a subscription must not
+// hold for its whole life; those go over POST.
+type streamGuard struct{ guard *limits.Guard }
+
+var (
+	_ graphql.OperationParameterMutator = streamGuard{}
+	_ graphql.OperationContextMutator   = streamGuard{}
+)
+
+func (streamGuard) ExtensionName() string                   { return "PlazaStreamGuard" }
+func (streamGuard) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (g streamGuard) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if !onStream(ctx) {
+		return nil // graphqlhttp checked it
+	}
+	return g.guard.CheckRequest(ctx, p)
+}
+
+func (streamGuard) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if !onStream(ctx) || rc.Operation == nil || rc.Operation.Operation == ast.Subscription {
+		return nil
+	}
+	return &gqlerror.Error{Message: "a " + string(rc.Operation.Operation) + " must be sent with POST; websocket and SSE serve subscriptions",
+		Extensions: map[string]any{"code": limits.CodeMethodNotAllowed}}
+}
+
 // isStream reports whether r opens a stream (websocket or SSE), which
 // outlives the request timeout.
 func isStream(r *http.Request) bool {
@@ -148,7 +186,7 @@ func isStream(r *http.Request) bool {
 // request timeout; an SSE stream also gets a write deadline that moves
 // with each write, so a client that stopped reading is cut after idle.
 func streamContext(w http.ResponseWriter, r *http.Request, idle time.Duration) (http.ResponseWriter, context.Context, context.CancelFunc) {
-	ctx, cancel := r.Context(), context.CancelFunc(func() {})
+	ctx, cancel := context.WithValue(r.Context(), streamKey{}, true), context.CancelFunc(func() {})
 	if p, ok := auth.From(ctx); ok && !p.Expires.IsZero() {
 		ctx, cancel = context.WithDeadline(ctx, p.Expires.Add(expiryGrace))
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -659,4 +660,46 @@ func TestDemoOrderReachesDelivered(t *testing.T) {
 	if m := w.next(); m.Type != "complete" {
 		t.Fatalf("after DELIVERED got %s, want complete", m.Type)
 	}
+}
+
+func TestStreamsServeSubscriptionsWithinLimits(t *testing.T) {
+	cfg := api.DefaultConfig()
+	cfg.Limits.MaxDepth = 6
+	g := &liveGateway{Gateway: apitest.Start(t, apitest.Options{API: &cfg, APIOptions: []api.Option{api.WithLive(live.NewHub(live.Limits{}), live.NewMemoryBus())}})}
+	id, _ := openOrder(t, g.Gateway, "demo-1")
+	send := func(w *wsClient, sub, query string) {
+		payload, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"id": id}})
+		w.send(wsMessage{Type: "subscribe", ID: sub, Payload: payload})
+	}
+	tests := []struct {
+		name, query, code string
+	}{
+		{"a query over a websocket is METHOD_NOT_ALLOWED", `query($id: ID!) { node(id: $id) { id } }`, "METHOD_NOT_ALLOWED"},
+		{"a mutation over a websocket is METHOD_NOT_ALLOWED", `mutation($id: ID!) { cancelGroceryOrder(id: $id) { id } }`, "METHOD_NOT_ALLOWED"},
+		{"a subscription past the depth limit is QUERY_TOO_DEEP", `subscription($id: ID!) { statusChanged(id: $id) { node { ... on GroceryOrder { items { product { store { provider { id } } } } } } } }`, "QUERY_TOO_DEEP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := connect(t, g.Gateway, "demo-1")
+			send(w, "1", tt.query)
+			if code, msg := w.nextError("1"); code != tt.code {
+				t.Fatalf("got %s %q, want %s", code, msg, tt.code)
+			}
+		})
+	}
+	t.Run("a query over SSE is METHOD_NOT_ALLOWED", func(t *testing.T) {
+		body, _ := json.Marshal(map[string]any{"query": `{ __typename }`})
+		req, _ := http.NewRequest(http.MethodPost, g.URL+"/query", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(raw), "METHOD_NOT_ALLOWED") {
+			t.Fatalf("got %s", raw)
+		}
+	})
 }
