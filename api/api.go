@@ -82,6 +82,10 @@ type Server struct {
 	log       *slog.Logger
 	draining  atomic.Bool
 	opts      options
+	// streams is the context of every open stream (websocket, SSE); ended
+	// by EndStreams at shutdown.
+	streams    context.Context
+	endStreams context.CancelFunc
 	providers *providerAuth
 }
 
@@ -217,6 +221,7 @@ const DebugHeader = "Plaza-Debug"
 // New builds the handler over gw. verifier identifies users.
 func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Config, opts ...Option) *Server {
 	s := &Server{mux: http.NewServeMux(), gw: gw, log: log}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(&s.opts)
 	}
@@ -273,7 +278,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Live.withDefaults().IdleTimeout, cfg.Production))))))
+	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(s.withRequestContext(gql, cfg.RequestTimeout, cfg.Live.withDefaults().IdleTimeout, cfg.Production))))))
 	s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(playgroundPage("Plaza", "/query", cfg.Playground,
 		playground.WithGraphiqlEnablePluginExplorer(true),
 		playground.WithGraphiqlPersistStateInURL(true)))) // so /examples/<name> can open a document
@@ -321,6 +326,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // requests; in-flight ones finish (graceful shutdown).
 func (s *Server) Drain() { s.draining.Store(true) }
 
+// EndStreams ends every open subscription stream: websockets close, SSE
+// responses complete, and their clients reconnect (to another instance)
+// and start again from the current state. Call it when the shutdown
+// begins: http.Server.Shutdown waits for SSE responses and does not see
+// websockets at all.
+func (s *Server) EndStreams() { s.endStreams() }
+
 // ready serves /readyz: 503 while draining; otherwise 200 with "ready", or
 // "degraded" when a dependency it can serve without (Redis) is down, with
 // the state and reason of each dependency.
@@ -365,12 +377,12 @@ type debugKey struct{}
 //
 // A stream (a subscription over websocket or SSE) is bounded by its token's
 // expiry instead (streamContext).
-func withRequestContext(next http.Handler, timeout, idle time.Duration, production bool) http.Handler {
+func (s *Server) withRequestContext(next http.Handler, timeout, idle time.Duration, production bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if isStream(r) {
 			var cancel context.CancelFunc
-			w, ctx, cancel = streamContext(w, r, idle)
+			w, ctx, cancel = streamContext(s.streams, w, r, idle)
 			defer cancel()
 		} else if timeout > 0 {
 			var cancel context.CancelFunc

@@ -185,11 +185,16 @@ func isStream(r *http.Request) bool {
 // streamContext bounds a stream by its token's expiry instead of the
 // request timeout; an SSE stream also gets a write deadline that moves
 // with each write, so a client that stopped reading is cut after idle.
-func streamContext(w http.ResponseWriter, r *http.Request, idle time.Duration) (http.ResponseWriter, context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithValue(r.Context(), streamKey{}, true), context.CancelFunc(func() {})
-	if p, ok := auth.From(ctx); ok && !p.Expires.IsZero() {
-		ctx, cancel = context.WithDeadline(ctx, p.Expires.Add(expiryGrace))
+//
+// Every stream also ends with streams (the server's, ended at shutdown).
+func streamContext(streams context.Context, w http.ResponseWriter, r *http.Request, idle time.Duration) (http.ResponseWriter, context.Context, context.CancelFunc) {
+	base, cancelBase := context.WithCancel(context.WithValue(r.Context(), streamKey{}, true))
+	ctx, endDeadline := base, context.CancelFunc(func() {})
+	if p, ok := auth.From(base); ok && !p.Expires.IsZero() {
+		ctx, endDeadline = context.WithDeadline(base, p.Expires.Add(expiryGrace))
 	}
+	stop := context.AfterFunc(streams, cancelBase)
+	cancel := func() { stop(); endDeadline(); cancelBase() }
 	if r.Header.Get("Upgrade") == "" {
 		w = &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), idle: idle}
 	}

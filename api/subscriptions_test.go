@@ -320,9 +320,7 @@ func TestStatusChangedOverWebsocket(t *testing.T) {
 	if m := w.next(); m.Type != "complete" || m.ID != "1" {
 		t.Fatalf("after DELIVERED got %s %s, want complete", m.Type, m.ID)
 	}
-	if st := g.hub.Stats(); st.Subscriptions != 0 {
-		t.Fatalf("hub holds %d subscriptions after complete", st.Subscriptions)
-	}
+	waitNoSubscriptions(t, g.hub)
 }
 
 // sseEvent is one Server-Sent Event.
@@ -622,10 +620,17 @@ func TestStatusChangedOverPlainPOST(t *testing.T) {
 	if out.StatusChanged.Status != "PLACED" || out.StatusChanged.Node == nil {
 		t.Fatalf("got %+v, want the current state once", out.StatusChanged)
 	}
+	waitNoSubscriptions(t, g.hub)
+}
+
+// waitNoSubscriptions waits (generously) until hub holds none: streams end
+// their subscriptions asynchronously.
+func waitNoSubscriptions(tb testing.TB, hub *live.Hub) {
+	tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for g.hub.Stats().Subscriptions != 0 {
+	for hub.Stats().Subscriptions != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the hub still holds %d subscriptions after the response", g.hub.Stats().Subscriptions)
+			tb.Fatalf("the hub still holds %d subscriptions", hub.Stats().Subscriptions)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -702,4 +707,22 @@ func TestStreamsServeSubscriptionsWithinLimits(t *testing.T) {
 			t.Fatalf("got %s", raw)
 		}
 	})
+}
+
+func TestEndStreams(t *testing.T) {
+	g := startLive(t, liveSetup{})
+	id, _ := openOrder(t, g.Gateway, "demo-1")
+	w := following(t, g.Gateway, "demo-1", id)
+	_, events := subscribeSSE(t, g.Gateway, "demo-1", id)
+	nextEvent(t, events) // the current state
+	g.Server.Config.Handler.(*api.Server).EndStreams()
+	if code, _ := w.closed(10 * time.Second); code != websocket.StatusNormalClosure {
+		t.Fatalf("the websocket closed with %d, want a normal closure", code)
+	}
+	for ev := range events { // the stream ends (complete, or closed)
+		if ev.event != "complete" {
+			t.Fatalf("got %q after EndStreams", ev.event)
+		}
+	}
+	waitNoSubscriptions(t, g.hub)
 }
