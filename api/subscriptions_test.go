@@ -23,6 +23,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/live"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
 // statusDoc follows one object and reads it afresh with each update.
@@ -65,7 +66,14 @@ func startLive(tb testing.TB, s liveSetup) *liveGateway {
 	}
 	cfg := api.DefaultConfig()
 	cfg.Live = s.cfg
-	g := apitest.Start(tb, apitest.Options{API: &cfg, Connectors: s.connectors, APIOptions: []api.Option{
+	var index supply.Index
+	if s.connectors != nil {
+		// The demo providers' catalogue is the same whatever their options:
+		// read the index apitest feeds once per process for them, rather
+		// than feed one per gateway (seconds under -race).
+		index = apitest.Start(tb, apitest.Options{}).Index
+	}
+	g := apitest.Start(tb, apitest.Options{API: &cfg, Connectors: s.connectors, Index: index, APIOptions: []api.Option{
 		api.WithLive(hub, s.bus),
 		api.WithProviderSecrets(func(p string) (string, bool) { return liveSecret(p), true }),
 	}})
