@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -733,4 +734,20 @@ func TestEndStreams(t *testing.T) {
 		}
 	}
 	waitNoSubscriptions(t, g.hub)
+}
+
+// downBus is a status bus whose Redis is down.
+type downBus struct{ live.MemoryBus }
+
+func (*downBus) Publish(context.Context, live.Change) error {
+	return fmt.Errorf("%w: dial tcp: connection refused", live.ErrUnavailable)
+}
+
+func TestStatusWebhookWhenTheBusIsDown(t *testing.T) {
+	g := startLive(t, liveSetup{bus: &downBus{}})
+	id, provider := openOrder(t, g.Gateway, "demo-1")
+	r := pushStatus(t, g.Gateway, provider, liveSecret(provider), map[string]any{"id": id, "status": "PICKING"})
+	if r.status != http.StatusServiceUnavailable || r.retryAfter != "5" || r.code != "PROVIDER_UNAVAILABLE" {
+		t.Fatalf("got %d Retry-After %q %s %q, want 503 with Retry-After 5: the provider retries", r.status, r.retryAfter, r.code, r.message)
+	}
 }
