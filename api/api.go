@@ -76,17 +76,17 @@ func DefaultConfig() Config {
 
 // Server is Plaza's HTTP handler.
 type Server struct {
-	mux       *http.ServeMux
-	handler   http.Handler // mux behind the telemetry middleware
-	gw        *gateway.Gateway
-	log       *slog.Logger
-	draining  atomic.Bool
-	opts      options
+	mux      *http.ServeMux
+	handler  http.Handler // mux behind the telemetry middleware
+	gw       *gateway.Gateway
+	log      *slog.Logger
+	draining atomic.Bool
+	opts     options
 	// streams is the context of every open stream (websocket, SSE); ended
 	// by EndStreams at shutdown.
 	streams    context.Context
 	endStreams context.CancelFunc
-	providers *providerAuth
+	providers  *providerAuth
 }
 
 // options are the optional parts of a Server.
