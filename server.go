@@ -205,6 +205,10 @@ func shutdown(cfg config.Config, srv *api.Server, httpSrv *http.Server, log *slo
 	if cfg.DrainDelay > 0 {
 		time.Sleep(cfg.DrainDelay) // keep serving while /readyz says 503
 	}
+	// Subscriptions end now: their clients reconnect to another instance
+	// and start from the current state. Shutdown would wait for SSE
+	// responses until its timeout, and never sees websockets.
+	srv.EndStreams()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := httpSrv.Shutdown(sctx); err != nil {

@@ -38,6 +38,7 @@ func apiConfig(cfg config.Config, log *slog.Logger) api.Config {
 	}
 	c.CORSOrigins, c.Limits, c.RequestTimeout = cfg.CORSOrigins, cfg.Limits, cfg.RequestTimeout
 	c.PersistedOnly = cfg.PersistedOnly
+	c.Live = api.LiveConfig{IdleTimeout: cfg.SubscriptionIdle}
 	return c
 }
 

@@ -40,22 +40,23 @@ type providerSource interface {
 }
 
 // openProviders picks the source the configuration names.
-func openProviders(ctx context.Context, cfg config.Config, env providers.Env, log *slog.Logger) (providerSource, error) {
+// demoOpts tune the embedded demo providers (status updates).
+func openProviders(ctx context.Context, cfg config.Config, env providers.Env, log *slog.Logger, demoOpts ...demo.Option) (providerSource, error) {
 	switch {
 	case cfg.DatabaseURL != "":
 		return openDirectorySource(ctx, cfg, env, log)
 	case cfg.ProvidersFile != "":
 		return openFile(cfg.ProvidersFile, env, log)
 	}
-	return openDemo()
+	return openDemo(demoOpts...)
 }
 
 // demoSource is the embedded demo providers, with development secrets for
 // their webhooks. They never change.
 type demoSource struct{ loaded *providers.Set }
 
-func openDemo() (demoSource, error) {
-	conns, err := demo.Default()
+func openDemo(opts ...demo.Option) (demoSource, error) {
+	conns, err := demo.Default(opts...)
 	if err != nil {
 		return demoSource{}, fmt.Errorf("demo providers: %w", err)
 	}

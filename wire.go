@@ -26,6 +26,7 @@ import (
 	"github.com/plaza-gateway/plaza/gctune"
 	"github.com/plaza-gateway/plaza/health"
 	"github.com/plaza-gateway/plaza/idempotency"
+	"github.com/plaza-gateway/plaza/live"
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/recommend"
@@ -64,6 +65,11 @@ type app struct {
 	index    supply.Index
 	catalog  catalogWiring
 	growth   growthWiring
+	// bus carries providers' status changes to every instance's hub (Redis
+	// pub/sub, in process without Redis); hub fans them out to this
+	// instance's subscriptions.
+	bus      live.Bus
+	hub      *live.Hub
 	entities *gateway.EntityCache
 	policy   *resilience.Policy
 	gw       *gateway.Gateway
@@ -95,8 +101,13 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	// it and kept across reloads; idle hosts are dropped (httpprovider.Pool).
 	pool := httpprovider.NewPool(httpprovider.PoolConfig{})
 	a.onClose(pool.CloseIdleConnections)
-	env := providers.Env{Getenv: getenv, Embedded: demo.Embedded, Pool: pool}
-	if a.source, err = openProviders(ctx, cfg, env, log); err != nil {
+	a.openLive(ctx)
+	// Embedded demo providers move their new orders and bookings along and
+	// publish each change through the bus, as the status webhook does.
+	moving := demo.WithStatusUpdates(a.bus, cfg.DemoStatusStep)
+	embedded := func(d connectors.Descriptor) (connectors.Connector, error) { return demo.New(d, moving) }
+	env := providers.Env{Getenv: getenv, Embedded: embedded, Pool: pool}
+	if a.source, err = openProviders(ctx, cfg, env, log, moving); err != nil {
 		return a, err
 	}
 	a.onClose(a.source.close)
@@ -163,6 +174,24 @@ func (a *app) openShared(ctx context.Context) error {
 	a.onClose(func() { shutdownTracing(tracing, a.log) })
 	a.personal, err = a.newPersonalization(ctx)
 	return err
+}
+
+// openLive builds the status bus (Redis pub/sub when there is Redis, so a
+// change reaches subscribers on every instance) and this instance's hub,
+// fed by one subscription to the bus.
+func (a *app) openLive(ctx context.Context) {
+	if a.redis != nil {
+		a.bus = live.NewRedisBus(a.redis, live.DefaultChannel, a.log)
+	} else {
+		a.bus = live.NewMemoryBus()
+	}
+	a.hub = live.NewHub(a.cfg.Subscriptions)
+	a.metrics.RegisterLive(a.hub)
+	a.background(ctx, func(ctx context.Context) {
+		if err := a.bus.Run(ctx, a.hub.Deliver); err != nil {
+			a.log.Error("live: status bus stopped", "err", err)
+		}
+	})
 }
 
 // newCache builds the cross-request cache: with Redis, a small in-process
@@ -235,6 +264,7 @@ func (a *app) apiOptions(ctx context.Context) []api.Option {
 		api.WithProviderStats(providerStats(a.personal.Analytics)), api.WithAPIKeys(a.personal.keys),
 		api.WithResolverOptions(resolvers.WithLogLimiter(errorLogs), resolvers.WithPersonalization(a.personal.Personalization)),
 		api.WithExamples(analystExamples(a.cfg)...), api.WithRateLimit(newRateLimiter(a.cfg, a.redis, a.log))}
+	opts = append(opts, api.WithLive(a.hub, a.bus))
 	opts = append(opts, a.source.apiOptions()...)
 	opts = append(opts, api.WithResolverOptions(a.onboarding))
 	opts = append(opts, a.growth.apiOptions()...)

@@ -70,6 +70,8 @@ type Config struct {
 	// any other operation is refused with PERSISTED_QUERY_NOT_ALLOWED,
 	// except an analyst's.
 	PersistedOnly bool
+	// Live tunes subscriptions (keep-alives, idle cut-off).
+	Live LiveConfig
 }
 
 // DefaultConfig is the development configuration.
@@ -79,13 +81,17 @@ func DefaultConfig() Config {
 
 // Server is Plaza's HTTP handler.
 type Server struct {
-	mux       *http.ServeMux
-	handler   http.Handler // mux behind the telemetry middleware
-	gw        *gateway.Gateway
-	log       *slog.Logger
-	draining  atomic.Bool
-	opts      options
-	providers *providerAuth
+	mux      *http.ServeMux
+	handler  http.Handler // mux behind the telemetry middleware
+	gw       *gateway.Gateway
+	log      *slog.Logger
+	draining atomic.Bool
+	opts     options
+	// streams is the context of every open stream (websocket, SSE); ended
+	// by EndStreams at shutdown.
+	streams    context.Context
+	endStreams context.CancelFunc
+	providers  *providerAuth
 }
 
 // options are the optional parts of a Server.
@@ -106,6 +112,7 @@ type options struct {
 	examples  []Example
 	bundle    *web.Bundle
 	webhook   webhookOptions
+	live      liveOptions
 	routes    []mounted
 }
 
@@ -230,6 +237,7 @@ const DebugHeader = "Plaza-Debug"
 // New builds the handler over gw. verifier identifies users.
 func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Config, opts ...Option) *Server {
 	s := &Server{mux: http.NewServeMux(), gw: gw, log: log}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(&s.opts)
 	}
@@ -250,6 +258,9 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	schema := graph.NewExecutableSchema(r.Config())
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
+	for _, t := range subscriptionTransports(cfg, verifier) { // before POST: SSE is a POST too
+		gql.AddTransport(t)
+	}
 	overHTTP := graphqlhttp.New(guard)
 	for _, t := range overHTTP.Transports() { // POST, GET, then 405/415 for the rest
 		gql.AddTransport(t)
@@ -257,6 +268,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	gql.SetQueryCache(queryCache)
 	gql.SetParserTokenLimit(max(guard.Config().MaxTokens, 0))
 	gql.Use(telemetry.NewOperations(s.opts.tracer, operationSummary))
+	gql.Use(streamGuard{guard}) // websocket and SSE: the document limits, subscriptions only
 	gql.Use(guard.Complexity(costs(schema.Schema(), guard, gateway.Kinds())))
 	gql.Use(introspection{everyone: cfg.Introspection})
 	if cfg.Production {
@@ -289,7 +301,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	})
 	gql.AroundResponses(plazaExtensions)
 
-	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.provKeys.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(withRequestContext(gql, cfg.RequestTimeout, cfg.Production)))))))
+	s.mux.Handle("/query", overHTTP.Middleware(verifier.Middleware(s.opts.provKeys.Middleware(s.opts.apiKeys.Middleware(s.rateLimited(s.withRequestContext(gql, cfg.RequestTimeout, cfg.Live.withDefaults().IdleTimeout, cfg.Production)))))))
 	if b := s.opts.bundle; b != nil {
 		s.mux.Handle("GET /{$}", s.opts.apiKeys.Middleware(analystsOnlyIf(!cfg.Playground, http.HandlerFunc(b.ServePlayground))))
 		s.mux.Handle("GET /examples.json", s.opts.apiKeys.Middleware(analystsOnlyIf(!cfg.Playground, examplesJSON(s.opts.examples))))
@@ -313,6 +325,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
 	s.mux.HandleFunc("GET /providers/{id}/stats", s.stats)
 	s.mux.HandleFunc("POST /providers/{id}/orders", s.orderStatus)
+	s.mux.HandleFunc("POST /providers/{id}/status", s.statusWebhook)
 	for _, m := range s.opts.routes {
 		s.mux.Handle(m.pattern, m.h)
 	}
@@ -346,6 +359,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Drain makes /readyz report not-ready so load balancers stop sending new
 // requests; in-flight ones finish (graceful shutdown).
 func (s *Server) Drain() { s.draining.Store(true) }
+
+// EndStreams ends every open subscription stream: websockets close, SSE
+// responses complete, and their clients reconnect (to another instance)
+// and start again from the current state. Call it when the shutdown
+// begins: http.Server.Shutdown waits for SSE responses and does not see
+// websockets at all.
+func (s *Server) EndStreams() { s.endStreams() }
 
 // ready serves /readyz: 503 while draining; otherwise 200 with "ready", or
 // "degraded" when a dependency it can serve without (Redis) is down, with
@@ -388,10 +408,17 @@ type debugKey struct{}
 // latency and error, and the cache outcomes: a map of the deployment and of
 // its weak spots) are for analysts only; the header is ignored for anyone
 // else.
-func withRequestContext(next http.Handler, timeout time.Duration, production bool) http.Handler {
+//
+// A stream (a subscription over websocket or SSE) is bounded by its token's
+// expiry instead (streamContext).
+func (s *Server) withRequestContext(next http.Handler, timeout, idle time.Duration, production bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if timeout > 0 {
+		if isStream(r) {
+			var cancel context.CancelFunc
+			w, ctx, cancel = streamContext(s.streams, w, r, idle)
+			defer cancel()
+		} else if timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, timeout)
 			defer cancel()

@@ -173,13 +173,8 @@ func (p *providerAuth) logV1(ctx context.Context, provider string) {
 // Retry-After: the old values would come back with Redis, so the provider
 // must retry rather than believe they are gone.
 func (s *Server) invalidate(w http.ResponseWriter, r *http.Request) {
-	provider := r.PathValue("id")
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 256<<10))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, connectors.KindInvalid, "body too large")
-		return
-	}
-	if !s.providers.authenticate(w, r, provider, body) {
+	provider, body, ok := s.signedBody(w, r, 256<<10)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -217,6 +212,19 @@ func (s *Server) invalidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// signedBody reads the body (at most limit bytes) of a provider's request
+// to /providers/{id}/... and checks its signature. When it is refused it
+// has answered the request (413, 401 or 503) and ok is false.
+func (s *Server) signedBody(w http.ResponseWriter, r *http.Request, limit int64) (provider string, body []byte, ok bool) {
+	provider = r.PathValue("id")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, connectors.KindInvalid, "body too large")
+		return provider, nil, false
+	}
+	return provider, body, s.providers.authenticate(w, r, provider, body)
 }
 
 // ProviderStats returns what one provider may see about its own traffic

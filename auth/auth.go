@@ -35,6 +35,9 @@ type Principal struct {
 	// records. A provider credential makes no app user: UserID stays empty.
 	Provider string
 	Actor    string
+	// Expires is when the token presented stops being valid (zero without
+	// one): a long-lived stream (a subscription over SSE) ends then.
+	Expires time.Time
 }
 
 type principalKey struct{}
@@ -135,14 +138,21 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 // other name in the claim is ignored, so an issuer cannot mint an analyst
 // (whose credential is an API key) by accident.
 func (v *Verifier) VerifyRoles(ctx context.Context, token string) (string, []string, error) {
+	user, roles, _, err := v.VerifyExpiry(ctx, token)
+	return user, roles, err
+}
+
+// VerifyExpiry is VerifyRoles that also returns when the token expires
+// (its `exp`), so a connection authenticated once can end with its token.
+func (v *Verifier) VerifyExpiry(ctx context.Context, token string) (string, []string, time.Time, error) {
 	claims, err := v.verify(ctx, token)
 	if err != nil {
-		return "", nil, err
+		return "", nil, time.Time{}, err
 	}
 	if claims.Provider != "" {
-		return "", nil, errProviderToken
+		return "", nil, time.Time{}, errProviderToken
 	}
-	return claims.Subject, claims.Roles, nil
+	return claims.Subject, claims.Roles, claims.ExpiresAt.Time, nil
 }
 
 // verify checks a token and returns its claims, the roles filtered to
@@ -287,18 +297,21 @@ func (v *Verifier) issue(user, provider string, ttl time.Duration, roles []strin
 // still work.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p Principal
-		if h := r.Header.Get("Authorization"); h != "" {
-			p = v.principal(r.Context(), h)
-		}
+		p := v.Principal(r.Context(), r.Header.Get("Authorization"))
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
 }
 
-// principal is the caller an Authorization header names. A provider API
-// key is left to ProviderKeys.Middleware.
-func (v *Verifier) principal(ctx context.Context, h string) Principal {
-	token, ok := bearerToken(h)
+// Principal is the caller an Authorization value ("Bearer <token>")
+// identifies: anonymous when it is empty, anonymous with Problem set when
+// it is not accepted. Middleware reads it from the header, a websocket
+// from its connection_init payload. A provider API key is left to
+// ProviderKeys.Middleware.
+func (v *Verifier) Principal(ctx context.Context, authorization string) Principal {
+	if authorization == "" {
+		return Principal{}
+	}
+	token, ok := bearerToken(authorization)
 	if !ok {
 		return Principal{Problem: "authorization header must be 'Bearer <token>'"}
 	}
@@ -310,9 +323,9 @@ func (v *Verifier) principal(ctx context.Context, h string) Principal {
 	case err != nil:
 		return Principal{Problem: "invalid token: " + reason(err)}
 	case claims.Provider != "":
-		return Principal{Provider: claims.Provider, Actor: claims.Subject, Roles: []string{RoleProvider}}
+		return Principal{Provider: claims.Provider, Actor: claims.Subject, Roles: []string{RoleProvider}, Expires: claims.ExpiresAt.Time}
 	}
-	return Principal{UserID: claims.Subject, Roles: claims.Roles}
+	return Principal{UserID: claims.Subject, Roles: claims.Roles, Expires: claims.ExpiresAt.Time}
 }
 
 // bearerToken returns the token of an Authorization header of the Bearer

@@ -23,6 +23,7 @@ import (
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/limits"
+	"github.com/plaza-gateway/plaza/live"
 	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
@@ -129,6 +130,15 @@ type Config struct {
 	// RewardPrograms and ServiceLevels configure merchant growth.
 	RewardPrograms growth.Programs
 	ServiceLevels  growth.Thresholds
+	// Subscriptions caps subscriptions per user and per connection on one
+	// instance and sizes each subscriber's buffer; SubscriptionIdle closes
+	// a subscriber that missed keep-alives that long.
+	Subscriptions    live.Limits
+	SubscriptionIdle time.Duration
+	// DemoStatusStep is how long an embedded demo provider's order or
+	// booking stays in one status before it moves on (PLACED → PICKING →
+	// OUT_FOR_DELIVERY → DELIVERED takes three steps).
+	DemoStatusStep time.Duration
 
 	given   map[string]bool // settings given explicitly (env or flag), by key
 	tracing [3]string       // the three OTLP endpoint variables, in precedence order
@@ -241,6 +251,9 @@ func Default() Config {
 		IndexLagBound:  30 * time.Second,
 		RewardPrograms: growth.DefaultPrograms,
 		ServiceLevels:  growth.DefaultThresholds,
+		Subscriptions:      live.Limits{PerUser: 50, PerConnection: 20, Buffer: live.DefaultBuffer},
+		SubscriptionIdle:   60 * time.Second,
+		DemoStatusStep:     30 * time.Second,
 	}
 }
 

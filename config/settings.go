@@ -128,6 +128,15 @@ var Settings = []Setting{
 		func(c *Config) *time.Duration { return &c.Limits.BodyReadTimeout }),
 	sizeSetting("PLAZA_MAX_FIRST", "100", "`first` on any connection", func(c *Config) *int { return &c.Gateway.MaxFirst }),
 	sizeSetting("PLAZA_MAX_IDS", "100", "ids in `nodes(ids:)` and items per order", func(c *Config) *int { return &c.Gateway.MaxIDs }),
+	sizeSetting("PLAZA_SUBSCRIPTIONS_PER_USER", "50", "open subscriptions of one user on one instance (over all their connections)",
+		func(c *Config) *int { return &c.Subscriptions.PerUser }),
+	sizeSetting("PLAZA_SUBSCRIPTIONS_PER_CONNECTION", "20", "subscriptions on one websocket", func(c *Config) *int { return &c.Subscriptions.PerConnection }),
+	sizeSetting("PLAZA_SUBSCRIPTION_BUFFER", "16", "status updates a subscriber may have waiting; one more and it is dropped as too slow",
+		func(c *Config) *int { return &c.Subscriptions.Buffer }),
+	durationSetting("PLAZA_SUBSCRIPTION_IDLE_TIMEOUT", "", "60s", "limit: a websocket that answered no keep-alive ping, or an SSE stream not read, for this long is closed "+
+		"(websocket pings go out every half of it, SSE keep-alive comments every third)", nil, positive, func(c *Config) *time.Duration { return &c.SubscriptionIdle }),
+	durationSetting("PLAZA_DEMO_STATUS_STEP", "", "30s", "how long an embedded demo provider's new order or booking stays in each status before it moves on "+
+		"(an order reaches DELIVERED after three steps)", nil, positive, func(c *Config) *time.Duration { return &c.DemoStatusStep }),
 	rateSetting("PLAZA_RATE_USER", "20/s:40", "rate limit per signed-in user: `RATE/UNIT[:BURST]` or `off`", func(c *Config) *ratelimit.Limit { return &c.RateLimit.User }),
 	rateSetting("PLAZA_RATE_IP", "50/s:100", "rate limit per client address", func(c *Config) *ratelimit.Limit { return &c.RateLimit.IP }),
 	rateSetting("PLAZA_RATE_KEY", "10/s:20", "rate limit per analyst API key", func(c *Config) *ratelimit.Limit { return &c.RateLimit.Key }),

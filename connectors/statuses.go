@@ -16,17 +16,10 @@ var (
 	// provider report delivery progress; COMPLETED stays for providers that
 	// report only the end.
 	OrderStatuses             = []string{StatusPlaced, StatusConfirmed, StatusPicking, StatusOutForDelivery, StatusDelivered, StatusCompleted, StatusCancelled}
-	AppointmentStatuses       = []string{StatusConfirmed, StatusCompleted, StatusCancelled}
+	AppointmentStatuses       = []string{StatusConfirmed, StatusCheckedIn, StatusCompleted, StatusCancelled}
 	ConsultationStatuses      = []string{StatusPending, StatusAnswered}
 	LegalConsultationStatuses = []string{StatusPending, StatusConfirmed, StatusCompleted, StatusCancelled}
 	ApplicationStatuses       = []string{StatusPending, StatusApproved, StatusRejected, StatusCompleted, StatusCancelled}
-)
-
-// Delivery progress of a grocery order (contract 1.3).
-const (
-	StatusPicking        = "PICKING"
-	StatusOutForDelivery = "OUT_FOR_DELIVERY"
-	StatusDelivered      = "DELIVERED"
 )
 
 func checkStatus(kind, status string, valid []string) error {
@@ -69,4 +62,15 @@ func Validate(v any) error {
 		return c.Validate()
 	}
 	return nil
+}
+
+// KnownStatus reports whether s is a status some kind of order or booking
+// may take: what a status webhook may announce (the schema's BookingStatus).
+func KnownStatus(s string) bool {
+	for _, l := range [][]string{OrderStatuses, AppointmentStatuses, ConsultationStatuses, LegalConsultationStatuses, ApplicationStatuses} {
+		if slices.Contains(l, s) {
+			return true
+		}
+	}
+	return false
 }

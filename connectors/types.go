@@ -72,7 +72,23 @@ const (
 	StatusAnswered  = "ANSWERED"
 	StatusApproved  = "APPROVED"
 	StatusRejected  = "REJECTED"
+	// A grocery order on its way: PLACED, PICKING, OUT_FOR_DELIVERY, DELIVERED.
+	StatusPicking        = "PICKING"
+	StatusOutForDelivery = "OUT_FOR_DELIVERY"
+	StatusDelivered      = "DELIVERED"
+	// An appointment the patient has arrived for: CONFIRMED, CHECKED_IN, COMPLETED.
+	StatusCheckedIn = "CHECKED_IN"
 )
+
+// FinalStatus reports whether an order or booking in status s changes no
+// more: a subscription following it completes.
+func FinalStatus(s string) bool {
+	switch s {
+	case StatusDelivered, StatusCompleted, StatusCancelled, StatusRejected, StatusAnswered:
+		return true
+	}
+	return false
+}
 
 type GroceryOrder struct {
 	ID        string      `json:"id"`

@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/plaza-gateway/plaza/graph/model"
-	"github.com/plaza-gateway/plaza/listexec"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -46,7 +45,9 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	RewardAccount() RewardAccountResolver
 	ServiceApplication() ServiceApplicationResolver
+	StatusUpdate() StatusUpdateResolver
 	Store() StoreResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 	ViewerProvider() ViewerProviderResolver
 }
@@ -681,6 +682,13 @@ type ComplexityRoot struct {
 		To     func(childComplexity int) int
 	}
 
+	StatusUpdate struct {
+		ChangedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Node      func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
 	Store struct {
 		Address       func(childComplexity int) int
 		City          func(childComplexity int) int
@@ -708,6 +716,10 @@ type ComplexityRoot struct {
 	StoreEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Subscription struct {
+		StatusChanged func(childComplexity int, id string) int
 	}
 
 	User struct {
@@ -861,12 +873,18 @@ type ServiceApplicationResolver interface {
 	Office(ctx context.Context, obj *model.ServiceApplication) (*model.Office, error)
 	VisitSlot(ctx context.Context, obj *model.ServiceApplication) (*model.OfficeSlot, error)
 }
+type StatusUpdateResolver interface {
+	Node(ctx context.Context, obj *model.StatusUpdate) (model.Node, error)
+}
 type StoreResolver interface {
 	Provider(ctx context.Context, obj *model.Store) (*model.Provider, error)
 	Products(ctx context.Context, obj *model.Store, text *string, first *int, after *string) (*model.ProductConnection, error)
 	DeliverySlots(ctx context.Context, obj *model.Store) ([]*model.DeliverySlot, error)
 
 	OpenNow(ctx context.Context, obj *model.Store) (*bool, error)
+}
+type SubscriptionResolver interface {
+	StatusChanged(ctx context.Context, id string) (<-chan *model.StatusUpdate, error)
 }
 type UserResolver interface {
 	Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error)
@@ -3644,6 +3662,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServiceLevelTransition.To(childComplexity), true
 
+	case "StatusUpdate.changedAt":
+		if e.ComplexityRoot.StatusUpdate.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusUpdate.ChangedAt(childComplexity), true
+	case "StatusUpdate.id":
+		if e.ComplexityRoot.StatusUpdate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusUpdate.ID(childComplexity), true
+	case "StatusUpdate.node":
+		if e.ComplexityRoot.StatusUpdate.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusUpdate.Node(childComplexity), true
+	case "StatusUpdate.status":
+		if e.ComplexityRoot.StatusUpdate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusUpdate.Status(childComplexity), true
+
 	case "Store.address":
 		if e.ComplexityRoot.Store.Address == nil {
 			break
@@ -3771,6 +3814,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StoreEdge.Node(childComplexity), true
+
+	case "Subscription.statusChanged":
+		if e.ComplexityRoot.Subscription.StatusChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_statusChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.StatusChanged(childComplexity, args["id"].(string)), true
 
 	case "User.applications":
 		if e.ComplexityRoot.User.Applications == nil {
@@ -3959,7 +4014,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				}
 			}
 			var buf bytes.Buffer
-			listexec.Marshal(opCtx, data, &buf)
+			data.MarshalGQL(&buf)
 			response.Data = buf.Bytes()
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
@@ -3977,7 +4032,24 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
-			listexec.Marshal(opCtx, data, &buf)
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
 				Data: buf.Bytes(),
@@ -4215,7 +4287,7 @@ type OrderItem {
   lineTotal: Money!
 }
 
-"A grocery order. ` + "`" + `status` + "`" + `: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED, COMPLETED or CANCELLED."
+"A grocery order. ` + "`" + `status` + "`" + `: PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with ` + "`" + `statusChanged` + "`" + `); CONFIRMED and COMPLETED at providers that report those; CANCELLED."
 type GroceryOrder implements Node {
   id: ID!
   items: [OrderItem!]!
@@ -4426,7 +4498,7 @@ type OfficeSlot {
   available: Boolean!
 }
 
-"An application for a government service. ` + "`" + `status` + "`" + `: PENDING, APPROVED, REJECTED, COMPLETED or CANCELLED."
+"An application for a government service. ` + "`" + `status` + "`" + `: PENDING, then APPROVED or REJECTED, then COMPLETED (follow it with ` + "`" + `statusChanged` + "`" + `); CANCELLED."
 type ServiceApplication implements Node {
   id: ID!
   service: GovService
@@ -5499,6 +5571,8 @@ enum BookingStatus {
   OUT_FOR_DELIVERY
   "A grocery order handed over."
   DELIVERED
+  "A patient who arrived for an appointment."
+  CHECKED_IN
   "A medical question a doctor answered."
   ANSWERED
   "An application the office approved."
@@ -5537,6 +5611,52 @@ extend type ServiceApplication {
   office: Office
   "The booked visit slot; null when the provider failed or the slot has passed (offices list upcoming slots)."
   visitSlot: OfficeSlot
+}
+
+# ---------------------------------------------------------------- subscriptions
+
+"""
+One status of one of the signed-in user's orders or bookings, as
+` + "`" + `statusChanged` + "`" + ` delivers it.
+"""
+type StatusUpdate {
+  "The global ID of the order or booking followed."
+  id: ID!
+  "The status it has now (the same values as the object's ` + "`" + `status` + "`" + `)."
+  status: BookingStatus!
+  "When the provider made the change (for the first update: when Plaza read it)."
+  changedAt: Time!
+  """
+  The object as its provider reports it now, read afresh for each update (so
+  select only what the screen needs). Null with an error when the provider
+  failed; ` + "`" + `status` + "`" + ` still holds the new status.
+  """
+  node: Node
+}
+
+"""
+Live updates, over WebSocket (the graphql-transport-ws protocol, token in the
+` + "`" + `connection_init` + "`" + ` payload) or Server-Sent Events (POST with
+` + "`" + `Accept: text/event-stream` + "`" + `, token in the Authorization header). See the
+README's "Live status" section.
+"""
+type Subscription {
+  """
+  Follows the status of one of the signed-in user's orders or bookings: a
+  GroceryOrder, Appointment, Consultation, LegalConsultation or
+  ServiceApplication ID. The first update is the object's current state, read
+  from its provider, so a client that reconnects misses nothing that matters
+  (changes are delivered at most once while connected). Then one update per
+  change its provider reports. The subscription completes after a final status
+  (DELIVERED, COMPLETED, CANCELLED, REJECTED, ANSWERED).
+
+  Another user's object reads as NOT_FOUND. RATE_LIMITED when the user or the
+  connection already holds as many subscriptions as allowed; a client that
+  does not read its updates fast enough is dropped with RATE_LIMITED too
+  (subscribe again: the first update is the current state). It ends with
+  UNAUTHENTICATED when the token expires (see the README for re-authenticating).
+  """
+  statusChanged(id: ID!): StatusUpdate! @auth(requires: USER)
 }
 `, BuiltIn: false},
 }
@@ -6686,6 +6806,20 @@ func (ec *executionContext) childFields_ServiceLevelTransition(ctx context.Conte
 		return ec.fieldContext_ServiceLevelTransition_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceLevelTransition", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StatusUpdate_id(ctx, field)
+	case "status":
+		return ec.fieldContext_StatusUpdate_status(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_StatusUpdate_changedAt(ctx, field)
+	case "node":
+		return ec.fieldContext_StatusUpdate_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusUpdate", field.Name)
 }
 
 func (ec *executionContext) childFields_Store(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8164,6 +8298,20 @@ func (ec *executionContext) field_Store_products_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_statusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_User_applications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8615,9 +8763,6 @@ func (ec *executionContext) fieldContext_Analytics_recommendations(_ context.Con
 }
 
 func (ec *executionContext) _Appointment_id(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8696,9 +8841,6 @@ func (ec *executionContext) fieldContext_Appointment_start(_ context.Context, fi
 }
 
 func (ec *executionContext) _Appointment_reason(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Reason)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8864,9 +9006,6 @@ func (ec *executionContext) fieldContext_AppointmentConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _AppointmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8890,9 +9029,6 @@ func (ec *executionContext) fieldContext_AppointmentConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _AppointmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8948,9 +9084,6 @@ func (ec *executionContext) fieldContext_AppointmentEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _AppointmentSlot_id(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentSlot) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9020,9 +9153,6 @@ func (ec *executionContext) fieldContext_AppointmentSlot_end(_ context.Context, 
 }
 
 func (ec *executionContext) _AppointmentSlot_available(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentSlot) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Available)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9046,9 +9176,6 @@ func (ec *executionContext) fieldContext_AppointmentSlot_available(_ context.Con
 }
 
 func (ec *executionContext) _ApprovalRequest_id(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9095,9 +9222,6 @@ func (ec *executionContext) fieldContext_ApprovalRequest_kind(_ context.Context,
 }
 
 func (ec *executionContext) _ApprovalRequest_provider(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Provider)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9153,9 +9277,6 @@ func (ec *executionContext) fieldContext_ApprovalRequest_amount(_ context.Contex
 }
 
 func (ec *executionContext) _ApprovalRequest_reason(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Reason)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9179,9 +9300,6 @@ func (ec *executionContext) fieldContext_ApprovalRequest_reason(_ context.Contex
 }
 
 func (ec *executionContext) _ApprovalRequest_maker(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Maker)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9320,9 +9438,6 @@ func (ec *executionContext) fieldContext_BucketCount_start(_ context.Context, fi
 }
 
 func (ec *executionContext) _BucketCount_count(ctx context.Context, field graphql.CollectedField, obj *model.BucketCount) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Count)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9346,9 +9461,6 @@ func (ec *executionContext) fieldContext_BucketCount_count(_ context.Context, fi
 }
 
 func (ec *executionContext) _CertificationCheck_name(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9395,9 +9507,6 @@ func (ec *executionContext) fieldContext_CertificationCheck_outcome(_ context.Co
 }
 
 func (ec *executionContext) _CertificationCheck_message(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Message)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9421,9 +9530,6 @@ func (ec *executionContext) fieldContext_CertificationCheck_message(_ context.Co
 }
 
 func (ec *executionContext) _CertificationRun_id(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9470,9 +9576,6 @@ func (ec *executionContext) fieldContext_CertificationRun_outcome(_ context.Cont
 }
 
 func (ec *executionContext) _CertificationRun_sandbox(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Sandbox)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9574,9 +9677,6 @@ func (ec *executionContext) fieldContext_CertificationRun_checks(_ context.Conte
 }
 
 func (ec *executionContext) _City_name(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9600,9 +9700,6 @@ func (ec *executionContext) fieldContext_City_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _City_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.TimeZone)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9649,9 +9746,6 @@ func (ec *executionContext) fieldContext_City_verticals(_ context.Context, field
 }
 
 func (ec *executionContext) _City_providerCount(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.ProviderCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9675,9 +9769,6 @@ func (ec *executionContext) fieldContext_City_providerCount(_ context.Context, f
 }
 
 func (ec *executionContext) _Consultation_id(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9733,9 +9824,6 @@ func (ec *executionContext) fieldContext_Consultation_doctor(_ context.Context, 
 }
 
 func (ec *executionContext) _Consultation_specialty(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Specialty)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9759,9 +9847,6 @@ func (ec *executionContext) fieldContext_Consultation_specialty(_ context.Contex
 }
 
 func (ec *executionContext) _Consultation_question(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Question)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9973,9 +10058,6 @@ func (ec *executionContext) fieldContext_ConsultationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _ConsultationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9999,9 +10081,6 @@ func (ec *executionContext) fieldContext_ConsultationConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _ConsultationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10057,9 +10136,6 @@ func (ec *executionContext) fieldContext_ConsultationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _Conversion_searches(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Searches)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10083,9 +10159,6 @@ func (ec *executionContext) fieldContext_Conversion_searches(_ context.Context, 
 }
 
 func (ec *executionContext) _Conversion_clicks(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Clicks)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10109,9 +10182,6 @@ func (ec *executionContext) fieldContext_Conversion_clicks(_ context.Context, fi
 }
 
 func (ec *executionContext) _Conversion_views(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Views)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10135,9 +10205,6 @@ func (ec *executionContext) fieldContext_Conversion_views(_ context.Context, fie
 }
 
 func (ec *executionContext) _Conversion_orders(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Orders)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10161,9 +10228,6 @@ func (ec *executionContext) fieldContext_Conversion_orders(_ context.Context, fi
 }
 
 func (ec *executionContext) _Conversion_bookings(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Bookings)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10187,9 +10251,6 @@ func (ec *executionContext) fieldContext_Conversion_bookings(_ context.Context, 
 }
 
 func (ec *executionContext) _Conversion_consultations(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Consultations)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10213,9 +10274,6 @@ func (ec *executionContext) fieldContext_Conversion_consultations(_ context.Cont
 }
 
 func (ec *executionContext) _Conversion_applications(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Applications)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10262,9 +10320,6 @@ func (ec *executionContext) fieldContext_Conversion_rate(_ context.Context, fiel
 }
 
 func (ec *executionContext) _CreatedProviderApiKey_key(ctx context.Context, field graphql.CollectedField, obj *model.CreatedProviderAPIKey) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Key)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10320,9 +10375,6 @@ func (ec *executionContext) fieldContext_CreatedProviderApiKey_apiKey(_ context.
 }
 
 func (ec *executionContext) _DeliverySlot_id(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10392,9 +10444,6 @@ func (ec *executionContext) fieldContext_DeliverySlot_end(_ context.Context, fie
 }
 
 func (ec *executionContext) _DeliverySlot_capacity(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Capacity)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10418,9 +10467,6 @@ func (ec *executionContext) fieldContext_DeliverySlot_capacity(_ context.Context
 }
 
 func (ec *executionContext) _DeliverySlot_remaining(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Remaining)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10444,9 +10490,6 @@ func (ec *executionContext) fieldContext_DeliverySlot_remaining(_ context.Contex
 }
 
 func (ec *executionContext) _Doctor_id(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10470,9 +10513,6 @@ func (ec *executionContext) fieldContext_Doctor_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Doctor_name(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10496,9 +10536,6 @@ func (ec *executionContext) fieldContext_Doctor_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Doctor_specialty(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Specialty)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10522,9 +10559,6 @@ func (ec *executionContext) fieldContext_Doctor_specialty(_ context.Context, fie
 }
 
 func (ec *executionContext) _Doctor_hospital(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Hospital)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10571,9 +10605,6 @@ func (ec *executionContext) fieldContext_Doctor_languages(_ context.Context, fie
 }
 
 func (ec *executionContext) _Doctor_fee(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10629,9 +10660,6 @@ func (ec *executionContext) fieldContext_Doctor_rating(_ context.Context, field 
 }
 
 func (ec *executionContext) _Doctor_city(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.City)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10655,9 +10683,6 @@ func (ec *executionContext) fieldContext_Doctor_city(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Doctor_bio(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Bio)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10789,9 +10814,6 @@ func (ec *executionContext) fieldContext_Doctor_portrait(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Doctor_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.ReviewCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10879,9 +10901,6 @@ func (ec *executionContext) fieldContext_DoctorConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _DoctorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DoctorConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10905,9 +10924,6 @@ func (ec *executionContext) fieldContext_DoctorConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _DoctorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DoctorEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10963,9 +10979,6 @@ func (ec *executionContext) fieldContext_DoctorEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _FacetCount_value(ctx context.Context, field graphql.CollectedField, obj *model.FacetCount) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Value)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11012,9 +11025,6 @@ func (ec *executionContext) fieldContext_FacetCount_label(_ context.Context, fie
 }
 
 func (ec *executionContext) _FacetCount_count(ctx context.Context, field graphql.CollectedField, obj *model.FacetCount) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Count)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11038,9 +11048,6 @@ func (ec *executionContext) fieldContext_FacetCount_count(_ context.Context, fie
 }
 
 func (ec *executionContext) _GovService_id(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11064,9 +11071,6 @@ func (ec *executionContext) fieldContext_GovService_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _GovService_name(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11090,9 +11094,6 @@ func (ec *executionContext) fieldContext_GovService_name(_ context.Context, fiel
 }
 
 func (ec *executionContext) _GovService_description(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Description)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11116,9 +11117,6 @@ func (ec *executionContext) fieldContext_GovService_description(_ context.Contex
 }
 
 func (ec *executionContext) _GovService_category(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Category)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11188,9 +11186,6 @@ func (ec *executionContext) fieldContext_GovService_requiredDocuments(_ context.
 }
 
 func (ec *executionContext) _GovService_fee(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11223,9 +11218,6 @@ func (ec *executionContext) fieldContext_GovService_fee(_ context.Context, field
 }
 
 func (ec *executionContext) _GovService_processingDays(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.ProcessingDays)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11371,9 +11363,6 @@ func (ec *executionContext) fieldContext_GovService_offices(ctx context.Context,
 }
 
 func (ec *executionContext) _GovService_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.ReviewCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11461,9 +11450,6 @@ func (ec *executionContext) fieldContext_GovServiceConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _GovServiceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11487,9 +11473,6 @@ func (ec *executionContext) fieldContext_GovServiceConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _GovServiceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11545,9 +11528,6 @@ func (ec *executionContext) fieldContext_GovServiceEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _GroceryOrder_id(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11603,9 +11583,6 @@ func (ec *executionContext) fieldContext_GroceryOrder_items(_ context.Context, f
 }
 
 func (ec *executionContext) _GroceryOrder_total(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	if obj.Total != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Total)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11844,9 +11821,6 @@ func (ec *executionContext) fieldContext_GroceryOrderConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _GroceryOrderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11870,9 +11844,6 @@ func (ec *executionContext) fieldContext_GroceryOrderConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _GroceryOrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11951,9 +11922,6 @@ func (ec *executionContext) fieldContext_HomeItem_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _HomeItem_reason(ctx context.Context, field graphql.CollectedField, obj *model.HomeItem) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Reason)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12055,9 +12023,6 @@ func (ec *executionContext) fieldContext_HomePage_sections(_ context.Context, fi
 }
 
 func (ec *executionContext) _HomeSection_key(ctx context.Context, field graphql.CollectedField, obj *model.HomeSection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Key)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12081,9 +12046,6 @@ func (ec *executionContext) fieldContext_HomeSection_key(_ context.Context, fiel
 }
 
 func (ec *executionContext) _HomeSection_title(ctx context.Context, field graphql.CollectedField, obj *model.HomeSection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Title)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12139,9 +12101,6 @@ func (ec *executionContext) fieldContext_HomeSection_items(_ context.Context, fi
 }
 
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.URL)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12165,9 +12124,6 @@ func (ec *executionContext) fieldContext_Image_url(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Image_width(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Width)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12191,9 +12147,6 @@ func (ec *executionContext) fieldContext_Image_width(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Image_height(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Height)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12217,9 +12170,6 @@ func (ec *executionContext) fieldContext_Image_height(_ context.Context, field g
 }
 
 func (ec *executionContext) _Lawyer_id(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12243,9 +12193,6 @@ func (ec *executionContext) fieldContext_Lawyer_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Lawyer_name(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12292,9 +12239,6 @@ func (ec *executionContext) fieldContext_Lawyer_practiceAreas(_ context.Context,
 }
 
 func (ec *executionContext) _Lawyer_firm(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Firm)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12341,9 +12285,6 @@ func (ec *executionContext) fieldContext_Lawyer_languages(_ context.Context, fie
 }
 
 func (ec *executionContext) _Lawyer_fee(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12399,9 +12340,6 @@ func (ec *executionContext) fieldContext_Lawyer_rating(_ context.Context, field 
 }
 
 func (ec *executionContext) _Lawyer_city(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.City)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12425,9 +12363,6 @@ func (ec *executionContext) fieldContext_Lawyer_city(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Lawyer_bio(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Bio)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12515,9 +12450,6 @@ func (ec *executionContext) fieldContext_Lawyer_portrait(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Lawyer_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.ReviewCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12605,9 +12537,6 @@ func (ec *executionContext) fieldContext_LawyerConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _LawyerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LawyerConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12631,9 +12560,6 @@ func (ec *executionContext) fieldContext_LawyerConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _LawyerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LawyerEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12689,9 +12615,6 @@ func (ec *executionContext) fieldContext_LawyerEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _LedgerEntry_key(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Key)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12761,9 +12684,6 @@ func (ec *executionContext) fieldContext_LedgerEntry_reverses(_ context.Context,
 }
 
 func (ec *executionContext) _LedgerEntry_memo(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Memo)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12787,9 +12707,6 @@ func (ec *executionContext) fieldContext_LedgerEntry_memo(_ context.Context, fie
 }
 
 func (ec *executionContext) _LedgerEntry_actor(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Actor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12868,9 +12785,6 @@ func (ec *executionContext) fieldContext_LedgerEntry_postings(_ context.Context,
 }
 
 func (ec *executionContext) _LedgerPosting_account(ctx context.Context, field graphql.CollectedField, obj *model.LedgerPosting) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Account)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12894,9 +12808,6 @@ func (ec *executionContext) fieldContext_LedgerPosting_account(_ context.Context
 }
 
 func (ec *executionContext) _LedgerPosting_amount(ctx context.Context, field graphql.CollectedField, obj *model.LedgerPosting) (ret graphql.Marshaler) {
-	if obj.Amount != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Amount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12929,9 +12840,6 @@ func (ec *executionContext) fieldContext_LedgerPosting_amount(_ context.Context,
 }
 
 func (ec *executionContext) _LegalConsultation_id(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12987,9 +12895,6 @@ func (ec *executionContext) fieldContext_LegalConsultation_lawyer(_ context.Cont
 }
 
 func (ec *executionContext) _LegalConsultation_topic(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Topic)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13013,9 +12918,6 @@ func (ec *executionContext) fieldContext_LegalConsultation_topic(_ context.Conte
 }
 
 func (ec *executionContext) _LegalConsultation_description(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Description)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13204,9 +13106,6 @@ func (ec *executionContext) fieldContext_LegalConsultationConnection_pageInfo(_ 
 }
 
 func (ec *executionContext) _LegalConsultationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13230,9 +13129,6 @@ func (ec *executionContext) fieldContext_LegalConsultationConnection_totalCount(
 }
 
 func (ec *executionContext) _LegalConsultationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13288,9 +13184,6 @@ func (ec *executionContext) fieldContext_LegalConsultationEdge_node(_ context.Co
 }
 
 func (ec *executionContext) _Loan_id(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13337,9 +13230,6 @@ func (ec *executionContext) fieldContext_Loan_status(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Loan_principal(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if obj.Principal != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Principal)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13372,9 +13262,6 @@ func (ec *executionContext) fieldContext_Loan_principal(_ context.Context, field
 }
 
 func (ec *executionContext) _Loan_fee(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13407,9 +13294,6 @@ func (ec *executionContext) fieldContext_Loan_fee(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Loan_totalCost(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if obj.TotalCost != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.TotalCost)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13442,9 +13326,6 @@ func (ec *executionContext) fieldContext_Loan_totalCost(_ context.Context, field
 }
 
 func (ec *executionContext) _Loan_termDays(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TermDays)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13468,9 +13349,6 @@ func (ec *executionContext) fieldContext_Loan_termDays(_ context.Context, field 
 }
 
 func (ec *executionContext) _Loan_repaymentSharePercent(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.RepaymentSharePercent)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13494,9 +13372,6 @@ func (ec *executionContext) fieldContext_Loan_repaymentSharePercent(_ context.Co
 }
 
 func (ec *executionContext) _Loan_minimumDaily(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if obj.MinimumDaily != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MinimumDaily)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13529,9 +13404,6 @@ func (ec *executionContext) fieldContext_Loan_minimumDaily(_ context.Context, fi
 }
 
 func (ec *executionContext) _Loan_outstanding(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if obj.Outstanding != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Outstanding)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13564,9 +13436,6 @@ func (ec *executionContext) fieldContext_Loan_outstanding(_ context.Context, fie
 }
 
 func (ec *executionContext) _Loan_arrears(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if obj.Arrears != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Arrears)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13599,9 +13468,6 @@ func (ec *executionContext) fieldContext_Loan_arrears(_ context.Context, field g
 }
 
 func (ec *executionContext) _Loan_consent(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Consent)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13671,9 +13537,6 @@ func (ec *executionContext) fieldContext_Loan_dueAt(_ context.Context, field gra
 }
 
 func (ec *executionContext) _LoanOffer_maxAmount(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	if obj.MaxAmount != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MaxAmount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13706,9 +13569,6 @@ func (ec *executionContext) fieldContext_LoanOffer_maxAmount(_ context.Context, 
 }
 
 func (ec *executionContext) _LoanOffer_gmv90(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	if obj.Gmv90 != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Gmv90)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13773,9 +13633,6 @@ func (ec *executionContext) fieldContext_LoanOffer_factors(_ context.Context, fi
 }
 
 func (ec *executionContext) _LoanOffer_minTermDays(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.MinTermDays)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13799,9 +13656,6 @@ func (ec *executionContext) fieldContext_LoanOffer_minTermDays(_ context.Context
 }
 
 func (ec *executionContext) _LoanOffer_maxTermDays(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.MaxTermDays)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13848,9 +13702,6 @@ func (ec *executionContext) fieldContext_LoanOffer_feePercentPer30Days(_ context
 }
 
 func (ec *executionContext) _LoanOffer_repaymentSharePercent(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.RepaymentSharePercent)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13874,9 +13725,6 @@ func (ec *executionContext) fieldContext_LoanOffer_repaymentSharePercent(_ conte
 }
 
 func (ec *executionContext) _LoanOffer_terms(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Terms)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13900,9 +13748,6 @@ func (ec *executionContext) fieldContext_LoanOffer_terms(_ context.Context, fiel
 }
 
 func (ec *executionContext) _LoanOfferFactor_name(ctx context.Context, field graphql.CollectedField, obj *model.LoanOfferFactor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13949,9 +13794,6 @@ func (ec *executionContext) fieldContext_LoanOfferFactor_value(_ context.Context
 }
 
 func (ec *executionContext) _LoanOfferFactor_explanation(ctx context.Context, field graphql.CollectedField, obj *model.LoanOfferFactor) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Explanation)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13975,9 +13817,6 @@ func (ec *executionContext) fieldContext_LoanOfferFactor_explanation(_ context.C
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Amount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14001,9 +13840,6 @@ func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field g
 }
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Currency)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15993,9 +15829,6 @@ func (ec *executionContext) fieldContext_Mutation_cancelApplication(ctx context.
 }
 
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16019,9 +15852,6 @@ func (ec *executionContext) fieldContext_Office_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Office_name(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16045,9 +15875,6 @@ func (ec *executionContext) fieldContext_Office_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Office_city(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.City)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16071,9 +15898,6 @@ func (ec *executionContext) fieldContext_Office_city(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Office_address(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Address)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16141,9 +15965,6 @@ func (ec *executionContext) fieldContext_Office_slots(ctx context.Context, field
 }
 
 func (ec *executionContext) _OfficeSlot_id(ctx context.Context, field graphql.CollectedField, obj *model.OfficeSlot) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16213,9 +16034,6 @@ func (ec *executionContext) fieldContext_OfficeSlot_end(_ context.Context, field
 }
 
 func (ec *executionContext) _OfficeSlot_available(ctx context.Context, field graphql.CollectedField, obj *model.OfficeSlot) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Available)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16239,9 +16057,6 @@ func (ec *executionContext) fieldContext_OfficeSlot_available(_ context.Context,
 }
 
 func (ec *executionContext) _OnboardingCode_code(ctx context.Context, field graphql.CollectedField, obj *model.OnboardingCode) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Code)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16311,9 +16126,6 @@ func (ec *executionContext) fieldContext_OpeningHours_day(_ context.Context, fie
 }
 
 func (ec *executionContext) _OpeningHours_opens(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Opens)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16337,9 +16149,6 @@ func (ec *executionContext) fieldContext_OpeningHours_opens(_ context.Context, f
 }
 
 func (ec *executionContext) _OpeningHours_closes(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Closes)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16395,9 +16204,6 @@ func (ec *executionContext) fieldContext_OrderItem_product(_ context.Context, fi
 }
 
 func (ec *executionContext) _OrderItem_quantity(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Quantity)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16421,9 +16227,6 @@ func (ec *executionContext) fieldContext_OrderItem_quantity(_ context.Context, f
 }
 
 func (ec *executionContext) _OrderItem_price(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
-	if obj.Price != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16456,9 +16259,6 @@ func (ec *executionContext) fieldContext_OrderItem_price(_ context.Context, fiel
 }
 
 func (ec *executionContext) _OrderItem_lineTotal(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
-	if obj.LineTotal != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LineTotal)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16491,9 +16291,6 @@ func (ec *executionContext) fieldContext_OrderItem_lineTotal(_ context.Context, 
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16517,9 +16314,6 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16589,9 +16383,6 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16615,9 +16406,6 @@ func (ec *executionContext) fieldContext_Product_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16641,9 +16429,6 @@ func (ec *executionContext) fieldContext_Product_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Description)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16667,9 +16452,6 @@ func (ec *executionContext) fieldContext_Product_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_category(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Category)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16716,9 +16498,6 @@ func (ec *executionContext) fieldContext_Product_tags(_ context.Context, field g
 }
 
 func (ec *executionContext) _Product_price(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if obj.Price != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16751,9 +16530,6 @@ func (ec *executionContext) fieldContext_Product_price(_ context.Context, field 
 }
 
 func (ec *executionContext) _Product_unit(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Unit)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16777,9 +16553,6 @@ func (ec *executionContext) fieldContext_Product_unit(_ context.Context, field g
 }
 
 func (ec *executionContext) _Product_stock(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Stock)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16803,9 +16576,6 @@ func (ec *executionContext) fieldContext_Product_stock(_ context.Context, field 
 }
 
 func (ec *executionContext) _Product_inStock(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InStock)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16829,9 +16599,6 @@ func (ec *executionContext) fieldContext_Product_inStock(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Product_origin(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Origin)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17006,9 +16773,6 @@ func (ec *executionContext) fieldContext_Product_originalPrice(_ context.Context
 }
 
 func (ec *executionContext) _Product_discountPercent(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.DiscountPercent)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17032,9 +16796,6 @@ func (ec *executionContext) fieldContext_Product_discountPercent(_ context.Conte
 }
 
 func (ec *executionContext) _Product_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.ReviewCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17122,9 +16883,6 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17148,9 +16906,6 @@ func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17206,9 +16961,6 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17232,9 +16984,6 @@ func (ec *executionContext) fieldContext_Provider_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Provider_key(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Key)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17258,9 +17007,6 @@ func (ec *executionContext) fieldContext_Provider_key(_ context.Context, field g
 }
 
 func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17307,9 +17053,6 @@ func (ec *executionContext) fieldContext_Provider_vertical(_ context.Context, fi
 }
 
 func (ec *executionContext) _Provider_description(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Description)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17553,9 +17296,6 @@ func (ec *executionContext) fieldContext_Provider_logo(_ context.Context, field 
 }
 
 func (ec *executionContext) _ProviderApiKey_id(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17579,9 +17319,6 @@ func (ec *executionContext) fieldContext_ProviderApiKey_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _ProviderApiKey_label(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Label)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17605,9 +17342,6 @@ func (ec *executionContext) fieldContext_ProviderApiKey_label(_ context.Context,
 }
 
 func (ec *executionContext) _ProviderApiKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.CreatedBy)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17700,9 +17434,6 @@ func (ec *executionContext) fieldContext_ProviderChange_what(_ context.Context, 
 }
 
 func (ec *executionContext) _ProviderChange_from(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.From)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17726,9 +17457,6 @@ func (ec *executionContext) fieldContext_ProviderChange_from(_ context.Context, 
 }
 
 func (ec *executionContext) _ProviderChange_to(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.To)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17752,9 +17480,6 @@ func (ec *executionContext) fieldContext_ProviderChange_to(_ context.Context, fi
 }
 
 func (ec *executionContext) _ProviderChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Actor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17778,9 +17503,6 @@ func (ec *executionContext) fieldContext_ProviderChange_actor(_ context.Context,
 }
 
 func (ec *executionContext) _ProviderChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Reason)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17891,9 +17613,6 @@ func (ec *executionContext) fieldContext_ProviderConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _ProviderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProviderConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17917,9 +17636,6 @@ func (ec *executionContext) fieldContext_ProviderConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _ProviderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18021,9 +17737,6 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_to(_ context.Co
 }
 
 func (ec *executionContext) _ProviderLifecycleChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Actor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18047,9 +17760,6 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_actor(_ context
 }
 
 func (ec *executionContext) _ProviderLifecycleChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Reason)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18096,9 +17806,6 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_at(_ context.Co
 }
 
 func (ec *executionContext) _ProviderTraffic_provider(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Provider)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18122,9 +17829,6 @@ func (ec *executionContext) fieldContext_ProviderTraffic_provider(_ context.Cont
 }
 
 func (ec *executionContext) _ProviderTraffic_calls(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Calls)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18148,9 +17852,6 @@ func (ec *executionContext) fieldContext_ProviderTraffic_calls(_ context.Context
 }
 
 func (ec *executionContext) _ProviderTraffic_errors(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Errors)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18220,9 +17921,6 @@ func (ec *executionContext) fieldContext_ProviderTraffic_p99Ms(_ context.Context
 }
 
 func (ec *executionContext) _ProviderTraffic_conversions(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Conversions)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19086,9 +18784,6 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _QueryCount_query(ctx context.Context, field graphql.CollectedField, obj *model.QueryCount) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Query)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19112,9 +18807,6 @@ func (ec *executionContext) fieldContext_QueryCount_query(_ context.Context, fie
 }
 
 func (ec *executionContext) _QueryCount_count(ctx context.Context, field graphql.CollectedField, obj *model.QueryCount) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Count)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19138,9 +18830,6 @@ func (ec *executionContext) fieldContext_QueryCount_count(_ context.Context, fie
 }
 
 func (ec *executionContext) _RecommendationParams_fitted(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Fitted)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19187,9 +18876,6 @@ func (ec *executionContext) fieldContext_RecommendationParams_repeatHalfLifeDays
 }
 
 func (ec *executionContext) _RecommendationParams_dueBoost(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DueBoost)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19277,9 +18963,6 @@ func (ec *executionContext) fieldContext_RecommendationParams_validation(_ conte
 }
 
 func (ec *executionContext) _RecommendationSource_source(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Source)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19441,9 +19124,6 @@ func (ec *executionContext) fieldContext_RecommendationValidation_fittedAt(_ con
 }
 
 func (ec *executionContext) _RecommendationValidation_events(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Events)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19490,9 +19170,6 @@ func (ec *executionContext) fieldContext_RecommendationValidation_cut(_ context.
 }
 
 func (ec *executionContext) _RecommendationValidation_users(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.Users)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19516,9 +19193,6 @@ func (ec *executionContext) fieldContext_RecommendationValidation_users(_ contex
 }
 
 func (ec *executionContext) _RecommendationValidation_n(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.N)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19767,9 +19441,6 @@ func (ec *executionContext) fieldContext_RegisterProviderPayload_certification(_
 }
 
 func (ec *executionContext) _RewardAccount_payable(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
-	if obj.Payable != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Payable)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19802,9 +19473,6 @@ func (ec *executionContext) fieldContext_RewardAccount_payable(_ context.Context
 }
 
 func (ec *executionContext) _RewardAccount_receivable(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
-	if obj.Receivable != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Receivable)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19837,9 +19505,6 @@ func (ec *executionContext) fieldContext_RewardAccount_receivable(_ context.Cont
 }
 
 func (ec *executionContext) _RewardAccount_loanOutstanding(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
-	if obj.LoanOutstanding != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LoanOutstanding)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19948,9 +19613,6 @@ func (ec *executionContext) fieldContext_RewardAccount_history(ctx context.Conte
 }
 
 func (ec *executionContext) _RewardPrograms_perOrder(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
-	if obj.PerOrder != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.PerOrder)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19983,9 +19645,6 @@ func (ec *executionContext) fieldContext_RewardPrograms_perOrder(_ context.Conte
 }
 
 func (ec *executionContext) _RewardPrograms_firstOrder(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
-	if obj.FirstOrder != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.FirstOrder)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20018,9 +19677,6 @@ func (ec *executionContext) fieldContext_RewardPrograms_firstOrder(_ context.Con
 }
 
 func (ec *executionContext) _RewardPrograms_monthlyOk(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
-	if obj.MonthlyOk != nil && listexec.Direct(ec.OperationContext) {
-		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MonthlyOk)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20117,9 +19773,6 @@ func (ec *executionContext) fieldContext_SearchConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _SearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20175,9 +19828,6 @@ func (ec *executionContext) fieldContext_SearchConnection_facets(_ context.Conte
 }
 
 func (ec *executionContext) _SearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20311,9 +19961,6 @@ func (ec *executionContext) fieldContext_SearchFacets_providers(_ context.Contex
 }
 
 func (ec *executionContext) _ServiceApplication_id(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20598,9 +20245,6 @@ func (ec *executionContext) fieldContext_ServiceApplicationConnection_pageInfo(_
 }
 
 func (ec *executionContext) _ServiceApplicationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20624,9 +20268,6 @@ func (ec *executionContext) fieldContext_ServiceApplicationConnection_totalCount
 }
 
 func (ec *executionContext) _ServiceApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20806,9 +20447,6 @@ func (ec *executionContext) fieldContext_ServiceLevelTransition_to(_ context.Con
 }
 
 func (ec *executionContext) _ServiceLevelTransition_reason(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Reason)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20854,10 +20492,108 @@ func (ec *executionContext) fieldContext_ServiceLevelTransition_at(_ context.Con
 	return graphql.NewScalarFieldContext("ServiceLevelTransition", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Store_id(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
+func (ec *executionContext) _StatusUpdate_id(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusUpdate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusUpdate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusUpdate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StatusUpdate_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusUpdate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BookingStatus) graphql.Marshaler {
+			return ec.marshalNBookingStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBookingStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusUpdate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusUpdate", field, false, false, "BookingStatus")
+}
+
+func (ec *executionContext) _StatusUpdate_changedAt(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusUpdate_changedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusUpdate_changedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusUpdate", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StatusUpdate_node(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusUpdate_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StatusUpdate().Node(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatusUpdate_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusUpdate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
 	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Store_id(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20881,9 +20617,6 @@ func (ec *executionContext) fieldContext_Store_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Store_name(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20907,9 +20640,6 @@ func (ec *executionContext) fieldContext_Store_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Store_city(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.City)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20933,9 +20663,6 @@ func (ec *executionContext) fieldContext_Store_city(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Store_address(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Address)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21145,9 +20872,6 @@ func (ec *executionContext) fieldContext_Store_logo(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Store_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.ReviewCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21354,9 +21078,6 @@ func (ec *executionContext) fieldContext_StoreConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _StoreConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.IntOf(&obj.TotalCount)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21380,9 +21101,6 @@ func (ec *executionContext) fieldContext_StoreConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _StoreEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StoreEdge) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Cursor)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21437,10 +21155,69 @@ func (ec *executionContext) fieldContext_StoreEdge_node(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.ID)
+func (ec *executionContext) _Subscription_statusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_statusChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().StatusChanged(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.StatusUpdate
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.StatusUpdate
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatusUpdate) graphql.Marshaler {
+			return ec.marshalNStatusUpdate2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStatusUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_statusChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusUpdate(ctx, field)
+		},
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_statusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21716,9 +21493,6 @@ func (ec *executionContext) fieldContext_User_settings(_ context.Context, field 
 }
 
 func (ec *executionContext) _UserSettings_personalization(ctx context.Context, field graphql.CollectedField, obj *model.UserSettings) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Personalization)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21742,9 +21516,6 @@ func (ec *executionContext) fieldContext_UserSettings_personalization(_ context.
 }
 
 func (ec *executionContext) _ViewerProvider_key(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Key)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21768,9 +21539,6 @@ func (ec *executionContext) fieldContext_ViewerProvider_key(_ context.Context, f
 }
 
 func (ec *executionContext) _ViewerProvider_name(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22044,9 +21812,6 @@ func (ec *executionContext) fieldContext_ViewerProvider_loan(ctx context.Context
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22093,9 +21858,6 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22186,9 +21948,6 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22281,9 +22040,6 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22452,9 +22208,6 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if listexec.Direct(ec.OperationContext) {
-		return listexec.StringOf(&obj.Name)
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24015,10 +23768,10 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 var analyticsImplementors = []string{"Analytics"}
 
 func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, analyticsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24079,10 +23832,10 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 var appointmentImplementors = []string{"Appointment", "Node"}
 
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *model.Appointment) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24144,10 +23897,10 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 var appointmentConnectionImplementors = []string{"AppointmentConnection"}
 
 func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24187,10 +23940,10 @@ func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.
 var appointmentEdgeImplementors = []string{"AppointmentEdge"}
 
 func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24225,10 +23978,10 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 var appointmentSlotImplementors = []string{"AppointmentSlot"}
 
 func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentSlot) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24273,10 +24026,10 @@ func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.Select
 var approvalRequestImplementors = []string{"ApprovalRequest"}
 
 func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalRequest) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24351,10 +24104,10 @@ func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.Select
 var bucketCountImplementors = []string{"BucketCount"}
 
 func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionSet, obj *model.BucketCount) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24389,10 +24142,10 @@ func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionS
 var certificationCheckImplementors = []string{"CertificationCheck"}
 
 func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationCheck) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24432,10 +24185,10 @@ func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.Sel
 var certificationRunImplementors = []string{"CertificationRun"}
 
 func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationRun) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24490,10 +24243,10 @@ func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.Selec
 var cityImplementors = []string{"City"}
 
 func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj *model.City) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, cityImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, cityImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24538,10 +24291,10 @@ func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj
 var consultationImplementors = []string{"Consultation", "Node"}
 
 func (ec *executionContext) _Consultation(ctx context.Context, sel ast.SelectionSet, obj *model.Consultation) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, consultationImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, consultationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24613,10 +24366,10 @@ func (ec *executionContext) _Consultation(ctx context.Context, sel ast.Selection
 var consultationConnectionImplementors = []string{"ConsultationConnection"}
 
 func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24656,10 +24409,10 @@ func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast
 var consultationEdgeImplementors = []string{"ConsultationEdge"}
 
 func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24694,10 +24447,10 @@ func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.Selec
 var conversionImplementors = []string{"Conversion"}
 
 func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSet, obj *model.Conversion) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, conversionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24762,10 +24515,10 @@ func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSe
 var createdProviderApiKeyImplementors = []string{"CreatedProviderApiKey"}
 
 func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedProviderAPIKey) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24800,10 +24553,10 @@ func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.
 var deliverySlotImplementors = []string{"DeliverySlot"}
 
 func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.SelectionSet, obj *model.DeliverySlot) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24853,10 +24606,10 @@ func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.Selection
 var doctorImplementors = []string{"Doctor", "Node", "SearchResult"}
 
 func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, obj *model.Doctor) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, doctorImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, doctorImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24948,10 +24701,10 @@ func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, o
 var doctorConnectionImplementors = []string{"DoctorConnection"}
 
 func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24991,10 +24744,10 @@ func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.Selec
 var doctorEdgeImplementors = []string{"DoctorEdge"}
 
 func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25029,10 +24782,10 @@ func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSe
 var facetCountImplementors = []string{"FacetCount"}
 
 func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *model.FacetCount) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, facetCountImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, facetCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25072,10 +24825,10 @@ func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSe
 var govServiceImplementors = []string{"GovService", "Node", "SearchResult"}
 
 func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSet, obj *model.GovService) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25167,10 +24920,10 @@ func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSe
 var govServiceConnectionImplementors = []string{"GovServiceConnection"}
 
 func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25210,10 +24963,10 @@ func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.S
 var govServiceEdgeImplementors = []string{"GovServiceEdge"}
 
 func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25248,10 +25001,10 @@ func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.Selecti
 var groceryOrderImplementors = []string{"GroceryOrder", "Node"}
 
 func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrder) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25319,10 +25072,10 @@ func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.Selection
 var groceryOrderConnectionImplementors = []string{"GroceryOrderConnection"}
 
 func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25362,10 +25115,10 @@ func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast
 var groceryOrderEdgeImplementors = []string{"GroceryOrderEdge"}
 
 func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25400,10 +25153,10 @@ func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.Selec
 var homeItemImplementors = []string{"HomeItem"}
 
 func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet, obj *model.HomeItem) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, homeItemImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, homeItemImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25443,10 +25196,10 @@ func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet,
 var homePageImplementors = []string{"HomePage"}
 
 func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet, obj *model.HomePage) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, homePageImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, homePageImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25481,10 +25234,10 @@ func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet,
 var homeSectionImplementors = []string{"HomeSection"}
 
 func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionSet, obj *model.HomeSection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25524,10 +25277,10 @@ func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionS
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *model.Image) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, imageImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, imageImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25567,10 +25320,10 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 var lawyerImplementors = []string{"Lawyer", "Node", "SearchResult"}
 
 func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, obj *model.Lawyer) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25656,10 +25409,10 @@ func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, o
 var lawyerConnectionImplementors = []string{"LawyerConnection"}
 
 func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25699,10 +25452,10 @@ func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.Selec
 var lawyerEdgeImplementors = []string{"LawyerEdge"}
 
 func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25737,10 +25490,10 @@ func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSe
 var ledgerEntryImplementors = []string{"LedgerEntry"}
 
 func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntry) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25800,10 +25553,10 @@ func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionS
 var ledgerPostingImplementors = []string{"LedgerPosting"}
 
 func (ec *executionContext) _LedgerPosting(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerPosting) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25838,10 +25591,10 @@ func (ec *executionContext) _LedgerPosting(ctx context.Context, sel ast.Selectio
 var legalConsultationImplementors = []string{"LegalConsultation", "Node"}
 
 func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultation) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25908,10 +25661,10 @@ func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.Sele
 var legalConsultationConnectionImplementors = []string{"LegalConsultationConnection"}
 
 func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25951,10 +25704,10 @@ func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, se
 var legalConsultationEdgeImplementors = []string{"LegalConsultationEdge"}
 
 func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25989,10 +25742,10 @@ func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.
 var loanImplementors = []string{"Loan"}
 
 func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj *model.Loan) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, loanImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26082,10 +25835,10 @@ func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj
 var loanOfferImplementors = []string{"LoanOffer"}
 
 func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOffer) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26150,10 +25903,10 @@ func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet
 var loanOfferFactorImplementors = []string{"LoanOfferFactor"}
 
 func (ec *executionContext) _LoanOfferFactor(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOfferFactor) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26193,10 +25946,10 @@ func (ec *executionContext) _LoanOfferFactor(ctx context.Context, sel ast.Select
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *model.Money) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, moneyImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26231,13 +25984,13 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -26491,10 +26244,10 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var officeImplementors = []string{"Office"}
 
 func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, obj *model.Office) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, officeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, officeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26545,10 +26298,10 @@ func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, o
 var officeSlotImplementors = []string{"OfficeSlot"}
 
 func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSet, obj *model.OfficeSlot) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26593,10 +26346,10 @@ func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSe
 var onboardingCodeImplementors = []string{"OnboardingCode"}
 
 func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.SelectionSet, obj *model.OnboardingCode) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26631,10 +26384,10 @@ func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.Selecti
 var openingHoursImplementors = []string{"OpeningHours"}
 
 func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.SelectionSet, obj *model.OpeningHours) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26674,10 +26427,10 @@ func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.Selection
 var orderItemImplementors = []string{"OrderItem"}
 
 func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet, obj *model.OrderItem) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, orderItemImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderItemImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26723,10 +26476,10 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26771,10 +26524,10 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var productImplementors = []string{"Product", "Node", "SearchResult"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, productImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26886,10 +26639,10 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26929,10 +26682,10 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26967,10 +26720,10 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 var providerImplementors = []string{"Provider", "Node", "SearchResult"}
 
 func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *model.Provider) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, providerImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27065,10 +26818,10 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 var providerApiKeyImplementors = []string{"ProviderApiKey"}
 
 func (ec *executionContext) _ProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderAPIKey) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27118,10 +26871,10 @@ func (ec *executionContext) _ProviderApiKey(ctx context.Context, sel ast.Selecti
 var providerChangeImplementors = []string{"ProviderChange"}
 
 func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderChange) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27176,10 +26929,10 @@ func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.Selecti
 var providerConnectionImplementors = []string{"ProviderConnection"}
 
 func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27219,10 +26972,10 @@ func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.Sel
 var providerEdgeImplementors = []string{"ProviderEdge"}
 
 func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27257,10 +27010,10 @@ func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.Selection
 var providerLifecycleChangeImplementors = []string{"ProviderLifecycleChange"}
 
 func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderLifecycleChange) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27310,10 +27063,10 @@ func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel as
 var providerTrafficImplementors = []string{"ProviderTraffic"}
 
 func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderTraffic) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27368,13 +27121,13 @@ func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.Select
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -27514,10 +27267,10 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var queryCountImplementors = []string{"QueryCount"}
 
 func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSet, obj *model.QueryCount) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, queryCountImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, queryCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27552,10 +27305,10 @@ func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSe
 var recommendationParamsImplementors = []string{"RecommendationParams"}
 
 func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationParams) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27605,10 +27358,10 @@ func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.S
 var recommendationSourceImplementors = []string{"RecommendationSource"}
 
 func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationSource) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27663,10 +27416,10 @@ func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.S
 var recommendationValidationImplementors = []string{"RecommendationValidation"}
 
 func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationValidation) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27751,10 +27504,10 @@ func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel a
 var registerProviderPayloadImplementors = []string{"RegisterProviderPayload"}
 
 func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterProviderPayload) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27789,10 +27542,10 @@ func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel as
 var rewardAccountImplementors = []string{"RewardAccount"}
 
 func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.SelectionSet, obj *model.RewardAccount) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27843,10 +27596,10 @@ func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.Selectio
 var rewardProgramsImplementors = []string{"RewardPrograms"}
 
 func (ec *executionContext) _RewardPrograms(ctx context.Context, sel ast.SelectionSet, obj *model.RewardPrograms) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27886,10 +27639,10 @@ func (ec *executionContext) _RewardPrograms(ctx context.Context, sel ast.Selecti
 var searchConnectionImplementors = []string{"SearchConnection"}
 
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27934,10 +27687,10 @@ func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.Selec
 var searchEdgeImplementors = []string{"SearchEdge"}
 
 func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SearchEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27977,10 +27730,10 @@ func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSe
 var searchFacetsImplementors = []string{"SearchFacets"}
 
 func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.SearchFacets) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28015,10 +27768,10 @@ func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.Selection
 var serviceApplicationImplementors = []string{"ServiceApplication", "Node"}
 
 func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplication) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28087,10 +27840,10 @@ func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.Sel
 var serviceApplicationConnectionImplementors = []string{"ServiceApplicationConnection"}
 
 func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28130,10 +27883,10 @@ func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, s
 var serviceApplicationEdgeImplementors = []string{"ServiceApplicationEdge"}
 
 func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28168,10 +27921,10 @@ func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast
 var serviceLevelImplementors = []string{"ServiceLevel"}
 
 func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevel) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28211,10 +27964,10 @@ func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.Selection
 var serviceLevelTransitionImplementors = []string{"ServiceLevelTransition"}
 
 func (ec *executionContext) _ServiceLevelTransition(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevelTransition) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28256,13 +28009,62 @@ func (ec *executionContext) _ServiceLevelTransition(ctx context.Context, sel ast
 	return out
 }
 
+var statusUpdateImplementors = []string{"StatusUpdate"}
+
+func (ec *executionContext) _StatusUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.StatusUpdate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusUpdateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusUpdate")
+		case "id":
+			out.Values[i] = ec._StatusUpdate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._StatusUpdate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedAt":
+			out.Values[i] = ec._StatusUpdate_changedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "node":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StatusUpdate_node(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var storeImplementors = []string{"Store", "Node", "SearchResult"}
 
 func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, storeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28366,10 +28168,10 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 var storeConnectionImplementors = []string{"StoreConnection"}
 
 func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StoreConnection) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28409,10 +28211,10 @@ func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.Select
 var storeEdgeImplementors = []string{"StoreEdge"}
 
 func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StoreEdge) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28444,13 +28246,33 @@ func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "statusChanged":
+		return ec._Subscription_statusChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28516,10 +28338,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var userSettingsImplementors = []string{"UserSettings"}
 
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *model.UserSettings) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28549,10 +28371,10 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 var viewerProviderImplementors = []string{"ViewerProvider"}
 
 func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerProvider) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28633,10 +28455,10 @@ func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.Selecti
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28686,10 +28508,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28734,10 +28556,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28792,10 +28614,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28850,10 +28672,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28908,10 +28730,10 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := listexec.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
-	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -29019,7 +28841,7 @@ func (ec *executionContext) marshalNAppointmentConnection2ᚖgithubᚗcomᚋplaz
 }
 
 func (ec *executionContext) marshalNAppointmentEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AppointmentEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAppointmentEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointmentEdge(ctx, sel, v[i])
@@ -29061,7 +28883,7 @@ func (ec *executionContext) marshalNApprovalKind2githubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNApprovalRequest2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApprovalRequest) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApprovalRequest2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequest(ctx, sel, v[i])
@@ -29129,7 +28951,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNBucketCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucketCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BucketCount) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBucketCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucketCount(ctx, sel, v[i])
@@ -29153,7 +28975,7 @@ func (ec *executionContext) marshalNBucketCount2ᚖgithubᚗcomᚋplazaᚑgatewa
 }
 
 func (ec *executionContext) marshalNCertificationCheck2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CertificationCheck) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCertificationCheck2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationCheck(ctx, sel, v[i])
@@ -29205,7 +29027,7 @@ func (ec *executionContext) marshalNCheckOutcome2githubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNCity2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.City) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCity2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCity(ctx, sel, v[i])
@@ -29245,7 +29067,7 @@ func (ec *executionContext) marshalNConsultationConnection2ᚖgithubᚗcomᚋpla
 }
 
 func (ec *executionContext) marshalNConsultationEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConsultationEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsultationEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultationEdge(ctx, sel, v[i])
@@ -29301,7 +29123,7 @@ func (ec *executionContext) marshalNDoctor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 }
 
 func (ec *executionContext) marshalNDoctorEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DoctorEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDoctorEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorEdge(ctx, sel, v[i])
@@ -29325,7 +29147,7 @@ func (ec *executionContext) marshalNDoctorEdge2ᚖgithubᚗcomᚋplazaᚑgateway
 }
 
 func (ec *executionContext) marshalNFacetCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐFacetCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FacetCount) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacetCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐFacetCount(ctx, sel, v[i])
@@ -29371,7 +29193,7 @@ func (ec *executionContext) marshalNGovService2ᚖgithubᚗcomᚋplazaᚑgateway
 }
 
 func (ec *executionContext) marshalNGovServiceEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GovServiceEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGovServiceEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceEdge(ctx, sel, v[i])
@@ -29411,7 +29233,7 @@ func (ec *executionContext) marshalNGroceryOrderConnection2ᚖgithubᚗcomᚋpla
 }
 
 func (ec *executionContext) marshalNGroceryOrderEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGroceryOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroceryOrderEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroceryOrderEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGroceryOrderEdge(ctx, sel, v[i])
@@ -29435,7 +29257,7 @@ func (ec *executionContext) marshalNGroceryOrderEdge2ᚖgithubᚗcomᚋplazaᚑg
 }
 
 func (ec *executionContext) marshalNHomeItem2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐHomeItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HomeItem) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHomeItem2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐHomeItem(ctx, sel, v[i])
@@ -29459,7 +29281,7 @@ func (ec *executionContext) marshalNHomeItem2ᚖgithubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNHomeSection2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐHomeSectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HomeSection) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHomeSection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐHomeSection(ctx, sel, v[i])
@@ -29501,14 +29323,12 @@ func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
 		if err != nil {
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-			_, err = ec.unmarshalNID2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
-
 	return res, nil
 }
 
@@ -29528,7 +29348,7 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 }
 
 func (ec *executionContext) marshalNImage2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Image) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx, sel, v[i])
@@ -29574,7 +29394,7 @@ func (ec *executionContext) marshalNLawyer2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 }
 
 func (ec *executionContext) marshalNLawyerEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LawyerEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLawyerEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerEdge(ctx, sel, v[i])
@@ -29603,7 +29423,7 @@ func (ec *executionContext) unmarshalNLedgerAdjustmentInput2githubᚗcomᚋplaza
 }
 
 func (ec *executionContext) marshalNLedgerEntry2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerEntry) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLedgerEntry2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntry(ctx, sel, v[i])
@@ -29637,7 +29457,7 @@ func (ec *executionContext) marshalNLedgerEntryKind2githubᚗcomᚋplazaᚑgatew
 }
 
 func (ec *executionContext) marshalNLedgerPosting2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerPostingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerPosting) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLedgerPosting2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerPosting(ctx, sel, v[i])
@@ -29677,7 +29497,7 @@ func (ec *executionContext) marshalNLegalConsultationConnection2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNLegalConsultationEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLegalConsultationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LegalConsultationEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLegalConsultationEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLegalConsultationEdge(ctx, sel, v[i])
@@ -29701,7 +29521,7 @@ func (ec *executionContext) marshalNLegalConsultationEdge2ᚖgithubᚗcomᚋplaz
 }
 
 func (ec *executionContext) marshalNLoan2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Loan) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoan(ctx, sel, v[i])
@@ -29733,7 +29553,7 @@ func (ec *executionContext) marshalNLoanOffer2ᚖgithubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNLoanOfferFactor2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOfferFactorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LoanOfferFactor) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLoanOfferFactor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOfferFactor(ctx, sel, v[i])
@@ -29780,7 +29600,7 @@ func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋplazaᚑgatew
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
@@ -29798,7 +29618,7 @@ func (ec *executionContext) marshalNOffice2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 }
 
 func (ec *executionContext) marshalNOfficeSlot2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOfficeSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OfficeSlot) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOfficeSlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOfficeSlot(ctx, sel, v[i])
@@ -29830,7 +29650,7 @@ func (ec *executionContext) marshalNOnboardingCode2ᚖgithubᚗcomᚋplazaᚑgat
 }
 
 func (ec *executionContext) marshalNOpeningHours2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOpeningHoursᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpeningHours) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOpeningHours2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOpeningHours(ctx, sel, v[i])
@@ -29854,7 +29674,7 @@ func (ec *executionContext) marshalNOpeningHours2ᚖgithubᚗcomᚋplazaᚑgatew
 }
 
 func (ec *executionContext) marshalNOrderItem2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOrderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderItem) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderItem2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOrderItem(ctx, sel, v[i])
@@ -29918,7 +29738,7 @@ func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋplazaᚑgatewayᚋ
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProductEdge(ctx, sel, v[i])
@@ -29950,7 +29770,7 @@ func (ec *executionContext) marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNProviderApiKey2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderAPIKey) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKey(ctx, sel, v[i])
@@ -30000,7 +29820,7 @@ func (ec *executionContext) marshalNProviderConnection2ᚖgithubᚗcomᚋplaza�
 }
 
 func (ec *executionContext) marshalNProviderEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderEdge(ctx, sel, v[i])
@@ -30057,7 +29877,7 @@ func (ec *executionContext) marshalNProviderStatus2githubᚗcomᚋplazaᚑgatewa
 }
 
 func (ec *executionContext) marshalNProviderTraffic2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderTrafficᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderTraffic) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderTraffic2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderTraffic(ctx, sel, v[i])
@@ -30081,7 +29901,7 @@ func (ec *executionContext) marshalNProviderTraffic2ᚖgithubᚗcomᚋplazaᚑga
 }
 
 func (ec *executionContext) marshalNQueryCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QueryCount) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQueryCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCount(ctx, sel, v[i])
@@ -30105,7 +29925,7 @@ func (ec *executionContext) marshalNQueryCount2ᚖgithubᚗcomᚋplazaᚑgateway
 }
 
 func (ec *executionContext) marshalNRecommendationSource2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RecommendationSource) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecommendationSource2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSource(ctx, sel, v[i])
@@ -30163,7 +29983,7 @@ func (ec *executionContext) marshalNRewardPrograms2ᚖgithubᚗcomᚋplazaᚑgat
 }
 
 func (ec *executionContext) marshalNSearchEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSearchEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchEdge(ctx, sel, v[i])
@@ -30219,7 +30039,7 @@ func (ec *executionContext) marshalNServiceApplicationConnection2ᚖgithubᚗcom
 }
 
 func (ec *executionContext) marshalNServiceApplicationEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplicationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceApplicationEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceApplicationEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplicationEdge(ctx, sel, v[i])
@@ -30261,7 +30081,7 @@ func (ec *executionContext) marshalNServiceLevelState2githubᚗcomᚋplazaᚑgat
 }
 
 func (ec *executionContext) marshalNServiceLevelTransition2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceLevelTransition) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceLevelTransition2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelTransition(ctx, sel, v[i])
@@ -30284,6 +30104,14 @@ func (ec *executionContext) marshalNServiceLevelTransition2ᚖgithubᚗcomᚋpla
 	return ec._ServiceLevelTransition(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNStatusUpdate2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStatusUpdate(ctx context.Context, sel ast.SelectionSet, v *model.StatusUpdate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StatusUpdate!")
+		return graphql.Null
+	}
+	return ec._StatusUpdate(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStore(ctx context.Context, sel ast.SelectionSet, v *model.Store) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Store!")
@@ -30293,7 +30121,7 @@ func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋplazaᚑgatewayᚋpl
 }
 
 func (ec *executionContext) marshalNStoreEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StoreEdge) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStoreEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreEdge(ctx, sel, v[i])
@@ -30335,14 +30163,12 @@ func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
 		if err != nil {
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-			_, err = ec.unmarshalNString2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
-
 	return res, nil
 }
 
@@ -30408,7 +30234,7 @@ func (ec *executionContext) unmarshalNVertical2ᚕgithubᚗcomᚋplazaᚑgateway
 }
 
 func (ec *executionContext) marshalNVertical2ᚕgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVerticalᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Vertical) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, sel, v[i])
@@ -30438,7 +30264,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -30472,19 +30298,17 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalN__DirectiveLocation2string(ctx, vSlice[i])
 		if err != nil {
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-			_, err = ec.unmarshalN__DirectiveLocation2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
-
 	return res, nil
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -30512,7 +30336,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -30540,7 +30364,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -30595,7 +30419,7 @@ func (ec *executionContext) marshalOAppointmentSlot2ᚕᚖgithubᚗcomᚋplaza�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAppointmentSlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointmentSlot(ctx, sel, v[i])
@@ -30660,7 +30484,7 @@ func (ec *executionContext) marshalOCertificationRun2ᚕᚖgithubᚗcomᚋplaza�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCertificationRun2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationRun(ctx, sel, v[i])
@@ -30686,7 +30510,7 @@ func (ec *executionContext) marshalODeliverySlot2ᚕᚖgithubᚗcomᚋplazaᚑga
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDeliverySlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliverySlot(ctx, sel, v[i])
@@ -30856,7 +30680,7 @@ func (ec *executionContext) marshalOOffice2ᚕᚖgithubᚗcomᚋplazaᚑgateway�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOffice2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOffice(ctx, sel, v[i])
@@ -30910,7 +30734,7 @@ func (ec *executionContext) marshalOProviderChange2ᚕᚖgithubᚗcomᚋplazaᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChange(ctx, sel, v[i])
@@ -30945,7 +30769,7 @@ func (ec *executionContext) marshalOProviderLifecycleChange2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderLifecycleChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycleChange(ctx, sel, v[i])
@@ -31095,7 +30919,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -31114,7 +30938,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -31133,7 +30957,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -31152,7 +30976,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -18,6 +18,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph/model"
+	"github.com/plaza-gateway/plaza/live"
 )
 
 // Option configures optional parts of the Resolver.
@@ -33,6 +34,7 @@ type options struct {
 	directory Directory   // onboarding.go
 	certifier Certifier
 	growth    *growth.Service // growth.go
+	live      *live.Hub       // subscriptions.go
 }
 
 // Personalization is what the personal features run on, built once by the

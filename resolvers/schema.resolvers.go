@@ -342,6 +342,10 @@ func (r *serviceApplicationResolver) VisitSlot(ctx context.Context, obj *model.S
 	return r.serviceApplicationVisitSlot(ctx, obj)
 }
 
+func (r *statusUpdateResolver) Node(ctx context.Context, obj *model.StatusUpdate) (model.Node, error) {
+	return r.statusUpdateNode(ctx, obj)
+}
+
 func (r *storeResolver) Provider(ctx context.Context, obj *model.Store) (*model.Provider, error) {
 	return r.provider(ctx, obj.ProviderID)
 }
@@ -356,6 +360,10 @@ func (r *storeResolver) DeliverySlots(ctx context.Context, obj *model.Store) ([]
 
 func (r *storeResolver) OpenNow(ctx context.Context, obj *model.Store) (*bool, error) {
 	return r.storeOpenNow(obj), nil
+}
+
+func (r *subscriptionResolver) StatusChanged(ctx context.Context, id string) (<-chan *model.StatusUpdate, error) {
+	return r.statusChanged(ctx, id)
 }
 
 func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, after *string) (*model.GroceryOrderConnection, error) {
@@ -442,7 +450,11 @@ func (r *Resolver) ServiceApplication() graph.ServiceApplicationResolver {
 	return &serviceApplicationResolver{r}
 }
 
+func (r *Resolver) StatusUpdate() graph.StatusUpdateResolver { return &statusUpdateResolver{r} }
+
 func (r *Resolver) Store() graph.StoreResolver { return &storeResolver{r} }
+
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
@@ -465,7 +477,9 @@ type (
 	queryResolver              struct{ *Resolver }
 	rewardAccountResolver      struct{ *Resolver }
 	serviceApplicationResolver struct{ *Resolver }
+	statusUpdateResolver       struct{ *Resolver }
 	storeResolver              struct{ *Resolver }
+	subscriptionResolver       struct{ *Resolver }
 	userResolver               struct{ *Resolver }
 	viewerProviderResolver     struct{ *Resolver }
 )

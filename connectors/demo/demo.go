@@ -47,10 +47,11 @@ func DefaultCities() []string {
 type Option func(*config)
 
 type config struct {
-	clock connectors.Clock
-	seed  int64
-	users int
-	scale int
+	clock    connectors.Clock
+	progress *progress // progress.go
+	seed     int64
+	users    int
+	scale    int
 }
 
 // WithClock sets the clock used for "now": slots are generated for the days

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gid"
 )
 
 var _ connectors.Grocery = (*Grocery)(nil)
@@ -31,8 +32,9 @@ var deliveryWindows = []int{9, 11, 15, 18}
 
 // Grocery is a demo grocery-delivery provider.
 type Grocery struct {
-	desc connectors.Descriptor
-	now  connectors.Clock
+	desc     connectors.Descriptor
+	now      connectors.Clock
+	progress *progress // nil: statuses move only by mutations
 
 	mu            sync.RWMutex
 	stores        map[string]*connectors.Store
@@ -58,6 +60,7 @@ func NewGrocery(desc connectors.Descriptor, opts ...Option) (*Grocery, error) {
 	g := &Grocery{
 		desc:          desc,
 		now:           cfg.clock,
+		progress:      cfg.progress,
 		stores:        map[string]*connectors.Store{},
 		products:      map[string]*connectors.Product{},
 		storeProducts: map[string][]*connectors.Product{},
@@ -388,6 +391,8 @@ func (g *Grocery) PlaceOrder(ctx context.Context, in connectors.PlaceOrderInput)
 	}
 	g.addOrder(o)
 	g.placed.remember(in.UserID, in.IdempotencyKey, in, *o)
+	g.progress.start(gid.GroceryOrder, g.desc.ID, o.ID, orderPath,
+		advanceIn(&g.mu, g.orders, o.ID, func(o *connectors.GroceryOrder) *string { return &o.Status }))
 	return cloneOrder(o), nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gid"
 )
 
 var _ connectors.Legal = (*Legal)(nil)
@@ -19,8 +20,9 @@ const lawyersPerScale = 60
 
 // Legal is a demo provider of lawyers and legal consultations.
 type Legal struct {
-	desc connectors.Descriptor
-	now  connectors.Clock
+	desc     connectors.Descriptor
+	now      connectors.Clock
+	progress *progress // nil: statuses move only by mutations
 
 	mu                sync.RWMutex
 	lawyers           map[string]*connectors.Lawyer
@@ -41,6 +43,7 @@ func NewLegal(desc connectors.Descriptor, opts ...Option) (*Legal, error) {
 	l := &Legal{
 		desc:              desc,
 		now:               cfg.clock,
+		progress:          cfg.progress,
 		lawyers:           map[string]*connectors.Lawyer{},
 		consultations:     map[string]*connectors.LegalConsultation{},
 		userConsultations: map[string][]*connectors.LegalConsultation{},
@@ -205,6 +208,8 @@ func (l *Legal) RequestConsultation(ctx context.Context, in connectors.LegalCons
 	}
 	l.addConsultation(c)
 	l.requested.remember(in.UserID, in.IdempotencyKey, in, *c)
+	l.progress.start(gid.LegalConsultation, l.desc.ID, c.ID, legalPath,
+		advanceIn(&l.mu, l.consultations, c.ID, func(c *connectors.LegalConsultation) *string { return &c.Status }))
 	return cloneLegalConsultation(c), nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gid"
 )
 
 var _ connectors.Medical = (*Medical)(nil)
@@ -24,8 +25,9 @@ const (
 
 // Medical is a demo provider of doctors, appointments and online consultations.
 type Medical struct {
-	desc connectors.Descriptor
-	now  connectors.Clock
+	desc     connectors.Descriptor
+	now      connectors.Clock
+	progress *progress // nil: statuses move only by mutations
 
 	mu                sync.RWMutex
 	doctors           map[string]*connectors.Doctor
@@ -52,6 +54,7 @@ func NewMedical(desc connectors.Descriptor, opts ...Option) (*Medical, error) {
 	m := &Medical{
 		desc:              desc,
 		now:               cfg.clock,
+		progress:          cfg.progress,
 		doctors:           map[string]*connectors.Doctor{},
 		slots:             map[string]*connectors.AppointmentSlot{},
 		doctorSlots:       map[string][]*connectors.AppointmentSlot{},
@@ -300,6 +303,8 @@ func (m *Medical) BookAppointment(ctx context.Context, in connectors.BookAppoint
 	}
 	m.addAppointment(a)
 	m.booked.remember(in.UserID, in.IdempotencyKey, in, *a)
+	m.progress.start(gid.Appointment, m.desc.ID, a.ID, appointmentPath,
+		advanceIn(&m.mu, m.appointments, a.ID, func(a *connectors.Appointment) *string { return &a.Status }))
 	return cloneAppointment(a), nil
 }
 

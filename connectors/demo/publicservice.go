@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gid"
 )
 
 var _ connectors.PublicService = (*PublicService)(nil)
@@ -26,8 +27,9 @@ const (
 // PublicService is a demo provider of government services, the offices that
 // handle them and appointments at those offices.
 type PublicService struct {
-	desc connectors.Descriptor
-	now  connectors.Clock
+	desc     connectors.Descriptor
+	now      connectors.Clock
+	progress *progress // nil: statuses move only by mutations
 
 	mu           sync.RWMutex
 	services     map[string]*connectors.GovService
@@ -53,6 +55,7 @@ func NewPublicService(desc connectors.Descriptor, opts ...Option) (*PublicServic
 	p := &PublicService{
 		desc:             desc,
 		now:              cfg.clock,
+		progress:         cfg.progress,
 		services:         map[string]*connectors.GovService{},
 		offices:          map[string]*connectors.Office{},
 		officeSlots:      map[string][]*connectors.OfficeSlot{},
@@ -304,6 +307,8 @@ func (p *PublicService) Apply(ctx context.Context, in connectors.ApplicationInpu
 	}
 	p.addApplication(a)
 	p.applied.remember(in.UserID, in.IdempotencyKey, in, *a)
+	p.progress.start(gid.ServiceApplication, p.desc.ID, a.ID, applicationPath,
+		advanceIn(&p.mu, p.applications, a.ID, func(a *connectors.ServiceApplication) *string { return &a.Status }))
 	return cloneApplication(a), nil
 }
 

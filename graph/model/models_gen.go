@@ -353,7 +353,7 @@ type GovServiceEdge struct {
 	Node   *GovService `json:"node"`
 }
 
-// A grocery order. `status`: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED, COMPLETED or CANCELLED.
+// A grocery order. `status`: PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with `statusChanged`); CONFIRMED and COMPLETED at providers that report those; CANCELLED.
 type GroceryOrder struct {
 	ID    string       `json:"id"`
 	Items []*OrderItem `json:"items"`
@@ -982,7 +982,7 @@ type SearchFacets struct {
 	Providers []*FacetCount `json:"providers"`
 }
 
-// An application for a government service. `status`: PENDING, APPROVED, REJECTED, COMPLETED or CANCELLED.
+// An application for a government service. `status`: PENDING, then APPROVED or REJECTED, then COMPLETED (follow it with `statusChanged`); CANCELLED.
 type ServiceApplication struct {
 	ID        string        `json:"id"`
 	Service   *GovService   `json:"service,omitempty"`
@@ -1035,6 +1035,22 @@ type ServiceLevelTransition struct {
 	At     time.Time         `json:"at"`
 }
 
+// One status of one of the signed-in user's orders or bookings, as
+// `statusChanged` delivers it.
+type StatusUpdate struct {
+	// The global ID of the order or booking followed.
+	ID string `json:"id"`
+	// The status it has now (the same values as the object's `status`).
+	Status BookingStatus `json:"status"`
+	// When the provider made the change (for the first update: when Plaza read it).
+	ChangedAt time.Time `json:"changedAt"`
+	// The object as its provider reports it now, read afresh for each update (so
+	// select only what the screen needs). Null with an error when the provider
+	// failed; `status` still holds the new status.
+	Node    Node `json:"node,omitempty"`
+	Current Node `json:"-"`
+}
+
 // A grocery store run by a grocery-delivery provider.
 type Store struct {
 	ID       string    `json:"id"`
@@ -1080,6 +1096,13 @@ type StoreConnection struct {
 type StoreEdge struct {
 	Cursor string `json:"cursor"`
 	Node   *Store `json:"node"`
+}
+
+// Live updates, over WebSocket (the graphql-transport-ws protocol, token in the
+// `connection_init` payload) or Server-Sent Events (POST with
+// `Accept: text/event-stream`, token in the Authorization header). See the
+// README's "Live status" section.
+type Subscription struct {
 }
 
 // The signed-in user and everything they have done across all providers.
@@ -1269,6 +1292,8 @@ const (
 	BookingStatusOutForDelivery BookingStatus = "OUT_FOR_DELIVERY"
 	// A grocery order handed over.
 	BookingStatusDelivered BookingStatus = "DELIVERED"
+	// A patient who arrived for an appointment.
+	BookingStatusCheckedIn BookingStatus = "CHECKED_IN"
 	// A medical question a doctor answered.
 	BookingStatusAnswered BookingStatus = "ANSWERED"
 	// An application the office approved.
@@ -1287,6 +1312,7 @@ var AllBookingStatus = []BookingStatus{
 	BookingStatusPicking,
 	BookingStatusOutForDelivery,
 	BookingStatusDelivered,
+	BookingStatusCheckedIn,
 	BookingStatusAnswered,
 	BookingStatusApproved,
 	BookingStatusRejected,
@@ -1296,7 +1322,7 @@ var AllBookingStatus = []BookingStatus{
 
 func (e BookingStatus) IsValid() bool {
 	switch e {
-	case BookingStatusPlaced, BookingStatusPending, BookingStatusConfirmed, BookingStatusPicking, BookingStatusOutForDelivery, BookingStatusDelivered, BookingStatusAnswered, BookingStatusApproved, BookingStatusRejected, BookingStatusCompleted, BookingStatusCancelled:
+	case BookingStatusPlaced, BookingStatusPending, BookingStatusConfirmed, BookingStatusPicking, BookingStatusOutForDelivery, BookingStatusDelivered, BookingStatusCheckedIn, BookingStatusAnswered, BookingStatusApproved, BookingStatusRejected, BookingStatusCompleted, BookingStatusCancelled:
 		return true
 	}
 	return false
