@@ -78,9 +78,9 @@ func TestMutatingChecksAreChecksOfTheKit(t *testing.T) {
 			mutating = append(mutating, c.Name)
 		}
 	}
-	// The three that place orders or book slots; a renamed check must not
-	// silently start running against a live endpoint.
-	if fmt.Sprint(mutating) != "[idempotency concurrency user-lists]" {
+	// The four that place, book or cancel orders and bookings; a renamed
+	// check must not silently start running against a live endpoint.
+	if fmt.Sprint(mutating) != "[idempotency concurrency user-lists cancel]" {
 		t.Fatalf("mutating checks %v", mutating)
 	}
 }
