@@ -181,18 +181,14 @@ func remote(c connectors.Connector) bool {
 // become ACTIVE through this instance (pullOnActive) and when the change
 // feed shows them behind (followBacklog).
 func (a *app) notifyNewProviders(prev, next *providers.Set) {
-	if !prev.Listed() || !next.Listed() || a.catalog.syncer == nil {
+	if a.catalog.syncer == nil {
 		return
 	}
 	var pulled []string
 	var local []connectors.Connector
-	for _, c := range next.Registry.All() {
-		id := c.Describe().ID
-		if _, ok := prev.Registry.Get(id); ok {
-			continue
-		}
+	for _, c := range providers.Added(prev, next) {
 		if remote(c) {
-			pulled = append(pulled, id)
+			pulled = append(pulled, c.Describe().ID)
 		} else {
 			local = append(local, c)
 		}

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/plaza-gateway/plaza/api/apitest"
-	"github.com/plaza-gateway/plaza/connectors/demo"
-	"github.com/plaza-gateway/plaza/supply"
 )
 
 // Helpers shared by the end-to-end tests: they post real GraphQL documents
@@ -18,18 +16,6 @@ import (
 func startDemo(tb testing.TB) *apitest.Gateway {
 	tb.Helper()
 	return apitest.Start(tb, apitest.Options{})
-}
-
-// demoIndex is the supply index holding the default demo catalogues, for
-// tests whose providers serve the demo data but misbehave from the start
-// (their catalogues were published before).
-func demoIndex(tb testing.TB) *supply.Memory {
-	tb.Helper()
-	conns, err := demo.Default()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return apitest.FedIndex(tb, conns)
 }
 
 // mustData posts req, fails the test on any error, and decodes data into T.

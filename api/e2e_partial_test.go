@@ -49,7 +49,7 @@ func startWithBroken(tb testing.TB, broken string) *apitest.Gateway {
 	}
 	// The index holds every catalogue as published before the provider
 	// broke: its items are found, and fail when the page is completed.
-	ix := apitest.FedIndex(tb, conns)
+	ix := apitest.DemoIndex(tb)
 	for i, c := range conns {
 		if c.Describe().ID == broken {
 			gr, err := demo.NewGrocery(c.Describe())

@@ -65,7 +65,7 @@ func startFaultRig(tb testing.TB, pc resilience.ProviderConfig, opts ...gateway.
 	cfg := resilience.Config{Defaults: resilience.DefaultProviderConfig(), Providers: map[string]resilience.ProviderConfig{faultyID: pc}}
 	policy := resilience.New(cfg, resilience.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	g := apitest.Start(tb, apitest.Options{
-		Index:          demoIndex(tb),
+		Index:          apitest.DemoIndex(tb),
 		Connectors:     clients,
 		GatewayOptions: append([]gateway.Option{gateway.WithPolicy(policy), gateway.WithStatus(policy.Status)}, opts...),
 	})
@@ -800,7 +800,7 @@ func runPanicCase(t *testing.T, req func(orderSpot) apitest.Request, field strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := apitest.FedIndex(t, conns) // published before the bug
+	ix := apitest.DemoIndex(t) // published before the bug
 	var fx orderSpot
 	for i, c := range conns {
 		if c.Describe().ID == faultyID {

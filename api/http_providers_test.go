@@ -244,7 +244,7 @@ func TestMisbehavingHTTPProvidersAreContained(t *testing.T) {
 	ids := []string{encodeID("Product", "freshcart", "p-000001"), encodeID("Product", misbehaving, "p-000001"), encodeID("Product", misbehaving, "p-000002")}
 	for _, tt := range tests {
 		t.Run(tt.name+" is contained to that provider", func(t *testing.T) {
-			g := apitest.Start(t, apitest.Options{Index: demoIndex(t), Connectors: fleet{
+			g := apitest.Start(t, apitest.Options{Index: apitest.DemoIndex(t), Connectors: fleet{
 				timeout: orDefault(tt.timeout, 300*time.Millisecond),
 				serve:   map[string]func(connectors.Connector, http.Handler) http.Handler{misbehaving: tt.serve},
 			}.start(t)})

@@ -50,14 +50,16 @@ func (g countingGrocery) SearchProducts(ctx context.Context, q connectors.Query)
 // perProvider of each one's products (as `providers generate
 // --items-per-provider` would publish), and returns the shared call
 // counter (reset after indexing). failing names providers whose product
-// batch fails.
+// batch fails. The providers hold no users' order history (WithUsers(0)):
+// search pages never read it, and generating it for 200 providers cost
+// most of the fleet's set-up under -race.
 func groceryFleet(tb testing.TB, n, perProvider int, failing ...string) (*apitest.Gateway, *atomic.Int64) {
 	tb.Helper()
 	calls := &atomic.Int64{}
 	conns := make([]connectors.Connector, n)
 	for i := range n {
 		id := fmt.Sprintf("grocer-%03d", i)
-		gr, err := demo.NewGrocery(connectors.Descriptor{ID: id, Name: id, Vertical: connectors.VerticalGrocery, Cities: demo.DefaultCities(), MaxBatch: 100})
+		gr, err := demo.NewGrocery(connectors.Descriptor{ID: id, Name: id, Vertical: connectors.VerticalGrocery, Cities: demo.DefaultCities(), MaxBatch: 100}, demo.WithUsers(0))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -213,7 +215,7 @@ func (downIndex) Search(context.Context, supply.Query) (supply.Page, error) {
 }
 
 func TestSearchIndexUnavailable(t *testing.T) {
-	g := apitest.Start(t, apitest.Options{Index: downIndex{demoIndex(t)}})
+	g := apitest.Start(t, apitest.Options{Index: downIndex{apitest.DemoIndex(t)}})
 	for _, field := range []string{`search(text: "milk")`, `products(text: "milk")`, `stores`, `doctors`, `lawyers`, `govServices`} {
 		t.Run(field+" fails with UNAVAILABLE and the rest of the query answers", func(t *testing.T) {
 			r := g.Post(apitest.Request{Query: fmt.Sprintf(`{ list: %s { edges { cursor } } providers(first: 1) { totalCount } }`, field)})

@@ -34,11 +34,18 @@ type options struct {
 	// only, when set, runs the workloads whose names it matches and
 	// nothing else: no 1,000-connection run, no Go benchmarks.
 	only *regexp.Regexp
+	// compare is a git revision whose gateway runs beside this one's
+	// (-compare): see compare.go.
+	compare string
 }
 
 // jwtSecret signs the harness's tokens; every gateway gets it as
 // PLAZA_JWT_SECRET (production mode wants at least 32 bytes).
 const jwtSecret = "plaza-bench-only-jwt-secret-0123456789"
+
+// providerTimeout is the per-provider timeout of the gateways over the
+// base providers (the fan-out sets set their own).
+const providerTimeout = 2 * time.Second
 
 // provider is one demo-provider process.
 type provider struct {
@@ -80,6 +87,8 @@ type harness struct {
 	// pinned is where the harness's threads may run, as the kernel
 	// reports it after pinProcess (threadCPUs), for the report.
 	pinned string
+	// baseline is the gateway built at -compare (nil without it).
+	baseline *baseline
 }
 
 func newHarness(o options, out io.Writer) (*harness, error) {
@@ -199,6 +208,13 @@ func (h *harness) build(ctx context.Context) error {
 		}
 		return a
 	}
+	if h.o.compare != "" {
+		b, err := h.buildBaseline(ctx, h.o.compare)
+		if err != nil {
+			return err
+		}
+		h.baseline = b
+	}
 	demoBin := filepath.Join(h.work, "demo-provider")
 	if _, err := h.cmd(ctx, h.o.root, nil, "go", "build", "-o", demoBin, "./cmd/demo-provider"); err != nil {
 		h.notes = append(h.notes, "cmd/demo-provider did not build; the providers ran as `bench serve-provider` (the same demo connector, httpprovider handler, faults and stats)")
@@ -313,22 +329,30 @@ func (h *harness) gatewayConfig(name string, ps []provider, timeout time.Duratio
 // startPlaza starts one gateway on core 1 with GOMAXPROCS=1: the shipped
 // binary when shipped is true (REDIS_URL from env), else the uncached wiring.
 func (h *harness) startPlaza(ctx context.Context, name string, ps []provider, timeout time.Duration, shipped bool, env []string) (*target, error) {
+	return h.startPlazaOf(ctx, h.plazaBin, h.benchBin, name, ps, timeout, shipped, env)
+}
+
+// startPlazaOf is startPlaza with the binaries given: the shipped gateway
+// and the harness serving the uncached one (this tree's, or -compare's).
+func (h *harness) startPlazaOf(ctx context.Context, plazaBin, benchBin, name string, ps []provider, timeout time.Duration, shipped bool, env []string) (*target, error) {
 	cfg, err := h.gatewayConfig(name, ps, timeout)
 	if err != nil {
 		return nil, err
 	}
 	port := freePort()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	argv := []string{h.benchBin, "serve-gateway", "--config", cfg, "--addr", addr}
+	argv := []string{benchBin, "serve-gateway", "--config", cfg, "--addr", addr}
 	if shipped {
-		argv = []string{h.plazaBin, "--config", cfg, "--addr", addr}
+		argv = []string{plazaBin, "--config", cfg, "--addr", addr}
 	}
 	// The admin listener (pprof) gets its own port: several gateways run at once.
 	// Production mode (JSON access logs) wants an explicit JWT secret; the
 	// harness signs its tokens with the development one.
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort())
+	// PLAZA_CONFIG repeats --config: a gateway of a revision before the
+	// configuration struct (-compare) read it from the environment only.
 	env = append(env, "GOMAXPROCS=1", "PLAZA_ENV=production", "PLAZA_JWT_SECRET="+jwtSecret,
-		"PLAZA_ADMIN_ADDR="+admin,
+		"PLAZA_ADMIN_ADDR="+admin, "PLAZA_CONFIG="+cfg,
 		// One load generator on one address is not the traffic the per-IP
 		// and per-user limits are for.
 		"PLAZA_RATE_USER=off", "PLAZA_RATE_IP=off", "PLAZA_RATE_KEY=off")
@@ -347,24 +371,27 @@ func (h *harness) startPlaza(ctx context.Context, name string, ps []provider, ti
 
 func (h *harness) startGateways(ctx context.Context) error {
 	h.logf("starting Plaza (uncached) and Plaza (shipped binary, Redis cache)")
-	if _, err := h.startPlaza(ctx, "plaza", h.base, 2*time.Second, false, nil); err != nil {
+	if _, err := h.startPlaza(ctx, "plaza", h.base, providerTimeout, false, nil); err != nil {
 		return err
 	}
-	if _, err := h.startPlaza(ctx, "plaza+redis", h.base, 2*time.Second, true, []string{"REDIS_URL=" + h.redisURL}); err != nil {
+	if _, err := h.startPlaza(ctx, "plaza+redis", h.base, providerTimeout, true, []string{"REDIS_URL=" + h.redisURL}); err != nil {
 		return err
 	}
 	// The shipped binary without REDIS_URL: the in-process cache, for the
 	// cached list's memory-tier row.
 	if h.selected("cached: list of 50 + store") {
-		if _, err := h.startPlaza(ctx, "plaza+memory", h.base, 2*time.Second, true, nil); err != nil {
+		if _, err := h.startPlaza(ctx, "plaza+memory", h.base, providerTimeout, true, nil); err != nil {
 			return err
 		}
+	}
+	if err := h.startBaseline(ctx); err != nil {
+		return err
 	}
 	if err := h.startFloor(ctx); err != nil {
 		return err
 	}
 	if h.selected("scaling: list of 10 + store") || h.selected("scaling: list of 100 + store") || h.selected("scaling: list of 1000 + store") {
-		if _, err := h.startPlaza(ctx, "plaza-scaling", h.base, 2*time.Second, false, slices.Clone(scalingLimits)); err != nil {
+		if _, err := h.startPlaza(ctx, "plaza-scaling", h.base, providerTimeout, false, slices.Clone(scalingLimits)); err != nil {
 			return err
 		}
 	}

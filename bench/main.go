@@ -7,6 +7,7 @@
 //	go run ./bench -only fan-out         only the workloads whose names match (prints the table)
 //	go run ./bench -only 'directory scale'   only the directory's scale benchmarks (10^6 providers, PostgreSQL)
 //	go run ./bench -skip-directory       everything but the directory-scale section
+//	go run ./bench -compare REV          also the gateway at git revision REV, side by side (compare.go)
 //	go run ./bench serve-provider ...    one demo provider (used by the harness)
 //	go run ./bench serve-gateway ...     Plaza without the cross-request cache
 //	go run ./bench serve-floor ...       the least a gateway must do for the list of 50 (floor.go)
@@ -55,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.out, "out", "bench/results/latest.md", "where the table is written")
 	fs.BoolVar(&o.skipPeers, "skip-peers", false, "measure Plaza and the raw providers only")
 	fs.BoolVar(&o.skipDirectory, "skip-directory", false, "leave out the directory-scale section (about 2 minutes, PostgreSQL)")
+	fs.StringVar(&o.compare, "compare", "", "also build the gateway at this git revision and measure it interleaved with this tree's\nin the list of 50 (uncached and cached) and the 50-order query (see compare.go)")
 	only := fs.String("only", "", "run only the workloads whose names match this regular expression (e.g. fan-out;\n'directory scale' is the directory-scale section), without the 1,000-connection run\nand the Go benchmarks; the table is printed and written to bench/work/only.md,\nnot to -out, unless -out is given")
 	if err := fs.Parse(args); err != nil {
 		return err

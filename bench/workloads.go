@@ -238,15 +238,15 @@ func (h *harness) mainWorkloads(ctx context.Context) error {
 	all := []int{1, 16, 64}
 	detail := h.products[:1]
 	list50 := h.products[:50]
+	vars50 := map[string]any{"ids": globalProducts(fc.ID, list50)}
 	ws := []workload{
 		{name: "list of 50 products + store", items: 50, conc: all, dur: h.o.headline, providers: h.base,
 			note: "Plaza: nodes(ids) with store; yoga: products(ids) with store; Hive/Mesh: the products and stores batch endpoints as two fields of one document (store IDs given by the client: Mesh cannot follow storeId by itself); raw: products:batchGet then stores:batchGet; " +
 				"floor: the least a Go gateway must do for this query (bench/floor.go: receive it, the two signed calls, goccy/go-json decoding, the answer written), whose answer is checked byte for byte against Plaza's before timing",
-			targets: append([]targetQuery{
-				{target: "raw", q: rawProducts(fc, list50, true)},
-				h.gql("plaza", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false),
-				h.floorQuery(map[string]any{"ids": globalProducts(fc.ID, list50)}),
-			}, h.peersIf(
+			targets: append(append(append([]targetQuery{{target: "raw", q: rawProducts(fc, list50, true)}},
+				h.plazaQueries("plaza", docListPlaza, vars50, false)...),
+				h.floorQuery(vars50),
+			), h.peersIf(
 				h.gql("hive", docListHive, map[string]any{"ids": list50, "stores": h.storesOf(list50)}, false),
 				h.gql("yoga", docListYoga, map[string]any{"ids": list50}, false),
 			)...)},
@@ -265,13 +265,13 @@ func (h *harness) mainWorkloads(ctx context.Context) error {
 				h.gql("hive", docTypename, nil, false), h.gql("yoga", docTypename, nil, false))...)},
 		{name: "cached: list of 50 + store", items: 50, conc: all, dur: h.o.short, providers: h.base,
 			note: "shipped binary, cache warmed by the warm-up: plaza+redis with REDIS_URL set (L1 in front of Redis, events in Redis), plaza+memory without (the in-process cache, events in process)",
-			targets: []targetQuery{h.gql("plaza+redis", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false),
-				h.gql("plaza+memory", docListPlaza, map[string]any{"ids": globalProducts(fc.ID, list50)}, false)}},
+			targets: append(h.plazaQueries("plaza+redis", docListPlaza, vars50, false),
+				h.gql("plaza+memory", docListPlaza, vars50, false))},
 		{name: "cached: product detail", items: 1, conc: all, dur: h.o.short, providers: h.base, note: "shipped binary, REDIS_URL set",
 			targets: []targetQuery{h.gql("plaza+redis", docDetailPlaza, map[string]any{"id": globalProducts(fc.ID, detail)[0]}, false)}},
 		{name: "50-order query", items: 50, conc: all, dur: h.o.short, providers: h.base,
 			note:    "me.orders(first: 50) with items, products and stores (demo-1); Plaza only: the peers have no user orders schema",
-			targets: []targetQuery{h.gql("plaza", docOrders, nil, true), h.gql("plaza+redis", docOrders, nil, true)}},
+			targets: append(h.plazaQueries("plaza", docOrders, nil, true), h.plazaQueries("plaza+redis", docOrders, nil, true)...)},
 		{name: "search (8 providers)", conc: all, dur: h.o.short, providers: h.base,
 			note:    "search(text: \"milk\", first: 20) over every provider; raw: every provider's search endpoints in parallel; peers: not expressed (no cross-provider merge/ranking)",
 			targets: []targetQuery{{target: "raw", q: rawSearch(h.base, "milk")}, h.gql("plaza", docSearch, map[string]any{"text": "milk"}, false)}},

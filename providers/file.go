@@ -118,6 +118,24 @@ func NewSet(reg *connectors.Registry, settings map[string]Settings) *Set {
 	}
 }
 
+// Added returns the providers next serves that prev did not, ordered by
+// provider ID (as Registry.All): the ones whose catalogues must reach the
+// index on a reload. Both sets must be Listed (a file, the demo providers); a directory view is
+// never walked (its providers are queued when they become ACTIVE), so
+// Added returns nothing when either is not.
+func Added(prev, next *Set) []connectors.Connector {
+	if !prev.Listed() || !next.Listed() {
+		return nil
+	}
+	var out []connectors.Connector
+	for _, c := range next.Registry.All() {
+		if _, ok := prev.Registry.Get(c.Describe().ID); !ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Settings returns provider id's settings.
 func (l *Set) Settings(id string) (Settings, bool) { return l.settings(id) }
 

@@ -1,13 +1,17 @@
 package providers_test
 
 import (
+	"io"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/providers"
 )
 
@@ -160,6 +164,50 @@ func TestSettingsVerifyingFollowsTheOverlap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := strings.Join(tc.s.Verifying(tc.now), ","); got != tc.want {
 				t.Fatalf("Verifying = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAddedListsTheProvidersNewToTheNextSet(t *testing.T) {
+	set := func(ids ...string) *providers.Set {
+		t.Helper()
+		var conns []connectors.Connector
+		for _, id := range ids {
+			c, err := demo.New(connectors.Descriptor{ID: id, Name: id, Vertical: connectors.VerticalGrocery})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		reg, err := connectors.NewRegistry(conns...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return providers.NewSet(reg, nil)
+	}
+	store := mustMemory(t, inProcess("grocer-a", connectors.VerticalGrocery, directory.Active, "Hangzhou"))
+	view := providers.NewDirectory(store, providers.Env{Embedded: countingEmbedded(new(atomic.Int64))},
+		slog.New(slog.NewTextHandler(io.Discard, nil))).View(store.Snapshot())
+	for _, tc := range []struct {
+		name       string
+		prev, next *providers.Set
+		want       string
+	}{
+		{"a provider only in the next set is added", set("a", "b"), set("a", "b", "c"), "c"},
+		{"added ones come ordered by provider ID", set("b"), set("a", "b", "c"), "a,c"},
+		{"a removed provider is not added", set("a", "b"), set("a"), ""},
+		{"the same providers add none", set("a"), set("a"), ""},
+		{"a directory view is never walked, as the previous set", view, set("a"), ""},
+		{"a directory view is never walked, as the next set", set("a"), view, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, c := range providers.Added(tc.prev, tc.next) {
+				got = append(got, c.Describe().ID)
+			}
+			if strings.Join(got, ",") != tc.want {
+				t.Fatalf("Added = %v, want %q", got, tc.want)
 			}
 		})
 	}

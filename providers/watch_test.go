@@ -301,13 +301,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		old := current.Swap(l)
 		// As the gateway's syncer does for providers newly served: their
 		// catalogues are pulled into the index before they are routed.
-		var added []connectors.Connector
-		for _, c := range l.Registry.All() {
-			if _, ok := old.Registry.Get(c.Describe().ID); !ok {
-				added = append(added, c)
-			}
-		}
-		if err := demo.PublishNow(context.Background(), added, catalog.New(g.Index, nil)); err != nil {
+		if err := demo.PublishNow(context.Background(), providers.Added(old, l), catalog.New(g.Index, nil)); err != nil {
 			t.Errorf("publishing the added providers: %v", err)
 		}
 		g.GW.SetRegistry(l.Registry)

@@ -14,10 +14,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"github.com/plaza-gateway/plaza/api/apitest"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/gateway"
-	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/resolvers"
 )
@@ -52,7 +52,7 @@ func TestFieldMiddlewareSeesEveryField(t *testing.T) {
 		return next(ctx)
 	})
 
-	ids := productIDs(t, conns, 20)
+	ids := apitest.ProductIDs(t, 20)
 	var resp map[string]any
 	client.New(srv).MustPost(`query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Product { name category inStock price { amount currency } store { id name } } } }`,
 		&resp, client.Var("ids", ids))
@@ -97,23 +97,4 @@ func missingFrom(want, got []string) []string {
 		}
 	}
 	return out
-}
-
-func productIDs(tb testing.TB, conns []connectors.Connector, n int) []string {
-	tb.Helper()
-	for _, c := range conns {
-		if g, ok := c.(connectors.Grocery); ok {
-			page, err := g.SearchProducts(context.Background(), connectors.Query{First: n})
-			if err != nil || len(page.Items) < n {
-				tb.Fatalf("%s: %d products, %v", c.Describe().ID, len(page.Items), err)
-			}
-			ids := make([]string, n)
-			for i, p := range page.Items[:n] {
-				ids[i] = gid.Encode(gid.Product, c.Describe().ID, p.ID)
-			}
-			return ids
-		}
-	}
-	tb.Fatal("no grocery provider")
-	return nil
 }

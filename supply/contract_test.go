@@ -251,6 +251,7 @@ func testTypos(t *testing.T, ix Index) {
 		want []string
 	}{
 		{"whole milk", []string{"p-1"}},
+		{"milk whole milk milk", []string{"p-1"}}, // a repeated word matches as once
 		{"mlik", []string{"p-1", "p-2"}},  // the lexicon's correction: milk, and its synonym dairy
 		{"chedar", []string{"p-2"}},       // one edit from an indexed word
 		{"pediatrician", []string{"d-1"}}, // a synonym of the category

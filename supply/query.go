@@ -34,13 +34,23 @@ type plan struct {
 
 // plans returns the exact pass and, when any concept has corrections or a
 // term long enough to carry a typo, the typo pass. Nil for a browse.
+// A concept the text repeats is planned once: every concept must match, so
+// a repeat matches nothing more or less, while each one costs the backend
+// a sub-query per field (and a fuzzy one in the typo pass): 256 characters
+// of one repeated phrase cost ~100 ms in Bleve before, one pass of its few
+// words after.
 func plans(text string) (exact, typo *plan) {
 	cs := rank.DefaultLexicon().Expand(text)
 	if len(cs) == 0 {
 		return nil, nil
 	}
 	exact, typo = &plan{}, &plan{fuzzy: true}
+	seen := make(map[string]bool, len(cs))
 	for _, c := range cs {
+		if seen[c.Own] {
+			continue
+		}
+		seen[c.Own] = true
 		phrases := append([]string{c.Own}, c.Synonyms...)
 		exact.concepts = append(exact.concepts, phrases)
 		typo.concepts = append(typo.concepts, append(slices.Clone(phrases), c.Corrections...))

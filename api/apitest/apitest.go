@@ -83,7 +83,7 @@ func Start(tb testing.TB, opts Options) *Gateway {
 		switch {
 		case ix != nil:
 		case opts.Connectors == nil:
-			ix = demoIndex(tb, conns)
+			ix = DemoIndex(tb)
 		default:
 			ix = FedIndex(tb, conns)
 		}
@@ -103,13 +103,22 @@ func Start(tb testing.TB, opts Options) *Gateway {
 	return &Gateway{URL: srv.URL, GW: gw, Verifier: v, Server: srv, Index: ix, tb: tb}
 }
 
-// demoIndex is the index of the default demo providers, fed once per test
-// process and shared by every gateway over them: their catalogues are the
-// same for every instance (derived from their descriptors and the default
-// seed), no gateway here writes to it, and feeding it costs seconds under
-// -race.
-func demoIndex(tb testing.TB, conns []connectors.Connector) supply.Index {
+// DemoIndex is the index of the default demo providers' catalogues, fed
+// once per test process and shared by every gateway over them, and by
+// tests whose providers serve the demo data but misbehave (their
+// catalogues were published before): the catalogues are the same for
+// every instance (derived from their descriptors and the default seed),
+// no gateway here writes to it, and feeding it costs seconds under -race.
+// A test that publishes or deletes items feeds an index of its own
+// (FedIndex).
+func DemoIndex(tb testing.TB) supply.Index {
+	tb.Helper()
 	demoIndexOnce.Do(func() {
+		conns, err := demo.Default()
+		if err != nil {
+			demoIndexErr = err
+			return
+		}
 		ix, err := supply.NewMemory()
 		if err != nil {
 			demoIndexErr = err
