@@ -27,6 +27,7 @@ import (
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/cache"
 	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/graphqlhttp"
@@ -324,8 +325,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	s.mux.Handle(media.PlaceholderPattern, media.Placeholder())
 	s.mux.HandleFunc("POST /providers/{id}/invalidate", s.invalidate)
 	s.mux.HandleFunc("GET /providers/{id}/stats", s.stats)
-	s.mux.HandleFunc("POST /providers/{id}/orders", s.orderStatus)
-	s.mux.HandleFunc("POST /providers/{id}/status", s.statusWebhook)
+	s.mux.HandleFunc("POST "+httpprovider.PathGatewayStatus, s.statusWebhook)
 	for _, m := range s.opts.routes {
 		s.mux.Handle(m.pattern, m.h)
 	}

@@ -1,16 +1,18 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,11 +20,11 @@ import (
 	"github.com/plaza-gateway/plaza/api/apitest"
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/growth"
 	"github.com/plaza-gateway/plaza/ledger"
+	"github.com/plaza-gateway/plaza/live"
 	"github.com/plaza-gateway/plaza/resolvers"
 )
 
@@ -42,7 +44,10 @@ type growthGateway struct {
 	secrets map[string]string
 }
 
-func startGrowth(t *testing.T) *growthGateway {
+// growthOption adds an API option built over the gateway's growth service.
+type growthOption func(svc *growth.Service) api.Option
+
+func startGrowth(t *testing.T, opts ...growthOption) *growthGateway {
 	t.Helper()
 	clock := &growthClock{now: time.Now().UTC().AddDate(0, 0, -200)}
 	var key [32]byte
@@ -63,10 +68,14 @@ func startGrowth(t *testing.T) *growthGateway {
 	svc := growth.New(store, ledger.New(ledger.NewMemory(), clock.Now), dir, growth.DefaultPrograms,
 		growth.WithClock(clock.Now), growth.WithRevokeHook(keys.Forget))
 	secrets := map[string]string{"freshcart": "fresh-secret-0123456789abcdef", "greenbasket": "green-secret-0123456789abcdef"}
-	g := apitest.Start(t, apitest.Options{APIOptions: []api.Option{
+	apiOpts := []api.Option{
 		api.WithProviderKeys(keys), api.WithOrderRecords(svc), api.WithResolverOptions(resolvers.WithGrowth(svc)),
 		api.WithProviderSecrets(func(p string) (string, bool) { s, ok := secrets[p]; return s, ok }),
-	}})
+	}
+	for _, o := range opts {
+		apiOpts = append(apiOpts, o(svc))
+	}
+	g := apitest.Start(t, apitest.Options{APIOptions: apiOpts})
 	for provider, perDay := range map[string]int{"freshcart": 2, "greenbasket": 1} {
 		for d := 1; d <= 90; d++ {
 			for i := range perDay {
@@ -321,57 +330,187 @@ func TestApplyForLoanOverGraphQL(t *testing.T) {
 	})
 }
 
-// postOrder sends a signed order status webhook.
-func (g *growthGateway) postOrder(t *testing.T, provider, secret, body string) int {
-	t.Helper()
-	path := "/providers/" + provider + "/orders"
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	nonce := rand.Text()
-	req, _ := http.NewRequest(http.MethodPost, g.URL+path, bytes.NewReader([]byte(body)))
-	if secret != "" {
-		req.Header.Set(httpprovider.HeaderTimestamp, ts)
-		req.Header.Set(httpprovider.HeaderNonce, nonce)
-		req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(secret, ts, nonce, http.MethodPost, path, "", []byte(body)))
+// orderChange is a status change of provider's grocery order local, with
+// the money facts growth needs when amount is not nil.
+func orderChange(provider, local, status string, amount map[string]any, user, city string) map[string]any {
+	c := map[string]any{"id": gid.Encode(gid.GroceryOrder, provider, local), "status": status}
+	if amount != nil {
+		c["amount"] = amount
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if user != "" {
+		c["user"] = user
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	if city != "" {
+		c["city"] = city
+	}
+	return c
 }
 
+func amountOf(amount int64, currency string) map[string]any {
+	return map[string]any{"amount": amount, "currency": currency}
+}
+
+// with is c with key set to v (c is not changed).
+func with(c map[string]any, key string, v any) map[string]any {
+	out := maps.Clone(c)
+	out[key] = v
+	return out
+}
+
+// payableOf reads provider's payable rewards as its developer does.
+func (g *growthGateway) payableOf(t *testing.T, provider string) float64 {
+	t.Helper()
+	d := growthData(t, g.as(g.providerToken(t, provider), `{ viewerProvider { rewards { payable { amount } } } }`, nil))
+	return d["viewerProvider"].(map[string]any)["rewards"].(map[string]any)["payable"].(map[string]any)["amount"].(float64)
+}
+
+// TestOrderStatusWebhookFeedsRewards: the status webhook's changes that
+// complete or cancel an order and carry its amount are order records.
 func TestOrderStatusWebhookFeedsRewards(t *testing.T) {
 	g := startGrowth(t)
-	fresh := g.providerToken(t, "freshcart")
-	payable := func() float64 {
-		d := growthData(t, g.as(fresh, `{ viewerProvider { rewards { payable { amount } } } }`, nil))
-		return d["viewerProvider"].(map[string]any)["rewards"].(map[string]any)["payable"].(map[string]any)["amount"].(float64)
-	}
+	payable := func() float64 { return g.payableOf(t, "freshcart") }
 	before := payable()
-	completed := `{"orderId":"w-1","status":"COMPLETED","amount":{"amount":4200,"currency":"CNY"},"user":"new-user","city":"Hangzhou"}`
+	completed := orderChange("freshcart", "w-1", "COMPLETED", amountOf(4200, "CNY"), "new-user", "Hangzhou")
+	w2 := func(status string, amount map[string]any) map[string]any {
+		return orderChange("freshcart", "w-2", status, amount, "", "")
+	}
 	for _, c := range []struct {
-		name, secret, body string
-		status             int
-		delta              float64
+		name, secret string
+		changes      []map[string]any
+		status       int
+		code         string
+		delta        float64
 	}{
-		{"a completed order earns the per-order reward and the first-order bonus", g.secrets["freshcart"], completed, 204, 600},
-		{"delivered again it earns nothing more", g.secrets["freshcart"], completed, 204, 600},
-		{"unsigned it is refused", "", completed, 401, 600},
-		{"signed with another provider's secret it is refused", g.secrets["greenbasket"], completed, 401, 600},
-		{"an unknown status is 400", g.secrets["freshcart"], `{"orderId":"w-2","status":"SHIPPED","amount":{"amount":1,"currency":"CNY"}}`, 400, 600},
-		{"another currency is 400", g.secrets["freshcart"], `{"orderId":"w-2","status":"COMPLETED","amount":{"amount":1,"currency":"USD"}}`, 400, 600},
-		{"unknown fields are 400", g.secrets["freshcart"], `{"orderId":"w-2","status":"COMPLETED","total":5}`, 400, 600},
-		{"its cancellation reverses both", g.secrets["freshcart"], strings.Replace(completed, "COMPLETED", "CANCELLED", 1), 204, 0},
+		{"a completed order earns the per-order reward and the first-order bonus", g.secrets["freshcart"], []map[string]any{completed}, 204, "", 600},
+		{"delivered again it earns nothing more", g.secrets["freshcart"], []map[string]any{completed}, 204, "", 600},
+		{"unsigned it is refused", "", []map[string]any{completed}, 401, "UNAUTHENTICATED", 600},
+		{"signed with another provider's secret it is refused", g.secrets["greenbasket"], []map[string]any{completed}, 401, "UNAUTHENTICATED", 600},
+		{"an unknown status is 400", g.secrets["freshcart"], []map[string]any{w2("SHIPPED", amountOf(1, "CNY"))}, 400, "BAD_USER_INPUT", 600},
+		{"another currency is 400", g.secrets["freshcart"], []map[string]any{w2("COMPLETED", amountOf(1, "USD"))}, 400, "BAD_USER_INPUT", 600},
+		{"an amount out of range is 400", g.secrets["freshcart"], []map[string]any{w2("COMPLETED", amountOf(-1, "CNY"))}, 400, "BAD_USER_INPUT", 600},
+		{"unknown fields are 400", g.secrets["freshcart"], []map[string]any{with(w2("COMPLETED", nil), "total", 5)}, 400, "BAD_USER_INPUT", 600},
+		{"another provider's order is 403", g.secrets["freshcart"], []map[string]any{orderChange("greenbasket", "w-2", "COMPLETED", amountOf(1, "CNY"), "", "")}, 403, "FORBIDDEN", 600},
+		{"a batch with one bad change records none of it", g.secrets["freshcart"],
+			[]map[string]any{w2("COMPLETED", amountOf(4200, "CNY")), w2("COMPLETED", amountOf(1, "USD"))}, 400, "BAD_USER_INPUT", 600},
+		{"a completion without its amount is status only and earns nothing", g.secrets["freshcart"], []map[string]any{w2("COMPLETED", nil)}, 204, "", 600},
+		{"money facts on a status that moves no money record nothing", g.secrets["freshcart"], []map[string]any{w2("PICKING", amountOf(4200, "CNY"))}, 204, "", 600},
+		{"its cancellation reverses both", g.secrets["freshcart"], []map[string]any{with(completed, "status", "CANCELLED")}, 204, "", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := g.postOrder(t, "freshcart", c.secret, c.body); got != c.status {
-				t.Fatalf("status %d, want %d", got, c.status)
+			if r := pushStatus(t, g.Gateway, "freshcart", c.secret, c.changes...); r.status != c.status || r.code != c.code {
+				t.Fatalf("got %d %s %q, want %d %s", r.status, r.code, r.message, c.status, c.code)
 			}
 			if got := payable() - before; got != c.delta {
 				t.Fatalf("payable moved by %v, want %v", got, c.delta)
 			}
 		})
+	}
+}
+
+// switchBus is a status bus that can be down; it keeps what it published.
+type switchBus struct {
+	down      atomic.Bool
+	mu        sync.Mutex
+	published []live.Change
+}
+
+func (b *switchBus) Publish(_ context.Context, c live.Change) error {
+	if b.down.Load() {
+		return fmt.Errorf("%w: dial tcp: connection refused", live.ErrUnavailable)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.published = append(b.published, c)
+	return nil
+}
+
+func (b *switchBus) statuses() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]string, len(b.published))
+	for i, c := range b.published {
+		out[i] = c.Status
+	}
+	return out
+}
+
+// switchRecords are order records whose store can be down.
+type switchRecords struct {
+	api.OrderRecords
+	down atomic.Bool
+}
+
+func (r *switchRecords) RecordOrder(ctx context.Context, o growth.Order) error {
+	if r.down.Load() {
+		return errors.New("growth: record order: dial tcp: connection refused")
+	}
+	return r.OrderRecords.RecordOrder(ctx, o)
+}
+
+// TestStatusWebhookPartialFailure: one call both records an order and
+// publishes its status. When either dependency is down the provider reads
+// 503 with Retry-After and sends the same changes again; the retry
+// publishes every change and posts each reward once.
+func TestStatusWebhookPartialFailure(t *testing.T) {
+	bus := &switchBus{}
+	var records *switchRecords
+	g := startGrowth(t,
+		func(*growth.Service) api.Option { return api.WithLive(live.NewHub(live.Limits{}), bus) },
+		func(svc *growth.Service) api.Option {
+			records = &switchRecords{OrderRecords: svc}
+			return api.WithOrderRecords(records)
+		})
+	before := g.payableOf(t, "freshcart")
+	changes := []map[string]any{
+		orderChange("freshcart", "p-1", "PICKING", nil, "", ""),
+		orderChange("freshcart", "p-2", "COMPLETED", amountOf(4200, "CNY"), "partial-user", "Hangzhou"),
+	}
+	push := func(t *testing.T) webhookReply {
+		t.Helper()
+		return pushStatus(t, g.Gateway, "freshcart", g.secrets["freshcart"], changes...)
+	}
+	for _, step := range []struct {
+		name                 string
+		busDown, recordsDown bool
+		status               int
+		retryAfter           string
+		delta                float64
+		published            []string
+	}{
+		{"the records' store down: 503, nothing recorded, nothing published", false, true, 503, "5", 0, nil},
+		{"the bus down: 503, the record is stored", true, false, 503, "5", 600, nil},
+		{"the retry publishes both and posts nothing twice", false, false, 204, "", 600, []string{"PICKING", "COMPLETED"}},
+		{"a second retry publishes again, still posting nothing twice", false, false, 204, "", 600, []string{"PICKING", "COMPLETED", "PICKING", "COMPLETED"}},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			bus.down.Store(step.busDown)
+			records.down.Store(step.recordsDown)
+			r := push(t)
+			if r.status != step.status || r.retryAfter != step.retryAfter {
+				t.Fatalf("got %d Retry-After %q %s %q, want %d Retry-After %q", r.status, r.retryAfter, r.code, r.message, step.status, step.retryAfter)
+			}
+			if r.status == 503 && r.code != "PROVIDER_UNAVAILABLE" {
+				t.Fatalf("code %s, want PROVIDER_UNAVAILABLE", r.code)
+			}
+			if got := g.payableOf(t, "freshcart") - before; got != step.delta {
+				t.Fatalf("payable moved by %v, want %v", got, step.delta)
+			}
+			if got := bus.statuses(); !slices.Equal(got, step.published) {
+				t.Fatalf("published %v, want %v", got, step.published)
+			}
+		})
+	}
+}
+
+// TestStatusWebhookWithoutLiveOrRecords: a gateway serving neither live
+// status nor order records answers the webhook 404, signed or not.
+func TestStatusWebhookWithoutLiveOrRecords(t *testing.T) {
+	g := apitest.Start(t, apitest.Options{APIOptions: []api.Option{
+		api.WithProviderSecrets(func(p string) (string, bool) { return liveSecret(p), true }),
+	}})
+	r := pushStatus(t, g, "freshcart", liveSecret("freshcart"), orderChange("freshcart", "o-1", "COMPLETED", amountOf(1, "CNY"), "", ""))
+	if r.status != http.StatusNotFound || r.code != "NOT_FOUND" {
+		t.Fatalf("got %d %s %q, want 404 NOT_FOUND", r.status, r.code, r.message)
 	}
 }
 
@@ -426,20 +565,15 @@ func TestCancelMutationReversesRewards(t *testing.T) {
 		} `json:"placeGroceryOrder"`
 	}
 	placed.Decode(t, &out)
-	order, err := gid.Decode(out.PlaceGroceryOrder.ID)
-	if err != nil {
+	if _, err := gid.Decode(out.PlaceGroceryOrder.ID); err != nil {
 		t.Fatal(err)
 	}
-	h := g.providerToken(t, provider)
-	payable := func() float64 {
-		d := growthData(t, g.as(h, `{ viewerProvider { rewards { payable { amount } } } }`, nil))
-		return d["viewerProvider"].(map[string]any)["rewards"].(map[string]any)["payable"].(map[string]any)["amount"].(float64)
-	}
+	payable := func() float64 { return g.payableOf(t, provider) }
 	before := payable()
-	body := fmt.Sprintf(`{"orderId":%q,"status":"COMPLETED","amount":{"amount":%d,"currency":%q},"user":"demo-40"}`,
-		order.Local, out.PlaceGroceryOrder.Total.Amount, out.PlaceGroceryOrder.Total.Currency)
-	if st := g.postOrder(t, provider, g.secrets[provider], body); st != 204 {
-		t.Fatalf("webhook %d", st)
+	completed := map[string]any{"id": out.PlaceGroceryOrder.ID, "status": "COMPLETED", "user": "demo-40",
+		"amount": amountOf(out.PlaceGroceryOrder.Total.Amount, out.PlaceGroceryOrder.Total.Currency)}
+	if r := pushStatus(t, g.Gateway, provider, g.secrets[provider], completed); r.status != 204 {
+		t.Fatalf("webhook %d %s %q", r.status, r.code, r.message)
 	}
 	if got := payable() - before; got != 600 {
 		t.Fatalf("completed: payable moved by %v, want 600", got)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
-	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/limits"
 	"github.com/plaza-gateway/plaza/live"
 	"github.com/plaza-gateway/plaza/resolvers"
@@ -65,8 +63,9 @@ type liveOptions struct {
 
 // WithLive serves the statusChanged subscription from hub and takes
 // providers' status changes at POST /providers/{id}/status, publishing them
-// with pub (the bus every instance's hub is fed from). Without it the
-// subscription answers UNAVAILABLE and the endpoint 404.
+// with pub (the bus every instance's hub is fed from; see statusWebhook).
+// Without it the subscription answers UNAVAILABLE, and the endpoint only
+// records orders (WithOrderRecords), or answers 404 without those either.
 func WithLive(hub *live.Hub, pub live.Publisher) Option {
 	return func(o *options) {
 		o.live = liveOptions{hub: hub, pub: pub}
@@ -216,66 +215,3 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 func (d *deadlineWriter) Flush() { _ = d.rc.Flush() }
 
 func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
-
-// maxStatusChanges bounds one status webhook call.
-const maxStatusChanges = 100
-
-// statusWebhook serves POST /providers/{id}/status, signed like the
-// invalidation webhook: {"changes": [{"id": "<global id>", "status":
-// "PICKING", "at": "<RFC 3339>"}]}. Each change is published to every
-// instance; 204 once all are. 503 with Retry-After when the bus (Redis) is
-// down: the provider retries, nothing was half-delivered that matters
-// (a subscriber that missed a change reads the current state on resubscribe).
-func (s *Server) statusWebhook(w http.ResponseWriter, r *http.Request) {
-	if s.opts.live.pub == nil {
-		writeError(w, http.StatusNotFound, connectors.KindNotFound, "live status is not enabled")
-		return
-	}
-	provider, body, ok := s.signedBody(w, r, 64<<10)
-	if !ok {
-		return
-	}
-	var req struct {
-		Changes []struct {
-			ID     string     `json:"id"`
-			Status string     `json:"status"`
-			At     *time.Time `json:"at"`
-		} `json:"changes"`
-	}
-	if err := decodeStrict(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, connectors.KindInvalid, `body must be {"changes": [{"id": "<global id>", "status": "<STATUS>", "at": "<RFC 3339>"}, ...]}`)
-		return
-	}
-	if len(req.Changes) == 0 || len(req.Changes) > maxStatusChanges {
-		writeError(w, http.StatusBadRequest, connectors.KindInvalid, "changes must hold 1 to "+strconv.Itoa(maxStatusChanges)+" changes")
-		return
-	}
-	changes := make([]live.Change, len(req.Changes))
-	for i, c := range req.Changes {
-		id, err := gid.Decode(c.ID)
-		switch {
-		case err != nil || !live.Followable(id.Kind):
-			writeError(w, http.StatusBadRequest, connectors.KindInvalid, "change "+strconv.Itoa(i)+": id must be the global ID of an order or booking")
-			return
-		case id.Provider != provider:
-			writeError(w, http.StatusForbidden, connectors.KindForbidden, "change "+strconv.Itoa(i)+": id belongs to another provider")
-			return
-		case !connectors.KnownStatus(c.Status):
-			writeError(w, http.StatusBadRequest, connectors.KindInvalid, "change "+strconv.Itoa(i)+": status must be one of the schema's BookingStatus values")
-			return
-		}
-		changes[i] = live.Change{ID: c.ID, Status: c.Status, At: time.Now().UTC()}
-		if c.At != nil {
-			changes[i].At = c.At.UTC()
-		}
-	}
-	for _, c := range changes {
-		if err := s.opts.live.pub.Publish(r.Context(), c); err != nil {
-			s.log.ErrorContext(r.Context(), "status webhook: publish failed", "provider", provider, "err", err)
-			w.Header().Set("Retry-After", strconv.Itoa(int(webhookRetryAfter/time.Second)))
-			writeError(w, http.StatusServiceUnavailable, connectors.KindUnavailable, "status changes cannot be published now; retry after the Retry-After delay")
-			return
-		}
-	}
-	w.WriteHeader(http.StatusNoContent)
-}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/plaza-gateway/plaza/growth"
 	"io"
 	"log/slog"
 	"net/http"
@@ -273,64 +272,4 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"provider": provider, "from": from, "to": to, "stats": out})
-}
-
-// OrderRecords takes providers' order status reports (growth.Service).
-type OrderRecords interface {
-	RecordOrder(ctx context.Context, o growth.Order) error
-}
-
-// WithOrderRecords accepts providers' order status webhooks into r.
-// Without it POST /providers/{id}/orders answers 404.
-func WithOrderRecords(r OrderRecords) Option { return func(o *options) { o.orders = r } }
-
-// orderStatus serves POST /providers/{id}/orders, signed like the other
-// provider webhooks: {"orderId": "o-1", "status": "COMPLETED" | "CANCELLED",
-// "amount": {"amount": 4200, "currency": "CNY"}, "user": "u-1", "city":
-// "Hangzhou", "at": RFC 3339 (optional)}. Rewards and loan repayments come
-// from these records (and the gateway's own mutations), never from
-// analytics events. A 204 means the record and what it earns are stored;
-// delivering it again changes nothing.
-func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request) {
-	provider := r.PathValue("id")
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, connectors.KindInvalid, "body too large")
-		return
-	}
-	if !s.providers.authenticate(w, r, provider, body) {
-		return
-	}
-	if s.opts.orders == nil {
-		writeError(w, http.StatusNotFound, connectors.KindNotFound, "order records are not enabled")
-		return
-	}
-	var req struct {
-		OrderID string `json:"orderId"`
-		Status  string `json:"status"`
-		Amount  struct {
-			Amount   int64  `json:"amount"`
-			Currency string `json:"currency"`
-		} `json:"amount"`
-		User string    `json:"user"`
-		City string    `json:"city"`
-		At   time.Time `json:"at"`
-	}
-	if err := decodeStrict(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, connectors.KindInvalid, "body must be {\"orderId\", \"status\", \"amount\": {\"amount\", \"currency\"}, \"user\", \"city\", \"at\"}")
-		return
-	}
-	err = s.opts.orders.RecordOrder(r.Context(), growth.Order{Provider: provider, ID: req.OrderID, User: req.User, City: req.City,
-		Currency: req.Amount.Currency, Amount: req.Amount.Amount, Status: growth.OrderStatus(req.Status), At: req.At.UTC()})
-	var ge *growth.Error
-	switch {
-	case err == nil:
-		w.WriteHeader(http.StatusNoContent)
-	case errors.As(err, &ge) && ge.Code == growth.Invalid:
-		writeError(w, http.StatusBadRequest, connectors.KindInvalid, ge.Field+": "+ge.Message)
-	default:
-		s.log.ErrorContext(r.Context(), "order record failed", "provider", provider, "order", req.OrderID, "err", err)
-		w.Header().Set("Retry-After", invalidateRetryAfter)
-		writeError(w, http.StatusServiceUnavailable, connectors.KindUnavailable, "the order was not recorded; retry")
-	}
 }

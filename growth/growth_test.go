@@ -173,11 +173,18 @@ func TestRewardsFromOrderRecords(t *testing.T) {
 				{growth.Order{Provider: "mart", ID: "x", Currency: "CNY", Amount: 1, Status: "SHIPPED"}, "status"},
 				{growth.Order{Provider: "mart", ID: "", Currency: "CNY", Amount: 1, Status: growth.OrderCompleted}, "orderId"},
 			} {
-				err := f.svc.RecordOrder(ctx, bad.o)
-				wantCode(t, err, growth.Invalid)
-				if e := err.(*growth.Error); e.Field != bad.field {
-					t.Errorf("field %q, want %q", e.Field, bad.field)
+				// CheckOrder refuses what RecordOrder refuses, with the same
+				// field: the status webhook checks a whole batch with it
+				// before recording any of it.
+				for name, err := range map[string]error{"RecordOrder": f.svc.RecordOrder(ctx, bad.o), "CheckOrder": f.svc.CheckOrder(bad.o)} {
+					wantCode(t, err, growth.Invalid)
+					if e := err.(*growth.Error); e.Field != bad.field {
+						t.Errorf("%s: field %q, want %q", name, e.Field, bad.field)
+					}
 				}
+			}
+			if err := f.svc.CheckOrder(order("o9", "u9", growth.OrderCompleted, 5_000)); err != nil {
+				t.Fatalf("CheckOrder refuses a good record: %v", err)
 			}
 			if b := mustBalances(t, f, "mart"); b.Payable != 100 {
 				t.Fatalf("refused records changed the balance: %+v", b)

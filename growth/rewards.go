@@ -18,17 +18,8 @@ const maxOrderAmount = 1_000_000_000
 // cancelled. Every posting is keyed by the order and the status, so a
 // record delivered again, by any instance, posts nothing new.
 func (s *Service) RecordOrder(ctx context.Context, o Order) error {
-	switch {
-	case o.Provider == "" || o.ID == "" || len(o.ID) > 128:
-		return errorf(Invalid, "orderId", "an order id has 1 to 128 characters")
-	case o.Status != OrderCompleted && o.Status != OrderCancelled:
-		return errorf(Invalid, "status", "status must be COMPLETED or CANCELLED")
-	case o.Amount < 0 || o.Amount > maxOrderAmount:
-		return errorf(Invalid, "amount", "amount must be 0 to %d minor units", maxOrderAmount)
-	case o.Currency != s.programs.Currency:
-		return errorf(Invalid, "currency", "orders are settled in %s", s.programs.Currency)
-	case len(o.User) > 128 || len(o.City) > 64:
-		return errorf(Invalid, "user", "user at most 128 and city at most 64 characters")
+	if err := s.CheckOrder(o); err != nil {
+		return err
 	}
 	if o.At.IsZero() {
 		o.At = s.now().UTC()
@@ -73,6 +64,26 @@ func (s *Service) RecordOrder(ctx context.Context, o Order) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// CheckOrder reports what RecordOrder would refuse in o (an *Error with
+// code Invalid), without storing anything: a webhook carrying several
+// records checks them all before it records any, so a batch with a bad
+// record is refused whole.
+func (s *Service) CheckOrder(o Order) error {
+	switch {
+	case o.Provider == "" || o.ID == "" || len(o.ID) > 128:
+		return errorf(Invalid, "orderId", "an order id has 1 to 128 characters")
+	case o.Status != OrderCompleted && o.Status != OrderCancelled:
+		return errorf(Invalid, "status", "status must be COMPLETED or CANCELLED")
+	case o.Amount < 0 || o.Amount > maxOrderAmount:
+		return errorf(Invalid, "amount", "amount must be 0 to %d minor units", maxOrderAmount)
+	case o.Currency != s.programs.Currency:
+		return errorf(Invalid, "currency", "orders are settled in %s", s.programs.Currency)
+	case len(o.User) > 128 || len(o.City) > 64:
+		return errorf(Invalid, "user", "user at most 128 and city at most 64 characters")
 	}
 	return nil
 }

@@ -71,6 +71,9 @@ const (
 	// gateway ({id} is the provider's ID; the push is signed with its
 	// secret).
 	PathGatewayCatalog = "/providers/{id}/catalog"
+	// PathGatewayStatus is where a provider reports status changes of its
+	// orders and bookings on the gateway (live status and order records).
+	PathGatewayStatus = "/providers/{id}/status"
 )
 
 // Operations lists every operation of the contract served by Handler (the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -112,8 +113,9 @@ func TestContractListsEveryOperation(t *testing.T) {
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			// The stats endpoint is outside the signed API; the catalogue
-			// push is served by the gateway, not the provider.
-			if path != PathStats && path != PathGatewayCatalog {
+			// push and the status webhook are served by the gateway, not
+			// the provider.
+			if path != PathStats && path != PathGatewayCatalog && path != PathGatewayStatus {
 				inDoc = append(inDoc, method+" "+path)
 			}
 		}
@@ -125,6 +127,29 @@ func TestContractListsEveryOperation(t *testing.T) {
 	sort.Strings(inCode)
 	if fmt.Sprint(inDoc) != fmt.Sprint(inCode) {
 		t.Fatalf("openapi.yaml has\n%v\nthe code serves\n%v", inDoc, inCode)
+	}
+}
+
+// TestContractStatusWebhookStatuses: the statuses the contract lets a
+// provider report on the gateway's status webhook are exactly those the
+// webhook accepts (connectors.KnownStatus).
+func TestContractStatusWebhookStatuses(t *testing.T) {
+	doc, _ := mustContract(t)
+	var inDoc []string
+	for _, v := range doc.Components.Schemas["StatusChange"].Value.Properties["status"].Value.Enum {
+		s, _ := v.(string)
+		if !connectors.KnownStatus(s) {
+			t.Errorf("openapi.yaml lets a provider report %q, which the webhook refuses", s)
+		}
+		inDoc = append(inDoc, s)
+	}
+	for _, l := range [][]string{connectors.OrderStatuses, connectors.AppointmentStatuses, connectors.ConsultationStatuses,
+		connectors.LegalConsultationStatuses, connectors.ApplicationStatuses} {
+		for _, s := range l {
+			if !slices.Contains(inDoc, s) {
+				t.Errorf("openapi.yaml's StatusChange.status lacks %q, which the webhook accepts", s)
+			}
+		}
 	}
 }
 
