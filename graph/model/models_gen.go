@@ -82,7 +82,7 @@ type ApplyForLoanInput struct {
 	Consent bool `json:"consent"`
 }
 
-// A booked appointment. `status`: CONFIRMED, COMPLETED or CANCELLED.
+// A booked appointment. `status`: CONFIRMED, CHECKED_IN (the patient arrived), COMPLETED or CANCELLED.
 type Appointment struct {
 	ID         string        `json:"id"`
 	Doctor     *Doctor       `json:"doctor,omitempty"`
