@@ -62,9 +62,9 @@ type app struct {
 	registrar directory.Store
 	// index is the supply index, built once: the catalogue pushes and
 	// pulls write it (catalog), search and the lists read it.
-	index    supply.Index
-	catalog  catalogWiring
-	growth   growthWiring
+	index   supply.Index
+	catalog catalogWiring
+	growth  growthWiring
 	// bus carries providers' status changes to every instance's hub (Redis
 	// pub/sub, in process without Redis); hub fans them out to this
 	// instance's subscriptions.

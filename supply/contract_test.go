@@ -252,9 +252,9 @@ func testTypos(t *testing.T, ix Index) {
 	}{
 		{"whole milk", []string{"p-1"}},
 		{"milk whole milk milk", []string{"p-1"}}, // a repeated word matches as once
-		{"mlik", []string{"p-1", "p-2"}},  // the lexicon's correction: milk, and its synonym dairy
-		{"chedar", []string{"p-2"}},       // one edit from an indexed word
-		{"pediatrician", []string{"d-1"}}, // a synonym of the category
+		{"mlik", []string{"p-1", "p-2"}},          // the lexicon's correction: milk, and its synonym dairy
+		{"chedar", []string{"p-2"}},               // one edit from an indexed word
+		{"pediatrician", []string{"d-1"}},         // a synonym of the category
 		{"attorney divorce", []string{"l-1"}},
 		{"heart doctor", []string{"d-2"}},
 		{"banana", []string{"p-3"}}, // singular for plural
