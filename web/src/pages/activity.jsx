@@ -24,10 +24,23 @@ const cancellable = {
 // Status shows an order's or booking's status and, while it can still
 // change, follows it with statusChanged: the update's node is normalised by
 // graphcache, so every screen showing the object re-renders by itself.
-function Status({ id, status }) {
-  const live = !final.has(status);
+// follow=false shows the status without following it.
+function Status({ id, status, follow = true }) {
+  const live = follow && !final.has(status);
   useSubscription({ query: FollowStatus, variables: { id }, pause: !live });
   return <span class={`status status-${status}`} data-status={status} aria-live="polite">{status.replace(/_/g, ' ').toLowerCase()}</span>;
+}
+
+// A websocket holds at most PLAZA_SUBSCRIPTIONS_PER_CONNECTION (20)
+// subscriptions; Mine follows the newest moving objects up to followLimit,
+// leaving room for a detail page's own. The rest update on Refresh.
+const followLimit = 15;
+
+function following(me) {
+  const moving = [me.orders, me.appointments, me.legalConsultations, me.applications, me.consultations]
+    .flatMap((c) => c.edges.map((e) => e.node))
+    .filter((n) => !final.has(n.status));
+  return new Set(moving.slice(0, followLimit).map((n) => n.id));
 }
 
 function Cancel({ kind, id, status, mutation, field }) {
@@ -48,6 +61,7 @@ export function Activity({ query }) {
   const [res, retry] = useQuery({ query: MyActivity, requestPolicy: 'cache-and-network' });
   const me = res.data && res.data.me;
   const placed = query.get('placed');
+  const followed = me ? following(me) : new Set();
   return (
     <section class="activity">
       <h1>My orders and bookings</h1>
@@ -63,7 +77,7 @@ export function Activity({ query }) {
                 <a class="card-title" href={`/app/order/${encodeURIComponent(o.id)}`}>{o.store ? o.store.name : 'Store unavailable'} · {money(o.total)}</a>
                 <span class="card-sub">{o.items.map((i) => `${i.quantity}× ${i.product ? i.product.name : '?'}`).join(', ')}</span>
                 <span class="card-sub">{o.slot ? `Delivery ${when(o.slot.start)}` : ''}</span>
-                <Status id={o.id} status={o.status} />
+                <Status id={o.id} status={o.status} follow={followed.has(o.id)} />
                 <Cancel kind="order" id={o.id} status={o.status} mutation={CancelOrder} field="cancelGroceryOrder" />
               </li>
             ))}
@@ -75,7 +89,7 @@ export function Activity({ query }) {
               <li key={a.id} data-id={a.id}>
                 <span class="card-title">{a.doctor ? `${a.doctor.name}, ${a.doctor.specialty}` : 'Doctor unavailable'}</span>
                 <span class="card-sub">{when(a.start)} · {a.reason}</span>
-                <Status id={a.id} status={a.status} />
+                <Status id={a.id} status={a.status} follow={followed.has(a.id)} />
                 <Cancel kind="appointment" id={a.id} status={a.status} mutation={CancelAppointment} field="cancelAppointment" />
               </li>
             ))}
@@ -84,7 +98,7 @@ export function Activity({ query }) {
           <h2>Questions to doctors</h2>
           <ul class="items" data-list="consultations">
             {me.consultations.edges.map(({ node: c }) => (
-              <li key={c.id} data-id={c.id}><span class="card-title">{c.question}</span><span class="card-sub">{c.answer || c.specialty}</span><Status id={c.id} status={c.status} /></li>
+              <li key={c.id} data-id={c.id}><span class="card-title">{c.question}</span><span class="card-sub">{c.answer || c.specialty}</span><Status id={c.id} status={c.status} follow={followed.has(c.id)} /></li>
             ))}
             {me.consultations.edges.length === 0 && <li class="muted">No questions.</li>}
           </ul>
@@ -94,7 +108,7 @@ export function Activity({ query }) {
               <li key={l.id} data-id={l.id}>
                 <span class="card-title">{l.topic}{l.lawyer ? ` with ${l.lawyer.name}` : ''}</span>
                 <span class="card-sub">{l.scheduledAt ? when(l.scheduledAt) : when(l.createdAt)}</span>
-                <Status id={l.id} status={l.status} />
+                <Status id={l.id} status={l.status} follow={followed.has(l.id)} />
                 <Cancel kind="legal" id={l.id} status={l.status} mutation={CancelLegalConsultation} field="cancelLegalConsultation" />
               </li>
             ))}
@@ -106,7 +120,7 @@ export function Activity({ query }) {
               <li key={a.id} data-id={a.id}>
                 <span class="card-title">{a.service ? a.service.name : 'Service unavailable'}</span>
                 <span class="card-sub">{[a.office && a.office.name, a.visitSlot && when(a.visitSlot.start)].filter(Boolean).join(' · ') || a.documents.join(', ')}</span>
-                <Status id={a.id} status={a.status} />
+                <Status id={a.id} status={a.status} follow={followed.has(a.id)} />
                 <Cancel kind="application" id={a.id} status={a.status} mutation={CancelApplication} field="cancelApplication" />
               </li>
             ))}
