@@ -37,11 +37,12 @@ export function Loading() {
 }
 
 // Stars shows a rating and, when the provider says, how many reviews it averages.
-export function Stars({ rating, reviews }) {
+// short: the count alone, for cards.
+export function Stars({ rating, reviews, short }) {
   if (rating == null) return null;
   return (
     <span class="rating" title={`rated ${rating.toFixed(1)} of 5`}>
-      ★ {rating.toFixed(1)}{reviews > 0 && <span class="reviews"> ({reviews} {reviews === 1 ? 'review' : 'reviews'})</span>}
+      ★ {rating.toFixed(1)}{reviews > 0 && <span class="reviews" title={`${reviews} reviews`}> ({short ? reviews : `${reviews} ${reviews === 1 ? 'review' : 'reviews'}`})</span>}
     </span>
   );
 }
@@ -91,7 +92,7 @@ export function Card({ node, reason, onOpen }) {
       </span>
       <span class="card-side">
         {price}
-        <Stars rating={node.rating} reviews={node.reviewCount} />
+        <Stars rating={node.rating} reviews={node.reviewCount} short />
       </span>
     </a>
   );

@@ -148,7 +148,7 @@ export function OrderPage({ params }) {
           <p class="muted">Placed {when(o.createdAt)}{o.slot ? ` · delivery ${when(o.slot.start)}` : ''}</p>
           <ul class="lines">
             {o.items.map((i, n) => (
-              <li key={n}><span class="card-title">{i.quantity}× {i.product ? i.product.name : 'Product unavailable'}</span><span class="price">{money(i.price)}</span></li>
+              <li key={n}><span class="card-title">{i.quantity}× {i.product ? i.product.name : 'Product unavailable'}</span><span class="price">{money(i.lineTotal)}</span></li>
             ))}
           </ul>
           <p class="total">Total <b>{money(o.total)}</b></p>

@@ -32,7 +32,7 @@ export function ProductPage({ params }) {
       {p && (
         <>
           <p class="kind kind-Product">Product</p>
-          {p.images.length > 0 && <div class="gallery">{p.images.map((im, i) => <Picture key={i} image={im} alt={i ? '' : p.name} size={320} class="photo" />)}</div>}
+          {p.images.length > 0 && <div class="gallery">{p.images.map((im, i) => <Picture key={i} image={im} alt={i ? '' : p.name} size={200} class="photo" />)}</div>}
           <h1>{p.name}</h1>
           <p class="big"><Price price={p.price} original={p.originalPrice} discount={p.discountPercent} /> <span class="muted">/ {p.unit}</span></p>
           <p><Stars rating={p.rating} reviews={p.reviewCount} /> · {p.category} · from {p.origin}</p>
