@@ -44,11 +44,23 @@ async function cancelIn(list, want) {
   assert.equal(await same.getByRole('button', { name: 'Cancel' }).count(), 0, 'a cancelled booking still offers Cancel');
 }
 
-test('a booked appointment is cancelled from Mine', async () => {
+test('a booked appointment is moved to another slot, then cancelled, from Mine', async () => {
   await open('paediatrician', 'MEDICAL', 'Doctor');
-  await page.getByLabel('Reason').fill('Check-up');
+  await page.getByLabel('Reason').fill('Check-up before school');
   await page.getByRole('button', { name: 'Book' }).click();
   await page.getByText(/^Booked: .*CONFIRMED/).waitFor();
+  await page.getByRole('link', { name: 'Mine' }).click();
+  const row = page.locator('[data-list="appointments"] li', { hasText: 'Check-up before school' });
+  const before = await row.locator('.card-sub').textContent();
+  await row.getByRole('button', { name: 'Reschedule' }).click();
+  const choice = row.locator('select[name="newslot"] option').nth(1);
+  await choice.waitFor({ state: 'attached' });
+  await row.locator('select[name="newslot"]').selectOption(await choice.getAttribute('value'));
+  await row.getByRole('button', { name: 'Move' }).click();
+  await page.waitForFunction((b) => {
+    const li = [...document.querySelectorAll('[data-list="appointments"] li')].find((l) => l.textContent.includes('Check-up before school'));
+    return li && li.querySelector('.card-sub').textContent !== b;
+  }, before);
   await cancelIn('appointments', 'CONFIRMED');
 });
 

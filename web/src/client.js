@@ -82,6 +82,7 @@ export function makeClient() {
             requestLegalConsultation: refreshMe,
             applyForGovService: refreshMe,
             cancelAppointment: refreshMe,
+            rescheduleAppointment: refreshMe,
             cancelLegalConsultation: refreshMe,
             cancelApplication: refreshMe,
             updateSettings: refreshMe,

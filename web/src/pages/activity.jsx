@@ -1,4 +1,7 @@
+import { useState } from 'preact/hooks';
 import { useMutation, useQuery, useSubscription } from '@urql/preact';
+import DoctorQuery from '../operations/Doctor.graphql';
+import RescheduleAppointment from '../operations/RescheduleAppointment.graphql';
 import MyActivity from '../operations/MyActivity.graphql';
 import OrderQuery from '../operations/Order.graphql';
 import FollowStatus from '../operations/FollowStatus.graphql';
@@ -55,6 +58,32 @@ function Cancel({ kind, id, status, mutation, field }) {
   );
 }
 
+// Reschedule moves a CONFIRMED appointment to another free slot of the
+// same doctor; the doctor's slots are read only once it is asked for.
+function Reschedule({ appointment }) {
+  const [open, setOpen] = useState(false);
+  const [slot, setSlot] = useState('');
+  const [doc] = useQuery({ query: DoctorQuery, variables: { id: appointment.doctor.id }, pause: !open });
+  const [res, move] = useMutation(RescheduleAppointment);
+  if (!open) return <button type="button" onClick={() => setOpen(true)}>Reschedule</button>;
+  const d = doc.data && doc.data.node;
+  const slots = ((d && d.slots) || []).filter((s) => s.available && s.start !== appointment.start);
+  return (
+    <form class="form" aria-label="Reschedule" onSubmit={(e) => { e.preventDefault(); move({ id: appointment.id, slotId: slot || slots[0].id }).then((r) => r.data && r.data.rescheduleAppointment && setOpen(false)); }}>
+      <Problems result={doc} />
+      {slots.length ? (
+        <label>New time
+          <select name="newslot" value={slot || slots[0].id} onChange={(e) => setSlot(e.target.value)}>
+            {slots.slice(0, 12).map((s) => <option key={s.id} value={s.id}>{when(s.start)}</option>)}
+          </select>
+        </label>
+      ) : !doc.fetching && <p class="muted">No other free slot.</p>}
+      <button type="submit" class="primary" disabled={!slots.length || res.fetching}>Move</button>
+      {res.error && <Problems result={res} />}
+    </form>
+  );
+}
+
 // Activity is "My orders and bookings": every order, appointment, question,
 // legal consultation and application, at every provider.
 export function Activity({ query }) {
@@ -91,6 +120,7 @@ export function Activity({ query }) {
                 <span class="card-sub">{when(a.start)} · {a.reason}</span>
                 <Status id={a.id} status={a.status} follow={followed.has(a.id)} />
                 <Cancel kind="appointment" id={a.id} status={a.status} mutation={CancelAppointment} field="cancelAppointment" />
+                {a.status === 'CONFIRMED' && a.doctor && <Reschedule appointment={a} />}
               </li>
             ))}
             {me.appointments.edges.length === 0 && <li class="muted">No appointments.</li>}
