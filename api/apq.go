@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -154,7 +155,7 @@ func parsePersistedQuery(ext any) (string, *gqlerror.Error) {
 	if !ok {
 		return "", apqError(limits.CodeBadRequest, "extensions.persistedQuery must be an object")
 	}
-	if v, ok := m["version"].(float64); !ok || v != 1 {
+	if !isVersion1(m["version"]) {
 		return "", apqError(limits.CodeBadRequest, "unsupported persistedQuery version; only version 1 is supported")
 	}
 	hash, _ := m["sha256Hash"].(string)
@@ -165,6 +166,19 @@ func parsePersistedQuery(ext any) (string, *gqlerror.Error) {
 		return "", apqError(limits.CodeBadRequest, "extensions.persistedQuery.sha256Hash must be a hex sha256")
 	}
 	return hash, nil
+}
+
+// isVersion1 reports whether v is the number 1 as a transport decoded it:
+// float64 over HTTP, json.Number over the websocket (gqlgen's websocket
+// transport decodes payloads with UseNumber).
+func isVersion1(v any) bool {
+	switch n := v.(type) {
+	case float64:
+		return n == 1
+	case json.Number:
+		return n.String() == "1"
+	}
+	return false
 }
 
 // notPersisted refuses an operation that is not one of the app's persisted

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -330,6 +332,27 @@ func TestStatusChangedOverWebsocket(t *testing.T) {
 		t.Fatalf("after DELIVERED got %s %s, want complete", m.Type, m.ID)
 	}
 	waitNoSubscriptions(t, g.hub)
+}
+
+// TestStatusChangedByHashOverWebsocket: the app sends its subscription as a
+// persisted query (the hash in extensions, as over HTTP); the websocket
+// transport decodes the version as a json.Number, which must read as 1.
+func TestStatusChangedByHashOverWebsocket(t *testing.T) {
+	g := startLive(t, liveSetup{})
+	id, _ := openOrder(t, g.Gateway, "demo-1")
+	w := connect(t, g.Gateway, "demo-1")
+	sum := sha256.Sum256([]byte(statusDoc))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	for _, c := range []struct{ sub, query string }{
+		{"with-document", statusDoc}, // registers the hash
+		{"by-hash", ""},              // the hash alone
+	} {
+		payload, _ := json.Marshal(map[string]any{"query": c.query, "variables": map[string]any{"id": id}, "extensions": ext})
+		w.send(wsMessage{Type: "subscribe", ID: c.sub, Payload: payload})
+		if u := w.nextUpdate(c.sub); u.ID != id || u.Status != "PLACED" {
+			t.Fatalf("%s: first update %+v, want the order PLACED", c.sub, u)
+		}
+	}
 }
 
 // sseEvent is one Server-Sent Event.

@@ -15,7 +15,9 @@ let gw, browser, context, page;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  gw = await startGateway();
+  // Demo orders move PLACED → PICKING → OUT_FOR_DELIVERY → DELIVERED one
+  // step apart (30 s by default): 2 s lets the journey watch it to the end.
+  gw = await startGateway({ PLAZA_DEMO_STATUS_STEP: '2s' });
   browser = await launch();
   context = await browser.newContext({ ...phone, baseURL: gw.url });
   context.setDefaultTimeout(timeout);
@@ -125,8 +127,46 @@ test('a product page, its store, the cart and checkout place an order that shows
   const row = page.locator(`[data-list="orders"] li[data-id="${placed}"]`);
   await row.waitFor();
   assert.match(await row.textContent(), new RegExp(`2× ${name}`));
-  assert.match(await row.locator('.status').textContent(), /placed|confirmed/i);
   await shot('orders');
+});
+
+test('the order page and Mine follow the status live until DELIVERED, without a reload', async () => {
+  const placed = new URL(page.url()).searchParams.get('placed');
+  const row = page.locator(`[data-list="orders"] li[data-id="${placed}"]`);
+  // A reload would drop this marker; the statuses must arrive over the websocket.
+  await page.evaluate(() => { window.plazaNoReload = true; });
+  const sockets = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  await row.locator('.status[data-status="DELIVERED"]').waitFor({ timeout: 60_000 });
+  assert.equal(await row.getByRole('button', { name: 'Cancel' }).count(), 0, 'a delivered order offers no cancel');
+  await page.locator('.ok a', { hasText: 'Follow it' }).click();
+  await page.waitForURL(/\/app\/order\//);
+  await page.locator('.order .status[data-status="DELIVERED"]').waitFor();
+  assert.equal(await page.evaluate(() => window.plazaNoReload), true, 'the page was reloaded');
+  await shot('order');
+  // A new order, followed on its own page from PLACED on.
+  await searchFor('milk', 'GROCERY');
+  await page.locator('.results a.card[data-kind="Product"]').first().click();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.getByRole('link', { name: /Cart/ }).click();
+  await page.locator('select[name="slot"] option').first().waitFor({ state: 'attached' });
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForURL(/\/app\/me\?placed=/);
+  await page.locator('.ok a', { hasText: 'Follow it' }).click();
+  await page.waitForURL(/\/app\/order\//);
+  await page.evaluate(() => { window.plazaNoReload = true; });
+  const seen = new Set();
+  const status = page.locator('.order .status');
+  await status.waitFor();
+  const deadline = Date.now() + 60_000;
+  while (!seen.has('DELIVERED') && Date.now() < deadline) {
+    seen.add(await status.getAttribute('data-status'));
+    await page.waitForTimeout(100);
+  }
+  assert.ok(seen.has('DELIVERED'), `statuses seen: ${[...seen]}`);
+  assert.ok(seen.size >= 2, `only ${[...seen]} seen: the page did not follow the order`);
+  assert.equal(await page.evaluate(() => window.plazaNoReload), true, 'the page was reloaded');
+  assert.ok(sockets.some((u) => /^ws:\/\/.*\/query$/.test(u)), `websockets: ${sockets}`);
 });
 
 test('booking a doctor and asking a doctor', async () => {
@@ -169,6 +209,12 @@ test('applying for a government service at an office slot', async () => {
   await page.locator('[data-list="appointments"] li .status').first().waitFor();
   await page.locator('[data-list="legal"] li .status').first().waitFor();
   await shot('mine');
+  // A legal consultation can be cancelled while PENDING or CONFIRMED (the
+  // demo moves it from one to the other): the button, then the status.
+  const legal = page.locator('[data-list="legal"] li').first();
+  await legal.getByRole('button', { name: 'Cancel' }).click();
+  await legal.locator('.status[data-status="CANCELLED"]').waitFor();
+  assert.equal(await legal.getByRole('button', { name: 'Cancel' }).count(), 0);
 });
 
 test('a failing provider leaves its part out, says which, and the retry brings it back', async () => {
@@ -204,7 +250,7 @@ const hashes = {};
 async function isOp(route, name) {
   if (!hashes[name]) {
     const docs = await (await fetch(gw.url + '/app/persisted-documents.json')).json();
-    for (const [h, q] of Object.entries(docs)) hashes[/^(?:query|mutation) (\w+)/.exec(q)[1]] = h;
+    for (const [h, q] of Object.entries(docs)) hashes[/^(?:query|mutation|subscription) (\w+)/.exec(q)[1]] = h;
   }
   // Queries go by GET (cacheable), mutations by POST.
   const req = route.request();

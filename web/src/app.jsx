@@ -11,7 +11,7 @@ import { ProductPage, StorePage } from './pages/grocery.jsx';
 import { DoctorPage, LawyerPage } from './pages/advice.jsx';
 import { ServicePage, OfficePage } from './pages/service.jsx';
 import { CartPage } from './pages/cart.jsx';
-import { Activity } from './pages/activity.jsx';
+import { Activity, OrderPage } from './pages/activity.jsx';
 import { Settings } from './pages/settings.jsx';
 
 const routes = [
@@ -26,6 +26,7 @@ const routes = [
   ['/service/:id/office/:office', OfficePage],
   ['/cart', CartPage],
   ['/me', Activity],
+  ['/order/:id', OrderPage],
   ['/settings', Settings],
 ];
 
@@ -35,8 +36,7 @@ const open = new Set([SignIn, Search, ProductPage, StorePage, DoctorPage, Lawyer
 function CityChooser() {
   const { city } = useSignal(session);
   const [res] = useQuery({ query: CitiesQuery });
-  const cities = new Set();
-  ((res.data && res.data.providers && res.data.providers.edges) || []).forEach((e) => e.node.cities.forEach((c) => cities.add(c)));
+  const cities = new Set(((res.data && res.data.cities) || []).map((c) => c.name));
   if (city) cities.add(city);
   return (
     <label class="city">

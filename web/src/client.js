@@ -1,11 +1,44 @@
 // The GraphQL client: urql with graphcache (a normalised cache keyed by each
 // object's global id) and persisted documents (only hashes are sent).
-import { Client, fetchExchange } from '@urql/core';
+import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { createClient as createWSClient } from 'graphql-ws';
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { persistedExchange } from '@urql/exchange-persisted';
 import { hashOf } from './persisted.js';
 import { session } from './session.js';
+
+// Subscriptions run over one websocket (graphql-transport-ws). Browsers
+// cannot set headers on a websocket, so the token goes in connection_init
+// (README, "Live status"); lazy: the socket is open only while a screen
+// follows something, and each (re)connect reads the current token.
+function liveStatus() {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = createWSClient({
+    url: `${scheme}//${location.host}/query`,
+    lazy: true,
+    retryAttempts: 5,
+    connectionParams: () => {
+      const { token } = session.get();
+      return token ? { authorization: `Bearer ${token}` } : {};
+    },
+  });
+  // A new token (signing in as someone else) needs a new connection.
+  let token = session.get().token;
+  session.subscribe((s) => {
+    if (s.token !== token) {
+      token = s.token;
+      ws.terminate();
+    }
+  });
+  return subscriptionExchange({
+    // The persisted exchange left only the document's hash; graphql-ws
+    // insists on a query string, and the gateway reads "" as "by hash".
+    forwardSubscription: (request) => ({
+      subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query || '' }, sink) }),
+    }),
+  });
+}
 
 // Objects without an id are embedded in their parent.
 const embedded = () => null;
@@ -14,7 +47,7 @@ const keys = Object.fromEntries(
     'OrderItem', 'ProductEdge', 'GroceryOrderEdge', 'AppointmentEdge', 'ConsultationEdge', 'LegalConsultationEdge',
     'ServiceApplicationEdge', 'ProviderEdge', 'ProviderConnection', 'SearchConnection', 'ProductConnection',
     'GroceryOrderConnection', 'AppointmentConnection', 'ConsultationConnection', 'LegalConsultationConnection',
-    'ServiceApplicationConnection'].map((t) => [t, embedded]),
+    'ServiceApplicationConnection', 'StatusUpdate', 'Image', 'OpeningHours', 'City'].map((t) => [t, embedded]),
 );
 
 // After anything the user does, their activity (and home page) is fetched
@@ -48,6 +81,10 @@ export function makeClient() {
             askDoctor: refreshMe,
             requestLegalConsultation: refreshMe,
             applyForGovService: refreshMe,
+            cancelAppointment: refreshMe,
+            rescheduleAppointment: refreshMe,
+            cancelLegalConsultation: refreshMe,
+            cancelApplication: refreshMe,
             updateSettings: refreshMe,
           },
         },
@@ -55,8 +92,10 @@ export function makeClient() {
       persistedExchange({
         enforcePersistedQueries: true,
         enableForMutation: true,
+        enableForSubscriptions: true,
         generateHash: async (_query, document) => hashOf(document),
       }),
+      liveStatus(),
       fetchExchange,
     ],
   });

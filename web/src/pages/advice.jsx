@@ -8,7 +8,7 @@ import RequestLegal from '../operations/RequestLegal.graphql';
 import { useSignal } from '../signal.js';
 import { session } from '../session.js';
 import { money, when, idempotencyKey } from '../format.js';
-import { Loading, Problems, Stars } from '../ui.jsx';
+import { Loading, Problems, Stars, Picture } from '../ui.jsx';
 
 // MutationResult shows what a mutation answered: done, or why not.
 export function MutationResult({ res, done }) {
@@ -70,9 +70,9 @@ export function DoctorPage({ params }) {
       {d && (
         <>
           <p class="kind kind-Doctor">Doctor</p>
-          <h1>{d.name}</h1>
+          <h1 class="with-pic"><Picture image={d.portrait} alt={`Portrait of ${d.name}`} size={64} />{d.name}</h1>
           <p>{d.specialty} · {d.hospital} · {d.city}</p>
-          <p><Stars rating={d.rating} /> · {money(d.fee)} per visit · speaks {d.languages.join(', ')}</p>
+          <p><Stars rating={d.rating} reviews={d.reviewCount} /> · {money(d.fee)} per visit · speaks {d.languages.join(', ')}</p>
           <p>{d.bio}</p>
           <h2>Book an appointment</h2>
           {token ? <BookForm doctor={d} /> : <NeedsSignIn />}
@@ -115,9 +115,9 @@ export function LawyerPage({ params }) {
       {l && (
         <>
           <p class="kind kind-Lawyer">Lawyer</p>
-          <h1>{l.name}</h1>
+          <h1 class="with-pic"><Picture image={l.portrait} alt={`Portrait of ${l.name}`} size={64} />{l.name}</h1>
           <p>{l.firm} · {l.city}</p>
-          <p><Stars rating={l.rating} /> · {money(l.fee)} per consultation · {l.practiceAreas.join(', ')}</p>
+          <p><Stars rating={l.rating} reviews={l.reviewCount} /> · {money(l.fee)} per consultation · {l.practiceAreas.join(', ')}</p>
           <p>{l.bio}</p>
           <h2>Request a consultation</h2>
           {token ? <LegalForm lawyer={l} /> : <NeedsSignIn />}

@@ -32,14 +32,19 @@ export function CartPage() {
           </li>
         ))}
       </ul>
-      <p class="total">Total <b>{money({ amount: total, currency: c.items[0].price.currency })}</b></p>
-      <Checkout store={c.store} items={c.items} />
+      <p class="total">Items <b>{money({ amount: total, currency: c.items[0].price.currency })}</b></p>
+      <Checkout store={c.store} items={c.items} total={total} />
     </section>
   );
 }
 
-function Checkout({ store, items }) {
+function Checkout({ store, items, total }) {
   const [res, retry] = useQuery({ query: StoreQuery, variables: { id: store.id }, requestPolicy: 'cache-and-network' });
+  const s = res.data && res.data.node;
+  // The store's minimum order and delivery fee, as its provider states them
+  // (null: not said). Shown, not enforced here: the store decides when the
+  // order is placed (the demo stores accept smaller orders).
+  const short = s && s.minimumOrder && total < s.minimumOrder.amount ? s.minimumOrder : null;
   const slots = ((res.data && res.data.node && res.data.node.deliverySlots) || []).filter((s) => s.remaining > 0);
   const [slot, setSlot] = useState('');
   const [key] = useState(idempotencyKey);
@@ -63,6 +68,8 @@ function Checkout({ store, items }) {
           </select>
         </label>
       ) : !res.fetching && <p class="muted">No delivery slot is free.</p>}
+      {s && s.deliveryFee && <p class="muted" data-fee>Delivery fee {s.deliveryFee.amount === 0 ? 'free' : money(s.deliveryFee)}</p>}
+      {short && <p class="muted" data-minimum>The store's minimum order is {money(short)} ({money({ amount: short.amount - total, currency: short.currency })} more).</p>}
       <button type="submit" class="primary" disabled={!slots.length || placed.fetching}>Place order</button>
       {placed.error && <Problems result={placed} />}
     </form>

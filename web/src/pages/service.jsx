@@ -24,7 +24,7 @@ export function ServicePage({ params }) {
         <>
           <p class="kind kind-GovService">Public service</p>
           <h1>{s.name}</h1>
-          <p>{s.category} · {money(s.fee)} · about {s.processingDays} days <Stars rating={s.rating} /></p>
+          <p>{s.category} · {money(s.fee)} · about {s.processingDays} days <Stars rating={s.rating} reviews={s.reviewCount} /></p>
           <p>{s.description}</p>
           <h2>Bring</h2>
           <ul>{s.requiredDocuments.map((d) => <li key={d}>{d}</li>)}</ul>

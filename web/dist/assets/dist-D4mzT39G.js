@@ -1,0 +1,1 @@
+export{n as createClient}from"./dist-XPifNb0A.js";
