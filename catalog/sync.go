@@ -393,7 +393,15 @@ func (s *Syncer) Sync(ctx context.Context, provider string, c connectors.Catalog
 		return 0, err
 	}
 	total := 0
-	for range maxPagesPerSync {
+	for page := range maxPagesPerSync {
+		// A provider suspended or retired while its pull runs is called no
+		// more: the pull stops between pages and resumes from the stored
+		// cursor when it is routed again.
+		if page > 0 && s.lookup != nil {
+			if _, routed := s.lookup(provider); !routed {
+				return total, nil
+			}
+		}
 		ch, err := c.CatalogChanges(ctx, cursor, s.cfg.PageSize)
 		if err != nil {
 			if connectors.KindOf(err) == connectors.KindNotFound {

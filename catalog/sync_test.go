@@ -137,8 +137,10 @@ func TestSyncerRetries(t *testing.T) {
 		s.Notify("freshcart")
 		eventually(t, "the catalogue is indexed", func() bool { return ix.Len() == 1212 })
 		eventually(t, "nothing is owed", func() bool { return s.Lag() == 0 })
-		if n := lookups.Load(); n != 4 {
-			t.Errorf("%d lookups, want 4 (three misses, then the pull)", n)
+		// The catalogue takes two pages of MaxCatalogBatch; the pull looks
+		// the provider up again before the second.
+		if n := lookups.Load(); n != 5 {
+			t.Errorf("%d lookups, want 5 (three misses, then the pull and its second page)", n)
 		}
 		if s.GaveUp() != 0 {
 			t.Errorf("gave up %d times", s.GaveUp())
@@ -198,4 +200,64 @@ type failingCatalog struct{}
 
 func (failingCatalog) CatalogChanges(context.Context, string, int) (connectors.CatalogChanges, error) {
 	return connectors.CatalogChanges{}, connectors.Errorf(connectors.KindUnavailable, "provider down")
+}
+
+// countingCatalog counts the pages a pull asks for.
+type countingCatalog struct {
+	connectors.Catalog
+	pages atomic.Int32
+}
+
+func (c *countingCatalog) CatalogChanges(ctx context.Context, cursor string, limit int) (connectors.CatalogChanges, error) {
+	c.pages.Add(1)
+	return c.Catalog.CatalogChanges(ctx, cursor, limit)
+}
+
+// A provider suspended while its catalogue is pulled is called no more: the
+// pull stops at the next page and the next sync resumes from the cursor.
+func TestSyncStopsWhenTheProviderIsNoLongerRouted(t *testing.T) {
+	ctx := context.Background()
+	g, err := demo.NewGrocery(connectors.Descriptor{ID: "freshcart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := supply.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	cat := &countingCatalog{Catalog: g}
+	var routed atomic.Bool
+	routed.Store(true)
+	lookup := func(string) (connectors.Catalog, bool) { return cat, routed.Load() }
+	s := catalog.NewSyncer(catalog.New(ix, nil), catalog.NewMemoryCursors(), lookup, nil, catalog.SyncConfig{PageSize: 100}, nil)
+
+	// Suspended after the first page: the demo catalogue (1,212 items) has 13.
+	suspend := &pageHook{countingCatalog: cat, after: 1, do: func() { routed.Store(false) }}
+	n, err := s.Sync(ctx, "freshcart", suspend)
+	if err != nil || n != 100 || cat.pages.Load() != 1 {
+		t.Fatalf("sync while suspended: %d changes over %d pages, %v; want 100 over 1", n, cat.pages.Load(), err)
+	}
+	routed.Store(true)
+	if n, err := s.Sync(ctx, "freshcart", cat); err != nil || n != 1112 {
+		t.Fatalf("sync once routed again: %d changes, %v; want the other 1112", n, err)
+	}
+	if ix.Len() != 1212 {
+		t.Fatalf("index holds %d items, want 1212", ix.Len())
+	}
+}
+
+// pageHook runs do once after pages have been read.
+type pageHook struct {
+	*countingCatalog
+	after int32
+	do    func()
+}
+
+func (h *pageHook) CatalogChanges(ctx context.Context, cursor string, limit int) (connectors.CatalogChanges, error) {
+	ch, err := h.countingCatalog.CatalogChanges(ctx, cursor, limit)
+	if h.pages.Load() == h.after {
+		h.do()
+	}
+	return ch, err
 }
