@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/plaza-gateway/plaza/graph/model"
+	"github.com/plaza-gateway/plaza/listexec"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -568,7 +569,7 @@ type ComplexityRoot struct {
 		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string) int
 		Providers          func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
 		RegisteredProvider func(childComplexity int, key string) int
-		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string) int
+		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) int
 		Stores             func(childComplexity int, city *string, first *int, after *string) int
 		ViewerProvider     func(childComplexity int) int
 	}
@@ -854,7 +855,7 @@ type QueryResolver interface {
 	Doctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error)
 	Lawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error)
 	GovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error)
-	Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error)
+	Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) (*model.SearchConnection, error)
 	Home(ctx context.Context, city *string) (*model.HomePage, error)
 	Me(ctx context.Context) (*model.User, error)
 	Analytics(ctx context.Context) (*model.Analytics, error)
@@ -3239,7 +3240,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Search(childComplexity, args["text"].(*string), args["vertical"].(*model.Vertical), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Search(childComplexity, args["text"].(*string), args["vertical"].(*model.Vertical), args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["sort"].(*model.SearchSort), args["near"].(*model.GeoPointInput), args["minPrice"].(*int), args["maxPrice"].(*int)), true
 	case "Query.stores":
 		if e.ComplexityRoot.Query.Stores == nil {
 			break
@@ -3981,6 +3982,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApplyForLoanInput", ec.unmarshalInputApplyForLoanInput),
 			graphql.NewInputUnmarshaler("AskDoctorInput", ec.unmarshalInputAskDoctorInput),
 			graphql.NewInputUnmarshaler("BookDoctorAppointmentInput", ec.unmarshalInputBookDoctorAppointmentInput),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("LedgerAdjustmentInput", ec.unmarshalInputLedgerAdjustmentInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("OrderItemInput", ec.unmarshalInputOrderItemInput),
@@ -4014,7 +4016,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				}
 			}
 			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			listexec.Marshal(opCtx, data, &buf)
 			response.Data = buf.Bytes()
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
@@ -4032,7 +4034,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			listexec.Marshal(opCtx, data, &buf)
 
 			return &graphql.Response{
 				Data: buf.Bytes(),
@@ -4049,7 +4051,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			if data == nil {
 				return nil
 			}
-			data.MarshalGQL(&buf)
+			listexec.Marshal(opCtx, data, &buf)
 
 			return &graphql.Response{
 				Data: buf.Bytes(),
@@ -4350,7 +4352,7 @@ type AppointmentSlot {
   available: Boolean!
 }
 
-"A booked appointment. ` + "`" + `status` + "`" + `: CONFIRMED, COMPLETED or CANCELLED."
+"A booked appointment. ` + "`" + `status` + "`" + `: CONFIRMED, CHECKED_IN (the patient arrived), COMPLETED or CANCELLED."
 type Appointment implements Node {
   id: ID!
   doctor: Doctor
@@ -4611,7 +4613,19 @@ type Query {
   Null with an UNAVAILABLE error (the rest of the query still answers) when the
   index cannot be reached.
   """
-  search(text: String, vertical: Vertical, city: String, first: Int, after: String): SearchConnection
+  search(
+    text: String, vertical: Vertical, city: String, first: Int, after: String,
+    "Backward paging: the ` + "`" + `last` + "`" + ` results before the cursor ` + "`" + `before` + "`" + ` (not with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `)."
+    last: Int, before: String,
+    "The order of the results (see SearchSort); RELEVANCE re-ranks, every other sort is the index's own order."
+    sort: SearchSort = RELEVANCE,
+    "The point DISTANCE measures from; required by it."
+    near: GeoPointInput,
+    "Only priced items whose price, in minor units of the item's currency, is at least this (inclusive)."
+    minPrice: Int,
+    "Only priced items whose price, in minor units of the item's currency, is at most this (inclusive)."
+    maxPrice: Int
+  ): SearchConnection
 
   """
   The signed-in user's home page: sections of recommended services across the
@@ -4886,6 +4900,34 @@ type Conversion {
   applications: Int!
   "(orders + bookings + consultations + applications) / searches; null without searches."
   rate: Float
+}
+
+# ---------------------------------------------------------------- search order and price range (issue 17)
+
+"""
+The order of ` + "`" + `search` + "`" + ` results. Every order but RELEVANCE is total (ties by the
+item's identity), and items without the value sorted on (no price, no
+location) come last.
+"""
+enum SearchSort {
+  "Plaza's relevance ranking (text match, rating, city, popularity, affinity, diversity)."
+  RELEVANCE
+  "Cheapest first; unpriced items (stores, doctors, lawyers, most services) last."
+  PRICE_LOW_TO_HIGH
+  "Dearest first; unpriced items last."
+  PRICE_HIGH_TO_LOW
+  "Best rated first."
+  RATING
+  "Nearest to ` + "`" + `near` + "`" + ` first, by great-circle distance; items without a location last."
+  DISTANCE
+}
+
+"A point on Earth in WGS 84 degrees."
+input GeoPointInput {
+  "-90 to 90."
+  lat: Float!
+  "-180 to 180."
+  lon: Float!
 }
 
 # ---------------------------------------------------------------- search facets
@@ -8221,6 +8263,54 @@ func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*model.SearchSort, error) {
+			return ec.unmarshalOSearchSort2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchSort(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "near",
+		func(ctx context.Context, v any) (*model.GeoPointInput, error) {
+			return ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["near"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "minPrice",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minPrice"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "maxPrice",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxPrice"] = arg10
 	return args, nil
 }
 
@@ -8763,6 +8853,9 @@ func (ec *executionContext) fieldContext_Analytics_recommendations(_ context.Con
 }
 
 func (ec *executionContext) _Appointment_id(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8841,6 +8934,9 @@ func (ec *executionContext) fieldContext_Appointment_start(_ context.Context, fi
 }
 
 func (ec *executionContext) _Appointment_reason(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9006,6 +9102,9 @@ func (ec *executionContext) fieldContext_AppointmentConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _AppointmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9029,6 +9128,9 @@ func (ec *executionContext) fieldContext_AppointmentConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _AppointmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9084,6 +9186,9 @@ func (ec *executionContext) fieldContext_AppointmentEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _AppointmentSlot_id(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentSlot) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9153,6 +9258,9 @@ func (ec *executionContext) fieldContext_AppointmentSlot_end(_ context.Context, 
 }
 
 func (ec *executionContext) _AppointmentSlot_available(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentSlot) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Available)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9176,6 +9284,9 @@ func (ec *executionContext) fieldContext_AppointmentSlot_available(_ context.Con
 }
 
 func (ec *executionContext) _ApprovalRequest_id(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9222,6 +9333,9 @@ func (ec *executionContext) fieldContext_ApprovalRequest_kind(_ context.Context,
 }
 
 func (ec *executionContext) _ApprovalRequest_provider(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9277,6 +9391,9 @@ func (ec *executionContext) fieldContext_ApprovalRequest_amount(_ context.Contex
 }
 
 func (ec *executionContext) _ApprovalRequest_reason(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9300,6 +9417,9 @@ func (ec *executionContext) fieldContext_ApprovalRequest_reason(_ context.Contex
 }
 
 func (ec *executionContext) _ApprovalRequest_maker(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Maker)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9438,6 +9558,9 @@ func (ec *executionContext) fieldContext_BucketCount_start(_ context.Context, fi
 }
 
 func (ec *executionContext) _BucketCount_count(ctx context.Context, field graphql.CollectedField, obj *model.BucketCount) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9461,6 +9584,9 @@ func (ec *executionContext) fieldContext_BucketCount_count(_ context.Context, fi
 }
 
 func (ec *executionContext) _CertificationCheck_name(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9507,6 +9633,9 @@ func (ec *executionContext) fieldContext_CertificationCheck_outcome(_ context.Co
 }
 
 func (ec *executionContext) _CertificationCheck_message(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9530,6 +9659,9 @@ func (ec *executionContext) fieldContext_CertificationCheck_message(_ context.Co
 }
 
 func (ec *executionContext) _CertificationRun_id(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9576,6 +9708,9 @@ func (ec *executionContext) fieldContext_CertificationRun_outcome(_ context.Cont
 }
 
 func (ec *executionContext) _CertificationRun_sandbox(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Sandbox)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9677,6 +9812,9 @@ func (ec *executionContext) fieldContext_CertificationRun_checks(_ context.Conte
 }
 
 func (ec *executionContext) _City_name(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9700,6 +9838,9 @@ func (ec *executionContext) fieldContext_City_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _City_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.TimeZone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9746,6 +9887,9 @@ func (ec *executionContext) fieldContext_City_verticals(_ context.Context, field
 }
 
 func (ec *executionContext) _City_providerCount(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ProviderCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9769,6 +9913,9 @@ func (ec *executionContext) fieldContext_City_providerCount(_ context.Context, f
 }
 
 func (ec *executionContext) _Consultation_id(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9824,6 +9971,9 @@ func (ec *executionContext) fieldContext_Consultation_doctor(_ context.Context, 
 }
 
 func (ec *executionContext) _Consultation_specialty(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Specialty)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9847,6 +9997,9 @@ func (ec *executionContext) fieldContext_Consultation_specialty(_ context.Contex
 }
 
 func (ec *executionContext) _Consultation_question(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Question)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10058,6 +10211,9 @@ func (ec *executionContext) fieldContext_ConsultationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _ConsultationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10081,6 +10237,9 @@ func (ec *executionContext) fieldContext_ConsultationConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _ConsultationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10136,6 +10295,9 @@ func (ec *executionContext) fieldContext_ConsultationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _Conversion_searches(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Searches)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10159,6 +10321,9 @@ func (ec *executionContext) fieldContext_Conversion_searches(_ context.Context, 
 }
 
 func (ec *executionContext) _Conversion_clicks(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Clicks)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10182,6 +10347,9 @@ func (ec *executionContext) fieldContext_Conversion_clicks(_ context.Context, fi
 }
 
 func (ec *executionContext) _Conversion_views(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Views)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10205,6 +10373,9 @@ func (ec *executionContext) fieldContext_Conversion_views(_ context.Context, fie
 }
 
 func (ec *executionContext) _Conversion_orders(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Orders)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10228,6 +10399,9 @@ func (ec *executionContext) fieldContext_Conversion_orders(_ context.Context, fi
 }
 
 func (ec *executionContext) _Conversion_bookings(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Bookings)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10251,6 +10425,9 @@ func (ec *executionContext) fieldContext_Conversion_bookings(_ context.Context, 
 }
 
 func (ec *executionContext) _Conversion_consultations(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Consultations)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10274,6 +10451,9 @@ func (ec *executionContext) fieldContext_Conversion_consultations(_ context.Cont
 }
 
 func (ec *executionContext) _Conversion_applications(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Applications)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10320,6 +10500,9 @@ func (ec *executionContext) fieldContext_Conversion_rate(_ context.Context, fiel
 }
 
 func (ec *executionContext) _CreatedProviderApiKey_key(ctx context.Context, field graphql.CollectedField, obj *model.CreatedProviderAPIKey) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10375,6 +10558,9 @@ func (ec *executionContext) fieldContext_CreatedProviderApiKey_apiKey(_ context.
 }
 
 func (ec *executionContext) _DeliverySlot_id(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10444,6 +10630,9 @@ func (ec *executionContext) fieldContext_DeliverySlot_end(_ context.Context, fie
 }
 
 func (ec *executionContext) _DeliverySlot_capacity(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Capacity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10467,6 +10656,9 @@ func (ec *executionContext) fieldContext_DeliverySlot_capacity(_ context.Context
 }
 
 func (ec *executionContext) _DeliverySlot_remaining(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Remaining)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10490,6 +10682,9 @@ func (ec *executionContext) fieldContext_DeliverySlot_remaining(_ context.Contex
 }
 
 func (ec *executionContext) _Doctor_id(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10513,6 +10708,9 @@ func (ec *executionContext) fieldContext_Doctor_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Doctor_name(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10536,6 +10734,9 @@ func (ec *executionContext) fieldContext_Doctor_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Doctor_specialty(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Specialty)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10559,6 +10760,9 @@ func (ec *executionContext) fieldContext_Doctor_specialty(_ context.Context, fie
 }
 
 func (ec *executionContext) _Doctor_hospital(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Hospital)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10605,6 +10809,9 @@ func (ec *executionContext) fieldContext_Doctor_languages(_ context.Context, fie
 }
 
 func (ec *executionContext) _Doctor_fee(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10660,6 +10867,9 @@ func (ec *executionContext) fieldContext_Doctor_rating(_ context.Context, field 
 }
 
 func (ec *executionContext) _Doctor_city(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.City)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10683,6 +10893,9 @@ func (ec *executionContext) fieldContext_Doctor_city(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Doctor_bio(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Bio)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10814,6 +11027,9 @@ func (ec *executionContext) fieldContext_Doctor_portrait(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Doctor_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10901,6 +11117,9 @@ func (ec *executionContext) fieldContext_DoctorConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _DoctorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.DoctorConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10924,6 +11143,9 @@ func (ec *executionContext) fieldContext_DoctorConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _DoctorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DoctorEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10979,6 +11201,9 @@ func (ec *executionContext) fieldContext_DoctorEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _FacetCount_value(ctx context.Context, field graphql.CollectedField, obj *model.FacetCount) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11025,6 +11250,9 @@ func (ec *executionContext) fieldContext_FacetCount_label(_ context.Context, fie
 }
 
 func (ec *executionContext) _FacetCount_count(ctx context.Context, field graphql.CollectedField, obj *model.FacetCount) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11048,6 +11276,9 @@ func (ec *executionContext) fieldContext_FacetCount_count(_ context.Context, fie
 }
 
 func (ec *executionContext) _GovService_id(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11071,6 +11302,9 @@ func (ec *executionContext) fieldContext_GovService_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _GovService_name(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11094,6 +11328,9 @@ func (ec *executionContext) fieldContext_GovService_name(_ context.Context, fiel
 }
 
 func (ec *executionContext) _GovService_description(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11117,6 +11354,9 @@ func (ec *executionContext) fieldContext_GovService_description(_ context.Contex
 }
 
 func (ec *executionContext) _GovService_category(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Category)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11186,6 +11426,9 @@ func (ec *executionContext) fieldContext_GovService_requiredDocuments(_ context.
 }
 
 func (ec *executionContext) _GovService_fee(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11218,6 +11461,9 @@ func (ec *executionContext) fieldContext_GovService_fee(_ context.Context, field
 }
 
 func (ec *executionContext) _GovService_processingDays(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ProcessingDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11363,6 +11609,9 @@ func (ec *executionContext) fieldContext_GovService_offices(ctx context.Context,
 }
 
 func (ec *executionContext) _GovService_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11450,6 +11699,9 @@ func (ec *executionContext) fieldContext_GovServiceConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _GovServiceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11473,6 +11725,9 @@ func (ec *executionContext) fieldContext_GovServiceConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _GovServiceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11528,6 +11783,9 @@ func (ec *executionContext) fieldContext_GovServiceEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _GroceryOrder_id(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11583,6 +11841,9 @@ func (ec *executionContext) fieldContext_GroceryOrder_items(_ context.Context, f
 }
 
 func (ec *executionContext) _GroceryOrder_total(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	if obj.Total != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11821,6 +12082,9 @@ func (ec *executionContext) fieldContext_GroceryOrderConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _GroceryOrderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11844,6 +12108,9 @@ func (ec *executionContext) fieldContext_GroceryOrderConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _GroceryOrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11922,6 +12189,9 @@ func (ec *executionContext) fieldContext_HomeItem_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _HomeItem_reason(ctx context.Context, field graphql.CollectedField, obj *model.HomeItem) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12023,6 +12293,9 @@ func (ec *executionContext) fieldContext_HomePage_sections(_ context.Context, fi
 }
 
 func (ec *executionContext) _HomeSection_key(ctx context.Context, field graphql.CollectedField, obj *model.HomeSection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12046,6 +12319,9 @@ func (ec *executionContext) fieldContext_HomeSection_key(_ context.Context, fiel
 }
 
 func (ec *executionContext) _HomeSection_title(ctx context.Context, field graphql.CollectedField, obj *model.HomeSection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12101,6 +12377,9 @@ func (ec *executionContext) fieldContext_HomeSection_items(_ context.Context, fi
 }
 
 func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12124,6 +12403,9 @@ func (ec *executionContext) fieldContext_Image_url(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Image_width(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Width)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12147,6 +12429,9 @@ func (ec *executionContext) fieldContext_Image_width(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Image_height(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Height)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12170,6 +12455,9 @@ func (ec *executionContext) fieldContext_Image_height(_ context.Context, field g
 }
 
 func (ec *executionContext) _Lawyer_id(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12193,6 +12481,9 @@ func (ec *executionContext) fieldContext_Lawyer_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Lawyer_name(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12239,6 +12530,9 @@ func (ec *executionContext) fieldContext_Lawyer_practiceAreas(_ context.Context,
 }
 
 func (ec *executionContext) _Lawyer_firm(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Firm)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12285,6 +12579,9 @@ func (ec *executionContext) fieldContext_Lawyer_languages(_ context.Context, fie
 }
 
 func (ec *executionContext) _Lawyer_fee(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12340,6 +12637,9 @@ func (ec *executionContext) fieldContext_Lawyer_rating(_ context.Context, field 
 }
 
 func (ec *executionContext) _Lawyer_city(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.City)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12363,6 +12663,9 @@ func (ec *executionContext) fieldContext_Lawyer_city(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Lawyer_bio(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Bio)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12450,6 +12753,9 @@ func (ec *executionContext) fieldContext_Lawyer_portrait(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Lawyer_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12537,6 +12843,9 @@ func (ec *executionContext) fieldContext_LawyerConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _LawyerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LawyerConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12560,6 +12869,9 @@ func (ec *executionContext) fieldContext_LawyerConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _LawyerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LawyerEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12615,6 +12927,9 @@ func (ec *executionContext) fieldContext_LawyerEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _LedgerEntry_key(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12684,6 +12999,9 @@ func (ec *executionContext) fieldContext_LedgerEntry_reverses(_ context.Context,
 }
 
 func (ec *executionContext) _LedgerEntry_memo(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Memo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12707,6 +13025,9 @@ func (ec *executionContext) fieldContext_LedgerEntry_memo(_ context.Context, fie
 }
 
 func (ec *executionContext) _LedgerEntry_actor(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Actor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12785,6 +13106,9 @@ func (ec *executionContext) fieldContext_LedgerEntry_postings(_ context.Context,
 }
 
 func (ec *executionContext) _LedgerPosting_account(ctx context.Context, field graphql.CollectedField, obj *model.LedgerPosting) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Account)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12808,6 +13132,9 @@ func (ec *executionContext) fieldContext_LedgerPosting_account(_ context.Context
 }
 
 func (ec *executionContext) _LedgerPosting_amount(ctx context.Context, field graphql.CollectedField, obj *model.LedgerPosting) (ret graphql.Marshaler) {
+	if obj.Amount != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Amount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12840,6 +13167,9 @@ func (ec *executionContext) fieldContext_LedgerPosting_amount(_ context.Context,
 }
 
 func (ec *executionContext) _LegalConsultation_id(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12895,6 +13225,9 @@ func (ec *executionContext) fieldContext_LegalConsultation_lawyer(_ context.Cont
 }
 
 func (ec *executionContext) _LegalConsultation_topic(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Topic)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12918,6 +13251,9 @@ func (ec *executionContext) fieldContext_LegalConsultation_topic(_ context.Conte
 }
 
 func (ec *executionContext) _LegalConsultation_description(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13106,6 +13442,9 @@ func (ec *executionContext) fieldContext_LegalConsultationConnection_pageInfo(_ 
 }
 
 func (ec *executionContext) _LegalConsultationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13129,6 +13468,9 @@ func (ec *executionContext) fieldContext_LegalConsultationConnection_totalCount(
 }
 
 func (ec *executionContext) _LegalConsultationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13184,6 +13526,9 @@ func (ec *executionContext) fieldContext_LegalConsultationEdge_node(_ context.Co
 }
 
 func (ec *executionContext) _Loan_id(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13230,6 +13575,9 @@ func (ec *executionContext) fieldContext_Loan_status(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Loan_principal(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.Principal != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Principal)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13262,6 +13610,9 @@ func (ec *executionContext) fieldContext_Loan_principal(_ context.Context, field
 }
 
 func (ec *executionContext) _Loan_fee(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13294,6 +13645,9 @@ func (ec *executionContext) fieldContext_Loan_fee(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Loan_totalCost(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.TotalCost != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.TotalCost)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13326,6 +13680,9 @@ func (ec *executionContext) fieldContext_Loan_totalCost(_ context.Context, field
 }
 
 func (ec *executionContext) _Loan_termDays(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TermDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13349,6 +13706,9 @@ func (ec *executionContext) fieldContext_Loan_termDays(_ context.Context, field 
 }
 
 func (ec *executionContext) _Loan_repaymentSharePercent(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.RepaymentSharePercent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13372,6 +13732,9 @@ func (ec *executionContext) fieldContext_Loan_repaymentSharePercent(_ context.Co
 }
 
 func (ec *executionContext) _Loan_minimumDaily(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.MinimumDaily != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MinimumDaily)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13404,6 +13767,9 @@ func (ec *executionContext) fieldContext_Loan_minimumDaily(_ context.Context, fi
 }
 
 func (ec *executionContext) _Loan_outstanding(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.Outstanding != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Outstanding)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13436,6 +13802,9 @@ func (ec *executionContext) fieldContext_Loan_outstanding(_ context.Context, fie
 }
 
 func (ec *executionContext) _Loan_arrears(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if obj.Arrears != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Arrears)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13468,6 +13837,9 @@ func (ec *executionContext) fieldContext_Loan_arrears(_ context.Context, field g
 }
 
 func (ec *executionContext) _Loan_consent(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Consent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13537,6 +13909,9 @@ func (ec *executionContext) fieldContext_Loan_dueAt(_ context.Context, field gra
 }
 
 func (ec *executionContext) _LoanOffer_maxAmount(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if obj.MaxAmount != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MaxAmount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13569,6 +13944,9 @@ func (ec *executionContext) fieldContext_LoanOffer_maxAmount(_ context.Context, 
 }
 
 func (ec *executionContext) _LoanOffer_gmv90(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if obj.Gmv90 != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Gmv90)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13633,6 +14011,9 @@ func (ec *executionContext) fieldContext_LoanOffer_factors(_ context.Context, fi
 }
 
 func (ec *executionContext) _LoanOffer_minTermDays(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.MinTermDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13656,6 +14037,9 @@ func (ec *executionContext) fieldContext_LoanOffer_minTermDays(_ context.Context
 }
 
 func (ec *executionContext) _LoanOffer_maxTermDays(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.MaxTermDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13702,6 +14086,9 @@ func (ec *executionContext) fieldContext_LoanOffer_feePercentPer30Days(_ context
 }
 
 func (ec *executionContext) _LoanOffer_repaymentSharePercent(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.RepaymentSharePercent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13725,6 +14112,9 @@ func (ec *executionContext) fieldContext_LoanOffer_repaymentSharePercent(_ conte
 }
 
 func (ec *executionContext) _LoanOffer_terms(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Terms)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13748,6 +14138,9 @@ func (ec *executionContext) fieldContext_LoanOffer_terms(_ context.Context, fiel
 }
 
 func (ec *executionContext) _LoanOfferFactor_name(ctx context.Context, field graphql.CollectedField, obj *model.LoanOfferFactor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13794,6 +14187,9 @@ func (ec *executionContext) fieldContext_LoanOfferFactor_value(_ context.Context
 }
 
 func (ec *executionContext) _LoanOfferFactor_explanation(ctx context.Context, field graphql.CollectedField, obj *model.LoanOfferFactor) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Explanation)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13817,6 +14213,9 @@ func (ec *executionContext) fieldContext_LoanOfferFactor_explanation(_ context.C
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Amount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13840,6 +14239,9 @@ func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field g
 }
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Currency)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15829,6 +16231,9 @@ func (ec *executionContext) fieldContext_Mutation_cancelApplication(ctx context.
 }
 
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15852,6 +16257,9 @@ func (ec *executionContext) fieldContext_Office_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Office_name(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15875,6 +16283,9 @@ func (ec *executionContext) fieldContext_Office_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Office_city(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.City)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15898,6 +16309,9 @@ func (ec *executionContext) fieldContext_Office_city(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Office_address(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Address)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15965,6 +16379,9 @@ func (ec *executionContext) fieldContext_Office_slots(ctx context.Context, field
 }
 
 func (ec *executionContext) _OfficeSlot_id(ctx context.Context, field graphql.CollectedField, obj *model.OfficeSlot) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16034,6 +16451,9 @@ func (ec *executionContext) fieldContext_OfficeSlot_end(_ context.Context, field
 }
 
 func (ec *executionContext) _OfficeSlot_available(ctx context.Context, field graphql.CollectedField, obj *model.OfficeSlot) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Available)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16057,6 +16477,9 @@ func (ec *executionContext) fieldContext_OfficeSlot_available(_ context.Context,
 }
 
 func (ec *executionContext) _OnboardingCode_code(ctx context.Context, field graphql.CollectedField, obj *model.OnboardingCode) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16126,6 +16549,9 @@ func (ec *executionContext) fieldContext_OpeningHours_day(_ context.Context, fie
 }
 
 func (ec *executionContext) _OpeningHours_opens(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Opens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16149,6 +16575,9 @@ func (ec *executionContext) fieldContext_OpeningHours_opens(_ context.Context, f
 }
 
 func (ec *executionContext) _OpeningHours_closes(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Closes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16204,6 +16633,9 @@ func (ec *executionContext) fieldContext_OrderItem_product(_ context.Context, fi
 }
 
 func (ec *executionContext) _OrderItem_quantity(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Quantity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16227,6 +16659,9 @@ func (ec *executionContext) fieldContext_OrderItem_quantity(_ context.Context, f
 }
 
 func (ec *executionContext) _OrderItem_price(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
+	if obj.Price != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16259,6 +16694,9 @@ func (ec *executionContext) fieldContext_OrderItem_price(_ context.Context, fiel
 }
 
 func (ec *executionContext) _OrderItem_lineTotal(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
+	if obj.LineTotal != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LineTotal)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16291,6 +16729,9 @@ func (ec *executionContext) fieldContext_OrderItem_lineTotal(_ context.Context, 
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16314,6 +16755,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16383,6 +16827,9 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16406,6 +16853,9 @@ func (ec *executionContext) fieldContext_Product_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16429,6 +16879,9 @@ func (ec *executionContext) fieldContext_Product_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16452,6 +16905,9 @@ func (ec *executionContext) fieldContext_Product_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_category(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Category)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16498,6 +16954,9 @@ func (ec *executionContext) fieldContext_Product_tags(_ context.Context, field g
 }
 
 func (ec *executionContext) _Product_price(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if obj.Price != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16530,6 +16989,9 @@ func (ec *executionContext) fieldContext_Product_price(_ context.Context, field 
 }
 
 func (ec *executionContext) _Product_unit(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Unit)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16553,6 +17015,9 @@ func (ec *executionContext) fieldContext_Product_unit(_ context.Context, field g
 }
 
 func (ec *executionContext) _Product_stock(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Stock)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16576,6 +17041,9 @@ func (ec *executionContext) fieldContext_Product_stock(_ context.Context, field 
 }
 
 func (ec *executionContext) _Product_inStock(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InStock)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16599,6 +17067,9 @@ func (ec *executionContext) fieldContext_Product_inStock(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Product_origin(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Origin)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16773,6 +17244,9 @@ func (ec *executionContext) fieldContext_Product_originalPrice(_ context.Context
 }
 
 func (ec *executionContext) _Product_discountPercent(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.DiscountPercent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16796,6 +17270,9 @@ func (ec *executionContext) fieldContext_Product_discountPercent(_ context.Conte
 }
 
 func (ec *executionContext) _Product_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16883,6 +17360,9 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16906,6 +17386,9 @@ func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16961,6 +17444,9 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16984,6 +17470,9 @@ func (ec *executionContext) fieldContext_Provider_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Provider_key(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17007,6 +17496,9 @@ func (ec *executionContext) fieldContext_Provider_key(_ context.Context, field g
 }
 
 func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17053,6 +17545,9 @@ func (ec *executionContext) fieldContext_Provider_vertical(_ context.Context, fi
 }
 
 func (ec *executionContext) _Provider_description(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17296,6 +17791,9 @@ func (ec *executionContext) fieldContext_Provider_logo(_ context.Context, field 
 }
 
 func (ec *executionContext) _ProviderApiKey_id(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17319,6 +17817,9 @@ func (ec *executionContext) fieldContext_ProviderApiKey_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _ProviderApiKey_label(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Label)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17342,6 +17843,9 @@ func (ec *executionContext) fieldContext_ProviderApiKey_label(_ context.Context,
 }
 
 func (ec *executionContext) _ProviderApiKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.CreatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17434,6 +17938,9 @@ func (ec *executionContext) fieldContext_ProviderChange_what(_ context.Context, 
 }
 
 func (ec *executionContext) _ProviderChange_from(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.From)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17457,6 +17964,9 @@ func (ec *executionContext) fieldContext_ProviderChange_from(_ context.Context, 
 }
 
 func (ec *executionContext) _ProviderChange_to(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.To)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17480,6 +17990,9 @@ func (ec *executionContext) fieldContext_ProviderChange_to(_ context.Context, fi
 }
 
 func (ec *executionContext) _ProviderChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Actor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17503,6 +18016,9 @@ func (ec *executionContext) fieldContext_ProviderChange_actor(_ context.Context,
 }
 
 func (ec *executionContext) _ProviderChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17613,6 +18129,9 @@ func (ec *executionContext) fieldContext_ProviderConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _ProviderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProviderConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17636,6 +18155,9 @@ func (ec *executionContext) fieldContext_ProviderConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _ProviderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17737,6 +18259,9 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_to(_ context.Co
 }
 
 func (ec *executionContext) _ProviderLifecycleChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Actor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17760,6 +18285,9 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_actor(_ context
 }
 
 func (ec *executionContext) _ProviderLifecycleChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17806,6 +18334,9 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_at(_ context.Co
 }
 
 func (ec *executionContext) _ProviderTraffic_provider(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17829,6 +18360,9 @@ func (ec *executionContext) fieldContext_ProviderTraffic_provider(_ context.Cont
 }
 
 func (ec *executionContext) _ProviderTraffic_calls(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Calls)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17852,6 +18386,9 @@ func (ec *executionContext) fieldContext_ProviderTraffic_calls(_ context.Context
 }
 
 func (ec *executionContext) _ProviderTraffic_errors(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Errors)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17921,6 +18458,9 @@ func (ec *executionContext) fieldContext_ProviderTraffic_p99Ms(_ context.Context
 }
 
 func (ec *executionContext) _ProviderTraffic_conversions(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Conversions)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18305,7 +18845,7 @@ func (ec *executionContext) _Query_search(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Search(ctx, fc.Args["text"].(*string), fc.Args["vertical"].(*model.Vertical), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Search(ctx, fc.Args["text"].(*string), fc.Args["vertical"].(*model.Vertical), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["sort"].(*model.SearchSort), fc.Args["near"].(*model.GeoPointInput), fc.Args["minPrice"].(*int), fc.Args["maxPrice"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
@@ -18784,6 +19324,9 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _QueryCount_query(ctx context.Context, field graphql.CollectedField, obj *model.QueryCount) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Query)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18807,6 +19350,9 @@ func (ec *executionContext) fieldContext_QueryCount_query(_ context.Context, fie
 }
 
 func (ec *executionContext) _QueryCount_count(ctx context.Context, field graphql.CollectedField, obj *model.QueryCount) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18830,6 +19376,9 @@ func (ec *executionContext) fieldContext_QueryCount_count(_ context.Context, fie
 }
 
 func (ec *executionContext) _RecommendationParams_fitted(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Fitted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18876,6 +19425,9 @@ func (ec *executionContext) fieldContext_RecommendationParams_repeatHalfLifeDays
 }
 
 func (ec *executionContext) _RecommendationParams_dueBoost(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DueBoost)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18963,6 +19515,9 @@ func (ec *executionContext) fieldContext_RecommendationParams_validation(_ conte
 }
 
 func (ec *executionContext) _RecommendationSource_source(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19124,6 +19679,9 @@ func (ec *executionContext) fieldContext_RecommendationValidation_fittedAt(_ con
 }
 
 func (ec *executionContext) _RecommendationValidation_events(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Events)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19170,6 +19728,9 @@ func (ec *executionContext) fieldContext_RecommendationValidation_cut(_ context.
 }
 
 func (ec *executionContext) _RecommendationValidation_users(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Users)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19193,6 +19754,9 @@ func (ec *executionContext) fieldContext_RecommendationValidation_users(_ contex
 }
 
 func (ec *executionContext) _RecommendationValidation_n(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.N)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19441,6 +20005,9 @@ func (ec *executionContext) fieldContext_RegisterProviderPayload_certification(_
 }
 
 func (ec *executionContext) _RewardAccount_payable(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
+	if obj.Payable != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Payable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19473,6 +20040,9 @@ func (ec *executionContext) fieldContext_RewardAccount_payable(_ context.Context
 }
 
 func (ec *executionContext) _RewardAccount_receivable(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
+	if obj.Receivable != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Receivable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19505,6 +20075,9 @@ func (ec *executionContext) fieldContext_RewardAccount_receivable(_ context.Cont
 }
 
 func (ec *executionContext) _RewardAccount_loanOutstanding(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
+	if obj.LoanOutstanding != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LoanOutstanding)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19613,6 +20186,9 @@ func (ec *executionContext) fieldContext_RewardAccount_history(ctx context.Conte
 }
 
 func (ec *executionContext) _RewardPrograms_perOrder(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
+	if obj.PerOrder != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.PerOrder)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19645,6 +20221,9 @@ func (ec *executionContext) fieldContext_RewardPrograms_perOrder(_ context.Conte
 }
 
 func (ec *executionContext) _RewardPrograms_firstOrder(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
+	if obj.FirstOrder != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.FirstOrder)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19677,6 +20256,9 @@ func (ec *executionContext) fieldContext_RewardPrograms_firstOrder(_ context.Con
 }
 
 func (ec *executionContext) _RewardPrograms_monthlyOk(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
+	if obj.MonthlyOk != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MonthlyOk)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19773,6 +20355,9 @@ func (ec *executionContext) fieldContext_SearchConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _SearchConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19828,6 +20413,9 @@ func (ec *executionContext) fieldContext_SearchConnection_facets(_ context.Conte
 }
 
 func (ec *executionContext) _SearchEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19961,6 +20549,9 @@ func (ec *executionContext) fieldContext_SearchFacets_providers(_ context.Contex
 }
 
 func (ec *executionContext) _ServiceApplication_id(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20245,6 +20836,9 @@ func (ec *executionContext) fieldContext_ServiceApplicationConnection_pageInfo(_
 }
 
 func (ec *executionContext) _ServiceApplicationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20268,6 +20862,9 @@ func (ec *executionContext) fieldContext_ServiceApplicationConnection_totalCount
 }
 
 func (ec *executionContext) _ServiceApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20447,6 +21044,9 @@ func (ec *executionContext) fieldContext_ServiceLevelTransition_to(_ context.Con
 }
 
 func (ec *executionContext) _ServiceLevelTransition_reason(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20493,6 +21093,9 @@ func (ec *executionContext) fieldContext_ServiceLevelTransition_at(_ context.Con
 }
 
 func (ec *executionContext) _StatusUpdate_id(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20594,6 +21197,9 @@ func (ec *executionContext) fieldContext_StatusUpdate_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _Store_id(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20617,6 +21223,9 @@ func (ec *executionContext) fieldContext_Store_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Store_name(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20640,6 +21249,9 @@ func (ec *executionContext) fieldContext_Store_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Store_city(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.City)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20663,6 +21275,9 @@ func (ec *executionContext) fieldContext_Store_city(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Store_address(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Address)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20872,6 +21487,9 @@ func (ec *executionContext) fieldContext_Store_logo(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Store_reviewCount(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ReviewCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21078,6 +21696,9 @@ func (ec *executionContext) fieldContext_StoreConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _StoreConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21101,6 +21722,9 @@ func (ec *executionContext) fieldContext_StoreConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _StoreEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StoreEdge) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21218,6 +21842,9 @@ func (ec *executionContext) fieldContext_Subscription_statusChanged(ctx context.
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21493,6 +22120,9 @@ func (ec *executionContext) fieldContext_User_settings(_ context.Context, field 
 }
 
 func (ec *executionContext) _UserSettings_personalization(ctx context.Context, field graphql.CollectedField, obj *model.UserSettings) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Personalization)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21516,6 +22146,9 @@ func (ec *executionContext) fieldContext_UserSettings_personalization(_ context.
 }
 
 func (ec *executionContext) _ViewerProvider_key(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21539,6 +22172,9 @@ func (ec *executionContext) fieldContext_ViewerProvider_key(_ context.Context, f
 }
 
 func (ec *executionContext) _ViewerProvider_name(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21812,6 +22448,9 @@ func (ec *executionContext) fieldContext_ViewerProvider_loan(ctx context.Context
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21858,6 +22497,9 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21948,6 +22590,9 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22040,6 +22685,9 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22208,6 +22856,9 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23150,6 +23801,55 @@ func UnmarshalBookDoctorAppointmentInput(ctx context.Context, raw any) (model.Bo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
+	var it model.GeoPointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lat", "lon"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lat"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lat = data
+		case "lon":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lon"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lon = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGeoPointInput unmarshals raw into the GeoPointInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGeoPointInput(ctx context.Context, raw any) (model.GeoPointInput, error) {
+	var out model.GeoPointInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoPointInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLedgerAdjustmentInput(ctx context.Context, obj any) (model.LedgerAdjustmentInput, error) {
 	var it model.LedgerAdjustmentInput
 	if obj == nil {
@@ -23768,10 +24468,10 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 var analyticsImplementors = []string{"Analytics"}
 
 func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, analyticsImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23832,10 +24532,10 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 var appointmentImplementors = []string{"Appointment", "Node"}
 
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *model.Appointment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23897,10 +24597,10 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 var appointmentConnectionImplementors = []string{"AppointmentConnection"}
 
 func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23940,10 +24640,10 @@ func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.
 var appointmentEdgeImplementors = []string{"AppointmentEdge"}
 
 func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23978,10 +24678,10 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 var appointmentSlotImplementors = []string{"AppointmentSlot"}
 
 func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentSlot) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24026,10 +24726,10 @@ func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.Select
 var approvalRequestImplementors = []string{"ApprovalRequest"}
 
 func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalRequest) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24104,10 +24804,10 @@ func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.Select
 var bucketCountImplementors = []string{"BucketCount"}
 
 func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionSet, obj *model.BucketCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24142,10 +24842,10 @@ func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionS
 var certificationCheckImplementors = []string{"CertificationCheck"}
 
 func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationCheck) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24185,10 +24885,10 @@ func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.Sel
 var certificationRunImplementors = []string{"CertificationRun"}
 
 func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationRun) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24243,10 +24943,10 @@ func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.Selec
 var cityImplementors = []string{"City"}
 
 func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj *model.City) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, cityImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, cityImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24291,10 +24991,10 @@ func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj
 var consultationImplementors = []string{"Consultation", "Node"}
 
 func (ec *executionContext) _Consultation(ctx context.Context, sel ast.SelectionSet, obj *model.Consultation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, consultationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, consultationImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24366,10 +25066,10 @@ func (ec *executionContext) _Consultation(ctx context.Context, sel ast.Selection
 var consultationConnectionImplementors = []string{"ConsultationConnection"}
 
 func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24409,10 +25109,10 @@ func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast
 var consultationEdgeImplementors = []string{"ConsultationEdge"}
 
 func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24447,10 +25147,10 @@ func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.Selec
 var conversionImplementors = []string{"Conversion"}
 
 func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSet, obj *model.Conversion) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, conversionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24515,10 +25215,10 @@ func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSe
 var createdProviderApiKeyImplementors = []string{"CreatedProviderApiKey"}
 
 func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedProviderAPIKey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24553,10 +25253,10 @@ func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.
 var deliverySlotImplementors = []string{"DeliverySlot"}
 
 func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.SelectionSet, obj *model.DeliverySlot) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24606,10 +25306,10 @@ func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.Selection
 var doctorImplementors = []string{"Doctor", "Node", "SearchResult"}
 
 func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, obj *model.Doctor) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, doctorImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, doctorImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24701,10 +25401,10 @@ func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, o
 var doctorConnectionImplementors = []string{"DoctorConnection"}
 
 func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24744,10 +25444,10 @@ func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.Selec
 var doctorEdgeImplementors = []string{"DoctorEdge"}
 
 func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24782,10 +25482,10 @@ func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSe
 var facetCountImplementors = []string{"FacetCount"}
 
 func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *model.FacetCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, facetCountImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, facetCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24825,10 +25525,10 @@ func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSe
 var govServiceImplementors = []string{"GovService", "Node", "SearchResult"}
 
 func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSet, obj *model.GovService) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24920,10 +25620,10 @@ func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSe
 var govServiceConnectionImplementors = []string{"GovServiceConnection"}
 
 func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24963,10 +25663,10 @@ func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.S
 var govServiceEdgeImplementors = []string{"GovServiceEdge"}
 
 func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25001,10 +25701,10 @@ func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.Selecti
 var groceryOrderImplementors = []string{"GroceryOrder", "Node"}
 
 func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrder) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25072,10 +25772,10 @@ func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.Selection
 var groceryOrderConnectionImplementors = []string{"GroceryOrderConnection"}
 
 func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25115,10 +25815,10 @@ func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast
 var groceryOrderEdgeImplementors = []string{"GroceryOrderEdge"}
 
 func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25153,10 +25853,10 @@ func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.Selec
 var homeItemImplementors = []string{"HomeItem"}
 
 func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet, obj *model.HomeItem) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, homeItemImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, homeItemImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25196,10 +25896,10 @@ func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet,
 var homePageImplementors = []string{"HomePage"}
 
 func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet, obj *model.HomePage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, homePageImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, homePageImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25234,10 +25934,10 @@ func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet,
 var homeSectionImplementors = []string{"HomeSection"}
 
 func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionSet, obj *model.HomeSection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25277,10 +25977,10 @@ func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionS
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *model.Image) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, imageImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, imageImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25320,10 +26020,10 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 var lawyerImplementors = []string{"Lawyer", "Node", "SearchResult"}
 
 func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, obj *model.Lawyer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25409,10 +26109,10 @@ func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, o
 var lawyerConnectionImplementors = []string{"LawyerConnection"}
 
 func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25452,10 +26152,10 @@ func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.Selec
 var lawyerEdgeImplementors = []string{"LawyerEdge"}
 
 func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25490,10 +26190,10 @@ func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSe
 var ledgerEntryImplementors = []string{"LedgerEntry"}
 
 func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntry) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25553,10 +26253,10 @@ func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionS
 var ledgerPostingImplementors = []string{"LedgerPosting"}
 
 func (ec *executionContext) _LedgerPosting(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerPosting) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25591,10 +26291,10 @@ func (ec *executionContext) _LedgerPosting(ctx context.Context, sel ast.Selectio
 var legalConsultationImplementors = []string{"LegalConsultation", "Node"}
 
 func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25661,10 +26361,10 @@ func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.Sele
 var legalConsultationConnectionImplementors = []string{"LegalConsultationConnection"}
 
 func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25704,10 +26404,10 @@ func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, se
 var legalConsultationEdgeImplementors = []string{"LegalConsultationEdge"}
 
 func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25742,10 +26442,10 @@ func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.
 var loanImplementors = []string{"Loan"}
 
 func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj *model.Loan) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loanImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, loanImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25835,10 +26535,10 @@ func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj
 var loanOfferImplementors = []string{"LoanOffer"}
 
 func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOffer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25903,10 +26603,10 @@ func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet
 var loanOfferFactorImplementors = []string{"LoanOfferFactor"}
 
 func (ec *executionContext) _LoanOfferFactor(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOfferFactor) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25946,10 +26646,10 @@ func (ec *executionContext) _LoanOfferFactor(ctx context.Context, sel ast.Select
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *model.Money) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25984,13 +26684,13 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -26244,10 +26944,10 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var officeImplementors = []string{"Office"}
 
 func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, obj *model.Office) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, officeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, officeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26298,10 +26998,10 @@ func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, o
 var officeSlotImplementors = []string{"OfficeSlot"}
 
 func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSet, obj *model.OfficeSlot) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26346,10 +27046,10 @@ func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSe
 var onboardingCodeImplementors = []string{"OnboardingCode"}
 
 func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.SelectionSet, obj *model.OnboardingCode) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26384,10 +27084,10 @@ func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.Selecti
 var openingHoursImplementors = []string{"OpeningHours"}
 
 func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.SelectionSet, obj *model.OpeningHours) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26427,10 +27127,10 @@ func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.Selection
 var orderItemImplementors = []string{"OrderItem"}
 
 func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet, obj *model.OrderItem) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderItemImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, orderItemImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26476,10 +27176,10 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26524,10 +27224,10 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var productImplementors = []string{"Product", "Node", "SearchResult"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, productImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26639,10 +27339,10 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26682,10 +27382,10 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26720,10 +27420,10 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 var providerImplementors = []string{"Provider", "Node", "SearchResult"}
 
 func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *model.Provider) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26818,10 +27518,10 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 var providerApiKeyImplementors = []string{"ProviderApiKey"}
 
 func (ec *executionContext) _ProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderAPIKey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26871,10 +27571,10 @@ func (ec *executionContext) _ProviderApiKey(ctx context.Context, sel ast.Selecti
 var providerChangeImplementors = []string{"ProviderChange"}
 
 func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26929,10 +27629,10 @@ func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.Selecti
 var providerConnectionImplementors = []string{"ProviderConnection"}
 
 func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26972,10 +27672,10 @@ func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.Sel
 var providerEdgeImplementors = []string{"ProviderEdge"}
 
 func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27010,10 +27710,10 @@ func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.Selection
 var providerLifecycleChangeImplementors = []string{"ProviderLifecycleChange"}
 
 func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderLifecycleChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27063,10 +27763,10 @@ func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel as
 var providerTrafficImplementors = []string{"ProviderTraffic"}
 
 func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderTraffic) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27121,13 +27821,13 @@ func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.Select
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -27267,10 +27967,10 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var queryCountImplementors = []string{"QueryCount"}
 
 func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSet, obj *model.QueryCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryCountImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, queryCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27305,10 +28005,10 @@ func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSe
 var recommendationParamsImplementors = []string{"RecommendationParams"}
 
 func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationParams) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27358,10 +28058,10 @@ func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.S
 var recommendationSourceImplementors = []string{"RecommendationSource"}
 
 func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationSource) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27416,10 +28116,10 @@ func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.S
 var recommendationValidationImplementors = []string{"RecommendationValidation"}
 
 func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationValidation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27504,10 +28204,10 @@ func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel a
 var registerProviderPayloadImplementors = []string{"RegisterProviderPayload"}
 
 func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterProviderPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27542,10 +28242,10 @@ func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel as
 var rewardAccountImplementors = []string{"RewardAccount"}
 
 func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.SelectionSet, obj *model.RewardAccount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27596,10 +28296,10 @@ func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.Selectio
 var rewardProgramsImplementors = []string{"RewardPrograms"}
 
 func (ec *executionContext) _RewardPrograms(ctx context.Context, sel ast.SelectionSet, obj *model.RewardPrograms) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27639,10 +28339,10 @@ func (ec *executionContext) _RewardPrograms(ctx context.Context, sel ast.Selecti
 var searchConnectionImplementors = []string{"SearchConnection"}
 
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27687,10 +28387,10 @@ func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.Selec
 var searchEdgeImplementors = []string{"SearchEdge"}
 
 func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SearchEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27730,10 +28430,10 @@ func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSe
 var searchFacetsImplementors = []string{"SearchFacets"}
 
 func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.SearchFacets) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27768,10 +28468,10 @@ func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.Selection
 var serviceApplicationImplementors = []string{"ServiceApplication", "Node"}
 
 func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplication) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27840,10 +28540,10 @@ func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.Sel
 var serviceApplicationConnectionImplementors = []string{"ServiceApplicationConnection"}
 
 func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27883,10 +28583,10 @@ func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, s
 var serviceApplicationEdgeImplementors = []string{"ServiceApplicationEdge"}
 
 func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27921,10 +28621,10 @@ func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast
 var serviceLevelImplementors = []string{"ServiceLevel"}
 
 func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevel) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -27964,10 +28664,10 @@ func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.Selection
 var serviceLevelTransitionImplementors = []string{"ServiceLevelTransition"}
 
 func (ec *executionContext) _ServiceLevelTransition(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevelTransition) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28012,10 +28712,10 @@ func (ec *executionContext) _ServiceLevelTransition(ctx context.Context, sel ast
 var statusUpdateImplementors = []string{"StatusUpdate"}
 
 func (ec *executionContext) _StatusUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.StatusUpdate) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, statusUpdateImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, statusUpdateImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28061,10 +28761,10 @@ func (ec *executionContext) _StatusUpdate(ctx context.Context, sel ast.Selection
 var storeImplementors = []string{"Store", "Node", "SearchResult"}
 
 func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, storeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, storeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28168,10 +28868,10 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 var storeConnectionImplementors = []string{"StoreConnection"}
 
 func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StoreConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28211,10 +28911,10 @@ func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.Select
 var storeEdgeImplementors = []string{"StoreEdge"}
 
 func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StoreEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28249,7 +28949,7 @@ func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -28269,10 +28969,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28338,10 +29038,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var userSettingsImplementors = []string{"UserSettings"}
 
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *model.UserSettings) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28371,10 +29071,10 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 var viewerProviderImplementors = []string{"ViewerProvider"}
 
 func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerProvider) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28455,10 +29155,10 @@ func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.Selecti
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28508,10 +29208,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28556,10 +29256,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28614,10 +29314,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28672,10 +29372,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28730,10 +29430,10 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := listexec.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -28841,7 +29541,7 @@ func (ec *executionContext) marshalNAppointmentConnection2ᚖgithubᚗcomᚋplaz
 }
 
 func (ec *executionContext) marshalNAppointmentEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AppointmentEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAppointmentEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointmentEdge(ctx, sel, v[i])
@@ -28883,7 +29583,7 @@ func (ec *executionContext) marshalNApprovalKind2githubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNApprovalRequest2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApprovalRequest) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApprovalRequest2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApprovalRequest(ctx, sel, v[i])
@@ -28951,7 +29651,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNBucketCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucketCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BucketCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBucketCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐBucketCount(ctx, sel, v[i])
@@ -28975,7 +29675,7 @@ func (ec *executionContext) marshalNBucketCount2ᚖgithubᚗcomᚋplazaᚑgatewa
 }
 
 func (ec *executionContext) marshalNCertificationCheck2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CertificationCheck) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCertificationCheck2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationCheck(ctx, sel, v[i])
@@ -29027,7 +29727,7 @@ func (ec *executionContext) marshalNCheckOutcome2githubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNCity2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.City) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCity2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCity(ctx, sel, v[i])
@@ -29067,7 +29767,7 @@ func (ec *executionContext) marshalNConsultationConnection2ᚖgithubᚗcomᚋpla
 }
 
 func (ec *executionContext) marshalNConsultationEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConsultationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsultationEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐConsultationEdge(ctx, sel, v[i])
@@ -29123,7 +29823,7 @@ func (ec *executionContext) marshalNDoctor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 }
 
 func (ec *executionContext) marshalNDoctorEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DoctorEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDoctorEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctorEdge(ctx, sel, v[i])
@@ -29147,7 +29847,7 @@ func (ec *executionContext) marshalNDoctorEdge2ᚖgithubᚗcomᚋplazaᚑgateway
 }
 
 func (ec *executionContext) marshalNFacetCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐFacetCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FacetCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacetCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐFacetCount(ctx, sel, v[i])
@@ -29193,7 +29893,7 @@ func (ec *executionContext) marshalNGovService2ᚖgithubᚗcomᚋplazaᚑgateway
 }
 
 func (ec *executionContext) marshalNGovServiceEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GovServiceEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGovServiceEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovServiceEdge(ctx, sel, v[i])
@@ -29233,7 +29933,7 @@ func (ec *executionContext) marshalNGroceryOrderConnection2ᚖgithubᚗcomᚋpla
 }
 
 func (ec *executionContext) marshalNGroceryOrderEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGroceryOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroceryOrderEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroceryOrderEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGroceryOrderEdge(ctx, sel, v[i])
@@ -29257,7 +29957,7 @@ func (ec *executionContext) marshalNGroceryOrderEdge2ᚖgithubᚗcomᚋplazaᚑg
 }
 
 func (ec *executionContext) marshalNHomeItem2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐHomeItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HomeItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHomeItem2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐHomeItem(ctx, sel, v[i])
@@ -29281,7 +29981,7 @@ func (ec *executionContext) marshalNHomeItem2ᚖgithubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNHomeSection2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐHomeSectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HomeSection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHomeSection2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐHomeSection(ctx, sel, v[i])
@@ -29323,12 +30023,14 @@ func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
 		if err != nil {
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			_, err = ec.unmarshalNID2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
+
 	return res, nil
 }
 
@@ -29348,7 +30050,7 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 }
 
 func (ec *executionContext) marshalNImage2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Image) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImage2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐImage(ctx, sel, v[i])
@@ -29394,7 +30096,7 @@ func (ec *executionContext) marshalNLawyer2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 }
 
 func (ec *executionContext) marshalNLawyerEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LawyerEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLawyerEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLawyerEdge(ctx, sel, v[i])
@@ -29423,7 +30125,7 @@ func (ec *executionContext) unmarshalNLedgerAdjustmentInput2githubᚗcomᚋplaza
 }
 
 func (ec *executionContext) marshalNLedgerEntry2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerEntry) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLedgerEntry2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerEntry(ctx, sel, v[i])
@@ -29457,7 +30159,7 @@ func (ec *executionContext) marshalNLedgerEntryKind2githubᚗcomᚋplazaᚑgatew
 }
 
 func (ec *executionContext) marshalNLedgerPosting2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerPostingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerPosting) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLedgerPosting2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLedgerPosting(ctx, sel, v[i])
@@ -29497,7 +30199,7 @@ func (ec *executionContext) marshalNLegalConsultationConnection2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNLegalConsultationEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLegalConsultationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LegalConsultationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLegalConsultationEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLegalConsultationEdge(ctx, sel, v[i])
@@ -29521,7 +30223,7 @@ func (ec *executionContext) marshalNLegalConsultationEdge2ᚖgithubᚗcomᚋplaz
 }
 
 func (ec *executionContext) marshalNLoan2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Loan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoan(ctx, sel, v[i])
@@ -29553,7 +30255,7 @@ func (ec *executionContext) marshalNLoanOffer2ᚖgithubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNLoanOfferFactor2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOfferFactorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LoanOfferFactor) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLoanOfferFactor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOfferFactor(ctx, sel, v[i])
@@ -29600,7 +30302,7 @@ func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋplazaᚑgatew
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
@@ -29618,7 +30320,7 @@ func (ec *executionContext) marshalNOffice2ᚖgithubᚗcomᚋplazaᚑgatewayᚋp
 }
 
 func (ec *executionContext) marshalNOfficeSlot2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOfficeSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OfficeSlot) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOfficeSlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOfficeSlot(ctx, sel, v[i])
@@ -29650,7 +30352,7 @@ func (ec *executionContext) marshalNOnboardingCode2ᚖgithubᚗcomᚋplazaᚑgat
 }
 
 func (ec *executionContext) marshalNOpeningHours2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOpeningHoursᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpeningHours) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOpeningHours2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOpeningHours(ctx, sel, v[i])
@@ -29674,7 +30376,7 @@ func (ec *executionContext) marshalNOpeningHours2ᚖgithubᚗcomᚋplazaᚑgatew
 }
 
 func (ec *executionContext) marshalNOrderItem2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOrderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderItem2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOrderItem(ctx, sel, v[i])
@@ -29738,7 +30440,7 @@ func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋplazaᚑgatewayᚋ
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProductEdge(ctx, sel, v[i])
@@ -29770,7 +30472,7 @@ func (ec *executionContext) marshalNProvider2ᚖgithubᚗcomᚋplazaᚑgateway�
 }
 
 func (ec *executionContext) marshalNProviderApiKey2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderAPIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderApiKey2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderAPIKey(ctx, sel, v[i])
@@ -29820,7 +30522,7 @@ func (ec *executionContext) marshalNProviderConnection2ᚖgithubᚗcomᚋplaza�
 }
 
 func (ec *executionContext) marshalNProviderEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderEdge(ctx, sel, v[i])
@@ -29877,7 +30579,7 @@ func (ec *executionContext) marshalNProviderStatus2githubᚗcomᚋplazaᚑgatewa
 }
 
 func (ec *executionContext) marshalNProviderTraffic2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderTrafficᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderTraffic) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderTraffic2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderTraffic(ctx, sel, v[i])
@@ -29901,7 +30603,7 @@ func (ec *executionContext) marshalNProviderTraffic2ᚖgithubᚗcomᚋplazaᚑga
 }
 
 func (ec *executionContext) marshalNQueryCount2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QueryCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQueryCount2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐQueryCount(ctx, sel, v[i])
@@ -29925,7 +30627,7 @@ func (ec *executionContext) marshalNQueryCount2ᚖgithubᚗcomᚋplazaᚑgateway
 }
 
 func (ec *executionContext) marshalNRecommendationSource2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RecommendationSource) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecommendationSource2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSource(ctx, sel, v[i])
@@ -29983,7 +30685,7 @@ func (ec *executionContext) marshalNRewardPrograms2ᚖgithubᚗcomᚋplazaᚑgat
 }
 
 func (ec *executionContext) marshalNSearchEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSearchEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchEdge(ctx, sel, v[i])
@@ -30039,7 +30741,7 @@ func (ec *executionContext) marshalNServiceApplicationConnection2ᚖgithubᚗcom
 }
 
 func (ec *executionContext) marshalNServiceApplicationEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplicationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceApplicationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceApplicationEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplicationEdge(ctx, sel, v[i])
@@ -30081,7 +30783,7 @@ func (ec *executionContext) marshalNServiceLevelState2githubᚗcomᚋplazaᚑgat
 }
 
 func (ec *executionContext) marshalNServiceLevelTransition2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceLevelTransition) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceLevelTransition2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceLevelTransition(ctx, sel, v[i])
@@ -30121,7 +30823,7 @@ func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋplazaᚑgatewayᚋpl
 }
 
 func (ec *executionContext) marshalNStoreEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StoreEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStoreEdge2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐStoreEdge(ctx, sel, v[i])
@@ -30163,12 +30865,14 @@ func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
 		if err != nil {
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			_, err = ec.unmarshalNString2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
+
 	return res, nil
 }
 
@@ -30234,7 +30938,7 @@ func (ec *executionContext) unmarshalNVertical2ᚕgithubᚗcomᚋplazaᚑgateway
 }
 
 func (ec *executionContext) marshalNVertical2ᚕgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVerticalᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Vertical) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVertical2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, sel, v[i])
@@ -30264,7 +30968,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -30298,17 +31002,19 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 	var err error
 	res := make([]string, len(vSlice))
 	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalN__DirectiveLocation2string(ctx, vSlice[i])
 		if err != nil {
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+			_, err = ec.unmarshalN__DirectiveLocation2string(ctx, vSlice[i])
 			return nil, err
 		}
 	}
+
 	return res, nil
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -30336,7 +31042,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -30364,7 +31070,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -30419,7 +31125,7 @@ func (ec *executionContext) marshalOAppointmentSlot2ᚕᚖgithubᚗcomᚋplaza�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAppointmentSlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAppointmentSlot(ctx, sel, v[i])
@@ -30484,7 +31190,7 @@ func (ec *executionContext) marshalOCertificationRun2ᚕᚖgithubᚗcomᚋplaza�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCertificationRun2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐCertificationRun(ctx, sel, v[i])
@@ -30510,7 +31216,7 @@ func (ec *executionContext) marshalODeliverySlot2ᚕᚖgithubᚗcomᚋplazaᚑga
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDeliverySlot2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliverySlot(ctx, sel, v[i])
@@ -30561,6 +31267,14 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOGovService2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovService(ctx context.Context, sel ast.SelectionSet, v *model.GovService) graphql.Marshaler {
@@ -30680,7 +31394,7 @@ func (ec *executionContext) marshalOOffice2ᚕᚖgithubᚗcomᚋplazaᚑgateway�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOffice2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐOffice(ctx, sel, v[i])
@@ -30734,7 +31448,7 @@ func (ec *executionContext) marshalOProviderChange2ᚕᚖgithubᚗcomᚋplazaᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderChange(ctx, sel, v[i])
@@ -30769,7 +31483,7 @@ func (ec *executionContext) marshalOProviderLifecycleChange2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderLifecycleChange2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProviderLifecycleChange(ctx, sel, v[i])
@@ -30819,6 +31533,22 @@ func (ec *executionContext) marshalOSearchConnection2ᚖgithubᚗcomᚋplazaᚑg
 		return graphql.Null
 	}
 	return ec._SearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSearchSort2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchSort(ctx context.Context, v any) (*model.SearchSort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.SearchSort)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSearchSort2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchSort(ctx context.Context, sel ast.SelectionSet, v *model.SearchSort) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOServiceApplication2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplication(ctx context.Context, sel ast.SelectionSet, v *model.ServiceApplication) graphql.Marshaler {
@@ -30919,7 +31649,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -30938,7 +31668,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -30957,7 +31687,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -30976,7 +31706,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -82,7 +82,7 @@ type ApplyForLoanInput struct {
 	Consent bool `json:"consent"`
 }
 
-// A booked appointment. `status`: CONFIRMED, COMPLETED or CANCELLED.
+// A booked appointment. `status`: CONFIRMED, CHECKED_IN (the patient arrived), COMPLETED or CANCELLED.
 type Appointment struct {
 	ID         string        `json:"id"`
 	Doctor     *Doctor       `json:"doctor,omitempty"`
@@ -311,6 +311,14 @@ type FacetCount struct {
 	// The value as people say it ("Public services", "FreshCart"); null if unknown.
 	Label *string `json:"label,omitempty"`
 	Count int     `json:"count"`
+}
+
+// A point on Earth in WGS 84 degrees.
+type GeoPointInput struct {
+	// -90 to 90.
+	Lat float64 `json:"lat"`
+	// -180 to 180.
+	Lon float64 `json:"lon"`
 }
 
 // A government service, e.g. ID card renewal or a business licence.
@@ -1920,6 +1928,75 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The order of `search` results. Every order but RELEVANCE is total (ties by the
+// item's identity), and items without the value sorted on (no price, no
+// location) come last.
+type SearchSort string
+
+const (
+	// Plaza's relevance ranking (text match, rating, city, popularity, affinity, diversity).
+	SearchSortRelevance SearchSort = "RELEVANCE"
+	// Cheapest first; unpriced items (stores, doctors, lawyers, most services) last.
+	SearchSortPriceLowToHigh SearchSort = "PRICE_LOW_TO_HIGH"
+	// Dearest first; unpriced items last.
+	SearchSortPriceHighToLow SearchSort = "PRICE_HIGH_TO_LOW"
+	// Best rated first.
+	SearchSortRating SearchSort = "RATING"
+	// Nearest to `near` first, by great-circle distance; items without a location last.
+	SearchSortDistance SearchSort = "DISTANCE"
+)
+
+var AllSearchSort = []SearchSort{
+	SearchSortRelevance,
+	SearchSortPriceLowToHigh,
+	SearchSortPriceHighToLow,
+	SearchSortRating,
+	SearchSortDistance,
+}
+
+func (e SearchSort) IsValid() bool {
+	switch e {
+	case SearchSortRelevance, SearchSortPriceLowToHigh, SearchSortPriceHighToLow, SearchSortRating, SearchSortDistance:
+		return true
+	}
+	return false
+}
+
+func (e SearchSort) String() string {
+	return string(e)
+}
+
+func (e *SearchSort) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SearchSort(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SearchSort", str)
+	}
+	return nil
+}
+
+func (e SearchSort) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SearchSort) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SearchSort) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
