@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plaza-gateway/plaza/directory"
+	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/graph"
 	"github.com/plaza-gateway/plaza/graph/model"
 )
@@ -223,6 +224,18 @@ func (r *mutationResolver) CancelApplication(ctx context.Context, id string) (*m
 	return r.cancelApplication(ctx, id)
 }
 
+func (r *mutationResolver) SaveAddress(ctx context.Context, input model.SaveAddressInput) (*model.Address, error) {
+	return r.saveAddress(ctx, input)
+}
+
+func (r *mutationResolver) SetDefaultCity(ctx context.Context, city string) (*model.User, error) {
+	return r.setProfileField(ctx, "city", city, events.Profiles.SetDefaultCity)
+}
+
+func (r *mutationResolver) SetName(ctx context.Context, name string) (*model.User, error) {
+	return r.setProfileField(ctx, "name", name, events.Profiles.SetName)
+}
+
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
 	return r.officeSlots(ctx, obj, onlyAvailable)
 }
@@ -391,6 +404,18 @@ func (r *userResolver) Applications(ctx context.Context, obj *model.User, first 
 
 func (r *userResolver) Settings(ctx context.Context, obj *model.User) (*model.UserSettings, error) {
 	return r.userSettings(ctx)
+}
+
+func (r *userResolver) Name(ctx context.Context, obj *model.User) (*string, error) {
+	return r.userName(ctx)
+}
+
+func (r *userResolver) Addresses(ctx context.Context, obj *model.User) ([]*model.Address, error) {
+	return r.userAddresses(ctx)
+}
+
+func (r *userResolver) DefaultCity(ctx context.Context, obj *model.User) (*string, error) {
+	return r.userDefaultCity(ctx)
 }
 
 func (r *viewerProviderResolver) APIKeys(ctx context.Context, obj *model.ViewerProvider) ([]*model.ProviderAPIKey, error) {

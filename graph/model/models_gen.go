@@ -22,6 +22,17 @@ type SearchResult interface {
 	IsSearchResult()
 }
 
+// A saved delivery address.
+type Address struct {
+	// Stable within the user's addresses (`a1`, `a2`, ...): pass it to replace the address.
+	ID string `json:"id"`
+	// The user's own name for it, e.g. Home.
+	Label string `json:"label"`
+	// Street, building, floor: what a courier reads.
+	Line string `json:"line"`
+	City string `json:"city"`
+}
+
 // Counts computed from Plaza's hourly counters of interaction events and
 // provider calls. How to read them:
 //
@@ -961,6 +972,16 @@ type RewardPrograms struct {
 	MonthlyOk *Money `json:"monthlyOk"`
 }
 
+// An address to save. Without `id` it is added (BAD_USER_INPUT past 20); with
+// the `id` of a saved one it replaces it (NOT_FOUND for an unknown id). `line`
+// and `city` must not be blank; every field at most 200 characters.
+type SaveAddressInput struct {
+	ID    *string `json:"id,omitempty"`
+	Label *string `json:"label,omitempty"`
+	Line  string  `json:"line"`
+	City  string  `json:"city"`
+}
+
 // Merged, ranked results from every provider of the matching verticals. Providers
 // that failed are left out and listed in `extensions.plaza.degraded`.
 type SearchConnection struct {
@@ -1124,6 +1145,12 @@ type User struct {
 	Applications       *ServiceApplicationConnection `json:"applications"`
 	// The user's preferences.
 	Settings *UserSettings `json:"settings"`
+	// The name the user gave; null until they give one.
+	Name *string `json:"name,omitempty"`
+	// Saved delivery addresses, in the order first saved (at most 20).
+	Addresses []*Address `json:"addresses"`
+	// The city the app opens on; null until chosen.
+	DefaultCity *string `json:"defaultCity,omitempty"`
 }
 
 func (User) IsNode() {}
