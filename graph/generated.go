@@ -181,6 +181,12 @@ type ComplexityRoot struct {
 		Key    func(childComplexity int) int
 	}
 
+	DeliveryAddress struct {
+		City  func(childComplexity int) int
+		Label func(childComplexity int) int
+		Line  func(childComplexity int) int
+	}
+
 	DeliverySlot struct {
 		Capacity  func(childComplexity int) int
 		End       func(childComplexity int) int
@@ -250,14 +256,17 @@ type ComplexityRoot struct {
 	}
 
 	GroceryOrder struct {
-		CreatedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Items     func(childComplexity int) int
-		Provider  func(childComplexity int) int
-		Slot      func(childComplexity int) int
-		Status    func(childComplexity int) int
-		Store     func(childComplexity int) int
-		Total     func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		DeliveryAddress   func(childComplexity int) int
+		DeliveryFee       func(childComplexity int) int
+		EstimatedDelivery func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Items             func(childComplexity int) int
+		Provider          func(childComplexity int) int
+		Slot              func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Store             func(childComplexity int) int
+		Total             func(childComplexity int) int
 	}
 
 	GroceryOrderConnection struct {
@@ -1432,6 +1441,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedProviderApiKey.Key(childComplexity), true
 
+	case "DeliveryAddress.city":
+		if e.ComplexityRoot.DeliveryAddress.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAddress.City(childComplexity), true
+	case "DeliveryAddress.label":
+		if e.ComplexityRoot.DeliveryAddress.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAddress.Label(childComplexity), true
+	case "DeliveryAddress.line":
+		if e.ComplexityRoot.DeliveryAddress.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAddress.Line(childComplexity), true
+
 	case "DeliverySlot.capacity":
 		if e.ComplexityRoot.DeliverySlot.Capacity == nil {
 			break
@@ -1720,6 +1748,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GroceryOrder.CreatedAt(childComplexity), true
+	case "GroceryOrder.deliveryAddress":
+		if e.ComplexityRoot.GroceryOrder.DeliveryAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroceryOrder.DeliveryAddress(childComplexity), true
+	case "GroceryOrder.deliveryFee":
+		if e.ComplexityRoot.GroceryOrder.DeliveryFee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroceryOrder.DeliveryFee(childComplexity), true
+	case "GroceryOrder.estimatedDelivery":
+		if e.ComplexityRoot.GroceryOrder.EstimatedDelivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroceryOrder.EstimatedDelivery(childComplexity), true
 	case "GroceryOrder.id":
 		if e.ComplexityRoot.GroceryOrder.ID == nil {
 			break
@@ -4077,6 +4123,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApplyForLoanInput", ec.unmarshalInputApplyForLoanInput),
 			graphql.NewInputUnmarshaler("AskDoctorInput", ec.unmarshalInputAskDoctorInput),
 			graphql.NewInputUnmarshaler("BookDoctorAppointmentInput", ec.unmarshalInputBookDoctorAppointmentInput),
+			graphql.NewInputUnmarshaler("DeliveryAddressInput", ec.unmarshalInputDeliveryAddressInput),
 			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("LedgerAdjustmentInput", ec.unmarshalInputLedgerAdjustmentInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
@@ -5839,6 +5886,44 @@ extend type Mutation {
   "Sets the signed-in user's name (not blank, at most 200 characters) and returns the user."
   setName(name: String!): User @auth(requires: USER)
 }
+
+# ---------------------------------------------------------------- delivery of an order (issue 17)
+
+"Where an order is delivered."
+type DeliveryAddress {
+  label: String
+  line: String!
+  city: String!
+}
+
+extend type GroceryOrder {
+  "Where it goes; null when ordered without an address or from a provider that does not keep one."
+  deliveryAddress: DeliveryAddress
+  "What delivery costs on top of ` + "`" + `total` + "`" + `; null when the provider does not say."
+  deliveryFee: Money
+  "When the order is expected (the end of its delivery slot, in UTC); null when the provider does not say."
+  estimatedDelivery: Time
+}
+
+"An address typed at checkout rather than saved."
+input DeliveryAddressInput {
+  label: String
+  line: String!
+  city: String!
+}
+
+extend input PlaceGroceryOrderInput {
+  """
+  The delivery address: one of the user's saved addresses (` + "`" + `me.addresses` + "`" + `) by
+  id, or one typed in ` + "`" + `deliveryAddress` + "`" + `, not both (BAD_USER_INPUT on
+  ` + "`" + `input.deliveryAddress` + "`" + `). An unknown saved address is NOT_FOUND on
+  ` + "`" + `input.deliveryAddressId` + "`" + `. Optional for now, so clients of contract 1.2 keep
+  working.
+  """
+  deliveryAddressId: ID
+  "An address typed at checkout (see ` + "`" + `deliveryAddressId` + "`" + `)."
+  deliveryAddress: DeliveryAddressInput
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -6093,6 +6178,18 @@ func (ec *executionContext) childFields_CreatedProviderApiKey(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreatedProviderApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_DeliveryAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_DeliveryAddress_label(ctx, field)
+	case "line":
+		return ec.fieldContext_DeliveryAddress_line(ctx, field)
+	case "city":
+		return ec.fieldContext_DeliveryAddress_city(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryAddress", field.Name)
+}
+
 func (ec *executionContext) childFields_DeliverySlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6247,6 +6344,12 @@ func (ec *executionContext) childFields_GroceryOrder(ctx context.Context, field 
 		return ec.fieldContext_GroceryOrder_store(ctx, field)
 	case "provider":
 		return ec.fieldContext_GroceryOrder_provider(ctx, field)
+	case "deliveryAddress":
+		return ec.fieldContext_GroceryOrder_deliveryAddress(ctx, field)
+	case "deliveryFee":
+		return ec.fieldContext_GroceryOrder_deliveryFee(ctx, field)
+	case "estimatedDelivery":
+		return ec.fieldContext_GroceryOrder_estimatedDelivery(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GroceryOrder", field.Name)
 }
@@ -10862,6 +10965,81 @@ func (ec *executionContext) fieldContext_CreatedProviderApiKey_apiKey(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _DeliveryAddress_label(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAddress_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAddress_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeliveryAddress_line(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAddress) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Line)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAddress_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAddress_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeliveryAddress_city(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAddress) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.City)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAddress_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAddress_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAddress", field, false, false, "String")
+}
+
 func (ec *executionContext) _DeliverySlot_id(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -12320,6 +12498,93 @@ func (ec *executionContext) fieldContext_GroceryOrder_provider(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _GroceryOrder_deliveryAddress(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroceryOrder_deliveryAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeliveryAddress) graphql.Marshaler {
+			return ec.marshalODeliveryAddress2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliveryAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroceryOrder_deliveryAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroceryOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryAddress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroceryOrder_deliveryFee(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroceryOrder_deliveryFee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryFee, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroceryOrder_deliveryFee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroceryOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroceryOrder_estimatedDelivery(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroceryOrder_estimatedDelivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedDelivery, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroceryOrder_estimatedDelivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroceryOrder", field, false, false, "Time")
 }
 
 func (ec *executionContext) _GroceryOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderConnection) (ret graphql.Marshaler) {
@@ -24370,6 +24635,62 @@ func UnmarshalBookDoctorAppointmentInput(ctx context.Context, raw any) (model.Bo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeliveryAddressInput(ctx context.Context, obj any) (model.DeliveryAddressInput, error) {
+	var it model.DeliveryAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"label", "line", "city"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "line":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("line"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Line = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeliveryAddressInput unmarshals raw into the DeliveryAddressInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeliveryAddressInput(ctx context.Context, raw any) (model.DeliveryAddressInput, error) {
+	var out model.DeliveryAddressInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeliveryAddressInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
 	var it model.GeoPointInput
 	if obj == nil {
@@ -24584,7 +24905,7 @@ func (ec *executionContext) unmarshalInputPlaceGroceryOrderInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"storeId", "slotId", "items", "idempotencyKey"}
+	fieldsInOrder := [...]string{"storeId", "slotId", "items", "idempotencyKey", "deliveryAddressId", "deliveryAddress"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24619,6 +24940,20 @@ func (ec *executionContext) unmarshalInputPlaceGroceryOrderInput(ctx context.Con
 				return it, err
 			}
 			it.IdempotencyKey = data
+		case "deliveryAddressId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryAddressId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryAddressID = data
+		case "deliveryAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryAddress"))
+			data, err := ec.unmarshalODeliveryAddressInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliveryAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryAddress = data
 		}
 	}
 	return it, nil
@@ -25930,6 +26265,49 @@ func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.
 	return out
 }
 
+var deliveryAddressImplementors = []string{"DeliveryAddress"}
+
+func (ec *executionContext) _DeliveryAddress(ctx context.Context, sel ast.SelectionSet, obj *model.DeliveryAddress) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, deliveryAddressImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryAddress")
+		case "label":
+			out.Values[i] = ec._DeliveryAddress_label(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "line":
+			out.Values[i] = ec._DeliveryAddress_line(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._DeliveryAddress_city(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deliverySlotImplementors = []string{"DeliverySlot"}
 
 func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.SelectionSet, obj *model.DeliverySlot) graphql.Marshaler {
@@ -26432,6 +26810,21 @@ func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroceryOrder_provider(ctx, field, obj)
 				})
+		case "deliveryAddress":
+			out.Values[i] = ec._GroceryOrder_deliveryAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveryFee":
+			out.Values[i] = ec._GroceryOrder_deliveryFee(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estimatedDelivery":
+			out.Values[i] = ec._GroceryOrder_estimatedDelivery(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31965,6 +32358,21 @@ func (ec *executionContext) marshalOConsultation2ᚖgithubᚗcomᚋplazaᚑgatew
 		return graphql.Null
 	}
 	return ec._Consultation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODeliveryAddress2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliveryAddress(ctx context.Context, sel ast.SelectionSet, v *model.DeliveryAddress) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeliveryAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODeliveryAddressInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliveryAddressInput(ctx context.Context, v any) (*model.DeliveryAddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDeliveryAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalODeliverySlot2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliverySlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DeliverySlot) graphql.Marshaler {

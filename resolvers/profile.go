@@ -30,6 +30,19 @@ func profileText(arg, v string, required bool) (string, error) {
 	return v, nil
 }
 
+// addressText checks an address's fields (line and city required), each
+// error naming prefix+field.
+func addressText(prefix, line, city string, label *string) (l, c, lb string, err error) {
+	if l, err = profileText(prefix+"line", line, true); err != nil {
+		return
+	}
+	if c, err = profileText(prefix+"city", city, true); err != nil {
+		return
+	}
+	lb, err = profileText(prefix+"label", deref(label), false)
+	return
+}
+
 // myProfiles is the signed-in user and the store, or UNAVAILABLE on a
 // gateway without settings.
 func (r *Resolver) myProfiles(ctx context.Context) (string, events.Profiles, error) {
@@ -94,13 +107,7 @@ func (r *Resolver) saveAddress(ctx context.Context, in model.SaveAddressInput) (
 		return nil, err
 	}
 	var a events.Address
-	if a.Line, err = profileText("input.line", in.Line, true); err != nil {
-		return nil, err
-	}
-	if a.City, err = profileText("input.city", in.City, true); err != nil {
-		return nil, err
-	}
-	if a.Label, err = profileText("input.label", deref(in.Label), false); err != nil {
+	if a.Line, a.City, a.Label, err = addressText("input.", in.Line, in.City, in.Label); err != nil {
 		return nil, err
 	}
 	if a.ID, err = profileText("input.id", deref(in.ID), false); err != nil {
@@ -131,4 +138,33 @@ func (r *Resolver) setProfileField(ctx context.Context, arg, v string, set func(
 		return nil, connectors.Errorf(connectors.KindUnavailable, "save %s: %v", arg, err)
 	}
 	return r.queryMe(ctx)
+}
+
+// deliveryAddress resolves an order's address: a saved one by id or one
+// typed in, not both; nil for neither.
+func (r *Resolver) deliveryAddress(ctx context.Context, id *string, typed *model.DeliveryAddressInput) (*connectors.DeliveryAddress, error) {
+	switch {
+	case id != nil && typed != nil:
+		return nil, &ArgError{Arg: "input.deliveryAddress", Err: connectors.Errorf(connectors.KindInvalid,
+			"give deliveryAddressId or deliveryAddress, not both")}
+	case typed != nil:
+		var a connectors.DeliveryAddress
+		var err error
+		if a.Line, a.City, a.Label, err = addressText("input.deliveryAddress.", typed.Line, typed.City, typed.Label); err != nil {
+			return nil, err
+		}
+		return &a, nil
+	case id != nil:
+		p, err := r.profile(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range p.Addresses {
+			if a.ID == *id {
+				return &connectors.DeliveryAddress{Label: a.Label, Line: a.Line, City: a.City}, nil
+			}
+		}
+		return nil, &ArgError{Arg: "input.deliveryAddressId", Err: connectors.Errorf(connectors.KindNotFound, "no saved address %q", truncate(*id, 64))}
+	}
+	return nil, nil
 }

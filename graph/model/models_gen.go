@@ -264,6 +264,20 @@ type CreatedProviderAPIKey struct {
 	APIKey *ProviderAPIKey `json:"apiKey"`
 }
 
+// Where an order is delivered.
+type DeliveryAddress struct {
+	Label *string `json:"label,omitempty"`
+	Line  string  `json:"line"`
+	City  string  `json:"city"`
+}
+
+// An address typed at checkout rather than saved.
+type DeliveryAddressInput struct {
+	Label *string `json:"label,omitempty"`
+	Line  string  `json:"line"`
+	City  string  `json:"city"`
+}
+
 // A delivery window of a store. Pass its id to placeGroceryOrder.
 type DeliverySlot struct {
 	ID       string    `json:"id"`
@@ -378,14 +392,20 @@ type GroceryOrder struct {
 	Items []*OrderItem `json:"items"`
 	Total *Money       `json:"total"`
 	// The delivery slot; null when the provider failed or the slot is gone.
-	Slot       *DeliverySlot `json:"slot,omitempty"`
-	Status     BookingStatus `json:"status"`
-	CreatedAt  time.Time     `json:"createdAt"`
-	Store      *Store        `json:"store,omitempty"`
-	Provider   *Provider     `json:"provider"`
-	ProviderID string        `json:"-"`
-	SlotID     string        `json:"-"`
-	StoreID    string        `json:"-"`
+	Slot      *DeliverySlot `json:"slot,omitempty"`
+	Status    BookingStatus `json:"status"`
+	CreatedAt time.Time     `json:"createdAt"`
+	Store     *Store        `json:"store,omitempty"`
+	Provider  *Provider     `json:"provider"`
+	// Where it goes; null when ordered without an address or from a provider that does not keep one.
+	DeliveryAddress *DeliveryAddress `json:"deliveryAddress,omitempty"`
+	// What delivery costs on top of `total`; null when the provider does not say.
+	DeliveryFee *Money `json:"deliveryFee,omitempty"`
+	// When the order is expected (the end of its delivery slot, in UTC); null when the provider does not say.
+	EstimatedDelivery *time.Time `json:"estimatedDelivery,omitempty"`
+	ProviderID        string     `json:"-"`
+	SlotID            string     `json:"-"`
+	StoreID           string     `json:"-"`
 }
 
 func (GroceryOrder) IsNode() {}
@@ -669,6 +689,14 @@ type PlaceGroceryOrderInput struct {
 	Items   []*OrderItemInput `json:"items"`
 	// Retrying with the same key returns the first result and orders nothing new.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// The delivery address: one of the user's saved addresses (`me.addresses`) by
+	// id, or one typed in `deliveryAddress`, not both (BAD_USER_INPUT on
+	// `input.deliveryAddress`). An unknown saved address is NOT_FOUND on
+	// `input.deliveryAddressId`. Optional for now, so clients of contract 1.2 keep
+	// working.
+	DeliveryAddressID *string `json:"deliveryAddressId,omitempty"`
+	// An address typed at checkout (see `deliveryAddressId`).
+	DeliveryAddress *DeliveryAddressInput `json:"deliveryAddress,omitempty"`
 }
 
 // A product sold by one store. Cached for about a minute (stock may lag by that much).
