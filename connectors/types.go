@@ -99,14 +99,28 @@ type GroceryOrder struct {
 	Total     Money       `json:"total"`
 	Status    string      `json:"status"`
 	CreatedAt time.Time   `json:"createdAt"`
+	// Delivery (contract 1.3, optional): where to, what delivery costs on
+	// top of Total, and when it is expected.
+	DeliveryAddress   *DeliveryAddress `json:"deliveryAddress,omitempty"`
+	DeliveryFee       *Money           `json:"deliveryFee,omitempty"`
+	EstimatedDelivery *time.Time       `json:"estimatedDelivery,omitempty"`
+}
+
+// DeliveryAddress is where an order goes.
+type DeliveryAddress struct {
+	Label string `json:"label,omitempty"`
+	Line  string `json:"line"`
+	City  string `json:"city"`
 }
 
 type PlaceOrderInput struct {
-	UserID         string          `json:"userId"`
-	StoreID        string          `json:"storeId"`
-	SlotID         string          `json:"slotId"`
-	Items          []OrderLineItem `json:"items"`
-	IdempotencyKey string          `json:"-"`
+	UserID  string          `json:"userId"`
+	StoreID string          `json:"storeId"`
+	SlotID  string          `json:"slotId"`
+	Items   []OrderLineItem `json:"items"`
+	// DeliveryAddress (contract 1.3, optional) is echoed on the order.
+	DeliveryAddress *DeliveryAddress `json:"deliveryAddress,omitempty"`
+	IdempotencyKey  string           `json:"-"`
 }
 
 type OrderLineItem struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/rank"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
 // SearchParams selects what a merged search looks at.
@@ -52,6 +53,13 @@ type SearchParams struct {
 	// providers each is asked for fewer results (see searchWindow); a page
 	// past what those can hold asks each provider for up to SearchWindow.
 	Depth int
+	// Sort, Near and the price range are the supply index's (supply.Query):
+	// only SearchIndex honours them. Under a Sort other than relevance the
+	// index's order is the answer, not re-ranked (scores are still the
+	// ranking's, for the edges).
+	Sort               supply.Sort
+	Near               *supply.Geo
+	MinPrice, MaxPrice *int64
 }
 
 // Hit is one ranked search result. Value is the connectors value of Kind

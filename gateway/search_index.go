@@ -50,7 +50,8 @@ var gidKinds = map[supply.Kind]gid.Kind{
 // still holds. The index's own failure is ErrIndexUnavailable; a query the
 // index refuses (a bad cursor) is BAD_USER_INPUT.
 func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchParams) ([]Hit, error) {
-	q := supply.Query{Text: p.Text, City: p.City, Category: p.Category, First: min(max(IndexCandidates, p.Depth+1), supply.MaxFirst)}
+	q := supply.Query{Text: p.Text, City: p.City, Category: p.Category, First: min(max(IndexCandidates, p.Depth+1), supply.MaxFirst),
+		Sort: p.Sort, Near: p.Near, MinPrice: p.MinPrice, MaxPrice: p.MaxPrice}
 	for _, v := range p.Verticals {
 		q.Verticals = append(q.Verticals, supply.Vertical(v))
 	}
@@ -93,7 +94,17 @@ func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchPara
 	prep := rank.New(rank.DefaultLexicon(), rank.DefaultConfig()).Prepare(rank.Query{Text: p.Text, City: p.City})
 	parts := [][]rank.Doc{docs}
 	setSignals(hits, parts, p)
-	ranked := rankedHits(hits, prep.Rank(prep.Count(docs)))
+	results := prep.Rank(prep.Count(docs))
+	if p.Sort != supply.SortRelevance {
+		// Two-stage re-ranking is for relevance only: another sort is the
+		// index's total order, item-local, so offsets into it stay stable
+		// without pinning. The edges still carry the ranking's scores.
+		for _, res := range results {
+			hits[res.Index].Score = res.Score
+		}
+		return hits, nil
+	}
+	ranked := rankedHits(hits, results)
 	if p.Session != "" && g.cache != nil {
 		ranked = g.cache.pinOrder(ctx, p.Session, p.Fresh, ranked)
 	}

@@ -58,6 +58,13 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Address struct {
+		City  func(childComplexity int) int
+		ID    func(childComplexity int) int
+		Label func(childComplexity int) int
+		Line  func(childComplexity int) int
+	}
+
 	Analytics struct {
 		Conversion        func(childComplexity int, from time.Time, to time.Time) int
 		ProviderTraffic   func(childComplexity int, from time.Time, to time.Time) int
@@ -174,6 +181,12 @@ type ComplexityRoot struct {
 		Key    func(childComplexity int) int
 	}
 
+	DeliveryAddress struct {
+		City  func(childComplexity int) int
+		Label func(childComplexity int) int
+		Line  func(childComplexity int) int
+	}
+
 	DeliverySlot struct {
 		Capacity  func(childComplexity int) int
 		End       func(childComplexity int) int
@@ -243,14 +256,17 @@ type ComplexityRoot struct {
 	}
 
 	GroceryOrder struct {
-		CreatedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Items     func(childComplexity int) int
-		Provider  func(childComplexity int) int
-		Slot      func(childComplexity int) int
-		Status    func(childComplexity int) int
-		Store     func(childComplexity int) int
-		Total     func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		DeliveryAddress   func(childComplexity int) int
+		DeliveryFee       func(childComplexity int) int
+		EstimatedDelivery func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Items             func(childComplexity int) int
+		Provider          func(childComplexity int) int
+		Slot              func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Store             func(childComplexity int) int
+		Total             func(childComplexity int) int
 	}
 
 	GroceryOrderConnection struct {
@@ -417,6 +433,9 @@ type ComplexityRoot struct {
 		RevokeProviderAPIKeyFor  func(childComplexity int, provider string, id string) int
 		RotateProviderAPIKey     func(childComplexity int, id string) int
 		RotateProviderSecret     func(childComplexity int, key string, secret string, overlapHours *int, reason *string) int
+		SaveAddress              func(childComplexity int, input model.SaveAddressInput) int
+		SetDefaultCity           func(childComplexity int, city string) int
+		SetName                  func(childComplexity int, name string) int
 		SuspendProvider          func(childComplexity int, key string, reason string) int
 		UpdateProviderCities     func(childComplexity int, key string, cities []string, reason *string) int
 		UpdateProviderLimits     func(childComplexity int, key string, limits model.ProviderLimitsInput, reason *string) int
@@ -569,7 +588,7 @@ type ComplexityRoot struct {
 		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string) int
 		Providers          func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
 		RegisteredProvider func(childComplexity int, key string) int
-		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string) int
+		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) int
 		Stores             func(childComplexity int, city *string, first *int, after *string) int
 		ViewerProvider     func(childComplexity int) int
 	}
@@ -724,11 +743,14 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
+		Addresses          func(childComplexity int) int
 		Applications       func(childComplexity int, first *int, after *string) int
 		Appointments       func(childComplexity int, first *int, after *string) int
 		Consultations      func(childComplexity int, first *int, after *string) int
+		DefaultCity        func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		LegalConsultations func(childComplexity int, first *int, after *string) int
+		Name               func(childComplexity int) int
 		Orders             func(childComplexity int, first *int, after *string) int
 		Settings           func(childComplexity int) int
 	}
@@ -828,6 +850,9 @@ type MutationResolver interface {
 	RescheduleAppointment(ctx context.Context, id string, slotID string) (*model.Appointment, error)
 	CancelLegalConsultation(ctx context.Context, id string) (*model.LegalConsultation, error)
 	CancelApplication(ctx context.Context, id string) (*model.ServiceApplication, error)
+	SaveAddress(ctx context.Context, input model.SaveAddressInput) (*model.Address, error)
+	SetDefaultCity(ctx context.Context, city string) (*model.User, error)
+	SetName(ctx context.Context, name string) (*model.User, error)
 }
 type OfficeResolver interface {
 	Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error)
@@ -855,7 +880,7 @@ type QueryResolver interface {
 	Doctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error)
 	Lawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error)
 	GovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error)
-	Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error)
+	Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) (*model.SearchConnection, error)
 	Home(ctx context.Context, city *string) (*model.HomePage, error)
 	Me(ctx context.Context) (*model.User, error)
 	Analytics(ctx context.Context) (*model.Analytics, error)
@@ -894,6 +919,9 @@ type UserResolver interface {
 	LegalConsultations(ctx context.Context, obj *model.User, first *int, after *string) (*model.LegalConsultationConnection, error)
 	Applications(ctx context.Context, obj *model.User, first *int, after *string) (*model.ServiceApplicationConnection, error)
 	Settings(ctx context.Context, obj *model.User) (*model.UserSettings, error)
+	Name(ctx context.Context, obj *model.User) (*string, error)
+	Addresses(ctx context.Context, obj *model.User) ([]*model.Address, error)
+	DefaultCity(ctx context.Context, obj *model.User) (*string, error)
 }
 type ViewerProviderResolver interface {
 	APIKeys(ctx context.Context, obj *model.ViewerProvider) ([]*model.ProviderAPIKey, error)
@@ -921,6 +949,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Address.city":
+		if e.ComplexityRoot.Address.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.City(childComplexity), true
+	case "Address.id":
+		if e.ComplexityRoot.Address.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.ID(childComplexity), true
+	case "Address.label":
+		if e.ComplexityRoot.Address.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.Label(childComplexity), true
+	case "Address.line":
+		if e.ComplexityRoot.Address.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.Line(childComplexity), true
 
 	case "Analytics.conversion":
 		if e.ComplexityRoot.Analytics.Conversion == nil {
@@ -1388,6 +1441,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedProviderApiKey.Key(childComplexity), true
 
+	case "DeliveryAddress.city":
+		if e.ComplexityRoot.DeliveryAddress.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAddress.City(childComplexity), true
+	case "DeliveryAddress.label":
+		if e.ComplexityRoot.DeliveryAddress.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAddress.Label(childComplexity), true
+	case "DeliveryAddress.line":
+		if e.ComplexityRoot.DeliveryAddress.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAddress.Line(childComplexity), true
+
 	case "DeliverySlot.capacity":
 		if e.ComplexityRoot.DeliverySlot.Capacity == nil {
 			break
@@ -1676,6 +1748,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GroceryOrder.CreatedAt(childComplexity), true
+	case "GroceryOrder.deliveryAddress":
+		if e.ComplexityRoot.GroceryOrder.DeliveryAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroceryOrder.DeliveryAddress(childComplexity), true
+	case "GroceryOrder.deliveryFee":
+		if e.ComplexityRoot.GroceryOrder.DeliveryFee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroceryOrder.DeliveryFee(childComplexity), true
+	case "GroceryOrder.estimatedDelivery":
+		if e.ComplexityRoot.GroceryOrder.EstimatedDelivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroceryOrder.EstimatedDelivery(childComplexity), true
 	case "GroceryOrder.id":
 		if e.ComplexityRoot.GroceryOrder.ID == nil {
 			break
@@ -2531,6 +2621,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateProviderSecret(childComplexity, args["key"].(string), args["secret"].(string), args["overlapHours"].(*int), args["reason"].(*string)), true
+	case "Mutation.saveAddress":
+		if e.ComplexityRoot.Mutation.SaveAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveAddress(childComplexity, args["input"].(model.SaveAddressInput)), true
+	case "Mutation.setDefaultCity":
+		if e.ComplexityRoot.Mutation.SetDefaultCity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDefaultCity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDefaultCity(childComplexity, args["city"].(string)), true
+	case "Mutation.setName":
+		if e.ComplexityRoot.Mutation.SetName == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setName_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetName(childComplexity, args["name"].(string)), true
 	case "Mutation.suspendProvider":
 		if e.ComplexityRoot.Mutation.SuspendProvider == nil {
 			break
@@ -3240,7 +3363,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Search(childComplexity, args["text"].(*string), args["vertical"].(*model.Vertical), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Search(childComplexity, args["text"].(*string), args["vertical"].(*model.Vertical), args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["sort"].(*model.SearchSort), args["near"].(*model.GeoPointInput), args["minPrice"].(*int), args["maxPrice"].(*int)), true
 	case "Query.stores":
 		if e.ComplexityRoot.Query.Stores == nil {
 			break
@@ -3828,6 +3951,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.StatusChanged(childComplexity, args["id"].(string)), true
 
+	case "User.addresses":
+		if e.ComplexityRoot.User.Addresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Addresses(childComplexity), true
 	case "User.applications":
 		if e.ComplexityRoot.User.Applications == nil {
 			break
@@ -3861,6 +3990,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Consultations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.defaultCity":
+		if e.ComplexityRoot.User.DefaultCity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.DefaultCity(childComplexity), true
 	case "User.id":
 		if e.ComplexityRoot.User.ID == nil {
 			break
@@ -3878,6 +4013,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.LegalConsultations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "User.name":
+		if e.ComplexityRoot.User.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Name(childComplexity), true
 	case "User.orders":
 		if e.ComplexityRoot.User.Orders == nil {
 			break
@@ -3982,6 +4123,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApplyForLoanInput", ec.unmarshalInputApplyForLoanInput),
 			graphql.NewInputUnmarshaler("AskDoctorInput", ec.unmarshalInputAskDoctorInput),
 			graphql.NewInputUnmarshaler("BookDoctorAppointmentInput", ec.unmarshalInputBookDoctorAppointmentInput),
+			graphql.NewInputUnmarshaler("DeliveryAddressInput", ec.unmarshalInputDeliveryAddressInput),
+			graphql.NewInputUnmarshaler("GeoPointInput", ec.unmarshalInputGeoPointInput),
 			graphql.NewInputUnmarshaler("LedgerAdjustmentInput", ec.unmarshalInputLedgerAdjustmentInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("OrderItemInput", ec.unmarshalInputOrderItemInput),
@@ -3989,6 +4132,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProviderLimitsInput", ec.unmarshalInputProviderLimitsInput),
 			graphql.NewInputUnmarshaler("RegisterProviderInput", ec.unmarshalInputRegisterProviderInput),
 			graphql.NewInputUnmarshaler("RequestLegalConsultationInput", ec.unmarshalInputRequestLegalConsultationInput),
+			graphql.NewInputUnmarshaler("SaveAddressInput", ec.unmarshalInputSaveAddressInput),
 		)
 	}
 	first := true
@@ -4612,7 +4756,19 @@ type Query {
   Null with an UNAVAILABLE error (the rest of the query still answers) when the
   index cannot be reached.
   """
-  search(text: String, vertical: Vertical, city: String, first: Int, after: String): SearchConnection
+  search(
+    text: String, vertical: Vertical, city: String, first: Int, after: String,
+    "Backward paging: the ` + "`" + `last` + "`" + ` results before the cursor ` + "`" + `before` + "`" + ` (not with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `)."
+    last: Int, before: String,
+    "The order of the results (see SearchSort); RELEVANCE re-ranks, every other sort is the index's own order."
+    sort: SearchSort = RELEVANCE,
+    "The point DISTANCE measures from; required by it."
+    near: GeoPointInput,
+    "Only priced items whose price, in minor units of the item's currency, is at least this (inclusive)."
+    minPrice: Int,
+    "Only priced items whose price, in minor units of the item's currency, is at most this (inclusive)."
+    maxPrice: Int
+  ): SearchConnection
 
   """
   The signed-in user's home page: sections of recommended services across the
@@ -4887,6 +5043,34 @@ type Conversion {
   applications: Int!
   "(orders + bookings + consultations + applications) / searches; null without searches."
   rate: Float
+}
+
+# ---------------------------------------------------------------- search order and price range (issue 17)
+
+"""
+The order of ` + "`" + `search` + "`" + ` results. Every order but RELEVANCE is total (ties by the
+item's identity), and items without the value sorted on (no price, no
+location) come last.
+"""
+enum SearchSort {
+  "Plaza's relevance ranking (text match, rating, city, popularity, affinity, diversity)."
+  RELEVANCE
+  "Cheapest first; unpriced items (stores, doctors, lawyers, most services) last."
+  PRICE_LOW_TO_HIGH
+  "Dearest first; unpriced items last."
+  PRICE_HIGH_TO_LOW
+  "Best rated first."
+  RATING
+  "Nearest to ` + "`" + `near` + "`" + ` first, by great-circle distance; items without a location last."
+  DISTANCE
+}
+
+"A point on Earth in WGS 84 degrees."
+input GeoPointInput {
+  "-90 to 90."
+  lat: Float!
+  "-180 to 180."
+  lon: Float!
 }
 
 # ---------------------------------------------------------------- search facets
@@ -5659,6 +5843,87 @@ type Subscription {
   """
   statusChanged(id: ID!): StatusUpdate! @auth(requires: USER)
 }
+
+# ---------------------------------------------------------------- the user's profile (issue 17)
+
+"A saved delivery address."
+type Address {
+  "Stable within the user's addresses (` + "`" + `a1` + "`" + `, ` + "`" + `a2` + "`" + `, ...): pass it to replace the address."
+  id: ID!
+  "The user's own name for it, e.g. Home."
+  label: String!
+  "Street, building, floor: what a courier reads."
+  line: String!
+  city: String!
+}
+
+extend type User {
+  "The name the user gave; null until they give one."
+  name: String @goField(forceResolver: true)
+  "Saved delivery addresses, in the order first saved (at most 20)."
+  addresses: [Address!]! @goField(forceResolver: true)
+  "The city the app opens on; null until chosen."
+  defaultCity: String @goField(forceResolver: true)
+}
+
+"""
+An address to save. Without ` + "`" + `id` + "`" + ` it is added (BAD_USER_INPUT past 20); with
+the ` + "`" + `id` + "`" + ` of a saved one it replaces it (NOT_FOUND for an unknown id). ` + "`" + `line` + "`" + `
+and ` + "`" + `city` + "`" + ` must not be blank; every field at most 200 characters.
+"""
+input SaveAddressInput {
+  id: ID
+  label: String
+  line: String!
+  city: String!
+}
+
+extend type Mutation {
+  "Saves a delivery address of the signed-in user and returns it."
+  saveAddress(input: SaveAddressInput!): Address @auth(requires: USER)
+  "Sets the signed-in user's default city (not blank, at most 200 characters) and returns the user."
+  setDefaultCity(city: String!): User @auth(requires: USER)
+  "Sets the signed-in user's name (not blank, at most 200 characters) and returns the user."
+  setName(name: String!): User @auth(requires: USER)
+}
+
+# ---------------------------------------------------------------- delivery of an order (issue 17)
+
+"Where an order is delivered."
+type DeliveryAddress {
+  label: String
+  line: String!
+  city: String!
+}
+
+extend type GroceryOrder {
+  "Where it goes; null when ordered without an address or from a provider that does not keep one."
+  deliveryAddress: DeliveryAddress
+  "What delivery costs on top of ` + "`" + `total` + "`" + `; null when the provider does not say."
+  deliveryFee: Money
+  "When the order is expected (the end of its delivery slot, in UTC); null when the provider does not say."
+  estimatedDelivery: Time
+}
+
+"An address typed at checkout rather than saved."
+input DeliveryAddressInput {
+  label: String
+  line: String!
+  city: String!
+}
+
+extend input PlaceGroceryOrderInput {
+  """
+  The delivery address: one of the user's saved addresses (` + "`" + `me.addresses` + "`" + `) by
+  id, or one typed in ` + "`" + `deliveryAddress` + "`" + `, not both (BAD_USER_INPUT on
+  ` + "`" + `input.deliveryAddress` + "`" + `). An unknown saved address is NOT_FOUND on
+  ` + "`" + `input.deliveryAddressId` + "`" + `. Optional for now, so clients of contract 1.2 keep
+  working.
+  """
+  deliveryAddressId: ID
+  "An address typed at checkout (see ` + "`" + `deliveryAddressId` + "`" + `)."
+  deliveryAddress: DeliveryAddressInput
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -5666,6 +5931,20 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Address(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Address_id(ctx, field)
+	case "label":
+		return ec.fieldContext_Address_label(ctx, field)
+	case "line":
+		return ec.fieldContext_Address_line(ctx, field)
+	case "city":
+		return ec.fieldContext_Address_city(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
+}
 
 func (ec *executionContext) childFields_Analytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -5899,6 +6178,18 @@ func (ec *executionContext) childFields_CreatedProviderApiKey(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreatedProviderApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_DeliveryAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_DeliveryAddress_label(ctx, field)
+	case "line":
+		return ec.fieldContext_DeliveryAddress_line(ctx, field)
+	case "city":
+		return ec.fieldContext_DeliveryAddress_city(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryAddress", field.Name)
+}
+
 func (ec *executionContext) childFields_DeliverySlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6053,6 +6344,12 @@ func (ec *executionContext) childFields_GroceryOrder(ctx context.Context, field 
 		return ec.fieldContext_GroceryOrder_store(ctx, field)
 	case "provider":
 		return ec.fieldContext_GroceryOrder_provider(ctx, field)
+	case "deliveryAddress":
+		return ec.fieldContext_GroceryOrder_deliveryAddress(ctx, field)
+	case "deliveryFee":
+		return ec.fieldContext_GroceryOrder_deliveryFee(ctx, field)
+	case "estimatedDelivery":
+		return ec.fieldContext_GroceryOrder_estimatedDelivery(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GroceryOrder", field.Name)
 }
@@ -6897,6 +7194,12 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_applications(ctx, field)
 	case "settings":
 		return ec.fieldContext_User_settings(ctx, field)
+	case "name":
+		return ec.fieldContext_User_name(ctx, field)
+	case "addresses":
+		return ec.fieldContext_User_addresses(ctx, field)
+	case "defaultCity":
+		return ec.fieldContext_User_defaultCity(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -7779,6 +8082,48 @@ func (ec *executionContext) field_Mutation_rotateProviderSecret_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SaveAddressInput, error) {
+			return ec.unmarshalNSaveAddressInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSaveAddressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDefaultCity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setName_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_suspendProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8222,6 +8567,54 @@ func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*model.SearchSort, error) {
+			return ec.unmarshalOSearchSort2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchSort(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "near",
+		func(ctx context.Context, v any) (*model.GeoPointInput, error) {
+			return ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["near"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "minPrice",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minPrice"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "maxPrice",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxPrice"] = arg10
 	return args, nil
 }
 
@@ -8510,6 +8903,110 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Address_id(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Address_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Address_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Address", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Address_label(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Label)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Address_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Address_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+}
+
+func (ec *executionContext) _Address_line(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Line)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Address_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Address_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+}
+
+func (ec *executionContext) _Address_city(ctx context.Context, field graphql.CollectedField, obj *model.Address) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.City)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Address_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Address_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+}
 
 func (ec *executionContext) _Analytics_searchVolume(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -10468,6 +10965,81 @@ func (ec *executionContext) fieldContext_CreatedProviderApiKey_apiKey(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _DeliveryAddress_label(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAddress_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAddress_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeliveryAddress_line(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAddress) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Line)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAddress_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAddress_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeliveryAddress_city(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAddress) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.City)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAddress_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAddress_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAddress", field, false, false, "String")
+}
+
 func (ec *executionContext) _DeliverySlot_id(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -11926,6 +12498,93 @@ func (ec *executionContext) fieldContext_GroceryOrder_provider(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _GroceryOrder_deliveryAddress(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroceryOrder_deliveryAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeliveryAddress) graphql.Marshaler {
+			return ec.marshalODeliveryAddress2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliveryAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroceryOrder_deliveryAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroceryOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryAddress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroceryOrder_deliveryFee(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroceryOrder_deliveryFee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryFee, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroceryOrder_deliveryFee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroceryOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroceryOrder_estimatedDelivery(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroceryOrder_estimatedDelivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedDelivery, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroceryOrder_estimatedDelivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroceryOrder", field, false, false, "Time")
 }
 
 func (ec *executionContext) _GroceryOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderConnection) (ret graphql.Marshaler) {
@@ -16141,6 +16800,192 @@ func (ec *executionContext) fieldContext_Mutation_cancelApplication(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_saveAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveAddress(ctx, fc.Args["input"].(model.SaveAddressInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.Address
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.Address
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Address) graphql.Marshaler {
+			return ec.marshalOAddress2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Address(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDefaultCity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDefaultCity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDefaultCity(ctx, fc.Args["city"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.User
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.User
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDefaultCity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDefaultCity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setName(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetName(ctx, fc.Args["name"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.User
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.User
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setName(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setName_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Office_id(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -18756,7 +19601,7 @@ func (ec *executionContext) _Query_search(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Search(ctx, fc.Args["text"].(*string), fc.Args["vertical"].(*model.Vertical), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Search(ctx, fc.Args["text"].(*string), fc.Args["vertical"].(*model.Vertical), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["sort"].(*model.SearchSort), fc.Args["near"].(*model.GeoPointInput), fc.Args["minPrice"].(*int), fc.Args["maxPrice"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
@@ -22030,6 +22875,84 @@ func (ec *executionContext) fieldContext_User_settings(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Name(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+}
+
+func (ec *executionContext) _User_addresses(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_addresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Addresses(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Address) graphql.Marshaler {
+			return ec.marshalNAddress2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAddressᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_addresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Address(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_defaultCity(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_defaultCity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().DefaultCity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_defaultCity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+}
+
 func (ec *executionContext) _UserSettings_personalization(ctx context.Context, field graphql.CollectedField, obj *model.UserSettings) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Personalization)
@@ -23712,6 +24635,111 @@ func UnmarshalBookDoctorAppointmentInput(ctx context.Context, raw any) (model.Bo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeliveryAddressInput(ctx context.Context, obj any) (model.DeliveryAddressInput, error) {
+	var it model.DeliveryAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"label", "line", "city"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "line":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("line"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Line = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeliveryAddressInput unmarshals raw into the DeliveryAddressInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeliveryAddressInput(ctx context.Context, raw any) (model.DeliveryAddressInput, error) {
+	var out model.DeliveryAddressInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeliveryAddressInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
+	var it model.GeoPointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lat", "lon"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lat"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lat = data
+		case "lon":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lon"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lon = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGeoPointInput unmarshals raw into the GeoPointInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGeoPointInput(ctx context.Context, raw any) (model.GeoPointInput, error) {
+	var out model.GeoPointInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoPointInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLedgerAdjustmentInput(ctx context.Context, obj any) (model.LedgerAdjustmentInput, error) {
 	var it model.LedgerAdjustmentInput
 	if obj == nil {
@@ -23877,7 +24905,7 @@ func (ec *executionContext) unmarshalInputPlaceGroceryOrderInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"storeId", "slotId", "items", "idempotencyKey"}
+	fieldsInOrder := [...]string{"storeId", "slotId", "items", "idempotencyKey", "deliveryAddressId", "deliveryAddress"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23912,6 +24940,20 @@ func (ec *executionContext) unmarshalInputPlaceGroceryOrderInput(ctx context.Con
 				return it, err
 			}
 			it.IdempotencyKey = data
+		case "deliveryAddressId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryAddressId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryAddressID = data
+		case "deliveryAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryAddress"))
+			data, err := ec.unmarshalODeliveryAddressInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliveryAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryAddress = data
 		}
 	}
 	return it, nil
@@ -24167,6 +25209,69 @@ func UnmarshalRequestLegalConsultationInput(ctx context.Context, raw any) (model
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSaveAddressInput(ctx context.Context, obj any) (model.SaveAddressInput, error) {
+	var it model.SaveAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "label", "line", "city"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "line":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("line"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Line = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveAddressInput unmarshals raw into the SaveAddressInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveAddressInput(ctx context.Context, raw any) (model.SaveAddressInput, error) {
+	var out model.SaveAddressInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveAddressInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -24326,6 +25431,54 @@ func (ec *executionContext) _SearchResult(ctx context.Context, sel ast.Selection
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var addressImplementors = []string{"Address"}
+
+func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *model.Address) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, addressImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Address")
+		case "id":
+			out.Values[i] = ec._Address_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._Address_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "line":
+			out.Values[i] = ec._Address_line(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._Address_city(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var analyticsImplementors = []string{"Analytics"}
 
@@ -25112,6 +26265,49 @@ func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.
 	return out
 }
 
+var deliveryAddressImplementors = []string{"DeliveryAddress"}
+
+func (ec *executionContext) _DeliveryAddress(ctx context.Context, sel ast.SelectionSet, obj *model.DeliveryAddress) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, deliveryAddressImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryAddress")
+		case "label":
+			out.Values[i] = ec._DeliveryAddress_label(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "line":
+			out.Values[i] = ec._DeliveryAddress_line(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._DeliveryAddress_city(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deliverySlotImplementors = []string{"DeliverySlot"}
 
 func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.SelectionSet, obj *model.DeliverySlot) graphql.Marshaler {
@@ -25614,6 +26810,21 @@ func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroceryOrder_provider(ctx, field, obj)
 				})
+		case "deliveryAddress":
+			out.Values[i] = ec._GroceryOrder_deliveryAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveryFee":
+			out.Values[i] = ec._GroceryOrder_deliveryFee(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estimatedDelivery":
+			out.Values[i] = ec._GroceryOrder_estimatedDelivery(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26782,6 +27993,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cancelApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "saveAddress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveAddress(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "setDefaultCity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDefaultCity(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "setName":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setName(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -28880,6 +30112,24 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_settings(ctx, field, obj)
 				})
+		case "name":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_name(ctx, field, obj)
+				})
+		case "addresses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_addresses(ctx, field, obj)
+				})
+		case "defaultCity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_defaultCity(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29375,6 +30625,30 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Address) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAddress2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAddress(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAddress2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAddress(ctx context.Context, sel ast.SelectionSet, v *model.Address) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Address!")
+		return graphql.Null
+	}
+	return ec._Address(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalNApplyForGovServiceInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐApplyForGovServiceInput(ctx context.Context, v any) (model.ApplyForGovServiceInput, error) {
 	res, err := ec.unmarshalInputApplyForGovServiceInput(ctx, v)
@@ -30546,6 +31820,11 @@ func (ec *executionContext) marshalNRewardPrograms2ᚖgithubᚗcomᚋplazaᚑgat
 	return ec._RewardPrograms(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSaveAddressInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSaveAddressInput(ctx context.Context, v any) (model.SaveAddressInput, error) {
+	res, err := ec.unmarshalInputSaveAddressInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNSearchEdge2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchEdge) graphql.Marshaler {
 	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -30969,6 +32248,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAddress(ctx context.Context, sel ast.SelectionSet, v *model.Address) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Address(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOAnalytics2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐAnalytics(ctx context.Context, sel ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31074,6 +32360,21 @@ func (ec *executionContext) marshalOConsultation2ᚖgithubᚗcomᚋplazaᚑgatew
 	return ec._Consultation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODeliveryAddress2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliveryAddress(ctx context.Context, sel ast.SelectionSet, v *model.DeliveryAddress) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeliveryAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODeliveryAddressInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliveryAddressInput(ctx context.Context, v any) (*model.DeliveryAddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDeliveryAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalODeliverySlot2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDeliverySlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DeliverySlot) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31129,6 +32430,14 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOGovService2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGovService(ctx context.Context, sel ast.SelectionSet, v *model.GovService) graphql.Marshaler {
@@ -31387,6 +32696,22 @@ func (ec *executionContext) marshalOSearchConnection2ᚖgithubᚗcomᚋplazaᚑg
 		return graphql.Null
 	}
 	return ec._SearchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSearchSort2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchSort(ctx context.Context, v any) (*model.SearchSort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.SearchSort)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSearchSort2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐSearchSort(ctx context.Context, sel ast.SelectionSet, v *model.SearchSort) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOServiceApplication2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplication(ctx context.Context, sel ast.SelectionSet, v *model.ServiceApplication) graphql.Marshaler {

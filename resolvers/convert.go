@@ -141,8 +141,16 @@ var toOrder = convert(gateway.Orders, func(p string, o connectors.GroceryOrder) 
 	return &model.GroceryOrder{
 		ID: gid.Encode(gid.GroceryOrder, p, o.ID), Items: items, Total: money(o.Total),
 		Status: model.BookingStatus(o.Status), CreatedAt: o.CreatedAt, ProviderID: p, StoreID: o.StoreID, SlotID: o.SlotID,
+		DeliveryAddress: toDeliveryAddress(o.DeliveryAddress), DeliveryFee: optMoney(o.DeliveryFee), EstimatedDelivery: o.EstimatedDelivery,
 	}
 })
+
+func toDeliveryAddress(a *connectors.DeliveryAddress) *model.DeliveryAddress {
+	if a == nil {
+		return nil
+	}
+	return &model.DeliveryAddress{Label: optional(a.Label), Line: a.Line, City: a.City}
+}
 
 var toDoctor = convert(gateway.Doctors, func(p string, d connectors.Doctor) *model.Doctor {
 	return &model.Doctor{

@@ -69,6 +69,9 @@ func (r *Resolver) placeOrder(ctx context.Context, in model.PlaceGroceryOrderInp
 		}
 		order.Items = append(order.Items, connectors.OrderLineItem{ProductID: keys[2+i].ID, Quantity: it.Quantity})
 	}
+	if order.DeliveryAddress, err = r.deliveryAddress(ctx, in.DeliveryAddressID, in.DeliveryAddress); err != nil {
+		return nil, err
+	}
 	o, err := r.gw.PlaceOrder(ctx, keys[0].Provider, order)
 	if err != nil {
 		return nil, slotRefusal(err, func() (bool, error) { return r.deliverySlotBookable(ctx, keys[0], keys[1].ID) })

@@ -20,6 +20,11 @@ import (
 type window struct {
 	offset, limit int
 	scope         string
+	// back: the window ends at end (exclusive; -1 for the list's end) and
+	// takes the limit items before it (`last`/`before`); offset is then
+	// worked out against the list.
+	back bool
+	end  int
 }
 
 // window validates `first` and `after`. Merged lists (search, browse, the
@@ -41,7 +46,7 @@ func (r *Resolver) window(ctx context.Context, first *int, after *string) (windo
 		w.limit = *first
 	}
 	if after != nil && *after != "" {
-		off, err := decodeOffset(*after, w.scope)
+		off, err := decodeOffset(*after, w.scope, "after")
 		if err != nil {
 			return w, err
 		}
@@ -63,7 +68,7 @@ func queryScope(ctx context.Context) string {
 	}
 	args := make(map[string]any, len(fc.Args))
 	for k, v := range fc.Args {
-		if k != "first" && k != "after" {
+		if k != "first" && k != "after" && k != "last" && k != "before" {
 			args[k] = v
 		}
 	}
@@ -84,19 +89,61 @@ func (w window) cursor(i int) string {
 // decodeOffset reads a cursor of the query scope. A cursor without a scope
 // (issued before cursors were bound) is still read, so clients paging
 // across the deploy that bound them are not cut off.
-func decodeOffset(c, scope string) (int, error) {
+func decodeOffset(c, scope, arg string) (int, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil && strings.HasPrefix(string(raw), offsetPrefix) {
 		num, got, bound := strings.Cut(string(raw[len(offsetPrefix):]), ":")
 		if n, err := strconv.Atoi(num); err == nil && n >= 0 && n < 1<<30 {
 			if bound && got != scope {
-				return 0, &ArgError{Arg: "after", Err: connectors.Errorf(connectors.KindInvalid,
+				return 0, &ArgError{Arg: arg, Err: connectors.Errorf(connectors.KindInvalid,
 					"cursor %q belongs to another query: page with the cursors of the same query and arguments", truncate(c, 64))}
 			}
 			return n, nil
 		}
 	}
-	return 0, &ArgError{Arg: "after", Err: connectors.Errorf(connectors.KindInvalid, "invalid cursor %q", truncate(c, 64))}
+	return 0, &ArgError{Arg: arg, Err: connectors.Errorf(connectors.KindInvalid, "invalid cursor %q", truncate(c, 64))}
+}
+
+// backWindow validates `last` and `before` (backward paging), which do not
+// mix with `first` and `after`: a window of the last items before the
+// cursor `before`, or of the list's end without one.
+func (r *Resolver) backWindow(ctx context.Context, first *int, after *string, last *int, before *string) (window, error) {
+	if last == nil && before == nil {
+		return r.window(ctx, first, after)
+	}
+	if first != nil || (after != nil && *after != "") {
+		return window{}, &ArgError{Arg: "last", Err: connectors.Errorf(connectors.KindInvalid,
+			"page forward with first/after or backward with last/before, not both")}
+	}
+	cfg := r.gw.Config()
+	w := window{limit: cfg.DefaultFirst, scope: queryScope(ctx), back: true, end: -1}
+	if last != nil {
+		if *last < 0 || *last > cfg.MaxFirst {
+			return w, &ArgError{Arg: "last", Err: connectors.Errorf(connectors.KindInvalid, "last must be 0 to %d, got %d", cfg.MaxFirst, *last)}
+		}
+		w.limit = *last
+	}
+	if before != nil && *before != "" {
+		off, err := decodeOffset(*before, w.scope, "before")
+		if err != nil {
+			return w, err
+		}
+		w.end = off
+	}
+	return w, nil
+}
+
+// bounds are the positions [start, end) of w in a list of n.
+func (w window) bounds(n int) (start, end int) {
+	if !w.back {
+		start = min(w.offset, n)
+		return start, min(start+w.limit, n)
+	}
+	end = n
+	if w.end >= 0 {
+		end = min(w.end, n)
+	}
+	return max(end-w.limit, 0), end
 }
 
 // paginate cuts the window out of items and builds edges with edge.

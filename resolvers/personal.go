@@ -113,9 +113,9 @@ func recordedViews(ctx context.Context, r *Resolver) func([]model.Node, error) (
 
 // searchEvent records the first page of a search (later pages of the same
 // search are not new searches).
-func searchEvent(text *string, vertical *model.Vertical, city *string, after *string) func(*model.SearchConnection) (events.Event, bool) {
+func searchEvent(text *string, vertical *model.Vertical, city *string, cursor string) func(*model.SearchConnection) (events.Event, bool) {
 	return func(c *model.SearchConnection) (events.Event, bool) {
-		if c == nil || deref(after) != "" {
+		if c == nil || cursor != "" {
 			return events.Event{}, false
 		}
 		ev := events.Event{Kind: events.KindSearch, Query: deref(text), City: deref(city), Results: c.TotalCount}

@@ -9,24 +9,94 @@ import (
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/graph/model"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
+// searchArgs are the arguments of Query.search.
+type searchArgs struct {
+	text               *string
+	vertical           *model.Vertical
+	city               *string
+	first, last        *int
+	after, before      *string
+	sort               *model.SearchSort
+	near               *model.GeoPointInput
+	minPrice, maxPrice *int
+}
+
+// searchSorts maps the schema's orders to the index's.
+var searchSorts = map[model.SearchSort]supply.Sort{
+	model.SearchSortRelevance: supply.SortRelevance, model.SearchSortPriceLowToHigh: supply.SortPriceAsc,
+	model.SearchSortPriceHighToLow: supply.SortPriceDesc, model.SearchSortRating: supply.SortRating,
+	model.SearchSortDistance: supply.SortDistance,
+}
+
+// searchOrder checks the order and price range of a search and puts them
+// in p, each refusal naming its argument.
+func searchOrder(a searchArgs, p *gateway.SearchParams) error {
+	bad := func(arg, format string, args ...any) error {
+		return &ArgError{Arg: arg, Err: connectors.Errorf(connectors.KindInvalid, format, args...)}
+	}
+	if a.sort != nil {
+		s, ok := searchSorts[*a.sort]
+		if !ok {
+			return bad("sort", "unknown sort %q", *a.sort)
+		}
+		p.Sort = s
+	}
+	if a.near != nil {
+		if a.near.Lat < -90 || a.near.Lat > 90 || a.near.Lon < -180 || a.near.Lon > 180 {
+			return bad("near", "near (%v, %v) is not on Earth: lat -90 to 90, lon -180 to 180", a.near.Lat, a.near.Lon)
+		}
+		p.Near = &supply.Geo{Lat: a.near.Lat, Lon: a.near.Lon}
+	}
+	if p.Sort == supply.SortDistance && p.Near == nil {
+		return bad("near", "sort: DISTANCE needs near, the point to measure from")
+	}
+	for _, b := range []struct {
+		arg string
+		v   *int
+		to  **int64
+	}{{"minPrice", a.minPrice, &p.MinPrice}, {"maxPrice", a.maxPrice, &p.MaxPrice}} {
+		if b.v == nil {
+			continue
+		}
+		if *b.v < 0 {
+			return bad(b.arg, "%s must not be negative, got %d", b.arg, *b.v)
+		}
+		v := int64(*b.v)
+		*b.to = &v
+	}
+	if p.MinPrice != nil && p.MaxPrice != nil && *p.MinPrice > *p.MaxPrice {
+		return bad("minPrice", "minPrice %d is above maxPrice %d", *p.MinPrice, *p.MaxPrice)
+	}
+	return nil
+}
+
 // querySearch is the one search box: the gateway's merged ranking (over the
-// index when the gateway has one), one window of it as edges (like
-// searchPage, whose callers need no facets), and facets over all of it.
-func (r *Resolver) querySearch(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string) (*model.SearchConnection, error) {
-	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
+// index when the gateway has one) or the index's order under another sort,
+// one window of it as edges (like searchPage, whose callers need no
+// facets), and facets over all of it.
+func (r *Resolver) querySearch(ctx context.Context, a searchArgs) (*model.SearchConnection, error) {
+	if err := checkTexts(textArg{"text", a.text}, textArg{"city", a.city}); err != nil {
 		return nil, err
 	}
-	w, err := r.window(ctx, first, after)
+	w, err := r.backWindow(ctx, a.first, a.after, a.last, a.before)
 	if err != nil {
 		return nil, err
 	}
-	p := gateway.SearchParams{Text: deref(text), City: deref(city)}
-	if vertical != nil {
-		p.Verticals = []connectors.Vertical{connectors.Vertical(*vertical)}
+	p := gateway.SearchParams{Text: deref(a.text), City: deref(a.city)}
+	if a.vertical != nil {
+		p.Verticals = []connectors.Vertical{connectors.Vertical(*a.vertical)}
 	}
-	items, pi, all, err := r.rankedPage(ctx, p, w, after)
+	if err := searchOrder(a, &p); err != nil {
+		return nil, err
+	}
+	cursor := a.after
+	if w.back {
+		cursor = a.before
+	}
+	items, pi, all, err := r.rankedPage(ctx, p, w, cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -43,9 +113,20 @@ func session(ctx context.Context, p gateway.SearchParams, after *string) gateway
 	me, _ := user(ctx)
 	h := sha256.New()
 	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q", me, p.Text, p.Verticals, p.Kinds, p.City, p.Category)
+	if p.MinPrice != nil || p.MaxPrice != nil {
+		// Another price range is another candidate list to pin.
+		fmt.Fprintf(h, "|%v|%v", fmtBound(p.MinPrice), fmtBound(p.MaxPrice))
+	}
 	p.Session = hex.EncodeToString(h.Sum(nil)[:16])
 	p.Fresh = after == nil || *after == ""
 	return p
+}
+
+func fmtBound(b *int64) any {
+	if b == nil {
+		return "-"
+	}
+	return *b
 }
 
 // searchSignals adds the engine's popularity to a search when

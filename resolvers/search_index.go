@@ -59,13 +59,20 @@ func indexUnavailable(err error) error {
 // completed live (completeHits); without, it is the fan-out's.
 func (r *Resolver) rankedPage(ctx context.Context, p gateway.SearchParams, w window, after *string) ([]rankedItem, *model.PageInfo, []gateway.Hit, error) {
 	p.Depth = w.offset + w.limit // how deep the windows must reach
+	if w.back {
+		p.Depth = max(w.end, 0) // a page before a cursor reaches no deeper; from the end, the usual candidates
+	}
 	p = session(ctx, r.searchSignals(ctx, p), after)
 	ix := r.gw.Index()
 	if ix == nil {
+		if p.Sort != supply.SortRelevance || p.MinPrice != nil || p.MaxPrice != nil {
+			return nil, nil, nil, &ArgError{Arg: "sort", Err: connectors.Errorf(connectors.KindInvalid,
+				"this gateway runs without a supply index: search takes no sort or price range")}
+		}
 		hits, errs := r.gw.Search(ctx, p)
 		addErrors(ctx, errs)
-		end := min(w.offset+w.limit, len(hits))
-		return window2items(hits, min(w.offset, len(hits)), end), w.pageInfo(w.offset, end, len(hits)), hits, nil
+		start, end := w.bounds(len(hits))
+		return window2items(hits, start, end), w.pageInfo(start, end, len(hits)), hits, nil
 	}
 	hits, err := r.gw.SearchIndex(ctx, ix, p)
 	if err != nil {
@@ -73,8 +80,12 @@ func (r *Resolver) rankedPage(ctx context.Context, p gateway.SearchParams, w win
 	}
 	costs := r.completions(ctx)
 	hits, starts := capCalls(hits, costs)
-	start := min(w.offset, len(hits))
-	end := pageEnd(starts, start, w.limit, len(hits))
+	start, end := w.bounds(len(hits))
+	if w.back {
+		start = pageStart(starts, start, end, w.limit)
+	} else {
+		end = pageEnd(starts, start, w.limit, len(hits))
+	}
 	items := window2items(hits, start, end)
 	base := graphql.GetPath(ctx)
 	items = r.completeHits(ctx, items, costs, func(kept []rankedItem, _ rankedItem) ast.Path {
@@ -114,6 +125,24 @@ func pageEnd(starts []int, start, limit, n int) int {
 		end = min(end, starts[b+blocks])
 	}
 	return end
+}
+
+// pageStart is where a page of up to limit items ending at end starts:
+// within the ceil(limit/completionBlock) blocks up to the one holding
+// end-1, the mirror of pageEnd, so a backward page costs the same calls.
+func pageStart(starts []int, start, end, limit int) int {
+	if end <= start {
+		return start
+	}
+	blocks := max((limit+completionBlock-1)/completionBlock, 1)
+	b := 0
+	for b+1 < len(starts) && starts[b+1] <= end-1 {
+		b++
+	}
+	if first := b - blocks + 1; first > 0 {
+		start = max(start, starts[first])
+	}
+	return start
 }
 
 // callPair is one provider call completing a page: a provider and a loader.

@@ -25,6 +25,8 @@ func runContract(t *testing.T, open func(t *testing.T) Index) {
 		{"name matches come before description matches, and a browse is best rated first", testOrder},
 		{"a cursor neither repeats nor skips while the index changes underneath", testCursorStability},
 		{"bad queries are refused with ErrBadQuery", testBadQueries},
+		{"sorts by price, rating and distance, items without the value last, paged by cursor", testSorts},
+		{"a price range keeps only priced items within it, under any sort", testPriceRange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -364,12 +366,106 @@ func testBadQueries(t *testing.T, ix Index) {
 		{"an unknown vertical", Query{Verticals: []Vertical{"FOOD"}}, `bad query: unknown vertical "FOOD"`},
 		{"a cursor that is not one", Query{After: "not-a-cursor"}, "bad query: after is not a cursor of this index"},
 		{"a cursor of another query", Query{City: "Beijing", After: first.NextCursor}, "bad query: after is a cursor of another query"},
+		{"a cursor of another sort", Query{City: "Hangzhou", Sort: SortRating, After: first.NextCursor}, "bad query: after is a cursor of another query"},
+		{"an unknown sort", Query{Sort: "cheapest"}, `bad query: unknown sort "cheapest"`},
+		{"distance without a point", Query{Sort: SortDistance}, "bad query: sorting by distance needs a point to measure from"},
+		{"a point off the globe", Query{Sort: SortDistance, Near: &Geo{Lat: 91}}, "bad query: near is outside the globe"},
+		{"a negative price bound", Query{MinPrice: ptr[int64](-1)}, "bad query: a price bound is negative"},
+		{"an empty price range", Query{MinPrice: ptr[int64](500), MaxPrice: ptr[int64](100)}, "bad query: minPrice 500 is above maxPrice 100"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ix.Search(ctx, tt.q)
 			if !errors.Is(err, ErrBadQuery) || err.Error() != tt.want {
 				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// sortCatalog: six products in Hangzhou with prices, ratings and places
+// (West Lake, the railway station, Xiaoshan airport), one unpriced and
+// one without geo.
+func sortCatalog() []Item {
+	at := func(lat, lon float64) *Geo { return &Geo{Lat: lat, Lon: lon} }
+	mk := func(id string, price int64, rating float64, g *Geo) Item {
+		return Item{Provider: "freshcart", Kind: KindProduct, ID: id, Name: "Milk " + id, Category: "dairy", Cities: []string{"Hangzhou"},
+			Price: price, Currency: "CNY", Rating: rating, Geo: g, Version: 1}
+	}
+	return []Item{
+		mk("a", 1290, 4.0, at(30.2590, 120.1490)), // by the lake
+		mk("b", 590, 4.8, at(30.2920, 120.2130)),  // east station, ~7 km
+		mk("c", 2500, 3.5, at(30.2350, 120.4340)), // airport, ~28 km
+		mk("d", 0, 4.9, at(30.2600, 120.1500)),    // unpriced, by the lake
+		mk("e", 990, 4.5, nil),                    // no geo
+		mk("f", 590, 4.2, at(30.2700, 120.1600)),  // same price as b
+	}
+}
+
+func testSorts(t *testing.T, ix Index) {
+	mustApply(t, ix, Batch{Upserts: sortCatalog()})
+	lake := &Geo{Lat: 30.2590, Lon: 120.1480}
+	tests := []struct {
+		name string
+		q    Query
+		want []string
+	}{
+		{"price, cheapest first, ties by key, unpriced last", Query{Sort: SortPriceAsc}, []string{"b", "f", "e", "a", "c", "d"}},
+		{"price, dearest first, unpriced last", Query{Sort: SortPriceDesc}, []string{"c", "a", "e", "b", "f", "d"}},
+		{"rating, best first", Query{Sort: SortRating}, []string{"d", "b", "e", "f", "a", "c"}},
+		{"distance from the lake, no geo last", Query{Sort: SortDistance, Near: lake}, []string{"a", "d", "f", "b", "c", "e"}},
+		{"text and a sort", Query{Text: "milk", Sort: SortPriceAsc}, []string{"b", "f", "e", "a", "c", "d"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustSearch(t, ix, tt.q)
+			if got := ids(p); !slices.Equal(got, tt.want) {
+				t.Errorf("ids %v, want %v", got, tt.want)
+			}
+			// Pages of two follow the same order, neither repeating nor skipping.
+			var paged []string
+			q := tt.q
+			q.First = 2
+			for range 10 {
+				p := mustSearch(t, ix, q)
+				paged = append(paged, ids(p)...)
+				if p.NextCursor == "" {
+					break
+				}
+				q.After = p.NextCursor
+			}
+			if !slices.Equal(paged, tt.want) {
+				t.Errorf("paged %v, want %v", paged, tt.want)
+			}
+		})
+	}
+}
+
+func testPriceRange(t *testing.T, ix Index) {
+	mustApply(t, ix, Batch{Upserts: sortCatalog()})
+	tests := []struct {
+		name string
+		q    Query
+		want []string
+	}{
+		{"both bounds, inclusive", Query{MinPrice: ptr[int64](590), MaxPrice: ptr[int64](1290)}, []string{"a", "b", "e", "f"}},
+		{"only a ceiling leaves the unpriced out", Query{MaxPrice: ptr[int64](990)}, []string{"b", "e", "f"}},
+		{"only a floor", Query{MinPrice: ptr[int64](1000)}, []string{"a", "c"}},
+		{"a floor of zero still means priced", Query{MinPrice: ptr[int64](0)}, []string{"a", "b", "c", "e", "f"}},
+		{"with text", Query{Text: "milk", MaxPrice: ptr[int64](600)}, []string{"b", "f"}},
+		{"with a sort", Query{Sort: SortPriceDesc, MaxPrice: ptr[int64](1000)}, []string{"b", "e", "f"}},
+		{"nothing in range", Query{MinPrice: ptr[int64](3000)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustSearch(t, ix, tt.q)
+			if got := sorted(ids(p)); !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+				t.Errorf("ids %v, want %v", got, tt.want)
+			}
+			if p.Total != len(tt.want) {
+				t.Errorf("total %d, want %d", p.Total, len(tt.want))
 			}
 		})
 	}

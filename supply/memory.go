@@ -1,6 +1,8 @@
 package supply
 
 import (
+	"cmp"
+	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -38,6 +40,7 @@ const (
 	fName, fCategory, fTags, fDescription = "name", "category", "tags", "description"
 	fKind, fVertical, fProvider, fCity    = "kind", "vertical", "provider", "city"
 	fCategoryKey, fRatingTier             = "category_key", "rating_tier"
+	fPrice                                = "price"
 )
 
 var fieldWeights = map[string]int{fName: weightName, fCategory: weightCategory, fTags: weightTags, fDescription: weightDescription}
@@ -87,6 +90,11 @@ func indexMapping() mapping.IndexMapping {
 	tier := keyword()
 	tier.DocValues = false // only searched: a browse walks the tiers best first
 	doc.AddFieldMappingsAt(fRatingTier, tier)
+	// Price is only range-filtered (the price filter); sorts read the
+	// items map, so no doc values.
+	price := bleve.NewNumericFieldMapping()
+	price.Store, price.IncludeInAll, price.DocValues = false, false, false
+	doc.AddFieldMappingsAt(fPrice, price)
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
 	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
@@ -101,7 +109,7 @@ func bleveDoc(it *Item) map[string]any {
 	return map[string]any{
 		fName: it.Name, fCategory: it.Category, fTags: strings.Join(it.Tags, " . "), fDescription: it.Description,
 		fKind: string(it.Kind), fVertical: string(verticalOf[it.Kind]), fProvider: it.Provider, fCity: cities,
-		fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)),
+		fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)), fPrice: float64(it.Price),
 	}
 }
 
@@ -202,13 +210,19 @@ func (m *Memory) Search(ctx context.Context, q Query) (Page, error) {
 	if c != nil && c.Pass == 1 {
 		pass, p = 1, typo
 	}
-	res, err := m.collect(ctx, filter, p, c, q.First+1)
+	collect := m.collect
+	if q.Sort != SortRelevance {
+		collect = func(ctx context.Context, filter []query.Query, p *plan, c *cursor, k int) (collected, error) {
+			return m.collectSorted(ctx, q, filter, p, c, k)
+		}
+	}
+	res, err := collect(ctx, filter, p, c, q.First+1)
 	if err != nil {
 		return Page{}, err
 	}
 	if c == nil && res.total == 0 && typo != nil {
 		pass, p = 1, typo
-		if res, err = m.collect(ctx, filter, p, c, q.First+1); err != nil {
+		if res, err = collect(ctx, filter, p, c, q.First+1); err != nil {
 			return Page{}, err
 		}
 	}
@@ -253,7 +267,95 @@ func filters(q Query) []query.Query {
 	if q.Category != "" {
 		out = append(out, term(fCategoryKey, norm(q.Category)))
 	}
+	if lo, hi, ok := priceRange(q); ok {
+		// float64 holds every price below 2^53 minor units exactly.
+		l, h, incl := float64(lo), float64(hi), true
+		out = append(out, bleve.NewNumericRangeInclusiveQuery(&l, &h, &incl, &incl))
+		out[len(out)-1].(*query.NumericRangeQuery).SetField(fPrice)
+	}
 	return out
+}
+
+// collectSorted is collect under a non-relevance sort: every match is
+// read (its sort value lives in the item), and a heap keeps the k first
+// after c by (sort value, key). Its hits score 0: the order is the sort's.
+func (m *Memory) collectSorted(ctx context.Context, q Query, filter []query.Query, p *plan, c *cursor, k int) (collected, error) {
+	must := slices.Clone(filter)
+	if p != nil {
+		match, _ := textQueries(p, m.analyser())
+		must = append(must, match)
+	}
+	root := conj(must)
+	if root == nil {
+		root = bleve.NewMatchAllQuery()
+	}
+	out := collected{root: root}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	adv, err := m.idx.Advanced()
+	if err != nil {
+		return out, fmt.Errorf("supply: search: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return out, fmt.Errorf("supply: search: %w", err)
+	}
+	defer r.Close()
+	col := &collector{ctx: ctx, m: m, r: r}
+	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
+	d, err := col.open(root, 0)
+	if err != nil {
+		return out, err
+	}
+	defer d.s.Close()
+	h := &sortedHeap{}
+	for {
+		if err := d.next(col.sctx); err != nil {
+			return out, err
+		}
+		if d.done {
+			break
+		}
+		if err := col.count(); err != nil {
+			return out, err
+		}
+		key, err := r.ExternalID(d.cur.IndexInternalID)
+		if err != nil {
+			return out, fmt.Errorf("supply: search: %w", err)
+		}
+		it, ok := m.items[key]
+		if !ok {
+			continue
+		}
+		hit := Hit{Item: *it, sortKey: sortValue(q, it)}
+		if c != nil && cmp.Or(cmp.Compare(hit.sortKey, c.Value), strings.Compare(key, c.Key)) <= 0 {
+			continue
+		}
+		switch {
+		case len(*h) < k:
+			heap.Push(h, hit)
+		case compareSorted(&hit, &(*h)[0]) < 0:
+			(*h)[0] = hit
+			heap.Fix(h, 0)
+		}
+	}
+	out.hits = slices.SortedFunc(slices.Values(*h), func(a, b Hit) int { return compareSorted(&a, &b) })
+	out.total = col.total
+	return out, nil
+}
+
+// sortedHeap holds hits with the last in sort order at the root.
+type sortedHeap []Hit
+
+func (h sortedHeap) Len() int           { return len(h) }
+func (h sortedHeap) Less(i, j int) bool { return compareSorted(&h[j], &h[i]) < 0 }
+func (h sortedHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *sortedHeap) Push(x any)        { *h = append(*h, x.(Hit)) }
+func (h *sortedHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // textQueries are what a text plan asks of Bleve: the conjunction that

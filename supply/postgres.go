@@ -258,6 +258,29 @@ func (s *sqlQuery) filters(q Query) {
 	if q.Category != "" {
 		s.where = append(s.where, "category_key = "+s.arg(norm(q.Category)))
 	}
+	if lo, hi, ok := priceRange(q); ok {
+		s.where = append(s.where, "price BETWEEN "+s.arg(lo)+" AND "+s.arg(hi))
+	}
+}
+
+// sortValue is sortValue (query.go) in SQL: the same values, so both
+// backends page alike.
+func (s *sqlQuery) sortValue(q Query) string {
+	const last = "'1.7976931348623157e308'::float8"
+	switch q.Sort {
+	case SortPriceAsc:
+		return "CASE WHEN price > 0 THEN price::float8 ELSE " + last + " END"
+	case SortPriceDesc:
+		return "CASE WHEN price > 0 THEN -price::float8 ELSE " + last + " END"
+	case SortRating:
+		return "-rating"
+	case SortDistance:
+		lat, lon := s.arg(q.Near.Lat)+"::float8", s.arg(q.Near.Lon)+"::float8"
+		return fmt.Sprintf("CASE WHEN lat IS NULL OR lon IS NULL THEN %s ELSE "+
+			"2 * %v * asin(sqrt(power(sin(radians(lat - %s) / 2), 2) + cos(radians(%s)) * cos(radians(lat)) * power(sin(radians(lon - %s) / 2), 2))) END",
+			last, earthKm, lat, lat, lon)
+	}
+	return "0::float8"
 }
 
 const itemColumns = `provider, kind, id, version, name, description, category, tags, city_names, lat, lon, price, currency,
@@ -300,18 +323,27 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	}
 	where, whereArgs := strings.Join(s.where, " AND "), s.args
 	score := "0"
-	if pl != nil {
+	if pl != nil && q.Sort == SortRelevance {
 		score = s.score(pl)
 	}
-	matches := "SELECT *, " + score + " AS score FROM supply_items WHERE " + where
-	pageSQL := "SELECT " + itemColumns + ", score FROM (" + matches + ") m"
+	matches := "SELECT *, " + score + " AS score, " + s.sortValue(q) + " AS sv FROM supply_items WHERE " + where
+	pageSQL := "SELECT " + itemColumns + ", score, sv FROM (" + matches + ") m"
 	pageArgs := append([]any(nil), s.args...)
-	if c != nil {
-		n := len(pageArgs)
-		pageSQL += fmt.Sprintf(" WHERE (score < $%d OR score = $%d AND (rating < $%d OR rating = $%d AND key > $%d))", n+1, n+1, n+2, n+2, n+3)
-		pageArgs = append(pageArgs, c.Score, c.Rating, c.Key)
+	n := len(pageArgs)
+	switch {
+	case q.Sort != SortRelevance:
+		if c != nil {
+			pageSQL += fmt.Sprintf(" WHERE (sv > $%d OR sv = $%d AND key > $%d)", n+1, n+1, n+2)
+			pageArgs = append(pageArgs, c.Value, c.Key)
+		}
+		pageSQL += fmt.Sprintf(" ORDER BY sv, key LIMIT %d", q.First+1)
+	default:
+		if c != nil {
+			pageSQL += fmt.Sprintf(" WHERE (score < $%d OR score = $%d AND (rating < $%d OR rating = $%d AND key > $%d))", n+1, n+1, n+2, n+2, n+3)
+			pageArgs = append(pageArgs, c.Score, c.Rating, c.Key)
+		}
+		pageSQL += fmt.Sprintf(" ORDER BY score DESC, rating DESC, key LIMIT %d", q.First+1)
 	}
-	pageSQL += fmt.Sprintf(" ORDER BY score DESC, rating DESC, key LIMIT %d", q.First+1)
 
 	var batch pgx.Batch
 	batch.Queue(pageSQL, pageArgs...)
@@ -336,7 +368,7 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	if len(hits) > q.First {
 		hits = hits[:q.First]
 		last := hits[len(hits)-1]
-		page.NextCursor = encodeCursor(cursor{Query: queryID(q), Pass: pass, Score: last.Score, Rating: last.Item.Rating, Key: last.Item.Ref().Key()})
+		page.NextCursor = nextCursor(q, pass, &last)
 	}
 	page.Hits = hits
 	if err := br.QueryRow().Scan(&page.Total); err != nil {
@@ -368,7 +400,7 @@ func scanHit(row pgx.CollectableRow) (Hit, error) {
 	var lat, lon *float64
 	var updated *time.Time
 	err := row.Scan(&it.Provider, &kind, &it.ID, &it.Version, &it.Name, &it.Description, &it.Category, &it.Tags, &it.Cities,
-		&lat, &lon, &it.Price, &it.Currency, &it.Available, &it.Rating, &updated, &h.Score)
+		&lat, &lon, &it.Price, &it.Currency, &it.Available, &it.Rating, &updated, &h.Score, &h.sortKey)
 	it.Kind = Kind(kind)
 	if lat != nil && lon != nil {
 		it.Geo = &Geo{Lat: *lat, Lon: *lon}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -72,6 +73,8 @@ type cursor struct {
 	Score  int     `json:"s"`
 	Rating float64 `json:"r"`
 	Key    string  `json:"k"`
+	// Value is the last hit's sortValue under a non-relevance Sort.
+	Value float64 `json:"v,omitempty"`
 }
 
 // queryID fingerprints what a cursor is valid for: the text and filters,
@@ -79,7 +82,74 @@ type cursor struct {
 func queryID(q Query) uint64 {
 	h := sha256.New()
 	fmt.Fprintf(h, "%q|%v|%v|%q|%q", q.Text, q.Verticals, q.Kinds, norm(q.City), norm(q.Category))
+	if q.Sort != SortRelevance || q.Near != nil || q.MinPrice != nil || q.MaxPrice != nil {
+		// Added only when set, so cursors of plain queries stay valid.
+		fmt.Fprintf(h, "|%q|%v|%v|%v", q.Sort, bound(q.MinPrice), bound(q.MaxPrice), q.Near)
+	}
 	return binary.BigEndian.Uint64(h.Sum(nil))
+}
+
+func bound(p *int64) any {
+	if p == nil {
+		return "-"
+	}
+	return *p
+}
+
+// missing is the sort value of an item without the sorted field: after
+// every real one.
+const missing = math.MaxFloat64
+
+// earthKm is the mean Earth radius of the haversine distance.
+const earthKm = 6371.0
+
+// sortValue is an item's place under a non-relevance sort, ascending:
+// price (or its negation), the negated rating, or the distance in km from
+// q.Near; missing when the item has no price or no geo.
+func sortValue(q Query, it *Item) float64 {
+	switch q.Sort {
+	case SortPriceAsc, SortPriceDesc:
+		if it.Price <= 0 {
+			return missing
+		}
+		if q.Sort == SortPriceDesc {
+			return -float64(it.Price)
+		}
+		return float64(it.Price)
+	case SortRating:
+		return -it.Rating
+	case SortDistance:
+		if it.Geo == nil {
+			return missing
+		}
+		return haversineKm(*q.Near, *it.Geo)
+	}
+	return 0
+}
+
+// haversineKm is the great-circle distance between two points, the same
+// formula the PostgreSQL backend evaluates (distanceSQL).
+func haversineKm(a, b Geo) float64 {
+	rad := math.Pi / 180
+	dLat, dLon := (b.Lat-a.Lat)*rad/2, (b.Lon-a.Lon)*rad/2
+	h := math.Pow(math.Sin(dLat), 2) + math.Cos(a.Lat*rad)*math.Cos(b.Lat*rad)*math.Pow(math.Sin(dLon), 2)
+	return 2 * earthKm * math.Asin(math.Sqrt(h))
+}
+
+// priceRange is q's price filter as inclusive bounds over priced items;
+// ok is false when q has none.
+func priceRange(q Query) (lo, hi int64, ok bool) {
+	if q.MinPrice == nil && q.MaxPrice == nil {
+		return 0, 0, false
+	}
+	lo, hi = 1, math.MaxInt64
+	if q.MinPrice != nil {
+		lo = max(*q.MinPrice, 1)
+	}
+	if q.MaxPrice != nil {
+		hi = *q.MaxPrice
+	}
+	return lo, hi, true
 }
 
 const cursorPrefix = "supply1:"
@@ -106,6 +176,21 @@ func decodeCursor(q Query) (*cursor, error) {
 		return nil, fmt.Errorf("%w: after is a cursor of another query", ErrBadQuery)
 	}
 	return &c, nil
+}
+
+// compareSorted orders hits under a non-relevance sort: sort value
+// ascending, key ascending.
+func compareSorted(a, b *Hit) int {
+	return cmp.Or(cmp.Compare(a.sortKey, b.sortKey), strings.Compare(a.Item.Ref().Key(), b.Item.Ref().Key()))
+}
+
+// nextCursor is the cursor after hit last of pass.
+func nextCursor(q Query, pass int, last *Hit) string {
+	c := cursor{Query: queryID(q), Pass: pass, Score: last.Score, Rating: last.Item.Rating, Key: last.Item.Ref().Key()}
+	if q.Sort != SortRelevance {
+		c.Value = last.sortKey
+	}
+	return encodeCursor(c)
 }
 
 // compareHits orders hits: score descending, rating descending, key
@@ -136,7 +221,7 @@ func pageOf(q Query, pass int, hits []Hit, c *cursor) Page {
 	if len(hits) > q.First {
 		hits = hits[:q.First]
 		last := hits[len(hits)-1]
-		p.NextCursor = encodeCursor(cursor{Query: queryID(q), Pass: pass, Score: last.Score, Rating: last.Item.Rating, Key: last.Item.Ref().Key()})
+		p.NextCursor = nextCursor(q, pass, &last)
 	}
 	p.Hits = hits
 	return p

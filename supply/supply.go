@@ -180,7 +180,31 @@ type Query struct {
 	After string
 	// Facets asks for counts over every match (not only this page).
 	Facets bool
+	// Sort is the page's order: SortRelevance (the index's own order, for
+	// two-stage re-ranking) unless asked otherwise.
+	Sort Sort
+	// Near is the point SortDistance measures from (required by it).
+	Near *Geo
+	// MinPrice and MaxPrice keep only priced items (Price > 0) whose Price
+	// lies in the range, bounds included; nil is no bound.
+	MinPrice, MaxPrice *int64
 }
+
+// Sort is an order of a query's matches. Every order but SortRelevance
+// ends with the item key, so it is total and a cursor stays valid while
+// the index changes underneath; items without the sorted value (no price,
+// no geo) come last.
+type Sort string
+
+const (
+	SortRelevance Sort = ""
+	SortPriceAsc  Sort = "price_asc"
+	SortPriceDesc Sort = "price_desc"
+	// SortRating: best rated first.
+	SortRating Sort = "rating"
+	// SortDistance: nearest to Query.Near first, by great-circle distance.
+	SortDistance Sort = "distance"
+)
 
 const (
 	DefaultFirst = 20
@@ -199,6 +223,9 @@ const (
 type Hit struct {
 	Item  Item
 	Score int
+	// sortKey is the hit's place in a non-relevance Sort (sortValue), as
+	// the backend computed it: the next page's cursor starts from it.
+	sortKey float64
 }
 
 // Page is one page of matches in the index's order: score descending,
@@ -329,8 +356,22 @@ func checkQuery(q Query) (Query, error) {
 			return q, fmt.Errorf("%w: unknown vertical %q", ErrBadQuery, v)
 		}
 	}
+	switch {
+	case !knownSort[q.Sort]:
+		return q, fmt.Errorf("%w: unknown sort %q", ErrBadQuery, q.Sort)
+	case q.Sort == SortDistance && q.Near == nil:
+		return q, fmt.Errorf("%w: sorting by distance needs a point to measure from", ErrBadQuery)
+	case q.Near != nil && (q.Near.Lat < -90 || q.Near.Lat > 90 || q.Near.Lon < -180 || q.Near.Lon > 180):
+		return q, fmt.Errorf("%w: near is outside the globe", ErrBadQuery)
+	case q.MinPrice != nil && *q.MinPrice < 0, q.MaxPrice != nil && *q.MaxPrice < 0:
+		return q, fmt.Errorf("%w: a price bound is negative", ErrBadQuery)
+	case q.MinPrice != nil && q.MaxPrice != nil && *q.MinPrice > *q.MaxPrice:
+		return q, fmt.Errorf("%w: minPrice %d is above maxPrice %d", ErrBadQuery, *q.MinPrice, *q.MaxPrice)
+	}
 	return q, nil
 }
+
+var knownSort = map[Sort]bool{SortRelevance: true, SortPriceAsc: true, SortPriceDesc: true, SortRating: true, SortDistance: true}
 
 var knownVertical = map[Vertical]bool{"GROCERY": true, "MEDICAL": true, "LEGAL": true, "PUBLIC_SERVICE": true}
 

@@ -385,9 +385,14 @@ func (g *Grocery) PlaceOrder(ctx context.Context, in connectors.PlaceOrderInput)
 		g.feed.put(productItem(p))
 	}
 	slot.Remaining--
+	// The order keeps copies: the store's fee (as the store shows it) and
+	// the slot may change later.
+	eta := slot.End
+	fee := cloneStore(g.stores[in.StoreID]).DeliveryFee
 	o := &connectors.GroceryOrder{
 		ID: g.orderIDs.next(), UserID: in.UserID, StoreID: in.StoreID, SlotID: in.SlotID,
 		Items: items, Total: orderTotal(items), Status: connectors.StatusPlaced, CreatedAt: now,
+		DeliveryAddress: in.DeliveryAddress, DeliveryFee: fee, EstimatedDelivery: &eta,
 	}
 	g.addOrder(o)
 	g.placed.remember(in.UserID, in.IdempotencyKey, in, *o)

@@ -22,6 +22,17 @@ type SearchResult interface {
 	IsSearchResult()
 }
 
+// A saved delivery address.
+type Address struct {
+	// Stable within the user's addresses (`a1`, `a2`, ...): pass it to replace the address.
+	ID string `json:"id"`
+	// The user's own name for it, e.g. Home.
+	Label string `json:"label"`
+	// Street, building, floor: what a courier reads.
+	Line string `json:"line"`
+	City string `json:"city"`
+}
+
 // Counts computed from Plaza's hourly counters of interaction events and
 // provider calls. How to read them:
 //
@@ -253,6 +264,20 @@ type CreatedProviderAPIKey struct {
 	APIKey *ProviderAPIKey `json:"apiKey"`
 }
 
+// Where an order is delivered.
+type DeliveryAddress struct {
+	Label *string `json:"label,omitempty"`
+	Line  string  `json:"line"`
+	City  string  `json:"city"`
+}
+
+// An address typed at checkout rather than saved.
+type DeliveryAddressInput struct {
+	Label *string `json:"label,omitempty"`
+	Line  string  `json:"line"`
+	City  string  `json:"city"`
+}
+
 // A delivery window of a store. Pass its id to placeGroceryOrder.
 type DeliverySlot struct {
 	ID       string    `json:"id"`
@@ -313,6 +338,14 @@ type FacetCount struct {
 	Count int     `json:"count"`
 }
 
+// A point on Earth in WGS 84 degrees.
+type GeoPointInput struct {
+	// -90 to 90.
+	Lat float64 `json:"lat"`
+	// -180 to 180.
+	Lon float64 `json:"lon"`
+}
+
 // A government service, e.g. ID card renewal or a business licence.
 type GovService struct {
 	ID          string   `json:"id"`
@@ -359,14 +392,20 @@ type GroceryOrder struct {
 	Items []*OrderItem `json:"items"`
 	Total *Money       `json:"total"`
 	// The delivery slot; null when the provider failed or the slot is gone.
-	Slot       *DeliverySlot `json:"slot,omitempty"`
-	Status     BookingStatus `json:"status"`
-	CreatedAt  time.Time     `json:"createdAt"`
-	Store      *Store        `json:"store,omitempty"`
-	Provider   *Provider     `json:"provider"`
-	ProviderID string        `json:"-"`
-	SlotID     string        `json:"-"`
-	StoreID    string        `json:"-"`
+	Slot      *DeliverySlot `json:"slot,omitempty"`
+	Status    BookingStatus `json:"status"`
+	CreatedAt time.Time     `json:"createdAt"`
+	Store     *Store        `json:"store,omitempty"`
+	Provider  *Provider     `json:"provider"`
+	// Where it goes; null when ordered without an address or from a provider that does not keep one.
+	DeliveryAddress *DeliveryAddress `json:"deliveryAddress,omitempty"`
+	// What delivery costs on top of `total`; null when the provider does not say.
+	DeliveryFee *Money `json:"deliveryFee,omitempty"`
+	// When the order is expected (the end of its delivery slot, in UTC); null when the provider does not say.
+	EstimatedDelivery *time.Time `json:"estimatedDelivery,omitempty"`
+	ProviderID        string     `json:"-"`
+	SlotID            string     `json:"-"`
+	StoreID           string     `json:"-"`
 }
 
 func (GroceryOrder) IsNode() {}
@@ -650,6 +689,14 @@ type PlaceGroceryOrderInput struct {
 	Items   []*OrderItemInput `json:"items"`
 	// Retrying with the same key returns the first result and orders nothing new.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// The delivery address: one of the user's saved addresses (`me.addresses`) by
+	// id, or one typed in `deliveryAddress`, not both (BAD_USER_INPUT on
+	// `input.deliveryAddress`). An unknown saved address is NOT_FOUND on
+	// `input.deliveryAddressId`. Optional for now, so clients of contract 1.2 keep
+	// working.
+	DeliveryAddressID *string `json:"deliveryAddressId,omitempty"`
+	// An address typed at checkout (see `deliveryAddressId`).
+	DeliveryAddress *DeliveryAddressInput `json:"deliveryAddress,omitempty"`
 }
 
 // A product sold by one store. Cached for about a minute (stock may lag by that much).
@@ -953,6 +1000,16 @@ type RewardPrograms struct {
 	MonthlyOk *Money `json:"monthlyOk"`
 }
 
+// An address to save. Without `id` it is added (BAD_USER_INPUT past 20); with
+// the `id` of a saved one it replaces it (NOT_FOUND for an unknown id). `line`
+// and `city` must not be blank; every field at most 200 characters.
+type SaveAddressInput struct {
+	ID    *string `json:"id,omitempty"`
+	Label *string `json:"label,omitempty"`
+	Line  string  `json:"line"`
+	City  string  `json:"city"`
+}
+
 // Merged, ranked results from every provider of the matching verticals. Providers
 // that failed are left out and listed in `extensions.plaza.degraded`.
 type SearchConnection struct {
@@ -1116,6 +1173,12 @@ type User struct {
 	Applications       *ServiceApplicationConnection `json:"applications"`
 	// The user's preferences.
 	Settings *UserSettings `json:"settings"`
+	// The name the user gave; null until they give one.
+	Name *string `json:"name,omitempty"`
+	// Saved delivery addresses, in the order first saved (at most 20).
+	Addresses []*Address `json:"addresses"`
+	// The city the app opens on; null until chosen.
+	DefaultCity *string `json:"defaultCity,omitempty"`
 }
 
 func (User) IsNode() {}
@@ -1920,6 +1983,75 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The order of `search` results. Every order but RELEVANCE is total (ties by the
+// item's identity), and items without the value sorted on (no price, no
+// location) come last.
+type SearchSort string
+
+const (
+	// Plaza's relevance ranking (text match, rating, city, popularity, affinity, diversity).
+	SearchSortRelevance SearchSort = "RELEVANCE"
+	// Cheapest first; unpriced items (stores, doctors, lawyers, most services) last.
+	SearchSortPriceLowToHigh SearchSort = "PRICE_LOW_TO_HIGH"
+	// Dearest first; unpriced items last.
+	SearchSortPriceHighToLow SearchSort = "PRICE_HIGH_TO_LOW"
+	// Best rated first.
+	SearchSortRating SearchSort = "RATING"
+	// Nearest to `near` first, by great-circle distance; items without a location last.
+	SearchSortDistance SearchSort = "DISTANCE"
+)
+
+var AllSearchSort = []SearchSort{
+	SearchSortRelevance,
+	SearchSortPriceLowToHigh,
+	SearchSortPriceHighToLow,
+	SearchSortRating,
+	SearchSortDistance,
+}
+
+func (e SearchSort) IsValid() bool {
+	switch e {
+	case SearchSortRelevance, SearchSortPriceLowToHigh, SearchSortPriceHighToLow, SearchSortRating, SearchSortDistance:
+		return true
+	}
+	return false
+}
+
+func (e SearchSort) String() string {
+	return string(e)
+}
+
+func (e *SearchSort) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SearchSort(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SearchSort", str)
+	}
+	return nil
+}
+
+func (e SearchSort) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SearchSort) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SearchSort) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
