@@ -132,7 +132,7 @@ func TestSearchSortsAndPriceRange(t *testing.T) {
 // TestSearchByDistance: DISTANCE orders by distance from `near`, items
 // without a location last.
 func TestSearchByDistance(t *testing.T) {
-	ix := demoIndex(t)
+	ix := apitest.DemoIndex(t)
 	page, err := ix.Search(context.Background(), supply.Query{Kinds: []supply.Kind{supply.KindStore}, First: 10})
 	if err != nil || len(page.Hits) < 3 {
 		t.Fatalf("stores in the demo index: %v, %v", page.Hits, err)
