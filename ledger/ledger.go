@@ -294,6 +294,9 @@ func (l *Ledger) post(ctx context.Context, m Movement, build func(context.Contex
 			return err
 		}
 		out = Posted{Entry: e}
+		if len(e.Postings) == 0 {
+			return nil // nothing to move: nothing posted, the key stays free
+		}
 		return tx.Insert(ctx, e)
 	})
 	return out, err
@@ -375,31 +378,21 @@ func (l *Ledger) Repay(ctx context.Context, key, provider, currency string, limi
 	if err := validate(m, false); err != nil {
 		return Posted{}, err
 	}
-	var out Posted
-	err := l.b.Update(ctx, provider, func(tx Tx) error {
-		if e, ok, err := tx.Entry(ctx, key); err != nil || ok {
-			out = Posted{Entry: e, Duplicate: ok}
-			return err
-		}
+	return l.post(ctx, m, func(ctx context.Context, tx Tx) (Entry, error) {
 		pay, err := tx.Balance(ctx, Payable(provider), currency)
 		if err != nil {
-			return err
+			return Entry{}, err
 		}
 		loan, err := tx.Balance(ctx, Loan(provider), currency)
 		if err != nil {
-			return err
+			return Entry{}, err
 		}
-		n := min(limit, max(-pay, 0), max(loan, 0))
 		e := l.entry(m, "")
-		out = Posted{Entry: e}
-		if n == 0 {
-			return nil
+		if n := min(limit, max(-pay, 0), max(loan, 0)); n > 0 {
+			e.Postings = []Posting{{Payable(provider), n}, {Loan(provider), -n}}
 		}
-		e.Postings = []Posting{{Payable(provider), n}, {Loan(provider), -n}}
-		out.Entry = e
-		return tx.Insert(ctx, e)
+		return e, nil
 	})
-	return out, err
 }
 
 // Collect records money collected towards the provider's loan from outside
@@ -411,26 +404,17 @@ func (l *Ledger) Collect(ctx context.Context, key, provider, currency string, li
 	if err := validate(m, false); err != nil {
 		return Posted{}, err
 	}
-	var out Posted
-	err := l.b.Update(ctx, provider, func(tx Tx) error {
-		if e, ok, err := tx.Entry(ctx, key); err != nil || ok {
-			out = Posted{Entry: e, Duplicate: ok}
-			return err
-		}
+	return l.post(ctx, m, func(ctx context.Context, tx Tx) (Entry, error) {
 		loan, err := tx.Balance(ctx, Loan(provider), currency)
 		if err != nil {
-			return err
+			return Entry{}, err
 		}
 		e := l.entry(m, "")
-		out = Posted{Entry: e}
 		if n := min(limit, max(loan, 0)); n > 0 {
 			e.Postings = []Posting{{Cash, n}, {Loan(provider), -n}}
-			out.Entry = e
-			return tx.Insert(ctx, e)
 		}
-		return nil
+		return e, nil
 	})
-	return out, err
 }
 
 // Payout records money paid to the provider from its payable. ErrConflict

@@ -217,26 +217,13 @@ func (m *Memory) collect(ctx context.Context, filter []query.Query, p *plan, c *
 	if p != nil {
 		match, fieldQs = textQueries(p, m.analyser())
 	}
-	must := slices.Clone(filter)
-	if match != nil {
-		must = append(must, match)
-	}
-	root := conj(must)
-	if root == nil {
-		root = bleve.NewMatchAllQuery()
-	}
+	root := searchRoot(filter, match)
 	out := collected{root: root}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	adv, err := m.idx.Advanced()
+	r, release, err := m.reader()
 	if err != nil {
-		return out, fmt.Errorf("supply: search: %w", err)
+		return out, err
 	}
-	r, err := adv.Reader()
-	if err != nil {
-		return out, fmt.Errorf("supply: search: %w", err)
-	}
-	defer r.Close()
+	defer release()
 	col := &collector{ctx: ctx, m: m, r: r, c: c, k: k, h: make(worstFirst, 0, k)}
 	// Every searcher's matches come from one pool; it grows when short.
 	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
@@ -501,4 +488,34 @@ func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]score
 		}
 		out = append(out, scored{doc: id.Value(), score: score})
 	}
+}
+
+// searchRoot is the query a search walks: the filters and, with a text,
+// its match; everything when there is neither.
+func searchRoot(filter []query.Query, match query.Query) query.Query {
+	must := slices.Clone(filter)
+	if match != nil {
+		must = append(must, match)
+	}
+	if root := conj(must); root != nil {
+		return root
+	}
+	return bleve.NewMatchAllQuery()
+}
+
+// reader opens the index's reader under the read lock; release closes it
+// and unlocks.
+func (m *Memory) reader() (index.IndexReader, func(), error) {
+	m.mu.RLock()
+	adv, err := m.idx.Advanced()
+	if err != nil {
+		m.mu.RUnlock()
+		return nil, nil, fmt.Errorf("supply: search: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		m.mu.RUnlock()
+		return nil, nil, fmt.Errorf("supply: search: %w", err)
+	}
+	return r, func() { _ = r.Close(); m.mu.RUnlock() }, nil
 }

@@ -280,27 +280,17 @@ func filters(q Query) []query.Query {
 // read (its sort value lives in the item), and a heap keeps the k first
 // after c by (sort value, key). Its hits score 0: the order is the sort's.
 func (m *Memory) collectSorted(ctx context.Context, q Query, filter []query.Query, p *plan, c *cursor, k int) (collected, error) {
-	must := slices.Clone(filter)
+	var match query.Query
 	if p != nil {
-		match, _ := textQueries(p, m.analyser())
-		must = append(must, match)
+		match, _ = textQueries(p, m.analyser())
 	}
-	root := conj(must)
-	if root == nil {
-		root = bleve.NewMatchAllQuery()
-	}
+	root := searchRoot(filter, match)
 	out := collected{root: root}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	adv, err := m.idx.Advanced()
+	r, release, err := m.reader()
 	if err != nil {
-		return out, fmt.Errorf("supply: search: %w", err)
+		return out, err
 	}
-	r, err := adv.Reader()
-	if err != nil {
-		return out, fmt.Errorf("supply: search: %w", err)
-	}
-	defer r.Close()
+	defer release()
 	col := &collector{ctx: ctx, m: m, r: r}
 	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
 	d, err := col.open(root, 0)
