@@ -74,8 +74,14 @@ test('a search with a typo finds milk, filters by facet and pages by scrolling',
   await page.getByLabel('Search').fill('mlik');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL(/q=mlik/);
+  // The browse results of the empty search stay on screen while "mlik" is
+  // fetched (urql keeps the previous data until the new answer), so wait
+  // for the answer to land instead of reading the first card at once.
+  await page.waitForFunction(() => !document.querySelector('main')?.textContent.includes('Loading…'));
   const first = page.locator('.results a.card .card-title').first();
   await first.waitFor();
+  await page.waitForFunction(() => /milk/i.test(document.querySelector('.results a.card .card-title')?.textContent || ''), null, { timeout: 10_000 })
+    .catch(() => {});
   assert.match(await first.textContent(), /milk/i);
   await shot('search');
   const before = await page.locator('.results a.card').count();
