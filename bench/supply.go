@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,7 +60,7 @@ func supplyRows(m benchMetrics) []dirRow {
 	r := dirRow{what: "search, PostgreSQL supply index, c=4, first: 20 (mix: text in a city, typo in a city, category in a city, text country-wide), p50 / p99",
 		n: "10^6", target: "p50 ≤ 25 ms, p99 ≤ 80 ms", measured: "—", status: "not measured"}
 	if ok {
-		r.n = fmt.Sprintf("%s (%.3g items)", scaleN(int(s["items"]/20)), s["items"])
+		r.n = fmt.Sprintf("%s (%s items)", scaleN(int(s["items"]/20)), powerOfTen(s["items"]))
 		r.measured = fmt.Sprintf("%.1f / %.1f ms (index %.1f GiB on disk, table and indexes; loaded in %.0f s)", s["p50-ms"], s["p99-ms"], s["GiB"], s["load-s"])
 		r.status = status(s["p50-ms"] <= 25 && s["p99-ms"] <= 80)
 	}
@@ -87,4 +89,20 @@ func supplyTargets(m benchMetrics) [][3]string {
 		out = append(out, [3]string{name, r.status, r.measured})
 	}
 	return out
+}
+
+// powerOfTen writes 2000000 as 2·10^6 (a whole mantissa), else as is.
+func powerOfTen(v float64) string {
+	exp := 0
+	for v >= 10 && math.Mod(v, 10) == 0 {
+		v /= 10
+		exp++
+	}
+	if exp < 3 {
+		return strconv.FormatFloat(v*math.Pow(10, float64(exp)), 'f', 0, 64)
+	}
+	if v == 1 {
+		return fmt.Sprintf("10^%d", exp)
+	}
+	return fmt.Sprintf("%.0f·10^%d", v, exp)
 }
