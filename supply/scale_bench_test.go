@@ -24,7 +24,7 @@ import (
 
 // The PostgreSQL index at the issue's scale: N generated providers of K
 // catalogue items each (10^6 × 20 with PLAZA_BENCH_SCALE=1, what `make
-// bench` runs; 10^3 × 20 in the CI micro-benchmark pass), searched at c=4
+// bench` runs; 500 × 20 in the CI micro-benchmark pass), searched at c=4
 // with a mix of what users ask.
 //
 // At scale the database (plaza_bench_supply) is kept between runs: it is
@@ -126,7 +126,7 @@ func scaleItems(i, k int) []Item {
 // scaleSize is the benchmark's N and K, and whether it runs at scale.
 func scaleSize() (n, k int, full bool) {
 	if os.Getenv("PLAZA_BENCH_SCALE") != "1" {
-		return 1000, 20, false
+		return 500, 20, false
 	}
 	n = 1_000_000
 	if s := os.Getenv("PLAZA_BENCH_SUPPLY_PROVIDERS"); s != "" {
