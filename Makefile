@@ -36,7 +36,8 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 ## bench: Plaza against the floor, Hive Gateway + Mesh, graphql-yoga and the raw providers on loopback, then the
-## directory's scale benchmarks at 10^6 providers (PostgreSQL); about 13 min (ARGS=-skip-directory: 10); installs
+## directory's scale benchmarks at 10^6 providers (PostgreSQL) and the supply index's over their 2·10^7 items; about 13 min
+## (ARGS=-skip-directory: 10), plus over an hour the first time, to build the kept database plaza_bench_supply; installs
 ## the npm peers on first use; prints the table and writes bench/results/latest.md. See bench/README.md.
 bench:
 	$(GO) run ./bench $(ARGS)

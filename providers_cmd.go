@@ -126,15 +126,20 @@ func providersCommand(ctx context.Context, cmd config.Command, cfg config.Config
 // in-process demo provider derived from its id, or, with --endpoint, its
 // endpoint's catalogue pulled over the contract (signed with --secret). The
 // items are the provider's own, so a search page completed from it finds
-// them. A second run is acknowledged superseded and changes nothing.
+// them. A second run is acknowledged superseded and changes nothing. Each
+// provider's catalogue cursor after its items is stored (catalog_cursors),
+// so the gateway's syncer resumes after them rather than pulling them again.
 func indexSynthetic(ctx context.Context, pool *pgxpool.Pool, g config.Generate, stdout io.Writer) error {
 	if _, err := supply.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	if _, err := catalog.Migrate(ctx, pool); err != nil {
 		return err
 	}
 	in := catalog.New(supply.NewPostgres(pool), nil)
 	opts := directory.GenerateOptions{Endpoints: g.Endpoints}
 	start := time.Now()
-	res, err := catalog.IndexGenerated(ctx, in, g.Count, g.ItemsPerProvider, 4, func(ctx context.Context, i int) (string, connectors.Catalog, error) {
+	res, err := catalog.IndexGenerated(ctx, in, catalog.NewPostgresCursors(pool), g.Count, g.ItemsPerProvider, 4, func(ctx context.Context, i int) (string, connectors.Catalog, error) {
 		p := directory.Generated(g.Seed, i, opts)
 		desc := connectors.Descriptor{ID: p.ID, Name: p.Name, Vertical: p.Vertical, Cities: p.Cities}
 		var c connectors.Connector

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/plaza-gateway/plaza/catalog"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/directory"
@@ -242,7 +243,7 @@ func TestProvidersGenerate(t *testing.T) {
 	}
 	// What each generated provider's own catalogue holds, read from the
 	// demo connector its id derives: the first 20 items of it are indexed.
-	wantItems, wantPer := 0, map[string]int{}
+	wantItems, wantPer, wantCursor := 0, map[string]int{}, map[string]string{}
 	for i := range 40 {
 		p := directory.Generated(7, i, directory.GenerateOptions{})
 		c, err := demo.Embedded(connectors.Descriptor{ID: p.ID, Name: p.Name, Vertical: p.Vertical, Cities: p.Cities})
@@ -255,7 +256,27 @@ func TestProvidersGenerate(t *testing.T) {
 		}
 		wantPer[p.ID] = min(20, len(ch.Upserts))
 		wantItems += wantPer[p.ID]
+		wantCursor[p.ID] = ch.Cursor
 	}
+	t.Run("the catalogue cursor after the items indexed is stored, so the syncer resumes there", func(t *testing.T) {
+		pool, err := pgxpool.New(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		cursors := catalog.NewPostgresCursors(pool)
+		for id, want := range wantCursor {
+			if want == "" {
+				t.Fatalf("the demo catalogue of %s gave no cursor", id)
+			}
+			if got, err := cursors.Cursor(ctx, id); err != nil || got != want {
+				t.Errorf("cursor of %s: %q, %v; want %q", id, got, err, want)
+			}
+		}
+		if n := scalar(t, url, `SELECT count(*) FROM catalog_cursors`); n != int64(len(wantCursor)) {
+			t.Errorf("%d cursors stored, want %d", n, len(wantCursor))
+		}
+	})
 	t.Run("their own catalogues are indexed through the catalogue contract, up to 20 items each", func(t *testing.T) {
 		if !strings.Contains(e.stdout, fmt.Sprintf("indexed the catalogues of 40 providers (up to 20 items each) through the catalogue contract: %d indexed, 0 already there", wantItems)) {
 			t.Fatalf("want %d items indexed; stdout:\n%s", wantItems, e.stdout)

@@ -101,7 +101,9 @@ func (a *app) openCatalog(ctx context.Context) error {
 
 // followBacklog pulls the directory's providers activated outside this
 // gateway (by another instance, an import, `plaza providers generate`):
-// once at start, every provider behind (activated while no instance ran);
+// once at start, every provider behind (activated while no instance ran),
+// one instance at a time (CatchUpAtStart: instances started together do
+// it once);
 // then, on each directory change this instance serves, those of the
 // changed providers that are behind. Changes that arrive while a catch-up
 // runs are folded into one range, so the follower never waits for it.
@@ -125,8 +127,12 @@ func (a *app) followBacklog(ctx context.Context, d *directorySource, b catalog.B
 	}
 	d.changed.Store(&hook)
 	a.background(ctx, func(ctx context.Context) {
-		if err := a.catalog.syncer.CatchUpBacklog(ctx, b); err != nil && ctx.Err() == nil {
+		n, err := a.catalog.syncer.CatchUpAtStart(ctx, b)
+		switch {
+		case err != nil && ctx.Err() == nil:
 			a.log.Warn("catalog catch-up at start failed; providers behind are pulled at their next change", "err", err)
+		case err == nil:
+			a.log.Info("catalog catch-up at start done", "providersPulled", n)
 		}
 		for {
 			select {

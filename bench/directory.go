@@ -189,6 +189,8 @@ func scaleN(n int) string {
 		return "10"
 	case 10_000:
 		return "10^4"
+	case 100_000:
+		return "10^5"
 	case 200_000:
 		return "2·10^5"
 	case 1_000_000:

@@ -80,3 +80,30 @@ func TestDirectoryRows(t *testing.T) {
 		t.Fatalf("the targets make bench cannot measure yet must say so, got %q", r.status)
 	}
 }
+
+// TestSupplyRows: the supply index's rows read BenchmarkPostgresScale and
+// BenchmarkFreshness, and a figure not reported is not measured.
+func TestSupplyRows(t *testing.T) {
+	const out = `BenchmarkPostgresScale-2   	      20	49594135055 ns/op	         1.920 GiB	         1.000 built	   2000000 items	       549.5 load-s	       254.1 p50-ms	      8638 p99-ms
+BenchmarkFreshness/postgres/another-instance-2      	     200	  44691742 ns/op	        33.32 p50-ms	        87.93 p99-ms
+`
+	rows := supplyRows(parseBenchMetrics(out))
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	if r := rows[0]; r.n != "10^5 (2·10^6 items)" || r.status != "**missed**" ||
+		r.measured != "254.1 / 8638.0 ms (index 1.9 GiB on disk, table and indexes; loaded in 550 s)" {
+		t.Errorf("search row: %+v", r)
+	}
+	if r := rows[1]; r.status != "met" || r.measured != "87.9 ms (p50 33.3 ms)" {
+		t.Errorf("freshness row: %+v", r)
+	}
+	for _, r := range supplyRows(benchMetrics{}) {
+		if r.status != "not measured" {
+			t.Errorf("with no figures: %+v", r)
+		}
+	}
+	if got := powerOfTen(20_000_000); got != "2·10^7" {
+		t.Errorf("powerOfTen(2e7) = %q", got)
+	}
+}

@@ -183,6 +183,16 @@ func (h *harness) run(ctx context.Context) error {
 	if err != nil {
 		h.notes = append(h.notes, "directory scale: "+firstLine(err.Error())+" (see bench/work/directory-*.txt)")
 	}
+	sup, err := h.supplyScale(ctx)
+	if err != nil {
+		h.notes = append(h.notes, "supply index scale: "+firstLine(err.Error())+" (see bench/work/supply-*.txt)")
+	}
+	if dir == nil {
+		dir = benchMetrics{}
+	}
+	for name, m := range sup {
+		dir[name] = m
+	}
 	return h.report(ctx, micro, dir)
 }
 

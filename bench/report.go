@@ -233,12 +233,16 @@ func (h *harness) report(ctx context.Context, micro []bench, dir benchMetrics) e
 		w("\n## Directory scale (issue 14)\n\n")
 		w("The directory package's benchmarks (`directory/bench_test.go`) with `PLAZA_BENCH_SCALE=1`, each in a process of its own, on %s. Logs: `bench/work/directory-*.txt`.\n\n", dirPlacement())
 		w("| what | registered providers | measured | target | status |\n|---|---|---|---|---|\n")
-		for _, r := range directoryRows(dir) {
+		for _, r := range append(directoryRows(dir), supplyRows(dir)...) {
 			w("| %s | %s | %s | %s | %s |\n", r.what, r.n, r.measured, r.target, r.status)
 		}
 	}
 	w("\n## Targets\n\n| target | status | measured |\n|---|---|---|\n")
-	for _, t := range h.targetStatus(micro) {
+	targets := h.targetStatus(micro)
+	if dir != nil {
+		targets = append(targets, supplyTargets(dir)...)
+	}
+	for _, t := range targets {
 		w("| %s | %s | %s |\n", t[0], t[1], t[2])
 	}
 	if len(h.notes) > 0 {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -71,6 +72,45 @@ WHERE p.id > $1 AND `+behind+` ORDER BY p.id LIMIT $2`, after, limit)
 	return scanIDs(rows)
 }
 
+// Exclusive is a Backlog that several instances share: Exclusive runs fn
+// while no other instance runs one of its own, so the start-up catch-up
+// of instances started together is done once.
+type Exclusive interface {
+	Exclusive(ctx context.Context, fn func(context.Context) error) error
+}
+
+var _ Exclusive = (*PostgresBacklog)(nil)
+
+// catchUpLockID is the advisory lock of the start-up catch-up
+// ("plazacup" in ASCII), distinct from the migrations' locks.
+const catchUpLockID int64 = 0x706c617a61637570
+
+// Exclusive implements Exclusive with a session advisory lock on one of
+// the pool's connections: it waits for the lock (or ctx), runs fn and
+// unlocks. An instance that dies holding it loses its session, and the
+// lock with it, so a waiting instance takes over.
+func (b *PostgresBacklog) Exclusive(ctx context.Context, fn func(context.Context) error) error {
+	conn, err := b.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog: catch-up lock: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, catchUpLockID); err != nil {
+		// A wait cancelled mid-statement leaves the connection unusable
+		// for the pool; it is closed rather than returned.
+		conn.Conn().Close(context.Background())
+		return fmt.Errorf("catalog: catch-up lock: %w", err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, catchUpLockID); err != nil {
+			conn.Conn().Close(uctx) // the session's end frees the lock
+		}
+	}()
+	return fn(ctx)
+}
+
 type idRows interface {
 	Next() bool
 	Scan(...any) error
@@ -102,22 +142,72 @@ const backlogPage = 500
 // gateway runs it at start: providers activated while no instance ran, or
 // by an import, are pulled.
 func (s *Syncer) CatchUpBacklog(ctx context.Context, b Backlog) error {
-	after := ""
+	_, err := s.catchUpBacklog(ctx, b)
+	return err
+}
+
+// catchUpBacklog is CatchUpBacklog; it returns how many providers it
+// queued.
+func (s *Syncer) catchUpBacklog(ctx context.Context, b Backlog) (int, error) {
+	after, n := "", 0
 	for {
 		ids, err := b.Behind(ctx, after, backlogPage)
 		if err != nil {
-			return err
+			return n, err
 		}
 		for _, id := range ids {
 			if !s.wait(ctx, id) {
-				return ctx.Err()
+				return n, ctx.Err()
 			}
+			n++
 		}
 		if len(ids) < backlogPage {
-			return nil
+			return n, nil
 		}
 		after = ids[len(ids)-1]
 	}
+}
+
+// settleMax bounds how long CatchUpAtStart waits for the pulls it queued:
+// past it the lock passes on, and whatever is still behind is pulled by
+// the next instance too (pulls are idempotent).
+const settleMax = 2 * time.Minute
+
+// CatchUpAtStart is CatchUpBacklog at a gateway's start; it returns how
+// many providers it queued. When b is Exclusive it runs under its lock
+// and holds it until the pulls it queued are done (their cursors stored,
+// see settleMax): instances started together take the lock in turn, and
+// the ones after the first find the backlog empty instead of pulling
+// every provider again.
+func (s *Syncer) CatchUpAtStart(ctx context.Context, b Backlog) (int, error) {
+	ex, ok := b.(Exclusive)
+	if !ok {
+		return s.catchUpBacklog(ctx, b)
+	}
+	n := 0
+	err := ex.Exclusive(ctx, func(ctx context.Context) error {
+		var err error
+		if n, err = s.catchUpBacklog(ctx, b); err != nil {
+			return err
+		}
+		return s.settle(ctx, settleMax)
+	})
+	return n, err
+}
+
+// settle waits until the syncer owes no pull, at most limit.
+func (s *Syncer) settle(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for s.Pending() > 0 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // CatchUpChanged queues the providers behind among those the directory

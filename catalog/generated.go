@@ -29,7 +29,13 @@ type BulkResult struct {
 // superseded and changes nothing. A provider whose catalogue cannot be read
 // (an endpoint down) is counted in Unreachable and left out; the first push
 // the ingest refuses stops the run.
-func IndexGenerated(ctx context.Context, in *Ingest, count, k, workers int, catalogOf func(ctx context.Context, i int) (string, connectors.Catalog, error)) (BulkResult, error) {
+//
+// Once a provider's items are acknowledged, the cursor its catalogue gave
+// after them is stored in cursors (nil: none), as the syncer's own pull
+// would store it: the syncer resumes after what was indexed instead of
+// pulling it again, and the start-up catch-up does not count the provider
+// behind.
+func IndexGenerated(ctx context.Context, in *Ingest, cursors CursorStore, count, k, workers int, catalogOf func(ctx context.Context, i int) (string, connectors.Catalog, error)) (BulkResult, error) {
 	var res BulkResult
 	if k <= 0 || count <= 0 {
 		return res, nil
@@ -60,6 +66,14 @@ func IndexGenerated(ctx context.Context, in *Ingest, count, k, workers int, cata
 				if err != nil {
 					cancel(fmt.Errorf("catalog: catalogue of %s: %w", id, err))
 					return
+				}
+				// The page asked for k changes, so its cursor is after the
+				// items indexed.
+				if cursors != nil && ch.Cursor != "" && len(ch.Upserts) <= k {
+					if err := cursors.SetCursor(ctx, id, ch.Cursor); err != nil {
+						cancel(fmt.Errorf("catalog: catalogue of %s: %w", id, err))
+						return
+					}
 				}
 				atomic.AddInt64(&res.Providers, 1)
 				atomic.AddInt64(&res.Indexed, int64(ack.Indexed))

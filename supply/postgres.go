@@ -96,27 +96,9 @@ func (p *Postgres) Apply(ctx context.Context, b Batch) (Ack, error) {
 			ack.Results = append(ack.Results, Result{Ref: r, Outcome: Rejected, Err: err})
 			continue
 		}
-		cities := make([]string, len(it.Cities))
-		for j, c := range it.Cities {
-			cities[j] = norm(c)
-		}
-		var lat, lon *float64
-		if it.Geo != nil {
-			lat, lon = &it.Geo.Lat, &it.Geo.Lon
-		}
-		var updated *time.Time
-		if !it.UpdatedAt.IsZero() {
-			updated = &it.UpdatedAt
-		}
-		tags := it.Tags
-		if tags == nil {
-			tags = []string{}
-		}
-		tagsText := strings.Join(tags, " . ")
-		batch.Queue(upsertSQL, it.Provider, string(it.Kind), it.ID, r.Version, string(verticalOf[it.Kind]), it.Name,
-			it.Description, it.Category, norm(it.Category), tags, tagsText, it.Cities, cities, lat, lon, it.Price,
-			it.Currency, it.Available, it.Rating, updated, r.Key(),
-			strings.ToLower(strings.Join([]string{it.Name, it.Category, tagsText, it.Description}, " ")))
+		// upsertSQL takes the copied columns but deleted, which it sets.
+		row := itemRow(it)
+		batch.Queue(upsertSQL, append(row[:4:4], row[5:]...)...)
 		queued = append(queued, len(ack.Results))
 		ack.Results = append(ack.Results, Result{Ref: r})
 	}

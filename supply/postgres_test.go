@@ -95,3 +95,90 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 		})
 	}
 }
+
+// indexNames lists supply_items' indexes, the primary key's included.
+func indexNames(t *testing.T, ix *Postgres) []string {
+	t.Helper()
+	rows, err := ix.pool.Query(ctx, `SELECT indexdef FROM pg_indexes WHERE tablename = 'supply_items' ORDER BY indexname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
+}
+
+// source yields batches, then nil.
+func source(batches ...[]Item) func() ([]Item, error) {
+	return func() ([]Item, error) {
+		if len(batches) == 0 {
+			return nil, nil
+		}
+		b := batches[0]
+		batches = batches[1:]
+		return b, nil
+	}
+}
+
+func TestPostgresLoad(t *testing.T) {
+	ix := openPostgres(t)
+	before := indexNames(t, ix)
+	var first, second []Item
+	for i := range 300 {
+		it := product("load", fmt.Sprintf("p-%d", i), fmt.Sprintf("organic milk %d", i), 2)
+		if i < 150 {
+			first = append(first, it)
+		} else {
+			second = append(second, it)
+		}
+	}
+	bad := product("load", "no-name", "", 1)
+
+	t.Run("into an empty index: copied in bulk, its indexes built again as they were", func(t *testing.T) {
+		res, err := ix.Load(ctx, source(first, []Item{bad}, second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (LoadResult{Indexed: 300, Rejected: 1, Bulk: true}); res != want {
+			t.Fatalf("load: %+v, want %+v", res, want)
+		}
+		if after := indexNames(t, ix); strings.Join(after, "\n") != strings.Join(before, "\n") {
+			t.Fatalf("indexes after the load:\n%s\nwant:\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+		}
+		page, err := ix.Search(ctx, Query{Text: "milk", City: "Hangzhou", First: 5})
+		if err != nil || page.Total != 300 || len(page.Hits) != 5 {
+			t.Fatalf("search after the load: %d hits of %d, %v", len(page.Hits), page.Total, err)
+		}
+	})
+	t.Run("into an index that holds items: applied, older versions superseded", func(t *testing.T) {
+		newer := product("load", "p-1", "organic milk renamed", 3)
+		older := product("load", "p-2", "stale milk", 1)
+		fresh := product("load", "p-new", "fresh milk", 1)
+		res, err := ix.Load(ctx, source([]Item{newer, older, fresh, bad}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (LoadResult{Indexed: 2, Superseded: 1, Rejected: 1}); res != want {
+			t.Fatalf("load: %+v, want %+v", res, want)
+		}
+		page, err := ix.Search(ctx, Query{Text: "renamed"})
+		if err != nil || len(page.Hits) != 1 || page.Hits[0].Item.ID != "p-1" {
+			t.Fatalf("the newer version is not searchable: %+v, %v", page.Hits, err)
+		}
+	})
+	t.Run("a duplicate item in a bulk load fails it whole, the index as it was", func(t *testing.T) {
+		ix := openPostgres(t)
+		dup := product("load", "twice", "twice milk", 1)
+		if _, err := ix.Load(ctx, source([]Item{dup, dup})); err == nil {
+			t.Fatal("a load with one item twice succeeded")
+		}
+		if after := indexNames(t, ix); strings.Join(after, "\n") != strings.Join(before, "\n") {
+			t.Fatalf("indexes after the failed load:\n%s", strings.Join(after, "\n"))
+		}
+		if page, err := ix.Search(ctx, Query{Text: "twice"}); err != nil || page.Total != 0 {
+			t.Fatalf("after the failed load: %d items, %v", page.Total, err)
+		}
+	})
+}

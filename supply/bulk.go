@@ -1,0 +1,236 @@
+package supply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Loader is an optional capability of an Index: a first load of many
+// items (a generated directory's catalogues, a restore) faster than Apply.
+type Loader interface {
+	// Load indexes every item next yields until it returns nil, as
+	// Apply would (malformed items are rejected and counted, an older
+	// version never overwrites a newer one), and returns the counts.
+	Load(ctx context.Context, next func() ([]Item, error)) (LoadResult, error)
+}
+
+// LoadResult counts what Load did.
+type LoadResult struct {
+	Indexed, Superseded, Rejected int64
+	// Bulk: the index was empty, so the items were copied in bulk and its
+	// indexes built after the copy.
+	Bulk bool
+}
+
+var _ Loader = (*Postgres)(nil)
+
+// loadBatch is how many items a non-bulk Load applies per transaction.
+const loadBatch = 1000
+
+// Load implements Loader. Into an empty supply_items it holds the table's
+// lock for one transaction, drops its indexes (primary key included),
+// COPYs the items and builds the indexes again from their own definitions
+// (as pg_indexes has them, so the migrations stay their only source):
+// building a GIN index once over 10^7 rows is many times cheaper than
+// updating it row by row. Other instances' reads and pushes wait for the
+// transaction; a failure rolls everything back, indexes included. Into a
+// table that holds items already, it applies them through Apply, a
+// transaction of loadBatch items at a time.
+func (p *Postgres) Load(ctx context.Context, next func() ([]Item, error)) (LoadResult, error) {
+	var res LoadResult
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return res, fmt.Errorf("supply: load: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `LOCK TABLE supply_items IN ACCESS EXCLUSIVE MODE`); err != nil {
+		return res, fmt.Errorf("supply: load: %w", err)
+	}
+	var empty bool
+	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM supply_items)`).Scan(&empty); err != nil {
+		return res, fmt.Errorf("supply: load: %w", err)
+	}
+	if !empty {
+		if err := tx.Rollback(ctx); err != nil {
+			return res, fmt.Errorf("supply: load: %w", err)
+		}
+		return p.loadApply(ctx, next)
+	}
+	res.Bulk = true
+	rebuild, err := dropIndexes(ctx, tx)
+	if err != nil {
+		return res, err
+	}
+	src := &copySource{next: next, res: &res}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"supply_items"}, copyColumns, src)
+	if err != nil {
+		return res, fmt.Errorf("supply: load: copy: %w", err)
+	}
+	if src.err != nil {
+		return res, src.err
+	}
+	res.Indexed = n
+	// The builds' memory: a GIN build spills to disk past it.
+	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '1GB'`); err != nil {
+		return res, fmt.Errorf("supply: load: %w", err)
+	}
+	for _, ddl := range rebuild {
+		if _, err := tx.Exec(ctx, ddl); err != nil {
+			return res, fmt.Errorf("supply: load: %s: %w", ddl, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return res, fmt.Errorf("supply: load: %w", err)
+	}
+	// The planner's statistics: without them the first queries after a
+	// load guess the table empty and pick scans.
+	if _, err := p.pool.Exec(ctx, `ANALYZE supply_items`); err != nil {
+		return res, fmt.Errorf("supply: load: analyze: %w", err)
+	}
+	return res, nil
+}
+
+// dropIndexes drops supply_items' indexes and primary key and returns the
+// statements that build them again, the primary key first.
+func dropIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	var rebuild, drop []string
+	rows, err := tx.Query(ctx, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid = 'supply_items'::regclass AND contype = 'p'`)
+	if err != nil {
+		return nil, fmt.Errorf("supply: load: %w", err)
+	}
+	var name, def string
+	if _, err := pgx.ForEachRow(rows, []any{&name, &def}, func() error {
+		drop = append(drop, "ALTER TABLE supply_items DROP CONSTRAINT "+pgx.Identifier{name}.Sanitize())
+		rebuild = append(rebuild, "ALTER TABLE supply_items ADD CONSTRAINT "+pgx.Identifier{name}.Sanitize()+" "+def)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("supply: load: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
+WHERE i.schemaname = current_schema() AND i.tablename = 'supply_items'
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`)
+	if err != nil {
+		return nil, fmt.Errorf("supply: load: %w", err)
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&name, &def}, func() error {
+		drop = append(drop, "DROP INDEX "+pgx.Identifier{name}.Sanitize())
+		rebuild = append(rebuild, def)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("supply: load: %w", err)
+	}
+	for _, ddl := range drop {
+		if _, err := tx.Exec(ctx, ddl); err != nil {
+			return nil, fmt.Errorf("supply: load: %s: %w", ddl, err)
+		}
+	}
+	return rebuild, nil
+}
+
+// loadApply is Load into a table that holds items: Apply, batch by batch.
+func (p *Postgres) loadApply(ctx context.Context, next func() ([]Item, error)) (LoadResult, error) {
+	var res LoadResult
+	var pending []Item
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		ack, err := p.Apply(ctx, Batch{Upserts: pending})
+		if err != nil {
+			return fmt.Errorf("supply: load: %w", err)
+		}
+		res.Indexed += int64(ack.Count(Indexed))
+		res.Superseded += int64(ack.Count(Superseded))
+		res.Rejected += int64(ack.Count(Rejected))
+		pending = pending[:0]
+		return nil
+	}
+	for {
+		items, err := next()
+		if err != nil {
+			return res, err
+		}
+		if items == nil {
+			return res, flush()
+		}
+		pending = append(pending, items...)
+		if len(pending) >= loadBatch {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+}
+
+// copyColumns are the columns Load copies: upsertSQL's, in its order.
+var copyColumns = []string{"provider", "kind", "id", "version", "deleted", "vertical", "name", "description", "category",
+	"category_key", "tags", "tags_text", "city_names", "cities", "lat", "lon", "price", "currency", "available", "rating",
+	"updated_at", "key", "doc"}
+
+// copySource feeds CopyFrom from next, one checked item at a time.
+type copySource struct {
+	next  func() ([]Item, error)
+	items []Item
+	row   []any
+	res   *LoadResult
+	err   error
+}
+
+func (s *copySource) Next() bool {
+	for {
+		if len(s.items) > 0 {
+			it := &s.items[0]
+			s.items = s.items[1:]
+			if checkItem(it) != nil {
+				s.res.Rejected++
+				continue
+			}
+			s.row = itemRow(it)
+			return true
+		}
+		items, err := s.next()
+		if err != nil {
+			s.err = err
+			return false
+		}
+		if items == nil {
+			return false
+		}
+		s.items = items
+	}
+}
+
+func (s *copySource) Values() ([]any, error) { return s.row, nil }
+func (s *copySource) Err() error             { return s.err }
+
+// itemRow is a checked item as the values of copyColumns (and, after the
+// first five, of upsertSQL's parameters from $5).
+func itemRow(it *Item) []any {
+	cities := make([]string, len(it.Cities))
+	for j, c := range it.Cities {
+		cities[j] = norm(c)
+	}
+	var lat, lon *float64
+	if it.Geo != nil {
+		lat, lon = &it.Geo.Lat, &it.Geo.Lon
+	}
+	var updated *time.Time
+	if !it.UpdatedAt.IsZero() {
+		updated = &it.UpdatedAt
+	}
+	tags := it.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	tagsText := strings.Join(tags, " . ")
+	r := it.Ref()
+	return []any{it.Provider, string(it.Kind), it.ID, r.Version, false, string(verticalOf[it.Kind]), it.Name,
+		it.Description, it.Category, norm(it.Category), tags, tagsText, it.Cities, cities, lat, lon, it.Price,
+		it.Currency, it.Available, it.Rating, updated, r.Key(),
+		strings.ToLower(strings.Join([]string{it.Name, it.Category, tagsText, it.Description}, " "))}
+}
