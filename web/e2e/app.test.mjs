@@ -40,7 +40,22 @@ const shot = (name) => page.screenshot({ path: shots + name + '.png' });
 
 async function searchFor(text, vertical) {
   await page.goto(`/app/search?q=${encodeURIComponent(text)}${vertical ? '&vertical=' + vertical : ''}`);
-  await page.locator('.results a.card').first().waitFor();
+  await page.locator(`.results[data-state="ready"][data-text="${text}"] a.card`).first().waitFor();
+}
+
+const isQuery = (u) => u.pathname === '/query';
+
+// isOp tells which persisted operation a request runs (by its hash).
+const hashes = {};
+async function isOp(route, name) {
+  if (!hashes[name]) {
+    const docs = await (await fetch(gw.url + '/app/persisted-documents.json')).json();
+    for (const [h, q] of Object.entries(docs)) hashes[/^(?:query|mutation|subscription) (\w+)/.exec(q)[1]] = h;
+  }
+  // Queries go by GET (cacheable), mutations by POST.
+  const req = route.request();
+  const ext = req.method() === 'GET' ? JSON.parse(new URL(req.url()).searchParams.get('extensions') || 'null') : req.postDataJSON().extensions;
+  return !!ext && !!ext.persistedQuery && ext.persistedQuery.sha256Hash === hashes[name];
 }
 
 test('the first load of /app is under 200 KB compressed', async () => {
@@ -77,11 +92,29 @@ test('signing in as a demo user opens the home page with its sections and reason
 
 test('a search with a typo finds milk, filters by facet and pages by scrolling', async () => {
   await page.getByRole('link', { name: 'Search' }).click();
+  await page.locator('.results[data-state="ready"] a.card').first().waitFor(); // browsing: an empty search
+  // The answer for "mlik" is held back a while: until it lands the page
+  // shows no results, not the empty search's under "results for “mlik”".
+  let release;
+  const held = new Promise((res) => { release = res; });
+  const hold = async (route) => {
+    const req = route.request();
+    if (await isOp(route, 'Search') && (req.url() + (req.postData() || '')).includes('mlik')) await held;
+    return route.continue();
+  };
+  await page.route(isQuery, hold);
   await page.getByLabel('Search').fill('mlik');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL(/q=mlik/);
+  const results = page.locator('.results[data-text="mlik"]');
+  await results.waitFor({ state: 'attached' }); // empty: not visible
+  assert.equal(await results.getAttribute('data-state'), 'loading');
+  assert.equal(await page.locator('.results a.card').count(), 0, 'results of another search shown');
+  assert.equal(await page.getByText(/results for “mlik”/).count(), 0);
+  release();
+  await page.locator('.results[data-state="ready"][data-text="mlik"]').waitFor();
+  await page.unroute(isQuery, hold);
   const first = page.locator('.results a.card .card-title').first();
-  await first.waitFor();
   assert.match(await first.textContent(), /milk/i);
   await shot('search');
   const before = await page.locator('.results a.card').count();
@@ -292,8 +325,7 @@ test('switching personalisation off is kept by the gateway', async () => {
 });
 
 test('a deep link opens its page directly', async () => {
-  await page.goto('/app/search?q=lawyer');
-  await page.locator('.results a.card').first().waitFor();
+  await searchFor('lawyer');
   await page.goto('/app/no/such/page');
   await page.getByText('There is no such page').waitFor();
 });
