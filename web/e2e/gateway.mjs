@@ -7,6 +7,7 @@
 // providersFile writes a registry file that serves it next to the embedded
 // demo providers, so a journey can stop it and start it again.
 import { spawn, execFileSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,10 +112,12 @@ const demoProviders = [
   ['citizenhub', 'public-service', 'CitizenHub', 4.0, ['Hangzhou', 'Shanghai', 'Beijing', 'Shenzhen', 'Guangzhou']],
 ];
 
-// providersFile writes a registry file of the eight demo providers, in
-// process except those in remote (id → {url, secret}), which the gateway
-// calls over HTTP, the secret in PLAZA_SECRET_<ID>. It returns the
-// environment that serves the file.
+// providersFile writes a registry file of the eight demo providers and
+// returns the environment that serves it. Each runs in process, except
+// that remote (id → {url, secret}) gives some a secret, in
+// PLAZA_SECRET_<ID>: with a url the gateway calls that provider over HTTP;
+// without, it stays in process and the secret verifies its webhooks
+// (pushStatus).
 export function providersFile(remote) {
   const env = {};
   const lines = ['providers:'];
@@ -125,13 +128,31 @@ export function providersFile(remote) {
     if (r) {
       const secretEnv = 'PLAZA_SECRET_' + id.toUpperCase().replaceAll('-', '_');
       env[secretEnv] = r.secret;
-      entry += `, url: "${r.url}", secret_env: ${secretEnv}, timeout: 1s`;
-    } else {
-      entry += ', embedded: demo';
+      entry += `, secret_env: ${secretEnv}`;
     }
+    entry += r && r.url ? `, url: "${r.url}", timeout: 1s` : ', embedded: demo';
     lines.push(`  - {${entry}}`);
   }
   const path = join(scratch, 'providers.yaml');
   writeFileSync(path, lines.join('\n') + '\n');
   return { PLAZA_CONFIG: path, ...env };
+}
+
+// pushStatus sends status changes to the gateway's webhook as provider
+// would (POST /providers/{id}/status, signed with its secret, scheme v2 of
+// connectors/httpprovider/sign.go) and returns the HTTP status.
+export async function pushStatus(url, provider, secret, changes) {
+  const path = `/providers/${provider}/status`;
+  const body = JSON.stringify({ changes });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const nonce = randomUUID();
+  const mac = createHmac('sha256', secret).update(['v2', ts, nonce, 'POST', path, '', body].join('\n')).digest('hex');
+  const res = await fetch(url + path, { method: 'POST', body,
+    headers: { 'Content-Type': 'application/json', 'Plaza-Timestamp': ts, 'Plaza-Nonce': nonce, 'Plaza-Signature': 'v2=' + mac } });
+  return res.status;
+}
+
+// globalID is the gateway's ID of a provider's object (package gid).
+export function globalID(kind, provider, local) {
+  return Buffer.from(`v1:${kind}:${provider}:${local}`).toString('base64url');
 }

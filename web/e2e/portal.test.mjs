@@ -1,20 +1,36 @@
 // The provider portal in Debian's Chromium against a real gateway: a
 // provider signs in with the development token `plaza token --provider`
-// prints, sees its own service level, rewards, loan offer and keys, creates
-// an API key, and signs in again with that key; a credential that is not a
-// provider's is refused. Screens go to docs/screenshots/portal*.png.
+// prints, sees its own service level, rewards (from order records its
+// status webhook sent), loan offer and keys, creates an API key, and signs
+// in again with that key; a credential that is not a provider's is refused.
+// Screens go to docs/screenshots/portal*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startGateway } from './gateway.mjs';
+import { globalID, providersFile, pushStatus, startGateway } from './gateway.mjs';
 import { launch, phone } from './browser.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 let gw, browser, page;
+// FreshCart runs in process with a secret, so it can send its webhooks.
+const secret = 'e2e-secret-freshcart-0123456789';
 
 before(async () => {
-  gw = await startGateway();
+  gw = await startGateway(providersFile({ freshcart: { secret } }));
+  // Order records, as the provider reports them: two orders of demo-1
+  // completed (a reward each, and a first-order bonus), the second then
+  // cancelled (its reward reversed by a new entry).
+  const order = (n) => globalID('GroceryOrder', 'freshcart', `o-e2e-${n}`);
+  const amount = { amount: 12345, currency: 'CNY' };
+  for (const changes of [
+    [{ id: order(1), status: 'COMPLETED', amount, user: 'demo-1', city: 'Hangzhou' }],
+    [{ id: order(2), status: 'COMPLETED', amount, user: 'demo-1', city: 'Hangzhou' }],
+    [{ id: order(2), status: 'CANCELLED', amount, user: 'demo-1', city: 'Hangzhou' }],
+  ]) {
+    const status = await pushStatus(gw.url, 'freshcart', secret, changes);
+    if (status !== 204) throw new Error(`status webhook: ${status}`);
+  }
   browser = await launch();
   const context = await browser.newContext({ ...phone, baseURL: gw.url });
   context.setDefaultTimeout(15_000); // generous: the machine is shared
@@ -46,8 +62,11 @@ test('a provider signs in with its development token and sees its own service le
   await page.getByRole('heading', { name: 'FreshCart', level: 1 }).waitFor();
   assert.match(await page.locator('.portal-head').textContent(), /freshcart · Groceries · ACTIVE/);
   assert.equal(await page.locator('[data-panel="service-level"] .level').getAttribute('data-level'), 'OK');
-  assert.match(await page.locator('[data-figure="payable"]').textContent(), /^¥\d+\.\d\d$/);
-  assert.match(await page.locator('[data-panel="rewards"]').textContent(), /per completed order/);
+  // ¥1.00 per completed order, ¥5.00 for demo-1's first: 1 + 5 + 1 − 1.
+  assert.equal(await page.locator('[data-figure="payable"]').textContent(), '¥6.00');
+  assert.match(await page.locator('[data-panel="rewards"]').textContent(), /¥1\.00 per completed order/);
+  const kinds = await page.locator('[data-list="ledger"] li').evaluateAll((li) => li.map((l) => l.dataset.kind).sort());
+  assert.deepEqual(kinds, ['REVERSAL', 'REWARD', 'REWARD', 'REWARD']);
   // The offer explains itself: each factor of the formula with its reason.
   const factors = await page.locator('[data-list="factors"] li').allTextContents();
   assert.ok(factors.length >= 3 && factors.some((f) => /tenure/.test(f)), `factors: ${factors}`);
