@@ -53,4 +53,5 @@ e2e: web
 	@if ! git diff --quiet -- web/dist web/SOURCES.sha256 || [ -n "$$(git status --porcelain -- web/dist web/SOURCES.sha256)" ]; then \
 		echo "e2e: the committed bundle is not what web/ builds: commit web/dist and web/SOURCES.sha256"; \
 		git status --short -- web/dist web/SOURCES.sha256; exit 1; fi
-	@bin=$$(mktemp -d)/plaza && $(GO) build -o $$bin . && cd web && PLAZA_BIN=$$bin npm run e2e
+	@dir=$$(mktemp -d) && $(GO) build -o $$dir/plaza . && $(GO) build -o $$dir/demo-provider ./cmd/demo-provider && \
+		cd web && PLAZA_BIN=$$dir/plaza PLAZA_DEMO_PROVIDER_BIN=$$dir/demo-provider npm run e2e

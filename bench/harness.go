@@ -89,6 +89,9 @@ type harness struct {
 	pinned string
 	// baseline is the gateway built at -compare (nil without it).
 	baseline *baseline
+	// app is the app's section (appInteractive), appErr why it is missing.
+	app    *appResult
+	appErr error
 }
 
 func newHarness(o options, out io.Writer) (*harness, error) {
@@ -175,6 +178,11 @@ func (h *harness) run(ctx context.Context) error {
 		if err != nil {
 			h.notes = append(h.notes, "Go benchmarks failed: "+firstLine(err.Error()))
 		}
+	}
+	if h.selected(appSection) {
+		// Alone on the machine: the gateways and providers of the run
+		// have stopped.
+		h.app, h.appErr = h.appInteractive(ctx)
 	}
 	if h.o.skipDirectory || !h.selected(dirSection) {
 		return h.report(ctx, micro, nil)

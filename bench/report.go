@@ -229,6 +229,9 @@ func (h *harness) report(ctx context.Context, micro []bench, dir benchMetrics) e
 	for _, m := range micro {
 		w("| %s | %.0f | %.0f | %.0f |\n", m.name, m.nsOp, m.bOp, m.allocsOp)
 	}
+	if h.app != nil || h.appErr != nil {
+		b.WriteString(appSectionText(h.app, h.appErr))
+	}
 	if dir != nil {
 		w("\n## Directory scale (issue 14)\n\n")
 		w("The directory package's benchmarks (`directory/bench_test.go`) with `PLAZA_BENCH_SCALE=1`, each in a process of its own, on %s. Logs: `bench/work/directory-*.txt`.\n\n", dirPlacement())
@@ -450,6 +453,9 @@ func (h *harness) targetStatus(micro []bench) [][3]string {
 		add("hostile documents refused in ≤ 2 ms", worstH.nsOp <= 2e6, fmt.Sprintf("worst %.2f ms (%s)", worstH.nsOp/1e6, strings.TrimPrefix(worstH.name, "BenchmarkHostileDocuments/")))
 	} else {
 		missing("hostile documents refused in ≤ 2 ms", "BenchmarkHostileDocuments did not run")
+	}
+	if h.app != nil {
+		add(appTarget(h.app))
 	}
 	return out
 }

@@ -77,7 +77,7 @@ test('a pending application is withdrawn from Mine', async () => {
 test('an order is cancelled from its page', async () => {
   await open('milk', 'GROCERY', 'Product');
   await page.getByRole('button', { name: 'Add to cart' }).click();
-  await page.getByRole('link', { name: /Cart/ }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Cart/ }).click();
   await page.locator('select[name="slot"] option').first().waitFor({ state: 'attached' });
   await page.getByRole('button', { name: 'Place order' }).click();
   await page.waitForURL(/\/app\/me\?placed=/);

@@ -13,6 +13,7 @@ import { ServicePage, OfficePage } from './pages/service.jsx';
 import { CartPage } from './pages/cart.jsx';
 import { Activity, OrderPage } from './pages/activity.jsx';
 import { Settings } from './pages/settings.jsx';
+import { Portal, PortalSignIn } from './pages/portal.jsx';
 
 const routes = [
   ['/', Home],
@@ -28,6 +29,12 @@ const routes = [
   ['/me', Activity],
   ['/order/:id', OrderPage],
   ['/settings', Settings],
+];
+
+// The provider portal: its own sign-in and header, none of the app's tabs.
+const portalRoutes = [
+  ['/provider', Portal],
+  ['/provider/signin', PortalSignIn],
 ];
 
 // Pages that work without signing in; the rest send you to sign in first.
@@ -49,8 +56,28 @@ function CityChooser() {
   );
 }
 
+function PortalShell({ loc }) {
+  let Page = NotFound;
+  for (const [pattern, component] of portalRoutes) {
+    if (match(pattern, loc.path)) Page = component;
+  }
+  return (
+    <div class="shell" onClick={onLink}>
+      <header class="top">
+        <a class="brand" href="/app/provider">Plaza for providers</a>
+      </header>
+      <main><Page query={loc.query} /></main>
+    </div>
+  );
+}
+
 export function App() {
   const loc = useSignal(location);
+  if (loc.path === '/provider' || loc.path.startsWith('/provider/')) return <PortalShell loc={loc} />;
+  return <UserApp loc={loc} />;
+}
+
+function UserApp({ loc }) {
   const { token } = useSignal(session);
   const c = useSignal(cart);
   let Page = null, params = {};

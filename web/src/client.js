@@ -42,13 +42,19 @@ function liveStatus() {
 
 // Objects without an id are embedded in their parent.
 const embedded = () => null;
-const keys = Object.fromEntries(
-  ['PageInfo', 'Money', 'SearchEdge', 'SearchFacets', 'FacetCount', 'HomePage', 'HomeSection', 'HomeItem', 'UserSettings',
-    'OrderItem', 'ProductEdge', 'GroceryOrderEdge', 'AppointmentEdge', 'ConsultationEdge', 'LegalConsultationEdge',
-    'ServiceApplicationEdge', 'ProviderEdge', 'ProviderConnection', 'SearchConnection', 'ProductConnection',
-    'GroceryOrderConnection', 'AppointmentConnection', 'ConsultationConnection', 'LegalConsultationConnection',
-    'ServiceApplicationConnection', 'StatusUpdate', 'Image', 'OpeningHours', 'City'].map((t) => [t, embedded]),
-);
+const embeddedTypes = ['PageInfo', 'Money', 'SearchEdge', 'SearchFacets', 'FacetCount', 'HomePage', 'HomeSection', 'HomeItem',
+  'UserSettings', 'OrderItem', 'ProductEdge', 'GroceryOrderEdge', 'AppointmentEdge', 'ConsultationEdge', 'LegalConsultationEdge',
+  'ServiceApplicationEdge', 'ProviderEdge', 'ProviderConnection', 'SearchConnection', 'ProductConnection',
+  'GroceryOrderConnection', 'AppointmentConnection', 'ConsultationConnection', 'LegalConsultationConnection',
+  'ServiceApplicationConnection', 'StatusUpdate', 'Image', 'OpeningHours', 'City',
+  // The provider portal's.
+  'RewardAccount', 'RewardPrograms', 'LedgerEntry', 'LedgerPosting', 'ServiceLevel', 'ServiceLevelTransition',
+  'LoanOffer', 'LoanOfferFactor', 'CreatedProviderApiKey'];
+const keys = {
+  ...Object.fromEntries(embeddedTypes.map((t) => [t, embedded])),
+  // A provider's own view has no id: its key names it.
+  ViewerProvider: (v) => v.key,
+};
 
 // After anything the user does, their activity (and home page) is fetched
 // again: the gateway decides what changed.
@@ -58,12 +64,21 @@ function refreshMe(_result, _args, cache) {
   cache.inspectFields('Query').filter((f) => f.fieldName === 'home').forEach((f) => cache.invalidate('Query', 'home', f.arguments));
 }
 
-export function makeClient() {
+// makeClient builds the app's client. credential returns the bearer the
+// requests carry: the signed-in user's by default; the provider portal
+// passes its own (a provider's token or API key, never mixed with the
+// user's) and no live status (live: false).
+// After a provider changes its keys, the portal asks for its view again.
+function refreshProvider(_result, _args, cache) {
+  cache.invalidate('Query', 'viewerProvider');
+}
+
+export function makeClient({ credential = () => session.get().token, live = true } = {}) {
   return new Client({
     url: '/query',
     preferGetMethod: false,
     fetchOptions: () => {
-      const { token } = session.get();
+      const token = credential();
       // application/json: errors come back as GraphQL errors with status 200.
       const headers = { Accept: 'application/json' };
       if (token) headers.Authorization = `Bearer ${token}`;
@@ -86,6 +101,8 @@ export function makeClient() {
             cancelLegalConsultation: refreshMe,
             cancelApplication: refreshMe,
             updateSettings: refreshMe,
+            createProviderApiKey: refreshProvider,
+            revokeProviderApiKey: refreshProvider,
           },
         },
       }),
@@ -95,7 +112,7 @@ export function makeClient() {
         enableForSubscriptions: true,
         generateHash: async (_query, document) => hashOf(document),
       }),
-      liveStatus(),
+      ...(live ? [liveStatus()] : []),
       fetchExchange,
     ],
   });

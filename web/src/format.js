@@ -1,8 +1,10 @@
 // Display helpers.
 export function money(m) {
   if (!m) return '';
-  const v = (m.amount / 100).toFixed(2);
-  return m.currency === 'CNY' ? `¥${v}` : `${v} ${m.currency}`;
+  // A minus before the currency sign: −¥1.00 (ledger postings credit with negative amounts).
+  const sign = m.amount < 0 ? '\u2212' : '';
+  const v = (Math.abs(m.amount) / 100).toFixed(2);
+  return m.currency === 'CNY' ? `${sign}¥${v}` : `${sign}${v} ${m.currency}`;
 }
 
 export function when(t) {

@@ -82,7 +82,7 @@ export function Card({ node, reason, onOpen }) {
     case 'Provider': sub = verticalLabel[node.vertical] || node.vertical; pic = node.monogram; break; // aliased: Store.logo is nullable, Provider.logo not
   }
   return (
-    <a class="card" href={pathOf(node)} data-kind={node.__typename} onClick={onOpen}>
+    <a class="card" href={pathOf(node)} data-kind={node.__typename} data-provider={node.provider && node.provider.name} onClick={onOpen}>
       {pic ? <Picture image={pic} alt="" size={44} /> : <span class="pic none" aria-hidden="true" />}
       <span class={`kind kind-${node.__typename}`}>{node.__typename === 'GovService' ? 'Service' : node.__typename}</span>
       <span class="card-main">
