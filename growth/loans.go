@@ -26,11 +26,11 @@ type LoanPolicy struct {
 	// the provider applies against the terms it was shown.
 	OfferValidity time.Duration
 	BaseShare     float64
-	Cap, Min     int64
-	MinTermDays  int
-	MaxTermDays  int
-	FeePer30Days int64 // basis points
-	SharePercent int
+	Cap, Min      int64
+	MinTermDays   int
+	MaxTermDays   int
+	FeePer30Days  int64 // basis points
+	SharePercent  int
 }
 
 // DefaultLoanPolicy is the policy without configuration.

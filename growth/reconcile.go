@@ -12,8 +12,8 @@ import (
 // Reconciliation is what a day's reconciliation found.
 type Reconciliation struct {
 	Day     time.Time
-	Orders  int // order records completed that day, checked
-	Payouts int // payouts of that day, checked
+	Orders  int              // order records completed that day, checked
+	Payouts int              // payouts of that day, checked
 	Totals  map[string]int64 // every posting summed by currency: zero when balanced
 	Problem []string         // each mismatch, for the log, the metric and the operators' view
 	RanAt   time.Time

@@ -27,8 +27,8 @@ type Thresholds struct {
 	// Cancellations are graded over their own, longer window (orders are
 	// fewer than calls), from MinOrders records changed in it: the share
 	// cancelled from WarningCancels and DemotedCancels.
-	CancelWindow                  time.Duration
-	MinOrders                     int64
+	CancelWindow                   time.Duration
+	MinOrders                      int64
 	WarningCancels, DemotedCancels float64
 	// A catalogue that has not reached the supply index for StaleCatalog
 	// warns, for DemotedCatalog demotes (a provider that never published
@@ -102,7 +102,8 @@ func (t Thresholds) grade(in Inputs, now time.Time) (Level, string) {
 }
 
 // gradeCalls returns the state c deserves and why.
-func (t Thresholds) gradeCalls(c Counters) (Level, string) {	if c.Calls < t.MinCalls {
+func (t Thresholds) gradeCalls(c Counters) (Level, string) {
+	if c.Calls < t.MinCalls {
 		return LevelOK, fmt.Sprintf("%d calls in the last %s (fewer than %d are not graded)", c.Calls, t.Window, t.MinCalls)
 	}
 	errs, slow := float64(c.Errors)/float64(c.Calls), float64(c.Slow)/float64(c.Calls)
