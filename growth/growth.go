@@ -102,9 +102,10 @@ type OrderChange struct {
 	// FirstForUser: the order is the user's first completed one with the
 	// provider.
 	FirstForUser bool
-	// Amount is the order's amount as stored after the change: a record
-	// without one (0) keeps the amount an earlier record gave.
+	// Amount and User are the order's as stored after the change: a
+	// record without them keeps what an earlier record gave.
 	Amount int64
+	User   string
 }
 
 // Day is one day of a provider's order records.

@@ -106,9 +106,10 @@ func (m *Memory) RecordOrder(_ context.Context, o Order) (OrderChange, error) {
 	if !ok {
 		cur = memOrder{Order: o}
 	}
-	if o.User == "" {
-		o.User = cur.User // named by the gateway's own record (PLACED)
+	if cur.User != "" {
+		o.User = cur.User // the first record to name the user (PLACED, by the gateway) decides
 	}
+	cur.User, ch.User = o.User, o.User
 	if o.Amount != 0 || !ok {
 		cur.Amount, cur.Currency = o.Amount, o.Currency
 	}

@@ -112,11 +112,12 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if o.User == "" {
-			// The gateway's own record (PLACED) named the user; a webhook
-			// completing it may not.
+		if storedUser != "" {
+			// The first record to name the user decides (the gateway's
+			// own PLACED record; a webhook completing it may not name one).
 			o.User = storedUser
 		}
+		ch.User = o.User
 		ch.Previous = OrderStatus(prev)
 		if completed != nil {
 			ch.Completed = completed.UTC()
@@ -146,6 +147,7 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 		return tx.QueryRow(ctx, `INSERT INTO growth_orders (provider, order_id, user_id, city, currency, amount, status, completed_at, cancelled_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (provider, order_id) DO UPDATE SET status = EXCLUDED.status,
+				user_id = CASE WHEN growth_orders.user_id = '' THEN EXCLUDED.user_id ELSE growth_orders.user_id END,
 				amount = CASE WHEN EXCLUDED.amount = 0 THEN growth_orders.amount ELSE EXCLUDED.amount END,
 				currency = CASE WHEN EXCLUDED.amount = 0 THEN growth_orders.currency ELSE EXCLUDED.currency END,
 				completed_at = coalesce(growth_orders.completed_at, EXCLUDED.completed_at),

@@ -35,7 +35,7 @@ func (s *Service) RecordOrder(ctx context.Context, o Order) error {
 	if err != nil {
 		return err
 	}
-	o.Amount = ch.Amount
+	o.Amount, o.User = ch.Amount, ch.User
 	completed := completedKey(o.Provider, o.ID)
 	switch o.Status {
 	case OrderCompleted:
