@@ -116,7 +116,9 @@ func TestReconcileFindsATamperedBalance(t *testing.T) {
 	if _, err := directory.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, func(*testing.T) (growth.Store, ledger.Backend) { return growth.NewPostgres(pool), ledger.NewPostgres(pool) })
+	f := newFixture(t, func(*testing.T) (growth.Store, ledger.Backend) {
+		return growth.NewPostgres(pool), ledger.NewPostgres(pool)
+	})
 	day := f.clock.Now().Truncate(24 * time.Hour)
 	mustRecord(t, f, order("t1", "u1", growth.OrderCompleted, 1_000))
 	if _, err := pool.Exec(ctx, `UPDATE ledger_balances SET balance = balance - 7 WHERE account = 'provider:mart:payable'`); err != nil {
@@ -416,9 +418,13 @@ func TestParseServiceLevelInputs(t *testing.T) {
 		want func(growth.Thresholds) bool
 	}{
 		{"cancel-window=48h,min-orders=5,warning-cancels=0.2,demoted-cancels=0.4", true,
-			func(t growth.Thresholds) bool { return t.CancelWindow == 48*time.Hour && t.MinOrders == 5 && t.DemotedCancels == 0.4 }},
+			func(t growth.Thresholds) bool {
+				return t.CancelWindow == 48*time.Hour && t.MinOrders == 5 && t.DemotedCancels == 0.4
+			}},
 		{"stale-catalog=0,failed-conformance=warning", true,
-			func(t growth.Thresholds) bool { return t.StaleCatalog == 0 && t.FailedConformance == growth.LevelWarning }},
+			func(t growth.Thresholds) bool {
+				return t.StaleCatalog == 0 && t.FailedConformance == growth.LevelWarning
+			}},
 		{"warning-cancels=0.5,demoted-cancels=0.2", false, nil},
 		{"stale-catalog=72h,demoted-catalog=24h", false, nil},
 		{"failed-conformance=SUSPENDED", false, nil},
