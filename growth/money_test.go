@@ -84,6 +84,10 @@ func TestPayoutsAndReconciliation(t *testing.T) {
 				Day: day, Status: growth.PayoutPaid, CreatedAt: day}); err != nil { // PAID, never posted
 				t.Fatal(err)
 			}
+			if _, _, err := f.store.CreatePayout(ctx, growth.Payout{ID: "payout_stuck", Provider: "other", Currency: "CNY", Amount: 20,
+				Day: day, Status: growth.PayoutPending, CreatedAt: day}); err != nil { // a run that stopped, never finished
+				t.Fatal(err)
+			}
 			l := f.svc.Ledger()
 			if _, err := l.Reward(ctx, ledger.Movement{Key: "gift", Provider: "other", Currency: "CNY", Amount: 300}); err != nil {
 				t.Fatal(err)
@@ -92,13 +96,13 @@ func TestPayoutsAndReconciliation(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, err = f.svc.Reconcile(ctx, day)
-			if err != nil || r.Orders != 5 || r.Payouts != 3 {
+			if err != nil || r.Orders != 5 || r.Payouts != 4 {
 				t.Fatalf("an inconsistent day: %+v %v", r, err)
 			}
 			wantProblems(t, r, "mart's order lost completed without its reward", "payout payout_phantom of mart is PAID but has no ledger entry",
-				"the ledger paid 300 to other (payout:payout_ghost) without a PAID payout")
+				"payout payout_stuck of other is still PENDING", "the ledger paid 300 to other (payout:payout_ghost) without a PAID payout")
 			stored, err := f.svc.Reconciliations(ctx, 10)
-			if err != nil || len(stored) != 2 || len(stored[0].Problem) != 3 || len(stored[1].Problem) != 0 || !stored[0].Day.Equal(day) {
+			if err != nil || len(stored) != 2 || len(stored[0].Problem) != 4 || len(stored[1].Problem) != 0 || !stored[0].Day.Equal(day) {
 				t.Fatalf("stored reconciliations %+v %v", stored, err)
 			}
 			_, err = f.svc.Reconciliations(ctx, 0)

@@ -31,8 +31,9 @@ const reconcilePage = 500
 //   - order records and the ledger: every order completed that day has its
 //     reward, every one of them cancelled since has its reversal;
 //   - payouts and the ledger: every payout of the day PAID has its ledger
-//     entry of the same amount, none PENDING or VOID has one, and every
-//     payout entry posted that day has its PAID payout;
+//     entry of the same amount, none PENDING or VOID has one, none is left
+//     PENDING (a run that stopped and was not finished that day), and
+//     every payout entry posted that day has its PAID payout;
 //   - ledger balances: the running balances of every provider touched by
 //     the day's orders and payouts equal the sum of their postings, and
 //     all postings sum to zero.
@@ -124,6 +125,8 @@ func (s *Service) reconcilePayouts(ctx context.Context, r *Reconciliation, probl
 				problem("payout %s of %s is PAID but has no ledger entry", p.ID, p.Provider)
 			case p.Status != PayoutPaid && posted:
 				problem("payout %s of %s is %s but the ledger paid it", p.ID, p.Provider, p.Status)
+			case p.Status == PayoutPending:
+				problem("payout %s of %s is still PENDING: recorded, never posted", p.ID, p.Provider)
 			case posted && (e.Amount(ledger.Payable(p.Provider)) != p.Amount || e.Provider != p.Provider):
 				problem("payout %s of %s is %d %s but the ledger paid %d to %s", p.ID, p.Provider, p.Amount, p.Currency,
 					e.Amount(ledger.Payable(p.Provider)), e.Provider)
