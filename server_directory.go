@@ -27,7 +27,8 @@ func (a *app) openOnboarding(ctx context.Context) error {
 	}
 	store = pullOnActive{Store: store, notify: a.pullActivated}
 	a.registrar = store
-	runner := certify.New(store, certify.Config{Concurrency: a.cfg.CertifyConcurrency, RequireApproval: a.cfg.RequireApproval}, a.log)
+	runner := certify.New(store, certify.Config{Concurrency: a.cfg.CertifyConcurrency, RequireApproval: a.cfg.RequireApproval,
+		Finished: a.growth.conformanceRun(a.log)}, a.log)
 	a.background(ctx, runner.Run)
 	a.onboarding = resolvers.WithDirectory(store, runner)
 	a.openGrowth(ctx, store)

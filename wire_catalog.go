@@ -73,7 +73,8 @@ func (a *app) openCatalog(ctx context.Context) error {
 		rate = ratelimit.NewRedis(a.redis, "plaza:v1:catalog-rl:", rate, ratelimit.WithLogger(a.log))
 		replay = httpprovider.NewRedisReplayCache(a.redis, "plaza:v1:catalog-nonce:", httpprovider.DefaultReplayWindow)
 	}
-	in := catalog.New(a.index, catalog.SnapshotLimits(a.registrar.Snapshot), catalog.WithRateStore(rate))
+	in := catalog.New(a.index, catalog.SnapshotLimits(a.registrar.Snapshot), catalog.WithRateStore(rate),
+		catalog.WithApplied(a.growth.catalogReached(a.log)))
 	verifier := httpprovider.NewRequestVerifier(replay, httpprovider.WithVerifierV1Until(a.cfg.SignatureV1Until))
 	a.catalog = catalogWiring{ingest: in, handler: catalog.NewHandler(in, a.secrets, verifier, a.log)}
 	a.catalog.syncer = catalog.NewSyncer(in, cursors, a.pulledCatalog,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,8 +29,10 @@ type growthWiring struct {
 const (
 	counterFlush = 10 * time.Second
 	levelsEvery  = time.Minute
-	// reconcileEvery: the previous day's records, once a day.
-	reconcileEvery = 24 * time.Hour
+	// scheduleEvery: how often each instance looks for a due periodic job
+	// (today's payouts, yesterday's reconciliation, last month's bonus);
+	// each runs once per period whichever instance finds it due.
+	scheduleEvery = 10 * time.Minute
 )
 
 // openGrowthStore keeps merchant growth on the directory's database when
@@ -55,21 +58,53 @@ func (a *app) openGrowth(ctx context.Context, dir growth.Directory) {
 	a.background(ctx, func(ctx context.Context) { g.counter.Run(ctx, counterFlush) })
 	a.background(ctx, func(ctx context.Context) { g.service.RunLevels(ctx, levelsEvery) })
 	mismatches := prometheus.NewCounter(prometheus.CounterOpts{Name: "plaza_growth_reconciliation_mismatches_total",
-		Help: "Mismatches the daily reconciliation found between the ledger and the order records (each is logged)."})
+		Help: "Mismatches the daily reconciliation found between the order records, the ledger's balances and the payouts (each is logged)."})
 	a.metrics.Registry.MustRegister(mismatches)
 	a.background(ctx, func(ctx context.Context) {
-		g.service.RunReconciliation(ctx, reconcileEvery, func(r growth.Reconciliation, err error) {
-			switch {
-			case err != nil:
-				a.log.Error("growth: reconciliation failed", "day", r.Day, "err", err)
-			case len(r.Problem) > 0:
-				mismatches.Add(float64(len(r.Problem)))
-				a.log.Error("growth: the ledger does not match the order records", "day", r.Day, "orders", r.Orders, "mismatches", r.Problem)
-			default:
-				a.log.Info("growth: ledger reconciled", "day", r.Day, "orders", r.Orders)
-			}
-		})
+		g.service.RunSchedule(ctx, scheduleEvery, func(d growth.DueRun, err error) { reportDue(a.log, mismatches, d, err) })
 	})
+}
+
+// reportDue logs what a pass of growth's schedule did, and counts the
+// reconciliation's mismatches.
+func reportDue(log *slog.Logger, mismatches prometheus.Counter, d growth.DueRun, err error) {
+	if err != nil {
+		log.Error("growth: a periodic job failed; the next pass retries it", "err", err)
+	}
+	if p := d.Payouts; p != nil {
+		log.Info("growth: payouts", "day", p.Day, "paid", p.Paid, "amount", p.Amount, "repaid", p.Repaid, "void", p.Void)
+	}
+	if d.MonthlyBonuses > 0 {
+		log.Info("growth: monthly bonuses posted", "count", d.MonthlyBonuses)
+	}
+	switch r := d.Reconciliation; {
+	case r == nil:
+	case len(r.Problem) > 0:
+		mismatches.Add(float64(len(r.Problem)))
+		log.Error("growth: the order records, ledger and payouts do not match", "day", r.Day, "orders", r.Orders, "payouts", r.Payouts,
+			"mismatches", r.Problem)
+	default:
+		log.Info("growth: ledger reconciled", "day", r.Day, "orders", r.Orders, "payouts", r.Payouts)
+	}
+}
+
+// catalogReached records catalogue freshness for service levels (the
+// store exists before the catalogue's ingest; the service is built later).
+func (g *growthWiring) catalogReached(log *slog.Logger) func(context.Context, string, time.Time) {
+	return func(ctx context.Context, provider string, at time.Time) {
+		if err := growth.CatalogReached(ctx, g.store, provider, at); err != nil {
+			log.Warn("growth: catalogue freshness not recorded", "provider", provider, "err", err)
+		}
+	}
+}
+
+// conformanceRun records a conformance run's outcome for service levels.
+func (g *growthWiring) conformanceRun(log *slog.Logger) func(context.Context, string, bool, time.Time) {
+	return func(ctx context.Context, provider string, passed bool, at time.Time) {
+		if err := growth.ConformanceRun(ctx, g.store, provider, passed, at); err != nil {
+			log.Warn("growth: conformance outcome not recorded", "provider", provider, "err", err)
+		}
+	}
 }
 
 // apiOptions hands the HTTP surface merchant growth.

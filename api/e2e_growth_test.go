@@ -170,7 +170,7 @@ func TestViewerProviderSeesOnlyItsOwn(t *testing.T) {
 		{"rewards.history", `{ viewerProvider { rewards { history(first: 100) { key kind memo postings { account amount { amount } } } } } }`,
 			[]string{"order:freshcart:h90-0:completed", "provider:freshcart:loan"}},
 		{"serviceLevel", `{ viewerProvider { serviceLevel { state since transitions { to } } } }`, []string{`"state":"OK"`}},
-		{"loanOffer", `{ viewerProvider { loanOffer { maxAmount { amount } gmv90 { amount } factors { name value explanation } terms } } }`,
+		{"loanOffer", `{ viewerProvider { loanOffer { id expiresAt maxAmount { amount } gmv90 { amount } factors { name value explanation } terms } } }`,
 			[]string{`"gmv90":{"amount":9000000}`}},
 		{"loans", `{ viewerProvider { loans { id principal { amount } } } }`, []string{own["loan"]}},
 		{"loan", `{ viewerProvider { loan(id: "` + own["loan"] + `") { id status } } }`, []string{own["loan"], `"OPEN"`}},
@@ -193,6 +193,18 @@ func TestViewerProviderSeesOnlyItsOwn(t *testing.T) {
 			}
 		})
 	}
+	t.Run("payouts shows its own and nothing of another provider", func(t *testing.T) {
+		if _, err := g.svc.Payouts(context.Background(), time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		for name, h := range map[string]http.Header{"freshcart": fresh, "greenbasket": green} {
+			r := g.as(h, `{ viewerProvider { payouts(first: 10) { id day amount { amount } repaid { amount } status } } }`, nil)
+			body := string(r.Data)
+			if len(r.Errors) > 0 || !strings.Contains(body, `"status":"PAID"`) || !strings.Contains(body, "_"+name+`"`) || strings.Count(body, `"id"`) != 1 {
+				t.Fatalf("%s's payouts: %s %+v", name, body, r.Errors)
+			}
+		}
+	})
 	for _, c := range []struct {
 		name, query string
 	}{
@@ -392,9 +404,14 @@ func TestOrderStatusWebhookFeedsRewards(t *testing.T) {
 		{"another provider's order is 403", g.secrets["freshcart"], []map[string]any{orderChange("greenbasket", "w-2", "COMPLETED", amountOf(1, "CNY"), "", "")}, 403, "FORBIDDEN", 600},
 		{"a batch with one bad change records none of it", g.secrets["freshcart"],
 			[]map[string]any{w2("COMPLETED", amountOf(4200, "CNY")), w2("COMPLETED", amountOf(1, "USD"))}, 400, "BAD_USER_INPUT", 600},
-		{"a completion without its amount is status only and earns nothing", g.secrets["freshcart"], []map[string]any{w2("COMPLETED", nil)}, 204, "", 600},
 		{"money facts on a status that moves no money record nothing", g.secrets["freshcart"], []map[string]any{w2("PICKING", amountOf(4200, "CNY"))}, 204, "", 600},
-		{"its cancellation reverses both", g.secrets["freshcart"], []map[string]any{with(completed, "status", "CANCELLED")}, 204, "", 0},
+		{"a completion without its amount still earns the per-order reward (the amount feeds GMV and loan shares)", g.secrets["freshcart"],
+			[]map[string]any{w2("COMPLETED", nil)}, 204, "", 700},
+		{"DELIVERED completes an order for money", g.secrets["freshcart"],
+			[]map[string]any{orderChange("freshcart", "w-3", "DELIVERED", amountOf(4200, "CNY"), "user-3", "Hangzhou")}, 204, "", 1300},
+		{"COMPLETED after DELIVERED earns nothing more (one completion key)", g.secrets["freshcart"],
+			[]map[string]any{orderChange("freshcart", "w-3", "COMPLETED", amountOf(4200, "CNY"), "user-3", "Hangzhou")}, 204, "", 1300},
+		{"its cancellation reverses both", g.secrets["freshcart"], []map[string]any{with(completed, "status", "CANCELLED")}, 204, "", 700},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if r := pushStatus(t, g.Gateway, "freshcart", c.secret, c.changes...); r.status != c.status || r.code != c.code {
@@ -585,6 +602,53 @@ func TestCancelMutationReversesRewards(t *testing.T) {
 	}
 }
 
+// TestBookingMutationsRecordOrders: the gateway's own mutations record
+// PLACED (no money) and CANCELLED: an order placed through the gateway
+// and completed by a webhook that names neither user nor amount earns the
+// user's first-order bonus and counts its amount; cancelled through the
+// gateway it is reversed and counted in the cancellation rate.
+func TestBookingMutationsRecordOrders(t *testing.T) {
+	g := startGrowth(t)
+	var store storeFixture
+	for _, s := range groceryStores(t, g.Gateway, "Hangzhou") {
+		if id, err := gid.Decode(s.ID); err == nil && id.Provider == "freshcart" {
+			store = s
+			break
+		}
+	}
+	if store.ID == "" {
+		t.Fatal("no freshcart store in Hangzhou")
+	}
+	var out struct {
+		PlaceGroceryOrder struct {
+			ID string `json:"id"`
+		} `json:"placeGroceryOrder"`
+	}
+	g.MustPost(apitest.Request{User: "demo-41", Query: placeOrderMutation,
+		Variables: orderInput(store.ID, store.DeliverySlots[0].ID, store.Products.Edges[0].Node.ID, 1, "")}).Decode(t, &out)
+	payable := func() float64 { return g.payableOf(t, "freshcart") }
+	before := payable()
+	counts, err := g.svc.Store().OrderCountsSince(context.Background(), time.Now().Add(-time.Hour))
+	if err != nil || counts["freshcart"].Orders != 1 {
+		t.Fatalf("the placed order is not recorded: %+v %v", counts, err)
+	}
+	if r := pushStatus(t, g.Gateway, "freshcart", g.secrets["freshcart"], map[string]any{"id": out.PlaceGroceryOrder.ID, "status": "DELIVERED"}); r.status != 204 {
+		t.Fatalf("webhook %d %s %q", r.status, r.code, r.message)
+	}
+	if got := payable() - before; got != 600 {
+		t.Fatalf("delivered: payable moved by %v, want 600 (per order + demo-41's first order, named by the PLACED record)", got)
+	}
+	g.MustPost(apitest.Request{User: "demo-41", Query: `mutation($id: ID!) { cancelGroceryOrder(id: $id) { status } }`,
+		Variables: map[string]any{"id": out.PlaceGroceryOrder.ID}})
+	if got := payable() - before; got != 0 {
+		t.Fatalf("cancelled: payable moved by %v, want 0", got)
+	}
+	counts, _ = g.svc.Store().OrderCountsSince(context.Background(), time.Now().Add(-time.Hour))
+	if counts["freshcart"] != (growth.OrderCounts{Orders: 1, Cancelled: 1}) {
+		t.Fatalf("counts %+v, want one order, cancelled", counts["freshcart"])
+	}
+}
+
 // TestDemotedProviderRanksLower: while freshcart is DEMOTED for its
 // service level, each of its search results scores about half what it did
 // (the text part is normalised over the candidates, which move a little).
@@ -638,4 +702,108 @@ func TestDemotedProviderRanksLower(t *testing.T) {
 	if compared == 0 {
 		t.Fatalf("no freshcart result in both searches: %v, %v", before, after)
 	}
+}
+
+// TestDemotedProviderSinksOnHome: while freshcart is DEMOTED, its items
+// on the home page sink below the items that now outrank them, as in
+// search; the others keep their order.
+func TestDemotedProviderSinksOnHome(t *testing.T) {
+	g := startGrowth(t)
+	home := func() [][]string {
+		var out struct {
+			Home struct {
+				Sections []struct {
+					Items []struct {
+						Node struct {
+							ID       string `json:"id"`
+							Provider struct {
+								Key string `json:"key"`
+							} `json:"provider"`
+						} `json:"node"`
+					} `json:"items"`
+				} `json:"sections"`
+			} `json:"home"`
+		}
+		g.MustPost(apitest.Request{User: "demo-42", Query: `{ home(city: "Hangzhou") { sections { items { node { ... on Product { id provider { key } } } } } } }`}).Decode(t, &out)
+		var secs [][]string
+		for _, s := range out.Home.Sections {
+			var ids []string
+			for _, it := range s.Items {
+				ids = append(ids, it.Node.Provider.Key+"/"+it.Node.ID)
+			}
+			secs = append(secs, ids)
+		}
+		return secs
+	}
+	before := home()
+	ctx := context.Background()
+	if err := g.svc.Store().SetLevel(ctx, growth.Transition{Provider: "freshcart", From: growth.LevelOK, To: growth.LevelDemoted,
+		Reason: "test", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.svc.RefreshLevels(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := home()
+	if len(after) != len(before) {
+		t.Fatalf("sections %d, were %d", len(after), len(before))
+	}
+	mixed, sank := 0, 0
+	for i := range before {
+		if !slices.Equal(sorted(before[i]), sorted(after[i])) {
+			t.Fatalf("section %d's items changed: %v -> %v", i, before[i], after[i])
+		}
+		others := func(ids []string) []string {
+			return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return strings.HasPrefix(id, "freshcart/") })
+		}
+		if !slices.Equal(others(before[i]), others(after[i])) {
+			t.Fatalf("section %d: the other providers' order changed: %v -> %v", i, before[i], after[i])
+		}
+		for j, id := range before[i] {
+			if !strings.HasPrefix(id, "freshcart/") {
+				continue
+			}
+			if len(others(before[i])) > 0 {
+				mixed++
+			}
+			k := slices.Index(after[i], id)
+			if k < j {
+				t.Fatalf("section %d: DEMOTED %s rose from %d to %d", i, id, j, k)
+			}
+			if k > j {
+				sank++
+			}
+		}
+	}
+	if mixed == 0 || sank == 0 {
+		t.Fatalf("nothing to compare (freshcart items next to others %d, sank %d): %v", mixed, sank, before)
+	}
+}
+
+func sorted(xs []string) []string { return slices.Sorted(slices.Values(xs)) }
+
+// TestReconciliationsForOperators: the stored daily reconciliations, each
+// mismatch listed, are the operators' (a provider is refused).
+func TestReconciliationsForOperators(t *testing.T) {
+	g := startGrowth(t)
+	ctx := context.Background()
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	if err := g.svc.RecordOrder(ctx, growth.Order{Provider: "freshcart", ID: "rc-1", Currency: "CNY", Amount: 100, Status: growth.OrderCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.svc.Store().RecordOrder(ctx, growth.Order{Provider: "freshcart", ID: "rc-lost", Currency: "CNY", Amount: 100,
+		Status: growth.OrderCompleted, At: time.Now().UTC()}); err != nil { // no reward: a mismatch
+		t.Fatal(err)
+	}
+	if _, err := g.svc.Reconcile(ctx, day); err != nil {
+		t.Fatal(err)
+	}
+	const q = `{ reconciliations(first: 5) { day orders payouts mismatches ranAt } }`
+	d := growthData(t, g.as(g.operatorToken(t, "ops-1"), q, nil))
+	s := fmt.Sprint(d)
+	if !strings.Contains(s, "day:"+day.Format(time.DateOnly)) || !strings.Contains(s, "freshcart's order rc-lost completed without its reward") {
+		t.Fatalf("reconciliations %s", s)
+	}
+	wantError(t, g.as(g.providerToken(t, "freshcart"), q, nil), "UNAUTHENTICATED", "")
+	wantError(t, g.as(g.operatorToken(t, "ops-1"), `{ reconciliations(first: 0) { day } }`, nil), "BAD_USER_INPUT", "first")
 }

@@ -15,8 +15,8 @@ import (
 
 // A provider reports the status of its users' orders and bookings in one
 // place, the signed POST /providers/{id}/status. Each change goes to the
-// live bus (subscribers of statusChanged) and, when it moves money and
-// carries the order's money facts, to merchant growth's order records
+// live bus (subscribers of statusChanged) and, when it moves money
+// (completes, delivers or cancels), to merchant growth's order records
 // (rewards, the ledger, loan repayments).
 
 // OrderRecords takes the order records of providers' status changes
@@ -30,7 +30,7 @@ type OrderRecords interface {
 }
 
 // WithOrderRecords records the changes of POST /providers/{id}/status that
-// complete or cancel an order or booking and carry its amount in r.
+// complete (COMPLETED, DELIVERED) or cancel an order or booking in r.
 func WithOrderRecords(r OrderRecords) Option { return func(o *options) { o.orders = r } }
 
 // maxStatusChanges bounds one status webhook call.
@@ -61,8 +61,8 @@ const statusBodyShape = `body must be {"changes": [{"id": "<global id>", "status
 //
 // The whole batch is checked before anything happens: one malformed or
 // foreign change refuses it all (400/403), nothing recorded or published.
-// Then every change that COMPLETES or CANCELS an order or booking and
-// carries an amount is recorded in growth's order records, and only then
+// Then every change that COMPLETES (or DELIVERS) or CANCELS an order or
+// booking is recorded in growth's order records, and only then
 // is every change published on the bus. 204 once both are done.
 //
 // A partial failure answers 503 with Retry-After, and the provider sends
@@ -152,19 +152,34 @@ func (s *Server) statusWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 // orderRecord is the growth record of change c of object id, when c
-// completes or cancels it and carries the amount growth needs. The order is
-// named by the object's local ID, as the gateway's own mutations name it
-// (cancelGroceryOrder), so both reports of one order are one record. A
-// provider serves one vertical, whose only kind that completes (GroceryOrder,
+// completes or cancels it. The order is named by the object's local ID, as
+// the gateway's own mutations name it (placeGroceryOrder, cancelGroceryOrder,
+// the bookings), so every report of one order is one record. A provider
+// serves one vertical, whose only kind that completes (GroceryOrder,
 // Appointment, LegalConsultation or ServiceApplication) names its orders, so
 // local IDs do not collide across kinds.
+//
+// DELIVERED completes a grocery order for money, like COMPLETED: the
+// contract lets a provider that reports delivery progress end at DELIVERED
+// and one that reports only the end send COMPLETED, and the goods are with
+// the user either way. Both post under the order's one completion key, so
+// DELIVERED followed by COMPLETED rewards once, and a cancellation after
+// either (a refund) reverses it. The amount, user and city are optional: a
+// change without them keeps what an earlier record of the order (the
+// gateway's own PLACED record) gave.
 func orderRecord(provider string, id gid.ID, c statusChange, at time.Time) (growth.Order, bool) {
 	status := growth.OrderStatus(c.Status)
-	if c.Amount == nil || status != growth.OrderCompleted && status != growth.OrderCancelled {
+	if c.Status == connectors.StatusDelivered {
+		status = growth.OrderCompleted
+	}
+	if status != growth.OrderCompleted && status != growth.OrderCancelled {
 		return growth.Order{}, false
 	}
-	return growth.Order{Provider: provider, ID: id.Local, User: c.User, City: c.City,
-		Currency: c.Amount.Currency, Amount: c.Amount.Amount, Status: status, At: at}, true
+	o := growth.Order{Provider: provider, ID: id.Local, User: c.User, City: c.City, Status: status, At: at}
+	if c.Amount != nil {
+		o.Currency, o.Amount = c.Amount.Currency, c.Amount.Amount
+	}
+	return o, true
 }
 
 // orderProblem is what a provider reads about a record growth refused.

@@ -70,10 +70,11 @@ type live interface {
 // Ingest applies providers' pushes to the supply index under their
 // quotas. It is safe for concurrent use.
 type Ingest struct {
-	index  supply.Index
-	limits Limits
-	rate   ratelimit.Store
-	now    func() time.Time
+	index   supply.Index
+	limits  Limits
+	rate    ratelimit.Store
+	now     func() time.Time
+	applied func(ctx context.Context, provider string, at time.Time)
 
 	// locks serialise the quota check and the write of one provider's
 	// pushes on this instance (a fixed stripe of mutexes, not one per
@@ -89,6 +90,12 @@ type Option func(*Ingest)
 // ratelimit.Redis shared by every instance, so the quota holds across
 // them. Default: a bounded in-process store.
 func WithRateStore(s ratelimit.Store) Option { return func(in *Ingest) { in.rate = s } }
+
+// WithApplied calls f after each batch of provider's (pushed or pulled)
+// reaches the index: merchant growth's catalogue freshness.
+func WithApplied(f func(ctx context.Context, provider string, at time.Time)) Option {
+	return func(in *Ingest) { in.applied = f }
+}
 
 // New returns an ingest writing to index, with quotas from limits.
 func New(index supply.Index, limits Limits, opts ...Option) *Ingest {
@@ -155,6 +162,9 @@ func (in *Ingest) apply(ctx context.Context, provider string, b connectors.Catal
 	if len(res.Results) != len(at) {
 		return connectors.CatalogAck{}, &connectors.Error{Kind: connectors.KindInternal, Message: "internal error",
 			Err: fmt.Errorf("catalog: index acknowledged %d of %d changes", len(res.Results), len(at))}
+	}
+	if in.applied != nil {
+		in.applied(ctx, provider, in.now())
 	}
 	for i, r := range res.Results {
 		a := &acks[at[i]]

@@ -59,6 +59,9 @@ type Config struct {
 	// QueueSize bounds the runs waiting for a worker (default 256). A run
 	// that finds the queue full stays RUNNING in the store for the sweep.
 	QueueSize int
+	// Finished, when set, hears each run's outcome once it is stored
+	// (merchant growth grades the conformance status in service levels).
+	Finished func(ctx context.Context, provider string, passed bool, at time.Time)
 	// Options are extra conformance options (tests pass a seed or a clock).
 	Options []conformance.Option
 }
@@ -250,6 +253,9 @@ func (r *Runner) finish(ctx context.Context, run directory.CertificationRun, pas
 	if _, err := r.store.SaveCertification(ctx, run); err != nil {
 		r.log.Warn("certification: result not stored", "provider", run.ProviderID, "err", err)
 		return
+	}
+	if r.cfg.Finished != nil {
+		r.cfg.Finished(ctx, run.ProviderID, passed, run.FinishedAt)
 	}
 	r.log.Info("certification finished", "provider", run.ProviderID, "outcome", run.Outcome, "sandbox", run.Sandbox)
 }

@@ -309,8 +309,9 @@ var Settings = []Setting{
 			c.RewardPrograms, err = growth.ParsePrograms(v)
 			return err
 		}},
-	{Env: "PLAZA_SERVICE_LEVELS", Kind: Text, Default: "window=15m,min-calls=20,slow-call=2s,warning-errors=0.02,demoted-errors=0.1,suspended-errors=0.5,warning-slow=0.01,demoted-slow=0.05",
-		Usage: "service-level thresholds over a rolling window: error-and-timeout rates and shares of calls over `slow-call` from which a provider is WARNING, DEMOTED or SUSPENDED",
+	{Env: "PLAZA_SERVICE_LEVELS", Kind: Text, Default: "window=15m,min-calls=20,slow-call=2s,warning-errors=0.02,demoted-errors=0.1,suspended-errors=0.5,warning-slow=0.01,demoted-slow=0.05," +
+		"cancel-window=24h,min-orders=10,warning-cancels=0.1,demoted-cancels=0.25,stale-catalog=48h,demoted-catalog=168h,failed-conformance=DEMOTED",
+		Usage: "service-level thresholds: error-and-timeout rates and shares of calls over `slow-call` (over `window`), cancellation rates (over `cancel-window`, from `min-orders`), a catalogue not indexed for `stale-catalog`/`demoted-catalog` (0 off), and the state a failed conformance run gives (OK off), from which a provider is WARNING, DEMOTED or SUSPENDED",
 		set: func(c *Config, v string) (err error) {
 			c.ServiceLevels, err = growth.ParseThresholds(v)
 			return err

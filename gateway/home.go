@@ -515,3 +515,60 @@ func containsFold(list []string, s string) bool {
 	}
 	return false
 }
+
+// Demote returns page with the items of penalised providers moved down in
+// each section, as search demotes them: penalty(provider) in [0, 1] is the
+// share of its score an item loses (merchant growth's DEMOTED providers).
+// In a section whose items all carry a score, items are re-ordered by
+// score × (1 − penalty); in one without scores (the best-rated fallback),
+// penalised items follow the others. The order among unpenalised items
+// never changes. The page is copied first: it may be the cache's.
+func (p HomePage) Demote(penalty func(provider string) float64) HomePage {
+	if penalty == nil {
+		return p
+	}
+	out := HomePage{City: p.City, Sections: make([]HomeSection, len(p.Sections))}
+	for si, s := range p.Sections {
+		out.Sections[si] = s // Items replaced below, never changed in place
+		pen := make([]float64, len(s.Items))
+		demoted, scored := false, true
+		for i, it := range s.Items {
+			pen[i] = min(max(penalty(it.Hit.Provider), 0), 1)
+			demoted = demoted || pen[i] > 0
+			scored = scored && it.Hit.Score > 0
+		}
+		if !demoted {
+			continue
+		}
+		key := func(i int) float64 {
+			switch {
+			case scored:
+				return s.Items[i].Hit.Score * (1 - pen[i])
+			case pen[i] > 0:
+				return 0
+			}
+			return 1
+		}
+		// Each penalised item, lowest first, sinks past the items below
+		// it that rank above its penalised score; the others keep their
+		// order.
+		order := make([]int, len(s.Items))
+		for i := range order {
+			order[i] = i
+		}
+		for k := len(order) - 1; k >= 0; k-- {
+			if pen[order[k]] == 0 {
+				continue
+			}
+			for j := k; j+1 < len(order) && key(order[j+1]) > key(order[j]); j++ {
+				order[j], order[j+1] = order[j+1], order[j]
+			}
+		}
+		items := make([]HomeItem, len(order))
+		for i, j := range order {
+			items[i] = s.Items[j]
+		}
+		out.Sections[si].Items = items
+	}
+	return out
+}

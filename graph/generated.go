@@ -69,6 +69,7 @@ type ComplexityRoot struct {
 		Conversion        func(childComplexity int, from time.Time, to time.Time) int
 		ProviderTraffic   func(childComplexity int, from time.Time, to time.Time) int
 		Recommendations   func(childComplexity int) int
+		Reconciliations   func(childComplexity int, first *int) int
 		SearchVolume      func(childComplexity int, from time.Time, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) int
 		TopQueries        func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
 		ZeroResultQueries func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
@@ -383,9 +384,11 @@ type ComplexityRoot struct {
 	}
 
 	LoanOffer struct {
+		ExpiresAt             func(childComplexity int) int
 		Factors               func(childComplexity int) int
 		FeePercentPer30Days   func(childComplexity int) int
 		Gmv90                 func(childComplexity int) int
+		ID                    func(childComplexity int) int
 		MaxAmount             func(childComplexity int) int
 		MaxTermDays           func(childComplexity int) int
 		MinTermDays           func(childComplexity int) int
@@ -480,6 +483,15 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Payout struct {
+		Amount    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Day       func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Repaid    func(childComplexity int) int
+		Status    func(childComplexity int) int
 	}
 
 	Product struct {
@@ -587,6 +599,7 @@ type ComplexityRoot struct {
 		PendingApprovals   func(childComplexity int) int
 		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string) int
 		Providers          func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
+		Reconciliations    func(childComplexity int, first *int) int
 		RegisteredProvider func(childComplexity int, key string) int
 		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) int
 		Stores             func(childComplexity int, city *string, first *int, after *string) int
@@ -628,6 +641,14 @@ type ComplexityRoot struct {
 		PreviousHr     func(childComplexity int) int
 		PreviousNdcg   func(childComplexity int) int
 		Users          func(childComplexity int) int
+	}
+
+	Reconciliation struct {
+		Day        func(childComplexity int) int
+		Mismatches func(childComplexity int) int
+		Orders     func(childComplexity int) int
+		Payouts    func(childComplexity int) int
+		RanAt      func(childComplexity int) int
 	}
 
 	RegisterProviderPayload struct {
@@ -767,6 +788,7 @@ type ComplexityRoot struct {
 		LoanOffer    func(childComplexity int) int
 		Loans        func(childComplexity int) int
 		Name         func(childComplexity int) int
+		Payouts      func(childComplexity int, first *int) int
 		Rewards      func(childComplexity int) int
 		ServiceLevel func(childComplexity int) int
 		Vertical     func(childComplexity int) int
@@ -784,6 +806,7 @@ type AnalyticsResolver interface {
 	ProviderTraffic(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.ProviderTraffic, error)
 	Conversion(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) (*model.Conversion, error)
 	Recommendations(ctx context.Context, obj *model.Analytics) (*model.RecommendationParams, error)
+	Reconciliations(ctx context.Context, obj *model.Analytics, first *int) ([]*model.Reconciliation, error)
 }
 type AppointmentResolver interface {
 	Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error)
@@ -887,6 +910,7 @@ type QueryResolver interface {
 	RegisteredProvider(ctx context.Context, key string) (*model.Provider, error)
 	ViewerProvider(ctx context.Context) (*model.ViewerProvider, error)
 	PendingApprovals(ctx context.Context) ([]*model.ApprovalRequest, error)
+	Reconciliations(ctx context.Context, first *int) ([]*model.Reconciliation, error)
 	Cities(ctx context.Context, vertical *model.Vertical) ([]*model.City, error)
 }
 type RewardAccountResolver interface {
@@ -930,6 +954,7 @@ type ViewerProviderResolver interface {
 	LoanOffer(ctx context.Context, obj *model.ViewerProvider) (*model.LoanOffer, error)
 	Loans(ctx context.Context, obj *model.ViewerProvider) ([]*model.Loan, error)
 	Loan(ctx context.Context, obj *model.ViewerProvider, id string) (*model.Loan, error)
+	Payouts(ctx context.Context, obj *model.ViewerProvider, first *int) ([]*model.Payout, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1003,6 +1028,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analytics.Recommendations(childComplexity), true
+	case "Analytics.reconciliations":
+		if e.ComplexityRoot.Analytics.Reconciliations == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_reconciliations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.Reconciliations(childComplexity, args["first"].(*int)), true
 	case "Analytics.searchVolume":
 		if e.ComplexityRoot.Analytics.SearchVolume == nil {
 			break
@@ -2232,6 +2268,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Loan.TotalCost(childComplexity), true
 
+	case "LoanOffer.expiresAt":
+		if e.ComplexityRoot.LoanOffer.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.ExpiresAt(childComplexity), true
 	case "LoanOffer.factors":
 		if e.ComplexityRoot.LoanOffer.Factors == nil {
 			break
@@ -2250,6 +2292,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoanOffer.Gmv90(childComplexity), true
+	case "LoanOffer.id":
+		if e.ComplexityRoot.LoanOffer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanOffer.ID(childComplexity), true
 	case "LoanOffer.maxAmount":
 		if e.ComplexityRoot.LoanOffer.MaxAmount == nil {
 			break
@@ -2842,6 +2890,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Payout.amount":
+		if e.ComplexityRoot.Payout.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.Amount(childComplexity), true
+	case "Payout.createdAt":
+		if e.ComplexityRoot.Payout.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.CreatedAt(childComplexity), true
+	case "Payout.day":
+		if e.ComplexityRoot.Payout.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.Day(childComplexity), true
+	case "Payout.id":
+		if e.ComplexityRoot.Payout.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.ID(childComplexity), true
+	case "Payout.repaid":
+		if e.ComplexityRoot.Payout.Repaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.Repaid(childComplexity), true
+	case "Payout.status":
+		if e.ComplexityRoot.Payout.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.Status(childComplexity), true
+
 	case "Product.category":
 		if e.ComplexityRoot.Product.Category == nil {
 			break
@@ -3342,6 +3427,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Providers(childComplexity, args["vertical"].(*model.Vertical), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.reconciliations":
+		if e.ComplexityRoot.Query.Reconciliations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reconciliations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Reconciliations(childComplexity, args["first"].(*int)), true
 	case "Query.registeredProvider":
 		if e.ComplexityRoot.Query.RegisteredProvider == nil {
 			break
@@ -3535,6 +3631,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecommendationValidation.Users(childComplexity), true
+
+	case "Reconciliation.day":
+		if e.ComplexityRoot.Reconciliation.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.Day(childComplexity), true
+	case "Reconciliation.mismatches":
+		if e.ComplexityRoot.Reconciliation.Mismatches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.Mismatches(childComplexity), true
+	case "Reconciliation.orders":
+		if e.ComplexityRoot.Reconciliation.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.Orders(childComplexity), true
+	case "Reconciliation.payouts":
+		if e.ComplexityRoot.Reconciliation.Payouts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.Payouts(childComplexity), true
+	case "Reconciliation.ranAt":
+		if e.ComplexityRoot.Reconciliation.RanAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.RanAt(childComplexity), true
 
 	case "RegisterProviderPayload.certification":
 		if e.ComplexityRoot.RegisterProviderPayload.Certification == nil {
@@ -4091,6 +4218,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ViewerProvider.Name(childComplexity), true
+	case "ViewerProvider.payouts":
+		if e.ComplexityRoot.ViewerProvider.Payouts == nil {
+			break
+		}
+
+		args, err := ec.field_ViewerProvider_payouts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Payouts(childComplexity, args["first"].(*int)), true
 	case "ViewerProvider.rewards":
 		if e.ComplexityRoot.ViewerProvider.Rewards == nil {
 			break
@@ -5346,6 +5484,8 @@ extend type Query {
   viewerProvider: ViewerProvider @auth(requires: PROVIDER)
   "Maker-checker requests waiting for a second operator, oldest first (at most 100)."
   pendingApprovals: [ApprovalRequest!]! @auth(requires: OPERATOR)
+  "The latest daily reconciliations of the rewards ledger, newest first; ` + "`" + `first` + "`" + ` from 1 to 100."
+  reconciliations(first: Int = 10): [Reconciliation!]! @auth(requires: OPERATOR)
 }
 
 "A provider's own view of its growth on Plaza."
@@ -5482,6 +5622,14 @@ trailing 90-day GMV times each factor, rounded down to 100 minor units and
 capped; below the minimum there is no offer (` + "`" + `maxAmount` + "`" + ` 0).
 """
 type LoanOffer {
+  """
+  The stored offer's id: the terms below hold until ` + "`" + `expiresAt` + "`" + ` and are
+  accepted by one application at most. Null when there is no offer
+  (` + "`" + `maxAmount` + "`" + ` 0), which is not stored.
+  """
+  id: ID
+  "When the offer lapses; a new one is computed from the records then."
+  expiresAt: Time!
   "The most it may borrow now."
   maxAmount: Money!
   "Completed, not cancelled, order value of the last 90 days."
@@ -5552,6 +5700,60 @@ input ApplyForLoanInput {
   idempotencyKey: String!
   "Must be true: the provider agrees to the offer's ` + "`" + `terms` + "`" + `."
   consent: Boolean!
+}
+
+"Where a payout stands."
+enum PayoutStatus {
+  "Recorded; its ledger entry is being posted (the next run finishes it)."
+  PENDING
+  "Posted in the ledger: the money left for the provider."
+  PAID
+  "Recorded, then found above the payable (a reversal in between): nothing paid; the next day's payout pays what is left."
+  VOID
+}
+
+"""
+A day's settlement of the provider's payable: the rewards credited since
+its last payout, less what went to its loan's arrears first.
+"""
+type Payout {
+  id: ID!
+  "The day paid (UTC), as YYYY-MM-DD."
+  day: String!
+  "What left the platform for the provider."
+  amount: Money!
+  "What moved from the payable to the provider's loan first (its arrears)."
+  repaid: Money!
+  status: PayoutStatus!
+  createdAt: Time!
+}
+
+extend type ViewerProvider {
+  "Its payouts, newest first; ` + "`" + `first` + "`" + ` from 1 to 100."
+  payouts(first: Int = 20): [Payout!]! @goField(forceResolver: true)
+}
+
+"""
+One daily reconciliation: the order and booking records completed that day,
+the ledger's balances and postings, and that day's payouts, compared. Every
+mismatch is listed (at most 100), logged and counted in
+` + "`" + `plaza_growth_reconciliation_mismatches_total` + "`" + `.
+"""
+type Reconciliation {
+  "The day reconciled (UTC), as YYYY-MM-DD."
+  day: String!
+  "Order records completed that day, checked against their rewards."
+  orders: Int!
+  "Payouts of that day, checked against the ledger."
+  payouts: Int!
+  "Each mismatch found; empty when the records agree."
+  mismatches: [String!]!
+  ranAt: Time!
+}
+
+extend type Analytics {
+  "The latest daily reconciliations of the rewards ledger, newest first; ` + "`" + `first` + "`" + ` from 1 to 100."
+  reconciliations(first: Int = 10): [Reconciliation!]! @goField(forceResolver: true)
 }
 
 enum ApprovalKind {
@@ -5960,6 +6162,8 @@ func (ec *executionContext) childFields_Analytics(ctx context.Context, field gra
 		return ec.fieldContext_Analytics_conversion(ctx, field)
 	case "recommendations":
 		return ec.fieldContext_Analytics_recommendations(ctx, field)
+	case "reconciliations":
+		return ec.fieldContext_Analytics_reconciliations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
 }
@@ -6582,6 +6786,10 @@ func (ec *executionContext) childFields_Loan(ctx context.Context, field graphql.
 
 func (ec *executionContext) childFields_LoanOffer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_LoanOffer_id(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_LoanOffer_expiresAt(ctx, field)
 	case "maxAmount":
 		return ec.fieldContext_LoanOffer_maxAmount(ctx, field)
 	case "gmv90":
@@ -6702,6 +6910,24 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Payout(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Payout_id(ctx, field)
+	case "day":
+		return ec.fieldContext_Payout_day(ctx, field)
+	case "amount":
+		return ec.fieldContext_Payout_amount(ctx, field)
+	case "repaid":
+		return ec.fieldContext_Payout_repaid(ctx, field)
+	case "status":
+		return ec.fieldContext_Payout_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Payout_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Payout", field.Name)
 }
 
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6960,6 +7186,22 @@ func (ec *executionContext) childFields_RecommendationValidation(ctx context.Con
 		return ec.fieldContext_RecommendationValidation_durationMs(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecommendationValidation", field.Name)
+}
+
+func (ec *executionContext) childFields_Reconciliation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_Reconciliation_day(ctx, field)
+	case "orders":
+		return ec.fieldContext_Reconciliation_orders(ctx, field)
+	case "payouts":
+		return ec.fieldContext_Reconciliation_payouts(ctx, field)
+	case "mismatches":
+		return ec.fieldContext_Reconciliation_mismatches(ctx, field)
+	case "ranAt":
+		return ec.fieldContext_Reconciliation_ranAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Reconciliation", field.Name)
 }
 
 func (ec *executionContext) childFields_RegisterProviderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7234,6 +7476,8 @@ func (ec *executionContext) childFields_ViewerProvider(ctx context.Context, fiel
 		return ec.fieldContext_ViewerProvider_loans(ctx, field)
 	case "loan":
 		return ec.fieldContext_ViewerProvider_loan(ctx, field)
+	case "payouts":
+		return ec.fieldContext_ViewerProvider_payouts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ViewerProvider", field.Name)
 }
@@ -7409,6 +7653,20 @@ func (ec *executionContext) field_Analytics_providerTraffic_args(ctx context.Con
 		return nil, err
 	}
 	args["to"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_reconciliations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -8510,6 +8768,20 @@ func (ec *executionContext) field_Query_providers_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_reconciliations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_registeredProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8827,6 +9099,20 @@ func (ec *executionContext) field_ViewerProvider_loan_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ViewerProvider_payouts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -9256,6 +9542,50 @@ func (ec *executionContext) fieldContext_Analytics_recommendations(_ context.Con
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RecommendationParams(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_reconciliations(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_reconciliations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().Reconciliations(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Reconciliation) graphql.Marshaler {
+			return ec.marshalNReconciliation2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐReconciliationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_reconciliations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reconciliation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_reconciliations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -14478,6 +14808,52 @@ func (ec *executionContext) fieldContext_Loan_dueAt(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Loan", field, false, false, "Time")
 }
 
+func (ec *executionContext) _LoanOffer_id(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOffer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LoanOffer_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanOffer_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanOffer_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanOffer", field, false, false, "Time")
+}
+
 func (ec *executionContext) _LoanOffer_maxAmount(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
 	if obj.MaxAmount != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MaxAmount)
@@ -17582,6 +17958,174 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Payout_id(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Payout_day(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Day)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payout_amount(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	if obj.Amount != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Amount)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payout",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payout_repaid(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	if obj.Repaid != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Repaid)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_repaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repaid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_repaid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payout",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payout_status(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PayoutStatus) graphql.Marshaler {
+			return ec.marshalNPayoutStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayoutStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, "PayoutStatus")
+}
+
+func (ec *executionContext) _Payout_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -19959,6 +20503,68 @@ func (ec *executionContext) fieldContext_Query_pendingApprovals(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_reconciliations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reconciliations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Reconciliations(ctx, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal []*model.Reconciliation
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*model.Reconciliation
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Reconciliation) graphql.Marshaler {
+			return ec.marshalNReconciliation2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐReconciliationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reconciliations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reconciliation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reconciliations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_cities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20694,6 +21300,130 @@ func (ec *executionContext) _RecommendationValidation_durationMs(ctx context.Con
 }
 func (ec *executionContext) fieldContext_RecommendationValidation_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecommendationValidation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Reconciliation_day(ctx context.Context, field graphql.CollectedField, obj *model.Reconciliation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Day)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reconciliation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Reconciliation_orders(ctx context.Context, field graphql.CollectedField, obj *model.Reconciliation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Orders)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reconciliation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Reconciliation_payouts(ctx context.Context, field graphql.CollectedField, obj *model.Reconciliation) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Payouts)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_payouts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payouts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_payouts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reconciliation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Reconciliation_mismatches(ctx context.Context, field graphql.CollectedField, obj *model.Reconciliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_mismatches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mismatches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_mismatches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reconciliation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Reconciliation_ranAt(ctx context.Context, field graphql.CollectedField, obj *model.Reconciliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_ranAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RanAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_ranAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reconciliation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _RegisterProviderPayload_provider(ctx context.Context, field graphql.CollectedField, obj *model.RegisterProviderPayload) (ret graphql.Marshaler) {
@@ -23281,6 +24011,50 @@ func (ec *executionContext) fieldContext_ViewerProvider_loan(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ViewerProvider_payouts(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_payouts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ViewerProvider().Payouts(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Payout) graphql.Marshaler {
+			return ec.marshalNPayout2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayoutᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_payouts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payout(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ViewerProvider_payouts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
@@ -25527,6 +26301,12 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Analytics_recommendations(ctx, field, obj)
 				})
+		case "reconciliations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_reconciliations(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27616,6 +28396,16 @@ func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("LoanOffer")
+		case "id":
+			out.Values[i] = ec._LoanOffer_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._LoanOffer_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "maxAmount":
 			out.Values[i] = ec._LoanOffer_maxAmount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28296,6 +29086,64 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var payoutImplementors = []string{"Payout"}
+
+func (ec *executionContext) _Payout(ctx context.Context, sel ast.SelectionSet, obj *model.Payout) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, payoutImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Payout")
+		case "id":
+			out.Values[i] = ec._Payout_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "day":
+			out.Values[i] = ec._Payout_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Payout_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repaid":
+			out.Values[i] = ec._Payout_repaid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Payout_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Payout_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -29021,6 +29869,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pendingApprovals(ctx, field)
 				})
+		case "reconciliations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reconciliations(ctx, field)
+				})
 		case "cities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -29275,6 +30129,59 @@ func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel a
 			}
 		case "durationMs":
 			out.Values[i] = ec._RecommendationValidation_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reconciliationImplementors = []string{"Reconciliation"}
+
+func (ec *executionContext) _Reconciliation(ctx context.Context, sel ast.SelectionSet, obj *model.Reconciliation) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, reconciliationImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Reconciliation")
+		case "day":
+			out.Values[i] = ec._Reconciliation_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orders":
+			out.Values[i] = ec._Reconciliation_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payouts":
+			out.Values[i] = ec._Reconciliation_payouts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mismatches":
+			out.Values[i] = ec._Reconciliation_mismatches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ranAt":
+			out.Values[i] = ec._Reconciliation_ranAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30246,6 +31153,12 @@ func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.Selecti
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ViewerProvider_loan(ctx, field, obj)
+				})
+		case "payouts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_payouts(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31562,6 +32475,40 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋplazaᚑgateway�
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPayout2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayoutᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Payout) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPayout2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayout(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPayout2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayout(ctx context.Context, sel ast.SelectionSet, v *model.Payout) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Payout!")
+		return graphql.Null
+	}
+	return ec._Payout(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPayoutStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayoutStatus(ctx context.Context, v any) (model.PayoutStatus, error) {
+	var res model.PayoutStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayoutStatus2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayoutStatus(ctx context.Context, sel ast.SelectionSet, v model.PayoutStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNPlaceGroceryOrderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlaceGroceryOrderInput(ctx context.Context, v any) (model.PlaceGroceryOrderInput, error) {
 	res, err := ec.unmarshalInputPlaceGroceryOrderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31784,6 +32731,30 @@ func (ec *executionContext) marshalNRecommendationSource2ᚖgithubᚗcomᚋplaza
 		return graphql.Null
 	}
 	return ec._RecommendationSource(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReconciliation2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐReconciliationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Reconciliation) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReconciliation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐReconciliation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReconciliation2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐReconciliation(ctx context.Context, sel ast.SelectionSet, v *model.Reconciliation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Reconciliation!")
+		return graphql.Null
+	}
+	return ec._Reconciliation(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRegisterProviderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRegisterProviderInput(ctx context.Context, v any) (model.RegisterProviderInput, error) {

@@ -68,11 +68,17 @@ type Key struct {
 // OrderStatus is where an order record stands.
 type OrderStatus string
 
-// The statuses that move money.
+// The statuses of a record. PLACED (a booking or order the gateway's own
+// mutation made) moves no money; COMPLETED earns the rewards; CANCELLED
+// reverses them. A status never moves back: PLACED < COMPLETED <
+// CANCELLED.
 const (
+	OrderPlaced    OrderStatus = "PLACED"
 	OrderCompleted OrderStatus = "COMPLETED"
 	OrderCancelled OrderStatus = "CANCELLED"
 )
+
+var statusRank = map[OrderStatus]int{"": 0, OrderPlaced: 1, OrderCompleted: 2, OrderCancelled: 3}
 
 // Order is an order or booking record as a provider's status webhook or
 // the gateway's own mutation reports it.
@@ -96,6 +102,10 @@ type OrderChange struct {
 	// FirstForUser: the order is the user's first completed one with the
 	// provider.
 	FirstForUser bool
+	// Amount and User are the order's as stored after the change: a
+	// record without them keeps what an earlier record gave.
+	Amount int64
+	User   string
 }
 
 // Day is one day of a provider's order records.
@@ -190,9 +200,68 @@ type Loan struct {
 	MinimumDaily int64
 	Status       LoanStatus
 	// Consent is the terms the provider agreed to, as shown to it.
-	Consent   string
+	Consent string
+	// Offer is the stored offer the loan accepted.
+	Offer     string
 	CreatedAt time.Time
 	DueAt     time.Time
+}
+
+// PayoutStatus is where a payout stands.
+type PayoutStatus string
+
+// The statuses. A payout is recorded PENDING, then its ledger entry is
+// posted and it is PAID; VOID when the payable had shrunk below it by the
+// time it was posted (a reversal in between), nothing paid.
+const (
+	PayoutPending PayoutStatus = "PENDING"
+	PayoutPaid    PayoutStatus = "PAID"
+	PayoutVoid    PayoutStatus = "VOID"
+)
+
+// Payout is one day's settlement of a provider's payable: the rewards
+// credited since the last payout, less what went to its loan (Repaid).
+type Payout struct {
+	ID       string
+	Provider string
+	Currency string
+	// Amount is what leaves the platform for the provider.
+	Amount int64
+	// Repaid is what the run moved from the payable to the provider's loan
+	// first (its arrears), before Amount was paid out.
+	Repaid    int64
+	Day       time.Time
+	Status    PayoutStatus
+	CreatedAt time.Time
+}
+
+// StoredOffer is an offer as it was made to the provider: its terms, kept
+// until it expires and accepted at most once.
+type StoredOffer struct {
+	ID string
+	Offer
+	Provider  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// Loan is the loan that accepted it ("" while open).
+	Loan string
+}
+
+// OrderCounts are a provider's records that changed in a window.
+type OrderCounts struct {
+	Orders    int64 // placed, completed or cancelled in the window
+	Cancelled int64
+}
+
+// Facts are the service-level inputs that are not call counters.
+type Facts struct {
+	// CatalogAt is when the provider's catalogue last reached the supply
+	// index (zero: never).
+	CatalogAt time.Time
+	// Conformance is the outcome of its last conformance run (PASSED or
+	// FAILED; "" if none), at ConformanceAt.
+	Conformance   string
+	ConformanceAt time.Time
 }
 
 // Store keeps merchant growth's state. Every method is safe for
@@ -231,8 +300,11 @@ type Store interface {
 	SetLevel(ctx context.Context, t Transition) error
 	Transitions(ctx context.Context, provider string, limit int) ([]Transition, error)
 	// WithJobLock runs fn if no other instance's job holds the lock, and
-	// reports whether it ran.
+	// reports whether it ran (the service-level job's lock).
 	WithJobLock(ctx context.Context, fn func(context.Context) error) (bool, error)
+	// WithNamedLock is WithJobLock for another job: each name is its own
+	// lock, so the daily jobs never skip a turn for the service-level job.
+	WithNamedLock(ctx context.Context, name string, fn func(context.Context) error) (bool, error)
 
 	// CreateLoan stores l unless the provider applied with the same key
 	// (returns that one, existing true) or has another OPEN loan
@@ -240,4 +312,48 @@ type Store interface {
 	CreateLoan(ctx context.Context, l Loan) (out Loan, existing bool, err error)
 	Loans(ctx context.Context, provider string) ([]Loan, error)
 	SetLoanStatus(ctx context.Context, id string, status LoanStatus) error
+
+	// SaveOffer stores an offer as made.
+	SaveOffer(ctx context.Context, o StoredOffer) error
+	// LatestOffer returns the provider's newest offer (ok false: none).
+	LatestOffer(ctx context.Context, provider string) (StoredOffer, bool, error)
+	// AcceptOffer marks the offer taken by loan; Conflict when another loan
+	// took it.
+	AcceptOffer(ctx context.Context, id, loan string) error
+
+	// CreatePayout stores p unless its ID exists (returns that one,
+	// existing true): one payout per provider and day.
+	CreatePayout(ctx context.Context, p Payout) (out Payout, existing bool, err error)
+	SetPayoutStatus(ctx context.Context, id string, status PayoutStatus) error
+	// Payout returns the payout id (ok false: none).
+	Payout(ctx context.Context, id string) (Payout, bool, error)
+	// Payouts returns the provider's payouts, newest first.
+	Payouts(ctx context.Context, provider string, limit int) ([]Payout, error)
+	// PayoutsOn pages through the payouts of day by id.
+	PayoutsOn(ctx context.Context, day time.Time, after string, limit int) ([]Payout, error)
+	SaveReconciliation(ctx context.Context, r Reconciliation) error
+	// Reconciliations returns the stored runs, newest first.
+	Reconciliations(ctx context.Context, limit int) ([]Reconciliation, error)
+
+	// JobDone reports whether job finished its run for period.
+	JobDone(ctx context.Context, job, period string) (bool, error)
+	MarkJobDone(ctx context.Context, job, period string, at time.Time) error
+	// SellingProviders pages through the providers with an order completed
+	// in [from, to), by id after the given one.
+	SellingProviders(ctx context.Context, from, to time.Time, after string, limit int) ([]string, error)
+
+	// OrderCountsSince counts each provider's records changed since
+	// (bounded by the providers with orders in the window).
+	OrderCountsSince(ctx context.Context, since time.Time) (map[string]OrderCounts, error)
+	SetCatalogAt(ctx context.Context, provider string, at time.Time) error
+	SetConformance(ctx context.Context, provider, outcome string, at time.Time) error
+	// TroubledFacts returns the facts of the providers whose catalogue is
+	// older than staleBefore or whose last conformance run failed.
+	TroubledFacts(ctx context.Context, staleBefore time.Time) (map[string]Facts, error)
 }
+
+// The outcomes of a conformance run as the service levels read them.
+const (
+	ConformancePassed = "PASSED"
+	ConformanceFailed = "FAILED"
+)

@@ -22,16 +22,19 @@ import (
 // term; repayments take SharePercent of each day's settled GMV, at least
 // the total cost ÷ term a day on average.
 type LoanPolicy struct {
-	BaseShare    float64
-	Cap, Min     int64
-	MinTermDays  int
-	MaxTermDays  int
-	FeePer30Days int64 // basis points
-	SharePercent int
+	// OfferValidity is how long an offer, once made and stored, holds:
+	// the provider applies against the terms it was shown.
+	OfferValidity time.Duration
+	BaseShare     float64
+	Cap, Min      int64
+	MinTermDays   int
+	MaxTermDays   int
+	FeePer30Days  int64 // basis points
+	SharePercent  int
 }
 
 // DefaultLoanPolicy is the policy without configuration.
-var DefaultLoanPolicy = LoanPolicy{BaseShare: 0.25, Cap: 500_000_000, Min: 100_000, MinTermDays: 30, MaxTermDays: 180,
+var DefaultLoanPolicy = LoanPolicy{OfferValidity: 7 * 24 * time.Hour, BaseShare: 0.25, Cap: 500_000_000, Min: 100_000, MinTermDays: 30, MaxTermDays: 180,
 	FeePer30Days: 150, SharePercent: 10}
 
 var levelFactor = map[Level]float64{LevelOK: 1, LevelWarning: 0.7, LevelDemoted: 0.3, LevelSuspended: 0}
@@ -189,18 +192,21 @@ func (s *Service) Apply(ctx context.Context, provider string, a Application) (Lo
 			return Loan{}, errOpenLoan
 		}
 	}
-	offer, err := s.Offer(ctx, provider)
+	offer, err := s.CurrentOffer(ctx, provider)
 	if err != nil {
 		return Loan{}, err
 	}
 	if a.Amount > offer.Max {
 		return Loan{}, errorf(Invalid, "input.amount.amount", "the amount is above your offer of %d %s", offer.Max, offer.Currency)
 	}
+	if a.TermDays < offer.MinTermDays || a.TermDays > offer.MaxTermDays {
+		return Loan{}, errorf(Invalid, "input.termDays", "the offer's term is %d to %d days", offer.MinTermDays, offer.MaxTermDays)
+	}
 	now := s.now().UTC()
-	fee := pol.Fee(a.Amount, a.TermDays)
+	fee := LoanPolicy{FeePer30Days: offer.FeePer30Days}.Fee(a.Amount, a.TermDays)
 	l := Loan{ID: newID("loan_"), Provider: provider, IdempotencyKey: a.IdempotencyKey, Currency: a.Currency, Principal: a.Amount,
-		Fee: fee, TermDays: a.TermDays, SharePercent: pol.SharePercent, MinimumDaily: (a.Amount + fee + int64(a.TermDays) - 1) / int64(a.TermDays),
-		Status: LoanOpen, Consent: offer.Terms, CreatedAt: now, DueAt: now.AddDate(0, 0, a.TermDays)}
+		Fee: fee, TermDays: a.TermDays, SharePercent: offer.SharePercent, MinimumDaily: (a.Amount + fee + int64(a.TermDays) - 1) / int64(a.TermDays),
+		Status: LoanOpen, Consent: offer.Terms, Offer: offer.ID, CreatedAt: now, DueAt: now.AddDate(0, 0, a.TermDays)}
 	l, _, err = s.store.CreateLoan(ctx, l)
 	if err != nil {
 		return Loan{}, err
@@ -208,9 +214,43 @@ func (s *Service) Apply(ctx context.Context, provider string, a Application) (Lo
 	return l, s.disburse(ctx, l)
 }
 
+// disburse takes the loan's offer and posts its disbursement: both once,
+// so a retried application (the same key) finishes what a failed one
+// began.
 func (s *Service) disburse(ctx context.Context, l Loan) error {
+	if l.Offer != "" {
+		if err := s.store.AcceptOffer(ctx, l.Offer, l.ID); err != nil {
+			return err
+		}
+	}
 	_, err := s.ledger.Disburse(ctx, "loan:"+l.ID+":disbursed", l.Provider, l.Currency, l.Principal, l.Fee)
 	return err
+}
+
+// errOfferTaken: another loan accepted the offer (each is accepted once).
+var errOfferTaken = errorf(Conflict, "input.idempotencyKey", "this offer was accepted by another application")
+
+// CurrentOffer returns the provider's offer as stored: the newest one while
+// it holds (not expired, not accepted), else a fresh one computed from its
+// records now and stored with its terms and expiry. An offer of nothing
+// (Max 0) is not stored: there is nothing to accept.
+func (s *Service) CurrentOffer(ctx context.Context, provider string) (StoredOffer, error) {
+	now := s.now().UTC()
+	if o, ok, err := s.store.LatestOffer(ctx, provider); err != nil {
+		return StoredOffer{}, err
+	} else if ok && o.Loan == "" && now.Before(o.ExpiresAt) {
+		return o, nil
+	}
+	fresh, err := s.Offer(ctx, provider)
+	if err != nil {
+		return StoredOffer{}, err
+	}
+	o := StoredOffer{Offer: fresh, Provider: provider, CreatedAt: now, ExpiresAt: now.Add(s.loans.OfferValidity)}
+	if fresh.Max == 0 {
+		return o, nil
+	}
+	o.ID = newID("offer_")
+	return o, s.store.SaveOffer(ctx, o)
 }
 
 // Loans lists provider's loans, newest first.

@@ -22,11 +22,17 @@ type Memory struct {
 	transitions map[string][]Transition
 	loans       []Loan
 	job         sync.Mutex
+	named       sync.Map // name -> *sync.Mutex (a few fixed names)
+	offers      []StoredOffer
+	payouts     []Payout
+	recons      []Reconciliation
+	jobRuns     map[[2]string]time.Time
+	facts       map[string]Facts
 }
 
 type memOrder struct {
 	Order
-	completed, cancelled time.Time
+	completed, cancelled, updated time.Time
 }
 
 var _ Store = (*Memory)(nil)
@@ -35,7 +41,7 @@ var _ Store = (*Memory)(nil)
 func NewMemory() *Memory {
 	return &Memory{keys: map[string]Key{}, digests: map[[sha256.Size]byte]string{}, orders: map[[2]string]memOrder{}, customers: map[[2]string]bool{},
 		approvals: map[string]Approval{}, counters: map[string]map[time.Time]Counters{}, levels: map[string]Transition{},
-		transitions: map[string][]Transition{}}
+		transitions: map[string][]Transition{}, jobRuns: map[[2]string]time.Time{}, facts: map[string]Facts{}}
 }
 
 // CreateKey implements Store.
@@ -92,15 +98,23 @@ func (m *Memory) RecordOrder(_ context.Context, o Order) (OrderChange, error) {
 	defer m.mu.Unlock()
 	k := [2]string{o.Provider, o.ID}
 	cur, ok := m.orders[k]
-	ch := OrderChange{Previous: cur.Status}
-	if ok && cur.Status == OrderCancelled {
+	ch := OrderChange{Previous: cur.Status, Amount: cur.Amount}
+	if ok && (cur.Status == OrderCancelled || statusRank[o.Status] < statusRank[cur.Status]) {
 		ch.Completed = cur.completed
 		return ch, nil
 	}
 	if !ok {
 		cur = memOrder{Order: o}
 	}
-	cur.Status, cur.Amount = o.Status, o.Amount
+	if cur.User != "" {
+		o.User = cur.User // the first record to name the user (PLACED, by the gateway) decides
+	}
+	cur.User, ch.User = o.User, o.User
+	if o.Amount != 0 || !ok {
+		cur.Amount, cur.Currency = o.Amount, o.Currency
+	}
+	cur.Status, cur.updated = o.Status, o.At
+	ch.Amount = cur.Amount
 	switch o.Status {
 	case OrderCompleted:
 		if cur.completed.IsZero() {
@@ -326,6 +340,16 @@ func (m *Memory) WithJobLock(ctx context.Context, fn func(context.Context) error
 	return true, fn(ctx)
 }
 
+// WithNamedLock implements Store.
+func (m *Memory) WithNamedLock(ctx context.Context, name string, fn func(context.Context) error) (bool, error) {
+	mu, _ := m.named.LoadOrStore(name, new(sync.Mutex))
+	if !mu.(*sync.Mutex).TryLock() {
+		return false, nil
+	}
+	defer mu.(*sync.Mutex).Unlock()
+	return true, fn(ctx)
+}
+
 // CreateLoan implements Store.
 func (m *Memory) CreateLoan(_ context.Context, l Loan) (Loan, bool, error) {
 	m.mu.Lock()
@@ -370,4 +394,213 @@ func (m *Memory) SetLoanStatus(_ context.Context, id string, status LoanStatus) 
 		}
 	}
 	return errorf(NotFound, "id", "no such loan")
+}
+
+// SaveOffer implements Store.
+func (m *Memory) SaveOffer(_ context.Context, o StoredOffer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.offers = append(m.offers, o)
+	return nil
+}
+
+// LatestOffer implements Store.
+func (m *Memory) LatestOffer(_ context.Context, provider string) (StoredOffer, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.offers) - 1; i >= 0; i-- {
+		if m.offers[i].Provider == provider {
+			return m.offers[i], true, nil
+		}
+	}
+	return StoredOffer{}, false, nil
+}
+
+// AcceptOffer implements Store.
+func (m *Memory) AcceptOffer(_ context.Context, id, loan string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.offers {
+		if m.offers[i].ID != id {
+			continue
+		}
+		if m.offers[i].Loan != "" && m.offers[i].Loan != loan {
+			return errOfferTaken
+		}
+		m.offers[i].Loan = loan
+		return nil
+	}
+	return errorf(NotFound, "offer", "no such offer")
+}
+
+// CreatePayout implements Store.
+func (m *Memory) CreatePayout(_ context.Context, p Payout) (Payout, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, x := range m.payouts {
+		if x.ID == p.ID {
+			return x, true, nil
+		}
+	}
+	m.payouts = append(m.payouts, p)
+	return p, false, nil
+}
+
+// SetPayoutStatus implements Store.
+func (m *Memory) SetPayoutStatus(_ context.Context, id string, status PayoutStatus) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.payouts {
+		if m.payouts[i].ID == id {
+			m.payouts[i].Status = status
+			return nil
+		}
+	}
+	return errorf(NotFound, "id", "no such payout")
+}
+
+// Payouts implements Store.
+func (m *Memory) Payouts(_ context.Context, provider string, limit int) ([]Payout, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Payout
+	for i := len(m.payouts) - 1; i >= 0 && len(out) < limit; i-- {
+		if m.payouts[i].Provider == provider {
+			out = append(out, m.payouts[i])
+		}
+	}
+	return out, nil
+}
+
+// PayoutsOn implements Store.
+func (m *Memory) PayoutsOn(_ context.Context, day time.Time, after string, limit int) ([]Payout, error) {
+	m.mu.Lock()
+	var out []Payout
+	for _, p := range m.payouts {
+		if p.Day.Equal(day) && p.ID > after {
+			out = append(out, p)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b Payout) int { return strings.Compare(a.ID, b.ID) })
+	return out[:min(limit, len(out))], nil
+}
+
+// SaveReconciliation implements Store.
+func (m *Memory) SaveReconciliation(_ context.Context, r Reconciliation) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recons = append(m.recons, r)
+	return nil
+}
+
+// Reconciliations implements Store.
+func (m *Memory) Reconciliations(_ context.Context, limit int) ([]Reconciliation, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Reconciliation
+	for i := len(m.recons) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, m.recons[i])
+	}
+	return out, nil
+}
+
+// JobDone implements Store.
+func (m *Memory) JobDone(_ context.Context, job, period string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.jobRuns[[2]string{job, period}]
+	return ok, nil
+}
+
+// MarkJobDone implements Store.
+func (m *Memory) MarkJobDone(_ context.Context, job, period string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.jobRuns[[2]string{job, period}] = at
+	return nil
+}
+
+// SellingProviders implements Store.
+func (m *Memory) SellingProviders(_ context.Context, from, to time.Time, after string, limit int) ([]string, error) {
+	m.mu.Lock()
+	seen := map[string]bool{}
+	for k, o := range m.orders {
+		if k[0] > after && !o.completed.IsZero() && !o.completed.Before(from) && o.completed.Before(to) {
+			seen[k[0]] = true
+		}
+	}
+	m.mu.Unlock()
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out[:min(limit, len(out))], nil
+}
+
+// OrderCountsSince implements Store.
+func (m *Memory) OrderCountsSince(_ context.Context, since time.Time) (map[string]OrderCounts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]OrderCounts{}
+	for k, o := range m.orders {
+		if o.updated.Before(since) {
+			continue
+		}
+		c := out[k[0]]
+		c.Orders++
+		if o.Status == OrderCancelled {
+			c.Cancelled++
+		}
+		out[k[0]] = c
+	}
+	return out, nil
+}
+
+// SetCatalogAt implements Store.
+func (m *Memory) SetCatalogAt(_ context.Context, provider string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.facts[provider]
+	if at.After(f.CatalogAt) {
+		f.CatalogAt = at
+	}
+	m.facts[provider] = f
+	return nil
+}
+
+// SetConformance implements Store.
+func (m *Memory) SetConformance(_ context.Context, provider, outcome string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.facts[provider]
+	f.Conformance, f.ConformanceAt = outcome, at
+	m.facts[provider] = f
+	return nil
+}
+
+// TroubledFacts implements Store.
+func (m *Memory) TroubledFacts(_ context.Context, staleBefore time.Time) (map[string]Facts, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]Facts{}
+	for p, f := range m.facts {
+		if !f.CatalogAt.IsZero() && f.CatalogAt.Before(staleBefore) || f.Conformance == ConformanceFailed {
+			out[p] = f
+		}
+	}
+	return out, nil
+}
+
+// Payout implements Store.
+func (m *Memory) Payout(_ context.Context, id string) (Payout, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.payouts {
+		if p.ID == id {
+			return p, true, nil
+		}
+	}
+	return Payout{}, false, nil
 }

@@ -105,19 +105,25 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('plaza-growth-order:' || $1 || ':' || $2, 0))`, o.Provider, o.User); err != nil {
 			return err
 		}
-		var prev string
+		var prev, storedUser string
 		var completed *time.Time
-		err := tx.QueryRow(ctx, `SELECT status, completed_at FROM growth_orders WHERE provider = $1 AND order_id = $2 FOR UPDATE`,
-			o.Provider, o.ID).Scan(&prev, &completed)
+		err := tx.QueryRow(ctx, `SELECT status, completed_at, user_id FROM growth_orders WHERE provider = $1 AND order_id = $2 FOR UPDATE`,
+			o.Provider, o.ID).Scan(&prev, &completed, &storedUser)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		if storedUser != "" {
+			// The first record to name the user decides (the gateway's
+			// own PLACED record; a webhook completing it may not name one).
+			o.User = storedUser
+		}
+		ch.User = o.User
 		ch.Previous = OrderStatus(prev)
 		if completed != nil {
 			ch.Completed = completed.UTC()
 		}
-		if ch.Previous == OrderCancelled {
-			return nil
+		if ch.Previous == OrderCancelled || statusRank[o.Status] < statusRank[ch.Previous] {
+			return tx.QueryRow(ctx, `SELECT amount FROM growth_orders WHERE provider = $1 AND order_id = $2`, o.Provider, o.ID).Scan(&ch.Amount)
 		}
 		if o.Status == OrderCompleted && completed == nil && o.User != "" {
 			var other bool
@@ -137,13 +143,17 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 		if o.Status == OrderCancelled {
 			cancelledAt = o.At
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO growth_orders (provider, order_id, user_id, city, currency, amount, status, completed_at, cancelled_at, updated_at)
+		// A record without an amount (0) keeps the one stored before.
+		return tx.QueryRow(ctx, `INSERT INTO growth_orders (provider, order_id, user_id, city, currency, amount, status, completed_at, cancelled_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			ON CONFLICT (provider, order_id) DO UPDATE SET status = EXCLUDED.status, amount = EXCLUDED.amount,
+			ON CONFLICT (provider, order_id) DO UPDATE SET status = EXCLUDED.status,
+				user_id = CASE WHEN growth_orders.user_id = '' THEN EXCLUDED.user_id ELSE growth_orders.user_id END,
+				amount = CASE WHEN EXCLUDED.amount = 0 THEN growth_orders.amount ELSE EXCLUDED.amount END,
+				currency = CASE WHEN EXCLUDED.amount = 0 THEN growth_orders.currency ELSE EXCLUDED.currency END,
 				completed_at = coalesce(growth_orders.completed_at, EXCLUDED.completed_at),
-				cancelled_at = coalesce(growth_orders.cancelled_at, EXCLUDED.cancelled_at), updated_at = EXCLUDED.updated_at`,
-			o.Provider, o.ID, o.User, o.City, o.Currency, o.Amount, string(o.Status), completedAt, cancelledAt, o.At)
-		return err
+				cancelled_at = coalesce(growth_orders.cancelled_at, EXCLUDED.cancelled_at), updated_at = EXCLUDED.updated_at
+			RETURNING amount`,
+			o.Provider, o.ID, o.User, o.City, o.Currency, o.Amount, string(o.Status), completedAt, cancelledAt, o.At).Scan(&ch.Amount)
 	})
 	if err != nil {
 		return OrderChange{}, unavailable("record order", err)
@@ -388,6 +398,20 @@ const jobLockID int64 = 0x706c617a61736c6a
 // connection while fn runs: if that instance dies, its session ends and
 // the lock goes with it.
 func (p *Postgres) WithJobLock(ctx context.Context, fn func(context.Context) error) (bool, error) {
+	return p.withLock(ctx, jobLockID, fn)
+}
+
+// WithNamedLock implements Store: the lock of name is
+// hashtextextended('plaza-growth-job:' || name).
+func (p *Postgres) WithNamedLock(ctx context.Context, name string, fn func(context.Context) error) (bool, error) {
+	var id int64
+	if err := p.pool.QueryRow(ctx, `SELECT hashtextextended('plaza-growth-job:' || $1, 0)`, name).Scan(&id); err != nil {
+		return false, unavailable("job lock", err)
+	}
+	return p.withLock(ctx, id, fn)
+}
+
+func (p *Postgres) withLock(ctx context.Context, jobLockID int64, fn func(context.Context) error) (bool, error) {
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
 		return false, unavailable("job lock", err)
@@ -404,13 +428,13 @@ func (p *Postgres) WithJobLock(ctx context.Context, fn func(context.Context) err
 	return true, fn(ctx)
 }
 
-const loanColumns = `id, provider, idempotency_key, currency, principal, fee, term_days, share_percent, minimum_daily, status, consent, created_at, due_at`
+const loanColumns = `id, provider, idempotency_key, currency, principal, fee, term_days, share_percent, minimum_daily, status, consent, created_at, due_at, offer_id`
 
 func scanLoan(row pgx.Row) (Loan, error) {
 	var l Loan
 	var status string
 	err := row.Scan(&l.ID, &l.Provider, &l.IdempotencyKey, &l.Currency, &l.Principal, &l.Fee, &l.TermDays, &l.SharePercent,
-		&l.MinimumDaily, &status, &l.Consent, &l.CreatedAt, &l.DueAt)
+		&l.MinimumDaily, &status, &l.Consent, &l.CreatedAt, &l.DueAt, &l.Offer)
 	l.Status, l.CreatedAt, l.DueAt = LoanStatus(status), l.CreatedAt.UTC(), l.DueAt.UTC()
 	return l, err
 }
@@ -418,9 +442,9 @@ func scanLoan(row pgx.Row) (Loan, error) {
 // CreateLoan implements Store; the unique key and the partial unique index
 // decide between concurrent applications.
 func (p *Postgres) CreateLoan(ctx context.Context, l Loan) (Loan, bool, error) {
-	_, err := p.pool.Exec(ctx, `INSERT INTO growth_loans (`+loanColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	_, err := p.pool.Exec(ctx, `INSERT INTO growth_loans (`+loanColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		l.ID, l.Provider, l.IdempotencyKey, l.Currency, l.Principal, l.Fee, l.TermDays, l.SharePercent, l.MinimumDaily,
-		string(l.Status), l.Consent, l.CreatedAt, l.DueAt)
+		string(l.Status), l.Consent, l.CreatedAt, l.DueAt, l.Offer)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		prev, err := scanLoan(p.pool.QueryRow(ctx, `SELECT `+loanColumns+` FROM growth_loans WHERE provider = $1 AND idempotency_key = $2`,
@@ -467,4 +491,267 @@ func (p *Postgres) SetLoanStatus(ctx context.Context, id string, status LoanStat
 		return errorf(NotFound, "id", "no such loan")
 	}
 	return nil
+}
+
+const offerColumns = `id, provider, currency, max_amount, gmv90, factors, terms, fee_bp, share, min_term, max_term, created_at, expires_at, loan_id`
+
+// SaveOffer implements Store.
+func (p *Postgres) SaveOffer(ctx context.Context, o StoredOffer) error {
+	_, err := p.pool.Exec(ctx, `INSERT INTO growth_loan_offers (`+offerColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		o.ID, o.Provider, o.Currency, o.Max, o.GMV90, o.Factors, o.Terms, o.FeePer30Days, o.SharePercent, o.MinTermDays, o.MaxTermDays, o.CreatedAt, o.ExpiresAt, o.Loan)
+	if err != nil {
+		return unavailable("save offer", err)
+	}
+	return nil
+}
+
+// LatestOffer implements Store.
+func (p *Postgres) LatestOffer(ctx context.Context, provider string) (StoredOffer, bool, error) {
+	var o StoredOffer
+	err := p.pool.QueryRow(ctx, `SELECT `+offerColumns+` FROM growth_loan_offers WHERE provider = $1 ORDER BY created_at DESC, id DESC LIMIT 1`,
+		provider).Scan(&o.ID, &o.Provider, &o.Currency, &o.Max, &o.GMV90, &o.Factors, &o.Terms, &o.FeePer30Days, &o.SharePercent, &o.MinTermDays, &o.MaxTermDays,
+		&o.CreatedAt, &o.ExpiresAt, &o.Loan)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return StoredOffer{}, false, nil
+	}
+	if err != nil {
+		return StoredOffer{}, false, unavailable("offer", err)
+	}
+	o.CreatedAt, o.ExpiresAt = o.CreatedAt.UTC(), o.ExpiresAt.UTC()
+	return o, true, nil
+}
+
+// AcceptOffer implements Store: the update takes an open offer, or one
+// this loan took already (a retried application).
+func (p *Postgres) AcceptOffer(ctx context.Context, id, loan string) error {
+	tag, err := p.pool.Exec(ctx, `UPDATE growth_loan_offers SET loan_id = $2 WHERE id = $1 AND loan_id IN ('', $2)`, id, loan)
+	if err != nil {
+		return unavailable("accept offer", err)
+	}
+	if tag.RowsAffected() == 0 {
+		var exists bool
+		if err := p.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM growth_loan_offers WHERE id = $1)`, id).Scan(&exists); err != nil {
+			return unavailable("accept offer", err)
+		}
+		if exists {
+			return errOfferTaken
+		}
+		return errorf(NotFound, "offer", "no such offer")
+	}
+	return nil
+}
+
+const payoutColumns = `id, provider, currency, amount, repaid, day, status, created_at`
+
+func scanPayout(row pgx.Row) (Payout, error) {
+	var x Payout
+	var status string
+	err := row.Scan(&x.ID, &x.Provider, &x.Currency, &x.Amount, &x.Repaid, &x.Day, &status, &x.CreatedAt)
+	x.Status, x.CreatedAt = PayoutStatus(status), x.CreatedAt.UTC()
+	x.Day = time.Date(x.Day.Year(), x.Day.Month(), x.Day.Day(), 0, 0, 0, 0, time.UTC)
+	return x, err
+}
+
+func (p *Postgres) payouts(ctx context.Context, sql string, args ...any) ([]Payout, error) {
+	rows, err := p.pool.Query(ctx, `SELECT `+payoutColumns+` FROM growth_payouts `+sql, args...)
+	if err != nil {
+		return nil, unavailable("payouts", err)
+	}
+	defer rows.Close()
+	var out []Payout
+	for rows.Next() {
+		x, err := scanPayout(rows)
+		if err != nil {
+			return nil, unavailable("payouts", err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// CreatePayout implements Store.
+func (p *Postgres) CreatePayout(ctx context.Context, x Payout) (Payout, bool, error) {
+	tag, err := p.pool.Exec(ctx, `INSERT INTO growth_payouts (`+payoutColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+		x.ID, x.Provider, x.Currency, x.Amount, x.Repaid, x.Day, string(x.Status), x.CreatedAt)
+	if err != nil {
+		return Payout{}, false, unavailable("create payout", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return x, false, nil
+	}
+	prev, err := scanPayout(p.pool.QueryRow(ctx, `SELECT `+payoutColumns+` FROM growth_payouts WHERE id = $1`, x.ID))
+	if err != nil {
+		return Payout{}, false, unavailable("payout", err)
+	}
+	return prev, true, nil
+}
+
+// SetPayoutStatus implements Store.
+func (p *Postgres) SetPayoutStatus(ctx context.Context, id string, status PayoutStatus) error {
+	tag, err := p.pool.Exec(ctx, `UPDATE growth_payouts SET status = $2 WHERE id = $1`, id, string(status))
+	if err != nil {
+		return unavailable("payout status", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errorf(NotFound, "id", "no such payout")
+	}
+	return nil
+}
+
+// Payouts implements Store.
+func (p *Postgres) Payouts(ctx context.Context, provider string, limit int) ([]Payout, error) {
+	return p.payouts(ctx, `WHERE provider = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, provider, limit)
+}
+
+// PayoutsOn implements Store.
+func (p *Postgres) PayoutsOn(ctx context.Context, day time.Time, after string, limit int) ([]Payout, error) {
+	return p.payouts(ctx, `WHERE day = $1 AND id > $2 ORDER BY id LIMIT $3`, day, after, limit)
+}
+
+// SaveReconciliation implements Store.
+func (p *Postgres) SaveReconciliation(ctx context.Context, r Reconciliation) error {
+	problems := r.Problem
+	if problems == nil {
+		problems = []string{}
+	}
+	_, err := p.pool.Exec(ctx, `INSERT INTO growth_reconciliations (day, orders, payouts, problems, ran_at) VALUES ($1, $2, $3, $4, $5)`,
+		r.Day, r.Orders, r.Payouts, problems, r.RanAt)
+	if err != nil {
+		return unavailable("save reconciliation", err)
+	}
+	return nil
+}
+
+// Reconciliations implements Store.
+func (p *Postgres) Reconciliations(ctx context.Context, limit int) ([]Reconciliation, error) {
+	rows, err := p.pool.Query(ctx, `SELECT day, orders, payouts, problems, ran_at FROM growth_reconciliations ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, unavailable("reconciliations", err)
+	}
+	defer rows.Close()
+	var out []Reconciliation
+	for rows.Next() {
+		var r Reconciliation
+		if err := rows.Scan(&r.Day, &r.Orders, &r.Payouts, &r.Problem, &r.RanAt); err != nil {
+			return nil, unavailable("reconciliations", err)
+		}
+		r.Day, r.RanAt = time.Date(r.Day.Year(), r.Day.Month(), r.Day.Day(), 0, 0, 0, 0, time.UTC), r.RanAt.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// JobDone implements Store.
+func (p *Postgres) JobDone(ctx context.Context, job, period string) (bool, error) {
+	var done bool
+	if err := p.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM growth_job_runs WHERE job = $1 AND period = $2)`, job, period).Scan(&done); err != nil {
+		return false, unavailable("job run", err)
+	}
+	return done, nil
+}
+
+// MarkJobDone implements Store.
+func (p *Postgres) MarkJobDone(ctx context.Context, job, period string, at time.Time) error {
+	if _, err := p.pool.Exec(ctx, `INSERT INTO growth_job_runs (job, period, done_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, job, period, at); err != nil {
+		return unavailable("job run", err)
+	}
+	return nil
+}
+
+// SellingProviders implements Store.
+func (p *Postgres) SellingProviders(ctx context.Context, from, to time.Time, after string, limit int) ([]string, error) {
+	rows, err := p.pool.Query(ctx, `SELECT DISTINCT provider FROM growth_orders WHERE completed_at >= $1 AND completed_at < $2 AND provider > $3
+		ORDER BY provider LIMIT $4`, from, to, after, limit)
+	if err != nil {
+		return nil, unavailable("selling providers", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, unavailable("selling providers", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// OrderCountsSince implements Store (index growth_orders_updated).
+func (p *Postgres) OrderCountsSince(ctx context.Context, since time.Time) (map[string]OrderCounts, error) {
+	rows, err := p.pool.Query(ctx, `SELECT provider, count(*), count(*) FILTER (WHERE status = 'CANCELLED') FROM growth_orders
+		WHERE updated_at >= $1 GROUP BY provider`, since)
+	if err != nil {
+		return nil, unavailable("order counts", err)
+	}
+	defer rows.Close()
+	out := map[string]OrderCounts{}
+	for rows.Next() {
+		var s string
+		var c OrderCounts
+		if err := rows.Scan(&s, &c.Orders, &c.Cancelled); err != nil {
+			return nil, unavailable("order counts", err)
+		}
+		out[s] = c
+	}
+	return out, rows.Err()
+}
+
+// SetCatalogAt implements Store (never moves back).
+func (p *Postgres) SetCatalogAt(ctx context.Context, provider string, at time.Time) error {
+	_, err := p.pool.Exec(ctx, `INSERT INTO growth_sl_facts (provider, catalog_at) VALUES ($1, $2)
+		ON CONFLICT (provider) DO UPDATE SET catalog_at = greatest(growth_sl_facts.catalog_at, EXCLUDED.catalog_at)`, provider, at)
+	if err != nil {
+		return unavailable("catalog freshness", err)
+	}
+	return nil
+}
+
+// SetConformance implements Store.
+func (p *Postgres) SetConformance(ctx context.Context, provider, outcome string, at time.Time) error {
+	_, err := p.pool.Exec(ctx, `INSERT INTO growth_sl_facts (provider, conformance, conformance_at) VALUES ($1, $2, $3)
+		ON CONFLICT (provider) DO UPDATE SET conformance = EXCLUDED.conformance, conformance_at = EXCLUDED.conformance_at`, provider, outcome, at)
+	if err != nil {
+		return unavailable("conformance", err)
+	}
+	return nil
+}
+
+// TroubledFacts implements Store.
+func (p *Postgres) TroubledFacts(ctx context.Context, staleBefore time.Time) (map[string]Facts, error) {
+	rows, err := p.pool.Query(ctx, `SELECT provider, catalog_at, conformance, conformance_at FROM growth_sl_facts
+		WHERE catalog_at < $1 OR conformance = $2`, staleBefore, ConformanceFailed)
+	if err != nil {
+		return nil, unavailable("service-level facts", err)
+	}
+	defer rows.Close()
+	out := map[string]Facts{}
+	for rows.Next() {
+		var s string
+		var f Facts
+		var cat, conf *time.Time
+		if err := rows.Scan(&s, &cat, &f.Conformance, &conf); err != nil {
+			return nil, unavailable("service-level facts", err)
+		}
+		if cat != nil {
+			f.CatalogAt = cat.UTC()
+		}
+		if conf != nil {
+			f.ConformanceAt = conf.UTC()
+		}
+		out[s] = f
+	}
+	return out, rows.Err()
+}
+
+// Payout implements Store.
+func (p *Postgres) Payout(ctx context.Context, id string) (Payout, bool, error) {
+	x, err := scanPayout(p.pool.QueryRow(ctx, `SELECT `+payoutColumns+` FROM growth_payouts WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Payout{}, false, nil
+	}
+	if err != nil {
+		return Payout{}, false, unavailable("payout", err)
+	}
+	return x, true, nil
 }

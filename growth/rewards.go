@@ -11,13 +11,20 @@ import (
 // maxOrderAmount bounds one order's value as reported (ten million yuan).
 const maxOrderAmount = 1_000_000_000
 
-// RecordOrder takes an order record (a provider's status webhook, or the
-// gateway's own mutation) and posts what it earns: the per-order reward
-// when it completes, the first-order bonus for the user's first completed
-// order with the provider, and their reversals when a completed order is
-// cancelled. Every posting is keyed by the order and the status, so a
-// record delivered again, by any instance, posts nothing new.
+// RecordOrder takes an order or booking record (a provider's status
+// webhook, or the gateway's own mutation) and posts what it earns: the
+// per-order reward when it completes, the first-order bonus for the user's
+// first completed order with the provider, and their reversals when a
+// completed order is cancelled. A PLACED record (the gateway's own
+// placeGroceryOrder, bookDoctorAppointment, requestLegalConsultation,
+// applyForGovService) moves no money: it names the user and the amount,
+// which a later record without them keeps, and counts in the cancellation
+// rate. Every posting is keyed by the order and the status, so a record
+// delivered again, by any instance, posts nothing new.
 func (s *Service) RecordOrder(ctx context.Context, o Order) error {
+	if o.Currency == "" && o.Amount == 0 {
+		o.Currency = s.programs.Currency // a record without money facts
+	}
 	if err := s.CheckOrder(o); err != nil {
 		return err
 	}
@@ -28,6 +35,7 @@ func (s *Service) RecordOrder(ctx context.Context, o Order) error {
 	if err != nil {
 		return err
 	}
+	o.Amount, o.User = ch.Amount, ch.User
 	completed := completedKey(o.Provider, o.ID)
 	switch o.Status {
 	case OrderCompleted:
@@ -76,11 +84,11 @@ func (s *Service) CheckOrder(o Order) error {
 	switch {
 	case o.Provider == "" || o.ID == "" || len(o.ID) > 128:
 		return errorf(Invalid, "orderId", "an order id has 1 to 128 characters")
-	case o.Status != OrderCompleted && o.Status != OrderCancelled:
-		return errorf(Invalid, "status", "status must be COMPLETED or CANCELLED")
+	case o.Status != OrderPlaced && o.Status != OrderCompleted && o.Status != OrderCancelled:
+		return errorf(Invalid, "status", "status must be PLACED, COMPLETED or CANCELLED")
 	case o.Amount < 0 || o.Amount > maxOrderAmount:
 		return errorf(Invalid, "amount", "amount must be 0 to %d minor units", maxOrderAmount)
-	case o.Currency != s.programs.Currency:
+	case o.Currency != s.programs.Currency && !(o.Currency == "" && o.Amount == 0):
 		return errorf(Invalid, "currency", "orders are settled in %s", s.programs.Currency)
 	case len(o.User) > 128 || len(o.City) > 64:
 		return errorf(Invalid, "user", "user at most 128 and city at most 64 characters")

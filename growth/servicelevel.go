@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,11 +24,26 @@ type Thresholds struct {
 	// state applies; the Slow ones the slow-call shares.
 	WarningErrors, DemotedErrors, SuspendedErrors float64
 	WarningSlow, DemotedSlow                      float64
+	// Cancellations are graded over their own, longer window (orders are
+	// fewer than calls), from MinOrders records changed in it: the share
+	// cancelled from WarningCancels and DemotedCancels.
+	CancelWindow                   time.Duration
+	MinOrders                      int64
+	WarningCancels, DemotedCancels float64
+	// A catalogue that has not reached the supply index for StaleCatalog
+	// warns, for DemotedCatalog demotes (a provider that never published
+	// is not graded on it).
+	StaleCatalog, DemotedCatalog time.Duration
+	// FailedConformance is the state a failed last conformance run puts
+	// the provider in (WARNING or DEMOTED) until a run passes.
+	FailedConformance Level
 }
 
 // DefaultThresholds are the thresholds without configuration.
 var DefaultThresholds = Thresholds{Window: 15 * time.Minute, MinCalls: 20, SlowCall: 2 * time.Second,
-	WarningErrors: 0.02, DemotedErrors: 0.10, SuspendedErrors: 0.50, WarningSlow: 0.01, DemotedSlow: 0.05}
+	WarningErrors: 0.02, DemotedErrors: 0.10, SuspendedErrors: 0.50, WarningSlow: 0.01, DemotedSlow: 0.05,
+	CancelWindow: 24 * time.Hour, MinOrders: 10, WarningCancels: 0.10, DemotedCancels: 0.25,
+	StaleCatalog: 48 * time.Hour, DemotedCatalog: 7 * 24 * time.Hour, FailedConformance: LevelDemoted}
 
 // SuspensionReason is the directory's reason for a service-level
 // suspension.
@@ -38,8 +54,55 @@ const SuspensionActor = "service-level"
 
 var severity = map[Level]int{LevelOK: 0, LevelWarning: 1, LevelDemoted: 2, LevelSuspended: 3}
 
-// grade returns the state c deserves and why.
-func (t Thresholds) grade(c Counters) (Level, string) {
+// Inputs are what one provider is graded on.
+type Inputs struct {
+	Calls  Counters
+	Orders OrderCounts
+	Facts  Facts
+}
+
+// grade returns the state in deserves at now and why: the most severe of
+// its call, cancellation, catalogue and conformance grades, each reason
+// with what to fix.
+func (t Thresholds) grade(in Inputs, now time.Time) (Level, string) {
+	level, why := t.gradeCalls(in.Calls)
+	worse := func(l Level, reason string) {
+		switch {
+		case severity[l] > severity[level]:
+			level, why = l, reason
+		case severity[l] == severity[level] && l != LevelOK:
+			why += "; " + reason
+		}
+	}
+	if o := in.Orders; o.Orders >= t.MinOrders && o.Orders > 0 {
+		rate := float64(o.Cancelled) / float64(o.Orders)
+		what := fmt.Sprintf("cancellation rate %.1f%% (%d of %d orders in the last %s)", 100*rate, o.Cancelled, o.Orders, t.CancelWindow)
+		switch {
+		case rate >= t.DemotedCancels:
+			worse(LevelDemoted, what+fmt.Sprintf("; fix: cancel fewer than %.0f%% of orders to leave DEMOTED", 100*t.DemotedCancels))
+		case rate >= t.WarningCancels:
+			worse(LevelWarning, what+fmt.Sprintf("; fix: cancel fewer than %.0f%% of orders", 100*t.WarningCancels))
+		}
+	}
+	if at := in.Facts.CatalogAt; !at.IsZero() {
+		age := now.Sub(at).Truncate(time.Minute)
+		what := fmt.Sprintf("catalogue last reached the index %s ago", age)
+		switch {
+		case t.DemotedCatalog > 0 && age >= t.DemotedCatalog:
+			worse(LevelDemoted, what+fmt.Sprintf("; fix: publish your catalogue (at least every %s)", t.StaleCatalog))
+		case t.StaleCatalog > 0 && age >= t.StaleCatalog:
+			worse(LevelWarning, what+fmt.Sprintf("; fix: publish your catalogue at least every %s", t.StaleCatalog))
+		}
+	}
+	if in.Facts.Conformance == ConformanceFailed && t.FailedConformance != "" {
+		worse(t.FailedConformance, fmt.Sprintf("the conformance run of %s failed; fix: pass the conformance kit (recertify)",
+			in.Facts.ConformanceAt.Format(time.RFC3339)))
+	}
+	return level, why
+}
+
+// gradeCalls returns the state c deserves and why.
+func (t Thresholds) gradeCalls(c Counters) (Level, string) {
 	if c.Calls < t.MinCalls {
 		return LevelOK, fmt.Sprintf("%d calls in the last %s (fewer than %d are not graded)", c.Calls, t.Window, t.MinCalls)
 	}
@@ -68,12 +131,30 @@ func (s *Service) EvaluateLevels(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	orders, err := s.store.OrderCountsSince(ctx, now.Add(-s.levels.CancelWindow))
+	if err != nil {
+		return err
+	}
+	stale := now.Add(-s.levels.StaleCatalog)
+	if s.levels.StaleCatalog <= 0 {
+		stale = time.Time{}
+	}
+	facts, err := s.store.TroubledFacts(ctx, stale)
+	if err != nil {
+		return err
+	}
 	current, err := s.store.Levels(ctx)
 	if err != nil {
 		return err
 	}
 	providers := make(map[string]struct{}, len(counters)+len(current))
 	for p := range counters {
+		providers[p] = struct{}{}
+	}
+	for p := range orders {
+		providers[p] = struct{}{}
+	}
+	for p := range facts {
 		providers[p] = struct{}{}
 	}
 	for p := range current {
@@ -88,7 +169,7 @@ func (s *Service) EvaluateLevels(ctx context.Context) error {
 		if from == LevelSuspended {
 			continue // only an approved lift ends it
 		}
-		to, why := s.levels.grade(counters[p])
+		to, why := s.levels.grade(Inputs{Calls: counters[p], Orders: orders[p], Facts: facts[p]}, now)
 		if to == from {
 			continue
 		}
@@ -245,36 +326,51 @@ func (c *Counter) Run(ctx context.Context, interval time.Duration) {
 }
 
 // ParseThresholds reads `window=15m,min-calls=20,slow-call=2s,warning-errors=0.02,
-// demoted-errors=0.1,suspended-errors=0.5,warning-slow=0.01,demoted-slow=0.05`
-// (any subset; the rest keep DefaultThresholds' values). Each severity's
-// rate must exceed the one below it.
+// demoted-errors=0.1,suspended-errors=0.5,warning-slow=0.01,demoted-slow=0.05,
+// cancel-window=24h,min-orders=10,warning-cancels=0.1,demoted-cancels=0.25,
+// stale-catalog=48h,demoted-catalog=168h,failed-conformance=DEMOTED` (any
+// subset; the rest keep DefaultThresholds' values). Each severity's rate
+// must exceed the one below it; stale-catalog=0 or demoted-catalog=0 turns
+// that grade off, failed-conformance=OK the conformance grade.
 func ParseThresholds(spec string) (Thresholds, error) {
 	t := DefaultThresholds
 	err := eachSetting(spec, func(name, value string) error {
 		var err error
 		switch name {
-		case "window", "slow-call":
+		case "window", "slow-call", "cancel-window":
 			var d time.Duration
 			if d, err = time.ParseDuration(value); err == nil && d <= 0 {
 				err = errors.New("not positive")
 			}
-			if name == "window" {
-				t.Window = d
-			} else {
-				t.SlowCall = d
+			*map[string]*time.Duration{"window": &t.Window, "slow-call": &t.SlowCall, "cancel-window": &t.CancelWindow}[name] = d
+		case "stale-catalog", "demoted-catalog":
+			var d time.Duration
+			if d, err = time.ParseDuration(value); err == nil && d < 0 {
+				err = errors.New("negative")
 			}
-		case "min-calls":
-			t.MinCalls, err = strconv.ParseInt(value, 10, 64)
-			if err == nil && t.MinCalls < 1 {
+			*map[string]*time.Duration{"stale-catalog": &t.StaleCatalog, "demoted-catalog": &t.DemotedCatalog}[name] = d
+		case "min-calls", "min-orders":
+			var n int64
+			n, err = strconv.ParseInt(value, 10, 64)
+			if err == nil && n < 1 {
 				err = errors.New("below 1")
 			}
-		case "warning-errors", "demoted-errors", "suspended-errors", "warning-slow", "demoted-slow":
+			*map[string]*int64{"min-calls": &t.MinCalls, "min-orders": &t.MinOrders}[name] = n
+		case "warning-errors", "demoted-errors", "suspended-errors", "warning-slow", "demoted-slow", "warning-cancels", "demoted-cancels":
 			var r float64
 			if r, err = strconv.ParseFloat(value, 64); err == nil && (r <= 0 || r > 1) {
 				err = errors.New("not in (0, 1]")
 			}
 			*map[string]*float64{"warning-errors": &t.WarningErrors, "demoted-errors": &t.DemotedErrors, "suspended-errors": &t.SuspendedErrors,
-				"warning-slow": &t.WarningSlow, "demoted-slow": &t.DemotedSlow}[name] = r
+				"warning-slow": &t.WarningSlow, "demoted-slow": &t.DemotedSlow, "warning-cancels": &t.WarningCancels,
+				"demoted-cancels": &t.DemotedCancels}[name] = r
+		case "failed-conformance":
+			switch l := Level(strings.ToUpper(value)); l {
+			case LevelOK, LevelWarning, LevelDemoted:
+				t.FailedConformance = l
+			default:
+				err = errors.New("want OK, WARNING or DEMOTED")
+			}
 		default:
 			return fmt.Errorf("unknown threshold %q", name)
 		}
@@ -286,8 +382,31 @@ func ParseThresholds(spec string) (Thresholds, error) {
 	if err != nil {
 		return Thresholds{}, err
 	}
-	if !(t.WarningErrors < t.DemotedErrors && t.DemotedErrors < t.SuspendedErrors && t.WarningSlow < t.DemotedSlow) {
+	if !(t.WarningErrors < t.DemotedErrors && t.DemotedErrors < t.SuspendedErrors && t.WarningSlow < t.DemotedSlow &&
+		t.WarningCancels < t.DemotedCancels) {
 		return Thresholds{}, errors.New("each state's rate must be above the one before it (warning < demoted < suspended)")
 	}
+	if t.StaleCatalog > 0 && t.DemotedCatalog > 0 && t.DemotedCatalog <= t.StaleCatalog {
+		return Thresholds{}, errors.New("demoted-catalog must be longer than stale-catalog")
+	}
 	return t, nil
+}
+
+// CatalogReached records in store that provider's catalogue reached the
+// supply index at (a push or a pull applied): the freshness the service
+// level grades. The catalogue ingest calls it once per applied batch
+// (before the Service exists, hence a function of the store).
+func CatalogReached(ctx context.Context, store Store, provider string, at time.Time) error {
+	return store.SetCatalogAt(ctx, provider, at.UTC())
+}
+
+// ConformanceRun records in store the outcome of provider's conformance
+// run (certification or recertification): a failure grades it
+// Thresholds.FailedConformance until a run passes.
+func ConformanceRun(ctx context.Context, store Store, provider string, passed bool, at time.Time) error {
+	outcome := ConformanceFailed
+	if passed {
+		outcome = ConformancePassed
+	}
+	return store.SetConformance(ctx, provider, outcome, at.UTC())
 }

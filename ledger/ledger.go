@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -113,6 +114,24 @@ type Backend interface {
 	// Totals returns the sum of every posting by currency: zero in a
 	// balanced ledger.
 	Totals(ctx context.Context) (map[string]int64, error)
+	// Payables returns the providers whose payable holds money in
+	// currency, in the order of their payable accounts' names after the
+	// given provider's ("" first), at most limit: a payout run pages through
+	// them (bounded by the providers owed, not by the
+	// directory).
+	Payables(ctx context.Context, currency, after string, limit int) ([]Owed, error)
+	// EntriesOfKind returns the entries of kind posted in [from, to), by
+	// key after the given one, at most limit (reconciliation's pages).
+	EntriesOfKind(ctx context.Context, kind Kind, from, to time.Time, after string, limit int) ([]Entry, error)
+	// Recount sums a provider account's postings afresh: reconciliation
+	// compares it with the running Balance.
+	Recount(ctx context.Context, a Account, currency string) (int64, error)
+}
+
+// Owed is what the platform owes one provider (its payable, positive).
+type Owed struct {
+	Provider string
+	Amount   int64
 }
 
 // Tx is the view of the ledger inside Update.
@@ -481,6 +500,59 @@ func (l *Ledger) Entry(ctx context.Context, key string) (Entry, error) {
 
 // Totals returns the sum of all postings by currency (zero when balanced).
 func (l *Ledger) Totals(ctx context.Context) (map[string]int64, error) { return l.b.Totals(ctx) }
+
+// Payables pages through the providers owed money in currency (Backend).
+func (l *Ledger) Payables(ctx context.Context, currency, after string, limit int) ([]Owed, error) {
+	return l.b.Payables(ctx, currency, after, limit)
+}
+
+// EntriesOfKind pages through the entries of kind posted in [from, to).
+func (l *Ledger) EntriesOfKind(ctx context.Context, kind Kind, from, to time.Time, after string, limit int) ([]Entry, error) {
+	return l.b.EntriesOfKind(ctx, kind, from, to, after, limit)
+}
+
+// Drift is a provider account whose running balance differs from the sum
+// of its postings.
+type Drift struct {
+	Account  Account
+	Currency string
+	Running  int64
+	Posted   int64
+}
+
+// Audit compares each of provider's accounts' running balance with the
+// sum of its postings and returns those that differ (none in a sound
+// ledger: a difference means a balance row was changed outside Update).
+func (l *Ledger) Audit(ctx context.Context, provider, currency string) ([]Drift, error) {
+	var out []Drift
+	for _, a := range []Account{Payable(provider), Receivable(provider), Loan(provider)} {
+		running, err := l.b.Balance(ctx, a, currency)
+		if err != nil {
+			return nil, err
+		}
+		posted, err := l.b.Recount(ctx, a, currency)
+		if err != nil {
+			return nil, err
+		}
+		if running != posted {
+			out = append(out, Drift{Account: a, Currency: currency, Running: running, Posted: posted})
+		}
+	}
+	return out, nil
+}
+
+// ProviderOf returns the provider of a provider account ("" for platform
+// accounts).
+func ProviderOf(a Account) string {
+	s, ok := strings.CutPrefix(string(a), "provider:")
+	if !ok {
+		return ""
+	}
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		return s[:i]
+	}
+	return ""
+}
 
 // checkBalanced refuses an entry whose postings do not sum to zero: the
 // backends call it before storing anything.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Memory is the in-process Backend of the embedded default (`go run .`).
@@ -137,4 +140,47 @@ func (m *Memory) Totals(context.Context) (map[string]int64, error) {
 		}
 	}
 	return out, nil
+}
+
+// Payables implements Backend by a scan of the balances: the embedded
+// gateway's ledger is small.
+func (m *Memory) Payables(_ context.Context, currency, after string, limit int) ([]Owed, error) {
+	m.mu.Lock()
+	var out []Owed
+	for k, v := range m.balances {
+		p := ProviderOf(k.account)
+		if k.currency == currency && v < 0 && k.account == Payable(p) && (after == "" || k.account > Payable(after)) {
+			out = append(out, Owed{Provider: p, Amount: -v})
+		}
+	}
+	m.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return Payable(out[i].Provider) < Payable(out[j].Provider) })
+	return out[:min(limit, len(out))], nil
+}
+
+// EntriesOfKind implements Backend.
+func (m *Memory) EntriesOfKind(_ context.Context, kind Kind, from, to time.Time, after string, limit int) ([]Entry, error) {
+	m.mu.Lock()
+	var out []Entry
+	for _, e := range m.entries {
+		if e.Kind == kind && !e.At.Before(from) && e.At.Before(to) && e.Key > after {
+			out = append(out, e)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
+	return out[:min(limit, len(out))], nil
+}
+
+// Recount implements Backend over the provider's entries.
+func (m *Memory) Recount(_ context.Context, a Account, currency string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for _, i := range m.byProvider[ProviderOf(a)] {
+		if e := m.entries[i]; e.Currency == currency {
+			n += e.Amount(a)
+		}
+	}
+	return n, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -212,4 +213,46 @@ func (p *Postgres) Totals(ctx context.Context) (map[string]int64, error) {
 		out[c] = n
 	}
 	return out, rows.Err()
+}
+
+// Payables implements Backend: provider payables with a credit balance, by
+// account name (the page cursor is the last provider's payable account).
+func (p *Postgres) Payables(ctx context.Context, currency, after string, limit int) ([]Owed, error) {
+	rows, err := p.pool.Query(ctx, `SELECT account, -balance FROM ledger_balances
+		WHERE currency = $1 AND balance < 0 AND account LIKE 'provider:%:payable' AND ($2 = '' OR account > $3) ORDER BY account LIMIT $4`,
+		currency, after, string(Payable(after)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: payables: %w", err)
+	}
+	defer rows.Close()
+	var out []Owed
+	for rows.Next() {
+		var a string
+		var o Owed
+		if err := rows.Scan(&a, &o.Amount); err != nil {
+			return nil, fmt.Errorf("ledger: payables: %w", err)
+		}
+		o.Provider = ProviderOf(Account(a))
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// EntriesOfKind implements Backend (index ledger_entries_kind_at).
+func (p *Postgres) EntriesOfKind(ctx context.Context, kind Kind, from, to time.Time, after string, limit int) ([]Entry, error) {
+	return entries(ctx, p.pool, `SELECT `+entryColumns+` FROM ledger_entries WHERE kind = $1 AND at >= $2 AND at < $3 AND key > $4
+		ORDER BY key LIMIT $5`, string(kind), from, to, after, limit)
+}
+
+// Recount implements Backend: the account's postings, found through its
+// provider's entries (every entry touching a provider account is that
+// provider's).
+func (p *Postgres) Recount(ctx context.Context, a Account, currency string) (int64, error) {
+	var n int64
+	err := p.pool.QueryRow(ctx, `SELECT coalesce(sum(p.amount), 0)::bigint FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
+		WHERE e.provider = $1 AND p.account = $2 AND p.currency = $3`, ProviderOf(a), string(a), currency).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("ledger: recount %s: %w", a, err)
+	}
+	return n, nil
 }

@@ -65,11 +65,13 @@ func forOperator[T any](ctx context.Context, r *Resolver, f func(g *growth.Servi
 	return f(g, op)
 }
 
-// recordOrder tells merchant growth about an order status the gateway's
-// own mutation caused (a cancellation reverses the order's rewards). The
-// mutation has happened at the provider either way, so a failure here is
-// logged, not returned: the provider's status webhook carries the same
-// record, and a record posts once however often it arrives.
+// recordOrder tells merchant growth about an order or booking status the
+// gateway's own mutation caused: PLACED when it placed or booked one (the
+// record names the user and amount; no money moves), CANCELLED when it
+// cancelled one (reversing its rewards). The mutation has happened at the
+// provider either way, so a failure here is logged, not returned: the
+// provider's status webhook carries the same record, and a record posts
+// once however often it arrives.
 func (r *Resolver) recordOrder(ctx context.Context, o growth.Order) {
 	if r.opt.growth == nil {
 		return
@@ -144,10 +146,7 @@ func (r *Resolver) rewards(ctx context.Context) (*model.RewardAccount, error) {
 
 func (r *Resolver) ledgerHistory(ctx context.Context, first *int) ([]*model.LedgerEntry, error) {
 	return forProvider(ctx, r, func(g *growth.Service, provider, _ string) ([]*model.LedgerEntry, error) {
-		n := 20
-		if first != nil {
-			n = *first
-		}
+		n := orDefault(first, 20)
 		es, err := g.History(ctx, provider, n)
 		return mapAll(es, toLedgerEntry), err
 	})
@@ -173,17 +172,48 @@ func (r *Resolver) serviceLevel(ctx context.Context) (*model.ServiceLevel, error
 
 func (r *Resolver) loanOffer(ctx context.Context) (*model.LoanOffer, error) {
 	return forProvider(ctx, r, func(g *growth.Service, provider, _ string) (*model.LoanOffer, error) {
-		o, err := g.Offer(ctx, provider)
+		o, err := g.CurrentOffer(ctx, provider)
 		if err != nil {
 			return nil, err
 		}
-		out := &model.LoanOffer{MaxAmount: minorUnits(o.Max, o.Currency), Gmv90: minorUnits(o.GMV90, o.Currency), MinTermDays: o.MinTermDays,
+		out := &model.LoanOffer{ID: optString(o.ID), ExpiresAt: o.ExpiresAt, MaxAmount: minorUnits(o.Max, o.Currency), Gmv90: minorUnits(o.GMV90, o.Currency), MinTermDays: o.MinTermDays,
 			MaxTermDays: o.MaxTermDays, FeePercentPer30Days: float64(o.FeePer30Days) / 100, RepaymentSharePercent: o.SharePercent, Terms: o.Terms}
 		for _, f := range o.Factors {
 			out.Factors = append(out.Factors, &model.LoanOfferFactor{Name: f.Name, Value: f.Value, Explanation: f.Explanation})
 		}
 		return out, nil
 	})
+}
+
+func (r *Resolver) payouts(ctx context.Context, first *int) ([]*model.Payout, error) {
+	return forProvider(ctx, r, func(g *growth.Service, provider, _ string) ([]*model.Payout, error) {
+		ps, err := g.ProviderPayouts(ctx, provider, orDefault(first, 20))
+		return mapAll(ps, toPayout), err
+	})
+}
+
+func toPayout(p growth.Payout) *model.Payout {
+	return &model.Payout{ID: p.ID, Day: p.Day.Format(time.DateOnly), Amount: minorUnits(p.Amount, p.Currency),
+		Repaid: minorUnits(p.Repaid, p.Currency), Status: model.PayoutStatus(p.Status), CreatedAt: p.CreatedAt}
+}
+
+// reconciliations serves both the operators' query and the analysts' view
+// (their roles are checked on the fields that lead here).
+func (r *Resolver) reconciliations(ctx context.Context, first *int) ([]*model.Reconciliation, error) {
+	g, err := r.growth()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := g.Reconciliations(ctx, orDefault(first, 10))
+	return mapAll(rs, toReconciliation), err
+}
+
+func toReconciliation(x growth.Reconciliation) *model.Reconciliation {
+	m := &model.Reconciliation{Day: x.Day.Format(time.DateOnly), Orders: x.Orders, Payouts: x.Payouts, Mismatches: x.Problem, RanAt: x.RanAt}
+	if m.Mismatches == nil {
+		m.Mismatches = []string{}
+	}
+	return m
 }
 
 func (r *Resolver) loans(ctx context.Context) ([]*model.Loan, error) {
@@ -276,6 +306,14 @@ func mapAll[T, M any](xs []T, f func(T) *M) []*M {
 
 func minorUnits(amount int64, currency string) *model.Money {
 	return &model.Money{Amount: int(amount), Currency: currency}
+}
+
+// orDefault is *p, or d when the client sent null.
+func orDefault(p *int, d int) int {
+	if p == nil {
+		return d
+	}
+	return *p
 }
 
 func optTime(t time.Time) *time.Time {

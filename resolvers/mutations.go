@@ -76,6 +76,12 @@ func (r *Resolver) placeOrder(ctx context.Context, in model.PlaceGroceryOrderInp
 	if err != nil {
 		return nil, slotRefusal(err, func() (bool, error) { return r.deliverySlotBookable(ctx, keys[0], keys[1].ID) })
 	}
+	placed := growth.Order{Provider: keys[0].Provider, ID: o.ID, User: me, Currency: o.Total.Currency, Amount: o.Total.Amount,
+		Status: growth.OrderPlaced}
+	if order.DeliveryAddress != nil {
+		placed.City = order.DeliveryAddress.City
+	}
+	r.recordOrder(ctx, placed)
 	return toOrder(keys[0].Provider, o), nil
 }
 
@@ -111,6 +117,7 @@ func (r *Resolver) bookAppointment(ctx context.Context, in model.BookDoctorAppoi
 	if err != nil {
 		return nil, slotRefusal(err, func() (bool, error) { return r.appointmentSlotBookable(ctx, keys[0], keys[1].ID) })
 	}
+	r.recordOrder(ctx, growth.Order{Provider: keys[0].Provider, ID: a.ID, User: me, Status: growth.OrderPlaced})
 	return toAppointment(keys[0].Provider, a), nil
 }
 
@@ -167,6 +174,7 @@ func (r *Resolver) requestLegal(ctx context.Context, in model.RequestLegalConsul
 	if err != nil {
 		return nil, err
 	}
+	r.recordOrder(ctx, growth.Order{Provider: k.Provider, ID: c.ID, User: me, Status: growth.OrderPlaced})
 	return toLegalConsultation(k.Provider, c), nil
 }
 
@@ -185,6 +193,7 @@ func (r *Resolver) apply(ctx context.Context, in model.ApplyForGovServiceInput) 
 	if err != nil {
 		return nil, slotRefusal(err, func() (bool, error) { return r.officeSlotBookable(ctx, keys[0], keys[1].ID, keys[2].ID) })
 	}
+	r.recordOrder(ctx, growth.Order{Provider: keys[0].Provider, ID: a.ID, User: me, Status: growth.OrderPlaced})
 	return toApplication(keys[0].Provider, a), nil
 }
 
@@ -200,6 +209,7 @@ func (r *Resolver) cancelAppointment(ctx context.Context, id string) (*model.App
 	if err != nil {
 		return nil, err
 	}
+	r.recordOrder(ctx, growth.Order{Provider: k.Provider, ID: k.ID, User: me, Status: growth.OrderCancelled})
 	return toAppointment(k.Provider, a), nil
 }
 
@@ -231,6 +241,7 @@ func (r *Resolver) cancelLegalConsultation(ctx context.Context, id string) (*mod
 	if err != nil {
 		return nil, err
 	}
+	r.recordOrder(ctx, growth.Order{Provider: k.Provider, ID: k.ID, User: me, Status: growth.OrderCancelled})
 	return toLegalConsultation(k.Provider, c), nil
 }
 
@@ -243,6 +254,7 @@ func (r *Resolver) cancelApplication(ctx context.Context, id string) (*model.Ser
 	if err != nil {
 		return nil, err
 	}
+	r.recordOrder(ctx, growth.Order{Provider: k.Provider, ID: k.ID, User: me, Status: growth.OrderCancelled})
 	return toApplication(k.Provider, a), nil
 }
 

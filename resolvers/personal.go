@@ -294,6 +294,9 @@ func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, err
 		page, errs = r.gw.Home(ctx, r.loaders(ctx), me, deref(city))
 	}
 	addErrors(ctx, errs)
+	if r.opt.growth != nil {
+		page = page.Demote(r.opt.growth.Penalty) // DEMOTED providers rank lower on home as in search
+	}
 	out := &model.HomePage{Sections: []*model.HomeSection{}}
 	if page.City != "" {
 		out.City = &page.City

@@ -40,6 +40,10 @@ func (r *analyticsResolver) Recommendations(ctx context.Context, obj *model.Anal
 	return r.recommendationParams(), nil
 }
 
+func (r *analyticsResolver) Reconciliations(ctx context.Context, obj *model.Analytics, first *int) ([]*model.Reconciliation, error) {
+	return r.reconciliations(ctx, first)
+}
+
 func (r *appointmentResolver) Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error) {
 	return r.appointmentDoctor(ctx, obj)
 }
@@ -334,6 +338,10 @@ func (r *queryResolver) PendingApprovals(ctx context.Context) ([]*model.Approval
 	return r.pendingApprovals(ctx)
 }
 
+func (r *queryResolver) Reconciliations(ctx context.Context, first *int) ([]*model.Reconciliation, error) {
+	return r.reconciliations(ctx, first)
+}
+
 func (r *queryResolver) Cities(ctx context.Context, vertical *model.Vertical) ([]*model.City, error) {
 	return r.cities(ctx, vertical)
 }
@@ -440,6 +448,10 @@ func (r *viewerProviderResolver) Loans(ctx context.Context, obj *model.ViewerPro
 
 func (r *viewerProviderResolver) Loan(ctx context.Context, obj *model.ViewerProvider, id string) (*model.Loan, error) {
 	return r.loan(ctx, id)
+}
+
+func (r *viewerProviderResolver) Payouts(ctx context.Context, obj *model.ViewerProvider, first *int) ([]*model.Payout, error) {
+	return r.payouts(ctx, first)
 }
 
 func (r *Resolver) Analytics() graph.AnalyticsResolver { return &analyticsResolver{r} }

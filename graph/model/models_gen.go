@@ -68,6 +68,8 @@ type Analytics struct {
 	// the same users; every instance reads the same stored result. Null when
 	// the gateway runs without the recommendation engine.
 	Recommendations *RecommendationParams `json:"recommendations,omitempty"`
+	// The latest daily reconciliations of the rewards ledger, newest first; `first` from 1 to 100.
+	Reconciliations []*Reconciliation `json:"reconciliations"`
 }
 
 type ApplyForGovServiceInput struct {
@@ -581,6 +583,12 @@ type Loan struct {
 // trailing 90-day GMV times each factor, rounded down to 100 minor units and
 // capped; below the minimum there is no offer (`maxAmount` 0).
 type LoanOffer struct {
+	// The stored offer's id: the terms below hold until `expiresAt` and are
+	// accepted by one application at most. Null when there is no offer
+	// (`maxAmount` 0), which is not stored.
+	ID *string `json:"id,omitempty"`
+	// When the offer lapses; a new one is computed from the records then.
+	ExpiresAt time.Time `json:"expiresAt"`
 	// The most it may borrow now.
 	MaxAmount *Money `json:"maxAmount"`
 	// Completed, not cancelled, order value of the last 90 days.
@@ -681,6 +689,20 @@ type PageInfo struct {
 	HasPreviousPage bool    `json:"hasPreviousPage"`
 	StartCursor     *string `json:"startCursor,omitempty"`
 	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
+// A day's settlement of the provider's payable: the rewards credited since
+// its last payout, less what went to its loan's arrears first.
+type Payout struct {
+	ID string `json:"id"`
+	// The day paid (UTC), as YYYY-MM-DD.
+	Day string `json:"day"`
+	// What left the platform for the provider.
+	Amount *Money `json:"amount"`
+	// What moved from the payable to the provider's loan first (its arrears).
+	Repaid    *Money       `json:"repaid"`
+	Status    PayoutStatus `json:"status"`
+	CreatedAt time.Time    `json:"createdAt"`
 }
 
 type PlaceGroceryOrderInput struct {
@@ -929,6 +951,22 @@ type RecommendationValidation struct {
 	PreviousNdcg *float64 `json:"previousNdcg,omitempty"`
 	// How long the fit took, in milliseconds.
 	DurationMs float64 `json:"durationMs"`
+}
+
+// One daily reconciliation: the order and booking records completed that day,
+// the ledger's balances and postings, and that day's payouts, compared. Every
+// mismatch is listed (at most 100), logged and counted in
+// `plaza_growth_reconciliation_mismatches_total`.
+type Reconciliation struct {
+	// The day reconciled (UTC), as YYYY-MM-DD.
+	Day string `json:"day"`
+	// Order records completed that day, checked against their rewards.
+	Orders int `json:"orders"`
+	// Payouts of that day, checked against the ledger.
+	Payouts int `json:"payouts"`
+	// Each mismatch found; empty when the records agree.
+	Mismatches []string  `json:"mismatches"`
+	RanAt      time.Time `json:"ranAt"`
 }
 
 // What a provider submits to join Plaza. Every field is checked before anything
@@ -1215,6 +1253,8 @@ type ViewerProvider struct {
 	Loans []*Loan `json:"loans"`
 	// One of its loans; NOT_FOUND for any other id (another provider's included).
 	Loan *Loan `json:"loan,omitempty"`
+	// Its payouts, newest first; `first` from 1 to 100.
+	Payouts []*Payout `json:"payouts"`
 }
 
 type ApprovalKind string
@@ -1719,6 +1759,67 @@ func (e *LoanStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e LoanStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a payout stands.
+type PayoutStatus string
+
+const (
+	// Recorded; its ledger entry is being posted (the next run finishes it).
+	PayoutStatusPending PayoutStatus = "PENDING"
+	// Posted in the ledger: the money left for the provider.
+	PayoutStatusPaid PayoutStatus = "PAID"
+	// Recorded, then found above the payable (a reversal in between): nothing paid; the next day's payout pays what is left.
+	PayoutStatusVoid PayoutStatus = "VOID"
+)
+
+var AllPayoutStatus = []PayoutStatus{
+	PayoutStatusPending,
+	PayoutStatusPaid,
+	PayoutStatusVoid,
+}
+
+func (e PayoutStatus) IsValid() bool {
+	switch e {
+	case PayoutStatusPending, PayoutStatusPaid, PayoutStatusVoid:
+		return true
+	}
+	return false
+}
+
+func (e PayoutStatus) String() string {
+	return string(e)
+}
+
+func (e *PayoutStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PayoutStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PayoutStatus", str)
+	}
+	return nil
+}
+
+func (e PayoutStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PayoutStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PayoutStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
