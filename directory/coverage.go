@@ -25,9 +25,9 @@ import (
 const (
 	// Sizes measured at 10^6 providers (BenchmarkApplyChange, process CPU
 	// and bytes allocated per change): leaves of 32 and inner nodes of 8
-	// copy 7.7 KB per suspension, 64 and 16 copied 10.6 KB and took some
-	// 10% more CPU. The nodes a change copies are cold at that size, so
-	// bytes moved count more than levels.
+	// copy 7.8 KB per suspension; 64 and 16 copied 10.6 KB and took 7–35%
+	// more CPU in alternating runs (load 14–25). The nodes a change copies
+	// are cold at that size, so bytes moved count more than levels.
 	covLeafMax  = 32 // entries per leaf: a change copies one leaf (650 B)
 	covInnerMax = 8  // children per inner node: a change copies one per level (232 B)
 	// covMaxDepth bounds a cursor's path. A tree grows a level only when its
