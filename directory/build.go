@@ -25,7 +25,7 @@ func emptySnapshot(capacity int) *Snapshot {
 	if capacity > 0 {
 		s.text = make([]byte, 0, capacity*48)
 		s.cityArr = make([]uint16, 0, capacity*2)
-		s.groups = make([]*group, 0, capacity/(chunkSize*groupSize)+1)
+		s.dirs = make([]*groupDir, 0, capacity/(chunkSize*groupSize*dirSize)+1)
 	}
 	return s
 }
@@ -34,7 +34,8 @@ func emptySnapshot(capacity int) *Snapshot {
 // time it changes it, so the source stays intact for its readers.
 type edit struct {
 	s          *Snapshot
-	ownGroups  bool
+	ownDirs    bool     // the top slice of group directories
+	ownDir     ownedSet // group directories copied (or created)
 	ownGroup   ownedSet
 	ownChunk   ownedSet
 	ownCities  bool
@@ -46,7 +47,7 @@ type edit struct {
 }
 
 func newBuild(capacity int) *edit {
-	return &edit{s: emptySnapshot(capacity), ownGroups: true, ownCities: true, ownRow: [numVerticals]bool{true, true, true, true},
+	return &edit{s: emptySnapshot(capacity), ownDirs: true, ownCities: true, ownRow: [numVerticals]bool{true, true, true, true},
 		freshBuild: true}
 }
 
@@ -56,10 +57,11 @@ func editOf(src *Snapshot) *edit {
 }
 
 // ownedSet is the chunk or group numbers an edit has copied (or created): a
-// short slice for the few a live change touches (no map to allocate per
+// few inline for what a live change touches (nothing to allocate per
 // change), a map once a bulk build or a long catch-up touches many.
 type ownedSet struct {
-	few  []int
+	few  [16]int
+	n    int
 	many map[int]bool
 }
 
@@ -67,7 +69,7 @@ func (o *ownedSet) has(k int) bool {
 	if o.many != nil {
 		return o.many[k]
 	}
-	for _, x := range o.few {
+	for _, x := range o.few[:o.n] {
 		if x == k {
 			return true
 		}
@@ -79,15 +81,15 @@ func (o *ownedSet) add(k int) {
 	switch {
 	case o.many != nil:
 		o.many[k] = true
-	case len(o.few) < 16:
-		o.few = append(o.few, k)
+	case o.n < len(o.few):
+		o.few[o.n] = k
+		o.n++
 	default:
-		o.many = make(map[int]bool, 2*len(o.few))
+		o.many = make(map[int]bool, 4*len(o.few))
 		for _, x := range o.few {
 			o.many[x] = true
 		}
 		o.many[k] = true
-		o.few = nil
 	}
 }
 
@@ -104,19 +106,25 @@ func (e *edit) upsert(r record) {
 	i := s.n
 	k := int(i >> chunkBits)
 	g := k >> groupBits
-	if g == len(s.groups) {
-		// Appending past the shared length never disturbs older snapshots.
-		s.groups = append(s.groups, new(group))
+	d := g >> dirBits
+	// Appending past the shared length, or filling a slot no older
+	// snapshot reads (their entries end before it), never disturbs them.
+	if d == len(s.dirs) {
+		s.dirs = append(s.dirs, new(groupDir))
+		e.ownDir.add(d)
+	}
+	if s.dirs[d][g&dirMask] == nil {
+		s.dirs[d][g&dirMask] = new(group)
 		e.ownGroup.add(g)
 	}
-	if s.groups[g][k&groupMask] == nil {
-		// A slot no older snapshot reads (its chunks end before it).
-		s.groups[g][k&groupMask] = new(chunk)
+	grp := s.dirs[d][g&dirMask]
+	if grp[k&groupMask] == nil {
+		grp[k&groupMask] = new(chunk)
 		e.ownChunk.add(k)
 	}
 	// Slot i of the last chunk is beyond every older snapshot's n: writing it
 	// in place is invisible to them.
-	e.write(s.groups[g][k&groupMask], int(i&chunkMask), r)
+	e.write(grp[k&groupMask], int(i&chunkMask), r)
 	s.n++
 	s.ids = s.ids.insert(s, r.ID, i)
 	if e.freshBuild {
@@ -138,23 +146,14 @@ func (e *edit) replace(i int32, r record) {
 	old := Entry{s, i}
 	wasActive := old.Lifecycle() == Active
 	oldV := old.Vertical()
-	oldCities := slices.Clone(old.cityNumbers())
+	// The city arena is append-only: write appends the new cities after
+	// these, so the old ones stay readable without a copy.
+	oldCities := old.cityNumbers()
 	c, j := s.chunkOf(i)
 	s.garbage += int(c.idLen[j]) + int(c.nameLen[j]) + int(c.endpointLen[j]) + int(c.sandboxLen[j])
-	k := int(i >> chunkBits)
-	if !e.ownChunk.has(k) {
-		g := k >> groupBits
-		if !e.ownGroup.has(g) {
-			if !e.ownGroups {
-				s.groups = slices.Clone(s.groups)
-				e.ownGroups = true
-			}
-			gcp := *s.groups[g]
-			s.groups[g] = &gcp
-			e.ownGroup.add(g)
-		}
+	if k := int(i >> chunkBits); !e.ownChunk.has(k) {
 		cp := *c
-		s.groups[g][k&groupMask] = &cp
+		e.ownedGroup(k >> groupBits)[k&groupMask] = &cp
 		e.ownChunk.add(k)
 		c = &cp
 	}
@@ -169,6 +168,28 @@ func (e *edit) replace(i int32, r record) {
 	if r.Lifecycle == Active {
 		e.cover(i, r.Vertical, newCities, true)
 	}
+}
+
+// ownedGroup is group g of the edit's snapshot, copied (with its directory
+// and the top slice) the first time the edit writes it.
+func (e *edit) ownedGroup(g int) *group {
+	s := e.s
+	d := g >> dirBits
+	if !e.ownGroup.has(g) {
+		if !e.ownDir.has(d) {
+			if !e.ownDirs {
+				s.dirs = slices.Clone(s.dirs)
+				e.ownDirs = true
+			}
+			dcp := *s.dirs[d]
+			s.dirs[d] = &dcp
+			e.ownDir.add(d)
+		}
+		gcp := *s.dirs[d][g&dirMask]
+		s.dirs[d][g&dirMask] = &gcp
+		e.ownGroup.add(g)
+	}
+	return s.dirs[d][g&dirMask]
 }
 
 func (e *edit) cityNumbersOf(i int32) []uint16 { return Entry{e.s, i}.cityNumbers() }

@@ -20,19 +20,22 @@ import (
 //
 // Leaves hold no pointer (the collector marks them without scanning); inner
 // nodes hold one per child. A bulk build packs nodes full: at 10^6 providers
-// a vertical's "any city" cell is three levels of inner nodes over 4,000
-// leaves, and the whole index about 50,000 leaves.
+// a vertical's "any city" cell is five levels of inner nodes over 7,800
+// leaves, and the whole index about 100,000 leaves.
 const (
-	// Sizes measured at 10^6 providers (BenchmarkApplyChange): leaves of
-	// 32 to 128 and inner nodes of 8 to 64 all cost within 15% of each
-	// other; small inner nodes copy least per level.
-	covLeafMax  = 64 // entries per leaf: a change copies one leaf (1.3 KB)
-	covInnerMax = 16 // children per inner node: a change copies one per level (450 B)
+	// Sizes measured at 10^6 providers (BenchmarkApplyChange, process CPU
+	// and bytes allocated per change): leaves of 32 and inner nodes of 8
+	// copy 7.8 KB per suspension; 64 and 16 copied 10.6 KB and took 7–35%
+	// more CPU in alternating runs (load 14–25). The nodes a change copies
+	// are cold at that size, so bytes moved count more than levels.
+	covLeafMax  = 32 // entries per leaf: a change copies one leaf (650 B)
+	covInnerMax = 8  // children per inner node: a change copies one per level (232 B)
 	// covMaxDepth bounds a cursor's path. A tree grows a level only when its
-	// root splits, and a node splits only when full, so height 8 takes a
-	// history of splits far beyond any directory's; with reaches it, it
-	// repacks the list (O(n), once).
-	covMaxDepth = 8
+	// root splits, and a node splits only when full (leaving halves of at
+	// least 16 entries and 4 children), so height 12 takes over 10^8
+	// entries in one cell; with reaches it, it repacks the list (O(n),
+	// once).
+	covMaxDepth = 12
 )
 
 // covKey is an id's first 16 bytes, big-endian, zero-padded. Keys order as
@@ -190,24 +193,33 @@ func (nd *covInner) setChild(j int, in *covInner, lf *covLeaf) {
 	}
 }
 
+// The functions below copy a node before they search it. A change copies
+// every node on its path anyway, and at 10^6 providers those nodes are cold:
+// a binary search over a cold leaf waits for one cache miss after another
+// (six or so per 1.3 KB leaf), while copying it first streams the whole node
+// in at once (the loads are independent, so they overlap) and the search then
+// runs on the copy in L1. When nothing changes (the entry is there already,
+// or not there to remove: rare) the copy is dropped.
+
 // leafAdd returns lf with (k, i) added at its place, split in two when full;
 // changed is false when i is there already.
 func leafAdd(s *Snapshot, lf *covLeaf, k covKey, id string, i int32) (a, b *covLeaf, changed bool) {
-	pos := leafPos(s, lf, k, id)
-	if pos < int(lf.n) && lf.idx[pos] == i {
+	cp := new(covLeaf)
+	*cp = *lf
+	pos := leafPos(s, cp, k, id)
+	if pos < int(cp.n) && cp.idx[pos] == i {
 		return lf, nil, false
 	}
-	if lf.n < covLeafMax {
-		cp := *lf
+	if cp.n < covLeafMax {
 		cp.insertAt(pos, k, i)
-		return &cp, nil, true
+		return cp, nil, true
 	}
+	// Split: the copy becomes the lower half.
 	const h = covLeafMax / 2
-	a, b = &covLeaf{n: h}, &covLeaf{n: covLeafMax - h}
-	copy(a.keys[:], lf.keys[:h])
-	copy(a.idx[:], lf.idx[:h])
-	copy(b.keys[:], lf.keys[h:])
-	copy(b.idx[:], lf.idx[h:])
+	a, b = cp, &covLeaf{n: covLeafMax - h}
+	copy(b.keys[:], cp.keys[h:])
+	copy(b.idx[:], cp.idx[h:])
+	a.n = h
 	if pos <= h {
 		a.insertAt(pos, k, i)
 	} else {
@@ -218,21 +230,22 @@ func leafAdd(s *Snapshot, lf *covLeaf, k covKey, id string, i int32) (a, b *covL
 
 // innerAdd is leafAdd for an inner node of height h (>= 1).
 func innerAdd(s *Snapshot, nd *covInner, h int, k covKey, id string, i int32) (a, b *covInner, changed bool) {
-	j := childFor(s, nd, k, id)
+	cp := new(covInner)
+	*cp = *nd
+	j := childFor(s, cp, k, id)
 	var ai, bi *covInner
 	var al, bl *covLeaf
 	if h == 1 {
-		al, bl, changed = leafAdd(s, nd.leaf(j), k, id, i)
+		al, bl, changed = leafAdd(s, cp.leaf(j), k, id, i)
 	} else {
-		ai, bi, changed = innerAdd(s, nd.inner(j), h-1, k, id, i)
+		ai, bi, changed = innerAdd(s, cp.inner(j), h-1, k, id, i)
 	}
 	if !changed {
 		return nd, nil, false
 	}
-	cp := *nd
 	cp.setChild(j, ai, al)
 	if bi == nil && bl == nil {
-		return &cp, nil, true
+		return cp, nil, true
 	}
 	var bk covKey
 	var bx int32
@@ -243,16 +256,16 @@ func innerAdd(s *Snapshot, nd *covInner, h int, k covKey, id string, i int32) (a
 	}
 	if cp.n < covInnerMax {
 		cp.insertAt(j+1, bk, bx, bi, bl)
-		return &cp, nil, true
+		return cp, nil, true
 	}
+	// Split: the copy becomes the lower half.
 	const half = covInnerMax / 2
-	a, b = &covInner{n: half}, &covInner{n: covInnerMax - half}
-	copy(a.keys[:], cp.keys[:half])
-	copy(a.idx[:], cp.idx[:half])
-	copy(a.kids[:], cp.kids[:half])
+	a, b = cp, &covInner{n: covInnerMax - half}
 	copy(b.keys[:], cp.keys[half:])
 	copy(b.idx[:], cp.idx[half:])
 	copy(b.kids[:], cp.kids[half:])
+	clear(cp.kids[half:]) // the upper half is b's now: keep no second reference
+	a.n = half
 	if j+1 <= half {
 		a.insertAt(j+1, bk, bx, bi, bl)
 	} else {
@@ -262,49 +275,53 @@ func innerAdd(s *Snapshot, nd *covInner, h int, k covKey, id string, i int32) (a
 }
 
 // leafRemove returns lf without i (nil when that empties it); changed is
-// false when i is not there.
-func leafRemove(s *Snapshot, lf *covLeaf, k covKey, id string, i int32) (*covLeaf, bool) {
-	pos := leafPos(s, lf, k, id)
-	if pos == int(lf.n) || lf.idx[pos] != i {
+// false when i is not there. The descent chose lf by i's key, so i is in lf
+// if it is in the list: the copy is searched for the index itself, no key
+// compared.
+func leafRemove(lf *covLeaf, i int32) (*covLeaf, bool) {
+	cp := new(covLeaf)
+	*cp = *lf
+	n := int(cp.n)
+	pos := slices.Index(cp.idx[:n], i)
+	if pos < 0 {
 		return lf, false
 	}
-	if lf.n == 1 {
+	if n == 1 {
 		return nil, true
 	}
-	cp := *lf
-	copy(cp.keys[pos:], cp.keys[pos+1:cp.n])
-	copy(cp.idx[pos:], cp.idx[pos+1:cp.n])
+	copy(cp.keys[pos:], cp.keys[pos+1:n])
+	copy(cp.idx[pos:], cp.idx[pos+1:n])
 	cp.n--
-	return &cp, true
+	return cp, true
 }
 
 // innerRemove is leafRemove for an inner node of height h. Nodes are not
 // merged when they shrink (only dropped when empty): deletions never make a
 // tree taller, and the next bulk build or compaction packs it again.
 func innerRemove(s *Snapshot, nd *covInner, h int, k covKey, id string, i int32) (*covInner, bool) {
-	j := childFor(s, nd, k, id)
+	cp := new(covInner)
+	*cp = *nd
+	j := childFor(s, cp, k, id)
 	var ci *covInner
 	var cl *covLeaf
 	var changed bool
 	if h == 1 {
-		cl, changed = leafRemove(s, nd.leaf(j), k, id, i)
+		cl, changed = leafRemove(cp.leaf(j), i)
 	} else {
-		ci, changed = innerRemove(s, nd.inner(j), h-1, k, id, i)
+		ci, changed = innerRemove(s, cp.inner(j), h-1, k, id, i)
 	}
 	if !changed {
 		return nd, false
 	}
 	if ci == nil && cl == nil {
-		if nd.n == 1 {
+		if cp.n == 1 {
 			return nil, true
 		}
-		cp := *nd
 		cp.deleteAt(j)
-		return &cp, true
+		return cp, true
 	}
-	cp := *nd
 	cp.setChild(j, ci, cl)
-	return &cp, true
+	return cp, true
 }
 
 // with returns l with provider i added or removed (l itself if nothing
@@ -354,7 +371,7 @@ func (l *covList) with(s *Snapshot, i int32, add bool) *covList {
 		return out
 	}
 	if l.depth == 0 {
-		lf, changed := leafRemove(s, l.leaf, k, id, i)
+		lf, changed := leafRemove(l.leaf, i)
 		if !changed {
 			return l
 		}

@@ -22,16 +22,20 @@ import (
 // only the first n entries, so entries appended for a newer snapshot are
 // invisible to it. One writer at a time (view.mu) derives snapshots.
 const (
-	chunkBits = 6
+	// A change copies the path to its provider's entry: the chunk (16
+	// entries, 608 B), its group (32 pointers), the group's directory (64
+	// pointers) and the short top slice (31 pointers at 10^6 providers):
+	// about 1.6 KB. Two levels with chunks of 64 copied 4.4 KB, most of a
+	// rename's cost at 10^6 (BenchmarkApplyChange).
+	chunkBits = 4
 	chunkSize = 1 << chunkBits
 	chunkMask = chunkSize - 1
-	// groupBits: chunks are reached through groups of 1<<groupBits, so a
-	// change copies a 64-entry chunk (about 2 KB) and a 128-pointer group
-	// (1 KB), not a directory of every chunk; 10^6 providers take 123
-	// groups.
-	groupBits = 7
+	groupBits = 5
 	groupSize = 1 << groupBits
 	groupMask = groupSize - 1
+	dirBits   = 6
+	dirSize   = 1 << dirBits
+	dirMask   = dirSize - 1
 	// anyCity (column 0) is the coverage column of every city.
 	anyCity = 0
 )
@@ -73,6 +77,8 @@ type chunk struct {
 
 type group [groupSize]*chunk
 
+type groupDir [dirSize]*group
+
 // ttlProfile is an interned set of cache TTL overrides. Read-only once
 // interned.
 type ttlProfile map[string]time.Duration
@@ -82,7 +88,7 @@ type ttlProfile map[string]time.Duration
 type Snapshot struct {
 	version int64
 	n       int32
-	groups  []*group
+	dirs    []*groupDir
 
 	text    []byte   // ids, names and endpoints, append-only
 	cityArr []uint16 // cities of each provider, append-only
@@ -167,7 +173,7 @@ func (s *Snapshot) Lookup(id string) (Entry, bool) {
 func (s *Snapshot) At(i int) Entry { return Entry{s, int32(i)} }
 
 func (s *Snapshot) chunkOf(i int32) (*chunk, int) {
-	return s.groups[i>>(chunkBits+groupBits)][(i>>chunkBits)&groupMask], int(i & chunkMask)
+	return s.dirs[i>>(chunkBits+groupBits+dirBits)][(i>>(chunkBits+groupBits))&dirMask][(i>>chunkBits)&groupMask], int(i & chunkMask)
 }
 
 func (s *Snapshot) str(start uint32, n int) string {
@@ -413,8 +419,9 @@ func (s *Snapshot) cell(v, c int) *covList {
 // collector's pacing (gctune.Follow). O(cities), no allocation.
 func (s *Snapshot) HeapBytes() int64 {
 	chunks := (int64(s.n) + chunkSize - 1) / chunkSize
+	groups := (chunks + groupSize - 1) / groupSize
 	b := int64(cap(s.text)) + 2*int64(cap(s.cityArr)) + chunks*int64(unsafe.Sizeof(chunk{})) +
-		int64(len(s.groups))*int64(unsafe.Sizeof(group{}))
+		groups*int64(unsafe.Sizeof(group{})) + int64(len(s.dirs))*int64(unsafe.Sizeof(groupDir{}))
 	if s.ids != nil {
 		b += 4 * int64(len(s.ids.slots))
 	}
