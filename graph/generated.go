@@ -262,6 +262,7 @@ type ComplexityRoot struct {
 		EstimatedDelivery func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Items             func(childComplexity int) int
+		PaymentDueBy      func(childComplexity int) int
 		Provider          func(childComplexity int) int
 		Slot              func(childComplexity int) int
 		Status            func(childComplexity int) int
@@ -418,6 +419,7 @@ type ComplexityRoot struct {
 		CreateProviderAPIKey     func(childComplexity int, label *string) int
 		DecideApproval           func(childComplexity int, id string, approve bool) int
 		IssueProviderAPIKey      func(childComplexity int, provider string, label *string) int
+		PayGroceryOrder          func(childComplexity int, input model.PayGroceryOrderInput) int
 		PlaceGroceryOrder        func(childComplexity int, input model.PlaceGroceryOrderInput) int
 		RecertifyProvider        func(childComplexity int, key string) int
 		RegisterProvider         func(childComplexity int, input model.RegisterProviderInput) int
@@ -853,6 +855,7 @@ type MutationResolver interface {
 	SaveAddress(ctx context.Context, input model.SaveAddressInput) (*model.Address, error)
 	SetDefaultCity(ctx context.Context, city string) (*model.User, error)
 	SetName(ctx context.Context, name string) (*model.User, error)
+	PayGroceryOrder(ctx context.Context, input model.PayGroceryOrderInput) (*model.GroceryOrder, error)
 }
 type OfficeResolver interface {
 	Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error)
@@ -1778,6 +1781,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GroceryOrder.Items(childComplexity), true
+	case "GroceryOrder.paymentDueBy":
+		if e.ComplexityRoot.GroceryOrder.PaymentDueBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroceryOrder.PaymentDueBy(childComplexity), true
 	case "GroceryOrder.provider":
 		if e.ComplexityRoot.GroceryOrder.Provider == nil {
 			break
@@ -2456,6 +2465,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IssueProviderAPIKey(childComplexity, args["provider"].(string), args["label"].(*string)), true
+	case "Mutation.payGroceryOrder":
+		if e.ComplexityRoot.Mutation.PayGroceryOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payGroceryOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayGroceryOrder(childComplexity, args["input"].(model.PayGroceryOrderInput)), true
 	case "Mutation.placeGroceryOrder":
 		if e.ComplexityRoot.Mutation.PlaceGroceryOrder == nil {
 			break
@@ -4128,6 +4148,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LedgerAdjustmentInput", ec.unmarshalInputLedgerAdjustmentInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("OrderItemInput", ec.unmarshalInputOrderItemInput),
+			graphql.NewInputUnmarshaler("PayGroceryOrderInput", ec.unmarshalInputPayGroceryOrderInput),
 			graphql.NewInputUnmarshaler("PlaceGroceryOrderInput", ec.unmarshalInputPlaceGroceryOrderInput),
 			graphql.NewInputUnmarshaler("ProviderLimitsInput", ec.unmarshalInputProviderLimitsInput),
 			graphql.NewInputUnmarshaler("RegisterProviderInput", ec.unmarshalInputRegisterProviderInput),
@@ -4432,7 +4453,7 @@ type OrderItem {
   lineTotal: Money!
 }
 
-"A grocery order. ` + "`" + `status` + "`" + `: PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with ` + "`" + `statusChanged` + "`" + `); CONFIRMED and COMPLETED at providers that report those; CANCELLED."
+"A grocery order. ` + "`" + `status` + "`" + `: AWAITING_PAYMENT at a provider that takes payment through Plaza (pay with ` + "`" + `payGroceryOrder` + "`" + `), PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with ` + "`" + `statusChanged` + "`" + `); CONFIRMED and COMPLETED at providers that report those; CANCELLED."
 type GroceryOrder implements Node {
   id: ID!
   items: [OrderItem!]!
@@ -4828,7 +4849,12 @@ input ApplyForGovServiceInput {
 }
 
 type Mutation {
-  "Orders products from one store for one delivery slot. CONFLICT when stock or the slot ran out."
+  """
+  Orders products from one store for one delivery slot. CONFLICT when stock
+  or the slot ran out. At a provider that takes payment through Plaza the
+  order is AWAITING_PAYMENT until ` + "`" + `payGroceryOrder` + "`" + ` (stock and slot are held
+  until ` + "`" + `paymentDueBy` + "`" + `); otherwise it is PLACED at once.
+  """
   placeGroceryOrder(input: PlaceGroceryOrderInput!): GroceryOrder @auth(requires: USER)
   "Cancels one of the user's orders and puts the stock back."
   cancelGroceryOrder(id: ID!): GroceryOrder @auth(requires: USER)
@@ -5736,7 +5762,7 @@ Where an order or booking stands. One enum for every kind, so a list or a
 takes only the values its description lists (contract 1.3 refuses any other
 from a provider).
 
-- GroceryOrder: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED,
+- GroceryOrder: AWAITING_PAYMENT, PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED,
   COMPLETED, CANCELLED
 - Appointment: CONFIRMED, COMPLETED, CANCELLED
 - Consultation: PENDING, ANSWERED
@@ -5744,6 +5770,8 @@ from a provider).
 - ServiceApplication: PENDING, APPROVED, REJECTED, COMPLETED, CANCELLED
 """
 enum BookingStatus {
+  "A grocery order waiting to be paid (` + "`" + `payGroceryOrder` + "`" + `) by its ` + "`" + `paymentDueBy` + "`" + `; can be cancelled."
+  AWAITING_PAYMENT
   "Accepted by the store; can be cancelled."
   PLACED
   "Waiting: for a doctor's answer, a lawyer's confirmation, an office's decision."
@@ -5923,6 +5951,43 @@ extend input PlaceGroceryOrderInput {
   deliveryAddressId: ID
   "An address typed at checkout (see ` + "`" + `deliveryAddressId` + "`" + `)."
   deliveryAddress: DeliveryAddressInput
+}
+
+# ---------------------------------------------------------------- the payment step (issue 17, contract 1.4)
+
+extend type GroceryOrder {
+  """
+  When an AWAITING_PAYMENT order is cancelled unless paid (UTC; its stock
+  and slot are released then). Null once paid, and at providers that do not
+  take payment through Plaza.
+  """
+  paymentDueBy: Time
+}
+
+input PayGroceryOrderInput {
+  "An AWAITING_PAYMENT order of the signed-in user."
+  orderId: ID!
+  """
+  The payment processor's token for the user's payment method, never a card
+  number. The demo providers' sandbox knows ` + "`" + `tok_visa` + "`" + ` (approved) and
+  ` + "`" + `tok_chargeDeclined` + "`" + ` (declined).
+  """
+  paymentToken: String!
+  "Retrying with the same key returns the first successful payment and charges nothing more."
+  idempotencyKey: String
+}
+
+extend type Mutation {
+  """
+  Pays one of the signed-in user's AWAITING_PAYMENT orders; it moves to
+  PLACED and on along its delivery path (follow it with ` + "`" + `statusChanged` + "`" + `).
+  PAYMENT_DECLINED when the charge is refused: nothing was charged and the
+  order can be paid again with another method. CONFLICT when the order is
+  already paid, cancelled, or expired unpaid; NOT_FOUND for an order that
+  is not the user's; BAD_USER_INPUT for a blank token or a provider that
+  does not take payment through Plaza.
+  """
+  payGroceryOrder(input: PayGroceryOrderInput!): GroceryOrder @auth(requires: USER)
 }
 `, BuiltIn: false},
 }
@@ -6350,6 +6415,8 @@ func (ec *executionContext) childFields_GroceryOrder(ctx context.Context, field 
 		return ec.fieldContext_GroceryOrder_deliveryFee(ctx, field)
 	case "estimatedDelivery":
 		return ec.fieldContext_GroceryOrder_estimatedDelivery(ctx, field)
+	case "paymentDueBy":
+		return ec.fieldContext_GroceryOrder_paymentDueBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GroceryOrder", field.Name)
 }
@@ -7781,6 +7848,20 @@ func (ec *executionContext) field_Mutation_issueProviderApiKey_args(ctx context.
 		return nil, err
 	}
 	args["label"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_payGroceryOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PayGroceryOrderInput, error) {
+			return ec.unmarshalNPayGroceryOrderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayGroceryOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -12587,6 +12668,29 @@ func (ec *executionContext) fieldContext_GroceryOrder_estimatedDelivery(_ contex
 	return graphql.NewScalarFieldContext("GroceryOrder", field, false, false, "Time")
 }
 
+func (ec *executionContext) _GroceryOrder_paymentDueBy(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroceryOrder_paymentDueBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentDueBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroceryOrder_paymentDueBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroceryOrder", field, false, false, "Time")
+}
+
 func (ec *executionContext) _GroceryOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16980,6 +17084,68 @@ func (ec *executionContext) fieldContext_Mutation_setName(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setName_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_payGroceryOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payGroceryOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayGroceryOrder(ctx, fc.Args["input"].(model.PayGroceryOrderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.GroceryOrder
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.GroceryOrder
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GroceryOrder) graphql.Marshaler {
+			return ec.marshalOGroceryOrder2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGroceryOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payGroceryOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GroceryOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payGroceryOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24894,6 +25060,62 @@ func UnmarshalOrderItemInput(ctx context.Context, raw any) (model.OrderItemInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPayGroceryOrderInput(ctx context.Context, obj any) (model.PayGroceryOrderInput, error) {
+	var it model.PayGroceryOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orderId", "paymentToken", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "paymentToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentToken"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentToken = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPayGroceryOrderInput unmarshals raw into the PayGroceryOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPayGroceryOrderInput(ctx context.Context, raw any) (model.PayGroceryOrderInput, error) {
+	var out model.PayGroceryOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PayGroceryOrderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPlaceGroceryOrderInput(ctx context.Context, obj any) (model.PlaceGroceryOrderInput, error) {
 	var it model.PlaceGroceryOrderInput
 	if obj == nil {
@@ -26825,6 +27047,11 @@ func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "paymentDueBy":
+			out.Values[i] = ec._GroceryOrder_paymentDueBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28014,6 +28241,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setName":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setName(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "payGroceryOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payGroceryOrder(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -31560,6 +31794,11 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋplazaᚑgateway�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPayGroceryOrderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayGroceryOrderInput(ctx context.Context, v any) (model.PayGroceryOrderInput, error) {
+	res, err := ec.unmarshalInputPayGroceryOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNPlaceGroceryOrderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlaceGroceryOrderInput(ctx context.Context, v any) (model.PlaceGroceryOrderInput, error) {

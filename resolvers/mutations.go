@@ -97,6 +97,22 @@ func (r *Resolver) cancelOrder(ctx context.Context, id string) (*model.GroceryOr
 	return toOrder(k.Provider, o), nil
 }
 
+func (r *Resolver) payOrder(ctx context.Context, in model.PayGroceryOrderInput) (*model.GroceryOrder, error) {
+	me, k, err := mine(ctx, in.OrderID, gid.GroceryOrder)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("paymentToken", in.PaymentToken); err != nil {
+		return nil, err
+	}
+	o, err := r.gw.PayOrder(ctx, k.Provider, connectors.PayOrderInput{
+		UserID: me, OrderID: k.ID, PaymentToken: in.PaymentToken, IdempotencyKey: deref(in.IdempotencyKey)})
+	if err != nil {
+		return nil, err
+	}
+	return toOrder(k.Provider, o), nil
+}
+
 func (r *Resolver) bookAppointment(ctx context.Context, in model.BookDoctorAppointmentInput) (*model.Appointment, error) {
 	me, err := user(ctx)
 	if err != nil {

@@ -236,6 +236,10 @@ func (r *mutationResolver) SetName(ctx context.Context, name string) (*model.Use
 	return r.setProfileField(ctx, "name", name, events.Profiles.SetName)
 }
 
+func (r *mutationResolver) PayGroceryOrder(ctx context.Context, input model.PayGroceryOrderInput) (*model.GroceryOrder, error) {
+	return r.payOrder(ctx, input)
+}
+
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
 	return r.officeSlots(ctx, obj, onlyAvailable)
 }
