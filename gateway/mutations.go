@@ -46,6 +46,7 @@ func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 //	cancelAppointment         the slot is free again           AppointmentSlot:<p>:<doctor>
 //	rescheduleAppointment     old slot free, new one taken     AppointmentSlot:<p>:<doctor>  (one list holds both)
 //	cancelApplication         the office slot is free again    as applyForGovService
+//	rescheduleApplication     old slot free, new one taken     as applyForGovService
 //	cancelLegalConsultation   a consultation (personal)        nothing: personal data is never cached
 //	askDoctor                 a new consultation (personal)    nothing: personal data is never cached
 //	requestLegalConsultation  a new consultation (personal)    nothing: personal data is never cached
@@ -216,6 +217,23 @@ func (g *Gateway) CancelApplication(ctx context.Context, provider, user, id stri
 			return connectors.ServiceApplication{}, err
 		}
 		return ch.CancelApplication(ctx, user, id)
+	})
+	if err == nil {
+		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.OfficeID})
+	}
+	return a, err
+}
+
+// RescheduleApplication moves one of user's applications at provider to
+// slotID of the same office (contract 1.4); both slots changed, so every
+// office list of the provider is invalidated (as Apply).
+func (g *Gateway) RescheduleApplication(ctx context.Context, provider, user, id, slotID string) (connectors.ServiceApplication, error) {
+	a, err := mutate(ctx, g, provider, "RescheduleApplication", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
+		ch, err := capability[connectors.ApplicationRescheduler](c, "rescheduling applications")
+		if err != nil {
+			return connectors.ServiceApplication{}, err
+		}
+		return ch.RescheduleApplication(ctx, user, id, slotID)
 	})
 	if err == nil {
 		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.OfficeID})

@@ -428,6 +428,7 @@ type ComplexityRoot struct {
 		RequestLedgerAdjustment  func(childComplexity int, input model.LedgerAdjustmentInput) int
 		RequestLegalConsultation func(childComplexity int, input model.RequestLegalConsultationInput) int
 		RequestSuspensionLift    func(childComplexity int, provider string, reason string) int
+		RescheduleApplication    func(childComplexity int, id string, slotID string) int
 		RescheduleAppointment    func(childComplexity int, id string, slotID string) int
 		ResumeProvider           func(childComplexity int, key string, reason string) int
 		RetireProvider           func(childComplexity int, key string, reason string) int
@@ -579,19 +580,19 @@ type ComplexityRoot struct {
 	Query struct {
 		Analytics          func(childComplexity int) int
 		Cities             func(childComplexity int, vertical *model.Vertical) int
-		Doctors            func(childComplexity int, text *string, city *string, first *int, after *string) int
-		GovServices        func(childComplexity int, text *string, city *string, first *int, after *string) int
+		Doctors            func(childComplexity int, text *string, city *string, first *int, after *string, last *int, before *string) int
+		GovServices        func(childComplexity int, text *string, city *string, first *int, after *string, last *int, before *string) int
 		Home               func(childComplexity int, city *string) int
-		Lawyers            func(childComplexity int, text *string, city *string, first *int, after *string) int
+		Lawyers            func(childComplexity int, text *string, city *string, first *int, after *string, last *int, before *string) int
 		Me                 func(childComplexity int) int
 		Node               func(childComplexity int, id string) int
 		Nodes              func(childComplexity int, ids []string) int
 		PendingApprovals   func(childComplexity int) int
-		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string) int
+		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string, last *int, before *string) int
 		Providers          func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
 		RegisteredProvider func(childComplexity int, key string) int
 		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) int
-		Stores             func(childComplexity int, city *string, first *int, after *string) int
+		Stores             func(childComplexity int, city *string, first *int, after *string, last *int, before *string) int
 		ViewerProvider     func(childComplexity int) int
 	}
 
@@ -852,6 +853,7 @@ type MutationResolver interface {
 	RescheduleAppointment(ctx context.Context, id string, slotID string) (*model.Appointment, error)
 	CancelLegalConsultation(ctx context.Context, id string) (*model.LegalConsultation, error)
 	CancelApplication(ctx context.Context, id string) (*model.ServiceApplication, error)
+	RescheduleApplication(ctx context.Context, id string, slotID string) (*model.ServiceApplication, error)
 	SaveAddress(ctx context.Context, input model.SaveAddressInput) (*model.Address, error)
 	SetDefaultCity(ctx context.Context, city string) (*model.User, error)
 	SetName(ctx context.Context, name string) (*model.User, error)
@@ -878,11 +880,11 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Providers(ctx context.Context, vertical *model.Vertical, city *string, first *int, after *string) (*model.ProviderConnection, error)
-	Stores(ctx context.Context, city *string, first *int, after *string) (*model.StoreConnection, error)
-	Products(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string) (*model.ProductConnection, error)
-	Doctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error)
-	Lawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error)
-	GovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error)
+	Stores(ctx context.Context, city *string, first *int, after *string, last *int, before *string) (*model.StoreConnection, error)
+	Products(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string, last *int, before *string) (*model.ProductConnection, error)
+	Doctors(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.DoctorConnection, error)
+	Lawyers(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.LawyerConnection, error)
+	GovServices(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.GovServiceConnection, error)
 	Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) (*model.SearchConnection, error)
 	Home(ctx context.Context, city *string) (*model.HomePage, error)
 	Me(ctx context.Context) (*model.User, error)
@@ -2564,6 +2566,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSuspensionLift(childComplexity, args["provider"].(string), args["reason"].(string)), true
+	case "Mutation.rescheduleApplication":
+		if e.ComplexityRoot.Mutation.RescheduleApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rescheduleApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RescheduleApplication(childComplexity, args["id"].(string), args["slotId"].(string)), true
 	case "Mutation.rescheduleAppointment":
 		if e.ComplexityRoot.Mutation.RescheduleAppointment == nil {
 			break
@@ -3271,7 +3284,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Doctors(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Doctors(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.govServices":
 		if e.ComplexityRoot.Query.GovServices == nil {
 			break
@@ -3282,7 +3295,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.GovServices(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.GovServices(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.home":
 		if e.ComplexityRoot.Query.Home == nil {
 			break
@@ -3305,7 +3318,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Lawyers(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Lawyers(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -3350,7 +3363,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Products(childComplexity, args["text"].(*string), args["storeId"].(*string), args["city"].(*string), args["category"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Products(childComplexity, args["text"].(*string), args["storeId"].(*string), args["city"].(*string), args["category"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.providers":
 		if e.ComplexityRoot.Query.Providers == nil {
 			break
@@ -3394,7 +3407,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Stores(childComplexity, args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Stores(childComplexity, args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.viewerProvider":
 		if e.ComplexityRoot.Query.ViewerProvider == nil {
 			break
@@ -4755,16 +4768,19 @@ type Query {
   Browse stores of every grocery provider, optionally in one city. Like ` + "`" + `search` + "`" + `,
   the lists read Plaza's supply index and complete only the page's items live from
   their providers; null with an UNAVAILABLE error when the index cannot be reached.
+  Backward paging as in ` + "`" + `search` + "`" + `: the ` + "`" + `last` + "`" + ` items before the cursor ` + "`" + `before` + "`" + `
+  (not with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `; not for one store's products, ` + "`" + `storeId` + "`" + `, which
+  page in the provider's order).
   """
-  stores(city: String, first: Int, after: String): StoreConnection
+  stores(city: String, first: Int, after: String, last: Int, before: String): StoreConnection
   "Browse or search products of every grocery provider, or of one store with ` + "`" + `storeId` + "`" + ` (that one asks the store's provider)."
-  products(text: String, storeId: ID, city: String, category: String, first: Int, after: String): ProductConnection
+  products(text: String, storeId: ID, city: String, category: String, first: Int, after: String, last: Int, before: String): ProductConnection
   "Browse or search doctors of every medical provider (see ` + "`" + `stores` + "`" + `)."
-  doctors(text: String, city: String, first: Int, after: String): DoctorConnection
+  doctors(text: String, city: String, first: Int, after: String, last: Int, before: String): DoctorConnection
   "Browse or search lawyers of every legal provider (see ` + "`" + `stores` + "`" + `)."
-  lawyers(text: String, city: String, first: Int, after: String): LawyerConnection
+  lawyers(text: String, city: String, first: Int, after: String, last: Int, before: String): LawyerConnection
   "Browse or search government services of every public-service provider (see ` + "`" + `stores` + "`" + `)."
-  govServices(text: String, city: String, first: Int, after: String): GovServiceConnection
+  govServices(text: String, city: String, first: Int, after: String, last: Int, before: String): GovServiceConnection
 
   """
   One search box over everything. Reads Plaza's supply index (the catalogues
@@ -4851,7 +4867,9 @@ input ApplyForGovServiceInput {
 type Mutation {
   """
   Orders products from one store for one delivery slot. CONFLICT when stock
-  or the slot ran out. At a provider that takes payment through Plaza the
+  or the slot ran out; BELOW_MINIMUM_ORDER when the items come to less than
+  the store's ` + "`" + `minimumOrder` + "`" + ` (the delivery fee not counted; nothing is
+  taken). At a provider that takes payment through Plaza the
   order is AWAITING_PAYMENT until ` + "`" + `payGroceryOrder` + "`" + ` (stock and slot are held
   until ` + "`" + `paymentDueBy` + "`" + `); otherwise it is PLACED at once.
   """
@@ -5817,6 +5835,15 @@ extend type Mutation {
   cancelLegalConsultation(id: ID!): LegalConsultation @auth(requires: USER)
   "Withdraws one of the user's PENDING applications and frees its office slot (errors as ` + "`" + `cancelAppointment` + "`" + `)."
   cancelApplication(id: ID!): ServiceApplication @auth(requires: USER)
+  """
+  Moves one of the user's PENDING applications to another free, upcoming
+  slot of the same office (from ` + "`" + `Office.slots` + "`" + `), freeing the old one.
+  CONFLICT when the slot was taken meanwhile; BAD_USER_INPUT for a slot of
+  another office or one that started (with ` + "`" + `extensions.field: "slotId"` + "`" + `
+  when the ID is not an office slot of the application's provider), and for
+  a provider that does not support it (contract 1.4).
+  """
+  rescheduleApplication(id: ID!, slotId: ID!): ServiceApplication @auth(requires: USER)
 }
 
 extend type ServiceApplication {
@@ -8009,6 +8036,28 @@ func (ec *executionContext) field_Mutation_requestSuspensionLift_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rescheduleApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "slotId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slotId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rescheduleAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8378,6 +8427,22 @@ func (ec *executionContext) field_Query_doctors_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -8416,6 +8481,22 @@ func (ec *executionContext) field_Query_govServices_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -8468,6 +8549,22 @@ func (ec *executionContext) field_Query_lawyers_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -8550,6 +8647,22 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg7
 	return args, nil
 }
 
@@ -8726,6 +8839,22 @@ func (ec *executionContext) field_Query_stores_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -16904,6 +17033,68 @@ func (ec *executionContext) fieldContext_Mutation_cancelApplication(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_rescheduleApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rescheduleApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RescheduleApplication(ctx, fc.Args["id"].(string), fc.Args["slotId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ServiceApplication
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ServiceApplication
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceApplication) graphql.Marshaler {
+			return ec.marshalOServiceApplication2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rescheduleApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rescheduleApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_saveAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19547,7 +19738,7 @@ func (ec *executionContext) _Query_stores(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Stores(ctx, fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Stores(ctx, fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreConnection) graphql.Marshaler {
@@ -19591,7 +19782,7 @@ func (ec *executionContext) _Query_products(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Products(ctx, fc.Args["text"].(*string), fc.Args["storeId"].(*string), fc.Args["city"].(*string), fc.Args["category"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Products(ctx, fc.Args["text"].(*string), fc.Args["storeId"].(*string), fc.Args["city"].(*string), fc.Args["category"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductConnection) graphql.Marshaler {
@@ -19635,7 +19826,7 @@ func (ec *executionContext) _Query_doctors(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Doctors(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Doctors(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DoctorConnection) graphql.Marshaler {
@@ -19679,7 +19870,7 @@ func (ec *executionContext) _Query_lawyers(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Lawyers(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Lawyers(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LawyerConnection) graphql.Marshaler {
@@ -19723,7 +19914,7 @@ func (ec *executionContext) _Query_govServices(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().GovServices(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().GovServices(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GovServiceConnection) graphql.Marshaler {
@@ -28220,6 +28411,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cancelApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rescheduleApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rescheduleApplication(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++

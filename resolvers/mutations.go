@@ -262,6 +262,25 @@ func (r *Resolver) cancelApplication(ctx context.Context, id string) (*model.Ser
 	return toApplication(k.Provider, a), nil
 }
 
+func (r *Resolver) rescheduleApplication(ctx context.Context, id, slotID string) (*model.ServiceApplication, error) {
+	me, k, err := mine(ctx, id, gid.ServiceApplication)
+	if err != nil {
+		return nil, err
+	}
+	slot, err := decode(slotID, gid.OfficeSlot)
+	if e, ok := connectors.AsError(err); ok {
+		return nil, &ArgError{Arg: "slotId", Err: e}
+	}
+	if slot.Provider != k.Provider {
+		return nil, &ArgError{Arg: "slotId", Err: connectors.Errorf(connectors.KindInvalid, "the slot belongs to another provider than the application")}
+	}
+	a, err := r.gw.RescheduleApplication(ctx, k.Provider, me, k.ID, slot.ID)
+	if err != nil {
+		return nil, err
+	}
+	return toApplication(k.Provider, a), nil
+}
+
 // mine is the signed-in user and the decoded ID of one of their records.
 func mine(ctx context.Context, id string, kind gid.Kind) (string, gateway.Key, error) {
 	me, err := user(ctx)

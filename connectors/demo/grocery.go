@@ -44,6 +44,7 @@ type Grocery struct {
 	storeProducts map[string][]*connectors.Product
 	slots         map[string]*connectors.DeliverySlot
 	storeSlots    map[string][]*connectors.DeliverySlot // by start
+	calendar      calendar                              // rolls slots forward (slots.go)
 	orders        map[string]*connectors.GroceryOrder
 	userOrders    map[string][]*connectors.GroceryOrder
 	orderIDs      counter
@@ -142,19 +143,40 @@ func (g *Grocery) generateCatalogue(rng *rand.Rand, cfg config) groceryCatalogue
 
 		for d := 1; d <= deliveryDays; d++ {
 			day := day0.AddDate(0, 0, d)
-			for w, h := range deliveryWindows {
-				start := day.Add(time.Duration(h) * time.Hour)
-				capacity := 10 + rng.IntN(21)
-				slot := &connectors.DeliverySlot{
-					ID: deliverySlotID(s.ID, start, w), StoreID: s.ID,
-					Start: start, End: start.Add(2 * time.Hour), Capacity: capacity, Remaining: capacity,
-				}
-				g.slots[slot.ID] = slot
-				g.storeSlots[s.ID] = append(g.storeSlots[s.ID], slot)
+			for w := range deliveryWindows {
+				g.addDeliverySlot(s.ID, day, w, 10+rng.IntN(21))
 			}
 		}
 	}
+	g.calendar = newCalendar(day0, deliveryDays)
 	return c
+}
+
+// addDeliverySlot adds store's window w of day with capacity places.
+func (g *Grocery) addDeliverySlot(store string, day time.Time, w, capacity int) {
+	start := day.Add(time.Duration(deliveryWindows[w]) * time.Hour)
+	slot := &connectors.DeliverySlot{
+		ID: deliverySlotID(store, start, w), StoreID: store,
+		Start: start, End: start.Add(2 * time.Hour), Capacity: capacity, Remaining: capacity,
+	}
+	g.slots[slot.ID] = slot
+	g.storeSlots[store] = append(g.storeSlots[store], slot)
+}
+
+// rollSlots gives every store the delivery days up to deliveryDays ahead
+// of now and forgets passed slots.
+func (g *Grocery) rollSlots(now time.Time) {
+	roll(&g.mu, &g.calendar, now, func(day time.Time) {
+		for store := range g.stores {
+			for w := range deliveryWindows {
+				g.addDeliverySlot(store, day, w, capacityOf(deliverySlotID(store, day.Add(time.Duration(deliveryWindows[w])*time.Hour), w)))
+			}
+		}
+	}, func() {
+		for store, list := range g.storeSlots {
+			g.storeSlots[store] = prune(list, g.slots, now, func(s *connectors.DeliverySlot) string { return s.ID }, func(s *connectors.DeliverySlot) time.Time { return s.End })
+		}
+	})
 }
 
 func deliverySlotID(storeID string, start time.Time, window int) string {
@@ -281,6 +303,7 @@ func (g *Grocery) DeliverySlots(ctx context.Context, storeIDs []string) ([]conne
 		return nil, err
 	}
 	now := g.now()
+	g.rollSlots(now)
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	out := make([]connectors.Result[[]connectors.DeliverySlot], len(storeIDs))
@@ -344,6 +367,7 @@ func (g *Grocery) PlaceOrder(ctx context.Context, in connectors.PlaceOrderInput)
 	}
 	g.expireDue() // their stock and slots are free again
 	now := g.now()
+	g.rollSlots(now)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if o, ok, err := g.placed.lookup(in.UserID, in.IdempotencyKey, in); ok || err != nil {

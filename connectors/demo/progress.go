@@ -17,6 +17,8 @@ var (
 	appointmentPath = []string{connectors.StatusConfirmed, connectors.StatusCheckedIn, connectors.StatusCompleted}
 	applicationPath = []string{connectors.StatusPending, connectors.StatusApproved, connectors.StatusCompleted}
 	legalPath       = []string{connectors.StatusPending, connectors.StatusConfirmed}
+	// consultationPath: a question asked online is answered one step later.
+	consultationPath = []string{connectors.StatusPending, connectors.StatusAnswered}
 )
 
 // WithStatusUpdates makes the provider move each new order or booking
