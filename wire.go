@@ -104,10 +104,12 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	a.openLive(ctx)
 	// Embedded demo providers move their new orders and bookings along and
 	// publish each change through the bus, as the status webhook does.
-	moving := demo.WithStatusUpdates(a.bus, cfg.DemoStatusStep)
-	embedded := func(d connectors.Descriptor) (connectors.Connector, error) { return demo.New(d, moving) }
+	// They take payment through Plaza (orders wait AWAITING_PAYMENT for
+	// payGroceryOrder up to demoPayWindow) and enforce stores' minimum orders.
+	demoOpts := []demo.Option{demo.WithStatusUpdates(a.bus, cfg.DemoStatusStep), demo.WithPayments(demoPayWindow), demo.WithMinimumOrders()}
+	embedded := func(d connectors.Descriptor) (connectors.Connector, error) { return demo.New(d, demoOpts...) }
 	env := providers.Env{Getenv: getenv, Embedded: embedded, Pool: pool}
-	if a.source, err = openProviders(ctx, cfg, env, log, moving); err != nil {
+	if a.source, err = openProviders(ctx, cfg, env, log, demoOpts...); err != nil {
 		return a, err
 	}
 	a.onClose(a.source.close)
@@ -141,6 +143,10 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 
 // close stops the background work, waits for it, then closes what wire
 // opened, last opened first (the events writer drains before Redis closes).
+// demoPayWindow is how long an embedded demo provider's order waits for
+// payment before it is cancelled and its stock and slot go back.
+const demoPayWindow = 15 * time.Minute
+
 func (a *app) close() {
 	a.stop()
 	a.bg.Wait()

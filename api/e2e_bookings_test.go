@@ -120,6 +120,39 @@ func TestChangingBookings(t *testing.T) {
 			t.Fatalf("the freed slot %s is not listed first again: %+v", o.Slots[0].ID, again.Offices[0].Slots[:1])
 		}
 	})
+
+	t.Run("an application's visit is moved to another slot of its office, freeing the first", func(t *testing.T) {
+		svc := someService(t, g, "residence permit")
+		o := svc.Offices[0]
+		if len(o.Slots) < 2 {
+			t.Fatalf("office %s has %d free slots", o.ID, len(o.Slots))
+		}
+		app, _ := mustData[struct {
+			ApplyForGovService appt `json:"applyForGovService"`
+		}](t, g, apitest.Request{User: user, Query: applyMutation,
+			Variables: map[string]any{"in": map[string]any{"serviceId": svc.ID, "officeId": o.ID, "slotId": o.Slots[0].ID, "documents": svc.RequiredDocuments}}})
+		id := app.ApplyForGovService.ID
+		move := `mutation($id: ID!, $slot: ID!) { rescheduleApplication(id: $id, slotId: $slot) { id status visitSlot { id } } }`
+		d, _ := mustData[struct {
+			RescheduleApplication struct {
+				ID, Status string
+				VisitSlot  struct{ ID string }
+			}
+		}](t, g, apitest.Request{User: user, Query: move, Variables: map[string]any{"id": id, "slot": o.Slots[1].ID}})
+		if got := d.RescheduleApplication; got.ID != id || got.Status != "PENDING" || got.VisitSlot.ID != o.Slots[1].ID {
+			t.Fatalf("moved application = %+v, want PENDING at %s", got, o.Slots[1].ID)
+		}
+		if again := someService(t, g, "residence permit"); again.Offices[0].Slots[0].ID != o.Slots[0].ID {
+			t.Fatalf("the freed slot %s is not listed first again", o.Slots[0].ID)
+		}
+		r := mustFail(t, g, apitest.Request{User: user, Query: move, Variables: map[string]any{"id": id, "slot": svc.ID}}, "BAD_USER_INPUT", "invalid OfficeSlot id")
+		if r.Errors[0].Extensions["field"] != "slotId" {
+			t.Fatalf("field %v", r.Errors[0].Extensions["field"])
+		}
+		mustFail(t, g, apitest.Request{User: "demo-41", Query: move, Variables: map[string]any{"id": id, "slot": o.Slots[0].ID}}, "NOT_FOUND", "not found")
+		mustData[struct{ CancelApplication appt }](t, g, apitest.Request{User: user, Query: `mutation($id: ID!) { cancelApplication(id: $id) { id status } }`, Variables: map[string]any{"id": id}})
+		mustFail(t, g, apitest.Request{User: user, Query: move, Variables: map[string]any{"id": id, "slot": o.Slots[0].ID}}, "CONFLICT", "can no longer be rescheduled")
+	})
 }
 
 // medicalOf12 is a medical provider of contract 1.2: no way to change a

@@ -36,3 +36,12 @@ type LegalConsultationCanceller interface {
 type ApplicationCanceller interface {
 	CancelApplication(ctx context.Context, userID, applicationID string) (ServiceApplication, error)
 }
+
+// ApplicationRescheduler is implemented by public-service providers that
+// let users move a PENDING application's office visit to another upcoming,
+// free slot of the same office (contract 1.4), freeing the old one in one
+// step. KindConflict when the new slot is taken, KindInvalid when it is
+// another office's or has started, KindNotFound for an unknown slot.
+type ApplicationRescheduler interface {
+	RescheduleApplication(ctx context.Context, userID, applicationID, slotID string) (ServiceApplication, error)
+}

@@ -22,11 +22,13 @@ import (
 // ContractVersion is the version of the provider contract this package
 // describes; ContractPublishing is the first version with catalogue
 // publishing, ContractDisplay the first with display fields and closed
-// status lists (display.go, statuses.go). A descriptor without a version is
+// status lists (display.go, statuses.go), ContractPayments the first with
+// the payment step (payment.go). A descriptor without a version is
 // of version 1.1. Every version reads its predecessors' replies: what each
 // added is optional on the wire.
 const (
-	ContractVersion    = "1.3"
+	ContractVersion    = "1.4"
+	ContractPayments   = "1.4"
 	ContractDisplay    = "1.3"
 	ContractPublishing = "1.2"
 	ContractLegacy     = "1.1"

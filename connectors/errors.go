@@ -25,7 +25,13 @@ const (
 	KindUnavailable Kind = "PROVIDER_UNAVAILABLE"
 	// KindRateLimited: the provider (or the gateway) asked the caller to slow down.
 	KindRateLimited Kind = "RATE_LIMITED"
-	KindInternal    Kind = "INTERNAL"
+	// KindPaymentDeclined: the payment was refused (contract 1.4); nothing
+	// changed, so the order can be paid with another method.
+	KindPaymentDeclined Kind = "PAYMENT_DECLINED"
+	// KindBelowMinimum: an order's items come to less than the store's
+	// minimum order (contract 1.4); nothing was taken.
+	KindBelowMinimum Kind = "BELOW_MINIMUM_ORDER"
+	KindInternal     Kind = "INTERNAL"
 )
 
 // Error is an error with a client-visible kind and message. Message must be

@@ -14,8 +14,8 @@ import (
 var (
 	// OrderStatuses: PICKING, OUT_FOR_DELIVERY and DELIVERED let a grocery
 	// provider report delivery progress; COMPLETED stays for providers that
-	// report only the end.
-	OrderStatuses             = []string{StatusPlaced, StatusConfirmed, StatusPicking, StatusOutForDelivery, StatusDelivered, StatusCompleted, StatusCancelled}
+	// report only the end; AWAITING_PAYMENT is contract 1.4's payment step.
+	OrderStatuses             = []string{StatusAwaitingPayment, StatusPlaced, StatusConfirmed, StatusPicking, StatusOutForDelivery, StatusDelivered, StatusCompleted, StatusCancelled}
 	AppointmentStatuses       = []string{StatusConfirmed, StatusCheckedIn, StatusCompleted, StatusCancelled}
 	ConsultationStatuses      = []string{StatusPending, StatusAnswered}
 	LegalConsultationStatuses = []string{StatusPending, StatusConfirmed, StatusCompleted, StatusCancelled}

@@ -1,6 +1,9 @@
 package connectors
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // The canonical types below cross the provider contract. IDs are the
 // provider's local IDs; the gateway turns them into global IDs.
@@ -78,6 +81,10 @@ const (
 	StatusDelivered      = "DELIVERED"
 	// An appointment the patient has arrived for: CONFIRMED, CHECKED_IN, COMPLETED.
 	StatusCheckedIn = "CHECKED_IN"
+	// A grocery order placed at a provider that takes payment through Plaza
+	// (contract 1.4), waiting for payOrder: PLACED once paid, CANCELLED when
+	// its PaymentDueBy passes unpaid.
+	StatusAwaitingPayment = "AWAITING_PAYMENT"
 )
 
 // FinalStatus reports whether an order or booking in status s changes no
@@ -104,9 +111,23 @@ type GroceryOrder struct {
 	DeliveryAddress   *DeliveryAddress `json:"deliveryAddress,omitempty"`
 	DeliveryFee       *Money           `json:"deliveryFee,omitempty"`
 	EstimatedDelivery *time.Time       `json:"estimatedDelivery,omitempty"`
+	// PaymentDueBy (contract 1.4, optional) is when an AWAITING_PAYMENT
+	// order expires unpaid.
+	PaymentDueBy *time.Time `json:"paymentDueBy,omitempty"`
 }
 
 // DeliveryAddress is where an order goes.
+// String is the amount in major units and the currency, e.g. "49.00 CNY"
+// (every currency Plaza's providers use has two minor digits).
+func (m Money) String() string {
+	sign := ""
+	a := m.Amount
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	return fmt.Sprintf("%s%d.%02d %s", sign, a/100, a%100, m.Currency)
+}
+
 type DeliveryAddress struct {
 	Label string `json:"label,omitempty"`
 	Line  string `json:"line"`

@@ -38,6 +38,7 @@ func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 //	placeGroceryOrder         product stock                    Product:<p>:<product>         per product ordered
 //	                          the slot's remaining capacity    DeliverySlot:<p>:<store>      the store's slot list
 //	cancelGroceryOrder        stock and slot capacity back     the same keys as placeGroceryOrder
+//	payGroceryOrder           the order's status (personal)    nothing: stock and slot were taken by placing
 //	bookDoctorAppointment     the slot becomes unavailable     AppointmentSlot:<p>:<doctor>  the doctor's slot list
 //	applyForGovService        the office slot is taken         Office:<p>:<service>#<epoch>  every service's office list
 //	                                                           of the provider, by deleting OfficeEpoch:<p> (an office
@@ -45,6 +46,7 @@ func single[C connectors.Connector, T any](ctx context.Context, g *Gateway, prov
 //	cancelAppointment         the slot is free again           AppointmentSlot:<p>:<doctor>
 //	rescheduleAppointment     old slot free, new one taken     AppointmentSlot:<p>:<doctor>  (one list holds both)
 //	cancelApplication         the office slot is free again    as applyForGovService
+//	rescheduleApplication     old slot free, new one taken     as applyForGovService
 //	cancelLegalConsultation   a consultation (personal)        nothing: personal data is never cached
 //	askDoctor                 a new consultation (personal)    nothing: personal data is never cached
 //	requestLegalConsultation  a new consultation (personal)    nothing: personal data is never cached
@@ -80,6 +82,21 @@ func (g *Gateway) CancelOrder(ctx context.Context, provider, user, orderID strin
 		g.invalidate(ctx, orderChanges(provider, o)...)
 	}
 	return o, err
+}
+
+// PayOrder pays one of the user's orders at provider (contract 1.4). Stock
+// and slot were taken when it was placed, so nothing cached changes; a retry
+// with the key returns the first payment (idempotent, as PlaceOrder).
+func (g *Gateway) PayOrder(ctx context.Context, provider string, in connectors.PayOrderInput) (connectors.GroceryOrder, error) {
+	return idempotent(ctx, g, "PayOrder", in.UserID, in.IdempotencyKey, in, func(ctx context.Context) (connectors.GroceryOrder, error) {
+		return mutate(ctx, g, provider, "PayOrder", func(c connectors.Grocery, ctx context.Context) (connectors.GroceryOrder, error) {
+			p, err := capability[connectors.OrderPayer](c, "paying orders")
+			if err != nil {
+				return connectors.GroceryOrder{}, err
+			}
+			return p.PayOrder(ctx, in)
+		})
+	})
 }
 
 func orderChanges(provider string, o connectors.GroceryOrder) []gid.ID {
@@ -200,6 +217,23 @@ func (g *Gateway) CancelApplication(ctx context.Context, provider, user, id stri
 			return connectors.ServiceApplication{}, err
 		}
 		return ch.CancelApplication(ctx, user, id)
+	})
+	if err == nil {
+		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.OfficeID})
+	}
+	return a, err
+}
+
+// RescheduleApplication moves one of user's applications at provider to
+// slotID of the same office (contract 1.4); both slots changed, so every
+// office list of the provider is invalidated (as Apply).
+func (g *Gateway) RescheduleApplication(ctx context.Context, provider, user, id, slotID string) (connectors.ServiceApplication, error) {
+	a, err := mutate(ctx, g, provider, "RescheduleApplication", func(c connectors.PublicService, ctx context.Context) (connectors.ServiceApplication, error) {
+		ch, err := capability[connectors.ApplicationRescheduler](c, "rescheduling applications")
+		if err != nil {
+			return connectors.ServiceApplication{}, err
+		}
+		return ch.RescheduleApplication(ctx, user, id, slotID)
 	})
 	if err == nil {
 		g.invalidate(ctx, gid.ID{Kind: gid.Office, Provider: provider, Local: a.OfficeID})

@@ -263,6 +263,7 @@ type ComplexityRoot struct {
 		EstimatedDelivery func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Items             func(childComplexity int) int
+		PaymentDueBy      func(childComplexity int) int
 		Provider          func(childComplexity int) int
 		Slot              func(childComplexity int) int
 		Status            func(childComplexity int) int
@@ -421,6 +422,7 @@ type ComplexityRoot struct {
 		CreateProviderAPIKey     func(childComplexity int, label *string) int
 		DecideApproval           func(childComplexity int, id string, approve bool) int
 		IssueProviderAPIKey      func(childComplexity int, provider string, label *string) int
+		PayGroceryOrder          func(childComplexity int, input model.PayGroceryOrderInput) int
 		PlaceGroceryOrder        func(childComplexity int, input model.PlaceGroceryOrderInput) int
 		RecertifyProvider        func(childComplexity int, key string) int
 		RegisterProvider         func(childComplexity int, input model.RegisterProviderInput) int
@@ -429,6 +431,7 @@ type ComplexityRoot struct {
 		RequestLedgerAdjustment  func(childComplexity int, input model.LedgerAdjustmentInput) int
 		RequestLegalConsultation func(childComplexity int, input model.RequestLegalConsultationInput) int
 		RequestSuspensionLift    func(childComplexity int, provider string, reason string) int
+		RescheduleApplication    func(childComplexity int, id string, slotID string) int
 		RescheduleAppointment    func(childComplexity int, id string, slotID string) int
 		ResumeProvider           func(childComplexity int, key string, reason string) int
 		RetireProvider           func(childComplexity int, key string, reason string) int
@@ -589,20 +592,20 @@ type ComplexityRoot struct {
 	Query struct {
 		Analytics          func(childComplexity int) int
 		Cities             func(childComplexity int, vertical *model.Vertical) int
-		Doctors            func(childComplexity int, text *string, city *string, first *int, after *string) int
-		GovServices        func(childComplexity int, text *string, city *string, first *int, after *string) int
+		Doctors            func(childComplexity int, text *string, city *string, first *int, after *string, last *int, before *string) int
+		GovServices        func(childComplexity int, text *string, city *string, first *int, after *string, last *int, before *string) int
 		Home               func(childComplexity int, city *string) int
-		Lawyers            func(childComplexity int, text *string, city *string, first *int, after *string) int
+		Lawyers            func(childComplexity int, text *string, city *string, first *int, after *string, last *int, before *string) int
 		Me                 func(childComplexity int) int
 		Node               func(childComplexity int, id string) int
 		Nodes              func(childComplexity int, ids []string) int
 		PendingApprovals   func(childComplexity int) int
-		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string) int
+		Products           func(childComplexity int, text *string, storeID *string, city *string, category *string, first *int, after *string, last *int, before *string) int
 		Providers          func(childComplexity int, vertical *model.Vertical, city *string, first *int, after *string) int
 		Reconciliations    func(childComplexity int, first *int) int
 		RegisteredProvider func(childComplexity int, key string) int
 		Search             func(childComplexity int, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) int
-		Stores             func(childComplexity int, city *string, first *int, after *string) int
+		Stores             func(childComplexity int, city *string, first *int, after *string, last *int, before *string) int
 		ViewerProvider     func(childComplexity int) int
 	}
 
@@ -873,9 +876,11 @@ type MutationResolver interface {
 	RescheduleAppointment(ctx context.Context, id string, slotID string) (*model.Appointment, error)
 	CancelLegalConsultation(ctx context.Context, id string) (*model.LegalConsultation, error)
 	CancelApplication(ctx context.Context, id string) (*model.ServiceApplication, error)
+	RescheduleApplication(ctx context.Context, id string, slotID string) (*model.ServiceApplication, error)
 	SaveAddress(ctx context.Context, input model.SaveAddressInput) (*model.Address, error)
 	SetDefaultCity(ctx context.Context, city string) (*model.User, error)
 	SetName(ctx context.Context, name string) (*model.User, error)
+	PayGroceryOrder(ctx context.Context, input model.PayGroceryOrderInput) (*model.GroceryOrder, error)
 }
 type OfficeResolver interface {
 	Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error)
@@ -898,11 +903,11 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Providers(ctx context.Context, vertical *model.Vertical, city *string, first *int, after *string) (*model.ProviderConnection, error)
-	Stores(ctx context.Context, city *string, first *int, after *string) (*model.StoreConnection, error)
-	Products(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string) (*model.ProductConnection, error)
-	Doctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error)
-	Lawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error)
-	GovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error)
+	Stores(ctx context.Context, city *string, first *int, after *string, last *int, before *string) (*model.StoreConnection, error)
+	Products(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string, last *int, before *string) (*model.ProductConnection, error)
+	Doctors(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.DoctorConnection, error)
+	Lawyers(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.LawyerConnection, error)
+	GovServices(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.GovServiceConnection, error)
 	Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) (*model.SearchConnection, error)
 	Home(ctx context.Context, city *string) (*model.HomePage, error)
 	Me(ctx context.Context) (*model.User, error)
@@ -1814,6 +1819,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GroceryOrder.Items(childComplexity), true
+	case "GroceryOrder.paymentDueBy":
+		if e.ComplexityRoot.GroceryOrder.PaymentDueBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroceryOrder.PaymentDueBy(childComplexity), true
 	case "GroceryOrder.provider":
 		if e.ComplexityRoot.GroceryOrder.Provider == nil {
 			break
@@ -2504,6 +2515,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IssueProviderAPIKey(childComplexity, args["provider"].(string), args["label"].(*string)), true
+	case "Mutation.payGroceryOrder":
+		if e.ComplexityRoot.Mutation.PayGroceryOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payGroceryOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayGroceryOrder(childComplexity, args["input"].(model.PayGroceryOrderInput)), true
 	case "Mutation.placeGroceryOrder":
 		if e.ComplexityRoot.Mutation.PlaceGroceryOrder == nil {
 			break
@@ -2592,6 +2614,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSuspensionLift(childComplexity, args["provider"].(string), args["reason"].(string)), true
+	case "Mutation.rescheduleApplication":
+		if e.ComplexityRoot.Mutation.RescheduleApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rescheduleApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RescheduleApplication(childComplexity, args["id"].(string), args["slotId"].(string)), true
 	case "Mutation.rescheduleAppointment":
 		if e.ComplexityRoot.Mutation.RescheduleAppointment == nil {
 			break
@@ -3336,7 +3369,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Doctors(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Doctors(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.govServices":
 		if e.ComplexityRoot.Query.GovServices == nil {
 			break
@@ -3347,7 +3380,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.GovServices(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.GovServices(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.home":
 		if e.ComplexityRoot.Query.Home == nil {
 			break
@@ -3370,7 +3403,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Lawyers(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Lawyers(childComplexity, args["text"].(*string), args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -3415,7 +3448,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Products(childComplexity, args["text"].(*string), args["storeId"].(*string), args["city"].(*string), args["category"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Products(childComplexity, args["text"].(*string), args["storeId"].(*string), args["city"].(*string), args["category"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.providers":
 		if e.ComplexityRoot.Query.Providers == nil {
 			break
@@ -3470,7 +3503,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Stores(childComplexity, args["city"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Stores(childComplexity, args["city"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.viewerProvider":
 		if e.ComplexityRoot.Query.ViewerProvider == nil {
 			break
@@ -4266,6 +4299,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LedgerAdjustmentInput", ec.unmarshalInputLedgerAdjustmentInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("OrderItemInput", ec.unmarshalInputOrderItemInput),
+			graphql.NewInputUnmarshaler("PayGroceryOrderInput", ec.unmarshalInputPayGroceryOrderInput),
 			graphql.NewInputUnmarshaler("PlaceGroceryOrderInput", ec.unmarshalInputPlaceGroceryOrderInput),
 			graphql.NewInputUnmarshaler("ProviderLimitsInput", ec.unmarshalInputProviderLimitsInput),
 			graphql.NewInputUnmarshaler("RegisterProviderInput", ec.unmarshalInputRegisterProviderInput),
@@ -4570,7 +4604,7 @@ type OrderItem {
   lineTotal: Money!
 }
 
-"A grocery order. ` + "`" + `status` + "`" + `: PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with ` + "`" + `statusChanged` + "`" + `); CONFIRMED and COMPLETED at providers that report those; CANCELLED."
+"A grocery order. ` + "`" + `status` + "`" + `: AWAITING_PAYMENT at a provider that takes payment through Plaza (pay with ` + "`" + `payGroceryOrder` + "`" + `), PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with ` + "`" + `statusChanged` + "`" + `); CONFIRMED and COMPLETED at providers that report those; CANCELLED."
 type GroceryOrder implements Node {
   id: ID!
   items: [OrderItem!]!
@@ -4872,16 +4906,19 @@ type Query {
   Browse stores of every grocery provider, optionally in one city. Like ` + "`" + `search` + "`" + `,
   the lists read Plaza's supply index and complete only the page's items live from
   their providers; null with an UNAVAILABLE error when the index cannot be reached.
+  Backward paging as in ` + "`" + `search` + "`" + `: the ` + "`" + `last` + "`" + ` items before the cursor ` + "`" + `before` + "`" + `
+  (not with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `; not for one store's products, ` + "`" + `storeId` + "`" + `, which
+  page in the provider's order).
   """
-  stores(city: String, first: Int, after: String): StoreConnection
+  stores(city: String, first: Int, after: String, last: Int, before: String): StoreConnection
   "Browse or search products of every grocery provider, or of one store with ` + "`" + `storeId` + "`" + ` (that one asks the store's provider)."
-  products(text: String, storeId: ID, city: String, category: String, first: Int, after: String): ProductConnection
+  products(text: String, storeId: ID, city: String, category: String, first: Int, after: String, last: Int, before: String): ProductConnection
   "Browse or search doctors of every medical provider (see ` + "`" + `stores` + "`" + `)."
-  doctors(text: String, city: String, first: Int, after: String): DoctorConnection
+  doctors(text: String, city: String, first: Int, after: String, last: Int, before: String): DoctorConnection
   "Browse or search lawyers of every legal provider (see ` + "`" + `stores` + "`" + `)."
-  lawyers(text: String, city: String, first: Int, after: String): LawyerConnection
+  lawyers(text: String, city: String, first: Int, after: String, last: Int, before: String): LawyerConnection
   "Browse or search government services of every public-service provider (see ` + "`" + `stores` + "`" + `)."
-  govServices(text: String, city: String, first: Int, after: String): GovServiceConnection
+  govServices(text: String, city: String, first: Int, after: String, last: Int, before: String): GovServiceConnection
 
   """
   One search box over everything. Reads Plaza's supply index (the catalogues
@@ -4966,7 +5003,14 @@ input ApplyForGovServiceInput {
 }
 
 type Mutation {
-  "Orders products from one store for one delivery slot. CONFLICT when stock or the slot ran out."
+  """
+  Orders products from one store for one delivery slot. CONFLICT when stock
+  or the slot ran out; BELOW_MINIMUM_ORDER when the items come to less than
+  the store's ` + "`" + `minimumOrder` + "`" + ` (the delivery fee not counted; nothing is
+  taken). At a provider that takes payment through Plaza the
+  order is AWAITING_PAYMENT until ` + "`" + `payGroceryOrder` + "`" + ` (stock and slot are held
+  until ` + "`" + `paymentDueBy` + "`" + `); otherwise it is PLACED at once.
+  """
   placeGroceryOrder(input: PlaceGroceryOrderInput!): GroceryOrder @auth(requires: USER)
   "Cancels one of the user's orders and puts the stock back."
   cancelGroceryOrder(id: ID!): GroceryOrder @auth(requires: USER)
@@ -5938,7 +5982,7 @@ Where an order or booking stands. One enum for every kind, so a list or a
 takes only the values its description lists (contract 1.3 refuses any other
 from a provider).
 
-- GroceryOrder: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED,
+- GroceryOrder: AWAITING_PAYMENT, PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED,
   COMPLETED, CANCELLED
 - Appointment: CONFIRMED, COMPLETED, CANCELLED
 - Consultation: PENDING, ANSWERED
@@ -5946,6 +5990,8 @@ from a provider).
 - ServiceApplication: PENDING, APPROVED, REJECTED, COMPLETED, CANCELLED
 """
 enum BookingStatus {
+  "A grocery order waiting to be paid (` + "`" + `payGroceryOrder` + "`" + `) by its ` + "`" + `paymentDueBy` + "`" + `; can be cancelled."
+  AWAITING_PAYMENT
   "Accepted by the store; can be cancelled."
   PLACED
   "Waiting: for a doctor's answer, a lawyer's confirmation, an office's decision."
@@ -5991,6 +6037,15 @@ extend type Mutation {
   cancelLegalConsultation(id: ID!): LegalConsultation @auth(requires: USER)
   "Withdraws one of the user's PENDING applications and frees its office slot (errors as ` + "`" + `cancelAppointment` + "`" + `)."
   cancelApplication(id: ID!): ServiceApplication @auth(requires: USER)
+  """
+  Moves one of the user's PENDING applications to another free, upcoming
+  slot of the same office (from ` + "`" + `Office.slots` + "`" + `), freeing the old one.
+  CONFLICT when the slot was taken meanwhile; BAD_USER_INPUT for a slot of
+  another office or one that started (with ` + "`" + `extensions.field: "slotId"` + "`" + `
+  when the ID is not an office slot of the application's provider), and for
+  a provider that does not support it (contract 1.4).
+  """
+  rescheduleApplication(id: ID!, slotId: ID!): ServiceApplication @auth(requires: USER)
 }
 
 extend type ServiceApplication {
@@ -6125,6 +6180,43 @@ extend input PlaceGroceryOrderInput {
   deliveryAddressId: ID
   "An address typed at checkout (see ` + "`" + `deliveryAddressId` + "`" + `)."
   deliveryAddress: DeliveryAddressInput
+}
+
+# ---------------------------------------------------------------- the payment step (issue 17, contract 1.4)
+
+extend type GroceryOrder {
+  """
+  When an AWAITING_PAYMENT order is cancelled unless paid (UTC; its stock
+  and slot are released then). Null once paid, and at providers that do not
+  take payment through Plaza.
+  """
+  paymentDueBy: Time
+}
+
+input PayGroceryOrderInput {
+  "An AWAITING_PAYMENT order of the signed-in user."
+  orderId: ID!
+  """
+  The payment processor's token for the user's payment method, never a card
+  number. The demo providers' sandbox knows ` + "`" + `tok_visa` + "`" + ` (approved) and
+  ` + "`" + `tok_chargeDeclined` + "`" + ` (declined).
+  """
+  paymentToken: String!
+  "Retrying with the same key returns the first successful payment and charges nothing more."
+  idempotencyKey: String
+}
+
+extend type Mutation {
+  """
+  Pays one of the signed-in user's AWAITING_PAYMENT orders; it moves to
+  PLACED and on along its delivery path (follow it with ` + "`" + `statusChanged` + "`" + `).
+  PAYMENT_DECLINED when the charge is refused: nothing was charged and the
+  order can be paid again with another method. CONFLICT when the order is
+  already paid, cancelled, or expired unpaid; NOT_FOUND for an order that
+  is not the user's; BAD_USER_INPUT for a blank token or a provider that
+  does not take payment through Plaza.
+  """
+  payGroceryOrder(input: PayGroceryOrderInput!): GroceryOrder @auth(requires: USER)
 }
 `, BuiltIn: false},
 }
@@ -6554,6 +6646,8 @@ func (ec *executionContext) childFields_GroceryOrder(ctx context.Context, field 
 		return ec.fieldContext_GroceryOrder_deliveryFee(ctx, field)
 	case "estimatedDelivery":
 		return ec.fieldContext_GroceryOrder_estimatedDelivery(ctx, field)
+	case "paymentDueBy":
+		return ec.fieldContext_GroceryOrder_paymentDueBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GroceryOrder", field.Name)
 }
@@ -8042,6 +8136,20 @@ func (ec *executionContext) field_Mutation_issueProviderApiKey_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_payGroceryOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PayGroceryOrderInput, error) {
+			return ec.unmarshalNPayGroceryOrderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayGroceryOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_placeGroceryOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8183,6 +8291,28 @@ func (ec *executionContext) field_Mutation_requestSuspensionLift_args(ctx contex
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rescheduleApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "slotId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slotId"] = arg1
 	return args, nil
 }
 
@@ -8555,6 +8685,22 @@ func (ec *executionContext) field_Query_doctors_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -8593,6 +8739,22 @@ func (ec *executionContext) field_Query_govServices_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -8645,6 +8807,22 @@ func (ec *executionContext) field_Query_lawyers_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -8727,6 +8905,22 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg7
 	return args, nil
 }
 
@@ -8917,6 +9111,22 @@ func (ec *executionContext) field_Query_stores_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12914,6 +13124,29 @@ func (ec *executionContext) _GroceryOrder_estimatedDelivery(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_GroceryOrder_estimatedDelivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroceryOrder", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GroceryOrder_paymentDueBy(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroceryOrder_paymentDueBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentDueBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroceryOrder_paymentDueBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroceryOrder", field, false, false, "Time")
 }
 
@@ -17176,6 +17409,68 @@ func (ec *executionContext) fieldContext_Mutation_cancelApplication(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_rescheduleApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rescheduleApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RescheduleApplication(ctx, fc.Args["id"].(string), fc.Args["slotId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.ServiceApplication
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ServiceApplication
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceApplication) graphql.Marshaler {
+			return ec.marshalOServiceApplication2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐServiceApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rescheduleApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rescheduleApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_saveAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17356,6 +17651,68 @@ func (ec *executionContext) fieldContext_Mutation_setName(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setName_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_payGroceryOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payGroceryOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayGroceryOrder(ctx, fc.Args["input"].(model.PayGroceryOrderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				requires, err := ec.unmarshalORole2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRole(ctx, "USER")
+				if err != nil {
+					var zeroVal *model.GroceryOrder
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.GroceryOrder
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, requires)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GroceryOrder) graphql.Marshaler {
+			return ec.marshalOGroceryOrder2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐGroceryOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payGroceryOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GroceryOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payGroceryOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19925,7 +20282,7 @@ func (ec *executionContext) _Query_stores(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Stores(ctx, fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Stores(ctx, fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.StoreConnection) graphql.Marshaler {
@@ -19969,7 +20326,7 @@ func (ec *executionContext) _Query_products(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Products(ctx, fc.Args["text"].(*string), fc.Args["storeId"].(*string), fc.Args["city"].(*string), fc.Args["category"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Products(ctx, fc.Args["text"].(*string), fc.Args["storeId"].(*string), fc.Args["city"].(*string), fc.Args["category"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductConnection) graphql.Marshaler {
@@ -20013,7 +20370,7 @@ func (ec *executionContext) _Query_doctors(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Doctors(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Doctors(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DoctorConnection) graphql.Marshaler {
@@ -20057,7 +20414,7 @@ func (ec *executionContext) _Query_lawyers(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Lawyers(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Lawyers(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LawyerConnection) graphql.Marshaler {
@@ -20101,7 +20458,7 @@ func (ec *executionContext) _Query_govServices(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().GovServices(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().GovServices(ctx, fc.Args["text"].(*string), fc.Args["city"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GovServiceConnection) graphql.Marshaler {
@@ -25668,6 +26025,62 @@ func UnmarshalOrderItemInput(ctx context.Context, raw any) (model.OrderItemInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPayGroceryOrderInput(ctx context.Context, obj any) (model.PayGroceryOrderInput, error) {
+	var it model.PayGroceryOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orderId", "paymentToken", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "paymentToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentToken"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentToken = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPayGroceryOrderInput unmarshals raw into the PayGroceryOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPayGroceryOrderInput(ctx context.Context, raw any) (model.PayGroceryOrderInput, error) {
+	var out model.PayGroceryOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PayGroceryOrderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPlaceGroceryOrderInput(ctx context.Context, obj any) (model.PlaceGroceryOrderInput, error) {
 	var it model.PlaceGroceryOrderInput
 	if obj == nil {
@@ -27605,6 +28018,11 @@ func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "paymentDueBy":
+			out.Values[i] = ec._GroceryOrder_paymentDueBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28787,6 +29205,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "rescheduleApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rescheduleApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "saveAddress":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_saveAddress(ctx, field)
@@ -28804,6 +29229,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setName":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setName(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "payGroceryOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payGroceryOrder(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -32473,6 +32905,11 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋplazaᚑgateway�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPayGroceryOrderInput2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayGroceryOrderInput(ctx context.Context, v any) (model.PayGroceryOrderInput, error) {
+	res, err := ec.unmarshalInputPayGroceryOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPayout2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPayoutᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Payout) graphql.Marshaler {

@@ -142,6 +142,7 @@ var toOrder = convert(gateway.Orders, func(p string, o connectors.GroceryOrder) 
 		ID: gid.Encode(gid.GroceryOrder, p, o.ID), Items: items, Total: money(o.Total),
 		Status: model.BookingStatus(o.Status), CreatedAt: o.CreatedAt, ProviderID: p, StoreID: o.StoreID, SlotID: o.SlotID,
 		DeliveryAddress: toDeliveryAddress(o.DeliveryAddress), DeliveryFee: optMoney(o.DeliveryFee), EstimatedDelivery: o.EstimatedDelivery,
+		PaymentDueBy: o.PaymentDueBy,
 	}
 })
 

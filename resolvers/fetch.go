@@ -138,12 +138,23 @@ func (r *Resolver) nodeRoot(ctx context.Context, id string) (model.Node, error) 
 
 // searchPage runs a merged search (over the index when the gateway has
 // one) and returns the requested window of it as edges.
-func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams, first *int, after *string, edge func(cursor string, h gateway.Hit) E) ([]E, *model.PageInfo, int, error) {
-	w, err := r.window(ctx, first, after)
+// pageArgs are a list's paging arguments: forward with first/after or
+// backward with last/before, as `search` pages.
+type pageArgs struct {
+	first, last   *int
+	after, before *string
+}
+
+func searchPage[E any](ctx context.Context, r *Resolver, p gateway.SearchParams, a pageArgs, edge func(cursor string, h gateway.Hit) E) ([]E, *model.PageInfo, int, error) {
+	w, err := r.backWindow(ctx, a.first, a.after, a.last, a.before)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	items, pi, all, err := r.rankedPage(ctx, p, w, after)
+	cursor := a.after
+	if w.back {
+		cursor = a.before
+	}
+	items, pi, all, err := r.rankedPage(ctx, p, w, cursor)
 	if err != nil {
 		return nil, nil, 0, err
 	}

@@ -109,11 +109,11 @@ func (r *Resolver) productStore(ctx context.Context, obj *model.Product) (*model
 	return load(ctx, gateway.Stores.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID}, toStore)
 }
 
-func (r *Resolver) queryStores(ctx context.Context, city *string, first *int, after *string) (*model.StoreConnection, error) {
+func (r *Resolver) queryStores(ctx context.Context, city *string, a pageArgs) (*model.StoreConnection, error) {
 	if err := checkTexts(textArg{"city", city}); err != nil {
 		return nil, err
 	}
-	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Store, nil, city), first, after, func(c string, h gateway.Hit) *model.StoreEdge {
+	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Store, nil, city), a, func(c string, h gateway.Hit) *model.StoreEdge {
 		return &model.StoreEdge{Cursor: c, Node: hitModel[*model.Store](h)}
 	})
 	if err != nil {
@@ -122,7 +122,7 @@ func (r *Resolver) queryStores(ctx context.Context, city *string, first *int, af
 	return prefetch(ctx, r, &model.StoreConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
-func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string) (*model.ProductConnection, error) {
+func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *string, city *string, category *string, a pageArgs) (*model.ProductConnection, error) {
 	if err := checkTexts(textArg{"text", text}, textArg{"city", city}, textArg{"category", category}); err != nil {
 		return nil, err
 	}
@@ -131,7 +131,11 @@ func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *str
 		if err != nil {
 			return nil, err
 		}
-		conn, err := r.storeProducts(ctx, k, text, first, after)
+		if a.last != nil || a.before != nil {
+			return nil, &ArgError{Arg: "last", Err: connectors.Errorf(connectors.KindInvalid,
+				"one store's products page forward only (first/after), in the provider's order")}
+		}
+		conn, err := r.storeProducts(ctx, k, text, a.first, a.after)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +143,7 @@ func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *str
 	}
 	p := searchParams(gid.Product, text, city)
 	p.Category = deref(category)
-	edges, pi, n, err := searchPage(ctx, r, p, first, after, func(c string, h gateway.Hit) *model.ProductEdge {
+	edges, pi, n, err := searchPage(ctx, r, p, a, func(c string, h gateway.Hit) *model.ProductEdge {
 		return &model.ProductEdge{Cursor: c, Node: hitModel[*model.Product](h)}
 	})
 	if err != nil {
@@ -148,11 +152,11 @@ func (r *Resolver) queryProducts(ctx context.Context, text *string, storeID *str
 	return prefetch(ctx, r, &model.ProductConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
-func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error) {
+func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string, a pageArgs) (*model.DoctorConnection, error) {
 	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
 		return nil, err
 	}
-	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Doctor, text, city), first, after, func(c string, h gateway.Hit) *model.DoctorEdge {
+	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Doctor, text, city), a, func(c string, h gateway.Hit) *model.DoctorEdge {
 		return &model.DoctorEdge{Cursor: c, Node: hitModel[*model.Doctor](h)}
 	})
 	if err != nil {
@@ -161,11 +165,11 @@ func (r *Resolver) queryDoctors(ctx context.Context, text *string, city *string,
 	return prefetch(ctx, r, &model.DoctorConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
-func (r *Resolver) queryLawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error) {
+func (r *Resolver) queryLawyers(ctx context.Context, text *string, city *string, a pageArgs) (*model.LawyerConnection, error) {
 	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
 		return nil, err
 	}
-	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Lawyer, text, city), first, after, func(c string, h gateway.Hit) *model.LawyerEdge {
+	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.Lawyer, text, city), a, func(c string, h gateway.Hit) *model.LawyerEdge {
 		return &model.LawyerEdge{Cursor: c, Node: hitModel[*model.Lawyer](h)}
 	})
 	if err != nil {
@@ -174,11 +178,11 @@ func (r *Resolver) queryLawyers(ctx context.Context, text *string, city *string,
 	return prefetch(ctx, r, &model.LawyerConnection{Edges: edges, PageInfo: pi, TotalCount: n}), nil
 }
 
-func (r *Resolver) queryGovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error) {
+func (r *Resolver) queryGovServices(ctx context.Context, text *string, city *string, a pageArgs) (*model.GovServiceConnection, error) {
 	if err := checkTexts(textArg{"text", text}, textArg{"city", city}); err != nil {
 		return nil, err
 	}
-	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.GovService, text, city), first, after, func(c string, h gateway.Hit) *model.GovServiceEdge {
+	edges, pi, n, err := searchPage(ctx, r, searchParams(gid.GovService, text, city), a, func(c string, h gateway.Hit) *model.GovServiceEdge {
 		return &model.GovServiceEdge{Cursor: c, Node: hitModel[*model.GovService](h)}
 	})
 	if err != nil {

@@ -103,6 +103,22 @@ func (r *Resolver) cancelOrder(ctx context.Context, id string) (*model.GroceryOr
 	return toOrder(k.Provider, o), nil
 }
 
+func (r *Resolver) payOrder(ctx context.Context, in model.PayGroceryOrderInput) (*model.GroceryOrder, error) {
+	me, k, err := mine(ctx, in.OrderID, gid.GroceryOrder)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("paymentToken", in.PaymentToken); err != nil {
+		return nil, err
+	}
+	o, err := r.gw.PayOrder(ctx, k.Provider, connectors.PayOrderInput{
+		UserID: me, OrderID: k.ID, PaymentToken: in.PaymentToken, IdempotencyKey: deref(in.IdempotencyKey)})
+	if err != nil {
+		return nil, err
+	}
+	return toOrder(k.Provider, o), nil
+}
+
 func (r *Resolver) bookAppointment(ctx context.Context, in model.BookDoctorAppointmentInput) (*model.Appointment, error) {
 	me, err := user(ctx)
 	if err != nil {
@@ -255,6 +271,25 @@ func (r *Resolver) cancelApplication(ctx context.Context, id string) (*model.Ser
 		return nil, err
 	}
 	r.recordOrder(ctx, growth.Order{Provider: k.Provider, ID: k.ID, User: me, Status: growth.OrderCancelled})
+	return toApplication(k.Provider, a), nil
+}
+
+func (r *Resolver) rescheduleApplication(ctx context.Context, id, slotID string) (*model.ServiceApplication, error) {
+	me, k, err := mine(ctx, id, gid.ServiceApplication)
+	if err != nil {
+		return nil, err
+	}
+	slot, err := decode(slotID, gid.OfficeSlot)
+	if e, ok := connectors.AsError(err); ok {
+		return nil, &ArgError{Arg: "slotId", Err: e}
+	}
+	if slot.Provider != k.Provider {
+		return nil, &ArgError{Arg: "slotId", Err: connectors.Errorf(connectors.KindInvalid, "the slot belongs to another provider than the application")}
+	}
+	a, err := r.gw.RescheduleApplication(ctx, k.Provider, me, k.ID, slot.ID)
+	if err != nil {
+		return nil, err
+	}
 	return toApplication(k.Provider, a), nil
 }
 

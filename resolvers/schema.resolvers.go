@@ -228,6 +228,10 @@ func (r *mutationResolver) CancelApplication(ctx context.Context, id string) (*m
 	return r.cancelApplication(ctx, id)
 }
 
+func (r *mutationResolver) RescheduleApplication(ctx context.Context, id string, slotID string) (*model.ServiceApplication, error) {
+	return r.rescheduleApplication(ctx, id, slotID)
+}
+
 func (r *mutationResolver) SaveAddress(ctx context.Context, input model.SaveAddressInput) (*model.Address, error) {
 	return r.saveAddress(ctx, input)
 }
@@ -238,6 +242,10 @@ func (r *mutationResolver) SetDefaultCity(ctx context.Context, city string) (*mo
 
 func (r *mutationResolver) SetName(ctx context.Context, name string) (*model.User, error) {
 	return r.setProfileField(ctx, "name", name, events.Profiles.SetName)
+}
+
+func (r *mutationResolver) PayGroceryOrder(ctx context.Context, input model.PayGroceryOrderInput) (*model.GroceryOrder, error) {
+	return r.payOrder(ctx, input)
 }
 
 func (r *officeResolver) Slots(ctx context.Context, obj *model.Office, onlyAvailable *bool) ([]*model.OfficeSlot, error) {
@@ -288,24 +296,24 @@ func (r *queryResolver) Providers(ctx context.Context, vertical *model.Vertical,
 	return r.providers(ctx, vertical, city, first, after)
 }
 
-func (r *queryResolver) Stores(ctx context.Context, city *string, first *int, after *string) (*model.StoreConnection, error) {
-	return r.queryStores(ctx, city, first, after)
+func (r *queryResolver) Stores(ctx context.Context, city *string, first *int, after *string, last *int, before *string) (*model.StoreConnection, error) {
+	return r.queryStores(ctx, city, pageArgs{first: first, after: after, last: last, before: before})
 }
 
-func (r *queryResolver) Products(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string) (*model.ProductConnection, error) {
-	return r.queryProducts(ctx, text, storeID, city, category, first, after)
+func (r *queryResolver) Products(ctx context.Context, text *string, storeID *string, city *string, category *string, first *int, after *string, last *int, before *string) (*model.ProductConnection, error) {
+	return r.queryProducts(ctx, text, storeID, city, category, pageArgs{first: first, after: after, last: last, before: before})
 }
 
-func (r *queryResolver) Doctors(ctx context.Context, text *string, city *string, first *int, after *string) (*model.DoctorConnection, error) {
-	return r.queryDoctors(ctx, text, city, first, after)
+func (r *queryResolver) Doctors(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.DoctorConnection, error) {
+	return r.queryDoctors(ctx, text, city, pageArgs{first: first, after: after, last: last, before: before})
 }
 
-func (r *queryResolver) Lawyers(ctx context.Context, text *string, city *string, first *int, after *string) (*model.LawyerConnection, error) {
-	return r.queryLawyers(ctx, text, city, first, after)
+func (r *queryResolver) Lawyers(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.LawyerConnection, error) {
+	return r.queryLawyers(ctx, text, city, pageArgs{first: first, after: after, last: last, before: before})
 }
 
-func (r *queryResolver) GovServices(ctx context.Context, text *string, city *string, first *int, after *string) (*model.GovServiceConnection, error) {
-	return r.queryGovServices(ctx, text, city, first, after)
+func (r *queryResolver) GovServices(ctx context.Context, text *string, city *string, first *int, after *string, last *int, before *string) (*model.GovServiceConnection, error) {
+	return r.queryGovServices(ctx, text, city, pageArgs{first: first, after: after, last: last, before: before})
 }
 
 func (r *queryResolver) Search(ctx context.Context, text *string, vertical *model.Vertical, city *string, first *int, after *string, last *int, before *string, sort *model.SearchSort, near *model.GeoPointInput, minPrice *int, maxPrice *int) (*model.SearchConnection, error) {

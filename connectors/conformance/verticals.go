@@ -58,6 +58,9 @@ type vertical struct {
 	// cancel cancels one of user's records (contract 1.3 for bookings;
 	// grocery orders always): nil when the connector cannot.
 	cancel func(ctx context.Context, user, id string) (item, error)
+	// pay pays one of user's orders (contract 1.4, grocery): nil when the
+	// connector cannot.
+	pay func(ctx context.Context, in connectors.PayOrderInput) (connectors.GroceryOrder, error)
 }
 
 // cancelOf adapts a cancel method of capability T, when conn has it.
@@ -176,12 +179,13 @@ func groceryVertical(g connectors.Grocery) *vertical {
 		records: batchOf(g.Orders, order),
 		list:    listOf(g.UserOrders, order),
 		cancel:  cancelOf(g, connectors.Grocery.CancelOrder, order),
+		pay:     payOf(g),
 		prepare: func(ctx context.Context, user string, scarce bool) (*mutation, error) {
-			store, slot, p, err := groceryFixture(ctx, g, scarce)
+			store, slot, p, qty, err := groceryFixture(ctx, g, scarce)
 			if err != nil {
 				return nil, err
 			}
-			return groceryMutation(g, user, store, slot, p, 1), nil
+			return groceryMutation(g, user, store, slot, p, qty), nil
 		},
 	}
 }
@@ -217,20 +221,21 @@ func groceryMutation(g connectors.Grocery, user, store, slot, p string, qty int)
 }
 
 // groceryFixture finds a store with a delivery slot that has room and a
-// product in stock: the one with the most stock, or with scarce the one
-// with the least.
-func groceryFixture(ctx context.Context, g connectors.Grocery, scarce bool) (store, slot, product string, err error) {
+// product in stock (the one with the most stock, or with scarce the one
+// with the least), and the quantity of it that reaches the store's minimum order (contract 1.4
+// stores refuse less; 1 without a minimum).
+func groceryFixture(ctx context.Context, g connectors.Grocery, scarce bool) (store, slot, product string, qty int, err error) {
 	stores, err := g.SearchStores(ctx, connectors.Query{First: 10})
 	if err != nil {
-		return "", "", "", fmt.Errorf("search stores: %w", err)
+		return "", "", "", 0, fmt.Errorf("search stores: %w", err)
 	}
 	for _, s := range stores.Items {
 		slots, err := g.DeliverySlots(ctx, []string{s.ID})
 		if err != nil {
-			return "", "", "", fmt.Errorf("delivery slots: %w", err)
+			return "", "", "", 0, fmt.Errorf("delivery slots: %w", err)
 		}
 		if len(slots) != 1 {
-			return "", "", "", fmt.Errorf("delivery slots: %d results for 1 store", len(slots))
+			return "", "", "", 0, fmt.Errorf("delivery slots: %d results for 1 store", len(slots))
 		}
 		var best connectors.DeliverySlot
 		for _, sl := range slots[0].Value {
@@ -243,19 +248,25 @@ func groceryFixture(ctx context.Context, g connectors.Grocery, scarce bool) (sto
 		}
 		products, err := g.SearchProducts(ctx, connectors.Query{StoreID: s.ID, First: 100})
 		if err != nil {
-			return "", "", "", fmt.Errorf("search products: %w", err)
+			return "", "", "", 0, fmt.Errorf("search products: %w", err)
 		}
 		var pick connectors.Product
+		need := func(p connectors.Product) int {
+			if s.MinimumOrder == nil || p.Price.Amount <= 0 {
+				return 1
+			}
+			return int(max(1, (s.MinimumOrder.Amount+p.Price.Amount-1)/p.Price.Amount))
+		}
 		for _, p := range products.Items {
-			if p.Stock > 0 && (pick.ID == "" || scarce && p.Stock < pick.Stock || !scarce && p.Stock > pick.Stock) {
+			if p.Stock >= need(p) && need(p) <= 100 && (pick.ID == "" || scarce && p.Stock < pick.Stock || !scarce && p.Stock > pick.Stock) {
 				pick = p
 			}
 		}
 		if pick.ID != "" {
-			return s.ID, best.ID, pick.ID, nil
+			return s.ID, best.ID, pick.ID, need(pick), nil
 		}
 	}
-	return "", "", "", noFixture("store with a free delivery slot and a product in stock")
+	return "", "", "", 0, noFixture("store with a free delivery slot and a product in stock")
 }
 
 // slotLevel reads one slot's availability as 1 (free) or 0 (taken).

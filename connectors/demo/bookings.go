@@ -13,6 +13,7 @@ var (
 	_ connectors.AppointmentChanger         = (*Medical)(nil)
 	_ connectors.LegalConsultationCanceller = (*Legal)(nil)
 	_ connectors.ApplicationCanceller       = (*PublicService)(nil)
+	_ connectors.ApplicationRescheduler     = (*PublicService)(nil)
 )
 
 // myAppointment returns userID's appointment, CONFIRMED and not started.
@@ -111,17 +112,64 @@ func (p *PublicService) CancelApplication(ctx context.Context, userID, id string
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	a, err := p.myApplication(userID, id, "withdrawn")
+	if err != nil {
+		return connectors.ServiceApplication{}, err
+	}
+	p.free(a.SlotID)
+	a.Status = connectors.StatusCancelled
+	return cloneApplication(a), nil
+}
+
+// myApplication returns userID's PENDING application. The caller holds p.mu.
+func (p *PublicService) myApplication(userID, id, change string) (*connectors.ServiceApplication, error) {
 	a, ok := p.applications[id]
 	switch {
 	case !ok || userID == "" || a.UserID != userID:
-		return connectors.ServiceApplication{}, connectors.NotFound("application", id)
+		return nil, connectors.NotFound("application", id)
 	case a.Status != connectors.StatusPending:
-		return connectors.ServiceApplication{}, connectors.Errorf(connectors.KindConflict, "application %q is %s and can no longer be withdrawn", id, a.Status)
+		return nil, connectors.Errorf(connectors.KindConflict, "application %q is %s and can no longer be %s", id, a.Status, change)
 	}
-	if s, ok := p.slots[a.SlotID]; ok && s.Start.After(p.now()) {
+	return a, nil
+}
+
+// free makes an upcoming office slot bookable again and tells the
+// catalogue feed. The caller holds p.mu.
+func (p *PublicService) free(slotID string) {
+	if s, ok := p.slots[slotID]; ok && s.Start.After(p.now()) {
 		s.Available = true
 		p.feed.put(officeItem(p.offices[s.OfficeID], p.hasFreeSlot(s.OfficeID)))
 	}
-	a.Status = connectors.StatusCancelled
+}
+
+// RescheduleApplication moves userID's PENDING application to slotID of
+// the same office, freeing the old slot, in one critical section.
+func (p *PublicService) RescheduleApplication(ctx context.Context, userID, id, slotID string) (connectors.ServiceApplication, error) {
+	if err := ctx.Err(); err != nil {
+		return connectors.ServiceApplication{}, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a, err := p.myApplication(userID, id, "rescheduled")
+	if err != nil {
+		return connectors.ServiceApplication{}, err
+	}
+	slot, ok := p.slots[slotID]
+	switch {
+	case !ok:
+		return connectors.ServiceApplication{}, connectors.NotFound("office slot", slotID)
+	case slot.OfficeID != a.OfficeID:
+		return connectors.ServiceApplication{}, connectors.Errorf(connectors.KindInvalid, "office slot %q is not a slot of office %q", slotID, a.OfficeID)
+	case !slot.Start.After(p.now()):
+		return connectors.ServiceApplication{}, connectors.Errorf(connectors.KindInvalid, "office slot %q has already started", slotID)
+	case slotID == a.SlotID:
+		return cloneApplication(a), nil
+	case !slot.Available:
+		return connectors.ServiceApplication{}, connectors.Errorf(connectors.KindConflict, "office slot %q is already booked", slotID)
+	}
+	slot.Available = false
+	p.free(a.SlotID)
+	a.SlotID = slot.ID
+	p.feed.put(officeItem(p.offices[slot.OfficeID], p.hasFreeSlot(slot.OfficeID)))
 	return cloneApplication(a), nil
 }

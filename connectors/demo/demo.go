@@ -49,6 +49,10 @@ type Option func(*config)
 type config struct {
 	clock    connectors.Clock
 	progress *progress // progress.go
+	// payWindow > 0: grocery orders wait for payment that long (payment.go).
+	payWindow time.Duration
+	// minimums: grocery orders below the store's minimum are refused.
+	minimums bool
 	seed     int64
 	users    int
 	scale    int

@@ -394,14 +394,19 @@ func TestSlots(t *testing.T) {
 		}
 	})
 
-	t.Run("hides slots once the clock has passed them", func(t *testing.T) {
+	t.Run("hides slots once the clock has passed them (and rolls new days in: slots_test.go)", func(t *testing.T) {
 		clock := now
 		g := mustGrocery(t, WithClock(func() time.Time { return clock }))
-		before := len(must(g.DeliverySlots(ctx, []string{"s-01"}))[0].Value)
+		first := must(g.DeliverySlots(ctx, []string{"s-01"}))[0].Value[0]
 		clock = now.AddDate(0, 0, 2)
-		after := len(must(g.DeliverySlots(ctx, []string{"s-01"}))[0].Value)
-		if after >= before || after == 0 {
-			t.Fatalf("%d slots before, %d two days later", before, after)
+		after := must(g.DeliverySlots(ctx, []string{"s-01"}))[0].Value
+		if len(after) == 0 {
+			t.Fatal("no slots two days later")
+		}
+		for _, s := range after {
+			if s.ID == first.ID || !s.Start.After(clock) {
+				t.Fatalf("two days later slot %s (%v) is still listed", s.ID, s.Start)
+			}
 		}
 	})
 }

@@ -44,10 +44,15 @@ type Grocery struct {
 	storeProducts map[string][]*connectors.Product
 	slots         map[string]*connectors.DeliverySlot
 	storeSlots    map[string][]*connectors.DeliverySlot // by start
+	calendar      calendar                              // rolls slots forward (slots.go)
 	orders        map[string]*connectors.GroceryOrder
 	userOrders    map[string][]*connectors.GroceryOrder
 	orderIDs      counter
 	placed        *idempotency[connectors.GroceryOrder]
+	paid          *idempotency[connectors.GroceryOrder]
+	payWindow     time.Duration              // 0: no payment step (payment.go)
+	minimums      bool                       // WithMinimumOrders
+	unpaid        []*connectors.GroceryOrder // AWAITING_PAYMENT, to expire
 	feed          *feed
 }
 
@@ -70,6 +75,9 @@ func NewGrocery(desc connectors.Descriptor, opts ...Option) (*Grocery, error) {
 		userOrders:    map[string][]*connectors.GroceryOrder{},
 		orderIDs:      counter{prefix: "o"},
 		placed:        newIdempotency(cloneOrder),
+		paid:          newIdempotency(cloneOrder),
+		payWindow:     cfg.payWindow,
+		minimums:      cfg.minimums,
 	}
 	rng := cfg.rng(desc.ID)
 	c := g.generateCatalogue(rng, cfg)
@@ -135,19 +143,40 @@ func (g *Grocery) generateCatalogue(rng *rand.Rand, cfg config) groceryCatalogue
 
 		for d := 1; d <= deliveryDays; d++ {
 			day := day0.AddDate(0, 0, d)
-			for w, h := range deliveryWindows {
-				start := day.Add(time.Duration(h) * time.Hour)
-				capacity := 10 + rng.IntN(21)
-				slot := &connectors.DeliverySlot{
-					ID: deliverySlotID(s.ID, start, w), StoreID: s.ID,
-					Start: start, End: start.Add(2 * time.Hour), Capacity: capacity, Remaining: capacity,
-				}
-				g.slots[slot.ID] = slot
-				g.storeSlots[s.ID] = append(g.storeSlots[s.ID], slot)
+			for w := range deliveryWindows {
+				g.addDeliverySlot(s.ID, day, w, 10+rng.IntN(21))
 			}
 		}
 	}
+	g.calendar = newCalendar(day0, deliveryDays)
 	return c
+}
+
+// addDeliverySlot adds store's window w of day with capacity places.
+func (g *Grocery) addDeliverySlot(store string, day time.Time, w, capacity int) {
+	start := day.Add(time.Duration(deliveryWindows[w]) * time.Hour)
+	slot := &connectors.DeliverySlot{
+		ID: deliverySlotID(store, start, w), StoreID: store,
+		Start: start, End: start.Add(2 * time.Hour), Capacity: capacity, Remaining: capacity,
+	}
+	g.slots[slot.ID] = slot
+	g.storeSlots[store] = append(g.storeSlots[store], slot)
+}
+
+// rollSlots gives every store the delivery days up to deliveryDays ahead
+// of now and forgets passed slots.
+func (g *Grocery) rollSlots(now time.Time) {
+	roll(&g.mu, &g.calendar, now, func(day time.Time) {
+		for store := range g.stores {
+			for w := range deliveryWindows {
+				g.addDeliverySlot(store, day, w, capacityOf(deliverySlotID(store, day.Add(time.Duration(deliveryWindows[w])*time.Hour), w)))
+			}
+		}
+	}, func() {
+		for store, list := range g.storeSlots {
+			g.storeSlots[store] = prune(list, g.slots, now, func(s *connectors.DeliverySlot) string { return s.ID }, func(s *connectors.DeliverySlot) time.Time { return s.End })
+		}
+	})
 }
 
 func deliverySlotID(storeID string, start time.Time, window int) string {
@@ -263,6 +292,7 @@ func (g *Grocery) Products(ctx context.Context, ids []string) ([]connectors.Resu
 }
 
 func (g *Grocery) Orders(ctx context.Context, ids []string) ([]connectors.Result[connectors.GroceryOrder], error) {
+	g.expireDue()
 	return lockedBatch(ctx, &g.mu, ids, g.orders, "order", cloneOrder)
 }
 
@@ -273,6 +303,7 @@ func (g *Grocery) DeliverySlots(ctx context.Context, storeIDs []string) ([]conne
 		return nil, err
 	}
 	now := g.now()
+	g.rollSlots(now)
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	out := make([]connectors.Result[[]connectors.DeliverySlot], len(storeIDs))
@@ -316,6 +347,7 @@ func (g *Grocery) UserOrders(ctx context.Context, userID string) ([]connectors.G
 	if userID == "" {
 		return nil, errUserRequired()
 	}
+	g.expireDue()
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	return newestFirst(g.userOrders[userID], cloneOrder, func(o *connectors.GroceryOrder) (time.Time, string) { return o.CreatedAt, o.ID }), nil
@@ -333,7 +365,9 @@ func (g *Grocery) PlaceOrder(ctx context.Context, in connectors.PlaceOrderInput)
 	if err := checkOrderInput(in); err != nil {
 		return connectors.GroceryOrder{}, err
 	}
+	g.expireDue() // their stock and slots are free again
 	now := g.now()
+	g.rollSlots(now)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if o, ok, err := g.placed.lookup(in.UserID, in.IdempotencyKey, in); ok || err != nil {
@@ -369,8 +403,13 @@ func (g *Grocery) PlaceOrder(ctx context.Context, in connectors.PlaceOrderInput)
 		want[p.ID] += l.Quantity
 	}
 	for i := range items {
+		items[i].Quantity = want[items[i].ProductID]
+	}
+	if err := g.checkMinimum(in.StoreID, orderTotal(items)); err != nil {
+		return connectors.GroceryOrder{}, err
+	}
+	for i := range items {
 		p := g.products[items[i].ProductID]
-		items[i].Quantity = want[p.ID]
 		if p.Stock < want[p.ID] {
 			return connectors.GroceryOrder{}, connectors.Errorf(connectors.KindConflict, "insufficient stock for product %q: %d left", p.ID, p.Stock)
 		}
@@ -395,10 +434,34 @@ func (g *Grocery) PlaceOrder(ctx context.Context, in connectors.PlaceOrderInput)
 		DeliveryAddress: in.DeliveryAddress, DeliveryFee: fee, EstimatedDelivery: &eta,
 	}
 	g.addOrder(o)
+	if g.payWindow > 0 {
+		g.awaitPayment(o, now) // PayOrder starts it moving
+	} else {
+		g.progress.start(gid.GroceryOrder, g.desc.ID, o.ID, orderPath,
+			advanceIn(&g.mu, g.orders, o.ID, func(o *connectors.GroceryOrder) *string { return &o.Status }))
+	}
 	g.placed.remember(in.UserID, in.IdempotencyKey, in, *o)
-	g.progress.start(gid.GroceryOrder, g.desc.ID, o.ID, orderPath,
-		advanceIn(&g.mu, g.orders, o.ID, func(o *connectors.GroceryOrder) *string { return &o.Status }))
 	return cloneOrder(o), nil
+}
+
+// WithMinimumOrders makes a grocery provider refuse an order whose items
+// come to less than its store's minimum order (Store.MinimumOrder, the
+// delivery fee not counted) with KindBelowMinimum. Without it the minimum
+// is only shown, as by providers of contract 1.3.
+func WithMinimumOrders() Option { return func(c *config) { c.minimums = true } }
+
+// checkMinimum refuses total below storeID's minimum order when the
+// provider enforces minimums. The caller holds g.mu.
+func (g *Grocery) checkMinimum(storeID string, total connectors.Money) error {
+	if !g.minimums {
+		return nil
+	}
+	min := cloneStore(g.stores[storeID]).MinimumOrder
+	if min == nil || total.Amount >= min.Amount {
+		return nil
+	}
+	return connectors.Errorf(connectors.KindBelowMinimum, "the store's minimum order is %s; the items come to %s (%s more)",
+		min, total, connectors.Money{Amount: min.Amount - total.Amount, Currency: min.Currency})
 }
 
 func checkOrderInput(in connectors.PlaceOrderInput) error {
@@ -425,8 +488,8 @@ func checkOrderInput(in connectors.PlaceOrderInput) error {
 	return nil
 }
 
-// CancelOrder cancels a PLACED or CONFIRMED order of userID and puts its
-// stock and slot capacity back. Returns KindNotFound when the order does not
+// CancelOrder cancels an AWAITING_PAYMENT, PLACED or CONFIRMED order of
+// userID and puts its stock and slot capacity back. Returns KindNotFound when the order does not
 // exist or is not userID's, KindConflict when it is past cancelling.
 func (g *Grocery) CancelOrder(ctx context.Context, userID, orderID string) (connectors.GroceryOrder, error) {
 	if err := ctx.Err(); err != nil {
@@ -438,9 +501,18 @@ func (g *Grocery) CancelOrder(ctx context.Context, userID, orderID string) (conn
 	if !ok || userID == "" || o.UserID != userID {
 		return connectors.GroceryOrder{}, connectors.NotFound("order", orderID)
 	}
-	if o.Status != connectors.StatusPlaced && o.Status != connectors.StatusConfirmed {
+	switch o.Status {
+	case connectors.StatusAwaitingPayment, connectors.StatusPlaced, connectors.StatusConfirmed:
+	default:
 		return connectors.GroceryOrder{}, connectors.Errorf(connectors.KindConflict, "order %q is %s and can no longer be cancelled", orderID, o.Status)
 	}
+	g.release(o)
+	o.Status = connectors.StatusCancelled
+	return cloneOrder(o), nil
+}
+
+// release puts an order's stock and slot capacity back. The caller holds g.mu.
+func (g *Grocery) release(o *connectors.GroceryOrder) {
 	for _, it := range o.Items {
 		if p, ok := g.products[it.ProductID]; ok {
 			p.Stock += it.Quantity
@@ -450,8 +522,6 @@ func (g *Grocery) CancelOrder(ctx context.Context, userID, orderID string) (conn
 	if s, ok := g.slots[o.SlotID]; ok && s.Remaining < s.Capacity {
 		s.Remaining++
 	}
-	o.Status = connectors.StatusCancelled
-	return cloneOrder(o), nil
 }
 
 func storeDoc(s *connectors.Store) searchDoc {

@@ -34,6 +34,7 @@ type Medical struct {
 	doctorIndex       *index[connectors.Doctor]
 	slots             map[string]*connectors.AppointmentSlot
 	doctorSlots       map[string][]*connectors.AppointmentSlot // by start
+	calendar          calendar                                 // rolls slots forward (slots.go)
 	appointments      map[string]*connectors.Appointment
 	userAppointments  map[string][]*connectors.Appointment
 	consultations     map[string]*connectors.Consultation
@@ -110,15 +111,35 @@ func (m *Medical) generateDoctors(rng *rand.Rand, cfg config) ([]*connectors.Doc
 		doctors, specs = append(doctors, d), append(specs, sp)
 		m.doctors[d.ID] = d
 		for day := 1; day <= appointmentDays; day++ {
-			for _, minute := range consultationSlotTimes {
-				start := day0.AddDate(0, 0, day).Add(time.Duration(minute) * time.Minute)
-				s := &connectors.AppointmentSlot{ID: appointmentSlotID(d.ID, start), DoctorID: d.ID, Start: start, End: start.Add(appointmentLength), Available: true}
-				m.slots[s.ID] = s
-				m.doctorSlots[d.ID] = append(m.doctorSlots[d.ID], s)
-			}
+			m.addAppointmentDay(d.ID, day0.AddDate(0, 0, day))
 		}
 	}
+	m.calendar = newCalendar(day0, appointmentDays)
 	return doctors, specs
+}
+
+// addAppointmentDay adds doctor's slots of day.
+func (m *Medical) addAppointmentDay(doctor string, day time.Time) {
+	for _, minute := range consultationSlotTimes {
+		start := day.Add(time.Duration(minute) * time.Minute)
+		s := &connectors.AppointmentSlot{ID: appointmentSlotID(doctor, start), DoctorID: doctor, Start: start, End: start.Add(appointmentLength), Available: true}
+		m.slots[s.ID] = s
+		m.doctorSlots[doctor] = append(m.doctorSlots[doctor], s)
+	}
+}
+
+// rollSlots gives every doctor the days up to appointmentDays ahead of now
+// and forgets passed slots.
+func (m *Medical) rollSlots(now time.Time) {
+	roll(&m.mu, &m.calendar, now, func(day time.Time) {
+		for doctor := range m.doctors {
+			m.addAppointmentDay(doctor, day)
+		}
+	}, func() {
+		for doctor, list := range m.doctorSlots {
+			m.doctorSlots[doctor] = prune(list, m.slots, now, func(s *connectors.AppointmentSlot) string { return s.ID }, func(s *connectors.AppointmentSlot) time.Time { return s.End })
+		}
+	})
 }
 
 func appointmentSlotID(doctorID string, start time.Time) string {
@@ -212,6 +233,7 @@ func (m *Medical) AppointmentSlots(ctx context.Context, doctorIDs []string) ([]c
 		return nil, err
 	}
 	now := m.now()
+	m.rollSlots(now)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := make([]connectors.Result[[]connectors.AppointmentSlot], len(doctorIDs))
@@ -276,6 +298,7 @@ func (m *Medical) BookAppointment(ctx context.Context, in connectors.BookAppoint
 		return connectors.Appointment{}, connectors.Errorf(connectors.KindInvalid, "reason is longer than %d characters", maxTextLen)
 	}
 	now := m.now()
+	m.rollSlots(now)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if a, ok, err := m.booked.lookup(in.UserID, in.IdempotencyKey, in); ok || err != nil {
@@ -361,6 +384,22 @@ func (m *Medical) AskDoctor(ctx context.Context, in connectors.AskDoctorInput) (
 	}
 	m.addConsultation(c)
 	m.asked.remember(in.UserID, in.IdempotencyKey, in, *c)
+	// A doctor answers one step later, as the history's answers read.
+	advice := "Thank you for your question."
+	if sp := specialtyNamed(doctor.Specialty); sp != nil {
+		advice += " " + sp.answer
+	}
+	m.progress.start(gid.Consultation, m.desc.ID, c.ID, consultationPath, func(from, to string) bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		c, ok := m.consultations[c.ID]
+		if !ok || c.Status != from {
+			return false
+		}
+		at := m.now()
+		c.Status, c.Answer, c.AnsweredAt = to, advice, &at
+		return true
+	})
 	return cloneConsultation(c), nil
 }
 

@@ -17,6 +17,8 @@ var (
 	appointmentPath = []string{connectors.StatusConfirmed, connectors.StatusCheckedIn, connectors.StatusCompleted}
 	applicationPath = []string{connectors.StatusPending, connectors.StatusApproved, connectors.StatusCompleted}
 	legalPath       = []string{connectors.StatusPending, connectors.StatusConfirmed}
+	// consultationPath: a question asked online is answered one step later.
+	consultationPath = []string{connectors.StatusPending, connectors.StatusAnswered}
 )
 
 // WithStatusUpdates makes the provider move each new order or booking
@@ -56,15 +58,36 @@ func (p *progress) start(kind gid.Kind, provider, local string, path []string, a
 			if !advance(path[i-1], path[i]) {
 				return
 			}
-			// A lost change is made up for by the current state a new
-			// subscription starts with; the demo has nobody to retry for.
-			_ = p.pub.Publish(context.Background(), live.Change{ID: id, Status: path[i], At: time.Now().UTC()})
+			p.announce(id, path[i])
 			if i+1 < len(path) {
 				step(i + 1)
 			}
 		})
 	}
 	step(1)
+}
+
+// announce publishes that the object with global ID id is now in status.
+// A lost change is made up for by the current state a new subscription
+// starts with; the demo has nobody to retry for.
+func (p *progress) announce(id, status string) {
+	if p == nil {
+		return
+	}
+	_ = p.pub.Publish(context.Background(), live.Change{ID: id, Status: status, At: time.Now().UTC()})
+}
+
+// after runs fn once d has passed (tracked like the steps, so tests can
+// wait for it); nothing without status updates.
+func (p *progress) after(d time.Duration, fn func()) {
+	if p == nil {
+		return
+	}
+	p.wg.Add(1)
+	time.AfterFunc(d, func() {
+		defer p.wg.Done()
+		fn()
+	})
 }
 
 // advanceIn returns the advance func for one object of a provider's map.

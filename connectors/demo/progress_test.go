@@ -95,6 +95,27 @@ func TestStatusUpdates(t *testing.T) {
 			t.Fatalf("appointment published %v, want %v", got, want)
 		}
 	})
+	t.Run("answers a question asked online one step later, with the answer and its time", func(t *testing.T) {
+		pub := &recorder{}
+		m, err := NewMedical(connectors.Descriptor{ID: "mediquick"}, WithStatusUpdates(pub, step))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := must(m.AskDoctor(ctx, connectors.AskDoctorInput{UserID: "u1", Specialty: "paediatrics", Question: "A fever since yesterday: what should I do?"}))
+		if c.Status != connectors.StatusPending || c.Answer != "" {
+			t.Fatalf("a new question is %s with answer %q", c.Status, c.Answer)
+		}
+		id := gid.Encode(gid.Consultation, "mediquick", c.ID)
+		waitFor(t, func() bool { return len(pub.statuses(id)) == 1 })
+		m.progress.wg.Wait()
+		if got := pub.statuses(id); !slices.Equal(got, []string{"ANSWERED"}) {
+			t.Fatalf("consultation published %v, want [ANSWERED]", got)
+		}
+		got := must(m.Consultations(ctx, []string{c.ID}))[0].Value
+		if got.Status != connectors.StatusAnswered || got.Answer == "" || got.AnsweredAt == nil || got.AnsweredAt.Before(got.CreatedAt) {
+			t.Fatalf("answered consultation = %+v", got)
+		}
+	})
 	t.Run("moves nothing without WithStatusUpdates", func(t *testing.T) {
 		g := mustGrocery(t)
 		if g.progress != nil {

@@ -36,6 +36,7 @@ type PublicService struct {
 	serviceIndex *index[connectors.GovService]
 	offices      map[string]*connectors.Office // Slots unset: see officeSlots
 	officeSlots  map[string][]*connectors.OfficeSlot
+	calendar     calendar // rolls slots forward (slots.go)
 	// handledBy lists, per service ID, the offices handling it, by office ID.
 	handledBy        map[string][]*connectors.Office
 	slots            map[string]*connectors.OfficeSlot
@@ -134,15 +135,11 @@ func (p *PublicService) generate(rng *rand.Rand, cfg config) []*connectors.GovSe
 			offices = append(offices, o)
 			p.offices[o.ID] = o
 			for d := 1; d <= officeDays; d++ {
-				for _, minute := range officeSlotTimes {
-					start := day0.AddDate(0, 0, d).Add(time.Duration(minute) * time.Minute)
-					s := &connectors.OfficeSlot{ID: officeSlotID(o.ID, start), OfficeID: o.ID, Start: start, End: start.Add(officeSlotLen), Available: true}
-					p.slots[s.ID] = s
-					p.officeSlots[o.ID] = append(p.officeSlots[o.ID], s)
-				}
+				p.addOfficeDay(o.ID, day0.AddDate(0, 0, d))
 			}
 		}
 	}
+	p.calendar = newCalendar(day0, officeDays)
 	for _, s := range services {
 		for _, o := range offices {
 			if handles[o.ID][s.Category] && slices.Contains(s.Cities, o.City) {
@@ -151,6 +148,30 @@ func (p *PublicService) generate(rng *rand.Rand, cfg config) []*connectors.GovSe
 		}
 	}
 	return services
+}
+
+// addOfficeDay adds office's slots of day.
+func (p *PublicService) addOfficeDay(office string, day time.Time) {
+	for _, minute := range officeSlotTimes {
+		start := day.Add(time.Duration(minute) * time.Minute)
+		s := &connectors.OfficeSlot{ID: officeSlotID(office, start), OfficeID: office, Start: start, End: start.Add(officeSlotLen), Available: true}
+		p.slots[s.ID] = s
+		p.officeSlots[office] = append(p.officeSlots[office], s)
+	}
+}
+
+// rollSlots gives every office the days up to officeDays ahead of now and
+// forgets passed slots.
+func (p *PublicService) rollSlots(now time.Time) {
+	roll(&p.mu, &p.calendar, now, func(day time.Time) {
+		for office := range p.offices {
+			p.addOfficeDay(office, day)
+		}
+	}, func() {
+		for office, list := range p.officeSlots {
+			p.officeSlots[office] = prune(list, p.slots, now, func(s *connectors.OfficeSlot) string { return s.ID }, func(s *connectors.OfficeSlot) time.Time { return s.End })
+		}
+	})
 }
 
 func officeSlotID(officeID string, start time.Time) string {
@@ -209,6 +230,7 @@ func (p *PublicService) Offices(ctx context.Context, serviceIDs []string) ([]con
 		return nil, err
 	}
 	now := p.now()
+	p.rollSlots(now)
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	out := make([]connectors.Result[[]connectors.Office], len(serviceIDs))
@@ -269,6 +291,7 @@ func (p *PublicService) Apply(ctx context.Context, in connectors.ApplicationInpu
 		return connectors.ServiceApplication{}, connectors.Errorf(connectors.KindInvalid, "at most %d documents", maxDocuments)
 	}
 	now := p.now()
+	p.rollSlots(now)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if a, ok, err := p.applied.lookup(in.UserID, in.IdempotencyKey, in); ok || err != nil {

@@ -46,6 +46,10 @@ const (
 	PathMedicalUserConsultations = "/v1/medical/consultations:listByUser"
 	PathMedicalBookAppointment   = "/v1/medical/appointments"
 	PathMedicalAskDoctor         = "/v1/medical/consultations"
+	// The payment step (contract 1.4, optional: a provider without it answers 404).
+	PathGroceryPayOrder = "/v1/grocery/orders:pay"
+	// Moving an application's visit (contract 1.4, optional).
+	PathPublicRescheduleApplication = "/v1/public-service/applications:reschedule"
 	// Changing bookings (contract 1.3; a provider of 1.2 answers 404).
 	PathMedicalCancelAppointment     = "/v1/medical/appointments:cancel"
 	PathMedicalRescheduleAppointment = "/v1/medical/appointments:reschedule"
@@ -93,6 +97,7 @@ func Operations() []Operation {
 		{"POST", PathGroceryUserOrders, g},
 		{"POST", PathGroceryPlaceOrder, g},
 		{"POST", PathGroceryCancelOrder, g},
+		{"POST", PathGroceryPayOrder, g},
 		{"POST", PathMedicalDoctors, m},
 		{"POST", PathMedicalAppointments, m},
 		{"POST", PathMedicalConsultations, m},
@@ -117,6 +122,7 @@ func Operations() []Operation {
 		{"POST", PathPublicUserApplications, p},
 		{"POST", PathPublicApply, p},
 		{"POST", PathPublicCancelApplication, p},
+		{"POST", PathPublicRescheduleApplication, p},
 	}
 }
 

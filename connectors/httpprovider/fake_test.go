@@ -186,6 +186,20 @@ func (f *fake) CancelOrder(ctx context.Context, userID, orderID string) (connect
 	return o, nil
 }
 
+// PayOrder (contract 1.4): u1's orders; the declining test token declines.
+func (f *fake) PayOrder(ctx context.Context, in connectors.PayOrderInput) (connectors.GroceryOrder, error) {
+	if err := f.mutation(ctx, in.IdempotencyKey); err != nil {
+		return connectors.GroceryOrder{}, err
+	}
+	switch {
+	case in.UserID != "u1":
+		return connectors.GroceryOrder{}, connectors.NotFound("order", in.OrderID)
+	case in.PaymentToken == connectors.PaymentTokenDeclined:
+		return connectors.GroceryOrder{}, connectors.Errorf(connectors.KindPaymentDeclined, "the card was declined")
+	}
+	return mkOrder(in.OrderID), nil
+}
+
 func (f *fake) Doctors(ctx context.Context, ids []string) ([]connectors.Result[connectors.Doctor], error) {
 	return byID(f, ctx, "doctor", ids, mkDoctor)
 }
@@ -295,4 +309,8 @@ func (f *fake) CancelLegalConsultation(ctx context.Context, userID, id string) (
 
 func (f *fake) CancelApplication(ctx context.Context, userID, id string) (connectors.ServiceApplication, error) {
 	return fakeChange(f, ctx, "application", userID, id, mkApplication, func(a *connectors.ServiceApplication) { a.Status = connectors.StatusCancelled })
+}
+
+func (f *fake) RescheduleApplication(ctx context.Context, userID, id, slotID string) (connectors.ServiceApplication, error) {
+	return fakeChange(f, ctx, "application", userID, id, mkApplication, func(a *connectors.ServiceApplication) { a.SlotID = slotID })
 }

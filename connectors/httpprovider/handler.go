@@ -124,6 +124,9 @@ func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption)
 			add(PathGroceryPlaceOrder, mutationOp(g.PlaceOrder, func(in *connectors.PlaceOrderInput, k string) { in.IdempotencyKey = k }))
 			add(PathGroceryCancelOrder, cancelOrderOp(g))
 		}
+		if g, ok := conn.(connectors.OrderPayer); ok {
+			add(PathGroceryPayOrder, mutationOp(g.PayOrder, func(in *connectors.PayOrderInput, k string) { in.IdempotencyKey = k }))
+		}
 	case connectors.VerticalMedical:
 		if m, ok := conn.(connectors.Medical); ok {
 			add(PathMedicalDoctors, batchOp(maxBatch, m.Doctors))
@@ -169,6 +172,11 @@ func NewHandler(conn connectors.Connector, secret string, opts ...HandlerOption)
 		if p, ok := conn.(connectors.ApplicationCanceller); ok {
 			add(PathPublicCancelApplication, changeOp(false, func(ctx context.Context, r changeRequest) (any, error) {
 				return p.CancelApplication(ctx, r.UserID, r.ID)
+			}))
+		}
+		if p, ok := conn.(connectors.ApplicationRescheduler); ok {
+			add(PathPublicRescheduleApplication, changeOp(true, func(ctx context.Context, r changeRequest) (any, error) {
+				return p.RescheduleApplication(ctx, r.UserID, r.ID, r.SlotID)
 			}))
 		}
 	}
@@ -449,6 +457,8 @@ var statusOfKind = map[connectors.Kind]int{
 	connectors.KindNotFound:        http.StatusNotFound,
 	connectors.KindConflict:        http.StatusConflict,
 	connectors.KindRateLimited:     http.StatusTooManyRequests,
+	connectors.KindPaymentDeclined: http.StatusPaymentRequired,
+	connectors.KindBelowMinimum:    http.StatusUnprocessableEntity,
 	connectors.KindUnavailable:     http.StatusServiceUnavailable,
 	connectors.KindTimeout:         http.StatusGatewayTimeout,
 }
@@ -462,6 +472,8 @@ var genericMessage = map[connectors.Kind]string{
 	connectors.KindNotFound:        "not found",
 	connectors.KindConflict:        "conflict",
 	connectors.KindRateLimited:     "rate limited",
+	connectors.KindPaymentDeclined: "payment declined",
+	connectors.KindBelowMinimum:    "below the store's minimum order",
 	connectors.KindUnavailable:     "provider unavailable",
 	connectors.KindTimeout:         "provider timed out",
 	connectors.KindProvider:        "provider error",

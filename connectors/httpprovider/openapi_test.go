@@ -276,6 +276,7 @@ func exerciseDemo(t *testing.T, conn connectors.Connector, c *Client) {
 		}
 		c.PlaceOrder(ctx, in)
 		if len(oids) > 0 {
+			c.PayOrder(ctx, connectors.PayOrderInput{UserID: user, OrderID: oids[0], PaymentToken: connectors.PaymentTokenApproved})
 			c.CancelOrder(ctx, user, oids[0])
 		}
 	case connectors.Medical:
@@ -370,7 +371,9 @@ func exerciseDemo(t *testing.T, conn connectors.Connector, c *Client) {
 				}
 			}
 		}
-		c.Apply(ctx, in)
+		if a, err := c.Apply(ctx, in); err == nil && len(aids) > 0 {
+			c.RescheduleApplication(ctx, user, a.ID, in.SlotID) // the same slot: answered as it is
+		}
 	default:
 		t.Fatalf("%T implements no vertical", conn)
 	}

@@ -70,6 +70,9 @@ var roundTrips = []struct {
 		{"CancelOrder of another user's order", func(ctx context.Context, c connectors.Connector) (any, error) {
 			return c.(connectors.Grocery).CancelOrder(ctx, "u2", "o1")
 		}},
+		via("PayOrder", connectors.OrderPayer.PayOrder, connectors.PayOrderInput{UserID: "u1", OrderID: "o1", PaymentToken: connectors.PaymentTokenApproved, IdempotencyKey: "k2"}),
+		via("PayOrder declined", connectors.OrderPayer.PayOrder, connectors.PayOrderInput{UserID: "u1", OrderID: "o1", PaymentToken: connectors.PaymentTokenDeclined}),
+		via("PayOrder of another user's order", connectors.OrderPayer.PayOrder, connectors.PayOrderInput{UserID: "u2", OrderID: "o1", PaymentToken: connectors.PaymentTokenApproved}),
 	}},
 	{connectors.VerticalMedical, []call{
 		viaBatch("Doctors", connectors.Medical.Doctors, "d1", "missing-d"),
@@ -111,6 +114,12 @@ var roundTrips = []struct {
 		via("Apply without documents", connectors.PublicService.Apply, connectors.ApplicationInput{UserID: "u1", ServiceID: "g1"}),
 		{"CancelApplication", func(ctx context.Context, c connectors.Connector) (any, error) {
 			return c.(connectors.ApplicationCanceller).CancelApplication(ctx, "u1", "ap1")
+		}},
+		{"RescheduleApplication", func(ctx context.Context, c connectors.Connector) (any, error) {
+			return c.(connectors.ApplicationRescheduler).RescheduleApplication(ctx, "u1", "ap1", "os2")
+		}},
+		{"RescheduleApplication of another user's", func(ctx context.Context, c connectors.Connector) (any, error) {
+			return c.(connectors.ApplicationRescheduler).RescheduleApplication(ctx, "u2", "ap1", "os2")
 		}},
 	}},
 }

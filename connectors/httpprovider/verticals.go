@@ -155,10 +155,35 @@ func (c *Client) CancelApplication(ctx context.Context, userID, id string) (conn
 	return change[connectors.ServiceApplication](ctx, c, PathPublicCancelApplication, changeRequest{UserID: userID, ID: id}, "withdrawing applications")
 }
 
+var _ connectors.OrderPayer = (*Client)(nil)
+
+// PayOrder (contract 1.4) sends in.IdempotencyKey as the Idempotency-Key
+// header. A provider without the payment step answers 404: KindInvalid
+// "does not support", as for the changes of 1.3.
+func (c *Client) PayOrder(ctx context.Context, in connectors.PayOrderInput) (connectors.GroceryOrder, error) {
+	out, err := mutate[connectors.GroceryOrder](ctx, c, PathGroceryPayOrder, in, in.IdempotencyKey)
+	return out, unsupported(c, err, "paying orders", connectors.ContractPayments)
+}
+
+// unsupported turns the 404 of an operation the provider does not have
+// into KindInvalid "does not support what", naming the contract version
+// that added it; any other err is returned as it is.
+func unsupported(c *Client, err error, what, version string) error {
+	if e, ok := connectors.AsError(err); ok && e.Kind == connectors.KindNotFound && e.Message == "no such operation" {
+		return c.errorf(connectors.KindInvalid, err, c.desc.Name+" does not support "+what+" through Plaza (contract "+version+")")
+	}
+	return err
+}
+
+var _ connectors.ApplicationRescheduler = (*Client)(nil)
+
+// RescheduleApplication is contract 1.4's (optional).
+func (c *Client) RescheduleApplication(ctx context.Context, userID, id, slotID string) (connectors.ServiceApplication, error) {
+	out, err := mutate[connectors.ServiceApplication](ctx, c, PathPublicRescheduleApplication, changeRequest{UserID: userID, ID: id, SlotID: slotID}, "")
+	return out, unsupported(c, err, "rescheduling applications", connectors.ContractPayments)
+}
+
 func change[Out any](ctx context.Context, c *Client, path string, in changeRequest, what string) (Out, error) {
 	out, err := mutate[Out](ctx, c, path, in, "")
-	if e, ok := connectors.AsError(err); ok && e.Kind == connectors.KindNotFound && e.Message == "no such operation" {
-		return out, c.errorf(connectors.KindInvalid, err, c.desc.Name+" does not support "+what+" through Plaza (contract 1.3)")
-	}
-	return out, err
+	return out, unsupported(c, err, what, connectors.ContractDisplay)
 }

@@ -388,7 +388,7 @@ type GovServiceEdge struct {
 	Node   *GovService `json:"node"`
 }
 
-// A grocery order. `status`: PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with `statusChanged`); CONFIRMED and COMPLETED at providers that report those; CANCELLED.
+// A grocery order. `status`: AWAITING_PAYMENT at a provider that takes payment through Plaza (pay with `payGroceryOrder`), PLACED, then PICKING, OUT_FOR_DELIVERY and DELIVERED (follow it with `statusChanged`); CONFIRMED and COMPLETED at providers that report those; CANCELLED.
 type GroceryOrder struct {
 	ID    string       `json:"id"`
 	Items []*OrderItem `json:"items"`
@@ -405,9 +405,13 @@ type GroceryOrder struct {
 	DeliveryFee *Money `json:"deliveryFee,omitempty"`
 	// When the order is expected (the end of its delivery slot, in UTC); null when the provider does not say.
 	EstimatedDelivery *time.Time `json:"estimatedDelivery,omitempty"`
-	ProviderID        string     `json:"-"`
-	SlotID            string     `json:"-"`
-	StoreID           string     `json:"-"`
+	// When an AWAITING_PAYMENT order is cancelled unless paid (UTC; its stock
+	// and slot are released then). Null once paid, and at providers that do not
+	// take payment through Plaza.
+	PaymentDueBy *time.Time `json:"paymentDueBy,omitempty"`
+	ProviderID   string     `json:"-"`
+	SlotID       string     `json:"-"`
+	StoreID      string     `json:"-"`
 }
 
 func (GroceryOrder) IsNode() {}
@@ -689,6 +693,17 @@ type PageInfo struct {
 	HasPreviousPage bool    `json:"hasPreviousPage"`
 	StartCursor     *string `json:"startCursor,omitempty"`
 	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
+type PayGroceryOrderInput struct {
+	// An AWAITING_PAYMENT order of the signed-in user.
+	OrderID string `json:"orderId"`
+	// The payment processor's token for the user's payment method, never a card
+	// number. The demo providers' sandbox knows `tok_visa` (approved) and
+	// `tok_chargeDeclined` (declined).
+	PaymentToken string `json:"paymentToken"`
+	// Retrying with the same key returns the first successful payment and charges nothing more.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // A day's settlement of the provider's payable: the rewards credited since
@@ -1374,7 +1389,7 @@ func (e ApprovalStatus) MarshalJSON() ([]byte, error) {
 // takes only the values its description lists (contract 1.3 refuses any other
 // from a provider).
 //
-//   - GroceryOrder: PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED,
+//   - GroceryOrder: AWAITING_PAYMENT, PLACED, CONFIRMED, PICKING, OUT_FOR_DELIVERY, DELIVERED,
 //     COMPLETED, CANCELLED
 //   - Appointment: CONFIRMED, COMPLETED, CANCELLED
 //   - Consultation: PENDING, ANSWERED
@@ -1383,6 +1398,8 @@ func (e ApprovalStatus) MarshalJSON() ([]byte, error) {
 type BookingStatus string
 
 const (
+	// A grocery order waiting to be paid (`payGroceryOrder`) by its `paymentDueBy`; can be cancelled.
+	BookingStatusAwaitingPayment BookingStatus = "AWAITING_PAYMENT"
 	// Accepted by the store; can be cancelled.
 	BookingStatusPlaced BookingStatus = "PLACED"
 	// Waiting: for a doctor's answer, a lawyer's confirmation, an office's decision.
@@ -1409,6 +1426,7 @@ const (
 )
 
 var AllBookingStatus = []BookingStatus{
+	BookingStatusAwaitingPayment,
 	BookingStatusPlaced,
 	BookingStatusPending,
 	BookingStatusConfirmed,
@@ -1425,7 +1443,7 @@ var AllBookingStatus = []BookingStatus{
 
 func (e BookingStatus) IsValid() bool {
 	switch e {
-	case BookingStatusPlaced, BookingStatusPending, BookingStatusConfirmed, BookingStatusPicking, BookingStatusOutForDelivery, BookingStatusDelivered, BookingStatusCheckedIn, BookingStatusAnswered, BookingStatusApproved, BookingStatusRejected, BookingStatusCompleted, BookingStatusCancelled:
+	case BookingStatusAwaitingPayment, BookingStatusPlaced, BookingStatusPending, BookingStatusConfirmed, BookingStatusPicking, BookingStatusOutForDelivery, BookingStatusDelivered, BookingStatusCheckedIn, BookingStatusAnswered, BookingStatusApproved, BookingStatusRejected, BookingStatusCompleted, BookingStatusCancelled:
 		return true
 	}
 	return false

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { providersFile, startGateway, startHTTPProvider } from './gateway.mjs';
-import { launch, phone } from './browser.mjs';
+import { checkout, launch, phone } from './browser.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const timeout = 15_000; // generous: the machine is shared
@@ -17,7 +17,7 @@ const carepointSpec = { id: 'carepoint', vertical: 'medical', secret: 'e2e-secre
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  // Demo orders move PLACED → PICKING → OUT_FOR_DELIVERY → DELIVERED one
+  // Paid demo orders move PLACED → PICKING → OUT_FOR_DELIVERY → DELIVERED one
   // step apart (30 s by default): 2 s lets the journey watch it to the end.
   // CarePoint, a medical provider, runs as its own process over HTTP, so a
   // journey can stop it and start it again.
@@ -159,13 +159,12 @@ test('a product page, its store, the cart and checkout place an order that shows
   await shot('cart');
   // The cart survives a reload (localStorage).
   await page.reload();
-  await page.locator('select[name="slot"] option').first().waitFor({ state: 'attached' });
-  await page.getByRole('button', { name: 'Place order' }).click();
-  await page.waitForURL(/\/app\/me\?placed=/);
+  // Up to the store's minimum order, placed, a declined card, then paid.
+  const qty = await checkout(page, { decline: true, onPayment: (declined) => shot(declined ? 'payment-declined' : 'payment') });
   const placed = new URL(page.url()).searchParams.get('placed');
   const row = page.locator(`[data-list="orders"] li[data-id="${placed}"]`);
   await row.waitFor();
-  assert.match(await row.textContent(), new RegExp(`2× ${name}`));
+  assert.match(await row.textContent(), new RegExp(`${qty}× ${name}`));
   await shot('orders');
 });
 
@@ -188,9 +187,7 @@ test('the order page and Mine follow the status live until DELIVERED, without a 
   await page.locator('.results a.card[data-kind="Product"]').first().click();
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Cart/ }).click();
-  await page.locator('select[name="slot"] option').first().waitFor({ state: 'attached' });
-  await page.getByRole('button', { name: 'Place order' }).click();
-  await page.waitForURL(/\/app\/me\?placed=/);
+  await checkout(page);
   await page.locator('.ok a', { hasText: 'Follow it' }).click();
   await page.waitForURL(/\/app\/order\//);
   await page.evaluate(() => { window.plazaNoReload = true; });

@@ -12,3 +12,30 @@ export function launch() {
 
 // A phone-sized page: the app is mobile first.
 export const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
+
+// checkout orders the cart from the cart page: one more of the first line
+// until the store's minimum order is met (the store refuses less), Place
+// order, then the payment step (the demo providers take payment through
+// Plaza). With decline, the declined sandbox card first: the order stays
+// payable and the approved card pays it. onPayment(declined) runs on the
+// payment step (screenshots). Returns the first line's quantity; ends on Mine.
+export async function checkout(page, { decline = false, onPayment = async () => {} } = {}) {
+  await page.locator('select[name="slot"] option').first().waitFor({ state: 'attached' });
+  const more = page.getByRole('button', { name: /^One more / }).first();
+  for (let i = 0; i < 100 && (await page.locator('[data-minimum]').count()) > 0; i++) await more.click();
+  const qty = Number(await page.locator('[data-qty]').first().textContent());
+  await page.getByRole('button', { name: 'Place order' }).click();
+  const payment = page.locator('form[aria-label="Payment"]');
+  await payment.waitFor();
+  await onPayment(false);
+  if (decline) {
+    await payment.getByLabel('Card').selectOption('tok_chargeDeclined');
+    await payment.getByRole('button', { name: 'Pay' }).click();
+    await payment.locator('[data-code="PAYMENT_DECLINED"]').waitFor();
+    await onPayment(true);
+    await payment.getByLabel('Card').selectOption('tok_visa');
+  }
+  await payment.getByRole('button', { name: 'Pay' }).click();
+  await page.waitForURL(/\/app\/me\?placed=/);
+  return qty;
+}

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from './gateway.mjs';
-import { launch, phone } from './browser.mjs';
+import { checkout, launch, phone } from './browser.mjs';
 
 let gw, browser, page;
 
@@ -78,9 +78,7 @@ test('an order is cancelled from its page', async () => {
   await open('milk', 'GROCERY', 'Product');
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Cart/ }).click();
-  await page.locator('select[name="slot"] option').first().waitFor({ state: 'attached' });
-  await page.getByRole('button', { name: 'Place order' }).click();
-  await page.waitForURL(/\/app\/me\?placed=/);
+  await checkout(page);
   await page.locator('.ok a', { hasText: 'Follow it' }).click();
   await page.locator('.order .status[data-status="PLACED"]').waitFor();
   await page.getByRole('button', { name: 'Cancel' }).click();

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { useMutation, useQuery } from '@urql/preact';
 import StoreQuery from '../operations/Store.graphql';
 import PlaceOrder from '../operations/PlaceOrder.graphql';
+import PayOrder from '../operations/PayOrder.graphql';
 import { useSignal } from '../signal.js';
 import { cart, clear, setQuantity } from '../cart.js';
 import { navigate } from '../router.js';
@@ -10,7 +11,8 @@ import { Problems } from '../ui.jsx';
 
 // CartPage is the cart and its checkout: a delivery slot of the cart's
 // store, then placeGroceryOrder with an idempotency key (a retried click
-// places one order).
+// places one order), then, when the provider takes payment through Plaza
+// (the order is AWAITING_PAYMENT), the payment step.
 export function CartPage() {
   const c = useSignal(cart);
   if (!c.items.length) return <section><h1>Cart</h1><p class="muted">Your cart is empty. <a href="/app/search">Find something</a>.</p></section>;
@@ -42,21 +44,26 @@ function Checkout({ store, items, total }) {
   const [res, retry] = useQuery({ query: StoreQuery, variables: { id: store.id }, requestPolicy: 'cache-and-network' });
   const s = res.data && res.data.node;
   // The store's minimum order and delivery fee, as its provider states them
-  // (null: not said). Shown, not enforced here: the store decides when the
-  // order is placed (the demo stores accept smaller orders).
+  // (null: not said). Below the minimum the order cannot be placed (the
+  // store refuses it with BELOW_MINIMUM_ORDER).
   const short = s && s.minimumOrder && total < s.minimumOrder.amount ? s.minimumOrder : null;
   const slots = ((res.data && res.data.node && res.data.node.deliverySlots) || []).filter((s) => s.remaining > 0);
   const [slot, setSlot] = useState('');
   const [key] = useState(idempotencyKey);
   const [placed, place] = useMutation(PlaceOrder);
+  const [unpaid, setUnpaid] = useState(null);
+  function done(id) {
+    clear();
+    navigate('/me?placed=' + encodeURIComponent(id));
+  }
   async function submit(e) {
     e.preventDefault();
     const r = await place({ input: { storeId: store.id, slotId: slot || slots[0].id, items: items.map((i) => ({ productId: i.id, quantity: i.quantity })), idempotencyKey: key } });
-    if (r.data && r.data.placeGroceryOrder) {
-      clear();
-      navigate('/me?placed=' + encodeURIComponent(r.data.placeGroceryOrder.id));
-    }
+    const o = r.data && r.data.placeGroceryOrder;
+    if (o && o.status === 'AWAITING_PAYMENT') setUnpaid(o);
+    else if (o) done(o.id);
   }
+  if (unpaid) return <Payment order={unpaid} onPaid={done} />;
   return (
     <form class="form" aria-label="Checkout" onSubmit={submit}>
       <h2>Delivery</h2>
@@ -70,8 +77,48 @@ function Checkout({ store, items, total }) {
       ) : !res.fetching && <p class="muted">No delivery slot is free.</p>}
       {s && s.deliveryFee && <p class="muted" data-fee>Delivery fee {s.deliveryFee.amount === 0 ? 'free' : money(s.deliveryFee)}</p>}
       {short && <p class="muted" data-minimum>The store's minimum order is {money(short)} ({money({ amount: short.amount - total, currency: short.currency })} more).</p>}
-      <button type="submit" class="primary" disabled={!slots.length || placed.fetching}>Place order</button>
+      <button type="submit" class="primary" disabled={!slots.length || placed.fetching || !!short}>Place order</button>
       {placed.error && <Problems result={placed} />}
+    </form>
+  );
+}
+
+// The sandbox cards of the demo providers' payment processor, by token
+// (Plaza never sees a card number).
+const cards = [
+  { token: 'tok_visa', label: 'Test Visa •••• 4242 (approved)' },
+  { token: 'tok_chargeDeclined', label: 'Test card •••• 0002 (declined)' },
+];
+
+// Payment pays the placed order. One idempotency key for the payment: a
+// retried click charges once; a declined card charged nothing, so paying
+// again with another card under the same key is a new attempt.
+function Payment({ order, onPaid }) {
+  const [token, setToken] = useState(cards[0].token);
+  const [key] = useState(idempotencyKey);
+  const [paid, pay] = useMutation(PayOrder);
+  async function submit(e) {
+    e.preventDefault();
+    const r = await pay({ input: { orderId: order.id, paymentToken: token, idempotencyKey: key } });
+    if (r.data && r.data.payGroceryOrder) onPaid(order.id);
+  }
+  const errors = (paid.error && paid.error.graphQLErrors) || [];
+  const declined = errors.some((e) => e.extensions && e.extensions.code === 'PAYMENT_DECLINED');
+  const due = order.total.amount + (order.deliveryFee ? order.deliveryFee.amount : 0);
+  return (
+    <form class="form" aria-label="Payment" onSubmit={submit} data-status={order.status}>
+      <h2>Payment</h2>
+      <p>To pay <b data-due>{money({ amount: due, currency: order.total.currency })}</b>{order.deliveryFee && order.deliveryFee.amount > 0 ? ' with delivery' : ''}.
+        {order.paymentDueBy && <> The order is held until {when(order.paymentDueBy)}, then cancelled unless paid.</>}</p>
+      <label>Card
+        <select name="card" value={token} onChange={(e) => setToken(e.target.value)}>
+          {cards.map((c) => <option key={c.token} value={c.token}>{c.label}</option>)}
+        </select>
+      </label>
+      {declined
+        ? <p class="problems" role="alert" data-code="PAYMENT_DECLINED">The card was declined and nothing was charged. Choose another card.</p>
+        : paid.error && <Problems result={paid} />}
+      <button type="submit" class="primary" disabled={paid.fetching}>Pay</button>
     </form>
   );
 }
