@@ -64,11 +64,15 @@ func discountPercent(price connectors.Money, original *connectors.Money) int {
 // openingHours converts a store's periods, dropping any the contract does
 // not allow (an unknown day, a time that is not HH:MM) rather than failing
 // the store.
+// openingHours keeps the valid periods, all in one allocation: every store
+// of a list is converted, whether or not its hours are asked for.
 func openingHours(in []connectors.OpeningHours) []*model.OpeningHours {
 	out := make([]*model.OpeningHours, 0, len(in))
+	vals := make([]model.OpeningHours, 0, len(in))
 	for _, h := range in {
 		if h.Validate() == nil {
-			out = append(out, &model.OpeningHours{Day: model.Weekday(h.Day), Opens: h.Opens, Closes: h.Closes})
+			vals = append(vals, model.OpeningHours{Day: model.Weekday(h.Day), Opens: h.Opens, Closes: h.Closes})
+			out = append(out, &vals[len(vals)-1])
 		}
 	}
 	return out
