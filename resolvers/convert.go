@@ -110,20 +110,30 @@ var toProduct = convert(gateway.Products, func(p string, v connectors.Product) *
 			Category: v.Category, Tags: nonNil(v.Tags), Unit: v.Unit,
 			Stock: v.Stock, InStock: v.Stock > 0, Origin: v.Origin, Rating: v.Rating,
 			ProviderID: p, StoreID: v.StoreID,
-			Images: images(v.Images), OriginalPrice: originalPrice(v.Price, v.OriginalPrice),
+			OriginalPrice:   originalPrice(v.Price, v.OriginalPrice),
 			DiscountPercent: discountPercent(v.Price, v.OriginalPrice), ReviewCount: v.ReviewCount,
 		},
-		price: *money(v.Price),
+		price: model.Money{Amount: int(v.Price.Amount), Currency: v.Price.Currency},
 	}
 	m.Price = &m.price
+	if len(v.Images) == 1 {
+		m.image = model.Image{URL: v.Images[0].URL, Width: v.Images[0].Width, Height: v.Images[0].Height}
+		m.images[0] = &m.image
+		m.Images = m.images[:]
+	} else {
+		m.Images = images(v.Images)
+	}
 	return &m.Product
 })
 
-// productModel is a product and its price in one allocation: lists convert
-// one product per item.
+// productModel is a product, its price and its image (when it has one, as
+// most do) in one allocation: lists convert one product per item, whether
+// or not the images are asked for.
 type productModel struct {
 	model.Product
-	price model.Money
+	price  model.Money
+	image  model.Image
+	images [1]*model.Image
 }
 
 func toDeliverySlot(p string, s connectors.DeliverySlot) *model.DeliverySlot {
