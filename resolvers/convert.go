@@ -249,7 +249,8 @@ var toApplication = convert(gateway.Applications, func(p string, a connectors.Se
 })
 
 // models are the model conversions of the declared kinds loaded by their
-// own IDs, by the connectors type they convert (each kind loads its own).
+// own IDs, by the connectors type they convert (each kind loads its own),
+// and by a pointer to it (nodes reads values behind pointers).
 // Each registers itself where it is defined (convert), so no list or switch
 // has to be kept in step with gateway/kinds.go; TestKindsMatchSchema fails,
 // naming the kind, when one is missing.
@@ -260,6 +261,7 @@ var models = map[reflect.Type]func(provider string, v any) model.Node{}
 // convert values they know the type of.
 func convert[C connectors.Connector, V any, M model.Node](_ *gateway.Entity[C, V], conv func(provider string, v V) M) func(string, V) M {
 	models[reflect.TypeFor[V]()] = func(provider string, v any) model.Node { return conv(provider, v.(V)) }
+	models[reflect.TypeFor[*V]()] = func(provider string, v any) model.Node { return conv(provider, *v.(*V)) }
 	return conv
 }
 
