@@ -356,25 +356,23 @@ func (l *Loaders) byKind(kind gid.Kind) (entityLoader, bool) {
 // type), and whether it was served stale. Kinds loaded under their parent
 // (slots, offices) are INVALID here: they have no ID of their own to load.
 func (l *Loaders) Node(ctx context.Context, id gid.ID) (v any, stale bool, err error) {
-	ld, ok := l.byKind(id.Kind)
-	if !ok {
-		return nil, false, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", id.Kind)
-	}
-	k := KeyOf(id)
-	v, err = ld.getAny(ctx, k)
-	return v, err == nil && ld.Stale(k), err
+	return l.node(ctx, id, entityLoader.getAny)
 }
 
 // NodeRef is Node with the value behind a pointer (a *connectors.Product
 // for a product), for callers that only read it: nodes(ids:) converts each
 // element to its model without copying the value into an interface.
 func (l *Loaders) NodeRef(ctx context.Context, id gid.ID) (v any, stale bool, err error) {
+	return l.node(ctx, id, entityLoader.getRef)
+}
+
+func (l *Loaders) node(ctx context.Context, id gid.ID, get func(entityLoader, context.Context, Key) (any, error)) (v any, stale bool, err error) {
 	ld, ok := l.byKind(id.Kind)
 	if !ok {
 		return nil, false, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", id.Kind)
 	}
 	k := KeyOf(id)
-	v, err = ld.getRef(ctx, k)
+	v, err = get(ld, ctx, k)
 	return v, err == nil && ld.Stale(k), err
 }
 
