@@ -70,16 +70,29 @@ func Weekday(day string) (time.Weekday, bool) {
 	return 0, false
 }
 
-// ClockMinutes parses HH:MM (00:00 … 24:00) into minutes after midnight.
+// ClockMinutes parses HH:MM (00:00 … 24:00), two digits each, into minutes
+// after midnight. It is read by hand, not with fmt.Sscanf: every store's
+// opening hours are validated when a store is converted, 14 times a store,
+// and Sscanf cost three allocations a call on the list of 50.
 func ClockMinutes(hhmm string) (int, error) {
-	var h, m int
-	if len(hhmm) != 5 || hhmm[2] != ':' {
+	if len(hhmm) != 5 || hhmm[2] != ':' || !digits(hhmm[:2]) || !digits(hhmm[3:]) {
 		return 0, fmt.Errorf("%q is not HH:MM", hhmm)
 	}
-	if _, err := fmt.Sscanf(hhmm, "%2d:%2d", &h, &m); err != nil || h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0) {
+	h := int(hhmm[0]-'0')*10 + int(hhmm[1]-'0')
+	m := int(hhmm[3]-'0')*10 + int(hhmm[4]-'0')
+	if m > 59 || h > 24 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("%q is not HH:MM", hhmm)
 	}
 	return h*60 + m, nil
+}
+
+func digits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // OpenAt reports whether hours, read in loc, has t inside one of its

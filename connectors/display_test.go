@@ -45,13 +45,19 @@ func TestOpenAt(t *testing.T) {
 }
 
 func TestOpeningHoursValidate(t *testing.T) {
-	for _, h := range []OpeningHours{{"FRIDAY", "08:00", "24:01"}, {"Friday", "08:00", "22:00"}, {"FRIDAY", "8:00", "22:00"}, {"FRIDAY", "08:60", "22:00"}} {
+	for _, h := range []OpeningHours{{"FRIDAY", "08:00", "24:01"}, {"Friday", "08:00", "22:00"}, {"FRIDAY", "8:00", "22:00"}, {"FRIDAY", "08:60", "22:00"},
+		{"FRIDAY", "+8:00", "22:00"}, {"FRIDAY", " 8:00", "22:00"}, {"FRIDAY", "08:00", "22:-1"}, {"FRIDAY", "08:00", "2a:00"}, {"FRIDAY", "25:00", "22:00"}} {
 		if h.Validate() == nil {
 			t.Errorf("%+v validated", h)
 		}
 	}
 	if err := (OpeningHours{"SUNDAY", "00:00", "24:00"}).Validate(); err != nil {
 		t.Error(err)
+	}
+	for in, want := range map[string]int{"00:00": 0, "08:05": 485, "23:59": 1439, "24:00": 1440} {
+		if got, err := ClockMinutes(in); err != nil || got != want {
+			t.Errorf("ClockMinutes(%q) = %d, %v; want %d", in, got, err, want)
+		}
 	}
 }
 

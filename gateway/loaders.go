@@ -286,6 +286,7 @@ func (l *Loader[V]) Stale(k Key) bool {
 type entityLoader interface {
 	prefetchKeys(context.Context, []Key)
 	getAny(context.Context, Key) (any, error)
+	getRef(context.Context, Key) (any, error)
 	loadAny(context.Context, Key) func() (any, error)
 	Stale(Key) bool
 }
@@ -298,6 +299,23 @@ func (l *Loader[V]) getAny(ctx context.Context, k Key) (any, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// getRef is getAny's value behind a pointer (*V): a fetched value is kept
+// behind one already, and a pointer goes into an interface without the copy
+// and allocation a value of a connectors type costs.
+func (l *Loader[V]) getRef(ctx context.Context, k Key) (any, error) {
+	l.mu.RLock()
+	p, ok := l.values[k]
+	l.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	v, err := l.Get(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 func (l *Loader[V]) loadAny(ctx context.Context, k Key) func() (any, error) {
@@ -338,12 +356,23 @@ func (l *Loaders) byKind(kind gid.Kind) (entityLoader, bool) {
 // type), and whether it was served stale. Kinds loaded under their parent
 // (slots, offices) are INVALID here: they have no ID of their own to load.
 func (l *Loaders) Node(ctx context.Context, id gid.ID) (v any, stale bool, err error) {
+	return l.node(ctx, id, entityLoader.getAny)
+}
+
+// NodeRef is Node with the value behind a pointer (a *connectors.Product
+// for a product), for callers that only read it: nodes(ids:) converts each
+// element to its model without copying the value into an interface.
+func (l *Loaders) NodeRef(ctx context.Context, id gid.ID) (v any, stale bool, err error) {
+	return l.node(ctx, id, entityLoader.getRef)
+}
+
+func (l *Loaders) node(ctx context.Context, id gid.ID, get func(entityLoader, context.Context, Key) (any, error)) (v any, stale bool, err error) {
 	ld, ok := l.byKind(id.Kind)
 	if !ok {
 		return nil, false, connectors.Errorf(connectors.KindInvalid, "a %s id cannot be fetched with node; fetch its parent", id.Kind)
 	}
 	k := KeyOf(id)
-	v, err = ld.getAny(ctx, k)
+	v, err = get(ld, ctx, k)
 	return v, err == nil && ld.Stale(k), err
 }
 

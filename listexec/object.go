@@ -35,10 +35,24 @@ type FieldSet struct {
 	Values   []graphql.Marshaler
 	Invalids uint32
 	plain    bool
-	// fs is gqlgen's field set: made by the first field resolved
-	// concurrently, or at once when plain.
-	fs   *graphql.FieldSet
+	// fs is gqlgen's field set: made by the second field resolved
+	// concurrently (or a deferred one), or at once when plain.
+	fs *graphql.FieldSet
+	// one is the object's only field resolved concurrently while it is the
+	// only one (a product's store): Dispatch runs it as gqlgen runs a lone
+	// delayed field, on the calling goroutine, without gqlgen's field set,
+	// its task list and its closure around resolve (four allocations an
+	// object).
+	one  pending
 	vals [inlineValues]graphql.Marshaler
+}
+
+// pending is a field scheduled by ResolveConcurrently and not yet resolved.
+type pending struct {
+	resolve                   func(context.Context) graphql.Marshaler
+	oc                        *graphql.OperationContext
+	i                         int
+	recoverFromPanic, nonNull bool
 }
 
 // maxScan bounds the quadratic alias scan.
@@ -71,21 +85,50 @@ func (m *FieldSet) gqlgen() *graphql.FieldSet {
 }
 
 // ResolveConcurrently is graphql.FieldSet.ResolveConcurrently: field i is
-// resolved by Dispatch (or under @defer, by the deferred group).
+// resolved by Dispatch (or under @defer, by the deferred group). The first
+// field not deferred is held in m; any further one, or a deferred one, goes
+// to gqlgen's field set, the held one first, so gqlgen schedules them all in
+// the order it would have.
 func (m *FieldSet) ResolveConcurrently(oc *graphql.OperationContext, deferred *graphql.DeferredGroup, i int,
 	recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
-	m.gqlgen().ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+	if !m.plain && m.fs == nil && m.one.resolve == nil && !m.fields[i].IsDeferred() {
+		m.one = pending{resolve: resolve, oc: oc, i: i, recoverFromPanic: recoverFromPanic, nonNull: nonNull}
+		return
+	}
+	m.release().ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+}
+
+// release hands the held field, if any, to gqlgen's field set and returns
+// that field set.
+func (m *FieldSet) release() *graphql.FieldSet {
+	fs := m.gqlgen()
+	if p := m.one; p.resolve != nil {
+		m.one = pending{}
+		// Not deferred (or it would not be held): the group is not read.
+		fs.ResolveConcurrently(p.oc, nil, p.i, p.recoverFromPanic, p.nonNull, p.resolve)
+	}
+	return fs
 }
 
 // ResolveRootConcurrently is graphql.FieldSet.ResolveRootConcurrently.
 func (m *FieldSet) ResolveRootConcurrently(ctx context.Context, oc *graphql.OperationContext, i int,
 	recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
-	m.gqlgen().ResolveRootConcurrently(ctx, oc, i, recoverFromPanic, nonNull, resolve)
+	m.release().ResolveRootConcurrently(ctx, oc, i, recoverFromPanic, nonNull, resolve)
 }
 
 // Dispatch is graphql.FieldSet.Dispatch: it resolves the fields scheduled
 // concurrently, and counts their invalid results in Invalids.
 func (m *FieldSet) Dispatch(ctx context.Context) {
+	if p := m.one; p.resolve != nil {
+		m.one = pending{}
+		v := p.run(ctx)
+		m.Values[p.i] = v
+		// gqlgen's executeDelayed: the field's invalid result (Null when
+		// non-null, RequiredNull otherwise) invalidates the object.
+		if (p.nonNull && v == graphql.Null) || (!p.nonNull && v == graphql.RequiredNull) {
+			atomic.AddUint32(&m.Invalids, 1)
+		}
+	}
 	if m.fs == nil {
 		return
 	}
@@ -100,6 +143,20 @@ func (m *FieldSet) Dispatch(ctx context.Context) {
 		}
 	}
 	atomic.AddUint32(&m.Invalids, atomic.LoadUint32(&m.fs.Invalids))
+}
+
+// run is gqlgen's recoverToNull: a panic is reported through oc and
+// resolves to Null.
+func (p *pending) run(ctx context.Context) (v graphql.Marshaler) {
+	if p.recoverFromPanic {
+		defer func() {
+			if r := recover(); r != nil {
+				p.oc.Error(ctx, p.oc.Recover(ctx, r))
+				v = graphql.Null
+			}
+		}()
+	}
+	return p.resolve(ctx)
 }
 
 // MarshalGQL writes what graphql.FieldSet.MarshalGQL writes: the fields in

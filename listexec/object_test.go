@@ -105,45 +105,62 @@ func TestFieldSetResolvesConcurrentFieldsAsGqlgen(t *testing.T) {
 	resolved := func(v graphql.Marshaler) func(context.Context) graphql.Marshaler {
 		return func(context.Context) graphql.Marshaler { return v }
 	}
+	panics := func(context.Context) graphql.Marshaler { panic("store resolver failed") }
 	for _, tc := range []struct {
 		name         string
 		n            int
-		store        graphql.Marshaler
+		store        func(context.Context) graphql.Marshaler
 		storeNonNull bool
+		provider     bool // a second field resolved concurrently
 		wantInvalid  uint32
+		wantErrors   int
 	}{
-		{"a resolved field among plain ones", 4, graphql.MarshalString("s-1"), false, 0},
-		{"a nullable field resolved to null", 4, graphql.Null, false, 0},
-		{"a non-null field resolved to null invalidates the object", 4, graphql.Null, true, 1},
-		{"more fields than the field set holds", len(fields), graphql.MarshalString("s-2"), true, 0},
+		{"a resolved field among plain ones", 4, resolved(graphql.MarshalString("s-1")), false, true, 0, 0},
+		{"a nullable field resolved to null", 4, resolved(graphql.Null), false, true, 0, 0},
+		{"a non-null field resolved to null invalidates the object", 4, resolved(graphql.Null), true, true, 1, 0},
+		{"more fields than the field set holds", len(fields), resolved(graphql.MarshalString("s-2")), true, true, 0, 0},
+		{"the only resolved field", 4, resolved(graphql.MarshalString("s-3")), false, false, 0, 0},
+		{"the only resolved field, non-null and null, invalidates the object", 4, resolved(graphql.Null), true, false, 1, 0},
+		{"the only resolved field, nullable and RequiredNull, invalidates the object", 4, resolved(graphql.RequiredNull), false, false, 1, 0},
+		{"the only resolved field, non-null and RequiredNull, does not", 4, resolved(graphql.RequiredNull), true, false, 0, 0},
+		{"the only resolved field panics: null and an error", 4, panics, true, false, 1, 1},
+		{"a panicking field beside another", 4, panics, false, true, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := fields[:tc.n]
-			want := graphql.NewFieldSet(fs)
-			var dg graphql.DeferredGroup
-			for i := range fs {
-				if i != 1 && i != 3 {
-					want.Values[i] = graphql.MarshalInt(i)
-				}
-			}
-			want.ResolveConcurrently(nil, &dg, 1, true, tc.storeNonNull, resolved(tc.store))
-			want.ResolveConcurrently(nil, &dg, 3, true, false, resolved(graphql.MarshalString("p")))
-			want.Dispatch(context.Background())
-			for _, oc := range []*graphql.OperationContext{direct, withMiddleware} {
-				got := NewFieldSet(oc, fs)
+			schedule := func(oc *graphql.OperationContext, values []graphql.Marshaler,
+				resolve func(oc *graphql.OperationContext, dg *graphql.DeferredGroup, i int, recoverFromPanic, nonNull bool, f func(context.Context) graphql.Marshaler)) {
+				var dg graphql.DeferredGroup
 				for i := range fs {
-					if i != 1 && i != 3 {
-						got.Values[i] = graphql.MarshalInt(i)
+					if i != 1 && (i != 3 || !tc.provider) {
+						values[i] = graphql.MarshalInt(i)
 					}
 				}
-				got.ResolveConcurrently(oc, &dg, 1, true, tc.storeNonNull, resolved(tc.store))
-				got.ResolveConcurrently(oc, &dg, 3, true, false, resolved(graphql.MarshalString("p")))
-				got.Dispatch(context.Background())
+				resolve(oc, &dg, 1, true, tc.storeNonNull, tc.store)
+				if tc.provider {
+					resolve(oc, &dg, 3, true, false, resolved(graphql.MarshalString("p")))
+				}
+			}
+			newCtx := func() context.Context {
+				return graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+			}
+			want := graphql.NewFieldSet(fs)
+			schedule(direct, want.Values, want.ResolveConcurrently)
+			wantCtx := newCtx()
+			want.Dispatch(wantCtx)
+			for _, oc := range []*graphql.OperationContext{direct, withMiddleware} {
+				got := NewFieldSet(oc, fs)
+				schedule(oc, got.Values, got.ResolveConcurrently)
+				ctx := newCtx()
+				got.Dispatch(ctx)
 				if g, w := marshal(got), marshal(want); g != w {
 					t.Fatalf("wrote %s, gqlgen writes %s", g, w)
 				}
 				if got.Invalids != want.Invalids || got.Invalids != tc.wantInvalid {
 					t.Fatalf("invalids %d, gqlgen counts %d, want %d", got.Invalids, want.Invalids, tc.wantInvalid)
+				}
+				if g, w := len(graphql.GetErrors(ctx)), len(graphql.GetErrors(wantCtx)); g != w || g != tc.wantErrors {
+					t.Fatalf("%d errors, gqlgen reports %d, want %d", g, w, tc.wantErrors)
 				}
 			}
 		})

@@ -64,11 +64,15 @@ func discountPercent(price connectors.Money, original *connectors.Money) int {
 // openingHours converts a store's periods, dropping any the contract does
 // not allow (an unknown day, a time that is not HH:MM) rather than failing
 // the store.
+// openingHours keeps the valid periods, all in one allocation: every store
+// of a list is converted, whether or not its hours are asked for.
 func openingHours(in []connectors.OpeningHours) []*model.OpeningHours {
 	out := make([]*model.OpeningHours, 0, len(in))
+	vals := make([]model.OpeningHours, 0, len(in))
 	for _, h := range in {
 		if h.Validate() == nil {
-			out = append(out, &model.OpeningHours{Day: model.Weekday(h.Day), Opens: h.Opens, Closes: h.Closes})
+			vals = append(vals, model.OpeningHours{Day: model.Weekday(h.Day), Opens: h.Opens, Closes: h.Closes})
+			out = append(out, &vals[len(vals)-1])
 		}
 	}
 	return out
@@ -106,20 +110,30 @@ var toProduct = convert(gateway.Products, func(p string, v connectors.Product) *
 			Category: v.Category, Tags: nonNil(v.Tags), Unit: v.Unit,
 			Stock: v.Stock, InStock: v.Stock > 0, Origin: v.Origin, Rating: v.Rating,
 			ProviderID: p, StoreID: v.StoreID,
-			Images: images(v.Images), OriginalPrice: originalPrice(v.Price, v.OriginalPrice),
+			OriginalPrice:   originalPrice(v.Price, v.OriginalPrice),
 			DiscountPercent: discountPercent(v.Price, v.OriginalPrice), ReviewCount: v.ReviewCount,
 		},
-		price: *money(v.Price),
+		price: model.Money{Amount: int(v.Price.Amount), Currency: v.Price.Currency},
 	}
 	m.Price = &m.price
+	if len(v.Images) == 1 {
+		m.image = model.Image{URL: v.Images[0].URL, Width: v.Images[0].Width, Height: v.Images[0].Height}
+		m.images[0] = &m.image
+		m.Images = m.images[:]
+	} else {
+		m.Images = images(v.Images)
+	}
 	return &m.Product
 })
 
-// productModel is a product and its price in one allocation: lists convert
-// one product per item.
+// productModel is a product, its price and its image (when it has one, as
+// most do) in one allocation: lists convert one product per item, whether
+// or not the images are asked for.
 type productModel struct {
 	model.Product
-	price model.Money
+	price  model.Money
+	image  model.Image
+	images [1]*model.Image
 }
 
 func toDeliverySlot(p string, s connectors.DeliverySlot) *model.DeliverySlot {
@@ -236,7 +250,8 @@ var toApplication = convert(gateway.Applications, func(p string, a connectors.Se
 })
 
 // models are the model conversions of the declared kinds loaded by their
-// own IDs, by the connectors type they convert (each kind loads its own).
+// own IDs, by the connectors type they convert (each kind loads its own),
+// and by a pointer to it (nodes reads values behind pointers).
 // Each registers itself where it is defined (convert), so no list or switch
 // has to be kept in step with gateway/kinds.go; TestKindsMatchSchema fails,
 // naming the kind, when one is missing.
@@ -247,6 +262,7 @@ var models = map[reflect.Type]func(provider string, v any) model.Node{}
 // convert values they know the type of.
 func convert[C connectors.Connector, V any, M model.Node](_ *gateway.Entity[C, V], conv func(provider string, v V) M) func(string, V) M {
 	models[reflect.TypeFor[V]()] = func(provider string, v any) model.Node { return conv(provider, v.(V)) }
+	models[reflect.TypeFor[*V]()] = func(provider string, v any) model.Node { return conv(provider, *v.(*V)) }
 	return conv
 }
 

@@ -30,6 +30,18 @@ func TestDisplayConversions(t *testing.T) {
 		}
 	}
 
+	for _, in := range [][]connectors.Image{nil, {{URL: "/a.svg", Width: 640, Height: 480}}, {{URL: "/a.svg", Width: 1, Height: 2}, {URL: "/b.svg", Width: 3, Height: 4}}} {
+		got := toProduct("shop", connectors.Product{ID: "p", Images: in}).Images
+		if len(got) != len(in) {
+			t.Fatalf("images %v from %v", got, in)
+		}
+		for i, im := range got {
+			if im == nil || im.URL != in[i].URL || im.Width != in[i].Width || im.Height != in[i].Height {
+				t.Errorf("image %d: %+v from %+v", i, im, in[i])
+			}
+		}
+	}
+
 	s := toStore("shop", connectors.Store{ID: "s", OpeningHours: []connectors.OpeningHours{
 		{Day: "MONDAY", Opens: "08:00", Closes: "22:00"}, {Day: "Funday", Opens: "08:00", Closes: "22:00"}, {Day: "TUESDAY", Opens: "8am", Closes: "22:00"},
 	}})

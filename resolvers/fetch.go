@@ -72,7 +72,7 @@ func (r *Resolver) nodeOf(ctx context.Context, id string, g gid.ID, err error) (
 		}
 		return &model.User{ID: id}, false, nil
 	}
-	v, stale, err := r.loaders(ctx).Node(ctx, g)
+	v, stale, err := r.loaders(ctx).NodeRef(ctx, g)
 	if err != nil {
 		return nil, false, err
 	}

@@ -94,6 +94,10 @@ func TestKindsMatchSchema(t *testing.T) {
 			if got := reflect.TypeOf(m).Elem().Name(); got != string(kind) {
 				t.Errorf("%s converts to model.%s", kind, got)
 			}
+			// nodes(ids:) converts the value behind a pointer (Loaders.NodeRef).
+			if byRef := toModel("freshmart", v.Addr().Interface()); !reflect.DeepEqual(byRef, m) {
+				t.Errorf("%s: converted from a pointer %+v, from the value %+v", kind, byRef, m)
+			}
 			// gqlgen.yml's extraFields give each Node model the provider
 			// its field resolvers load related objects from.
 			if p := reflect.ValueOf(m).Elem().FieldByName("ProviderID"); !p.IsValid() || p.String() != "freshmart" {
