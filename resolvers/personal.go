@@ -61,8 +61,8 @@ func WithPersonalization(p Personalization) Option {
 }
 
 // record queues ev for the signed-in user (or anonymously). It never
-// blocks or fails; whether an opted-out user's event is dropped is decided
-// by the recorder, off the request path.
+// blocks or fails; an opted-out user's event loses its user id in the
+// recorder, off the request path.
 func (r *Resolver) record(ctx context.Context, ev events.Event) {
 	if r.opt.recorder == nil {
 		return
@@ -112,7 +112,7 @@ func recordedViews(ctx context.Context, r *Resolver) func([]model.Node, error) (
 }
 
 // searchEvent records the first page of a search (later pages of the same
-// search are not new searches).
+// search are not new searches) with the items it showed, ranked from 1.
 func searchEvent(text *string, vertical *model.Vertical, city *string, cursor string) func(*model.SearchConnection) (events.Event, bool) {
 	return func(c *model.SearchConnection) (events.Event, bool) {
 		if c == nil || cursor != "" {
@@ -122,8 +122,41 @@ func searchEvent(text *string, vertical *model.Vertical, city *string, cursor st
 		if vertical != nil {
 			ev.Vertical = string(*vertical)
 		}
+		for i, e := range c.Edges {
+			if im, ok := impression(e.Node, i+1); ok {
+				ev.Shown = append(ev.Shown, im)
+			}
+		}
 		return ev, true
 	}
+}
+
+// homeEvent records the items a home page showed, numbered across its
+// sections from the top.
+func homeEvent(p *model.HomePage) events.Event {
+	ev := events.Event{Kind: events.KindHome, City: deref(p.City)}
+	for _, s := range p.Sections {
+		for _, it := range s.Items {
+			if im, ok := impression(it.Node, len(ev.Shown)+1); ok {
+				ev.Shown = append(ev.Shown, im)
+			}
+		}
+	}
+	return ev
+}
+
+// impression is the item a result shows, for its provider: a catalogue
+// item (as viewEvent names it) or a provider card.
+func impression(n model.SearchResult, rank int) (events.Impression, bool) {
+	if p, ok := n.(*model.Provider); ok && p != nil {
+		return events.Impression{Item: p.ID, Provider: p.Key, Rank: rank}, true
+	}
+	node, ok := n.(model.Node)
+	if !ok {
+		return events.Impression{}, false
+	}
+	ev, ok := viewEvent(node)
+	return events.Impression{Item: ev.Item, Provider: ev.Provider, Rank: rank}, ok && ev.Provider != ""
 }
 
 // viewEvent describes a detail view of the kinds the home page can show.
@@ -155,6 +188,9 @@ func orderEvent(o *model.GroceryOrder) (events.Event, bool) {
 	}
 	ev := events.Event{Kind: events.KindOrder, Provider: o.ProviderID, Vertical: string(model.VerticalGrocery),
 		Item: gid.Encode(gid.Store, o.ProviderID, o.StoreID)}
+	if o.Total != nil {
+		ev.Value, ev.Currency = int64(o.Total.Amount), o.Total.Currency
+	}
 	for _, it := range o.Items {
 		ev.Items = append(ev.Items, gid.Encode(gid.Product, it.ProviderID, it.ProductID))
 	}
@@ -338,5 +374,6 @@ func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, err
 		sec.Items = append(sec.Items, &model.HomeItem{Node: hitModel[model.SearchResult](it.hit), Reason: reasons(it.pos), Score: it.hit.Score})
 	}
 	out.Sections = append(out.Sections, secs...)
+	r.record(ctx, homeEvent(out))
 	return prefetch(ctx, r, out), nil
 }
