@@ -19,6 +19,7 @@ import (
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph/model"
 	"github.com/plaza-gateway/plaza/live"
+	"github.com/plaza-gateway/plaza/traffic"
 )
 
 // Option configures optional parts of the Resolver.
@@ -35,6 +36,7 @@ type options struct {
 	certifier Certifier
 	growth    *growth.Service // growth.go
 	live      *live.Hub       // subscriptions.go
+	traffic   traffic.Store   // traffic.go
 }
 
 // Personalization is what the personal features run on, built once by the
@@ -249,15 +251,15 @@ func verticalOf(k gid.Kind) string {
 }
 
 // reportSearchClick records that a search result was opened.
-func (r *Resolver) reportSearchClick(ctx context.Context, query, itemID string) (*bool, error) {
-	if err := checkTexts(textArg{"query", &query}); err != nil {
+func (r *Resolver) reportSearchClick(ctx context.Context, query, itemID string, city *string) (*bool, error) {
+	if err := checkTexts(textArg{"query", &query}, textArg{"city", city}); err != nil {
 		return nil, err
 	}
 	id, err := gid.Decode(itemID)
 	if err != nil {
 		return nil, connectors.Errorf(connectors.KindInvalid, "invalid itemId %q: not a Plaza global ID", truncate(itemID, 80))
 	}
-	r.record(ctx, events.Event{Kind: events.KindClick, Query: query, Item: itemID, Provider: id.Provider, Vertical: verticalOf(id.Kind)})
+	r.record(ctx, events.Event{Kind: events.KindClick, Query: query, Item: itemID, Provider: id.Provider, Vertical: verticalOf(id.Kind), City: deref(city)})
 	ok := true
 	return &ok, nil
 }

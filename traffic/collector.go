@@ -25,9 +25,9 @@ const maxPending = 8
 
 // Collector rolls events up in memory and applies the roll-up to a Store
 // on Flush. It is safe for concurrent use; Observe never blocks on the
-// store.
+// store. It is built before the store is chosen (the recorder it feeds
+// starts first), so Flush and Run take the store.
 type Collector struct {
-	store    Store
 	log      *slog.Logger
 	maxRows  int
 	low      int
@@ -58,11 +58,11 @@ func WithLowResults(n int) CollectorOption { return func(c *Collector) { c.low =
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) CollectorOption { return func(c *Collector) { c.log = l } }
 
-// NewCollector returns a collector writing to store.
-func NewCollector(store Store, opts ...CollectorOption) *Collector {
+// NewCollector returns an empty collector.
+func NewCollector(opts ...CollectorOption) *Collector {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	c := &Collector{store: store, log: slog.Default(), maxRows: DefaultMaxRows, low: DefaultLowResults, instance: hex.EncodeToString(b[:])}
+	c := &Collector{log: slog.Default(), maxRows: DefaultMaxRows, low: DefaultLowResults, instance: hex.EncodeToString(b[:])}
 	for _, o := range opts {
 		o(c)
 	}
@@ -98,10 +98,10 @@ func (c *Collector) Dropped() uint64 {
 	return c.dropped.Load() + uint64(c.refused)
 }
 
-// Flush applies what was observed so far, and first any roll-up an earlier
-// flush failed to apply (under its own ID, so it counts once). It returns
-// the first failure; the failed roll-ups stay pending.
-func (c *Collector) Flush(ctx context.Context) error {
+// Flush applies what was observed so far to store, and first any roll-up
+// an earlier flush failed to apply (under its own ID, so it counts once).
+// It returns the first failure; the failed roll-ups stay pending.
+func (c *Collector) Flush(ctx context.Context, store Store) error {
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
 	c.mu.Lock()
@@ -116,7 +116,7 @@ func (c *Collector) Flush(ctx context.Context) error {
 		c.pending = c.pending[1:]
 	}
 	for len(c.pending) > 0 {
-		if _, err := c.store.Apply(ctx, c.pending[0]); err != nil {
+		if _, err := store.Apply(ctx, c.pending[0]); err != nil {
 			return err
 		}
 		c.pending = c.pending[1:]
@@ -124,20 +124,20 @@ func (c *Collector) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Run flushes every interval until ctx is done, then once more (with a
-// short deadline of its own).
-func (c *Collector) Run(ctx context.Context, every time.Duration) {
+// Run flushes to store every interval until ctx is done, then once more
+// (with a short deadline of its own).
+func (c *Collector) Run(ctx context.Context, store Store, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
+			if err := c.Flush(ctx, store); err != nil && ctx.Err() == nil {
 				c.log.Warn("traffic: roll-up not applied; retried at the next flush", "err", err)
 			}
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			if err := c.Flush(fctx); err != nil {
+			if err := c.Flush(fctx, store); err != nil {
 				c.log.Warn("traffic: last roll-up not applied", "err", err)
 			}
 			cancel()

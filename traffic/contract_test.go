@@ -29,7 +29,9 @@ func stores(t *testing.T, now func() time.Time) map[string]traffic.Store {
 
 var day0 = time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
 
-func at(day int, hour int) time.Time { return day0.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour) }
+func at(day int, hour int) time.Time {
+	return day0.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
+}
 
 func shown(providers ...string) []events.Impression {
 	out := make([]events.Impression, len(providers))
@@ -60,9 +62,9 @@ func pipeline() []events.Event {
 
 func collect(t *testing.T, store traffic.Store, evs []events.Event) *traffic.Collector {
 	t.Helper()
-	c := traffic.NewCollector(store)
+	c := traffic.NewCollector()
 	c.Observe(evs)
-	if err := c.Flush(context.Background()); err != nil {
+	if err := c.Flush(context.Background(), store); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -187,10 +189,10 @@ func TestRollupIsIdempotent(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					c := traffic.NewCollector(store)
+					c := traffic.NewCollector()
 					for range 25 {
 						c.Observe([]events.Event{{Kind: events.KindClick, Provider: "busy", City: "Hangzhou", Query: "milk", Time: at(0, 1)}})
-						if err := c.Flush(ctx); err != nil {
+						if err := c.Flush(ctx, store); err != nil {
 							t.Error(err)
 						}
 					}
@@ -203,12 +205,12 @@ func TestRollupIsIdempotent(t *testing.T) {
 			}
 		})
 		t.Run(name+": retention drops whole old months, keeps the rest", func(t *testing.T) {
-			c := traffic.NewCollector(store)
+			c := traffic.NewCollector()
 			c.Observe([]events.Event{
 				{Kind: events.KindClick, Provider: "old", Time: time.Date(2025, 10, 31, 0, 0, 0, 0, time.UTC)},
 				{Kind: events.KindClick, Provider: "old", Time: time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)},
 			})
-			if err := c.Flush(ctx); err != nil {
+			if err := c.Flush(ctx, store); err != nil {
 				t.Fatal(err)
 			}
 			if err := store.Prune(ctx, time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
@@ -243,13 +245,14 @@ func TestCollector(t *testing.T) {
 	click := events.Event{Kind: events.KindClick, Provider: "freshcart", Time: at(0, 1)}
 	t.Run("a roll-up retried after an ambiguous failure counts once", func(t *testing.T) {
 		mem := traffic.NewMemoryStore(nil)
-		c := traffic.NewCollector(&failing{Store: mem, n: 1})
+		store := &failing{Store: mem, n: 1}
+		c := traffic.NewCollector()
 		c.Observe([]events.Event{click})
-		if err := c.Flush(ctx); err == nil {
+		if err := c.Flush(ctx, store); err == nil {
 			t.Fatal("the first flush should report the failure")
 		}
 		c.Observe([]events.Event{click})
-		if err := c.Flush(ctx); err != nil {
+		if err := c.Flush(ctx, store); err != nil {
 			t.Fatal(err)
 		}
 		rows, _ := mem.Daily(ctx, "freshcart", traffic.Range{From: day0, To: at(1, 0)}, "")
@@ -259,14 +262,14 @@ func TestCollector(t *testing.T) {
 	})
 	t.Run("past its row bound a roll-up drops new rows and counts them", func(t *testing.T) {
 		mem := traffic.NewMemoryStore(nil)
-		c := traffic.NewCollector(mem, traffic.WithMaxRows(2))
+		c := traffic.NewCollector(traffic.WithMaxRows(2))
 		for _, p := range []string{"a", "b", "c", "a"} {
 			c.Observe([]events.Event{{Kind: events.KindClick, Provider: p, Time: at(0, 1)}})
 		}
 		if c.Dropped() != 1 {
 			t.Fatalf("dropped = %d, want 1 (provider c)", c.Dropped())
 		}
-		_ = c.Flush(ctx)
+		_ = c.Flush(ctx, mem)
 		rows, _ := mem.Daily(ctx, "a", traffic.Range{From: day0, To: at(1, 0)}, "")
 		if len(rows) != 1 || rows[0].Clicks != 2 {
 			t.Fatalf("a = %+v: an existing row still counts", rows)
