@@ -36,7 +36,8 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 ## bench: Plaza against the floor, Hive Gateway + Mesh, graphql-yoga and the raw providers on loopback, then the
-## directory's scale benchmarks at 10^6 providers (PostgreSQL); about 13 min (ARGS=-skip-directory: 10); installs
+## directory's scale benchmarks at 10^6 providers and the traffic roll-ups at 1.1·10^7 rows (PostgreSQL; the rows'
+## generation adds about 3 min); about 16 min (ARGS=-skip-directory: 13); installs
 ## the npm peers on first use; prints the table and writes bench/results/latest.md. See bench/README.md.
 bench:
 	$(GO) run ./bench $(ARGS)

@@ -117,7 +117,9 @@ func TestProviderTrafficEndToEnd(t *testing.T) {
 	item := g.MustPost(apitest.Request{Query: `{ search(text: "milk", city: "Hangzhou", first: 20) { edges { node { ... on Product { id } } } } }`})
 	var firstFresh string
 	var items struct {
-		Search struct{ Edges []struct{ Node struct{ ID string } } }
+		Search struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	_ = json.Unmarshal(item.Data, &items)
 	for _, e := range items.Search.Edges {
@@ -143,9 +145,9 @@ func TestProviderTrafficEndToEnd(t *testing.T) {
 	type viewData struct {
 		ViewerProvider struct {
 			Traffic []struct {
-				City                                                   *string
+				City                                                    *string
 				SearchImpressions, HomeImpressions, Clicks, Orders, Gmv int
-				Conversion                                             *float64
+				Conversion                                              *float64
 			}
 			TopQueries []struct {
 				Query               string

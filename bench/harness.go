@@ -83,7 +83,9 @@ type harness struct {
 	token                           string
 	rows                            []row
 	notes                           []string
-	started                         time.Time
+	// traffic holds the traffic roll-ups section's metrics (nil: not run).
+	traffic benchMetrics
+	started time.Time
 	// pinned is where the harness's threads may run, as the kernel
 	// reports it after pinProcess (threadCPUs), for the report.
 	pinned string
@@ -176,12 +178,18 @@ func (h *harness) run(ctx context.Context) error {
 			h.notes = append(h.notes, "Go benchmarks failed: "+firstLine(err.Error()))
 		}
 	}
-	if h.o.skipDirectory || !h.selected(dirSection) {
-		return h.report(ctx, micro, nil)
+	var dir benchMetrics
+	if !h.o.skipDirectory && h.selected(dirSection) {
+		var err error
+		if dir, err = h.directoryScale(ctx); err != nil {
+			h.notes = append(h.notes, "directory scale: "+firstLine(err.Error())+" (see bench/work/directory-*.txt)")
+		}
 	}
-	dir, err := h.directoryScale(ctx)
-	if err != nil {
-		h.notes = append(h.notes, "directory scale: "+firstLine(err.Error())+" (see bench/work/directory-*.txt)")
+	if h.selected(trafficSection) {
+		var err error
+		if h.traffic, err = h.trafficScale(ctx); err != nil {
+			h.notes = append(h.notes, "traffic roll-ups: "+firstLine(err.Error())+" (see bench/work/traffic.txt)")
+		}
 	}
 	return h.report(ctx, micro, dir)
 }
