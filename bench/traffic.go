@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/plaza-gateway/plaza/directory/pgtest"
 )
 
@@ -30,7 +28,7 @@ const trafficDatabase = "plaza_bench_traffic"
 // has stopped, then drops its database.
 func (h *harness) trafficScale(ctx context.Context) (benchMetrics, error) {
 	h.logf("traffic roll-ups: a provider's month and year over 10^4 providers' year of daily roll-ups (PLAZA_BENCH_SCALE=1)")
-	defer dropDatabase(trafficDatabase)
+	defer pgtest.DropDatabase(trafficDatabase)
 	bin := filepath.Join(h.work, "traffic.test")
 	if _, err := h.cmd(ctx, h.o.root, nil, "go", "test", "-c", "-o", bin, "./traffic"); err != nil {
 		return nil, err
@@ -47,18 +45,6 @@ func (h *harness) trafficScale(ctx context.Context) (benchMetrics, error) {
 	}
 	h.logf("  BenchmarkProviderTraffic: %s", time.Since(t0).Round(100*time.Millisecond))
 	return parseBenchMetrics(text), nil
-}
-
-// dropDatabase drops a database a scale benchmark kept between its runs.
-func dropDatabase(name string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, pgtest.ServerURL())
-	if err != nil {
-		return
-	}
-	defer c.Close(context.Background())
-	_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 }
 
 // trafficRows checks issue 18's target against the metrics: "a portal page

@@ -3,13 +3,11 @@ package traffic_test
 import (
 	"context"
 	"fmt"
-	neturl "net/url"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plaza-gateway/plaza/directory/pgtest"
@@ -120,7 +118,7 @@ func benchPool(b *testing.B, providers int, scale bool) *pgxpool.Pool {
 	ctx := context.Background()
 	url := ""
 	if scale {
-		url = keptDatabase(b, BenchDatabase)
+		url = pgtest.KeptDatabaseURL(b, BenchDatabase)
 	} else {
 		url = pgtest.DatabaseURL(b)
 	}
@@ -172,30 +170,4 @@ ORDER BY 1, 2, 3`, providers, m, m.AddDate(0, 1, 0), benchCities); err != nil {
 	}
 	b.Logf("generated %d rows in %v", want, time.Since(t0).Round(time.Second))
 	return pool
-}
-
-// keptDatabase creates name on the test server unless it exists, and
-// returns its URL.
-func keptDatabase(b *testing.B, name string) string {
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pgtest.ServerURL())
-	if err != nil {
-		b.Skipf("SKIP: no PostgreSQL at %s: %v", pgtest.ServerURL(), err)
-	}
-	defer admin.Close(ctx)
-	var exists bool
-	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		b.Fatal(err)
-	}
-	if !exists {
-		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-			b.Fatal(err)
-		}
-	}
-	u, err := neturl.Parse(pgtest.ServerURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
