@@ -36,8 +36,9 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 ## bench: Plaza against the floor, Hive Gateway + Mesh, graphql-yoga and the raw providers on loopback, then the
-## directory's scale benchmarks at 10^6 providers (PostgreSQL) and the supply index's over their 2·10^7 items; about 13 min
-## (ARGS=-skip-directory: 10), plus over an hour the first time, to build the kept database plaza_bench_supply; installs
+## directory's scale benchmarks at 10^6 providers (PostgreSQL), the supply index's over their 2·10^7 items and the
+## traffic roll-ups at 1.1·10^7 rows (their generation adds about 3 min); about 16 min (ARGS=-skip-directory: 13),
+## plus over an hour the first time, to build the kept database plaza_bench_supply; installs
 ## the npm peers on first use; prints the table and writes bench/results/latest.md. See bench/README.md.
 bench:
 	$(GO) run ./bench $(ARGS)

@@ -34,6 +34,7 @@ import (
 	"github.com/plaza-gateway/plaza/resolvers"
 	"github.com/plaza-gateway/plaza/supply"
 	"github.com/plaza-gateway/plaza/telemetry"
+	"github.com/plaza-gateway/plaza/traffic"
 )
 
 // app is a serving process's long-lived objects.
@@ -65,6 +66,7 @@ type app struct {
 	index   supply.Index
 	catalog catalogWiring
 	growth  growthWiring
+	traffic trafficWiring
 	// bus carries providers' status changes to every instance's hub (Redis
 	// pub/sub, in process without Redis); hub fans them out to this
 	// instance's subscriptions.
@@ -126,6 +128,9 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 		return a, err
 	}
 	a.openGrowthStore()
+	if err := a.openTraffic(ctx); err != nil {
+		return a, err
+	}
 	a.buildGateway()
 	if err := a.openOnboarding(ctx); err != nil {
 		return a, err
@@ -274,6 +279,7 @@ func (a *app) apiOptions(ctx context.Context) []api.Option {
 	opts = append(opts, a.source.apiOptions()...)
 	opts = append(opts, api.WithResolverOptions(a.onboarding))
 	opts = append(opts, a.growth.apiOptions()...)
+	opts = append(opts, a.traffic.apiOptions()...)
 	opts = append(opts, a.catalogOptions()...)
 	if a.redis != nil {
 		probe := a.newRedisProbe(ctx)
@@ -354,7 +360,9 @@ func (a *app) newPersonalization(ctx context.Context) (personalization, error) {
 	if refit := newRefitter(engine, store, params, a.cfg.RecommendRefit, a.log); refit != nil {
 		a.background(ctx, func(ctx context.Context) { _ = refit.Run(ctx) })
 	}
-	rec := events.NewRecorder(store, events.WithConsent(settings), events.WithSink(events.EngineSink(engine)), events.WithLogger(a.log))
+	a.traffic.collector = traffic.NewCollector(traffic.WithLogger(a.log))
+	rec := events.NewRecorder(store, events.WithConsent(settings), events.WithSink(events.EngineSink(engine)),
+		events.WithSink(a.traffic.collector.Sink()), events.WithLogger(a.log))
 	a.background(ctx, func(ctx context.Context) { _ = rec.Run(ctx) }) // drains when ctx ends
 	return personalization{keys: a.cfg.AnalystKeys, Personalization: resolvers.Personalization{
 		Home: gateway.NewRecommender(engine), Recorder: rec, Store: store, Settings: settings,

@@ -26,6 +26,7 @@ import (
 	"github.com/plaza-gateway/plaza/ledger"
 	"github.com/plaza-gateway/plaza/live"
 	"github.com/plaza-gateway/plaza/resolvers"
+	"github.com/plaza-gateway/plaza/traffic"
 )
 
 type growthClock struct {
@@ -69,7 +70,7 @@ func startGrowth(t *testing.T, opts ...growthOption) *growthGateway {
 		growth.WithClock(clock.Now), growth.WithRevokeHook(keys.Forget))
 	secrets := map[string]string{"freshcart": "fresh-secret-0123456789abcdef", "greenbasket": "green-secret-0123456789abcdef"}
 	apiOpts := []api.Option{
-		api.WithProviderKeys(keys), api.WithOrderRecords(svc), api.WithResolverOptions(resolvers.WithGrowth(svc)),
+		api.WithProviderKeys(keys), api.WithOrderRecords(svc), api.WithResolverOptions(resolvers.WithGrowth(svc), resolvers.WithTraffic(traffic.NewMemoryStore(nil))),
 		api.WithProviderSecrets(func(p string) (string, bool) { s, ok := secrets[p]; return s, ok }),
 	}
 	for _, o := range opts {

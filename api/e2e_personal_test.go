@@ -18,6 +18,7 @@ import (
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/recommend"
 	"github.com/plaza-gateway/plaza/resolvers"
+	"github.com/plaza-gateway/plaza/traffic"
 )
 
 const testAnalystKey = "test-analyst-key-0001"
@@ -51,7 +52,7 @@ func startPersonal(tb testing.TB, homeCacheTTL time.Duration) *personal {
 		GatewayOptions: []gateway.Option{gateway.WithObserver(rec)},
 		APIOptions: []api.Option{api.WithAPIKeys(keys), api.WithResolverOptions(resolvers.WithPersonalization(resolvers.Personalization{
 			Home: home, Recorder: rec, Store: store, Settings: settings, Analytics: events.NewAnalytics(store),
-		}))},
+		}), resolvers.WithTraffic(traffic.NewMemoryStore(nil)))},
 	})
 	users := make([]string, demo.DefaultUsers)
 	for i := range users {

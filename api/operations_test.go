@@ -122,7 +122,9 @@ func operationRuns() map[string]operationRun {
 			v["vertical"], v["city"] = "GROCERY", "Hangzhou"
 			return v
 		}},
-		"provider_growth.graphql": {provider: "freshcart", vars: none},
+		"provider_growth.graphql":             {provider: "freshcart", vars: none},
+		"provider_traffic.graphql":            {provider: "freshcart", vars: analyticsRange},
+		"analytics_provider_exposure.graphql": {analyst: true, vars: analyticsRange},
 		"provider_apply_for_loan.graphql": {provider: "freshcart", vars: func(*testing.T, *apitest.Gateway) map[string]any {
 			return map[string]any{"input": loanInput(100_000, "CNY", 60, "saved-operation", true)["in"]}
 		}},

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/plaza-gateway/plaza/directory/pgtest"
 )
 
@@ -166,15 +164,8 @@ func (h *harness) directoryEndToEnd(ctx context.Context) (benchMetrics, error) {
 
 // dropE2EDatabases drops the end-to-end benchmark's databases.
 func dropE2EDatabases(sizes []int) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, pgtest.ServerURL())
-	if err != nil {
-		return
-	}
-	defer c.Close(context.Background())
 	for _, n := range sizes {
-		_, _ = c.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS plaza_bench_e2e_%d WITH (FORCE)", n))
+		pgtest.DropDatabase(fmt.Sprintf("plaza_bench_e2e_%d", n))
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plaza-gateway/plaza/api"
@@ -191,29 +189,7 @@ func e2eBodies(b *testing.B, ids []string) (detail [][]byte, list []byte) {
 // server: kept between runs, so the 10^6 providers are generated once.
 func e2ePool(b *testing.B, name string) *pgxpool.Pool {
 	b.Helper()
-	raw := pgtest.ServerURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, raw)
-	if err != nil {
-		b.Skipf("SKIP: no PostgreSQL at %s: %v", raw, err)
-	}
-	defer admin.Close(context.Background())
-	var exists bool
-	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		b.Fatal(err)
-	}
-	if !exists {
-		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-			b.Fatal(err)
-		}
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	u.Path = "/" + name
-	pool, err := pgxpool.New(context.Background(), u.String())
+	pool, err := pgxpool.New(context.Background(), pgtest.KeptDatabaseURL(b, name))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -83,7 +83,9 @@ type harness struct {
 	token                           string
 	rows                            []row
 	notes                           []string
-	started                         time.Time
+	// traffic holds the traffic roll-ups section's metrics (nil: not run).
+	traffic benchMetrics
+	started time.Time
 	// pinned is where the harness's threads may run, as the kernel
 	// reports it after pinProcess (threadCPUs), for the report.
 	pinned string
@@ -184,22 +186,28 @@ func (h *harness) run(ctx context.Context) error {
 		// have stopped.
 		h.app, h.appErr = h.appInteractive(ctx)
 	}
-	if h.o.skipDirectory || !h.selected(dirSection) {
-		return h.report(ctx, micro, nil)
+	var dir benchMetrics
+	if !h.o.skipDirectory && h.selected(dirSection) {
+		var err error
+		if dir, err = h.directoryScale(ctx); err != nil {
+			h.notes = append(h.notes, "directory scale: "+firstLine(err.Error())+" (see bench/work/directory-*.txt)")
+		}
+		sup, err := h.supplyScale(ctx)
+		if err != nil {
+			h.notes = append(h.notes, "supply index scale: "+firstLine(err.Error())+" (see bench/work/supply-*.txt)")
+		}
+		if dir == nil {
+			dir = benchMetrics{}
+		}
+		for name, m := range sup {
+			dir[name] = m
+		}
 	}
-	dir, err := h.directoryScale(ctx)
-	if err != nil {
-		h.notes = append(h.notes, "directory scale: "+firstLine(err.Error())+" (see bench/work/directory-*.txt)")
-	}
-	sup, err := h.supplyScale(ctx)
-	if err != nil {
-		h.notes = append(h.notes, "supply index scale: "+firstLine(err.Error())+" (see bench/work/supply-*.txt)")
-	}
-	if dir == nil {
-		dir = benchMetrics{}
-	}
-	for name, m := range sup {
-		dir[name] = m
+	if h.selected(trafficSection) {
+		var err error
+		if h.traffic, err = h.trafficScale(ctx); err != nil {
+			h.notes = append(h.notes, "traffic roll-ups: "+firstLine(err.Error())+" (see bench/work/traffic.txt)")
+		}
 	}
 	return h.report(ctx, micro, dir)
 }

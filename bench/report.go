@@ -240,6 +240,14 @@ func (h *harness) report(ctx context.Context, micro []bench, dir benchMetrics) e
 			w("| %s | %s | %s | %s | %s |\n", r.what, r.n, r.measured, r.target, r.status)
 		}
 	}
+	if h.traffic != nil {
+		w("\n## Traffic roll-ups (issue 18)\n\n")
+		w("`traffic/bench_test.go` (BenchmarkProviderTraffic) with `PLAZA_BENCH_SCALE=1`: a year of daily roll-ups by city for 10^4 providers in PostgreSQL (`traffic_daily`, partitioned by month), one provider read per op through `PostgresStore.Daily`, on %s. Log: `bench/work/traffic.txt`.\n\n", dirPlacement())
+		w("| what | table | measured | target | status |\n|---|---|---|---|---|\n")
+		for _, r := range trafficRows(h.traffic) {
+			w("| %s | %s | %s | %s | %s |\n", r.what, r.n, r.measured, r.target, r.status)
+		}
+	}
 	w("\n## Targets\n\n| target | status | measured |\n|---|---|---|\n")
 	targets := h.targetStatus(micro)
 	if dir != nil {

@@ -10,7 +10,11 @@
 // bounded by size too, whatever clients send: user text is stored only in
 // its normalised, bounded form (NormalizeText). MemoryStore and RedisStore implement Store side by side.
 //
-// Users who turned personalisation off (Settings) are not recorded at all.
+// Users who turned personalisation off (Settings) are counted without a
+// user id: their events feed the aggregate counters and the sinks (the
+// providers' traffic roll-ups) anonymised, and never the raw log or a
+// history. The pipeline may drop events under load (Recorder), so it feeds
+// statistics only, never money.
 package events
 
 import (
@@ -30,6 +34,8 @@ const (
 	KindBooking      Kind = "booking"
 	KindConsultation Kind = "consultation"
 	KindApplication  Kind = "application"
+	// KindHome is a home page shown; its Shown lists the items on it.
+	KindHome Kind = "home"
 )
 
 // Conversion reports whether k is a conversion (something was ordered,
@@ -66,9 +72,26 @@ type Event struct {
 	Results int `json:"results,omitempty"`
 	// Name and Category describe Item for the recommendation engine
 	// (optional).
-	Name     string    `json:"name,omitempty"`
-	Category string    `json:"category,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Category string `json:"category,omitempty"`
+	// Shown are the impressions of a search's first page or a home page:
+	// which items it showed, at which rank, for which provider. They feed
+	// the sinks only (the traffic roll-ups), not the raw log, whose entries
+	// stay small.
+	Shown []Impression `json:"shown,omitempty"`
+	// Value is an order's value in Currency's minor units (0 when unknown).
+	Value    int64     `json:"value,omitempty"`
+	Currency string    `json:"currency,omitempty"`
 	Time     time.Time `json:"time"`
+}
+
+// Impression is one item a page showed.
+type Impression struct {
+	Item     string `json:"item"`
+	Provider string `json:"provider"`
+	// Rank is the item's position on the page, from 1 (a home page numbers
+	// its items across sections, top to bottom).
+	Rank int `json:"rank"`
 }
 
 // Call is one provider call as the gateway's observer saw it.

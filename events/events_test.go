@@ -137,38 +137,72 @@ func TestRecordManyCountsEveryEventAgainstTheBuffer(t *testing.T) {
 	})
 }
 
+// failingConsent cannot say whether anyone consents.
+type failingConsent struct{}
+
+func (failingConsent) Personalization(context.Context, string) (bool, error) {
+	return false, fmt.Errorf("settings store down")
+}
+
 func TestRecorderHonoursConsent(t *testing.T) {
 	ctx := context.Background()
-	store := events.NewMemoryStore(events.MemoryConfig{})
 	settings := events.NewMemorySettings()
 	if err := settings.SetPersonalization(ctx, "out", false); err != nil {
 		t.Fatal(err)
 	}
-	var sunk []events.Event
-	rec := startRecorder(t, store, events.WithConsent(settings), events.WithSink(func(evs []events.Event) { sunk = append(sunk, evs...) }))
-	rec.Record(events.Event{User: "out", Kind: events.KindSearch, Query: "secret"})
-	rec.Record(events.Event{User: "in", Kind: events.KindSearch, Query: "milk"})
-	rec.Record(events.Event{Kind: events.KindSearch, Query: "bread"})
-	mustFlush(t, rec)
+	for _, tc := range []struct {
+		name    string
+		consent events.Consent
+		// logged are the raw log's queries; anonymous the queries the sink
+		// gets without their user.
+		logged, anonymous []string
+	}{
+		{"an opted-out user is counted without a user id, not logged", settings, []string{"bread", "milk"}, []string{"bread", "secret"}},
+		{"a consent that cannot be read counts everyone without a user id", failingConsent{}, []string{"bread"}, []string{"bread", "milk", "secret"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := events.NewMemoryStore(events.MemoryConfig{})
+			var sunk []events.Event
+			rec := startRecorder(t, store, events.WithConsent(tc.consent), events.WithSink(func(evs []events.Event) { sunk = append(sunk, evs...) }))
+			rec.Record(events.Event{User: "out", Kind: events.KindSearch, Query: "secret",
+				Shown: []events.Impression{{Item: "p1", Provider: "freshcart", Rank: 1}}})
+			rec.Record(events.Event{User: "in", Kind: events.KindSearch, Query: "milk"})
+			rec.Record(events.Event{Kind: events.KindSearch, Query: "bread"})
+			mustFlush(t, rec)
 
-	log, _ := store.Log(ctx, time.Time{}, time.Now().Add(time.Hour))
-	var queries []string
-	for _, ev := range log {
-		queries = append(queries, ev.Query)
-	}
-	sort.Strings(queries)
-	if len(queries) != 2 || queries[0] != "bread" || queries[1] != "milk" {
-		t.Fatalf("raw log holds %v, want [bread milk]: an opted-out user's search must not be stored", queries)
-	}
-	if h, _ := store.History(ctx, "out", 10); len(h) != 0 {
-		t.Fatalf("opted-out user has history %v", h)
-	}
-	if len(sunk) != 2 {
-		t.Fatalf("sink got %d events, want 2", len(sunk))
-	}
-	c, _ := events.NewAnalytics(store).Conversion(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-	if c.Searches != 2 {
-		t.Fatalf("counted %d searches, want 2", c.Searches)
+			log, _ := store.Log(ctx, time.Time{}, time.Now().Add(time.Hour))
+			var queries []string
+			for _, ev := range log {
+				queries = append(queries, ev.Query)
+				if len(ev.Shown) > 0 {
+					t.Errorf("the raw log kept impressions: %+v", ev)
+				}
+			}
+			sort.Strings(queries)
+			if fmt.Sprint(queries) != fmt.Sprint(tc.logged) {
+				t.Fatalf("raw log holds %v, want %v", queries, tc.logged)
+			}
+			if h, _ := store.History(ctx, "out", 10); len(h) != 0 {
+				t.Fatalf("opted-out user has history %v", h)
+			}
+			var anon []string
+			for _, ev := range sunk {
+				if ev.User == "" {
+					anon = append(anon, ev.Query)
+				}
+				if ev.Query == "secret" && (len(ev.Shown) != 1 || ev.Shown[0].Provider != "freshcart") {
+					t.Errorf("the opted-out search reached the sink without its impressions: %+v", ev)
+				}
+			}
+			sort.Strings(anon)
+			if len(sunk) != 3 || fmt.Sprint(anon) != fmt.Sprint(tc.anonymous) {
+				t.Fatalf("sink got %d events, anonymous %v; want 3, anonymous %v", len(sunk), anon, tc.anonymous)
+			}
+			c, _ := events.NewAnalytics(store).Conversion(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+			if c.Searches != 3 {
+				t.Fatalf("counted %d searches, want 3: every search counts, opted out or not", c.Searches)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -14,8 +15,9 @@ type Consent interface {
 	Personalization(ctx context.Context, user string) (bool, error)
 }
 
-// Sink receives every stored batch of events, in the writer goroutine (the
-// recommendation engine learns from it there, never in a request).
+// Sink receives every batch of events, in the writer goroutine (the
+// recommendation engine learns from it there, never in a request). Events
+// of users who opted out come with no user id.
 type Sink func(evs []Event)
 
 // Recorder buffers events and provider calls and writes them in the
@@ -62,8 +64,9 @@ func WithBuffer(n int) RecorderOption {
 // (default 256; a request's events are never split).
 func WithBatch(n int) RecorderOption { return func(r *Recorder) { r.batch = max(n, 1) } }
 
-// WithConsent drops the events of users who opted out. Without it every
-// event is recorded.
+// WithConsent strips the user id from the events of users who opted out
+// (they are counted, not logged). Without it every event is recorded as
+// it comes.
 func WithConsent(c Consent) RecorderOption { return func(r *Recorder) { r.consent = c } }
 
 // WithSink adds a consumer of stored events.
@@ -214,32 +217,40 @@ func (r *Recorder) drain(buf []entry, n int) []entry {
 	return buf
 }
 
-// write stores one batch: consent first (an opted-out user's events are not
-// stored anywhere, not even in the raw log), then log, counters and sinks.
+// write stores one batch. Consent first: an opted-out user's events (or a
+// user whose setting cannot be read: not knowing is not consent) lose their
+// user id and go to the counters and sinks only, never to the raw log or a
+// history. Then log, counters and sinks.
 func (r *Recorder) write(ctx context.Context, batch []entry) {
 	n := 0
 	for _, e := range batch {
 		n += len(e.evs)
 	}
 	evs := make([]Event, 0, n+len(batch))
+	var anon []Event
 	var calls []Call
 	allowed := map[string]bool{}
-	consents := func(ev Event) bool {
+	keep := func(ev Event) {
 		if ev.User == "" || r.consent == nil {
-			return true
+			evs = append(evs, ev)
+			return
 		}
 		ok, seen := allowed[ev.User]
 		if !seen {
 			var err error
 			ok, err = r.consent.Personalization(ctx, ev.User)
 			if err != nil {
-				// Not knowing is not consent.
-				r.log.Warn("events: consent lookup failed; event dropped", "err", err)
+				r.log.Warn("events: consent lookup failed; event counted without its user", "err", err)
 				ok = false
 			}
 			allowed[ev.User] = ok
 		}
-		return ok
+		if ok {
+			evs = append(evs, ev)
+			return
+		}
+		ev.User = ""
+		anon = append(anon, ev)
 	}
 	for _, e := range batch {
 		switch {
@@ -247,28 +258,42 @@ func (r *Recorder) write(ctx context.Context, batch []entry) {
 			calls = append(calls, *e.call)
 		case e.evs != nil:
 			for _, ev := range e.evs {
-				if consents(ev) {
-					evs = append(evs, ev)
-				}
+				keep(ev)
 			}
-		case consents(e.ev):
-			evs = append(evs, e.ev)
+		default:
+			keep(e.ev)
 		}
 	}
-	if len(evs) > 0 {
-		if err := r.store.Append(ctx, evs); err != nil {
-			r.failed.Add(uint64(len(evs)))
-			r.log.Warn("events: append failed", "events", len(evs), "err", err)
+	if logged := unshown(evs); len(logged) > 0 {
+		if err := r.store.Append(ctx, logged); err != nil {
+			r.failed.Add(uint64(len(logged)))
+			r.log.Warn("events: append failed", "events", len(logged), "err", err)
 		}
 	}
-	if c := tally(evs, calls); len(c) > 0 {
+	all := append(evs, anon...)
+	if c := tally(all, calls); len(c) > 0 {
 		if err := r.store.Add(ctx, c); err != nil {
 			r.log.Warn("events: counters failed", "err", err)
 		}
 	}
-	if len(evs) > 0 {
+	if len(all) > 0 {
 		for _, s := range r.sinks {
-			s(evs)
+			s(all)
 		}
 	}
+}
+
+// unshown returns evs without their impressions (a copy only when one has
+// some): the raw log keeps what happened, the roll-ups what was shown.
+func unshown(evs []Event) []Event {
+	for i := range evs {
+		if len(evs[i].Shown) > 0 {
+			out := slices.Clone(evs)
+			for j := range out {
+				out[j].Shown = nil
+			}
+			return out
+		}
+	}
+	return evs
 }

@@ -129,6 +129,18 @@ func (ev Event) bounded() Event {
 		}
 		ev.Items = items
 	}
+	if len(ev.Shown) > 0 {
+		shown := make([]Impression, 0, min(len(ev.Shown), MaxItems))
+		for _, im := range ev.Shown {
+			if im.Item = id(im.Item); im.Item != "" && len(shown) < MaxItems {
+				im.Provider = clip(im.Provider, MaxText)
+				shown = append(shown, im)
+			}
+		}
+		ev.Shown = shown
+	}
+	ev.Value = max(ev.Value, 0)
+	ev.Currency = clip(ev.Currency, 3)
 	return ev
 }
 

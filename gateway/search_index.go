@@ -50,6 +50,30 @@ var gidKinds = map[supply.Kind]gid.Kind{
 // still holds. The index's own failure is ErrIndexUnavailable; a query the
 // index refuses (a bad cursor) is BAD_USER_INPUT.
 func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchParams) ([]Hit, error) {
+	hits, results, err := g.rankIndex(ctx, ix, p)
+	if err != nil || hits == nil {
+		return hits, err
+	}
+	if p.Sort != supply.SortRelevance {
+		// Two-stage re-ranking is for relevance only: another sort is the
+		// index's total order, item-local, so offsets into it stay stable
+		// without pinning. The edges still carry the ranking's scores.
+		for _, res := range results {
+			hits[res.Index].Score = res.Score
+		}
+		return hits, nil
+	}
+	ranked := rankedHits(hits, results)
+	if p.Session != "" && g.cache != nil {
+		ranked = g.cache.pinOrder(ctx, p.Session, p.Fresh, ranked)
+	}
+	return ranked, nil
+}
+
+// rankIndex retrieves p's candidates from the index (those of providers
+// routed in this request's snapshot) and ranks them: hits in the index's
+// order, results in ranked order indexing hits.
+func (g *Gateway) rankIndex(ctx context.Context, ix supply.Index, p SearchParams) ([]Hit, []rank.Result, error) {
 	q := supply.Query{Text: p.Text, City: p.City, Category: p.Category, First: min(max(IndexCandidates, p.Depth+1), supply.MaxFirst),
 		Sort: p.Sort, Near: p.Near, MinPrice: p.MinPrice, MaxPrice: p.MaxPrice}
 	for _, v := range p.Verticals {
@@ -61,7 +85,7 @@ func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchPara
 		}
 	}
 	if len(p.Kinds) > 0 && len(q.Kinds) == 0 {
-		return nil, nil // only provider cards asked for: not in the index
+		return nil, nil, nil // only provider cards asked for: not in the index
 	}
 	if len(q.Kinds) == 0 {
 		// Every searchable kind; offices are reached through their service.
@@ -70,9 +94,9 @@ func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchPara
 	page, err := ix.Search(ctx, q)
 	if err != nil {
 		if errors.Is(err, supply.ErrBadQuery) {
-			return nil, connectors.Errorf(connectors.KindInvalid, "%v", err)
+			return nil, nil, connectors.Errorf(connectors.KindInvalid, "%v", err)
 		}
-		return nil, fmt.Errorf("%w: %w", ErrIndexUnavailable, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrIndexUnavailable, err)
 	}
 	reg := g.registryFor(ctx)
 	hits := make([]Hit, 0, len(page.Hits))
@@ -94,21 +118,51 @@ func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchPara
 	prep := rank.New(rank.DefaultLexicon(), rank.DefaultConfig()).Prepare(rank.Query{Text: p.Text, City: p.City})
 	parts := [][]rank.Doc{docs}
 	setSignals(hits, parts, p)
-	results := prep.Rank(prep.Count(docs))
-	if p.Sort != supply.SortRelevance {
-		// Two-stage re-ranking is for relevance only: another sort is the
-		// index's total order, item-local, so offsets into it stay stable
-		// without pinning. The edges still carry the ranking's scores.
-		for _, res := range results {
-			hits[res.Index].Score = res.Score
+	return hits, prep.Rank(prep.Count(docs)), nil
+}
+
+// Placed is one of a provider's items in a ranking.
+type Placed struct {
+	Hit Hit
+	// Position is the item's place in the ranking, from 1.
+	Position int
+	Why      rank.Parts
+}
+
+// Placement is where a provider's items rank for a query.
+type Placement struct {
+	// Total is how many items the ranking holds (of every provider).
+	Total int
+	// Items are the provider's, best first: at most limit.
+	Items []Placed
+}
+
+// Placement ranks p as a search over the index does (relevance, no user:
+// no affinity) and returns where provider's items came, with what their
+// scores are made of; keep, when not nil, keeps only the items it accepts.
+// The ranking reaches IndexCandidates deep (p.Depth deeper).
+func (g *Gateway) Placement(ctx context.Context, p SearchParams, provider string, limit int, keep func(Hit) bool) (Placement, error) {
+	if g.index == nil {
+		return Placement{}, connectors.Errorf(connectors.KindUnavailable, "placement needs the supply index")
+	}
+	p.Sort = supply.SortRelevance
+	hits, results, err := g.rankIndex(ctx, g.index, p)
+	if err != nil {
+		return Placement{}, err
+	}
+	out := Placement{Total: len(results)}
+	for i, res := range results {
+		h := hits[res.Index]
+		if h.Provider != provider || (keep != nil && !keep(h)) {
+			continue
 		}
-		return hits, nil
+		h.Score = res.Score
+		out.Items = append(out.Items, Placed{Hit: h, Position: i + 1, Why: res.Why})
+		if len(out.Items) >= limit {
+			break
+		}
 	}
-	ranked := rankedHits(hits, results)
-	if p.Session != "" && g.cache != nil {
-		ranked = g.cache.pinOrder(ctx, p.Session, p.Fresh, ranked)
-	}
-	return ranked, nil
+	return out, nil
 }
 
 // Candidates is SearchIndex over the gateway's index (WithIndex), its

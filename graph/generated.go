@@ -67,6 +67,8 @@ type ComplexityRoot struct {
 
 	Analytics struct {
 		Conversion        func(childComplexity int, from time.Time, to time.Time) int
+		Demand            func(childComplexity int, city string, vertical *model.Vertical, from time.Time, to time.Time, limit *int) int
+		ProviderExposure  func(childComplexity int, provider string, from time.Time, to time.Time, city *string) int
 		ProviderTraffic   func(childComplexity int, from time.Time, to time.Time) int
 		Recommendations   func(childComplexity int) int
 		Reconciliations   func(childComplexity int, first *int) int
@@ -194,6 +196,14 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Remaining func(childComplexity int) int
 		Start     func(childComplexity int) int
+	}
+
+	DemandQuery struct {
+		City        func(childComplexity int) int
+		LowResults  func(childComplexity int) int
+		Query       func(childComplexity int) int
+		Searches    func(childComplexity int) int
+		ZeroResults func(childComplexity int) int
 	}
 
 	Doctor struct {
@@ -427,7 +437,7 @@ type ComplexityRoot struct {
 		RecertifyProvider        func(childComplexity int, key string) int
 		RegisterProvider         func(childComplexity int, input model.RegisterProviderInput) int
 		RepayLoan                func(childComplexity int, id string, amount int, idempotencyKey string) int
-		ReportSearchClick        func(childComplexity int, query string, itemID string) int
+		ReportSearchClick        func(childComplexity int, query string, itemID string, city *string) int
 		RequestLedgerAdjustment  func(childComplexity int, input model.LedgerAdjustmentInput) int
 		RequestLegalConsultation func(childComplexity int, input model.RequestLegalConsultationInput) int
 		RequestSuspensionLift    func(childComplexity int, provider string, reason string) int
@@ -495,6 +505,21 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Repaid    func(childComplexity int) int
 		Status    func(childComplexity int) int
+	}
+
+	PlacedItem struct {
+		ID       func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Position func(childComplexity int) int
+		Reasons  func(childComplexity int) int
+		Score    func(childComplexity int) int
+	}
+
+	Placement struct {
+		City         func(childComplexity int) int
+		Items        func(childComplexity int) int
+		Query        func(childComplexity int) int
+		TotalResults func(childComplexity int) int
 	}
 
 	Product struct {
@@ -612,6 +637,12 @@ type ComplexityRoot struct {
 	QueryCount struct {
 		Count func(childComplexity int) int
 		Query func(childComplexity int) int
+	}
+
+	RankingReason struct {
+		Contribution func(childComplexity int) int
+		Explanation  func(childComplexity int) int
+		Factor       func(childComplexity int) int
 	}
 
 	RecommendationParams struct {
@@ -766,6 +797,27 @@ type ComplexityRoot struct {
 		StatusChanged func(childComplexity int, id string) int
 	}
 
+	TrafficDay struct {
+		Bookings          func(childComplexity int) int
+		City              func(childComplexity int) int
+		Clicks            func(childComplexity int) int
+		Conversion        func(childComplexity int) int
+		Day               func(childComplexity int) int
+		Gmv               func(childComplexity int) int
+		HomeImpressions   func(childComplexity int) int
+		Orders            func(childComplexity int) int
+		SearchImpressions func(childComplexity int) int
+	}
+
+	TrafficQuery struct {
+		BestRank    func(childComplexity int) int
+		City        func(childComplexity int) int
+		Clicks      func(childComplexity int) int
+		Impressions func(childComplexity int) int
+		MeanRank    func(childComplexity int) int
+		Query       func(childComplexity int) int
+	}
+
 	User struct {
 		Addresses          func(childComplexity int) int
 		Applications       func(childComplexity int, first *int, after *string) int
@@ -785,6 +837,7 @@ type ComplexityRoot struct {
 
 	ViewerProvider struct {
 		APIKeys      func(childComplexity int) int
+		Demand       func(childComplexity int, from time.Time, to time.Time, limit *int) int
 		Key          func(childComplexity int) int
 		Lifecycle    func(childComplexity int) int
 		Loan         func(childComplexity int, id string) int
@@ -792,8 +845,11 @@ type ComplexityRoot struct {
 		Loans        func(childComplexity int) int
 		Name         func(childComplexity int) int
 		Payouts      func(childComplexity int, first *int) int
+		Placement    func(childComplexity int, query string, city *string, item *string, first *int) int
 		Rewards      func(childComplexity int) int
 		ServiceLevel func(childComplexity int) int
+		TopQueries   func(childComplexity int, from time.Time, to time.Time, city *string, limit *int) int
+		Traffic      func(childComplexity int, from time.Time, to time.Time, city *string) int
 		Vertical     func(childComplexity int) int
 	}
 }
@@ -810,6 +866,8 @@ type AnalyticsResolver interface {
 	Conversion(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) (*model.Conversion, error)
 	Recommendations(ctx context.Context, obj *model.Analytics) (*model.RecommendationParams, error)
 	Reconciliations(ctx context.Context, obj *model.Analytics, first *int) ([]*model.Reconciliation, error)
+	ProviderExposure(ctx context.Context, obj *model.Analytics, provider string, from time.Time, to time.Time, city *string) ([]*model.TrafficDay, error)
+	Demand(ctx context.Context, obj *model.Analytics, city string, vertical *model.Vertical, from time.Time, to time.Time, limit *int) ([]*model.DemandQuery, error)
 }
 type AppointmentResolver interface {
 	Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error)
@@ -851,7 +909,7 @@ type MutationResolver interface {
 	RequestLegalConsultation(ctx context.Context, input model.RequestLegalConsultationInput) (*model.LegalConsultation, error)
 	ApplyForGovService(ctx context.Context, input model.ApplyForGovServiceInput) (*model.ServiceApplication, error)
 	UpdateSettings(ctx context.Context, personalization bool) (*model.UserSettings, error)
-	ReportSearchClick(ctx context.Context, query string, itemID string) (*bool, error)
+	ReportSearchClick(ctx context.Context, query string, itemID string, city *string) (*bool, error)
 	RegisterProvider(ctx context.Context, input model.RegisterProviderInput) (*model.RegisterProviderPayload, error)
 	CreateOnboardingCode(ctx context.Context, ttlHours *int) (*model.OnboardingCode, error)
 	RecertifyProvider(ctx context.Context, key string) (*model.CertificationRun, error)
@@ -960,6 +1018,10 @@ type ViewerProviderResolver interface {
 	Loans(ctx context.Context, obj *model.ViewerProvider) ([]*model.Loan, error)
 	Loan(ctx context.Context, obj *model.ViewerProvider, id string) (*model.Loan, error)
 	Payouts(ctx context.Context, obj *model.ViewerProvider, first *int) ([]*model.Payout, error)
+	Traffic(ctx context.Context, obj *model.ViewerProvider, from time.Time, to time.Time, city *string) ([]*model.TrafficDay, error)
+	TopQueries(ctx context.Context, obj *model.ViewerProvider, from time.Time, to time.Time, city *string, limit *int) ([]*model.TrafficQuery, error)
+	Placement(ctx context.Context, obj *model.ViewerProvider, query string, city *string, item *string, first *int) (*model.Placement, error)
+	Demand(ctx context.Context, obj *model.ViewerProvider, from time.Time, to time.Time, limit *int) ([]*model.DemandQuery, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1016,6 +1078,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analytics.Conversion(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Analytics.demand":
+		if e.ComplexityRoot.Analytics.Demand == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_demand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.Demand(childComplexity, args["city"].(string), args["vertical"].(*model.Vertical), args["from"].(time.Time), args["to"].(time.Time), args["limit"].(*int)), true
+	case "Analytics.providerExposure":
+		if e.ComplexityRoot.Analytics.ProviderExposure == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_providerExposure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.ProviderExposure(childComplexity, args["provider"].(string), args["from"].(time.Time), args["to"].(time.Time), args["city"].(*string)), true
 	case "Analytics.providerTraffic":
 		if e.ComplexityRoot.Analytics.ProviderTraffic == nil {
 			break
@@ -1531,6 +1615,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliverySlot.Start(childComplexity), true
+
+	case "DemandQuery.city":
+		if e.ComplexityRoot.DemandQuery.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DemandQuery.City(childComplexity), true
+	case "DemandQuery.lowResults":
+		if e.ComplexityRoot.DemandQuery.LowResults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DemandQuery.LowResults(childComplexity), true
+	case "DemandQuery.query":
+		if e.ComplexityRoot.DemandQuery.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DemandQuery.Query(childComplexity), true
+	case "DemandQuery.searches":
+		if e.ComplexityRoot.DemandQuery.Searches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DemandQuery.Searches(childComplexity), true
+	case "DemandQuery.zeroResults":
+		if e.ComplexityRoot.DemandQuery.ZeroResults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DemandQuery.ZeroResults(childComplexity), true
 
 	case "Doctor.bio":
 		if e.ComplexityRoot.Doctor.Bio == nil {
@@ -2580,7 +2695,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ReportSearchClick(childComplexity, args["query"].(string), args["itemId"].(string)), true
+		return e.ComplexityRoot.Mutation.ReportSearchClick(childComplexity, args["query"].(string), args["itemId"].(string), args["city"].(*string)), true
 	case "Mutation.requestLedgerAdjustment":
 		if e.ComplexityRoot.Mutation.RequestLedgerAdjustment == nil {
 			break
@@ -2959,6 +3074,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payout.Status(childComplexity), true
+
+	case "PlacedItem.id":
+		if e.ComplexityRoot.PlacedItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacedItem.ID(childComplexity), true
+	case "PlacedItem.name":
+		if e.ComplexityRoot.PlacedItem.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacedItem.Name(childComplexity), true
+	case "PlacedItem.position":
+		if e.ComplexityRoot.PlacedItem.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacedItem.Position(childComplexity), true
+	case "PlacedItem.reasons":
+		if e.ComplexityRoot.PlacedItem.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacedItem.Reasons(childComplexity), true
+	case "PlacedItem.score":
+		if e.ComplexityRoot.PlacedItem.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlacedItem.Score(childComplexity), true
+
+	case "Placement.city":
+		if e.ComplexityRoot.Placement.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.City(childComplexity), true
+	case "Placement.items":
+		if e.ComplexityRoot.Placement.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Items(childComplexity), true
+	case "Placement.query":
+		if e.ComplexityRoot.Placement.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.Query(childComplexity), true
+	case "Placement.totalResults":
+		if e.ComplexityRoot.Placement.TotalResults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Placement.TotalResults(childComplexity), true
 
 	case "Product.category":
 		if e.ComplexityRoot.Product.Category == nil {
@@ -3523,6 +3694,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QueryCount.Query(childComplexity), true
+
+	case "RankingReason.contribution":
+		if e.ComplexityRoot.RankingReason.Contribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReason.Contribution(childComplexity), true
+	case "RankingReason.explanation":
+		if e.ComplexityRoot.RankingReason.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReason.Explanation(childComplexity), true
+	case "RankingReason.factor":
+		if e.ComplexityRoot.RankingReason.Factor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReason.Factor(childComplexity), true
 
 	case "RecommendationParams.dueBoost":
 		if e.ComplexityRoot.RecommendationParams.DueBoost == nil {
@@ -4111,6 +4301,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.StatusChanged(childComplexity, args["id"].(string)), true
 
+	case "TrafficDay.bookings":
+		if e.ComplexityRoot.TrafficDay.Bookings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.Bookings(childComplexity), true
+	case "TrafficDay.city":
+		if e.ComplexityRoot.TrafficDay.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.City(childComplexity), true
+	case "TrafficDay.clicks":
+		if e.ComplexityRoot.TrafficDay.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.Clicks(childComplexity), true
+	case "TrafficDay.conversion":
+		if e.ComplexityRoot.TrafficDay.Conversion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.Conversion(childComplexity), true
+	case "TrafficDay.day":
+		if e.ComplexityRoot.TrafficDay.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.Day(childComplexity), true
+	case "TrafficDay.gmv":
+		if e.ComplexityRoot.TrafficDay.Gmv == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.Gmv(childComplexity), true
+	case "TrafficDay.homeImpressions":
+		if e.ComplexityRoot.TrafficDay.HomeImpressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.HomeImpressions(childComplexity), true
+	case "TrafficDay.orders":
+		if e.ComplexityRoot.TrafficDay.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.Orders(childComplexity), true
+	case "TrafficDay.searchImpressions":
+		if e.ComplexityRoot.TrafficDay.SearchImpressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficDay.SearchImpressions(childComplexity), true
+
+	case "TrafficQuery.bestRank":
+		if e.ComplexityRoot.TrafficQuery.BestRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficQuery.BestRank(childComplexity), true
+	case "TrafficQuery.city":
+		if e.ComplexityRoot.TrafficQuery.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficQuery.City(childComplexity), true
+	case "TrafficQuery.clicks":
+		if e.ComplexityRoot.TrafficQuery.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficQuery.Clicks(childComplexity), true
+	case "TrafficQuery.impressions":
+		if e.ComplexityRoot.TrafficQuery.Impressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficQuery.Impressions(childComplexity), true
+	case "TrafficQuery.meanRank":
+		if e.ComplexityRoot.TrafficQuery.MeanRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficQuery.MeanRank(childComplexity), true
+	case "TrafficQuery.query":
+		if e.ComplexityRoot.TrafficQuery.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrafficQuery.Query(childComplexity), true
+
 	case "User.addresses":
 		if e.ComplexityRoot.User.Addresses == nil {
 			break
@@ -4210,6 +4492,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ViewerProvider.APIKeys(childComplexity), true
+	case "ViewerProvider.demand":
+		if e.ComplexityRoot.ViewerProvider.Demand == nil {
+			break
+		}
+
+		args, err := ec.field_ViewerProvider_demand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Demand(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["limit"].(*int)), true
 	case "ViewerProvider.key":
 		if e.ComplexityRoot.ViewerProvider.Key == nil {
 			break
@@ -4262,6 +4555,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ViewerProvider.Payouts(childComplexity, args["first"].(*int)), true
+	case "ViewerProvider.placement":
+		if e.ComplexityRoot.ViewerProvider.Placement == nil {
+			break
+		}
+
+		args, err := ec.field_ViewerProvider_placement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Placement(childComplexity, args["query"].(string), args["city"].(*string), args["item"].(*string), args["first"].(*int)), true
 	case "ViewerProvider.rewards":
 		if e.ComplexityRoot.ViewerProvider.Rewards == nil {
 			break
@@ -4274,6 +4578,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ViewerProvider.ServiceLevel(childComplexity), true
+	case "ViewerProvider.topQueries":
+		if e.ComplexityRoot.ViewerProvider.TopQueries == nil {
+			break
+		}
+
+		args, err := ec.field_ViewerProvider_topQueries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ViewerProvider.TopQueries(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["city"].(*string), args["limit"].(*int)), true
+	case "ViewerProvider.traffic":
+		if e.ComplexityRoot.ViewerProvider.Traffic == nil {
+			break
+		}
+
+		args, err := ec.field_ViewerProvider_traffic_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ViewerProvider.Traffic(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["city"].(*string)), true
 	case "ViewerProvider.vertical":
 		if e.ComplexityRoot.ViewerProvider.Vertical == nil {
 			break
@@ -5051,7 +5377,7 @@ extend type Mutation {
   clicks per search. Optional for clients; anonymous clicks are counted
   without a user. Returns true once the click is queued.
   """
-  reportSearchClick(query: String!, itemId: ID!): Boolean
+  reportSearchClick(query: String!, itemId: ID!, "The city searched in, when the search named one: clicks are rolled up by city for the provider." city: String): Boolean
 }
 
 extend type Query {
@@ -5080,8 +5406,8 @@ provider calls. How to read them:
   hour is included when it starts before ` + "`" + `to` + "`" + ` (all times UTC).
 - Data older than the retention window (90 days by default) is gone; a range
   reaching further back simply counts less.
-- Events of users who turned personalisation off are not counted at all;
-  anonymous searches are.
+- Events of users who turned personalisation off are counted without their
+  user id (never logged per user); anonymous searches are counted too.
 - Counters are written in the background a few milliseconds after a request,
   and events are dropped (and counted in /metrics) rather than slowing
   requests when the gateway is overloaded, so very recent numbers can lag or
@@ -6218,6 +6544,129 @@ extend type Mutation {
   """
   payGroceryOrder(input: PayGroceryOrderInput!): GroceryOrder @auth(requires: USER)
 }
+
+# ---------------------------------------------------------------- merchant growth: traffic and exposure (issue 18)
+
+extend type ViewerProvider {
+  """
+  Its traffic by day (UTC) and city, oldest first: what Plaza showed of it and
+  what users did. From the analytics pipeline, which drops events rather than
+  slow requests under load: statistics, never money (rewards come from order
+  records). Rolled up every few seconds; kept 400 days. Users who turned
+  personalisation off are counted without their user id. ` + "`" + `from` + "`" + `/` + "`" + `to` + "`" + ` are
+  rounded out to whole days; at most 366 days; ` + "`" + `city` + "`" + ` keeps one city's rows.
+  BAD_USER_INPUT when ` + "`" + `to` + "`" + ` is not after ` + "`" + `from` + "`" + `.
+  """
+  traffic(from: Time!, to: Time!, city: String): [TrafficDay!]! @goField(forceResolver: true)
+  """
+  The queries its items were shown for most (first page of search), per query
+  and city, most impressions first, with the mean and best rank they were
+  shown at. ` + "`" + `limit` + "`" + ` 1 to 1000.
+  """
+  topQueries(from: Time!, to: Time!, city: String, limit: Int = 10): [TrafficQuery!]! @goField(forceResolver: true)
+  """
+  Where its items rank now for ` + "`" + `query` + "`" + ` (in ` + "`" + `city` + "`" + `, when given): Plaza's
+  relevance ranking as an anonymous user sees it (no personal affinity), with
+  what each item's score is made of. ` + "`" + `item` + "`" + `, one of its own items, keeps that
+  item only; another provider's item is NOT_FOUND. At most ` + "`" + `first` + "`" + ` items (1 to
+  50), best first.
+  """
+  placement(query: String!, city: String, item: ID, first: Int = 10): Placement! @goField(forceResolver: true)
+  """
+  Demand it could serve: searches in its vertical (or in every vertical) and
+  in its cities that found nothing or at most 3 results, most unserved first.
+  ` + "`" + `limit` + "`" + ` 1 to 1000.
+  """
+  demand(from: Time!, to: Time!, limit: Int = 20): [DemandQuery!]! @goField(forceResolver: true)
+}
+
+"One provider's traffic on one day in one city."
+type TrafficDay {
+  "Midnight UTC of the day."
+  day: Time!
+  "The city (lower case), or null for events that named none (a search in every city, a click)."
+  city: String
+  "Its items shown on the first page of a search."
+  searchImpressions: Int!
+  "Its items shown on home pages."
+  homeImpressions: Int!
+  "Its search results opened (reportSearchClick)."
+  clicks: Int!
+  orders: Int!
+  "Appointments, consultations and applications."
+  bookings: Int!
+  "Value of the orders placed, in minor units of the provider's currency (from the pipeline: statistics)."
+  gmv: Int!
+  "(orders + bookings) / clicks; null without clicks."
+  conversion: Float
+}
+
+"Where a provider's items were shown for one query."
+type TrafficQuery {
+  "The query, normalised (lower case, whitespace collapsed)."
+  query: String!
+  city: String
+  impressions: Int!
+  clicks: Int!
+  "Mean position its items were shown at (1 is the top); null without impressions."
+  meanRank: Float
+  "Best position shown at; null without impressions."
+  bestRank: Int
+}
+
+"Where a provider's items rank for a query now."
+type Placement {
+  query: String!
+  city: String
+  "How many items the ranking holds (every provider's)."
+  totalResults: Int!
+  items: [PlacedItem!]!
+}
+
+"One of the provider's items in a ranking."
+type PlacedItem {
+  id: ID!
+  name: String!
+  "Position in the ranking, from 1."
+  position: Int!
+  score: Float!
+  "What the score is made of: (text + rating + city + popularity) × (1 − service-level penalty)."
+  reasons: [RankingReason!]!
+}
+
+"One term of a ranking score."
+type RankingReason {
+  "text, rating, city, popularity or serviceLevel."
+  factor: String!
+  "What it adds to the score (for serviceLevel, the share taken off)."
+  contribution: Float!
+  "What it comes from and what would raise it."
+  explanation: String!
+}
+
+"Searches for one query that found nothing or few results."
+type DemandQuery {
+  query: String!
+  city: String
+  searches: Int!
+  zeroResults: Int!
+  "Searches that found 1 to 3 results."
+  lowResults: Int!
+}
+
+extend type Analytics {
+  """
+  One provider's traffic by day and city, as the provider sees it in its
+  portal (` + "`" + `viewerProvider.traffic` + "`" + `). Empty for an unknown provider.
+  """
+  providerExposure(provider: String!, from: Time!, to: Time!, city: String): [TrafficDay!]! @goField(forceResolver: true)
+  """
+  Searches in ` + "`" + `city` + "`" + ` that found nothing or at most 3 results (of ` + "`" + `vertical` + "`" + `
+  and of searches in every vertical; every vertical when not given), most
+  unserved first. ` + "`" + `limit` + "`" + ` 1 to 1000.
+  """
+  demand(city: String!, vertical: Vertical, from: Time!, to: Time!, limit: Int = 20): [DemandQuery!]! @goField(forceResolver: true)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -6256,6 +6705,10 @@ func (ec *executionContext) childFields_Analytics(ctx context.Context, field gra
 		return ec.fieldContext_Analytics_recommendations(ctx, field)
 	case "reconciliations":
 		return ec.fieldContext_Analytics_reconciliations(ctx, field)
+	case "providerExposure":
+		return ec.fieldContext_Analytics_providerExposure(ctx, field)
+	case "demand":
+		return ec.fieldContext_Analytics_demand(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
 }
@@ -6500,6 +6953,22 @@ func (ec *executionContext) childFields_DeliverySlot(ctx context.Context, field 
 		return ec.fieldContext_DeliverySlot_remaining(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeliverySlot", field.Name)
+}
+
+func (ec *executionContext) childFields_DemandQuery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "query":
+		return ec.fieldContext_DemandQuery_query(ctx, field)
+	case "city":
+		return ec.fieldContext_DemandQuery_city(ctx, field)
+	case "searches":
+		return ec.fieldContext_DemandQuery_searches(ctx, field)
+	case "zeroResults":
+		return ec.fieldContext_DemandQuery_zeroResults(ctx, field)
+	case "lowResults":
+		return ec.fieldContext_DemandQuery_lowResults(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DemandQuery", field.Name)
 }
 
 func (ec *executionContext) childFields_Doctor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7024,6 +7493,36 @@ func (ec *executionContext) childFields_Payout(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Payout", field.Name)
 }
 
+func (ec *executionContext) childFields_PlacedItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PlacedItem_id(ctx, field)
+	case "name":
+		return ec.fieldContext_PlacedItem_name(ctx, field)
+	case "position":
+		return ec.fieldContext_PlacedItem_position(ctx, field)
+	case "score":
+		return ec.fieldContext_PlacedItem_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_PlacedItem_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlacedItem", field.Name)
+}
+
+func (ec *executionContext) childFields_Placement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "query":
+		return ec.fieldContext_Placement_query(ctx, field)
+	case "city":
+		return ec.fieldContext_Placement_city(ctx, field)
+	case "totalResults":
+		return ec.fieldContext_Placement_totalResults(ctx, field)
+	case "items":
+		return ec.fieldContext_Placement_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Placement", field.Name)
+}
+
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7216,6 +7715,18 @@ func (ec *executionContext) childFields_QueryCount(ctx context.Context, field gr
 		return ec.fieldContext_QueryCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type QueryCount", field.Name)
+}
+
+func (ec *executionContext) childFields_RankingReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "factor":
+		return ec.fieldContext_RankingReason_factor(ctx, field)
+	case "contribution":
+		return ec.fieldContext_RankingReason_contribution(ctx, field)
+	case "explanation":
+		return ec.fieldContext_RankingReason_explanation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RankingReason", field.Name)
 }
 
 func (ec *executionContext) childFields_RecommendationParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7514,6 +8025,48 @@ func (ec *executionContext) childFields_StoreEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type StoreEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TrafficDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_TrafficDay_day(ctx, field)
+	case "city":
+		return ec.fieldContext_TrafficDay_city(ctx, field)
+	case "searchImpressions":
+		return ec.fieldContext_TrafficDay_searchImpressions(ctx, field)
+	case "homeImpressions":
+		return ec.fieldContext_TrafficDay_homeImpressions(ctx, field)
+	case "clicks":
+		return ec.fieldContext_TrafficDay_clicks(ctx, field)
+	case "orders":
+		return ec.fieldContext_TrafficDay_orders(ctx, field)
+	case "bookings":
+		return ec.fieldContext_TrafficDay_bookings(ctx, field)
+	case "gmv":
+		return ec.fieldContext_TrafficDay_gmv(ctx, field)
+	case "conversion":
+		return ec.fieldContext_TrafficDay_conversion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrafficDay", field.Name)
+}
+
+func (ec *executionContext) childFields_TrafficQuery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "query":
+		return ec.fieldContext_TrafficQuery_query(ctx, field)
+	case "city":
+		return ec.fieldContext_TrafficQuery_city(ctx, field)
+	case "impressions":
+		return ec.fieldContext_TrafficQuery_impressions(ctx, field)
+	case "clicks":
+		return ec.fieldContext_TrafficQuery_clicks(ctx, field)
+	case "meanRank":
+		return ec.fieldContext_TrafficQuery_meanRank(ctx, field)
+	case "bestRank":
+		return ec.fieldContext_TrafficQuery_bestRank(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrafficQuery", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7572,6 +8125,14 @@ func (ec *executionContext) childFields_ViewerProvider(ctx context.Context, fiel
 		return ec.fieldContext_ViewerProvider_loan(ctx, field)
 	case "payouts":
 		return ec.fieldContext_ViewerProvider_payouts(ctx, field)
+	case "traffic":
+		return ec.fieldContext_ViewerProvider_traffic(ctx, field)
+	case "topQueries":
+		return ec.fieldContext_ViewerProvider_topQueries(ctx, field)
+	case "placement":
+		return ec.fieldContext_ViewerProvider_placement(ctx, field)
+	case "demand":
+		return ec.fieldContext_ViewerProvider_demand(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ViewerProvider", field.Name)
 }
@@ -7725,6 +8286,90 @@ func (ec *executionContext) field_Analytics_conversion_args(ctx context.Context,
 		return nil, err
 	}
 	args["to"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_demand_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "vertical",
+		func(ctx context.Context, v any) (*model.Vertical, error) {
+			return ec.unmarshalOVertical2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["vertical"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_providerExposure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg3
 	return args, nil
 }
 
@@ -8241,6 +8886,14 @@ func (ec *executionContext) field_Mutation_reportSearchClick_args(ctx context.Co
 		return nil, err
 	}
 	args["itemId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg2
 	return args, nil
 }
 
@@ -9298,6 +9951,36 @@ func (ec *executionContext) field_User_orders_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_ViewerProvider_demand_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_ViewerProvider_loan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9323,6 +10006,112 @@ func (ec *executionContext) field_ViewerProvider_payouts_args(ctx context.Contex
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ViewerProvider_placement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "item",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["item"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_ViewerProvider_topQueries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_ViewerProvider_traffic_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "city",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["city"] = arg2
 	return args, nil
 }
 
@@ -9794,6 +10583,94 @@ func (ec *executionContext) fieldContext_Analytics_reconciliations(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Analytics_reconciliations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_providerExposure(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_providerExposure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().ProviderExposure(ctx, obj, fc.Args["provider"].(string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["city"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TrafficDay) graphql.Marshaler {
+			return ec.marshalNTrafficDay2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficDayᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_providerExposure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrafficDay(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_providerExposure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_demand(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_demand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().Demand(ctx, obj, fc.Args["city"].(string), fc.Args["vertical"].(*model.Vertical), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DemandQuery) graphql.Marshaler {
+			return ec.marshalNDemandQuery2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDemandQueryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_demand(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DemandQuery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_demand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11702,6 +12579,133 @@ func (ec *executionContext) _DeliverySlot_remaining(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_DeliverySlot_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeliverySlot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DemandQuery_query(ctx context.Context, field graphql.CollectedField, obj *model.DemandQuery) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Query)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DemandQuery_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DemandQuery_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DemandQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _DemandQuery_city(ctx context.Context, field graphql.CollectedField, obj *model.DemandQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DemandQuery_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DemandQuery_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DemandQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _DemandQuery_searches(ctx context.Context, field graphql.CollectedField, obj *model.DemandQuery) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Searches)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DemandQuery_searches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Searches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DemandQuery_searches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DemandQuery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DemandQuery_zeroResults(ctx context.Context, field graphql.CollectedField, obj *model.DemandQuery) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.ZeroResults)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DemandQuery_zeroResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ZeroResults, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DemandQuery_zeroResults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DemandQuery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DemandQuery_lowResults(ctx context.Context, field graphql.CollectedField, obj *model.DemandQuery) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.LowResults)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DemandQuery_lowResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LowResults, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DemandQuery_lowResults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DemandQuery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Doctor_id(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
@@ -15887,7 +16891,7 @@ func (ec *executionContext) _Mutation_reportSearchClick(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReportSearchClick(ctx, fc.Args["query"].(string), fc.Args["itemId"].(string))
+			return ec.Resolvers.Mutation().ReportSearchClick(ctx, fc.Args["query"].(string), fc.Args["itemId"].(string), fc.Args["city"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -18481,6 +19485,246 @@ func (ec *executionContext) _Payout_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Payout_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Payout", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PlacedItem_id(ctx context.Context, field graphql.CollectedField, obj *model.PlacedItem) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.ID)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacedItem_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacedItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlacedItem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PlacedItem_name(ctx context.Context, field graphql.CollectedField, obj *model.PlacedItem) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Name)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacedItem_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacedItem_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlacedItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlacedItem_position(ctx context.Context, field graphql.CollectedField, obj *model.PlacedItem) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Position)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacedItem_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacedItem_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlacedItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlacedItem_score(ctx context.Context, field graphql.CollectedField, obj *model.PlacedItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacedItem_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacedItem_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlacedItem", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PlacedItem_reasons(ctx context.Context, field graphql.CollectedField, obj *model.PlacedItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlacedItem_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RankingReason) graphql.Marshaler {
+			return ec.marshalNRankingReason2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRankingReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlacedItem_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlacedItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RankingReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Placement_query(ctx context.Context, field graphql.CollectedField, obj *model.Placement) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Query)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Placement_city(ctx context.Context, field graphql.CollectedField, obj *model.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Placement_totalResults(ctx context.Context, field graphql.CollectedField, obj *model.Placement) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.TotalResults)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_totalResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalResults, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_totalResults(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Placement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Placement_items(ctx context.Context, field graphql.CollectedField, obj *model.Placement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Placement_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PlacedItem) graphql.Marshaler {
+			return ec.marshalNPlacedItem2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlacedItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Placement_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Placement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlacedItem(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
@@ -21094,6 +22338,81 @@ func (ec *executionContext) fieldContext_QueryCount_count(_ context.Context, fie
 	return graphql.NewScalarFieldContext("QueryCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _RankingReason_factor(ctx context.Context, field graphql.CollectedField, obj *model.RankingReason) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Factor)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingReason_factor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Factor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingReason_factor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _RankingReason_contribution(ctx context.Context, field graphql.CollectedField, obj *model.RankingReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingReason_contribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingReason_contribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingReason", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RankingReason_explanation(ctx context.Context, field graphql.CollectedField, obj *model.RankingReason) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Explanation)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingReason_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingReason_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingReason", field, false, false, "String")
+}
+
 func (ec *executionContext) _RecommendationParams_fitted(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Fitted)
@@ -23684,6 +25003,378 @@ func (ec *executionContext) fieldContext_Subscription_statusChanged(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _TrafficDay_day(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TrafficDay_city(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "String")
+}
+
+func (ec *executionContext) _TrafficDay_searchImpressions(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.SearchImpressions)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_searchImpressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SearchImpressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_searchImpressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrafficDay_homeImpressions(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.HomeImpressions)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_homeImpressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HomeImpressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_homeImpressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrafficDay_clicks(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Clicks)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrafficDay_orders(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Orders)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrafficDay_bookings(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Bookings)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_bookings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bookings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_bookings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrafficDay_gmv(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Gmv)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_gmv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gmv, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_gmv(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrafficDay_conversion(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficDay_conversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficDay_conversion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficDay", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TrafficQuery_query(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.StringOf(&obj.Query)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficQuery_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficQuery_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _TrafficQuery_city(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficQuery_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficQuery_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficQuery", field, false, false, "String")
+}
+
+func (ec *executionContext) _TrafficQuery_impressions(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Impressions)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficQuery_impressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficQuery_impressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficQuery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrafficQuery_clicks(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Clicks)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficQuery_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficQuery_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficQuery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrafficQuery_meanRank(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficQuery_meanRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficQuery_meanRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficQuery", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TrafficQuery_bestRank(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrafficQuery_bestRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrafficQuery_bestRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrafficQuery", field, false, false, "Int")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
@@ -24406,6 +26097,182 @@ func (ec *executionContext) fieldContext_ViewerProvider_payouts(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_ViewerProvider_payouts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_traffic(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_traffic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ViewerProvider().Traffic(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["city"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TrafficDay) graphql.Marshaler {
+			return ec.marshalNTrafficDay2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficDayᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_traffic(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrafficDay(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ViewerProvider_traffic_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_topQueries(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_topQueries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ViewerProvider().TopQueries(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["city"].(*string), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TrafficQuery) graphql.Marshaler {
+			return ec.marshalNTrafficQuery2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficQueryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_topQueries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrafficQuery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ViewerProvider_topQueries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_placement(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_placement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ViewerProvider().Placement(ctx, obj, fc.Args["query"].(string), fc.Args["city"].(*string), fc.Args["item"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Placement) graphql.Marshaler {
+			return ec.marshalNPlacement2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlacement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_placement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Placement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ViewerProvider_placement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ViewerProvider_demand(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ViewerProvider_demand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ViewerProvider().Demand(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DemandQuery) graphql.Marshaler {
+			return ec.marshalNDemandQuery2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDemandQueryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ViewerProvider_demand(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ViewerProvider",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DemandQuery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ViewerProvider_demand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26720,6 +28587,18 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Analytics_reconciliations(ctx, field, obj)
 				})
+		case "providerExposure":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_providerExposure(ctx, field, obj)
+				})
+		case "demand":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_demand(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27534,6 +29413,59 @@ func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.Selection
 			}
 		case "remaining":
 			out.Values[i] = ec._DeliverySlot_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var demandQueryImplementors = []string{"DemandQuery"}
+
+func (ec *executionContext) _DemandQuery(ctx context.Context, sel ast.SelectionSet, obj *model.DemandQuery) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, demandQueryImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DemandQuery")
+		case "query":
+			out.Values[i] = ec._DemandQuery_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._DemandQuery_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "searches":
+			out.Values[i] = ec._DemandQuery_searches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "zeroResults":
+			out.Values[i] = ec._DemandQuery_zeroResults(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lowResults":
+			out.Values[i] = ec._DemandQuery_lowResults(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29595,6 +31527,107 @@ func (ec *executionContext) _Payout(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var placedItemImplementors = []string{"PlacedItem"}
+
+func (ec *executionContext) _PlacedItem(ctx context.Context, sel ast.SelectionSet, obj *model.PlacedItem) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, placedItemImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlacedItem")
+		case "id":
+			out.Values[i] = ec._PlacedItem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PlacedItem_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._PlacedItem_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._PlacedItem_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._PlacedItem_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var placementImplementors = []string{"Placement"}
+
+func (ec *executionContext) _Placement(ctx context.Context, sel ast.SelectionSet, obj *model.Placement) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, placementImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Placement")
+		case "query":
+			out.Values[i] = ec._Placement_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._Placement_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalResults":
+			out.Values[i] = ec._Placement_totalResults(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._Placement_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var productImplementors = []string{"Product", "Node", "SearchResult"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
@@ -30362,6 +32395,49 @@ func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSe
 			}
 		case "count":
 			out.Values[i] = ec._QueryCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rankingReasonImplementors = []string{"RankingReason"}
+
+func (ec *executionContext) _RankingReason(ctx context.Context, sel ast.SelectionSet, obj *model.RankingReason) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, rankingReasonImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RankingReason")
+		case "factor":
+			out.Values[i] = ec._RankingReason_factor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contribution":
+			out.Values[i] = ec._RankingReason_contribution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "explanation":
+			out.Values[i] = ec._RankingReason_explanation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31399,6 +33475,137 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
+var trafficDayImplementors = []string{"TrafficDay"}
+
+func (ec *executionContext) _TrafficDay(ctx context.Context, sel ast.SelectionSet, obj *model.TrafficDay) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, trafficDayImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TrafficDay")
+		case "day":
+			out.Values[i] = ec._TrafficDay_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._TrafficDay_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "searchImpressions":
+			out.Values[i] = ec._TrafficDay_searchImpressions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "homeImpressions":
+			out.Values[i] = ec._TrafficDay_homeImpressions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._TrafficDay_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orders":
+			out.Values[i] = ec._TrafficDay_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bookings":
+			out.Values[i] = ec._TrafficDay_bookings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gmv":
+			out.Values[i] = ec._TrafficDay_gmv(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversion":
+			out.Values[i] = ec._TrafficDay_conversion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var trafficQueryImplementors = []string{"TrafficQuery"}
+
+func (ec *executionContext) _TrafficQuery(ctx context.Context, sel ast.SelectionSet, obj *model.TrafficQuery) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, trafficQueryImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TrafficQuery")
+		case "query":
+			out.Values[i] = ec._TrafficQuery_query(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._TrafficQuery_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "impressions":
+			out.Values[i] = ec._TrafficQuery_impressions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._TrafficQuery_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meanRank":
+			out.Values[i] = ec._TrafficQuery_meanRank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bestRank":
+			out.Values[i] = ec._TrafficQuery_bestRank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
@@ -31591,6 +33798,30 @@ func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.Selecti
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ViewerProvider_payouts(ctx, field, obj)
+				})
+		case "traffic":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_traffic(ctx, field, obj)
+				})
+		case "topQueries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_topQueries(ctx, field, obj)
+				})
+		case "placement":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_placement(ctx, field, obj)
+				})
+		case "demand":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ViewerProvider_demand(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -32295,6 +34526,30 @@ func (ec *executionContext) marshalNDeliverySlot2ᚖgithubᚗcomᚋplazaᚑgatew
 	return ec._DeliverySlot(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDemandQuery2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDemandQueryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DemandQuery) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDemandQuery2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDemandQuery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDemandQuery2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDemandQuery(ctx context.Context, sel ast.SelectionSet, v *model.DemandQuery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DemandQuery!")
+		return graphql.Null
+	}
+	return ec._DemandQuery(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDoctor2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐDoctor(ctx context.Context, sel ast.SelectionSet, v *model.Doctor) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Doctor!")
@@ -32951,6 +35206,38 @@ func (ec *executionContext) unmarshalNPlaceGroceryOrderInput2githubᚗcomᚋplaz
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPlacedItem2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlacedItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlacedItem) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlacedItem2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlacedItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlacedItem2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlacedItem(ctx context.Context, sel ast.SelectionSet, v *model.PlacedItem) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlacedItem!")
+		return graphql.Null
+	}
+	return ec._PlacedItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlacement2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐPlacement(ctx context.Context, sel ast.SelectionSet, v *model.Placement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Placement!")
+		return graphql.Null
+	}
+	return ec._Placement(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v *model.Product) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Product!")
@@ -33144,6 +35431,30 @@ func (ec *executionContext) marshalNQueryCount2ᚖgithubᚗcomᚋplazaᚑgateway
 		return graphql.Null
 	}
 	return ec._QueryCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRankingReason2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRankingReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RankingReason) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRankingReason2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRankingReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRankingReason2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRankingReason(ctx context.Context, sel ast.SelectionSet, v *model.RankingReason) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RankingReason!")
+		return graphql.Null
+	}
+	return ec._RankingReason(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRecommendationSource2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRecommendationSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RecommendationSource) graphql.Marshaler {
@@ -33452,6 +35763,54 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTrafficDay2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TrafficDay) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTrafficDay2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficDay(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTrafficDay2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficDay(ctx context.Context, sel ast.SelectionSet, v *model.TrafficDay) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TrafficDay!")
+		return graphql.Null
+	}
+	return ec._TrafficDay(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTrafficQuery2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficQueryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TrafficQuery) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTrafficQuery2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficQuery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTrafficQuery2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐTrafficQuery(ctx context.Context, sel ast.SelectionSet, v *model.TrafficQuery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TrafficQuery!")
+		return graphql.Null
+	}
+	return ec._TrafficQuery(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUserSettings2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐUserSettings(ctx context.Context, sel ast.SelectionSet, v *model.UserSettings) graphql.Marshaler {

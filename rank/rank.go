@@ -71,6 +71,21 @@ type Result struct {
 	Score float64
 	// Text is the raw BM25F relevance (0 without query terms).
 	Text float64
+	// Why is what Score is made of, for a provider asking why its item
+	// ranks where it does.
+	Why Parts
+}
+
+// Parts are the weighted terms of a score before the diversity pass:
+// (Text + Rating + City + Popularity + Affinity) × (1 − Penalty).
+type Parts struct {
+	// Text is the text relevance, normalised by the best candidate's and
+	// weighted (Config.Text).
+	Text float64
+	// Rating, City, Popularity and Affinity are the weighted priors.
+	Rating, City, Popularity, Affinity float64
+	// Penalty is the share taken off (a DEMOTED provider).
+	Penalty float64
 }
 
 // Config tunes ranking. Start from DefaultConfig.
@@ -330,20 +345,21 @@ func (pq *Prepared) Rank(parts ...*Counted) []Result {
 		if len(p.concepts) > 0 && text[i] <= 0 {
 			continue
 		}
-		s := 0.0
+		var w Parts
 		if maxText > 0 {
-			s += cfg.Text * text[i] / maxText
+			w.Text = cfg.Text * text[i] / maxText
 		}
-		s += cfg.Rating * clamp01(d.Rating/5)
+		w.Rating = cfg.Rating * clamp01(d.Rating/5)
 		if q.City != "" && slices.ContainsFunc(d.Cities, func(c string) bool { return strings.EqualFold(c, q.City) }) {
-			s += cfg.City
+			w.City = cfg.City
 		}
 		if maxPop > 0 {
-			s += cfg.Popularity * clamp01(d.Popularity/maxPop)
+			w.Popularity = cfg.Popularity * clamp01(d.Popularity/maxPop)
 		}
-		s += cfg.Affinity * clamp01(d.Affinity)
-		s *= 1 - clamp01(d.Penalty)
-		out = append(out, Result{Index: i, Score: s, Text: text[i]})
+		w.Affinity = cfg.Affinity * clamp01(d.Affinity)
+		w.Penalty = clamp01(d.Penalty)
+		s := (w.Text + w.Rating + w.City + w.Popularity + w.Affinity) * (1 - w.Penalty)
+		out = append(out, Result{Index: i, Score: s, Text: text[i], Why: w})
 	}
 	slices.SortFunc(out, func(a, b Result) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {

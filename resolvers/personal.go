@@ -19,6 +19,7 @@ import (
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/graph/model"
 	"github.com/plaza-gateway/plaza/live"
+	"github.com/plaza-gateway/plaza/traffic"
 )
 
 // Option configures optional parts of the Resolver.
@@ -35,6 +36,7 @@ type options struct {
 	certifier Certifier
 	growth    *growth.Service // growth.go
 	live      *live.Hub       // subscriptions.go
+	traffic   traffic.Store   // traffic.go
 }
 
 // Personalization is what the personal features run on, built once by the
@@ -61,8 +63,8 @@ func WithPersonalization(p Personalization) Option {
 }
 
 // record queues ev for the signed-in user (or anonymously). It never
-// blocks or fails; whether an opted-out user's event is dropped is decided
-// by the recorder, off the request path.
+// blocks or fails; an opted-out user's event loses its user id in the
+// recorder, off the request path.
 func (r *Resolver) record(ctx context.Context, ev events.Event) {
 	if r.opt.recorder == nil {
 		return
@@ -112,7 +114,7 @@ func recordedViews(ctx context.Context, r *Resolver) func([]model.Node, error) (
 }
 
 // searchEvent records the first page of a search (later pages of the same
-// search are not new searches).
+// search are not new searches) with the items it showed, ranked from 1.
 func searchEvent(text *string, vertical *model.Vertical, city *string, cursor string) func(*model.SearchConnection) (events.Event, bool) {
 	return func(c *model.SearchConnection) (events.Event, bool) {
 		if c == nil || cursor != "" {
@@ -122,8 +124,41 @@ func searchEvent(text *string, vertical *model.Vertical, city *string, cursor st
 		if vertical != nil {
 			ev.Vertical = string(*vertical)
 		}
+		for i, e := range c.Edges {
+			if im, ok := impression(e.Node, i+1); ok {
+				ev.Shown = append(ev.Shown, im)
+			}
+		}
 		return ev, true
 	}
+}
+
+// homeEvent records the items a home page showed, numbered across its
+// sections from the top.
+func homeEvent(p *model.HomePage) events.Event {
+	ev := events.Event{Kind: events.KindHome, City: deref(p.City)}
+	for _, s := range p.Sections {
+		for _, it := range s.Items {
+			if im, ok := impression(it.Node, len(ev.Shown)+1); ok {
+				ev.Shown = append(ev.Shown, im)
+			}
+		}
+	}
+	return ev
+}
+
+// impression is the item a result shows, for its provider: a catalogue
+// item (as viewEvent names it) or a provider card.
+func impression(n model.SearchResult, rank int) (events.Impression, bool) {
+	if p, ok := n.(*model.Provider); ok && p != nil {
+		return events.Impression{Item: p.ID, Provider: p.Key, Rank: rank}, true
+	}
+	node, ok := n.(model.Node)
+	if !ok {
+		return events.Impression{}, false
+	}
+	ev, ok := viewEvent(node)
+	return events.Impression{Item: ev.Item, Provider: ev.Provider, Rank: rank}, ok && ev.Provider != ""
 }
 
 // viewEvent describes a detail view of the kinds the home page can show.
@@ -155,6 +190,9 @@ func orderEvent(o *model.GroceryOrder) (events.Event, bool) {
 	}
 	ev := events.Event{Kind: events.KindOrder, Provider: o.ProviderID, Vertical: string(model.VerticalGrocery),
 		Item: gid.Encode(gid.Store, o.ProviderID, o.StoreID)}
+	if o.Total != nil {
+		ev.Value, ev.Currency = int64(o.Total.Amount), o.Total.Currency
+	}
 	for _, it := range o.Items {
 		ev.Items = append(ev.Items, gid.Encode(gid.Product, it.ProviderID, it.ProductID))
 	}
@@ -213,15 +251,15 @@ func verticalOf(k gid.Kind) string {
 }
 
 // reportSearchClick records that a search result was opened.
-func (r *Resolver) reportSearchClick(ctx context.Context, query, itemID string) (*bool, error) {
-	if err := checkTexts(textArg{"query", &query}); err != nil {
+func (r *Resolver) reportSearchClick(ctx context.Context, query, itemID string, city *string) (*bool, error) {
+	if err := checkTexts(textArg{"query", &query}, textArg{"city", city}); err != nil {
 		return nil, err
 	}
 	id, err := gid.Decode(itemID)
 	if err != nil {
 		return nil, connectors.Errorf(connectors.KindInvalid, "invalid itemId %q: not a Plaza global ID", truncate(itemID, 80))
 	}
-	r.record(ctx, events.Event{Kind: events.KindClick, Query: query, Item: itemID, Provider: id.Provider, Vertical: verticalOf(id.Kind)})
+	r.record(ctx, events.Event{Kind: events.KindClick, Query: query, Item: itemID, Provider: id.Provider, Vertical: verticalOf(id.Kind), City: deref(city)})
 	ok := true
 	return &ok, nil
 }
@@ -341,5 +379,6 @@ func (r *Resolver) home(ctx context.Context, city *string) (*model.HomePage, err
 		sec.Items = append(sec.Items, &model.HomeItem{Node: hitModel[model.SearchResult](it.hit), Reason: reasons(it.pos), Score: it.hit.Score})
 	}
 	out.Sections = append(out.Sections, secs...)
+	r.record(ctx, homeEvent(out))
 	return prefetch(ctx, r, out), nil
 }

@@ -44,6 +44,14 @@ func (r *analyticsResolver) Reconciliations(ctx context.Context, obj *model.Anal
 	return r.reconciliations(ctx, first)
 }
 
+func (r *analyticsResolver) ProviderExposure(ctx context.Context, obj *model.Analytics, provider string, from time.Time, to time.Time, city *string) ([]*model.TrafficDay, error) {
+	return r.exposure(ctx, provider, from, to, city)
+}
+
+func (r *analyticsResolver) Demand(ctx context.Context, obj *model.Analytics, city string, vertical *model.Vertical, from time.Time, to time.Time, limit *int) ([]*model.DemandQuery, error) {
+	return r.analystDemand(ctx, city, vertical, from, to, limit)
+}
+
 func (r *appointmentResolver) Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error) {
 	return r.appointmentDoctor(ctx, obj)
 }
@@ -128,8 +136,8 @@ func (r *mutationResolver) UpdateSettings(ctx context.Context, personalization b
 	return r.updateSettings(ctx, personalization)
 }
 
-func (r *mutationResolver) ReportSearchClick(ctx context.Context, query string, itemID string) (*bool, error) {
-	return r.reportSearchClick(ctx, query, itemID)
+func (r *mutationResolver) ReportSearchClick(ctx context.Context, query string, itemID string, city *string) (*bool, error) {
+	return r.reportSearchClick(ctx, query, itemID, city)
 }
 
 func (r *mutationResolver) RegisterProvider(ctx context.Context, input model.RegisterProviderInput) (*model.RegisterProviderPayload, error) {
@@ -460,6 +468,22 @@ func (r *viewerProviderResolver) Loan(ctx context.Context, obj *model.ViewerProv
 
 func (r *viewerProviderResolver) Payouts(ctx context.Context, obj *model.ViewerProvider, first *int) ([]*model.Payout, error) {
 	return r.payouts(ctx, first)
+}
+
+func (r *viewerProviderResolver) Traffic(ctx context.Context, obj *model.ViewerProvider, from time.Time, to time.Time, city *string) ([]*model.TrafficDay, error) {
+	return r.providerTrafficDays(ctx, from, to, city)
+}
+
+func (r *viewerProviderResolver) TopQueries(ctx context.Context, obj *model.ViewerProvider, from time.Time, to time.Time, city *string, limit *int) ([]*model.TrafficQuery, error) {
+	return r.providerTopQueries(ctx, from, to, city, limit)
+}
+
+func (r *viewerProviderResolver) Placement(ctx context.Context, obj *model.ViewerProvider, query string, city *string, item *string, first *int) (*model.Placement, error) {
+	return r.placement(ctx, query, city, item, first)
+}
+
+func (r *viewerProviderResolver) Demand(ctx context.Context, obj *model.ViewerProvider, from time.Time, to time.Time, limit *int) ([]*model.DemandQuery, error) {
+	return r.providerDemand(ctx, from, to, limit)
 }
 
 func (r *Resolver) Analytics() graph.AnalyticsResolver { return &analyticsResolver{r} }

@@ -81,3 +81,47 @@ func Pool(tb testing.TB) *pgxpool.Pool {
 	tb.Cleanup(pool.Close)
 	return pool
 }
+
+// KeptDatabaseURL returns the URL of the database name on the test server,
+// creating it when missing: a scale benchmark keeps it between its runs so
+// its rows are generated once (the harness drops it, DropDatabase). Without
+// a server answering, the benchmark is skipped.
+func KeptDatabaseURL(tb testing.TB, name string) string {
+	tb.Helper()
+	raw := ServerURL()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, raw)
+	if err != nil {
+		tb.Skipf("SKIP: no PostgreSQL at %s: %v", raw, err)
+	}
+	defer admin.Close(context.Background())
+	var exists bool
+	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		tb.Fatal(err)
+	}
+	if !exists {
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// DropDatabase drops a database KeptDatabaseURL kept, if the server
+// answers (best effort: the harness calls it when a section ends).
+func DropDatabase(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, ServerURL())
+	if err != nil {
+		return
+	}
+	defer c.Close(context.Background())
+	_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+}

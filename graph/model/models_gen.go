@@ -40,8 +40,8 @@ type Address struct {
 //     hour is included when it starts before `to` (all times UTC).
 //   - Data older than the retention window (90 days by default) is gone; a range
 //     reaching further back simply counts less.
-//   - Events of users who turned personalisation off are not counted at all;
-//     anonymous searches are.
+//   - Events of users who turned personalisation off are counted without their
+//     user id (never logged per user); anonymous searches are counted too.
 //   - Counters are written in the background a few milliseconds after a request,
 //     and events are dropped (and counted in /metrics) rather than slowing
 //     requests when the gateway is overloaded, so very recent numbers can lag or
@@ -70,6 +70,13 @@ type Analytics struct {
 	Recommendations *RecommendationParams `json:"recommendations,omitempty"`
 	// The latest daily reconciliations of the rewards ledger, newest first; `first` from 1 to 100.
 	Reconciliations []*Reconciliation `json:"reconciliations"`
+	// One provider's traffic by day and city, as the provider sees it in its
+	// portal (`viewerProvider.traffic`). Empty for an unknown provider.
+	ProviderExposure []*TrafficDay `json:"providerExposure"`
+	// Searches in `city` that found nothing or at most 3 results (of `vertical`
+	// and of searches in every vertical; every vertical when not given), most
+	// unserved first. `limit` 1 to 1000.
+	Demand []*DemandQuery `json:"demand"`
 }
 
 type ApplyForGovServiceInput struct {
@@ -288,6 +295,16 @@ type DeliverySlot struct {
 	Capacity int       `json:"capacity"`
 	// Orders the slot can still take.
 	Remaining int `json:"remaining"`
+}
+
+// Searches for one query that found nothing or few results.
+type DemandQuery struct {
+	Query       string  `json:"query"`
+	City        *string `json:"city,omitempty"`
+	Searches    int     `json:"searches"`
+	ZeroResults int     `json:"zeroResults"`
+	// Searches that found 1 to 3 results.
+	LowResults int `json:"lowResults"`
 }
 
 // A doctor offering appointments and online consultations.
@@ -736,6 +753,26 @@ type PlaceGroceryOrderInput struct {
 	DeliveryAddress *DeliveryAddressInput `json:"deliveryAddress,omitempty"`
 }
 
+// One of the provider's items in a ranking.
+type PlacedItem struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Position in the ranking, from 1.
+	Position int     `json:"position"`
+	Score    float64 `json:"score"`
+	// What the score is made of: (text + rating + city + popularity) × (1 − service-level penalty).
+	Reasons []*RankingReason `json:"reasons"`
+}
+
+// Where a provider's items rank for a query now.
+type Placement struct {
+	Query string  `json:"query"`
+	City  *string `json:"city,omitempty"`
+	// How many items the ranking holds (every provider's).
+	TotalResults int           `json:"totalResults"`
+	Items        []*PlacedItem `json:"items"`
+}
+
 // A product sold by one store. Cached for about a minute (stock may lag by that much).
 type Product struct {
 	ID          string   `json:"id"`
@@ -910,6 +947,16 @@ type QueryCount struct {
 	// The query, normalised (lower case, whitespace collapsed).
 	Query string `json:"query"`
 	Count int    `json:"count"`
+}
+
+// One term of a ranking score.
+type RankingReason struct {
+	// text, rating, city, popularity or serviceLevel.
+	Factor string `json:"factor"`
+	// What it adds to the score (for serviceLevel, the share taken off).
+	Contribution float64 `json:"contribution"`
+	// What it comes from and what would raise it.
+	Explanation string `json:"explanation"`
 }
 
 // How the recommendation engine mixes its candidate sources.
@@ -1215,6 +1262,40 @@ type StoreEdge struct {
 type Subscription struct {
 }
 
+// One provider's traffic on one day in one city.
+type TrafficDay struct {
+	// Midnight UTC of the day.
+	Day time.Time `json:"day"`
+	// The city (lower case), or null for events that named none (a search in every city, a click).
+	City *string `json:"city,omitempty"`
+	// Its items shown on the first page of a search.
+	SearchImpressions int `json:"searchImpressions"`
+	// Its items shown on home pages.
+	HomeImpressions int `json:"homeImpressions"`
+	// Its search results opened (reportSearchClick).
+	Clicks int `json:"clicks"`
+	Orders int `json:"orders"`
+	// Appointments, consultations and applications.
+	Bookings int `json:"bookings"`
+	// Value of the orders placed, in minor units of the provider's currency (from the pipeline: statistics).
+	Gmv int `json:"gmv"`
+	// (orders + bookings) / clicks; null without clicks.
+	Conversion *float64 `json:"conversion,omitempty"`
+}
+
+// Where a provider's items were shown for one query.
+type TrafficQuery struct {
+	// The query, normalised (lower case, whitespace collapsed).
+	Query       string  `json:"query"`
+	City        *string `json:"city,omitempty"`
+	Impressions int     `json:"impressions"`
+	Clicks      int     `json:"clicks"`
+	// Mean position its items were shown at (1 is the top); null without impressions.
+	MeanRank *float64 `json:"meanRank,omitempty"`
+	// Best position shown at; null without impressions.
+	BestRank *int `json:"bestRank,omitempty"`
+}
+
 // The signed-in user and everything they have done across all providers.
 type User struct {
 	ID string `json:"id"`
@@ -1270,6 +1351,28 @@ type ViewerProvider struct {
 	Loan *Loan `json:"loan,omitempty"`
 	// Its payouts, newest first; `first` from 1 to 100.
 	Payouts []*Payout `json:"payouts"`
+	// Its traffic by day (UTC) and city, oldest first: what Plaza showed of it and
+	// what users did. From the analytics pipeline, which drops events rather than
+	// slow requests under load: statistics, never money (rewards come from order
+	// records). Rolled up every few seconds; kept 400 days. Users who turned
+	// personalisation off are counted without their user id. `from`/`to` are
+	// rounded out to whole days; at most 366 days; `city` keeps one city's rows.
+	// BAD_USER_INPUT when `to` is not after `from`.
+	Traffic []*TrafficDay `json:"traffic"`
+	// The queries its items were shown for most (first page of search), per query
+	// and city, most impressions first, with the mean and best rank they were
+	// shown at. `limit` 1 to 1000.
+	TopQueries []*TrafficQuery `json:"topQueries"`
+	// Where its items rank now for `query` (in `city`, when given): Plaza's
+	// relevance ranking as an anonymous user sees it (no personal affinity), with
+	// what each item's score is made of. `item`, one of its own items, keeps that
+	// item only; another provider's item is NOT_FOUND. At most `first` items (1 to
+	// 50), best first.
+	Placement *Placement `json:"placement"`
+	// Demand it could serve: searches in its vertical (or in every vertical) and
+	// in its cities that found nothing or at most 3 results, most unserved first.
+	// `limit` 1 to 1000.
+	Demand []*DemandQuery `json:"demand"`
 }
 
 type ApprovalKind string

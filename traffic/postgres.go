@@ -1,0 +1,372 @@
+package traffic
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/plaza-gateway/plaza/pgmigrate"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLockID is the advisory lock taken while migrating ("plaztraf").
+const migrationLockID int64 = 0x706c617a74726166
+
+// partitionLockID serialises creating and dropping partitions, so two
+// instances needing a new month at once do not race ("plaztrpt").
+const partitionLockID int64 = 0x706c617a74727074
+
+// partitioned are the tables partitioned by month of day.
+var partitioned = []string{"traffic_daily", "traffic_queries", "traffic_demand"}
+
+// Migrate applies the traffic migrations the database lacks (its own
+// version table, so it migrates independently of the directory).
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	m, err := pgmigrate.New(pool, sub, "plaza_traffic_migrations", migrationLockID)
+	if err != nil {
+		return fmt.Errorf("traffic: migrations: %w", err)
+	}
+	defer m.Close()
+	if _, err := m.Up(ctx); err != nil {
+		return fmt.Errorf("traffic: migrate: %w", err)
+	}
+	return nil
+}
+
+// PostgresStore keeps roll-ups in PostgreSQL, in tables partitioned by
+// month. Call Migrate first.
+type PostgresStore struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+	// months holds the months ("2026-12") whose partitions this instance
+	// has seen exist: a month is checked once per process (a dozen a year).
+	months sync.Map
+}
+
+var _ Store = (*PostgresStore)(nil)
+
+// NewPostgresStore returns a store over pool; now may be nil (time.Now).
+func NewPostgresStore(pool *pgxpool.Pool, now func() time.Time) *PostgresStore {
+	if now == nil {
+		now = time.Now
+	}
+	return &PostgresStore{pool: pool, now: now}
+}
+
+func monthOf(day int32) time.Time {
+	y, m, _ := DayTime(day).Date()
+	return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+}
+
+func partitionName(table string, month time.Time) string {
+	return fmt.Sprintf("%s_y%04dm%02d", table, month.Year(), int(month.Month()))
+}
+
+// EnsureMonths creates the partitions of the months that hold days, where
+// missing.
+func (s *PostgresStore) EnsureMonths(ctx context.Context, days ...int32) error {
+	var need []time.Time
+	for _, d := range days {
+		m := monthOf(d)
+		if _, ok := s.months.Load(m); !ok && !containsTime(need, m) {
+			need = append(need, m)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", partitionLockID); err != nil {
+			return err
+		}
+		for _, m := range need {
+			for _, t := range partitioned {
+				q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')",
+					partitionName(t, m), t, m.Format(time.DateOnly), m.AddDate(0, 1, 0).Format(time.DateOnly))
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("traffic: partitions: %w", err)
+	}
+	for _, m := range need {
+		s.months.Store(m, true)
+	}
+	return nil
+}
+
+func containsTime(ts []time.Time, t time.Time) bool {
+	for _, x := range ts {
+		if x.Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply implements Store: one transaction records the ID and adds every
+// row (rows in key order, so concurrent roll-ups lock rows in one order).
+func (s *PostgresStore) Apply(ctx context.Context, r *Rollup) (bool, error) {
+	var days []int32
+	seen := map[int32]bool{}
+	note := func(d int32) {
+		if !seen[d] {
+			seen[d] = true
+			days = append(days, d)
+		}
+	}
+	for k := range r.Daily {
+		note(k.Day)
+	}
+	for k := range r.Queries {
+		note(k.Day)
+	}
+	for k := range r.Demand {
+		note(k.Day)
+	}
+	if err := s.EnsureMonths(ctx, days...); err != nil {
+		return false, err
+	}
+	applied := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "INSERT INTO traffic_rollups (id, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", r.ID, s.now())
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		applied = true
+		if err := s.applyDaily(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := s.applyQueries(ctx, tx, r); err != nil {
+			return err
+		}
+		return s.applyDemand(ctx, tx, r)
+	})
+	if err != nil {
+		return false, fmt.Errorf("traffic: apply %s: %w", r.ID, err)
+	}
+	return applied, nil
+}
+
+func (s *PostgresStore) applyDaily(ctx context.Context, tx pgx.Tx, r *Rollup) error {
+	keys := r.sortedDaily()
+	if len(keys) == 0 {
+		return nil
+	}
+	var (
+		prov, city             = make([]string, len(keys)), make([]string, len(keys))
+		day                    = make([]time.Time, len(keys))
+		si, hi, cl, or, bk, gm = cols(len(keys)), cols(len(keys)), cols(len(keys)), cols(len(keys)), cols(len(keys)), cols(len(keys))
+	)
+	for i, k := range keys {
+		c := r.Daily[k]
+		prov[i], day[i], city[i] = k.Provider, DayTime(k.Day), k.City
+		si[i], hi[i], cl[i], or[i], bk[i], gm[i] = c.SearchImpressions, c.HomeImpressions, c.Clicks, c.Orders, c.Bookings, c.GMV
+	}
+	_, err := tx.Exec(ctx, `
+INSERT INTO traffic_daily AS t (provider, day, city, search_impressions, home_impressions, clicks, orders, bookings, gmv)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+ON CONFLICT (provider, day, city) DO UPDATE SET
+    search_impressions = t.search_impressions + EXCLUDED.search_impressions,
+    home_impressions = t.home_impressions + EXCLUDED.home_impressions,
+    clicks = t.clicks + EXCLUDED.clicks, orders = t.orders + EXCLUDED.orders,
+    bookings = t.bookings + EXCLUDED.bookings, gmv = t.gmv + EXCLUDED.gmv`,
+		prov, day, city, si, hi, cl, or, bk, gm)
+	return err
+}
+
+func cols(n int) []int64 { return make([]int64, n) }
+
+func (s *PostgresStore) applyQueries(ctx context.Context, tx pgx.Tx, r *Rollup) error {
+	keys := r.sortedQueries()
+	if len(keys) == 0 {
+		return nil
+	}
+	n := len(keys)
+	prov, city, query := make([]string, n), make([]string, n), make([]string, n)
+	day := make([]time.Time, n)
+	im, cl, rs := cols(n), cols(n), cols(n)
+	best := make([]int32, n)
+	for i, k := range keys {
+		c := r.Queries[k]
+		prov[i], day[i], city[i], query[i] = k.Provider, DayTime(k.Day), k.City, k.Query
+		im[i], cl[i], rs[i], best[i] = c.Impressions, c.Clicks, c.RankSum, int32(c.BestRank)
+	}
+	_, err := tx.Exec(ctx, `
+INSERT INTO traffic_queries AS t (provider, day, city, query, impressions, clicks, rank_sum, best_rank)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[])
+ON CONFLICT (provider, day, city, query) DO UPDATE SET
+    impressions = t.impressions + EXCLUDED.impressions, clicks = t.clicks + EXCLUDED.clicks,
+    rank_sum = t.rank_sum + EXCLUDED.rank_sum,
+    best_rank = CASE WHEN t.best_rank = 0 THEN EXCLUDED.best_rank
+                     WHEN EXCLUDED.best_rank = 0 THEN t.best_rank
+                     ELSE least(t.best_rank, EXCLUDED.best_rank) END`,
+		prov, day, city, query, im, cl, rs, best)
+	return err
+}
+
+func (s *PostgresStore) applyDemand(ctx context.Context, tx pgx.Tx, r *Rollup) error {
+	keys := r.sortedDemand()
+	if len(keys) == 0 {
+		return nil
+	}
+	n := len(keys)
+	vert, city, query := make([]string, n), make([]string, n), make([]string, n)
+	day := make([]time.Time, n)
+	se, ze, lo := cols(n), cols(n), cols(n)
+	for i, k := range keys {
+		c := r.Demand[k]
+		vert[i], day[i], city[i], query[i] = k.Vertical, DayTime(k.Day), k.City, k.Query
+		se[i], ze[i], lo[i] = c.Searches, c.ZeroResults, c.LowResults
+	}
+	_, err := tx.Exec(ctx, `
+INSERT INTO traffic_demand AS t (vertical, day, city, query, searches, zero_results, low_results)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+ON CONFLICT (vertical, day, city, query) DO UPDATE SET
+    searches = t.searches + EXCLUDED.searches, zero_results = t.zero_results + EXCLUDED.zero_results,
+    low_results = t.low_results + EXCLUDED.low_results`,
+		vert, day, city, query, se, ze, lo)
+	return err
+}
+
+// Daily implements Store: an index range scan of the provider's rows in
+// the months the range touches (the others are pruned).
+func (s *PostgresStore) Daily(ctx context.Context, provider string, r Range, city string) ([]Row, error) {
+	from, to, err := r.Days()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT day, city, search_impressions, home_impressions, clicks, orders, bookings, gmv
+FROM traffic_daily WHERE provider = $1 AND day >= $2 AND day < $3 AND ($4 = '' OR city = $4)
+ORDER BY day, city`, provider, from, to, NormalizeCity(city))
+	if err != nil {
+		return nil, fmt.Errorf("traffic: daily: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Row, error) {
+		var r Row
+		err := row.Scan(&r.Day, &r.City, &r.SearchImpressions, &r.HomeImpressions, &r.Clicks, &r.Orders, &r.Bookings, &r.GMV)
+		r.Day = r.Day.UTC()
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("traffic: daily: %w", err)
+	}
+	return out, nil
+}
+
+// TopQueries implements Store.
+func (s *PostgresStore) TopQueries(ctx context.Context, provider string, r Range, city string, limit int) ([]QueryRow, error) {
+	from, to, err := r.Days()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT query, city, sum(impressions), sum(clicks), sum(rank_sum), coalesce(min(nullif(best_rank, 0)), 0)
+FROM traffic_queries WHERE provider = $1 AND day >= $2 AND day < $3 AND ($4 = '' OR city = $4)
+GROUP BY query, city ORDER BY sum(impressions) DESC, query, city LIMIT $5`, provider, from, to, NormalizeCity(city), checkLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("traffic: top queries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (QueryRow, error) {
+		var q QueryRow
+		var best int32
+		err := row.Scan(&q.Query, &q.City, &q.Impressions, &q.Clicks, &q.RankSum, &best)
+		q.BestRank = int(best)
+		return q, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("traffic: top queries: %w", err)
+	}
+	return out, nil
+}
+
+// Demand implements Store.
+func (s *PostgresStore) Demand(ctx context.Context, verticals, cities []string, r Range, limit int) ([]DemandRow, error) {
+	from, to, err := r.Days()
+	if err != nil {
+		return nil, err
+	}
+	norm := make([]string, len(cities))
+	for i, c := range cities {
+		norm[i] = NormalizeCity(c)
+	}
+	rows, err := s.pool.Query(ctx, `
+SELECT query, city, sum(searches), sum(zero_results), sum(low_results)
+FROM traffic_demand WHERE vertical = ANY($1) AND city = ANY($2) AND day >= $3 AND day < $4
+GROUP BY query, city HAVING sum(zero_results) + sum(low_results) > 0
+ORDER BY sum(zero_results) + sum(low_results) DESC, query, city LIMIT $5`, verticals, norm, from, to, checkLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("traffic: demand: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (DemandRow, error) {
+		var d DemandRow
+		return d, row.Scan(&d.Query, &d.City, &d.Searches, &d.ZeroResults, &d.LowResults)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("traffic: demand: %w", err)
+	}
+	return out, nil
+}
+
+// Prune implements Store: partitions of months that end on or before
+// before's month are dropped whole (a month is kept while any of its days
+// is within retention), and applied IDs older than appliedTTL forgotten.
+func (s *PostgresStore) Prune(ctx context.Context, before time.Time) error {
+	keep := monthOf(DayNumber(before))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", partitionLockID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+WHERE p.relname = ANY($1)`, partitioned)
+		if err != nil {
+			return err
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			var y, m int
+			i := strings.LastIndex(n, "_y")
+			if i < 0 {
+				continue
+			}
+			if _, err := fmt.Sscanf(n[i:], "_y%04dm%02d", &y, &m); err != nil {
+				continue
+			}
+			if month := time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC); month.Before(keep) {
+				if _, err := tx.Exec(ctx, "DROP TABLE "+pgx.Identifier{n}.Sanitize()); err != nil {
+					return err
+				}
+				s.months.Delete(month)
+			}
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM traffic_rollups WHERE applied_at < $1", s.now().Add(-appliedTTL))
+		return err
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("traffic: prune: %w", err)
+	}
+	return err
+}
