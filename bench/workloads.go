@@ -473,7 +473,6 @@ func (h *harness) searchInProcess(ctx context.Context) error {
 	return nil
 }
 
-
 // selected reports whether the workload called name is to run (-only).
 func (h *harness) selected(name string) bool {
 	return h.o.only == nil || h.o.only.MatchString(name)

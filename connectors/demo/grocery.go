@@ -22,9 +22,9 @@ const (
 	deliveryDays     = 7
 	// maxItems bounds WithItems: one store of at most every template's
 	// variants.
-	maxItems = 1 + 500
-	maxQuantity      = 100
-	maxOrderLines    = 100
+	maxItems      = 1 + 500
+	maxQuantity   = 100
+	maxOrderLines = 100
 	// demo1Orders is demo-1's order count at each grocery provider, so the
 	// default pair gives the gateway's "50 orders" query enough to chew on.
 	demo1Orders = 26
