@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
+	rtmetrics "runtime/metrics"
 	"sync/atomic"
 	"time"
 
@@ -145,7 +147,18 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gctune.Apply(pc.GC.Getenv) // as the shipped binary does (its providers come from a file: no directory to follow)
+	gc := gctune.Apply(pc.GC.Getenv) // as the shipped binary does (its providers come from a file: no directory to follow)
+	if index != nil {
+		// The index is long-lived state, as the directory's snapshot is
+		// for the shipped binary: the collector paces by the heap beyond
+		// it (gctune.Follow), or the default soft limit (80 MiB at
+		// GOMAXPROCS=1) would have it collect without pause.
+		runtime.GC()
+		live := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		rtmetrics.Read(live)
+		indexHeap := int64(live[0].Value.Uint64())
+		defer gctune.Follow(gc, func() int64 { return indexHeap })()
+	}
 	ac, _ := auth.NewConfig(pc.Auth, nil)
 	verifier, err := auth.NewVerifier(ac)
 	if err != nil {
