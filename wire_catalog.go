@@ -217,6 +217,13 @@ func (a *app) publishInProcess(conns []connectors.Connector) error {
 	if err := demo.PublishNow(a.ctx, local, a.catalog.ingest); err != nil {
 		return fmt.Errorf("supply index: %w", err)
 	}
+	if mem, ok := a.index.(*supply.Memory); ok {
+		// The embedded index never merges the segments the catalogues'
+		// pages left (supply.Memory.Compact): one rebuild before serving.
+		if err := mem.Compact(a.ctx); err != nil {
+			return fmt.Errorf("supply index: %w", err)
+		}
+	}
 	a.background(a.ctx, func(ctx context.Context) { demo.Publish(ctx, local, a.catalog.ingest) })
 	return nil
 }

@@ -94,6 +94,8 @@ type harness struct {
 	// app is the app's section (appInteractive), appErr why it is missing.
 	app    *appResult
 	appErr error
+	// indexBench are the embedded index's figures (index.go).
+	indexBench []indexFigure
 }
 
 func newHarness(o options, out io.Writer) (*harness, error) {
@@ -163,7 +165,10 @@ func (h *harness) run(ctx context.Context) error {
 	if err := h.mainWorkloads(ctx); err != nil {
 		return err
 	}
-	if err := h.fanout(ctx); err != nil {
+	if err := h.searchOver(ctx); err != nil {
+		return err
+	}
+	if err := h.searchInProcess(ctx); err != nil {
 		return err
 	}
 	var micro []bench
@@ -185,6 +190,10 @@ func (h *harness) run(ctx context.Context) error {
 		// Alone on the machine: the gateways and providers of the run
 		// have stopped.
 		h.app, h.appErr = h.appInteractive(ctx)
+	}
+	if h.selected(indexSection) {
+		h.procs.stopAll()
+		h.indexBenchmarks(ctx)
 	}
 	var dir benchMetrics
 	if !h.o.skipDirectory && h.selected(dirSection) {
@@ -361,16 +370,28 @@ func (h *harness) startPlaza(ctx context.Context, name string, ps []provider, ti
 // startPlazaOf is startPlaza with the binaries given: the shipped gateway
 // and the harness serving the uncached one (this tree's, or -compare's).
 func (h *harness) startPlazaOf(ctx context.Context, plazaBin, benchBin, name string, ps []provider, timeout time.Duration, shipped bool, env []string) (*target, error) {
+	bin := []string{benchBin, "serve-gateway"}
+	if shipped {
+		bin = []string{plazaBin}
+	}
+	return h.launchPlaza(ctx, bin, name, ps, timeout, env, nil, 30*time.Second)
+}
+
+// startGateway starts this tree's uncached gateway (bench serve-gateway)
+// with extra flags (-index, -generated ...), waiting up to wait for it to
+// serve: feeding an index comes first.
+func (h *harness) startGateway(ctx context.Context, name string, ps []provider, timeout time.Duration, env, args []string, wait time.Duration) (*target, error) {
+	return h.launchPlaza(ctx, []string{h.benchBin, "serve-gateway"}, name, ps, timeout, env, args, wait)
+}
+
+func (h *harness) launchPlaza(ctx context.Context, bin []string, name string, ps []provider, timeout time.Duration, env, args []string, wait time.Duration) (*target, error) {
 	cfg, err := h.gatewayConfig(name, ps, timeout)
 	if err != nil {
 		return nil, err
 	}
 	port := freePort()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	argv := []string{benchBin, "serve-gateway", "--config", cfg, "--addr", addr}
-	if shipped {
-		argv = []string{plazaBin, "--config", cfg, "--addr", addr}
-	}
+	argv := append(append(slices.Clone(bin), "--config", cfg, "--addr", addr), args...)
 	// The admin listener (pprof) gets its own port: several gateways run at once.
 	// Production mode (JSON access logs) wants an explicit JWT secret; the
 	// harness signs its tokens with the development one.
@@ -387,7 +408,7 @@ func (h *harness) startPlazaOf(ctx context.Context, plazaBin, benchBin, name str
 		return nil, err
 	}
 	base := "http://" + addr
-	if err := waitHTTP(ctx, p, base+"/healthz", 30*time.Second); err != nil {
+	if err := waitHTTP(ctx, p, base+"/healthz", wait); err != nil {
 		return nil, err
 	}
 	t := &target{name: name, proc: p, url: base + "/query", admin: "http://" + admin}

@@ -136,6 +136,17 @@ func (h *harness) find(workload, target string, c int) (row, bool) {
 	return row{}, false
 }
 
+// timed is find's row even when none of its answers was complete (req/s
+// counts complete answers only; its errors say why).
+func (h *harness) timed(workload, target string, c int) (row, bool) {
+	for _, r := range h.rows {
+		if r.workload == workload && r.target == target && r.c == c && (r.rps > 0 || r.errors > 0 && r.cpuPerQ != 0) {
+			return r, true
+		}
+	}
+	return row{}, false
+}
+
 func cmdOut(name string, args ...string) string {
 	b, err := exec.Command(name, args...).Output()
 	if err != nil {
@@ -184,7 +195,7 @@ func (h *harness) report(ctx context.Context, micro []bench, dir benchMetrics) e
 			order = append(order, r.workload)
 		}
 		notes[r.workload] = r.note
-		if r.rps == 0 {
+		if r.rps == 0 && r.c == 0 { // a timed row with no complete answer is printed below, errors and all
 			w("| %s | %s | | check failed: %s | | | | | | | |\n", r.workload, r.target, strings.ReplaceAll(firstLine(fmt.Sprint(r.firstErr)), "|", "/"))
 			continue
 		}
@@ -195,7 +206,7 @@ func (h *harness) report(ctx context.Context, micro []bench, dir benchMetrics) e
 		ratio := ""
 		// Plaza's uncached row of the workload: "plaza", or the gateway the
 		// scaling or fan-out workloads start for themselves.
-		for _, name := range []string{"plaza", "plaza-scaling", "plaza-fan"} {
+		for _, name := range []string{"plaza", "plaza-scaling", "plaza-index", "plaza-fan"} {
 			if p, ok := h.find(r.workload, name, r.c); ok {
 				if r.target != name {
 					ratio = ratioText(p.rps / r.rps)
@@ -391,9 +402,7 @@ func (h *harness) targetStatus(micro []bench) [][3]string {
 					100*float64(r.cpuPerQ)/float64(un.cpuPerQ), ms(r.p99), ms(un.p99)))
 		}
 	}
-	if r, ok := h.find("fan-out: search over 32 @20ms", "plaza-fan", 1); ok {
-		add("search over 32 providers at 20 ms: p50 ≤ 25 ms", r.p50 <= 25*time.Millisecond, ms(r.p50)+" ms at c=1")
-	}
+	out = append(out, h.searchTargets()...)
 	var worst time.Duration
 	for _, c := range []int{1, 16} {
 		if r, ok := h.find("fan-out: 8 @20ms, 1 stalled", "plaza-fan", c); ok {
@@ -464,6 +473,69 @@ func (h *harness) targetStatus(micro []bench) [][3]string {
 	}
 	if h.app != nil {
 		add(appTarget(h.app))
+	}
+	return out
+}
+
+// searchTargets checks issue 15's targets against the search rows: the
+// index against the fan-out over the same 32 providers at 20 ms, the calls
+// a page costs at every size, and the latency's growth with the number of
+// in-process providers.
+func (h *harness) searchTargets() [][3]string {
+	var out [][3]string
+	add := func(name string, ok bool, measured string) { out = append(out, [3]string{name, status(ok), measured}) }
+	s32 := searchOverName(32)
+	ix, okI := h.find(s32, "plaza-index", 64)
+	fan, okF := h.timed(s32, "plaza-fan", 64)
+	if okI && okF {
+		ratio := "no complete fan-out answer"
+		if fan.rps > 0 {
+			ratio = fmt.Sprintf("%.2f×", ix.rps/fan.rps)
+		}
+		add("search over 32 providers at 20 ms each, c=64: index ≥ 5× the fan-out's req/s, no partial answers", ix.rps >= 5*fan.rps && ix.errors == 0,
+			fmt.Sprintf("%s (%.1f vs %.1f complete answers/s; CPU %s vs %s µs/search; %d partial answers from the index, %d from the fan-out)",
+				ratio, ix.rps, fan.rps, cpuMicros(ix.cpuPerQ), cpuMicros(fan.cpuPerQ), ix.errors, fan.errors))
+	}
+	if r, ok := h.find(s32, "plaza-index", 1); ok {
+		add("search over 32 providers at 20 ms: p50 ≤ 25 ms (index)", r.p50 <= 25*time.Millisecond, ms(r.p50)+" ms at c=1")
+	}
+	// Provider calls per page, counted at the providers, at every size
+	// and concurrency that ran.
+	var calls []string
+	worst := 0.0
+	for _, r := range h.rows {
+		if r.rps > 0 && (r.target == "plaza-index" || r.target == "plaza-gen") {
+			worst = max(worst, r.callsPerQ)
+			calls = append(calls, fmt.Sprintf("%s c=%d: %.1f", strings.TrimPrefix(r.workload, "search over "), r.c, r.callsPerQ))
+		}
+	}
+	if len(calls) > 0 {
+		measured := strings.Join(calls, "; ")
+		var missing []string
+		for _, s := range inProcessSizes {
+			if _, ok := h.find(inProcessName(s.n, s.items), "plaza-gen", 1); !ok {
+				missing = append(missing, scaleN(s.n))
+			}
+		}
+		if len(missing) > 0 {
+			measured += "; not measured at " + strings.Join(missing, ", ") + " in-process providers"
+		}
+		add("provider calls per search page of 20: ≤ 20 at N = 32, 10^4, 10^6 providers", worst <= 20 && len(missing) == 0, measured)
+	}
+	first, last := inProcessSizes[0], inProcessSizes[len(inProcessSizes)-1]
+	small, okS := h.find(inProcessName(first.n, first.items), "plaza-gen", 1)
+	big, okB := h.find(inProcessName(last.n, last.items), "plaza-gen", 1)
+	if okS && okB {
+		add(fmt.Sprintf("search latency growth: p50 at %s in-process providers within 1.5× of p50 at %s, c=1", scaleN(last.n), scaleN(first.n)),
+			big.p50 <= small.p50*3/2, fmt.Sprintf("%.2f× (%s vs %s ms; %d vs %d items indexed)", float64(big.p50)/float64(small.p50), ms(big.p50), ms(small.p50),
+				last.n*last.items, first.n*first.items))
+	}
+	for _, m := range h.indexBench {
+		if strings.HasPrefix(m.measured, "not measured") {
+			out = append(out, [3]string{m.target, "not measured", m.measured})
+			continue
+		}
+		add(m.target, m.ok, m.measured)
 	}
 	return out
 }

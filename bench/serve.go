@@ -10,10 +10,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
+	rtmetrics "runtime/metrics"
+	"sync/atomic"
 	"time"
 
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/catalog"
 	"github.com/plaza-gateway/plaza/config"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
@@ -23,6 +27,7 @@ import (
 	"github.com/plaza-gateway/plaza/metrics"
 	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/resilience"
+	"github.com/plaza-gateway/plaza/supply"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 
@@ -81,15 +86,59 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "provider config file")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	withIndex := fs.Bool("index", false, "search and the lists read an embedded supply index fed from the providers' catalogues at start\n(the shipped default), instead of asking every provider")
+	generated := fs.Int("generated", 0, "serve this many in-process synthetic grocery providers instead of the config file's (implies -index)")
+	items := fs.Int("items-per-provider", 20, "catalogue size of each -generated provider")
+	statsAddr := fs.String("stats-addr", "", "with -generated: serve the in-process providers' call count at GET /v1/stats here")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	loaded, err := providers.LoadFile(*cfgPath, providers.Env{Getenv: func(string) string { return "" }, Embedded: demo.Embedded})
-	if err != nil {
-		return err
-	}
-	defer loaded.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var reg *connectors.Registry
+	var policyLookup func(string) (resilience.ProviderConfig, bool)
+	if *generated == 0 {
+		loaded, err := providers.LoadFile(*cfgPath, providers.Env{Getenv: func(string) string { return "" }, Embedded: demo.Embedded})
+		if err != nil {
+			return err
+		}
+		defer loaded.Close()
+		reg, policyLookup = loaded.Registry, loaded.PolicySettings
+	}
+	var index supply.Index
+	if *withIndex || *generated > 0 {
+		mem, err := supply.NewMemory()
+		if err != nil {
+			return err
+		}
+		defer mem.Close()
+		index = mem
+		start := time.Now()
+		if *generated > 0 {
+			var calls atomic.Int64
+			src := newGeneratedSource(*generated, *items, &calls)
+			res, err := src.feed(ctx, catalog.New(mem, nil), 2)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "indexed %d items of %d in-process providers in %v\n", res.Indexed, res.Providers, time.Since(start).Round(time.Millisecond))
+			reg = connectors.NewSourceRegistry(src)
+			if *statsAddr != "" {
+				go func() {
+					if err := listenAndServe(ctx, *statsAddr, statsHandler(&calls)); err != nil {
+						log.Warn("stats listener", "err", err)
+					}
+				}()
+			}
+		} else if err := feedFromProviders(ctx, reg.All(), mem); err != nil {
+			return err
+		}
+		// As the shipped binary does after its start-up feed: the
+		// embedded index never merges the feed's segments itself.
+		if err := mem.Compact(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "index fed and compacted in %v\n", time.Since(start).Round(time.Millisecond))
+	}
 	// The settings come from the environment as in the shipped binary (the
 	// scaling workload's gateway raises the size limits for its list of 1,000);
 	// the registry file is named as the shipped binary's flag names it
@@ -98,7 +147,18 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gctune.Apply(pc.GC.Getenv) // as the shipped binary does (its providers come from a file: no directory to follow)
+	gc := gctune.Apply(pc.GC.Getenv) // as the shipped binary does (its providers come from a file: no directory to follow)
+	if index != nil {
+		// The index is long-lived state, as the directory's snapshot is
+		// for the shipped binary: the collector paces by the heap beyond
+		// it (gctune.Follow), or the default soft limit (80 MiB at
+		// GOMAXPROCS=1) would have it collect without pause.
+		runtime.GC()
+		live := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		rtmetrics.Read(live)
+		indexHeap := int64(live[0].Value.Uint64())
+		defer gctune.Follow(gc, func() int64 { return indexHeap })()
+	}
 	ac, _ := auth.NewConfig(pc.Auth, nil)
 	verifier, err := auth.NewVerifier(ac)
 	if err != nil {
@@ -111,11 +171,15 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	// The shipped call policy (timeouts, bulkhead, circuit breaker,
 	// budgeted retries), as server.go builds it: a gateway is measured with
 	// the protections it runs with.
-	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Lookup: loaded.PolicySettings},
+	policy := resilience.New(resilience.Config{Defaults: resilience.DefaultProviderConfig(), Lookup: policyLookup},
 		resilience.WithLogger(log), resilience.WithObserver(m))
 	m.RegisterBreakers(policy)
-	gw := gateway.New(loaded.Registry, gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(m),
-		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status))
+	gwOpts := []gateway.Option{gateway.WithConfig(gwCfg), gateway.WithLogger(log), gateway.WithObserver(m),
+		gateway.WithPolicy(policy), gateway.WithStatus(policy.Status)}
+	if index != nil {
+		gwOpts = append(gwOpts, gateway.WithIndex(index))
+	}
+	gw := gateway.New(reg, gwOpts...)
 	srv := api.New(gw, verifier, log, apiCfg, api.WithMetrics(m.Registry))
 	// The admin listener (pprof, /metrics) as the shipped binary has it, so
 	// a missed target can be profiled under the harness's own load:

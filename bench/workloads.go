@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,10 @@ const (
   items { quantity price { amount } product { id name unit store { id name } } } } } } } }`
 	docSearch = `query Search($text: String) { search(text: $text, first: 20) { totalCount edges { score node { __typename
   ... on Product { id name price { amount } } ... on Store { id name } ... on Doctor { id name } ... on Lawyer { id name } ... on GovService { id name } ... on Provider { id name } } } } }`
+	// docSearchPage is the search page the index completes: each product's
+	// live price and its store's name (Store comes from the index).
+	docSearchPage = `query Search($text: String) { search(text: $text, first: 20) { totalCount edges { node {
+  ... on Product { id name price { amount } store { name } } ... on Store { id name } } } } }`
 	docHome = `query Home { home(city: "Hangzhou") { city sections { key title items { reason score node { __typename
   ... on Product { id name } ... on Store { id name } ... on Doctor { id name } ... on Lawyer { id name } ... on GovService { id name } ... on Provider { id name } } } } } }`
 )
@@ -339,13 +344,17 @@ func rawSearch(ps []provider, text string) query {
 	}
 }
 
-// fanout measures search over 2, 8 and 32 grocery providers at 20 ms each,
-// and over 8 of them with one stalled, against a gateway with a 100 ms
-// provider timeout. The sets without a stalled provider also time the raw
-// baseline (every provider's search endpoints called in parallel by the load
-// generator), so the table separates the providers' own time from the
-// gateway's.
-func (h *harness) fanout(ctx context.Context) error {
+// searchOver measures search over 2, 8 and 32 grocery providers at 20 ms
+// each, two gateways over the same provider processes in the same run:
+// plaza-index, which reads the embedded supply index fed from the
+// providers' catalogues at start (the shipped default) and completes only
+// the page's items from their providers, and plaza-fan, which asks every
+// provider (the fan-out search had before the index, with the same call
+// policy, timeouts and bulkheads). The raw baseline calls every provider's
+// search endpoints in parallel from the load generator: the least the
+// fan-out must wait for. Then search over 8 of them with one stalled,
+// fan-out, against a gateway with a 100 ms provider timeout.
+func (h *harness) searchOver(ctx context.Context) error {
 	var fan []provider
 	for i := 1; i <= 32; i++ {
 		fan = append(fan, provider{ID: fmt.Sprintf("fan-%02d", i), Vertical: "grocery", Secret: fmt.Sprintf("bench-fan-%02d", i), Port: freePort(), Latency: 20 * time.Millisecond})
@@ -356,8 +365,8 @@ func (h *harness) fanout(ctx context.Context) error {
 		name string
 		ps   []provider
 	}
-	sets := slices.DeleteFunc([]set{{"fan-out: search over 2 @20ms", fan[:2]}, {"fan-out: search over 8 @20ms", fan[:8]},
-		{"fan-out: search over 32 @20ms", fan}, {"fan-out: 8 @20ms, 1 stalled", append(slices.Clone(fan[:7]), stalled)}},
+	sets := slices.DeleteFunc([]set{{searchOverName(2), fan[:2]}, {searchOverName(8), fan[:8]},
+		{searchOverName(32), fan}, {"fan-out: 8 @20ms, 1 stalled", append(slices.Clone(fan[:7]), stalled)}},
 		func(s set) bool { return !h.selected(s.name) })
 	if len(sets) == 0 {
 		return nil
@@ -367,28 +376,105 @@ func (h *harness) fanout(ctx context.Context) error {
 		return err
 	}
 	for _, s := range sets {
-		timeout := 2 * time.Second // the default
 		if strings.Contains(s.name, "stalled") {
-			timeout = stallTimeout
+			t, err := h.startPlaza(ctx, "plaza-fan", s.ps, stallTimeout, false, nil)
+			if err != nil {
+				return err
+			}
+			w := workload{name: s.name, conc: []int{1, 16}, dur: h.o.short, providers: s.ps,
+				note: "search(text: \"milk\", first: 20) by fan-out; one provider never answers; the partial answer carries its error, so errors are expected and timed; provider timeout 100 ms. " +
+					"The gateway runs the shipped call policy: after 5 timeouts in a row (during the warm-up) the provider's circuit breaker opens and its calls fail fast " +
+					"(PROVIDER_UNAVAILABLE, 14 calls per query instead of 16) until a half-open probe every 5 s, which pays the timeout once",
+				targets: []targetQuery{{target: "plaza-fan", q: graphqlPost(t.url, docSearch, map[string]any{"text": "milk"}, nil, true)}}}
+			h.logf("workload: %s", w.name)
+			h.measure(ctx, w)
+			t.proc.stop()
+			delete(h.targets, "plaza-fan")
+			continue
 		}
-		t, err := h.startPlaza(ctx, "plaza-fan", s.ps, timeout, false, nil)
+		fanGW, err := h.startPlaza(ctx, "plaza-fan", s.ps, providerTimeout, false, nil)
 		if err != nil {
 			return err
 		}
-		w := workload{name: s.name, conc: []int{1, 16, 64}, dur: h.o.short, providers: s.ps,
-			note:    "search(text: \"milk\", first: 20) over grocery providers answering after 20 ms; raw: every provider's products and stores search endpoints called in parallel by the load generator (first: 20)",
-			targets: []targetQuery{{target: "raw", q: rawSearch(s.ps, "milk")}, h.gql("plaza-fan", docSearch, map[string]any{"text": "milk"}, false)}}
-		if strings.Contains(s.name, "stalled") {
-			w.note = "one provider never answers; the partial answer carries its error, so errors are expected and timed; provider timeout 100 ms. " +
-				"The gateway runs the shipped call policy: after 5 timeouts in a row (during the warm-up) the provider's circuit breaker opens and its calls fail fast " +
-				"(PROVIDER_UNAVAILABLE, 14 calls per query instead of 16) until a half-open probe every 5 s, which pays the timeout once"
-			w.targets = []targetQuery{{target: "plaza-fan", q: graphqlPost(t.url, docSearch, map[string]any{"text": "milk"}, nil, true)}}
-			w.conc = []int{1, 16}
+		start := time.Now()
+		// Pulling the catalogues (1,000 items per page, 20 ms each) and
+		// indexing them takes seconds on a quiet machine, minutes on a
+		// loaded one.
+		ixGW, err := h.startGateway(ctx, "plaza-index", s.ps, providerTimeout, nil, []string{"--index"}, 15*time.Minute)
+		if err != nil {
+			h.rows = append(h.rows, row{workload: s.name, target: "plaza-index", errors: 1, firstErr: err})
+			fanGW.proc.stop()
+			delete(h.targets, fanGW.name)
+			continue
 		}
+		h.logf("  plaza-index: %d providers' catalogues pulled and indexed in %v", len(s.ps), time.Since(start).Round(time.Millisecond))
+		w := workload{name: s.name, conc: []int{1, 16, 64}, dur: h.o.short, providers: s.ps,
+			note: "search(text: \"milk\", first: 20) with each product's live price and store name, over grocery providers answering after 20 ms (about 1,200 items each). " +
+				"plaza-index: the embedded supply index, fed at start by pulling every provider's catalogue over the contract, then only the page's items completed from their providers (≤ 20 calls); " +
+				"plaza-fan: every provider asked (products and stores search), as before the index, same call policy; both uncached (no cross-request cache), same provider processes, interleaved; " +
+				"raw: every provider's products and stores search endpoints called in parallel by the load generator (first: 20). Errors count partial answers",
+			targets: []targetQuery{{target: "raw", q: rawSearch(s.ps, "milk")},
+				h.gql("plaza-index", docSearchPage, map[string]any{"text": "milk"}, false),
+				h.gql("plaza-fan", docSearchPage, map[string]any{"text": "milk"}, false)}}
 		h.logf("workload: %s", w.name)
 		h.measure(ctx, w)
+		for _, t := range []*target{fanGW, ixGW} {
+			t.proc.stop()
+			delete(h.targets, t.name)
+		}
+	}
+	return nil
+}
+
+func searchOverName(n int) string { return fmt.Sprintf("search over %d providers @20ms", n) }
+
+// inProcessSizes are the in-process search workloads: providers and the
+// items each publishes. 10^6 providers of 20 items (2·10^7 items) do not
+// fit the embedded index in this machine's memory and time (about 3 KiB
+// and 100 µs of one core per item fed): at 10^6 each publishes 1 item, so
+// the index holds 10^6 items, 50× the 10^4 row's.
+var inProcessSizes = []struct{ n, items int }{{32, 20}, {10_000, 20}, {1_000_000, 1}}
+
+func inProcessName(n, items int) string {
+	return fmt.Sprintf("search over %s in-process providers (%d items each)", scaleN(n), items)
+}
+
+// searchInProcess measures the same search page over n in-process
+// synthetic grocery providers of 20 items each (bench serve-gateway
+// -generated: a connectors.Source over the directory generator's
+// providers, the index fed from their catalogues through the catalogue
+// contract), for each size in turn, on the gateway's core. Provider calls
+// are counted at the providers (the gateway's -stats-addr). The search
+// latency must not grow with the number of providers: the page's cost is
+// the index's and the ≤ 20 completion calls'.
+func (h *harness) searchInProcess(ctx context.Context) error {
+	for _, size := range inProcessSizes {
+		n, items := size.n, size.items
+		name := inProcessName(n, items)
+		if !h.selected(name) {
+			continue
+		}
+		stats := provider{ID: "in-process", Port: freePort()}
+		start := time.Now()
+		h.logf("workload: %s (feeding the index: %d providers × %d items)", name, n, items)
+		t, err := h.startGateway(ctx, "plaza-gen", nil, providerTimeout, nil, []string{"--generated", strconv.Itoa(n),
+			"--items-per-provider", strconv.Itoa(items), "--stats-addr", fmt.Sprintf("127.0.0.1:%d", stats.Port)}, 60*time.Minute)
+		if err != nil {
+			h.rows = append(h.rows, row{workload: name, target: "plaza-gen", errors: 1, firstErr: err})
+			continue
+		}
+		h.logf("  %d providers' catalogues indexed in %v; gateway RSS %.0f MiB", n, time.Since(start).Round(time.Second), float64(t.proc.peakRSS())/(1<<20))
+		w := workload{name: name, conc: []int{1, 16}, dur: h.o.short, providers: []provider{stats},
+			note: "search(text: \"milk\", first: 20) with live price and store name over N in-process synthetic grocery providers " +
+				"(names and cities from the directory generator, catalogues of the stated size built by demo.WithItems), the embedded index fed from their catalogues through the catalogue contract at start " +
+				"(catalog.IndexGenerated, as `plaza providers generate --items-per-provider` feeds it); the gateway on its core, GOMAXPROCS=1; provider calls counted at the providers",
+			targets: []targetQuery{h.gql("plaza-gen", docSearchPage, map[string]any{"text": "milk"}, false)}}
+		h.measure(ctx, w)
 		t.proc.stop()
-		delete(h.targets, "plaza-fan")
+		delete(h.targets, t.name)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
 	return nil
 }

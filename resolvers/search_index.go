@@ -79,7 +79,11 @@ func (r *Resolver) rankedPage(ctx context.Context, p gateway.SearchParams, w win
 		return nil, nil, nil, indexUnavailable(err)
 	}
 	costs := r.completions(ctx)
-	hits, starts := capCalls(hits, costs)
+	upto := len(hits) // a page before a cursor: its blocks from the start
+	if !w.back {
+		upto = w.offset + w.limit
+	}
+	hits, starts := capCalls(hits, costs, upto)
 	start, end := w.bounds(len(hits))
 	if w.back {
 		start = pageStart(starts, start, end, w.limit)
@@ -156,15 +160,23 @@ type callPair struct {
 // completing an item of each kind. Within a block the ranked order
 // (and so rank's diversity) is kept; an item whose new calls would exceed
 // the budget waits for the next block. The arrangement depends only on the
-// hits and the selection, so offset cursors into it are stable. Cost is
-// O(n · block) for n hits.
-func capCalls(hits []gateway.Hit, costs map[gid.Kind]completion) ([]gateway.Hit, []int) {
+// hits and the selection, so offset cursors into it are stable. Blocks
+// are arranged until they hold the first upto positions; the rest follows
+// in ranked order as one more block start. A block's content depends only
+// on the blocks before it, so every position below upto, and the start of
+// the block after, are what arranging all of them gives, and a page of 20
+// costs two blocks' scan, not the 40 blocks of 400 candidates from
+// distinct providers. Cost is O(blocks · n) for n hits.
+func capCalls(hits []gateway.Hit, costs map[gid.Kind]completion, upto int) ([]gateway.Hit, []int) {
 	out := make([]gateway.Hit, 0, len(hits))
 	var starts []int
 	rest := hits
 	pairs := make(map[callPair]bool, completionBudget)
 	for len(rest) > 0 {
 		starts = append(starts, len(out))
+		if len(out) >= upto {
+			return append(out, rest...), starts
+		}
 		clear(pairs)
 		var later []gateway.Hit
 		placed := 0

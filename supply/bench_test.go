@@ -107,13 +107,18 @@ func BenchmarkMemorySearch(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			cpu0, n := cpuTime(b), 0
+			var lat []time.Duration
 			for b.Loop() {
+				t0 := time.Now()
 				if _, err := ix.Search(ctx, q); err != nil {
 					b.Fatal(err)
 				}
+				lat = append(lat, time.Since(t0))
 				n++
 			}
 			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(n), "cpu-ns/op")
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		})
 	}
 }

@@ -22,7 +22,7 @@ func (m *Memory) Live(ctx context.Context, provider string, refs []Ref) (int, []
 	q.SetField(fProvider)
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	req.Score = bleve.ScoreNone
-	res, err := m.idx.SearchInContext(ctx, req)
+	res, err := m.current().SearchInContext(ctx, req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("supply: count %s: %w", provider, err)
 	}

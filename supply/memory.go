@@ -234,7 +234,7 @@ func (m *Memory) Search(ctx context.Context, q Query) (Page, error) {
 		req := bleve.NewSearchRequestOptions(res.root, 0, 0, false)
 		req.Score = bleve.ScoreNone
 		addFacets(req)
-		fr, err := m.idx.SearchInContext(ctx, req)
+		fr, err := m.current().SearchInContext(ctx, req)
 		if err != nil {
 			return Page{}, fmt.Errorf("supply: facets: %w", err)
 		}
@@ -405,7 +405,7 @@ func textQueries(p *plan, analyse func(string) []string) (match query.Query, fie
 
 // analyser returns the text fields' analysis of a phrase into terms.
 func (m *Memory) analyser() func(string) []string {
-	a := m.idx.Mapping().AnalyzerNamed(en.AnalyzerName)
+	a := m.current().Mapping().AnalyzerNamed(en.AnalyzerName)
 	return func(ph string) []string {
 		var out []string
 		for _, tok := range a.Analyze([]byte(ph)) {
@@ -458,7 +458,7 @@ func facetsOf(fr search.FacetResults) Facets {
 }
 
 // Close implements Index.
-func (m *Memory) Close() error { return m.idx.Close() }
+func (m *Memory) Close() error { return m.current().Close() }
 
 // Len is the number of live items (deletes excluded).
 func (m *Memory) Len() int {

@@ -124,7 +124,9 @@ func DemoIndex(tb testing.TB) supply.Index {
 			demoIndexErr = err
 			return
 		}
-		demoIndexErr = demo.PublishNow(context.Background(), conns, catalog.New(ix, nil))
+		if demoIndexErr = demo.PublishNow(context.Background(), conns, catalog.New(ix, nil)); demoIndexErr == nil {
+			demoIndexErr = ix.Compact(context.Background()) // as the shipped binary after its start-up feed
+		}
 		demoIndexShared = ix
 	})
 	if demoIndexErr != nil {
@@ -152,6 +154,9 @@ func FedIndex(tb testing.TB, conns []connectors.Connector) *supply.Memory {
 	tb.Cleanup(func() { _ = ix.Close() })
 	if err := demo.PublishNow(context.Background(), conns, catalog.New(ix, nil)); err != nil {
 		tb.Logf("catalogues: %v", err)
+	}
+	if err := ix.Compact(context.Background()); err != nil { // as the shipped binary after its start-up feed
+		tb.Fatal(err)
 	}
 	return ix
 }

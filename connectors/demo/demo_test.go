@@ -618,3 +618,38 @@ func TestDataMovesWithTheClock(t *testing.T) {
 		}
 	})
 }
+
+func TestWithItems(t *testing.T) {
+	desc := connectors.Descriptor{ID: "small", Vertical: connectors.VerticalGrocery}
+	for _, n := range []int{1, 20, 501} {
+		g, err := NewGrocery(desc, WithItems(n), WithUsers(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, err := g.CatalogChanges(context.Background(), "", connectors.MaxCatalogBatch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ch.Upserts) != n {
+			t.Errorf("WithItems(%d): the catalogue has %d items", n, len(ch.Upserts))
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		make func() error
+		want string
+	}{
+		{"a size below one", func() error { _, err := NewGrocery(desc, WithItems(-1)); return err }, "outside 1..501"},
+		{"a size above the templates", func() error { _, err := NewGrocery(desc, WithItems(502)); return err }, "outside 1..501"},
+		{"another vertical", func() error {
+			_, err := NewMedical(connectors.Descriptor{ID: "doc", Vertical: connectors.VerticalMedical}, WithItems(20))
+			return err
+		}, "for grocery providers"},
+	} {
+		t.Run("refuses "+tc.name, func(t *testing.T) {
+			if err := tc.make(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}

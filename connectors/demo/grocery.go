@@ -20,8 +20,11 @@ const (
 	storesPerScale   = 12
 	productsPerStore = 100
 	deliveryDays     = 7
-	maxQuantity      = 100
-	maxOrderLines    = 100
+	// maxItems bounds WithItems: one store of at most every template's
+	// variants.
+	maxItems      = 1 + 500
+	maxQuantity   = 100
+	maxOrderLines = 100
 	// demo1Orders is demo-1's order count at each grocery provider, so the
 	// default pair gives the gateway's "50 orders" query enough to chew on.
 	demo1Orders = 26
@@ -110,7 +113,10 @@ type groceryCatalogue struct {
 
 func (g *Grocery) generateCatalogue(rng *rand.Rand, cfg config) groceryCatalogue {
 	cities := g.desc.Cities
-	n := storesPerScale * cfg.scale
+	n, perStore := storesPerScale*cfg.scale, productsPerStore
+	if cfg.items > 0 {
+		n, perStore = 1, cfg.items-1
+	}
 	c := groceryCatalogue{staples: map[string][]*connectors.Product{}}
 	day0 := startOfDay(cfg.clock())
 	productSeq := 0
@@ -129,7 +135,7 @@ func (g *Grocery) generateCatalogue(rng *rand.Rand, cfg config) groceryCatalogue
 		g.stores[s.ID] = s
 
 		total := len(productTemplates) * len(productVariants)
-		for _, k := range rng.Perm(total)[:min(productsPerStore, total)] {
+		for _, k := range rng.Perm(total)[:min(perStore, total)] {
 			productSeq++
 			t := productTemplates[k/len(productVariants)]
 			p := newProduct(rng, fmt.Sprintf("p-%06d", productSeq), s, t, productVariants[k%len(productVariants)])
