@@ -309,6 +309,12 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 		score = s.score(pl)
 	}
 	matches := "SELECT *, " + score + " AS score, " + s.sortValue(q) + " AS sv FROM supply_items WHERE " + where
+	if pl != nil && q.Sort == SortRelevance {
+		// The first stage of two-stage ranking: score at most
+		// MaxCandidates of the matches the text index yields, so a
+		// country-wide word reads a few hundred rows, not every match.
+		matches += fmt.Sprintf(" LIMIT %d", MaxCandidates)
+	}
 	pageSQL := "SELECT " + itemColumns + ", score, sv FROM (" + matches + ") m"
 	pageArgs := append([]any(nil), s.args...)
 	n := len(pageArgs)

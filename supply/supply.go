@@ -212,6 +212,14 @@ const (
 	// MaxMatches bounds how many matches of a text query are put in the
 	// index's order (the rest are not returned); facets count them all.
 	MaxMatches = 10000
+	// MaxCandidates bounds how many of a text query's matches the
+	// PostgreSQL index scores when it orders by relevance: the first the
+	// text index yields (their order on disk, not their score), so one
+	// common word across the country reads a few hundred rows rather than
+	// every match. Past it, the pages are the best of those candidates;
+	// Total still counts up to MaxMatches. The embedded index scores every
+	// match.
+	MaxCandidates = 500
 )
 
 // Hit is one item found, with its index score: which fields matched
