@@ -210,8 +210,11 @@ const (
 	DefaultFirst = 20
 	MaxFirst     = 1000
 	// MaxMatches bounds how many matches of a text query are put in the
-	// index's order (the rest are not returned); facets count them all.
-	MaxMatches = 10000
+	// index's order (the rest are not returned) and Total: beyond it,
+	// Total says MaxMatches ("at least"), since counting every match of a
+	// common word reads as many rows as there are matches. Facets count
+	// them all.
+	MaxMatches = 1000
 	// MaxCandidates bounds how many of a text query's matches the
 	// PostgreSQL index scores when it orders by relevance: the first the
 	// text index yields (their order on disk, not their score), so one
