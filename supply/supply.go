@@ -219,10 +219,10 @@ const (
 	// PostgreSQL index scores when it orders by relevance: the first the
 	// text index yields (their order on disk, not their score), so one
 	// common word across the country reads a few hundred rows rather than
-	// every match. Past it, the pages are the best of those candidates;
-	// Total still counts up to MaxMatches. The embedded index scores every
-	// match.
-	MaxCandidates = 500
+	// every match. Past it, the pages are the best of those candidates.
+	// It equals MaxMatches, so Total is counted over the same rows, in the
+	// same statement. The embedded index scores every match.
+	MaxCandidates = MaxMatches
 )
 
 // Hit is one item found, with its index score: which fields matched
