@@ -210,8 +210,19 @@ const (
 	DefaultFirst = 20
 	MaxFirst     = 1000
 	// MaxMatches bounds how many matches of a text query are put in the
-	// index's order (the rest are not returned); facets count them all.
-	MaxMatches = 10000
+	// index's order (the rest are not returned) and Total: beyond it,
+	// Total says MaxMatches ("at least"), since counting every match of a
+	// common word reads as many rows as there are matches. Facets count
+	// them all.
+	MaxMatches = 1000
+	// MaxCandidates bounds how many of a text query's matches the
+	// PostgreSQL index scores when it orders by relevance: the first the
+	// text index yields (their order on disk, not their score), so one
+	// common word across the country reads a few hundred rows rather than
+	// every match. Past it, the pages are the best of those candidates.
+	// It equals MaxMatches, so Total is counted over the same rows, in the
+	// same statement. The embedded index scores every match.
+	MaxCandidates = MaxMatches
 )
 
 // Hit is one item found, with its index score: which fields matched
