@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		seed     = fs.Int64("seed", demo.DefaultSeed, "seed of the generated data")
 		publish  = fs.String("publish-to", "", "gateway base URL to push the catalogue to (POST /providers/{id}/catalog, signed with --secret)")
 		churn    = fs.Duration("churn", 0, "change the catalogue this often (grocery: prices, stock, new products; medical: booked slots); 0 never")
+		payWin   = fs.Duration("payment-window", 0, "grocery: orders wait AWAITING_PAYMENT this long for payGroceryOrder (orders:pay) before they are cancelled; 0: orders are PLACED at once, with no payment through Plaza")
 		v1Until  = fs.String("signature-v1-until", "", "accept signature scheme v1 (no query string) until this RFC 3339 time, or none (default "+httpprovider.DefaultV1Until.Format(time.RFC3339)+")")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -100,7 +101,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if *maxBatch >= 0 {
 			desc.MaxBatch = *maxBatch
 		}
-		return demo.New(desc, demo.WithSeed(*seed))
+		opts := []demo.Option{demo.WithSeed(*seed)}
+		if *payWin > 0 {
+			opts = append(opts, demo.WithPayments(*payWin))
+		}
+		return demo.New(desc, opts...)
 	}
 	hopts := []httpprovider.HandlerOption{httpprovider.WithV1Until(v1End)}
 	if *insecure {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestCertifiesADemoProviderProcess(t *testing.T) {
 	const secret = "s3cret"
 
 	t.Run("a demo provider passes every check and the report has one line per check", func(t *testing.T) {
-		url := conformancetest.StartDemoProvider(t, bin, "--vertical", "grocery", "--provider", "freshcart", "--secret", secret)
+		url := conformancetest.StartDemoProvider(t, bin, "--vertical", "grocery", "--provider", "freshcart", "--secret", secret, "--payment-window", "15m")
 		var out strings.Builder
 		if err := run(context.Background(), []string{"--url", url, "--vertical", "grocery", "--secret", secret}, &out, os.Getenv); err != nil {
 			t.Fatalf("run: %v\n%s", err, out.String())
@@ -28,7 +29,8 @@ func TestCertifiesADemoProviderProcess(t *testing.T) {
 				t.Errorf("no PASS line for %s", c.Name)
 			}
 		}
-		if !strings.Contains(report, "16 checks: 16 passed, 0 failed, 0 skipped") {
+		n := len(conformance.Checks())
+		if !strings.Contains(report, fmt.Sprintf("%d checks: %d passed, 0 failed, 0 skipped", n, n)) {
 			t.Errorf("summary missing")
 		}
 	})
