@@ -259,7 +259,7 @@ func New(gw *gateway.Gateway, verifier *auth.Verifier, log *slog.Logger, cfg Con
 	schema := graph.NewExecutableSchema(r.Config())
 	gql := handler.New(schema)
 	gql.AddTransport(transport.Options{})
-	for _, t := range subscriptionTransports(cfg, verifier) { // before POST: SSE is a POST too
+	for _, t := range subscriptionTransports(cfg, verifier, s.streams) { // before POST: SSE is a POST too
 		gql.AddTransport(t)
 	}
 	overHTTP := graphqlhttp.New(guard)

@@ -75,7 +75,7 @@ func WithLive(hub *live.Hub, pub live.Publisher) Option {
 
 // subscriptionTransports are the streaming transports: graphql-transport-ws
 // (and the older graphql-ws) over a websocket, and SSE.
-func subscriptionTransports(cfg Config, verifier *auth.Verifier) []graphql.Transport {
+func subscriptionTransports(cfg Config, verifier *auth.Verifier, streams context.Context) []graphql.Transport {
 	lc := cfg.Live.withDefaults()
 	return []graphql.Transport{
 		transport.Websocket{
@@ -90,8 +90,61 @@ func subscriptionTransports(cfg Config, verifier *auth.Verifier) []graphql.Trans
 			// graphql-ws (legacy) has no pong: keep-alive messages only.
 			KeepAlivePingInterval: lc.KeepAlive,
 		},
-		transport.SSE{KeepAlivePingInterval: lc.KeepAlive},
+		sseTransport{SSE: transport.SSE{KeepAlivePingInterval: lc.KeepAlive}, streams: streams},
 	}
+}
+
+// sseTransport is gqlgen's SSE transport plus the error of a stream the
+// gateway cut partway: gqlgen's only sends `complete` then. graphql-sse's
+// distinct connections mode (the protocol an SSE client speaks) carries
+// errors in a `next` event's execution result, so the cut stream ends with
+// `next` {"errors":[...]} and then `complete`, as a refusal does: dropped
+// as too slow (RATE_LIMITED), token expired (UNAUTHENTICATED), or the
+// instance shutting down (SHUTTING_DOWN).
+type sseTransport struct {
+	transport.SSE
+	streams context.Context // ended at shutdown (Server.EndStreams)
+}
+
+func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx, ended := resolvers.WithEndNote(r.Context())
+	t.SSE.Do(w, r.WithContext(ctx), sseExecutor{GraphExecutor: exec, ended: ended, streams: t.streams})
+}
+
+// sseExecutor adds the end note as one last response of a subscription.
+type sseExecutor struct {
+	graphql.GraphExecutor
+	ended   func() *gqlerror.Error
+	streams context.Context
+}
+
+// errShuttingDown ends an SSE subscription at shutdown.
+var errShuttingDown = &gqlerror.Error{Message: "the gateway is shutting down: subscribe again (the first update is the current state)",
+	Extensions: map[string]any{"code": limits.CodeShuttingDown}}
+
+func (e sseExecutor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	next, dctx := e.GraphExecutor.DispatchOperation(ctx, rc)
+	if rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
+		return next, dctx
+	}
+	done := false
+	return func(ctx context.Context) *graphql.Response {
+		if done {
+			return nil
+		}
+		if resp := next(ctx); resp != nil {
+			return resp
+		}
+		done = true
+		err := e.ended()
+		if err == nil && e.streams.Err() != nil {
+			err = errShuttingDown
+		}
+		if err == nil {
+			return nil
+		}
+		return &graphql.Response{Errors: gqlerror.List{err}}
+	}, dctx
 }
 
 // originPatterns are the browser origins allowed to open a websocket: the

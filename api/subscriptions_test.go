@@ -362,12 +362,22 @@ type sseEvent struct{ event, data string }
 // returns the events as they come (the channel closes with the stream).
 func subscribeSSE(tb testing.TB, g *apitest.Gateway, user, objectID string) (*http.Response, <-chan sseEvent) {
 	tb.Helper()
+	token := ""
+	if user != "" {
+		token = g.Token(user)
+	}
+	return subscribeSSEWithToken(tb, g, token, objectID)
+}
+
+// subscribeSSEWithToken is subscribeSSE with a token of the test's own.
+func subscribeSSEWithToken(tb testing.TB, g *apitest.Gateway, token, objectID string) (*http.Response, <-chan sseEvent) {
+	tb.Helper()
 	body, _ := json.Marshal(map[string]any{"query": statusDoc, "variables": map[string]any{"id": objectID}})
 	req, _ := http.NewRequest(http.MethodPost, g.URL+"/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
-	if user != "" {
-		req.Header.Set("Authorization", "Bearer "+g.Token(user))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -445,6 +455,105 @@ func TestStatusChangedOverSSE(t *testing.T) {
 	if ev := nextEvent(t, events); ev.event != "complete" {
 		t.Fatalf("after DELIVERED got %q, want complete", ev.event)
 	}
+}
+
+// An SSE stream the gateway cuts partway ends as graphql-sse's distinct
+// connections mode expects: a `next` carrying only the typed error, then
+// `complete`.
+func TestSSEStreamCutPartway(t *testing.T) {
+	// lastEvents reads the stream to its end past the updates it had
+	// buffered, and returns the error it ended with and its last event.
+	lastEvents := func(t *testing.T, events <-chan sseEvent) (apitest.Error, string) {
+		t.Helper()
+		for {
+			ev := nextEvent(t, events)
+			if ev.event != "next" {
+				t.Fatalf("got %q %s before an error, want next {errors}", ev.event, ev.data)
+			}
+			u, errs := sseUpdate(t, ev)
+			if u.Status != "" && len(errs) == 0 {
+				continue
+			}
+			if len(errs) != 1 || u.Status != "" {
+				t.Fatalf("got %+v %+v, want one error and no data", u, errs)
+			}
+			last := nextEvent(t, events).event
+			if ev, ok := <-events; ok {
+				t.Fatalf("got %q after the end", ev.event)
+			}
+			return errs[0], last
+		}
+	}
+	tests := []struct {
+		name      string
+		limits    live.Limits
+		cut       func(t *testing.T, g *liveGateway, id string) <-chan sseEvent
+		code, msg string
+	}{
+		{
+			name:   "a subscriber too slow is dropped with RATE_LIMITED",
+			limits: live.Limits{Buffer: 2},
+			cut: func(t *testing.T, g *liveGateway, id string) <-chan sseEvent {
+				_, events := subscribeSSE(t, g.Gateway, "demo-1", id)
+				nextEvent(t, events)
+				for i := range 200 {
+					st := []string{"PICKING", "PLACED"}[i%2]
+					if err := g.bus.Publish(context.Background(), live.Change{ID: id, Status: st, At: time.Now()}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return events
+			},
+			code: "RATE_LIMITED", msg: "fast enough",
+		},
+		{
+			name: "a token that expires ends it with UNAUTHENTICATED",
+			cut: func(t *testing.T, g *liveGateway, id string) <-chan sseEvent {
+				tok, err := g.Verifier.Issue("demo-1", 1500*time.Millisecond)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, events := subscribeSSEWithToken(t, g.Gateway, tok, id)
+				nextEvent(t, events)
+				return events
+			},
+			code: "UNAUTHENTICATED", msg: "expired",
+		},
+		{
+			name: "shutdown ends it with SHUTTING_DOWN",
+			cut: func(t *testing.T, g *liveGateway, id string) <-chan sseEvent {
+				_, events := subscribeSSE(t, g.Gateway, "demo-1", id)
+				nextEvent(t, events)
+				g.Server.Config.Handler.(*api.Server).EndStreams()
+				return events
+			},
+			code: "SHUTTING_DOWN", msg: "subscribe again",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := startLive(t, liveSetup{limits: tt.limits})
+			id, _ := openOrder(t, g.Gateway, "demo-1")
+			e, last := lastEvents(t, tt.cut(t, g, id))
+			if e.Code() != tt.code || !strings.Contains(e.Message, tt.msg) || last != "complete" {
+				t.Fatalf("ended with %s %q then %q, want %s %q then complete", e.Code(), e.Message, last, tt.code, tt.msg)
+			}
+			waitNoSubscriptions(t, g.hub)
+		})
+	}
+	t.Run("a stream that ends with a final status completes without an error", func(t *testing.T) {
+		g := startLive(t, liveSetup{})
+		id, provider := openOrder(t, g.Gateway, "demo-1")
+		_, events := subscribeSSE(t, g.Gateway, "demo-1", id)
+		nextEvent(t, events)
+		mustPushStatus(t, g.Gateway, provider, id, "DELIVERED")
+		if u, errs := sseUpdate(t, nextEvent(t, events)); u.Status != "DELIVERED" || len(errs) > 0 {
+			t.Fatalf("got %+v %+v", u, errs)
+		}
+		if ev := nextEvent(t, events); ev.event != "complete" {
+			t.Fatalf("got %q %s, want complete", ev.event, ev.data)
+		}
+	})
 }
 
 func TestStatusChangedAuth(t *testing.T) {
@@ -751,9 +860,12 @@ func TestEndStreams(t *testing.T) {
 	if code, _ := w.closed(10 * time.Second); code != websocket.StatusNormalClosure {
 		t.Fatalf("the websocket closed with %d, want a normal closure", code)
 	}
-	for ev := range events { // the stream ends (complete, or closed)
-		if ev.event != "complete" {
-			t.Fatalf("got %q after EndStreams", ev.event)
+	for ev := range events { // the stream ends (SHUTTING_DOWN, complete), or closes
+		if ev.event == "complete" {
+			continue
+		}
+		if _, errs := sseUpdate(t, ev); len(errs) != 1 || errs[0].Code() != "SHUTTING_DOWN" {
+			t.Fatalf("got %q %s after EndStreams", ev.event, ev.data)
 		}
 	}
 	waitNoSubscriptions(t, g.hub)

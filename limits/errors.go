@@ -22,6 +22,9 @@ const (
 	CodeTooManyRepeats       = "TOO_MANY_REPEATED_FIELDS"
 	CodeQueryTooComplex      = "QUERY_TOO_COMPLEX"
 	CodeOverloaded           = "OVERLOADED"
+	// CodeShuttingDown ends a subscription stream when the instance shuts
+	// down: subscribe again (another instance takes it).
+	CodeShuttingDown = "SHUTTING_DOWN"
 	// CodeRateLimited: the caller's rate limit has no room (the same code
 	// as the rate limiter's own 429).
 	CodeRateLimited = "RATE_LIMITED"

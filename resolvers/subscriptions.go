@@ -193,17 +193,53 @@ func liveError(err error) error {
 }
 
 // subscriptionError reports err as the subscription's error message on a
-// websocket (graphql-transport-ws `error`). Over SSE, whose gqlgen
-// transport has no error frame after the start, the stream completes.
+// websocket (graphql-transport-ws `error`), or leaves it for an SSE stream
+// (WithEndNote), whose transport sends it as a last `next` before
+// `complete`.
 func subscriptionError(ctx context.Context, err error) {
-	if err == nil || !live.OnConnection(ctx) {
-		return
-	}
 	var e *connectors.Error
-	if !errors.As(err, &e) {
+	if err == nil || !errors.As(err, &e) {
 		return
 	}
-	transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: e.Message, Extensions: map[string]any{"code": string(e.Kind)}})
+	gqlErr := &gqlerror.Error{Message: e.Message, Extensions: map[string]any{"code": string(e.Kind)}}
+	if live.OnConnection(ctx) {
+		transport.AddSubscriptionError(ctx, gqlErr)
+		return
+	}
+	if n, ok := ctx.Value(endNoteKey{}).(*endNote); ok {
+		n.set(gqlErr)
+	}
+}
+
+// endNoteKey carries an SSE stream's endNote.
+type endNoteKey struct{}
+
+// endNote is why a stream's subscription ended early (dropped, token
+// expired): the first reason wins.
+type endNote struct {
+	mu  sync.Mutex
+	err *gqlerror.Error
+}
+
+func (n *endNote) set(err *gqlerror.Error) {
+	n.mu.Lock()
+	if n.err == nil {
+		n.err = err
+	}
+	n.mu.Unlock()
+}
+
+// WithEndNote marks ctx as a stream without an error message of its own
+// (SSE): a subscription cut partway by the gateway leaves its error there,
+// and ended returns it once the subscription's channel is closed (nil when
+// it ended normally: a final status, or the client went away).
+func WithEndNote(ctx context.Context) (_ context.Context, ended func() *gqlerror.Error) {
+	n := &endNote{}
+	return context.WithValue(ctx, endNoteKey{}, n), func() *gqlerror.Error {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.err
+	}
 }
 
 // statusOf is the status of an order or booking.
