@@ -196,7 +196,14 @@ func (a *app) openLive(ctx context.Context) {
 	} else {
 		a.bus = live.NewMemoryBus()
 	}
-	a.hub = live.NewHub(a.cfg.Subscriptions)
+	var hubOpts []live.HubOption
+	if a.redis != nil {
+		// The per-user cap holds over every instance.
+		seats := live.NewRedisSeats(a.redis, live.DefaultSeatPrefix, live.DefaultSeatTTL, a.log)
+		hubOpts = append(hubOpts, live.WithSeats(seats))
+		a.background(ctx, seats.Run)
+	}
+	a.hub = live.NewHub(a.cfg.Subscriptions, hubOpts...)
 	a.metrics.RegisterLive(a.hub)
 	a.background(ctx, func(ctx context.Context) {
 		if err := a.bus.Run(ctx, a.hub.Deliver); err != nil {

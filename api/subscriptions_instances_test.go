@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"runtime"
@@ -31,6 +32,86 @@ func twoInstances(tb testing.TB, limits live.Limits) (a, b *liveGateway) {
 	a = startLive(tb, liveSetup{limits: limits, connectors: conns, bus: live.NewRedisBus(client, channel, nil)})
 	b = startLive(tb, liveSetup{limits: limits, connectors: conns, bus: live.NewRedisBus(client, channel, nil)})
 	return a, b
+}
+
+// The per-user cap holds over the instances sharing one Redis.
+func TestSubscriptionCapAcrossInstances(t *testing.T) {
+	const perUser = 50 // the default PLAZA_SUBSCRIPTIONS_PER_USER
+	client := cachetest.Redis(t)
+	prefix := cachetest.Prefix(t)
+	channel := prefix + "status"
+	conns, err := demo.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance := func() *liveGateway {
+		return startLive(t, liveSetup{limits: live.Limits{PerUser: perUser}, connectors: conns,
+			bus: live.NewRedisBus(client, channel, nil), seats: live.NewRedisSeats(client, prefix+"subs:", 0, nil)})
+	}
+	a, b := instance(), instance()
+	id, _ := openOrder(t, a.Gateway, "demo-1")
+
+	onA := connect(t, a.Gateway, "demo-1")
+	for i := range perUser {
+		onA.subscribe(strconv.Itoa(i), id)
+		onA.nextUpdate(strconv.Itoa(i))
+	}
+	t.Run("the user's 51st subscription, on the other instance, is refused as on one instance", func(t *testing.T) {
+		onB := connect(t, b.Gateway, "demo-1")
+		onB.subscribe("x", id)
+		if code, msg := onB.nextError("x"); code != "RATE_LIMITED" || msg != "too many subscriptions for this user: close one first" {
+			t.Fatalf("got %s %q", code, msg)
+		}
+		_, events := subscribeSSE(t, b.Gateway, "demo-1", id)
+		if _, errs := sseUpdate(t, nextEvent(t, events)); len(errs) != 1 || errs[0].Code() != "RATE_LIMITED" {
+			t.Fatalf("SSE past the cap: %+v", errs)
+		}
+	})
+	t.Run("a closed subscription frees its seat on both instances", func(t *testing.T) {
+		onA.send(wsMessage{Type: "complete", ID: "0"})
+		if m := onA.next(); m.Type != "complete" || m.ID != "0" {
+			t.Fatalf("got %s %s, want complete 0", m.Type, m.ID)
+		}
+		onB := connect(t, b.Gateway, "demo-1")
+		// The seat is released once the gateway has closed the subscription:
+		// retry until then.
+		deadline := time.Now().Add(10 * time.Second)
+		for i := 0; ; i++ {
+			sub := "y" + strconv.Itoa(i)
+			onB.subscribe(sub, id)
+			m := onB.next()
+			if m.Type == "next" && !strings.Contains(string(m.Payload), "errors") {
+				break
+			}
+			if m.Type == "next" {
+				onB.next() // complete
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no seat freed within 10s: %s %s", m.Type, m.Payload)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		onA.subscribe("z", id) // and the seat is taken again, for both
+		if code, _ := onA.nextError("z"); code != "RATE_LIMITED" {
+			t.Fatalf("got %s, want RATE_LIMITED", code)
+		}
+	})
+	t.Run("the seats of a killed instance expire", func(t *testing.T) {
+		// A dead instance: it took all the seats of demo-2 and renewed them last
+		// more than a TTL ago (its clock runs a TTL late), never released.
+		dead := live.NewRedisSeats(client, prefix+"subs:", 0, nil)
+		dead.Now = func() time.Time { return time.Now().Add(-live.DefaultSeatTTL - time.Second) }
+		for range perUser {
+			if _, ok, err := dead.Take(context.Background(), "demo-2", perUser); !ok || err != nil {
+				t.Fatalf("take: %v %v", ok, err)
+			}
+		}
+		other, _ := openOrder(t, b.Gateway, "demo-2")
+		following(t, b.Gateway, "demo-2", other)
+	})
+	if st := b.hub.Stats(); st.SeatErrors != 0 {
+		t.Fatalf("seat errors %d", st.SeatErrors)
+	}
 }
 
 func TestStatusAcrossInstances(t *testing.T) {

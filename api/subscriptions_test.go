@@ -45,6 +45,7 @@ type liveSetup struct {
 	cfg        api.LiveConfig
 	bus        live.Bus
 	connectors []connectors.Connector
+	seats      *live.RedisSeats // counts PerUser over the instances sharing it
 }
 
 // liveSecret is every provider's signing secret in these tests.
@@ -55,10 +56,20 @@ func startLive(tb testing.TB, s liveSetup) *liveGateway {
 	if s.bus == nil {
 		s.bus = live.NewMemoryBus()
 	}
-	hub := live.NewHub(s.limits)
+	var hubOpts []live.HubOption
+	if s.seats != nil {
+		hubOpts = append(hubOpts, live.WithSeats(s.seats))
+	}
+	hub := live.NewHub(s.limits, hubOpts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = s.bus.Run(ctx, hub.Deliver) }()
+	go func() {
+		defer close(done)
+		if s.seats != nil {
+			go s.seats.Run(ctx)
+		}
+		_ = s.bus.Run(ctx, hub.Deliver)
+	}()
 	tb.Cleanup(func() { cancel(); <-done })
 	if r, ok := s.bus.(*live.RedisBus); ok {
 		select {

@@ -37,20 +37,37 @@ var (
 // One Hub per instance, fed by one Bus subscription; Deliver never blocks.
 type Hub struct {
 	limits Limits
+	seats  Seats // nil: PerUser counts this instance only
 
 	mu     sync.Mutex
 	byID   map[string]map[*Subscription]struct{}
 	byUser map[string]int
 
-	delivered, dropped atomic.Int64
+	delivered, dropped, seatErrors atomic.Int64
 }
 
+// HubOption configures a Hub.
+type HubOption func(*Hub)
+
+// WithSeats makes Limits.PerUser hold over every instance sharing seats
+// (RedisSeats). The hub still counts its own, so a user never holds more
+// than PerUser on one instance. When seats fail (Redis down) a
+// subscription is let through under that count alone: fail open, as a
+// Redis outage never fails a query here; live status matters more than an
+// abuse cap that, for the outage, is PerUser per instance instead of per
+// cluster (Stats.SeatErrors counts those).
+func WithSeats(seats Seats) HubOption { return func(h *Hub) { h.seats = seats } }
+
 // NewHub returns a hub enforcing l.
-func NewHub(l Limits) *Hub {
+func NewHub(l Limits, opts ...HubOption) *Hub {
 	if l.Buffer <= 0 {
 		l.Buffer = DefaultBuffer
 	}
-	return &Hub{limits: l, byID: map[string]map[*Subscription]struct{}{}, byUser: map[string]int{}}
+	h := &Hub{limits: l, byID: map[string]map[*Subscription]struct{}{}, byUser: map[string]int{}}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Sink takes one subscriber's changes. The hub calls it with its lock
@@ -71,6 +88,7 @@ type Subscription struct {
 	id    string
 	user  string
 	conn  *connCount
+	seat  string // its seat in Seats; "" without
 	sink  Sink
 	ended bool // guarded by hub.mu
 }
@@ -107,13 +125,19 @@ func (h *Hub) Subscribe(ctx context.Context, user, id string, sink Sink) (*Subsc
 		conn.n++
 		conn.mu.Unlock()
 	}
+	seat, err := h.takeSeat(ctx, user)
+	if err != nil {
+		conn.release()
+		return nil, err
+	}
 	h.mu.Lock()
 	if h.limits.PerUser > 0 && h.byUser[user] >= h.limits.PerUser {
 		h.mu.Unlock()
 		conn.release()
+		h.releaseSeat(user, seat)
 		return nil, ErrTooManyForUser
 	}
-	s := &Subscription{hub: h, id: id, user: user, conn: conn, sink: sink}
+	s := &Subscription{hub: h, id: id, user: user, conn: conn, seat: seat, sink: sink}
 	subs := h.byID[id]
 	if subs == nil {
 		subs = map[*Subscription]struct{}{}
@@ -123,6 +147,29 @@ func (h *Hub) Subscribe(ctx context.Context, user, id string, sink Sink) (*Subsc
 	h.byUser[user]++
 	h.mu.Unlock()
 	return s, nil
+}
+
+// takeSeat takes one of user's cluster-wide seats (WithSeats): "" without
+// seats, or when they failed (fail open, see WithSeats).
+func (h *Hub) takeSeat(ctx context.Context, user string) (string, error) {
+	if h.seats == nil || h.limits.PerUser <= 0 {
+		return "", nil
+	}
+	seat, ok, err := h.seats.Take(ctx, user, h.limits.PerUser)
+	switch {
+	case err != nil:
+		h.seatErrors.Add(1)
+		return "", nil
+	case !ok:
+		return "", ErrTooManyForUser
+	}
+	return seat, nil
+}
+
+func (h *Hub) releaseSeat(user, seat string) {
+	if seat != "" {
+		h.seats.Release(user, seat)
+	}
 }
 
 func (c *connCount) release() {
@@ -147,6 +194,7 @@ func (s *Subscription) Close() {
 	h.mu.Unlock()
 	if !ended {
 		s.conn.release()
+		h.releaseSeat(s.user, s.seat)
 	}
 }
 
@@ -183,6 +231,9 @@ func (h *Hub) Deliver(c Change) {
 	h.mu.Unlock()
 	for _, s := range dropped {
 		s.conn.release()
+		if s.seat != "" {
+			go h.releaseSeat(s.user, s.seat) // a Redis call: not on the bus's goroutine
+		}
 	}
 }
 
@@ -215,6 +266,9 @@ func (c *ChanSink) Err() error { return c.err }
 type Stats struct {
 	Subscriptions, Objects, Users int
 	Delivered, Dropped            int64
+	// SeatErrors counts subscriptions let through under the instance's
+	// count alone because Seats failed (WithSeats).
+	SeatErrors int64
 }
 
 // Stats returns the hub's current counters.
@@ -226,7 +280,7 @@ func (h *Hub) Stats() Stats {
 		n += len(subs)
 	}
 	return Stats{Subscriptions: n, Objects: len(h.byID), Users: len(h.byUser),
-		Delivered: h.delivered.Load(), Dropped: h.dropped.Load()}
+		Delivered: h.delivered.Load(), Dropped: h.dropped.Load(), SeatErrors: h.seatErrors.Load()}
 }
 
 // OnConnection reports whether ctx is a connection's (WithConnection): a

@@ -26,5 +26,9 @@ func (m *Metrics) RegisterLive(src LiveSource) {
 			Name: "plaza_subscriptions_dropped_total",
 			Help: "Subscribers dropped because they did not take their updates as fast as they came (slow consumers).",
 		}, func() float64 { return float64(src.Stats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "plaza_subscription_seat_errors_total",
+			Help: "Subscriptions let through under this instance's per-user count alone because the cluster-wide count (Redis) failed.",
+		}, func() float64 { return float64(src.Stats().SeatErrors) }),
 	)
 }

@@ -20,7 +20,7 @@ func TestLiveMetrics(t *testing.T) {
 	hub.Deliver(live.Change{ID: "order-1", Status: "PICKING"})
 	hub.Deliver(live.Change{ID: "order-1", Status: "DELIVERED"}) // its one place is taken: dropped
 	body := scrape(t, m)
-	for _, want := range []string{"plaza_subscriptions 0", "plaza_subscription_updates_total 1", "plaza_subscriptions_dropped_total 1"} {
+	for _, want := range []string{"plaza_subscriptions 0", "plaza_subscription_updates_total 1", "plaza_subscriptions_dropped_total 1", "plaza_subscription_seat_errors_total 0"} {
 		if !contains(body, want) {
 			t.Errorf("missing %q in:\n%s", want, body)
 		}
