@@ -81,7 +81,14 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`)
 
+// seatTimeout bounds a seat's Redis calls: with Redis down a subscription
+// goes on under the instance's count (fail open) after that long at most,
+// rather than after the client's dial timeouts and retries.
+const seatTimeout = time.Second
+
 func (s *RedisSeats) Take(ctx context.Context, user string, max int) (string, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, seatTimeout)
+	defer cancel()
 	seat := s.instance + ":" + strconv.FormatUint(s.next.Add(1), 36)
 	now := s.Now()
 	n, err := takeSeat.Run(ctx, s.client, []string{s.prefix + user},
@@ -104,7 +111,7 @@ func (s *RedisSeats) Release(user, seat string) {
 	s.mu.Lock()
 	delete(s.open, seat)
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), seatTimeout)
 	defer cancel()
 	if err := s.client.ZRem(ctx, s.prefix+user, seat).Err(); err != nil {
 		s.log.Warn("live: release a subscription seat (it expires by itself)", "err", err)
