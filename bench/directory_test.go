@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -105,5 +106,20 @@ BenchmarkFreshness/postgres/another-instance-2      	     200	  44691742 ns/op	 
 	}
 	if got := powerOfTen(20_000_000); got != "2·10^7" {
 		t.Errorf("powerOfTen(2e7) = %q", got)
+	}
+}
+
+func TestParseBenchesReadsUnitsNotColumns(t *testing.T) {
+	out := `BenchmarkFiftyProductsHandler-2   	     200	    473305 ns/op	    412000 cpu-ns/op	  190211 B/op	    1795 allocs/op
+BenchmarkTypenameHandler   	     200	     10743 ns/op	    2240 B/op	      31 allocs/op
+ok  	github.com/plaza-gateway/plaza/bench	3.1s
+`
+	got := parseBenches(out)
+	want := []bench{
+		{name: "BenchmarkFiftyProductsHandler", nsOp: 473305, bOp: 190211, allocsOp: 1795},
+		{name: "BenchmarkTypenameHandler", nsOp: 10743, bOp: 2240, allocsOp: 31},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("parseBenches = %+v, want %+v", got, want)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -84,8 +83,6 @@ type bench struct {
 	nsOp, bOp, allocsOp float64
 }
 
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
-
 // microbench runs the handler benchmarks of bench/ and the limits package's
 // BenchmarkHostileDocuments (in api) with -benchmem.
 func (h *harness) microbench(ctx context.Context) ([]bench, error) {
@@ -101,19 +98,22 @@ func (h *harness) microbench(ctx context.Context) ([]bench, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
-		for _, line := range strings.Split(text, "\n") {
-			m := benchLine.FindStringSubmatch(line)
-			if m == nil {
-				continue
-			}
-			b := bench{name: m[1]}
-			b.nsOp, _ = strconv.ParseFloat(m[3], 64)
-			b.bOp, _ = strconv.ParseFloat(m[4], 64)
-			b.allocsOp, _ = strconv.ParseFloat(m[5], 64)
-			out = append(out, b)
-		}
+		out = append(out, parseBenches(text)...)
 	}
 	return out, errors.Join(errs...)
+}
+
+// parseBenches reads Go benchmark result lines in the order run, each
+// metric by its unit, not its column: benchmarks report metrics of their
+// own (cpu-ns/op) between ns/op and B/op.
+func parseBenches(text string) []bench {
+	var out []bench
+	for _, line := range strings.Split(text, "\n") {
+		for name, m := range parseBenchMetrics(line) {
+			out = append(out, bench{name: name, nsOp: m["ns/op"], bOp: m["B/op"], allocsOp: m["allocs/op"]})
+		}
+	}
+	return out
 }
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
