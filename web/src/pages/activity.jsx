@@ -67,7 +67,8 @@ function Cancel({ kind, id, status, mutation, field }) {
 function SlotPicker({ id, query, variables, pick, mutation, field }) {
   const [open, setOpen] = useState(false);
   const [slot, setSlot] = useState('');
-  const [read] = useQuery({ query, variables, pause: !open });
+  // Slots change under every booking: read them afresh when asked for.
+  const [read] = useQuery({ query, variables, pause: !open, requestPolicy: 'cache-and-network' });
   const [res, move] = useMutation(mutation);
   if (!open) return <button type="button" onClick={() => setOpen(true)}>Reschedule</button>;
   const slots = read.data ? pick(read.data) : [];

@@ -55,7 +55,7 @@ export function PayLater({ order }) {
   if (order.status !== 'AWAITING_PAYMENT') return null;
   return (
     <>
-      {order.paymentDueBy && <span class="card-sub" data-pay-by={order.paymentDueBy}>Pay by {when(order.paymentDueBy)}, or it is cancelled.</span>}
+      {order.paymentDueBy && !open && <span class="card-sub" data-pay-by={order.paymentDueBy}>Pay by {when(order.paymentDueBy)}, or it is cancelled.</span>}
       {open ? <Payment order={order} onPaid={() => setOpen(false)} /> : <button type="button" class="primary" onClick={() => setOpen(true)}>Pay</button>}
     </>
   );
