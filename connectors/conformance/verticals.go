@@ -291,6 +291,37 @@ func groceryFixture(ctx context.Context, g connectors.Grocery, scarce bool) (sto
 	return "", "", "", 0, noFixture("store with a free delivery slot and a product in stock")
 }
 
+// slotState is one slot of a doctor or an office, as the kit reads it back.
+type slotState struct {
+	id        string
+	available bool
+}
+
+// slotAccess reads slot's level (1 free, 0 taken) and the resource's free
+// slots, both from slots.
+func slotAccess(slots func(context.Context) ([]slotState, error), slot string) (level func(context.Context) (int, error), free func(context.Context) ([]string, error)) {
+	level = slotLevel(func(ctx context.Context) (bool, bool, error) {
+		all, err := slots(ctx)
+		for _, s := range all {
+			if s.id == slot {
+				return s.available, true, nil
+			}
+		}
+		return false, false, err
+	})
+	free = func(ctx context.Context) ([]string, error) {
+		all, err := slots(ctx)
+		var ids []string
+		for _, s := range all {
+			if s.available {
+				ids = append(ids, s.id)
+			}
+		}
+		return ids, err
+	}
+	return level, free
+}
+
 // slotLevel reads one slot's availability as 1 (free) or 0 (taken).
 func slotLevel(available func(ctx context.Context) (bool, bool, error)) func(context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) {
@@ -347,13 +378,17 @@ func medicalVertical(m connectors.Medical) *vertical {
 // appointmentMutation books user an appointment with doc in slot.
 func appointmentMutation(m connectors.Medical, user, doc, slot string) *mutation {
 	appt := func(a connectors.Appointment) (string, string) { return a.ID, a.UserID }
-	slots := func(ctx context.Context) ([]connectors.AppointmentSlot, error) {
+	level, free := slotAccess(func(ctx context.Context) ([]slotState, error) {
 		res, err := m.AppointmentSlots(ctx, []string{doc})
 		if err != nil || len(res) != 1 {
 			return nil, errors.Join(err, errors.New("slots cannot be read back"))
 		}
-		return res[0].Value, res[0].Err
-	}
+		out := make([]slotState, len(res[0].Value))
+		for i, s := range res[0].Value {
+			out[i] = slotState{s.ID, s.Available}
+		}
+		return out, res[0].Err
+	}, slot)
 	return &mutation{
 		what: "appointment in slot " + slot,
 		do: func(ctx context.Context, key string) (item, error) {
@@ -361,28 +396,11 @@ func appointmentMutation(m connectors.Medical, user, doc, slot string) *mutation
 				Reason: "conformance check", IdempotencyKey: key})
 			return created(a, err, appt)
 		},
-		level: slotLevel(func(ctx context.Context) (bool, bool, error) {
-			all, err := slots(ctx)
-			for _, s := range all {
-				if s.ID == slot {
-					return s.Available, true, nil
-				}
-			}
-			return false, false, err
-		}),
-		cost: 1,
-		slot: slot,
-		at:   func(other string) *mutation { return appointmentMutation(m, user, doc, other) },
-		free: func(ctx context.Context) ([]string, error) {
-			all, err := slots(ctx)
-			var ids []string
-			for _, s := range all {
-				if s.Available {
-					ids = append(ids, s.ID)
-				}
-			}
-			return ids, err
-		},
+		level: level,
+		cost:  1,
+		slot:  slot,
+		at:    func(other string) *mutation { return appointmentMutation(m, user, doc, other) },
+		free:  free,
 	}
 }
 
@@ -468,18 +486,22 @@ func publicVertical(p connectors.PublicService) *vertical {
 // applicationMutation applies for svc at office in slot, as user.
 func applicationMutation(p connectors.PublicService, user string, svc connectors.GovService, office, slot string) *mutation {
 	app := func(a connectors.ServiceApplication) (string, string) { return a.ID, a.UserID }
-	slots := func(ctx context.Context) ([]connectors.OfficeSlot, error) {
+	level, free := slotAccess(func(ctx context.Context) ([]slotState, error) {
 		res, err := p.Offices(ctx, []string{svc.ID})
 		if err != nil || len(res) != 1 {
 			return nil, errors.Join(err, errors.New("offices cannot be read back"))
 		}
 		for _, o := range res[0].Value {
 			if o.ID == office {
-				return o.Slots, nil
+				out := make([]slotState, len(o.Slots))
+				for i, s := range o.Slots {
+					out[i] = slotState{s.ID, s.Available}
+				}
+				return out, nil
 			}
 		}
 		return nil, res[0].Err
-	}
+	}, slot)
 	return &mutation{
 		what: "application in slot " + slot,
 		do: func(ctx context.Context, key string) (item, error) {
@@ -487,27 +509,10 @@ func applicationMutation(p connectors.PublicService, user string, svc connectors
 				SlotID: slot, Documents: svc.RequiredDocuments, IdempotencyKey: key})
 			return created(a, err, app)
 		},
-		level: slotLevel(func(ctx context.Context) (bool, bool, error) {
-			all, err := slots(ctx)
-			for _, s := range all {
-				if s.ID == slot {
-					return s.Available, true, nil
-				}
-			}
-			return false, false, err
-		}),
-		cost: 1,
-		slot: slot,
-		at:   func(other string) *mutation { return applicationMutation(p, user, svc, office, other) },
-		free: func(ctx context.Context) ([]string, error) {
-			all, err := slots(ctx)
-			var ids []string
-			for _, s := range all {
-				if s.Available {
-					ids = append(ids, s.ID)
-				}
-			}
-			return ids, err
-		},
+		level: level,
+		cost:  1,
+		slot:  slot,
+		at:    func(other string) *mutation { return applicationMutation(p, user, svc, office, other) },
+		free:  free,
 	}
 }
