@@ -79,9 +79,9 @@ func subscriptionTransports(cfg Config, verifier *auth.Verifier, streams context
 	lc := cfg.Live.withDefaults()
 	return []graphql.Transport{
 		transport.Websocket{
-			Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
+			Implementation: goingAway{inner: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 				OriginPatterns: originPatterns(cfg.CORSOrigins, cfg.Production),
-			}},
+			}}, streams: streams},
 			InitFunc:    websocketInit(verifier),
 			InitTimeout: lc.InitTimeout,
 			// graphql-transport-ws: the gateway pings every PingPongInterval
@@ -118,7 +118,7 @@ type sseExecutor struct {
 	streams context.Context
 }
 
-// errShuttingDown ends an SSE subscription at shutdown.
+// errShuttingDown ends a subscription at shutdown (SSE and websocket).
 var errShuttingDown = &gqlerror.Error{Message: "the gateway is shutting down: subscribe again (the first update is the current state)",
 	Extensions: map[string]any{"code": limits.CodeShuttingDown}}
 

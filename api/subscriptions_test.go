@@ -864,12 +864,25 @@ func TestStreamsServeSubscriptionsWithinLimits(t *testing.T) {
 func TestEndStreams(t *testing.T) {
 	g := startLive(t, liveSetup{})
 	id, _ := openOrder(t, g.Gateway, "demo-1")
+	other, _ := openOrder(t, g.Gateway, "demo-1")
 	w := following(t, g.Gateway, "demo-1", id)
+	w.subscribe("2", other)
+	w.nextUpdate("2")
+	idle := connect(t, g.Gateway, "demo-1") // acknowledged, no subscription
 	_, events := subscribeSSE(t, g.Gateway, "demo-1", id)
 	nextEvent(t, events) // the current state
 	g.Server.Config.Handler.(*api.Server).EndStreams()
-	if code, _ := w.closed(10 * time.Second); code != websocket.StatusNormalClosure {
-		t.Fatalf("the websocket closed with %d, want a normal closure", code)
+	// Each open subscription of the websocket: next {SHUTTING_DOWN}, then
+	// complete (nextError reads both); then the socket closes going away.
+	for _, sub := range []string{"1", "2"} {
+		if code, msg := w.nextError(sub); code != "SHUTTING_DOWN" || msg == "" {
+			t.Fatalf("subscription %s ended with %s %q, want SHUTTING_DOWN", sub, code, msg)
+		}
+	}
+	for _, c := range []*wsClient{w, idle} {
+		if code, reason := c.closed(10 * time.Second); code != websocket.StatusGoingAway || !strings.Contains(reason, "shutting down") {
+			t.Fatalf("the websocket closed with %d %q, want 1001 going away with a reason", code, reason)
+		}
 	}
 	for ev := range events { // the stream ends (SHUTTING_DOWN, complete), or closes
 		if ev.event == "complete" {

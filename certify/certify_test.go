@@ -78,9 +78,9 @@ func TestMutatingChecksAreChecksOfTheKit(t *testing.T) {
 			mutating = append(mutating, c.Name)
 		}
 	}
-	// The five that place, book, pay or cancel orders and bookings; a
+	// The six that place, book, pay, cancel or move orders and bookings; a
 	// renamed check must not silently start running against a live endpoint.
-	if fmt.Sprint(mutating) != "[idempotency concurrency user-lists cancel payment]" {
+	if fmt.Sprint(mutating) != "[idempotency concurrency user-lists cancel reschedule payment]" {
 		t.Fatalf("mutating checks %v", mutating)
 	}
 }

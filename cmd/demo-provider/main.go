@@ -20,6 +20,13 @@
 //
 //	go run ./cmd/demo-provider --vertical grocery --provider freshcart \
 //	    --secret dev-secret-freshcart --publish-to http://127.0.0.1:8080 --churn 2s
+//
+// What `go run .`'s embedded demo providers do is off by default here, and
+// each has its flag: --payment-window (orders wait for payment through
+// Plaza), --minimum-orders (stores refuse orders below their minimum), and
+// --status-to with --status-step (new orders and bookings move along their
+// statuses, each change reported to the gateway's signed status webhook, as
+// a real provider would).
 package main
 
 import (
@@ -56,21 +63,24 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo-provider", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	var (
-		vertical = fs.String("vertical", "", "grocery, medical, legal or public-service (or GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE)")
-		provider = fs.String("provider", "", "provider id: one of the demo data's, or a new one (gets generated data)")
-		many     = fs.String("providers", "", "answer for several providers named by the Plaza-Provider header: any, or a comma-separated list of ids (instead of --provider)")
-		secret   = fs.String("secret", "", "shared secret for request signatures")
-		insecure = fs.Bool("insecure", false, "accept unsigned requests (for peers that cannot sign)")
-		addr     = fs.String("addr", "127.0.0.1:9101", "listen address")
-		latency  = fs.Duration("latency", 0, "latency added to every request")
-		failRate = fs.Float64("fail-rate", 0, "fraction of requests, in [0, 1], that fail as --fail-mode")
-		failMode = fs.String("fail-mode", string(httpprovider.FaultUnavailable), "how a failing request fails: unavailable (503), internal (500), garbage (200 with broken JSON) or stall (no answer)")
-		maxBatch = fs.Int("max-batch", -1, "largest batch accepted (default: the demo descriptor's)")
-		seed     = fs.Int64("seed", demo.DefaultSeed, "seed of the generated data")
-		publish  = fs.String("publish-to", "", "gateway base URL to push the catalogue to (POST /providers/{id}/catalog, signed with --secret)")
-		churn    = fs.Duration("churn", 0, "change the catalogue this often (grocery: prices, stock, new products; medical: booked slots); 0 never")
-		payWin   = fs.Duration("payment-window", 0, "grocery: orders wait AWAITING_PAYMENT this long for payGroceryOrder (orders:pay) before they are cancelled; 0: orders are PLACED at once, with no payment through Plaza")
-		v1Until  = fs.String("signature-v1-until", "", "accept signature scheme v1 (no query string) until this RFC 3339 time, or none (default "+httpprovider.DefaultV1Until.Format(time.RFC3339)+")")
+		vertical  = fs.String("vertical", "", "grocery, medical, legal or public-service (or GROCERY, MEDICAL, LEGAL, PUBLIC_SERVICE)")
+		provider  = fs.String("provider", "", "provider id: one of the demo data's, or a new one (gets generated data)")
+		many      = fs.String("providers", "", "answer for several providers named by the Plaza-Provider header: any, or a comma-separated list of ids (instead of --provider)")
+		secret    = fs.String("secret", "", "shared secret for request signatures")
+		insecure  = fs.Bool("insecure", false, "accept unsigned requests (for peers that cannot sign)")
+		addr      = fs.String("addr", "127.0.0.1:9101", "listen address")
+		latency   = fs.Duration("latency", 0, "latency added to every request")
+		failRate  = fs.Float64("fail-rate", 0, "fraction of requests, in [0, 1], that fail as --fail-mode")
+		failMode  = fs.String("fail-mode", string(httpprovider.FaultUnavailable), "how a failing request fails: unavailable (503), internal (500), garbage (200 with broken JSON) or stall (no answer)")
+		maxBatch  = fs.Int("max-batch", -1, "largest batch accepted (default: the demo descriptor's)")
+		seed      = fs.Int64("seed", demo.DefaultSeed, "seed of the generated data")
+		publish   = fs.String("publish-to", "", "gateway base URL to push the catalogue to (POST /providers/{id}/catalog, signed with --secret)")
+		churn     = fs.Duration("churn", 0, "change the catalogue this often (grocery: prices, stock, new products; medical: booked slots); 0 never")
+		payWin    = fs.Duration("payment-window", 0, "grocery: orders wait AWAITING_PAYMENT this long for payGroceryOrder (orders:pay) before they are cancelled; 0: orders are PLACED at once, with no payment through Plaza")
+		minimums  = fs.Bool("minimum-orders", false, "grocery: refuse an order whose items come to less than its store's minimum order (BELOW_MINIMUM_ORDER); without it the minimum is shown but not enforced")
+		statusTo  = fs.String("status-to", "", "gateway base URL to report status changes to (POST /providers/{id}/status, signed with --secret): each new order and booking moves along its statuses, one step every --status-step")
+		stepEvery = fs.Duration("status-step", 30*time.Second, "with --status-to: time between two status changes of an order or booking")
+		v1Until   = fs.String("signature-v1-until", "", "accept signature scheme v1 (no query string) until this RFC 3339 time, or none (default "+httpprovider.DefaultV1Until.Format(time.RFC3339)+")")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,6 +103,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *secret == "" && !*insecure {
 		return errors.New("--secret is required (or --insecure to accept unsigned requests)")
 	}
+	if *statusTo != "" && (*secret == "" || *provider == "" || *stepEvery <= 0) {
+		return errors.New("--status-to reports for one provider, signed: give --provider and --secret, and a positive --status-step")
+	}
+	// The status reporter of the one provider served (--status-to), made
+	// once its descriptor is known.
+	var reporter *httpprovider.StatusReporter
 	build := func(id string) (connectors.Connector, error) {
 		desc, err := descriptor(id, v)
 		if err != nil {
@@ -104,6 +120,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		opts := []demo.Option{demo.WithSeed(*seed)}
 		if *payWin > 0 {
 			opts = append(opts, demo.WithPayments(*payWin))
+		}
+		if *minimums {
+			opts = append(opts, demo.WithMinimumOrders())
+		}
+		if *statusTo != "" {
+			reporter, err = httpprovider.NewStatusReporter(httpprovider.Config{ID: desc.ID, Vertical: desc.Vertical, BaseURL: *statusTo, Secret: *secret})
+			if err != nil {
+				return nil, fmt.Errorf("--status-to: %w", err)
+			}
+			opts = append(opts, demo.WithStatusUpdates(reporter, *stepEvery))
 		}
 		return demo.New(desc, opts...)
 	}
@@ -121,8 +147,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	switch {
 	case *many != "" && *provider != "":
 		return errors.New("give --provider or --providers, not both")
-	case *many != "" && (*publish != "" || *churn > 0):
-		return errors.New("--publish-to and --churn serve one provider: give --provider, not --providers")
+	case *many != "" && (*publish != "" || *churn > 0 || *statusTo != ""):
+		return errors.New("--publish-to, --status-to and --churn serve one provider: give --provider, not --providers")
 	case *many != "":
 		set, err := providerSet(*many)
 		if err != nil {
@@ -178,6 +204,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *churn > 0 {
 		go demo.Churn(ctx, conn, *churn, uint64(*seed))
+	}
+	if reporter != nil {
+		defer reporter.CloseIdleConnections()
+		fmt.Fprintf(stdout, "demo-provider %s reporting status changes to %s every %s\n", conn.Describe().ID, *statusTo, *stepEvery)
 	}
 	select {
 	case err := <-errc:

@@ -95,6 +95,7 @@ func Checks() []Check {
 		{"signature", "v3 signatures (over the provider and the query string too) are checked: unsigned, wrongly signed, query-tampered, provider-tampered and replayed requests are refused with 401", checkSignature},
 		{"response-size", "a batch of the maximum size answers under the reply cap", checkResponseSize},
 		{"cancel", "a user cancels their own booking (contract 1.3; orders always): CANCELLED, the slot or stock back, CONFLICT a second time, NOT_FOUND for another user", checkCancel},
+		{"reschedule", "a user moves their own appointment (contract 1.3) or application (optional, 1.4) to another free slot of the same doctor or office: the old slot freed and the new taken in one step, CONFLICT into a taken slot, NOT_FOUND for another user (skipped for other bookings and providers without it)", checkReschedule},
 		{"payment", "a provider that takes payment through Plaza (contract 1.4) creates orders AWAITING_PAYMENT, declines the declining test token leaving the order payable, places the order once paid, replays a retried payment and refuses a second (skipped otherwise)", checkPayment},
 		{"display", "the display fields of contract 1.3, where present, are valid: images with a URL and a size, an original price above the price, review counts, opening hours", checkDisplay},
 		{"catalog", "a provider of contract 1.2 publishes its catalogue: complete pages of valid items, resumable cursors (1.1 providers are skipped)", checkCatalog},
@@ -104,7 +105,7 @@ func Checks() []Check {
 // mutating are the checks that create orders, bookings or applications on
 // the provider. Plaza's certification runs them against a provider's
 // sandbox endpoint only, never against the endpoint users reach.
-var mutating = map[string]bool{"idempotency": true, "concurrency": true, "user-lists": true, "cancel": true, "payment": true}
+var mutating = map[string]bool{"idempotency": true, "concurrency": true, "user-lists": true, "cancel": true, "reschedule": true, "payment": true}
 
 // Mutates reports whether the check creates records on the provider (places
 // orders, books slots) rather than only reading.

@@ -29,9 +29,14 @@ func demoProviders(tb testing.TB) []connectors.Connector {
 }
 
 // notFor is the checks that do not apply to c's vertical (payment is for
-// grocery providers).
+// grocery providers, reschedule for appointments and applications).
 func notFor(c connectors.Connector, more ...string) []string {
-	if c.Describe().Vertical != connectors.VerticalGrocery {
+	switch c.Describe().Vertical {
+	case connectors.VerticalGrocery:
+		more = append(more, "reschedule")
+	case connectors.VerticalLegal:
+		more = append(more, "payment", "reschedule")
+	default:
 		more = append(more, "payment")
 	}
 	return more
@@ -172,8 +177,10 @@ func TestMisbehavingProvidersAreReported(t *testing.T) {
 			}
 			if tt.onlyThese {
 				for _, r := range res {
-					// A provider without the payment step is skipped there.
-					if _, expected := tt.fails[r.Check]; !expected && r.Status != conformance.Pass && !(r.Check == "payment" && r.Status == conformance.Skip) {
+					// A provider without the payment step is skipped there,
+					// and grocery orders are never rescheduled.
+					skippable := r.Check == "payment" || r.Check == "reschedule"
+					if _, expected := tt.fails[r.Check]; !expected && r.Status != conformance.Pass && !(skippable && r.Status == conformance.Skip) {
 						t.Errorf("%s: %s %s, want PASS", r.Check, r.Status, r.Reason)
 					}
 				}

@@ -39,6 +39,13 @@ type mutation struct {
 	// resize, when set, returns the same mutation taking n units at once,
 	// so a race can ask for more than what is left.
 	resize func(n int) *mutation
+	// slot is the slot a booking takes; at returns the same booking in
+	// another slot of the same doctor or office, and free lists that
+	// resource's free slots (for the reschedule check). Unset for
+	// creations that take no slot.
+	slot string
+	at   func(slot string) *mutation
+	free func(ctx context.Context) ([]string, error)
 }
 
 type vertical struct {
@@ -61,6 +68,9 @@ type vertical struct {
 	// pay pays one of user's orders (contract 1.4, grocery): nil when the
 	// connector cannot.
 	pay func(ctx context.Context, in connectors.PayOrderInput) (connectors.GroceryOrder, error)
+	// reschedule moves one of user's bookings to another slot (contract
+	// 1.3 appointments, 1.4 applications): nil when the connector cannot.
+	reschedule func(ctx context.Context, user, id, slot string) (item, error)
 }
 
 // cancelOf adapts a cancel method of capability T, when conn has it.
@@ -71,6 +81,18 @@ func cancelOf[T, R any](conn any, fn func(T, context.Context, string, string) (R
 	}
 	return func(ctx context.Context, user, id string) (item, error) {
 		r, err := fn(t, ctx, user, id)
+		return created(r, err, key)
+	}
+}
+
+// rescheduleOf adapts a reschedule method of capability T, when conn has it.
+func rescheduleOf[T, R any](conn any, fn func(T, context.Context, string, string, string) (R, error), key func(R) (string, string)) func(context.Context, string, string, string) (item, error) {
+	t, ok := conn.(T)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context, user, id, slot string) (item, error) {
+		r, err := fn(t, ctx, user, id, slot)
 		return created(r, err, key)
 	}
 }
@@ -269,6 +291,37 @@ func groceryFixture(ctx context.Context, g connectors.Grocery, scarce bool) (sto
 	return "", "", "", 0, noFixture("store with a free delivery slot and a product in stock")
 }
 
+// slotState is one slot of a doctor or an office, as the kit reads it back.
+type slotState struct {
+	id        string
+	available bool
+}
+
+// slotAccess reads slot's level (1 free, 0 taken) and the resource's free
+// slots, both from slots.
+func slotAccess(slots func(context.Context) ([]slotState, error), slot string) (level func(context.Context) (int, error), free func(context.Context) ([]string, error)) {
+	level = slotLevel(func(ctx context.Context) (bool, bool, error) {
+		all, err := slots(ctx)
+		for _, s := range all {
+			if s.id == slot {
+				return s.available, true, nil
+			}
+		}
+		return false, false, err
+	})
+	free = func(ctx context.Context) ([]string, error) {
+		all, err := slots(ctx)
+		var ids []string
+		for _, s := range all {
+			if s.available {
+				ids = append(ids, s.id)
+			}
+		}
+		return ids, err
+	}
+	return level, free
+}
+
 // slotLevel reads one slot's availability as 1 (free) or 0 (taken).
 func slotLevel(available func(ctx context.Context) (bool, bool, error)) func(context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) {
@@ -296,6 +349,7 @@ func medicalVertical(m connectors.Medical) *vertical {
 		records:     batchOf(m.Appointments, appt),
 		list:        listOf(m.UserAppointments, appt),
 		cancel:      cancelOf(m, connectors.AppointmentChanger.CancelAppointment, appt),
+		reschedule:  rescheduleOf(m, connectors.AppointmentChanger.RescheduleAppointment, appt),
 		prepare: func(ctx context.Context, user string, _ bool) (*mutation, error) {
 			docs, err := m.SearchDoctors(ctx, connectors.Query{First: 20})
 			if err != nil {
@@ -311,35 +365,42 @@ func medicalVertical(m connectors.Medical) *vertical {
 			}
 			for i, r := range slots {
 				for _, s := range r.Value {
-					if !s.Available || i >= len(ids) {
-						continue
+					if s.Available && i < len(ids) {
+						return appointmentMutation(m, user, ids[i], s.ID), nil
 					}
-					doc, slot := ids[i], s.ID
-					return &mutation{
-						what: "appointment in slot " + slot,
-						do: func(ctx context.Context, key string) (item, error) {
-							a, err := m.BookAppointment(ctx, connectors.BookAppointmentInput{UserID: user, DoctorID: doc, SlotID: slot,
-								Reason: "conformance check", IdempotencyKey: key})
-							return created(a, err, appt)
-						},
-						level: slotLevel(func(ctx context.Context) (bool, bool, error) {
-							res, err := m.AppointmentSlots(ctx, []string{doc})
-							if err != nil || len(res) != 1 {
-								return false, false, errors.Join(err, errors.New("slots cannot be read back"))
-							}
-							for _, s := range res[0].Value {
-								if s.ID == slot {
-									return s.Available, true, nil
-								}
-							}
-							return false, false, nil
-						}),
-						cost: 1,
-					}, nil
 				}
 			}
 			return nil, noFixture("doctor with a free appointment slot")
 		},
+	}
+}
+
+// appointmentMutation books user an appointment with doc in slot.
+func appointmentMutation(m connectors.Medical, user, doc, slot string) *mutation {
+	appt := func(a connectors.Appointment) (string, string) { return a.ID, a.UserID }
+	level, free := slotAccess(func(ctx context.Context) ([]slotState, error) {
+		res, err := m.AppointmentSlots(ctx, []string{doc})
+		if err != nil || len(res) != 1 {
+			return nil, errors.Join(err, errors.New("slots cannot be read back"))
+		}
+		out := make([]slotState, len(res[0].Value))
+		for i, s := range res[0].Value {
+			out[i] = slotState{s.ID, s.Available}
+		}
+		return out, res[0].Err
+	}, slot)
+	return &mutation{
+		what: "appointment in slot " + slot,
+		do: func(ctx context.Context, key string) (item, error) {
+			a, err := m.BookAppointment(ctx, connectors.BookAppointmentInput{UserID: user, DoctorID: doc, SlotID: slot,
+				Reason: "conformance check", IdempotencyKey: key})
+			return created(a, err, appt)
+		},
+		level: level,
+		cost:  1,
+		slot:  slot,
+		at:    func(other string) *mutation { return appointmentMutation(m, user, doc, other) },
+		free:  free,
 	}
 }
 
@@ -391,6 +452,7 @@ func publicVertical(p connectors.PublicService) *vertical {
 		records:     batchOf(p.Applications, app),
 		list:        listOf(p.UserApplications, app),
 		cancel:      cancelOf(p, connectors.ApplicationCanceller.CancelApplication, app),
+		reschedule:  rescheduleOf(p, connectors.ApplicationRescheduler.RescheduleApplication, app),
 		prepare: func(ctx context.Context, user string, _ bool) (*mutation, error) {
 			svcs, err := p.SearchServices(ctx, connectors.Query{First: 20})
 			if err != nil {
@@ -408,40 +470,49 @@ func publicVertical(p connectors.PublicService) *vertical {
 				if i >= len(svcs.Items) {
 					break
 				}
-				svc := svcs.Items[i]
 				for _, o := range r.Value {
 					for _, s := range o.Slots {
-						if !s.Available {
-							continue
+						if s.Available {
+							return applicationMutation(p, user, svcs.Items[i], o.ID, s.ID), nil
 						}
-						office, slot := o.ID, s.ID
-						return &mutation{
-							what: "application in slot " + slot,
-							do: func(ctx context.Context, key string) (item, error) {
-								a, err := p.Apply(ctx, connectors.ApplicationInput{UserID: user, ServiceID: svc.ID, OfficeID: office,
-									SlotID: slot, Documents: svc.RequiredDocuments, IdempotencyKey: key})
-								return created(a, err, app)
-							},
-							level: slotLevel(func(ctx context.Context) (bool, bool, error) {
-								res, err := p.Offices(ctx, []string{svc.ID})
-								if err != nil || len(res) != 1 {
-									return false, false, errors.Join(err, errors.New("offices cannot be read back"))
-								}
-								for _, o := range res[0].Value {
-									for _, s := range o.Slots {
-										if s.ID == slot {
-											return s.Available, true, nil
-										}
-									}
-								}
-								return false, false, nil
-							}),
-							cost: 1,
-						}, nil
 					}
 				}
 			}
 			return nil, noFixture("service with a free office slot")
 		},
+	}
+}
+
+// applicationMutation applies for svc at office in slot, as user.
+func applicationMutation(p connectors.PublicService, user string, svc connectors.GovService, office, slot string) *mutation {
+	app := func(a connectors.ServiceApplication) (string, string) { return a.ID, a.UserID }
+	level, free := slotAccess(func(ctx context.Context) ([]slotState, error) {
+		res, err := p.Offices(ctx, []string{svc.ID})
+		if err != nil || len(res) != 1 {
+			return nil, errors.Join(err, errors.New("offices cannot be read back"))
+		}
+		for _, o := range res[0].Value {
+			if o.ID == office {
+				out := make([]slotState, len(o.Slots))
+				for i, s := range o.Slots {
+					out[i] = slotState{s.ID, s.Available}
+				}
+				return out, nil
+			}
+		}
+		return nil, res[0].Err
+	}, slot)
+	return &mutation{
+		what: "application in slot " + slot,
+		do: func(ctx context.Context, key string) (item, error) {
+			a, err := p.Apply(ctx, connectors.ApplicationInput{UserID: user, ServiceID: svc.ID, OfficeID: office,
+				SlotID: slot, Documents: svc.RequiredDocuments, IdempotencyKey: key})
+			return created(a, err, app)
+		},
+		level: level,
+		cost:  1,
+		slot:  slot,
+		at:    func(other string) *mutation { return applicationMutation(p, user, svc, office, other) },
+		free:  free,
 	}
 }

@@ -2,6 +2,8 @@ package httpprovider
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/plaza-gateway/plaza/connectors"
 )
@@ -170,7 +172,9 @@ func (c *Client) PayOrder(ctx context.Context, in connectors.PayOrderInput) (con
 // that added it; any other err is returned as it is.
 func unsupported(c *Client, err error, what, version string) error {
 	if e, ok := connectors.AsError(err); ok && e.Kind == connectors.KindNotFound && e.Message == "no such operation" {
-		return c.errorf(connectors.KindInvalid, err, c.desc.Name+" does not support "+what+" through Plaza (contract "+version+")")
+		// errors.ErrUnsupported in the chain lets a caller (the conformance
+		// kit) tell a missing capability from a refused request.
+		return c.errorf(connectors.KindInvalid, fmt.Errorf("%w: %w", errors.ErrUnsupported, err), c.desc.Name+" does not support "+what+" through Plaza (contract "+version+")")
 	}
 	return err
 }

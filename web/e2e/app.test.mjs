@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { providersFile, startGateway, startHTTPProvider } from './gateway.mjs';
-import { checkout, launch, phone } from './browser.mjs';
+import { checkout, launch, pay, phone, placeOrder } from './browser.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const timeout = 15_000; // generous: the machine is shared
@@ -203,6 +203,44 @@ test('the order page and Mine follow the status live until DELIVERED, without a 
   assert.ok(seen.size >= 2, `only ${[...seen]} seen: the page did not follow the order`);
   assert.equal(await page.evaluate(() => window.plazaNoReload), true, 'the page was reloaded');
   assert.ok(sockets.some((u) => /^ws:\/\/.*\/query$/.test(u)), `websockets: ${sockets}`);
+});
+
+test('an order left unpaid at checkout is paid from Mine, a declined card leaving it payable, then moves on live', async () => {
+  await searchFor('milk', 'GROCERY');
+  await page.locator('.results a.card[data-kind="Product"]').first().click();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Cart/ }).click();
+  await placeOrder(page);
+  // The user leaves the payment step: the cart is empty, the order waits.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Mine' }).click();
+  const waiting = page.locator('[data-list="orders"] li').filter({ has: page.locator('.status[data-status="AWAITING_PAYMENT"]') }).first();
+  await waiting.waitFor();
+  const row = page.locator(`[data-list="orders"] li[data-id="${await waiting.getAttribute('data-id')}"]`);
+  const due = new Date(await row.locator('[data-pay-by]').getAttribute('data-pay-by'));
+  assert.ok(due > new Date(), `due ${due.toISOString()} is not in the future`);
+  assert.match(await row.locator('[data-pay-by]').textContent(), /^Pay by /);
+  await page.evaluate(() => { window.plazaNoReload = true; });
+  await row.getByRole('button', { name: 'Pay' }).click();
+  const payment = row.locator('form[aria-label="Payment"]');
+  await pay(payment, {
+    decline: true,
+    onDeclined: async () => {
+      assert.equal(await row.locator('.status').getAttribute('data-status'), 'AWAITING_PAYMENT', 'a declined payment moved the order');
+      assert.equal(await payment.getByRole('button', { name: 'Pay' }).isEnabled(), true, 'a declined order is no longer payable');
+      await shot('pay-later-declined');
+    },
+  });
+  const seen = new Set();
+  const status = row.locator('.status');
+  const deadline = Date.now() + 60_000;
+  while (!seen.has('DELIVERED') && Date.now() < deadline) {
+    seen.add(await status.getAttribute('data-status'));
+    await page.waitForTimeout(100);
+  }
+  assert.ok(seen.has('DELIVERED'), `statuses seen: ${[...seen]}`);
+  assert.ok(['PICKING', 'OUT_FOR_DELIVERY'].some((s) => seen.has(s)), `only ${[...seen]} seen: Mine did not follow the paid order`);
+  assert.equal(await row.getByRole('button', { name: 'Pay' }).count(), 0, 'a paid order still offers Pay');
+  assert.equal(await page.evaluate(() => window.plazaNoReload), true, 'the page was reloaded');
 });
 
 test('booking a doctor and asking a doctor', async () => {

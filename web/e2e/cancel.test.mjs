@@ -64,13 +64,29 @@ test('a booked appointment is moved to another slot, then cancelled, from Mine',
   await cancelIn('appointments', 'CONFIRMED');
 });
 
-test('a pending application is withdrawn from Mine', async () => {
+test('a pending application is moved to another office slot, then withdrawn, from Mine', async () => {
   await open('ID card', 'PUBLIC_SERVICE', 'GovService');
   await page.locator('a.card[data-kind="Office"]').first().click();
   await page.waitForURL(/\/office\//);
   for (const box of await page.locator('fieldset input[type="checkbox"]').all()) await box.check();
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByText(/^Applied: /).waitFor();
+  await page.getByRole('link', { name: 'Mine' }).click();
+  const row = page.locator('[data-list="applications"] li').filter({ has: page.locator('.status[data-status="PENDING"]') }).first();
+  await row.waitFor();
+  const id = await row.getAttribute('data-id');
+  const same = page.locator(`[data-list="applications"] li[data-id="${id}"]`);
+  const before = await same.locator('.card-sub').textContent();
+  await same.getByRole('button', { name: 'Reschedule' }).click();
+  const choice = same.locator('select[name="newslot"] option').nth(1);
+  await choice.waitFor({ state: 'attached' });
+  await same.locator('select[name="newslot"]').selectOption(await choice.getAttribute('value'));
+  await same.getByRole('button', { name: 'Move' }).click();
+  await page.waitForFunction(([i, b]) => {
+    const li = document.querySelector(`[data-list="applications"] li[data-id="${i}"]`);
+    return li && li.querySelector('.card-sub').textContent !== b;
+  }, [id, before]);
+  assert.equal(await same.locator('.status').getAttribute('data-status'), 'PENDING', 'a moved application changed its status');
   await cancelIn('applications', 'PENDING');
 });
 

@@ -100,6 +100,8 @@ export function makeClient({ credential = () => session.get().token, live = true
             rescheduleAppointment: refreshMe,
             cancelLegalConsultation: refreshMe,
             cancelApplication: refreshMe,
+            rescheduleApplication: refreshMe,
+            payGroceryOrder: refreshMe,
             updateSettings: refreshMe,
             createProviderApiKey: refreshProvider,
             revokeProviderApiKey: refreshProvider,

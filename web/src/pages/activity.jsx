@@ -2,6 +2,8 @@ import { useState } from 'preact/hooks';
 import { useMutation, useQuery, useSubscription } from '@urql/preact';
 import DoctorQuery from '../operations/Doctor.graphql';
 import RescheduleAppointment from '../operations/RescheduleAppointment.graphql';
+import GovServiceQuery from '../operations/GovService.graphql';
+import RescheduleApplication from '../operations/RescheduleApplication.graphql';
 import MyActivity from '../operations/MyActivity.graphql';
 import OrderQuery from '../operations/Order.graphql';
 import FollowStatus from '../operations/FollowStatus.graphql';
@@ -11,6 +13,7 @@ import CancelLegalConsultation from '../operations/CancelLegalConsultation.graph
 import CancelApplication from '../operations/CancelApplication.graphql';
 import { money, when } from '../format.js';
 import { Loading, Problems, Picture } from '../ui.jsx';
+import { PayLater } from './payment.jsx';
 
 // The statuses after which nothing changes (the gateway completes the
 // subscription there too); everything else is followed live.
@@ -18,7 +21,7 @@ const final = new Set(['DELIVERED', 'COMPLETED', 'CANCELLED', 'REJECTED', 'ANSWE
 
 // Which statuses each kind can be cancelled from (schema: cancel* mutations).
 const cancellable = {
-  order: new Set(['PLACED', 'CONFIRMED']),
+  order: new Set(['AWAITING_PAYMENT', 'PLACED', 'CONFIRMED']),
   appointment: new Set(['CONFIRMED']),
   legal: new Set(['PENDING', 'CONFIRMED']),
   application: new Set(['PENDING']),
@@ -58,30 +61,48 @@ function Cancel({ kind, id, status, mutation, field }) {
   );
 }
 
-// Reschedule moves a CONFIRMED appointment to another free slot of the
-// same doctor; the doctor's slots are read only once it is asked for.
-function Reschedule({ appointment }) {
+// SlotPicker is a Reschedule button that opens a choice of slots (read
+// with query, paused until then, and picked out of its answer by pick)
+// and moves the booking with mutation, answered under field.
+function SlotPicker({ id, query, variables, pick, mutation, field }) {
   const [open, setOpen] = useState(false);
   const [slot, setSlot] = useState('');
-  const [doc] = useQuery({ query: DoctorQuery, variables: { id: appointment.doctor.id }, pause: !open });
-  const [res, move] = useMutation(RescheduleAppointment);
+  // Slots change under every booking: read them afresh when asked for.
+  const [read] = useQuery({ query, variables, pause: !open, requestPolicy: 'cache-and-network' });
+  const [res, move] = useMutation(mutation);
   if (!open) return <button type="button" onClick={() => setOpen(true)}>Reschedule</button>;
-  const d = doc.data && doc.data.node;
-  const slots = ((d && d.slots) || []).filter((s) => s.available && s.start !== appointment.start);
+  const slots = read.data ? pick(read.data) : [];
   return (
-    <form class="form" aria-label="Reschedule" onSubmit={(e) => { e.preventDefault(); move({ id: appointment.id, slotId: slot || slots[0].id }).then((r) => r.data && r.data.rescheduleAppointment && setOpen(false)); }}>
-      <Problems result={doc} />
+    <form class="form" aria-label="Reschedule" onSubmit={(e) => { e.preventDefault(); move({ id, slotId: slot || slots[0].id }).then((r) => r.data && r.data[field] && setOpen(false)); }}>
+      <Problems result={read} />
       {slots.length ? (
         <label>New time
           <select name="newslot" value={slot || slots[0].id} onChange={(e) => setSlot(e.target.value)}>
             {slots.slice(0, 12).map((s) => <option key={s.id} value={s.id}>{when(s.start)}</option>)}
           </select>
         </label>
-      ) : !doc.fetching && <p class="muted">No other free slot.</p>}
+      ) : !read.fetching && <p class="muted">No other free slot.</p>}
       <button type="submit" class="primary" disabled={!slots.length || res.fetching}>Move</button>
       {res.error && <Problems result={res} />}
     </form>
   );
+}
+
+// Reschedule moves a CONFIRMED appointment to another free slot of the
+// same doctor; the doctor's slots are read only once it is asked for.
+function Reschedule({ appointment: a }) {
+  const pick = (data) => ((data.node && data.node.slots) || []).filter((s) => s.available && s.start !== a.start);
+  return <SlotPicker id={a.id} query={DoctorQuery} variables={{ id: a.doctor.id }} pick={pick} mutation={RescheduleAppointment} field="rescheduleAppointment" />;
+}
+
+// RescheduleVisit moves a PENDING application to another free slot of its
+// office (the service's offices, as the office page reads them).
+function RescheduleVisit({ application: a }) {
+  const pick = (data) => {
+    const office = ((data.node && data.node.offices) || []).find((o) => o.id === a.office.id);
+    return ((office && office.slots) || []).filter((s) => s.available && (!a.visitSlot || s.id !== a.visitSlot.id));
+  };
+  return <SlotPicker id={a.id} query={GovServiceQuery} variables={{ id: a.service.id }} pick={pick} mutation={RescheduleApplication} field="rescheduleApplication" />;
 }
 
 // Activity is "My orders and bookings": every order, appointment, question,
@@ -107,6 +128,7 @@ export function Activity({ query }) {
                 <span class="card-sub">{o.items.map((i) => `${i.quantity}× ${i.product ? i.product.name : '?'}`).join(', ')}</span>
                 <span class="card-sub">{o.slot ? `Delivery ${when(o.slot.start)}` : ''}</span>
                 <Status id={o.id} status={o.status} follow={followed.has(o.id)} />
+                <PayLater order={o} />
                 <Cancel kind="order" id={o.id} status={o.status} mutation={CancelOrder} field="cancelGroceryOrder" />
               </li>
             ))}
@@ -152,6 +174,7 @@ export function Activity({ query }) {
                 <span class="card-sub">{[a.office && a.office.name, a.visitSlot && when(a.visitSlot.start)].filter(Boolean).join(' · ') || a.documents.join(', ')}</span>
                 <Status id={a.id} status={a.status} follow={followed.has(a.id)} />
                 <Cancel kind="application" id={a.id} status={a.status} mutation={CancelApplication} field="cancelApplication" />
+                {a.status === 'PENDING' && a.service && a.office && <RescheduleVisit application={a} />}
               </li>
             ))}
             {me.applications.edges.length === 0 && <li class="muted">No applications.</li>}
@@ -182,6 +205,7 @@ export function OrderPage({ params }) {
             ))}
           </ul>
           <p class="total">Total <b>{money(o.total)}</b></p>
+          <PayLater order={o} />
           <Cancel kind="order" id={o.id} status={o.status} mutation={CancelOrder} field="cancelGroceryOrder" />
         </>
       )}

@@ -2,12 +2,12 @@ import { useState } from 'preact/hooks';
 import { useMutation, useQuery } from '@urql/preact';
 import StoreQuery from '../operations/Store.graphql';
 import PlaceOrder from '../operations/PlaceOrder.graphql';
-import PayOrder from '../operations/PayOrder.graphql';
 import { useSignal } from '../signal.js';
 import { cart, clear, setQuantity } from '../cart.js';
 import { navigate } from '../router.js';
 import { money, when, idempotencyKey } from '../format.js';
 import { Problems } from '../ui.jsx';
+import { Payment } from './payment.jsx';
 
 // CartPage is the cart and its checkout: a delivery slot of the cart's
 // store, then placeGroceryOrder with an idempotency key (a retried click
@@ -15,6 +15,11 @@ import { Problems } from '../ui.jsx';
 // (the order is AWAITING_PAYMENT), the payment step.
 export function CartPage() {
   const c = useSignal(cart);
+  // A placed order is no longer in the cart (a second click cannot order
+  // it again); one awaiting payment stays here until paid, or payable
+  // from Mine when the user leaves.
+  const [unpaid, setUnpaid] = useState(null);
+  if (unpaid) return <section class="cart"><h1>Checkout</h1><Payment order={unpaid} onPaid={paid} /></section>;
   if (!c.items.length) return <section><h1>Cart</h1><p class="muted">Your cart is empty. <a href="/app/search">Find something</a>.</p></section>;
   const total = c.items.reduce((n, i) => n + i.price.amount * i.quantity, 0);
   return (
@@ -35,12 +40,16 @@ export function CartPage() {
         ))}
       </ul>
       <p class="total">Items <b>{money({ amount: total, currency: c.items[0].price.currency })}</b></p>
-      <Checkout store={c.store} items={c.items} total={total} />
+      <Checkout store={c.store} items={c.items} total={total} onUnpaid={setUnpaid} />
     </section>
   );
 }
 
-function Checkout({ store, items, total }) {
+function paid(id) {
+  navigate('/me?placed=' + encodeURIComponent(id));
+}
+
+function Checkout({ store, items, total, onUnpaid }) {
   const [res, retry] = useQuery({ query: StoreQuery, variables: { id: store.id }, requestPolicy: 'cache-and-network' });
   const s = res.data && res.data.node;
   // The store's minimum order and delivery fee, as its provider states them
@@ -51,19 +60,15 @@ function Checkout({ store, items, total }) {
   const [slot, setSlot] = useState('');
   const [key] = useState(idempotencyKey);
   const [placed, place] = useMutation(PlaceOrder);
-  const [unpaid, setUnpaid] = useState(null);
-  function done(id) {
-    clear();
-    navigate('/me?placed=' + encodeURIComponent(id));
-  }
   async function submit(e) {
     e.preventDefault();
     const r = await place({ input: { storeId: store.id, slotId: slot || slots[0].id, items: items.map((i) => ({ productId: i.id, quantity: i.quantity })), idempotencyKey: key } });
     const o = r.data && r.data.placeGroceryOrder;
-    if (o && o.status === 'AWAITING_PAYMENT') setUnpaid(o);
-    else if (o) done(o.id);
+    if (!o) return;
+    if (o.status === 'AWAITING_PAYMENT') onUnpaid(o);
+    clear();
+    if (o.status !== 'AWAITING_PAYMENT') paid(o.id);
   }
-  if (unpaid) return <Payment order={unpaid} onPaid={done} />;
   return (
     <form class="form" aria-label="Checkout" onSubmit={submit}>
       <h2>Delivery</h2>
@@ -79,46 +84,6 @@ function Checkout({ store, items, total }) {
       {short && <p class="muted" data-minimum>The store's minimum order is {money(short)} ({money({ amount: short.amount - total, currency: short.currency })} more).</p>}
       <button type="submit" class="primary" disabled={!slots.length || placed.fetching || !!short}>Place order</button>
       {placed.error && <Problems result={placed} />}
-    </form>
-  );
-}
-
-// The sandbox cards of the demo providers' payment processor, by token
-// (Plaza never sees a card number).
-const cards = [
-  { token: 'tok_visa', label: 'Test Visa •••• 4242 (approved)' },
-  { token: 'tok_chargeDeclined', label: 'Test card •••• 0002 (declined)' },
-];
-
-// Payment pays the placed order. One idempotency key for the payment: a
-// retried click charges once; a declined card charged nothing, so paying
-// again with another card under the same key is a new attempt.
-function Payment({ order, onPaid }) {
-  const [token, setToken] = useState(cards[0].token);
-  const [key] = useState(idempotencyKey);
-  const [paid, pay] = useMutation(PayOrder);
-  async function submit(e) {
-    e.preventDefault();
-    const r = await pay({ input: { orderId: order.id, paymentToken: token, idempotencyKey: key } });
-    if (r.data && r.data.payGroceryOrder) onPaid(order.id);
-  }
-  const errors = (paid.error && paid.error.graphQLErrors) || [];
-  const declined = errors.some((e) => e.extensions && e.extensions.code === 'PAYMENT_DECLINED');
-  const due = order.total.amount + (order.deliveryFee ? order.deliveryFee.amount : 0);
-  return (
-    <form class="form" aria-label="Payment" onSubmit={submit} data-status={order.status}>
-      <h2>Payment</h2>
-      <p>To pay <b data-due>{money({ amount: due, currency: order.total.currency })}</b>{order.deliveryFee && order.deliveryFee.amount > 0 ? ' with delivery' : ''}.
-        {order.paymentDueBy && <> The order is held until {when(order.paymentDueBy)}, then cancelled unless paid.</>}</p>
-      <label>Card
-        <select name="card" value={token} onChange={(e) => setToken(e.target.value)}>
-          {cards.map((c) => <option key={c.token} value={c.token}>{c.label}</option>)}
-        </select>
-      </label>
-      {declined
-        ? <p class="problems" role="alert" data-code="PAYMENT_DECLINED">The card was declined and nothing was charged. Choose another card.</p>
-        : paid.error && <Problems result={paid} />}
-      <button type="submit" class="primary" disabled={paid.fetching}>Pay</button>
     </form>
   );
 }
