@@ -28491,7 +28491,7 @@ var addressImplementors = []string{"Address"}
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *model.Address) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, addressImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28539,7 +28539,7 @@ var analyticsImplementors = []string{"Analytics"}
 func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, analyticsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28621,7 +28621,7 @@ var appointmentImplementors = []string{"Appointment", "Node"}
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *model.Appointment) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28686,7 +28686,7 @@ var appointmentConnectionImplementors = []string{"AppointmentConnection"}
 func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28729,7 +28729,7 @@ var appointmentEdgeImplementors = []string{"AppointmentEdge"}
 func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28767,7 +28767,7 @@ var appointmentSlotImplementors = []string{"AppointmentSlot"}
 func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentSlot) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28815,7 +28815,7 @@ var approvalRequestImplementors = []string{"ApprovalRequest"}
 func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalRequest) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28893,7 +28893,7 @@ var bucketCountImplementors = []string{"BucketCount"}
 func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionSet, obj *model.BucketCount) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28931,7 +28931,7 @@ var certificationCheckImplementors = []string{"CertificationCheck"}
 func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationCheck) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28974,7 +28974,7 @@ var certificationRunImplementors = []string{"CertificationRun"}
 func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationRun) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29032,7 +29032,7 @@ var cityImplementors = []string{"City"}
 func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj *model.City) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, cityImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29080,7 +29080,7 @@ var consultationImplementors = []string{"Consultation", "Node"}
 func (ec *executionContext) _Consultation(ctx context.Context, sel ast.SelectionSet, obj *model.Consultation) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, consultationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29155,7 +29155,7 @@ var consultationConnectionImplementors = []string{"ConsultationConnection"}
 func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29198,7 +29198,7 @@ var consultationEdgeImplementors = []string{"ConsultationEdge"}
 func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29236,7 +29236,7 @@ var conversionImplementors = []string{"Conversion"}
 func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSet, obj *model.Conversion) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, conversionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29304,7 +29304,7 @@ var createdProviderApiKeyImplementors = []string{"CreatedProviderApiKey"}
 func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedProviderAPIKey) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29342,7 +29342,7 @@ var deliveryAddressImplementors = []string{"DeliveryAddress"}
 func (ec *executionContext) _DeliveryAddress(ctx context.Context, sel ast.SelectionSet, obj *model.DeliveryAddress) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, deliveryAddressImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29385,7 +29385,7 @@ var deliverySlotImplementors = []string{"DeliverySlot"}
 func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.SelectionSet, obj *model.DeliverySlot) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29438,7 +29438,7 @@ var demandQueryImplementors = []string{"DemandQuery"}
 func (ec *executionContext) _DemandQuery(ctx context.Context, sel ast.SelectionSet, obj *model.DemandQuery) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, demandQueryImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29491,7 +29491,7 @@ var doctorImplementors = []string{"Doctor", "Node", "SearchResult"}
 func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, obj *model.Doctor) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, doctorImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29586,7 +29586,7 @@ var doctorConnectionImplementors = []string{"DoctorConnection"}
 func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29629,7 +29629,7 @@ var doctorEdgeImplementors = []string{"DoctorEdge"}
 func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29667,7 +29667,7 @@ var facetCountImplementors = []string{"FacetCount"}
 func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *model.FacetCount) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, facetCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29710,7 +29710,7 @@ var govServiceImplementors = []string{"GovService", "Node", "SearchResult"}
 func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSet, obj *model.GovService) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29805,7 +29805,7 @@ var govServiceConnectionImplementors = []string{"GovServiceConnection"}
 func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29848,7 +29848,7 @@ var govServiceEdgeImplementors = []string{"GovServiceEdge"}
 func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29886,7 +29886,7 @@ var groceryOrderImplementors = []string{"GroceryOrder", "Node"}
 func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrder) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29977,7 +29977,7 @@ var groceryOrderConnectionImplementors = []string{"GroceryOrderConnection"}
 func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30020,7 +30020,7 @@ var groceryOrderEdgeImplementors = []string{"GroceryOrderEdge"}
 func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30058,7 +30058,7 @@ var homeItemImplementors = []string{"HomeItem"}
 func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet, obj *model.HomeItem) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, homeItemImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30101,7 +30101,7 @@ var homePageImplementors = []string{"HomePage"}
 func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet, obj *model.HomePage) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, homePageImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30139,7 +30139,7 @@ var homeSectionImplementors = []string{"HomeSection"}
 func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionSet, obj *model.HomeSection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30182,7 +30182,7 @@ var imageImplementors = []string{"Image"}
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *model.Image) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, imageImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30225,7 +30225,7 @@ var lawyerImplementors = []string{"Lawyer", "Node", "SearchResult"}
 func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, obj *model.Lawyer) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30314,7 +30314,7 @@ var lawyerConnectionImplementors = []string{"LawyerConnection"}
 func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30357,7 +30357,7 @@ var lawyerEdgeImplementors = []string{"LawyerEdge"}
 func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30395,7 +30395,7 @@ var ledgerEntryImplementors = []string{"LedgerEntry"}
 func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntry) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30458,7 +30458,7 @@ var ledgerPostingImplementors = []string{"LedgerPosting"}
 func (ec *executionContext) _LedgerPosting(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerPosting) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30496,7 +30496,7 @@ var legalConsultationImplementors = []string{"LegalConsultation", "Node"}
 func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultation) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30566,7 +30566,7 @@ var legalConsultationConnectionImplementors = []string{"LegalConsultationConnect
 func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30609,7 +30609,7 @@ var legalConsultationEdgeImplementors = []string{"LegalConsultationEdge"}
 func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30647,7 +30647,7 @@ var loanImplementors = []string{"Loan"}
 func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj *model.Loan) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, loanImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30740,7 +30740,7 @@ var loanOfferImplementors = []string{"LoanOffer"}
 func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOffer) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30818,7 +30818,7 @@ var loanOfferFactorImplementors = []string{"LoanOfferFactor"}
 func (ec *executionContext) _LoanOfferFactor(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOfferFactor) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30861,7 +30861,7 @@ var moneyImplementors = []string{"Money"}
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *model.Money) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30902,7 +30902,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -31194,7 +31194,7 @@ var officeImplementors = []string{"Office"}
 func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, obj *model.Office) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, officeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31248,7 +31248,7 @@ var officeSlotImplementors = []string{"OfficeSlot"}
 func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSet, obj *model.OfficeSlot) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31296,7 +31296,7 @@ var onboardingCodeImplementors = []string{"OnboardingCode"}
 func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.SelectionSet, obj *model.OnboardingCode) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31334,7 +31334,7 @@ var openingHoursImplementors = []string{"OpeningHours"}
 func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.SelectionSet, obj *model.OpeningHours) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31377,7 +31377,7 @@ var orderItemImplementors = []string{"OrderItem"}
 func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet, obj *model.OrderItem) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, orderItemImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31426,7 +31426,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31474,7 +31474,7 @@ var payoutImplementors = []string{"Payout"}
 func (ec *executionContext) _Payout(ctx context.Context, sel ast.SelectionSet, obj *model.Payout) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, payoutImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31532,7 +31532,7 @@ var placedItemImplementors = []string{"PlacedItem"}
 func (ec *executionContext) _PlacedItem(ctx context.Context, sel ast.SelectionSet, obj *model.PlacedItem) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, placedItemImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31585,7 +31585,7 @@ var placementImplementors = []string{"Placement"}
 func (ec *executionContext) _Placement(ctx context.Context, sel ast.SelectionSet, obj *model.Placement) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, placementImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31633,7 +31633,7 @@ var productImplementors = []string{"Product", "Node", "SearchResult"}
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, productImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31748,7 +31748,7 @@ var productConnectionImplementors = []string{"ProductConnection"}
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31791,7 +31791,7 @@ var productEdgeImplementors = []string{"ProductEdge"}
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31829,7 +31829,7 @@ var providerImplementors = []string{"Provider", "Node", "SearchResult"}
 func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *model.Provider) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31927,7 +31927,7 @@ var providerApiKeyImplementors = []string{"ProviderApiKey"}
 func (ec *executionContext) _ProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderAPIKey) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31980,7 +31980,7 @@ var providerChangeImplementors = []string{"ProviderChange"}
 func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderChange) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32038,7 +32038,7 @@ var providerConnectionImplementors = []string{"ProviderConnection"}
 func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32081,7 +32081,7 @@ var providerEdgeImplementors = []string{"ProviderEdge"}
 func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32119,7 +32119,7 @@ var providerLifecycleChangeImplementors = []string{"ProviderLifecycleChange"}
 func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderLifecycleChange) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32172,7 +32172,7 @@ var providerTrafficImplementors = []string{"ProviderTraffic"}
 func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderTraffic) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32233,7 +32233,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		Object: "Query",
 	})
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -32382,7 +32382,7 @@ var queryCountImplementors = []string{"QueryCount"}
 func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSet, obj *model.QueryCount) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, queryCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32420,7 +32420,7 @@ var rankingReasonImplementors = []string{"RankingReason"}
 func (ec *executionContext) _RankingReason(ctx context.Context, sel ast.SelectionSet, obj *model.RankingReason) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, rankingReasonImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32463,7 +32463,7 @@ var recommendationParamsImplementors = []string{"RecommendationParams"}
 func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationParams) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32516,7 +32516,7 @@ var recommendationSourceImplementors = []string{"RecommendationSource"}
 func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationSource) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32574,7 +32574,7 @@ var recommendationValidationImplementors = []string{"RecommendationValidation"}
 func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationValidation) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32662,7 +32662,7 @@ var reconciliationImplementors = []string{"Reconciliation"}
 func (ec *executionContext) _Reconciliation(ctx context.Context, sel ast.SelectionSet, obj *model.Reconciliation) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, reconciliationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32715,7 +32715,7 @@ var registerProviderPayloadImplementors = []string{"RegisterProviderPayload"}
 func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterProviderPayload) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32753,7 +32753,7 @@ var rewardAccountImplementors = []string{"RewardAccount"}
 func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.SelectionSet, obj *model.RewardAccount) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32807,7 +32807,7 @@ var rewardProgramsImplementors = []string{"RewardPrograms"}
 func (ec *executionContext) _RewardPrograms(ctx context.Context, sel ast.SelectionSet, obj *model.RewardPrograms) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32850,7 +32850,7 @@ var searchConnectionImplementors = []string{"SearchConnection"}
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32898,7 +32898,7 @@ var searchEdgeImplementors = []string{"SearchEdge"}
 func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SearchEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32941,7 +32941,7 @@ var searchFacetsImplementors = []string{"SearchFacets"}
 func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.SearchFacets) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32979,7 +32979,7 @@ var serviceApplicationImplementors = []string{"ServiceApplication", "Node"}
 func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplication) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33051,7 +33051,7 @@ var serviceApplicationConnectionImplementors = []string{"ServiceApplicationConne
 func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33094,7 +33094,7 @@ var serviceApplicationEdgeImplementors = []string{"ServiceApplicationEdge"}
 func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33132,7 +33132,7 @@ var serviceLevelImplementors = []string{"ServiceLevel"}
 func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevel) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33175,7 +33175,7 @@ var serviceLevelTransitionImplementors = []string{"ServiceLevelTransition"}
 func (ec *executionContext) _ServiceLevelTransition(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevelTransition) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33223,7 +33223,7 @@ var statusUpdateImplementors = []string{"StatusUpdate"}
 func (ec *executionContext) _StatusUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.StatusUpdate) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, statusUpdateImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33272,7 +33272,7 @@ var storeImplementors = []string{"Store", "Node", "SearchResult"}
 func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, storeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33379,7 +33379,7 @@ var storeConnectionImplementors = []string{"StoreConnection"}
 func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StoreConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33422,7 +33422,7 @@ var storeEdgeImplementors = []string{"StoreEdge"}
 func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StoreEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33480,7 +33480,7 @@ var trafficDayImplementors = []string{"TrafficDay"}
 func (ec *executionContext) _TrafficDay(ctx context.Context, sel ast.SelectionSet, obj *model.TrafficDay) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, trafficDayImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33553,7 +33553,7 @@ var trafficQueryImplementors = []string{"TrafficQuery"}
 func (ec *executionContext) _TrafficQuery(ctx context.Context, sel ast.SelectionSet, obj *model.TrafficQuery) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, trafficQueryImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33611,7 +33611,7 @@ var userImplementors = []string{"User", "Node"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33698,7 +33698,7 @@ var userSettingsImplementors = []string{"UserSettings"}
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *model.UserSettings) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33731,7 +33731,7 @@ var viewerProviderImplementors = []string{"ViewerProvider"}
 func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerProvider) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33845,7 +33845,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33898,7 +33898,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33946,7 +33946,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -34004,7 +34004,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -34062,7 +34062,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -34120,7 +34120,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {

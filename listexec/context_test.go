@@ -2,6 +2,7 @@ package listexec
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ func TestWithFieldContextAsGqlgen(t *testing.T) {
 
 	var c fieldCtx
 	fc := &graphql.FieldContext{Object: "Product"}
-	ctx := withFieldContext(&c, outer, fc)
+	ctx := withFieldContext(&c, outer, fc, nil)
 	if got := graphql.GetFieldContext(ctx); got != fc {
 		t.Fatalf("GetFieldContext = %p, want %p", got, fc)
 	}
@@ -50,5 +51,58 @@ func TestWithFieldContextAsGqlgen(t *testing.T) {
 	}
 	if ctx.Err() != context.Canceled {
 		t.Fatalf("Err = %v", ctx.Err())
+	}
+}
+
+// TestFieldSetsOfAList: the objects under a list (its elements, the objects
+// below them, the elements of lists nested in it) get distinct, zeroed field
+// sets from the outermost list's slab, also when elements run
+// concurrently; outside a list, and under a short list alone, each is
+// allocated on its own.
+func TestFieldSetsOfAList(t *testing.T) {
+	if s := newFieldSets(context.Background(), minSlab-1); s != nil {
+		t.Fatal("a short list outside any other has a slab")
+	}
+	if m := newFieldSet(context.Background()); m == nil || m.Values != nil {
+		t.Fatalf("outside a list: %+v", m)
+	}
+	const n = 10
+	sets := newFieldSets(context.Background(), n)
+	if sets == nil || sets.chunk != n {
+		t.Fatalf("slab %+v, want chunks of %d", sets, n)
+	}
+	var c fieldCtx
+	elem := withFieldContext(&c, context.Background(), &graphql.FieldContext{}, sets)
+	if newFieldSets(elem, 2) != sets {
+		t.Fatal("a list nested in an element has a slab of its own")
+	}
+	// An object below the element, under a field context of its own.
+	below := graphql.WithFieldContext(elem, &graphql.FieldContext{})
+
+	seen := map[*FieldSet]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 3 * n {
+		wg.Go(func() {
+			ctx := elem
+			if i%2 == 1 {
+				ctx = below
+			}
+			m := newFieldSet(ctx)
+			if m.Values != nil || m.fs != nil || m.Invalids != 0 {
+				t.Errorf("field set %d not zero: %+v", i, m)
+			}
+			m.Invalids = uint32(i + 1) // written by its owner only: -race checks
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[m] {
+				t.Errorf("field set %p handed out twice", m)
+			}
+			seen[m] = true
+		})
+	}
+	wg.Wait()
+	if len(seen) != 3*n {
+		t.Fatalf("%d distinct field sets, want %d", len(seen), 3*n)
 	}
 }

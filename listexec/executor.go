@@ -28,10 +28,11 @@ func MarshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicH
 	// own, as gqlgen's do (a resolver may hold its context past the
 	// element).
 	fcs, idx, ctxs := make([]graphql.FieldContext, length), make([]int, length), make([]fieldCtx, length)
+	sets := newFieldSets(ctx, length)
 	Each(ctx, length, func(ctx context.Context, i int) {
 		idx[i] = i
 		fcs[i].Index = &idx[i]
-		ectx := withFieldContext(&ctxs[i], ctx, &fcs[i])
+		ectx := withFieldContext(&ctxs[i], ctx, &fcs[i], sets)
 		if !omitPanicHandler {
 			defer func() {
 				if r := recover(); r != nil {

@@ -35,7 +35,7 @@ func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
 	for _, r := range [][2]string{
 		{"listexec.MarshalSlice(", "graphql.MarshalSliceConcurrently("},
 		{"listexec.NewDeferredGroup(ctx, ec.OperationContext)", "graphql.NewDeferredGroup(ctx)"},
-		{"listexec.NewFieldSet(ec.OperationContext, fields)", "graphql.NewFieldSet(fields)"},
+		{"listexec.NewFieldSet(ctx, ec.OperationContext, fields)", "graphql.NewFieldSet(fields)"},
 		{"listexec.CollectFields(ec.OperationContext, sel, ", "graphql.CollectFields(ec.OperationContext, sel, "},
 		{"listexec.Marshal(opCtx, data, &buf)", "data.MarshalGQL(&buf)"},
 		{"listexec.ResolveField(", "graphql.ResolveField("},
