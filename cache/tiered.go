@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -63,6 +64,8 @@ type Tiered struct {
 	// drops, then fill" one step against dropL1. Only L1 misses take it; L1 hits do not.
 	fillMu sync.Mutex
 	drops  recentDrops
+	// flights are the L2 reads in progress, by their keys joined (readL2); under fillMu.
+	flights map[string]*l2Read
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -127,22 +130,86 @@ func (t *Tiered) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
 	for j, i := range missing {
 		missKeys[j] = keys[i]
 	}
-	asked := t.now()
-	fromL2, err := t.l2.GetMany(ctx, missKeys)
+	fromL2, err := t.readL2(ctx, missKeys)
 	if err != nil {
 		return nil, fmt.Errorf("cache: l2: %w", err)
 	}
-	var fill []Item
 	for j, i := range missing {
-		e := fromL2[j]
-		entries[i] = e
+		entries[i] = fromL2[j]
+	}
+	return entries, nil
+}
+
+// readL2 reads keys from L2 and fills L1 with what it found, or joins a read of the same keys in flight: when the L1
+// copies of a list's entries expire together, every request in flight then would otherwise read and decode the same
+// entries from L2 at once. A read is joined only while it is as good as an L1 copy: it began less than the L1 TTL
+// ago and none of the keys was dropped since it began (see the staleness bound). The entries returned are shared
+// with the other callers: read only.
+func (t *Tiered) readL2(ctx context.Context, keys []string) ([]Entry, error) {
+	id := strings.Join(keys, "\x00") // a bucket: a flight is joined only if its keys are equal
+	t.fillMu.Lock()
+	if f := t.flights[id]; f != nil && slices.Equal(f.keys, keys) && t.now().Sub(f.began) < t.l1TTL &&
+		!slices.ContainsFunc(keys, func(k string) bool { return t.drops.since(k, f.began) }) {
+		f.joined++
+		t.fillMu.Unlock()
+		select {
+		case <-f.done:
+			if f.err == nil {
+				return f.entries, nil
+			}
+			// Its caller's failure (say, its deadline) is not this caller's: read alone.
+			return t.readL2Alone(ctx, keys)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f := &l2Read{keys: keys, began: t.now(), done: make(chan struct{})}
+	if t.flights == nil {
+		t.flights = map[string]*l2Read{}
+	}
+	t.flights[id] = f
+	t.fillMu.Unlock()
+	defer func() {
+		t.fillMu.Lock()
+		if t.flights[id] == f {
+			delete(t.flights, id)
+		}
+		t.fillMu.Unlock()
+		close(f.done)
+	}()
+	f.entries, f.err = t.readFrom(ctx, f.began, keys)
+	return f.entries, f.err
+}
+
+func (t *Tiered) readL2Alone(ctx context.Context, keys []string) ([]Entry, error) {
+	return t.readFrom(ctx, t.now(), keys)
+}
+
+// readFrom reads keys from L2, asked at began, and fills L1 with the fresh entries found.
+func (t *Tiered) readFrom(ctx context.Context, began time.Time, keys []string) ([]Entry, error) {
+	entries, err := t.l2.GetMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var fill []Item
+	for i, e := range entries {
 		// A stale L2 entry stays out of L1 so every instance keeps noticing it needs a refresh.
 		if e.Found && !e.Stale {
 			fill = append(fill, Item{Key: keys[i], Value: e.Value, TTL: t.l1TTL})
 		}
 	}
-	t.fill(asked, fill)
+	t.fill(began, fill)
 	return entries, nil
+}
+
+// l2Read is one L2 read that callers asking for the same keys may join (readL2).
+type l2Read struct {
+	keys    []string
+	began   time.Time
+	done    chan struct{} // closed when entries and err are set
+	entries []Entry
+	err     error
+	joined  int // callers waiting for it, under fillMu (tests)
 }
 
 // SetMany implements Cache: the items go to L2 as given and to L1 for min(TTL, L1 TTL) without grace.

@@ -188,8 +188,15 @@ func (r Redis) Options() *redis.UniversalOptions {
 		if err != nil { // checked by Load
 			return &redis.UniversalOptions{}
 		}
+		// The URL's connection and pool parameters too (?pool_size=64&pool_timeout=2s, as go-redis's ParseURL reads
+		// them): go-redis's default pool is 10 connections per GOMAXPROCS, 10 for a gateway pinned to one core.
 		return &redis.UniversalOptions{Addrs: []string{opt.Addr}, DB: opt.DB, Username: opt.Username,
-			Password: opt.Password, TLSConfig: opt.TLSConfig}
+			Password: opt.Password, TLSConfig: opt.TLSConfig, ClientName: opt.ClientName, Protocol: opt.Protocol,
+			MaxRetries: opt.MaxRetries, MinRetryBackoff: opt.MinRetryBackoff, MaxRetryBackoff: opt.MaxRetryBackoff,
+			DialTimeout: opt.DialTimeout, ReadTimeout: opt.ReadTimeout, WriteTimeout: opt.WriteTimeout,
+			PoolFIFO: opt.PoolFIFO, PoolSize: opt.PoolSize, PoolTimeout: opt.PoolTimeout,
+			MinIdleConns: opt.MinIdleConns, MaxIdleConns: opt.MaxIdleConns, MaxActiveConns: opt.MaxActiveConns,
+			ConnMaxIdleTime: opt.ConnMaxIdleTime, ConnMaxLifetime: opt.ConnMaxLifetime}
 	}
 	return &redis.UniversalOptions{Addrs: strings.Split(r.URL, ",")}
 }

@@ -77,6 +77,16 @@ func TestLoad(t *testing.T) {
 			t.Error("the development key is accepted although keys are configured")
 		}
 	})
+	t.Run("the Redis URL's connection parameters reach the client", func(t *testing.T) {
+		c := mustLoad(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/3?pool_size=64&pool_timeout=2s&min_idle_conns=4&read_timeout=500ms"})
+		o := c.Redis.Options()
+		if o.DB != 3 || o.PoolSize != 64 || o.PoolTimeout != 2*time.Second || o.MinIdleConns != 4 || o.ReadTimeout != 500*time.Millisecond {
+			t.Fatalf("%+v", o)
+		}
+		if o := mustLoad(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:6379"}).Redis.Options(); o.PoolSize != 0 {
+			t.Fatalf("pool size %d without one in the URL, want go-redis's default (0)", o.PoolSize)
+		}
+	})
 	t.Run("a flag wins over its variable", func(t *testing.T) {
 		c := mustLoad(t, map[string]string{"PLAZA_ADDR": ":1", "PLAZA_DRAIN_DELAY": "1s"}, "--addr", ":2", "--drain-delay", "2s")
 		if c.Addr != ":2" || c.DrainDelay != 2*time.Second {

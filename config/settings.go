@@ -72,7 +72,7 @@ var Settings = []Setting{
 	textSetting("PLAZA_CONFIG", "config", "embedded demo providers", "provider registry file (YAML); required in production", serveOnly,
 		func(c *Config) *string { return &c.ProvidersFile }),
 	{Env: "REDIS_URL", Kind: Text, Default: "none (in-process)",
-		Usage: "shared Redis: a `redis://` URL, or comma-separated `host:port` seeds of a Cluster",
+		Usage: "shared Redis: a `redis://` URL (with go-redis's connection parameters, e.g. `?pool_size=64`; the default pool is 10 connections per CPU the gateway may use), or comma-separated `host:port` seeds of a Cluster",
 		set: func(c *Config, v string) (err error) {
 			c.Redis, err = parseRedis(v)
 			return err

@@ -2,6 +2,7 @@ package gid_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"testing"
 
 	"github.com/plaza-gateway/plaza/gid"
@@ -54,4 +55,42 @@ func TestIDsDecodeAsIssued(t *testing.T) {
 			t.Errorf("Decode(%q) error %v, want ErrMalformed", bogus, err)
 		}
 	})
+}
+
+// TestDecodeAllAsDecode holds DecodeAll to Decode, ID by ID, over valid IDs
+// of every kind mixed with malformed ones (each error stays with its own ID
+// and does not shift the ones after it), and over more IDs than its stack
+// buffer holds.
+func TestDecodeAllAsDecode(t *testing.T) {
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	ids := []string{
+		gid.Encode(gid.Product, "freshmart", "p-1"),
+		"",
+		gid.Encode(gid.Store, "freshmart", "s-1"),
+		enc("v1:Bogus:freshmart:x-1"),
+		enc("v2:Product:freshmart:p-1"),
+		enc("v1:Product::p-1"),
+		"not base64!",
+		gid.Encode(gid.Product, "greengrocer", "p-2"),
+		enc("v1:Product:freshmart"),
+		gid.Encode(gid.Provider, "freshmart", "freshmart"),
+	}
+	for i := range 300 {
+		ids = append(ids, gid.Encode(gid.Product, "freshmart", fmt.Sprintf("product-with-a-long-local-id-%d", i)))
+	}
+	out, errs := make([]gid.ID, len(ids)), make([]error, len(ids))
+	gid.DecodeAll(ids, out, errs)
+	valid := 0
+	for i, s := range ids {
+		want, wantErr := gid.Decode(s)
+		if out[i] != want || errs[i] != wantErr {
+			t.Errorf("DecodeAll[%d] (%q) = %+v, %v; Decode = %+v, %v", i, s, out[i], errs[i], want, wantErr)
+		}
+		if wantErr == nil {
+			valid++
+		}
+	}
+	if valid != 304 {
+		t.Fatalf("%d valid IDs, want 304: the cases are not what they say", valid)
+	}
 }

@@ -10193,7 +10193,7 @@ func (ec *executionContext) _Address_id(ctx context.Context, field graphql.Colle
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10219,7 +10219,7 @@ func (ec *executionContext) _Address_label(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Label)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10245,7 +10245,7 @@ func (ec *executionContext) _Address_line(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Line)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10271,7 +10271,7 @@ func (ec *executionContext) _Address_city(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.City)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10294,7 +10294,7 @@ func (ec *executionContext) fieldContext_Address_city(_ context.Context, field g
 }
 
 func (ec *executionContext) _Analytics_searchVolume(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10338,7 +10338,7 @@ func (ec *executionContext) fieldContext_Analytics_searchVolume(ctx context.Cont
 }
 
 func (ec *executionContext) _Analytics_topQueries(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10382,7 +10382,7 @@ func (ec *executionContext) fieldContext_Analytics_topQueries(ctx context.Contex
 }
 
 func (ec *executionContext) _Analytics_zeroResultQueries(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10426,7 +10426,7 @@ func (ec *executionContext) fieldContext_Analytics_zeroResultQueries(ctx context
 }
 
 func (ec *executionContext) _Analytics_providerTraffic(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10470,7 +10470,7 @@ func (ec *executionContext) fieldContext_Analytics_providerTraffic(ctx context.C
 }
 
 func (ec *executionContext) _Analytics_conversion(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10514,7 +10514,7 @@ func (ec *executionContext) fieldContext_Analytics_conversion(ctx context.Contex
 }
 
 func (ec *executionContext) _Analytics_recommendations(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10546,7 +10546,7 @@ func (ec *executionContext) fieldContext_Analytics_recommendations(_ context.Con
 }
 
 func (ec *executionContext) _Analytics_reconciliations(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10590,7 +10590,7 @@ func (ec *executionContext) fieldContext_Analytics_reconciliations(ctx context.C
 }
 
 func (ec *executionContext) _Analytics_providerExposure(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10634,7 +10634,7 @@ func (ec *executionContext) fieldContext_Analytics_providerExposure(ctx context.
 }
 
 func (ec *executionContext) _Analytics_demand(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10681,7 +10681,7 @@ func (ec *executionContext) _Appointment_id(ctx context.Context, field graphql.C
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10704,7 +10704,7 @@ func (ec *executionContext) fieldContext_Appointment_id(_ context.Context, field
 }
 
 func (ec *executionContext) _Appointment_doctor(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10736,7 +10736,7 @@ func (ec *executionContext) fieldContext_Appointment_doctor(_ context.Context, f
 }
 
 func (ec *executionContext) _Appointment_start(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10762,7 +10762,7 @@ func (ec *executionContext) _Appointment_reason(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Reason)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10785,7 +10785,7 @@ func (ec *executionContext) fieldContext_Appointment_reason(_ context.Context, f
 }
 
 func (ec *executionContext) _Appointment_status(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10808,7 +10808,7 @@ func (ec *executionContext) fieldContext_Appointment_status(_ context.Context, f
 }
 
 func (ec *executionContext) _Appointment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10831,7 +10831,7 @@ func (ec *executionContext) fieldContext_Appointment_createdAt(_ context.Context
 }
 
 func (ec *executionContext) _Appointment_provider(ctx context.Context, field graphql.CollectedField, obj *model.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10863,7 +10863,7 @@ func (ec *executionContext) fieldContext_Appointment_provider(_ context.Context,
 }
 
 func (ec *executionContext) _AppointmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10895,7 +10895,7 @@ func (ec *executionContext) fieldContext_AppointmentConnection_edges(_ context.C
 }
 
 func (ec *executionContext) _AppointmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10930,7 +10930,7 @@ func (ec *executionContext) _AppointmentConnection_totalCount(ctx context.Contex
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10956,7 +10956,7 @@ func (ec *executionContext) _AppointmentEdge_cursor(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -10979,7 +10979,7 @@ func (ec *executionContext) fieldContext_AppointmentEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _AppointmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11014,7 +11014,7 @@ func (ec *executionContext) _AppointmentSlot_id(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11037,7 +11037,7 @@ func (ec *executionContext) fieldContext_AppointmentSlot_id(_ context.Context, f
 }
 
 func (ec *executionContext) _AppointmentSlot_start(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentSlot) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11060,7 +11060,7 @@ func (ec *executionContext) fieldContext_AppointmentSlot_start(_ context.Context
 }
 
 func (ec *executionContext) _AppointmentSlot_end(ctx context.Context, field graphql.CollectedField, obj *model.AppointmentSlot) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11086,7 +11086,7 @@ func (ec *executionContext) _AppointmentSlot_available(ctx context.Context, fiel
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Available)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11112,7 +11112,7 @@ func (ec *executionContext) _ApprovalRequest_id(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11135,7 +11135,7 @@ func (ec *executionContext) fieldContext_ApprovalRequest_id(_ context.Context, f
 }
 
 func (ec *executionContext) _ApprovalRequest_kind(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11161,7 +11161,7 @@ func (ec *executionContext) _ApprovalRequest_provider(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Provider)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11184,7 +11184,7 @@ func (ec *executionContext) fieldContext_ApprovalRequest_provider(_ context.Cont
 }
 
 func (ec *executionContext) _ApprovalRequest_amount(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11219,7 +11219,7 @@ func (ec *executionContext) _ApprovalRequest_reason(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Reason)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11245,7 +11245,7 @@ func (ec *executionContext) _ApprovalRequest_maker(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Maker)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11268,7 +11268,7 @@ func (ec *executionContext) fieldContext_ApprovalRequest_maker(_ context.Context
 }
 
 func (ec *executionContext) _ApprovalRequest_checker(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11291,7 +11291,7 @@ func (ec *executionContext) fieldContext_ApprovalRequest_checker(_ context.Conte
 }
 
 func (ec *executionContext) _ApprovalRequest_status(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11314,7 +11314,7 @@ func (ec *executionContext) fieldContext_ApprovalRequest_status(_ context.Contex
 }
 
 func (ec *executionContext) _ApprovalRequest_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11337,7 +11337,7 @@ func (ec *executionContext) fieldContext_ApprovalRequest_createdAt(_ context.Con
 }
 
 func (ec *executionContext) _ApprovalRequest_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.ApprovalRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11360,7 +11360,7 @@ func (ec *executionContext) fieldContext_ApprovalRequest_decidedAt(_ context.Con
 }
 
 func (ec *executionContext) _BucketCount_start(ctx context.Context, field graphql.CollectedField, obj *model.BucketCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11386,7 +11386,7 @@ func (ec *executionContext) _BucketCount_count(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Count)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11412,7 +11412,7 @@ func (ec *executionContext) _CertificationCheck_name(ctx context.Context, field 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11435,7 +11435,7 @@ func (ec *executionContext) fieldContext_CertificationCheck_name(_ context.Conte
 }
 
 func (ec *executionContext) _CertificationCheck_outcome(ctx context.Context, field graphql.CollectedField, obj *model.CertificationCheck) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11461,7 +11461,7 @@ func (ec *executionContext) _CertificationCheck_message(ctx context.Context, fie
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Message)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11487,7 +11487,7 @@ func (ec *executionContext) _CertificationRun_id(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11510,7 +11510,7 @@ func (ec *executionContext) fieldContext_CertificationRun_id(_ context.Context, 
 }
 
 func (ec *executionContext) _CertificationRun_outcome(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11536,7 +11536,7 @@ func (ec *executionContext) _CertificationRun_sandbox(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Sandbox)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11559,7 +11559,7 @@ func (ec *executionContext) fieldContext_CertificationRun_sandbox(_ context.Cont
 }
 
 func (ec *executionContext) _CertificationRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11582,7 +11582,7 @@ func (ec *executionContext) fieldContext_CertificationRun_startedAt(_ context.Co
 }
 
 func (ec *executionContext) _CertificationRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11605,7 +11605,7 @@ func (ec *executionContext) fieldContext_CertificationRun_finishedAt(_ context.C
 }
 
 func (ec *executionContext) _CertificationRun_checks(ctx context.Context, field graphql.CollectedField, obj *model.CertificationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11640,7 +11640,7 @@ func (ec *executionContext) _City_name(ctx context.Context, field graphql.Collec
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11666,7 +11666,7 @@ func (ec *executionContext) _City_timeZone(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.TimeZone)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11689,7 +11689,7 @@ func (ec *executionContext) fieldContext_City_timeZone(_ context.Context, field 
 }
 
 func (ec *executionContext) _City_verticals(ctx context.Context, field graphql.CollectedField, obj *model.City) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11715,7 +11715,7 @@ func (ec *executionContext) _City_providerCount(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.ProviderCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11741,7 +11741,7 @@ func (ec *executionContext) _Consultation_id(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11764,7 +11764,7 @@ func (ec *executionContext) fieldContext_Consultation_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Consultation_doctor(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11799,7 +11799,7 @@ func (ec *executionContext) _Consultation_specialty(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Specialty)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11825,7 +11825,7 @@ func (ec *executionContext) _Consultation_question(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Question)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11848,7 +11848,7 @@ func (ec *executionContext) fieldContext_Consultation_question(_ context.Context
 }
 
 func (ec *executionContext) _Consultation_answer(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11871,7 +11871,7 @@ func (ec *executionContext) fieldContext_Consultation_answer(_ context.Context, 
 }
 
 func (ec *executionContext) _Consultation_status(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11894,7 +11894,7 @@ func (ec *executionContext) fieldContext_Consultation_status(_ context.Context, 
 }
 
 func (ec *executionContext) _Consultation_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11917,7 +11917,7 @@ func (ec *executionContext) fieldContext_Consultation_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _Consultation_answeredAt(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11940,7 +11940,7 @@ func (ec *executionContext) fieldContext_Consultation_answeredAt(_ context.Conte
 }
 
 func (ec *executionContext) _Consultation_provider(ctx context.Context, field graphql.CollectedField, obj *model.Consultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11972,7 +11972,7 @@ func (ec *executionContext) fieldContext_Consultation_provider(_ context.Context
 }
 
 func (ec *executionContext) _ConsultationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12004,7 +12004,7 @@ func (ec *executionContext) fieldContext_ConsultationConnection_edges(_ context.
 }
 
 func (ec *executionContext) _ConsultationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12039,7 +12039,7 @@ func (ec *executionContext) _ConsultationConnection_totalCount(ctx context.Conte
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12065,7 +12065,7 @@ func (ec *executionContext) _ConsultationEdge_cursor(ctx context.Context, field 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12088,7 +12088,7 @@ func (ec *executionContext) fieldContext_ConsultationEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _ConsultationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ConsultationEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12123,7 +12123,7 @@ func (ec *executionContext) _Conversion_searches(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Searches)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12149,7 +12149,7 @@ func (ec *executionContext) _Conversion_clicks(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Clicks)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12175,7 +12175,7 @@ func (ec *executionContext) _Conversion_views(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Views)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12201,7 +12201,7 @@ func (ec *executionContext) _Conversion_orders(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Orders)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12227,7 +12227,7 @@ func (ec *executionContext) _Conversion_bookings(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Bookings)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12253,7 +12253,7 @@ func (ec *executionContext) _Conversion_consultations(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Consultations)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12279,7 +12279,7 @@ func (ec *executionContext) _Conversion_applications(ctx context.Context, field 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Applications)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12302,7 +12302,7 @@ func (ec *executionContext) fieldContext_Conversion_applications(_ context.Conte
 }
 
 func (ec *executionContext) _Conversion_rate(ctx context.Context, field graphql.CollectedField, obj *model.Conversion) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12328,7 +12328,7 @@ func (ec *executionContext) _CreatedProviderApiKey_key(ctx context.Context, fiel
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Key)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12351,7 +12351,7 @@ func (ec *executionContext) fieldContext_CreatedProviderApiKey_key(_ context.Con
 }
 
 func (ec *executionContext) _CreatedProviderApiKey_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreatedProviderAPIKey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12383,7 +12383,7 @@ func (ec *executionContext) fieldContext_CreatedProviderApiKey_apiKey(_ context.
 }
 
 func (ec *executionContext) _DeliveryAddress_label(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAddress) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12409,7 +12409,7 @@ func (ec *executionContext) _DeliveryAddress_line(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Line)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12435,7 +12435,7 @@ func (ec *executionContext) _DeliveryAddress_city(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.City)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12461,7 +12461,7 @@ func (ec *executionContext) _DeliverySlot_id(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12484,7 +12484,7 @@ func (ec *executionContext) fieldContext_DeliverySlot_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _DeliverySlot_start(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12507,7 +12507,7 @@ func (ec *executionContext) fieldContext_DeliverySlot_start(_ context.Context, f
 }
 
 func (ec *executionContext) _DeliverySlot_end(ctx context.Context, field graphql.CollectedField, obj *model.DeliverySlot) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12533,7 +12533,7 @@ func (ec *executionContext) _DeliverySlot_capacity(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Capacity)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12559,7 +12559,7 @@ func (ec *executionContext) _DeliverySlot_remaining(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Remaining)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12585,7 +12585,7 @@ func (ec *executionContext) _DemandQuery_query(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Query)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12608,7 +12608,7 @@ func (ec *executionContext) fieldContext_DemandQuery_query(_ context.Context, fi
 }
 
 func (ec *executionContext) _DemandQuery_city(ctx context.Context, field graphql.CollectedField, obj *model.DemandQuery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12634,7 +12634,7 @@ func (ec *executionContext) _DemandQuery_searches(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Searches)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12660,7 +12660,7 @@ func (ec *executionContext) _DemandQuery_zeroResults(ctx context.Context, field 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.ZeroResults)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12686,7 +12686,7 @@ func (ec *executionContext) _DemandQuery_lowResults(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.LowResults)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12712,7 +12712,7 @@ func (ec *executionContext) _Doctor_id(ctx context.Context, field graphql.Collec
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12738,7 +12738,7 @@ func (ec *executionContext) _Doctor_name(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12764,7 +12764,7 @@ func (ec *executionContext) _Doctor_specialty(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Specialty)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12790,7 +12790,7 @@ func (ec *executionContext) _Doctor_hospital(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Hospital)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12813,7 +12813,7 @@ func (ec *executionContext) fieldContext_Doctor_hospital(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Doctor_languages(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12839,7 +12839,7 @@ func (ec *executionContext) _Doctor_fee(ctx context.Context, field graphql.Colle
 	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12871,7 +12871,7 @@ func (ec *executionContext) fieldContext_Doctor_fee(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Doctor_rating(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12897,7 +12897,7 @@ func (ec *executionContext) _Doctor_city(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.City)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12923,7 +12923,7 @@ func (ec *executionContext) _Doctor_bio(ctx context.Context, field graphql.Colle
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Bio)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12946,7 +12946,7 @@ func (ec *executionContext) fieldContext_Doctor_bio(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Doctor_provider(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -12978,7 +12978,7 @@ func (ec *executionContext) fieldContext_Doctor_provider(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Doctor_slots(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13022,7 +13022,7 @@ func (ec *executionContext) fieldContext_Doctor_slots(ctx context.Context, field
 }
 
 func (ec *executionContext) _Doctor_portrait(ctx context.Context, field graphql.CollectedField, obj *model.Doctor) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13057,7 +13057,7 @@ func (ec *executionContext) _Doctor_reviewCount(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.ReviewCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13080,7 +13080,7 @@ func (ec *executionContext) fieldContext_Doctor_reviewCount(_ context.Context, f
 }
 
 func (ec *executionContext) _DoctorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DoctorConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13112,7 +13112,7 @@ func (ec *executionContext) fieldContext_DoctorConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _DoctorConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DoctorConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13147,7 +13147,7 @@ func (ec *executionContext) _DoctorConnection_totalCount(ctx context.Context, fi
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13173,7 +13173,7 @@ func (ec *executionContext) _DoctorEdge_cursor(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13196,7 +13196,7 @@ func (ec *executionContext) fieldContext_DoctorEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _DoctorEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DoctorEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13231,7 +13231,7 @@ func (ec *executionContext) _FacetCount_value(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Value)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13254,7 +13254,7 @@ func (ec *executionContext) fieldContext_FacetCount_value(_ context.Context, fie
 }
 
 func (ec *executionContext) _FacetCount_label(ctx context.Context, field graphql.CollectedField, obj *model.FacetCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13280,7 +13280,7 @@ func (ec *executionContext) _FacetCount_count(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Count)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13306,7 +13306,7 @@ func (ec *executionContext) _GovService_id(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13332,7 +13332,7 @@ func (ec *executionContext) _GovService_name(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13358,7 +13358,7 @@ func (ec *executionContext) _GovService_description(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Description)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13384,7 +13384,7 @@ func (ec *executionContext) _GovService_category(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Category)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13407,7 +13407,7 @@ func (ec *executionContext) fieldContext_GovService_category(_ context.Context, 
 }
 
 func (ec *executionContext) _GovService_cities(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13430,7 +13430,7 @@ func (ec *executionContext) fieldContext_GovService_cities(_ context.Context, fi
 }
 
 func (ec *executionContext) _GovService_requiredDocuments(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13456,7 +13456,7 @@ func (ec *executionContext) _GovService_fee(ctx context.Context, field graphql.C
 	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13491,7 +13491,7 @@ func (ec *executionContext) _GovService_processingDays(ctx context.Context, fiel
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.ProcessingDays)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13514,7 +13514,7 @@ func (ec *executionContext) fieldContext_GovService_processingDays(_ context.Con
 }
 
 func (ec *executionContext) _GovService_tags(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13537,7 +13537,7 @@ func (ec *executionContext) fieldContext_GovService_tags(_ context.Context, fiel
 }
 
 func (ec *executionContext) _GovService_rating(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13560,7 +13560,7 @@ func (ec *executionContext) fieldContext_GovService_rating(_ context.Context, fi
 }
 
 func (ec *executionContext) _GovService_provider(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13592,7 +13592,7 @@ func (ec *executionContext) fieldContext_GovService_provider(_ context.Context, 
 }
 
 func (ec *executionContext) _GovService_offices(ctx context.Context, field graphql.CollectedField, obj *model.GovService) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13639,7 +13639,7 @@ func (ec *executionContext) _GovService_reviewCount(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.ReviewCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13662,7 +13662,7 @@ func (ec *executionContext) fieldContext_GovService_reviewCount(_ context.Contex
 }
 
 func (ec *executionContext) _GovServiceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13694,7 +13694,7 @@ func (ec *executionContext) fieldContext_GovServiceConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _GovServiceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13729,7 +13729,7 @@ func (ec *executionContext) _GovServiceConnection_totalCount(ctx context.Context
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13755,7 +13755,7 @@ func (ec *executionContext) _GovServiceEdge_cursor(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13778,7 +13778,7 @@ func (ec *executionContext) fieldContext_GovServiceEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _GovServiceEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.GovServiceEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13813,7 +13813,7 @@ func (ec *executionContext) _GroceryOrder_id(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13836,7 +13836,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _GroceryOrder_items(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13871,7 +13871,7 @@ func (ec *executionContext) _GroceryOrder_total(ctx context.Context, field graph
 	if obj.Total != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Total)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13903,7 +13903,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_total(_ context.Context, f
 }
 
 func (ec *executionContext) _GroceryOrder_slot(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13935,7 +13935,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_slot(_ context.Context, fi
 }
 
 func (ec *executionContext) _GroceryOrder_status(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13958,7 +13958,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_status(_ context.Context, 
 }
 
 func (ec *executionContext) _GroceryOrder_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -13981,7 +13981,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _GroceryOrder_store(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14013,7 +14013,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_store(_ context.Context, f
 }
 
 func (ec *executionContext) _GroceryOrder_provider(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14045,7 +14045,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_provider(_ context.Context
 }
 
 func (ec *executionContext) _GroceryOrder_deliveryAddress(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14077,7 +14077,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_deliveryAddress(_ context.
 }
 
 func (ec *executionContext) _GroceryOrder_deliveryFee(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14109,7 +14109,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_deliveryFee(_ context.Cont
 }
 
 func (ec *executionContext) _GroceryOrder_estimatedDelivery(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14132,7 +14132,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_estimatedDelivery(_ contex
 }
 
 func (ec *executionContext) _GroceryOrder_paymentDueBy(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrder) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14155,7 +14155,7 @@ func (ec *executionContext) fieldContext_GroceryOrder_paymentDueBy(_ context.Con
 }
 
 func (ec *executionContext) _GroceryOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14187,7 +14187,7 @@ func (ec *executionContext) fieldContext_GroceryOrderConnection_edges(_ context.
 }
 
 func (ec *executionContext) _GroceryOrderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14222,7 +14222,7 @@ func (ec *executionContext) _GroceryOrderConnection_totalCount(ctx context.Conte
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14248,7 +14248,7 @@ func (ec *executionContext) _GroceryOrderEdge_cursor(ctx context.Context, field 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14271,7 +14271,7 @@ func (ec *executionContext) fieldContext_GroceryOrderEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _GroceryOrderEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.GroceryOrderEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14303,7 +14303,7 @@ func (ec *executionContext) fieldContext_GroceryOrderEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _HomeItem_node(ctx context.Context, field graphql.CollectedField, obj *model.HomeItem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14329,7 +14329,7 @@ func (ec *executionContext) _HomeItem_reason(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Reason)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14352,7 +14352,7 @@ func (ec *executionContext) fieldContext_HomeItem_reason(_ context.Context, fiel
 }
 
 func (ec *executionContext) _HomeItem_score(ctx context.Context, field graphql.CollectedField, obj *model.HomeItem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14375,7 +14375,7 @@ func (ec *executionContext) fieldContext_HomeItem_score(_ context.Context, field
 }
 
 func (ec *executionContext) _HomePage_city(ctx context.Context, field graphql.CollectedField, obj *model.HomePage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14398,7 +14398,7 @@ func (ec *executionContext) fieldContext_HomePage_city(_ context.Context, field 
 }
 
 func (ec *executionContext) _HomePage_sections(ctx context.Context, field graphql.CollectedField, obj *model.HomePage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14433,7 +14433,7 @@ func (ec *executionContext) _HomeSection_key(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Key)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14459,7 +14459,7 @@ func (ec *executionContext) _HomeSection_title(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Title)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14482,7 +14482,7 @@ func (ec *executionContext) fieldContext_HomeSection_title(_ context.Context, fi
 }
 
 func (ec *executionContext) _HomeSection_items(ctx context.Context, field graphql.CollectedField, obj *model.HomeSection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14517,7 +14517,7 @@ func (ec *executionContext) _Image_url(ctx context.Context, field graphql.Collec
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.URL)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14543,7 +14543,7 @@ func (ec *executionContext) _Image_width(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Width)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14569,7 +14569,7 @@ func (ec *executionContext) _Image_height(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Height)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14595,7 +14595,7 @@ func (ec *executionContext) _Lawyer_id(ctx context.Context, field graphql.Collec
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14621,7 +14621,7 @@ func (ec *executionContext) _Lawyer_name(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14644,7 +14644,7 @@ func (ec *executionContext) fieldContext_Lawyer_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Lawyer_practiceAreas(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14670,7 +14670,7 @@ func (ec *executionContext) _Lawyer_firm(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Firm)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14693,7 +14693,7 @@ func (ec *executionContext) fieldContext_Lawyer_firm(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Lawyer_languages(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14719,7 +14719,7 @@ func (ec *executionContext) _Lawyer_fee(ctx context.Context, field graphql.Colle
 	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14751,7 +14751,7 @@ func (ec *executionContext) fieldContext_Lawyer_fee(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Lawyer_rating(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14777,7 +14777,7 @@ func (ec *executionContext) _Lawyer_city(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.City)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14803,7 +14803,7 @@ func (ec *executionContext) _Lawyer_bio(ctx context.Context, field graphql.Colle
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Bio)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14826,7 +14826,7 @@ func (ec *executionContext) fieldContext_Lawyer_bio(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Lawyer_provider(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14858,7 +14858,7 @@ func (ec *executionContext) fieldContext_Lawyer_provider(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Lawyer_portrait(ctx context.Context, field graphql.CollectedField, obj *model.Lawyer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14893,7 +14893,7 @@ func (ec *executionContext) _Lawyer_reviewCount(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.ReviewCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14916,7 +14916,7 @@ func (ec *executionContext) fieldContext_Lawyer_reviewCount(_ context.Context, f
 }
 
 func (ec *executionContext) _LawyerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LawyerConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14948,7 +14948,7 @@ func (ec *executionContext) fieldContext_LawyerConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _LawyerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.LawyerConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -14983,7 +14983,7 @@ func (ec *executionContext) _LawyerConnection_totalCount(ctx context.Context, fi
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15009,7 +15009,7 @@ func (ec *executionContext) _LawyerEdge_cursor(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15032,7 +15032,7 @@ func (ec *executionContext) fieldContext_LawyerEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _LawyerEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.LawyerEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15067,7 +15067,7 @@ func (ec *executionContext) _LedgerEntry_key(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Key)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15090,7 +15090,7 @@ func (ec *executionContext) fieldContext_LedgerEntry_key(_ context.Context, fiel
 }
 
 func (ec *executionContext) _LedgerEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15113,7 +15113,7 @@ func (ec *executionContext) fieldContext_LedgerEntry_kind(_ context.Context, fie
 }
 
 func (ec *executionContext) _LedgerEntry_reverses(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15139,7 +15139,7 @@ func (ec *executionContext) _LedgerEntry_memo(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Memo)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15165,7 +15165,7 @@ func (ec *executionContext) _LedgerEntry_actor(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Actor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15188,7 +15188,7 @@ func (ec *executionContext) fieldContext_LedgerEntry_actor(_ context.Context, fi
 }
 
 func (ec *executionContext) _LedgerEntry_at(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15211,7 +15211,7 @@ func (ec *executionContext) fieldContext_LedgerEntry_at(_ context.Context, field
 }
 
 func (ec *executionContext) _LedgerEntry_postings(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15246,7 +15246,7 @@ func (ec *executionContext) _LedgerPosting_account(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Account)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15272,7 +15272,7 @@ func (ec *executionContext) _LedgerPosting_amount(ctx context.Context, field gra
 	if obj.Amount != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Amount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15307,7 +15307,7 @@ func (ec *executionContext) _LegalConsultation_id(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15330,7 +15330,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_id(_ context.Context,
 }
 
 func (ec *executionContext) _LegalConsultation_lawyer(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15365,7 +15365,7 @@ func (ec *executionContext) _LegalConsultation_topic(ctx context.Context, field 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Topic)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15391,7 +15391,7 @@ func (ec *executionContext) _LegalConsultation_description(ctx context.Context, 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Description)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15414,7 +15414,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_description(_ context
 }
 
 func (ec *executionContext) _LegalConsultation_status(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15437,7 +15437,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_status(_ context.Cont
 }
 
 func (ec *executionContext) _LegalConsultation_scheduledAt(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15460,7 +15460,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_scheduledAt(_ context
 }
 
 func (ec *executionContext) _LegalConsultation_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15483,7 +15483,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_createdAt(_ context.C
 }
 
 func (ec *executionContext) _LegalConsultation_provider(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15515,7 +15515,7 @@ func (ec *executionContext) fieldContext_LegalConsultation_provider(_ context.Co
 }
 
 func (ec *executionContext) _LegalConsultationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15547,7 +15547,7 @@ func (ec *executionContext) fieldContext_LegalConsultationConnection_edges(_ con
 }
 
 func (ec *executionContext) _LegalConsultationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15582,7 +15582,7 @@ func (ec *executionContext) _LegalConsultationConnection_totalCount(ctx context.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15608,7 +15608,7 @@ func (ec *executionContext) _LegalConsultationEdge_cursor(ctx context.Context, f
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15631,7 +15631,7 @@ func (ec *executionContext) fieldContext_LegalConsultationEdge_cursor(_ context.
 }
 
 func (ec *executionContext) _LegalConsultationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.LegalConsultationEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15666,7 +15666,7 @@ func (ec *executionContext) _Loan_id(ctx context.Context, field graphql.Collecte
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15689,7 +15689,7 @@ func (ec *executionContext) fieldContext_Loan_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Loan_status(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15715,7 +15715,7 @@ func (ec *executionContext) _Loan_principal(ctx context.Context, field graphql.C
 	if obj.Principal != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Principal)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15750,7 +15750,7 @@ func (ec *executionContext) _Loan_fee(ctx context.Context, field graphql.Collect
 	if obj.Fee != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fee)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15785,7 +15785,7 @@ func (ec *executionContext) _Loan_totalCost(ctx context.Context, field graphql.C
 	if obj.TotalCost != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.TotalCost)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15820,7 +15820,7 @@ func (ec *executionContext) _Loan_termDays(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TermDays)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15846,7 +15846,7 @@ func (ec *executionContext) _Loan_repaymentSharePercent(ctx context.Context, fie
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.RepaymentSharePercent)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15872,7 +15872,7 @@ func (ec *executionContext) _Loan_minimumDaily(ctx context.Context, field graphq
 	if obj.MinimumDaily != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MinimumDaily)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15907,7 +15907,7 @@ func (ec *executionContext) _Loan_outstanding(ctx context.Context, field graphql
 	if obj.Outstanding != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Outstanding)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15942,7 +15942,7 @@ func (ec *executionContext) _Loan_arrears(ctx context.Context, field graphql.Col
 	if obj.Arrears != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Arrears)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -15977,7 +15977,7 @@ func (ec *executionContext) _Loan_consent(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Consent)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16000,7 +16000,7 @@ func (ec *executionContext) fieldContext_Loan_consent(_ context.Context, field g
 }
 
 func (ec *executionContext) _Loan_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16023,7 +16023,7 @@ func (ec *executionContext) fieldContext_Loan_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Loan_dueAt(ctx context.Context, field graphql.CollectedField, obj *model.Loan) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16046,7 +16046,7 @@ func (ec *executionContext) fieldContext_Loan_dueAt(_ context.Context, field gra
 }
 
 func (ec *executionContext) _LoanOffer_id(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16069,7 +16069,7 @@ func (ec *executionContext) fieldContext_LoanOffer_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _LoanOffer_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16095,7 +16095,7 @@ func (ec *executionContext) _LoanOffer_maxAmount(ctx context.Context, field grap
 	if obj.MaxAmount != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MaxAmount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16130,7 +16130,7 @@ func (ec *executionContext) _LoanOffer_gmv90(ctx context.Context, field graphql.
 	if obj.Gmv90 != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Gmv90)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16162,7 +16162,7 @@ func (ec *executionContext) fieldContext_LoanOffer_gmv90(_ context.Context, fiel
 }
 
 func (ec *executionContext) _LoanOffer_factors(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16197,7 +16197,7 @@ func (ec *executionContext) _LoanOffer_minTermDays(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.MinTermDays)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16223,7 +16223,7 @@ func (ec *executionContext) _LoanOffer_maxTermDays(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.MaxTermDays)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16246,7 +16246,7 @@ func (ec *executionContext) fieldContext_LoanOffer_maxTermDays(_ context.Context
 }
 
 func (ec *executionContext) _LoanOffer_feePercentPer30Days(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16272,7 +16272,7 @@ func (ec *executionContext) _LoanOffer_repaymentSharePercent(ctx context.Context
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.RepaymentSharePercent)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16298,7 +16298,7 @@ func (ec *executionContext) _LoanOffer_terms(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Terms)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16324,7 +16324,7 @@ func (ec *executionContext) _LoanOfferFactor_name(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16347,7 +16347,7 @@ func (ec *executionContext) fieldContext_LoanOfferFactor_name(_ context.Context,
 }
 
 func (ec *executionContext) _LoanOfferFactor_value(ctx context.Context, field graphql.CollectedField, obj *model.LoanOfferFactor) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16373,7 +16373,7 @@ func (ec *executionContext) _LoanOfferFactor_explanation(ctx context.Context, fi
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Explanation)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16399,7 +16399,7 @@ func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Amount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16425,7 +16425,7 @@ func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.C
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Currency)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16448,7 +16448,7 @@ func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field
 }
 
 func (ec *executionContext) _Mutation_placeGroceryOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16510,7 +16510,7 @@ func (ec *executionContext) fieldContext_Mutation_placeGroceryOrder(ctx context.
 }
 
 func (ec *executionContext) _Mutation_cancelGroceryOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16572,7 +16572,7 @@ func (ec *executionContext) fieldContext_Mutation_cancelGroceryOrder(ctx context
 }
 
 func (ec *executionContext) _Mutation_bookDoctorAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16634,7 +16634,7 @@ func (ec *executionContext) fieldContext_Mutation_bookDoctorAppointment(ctx cont
 }
 
 func (ec *executionContext) _Mutation_askDoctor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16696,7 +16696,7 @@ func (ec *executionContext) fieldContext_Mutation_askDoctor(ctx context.Context,
 }
 
 func (ec *executionContext) _Mutation_requestLegalConsultation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16758,7 +16758,7 @@ func (ec *executionContext) fieldContext_Mutation_requestLegalConsultation(ctx c
 }
 
 func (ec *executionContext) _Mutation_applyForGovService(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16820,7 +16820,7 @@ func (ec *executionContext) fieldContext_Mutation_applyForGovService(ctx context
 }
 
 func (ec *executionContext) _Mutation_updateSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16882,7 +16882,7 @@ func (ec *executionContext) fieldContext_Mutation_updateSettings(ctx context.Con
 }
 
 func (ec *executionContext) _Mutation_reportSearchClick(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16926,7 +16926,7 @@ func (ec *executionContext) fieldContext_Mutation_reportSearchClick(ctx context.
 }
 
 func (ec *executionContext) _Mutation_registerProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16988,7 +16988,7 @@ func (ec *executionContext) fieldContext_Mutation_registerProvider(ctx context.C
 }
 
 func (ec *executionContext) _Mutation_createOnboardingCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17050,7 +17050,7 @@ func (ec *executionContext) fieldContext_Mutation_createOnboardingCode(ctx conte
 }
 
 func (ec *executionContext) _Mutation_recertifyProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17112,7 +17112,7 @@ func (ec *executionContext) fieldContext_Mutation_recertifyProvider(ctx context.
 }
 
 func (ec *executionContext) _Mutation_approveProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17174,7 +17174,7 @@ func (ec *executionContext) fieldContext_Mutation_approveProvider(ctx context.Co
 }
 
 func (ec *executionContext) _Mutation_suspendProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17236,7 +17236,7 @@ func (ec *executionContext) fieldContext_Mutation_suspendProvider(ctx context.Co
 }
 
 func (ec *executionContext) _Mutation_resumeProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17298,7 +17298,7 @@ func (ec *executionContext) fieldContext_Mutation_resumeProvider(ctx context.Con
 }
 
 func (ec *executionContext) _Mutation_retireProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17360,7 +17360,7 @@ func (ec *executionContext) fieldContext_Mutation_retireProvider(ctx context.Con
 }
 
 func (ec *executionContext) _Mutation_updateProviderCities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17422,7 +17422,7 @@ func (ec *executionContext) fieldContext_Mutation_updateProviderCities(ctx conte
 }
 
 func (ec *executionContext) _Mutation_updateProviderLimits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17484,7 +17484,7 @@ func (ec *executionContext) fieldContext_Mutation_updateProviderLimits(ctx conte
 }
 
 func (ec *executionContext) _Mutation_rotateProviderSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17546,7 +17546,7 @@ func (ec *executionContext) fieldContext_Mutation_rotateProviderSecret(ctx conte
 }
 
 func (ec *executionContext) _Mutation_createProviderApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17608,7 +17608,7 @@ func (ec *executionContext) fieldContext_Mutation_createProviderApiKey(ctx conte
 }
 
 func (ec *executionContext) _Mutation_rotateProviderApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17670,7 +17670,7 @@ func (ec *executionContext) fieldContext_Mutation_rotateProviderApiKey(ctx conte
 }
 
 func (ec *executionContext) _Mutation_revokeProviderApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17732,7 +17732,7 @@ func (ec *executionContext) fieldContext_Mutation_revokeProviderApiKey(ctx conte
 }
 
 func (ec *executionContext) _Mutation_issueProviderApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17794,7 +17794,7 @@ func (ec *executionContext) fieldContext_Mutation_issueProviderApiKey(ctx contex
 }
 
 func (ec *executionContext) _Mutation_revokeProviderApiKeyFor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17856,7 +17856,7 @@ func (ec *executionContext) fieldContext_Mutation_revokeProviderApiKeyFor(ctx co
 }
 
 func (ec *executionContext) _Mutation_applyForLoan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17918,7 +17918,7 @@ func (ec *executionContext) fieldContext_Mutation_applyForLoan(ctx context.Conte
 }
 
 func (ec *executionContext) _Mutation_repayLoan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -17980,7 +17980,7 @@ func (ec *executionContext) fieldContext_Mutation_repayLoan(ctx context.Context,
 }
 
 func (ec *executionContext) _Mutation_requestLedgerAdjustment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18042,7 +18042,7 @@ func (ec *executionContext) fieldContext_Mutation_requestLedgerAdjustment(ctx co
 }
 
 func (ec *executionContext) _Mutation_requestSuspensionLift(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18104,7 +18104,7 @@ func (ec *executionContext) fieldContext_Mutation_requestSuspensionLift(ctx cont
 }
 
 func (ec *executionContext) _Mutation_decideApproval(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18166,7 +18166,7 @@ func (ec *executionContext) fieldContext_Mutation_decideApproval(ctx context.Con
 }
 
 func (ec *executionContext) _Mutation_cancelAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18228,7 +18228,7 @@ func (ec *executionContext) fieldContext_Mutation_cancelAppointment(ctx context.
 }
 
 func (ec *executionContext) _Mutation_rescheduleAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18290,7 +18290,7 @@ func (ec *executionContext) fieldContext_Mutation_rescheduleAppointment(ctx cont
 }
 
 func (ec *executionContext) _Mutation_cancelLegalConsultation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18352,7 +18352,7 @@ func (ec *executionContext) fieldContext_Mutation_cancelLegalConsultation(ctx co
 }
 
 func (ec *executionContext) _Mutation_cancelApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18414,7 +18414,7 @@ func (ec *executionContext) fieldContext_Mutation_cancelApplication(ctx context.
 }
 
 func (ec *executionContext) _Mutation_rescheduleApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18476,7 +18476,7 @@ func (ec *executionContext) fieldContext_Mutation_rescheduleApplication(ctx cont
 }
 
 func (ec *executionContext) _Mutation_saveAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18538,7 +18538,7 @@ func (ec *executionContext) fieldContext_Mutation_saveAddress(ctx context.Contex
 }
 
 func (ec *executionContext) _Mutation_setDefaultCity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18600,7 +18600,7 @@ func (ec *executionContext) fieldContext_Mutation_setDefaultCity(ctx context.Con
 }
 
 func (ec *executionContext) _Mutation_setName(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18662,7 +18662,7 @@ func (ec *executionContext) fieldContext_Mutation_setName(ctx context.Context, f
 }
 
 func (ec *executionContext) _Mutation_payGroceryOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18727,7 +18727,7 @@ func (ec *executionContext) _Office_id(ctx context.Context, field graphql.Collec
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18753,7 +18753,7 @@ func (ec *executionContext) _Office_name(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18779,7 +18779,7 @@ func (ec *executionContext) _Office_city(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.City)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18805,7 +18805,7 @@ func (ec *executionContext) _Office_address(ctx context.Context, field graphql.C
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Address)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18828,7 +18828,7 @@ func (ec *executionContext) fieldContext_Office_address(_ context.Context, field
 }
 
 func (ec *executionContext) _Office_slots(ctx context.Context, field graphql.CollectedField, obj *model.Office) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18875,7 +18875,7 @@ func (ec *executionContext) _OfficeSlot_id(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18898,7 +18898,7 @@ func (ec *executionContext) fieldContext_OfficeSlot_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _OfficeSlot_start(ctx context.Context, field graphql.CollectedField, obj *model.OfficeSlot) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18921,7 +18921,7 @@ func (ec *executionContext) fieldContext_OfficeSlot_start(_ context.Context, fie
 }
 
 func (ec *executionContext) _OfficeSlot_end(ctx context.Context, field graphql.CollectedField, obj *model.OfficeSlot) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18947,7 +18947,7 @@ func (ec *executionContext) _OfficeSlot_available(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Available)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18973,7 +18973,7 @@ func (ec *executionContext) _OnboardingCode_code(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Code)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -18996,7 +18996,7 @@ func (ec *executionContext) fieldContext_OnboardingCode_code(_ context.Context, 
 }
 
 func (ec *executionContext) _OnboardingCode_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.OnboardingCode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19019,7 +19019,7 @@ func (ec *executionContext) fieldContext_OnboardingCode_expiresAt(_ context.Cont
 }
 
 func (ec *executionContext) _OpeningHours_day(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19045,7 +19045,7 @@ func (ec *executionContext) _OpeningHours_opens(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Opens)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19071,7 +19071,7 @@ func (ec *executionContext) _OpeningHours_closes(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Closes)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19094,7 +19094,7 @@ func (ec *executionContext) fieldContext_OpeningHours_closes(_ context.Context, 
 }
 
 func (ec *executionContext) _OrderItem_product(ctx context.Context, field graphql.CollectedField, obj *model.OrderItem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19129,7 +19129,7 @@ func (ec *executionContext) _OrderItem_quantity(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Quantity)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19155,7 +19155,7 @@ func (ec *executionContext) _OrderItem_price(ctx context.Context, field graphql.
 	if obj.Price != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19190,7 +19190,7 @@ func (ec *executionContext) _OrderItem_lineTotal(ctx context.Context, field grap
 	if obj.LineTotal != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LineTotal)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19225,7 +19225,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19251,7 +19251,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19274,7 +19274,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19297,7 +19297,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19323,7 +19323,7 @@ func (ec *executionContext) _Payout_id(ctx context.Context, field graphql.Collec
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19349,7 +19349,7 @@ func (ec *executionContext) _Payout_day(ctx context.Context, field graphql.Colle
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Day)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19375,7 +19375,7 @@ func (ec *executionContext) _Payout_amount(ctx context.Context, field graphql.Co
 	if obj.Amount != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Amount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19410,7 +19410,7 @@ func (ec *executionContext) _Payout_repaid(ctx context.Context, field graphql.Co
 	if obj.Repaid != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Repaid)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19442,7 +19442,7 @@ func (ec *executionContext) fieldContext_Payout_repaid(_ context.Context, field 
 }
 
 func (ec *executionContext) _Payout_status(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19465,7 +19465,7 @@ func (ec *executionContext) fieldContext_Payout_status(_ context.Context, field 
 }
 
 func (ec *executionContext) _Payout_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19491,7 +19491,7 @@ func (ec *executionContext) _PlacedItem_id(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19517,7 +19517,7 @@ func (ec *executionContext) _PlacedItem_name(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19543,7 +19543,7 @@ func (ec *executionContext) _PlacedItem_position(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Position)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19566,7 +19566,7 @@ func (ec *executionContext) fieldContext_PlacedItem_position(_ context.Context, 
 }
 
 func (ec *executionContext) _PlacedItem_score(ctx context.Context, field graphql.CollectedField, obj *model.PlacedItem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19589,7 +19589,7 @@ func (ec *executionContext) fieldContext_PlacedItem_score(_ context.Context, fie
 }
 
 func (ec *executionContext) _PlacedItem_reasons(ctx context.Context, field graphql.CollectedField, obj *model.PlacedItem) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19624,7 +19624,7 @@ func (ec *executionContext) _Placement_query(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Query)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19647,7 +19647,7 @@ func (ec *executionContext) fieldContext_Placement_query(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Placement_city(ctx context.Context, field graphql.CollectedField, obj *model.Placement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19673,7 +19673,7 @@ func (ec *executionContext) _Placement_totalResults(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalResults)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19696,7 +19696,7 @@ func (ec *executionContext) fieldContext_Placement_totalResults(_ context.Contex
 }
 
 func (ec *executionContext) _Placement_items(ctx context.Context, field graphql.CollectedField, obj *model.Placement) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19731,7 +19731,7 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19757,7 +19757,7 @@ func (ec *executionContext) _Product_name(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19783,7 +19783,7 @@ func (ec *executionContext) _Product_description(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Description)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19809,7 +19809,7 @@ func (ec *executionContext) _Product_category(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Category)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19832,7 +19832,7 @@ func (ec *executionContext) fieldContext_Product_category(_ context.Context, fie
 }
 
 func (ec *executionContext) _Product_tags(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19858,7 +19858,7 @@ func (ec *executionContext) _Product_price(ctx context.Context, field graphql.Co
 	if obj.Price != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19893,7 +19893,7 @@ func (ec *executionContext) _Product_unit(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Unit)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19919,7 +19919,7 @@ func (ec *executionContext) _Product_stock(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Stock)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19945,7 +19945,7 @@ func (ec *executionContext) _Product_inStock(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.InStock)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19971,7 +19971,7 @@ func (ec *executionContext) _Product_origin(ctx context.Context, field graphql.C
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Origin)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -19994,7 +19994,7 @@ func (ec *executionContext) fieldContext_Product_origin(_ context.Context, field
 }
 
 func (ec *executionContext) _Product_rating(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20017,7 +20017,7 @@ func (ec *executionContext) fieldContext_Product_rating(_ context.Context, field
 }
 
 func (ec *executionContext) _Product_store(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20049,7 +20049,7 @@ func (ec *executionContext) fieldContext_Product_store(_ context.Context, field 
 }
 
 func (ec *executionContext) _Product_provider(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20081,7 +20081,7 @@ func (ec *executionContext) fieldContext_Product_provider(_ context.Context, fie
 }
 
 func (ec *executionContext) _Product_images(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20113,7 +20113,7 @@ func (ec *executionContext) fieldContext_Product_images(_ context.Context, field
 }
 
 func (ec *executionContext) _Product_originalPrice(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20148,7 +20148,7 @@ func (ec *executionContext) _Product_discountPercent(ctx context.Context, field 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.DiscountPercent)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20174,7 +20174,7 @@ func (ec *executionContext) _Product_reviewCount(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.ReviewCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20197,7 +20197,7 @@ func (ec *executionContext) fieldContext_Product_reviewCount(_ context.Context, 
 }
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20229,7 +20229,7 @@ func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _ProductConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20264,7 +20264,7 @@ func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, f
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20290,7 +20290,7 @@ func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20313,7 +20313,7 @@ func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20348,7 +20348,7 @@ func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.Coll
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20374,7 +20374,7 @@ func (ec *executionContext) _Provider_key(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Key)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20400,7 +20400,7 @@ func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20423,7 +20423,7 @@ func (ec *executionContext) fieldContext_Provider_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _Provider_vertical(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20449,7 +20449,7 @@ func (ec *executionContext) _Provider_description(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Description)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20472,7 +20472,7 @@ func (ec *executionContext) fieldContext_Provider_description(_ context.Context,
 }
 
 func (ec *executionContext) _Provider_rating(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20495,7 +20495,7 @@ func (ec *executionContext) fieldContext_Provider_rating(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Provider_cities(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20518,7 +20518,7 @@ func (ec *executionContext) fieldContext_Provider_cities(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Provider_status(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20541,7 +20541,7 @@ func (ec *executionContext) fieldContext_Provider_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Provider_lifecycle(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20564,7 +20564,7 @@ func (ec *executionContext) fieldContext_Provider_lifecycle(_ context.Context, f
 }
 
 func (ec *executionContext) _Provider_certifications(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20596,7 +20596,7 @@ func (ec *executionContext) fieldContext_Provider_certifications(_ context.Conte
 }
 
 func (ec *executionContext) _Provider_history(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20628,7 +20628,7 @@ func (ec *executionContext) fieldContext_Provider_history(_ context.Context, fie
 }
 
 func (ec *executionContext) _Provider_changes(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20660,7 +20660,7 @@ func (ec *executionContext) fieldContext_Provider_changes(_ context.Context, fie
 }
 
 func (ec *executionContext) _Provider_logo(ctx context.Context, field graphql.CollectedField, obj *model.Provider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20695,7 +20695,7 @@ func (ec *executionContext) _ProviderApiKey_id(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20721,7 +20721,7 @@ func (ec *executionContext) _ProviderApiKey_label(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Label)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20747,7 +20747,7 @@ func (ec *executionContext) _ProviderApiKey_createdBy(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.CreatedBy)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20770,7 +20770,7 @@ func (ec *executionContext) fieldContext_ProviderApiKey_createdBy(_ context.Cont
 }
 
 func (ec *executionContext) _ProviderApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20793,7 +20793,7 @@ func (ec *executionContext) fieldContext_ProviderApiKey_createdAt(_ context.Cont
 }
 
 func (ec *executionContext) _ProviderApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *model.ProviderAPIKey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20816,7 +20816,7 @@ func (ec *executionContext) fieldContext_ProviderApiKey_revokedAt(_ context.Cont
 }
 
 func (ec *executionContext) _ProviderChange_what(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20842,7 +20842,7 @@ func (ec *executionContext) _ProviderChange_from(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.From)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20868,7 +20868,7 @@ func (ec *executionContext) _ProviderChange_to(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.To)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20894,7 +20894,7 @@ func (ec *executionContext) _ProviderChange_actor(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Actor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20920,7 +20920,7 @@ func (ec *executionContext) _ProviderChange_reason(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Reason)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20943,7 +20943,7 @@ func (ec *executionContext) fieldContext_ProviderChange_reason(_ context.Context
 }
 
 func (ec *executionContext) _ProviderChange_at(ctx context.Context, field graphql.CollectedField, obj *model.ProviderChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20966,7 +20966,7 @@ func (ec *executionContext) fieldContext_ProviderChange_at(_ context.Context, fi
 }
 
 func (ec *executionContext) _ProviderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProviderConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -20998,7 +20998,7 @@ func (ec *executionContext) fieldContext_ProviderConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _ProviderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProviderConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21033,7 +21033,7 @@ func (ec *executionContext) _ProviderConnection_totalCount(ctx context.Context, 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21059,7 +21059,7 @@ func (ec *executionContext) _ProviderEdge_cursor(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21082,7 +21082,7 @@ func (ec *executionContext) fieldContext_ProviderEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _ProviderEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProviderEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21114,7 +21114,7 @@ func (ec *executionContext) fieldContext_ProviderEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _ProviderLifecycleChange_from(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21137,7 +21137,7 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_from(_ context.
 }
 
 func (ec *executionContext) _ProviderLifecycleChange_to(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21163,7 +21163,7 @@ func (ec *executionContext) _ProviderLifecycleChange_actor(ctx context.Context, 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Actor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21189,7 +21189,7 @@ func (ec *executionContext) _ProviderLifecycleChange_reason(ctx context.Context,
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Reason)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21212,7 +21212,7 @@ func (ec *executionContext) fieldContext_ProviderLifecycleChange_reason(_ contex
 }
 
 func (ec *executionContext) _ProviderLifecycleChange_at(ctx context.Context, field graphql.CollectedField, obj *model.ProviderLifecycleChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21238,7 +21238,7 @@ func (ec *executionContext) _ProviderTraffic_provider(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Provider)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21264,7 +21264,7 @@ func (ec *executionContext) _ProviderTraffic_calls(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Calls)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21290,7 +21290,7 @@ func (ec *executionContext) _ProviderTraffic_errors(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Errors)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21313,7 +21313,7 @@ func (ec *executionContext) fieldContext_ProviderTraffic_errors(_ context.Contex
 }
 
 func (ec *executionContext) _ProviderTraffic_p50Ms(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21336,7 +21336,7 @@ func (ec *executionContext) fieldContext_ProviderTraffic_p50Ms(_ context.Context
 }
 
 func (ec *executionContext) _ProviderTraffic_p99Ms(ctx context.Context, field graphql.CollectedField, obj *model.ProviderTraffic) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21362,7 +21362,7 @@ func (ec *executionContext) _ProviderTraffic_conversions(ctx context.Context, fi
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Conversions)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21385,7 +21385,7 @@ func (ec *executionContext) fieldContext_ProviderTraffic_conversions(_ context.C
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21429,7 +21429,7 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 }
 
 func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21473,7 +21473,7 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 }
 
 func (ec *executionContext) _Query_providers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21517,7 +21517,7 @@ func (ec *executionContext) fieldContext_Query_providers(ctx context.Context, fi
 }
 
 func (ec *executionContext) _Query_stores(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21561,7 +21561,7 @@ func (ec *executionContext) fieldContext_Query_stores(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query_products(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21605,7 +21605,7 @@ func (ec *executionContext) fieldContext_Query_products(ctx context.Context, fie
 }
 
 func (ec *executionContext) _Query_doctors(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21649,7 +21649,7 @@ func (ec *executionContext) fieldContext_Query_doctors(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Query_lawyers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21693,7 +21693,7 @@ func (ec *executionContext) fieldContext_Query_lawyers(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Query_govServices(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21737,7 +21737,7 @@ func (ec *executionContext) fieldContext_Query_govServices(ctx context.Context, 
 }
 
 func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21781,7 +21781,7 @@ func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query_home(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21843,7 +21843,7 @@ func (ec *executionContext) fieldContext_Query_home(ctx context.Context, field g
 }
 
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21893,7 +21893,7 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Query_analytics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -21943,7 +21943,7 @@ func (ec *executionContext) fieldContext_Query_analytics(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Query_registeredProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22005,7 +22005,7 @@ func (ec *executionContext) fieldContext_Query_registeredProvider(ctx context.Co
 }
 
 func (ec *executionContext) _Query_viewerProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22055,7 +22055,7 @@ func (ec *executionContext) fieldContext_Query_viewerProvider(_ context.Context,
 }
 
 func (ec *executionContext) _Query_pendingApprovals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22105,7 +22105,7 @@ func (ec *executionContext) fieldContext_Query_pendingApprovals(_ context.Contex
 }
 
 func (ec *executionContext) _Query_reconciliations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22167,7 +22167,7 @@ func (ec *executionContext) fieldContext_Query_reconciliations(ctx context.Conte
 }
 
 func (ec *executionContext) _Query_cities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22211,7 +22211,7 @@ func (ec *executionContext) fieldContext_Query_cities(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22255,7 +22255,7 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22290,7 +22290,7 @@ func (ec *executionContext) _QueryCount_query(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Query)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22316,7 +22316,7 @@ func (ec *executionContext) _QueryCount_count(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Count)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22342,7 +22342,7 @@ func (ec *executionContext) _RankingReason_factor(ctx context.Context, field gra
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Factor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22365,7 +22365,7 @@ func (ec *executionContext) fieldContext_RankingReason_factor(_ context.Context,
 }
 
 func (ec *executionContext) _RankingReason_contribution(ctx context.Context, field graphql.CollectedField, obj *model.RankingReason) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22391,7 +22391,7 @@ func (ec *executionContext) _RankingReason_explanation(ctx context.Context, fiel
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Explanation)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22417,7 +22417,7 @@ func (ec *executionContext) _RecommendationParams_fitted(ctx context.Context, fi
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Fitted)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22440,7 +22440,7 @@ func (ec *executionContext) fieldContext_RecommendationParams_fitted(_ context.C
 }
 
 func (ec *executionContext) _RecommendationParams_repeatHalfLifeDays(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22466,7 +22466,7 @@ func (ec *executionContext) _RecommendationParams_dueBoost(ctx context.Context, 
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DueBoost)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22489,7 +22489,7 @@ func (ec *executionContext) fieldContext_RecommendationParams_dueBoost(_ context
 }
 
 func (ec *executionContext) _RecommendationParams_sources(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22521,7 +22521,7 @@ func (ec *executionContext) fieldContext_RecommendationParams_sources(_ context.
 }
 
 func (ec *executionContext) _RecommendationParams_validation(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationParams) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22556,7 +22556,7 @@ func (ec *executionContext) _RecommendationSource_source(ctx context.Context, fi
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Source)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22579,7 +22579,7 @@ func (ec *executionContext) fieldContext_RecommendationSource_source(_ context.C
 }
 
 func (ec *executionContext) _RecommendationSource_weight(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22602,7 +22602,7 @@ func (ec *executionContext) fieldContext_RecommendationSource_weight(_ context.C
 }
 
 func (ec *executionContext) _RecommendationSource_calibrationA(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22625,7 +22625,7 @@ func (ec *executionContext) fieldContext_RecommendationSource_calibrationA(_ con
 }
 
 func (ec *executionContext) _RecommendationSource_calibrationB(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22648,7 +22648,7 @@ func (ec *executionContext) fieldContext_RecommendationSource_calibrationB(_ con
 }
 
 func (ec *executionContext) _RecommendationSource_validationCandidates(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22671,7 +22671,7 @@ func (ec *executionContext) fieldContext_RecommendationSource_validationCandidat
 }
 
 func (ec *executionContext) _RecommendationSource_validationHits(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationSource) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22694,7 +22694,7 @@ func (ec *executionContext) fieldContext_RecommendationSource_validationHits(_ c
 }
 
 func (ec *executionContext) _RecommendationValidation_fittedAt(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22720,7 +22720,7 @@ func (ec *executionContext) _RecommendationValidation_events(ctx context.Context
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Events)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22743,7 +22743,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_events(_ conte
 }
 
 func (ec *executionContext) _RecommendationValidation_cut(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22769,7 +22769,7 @@ func (ec *executionContext) _RecommendationValidation_users(ctx context.Context,
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Users)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22795,7 +22795,7 @@ func (ec *executionContext) _RecommendationValidation_n(ctx context.Context, fie
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.N)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22818,7 +22818,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_n(_ context.Co
 }
 
 func (ec *executionContext) _RecommendationValidation_hr(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22841,7 +22841,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_hr(_ context.C
 }
 
 func (ec *executionContext) _RecommendationValidation_ndcg(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22864,7 +22864,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_ndcg(_ context
 }
 
 func (ec *executionContext) _RecommendationValidation_popularityHr(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22887,7 +22887,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_popularityHr(_
 }
 
 func (ec *executionContext) _RecommendationValidation_popularityNdcg(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22910,7 +22910,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_popularityNdcg
 }
 
 func (ec *executionContext) _RecommendationValidation_previousHr(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22933,7 +22933,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_previousHr(_ c
 }
 
 func (ec *executionContext) _RecommendationValidation_previousNdcg(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22956,7 +22956,7 @@ func (ec *executionContext) fieldContext_RecommendationValidation_previousNdcg(_
 }
 
 func (ec *executionContext) _RecommendationValidation_durationMs(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationValidation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -22982,7 +22982,7 @@ func (ec *executionContext) _Reconciliation_day(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Day)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23008,7 +23008,7 @@ func (ec *executionContext) _Reconciliation_orders(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Orders)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23034,7 +23034,7 @@ func (ec *executionContext) _Reconciliation_payouts(ctx context.Context, field g
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Payouts)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23057,7 +23057,7 @@ func (ec *executionContext) fieldContext_Reconciliation_payouts(_ context.Contex
 }
 
 func (ec *executionContext) _Reconciliation_mismatches(ctx context.Context, field graphql.CollectedField, obj *model.Reconciliation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23080,7 +23080,7 @@ func (ec *executionContext) fieldContext_Reconciliation_mismatches(_ context.Con
 }
 
 func (ec *executionContext) _Reconciliation_ranAt(ctx context.Context, field graphql.CollectedField, obj *model.Reconciliation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23103,7 +23103,7 @@ func (ec *executionContext) fieldContext_Reconciliation_ranAt(_ context.Context,
 }
 
 func (ec *executionContext) _RegisterProviderPayload_provider(ctx context.Context, field graphql.CollectedField, obj *model.RegisterProviderPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23135,7 +23135,7 @@ func (ec *executionContext) fieldContext_RegisterProviderPayload_provider(_ cont
 }
 
 func (ec *executionContext) _RegisterProviderPayload_certification(ctx context.Context, field graphql.CollectedField, obj *model.RegisterProviderPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23170,7 +23170,7 @@ func (ec *executionContext) _RewardAccount_payable(ctx context.Context, field gr
 	if obj.Payable != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Payable)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23205,7 +23205,7 @@ func (ec *executionContext) _RewardAccount_receivable(ctx context.Context, field
 	if obj.Receivable != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Receivable)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23240,7 +23240,7 @@ func (ec *executionContext) _RewardAccount_loanOutstanding(ctx context.Context, 
 	if obj.LoanOutstanding != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LoanOutstanding)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23272,7 +23272,7 @@ func (ec *executionContext) fieldContext_RewardAccount_loanOutstanding(_ context
 }
 
 func (ec *executionContext) _RewardAccount_programs(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23304,7 +23304,7 @@ func (ec *executionContext) fieldContext_RewardAccount_programs(_ context.Contex
 }
 
 func (ec *executionContext) _RewardAccount_history(ctx context.Context, field graphql.CollectedField, obj *model.RewardAccount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23351,7 +23351,7 @@ func (ec *executionContext) _RewardPrograms_perOrder(ctx context.Context, field 
 	if obj.PerOrder != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.PerOrder)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23386,7 +23386,7 @@ func (ec *executionContext) _RewardPrograms_firstOrder(ctx context.Context, fiel
 	if obj.FirstOrder != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.FirstOrder)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23421,7 +23421,7 @@ func (ec *executionContext) _RewardPrograms_monthlyOk(ctx context.Context, field
 	if obj.MonthlyOk != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.MonthlyOk)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23453,7 +23453,7 @@ func (ec *executionContext) fieldContext_RewardPrograms_monthlyOk(_ context.Cont
 }
 
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23485,7 +23485,7 @@ func (ec *executionContext) fieldContext_SearchConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _SearchConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23520,7 +23520,7 @@ func (ec *executionContext) _SearchConnection_totalCount(ctx context.Context, fi
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23543,7 +23543,7 @@ func (ec *executionContext) fieldContext_SearchConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _SearchConnection_facets(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23578,7 +23578,7 @@ func (ec *executionContext) _SearchEdge_cursor(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23601,7 +23601,7 @@ func (ec *executionContext) fieldContext_SearchEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _SearchEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23624,7 +23624,7 @@ func (ec *executionContext) fieldContext_SearchEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _SearchEdge_score(ctx context.Context, field graphql.CollectedField, obj *model.SearchEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23647,7 +23647,7 @@ func (ec *executionContext) fieldContext_SearchEdge_score(_ context.Context, fie
 }
 
 func (ec *executionContext) _SearchFacets_verticals(ctx context.Context, field graphql.CollectedField, obj *model.SearchFacets) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23679,7 +23679,7 @@ func (ec *executionContext) fieldContext_SearchFacets_verticals(_ context.Contex
 }
 
 func (ec *executionContext) _SearchFacets_providers(ctx context.Context, field graphql.CollectedField, obj *model.SearchFacets) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23714,7 +23714,7 @@ func (ec *executionContext) _ServiceApplication_id(ctx context.Context, field gr
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23737,7 +23737,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_id(_ context.Context
 }
 
 func (ec *executionContext) _ServiceApplication_service(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23769,7 +23769,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_service(_ context.Co
 }
 
 func (ec *executionContext) _ServiceApplication_documents(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23792,7 +23792,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_documents(_ context.
 }
 
 func (ec *executionContext) _ServiceApplication_status(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23815,7 +23815,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_status(_ context.Con
 }
 
 func (ec *executionContext) _ServiceApplication_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23838,7 +23838,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_createdAt(_ context.
 }
 
 func (ec *executionContext) _ServiceApplication_provider(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23870,7 +23870,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_provider(_ context.C
 }
 
 func (ec *executionContext) _ServiceApplication_office(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23902,7 +23902,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_office(_ context.Con
 }
 
 func (ec *executionContext) _ServiceApplication_visitSlot(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplication) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23934,7 +23934,7 @@ func (ec *executionContext) fieldContext_ServiceApplication_visitSlot(_ context.
 }
 
 func (ec *executionContext) _ServiceApplicationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -23966,7 +23966,7 @@ func (ec *executionContext) fieldContext_ServiceApplicationConnection_edges(_ co
 }
 
 func (ec *executionContext) _ServiceApplicationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24001,7 +24001,7 @@ func (ec *executionContext) _ServiceApplicationConnection_totalCount(ctx context
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24027,7 +24027,7 @@ func (ec *executionContext) _ServiceApplicationEdge_cursor(ctx context.Context, 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24050,7 +24050,7 @@ func (ec *executionContext) fieldContext_ServiceApplicationEdge_cursor(_ context
 }
 
 func (ec *executionContext) _ServiceApplicationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ServiceApplicationEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24082,7 +24082,7 @@ func (ec *executionContext) fieldContext_ServiceApplicationEdge_node(_ context.C
 }
 
 func (ec *executionContext) _ServiceLevel_state(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24105,7 +24105,7 @@ func (ec *executionContext) fieldContext_ServiceLevel_state(_ context.Context, f
 }
 
 func (ec *executionContext) _ServiceLevel_since(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24128,7 +24128,7 @@ func (ec *executionContext) fieldContext_ServiceLevel_since(_ context.Context, f
 }
 
 func (ec *executionContext) _ServiceLevel_transitions(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24160,7 +24160,7 @@ func (ec *executionContext) fieldContext_ServiceLevel_transitions(_ context.Cont
 }
 
 func (ec *executionContext) _ServiceLevelTransition_from(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24183,7 +24183,7 @@ func (ec *executionContext) fieldContext_ServiceLevelTransition_from(_ context.C
 }
 
 func (ec *executionContext) _ServiceLevelTransition_to(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24209,7 +24209,7 @@ func (ec *executionContext) _ServiceLevelTransition_reason(ctx context.Context, 
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Reason)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24232,7 +24232,7 @@ func (ec *executionContext) fieldContext_ServiceLevelTransition_reason(_ context
 }
 
 func (ec *executionContext) _ServiceLevelTransition_at(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLevelTransition) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24258,7 +24258,7 @@ func (ec *executionContext) _StatusUpdate_id(ctx context.Context, field graphql.
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24281,7 +24281,7 @@ func (ec *executionContext) fieldContext_StatusUpdate_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _StatusUpdate_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24304,7 +24304,7 @@ func (ec *executionContext) fieldContext_StatusUpdate_status(_ context.Context, 
 }
 
 func (ec *executionContext) _StatusUpdate_changedAt(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24327,7 +24327,7 @@ func (ec *executionContext) fieldContext_StatusUpdate_changedAt(_ context.Contex
 }
 
 func (ec *executionContext) _StatusUpdate_node(ctx context.Context, field graphql.CollectedField, obj *model.StatusUpdate) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24362,7 +24362,7 @@ func (ec *executionContext) _Store_id(ctx context.Context, field graphql.Collect
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24388,7 +24388,7 @@ func (ec *executionContext) _Store_name(ctx context.Context, field graphql.Colle
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24414,7 +24414,7 @@ func (ec *executionContext) _Store_city(ctx context.Context, field graphql.Colle
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.City)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24440,7 +24440,7 @@ func (ec *executionContext) _Store_address(ctx context.Context, field graphql.Co
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Address)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24463,7 +24463,7 @@ func (ec *executionContext) fieldContext_Store_address(_ context.Context, field 
 }
 
 func (ec *executionContext) _Store_rating(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24486,7 +24486,7 @@ func (ec *executionContext) fieldContext_Store_rating(_ context.Context, field g
 }
 
 func (ec *executionContext) _Store_tags(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24509,7 +24509,7 @@ func (ec *executionContext) fieldContext_Store_tags(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Store_provider(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24541,7 +24541,7 @@ func (ec *executionContext) fieldContext_Store_provider(_ context.Context, field
 }
 
 func (ec *executionContext) _Store_products(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24585,7 +24585,7 @@ func (ec *executionContext) fieldContext_Store_products(ctx context.Context, fie
 }
 
 func (ec *executionContext) _Store_deliverySlots(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24617,7 +24617,7 @@ func (ec *executionContext) fieldContext_Store_deliverySlots(_ context.Context, 
 }
 
 func (ec *executionContext) _Store_logo(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24652,7 +24652,7 @@ func (ec *executionContext) _Store_reviewCount(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.ReviewCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24675,7 +24675,7 @@ func (ec *executionContext) fieldContext_Store_reviewCount(_ context.Context, fi
 }
 
 func (ec *executionContext) _Store_openingHours(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24707,7 +24707,7 @@ func (ec *executionContext) fieldContext_Store_openingHours(_ context.Context, f
 }
 
 func (ec *executionContext) _Store_minimumOrder(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24739,7 +24739,7 @@ func (ec *executionContext) fieldContext_Store_minimumOrder(_ context.Context, f
 }
 
 func (ec *executionContext) _Store_deliveryFee(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24771,7 +24771,7 @@ func (ec *executionContext) fieldContext_Store_deliveryFee(_ context.Context, fi
 }
 
 func (ec *executionContext) _Store_openNow(ctx context.Context, field graphql.CollectedField, obj *model.Store) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24794,7 +24794,7 @@ func (ec *executionContext) fieldContext_Store_openNow(_ context.Context, field 
 }
 
 func (ec *executionContext) _StoreConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24826,7 +24826,7 @@ func (ec *executionContext) fieldContext_StoreConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _StoreConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.StoreConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24861,7 +24861,7 @@ func (ec *executionContext) _StoreConnection_totalCount(ctx context.Context, fie
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.TotalCount)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24887,7 +24887,7 @@ func (ec *executionContext) _StoreEdge_cursor(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Cursor)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24910,7 +24910,7 @@ func (ec *executionContext) fieldContext_StoreEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _StoreEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.StoreEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25004,7 +25004,7 @@ func (ec *executionContext) fieldContext_Subscription_statusChanged(ctx context.
 }
 
 func (ec *executionContext) _TrafficDay_day(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25027,7 +25027,7 @@ func (ec *executionContext) fieldContext_TrafficDay_day(_ context.Context, field
 }
 
 func (ec *executionContext) _TrafficDay_city(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25053,7 +25053,7 @@ func (ec *executionContext) _TrafficDay_searchImpressions(ctx context.Context, f
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.SearchImpressions)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25079,7 +25079,7 @@ func (ec *executionContext) _TrafficDay_homeImpressions(ctx context.Context, fie
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.HomeImpressions)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25105,7 +25105,7 @@ func (ec *executionContext) _TrafficDay_clicks(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Clicks)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25131,7 +25131,7 @@ func (ec *executionContext) _TrafficDay_orders(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Orders)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25157,7 +25157,7 @@ func (ec *executionContext) _TrafficDay_bookings(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Bookings)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25183,7 +25183,7 @@ func (ec *executionContext) _TrafficDay_gmv(ctx context.Context, field graphql.C
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Gmv)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25206,7 +25206,7 @@ func (ec *executionContext) fieldContext_TrafficDay_gmv(_ context.Context, field
 }
 
 func (ec *executionContext) _TrafficDay_conversion(ctx context.Context, field graphql.CollectedField, obj *model.TrafficDay) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25232,7 +25232,7 @@ func (ec *executionContext) _TrafficQuery_query(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Query)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25255,7 +25255,7 @@ func (ec *executionContext) fieldContext_TrafficQuery_query(_ context.Context, f
 }
 
 func (ec *executionContext) _TrafficQuery_city(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25281,7 +25281,7 @@ func (ec *executionContext) _TrafficQuery_impressions(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Impressions)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25307,7 +25307,7 @@ func (ec *executionContext) _TrafficQuery_clicks(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Clicks)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25330,7 +25330,7 @@ func (ec *executionContext) fieldContext_TrafficQuery_clicks(_ context.Context, 
 }
 
 func (ec *executionContext) _TrafficQuery_meanRank(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25353,7 +25353,7 @@ func (ec *executionContext) fieldContext_TrafficQuery_meanRank(_ context.Context
 }
 
 func (ec *executionContext) _TrafficQuery_bestRank(ctx context.Context, field graphql.CollectedField, obj *model.TrafficQuery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25379,7 +25379,7 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.ID)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25402,7 +25402,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_orders(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25446,7 +25446,7 @@ func (ec *executionContext) fieldContext_User_orders(ctx context.Context, field 
 }
 
 func (ec *executionContext) _User_appointments(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25490,7 +25490,7 @@ func (ec *executionContext) fieldContext_User_appointments(ctx context.Context, 
 }
 
 func (ec *executionContext) _User_consultations(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25534,7 +25534,7 @@ func (ec *executionContext) fieldContext_User_consultations(ctx context.Context,
 }
 
 func (ec *executionContext) _User_legalConsultations(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25578,7 +25578,7 @@ func (ec *executionContext) fieldContext_User_legalConsultations(ctx context.Con
 }
 
 func (ec *executionContext) _User_applications(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25622,7 +25622,7 @@ func (ec *executionContext) fieldContext_User_applications(ctx context.Context, 
 }
 
 func (ec *executionContext) _User_settings(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25654,7 +25654,7 @@ func (ec *executionContext) fieldContext_User_settings(_ context.Context, field 
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25677,7 +25677,7 @@ func (ec *executionContext) fieldContext_User_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _User_addresses(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25709,7 +25709,7 @@ func (ec *executionContext) fieldContext_User_addresses(_ context.Context, field
 }
 
 func (ec *executionContext) _User_defaultCity(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25735,7 +25735,7 @@ func (ec *executionContext) _UserSettings_personalization(ctx context.Context, f
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Personalization)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25761,7 +25761,7 @@ func (ec *executionContext) _ViewerProvider_key(ctx context.Context, field graph
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Key)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25787,7 +25787,7 @@ func (ec *executionContext) _ViewerProvider_name(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25810,7 +25810,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_name(_ context.Context, 
 }
 
 func (ec *executionContext) _ViewerProvider_vertical(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25833,7 +25833,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_vertical(_ context.Conte
 }
 
 func (ec *executionContext) _ViewerProvider_lifecycle(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25856,7 +25856,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_lifecycle(_ context.Cont
 }
 
 func (ec *executionContext) _ViewerProvider_apiKeys(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25888,7 +25888,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_apiKeys(_ context.Contex
 }
 
 func (ec *executionContext) _ViewerProvider_rewards(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25920,7 +25920,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_rewards(_ context.Contex
 }
 
 func (ec *executionContext) _ViewerProvider_serviceLevel(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25952,7 +25952,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_serviceLevel(_ context.C
 }
 
 func (ec *executionContext) _ViewerProvider_loanOffer(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -25984,7 +25984,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_loanOffer(_ context.Cont
 }
 
 func (ec *executionContext) _ViewerProvider_loans(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26016,7 +26016,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_loans(_ context.Context,
 }
 
 func (ec *executionContext) _ViewerProvider_loan(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26060,7 +26060,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_loan(ctx context.Context
 }
 
 func (ec *executionContext) _ViewerProvider_payouts(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26104,7 +26104,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_payouts(ctx context.Cont
 }
 
 func (ec *executionContext) _ViewerProvider_traffic(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26148,7 +26148,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_traffic(ctx context.Cont
 }
 
 func (ec *executionContext) _ViewerProvider_topQueries(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26192,7 +26192,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_topQueries(ctx context.C
 }
 
 func (ec *executionContext) _ViewerProvider_placement(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26236,7 +26236,7 @@ func (ec *executionContext) fieldContext_ViewerProvider_placement(ctx context.Co
 }
 
 func (ec *executionContext) _ViewerProvider_demand(ctx context.Context, field graphql.CollectedField, obj *model.ViewerProvider) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26283,7 +26283,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26306,7 +26306,7 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26332,7 +26332,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26355,7 +26355,7 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26378,7 +26378,7 @@ func (ec *executionContext) fieldContext___Directive_locations(_ context.Context
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26425,7 +26425,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26448,7 +26448,7 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26471,7 +26471,7 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26494,7 +26494,7 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26520,7 +26520,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26543,7 +26543,7 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26566,7 +26566,7 @@ func (ec *executionContext) fieldContext___Field_description(_ context.Context, 
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26610,7 +26610,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26642,7 +26642,7 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26665,7 +26665,7 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26691,7 +26691,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.StringOf(&obj.Name)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26714,7 +26714,7 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26737,7 +26737,7 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26769,7 +26769,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26792,7 +26792,7 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26815,7 +26815,7 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26838,7 +26838,7 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26861,7 +26861,7 @@ func (ec *executionContext) fieldContext___Schema_description(_ context.Context,
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26893,7 +26893,7 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26925,7 +26925,7 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26957,7 +26957,7 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -26989,7 +26989,7 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27021,7 +27021,7 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27044,7 +27044,7 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27067,7 +27067,7 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27090,7 +27090,7 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27113,7 +27113,7 @@ func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27157,7 +27157,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27189,7 +27189,7 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27221,7 +27221,7 @@ func (ec *executionContext) fieldContext___Type_possibleTypes(_ context.Context,
 }
 
 func (ec *executionContext) ___Type_enumValues(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27265,7 +27265,7 @@ func (ec *executionContext) fieldContext___Type_enumValues(ctx context.Context, 
 }
 
 func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27309,7 +27309,7 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -27341,7 +27341,7 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -28491,7 +28491,7 @@ var addressImplementors = []string{"Address"}
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *model.Address) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, addressImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28539,7 +28539,7 @@ var analyticsImplementors = []string{"Analytics"}
 func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, analyticsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28621,7 +28621,7 @@ var appointmentImplementors = []string{"Appointment", "Node"}
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *model.Appointment) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28686,7 +28686,7 @@ var appointmentConnectionImplementors = []string{"AppointmentConnection"}
 func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28729,7 +28729,7 @@ var appointmentEdgeImplementors = []string{"AppointmentEdge"}
 func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28767,7 +28767,7 @@ var appointmentSlotImplementors = []string{"AppointmentSlot"}
 func (ec *executionContext) _AppointmentSlot(ctx context.Context, sel ast.SelectionSet, obj *model.AppointmentSlot) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, appointmentSlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28815,7 +28815,7 @@ var approvalRequestImplementors = []string{"ApprovalRequest"}
 func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *model.ApprovalRequest) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28893,7 +28893,7 @@ var bucketCountImplementors = []string{"BucketCount"}
 func (ec *executionContext) _BucketCount(ctx context.Context, sel ast.SelectionSet, obj *model.BucketCount) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, bucketCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28931,7 +28931,7 @@ var certificationCheckImplementors = []string{"CertificationCheck"}
 func (ec *executionContext) _CertificationCheck(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationCheck) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, certificationCheckImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -28974,7 +28974,7 @@ var certificationRunImplementors = []string{"CertificationRun"}
 func (ec *executionContext) _CertificationRun(ctx context.Context, sel ast.SelectionSet, obj *model.CertificationRun) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, certificationRunImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29032,7 +29032,7 @@ var cityImplementors = []string{"City"}
 func (ec *executionContext) _City(ctx context.Context, sel ast.SelectionSet, obj *model.City) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, cityImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29080,7 +29080,7 @@ var consultationImplementors = []string{"Consultation", "Node"}
 func (ec *executionContext) _Consultation(ctx context.Context, sel ast.SelectionSet, obj *model.Consultation) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, consultationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29155,7 +29155,7 @@ var consultationConnectionImplementors = []string{"ConsultationConnection"}
 func (ec *executionContext) _ConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, consultationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29198,7 +29198,7 @@ var consultationEdgeImplementors = []string{"ConsultationEdge"}
 func (ec *executionContext) _ConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConsultationEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, consultationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29236,7 +29236,7 @@ var conversionImplementors = []string{"Conversion"}
 func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSet, obj *model.Conversion) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, conversionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29304,7 +29304,7 @@ var createdProviderApiKeyImplementors = []string{"CreatedProviderApiKey"}
 func (ec *executionContext) _CreatedProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedProviderAPIKey) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, createdProviderApiKeyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29342,7 +29342,7 @@ var deliveryAddressImplementors = []string{"DeliveryAddress"}
 func (ec *executionContext) _DeliveryAddress(ctx context.Context, sel ast.SelectionSet, obj *model.DeliveryAddress) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, deliveryAddressImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29385,7 +29385,7 @@ var deliverySlotImplementors = []string{"DeliverySlot"}
 func (ec *executionContext) _DeliverySlot(ctx context.Context, sel ast.SelectionSet, obj *model.DeliverySlot) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, deliverySlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29438,7 +29438,7 @@ var demandQueryImplementors = []string{"DemandQuery"}
 func (ec *executionContext) _DemandQuery(ctx context.Context, sel ast.SelectionSet, obj *model.DemandQuery) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, demandQueryImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29491,7 +29491,7 @@ var doctorImplementors = []string{"Doctor", "Node", "SearchResult"}
 func (ec *executionContext) _Doctor(ctx context.Context, sel ast.SelectionSet, obj *model.Doctor) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, doctorImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29586,7 +29586,7 @@ var doctorConnectionImplementors = []string{"DoctorConnection"}
 func (ec *executionContext) _DoctorConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, doctorConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29629,7 +29629,7 @@ var doctorEdgeImplementors = []string{"DoctorEdge"}
 func (ec *executionContext) _DoctorEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DoctorEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, doctorEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29667,7 +29667,7 @@ var facetCountImplementors = []string{"FacetCount"}
 func (ec *executionContext) _FacetCount(ctx context.Context, sel ast.SelectionSet, obj *model.FacetCount) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, facetCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29710,7 +29710,7 @@ var govServiceImplementors = []string{"GovService", "Node", "SearchResult"}
 func (ec *executionContext) _GovService(ctx context.Context, sel ast.SelectionSet, obj *model.GovService) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29805,7 +29805,7 @@ var govServiceConnectionImplementors = []string{"GovServiceConnection"}
 func (ec *executionContext) _GovServiceConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29848,7 +29848,7 @@ var govServiceEdgeImplementors = []string{"GovServiceEdge"}
 func (ec *executionContext) _GovServiceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GovServiceEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, govServiceEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29886,7 +29886,7 @@ var groceryOrderImplementors = []string{"GroceryOrder", "Node"}
 func (ec *executionContext) _GroceryOrder(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrder) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -29977,7 +29977,7 @@ var groceryOrderConnectionImplementors = []string{"GroceryOrderConnection"}
 func (ec *executionContext) _GroceryOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30020,7 +30020,7 @@ var groceryOrderEdgeImplementors = []string{"GroceryOrderEdge"}
 func (ec *executionContext) _GroceryOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GroceryOrderEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, groceryOrderEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30058,7 +30058,7 @@ var homeItemImplementors = []string{"HomeItem"}
 func (ec *executionContext) _HomeItem(ctx context.Context, sel ast.SelectionSet, obj *model.HomeItem) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, homeItemImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30101,7 +30101,7 @@ var homePageImplementors = []string{"HomePage"}
 func (ec *executionContext) _HomePage(ctx context.Context, sel ast.SelectionSet, obj *model.HomePage) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, homePageImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30139,7 +30139,7 @@ var homeSectionImplementors = []string{"HomeSection"}
 func (ec *executionContext) _HomeSection(ctx context.Context, sel ast.SelectionSet, obj *model.HomeSection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, homeSectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30182,7 +30182,7 @@ var imageImplementors = []string{"Image"}
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *model.Image) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, imageImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30225,7 +30225,7 @@ var lawyerImplementors = []string{"Lawyer", "Node", "SearchResult"}
 func (ec *executionContext) _Lawyer(ctx context.Context, sel ast.SelectionSet, obj *model.Lawyer) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30314,7 +30314,7 @@ var lawyerConnectionImplementors = []string{"LawyerConnection"}
 func (ec *executionContext) _LawyerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30357,7 +30357,7 @@ var lawyerEdgeImplementors = []string{"LawyerEdge"}
 func (ec *executionContext) _LawyerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LawyerEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, lawyerEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30395,7 +30395,7 @@ var ledgerEntryImplementors = []string{"LedgerEntry"}
 func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntry) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30458,7 +30458,7 @@ var ledgerPostingImplementors = []string{"LedgerPosting"}
 func (ec *executionContext) _LedgerPosting(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerPosting) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, ledgerPostingImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30496,7 +30496,7 @@ var legalConsultationImplementors = []string{"LegalConsultation", "Node"}
 func (ec *executionContext) _LegalConsultation(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultation) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30566,7 +30566,7 @@ var legalConsultationConnectionImplementors = []string{"LegalConsultationConnect
 func (ec *executionContext) _LegalConsultationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30609,7 +30609,7 @@ var legalConsultationEdgeImplementors = []string{"LegalConsultationEdge"}
 func (ec *executionContext) _LegalConsultationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LegalConsultationEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, legalConsultationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30647,7 +30647,7 @@ var loanImplementors = []string{"Loan"}
 func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj *model.Loan) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, loanImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30740,7 +30740,7 @@ var loanOfferImplementors = []string{"LoanOffer"}
 func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOffer) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30818,7 +30818,7 @@ var loanOfferFactorImplementors = []string{"LoanOfferFactor"}
 func (ec *executionContext) _LoanOfferFactor(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOfferFactor) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, loanOfferFactorImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30861,7 +30861,7 @@ var moneyImplementors = []string{"Money"}
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *model.Money) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -30902,7 +30902,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -31194,7 +31194,7 @@ var officeImplementors = []string{"Office"}
 func (ec *executionContext) _Office(ctx context.Context, sel ast.SelectionSet, obj *model.Office) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, officeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31248,7 +31248,7 @@ var officeSlotImplementors = []string{"OfficeSlot"}
 func (ec *executionContext) _OfficeSlot(ctx context.Context, sel ast.SelectionSet, obj *model.OfficeSlot) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, officeSlotImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31296,7 +31296,7 @@ var onboardingCodeImplementors = []string{"OnboardingCode"}
 func (ec *executionContext) _OnboardingCode(ctx context.Context, sel ast.SelectionSet, obj *model.OnboardingCode) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, onboardingCodeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31334,7 +31334,7 @@ var openingHoursImplementors = []string{"OpeningHours"}
 func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.SelectionSet, obj *model.OpeningHours) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31377,7 +31377,7 @@ var orderItemImplementors = []string{"OrderItem"}
 func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet, obj *model.OrderItem) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, orderItemImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31426,7 +31426,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31474,7 +31474,7 @@ var payoutImplementors = []string{"Payout"}
 func (ec *executionContext) _Payout(ctx context.Context, sel ast.SelectionSet, obj *model.Payout) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, payoutImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31532,7 +31532,7 @@ var placedItemImplementors = []string{"PlacedItem"}
 func (ec *executionContext) _PlacedItem(ctx context.Context, sel ast.SelectionSet, obj *model.PlacedItem) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, placedItemImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31585,7 +31585,7 @@ var placementImplementors = []string{"Placement"}
 func (ec *executionContext) _Placement(ctx context.Context, sel ast.SelectionSet, obj *model.Placement) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, placementImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31633,7 +31633,7 @@ var productImplementors = []string{"Product", "Node", "SearchResult"}
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, productImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31748,7 +31748,7 @@ var productConnectionImplementors = []string{"ProductConnection"}
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31791,7 +31791,7 @@ var productEdgeImplementors = []string{"ProductEdge"}
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31829,7 +31829,7 @@ var providerImplementors = []string{"Provider", "Node", "SearchResult"}
 func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *model.Provider) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31927,7 +31927,7 @@ var providerApiKeyImplementors = []string{"ProviderApiKey"}
 func (ec *executionContext) _ProviderApiKey(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderAPIKey) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerApiKeyImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -31980,7 +31980,7 @@ var providerChangeImplementors = []string{"ProviderChange"}
 func (ec *executionContext) _ProviderChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderChange) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerChangeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32038,7 +32038,7 @@ var providerConnectionImplementors = []string{"ProviderConnection"}
 func (ec *executionContext) _ProviderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32081,7 +32081,7 @@ var providerEdgeImplementors = []string{"ProviderEdge"}
 func (ec *executionContext) _ProviderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32119,7 +32119,7 @@ var providerLifecycleChangeImplementors = []string{"ProviderLifecycleChange"}
 func (ec *executionContext) _ProviderLifecycleChange(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderLifecycleChange) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerLifecycleChangeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32172,7 +32172,7 @@ var providerTrafficImplementors = []string{"ProviderTraffic"}
 func (ec *executionContext) _ProviderTraffic(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderTraffic) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, providerTrafficImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32233,7 +32233,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		Object: "Query",
 	})
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -32382,7 +32382,7 @@ var queryCountImplementors = []string{"QueryCount"}
 func (ec *executionContext) _QueryCount(ctx context.Context, sel ast.SelectionSet, obj *model.QueryCount) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, queryCountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32420,7 +32420,7 @@ var rankingReasonImplementors = []string{"RankingReason"}
 func (ec *executionContext) _RankingReason(ctx context.Context, sel ast.SelectionSet, obj *model.RankingReason) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, rankingReasonImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32463,7 +32463,7 @@ var recommendationParamsImplementors = []string{"RecommendationParams"}
 func (ec *executionContext) _RecommendationParams(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationParams) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationParamsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32516,7 +32516,7 @@ var recommendationSourceImplementors = []string{"RecommendationSource"}
 func (ec *executionContext) _RecommendationSource(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationSource) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationSourceImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32574,7 +32574,7 @@ var recommendationValidationImplementors = []string{"RecommendationValidation"}
 func (ec *executionContext) _RecommendationValidation(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationValidation) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, recommendationValidationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32662,7 +32662,7 @@ var reconciliationImplementors = []string{"Reconciliation"}
 func (ec *executionContext) _Reconciliation(ctx context.Context, sel ast.SelectionSet, obj *model.Reconciliation) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, reconciliationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32715,7 +32715,7 @@ var registerProviderPayloadImplementors = []string{"RegisterProviderPayload"}
 func (ec *executionContext) _RegisterProviderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterProviderPayload) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, registerProviderPayloadImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32753,7 +32753,7 @@ var rewardAccountImplementors = []string{"RewardAccount"}
 func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.SelectionSet, obj *model.RewardAccount) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, rewardAccountImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32807,7 +32807,7 @@ var rewardProgramsImplementors = []string{"RewardPrograms"}
 func (ec *executionContext) _RewardPrograms(ctx context.Context, sel ast.SelectionSet, obj *model.RewardPrograms) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, rewardProgramsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32850,7 +32850,7 @@ var searchConnectionImplementors = []string{"SearchConnection"}
 func (ec *executionContext) _SearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, searchConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32898,7 +32898,7 @@ var searchEdgeImplementors = []string{"SearchEdge"}
 func (ec *executionContext) _SearchEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SearchEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, searchEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32941,7 +32941,7 @@ var searchFacetsImplementors = []string{"SearchFacets"}
 func (ec *executionContext) _SearchFacets(ctx context.Context, sel ast.SelectionSet, obj *model.SearchFacets) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, searchFacetsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -32979,7 +32979,7 @@ var serviceApplicationImplementors = []string{"ServiceApplication", "Node"}
 func (ec *executionContext) _ServiceApplication(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplication) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33051,7 +33051,7 @@ var serviceApplicationConnectionImplementors = []string{"ServiceApplicationConne
 func (ec *executionContext) _ServiceApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33094,7 +33094,7 @@ var serviceApplicationEdgeImplementors = []string{"ServiceApplicationEdge"}
 func (ec *executionContext) _ServiceApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceApplicationEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceApplicationEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33132,7 +33132,7 @@ var serviceLevelImplementors = []string{"ServiceLevel"}
 func (ec *executionContext) _ServiceLevel(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevel) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33175,7 +33175,7 @@ var serviceLevelTransitionImplementors = []string{"ServiceLevelTransition"}
 func (ec *executionContext) _ServiceLevelTransition(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLevelTransition) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, serviceLevelTransitionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33223,7 +33223,7 @@ var statusUpdateImplementors = []string{"StatusUpdate"}
 func (ec *executionContext) _StatusUpdate(ctx context.Context, sel ast.SelectionSet, obj *model.StatusUpdate) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, statusUpdateImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33272,7 +33272,7 @@ var storeImplementors = []string{"Store", "Node", "SearchResult"}
 func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, obj *model.Store) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, storeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33379,7 +33379,7 @@ var storeConnectionImplementors = []string{"StoreConnection"}
 func (ec *executionContext) _StoreConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StoreConnection) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, storeConnectionImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33422,7 +33422,7 @@ var storeEdgeImplementors = []string{"StoreEdge"}
 func (ec *executionContext) _StoreEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StoreEdge) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, storeEdgeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33480,7 +33480,7 @@ var trafficDayImplementors = []string{"TrafficDay"}
 func (ec *executionContext) _TrafficDay(ctx context.Context, sel ast.SelectionSet, obj *model.TrafficDay) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, trafficDayImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33553,7 +33553,7 @@ var trafficQueryImplementors = []string{"TrafficQuery"}
 func (ec *executionContext) _TrafficQuery(ctx context.Context, sel ast.SelectionSet, obj *model.TrafficQuery) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, trafficQueryImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33611,7 +33611,7 @@ var userImplementors = []string{"User", "Node"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33698,7 +33698,7 @@ var userSettingsImplementors = []string{"UserSettings"}
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *model.UserSettings) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33731,7 +33731,7 @@ var viewerProviderImplementors = []string{"ViewerProvider"}
 func (ec *executionContext) _ViewerProvider(ctx context.Context, sel ast.SelectionSet, obj *model.ViewerProvider) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, viewerProviderImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33845,7 +33845,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33898,7 +33898,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33946,7 +33946,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -34004,7 +34004,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -34062,7 +34062,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -34120,7 +34120,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {

@@ -23,14 +23,16 @@ func MarshalSlice(ctx context.Context, length int, workerLimit int64, omitPanicH
 		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
 	}
 	ret := make(graphql.Array, length)
-	// The elements' field contexts and indexes, each in one allocation
-	// rather than two per element: every element keeps its own, as gqlgen's
-	// do (a resolver may hold its context past the element).
-	fcs, idx := make([]graphql.FieldContext, length), make([]int, length)
+	// The elements' field contexts, indexes and contexts, each in one
+	// allocation rather than three per element: every element keeps its
+	// own, as gqlgen's do (a resolver may hold its context past the
+	// element).
+	fcs, idx, ctxs := make([]graphql.FieldContext, length), make([]int, length), make([]fieldCtx, length)
+	sets := newFieldSets(ctx, length)
 	Each(ctx, length, func(ctx context.Context, i int) {
 		idx[i] = i
 		fcs[i].Index = &idx[i]
-		ectx := graphql.WithFieldContext(ctx, &fcs[i])
+		ectx := withFieldContext(&ctxs[i], ctx, &fcs[i], sets)
 		if !omitPanicHandler {
 			defer func() {
 				if r := recover(); r != nil {

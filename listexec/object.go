@@ -63,8 +63,11 @@ const maxScan = 32
 const inlineValues = 8
 
 // NewFieldSet has the contract of graphql.NewFieldSet, which it replaces.
-func NewFieldSet(oc *graphql.OperationContext, fields []graphql.CollectedField) *FieldSet {
-	m := &FieldSet{fields: fields, plain: len(fields) > maxScan || !Direct(oc)}
+// ctx is the object's: inside a list the field set comes from the list's
+// slab (see fieldSets).
+func NewFieldSet(ctx context.Context, oc *graphql.OperationContext, fields []graphql.CollectedField) *FieldSet {
+	m := newFieldSet(ctx)
+	*m = FieldSet{fields: fields, plain: len(fields) > maxScan || !Direct(oc)}
 	switch {
 	case m.plain:
 		m.fs = graphql.NewFieldSet(fields)

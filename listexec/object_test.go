@@ -63,7 +63,7 @@ func TestFieldSetMatchesGqlgen(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want := graphql.NewFieldSet(tc.fields)
 			for _, oc := range []*graphql.OperationContext{direct, withMiddleware} {
-				got := NewFieldSet(oc, tc.fields)
+				got := NewFieldSet(context.Background(), oc, tc.fields)
 				for i := range tc.fields {
 					got.Values[i] = graphql.MarshalInt(i)
 					want.Values[i] = graphql.MarshalInt(i)
@@ -149,7 +149,7 @@ func TestFieldSetResolvesConcurrentFieldsAsGqlgen(t *testing.T) {
 			wantCtx := newCtx()
 			want.Dispatch(wantCtx)
 			for _, oc := range []*graphql.OperationContext{direct, withMiddleware} {
-				got := NewFieldSet(oc, fs)
+				got := NewFieldSet(context.Background(), oc, fs)
 				schedule(oc, got.Values, got.ResolveConcurrently)
 				ctx := newCtx()
 				got.Dispatch(ctx)

@@ -89,9 +89,7 @@ func (r *Resolver) nodes(ctx context.Context, ids []string) ([]model.Node, error
 		return nil, connectors.Errorf(connectors.KindInvalid, "at most %d ids per call, got %d", max, len(ids))
 	}
 	gids, errs := make([]gid.ID, len(ids)), make([]error, len(ids))
-	for i, id := range ids {
-		gids[i], errs[i] = gid.Decode(id)
-	}
+	gid.DecodeAll(ids, gids, errs)
 	r.prefetchIDs(ctx, gids, errs)
 	out := make([]model.Node, len(ids))
 	// In order while the prefetch answers them; concurrently (so that any

@@ -35,9 +35,10 @@ func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
 	for _, r := range [][2]string{
 		{"listexec.MarshalSlice(", "graphql.MarshalSliceConcurrently("},
 		{"listexec.NewDeferredGroup(ctx, ec.OperationContext)", "graphql.NewDeferredGroup(ctx)"},
-		{"listexec.NewFieldSet(ec.OperationContext, fields)", "graphql.NewFieldSet(fields)"},
+		{"listexec.NewFieldSet(ctx, ec.OperationContext, fields)", "graphql.NewFieldSet(fields)"},
 		{"listexec.CollectFields(ec.OperationContext, sel, ", "graphql.CollectFields(ec.OperationContext, sel, "},
 		{"listexec.Marshal(opCtx, data, &buf)", "data.MarshalGQL(&buf)"},
+		{"listexec.ResolveField(", "graphql.ResolveField("},
 		{"\t\"github.com/plaza-gateway/plaza/listexec\"\n", ""},
 	} {
 		raw = bytes.ReplaceAll(raw, []byte(r[0]), []byte(r[1]))
@@ -134,7 +135,7 @@ func TestRewriteFailsOnMismatch(t *testing.T) {
 		{"gqlgen renames the list marshaller", "graphql.MarshalSliceConcurrently(", "graphql.MarshalSliceInParallel(",
 			[]string{"rule lists: nothing to rewrite"}},
 		{"gqlgen resolves plain fields another way", "graphql.ResolveField(", "graphql.ResolveFieldV2(",
-			[]string{"rule scalars:", "rule money:", "not rewritten: _"}},
+			[]string{"rule scalars:", "rule money:", "not rewritten: _", "rule resolvers: nothing to rewrite"}},
 		{"gqlgen passes the list marshaller as a value",
 			"func (ec *executionContext) marshalNAppointmentEdge2",
 			"var _ = graphql.MarshalSliceConcurrently\n\nfunc (ec *executionContext) marshalNAppointmentEdge2",

@@ -55,13 +55,14 @@ var rules = []rule{
 		}
 		return f.directFields(func(fn string) bool { return plain[fn] }, false)
 	}},
-	// graphql.NewFieldSet(fields) -> listexec.NewFieldSet(
+	// graphql.NewFieldSet(fields) -> listexec.NewFieldSet(ctx,
 	// ec.OperationContext, fields): every object is written without gqlgen's
-	// per-object alias map and per-field copies (listexec.FieldSet).
+	// per-object alias map and per-field copies (listexec.FieldSet), and
+	// inside a list allocated with the list's others.
 	{"objects", func(f *file) ([]string, []string) {
 		return f.replaceCall("NewFieldSet", 1, func(c *ast.CallExpr) {
 			c.Fun = sel("listexec", "NewFieldSet")
-			c.Args = append([]ast.Expr{sel("ec", "OperationContext")}, c.Args...)
+			c.Args = append([]ast.Expr{ast.NewIdent("ctx"), sel("ec", "OperationContext")}, c.Args...)
 		})
 	}},
 	// graphql.CollectFields(ec.OperationContext, sel, <types>) ->
@@ -113,6 +114,15 @@ var rules = []rule{
 	// error keeps the field's path.
 	{"money", func(f *file) ([]string, []string) {
 		return f.directFields(func(fn string) bool { return strings.HasPrefix(fn, "marshalNMoney2") }, true)
+	}},
+	// graphql.ResolveField -> listexec.ResolveField: a field resolved
+	// without a field middleware or directive calls its resolver without
+	// gqlgen's middleware closure. Last: the scalar and money rules match
+	// gqlgen's call by name.
+	{"resolvers", func(f *file) ([]string, []string) {
+		return f.replaceCall("ResolveField", 9, func(c *ast.CallExpr) {
+			c.Fun = sel("listexec", "ResolveField")
+		})
 	}},
 }
 

@@ -1,0 +1,118 @@
+package listexec
+
+import (
+	"context"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// fieldCtx is a context carrying a field context, as graphql.WithFieldContext
+// makes one, but allocated by the caller: MarshalSlice keeps its elements'
+// in one slice, one allocation per list rather than one per element.
+// graphql.GetFieldContext finds the field context under gqlgen's key, which
+// is unexported: fieldContextKey is that key, learnt once by asking gqlgen
+// to read a context that records the key it is asked for.
+type fieldCtx struct {
+	context.Context
+	fc   *graphql.FieldContext
+	sets *fieldSets
+}
+
+func (c *fieldCtx) Value(key any) any {
+	if key == fieldContextKey {
+		return c.fc
+	}
+	if _, ok := key.(fieldSetsKey); ok {
+		return c.sets
+	}
+	return c.Context.Value(key)
+}
+
+// fieldSets hands out the field sets of the objects under a list (its
+// elements and every object below them, nested lists included) from
+// chunks, one allocation per chunk rather than one per object: a list of
+// products with their price and store marshals three objects per item. The
+// outermost list makes it; the elements' contexts carry it. A chunk lives
+// as long as any of its field sets, all of which the response being written
+// holds anyway.
+type fieldSets struct {
+	mu    sync.Mutex
+	free  []FieldSet
+	chunk int
+}
+
+type fieldSetsKey struct{}
+
+// newFieldSets returns the slab of the list around ctx, or a new one in
+// chunks of n (at most 256) for a list of n elements; nil, so no slab, for
+// a list of fewer than minSlab elements outside any other.
+func newFieldSets(ctx context.Context, n int) *fieldSets {
+	if s, ok := ctx.Value(fieldSetsKey{}).(*fieldSets); ok && s != nil {
+		return s
+	}
+	if n < minSlab {
+		return nil
+	}
+	return &fieldSets{chunk: min(n, 256)}
+}
+
+// minSlab is the shortest list worth a slab of its own.
+const minSlab = 4
+
+func (s *fieldSets) get() *FieldSet {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.free) == 0 {
+		s.free = make([]FieldSet, s.chunk)
+	}
+	m := &s.free[0]
+	s.free = s.free[1:]
+	return m
+}
+
+// newFieldSet returns a zero field set for an object marshalled under ctx:
+// from the slab of the list it is in, if any.
+func newFieldSet(ctx context.Context) *FieldSet {
+	var s *fieldSets
+	if c, ok := ctx.(*fieldCtx); ok {
+		s = c.sets
+	} else if ctx != nil {
+		s, _ = ctx.Value(fieldSetsKey{}).(*fieldSets)
+	}
+	if s == nil {
+		return new(FieldSet)
+	}
+	return s.get()
+}
+
+var fieldContextKey = func() any {
+	var p keyProbe
+	p.Context = context.Background()
+	graphql.GetFieldContext(&p)
+	return p.key
+}()
+
+// keyProbe records the key of the last Value call.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
+}
+
+// withFieldContext is graphql.WithFieldContext(ctx, fc) with the context
+// made in c, carrying sets: it sets fc.Parent the same way, and is that
+// function itself if the probe found no key (gqlgen changed how it reads
+// its context; the objects below then get no slab).
+func withFieldContext(c *fieldCtx, ctx context.Context, fc *graphql.FieldContext, sets *fieldSets) context.Context {
+	if fieldContextKey == nil {
+		return graphql.WithFieldContext(ctx, fc)
+	}
+	fc.Parent = graphql.GetFieldContext(ctx)
+	*c = fieldCtx{Context: ctx, fc: fc, sets: sets}
+	return c
+}
