@@ -112,6 +112,9 @@ func BenchmarkSnapshotMemory(b *testing.B) {
 				b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-B/provider")
 				b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/float64(n), "heap-B/provider")
 				b.ReportMetric(float64(gc[2].Microseconds())/1000, "gc-ms")
+				// What the collector's marking counts (a machine-independent
+				// figure, unlike gc-ms).
+				b.ReportMetric(float64(int64(m1.HeapObjects)-int64(m0.HeapObjects)), "heap-objects")
 				runtime.KeepAlive(s)
 			}
 		})
