@@ -44,12 +44,11 @@ type edit struct {
 	sortAtEnd  bool     // bulk build from unsorted input: sort lists once at the end
 	lastID     string
 	freshBuild bool
-	capacity   int // providers a bulk build expects
 }
 
 func newBuild(capacity int) *edit {
 	return &edit{s: emptySnapshot(capacity), ownDirs: true, ownCities: true, ownRow: [numVerticals]bool{true, true, true, true},
-		freshBuild: true, capacity: capacity}
+		freshBuild: true}
 }
 
 func editOf(src *Snapshot) *edit {
@@ -120,19 +119,8 @@ func (e *edit) upsert(r record) {
 	}
 	grp := s.dirs[d][g&dirMask]
 	if grp[k&groupMask] == nil {
-		// A bulk build allocates the chunks of a group together (up to
-		// the providers it expects): one object for the collector where
-		// there were 32. A change copies a chunk out of the block, so the
-		// block lives on while a snapshot uses any of its chunks.
-		n := 1
-		if e.freshBuild {
-			n = min(groupSize-k&groupMask, max(1, (e.capacity-int(i)+chunkSize-1)/chunkSize))
-		}
-		blk := make([]chunk, n)
-		for x := range blk {
-			grp[k&groupMask+x] = &blk[x]
-			e.ownChunk.add(k + x)
-		}
+		grp[k&groupMask] = new(chunk)
+		e.ownChunk.add(k)
 	}
 	// Slot i of the last chunk is beyond every older snapshot's n: writing it
 	// in place is invisible to them.

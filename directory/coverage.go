@@ -433,41 +433,41 @@ func (l *covList) sealOwned(s *Snapshot, unsorted bool) {
 	if len(all) == 0 {
 		return
 	}
-	// Each level of the tree is one allocation (a slab of nodes): the
-	// collector counts objects, and at 10^6 providers the index is some
-	// 100,000 leaves. A change copies the nodes it touches out of the slab
-	// (nodes are never written once shared), so a slab lives on while any
-	// snapshot still uses one of its nodes: at worst, after changes have
-	// touched every leaf, the index held twice until the next rebuild.
-	leaves := make([]covLeaf, (len(all)+covLeafMax-1)/covLeafMax)
-	for k := range leaves {
-		part := all[k*covLeafMax : min((k+1)*covLeafMax, len(all))]
-		lf := &leaves[k]
-		lf.n = int32(len(part))
+	leaves := make([]*covLeaf, 0, (len(all)+covLeafMax-1)/covLeafMax)
+	for start := 0; start < len(all); start += covLeafMax {
+		part := all[start:min(start+covLeafMax, len(all))]
+		lf := &covLeaf{n: int32(len(part))}
 		for j, i := range part {
 			lf.keys[j], lf.idx[j] = keyOf(s.id(i)), i
 		}
+		leaves = append(leaves, lf)
 	}
 	if len(leaves) == 1 {
-		l.leaf = &leaves[0]
+		l.leaf = leaves[0]
 		return
 	}
-	level := make([]covInner, (len(leaves)+covInnerMax-1)/covInnerMax)
-	for k := range leaves {
-		nd, lf := &level[k/covInnerMax], &leaves[k]
-		nd.insertAt(int(nd.n), lf.keys[0], lf.idx[0], nil, lf)
+	var level []*covInner
+	for start := 0; start < len(leaves); start += covInnerMax {
+		nd := &covInner{}
+		for _, lf := range leaves[start:min(start+covInnerMax, len(leaves))] {
+			nd.insertAt(int(nd.n), lf.keys[0], lf.idx[0], nil, lf)
+		}
+		level = append(level, nd)
 	}
 	l.depth = 1
 	for len(level) > 1 {
-		up := make([]covInner, (len(level)+covInnerMax-1)/covInnerMax)
-		for k := range level {
-			nd, c := &up[k/covInnerMax], &level[k]
-			nd.insertAt(int(nd.n), c.keys[0], c.idx[0], c, nil)
+		var up []*covInner
+		for start := 0; start < len(level); start += covInnerMax {
+			nd := &covInner{}
+			for _, c := range level[start:min(start+covInnerMax, len(level))] {
+				nd.insertAt(int(nd.n), c.keys[0], c.idx[0], c, nil)
+			}
+			up = append(up, nd)
 		}
 		level = up
 		l.depth++
 	}
-	l.inner = &level[0]
+	l.inner = level[0]
 }
 
 // cursor walks a list in id order from a position.
