@@ -149,15 +149,29 @@ func (e *edit) replace(i int32, r record) {
 	// The city arena is append-only: write appends the new cities after
 	// these, so the old ones stay readable without a copy.
 	oldCities := old.cityNumbers()
+	// Most changes keep the provider's text and cities (a suspension, a
+	// resumption, new limits): the entry keeps pointing at them, so the
+	// change appends nothing to the arenas and leaves no garbage for a
+	// compaction to reclaim.
+	keepText := old.Name() == r.Name && old.Endpoint() == r.Endpoint && old.SandboxEndpoint() == r.Sandbox
+	keepCities := old.CitiesEqual(r.Cities)
 	c, j := s.chunkOf(i)
-	s.garbage += int(c.idLen[j]) + int(c.nameLen[j]) + int(c.endpointLen[j]) + int(c.sandboxLen[j])
+	if !keepText {
+		s.garbage += int(c.idLen[j]) + int(c.nameLen[j]) + int(c.endpointLen[j]) + int(c.sandboxLen[j])
+	}
 	if k := int(i >> chunkBits); !e.ownChunk.has(k) {
 		cp := *c
 		e.ownedGroup(k >> groupBits)[k&groupMask] = &cp
 		e.ownChunk.add(k)
 		c = &cp
 	}
-	e.write(c, j, r)
+	if !keepText {
+		e.writeText(c, j, r)
+	}
+	if !keepCities {
+		e.writeCities(c, j, r.Cities)
+	}
+	e.writeFields(c, j, r)
 	newCities := e.cityNumbersOf(i)
 	if wasActive && r.Lifecycle == Active && oldV == r.Vertical && slices.Equal(oldCities, newCities) {
 		return
@@ -194,13 +208,25 @@ func (e *edit) ownedGroup(g int) *group {
 
 func (e *edit) cityNumbersOf(i int32) []uint16 { return Entry{e.s, i}.cityNumbers() }
 
+// write stores r in slot j of c.
 func (e *edit) write(c *chunk, j int, r record) {
+	e.writeText(c, j, r)
+	e.writeCities(c, j, r.Cities)
+	e.writeFields(c, j, r)
+}
+
+// writeText appends r's strings to the text arena for slot j of c.
+func (e *edit) writeText(c *chunk, j int, r record) {
 	s := e.s
 	id, name, ep, sb := clip(r.ID, 255), clip(r.Name, 1<<16-1), clip(r.Endpoint, 1<<16-1), clip(r.Sandbox, 1<<16-1)
 	c.textStart[j] = uint32(len(s.text))
 	s.text = append(append(append(append(s.text, id...), name...), ep...), sb...)
 	c.idLen[j], c.nameLen[j], c.endpointLen[j], c.sandboxLen[j] = uint8(len(id)), uint16(len(name)), uint16(len(ep)), uint16(len(sb))
-	cities := r.Cities
+}
+
+// writeCities appends the numbers of cities to the city arena for slot j of c.
+func (e *edit) writeCities(c *chunk, j int, cities []string) {
+	s := e.s
 	if len(cities) > 255 {
 		cities = cities[:255]
 	}
@@ -209,6 +235,10 @@ func (e *edit) write(c *chunk, j int, r record) {
 		s.cityArr = append(s.cityArr, e.city(name))
 	}
 	c.cityCount[j] = uint8(len(cities))
+}
+
+// writeFields stores r's fixed-size columns in slot j of c.
+func (e *edit) writeFields(c *chunk, j int, r record) {
 	c.vertical[j] = uint8(max(verticalIndex(r.Vertical), 0))
 	c.lifecycle[j] = uint8(r.Lifecycle)
 	c.rating[j] = float32(r.Rating)

@@ -125,6 +125,16 @@ func TestSnapshotFollowsChangesAndOldSnapshotsStayIntact(t *testing.T) {
 				}
 			}
 			rec := randomRecord(r, id)
+			if prev, ok := m[id]; ok && r.IntN(2) == 0 {
+				// A change that keeps the text (and often the cities): the
+				// entry keeps its place in the arenas.
+				rec = prev
+				rec.Lifecycle = Lifecycle(1 + r.IntN(5))
+				rec.Limits.MaxBatch = r.IntN(3) * 10
+				if r.IntN(3) == 0 {
+					rec.Cities = randomRecord(r, id).Cities
+				}
+			}
 			m[id] = rec
 			batch = append(batch, rec)
 		}
@@ -154,6 +164,42 @@ func TestSnapshotFollowsChangesAndOldSnapshotsStayIntact(t *testing.T) {
 		}
 		t.Run(fmt.Sprintf("snapshot %d is unchanged", i), func(t *testing.T) { checkSnapshot(t, h.s, h.m) })
 	}
+}
+
+func TestChangeKeepingTextAppendsNothing(t *testing.T) {
+	v := newView()
+	b := newBuild(2)
+	rec := record{ID: "a", Name: "Alpha", Endpoint: "https://a.example", Vertical: connectors.VerticalGrocery,
+		Lifecycle: Active, Cities: []string{"Hangzhou", "Ningbo"}, Version: 1}
+	b.upsert(rec)
+	b.upsert(record{ID: "b", Name: "Beta", Vertical: connectors.VerticalGrocery, Lifecycle: Active, Cities: []string{"Hangzhou"}, Version: 1})
+	v.replace(b.finish(1))
+	before := v.snapshot()
+	m := model{"a": rec, "b": {ID: "b", Name: "Beta", Vertical: connectors.VerticalGrocery, Lifecycle: Active, Cities: []string{"Hangzhou"}, Version: 1}}
+
+	suspended := rec
+	suspended.Lifecycle, suspended.Version, suspended.Limits = Suspended, 2, Limits{MaxBatch: 5}
+	v.apply(2, []record{suspended})
+	after := v.snapshot()
+	if len(after.text) != len(before.text) || len(after.cityArr) != len(before.cityArr) || after.garbage != 0 {
+		t.Fatalf("a suspension appended text %d -> %d, cities %d -> %d, garbage %d",
+			len(before.text), len(after.text), len(before.cityArr), len(after.cityArr), after.garbage)
+	}
+	checkSnapshot(t, before, m)
+	m2 := maps.Clone(m)
+	m2["a"] = suspended
+	checkSnapshot(t, after, m2)
+
+	renamed := suspended
+	renamed.Name, renamed.Version = "Alpha Two", 3
+	v.apply(3, []record{renamed})
+	if got := v.snapshot().garbage; got != len("a")+len("Alpha")+len("https://a.example") {
+		t.Fatalf("garbage %d after a rename", got)
+	}
+	m3 := maps.Clone(m2)
+	m3["a"] = renamed
+	checkSnapshot(t, v.snapshot(), m3)
+	checkSnapshot(t, after, m2)
 }
 
 func TestViewNeverGoesBackwards(t *testing.T) {
