@@ -354,8 +354,5 @@ func (s *Service) Standing(ctx context.Context, l Loan) (Standing, error) {
 	if err != nil {
 		return Standing{}, err
 	}
-	total := l.Principal + l.Fee
-	days := int64(s.now().Sub(l.CreatedAt).Hours() / 24)
-	due := min(total, l.MinimumDaily*days)
-	return Standing{Outstanding: b.Loan, Arrears: max(0, due-(total-b.Loan))}, nil
+	return Standing{Outstanding: b.Loan, Arrears: arrears(l, b.Loan, s.now())}, nil
 }
