@@ -109,7 +109,9 @@ func completedKey(provider, order string) string {
 	return prefixPerOrder + ":" + provider + ":" + order + ":completed"
 }
 
-func firstOrderKey(provider, user string) string { return prefixFirstOrder + ":" + provider + ":" + user }
+func firstOrderKey(provider, user string) string {
+	return prefixFirstOrder + ":" + provider + ":" + user
+}
 
 // MonthlyBonus credits the monthly-OK bonus for month (its first day) if
 // the provider spent all of it OK: no transition recorded from the month's
