@@ -15,19 +15,26 @@ import (
 	"github.com/plaza-gateway/plaza/resolvers"
 )
 
-// TestAnalystTotalsOverGraphQL: analysts read the reward programs' and the
-// loans' totals by vertical and city, exact to the minor unit, with their
-// analyst key; a provider cannot, and a bad range is BAD_USER_INPUT.
-func TestAnalystTotalsOverGraphQL(t *testing.T) {
+// startGrowthForAnalysts is startGrowth that also takes the analyst key
+// testAnalystKey.
+func startGrowthForAnalysts(t *testing.T) *growthGateway {
+	t.Helper()
 	keys, err := auth.ParseAPIKeys(testAnalystKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// analytics needs the events' analytics to answer at all.
 	evs := events.NewAnalytics(events.NewMemoryStore(events.MemoryConfig{}))
-	g := startGrowth(t, func(*growth.Service) api.Option { return api.WithAPIKeys(keys) }, func(*growth.Service) api.Option {
+	return startGrowth(t, func(*growth.Service) api.Option { return api.WithAPIKeys(keys) }, func(*growth.Service) api.Option {
 		return api.WithResolverOptions(resolvers.WithPersonalization(resolvers.Personalization{Analytics: evs}))
 	})
+}
+
+// TestAnalystTotalsOverGraphQL: analysts read the reward programs' and the
+// loans' totals by vertical and city, exact to the minor unit, with their
+// analyst key; a provider cannot, and a bad range is BAD_USER_INPUT.
+func TestAnalystTotalsOverGraphQL(t *testing.T) {
+	g := startGrowthForAnalysts(t)
 	ctx := context.Background()
 	fresh := g.providerToken(t, "freshcart")
 	offer := growthData(t, g.as(fresh, `{ viewerProvider { loanOffer { maxAmount { amount } } } }`, nil))
