@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -251,38 +252,32 @@ func (h homes) of(ctx context.Context, provider string) ([2]string, error) {
 	return w, nil
 }
 
-const totalsPage = 1000
-
 // ProgramTotals implements Totals.
 func (t *memoryTotals) ProgramTotals(ctx context.Context, from, to time.Time) ([]ProgramTotal, error) {
 	home := homes{dir: t.dir, seen: map[string][2]string{}}
 	acc := programTotals{}
 	for _, kind := range []ledger.Kind{ledger.KindReward, ledger.KindReversal, ledger.KindAdjustment} {
-		for after := ""; ; {
-			es, err := t.ledger.EntriesOfKind(ctx, kind, from, to, after, totalsPage)
+		// One page: the in-process ledger scans every entry per call, so
+		// pages would cost a scan each; what it returns is already in memory.
+		es, err := t.ledger.EntriesOfKind(ctx, kind, from, to, "", math.MaxInt32)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			amount := e.Amount(ledger.RewardsExpense)
+			if amount == 0 {
+				continue // a reversal that arrived first moved nothing
+			}
+			w, err := home.of(ctx, e.Provider)
 			if err != nil {
 				return nil, err
 			}
-			for _, e := range es {
-				amount := e.Amount(ledger.RewardsExpense)
-				if amount == 0 {
-					continue // a reversal that arrived first moved nothing
-				}
-				w, err := home.of(ctx, e.Provider)
-				if err != nil {
-					return nil, err
-				}
-				key := e.Key
-				if e.Reverses != "" {
-					key = e.Reverses
-				}
-				prefix, _, _ := strings.Cut(key, ":")
-				acc.add(programOf(e.Kind, prefix), w[0], cmp.Or(e.City, w[1]), e.Currency, 1, amount)
+			key := e.Key
+			if e.Reverses != "" {
+				key = e.Reverses
 			}
-			if len(es) < totalsPage {
-				break
-			}
-			after = es[len(es)-1].Key
+			prefix, _, _ := strings.Cut(key, ":")
+			acc.add(programOf(e.Kind, prefix), w[0], cmp.Or(e.City, w[1]), e.Currency, 1, amount)
 		}
 	}
 	return acc.sorted(), nil
