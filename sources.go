@@ -126,19 +126,25 @@ func (s *fileSource) follow(ctx context.Context, apply func(*providers.Set)) {
 	}
 }
 
-// analystOperations are the analysts' saved operations; the playground
-// offers them at /examples.
+// exampleOperations are the analysts' and the providers' saved
+// operations; the playground offers them at /examples.
 //
-//go:embed testdata/operations/analytics_*.graphql
-var analystOperations embed.FS
+//go:embed testdata/operations/analytics_*.graphql testdata/operations/provider_*.graphql
+var exampleOperations embed.FS
 
-// analystExamples opens each saved analyst operation for the last 24 hours,
-// with the development key filled in when it is the one accepted.
-func analystExamples(cfg config.Config) []api.Example {
-	files, _ := fs.Glob(analystOperations, "testdata/operations/*.graphql")
-	var headers map[string]string
+// playgroundExamples opens each saved analyst and provider operation for
+// the last 24 hours. In development the credentials are filled in: the
+// development analyst key, and for the providers' operations a token of
+// the demo provider devProvider (anyone can sign such a token with the
+// development secret, so it gives nothing away).
+func playgroundExamples(cfg config.Config) []api.Example {
+	files, _ := fs.Glob(exampleOperations, "testdata/operations/*.graphql")
+	var analyst, provider map[string]string
 	if cfg.DevAnalystKey {
-		headers = map[string]string{auth.APIKeyHeader: auth.DevAnalystKey}
+		analyst = map[string]string{auth.APIKeyHeader: auth.DevAnalystKey}
+	}
+	if tok, ok := devProviderToken(cfg); ok {
+		provider = map[string]string{"Authorization": "Bearer " + tok}
 	}
 	lastDay := func() map[string]any {
 		now := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
@@ -146,14 +152,46 @@ func analystExamples(cfg config.Config) []api.Example {
 	}
 	out := make([]api.Example, 0, len(files))
 	for _, f := range files {
-		doc, err := analystOperations.ReadFile(f)
+		doc, err := exampleOperations.ReadFile(f)
 		if err != nil {
 			continue
 		}
 		name := strings.TrimSuffix(path.Base(f), ".graphql")
-		out = append(out, api.Example{Name: name, Query: string(doc), Variables: lastDay, Headers: headers})
+		e := api.Example{Name: name, Query: string(doc), Variables: lastDay, Headers: analyst}
+		if strings.HasPrefix(name, "provider_") {
+			e.Headers = provider
+		}
+		if name == "provider_apply_for_loan" {
+			e.Variables = loanApplication
+		}
+		out = append(out, e)
 	}
 	return out
+}
+
+// devProvider is the demo provider whose token the development playground
+// fills in for the providers' operations.
+const devProvider = "freshcart"
+
+// devProviderToken signs a token for devProvider's developer when the
+// gateway runs with the development secret (never in production).
+func devProviderToken(cfg config.Config) (string, bool) {
+	if cfg.Auth.Secret != auth.DevSecret {
+		return "", false
+	}
+	v, err := auth.NewVerifier(auth.Config{Secret: []byte(auth.DevSecret)})
+	if err != nil {
+		return "", false
+	}
+	tok, err := v.IssueProvider("dev-"+devProvider, devProvider, 30*24*time.Hour)
+	return tok, err == nil
+}
+
+// loanApplication is the example application: 1,000.00 for 60 days, a
+// new idempotency key per visit (the same key would return the same loan).
+func loanApplication() map[string]any {
+	return map[string]any{"input": map[string]any{"amount": map[string]any{"amount": 100_000, "currency": "CNY"}, "termDays": 60,
+		"idempotencyKey": fmt.Sprintf("playground-%d", time.Now().UnixNano()), "consent": true}}
 }
 
 // seedDemo teaches the engine the demo users' histories in the background,

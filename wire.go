@@ -281,7 +281,7 @@ func (a *app) apiOptions(ctx context.Context) []api.Option {
 		api.WithTracer(a.tracing.Tracer()), api.WithRequestObserver(a.metrics), api.WithSignatureV1Until(a.cfg.SignatureV1Until),
 		api.WithProviderStats(providerStats(a.personal.Analytics)), api.WithAPIKeys(a.personal.keys),
 		api.WithResolverOptions(resolvers.WithLogLimiter(errorLogs), resolvers.WithPersonalization(a.personal.Personalization)),
-		api.WithExamples(analystExamples(a.cfg)...), api.WithRateLimit(newRateLimiter(a.cfg, a.redis, a.log))}
+		api.WithExamples(playgroundExamples(a.cfg)...), api.WithRateLimit(newRateLimiter(a.cfg, a.redis, a.log))}
 	opts = append(opts, api.WithLive(a.hub, a.bus))
 	opts = append(opts, a.source.apiOptions()...)
 	opts = append(opts, api.WithResolverOptions(a.onboarding))

@@ -84,6 +84,9 @@ type operationRun struct {
 	// provider runs it with that provider's token on a gateway with
 	// merchant growth.
 	provider string
+	// growthAnalyst runs it with the analyst key on a gateway with
+	// merchant growth.
+	growthAnalyst bool
 }
 
 func operationRuns() map[string]operationRun {
@@ -128,6 +131,7 @@ func operationRuns() map[string]operationRun {
 		"provider_apply_for_loan.graphql": {provider: "freshcart", vars: func(*testing.T, *apitest.Gateway) map[string]any {
 			return map[string]any{"input": loanInput(100_000, "CNY", 60, "saved-operation", true)["in"]}
 		}},
+		"analytics_growth_totals.graphql": {growthAnalyst: true, vars: analyticsRange},
 		"provider_list.graphql": {vars: func(*testing.T, *apitest.Gateway) map[string]any {
 			return map[string]any{"first": 100}
 		}},
@@ -135,7 +139,7 @@ func operationRuns() map[string]operationRun {
 }
 
 func TestSavedOperationsRun(t *testing.T) {
-	g, analyst, growing := startDemo(t), startPersonal(t, 0), startGrowth(t)
+	g, analyst, growing, growthAnalyst := startDemo(t), startPersonal(t, 0), startGrowth(t), startGrowthForAnalysts(t)
 	analyst.search(t, "milk") // so the funnel has a rate
 	ops := savedOperations(t)
 	runs := operationRuns()
@@ -151,6 +155,9 @@ func TestSavedOperationsRun(t *testing.T) {
 			}
 			if run.provider != "" {
 				req.Header, on = growing.providerToken(t, run.provider), growing.Gateway
+			}
+			if run.growthAnalyst {
+				req.Header, on = map[string][]string{"Plaza-Api-Key": {testAnalystKey}}, growthAnalyst.Gateway
 			}
 			req.Variables = run.vars(t, on)
 			resp := on.MustPost(req)

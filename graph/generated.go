@@ -66,15 +66,17 @@ type ComplexityRoot struct {
 	}
 
 	Analytics struct {
-		Conversion        func(childComplexity int, from time.Time, to time.Time) int
-		Demand            func(childComplexity int, city string, vertical *model.Vertical, from time.Time, to time.Time, limit *int) int
-		ProviderExposure  func(childComplexity int, provider string, from time.Time, to time.Time, city *string) int
-		ProviderTraffic   func(childComplexity int, from time.Time, to time.Time) int
-		Recommendations   func(childComplexity int) int
-		Reconciliations   func(childComplexity int, first *int) int
-		SearchVolume      func(childComplexity int, from time.Time, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) int
-		TopQueries        func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
-		ZeroResultQueries func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
+		Conversion          func(childComplexity int, from time.Time, to time.Time) int
+		Demand              func(childComplexity int, city string, vertical *model.Vertical, from time.Time, to time.Time, limit *int) int
+		LoanTotals          func(childComplexity int, from time.Time, to time.Time) int
+		ProviderExposure    func(childComplexity int, provider string, from time.Time, to time.Time, city *string) int
+		ProviderTraffic     func(childComplexity int, from time.Time, to time.Time) int
+		Recommendations     func(childComplexity int) int
+		Reconciliations     func(childComplexity int, first *int) int
+		RewardProgramTotals func(childComplexity int, from time.Time, to time.Time) int
+		SearchVolume        func(childComplexity int, from time.Time, to time.Time, bucket *model.Bucket, vertical *model.Vertical, city *string) int
+		TopQueries          func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
+		ZeroResultQueries   func(childComplexity int, from time.Time, to time.Time, limit *int, vertical *model.Vertical, city *string) int
 	}
 
 	Appointment struct {
@@ -394,6 +396,20 @@ type ComplexityRoot struct {
 		TotalCost             func(childComplexity int) int
 	}
 
+	LoanBookTotal struct {
+		Arrears        func(childComplexity int) int
+		City           func(childComplexity int) int
+		Fees           func(childComplexity int) int
+		Loans          func(childComplexity int) int
+		LoansInArrears func(childComplexity int) int
+		Offered        func(childComplexity int) int
+		OffersAccepted func(childComplexity int) int
+		OffersMade     func(childComplexity int) int
+		Outstanding    func(childComplexity int) int
+		Principal      func(childComplexity int) int
+		Vertical       func(childComplexity int) int
+	}
+
 	LoanOffer struct {
 		ExpiresAt             func(childComplexity int) int
 		Factors               func(childComplexity int) int
@@ -698,6 +714,17 @@ type ComplexityRoot struct {
 		Receivable      func(childComplexity int) int
 	}
 
+	RewardProgramTotal struct {
+		City      func(childComplexity int) int
+		Net       func(childComplexity int) int
+		Posted    func(childComplexity int) int
+		Postings  func(childComplexity int) int
+		Program   func(childComplexity int) int
+		Reversals func(childComplexity int) int
+		Reversed  func(childComplexity int) int
+		Vertical  func(childComplexity int) int
+	}
+
 	RewardPrograms struct {
 		FirstOrder func(childComplexity int) int
 		MonthlyOk  func(childComplexity int) int
@@ -868,6 +895,8 @@ type AnalyticsResolver interface {
 	Reconciliations(ctx context.Context, obj *model.Analytics, first *int) ([]*model.Reconciliation, error)
 	ProviderExposure(ctx context.Context, obj *model.Analytics, provider string, from time.Time, to time.Time, city *string) ([]*model.TrafficDay, error)
 	Demand(ctx context.Context, obj *model.Analytics, city string, vertical *model.Vertical, from time.Time, to time.Time, limit *int) ([]*model.DemandQuery, error)
+	RewardProgramTotals(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.RewardProgramTotal, error)
+	LoanTotals(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.LoanBookTotal, error)
 }
 type AppointmentResolver interface {
 	Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error)
@@ -1089,6 +1118,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analytics.Demand(childComplexity, args["city"].(string), args["vertical"].(*model.Vertical), args["from"].(time.Time), args["to"].(time.Time), args["limit"].(*int)), true
+	case "Analytics.loanTotals":
+		if e.ComplexityRoot.Analytics.LoanTotals == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_loanTotals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.LoanTotals(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Analytics.providerExposure":
 		if e.ComplexityRoot.Analytics.ProviderExposure == nil {
 			break
@@ -1128,6 +1168,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Analytics.Reconciliations(childComplexity, args["first"].(*int)), true
+	case "Analytics.rewardProgramTotals":
+		if e.ComplexityRoot.Analytics.RewardProgramTotals == nil {
+			break
+		}
+
+		args, err := ec.field_Analytics_rewardProgramTotals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Analytics.RewardProgramTotals(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Analytics.searchVolume":
 		if e.ComplexityRoot.Analytics.SearchVolume == nil {
 			break
@@ -2393,6 +2444,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Loan.TotalCost(childComplexity), true
+
+	case "LoanBookTotal.arrears":
+		if e.ComplexityRoot.LoanBookTotal.Arrears == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.Arrears(childComplexity), true
+	case "LoanBookTotal.city":
+		if e.ComplexityRoot.LoanBookTotal.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.City(childComplexity), true
+	case "LoanBookTotal.fees":
+		if e.ComplexityRoot.LoanBookTotal.Fees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.Fees(childComplexity), true
+	case "LoanBookTotal.loans":
+		if e.ComplexityRoot.LoanBookTotal.Loans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.Loans(childComplexity), true
+	case "LoanBookTotal.loansInArrears":
+		if e.ComplexityRoot.LoanBookTotal.LoansInArrears == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.LoansInArrears(childComplexity), true
+	case "LoanBookTotal.offered":
+		if e.ComplexityRoot.LoanBookTotal.Offered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.Offered(childComplexity), true
+	case "LoanBookTotal.offersAccepted":
+		if e.ComplexityRoot.LoanBookTotal.OffersAccepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.OffersAccepted(childComplexity), true
+	case "LoanBookTotal.offersMade":
+		if e.ComplexityRoot.LoanBookTotal.OffersMade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.OffersMade(childComplexity), true
+	case "LoanBookTotal.outstanding":
+		if e.ComplexityRoot.LoanBookTotal.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.Outstanding(childComplexity), true
+	case "LoanBookTotal.principal":
+		if e.ComplexityRoot.LoanBookTotal.Principal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.Principal(childComplexity), true
+	case "LoanBookTotal.vertical":
+		if e.ComplexityRoot.LoanBookTotal.Vertical == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoanBookTotal.Vertical(childComplexity), true
 
 	case "LoanOffer.expiresAt":
 		if e.ComplexityRoot.LoanOffer.ExpiresAt == nil {
@@ -3934,6 +4052,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RewardAccount.Receivable(childComplexity), true
+
+	case "RewardProgramTotal.city":
+		if e.ComplexityRoot.RewardProgramTotal.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardProgramTotal.City(childComplexity), true
+	case "RewardProgramTotal.net":
+		if e.ComplexityRoot.RewardProgramTotal.Net == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardProgramTotal.Net(childComplexity), true
+	case "RewardProgramTotal.posted":
+		if e.ComplexityRoot.RewardProgramTotal.Posted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardProgramTotal.Posted(childComplexity), true
+	case "RewardProgramTotal.postings":
+		if e.ComplexityRoot.RewardProgramTotal.Postings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardProgramTotal.Postings(childComplexity), true
+	case "RewardProgramTotal.program":
+		if e.ComplexityRoot.RewardProgramTotal.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardProgramTotal.Program(childComplexity), true
+	case "RewardProgramTotal.reversals":
+		if e.ComplexityRoot.RewardProgramTotal.Reversals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardProgramTotal.Reversals(childComplexity), true
+	case "RewardProgramTotal.reversed":
+		if e.ComplexityRoot.RewardProgramTotal.Reversed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardProgramTotal.Reversed(childComplexity), true
+	case "RewardProgramTotal.vertical":
+		if e.ComplexityRoot.RewardProgramTotal.Vertical == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RewardProgramTotal.Vertical(childComplexity), true
 
 	case "RewardPrograms.firstOrder":
 		if e.ComplexityRoot.RewardPrograms.FirstOrder == nil {
@@ -6667,6 +6834,85 @@ extend type Analytics {
   """
   demand(city: String!, vertical: Vertical, from: Time!, to: Time!, limit: Int = 20): [DemandQuery!]! @goField(forceResolver: true)
 }
+
+# ---------------------------------------------------------------- merchant growth: analysts' totals (issue 18)
+
+extend type Analytics {
+  """
+  What each reward program posted and took back in [` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `), by
+  vertical and city: from the rewards ledger (order and booking records,
+  never analytics events), so exact to the minor unit. An entry counts in
+  the range it was posted in: a reversal in the range of a reward posted
+  before it counts as reversed here. The city is the order's (as the first
+  record that named one gave it); the provider's first city in the
+  directory for the monthly bonus, adjustments and orders without a city.
+  At most 366 days; BAD_USER_INPUT (` + "`" + `to` + "`" + `) when ` + "`" + `to` + "`" + ` is not after ` + "`" + `from` + "`" + ` or
+  the range is longer. Ordered by program, vertical, city.
+  """
+  rewardProgramTotals(from: Time!, to: Time!): [RewardProgramTotal!]! @goField(forceResolver: true)
+  """
+  The loan book by vertical and the provider's first city: the offers made
+  (shown to providers) and the loans disbursed in [` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `), and where
+  those loans stand now (outstanding, arrears). At most 366 days;
+  BAD_USER_INPUT (` + "`" + `to` + "`" + `) as ` + "`" + `rewardProgramTotals` + "`" + `. Ordered by vertical, city.
+  """
+  loanTotals(from: Time!, to: Time!): [LoanBookTotal!]! @goField(forceResolver: true)
+}
+
+"A reward program as the totals name it."
+enum RewardProgram {
+  "The amount per completed order."
+  PER_ORDER
+  "The bonus for a user's first completed order with the provider."
+  FIRST_ORDER
+  "The bonus for a calendar month spent OK."
+  MONTHLY_OK
+  "Operators' manual adjustments (maker-checker): counted so that the totals account for every reward movement."
+  ADJUSTMENT
+}
+
+"One reward program's ledger postings in one vertical and city."
+type RewardProgramTotal {
+  program: RewardProgram!
+  "Null for a provider the directory no longer has."
+  vertical: Vertical
+  "Null when neither the order nor the provider names one."
+  city: String
+  "Entries that credited providers."
+  postings: Int!
+  "What they credited."
+  posted: Money!
+  "Entries that took rewards back (cancelled orders, negative adjustments)."
+  reversals: Int!
+  "What they took back."
+  reversed: Money!
+  "posted less reversed."
+  net: Money!
+}
+
+"The loans of one vertical and city."
+type LoanBookTotal {
+  "Null for a provider the directory no longer has."
+  vertical: Vertical
+  "The provider's first city in the directory."
+  city: String
+  "Offers shown to providers in the range."
+  offersMade: Int!
+  "Of those, the ones a loan accepted."
+  offersAccepted: Int!
+  "The offers' most amounts, summed."
+  offered: Money!
+  "Loans disbursed in the range."
+  loans: Int!
+  principal: Money!
+  fees: Money!
+  "What those loans still owe now (principal and fee), from the ledger."
+  outstanding: Money!
+  "How far behind their schedules they are now (each loan's ` + "`" + `arrears` + "`" + `), summed."
+  arrears: Money!
+  "Of those loans, the ones behind schedule."
+  loansInArrears: Int!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -6709,6 +6955,10 @@ func (ec *executionContext) childFields_Analytics(ctx context.Context, field gra
 		return ec.fieldContext_Analytics_providerExposure(ctx, field)
 	case "demand":
 		return ec.fieldContext_Analytics_demand(ctx, field)
+	case "rewardProgramTotals":
+		return ec.fieldContext_Analytics_rewardProgramTotals(ctx, field)
+	case "loanTotals":
+		return ec.fieldContext_Analytics_loanTotals(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
 }
@@ -7347,6 +7597,34 @@ func (ec *executionContext) childFields_Loan(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Loan", field.Name)
 }
 
+func (ec *executionContext) childFields_LoanBookTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "vertical":
+		return ec.fieldContext_LoanBookTotal_vertical(ctx, field)
+	case "city":
+		return ec.fieldContext_LoanBookTotal_city(ctx, field)
+	case "offersMade":
+		return ec.fieldContext_LoanBookTotal_offersMade(ctx, field)
+	case "offersAccepted":
+		return ec.fieldContext_LoanBookTotal_offersAccepted(ctx, field)
+	case "offered":
+		return ec.fieldContext_LoanBookTotal_offered(ctx, field)
+	case "loans":
+		return ec.fieldContext_LoanBookTotal_loans(ctx, field)
+	case "principal":
+		return ec.fieldContext_LoanBookTotal_principal(ctx, field)
+	case "fees":
+		return ec.fieldContext_LoanBookTotal_fees(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_LoanBookTotal_outstanding(ctx, field)
+	case "arrears":
+		return ec.fieldContext_LoanBookTotal_arrears(ctx, field)
+	case "loansInArrears":
+		return ec.fieldContext_LoanBookTotal_loansInArrears(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoanBookTotal", field.Name)
+}
+
 func (ec *executionContext) childFields_LoanOffer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7833,6 +8111,28 @@ func (ec *executionContext) childFields_RewardAccount(ctx context.Context, field
 		return ec.fieldContext_RewardAccount_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RewardAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_RewardProgramTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "program":
+		return ec.fieldContext_RewardProgramTotal_program(ctx, field)
+	case "vertical":
+		return ec.fieldContext_RewardProgramTotal_vertical(ctx, field)
+	case "city":
+		return ec.fieldContext_RewardProgramTotal_city(ctx, field)
+	case "postings":
+		return ec.fieldContext_RewardProgramTotal_postings(ctx, field)
+	case "posted":
+		return ec.fieldContext_RewardProgramTotal_posted(ctx, field)
+	case "reversals":
+		return ec.fieldContext_RewardProgramTotal_reversals(ctx, field)
+	case "reversed":
+		return ec.fieldContext_RewardProgramTotal_reversed(ctx, field)
+	case "net":
+		return ec.fieldContext_RewardProgramTotal_net(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RewardProgramTotal", field.Name)
 }
 
 func (ec *executionContext) childFields_RewardPrograms(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8335,6 +8635,28 @@ func (ec *executionContext) field_Analytics_demand_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Analytics_loanTotals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Analytics_providerExposure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8406,6 +8728,28 @@ func (ec *executionContext) field_Analytics_reconciliations_args(ctx context.Con
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Analytics_rewardProgramTotals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
 	return args, nil
 }
 
@@ -10671,6 +11015,94 @@ func (ec *executionContext) fieldContext_Analytics_demand(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Analytics_demand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_rewardProgramTotals(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_rewardProgramTotals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().RewardProgramTotals(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RewardProgramTotal) graphql.Marshaler {
+			return ec.marshalNRewardProgramTotal2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardProgramTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_rewardProgramTotals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RewardProgramTotal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_rewardProgramTotals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_loanTotals(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_loanTotals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Analytics().LoanTotals(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LoanBookTotal) graphql.Marshaler {
+			return ec.marshalNLoanBookTotal2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanBookTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_loanTotals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoanBookTotal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Analytics_loanTotals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16043,6 +16475,331 @@ func (ec *executionContext) _Loan_dueAt(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Loan_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Loan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LoanBookTotal_vertical(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_vertical(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vertical, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Vertical) graphql.Marshaler {
+			return ec.marshalOVertical2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_vertical(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanBookTotal", field, false, false, "Vertical")
+}
+
+func (ec *executionContext) _LoanBookTotal_city(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanBookTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoanBookTotal_offersMade(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.OffersMade)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_offersMade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OffersMade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_offersMade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanBookTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoanBookTotal_offersAccepted(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.OffersAccepted)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_offersAccepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OffersAccepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_offersAccepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanBookTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoanBookTotal_offered(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if obj.Offered != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Offered)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_offered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_offered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanBookTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanBookTotal_loans(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Loans)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_loans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Loans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_loans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanBookTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoanBookTotal_principal(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if obj.Principal != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Principal)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_principal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Principal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_principal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanBookTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanBookTotal_fees(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if obj.Fees != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fees)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_fees(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fees, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_fees(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanBookTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanBookTotal_outstanding(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if obj.Outstanding != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Outstanding)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_outstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outstanding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_outstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanBookTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanBookTotal_arrears(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if obj.Arrears != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Arrears)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_arrears(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arrears, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_arrears(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoanBookTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoanBookTotal_loansInArrears(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.LoansInArrears)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoanBookTotal_loansInArrears(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoansInArrears, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoanBookTotal_loansInArrears(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoanBookTotal", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LoanOffer_id(ctx context.Context, field graphql.CollectedField, obj *model.LoanOffer) (ret graphql.Marshaler) {
@@ -23347,6 +24104,232 @@ func (ec *executionContext) fieldContext_RewardAccount_history(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _RewardProgramTotal_program(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardProgramTotal_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Program, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RewardProgram) graphql.Marshaler {
+			return ec.marshalNRewardProgram2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardProgram(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardProgramTotal_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RewardProgramTotal", field, false, false, "RewardProgram")
+}
+
+func (ec *executionContext) _RewardProgramTotal_vertical(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardProgramTotal_vertical(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vertical, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Vertical) graphql.Marshaler {
+			return ec.marshalOVertical2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐVertical(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RewardProgramTotal_vertical(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RewardProgramTotal", field, false, false, "Vertical")
+}
+
+func (ec *executionContext) _RewardProgramTotal_city(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardProgramTotal_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RewardProgramTotal_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RewardProgramTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _RewardProgramTotal_postings(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Postings)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardProgramTotal_postings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Postings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardProgramTotal_postings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RewardProgramTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RewardProgramTotal_posted(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
+	if obj.Posted != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Posted)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardProgramTotal_posted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Posted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardProgramTotal_posted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardProgramTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardProgramTotal_reversals(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
+	if listexec.Direct(ec.OperationContext) {
+		return listexec.IntOf(&obj.Reversals)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardProgramTotal_reversals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reversals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardProgramTotal_reversals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RewardProgramTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RewardProgramTotal_reversed(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
+	if obj.Reversed != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Reversed)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardProgramTotal_reversed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reversed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardProgramTotal_reversed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardProgramTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RewardProgramTotal_net(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
+	if obj.Net != nil && listexec.Direct(ec.OperationContext) {
+		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Net)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RewardProgramTotal_net(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Net, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RewardProgramTotal_net(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RewardProgramTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RewardPrograms_perOrder(ctx context.Context, field graphql.CollectedField, obj *model.RewardPrograms) (ret graphql.Marshaler) {
 	if obj.PerOrder != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.PerOrder)
@@ -28599,6 +29582,18 @@ func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Analytics_demand(ctx, field, obj)
 				})
+		case "rewardProgramTotals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_rewardProgramTotals(ctx, field, obj)
+				})
+		case "loanTotals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Analytics_loanTotals(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30735,6 +31730,89 @@ func (ec *executionContext) _Loan(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var loanBookTotalImplementors = []string{"LoanBookTotal"}
+
+func (ec *executionContext) _LoanBookTotal(ctx context.Context, sel ast.SelectionSet, obj *model.LoanBookTotal) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, loanBookTotalImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoanBookTotal")
+		case "vertical":
+			out.Values[i] = ec._LoanBookTotal_vertical(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._LoanBookTotal_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "offersMade":
+			out.Values[i] = ec._LoanBookTotal_offersMade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offersAccepted":
+			out.Values[i] = ec._LoanBookTotal_offersAccepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offered":
+			out.Values[i] = ec._LoanBookTotal_offered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "loans":
+			out.Values[i] = ec._LoanBookTotal_loans(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "principal":
+			out.Values[i] = ec._LoanBookTotal_principal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fees":
+			out.Values[i] = ec._LoanBookTotal_fees(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outstanding":
+			out.Values[i] = ec._LoanBookTotal_outstanding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arrears":
+			out.Values[i] = ec._LoanBookTotal_arrears(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "loansInArrears":
+			out.Values[i] = ec._LoanBookTotal_loansInArrears(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var loanOfferImplementors = []string{"LoanOffer"}
 
 func (ec *executionContext) _LoanOffer(ctx context.Context, sel ast.SelectionSet, obj *model.LoanOffer) graphql.Marshaler {
@@ -32785,6 +33863,74 @@ func (ec *executionContext) _RewardAccount(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RewardAccount_history(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rewardProgramTotalImplementors = []string{"RewardProgramTotal"}
+
+func (ec *executionContext) _RewardProgramTotal(ctx context.Context, sel ast.SelectionSet, obj *model.RewardProgramTotal) graphql.Marshaler {
+	fields := listexec.CollectFields(ec.OperationContext, sel, rewardProgramTotalImplementors)
+
+	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RewardProgramTotal")
+		case "program":
+			out.Values[i] = ec._RewardProgramTotal_program(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vertical":
+			out.Values[i] = ec._RewardProgramTotal_vertical(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._RewardProgramTotal_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "postings":
+			out.Values[i] = ec._RewardProgramTotal_postings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "posted":
+			out.Values[i] = ec._RewardProgramTotal_posted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reversals":
+			out.Values[i] = ec._RewardProgramTotal_reversals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reversed":
+			out.Values[i] = ec._RewardProgramTotal_reversed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "net":
+			out.Values[i] = ec._RewardProgramTotal_net(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34982,6 +36128,30 @@ func (ec *executionContext) marshalNLoan2ᚖgithubᚗcomᚋplazaᚑgatewayᚋpla
 	return ec._Loan(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLoanBookTotal2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanBookTotalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LoanBookTotal) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLoanBookTotal2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanBookTotal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLoanBookTotal2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanBookTotal(ctx context.Context, sel ast.SelectionSet, v *model.LoanBookTotal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoanBookTotal!")
+		return graphql.Null
+	}
+	return ec._LoanBookTotal(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLoanOffer2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐLoanOffer(ctx context.Context, sel ast.SelectionSet, v *model.LoanOffer) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LoanOffer!")
@@ -35529,6 +36699,40 @@ func (ec *executionContext) marshalNRewardAccount2ᚖgithubᚗcomᚋplazaᚑgate
 		return graphql.Null
 	}
 	return ec._RewardAccount(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRewardProgram2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardProgram(ctx context.Context, v any) (model.RewardProgram, error) {
+	var res model.RewardProgram
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRewardProgram2githubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardProgram(ctx context.Context, sel ast.SelectionSet, v model.RewardProgram) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNRewardProgramTotal2ᚕᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardProgramTotalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RewardProgramTotal) graphql.Marshaler {
+	ret := listexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRewardProgramTotal2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardProgramTotal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRewardProgramTotal2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardProgramTotal(ctx context.Context, sel ast.SelectionSet, v *model.RewardProgramTotal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RewardProgramTotal!")
+		return graphql.Null
+	}
+	return ec._RewardProgramTotal(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRewardPrograms2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐRewardPrograms(ctx context.Context, sel ast.SelectionSet, v *model.RewardPrograms) graphql.Marshaler {

@@ -106,6 +106,8 @@ type OrderChange struct {
 	// record without them keeps what an earlier record gave.
 	Amount int64
 	User   string
+	// City is the order's as the first record to name one gave it.
+	City string
 }
 
 // Day is one day of a provider's order records.

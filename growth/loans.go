@@ -13,7 +13,8 @@ import (
 //	offer = 25% of trailing-90-day GMV
 //	      × trend        clamp(GMV of the last 30 days ÷ (GMV90 ÷ 3), 0.8, 1.2)
 //	      × stability    clamp(1 − CV of the 13 weekly GMVs ÷ 2, 0.5, 1)
-//	      × tenure       min(1, days on Plaza ÷ 180); 0 under 30 days
+//	      × tenure       min(1, days on Plaza ÷ 180); 0 under 30 days (since
+//	                     registration or the first order record, if earlier)
 //	      × reliability  clamp(1 − 3 × cancellation-and-refund rate, 0, 1)
 //	      × service      OK 1, WARNING 0.7, DEMOTED 0.3, SUSPENDED 0
 //
@@ -64,6 +65,9 @@ type Offer struct {
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
 
+// tenureFullDays is the tenure that counts fully in an offer.
+const tenureFullDays = 180
+
 // Offer computes provider's offer from its own order records, tenure and
 // service level.
 func (s *Service) Offer(ctx context.Context, provider string) (Offer, error) {
@@ -73,9 +77,14 @@ func (s *Service) Offer(ctx context.Context, provider string) (Offer, error) {
 	}
 	now := s.now().UTC()
 	today := now.Truncate(24 * time.Hour)
-	days, err := s.store.Days(ctx, provider, s.programs.Currency, today.AddDate(0, 0, -90), today)
+	// 180 days: the tenure's full credit. GMV and rates read the last 90.
+	days, err := s.store.Days(ctx, provider, s.programs.Currency, today.AddDate(0, 0, -tenureFullDays), today)
 	if err != nil {
 		return Offer{}, err
+	}
+	since := p.CreatedAt
+	if len(days) > 0 && days[0].Day.Before(since) {
+		since = days[0].Day // on Plaza before this registration (an import into a new directory)
 	}
 	level, _, err := s.store.Level(ctx, provider)
 	if err != nil {
@@ -86,7 +95,10 @@ func (s *Service) Offer(ctx context.Context, provider string) (Offer, error) {
 	var weeks [13]float64
 	var completed, cancelled int
 	for _, d := range days {
-		age := int(today.Sub(d.Day).Hours() / 24) // 1..90
+		age := int(today.Sub(d.Day).Hours() / 24) // 1..180
+		if age > 90 {
+			continue
+		}
 		gmv90 += d.GMV
 		if age <= 30 {
 			gmv30 += d.GMV
@@ -112,8 +124,8 @@ func (s *Service) Offer(ctx context.Context, provider string) (Offer, error) {
 	if mean > 0 {
 		cv = math.Sqrt(sq) / mean
 	}
-	tenure := now.Sub(p.CreatedAt).Hours() / 24
-	tenureF := math.Min(1, tenure/180)
+	tenure := now.Sub(since).Hours() / 24
+	tenureF := math.Min(1, tenure/tenureFullDays)
 	if tenure < 30 {
 		tenureF = 0
 	}
@@ -124,7 +136,7 @@ func (s *Service) Offer(ctx context.Context, provider string) (Offer, error) {
 	factors := []Factor{
 		{"trend", clamp(trend, 0.8, 1.2), fmt.Sprintf("the last 30 days sold %.2f× the 90-day monthly average (counted from 0.8 to 1.2): growing sales raise it", trend)},
 		{"stability", clamp(1-cv/2, 0.5, 1), fmt.Sprintf("weekly sales vary by %.0f%% (coefficient of variation): steadier weeks raise it", 100*cv)},
-		{"tenure", tenureF, fmt.Sprintf("%.0f days on Plaza (full credit at 180, none under 30)", tenure)},
+		{"tenure", tenureF, fmt.Sprintf("%.0f days on Plaza, since your registration or your first order record if earlier (full credit at 180, none under 30)", tenure)},
 		{"reliability", clamp(1-3*rate, 0, 1), fmt.Sprintf("%.1f%% of orders cancelled or refunded: fewer raise it", 100*rate)},
 		{"service level", levelFactor[level], fmt.Sprintf("service level %s: OK counts fully", level)},
 	}
@@ -354,8 +366,5 @@ func (s *Service) Standing(ctx context.Context, l Loan) (Standing, error) {
 	if err != nil {
 		return Standing{}, err
 	}
-	total := l.Principal + l.Fee
-	days := int64(s.now().Sub(l.CreatedAt).Hours() / 24)
-	due := min(total, l.MinimumDaily*days)
-	return Standing{Outstanding: b.Loan, Arrears: max(0, due-(total-b.Loan))}, nil
+	return Standing{Outstanding: b.Loan, Arrears: arrears(l, b.Loan, s.now())}, nil
 }

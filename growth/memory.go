@@ -98,7 +98,7 @@ func (m *Memory) RecordOrder(_ context.Context, o Order) (OrderChange, error) {
 	defer m.mu.Unlock()
 	k := [2]string{o.Provider, o.ID}
 	cur, ok := m.orders[k]
-	ch := OrderChange{Previous: cur.Status, Amount: cur.Amount}
+	ch := OrderChange{Previous: cur.Status, Amount: cur.Amount, City: cur.City}
 	if ok && (cur.Status == OrderCancelled || statusRank[o.Status] < statusRank[cur.Status]) {
 		ch.Completed = cur.completed
 		return ch, nil
@@ -110,6 +110,10 @@ func (m *Memory) RecordOrder(_ context.Context, o Order) (OrderChange, error) {
 		o.User = cur.User // the first record to name the user (PLACED, by the gateway) decides
 	}
 	cur.User, ch.User = o.User, o.User
+	if cur.City == "" {
+		cur.City = o.City
+	}
+	ch.City = cur.City
 	if o.Amount != 0 || !ok {
 		cur.Amount, cur.Currency = o.Amount, o.Currency
 	}

@@ -123,7 +123,7 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 			ch.Completed = completed.UTC()
 		}
 		if ch.Previous == OrderCancelled || statusRank[o.Status] < statusRank[ch.Previous] {
-			return tx.QueryRow(ctx, `SELECT amount FROM growth_orders WHERE provider = $1 AND order_id = $2`, o.Provider, o.ID).Scan(&ch.Amount)
+			return tx.QueryRow(ctx, `SELECT amount, city FROM growth_orders WHERE provider = $1 AND order_id = $2`, o.Provider, o.ID).Scan(&ch.Amount, &ch.City)
 		}
 		if o.Status == OrderCompleted && completed == nil && o.User != "" {
 			var other bool
@@ -149,11 +149,12 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 			ON CONFLICT (provider, order_id) DO UPDATE SET status = EXCLUDED.status,
 				user_id = CASE WHEN growth_orders.user_id = '' THEN EXCLUDED.user_id ELSE growth_orders.user_id END,
 				amount = CASE WHEN EXCLUDED.amount = 0 THEN growth_orders.amount ELSE EXCLUDED.amount END,
+				city = CASE WHEN growth_orders.city = '' THEN EXCLUDED.city ELSE growth_orders.city END,
 				currency = CASE WHEN EXCLUDED.amount = 0 THEN growth_orders.currency ELSE EXCLUDED.currency END,
 				completed_at = coalesce(growth_orders.completed_at, EXCLUDED.completed_at),
 				cancelled_at = coalesce(growth_orders.cancelled_at, EXCLUDED.cancelled_at), updated_at = EXCLUDED.updated_at
-			RETURNING amount`,
-			o.Provider, o.ID, o.User, o.City, o.Currency, o.Amount, string(o.Status), completedAt, cancelledAt, o.At).Scan(&ch.Amount)
+			RETURNING amount, city`,
+			o.Provider, o.ID, o.User, o.City, o.Currency, o.Amount, string(o.Status), completedAt, cancelledAt, o.At).Scan(&ch.Amount, &ch.City)
 	})
 	if err != nil {
 		return OrderChange{}, unavailable("record order", err)

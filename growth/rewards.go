@@ -35,7 +35,7 @@ func (s *Service) RecordOrder(ctx context.Context, o Order) error {
 	if err != nil {
 		return err
 	}
-	o.Amount, o.User = ch.Amount, ch.User
+	o.Amount, o.User, o.City = ch.Amount, ch.User, ch.City
 	completed := completedKey(o.Provider, o.ID)
 	switch o.Status {
 	case OrderCompleted:
@@ -44,13 +44,13 @@ func (s *Service) RecordOrder(ctx context.Context, o Order) error {
 		}
 		if s.programs.PerOrder > 0 {
 			if _, err := s.ledger.Reward(ctx, ledger.Movement{Key: completed, Provider: o.Provider, Currency: o.Currency,
-				Amount: s.programs.PerOrder, Memo: "order " + o.ID}); err != nil {
+				Amount: s.programs.PerOrder, Memo: "order " + o.ID, City: o.City}); err != nil {
 				return fmt.Errorf("growth: reward order %s: %w", o.ID, err)
 			}
 		}
 		if ch.FirstForUser && s.programs.FirstOrder > 0 {
 			if _, err := s.ledger.Reward(ctx, ledger.Movement{Key: firstOrderKey(o.Provider, o.User), Provider: o.Provider,
-				Currency: o.Currency, Amount: s.programs.FirstOrder, Memo: "order " + o.ID}); err != nil {
+				Currency: o.Currency, Amount: s.programs.FirstOrder, Memo: "order " + o.ID, City: o.City}); err != nil {
 				return fmt.Errorf("growth: first-order bonus %s: %w", o.ID, err)
 			}
 		}
@@ -96,11 +96,22 @@ func (s *Service) CheckOrder(o Order) error {
 	return nil
 }
 
+// The reward programs' ledger keys begin with their program's prefix:
+// the analysts' totals tell the programs apart by it (a reversal by its
+// original's key).
+const (
+	prefixPerOrder   = "order"
+	prefixFirstOrder = "first-order"
+	prefixMonthlyOK  = "monthly-ok"
+)
+
 func completedKey(provider, order string) string {
-	return "order:" + provider + ":" + order + ":completed"
+	return prefixPerOrder + ":" + provider + ":" + order + ":completed"
 }
 
-func firstOrderKey(provider, user string) string { return "first-order:" + provider + ":" + user }
+func firstOrderKey(provider, user string) string {
+	return prefixFirstOrder + ":" + provider + ":" + user
+}
 
 // MonthlyBonus credits the monthly-OK bonus for month (its first day) if
 // the provider spent all of it OK: no transition recorded from the month's
@@ -124,7 +135,7 @@ func (s *Service) MonthlyBonus(ctx context.Context, provider string, month time.
 	if level != LevelOK || len(ts) > 0 && !ts[0].At.Before(start) {
 		return false, nil
 	}
-	p, err := s.ledger.Reward(ctx, ledger.Movement{Key: fmt.Sprintf("monthly-ok:%s:%s", provider, start.Format("2006-01")),
+	p, err := s.ledger.Reward(ctx, ledger.Movement{Key: fmt.Sprintf("%s:%s:%s", prefixMonthlyOK, provider, start.Format("2006-01")),
 		Provider: provider, Currency: s.programs.Currency, Amount: s.programs.MonthlyOK, Memo: "OK all of " + start.Format("January 2006")})
 	return err == nil && !p.Duplicate, err
 }

@@ -84,7 +84,11 @@ type Entry struct {
 	Memo     string
 	// Actor is who made a manual entry (operators' adjustments); empty
 	// for entries caused by events.
-	Actor    string
+	Actor string
+	// City is where the causing event happened (an order's city), for the
+	// analysts' totals by city; empty when the event has none. A reversal
+	// carries its original's.
+	City     string
 	At       time.Time
 	Postings []Posting
 }
@@ -195,6 +199,8 @@ type Movement struct {
 	Kind   Kind
 	Memo   string
 	Actor  string
+	// City is the causing event's city (Entry.City).
+	City string
 }
 
 func validate(m Movement, signed bool) error {
@@ -271,6 +277,7 @@ func (l *Ledger) Reverse(ctx context.Context, key, provider, currency, original,
 		}
 		if !ok {
 			e := Entry{Key: key, Kind: KindReversal, Provider: provider, Currency: currency, Reverses: original, Memo: memo, At: l.now()}
+			// Not posted (yet): its city is unknown and moves nothing.
 			out = Posted{Entry: e}
 			return tx.Insert(ctx, e)
 		}
@@ -281,7 +288,7 @@ func (l *Ledger) Reverse(ctx context.Context, key, provider, currency, original,
 		if gross <= 0 {
 			return fmt.Errorf("%w: %s is not a credit that can be reversed", ErrConflict, original)
 		}
-		m.Amount = gross
+		m.Amount, m.City = gross, orig.City
 		e, err := l.debit(ctx, tx, m, original)
 		if err != nil {
 			return err
@@ -357,7 +364,7 @@ func (l *Ledger) debit(ctx context.Context, tx Tx, m Movement, reverses string) 
 
 func (l *Ledger) entry(m Movement, reverses string) Entry {
 	return Entry{Key: m.Key, Kind: m.Kind, Provider: m.Provider, Currency: m.Currency, Reverses: reverses,
-		Memo: m.Memo, Actor: m.Actor, At: l.now()}
+		Memo: m.Memo, Actor: m.Actor, City: m.City, At: l.now()}
 }
 
 // lines drops zero postings (a posting moves something).

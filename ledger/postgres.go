@@ -52,7 +52,7 @@ func (p *Postgres) Update(ctx context.Context, provider string, fn func(Tx) erro
 
 type pgTx struct{ tx pgx.Tx }
 
-const entryColumns = `id, key, kind, provider, currency, reverses, memo, actor, at`
+const entryColumns = `id, key, kind, provider, currency, reverses, memo, actor, city, at`
 
 func (t *pgTx) Entry(ctx context.Context, key string) (Entry, bool, error) {
 	return oneEntry(ctx, t.tx, `SELECT `+entryColumns+` FROM ledger_entries WHERE key = $1`, key)
@@ -71,9 +71,9 @@ func (t *pgTx) Insert(ctx context.Context, e Entry) error {
 		return err
 	}
 	var id int64
-	err := t.tx.QueryRow(ctx, `INSERT INTO ledger_entries (key, kind, provider, currency, reverses, memo, actor, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		e.Key, string(e.Kind), e.Provider, e.Currency, e.Reverses, e.Memo, e.Actor, e.At).Scan(&id)
+	err := t.tx.QueryRow(ctx, `INSERT INTO ledger_entries (key, kind, provider, currency, reverses, memo, actor, city, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		e.Key, string(e.Kind), e.Provider, e.Currency, e.Reverses, e.Memo, e.Actor, e.City, e.At).Scan(&id)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		return fmt.Errorf("%w: key %s already posted", ErrConflict, e.Key)
@@ -144,7 +144,7 @@ func entries(ctx context.Context, q querier, sql string, args ...any) ([]Entry, 
 		var e Entry
 		var id int64
 		var kind string
-		if err := rows.Scan(&id, &e.Key, &kind, &e.Provider, &e.Currency, &e.Reverses, &e.Memo, &e.Actor, &e.At); err != nil {
+		if err := rows.Scan(&id, &e.Key, &kind, &e.Provider, &e.Currency, &e.Reverses, &e.Memo, &e.Actor, &e.City, &e.At); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("ledger: read entries: %w", err)
 		}

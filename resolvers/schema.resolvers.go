@@ -52,6 +52,14 @@ func (r *analyticsResolver) Demand(ctx context.Context, obj *model.Analytics, ci
 	return r.analystDemand(ctx, city, vertical, from, to, limit)
 }
 
+func (r *analyticsResolver) RewardProgramTotals(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.RewardProgramTotal, error) {
+	return r.rewardProgramTotals(ctx, from, to)
+}
+
+func (r *analyticsResolver) LoanTotals(ctx context.Context, obj *model.Analytics, from time.Time, to time.Time) ([]*model.LoanBookTotal, error) {
+	return r.loanTotals(ctx, from, to)
+}
+
 func (r *appointmentResolver) Doctor(ctx context.Context, obj *model.Appointment) (*model.Doctor, error) {
 	return r.appointmentDoctor(ctx, obj)
 }

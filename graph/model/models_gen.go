@@ -77,6 +77,21 @@ type Analytics struct {
 	// and of searches in every vertical; every vertical when not given), most
 	// unserved first. `limit` 1 to 1000.
 	Demand []*DemandQuery `json:"demand"`
+	// What each reward program posted and took back in [`from`, `to`), by
+	// vertical and city: from the rewards ledger (order and booking records,
+	// never analytics events), so exact to the minor unit. An entry counts in
+	// the range it was posted in: a reversal in the range of a reward posted
+	// before it counts as reversed here. The city is the order's (as the first
+	// record that named one gave it); the provider's first city in the
+	// directory for the monthly bonus, adjustments and orders without a city.
+	// At most 366 days; BAD_USER_INPUT (`to`) when `to` is not after `from` or
+	// the range is longer. Ordered by program, vertical, city.
+	RewardProgramTotals []*RewardProgramTotal `json:"rewardProgramTotals"`
+	// The loan book by vertical and the provider's first city: the offers made
+	// (shown to providers) and the loans disbursed in [`from`, `to`), and where
+	// those loans stand now (outstanding, arrears). At most 366 days;
+	// BAD_USER_INPUT (`to`) as `rewardProgramTotals`. Ordered by vertical, city.
+	LoanTotals []*LoanBookTotal `json:"loanTotals"`
 }
 
 type ApplyForGovServiceInput struct {
@@ -600,6 +615,30 @@ type Loan struct {
 	DueAt     time.Time `json:"dueAt"`
 }
 
+// The loans of one vertical and city.
+type LoanBookTotal struct {
+	// Null for a provider the directory no longer has.
+	Vertical *Vertical `json:"vertical,omitempty"`
+	// The provider's first city in the directory.
+	City *string `json:"city,omitempty"`
+	// Offers shown to providers in the range.
+	OffersMade int `json:"offersMade"`
+	// Of those, the ones a loan accepted.
+	OffersAccepted int `json:"offersAccepted"`
+	// The offers' most amounts, summed.
+	Offered *Money `json:"offered"`
+	// Loans disbursed in the range.
+	Loans     int    `json:"loans"`
+	Principal *Money `json:"principal"`
+	Fees      *Money `json:"fees"`
+	// What those loans still owe now (principal and fee), from the ledger.
+	Outstanding *Money `json:"outstanding"`
+	// How far behind their schedules they are now (each loan's `arrears`), summed.
+	Arrears *Money `json:"arrears"`
+	// Of those loans, the ones behind schedule.
+	LoansInArrears int `json:"loansInArrears"`
+}
+
 // A pre-approved loan offer from the provider's own order records: 25% of its
 // trailing 90-day GMV times each factor, rounded down to 100 minor units and
 // capped; below the minimum there is no offer (`maxAmount` 0).
@@ -1088,6 +1127,25 @@ type RewardAccount struct {
 	Programs        *RewardPrograms `json:"programs"`
 	// Ledger entries, newest first; `first` from 1 to 100.
 	History []*LedgerEntry `json:"history"`
+}
+
+// One reward program's ledger postings in one vertical and city.
+type RewardProgramTotal struct {
+	Program RewardProgram `json:"program"`
+	// Null for a provider the directory no longer has.
+	Vertical *Vertical `json:"vertical,omitempty"`
+	// Null when neither the order nor the provider names one.
+	City *string `json:"city,omitempty"`
+	// Entries that credited providers.
+	Postings int `json:"postings"`
+	// What they credited.
+	Posted *Money `json:"posted"`
+	// Entries that took rewards back (cancelled orders, negative adjustments).
+	Reversals int `json:"reversals"`
+	// What they took back.
+	Reversed *Money `json:"reversed"`
+	// posted less reversed.
+	Net *Money `json:"net"`
 }
 
 // The reward programs in force (PLAZA_REWARD_PROGRAMS).
@@ -2135,6 +2193,70 @@ func (e *ProviderStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e ProviderStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A reward program as the totals name it.
+type RewardProgram string
+
+const (
+	// The amount per completed order.
+	RewardProgramPerOrder RewardProgram = "PER_ORDER"
+	// The bonus for a user's first completed order with the provider.
+	RewardProgramFirstOrder RewardProgram = "FIRST_ORDER"
+	// The bonus for a calendar month spent OK.
+	RewardProgramMonthlyOk RewardProgram = "MONTHLY_OK"
+	// Operators' manual adjustments (maker-checker): counted so that the totals account for every reward movement.
+	RewardProgramAdjustment RewardProgram = "ADJUSTMENT"
+)
+
+var AllRewardProgram = []RewardProgram{
+	RewardProgramPerOrder,
+	RewardProgramFirstOrder,
+	RewardProgramMonthlyOk,
+	RewardProgramAdjustment,
+}
+
+func (e RewardProgram) IsValid() bool {
+	switch e {
+	case RewardProgramPerOrder, RewardProgramFirstOrder, RewardProgramMonthlyOk, RewardProgramAdjustment:
+		return true
+	}
+	return false
+}
+
+func (e RewardProgram) String() string {
+	return string(e)
+}
+
+func (e *RewardProgram) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RewardProgram(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RewardProgram", str)
+	}
+	return nil
+}
+
+func (e RewardProgram) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RewardProgram) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RewardProgram) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -3,7 +3,11 @@
 // prints, sees its own service level, rewards (from order records its
 // status webhook sent), loan offer and keys, creates an API key, and signs
 // in again with that key; a credential that is not a provider's is refused.
-// Screens go to docs/screenshots/portal*.png.
+// GreenBasket, with 90 days of completed orders behind it, applies for a
+// loan from its offer (refused above the offer, without consent, and a
+// second time), sees it with its schedule and repays early; FreshCart sees
+// the traffic of the searches this test made. Screens go to
+// docs/screenshots/portal*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,11 +17,20 @@ import { launch, phone } from './browser.mjs';
 
 const shots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 let gw, browser, page;
-// FreshCart runs in process with a secret, so it can send its webhooks.
+// FreshCart and GreenBasket run in process with a secret, so they can send
+// their webhooks.
 const secret = 'e2e-secret-freshcart-0123456789';
+const greenSecret = 'e2e-secret-greenbasket-0123456789';
 
 before(async () => {
-  gw = await startGateway(providersFile({ freshcart: { secret } }));
+  gw = await startGateway(providersFile({ freshcart: { secret }, greenbasket: { secret: greenSecret } }));
+  // GreenBasket's history: an order of ¥500.00 completed on each of the
+  // last 90 days (its loan offer follows its sales and its days on Plaza).
+  const day = 86_400_000;
+  const history = Array.from({ length: 90 }, (_, i) => ({ id: globalID('GroceryOrder', 'greenbasket', `h-${i + 1}`), status: 'COMPLETED',
+    amount: { amount: 50_000, currency: 'CNY' }, user: `history-${i % 7}`, city: 'Hangzhou', at: new Date(Date.now() - (i + 1) * day).toISOString() }));
+  const pushed = await pushStatus(gw.url, 'greenbasket', greenSecret, history);
+  if (pushed !== 204) throw new Error(`greenbasket's history: ${pushed}`);
   // Order records, as the provider reports them: two orders of demo-1
   // completed (a reward each, and a first-order bonus), the second then
   // cancelled (its reward reversed by a new entry).
@@ -118,4 +131,123 @@ test('a credential that is not a provider\u2019s is refused and nothing is kept'
   await page.getByRole('button', { name: 'Sign out' }).click();
   await signIn(key);
   await page.getByRole('alert').filter({ hasText: /does not accept this as a provider credential/ }).waitFor();
+});
+
+// providerToken is what `plaza token --provider` prints for provider.
+function providerToken(provider) {
+  return execFileSync(gw.bin, ['token', '--provider', provider], { env: { ...process.env, PLAZA_ENV: 'development' } }).toString().trim();
+}
+
+async function signInAs(provider, name) {
+  if (!/\/app\/provider\/signin/.test(page.url())) {
+    await page.goto('/app/provider/signin');
+  }
+  await signIn(providerToken(provider));
+  await page.getByRole('heading', { name, level: 1 }).waitFor();
+}
+
+test('a provider applies for a loan from its offer, sees it with its schedule and repays early', async () => {
+  await signInAs('greenbasket', 'GreenBasket');
+  const offer = page.locator('[data-panel="loan-offer"]');
+  const most = Number((await offer.locator('[data-figure="max-amount"]').textContent()).replace(/[^0-9.]/g, ''));
+  assert.ok(most >= 1000, `offer ¥${most}: 90 days of ¥500 a day should earn one`);
+  const form = page.getByRole('form', { name: 'Apply for a loan' });
+  const refusal = form.locator('[data-refusal]');
+  const apply = () => form.getByRole('button', { name: 'Apply for the loan' }).click();
+
+  // Above the offer: refused by the gateway, naming the offer.
+  await form.getByLabel(/^Amount/).fill(String(most + 100));
+  await form.getByLabel(/I agree/).check();
+  await apply();
+  await refusal.filter({ hasText: /above your offer/ }).waitFor();
+  assert.equal(await refusal.locator('p').first().getAttribute('data-code'), 'BAD_USER_INPUT');
+  // Without consent: refused, nothing lent.
+  await form.getByLabel(/^Amount/).fill('1000');
+  await form.getByLabel(/^Term/).fill('60');
+  await form.getByLabel(/I agree/).uncheck();
+  // The offer's cost, shown before applying: 1.5% per started 30 days.
+  assert.equal(await form.locator('[data-figure="fee"]').textContent(), '¥30.00');
+  assert.equal(await form.locator('[data-figure="total-cost"]').textContent(), '¥1030.00');
+  assert.match(await form.locator('[data-figure="repayment"]').textContent(), /10% of each day's settled sales, at least ¥17\.17 a day/);
+  await apply();
+  await refusal.filter({ hasText: /explicit consent/ }).waitFor();
+  assert.equal(await page.locator('[data-list="loans"] li').count(), 0);
+
+  // With consent: approved, disbursed, and listed with its schedule.
+  await form.getByLabel(/I agree/).check();
+  await apply();
+  const loan = page.locator('[data-list="loans"] li[data-status="OPEN"]');
+  await loan.waitFor();
+  assert.match(await loan.textContent(), /¥1000\.00 OPEN/);
+  assert.equal(await loan.locator('[data-figure="outstanding"]').textContent(), '¥1030.00');
+  assert.match(await loan.locator('[data-figure="schedule"]').textContent(), /10% of each day's settled sales, at least ¥17\.17 a day/);
+  assert.equal(await page.locator('[data-figure="loan-outstanding"]').textContent(), '¥1030.00');
+
+  // Applying again while it is open: CONFLICT, in the gateway's words.
+  const again = page.getByRole('form', { name: 'Apply for a loan' });
+  await again.getByLabel(/^Amount/).fill('1000');
+  await again.getByLabel(/I agree/).check();
+  await again.getByRole('button', { name: 'Apply for the loan' }).click();
+  await again.locator('[data-refusal]').filter({ hasText: /a loan is open already/ }).waitFor();
+  assert.equal(await again.locator('[data-refusal] p').first().getAttribute('data-code'), 'CONFLICT');
+  assert.equal(await page.locator('[data-list="loans"] li').count(), 1);
+
+  // Early repayment of ¥500.00.
+  await loan.getByRole('textbox', { name: /Repay early/ }).fill('500');
+  await loan.getByRole('button', { name: 'Repay' }).click();
+  await page.locator('[data-list="loans"] [data-figure="outstanding"]', { hasText: '¥530.00' }).waitFor();
+  await page.locator('[data-panel="loans"]').scrollIntoViewIfNeeded();
+  await shot('portal-loan');
+});
+
+// search runs a search as an anonymous app user would and returns how many
+// of provider's items it showed.
+async function search(text, city, provider) {
+  const res = await fetch(gw.url + '/query', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ query: 'query($t: String, $c: String) { search(text: $t, city: $c, first: 10) { edges { node { ... on Product { id } ... on Store { id } } } } }',
+      variables: { t: text, c: city } }) });
+  const body = await res.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  const ids = body.data.search.edges.map((e) => e.node.id).filter(Boolean);
+  const mine = ids.filter((id) => Buffer.from(id, 'base64url').toString().split(':')[2] === provider);
+  return { shown: mine.length, first: mine[0] };
+}
+
+test('a provider sees the traffic of the searches users made: impressions, clicks, top queries and where it ranks', async () => {
+  let shown = 0;
+  let item;
+  for (const text of ['milk', 'Milk']) { // one normalised query, searched twice
+    const r = await search(text, 'Hangzhou', 'freshcart');
+    shown += r.shown;
+    item ||= r.first;
+  }
+  assert.ok(shown > 0 && item, 'the demo search for milk in Hangzhou shows FreshCart');
+  const click = await fetch(gw.url + '/query', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ query: 'mutation($id: ID!) { reportSearchClick(query: "milk", itemId: $id, city: "Hangzhou") }', variables: { id: item } }) });
+  assert.equal((await click.json()).data.reportSearchClick, true);
+
+  await signInAs('freshcart', 'FreshCart');
+  // The roll-up lands every few seconds: reload until it has.
+  const today = new Date().toISOString().slice(0, 10);
+  const row = page.locator(`[data-list="traffic"] tr[data-day="${today}"][data-city="hangzhou"]`);
+  const deadline = Date.now() + 60_000;
+  while (await row.count() === 0 || await row.locator('[data-figure="search"]').textContent() !== String(shown)) {
+    if (Date.now() > deadline) throw new Error(`no traffic row of ${shown} search impressions for ${today} in hangzhou`);
+    await new Promise((r) => setTimeout(r, 1000));
+    await page.reload();
+    await page.locator('[data-panel="traffic"] h2').waitFor();
+    await page.locator('[data-panel="traffic"] [data-list="traffic"]').waitFor();
+  }
+  assert.equal(await row.locator('[data-figure="clicks"]').textContent(), '1');
+  const [orders, bookings] = await Promise.all(['orders', 'bookings'].map(async (f) => Number(await row.locator(`[data-figure="${f}"]`).textContent())));
+  assert.equal(await row.locator('[data-figure="conversion"]').textContent(), `${(100 * (orders + bookings)).toFixed(1)}%`); // of one click
+  const milk = page.locator('[data-list="top-queries"] li[data-query="milk"]');
+  assert.equal(await milk.locator('[data-figure="impressions"]').textContent(), String(shown));
+  assert.equal(await milk.locator('[data-figure="clicks"]').textContent(), '1');
+  // Where it ranks for its top query now, with the reasons.
+  const placed = page.locator('[data-list="placement"] li').first();
+  await placed.waitFor();
+  assert.match(await placed.textContent(), /text .*rating .*city/);
+  await page.locator('[data-panel="traffic"]').scrollIntoViewIfNeeded();
+  await shot('portal-traffic');
 });

@@ -49,7 +49,8 @@ const embeddedTypes = ['PageInfo', 'Money', 'SearchEdge', 'SearchFacets', 'Facet
   'ServiceApplicationConnection', 'StatusUpdate', 'Image', 'OpeningHours', 'City',
   // The provider portal's.
   'RewardAccount', 'RewardPrograms', 'LedgerEntry', 'LedgerPosting', 'ServiceLevel', 'ServiceLevelTransition',
-  'LoanOffer', 'LoanOfferFactor', 'CreatedProviderApiKey'];
+  'LoanOffer', 'LoanOfferFactor', 'CreatedProviderApiKey', 'TrafficDay', 'TrafficQuery', 'DemandQuery', 'Placement', 'PlacedItem',
+  'RankingReason'];
 const keys = {
   ...Object.fromEntries(embeddedTypes.map((t) => [t, embedded])),
   // A provider's own view has no id: its key names it.
@@ -105,6 +106,8 @@ export function makeClient({ credential = () => session.get().token, live = true
             updateSettings: refreshMe,
             createProviderApiKey: refreshProvider,
             revokeProviderApiKey: refreshProvider,
+            applyForLoan: refreshProvider,
+            repayLoan: refreshProvider,
           },
         },
       }),

@@ -1,7 +1,8 @@
 // The provider portal (/app/provider): a provider's developer or operator
 // signs in with a provider credential, kept apart from the app user's
-// session, and sees its own service level, rewards, loan offer, loans and
-// API keys (viewerProvider). In development the credential is the token
+// session, and sees its own traffic, service level, rewards, loan offer
+// (and applies for it), loans (and repays early) and API keys
+// (viewerProvider). In development the credential is the token
 // `plaza token --provider <id>` prints; anywhere, an API key (plzp_…)
 // created here or by an operator; production's issuer may mint tokens too.
 import { useMemo, useState } from 'preact/hooks';
@@ -9,10 +10,14 @@ import { Provider, useMutation, useQuery } from '@urql/preact';
 import { makeClient } from '../client.js';
 import { signal, useSignal } from '../signal.js';
 import { navigate } from '../router.js';
-import { money, when, verticalLabel } from '../format.js';
+import { idempotencyKey, money, when, verticalLabel } from '../format.js';
 import PortalQuery from '../operations/ProviderPortal.graphql';
 import CreateKey from '../operations/CreateProviderApiKey.graphql';
 import RevokeKey from '../operations/RevokeProviderApiKey.graphql';
+import ApplyForLoan from '../operations/ApplyForLoan.graphql';
+import RepayLoan from '../operations/RepayLoan.graphql';
+import TrafficQuery from '../operations/ProviderTraffic.graphql';
+import PlacementQuery from '../operations/ProviderPlacement.graphql';
 import { Loading, Problems } from '../ui.jsx';
 
 const CREDENTIAL = 'plaza.providerCredential';
@@ -112,8 +117,9 @@ function PortalPage() {
             <button type="button" onClick={signOut}>Sign out</button>
           </header>
           <ServiceLevel level={p.serviceLevel} />
+          <Traffic />
           <Rewards rewards={p.rewards} />
-          <LoanOffer offer={p.loanOffer} />
+          <LoanOffer offer={p.loanOffer} open={p.loans.some((l) => l.status === 'OPEN')} />
           <Loans loans={p.loans} />
           <ApiKeys keys={p.apiKeys} />
         </>
@@ -170,7 +176,7 @@ function Rewards({ rewards }) {
   );
 }
 
-function LoanOffer({ offer }) {
+function LoanOffer({ offer, open }) {
   return (
     <div class="panel" data-panel="loan-offer">
       <h2>Loan offer</h2>
@@ -182,6 +188,72 @@ function LoanOffer({ offer }) {
         {offer.factors.map((f) => <li key={f.name}><b>{f.name}</b> ×{f.value.toFixed(2)}<br /><span class="muted">{f.explanation}</span></li>)}
       </ul>
       <p class="muted">{offer.terms}</p>
+      {offer.maxAmount.amount > 0 && <LoanApplication key={offer.id} offer={offer} open={open} />}
+    </div>
+  );
+}
+
+// cost is what borrowing amount (minor units) for term days costs under
+// the offer: the gateway's own arithmetic (growth.LoanPolicy.Fee), shown
+// before applying; the loan the gateway returns is what counts.
+function cost(offer, amount, term) {
+  const periods = Math.ceil(term / 30);
+  const fee = Math.ceil((amount * Math.round(offer.feePercentPer30Days * 100) * periods) / 10000);
+  return { fee, total: amount + fee, daily: Math.ceil((amount + fee) / term) };
+}
+
+// LoanApplication applies for a loan from the offer. The inputs are not
+// clamped to the offer: the gateway checks every application and its
+// refusal (above the offer, no consent, a loan already open) is shown as
+// it says it.
+function LoanApplication({ offer, open }) {
+  const currency = offer.maxAmount.currency;
+  const [yuan, setYuan] = useState(String(Math.floor(offer.maxAmount.amount / 200)));
+  const [term, setTerm] = useState(String(offer.minTermDays));
+  const [consent, setConsent] = useState(false);
+  // One key per application: a second click or a retry applies once.
+  const [key, setKey] = useState(idempotencyKey);
+  const [res, apply] = useMutation(ApplyForLoan);
+  const amount = Math.round(Number(yuan) * 100);
+  const days = Number.parseInt(term, 10);
+  const valid = Number.isFinite(amount) && amount > 0 && days > 0;
+  const c = valid ? cost(offer, amount, days) : null;
+  const loan = res.data && res.data.applyForLoan;
+  async function submit(e) {
+    e.preventDefault();
+    const r = await apply({ input: { amount: { amount: Number.isFinite(amount) ? amount : 0, currency }, termDays: Number.isFinite(days) ? days : 0,
+      idempotencyKey: key, consent } });
+    if (r.data && r.data.applyForLoan) setKey(idempotencyKey()); // the next application is another one
+  }
+  return (
+    <form class="form loan-application" aria-label="Apply for a loan" noValidate onSubmit={submit}>
+      <h3>Apply</h3>
+      {open && <p class="muted">You have an open loan: Plaza lends one at a time.</p>}
+      <label>Amount ({currency}) <input name="amount" inputMode="decimal" value={yuan} onInput={(e) => setYuan(e.target.value)} /></label>
+      <label>Term (days, {offer.minTermDays}–{offer.maxTermDays}) <input name="term" inputMode="numeric" value={term} onInput={(e) => setTerm(e.target.value)} /></label>
+      {c && (
+        <dl class="figures" data-list="loan-cost">
+          <div><dt>Fee ({offer.feePercentPer30Days.toFixed(2)}% per started 30 days)</dt><dd data-figure="fee">{money({ amount: c.fee, currency })}</dd></div>
+          <div><dt>Total cost</dt><dd data-figure="total-cost">{money({ amount: c.total, currency })}</dd></div>
+          <div><dt>Repayment</dt><dd data-figure="repayment">{offer.repaymentSharePercent}% of each day's settled sales, at least {money({ amount: c.daily, currency })} a day on average</dd></div>
+        </dl>
+      )}
+      <label class="check consent"><input type="checkbox" name="consent" checked={consent} onChange={(e) => setConsent(e.target.checked)} />
+        {' '}I agree to the offer's terms above.</label>
+      <button type="submit" disabled={res.fetching}>Apply for the loan</button>
+      {res.error && <Refusal error={res.error} />}
+      {loan && <p class="ok" role="status" data-applied={loan.id}>Approved and disbursed: {money(loan.principal)}, total cost {money(loan.totalCost)}, due {when(loan.dueAt)}.</p>}
+    </form>
+  );
+}
+
+// Refusal shows why the gateway refused a mutation, in its own words.
+function Refusal({ error }) {
+  const errors = error.graphQLErrors || [];
+  return (
+    <div class="problems" role="alert" data-refusal>
+      {error.networkError && <p>The gateway cannot be reached: {error.networkError.message}</p>}
+      {errors.map((e, i) => <p key={i} data-code={e.extensions && e.extensions.code}>{e.message}</p>)}
     </div>
   );
 }
@@ -193,10 +265,126 @@ function Loans({ loans }) {
       {loans.length === 0 ? <p class="muted">No loans.</p> : (
         <ul class="rows" data-list="loans">
           {loans.map((l) => (
-            <li key={l.id}><b>{money(l.principal)}</b> <span class="status" data-status={l.status}>{l.status}</span>
-              <br /><span class="muted">{l.termDays} days, fee {money(l.fee)}, outstanding {money(l.outstanding)}{l.arrears.amount > 0 ? `, in arrears ${money(l.arrears)}` : ''}, due {when(l.dueAt)}</span></li>
+            <li key={l.id} data-id={l.id} data-status={l.status}><b>{money(l.principal)}</b> <span class="status" data-status={l.status}>{l.status}</span>
+              <br /><span class="muted">{l.termDays} days, fee {money(l.fee)}, total cost {money(l.totalCost)}, due {when(l.dueAt)}</span>
+              <br /><span data-figure="schedule">Repaid from {l.repaymentSharePercent}% of each day's settled sales, at least {money(l.minimumDaily)} a day on average.</span>
+              <br /><span>Outstanding <b data-figure="outstanding">{money(l.outstanding)}</b>{l.arrears.amount > 0 ? <>, in arrears <b data-figure="arrears">{money(l.arrears)}</b></> : ', on schedule'}.</span>
+              {l.status === 'OPEN' && <Repay loan={l} />}
+            </li>
           ))}
         </ul>
+      )}
+    </div>
+  );
+}
+
+function Repay({ loan }) {
+  const [yuan, setYuan] = useState('');
+  const [key, setKey] = useState(idempotencyKey);
+  const [res, repay] = useMutation(RepayLoan);
+  async function submit(e) {
+    e.preventDefault();
+    const amount = Math.round(Number(yuan) * 100);
+    const r = await repay({ id: loan.id, amount: Number.isFinite(amount) ? amount : 0, idempotencyKey: key });
+    if (r.data && r.data.repayLoan) setKey(idempotencyKey());
+  }
+  return (
+    <form class="form" aria-label="Repay early" noValidate onSubmit={submit}>
+      <label>Repay early ({loan.outstanding.currency}) <input name="repay" inputMode="decimal" value={yuan} onInput={(e) => setYuan(e.target.value)} /></label>
+      <button type="submit" disabled={res.fetching}>Repay</button>
+      {res.error && <Refusal error={res.error} />}
+    </form>
+  );
+}
+
+// trafficDays is how far back the traffic panel looks.
+const trafficDays = 30;
+
+function Traffic() {
+  // The range is fixed when the panel first renders: whole UTC days, today included.
+  const range = useMemo(() => {
+    const to = new Date();
+    to.setUTCHours(24, 0, 0, 0);
+    return { from: new Date(to.getTime() - trafficDays * 86400000).toISOString(), to: to.toISOString() };
+  }, []);
+  const [res, retry] = useQuery({ query: TrafficQuery, variables: range });
+  const v = res.data && res.data.viewerProvider;
+  const pct = (x) => (x == null ? '–' : `${(100 * x).toFixed(1)}%`);
+  return (
+    <div class="panel" data-panel="traffic">
+      <h2>Traffic, last {trafficDays} days</h2>
+      <Problems result={res} retry={retry} />
+      {res.fetching && !v && <Loading />}
+      {v && (
+        <>
+          {v.traffic.length === 0 ? <p class="muted" data-list="traffic">No impressions yet.</p> : (
+            <div class="scroll">
+              <table class="traffic" data-list="traffic">
+                <thead><tr><th>Day</th><th>City</th><th>Search</th><th>Home</th><th>Clicks</th><th>Orders</th><th>Bookings</th><th>GMV</th><th>Conversion</th></tr></thead>
+                <tbody>
+                  {v.traffic.map((d) => (
+                    <tr key={d.day + (d.city || '')} data-day={d.day.slice(0, 10)} data-city={d.city || ''}>
+                      <td>{d.day.slice(0, 10)}</td><td>{d.city || 'any'}</td><td data-figure="search">{d.searchImpressions}</td><td data-figure="home">{d.homeImpressions}</td>
+                      <td data-figure="clicks">{d.clicks}</td><td data-figure="orders">{d.orders}</td><td data-figure="bookings">{d.bookings}</td>
+                      <td data-figure="gmv">{money({ amount: d.gmv, currency: 'CNY' })}</td><td data-figure="conversion">{pct(d.conversion)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          <h3>Top queries</h3>
+          {v.topQueries.length === 0 ? <p class="muted">None yet.</p> : (
+            <ul class="rows" data-list="top-queries">
+              {v.topQueries.map((q) => (
+                <li key={q.query + (q.city || '')} data-query={q.query}><b>“{q.query}”</b> {q.city || 'any city'}: <span data-figure="impressions">{q.impressions}</span> impressions,
+                  {' '}<span data-figure="clicks">{q.clicks}</span> clicks{q.meanRank != null && <>, mean rank {q.meanRank.toFixed(1)}, best {q.bestRank}</>}</li>
+              ))}
+            </ul>
+          )}
+          <Placement initial={v.topQueries[0]} />
+          <h3>Demand you could serve</h3>
+          {v.demand.length === 0 ? <p class="muted" data-list="demand">No unserved searches in your vertical and cities.</p> : (
+            <ul class="rows" data-list="demand">
+              {v.demand.map((d) => (
+                <li key={d.query + (d.city || '')} data-query={d.query}><b>“{d.query}”</b> {d.city || 'any city'}: {d.searches} searches,
+                  {' '}{d.zeroResults} found nothing, {d.lowResults} found 1–3</li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+// Placement shows where the provider's items rank for a query now, each
+// score split into what makes it and what would raise it.
+function Placement({ initial }) {
+  const [text, setText] = useState(initial ? initial.query : '');
+  const [city, setCity] = useState(initial && initial.city ? initial.city : '');
+  const [asked, setAsked] = useState(initial ? { query: initial.query, city: initial.city || null } : null);
+  const [res] = useQuery({ query: PlacementQuery, variables: asked || {}, pause: !asked });
+  const pl = res.data && res.data.viewerProvider && res.data.viewerProvider.placement;
+  return (
+    <div data-panel="placement">
+      <h3>Where you appear</h3>
+      <form class="form" aria-label="Where do I appear" onSubmit={(e) => { e.preventDefault(); if (text.trim()) setAsked({ query: text.trim(), city: city.trim() || null }); }}>
+        <label>Query <input name="query" value={text} onInput={(e) => setText(e.target.value)} /></label>
+        <label>City <input name="city" value={city} onInput={(e) => setCity(e.target.value)} /></label>
+        <button type="submit">Show</button>
+      </form>
+      {res.error && <Problems result={res} />}
+      {pl && (
+        <>
+          <p class="muted" data-figure="total-results">{pl.totalResults} results for “{pl.query}”{pl.city ? ` in ${pl.city}` : ''}.</p>
+          <ul class="rows" data-list="placement">
+            {pl.items.map((it) => (
+              <li key={it.id} data-position={it.position}><b>#{it.position}</b> {it.name} <span class="muted">score {it.score.toFixed(2)}</span>
+                <br /><span class="muted">{it.reasons.map((r) => `${r.factor} ${r.contribution.toFixed(2)}: ${r.explanation}`).join(' · ')}</span></li>
+            ))}
+          </ul>
+        </>
       )}
     </div>
   );
