@@ -11022,7 +11022,7 @@ func (ec *executionContext) fieldContext_Analytics_demand(ctx context.Context, f
 }
 
 func (ec *executionContext) _Analytics_rewardProgramTotals(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -11066,7 +11066,7 @@ func (ec *executionContext) fieldContext_Analytics_rewardProgramTotals(ctx conte
 }
 
 func (ec *executionContext) _Analytics_loanTotals(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16478,7 +16478,7 @@ func (ec *executionContext) fieldContext_Loan_dueAt(_ context.Context, field gra
 }
 
 func (ec *executionContext) _LoanBookTotal_vertical(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16501,7 +16501,7 @@ func (ec *executionContext) fieldContext_LoanBookTotal_vertical(_ context.Contex
 }
 
 func (ec *executionContext) _LoanBookTotal_city(ctx context.Context, field graphql.CollectedField, obj *model.LoanBookTotal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16527,7 +16527,7 @@ func (ec *executionContext) _LoanBookTotal_offersMade(ctx context.Context, field
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.OffersMade)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16553,7 +16553,7 @@ func (ec *executionContext) _LoanBookTotal_offersAccepted(ctx context.Context, f
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.OffersAccepted)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16579,7 +16579,7 @@ func (ec *executionContext) _LoanBookTotal_offered(ctx context.Context, field gr
 	if obj.Offered != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Offered)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16614,7 +16614,7 @@ func (ec *executionContext) _LoanBookTotal_loans(ctx context.Context, field grap
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Loans)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16640,7 +16640,7 @@ func (ec *executionContext) _LoanBookTotal_principal(ctx context.Context, field 
 	if obj.Principal != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Principal)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16675,7 +16675,7 @@ func (ec *executionContext) _LoanBookTotal_fees(ctx context.Context, field graph
 	if obj.Fees != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Fees)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16710,7 +16710,7 @@ func (ec *executionContext) _LoanBookTotal_outstanding(ctx context.Context, fiel
 	if obj.Outstanding != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Outstanding)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16745,7 +16745,7 @@ func (ec *executionContext) _LoanBookTotal_arrears(ctx context.Context, field gr
 	if obj.Arrears != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Arrears)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -16780,7 +16780,7 @@ func (ec *executionContext) _LoanBookTotal_loansInArrears(ctx context.Context, f
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.LoansInArrears)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24105,7 +24105,7 @@ func (ec *executionContext) fieldContext_RewardAccount_history(ctx context.Conte
 }
 
 func (ec *executionContext) _RewardProgramTotal_program(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24128,7 +24128,7 @@ func (ec *executionContext) fieldContext_RewardProgramTotal_program(_ context.Co
 }
 
 func (ec *executionContext) _RewardProgramTotal_vertical(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24151,7 +24151,7 @@ func (ec *executionContext) fieldContext_RewardProgramTotal_vertical(_ context.C
 }
 
 func (ec *executionContext) _RewardProgramTotal_city(ctx context.Context, field graphql.CollectedField, obj *model.RewardProgramTotal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24177,7 +24177,7 @@ func (ec *executionContext) _RewardProgramTotal_postings(ctx context.Context, fi
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Postings)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24203,7 +24203,7 @@ func (ec *executionContext) _RewardProgramTotal_posted(ctx context.Context, fiel
 	if obj.Posted != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Posted)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24238,7 +24238,7 @@ func (ec *executionContext) _RewardProgramTotal_reversals(ctx context.Context, f
 	if listexec.Direct(ec.OperationContext) {
 		return listexec.IntOf(&obj.Reversals)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24264,7 +24264,7 @@ func (ec *executionContext) _RewardProgramTotal_reversed(ctx context.Context, fi
 	if obj.Reversed != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Reversed)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -24299,7 +24299,7 @@ func (ec *executionContext) _RewardProgramTotal_net(ctx context.Context, field g
 	if obj.Net != nil && listexec.Direct(ec.OperationContext) {
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋplazaᚑgatewayᚋplazaᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Net)
 	}
-	return graphql.ResolveField(
+	return listexec.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
@@ -31735,7 +31735,7 @@ var loanBookTotalImplementors = []string{"LoanBookTotal"}
 func (ec *executionContext) _LoanBookTotal(ctx context.Context, sel ast.SelectionSet, obj *model.LoanBookTotal) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, loanBookTotalImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
@@ -33885,7 +33885,7 @@ var rewardProgramTotalImplementors = []string{"RewardProgramTotal"}
 func (ec *executionContext) _RewardProgramTotal(ctx context.Context, sel ast.SelectionSet, obj *model.RewardProgramTotal) graphql.Marshaler {
 	fields := listexec.CollectFields(ec.OperationContext, sel, rewardProgramTotalImplementors)
 
-	out := listexec.NewFieldSet(ec.OperationContext, fields)
+	out := listexec.NewFieldSet(ctx, ec.OperationContext, fields)
 	deferred := listexec.NewDeferredGroup(ctx, ec.OperationContext)
 	for i, field := range fields {
 		switch field.Name {
