@@ -112,13 +112,13 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer mem.Close()
 		index = mem
+		// Nothing searches before the listener opens: the feed's items
+		// are indexed once, by the Compact below, in a few large segments.
+		mem.Hold()
 		start := time.Now()
 		if *generated > 0 {
 			var calls atomic.Int64
 			src := newGeneratedSource(*generated, *items, &calls)
-			// Nothing searches before the listener opens: the feed's
-			// items are indexed once, by the Compact below.
-			mem.Hold()
 			res, err := src.feed(ctx, catalog.New(mem, nil), 2)
 			if err != nil {
 				return err
