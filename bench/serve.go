@@ -112,6 +112,9 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer mem.Close()
 		index = mem
+		// Nothing searches before the listener opens: the feed's items
+		// are indexed once, by the Compact below, in a few large segments.
+		mem.Hold()
 		start := time.Now()
 		if *generated > 0 {
 			var calls atomic.Int64

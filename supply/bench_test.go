@@ -100,8 +100,10 @@ func BenchmarkMemorySearch(b *testing.B) {
 		// What two-stage ranking asks: the best 400 candidates.
 		{Text: "cheddar", First: 400},
 		{Kinds: []Kind{KindProduct}, First: 400},
+		// The gateway's search: every searchable kind, 400 candidates.
+		{Text: "milk", Kinds: []Kind{KindProduct, KindStore, KindDoctor, KindLawyer, KindGovService}, First: 400},
 	} {
-		name := fmt.Sprintf("%q city=%q n=%d", q.Text, q.City, len(items))
+		name := fmt.Sprintf("%q city=%q kinds=%d n=%d", q.Text, q.City, len(q.Kinds), len(items))
 		if q.First != 0 {
 			name += fmt.Sprintf(" first=%d", q.First)
 		}

@@ -18,43 +18,50 @@ const compactBatch = 50_000
 // is open).
 const retiredGrace = time.Minute
 
+// Hold has Apply acknowledge changes into the items and their versions
+// only, leaving Bleve as it is until the next Compact builds it from the
+// items: a bulk feed (10^6 generated providers' catalogues) then indexes
+// each item once, in a few large segments, rather than once per push and
+// again in Compact. Until that Compact, searches see Bleve as it was
+// before the hold, less the items deleted or replaced since (a match
+// whose item changed shows the item as it is now). Call it before a feed
+// that no one searches during (a start-up), never while serving.
+func (m *Memory) Hold() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.held = true
+}
+
 // Compact rebuilds the Bleve index from the items in a few large
-// segments, and swaps it in. Scorch without a path never merges its
-// segments, and every Apply adds one: after a bulk feed of many small
-// pushes (10^4 providers of twenty items, a few hundred writes), every
-// search would open its searchers on each of them. Apply waits while it
-// runs (searches do not); it costs about what indexing the items again
-// costs, so call it after a bulk feed, not per push.
+// segments, and swaps it in, ending a Hold. Scorch without a path never
+// merges its segments, and every Apply adds one: after a bulk feed of many
+// small pushes (10^4 providers of twenty items, a few hundred writes),
+// every search would open its searchers on each of them. Apply and new
+// searches wait while it runs; it costs about what indexing the items
+// again costs, so call it after a bulk feed, not per push.
 func (m *Memory) Compact(ctx context.Context) error {
-	m.mu.RLock()
-	keys := make([]string, 0, len(m.items))
-	docs := make([]map[string]any, 0, len(m.items))
-	for key, it := range m.items {
-		keys, docs = append(keys, key), append(docs, bleveDoc(it))
-	}
-	m.mu.RUnlock()
 	idx, err := bleve.NewUsing("", indexMapping(), scorch.Name, scorch.Name, nil)
 	if err != nil {
 		return fmt.Errorf("supply: compact: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.items) != len(keys) {
-		// An Apply ran between the copy and the lock: keep what is, a
-		// later Compact will do.
-		_ = idx.Close()
-		return nil
+	keys := make([]string, 0, len(m.items))
+	for key := range m.items {
+		keys = append(keys, key)
 	}
+	// The documents are built a write at a time: a million of them at
+	// once would be most of the heap the rebuild needs.
 	for lo := 0; lo < len(keys); lo += compactBatch {
 		if err := ctx.Err(); err != nil {
 			_ = idx.Close()
 			return err
 		}
 		b := idx.NewBatch()
-		for i := lo; i < min(lo+compactBatch, len(keys)); i++ {
-			if err := b.Index(keys[i], docs[i]); err != nil {
+		for _, key := range keys[lo:min(lo+compactBatch, len(keys))] {
+			if err := b.Index(key, bleveDoc(m.items[key])); err != nil {
 				_ = idx.Close()
-				return fmt.Errorf("supply: compact %s: %w", keys[i], err)
+				return fmt.Errorf("supply: compact %s: %w", key, err)
 			}
 		}
 		if err := idx.Batch(b); err != nil {
@@ -63,7 +70,7 @@ func (m *Memory) Compact(ctx context.Context) error {
 		}
 	}
 	old := m.idx
-	m.idx = idx
+	m.idx, m.held = idx, false
 	time.AfterFunc(retiredGrace, func() { _ = old.Close() })
 	return nil
 }

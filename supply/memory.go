@@ -31,6 +31,9 @@ type Memory struct {
 	mu       sync.RWMutex
 	items    map[string]*Item
 	versions map[string]int64 // by key, including deletes (tombstones)
+	// held: Apply leaves Bleve alone until Compact builds it from the
+	// items (Hold).
+	held bool
 }
 
 var _ Index = (*Memory)(nil)
@@ -38,7 +41,7 @@ var _ Index = (*Memory)(nil)
 // Document fields in Bleve.
 const (
 	fName, fCategory, fTags, fDescription = "name", "category", "tags", "description"
-	fKind, fVertical, fProvider, fCity    = "kind", "vertical", "provider", "city"
+	fKind, fProvider, fCity               = "kind", "provider", "city"
 	fCategoryKey, fRatingTier             = "category_key", "rating_tier"
 	fPrice                                = "price"
 )
@@ -83,8 +86,10 @@ func indexMapping() mapping.IndexMapping {
 	}
 	// Doc values serve the facets; ratings and keys, which order the
 	// matches, are read from the items map only for the matches that can
-	// reach a page (collect).
-	for _, name := range []string{fKind, fVertical, fProvider, fCity, fCategoryKey} {
+	// reach a page (collect). The vertical is no field: a kind has one
+	// vertical, so its filter is one on kinds and its facet sums the
+	// kinds' (facetsOf).
+	for _, name := range []string{fKind, fProvider, fCity, fCategoryKey} {
 		doc.AddFieldMappingsAt(name, keyword())
 	}
 	tier := keyword()
@@ -95,6 +100,10 @@ func indexMapping() mapping.IndexMapping {
 	price := bleve.NewNumericFieldMapping()
 	price.Store, price.IncludeInAll, price.DocValues = false, false, false
 	doc.AddFieldMappingsAt(fPrice, price)
+	// No "_all" composite field: every query names its fields, and the
+	// composite would have Bleve visit every token of a document a second
+	// time as it indexes it.
+	doc.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
 	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
@@ -108,7 +117,7 @@ func bleveDoc(it *Item) map[string]any {
 	}
 	return map[string]any{
 		fName: it.Name, fCategory: it.Category, fTags: strings.Join(it.Tags, " . "), fDescription: it.Description,
-		fKind: string(it.Kind), fVertical: string(verticalOf[it.Kind]), fProvider: it.Provider, fCity: cities,
+		fKind: string(it.Kind), fProvider: it.Provider, fCity: cities,
 		fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)), fPrice: float64(it.Price),
 	}
 }
@@ -149,8 +158,10 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 		}
 		it.Tags, it.Cities = slices.Clone(it.Tags), slices.Clone(it.Cities)
 		it.Version = r.Version
-		if err := batch.Index(key, bleveDoc(&it)); err != nil {
-			return Ack{}, fmt.Errorf("supply: index %s: %w", key, err)
+		if !m.held {
+			if err := batch.Index(key, bleveDoc(&it)); err != nil {
+				return Ack{}, fmt.Errorf("supply: index %s: %w", key, err)
+			}
 		}
 		pending[key], upserts[key] = r.Version, &it
 		delete(deletes, key)
@@ -166,7 +177,9 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 			ack.Results = append(ack.Results, Result{Ref: r, Outcome: Superseded})
 			continue
 		}
-		batch.Delete(key)
+		if !m.held {
+			batch.Delete(key)
+		}
 		pending[key], deletes[key] = r.Version, true
 		delete(upserts, key)
 		ack.Results = append(ack.Results, Result{Ref: r, Outcome: Indexed})
@@ -436,7 +449,7 @@ func conj(qs []query.Query) query.Query {
 	return bleve.NewConjunctionQuery(qs...)
 }
 
-var facetFields = []string{fVertical, fKind, fCity, fCategoryKey, fProvider}
+var facetFields = []string{fKind, fCity, fCategoryKey, fProvider}
 
 func addFacets(req *bleve.SearchRequest) {
 	for _, f := range facetFields {
@@ -445,16 +458,23 @@ func addFacets(req *bleve.SearchRequest) {
 }
 
 func facetsOf(fr search.FacetResults) Facets {
-	list := func(field string) []FacetCount {
-		counts := map[string]int{}
+	counts := func(field string) map[string]int {
+		out := map[string]int{}
 		if r, ok := fr[field]; ok && r.Terms != nil {
 			for _, t := range r.Terms.Terms() {
-				counts[t.Term] = t.Count
+				out[t.Term] = t.Count
 			}
 		}
-		return facetList(counts)
+		return out
 	}
-	return Facets{Verticals: list(fVertical), Kinds: list(fKind), Cities: list(fCity), Categories: list(fCategoryKey), Providers: list(fProvider)}
+	list := func(field string) []FacetCount { return facetList(counts(field)) }
+	// Every kind is counted (there are fewer than facetEntries), so the
+	// verticals' counts are exact.
+	verticals := map[string]int{}
+	for kind, n := range counts(fKind) {
+		verticals[string(verticalOf[Kind(kind)])] += n
+	}
+	return Facets{Verticals: facetList(verticals), Kinds: list(fKind), Cities: list(fCity), Categories: list(fCategoryKey), Providers: list(fProvider)}
 }
 
 // Close implements Index.

@@ -72,3 +72,61 @@ func TestCompactKeepsSearchResults(t *testing.T) {
 		t.Fatalf("an item written after Compact is not found: %v", ids(p))
 	}
 }
+
+func TestHoldDefersIndexingToCompact(t *testing.T) {
+	held, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	plain, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	items := benchItems(1_000, 11)
+	before := product("early", "p-early", "Zanzibar clove", 1)
+	before.Category = "spices" // not a dairy product: "milk" does not find it
+	for _, ix := range []*Memory{held, plain} {
+		mustApply(t, ix, Batch{Upserts: []Item{before}})
+	}
+	held.Hold()
+	for _, ix := range []*Memory{held, plain} {
+		for lo := 0; lo < len(items); lo += 100 {
+			if ack := mustApply(t, ix, Batch{Upserts: items[lo : lo+100]}); ack.Count(Indexed) != 100 {
+				t.Fatalf("a push of 100 items acknowledged %d indexed", ack.Count(Indexed))
+			}
+		}
+	}
+	if ack := mustApply(t, held, Batch{Upserts: items[:10]}); ack.Count(Superseded) != 10 {
+		t.Errorf("a held index took a second push of the same versions: %+v", ack)
+	}
+	q := Query{Text: "milk", First: 50}
+	if p := mustSearch(t, held, q); len(p.Hits) != 0 {
+		t.Errorf("a held index found %d items pushed during the hold before Compact: %v", len(p.Hits), ids(p))
+	}
+	if p := mustSearch(t, held, Query{Text: "zanzibar"}); len(p.Hits) != 1 {
+		t.Errorf("a held index lost an item indexed before the hold: %v", ids(p))
+	}
+	del := Batch{Deletes: []Ref{{Provider: before.Provider, Kind: before.Kind, ID: before.ID, Version: 2}}}
+	for _, ix := range []*Memory{held, plain} {
+		mustApply(t, ix, del)
+	}
+	if p := mustSearch(t, held, Query{Text: "zanzibar"}); len(p.Hits) != 0 {
+		t.Errorf("a held index returns an item deleted during the hold: %v", ids(p))
+	}
+	if err := held.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []Query{q, {Text: "chedar", First: 50}, {City: "City 7", First: 50}, {Text: "tea", City: "City 3", Facets: true}, {Text: "zanzibar"}} {
+		got, want := mustSearch(t, held, q), mustSearch(t, plain, q)
+		if !slices.Equal(ids(got), ids(want)) || got.Total != want.Total || !reflect.DeepEqual(got.Facets, want.Facets) {
+			t.Errorf("%+v: held then compacted %v (total %d), fed item by item %v (total %d)", q, ids(got), got.Total, ids(want), want.Total)
+		}
+	}
+	// Compact ended the hold: a push is searchable at once.
+	mustApply(t, held, Batch{Upserts: []Item{product("late", "p-late", "Quokka clove", 1)}})
+	if p := mustSearch(t, held, Query{Text: "quokka"}); len(p.Hits) != 1 {
+		t.Errorf("an item pushed after Compact is not found: %v", ids(p))
+	}
+}
