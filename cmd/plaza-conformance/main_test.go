@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,13 +25,23 @@ func TestCertifiesADemoProviderProcess(t *testing.T) {
 		}
 		report := out.String()
 		t.Logf("\n%s", report)
+		// Grocery orders have no slot to move to: the kit skips its
+		// reschedule check for them, saying why; every other check passes.
+		skips := map[string]string{"reschedule": "cannot reschedule bookings of products"}
 		for _, c := range conformance.Checks() {
-			if !strings.Contains(report, "PASS  "+c.Name+" ") {
-				t.Errorf("no PASS line for %s", c.Name)
+			status, why := "PASS", ""
+			if w, ok := skips[c.Name]; ok {
+				status, why = "SKIP", w
+			}
+			if !slices.ContainsFunc(strings.Split(report, "\n"), func(line string) bool {
+				f := strings.Fields(line)
+				return len(f) > 2 && f[0] == status && f[1] == c.Name && strings.Contains(line, why)
+			}) {
+				t.Errorf("no %s line for %s (%q)", status, c.Name, why)
 			}
 		}
 		n := len(conformance.Checks())
-		if !strings.Contains(report, fmt.Sprintf("%d checks: %d passed, 0 failed, 0 skipped", n, n)) {
+		if !strings.Contains(report, fmt.Sprintf("%d checks: %d passed, 0 failed, %d skipped", n, n-len(skips), len(skips))) {
 			t.Errorf("summary missing")
 		}
 	})
