@@ -247,11 +247,25 @@ type StoredOffer struct {
 	Loan string
 }
 
-// OrderCounts are a provider's records that changed in a window.
+// OrderCounts are a provider's order records over a window.
 type OrderCounts struct {
-	Orders    int64 // placed, completed or cancelled in the window
-	Cancelled int64
+	Orders    int64 // records first stored in the window
+	Cancelled int64 // records cancelled in the window
 }
+
+// Window is a provider's service-level counters summed over the buckets
+// not yet expired: the call minutes of the last Thresholds.Window and the
+// order hours of the last CancelWindow, as of the job's last expiry. The
+// stores keep it as buckets arrive, so a grading run reads one Window per
+// provider, never the order records.
+type Window struct {
+	Calls  Counters
+	Orders OrderCounts
+}
+
+// Mark is where a read of changed windows left off (store-defined; the
+// zero Mark reads them all).
+type Mark int64
 
 // Facts are the service-level inputs that are not call counters.
 type Facts struct {
@@ -290,10 +304,20 @@ type Store interface {
 	DecideApproval(ctx context.Context, id, checker string, status ApprovalStatus, at time.Time) (Approval, error)
 	Approvals(ctx context.Context, status ApprovalStatus, limit int) ([]Approval, error)
 
+	// AddCounters adds c to provider's calls of minute, and to its window.
 	AddCounters(ctx context.Context, provider string, minute time.Time, c Counters) error
-	// CountersSince sums every provider's counters since; the job reads
-	// them once per run. Bounded by the providers that had calls.
-	CountersSince(ctx context.Context, since time.Time) (map[string]Counters, error)
+	// ExpireCounters deletes the call minutes before calls and the order
+	// hours before orders, taking them out of their providers' windows
+	// (which count as changed).
+	ExpireCounters(ctx context.Context, calls, orders time.Time) error
+	// ChangedWindows calls fn with the window of every provider whose
+	// window changed since mark (every provider with a window for the zero
+	// Mark), and returns the mark to pass next time. A provider may come
+	// again in the next read (marks leave a margin for writes in flight).
+	// fn may use the store.
+	ChangedWindows(ctx context.Context, since Mark, fn func(provider string, w Window) error) (Mark, error)
+	// Windows returns the windows of providers (absent: nothing counted).
+	Windows(ctx context.Context, providers []string) (map[string]Window, error)
 	Level(ctx context.Context, provider string) (Level, time.Time, error)
 	// Levels returns every provider not OK (the others are OK).
 	Levels(ctx context.Context) (map[string]Level, error)
@@ -342,9 +366,6 @@ type Store interface {
 	// in [from, to), by id after the given one.
 	SellingProviders(ctx context.Context, from, to time.Time, after string, limit int) ([]string, error)
 
-	// OrderCountsSince counts each provider's records changed since
-	// (bounded by the providers with orders in the window).
-	OrderCountsSince(ctx context.Context, since time.Time) (map[string]OrderCounts, error)
 	SetCatalogAt(ctx context.Context, provider string, at time.Time) error
 	SetConformance(ctx context.Context, provider, outcome string, at time.Time) error
 	// TroubledFacts returns the facts of the providers whose catalogue is
