@@ -355,6 +355,9 @@ type Store interface {
 	Payouts(ctx context.Context, provider string, limit int) ([]Payout, error)
 	// PayoutsOn pages through the payouts of day by id.
 	PayoutsOn(ctx context.Context, day time.Time, after string, limit int) ([]Payout, error)
+	// PendingPayouts pages through the PENDING payouts of every day up to
+	// through, by id (a run that stopped between recording and posting).
+	PendingPayouts(ctx context.Context, through time.Time, after string, limit int) ([]Payout, error)
 	SaveReconciliation(ctx context.Context, r Reconciliation) error
 	// Reconciliations returns the stored runs, newest first.
 	Reconciliations(ctx context.Context, limit int) ([]Reconciliation, error)

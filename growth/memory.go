@@ -580,6 +580,20 @@ func (m *Memory) PayoutsOn(_ context.Context, day time.Time, after string, limit
 	return out[:min(limit, len(out))], nil
 }
 
+// PendingPayouts implements Store.
+func (m *Memory) PendingPayouts(_ context.Context, through time.Time, after string, limit int) ([]Payout, error) {
+	m.mu.Lock()
+	var out []Payout
+	for _, p := range m.payouts {
+		if p.Status == PayoutPending && !p.Day.After(through) && p.ID > after {
+			out = append(out, p)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b Payout) int { return strings.Compare(a.ID, b.ID) })
+	return out[:min(limit, len(out))], nil
+}
+
 // SaveReconciliation implements Store.
 func (m *Memory) SaveReconciliation(_ context.Context, r Reconciliation) error {
 	m.mu.Lock()

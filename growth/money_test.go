@@ -441,3 +441,63 @@ func TestParseServiceLevelInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestStalePendingPayoutsAreFinished: payouts an earlier day's run
+// recorded and never finished (the instance died, and the day passed
+// before a run came again) are finished by the next run, each posted once:
+// one the ledger never took is paid now, one it took before the stop is
+// marked PAID without paying it again; the days reconcile clean.
+func TestStalePendingPayoutsAreFinished(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			f := newFixture(t, s.open)
+			today := f.clock.Now().Truncate(24 * time.Hour)
+			before, yesterday := today.AddDate(0, 0, -2), today.AddDate(0, 0, -1)
+			for _, o := range []growth.Order{
+				{Provider: "mart", ID: "m1", User: "u1", Currency: "CNY", Amount: 1_000, Status: growth.OrderCompleted, At: before.Add(time.Hour)},
+				{Provider: "other", ID: "o1", User: "u1", Currency: "CNY", Amount: 1_000, Status: growth.OrderCompleted, At: yesterday.Add(time.Hour)},
+			} {
+				mustRecord(t, f, o)
+			}
+			// mart's run of two days ago stopped after recording its payout;
+			// other's of yesterday after posting it, before marking it.
+			stuck := []growth.Payout{
+				{ID: "payout_stale_mart", Provider: "mart", Currency: "CNY", Amount: 600, Day: before, Status: growth.PayoutPending, CreatedAt: before},
+				{ID: "payout_stale_other", Provider: "other", Currency: "CNY", Amount: 600, Day: yesterday, Status: growth.PayoutPending, CreatedAt: yesterday},
+			}
+			for _, p := range stuck {
+				if _, _, err := f.store.CreatePayout(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := f.svc.Ledger().Payout(ctx, growth.PayoutKey("payout_stale_other"), "other", "CNY", 600); err != nil {
+				t.Fatal(err)
+			}
+
+			run, err := f.svc.Payouts(ctx, today)
+			if err != nil || run.Stale != 2 || run.Paid != 2 || run.Amount != 1_200 {
+				t.Fatalf("today's run: %+v %v, want both stale payouts finished (1200 in all) and nothing else owed", run, err)
+			}
+			for _, p := range stuck {
+				got, ok, err := f.store.Payout(ctx, p.ID)
+				if err != nil || !ok || got.Status != growth.PayoutPaid {
+					t.Fatalf("%s: %+v %v %v, want PAID", p.ID, got, ok, err)
+				}
+				if b := mustBalances(t, f, p.Provider); b.Payable != 0 {
+					t.Fatalf("%s paid once leaves nothing owed: %+v", p.Provider, b)
+				}
+			}
+			if again, err := f.svc.Payouts(ctx, today); err != nil || again.Paid != 0 || again.Stale != 0 {
+				t.Fatalf("a second run: %+v %v, want nothing", again, err)
+			}
+			for _, d := range []time.Time{before, yesterday} {
+				r, err := f.svc.Reconcile(ctx, d)
+				if err != nil || r.Payouts != 1 || r.Totals["CNY"] != 0 {
+					t.Fatalf("reconciling %s: %+v %v", d.Format(time.DateOnly), r, err)
+				}
+				wantProblems(t, r)
+			}
+		})
+	}
+}

@@ -19,6 +19,9 @@ type PayoutRun struct {
 	Amount int64 // paid out in total
 	Repaid int64 // moved to loans first
 	Void   int   // recorded, then found above the payable (a reversal in between)
+	// Stale is how many PENDING payouts of earlier days the run finished
+	// (counted in Paid or Void as well).
+	Stale int
 }
 
 func payoutID(provider string, day time.Time) string {
@@ -39,18 +42,22 @@ func PayoutKey(id string) string { return "payout:" + id }
 func (s *Service) Payouts(ctx context.Context, day time.Time) (PayoutRun, error) {
 	day = day.UTC().Truncate(24 * time.Hour)
 	run := PayoutRun{Day: day}
-	// First the payouts an earlier run recorded and did not finish.
+	// First the payouts an earlier run recorded and did not finish, this
+	// day's or an earlier one's (a run that stopped and a day that passed
+	// before any instance ran again): each is posted under its own key, so
+	// one the ledger took before the stop is marked PAID, not paid twice.
 	var after string
 	for {
-		page, err := s.store.PayoutsOn(ctx, day, after, payoutPage)
+		page, err := s.store.PendingPayouts(ctx, day, after, payoutPage)
 		if err != nil {
 			return run, err
 		}
 		for _, p := range page {
-			if p.Status == PayoutPending {
-				if err := s.pay(ctx, p, &run); err != nil {
-					return run, err
-				}
+			if !p.Day.Equal(day) {
+				run.Stale++
+			}
+			if err := s.pay(ctx, p, &run); err != nil {
+				return run, err
 			}
 		}
 		if len(page) < payoutPage {

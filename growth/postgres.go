@@ -675,6 +675,11 @@ func (p *Postgres) PayoutsOn(ctx context.Context, day time.Time, after string, l
 	return p.payouts(ctx, `WHERE day = $1 AND id > $2 ORDER BY id LIMIT $3`, day, after, limit)
 }
 
+// PendingPayouts implements Store (partial index growth_payouts_pending).
+func (p *Postgres) PendingPayouts(ctx context.Context, through time.Time, after string, limit int) ([]Payout, error) {
+	return p.payouts(ctx, `WHERE status = 'PENDING' AND day <= $1 AND id > $2 ORDER BY id LIMIT $3`, through, after, limit)
+}
+
 // SaveReconciliation implements Store.
 func (p *Postgres) SaveReconciliation(ctx context.Context, r Reconciliation) error {
 	problems := r.Problem

@@ -5,7 +5,8 @@
 -- records every minute. The triggers keep the invariant "a window is the
 -- sum of its provider's buckets" for every writer, instances of the
 -- previous release included (they write the buckets and order records as
--- before). Additive.
+-- before). Also: an index for the payout run to find earlier days' PENDING
+-- payouts. Additive.
 
 -- +goose Up
 -- Order records by provider and hour of their change: a new record counts
@@ -122,7 +123,11 @@ GROUP BY provider
 ON CONFLICT (provider) DO UPDATE SET calls = EXCLUDED.calls, errors = EXCLUDED.errors, slow = EXCLUDED.slow,
     orders = EXCLUDED.orders, cancelled = EXCLUDED.cancelled, changed_at = EXCLUDED.changed_at;
 
+-- A payout run finishes the PENDING payouts of earlier days first.
+CREATE INDEX growth_payouts_pending ON growth_payouts (id) WHERE status = 'PENDING';
+
 -- +goose Down
+DROP INDEX growth_payouts_pending;
 DROP TRIGGER growth_orders_count ON growth_orders;
 DROP FUNCTION growth_orders_count();
 DROP TRIGGER growth_sl_orders_window ON growth_sl_orders;
