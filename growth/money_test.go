@@ -2,6 +2,7 @@ package growth_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -497,6 +498,51 @@ func TestStalePendingPayoutsAreFinished(t *testing.T) {
 					t.Fatalf("reconciling %s: %+v %v", d.Format(time.DateOnly), r, err)
 				}
 				wantProblems(t, r)
+			}
+		})
+	}
+}
+
+// TestCompletionWithoutAUser: a completion that names no user (and whose
+// order no earlier record named one for) earns the per-order reward and no
+// first-order bonus, and takes no first-order lock: with the lock an empty
+// user would take held elsewhere (PostgreSQL), it still completes at once.
+func TestCompletionWithoutAUser(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"memory", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			var store growth.Store = growth.NewMemory()
+			var lb ledger.Backend = ledger.NewMemory()
+			if name == "postgres" {
+				pool := pgtest.Pool(t)
+				if _, err := directory.Migrate(ctx, pool); err != nil {
+					t.Fatal(err)
+				}
+				store, lb = growth.NewPostgres(pool), ledger.NewPostgres(pool)
+				conn, err := pool.Acquire(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Release()
+				if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('plaza-growth-order:mart:', 0))`); err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock_all()`)
+			}
+			f := newFixture(t, func(*testing.T) (growth.Store, ledger.Backend) { return store, lb })
+			deadline, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			for _, id := range []string{"anon-1", "anon-2"} {
+				if err := f.svc.RecordOrder(deadline, growth.Order{Provider: "mart", ID: id, Currency: "CNY", Amount: 1_000,
+					Status: growth.OrderCompleted}); err != nil {
+					t.Fatalf("a user-less completion waited on the first-order lock or failed: %v", err)
+				}
+			}
+			if b := mustBalances(t, f, "mart"); b.Payable != 2*growth.DefaultPrograms.PerOrder {
+				t.Fatalf("payable %d, want the per-order reward twice and no first-order bonus", b.Payable)
+			}
+			if _, err := f.svc.Ledger().Entry(ctx, "first-order:mart:"); !errors.Is(err, ledger.ErrNotFound) {
+				t.Fatalf("a first-order bonus for no user: %v", err)
 			}
 		})
 	}

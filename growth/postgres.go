@@ -101,11 +101,6 @@ func (p *Postgres) LookupKey(ctx context.Context, digest [sha256.Size]byte) (str
 func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error) {
 	var ch OrderChange
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		// Serialise a user's first order with the provider: two first
-		// orders completing at once must not both be "first".
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('plaza-growth-order:' || $1 || ':' || $2, 0))`, o.Provider, o.User); err != nil {
-			return err
-		}
 		var prev, storedUser string
 		var completed *time.Time
 		err := tx.QueryRow(ctx, `SELECT status, completed_at, user_id FROM growth_orders WHERE provider = $1 AND order_id = $2 FOR UPDATE`,
@@ -127,6 +122,16 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 			return tx.QueryRow(ctx, `SELECT amount FROM growth_orders WHERE provider = $1 AND order_id = $2`, o.Provider, o.ID).Scan(&ch.Amount)
 		}
 		if o.Status == OrderCompleted && completed == nil && o.User != "" {
+			// Serialise a user's first order with the provider: two first
+			// orders completing at once must not both be "first". Taken
+			// only for a completion that names a user (its own or the
+			// stored record's): user-less completions of one provider would
+			// otherwise all queue on one lock, for a bonus they cannot earn.
+			// The order's row lock comes first, always, so no two
+			// transactions wait on each other's.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('plaza-growth-order:' || $1 || ':' || $2, 0))`, o.Provider, o.User); err != nil {
+				return err
+			}
 			var other bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM growth_orders WHERE provider = $1 AND user_id = $2 AND completed_at IS NOT NULL)`,
 				o.Provider, o.User).Scan(&other); err != nil {
