@@ -100,7 +100,10 @@ type OrderChange struct {
 	// Completed is when the order completed (zero if it never did).
 	Completed time.Time
 	// FirstForUser: the order is the user's first completed one with the
-	// provider.
+	// provider. A store shared by processes (PostgreSQL) says so again
+	// when the first order's completion is delivered again, so a bonus an
+	// instance died before posting is posted then (under the user's key:
+	// once).
 	FirstForUser bool
 	// Amount and User are the order's as stored after the change: a
 	// record without them keeps what an earlier record gave.

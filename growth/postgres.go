@@ -139,6 +139,19 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 			}
 			ch.FirstForUser = !other
 		}
+		if o.Status == OrderCompleted && completed != nil && o.User != "" {
+			// The completion again (a provider's retry): the instance that
+			// took it first may have died before posting the bonus. The
+			// user's earliest completed order is the first; its bonus is
+			// posted under the user's key, so saying so again posts nothing
+			// twice and finishes what the crash left undone.
+			var earlier bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM growth_orders WHERE provider = $1 AND user_id = $2
+				AND completed_at IS NOT NULL AND (completed_at, order_id) < ($3, $4))`, o.Provider, o.User, *completed, o.ID).Scan(&earlier); err != nil {
+				return err
+			}
+			ch.FirstForUser = !earlier
+		}
 		if o.Status == OrderCompleted && completed == nil {
 			ch.Completed = o.At
 		}
