@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,26 +26,50 @@ import (
 // test binary re-executed as main), so the test can kill -9 it.
 type gatewayProcess struct {
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *syncBuffer
 	done chan struct{}
 }
+
+// syncBuffer is the process's output, read while it writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // startGatewayProcess starts plaza on addr with env and waits until its
 // /readyz answers 200 with providers callable providers.
 func startGatewayProcess(t *testing.T, env map[string]string, addr string, providers int) *gatewayProcess {
+	t.Helper()
+	g := spawnGateway(t, env, addr)
+	g.waitReady(t, addr, providers)
+	return g
+}
+
+func spawnGateway(t *testing.T, env map[string]string, addr string) *gatewayProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = []string{"PLAZA_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PLAZA_ADDR=" + addr}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	g := &gatewayProcess{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan struct{})}
+	g := &gatewayProcess{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = g.logs, g.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = cmd.Wait(); close(g.done) }()
 	t.Cleanup(func() { g.kill() })
+	return g
+}
+
+// waitReady waits until the gateway's /readyz answers 200 with providers
+// callable providers.
+func (g *gatewayProcess) waitReady(t *testing.T, addr string, providers int) {
+	t.Helper()
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(propagation)
 	for {
@@ -58,7 +83,7 @@ func startGatewayProcess(t *testing.T, env map[string]string, addr string, provi
 			_ = json.NewDecoder(resp.Body).Decode(&r)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK && r.Providers == providers {
-				return g
+				return
 			}
 		}
 		if time.Now().After(deadline) {
@@ -99,14 +124,14 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 	gw := startGatewayProcess(t, env, addr, 0) // migrates the database
 	endpoint, _ := countingProvider(t, provider, secret)
 	register(t, openDirectory(t, url), provider, endpoint, secret)
-	gw.kill()
-	gw = startGatewayProcess(t, env, addr, 1)
+	gw.waitReady(t, addr, 1) // the directory's change reaches it
 
 	// send posts one signed batch; it reports whether the gateway
 	// acknowledged it (204). Anything else is resent, as a provider does;
 	// a 4xx other than 429 is a test failure (the batch is well-formed).
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	path := "/providers/" + provider + "/status"
+	var last atomic.Value // the last answer that was not 204, for a failure's message
 	send := func(body []byte) (bool, error) {
 		ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), rand.Text()
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
@@ -116,9 +141,14 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 		req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(secret, ts, nonce, http.MethodPost, path, "", body))
 		resp, err := client.Do(req)
 		if err != nil {
+			last.Store(err.Error())
 			return false, nil // down or cut: resend
 		}
+		msg, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			last.Store(fmt.Sprintf("%d %s", resp.StatusCode, msg))
+		}
 		switch {
 		case resp.StatusCode == http.StatusNoContent:
 			return true, nil
@@ -158,7 +188,7 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 					resent.Add(1)
 					select {
 					case <-ctx.Done():
-						return fmt.Errorf("batch never acknowledged: %w", ctx.Err())
+						return fmt.Errorf("batch never acknowledged (last answer %v): %w", last.Load(), ctx.Err())
 					case <-time.After(50 * time.Millisecond):
 					}
 				}
@@ -194,7 +224,7 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatal(err)
+		t.Fatalf("%v\nthe gateway's log:\n%s", err, gw.logs)
 	}
 	t.Logf("%d batches acknowledged, %d sends repeated after the kill -9", acked.Load(), resent.Load())
 

@@ -255,15 +255,15 @@ func Default() Config {
 		CertifyConcurrency: 2,
 		// A pull is retried for about 30 s before it is given up: a lag
 		// past that means the index or the providers are failing.
-		IndexLagBound:    30 * time.Second,
-		RewardPrograms:   growth.DefaultPrograms,
-		ServiceLevels:    growth.DefaultThresholds,
+		IndexLagBound:     30 * time.Second,
+		RewardPrograms:    growth.DefaultPrograms,
+		ServiceLevels:     growth.DefaultThresholds,
 		TrafficRetention:  traffic.Retention,
 		TrafficFlush:      traffic.DefaultFlush,
 		TrafficLowResults: traffic.DefaultLowResults,
-		Subscriptions:    live.Limits{PerUser: 50, PerConnection: 20, Buffer: live.DefaultBuffer},
-		SubscriptionIdle: 60 * time.Second,
-		DemoStatusStep:   30 * time.Second,
+		Subscriptions:     live.Limits{PerUser: 50, PerConnection: 20, Buffer: live.DefaultBuffer},
+		SubscriptionIdle:  60 * time.Second,
+		DemoStatusStep:    30 * time.Second,
 	}
 }
 

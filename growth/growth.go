@@ -317,7 +317,8 @@ type Store interface {
 	// window changed since mark (every provider with a window for the zero
 	// Mark), and returns the mark to pass next time. A provider may come
 	// again in the next read (marks leave a margin for writes in flight).
-	// fn may use the store.
+	// fn must not use the store: PostgreSQL streams the read on a pooled
+	// connection while fn runs.
 	ChangedWindows(ctx context.Context, since Mark, fn func(provider string, w Window) error) (Mark, error)
 	// Windows returns the windows of providers (absent: nothing counted).
 	Windows(ctx context.Context, providers []string) (map[string]Window, error)

@@ -158,11 +158,14 @@ func (s *Service) EvaluateLevels(ctx context.Context) error {
 	for p := range current {
 		troubled[p] = true
 	}
-	var errs []error
+	// Grading reads no more than the windows: the moves are made after the
+	// read, so the read's connection is never held while another is
+	// awaited (a pool shared with the other jobs would deadlock on it).
+	var moves []Transition
 	grade := func(p string, w Window) error {
 		delete(troubled, p)
-		if err := s.gradeOne(ctx, p, current[p], Inputs{Calls: w.Calls, Orders: w.Orders, Facts: facts[p]}, now); err != nil {
-			errs = append(errs, err)
+		if t, ok := s.move(p, current[p], Inputs{Calls: w.Calls, Orders: w.Orders, Facts: facts[p]}, now); ok {
+			moves = append(moves, t)
 		}
 		return nil
 	}
@@ -183,34 +186,46 @@ func (s *Service) EvaluateLevels(ctx context.Context) error {
 	for _, p := range rest {
 		_ = grade(p, windows[p])
 	}
+	var errs []error
+	for _, t := range moves {
+		if err := s.record(ctx, t); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) == 0 {
 		s.mark = mark // a provider that failed is read again next run
 	}
 	return errors.Join(errs...)
 }
 
-// gradeOne grades provider p, now at level from ("" is OK), on in, and
-// records a change.
-func (s *Service) gradeOne(ctx context.Context, p string, from Level, in Inputs, now time.Time) error {
+// move grades provider p, now at level from ("" is OK), on in, and
+// returns the transition to record if its state changes.
+func (s *Service) move(p string, from Level, in Inputs, now time.Time) (Transition, bool) {
 	if from == "" {
 		from = LevelOK
 	}
 	if from == LevelSuspended {
-		return nil // only an approved lift ends it
+		return Transition{}, false // only an approved lift ends it
 	}
 	to, why := s.levels.grade(in, now)
 	if to == from {
-		return nil
-	}
-	if to == LevelSuspended {
-		if _, err := s.dir.Transition(ctx, p, directory.Suspended, SuspensionActor, SuspensionReason); err != nil && !errors.Is(err, directory.ErrConflict) {
-			return fmt.Errorf("suspend %s: %w", p, err)
-		}
+		return Transition{}, false
 	}
 	if severity[to] < severity[from] {
 		why = "recovered: " + why
 	}
-	return s.store.SetLevel(ctx, Transition{Provider: p, From: from, To: to, Reason: why, At: now})
+	return Transition{Provider: p, From: from, To: to, Reason: why, At: now}, true
+}
+
+// record makes move t: a suspension in the directory first, then the
+// state and its transition.
+func (s *Service) record(ctx context.Context, t Transition) error {
+	if t.To == LevelSuspended {
+		if _, err := s.dir.Transition(ctx, t.Provider, directory.Suspended, SuspensionActor, SuspensionReason); err != nil && !errors.Is(err, directory.ErrConflict) {
+			return fmt.Errorf("suspend %s: %w", t.Provider, err)
+		}
+	}
+	return s.store.SetLevel(ctx, t)
 }
 
 // RunLevels evaluates every interval while ctx lives, one instance at a
