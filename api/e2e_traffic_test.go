@@ -293,16 +293,7 @@ func TestEventsWithoutACityTakeTheProvidersCity(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := startTraffic(t, func(*growth.Service) api.Option { return api.WithResolverOptions(resolvers.WithDirectory(dir, nil)) })
-	var store storeFixture
-	for _, s := range groceryStores(t, g.Gateway, "Hangzhou") {
-		if id, err := gid.Decode(s.ID); err == nil && id.Provider == "freshcart" {
-			store = s
-			break
-		}
-	}
-	if store.ID == "" {
-		t.Fatal("no freshcart store in Hangzhou")
-	}
+	store := freshcartStore(t, g.Gateway)
 	in := orderInput(store.ID, store.DeliverySlots[0].ID, store.Products.Edges[0].Node.ID, 1, "")
 	in["in"].(map[string]any)["deliveryAddress"] = map[string]any{"line": "1 West Lake Road", "city": "Hangzhou"}
 	if r := g.Post(apitest.Request{User: "demo-42", Query: placeOrderMutation, Variables: in}); len(r.Errors) > 0 {

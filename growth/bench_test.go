@@ -24,6 +24,21 @@ func benchScale() bool { return os.Getenv("PLAZA_BENCH_SCALE") == "1" }
 // benchBase is the generated data's "now".
 var benchBase = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
+// migratedPool is a database of the benchmark's own with the directory's
+// migrations (growth's tables among them).
+func migratedPool(b *testing.B) *pgxpool.Pool {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.DatabaseURL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	if _, err := directory.Migrate(ctx, pool); err != nil {
+		b.Fatal(err)
+	}
+	return pool
+}
+
 // benchGradingPool returns a migrated database of the benchmark's own
 // holding providers' service-level counters: every provider has order
 // hours in the day's window (one hour each, spread over the day); one in
@@ -34,14 +49,7 @@ var benchBase = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 // rather than minutes).
 func benchGradingPool(b *testing.B, providers int) *pgxpool.Pool {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.DatabaseURL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	if _, err := directory.Migrate(ctx, pool); err != nil {
-		b.Fatal(err)
-	}
+	pool := migratedPool(b)
 	t0 := time.Now()
 	for _, q := range []string{
 		`ALTER TABLE growth_sl_counters DISABLE TRIGGER growth_sl_counters_window`,
@@ -214,14 +222,7 @@ func BenchmarkDailyMoney(b *testing.B) {
 		providers = 100_000
 	}
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.DatabaseURL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	if _, err := directory.Migrate(ctx, pool); err != nil {
-		b.Fatal(err)
-	}
+	pool := migratedPool(b)
 	sealer, err := directory.NewSealer(make([]byte, 32))
 	if err != nil {
 		b.Fatal(err)
