@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -214,12 +215,16 @@ func benchMoneyDay(b *testing.B, pool *pgxpool.Pool, providers, orders int, day 
 // (every order's reward, every payout both ways, every touched provider's
 // running balances recounted, the ledger's total). Each op of run=payouts
 // pays a new day, generated untimed; run=reconcile reconciles the first.
+// PLAZA_BENCH_MONEY_PROVIDERS sets another number of providers.
 //
 //	PLAZA_BENCH_SCALE=1 go test -run '^$' -bench DailyMoney -benchtime 1x ./growth
 func BenchmarkDailyMoney(b *testing.B) {
 	providers, orders := 50, 2
 	if benchScale() {
 		providers = 100_000
+	}
+	if n, err := strconv.Atoi(os.Getenv("PLAZA_BENCH_MONEY_PROVIDERS")); err == nil && n > 0 {
+		providers = n // a size between the two, by hand
 	}
 	ctx := context.Background()
 	pool := migratedPool(b)
