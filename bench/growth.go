@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 )
 
 // The service-level grading section: issue 18's job "bounded at 10^6
@@ -21,22 +18,7 @@ const gradingSection = "service-level grading"
 // gradingScale runs the benchmark after the rest of the run has stopped.
 func (h *harness) gradingScale(ctx context.Context) (benchMetrics, error) {
 	h.logf("service-level grading: one run over 10^6 providers' counters (PLAZA_BENCH_SCALE=1)")
-	bin := filepath.Join(h.work, "growth.test")
-	if _, err := h.cmd(ctx, h.o.root, nil, "go", "test", "-c", "-o", bin, "./growth"); err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
-	text, err := h.cmd(ctx, filepath.Join(h.o.root, "growth"), []string{"PLAZA_BENCH_SCALE=1"},
-		bin, "-test.run", "^$", "-test.bench", "^BenchmarkGradeLevels$", "-test.benchtime", "3x", "-test.v")
-	os.WriteFile(filepath.Join(h.work, "grading.txt"), []byte(text), 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if i := strings.Index(text, "SKIP: "); i >= 0 {
-		h.notes = append(h.notes, "service-level grading: "+firstLine(text[i+len("SKIP: "):]))
-	}
-	h.logf("  BenchmarkGradeLevels: %s", time.Since(t0).Round(100*time.Millisecond))
-	return parseBenchMetrics(text), nil
+	return h.scaleBenchmark(ctx, gradingSection, "growth", "BenchmarkGradeLevels", "3x")
 }
 
 // gradingRows checks the runs against the job's interval: a run must end

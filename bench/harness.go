@@ -223,7 +223,7 @@ func (h *harness) run(ctx context.Context) error {
 	if h.selected(gradingSection) {
 		var err error
 		if h.grading, err = h.gradingScale(ctx); err != nil {
-			h.notes = append(h.notes, "service-level grading: "+firstLine(err.Error())+" (see bench/work/grading.txt)")
+			h.notes = append(h.notes, "service-level grading: "+firstLine(err.Error())+" (see bench/work/growth.txt)")
 		}
 	}
 	return h.report(ctx, micro, dir)
