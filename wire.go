@@ -367,7 +367,7 @@ func (a *app) newPersonalization(ctx context.Context) (personalization, error) {
 	if refit := newRefitter(engine, store, params, a.cfg.RecommendRefit, a.log); refit != nil {
 		a.background(ctx, func(ctx context.Context) { _ = refit.Run(ctx) })
 	}
-	a.traffic.collector = traffic.NewCollector(traffic.WithLogger(a.log))
+	a.traffic.collector = traffic.NewCollector(traffic.WithLogger(a.log), traffic.WithLowResults(a.cfg.TrafficLowResults))
 	rec := events.NewRecorder(store, events.WithConsent(settings), events.WithSink(events.EngineSink(engine)),
 		events.WithSink(a.traffic.collector.Sink()), events.WithLogger(a.log))
 	a.background(ctx, func(ctx context.Context) { _ = rec.Run(ctx) }) // drains when ctx ends

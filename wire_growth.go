@@ -72,7 +72,7 @@ func reportDue(log *slog.Logger, mismatches prometheus.Counter, d growth.DueRun,
 		log.Error("growth: a periodic job failed; the next pass retries it", "err", err)
 	}
 	if p := d.Payouts; p != nil {
-		log.Info("growth: payouts", "day", p.Day, "paid", p.Paid, "amount", p.Amount, "repaid", p.Repaid, "void", p.Void)
+		log.Info("growth: payouts", "day", p.Day, "paid", p.Paid, "amount", p.Amount, "repaid", p.Repaid, "void", p.Void, "stale", p.Stale)
 	}
 	if d.MonthlyBonuses > 0 {
 		log.Info("growth: monthly bonuses posted", "count", d.MonthlyBonuses)

@@ -17,13 +17,8 @@ type trafficWiring struct {
 	store     traffic.Store
 }
 
-// trafficFlush is how often an instance applies its roll-up (one
-// transaction per interval, whatever the traffic); trafficPrune how often
-// retention runs.
-const (
-	trafficFlush = 5 * time.Second
-	trafficPrune = 24 * time.Hour
-)
+// trafficPrune is how often retention (PLAZA_TRAFFIC_RETENTION) runs.
+const trafficPrune = 24 * time.Hour
 
 // openTraffic keeps the roll-ups on the directory's database when there is
 // one (every instance adds its roll-ups to the same tables), in process
@@ -39,12 +34,12 @@ func (a *app) openTraffic(ctx context.Context) error {
 		}
 		t.store = traffic.NewPostgresStore(d.pool, nil)
 	}
-	a.background(ctx, func(ctx context.Context) { t.collector.Run(ctx, t.store, trafficFlush) })
+	a.background(ctx, func(ctx context.Context) { t.collector.Run(ctx, t.store, a.cfg.TrafficFlush) })
 	a.background(ctx, func(ctx context.Context) {
 		tick := time.NewTicker(trafficPrune)
 		defer tick.Stop()
 		for {
-			if err := t.store.Prune(ctx, time.Now().Add(-traffic.Retention)); err != nil && ctx.Err() == nil {
+			if err := t.store.Prune(ctx, time.Now().Add(-a.cfg.TrafficRetention)); err != nil && ctx.Err() == nil {
 				a.log.Warn("traffic: retention failed", "err", err)
 			}
 			select {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/api/apitest"
 	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/directory"
 	"github.com/plaza-gateway/plaza/events"
 	"github.com/plaza-gateway/plaza/gid"
 	"github.com/plaza-gateway/plaza/growth"
@@ -28,7 +31,7 @@ type trafficGateway struct {
 	store     traffic.Store
 }
 
-func startTraffic(t *testing.T) *trafficGateway {
+func startTraffic(t *testing.T, more ...growthOption) *trafficGateway {
 	t.Helper()
 	store := traffic.NewMemoryStore(nil)
 	collector := traffic.NewCollector()
@@ -46,12 +49,12 @@ func startTraffic(t *testing.T) *trafficGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := startGrowth(t,
+	g := startGrowth(t, append([]growthOption{
 		func(*growth.Service) api.Option {
 			return api.WithResolverOptions(resolvers.WithTraffic(store),
 				resolvers.WithPersonalization(resolvers.Personalization{Recorder: rec, Settings: settings, Analytics: events.NewAnalytics(evStore)}))
 		},
-		func(*growth.Service) api.Option { return api.WithAPIKeys(keys) })
+		func(*growth.Service) api.Option { return api.WithAPIKeys(keys) }}, more...)...)
 	return &trafficGateway{growthGateway: g, recorder: rec, collector: collector, store: store}
 }
 
@@ -271,4 +274,49 @@ func TestProviderTrafficEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEventsWithoutACityTakeTheProvidersCity: an order placed with a
+// delivery address counts in the address's city; a click the client sent
+// without a city counts in its provider's city when the directory lists
+// one (greenbasket: Ningbo), from the snapshot the gateway holds, with no
+// provider call; a provider in several cities leaves it without one.
+func TestEventsWithoutACityTakeTheProvidersCity(t *testing.T) {
+	var key [32]byte
+	_, _ = rand.Read(key[:])
+	sealer, _ := directory.NewSealer(key[:])
+	dir := directory.NewMemory(sealer, directory.Policy{Development: true})
+	if err := dir.Seed([]directory.Provider{
+		{ID: "freshcart", Vertical: connectors.VerticalGrocery, Name: "FreshCart", Cities: []string{"Hangzhou", "Shanghai"}},
+		{ID: "greenbasket", Vertical: connectors.VerticalGrocery, Name: "Green Basket", Cities: []string{"Ningbo"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g := startTraffic(t, func(*growth.Service) api.Option { return api.WithResolverOptions(resolvers.WithDirectory(dir, nil)) })
+	store := freshcartStore(t, g.Gateway)
+	in := orderInput(store.ID, store.DeliverySlots[0].ID, store.Products.Edges[0].Node.ID, 1, "")
+	in["in"].(map[string]any)["deliveryAddress"] = map[string]any{"line": "1 West Lake Road", "city": "Hangzhou"}
+	if r := g.Post(apitest.Request{User: "demo-42", Query: placeOrderMutation, Variables: in}); len(r.Errors) > 0 {
+		t.Fatalf("order: %+v", r.Errors)
+	}
+	for _, item := range []string{gid.Encode(gid.Product, "greenbasket", "p-1"), gid.Encode(gid.Product, "freshcart", "p-1")} {
+		g.MustPost(apitest.Request{Query: `mutation($id: ID!) { reportSearchClick(query: "milk", itemId: $id) }`,
+			Variables: map[string]any{"id": item}, User: "demo-42"})
+	}
+	g.rollUp(t)
+	day := time.Now().UTC().Truncate(24 * time.Hour)
+	rows := func(provider string) string {
+		r := g.as(g.providerToken(t, provider), `query($from: Time!, $to: Time!) { viewerProvider { traffic(from: $from, to: $to) { city clicks orders } } }`,
+			map[string]any{"from": day.Add(-24 * time.Hour).Format(time.RFC3339), "to": day.Add(24 * time.Hour).Format(time.RFC3339)})
+		if len(r.Errors) > 0 {
+			t.Fatalf("%s: %+v", provider, r.Errors)
+		}
+		return string(r.Data)
+	}
+	if got, want := rows("greenbasket"), `{"viewerProvider":{"traffic":[{"city":"ningbo","clicks":1,"orders":0}]}}`; got != want {
+		t.Errorf("greenbasket (Ningbo only) %s, want %s", got, want)
+	}
+	if got := rows("freshcart"); !strings.Contains(got, `{"city":"hangzhou","clicks":0,"orders":1}`) || !strings.Contains(got, `{"city":null,"clicks":1,"orders":0}`) {
+		t.Errorf("freshcart %s, want the order in hangzhou (its address) and the click without a city (two cities)", got)
+	}
 }

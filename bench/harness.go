@@ -85,6 +85,8 @@ type harness struct {
 	notes                           []string
 	// traffic holds the traffic roll-ups section's metrics (nil: not run).
 	traffic benchMetrics
+	// grading holds the service-level grading section's metrics (nil: not run).
+	grading benchMetrics
 	started time.Time
 	// pinned is where the harness's threads may run, as the kernel
 	// reports it after pinProcess (threadCPUs), for the report.
@@ -216,6 +218,12 @@ func (h *harness) run(ctx context.Context) error {
 		var err error
 		if h.traffic, err = h.trafficScale(ctx); err != nil {
 			h.notes = append(h.notes, "traffic roll-ups: "+firstLine(err.Error())+" (see bench/work/traffic.txt)")
+		}
+	}
+	if h.selected(gradingSection) {
+		var err error
+		if h.grading, err = h.gradingScale(ctx); err != nil {
+			h.notes = append(h.notes, "service-level grading: "+firstLine(err.Error())+" (see bench/work/growth.txt)")
 		}
 	}
 	return h.report(ctx, micro, dir)

@@ -7,6 +7,7 @@
 //	go run ./bench -only fan-out         only the workloads whose names match (prints the table)
 //	go run ./bench -only 'directory scale'   only the directory's scale benchmarks (10^6 providers, PostgreSQL)
 //	go run ./bench -only 'traffic roll-ups'  only the traffic roll-ups at 1.1·10^7 rows (PostgreSQL)
+//	go run ./bench -only 'service-level grading'  only the grading run over 10^6 providers' counters (PostgreSQL)
 //	go run ./bench -skip-directory       everything but the directory-scale section
 //	go run ./bench -compare REV          also the gateway at git revision REV, side by side (compare.go)
 //	go run ./bench serve-provider ...    one demo provider (used by the harness)

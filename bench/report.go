@@ -259,6 +259,14 @@ func (h *harness) report(ctx context.Context, micro []bench, dir benchMetrics) e
 			w("| %s | %s | %s | %s | %s |\n", r.what, r.n, r.measured, r.target, r.status)
 		}
 	}
+	if h.grading != nil {
+		w("\n## Service-level grading (issue 18)\n\n")
+		w("`growth/bench_test.go` (BenchmarkGradeLevels) with `PLAZA_BENCH_SCALE=1`: 10^6 providers' service-level windows in PostgreSQL, one grading run per op, on %s. Log: `bench/work/growth.txt`.\n\n", dirPlacement())
+		w("| what | providers | measured | target | status |\n|---|---|---|---|---|\n")
+		for _, r := range gradingRows(h.grading) {
+			w("| %s | %s | %s | %s | %s |\n", r.what, r.n, r.measured, r.target, r.status)
+		}
+	}
 	w("\n## Targets\n\n| target | status | measured |\n|---|---|---|\n")
 	targets := h.targetStatus(micro)
 	if dir != nil {

@@ -29,21 +29,28 @@ const trafficDatabase = "plaza_bench_traffic"
 func (h *harness) trafficScale(ctx context.Context) (benchMetrics, error) {
 	h.logf("traffic roll-ups: a provider's month and year over 10^4 providers' year of daily roll-ups (PLAZA_BENCH_SCALE=1)")
 	defer pgtest.DropDatabase(trafficDatabase)
-	bin := filepath.Join(h.work, "traffic.test")
-	if _, err := h.cmd(ctx, h.o.root, nil, "go", "test", "-c", "-o", bin, "./traffic"); err != nil {
+	return h.scaleBenchmark(ctx, "traffic roll-ups", "traffic", "BenchmarkProviderTraffic", "200x")
+}
+
+// scaleBenchmark builds package pkg's test binary and runs its benchmark
+// bench with PLAZA_BENCH_SCALE=1 for benchtime, keeping the log in
+// bench/work/<pkg>.txt; a skip is noted under section.
+func (h *harness) scaleBenchmark(ctx context.Context, section, pkg, bench, benchtime string) (benchMetrics, error) {
+	bin := filepath.Join(h.work, pkg+".test")
+	if _, err := h.cmd(ctx, h.o.root, nil, "go", "test", "-c", "-o", bin, "./"+pkg); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
-	text, err := h.cmd(ctx, filepath.Join(h.o.root, "traffic"), []string{"PLAZA_BENCH_SCALE=1"},
-		bin, "-test.run", "^$", "-test.bench", "^BenchmarkProviderTraffic$", "-test.benchtime", "200x", "-test.v")
-	os.WriteFile(filepath.Join(h.work, "traffic.txt"), []byte(text), 0o644)
+	text, err := h.cmd(ctx, filepath.Join(h.o.root, pkg), []string{"PLAZA_BENCH_SCALE=1"},
+		bin, "-test.run", "^$", "-test.bench", "^"+bench+"$", "-test.benchtime", benchtime, "-test.v")
+	os.WriteFile(filepath.Join(h.work, pkg+".txt"), []byte(text), 0o644)
 	if err != nil {
 		return nil, err
 	}
 	if i := strings.Index(text, "SKIP: "); i >= 0 {
-		h.notes = append(h.notes, "traffic roll-ups: "+firstLine(text[i+len("SKIP: "):]))
+		h.notes = append(h.notes, section+": "+firstLine(text[i+len("SKIP: "):]))
 	}
-	h.logf("  BenchmarkProviderTraffic: %s", time.Since(t0).Round(100*time.Millisecond))
+	h.logf("  %s: %s", bench, time.Since(t0).Round(100*time.Millisecond))
 	return parseBenchMetrics(text), nil
 }
 

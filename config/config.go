@@ -26,6 +26,7 @@ import (
 	"github.com/plaza-gateway/plaza/live"
 	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/telemetry"
+	"github.com/plaza-gateway/plaza/traffic"
 )
 
 // Env is the deployment environment, PLAZA_ENV.
@@ -130,6 +131,12 @@ type Config struct {
 	// RewardPrograms and ServiceLevels configure merchant growth.
 	RewardPrograms growth.Programs
 	ServiceLevels  growth.Thresholds
+	// TrafficRetention is how long traffic roll-ups are kept,
+	// TrafficFlush how often an instance applies its roll-up, and
+	// TrafficLowResults the most results a low-result search finds.
+	TrafficRetention  time.Duration
+	TrafficFlush      time.Duration
+	TrafficLowResults int
 	// Subscriptions caps subscriptions per user and per connection on one
 	// instance and sizes each subscriber's buffer; SubscriptionIdle closes
 	// a subscriber that missed keep-alives that long.
@@ -255,12 +262,15 @@ func Default() Config {
 		CertifyConcurrency: 2,
 		// A pull is retried for about 30 s before it is given up: a lag
 		// past that means the index or the providers are failing.
-		IndexLagBound:    30 * time.Second,
-		RewardPrograms:   growth.DefaultPrograms,
-		ServiceLevels:    growth.DefaultThresholds,
-		Subscriptions:    live.Limits{PerUser: 50, PerConnection: 20, Buffer: live.DefaultBuffer},
-		SubscriptionIdle: 60 * time.Second,
-		DemoStatusStep:   30 * time.Second,
+		IndexLagBound:     30 * time.Second,
+		RewardPrograms:    growth.DefaultPrograms,
+		ServiceLevels:     growth.DefaultThresholds,
+		TrafficRetention:  traffic.Retention,
+		TrafficFlush:      traffic.DefaultFlush,
+		TrafficLowResults: traffic.DefaultLowResults,
+		Subscriptions:     live.Limits{PerUser: 50, PerConnection: 20, Buffer: live.DefaultBuffer},
+		SubscriptionIdle:  60 * time.Second,
+		DemoStatusStep:    30 * time.Second,
 	}
 }
 

@@ -87,6 +87,16 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("pool size %d without one in the URL, want go-redis's default (0)", o.PoolSize)
 		}
 	})
+	t.Run("the traffic roll-ups' retention, flush and low-result threshold are read", func(t *testing.T) {
+		d := config.Default()
+		if d.TrafficRetention != 400*24*time.Hour || d.TrafficFlush != 5*time.Second || d.TrafficLowResults != 3 {
+			t.Fatalf("defaults %v %v %d", d.TrafficRetention, d.TrafficFlush, d.TrafficLowResults)
+		}
+		c := mustLoad(t, map[string]string{"PLAZA_TRAFFIC_RETENTION": "48h", "PLAZA_TRAFFIC_FLUSH": "250ms", "PLAZA_TRAFFIC_LOW_RESULTS": "10"})
+		if c.TrafficRetention != 48*time.Hour || c.TrafficFlush != 250*time.Millisecond || c.TrafficLowResults != 10 {
+			t.Fatalf("%v %v %d", c.TrafficRetention, c.TrafficFlush, c.TrafficLowResults)
+		}
+	})
 	t.Run("a flag wins over its variable", func(t *testing.T) {
 		c := mustLoad(t, map[string]string{"PLAZA_ADDR": ":1", "PLAZA_DRAIN_DELAY": "1s"}, "--addr", ":2", "--drain-delay", "2s")
 		if c.Addr != ":2" || c.DrainDelay != 2*time.Second {
@@ -148,6 +158,10 @@ func TestLoadRefuses(t *testing.T) {
 		{"a zero size bound", map[string]string{"PLAZA_MAX_FIRST": "0"}, nil, `PLAZA_MAX_FIRST="0": want a positive integer`},
 		{"a negative drain delay flag", nil, []string{"--drain-delay", "-1s"}, `--drain-delay="-1s": want a non-negative duration`},
 		{"a malformed duration flag", nil, []string{"--shutdown-timeout", "soon"}, `--shutdown-timeout="soon": want a positive duration`},
+		{"a traffic retention under a day", map[string]string{"PLAZA_TRAFFIC_RETENTION": "12h"}, nil, `PLAZA_TRAFFIC_RETENTION="12h": want a duration of at least 24h`},
+		{"a traffic flush of zero", map[string]string{"PLAZA_TRAFFIC_FLUSH": "0s"}, nil, `PLAZA_TRAFFIC_FLUSH="0s": want a duration from 100ms to 10m`},
+		{"a traffic flush of an hour", map[string]string{"PLAZA_TRAFFIC_FLUSH": "1h"}, nil, `PLAZA_TRAFFIC_FLUSH="1h": want a duration from 100ms to 10m`},
+		{"a low-result threshold of zero", map[string]string{"PLAZA_TRAFFIC_LOW_RESULTS": "0"}, nil, `PLAZA_TRAFFIC_LOW_RESULTS="0": want an integer from 1 to 1000`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

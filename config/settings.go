@@ -329,6 +329,25 @@ var Settings = []Setting{
 	durationSetting("PLAZA_INDEX_LAG_BOUND", "", "30s",
 		"supply index lag (the oldest catalogue pull an instance owes) past which /readyz says degraded", serveOnly, positive,
 		func(c *Config) *time.Duration { return &c.IndexLagBound }),
+	// Providers' traffic roll-ups (issue 18).
+	durationSetting("PLAZA_TRAFFIC_RETENTION", "", "9600h",
+		"how long providers' traffic roll-ups are kept (9600h: 400 days, a year and a month, so the portal's year view is whole); older days are deleted daily",
+		serveOnly, durationCheck{func(d time.Duration) bool { return d >= 24*time.Hour }, "want a duration of at least 24h, such as 9600h (400 days)"},
+		func(c *Config) *time.Duration { return &c.TrafficRetention }),
+	durationSetting("PLAZA_TRAFFIC_FLUSH", "", "5s",
+		"how often an instance adds its traffic roll-up to the shared store (one transaction per interval, whatever the traffic; what a crash can lose)",
+		serveOnly, durationCheck{func(d time.Duration) bool { return d >= 100*time.Millisecond && d <= 10*time.Minute }, "want a duration from 100ms to 10m, such as 5s"},
+		func(c *Config) *time.Duration { return &c.TrafficFlush }),
+	{Env: "PLAZA_TRAFFIC_LOW_RESULTS", Kind: Integer, Default: "3",
+		Usage: "the most results a search may find and still count as a low-result search in providers' demand (0 results count as zero-result)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				return errors.New("want an integer from 1 to 1000")
+			}
+			c.TrafficLowResults = n
+			return nil
+		}},
 }
 
 var serveOnly = []Command{Serve}

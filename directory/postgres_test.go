@@ -260,7 +260,7 @@ func TestMigrate(t *testing.T) {
 		}{
 			{"without a database URL", "", false, 2, "PLAZA_DATABASE_URL is not set", ""},
 			{"check on an empty database", url, true, 1, "schema at version 0", ""},
-			{"migrate", url, false, 0, "", "schema current at version 6"},
+			{"migrate", url, false, 0, "", "schema current at version 7"},
 			{"check once current", url, true, 0, "", "schema current"},
 			{"an unreachable server", "postgres://postgres@127.0.0.1:1/x?connect_timeout=2", false, 1, "plaza migrate:", ""},
 		}

@@ -100,7 +100,10 @@ type OrderChange struct {
 	// Completed is when the order completed (zero if it never did).
 	Completed time.Time
 	// FirstForUser: the order is the user's first completed one with the
-	// provider.
+	// provider. A store shared by processes (PostgreSQL) says so again
+	// when the first order's completion is delivered again, so a bonus an
+	// instance died before posting is posted then (under the user's key:
+	// once).
 	FirstForUser bool
 	// Amount and User are the order's as stored after the change: a
 	// record without them keeps what an earlier record gave.
@@ -249,11 +252,25 @@ type StoredOffer struct {
 	Loan string
 }
 
-// OrderCounts are a provider's records that changed in a window.
+// OrderCounts are a provider's order records over a window.
 type OrderCounts struct {
-	Orders    int64 // placed, completed or cancelled in the window
-	Cancelled int64
+	Orders    int64 // records first stored in the window
+	Cancelled int64 // records cancelled in the window
 }
+
+// Window is a provider's service-level counters summed over the buckets
+// not yet expired: the call minutes of the last Thresholds.Window and the
+// order hours of the last CancelWindow, as of the job's last expiry. The
+// stores keep it as buckets arrive, so a grading run reads one Window per
+// provider, never the order records.
+type Window struct {
+	Calls  Counters
+	Orders OrderCounts
+}
+
+// Mark is where a read of changed windows left off (store-defined; the
+// zero Mark reads them all).
+type Mark int64
 
 // Facts are the service-level inputs that are not call counters.
 type Facts struct {
@@ -292,10 +309,21 @@ type Store interface {
 	DecideApproval(ctx context.Context, id, checker string, status ApprovalStatus, at time.Time) (Approval, error)
 	Approvals(ctx context.Context, status ApprovalStatus, limit int) ([]Approval, error)
 
+	// AddCounters adds c to provider's calls of minute, and to its window.
 	AddCounters(ctx context.Context, provider string, minute time.Time, c Counters) error
-	// CountersSince sums every provider's counters since; the job reads
-	// them once per run. Bounded by the providers that had calls.
-	CountersSince(ctx context.Context, since time.Time) (map[string]Counters, error)
+	// ExpireCounters deletes the call minutes before calls and the order
+	// hours before orders, taking them out of their providers' windows
+	// (which count as changed).
+	ExpireCounters(ctx context.Context, calls, orders time.Time) error
+	// ChangedWindows calls fn with the window of every provider whose
+	// window changed since mark (every provider with a window for the zero
+	// Mark), and returns the mark to pass next time. A provider may come
+	// again in the next read (marks leave a margin for writes in flight).
+	// fn must not use the store: PostgreSQL streams the read on a pooled
+	// connection while fn runs.
+	ChangedWindows(ctx context.Context, since Mark, fn func(provider string, w Window) error) (Mark, error)
+	// Windows returns the windows of providers (absent: nothing counted).
+	Windows(ctx context.Context, providers []string) (map[string]Window, error)
 	Level(ctx context.Context, provider string) (Level, time.Time, error)
 	// Levels returns every provider not OK (the others are OK).
 	Levels(ctx context.Context) (map[string]Level, error)
@@ -333,6 +361,9 @@ type Store interface {
 	Payouts(ctx context.Context, provider string, limit int) ([]Payout, error)
 	// PayoutsOn pages through the payouts of day by id.
 	PayoutsOn(ctx context.Context, day time.Time, after string, limit int) ([]Payout, error)
+	// PendingPayouts pages through the PENDING payouts of every day up to
+	// through, by id (a run that stopped between recording and posting).
+	PendingPayouts(ctx context.Context, through time.Time, after string, limit int) ([]Payout, error)
 	SaveReconciliation(ctx context.Context, r Reconciliation) error
 	// Reconciliations returns the stored runs, newest first.
 	Reconciliations(ctx context.Context, limit int) ([]Reconciliation, error)
@@ -344,9 +375,6 @@ type Store interface {
 	// in [from, to), by id after the given one.
 	SellingProviders(ctx context.Context, from, to time.Time, after string, limit int) ([]string, error)
 
-	// OrderCountsSince counts each provider's records changed since
-	// (bounded by the providers with orders in the window).
-	OrderCountsSince(ctx context.Context, since time.Time) (map[string]OrderCounts, error)
 	SetCatalogAt(ctx context.Context, provider string, at time.Time) error
 	SetConformance(ctx context.Context, provider, outcome string, at time.Time) error
 	// TroubledFacts returns the facts of the providers whose catalogue is

@@ -17,7 +17,10 @@ type Memory struct {
 	orders      map[[2]string]memOrder
 	customers   map[[2]string]bool // (provider, user) with a completed order
 	approvals   map[string]Approval
-	counters    map[string]map[time.Time]Counters
+	counters    map[string]map[time.Time]Counters    // provider -> minute
+	orderHours  map[string]map[time.Time]OrderCounts // provider -> hour
+	windows     map[string]memWindow
+	changes     int64 // numbers the windows' changes (the Mark)
 	levels      map[string]Transition
 	transitions map[string][]Transition
 	loans       []Loan
@@ -30,6 +33,12 @@ type Memory struct {
 	facts       map[string]Facts
 }
 
+// memWindow is a provider's window and the number of its last change.
+type memWindow struct {
+	Window
+	changed int64
+}
+
 type memOrder struct {
 	Order
 	completed, cancelled, updated time.Time
@@ -40,7 +49,8 @@ var _ Store = (*Memory)(nil)
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
 	return &Memory{keys: map[string]Key{}, digests: map[[sha256.Size]byte]string{}, orders: map[[2]string]memOrder{}, customers: map[[2]string]bool{},
-		approvals: map[string]Approval{}, counters: map[string]map[time.Time]Counters{}, levels: map[string]Transition{},
+		approvals: map[string]Approval{}, counters: map[string]map[time.Time]Counters{}, orderHours: map[string]map[time.Time]OrderCounts{},
+		windows: map[string]memWindow{}, levels: map[string]Transition{},
 		transitions: map[string][]Transition{}, jobRuns: map[[2]string]time.Time{}, facts: map[string]Facts{}}
 }
 
@@ -117,6 +127,14 @@ func (m *Memory) RecordOrder(_ context.Context, o Order) (OrderChange, error) {
 	if o.Amount != 0 || !ok {
 		cur.Amount, cur.Currency = o.Amount, o.Currency
 	}
+	var counted OrderCounts
+	if !ok {
+		counted.Orders++
+	}
+	if o.Status == OrderCancelled && ch.Previous != OrderCancelled {
+		counted.Cancelled++
+	}
+	m.countOrders(o.Provider, o.At.UTC().Truncate(time.Hour), counted)
 	cur.Status, cur.updated = o.Status, o.At
 	ch.Amount = cur.Amount
 	switch o.Status {
@@ -257,30 +275,106 @@ func (m *Memory) AddCounters(_ context.Context, provider string, minute time.Tim
 	if m.counters[provider] == nil {
 		m.counters[provider] = map[time.Time]Counters{}
 	}
-	cur := m.counters[provider][minute]
-	cur.Calls, cur.Errors, cur.Slow = cur.Calls+c.Calls, cur.Errors+c.Errors, cur.Slow+c.Slow
-	m.counters[provider][minute] = cur
+	m.counters[provider][minute] = m.counters[provider][minute].plus(c, 1)
+	m.addWindow(provider, Window{Calls: c}, 1)
 	return nil
 }
 
-// CountersSince implements Store; it also drops older minutes, as the
-// PostgreSQL store's retention does.
-func (m *Memory) CountersSince(_ context.Context, since time.Time) (map[string]Counters, error) {
+// countOrders adds c to provider's order hour and window (m.mu held), as
+// the trigger on growth_orders does in PostgreSQL.
+func (m *Memory) countOrders(provider string, hour time.Time, c OrderCounts) {
+	if c == (OrderCounts{}) {
+		return
+	}
+	if m.orderHours[provider] == nil {
+		m.orderHours[provider] = map[time.Time]OrderCounts{}
+	}
+	m.orderHours[provider][hour] = m.orderHours[provider][hour].plus(c, 1)
+	m.addWindow(provider, Window{Orders: c}, 1)
+}
+
+// addWindow adds sign·w to provider's window, dropping a window that sums
+// to nothing (m.mu held).
+func (m *Memory) addWindow(provider string, w Window, sign int64) {
+	m.changes++
+	cur := m.windows[provider]
+	cur.Calls, cur.Orders, cur.changed = cur.Calls.plus(w.Calls, sign), cur.Orders.plus(w.Orders, sign), m.changes
+	if cur.Window == (Window{}) {
+		delete(m.windows, provider)
+		return
+	}
+	m.windows[provider] = cur
+}
+
+func (c Counters) plus(d Counters, sign int64) Counters {
+	return Counters{Calls: c.Calls + sign*d.Calls, Errors: c.Errors + sign*d.Errors, Slow: c.Slow + sign*d.Slow}
+}
+
+func (c OrderCounts) plus(d OrderCounts, sign int64) OrderCounts {
+	return OrderCounts{Orders: c.Orders + sign*d.Orders, Cancelled: c.Cancelled + sign*d.Cancelled}
+}
+
+// ExpireCounters implements Store.
+func (m *Memory) ExpireCounters(_ context.Context, calls, orders time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := map[string]Counters{}
 	for p, mins := range m.counters {
 		for t, c := range mins {
-			if t.Before(since) {
+			if t.Before(calls) {
 				delete(mins, t)
-				continue
+				m.addWindow(p, Window{Calls: c}, -1)
 			}
-			cur := out[p]
-			cur.Calls, cur.Errors, cur.Slow = cur.Calls+c.Calls, cur.Errors+c.Errors, cur.Slow+c.Slow
-			out[p] = cur
 		}
 		if len(mins) == 0 {
 			delete(m.counters, p)
+		}
+	}
+	for p, hours := range m.orderHours {
+		for t, c := range hours {
+			if t.Before(orders) {
+				delete(hours, t)
+				m.addWindow(p, Window{Orders: c}, -1)
+			}
+		}
+		if len(hours) == 0 {
+			delete(m.orderHours, p)
+		}
+	}
+	return nil
+}
+
+// ChangedWindows implements Store: the mark is the number of the last
+// change read (exact: the store changes under one lock).
+func (m *Memory) ChangedWindows(_ context.Context, since Mark, fn func(string, Window) error) (Mark, error) {
+	m.mu.Lock()
+	type changed struct {
+		provider string
+		w        Window
+	}
+	var out []changed
+	for p, w := range m.windows {
+		if w.changed > int64(since) {
+			out = append(out, changed{p, w.Window})
+		}
+	}
+	mark := Mark(m.changes)
+	m.mu.Unlock()
+	for _, c := range out {
+		if err := fn(c.provider, c.w); err != nil {
+			return since, err
+		}
+	}
+	return mark, nil
+}
+
+// Windows implements Store.
+func (m *Memory) Windows(_ context.Context, providers []string) (map[string]Window, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]Window, len(providers))
+	for _, p := range providers {
+		if w, ok := m.windows[p]; ok {
+			out[p] = w.Window
 		}
 	}
 	return out, nil
@@ -490,6 +584,20 @@ func (m *Memory) PayoutsOn(_ context.Context, day time.Time, after string, limit
 	return out[:min(limit, len(out))], nil
 }
 
+// PendingPayouts implements Store.
+func (m *Memory) PendingPayouts(_ context.Context, through time.Time, after string, limit int) ([]Payout, error) {
+	m.mu.Lock()
+	var out []Payout
+	for _, p := range m.payouts {
+		if p.Status == PayoutPending && !p.Day.After(through) && p.ID > after {
+			out = append(out, p)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b Payout) int { return strings.Compare(a.ID, b.ID) })
+	return out[:min(limit, len(out))], nil
+}
+
 // SaveReconciliation implements Store.
 func (m *Memory) SaveReconciliation(_ context.Context, r Reconciliation) error {
 	m.mu.Lock()
@@ -541,25 +649,6 @@ func (m *Memory) SellingProviders(_ context.Context, from, to time.Time, after s
 	}
 	slices.Sort(out)
 	return out[:min(limit, len(out))], nil
-}
-
-// OrderCountsSince implements Store.
-func (m *Memory) OrderCountsSince(_ context.Context, since time.Time) (map[string]OrderCounts, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[string]OrderCounts{}
-	for k, o := range m.orders {
-		if o.updated.Before(since) {
-			continue
-		}
-		c := out[k[0]]
-		c.Orders++
-		if o.Status == OrderCancelled {
-			c.Cancelled++
-		}
-		out[k[0]] = c
-	}
-	return out, nil
 }
 
 // SetCatalogAt implements Store.

@@ -2,6 +2,7 @@ package growth_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -439,5 +440,110 @@ func TestParseServiceLevelInputs(t *testing.T) {
 		if (err == nil) != c.ok || c.ok && !c.want(got) {
 			t.Errorf("ParseThresholds(%q) = %+v, %v", c.spec, got, err)
 		}
+	}
+}
+
+// TestStalePendingPayoutsAreFinished: payouts an earlier day's run
+// recorded and never finished (the instance died, and the day passed
+// before a run came again) are finished by the next run, each posted once:
+// one the ledger never took is paid now, one it took before the stop is
+// marked PAID without paying it again; the days reconcile clean.
+func TestStalePendingPayoutsAreFinished(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			f := newFixture(t, s.open)
+			today := f.clock.Now().Truncate(24 * time.Hour)
+			before, yesterday := today.AddDate(0, 0, -2), today.AddDate(0, 0, -1)
+			for _, o := range []growth.Order{
+				{Provider: "mart", ID: "m1", User: "u1", Currency: "CNY", Amount: 1_000, Status: growth.OrderCompleted, At: before.Add(time.Hour)},
+				{Provider: "other", ID: "o1", User: "u1", Currency: "CNY", Amount: 1_000, Status: growth.OrderCompleted, At: yesterday.Add(time.Hour)},
+			} {
+				mustRecord(t, f, o)
+			}
+			// mart's run of two days ago stopped after recording its payout;
+			// other's of yesterday after posting it, before marking it.
+			stuck := []growth.Payout{
+				{ID: "payout_stale_mart", Provider: "mart", Currency: "CNY", Amount: 600, Day: before, Status: growth.PayoutPending, CreatedAt: before},
+				{ID: "payout_stale_other", Provider: "other", Currency: "CNY", Amount: 600, Day: yesterday, Status: growth.PayoutPending, CreatedAt: yesterday},
+			}
+			for _, p := range stuck {
+				if _, _, err := f.store.CreatePayout(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := f.svc.Ledger().Payout(ctx, growth.PayoutKey("payout_stale_other"), "other", "CNY", 600); err != nil {
+				t.Fatal(err)
+			}
+
+			run, err := f.svc.Payouts(ctx, today)
+			if err != nil || run.Stale != 2 || run.Paid != 2 || run.Amount != 1_200 {
+				t.Fatalf("today's run: %+v %v, want both stale payouts finished (1200 in all) and nothing else owed", run, err)
+			}
+			for _, p := range stuck {
+				got, ok, err := f.store.Payout(ctx, p.ID)
+				if err != nil || !ok || got.Status != growth.PayoutPaid {
+					t.Fatalf("%s: %+v %v %v, want PAID", p.ID, got, ok, err)
+				}
+				if b := mustBalances(t, f, p.Provider); b.Payable != 0 {
+					t.Fatalf("%s paid once leaves nothing owed: %+v", p.Provider, b)
+				}
+			}
+			if again, err := f.svc.Payouts(ctx, today); err != nil || again.Paid != 0 || again.Stale != 0 {
+				t.Fatalf("a second run: %+v %v, want nothing", again, err)
+			}
+			for _, d := range []time.Time{before, yesterday} {
+				r, err := f.svc.Reconcile(ctx, d)
+				if err != nil || r.Payouts != 1 || r.Totals["CNY"] != 0 {
+					t.Fatalf("reconciling %s: %+v %v", d.Format(time.DateOnly), r, err)
+				}
+				wantProblems(t, r)
+			}
+		})
+	}
+}
+
+// TestCompletionWithoutAUser: a completion that names no user (and whose
+// order no earlier record named one for) earns the per-order reward and no
+// first-order bonus, and takes no first-order lock: with the lock an empty
+// user would take held elsewhere (PostgreSQL), it still completes at once.
+func TestCompletionWithoutAUser(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"memory", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			var store growth.Store = growth.NewMemory()
+			var lb ledger.Backend = ledger.NewMemory()
+			if name == "postgres" {
+				pool := pgtest.Pool(t)
+				if _, err := directory.Migrate(ctx, pool); err != nil {
+					t.Fatal(err)
+				}
+				store, lb = growth.NewPostgres(pool), ledger.NewPostgres(pool)
+				conn, err := pool.Acquire(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Release()
+				if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('plaza-growth-order:mart:', 0))`); err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock_all()`)
+			}
+			f := newFixture(t, func(*testing.T) (growth.Store, ledger.Backend) { return store, lb })
+			deadline, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			for _, id := range []string{"anon-1", "anon-2"} {
+				if err := f.svc.RecordOrder(deadline, growth.Order{Provider: "mart", ID: id, Currency: "CNY", Amount: 1_000,
+					Status: growth.OrderCompleted}); err != nil {
+					t.Fatalf("a user-less completion waited on the first-order lock or failed: %v", err)
+				}
+			}
+			if b := mustBalances(t, f, "mart"); b.Payable != 2*growth.DefaultPrograms.PerOrder {
+				t.Fatalf("payable %d, want the per-order reward twice and no first-order bonus", b.Payable)
+			}
+			if _, err := f.svc.Ledger().Entry(ctx, "first-order:mart:"); !errors.Is(err, ledger.ErrNotFound) {
+				t.Fatalf("a first-order bonus for no user: %v", err)
+			}
+		})
 	}
 }

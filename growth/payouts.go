@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/plaza-gateway/plaza/ledger"
 )
@@ -19,6 +22,9 @@ type PayoutRun struct {
 	Amount int64 // paid out in total
 	Repaid int64 // moved to loans first
 	Void   int   // recorded, then found above the payable (a reversal in between)
+	// Stale is how many PENDING payouts of earlier days the run finished
+	// (counted in Paid or Void as well).
+	Stale int
 }
 
 func payoutID(provider string, day time.Time) string {
@@ -39,18 +45,22 @@ func PayoutKey(id string) string { return "payout:" + id }
 func (s *Service) Payouts(ctx context.Context, day time.Time) (PayoutRun, error) {
 	day = day.UTC().Truncate(24 * time.Hour)
 	run := PayoutRun{Day: day}
-	// First the payouts an earlier run recorded and did not finish.
+	// First the payouts an earlier run recorded and did not finish, this
+	// day's or an earlier one's (a run that stopped and a day that passed
+	// before any instance ran again): each is posted under its own key, so
+	// one the ledger took before the stop is marked PAID, not paid twice.
 	var after string
 	for {
-		page, err := s.store.PayoutsOn(ctx, day, after, payoutPage)
+		page, err := s.store.PendingPayouts(ctx, day, after, payoutPage)
 		if err != nil {
 			return run, err
 		}
 		for _, p := range page {
-			if p.Status == PayoutPending {
-				if err := s.pay(ctx, p, &run); err != nil {
-					return run, err
-				}
+			if !p.Day.Equal(day) {
+				run.Stale++
+			}
+			if err := s.pay(ctx, p, &run); err != nil {
+				return run, err
 			}
 		}
 		if len(page) < payoutPage {
@@ -59,15 +69,32 @@ func (s *Service) Payouts(ctx context.Context, day time.Time) (PayoutRun, error)
 		after = page[len(page)-1].ID
 	}
 	after = ""
+	var mu sync.Mutex // guards run
 	for {
 		owed, err := s.ledger.Payables(ctx, s.programs.Currency, after, payoutPage)
 		if err != nil {
 			return run, err
 		}
+		// Providers are paid payoutWorkers at a time: each payout is a
+		// dozen round trips and three commits of its own provider's
+		// records (the ledger locks per provider), so one at a time the
+		// run is bound by latency, not by the database.
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(payoutWorkers)
 		for _, o := range owed {
-			if err := s.payout(ctx, o.Provider, day, &run); err != nil {
-				return run, fmt.Errorf("growth: payout of %s: %w", o.Provider, err)
-			}
+			g.Go(func() error {
+				var mine PayoutRun
+				if err := s.payout(gctx, o.Provider, day, &mine); err != nil {
+					return fmt.Errorf("growth: payout of %s: %w", o.Provider, err)
+				}
+				mu.Lock()
+				run.Paid, run.Amount, run.Repaid, run.Void = run.Paid+mine.Paid, run.Amount+mine.Amount, run.Repaid+mine.Repaid, run.Void+mine.Void
+				mu.Unlock()
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return run, err
 		}
 		if len(owed) < payoutPage {
 			return run, nil
@@ -75,6 +102,9 @@ func (s *Service) Payouts(ctx context.Context, day time.Time) (PayoutRun, error)
 		after = owed[len(owed)-1].Provider
 	}
 }
+
+// payoutWorkers is how many providers a payout run pays at once.
+const payoutWorkers = 8
 
 // payout records and pays provider's payout of day.
 func (s *Service) payout(ctx context.Context, provider string, day time.Time, run *PayoutRun) error {

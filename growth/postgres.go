@@ -14,13 +14,14 @@ import (
 
 // Postgres is the Store on the directory's database (migration 00004).
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	margin time.Duration // ChangedWindows' markMargin
 }
 
 var _ Store = (*Postgres)(nil)
 
 // NewPostgres returns the store over pool; the schema must be migrated.
-func NewPostgres(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
+func NewPostgres(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool, margin: markMargin} }
 
 func unavailable(op string, err error) error {
 	return fmt.Errorf("growth: %s: %w", op, errors.Join(&Error{Code: Unavailable, Message: "the growth store is unavailable; retry"}, err))
@@ -100,11 +101,6 @@ func (p *Postgres) LookupKey(ctx context.Context, digest [sha256.Size]byte) (str
 func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error) {
 	var ch OrderChange
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		// Serialise a user's first order with the provider: two first
-		// orders completing at once must not both be "first".
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('plaza-growth-order:' || $1 || ':' || $2, 0))`, o.Provider, o.User); err != nil {
-			return err
-		}
 		var prev, storedUser string
 		var completed *time.Time
 		err := tx.QueryRow(ctx, `SELECT status, completed_at, user_id FROM growth_orders WHERE provider = $1 AND order_id = $2 FOR UPDATE`,
@@ -126,12 +122,35 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 			return tx.QueryRow(ctx, `SELECT amount, city FROM growth_orders WHERE provider = $1 AND order_id = $2`, o.Provider, o.ID).Scan(&ch.Amount, &ch.City)
 		}
 		if o.Status == OrderCompleted && completed == nil && o.User != "" {
+			// Serialise a user's first order with the provider: two first
+			// orders completing at once must not both be "first". Taken
+			// only for a completion that names a user (its own or the
+			// stored record's): user-less completions of one provider would
+			// otherwise all queue on one lock, for a bonus they cannot earn.
+			// The order's row lock comes first, always, so no two
+			// transactions wait on each other's.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('plaza-growth-order:' || $1 || ':' || $2, 0))`, o.Provider, o.User); err != nil {
+				return err
+			}
 			var other bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM growth_orders WHERE provider = $1 AND user_id = $2 AND completed_at IS NOT NULL)`,
 				o.Provider, o.User).Scan(&other); err != nil {
 				return err
 			}
 			ch.FirstForUser = !other
+		}
+		if o.Status == OrderCompleted && completed != nil && o.User != "" {
+			// The completion again (a provider's retry): the instance that
+			// took it first may have died before posting the bonus. The
+			// user's earliest completed order is the first; its bonus is
+			// posted under the user's key, so saying so again posts nothing
+			// twice and finishes what the crash left undone.
+			var earlier bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM growth_orders WHERE provider = $1 AND user_id = $2
+				AND completed_at IS NOT NULL AND (completed_at, order_id) < ($3, $4))`, o.Provider, o.User, *completed, o.ID).Scan(&earlier); err != nil {
+				return err
+			}
+			ch.FirstForUser = !earlier
 		}
 		if o.Status == OrderCompleted && completed == nil {
 			ch.Completed = o.At
@@ -292,28 +311,94 @@ func (p *Postgres) AddCounters(ctx context.Context, provider string, minute time
 	return nil
 }
 
-// CountersSince implements Store; minutes older than since are deleted
-// (the window is all the job reads).
-func (p *Postgres) CountersSince(ctx context.Context, since time.Time) (map[string]Counters, error) {
-	if _, err := p.pool.Exec(ctx, `DELETE FROM growth_sl_counters WHERE minute < $1`, since); err != nil {
-		return nil, unavailable("counters", err)
+// ExpireCounters implements Store: the triggers of migration 00006 take
+// each deleted bucket out of its provider's window.
+func (p *Postgres) ExpireCounters(ctx context.Context, calls, orders time.Time) error {
+	if _, err := p.pool.Exec(ctx, `DELETE FROM growth_sl_counters WHERE minute < $1`, calls); err != nil {
+		return unavailable("expire counters", err)
 	}
-	rows, err := p.pool.Query(ctx, `SELECT provider, sum(calls)::bigint, sum(errors)::bigint, sum(slow)::bigint
-		FROM growth_sl_counters WHERE minute >= $1 GROUP BY provider`, since)
+	if _, err := p.pool.Exec(ctx, `DELETE FROM growth_sl_orders WHERE hour < $1`, orders); err != nil {
+		return unavailable("expire counters", err)
+	}
+	return nil
+}
+
+// markMargin is how far before the last read ChangedWindows reads again: a
+// window's changed_at is stamped before its transaction commits, so a
+// change committed just after a read may carry an earlier time. The
+// writers are single statements and short transactions; one that took
+// longer is graded at its provider's next change or expiry (within the
+// window). Runs a minute apart re-read 10 s of changes.
+const markMargin = 10 * time.Second
+
+const windowColumns = `provider, calls, errors, slow, orders, cancelled`
+
+func scanWindow(row pgx.Row) (string, Window, error) {
+	var p string
+	var w Window
+	err := row.Scan(&p, &w.Calls.Calls, &w.Calls.Errors, &w.Calls.Slow, &w.Orders.Orders, &w.Orders.Cancelled)
+	return p, w, err
+}
+
+// ChangedWindows implements Store (index growth_sl_windows_changed); the
+// mark is the database's clock in microseconds, so instances' clocks do
+// not matter.
+func (p *Postgres) ChangedWindows(ctx context.Context, since Mark, fn func(string, Window) error) (Mark, error) {
+	var now time.Time
+	if err := p.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
+		return since, unavailable("changed windows", err)
+	}
+	from := time.Time{}
+	if since != 0 {
+		from = time.UnixMicro(int64(since)).Add(-p.margin)
+	}
+	rows, err := p.pool.Query(ctx, `SELECT `+windowColumns+` FROM growth_sl_windows WHERE changed_at >= $1`, from)
 	if err != nil {
-		return nil, unavailable("counters", err)
+		return since, unavailable("changed windows", err)
 	}
 	defer rows.Close()
-	out := map[string]Counters{}
 	for rows.Next() {
-		var prov string
-		var c Counters
-		if err := rows.Scan(&prov, &c.Calls, &c.Errors, &c.Slow); err != nil {
-			return nil, unavailable("counters", err)
+		prov, w, err := scanWindow(rows)
+		if err != nil {
+			return since, unavailable("changed windows", err)
 		}
-		out[prov] = c
+		if err := fn(prov, w); err != nil {
+			return since, err
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return since, unavailable("changed windows", err)
+	}
+	return Mark(now.UnixMicro()), nil
+}
+
+// windowsChunk bounds the providers of one Windows query.
+const windowsChunk = 5000
+
+// Windows implements Store.
+func (p *Postgres) Windows(ctx context.Context, providers []string) (map[string]Window, error) {
+	out := make(map[string]Window, len(providers))
+	for len(providers) > 0 {
+		chunk := providers[:min(windowsChunk, len(providers))]
+		providers = providers[len(chunk):]
+		rows, err := p.pool.Query(ctx, `SELECT `+windowColumns+` FROM growth_sl_windows WHERE provider = ANY($1)`, chunk)
+		if err != nil {
+			return nil, unavailable("windows", err)
+		}
+		for rows.Next() {
+			prov, w, err := scanWindow(rows)
+			if err != nil {
+				rows.Close()
+				return nil, unavailable("windows", err)
+			}
+			out[prov] = w
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, unavailable("windows", err)
+		}
+	}
+	return out, nil
 }
 
 // Level implements Store.
@@ -609,6 +694,11 @@ func (p *Postgres) PayoutsOn(ctx context.Context, day time.Time, after string, l
 	return p.payouts(ctx, `WHERE day = $1 AND id > $2 ORDER BY id LIMIT $3`, day, after, limit)
 }
 
+// PendingPayouts implements Store (partial index growth_payouts_pending).
+func (p *Postgres) PendingPayouts(ctx context.Context, through time.Time, after string, limit int) ([]Payout, error) {
+	return p.payouts(ctx, `WHERE status = 'PENDING' AND day <= $1 AND id > $2 ORDER BY id LIMIT $3`, through, after, limit)
+}
+
 // SaveReconciliation implements Store.
 func (p *Postgres) SaveReconciliation(ctx context.Context, r Reconciliation) error {
 	problems := r.Problem
@@ -674,26 +764,6 @@ func (p *Postgres) SellingProviders(ctx context.Context, from, to time.Time, aft
 			return nil, unavailable("selling providers", err)
 		}
 		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
-// OrderCountsSince implements Store (index growth_orders_updated).
-func (p *Postgres) OrderCountsSince(ctx context.Context, since time.Time) (map[string]OrderCounts, error) {
-	rows, err := p.pool.Query(ctx, `SELECT provider, count(*), count(*) FILTER (WHERE status = 'CANCELLED') FROM growth_orders
-		WHERE updated_at >= $1 GROUP BY provider`, since)
-	if err != nil {
-		return nil, unavailable("order counts", err)
-	}
-	defer rows.Close()
-	out := map[string]OrderCounts{}
-	for rows.Next() {
-		var s string
-		var c OrderCounts
-		if err := rows.Scan(&s, &c.Orders, &c.Cancelled); err != nil {
-			return nil, unavailable("order counts", err)
-		}
-		out[s] = c
 	}
 	return out, rows.Err()
 }

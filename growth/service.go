@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,6 +103,10 @@ type Service struct {
 	log      *slog.Logger
 	onRevoke func()
 	demoted  atomic.Pointer[map[string]bool] // RefreshLevels
+	// mark is where this Service's last grading run read the changed
+	// windows (EvaluateLevels); the zero Mark grades every window.
+	markMu sync.Mutex
+	mark   Mark
 }
 
 // Option sets an optional part of a Service.

@@ -119,20 +119,22 @@ func (t Thresholds) gradeCalls(c Counters) (Level, string) {
 	return LevelOK, what
 }
 
-// EvaluateLevels grades every provider that had calls in the window or is
-// not OK, and records each change with its reason. A provider graded
-// SUSPENDED is suspended in the directory (reason "service level"); it
-// stays SUSPENDED whatever its counters until an operator's lift is
-// approved. The cost follows the providers with traffic, not the
-// directory. Run it under the job lock (RunLevels).
+// EvaluateLevels grades the providers whose state may have changed, and
+// records each change with its reason. A provider graded SUSPENDED is
+// suspended in the directory (reason "service level"); it stays SUSPENDED
+// whatever its counters until an operator's lift is approved.
+//
+// A run first expires the call minutes and order hours that left their
+// windows, then grades every provider whose window changed since this
+// Service's last run (new calls or orders, or buckets expired: the first
+// run of a process grades every window, so changed thresholds apply to
+// all), and the providers in trouble (not OK, a stale catalogue, a failed
+// conformance run). Its cost follows the providers with activity since the
+// last run and those in trouble, not the directory, nor the number of
+// orders. Run it under the job lock (RunLevels).
 func (s *Service) EvaluateLevels(ctx context.Context) error {
 	now := s.now().UTC()
-	counters, err := s.store.CountersSince(ctx, now.Add(-s.levels.Window))
-	if err != nil {
-		return err
-	}
-	orders, err := s.store.OrderCountsSince(ctx, now.Add(-s.levels.CancelWindow))
-	if err != nil {
+	if err := s.store.ExpireCounters(ctx, now.Add(-s.levels.Window), now.Add(-s.levels.CancelWindow)); err != nil {
 		return err
 	}
 	stale := now.Add(-s.levels.StaleCatalog)
@@ -147,46 +149,83 @@ func (s *Service) EvaluateLevels(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	providers := make(map[string]struct{}, len(counters)+len(current))
-	for p := range counters {
-		providers[p] = struct{}{}
-	}
-	for p := range orders {
-		providers[p] = struct{}{}
-	}
+	// troubled are graded whatever their window: time moves a catalogue's
+	// age, a conformance run changes, a bad window ages out.
+	troubled := make(map[string]bool, len(facts)+len(current))
 	for p := range facts {
-		providers[p] = struct{}{}
+		troubled[p] = true
 	}
 	for p := range current {
-		providers[p] = struct{}{}
+		troubled[p] = true
+	}
+	// Grading reads no more than the windows: the moves are made after the
+	// read, so the read's connection is never held while another is
+	// awaited (a pool shared with the other jobs would deadlock on it).
+	var moves []Transition
+	grade := func(p string, w Window) error {
+		delete(troubled, p)
+		if t, ok := s.move(p, current[p], Inputs{Calls: w.Calls, Orders: w.Orders, Facts: facts[p]}, now); ok {
+			moves = append(moves, t)
+		}
+		return nil
+	}
+	s.markMu.Lock()
+	defer s.markMu.Unlock()
+	mark, err := s.store.ChangedWindows(ctx, s.mark, grade)
+	if err != nil {
+		return err
+	}
+	rest := make([]string, 0, len(troubled))
+	for p := range troubled {
+		rest = append(rest, p)
+	}
+	windows, err := s.store.Windows(ctx, rest)
+	if err != nil {
+		return err
+	}
+	for _, p := range rest {
+		_ = grade(p, windows[p])
 	}
 	var errs []error
-	for p := range providers {
-		from := current[p]
-		if from == "" {
-			from = LevelOK
-		}
-		if from == LevelSuspended {
-			continue // only an approved lift ends it
-		}
-		to, why := s.levels.grade(Inputs{Calls: counters[p], Orders: orders[p], Facts: facts[p]}, now)
-		if to == from {
-			continue
-		}
-		if to == LevelSuspended {
-			if _, err := s.dir.Transition(ctx, p, directory.Suspended, SuspensionActor, SuspensionReason); err != nil && !errors.Is(err, directory.ErrConflict) {
-				errs = append(errs, fmt.Errorf("suspend %s: %w", p, err))
-				continue
-			}
-		}
-		if severity[to] < severity[from] {
-			why = "recovered: " + why
-		}
-		if err := s.store.SetLevel(ctx, Transition{Provider: p, From: from, To: to, Reason: why, At: now}); err != nil {
+	for _, t := range moves {
+		if err := s.record(ctx, t); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	if len(errs) == 0 {
+		s.mark = mark // a provider that failed is read again next run
+	}
 	return errors.Join(errs...)
+}
+
+// move grades provider p, now at level from ("" is OK), on in, and
+// returns the transition to record if its state changes.
+func (s *Service) move(p string, from Level, in Inputs, now time.Time) (Transition, bool) {
+	if from == "" {
+		from = LevelOK
+	}
+	if from == LevelSuspended {
+		return Transition{}, false // only an approved lift ends it
+	}
+	to, why := s.levels.grade(in, now)
+	if to == from {
+		return Transition{}, false
+	}
+	if severity[to] < severity[from] {
+		why = "recovered: " + why
+	}
+	return Transition{Provider: p, From: from, To: to, Reason: why, At: now}, true
+}
+
+// record makes move t: a suspension in the directory first, then the
+// state and its transition.
+func (s *Service) record(ctx context.Context, t Transition) error {
+	if t.To == LevelSuspended {
+		if _, err := s.dir.Transition(ctx, t.Provider, directory.Suspended, SuspensionActor, SuspensionReason); err != nil && !errors.Is(err, directory.ErrConflict) {
+			return fmt.Errorf("suspend %s: %w", t.Provider, err)
+		}
+	}
+	return s.store.SetLevel(ctx, t)
 }
 
 // RunLevels evaluates every interval while ctx lives, one instance at a

@@ -72,7 +72,34 @@ func (r *Resolver) record(ctx context.Context, ev events.Event) {
 	if p, ok := auth.From(ctx); ok {
 		ev.User = p.UserID
 	}
+	if ev.City == "" {
+		ev.City = r.providerCity(ctx, ev.Provider)
+	}
 	r.opt.recorder.Record(ev)
+}
+
+// providerCity is the city of an event that carries none (a click the
+// client sent without one, a booking), from what the gateway holds in
+// memory: the provider's only city in the directory's snapshot (or the
+// registry without a directory). A provider in several cities leaves it
+// empty: finding the store's or doctor's own city would take a provider
+// call per event.
+func (r *Resolver) providerCity(ctx context.Context, provider string) string {
+	if provider == "" {
+		return ""
+	}
+	var cities []string
+	if r.opt.directory != nil {
+		if e, ok := r.opt.directory.Snapshot().Lookup(provider); ok && e.CityCount() == 1 {
+			cities = e.Cities()
+		}
+	} else if c, ok := r.loaders(ctx).Registry().Get(provider); ok {
+		cities = c.Describe().Cities
+	}
+	if len(cities) != 1 {
+		return ""
+	}
+	return cities[0]
 }
 
 // recorded wraps a resolver's result: on success it records the event ev
@@ -190,6 +217,9 @@ func orderEvent(o *model.GroceryOrder) (events.Event, bool) {
 	}
 	ev := events.Event{Kind: events.KindOrder, Provider: o.ProviderID, Vertical: string(model.VerticalGrocery),
 		Item: gid.Encode(gid.Store, o.ProviderID, o.StoreID)}
+	if o.DeliveryAddress != nil {
+		ev.City = o.DeliveryAddress.City // where it is delivered: the store's city
+	}
 	if o.Total != nil {
 		ev.Value, ev.Currency = int64(o.Total.Amount), o.Total.Currency
 	}

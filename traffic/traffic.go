@@ -23,12 +23,19 @@ import (
 	"github.com/plaza-gateway/plaza/events"
 )
 
-// Retention is how long roll-ups are kept: a year and a month, so a
-// provider can compare a month with the same month a year before.
+// Retention is how long roll-ups are kept by default
+// (PLAZA_TRAFFIC_RETENTION): a year and a month, so a provider can compare
+// a month with the same month a year before.
 const Retention = 400 * 24 * time.Hour
 
+// DefaultFlush is how often an instance applies its roll-up by default
+// (PLAZA_TRAFFIC_FLUSH): one transaction per interval, whatever the
+// traffic; a crash loses at most that much of an instance's statistics.
+const DefaultFlush = 5 * time.Second
+
 // DefaultLowResults is the most results a search may find and still count
-// as a low-result search (demand a provider could serve).
+// as a low-result search (demand a provider could serve) by default
+// (PLAZA_TRAFFIC_LOW_RESULTS).
 const DefaultLowResults = 3
 
 // MaxLimit bounds every list a Store returns.
