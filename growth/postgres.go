@@ -311,7 +311,7 @@ func (p *Postgres) AddCounters(ctx context.Context, provider string, minute time
 	return nil
 }
 
-// ExpireCounters implements Store: the triggers of migration 00006 take
+// ExpireCounters implements Store: the triggers of migration 00007 take
 // each deleted bucket out of its provider's window.
 func (p *Postgres) ExpireCounters(ctx context.Context, calls, orders time.Time) error {
 	if _, err := p.pool.Exec(ctx, `DELETE FROM growth_sl_counters WHERE minute < $1`, calls); err != nil {
