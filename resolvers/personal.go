@@ -79,7 +79,8 @@ func (r *Resolver) record(ctx context.Context, ev events.Event) {
 }
 
 // providerCity is the city of an event that carries none (a click the
-// client sent without one, a booking), from what the gateway holds in
+// client sent without one, a booking whose doctor, lawyer or office could
+// not be read), from what the gateway holds in
 // memory: the provider's only city in the directory's snapshot (or the
 // registry without a directory). A provider in several cities leaves it
 // empty: finding the store's or doctor's own city would take a provider
@@ -110,11 +111,43 @@ func recorded[T any](ctx context.Context, r *Resolver, ev func(T) (events.Event,
 	return func(v T, err error) (T, error) {
 		if err == nil {
 			if e, ok := ev(v); ok {
+				if e.City == "" {
+					e.City = r.bookedCity(ctx, v)
+				}
 				r.record(ctx, e)
 			}
 		}
 		return v, err
 	}
+}
+
+// bookedCity is a booking's city: its doctor's, lawyer's or office's, read
+// through the request's loaders (the load the mutation's answer makes when
+// the client asks for them, so at most one entity read per booking, and
+// none per click or view); "" for anything else or when the read fails.
+// A provider in several cities books in one of them.
+func (r *Resolver) bookedCity(ctx context.Context, v any) string {
+	switch b := v.(type) {
+	case *model.Appointment:
+		if d, err := r.appointmentDoctor(ctx, b); err == nil && d != nil {
+			return d.City
+		}
+	case *model.Consultation:
+		if b.DoctorID != "" {
+			if d, err := r.consultationDoctor(ctx, b); err == nil && d != nil {
+				return d.City
+			}
+		}
+	case *model.LegalConsultation:
+		if l, err := r.legalConsultationLawyer(ctx, b); err == nil && l != nil {
+			return l.City
+		}
+	case *model.ServiceApplication:
+		if o, err := r.serviceApplicationOffice(ctx, b); err == nil && o != nil {
+			return o.City
+		}
+	}
+	return ""
 }
 
 // recordedViews records a view of every object nodes returned, queued
