@@ -304,7 +304,7 @@ func startPlazaHooks(t *testing.T, env map[string]string, h hooks, args ...strin
 		cancel()
 		select {
 		case <-exitedc:
-		case <-time.After(20 * time.Second):
+		case <-time.After(60 * time.Second):
 			t.Errorf("run did not return")
 		}
 	})
@@ -313,7 +313,9 @@ func startPlazaHooks(t *testing.T, env map[string]string, h hooks, args ...strin
 		return &plaza{base: "http://" + addr, logs: logs, stop: cancel, done: errc}
 	case err := <-errc:
 		t.Fatalf("run: %v\n%s", err, logs)
-	case <-time.After(20 * time.Second):
+	// Generous: start-up indexes the demo catalogues first, which took
+	// 16.6 s under -race on a loaded machine.
+	case <-time.After(60 * time.Second):
 		t.Fatalf("plaza did not start listening\n%s", logs)
 	}
 	return nil
