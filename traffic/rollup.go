@@ -66,31 +66,21 @@ func (a *adder) room() bool {
 	return false
 }
 
-func (a *adder) daily(k DailyKey, c Counts) {
-	v, ok := a.r.Daily[k]
-	if !ok && !a.room() {
-		return
-	}
-	v.add(c)
-	a.r.Daily[k] = v
-}
+func (a *adder) daily(k DailyKey, c Counts)         { addTo(a, a.r.Daily, k, c) }
+func (a *adder) query(k QueryKey, c QueryCounts)    { addTo(a, a.r.Queries, k, c) }
+func (a *adder) demand(k DemandKey, c DemandCounts) { addTo(a, a.r.Demand, k, c) }
 
-func (a *adder) query(k QueryKey, c QueryCounts) {
-	v, ok := a.r.Queries[k]
+// addTo adds c to m[k]; a key new to the roll-up only while it has room.
+func addTo[K comparable, V any, P interface {
+	*V
+	add(V)
+}](a *adder, m map[K]V, k K, c V) {
+	v, ok := m[k]
 	if !ok && !a.room() {
 		return
 	}
-	v.add(c)
-	a.r.Queries[k] = v
-}
-
-func (a *adder) demand(k DemandKey, c DemandCounts) {
-	v, ok := a.r.Demand[k]
-	if !ok && !a.room() {
-		return
-	}
-	v.add(c)
-	a.r.Demand[k] = v
+	P(&v).add(c)
+	m[k] = v
 }
 
 // add rolls one event up: impressions per provider (and, for a search
