@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -302,4 +303,58 @@ func TestRetention(t *testing.T) {
 			t.Fatal("want an error")
 		}
 	})
+}
+
+// TestRedisLogHasOneEntryPerEvent checks the raw log's format, which
+// Append writes in one script run per batch: each event its own stream
+// entry, in order, with one field "e" holding the event's JSON as
+// json.Marshal writes it, and the stream capped near LogCap.
+func TestRedisLogHasOneEntryPerEvent(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	rdb := cachetest.Redis(t)
+	prefix := cachetest.Prefix(t)
+	const logCap = 10
+	store, err := events.NewRedisStore(rdb, events.RedisConfig{Prefix: prefix, LogCap: logCap, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := clk.Now().UTC()
+	evs := []events.Event{
+		{Kind: events.KindView, Item: "a", Name: "a \"view\" of <b>x</b> & y", Time: t0},
+		{User: "u1", Kind: events.KindOrder, Items: []string{"p1", "p2"}, Name: "crème fraîche", Time: t0},
+		{Kind: events.KindView, Item: "c", Time: t0},
+	}
+	if err := store.Append(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := rdb.XRange(ctx, prefix+"log", "-", "+").Result()
+	if err != nil || len(msgs) != len(evs) {
+		t.Fatalf("log entries = %d (%v), want %d", len(msgs), err, len(evs))
+	}
+	for i, m := range msgs {
+		want, err := json.Marshal(evs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Values) != 1 || m.Values["e"] != string(want) {
+			t.Errorf("entry %d = %v, want e=%s", i, m.Values, want)
+		}
+	}
+	if h, err := store.History(ctx, "u1", 10); err != nil || len(h) != 1 || h[0].Name != evs[1].Name {
+		t.Errorf("history = %+v (%v), want the order", h, err)
+	}
+
+	many := make([]events.Event, 500)
+	for i := range many {
+		many[i] = events.Event{Kind: events.KindView, Item: strconv.Itoa(i), Time: t0}
+	}
+	if err := store.Append(ctx, many); err != nil {
+		t.Fatal(err)
+	}
+	// MAXLEN ~ trims whole stream nodes (100 entries by default), so the
+	// log keeps a little more than LogCap, never the 503 appended.
+	if n, err := rdb.XLen(ctx, prefix+"log").Result(); err != nil || n < logCap || n > 200 {
+		t.Errorf("log length after 503 events with LogCap %d = %d (%v)", logCap, n, err)
+	}
 }
