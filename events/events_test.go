@@ -345,16 +345,35 @@ func TestRedisLogHasOneEntryPerEvent(t *testing.T) {
 		t.Errorf("history = %+v (%v), want the order", h, err)
 	}
 
-	many := make([]events.Event, 500)
+	// A batch past one script run's share (appendChunk, 256) goes as several,
+	// in order.
+	many := make([]events.Event, 600)
 	for i := range many {
 		many[i] = events.Event{Kind: events.KindView, Item: strconv.Itoa(i), Time: t0}
 	}
+	uncapped, err := events.NewRedisStore(rdb, events.RedisConfig{Prefix: prefix + "all:", Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := uncapped.Append(ctx, many); err != nil {
+		t.Fatal(err)
+	}
+	log, err := uncapped.Log(ctx, t0.Add(-time.Minute), t0.Add(time.Minute))
+	if err != nil || len(log) != len(many) {
+		t.Fatalf("log of %d events = %d entries (%v)", len(many), len(log), err)
+	}
+	for i, ev := range log {
+		if ev.Item != many[i].Item {
+			t.Fatalf("entry %d is item %s, want %s", i, ev.Item, many[i].Item)
+		}
+	}
+
 	if err := store.Append(ctx, many); err != nil {
 		t.Fatal(err)
 	}
 	// MAXLEN ~ trims whole stream nodes (100 entries by default), so the
-	// log keeps a little more than LogCap, never the 503 appended.
+	// log keeps a little more than LogCap, never the 603 appended.
 	if n, err := rdb.XLen(ctx, prefix+"log").Result(); err != nil || n < logCap || n > 200 {
-		t.Errorf("log length after 503 events with LogCap %d = %d (%v)", logCap, n, err)
+		t.Errorf("log length after 603 events with LogCap %d = %d (%v)", logCap, n, err)
 	}
 }

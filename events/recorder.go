@@ -61,7 +61,11 @@ func WithBuffer(n int) RecorderOption {
 }
 
 // WithBatch sets how many events and calls the writer stores per round trip
-// (default 256; a request's events are never split).
+// (default 2048; a request's events are never split). The writer's pace is
+// its round trips, not its CPU: on a gateway saturating its one core, each
+// waits milliseconds for the scheduler, and with 256 events per round trip
+// the writer dropped some 70% of a cached list of 50's views at c=16 (18
+// Redis commands per query where writing them all takes 90).
 func WithBatch(n int) RecorderOption { return func(r *Recorder) { r.batch = max(n, 1) } }
 
 // WithConsent strips the user id from the events of users who opted out
@@ -80,7 +84,7 @@ func WithClock(now func() time.Time) RecorderOption { return func(r *Recorder) {
 
 // NewRecorder returns a Recorder over store. Call Run to start writing.
 func NewRecorder(store Store, opts ...RecorderOption) *Recorder {
-	r := &Recorder{store: store, log: slog.Default(), now: time.Now, batch: 256,
+	r := &Recorder{store: store, log: slog.Default(), now: time.Now, batch: 2048,
 		ch: make(chan entry, 4096), flushes: make(chan chan struct{})}
 	for _, o := range opts {
 		o(r)

@@ -117,11 +117,17 @@ func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 		start, end int
 	}
 	var pushes []pushed
+	chunks := []int{0} // where each script run's events start in buf
+	n := 0
 	for _, ev := range evs {
 		if ev.Time.Before(cut) {
 			continue
 		}
 		start := buf.Len()
+		if n > 0 && n%appendChunk == 0 {
+			chunks = append(chunks, start)
+		}
+		n++
 		if err := enc.Encode(ev.bounded()); err != nil {
 			return fmt.Errorf("events: encode: %w", err)
 		}
@@ -129,12 +135,15 @@ func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 			pushes = append(pushes, pushed{ev.User, start, buf.Len() - 1})
 		}
 	}
-	if buf.Len() == 0 {
+	if n == 0 {
 		return nil
 	}
 	logKey := s.logKey()
 	pipe := s.rdb.Pipeline()
-	appendScript.Eval(ctx, pipe, []string{logKey}, s.cfg.LogCap, buf.Bytes())
+	chunks = append(chunks, buf.Len())
+	for i := 1; i < len(chunks); i++ {
+		appendScript.Eval(ctx, pipe, []string{logKey}, s.cfg.LogCap, buf.Bytes()[chunks[i-1]:chunks[i]])
+	}
 	users := map[string]bool{}
 	for _, p := range pushes {
 		pipe.LPush(ctx, s.userKey(p.user), buf.Bytes()[p.start:p.end])
@@ -150,6 +159,11 @@ func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 	}
 	return s.trim(ctx)
 }
+
+// appendChunk is the most events one script run adds: Redis serves no other
+// client while a script runs, so a big batch goes as several runs in one
+// pipeline (one round trip still), each some 0.3 ms of Redis's time.
+const appendChunk = 256
 
 // appendBuffers recycles Append's encoding buffer (a batch of 256 events is
 // some 50 KB of JSON).
