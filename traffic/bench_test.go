@@ -149,7 +149,7 @@ func benchPool(b *testing.B, providers int, scale bool) *pgxpool.Pool {
 	for d := range days {
 		all = append(all, traffic.DayNumber(benchYear.From)+int32(d))
 	}
-	if err := store.EnsureMonths(ctx, all...); err != nil {
+	if err := store.EnsureDays(ctx, all...); err != nil {
 		b.Fatal(err)
 	}
 	// A month at a time, providers in key order, so each partition's

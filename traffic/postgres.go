@@ -3,10 +3,8 @@ package traffic
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,13 +19,6 @@ var migrations embed.FS
 
 // migrationLockID is the advisory lock taken while migrating ("plaztraf").
 const migrationLockID int64 = 0x706c617a74726166
-
-// partitionLockID serialises creating and dropping partitions, so two
-// instances needing a new month at once do not race ("plaztrpt").
-const partitionLockID int64 = 0x706c617a74727074
-
-// partitioned are the tables partitioned by month of day.
-var partitioned = []string{"traffic_daily", "traffic_queries", "traffic_demand"}
 
 // Migrate applies the traffic migrations the database lacks (its own
 // version table, so it migrates independently of the directory).
@@ -48,13 +39,14 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 // PostgresStore keeps roll-ups in PostgreSQL, in tables partitioned by
-// month. Call Migrate first.
+// day (postgres_partitions.go). Call Migrate first.
 type PostgresStore struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
-	// months holds the months ("2026-12") whose partitions this instance
-	// has seen exist: a month is checked once per process (a dozen a year).
-	months sync.Map
+	// days holds the days (DayNumber) whose partitions this instance has
+	// seen exist: a day is checked once per process, and forgotten by
+	// Prune once it is older than retention.
+	days sync.Map
 }
 
 var _ Store = (*PostgresStore)(nil)
@@ -65,61 +57,6 @@ func NewPostgresStore(pool *pgxpool.Pool, now func() time.Time) *PostgresStore {
 		now = time.Now
 	}
 	return &PostgresStore{pool: pool, now: now}
-}
-
-func monthOf(day int32) time.Time {
-	y, m, _ := DayTime(day).Date()
-	return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
-}
-
-func partitionName(table string, month time.Time) string {
-	return fmt.Sprintf("%s_y%04dm%02d", table, month.Year(), int(month.Month()))
-}
-
-// EnsureMonths creates the partitions of the months that hold days, where
-// missing.
-func (s *PostgresStore) EnsureMonths(ctx context.Context, days ...int32) error {
-	var need []time.Time
-	for _, d := range days {
-		m := monthOf(d)
-		if _, ok := s.months.Load(m); !ok && !containsTime(need, m) {
-			need = append(need, m)
-		}
-	}
-	if len(need) == 0 {
-		return nil
-	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", partitionLockID); err != nil {
-			return err
-		}
-		for _, m := range need {
-			for _, t := range partitioned {
-				q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')",
-					partitionName(t, m), t, m.Format(time.DateOnly), m.AddDate(0, 1, 0).Format(time.DateOnly))
-				if _, err := tx.Exec(ctx, q); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("traffic: partitions: %w", err)
-	}
-	for _, m := range need {
-		s.months.Store(m, true)
-	}
-	return nil
-}
-
-func containsTime(ts []time.Time, t time.Time) bool {
-	for _, x := range ts {
-		if x.Equal(t) {
-			return true
-		}
-	}
-	return false
 }
 
 // Apply implements Store: one transaction records the ID and adds every
@@ -142,7 +79,24 @@ func (s *PostgresStore) Apply(ctx context.Context, r *Rollup) (bool, error) {
 	for k := range r.Demand {
 		note(k.Day)
 	}
-	if err := s.EnsureMonths(ctx, days...); err != nil {
+	applied, err := s.apply(ctx, r, days)
+	if missingPartition(err) {
+		// Another instance's retention dropped a day this one had seen
+		// (a late event of a day past retention): forget and retry once.
+		for _, d := range days {
+			s.days.Delete(d)
+		}
+		applied, err = s.apply(ctx, r, days)
+	}
+	if err != nil {
+		return false, fmt.Errorf("traffic: apply %s: %w", r.ID, err)
+	}
+	return applied, nil
+}
+
+// apply creates the partitions of days where missing, then applies r.
+func (s *PostgresStore) apply(ctx context.Context, r *Rollup, days []int32) (bool, error) {
+	if err := s.EnsureDays(ctx, days...); err != nil {
 		return false, err
 	}
 	applied := false
@@ -160,10 +114,7 @@ func (s *PostgresStore) Apply(ctx context.Context, r *Rollup) (bool, error) {
 		}
 		return s.applyDemand(ctx, tx, r)
 	})
-	if err != nil {
-		return false, fmt.Errorf("traffic: apply %s: %w", r.ID, err)
-	}
-	return applied, nil
+	return applied, err
 }
 
 func (s *PostgresStore) applyDaily(ctx context.Context, tx pgx.Tx, r *Rollup) error {
@@ -248,7 +199,7 @@ ON CONFLICT (vertical, day, city, query) DO UPDATE SET
 }
 
 // Daily implements Store: an index range scan of the provider's rows in
-// the months the range touches (the others are pruned).
+// each partition the range touches (the others are pruned at planning).
 func (s *PostgresStore) Daily(ctx context.Context, provider string, r Range, city string) ([]Row, error) {
 	from, to, err := r.Days()
 	if err != nil {
@@ -325,48 +276,4 @@ ORDER BY sum(zero_results) + sum(low_results) DESC, query, city LIMIT $5`, verti
 		return nil, fmt.Errorf("traffic: demand: %w", err)
 	}
 	return out, nil
-}
-
-// Prune implements Store: partitions of months that end on or before
-// before's month are dropped whole (a month is kept while any of its days
-// is within retention), and applied IDs older than appliedTTL forgotten.
-func (s *PostgresStore) Prune(ctx context.Context, before time.Time) error {
-	keep := monthOf(DayNumber(before))
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", partitionLockID); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `
-SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-WHERE p.relname = ANY($1)`, partitioned)
-		if err != nil {
-			return err
-		}
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			var y, m int
-			i := strings.LastIndex(n, "_y")
-			if i < 0 {
-				continue
-			}
-			if _, err := fmt.Sscanf(n[i:], "_y%04dm%02d", &y, &m); err != nil {
-				continue
-			}
-			if month := time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC); month.Before(keep) {
-				if _, err := tx.Exec(ctx, "DROP TABLE "+pgx.Identifier{n}.Sanitize()); err != nil {
-					return err
-				}
-				s.months.Delete(month)
-			}
-		}
-		_, err = tx.Exec(ctx, "DELETE FROM traffic_rollups WHERE applied_at < $1", s.now().Add(-appliedTTL))
-		return err
-	})
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("traffic: prune: %w", err)
-	}
-	return err
 }
