@@ -43,9 +43,12 @@ func TestGrowthAcrossTwoInstances(t *testing.T) {
 			"PLAZA_RATE_IP": "off", "PLAZA_RATE_USER": "off"}
 	}
 	addrs := []string{closedPort(t), closedPort(t)}
-	// The first migrates the database; the second starts beside it.
-	gws := []*gatewayProcess{startGatewayProcess(t, env(), addrs[0], 0)}
-	gws = append(gws, startGatewayProcess(t, env(), addrs[1], 0))
+	// Both start at once, as instances of a deployment do (one migrates
+	// the database, the other waits for its migration lock).
+	gws := []*gatewayProcess{spawnGateway(t, env(), addrs[0]), spawnGateway(t, env(), addrs[1])}
+	for i, gw := range gws {
+		gw.waitReady(t, addrs[i], 0)
+	}
 	dir := openDirectory(t, url)
 	signers := map[string]*statusSender{}
 	for _, p := range providers {
