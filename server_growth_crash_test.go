@@ -130,41 +130,9 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 	register(t, openDirectory(t, url), provider, endpoint, secret)
 	gw.waitReady(t, addr, 1) // the directory's change reaches it
 
-	// send posts one signed batch; it reports whether the gateway
-	// acknowledged it (204). Anything else is resent, as a provider does;
-	// a 4xx other than 429 is a test failure (the batch is well-formed).
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	path := "/providers/" + provider + "/status"
-	var last atomic.Value // the last answer that was not 204, for a failure's message
-	send := func(body []byte) (bool, error) {
-		ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), rand.Text()
-		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(httpprovider.HeaderTimestamp, ts)
-		req.Header.Set(httpprovider.HeaderNonce, nonce)
-		req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(secret, ts, nonce, http.MethodPost, path, "", body))
-		resp, err := client.Do(req)
-		if err != nil {
-			last.Store(err.Error())
-			return false, nil // down or cut: resend
-		}
-		msg, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			last.Store(fmt.Sprintf("%d %s", resp.StatusCode, msg))
-		}
-		switch {
-		case resp.StatusCode == http.StatusNoContent:
-			return true, nil
-		case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
-			return false, fmt.Errorf("batch refused with %d", resp.StatusCode)
-		}
-		return false, nil
-	}
-	change := func(i int, status string) map[string]any {
-		return map[string]any{"id": gid.Encode(gid.GroceryOrder, provider, fmt.Sprintf("o-%03d", i)), "status": status,
-			"user": fmt.Sprintf("u-%d", i%users), "amount": map[string]any{"amount": 2_000 + i, "currency": "CNY"}}
-	}
+	sender := newStatusSender(provider, secret)
+	send := func(body []byte) (bool, error) { return sender.send(addr, body) }
+	change := func(i int, status string) map[string]any { return orderChange(provider, i, users, status) }
 	cancelled := func(i int) bool { return i%3 == 0 }
 
 	var acked, resent atomic.Int64
@@ -192,7 +160,7 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 					resent.Add(1)
 					select {
 					case <-ctx.Done():
-						return fmt.Errorf("batch never acknowledged (last answer %v): %w", last.Load(), ctx.Err())
+						return fmt.Errorf("batch never acknowledged (last answer %v): %w", sender.last.Load(), ctx.Err())
 					case <-time.After(50 * time.Millisecond):
 					}
 				}
@@ -232,24 +200,104 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 	}
 	t.Logf("%d batches acknowledged, %d sends repeated after the kill -9", acked.Load(), resent.Load())
 
-	var nCancelled int64
+	checkOrderLedger(t, url, provider, orders, users, cancelled)
+	_ = gw
+}
+
+// statusSender posts a provider's signed status webhooks, as the provider
+// does.
+type statusSender struct {
+	provider, secret string
+	client           *http.Client
+	last             atomic.Value // the last answer that was not 204, for a failure's message
+}
+
+func newStatusSender(provider, secret string) *statusSender {
+	return &statusSender{provider: provider, secret: secret,
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+}
+
+// send posts one signed batch to the gateway at addr; it reports whether
+// the gateway acknowledged it (204). Anything else is resent, as a
+// provider does; a 4xx other than 429 is a test failure (the batch is
+// well-formed).
+func (s *statusSender) send(addr string, body []byte) (bool, error) {
+	path := "/providers/" + s.provider + "/status"
+	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), rand.Text()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(httpprovider.HeaderTimestamp, ts)
+	req.Header.Set(httpprovider.HeaderNonce, nonce)
+	req.Header.Set(httpprovider.HeaderSignature, httpprovider.SignV2(s.secret, ts, nonce, http.MethodPost, path, "", body))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.last.Store(err.Error())
+		return false, nil // down or cut: resend
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		s.last.Store(fmt.Sprintf("%d %s", resp.StatusCode, msg))
+	}
+	switch {
+	case resp.StatusCode == http.StatusNoContent:
+		return true, nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
+		return false, fmt.Errorf("batch refused with %d %s", resp.StatusCode, msg)
+	}
+	return false, nil
+}
+
+// orderChange is order i's status change in a webhook: its user is one of
+// users, its amount its own.
+func orderChange(provider string, i, users int, status string) map[string]any {
+	return map[string]any{"id": gid.Encode(gid.GroceryOrder, provider, fmt.Sprintf("o-%04d", i)), "status": status,
+		"user": fmt.Sprintf("u-%d", i%users), "amount": map[string]any{"amount": 2_000 + i, "currency": "CNY"}}
+}
+
+// checkOrderLedger checks the ledger at url after orders orders of
+// provider (from orderChange) were all completed and the cancelled ones
+// cancelled: every order has exactly one reward, every cancelled one
+// exactly one posted reversal (and no other order one); every user exactly
+// one first-order bonus, reversed exactly when the order that earned it was
+// cancelled; the postings sum to zero, every running balance equals its
+// postings, and the provider is owed what it kept.
+func checkOrderLedger(t *testing.T, url, provider string, orders, users int, cancelled func(int) bool) {
+	t.Helper()
+	var gone []string // the cancelled orders' IDs
 	for i := range orders {
 		if cancelled(i) {
-			nCancelled++
+			gone = append(gone, fmt.Sprintf("o-%04d", i))
 		}
 	}
-	like := func(pattern string) int64 {
-		return scalar(t, url, `SELECT count(*) FROM ledger_entries WHERE key LIKE $1`, pattern)
+	nCancelled := int64(len(gone))
+	// posted counts provider's entries of kind whose key matches pattern
+	// and which moved money.
+	posted := func(kind, pattern string) int64 {
+		return scalar(t, url, `SELECT count(*) FROM ledger_entries e WHERE kind = $1 AND key LIKE $2
+			AND EXISTS (SELECT 1 FROM ledger_postings p WHERE p.entry_id = e.id)`, kind, pattern)
 	}
-	if n := like("order:" + provider + ":%:completed"); n != orders {
-		t.Errorf("%d order rewards, want one for each of %d orders", n, orders)
+	if n := posted("REWARD", "order:"+provider+":%:completed"); n != int64(orders) {
+		t.Errorf("%d order rewards posted, want one for each of %d orders", n, orders)
 	}
-	if n := like("order:" + provider + ":%:completed:cancelled"); n != nCancelled {
-		t.Errorf("%d reversals, want one for each of %d cancelled orders", n, nCancelled)
+	if n := scalar(t, url, `SELECT count(*) FROM ledger_entries WHERE key LIKE $1`, "order:"+provider+":%:completed:cancelled"); n != nCancelled {
+		t.Errorf("%d order reversals, want one for each of %d cancelled orders", n, nCancelled)
 	}
-	bonuses := scalar(t, url, `SELECT count(*) FROM ledger_entries WHERE key LIKE $1 AND kind = 'REWARD'`, "first-order:"+provider+":%")
-	if bonuses != users {
+	if n := scalar(t, url, `SELECT count(*) FROM ledger_entries e WHERE kind = 'REVERSAL' AND key LIKE $1
+		AND split_part(key, ':', 3) = ANY($2) AND EXISTS (SELECT 1 FROM ledger_postings p WHERE p.entry_id = e.id)`,
+		"order:"+provider+":%:completed:cancelled", gone); n != nCancelled {
+		t.Errorf("%d cancelled orders' rewards reversed with postings, want all %d", n, nCancelled)
+	}
+	bonuses := posted("REWARD", "first-order:"+provider+":%")
+	if bonuses != int64(users) {
 		t.Errorf("%d first-order bonuses, want one for each of %d users", bonuses, users)
+	}
+	// A bonus is reversed exactly when the order that earned it (its memo,
+	// "order o-0042") was cancelled.
+	if n := scalar(t, url, `SELECT count(*) FROM ledger_entries b WHERE b.key LIKE $1 AND b.kind = 'REWARD'
+		AND (split_part(b.memo, ' ', 2) = ANY($2)) <> EXISTS (SELECT 1 FROM ledger_entries r JOIN ledger_postings p ON p.entry_id = r.id
+			WHERE r.reverses = b.key AND r.kind = 'REVERSAL')`, "first-order:"+provider+":%", gone); n != 0 {
+		t.Errorf("%d first-order bonuses reversed although their order was not cancelled, or kept although it was", n)
 	}
 	if n := scalar(t, url, `SELECT coalesce(sum(amount), 0)::bigint FROM ledger_postings`); n != 0 {
 		t.Errorf("the ledger's postings sum to %d, not zero", n)
@@ -259,11 +307,10 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 		t.Errorf("%d running balances differ from their postings", n)
 	}
 	// What the provider is owed: 100 per order kept, 500 per bonus kept.
-	reversedBonuses := like("first-order:" + provider + ":%:cancelled")
-	want := 100*(orders-nCancelled) + 500*(bonuses-reversedBonuses)
+	reversedBonuses := posted("REVERSAL", "first-order:"+provider+":%:cancelled")
+	want := 100*(int64(orders)-nCancelled) + 500*(bonuses-reversedBonuses)
 	if got := scalar(t, url, `SELECT coalesce(sum(-amount), 0)::bigint FROM ledger_postings
 		WHERE account IN ('provider:`+provider+`:payable', 'provider:`+provider+`:receivable')`); got != want {
 		t.Errorf("the provider is owed %d, want %d", got, want)
 	}
-	_ = gw
 }

@@ -17,7 +17,8 @@ type trafficWiring struct {
 	store     traffic.Store
 }
 
-// trafficPrune is how often retention (PLAZA_TRAFFIC_RETENTION) runs.
+// trafficPrune is how often retention (PLAZA_TRAFFIC_RETENTION) runs, which
+// in PostgreSQL also creates the partitions of the next few days.
 const trafficPrune = 24 * time.Hour
 
 // openTraffic keeps the roll-ups on the directory's database when there is

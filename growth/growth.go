@@ -296,6 +296,8 @@ type Store interface {
 	// RecordOrder stores o's status (a status never moves back from
 	// CANCELLED) and says what changed.
 	RecordOrder(ctx context.Context, o Order) (OrderChange, error)
+	// OrderStatus returns the order's status as stored ("" when unknown).
+	OrderStatus(ctx context.Context, provider, id string) (OrderStatus, error)
 	// CompletedOrders pages through the orders of every provider completed
 	// in [from, to), by (provider, id) after the given pair, at most limit.
 	CompletedOrders(ctx context.Context, from, to time.Time, after [2]string, limit int) ([]Order, error)

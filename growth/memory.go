@@ -154,6 +154,13 @@ func (m *Memory) RecordOrder(_ context.Context, o Order) (OrderChange, error) {
 	return ch, nil
 }
 
+// OrderStatus implements Store.
+func (m *Memory) OrderStatus(_ context.Context, provider, id string) (OrderStatus, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.orders[[2]string{provider, id}].Status, nil
+}
+
 // CompletedOrders implements Store.
 func (m *Memory) CompletedOrders(_ context.Context, from, to time.Time, after [2]string, limit int) ([]Order, error) {
 	m.mu.Lock()

@@ -103,6 +103,14 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		var prev, storedUser string
 		var completed *time.Time
+		// FOR UPDATE locks an order's row only once it exists: the first
+		// two records of a new order (its completion and its cancellation,
+		// on two instances) would both read no row, and the later upsert
+		// would move the status back from CANCELLED. The order's lock
+		// comes first, before the user's below.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('plaza-growth-order-record:' || $1 || ':' || $2, 0))`, o.Provider, o.ID); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `SELECT status, completed_at, user_id FROM growth_orders WHERE provider = $1 AND order_id = $2 FOR UPDATE`,
 			o.Provider, o.ID).Scan(&prev, &completed, &storedUser)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -179,6 +187,16 @@ func (p *Postgres) RecordOrder(ctx context.Context, o Order) (OrderChange, error
 		return OrderChange{}, unavailable("record order", err)
 	}
 	return ch, nil
+}
+
+// OrderStatus implements Store.
+func (p *Postgres) OrderStatus(ctx context.Context, provider, id string) (OrderStatus, error) {
+	var st string
+	err := p.pool.QueryRow(ctx, `SELECT status FROM growth_orders WHERE provider = $1 AND order_id = $2`, provider, id).Scan(&st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return OrderStatus(st), err
 }
 
 // CompletedOrders implements Store (the primary key orders the pages).

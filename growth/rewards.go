@@ -49,9 +49,8 @@ func (s *Service) RecordOrder(ctx context.Context, o Order) error {
 			}
 		}
 		if ch.FirstForUser && s.programs.FirstOrder > 0 {
-			if _, err := s.ledger.Reward(ctx, ledger.Movement{Key: firstOrderKey(o.Provider, o.User), Provider: o.Provider,
-				Currency: o.Currency, Amount: s.programs.FirstOrder, Memo: "order " + o.ID, City: o.City}); err != nil {
-				return fmt.Errorf("growth: first-order bonus %s: %w", o.ID, err)
+			if err := s.firstOrderBonus(ctx, o); err != nil {
+				return err
 			}
 		}
 		if err := s.collect(ctx, o); err != nil {
@@ -65,13 +64,43 @@ func (s *Service) RecordOrder(ctx context.Context, o Order) error {
 		}
 		if o.User != "" && s.programs.FirstOrder > 0 {
 			// The bonus goes with the order that earned it.
-			bonus := firstOrderKey(o.Provider, o.User)
-			if e, err := s.ledger.Entry(ctx, bonus); err == nil && e.Memo == "order "+o.ID {
-				if _, err := s.ledger.Reverse(ctx, bonus+":cancelled", o.Provider, o.Currency, bonus, "order "+o.ID+" cancelled"); err != nil {
-					return fmt.Errorf("growth: reverse first-order bonus %s: %w", o.ID, err)
-				}
+			if e, err := s.ledger.Entry(ctx, firstOrderKey(o.Provider, o.User)); err == nil && e.Memo == "order "+o.ID {
+				return s.reverseBonus(ctx, o)
 			}
 		}
+	}
+	return nil
+}
+
+// firstOrderBonus posts the bonus of the user's first completed order o.
+// A cancellation of o taken while this ran (by another instance) may have
+// found no bonus to reverse: once posted, the bonus is reversed here if o
+// is cancelled by then. One of the two sees the other (each reads after it
+// wrote), and the reversal is once by its key.
+func (s *Service) firstOrderBonus(ctx context.Context, o Order) error {
+	p, err := s.ledger.Reward(ctx, ledger.Movement{Key: firstOrderKey(o.Provider, o.User), Provider: o.Provider,
+		Currency: o.Currency, Amount: s.programs.FirstOrder, Memo: "order " + o.ID, City: o.City})
+	if err != nil {
+		return fmt.Errorf("growth: first-order bonus %s: %w", o.ID, err)
+	}
+	if p.Voided || p.Entry.Memo != "order "+o.ID {
+		return nil
+	}
+	status, err := s.store.OrderStatus(ctx, o.Provider, o.ID)
+	if err != nil {
+		return fmt.Errorf("growth: first-order bonus %s: %w", o.ID, err)
+	}
+	if status == OrderCancelled {
+		return s.reverseBonus(ctx, o)
+	}
+	return nil
+}
+
+// reverseBonus reverses the first-order bonus o earned.
+func (s *Service) reverseBonus(ctx context.Context, o Order) error {
+	bonus := firstOrderKey(o.Provider, o.User)
+	if _, err := s.ledger.Reverse(ctx, bonus+":cancelled", o.Provider, o.Currency, bonus, "order "+o.ID+" cancelled"); err != nil {
+		return fmt.Errorf("growth: reverse first-order bonus %s: %w", o.ID, err)
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func shown(providers ...string) []events.Impression {
 }
 
 // traffic is what the pipeline delivered: two days either side of a month
-// boundary (two partitions), two cities, an opted-out user's search (no
+// boundary (partitions of two days in two months), two cities, an opted-out user's search (no
 // user id: the recorder stripped it) and another provider's events.
 func pipeline() []events.Event {
 	return []events.Event{
@@ -204,21 +204,21 @@ func TestRollupIsIdempotent(t *testing.T) {
 				t.Fatalf("rows = %+v, want 100 clicks", rows)
 			}
 		})
-		t.Run(name+": retention drops whole old months, keeps the rest", func(t *testing.T) {
+		t.Run(name+": retention drops the old days, keeps the rest", func(t *testing.T) {
 			c := traffic.NewCollector()
 			c.Observe([]events.Event{
-				{Kind: events.KindClick, Provider: "old", Time: time.Date(2025, 10, 31, 0, 0, 0, 0, time.UTC)},
-				{Kind: events.KindClick, Provider: "old", Time: time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)},
+				{Kind: events.KindClick, Provider: "old", Time: time.Date(2025, 10, 14, 23, 0, 0, 0, time.UTC)},
+				{Kind: events.KindClick, Provider: "old", Time: time.Date(2025, 10, 15, 0, 0, 0, 0, time.UTC)},
 			})
 			if err := c.Flush(ctx, store); err != nil {
 				t.Fatal(err)
 			}
-			if err := store.Prune(ctx, time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			if err := store.Prune(ctx, time.Date(2025, 10, 15, 6, 0, 0, 0, time.UTC)); err != nil {
 				t.Fatal(err)
 			}
 			rows, _ := store.Daily(ctx, "old", traffic.Range{From: time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}, "")
-			if len(rows) != 1 || rows[0].Day.Month() != time.November {
-				t.Fatalf("after pruning October: %+v", rows)
+			if len(rows) != 1 || rows[0].Day.Day() != 15 {
+				t.Fatalf("after pruning before October 15: %+v", rows)
 			}
 		})
 	}

@@ -11,7 +11,7 @@
 // it to a Store every few seconds. Each Rollup carries an ID, and a Store
 // applies an ID once: a roll-up retried after a timeout (or re-run for its
 // window) does not count twice. MemoryStore is the embedded default;
-// PostgresStore keeps the rows in tables partitioned by month.
+// PostgresStore keeps the rows in tables partitioned by day.
 package traffic
 
 import (
@@ -176,7 +176,8 @@ type Store interface {
 	// a search in every vertical) and one of cities that found nothing or
 	// few results most often, most first.
 	Demand(ctx context.Context, verticals, cities []string, r Range, limit int) ([]DemandRow, error)
-	// Prune drops what is older than before (whole months in PostgreSQL).
+	// Prune drops the days before before's (a partition a day in
+	// PostgreSQL, dropped whole).
 	Prune(ctx context.Context, before time.Time) error
 }
 
