@@ -471,8 +471,18 @@ func (l *covList) sealOwned(s *Snapshot, unsorted bool) {
 	if unsorted {
 		slices.SortFunc(all, func(a, b int32) int { return strings.Compare(s.id(a), s.id(b)) })
 	}
-	l.total, l.depth, l.leaf, l.inner = len(all), 0, nil, nil
+	l.total, l.depth, l.leaf, l.inner, l.delta = len(all), 0, nil, nil, nil
 	if len(all) == 0 {
+		return
+	}
+	if len(all) < covDeltaMax {
+		// A short list is all delta, of its exact size: most cities' cells
+		// hold a few providers, and a leaf of 32 entries for each was
+		// some 80 bytes per provider at 10^4 (BenchmarkSnapshotMemory).
+		l.delta = make([]covOp, len(all))
+		for j, i := range all {
+			l.delta[j] = covOp{k: keyOf(s.id(i)), i: i, add: true}
+		}
 		return
 	}
 	leaves := make([]*covLeaf, 0, (len(all)+covLeafMax-1)/covLeafMax)
