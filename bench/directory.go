@@ -122,7 +122,8 @@ func (h *harness) directoryScale(ctx context.Context) (benchMetrics, error) {
 // (each round's 10^6 run over its 10 run, so that a slow spell of the
 // shared machine weighs on both sides of one ratio). Three rounds were too
 // few on this machine: the detail p50 ratio came out at ×0.79. A round
-// takes some 15 s (the 10^6 process loads its snapshot from PostgreSQL).
+// took 17–24 s at load 17–21 (the 10^6 process loads its snapshot from
+// PostgreSQL): nine rounds add some 2 minutes to the section over three.
 var e2eSizes = []int{10, 1_000_000}
 
 const e2eRounds = 9
