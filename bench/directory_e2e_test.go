@@ -39,7 +39,8 @@ import (
 // generated ids, present at every N), so what differs is only how many
 // providers are registered. Each size runs in a process of its own (the
 // other size's snapshot must not weigh on its GC); `make bench` runs them
-// interleaved, three times, and takes medians (bench/directory.go). Opt-in
+// interleaved, e2eRounds times, and judges the median of the rounds' ratios
+// (bench/directory.go). Opt-in
 // with PLAZA_BENCH_SCALE=1: it stays out of the micro-benchmark pass.
 //
 //	PLAZA_BENCH_SCALE=1 go test -run '^$' -bench 'DirectoryEndToEnd/providers=10$' -benchtime 1x ./bench

@@ -13,7 +13,7 @@ BenchmarkLookup/providers=10
 BenchmarkLookup/providers=10-2         	 1000000	        12.5 ns/op	        41.00 p99-ns
 BenchmarkLookup/providers=10000-2      	 1000000	        60.1 ns/op	       231.0 p99-ns
 BenchmarkLookup/providers=1000000-2    	 1000000	       180.0 ns/op	      2500 p99-ns
-BenchmarkSnapshotMemory/providers=1000000-2       	       1	2224226835 ns/op	         1.761 gc-ms	       107.4 heap-B/provider	        92.17 rss-B/provider
+BenchmarkSnapshotMemory/providers=1000000-2       	       1	2224226835 ns/op	         1.761 gc-ms	       107.4 heap-B/provider	        92.17 rss-B/provider	        88.40 rss-next-B/provider
 BenchmarkApplyChange/providers=10/batch=1    	   40000	     26831 ns/op	      9000 cpu-ns/change
 BenchmarkApplyChange/providers=10/batch=100  	     500	   1985989 ns/op	     20990 cpu-ns/change
 BenchmarkLoadPostgres/providers=200000         	       1	1515094904 ns/op
@@ -63,6 +63,8 @@ func TestDirectoryRows(t *testing.T) {
 		{"lookup by id, p99", "10^6", "**missed**", "2500 ns (mean 180 ns)"},
 		{"RSS growth per registered provider", "10^6", "met", "92 B (heap 107 B)"},
 		{"RSS growth per registered provider", "10^4", "not measured", "—"},
+		{"RSS growth per registered provider once", "10^6", "met", "88 B"},
+		{"RSS growth per registered provider once", "10^4", "not measured", "—"},
 		{"forced full GC", "10^6", "met", "1.76 ms"},
 		{"start-up", "2·10^5", "met", "1.52 s"},
 		{"start-up", "10^6", "**missed**", "9.69 s"},
@@ -121,5 +123,34 @@ ok  	github.com/plaza-gateway/plaza/bench	3.1s
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("parseBenches = %+v, want %+v", got, want)
+	}
+}
+
+// TestDirectoryEndToEndRows: the end-to-end rows judge the median of the
+// rounds' ratios, not the ratio of the medians, and without the ratios they
+// are not measured.
+func TestDirectoryEndToEndRows(t *testing.T) {
+	m := benchMetrics{
+		"BenchmarkDirectoryEndToEnd/providers=10":      {"detail-p50-us": 100, "detail-p99-us": 500},
+		"BenchmarkDirectoryEndToEnd/providers=1000000": {"detail-p50-us": 80, "detail-p99-us": 520},
+		e2eRatio: {"detail-p50-us": 1.04, "detail-p99-us": 1.15},
+	}
+	for _, tt := range []struct{ what, status, measured string }{
+		{"end-to-end: product detail, p50", "met", "×1.04 (80 µs vs 100 µs)"},
+		{"end-to-end: product detail, p99", "**missed**", "×1.15 (520 µs vs 500 µs)"},
+		{"end-to-end: the list of 50, p50", "not measured", "—"},
+	} {
+		found := false
+		for _, r := range directoryRows(m) {
+			if strings.HasPrefix(r.what, tt.what) {
+				found = true
+				if r.status != tt.status || r.measured != tt.measured {
+					t.Errorf("%s: got %q, %q; want %q, %q", tt.what, r.status, r.measured, tt.status, tt.measured)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no row %q", tt.what)
+		}
 	}
 }

@@ -322,8 +322,10 @@ func (e *edit) cover(i int32, v connectors.Vertical, cities []uint16, add bool) 
 		return
 	}
 	e.coverCell(vi, anyCity, i, add)
-	for _, c := range cities {
-		if c != anyCity {
+	for k, c := range cities {
+		// A city listed twice is one cell: a list takes a change only once
+		// (covList.with trusts its caller on where the provider stands).
+		if c != anyCity && !slices.Contains(cities[:k], c) {
 			e.coverCell(vi, int(c), i, add)
 		}
 	}
@@ -348,7 +350,7 @@ func (e *edit) coverCell(row, col int, i int32, add bool) {
 }
 
 // setCell sets a coverage cell, copying its row's directory (a pointer per
-// 32 cities) and its group of 32 cells the first time the edit writes them.
+// 8 cities) and its group of 8 cells the first time the edit writes them.
 func (e *edit) setCell(row, col int, l *covList) {
 	s := e.s
 	e.row(row)

@@ -8,9 +8,9 @@ import (
 )
 
 // A coverage cell is a persistent B+tree of provider indexes ordered by
-// provider id. A change copies the path from the root to the leaf it touches
-// (a few kilobytes, O(log n)) and shares every other node with the previous
-// snapshot, whatever the size of the cell.
+// provider id, plus a short delta of the latest changes (see covList.with).
+// Applying a delta copies the nodes it touches, each once, and shares every
+// other node with the previous snapshot, whatever the size of the cell.
 //
 // Each entry carries its id's first 16 bytes as two integers (its key), so
 // a search compares integers held in the node it reads instead of following
@@ -23,19 +23,25 @@ import (
 // a vertical's "any city" cell is five levels of inner nodes over 7,800
 // leaves, and the whole index about 100,000 leaves.
 const (
-	// Sizes measured at 10^6 providers (BenchmarkApplyChange, process CPU
-	// and bytes allocated per change): leaves of 32 and inner nodes of 8
-	// copy 7.8 KB per suspension; 64 and 16 copied 10.6 KB and took 7–35%
-	// more CPU in alternating runs (load 14–25). The nodes a change copies
-	// are cold at that size, so bytes moved count more than levels.
-	covLeafMax  = 32 // entries per leaf: a change copies one leaf (650 B)
-	covInnerMax = 8  // children per inner node: a change copies one per level (232 B)
+	// Sizes measured at 10^6 providers when every change copied its path
+	// (BenchmarkApplyChange, process CPU and bytes allocated per change):
+	// leaves of 32 and inner nodes of 8 copied 7.8 KB per suspension; 64
+	// and 16 copied 10.6 KB and took 7–35% more CPU in alternating runs
+	// (load 14–25). The nodes a change copies are cold at that size, so
+	// bytes moved count more than levels.
+	covLeafMax  = 32 // entries per leaf (650 B)
+	covInnerMax = 8  // children per inner node (232 B)
 	// covMaxDepth bounds a cursor's path. A tree grows a level only when its
-	// root splits, and a node splits only when full (leaving halves of at
-	// least 16 entries and 4 children), so height 12 takes over 10^8
-	// entries in one cell; with reaches it, it repacks the list (O(n),
+	// root splits, and a node splits only when it overflows (into parts of
+	// at least 16 entries or 4 children), so height 12 takes over 10^8
+	// entries in one cell; a flush that reaches it repacks the list (O(n),
 	// once).
 	covMaxDepth = 12
+	// covDeltaMax: a list's delta is applied to its tree when it holds this
+	// many changes. 16, 32 and 64 were within the noise of one another at
+	// 10^6 providers (alternating runs, load 13–15); a longer delta costs
+	// every change a longer copy, and every read a longer merge.
+	covDeltaMax = 32
 )
 
 // covKey is an id's first 16 bytes, big-endian, zero-padded. Keys order as
@@ -112,6 +118,11 @@ type covList struct {
 	// pending is a list being built in bulk (appendOwned), not yet shared:
 	// sealOwned turns it into the tree.
 	pending []int32
+
+	// delta: the latest changes, not yet in the tree, in id order (see
+	// with). An added provider is not in the tree; a removed one is. total
+	// counts them.
+	delta []covOp
 }
 
 func (l *covList) height() int {
@@ -157,14 +168,6 @@ func childFor(s *Snapshot, nd *covInner, k covKey, id string) int {
 	return max(lo-1, 0)
 }
 
-func (lf *covLeaf) insertAt(pos int, k covKey, i int32) {
-	n := int(lf.n)
-	copy(lf.keys[pos+1:n+1], lf.keys[pos:n])
-	copy(lf.idx[pos+1:n+1], lf.idx[pos:n])
-	lf.keys[pos], lf.idx[pos] = k, i
-	lf.n++
-}
-
 func (nd *covInner) insertAt(pos int, k covKey, i int32, in *covInner, lf *covLeaf) {
 	n := int(nd.n)
 	copy(nd.keys[pos+1:n+1], nd.keys[pos:n])
@@ -174,228 +177,267 @@ func (nd *covInner) insertAt(pos int, k covKey, i int32, in *covInner, lf *covLe
 	nd.n++
 }
 
-func (nd *covInner) deleteAt(pos int) {
-	n := int(nd.n)
-	copy(nd.keys[pos:], nd.keys[pos+1:n])
-	copy(nd.idx[pos:], nd.idx[pos+1:n])
-	copy(nd.kids[pos:], nd.kids[pos+1:n])
-	nd.kids[n-1] = nil
-	nd.n--
+// cmpIdx orders the entries (ak, ai) and (bk, bi) of s, reading their ids
+// only when their keys tie.
+func cmpIdx(s *Snapshot, ak covKey, ai int32, bk covKey, bi int32) int {
+	switch {
+	case ak.hi < bk.hi:
+		return -1
+	case ak.hi > bk.hi:
+		return 1
+	case ak.lo < bk.lo:
+		return -1
+	case ak.lo > bk.lo:
+		return 1
+	case ai == bi:
+		return 0
+	}
+	return strings.Compare(s.id(ai), s.id(bi))
 }
 
-// setChild points child j at (in or lf) and refreshes its first entry.
-func (nd *covInner) setChild(j int, in *covInner, lf *covLeaf) {
-	nd.kids[j] = kid(in, lf)
-	if in != nil {
-		nd.keys[j], nd.idx[j] = in.keys[0], in.idx[0]
-	} else {
-		nd.keys[j], nd.idx[j] = lf.keys[0], lf.idx[0]
-	}
+// covOp is a change not yet in a list's tree: provider i (key k) added to
+// the list, or removed from it.
+type covOp struct {
+	k   covKey
+	i   int32
+	add bool
 }
 
-// The functions below copy a node before they search it. A change copies
-// every node on its path anyway, and at 10^6 providers those nodes are cold:
-// a binary search over a cold leaf waits for one cache miss after another
-// (six or so per 1.3 KB leaf), while copying it first streams the whole node
-// in at once (the loads are independent, so they overlap) and the search then
-// runs on the copy in L1. When nothing changes (the entry is there already,
-// or not there to remove: rare) the copy is dropped.
-
-// leafAdd returns lf with (k, i) added at its place, split in two when full;
-// changed is false when i is there already.
-func leafAdd(s *Snapshot, lf *covLeaf, k covKey, id string, i int32) (a, b *covLeaf, changed bool) {
-	cp := new(covLeaf)
-	*cp = *lf
-	pos := leafPos(s, cp, k, id)
-	if pos < int(cp.n) && cp.idx[pos] == i {
-		return lf, nil, false
-	}
-	if cp.n < covLeafMax {
-		cp.insertAt(pos, k, i)
-		return cp, nil, true
-	}
-	// Split: the copy becomes the lower half.
-	const h = covLeafMax / 2
-	a, b = cp, &covLeaf{n: covLeafMax - h}
-	copy(b.keys[:], cp.keys[h:])
-	copy(b.idx[:], cp.idx[h:])
-	a.n = h
-	if pos <= h {
-		a.insertAt(pos, k, i)
-	} else {
-		b.insertAt(pos-h, k, i)
-	}
-	return a, b, true
-}
-
-// innerAdd is leafAdd for an inner node of height h (>= 1).
-func innerAdd(s *Snapshot, nd *covInner, h int, k covKey, id string, i int32) (a, b *covInner, changed bool) {
-	cp := new(covInner)
-	*cp = *nd
-	j := childFor(s, cp, k, id)
-	var ai, bi *covInner
-	var al, bl *covLeaf
-	if h == 1 {
-		al, bl, changed = leafAdd(s, cp.leaf(j), k, id, i)
-	} else {
-		ai, bi, changed = innerAdd(s, cp.inner(j), h-1, k, id, i)
-	}
-	if !changed {
-		return nd, nil, false
-	}
-	cp.setChild(j, ai, al)
-	if bi == nil && bl == nil {
-		return cp, nil, true
-	}
-	var bk covKey
-	var bx int32
-	if bi != nil {
-		bk, bx = bi.keys[0], bi.idx[0]
-	} else {
-		bk, bx = bl.keys[0], bl.idx[0]
-	}
-	if cp.n < covInnerMax {
-		cp.insertAt(j+1, bk, bx, bi, bl)
-		return cp, nil, true
-	}
-	// Split: the copy becomes the lower half.
-	const half = covInnerMax / 2
-	a, b = cp, &covInner{n: covInnerMax - half}
-	copy(b.keys[:], cp.keys[half:])
-	copy(b.idx[:], cp.idx[half:])
-	copy(b.kids[:], cp.kids[half:])
-	clear(cp.kids[half:]) // the upper half is b's now: keep no second reference
-	a.n = half
-	if j+1 <= half {
-		a.insertAt(j+1, bk, bx, bi, bl)
-	} else {
-		b.insertAt(j+1-half, bk, bx, bi, bl)
-	}
-	return a, b, true
-}
-
-// leafRemove returns lf without i (nil when that empties it); changed is
-// false when i is not there. The descent chose lf by i's key, so i is in lf
-// if it is in the list: the copy is searched for the index itself, no key
-// compared.
-func leafRemove(lf *covLeaf, i int32) (*covLeaf, bool) {
-	cp := new(covLeaf)
-	*cp = *lf
-	n := int(cp.n)
-	pos := slices.Index(cp.idx[:n], i)
-	if pos < 0 {
-		return lf, false
-	}
-	if n == 1 {
-		return nil, true
-	}
-	copy(cp.keys[pos:], cp.keys[pos+1:n])
-	copy(cp.idx[pos:], cp.idx[pos+1:n])
-	cp.n--
-	return cp, true
-}
-
-// innerRemove is leafRemove for an inner node of height h. Nodes are not
-// merged when they shrink (only dropped when empty): deletions never make a
-// tree taller, and the next bulk build or compaction packs it again.
-func innerRemove(s *Snapshot, nd *covInner, h int, k covKey, id string, i int32) (*covInner, bool) {
-	cp := new(covInner)
-	*cp = *nd
-	j := childFor(s, cp, k, id)
-	var ci *covInner
-	var cl *covLeaf
-	var changed bool
-	if h == 1 {
-		cl, changed = leafRemove(cp.leaf(j), i)
-	} else {
-		ci, changed = innerRemove(s, cp.inner(j), h-1, k, id, i)
-	}
-	if !changed {
-		return nd, false
-	}
-	if ci == nil && cl == nil {
-		if cp.n == 1 {
-			return nil, true
-		}
-		cp.deleteAt(j)
-		return cp, true
-	}
-	cp.setChild(j, ci, cl)
-	return cp, true
-}
-
-// with returns l with provider i added or removed (l itself if nothing
-// changes): O(log n) time, O(log n) nodes copied.
+// with returns l with provider i added (add) or removed: a new list, l
+// itself if nothing changes. The caller knows where i stands: it adds only
+// a provider the list lacks and removes only one it holds (edit.cover
+// derives both from the provider's previous entry), so a change need not
+// search the tree.
+//
+// The change goes to the list's delta, a short sorted slice copied whole
+// (some 200 bytes on average). When the delta fills, one flush applies it to
+// the tree, copying each node the batch touches once: at 10^6 providers a
+// vertical's "any city" tree is six levels high and its upper levels are
+// shared by the whole batch, so a change costs about one leaf and two inner
+// nodes instead of its whole path, and a city's smaller tree about one leaf.
+// Copying those cold nodes one path per change was most of a change's CPU at
+// that size (BenchmarkApplyChange).
 func (l *covList) with(s *Snapshot, i int32, add bool) *covList {
-	id := s.id(i)
-	k := keyOf(id)
-	if l == nil || (l.leaf == nil && l.inner == nil) {
-		if !add {
-			return l
-		}
-		lf := &covLeaf{n: 1}
-		lf.keys[0], lf.idx[0] = k, i
-		return &covList{total: 1, leaf: lf}
+	out := new(covList)
+	if l != nil {
+		*out = *l
 	}
-	out := &covList{total: l.total, depth: l.depth}
 	if add {
-		if l.depth == 0 {
-			a, b, changed := leafAdd(s, l.leaf, k, id, i)
-			if !changed {
-				return l
-			}
-			out.leaf = a
-			if b != nil {
-				root := &covInner{}
-				root.insertAt(0, a.keys[0], a.idx[0], nil, a)
-				root.insertAt(1, b.keys[0], b.idx[0], nil, b)
-				out.leaf, out.inner, out.depth = nil, root, 1
-			}
-		} else {
-			a, b, changed := innerAdd(s, l.inner, l.depth, k, id, i)
-			if !changed {
-				return l
-			}
-			out.inner = a
-			if b != nil {
-				root := &covInner{}
-				root.insertAt(0, a.keys[0], a.idx[0], a, nil)
-				root.insertAt(1, b.keys[0], b.idx[0], b, nil)
-				out.inner, out.depth = root, l.depth+1
-			}
-		}
 		out.total++
-		if out.depth == covMaxDepth {
-			out = out.repacked(s)
+	} else {
+		out.total--
+	}
+	for p, op := range out.delta {
+		if op.i != i {
+			continue
+		}
+		if op.add == add {
+			return l // a city listed twice, or a repeated change
+		}
+		// The change undoes one still in the delta.
+		d := make([]covOp, len(out.delta)-1)
+		copy(d, out.delta[:p])
+		copy(d[p:], out.delta[p+1:])
+		out.delta = d
+		if out.total == 0 {
+			return nil
 		}
 		return out
 	}
-	if l.depth == 0 {
-		lf, changed := leafRemove(l.leaf, i)
-		if !changed {
-			return l
-		}
-		out.leaf = lf
-	} else {
-		nd, changed := innerRemove(s, l.inner, l.depth, k, id, i)
-		if !changed {
-			return l
-		}
-		out.inner = nd
-		// A root left with one child gives way to it.
-		for out.inner != nil && out.inner.n == 1 {
-			if out.depth == 1 {
-				out.leaf, out.inner, out.depth = out.inner.leaf(0), nil, 0
-			} else {
-				out.inner, out.depth = out.inner.inner(0), out.depth-1
-			}
+	k := keyOf(s.id(i))
+	pos, hi := 0, len(out.delta)
+	for pos < hi {
+		m := int(uint(pos+hi) >> 1)
+		if cmpIdx(s, out.delta[m].k, out.delta[m].i, k, i) < 0 {
+			pos = m + 1
+		} else {
+			hi = m
 		}
 	}
-	out.total--
+	d := make([]covOp, len(out.delta)+1)
+	copy(d, out.delta[:pos])
+	d[pos] = covOp{k: k, i: i, add: add}
+	copy(d[pos+1:], out.delta[pos:])
+	out.delta = d
 	if out.total == 0 {
 		return nil
 	}
+	if len(d) >= covDeltaMax {
+		out.flush(s)
+	}
 	return out
+}
+
+// covNode is a node a flush produced (a leaf or an inner node, by the level
+// it was made for) and its first entry.
+type covNode struct {
+	p unsafe.Pointer
+	k covKey
+	i int32
+}
+
+// flush applies the delta to the tree.
+func (l *covList) flush(s *Snapshot) {
+	ops := l.delta
+	l.delta = nil
+	// The nodes each level produces, on one stack for the whole flush.
+	nodes := make([]covNode, 0, 4*covInnerMax)
+	depth := l.depth
+	if l.inner != nil {
+		nodes = innerApply(s, l.inner, depth, ops, nodes)
+	} else {
+		nodes = leafApply(s, l.leaf, ops, nodes)
+	}
+	for len(nodes) > 1 {
+		nodes = packInner(nodes, 0)
+		depth++
+	}
+	l.leaf, l.inner = nil, nil
+	if len(nodes) == 1 {
+		if depth == 0 {
+			l.leaf = (*covLeaf)(nodes[0].p)
+		} else {
+			l.inner = (*covInner)(nodes[0].p)
+		}
+	}
+	// A root left with one child gives way to it.
+	for l.inner != nil && l.inner.n == 1 {
+		if depth == 1 {
+			l.leaf, l.inner = l.inner.leaf(0), nil
+		} else {
+			l.inner = l.inner.inner(0)
+		}
+		depth--
+	}
+	if l.inner == nil {
+		depth = 0
+	}
+	l.depth = depth
+	if l.depth >= covMaxDepth {
+		*l = *l.repacked(s)
+	}
+}
+
+// leafApply appends to out the leaves that replace lf (nil: an empty tree)
+// once ops, sorted and all within lf's range, are applied: none when it
+// empties, more than one when it overflows.
+func leafApply(s *Snapshot, lf *covLeaf, ops []covOp, out []covNode) []covNode {
+	var keys [covLeafMax + covDeltaMax]covKey
+	var idx [covLeafMax + covDeltaMax]int32
+	n := 0
+	if lf != nil {
+		n = int(lf.n)
+	}
+	m, e := 0, 0
+	for _, op := range ops {
+		for e < n && cmpIdx(s, lf.keys[e], lf.idx[e], op.k, op.i) < 0 {
+			keys[m], idx[m] = lf.keys[e], lf.idx[e]
+			m, e = m+1, e+1
+		}
+		switch {
+		case op.add:
+			keys[m], idx[m] = op.k, op.i
+			m++
+		case e < n && lf.idx[e] == op.i:
+			e++
+		}
+	}
+	for ; e < n; e++ {
+		keys[m], idx[m] = lf.keys[e], lf.idx[e]
+		m++
+	}
+	parts := (m + covLeafMax - 1) / covLeafMax
+	for p := range parts {
+		lo, hi := m*p/parts, m*(p+1)/parts
+		nl := &covLeaf{n: int32(hi - lo)}
+		copy(nl.keys[:], keys[lo:hi])
+		copy(nl.idx[:], idx[lo:hi])
+		out = append(out, covNode{unsafe.Pointer(nl), keys[lo], idx[lo]})
+	}
+	return out
+}
+
+// innerApply is leafApply for an inner node of height h (>= 1): each child
+// gets the ops in its range, and the children that come back (appended to
+// out) are packed into as many nodes as they need.
+func innerApply(s *Snapshot, nd *covInner, h int, ops []covOp, out []covNode) []covNode {
+	n := int(nd.n)
+	var ends [covInnerMax]int
+	o := 0
+	for j := range n {
+		end := len(ops)
+		if j < n-1 {
+			end = o
+			for end < len(ops) && cmpIdx(s, ops[end].k, ops[end].i, nd.keys[j+1], nd.idx[j+1]) < 0 {
+				end++
+			}
+		}
+		ends[j], o = end, end
+	}
+	// Load the children the batch goes to before descending into any: the
+	// loads do not depend on one another, so their cache misses overlap
+	// instead of coming one after another as the descent meets them (at
+	// 10^6 providers the nodes below the top levels are cold).
+	var x uint64
+	o = 0
+	for j := range n {
+		if ends[j] > o {
+			x ^= warm(nd.kids[j], h)
+		}
+		o = ends[j]
+	}
+	if x == 1 && len(ops) == 0 {
+		return out // never: only keeps the loads above
+	}
+	start := len(out)
+	o = 0
+	for j := range n {
+		end := ends[j]
+		switch {
+		case end == o:
+			out = append(out, covNode{nd.kids[j], nd.keys[j], nd.idx[j]})
+		case h == 1:
+			out = leafApply(s, nd.leaf(j), ops[o:end], out)
+		default:
+			out = innerApply(s, nd.inner(j), h-1, ops[o:end], out)
+		}
+		o = end
+	}
+	return packInner(out, start)
+}
+
+// warm reads a word of every cache line of the node p, a leaf when the
+// parent's height h is 1 and an inner node above.
+func warm(p unsafe.Pointer, h int) uint64 {
+	if h == 1 {
+		lf := (*covLeaf)(p)
+		x := uint64(lf.n) ^ uint64(lf.idx[0]) ^ uint64(lf.idx[covLeafMax-1])
+		for k := 0; k < covLeafMax; k += 4 {
+			x ^= lf.keys[k].lo
+		}
+		return x
+	}
+	nd := (*covInner)(p)
+	return uint64(nd.n) ^ nd.keys[3].lo ^ nd.keys[covInnerMax-1].lo ^ uint64(nd.idx[0]) ^ uint64(uintptr(nd.kids[covInnerMax-1]))
+}
+
+// packInner packs the nodes of out from start on into inner nodes, as
+// evenly as covInnerMax allows, and puts those in their place.
+func packInner(out []covNode, start int) []covNode {
+	kids := out[start:]
+	m := len(kids)
+	parts := (m + covInnerMax - 1) / covInnerMax
+	for p := range parts {
+		lo, hi := m*p/parts, m*(p+1)/parts
+		nd := &covInner{n: int32(hi - lo)}
+		for j, c := range kids[lo:hi] {
+			nd.keys[j], nd.idx[j], nd.kids[j] = c.k, c.i, c.p
+		}
+		// p <= lo: the slot written was read already.
+		kids[p] = covNode{unsafe.Pointer(nd), nd.keys[0], nd.idx[0]}
+	}
+	clear(kids[parts:]) // no stale pointers past the end
+	return out[:start+parts]
 }
 
 // repacked is l rebuilt with full nodes.
@@ -429,8 +471,18 @@ func (l *covList) sealOwned(s *Snapshot, unsorted bool) {
 	if unsorted {
 		slices.SortFunc(all, func(a, b int32) int { return strings.Compare(s.id(a), s.id(b)) })
 	}
-	l.total, l.depth, l.leaf, l.inner = len(all), 0, nil, nil
+	l.total, l.depth, l.leaf, l.inner, l.delta = len(all), 0, nil, nil, nil
 	if len(all) == 0 {
+		return
+	}
+	if len(all) < covDeltaMax {
+		// A short list is all delta, of its exact size: most cities' cells
+		// hold a few providers, and a leaf of 32 entries for each was
+		// some 80 bytes per provider at 10^4 (BenchmarkSnapshotMemory).
+		l.delta = make([]covOp, len(all))
+		for j, i := range all {
+			l.delta[j] = covOp{k: keyOf(s.id(i)), i: i, add: true}
+		}
 		return
 	}
 	leaves := make([]*covLeaf, 0, (len(all)+covLeafMax-1)/covLeafMax)
@@ -470,27 +522,61 @@ func (l *covList) sealOwned(s *Snapshot, unsorted bool) {
 	l.inner = level[0]
 }
 
-// cursor walks a list in id order from a position.
+// cursor walks a list in id order from a position: its tree and its delta,
+// merged.
 type cursor struct {
 	path  [covMaxDepth]*covInner
 	at    [covMaxDepth]int
 	depth int // entries of path in use (the list's height)
 	leaf  *covLeaf
 	off   int
+
+	s         *Snapshot
+	delta     []covOp
+	dpos      int
+	fromDelta bool // the entry next returned is the delta's
 }
 
 // next is the entry under the cursor, if any.
 func (c *cursor) next() (int32, covKey, bool) {
-	for c.leaf != nil && c.off == int(c.leaf.n) {
-		c.nextLeaf()
+	for {
+		for c.leaf != nil && c.off == int(c.leaf.n) {
+			c.nextLeaf()
+		}
+		if c.dpos < len(c.delta) {
+			d := c.delta[c.dpos]
+			switch {
+			case c.leaf != nil && c.leaf.idx[c.off] == d.i:
+				// A removal: skip it and the tree's entry it removes.
+				c.dpos++
+				if !d.add {
+					c.off++
+				}
+				continue
+			case c.leaf == nil || cmpIdx(c.s, d.k, d.i, c.leaf.keys[c.off], c.leaf.idx[c.off]) < 0:
+				if d.add {
+					c.fromDelta = true
+					return d.i, d.k, true
+				}
+				c.dpos++ // the removal of an entry before the cursor's start
+				continue
+			}
+		}
+		if c.leaf == nil {
+			return 0, covKey{}, false
+		}
+		c.fromDelta = false
+		return c.leaf.idx[c.off], c.leaf.keys[c.off], true
 	}
-	if c.leaf == nil {
-		return 0, covKey{}, false
-	}
-	return c.leaf.idx[c.off], c.leaf.keys[c.off], true
 }
 
-func (c *cursor) advance() { c.off++ }
+func (c *cursor) advance() {
+	if c.fromDelta {
+		c.dpos++
+	} else {
+		c.off++
+	}
+}
 
 // nextLeaf moves to the first entry of the following leaf (nil past the end).
 func (c *cursor) nextLeaf() {
@@ -522,6 +608,7 @@ func (l *covList) after(s *Snapshot, id string) cursor {
 	if l == nil {
 		return c
 	}
+	c.s, c.delta = s, l.delta
 	var k covKey
 	pick := func(*covInner) int { return 0 }
 	if id != "" {
@@ -535,11 +622,20 @@ func (l *covList) after(s *Snapshot, id string) cursor {
 		c.path[0], c.at[0] = l.inner, pick(l.inner)
 		c.descend(0, pick)
 	}
-	if id != "" && c.leaf != nil {
+	if id == "" {
+		return c
+	}
+	if c.leaf != nil {
 		c.off = leafPos(s, c.leaf, k, id)
-		if i, _, ok := c.next(); ok && s.id(i) == id {
-			c.advance()
+		for c.leaf != nil && c.off == int(c.leaf.n) {
+			c.nextLeaf()
 		}
+		if c.leaf != nil && s.id(c.leaf.idx[c.off]) == id {
+			c.off++
+		}
+	}
+	for c.dpos < len(c.delta) && cmpEntry(s, k, id, c.delta[c.dpos].k, c.delta[c.dpos].i) >= 0 {
+		c.dpos++
 	}
 	return c
 }

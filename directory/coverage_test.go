@@ -83,6 +83,9 @@ func TestCoverageListFollowsChangesAndKeepsOldVersions(t *testing.T) {
 		if op > 50_000 {
 			add = r.IntN(100) < 20
 		}
+		if m[s.id(i)] == add {
+			continue // with takes only real changes (its caller knows)
+		}
 		l = l.with(s, i, add)
 		m[s.id(i)] = add
 		maxHeight = max(maxHeight, l.height())
@@ -120,7 +123,9 @@ func TestCoverageListFollowsChangesAndKeepsOldVersions(t *testing.T) {
 	}
 	// Removing everything leaves the empty list.
 	for i := range int32(n) {
-		l = l.with(s, i, false)
+		if m[s.id(i)] {
+			l = l.with(s, i, false)
+		}
 	}
 	if l.len() != 0 || len(listIDs(t, s, l, "")) != 0 {
 		t.Fatalf("emptied list still holds %d entries", l.len())
@@ -179,6 +184,40 @@ func TestCoverageKeysOrderAsIDs(t *testing.T) {
 			if ka != kb && (a < b) != (ka.hi < kb.hi || (ka.hi == kb.hi && ka.lo < kb.lo)) {
 				t.Errorf("keys of %q and %q order differently from the ids", a, b)
 			}
+		}
+	}
+}
+
+// TestCoverageDeltaMergesWithTheTree checks the list after every change, so
+// the delta is seen at every fill, just before and after each flush.
+func TestCoverageDeltaMergesWithTheTree(t *testing.T) {
+	const n = 600 // about twenty leaves: flushes split and drop leaves
+	ids := coverageIDs(n)
+	b := newBuild(n)
+	for _, id := range ids {
+		b.upsert(record{ID: id, Lifecycle: Pending})
+	}
+	s := b.finish(1)
+	r := rand.New(rand.NewPCG(4, 4))
+	var l *covList
+	m := map[string]bool{}
+	for op := 1; op <= 6000; op++ {
+		i := int32(r.IntN(n))
+		id := s.id(i)
+		// Mostly adds, then mostly removals, then even.
+		add := r.IntN(100) < []int{85, 15, 50}[op*3/6001]
+		if m[id] == add {
+			continue
+		}
+		l = l.with(s, i, add)
+		m[id] = add
+		want := modelAfter(m, "")
+		if got := listIDs(t, s, l, ""); !slices.Equal(got, want) || l.len() != len(want) {
+			t.Fatalf("op %d: %d entries (len %d), want %d", op, len(got), l.len(), len(want))
+		}
+		after := ids[r.IntN(n)]
+		if got, want := listIDs(t, s, l, after), modelAfter(m, after); !slices.Equal(got, want) {
+			t.Fatalf("op %d: after %q: %d entries, want %d", op, after, len(got), len(want))
 		}
 	}
 }
