@@ -61,13 +61,21 @@ func (m *Memory) Compact(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	keys := make([]string, 0, len(m.items))
-	for key := range m.items {
-		keys = append(keys, key)
+	type entry struct {
+		rating float64
+		key    string
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		return cmp.Or(cmp.Compare(m.items[b].Rating, m.items[a].Rating), strings.Compare(a, b))
+	order := make([]entry, 0, len(m.items))
+	for key, it := range m.items {
+		order = append(order, entry{it.Rating, key})
+	}
+	slices.SortFunc(order, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(b.rating, a.rating), strings.Compare(a.key, b.key))
 	})
+	keys := make([]string, len(order))
+	for i, e := range order {
+		keys[i] = e.key
+	}
 	// The documents are built a write at a time: a million of them at
 	// once would be most of the heap the rebuild needs.
 	var writes [][]string
