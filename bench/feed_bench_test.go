@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/plaza-gateway/plaza/catalog"
@@ -46,4 +47,50 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// BenchmarkGeneratedSearch is the index's part of the "search over N
+// in-process providers" rows: the gateway's query for search(text:
+// "milk") (every searchable kind, IndexCandidates candidates) over the
+// embedded index fed and compacted as BenchmarkGeneratedFeed does
+// (PLAZA_BENCH_FEED_N providers of PLAZA_BENCH_FEED_K items). CPU time
+// per search is the figure: on a shared machine wall time is the
+// neighbours'.
+//
+//	PLAZA_BENCH_FEED_N=32 PLAZA_BENCH_FEED_K=20 go test -run '^$' -bench GeneratedSearch ./bench/
+func BenchmarkGeneratedSearch(b *testing.B) {
+	n, k := envInt("PLAZA_BENCH_FEED_N", 10_000), envInt("PLAZA_BENCH_FEED_K", 20)
+	ctx := context.Background()
+	mem, err := supply.NewMemory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mem.Close()
+	var calls atomic.Int64
+	feed0 := processCPU(b)
+	mem.Hold()
+	if _, err := newGeneratedSource(n, k, &calls).feed(ctx, catalog.New(mem, nil), 2); err != nil {
+		b.Fatal(err)
+	}
+	if err := mem.Compact(ctx); err != nil {
+		b.Fatal(err)
+	}
+	feedCPU := processCPU(b) - feed0
+	q := supply.Query{Text: "milk", First: 400,
+		Kinds: []supply.Kind{supply.KindProduct, supply.KindStore, supply.KindDoctor, supply.KindLawyer, supply.KindGovService}}
+	var page supply.Page
+	cpu0 := processCPU(b)
+	for b.Loop() {
+		if page, err = mem.Search(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(len(page.Hits)), "hits")
+	b.ReportMetric(float64(page.Total), "total")
+	b.ReportMetric(feedCPU.Seconds(), "feed+compact-cpu-s")
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		b.ReportMetric(float64(ru.Maxrss)/(1<<20), "peak-rss-GiB") // Maxrss is in KiB
+	}
 }

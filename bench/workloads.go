@@ -466,7 +466,8 @@ func (h *harness) searchInProcess(ctx context.Context) error {
 			h.rows = append(h.rows, row{workload: name, target: "plaza-gen", errors: 1, firstErr: err})
 			continue
 		}
-		h.logf("  %d providers' catalogues indexed in %v; gateway RSS %.0f MiB", n, time.Since(start).Round(time.Second), float64(t.proc.peakRSS())/(1<<20))
+		h.logf("  %d providers' catalogues indexed in %v (%v of CPU); gateway RSS %.0f MiB", n, time.Since(start).Round(time.Second),
+			t.proc.cpuTime().Round(time.Second), float64(t.proc.peakRSS())/(1<<20))
 		w := workload{name: name, conc: []int{1, 16}, dur: h.o.short, providers: []provider{stats},
 			note: "search(text: \"milk\", first: 20) with live price and store name over N in-process synthetic grocery providers " +
 				"(names and cities from the directory generator, catalogues of the stated size built by demo.WithItems), the embedded index fed from their catalogues through the catalogue contract at start " +

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -135,6 +136,83 @@ type collector struct {
 	total int
 	// scored is the pooled list the first step of a text query fills.
 	scored []scored
+	// segs are the reader's segments in document order, with the chunks
+	// Compact wrote (nil when the index was not compacted, or is held);
+	// sortedEnd is where the leading run of those chunks, in their
+	// written order, ends (0: none, no early stop).
+	segs      []span
+	sortedEnd uint64
+}
+
+// span is one segment of the reader: its document numbers [start, end),
+// and the chunk it is, if Compact wrote it.
+type span struct {
+	start, end uint64
+	c          *chunk
+}
+
+// spans lays out r's segments when they include Compact's chunks.
+func (col *collector) spans() {
+	snap, ok := col.r.(*scorch.IndexSnapshot)
+	if !ok || col.m.chunks == nil || col.m.held {
+		return
+	}
+	var at uint64
+	col.segs = make([]span, 0, len(snap.Segments()))
+	for _, seg := range snap.Segments() {
+		n := seg.Segment().Count()
+		col.segs = append(col.segs, span{start: at, end: at + n, c: col.m.chunks[seg.Id()]})
+		at += n
+	}
+	// The chunks lead, in the order written, unless Bleve moved them:
+	// then keys still come from them, but no walk stops early.
+	last := -1
+	for _, sp := range col.segs {
+		if sp.c == nil || sp.c.pos <= last {
+			break
+		}
+		last, col.sortedEnd = sp.c.pos, sp.end
+	}
+	for _, sp := range col.segs {
+		if sp.c != nil && sp.end > col.sortedEnd {
+			col.sortedEnd = 0
+		}
+	}
+}
+
+// segAt is the index in segs of the segment holding doc.
+func (col *collector) segAt(doc uint64) int {
+	i, _ := slices.BinarySearchFunc(col.segs, doc, func(sp span, doc uint64) int {
+		switch {
+		case sp.end <= doc:
+			return -1
+		case sp.start > doc:
+			return 1
+		}
+		return 0
+	})
+	return i
+}
+
+// itemOf is document id's key and live item (nil: not live). A document
+// of a chunk is read from the chunk (two array reads): while Bleve holds
+// it undeleted, its item is the one Compact wrote, since Apply deletes a
+// replaced or deleted item's document under the lock that changes the
+// items (and a held index has no segs). Any other is looked up by its
+// stored id.
+func (col *collector) itemOf(id index.IndexInternalID) (string, *Item, error) {
+	if col.segs != nil {
+		doc := id.Value()
+		if i := col.segAt(doc); i < len(col.segs) && col.segs[i].c != nil {
+			c, at := col.segs[i].c, doc-col.segs[i].start
+			return c.keys[at], c.items[at], nil
+		}
+	}
+	key, err := col.r.ExternalID(id)
+	if err != nil {
+		return "", nil, fmt.Errorf("supply: search: %w", err)
+	}
+	return key, col.m.items[key], nil
 }
 
 // count counts one match, checking now and then that the search is
@@ -152,12 +230,14 @@ func (col *collector) count() error {
 // offer reads match id's key and item and keeps it if it belongs in the
 // heap.
 func (col *collector) offer(id index.IndexInternalID, score int) error {
-	key, err := col.r.ExternalID(id)
-	if err != nil {
-		return fmt.Errorf("supply: search: %w", err)
+	if len(col.h) == col.k && score < col.h[0].score {
+		return nil // below the whole page: not worth reading
 	}
-	it, ok := col.m.items[key]
-	if !ok {
+	key, it, err := col.itemOf(id)
+	if err != nil {
+		return err
+	}
+	if it == nil {
 		return nil // not live (Apply updates Bleve and the maps under one lock; kept safe)
 	}
 	cand := candidate{score: score, rating: it.Rating, key: key, it: it}
@@ -227,6 +307,7 @@ func (m *Memory) collect(ctx context.Context, filter []query.Query, p *plan, c *
 	col := &collector{ctx: ctx, m: m, r: r, c: c, k: k, h: make(worstFirst, 0, k)}
 	// Every searcher's matches come from one pool; it grows when short.
 	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
+	col.spans()
 	if p == nil {
 		err = col.browse(filter)
 	} else {
@@ -343,6 +424,9 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 				return err
 			}
 			defer f.s.Close()
+		}
+		if col.sortedEnd > 0 {
+			return col.walkSorted(fields, f)
 		}
 		matches, err = col.walkUnion(fields, f)
 	} else {
@@ -488,6 +572,103 @@ func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]score
 		}
 		out = append(out, scored{doc: id.Value(), score: score})
 	}
+}
+
+// walkSorted is walkUnion over Compact's chunks, offering each match as
+// it is scored, and stopping early. Every item of a chunk comes after
+// every item of the chunks before it in the index's order at equal
+// score, so once a chunk is read with the heap full, and the heap's worst
+// score is at least what any later match can score (the weights of the
+// field cursors not yet done), no later match in the chunks can enter
+// the page: they are only counted, up to MaxMatches (Total's cap), and
+// the walk goes on to the segments written since Compact, read whole.
+func (col *collector) walkSorted(fields []*docCursor, filter *docCursor) error {
+	for _, f := range fields {
+		if err := f.next(col.sctx); err != nil {
+			return err
+		}
+	}
+	seg, settled := -1, false
+	var id index.IndexInternalID // a copy: cursors recycle their matches
+	for {
+		var lowest index.IndexInternalID
+		for _, f := range fields {
+			if !f.done && (lowest == nil || f.cur.IndexInternalID.Compare(lowest) < 0) {
+				lowest = f.cur.IndexInternalID
+			}
+		}
+		if lowest == nil {
+			return nil
+		}
+		id = append(id[:0], lowest...)
+		inChunks := id.Value() < col.sortedEnd
+		if inChunks && !settled {
+			if i := col.segAt(id.Value()); i != seg {
+				settled = seg >= 0 && col.settled(fields)
+				seg = i
+			}
+		}
+		if settled && inChunks && col.total >= MaxMatches {
+			// Nothing left to learn in the chunks: on to the segments
+			// written since.
+			to := index.NewIndexInternalID(nil, col.sortedEnd)
+			for _, f := range fields {
+				if err := f.advance(col.sctx, to); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if filter != nil {
+			if err := filter.advance(col.sctx, id); err != nil {
+				return err
+			}
+			if filter.done {
+				return nil
+			}
+			if !filter.at(id) {
+				for _, f := range fields {
+					if err := f.advance(col.sctx, filter.cur.IndexInternalID); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+		}
+		if err := col.count(); err != nil {
+			return err
+		}
+		score := 0
+		for _, f := range fields {
+			if f.at(id) {
+				score += f.weight
+				if err := f.next(col.sctx); err != nil {
+					return err
+				}
+			}
+		}
+		if settled && inChunks {
+			continue
+		}
+		if err := col.offer(id, score); err != nil {
+			return err
+		}
+	}
+}
+
+// settled reports whether the heap is full and no match the field
+// cursors have yet to reach can score above its worst.
+func (col *collector) settled(fields []*docCursor) bool {
+	if len(col.h) < col.k {
+		return false
+	}
+	most := 0
+	for _, f := range fields {
+		if !f.done {
+			most += f.weight
+		}
+	}
+	return col.h[0].score >= most
 }
 
 // searchRoot is the query a search walks: the filters and, with a text,

@@ -1,17 +1,32 @@
 package supply
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 )
 
-// compactBatch is how many items one write of Compact holds: a segment
-// each. Large enough that a 10^6-item index is a few dozen segments.
+// compactBatch is how many items one write of Compact holds at most: a
+// segment each. Large enough that a 10^6-item index is a few dozen
+// segments.
 const compactBatch = 50_000
+
+// compactHead is the size of Compact's first write; each next one is
+// twice the last, up to compactBatch. Compact writes the items in the
+// index's browse order (rating descending, key ascending), so segment i
+// holds only items that come before every item of segment i+1: a search
+// whose page is full once a segment is read, and which no later match
+// can beat (collector.walkSorted), stops there. Small head segments are
+// what makes that early: a common word's best 400 matches lie in the
+// first few thousand items, not in the first 50,000. A variable so tests
+// can make segments of a few items.
+var compactHead = 1024
 
 // retiredGrace is how long an index replaced by Compact stays open, for
 // the searches that started on it (they hold no lock once their reader
@@ -46,19 +61,33 @@ func (m *Memory) Compact(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	keys := make([]string, 0, len(m.items))
-	for key := range m.items {
-		keys = append(keys, key)
+	type entry struct {
+		rating float64
+		key    string
+	}
+	order := make([]entry, 0, len(m.items))
+	for key, it := range m.items {
+		order = append(order, entry{it.Rating, key})
+	}
+	slices.SortFunc(order, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(b.rating, a.rating), strings.Compare(a.key, b.key))
+	})
+	keys := make([]string, len(order))
+	for i, e := range order {
+		keys[i] = e.key
 	}
 	// The documents are built a write at a time: a million of them at
 	// once would be most of the heap the rebuild needs.
-	for lo := 0; lo < len(keys); lo += compactBatch {
+	var writes [][]string
+	head := cmp.Or(m.head, compactHead)
+	for lo, size := 0, head; lo < len(keys); lo, size = lo+size, min(2*size, compactBatch) {
 		if err := ctx.Err(); err != nil {
 			_ = idx.Close()
 			return err
 		}
+		write := keys[lo:min(lo+size, len(keys))]
 		b := idx.NewBatch()
-		for _, key := range keys[lo:min(lo+compactBatch, len(keys))] {
+		for _, key := range write {
 			if err := b.Index(key, bleveDoc(m.items[key])); err != nil {
 				_ = idx.Close()
 				return fmt.Errorf("supply: compact %s: %w", key, err)
@@ -68,9 +97,15 @@ func (m *Memory) Compact(ctx context.Context) error {
 			_ = idx.Close()
 			return fmt.Errorf("supply: compact: %w", err)
 		}
+		writes = append(writes, write)
+	}
+	chunks, err := chunksOf(idx, m.items, writes)
+	if err != nil {
+		_ = idx.Close()
+		return err
 	}
 	old := m.idx
-	m.idx, m.held = idx, false
+	m.idx, m.chunks, m.held = idx, chunks, false
 	time.AfterFunc(retiredGrace, func() { _ = old.Close() })
 	return nil
 }
@@ -80,4 +115,59 @@ func (m *Memory) current() bleve.Index {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.idx
+}
+
+// chunk is one segment Compact wrote: its items and their keys by
+// document number within the segment (Bleve numbers a write's documents
+// in no particular order), and its place among Compact's segments, which
+// is their order in the index's browse order.
+type chunk struct {
+	pos   int
+	keys  []string
+	items []*Item
+}
+
+// chunksOf maps idx's segments, by id, to the writes of Compact that made
+// them, one each, in order. It returns nil, and searches read keys from
+// Bleve and walk every match as before, when the segments are not the
+// writes (a Bleve that merged or split them).
+func chunksOf(idx bleve.Index, items map[string]*Item, writes [][]string) (map[uint64]*chunk, error) {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("supply: compact: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("supply: compact: %w", err)
+	}
+	defer r.Close()
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok || len(snap.Segments()) != len(writes) {
+		return nil, nil
+	}
+	out := make(map[uint64]*chunk, len(writes))
+	for i, seg := range snap.Segments() {
+		write := writes[i]
+		if seg.Segment().Count() != uint64(len(write)) {
+			return nil, nil
+		}
+		at := make(map[string]int, len(write))
+		for j, key := range write {
+			at[key] = j
+		}
+		c := &chunk{pos: i, keys: make([]string, len(write)), items: make([]*Item, len(write))}
+		for doc := range uint64(len(write)) {
+			id, err := seg.DocID(doc)
+			if err != nil {
+				return nil, fmt.Errorf("supply: compact: %w", err)
+			}
+			j, ok := at[string(id)]
+			if !ok {
+				return nil, nil
+			}
+			c.keys[doc], c.items[doc] = write[j], items[write[j]] // the map's own key string, not a copy
+		}
+		out[seg.Id()] = c
+	}
+	return out, nil
 }

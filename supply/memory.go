@@ -34,6 +34,11 @@ type Memory struct {
 	// held: Apply leaves Bleve alone until Compact builds it from the
 	// items (Hold).
 	held bool
+	// chunks are the segments the last Compact wrote, by segment id (nil
+	// before any, or when Bleve did not keep its writes as segments).
+	chunks map[uint64]*chunk
+	// head overrides compactHead (tests: chunks of a few items).
+	head int
 }
 
 var _ Index = (*Memory)(nil)

@@ -2,6 +2,7 @@ package supply
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -38,6 +39,7 @@ func TestMemoryContractCompacted(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ix.Close() })
+		ix.head = 2 // chunks of 2, 4, 8, …: searches that stop early
 		return compacting{ix}
 	})
 }
@@ -48,28 +50,77 @@ func TestCompactKeepsSearchResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
+	ix.head = 16 // chunks of 16 to 1024 items: searches that stop early
 	items := benchItems(2_000, 7)
+	for i := range items {
+		if i%7 == 0 {
+			items[i].Rating = 4.5 // ties, ordered by key
+		}
+	}
 	for lo := 0; lo < len(items); lo += 20 { // 100 writes: 100 segments
 		mustApply(t, ix, Batch{Upserts: items[lo : lo+20]})
 	}
-	queries := []Query{{Text: "organic milk", First: 50}, {Text: "chedar", First: 50}, {City: "City 7", First: 50}, {Text: "tea", City: "City 3", Facets: true}}
-	before := make([]Page, len(queries))
+	queries := []Query{{Text: "organic milk", First: 50}, {Text: "chedar", First: 50}, {City: "City 7", First: 50}, {Text: "tea", City: "City 3", Facets: true},
+		{Text: "milk", First: 5}, {Text: "tea", First: 40}, {Text: "dairy", First: 3}, {Text: "farms", First: 10}, {Text: "milk", Kinds: []Kind{KindProduct}, First: 400}}
+	// pages is every page of q, in order, with the totals.
+	pages := func(q Query) (out []string) {
+		for {
+			p := mustSearch(t, ix, q)
+			out = append(out, fmt.Sprint(ids(p), p.Total, p.Facets))
+			if p.NextCursor == "" || len(out) == 4 {
+				return out
+			}
+			q.After = p.NextCursor
+		}
+	}
+	before := make([][]string, len(queries))
 	for i, q := range queries {
-		before[i] = mustSearch(t, ix, q)
+		before[i] = pages(q)
 	}
 	if err := ix.Compact(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for i, q := range queries {
-		after := mustSearch(t, ix, q)
-		if !slices.Equal(ids(after), ids(before[i])) || after.Total != before[i].Total || !reflect.DeepEqual(after.Facets, before[i].Facets) {
-			t.Errorf("%+v: after Compact %v (total %d), before %v (total %d)", q, ids(after), after.Total, ids(before[i]), before[i].Total)
+	if len(ix.chunks) != 7 {
+		t.Fatalf("Compact wrote %d chunks, want 7 (16 to 1024 items)", len(ix.chunks))
+	}
+	check := func(when string) {
+		t.Helper()
+		for i, q := range queries {
+			if after := pages(q); !slices.Equal(after, before[i]) {
+				t.Errorf("%+v: %s\n%v, before\n%v", q, when, after, before[i])
+			}
 		}
 	}
-	// Writes after the swap go to the new index.
-	mustApply(t, ix, Batch{Upserts: []Item{product("late", "p-late", "Zanzibar clove", 1)}})
+	check("after Compact")
+	// Writes after the swap go to the new index, and count as much as
+	// the chunks: a better match written since Compact still comes first.
+	late := product("late", "p-late", "Zanzibar clove", 1)
+	mustApply(t, ix, Batch{Upserts: []Item{late}})
 	if p := mustSearch(t, ix, Query{Text: "zanzibar"}); len(p.Hits) != 1 {
 		t.Fatalf("an item written after Compact is not found: %v", ids(p))
+	}
+	// The worst rated item, rewritten after Compact into the best milk:
+	// found first, as an index never compacted finds it.
+	worst := items[0]
+	for _, it := range items {
+		if it.Rating < worst.Rating {
+			worst = it
+		}
+	}
+	worst.Name, worst.Tags, worst.Description, worst.Rating, worst.Version = "Milk", []string{"milk"}, "Milk.", 5, 2
+	mustApply(t, ix, Batch{Upserts: []Item{worst}})
+	plain, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	mustApply(t, plain, Batch{Upserts: items})
+	mustApply(t, plain, Batch{Upserts: []Item{late, worst}})
+	for _, q := range queries {
+		want := mustSearch(t, plain, q)
+		if got := mustSearch(t, ix, q); !slices.Equal(ids(got), ids(want)) || got.Total != want.Total {
+			t.Errorf("%+v after a rewrite: %v (total %d), never compacted %v (total %d)", q, ids(got), got.Total, ids(want), want.Total)
+		}
 	}
 }
 
