@@ -226,8 +226,9 @@ func (s *sqlQuery) text(pl *plan) {
 
 // cityText is the condition on the city-qualified indexes (migration
 // 00003) that every row matching one concept's phrases in s.city meets:
-// any phrase's words all keyed in the city, or (typo pass) every trigram
-// of one of a fuzzy phrase's groups. It narrows the rows the concept's own
+// any phrase's words all keyed in the city, or (typo pass) enough of a
+// fuzzy phrase's trigrams keyed in the city (trigramSubsets, or for a
+// long phrase trigramGroups). It narrows the rows the concept's own
 // condition is checked on to the city's postings of those words; "" when
 // there is no city, or when a fuzzy phrase's trigrams are not known here
 // (then the concept reads today's indexes).
@@ -236,9 +237,11 @@ func (s *sqlQuery) cityText(pl *plan, phrases []string) string {
 		return ""
 	}
 	var any []string
+	n := len(s.args)
+	city := s.arg(s.city)
 	for _, ph := range phrases {
 		if w := tsWords(ph); w != "" {
-			any = append(any, cityKeysExpr+" @> supply_city_words("+s.arg(s.city)+", "+s.arg(w)+")")
+			any = append(any, cityKeysExpr+" @> supply_city_words("+city+", "+s.arg(w)+")")
 		}
 	}
 	if pl.fuzzy {
@@ -246,16 +249,29 @@ func (s *sqlQuery) cityText(pl *plan, phrases []string) string {
 			if !fuzzyTerm(ph) {
 				continue
 			}
-			groups, ok := trigramGroups(ph)
+			subsets, ok := trigramSubsets(ph)
 			if !ok {
+				// No condition, so none of its arguments: PostgreSQL
+				// cannot type a parameter the statement does not use.
+				s.args = s.args[:n]
 				return ""
 			}
+			if len(subsets) > 0 {
+				var every []string
+				for _, sub := range subsets {
+					every = append(every, cityTrigramsExpr+" && supply_city_terms("+city+", "+s.arg(sub)+")")
+				}
+				any = append(any, "("+strings.Join(every, " AND ")+")")
+				continue
+			}
+			groups, _ := trigramGroups(ph)
 			for _, g := range groups {
-				any = append(any, cityTrigramsExpr+" @> supply_city_terms("+s.arg(s.city)+", "+s.arg(g)+")")
+				any = append(any, cityTrigramsExpr+" @> supply_city_terms("+city+", "+s.arg(g)+")")
 			}
 		}
 	}
 	if len(any) == 0 {
+		s.args = s.args[:n]
 		return ""
 	}
 	return "(" + strings.Join(any, " OR ") + ")"
@@ -420,10 +436,16 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	// items, against 27 ms planned for the values). Local to the batch's
 	// implicit transaction.
 	//
-	// The typo pass's city-qualified trigram groups hold for one
-	// threshold (trigramGroups): pg_trgm's default, made explicit.
+	// The typo pass's city-qualified trigram keys hold for one threshold
+	// (trigramNeed): pg_trgm's default, made explicit. No JIT and no
+	// parallel workers: a search reads a few hundred rows, and a typo's
+	// many trigram conditions raise its estimated cost past jit_above_cost,
+	// where compiling took 2 s of a 4.4 s search ("dumplngs" in Shanghai at
+	// 2·10^6 items, loaded machine); workers only add start-up to reading
+	// a few hundred rows.
 	batch.Queue(`SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
-    set_config('pg_trgm.word_similarity_threshold', $1, true)`, fmt.Sprint(trigramThreshold))
+    set_config('pg_trgm.word_similarity_threshold', $1, true), set_config('jit', 'off', true),
+    set_config('max_parallel_workers_per_gather', '0', true)`, fmt.Sprint(trigramThreshold))
 	batch.Queue(pageSQL, pageArgs...)
 	countSQL := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) c", from, where, MaxMatches)
 	if !counted {

@@ -69,7 +69,7 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 		cond  string
 	}{
 		{"words in a city", inCity, "supply_items_city_keys", "supply_city_keys(cities, tsv, category_key, kind) @>"},
-		{"a typo in a city: the city's trigrams", trigrams, "supply_items_city_trigrams", "supply_city_trigrams(cities, doc) @>"},
+		{"a typo in a city: the city's trigrams", trigrams, "supply_items_city_trigrams", "supply_city_trigrams(cities, doc) &&"},
 		{"a word's typo pass in a city: its words and trigrams", typoWords, "supply_items_city_trigrams", "supply_city_keys(cities, tsv, category_key, kind) @>"},
 		{"a category in a city", category, "supply_items_city_keys", "supply_city_keys(cities, tsv, category_key, kind) &&"},
 	}
@@ -109,6 +109,21 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 				t.Errorf("plan does not read %s by the city's keys alone:\n%s", tt.index, plan)
 			}
 		})
+	}
+}
+
+// A typo pass in a city whose word's trigrams pg_trgm may hash (outside
+// ASCII) reads today's indexes for that word, and still answers.
+func TestPostgresCityTypoOutsideASCII(t *testing.T) {
+	ix := openPostgres(t)
+	mustApply(t, ix, Batch{Upserts: []Item{product("a", "p-1", "Crème brûlée", 1), product("a", "p-2", "Whole milk", 1)}})
+	for _, text := range []string{"brûlé", "crèmes milk", "brûlée"} {
+		if _, err := ix.Search(ctx, Query{Text: text, City: "Hangzhou"}); err != nil {
+			t.Errorf("%q in a city: %v", text, err)
+		}
+	}
+	if p := mustSearch(t, ix, Query{Text: "brûlée", City: "Hangzhou"}); len(p.Hits) != 1 {
+		t.Errorf("brûlée in a city: %d hits, want 1", len(p.Hits))
 	}
 }
 
@@ -220,9 +235,10 @@ func TestPostgresLoad(t *testing.T) {
 	})
 }
 
-// The typo pass in a city reads the city's trigram keys in groups
-// (trigramGroups): every doc a phrase matches (phrase <% doc) must hold
-// one whole group, for the phrase's own trigrams as pg_trgm makes them.
+// The typo pass in a city reads the city's trigram keys by subsets
+// (trigramSubsets) or groups (trigramGroups): every doc a phrase matches
+// (phrase <% doc) must overlap every subset and hold one whole group, for
+// the phrase's own trigrams as pg_trgm makes them.
 func TestTrigramGroupsHoldEveryMatch(t *testing.T) {
 	ix := openPostgres(t)
 	v := &scaleVocabulary
@@ -243,7 +259,7 @@ func TestTrigramGroupsHoldEveryMatch(t *testing.T) {
 			phrases = append(phrases, w[:i]+w[i+1:], w[:i]+w[i:i+1]+w[i:], w[:i-1]+w[i:i+1]+w[i-1:i]+w[i+1:], w[:i]+"x"+w[i+1:])
 		}
 	}
-	matched := 0
+	matched, withSubsets := 0, 0
 	for _, ph := range phrases {
 		if !fuzzyTerm(ph) {
 			continue
@@ -266,18 +282,32 @@ func TestTrigramGroupsHoldEveryMatch(t *testing.T) {
 			args = append(args, g)
 			arms = append(arms, fmt.Sprintf("supply_city_trigrams(ARRAY['x'], doc) @> supply_city_terms('x', $%d)", len(args)))
 		}
-		var n, missed int
+		// The subsets, when there are few enough: all of them.
+		every := []string{"true"}
+		subsets, _ := trigramSubsets(ph)
+		for _, sub := range subsets {
+			args = append(args, sub)
+			every = append(every, fmt.Sprintf("supply_city_trigrams(ARRAY['x'], doc) && supply_city_terms('x', $%d)", len(args)))
+		}
+		var n, missed, missedSubsets int
 		err := ix.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE $1 <% doc), count(*) FILTER (WHERE $1 <% doc AND NOT (`+
-			strings.Join(arms, " OR ")+`)) FROM unnest($2::text[]) AS doc`, args...).Scan(&n, &missed)
+			strings.Join(arms, " OR ")+`)), count(*) FILTER (WHERE $1 <% doc AND NOT (`+strings.Join(every, " AND ")+
+			`)) FROM unnest($2::text[]) AS doc`, args...).Scan(&n, &missed, &missedSubsets)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if missed > 0 {
 			t.Errorf("%q (groups %q): %d of its %d matches hold no whole group", ph, groups, missed, n)
 		}
+		if missedSubsets > 0 {
+			t.Errorf("%q (%d subsets): %d of its %d matches miss a subset", ph, len(subsets), missedSubsets, n)
+		}
+		if len(subsets) > 0 {
+			withSubsets++
+		}
 		matched += n
 	}
-	if matched < len(phrases) {
-		t.Fatalf("only %d matches over %d phrases: the test checks little", matched, len(phrases))
+	if matched < len(phrases) || withSubsets < len(phrases)/2 {
+		t.Fatalf("only %d matches over %d phrases, %d with subsets: the test checks little", matched, len(phrases), withSubsets)
 	}
 }

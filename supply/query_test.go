@@ -2,6 +2,7 @@ package supply
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -43,4 +44,29 @@ func longRepeat(s string, n int) string {
 		out = append(out, []rune(s)...)
 	}
 	return string(out[:n])
+}
+
+// Every trigram group of a typo holds a piece of the word's inside, not
+// only the padding most docs hold ("  c", " ch"), whenever the word has
+// enough of them; the groups are disjoint and use every trigram.
+func TestTrigramGroupsSpreadThePadding(t *testing.T) {
+	for _, w := range []string{"chedar", "yoghrt", "dumplngs", "pasport", "mushroms"} {
+		groups, ok := trigramGroups(w)
+		all, _ := trigrams(w)
+		if !ok || len(groups) < 2 {
+			t.Fatalf("%q: groups %q", w, groups)
+		}
+		var seen []string
+		for _, g := range groups {
+			if !slices.ContainsFunc(g, func(t string) bool { return !strings.Contains(t, " ") }) {
+				t.Errorf("%q: group %q is padding only (%q)", w, g, groups)
+			}
+			seen = append(seen, g...)
+		}
+		slices.Sort(seen)
+		slices.Sort(all)
+		if !slices.Equal(seen, all) {
+			t.Errorf("%q: groups %q hold %q, want each of %q once", w, groups, seen, all)
+		}
+	}
 }
