@@ -1,7 +1,6 @@
 package supply
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -70,90 +69,26 @@ func trigramNeed(phrase string) (ts []string, k int, ok bool) {
 	return ts, k, true
 }
 
-// maxTrigramSubsets bounds trigramSubsets: the subsets are conditions of
-// one index scan, each planned and checked per row.
-const maxTrigramSubsets = 128
-
-// trigramSubsets is, for a fuzzy phrase of n trigrams of which a match
-// holds at least k, every subset of n−k+1 of them: a doc holds one of each
-// subset exactly when it holds at least k (it misses at most n−k), so the
-// subsets, each an overlap (&&) with the doc's city-qualified trigrams and
-// all of them conditions of one GIN scan, yield what pg_trgm's own index
-// would, within the city. Nil when there would be more than
-// maxTrigramSubsets (then trigramGroups), or no trigrams.
-func trigramSubsets(phrase string) (subsets [][]string, ok bool) {
+// trigramWindows are, for a fuzzy phrase of n trigrams of which a match
+// holds at least k (trigramNeed), its runs of n−k+1 neighbouring
+// trigrams: a doc that misses at most n−k of them holds one of every run.
+// Overlaps (&&) with the doc's city-qualified trigrams, all of them
+// conditions of one GIN scan, so the scan yields the city's rows that
+// hold a trigram of every run: those with enough of the word's pieces,
+// nearly only the rows the phrase matches. (Every subset of n−k+1, not
+// only the runs, would yield exactly pg_trgm's own candidates, but a
+// nine-letter word has 126 such subsets, and planning 126 conditions took
+// longer than checking the few extra rows the runs let through.) Nil
+// when the phrase has no trigrams; ok is false when its trigrams are not
+// known here (see trigrams).
+func trigramWindows(phrase string) (windows [][]string, ok bool) {
 	ts, k, ok := trigramNeed(phrase)
 	if !ok || len(ts) == 0 {
 		return nil, ok
 	}
-	n, size := len(ts), len(ts)-k+1
-	if binomial(n, size) > maxTrigramSubsets {
-		return nil, true
+	size := len(ts) - k + 1
+	for i := 0; i+size <= len(ts); i++ {
+		windows = append(windows, ts[i:i+size])
 	}
-	var pick func(from int, cur []string)
-	pick = func(from int, cur []string) {
-		if len(cur) == size {
-			subsets = append(subsets, slices.Clone(cur))
-			return
-		}
-		for i := from; i <= n-(size-len(cur)); i++ {
-			pick(i+1, append(cur, ts[i]))
-		}
-	}
-	pick(0, nil)
-	return subsets, true
-}
-
-// binomial is n choose k, saturating past 1<<20.
-func binomial(n, k int) int {
-	c := 1
-	for i := range k {
-		c = c * (n - i) / (i + 1)
-		if c > 1<<20 {
-			return 1 << 20
-		}
-	}
-	return c
-}
-
-// trigramGroups splits the trigrams of a fuzzy phrase into groups such
-// that every doc the phrase matches holds every trigram of at least one
-// group: such a doc misses at most n−k of the phrase's n trigrams
-// (trigramNeed), so of n−k+1 disjoint groups one misses none. Looser than
-// trigramSubsets (a group's rows are checked one by one), for phrases too
-// long for those. Groups of neighbouring trigrams are pieces of the word,
-// so each is as rare in the index as a piece of the word is in the
-// catalogue. ok is false when the phrase's trigrams are not known here.
-func trigramGroups(phrase string) (groups [][]string, ok bool) {
-	ts, k, ok := trigramNeed(phrase)
-	if !ok || len(ts) == 0 {
-		// No trigrams: pg_trgm matches nothing, and neither do no groups.
-		return nil, ok
-	}
-	n := len(ts)
-	g := n - k + 1
-	// A trigram with a space pads a word's start or end ("  c", " ch",
-	// "ar "): most docs hold one, so a group of those alone would read
-	// much of the city (a tenth of it for "chedar"'s " ch"). Each group
-	// gets a run of the word's inner trigrams, the padding spread over
-	// them; the groups stay disjoint, which is all the bound needs.
-	var inner, pad []string
-	for _, t := range ts {
-		if strings.Contains(t, " ") {
-			pad = append(pad, t)
-		} else {
-			inner = append(inner, t)
-		}
-	}
-	if len(inner) < g {
-		inner, pad = ts, nil
-	}
-	m := len(inner)
-	for i := range g {
-		groups = append(groups, slices.Clone(inner[i*m/g:(i+1)*m/g]))
-	}
-	for i, t := range pad {
-		groups[i%g] = append(groups[i%g], t)
-	}
-	return groups, true
+	return windows, true
 }

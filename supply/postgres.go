@@ -227,8 +227,7 @@ func (s *sqlQuery) text(pl *plan) {
 // cityText is the condition on the city-qualified indexes (migration
 // 00003) that every row matching one concept's phrases in s.city meets:
 // any phrase's words all keyed in the city, or (typo pass) enough of a
-// fuzzy phrase's trigrams keyed in the city (trigramSubsets, or for a
-// long phrase trigramGroups). It narrows the rows the concept's own
+// fuzzy phrase's trigrams keyed in the city (trigramWindows). It narrows the rows the concept's own
 // condition is checked on to the city's postings of those words; "" when
 // there is no city, or when a fuzzy phrase's trigrams are not known here
 // (then the concept reads today's indexes).
@@ -249,25 +248,21 @@ func (s *sqlQuery) cityText(pl *plan, phrases []string) string {
 			if !fuzzyTerm(ph) {
 				continue
 			}
-			subsets, ok := trigramSubsets(ph)
+			windows, ok := trigramWindows(ph)
 			if !ok {
 				// No condition, so none of its arguments: PostgreSQL
 				// cannot type a parameter the statement does not use.
 				s.args = s.args[:n]
 				return ""
 			}
-			if len(subsets) > 0 {
-				var every []string
-				for _, sub := range subsets {
-					every = append(every, cityTrigramsExpr+" && supply_city_terms("+city+", "+s.arg(sub)+")")
-				}
-				any = append(any, "("+strings.Join(every, " AND ")+")")
-				continue
+			if len(windows) == 0 {
+				continue // no trigrams: pg_trgm matches nothing
 			}
-			groups, _ := trigramGroups(ph)
-			for _, g := range groups {
-				any = append(any, cityTrigramsExpr+" @> supply_city_terms("+city+", "+s.arg(g)+")")
+			var every []string
+			for _, w := range windows {
+				every = append(every, cityTrigramsExpr+" && supply_city_terms("+city+", "+s.arg(w)+")")
 			}
+			any = append(any, "("+strings.Join(every, " AND ")+")")
 		}
 	}
 	if len(any) == 0 {
