@@ -47,8 +47,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 
 // Postgres is the supply index in PostgreSQL, shared by every instance:
 // full-text search over a weighted tsvector (name, category, tags,
-// description), pg_trgm for words one typo away, GIN indexes that pair the
-// city with the words so one city's query reads only that city's postings.
+// description), pg_trgm for words one typo away, GIN indexes keyed by city
+// and term together (migration 00003) so one city's query reads only that
+// city's postings.
 // The schema comes from Migrate.
 type Postgres struct {
 	pool *pgxpool.Pool
