@@ -2,8 +2,10 @@ package supply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +43,19 @@ const loadBatch = 1000
 // table that holds items already, it applies them through Apply, a
 // transaction of loadBatch items at a time.
 func (p *Postgres) Load(ctx context.Context, next func() ([]Item, error)) (LoadResult, error) {
+	return p.load(ctx, next, 1)
+}
+
+// load is Load with the search indexes built on parallel connections
+// when parallel > 1: GIN builds are single-threaded (PostgreSQL 15), so
+// the one transaction builds them one after the other. With parallel > 1
+// the items and the primary key are committed first (a duplicate item
+// still fails the load whole), then the other indexes are built, parallel
+// at a time, each in its own session: meanwhile other sessions read the
+// items without those indexes (the same answers, slowly), and a failure
+// leaves the indexes not built yet missing (the error names them). The
+// benchmark at scale builds its own database that way; Load does not.
+func (p *Postgres) load(ctx context.Context, next func() ([]Item, error), parallel int) (LoadResult, error) {
 	var res LoadResult
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
@@ -78,6 +93,11 @@ func (p *Postgres) Load(ctx context.Context, next func() ([]Item, error)) (LoadR
 	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '1GB'`); err != nil {
 		return res, fmt.Errorf("supply: load: %w", err)
 	}
+	later := rebuild[:0:0]
+	if parallel > 1 {
+		// The primary key (first) in the transaction, the rest after.
+		rebuild, later = rebuild[:1], rebuild[1:]
+	}
 	for _, ddl := range rebuild {
 		if _, err := tx.Exec(ctx, ddl); err != nil {
 			return res, fmt.Errorf("supply: load: %s: %w", ddl, err)
@@ -85,6 +105,9 @@ func (p *Postgres) Load(ctx context.Context, next func() ([]Item, error)) (LoadR
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("supply: load: %w", err)
+	}
+	if err := p.buildIndexes(ctx, later, parallel); err != nil {
+		return res, err
 	}
 	// The planner's statistics: without them the first queries after a
 	// load guess the table empty and pick scans. The vacuum sets the
@@ -94,6 +117,66 @@ func (p *Postgres) Load(ctx context.Context, next func() ([]Item, error)) (LoadR
 		return res, fmt.Errorf("supply: load: analyze: %w", err)
 	}
 	return res, nil
+}
+
+// buildIndexes runs the index definitions ddls, parallel at a time, each
+// on a connection of its own with the builds' memory, the longest (by
+// kind: trigram GIN first) started first.
+func (p *Postgres) buildIndexes(ctx context.Context, ddls []string, parallel int) error {
+	if len(ddls) == 0 {
+		return nil
+	}
+	todo := make(chan string, len(ddls))
+	for _, ddl := range ddls {
+		if strings.Contains(ddl, "trgm") || strings.Contains(ddl, "trigram") {
+			todo <- ddl
+		}
+	}
+	for _, ddl := range ddls {
+		if !strings.Contains(ddl, "trgm") && !strings.Contains(ddl, "trigram") {
+			todo <- ddl
+		}
+	}
+	close(todo)
+	var mu sync.Mutex
+	var failed []error
+	var wg sync.WaitGroup
+	for range min(parallel, len(ddls)) {
+		wg.Go(func() {
+			for ddl := range todo {
+				err := p.buildIndex(ctx, ddl)
+				if err != nil {
+					mu.Lock()
+					failed = append(failed, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		return fmt.Errorf("supply: load: the items are in, %d of %d indexes are not: %w", len(failed), len(ddls), errors.Join(failed...))
+	}
+	return nil
+}
+
+func (p *Postgres) buildIndex(ctx context.Context, ddl string) error {
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ddl, err)
+	}
+	defer conn.Release()
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '1GB'`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, ddl)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", ddl, err)
+	}
+	return nil
 }
 
 // dropIndexes drops supply_items' indexes and primary key and returns the

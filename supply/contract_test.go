@@ -209,6 +209,10 @@ func testFilters(t *testing.T, ix Index) {
 		{"text within a city (dairy is a synonym of milk)", Query{Text: "milk", City: "Shanghai"}, []string{"p-2"}},
 		{"text outside the city", Query{Text: "bananas", City: "Shanghai"}, nil},
 		{"a city nobody serves", Query{City: "Lhasa"}, nil},
+		{"a category of a kind in a city", Query{Category: "dairy", City: "Shanghai", Kinds: []Kind{KindProduct}}, []string{"p-2"}},
+		{"a category of another kind in the city", Query{Category: "dairy", City: "Shanghai", Kinds: []Kind{KindStore}}, nil},
+		{"a category of a vertical in a many-city item's city", Query{Category: "travel", City: "Beijing", Verticals: []Vertical{"PUBLIC_SERVICE"}}, []string{"passport-renewal"}},
+		{"words of a many-city item in its city", Query{Text: "passport renewal", City: "Shanghai"}, []string{"passport-renewal"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,6 +270,27 @@ func testTypos(t *testing.T, ix Index) {
 		t.Run(tt.text, func(t *testing.T) {
 			if got := sorted(ids(mustSearch(t, ix, Query{Text: tt.text}))); !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
 				t.Errorf("%q: %v, want %v", tt.text, got, tt.want)
+			}
+		})
+	}
+	// The same in a city: a city's query reads other postings (the
+	// PostgreSQL index's city-qualified keys) and must find the same.
+	inCity := []struct {
+		text, city string
+		want       []string
+	}{
+		{"mlik", "Hangzhou", []string{"p-1"}},
+		{"chedar", "Shanghai", []string{"p-2"}},
+		{"chedar", "Hangzhou", nil},
+		{"pasport", "Beijing", []string{"passport-renewal"}}, // one city of a many-city item
+		{"pediatrician", "Hangzhou", []string{"d-1"}},
+		{"heart doctor", "Beijing", []string{"d-2"}},
+		{"heart doctor", "Hangzhou", nil},
+	}
+	for _, tt := range inCity {
+		t.Run(tt.text+" in "+tt.city, func(t *testing.T) {
+			if got := sorted(ids(mustSearch(t, ix, Query{Text: tt.text, City: tt.city}))); !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+				t.Errorf("%q in %s: %v, want %v", tt.text, tt.city, got, tt.want)
 			}
 		})
 	}

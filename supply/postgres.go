@@ -47,8 +47,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 
 // Postgres is the supply index in PostgreSQL, shared by every instance:
 // full-text search over a weighted tsvector (name, category, tags,
-// description), pg_trgm for words one typo away, GIN indexes that pair the
-// city with the words so one city's query reads only that city's postings.
+// description), pg_trgm for words one typo away, GIN indexes keyed by city
+// and term together (migration 00003) so one city's query reads only that
+// city's postings.
 // The schema comes from Migrate.
 type Postgres struct {
 	pool *pgxpool.Pool
@@ -139,6 +140,24 @@ func (p *Postgres) Apply(ctx context.Context, b Batch) (Ack, error) {
 type sqlQuery struct {
 	where []string
 	args  []any
+	// city is the query's city, normalised; "" for none.
+	city string
+	// keys are the conditions on the city-qualified indexes (migration
+	// 00003) that every match meets: see from.
+	keys []string
+}
+
+// from is the rows a query reads: supply_items, or with keys the rows the
+// city-qualified indexes yield for them, fenced (OFFSET 0) so that the
+// query's own conditions filter those rows and are never read from the
+// indexes of the whole country instead: the planner's estimates of many
+// small city postings OR'd together (a typo's trigram groups) otherwise
+// favour the country's one list, whose length grows with the country.
+func (s *sqlQuery) from() string {
+	if len(s.keys) == 0 {
+		return "supply_items"
+	}
+	return "(SELECT * FROM supply_items WHERE NOT deleted AND " + strings.Join(s.keys, " AND ") + " OFFSET 0) AS supply_items"
 }
 
 func (s *sqlQuery) arg(v any) string {
@@ -178,10 +197,14 @@ func tsQuery(phrases []string, weight string) string {
 }
 
 // text adds the condition that every concept of pl matches: its tsquery,
-// or in the typo pass a trigram match of one of its single terms.
+// or in the typo pass a trigram match of one of its single terms. In a
+// city each concept also reads its city-qualified keys (cityText).
 func (s *sqlQuery) text(pl *plan) {
 	var every []string
 	for _, phrases := range pl.concepts {
+		if keys := s.cityText(pl, phrases); keys != "" {
+			s.keys = append(s.keys, keys)
+		}
 		tq := tsQuery(phrases, "")
 		var any []string
 		if tq != "" {
@@ -200,6 +223,54 @@ func (s *sqlQuery) text(pl *plan) {
 		every = append(every, "("+strings.Join(any, " OR ")+")")
 	}
 	s.where = append(s.where, strings.Join(every, " AND "))
+}
+
+// cityText is the condition on the city-qualified indexes (migration
+// 00003) that every row matching one concept's phrases in s.city meets:
+// any phrase's words all keyed in the city, or (typo pass) enough of a
+// fuzzy phrase's trigrams keyed in the city (trigramWindows). It narrows the rows the concept's own
+// condition is checked on to the city's postings of those words; "" when
+// there is no city, or when a fuzzy phrase's trigrams are not known here
+// (then the concept reads today's indexes).
+func (s *sqlQuery) cityText(pl *plan, phrases []string) string {
+	if s.city == "" {
+		return ""
+	}
+	var any []string
+	n := len(s.args)
+	city := s.arg(s.city)
+	for _, ph := range phrases {
+		if w := tsWords(ph); w != "" {
+			any = append(any, cityKeysExpr+" @> supply_city_words("+city+", "+s.arg(w)+")")
+		}
+	}
+	if pl.fuzzy {
+		for _, ph := range phrases {
+			if !fuzzyTerm(ph) {
+				continue
+			}
+			windows, ok := trigramWindows(ph)
+			if !ok {
+				// No condition, so none of its arguments: PostgreSQL
+				// cannot type a parameter the statement does not use.
+				s.args = s.args[:n]
+				return ""
+			}
+			if len(windows) == 0 {
+				continue // no trigrams: pg_trgm matches nothing
+			}
+			var every []string
+			for _, w := range windows {
+				every = append(every, cityTrigramsExpr+" && supply_city_terms("+city+", "+s.arg(w)+")")
+			}
+			any = append(any, "("+strings.Join(every, " AND ")+")")
+		}
+	}
+	if len(any) == 0 {
+		s.args = s.args[:n]
+		return ""
+	}
+	return "(" + strings.Join(any, " OR ") + ")"
 }
 
 // score is the expression of the index score (see Hit): the weights of
@@ -235,10 +306,24 @@ func (s *sqlQuery) filters(q Query) {
 		s.where = append(s.where, "kind = ANY("+s.arg(ks)+")")
 	}
 	if q.City != "" {
-		s.where = append(s.where, "cities @> ARRAY["+s.arg(norm(q.City))+"]")
+		s.city = norm(q.City)
+		s.where = append(s.where, "cities @> ARRAY["+s.arg(s.city)+"]")
 	}
 	if q.Category != "" {
-		s.where = append(s.where, "category_key = "+s.arg(norm(q.Category)))
+		cat := norm(q.Category)
+		s.where = append(s.where, "category_key = "+s.arg(cat))
+		if s.city != "" {
+			// The city's postings of the category (of the kinds asked),
+			// from the city-qualified keys (migration 00003).
+			terms := []string{"cat:" + cat}
+			if len(q.Kinds) > 0 || len(q.Verticals) > 0 {
+				terms = terms[:0]
+				for _, k := range kindsOf(q) {
+					terms = append(terms, "cat:"+cat+"@kind:"+string(k))
+				}
+			}
+			s.keys = append(s.keys, cityKeysExpr+" && supply_city_terms("+s.arg(s.city)+", "+s.arg(terms)+")")
+		}
 	}
 	if lo, hi, ok := priceRange(q); ok {
 		s.where = append(s.where, "price BETWEEN "+s.arg(lo)+" AND "+s.arg(hi))
@@ -303,12 +388,12 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	if pl != nil {
 		s.text(pl)
 	}
-	where, whereArgs := strings.Join(s.where, " AND "), s.args
+	where, whereArgs, from := strings.Join(s.where, " AND "), s.args, s.from()
 	score := "0"
 	if pl != nil && q.Sort == SortRelevance {
 		score = s.score(pl)
 	}
-	matches := "SELECT *, " + score + " AS score, " + s.sortValue(q) + " AS sv FROM supply_items WHERE " + where
+	matches := "SELECT *, " + score + " AS score, " + s.sortValue(q) + " AS sv FROM " + from + " WHERE " + where
 	// counted: the page's rows carry Total (count over the candidates),
 	// so the matches are read once, not once for the page and once more
 	// for the count.
@@ -346,17 +431,27 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	// (1.3–1.9 s for "Traditional Chinese Medicine" in a city at 2·10^6
 	// items, against 27 ms planned for the values). Local to the batch's
 	// implicit transaction.
-	batch.Queue(`SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`)
+	//
+	// The typo pass's city-qualified trigram keys hold for one threshold
+	// (trigramNeed): pg_trgm's default, made explicit. No JIT and no
+	// parallel workers: a search reads a few hundred rows, and a typo's
+	// many trigram conditions raise its estimated cost past jit_above_cost,
+	// where compiling took 2 s of a 4.4 s search ("dumplngs" in Shanghai at
+	// 2·10^6 items, loaded machine); workers only add start-up to reading
+	// a few hundred rows.
+	batch.Queue(`SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
+    set_config('pg_trgm.word_similarity_threshold', $1, true), set_config('jit', 'off', true),
+    set_config('max_parallel_workers_per_gather', '0', true)`, fmt.Sprint(trigramThreshold))
 	batch.Queue(pageSQL, pageArgs...)
-	countSQL := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM supply_items WHERE %s LIMIT %d) c", where, MaxMatches)
+	countSQL := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) c", from, where, MaxMatches)
 	if !counted {
 		batch.Queue(countSQL, whereArgs...)
 	}
 	if q.Facets {
-		batch.Queue(`SELECT f, v, count(*) FROM (SELECT vertical, kind, category_key, provider FROM supply_items WHERE `+where+`) m,
+		batch.Queue(`SELECT f, v, count(*) FROM (SELECT vertical, kind, category_key, provider FROM `+from+` WHERE `+where+`) m,
             LATERAL (VALUES ('vertical', vertical), ('kind', kind), ('category', category_key), ('provider', provider)) AS x(f, v)
             GROUP BY f, v`, whereArgs...)
-		batch.Queue(`SELECT 'city', city, count(*) FROM supply_items, unnest(cities) AS city WHERE `+where+` GROUP BY city`, whereArgs...)
+		batch.Queue(`SELECT 'city', city, count(*) FROM `+from+`, unnest(cities) AS city WHERE `+where+` GROUP BY city`, whereArgs...)
 	}
 	br := p.pool.SendBatch(ctx, &batch)
 	defer br.Close()

@@ -3,6 +3,7 @@ package supply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,8 +31,9 @@ func TestPostgresContract(t *testing.T) {
 	runContract(t, func(t *testing.T) Index { return openPostgres(t) })
 }
 
-// A query that names a city reads that city's postings from the GIN index
-// pairing city and words, never a scan of every city's matches.
+// A query that names a city reads that city's postings from the
+// city-qualified keys (migration 00003), never a scan of every city's
+// matches.
 func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 	ix := openPostgres(t)
 	// A country: 40 cities, words spread over the catalogue, so that the
@@ -47,23 +49,29 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 	if _, err := ix.pool.Exec(ctx, "ANALYZE supply_items"); err != nil {
 		t.Fatal(err)
 	}
-	exact, _ := plans("milk")
+	exact, typo := plans("milk")
 	inCity := &sqlQuery{}
 	inCity.filters(Query{City: "City 7"})
 	inCity.text(exact)
+	_, typoPlan := plans("chedar")
 	trigrams := &sqlQuery{}
 	trigrams.filters(Query{City: "City 7"})
-	trigrams.where = append(trigrams.where, trigrams.arg("chedar")+" <% doc")
+	trigrams.text(typoPlan)
+	typoWords := &sqlQuery{}
+	typoWords.filters(Query{City: "City 7"})
+	typoWords.text(typo)
+	category := &sqlQuery{}
+	category.filters(Query{City: "City 7", Category: "Aisle 3", Kinds: []Kind{KindProduct}})
 	tests := []struct {
 		name  string
 		q     *sqlQuery
 		index string
 		cond  string
 	}{
-		{"words in a city", inCity, "supply_items_city_text", "tsv @@"},
-		// The planner may read the city's postings and check the trigrams
-		// of those rows only: still one city, not the country.
-		{"trigrams in a city", trigrams, "supply_items_city_", "cities @>"},
+		{"words in a city", inCity, "supply_items_city_keys", "supply_city_keys(cities, tsv, category_key, kind) @>"},
+		{"a typo in a city: the city's trigrams", trigrams, "supply_items_city_trigrams", "supply_city_trigrams(cities, doc) &&"},
+		{"a word's typo pass in a city: its words and trigrams", typoWords, "supply_items_city_trigrams", "supply_city_keys(cities, tsv, category_key, kind) @>"},
+		{"a category in a city", category, "supply_items_city_keys", "supply_city_keys(cities, tsv, category_key, kind) &&"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +85,7 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := tx.Query(ctx, "EXPLAIN SELECT id FROM supply_items WHERE "+strings.Join(tt.q.where, " AND "), tt.q.args...)
+			rows, err := tx.Query(ctx, "EXPLAIN SELECT id FROM "+tt.q.from()+" WHERE "+strings.Join(tt.q.where, " AND "), tt.q.args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,13 +94,36 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			plan := strings.Join(lines, "\n")
-			// The city and the words are both conditions of one index scan.
-			cond := plan[max(strings.Index(plan, "Index Cond"), 0):]
-			if !strings.Contains(plan, "Index Cond") || !strings.Contains(plan, tt.index) || strings.Contains(plan, "Seq Scan") ||
-				!strings.Contains(cond, "cities @>") || !strings.Contains(cond, tt.cond) {
-				t.Errorf("plan does not read %s:\n%s", tt.index, plan)
+			// Only city-qualified keys are read from an index: no index
+			// of the country's words, trigrams or categories.
+			var conds []string
+			for _, l := range lines {
+				if strings.Contains(l, "Index Cond") {
+					conds = append(conds, l)
+				}
+			}
+			cond := strings.Join(conds, "\n")
+			if len(conds) == 0 || !strings.Contains(plan, tt.index) || strings.Contains(plan, "Seq Scan") ||
+				!strings.Contains(cond, tt.cond) || strings.Contains(cond, "tsv @@") || strings.Contains(cond, "<%") ||
+				strings.Contains(cond, "category_key =") {
+				t.Errorf("plan does not read %s by the city's keys alone:\n%s", tt.index, plan)
 			}
 		})
+	}
+}
+
+// A typo pass in a city whose word's trigrams pg_trgm may hash (outside
+// ASCII) reads today's indexes for that word, and still answers.
+func TestPostgresCityTypoOutsideASCII(t *testing.T) {
+	ix := openPostgres(t)
+	mustApply(t, ix, Batch{Upserts: []Item{product("a", "p-1", "Crème brûlée", 1), product("a", "p-2", "Whole milk", 1)}})
+	for _, text := range []string{"brûlé", "crèmes milk", "brûlée"} {
+		if _, err := ix.Search(ctx, Query{Text: text, City: "Hangzhou"}); err != nil {
+			t.Errorf("%q in a city: %v", text, err)
+		}
+	}
+	if p := mustSearch(t, ix, Query{Text: "brûlée", City: "Hangzhou"}); len(p.Hits) != 1 {
+		t.Errorf("brûlée in a city: %d hits, want 1", len(p.Hits))
 	}
 }
 
@@ -168,6 +199,27 @@ func TestPostgresLoad(t *testing.T) {
 			t.Fatalf("the newer version is not searchable: %+v, %v", page.Hits, err)
 		}
 	})
+	t.Run("indexes built on parallel connections: the same indexes, the same answers", func(t *testing.T) {
+		ix := openPostgres(t)
+		res, err := ix.load(ctx, source(first, []Item{bad}, second), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (LoadResult{Indexed: 300, Rejected: 1, Bulk: true}); res != want {
+			t.Fatalf("load: %+v, want %+v", res, want)
+		}
+		if after := indexNames(t, ix); strings.Join(after, "\n") != strings.Join(before, "\n") {
+			t.Fatalf("indexes after the load:\n%s\nwant:\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+		}
+		page, err := ix.Search(ctx, Query{Text: "milk", City: "Hangzhou", First: 5})
+		if err != nil || page.Total != 300 || len(page.Hits) != 5 {
+			t.Fatalf("search after the load: %d hits of %d, %v", len(page.Hits), page.Total, err)
+		}
+		dup := product("load", "twice", "twice milk", 1)
+		if _, err := openPostgres(t).load(ctx, source([]Item{dup, dup}), 3); err == nil {
+			t.Fatal("a load with one item twice succeeded")
+		}
+	})
 	t.Run("a duplicate item in a bulk load fails it whole, the index as it was", func(t *testing.T) {
 		ix := openPostgres(t)
 		dup := product("load", "twice", "twice milk", 1)
@@ -181,4 +233,68 @@ func TestPostgresLoad(t *testing.T) {
 			t.Fatalf("after the failed load: %d items, %v", page.Total, err)
 		}
 	})
+}
+
+// The typo pass in a city reads the city's trigram keys by runs of
+// neighbouring trigrams (trigramWindows): every doc a phrase matches
+// (phrase <% doc) must overlap every run, for the phrase's own trigrams as
+// pg_trgm makes them.
+func TestTrigramWindowsHoldEveryMatch(t *testing.T) {
+	ix := openPostgres(t)
+	v := &scaleVocabulary
+	var words, docs []string
+	for _, l := range [][]string{v.productWords, v.productNouns, v.aisles, v.specialties, v.practices, v.services, scaleSurnames} {
+		words = append(words, l...)
+	}
+	for i, w := range words {
+		docs = append(docs, strings.ToLower(w+" "+words[(i*7+3)%len(words)]+" delivers in shanghai . "+words[(i*13+5)%len(words)]))
+	}
+	// Each word one edit away: a letter dropped, doubled, swapped with
+	// the next or replaced; and the words themselves.
+	var phrases []string
+	for _, w := range words {
+		w = strings.ToLower(strings.Fields(w)[0])
+		phrases = append(phrases, w)
+		for i := 1; i < len(w)-1; i++ {
+			phrases = append(phrases, w[:i]+w[i+1:], w[:i]+w[i:i+1]+w[i:], w[:i-1]+w[i:i+1]+w[i-1:i]+w[i+1:], w[:i]+"x"+w[i+1:])
+		}
+	}
+	matched, tested := 0, 0
+	for _, ph := range phrases {
+		if !fuzzyTerm(ph) {
+			continue
+		}
+		tested++
+		windows, ok := trigramWindows(ph)
+		if !ok || len(windows) == 0 {
+			t.Fatalf("%q: no trigram windows", ph)
+		}
+		want, _ := trigrams(ph)
+		var got []string
+		if err := ix.pool.QueryRow(ctx, `SELECT show_trgm($1)`, ph).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(sorted(got), sorted(want)) {
+			t.Fatalf("%q: trigrams %q, pg_trgm's %q", ph, want, got)
+		}
+		var every []string
+		args := []any{ph, docs}
+		for _, w := range windows {
+			args = append(args, w)
+			every = append(every, fmt.Sprintf("supply_city_trigrams(ARRAY['x'], doc) && supply_city_terms('x', $%d)", len(args)))
+		}
+		var n, missed int
+		err := ix.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE $1 <% doc), count(*) FILTER (WHERE $1 <% doc AND NOT (`+
+			strings.Join(every, " AND ")+`)) FROM unnest($2::text[]) AS doc`, args...).Scan(&n, &missed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if missed > 0 {
+			t.Errorf("%q (windows %q): %d of its %d matches miss a window", ph, windows, missed, n)
+		}
+		matched += n
+	}
+	if matched < tested {
+		t.Fatalf("only %d matches over %d phrases: the test checks little", matched, tested)
+	}
 }

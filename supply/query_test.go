@@ -44,3 +44,17 @@ func longRepeat(s string, n int) string {
 	}
 	return string(out[:n])
 }
+
+// A typo's trigram windows are its runs of n−k+1 neighbouring trigrams,
+// in the word's order: "chedar" has 7 trigrams, a match holds 5 of them,
+// so 5 runs of 3.
+func TestTrigramWindows(t *testing.T) {
+	got, ok := trigramWindows("Chedar")
+	want := [][]string{{"  c", " ch", "che"}, {" ch", "che", "hed"}, {"che", "hed", "eda"}, {"hed", "eda", "dar"}, {"eda", "dar", "ar "}}
+	if !ok || !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("windows %q, want %q", got, want)
+	}
+	if _, ok := trigramWindows("brûlé"); ok {
+		t.Error("windows of a word outside ASCII, whose trigrams pg_trgm may hash")
+	}
+}
