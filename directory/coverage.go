@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"cmp"
 	"encoding/binary"
 	"slices"
 	"strings"
@@ -55,17 +56,18 @@ func keyOf(id string) covKey {
 	return covKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
+// cmp orders two keys: hi, then lo.
+func (a covKey) cmp(b covKey) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.lo, b.lo)
+}
+
 // cmpEntry orders (k, id) against the entry (ek, ei) of s.
 func cmpEntry(s *Snapshot, k covKey, id string, ek covKey, ei int32) int {
-	switch {
-	case k.hi < ek.hi:
-		return -1
-	case k.hi > ek.hi:
-		return 1
-	case k.lo < ek.lo:
-		return -1
-	case k.lo > ek.lo:
-		return 1
+	if c := k.cmp(ek); c != 0 {
+		return c
 	}
 	return strings.Compare(id, s.id(ei))
 }
@@ -180,15 +182,10 @@ func (nd *covInner) insertAt(pos int, k covKey, i int32, in *covInner, lf *covLe
 // cmpIdx orders the entries (ak, ai) and (bk, bi) of s, reading their ids
 // only when their keys tie.
 func cmpIdx(s *Snapshot, ak covKey, ai int32, bk covKey, bi int32) int {
+	if c := ak.cmp(bk); c != 0 {
+		return c
+	}
 	switch {
-	case ak.hi < bk.hi:
-		return -1
-	case ak.hi > bk.hi:
-		return 1
-	case ak.lo < bk.lo:
-		return -1
-	case ak.lo > bk.lo:
-		return 1
 	case ai == bi:
 		return 0
 	}

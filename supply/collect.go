@@ -531,12 +531,7 @@ func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]score
 	out := col.room(most)
 	var id index.IndexInternalID // a copy: cursors recycle their matches
 	for {
-		var lowest index.IndexInternalID
-		for _, f := range fields {
-			if !f.done && (lowest == nil || f.cur.IndexInternalID.Compare(lowest) < 0) {
-				lowest = f.cur.IndexInternalID
-			}
-		}
+		lowest := lowestMatch(fields)
 		if lowest == nil {
 			return out, nil
 		}
@@ -574,6 +569,18 @@ func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]score
 	}
 }
 
+// lowestMatch is the smallest document the field cursors not yet done stand
+// on (nil once all are done): the union walks' next match.
+func lowestMatch(fields []*docCursor) index.IndexInternalID {
+	var lowest index.IndexInternalID
+	for _, f := range fields {
+		if !f.done && (lowest == nil || f.cur.IndexInternalID.Compare(lowest) < 0) {
+			lowest = f.cur.IndexInternalID
+		}
+	}
+	return lowest
+}
+
 // walkSorted is walkUnion over Compact's chunks, offering each match as
 // it is scored, and stopping early. Every item of a chunk comes after
 // every item of the chunks before it in the index's order at equal
@@ -591,12 +598,7 @@ func (col *collector) walkSorted(fields []*docCursor, filter *docCursor) error {
 	seg, settled := -1, false
 	var id index.IndexInternalID // a copy: cursors recycle their matches
 	for {
-		var lowest index.IndexInternalID
-		for _, f := range fields {
-			if !f.done && (lowest == nil || f.cur.IndexInternalID.Compare(lowest) < 0) {
-				lowest = f.cur.IndexInternalID
-			}
-		}
+		lowest := lowestMatch(fields)
 		if lowest == nil {
 			return nil
 		}
