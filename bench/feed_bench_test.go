@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -55,7 +56,7 @@ func envInt(name string, def int) int {
 // embedded index fed and compacted as BenchmarkGeneratedFeed does
 // (PLAZA_BENCH_FEED_N providers of PLAZA_BENCH_FEED_K items). CPU time
 // per search is the figure: on a shared machine wall time is the
-// neighbours'.
+// neighbours'. Sub-benchmarks time other walks over the same index.
 //
 //	PLAZA_BENCH_FEED_N=32 PLAZA_BENCH_FEED_K=20 go test -run '^$' -bench GeneratedSearch ./bench/
 func BenchmarkGeneratedSearch(b *testing.B) {
@@ -76,18 +77,48 @@ func BenchmarkGeneratedSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	feedCPU := processCPU(b) - feed0
-	q := supply.Query{Text: "milk", First: 400,
-		Kinds: []supply.Kind{supply.KindProduct, supply.KindStore, supply.KindDoctor, supply.KindLawyer, supply.KindGovService}}
-	var page supply.Page
-	cpu0 := processCPU(b)
-	for b.Loop() {
-		if page, err = mem.Search(ctx, q); err != nil {
+	all := []supply.Kind{supply.KindProduct, supply.KindStore, supply.KindDoctor, supply.KindLawyer, supply.KindGovService}
+	// The first is the row's query; the others are the walks it does not
+	// take (a text of two concepts, a text in one city, a browse with no
+	// text), over the same index.
+	queries := []struct {
+		name string
+		q    supply.Query
+	}{
+		{"milk", supply.Query{Text: "milk", First: 400, Kinds: all}},
+		{"fresh-milk", supply.Query{Text: "fresh milk", First: 400, Kinds: all}},
+		{"milk-city", supply.Query{Text: "milk", City: "Shanghai", First: 400, Kinds: all}},
+		{"browse", supply.Query{First: 400, Kinds: all}},
+		{"browse-city", supply.Query{City: "Shanghai", First: 400, Kinds: all}},
+	}
+	// PLAZA_BENCH_SEARCH_PROFILE names a CPU profile of the searches alone
+	// (go test's -cpuprofile would be mostly the feed).
+	if path := os.Getenv("PLAZA_BENCH_SEARCH_PROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
 			b.Fatal(err)
 		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
-	b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	b.ReportMetric(float64(len(page.Hits)), "hits")
-	b.ReportMetric(float64(page.Total), "total")
+	for _, tc := range queries {
+		b.Run(tc.name, func(b *testing.B) {
+			var page supply.Page
+			var err error
+			cpu0 := processCPU(b)
+			for b.Loop() {
+				if page, err = mem.Search(ctx, tc.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(len(page.Hits)), "hits")
+			b.ReportMetric(float64(page.Total), "total")
+		})
+	}
 	b.ReportMetric(feedCPU.Seconds(), "feed+compact-cpu-s")
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
 	index "github.com/blevesearch/bleve_index_api"
 )
 
@@ -269,12 +270,63 @@ func (col *collector) hits() []Hit {
 }
 
 // open starts a searcher over q, scoring nothing (the collector scores).
+// Over Compact's chunks, whose walks stop early, its disjunctions and
+// conjunctions are lazy (searcherOf).
 func (col *collector) open(q query.Query, weight int) (*docCursor, error) {
-	s, err := q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), search.SearcherOptions{Score: bleve.ScoreNone})
+	var s search.Searcher
+	var err error
+	if col.sortedEnd > 0 {
+		s, err = col.searcherOf(q)
+	} else {
+		s, err = q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), search.SearcherOptions{Score: bleve.ScoreNone})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("supply: search: %w", err)
 	}
 	return &docCursor{s: s, weight: weight}, nil
+}
+
+// lazy hides a searcher's index.Optimizable side from the disjunction and
+// conjunction searchers above it. Scoring nothing, Bleve "optimizes" a
+// disjunction or conjunction of term searchers into one bitmap per
+// segment, ORed or ANDed from the terms' whole postings as the searcher
+// opens: a walk that stops after its first few thousand documents would
+// pay for every match in the index (a filter on every searchable kind is
+// every item), and the garbage of it. Hidden, they read the postings as
+// they go.
+type lazy struct{ search.Searcher }
+
+// searcherOf is q's searcher, scoring nothing, with lazy disjunctions and
+// conjunctions (the other queries' searchers are Bleve's: a term, a fuzzy
+// term, a numeric range).
+func (col *collector) searcherOf(q query.Query) (search.Searcher, error) {
+	opts := search.SearcherOptions{Score: bleve.ScoreNone}
+	var parts []query.Query
+	switch q := q.(type) {
+	case kindFilter:
+		return col.searcherOf(q.Query)
+	case *query.DisjunctionQuery:
+		parts = q.Disjuncts
+	case *query.ConjunctionQuery:
+		parts = q.Conjuncts
+	default:
+		return q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), opts)
+	}
+	ss := make([]search.Searcher, 0, len(parts))
+	for _, part := range parts {
+		s, err := col.searcherOf(part)
+		if err != nil {
+			for _, s := range ss {
+				_ = s.Close()
+			}
+			return nil, err
+		}
+		ss = append(ss, lazy{s})
+	}
+	if d, ok := q.(*query.DisjunctionQuery); ok {
+		return searcher.NewDisjunctionSearcher(col.ctx, col.r, ss, d.Min, opts)
+	}
+	return searcher.NewConjunctionSearcher(col.ctx, col.r, ss, opts)
 }
 
 // collect matches the filters and, for a text query, plan p; it keeps the
@@ -289,6 +341,12 @@ func (col *collector) open(q query.Query, weight int) (*docCursor, error) {
 // each match. Then only the matches of the best scores that can fill the
 // page are read (key, rating) into the heap. A browse walks rating tiers.
 //
+// Over Compact's chunks (an index compacted and not held since), every
+// walk, of one concept or several or none, is one step instead:
+// walkSorted offers the matches as it finds them and stops once no later
+// one can enter the page, so a search reads about as many matches at 10^6
+// items as at 10^4.
+//
 // Holding the read lock for the walk keeps Bleve's snapshot and the item
 // maps in step (Apply changes both under the write lock).
 func (m *Memory) collect(ctx context.Context, filter []query.Query, p *plan, c *cursor, k int) (collected, error) {
@@ -297,13 +355,16 @@ func (m *Memory) collect(ctx context.Context, filter []query.Query, p *plan, c *
 	if p != nil {
 		match, fieldQs = textQueries(p, m.analyser())
 	}
-	root := searchRoot(filter, match)
-	out := collected{root: root}
 	r, release, err := m.reader()
 	if err != nil {
-		return out, err
+		return collected{root: searchRoot(filter, match)}, err
 	}
 	defer release()
+	if !m.held {
+		filter = m.dropWholeKinds(filter)
+	}
+	root := searchRoot(filter, match)
+	out := collected{root: root}
 	col := &collector{ctx: ctx, m: m, r: r, c: c, k: k, h: make(worstFirst, 0, k)}
 	// Every searcher's matches come from one pool; it grows when short.
 	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
@@ -320,12 +381,35 @@ func (m *Memory) collect(ctx context.Context, filter []query.Query, p *plan, c *
 	return out, nil
 }
 
-// browse reads the filters' matches best rated first. A narrow filter (a
+// browse reads the filters' matches best rated first: over Compact's
+// chunks, in their order (walkSorted). Otherwise a narrow filter (a
 // city's items) is read whole; a broad one is walked by rating tier, best
 // first: a tier above the cursor's is only counted, and once the heap is
 // full after a tier, every later tier rates lower and is only counted, up
 // to MaxMatches (Total's cap).
 func (col *collector) browse(filter []query.Query) error {
+	if col.sortedEnd > 0 {
+		// Compact's chunks hold the items best rated first: the page is
+		// the filters' first matches in them.
+		fq := conj(filter)
+		if fq == nil {
+			// Every item has a kind. (Bleve's match-all reads every
+			// document of the index to skip them.)
+			var any []query.Query
+			for _, k := range kindsOf(Query{}) {
+				t := bleve.NewTermQuery(string(k))
+				t.SetField(fKind)
+				any = append(any, t)
+			}
+			fq = bleve.NewDisjunctionQuery(any...)
+		}
+		d, err := col.open(fq, 0)
+		if err != nil {
+			return err
+		}
+		defer d.s.Close()
+		return col.walkSorted(&driverWalk{col: col, driver: d})
+	}
 	if fq := conj(filter); fq != nil {
 		d, err := col.open(fq, 0)
 		if err != nil {
@@ -426,7 +510,7 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 			defer f.s.Close()
 		}
 		if col.sortedEnd > 0 {
-			return col.walkSorted(fields, f)
+			return col.walkSorted(&unionWalk{col: col, fields: fields, filter: f})
 		}
 		matches, err = col.walkUnion(fields, f)
 	} else {
@@ -435,6 +519,9 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 			return err
 		}
 		defer d.s.Close()
+		if col.sortedEnd > 0 {
+			return col.walkSorted(&driverWalk{col: col, driver: d, fields: fields})
+		}
 		matches, err = col.walk(d, fields)
 	}
 	if err != nil {
@@ -581,76 +668,65 @@ func lowestMatch(fields []*docCursor) index.IndexInternalID {
 	return lowest
 }
 
-// walkSorted is walkUnion over Compact's chunks, offering each match as
-// it is scored, and stopping early. Every item of a chunk comes after
-// every item of the chunks before it in the index's order at equal
-// score, so once a chunk is read with the heap full, and the heap's worst
-// score is at least what any later match can score (the weights of the
-// field cursors not yet done), no later match in the chunks can enter
-// the page: they are only counted, up to MaxMatches (Total's cap), and
-// the walk goes on to the segments written since Compact, read whole.
-func (col *collector) walkSorted(fields []*docCursor, filter *docCursor) error {
-	for _, f := range fields {
-		if err := f.next(col.sctx); err != nil {
+// matchWalk yields one search's matches in document order, for
+// walkSorted.
+type matchWalk interface {
+	// next moves to the following match: nil once there is none. The id
+	// is valid until the next move.
+	next() (index.IndexInternalID, error)
+	// score is the current match's score.
+	score() (int, error)
+	// most bounds the score of the current match and of every later one.
+	most() int
+	// skip moves on to the first match at or after document doc.
+	skip(doc uint64) error
+}
+
+// walkSorted walks m over Compact's chunks, offering each match as it is
+// found, and stops early. Every item of a chunk comes after every item of
+// the chunks before it in the index's order at equal score, so once a
+// chunk is read with the heap full, and the heap's worst score is at
+// least what any later match can score (m.most, and no more than the
+// cursor's score, since a match scoring above the cursor comes before
+// it), no later match in the chunks can enter the page: they are only
+// counted, up to MaxMatches (Total's cap), and the walk goes on to the
+// segments written since Compact, read whole. A browse scores every match
+// 0, so it stops at the first chunk's end that leaves the page full.
+func (col *collector) walkSorted(m matchWalk) error {
+	seg, settled := -1, false
+	for {
+		id, err := m.next()
+		if err != nil || id == nil {
 			return err
 		}
-	}
-	seg, settled := -1, false
-	var id index.IndexInternalID // a copy: cursors recycle their matches
-	for {
-		lowest := lowestMatch(fields)
-		if lowest == nil {
-			return nil
-		}
-		id = append(id[:0], lowest...)
-		inChunks := id.Value() < col.sortedEnd
+		doc := id.Value()
+		inChunks := doc < col.sortedEnd
 		if inChunks && !settled {
-			if i := col.segAt(id.Value()); i != seg {
-				settled = seg >= 0 && col.settled(fields)
+			if i := col.segAt(doc); i != seg {
+				settled = seg >= 0 && col.settled(m.most())
 				seg = i
 			}
 		}
-		if settled && inChunks && col.total >= MaxMatches {
-			// Nothing left to learn in the chunks: on to the segments
-			// written since.
-			to := index.NewIndexInternalID(nil, col.sortedEnd)
-			for _, f := range fields {
-				if err := f.advance(col.sctx, to); err != nil {
+		if settled && inChunks {
+			if col.total >= MaxMatches {
+				// Nothing left to learn in the chunks: on to the
+				// segments written since.
+				if err := m.skip(col.sortedEnd); err != nil {
 					return err
-				}
-			}
-			continue
-		}
-		if filter != nil {
-			if err := filter.advance(col.sctx, id); err != nil {
-				return err
-			}
-			if filter.done {
-				return nil
-			}
-			if !filter.at(id) {
-				for _, f := range fields {
-					if err := f.advance(col.sctx, filter.cur.IndexInternalID); err != nil {
-						return err
-					}
 				}
 				continue
 			}
+			if err := col.count(); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := col.count(); err != nil {
 			return err
 		}
-		score := 0
-		for _, f := range fields {
-			if f.at(id) {
-				score += f.weight
-				if err := f.next(col.sctx); err != nil {
-					return err
-				}
-			}
-		}
-		if settled && inChunks {
-			continue
+		score, err := m.score()
+		if err != nil {
+			return err
 		}
 		if err := col.offer(id, score); err != nil {
 			return err
@@ -658,19 +734,149 @@ func (col *collector) walkSorted(fields []*docCursor, filter *docCursor) error {
 	}
 }
 
-// settled reports whether the heap is full and no match the field
-// cursors have yet to reach can score above its worst.
-func (col *collector) settled(fields []*docCursor) bool {
+// settled reports whether the heap is full and no match scoring at most
+// most can enter it past its worst.
+func (col *collector) settled(most int) bool {
 	if len(col.h) < col.k {
 		return false
 	}
+	if col.c != nil {
+		most = min(most, col.c.Score)
+	}
+	return col.h[0].score >= most
+}
+
+// fieldsLeft is the weight of the field cursors not yet done.
+func fieldsLeft(fields []*docCursor) int {
 	most := 0
 	for _, f := range fields {
 		if !f.done {
 			most += f.weight
 		}
 	}
-	return col.h[0].score >= most
+	return most
+}
+
+// unionWalk is walkUnion's walk as a matchWalk: a one-concept text
+// matches exactly where some field cursor stands, leapfrogging with the
+// filters' cursor when there is one.
+type unionWalk struct {
+	col     *collector
+	fields  []*docCursor
+	filter  *docCursor
+	started bool
+	id      index.IndexInternalID // a copy: cursors recycle their matches
+	cur     int                   // the current match's score
+}
+
+func (u *unionWalk) next() (index.IndexInternalID, error) {
+	sctx := u.col.sctx
+	if !u.started {
+		u.started = true
+		for _, f := range u.fields {
+			if err := f.next(sctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for {
+		lowest := lowestMatch(u.fields)
+		if lowest == nil {
+			return nil, nil
+		}
+		u.id = append(u.id[:0], lowest...)
+		if u.filter != nil {
+			if err := u.filter.advance(sctx, u.id); err != nil {
+				return nil, err
+			}
+			if u.filter.done {
+				return nil, nil
+			}
+			if !u.filter.at(u.id) {
+				// Skip the fields to the filters' next match.
+				for _, f := range u.fields {
+					if err := f.advance(sctx, u.filter.cur.IndexInternalID); err != nil {
+						return nil, err
+					}
+				}
+				continue
+			}
+		}
+		u.cur = 0
+		for _, f := range u.fields {
+			if f.at(u.id) {
+				u.cur += f.weight
+				if err := f.next(sctx); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return u.id, nil
+	}
+}
+
+func (u *unionWalk) score() (int, error) { return u.cur, nil }
+
+// most: the fields that stood on the current match have moved past it.
+func (u *unionWalk) most() int { return max(u.cur, fieldsLeft(u.fields)) }
+
+func (u *unionWalk) skip(doc uint64) error {
+	to := index.NewIndexInternalID(nil, doc)
+	for _, f := range u.fields {
+		if err := f.advance(u.col.sctx, to); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// driverWalk follows a driver's matches (a text of several concepts, with
+// the filters; a browse's filters), scoring a match with the field
+// cursors only when asked: a match only counted moves no field cursor.
+type driverWalk struct {
+	col    *collector
+	driver *docCursor
+	fields []*docCursor
+	// skipped: skip has put the driver on the next match already.
+	skipped bool
+}
+
+func (d *driverWalk) next() (index.IndexInternalID, error) {
+	if d.skipped {
+		d.skipped = false
+	} else if err := d.driver.next(d.col.sctx); err != nil {
+		return nil, err
+	}
+	if d.driver.done {
+		return nil, nil
+	}
+	return d.driver.cur.IndexInternalID, nil
+}
+
+func (d *driverWalk) score() (int, error) {
+	id := d.driver.cur.IndexInternalID
+	score := 0
+	for _, f := range d.fields {
+		if err := f.advance(d.col.sctx, id); err != nil {
+			return 0, err
+		}
+		if f.at(id) {
+			score += f.weight
+		}
+	}
+	return score, nil
+}
+
+// most: a field cursor not done may stand on the current match or later
+// (score moves it no further than the match it scores).
+func (d *driverWalk) most() int { return fieldsLeft(d.fields) }
+
+func (d *driverWalk) skip(doc uint64) error {
+	if err := d.driver.advance(d.col.sctx, index.NewIndexInternalID(nil, doc)); err != nil {
+		return err
+	}
+	d.skipped = true
+	return nil
 }
 
 // searchRoot is the query a search walks: the filters and, with a text,

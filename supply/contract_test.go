@@ -325,11 +325,14 @@ func testCursorStability(t *testing.T, ix Index) {
 		items = append(items, it)
 	}
 	mustApply(t, ix, Batch{Upserts: items})
-	for round, text := range []string{"milk", ""} {
+	// A text of one concept, of two ("dairy milk": every item, by two
+	// scores), filtered, and browsing.
+	for round, q := range []Query{{Text: "milk"}, {}, {Text: "dairy milk"}, {Text: "milk", City: "Hangzhou", Kinds: []Kind{KindProduct}}, {Category: "dairy"}} {
 		deleteAt := int64(100 * (round + 1))
-		t.Run(fmt.Sprintf("text %q", text), func(t *testing.T) {
+		text := q.Text
+		t.Run(fmt.Sprintf("text %q city %q kinds %v category %q", q.Text, q.City, q.Kinds, q.Category), func(t *testing.T) {
 			seen := map[string]int{}
-			q := Query{Text: text, First: 7}
+			q.First = 7
 			p := mustSearch(t, ix, q)
 			for _, id := range ids(p) {
 				seen[id]++
@@ -338,7 +341,7 @@ func testCursorStability(t *testing.T, ix Index) {
 			// one unseen item deleted, a seen item's price changed.
 			var news []Item
 			for i := range 5 {
-				it := product("b", fmt.Sprintf("n-%d-%q", i, text), "Milk Bottle", 1)
+				it := product("b", fmt.Sprintf("n-%d-%d-%q", i, round, text), "Milk Bottle", 1)
 				it.Rating = float64(i)
 				news = append(news, it)
 			}

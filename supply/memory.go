@@ -39,6 +39,9 @@ type Memory struct {
 	chunks map[uint64]*chunk
 	// head overrides compactHead (tests: chunks of a few items).
 	head int
+	// kinds counts the items of each kind: a filter on kinds that holds
+	// every kind the index has is no filter (kindFilter).
+	kinds map[Kind]int
 }
 
 var _ Index = (*Memory)(nil)
@@ -62,7 +65,7 @@ func NewMemory() (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supply: bleve: %w", err)
 	}
-	return &Memory{idx: idx, items: map[string]*Item{}, versions: map[string]int64{}}, nil
+	return &Memory{idx: idx, items: map[string]*Item{}, versions: map[string]int64{}, kinds: map[Kind]int{}}, nil
 }
 
 func indexMapping() mapping.IndexMapping {
@@ -198,10 +201,17 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 		m.versions[key] = v
 	}
 	for key, it := range upserts {
+		if old, ok := m.items[key]; ok {
+			m.kinds[old.Kind]--
+		}
 		m.items[key] = it
+		m.kinds[it.Kind]++
 	}
 	for key := range deletes {
-		delete(m.items, key)
+		if old, ok := m.items[key]; ok {
+			m.kinds[old.Kind]--
+			delete(m.items, key)
+		}
 	}
 	return ack, nil
 }
@@ -277,7 +287,7 @@ func filters(q Query) []query.Query {
 		if len(any) == 0 {
 			any = append(any, bleve.NewMatchNoneQuery())
 		}
-		out = append(out, bleve.NewDisjunctionQuery(any...))
+		out = append(out, kindFilter{Query: bleve.NewDisjunctionQuery(any...), kinds: kindsOf(q)})
 	}
 	if q.City != "" {
 		out = append(out, term(fCity, norm(q.City)))
@@ -292,6 +302,35 @@ func filters(q Query) []query.Query {
 		out[len(out)-1].(*query.NumericRangeQuery).SetField(fPrice)
 	}
 	return out
+}
+
+// kindFilter is the filter on kinds (a disjunction of their terms), with
+// the kinds it keeps.
+type kindFilter struct {
+	query.Query
+	kinds []Kind
+}
+
+// dropWholeKinds leaves out of filter a kindFilter that keeps every kind
+// the index holds: on every match of a search across the kinds (the
+// gateway's search asks for every searchable kind), it would be one more
+// searcher to move. Call it under the read lock that guards the reader
+// (the kinds change with Bleve, under the write lock), never while held
+// (Bleve then holds documents the items no longer do).
+func (m *Memory) dropWholeKinds(filter []query.Query) []query.Query {
+	for i, f := range filter {
+		kf, ok := f.(kindFilter)
+		if !ok {
+			continue
+		}
+		for k, n := range m.kinds {
+			if n > 0 && !slices.Contains(kf.kinds, k) {
+				return filter
+			}
+		}
+		return slices.Delete(slices.Clone(filter), i, i+1)
+	}
+	return filter
 }
 
 // collectSorted is collect under a non-relevance sort: every match is

@@ -57,17 +57,29 @@ func TestCompactKeepsSearchResults(t *testing.T) {
 			items[i].Rating = 4.5 // ties, ordered by key
 		}
 	}
+	for i := range items {
+		if i%5 == 3 {
+			items[i].Kind = KindStore // a kind filter matching a fifth
+		}
+	}
 	for lo := 0; lo < len(items); lo += 20 { // 100 writes: 100 segments
 		mustApply(t, ix, Batch{Upserts: items[lo : lo+20]})
 	}
 	queries := []Query{{Text: "organic milk", First: 50}, {Text: "chedar", First: 50}, {City: "City 7", First: 50}, {Text: "tea", City: "City 3", Facets: true},
-		{Text: "milk", First: 5}, {Text: "tea", First: 40}, {Text: "dairy", First: 3}, {Text: "farms", First: 10}, {Text: "milk", Kinds: []Kind{KindProduct}, First: 400}}
+		{Text: "milk", First: 5}, {Text: "tea", First: 40}, {Text: "dairy", First: 3}, {Text: "farms", First: 10}, {Text: "milk", Kinds: []Kind{KindProduct}, First: 400},
+		// Texts of several concepts, alone and filtered; the typo pass.
+		{Text: "fresh milk", First: 7}, {Text: "milk tea", First: 30}, {Text: "organic milk", Category: "dairy", First: 4},
+		{Text: "black tea", Kinds: []Kind{KindStore}, First: 6}, {Text: "mlik", First: 25}, {Text: "frozen bread", City: "City 3"},
+		// Browsing: every item, a kind, a category.
+		{First: 30}, {Kinds: []Kind{KindStore}, First: 25}, {Category: "dairy", First: 20},
+		// Every kind the index holds: no kind filter.
+		{Text: "milk", Kinds: []Kind{KindProduct, KindStore, KindDoctor}, First: 20}, {Verticals: []Vertical{"GROCERY"}, First: 20}}
 	// pages is every page of q, in order, with the totals.
 	pages := func(q Query) (out []string) {
 		for {
 			p := mustSearch(t, ix, q)
 			out = append(out, fmt.Sprint(ids(p), p.Total, p.Facets))
-			if p.NextCursor == "" || len(out) == 4 {
+			if p.NextCursor == "" || len(out) == 6 {
 				return out
 			}
 			q.After = p.NextCursor
