@@ -580,77 +580,34 @@ func (col *collector) room(n uint64) []scored {
 // walk follows the driver's matches and scores each with the field
 // cursors.
 func (col *collector) walk(driver *docCursor, fields []*docCursor) ([]scored, error) {
-	out := col.room(driver.s.Count())
-	for {
-		if err := driver.next(col.sctx); err != nil || driver.done {
-			return out, err
-		}
-		if err := col.count(); err != nil {
-			return nil, err
-		}
-		id := driver.cur.IndexInternalID
-		score := 0
-		for _, f := range fields {
-			if err := f.advance(col.sctx, id); err != nil {
-				return nil, err
-			}
-			if f.at(id) {
-				score += f.weight
-			}
-		}
-		out = append(out, scored{doc: id.Value(), score: score})
-	}
+	return col.scoreAll(&driverWalk{col: col, driver: driver, fields: fields}, driver.s.Count())
 }
 
 // walkUnion follows the union of the field cursors (a one-concept text
 // matches exactly there), leapfrogging with the filters' cursor when there
 // is one; a match's score is the weight of the cursors standing on it.
 func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]scored, error) {
-	for _, f := range fields {
-		if err := f.next(col.sctx); err != nil {
-			return nil, err
-		}
-	}
 	var most uint64
 	for _, f := range fields {
 		most += f.s.Count()
 	}
-	out := col.room(most)
-	var id index.IndexInternalID // a copy: cursors recycle their matches
+	return col.scoreAll(&unionWalk{col: col, fields: fields, filter: filter}, most)
+}
+
+// scoreAll counts and scores every match of m (about n).
+func (col *collector) scoreAll(m matchWalk, n uint64) ([]scored, error) {
+	out := col.room(n)
 	for {
-		lowest := lowestMatch(fields)
-		if lowest == nil {
-			return out, nil
-		}
-		id = append(id[:0], lowest...)
-		if filter != nil {
-			if err := filter.advance(col.sctx, id); err != nil {
-				return nil, err
-			}
-			if filter.done {
-				return out, nil
-			}
-			if !filter.at(id) {
-				// Skip the fields to the filters' next match.
-				for _, f := range fields {
-					if err := f.advance(col.sctx, filter.cur.IndexInternalID); err != nil {
-						return nil, err
-					}
-				}
-				continue
-			}
+		id, err := m.next()
+		if err != nil || id == nil {
+			return out, err
 		}
 		if err := col.count(); err != nil {
 			return nil, err
 		}
-		score := 0
-		for _, f := range fields {
-			if f.at(id) {
-				score += f.weight
-				if err := f.next(col.sctx); err != nil {
-					return nil, err
-				}
-			}
+		score, err := m.score()
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, scored{doc: id.Value(), score: score})
 	}
