@@ -104,6 +104,12 @@ func TestCompactKeepsSearchResults(t *testing.T) {
 		}
 	}
 	check("after Compact")
+	// Facets count under the kind filter (Bleve's own search of the
+	// filter's query).
+	if p := mustSearch(t, ix, Query{Text: "milk", Kinds: []Kind{KindStore}, Facets: true}); p.Total == 0 ||
+		!slices.Equal(p.Facets.Kinds, []FacetCount{{Value: string(KindStore), Count: p.Total}}) {
+		t.Errorf("stores of milk: %d, kind facets %v", p.Total, p.Facets.Kinds)
+	}
 	// Writes after the swap go to the new index, and count as much as
 	// the chunks: a better match written since Compact still comes first.
 	late := product("late", "p-late", "Zanzibar clove", 1)
