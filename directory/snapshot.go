@@ -316,6 +316,18 @@ func (e Entry) ServesCity(city string) bool {
 	return false
 }
 
+// ServesCityFold reports whether it serves city, compared without case
+// (as the coverage of a static registry and the supply index compare
+// cities), without allocating.
+func (e Entry) ServesCityFold(city string) bool {
+	for _, c := range e.cityNumbers() {
+		if strings.EqualFold(e.s.cities[c], city) {
+			return true
+		}
+	}
+	return false
+}
+
 // Descriptor converts the entry to the connector contract's descriptor.
 func (e Entry) Descriptor() connectors.Descriptor {
 	return connectors.Descriptor{ID: strings.Clone(e.ID()), Name: strings.Clone(e.Name()), Vertical: e.Vertical(),
