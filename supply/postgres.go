@@ -284,7 +284,7 @@ const tierKeysExpr = "supply_tier_keys(rating, key, tsv, category_key)"
 // tierGroups is how many groups of the rank-tier order (migration 00005,
 // supply_tier_group) a walk reads at most: all of them. A variable so a
 // test can stop the walk early.
-var tierGroups = 13
+var tierGroups = 24
 
 // tierText is the condition on the rank-tier keys (migration 00005) that
 // every match of pl (and of the category, if any) in the group tier_group
