@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 
 	gojson "github.com/goccy/go-json"
 )
@@ -17,6 +19,12 @@ import (
 // The provider-side handler keeps encoding/json, whose error messages it
 // returns to integrators.
 //
+// The body is decoded whole, from its bytes (gojson.UnmarshalWithOption):
+// goccy's Decoder reads its input 512 bytes at a time and decodes a value
+// longer than that element by element, indexing its brackets as it goes.
+// A body that fails is decoded again by a Decoder, into a zeroed v, so that
+// the error (and whatever a caller makes of v) is the Decoder's, as before.
+//
 // A decoder panic (a malformed reply should never cause one, but the reply
 // is untrusted input and FuzzProviderReply drives it) is returned as an
 // error: one provider's bad bytes must not take the gateway down.
@@ -26,6 +34,18 @@ func decodeReply(data []byte, v any) (err error) {
 			err = fmt.Errorf("undecodable reply: %v", r)
 		}
 	}()
+	if gojson.UnmarshalWithOption(data, v, disallowUnknownFields) == nil {
+		return nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero()
+	}
+	return decodeStream(data, v)
+}
+
+// decodeStream is decodeReply by goccy's Decoder: its errors are the ones
+// the gateway has always reported.
+func decodeStream(data []byte, v any) error {
 	dec := gojson.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -36,6 +56,21 @@ func decodeReply(data []byte, v any) (err error) {
 	}
 	return nil
 }
+
+// disallowUnknownFields is what Decoder.DisallowUnknownFields sets, as an
+// option of gojson.UnmarshalWithOption, which has no option of its own for
+// it: read from a Decoder once the method has set it.
+var disallowUnknownFields = func() gojson.DecodeOptionFunc {
+	var set gojson.DecodeOption
+	dec := gojson.NewDecoder(strings.NewReader("{}"))
+	dec.DisallowUnknownFields()
+	var v struct{}
+	if err := dec.DecodeWithOption(&v, func(o *gojson.DecodeOption) { set.Flags = o.Flags }); err != nil {
+		panic("httpprovider: reading goccy/go-json's DisallowUnknownFields: " + err.Error())
+	}
+	flags := set.Flags
+	return func(o *gojson.DecodeOption) { o.Flags |= flags }
+}()
 
 // replyValue is a batch item's value as the client reads it: set records
 // that the key was present, so a present-but-null value ("this store has no
