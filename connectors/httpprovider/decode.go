@@ -94,10 +94,13 @@ type replyResult[T any] struct {
 // batchReply is a batch reply as batchChunk reads it. Telling a null value
 // from a missing one takes a decoder per item (replyValue), which cost half
 // of a 50-product reply's decoding; so the reply is first decoded in one
-// pass with plain pointers, and decoded again the exact way only when an
-// item has neither a value nor an error (a null value, or a malformed item).
+// pass with plain pointers (fast), and decoded again the exact way (exact)
+// only when an item has neither a value nor an error (a null value, or a
+// malformed item). Items are read where they were decoded (len, at), not
+// copied into one form.
 type batchReply[T any] struct {
-	Results []replyResult[T] `json:"results"`
+	fast  []fastResult[T]
+	exact []replyResult[T]
 }
 
 type fastResult[T any] struct {
@@ -117,12 +120,7 @@ func (r *batchReply[T]) decodeReplyBody(b []byte) error {
 	if err := decodeReply(b, &fast); err != nil {
 		return err
 	}
-	if fast.Results == nil {
-		r.Results = nil
-		return nil
-	}
-	r.Results = make([]replyResult[T], len(fast.Results))
-	for i, f := range fast.Results {
+	for _, f := range fast.Results {
 		if f.Value == nil && f.Error == nil {
 			var exact struct {
 				Results []replyResult[T] `json:"results"`
@@ -130,13 +128,33 @@ func (r *batchReply[T]) decodeReplyBody(b []byte) error {
 			if err := decodeReply(b, &exact); err != nil {
 				return err
 			}
-			r.Results = exact.Results
+			r.exact = exact.Results
+			if r.exact == nil {
+				r.exact = []replyResult[T]{}
+			}
 			return nil
 		}
-		r.Results[i].Error = f.Error
-		if f.Value != nil {
-			r.Results[i].Value = replyValue[T]{set: true, v: *f.Value}
-		}
 	}
+	r.fast = fast.Results
 	return nil
+}
+
+// len is the number of items in the reply.
+func (r *batchReply[T]) len() int {
+	if r.exact != nil {
+		return len(r.exact)
+	}
+	return len(r.fast)
+}
+
+// at returns item i: its value (nil when the key was absent) and its error.
+func (r *batchReply[T]) at(i int) (value *T, err *wireError) {
+	if r.exact != nil {
+		e := &r.exact[i]
+		if e.Value.set {
+			value = &e.Value.v
+		}
+		return value, e.Error
+	}
+	return r.fast[i].Value, r.fast[i].Error
 }
