@@ -442,7 +442,7 @@ func batch[T any](ctx context.Context, c *Client, path string, ids []string, idO
 }
 
 func batchChunk[T any](ctx context.Context, c *Client, path string, ids []string, out []connectors.Result[T], idOf func(T) string) error {
-	var resp batchReply[T]
+	resp := batchReply[T]{want: len(ids)}
 	if err := c.call(ctx, http.MethodPost, path, batchRequest{IDs: ids}, "", &resp); err != nil {
 		return err
 	}

@@ -99,6 +99,9 @@ type replyResult[T any] struct {
 // malformed item). Items are read where they were decoded (len, at), not
 // copied into one form.
 type batchReply[T any] struct {
+	// want is how many items the request asked for: the fast pass decodes
+	// into that much room, without growing its slice item by item.
+	want  int
 	fast  []fastResult[T]
 	exact []replyResult[T]
 }
@@ -116,6 +119,9 @@ type replyDecoder interface {
 func (r *batchReply[T]) decodeReplyBody(b []byte) error {
 	var fast struct {
 		Results []fastResult[T] `json:"results"`
+	}
+	if r.want > 0 {
+		fast.Results = make([]fastResult[T], 0, r.want)
 	}
 	if err := decodeReply(b, &fast); err != nil {
 		return err
