@@ -143,7 +143,7 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		return
 	}
 	var body postBody
-	if err := json.Unmarshal(raw, &body); err != nil {
+	if err := unmarshal(raw, &body); err != nil {
 		// The body is not echoed back: it may be large, or personal.
 		t.s.fail(ctx, w, exec, media, errorf(limits.CodeBadRequest, "the request body could not be decoded as JSON: %s", jsonProblem(err)))
 		return
@@ -195,9 +195,7 @@ func (s *Server) decodeVariables(raw json.RawMessage, into *map[string]any) *gql
 	if exceeds(len(raw), s.cfg.MaxVariablesBytes) {
 		return errorf(limits.CodeVariablesTooLarge, "variables are %d bytes of JSON; the limit is %d", len(raw), s.cfg.MaxVariablesBytes)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(into); err != nil {
+	if err := unmarshalVariables(raw, into); err != nil {
 		return errorf(limits.CodeBadRequest, "variables must be a JSON object: %s", jsonProblem(err))
 	}
 	return nil
@@ -356,7 +354,7 @@ func (s *Server) batch(ctx context.Context, w http.ResponseWriter, r *http.Reque
 // decodeBatchItem decodes one operation of a batch like a POST body.
 func (s *Server) decodeBatchItem(item json.RawMessage, header http.Header, read graphql.TraceTiming) (*graphql.RawParams, *gqlerror.Error) {
 	var body postBody
-	if err := json.Unmarshal(item, &body); err != nil {
+	if err := unmarshal(item, &body); err != nil {
 		return nil, errorf(limits.CodeBadRequest, "this operation could not be decoded: %s", jsonProblem(err))
 	}
 	params := &graphql.RawParams{Query: body.Query, OperationName: body.OperationName, Extensions: body.Extensions, Headers: header, ReadTime: read}
