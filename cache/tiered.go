@@ -46,7 +46,7 @@ type Invalidator interface {
 // a membership list, and would turn one slow or partitioned instance into failed invalidations for every provider.
 //
 // The cost is L1 hits: a key read less than once per L1 TTL is read from L2 each time. An L1 hit itself is unchanged
-// (no Redis round trip); each key costs at most one L2 read per instance per L1 TTL.
+// (no Redis round trip); each key costs at most one L2 read per instance per quarter L1 TTL (GetMany's refresh).
 //
 // A value fetched from the source before the delete and written back after it (a read that raced the change at the
 // provider) is not written if this instance has seen the delete by then (Item.ReadAt, set by Loader): always for a
