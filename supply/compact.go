@@ -88,7 +88,11 @@ func (m *Memory) Compact(ctx context.Context) error {
 		write := keys[lo:min(lo+size, len(keys))]
 		b := idx.NewBatch()
 		for _, key := range write {
-			if err := b.Index(key, bleveDoc(m.items[key])); err != nil {
+			doc, err := bleveDoc(idx.Mapping(), key, m.items[key])
+			if err == nil {
+				err = b.IndexAdvanced(doc)
+			}
+			if err != nil {
 				_ = idx.Close()
 				return fmt.Errorf("supply: compact %s: %w", key, err)
 			}

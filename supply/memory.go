@@ -12,6 +12,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
@@ -100,11 +101,9 @@ func indexMapping() mapping.IndexMapping {
 	tier := keyword()
 	tier.DocValues = false // only searched: a browse walks the tiers best first
 	doc.AddFieldMappingsAt(fRatingTier, tier)
-	// Price is only range-filtered (the price filter); sorts read the
-	// items map, so no doc values.
-	price := bleve.NewNumericFieldMapping()
-	price.Store, price.IncludeInAll, price.DocValues = false, false, false
-	doc.AddFieldMappingsAt(fPrice, price)
+	// The price is no field of the mapping: bleveDoc adds it as a
+	// priceField (price.go), only range-filtered; sorts read the items
+	// map.
 	// No "_all" composite field: every query names its fields, and the
 	// composite would have Bleve visit every token of a document a second
 	// time as it indexes it.
@@ -115,16 +114,24 @@ func indexMapping() mapping.IndexMapping {
 	return m
 }
 
-func bleveDoc(it *Item) map[string]any {
+// bleveDoc is item key's document in Bleve, mapped by m.
+func bleveDoc(m mapping.IndexMapping, key string, it *Item) (*document.Document, error) {
 	cities := make([]string, len(it.Cities))
 	for i, c := range it.Cities {
 		cities[i] = norm(c)
 	}
-	return map[string]any{
+	doc := document.NewDocument(key)
+	if err := m.MapDocument(doc, map[string]any{
 		fName: it.Name, fCategory: it.Category, fTags: strings.Join(it.Tags, " . "), fDescription: it.Description,
 		fKind: string(it.Kind), fProvider: it.Provider, fCity: cities,
-		fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)), fPrice: float64(it.Price),
+		fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)),
+	}); err != nil {
+		return nil, err
 	}
+	if it.Price > 0 {
+		doc.AddField(newPriceField(it.Price))
+	}
+	return doc, nil
 }
 
 // Apply implements Index.
@@ -164,7 +171,11 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 		it.Tags, it.Cities = slices.Clone(it.Tags), slices.Clone(it.Cities)
 		it.Version = r.Version
 		if !m.held {
-			if err := batch.Index(key, bleveDoc(&it)); err != nil {
+			doc, err := bleveDoc(m.idx.Mapping(), key, &it)
+			if err == nil {
+				err = batch.IndexAdvanced(doc)
+			}
+			if err != nil {
 				return Ack{}, fmt.Errorf("supply: index %s: %w", key, err)
 			}
 		}
@@ -286,10 +297,7 @@ func filters(q Query) []query.Query {
 		out = append(out, term(fCategoryKey, norm(q.Category)))
 	}
 	if lo, hi, ok := priceRange(q); ok {
-		// float64 holds every price below 2^53 minor units exactly.
-		l, h, incl := float64(lo), float64(hi), true
-		out = append(out, bleve.NewNumericRangeInclusiveQuery(&l, &h, &incl, &incl))
-		out[len(out)-1].(*query.NumericRangeQuery).SetField(fPrice)
+		out = append(out, priceQuery{lo: lo, hi: hi})
 	}
 	return out
 }
