@@ -32,6 +32,9 @@ type Memory struct {
 	mu       sync.RWMutex
 	items    map[string]*Item
 	versions map[string]int64 // by key, including deletes (tombstones)
+	// live counts each provider's items (Live, the item cap), so a push
+	// need not count them in Bleve, on every segment.
+	live map[string]int
 	// held: Apply leaves Bleve alone until Compact builds it from the
 	// items (Hold).
 	held bool
@@ -63,7 +66,7 @@ func NewMemory() (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supply: bleve: %w", err)
 	}
-	return &Memory{idx: idx, items: map[string]*Item{}, versions: map[string]int64{}}, nil
+	return &Memory{idx: idx, items: map[string]*Item{}, versions: map[string]int64{}, live: map[string]int{}}, nil
 }
 
 func indexMapping() mapping.IndexMapping {
@@ -209,10 +212,18 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 		m.versions[key] = v
 	}
 	for key, it := range upserts {
+		if _, ok := m.items[key]; !ok {
+			m.live[it.Provider]++
+		}
 		m.items[key] = it
 	}
 	for key := range deletes {
-		delete(m.items, key)
+		if it, ok := m.items[key]; ok {
+			if m.live[it.Provider]--; m.live[it.Provider] == 0 {
+				delete(m.live, it.Provider)
+			}
+			delete(m.items, key)
+		}
 	}
 	return ack, nil
 }

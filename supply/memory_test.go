@@ -181,3 +181,47 @@ func TestHoldDefersIndexingToCompact(t *testing.T) {
 		t.Errorf("an item pushed after Compact is not found: %v", ids(p))
 	}
 }
+
+// TestMemoryLiveCounts checks the item cap's read: each provider's live
+// items, through upserts, replacements, deletes of live and unknown items,
+// and a hold (the count is the items', not Bleve's, which a hold leaves
+// behind until Compact).
+func TestMemoryLiveCounts(t *testing.T) {
+	ix, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	del := func(provider, id string, v int64) Ref { return Ref{Provider: provider, Kind: KindProduct, ID: id, Version: v} }
+	steps := []struct {
+		name  string
+		hold  bool
+		b     Batch
+		a, b2 int // live items of providers a and b after the step
+	}{
+		{"new items", false, Batch{Upserts: []Item{product("a", "1", "tea", 1), product("a", "2", "tea", 1), product("b", "1", "tea", 1)}}, 2, 1},
+		{"a replacement and a superseded change", false, Batch{Upserts: []Item{product("a", "1", "milk", 2), product("a", "2", "milk", 1)}}, 2, 1},
+		{"a delete, and one of an unknown item", false, Batch{Deletes: []Ref{del("a", "1", 3), del("b", "9", 1)}}, 1, 1},
+		{"an item back after its delete, and one deleted in its own push", false, Batch{
+			Upserts: []Item{product("a", "1", "tea", 4), product("b", "2", "tea", 1)}, Deletes: []Ref{del("b", "2", 2)}}, 2, 1},
+		{"held: new items and a delete", true, Batch{Upserts: []Item{product("a", "3", "tea", 1), product("b", "3", "tea", 1)},
+			Deletes: []Ref{del("b", "1", 2)}}, 3, 1},
+	}
+	for _, st := range steps {
+		if st.hold {
+			ix.Hold()
+		}
+		mustApply(t, ix, st.b)
+		for provider, want := range map[string]int{"a": st.a, "b": st.b2} {
+			n, live, err := ix.Live(ctx, provider, []Ref{del(provider, "1", 1), del(provider, "3", 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, one := ix.items[del(provider, "1", 1).Key()]
+			_, three := ix.items[del(provider, "3", 1).Key()]
+			if n != want || live[0] != one || live[1] != three {
+				t.Errorf("%s: provider %s: %d live %v, want %d [%v %v]", st.name, provider, n, live, want, one, three)
+			}
+		}
+	}
+}
