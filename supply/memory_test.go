@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2/document"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 func TestMemoryContract(t *testing.T) {
@@ -192,7 +197,9 @@ func TestMemoryLiveCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	del := func(provider, id string, v int64) Ref { return Ref{Provider: provider, Kind: KindProduct, ID: id, Version: v} }
+	del := func(provider, id string, v int64) Ref {
+		return Ref{Provider: provider, Kind: KindProduct, ID: id, Version: v}
+	}
 	steps := []struct {
 		name  string
 		hold  bool
@@ -222,6 +229,55 @@ func TestMemoryLiveCounts(t *testing.T) {
 			if n != want || live[0] != one || live[1] != three {
 				t.Errorf("%s: provider %s: %d live %v, want %d [%v %v]", st.name, provider, n, live, want, one, three)
 			}
+		}
+	}
+}
+
+// TestDocBuilderMatchesMapping checks that docBuilder makes the fields
+// the mapping makes of an item (MapDocument over the map the index used
+// to hand Bleve), term for term once analysed.
+func TestDocBuilderMatchesMapping(t *testing.T) {
+	m := indexMapping()
+	docs, err := newDocBuilder(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := append(benchItems(30, 5),
+		Item{Provider: "p", Kind: KindDoctor, ID: "d-1", Name: "Dr. Li's clinic", Description: "", Category: " Paediatrics ",
+			Cities: []string{"Hangzhou", " shanghai ", "Hangzhou"}, Rating: 5, Version: 1},
+		Item{Provider: "p", Kind: KindStore, ID: "s-1", Name: "The shop", Tags: []string{"Open late", "24h"}, Cities: []string{"Suzhou"}, Version: 1})
+	terms := func(doc *document.Document) []string {
+		var out []string
+		doc.VisitFields(func(f index.Field) {
+			if f.Name() == fPrice {
+				return
+			}
+			f.Analyze()
+			for term, tf := range f.AnalyzedTokenFrequencies() {
+				out = append(out, fmt.Sprintf("%s %v %d/%d %q %q", f.Name(), f.ArrayPositions(), f.Options(), f.AnalyzedLength(), f.Value(), term)+fmt.Sprint(tf.Frequency()))
+			}
+			if len(f.AnalyzedTokenFrequencies()) == 0 {
+				out = append(out, fmt.Sprintf("%s %v %d/%d %q none", f.Name(), f.ArrayPositions(), f.Options(), f.AnalyzedLength(), f.Value()))
+			}
+		})
+		slices.Sort(out)
+		return out
+	}
+	for _, it := range items {
+		cities := make([]string, len(it.Cities))
+		for i, c := range it.Cities {
+			cities[i] = norm(c)
+		}
+		want := document.NewDocument("k")
+		if err := m.MapDocument(want, map[string]any{
+			fName: it.Name, fCategory: it.Category, fTags: strings.Join(it.Tags, " . "), fDescription: it.Description,
+			fKind: string(it.Kind), fProvider: it.Provider, fCity: cities,
+			fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := terms(docs.doc("k", &it)), terms(want); !slices.Equal(got, want) {
+			t.Errorf("%s: fields\n%v\nwant (the mapping's)\n%v", it.ID, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
 }
