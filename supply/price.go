@@ -22,8 +22,8 @@ import (
 // precision step, and only at the shifts a range can ask for
 // (priceQuery).
 
-// pricePrecisionStep is the shift between two terms of a price: the step
-// of Bleve's numeric range searcher, which priceQuery uses.
+// pricePrecisionStep is the shift between two terms of a price, as in
+// Bleve's numeric fields: a range is covered by at most 30 terms a shift.
 const pricePrecisionStep = 4
 
 // priceField is a price's terms: numeric.NewPrefixCodedInt64(price,
@@ -90,10 +90,10 @@ func (f *priceField) Size() int {
 type priceQuery struct{ lo, hi int64 }
 
 // Searcher is the disjunction of the range's terms (priceTerms) that the
-// index holds, as Bleve's numeric range searcher builds it; the terms are
-// counted here rather than by incrementing their bytes, which walks every
-// byte string between two terms whose 7-bit groups carry (a range from
-// 65,535 to 65,536 would look up some 30,000 strings).
+// index holds, as Bleve's numeric range searcher builds it. That searcher
+// is not used: it steps from term to term by incrementing bytes, which
+// walks every byte string between two terms whose 7-bit groups carry (a
+// range from 65,535 to 65,536 would look up some 30,000 strings).
 func (q priceQuery) Searcher(ctx context.Context, r index.IndexReader, _ mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
 	terms := priceTerms(q.lo, q.hi)
 	if irr, ok := r.(index.IndexReaderContains); ok && len(terms) > 0 {
