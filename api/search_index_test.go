@@ -80,11 +80,13 @@ func groceryFleet(tb testing.TB, n, perProvider int, failing ...string) (*apites
 }
 
 // firstProducts publishes only each provider's first per products, as a
-// provider publishing a catalogue of that size would.
+// provider publishing a catalogue of that size would; with city set, each
+// placed in that city whatever cities its provider declares.
 type firstProducts struct {
 	in   connectors.Publisher
 	per  int
 	seen map[string]int
+	city string
 }
 
 func (f *firstProducts) Publish(ctx context.Context, provider string, b connectors.CatalogBatch) (connectors.CatalogAck, error) {
@@ -92,6 +94,9 @@ func (f *firstProducts) Publish(ctx context.Context, provider string, b connecto
 	for _, it := range b.Upserts {
 		if it.Kind == connectors.CatalogProduct && f.seen[provider] < f.per {
 			f.seen[provider]++
+			if f.city != "" {
+				it.Cities = []string{f.city}
+			}
 			kept = append(kept, it)
 		}
 	}
@@ -105,6 +110,16 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// providerPage is a search page's results and their providers.
+type providerPage struct {
+	Search conn[struct {
+		ID       string `json:"id"`
+		Provider struct {
+			Key string `json:"key"`
+		} `json:"provider"`
+	}] `json:"search"`
 }
 
 // The most a page can cost: every product completed live, its store, and
@@ -133,14 +148,7 @@ func TestSearchPageCallCap(t *testing.T) {
 						vars[k] = v
 					}
 					calls.Store(0)
-					d, resp := mustData[struct {
-						Search conn[struct {
-							ID       string `json:"id"`
-							Provider struct {
-								Key string `json:"key"`
-							} `json:"provider"`
-						}] `json:"search"`
-					}](t, g, apitest.Request{Query: livePageQuery, Variables: vars})
+					d, resp := mustData[providerPage](t, g, apitest.Request{Query: livePageQuery, Variables: vars})
 					got := calls.Load()
 					if len(d.Search.Edges) == 0 {
 						t.Fatalf("page %d is empty: %s", page, resp.Raw)
@@ -232,6 +240,63 @@ func TestSearchIndexUnavailable(t *testing.T) {
 			}
 			if msg := r.Errors[0].Message; msg != "search is unavailable: the search index cannot be reached; try again later" {
 				t.Fatalf("message %q", msg)
+			}
+		})
+	}
+}
+
+// A search that names a city completes its page only from providers that
+// declare the city, even when another provider's published items claim it
+// (issue 14: a request naming a city never touches a provider outside the
+// city's coverage). The city is compared without case, as the index
+// compares it.
+func TestSearchInACityCallsOnlyItsCoverage(t *testing.T) {
+	coverage := map[string][]string{"grocer-in": {"Hangzhou"}, "grocer-out": {"Ningbo"}}
+	calls := map[string]*atomic.Int64{}
+	var conns []connectors.Connector
+	for _, id := range []string{"grocer-in", "grocer-out"} {
+		gr, err := demo.NewGrocery(connectors.Descriptor{ID: id, Name: id, Vertical: connectors.VerticalGrocery, Cities: coverage[id], MaxBatch: 100}, demo.WithUsers(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls[id] = &atomic.Int64{}
+		conns = append(conns, countingGrocery{Grocery: gr, calls: calls[id]})
+	}
+	ix, err := supply.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ix.Close() })
+	if err := demo.PublishNow(context.Background(), conns, &firstProducts{in: catalog.New(ix, nil), city: "Hangzhou", per: 10, seen: map[string]int{}}); err != nil {
+		t.Fatal(err)
+	}
+	g := apitest.Start(t, apitest.Options{Connectors: conns, Index: ix})
+	for _, tc := range []struct {
+		name, city string
+		want       map[string]int // edges per provider
+	}{
+		{"the city as declared", "Hangzhou", map[string]int{"grocer-in": 10}},
+		{"the city in another case", "hANGZHOU", map[string]int{"grocer-in": 10}},
+		{"a city whose provider published nothing there", "Ningbo", map[string]int{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, c := range calls {
+				c.Store(0)
+			}
+			d, resp := mustData[providerPage](t, g, apitest.Request{Query: `query($city: String) { search(city: $city, first: 20) {
+  pageInfo { hasNextPage endCursor }
+  edges { node { ... on Product { id price { amount } stock provider { key } } } } } }`, Variables: map[string]any{"city": tc.city}})
+			got := map[string]int{}
+			for _, e := range d.Search.Edges {
+				got[e.Node.Provider.Key]++
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("edges per provider %v, want %v: %s", got, tc.want, resp.Raw)
+			}
+			for id, c := range calls {
+				if n := c.Load(); n > 0 && id != "grocer-in" {
+					t.Errorf("%s, outside %s's coverage, was called %d times", id, tc.city, n)
+				}
 			}
 		})
 	}

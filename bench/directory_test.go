@@ -18,6 +18,9 @@ BenchmarkApplyChange/providers=10/batch=1    	   40000	     26831 ns/op	      90
 BenchmarkApplyChange/providers=10/batch=100  	     500	   1985989 ns/op	     20990 cpu-ns/change
 BenchmarkLoadPostgres/providers=200000         	       1	1515094904 ns/op
 BenchmarkLoadPostgres/providers=1000000        	       1	9693143483 ns/op
+BenchmarkCityRouting/providers=10-2         	       1	  26212049 ns/op	         1.320 calls/search	         0 outside-calls	        19.00 series
+BenchmarkCityRouting/providers=10000-2      	       1	 187948240 ns/op	        14.56 calls/search	         0 outside-calls	        19.00 series
+BenchmarkCityRouting/providers=1000000-2    	       1	 187948240 ns/op	        15.02 calls/search	         2 outside-calls	        21.00 series
 --- SKIP: BenchmarkPropagation
     bench_pg_test.go:28: SKIP: no PostgreSQL at postgres://...
 PASS
@@ -61,10 +64,10 @@ func TestDirectoryRows(t *testing.T) {
 	}{
 		{"lookup by id, p99", "10", "met", "41 ns (mean 12 ns)"},
 		{"lookup by id, p99", "10^6", "**missed**", "2500 ns (mean 180 ns)"},
-		{"RSS growth per registered provider", "10^6", "met", "92 B (heap 107 B)"},
+		{"RSS growth per registered provider", "10^6", "met", "88 B"},
 		{"RSS growth per registered provider", "10^4", "not measured", "—"},
-		{"RSS growth per registered provider once", "10^6", "met", "88 B"},
-		{"RSS growth per registered provider once", "10^4", "not measured", "—"},
+		{"for context: RSS the first snapshot", "10^6", "context", "92 B (heap 107 B)"},
+		{"for context: RSS the first snapshot", "10^4", "not measured", "—"},
 		{"forced full GC", "10^6", "met", "1.76 ms"},
 		{"start-up", "2·10^5", "met", "1.52 s"},
 		{"start-up", "10^6", "**missed**", "9.69 s"},
@@ -79,8 +82,22 @@ func TestDirectoryRows(t *testing.T) {
 			}
 		})
 	}
-	if r := find("/metrics series count", ""); r.status != "not measured by make bench yet" {
-		t.Fatalf("the targets make bench cannot measure yet must say so, got %q", r.status)
+	// The routing rows: a series count that differs between sizes and a
+	// call outside a city's coverage are misses.
+	if r := find("/metrics series count", "10, 10^4, 10^6"); r.status != "**missed**" || r.measured != "19 / 19 / 21" {
+		t.Fatalf("series row: got %q, %q", r.status, r.measured)
+	}
+	if r := find("a request naming a city", "10^4"); r.status != "met" || r.measured != "0 (14.6 calls per search in all)" {
+		t.Fatalf("coverage row at 10^4: got %q, %q", r.status, r.measured)
+	}
+	if r := find("a request naming a city", "10^6"); r.status != "**missed**" {
+		t.Fatalf("coverage row at 10^6 with 2 calls outside: got %q", r.status)
+	}
+	rows = directoryRows(parseBenchMetrics(strings.ReplaceAll(dirOutput, "21.00 series", "19.00 series")))
+	for _, r := range rows {
+		if strings.HasPrefix(r.what, "/metrics series count") && (r.status != "met" || r.measured != "19 / 19 / 19") {
+			t.Fatalf("series row with equal counts: got %q, %q", r.status, r.measured)
+		}
 	}
 }
 

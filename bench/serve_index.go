@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,7 +101,15 @@ func (s *generatedSource) Covering(connectors.Vertical, string) []connectors.Con
 	return nil
 }
 func (s *generatedSource) All() []connectors.Connector { return nil }
-func (s *generatedSource) Len() int                    { return s.n }
+
+// Serves derives provider id's cities from the generator (no provider is
+// built for it).
+func (s *generatedSource) Serves(id, city string) bool {
+	i, ok := s.index(id)
+	return ok && slices.ContainsFunc(directory.Generated(generatedSeed, i, directory.GenerateOptions{}).Cities,
+		func(c string) bool { return strings.EqualFold(c, city) })
+}
+func (s *generatedSource) Len() int { return s.n }
 
 // feed publishes every provider's catalogue into in, through the contract's
 // ingest, workers at a time; each provider is built for it and dropped.

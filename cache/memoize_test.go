@@ -37,6 +37,9 @@ func TestMemoize(t *testing.T) {
 				{"a value written since is decoded again", func(t *testing.T, c Cache, _ Entry) {
 					mustSet(t, c, Item{Key: "k", Value: []byte("v2"), TTL: time.Hour})
 				}, false},
+				{"the same bytes written again keep it (an L1 refresh from an unchanged L2 value)", func(t *testing.T, c Cache, _ Entry) {
+					mustSet(t, c, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+				}, true},
 				{"a deleted and rewritten value is decoded again", func(t *testing.T, c Cache, _ Entry) {
 					if err := c.DeleteMany(ctx, []string{"k"}); err != nil {
 						t.Fatal(err)

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -45,7 +46,15 @@ func NewMemory(size int, opts ...Option) *Memory {
 
 // GetMany implements Cache.
 func (m *Memory) GetMany(_ context.Context, keys []string) ([]Entry, error) {
+	entries, _ := m.lookup(keys, 0)
+	return entries, nil
+}
+
+// lookup is GetMany that also returns the indexes of the fresh entries whose fresh period ends within soon (none when
+// soon is 0): Tiered refreshes those from L2 before they expire.
+func (m *Memory) lookup(keys []string, soon time.Duration) ([]Entry, []int) {
 	entries := make([]Entry, len(keys))
+	var due []int
 	now := m.now()
 	m.mu.Lock()
 	for i, k := range keys {
@@ -57,11 +66,15 @@ func (m *Memory) GetMany(_ context.Context, keys []string) ([]Entry, error) {
 			m.lru.Remove(k)
 			continue
 		}
-		entries[i] = Entry{Value: e.value, Found: true, Stale: !now.Before(e.freshUntil), Decoded: e.decoded}
+		fresh := now.Before(e.freshUntil)
+		entries[i] = Entry{Value: e.value, Found: true, Stale: !fresh, Decoded: e.decoded}
+		if fresh && soon > 0 && e.freshUntil.Sub(now) < soon {
+			due = append(due, i)
+		}
 	}
 	m.mu.Unlock()
 	m.stats.count(entries)
-	return entries, nil
+	return entries, due
 }
 
 // SetMany implements Cache. Values are copied, so the caller may reuse its buffers.
@@ -69,22 +82,33 @@ func (m *Memory) SetMany(_ context.Context, items []Item) error {
 	if err := validate(items); err != nil {
 		return err
 	}
-	m.setFrom(m.now(), items)
+	m.setFrom(m.now(), items, false)
 	return nil
 }
 
 // setFrom stores valid items with their TTL counted from now, which may be in the past: Tiered counts an L1 copy's
 // life from when it asked L2, so the time spent since (waiting for the lock included) does not lengthen it.
-func (m *Memory) setFrom(now time.Time, items []Item) {
+// With keepLater, an entry that stays fresh longer than an item would is kept: a copy from a later read of L2
+// (Tiered's refreshes may overlap and return out of order).
+func (m *Memory) setFrom(now time.Time, items []Item, keepLater bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, it := range items {
 		freshUntil := now.Add(it.TTL)
-		m.lru.Add(it.Key, memoryEntry{
-			value:      append([]byte{}, it.Value...),
-			freshUntil: freshUntil,
-			keepUntil:  freshUntil.Add(it.Grace),
-		})
+		e := memoryEntry{freshUntil: freshUntil, keepUntil: freshUntil.Add(it.Grace)}
+		old, ok := m.lru.Peek(it.Key)
+		if ok && keepLater && old.freshUntil.After(freshUntil) {
+			continue
+		}
+		// The same bytes again (Tiered refreshing its L1 copy from an unchanged L2 value): keep the entry's copy and
+		// the decoded form a reader left with it, which is the decoded form of these bytes too. Otherwise every
+		// refresh made the next readers decode again.
+		if ok && bytes.Equal(old.value, it.Value) {
+			e.value, e.decoded = old.value, old.decoded
+		} else {
+			e.value = append([]byte{}, it.Value...)
+		}
+		m.lru.Add(it.Key, e)
 	}
 }
 

@@ -92,7 +92,9 @@ func (r *Redis) Close() {
 	r.probes.Wait()
 }
 
-// GetMany implements Cache. It never returns an error: Redis failures and undecodable values are misses.
+// GetMany implements Cache. It never returns an error: Redis failures and undecodable values are misses. A read asked
+// with a patient context (Tiered's background refresh, which no request waits for) is bounded by that context's
+// deadline instead of the timeout.
 func (r *Redis) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
 	entries := make([]Entry, len(keys))
 	if len(keys) == 0 {
@@ -103,7 +105,11 @@ func (r *Redis) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
 		r.stats.misses.Add(uint64(len(keys)))
 		return entries, nil
 	}
-	raw, err := bounded(ctx, r.timeout, func(ctx context.Context) ([][]byte, error) { return r.get(ctx, keys) })
+	timeout := r.timeout
+	if deadline, ok := ctx.Deadline(); ok && ctx.Value(patientKey{}) != nil {
+		timeout = time.Until(deadline)
+	}
+	raw, err := bounded(ctx, timeout, func(ctx context.Context) ([][]byte, error) { return r.get(ctx, keys) })
 	if err != nil {
 		r.failed(ctx, "get", err)
 		r.stats.misses.Add(uint64(len(keys)))
@@ -408,6 +414,15 @@ func outage(err error) bool {
 	return redis.IsLoadingError(err) || redis.IsClusterDownError(err) || redis.IsTryAgainError(err) ||
 		redis.IsMasterDownError(err) || redis.IsMaxClientsError(err)
 }
+
+// patientKey marks a context whose reads may wait for Redis until the context's deadline rather than the timeout
+// (patient).
+type patientKey struct{}
+
+// patient returns ctx marked for Redis.GetMany to wait until ctx's deadline: a background read that no request waits
+// for. The timeout is what a request waits at most; on a saturated core a read misses it waiting for the CPU rather
+// than for Redis, and a refresh abandoned then leaves its L1 copies to expire under the requests.
+func patient(ctx context.Context) context.Context { return context.WithValue(ctx, patientKey{}, true) }
 
 // bounded runs fn with a deadline and returns when the deadline passes even if fn does not: go-redis only honours
 // context deadlines on sockets when the client was built with ContextTimeoutEnabled, which we cannot assume. A call

@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -39,6 +40,10 @@ type Source interface {
 	// Covering returns the callable connectors of v that serve city,
 	// ordered by provider ID, from a coverage index: it visits only them.
 	Covering(v Vertical, city string) []Connector
+	// Serves reports whether provider id is callable and declares city
+	// (compared without case) among the cities it serves, in O(1) of the
+	// number of providers.
+	Serves(id, city string) bool
 }
 
 // NewSourceRegistry returns a registry that reads src. Building it costs
@@ -172,6 +177,19 @@ func (r *Registry) Covering(v Vertical, city string) []Connector {
 		return r.src.Covering(v, city)
 	}
 	return r.covering[v][strings.ToLower(city)]
+}
+
+// Serves reports whether provider id is callable and declares city among
+// the cities it serves, compared without case as Covering compares them: a
+// request that names a city calls no other provider, even when an item a
+// provider published claims the city. A provider that declares no cities
+// serves no named city.
+func (r *Registry) Serves(id, city string) bool {
+	if r.src != nil {
+		return r.src.Serves(id, city)
+	}
+	c, ok := r.byID[id]
+	return ok && slices.ContainsFunc(c.Describe().Cities, func(d string) bool { return strings.EqualFold(d, city) })
 }
 
 // Grocery returns the grocery connector registered under id, or a

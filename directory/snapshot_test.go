@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,20 +220,27 @@ func TestViewNeverGoesBackwards(t *testing.T) {
 	}
 }
 
-func TestHeapBytesEstimatesWhatTheSnapshotHolds(t *testing.T) {
-	const n = 50_000
-	var m0, m1 runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m0)
-	s := generatedSnapshot(n)
-	runtime.GC()
-	runtime.ReadMemStats(&m1)
-	held := int64(m1.HeapAlloc) - int64(m0.HeapAlloc)
-	// The collector paces by the heap beyond this estimate (gctune.Follow):
-	// within a factor of 1.5 either way is close enough for that.
-	t.Logf("estimate %d, held %d", s.HeapBytes(), held)
-	if est := s.HeapBytes(); est < held*2/3 || est > held*3/2 {
-		t.Fatalf("HeapBytes %d for %d providers, the heap holds %d", est, n, held)
+func TestHeapBytesIsALowerBoundCloseToWhatTheSnapshotHolds(t *testing.T) {
+	for _, n := range []int{50_000, 200_000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			var m0, m1 runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&m0)
+			s := generatedSnapshot(n)
+			runtime.GC()
+			runtime.ReadMemStats(&m1)
+			held := int64(m1.HeapAlloc) - int64(m0.HeapAlloc)
+			// The collector paces by the live heap minus this estimate
+			// (gctune.Follow): the requests' few MB beside a snapshot of
+			// 160 MB at 10^6. An estimate 5% high left them nothing (the
+			// collector ran 2.5x as often as at 10 providers); one a few
+			// percent low only has it run a little less often.
+			est := s.HeapBytes()
+			t.Logf("estimate %d, held %d (%.3f)", est, held, float64(est)/float64(held))
+			if est > held || est < held*95/100 {
+				t.Fatalf("HeapBytes %d for %d providers, the heap holds %d: want 95-100%% of it", est, n, held)
+			}
+			runtime.KeepAlive(s)
+		})
 	}
-	runtime.KeepAlive(s)
 }

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -275,17 +276,25 @@ func (r *Recorder) write(ctx context.Context, batch []entry) {
 		}
 	}
 	all := append(evs, anon...)
+	runtime.Gosched()
 	if c := tally(all, calls); len(c) > 0 {
 		if err := r.store.Add(ctx, c); err != nil {
 			r.log.Warn("events: counters failed", "err", err)
 		}
 	}
-	if len(all) > 0 {
+	// The sinks get the batch in parts, the core yielded between them: the
+	// writer runs beside the requests on a gateway's core, and must not hold
+	// it for a whole batch's learning and roll-ups at once.
+	for part := range slices.Chunk(all, sinkPart) {
 		for _, s := range r.sinks {
-			s(all)
+			runtime.Gosched()
+			s(part)
 		}
 	}
 }
+
+// sinkPart is how many events a sink is given at once.
+const sinkPart = 256
 
 // unshown returns evs without their impressions (a copy only when one has
 // some): the raw log keeps what happened, the roll-ups what was shown.

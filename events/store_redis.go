@@ -1,10 +1,10 @@
 package events
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -105,13 +105,15 @@ func (s *RedisStore) bucketTTL(h int64) time.Duration {
 // Append implements Store: one pipeline for the whole batch, in which the
 // raw log gets every event by one script run (appendScript) rather than one
 // XADD each: a list of 50 viewed is 50 events, and the writer must keep up
-// with them on the gateway's core.
+// with them on the gateway's core. It yields the core every yieldEvery
+// events it encodes: the writer runs beside the requests, and a batch of
+// 2,048 events encoded in one go held a saturated core for milliseconds
+// while every request waited (the cached list of 50's p99).
 func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 	cut := s.cutoff()
-	buf := appendBuffers.Get().(*bytes.Buffer)
-	defer appendBuffers.Put(buf)
-	buf.Reset()
-	enc := json.NewEncoder(buf) // as json.Marshal encodes, plus a newline after each event
+	bp := appendBuffers.Get().(*[]byte)
+	defer appendBuffers.Put(bp)
+	buf := (*bp)[:0]
 	type pushed struct {
 		user       string
 		start, end int
@@ -123,30 +125,38 @@ func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 		if ev.Time.Before(cut) {
 			continue
 		}
-		start := buf.Len()
+		start := len(buf)
 		if n > 0 && n%appendChunk == 0 {
 			chunks = append(chunks, start)
 		}
 		n++
-		if err := enc.Encode(ev.bounded()); err != nil {
+		if n%yieldEvery == 0 {
+			runtime.Gosched()
+		}
+		ev = ev.bounded()
+		var err error
+		if buf, err = appendJSON(buf, &ev); err != nil {
+			*bp = buf
 			return fmt.Errorf("events: encode: %w", err)
 		}
 		if ev.User != "" {
-			pushes = append(pushes, pushed{ev.User, start, buf.Len() - 1})
+			pushes = append(pushes, pushed{ev.User, start, len(buf)})
 		}
+		buf = append(buf, '\n')
 	}
+	*bp = buf
 	if n == 0 {
 		return nil
 	}
 	logKey := s.logKey()
 	pipe := s.rdb.Pipeline()
-	chunks = append(chunks, buf.Len())
+	chunks = append(chunks, len(buf))
 	for i := 1; i < len(chunks); i++ {
-		appendScript.Eval(ctx, pipe, []string{logKey}, s.cfg.LogCap, buf.Bytes()[chunks[i-1]:chunks[i]])
+		appendScript.Eval(ctx, pipe, []string{logKey}, s.cfg.LogCap, buf[chunks[i-1]:chunks[i]])
 	}
 	users := map[string]bool{}
 	for _, p := range pushes {
-		pipe.LPush(ctx, s.userKey(p.user), buf.Bytes()[p.start:p.end])
+		pipe.LPush(ctx, s.userKey(p.user), buf[p.start:p.end])
 		users[p.user] = true
 	}
 	for u := range users {
@@ -167,7 +177,11 @@ const appendChunk = 256
 
 // appendBuffers recycles Append's encoding buffer (a batch of 256 events is
 // some 50 KB of JSON).
-var appendBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var appendBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// yieldEvery is how many events the writer handles between two yields of
+// the core (runtime.Gosched).
+const yieldEvery = 256
 
 // appendScript adds each line of ARGV[2] (one event's JSON per line: JSON
 // text holds no raw newline) to the stream KEYS[1] as its own entry, field

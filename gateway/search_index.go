@@ -110,6 +110,12 @@ func (g *Gateway) rankIndex(ctx context.Context, ix supply.Index, p SearchParams
 		if _, live := reg.Get(it.Provider); !live {
 			continue // not ACTIVE in this snapshot: never shown
 		}
+		if p.City != "" && !reg.Serves(it.Provider, p.City) {
+			// An item placed in a city its provider does not declare (or
+			// no longer declares): a request naming a city calls no
+			// provider outside the city's coverage.
+			continue
+		}
 		hit := Hit{Kind: kind, Vertical: connectors.Vertical(supply.VerticalOf(it.Kind)), Provider: it.Provider, ID: it.ID, Value: it}
 		hits = append(hits, hit)
 		docs = append(docs, rank.Doc{Kind: string(kind), Group: string(hit.Vertical), Provider: it.Provider, ID: it.ID,

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,7 +143,7 @@ func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		return
 	}
 	var body postBody
-	if err := json.Unmarshal(raw, &body); err != nil {
+	if err := unmarshal(raw, &body); err != nil {
 		// The body is not echoed back: it may be large, or personal.
 		t.s.fail(ctx, w, exec, media, errorf(limits.CodeBadRequest, "the request body could not be decoded as JSON: %s", jsonProblem(err)))
 		return
@@ -194,9 +195,7 @@ func (s *Server) decodeVariables(raw json.RawMessage, into *map[string]any) *gql
 	if exceeds(len(raw), s.cfg.MaxVariablesBytes) {
 		return errorf(limits.CodeVariablesTooLarge, "variables are %d bytes of JSON; the limit is %d", len(raw), s.cfg.MaxVariablesBytes)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(into); err != nil {
+	if err := unmarshalVariables(raw, into); err != nil {
 		return errorf(limits.CodeBadRequest, "variables must be a JSON object: %s", jsonProblem(err))
 	}
 	return nil
@@ -355,7 +354,7 @@ func (s *Server) batch(ctx context.Context, w http.ResponseWriter, r *http.Reque
 // decodeBatchItem decodes one operation of a batch like a POST body.
 func (s *Server) decodeBatchItem(item json.RawMessage, header http.Header, read graphql.TraceTiming) (*graphql.RawParams, *gqlerror.Error) {
 	var body postBody
-	if err := json.Unmarshal(item, &body); err != nil {
+	if err := unmarshal(item, &body); err != nil {
 		return nil, errorf(limits.CodeBadRequest, "this operation could not be decoded: %s", jsonProblem(err))
 	}
 	params := &graphql.RawParams{Query: body.Query, OperationName: body.OperationName, Extensions: body.Extensions, Headers: header, ReadTime: read}
@@ -464,16 +463,28 @@ func writeErrors(w http.ResponseWriter, media string, errs ...*gqlerror.Error) {
 }
 
 func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response) {
-	b, err := encodeResponse(resp)
+	buf := responses.Get().(*[]byte)
+	defer responses.Put(buf)
+	b, err := appendResponse((*buf)[:0], resp)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+	} else if cap(b) <= maxPooledResponse {
+		*buf = b
 	}
 	w.Header().Set("Content-Type", media)
 	setLength(w, len(b))
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(b) // an io.Writer keeps no part of b
 }
+
+// responses are the buffers writeResponse encodes into: a response is dead
+// once written, and the copy of a list of 50's data (11 KB) was a
+// thirtieth of the bytes its request allocated. A buffer past
+// maxPooledResponse is left to the collector.
+var responses = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledResponse = 256 << 10
 
 // setLength declares the body's length. The body is written whole, in one
 // Write: with its length known, net/http sends it as it is, where it would
@@ -495,10 +506,16 @@ type requestErrorBody struct {
 // CPU on a list of 50). The other members are marshalled as before, in the
 // struct's order.
 func encodeResponse(resp *graphql.Response) ([]byte, error) {
+	return appendResponse(nil, resp)
+}
+
+// appendResponse is encodeResponse appending to dst.
+func appendResponse(dst []byte, resp *graphql.Response) ([]byte, error) {
 	if len(resp.Data) == 0 {
 		// Not executed: a request error has no `data` member at all
 		// (GraphQL over HTTP), where gqlgen would write "data": null.
-		return json.Marshal(requestErrorBody{Errors: resp.Errors, Extensions: resp.Extensions})
+		b, err := json.Marshal(requestErrorBody{Errors: resp.Errors, Extensions: resp.Extensions})
+		return append(dst, b...), err
 	}
 	// The members after data, marshalled with errors and data left out so
 	// that the encoding starts with `{"data":null`.
@@ -512,7 +529,7 @@ func encodeResponse(resp *graphql.Response) ([]byte, error) {
 	if !bytes.HasPrefix(tail, []byte(head)) {
 		return nil, errors.New("encodeResponse: unexpected encoding of the response")
 	}
-	out := make([]byte, 0, len(tail)+len(resp.Data)+64)
+	out := slices.Grow(dst, len(tail)+len(resp.Data)+64)
 	out = append(out, '{')
 	if len(resp.Errors) > 0 {
 		errs, err := json.Marshal(resp.Errors)

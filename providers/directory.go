@@ -252,6 +252,13 @@ func (v *view) Covering(vertical connectors.Vertical, city string) []connectors.
 	return v.serving(vertical, city)
 }
 
+// Serves reports whether id is ACTIVE and declares city: a snapshot lookup,
+// O(1) of the number of providers.
+func (v *view) Serves(id, city string) bool {
+	e, ok := v.active(id)
+	return ok && e.ServesCityFold(city)
+}
+
 // All resolves every ACTIVE provider: O(providers).
 func (v *view) All() []connectors.Connector { return v.serving("", "") }
 

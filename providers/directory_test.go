@@ -85,6 +85,32 @@ func TestDirectoryView(t *testing.T) {
 		}
 	})
 
+	t.Run("Serves answers from the snapshot: ACTIVE and declaring the city, without case, building no connector", func(t *testing.T) {
+		store := mustMemory(t,
+			inProcess("grocer-a", connectors.VerticalGrocery, directory.Active, "Hangzhou", "Ningbo"),
+			inProcess("grocer-b", connectors.VerticalGrocery, directory.Suspended, "Hangzhou"))
+		var built atomic.Int64
+		reg := providers.NewDirectory(store, providers.Env{Embedded: countingEmbedded(&built)}, log).View(store.Snapshot()).Registry
+		for _, tc := range []struct {
+			id, city string
+			want     bool
+		}{
+			{"grocer-a", "Hangzhou", true},
+			{"grocer-a", "ningbo", true},
+			{"grocer-a", "Shanghai", false},
+			{"grocer-a", "", false},
+			{"grocer-b", "Hangzhou", false}, // suspended
+			{"nobody", "Hangzhou", false},
+		} {
+			if got := reg.Serves(tc.id, tc.city); got != tc.want {
+				t.Errorf("Serves(%q, %q) = %v, want %v", tc.id, tc.city, got, tc.want)
+			}
+		}
+		if built.Load() != 0 {
+			t.Fatalf("Serves built %d connectors, want none", built.Load())
+		}
+	})
+
 	t.Run("a changed entry gets a new connector on its next call", func(t *testing.T) {
 		store := mustMemory(t, inProcess("grocer-a", connectors.VerticalGrocery, directory.Active, "Hangzhou"))
 		var built atomic.Int64

@@ -78,6 +78,11 @@ func (m *Memory) Compact(ctx context.Context) error {
 	}
 	// The documents are built a write at a time: a million of them at
 	// once would be most of the heap the rebuild needs.
+	docs, err := newDocBuilder(idx.Mapping())
+	if err != nil {
+		_ = idx.Close()
+		return err
+	}
 	var writes [][]string
 	head := cmp.Or(m.head, compactHead)
 	for lo, size := 0, head; lo < len(keys); lo, size = lo+size, min(2*size, compactBatch) {
@@ -88,7 +93,7 @@ func (m *Memory) Compact(ctx context.Context) error {
 		write := keys[lo:min(lo+size, len(keys))]
 		b := idx.NewBatch()
 		for _, key := range write {
-			if err := b.Index(key, bleveDoc(m.items[key])); err != nil {
+			if err := b.IndexAdvanced(docs.doc(key, m.items[key])); err != nil {
 				_ = idx.Close()
 				return fmt.Errorf("supply: compact %s: %w", key, err)
 			}

@@ -3,8 +3,6 @@ package supply
 import (
 	"context"
 	"fmt"
-
-	"github.com/blevesearch/bleve/v2"
 )
 
 // Live answers what a per-provider quota needs to know before a push is
@@ -15,24 +13,19 @@ import (
 // instance) is not seen, so a cap can be overshot by what concurrent
 // pushes of one provider add.
 
-// Live implements the quota read for the embedded index: a term count in
-// Bleve and map lookups.
+// Live implements the quota read for the embedded index: map lookups
+// (the items, and the count Apply keeps per provider).
 func (m *Memory) Live(ctx context.Context, provider string, refs []Ref) (int, []bool, error) {
-	q := bleve.NewTermQuery(provider)
-	q.SetField(fProvider)
-	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
-	req.Score = bleve.ScoreNone
-	res, err := m.current().SearchInContext(ctx, req)
-	if err != nil {
-		return 0, nil, fmt.Errorf("supply: count %s: %w", provider, err)
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
 	}
 	live := make([]bool, len(refs))
 	m.mu.RLock()
+	defer m.mu.RUnlock()
 	for i, r := range refs {
 		_, live[i] = m.items[r.Key()]
 	}
-	m.mu.RUnlock()
-	return int(res.Total), live, nil
+	return m.live[provider], live, nil
 }
 
 // Live implements the quota read for PostgreSQL: both statements read the

@@ -11,11 +11,14 @@ import (
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Memory is the embedded index: Bleve in memory, plus the items and their
@@ -31,6 +34,9 @@ type Memory struct {
 	mu       sync.RWMutex
 	items    map[string]*Item
 	versions map[string]int64 // by key, including deletes (tombstones)
+	// live counts each provider's items (Live, the item cap), so a push
+	// need not count them in Bleve, on every segment.
+	live map[string]int
 	// held: Apply leaves Bleve alone until Compact builds it from the
 	// items (Hold).
 	held bool
@@ -65,7 +71,7 @@ func NewMemory() (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supply: bleve: %w", err)
 	}
-	return &Memory{idx: idx, items: map[string]*Item{}, versions: map[string]int64{}, kinds: map[Kind]int{}}, nil
+	return &Memory{idx: idx, items: map[string]*Item{}, versions: map[string]int64{}, kinds: map[Kind]int{}, live: map[string]int{}}, nil
 }
 
 func indexMapping() mapping.IndexMapping {
@@ -103,11 +109,9 @@ func indexMapping() mapping.IndexMapping {
 	tier := keyword()
 	tier.DocValues = false // only searched: a browse walks the tiers best first
 	doc.AddFieldMappingsAt(fRatingTier, tier)
-	// Price is only range-filtered (the price filter); sorts read the
-	// items map, so no doc values.
-	price := bleve.NewNumericFieldMapping()
-	price.Store, price.IncludeInAll, price.DocValues = false, false, false
-	doc.AddFieldMappingsAt(fPrice, price)
+	// The price is no field of the mapping: bleveDoc adds it as a
+	// priceField (price.go), only range-filtered; sorts read the items
+	// map.
 	// No "_all" composite field: every query names its fields, and the
 	// composite would have Bleve visit every token of a document a second
 	// time as it indexes it.
@@ -118,16 +122,60 @@ func indexMapping() mapping.IndexMapping {
 	return m
 }
 
-func bleveDoc(it *Item) map[string]any {
-	cities := make([]string, len(it.Cities))
+// docBuilder makes items' Bleve documents: the fields the mapping
+// (indexMapping) would make of them, with its options and analysers, read
+// from it once, rather than MapDocument's reflective walk of a map per
+// item (a tenth of what a push cost), and the price as a priceField.
+type docBuilder map[string]fieldSpec
+
+type fieldSpec struct {
+	opts index.FieldIndexingOptions
+	an   analysis.Analyzer
+}
+
+func newDocBuilder(m mapping.IndexMapping) (docBuilder, error) {
+	impl, ok := m.(*mapping.IndexMappingImpl)
+	if !ok {
+		return nil, fmt.Errorf("supply: mapping %T is not indexMapping's", m)
+	}
+	out := docBuilder{}
+	for _, name := range []string{fName, fCategory, fTags, fDescription, fKind, fProvider, fCity, fCategoryKey, fRatingTier} {
+		dm := impl.DefaultMapping.Properties[name]
+		if dm == nil || len(dm.Fields) != 1 {
+			return nil, fmt.Errorf("supply: the mapping has no field %q", name)
+		}
+		fm := dm.Fields[0]
+		an := m.AnalyzerNamed(fm.Analyzer)
+		if an == nil {
+			return nil, fmt.Errorf("supply: no analyser %q for field %q", fm.Analyzer, name)
+		}
+		out[name] = fieldSpec{opts: fm.Options(), an: an}
+	}
+	return out, nil
+}
+
+// doc is item key's document.
+func (b docBuilder) doc(key string, it *Item) *document.Document {
+	doc := document.NewDocument(key)
+	add := func(name string, pos []uint64, v string) {
+		f := b[name]
+		doc.AddField(document.NewTextFieldCustom(name, pos, []byte(v), f.opts, f.an))
+	}
+	add(fName, nil, it.Name)
+	add(fCategory, nil, it.Category)
+	add(fTags, nil, strings.Join(it.Tags, " . "))
+	add(fDescription, nil, it.Description)
+	add(fKind, nil, string(it.Kind))
+	add(fProvider, nil, it.Provider)
 	for i, c := range it.Cities {
-		cities[i] = norm(c)
+		add(fCity, []uint64{uint64(i)}, norm(c))
 	}
-	return map[string]any{
-		fName: it.Name, fCategory: it.Category, fTags: strings.Join(it.Tags, " . "), fDescription: it.Description,
-		fKind: string(it.Kind), fProvider: it.Provider, fCity: cities,
-		fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)), fPrice: float64(it.Price),
+	add(fCategoryKey, nil, norm(it.Category))
+	add(fRatingTier, nil, strconv.Itoa(ratingTier(it.Rating)))
+	if it.Price > 0 {
+		doc.AddField(newPriceField(it.Price))
 	}
+	return doc
 }
 
 // Apply implements Index.
@@ -139,6 +187,10 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 	defer m.mu.Unlock()
 	ack := Ack{Results: make([]Result, 0, len(b.Upserts)+len(b.Deletes))}
 	batch := m.idx.NewBatch()
+	docs, err := newDocBuilder(m.idx.Mapping())
+	if err != nil {
+		return Ack{}, err
+	}
 	// Decide against the versions as this batch leaves them, so an item
 	// twice in one batch is ordered too; commit the maps only once Bleve
 	// has taken the batch.
@@ -167,7 +219,7 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 		it.Tags, it.Cities = slices.Clone(it.Tags), slices.Clone(it.Cities)
 		it.Version = r.Version
 		if !m.held {
-			if err := batch.Index(key, bleveDoc(&it)); err != nil {
+			if err := batch.IndexAdvanced(docs.doc(key, &it)); err != nil {
 				return Ack{}, fmt.Errorf("supply: index %s: %w", key, err)
 			}
 		}
@@ -203,6 +255,8 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 	for key, it := range upserts {
 		if old, ok := m.items[key]; ok {
 			m.kinds[old.Kind]--
+		} else {
+			m.live[it.Provider]++
 		}
 		m.items[key] = it
 		m.kinds[it.Kind]++
@@ -210,6 +264,9 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 	for key := range deletes {
 		if old, ok := m.items[key]; ok {
 			m.kinds[old.Kind]--
+			if m.live[old.Provider]--; m.live[old.Provider] == 0 {
+				delete(m.live, old.Provider)
+			}
 			delete(m.items, key)
 		}
 	}
@@ -296,10 +353,7 @@ func filters(q Query) []query.Query {
 		out = append(out, term(fCategoryKey, norm(q.Category)))
 	}
 	if lo, hi, ok := priceRange(q); ok {
-		// float64 holds every price below 2^53 minor units exactly.
-		l, h, incl := float64(lo), float64(hi), true
-		out = append(out, bleve.NewNumericRangeInclusiveQuery(&l, &h, &incl, &incl))
-		out[len(out)-1].(*query.NumericRangeQuery).SetField(fPrice)
+		out = append(out, priceQuery{lo: lo, hi: hi})
 	}
 	return out
 }

@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2/document"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 func TestMemoryContract(t *testing.T) {
@@ -197,5 +202,100 @@ func TestHoldDefersIndexingToCompact(t *testing.T) {
 	mustApply(t, held, Batch{Upserts: []Item{product("late", "p-late", "Quokka clove", 1)}})
 	if p := mustSearch(t, held, Query{Text: "quokka"}); len(p.Hits) != 1 {
 		t.Errorf("an item pushed after Compact is not found: %v", ids(p))
+	}
+}
+
+// TestMemoryLiveCounts checks the item cap's read: each provider's live
+// items, through upserts, replacements, deletes of live and unknown items,
+// and a hold (the count is the items', not Bleve's, which a hold leaves
+// behind until Compact).
+func TestMemoryLiveCounts(t *testing.T) {
+	ix, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	del := func(provider, id string, v int64) Ref {
+		return Ref{Provider: provider, Kind: KindProduct, ID: id, Version: v}
+	}
+	steps := []struct {
+		name  string
+		hold  bool
+		b     Batch
+		a, b2 int // live items of providers a and b after the step
+	}{
+		{"new items", false, Batch{Upserts: []Item{product("a", "1", "tea", 1), product("a", "2", "tea", 1), product("b", "1", "tea", 1)}}, 2, 1},
+		{"a replacement and a superseded change", false, Batch{Upserts: []Item{product("a", "1", "milk", 2), product("a", "2", "milk", 1)}}, 2, 1},
+		{"a delete, and one of an unknown item", false, Batch{Deletes: []Ref{del("a", "1", 3), del("b", "9", 1)}}, 1, 1},
+		{"an item back after its delete, and one deleted in its own push", false, Batch{
+			Upserts: []Item{product("a", "1", "tea", 4), product("b", "2", "tea", 1)}, Deletes: []Ref{del("b", "2", 2)}}, 2, 1},
+		{"held: new items and a delete", true, Batch{Upserts: []Item{product("a", "3", "tea", 1), product("b", "3", "tea", 1)},
+			Deletes: []Ref{del("b", "1", 2)}}, 3, 1},
+	}
+	for _, st := range steps {
+		if st.hold {
+			ix.Hold()
+		}
+		mustApply(t, ix, st.b)
+		for provider, want := range map[string]int{"a": st.a, "b": st.b2} {
+			n, live, err := ix.Live(ctx, provider, []Ref{del(provider, "1", 1), del(provider, "3", 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, one := ix.items[del(provider, "1", 1).Key()]
+			_, three := ix.items[del(provider, "3", 1).Key()]
+			if n != want || live[0] != one || live[1] != three {
+				t.Errorf("%s: provider %s: %d live %v, want %d [%v %v]", st.name, provider, n, live, want, one, three)
+			}
+		}
+	}
+}
+
+// TestDocBuilderMatchesMapping checks that docBuilder makes the fields
+// the mapping makes of an item (MapDocument over the map the index used
+// to hand Bleve), term for term once analysed.
+func TestDocBuilderMatchesMapping(t *testing.T) {
+	m := indexMapping()
+	docs, err := newDocBuilder(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := append(benchItems(30, 5),
+		Item{Provider: "p", Kind: KindDoctor, ID: "d-1", Name: "Dr. Li's clinic", Description: "", Category: " Paediatrics ",
+			Cities: []string{"Hangzhou", " shanghai ", "Hangzhou"}, Rating: 5, Version: 1},
+		Item{Provider: "p", Kind: KindStore, ID: "s-1", Name: "The shop", Tags: []string{"Open late", "24h"}, Cities: []string{"Suzhou"}, Version: 1})
+	terms := func(doc *document.Document) []string {
+		var out []string
+		doc.VisitFields(func(f index.Field) {
+			if f.Name() == fPrice {
+				return
+			}
+			f.Analyze()
+			for term, tf := range f.AnalyzedTokenFrequencies() {
+				out = append(out, fmt.Sprintf("%s %v %d/%d %q %q", f.Name(), f.ArrayPositions(), f.Options(), f.AnalyzedLength(), f.Value(), term)+fmt.Sprint(tf.Frequency()))
+			}
+			if len(f.AnalyzedTokenFrequencies()) == 0 {
+				out = append(out, fmt.Sprintf("%s %v %d/%d %q none", f.Name(), f.ArrayPositions(), f.Options(), f.AnalyzedLength(), f.Value()))
+			}
+		})
+		slices.Sort(out)
+		return out
+	}
+	for _, it := range items {
+		cities := make([]string, len(it.Cities))
+		for i, c := range it.Cities {
+			cities[i] = norm(c)
+		}
+		want := document.NewDocument("k")
+		if err := m.MapDocument(want, map[string]any{
+			fName: it.Name, fCategory: it.Category, fTags: strings.Join(it.Tags, " . "), fDescription: it.Description,
+			fKind: string(it.Kind), fProvider: it.Provider, fCity: cities,
+			fCategoryKey: norm(it.Category), fRatingTier: strconv.Itoa(ratingTier(it.Rating)),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := terms(docs.doc("k", &it)), terms(want); !slices.Equal(got, want) {
+			t.Errorf("%s: fields\n%v\nwant (the mapping's)\n%v", it.ID, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }

@@ -49,7 +49,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 // full-text search over a weighted tsvector (name, category, tags,
 // description), pg_trgm for words one typo away, GIN indexes keyed by city
 // and term together (migration 00003) so one city's query reads only that
-// city's postings.
+// city's postings, and GIN indexes keyed by rank tier and term (migration
+// 00005) so a query without a city reads its best-rated candidates from
+// small posting lists, never a word's list of the whole country (walk).
 // The schema comes from Migrate.
 type Postgres struct {
 	pool *pgxpool.Pool
@@ -145,6 +147,8 @@ type sqlQuery struct {
 	// keys are the conditions on the city-qualified indexes (migration
 	// 00003) that every match meets: see from.
 	keys []string
+	// category is the query's category, normalised; "" for none.
+	category string
 }
 
 // from is the rows a query reads: supply_items, or with keys the rows the
@@ -273,6 +277,64 @@ func (s *sqlQuery) cityText(pl *plan, phrases []string) string {
 	return "(" + strings.Join(any, " OR ") + ")"
 }
 
+// tierKeysExpr is the expression of the rank-tier index (migration
+// 00005), written as the index is (see cityKeysExpr).
+const tierKeysExpr = "supply_tier_keys(rating, key, tsv, category_key)"
+
+// tierGroups is how many groups of the rank-tier order (migration 00005,
+// supply_tier_group) a walk reads at most: all of them. A variable so a
+// test can stop the walk early.
+var tierGroups = 24
+
+// tierText is the condition on the rank-tier keys (migration 00005) that
+// every match of pl (and of the category, if any) in the group tier_group
+// meets: each concept's words, any phrase's, and the category keyed in
+// that group. "" when pl cannot be walked so: the typo pass, whose
+// trigrams carry no tier keys, or a concept without words (then the query
+// reads today's indexes).
+func (s *sqlQuery) tierText(pl *plan) string {
+	if pl.fuzzy {
+		return ""
+	}
+	n := len(s.args)
+	var every []string
+	for _, phrases := range pl.concepts {
+		var any []string
+		for _, ph := range phrases {
+			if w := tsWords(ph); w != "" {
+				any = append(any, tierKeysExpr+" @> supply_tier_words(tier_group, "+s.arg(w)+")")
+			}
+		}
+		if len(any) == 0 {
+			s.args = s.args[:n]
+			return ""
+		}
+		every = append(every, "("+strings.Join(any, " OR ")+")")
+	}
+	if s.category != "" {
+		every = append(every, tierKeysExpr+" @> supply_tier_terms(tier_group, "+s.arg([]string{"cat:" + s.category})+")")
+	}
+	return strings.Join(every, " AND ")
+}
+
+// walk is the candidates of a query without a city, read through the
+// rank-tier keys (migration 00005): the first MaxCandidates of its
+// matches in the tier order (supply_tier ascending, best rated first,
+// then rating descending, key ascending), a total order, so the same rows
+// whatever the plan and however the rows lie on disk. It reads the tier
+// groups best first, each group's matches from that group's posting lists
+// of keys (all the conditions of where checked on them, fenced as in
+// from) and sorted, and stops once it holds MaxCandidates: every row of a
+// later group comes after every row of the groups read, so the rows held
+// are the first of all the matches. A common word reads a few of its
+// groups' small lists, not its list of the whole country.
+func walk(keys, where string) string {
+	return fmt.Sprintf(`(SELECT supply_items.* FROM generate_series(0, %d) AS tier_group,
+    LATERAL (SELECT * FROM (SELECT * FROM supply_items WHERE NOT deleted AND %s OFFSET 0) AS supply_items
+        WHERE %s ORDER BY supply_tier(rating, key), rating DESC, key LIMIT %d) AS supply_items
+    LIMIT %d) AS supply_items`, tierGroups-1, keys, where, MaxCandidates, MaxCandidates)
+}
+
 // score is the expression of the index score (see Hit): the weights of
 // the fields where any of the query's phrases matches, at least 1 (a
 // trigram-only match). Its arguments follow the conditions'.
@@ -311,6 +373,7 @@ func (s *sqlQuery) filters(q Query) {
 	}
 	if q.Category != "" {
 		cat := norm(q.Category)
+		s.category = cat
 		s.where = append(s.where, "category_key = "+s.arg(cat))
 		if s.city != "" {
 			// The city's postings of the category (of the kinds asked),
@@ -393,11 +456,19 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	if pl != nil && q.Sort == SortRelevance {
 		score = s.score(pl)
 	}
-	matches := "SELECT *, " + score + " AS score, " + s.sortValue(q) + " AS sv FROM " + from + " WHERE " + where
 	// counted: the page's rows carry Total (count over the candidates),
 	// so the matches are read once, not once for the page and once more
 	// for the count.
 	counted := pl != nil && q.Sort == SortRelevance
+	src := from + " WHERE " + where
+	if counted && s.city == "" {
+		// Its arguments follow where's, which the count and the facets
+		// take alone.
+		if keys := s.tierText(pl); keys != "" {
+			src = walk(keys, where)
+		}
+	}
+	matches := "SELECT *, " + score + " AS score, " + s.sortValue(q) + " AS sv FROM " + src
 	pageSQL := "SELECT " + itemColumns + ", score, sv FROM (" + matches + ") m"
 	if counted {
 		// The first stage of two-stage ranking: score at most

@@ -298,3 +298,150 @@ func TestTrigramWindowsHoldEveryMatch(t *testing.T) {
 		t.Fatalf("only %d matches over %d phrases: the test checks little", matched, tested)
 	}
 }
+
+// A query without a city walks the rank-tier keys (migration 00005) and
+// scores exactly the first MaxCandidates of its matches in the tier order,
+// as reading every match and sorting them would: whatever the words, the
+// category or the kinds, and only because the walk reads every group that
+// holds one of them (one group fewer answers otherwise).
+func TestPostgresCountryWideWalk(t *testing.T) {
+	ix := openPostgres(t)
+	// More matches than MaxCandidates, over every rating of one decimal
+	// from 3.0 to 5.0, so the walk stops inside the order.
+	nouns := []string{"milk", "milk", "milk", "bread", "tea"}
+	adjectives := []string{"whole", "skimmed", "organic"}
+	var items []Item
+	for i := range 4000 {
+		it := product(fmt.Sprintf("p%d", i%97), fmt.Sprintf("p-%d", i), adjectives[i%3]+" "+nouns[i%5], 1)
+		it.Rating = 3 + float64(i%21)/10
+		it.Category = []string{"Dairy", "Bakery"}[(i/5)%2]
+		it.Cities = []string{fmt.Sprintf("City %d", i%40)}
+		if i%7 == 0 {
+			it.Kind = KindStore
+		}
+		items = append(items, it)
+	}
+	mustApply(t, ix, Batch{Upserts: items})
+	if _, err := ix.pool.Exec(ctx, "ANALYZE supply_items"); err != nil {
+		t.Fatal(err)
+	}
+	// brute is the candidates read from every match, no tier key, and the
+	// tier group of the last of them.
+	brute := func(t *testing.T, q Query) (keys []string, last int) {
+		var s sqlQuery
+		s.filters(q)
+		exact, _ := plans(q.Text)
+		s.text(exact)
+		rows, err := ix.pool.Query(ctx, "SELECT key, supply_tier_group(supply_tier(rating, key)) FROM "+s.from()+" WHERE "+
+			strings.Join(s.where, " AND ")+fmt.Sprintf(" ORDER BY supply_tier(rating, key), rating DESC, key LIMIT %d", MaxCandidates), s.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var key string
+		if _, err := pgx.ForEachRow(rows, []any{&key, &last}, func() error { keys = append(keys, key); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return keys, last
+	}
+	// differs says how Search's candidates differ from want; "" when they
+	// are the same rows, in the index's order.
+	differs := func(t *testing.T, q Query, want []string) string {
+		q.First = MaxFirst
+		page := mustSearch(t, ix, q)
+		var got []string
+		for _, h := range page.Hits {
+			got = append(got, h.Item.Ref().Key())
+		}
+		if !slices.IsSortedFunc(page.Hits, func(a, b Hit) int { return compareHits(&a, &b) }) {
+			return "hits out of the index's order"
+		}
+		if page.Total != len(want) || !slices.Equal(sorted(got), sorted(want)) {
+			return fmt.Sprintf("%d candidates (total %d), want %d; %d in common", len(got), page.Total, len(want),
+				len(want)-len(slices.DeleteFunc(slices.Clone(want), func(k string) bool { return slices.Contains(got, k) })))
+		}
+		return ""
+	}
+	tests := []struct {
+		name string
+		q    Query
+		// full: more matches than MaxCandidates.
+		full bool
+	}{
+		{"a common word", Query{Text: "milk"}, true},
+		{"two words", Query{Text: "whole milk"}, true},
+		{"a word in a category", Query{Text: "milk", Category: "dairy"}, true},
+		{"a word of some kinds", Query{Text: "milk", Kinds: []Kind{KindStore}}, false},
+		{"a rare word", Query{Text: "organic tea"}, false},
+		{"no match", Query{Text: "zyzzyva"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, last := brute(t, tt.q)
+			if full := len(want) == MaxCandidates; full != tt.full {
+				t.Fatalf("%d matches: the case does not test what it says", len(want))
+			}
+			if d := differs(t, tt.q, want); d != "" {
+				t.Errorf("Search(%q): %s", tt.q.Text, d)
+			}
+			if len(want) == 0 {
+				return
+			}
+			// The walk stopped before the group of the last candidate.
+			defer func(g int) { tierGroups = g }(tierGroups)
+			tierGroups = last
+			if d := differs(t, tt.q, want); d == "" {
+				t.Errorf("Search(%q) with the walk stopped before group %d: the same candidates", tt.q.Text, last)
+			}
+		})
+	}
+}
+
+// The walk reads the tier keys' index, not a word's list of the country.
+func TestPostgresCountryWideWalkUsesTheTierIndex(t *testing.T) {
+	ix := openPostgres(t)
+	words := []string{"milk", "bread", "cheddar", "rice", "tea", "apple", "tofu", "lamb", "noodles", "coffee"}
+	var items []Item
+	for i := range 4000 {
+		it := product("p", fmt.Sprintf("p-%d", i), words[i%len(words)]+" "+words[(i/10)%len(words)], 1)
+		it.Rating = float64(i%51) / 10
+		items = append(items, it)
+	}
+	mustApply(t, ix, Batch{Upserts: items})
+	if _, err := ix.pool.Exec(ctx, "ANALYZE supply_items"); err != nil {
+		t.Fatal(err)
+	}
+	exact, _ := plans("milk tea")
+	var s sqlQuery
+	s.filters(Query{Text: "milk tea", Category: "Dairy"})
+	s.text(exact)
+	keys := s.tierText(exact)
+	tx, err := ix.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN SELECT id FROM "+walk(keys, strings.Join(s.where, " AND ")), s.args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	var conds []string
+	for _, l := range lines {
+		if strings.Contains(l, "Index Cond") {
+			conds = append(conds, l)
+		}
+	}
+	cond := strings.Join(conds, "\n")
+	if !strings.Contains(plan, "supply_items_tier_keys") || strings.Contains(plan, "Seq Scan on supply_items") ||
+		!strings.Contains(cond, "supply_tier_words(tier_group") || !strings.Contains(cond, "supply_tier_terms(tier_group") ||
+		strings.Contains(cond, "tsv @@") || strings.Contains(cond, "category_key =") {
+		t.Errorf("plan does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -229,6 +230,9 @@ func (c *Client) call(ctx context.Context, method, path string, in any, idemKey 
 	if err != nil {
 		return c.transportError(ctx, err)
 	}
+	// Nothing keeps the body once it is decoded: the decoder copies what
+	// it keeps (strings, raw values) out of it.
+	defer releaseBody(data)
 	if int64(len(data)) > c.maxResp {
 		return c.errorf(connectors.KindProvider, fmt.Errorf("%s %s: reply over %d bytes", method, path, c.maxResp), "provider reply too large")
 	}
@@ -438,19 +442,19 @@ func batch[T any](ctx context.Context, c *Client, path string, ids []string, idO
 }
 
 func batchChunk[T any](ctx context.Context, c *Client, path string, ids []string, out []connectors.Result[T], idOf func(T) string) error {
-	var resp batchReply[T]
+	resp := batchReply[T]{want: len(ids)}
 	if err := c.call(ctx, http.MethodPost, path, batchRequest{IDs: ids}, "", &resp); err != nil {
 		return err
 	}
-	if len(resp.Results) != len(ids) {
-		return c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: %d results for %d ids", path, len(resp.Results), len(ids)), "malformed provider reply")
+	if resp.len() != len(ids) {
+		return c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: %d results for %d ids", path, resp.len(), len(ids)), "malformed provider reply")
 	}
-	for i, r := range resp.Results {
-		switch {
-		case r.Error != nil && !r.Value.set:
-			out[i].Err = c.itemError(r.Error)
-		case r.Error == nil && r.Value.set:
-			out[i].Value = r.Value.v
+	for i := range ids {
+		switch v, we := resp.at(i); {
+		case we != nil && v == nil:
+			out[i].Err = c.itemError(we)
+		case we == nil && v != nil:
+			out[i].Value = *v
 			if idOf != nil && idOf(out[i].Value) != ids[i] {
 				return c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: result %d is for id %q, not %q", path, i, idOf(out[i].Value), ids[i]), "malformed provider reply")
 			}
@@ -510,14 +514,17 @@ func validate[T any](v *T) error {
 
 // readBody reads at most limit+1 bytes of resp's body (one more than allowed
 // tells the caller it was too large). When the provider sent a
-// Content-Length within the limit the buffer is allocated once at that
-// size, rather than grown by doubling as io.ReadAll does (a fifth of the
-// bytes a large fan-out search allocated).
+// Content-Length within the limit the body is read into a buffer of that
+// size at once, rather than one grown by doubling as io.ReadAll does (a
+// fifth of the bytes a large fan-out search allocated), taken from bodies:
+// a reply is dead once decoded (releaseBody), and the replies of a list
+// query were a tenth of the bytes it allocated.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	body := io.LimitReader(resp.Body, limit+1)
 	if n := resp.ContentLength; n >= 0 && n <= limit {
-		buf := make([]byte, n, n+1)
+		buf := takeBody(int(n))
 		if _, err := io.ReadFull(body, buf); err != nil {
+			releaseBody(buf)
 			return nil, err
 		}
 		// A body longer than its Content-Length is a transport error in
@@ -532,3 +539,39 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	_, err := b.ReadFrom(body)
 	return b.Bytes(), err
 }
+
+// bodies are the buffers of reply bodies of up to maxPooledBody bytes;
+// larger ones are left to the collector, so the pool holds at most that
+// much per buffer.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledBody = 256 << 10
+
+// takeBody returns a buffer of n bytes, with room for one more.
+func takeBody(n int) []byte {
+	if n+1 > maxPooledBody {
+		return make([]byte, n, n+1)
+	}
+	p := bodies.Get().(*[]byte)
+	buf := *p
+	*p = nil
+	bodyPtrs.Put(p)
+	if cap(buf) < n+1 {
+		buf = make([]byte, n, max(n+1, 4<<10))
+	}
+	return buf[:n]
+}
+
+// releaseBody gives buf back to bodies once nothing refers to it.
+func releaseBody(buf []byte) {
+	if cap(buf) == 0 || cap(buf) > maxPooledBody {
+		return
+	}
+	p := bodyPtrs.Get().(*[]byte)
+	*p = buf[:0]
+	bodies.Put(p)
+}
+
+// bodyPtrs recycles the pointers bodies holds its buffers by, so that
+// neither taking nor releasing a buffer allocates.
+var bodyPtrs = sync.Pool{New: func() any { return new([]byte) }}

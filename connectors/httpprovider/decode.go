@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 
 	gojson "github.com/goccy/go-json"
 )
@@ -17,6 +19,12 @@ import (
 // The provider-side handler keeps encoding/json, whose error messages it
 // returns to integrators.
 //
+// The body is decoded whole, from its bytes (gojson.UnmarshalWithOption):
+// goccy's Decoder reads its input 512 bytes at a time and decodes a value
+// longer than that element by element, indexing its brackets as it goes.
+// A body that fails is decoded again by a Decoder, into a zeroed v, so that
+// the error (and whatever a caller makes of v) is the Decoder's, as before.
+//
 // A decoder panic (a malformed reply should never cause one, but the reply
 // is untrusted input and FuzzProviderReply drives it) is returned as an
 // error: one provider's bad bytes must not take the gateway down.
@@ -26,6 +34,18 @@ func decodeReply(data []byte, v any) (err error) {
 			err = fmt.Errorf("undecodable reply: %v", r)
 		}
 	}()
+	if gojson.UnmarshalWithOption(data, v, disallowUnknownFields) == nil {
+		return nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero()
+	}
+	return decodeStream(data, v)
+}
+
+// decodeStream is decodeReply by goccy's Decoder: its errors are the ones
+// the gateway has always reported.
+func decodeStream(data []byte, v any) error {
 	dec := gojson.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -36,6 +56,21 @@ func decodeReply(data []byte, v any) (err error) {
 	}
 	return nil
 }
+
+// disallowUnknownFields is what Decoder.DisallowUnknownFields sets, as an
+// option of gojson.UnmarshalWithOption, which has no option of its own for
+// it: read from a Decoder once the method has set it.
+var disallowUnknownFields = func() gojson.DecodeOptionFunc {
+	var set gojson.DecodeOption
+	dec := gojson.NewDecoder(strings.NewReader("{}"))
+	dec.DisallowUnknownFields()
+	var v struct{}
+	if err := dec.DecodeWithOption(&v, func(o *gojson.DecodeOption) { set.Flags = o.Flags }); err != nil {
+		panic("httpprovider: reading goccy/go-json's DisallowUnknownFields: " + err.Error())
+	}
+	flags := set.Flags
+	return func(o *gojson.DecodeOption) { o.Flags |= flags }
+}()
 
 // replyValue is a batch item's value as the client reads it: set records
 // that the key was present, so a present-but-null value ("this store has no
@@ -59,10 +94,16 @@ type replyResult[T any] struct {
 // batchReply is a batch reply as batchChunk reads it. Telling a null value
 // from a missing one takes a decoder per item (replyValue), which cost half
 // of a 50-product reply's decoding; so the reply is first decoded in one
-// pass with plain pointers, and decoded again the exact way only when an
-// item has neither a value nor an error (a null value, or a malformed item).
+// pass with plain pointers (fast), and decoded again the exact way (exact)
+// only when an item has neither a value nor an error (a null value, or a
+// malformed item). Items are read where they were decoded (len, at), not
+// copied into one form.
 type batchReply[T any] struct {
-	Results []replyResult[T] `json:"results"`
+	// want is how many items the request asked for: the fast pass decodes
+	// into that much room, without growing its slice item by item.
+	want  int
+	fast  []fastResult[T]
+	exact []replyResult[T]
 }
 
 type fastResult[T any] struct {
@@ -79,15 +120,13 @@ func (r *batchReply[T]) decodeReplyBody(b []byte) error {
 	var fast struct {
 		Results []fastResult[T] `json:"results"`
 	}
+	if r.want > 0 {
+		fast.Results = make([]fastResult[T], 0, r.want)
+	}
 	if err := decodeReply(b, &fast); err != nil {
 		return err
 	}
-	if fast.Results == nil {
-		r.Results = nil
-		return nil
-	}
-	r.Results = make([]replyResult[T], len(fast.Results))
-	for i, f := range fast.Results {
+	for _, f := range fast.Results {
 		if f.Value == nil && f.Error == nil {
 			var exact struct {
 				Results []replyResult[T] `json:"results"`
@@ -95,13 +134,33 @@ func (r *batchReply[T]) decodeReplyBody(b []byte) error {
 			if err := decodeReply(b, &exact); err != nil {
 				return err
 			}
-			r.Results = exact.Results
+			r.exact = exact.Results
+			if r.exact == nil {
+				r.exact = []replyResult[T]{}
+			}
 			return nil
 		}
-		r.Results[i].Error = f.Error
-		if f.Value != nil {
-			r.Results[i].Value = replyValue[T]{set: true, v: *f.Value}
-		}
 	}
+	r.fast = fast.Results
 	return nil
+}
+
+// len is the number of items in the reply.
+func (r *batchReply[T]) len() int {
+	if r.exact != nil {
+		return len(r.exact)
+	}
+	return len(r.fast)
+}
+
+// at returns item i: its value (nil when the key was absent) and its error.
+func (r *batchReply[T]) at(i int) (value *T, err *wireError) {
+	if r.exact != nil {
+		e := &r.exact[i]
+		if e.Value.set {
+			value = &e.Value.v
+		}
+		return value, e.Error
+	}
+	return r.fast[i].Value, r.fast[i].Error
 }
