@@ -102,6 +102,13 @@ func (s *generatedSource) Covering(connectors.Vertical, string) []connectors.Con
 }
 func (s *generatedSource) All() []connectors.Connector { return nil }
 
+// Callable reports whether id is one of the source's providers (none is
+// built for it).
+func (s *generatedSource) Callable(id string) bool {
+	_, ok := s.index(id)
+	return ok
+}
+
 // Serves derives provider id's cities from the generator (no provider is
 // built for it).
 func (s *generatedSource) Serves(id, city string) bool {

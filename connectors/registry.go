@@ -40,6 +40,9 @@ type Source interface {
 	// Covering returns the callable connectors of v that serve city,
 	// ordered by provider ID, from a coverage index: it visits only them.
 	Covering(v Vertical, city string) []Connector
+	// Callable reports whether provider id is callable, as Get's ok does,
+	// without resolving its connector: a snapshot lookup.
+	Callable(id string) bool
 	// Serves reports whether provider id is callable and declares city
 	// (compared without case) among the cities it serves, in O(1) of the
 	// number of providers.
@@ -177,6 +180,18 @@ func (r *Registry) Covering(v Vertical, city string) []Connector {
 		return r.src.Covering(v, city)
 	}
 	return r.covering[v][strings.ToLower(city)]
+}
+
+// Callable reports whether provider id is callable (Get would succeed)
+// without resolving its connector: the supply index's candidates, hundreds
+// per search from as many providers, are checked with it, so a search
+// builds no connector it does not call.
+func (r *Registry) Callable(id string) bool {
+	if r.src != nil {
+		return r.src.Callable(id)
+	}
+	_, ok := r.byID[id]
+	return ok
 }
 
 // Serves reports whether provider id is callable and declares city among

@@ -107,8 +107,10 @@ func (g *Gateway) rankIndex(ctx context.Context, ix supply.Index, p SearchParams
 		if !ok {
 			continue
 		}
-		if _, live := reg.Get(it.Provider); !live {
-			continue // not ACTIVE in this snapshot: never shown
+		if !reg.Callable(it.Provider) {
+			// Not ACTIVE in this snapshot: never shown. Checked without
+			// resolving a connector: only the page's items are called.
+			continue
 		}
 		if p.City != "" && !reg.Serves(it.Provider, p.City) {
 			// An item placed in a city its provider does not declare (or

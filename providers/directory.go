@@ -252,6 +252,14 @@ func (v *view) Covering(vertical connectors.Vertical, city string) []connectors.
 	return v.serving(vertical, city)
 }
 
+// Callable reports whether id is ACTIVE: a snapshot lookup, no connector
+// resolved. (A provider that cannot be resolved, for want of a secret, is
+// callable until its first call is refused, as Len counts it.)
+func (v *view) Callable(id string) bool {
+	_, ok := v.active(id)
+	return ok
+}
+
 // Serves reports whether id is ACTIVE and declares city: a snapshot lookup,
 // O(1) of the number of providers.
 func (v *view) Serves(id, city string) bool {

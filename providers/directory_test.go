@@ -85,7 +85,7 @@ func TestDirectoryView(t *testing.T) {
 		}
 	})
 
-	t.Run("Serves answers from the snapshot: ACTIVE and declaring the city, without case, building no connector", func(t *testing.T) {
+	t.Run("Serves and Callable answer from the snapshot (ACTIVE, declaring the city without case), building no connector", func(t *testing.T) {
 		store := mustMemory(t,
 			inProcess("grocer-a", connectors.VerticalGrocery, directory.Active, "Hangzhou", "Ningbo"),
 			inProcess("grocer-b", connectors.VerticalGrocery, directory.Suspended, "Hangzhou"))
@@ -106,8 +106,13 @@ func TestDirectoryView(t *testing.T) {
 				t.Errorf("Serves(%q, %q) = %v, want %v", tc.id, tc.city, got, tc.want)
 			}
 		}
+		for id, want := range map[string]bool{"grocer-a": true, "grocer-b": false, "nobody": false} {
+			if got := reg.Callable(id); got != want {
+				t.Errorf("Callable(%q) = %v, want %v", id, got, want)
+			}
+		}
 		if built.Load() != 0 {
-			t.Fatalf("Serves built %d connectors, want none", built.Load())
+			t.Fatalf("Serves and Callable built %d connectors, want none", built.Load())
 		}
 	})
 
