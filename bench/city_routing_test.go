@@ -55,7 +55,7 @@ func BenchmarkCityRouting(b *testing.B) {
 	}
 	for _, n := range sizes {
 		b.Run("providers="+strconv.Itoa(n), func(b *testing.B) {
-			h, obs, cities, m := routedHandler(b, n)
+			h, src, obs, cities, m := routedHandler(b, n)
 			post := func(city string) {
 				body, _ := json.Marshal(map[string]any{"query": docSearchInCity, "variables": map[string]any{"city": city}})
 				req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
@@ -77,7 +77,7 @@ func BenchmarkCityRouting(b *testing.B) {
 					searches++
 					calls += len(called)
 					for _, p := range called {
-						if !generatedServes(p, city) {
+						if !src.Serves(p, city) {
 							outside++
 							b.Errorf("a search in %s called %s, which does not serve it", city, p)
 						}
@@ -101,10 +101,10 @@ const docSearchInCity = `query Search($text: String, $city: String) { search(tex
 const routedFed = 10_000
 
 // routedHandler is the gateway's handler over n generated providers (the
-// catalogues of at most routedFed of them indexed), the observer that
-// records the providers it calls, the cities of the fed providers, and the
-// metrics.
-func routedHandler(b *testing.B, n int) (http.Handler, *calledProviders, []string, *metrics.Metrics) {
+// catalogues of at most routedFed of them indexed), their source, the
+// observer that records the providers it calls, the cities of the fed
+// providers, and the metrics.
+func routedHandler(b *testing.B, n int) (http.Handler, *generatedSource, *calledProviders, []string, *metrics.Metrics) {
 	b.Helper()
 	ctx := context.Background()
 	var counted atomic.Int64
@@ -151,7 +151,7 @@ func routedHandler(b *testing.B, n int) (http.Handler, *calledProviders, []strin
 		list = append(list, c)
 	}
 	slices.Sort(list)
-	return api.New(gw, v, log, api.DefaultConfig(), api.WithMetrics(m.Registry)), obs, list, m
+	return api.New(gw, v, log, api.DefaultConfig(), api.WithMetrics(m.Registry)), src, obs, list, m
 }
 
 // calledProviders records the providers the gateway calls, and passes
@@ -176,18 +176,6 @@ func (c *calledProviders) take() []string {
 	out := c.called
 	c.called = nil
 	return out
-}
-
-// generatedServes reports whether generated provider id declares city.
-func generatedServes(id, city string) bool {
-	prefix := directory.GeneratedID(generatedSeed, 0)
-	prefix = prefix[:strings.LastIndexByte(prefix, '-')+1]
-	i, err := strconv.Atoi(strings.TrimPrefix(id, prefix))
-	if err != nil || !strings.HasPrefix(id, prefix) {
-		return false
-	}
-	return slices.ContainsFunc(directory.Generated(generatedSeed, i, directory.GenerateOptions{}).Cities,
-		func(c string) bool { return strings.EqualFold(c, city) })
 }
 
 // plazaSeries counts the plaza_ series the registry exports (the Go

@@ -102,14 +102,19 @@ func (h *harness) directoryScale(ctx context.Context) (benchMetrics, error) {
 		}
 		h.logf("  %s: %s", r.bench, time.Since(t0).Round(100*time.Millisecond))
 	}
-	routing, err := h.cityRouting(ctx)
+	// One test binary of this package for the routing and end-to-end runs.
+	testBin := filepath.Join(h.work, "bench.test")
+	if _, err := h.cmd(ctx, h.o.root, nil, "go", "test", "-c", "-o", testBin, "./bench"); err != nil {
+		return all, err
+	}
+	routing, err := h.cityRouting(ctx, testBin)
 	for name, m := range routing {
 		all[name] = m
 	}
 	if err != nil {
 		return all, err
 	}
-	e2e, err := h.directoryEndToEnd(ctx)
+	e2e, err := h.directoryEndToEnd(ctx, testBin)
 	for name, m := range e2e {
 		all[name] = m
 	}
@@ -122,13 +127,9 @@ func (h *harness) directoryScale(ctx context.Context) (benchMetrics, error) {
 	return all, nil
 }
 
-// cityRouting runs BenchmarkCityRouting (bench/directory_routing_test.go)
+// cityRouting runs BenchmarkCityRouting (bench/city_routing_test.go)
 // at 10, 10^4 and 10^6 providers, in a process of its own.
-func (h *harness) cityRouting(ctx context.Context) (benchMetrics, error) {
-	bin := filepath.Join(h.work, "bench.test")
-	if _, err := h.cmd(ctx, h.o.root, nil, "go", "test", "-c", "-o", bin, "./bench"); err != nil {
-		return nil, err
-	}
+func (h *harness) cityRouting(ctx context.Context, bin string) (benchMetrics, error) {
 	t0 := time.Now()
 	text, err := h.cmd(ctx, filepath.Join(h.o.root, "bench"), []string{"PLAZA_BENCH_SCALE=1"},
 		bin, "-test.run", "^$", "-test.bench", "^BenchmarkCityRouting$", "-test.benchtime", "1x")
@@ -160,11 +161,7 @@ const e2eRatio = "BenchmarkDirectoryEndToEnd/ratio"
 // directoryEndToEnd runs BenchmarkDirectoryEndToEnd interleaved and returns
 // the median of each metric per size. Its databases (kept between the
 // rounds, so 10^6 providers are generated once) are dropped at the end.
-func (h *harness) directoryEndToEnd(ctx context.Context) (benchMetrics, error) {
-	bin := filepath.Join(h.work, "bench.test")
-	if _, err := h.cmd(ctx, h.o.root, nil, "go", "test", "-c", "-o", bin, "./bench"); err != nil {
-		return nil, err
-	}
+func (h *harness) directoryEndToEnd(ctx context.Context, bin string) (benchMetrics, error) {
 	defer dropE2EDatabases(e2eSizes)
 	runs := map[string]map[string][]float64{}
 	for round := range e2eRounds {

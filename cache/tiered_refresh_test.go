@@ -49,11 +49,7 @@ func TestTieredRefreshesL1(t *testing.T) {
 
 	t.Run("a key dropped while its refresh reads L2 is not put back", func(t *testing.T) {
 		clock := newFakeClock()
-		l2 := &gatedCache{Cache: NewMemory(100, WithClock(clock.Now)), gate: make(chan struct{})}
-		tc := NewTiered(NewMemory(100, WithClock(clock.Now)), l2, WithL1TTL(l1TTL))
-		t.Cleanup(tc.Close)
-		mustSet(t, l2.Cache, item("a", "1"), item("b", "2"))
-		mustSet(t, tc.l1, Item{Key: "a", Value: []byte("1"), TTL: l1TTL}, Item{Key: "b", Value: []byte("2"), TTL: l1TTL})
+		tc, l2 := filledOverGate(t, clock, l1TTL)
 		clock.Advance(l1TTL / 2)
 		mustGet(t, tc, keys, fresh("1"), fresh("2"))
 		eventually(t, 5*time.Second, "the refresh is reading L2", func() bool { return l2.count() == 1 })
@@ -77,12 +73,8 @@ func TestTieredRefreshesL1(t *testing.T) {
 
 	t.Run("a refresh a quarter TTL old does not hold back the next", func(t *testing.T) {
 		clock := newFakeClock()
-		l2 := &gatedCache{Cache: NewMemory(100, WithClock(clock.Now)), gate: make(chan struct{})}
-		tc := NewTiered(NewMemory(100, WithClock(clock.Now)), l2, WithL1TTL(l1TTL))
-		t.Cleanup(tc.Close)
+		tc, l2 := filledOverGate(t, clock, l1TTL)
 		t.Cleanup(func() { close(l2.gate) })
-		mustSet(t, l2.Cache, item("a", "1"), item("b", "2"))
-		mustSet(t, tc.l1, Item{Key: "a", Value: []byte("1"), TTL: l1TTL}, Item{Key: "b", Value: []byte("2"), TTL: l1TTL})
 		clock.Advance(l1TTL * 3 / 10)
 		mustGet(t, tc, keys, fresh("1"), fresh("2"))
 		eventually(t, 5*time.Second, "the first refresh is reading L2", func() bool { return l2.count() == 1 })
@@ -106,11 +98,7 @@ func TestTieredRefreshesL1(t *testing.T) {
 
 	t.Run("a caller missing L1 for the refreshed keys joins the refresh", func(t *testing.T) {
 		clock := newFakeClock()
-		l2 := &gatedCache{Cache: NewMemory(100, WithClock(clock.Now)), gate: make(chan struct{})}
-		tc := NewTiered(NewMemory(100, WithClock(clock.Now)), l2, WithL1TTL(l1TTL))
-		t.Cleanup(tc.Close)
-		mustSet(t, l2.Cache, item("a", "1"), item("b", "2"))
-		mustSet(t, tc.l1, Item{Key: "a", Value: []byte("1"), TTL: l1TTL}, Item{Key: "b", Value: []byte("2"), TTL: l1TTL})
+		tc, l2 := filledOverGate(t, clock, l1TTL)
 		clock.Advance(l1TTL - time.Millisecond)
 		mustGet(t, tc, keys, fresh("1"), fresh("2"))
 		eventually(t, 5*time.Second, "the refresh is reading L2", func() bool { return l2.count() == 1 })
@@ -157,4 +145,16 @@ func TestRedisPatientRead(t *testing.T) {
 	if !r.Healthy() {
 		t.Error("a slow Redis was bypassed")
 	}
+}
+
+// filledOverGate is a tiered cache over a gated L2 on clock, both tiers
+// holding a=1 and b=2, the L1 copies just filled with ttl.
+func filledOverGate(t *testing.T, clock *fakeClock, ttl time.Duration) (*Tiered, *gatedCache) {
+	t.Helper()
+	l2 := &gatedCache{Cache: NewMemory(100, WithClock(clock.Now)), gate: make(chan struct{})}
+	tc := NewTiered(NewMemory(100, WithClock(clock.Now)), l2, WithL1TTL(ttl))
+	t.Cleanup(tc.Close)
+	mustSet(t, l2.Cache, item("a", "1"), item("b", "2"))
+	mustSet(t, tc.l1, Item{Key: "a", Value: []byte("1"), TTL: ttl}, Item{Key: "b", Value: []byte("2"), TTL: ttl})
+	return tc, l2
 }

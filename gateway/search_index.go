@@ -107,15 +107,13 @@ func (g *Gateway) rankIndex(ctx context.Context, ix supply.Index, p SearchParams
 		if !ok {
 			continue
 		}
-		if !reg.Callable(it.Provider) {
-			// Not ACTIVE in this snapshot: never shown. Checked without
-			// resolving a connector: only the page's items are called.
-			continue
-		}
-		if p.City != "" && !reg.Serves(it.Provider, p.City) {
-			// An item placed in a city its provider does not declare (or
-			// no longer declares): a request naming a city calls no
-			// provider outside the city's coverage.
+		// Never shown: a provider not ACTIVE in this snapshot, and, in a
+		// request naming a city, one that does not declare it (or no
+		// longer does), whatever city its items claim: such a request
+		// calls no provider outside the city's coverage. Checked in the
+		// snapshot without resolving a connector (Serves implies
+		// Callable): only the page's items are called.
+		if p.City != "" && !reg.Serves(it.Provider, p.City) || p.City == "" && !reg.Callable(it.Provider) {
 			continue
 		}
 		hit := Hit{Kind: kind, Vertical: connectors.Vertical(supply.VerticalOf(it.Kind)), Provider: it.Provider, ID: it.ID, Value: it}

@@ -85,25 +85,10 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := tx.Query(ctx, "EXPLAIN SELECT id FROM "+tt.q.from()+" WHERE "+strings.Join(tt.q.where, " AND "), tt.q.args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := strings.Join(lines, "\n")
+			plan, cond := explainIndexConds(t, ctx, tx, "SELECT id FROM "+tt.q.from()+" WHERE "+strings.Join(tt.q.where, " AND "), tt.q.args...)
 			// Only city-qualified keys are read from an index: no index
 			// of the country's words, trigrams or categories.
-			var conds []string
-			for _, l := range lines {
-				if strings.Contains(l, "Index Cond") {
-					conds = append(conds, l)
-				}
-			}
-			cond := strings.Join(conds, "\n")
-			if len(conds) == 0 || !strings.Contains(plan, tt.index) || strings.Contains(plan, "Seq Scan") ||
+			if cond == "" || !strings.Contains(plan, tt.index) || strings.Contains(plan, "Seq Scan") ||
 				!strings.Contains(cond, tt.cond) || strings.Contains(cond, "tsv @@") || strings.Contains(cond, "<%") ||
 				strings.Contains(cond, "category_key =") {
 				t.Errorf("plan does not read %s by the city's keys alone:\n%s", tt.index, plan)
@@ -423,7 +408,19 @@ func TestPostgresCountryWideWalkUsesTheTierIndex(t *testing.T) {
 	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := tx.Query(ctx, "EXPLAIN SELECT id FROM "+walk(keys, strings.Join(s.where, " AND ")), s.args...)
+	plan, cond := explainIndexConds(t, ctx, tx, "SELECT id FROM "+walk(keys, strings.Join(s.where, " AND ")), s.args...)
+	if !strings.Contains(plan, "supply_items_tier_keys") || strings.Contains(plan, "Seq Scan on supply_items") ||
+		!strings.Contains(cond, "supply_tier_words(tier_group") || !strings.Contains(cond, "supply_tier_terms(tier_group") ||
+		strings.Contains(cond, "tsv @@") || strings.Contains(cond, "category_key =") {
+		t.Errorf("plan does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
+	}
+}
+
+// explainIndexConds returns the plan of query and its Index Cond lines
+// (empty when no index is read).
+func explainIndexConds(t *testing.T, ctx context.Context, tx pgx.Tx, query string, args ...any) (plan, cond string) {
+	t.Helper()
+	rows, err := tx.Query(ctx, "EXPLAIN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,17 +428,11 @@ func TestPostgresCountryWideWalkUsesTheTierIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := strings.Join(lines, "\n")
 	var conds []string
 	for _, l := range lines {
 		if strings.Contains(l, "Index Cond") {
 			conds = append(conds, l)
 		}
 	}
-	cond := strings.Join(conds, "\n")
-	if !strings.Contains(plan, "supply_items_tier_keys") || strings.Contains(plan, "Seq Scan on supply_items") ||
-		!strings.Contains(cond, "supply_tier_words(tier_group") || !strings.Contains(cond, "supply_tier_terms(tier_group") ||
-		strings.Contains(cond, "tsv @@") || strings.Contains(cond, "category_key =") {
-		t.Errorf("plan does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
-	}
+	return strings.Join(lines, "\n"), strings.Join(conds, "\n")
 }
