@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/plaza-gateway/plaza/catalog"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 
 	"github.com/plaza-gateway/plaza/api/apitest"
+	"github.com/plaza-gateway/plaza/catalog"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/connectors/demo"
+	"github.com/plaza-gateway/plaza/directory"
+	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/supply"
 )
 
@@ -299,5 +303,75 @@ func TestSearchInACityCallsOnlyItsCoverage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A provider ACTIVE in the directory whose connector cannot be built (an
+// HTTP endpoint with no signing secret stored) is still an index candidate:
+// the search path asks the snapshot (Registry.Callable), never building a
+// connector per candidate. Completion cannot call it, so its items are
+// dropped from the page, never shown without their live fields, and the
+// other provider's items are complete.
+func TestSearchDropsItemsOfAnUnresolvableProvider(t *testing.T) {
+	sealer, err := directory.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := directory.NewMemory(sealer, directory.Policy{Development: true})
+	entry := func(id, endpoint string) directory.Provider {
+		return directory.Provider{ID: id, Name: id, Vertical: connectors.VerticalGrocery, Cities: []string{"Hangzhou"},
+			Lifecycle: directory.Active, Endpoint: endpoint}
+	}
+	// Port 1 on loopback: nothing answers there, and nothing may try.
+	if err := store.Seed([]directory.Provider{entry("grocer-ok", ""), entry("grocer-nosecret", "http://127.0.0.1:1")}); err != nil {
+		t.Fatal(err)
+	}
+	var built atomic.Int64
+	embedded := func(d connectors.Descriptor) (connectors.Connector, error) {
+		built.Add(1)
+		return demo.New(d, demo.WithUsers(0))
+	}
+	reg := providers.NewDirectory(store, providers.Env{Embedded: embedded}, slog.New(slog.NewTextHandler(io.Discard, nil))).
+		View(store.Snapshot()).Registry
+	if !reg.Callable("grocer-nosecret") {
+		t.Fatal("the ACTIVE provider without a secret is not a candidate: the case under test is not set up")
+	}
+	// Both providers published ten products each before the search.
+	var pubs []connectors.Connector
+	for _, id := range []string{"grocer-ok", "grocer-nosecret"} {
+		c, err := demo.New(connectors.Descriptor{ID: id, Name: id, Vertical: connectors.VerticalGrocery, Cities: []string{"Hangzhou"}}, demo.WithUsers(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, c)
+	}
+	ix, err := supply.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ix.Close() })
+	if err := demo.PublishNow(context.Background(), pubs, &firstProducts{in: catalog.New(ix, nil), per: 10, seen: map[string]int{}}); err != nil {
+		t.Fatal(err)
+	}
+	g := apitest.Start(t, apitest.Options{Registry: reg, Index: ix})
+	for _, city := range []string{"", "Hangzhou"} {
+		t.Run("city="+city, func(t *testing.T) {
+			d, resp := mustData[providerPage](t, g, apitest.Request{Query: `query($city: String) { search(city: $city, first: 20) {
+  pageInfo { hasNextPage endCursor }
+  edges { node { ... on Product { id price { amount } stock provider { key } } } } } }`, Variables: map[string]any{"city": city}})
+			got := map[string]int{}
+			for _, e := range d.Search.Edges {
+				got[e.Node.Provider.Key]++
+			}
+			if fmt.Sprint(got) != fmt.Sprint(map[string]int{"grocer-ok": 10}) {
+				t.Fatalf("edges per provider %v, want grocer-ok's 10 only: %s", got, resp.Raw)
+			}
+			if len(resp.Errors) != 0 {
+				t.Fatalf("errors %s, want none: the items are dropped as gone", resp.Raw)
+			}
+		})
+	}
+	if built.Load() != 1 {
+		t.Fatalf("%d embedded connectors built, want 1 (grocer-ok's, once)", built.Load())
 	}
 }

@@ -40,6 +40,10 @@ type Gateway struct {
 type Options struct {
 	// Connectors replaces the default demo providers.
 	Connectors []connectors.Connector
+	// Registry, when set, is what the gateway routes by instead of a
+	// registry of Connectors (a directory's view, say); Connectors then
+	// only feed the default index.
+	Registry *connectors.Registry
 	// Gateway options (policy, cache, config...).
 	GatewayOptions []gateway.Option
 	API            *api.Config
@@ -68,9 +72,12 @@ func Start(tb testing.TB, opts Options) *Gateway {
 			tb.Fatalf("demo providers: %v", err)
 		}
 	}
-	reg, err := connectors.NewRegistry(conns...)
-	if err != nil {
-		tb.Fatalf("registry: %v", err)
+	reg := opts.Registry
+	if reg == nil {
+		var err error
+		if reg, err = connectors.NewRegistry(conns...); err != nil {
+			tb.Fatalf("registry: %v", err)
+		}
 	}
 	log := opts.Logger
 	if log == nil {
