@@ -106,3 +106,43 @@ func TestFieldSetsOfAList(t *testing.T) {
 		t.Fatalf("%d distinct field sets, want %d", len(seen), 3*n)
 	}
 }
+
+// TestResolvedFieldContexts: a field resolved under a list element (a
+// product's store) gets its context from the list's slab, distinct for
+// each field, even concurrently, with gqlgen's field context chain and the
+// slab for the objects below it; outside a list it is gqlgen's own.
+func TestResolvedFieldContexts(t *testing.T) {
+	outside := &graphql.FieldContext{Object: "Query"}
+	ctx := withResolvedField(context.Background(), outside)
+	if _, ok := ctx.(*fieldCtx); ok || graphql.GetFieldContext(ctx) != outside {
+		t.Fatalf("outside a list: %T, field context %p", ctx, graphql.GetFieldContext(ctx))
+	}
+	const n = 8
+	sets := newFieldSets(context.Background(), n)
+	var c fieldCtx
+	elemFC := &graphql.FieldContext{Object: "Product"}
+	elem := withFieldContext(&c, context.Background(), elemFC, sets)
+	seen := map[context.Context]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 3 * n {
+		wg.Go(func() {
+			fc := &graphql.FieldContext{Object: "Store"}
+			got := withResolvedField(elem, fc)
+			if _, ok := got.(*fieldCtx); !ok {
+				t.Errorf("not from the slab: %T", got)
+			}
+			if graphql.GetFieldContext(got) != fc || fc.Parent != elemFC || setsOf(got) != sets {
+				t.Errorf("field context %p (want %p), parent %p (want %p), slab %p (want %p)",
+					graphql.GetFieldContext(got), fc, fc.Parent, elemFC, setsOf(got), sets)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[got] {
+				t.Errorf("context %p handed out twice", got)
+			}
+			seen[got] = true
+		})
+	}
+	wg.Wait()
+}

@@ -36,7 +36,7 @@ func ResolveField[T any](
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx = withResolvedField(ctx, fc)
 	if recoverFromPanic {
 		defer func() {
 			if r := recover(); r != nil {
