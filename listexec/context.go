@@ -39,7 +39,6 @@ func (c *fieldCtx) Value(key any) any {
 type fieldSets struct {
 	mu    sync.Mutex
 	free  []FieldSet
-	ctxs  []fieldCtx // the contexts of resolved fields (ResolveField)
 	chunk int
 }
 
@@ -72,48 +71,19 @@ func (s *fieldSets) get() *FieldSet {
 	return m
 }
 
-func (s *fieldSets) getCtx() *fieldCtx {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.ctxs) == 0 {
-		s.ctxs = make([]fieldCtx, s.chunk)
-	}
-	c := &s.ctxs[0]
-	s.ctxs = s.ctxs[1:]
-	return c
-}
-
-// setsOf returns the slab of the list ctx is in, or nil.
-func setsOf(ctx context.Context) *fieldSets {
-	if c, ok := ctx.(*fieldCtx); ok {
-		return c.sets
-	}
-	if ctx == nil {
-		return nil
-	}
-	s, _ := ctx.Value(fieldSetsKey{}).(*fieldSets)
-	return s
-}
-
 // newFieldSet returns a zero field set for an object marshalled under ctx:
 // from the slab of the list it is in, if any.
 func newFieldSet(ctx context.Context) *FieldSet {
-	s := setsOf(ctx)
+	var s *fieldSets
+	if c, ok := ctx.(*fieldCtx); ok {
+		s = c.sets
+	} else if ctx != nil {
+		s, _ = ctx.Value(fieldSetsKey{}).(*fieldSets)
+	}
 	if s == nil {
 		return new(FieldSet)
 	}
 	return s.get()
-}
-
-// withResolvedField is graphql.WithFieldContext(ctx, fc) for a field
-// resolved under ctx, with the context from the slab of the list it is
-// in, if any (a product's store: one allocation a list item less).
-func withResolvedField(ctx context.Context, fc *graphql.FieldContext) context.Context {
-	s := setsOf(ctx)
-	if s == nil || fieldContextKey == nil {
-		return graphql.WithFieldContext(ctx, fc)
-	}
-	return withFieldContext(s.getCtx(), ctx, fc, s)
 }
 
 var fieldContextKey = func() any {

@@ -36,7 +36,7 @@ func ResolveField[T any](
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = withResolvedField(ctx, fc)
+	ctx = graphql.WithFieldContext(ctx, fc)
 	if recoverFromPanic {
 		defer func() {
 			if r := recover(); r != nil {
