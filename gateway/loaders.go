@@ -403,19 +403,13 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 		rs = fetch(ctx, keys)
 	}
 	user, _ := connectors.UserFrom(ctx)
-	// The results in one allocation rather than one per key.
-	res := make([]dataloader.Result[V], len(keys))
+	// The loader holds the results where they were fetched.
 	out := make([]*dataloader.Result[V], len(keys))
-	for i, r := range rs {
-		switch {
-		case r.err != nil:
-			res[i].Error = r.err
-		case e.Owner != nil && e.Owner(r.value) != user:
-			res[i].Error = connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind)
-		default:
-			res[i].Data = r.value
+	for i := range rs {
+		if r := &rs[i]; r.Error == nil && e.Owner != nil && e.Owner(r.Data) != user {
+			*r = dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind)}
 		}
-		out[i] = &res[i]
+		out[i] = &rs[i]
 	}
 	return out
 }
@@ -436,7 +430,7 @@ func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders,
 		idx := byProvider[provider]
 		fail := func(err error) {
 			for _, i := range idx {
-				out[i].err = err
+				out[i].Error = err
 			}
 		}
 		conn, ok := l.reg.Get(provider)
@@ -465,9 +459,9 @@ func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders,
 		}
 		for j, i := range idx {
 			if rs[j].Err != nil {
-				out[i].err = itemError(provider, e.Kind, rs[j].Err)
+				out[i].Error = itemError(provider, e.Kind, rs[j].Err)
 			} else {
-				out[i].value = rs[j].Value
+				out[i].Data = rs[j].Value
 			}
 		}
 	}
@@ -499,6 +493,16 @@ func itemError(provider string, kind gid.Kind, err error) error {
 // PrefetchByKind prefetches keys of several kinds at once (nodes(ids:)), one
 // batch per kind, the kinds in parallel. Kinds without a loader are ignored.
 func (l *Loaders) PrefetchByKind(ctx context.Context, keys map[gid.Kind][]Key) {
+	if len(keys) == 1 {
+		// One kind (a list of products): nothing to run beside it, so on
+		// this goroutine rather than a new one.
+		for kind, ks := range keys {
+			if ld, ok := l.byKind(kind); ok && len(ks) > 0 {
+				ld.prefetchKeys(ctx, ks)
+			}
+		}
+		return
+	}
 	var wg sync.WaitGroup
 	for kind, ks := range keys {
 		ld, ok := l.byKind(kind)
