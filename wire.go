@@ -118,10 +118,13 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	// The collector paces by the heap beyond the directory's snapshot, so a
 	// directory of 10^6 providers does not double the heap between
 	// collections (gctune.Follow).
-	var longLived func() int64
+	var longLived gctune.LongLived
 	if d, ok := a.source.(*directorySource); ok {
 		a.directory = d.store
-		longLived = func() int64 { return d.store.Snapshot().HeapBytes() }
+		longLived = func() (int64, int64) {
+			s := d.store.Snapshot()
+			return s.HeapBytes(), s.ScanBytes()
+		}
 	}
 	a.onClose(gctune.Follow(gc, longLived))
 	if err := a.openIndex(ctx); err != nil {

@@ -160,7 +160,7 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		live := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		rtmetrics.Read(live)
 		indexHeap := int64(live[0].Value.Uint64())
-		defer gctune.Follow(gc, func() int64 { return indexHeap })()
+		defer gctune.Follow(gc, func() (int64, int64) { return indexHeap, 0 })()
 	}
 	ac, _ := auth.NewConfig(pc.Auth, nil)
 	verifier, err := auth.NewVerifier(ac)
