@@ -101,7 +101,9 @@ type LongLived func() (bytes, scan int64)
 //     bytes: with a live heap of L bytes, U of them long-lived and holding
 //     no pointer, the collector runs after GOGC% of L-U more are
 //     allocated, not GOGC% of L;
-//   - the default soft memory limit is the budget plus all that state.
+//   - the default soft memory limit is the budget plus all that state,
+//     the growth GOGC allows on its scanned part, and the memory the
+//     runtime maps for its own use.
 //
 // Only unscanned bytes leave the pacing base because a collection costs
 // its marking: a pointer-free arena of 160 MB (the directory's snapshot at
@@ -131,7 +133,9 @@ func Follow(s Settings, longLived ...LongLived) (stop func()) {
 		return func() {}
 	}
 	f := &follower{s: s, longLived: longLived}
-	f.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/heap:bytes"}}
+	f.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/heap:bytes"}, {Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/stacks:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
 	f.update()
 	f.arm()
 	return func() { f.stopped.Store(true) }
@@ -164,10 +168,15 @@ func (f *follower) arm() {
 
 func (f *follower) update() {
 	metrics.Read(f.sample)
-	if f.sample[0].Value.Kind() != metrics.KindUint64 || f.sample[1].Value.Kind() != metrics.KindUint64 {
-		return
+	var v [8]int64
+	for i, s := range f.sample {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		v[i] = int64(s.Value.Uint64())
 	}
-	h := heap{live: int64(f.sample[0].Value.Uint64()), scan: int64(f.sample[1].Value.Uint64())}
+	// The runtime's own memory is what it maps beside the heap's classes.
+	h := heap{live: v[0], scan: v[1], runtime: v[2] - v[3] - v[4] - v[5] - v[6] - v[7]}
 	for _, l := range f.longLived {
 		b, s := l()
 		b = max(b, 0)
@@ -186,20 +195,35 @@ func (f *follower) update() {
 }
 
 // heap is what Follow paces by: the runtime's live heap and the scannable
-// part of it, and the long-lived state's bytes and scanned bytes.
+// part of it, the memory the runtime maps for itself (span and GC
+// metadata, stacks outside the heap), and the long-lived state's bytes and
+// scanned bytes.
 type heap struct {
-	live, scan            int64
+	live, scan, runtime   int64
 	stateBytes, stateScan int64
 }
 
 // pace is the GOGC and the soft memory limit for h under the defaults s:
 // GOGC scaled so that the collector runs after s.GCPercent% of the live
-// heap less the state's unscanned bytes, the limit s's plus all the
-// state's bytes.
+// heap less the state's unscanned bytes; the limit s's plus all the
+// state's bytes, the growth that GOGC allows on its scanned bytes, and the
+// runtime's own memory.
+//
+// The limit must make room for what GOGC paces, or the limit, not GOGC,
+// sets when the collector runs: with the embedded index of 2·10^5 items
+// (a live heap of 180 MB, 110 MB of it scanned), a limit of budget plus
+// the index left some 40 MB between collections, which the searches
+// allocated in 24 requests, and each collection marked the index: 11 ms
+// of CPU per search against 4 ms without a limit. The runtime's metadata
+// (spans, GC bitmaps) grows with the heap the state makes large, and with
+// the peak of a bulk feed, which it keeps (39 MB there): it is not the
+// requests' budget either. Requests' own live bytes are paced as before
+// and have the budget.
 func (s Settings) pace(h heap) (gcPercent int, limit int64) {
 	live := max(h.live, 1)
 	unscanned := min(h.stateBytes-h.stateScan, max(live-h.scan, 0))
 	paced := max(live-unscanned, minPaced)
 	gcPercent = int(max(int64(s.GCPercent)*min(paced, live)/live, 1))
-	return gcPercent, s.MemoryLimit + h.stateBytes
+	growth := h.stateScan * int64(max(s.GCPercent, 0)) / 100
+	return gcPercent, s.MemoryLimit + h.stateBytes + growth + max(h.runtime, 0)
 }
