@@ -362,3 +362,65 @@ func TestHeapEstimateIsCloseToWhatTheIndexHolds(t *testing.T) {
 	}
 	runtime.KeepAlive(m)
 }
+
+// TestCommonWordPassesOverLightMatchesAsAFullScanWould: a word in every
+// item's description and, in fewer, in heavier fields. Past MaxMatches,
+// a search over Compact's chunks passes over the matches that only the
+// light fields hold (unionWalk.raise); its pages must be those of an
+// index never compacted, which walks every match.
+func TestCommonWordPassesOverLightMatchesAsAFullScanWould(t *testing.T) {
+	items := benchItems(4_000, 11)
+	for i := range items {
+		it := &items[i]
+		it.Description = "Fresh from the milk farms. " + it.Description
+		switch {
+		case i%97 == 0:
+			it.Name, it.Category, it.Tags = "Milk "+it.Name, "milk", []string{"milk"}
+		case i%13 == 0:
+			it.Name = "Milk " + it.Name
+		case i%11 == 0:
+			it.Tags = append(it.Tags, "milk")
+		}
+		if i%7 == 0 {
+			it.Rating = 4.5 // ties, ordered by key
+		}
+	}
+	compacted, plain := mustMemory(t), mustMemory(t)
+	compacted.head = 16 // chunks of 16 to 1024 items
+	for lo := 0; lo < len(items); lo += 500 {
+		mustApply(t, compacted, Batch{Upserts: items[lo : lo+500]})
+		mustApply(t, plain, Batch{Upserts: items[lo : lo+500]})
+	}
+	if err := compacted.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Written since Compact, and so read whole: a light match among them
+	// is still found.
+	late := product("late", "p-late", "Oat drink", 1)
+	late.Description, late.Rating = "milk", 5
+	mustApply(t, compacted, Batch{Upserts: []Item{late}})
+	mustApply(t, plain, Batch{Upserts: []Item{late}})
+	for _, q := range []Query{{Text: "milk", First: 50}, {Text: "milk", First: 5}, {Text: "milk", First: 400},
+		{Text: "milk", City: "City 7", First: 10}, {Text: "milk", Kinds: []Kind{KindProduct}, First: 30}} {
+		for page := 0; page < 6; page++ {
+			want, got := mustSearch(t, plain, q), mustSearch(t, compacted, q)
+			if !slices.Equal(ids(got), ids(want)) || got.Total != want.Total {
+				t.Fatalf("%+v, page %d: %v (total %d), never compacted %v (total %d)", q, page+1, ids(got), got.Total, ids(want), want.Total)
+			}
+			if want.NextCursor == "" {
+				break
+			}
+			q.After = want.NextCursor
+		}
+	}
+}
+
+func mustMemory(t *testing.T) *Memory {
+	t.Helper()
+	m, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
