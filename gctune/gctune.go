@@ -217,13 +217,17 @@ type heap struct {
 // of CPU per search against 4 ms without a limit. The runtime's metadata
 // (spans, GC bitmaps) grows with the heap the state makes large, and with
 // the peak of a bulk feed, which it keeps (39 MB there): it is not the
-// requests' budget either. Requests' own live bytes are paced as before
-// and have the budget.
+// requests' budget either. The state's estimates err low (the embedded
+// index's by a quarter at 2·10^6 items, where the limit then left a third
+// of GOGC's room), so the live and paced heap beyond the budget, which the
+// requests cannot hold for long, stand for them when larger.
 func (s Settings) pace(h heap) (gcPercent int, limit int64) {
 	live := max(h.live, 1)
 	unscanned := min(h.stateBytes-h.stateScan, max(live-h.scan, 0))
 	paced := max(live-unscanned, minPaced)
 	gcPercent = int(max(int64(s.GCPercent)*min(paced, live)/live, 1))
-	growth := h.stateScan * int64(max(s.GCPercent, 0)) / 100
-	return gcPercent, s.MemoryLimit + h.stateBytes + growth + max(h.runtime, 0)
+	state := max(h.stateBytes, live-s.MemoryLimit)
+	scanned := max(h.stateScan, min(paced, live)-s.MemoryLimit)
+	growth := scanned * int64(max(s.GCPercent, 0)) / 100
+	return gcPercent, s.MemoryLimit + state + growth + max(h.runtime, 0)
 }
