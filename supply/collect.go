@@ -654,6 +654,9 @@ type matchWalk interface {
 // 0, so it stops at the first chunk's end that leaves the page full.
 func (col *collector) walkSorted(m matchWalk) error {
 	seg, settled := -1, false
+	// floor: in the chunks from here on, a match scoring floor or less
+	// comes after the heap's worst and cannot enter it (-1: none yet).
+	floor := -1
 	for {
 		id, err := m.next()
 		if err != nil || id == nil {
@@ -666,10 +669,14 @@ func (col *collector) walkSorted(m matchWalk) error {
 				settled = seg >= 0 && col.settled(m.most())
 				seg = i
 				// Every match from here on comes after the heap's worst at
-				// equal score: one scoring no more than it cannot enter.
-				// Once Total is capped, such matches need not be found.
-				if seg > 0 && len(col.h) == col.k && col.total >= MaxMatches {
-					m.raise(col.h[0].score)
+				// equal score: one scoring no more than it cannot enter,
+				// and is only counted. Once Total is capped, such matches
+				// need not be found.
+				if seg > 0 && len(col.h) == col.k {
+					floor = col.h[0].score
+					if col.total >= MaxMatches {
+						m.raise(floor)
+					}
 				}
 			}
 		}
@@ -693,6 +700,9 @@ func (col *collector) walkSorted(m matchWalk) error {
 		score, err := m.score()
 		if err != nil {
 			return err
+		}
+		if inChunks && score <= floor {
+			continue // not worth reading its item (offer would)
 		}
 		if err := col.offer(id, score); err != nil {
 			return err
