@@ -115,18 +115,13 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 		return a, err
 	}
 	a.onClose(a.source.close)
-	// The collector paces by the heap beyond the directory's snapshot, so a
-	// directory of 10^6 providers does not double the heap between
-	// collections (gctune.Follow).
-	var longLived func() int64
 	if d, ok := a.source.(*directorySource); ok {
 		a.directory = d.store
-		longLived = func() int64 { return d.store.Snapshot().HeapBytes() }
 	}
-	a.onClose(gctune.Follow(gc, longLived))
 	if err := a.openIndex(ctx); err != nil {
 		return a, err
 	}
+	a.onClose(gctune.Follow(gc, a.longLived()...))
 	a.openGrowthStore()
 	if err := a.openTraffic(ctx); err != nil {
 		return a, err
@@ -144,6 +139,28 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 		a.background(ctx, a.seedDemo)
 	}
 	return a, nil
+}
+
+// longLived is the state that grows with the deployment, for the
+// collector's pacing (gctune.Follow): the directory's snapshot (160 MB of
+// pointer-free arenas at 10^6 providers), whose bytes leave GOGC's base, so
+// that it does not double the heap between collections; and the embedded
+// supply index, whose items and maps the collector marks every cycle, so
+// they stay in the base (left out, it ran after every few MB the requests
+// allocated). Both raise the default soft memory limit: below the live
+// heap, the collector would run without pause.
+func (a *app) longLived() []gctune.LongLived {
+	var out []gctune.LongLived
+	if a.directory != nil {
+		out = append(out, func() (int64, int64) {
+			s := a.directory.Snapshot()
+			return s.HeapBytes(), s.ScanBytes()
+		})
+	}
+	if mem, ok := a.index.(*supply.Memory); ok {
+		out = append(out, func() (int64, int64) { return mem.HeapBytes(), mem.ScanBytes() })
+	}
+	return out
 }
 
 // close stops the background work, waits for it, then closes what wire

@@ -55,7 +55,7 @@ func BenchmarkDirectoryEndToEnd(b *testing.B) {
 	for _, n := range []int{10, 1_000_000} {
 		b.Run("providers="+strconv.Itoa(n), func(b *testing.B) {
 			h, ids, snap := directoryHandler(b, n)
-			defer gctune.Follow(gc, func() int64 { return snap().HeapBytes() })()
+			defer gctune.Follow(gc, func() (int64, int64) { s := snap(); return s.HeapBytes(), s.ScanBytes() })()
 			detail, list := e2eBodies(b, ids)
 			post := func(body []byte) time.Duration {
 				req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))

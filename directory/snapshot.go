@@ -475,6 +475,26 @@ func (s *Snapshot) HeapBytes() int64 {
 	return b
 }
 
+// ScanBytes estimates the part of HeapBytes the collector scans, the
+// objects that hold pointers: the groups and their directories, and the
+// coverage index's cells and inner nodes. The arenas, the columns, the id
+// table and the coverage leaves hold none. gctune.Follow leaves only the
+// rest out of the collector's pacing. O(cities), no allocation.
+func (s *Snapshot) ScanBytes() int64 {
+	chunks := (int64(s.n) + chunkSize - 1) / chunkSize
+	groups := (chunks + groupSize - 1) / groupSize
+	b := groups*int64(unsafe.Sizeof(group{})) + int64(len(s.dirs))*int64(unsafe.Sizeof(groupDir{})) + 8*int64(cap(s.dirs))
+	for _, row := range s.cov {
+		b += int64(len(row)) * int64(unsafe.Sizeof(covGroup{}))
+		for _, g := range row {
+			for _, l := range g {
+				b += l.scanBytes()
+			}
+		}
+	}
+	return min(b, s.HeapBytes())
+}
+
 // chunkBlockBytes is the heap a block of a group's chunks takes: 19,456
 // bytes, in the runtime's size class of 20,480 (runtime/sizeclasses.go).
 const chunkBlockBytes = 20480
@@ -491,6 +511,24 @@ func (l *covList) heapBytes() int64 {
 	leaves := (t + covLeafMax - 1) / covLeafMax
 	b := blockBytes(leaves * int64(unsafe.Sizeof(covLeaf{})))
 	for n := leaves; n > 1; {
+		n = (n + covInnerMax - 1) / covInnerMax
+		b += blockBytes(n * int64(unsafe.Sizeof(covInner{})))
+	}
+	return b
+}
+
+// scanBytes is the part of heapBytes that holds pointers: the list itself
+// and its inner nodes, as a bulk build packs them.
+func (l *covList) scanBytes() int64 {
+	if l == nil {
+		return 0
+	}
+	b := int64(unsafe.Sizeof(covList{}))
+	t := int64(l.len())
+	if t < covDeltaMax {
+		return b
+	}
+	for n := (t + covLeafMax - 1) / covLeafMax; n > 1; {
 		n = (n + covInnerMax - 1) / covInnerMax
 		b += blockBytes(n * int64(unsafe.Sizeof(covInner{})))
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -239,6 +240,32 @@ func TestHeapBytesIsALowerBoundCloseToWhatTheSnapshotHolds(t *testing.T) {
 			t.Logf("estimate %d, held %d (%.3f)", est, held, float64(est)/float64(held))
 			if est > held || est < held*95/100 {
 				t.Fatalf("HeapBytes %d for %d providers, the heap holds %d: want 95-100%% of it", est, n, held)
+			}
+			runtime.KeepAlive(s)
+		})
+	}
+}
+
+func TestScanBytesIsTheSnapshotsPointerHoldingPart(t *testing.T) {
+	scanned := func() int64 {
+		runtime.GC()
+		s := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}}
+		metrics.Read(s)
+		return int64(s[0].Value.Uint64())
+	}
+	for _, n := range []int{50_000, 200_000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			before := scanned()
+			s := generatedSnapshot(n)
+			held := scanned() - before
+			// gctune.Follow leaves HeapBytes less this out of the
+			// collector's pacing: too low, it would leave out bytes the
+			// collector marks every cycle.
+			est := s.ScanBytes()
+			t.Logf("estimate %d, scanned %d, heap %d", est, held, s.HeapBytes())
+			if est > s.HeapBytes()/10 || est < held/2 || est > 2*held {
+				t.Fatalf("ScanBytes %d for %d providers, the collector scans %d more (HeapBytes %d): want within 2x, and a small part",
+					est, n, held, s.HeapBytes())
 			}
 			runtime.KeepAlive(s)
 		})

@@ -15,7 +15,9 @@
 //
 // The defaults are for the requests and caches: Follow keeps long-lived
 // state that grows with the deployment (the provider directory's snapshot,
-// some 150 MB at 10^6 providers) from counting against them.
+// some 150 MB at 10^6 providers; the embedded supply index) from counting
+// against the memory limit, and its pointer-free part from spacing the
+// collections out.
 package gctune
 
 import (
@@ -24,6 +26,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -84,35 +87,55 @@ func cgroupLimit() int64 {
 	return n
 }
 
+// LongLived reports long-lived state's heap: all its bytes, and the part
+// of them the collector scans (objects that hold pointers: map buckets,
+// slices of pointers or strings, structs with strings). Both should err
+// low rather than high, and be cheap: Follow calls it once a collection.
+type LongLived func() (bytes, scan int64)
+
 // Follow keeps the defaults Apply chose from counting long-lived state
-// (longLived: its bytes, such as the provider directory's snapshot; nil:
-// none) against the requests, updating them after every collection until
-// stop is called:
-//   - the default GOGC applies to the heap beyond that state: with a live
-//     heap of L bytes, S of them long-lived, the collector runs after
-//     GOGC% of L-S more are allocated, not GOGC% of L;
-//   - the default soft memory limit is the budget plus that state.
+// (the provider directory's snapshot, the embedded supply index; several
+// are summed, nil ones skipped) against the requests, updating them after
+// every collection until stop is called:
+//   - the default GOGC applies to the heap beyond that state's unscanned
+//     bytes: with a live heap of L bytes, U of them long-lived and holding
+//     no pointer, the collector runs after GOGC% of L-U more are
+//     allocated, not GOGC% of L;
+//   - the default soft memory limit is the budget plus all that state,
+//     the growth GOGC allows on its scanned part, and the memory the
+//     runtime maps for its own use.
 //
-// So at 10^6 providers the collector runs as often as at 10 and reuses as
-// much memory, instead of letting the heap grow by 2x a 150 MB snapshot
-// between collections (issue 14: product detail p50 at 10^6 providers was
-// 1.3-1.4x the same at 10, from allocating on fresh pages), and the
-// default 128 MiB limit does not sit below the live heap, where the
-// collector would run without pause. An operator's GOGC, GOMEMLIMIT or
-// cgroup limit is left alone.
+// Only unscanned bytes leave the pacing base because a collection costs
+// its marking: a pointer-free arena of 160 MB (the directory's snapshot at
+// 10^6 providers) costs a cycle next to nothing, so pacing by it would only
+// let the heap grow by 2x 160 MB between collections and allocate on fresh
+// pages (issue 14: product detail p50 at 10^6 providers 1.3-1.4x the same
+// at 10). A pointer-heavy index, by contrast, is marked in full every
+// cycle: left out of the base, the collector ran after every few MB the
+// requests allocated and re-marked the whole index each time (issue 15: 24
+// ms of CPU per search at 10^5 in-process providers, 7.1 ms with the
+// collector paced by the whole heap). Kept in the base, the collector's
+// cost per byte allocated stays what GOGC intends, whatever the index's
+// size. The limit makes room for all of it either way, or the default 128
+// MiB would sit below the live heap, where the collector runs without
+// pause. An operator's GOGC, GOMEMLIMIT or cgroup limit is left alone.
 //
-// longLived should err low, never high: the heap beyond it is the few MB
-// the requests hold, the difference of two large numbers, so an estimate 5%
-// above a 160 MB snapshot left the requests nothing to pace by (minPaced)
-// and the collector ran 2.4x as often at 10^6 providers as at 10 (issue 14,
-// BenchmarkDirectoryEndToEnd); one a few percent low only makes it run a
-// little less often.
-func Follow(s Settings, longLived func() int64) (stop func()) {
-	if longLived == nil || (s.GCSource != "default" && s.LimitSource != "default") {
+// The unscanned bytes are the difference of two estimates, and the heap
+// beyond them is the few MB the requests hold beside them: an estimate 5%
+// high of a 160 MB snapshot left the requests nothing to pace by
+// (minPaced), and the collector ran 2.4x as often at 10^6 providers as at
+// 10 (issue 14, BenchmarkDirectoryEndToEnd). So they are also capped by
+// the runtime's own count of the live heap's unscanned bytes
+// (/gc/heap/live:bytes less /gc/scan/heap:bytes).
+func Follow(s Settings, longLived ...LongLived) (stop func()) {
+	longLived = slices.DeleteFunc(slices.Clone(longLived), func(l LongLived) bool { return l == nil })
+	if len(longLived) == 0 || (s.GCSource != "default" && s.LimitSource != "default") {
 		return func() {}
 	}
 	f := &follower{s: s, longLived: longLived}
-	f.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	f.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/heap:bytes"}, {Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/stacks:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
 	f.update()
 	f.arm()
 	return func() { f.stopped.Store(true) }
@@ -124,7 +147,7 @@ const minPaced = 4 << 20
 
 type follower struct {
 	s         Settings
-	longLived func() int64
+	longLived []LongLived
 	stopped   atomic.Bool
 	// Used only by update, which runs on the goroutine that runs cleanups
 	// (and once in Follow, before the first is armed).
@@ -145,17 +168,66 @@ func (f *follower) arm() {
 
 func (f *follower) update() {
 	metrics.Read(f.sample)
-	if f.sample[0].Value.Kind() != metrics.KindUint64 {
-		return
+	var v [8]int64
+	for i, s := range f.sample {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		v[i] = int64(s.Value.Uint64())
 	}
-	live := max(int64(f.sample[0].Value.Uint64()), 1)
-	state := max(f.longLived(), 0)
+	// The runtime's own memory is what it maps beside the heap's classes.
+	h := heap{live: v[0], scan: v[1], runtime: v[2] - v[3] - v[4] - v[5] - v[6] - v[7]}
+	for _, l := range f.longLived {
+		b, s := l()
+		b = max(b, 0)
+		h.stateBytes += b
+		h.stateScan += min(max(s, 0), b)
+	}
+	gcPercent, limit := f.s.pace(h)
 	// Set every time (a lock each, once a collection), not only on a
 	// change: nothing else may have set them since.
 	if f.s.GCSource == "default" && f.s.GCPercent > 0 {
-		debug.SetGCPercent(int(max(int64(f.s.GCPercent)*max(live-state, minPaced)/live, 1)))
+		debug.SetGCPercent(gcPercent)
 	}
 	if f.s.LimitSource == "default" {
-		debug.SetMemoryLimit(f.s.MemoryLimit + state)
+		debug.SetMemoryLimit(limit)
 	}
+}
+
+// heap is what Follow paces by: the runtime's live heap and the scannable
+// part of it, the memory the runtime maps for itself (span and GC
+// metadata, stacks outside the heap), and the long-lived state's bytes and
+// scanned bytes.
+type heap struct {
+	live, scan, runtime   int64
+	stateBytes, stateScan int64
+}
+
+// pace is the GOGC and the soft memory limit for h under the defaults s:
+// GOGC scaled so that the collector runs after s.GCPercent% of the live
+// heap less the state's unscanned bytes; the limit s's plus all the
+// state's bytes, the growth that GOGC allows on its scanned bytes, and the
+// runtime's own memory.
+//
+// The limit must make room for what GOGC paces, or the limit, not GOGC,
+// sets when the collector runs: with the embedded index of 2·10^5 items
+// (a live heap of 180 MB, 110 MB of it scanned), a limit of budget plus
+// the index left some 40 MB between collections, which the searches
+// allocated in 24 requests, and each collection marked the index: 11 ms
+// of CPU per search against 4 ms without a limit. The runtime's metadata
+// (spans, GC bitmaps) grows with the heap the state makes large, and with
+// the peak of a bulk feed, which it keeps (39 MB there): it is not the
+// requests' budget either. The state's estimates err low (the embedded
+// index's by a quarter at 2·10^6 items, where the limit then left a third
+// of GOGC's room), so the live and paced heap beyond the budget, which the
+// requests cannot hold for long, stand for them when larger.
+func (s Settings) pace(h heap) (gcPercent int, limit int64) {
+	live := max(h.live, 1)
+	unscanned := min(h.stateBytes-h.stateScan, max(live-h.scan, 0))
+	paced := max(live-unscanned, minPaced)
+	gcPercent = int(max(int64(s.GCPercent)*min(paced, live)/live, 1))
+	state := max(h.stateBytes, live-s.MemoryLimit)
+	scanned := max(h.stateScan, min(paced, live)-s.MemoryLimit)
+	growth := scanned * int64(max(s.GCPercent, 0)) / 100
+	return gcPercent, s.MemoryLimit + state + growth + max(h.runtime, 0)
 }

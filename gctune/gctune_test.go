@@ -65,6 +65,57 @@ func TestApply(t *testing.T) {
 	}
 }
 
+func TestPaceLeavesOnlyUnscannedLongLivedBytesOutOfTheBase(t *testing.T) {
+	const mb = 1 << 20
+	s := Settings{GCPercent: 200, GCSource: "default", MemoryLimit: 80 * mb, LimitSource: "default"}
+	for _, tc := range []struct {
+		name      string
+		h         heap
+		wantGC    int
+		wantLimit int64
+	}{
+		{"no long-lived state: GOGC as set", heap{live: 20 * mb, scan: 10 * mb}, 200, 80 * mb},
+		// The runtime's metadata grows with the heap the state makes
+		// large: not the requests' budget (80 + 153 + 2·100 + 39).
+		{"the runtime's own memory raises the limit", heap{live: 180 * mb, scan: 120 * mb, runtime: 39 * mb, stateBytes: 153 * mb, stateScan: 100 * mb},
+			200 * 127 / 180, 472 * mb},
+		// The directory's snapshot at 10^6 providers: arenas the collector
+		// does not scan. Paced by the requests' 10 MB.
+		{"a pointer-free snapshot leaves the base", heap{live: 170 * mb, scan: 6 * mb, stateBytes: 160 * mb, stateScan: 1 * mb},
+			200 * 11 / 170, 242 * mb},
+		// An index of maps and strings, marked in full every cycle: paced
+		// by all of it, as the runtime would (the rule before paced by the
+		// requests' 10 MB alone: GOGC 1, a collection every few MB that
+		// re-marked 1 GB), and the limit makes room for the heap to grow
+		// by GOGC% of it.
+		{"a pointer-heavy index stays in the base", heap{live: 1034 * mb, scan: 1030 * mb, stateBytes: 1024 * mb, stateScan: 1024 * mb},
+			200, 3152 * mb},
+		{"an index's unscanned part leaves the base, its scanned part stays",
+			heap{live: 1194 * mb, scan: 420 * mb, stateBytes: 1184 * mb, stateScan: 410 * mb},
+			200 * 420 / 1194, 2084 * mb},
+		// The embedded index at 2·10^6 items, its estimates a quarter low:
+		// the heap beyond the budget stands for them in the limit (with
+		// the estimates alone, 3350 MB: a third of GOGC's room).
+		{"the heap beyond the budget stands for estimates that err low",
+			heap{live: 1900 * mb, scan: 1400 * mb, runtime: 170 * mb, stateBytes: 1500 * mb, stateScan: 800 * mb},
+			200 * 1400 / 1900, (80 + 1820 + 2*1320 + 170) * mb},
+		// Estimates err: the state cannot leave out more unscanned bytes
+		// than the live heap holds.
+		{"no more is left out than the heap holds unscanned", heap{live: 100 * mb, scan: 60 * mb, stateBytes: 90 * mb},
+			200 * 60 / 100, 170 * mb},
+		{"the requests are paced by no less than minPaced", heap{live: 164 * mb, stateBytes: 170 * mb},
+			200 * 4 / 164, 250 * mb},
+		{"a heap smaller than minPaced: GOGC as set", heap{live: 2 * mb}, 200, 80 * mb},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gc, limit := s.pace(tc.h)
+			if gc != tc.wantGC || limit != tc.wantLimit {
+				t.Fatalf("pace(%+v) = GOGC %d, limit %d MiB; want %d, %d MiB", tc.h, gc, limit>>20, tc.wantGC, tc.wantLimit>>20)
+			}
+		})
+	}
+}
+
 func TestFollowPacesByTheHeapBeyondLongLivedState(t *testing.T) {
 	gogc, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
 	debug.SetGCPercent(gogc)
@@ -75,6 +126,12 @@ func TestFollowPacesByTheHeapBeyondLongLivedState(t *testing.T) {
 		p := debug.SetGCPercent(-1)
 		debug.SetGCPercent(p)
 		return p
+	}
+	// limitNear reports whether the limit in effect is want plus the
+	// runtime's own memory (a few MiB in a test).
+	limitNear := func(want int64) bool {
+		l := debug.SetMemoryLimit(-1)
+		return l >= want && l < want+32<<20
 	}
 	// eventually runs collections until ok holds (the follower updates on
 	// its own goroutine after each), with a generous deadline.
@@ -89,14 +146,21 @@ func TestFollowPacesByTheHeapBeyondLongLivedState(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	// state is the long-lived memory; its size is read by the follower's
-	// goroutine.
+	// state is the long-lived memory, pointer-free or made of pointers;
+	// its size is read by the follower's goroutine.
 	var state []byte
-	var size atomic.Int64
-	stateBytes := size.Load
+	var pointers []*byte
+	var size, scan atomic.Int64
+	stateBytes := func() (int64, int64) { return size.Load(), scan.Load() }
 	setState := func(n int) {
-		state = make([]byte, n) // live whether or not its pages are touched
+		state, pointers = make([]byte, n), nil // live whether or not its pages are touched
 		size.Store(int64(len(state)))
+		scan.Store(0)
+	}
+	setPointers := func(n int) {
+		state, pointers = nil, make([]*byte, n/8)
+		size.Store(int64(n))
+		scan.Store(int64(n))
 	}
 
 	t.Run("long-lived state gets no room of its own", func(t *testing.T) {
@@ -108,12 +172,25 @@ func TestFollowPacesByTheHeapBeyondLongLivedState(t *testing.T) {
 		// A test's own heap is a few MiB beside the state: GOGC falls
 		// far below 200, and the limit makes room for the state.
 		eventually("with 256 MiB of long-lived state", func() bool {
-			return gcPercent() < 40 && debug.SetMemoryLimit(-1) == budget+256<<20
+			return gcPercent() < 40 && limitNear(budget+256<<20)
 		})
 		setState(0)
 		eventually("once the state is gone", func() bool {
-			return gcPercent() > 150 && debug.SetMemoryLimit(-1) == budget
+			return gcPercent() > 150 && limitNear(budget)
 		})
+	})
+
+	t.Run("long-lived state the collector scans stays in the pacing base", func(t *testing.T) {
+		debug.SetGCPercent(200)
+		debug.SetMemoryLimit(budget)
+		stop := Follow(defaults, stateBytes)
+		defer stop()
+		setPointers(256 << 20) // an index of pointers, marked every cycle
+		eventually("with 256 MiB of pointers", func() bool {
+			return gcPercent() == 200 && limitNear(budget+3*256<<20)
+		})
+		runtime.KeepAlive(pointers)
+		setState(0)
 	})
 
 	t.Run("an operator's GOGC, GOMEMLIMIT or cgroup limit stays as set", func(t *testing.T) {
@@ -141,7 +218,7 @@ func TestFollowPacesByTheHeapBeyondLongLivedState(t *testing.T) {
 		debug.SetMemoryLimit(budget)
 		setState(64 << 20)
 		stop := Follow(defaults, stateBytes)
-		eventually("while following", func() bool { return debug.SetMemoryLimit(-1) == budget+64<<20 })
+		eventually("while following", func() bool { return limitNear(budget + 64<<20) })
 		stop()
 		debug.SetMemoryLimit(budget)
 		runtime.GC()

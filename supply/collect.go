@@ -637,6 +637,9 @@ type matchWalk interface {
 	most() int
 	// skip moves on to the first match at or after document doc.
 	skip(doc uint64) error
+	// raise says that no match left in Compact's chunks that scores floor
+	// or less can enter the page: the walk may pass over them there.
+	raise(floor int)
 }
 
 // walkSorted walks m over Compact's chunks, offering each match as it is
@@ -651,6 +654,9 @@ type matchWalk interface {
 // 0, so it stops at the first chunk's end that leaves the page full.
 func (col *collector) walkSorted(m matchWalk) error {
 	seg, settled := -1, false
+	// floor: in the chunks from here on, a match scoring floor or less
+	// comes after the heap's worst and cannot enter it (-1: none yet).
+	floor := -1
 	for {
 		id, err := m.next()
 		if err != nil || id == nil {
@@ -662,6 +668,16 @@ func (col *collector) walkSorted(m matchWalk) error {
 			if i := col.segAt(doc); i != seg {
 				settled = seg >= 0 && col.settled(m.most())
 				seg = i
+				// Every match from here on comes after the heap's worst at
+				// equal score: one scoring no more than it cannot enter,
+				// and is only counted. Once Total is capped, such matches
+				// need not be found.
+				if seg > 0 && len(col.h) == col.k {
+					floor = col.h[0].score
+					if col.total >= MaxMatches {
+						m.raise(floor)
+					}
+				}
 			}
 		}
 		if settled && inChunks {
@@ -684,6 +700,9 @@ func (col *collector) walkSorted(m matchWalk) error {
 		score, err := m.score()
 		if err != nil {
 			return err
+		}
+		if inChunks && score <= floor {
+			continue // not worth reading its item (offer would)
 		}
 		if err := col.offer(id, score); err != nil {
 			return err
@@ -724,6 +743,13 @@ type unionWalk struct {
 	started bool
 	id      index.IndexInternalID // a copy: cursors recycle their matches
 	cur     int                   // the current match's score
+	// drive are the fields that lead the walk through the chunks after
+	// raise (nil: all of them): the lightest fields whose weights come to
+	// no more than the floor cannot make a match that enters the page on
+	// their own, so their matches elsewhere are passed over, not walked
+	// (a common word's description-only matches, most of them at 10^6
+	// items); they are advanced to a match the others lead to, to score it.
+	drive []*docCursor
 }
 
 func (u *unionWalk) next() (index.IndexInternalID, error) {
@@ -737,7 +763,22 @@ func (u *unionWalk) next() (index.IndexInternalID, error) {
 		}
 	}
 	for {
-		lowest := lowestMatch(u.fields)
+		drive := u.fields
+		if u.drive != nil {
+			drive = u.drive
+		}
+		lowest := lowestMatch(drive)
+		if u.drive != nil {
+			if lowest == nil || lowest.Value() >= u.col.sortedEnd {
+				// Past the chunks every match is read, each field's
+				// from there.
+				u.drive = nil
+				if err := u.skip(u.col.sortedEnd); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
 		if lowest == nil {
 			return nil, nil
 		}
@@ -761,6 +802,9 @@ func (u *unionWalk) next() (index.IndexInternalID, error) {
 		}
 		u.cur = 0
 		for _, f := range u.fields {
+			if err := f.advance(sctx, u.id); err != nil { // a field passed over
+				return nil, err
+			}
 			if f.at(u.id) {
 				u.cur += f.weight
 				if err := f.next(sctx); err != nil {
@@ -776,6 +820,18 @@ func (u *unionWalk) score() (int, error) { return u.cur, nil }
 
 // most: the fields that stood on the current match have moved past it.
 func (u *unionWalk) most() int { return max(u.cur, fieldsLeft(u.fields)) }
+
+func (u *unionWalk) raise(floor int) {
+	byWeight := slices.SortedFunc(slices.Values(u.fields), func(a, b *docCursor) int { return cmp.Compare(b.weight, a.weight) })
+	n, light := len(byWeight), 0
+	for n > 0 && light+byWeight[n-1].weight <= floor {
+		light += byWeight[n-1].weight
+		n--
+	}
+	if n < len(byWeight) {
+		u.drive = byWeight[:n]
+	}
+}
 
 func (u *unionWalk) skip(doc uint64) error {
 	to := index.NewIndexInternalID(nil, doc)
@@ -827,6 +883,10 @@ func (d *driverWalk) score() (int, error) {
 // most: a field cursor not done may stand on the current match or later
 // (score moves it no further than the match it scores).
 func (d *driverWalk) most() int { return fieldsLeft(d.fields) }
+
+// raise: a driver's matches are the text's and the filters' together, not
+// a field's; it walks them all.
+func (d *driverWalk) raise(int) {}
 
 func (d *driverWalk) skip(doc uint64) error {
 	if err := d.driver.advance(d.col.sctx, index.NewIndexInternalID(nil, doc)); err != nil {

@@ -111,6 +111,8 @@ func (m *Memory) Compact(ctx context.Context) error {
 	}
 	old := m.idx
 	m.idx, m.chunks, m.held = idx, chunks, false
+	m.bleveBytes = bleveHeap(idx)
+	m.publishHeap()
 	time.AfterFunc(retiredGrace, func() { _ = old.Close() })
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -48,6 +49,12 @@ type Memory struct {
 	// kinds counts the items of each kind: a filter on kinds that holds
 	// every kind the index has is no filter (kindFilter).
 	kinds map[Kind]int
+
+	// heap sums itemHeap and versionHeap over the maps, bleveBytes is
+	// Bleve's (memory_heap.go); heapBytes and scanBytes publish them.
+	heap                 heapSize
+	bleveBytes           int64
+	heapBytes, scanBytes atomic.Int64
 }
 
 var _ Index = (*Memory)(nil)
@@ -250,16 +257,21 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 		}
 	}
 	for key, v := range pending {
+		if _, ok := m.versions[key]; !ok {
+			m.heap.add(versionHeap(key), 1)
+		}
 		m.versions[key] = v
 	}
 	for key, it := range upserts {
 		if old, ok := m.items[key]; ok {
 			m.kinds[old.Kind]--
+			m.heap.add(itemHeap(old), -1)
 		} else {
 			m.live[it.Provider]++
 		}
 		m.items[key] = it
 		m.kinds[it.Kind]++
+		m.heap.add(itemHeap(it), 1)
 	}
 	for key := range deletes {
 		if old, ok := m.items[key]; ok {
@@ -268,8 +280,13 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 				delete(m.live, old.Provider)
 			}
 			delete(m.items, key)
+			m.heap.add(itemHeap(old), -1)
 		}
 	}
+	if batch.Size() > 0 {
+		m.bleveBytes = bleveHeap(m.idx)
+	}
+	m.publishHeap()
 	return ack, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -298,4 +300,127 @@ func TestDocBuilderMatchesMapping(t *testing.T) {
 			t.Errorf("%s: fields\n%v\nwant (the mapping's)\n%v", it.ID, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
+}
+
+// TestHeapEstimateIsCloseToWhatTheIndexHolds checks HeapBytes and
+// ScanBytes against the runtime's count of the live heap and its scanned
+// part. gctune.Follow leaves HeapBytes less ScanBytes out of the
+// collector's pacing: too high, it would leave out bytes the collector
+// marks every cycle and run it after every few MB the requests allocate.
+func TestHeapEstimateIsCloseToWhatTheIndexHolds(t *testing.T) {
+	ctx := context.Background()
+	heapNow := func() (live, scan int64) {
+		// Twice: Bleve pools its segment builders, and a pool's objects
+		// outlive one collection.
+		runtime.GC()
+		runtime.GC()
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/heap:bytes"}}
+		metrics.Read(s)
+		return int64(s[0].Value.Uint64()), int64(s[1].Value.Uint64())
+	}
+	const n = 20_000
+	live0, scan0 := heapNow()
+	m, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	items := benchItems(n, 1)
+	for _, held := range []bool{true, false} {
+		if held {
+			m.Hold()
+		}
+		for lo := 0; lo < n; lo += 1000 {
+			if _, err := m.Apply(ctx, Batch{Upserts: items[lo : lo+1000]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if held {
+			if err := m.Compact(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// Newer versions of every other item, pushed one batch at a time.
+			for i := range items {
+				items[i].Version++
+			}
+			items = items[:n/2]
+		}
+	}
+	items = nil
+	live, scan := heapNow()
+	live, scan = live-live0, scan-scan0
+	t.Logf("HeapBytes %d of %d held (%.2f), ScanBytes %d of %d scanned (%.2f)",
+		m.HeapBytes(), live, float64(m.HeapBytes())/float64(live), m.ScanBytes(), scan, float64(m.ScanBytes())/float64(scan))
+	// Low, not high: the old items Compact's chunks still hold are not
+	// counted, nor the maps' spare slots.
+	if m.HeapBytes() > live || m.HeapBytes() < live*55/100 {
+		t.Errorf("HeapBytes %d, the index holds %d: want 55-100%% of it", m.HeapBytes(), live)
+	}
+	unscanned, est := live-scan, m.HeapBytes()-m.ScanBytes()
+	if est > unscanned || est < unscanned/2 {
+		t.Errorf("HeapBytes less ScanBytes %d, the index holds %d unscanned: want 50-100%% of it", est, unscanned)
+	}
+	runtime.KeepAlive(m)
+}
+
+// TestCommonWordPassesOverLightMatchesAsAFullScanWould: a word in every
+// item's description and, in fewer, in heavier fields. Past MaxMatches,
+// a search over Compact's chunks passes over the matches that only the
+// light fields hold (unionWalk.raise); its pages must be those of an
+// index never compacted, which walks every match.
+func TestCommonWordPassesOverLightMatchesAsAFullScanWould(t *testing.T) {
+	items := benchItems(4_000, 11)
+	for i := range items {
+		it := &items[i]
+		it.Description = "Fresh from the milk farms. " + it.Description
+		switch {
+		case i%97 == 0:
+			it.Name, it.Category, it.Tags = "Milk "+it.Name, "milk", []string{"milk"}
+		case i%13 == 0:
+			it.Name = "Milk " + it.Name
+		case i%11 == 0:
+			it.Tags = append(it.Tags, "milk")
+		}
+		if i%7 == 0 {
+			it.Rating = 4.5 // ties, ordered by key
+		}
+	}
+	compacted, plain := mustMemory(t), mustMemory(t)
+	compacted.head = 16 // chunks of 16 to 1024 items
+	for lo := 0; lo < len(items); lo += 500 {
+		mustApply(t, compacted, Batch{Upserts: items[lo : lo+500]})
+		mustApply(t, plain, Batch{Upserts: items[lo : lo+500]})
+	}
+	if err := compacted.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Written since Compact, and so read whole: a light match among them
+	// is still found.
+	late := product("late", "p-late", "Oat drink", 1)
+	late.Description, late.Rating = "milk", 5
+	mustApply(t, compacted, Batch{Upserts: []Item{late}})
+	mustApply(t, plain, Batch{Upserts: []Item{late}})
+	for _, q := range []Query{{Text: "milk", First: 50}, {Text: "milk", First: 5}, {Text: "milk", First: 400},
+		{Text: "milk", City: "City 7", First: 10}, {Text: "milk", Kinds: []Kind{KindProduct}, First: 30}} {
+		for page := 0; page < 6; page++ {
+			want, got := mustSearch(t, plain, q), mustSearch(t, compacted, q)
+			if !slices.Equal(ids(got), ids(want)) || got.Total != want.Total {
+				t.Fatalf("%+v, page %d: %v (total %d), never compacted %v (total %d)", q, page+1, ids(got), got.Total, ids(want), want.Total)
+			}
+			if want.NextCursor == "" {
+				break
+			}
+			q.After = want.NextCursor
+		}
+	}
+}
+
+func mustMemory(t *testing.T) *Memory {
+	t.Helper()
+	m, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
 }
