@@ -260,7 +260,14 @@ func (s *Server) run(op operation, exec graphql.GraphExecutor) *graphql.Response
 	}
 	defer release()
 	responses, ctx := exec.DispatchOperation(op.ctx, op.op)
-	return executed(responses(ctx))
+	if resp := executed(responses(ctx)); resp != nil {
+		return resp
+	}
+	// gqlgen answers a context that ended before the operation ran with no
+	// response (its end of stream): say so rather than write nothing.
+	e := errorf(limits.CodeOverloaded, "the request ended before its operation could run; retry shortly")
+	e.Extensions["retryable"] = true
+	return exec.DispatchError(op.ctx, gqlerror.List{e})
 }
 
 // SetOperationContext sets f to derive each operation's context from its

@@ -40,12 +40,22 @@ func (g *Guard) Admit(ctx context.Context, op *graphql.OperationContext) (releas
 		units += int64(cost / g.cfg.InFlightUnit)
 	}
 	units = min(units, int64(g.cfg.MaxInFlight))
-	if !g.inFlight.TryAcquire(units) {
-		if g.inFlight.Acquire(ctx, units) != nil {
-			e := errorf(CodeOverloaded, "the gateway is at capacity and the request could not start in time; retry shortly")
-			e.Extensions["retryable"] = true
-			return nil, e
-		}
+	if !g.inFlight.TryAcquire(units) && g.inFlight.Acquire(ctx, units) != nil {
+		return nil, overloaded()
+	}
+	// Room may come as the deadline passes, or after the client has gone
+	// (Acquire can succeed with ctx done): the operation cannot run then.
+	// gqlgen's executor answers an ended context with no response at all,
+	// which the transport would have to write.
+	if ctx.Err() != nil {
+		g.inFlight.Release(units)
+		return nil, overloaded()
 	}
 	return func() { g.inFlight.Release(units) }, nil
+}
+
+func overloaded() *gqlerror.Error {
+	e := errorf(CodeOverloaded, "the gateway is at capacity and the request could not start in time; retry shortly")
+	e.Extensions["retryable"] = true
+	return e
 }

@@ -65,3 +65,21 @@ func TestAdmitWeighsByComplexity(t *testing.T) {
 		})
 	}
 }
+
+// TestAdmitRefusesAnEndedRequest checks that an operation whose request has
+// ended (deadline passed, client gone) is refused OVERLOADED even when there
+// is room, and gives the room back: the executor would answer it with no
+// response at all.
+func TestAdmitRefusesAnEndedRequest(t *testing.T) {
+	g := New(Config{MaxInFlight: 1, InFlightUnit: 500}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := g.Admit(ctx, opWithCost(1)); err == nil || err.Extensions["code"] != CodeOverloaded || err.Extensions["retryable"] != true {
+		t.Fatalf("Admit with an ended context = %v, want a retryable OVERLOADED", err)
+	}
+	rel, err := g.Admit(context.Background(), opWithCost(1))
+	if err != nil {
+		t.Fatalf("the refused operation kept its room: %v", err)
+	}
+	rel()
+}
