@@ -59,18 +59,17 @@ func newBuild(capacity int) *edit {
 }
 
 func editOf(src *Snapshot) *edit {
-	next := *src
 	w := src.w
 	if src.gen != w.gen {
-		// A branch off an older snapshot: a slot it stops using may still
-		// be read by the latest, which no epoch of the branch holds.
-		w.frozen = true
+		// A branch off an older snapshot would free slots the latest still
+		// reads (no epoch of the branch holds them) and append over the
+		// latest's arena entries and slab blocks. view derives each
+		// snapshot from the one it serves, the latest of its lineage.
+		panic("directory: an edit of a snapshot that is not the latest of its lineage")
 	}
-	next.frees = nil
-	if !w.frozen {
-		w.take()
-		next.frees = src.ep.f
-	}
+	w.take()
+	next := *src
+	next.frees = src.ep.f
 	return &edit{s: &next}
 }
 

@@ -196,3 +196,16 @@ func heapObjects() int64 {
 	metrics.Read(m)
 	return int64(m[0].Value.Uint64())
 }
+
+func TestEditingASnapshotThatIsNotTheLatestPanics(t *testing.T) {
+	v := newView()
+	v.apply(1, []record{{ID: "a", Vertical: connectors.VerticalGrocery, Lifecycle: Active, Cities: []string{"Hangzhou"}}})
+	older := v.snapshot()
+	v.apply(2, []record{{ID: "a", Vertical: connectors.VerticalGrocery, Lifecycle: Suspended, Cities: []string{"Hangzhou"}}})
+	defer func() {
+		if recover() == nil {
+			t.Fatal("an edit of an older snapshot went ahead: it would free slots the latest reads")
+		}
+	}()
+	editOf(older)
+}

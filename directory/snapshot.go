@@ -14,14 +14,19 @@ import (
 // The snapshot's layout. Per provider it holds no pointer: fixed-size columns
 // in chunks of chunkSize entries, strings as offsets into one byte arena,
 // cities as offsets into one []uint16 arena of interned city numbers, limits
-// and cache TTLs as numbers of interned profiles. The garbage collector scans
-// a few thousand objects whatever the number of providers.
+// and cache TTLs as numbers of interned profiles. Chunks, the radix nodes
+// above them and the coverage index's nodes live in pointer-free slabs and
+// name one another by handle (slab.go): the garbage collector marks a few
+// thousand objects (some 2,400 at 10^6 providers, most of them one per
+// coverage cell) and scans some 100 KB whatever the number of providers.
 //
 // A change copies what it touches (the chunk of the provider, the coverage
-// lists it enters or leaves) and shares the rest with the previous snapshot.
-// The arenas and the id table are append-only and shared: a snapshot reads
-// only the first n entries, so entries appended for a newer snapshot are
-// invisible to it. One writer at a time (view.mu) derives snapshots.
+// lists it enters or leaves) into free slab slots and shares the rest with
+// the previous snapshot; the slots it replaced are reused once no snapshot
+// reading them is left (epoch). The arenas and the id table are append-only
+// and shared: a snapshot reads only the first n entries, so entries appended
+// for a newer snapshot are invisible to it. One writer at a time (view.mu)
+// derives snapshots, each from the latest.
 const (
 	// A change copies the path to its provider's entry: the chunk (16
 	// entries, 608 B), its group (64 handles, 256 B), the group's directory
@@ -100,11 +105,10 @@ type Snapshot struct {
 	// ep keeps the slots this snapshot reads from being reused (see epoch).
 	ep *epoch
 	// gen numbers the snapshots of a lineage in the order they were
-	// derived: an edit of a snapshot that is not the latest (a branch)
-	// would free slots the latest still reads, so it freezes reuse.
+	// derived: only the latest may be edited (editOf).
 	gen uint64
 	// frees: where the edit deriving this snapshot puts the slots it stops
-	// using (nil once finished, or when reuse is frozen).
+	// using (nil once finished).
 	frees *freed
 
 	text    []byte   // ids, names and endpoints, append-only
@@ -140,7 +144,6 @@ type writerState struct {
 	chunks, nodes, leaves, inners slots
 	reclaim                       *reclaim
 	gen                           uint64 // the latest snapshot's gen
-	frozen                        bool   // a branch was derived: free nothing more
 }
 
 // idTable maps a provider id to its index: open addressing over uint32
