@@ -434,6 +434,11 @@ func (e *edit) finish(version int64) *Snapshot {
 		e.sealLists()
 	}
 	s.version = version
+	if s.frees != nil {
+		b := s.frees.bytes()
+		s.w.pending += b - s.frees.counted
+		s.frees.counted = b
+	}
 	if s.frees != nil && s.frees.len() >= epochSlots {
 		// The slots freed so far wait for the snapshots up to this one's
 		// source; the next changes free into a new epoch.
@@ -452,9 +457,11 @@ func (e *edit) finish(version int64) *Snapshot {
 var compactMinGarbage = 1 << 20
 
 // compacted rebuilds s when more than half of its text arena is garbage left
-// by replaced entries, so a long-running instance does not grow with churn.
+// by replaced entries, or when a snapshot held for long keeps the slots
+// changes freed from being reused (pinned), so a long-running instance does
+// not grow with churn.
 func compacted(s *Snapshot) *Snapshot {
-	if s.garbage < compactMinGarbage || s.garbage < len(s.text)/2 {
+	if (s.garbage < compactMinGarbage || s.garbage < len(s.text)/2) && !s.pinned() {
 		return s
 	}
 	b := newBuild(s.Len())

@@ -75,9 +75,16 @@ func alloc[T any](sl *slab[T], st *slots) uint32 {
 // freed are the slots a change stopped using, by kind.
 type freed struct {
 	chunks, nodes, leaves, inners []uint32
+	counted                       int64 // of bytes(), in writerState.pending already
 }
 
 func (f *freed) len() int { return len(f.chunks) + len(f.nodes) + len(f.leaves) + len(f.inners) }
+
+// bytes is the slab memory the slots take.
+func (f *freed) bytes() int64 {
+	return int64(len(f.chunks))*int64(unsafe.Sizeof(chunk{})) + int64(len(f.nodes))*int64(unsafe.Sizeof(radix{})) +
+		int64(len(f.leaves))*int64(unsafe.Sizeof(covLeaf{})) + int64(len(f.inners))*int64(unsafe.Sizeof(covInner{}))
+}
 
 // epoch: every snapshot holds one, and each epoch holds the next (older ->
 // newer), so an epoch becomes unreachable exactly when no snapshot holding
@@ -97,6 +104,23 @@ type epoch struct {
 // epochSlots: a new epoch starts once the current one has freed this many
 // slots (a suspension frees about four; a batch of 100 changes some 300).
 const epochSlots = 64
+
+// compactMinPinned: below this many bytes of freed slots waiting for their
+// epochs, a lineage is never rebuilt for them (a variable so tests can
+// exercise it).
+var compactMinPinned int64 = 16 << 20
+
+// pinned reports whether the slots freed and not yet reclaimed outweigh half
+// of s's slabs (and compactMinPinned). A snapshot held for long (a Set kept
+// from start-up, say) keeps its epoch and so every later one: nothing freed
+// after it is reused, and the slabs grow with every change. A rebuild
+// (compacted) starts new slabs and epochs that it does not hold, so it then
+// keeps only its own lineage's, as a snapshot held for long did before the
+// slabs.
+func (s *Snapshot) pinned() bool {
+	slabs := s.chunks.heapBytes() + s.nodes.heapBytes() + s.leaves.heapBytes() + s.inners.heapBytes()
+	return s.w.pending > max(compactMinPinned, slabs/2)
+}
 
 // reclaim is where cleanups leave freed slots for the writer. It holds no
 // pointer to an epoch or a snapshot (a cleanup that reached its epoch would
@@ -126,6 +150,7 @@ func (w *writerState) take() {
 	w.reclaim.ready = nil
 	w.reclaim.mu.Unlock()
 	for _, f := range ready {
+		w.pending -= f.bytes()
 		w.chunks.free = append(w.chunks.free, f.chunks...)
 		w.nodes.free = append(w.nodes.free, f.nodes...)
 		w.leaves.free = append(w.leaves.free, f.leaves...)

@@ -209,3 +209,55 @@ func TestEditingASnapshotThatIsNotTheLatestPanics(t *testing.T) {
 	}()
 	editOf(older)
 }
+
+// TestASnapshotHeldForLongCostsOneRebuildNotEndlessGrowth: a snapshot held
+// for long keeps every later epoch, so nothing freed after it is reused;
+// once the slots waiting outweigh the slabs' half, the directory moves to
+// new slabs that it does not pin.
+func TestASnapshotHeldForLongCostsOneRebuildNotEndlessGrowth(t *testing.T) {
+	old := compactMinPinned
+	compactMinPinned = 64 << 10
+	t.Cleanup(func() { compactMinPinned = old })
+	r := rand.New(rand.NewPCG(13, 14))
+	const n = 2000
+	m := model{}
+	b := newBuild(n)
+	var ids []string
+	for i := range n {
+		rec := randomRecord(r, fmt.Sprintf("p-%05d", i))
+		m[rec.ID] = rec
+		ids = append(ids, rec.ID)
+		b.upsert(rec)
+	}
+	v := newView()
+	v.replace(b.finish(1))
+	held := v.snapshot()
+	heldModel := held.model()
+	rebuilds := 0
+	for version := int64(2); version < 4000; version++ {
+		rec := m[ids[r.IntN(n)]]
+		if rec.Lifecycle == Active {
+			rec.Lifecycle = Suspended
+		} else {
+			rec.Lifecycle = Active
+		}
+		m[rec.ID] = rec
+		before := v.snapshot().w
+		v.apply(version, []record{rec})
+		if v.snapshot().w != before {
+			rebuilds++
+		}
+		if version%64 == 0 {
+			runtime.GC()
+		}
+	}
+	s := v.snapshot()
+	checkSnapshot(t, s, m)
+	checkSnapshot(t, held, heldModel)
+	if rebuilds != 1 {
+		t.Fatalf("%d rebuilds while one snapshot was held throughout, want 1", rebuilds)
+	}
+	if s.w.pending > compactMinPinned {
+		t.Fatalf("%d bytes of freed slots wait after the rebuild: the held snapshot still pins them", s.w.pending)
+	}
+}
