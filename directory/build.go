@@ -443,6 +443,7 @@ func (e *edit) finish(version int64) *Snapshot {
 		// The slots freed so far wait for the snapshots up to this one's
 		// source; the next changes free into a new epoch.
 		next := newEpoch(s.w.reclaim)
+		s.w.retire(s.ep)
 		s.ep.next = next
 		s.ep = next
 	}

@@ -143,8 +143,9 @@ type writerState struct {
 
 	chunks, nodes, leaves, inners slots
 	reclaim                       *reclaim
-	gen                           uint64 // the latest snapshot's gen
-	pending                       int64  // bytes of the slots freed, not yet reclaimed
+	gen                           uint64         // the latest snapshot's gen
+	pending                       int64          // bytes of the slots freed, not yet reclaimed
+	retired                       []retiredEpoch // oldest first, until reclaimed
 }
 
 // idTable maps a provider id to its index: open addressing over uint32
