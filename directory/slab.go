@@ -20,8 +20,8 @@ import (
 //
 // A change copies the nodes it touches into free slots and frees the ones it
 // replaced; a freed slot is reused once no snapshot that reads it is left
-// (see epoch), so churn reuses the slab's memory, recently freed slots first
-// (still in cache), instead of allocating garbage.
+// (see epoch), after the next collection or so, so churn reuses the slabs'
+// memory instead of allocating garbage.
 const (
 	// 256 nodes per block: a block of chunks is 19 pages exactly, one of
 	// radix nodes 8; a directory of 10^6 providers is some 250 blocks of
@@ -44,8 +44,9 @@ func (sl slab[T]) heapBytes() int64 {
 	return int64(len(sl)) * blockBytes(int64(unsafe.Sizeof(zero))*slabLen)
 }
 
-// scanBytes is the part of it the collector scans: the directory.
-func (sl slab[T]) scanBytes() int64 { return int64(cap(sl)) * 24 }
+// scanBytes is the part of it the collector scans: the directory (a slice
+// header per block).
+func (sl slab[T]) scanBytes() int64 { return int64(cap(sl)) * int64(unsafe.Sizeof([]T(nil))) }
 
 // slots is the writer's allocation state of one slab kind.
 type slots struct {
