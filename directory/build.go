@@ -438,6 +438,7 @@ func (e *edit) finish(version int64) *Snapshot {
 		b := s.frees.bytes()
 		s.w.pending += b - s.frees.counted
 		s.frees.counted = b
+		s.w.collectIfPending(s)
 	}
 	if s.frees != nil && s.frees.len() >= epochSlots {
 		// The slots freed so far wait for the snapshots up to this one's

@@ -178,6 +178,28 @@ func (w *writerState) take() {
 	}
 }
 
+// collectMinPending: freed slots waiting below this many bytes never start
+// a collection.
+const collectMinPending = 8 << 20
+
+// collectIfPending starts a collection (in the background, one at a time)
+// once the slots waiting for one outweigh a quarter of s's slabs. The slabs'
+// blocks stay live, free slots and all, and reusing a slot allocates
+// nothing, so without it the collector would run only once the heap had
+// doubled, by then allocating new blocks for want of the freed slots: the
+// slabs doubled every cycle (3.1 GB after 2·10^6 changes at 10^6 providers,
+// 0.5 GB before the slabs; BenchmarkApplyChange batch=100).
+func (w *writerState) collectIfPending(s *Snapshot) {
+	slabs := s.chunks.heapBytes() + s.nodes.heapBytes() + s.leaves.heapBytes() + s.inners.heapBytes()
+	if w.pending < max(collectMinPending, slabs/4) || !w.collecting.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		runtime.GC()
+		w.collecting.Store(false)
+	}()
+}
+
 // retiredEpoch is an epoch the writer has moved past: its slots and the
 // collection cycle it was retired in (the writer must not hold the epoch
 // itself, or it would never be collected).

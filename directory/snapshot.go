@@ -146,6 +146,7 @@ type writerState struct {
 	gen                           uint64         // the latest snapshot's gen
 	pending                       int64          // bytes of the slots freed, not yet reclaimed
 	retired                       []retiredEpoch // oldest first, until reclaimed
+	collecting                    atomic.Bool    // a collection started by collectIfPending runs
 }
 
 // idTable maps a provider id to its index: open addressing over uint32
