@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,13 +221,6 @@ func BenchmarkLoadPostgres(b *testing.B) {
 			}
 		})
 	}
-}
-
-// gcCycles is the number of collection cycles completed so far.
-func gcCycles() uint64 {
-	m := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
-	metrics.Read(m)
-	return m[0].Value.Uint64()
 }
 
 // cpuTime is the process's user+system CPU time so far.

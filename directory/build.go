@@ -14,18 +14,25 @@ import (
 )
 
 func emptySnapshot(capacity int) *Snapshot {
+	w := &writerState{limitIndex: map[Limits]uint32{{}: 0}, ttlIndex: map[string]uint32{"": 0}, reclaim: &reclaim{}}
 	s := &Snapshot{
 		cities:    []string{""},
 		cityIndex: map[string]uint16{},
 		limits:    []Limits{{}},
 		ttls:      []ttlProfile{nil},
 		ids:       newIDTable(capacity),
-		w:         &writerState{limitIndex: map[Limits]uint32{{}: 0}, ttlIndex: map[string]uint32{"": 0}},
+		w:         w,
+		ep:        newEpoch(w.reclaim),
 	}
+	// A build frees only nodes no reader has seen; they wait for the
+	// build's epoch like any others.
+	s.frees = s.ep.f
 	if capacity > 0 {
+		chunks := capacity/chunkSize + 1
 		s.text = make([]byte, 0, capacity*48)
 		s.cityArr = make([]uint16, 0, capacity*2)
-		s.dirs = make([]*groupDir, 0, capacity/(chunkSize*groupSize*dirSize)+1)
+		s.dirs = make([]uint32, 0, chunks/(groupSize*dirSize)+1)
+		s.chunks = make(slab[chunk], 0, chunks/slabLen+1)
 	}
 	return s
 }
@@ -52,7 +59,17 @@ func newBuild(capacity int) *edit {
 }
 
 func editOf(src *Snapshot) *edit {
+	w := src.w
+	if src.gen != w.gen {
+		// A branch off an older snapshot would free slots the latest still
+		// reads (no epoch of the branch holds them) and append over the
+		// latest's arena entries and slab blocks. view derives each
+		// snapshot from the one it serves, the latest of its lineage.
+		panic("directory: an edit of a snapshot that is not the latest of its lineage")
+	}
+	w.take()
 	next := *src
+	next.frees = src.ep.f
 	return &edit{s: &next}
 }
 
@@ -110,35 +127,28 @@ func (e *edit) upsert(r record) {
 	// Appending past the shared length, or filling a slot no older
 	// snapshot reads (their entries end before it), never disturbs them.
 	if d == len(s.dirs) {
-		s.dirs = append(s.dirs, new(groupDir))
+		h := e.newNode()
+		s.dirs = append(s.dirs, h)
 		e.ownDir.add(d)
 	}
-	if s.dirs[d][g&dirMask] == nil {
-		// A new group's chunks come in one allocation: one object for the
-		// collector to mark and one span to sweep instead of 32, every
-		// cycle (at 10^6 providers 62,500 chunks were a third of the
-		// snapshot's objects, and marking and sweeping them each cycle made
-		// requests slower than at 10: BenchmarkDirectoryEndToEnd). Its
-		// chunks are all beyond every older snapshot's n, so filling them
-		// in place is invisible to those. A chunk a change copies is
-		// allocated alone; the block stays while any of its chunks is
-		// live, so churn holds at most one dead copy per chunk.
-		block := new([groupSize]chunk)
-		grp := new(group)
-		for c := range grp {
-			grp[c] = &block[c]
-		}
-		s.dirs[d][g&dirMask] = grp
+	dir := s.nodes.at(s.dirs[d])
+	if dir[g&dirMask] == 0 {
+		// A handle no older snapshot reads (their entries end before the
+		// group): setting it in place is invisible to them.
+		dir[g&dirMask] = e.newNode()
 		e.ownGroup.add(g)
 	}
-	grp := s.dirs[d][g&dirMask]
+	grp := s.nodes.at(dir[g&dirMask])
 	if i&chunkMask == 0 {
 		// The chunk's first entry: no older snapshot reads the chunk.
+		h := alloc(&s.chunks, &s.w.chunks)
+		*s.chunks.at(h) = chunk{}
+		grp[k&groupMask] = h
 		e.ownChunk.add(k)
 	}
 	// Slot i of the last chunk is beyond every older snapshot's n: writing it
 	// in place is invisible to them.
-	e.write(grp[k&groupMask], int(i&chunkMask), r)
+	e.write(s.chunks.at(grp[k&groupMask]), int(i&chunkMask), r)
 	s.n++
 	s.ids = s.ids.insert(s, r.ID, i)
 	if e.freshBuild {
@@ -174,10 +184,16 @@ func (e *edit) replace(i int32, r record) {
 		s.garbage += int(c.idLen[j]) + int(c.nameLen[j]) + int(c.endpointLen[j]) + int(c.sandboxLen[j])
 	}
 	if k := int(i >> chunkBits); !e.ownChunk.has(k) {
-		cp := *c
-		e.ownedGroup(k >> groupBits)[k&groupMask] = &cp
+		grp := e.ownedGroup(k >> groupBits)
+		h := alloc(&s.chunks, &s.w.chunks)
+		cp := s.chunks.at(h)
+		*cp = *c
+		if s.frees != nil {
+			s.frees.chunks = append(s.frees.chunks, grp[k&groupMask])
+		}
+		grp[k&groupMask] = h
 		e.ownChunk.add(k)
-		c = &cp
+		c = cp
 	}
 	if !keepText {
 		e.writeText(c, j, r)
@@ -200,7 +216,7 @@ func (e *edit) replace(i int32, r record) {
 
 // ownedGroup is group g of the edit's snapshot, copied (with its directory
 // and the top slice) the first time the edit writes it.
-func (e *edit) ownedGroup(g int) *group {
+func (e *edit) ownedGroup(g int) *radix {
 	s := e.s
 	d := g >> dirBits
 	if !e.ownGroup.has(g) {
@@ -209,15 +225,32 @@ func (e *edit) ownedGroup(g int) *group {
 				s.dirs = slices.Clone(s.dirs)
 				e.ownDirs = true
 			}
-			dcp := *s.dirs[d]
-			s.dirs[d] = &dcp
+			s.dirs[d] = e.copyNode(s.dirs[d])
 			e.ownDir.add(d)
 		}
-		gcp := *s.dirs[d][g&dirMask]
-		s.dirs[d][g&dirMask] = &gcp
+		dir := s.nodes.at(s.dirs[d])
+		dir[g&dirMask] = e.copyNode(dir[g&dirMask])
 		e.ownGroup.add(g)
 	}
-	return s.dirs[d][g&dirMask]
+	return s.nodes.at(s.nodes.at(s.dirs[d])[g&dirMask])
+}
+
+// newNode allocates an empty radix node.
+func (e *edit) newNode() uint32 {
+	h := alloc(&e.s.nodes, &e.s.w.nodes)
+	*e.s.nodes.at(h) = radix{}
+	return h
+}
+
+// copyNode copies radix node h into a new one, frees h and returns the copy.
+func (e *edit) copyNode(h uint32) uint32 {
+	s := e.s
+	c := alloc(&s.nodes, &s.w.nodes)
+	*s.nodes.at(c) = *s.nodes.at(h)
+	if s.frees != nil {
+		s.frees.nodes = append(s.frees.nodes, h)
+	}
+	return c
 }
 
 func (e *edit) cityNumbersOf(i int32) []uint16 { return Entry{e.s, i}.cityNumbers() }
@@ -401,6 +434,23 @@ func (e *edit) finish(version int64) *Snapshot {
 		e.sealLists()
 	}
 	s.version = version
+	if s.frees != nil {
+		b := s.frees.bytes()
+		s.w.pending += b - s.frees.counted
+		s.frees.counted = b
+		s.w.collectIfPending(s)
+	}
+	if s.frees != nil && s.frees.len() >= epochSlots {
+		// The slots freed so far wait for the snapshots up to this one's
+		// source; the next changes free into a new epoch.
+		next := newEpoch(s.w.reclaim)
+		s.w.retire(s.ep)
+		s.ep.next = next
+		s.ep = next
+	}
+	s.frees = nil
+	s.w.gen++
+	s.gen = s.w.gen
 	return s
 }
 
@@ -409,9 +459,11 @@ func (e *edit) finish(version int64) *Snapshot {
 var compactMinGarbage = 1 << 20
 
 // compacted rebuilds s when more than half of its text arena is garbage left
-// by replaced entries, so a long-running instance does not grow with churn.
+// by replaced entries, or when a snapshot held for long keeps the slots
+// changes freed from being reused (pinned), so a long-running instance does
+// not grow with churn.
 func compacted(s *Snapshot) *Snapshot {
-	if s.garbage < compactMinGarbage || s.garbage < len(s.text)/2 {
+	if (s.garbage < compactMinGarbage || s.garbage < len(s.text)/2) && !s.pinned() {
 		return s
 	}
 	b := newBuild(s.Len())

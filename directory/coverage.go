@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // A coverage cell is a persistent B+tree of provider indexes ordered by
@@ -19,10 +18,11 @@ import (
 // were two cache misses per comparison and most of a change's cost. Only
 // ids that share their first 16 bytes are compared in full.
 //
-// Leaves hold no pointer (the collector marks them without scanning); inner
-// nodes hold one per child. A bulk build packs nodes full: at 10^6 providers
-// a vertical's "any city" cell is five levels of inner nodes over 7,800
-// leaves, and the whole index about 100,000 leaves.
+// Nodes live in the snapshot's slabs and name their children by handle
+// (slab.go): the collector neither marks nor scans them one by one. A bulk
+// build packs nodes full: at 10^6 providers a vertical's "any city" cell is
+// five levels of inner nodes over 7,800 leaves, and the whole index about
+// 100,000 leaves.
 const (
 	// Sizes measured at 10^6 providers when every change copied its path
 	// (BenchmarkApplyChange, process CPU and bytes allocated per change):
@@ -31,7 +31,7 @@ const (
 	// (load 14–25). The nodes a change copies are cold at that size, so
 	// bytes moved count more than levels.
 	covLeafMax  = 32 // entries per leaf (650 B)
-	covInnerMax = 8  // children per inner node (232 B)
+	covInnerMax = 8  // children per inner node (200 B)
 	// covMaxDepth bounds a cursor's path. A tree grows a level only when its
 	// root splits, and a node splits only when it overflows (into parts of
 	// at least 16 entries or 4 children), so height 12 takes over 10^8
@@ -87,25 +87,56 @@ type covLeaf struct {
 	idx  [covLeafMax]int32
 }
 
-// covInner: child j is a *covLeaf when the node's height is 1, a *covInner
-// above (one pointer slot for either keeps the node small); keys[j] and
-// idx[j] are the first entry under it.
+// covInner: child j is the handle of a leaf when the node's height is 1,
+// of an inner node above; keys[j] and idx[j] are the first entry under it.
 type covInner struct {
 	n    int32
 	keys [covInnerMax]covKey
 	idx  [covInnerMax]int32
-	kids [covInnerMax]unsafe.Pointer
+	kids [covInnerMax]uint32
 }
 
-func (nd *covInner) inner(j int) *covInner { return (*covInner)(nd.kids[j]) }
-func (nd *covInner) leaf(j int) *covLeaf   { return (*covLeaf)(nd.kids[j]) }
+func (s *Snapshot) inner(h uint32) *covInner { return s.inners.at(h) }
+func (s *Snapshot) leaf(h uint32) *covLeaf   { return s.leaves.at(h) }
 
-// kid is the one non-nil pointer of in and lf.
-func kid(in *covInner, lf *covLeaf) unsafe.Pointer {
-	if in != nil {
-		return unsafe.Pointer(in)
+// newLeaf and newInner allocate a node for the edit of s (its content is
+// stale: the caller writes it).
+func (s *Snapshot) newLeaf() (uint32, *covLeaf) {
+	h := alloc(&s.leaves, &s.w.leaves)
+	return h, s.leaves.at(h)
+}
+
+func (s *Snapshot) newInner() (uint32, *covInner) {
+	h := alloc(&s.inners, &s.w.inners)
+	return h, s.inners.at(h)
+}
+
+// freeTree frees every node of the tree under root (a leaf at depth 0).
+func (s *Snapshot) freeTree(root uint32, depth int) {
+	if root == 0 || s.frees == nil {
+		return
 	}
-	return unsafe.Pointer(lf)
+	if depth == 0 {
+		s.frees.leaves = append(s.frees.leaves, root)
+		return
+	}
+	nd := s.inner(root)
+	for j := range int(nd.n) {
+		s.freeTree(nd.kids[j], depth-1)
+	}
+	s.frees.inners = append(s.frees.inners, root)
+}
+
+func (s *Snapshot) freeLeaf(h uint32) {
+	if s.frees != nil {
+		s.frees.leaves = append(s.frees.leaves, h)
+	}
+}
+
+func (s *Snapshot) freeInner(h uint32) {
+	if s.frees != nil {
+		s.frees.inners = append(s.frees.inners, h)
+	}
 }
 
 // covList is one coverage cell: the ACTIVE providers of a (vertical, city),
@@ -113,9 +144,8 @@ func kid(in *covInner, lf *covLeaf) unsafe.Pointer {
 // the empty list.
 type covList struct {
 	total int
-	depth int // 0: the root is leaf; otherwise inner, with leaves height levels down
-	leaf  *covLeaf
-	inner *covInner
+	depth int    // 0: the root is a leaf; otherwise inner, with leaves depth levels down
+	root  uint32 // handle of the root node in the snapshot's slabs; 0: no tree
 
 	// pending is a list being built in bulk (appendOwned), not yet shared:
 	// sealOwned turns it into the tree.
@@ -170,12 +200,9 @@ func childFor(s *Snapshot, nd *covInner, k covKey, id string) int {
 	return max(lo-1, 0)
 }
 
-func (nd *covInner) insertAt(pos int, k covKey, i int32, in *covInner, lf *covLeaf) {
-	n := int(nd.n)
-	copy(nd.keys[pos+1:n+1], nd.keys[pos:n])
-	copy(nd.idx[pos+1:n+1], nd.idx[pos:n])
-	copy(nd.kids[pos+1:n+1], nd.kids[pos:n])
-	nd.keys[pos], nd.idx[pos], nd.kids[pos] = k, i, kid(in, lf)
+func (nd *covInner) push(k covKey, i int32, kid uint32) {
+	n := nd.n
+	nd.keys[n], nd.idx[n], nd.kids[n] = k, i, kid
 	nd.n++
 }
 
@@ -237,6 +264,7 @@ func (l *covList) with(s *Snapshot, i int32, add bool) *covList {
 		copy(d[p:], out.delta[p+1:])
 		out.delta = d
 		if out.total == 0 {
+			s.freeTree(out.root, out.depth)
 			return nil
 		}
 		return out
@@ -257,6 +285,7 @@ func (l *covList) with(s *Snapshot, i int32, add bool) *covList {
 	copy(d[pos+1:], out.delta[pos:])
 	out.delta = d
 	if out.total == 0 {
+		s.freeTree(out.root, out.depth)
 		return nil
 	}
 	if len(d) >= covDeltaMax {
@@ -268,7 +297,7 @@ func (l *covList) with(s *Snapshot, i int32, add bool) *covList {
 // covNode is a node a flush produced (a leaf or an inner node, by the level
 // it was made for) and its first entry.
 type covNode struct {
-	p unsafe.Pointer
+	h uint32
 	k covKey
 	i int32
 }
@@ -280,49 +309,47 @@ func (l *covList) flush(s *Snapshot) {
 	// The nodes each level produces, on one stack for the whole flush.
 	nodes := make([]covNode, 0, 4*covInnerMax)
 	depth := l.depth
-	if l.inner != nil {
-		nodes = innerApply(s, l.inner, depth, ops, nodes)
+	if depth > 0 {
+		nodes = innerApply(s, l.root, depth, ops, nodes)
 	} else {
-		nodes = leafApply(s, l.leaf, ops, nodes)
+		nodes = leafApply(s, l.root, ops, nodes)
 	}
 	for len(nodes) > 1 {
-		nodes = packInner(nodes, 0)
+		nodes = packInner(s, nodes, 0)
 		depth++
 	}
-	l.leaf, l.inner = nil, nil
+	l.root = 0
 	if len(nodes) == 1 {
-		if depth == 0 {
-			l.leaf = (*covLeaf)(nodes[0].p)
-		} else {
-			l.inner = (*covInner)(nodes[0].p)
-		}
+		l.root = nodes[0].h
 	}
 	// A root left with one child gives way to it.
-	for l.inner != nil && l.inner.n == 1 {
-		if depth == 1 {
-			l.leaf, l.inner = l.inner.leaf(0), nil
-		} else {
-			l.inner = l.inner.inner(0)
-		}
+	for depth > 0 && l.root != 0 && s.inner(l.root).n == 1 {
+		old := l.root
+		l.root = s.inner(old).kids[0]
+		s.freeInner(old)
 		depth--
 	}
-	if l.inner == nil {
+	if l.root == 0 {
 		depth = 0
 	}
 	l.depth = depth
 	if l.depth >= covMaxDepth {
-		*l = *l.repacked(s)
+		r := l.repacked(s)
+		s.freeTree(l.root, l.depth)
+		*l = *r
 	}
 }
 
-// leafApply appends to out the leaves that replace lf (nil: an empty tree)
-// once ops, sorted and all within lf's range, are applied: none when it
-// empties, more than one when it overflows.
-func leafApply(s *Snapshot, lf *covLeaf, ops []covOp, out []covNode) []covNode {
+// leafApply appends to out the leaves that replace leaf h (0: an empty tree)
+// once ops, sorted and all within its range, are applied: none when it
+// empties, more than one when it overflows. It frees h.
+func leafApply(s *Snapshot, h uint32, ops []covOp, out []covNode) []covNode {
 	var keys [covLeafMax + covDeltaMax]covKey
 	var idx [covLeafMax + covDeltaMax]int32
 	n := 0
-	if lf != nil {
+	var lf *covLeaf
+	if h != 0 {
+		lf = s.leaf(h)
 		n = int(lf.n)
 	}
 	m, e := 0, 0
@@ -343,21 +370,26 @@ func leafApply(s *Snapshot, lf *covLeaf, ops []covOp, out []covNode) []covNode {
 		keys[m], idx[m] = lf.keys[e], lf.idx[e]
 		m++
 	}
+	if h != 0 {
+		s.freeLeaf(h)
+	}
 	parts := (m + covLeafMax - 1) / covLeafMax
 	for p := range parts {
 		lo, hi := m*p/parts, m*(p+1)/parts
-		nl := &covLeaf{n: int32(hi - lo)}
+		nh, nl := s.newLeaf()
+		nl.n = int32(hi - lo)
 		copy(nl.keys[:], keys[lo:hi])
 		copy(nl.idx[:], idx[lo:hi])
-		out = append(out, covNode{unsafe.Pointer(nl), keys[lo], idx[lo]})
+		out = append(out, covNode{nh, keys[lo], idx[lo]})
 	}
 	return out
 }
 
-// innerApply is leafApply for an inner node of height h (>= 1): each child
-// gets the ops in its range, and the children that come back (appended to
-// out) are packed into as many nodes as they need.
-func innerApply(s *Snapshot, nd *covInner, h int, ops []covOp, out []covNode) []covNode {
+// innerApply is leafApply for the inner node h of height ht (>= 1): each
+// child gets the ops in its range, and the children that come back
+// (appended to out) are packed into as many nodes as they need.
+func innerApply(s *Snapshot, h uint32, ht int, ops []covOp, out []covNode) []covNode {
+	nd := s.inner(h)
 	n := int(nd.n)
 	var ends [covInnerMax]int
 	o := 0
@@ -379,7 +411,7 @@ func innerApply(s *Snapshot, nd *covInner, h int, ops []covOp, out []covNode) []
 	o = 0
 	for j := range n {
 		if ends[j] > o {
-			x ^= warm(nd.kids[j], h)
+			x ^= warm(s, nd.kids[j], ht)
 		}
 		o = ends[j]
 	}
@@ -393,47 +425,48 @@ func innerApply(s *Snapshot, nd *covInner, h int, ops []covOp, out []covNode) []
 		switch {
 		case end == o:
 			out = append(out, covNode{nd.kids[j], nd.keys[j], nd.idx[j]})
-		case h == 1:
-			out = leafApply(s, nd.leaf(j), ops[o:end], out)
+		case ht == 1:
+			out = leafApply(s, nd.kids[j], ops[o:end], out)
 		default:
-			out = innerApply(s, nd.inner(j), h-1, ops[o:end], out)
+			out = innerApply(s, nd.kids[j], ht-1, ops[o:end], out)
 		}
 		o = end
 	}
-	return packInner(out, start)
+	s.freeInner(h)
+	return packInner(s, out, start)
 }
 
-// warm reads a word of every cache line of the node p, a leaf when the
-// parent's height h is 1 and an inner node above.
-func warm(p unsafe.Pointer, h int) uint64 {
-	if h == 1 {
-		lf := (*covLeaf)(p)
+// warm reads a word of every cache line of the node h, a leaf when the
+// parent's height ht is 1 and an inner node above.
+func warm(s *Snapshot, h uint32, ht int) uint64 {
+	if ht == 1 {
+		lf := s.leaf(h)
 		x := uint64(lf.n) ^ uint64(lf.idx[0]) ^ uint64(lf.idx[covLeafMax-1])
 		for k := 0; k < covLeafMax; k += 4 {
 			x ^= lf.keys[k].lo
 		}
 		return x
 	}
-	nd := (*covInner)(p)
-	return uint64(nd.n) ^ nd.keys[3].lo ^ nd.keys[covInnerMax-1].lo ^ uint64(nd.idx[0]) ^ uint64(uintptr(nd.kids[covInnerMax-1]))
+	nd := s.inner(h)
+	return uint64(nd.n) ^ nd.keys[3].lo ^ nd.keys[covInnerMax-1].lo ^ uint64(nd.idx[0]) ^ uint64(nd.kids[covInnerMax-1])
 }
 
 // packInner packs the nodes of out from start on into inner nodes, as
 // evenly as covInnerMax allows, and puts those in their place.
-func packInner(out []covNode, start int) []covNode {
+func packInner(s *Snapshot, out []covNode, start int) []covNode {
 	kids := out[start:]
 	m := len(kids)
 	parts := (m + covInnerMax - 1) / covInnerMax
 	for p := range parts {
 		lo, hi := m*p/parts, m*(p+1)/parts
-		nd := &covInner{n: int32(hi - lo)}
-		for j, c := range kids[lo:hi] {
-			nd.keys[j], nd.idx[j], nd.kids[j] = c.k, c.i, c.p
+		h, nd := s.newInner()
+		nd.n = 0
+		for _, c := range kids[lo:hi] {
+			nd.push(c.k, c.i, c.h)
 		}
 		// p <= lo: the slot written was read already.
-		kids[p] = covNode{unsafe.Pointer(nd), nd.keys[0], nd.idx[0]}
+		kids[p] = covNode{h, nd.keys[0], nd.idx[0]}
 	}
-	clear(kids[parts:]) // no stale pointers past the end
 	return out[:start+parts]
 }
 
@@ -468,7 +501,7 @@ func (l *covList) sealOwned(s *Snapshot, unsorted bool) {
 	if unsorted {
 		slices.SortFunc(all, func(a, b int32) int { return strings.Compare(s.id(a), s.id(b)) })
 	}
-	l.total, l.depth, l.leaf, l.inner, l.delta = len(all), 0, nil, nil, nil
+	l.total, l.depth, l.root, l.delta = len(all), 0, 0, nil
 	if len(all) == 0 {
 		return
 	}
@@ -482,52 +515,32 @@ func (l *covList) sealOwned(s *Snapshot, unsorted bool) {
 		}
 		return
 	}
-	// The leaves, and each level of inner nodes, come in one allocation:
-	// one object for the collector to mark and one span to sweep per level
-	// instead of one per node (at 10^6 providers the index's 100,000
-	// leaves were most of the snapshot's objects, marked and swept every
-	// cycle). A node a flush copies is allocated alone; a block stays while
-	// any of its nodes is live, so churn holds at most one dead copy per
-	// node.
-	leafBlock := make([]covLeaf, (len(all)+covLeafMax-1)/covLeafMax)
-	leaves := make([]*covLeaf, 0, len(leafBlock))
+	// Full leaves, then each level of full inner nodes over the one below.
+	level := make([]covNode, 0, (len(all)+covLeafMax-1)/covLeafMax)
 	for start := 0; start < len(all); start += covLeafMax {
 		part := all[start:min(start+covLeafMax, len(all))]
-		lf := &leafBlock[len(leaves)]
+		h, lf := s.newLeaf()
 		lf.n = int32(len(part))
 		for j, i := range part {
 			lf.keys[j], lf.idx[j] = keyOf(s.id(i)), i
 		}
-		leaves = append(leaves, lf)
+		level = append(level, covNode{h, lf.keys[0], lf.idx[0]})
 	}
-	if len(leaves) == 1 {
-		l.leaf = leaves[0]
-		return
-	}
-	var level []*covInner
-	block := make([]covInner, (len(leaves)+covInnerMax-1)/covInnerMax)
-	for start := 0; start < len(leaves); start += covInnerMax {
-		nd := &block[len(level)]
-		for _, lf := range leaves[start:min(start+covInnerMax, len(leaves))] {
-			nd.insertAt(int(nd.n), lf.keys[0], lf.idx[0], nil, lf)
-		}
-		level = append(level, nd)
-	}
-	l.depth = 1
 	for len(level) > 1 {
-		var up []*covInner
-		block := make([]covInner, (len(level)+covInnerMax-1)/covInnerMax)
+		up := level[:0]
 		for start := 0; start < len(level); start += covInnerMax {
-			nd := &block[len(up)]
+			h, nd := s.newInner()
+			nd.n = 0
 			for _, c := range level[start:min(start+covInnerMax, len(level))] {
-				nd.insertAt(int(nd.n), c.keys[0], c.idx[0], c, nil)
+				nd.push(c.k, c.i, c.h)
 			}
-			up = append(up, nd)
+			// len(up) <= start: the slot written was read already.
+			up = append(up, covNode{h, nd.keys[0], nd.idx[0]})
 		}
 		level = up
 		l.depth++
 	}
-	l.inner = level[0]
+	l.root = level[0].h
 }
 
 // cursor walks a list in id order from a position: its tree and its delta,
@@ -604,10 +617,10 @@ func (c *cursor) nextLeaf() {
 // choosing at each level the child pick returns, down to a leaf.
 func (c *cursor) descend(d int, pick func(*covInner) int) {
 	for ; d < c.depth-1; d++ {
-		c.path[d+1] = c.path[d].inner(c.at[d])
+		c.path[d+1] = c.s.inner(c.path[d].kids[c.at[d]])
 		c.at[d+1] = pick(c.path[d+1])
 	}
-	c.leaf, c.off = c.path[c.depth-1].leaf(c.at[c.depth-1]), 0
+	c.leaf, c.off = c.s.leaf(c.path[c.depth-1].kids[c.at[c.depth-1]]), 0
 }
 
 // after positions a cursor on the first entry whose id is > id ("" = start).
@@ -623,11 +636,14 @@ func (l *covList) after(s *Snapshot, id string) cursor {
 		k = keyOf(id)
 		pick = func(nd *covInner) int { return childFor(s, nd, k, id) }
 	}
-	if l.depth == 0 {
-		c.leaf = l.leaf
-	} else {
+	switch {
+	case l.root == 0:
+	case l.depth == 0:
+		c.leaf = s.leaf(l.root)
+	default:
 		c.depth = l.depth
-		c.path[0], c.at[0] = l.inner, pick(l.inner)
+		c.path[0] = s.inner(l.root)
+		c.at[0] = pick(c.path[0])
 		c.descend(0, pick)
 	}
 	if id == "" {

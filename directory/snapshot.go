@@ -2,6 +2,7 @@ package directory
 
 import (
 	"hash/maphash"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,24 +14,29 @@ import (
 // The snapshot's layout. Per provider it holds no pointer: fixed-size columns
 // in chunks of chunkSize entries, strings as offsets into one byte arena,
 // cities as offsets into one []uint16 arena of interned city numbers, limits
-// and cache TTLs as numbers of interned profiles. The garbage collector scans
-// a few thousand objects whatever the number of providers.
+// and cache TTLs as numbers of interned profiles. Chunks, the radix nodes
+// above them and the coverage index's nodes live in pointer-free slabs and
+// name one another by handle (slab.go): the garbage collector marks a few
+// thousand objects (some 2,400 at 10^6 providers, most of them one per
+// coverage cell) and scans some 100 KB whatever the number of providers.
 //
 // A change copies what it touches (the chunk of the provider, the coverage
-// lists it enters or leaves) and shares the rest with the previous snapshot.
-// The arenas and the id table are append-only and shared: a snapshot reads
-// only the first n entries, so entries appended for a newer snapshot are
-// invisible to it. One writer at a time (view.mu) derives snapshots.
+// lists it enters or leaves) into free slab slots and shares the rest with
+// the previous snapshot; the slots it replaced are reused once no snapshot
+// reading them is left (epoch). The arenas and the id table are append-only
+// and shared: a snapshot reads only the first n entries, so entries appended
+// for a newer snapshot are invisible to it. One writer at a time (view.mu)
+// derives snapshots, each from the latest.
 const (
 	// A change copies the path to its provider's entry: the chunk (16
-	// entries, 608 B), its group (32 pointers), the group's directory (64
-	// pointers) and the short top slice (31 pointers at 10^6 providers):
-	// about 1.6 KB. Two levels with chunks of 64 copied 4.4 KB, most of a
+	// entries, 608 B), its group (64 handles, 256 B), the group's directory
+	// (64 handles) and the short top slice (16 handles at 10^6 providers):
+	// about 1.2 KB. Two levels with chunks of 64 copied 4.4 KB, most of a
 	// rename's cost at 10^6 (BenchmarkApplyChange).
 	chunkBits = 4
 	chunkSize = 1 << chunkBits
 	chunkMask = chunkSize - 1
-	groupBits = 5
+	groupBits = 6
 	groupSize = 1 << groupBits
 	groupMask = groupSize - 1
 	dirBits   = 6
@@ -75,9 +81,9 @@ type chunk struct {
 	lifecycle   [chunkSize]uint8
 }
 
-type group [groupSize]*chunk
-
-type groupDir [dirSize]*group
+// radix is a group (handles of its chunks) or a group directory (handles of
+// its groups); 0 is "none yet".
+type radix [groupSize]uint32
 
 // ttlProfile is an interned set of cache TTL overrides. Read-only once
 // interned.
@@ -88,7 +94,22 @@ type ttlProfile map[string]time.Duration
 type Snapshot struct {
 	version int64
 	n       int32
-	dirs    []*groupDir
+	dirs    []uint32 // handles of the group directories (radix nodes)
+
+	// The slabs this snapshot reads (see slab.go): chunks, the radix nodes
+	// above them, the coverage index's leaves and inner nodes.
+	chunks slab[chunk]
+	nodes  slab[radix]
+	leaves slab[covLeaf]
+	inners slab[covInner]
+	// ep keeps the slots this snapshot reads from being reused (see epoch).
+	ep *epoch
+	// gen numbers the snapshots of a lineage in the order they were
+	// derived: only the latest may be edited (editOf).
+	gen uint64
+	// frees: where the edit deriving this snapshot puts the slots it stops
+	// using (nil once finished).
+	frees *freed
 
 	text    []byte   // ids, names and endpoints, append-only
 	cityArr []uint16 // cities of each provider, append-only
@@ -119,6 +140,13 @@ type Snapshot struct {
 type writerState struct {
 	limitIndex map[Limits]uint32
 	ttlIndex   map[string]uint32
+
+	chunks, nodes, leaves, inners slots
+	reclaim                       *reclaim
+	gen                           uint64         // the latest snapshot's gen
+	pending                       int64          // bytes of the slots freed, not yet reclaimed
+	retired                       []retiredEpoch // oldest first, until reclaimed
+	collecting                    atomic.Bool    // a collection started by collectIfPending runs
 }
 
 // idTable maps a provider id to its index: open addressing over uint32
@@ -190,8 +218,13 @@ func (s *Snapshot) Lookup(id string) (Entry, bool) {
 // At returns the i-th provider (0 <= i < Len), in load order.
 func (s *Snapshot) At(i int) Entry { return Entry{s, int32(i)} }
 
+// chunkOf is the chunk of entry i and its slot there. The chunk is slab
+// memory: the caller keeps s alive until its last read of it.
 func (s *Snapshot) chunkOf(i int32) (*chunk, int) {
-	return s.dirs[i>>(chunkBits+groupBits+dirBits)][(i>>(chunkBits+groupBits))&dirMask][(i>>chunkBits)&groupMask], int(i & chunkMask)
+	k := uint32(i) >> chunkBits
+	d := s.nodes.at(s.dirs[k>>(groupBits+dirBits)])
+	g := s.nodes.at(d[(k>>groupBits)&dirMask])
+	return s.chunks.at(g[k&groupMask]), int(i & chunkMask)
 }
 
 func (s *Snapshot) str(start uint32, n int) string {
@@ -230,13 +263,17 @@ func (e Entry) SandboxEndpoint() string {
 // Vertical is its line of business.
 func (e Entry) Vertical() connectors.Vertical {
 	c, j := e.s.chunkOf(e.i)
-	return connectors.Verticals[c.vertical[j]]
+	v := c.vertical[j]
+	runtime.KeepAlive(e.s)
+	return connectors.Verticals[v]
 }
 
 // Lifecycle is where it stands; only Active providers take user traffic.
 func (e Entry) Lifecycle() Lifecycle {
 	c, j := e.s.chunkOf(e.i)
-	return Lifecycle(c.lifecycle[j])
+	l := c.lifecycle[j]
+	runtime.KeepAlive(e.s)
+	return Lifecycle(l)
 }
 
 // Version is the directory version of its last change, a rotated signing
@@ -244,32 +281,39 @@ func (e Entry) Lifecycle() Lifecycle {
 // one rebuilds it when Version moves).
 func (e Entry) Version() int64 {
 	c, j := e.s.chunkOf(e.i)
-	return c.version[j]
+	v := c.version[j]
+	runtime.KeepAlive(e.s)
+	return v
 }
 
 // Rating is its rating (0 to 5).
 func (e Entry) Rating() float64 {
 	c, j := e.s.chunkOf(e.i)
-	return float64(c.rating[j])
+	r := c.rating[j]
+	runtime.KeepAlive(e.s)
+	return float64(r)
 }
 
 // Limits are its per-call limits and quotas.
 func (e Entry) Limits() Limits {
 	c, j := e.s.chunkOf(e.i)
-	return e.s.limits[c.limits[j]]
+	n := c.limits[j]
+	return e.s.limits[n]
 }
 
 // CacheTTL is its override of the entity cache TTL for a GraphQL type, if any.
 func (e Entry) CacheTTL(typ string) (time.Duration, bool) {
 	c, j := e.s.chunkOf(e.i)
-	d, ok := e.s.ttls[c.ttl[j]][typ]
+	n := c.ttl[j]
+	d, ok := e.s.ttls[n][typ]
 	return d, ok
 }
 
 // CacheTTLs are all its cache TTL overrides (a new map; nil when none).
 func (e Entry) CacheTTLs() map[string]time.Duration {
 	c, j := e.s.chunkOf(e.i)
-	p := e.s.ttls[c.ttl[j]]
+	n := c.ttl[j]
+	p := e.s.ttls[n]
 	if len(p) == 0 {
 		return nil
 	}
@@ -282,8 +326,8 @@ func (e Entry) CacheTTLs() map[string]time.Duration {
 
 func (e Entry) cityNumbers() []uint16 {
 	c, j := e.s.chunkOf(e.i)
-	start := c.cityStart[j]
-	return e.s.cityArr[start : start+uint32(c.cityCount[j])]
+	start, n := c.cityStart[j], uint32(c.cityCount[j])
+	return e.s.cityArr[start : start+n]
 }
 
 // Cities returns the cities it serves (a new slice).
@@ -299,7 +343,9 @@ func (e Entry) Cities() []string {
 // CityCount is the number of cities it serves.
 func (e Entry) CityCount() int {
 	c, j := e.s.chunkOf(e.i)
-	return int(c.cityCount[j])
+	n := c.cityCount[j]
+	runtime.KeepAlive(e.s)
+	return int(n)
 }
 
 // CitiesEqual reports whether it serves exactly cities, in that order,
@@ -384,10 +430,12 @@ func (s *Snapshot) Serving(vertical connectors.Vertical, city, after string, fir
 			}
 		}
 		if bestK < 0 {
+			runtime.KeepAlive(s) // the cursors read slab memory
 			return page
 		}
 		if len(page.Entries) == first {
 			page.HasNext = true
+			runtime.KeepAlive(s)
 			return page
 		}
 		page.Entries = append(page.Entries, Entry{s, best})
@@ -457,81 +505,45 @@ func (s *Snapshot) cell(v, c int) *covList {
 // (BenchmarkDirectoryEndToEnd). Too low, the collector runs a little less
 // often than at 10.
 func (s *Snapshot) HeapBytes() int64 {
-	chunks := (int64(s.n) + chunkSize - 1) / chunkSize
-	groups := (chunks + groupSize - 1) / groupSize
-	// A group's chunks are one block (upsert).
-	b := int64(cap(s.text)) + 2*int64(cap(s.cityArr)) + groups*chunkBlockBytes +
-		groups*int64(unsafe.Sizeof(group{})) + int64(len(s.dirs))*int64(unsafe.Sizeof(groupDir{}))
+	b := int64(cap(s.text)) + 2*int64(cap(s.cityArr)) + 4*int64(cap(s.dirs)) +
+		s.chunks.heapBytes() + s.nodes.heapBytes() + s.leaves.heapBytes() + s.inners.heapBytes()
 	if s.ids != nil {
 		b += 4 * int64(len(s.ids.slots))
 	}
 	for _, row := range s.cov {
 		for _, g := range row {
 			for _, l := range g {
-				b += l.heapBytes()
+				if l != nil {
+					b += int64(cap(l.delta)) * int64(unsafe.Sizeof(covOp{}))
+				}
 			}
 		}
 	}
 	return b
 }
 
-// ScanBytes estimates the part of HeapBytes the collector scans, the
-// objects that hold pointers: the groups and their directories, and the
-// coverage index's cells and inner nodes. The arenas, the columns, the id
-// table and the coverage leaves hold none. gctune.Follow leaves only the
-// rest out of the collector's pacing. O(cities), no allocation.
+// ScanBytes estimates the part of HeapBytes (and of the small objects
+// around it) that the collector scans each cycle: the objects that hold
+// pointers. It grows with the number of cities and slab blocks, not with
+// the number of providers (some tens of KB at 10^6). O(cities).
 func (s *Snapshot) ScanBytes() int64 {
-	chunks := (int64(s.n) + chunkSize - 1) / chunkSize
-	groups := (chunks + groupSize - 1) / groupSize
-	b := groups*int64(unsafe.Sizeof(group{})) + int64(len(s.dirs))*int64(unsafe.Sizeof(groupDir{})) + 8*int64(cap(s.dirs))
+	const word = int64(unsafe.Sizeof(uintptr(0)))
+	b := int64(unsafe.Sizeof(*s)) + s.chunks.scanBytes() + s.nodes.scanBytes() + s.leaves.scanBytes() + s.inners.scanBytes()
 	for _, row := range s.cov {
-		b += int64(len(row)) * int64(unsafe.Sizeof(covGroup{}))
+		b += int64(cap(row)) * word
 		for _, g := range row {
+			b += int64(unsafe.Sizeof(*g))
 			for _, l := range g {
-				b += l.scanBytes()
+				if l != nil {
+					b += int64(unsafe.Sizeof(*l))
+				}
 			}
 		}
 	}
-	return min(b, s.HeapBytes())
-}
-
-// chunkBlockBytes is the heap a block of a group's chunks takes: 19,456
-// bytes, in the runtime's size class of 20,480 (runtime/sizeclasses.go).
-const chunkBlockBytes = 20480
-
-// heapBytes is a lower bound of the heap l holds: its nodes as a bulk build
-// packs them (sealOwned: full leaves, each level in one block), or its
-// entries as a delta when it is short. Changes leave leaves some
-// three-quarters full, which this does not count.
-func (l *covList) heapBytes() int64 {
-	t := int64(l.len())
-	if t < covDeltaMax {
-		return t * int64(unsafe.Sizeof(covOp{}))
-	}
-	leaves := (t + covLeafMax - 1) / covLeafMax
-	b := blockBytes(leaves * int64(unsafe.Sizeof(covLeaf{})))
-	for n := leaves; n > 1; {
-		n = (n + covInnerMax - 1) / covInnerMax
-		b += blockBytes(n * int64(unsafe.Sizeof(covInner{})))
-	}
-	return b
-}
-
-// scanBytes is the part of heapBytes that holds pointers: the list itself
-// and its inner nodes, as a bulk build packs them.
-func (l *covList) scanBytes() int64 {
-	if l == nil {
-		return 0
-	}
-	b := int64(unsafe.Sizeof(covList{}))
-	t := int64(l.len())
-	if t < covDeltaMax {
-		return b
-	}
-	for n := (t + covLeafMax - 1) / covLeafMax; n > 1; {
-		n = (n + covInnerMax - 1) / covInnerMax
-		b += blockBytes(n * int64(unsafe.Sizeof(covInner{})))
-	}
+	// Cities: the names' headers and the index (a map entry is about a
+	// header, a number and the map's own word per slot).
+	b += int64(cap(s.cities))*2*word + int64(len(s.cityIndex))*4*word
+	b += int64(cap(s.ttls)) * word
 	return b
 }
 
