@@ -221,7 +221,6 @@ type directorySource struct {
 	pool    *pgxpool.Pool
 	store   *directory.Postgres
 	builder *providers.Directory
-	loaded  *providers.Set
 	log     *slog.Logger
 	// changed, when set, hears each move of the served version (from, to]
 	// once routing serves it: the catalogue syncer's catch-up.
@@ -255,13 +254,16 @@ func openDirectorySource(ctx context.Context, cfg config.Config, env providers.E
 		return nil, err
 	}
 	src.builder = providers.NewDirectory(src.store, env, log)
-	src.loaded = src.builder.View(src.store.Snapshot())
 	st := src.store.State()
-	log.Info("serving the provider directory", "version", st.Version, "providers", st.Providers, "callable", src.loaded.Registry.Len())
+	log.Info("serving the provider directory", "version", st.Version, "providers", st.Providers, "callable", src.current().Registry.Len())
 	return src, nil
 }
 
-func (s *directorySource) current() *providers.Set { return s.loaded }
+// current is a view of the latest snapshot, built on each call (O(1)) and
+// not kept: a snapshot held for the life of the process would keep every
+// slab slot freed since it from being reused (directory.Snapshot), and cost
+// the directory a rebuild onto new slabs once they outweigh half of them.
+func (s *directorySource) current() *providers.Set { return s.builder.View(s.store.Snapshot()) }
 func (*directorySource) seedsDemo() bool           { return false }
 
 func (s *directorySource) close() {
