@@ -68,6 +68,11 @@ func TestApply(t *testing.T) {
 func TestPaceLeavesOnlyUnscannedLongLivedBytesOutOfTheBase(t *testing.T) {
 	const mb = 1 << 20
 	s := Settings{GCPercent: 200, GCSource: "default", MemoryLimit: 80 * mb, LimitSource: "default"}
+	// left is what Follow leaves out of the base of u unscanned bytes: all
+	// but unscannedMargin's share.
+	left := func(u int64) int64 { return u - u/unscannedMargin }
+	// paced is GOGC 200 scaled to the base that is left.
+	paced := func(live, u int64) int { return int(200 * (live - left(u)) / live) }
 	for _, tc := range []struct {
 		name      string
 		h         heap
@@ -78,11 +83,11 @@ func TestPaceLeavesOnlyUnscannedLongLivedBytesOutOfTheBase(t *testing.T) {
 		// The runtime's metadata grows with the heap the state makes
 		// large: not the requests' budget (80 + 153 + 2·100 + 39).
 		{"the runtime's own memory raises the limit", heap{live: 180 * mb, scan: 120 * mb, runtime: 39 * mb, stateBytes: 153 * mb, stateScan: 100 * mb},
-			200 * 127 / 180, 472 * mb},
+			paced(180*mb, 53*mb), 472 * mb},
 		// The directory's snapshot at 10^6 providers: arenas the collector
-		// does not scan. Paced by the requests' 10 MB.
+		// does not scan. Paced by the requests' 10 MB (and the margin).
 		{"a pointer-free snapshot leaves the base", heap{live: 170 * mb, scan: 6 * mb, stateBytes: 160 * mb, stateScan: 1 * mb},
-			200 * 11 / 170, 242 * mb},
+			paced(170*mb, 159*mb), 242 * mb},
 		// An index of maps and strings, marked in full every cycle: paced
 		// by all of it, as the runtime would (the rule before paced by the
 		// requests' 10 MB alone: GOGC 1, a collection every few MB that
@@ -92,17 +97,17 @@ func TestPaceLeavesOnlyUnscannedLongLivedBytesOutOfTheBase(t *testing.T) {
 			200, 3152 * mb},
 		{"an index's unscanned part leaves the base, its scanned part stays",
 			heap{live: 1194 * mb, scan: 420 * mb, stateBytes: 1184 * mb, stateScan: 410 * mb},
-			200 * 420 / 1194, 2084 * mb},
+			paced(1194*mb, 774*mb), 2084 * mb},
 		// The embedded index at 2·10^6 items, its estimates a quarter low:
 		// the heap beyond the budget stands for them in the limit (with
 		// the estimates alone, 3350 MB: a third of GOGC's room).
 		{"the heap beyond the budget stands for estimates that err low",
 			heap{live: 1900 * mb, scan: 1400 * mb, runtime: 170 * mb, stateBytes: 1500 * mb, stateScan: 800 * mb},
-			200 * 1400 / 1900, (80 + 1820 + 2*1320 + 170) * mb},
+			paced(1900*mb, 500*mb), (80+1820+170)*mb + 2*(1900*mb-left(500*mb)-80*mb)},
 		// Estimates err: the state cannot leave out more unscanned bytes
 		// than the live heap holds.
 		{"no more is left out than the heap holds unscanned", heap{live: 100 * mb, scan: 60 * mb, stateBytes: 90 * mb},
-			200 * 60 / 100, 170 * mb},
+			paced(100*mb, 40*mb), 170 * mb},
 		{"the requests are paced by no less than minPaced", heap{live: 164 * mb, stateBytes: 170 * mb},
 			200 * 4 / 164, 250 * mb},
 		{"a heap smaller than minPaced: GOGC as set", heap{live: 2 * mb}, 200, 80 * mb},
