@@ -141,16 +141,17 @@ func Follow(s Settings, longLived ...LongLived) (stop func()) {
 	return func() { f.stopped.Store(true) }
 }
 
-// unscannedMargin: Follow leaves out of the pacing base all but 1/64 of
+// unscannedMargin: Follow leaves out of the pacing base all but 1/128 of
 // the unscanned long-lived bytes. They are the difference of two estimates
 // of some 160 MB at 10^6 providers, beside requests holding about 6 MB, so
 // an estimate 0.3% high cut the requests' room by a tenth: at 10^6 the
 // collector ran 8.0 times per 1,000 requests against 6.8 at 10, and the
-// product detail's p99 was 1.11x (BenchmarkDirectoryEndToEnd, the
-// collector's cost per cycle otherwise equal at both sizes once the
-// snapshot held no pointers). Erring low by 1/64 (2.5 MB there) lets it run
-// a little less often at 10^6 than at 10 instead.
-const unscannedMargin = 64
+// product detail's p99 was 1.11x (BenchmarkDirectoryEndToEnd; the
+// collector's cost per cycle is otherwise equal at both sizes now that the
+// snapshot holds no pointers). A margin of 1/128 (1.25 MB there) gave 6.0
+// collections against 6.8 and p99 ratios of 0.92 and 0.99; 1/64 gave 5.2,
+// 0.90 and 1.03 (the same run's method, one after the other).
+const unscannedMargin = 128
 
 // minPaced is the least heap Follow paces by (the runtime's own minimum
 // heap is 4 MB).
