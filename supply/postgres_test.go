@@ -75,17 +75,7 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tx, err := ix.pool.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback(ctx)
-			// At this size a sequential read is cheapest; the question is
-			// which index serves the query when the table is a country.
-			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-				t.Fatal(err)
-			}
-			plan, cond := explainIndexConds(t, ctx, tx, "SELECT id FROM "+tt.q.from()+" WHERE "+strings.Join(tt.q.where, " AND "), tt.q.args...)
+			plan, cond := explainIndexConds(t, ctx, ix.pool, "SELECT id FROM "+tt.q.from()+" WHERE "+strings.Join(tt.q.where, " AND "), tt.q.args...)
 			// Only city-qualified keys are read from an index: no index
 			// of the country's words, trigrams or categories.
 			if cond == "" || !strings.Contains(plan, tt.index) || strings.Contains(plan, "Seq Scan") ||
@@ -400,15 +390,7 @@ func TestPostgresCountryWideWalkUsesTheTierIndex(t *testing.T) {
 	s.filters(Query{Text: "milk tea", Category: "Dairy"})
 	s.text(exact)
 	keys := s.tierText(exact)
-	tx, err := ix.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-		t.Fatal(err)
-	}
-	plan, cond := explainIndexConds(t, ctx, tx, "SELECT id FROM "+walk(keys, strings.Join(s.where, " AND ")), s.args...)
+	plan, cond := explainIndexConds(t, ctx, ix.pool, "SELECT id FROM "+walk(keys, strings.Join(s.where, " AND ")), s.args...)
 	if !strings.Contains(plan, "supply_items_tier_keys") || strings.Contains(plan, "Seq Scan on supply_items") ||
 		!strings.Contains(cond, "supply_tier_words(tier_group") || !strings.Contains(cond, "supply_tier_terms(tier_group") ||
 		strings.Contains(cond, "tsv @@") || strings.Contains(cond, "category_key =") {
@@ -416,10 +398,20 @@ func TestPostgresCountryWideWalkUsesTheTierIndex(t *testing.T) {
 	}
 }
 
-// explainIndexConds returns the plan of query and its Index Cond lines
-// (empty when no index is read).
-func explainIndexConds(t *testing.T, ctx context.Context, tx pgx.Tx, query string, args ...any) (plan, cond string) {
+// explainIndexConds returns the plan of query with sequential scans
+// disabled, and its Index Cond lines (empty when no index is read). At a
+// test's size a sequential read is cheapest; the question is which index
+// serves the query when the table is a country.
+func explainIndexConds(t *testing.T, ctx context.Context, pool *pgxpool.Pool, query string, args ...any) (plan, cond string) {
 	t.Helper()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := tx.Query(ctx, "EXPLAIN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
