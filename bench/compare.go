@@ -31,9 +31,11 @@ type baseline struct {
 	plazaBin, benchBin string
 }
 
-// Target names of the baseline's uncached and cached gateways.
+// Target names of the baseline's uncached and cached gateways (the shipped
+// binary with Redis, and without: the in-process cache).
 func (b *baseline) plaza() string  { return "plaza@" + b.rev }
 func (b *baseline) cached() string { return "plaza+redis@" + b.rev }
+func (b *baseline) memory() string { return "plaza+memory@" + b.rev }
 
 // buildBaseline exports rev and builds its shipped gateway and harness.
 func (h *harness) buildBaseline(ctx context.Context, rev string) (*baseline, error) {
@@ -56,12 +58,13 @@ func (h *harness) buildBaseline(ctx context.Context, rev string) (*baseline, err
 	if _, err := h.cmd(ctx, src, nil, "go", "build", "-o", b.benchBin, "./bench"); err != nil {
 		return nil, fmt.Errorf("-compare %s: %w", rev, err)
 	}
-	h.notes = append(h.notes, fmt.Sprintf("-compare %s: %s and %s are the gateways built at %s, measured interleaved with this tree's", rev, b.plaza(), b.cached(), rev))
+	h.notes = append(h.notes, fmt.Sprintf("-compare %s: %s, %s and %s are the gateways built at %s, measured interleaved with this tree's", rev, b.plaza(), b.cached(), b.memory(), rev))
 	return b, nil
 }
 
 // startBaseline starts the baseline's uncached gateway and, when the
-// cached list is selected, its shipped binary (Redis database 1).
+// cached list is selected, its shipped binary with Redis (database 1) and
+// without.
 func (h *harness) startBaseline(ctx context.Context) error {
 	b := h.baseline
 	if b == nil {
@@ -74,7 +77,13 @@ func (h *harness) startBaseline(ctx context.Context) error {
 	if !h.selected("cached: list of 50 + store") && !h.selected("50-order query") {
 		return nil
 	}
-	_, err := h.startPlazaOf(ctx, b.plazaBin, b.benchBin, b.cached(), h.base, providerTimeout, true, []string{"REDIS_URL=" + h.redisURL + "/1"})
+	if _, err := h.startPlazaOf(ctx, b.plazaBin, b.benchBin, b.cached(), h.base, providerTimeout, true, []string{"REDIS_URL=" + h.redisURL + "/1"}); err != nil {
+		return err
+	}
+	if !h.selected("cached: list of 50 + store") {
+		return nil
+	}
+	_, err := h.startPlazaOf(ctx, b.plazaBin, b.benchBin, b.memory(), h.base, providerTimeout, true, nil)
 	return err
 }
 
@@ -89,6 +98,8 @@ func (h *harness) plazaQueries(target, doc string, vars map[string]any, user boo
 			tqs = append(tqs, h.gql(b.plaza(), doc, vars, user))
 		case "plaza+redis":
 			tqs = append(tqs, h.gql(b.cached(), doc, vars, user))
+		case "plaza+memory":
+			tqs = append(tqs, h.gql(b.memory(), doc, vars, user))
 		}
 	}
 	return tqs
