@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -103,12 +104,18 @@ func (l *Loader) Fetch(ctx context.Context, keys []string, fetch FetchFunc) []Re
 	}
 	results := make([]Result, len(keys))
 	var need []string
-	seen := make(map[string]bool)
+	var seen map[string]bool // made on the first miss: a batch of hits needs none
 	for i, k := range keys {
 		results[i].Entry = cached[i]
 		if (!cached[i].Found || cached[i].Stale) && !seen[k] {
+			if seen == nil {
+				seen = make(map[string]bool)
+			}
 			seen[k] = true
-			need = append(need, k)
+			// A key fetched is kept (in the cache, in the flights): a copy, so
+			// that it does not pin the memory of the caller's key, which may
+			// be cut from a longer string.
+			need = append(need, strings.Clone(k))
 		}
 	}
 	if len(need) == 0 {

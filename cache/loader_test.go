@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // recordingFetch returns values "v:<key>" for keys in exist and records every batch it is asked for.
@@ -270,4 +271,39 @@ func TestLoaderKeyErrors(t *testing.T) {
 			t.Fatalf("c = %+v", rs[2])
 		}
 	})
+}
+
+// keptKeys is a Cache that misses every key and records the keys written.
+type keptKeys struct{ written []string }
+
+func (c *keptKeys) GetMany(_ context.Context, keys []string) ([]Entry, error) {
+	return make([]Entry, len(keys)), nil
+}
+
+func (c *keptKeys) SetMany(_ context.Context, items []Item) error {
+	for _, it := range items {
+		c.written = append(c.written, it.Key)
+	}
+	return nil
+}
+
+func (c *keptKeys) DeleteMany(context.Context, []string) error { return nil }
+
+// A caller may cut its keys from one longer string (the entity cache does);
+// the keys a cache keeps must not pin that string's memory.
+func TestLoaderWritesCopiesOfKeys(t *testing.T) {
+	all := "Product:freshcart:p-1Product:freshcart:p-2"
+	keys := []string{all[:20], all[20:]}
+	c := &keptKeys{}
+	NewLoader(c, time.Minute, 0).Fetch(context.Background(), keys, (&recordingFetch{}).fetch)
+
+	if !slices.Equal(c.written, keys) {
+		t.Fatalf("written %q, want %q", c.written, keys)
+	}
+	for _, k := range c.written {
+		if p := unsafe.StringData(k); uintptr(unsafe.Pointer(p)) >= uintptr(unsafe.Pointer(unsafe.StringData(all))) &&
+			uintptr(unsafe.Pointer(p)) < uintptr(unsafe.Pointer(unsafe.StringData(all)))+uintptr(len(all)) {
+			t.Errorf("key %q written as a slice of the caller's string, want a copy", k)
+		}
+	}
 }

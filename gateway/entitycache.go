@@ -179,10 +179,31 @@ func epochKey(kind gid.Kind, provider string) string {
 // keysOf returns the cache keys of keys: Key, plus "#<epoch>" for
 // epochKinds. An epoch missing from the cache is created (a random token);
 // two instances creating one at once cost each other a few misses only.
+//
+// The keys of a batch are cut from one string built for them all: one
+// allocation rather than one per key on the path every cache hit takes.
+// They share its memory, so whatever keeps a key beyond the request copies
+// it (cache.Loader clones the keys it writes).
 func (c *EntityCache) keysOf(ctx context.Context, kind gid.Kind, keys []Key) []string {
 	out := make([]string, len(keys))
+	n := 0
+	for _, k := range keys {
+		n += len(kind) + len(k.Provider) + len(k.ID) + 2
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, k := range keys {
+		b.WriteString(string(kind))
+		b.WriteByte(':')
+		b.WriteString(k.Provider)
+		b.WriteByte(':')
+		b.WriteString(k.ID)
+	}
+	all, at := b.String(), 0
 	for i, k := range keys {
-		out[i] = c.Key(kind, k)
+		end := at + len(kind) + len(k.Provider) + len(k.ID) + 2
+		out[i] = all[at:end] // == c.Key(kind, k)
+		at = end
 	}
 	if !epochKinds(kind) {
 		return out
@@ -225,16 +246,18 @@ var negative = []byte{0xc1}
 // fetch for what is missing or stale (grouped per provider by fetch), values
 // written back with the kind's TTL. It reports per-type hits and misses to
 // the request's Stats, and for each key whether it was served stale because
-// the provider failed.
+// the provider failed (nil when none was).
 func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Key, fetch func(ctx context.Context, keys []Key) []result[V]) (out []result[V], stale []bool) {
 	loader := c.loaders[kind]
 	skeys := c.keysOf(ctx, kind, keys)
-	index := make(map[string]Key, len(keys))
-	for i, k := range keys {
-		index[skeys[i]] = k
-	}
 	var misses, notFound []string
 	rs := loader.Fetch(ctx, skeys, func(ctx context.Context, need []string) (map[string][]byte, error) {
+		// Built on a miss only: a batch of hits needs no way back from a
+		// cache key to its Key.
+		index := make(map[string]Key, len(keys))
+		for i, k := range keys {
+			index[skeys[i]] = k
+		}
 		ks := make([]Key, len(need))
 		for i, s := range need {
 			ks[i] = index[s]
@@ -271,7 +294,6 @@ func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Ke
 		_ = c.store.SetMany(ctx, items) // best effort: a lost write is a later miss
 	}
 	out = make([]result[V], len(keys))
-	stale = make([]bool, len(keys))
 	nStale := 0
 	for i, r := range rs {
 		switch {
@@ -294,6 +316,9 @@ func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Ke
 				}
 			}
 			if r.Stale {
+				if stale == nil {
+					stale = make([]bool, len(keys))
+				}
 				stale[i] = true
 				nStale++
 			}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -54,6 +55,9 @@ type Loader[V any] struct {
 	cfg    *Config
 	kind   gid.Kind
 	stale  sync.Map // Key -> struct{}
+	// anyStale is set before the first key is stored in stale: the common
+	// request served nothing stale, and a lookup in stale boxes its key.
+	anyStale atomic.Bool
 	// mu guards what the request fetched: values, and the keys that failed.
 	// Plain maps rather than sync.Map: a lookup then boxes no key, on the
 	// path every element of a prefetched list takes.
@@ -205,16 +209,11 @@ func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
 // nodes(ids:) only need the values kept (prefetchKeys), and a map of 50
 // products is a tenth of that query's bytes.
 func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
-	seen := make(map[Key]bool, len(keys))
 	var mine []Key
 	var waits []Key
 	var done chan struct{}
 	l.mu.Lock()
 	for _, k := range keys {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
 		if p, ok := l.values[k]; ok {
 			if out != nil {
 				out[k] = *p
@@ -224,14 +223,19 @@ func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
 		if _, ok := l.failed[k]; ok {
 			continue
 		}
-		if _, ok := l.inflight[k]; ok {
-			waits = append(waits, k)
+		// A key in flight is another caller's, or this one's when keys
+		// repeat it (marked below): no set of the keys seen is needed.
+		if ch, ok := l.inflight[k]; ok {
+			if ch != done {
+				waits = append(waits, k)
+			}
 			continue
 		}
 		if done == nil {
 			done = make(chan struct{})
+			mine = make([]Key, 0, len(keys))
 			if l.inflight == nil {
-				l.inflight = map[Key]chan struct{}{}
+				l.inflight = make(map[Key]chan struct{}, len(keys))
 			}
 		}
 		l.inflight[k] = done
@@ -278,6 +282,9 @@ func (l *Loader[V]) Kind() gid.Kind { return l.kind }
 
 // Stale reports whether k was served from a stale cache entry.
 func (l *Loader[V]) Stale(k Key) bool {
+	if !l.anyStale.Load() {
+		return false
+	}
 	_, ok := l.stale.Load(k)
 	return ok
 }
@@ -396,6 +403,7 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 		rs, stale = cached(ctx, c, e.Kind, keys, fetch)
 		for i, s := range stale {
 			if s {
+				ld.anyStale.Store(true)
 				ld.stale.Store(keys[i], struct{}{})
 			}
 		}
