@@ -135,7 +135,7 @@ type Entity[C connectors.Connector, V any] struct {
 
 // Of returns the kind's loader in l, typed: gateway.Products.Of(l).Get(ctx, k).
 func (e *Entity[C, V]) Of(l *Loaders) *Loader[V] {
-	return l.all[e.index].(*Loader[V])
+	return l.at(e.index).(*Loader[V])
 }
 
 // KindInfo is what a declaration tells the layers above the gateway.

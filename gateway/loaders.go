@@ -33,10 +33,12 @@ func KeyOf(id gid.ID) Key { return Key{Provider: id.Provider, ID: id.Local} }
 type Loaders struct {
 	g   *Gateway
 	reg *connectors.Registry
-	// kinds are the declarations the loaders were built from, and all
-	// their loaders, in declaration order: Entity.Of indexes it.
+	// kinds are the declarations the loaders are built from, and all
+	// their loaders, in declaration order: Entity.Of indexes it. A kind's
+	// loader (an entityLoader) is built on first use (at): a request uses a
+	// few of the declared kinds, a cached list of products two.
 	kinds *kindSet
-	all   []entityLoader
+	all   []atomic.Value
 }
 
 // Loader loads one kind of object for one request. Every way in (Load,
@@ -341,11 +343,19 @@ func (g *Gateway) NewLoadersOn(reg *connectors.Registry) *Loaders {
 }
 
 func newLoaders(g *Gateway, reg *connectors.Registry, kinds *kindSet) *Loaders {
-	l := &Loaders{g: g, reg: reg, kinds: kinds, all: make([]entityLoader, len(kinds.list))}
-	for i, e := range kinds.list {
-		l.all[i] = e.newLoader(l)
+	return &Loaders{g: g, reg: reg, kinds: kinds, all: make([]atomic.Value, len(kinds.list))}
+}
+
+// at returns the loader of the kind declared at i, building it on first
+// use; concurrent first uses agree on one.
+func (l *Loaders) at(i int) entityLoader {
+	if v := l.all[i].Load(); v != nil {
+		return v.(entityLoader)
 	}
-	return l
+	if ld := l.kinds.list[i].newLoader(l); l.all[i].CompareAndSwap(nil, ld) {
+		return ld
+	}
+	return l.all[i].Load().(entityLoader)
 }
 
 // byKind returns the loader of a kind loaded by its own ID, for node
@@ -356,7 +366,7 @@ func (l *Loaders) byKind(kind gid.Kind) (entityLoader, bool) {
 	if !ok {
 		return nil, false
 	}
-	return l.all[i], true
+	return l.at(i), true
 }
 
 // Node loads the object id names, for `node(id:)`: its value (a connectors

@@ -144,3 +144,27 @@ func TestPrefetchOfRepeatedKeysFetchesEachOnce(t *testing.T) {
 		t.Fatalf("Prefetch = %+v, want s-01 and s-02", got)
 	}
 }
+
+func TestLoadersBuildEachKindOnceOnFirstUse(t *testing.T) {
+	g, _ := mustCountedGateway(t, nil)
+	l := g.NewLoaders()
+	const n = 8
+	got := make([]*Loader[connectors.Store], n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i] = Stores.Of(l) }()
+	}
+	wg.Wait()
+	for i, ld := range got {
+		if ld == nil || ld != got[0] {
+			t.Fatalf("concurrent first uses got loaders %p and %p (use %d), want one", got[0], ld, i)
+		}
+	}
+	if ld, ok := l.byKind(Stores.Kind); !ok || ld != entityLoader(got[0]) {
+		t.Fatalf("node routing gets another loader of the kind than Of: %p, want %p", ld, got[0])
+	}
+	if other := g.NewLoaders(); Stores.Of(other) == got[0] {
+		t.Fatal("two requests' loaders share a loader")
+	}
+}
