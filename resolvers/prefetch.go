@@ -259,7 +259,7 @@ func (w *walk) fetch(ctx context.Context, l *gateway.Loaders, round []pending, d
 	var batches []*batch
 	for i := range round {
 		p := &round[i]
-		p.keys = p.rel.keys(p.parents, nil)
+		p.keys = p.rel.keys(p.parents, make([]gateway.Key, 0, len(p.parents)))
 		if len(p.keys) == 0 {
 			continue
 		}
@@ -275,7 +275,11 @@ func (w *walk) fetch(ctx context.Context, l *gateway.Loaders, round []pending, d
 			batches = append(batches, b)
 		}
 		b.members = append(b.members, i)
-		b.keys = append(b.keys, p.keys...)
+		if b.keys == nil {
+			b.keys = p.keys // the batch's own until a second member copies it
+		} else {
+			b.keys = append(b.keys[:len(b.keys):len(b.keys)], p.keys...)
+		}
 	}
 	run := func(b *batch) { b.fetched = round[b.members[0]].rel.fetch(ctx, l, b.keys) }
 	if len(batches) == 1 {
