@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -204,17 +205,16 @@ func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
 // prefetch is Prefetch, filling out when it is not nil: node(id:) and
 // nodes(ids:) only need the values kept (prefetchKeys), and a map of 50
 // products is a tenth of that query's bytes.
+//
+// A key repeated in keys (the stores of a list of products) is fetched or
+// waited for once: the first time it is marked in flight with this call's
+// channel, which the next times recognise, without a set of the keys seen.
 func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
-	seen := make(map[Key]bool, len(keys))
 	var mine []Key
 	var waits []Key
 	var done chan struct{}
 	l.mu.Lock()
 	for _, k := range keys {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
 		if p, ok := l.values[k]; ok {
 			if out != nil {
 				out[k] = *p
@@ -224,8 +224,10 @@ func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
 		if _, ok := l.failed[k]; ok {
 			continue
 		}
-		if _, ok := l.inflight[k]; ok {
-			waits = append(waits, k)
+		if ch, ok := l.inflight[k]; ok {
+			if ch != done && !slices.Contains(waits, k) {
+				waits = append(waits, k)
+			}
 			continue
 		}
 		if done == nil {
@@ -233,6 +235,7 @@ func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
 			if l.inflight == nil {
 				l.inflight = map[Key]chan struct{}{}
 			}
+			mine = make([]Key, 0, len(keys))
 		}
 		l.inflight[k] = done
 		mine = append(mine, k)

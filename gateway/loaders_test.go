@@ -19,10 +19,12 @@ type countedGrocery struct {
 	connectors.Grocery
 	calls atomic.Int32
 	gate  chan struct{}
+	ids   atomic.Pointer[[]string] // of the last call
 }
 
 func (c *countedGrocery) Stores(ctx context.Context, ids []string) ([]connectors.Result[connectors.Store], error) {
 	c.calls.Add(1)
+	c.ids.Store(&ids)
 	if c.gate != nil {
 		<-c.gate
 	}
@@ -91,6 +93,23 @@ func TestConcurrentPrefetchFetchesOnce(t *testing.T) {
 	}
 	if _, err := Stores.Of(l).Get(ctx, key); err != nil || conn.calls.Load() != 1 {
 		t.Fatalf("a Get after both is answered from memory: err %v, calls %d", err, conn.calls.Load())
+	}
+}
+
+func TestPrefetchAsksForARepeatedKeyOnce(t *testing.T) {
+	ctx := context.Background()
+	g, conn := mustCountedGateway(t, nil)
+	l := g.NewLoaders()
+	a, b := Key{Provider: "freshmart", ID: "s-01"}, Key{Provider: "freshmart", ID: "s-02"}
+	got := Stores.Of(l).Prefetch(ctx, []Key{a, b, a, a, b})
+	if ids := *conn.ids.Load(); conn.calls.Load() != 1 || strings.Join(ids, ",") != "s-01,s-02" {
+		t.Fatalf("%d calls, the last for %q; want one call for s-01,s-02", conn.calls.Load(), ids)
+	}
+	if len(got) != 2 || got[a].ID != "s-01" || got[b].ID != "s-02" {
+		t.Fatalf("Prefetch returned %+v, want both stores", got)
+	}
+	if got := Stores.Of(l).Prefetch(ctx, []Key{b, a, b}); conn.calls.Load() != 1 || len(got) != 2 {
+		t.Fatalf("again: %d calls (want still 1), %d stores (want 2)", conn.calls.Load(), len(got))
 	}
 }
 
