@@ -91,7 +91,7 @@ func wire(ctx context.Context, cfg config.Config, getenv func(string) string, lo
 	a.ctx = ctx
 	gc := gctune.Apply(cfg.GC.Getenv)
 	log.Info("garbage collector", "gogc", gc.GCPercent, "memory_limit_mib", gc.MemoryLimit>>20, "limit_from", gc.LimitSource,
-		"limit_follows_live_heap", gc.LimitSource == "default")
+		"limit_follows_live_heap", gc.LimitSource == "default", "mem_profile_rate", gc.MemProfileRate)
 	verifier, err := newVerifier(ctx, cfg, log)
 	if err != nil {
 		return a, err

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -210,6 +211,10 @@ func (l *Loader[V]) Prefetch(ctx context.Context, keys []Key) map[Key]V {
 // prefetch is Prefetch, filling out when it is not nil: node(id:) and
 // nodes(ids:) only need the values kept (prefetchKeys), and a map of 50
 // products is a tenth of that query's bytes.
+//
+// A key repeated in keys (the stores of a list of products) is fetched or
+// waited for once: the first time it is marked in flight with this call's
+// channel, which the next times recognise, without a set of the keys seen.
 func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
 	var mine []Key
 	var waits []Key
@@ -227,8 +232,9 @@ func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
 		}
 		// A key in flight is another caller's, or this one's when keys
 		// repeat it (marked below): no set of the keys seen is needed.
+		// Another caller's key repeated here is waited for once.
 		if ch, ok := l.inflight[k]; ok {
-			if ch != done {
+			if ch != done && !slices.Contains(waits, k) {
 				waits = append(waits, k)
 			}
 			continue

@@ -18,13 +18,13 @@ import (
 type countedGrocery struct {
 	connectors.Grocery
 	calls atomic.Int32
-	ids   atomic.Int32 // ids asked for, over all calls
 	gate  chan struct{}
+	last  atomic.Pointer[[]string] // ids of the last call
 }
 
 func (c *countedGrocery) Stores(ctx context.Context, ids []string) ([]connectors.Result[connectors.Store], error) {
 	c.calls.Add(1)
-	c.ids.Add(int32(len(ids)))
+	c.last.Store(&ids)
 	if c.gate != nil {
 		<-c.gate
 	}
@@ -96,6 +96,23 @@ func TestConcurrentPrefetchFetchesOnce(t *testing.T) {
 	}
 }
 
+func TestPrefetchAsksForARepeatedKeyOnce(t *testing.T) {
+	ctx := context.Background()
+	g, conn := mustCountedGateway(t, nil)
+	l := g.NewLoaders()
+	a, b := Key{Provider: "freshmart", ID: "s-01"}, Key{Provider: "freshmart", ID: "s-02"}
+	got := Stores.Of(l).Prefetch(ctx, []Key{a, b, a, a, b})
+	if ids := *conn.last.Load(); conn.calls.Load() != 1 || strings.Join(ids, ",") != "s-01,s-02" {
+		t.Fatalf("%d calls, the last for %q; want one call for s-01,s-02", conn.calls.Load(), ids)
+	}
+	if len(got) != 2 || got[a].ID != "s-01" || got[b].ID != "s-02" {
+		t.Fatalf("Prefetch returned %+v, want both stores", got)
+	}
+	if got := Stores.Of(l).Prefetch(ctx, []Key{b, a, b}); conn.calls.Load() != 1 || len(got) != 2 {
+		t.Fatalf("again: %d calls (want still 1), %d stores (want 2)", conn.calls.Load(), len(got))
+	}
+}
+
 func TestLoadManyAgreesWithLoad(t *testing.T) {
 	ctx := context.Background()
 	g, conn := mustCountedGateway(t, nil)
@@ -127,21 +144,6 @@ func TestLoadManyAgreesWithLoad(t *testing.T) {
 	// What Load fetched counts as fetched for Prefetch too.
 	if got := Stores.Of(l).Prefetch(ctx, []Key{loaded}); got[loaded].ID != "s-02" || conn.calls.Load() != 2 {
 		t.Errorf("Prefetch of a key Load fetched: %+v after %d calls, want it from memory after 2", got, conn.calls.Load())
-	}
-}
-
-func TestPrefetchOfRepeatedKeysFetchesEachOnce(t *testing.T) {
-	ctx := context.Background()
-	g, conn := mustCountedGateway(t, nil)
-	l := g.NewLoaders()
-	a, b := Key{Provider: "freshmart", ID: "s-01"}, Key{Provider: "freshmart", ID: "s-02"}
-
-	got := Stores.Of(l).Prefetch(ctx, []Key{a, a, b, a, b})
-	if calls, ids := conn.calls.Load(), conn.ids.Load(); calls != 1 || ids != 2 {
-		t.Fatalf("one call for the two distinct keys: %d calls for %d ids, want 1 for 2", calls, ids)
-	}
-	if len(got) != 2 || got[a].ID != "s-01" || got[b].ID != "s-02" {
-		t.Fatalf("Prefetch = %+v, want s-01 and s-02", got)
 	}
 }
 

@@ -35,12 +35,26 @@ import (
 // DefaultGCPercent is GOGC when the environment does not set it.
 const DefaultGCPercent = 200
 
+// DefaultMemProfileRate is runtime.MemProfileRate unless something set it
+// before Apply (GODEBUG=memprofilerate=N, which the runtime applies at
+// start): one heap-profile sample per 4 MiB allocated on average, not the
+// runtime's 512 KiB. Each sample records the allocating goroutine's stack,
+// some 60 frames deep in a list query: at the runtime's rate that walk was
+// 1.6% of the gateway's CPU at 16 connections and 4.4% at 64 (list of 50,
+// uncached, one core). A heap profile stays an unbiased estimate, from
+// fewer samples.
+const DefaultMemProfileRate = 4 << 20
+
+// runtimeMemProfileRate is the runtime's own default of MemProfileRate.
+const runtimeMemProfileRate = 512 << 10
+
 // Settings are what Apply left in effect, for the startup log.
 type Settings struct {
-	GCPercent   int
-	GCSource    string // "GOGC", "default"
-	MemoryLimit int64  // bytes; math.MaxInt64 means none
-	LimitSource string // "GOMEMLIMIT", "cgroup", "default"
+	GCPercent      int
+	GCSource       string // "GOGC", "default"
+	MemoryLimit    int64  // bytes; math.MaxInt64 means none
+	LimitSource    string // "GOMEMLIMIT", "cgroup", "default"
+	MemProfileRate int    // bytes per heap-profile sample
 }
 
 // cgroupMemoryMax is the cgroup v2 memory limit of the process's container.
@@ -51,8 +65,15 @@ var cgroupMemoryMax = "/sys/fs/cgroup/memory.max"
 // else 32 MiB plus 48 MiB per CPU the process may use (GOMAXPROCS): room for
 // the base process, the in-process cache and the requests admission lets
 // run at once (api.DefaultMaxInFlight per CPU).
+//
+// It also sets runtime.MemProfileRate to DefaultMemProfileRate when it is
+// still the runtime's default.
 func Apply(getenv func(string) string) Settings {
-	s := Settings{GCPercent: DefaultGCPercent, GCSource: "default", MemoryLimit: math.MaxInt64}
+	if runtime.MemProfileRate == runtimeMemProfileRate {
+		runtime.MemProfileRate = DefaultMemProfileRate
+	}
+	s := Settings{GCPercent: DefaultGCPercent, GCSource: "default", MemoryLimit: math.MaxInt64,
+		MemProfileRate: runtime.MemProfileRate}
 	if v := getenv("GOGC"); v != "" {
 		s.GCSource = "GOGC"
 		s.GCPercent = debug.SetGCPercent(-1)

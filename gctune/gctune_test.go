@@ -65,6 +65,30 @@ func TestApply(t *testing.T) {
 	}
 }
 
+func TestApplySetsTheMemProfileRateOnlyFromTheRuntimesDefault(t *testing.T) {
+	rate := runtime.MemProfileRate
+	gogc, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(gogc)
+	t.Cleanup(func() { runtime.MemProfileRate = rate; debug.SetGCPercent(gogc); debug.SetMemoryLimit(limit) })
+	for _, tc := range []struct {
+		name     string
+		before   int
+		wantRate int
+	}{
+		{"the runtime's default becomes Plaza's", runtimeMemProfileRate, DefaultMemProfileRate},
+		{"a rate set before (GODEBUG=memprofilerate) is kept", 64 << 10, 64 << 10},
+		{"profiling turned off stays off", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.MemProfileRate = tc.before
+			s := Apply(func(string) string { return "" })
+			if runtime.MemProfileRate != tc.wantRate || s.MemProfileRate != tc.wantRate {
+				t.Fatalf("MemProfileRate %d (settings %d), want %d", runtime.MemProfileRate, s.MemProfileRate, tc.wantRate)
+			}
+		})
+	}
+}
+
 func TestPaceLeavesOnlyUnscannedLongLivedBytesOutOfTheBase(t *testing.T) {
 	const mb = 1 << 20
 	s := Settings{GCPercent: 200, GCSource: "default", MemoryLimit: 80 * mb, LimitSource: "default"}

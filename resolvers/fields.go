@@ -106,6 +106,9 @@ func (r *Resolver) orderItemProduct(ctx context.Context, obj *model.OrderItem) (
 }
 
 func (r *Resolver) productStore(ctx context.Context, obj *model.Product) (*model.Store, error) {
+	if obj.Store != nil { // converted once per store by the prefetch, and fresh (relations.go)
+		return obj.Store, nil
+	}
 	return load(ctx, gateway.Stores.Of(r.loaders(ctx)), gateway.Key{Provider: obj.ProviderID, ID: obj.StoreID}, toStore)
 }
 

@@ -69,15 +69,22 @@ type relation interface {
 	// fetch prefetches keys and returns what was fetched, for children.
 	fetch(ctx context.Context, l *gateway.Loaders, keys []gateway.Key) any
 	// children converts the fetched objects of parents, each once, and
-	// hands each parent its object when the relation says how (set).
-	children(fetched any, parents []reflect.Value) []reflect.Value
+	// hands each parent its object when the relation says how (set) and
+	// the loader l holds it fresh.
+	children(l *gateway.Loaders, fetched any, parents []reflect.Value) []reflect.Value
+	// sets reports whether children hands the parents their objects: such
+	// a relation is converted after its fetch even when nothing below it is
+	// walked, so that its resolver returns what the prefetch converted.
+	sets() bool
 }
 
 // link is a relation from model P: the field loads values V through the
 // loader, by key of P, and conv (optional) turns a value into the model C
 // its field resolver returns, so the walk can go on below it. set
 // (optional, with conv) hands that model to the parent, so the field
-// resolver returns it rather than converting the value again per parent.
+// resolver returns it rather than loading and converting the value again
+// per parent. A value the loader served stale is not handed over: its
+// resolver loads it and reports the field's path as stale.
 type link[P, V, C any] struct {
 	name   string
 	key    func(P) (gateway.Key, bool)
@@ -111,11 +118,14 @@ func (k link[P, V, C]) fetch(ctx context.Context, l *gateway.Loaders, keys []gat
 	return k.loader(l).Prefetch(ctx, keys)
 }
 
-func (k link[P, V, C]) children(fetched any, parents []reflect.Value) []reflect.Value {
+func (k link[P, V, C]) sets() bool { return k.conv != nil && k.set != nil }
+
+func (k link[P, V, C]) children(l *gateway.Loaders, fetched any, parents []reflect.Value) []reflect.Value {
 	got, _ := fetched.(map[gateway.Key]V)
 	if k.conv == nil || len(got) == 0 {
 		return nil
 	}
+	ld := k.loader(l)
 	out := make([]reflect.Value, 0, len(got))
 	models := make(map[gateway.Key]C, len(got))
 	for _, pv := range parents {
@@ -134,7 +144,7 @@ func (k link[P, V, C]) children(fetched any, parents []reflect.Value) []reflect.
 			models[key] = m
 			out = append(out, reflect.ValueOf(m))
 		}
-		if k.set != nil {
+		if k.set != nil && !ld.Stale(key) {
 			k.set(parent, m)
 		}
 	}
@@ -249,7 +259,7 @@ func (w *walk) fetch(ctx context.Context, l *gateway.Loaders, round []pending, d
 	var batches []*batch
 	for i := range round {
 		p := &round[i]
-		p.keys = p.rel.keys(p.parents, nil)
+		p.keys = p.rel.keys(p.parents, make([]gateway.Key, 0, len(p.parents)))
 		if len(p.keys) == 0 {
 			continue
 		}
@@ -265,7 +275,11 @@ func (w *walk) fetch(ctx context.Context, l *gateway.Loaders, round []pending, d
 			batches = append(batches, b)
 		}
 		b.members = append(b.members, i)
-		b.keys = append(b.keys, p.keys...)
+		if b.keys == nil {
+			b.keys = p.keys // the batch's own until a second member copies it
+		} else {
+			b.keys = append(b.keys[:len(b.keys):len(b.keys)], p.keys...)
+		}
 	}
 	run := func(b *batch) { b.fetched = round[b.members[0]].rel.fetch(ctx, l, b.keys) }
 	if len(batches) == 1 {
@@ -277,13 +291,15 @@ func (w *walk) fetch(ctx context.Context, l *gateway.Loaders, round []pending, d
 		}
 		wg.Wait()
 	}
-	if !deeper {
-		return
-	}
 	for _, b := range batches {
 		for _, i := range b.members {
 			p := round[i]
-			w.expand(p.rel.children(b.fetched, p.parents), p.sel)
+			switch {
+			case deeper:
+				w.expand(p.rel.children(l, b.fetched, p.parents), p.sel)
+			case p.rel.sets():
+				p.rel.children(l, b.fetched, p.parents)
+			}
 		}
 	}
 }

@@ -28,7 +28,7 @@ var relationTable = []relation{
 		name: "store", key: func(p *model.Product) (gateway.Key, bool) {
 			return gateway.Key{Provider: p.ProviderID, ID: p.StoreID}, p.StoreID != ""
 		},
-		loader: gateway.Stores.Of, conv: toStore},
+		loader: gateway.Stores.Of, conv: toStore, set: func(p *model.Product, s *model.Store) { p.Store = s }},
 	link[*model.GroceryOrder, connectors.Store, *model.Store]{
 		name: "store", key: func(o *model.GroceryOrder) (gateway.Key, bool) {
 			return gateway.Key{Provider: o.ProviderID, ID: o.StoreID}, o.StoreID != ""

@@ -442,7 +442,7 @@ func batch[T any](ctx context.Context, c *Client, path string, ids []string, idO
 }
 
 func batchChunk[T any](ctx context.Context, c *Client, path string, ids []string, out []connectors.Result[T], idOf func(T) string) error {
-	resp := batchReply[T]{want: len(ids)}
+	resp := batchReply[T]{want: len(ids), into: out, idOf: idOf}
 	if err := c.call(ctx, http.MethodPost, path, batchRequest{IDs: ids}, "", &resp); err != nil {
 		return err
 	}
@@ -454,7 +454,9 @@ func batchChunk[T any](ctx context.Context, c *Client, path string, ids []string
 		case we != nil && v == nil:
 			out[i].Err = c.itemError(we)
 		case we == nil && v != nil:
-			out[i].Value = *v
+			if v != &out[i].Value { // else decoded in place
+				out[i].Value = *v
+			}
 			if idOf != nil && idOf(out[i].Value) != ids[i] {
 				return c.errorf(connectors.KindProvider, fmt.Errorf("POST %s: result %d is for id %q, not %q", path, i, idOf(out[i].Value), ids[i]), "malformed provider reply")
 			}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	gojson "github.com/goccy/go-json"
+
+	"github.com/plaza-gateway/plaza/connectors"
 )
 
 // decodeReply decodes a provider's reply body: exactly one JSON value into v,
@@ -98,10 +100,23 @@ type replyResult[T any] struct {
 // only when an item has neither a value nor an error (a null value, or a
 // malformed item). Items are read where they were decoded (len, at), not
 // copied into one form.
+//
+// When the caller gives into (its results, one per ID asked for) and idOf,
+// a first pass decodes each value straight into into[i].Value: the decoder
+// fills a pointer it finds set in place, so the values are neither
+// allocated one by one nor copied out. That pass cannot see whether a value
+// was present, only what it holds: it stands only if every item has no
+// error and a value with an ID (a value for a requested key has one; a
+// slot left as it was has none). Any other reply (an item error, a null, a
+// missing value) is decoded again, from scratch, by the passes above, so
+// its results and errors are theirs (item errors are the exception in a
+// batch).
 type batchReply[T any] struct {
 	// want is how many items the request asked for: the fast pass decodes
 	// into that much room, without growing its slice item by item.
 	want  int
+	into  []connectors.Result[T]
+	idOf  func(T) string
 	fast  []fastResult[T]
 	exact []replyResult[T]
 }
@@ -117,6 +132,10 @@ type replyDecoder interface {
 }
 
 func (r *batchReply[T]) decodeReplyBody(b []byte) error {
+	if len(r.into) > 0 && r.idOf != nil && r.decodeInPlace(b) {
+		return nil
+	}
+	clear(r.into)
 	var fast struct {
 		Results []fastResult[T] `json:"results"`
 	}
@@ -143,6 +162,29 @@ func (r *batchReply[T]) decodeReplyBody(b []byte) error {
 	}
 	r.fast = fast.Results
 	return nil
+}
+
+// decodeInPlace is the first pass (see batchReply): it reports whether
+// the reply had, for every item asked for, a value with an ID and no error.
+func (r *batchReply[T]) decodeInPlace(b []byte) bool {
+	var fast struct {
+		Results []fastResult[T] `json:"results"`
+	}
+	fast.Results = make([]fastResult[T], len(r.into))
+	for i := range r.into {
+		fast.Results[i].Value = &r.into[i].Value
+	}
+	fast.Results = fast.Results[:0]
+	if decodeReply(b, &fast) != nil || len(fast.Results) != len(r.into) {
+		return false
+	}
+	for i, f := range fast.Results {
+		if f.Value != &r.into[i].Value || f.Error != nil || r.idOf(*f.Value) == "" {
+			return false
+		}
+	}
+	r.fast = fast.Results
+	return true
 }
 
 // len is the number of items in the reply.
