@@ -51,11 +51,17 @@ func newGeneratedSource(n, items int, calls *atomic.Int64) *generatedSource {
 	return &generatedSource{n: n, items: items, calls: calls, built: map[int]connectors.Connector{}}
 }
 
-// index returns the position of id in the source, false if it is none of its.
+// generatedPrefix is what every generated provider's id starts with.
+var generatedPrefix = func() string {
+	id := directory.GeneratedID(generatedSeed, 0)
+	return id[:strings.LastIndexByte(id, '-')+1]
+}()
+
+// index returns the position of id in the source, false if it is none of
+// its. It runs for each of a search's candidates (Callable), as the
+// directory's snapshot lookup does in the shipped gateway: no formatting.
 func (s *generatedSource) index(id string) (int, bool) {
-	prefix := directory.GeneratedID(generatedSeed, 0)
-	prefix = prefix[:strings.LastIndexByte(prefix, '-')+1]
-	rest, ok := strings.CutPrefix(id, prefix)
+	rest, ok := strings.CutPrefix(id, generatedPrefix)
 	if !ok {
 		return 0, false
 	}

@@ -136,7 +136,7 @@ func outOfStock(h Hit) bool {
 	switch v := h.Value.(type) {
 	case connectors.Product:
 		return v.Stock <= 0
-	case supply.Item:
+	case *supply.Item:
 		return v.Kind == supply.KindProduct && !v.Available
 	}
 	return false

@@ -39,7 +39,8 @@ var gidKinds = map[supply.Kind]gid.Kind{
 // the index retrieves the query's best IndexCandidates (or down to
 // p.Depth), and the same ranking as Search (text relevance, popularity,
 // affinity, diversity across verticals and providers) re-ranks them. No
-// provider is called: each hit's Value is the supply.Item the index holds,
+// provider is called: each hit's Value is a *supply.Item of the index's page
+// (read it, never change it: its slices are the index's),
 // whose live fields (price, stock, slots) the caller completes for the page
 // it shows (one batch call per provider and kind, through the loaders).
 //
@@ -101,8 +102,10 @@ func (g *Gateway) rankIndex(ctx context.Context, ix supply.Index, p SearchParams
 	reg := g.registryFor(ctx)
 	hits := make([]Hit, 0, len(page.Hits))
 	docs := make([]rank.Doc, 0, len(page.Hits))
-	for _, h := range page.Hits {
-		it := h.Item
+	for i := range page.Hits {
+		// Pointers into the page, not copies: a copy in an interface
+		// is an allocation of some 200 bytes per candidate.
+		it := &page.Hits[i].Item
 		kind, ok := gidKinds[it.Kind]
 		if !ok {
 			continue
@@ -189,24 +192,25 @@ func (g *Gateway) Candidates(ctx context.Context, p SearchParams) ([]Hit, []erro
 // store's address, a doctor's specialty, ratings); the rest is zero, for a
 // request that selects nothing else. A request that does is completed from
 // the provider instead.
-func IndexValue(it supply.Item) any {
+func IndexValue(it *supply.Item) any {
 	city := ""
 	if len(it.Cities) > 0 {
 		city = it.Cities[0]
 	}
-	// Lists the schema declares non-null are empty, never nil.
-	it.Tags, it.Cities = append([]string{}, it.Tags...), append([]string{}, it.Cities...)
+	// Lists the schema declares non-null are empty, never nil; copies, as
+	// the index's item is shared (read-only).
+	tags, cities := append([]string{}, it.Tags...), append([]string{}, it.Cities...)
 	switch it.Kind {
 	case supply.KindProduct:
-		return connectors.Product{ID: it.ID, Name: it.Name, Category: it.Category, Tags: it.Tags, Rating: it.Rating, City: city}
+		return connectors.Product{ID: it.ID, Name: it.Name, Category: it.Category, Tags: tags, Rating: it.Rating, City: city}
 	case supply.KindStore:
-		return connectors.Store{ID: it.ID, Name: it.Name, City: city, Address: it.Description, Rating: it.Rating, Tags: it.Tags}
+		return connectors.Store{ID: it.ID, Name: it.Name, City: city, Address: it.Description, Rating: it.Rating, Tags: tags}
 	case supply.KindDoctor:
 		return connectors.Doctor{ID: it.ID, Name: it.Name, Specialty: it.Category, City: city, Rating: it.Rating}
 	case supply.KindLawyer:
 		return connectors.Lawyer{ID: it.ID, Name: it.Name, City: city, Rating: it.Rating}
 	case supply.KindGovService:
-		return connectors.GovService{ID: it.ID, Name: it.Name, Description: it.Description, Category: it.Category, Cities: it.Cities, Rating: it.Rating}
+		return connectors.GovService{ID: it.ID, Name: it.Name, Description: it.Description, Category: it.Category, Cities: cities, Rating: it.Rating}
 	}
 	return nil
 }

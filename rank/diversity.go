@@ -9,7 +9,8 @@ package rank
 //
 // Blocks are fixed positions of the whole list, not of a client's page, so
 // the order does not depend on `first`: a client paging by 7 sees the same
-// sequence as one asking for 100. Cost is O(n·providers).
+// sequence as one asking for 100. Cost is O(n·blocks) for n items, whatever
+// the number of providers (see diversifyBy).
 func diversify(sorted []Result, docs []Doc, page, maxPer int, floor float64) []Result {
 	return diversifyBy(sorted, docs, func(d Doc) string { return d.Provider }, page, maxPer, false, floor)
 }
@@ -22,62 +23,71 @@ func diversify(sorted []Result, docs []Doc, page, maxPer int, floor float64) []R
 // once (if its best item clears the floor); a fixed cap alone would let
 // the two most popular verticals fill the block. Providers are not grouped
 // fairly: with hundreds of them a fair share would be a single place.
+//
+// Each place goes to the first item not yet placed (the best), unless its
+// group has used its places in the block: then to the first item of a
+// group that has not (the free one), if it clears the floor. Both are
+// found by walking sorted, not the groups: the best is the first item not
+// placed, and within a block the free one never moves back (items are only
+// placed and groups only fill), so a block costs one walk of sorted at
+// most. Comparing every group's next item instead cost O(n·groups): with
+// 400 candidates of as many providers (the index's candidates at 10^6
+// providers) that was 160,000 steps a search.
 func diversifyBy(sorted []Result, docs []Doc, group func(Doc) string, page, maxPer int, fair bool, floor float64) []Result {
 	if page <= 0 || maxPer <= 0 || maxPer >= page || len(sorted) <= maxPer {
 		return sorted
 	}
-	providers := map[string]int{}
-	var queues [][]int // per provider, positions in sorted, best first
+	ids := make(map[string]int32, 16)
+	of := make([]int32, len(sorted)) // the group of each position
+	var left []int                   // per group, its items not yet placed
 	for pos, r := range sorted {
-		p := group(docs[r.Index])
-		k, ok := providers[p]
+		g := group(docs[r.Index])
+		k, ok := ids[g]
 		if !ok {
-			k = len(queues)
-			providers[p] = k
-			queues = append(queues, nil)
+			k = int32(len(left))
+			ids[g] = k
+			left = append(left, 0)
 		}
-		queues[k] = append(queues[k], pos)
+		of[pos] = k
+		left[k]++
 	}
-	if len(queues) == 1 {
+	if len(left) == 1 {
 		return sorted
 	}
-	heads := make([]int, len(queues))
-	used := make([]int, len(queues))
-	head := func(k int) int { return queues[k][heads[k]] }
+	placed := make([]bool, len(sorted))
+	used := make([]int, len(left))
+	active := len(left) // groups with items left
 	out := make([]Result, 0, len(sorted))
 	limit := maxPer
+	// best is the first position not placed; free is at or before the
+	// first position not placed whose group has places left in the block.
+	best, free := 0, 0
 	for len(out) < len(sorted) {
+		for placed[best] {
+			best++
+		}
 		if len(out)%page == 0 {
 			clear(used)
 			if fair {
-				active := 0
-				for k := range queues {
-					if heads[k] < len(queues[k]) {
-						active++
-					}
-				}
 				limit = min(maxPer, (page+active-1)/active)
 			}
+			free = best
 		}
-		best, free := -1, -1
-		for k := range queues {
-			if heads[k] == len(queues[k]) {
-				continue
-			}
-			if best < 0 || head(k) < head(best) {
-				best = k
-			}
-			if used[k] < limit && (free < 0 || head(k) < head(free)) {
-				free = k
-			}
+		free = max(free, best)
+		for free < len(sorted) && (placed[free] || used[of[free]] >= limit) {
+			free++
 		}
 		pick := best
-		if used[best] >= limit && free >= 0 && sorted[head(free)].Score >= floor*sorted[head(best)].Score {
+		if used[of[best]] >= limit && free < len(sorted) && sorted[free].Score >= floor*sorted[best].Score {
 			pick = free
 		}
-		out = append(out, sorted[head(pick)])
-		heads[pick]++
-		used[pick]++
+		out = append(out, sorted[pick])
+		placed[pick] = true
+		k := of[pick]
+		used[k]++
+		if left[k]--; left[k] == 0 {
+			active--
+		}
 	}
 	return out
 }

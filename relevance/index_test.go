@@ -33,7 +33,7 @@ func twoStage(g *gateway.Gateway, ix supply.Index) func(relevance.Query) ([]rele
 		}
 		out := make([]relevance.Item, 0, relevance.K)
 		for _, h := range hits[:min(relevance.K, len(hits))] {
-			it := h.Value.(supply.Item)
+			it := h.Value.(*supply.Item)
 			cats := []string{it.Category}
 			if it.Kind == supply.KindLawyer {
 				cats = it.Tags // the practice areas lead the published tags

@@ -334,7 +334,7 @@ func (s *relationSet) relationLoaders(op *graphql.OperationContext, typ string, 
 	}
 }
 
-// completeHits replaces the index's view of each item (a supply.Item) with
+// completeHits replaces the index's view of each item (a *supply.Item) with
 // the provider's live object: one batch per provider and kind through the
 // request's loaders and the shared cache. An item its provider says is gone
 // is dropped; one whose provider fails or times out is dropped too (never
@@ -350,7 +350,7 @@ func (s *relationSet) relationLoaders(op *graphql.OperationContext, typ string, 
 func (r *Resolver) completeHits(ctx context.Context, items []rankedItem, costs map[gid.Kind]completion, path func(kept []rankedItem, it rankedItem) ast.Path) []rankedItem {
 	byKind := map[gid.Kind][]gateway.Key{}
 	for i, it := range items {
-		if si, ok := it.hit.Value.(supply.Item); ok {
+		if si, ok := it.hit.Value.(*supply.Item); ok {
 			if !costs[it.hit.Kind].live {
 				items[i].hit.Value = gateway.IndexValue(si)
 				continue
@@ -370,7 +370,7 @@ func (r *Resolver) completeHits(ctx context.Context, items []rankedItem, costs m
 	reported := map[failure]bool{}
 	out := items[:0]
 	for _, it := range items {
-		if _, ok := it.hit.Value.(supply.Item); !ok {
+		if _, ok := it.hit.Value.(*supply.Item); !ok {
 			out = append(out, it)
 			continue
 		}

@@ -213,7 +213,7 @@ func (r *Resolver) placement(ctx context.Context, query string, city, item *stri
 	out := &model.Placement{Query: query, City: city, TotalResults: pl.Total, Items: []*model.PlacedItem{}}
 	for _, it := range pl.Items {
 		name := ""
-		if v, ok := it.Hit.Value.(supply.Item); ok {
+		if v, ok := it.Hit.Value.(*supply.Item); ok {
 			name = v.Name
 		}
 		out.Items = append(out.Items, &model.PlacedItem{ID: gid.Encode(it.Hit.Kind, it.Hit.Provider, it.Hit.ID), Name: name,

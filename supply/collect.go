@@ -2,7 +2,6 @@ package supply
 
 import (
 	"cmp"
-	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -53,13 +52,25 @@ type collected struct {
 type candidate struct {
 	score  int
 	rating float64
-	key    string
-	it     *Item
+	// ord is the item's place in Compact's browse order, from 1, for an
+	// item of its chunks (0: another): between two such items of one
+	// rating it orders as their keys do, without reading them.
+	ord uint32
+	key string
+	it  *Item
 }
 
 // before reports whether a comes before b in the index's order.
 func (a *candidate) before(b *candidate) bool {
-	return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.rating, a.rating), strings.Compare(a.key, b.key)) < 0
+	switch {
+	case a.score != b.score:
+		return a.score > b.score
+	case a.rating != b.rating:
+		return a.rating > b.rating
+	case a.ord != 0 && b.ord != 0:
+		return a.ord < b.ord
+	}
+	return a.key < b.key
 }
 
 // after reports whether a follows cursor position c.
@@ -71,15 +82,43 @@ func (a *candidate) after(c *cursor) bool {
 // leave the page first.
 type worstFirst []candidate
 
-func (h worstFirst) Len() int           { return len(h) }
-func (h worstFirst) Less(i, j int) bool { return h[j].before(&h[i]) }
-func (h worstFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *worstFirst) Push(x any)        { *h = append(*h, x.(candidate)) }
-func (h *worstFirst) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+// Not container/heap: its Push takes an interface, an allocation per
+// candidate, and its calls through one are not inlined.
+
+func (h worstFirst) less(i, j int) bool { return h[j].before(&h[i]) }
+
+// push adds c.
+func (h *worstFirst) push(c candidate) {
+	*h = append(*h, c)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q.less(i, parent) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+// replaceRoot puts c in place of the root and restores the order.
+func (h worstFirst) replaceRoot(c candidate) {
+	h[0] = c
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // docCursor follows one searcher's matches in document order.
@@ -195,25 +234,29 @@ func (col *collector) segAt(doc uint64) int {
 	return i
 }
 
-// itemOf is document id's key and live item (nil: not live). A document
-// of a chunk is read from the chunk (two array reads): while Bleve holds
-// it undeleted, its item is the one Compact wrote, since Apply deletes a
-// replaced or deleted item's document under the lock that changes the
-// items (and a held index has no segs). Any other is looked up by its
-// stored id.
-func (col *collector) itemOf(id index.IndexInternalID) (string, *Item, error) {
+// candidateOf is document id as a candidate of score (it nil: not
+// live). A document of a chunk is read from the chunk (array reads, none
+// of the item itself): while Bleve holds it undeleted, its item is the one
+// Compact wrote, since Apply deletes a replaced or deleted item's document
+// under the lock that changes the items (and a held index has no segs).
+// Any other is looked up by its stored id.
+func (col *collector) candidateOf(id index.IndexInternalID, score int) (candidate, error) {
 	if col.segs != nil {
 		doc := id.Value()
 		if i := col.segAt(doc); i < len(col.segs) && col.segs[i].c != nil {
 			c, at := col.segs[i].c, doc-col.segs[i].start
-			return c.keys[at], c.items[at], nil
+			return candidate{score: score, rating: c.ratings[at], ord: c.first + c.ords[at] + 1, key: c.keys[at], it: c.items[at]}, nil
 		}
 	}
 	key, err := col.r.ExternalID(id)
 	if err != nil {
-		return "", nil, fmt.Errorf("supply: search: %w", err)
+		return candidate{}, fmt.Errorf("supply: search: %w", err)
 	}
-	return key, col.m.items[key], nil
+	it := col.m.items[key]
+	if it == nil {
+		return candidate{}, nil
+	}
+	return candidate{score: score, rating: it.Rating, key: key, it: it}, nil
 }
 
 // count counts one match, checking now and then that the search is
@@ -234,21 +277,19 @@ func (col *collector) offer(id index.IndexInternalID, score int) error {
 	if len(col.h) == col.k && score < col.h[0].score {
 		return nil // below the whole page: not worth reading
 	}
-	key, it, err := col.itemOf(id)
+	cand, err := col.candidateOf(id, score)
 	if err != nil {
 		return err
 	}
-	if it == nil {
+	if cand.it == nil {
 		return nil // not live (Apply updates Bleve and the maps under one lock; kept safe)
 	}
-	cand := candidate{score: score, rating: it.Rating, key: key, it: it}
 	switch {
 	case col.c != nil && !cand.after(col.c):
 	case len(col.h) < col.k:
-		heap.Push(&col.h, cand)
+		col.h.push(cand)
 	case cand.before(&col.h[0]):
-		col.h[0] = cand
-		heap.Fix(&col.h, 0)
+		col.h.replaceRoot(cand)
 	}
 	return nil
 }

@@ -132,6 +132,13 @@ type chunk struct {
 	pos   int
 	keys  []string
 	items []*Item
+	// ratings are the items' ratings, and ords their places in the
+	// chunk's write (first is the write's place in the browse order), by
+	// document number: a search compares matches by them without reading
+	// an item (each one a cache miss in a heap of millions).
+	ratings []float64
+	ords    []uint32
+	first   uint32
 }
 
 // chunksOf maps idx's segments, by id, to the writes of Compact that made
@@ -153,6 +160,7 @@ func chunksOf(idx bleve.Index, items map[string]*Item, writes [][]string) (map[u
 		return nil, nil
 	}
 	out := make(map[uint64]*chunk, len(writes))
+	first := 0
 	for i, seg := range snap.Segments() {
 		write := writes[i]
 		if seg.Segment().Count() != uint64(len(write)) {
@@ -162,7 +170,9 @@ func chunksOf(idx bleve.Index, items map[string]*Item, writes [][]string) (map[u
 		for j, key := range write {
 			at[key] = j
 		}
-		c := &chunk{pos: i, keys: make([]string, len(write)), items: make([]*Item, len(write))}
+		c := &chunk{pos: i, keys: make([]string, len(write)), items: make([]*Item, len(write)),
+			ratings: make([]float64, len(write)), ords: make([]uint32, len(write)), first: uint32(first)}
+		first += len(write)
 		for doc := range uint64(len(write)) {
 			id, err := seg.DocID(doc)
 			if err != nil {
@@ -173,6 +183,7 @@ func chunksOf(idx bleve.Index, items map[string]*Item, writes [][]string) (map[u
 				return nil, nil
 			}
 			c.keys[doc], c.items[doc] = write[j], items[write[j]] // the map's own key string, not a copy
+			c.ratings[doc], c.ords[doc] = c.items[doc].Rating, uint32(j)
 		}
 		out[seg.Id()] = c
 	}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sync/atomic"
+	"testing"
+
+	"github.com/plaza-gateway/plaza/api"
+	"github.com/plaza-gateway/plaza/auth"
+	"github.com/plaza-gateway/plaza/catalog"
+	"github.com/plaza-gateway/plaza/connectors"
+	"github.com/plaza-gateway/plaza/gateway"
+	"github.com/plaza-gateway/plaza/gctune"
+	"github.com/plaza-gateway/plaza/supply"
+)
+
+// BenchmarkGeneratedSearchPage is the whole "search over N in-process
+// providers" row in one process, without the network: the embedded index
+// fed and compacted from PLAZA_BENCH_FEED_N generated providers of
+// PLAZA_BENCH_FEED_K items (as BenchmarkGeneratedSearch), the collector
+// paced by it as bench serve-gateway paces it (gctune.Follow), and the
+// row's search page (docSearchPage, "milk") posted to the real handler,
+// completed from the in-process providers. CPU time per search (the
+// collector's included) and collections per 1,000 searches are the
+// figures; PLAZA_BENCH_SEARCH_PROFILE names a CPU profile of the searches
+// alone. Run it with GOMAXPROCS=1, as the row's gateway runs:
+//
+//	GOMAXPROCS=1 PLAZA_BENCH_FEED_N=1000000 PLAZA_BENCH_FEED_K=2 go test -run '^$' -bench GeneratedSearchPage ./bench/
+func BenchmarkGeneratedSearchPage(b *testing.B) {
+	n, k := envInt("PLAZA_BENCH_FEED_N", 10_000), envInt("PLAZA_BENCH_FEED_K", 20)
+	ctx := context.Background()
+	mem, err := supply.NewMemory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mem.Close()
+	var calls atomic.Int64
+	src := newGeneratedSource(n, k, &calls)
+	mem.Hold()
+	if _, err := src.feed(ctx, catalog.New(mem, nil), 2); err != nil {
+		b.Fatal(err)
+	}
+	if err := mem.Compact(ctx); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	gc := gctune.Apply(func(string) string { return "" })
+	defer gctune.Follow(gc, func() (int64, int64) { return mem.HeapBytes(), mem.ScanBytes() })()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gw := gateway.New(connectors.NewSourceRegistry(src), gateway.WithLogger(log), gateway.WithIndex(mem))
+	v, err := auth.NewVerifier(auth.Config{Secret: []byte("bench-secret")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := api.New(gw, v, log, api.DefaultConfig())
+	body, err := json.Marshal(map[string]any{"query": docSearchPage, "variables": map[string]any{"text": "milk"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	post := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	if w := post(); w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) || !bytes.Contains(w.Body.Bytes(), []byte(`"price"`)) {
+		b.Fatalf("status %d: %.500s", w.Code, w.Body)
+	}
+	if path := os.Getenv("PLAZA_BENCH_SEARCH_PROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, gc0 := processCPU(b), gcCycles()
+	for b.Loop() {
+		if w := post(); w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(gcCycles()-gc0)*1000/float64(b.N), "gc/1000")
+	b.ReportMetric(float64(mem.ScanBytes())/(1<<20), "scan-MiB")
+}
