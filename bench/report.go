@@ -27,6 +27,12 @@ type connResult struct {
 var connRes connResult
 
 func goroutines(ctx context.Context, base string) float64 {
+	return metricValue(ctx, base, "go_goroutines")
+}
+
+// metricValue reads the unlabelled series name from base's /metrics; -1
+// when the listener does not answer or does not export it.
+func metricValue(ctx context.Context, base, name string) float64 {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -36,8 +42,11 @@ func goroutines(ctx context.Context, base string) float64 {
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return -1
+			}
 			return f
 		}
 	}
@@ -224,6 +233,18 @@ func (h *harness) report(ctx context.Context, micro []bench, dir benchMetrics) e
 		}
 		w("| %s | %s | %d | %.0f%s | %s | %s | %s | %.2f | %s | %s | %s |\n", r.workload, r.target, r.c, r.rps, errs, cpuMicros(r.cpuPerQ), ms(r.p50), ms(r.p99),
 			r.callsPerQ, redis, rss, ratio)
+	}
+	var dropped []string
+	for _, r := range h.rows {
+		if r.hasDropped {
+			dropped = append(dropped, fmt.Sprintf("%s, %s, c=%d: %.2f", r.workload, r.target, r.c, r.droppedPerQ))
+		}
+	}
+	if len(dropped) > 0 {
+		// The events recorder drops a view rather than slow a request
+		// (README, plaza_events_dropped_total): what analysts lost under
+		// each load, beside the Redis commands it did write.
+		w("\nEvents the shipped binary's recorder dropped per query (`plaza_events_dropped_total` over the runs' queries): %s.\n", strings.Join(dropped, "; "))
 	}
 	w("\nWhat each workload sends (closest equivalents where a peer cannot express Plaza's query):\n\n")
 	for _, name := range order {

@@ -67,7 +67,12 @@ type row struct {
 	rps                    float64
 	p50, p99               time.Duration
 	callsPerQ, redisPerQ   float64
-	rss                    int64
+	// droppedPerQ is the events the gateway's recorder dropped per query
+	// (plaza_events_dropped_total on its admin listener), when hasDropped:
+	// the uncached harness gateway and the peers export none.
+	droppedPerQ float64
+	hasDropped  bool
+	rss         int64
 	// cpuPerQ is the target's process CPU time (user + system, every
 	// thread of its process group) over every query of every run, per
 	// query; -1 where there is no gateway process (raw).
@@ -95,6 +100,10 @@ func (h *harness) check(ctx context.Context, w workload) []targetQuery {
 	return ok
 }
 
+// droppedSeries counts the views the gateway's events recorder dropped
+// rather than slow a request (package metrics).
+const droppedSeries = "plaza_events_dropped_total"
+
 // measure runs w: per concurrency a warm-up per target, then the runs with
 // the targets interleaved (A B A B ...), medians reported.
 func (h *harness) measure(ctx context.Context, w workload) {
@@ -110,6 +119,8 @@ func (h *harness) measure(ctx context.Context, w workload) {
 		type acc struct {
 			runs          []result
 			calls, redis  int64
+			dropped       float64
+			noDropped     bool // a run without the series: no figure
 			cpu           time.Duration
 			queries, errs int
 			firstErr      error
@@ -121,13 +132,24 @@ func (h *harness) measure(ctx context.Context, w workload) {
 				redis0 := h.redisCommands(ctx)
 				gw := h.targets[tq.target]
 				var cpu0 time.Duration
+				dropped0 := -1.0
 				if gw != nil {
 					cpu0 = gw.proc.cpuTime()
+					if gw.admin != "" {
+						dropped0 = metricValue(ctx, gw.admin, droppedSeries)
+					}
 				}
 				r := drive(ctx, hc, tq.q, c, w.dur)
 				a := &accs[i]
 				if gw != nil {
 					a.cpu += gw.proc.cpuTime() - cpu0
+				}
+				if dropped0 >= 0 {
+					dropped1 := metricValue(ctx, gw.admin, droppedSeries)
+					a.dropped += dropped1 - dropped0
+					a.noDropped = a.noDropped || dropped1 < 0
+				} else {
+					a.noDropped = true
 				}
 				calls1, _ := providerCalls(ctx, w.providers)
 				a.runs = append(a.runs, r)
@@ -156,14 +178,21 @@ func (h *harness) measure(ctx context.Context, w workload) {
 				if strings.HasPrefix(tq.target, "plaza+redis") {
 					rw.redisPerQ = float64(a.redis) / float64(a.queries)
 				}
+				if !a.noDropped {
+					rw.droppedPerQ, rw.hasDropped = a.dropped/float64(a.queries), true
+				}
 			}
 			rw.rss = -1 // the raw baseline has no gateway process
 			if t := h.targets[tq.target]; t != nil {
 				rw.rss = t.proc.peakRSS()
 			}
 			h.rows = append(h.rows, rw)
-			h.logf("  %-22s %-12s c=%-3d %9.0f req/s %6s µs/q  p50 %-9s p99 %-9s calls/q %.2f errors %d", w.name, tq.target, c, rw.rps,
-				cpuMicros(rw.cpuPerQ), rw.p50.Round(10*time.Microsecond), rw.p99.Round(10*time.Microsecond), rw.callsPerQ, a.errs)
+			dropped := ""
+			if rw.hasDropped {
+				dropped = fmt.Sprintf(" events dropped/q %.2f", rw.droppedPerQ)
+			}
+			h.logf("  %-22s %-12s c=%-3d %9.0f req/s %6s µs/q  p50 %-9s p99 %-9s calls/q %.2f errors %d%s", w.name, tq.target, c, rw.rps,
+				cpuMicros(rw.cpuPerQ), rw.p50.Round(10*time.Microsecond), rw.p99.Round(10*time.Microsecond), rw.callsPerQ, a.errs, dropped)
 		}
 	}
 }
