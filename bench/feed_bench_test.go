@@ -62,20 +62,8 @@ func envInt(name string, def int) int {
 func BenchmarkGeneratedSearch(b *testing.B) {
 	n, k := envInt("PLAZA_BENCH_FEED_N", 10_000), envInt("PLAZA_BENCH_FEED_K", 20)
 	ctx := context.Background()
-	mem, err := supply.NewMemory()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer mem.Close()
-	var calls atomic.Int64
 	feed0 := processCPU(b)
-	mem.Hold()
-	if _, err := newGeneratedSource(n, k, &calls).feed(ctx, catalog.New(mem, nil), 2); err != nil {
-		b.Fatal(err)
-	}
-	if err := mem.Compact(ctx); err != nil {
-		b.Fatal(err)
-	}
+	mem := fedIndex(b, newGeneratedSource(n, k, new(atomic.Int64)))
 	feedCPU := processCPU(b) - feed0
 	all := []supply.Kind{supply.KindProduct, supply.KindStore, supply.KindDoctor, supply.KindLawyer, supply.KindGovService}
 	// The first is the row's query; the others are the walks it does not
@@ -93,17 +81,7 @@ func BenchmarkGeneratedSearch(b *testing.B) {
 	}
 	// PLAZA_BENCH_SEARCH_PROFILE names a CPU profile of the searches alone
 	// (go test's -cpuprofile would be mostly the feed).
-	if path := os.Getenv("PLAZA_BENCH_SEARCH_PROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			b.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer searchProfile(b)()
 	for _, tc := range queries {
 		b.Run(tc.name, func(b *testing.B) {
 			var page supply.Page
@@ -124,4 +102,42 @@ func BenchmarkGeneratedSearch(b *testing.B) {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		b.ReportMetric(float64(ru.Maxrss)/(1<<20), "peak-rss-GiB") // Maxrss is in KiB
 	}
+}
+
+// fedIndex is the embedded index fed from src's catalogues and compacted,
+// as bench serve-gateway -generated builds it at start; closed when b ends.
+func fedIndex(b *testing.B, src *generatedSource) *supply.Memory {
+	ctx := context.Background()
+	mem, err := supply.NewMemory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = mem.Close() })
+	mem.Hold()
+	if _, err := src.feed(ctx, catalog.New(mem, nil), 2); err != nil {
+		b.Fatal(err)
+	}
+	if err := mem.Compact(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return mem
+}
+
+// searchProfile starts a CPU profile of what follows into the file
+// PLAZA_BENCH_SEARCH_PROFILE names (go test's -cpuprofile would be mostly
+// the feed), and returns what stops it.
+func searchProfile(b *testing.B) (stop func()) {
+	path := os.Getenv("PLAZA_BENCH_SEARCH_PROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

@@ -2,25 +2,20 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"sync/atomic"
 	"testing"
 
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
-	"github.com/plaza-gateway/plaza/catalog"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
-	"github.com/plaza-gateway/plaza/supply"
 )
 
 // BenchmarkGeneratedSearchPage is the whole "search over N in-process
@@ -37,21 +32,8 @@ import (
 //	GOMAXPROCS=1 PLAZA_BENCH_FEED_N=1000000 PLAZA_BENCH_FEED_K=2 go test -run '^$' -bench GeneratedSearchPage ./bench/
 func BenchmarkGeneratedSearchPage(b *testing.B) {
 	n, k := envInt("PLAZA_BENCH_FEED_N", 10_000), envInt("PLAZA_BENCH_FEED_K", 20)
-	ctx := context.Background()
-	mem, err := supply.NewMemory()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer mem.Close()
-	var calls atomic.Int64
-	src := newGeneratedSource(n, k, &calls)
-	mem.Hold()
-	if _, err := src.feed(ctx, catalog.New(mem, nil), 2); err != nil {
-		b.Fatal(err)
-	}
-	if err := mem.Compact(ctx); err != nil {
-		b.Fatal(err)
-	}
+	src := newGeneratedSource(n, k, new(atomic.Int64))
+	mem := fedIndex(b, src)
 	runtime.GC()
 	gc := gctune.Apply(func(string) string { return "" })
 	defer gctune.Follow(gc, func() (int64, int64) { return mem.HeapBytes(), mem.ScanBytes() })()
@@ -76,17 +58,7 @@ func BenchmarkGeneratedSearchPage(b *testing.B) {
 	if w := post(); w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) || !bytes.Contains(w.Body.Bytes(), []byte(`"price"`)) {
 		b.Fatalf("status %d: %.500s", w.Code, w.Body)
 	}
-	if path := os.Getenv("PLAZA_BENCH_SEARCH_PROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			b.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer searchProfile(b)()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0, gc0 := processCPU(b), gcCycles()

@@ -57,18 +57,10 @@ func TestBatchReplyDecoding(t *testing.T) {
 		{name: "wrong type", body: `{"results":[{"value":{"id":"t1"}},{"value":[]}]}`, wantErr: "malformed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := httpprovider.New(httpprovider.Config{ID: "decode-grocery", Vertical: connectors.VerticalGrocery,
-				BaseURL: "http://provider.invalid", Secret: "s"},
-				httpprovider.WithHTTPClient(&http.Client{Transport: replyTransport{status: 200, body: []byte(tc.body)}}))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := replyingGrocer(t, tc.body)
 			res, err := c.DeliverySlots(context.Background(), []string{"s1", "s2"})
 			if tc.wantErr != "" {
-				var e *connectors.Error
-				if !errors.As(err, &e) || e.Kind != connectors.KindProvider || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want a PROVIDER_ERROR containing %q", err, tc.wantErr)
-				}
+				wantProviderError(t, err, tc.wantErr)
 				return
 			}
 			if err != nil {
@@ -132,18 +124,10 @@ func TestProductReplyDecodedInPlace(t *testing.T) {
 		{name: "unknown field after a value", body: `{"results":[{"value":{"id":"p1"}},{"value":{"id":"p2","bogus":1}}]}`, wantErr: "bogus"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := httpprovider.New(httpprovider.Config{ID: "decode-grocery", Vertical: connectors.VerticalGrocery,
-				BaseURL: "http://provider.invalid", Secret: "s"},
-				httpprovider.WithHTTPClient(&http.Client{Transport: replyTransport{status: 200, body: []byte(tc.body)}}))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := replyingGrocer(t, tc.body)
 			res, err := c.Products(context.Background(), []string{"p1", "p2"})
 			if tc.wantErr != "" {
-				var e *connectors.Error
-				if !errors.As(err, &e) || e.Kind != connectors.KindProvider || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want a PROVIDER_ERROR containing %q", err, tc.wantErr)
-				}
+				wantProviderError(t, err, tc.wantErr)
 				return
 			}
 			if err != nil {
@@ -161,5 +145,27 @@ func TestProductReplyDecodedInPlace(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// replyingGrocer is a grocery provider whose every call is answered 200
+// with body.
+func replyingGrocer(t *testing.T, body string) *httpprovider.Client {
+	t.Helper()
+	c, err := httpprovider.New(httpprovider.Config{ID: "decode-grocery", Vertical: connectors.VerticalGrocery,
+		BaseURL: "http://provider.invalid", Secret: "s"},
+		httpprovider.WithHTTPClient(&http.Client{Transport: replyTransport{status: 200, body: []byte(body)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// wantProviderError fails unless err is a PROVIDER_ERROR containing want.
+func wantProviderError(t *testing.T, err error, want string) {
+	t.Helper()
+	var e *connectors.Error
+	if !errors.As(err, &e) || e.Kind != connectors.KindProvider || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want a PROVIDER_ERROR containing %q", err, want)
 	}
 }
