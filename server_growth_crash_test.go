@@ -56,7 +56,8 @@ func startGatewayProcess(t *testing.T, env map[string]string, addr string, provi
 func spawnGateway(t *testing.T, env map[string]string, addr string) *gatewayProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = []string{"PLAZA_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PLAZA_ADDR=" + addr}
+	cmd.Env = []string{"PLAZA_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"GORACE=" + os.Getenv("GORACE"), "PLAZA_ADDR=" + addr}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
