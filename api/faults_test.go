@@ -422,6 +422,11 @@ func TestRetryBudget(t *testing.T) {
 	// The breaker is off so every call reaches the provider, which always
 	// fails: all the policy can add is retries, and the budget caps them.
 	pc := withoutBreaker(faultPolicy())
+	// The provider refuses at once: the short timeout of the fault tests
+	// only turned a slow answer on a loaded machine (over 200 ms under
+	// -race at load 13) into PROVIDER_TIMEOUT, which is not what this
+	// test is about.
+	pc.Timeout = 5 * time.Second
 	rig := startFaultRig(t, pc)
 	p := rig.providers[faultyID]
 	p.SetFaults(httpprovider.Faults{FailRate: 1, Mode: httpprovider.FaultUnavailable})
