@@ -21,8 +21,11 @@ import (
 // alias by scanning the fields before it (an object has few fields; past
 // maxScan it falls back to gqlgen).
 //
-// An object is one allocation: the values of up to inlineValues fields live
-// in the field set itself, and gqlgen's field set (two more) is made only
+// An object is one allocation: under a list, its field set and its values
+// come from the list's slab (see fieldSets), each object taking as many
+// values as it has fields; outside one, the values of up to inlineValues
+// fields are allocated with the field set. gqlgen's field set (two more
+// allocations) is made only
 // for an object with a field resolved concurrently (a resolver), which
 // gqlgen's own methods schedule and dispatch; Dispatch then copies the
 // values they set and adds their invalid count.
@@ -43,7 +46,13 @@ type FieldSet struct {
 	// delayed field, on the calling goroutine, without gqlgen's field set,
 	// its task list and its closure around resolve (four allocations an
 	// object).
-	one  pending
+	one pending
+}
+
+// inlineFieldSet is a field set allocated on its own, outside a list's
+// slab, with room for its values.
+type inlineFieldSet struct {
+	FieldSet
 	vals [inlineValues]graphql.Marshaler
 }
 
@@ -58,22 +67,27 @@ type pending struct {
 // maxScan bounds the quadratic alias scan.
 const maxScan = 32
 
-// inlineValues is how many fields' values a FieldSet holds without a
-// slice of its own: the objects of Plaza's lists select fewer.
+// inlineValues is how many fields' values a field set allocated on its own
+// holds without a slice of its own: most objects select fewer.
 const inlineValues = 8
 
 // NewFieldSet has the contract of graphql.NewFieldSet, which it replaces.
 // ctx is the object's: inside a list the field set comes from the list's
 // slab (see fieldSets).
 func NewFieldSet(ctx context.Context, oc *graphql.OperationContext, fields []graphql.CollectedField) *FieldSet {
-	m := newFieldSet(ctx)
-	*m = FieldSet{fields: fields, plain: len(fields) > maxScan || !Direct(oc)}
+	plain := len(fields) > maxScan || !Direct(oc)
+	n := len(fields)
+	if plain {
+		n = 0 // gqlgen's field set holds the values
+	}
+	m, vals := newFieldSet(ctx, n)
+	*m = FieldSet{fields: fields, plain: plain}
 	switch {
 	case m.plain:
 		m.fs = graphql.NewFieldSet(fields)
 		m.Values = m.fs.Values
-	case len(fields) <= inlineValues:
-		m.Values = m.vals[:len(fields):len(fields)]
+	case vals != nil:
+		m.Values = vals
 	default:
 		m.Values = make([]graphql.Marshaler, len(fields))
 	}
