@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -439,9 +440,36 @@ func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *L
 }
 
 // fetchDirect groups keys by provider and makes one batch call per provider,
-// all in parallel.
+// all providers in parallel.
+//
+// When every key is at one provider, the connector's results are the
+// batch's, in key order: they are handed back in place (asResults) rather
+// than copied value by value into a slice of their own (50 products: 14 KB
+// allocated and copied per list).
 func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders, e *Entity[C, V], keys []Key) []result[V] {
-	out := make([]result[V], len(keys))
+	if len(keys) > 0 && oneProvider(keys) {
+		provider := keys[0].Provider
+		ids := make([]string, len(keys))
+		for i, k := range keys {
+			ids[i] = k.ID
+		}
+		rs, err := fetchProvider(ctx, l, e, provider, ids)
+		if err != nil {
+			out := make([]result[V], len(keys))
+			for i := range out {
+				out[i].Error = err
+			}
+			return out
+		}
+		out := asResults(rs)
+		for i := range out {
+			if out[i].Error != nil {
+				var zero V
+				out[i] = result[V]{Data: zero, Error: itemError(provider, e.Kind, out[i].Error)}
+			}
+		}
+		return out
+	}
 	byProvider := map[string][]int{}
 	var order []string
 	for i, k := range keys {
@@ -450,59 +478,74 @@ func fetchDirect[C connectors.Connector, V any](ctx context.Context, l *Loaders,
 		}
 		byProvider[k.Provider] = append(byProvider[k.Provider], i)
 	}
-	fetch := func(provider string) {
-		idx := byProvider[provider]
-		fail := func(err error) {
-			for _, i := range idx {
-				out[i].Error = err
-			}
-		}
-		conn, ok := l.reg.Get(provider)
-		c, isC := conn.(C)
-		if !ok || !isC {
-			fail(connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind))
-			return
-		}
-		ids := make([]string, len(idx))
-		for j, i := range idx {
-			ids[j] = keys[i].ID
-		}
-		var rs []connectors.Result[V]
-		err := l.g.call(ctx, conn.Describe().Vertical, provider, e.Op, len(ids), true, func(ctx context.Context) error {
-			var err error
-			rs, err = e.Get(c, ctx, ids)
-			return err
-		})
-		if err == nil && len(rs) != len(ids) {
-			err = providerError(provider, connectors.Errorf(connectors.KindProvider,
-				"provider returned %d results for %d ids", len(rs), len(ids)))
-		}
-		if err != nil {
-			fail(err)
-			return
-		}
-		for j, i := range idx {
-			if rs[j].Err != nil {
-				out[i].Error = itemError(provider, e.Kind, rs[j].Err)
-			} else {
-				out[i].Data = rs[j].Value
-			}
-		}
-	}
-	if len(order) == 1 {
-		fetch(order[0])
-		return out
-	}
+	out := make([]result[V], len(keys))
 	var wg sync.WaitGroup
 	for _, p := range order {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fetch(p)
+			idx := byProvider[p]
+			ids := make([]string, len(idx))
+			for j, i := range idx {
+				ids[j] = keys[i].ID
+			}
+			rs, err := fetchProvider(ctx, l, e, p, ids)
+			for j, i := range idx {
+				switch {
+				case err != nil:
+					out[i].Error = err
+				case rs[j].Err != nil:
+					out[i].Error = itemError(p, e.Kind, rs[j].Err)
+				default:
+					out[i].Data = rs[j].Value
+				}
+			}
 		}()
 	}
 	wg.Wait()
 	return out
+}
+
+// oneProvider reports whether every key is at the provider of the first.
+func oneProvider(keys []Key) bool {
+	for _, k := range keys[1:] {
+		if k.Provider != keys[0].Provider {
+			return false
+		}
+	}
+	return true
+}
+
+// fetchProvider makes the batch call for ids at provider: exactly len(ids)
+// results, in the order of ids, or the error of the call as a whole.
+func fetchProvider[C connectors.Connector, V any](ctx context.Context, l *Loaders, e *Entity[C, V], provider string, ids []string) ([]connectors.Result[V], error) {
+	conn, ok := l.reg.Get(provider)
+	c, isC := conn.(C)
+	if !ok || !isC {
+		return nil, connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind)
+	}
+	var rs []connectors.Result[V]
+	err := l.g.call(ctx, conn.Describe().Vertical, provider, e.Op, len(ids), true, func(ctx context.Context) error {
+		var err error
+		rs, err = e.Get(c, ctx, ids)
+		return err
+	})
+	if err == nil && len(rs) != len(ids) {
+		err = providerError(provider, connectors.Errorf(connectors.KindProvider,
+			"provider returned %d results for %d ids", len(rs), len(ids)))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// asResults views a connector's results as the loader's: the two types are
+// the same struct (the value, then the error) under other field names,
+// which TestResultLayout holds them to. The connector hands its slice over:
+// nothing else refers to it.
+func asResults[V any](rs []connectors.Result[V]) []result[V] {
+	return unsafe.Slice((*result[V])(unsafe.Pointer(unsafe.SliceData(rs))), len(rs))
 }
 
 // itemError normalises a per-item error. NOT_FOUND keeps a generic message

@@ -4824,7 +4824,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				}
 			}
 			var buf bytes.Buffer
-			listexec.Marshal(opCtx, data, &buf)
+			listexec.Marshal(ctx, opCtx, data, &buf)
 			response.Data = buf.Bytes()
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
@@ -4842,7 +4842,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
-			listexec.Marshal(opCtx, data, &buf)
+			listexec.Marshal(ctx, opCtx, data, &buf)
 
 			return &graphql.Response{
 				Data: buf.Bytes(),
@@ -4859,7 +4859,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			if data == nil {
 				return nil
 			}
-			listexec.Marshal(opCtx, data, &buf)
+			listexec.Marshal(ctx, opCtx, data, &buf)
 
 			return &graphql.Response{
 				Data: buf.Bytes(),

@@ -29,6 +29,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/plaza-gateway/plaza/limits"
+	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // Middleware caps request bodies at MaxBodyBytes before any other handler
@@ -212,6 +213,11 @@ func (s *Server) execute(ctx context.Context, w http.ResponseWriter, exec graphq
 		writeResponse(w, media, statusFor(op.refused.Errors, media), op.refused)
 		return
 	}
+	// The data is marshalled into a pooled buffer, which writeResponse
+	// copies out of before it is released: nothing after this reads it.
+	var out *listexec.Output
+	op.ctx, out = listexec.WithOutput(op.ctx)
+	defer out.Release()
 	resp := s.run(op, exec)
 	status := http.StatusOK
 	if len(resp.Data) == 0 { // refused by admission

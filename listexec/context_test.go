@@ -56,15 +56,18 @@ func TestWithFieldContextAsGqlgen(t *testing.T) {
 
 // TestFieldSetsOfAList: the objects under a list (its elements, the objects
 // below them, the elements of lists nested in it) get distinct, zeroed field
-// sets from the outermost list's slab, also when elements run
+// sets and values from the outermost list's slab, also when elements run
 // concurrently; outside a list, and under a short list alone, each is
 // allocated on its own.
 func TestFieldSetsOfAList(t *testing.T) {
 	if s := newFieldSets(context.Background(), minSlab-1); s != nil {
 		t.Fatal("a short list outside any other has a slab")
 	}
-	if m := newFieldSet(context.Background()); m == nil || m.Values != nil {
-		t.Fatalf("outside a list: %+v", m)
+	for _, n := range []int{0, 3, inlineValues, inlineValues + 1} {
+		m, vals := newFieldSet(context.Background(), n)
+		if m == nil || m.Values != nil || (vals != nil) != (n > 0 && n <= inlineValues) || (vals != nil && (len(vals) != n || cap(vals) != n)) {
+			t.Fatalf("outside a list, %d fields: %+v, %d values", n, m, len(vals))
+		}
 	}
 	const n = 10
 	sets := newFieldSets(context.Background(), n)
@@ -88,11 +91,20 @@ func TestFieldSetsOfAList(t *testing.T) {
 			if i%2 == 1 {
 				ctx = below
 			}
-			m := newFieldSet(ctx)
+			m, vals := newFieldSet(ctx, i%5)
 			if m.Values != nil || m.fs != nil || m.Invalids != 0 {
 				t.Errorf("field set %d not zero: %+v", i, m)
 			}
+			if len(vals) != i%5 || cap(vals) != i%5 {
+				t.Errorf("field set %d: %d values of capacity %d, want %d", i, len(vals), cap(vals), i%5)
+			}
 			m.Invalids = uint32(i + 1) // written by its owner only: -race checks
+			for j := range vals {
+				if vals[j] != nil {
+					t.Errorf("field set %d: value %d not zero", i, j)
+				}
+				vals[j] = graphql.MarshalInt(i) // no other object's: -race checks
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if seen[m] {
@@ -104,5 +116,34 @@ func TestFieldSetsOfAList(t *testing.T) {
 	wg.Wait()
 	if len(seen) != 3*n {
 		t.Fatalf("%d distinct field sets, want %d", len(seen), 3*n)
+	}
+}
+
+// TestFieldContextIn: a resolved field's context under a list comes from
+// the list's slab and reads as gqlgen's would (its field context, whose
+// parent is the element's; the slab; the values around it), distinct for
+// every field; outside a list it is gqlgen's own.
+func TestFieldContextIn(t *testing.T) {
+	type key struct{}
+	base := context.WithValue(context.Background(), key{}, "around")
+	outer := &graphql.FieldContext{}
+	if ctx := withFieldContextIn(base, outer); graphql.GetFieldContext(ctx) != outer || slabOf(ctx) != nil {
+		t.Fatal("outside a list: not gqlgen's field context")
+	}
+	sets := newFieldSets(context.Background(), 10)
+	elemFC := &graphql.FieldContext{}
+	var c fieldCtx
+	elem := withFieldContext(&c, base, elemFC, sets)
+	seen := map[context.Context]bool{}
+	for range 25 { // more than a chunk
+		fc := &graphql.FieldContext{}
+		ctx := withFieldContextIn(elem, fc)
+		if _, ok := ctx.(*fieldCtx); !ok || seen[ctx] {
+			t.Fatalf("context %T not from the slab, or handed out twice", ctx)
+		}
+		seen[ctx] = true
+		if graphql.GetFieldContext(ctx) != fc || fc.Parent != elemFC || slabOf(ctx) != sets || ctx.Value(key{}) != "around" {
+			t.Fatalf("field context %p (parent %p), slab %p, value %v", graphql.GetFieldContext(ctx), fc.Parent, slabOf(ctx), ctx.Value(key{}))
+		}
 	}
 }

@@ -21,8 +21,11 @@ import (
 // alias by scanning the fields before it (an object has few fields; past
 // maxScan it falls back to gqlgen).
 //
-// An object is one allocation: the values of up to inlineValues fields live
-// in the field set itself, and gqlgen's field set (two more) is made only
+// An object is one allocation: under a list, its field set and its values
+// come from the list's slab (see fieldSets), each object taking as many
+// values as it has fields; outside one, the values of up to inlineValues
+// fields are allocated with the field set. gqlgen's field set (two more
+// allocations) is made only
 // for an object with a field resolved concurrently (a resolver), which
 // gqlgen's own methods schedule and dispatch; Dispatch then copies the
 // values they set and adds their invalid count.
@@ -43,7 +46,13 @@ type FieldSet struct {
 	// delayed field, on the calling goroutine, without gqlgen's field set,
 	// its task list and its closure around resolve (four allocations an
 	// object).
-	one  pending
+	one pending
+}
+
+// inlineFieldSet is a field set allocated on its own, outside a list's
+// slab, with room for its values.
+type inlineFieldSet struct {
+	FieldSet
 	vals [inlineValues]graphql.Marshaler
 }
 
@@ -58,22 +67,27 @@ type pending struct {
 // maxScan bounds the quadratic alias scan.
 const maxScan = 32
 
-// inlineValues is how many fields' values a FieldSet holds without a
-// slice of its own: the objects of Plaza's lists select fewer.
+// inlineValues is how many fields' values a field set allocated on its own
+// holds without a slice of its own: most objects select fewer.
 const inlineValues = 8
 
 // NewFieldSet has the contract of graphql.NewFieldSet, which it replaces.
 // ctx is the object's: inside a list the field set comes from the list's
 // slab (see fieldSets).
 func NewFieldSet(ctx context.Context, oc *graphql.OperationContext, fields []graphql.CollectedField) *FieldSet {
-	m := newFieldSet(ctx)
-	*m = FieldSet{fields: fields, plain: len(fields) > maxScan || !Direct(oc)}
+	plain := len(fields) > maxScan || !Direct(oc)
+	n := len(fields)
+	if plain {
+		n = 0 // gqlgen's field set holds the values
+	}
+	m, vals := newFieldSet(ctx, n)
+	*m = FieldSet{fields: fields, plain: plain}
 	switch {
 	case m.plain:
 		m.fs = graphql.NewFieldSet(fields)
 		m.Values = m.fs.Values
-	case len(fields) <= inlineValues:
-		m.Values = m.vals[:len(fields):len(fields)]
+	case vals != nil:
+		m.Values = vals
 	default:
 		m.Values = make([]graphql.Marshaler, len(fields))
 	}
@@ -169,6 +183,10 @@ func (m *FieldSet) MarshalGQL(w io.Writer) {
 		m.fs.MarshalGQL(w)
 		return
 	}
+	if b, ok := w.(*bytes.Buffer); ok {
+		m.marshalInto(b)
+		return
+	}
 	_, _ = io.WriteString(w, "{")
 	first := true
 	for i := range m.fields {
@@ -185,6 +203,28 @@ func (m *FieldSet) MarshalGQL(w io.Writer) {
 		m.Values[i].MarshalGQL(w)
 	}
 	_, _ = io.WriteString(w, "}")
+}
+
+// marshalInto is MarshalGQL into the executor's buffer: the punctuation
+// and the aliases written straight into it, not through io.WriteString's
+// interface check per piece.
+func (m *FieldSet) marshalInto(b *bytes.Buffer) {
+	_ = b.WriteByte('{')
+	first := true
+	for i := range m.fields {
+		alias := m.fields[i].Alias
+		if written(m.fields[:i], alias) {
+			continue
+		}
+		if !first {
+			_ = b.WriteByte(',')
+		}
+		first = false
+		writeQuotedInto(b, alias)
+		_ = b.WriteByte(':')
+		m.Values[i].MarshalGQL(b)
+	}
+	_ = b.WriteByte('}')
 }
 
 func written(before []graphql.CollectedField, alias string) bool {
@@ -233,6 +273,10 @@ const encodeHex = "0123456789ABCDEF"
 // it escapes control characters, backslash and quote, and passes every other
 // byte through as it is. TestScalarsMatchGqlgen holds the two together.
 func writeQuotedString(w io.Writer, s string) {
+	if b, ok := w.(*bytes.Buffer); ok {
+		writeQuotedInto(b, s)
+		return
+	}
 	start := 0
 	_, _ = io.WriteString(w, `"`)
 	for i, c := range s {
@@ -257,4 +301,39 @@ func writeQuotedString(w io.Writer, s string) {
 	}
 	_, _ = io.WriteString(w, s[start:])
 	_, _ = io.WriteString(w, `"`)
+}
+
+// writeQuotedInto is writeQuotedString into the executor's buffer, appended
+// to its spare capacity in one piece (the string is scanned byte by byte:
+// the bytes it escapes are all ASCII, so every other byte, of a valid
+// character or not, passes through as writeQuotedString passes it).
+func writeQuotedInto(b *bytes.Buffer, s string) {
+	b.Grow(len(s) + 2)
+	dst := append(b.AvailableBuffer(), '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '\t':
+			dst = append(dst, `\t`...)
+		case '\r':
+			dst = append(dst, `\r`...)
+		case '\n':
+			dst = append(dst, `\n`...)
+		case '\\':
+			dst = append(dst, `\\`...)
+		case '"':
+			dst = append(dst, `\"`...)
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', encodeHex[c>>4], encodeHex[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	dst = append(dst, '"')
+	_, _ = b.Write(dst)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -24,8 +25,15 @@ func TestScalarsMatchGqlgen(t *testing.T) {
 		"", "plain", `quote " and backslash \`, "tab\tcr\rlf\n", "\x00\x01\x1f\x7f",
 		"Pure coconut water. 海南", "invalid utf-8 \xff\xfe end", "</script><!-- & -->", "\u2028\u2029",
 	} {
-		if got, want := marshal(StringOf(&s)), marshal(graphql.MarshalString(s)); got != want {
+		want := marshal(graphql.MarshalString(s))
+		if got := marshal(StringOf(&s)); got != want {
 			t.Errorf("StringOf(%q) = %s, gqlgen writes %s", s, got, want)
+		}
+		// Into a writer other than the executor's buffer.
+		var other strings.Builder
+		StringOf(&s).MarshalGQL(&other)
+		if got := other.String(); got != want {
+			t.Errorf("StringOf(%q) into a strings.Builder = %s, gqlgen writes %s", s, got, want)
 		}
 	}
 	for _, i := range []int{0, 1, -1, 42, math.MaxInt, math.MinInt} {
@@ -57,6 +65,7 @@ func TestFieldSetMatchesGqlgen(t *testing.T) {
 		{"no field", nil},
 		{"one field", []graphql.CollectedField{field("id")}},
 		{"several fields", []graphql.CollectedField{field("id"), field("name"), field("price")}},
+		{"aliases to escape", []graphql.CollectedField{field(`a"b`), field("c\\d"), field("e\nf")}},
 		{"a repeated alias keeps its first value", []graphql.CollectedField{field("id"), field("name"), field("id"), field("x"), field("name")}},
 		{"more fields than the scan takes", many},
 	} {
@@ -70,6 +79,11 @@ func TestFieldSetMatchesGqlgen(t *testing.T) {
 				}
 				if g, w := marshal(got), marshal(want); g != w {
 					t.Fatalf("wrote %s, gqlgen writes %s", g, w)
+				}
+				var other strings.Builder // not the executor's buffer
+				got.MarshalGQL(&other)
+				if g, w := other.String(), marshal(want); g != w {
+					t.Fatalf("wrote %s into a strings.Builder, gqlgen writes %s", g, w)
 				}
 				if wantPlain := len(tc.fields) > maxScan || oc == withMiddleware; got.plain != wantPlain {
 					t.Fatalf("plain = %v, want %v", got.plain, wantPlain)

@@ -14,7 +14,9 @@ import (
 // the field's resolver is called directly, without the closure gqlgen wraps
 // around it for the middleware and the context variable that closure moves
 // to the heap (two allocations per resolved field: a product's store in
-// every list item). Everything else is gqlgen's resolveField line for line:
+// every list item). Under a list, the field's context comes from the
+// list's slab (withFieldContextIn). Everything else is gqlgen's
+// resolveField line for line:
 // the field context, the recovered panic, the error and null handling, the
 // type check of the result. With a middleware or a directive it is gqlgen's.
 func ResolveField[T any](
@@ -36,7 +38,7 @@ func ResolveField[T any](
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx = withFieldContextIn(ctx, fc)
 	if recoverFromPanic {
 		defer func() {
 			if r := recover(); r != nil {

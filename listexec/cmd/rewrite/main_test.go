@@ -37,7 +37,7 @@ func gqlgenOutput(t *testing.T) (rewritten, raw []byte) {
 		{"listexec.NewDeferredGroup(ctx, ec.OperationContext)", "graphql.NewDeferredGroup(ctx)"},
 		{"listexec.NewFieldSet(ctx, ec.OperationContext, fields)", "graphql.NewFieldSet(fields)"},
 		{"listexec.CollectFields(ec.OperationContext, sel, ", "graphql.CollectFields(ec.OperationContext, sel, "},
-		{"listexec.Marshal(opCtx, data, &buf)", "data.MarshalGQL(&buf)"},
+		{"listexec.Marshal(ctx, opCtx, data, &buf)", "data.MarshalGQL(&buf)"},
 		{"listexec.ResolveField(", "graphql.ResolveField("},
 		{"\t\"github.com/plaza-gateway/plaza/listexec\"\n", ""},
 	} {

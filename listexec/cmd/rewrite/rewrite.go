@@ -81,9 +81,9 @@ var rules = []rule{
 	{"inputs", func(f *file) ([]string, []string) {
 		return f.scalarListInputs()
 	}},
-	// data.MarshalGQL(&buf) -> listexec.Marshal(opCtx, data, &buf) in
-	// Exec: the response buffer sized from the last answer to the same
-	// document.
+	// data.MarshalGQL(&buf) -> listexec.Marshal(ctx, opCtx, data, &buf)
+	// in Exec: the response buffer sized from the last answer to the same
+	// document, and pooled when the transport lends one (listexec.Output).
 	{"buffer", func(f *file) ([]string, []string) {
 		var candidates, rewritten []string
 		ast.Inspect(f.ast, func(n ast.Node) bool {
@@ -101,7 +101,7 @@ var rules = []rule{
 			candidates = append(candidates, f.pos(c))
 			if isIdent(s.X, "data") {
 				rewritten = append(rewritten, f.pos(c))
-				c.Args = []ast.Expr{ast.NewIdent("opCtx"), s.X, c.Args[0]}
+				c.Args = []ast.Expr{ast.NewIdent("ctx"), ast.NewIdent("opCtx"), s.X, c.Args[0]}
 				c.Fun = sel("listexec", "Marshal")
 			}
 			return true
