@@ -110,6 +110,16 @@ func (s *RedisStore) bucketTTL(h int64) time.Duration {
 // 2,048 events encoded in one go held a saturated core for milliseconds
 // while every request waited (the cached list of 50's p99).
 func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
+	return s.appendEvents(ctx, evs, true)
+}
+
+// appendBounded is Append of events the Recorder bounded when they were
+// queued (boundedAppender).
+func (s *RedisStore) appendBounded(ctx context.Context, evs []Event) error {
+	return s.appendEvents(ctx, evs, false)
+}
+
+func (s *RedisStore) appendEvents(ctx context.Context, evs []Event, bound bool) error {
 	cut := s.cutoff()
 	bp := appendBuffers.Get().(*[]byte)
 	defer appendBuffers.Put(bp)
@@ -133,7 +143,9 @@ func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 		if n%yieldEvery == 0 {
 			runtime.Gosched()
 		}
-		ev = ev.bounded()
+		if bound {
+			ev = ev.bounded()
+		}
 		var err error
 		if buf, err = appendJSON(buf, &ev); err != nil {
 			*bp = buf
