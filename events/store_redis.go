@@ -129,6 +129,7 @@ func (s *RedisStore) appendEvents(ctx context.Context, evs []Event, bound bool) 
 		start, end int
 	}
 	var pushes []pushed
+	var times timeText
 	chunks := []int{0} // where each script run's events start in buf
 	n := 0
 	for _, ev := range evs {
@@ -147,7 +148,7 @@ func (s *RedisStore) appendEvents(ctx context.Context, evs []Event, bound bool) 
 			ev = ev.bounded()
 		}
 		var err error
-		if buf, err = appendJSON(buf, &ev); err != nil {
+		if buf, err = appendJSON(buf, &ev, &times); err != nil {
 			*bp = buf
 			return fmt.Errorf("events: encode: %w", err)
 		}
