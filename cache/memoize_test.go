@@ -83,3 +83,68 @@ func TestMemoize(t *testing.T) {
 		})
 	}
 }
+
+// TestTieredMemoizeAcrossL2Reads: the decoded form survives the L1 copy being replaced from L2 with the same bytes,
+// and a reader whose answer came from L2 can leave its decoded form with the L1 copy it filled.
+func TestTieredMemoizeAcrossL2Reads(t *testing.T) {
+	const l1TTL = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		// prepare fills the caches, leaves "decoded v1" with k if it can, and lets time pass.
+		prepare     func(t *testing.T, c *Tiered, l2 Cache, clock *fakeClock)
+		wantValue   string
+		wantDecoded any
+	}{
+		{"a reader served from L2 memoizes on the L1 copy it filled", func(t *testing.T, c *Tiered, l2 Cache, _ *fakeClock) {
+			mustSet(t, l2, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+			memoizeRead(t, c, "k", "decoded v1") // an L1 miss: the entry came from L2
+		}, "v1", "decoded v1"},
+		{"an expired L1 copy filled again with the same bytes keeps it", func(t *testing.T, c *Tiered, _ Cache, clock *fakeClock) {
+			mustSet(t, c, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+			memoizeRead(t, c, "k", "decoded v1")
+			clock.Advance(l1TTL) // the L1 copy has expired: the next read asks L2
+		}, "v1", "decoded v1"},
+		{"an expired L1 copy whose value changed in L2 is decoded again", func(t *testing.T, c *Tiered, l2 Cache, clock *fakeClock) {
+			mustSet(t, c, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+			memoizeRead(t, c, "k", "decoded v1")
+			mustSet(t, l2, Item{Key: "k", Value: []byte("v2"), TTL: time.Hour}) // as another instance writes it
+			clock.Advance(l1TTL)
+		}, "v2", nil},
+		{"an expired L1 copy deleted since is decoded again", func(t *testing.T, c *Tiered, _ Cache, clock *fakeClock) {
+			mustSet(t, c, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+			memoizeRead(t, c, "k", "decoded v1")
+			clock.Advance(l1TTL)
+			if err := c.DeleteMany(context.Background(), []string{"k"}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(l1TTL) // past the drop's memory for fills that began before it
+			mustSet(t, c, Item{Key: "k", Value: []byte("v1"), TTL: time.Hour})
+			clock.Advance(l1TTL)
+		}, "v1", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			l2 := NewMemory(10, WithClock(clock.Now))
+			c := NewTiered(NewMemory(10, WithClock(clock.Now)), l2, WithL1TTL(l1TTL))
+			t.Cleanup(c.Close)
+			tc.prepare(t, c, l2, clock)
+			es, err := c.GetMany(context.Background(), []string{"k"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(es[0].Value) != tc.wantValue || es[0].Decoded != tc.wantDecoded {
+				t.Errorf("got %q decoded %v, want %q decoded %v", es[0].Value, es[0].Decoded, tc.wantValue, tc.wantDecoded)
+			}
+		})
+	}
+}
+
+// memoizeRead reads key once through c and leaves decoded with what it read, as the gateway does after decoding.
+func memoizeRead(t *testing.T, c *Tiered, key string, decoded any) {
+	t.Helper()
+	es, err := c.GetMany(context.Background(), []string{key})
+	if err != nil || !es[0].Found {
+		t.Fatalf("GetMany(%q): %v, found %v", key, err, es[0].Found)
+	}
+	c.Memoize(key, es[0].Value, decoded)
+}

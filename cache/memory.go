@@ -46,13 +46,18 @@ func NewMemory(size int, opts ...Option) *Memory {
 
 // GetMany implements Cache.
 func (m *Memory) GetMany(_ context.Context, keys []string) ([]Entry, error) {
-	entries, _ := m.lookup(keys, 0)
+	entries, _ := m.lookup(keys, 0, false)
 	return entries, nil
 }
 
 // lookup is GetMany that also returns the indexes of the fresh entries whose fresh period ends within soon (none when
 // soon is 0): Tiered refreshes those from L2 before they expire.
-func (m *Memory) lookup(keys []string, soon time.Duration) ([]Entry, []int) {
+//
+// With keepExpired (Tiered's L1, whose copies have no grace), an expired entry is a miss but stays in the LRU until it
+// is replaced, deleted or evicted: the fill of the same bytes from L2 that replaces it then keeps the decoded form a
+// reader left with it (setFrom). Otherwise a copy expiring under load (its refresh late on a saturated core) made
+// every request then in flight decode each of its entities again.
+func (m *Memory) lookup(keys []string, soon time.Duration, keepExpired bool) ([]Entry, []int) {
 	entries := make([]Entry, len(keys))
 	var due []int
 	now := m.now()
@@ -63,7 +68,9 @@ func (m *Memory) lookup(keys []string, soon time.Duration) ([]Entry, []int) {
 			continue
 		}
 		if !now.Before(e.keepUntil) {
-			m.lru.Remove(k)
+			if !keepExpired {
+				m.lru.Remove(k)
+			}
 			continue
 		}
 		fresh := now.Before(e.freshUntil)
@@ -82,33 +89,44 @@ func (m *Memory) SetMany(_ context.Context, items []Item) error {
 	if err := validate(items); err != nil {
 		return err
 	}
-	m.setFrom(m.now(), items, false)
+	m.setFrom(m.now(), items, false, nil)
 	return nil
 }
 
 // setFrom stores valid items with their TTL counted from now, which may be in the past: Tiered counts an L1 copy's
 // life from when it asked L2, so the time spent since (waiting for the lock included) does not lengthen it.
-// With keepLater, an entry that stays fresh longer than an item would is kept: a copy from a later read of L2
-// (Tiered's refreshes may overlap and return out of order).
-func (m *Memory) setFrom(now time.Time, items []Item, keepLater bool) {
+//
+// With fromL2 (Tiered filling L1 from an L2 read), the items' values are the bytes that read returned, which no one
+// modifies (Cache.GetMany), so they are kept without a copy; and an entry that stays fresh longer than an item would
+// is kept: a copy from a later read of L2 (Tiered's refreshes may overlap and return out of order). If held is not
+// nil (len(items) long), held[i] receives what items[i]'s key holds afterwards, with the decoded form left with it:
+// the reader that filled L1 is served L1's copy, on which its own decoding can be memoized.
+func (m *Memory) setFrom(now time.Time, items []Item, fromL2 bool, held []Entry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, it := range items {
+	for i, it := range items {
 		freshUntil := now.Add(it.TTL)
 		e := memoryEntry{freshUntil: freshUntil, keepUntil: freshUntil.Add(it.Grace)}
 		old, ok := m.lru.Peek(it.Key)
-		if ok && keepLater && old.freshUntil.After(freshUntil) {
-			continue
-		}
-		// The same bytes again (Tiered refreshing its L1 copy from an unchanged L2 value): keep the entry's copy and
-		// the decoded form a reader left with it, which is the decoded form of these bytes too. Otherwise every
-		// refresh made the next readers decode again.
-		if ok && bytes.Equal(old.value, it.Value) {
+		switch {
+		case ok && fromL2 && old.freshUntil.After(freshUntil):
+			e = old
+		case ok && bytes.Equal(old.value, it.Value):
+			// The same bytes again (Tiered refreshing its L1 copy from an unchanged L2 value, or replacing an
+			// expired copy with it): keep the entry's copy and the decoded form a reader left with it, which is the
+			// decoded form of these bytes too. Otherwise every refresh made the next readers decode again.
 			e.value, e.decoded = old.value, old.decoded
-		} else {
+			m.lru.Add(it.Key, e)
+		case fromL2:
+			e.value = it.Value
+			m.lru.Add(it.Key, e)
+		default:
 			e.value = append([]byte{}, it.Value...)
+			m.lru.Add(it.Key, e)
 		}
-		m.lru.Add(it.Key, e)
+		if held != nil {
+			held[i] = Entry{Value: e.value, Found: true, Decoded: e.decoded}
+		}
 	}
 }
 

@@ -123,7 +123,7 @@ func (t *Tiered) Close() {
 // to run its reader (the cached list of 50's p99 at c=16 was 3× the uncached one's). Three quarters of the TTL leave
 // the refresh time to finish on a saturated core; a hot key costs at most one L2 read per quarter TTL.
 func (t *Tiered) GetMany(ctx context.Context, keys []string) ([]Entry, error) {
-	entries, due := t.l1.lookup(keys, t.l1TTL-t.l1TTL/4)
+	entries, due := t.l1.lookup(keys, t.l1TTL-t.l1TTL/4, true)
 	if len(due) > 0 {
 		t.refresh(keys, due)
 	}
@@ -250,20 +250,34 @@ func (t *Tiered) readL2Alone(ctx context.Context, keys []string) ([]Entry, error
 	return t.readFrom(ctx, t.now(), keys)
 }
 
-// readFrom reads keys from L2, asked at began, and fills L1 with the fresh entries found.
+// readFrom reads keys from L2, asked at began, and fills L1 with the fresh entries found, except the keys dropped at
+// or after began (see fill). The entries filled are returned as L1 holds them: its copy of the value, with the decoded
+// form a reader left there when the value did not change, so that the readers skip decoding it again and can memoize
+// their decoding on the copy.
 func (t *Tiered) readFrom(ctx context.Context, began time.Time, keys []string) ([]Entry, error) {
 	entries, err := t.l2.GetMany(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
 	var fill []Item
+	var at []int
+	t.fillMu.Lock()
+	defer t.fillMu.Unlock()
 	for i, e := range entries {
 		// A stale L2 entry stays out of L1 so every instance keeps noticing it needs a refresh.
-		if e.Found && !e.Stale {
+		if e.Found && !e.Stale && !t.drops.since(keys[i], began) {
 			fill = append(fill, Item{Key: keys[i], Value: e.Value, TTL: t.l1TTL})
+			at = append(at, i)
 		}
 	}
-	t.fill(began, fill, true)
+	if len(fill) == 0 {
+		return entries, nil
+	}
+	held := make([]Entry, len(fill))
+	t.l1.setFrom(began, fill, true, held)
+	for j, i := range at {
+		entries[i] = held[j]
+	}
 	return entries, nil
 }
 
@@ -296,7 +310,7 @@ func (t *Tiered) SetMany(ctx context.Context, items []Item) error {
 	}
 	// Counted from before the L2 write, like a fill from L2: a slow L2 call that straddled a delete cannot stretch
 	// the staleness bound.
-	t.fill(written, local, false)
+	t.fill(written, local)
 	return nil
 }
 
@@ -315,14 +329,13 @@ func (t *Tiered) notSuperseded(items []Item) []Item {
 // clock is the time Loader stamps ReadAt with, so it compares with the drop times.
 func (t *Tiered) clock() time.Time { return t.now() }
 
-// fill puts items read from (or written to) L2 at since into L1, for the L1 TTL counted from since, except the keys
-// dropped at or after since: their value may be the one the drop was about. With fromRead (items read from L2), a copy
-// from a later read is kept (Memory.setFrom).
-func (t *Tiered) fill(since time.Time, items []Item, fromRead bool) {
+// fill puts items written to L2 at since into L1, for the L1 TTL counted from since, except the keys dropped at or
+// after since: their value may be the one the drop was about. (readFrom fills L1 the same way from L2 reads.)
+func (t *Tiered) fill(since time.Time, items []Item) {
 	t.fillMu.Lock()
 	defer t.fillMu.Unlock()
 	items = slices.DeleteFunc(items, func(it Item) bool { return t.drops.since(it.Key, since) })
-	t.l1.setFrom(since, items, fromRead)
+	t.l1.setFrom(since, items, false, nil)
 }
 
 // DeleteMany implements Cache: it deletes from L2, then L1, then tells the other instances. Broadcasting to this

@@ -91,8 +91,9 @@ func TestTieredRefreshesL1(t *testing.T) {
 		t.Cleanup(tc.Close)
 		earlier := clock.Now()
 		clock.Advance(l1TTL / 4)
-		tc.fill(clock.Now(), []Item{{Key: "a", Value: []byte("later"), TTL: l1TTL}}, true)
-		tc.fill(earlier, []Item{{Key: "a", Value: []byte("earlier"), TTL: l1TTL}}, true)
+		// As readFrom fills L1 from two reads of L2 landing out of order.
+		tc.l1.setFrom(clock.Now(), []Item{{Key: "a", Value: []byte("later"), TTL: l1TTL}}, true, nil)
+		tc.l1.setFrom(earlier, []Item{{Key: "a", Value: []byte("earlier"), TTL: l1TTL}}, true, nil)
 		mustGet(t, tc.l1, []string{"a"}, fresh("later"))
 	})
 

@@ -17,8 +17,10 @@ const Bucket = time.Hour
 
 func hourOf(t time.Time) int64 { return t.Truncate(Bucket).Unix() }
 
-func (c Counts) add(t time.Time, field string, n int64) {
-	h := hourOf(t)
+func (c Counts) add(t time.Time, field string, n int64) { c.addHour(hourOf(t), field, n) }
+
+// addHour adds n to field in the bucket of the hour starting at h.
+func (c Counts) addHour(h int64, field string, n int64) {
 	m := c[h]
 	if m == nil {
 		m = map[string]int64{}
@@ -151,14 +153,30 @@ func latencyBucket(d time.Duration) int {
 
 // tally turns events and calls into counter deltas. It is the only place
 // that decides what is counted, so every Store counts the same way.
+//
+// The kind and item counters are summed per hour and raw parts first, and
+// their fields built once per distinct counter: a batch is mostly the same
+// items viewed again (every cached list of 50 shows the same 50), and
+// building a field (clipping its parts, joining them: an allocation) for
+// each of a batch's thousands of events was most of the writer's counting.
 func tally(evs []Event, calls []Call) Counts {
 	c := Counts{}
+	type kindKey struct {
+		hour           int64
+		kind, provider string
+	}
+	type itemKey struct {
+		hour       int64
+		kind, item string
+	}
+	kinds := map[kindKey]int64{}
+	items := map[itemKey]int64{}
 	for i, ev := range evs {
 		if i%yieldEvery == yieldEvery-1 {
 			runtime.Gosched() // the writer shares the requests' core (RedisStore.Append)
 		}
-		provider := ev.Provider
-		c.add(ev.Time, field(famKind, string(ev.Kind), provider), 1)
+		h := hourOf(ev.Time)
+		kinds[kindKey{h, string(ev.Kind), ev.Provider}]++
 		switch ev.Kind {
 		case KindSearch:
 			q := NormalizeText(ev.Query)
@@ -169,12 +187,18 @@ func tally(evs []Event, calls []Call) Counts {
 			}
 		default:
 			if ev.Item != "" {
-				c.add(ev.Time, field(famItem, string(ev.Kind), ev.Item), 1)
+				items[itemKey{h, string(ev.Kind), ev.Item}]++
 			}
 			for _, it := range ev.Items {
-				c.add(ev.Time, field(famItem, string(ev.Kind), it), 1)
+				items[itemKey{h, string(ev.Kind), it}]++
 			}
 		}
+	}
+	for k, n := range kinds {
+		c.addHour(k.hour, field(famKind, k.kind, k.provider), n)
+	}
+	for k, n := range items {
+		c.addHour(k.hour, field(famItem, k.kind, k.item), n)
 	}
 	for _, call := range calls {
 		c.add(call.Time, field(famCall, call.Provider), 1)

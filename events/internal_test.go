@@ -2,8 +2,11 @@ package events
 
 import (
 	"math/rand/v2"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCleanTextIsKeptAsItIs checks the shortcut of clip and NormalizeText
@@ -68,4 +71,68 @@ func TestEventRingKeepsTheLastEventsInOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTallySumsAsCountingEachEvent: tally, which sums repeated counters
+// before building their fields, gives the counts of counting every event on
+// its own (tallyEach, tally as it was), for batches with repeated items,
+// several hours, texts that clip to one field, orders and searches.
+func TestTallySumsAsCountingEachEvent(t *testing.T) {
+	hour := time.Date(2030, 1, 2, 3, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(3, 4))
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	for _, n := range []int{0, 1, 50, 2048} {
+		evs := make([]Event, n)
+		for i := range evs {
+			evs[i] = Event{
+				Kind:     Kind(pick(string(KindView), string(KindClick), string(KindSearch), string(KindOrder))),
+				Item:     pick("", "UHJvZHVjdDpmcmVzaGNhcnQ6MQ", "UHJvZHVjdDpmcmVzaGNhcnQ6Mg", "oat  milk", "oat milk"),
+				Provider: pick("freshcart", "fresh\tcart", "fresh cart", ""),
+				Vertical: pick("GROCERY", "MEDICAL"),
+				City:     pick("", "Hangzhou", "hangzhou "),
+				Query:    pick("milk", "MILK", " milk"),
+				Results:  r.IntN(2),
+				Time:     hour.Add(time.Duration(r.IntN(3*60)) * time.Minute),
+			}
+			if evs[i].Kind == KindOrder {
+				evs[i].Items = []string{pick("a", "b"), pick("a", "c")}
+			}
+		}
+		calls := []Call{{Provider: "freshcart", Duration: time.Millisecond, Time: hour}, {Provider: "freshcart", Failed: true, Time: hour}}
+		if got, want := tally(evs, calls), tallyEach(evs, calls); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%d events: tally\n%v\nwant\n%v", n, got, want)
+		}
+	}
+}
+
+// tallyEach is tally counting every event on its own.
+func tallyEach(evs []Event, calls []Call) Counts {
+	c := Counts{}
+	for _, ev := range evs {
+		c.add(ev.Time, field(famKind, string(ev.Kind), ev.Provider), 1)
+		switch ev.Kind {
+		case KindSearch:
+			q := NormalizeText(ev.Query)
+			c.add(ev.Time, field(famSearch, ev.Vertical, ev.City), 1)
+			c.add(ev.Time, field(famQuery, ev.Vertical, ev.City, q), 1)
+			if ev.Results == 0 {
+				c.add(ev.Time, field(famZero, ev.Vertical, ev.City, q), 1)
+			}
+		default:
+			if ev.Item != "" {
+				c.add(ev.Time, field(famItem, string(ev.Kind), ev.Item), 1)
+			}
+			for _, it := range ev.Items {
+				c.add(ev.Time, field(famItem, string(ev.Kind), it), 1)
+			}
+		}
+	}
+	for _, call := range calls {
+		c.add(call.Time, field(famCall, call.Provider), 1)
+		if call.Failed {
+			c.add(call.Time, field(famError, call.Provider), 1)
+		}
+		c.add(call.Time, field(famLat, call.Provider, strconv.Itoa(latencyBucket(call.Duration))), 1)
+	}
+	return c
 }

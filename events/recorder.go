@@ -18,7 +18,8 @@ type Consent interface {
 
 // Sink receives every batch of events, in the writer goroutine (the
 // recommendation engine learns from it there, never in a request). Events
-// of users who opted out come with no user id.
+// of users who opted out come with no user id. evs is the writer's buffer,
+// reused for the next batch: a sink copies what it keeps.
 type Sink func(evs []Event)
 
 // Recorder buffers events and provider calls and writes them in the
@@ -34,6 +35,9 @@ type Recorder struct {
 
 	ch      chan entry
 	flushes chan chan struct{}
+	// evs is the writer's buffer of a batch's events (write), reused: a
+	// batch of 2,048 events is half a megabyte.
+	evs []Event
 	// queued counts the events and calls waiting in ch, which holds up to
 	// cap(ch) of them however they are grouped into entries.
 	queued  atomic.Int64
@@ -231,7 +235,7 @@ func (r *Recorder) write(ctx context.Context, batch []entry) {
 	for _, e := range batch {
 		n += len(e.evs)
 	}
-	evs := make([]Event, 0, n+len(batch))
+	evs := slices.Grow(r.evs[:0], n+len(batch))
 	var anon []Event
 	var calls []Call
 	allowed := map[string]bool{}
@@ -270,7 +274,7 @@ func (r *Recorder) write(ctx context.Context, batch []entry) {
 		}
 	}
 	if logged := unshown(evs); len(logged) > 0 {
-		if err := r.store.Append(ctx, logged); err != nil {
+		if err := r.append(ctx, logged); err != nil {
 			r.failed.Add(uint64(len(logged)))
 			r.log.Warn("events: append failed", "events", len(logged), "err", err)
 		}
@@ -291,6 +295,24 @@ func (r *Recorder) write(ctx context.Context, batch []entry) {
 			s(part)
 		}
 	}
+	clear(all) // holds no texts until the next batch overwrites them
+	r.evs = all[:0]
+}
+
+// boundedAppender is an optional capability of a Store: Append of events
+// that were bounded already, as Record and RecordMany bound every event
+// they queue. Both stores have it: bounding each event again cost the
+// writer a pass over every text of every event.
+type boundedAppender interface {
+	appendBounded(ctx context.Context, evs []Event) error
+}
+
+// append stores evs, which Record or RecordMany bounded, in the raw log.
+func (r *Recorder) append(ctx context.Context, evs []Event) error {
+	if s, ok := r.store.(boundedAppender); ok {
+		return s.appendBounded(ctx, evs)
+	}
+	return r.store.Append(ctx, evs)
 }
 
 // sinkPart is how many events a sink is given at once.

@@ -87,11 +87,21 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 func (m *MemoryStore) cutoff() time.Time { return m.cfg.Now().Add(-m.cfg.Retention) }
 
 // Append implements Store.
-func (m *MemoryStore) Append(_ context.Context, evs []Event) error {
+func (m *MemoryStore) Append(_ context.Context, evs []Event) error { return m.appendEvents(evs, true) }
+
+// appendBounded is Append of events the Recorder bounded when they were
+// queued (boundedAppender).
+func (m *MemoryStore) appendBounded(_ context.Context, evs []Event) error {
+	return m.appendEvents(evs, false)
+}
+
+func (m *MemoryStore) appendEvents(evs []Event, bound bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, ev := range evs {
-		ev = ev.bounded()
+		if bound {
+			ev = ev.bounded()
+		}
 		m.log.add(ev)
 		if ev.User == "" {
 			continue

@@ -110,6 +110,16 @@ func (s *RedisStore) bucketTTL(h int64) time.Duration {
 // 2,048 events encoded in one go held a saturated core for milliseconds
 // while every request waited (the cached list of 50's p99).
 func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
+	return s.appendEvents(ctx, evs, true)
+}
+
+// appendBounded is Append of events the Recorder bounded when they were
+// queued (boundedAppender).
+func (s *RedisStore) appendBounded(ctx context.Context, evs []Event) error {
+	return s.appendEvents(ctx, evs, false)
+}
+
+func (s *RedisStore) appendEvents(ctx context.Context, evs []Event, bound bool) error {
 	cut := s.cutoff()
 	bp := appendBuffers.Get().(*[]byte)
 	defer appendBuffers.Put(bp)
@@ -119,6 +129,7 @@ func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 		start, end int
 	}
 	var pushes []pushed
+	var times timeText
 	chunks := []int{0} // where each script run's events start in buf
 	n := 0
 	for _, ev := range evs {
@@ -133,9 +144,11 @@ func (s *RedisStore) Append(ctx context.Context, evs []Event) error {
 		if n%yieldEvery == 0 {
 			runtime.Gosched()
 		}
-		ev = ev.bounded()
+		if bound {
+			ev = ev.bounded()
+		}
 		var err error
-		if buf, err = appendJSON(buf, &ev); err != nil {
+		if buf, err = appendJSON(buf, &ev, &times); err != nil {
 			*bp = buf
 			return fmt.Errorf("events: encode: %w", err)
 		}

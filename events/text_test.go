@@ -79,6 +79,18 @@ func TestStoredEventsAreBounded(t *testing.T) {
 				t.Fatalf("order stored %d items, want %d", len(order.Items), events.MaxItems)
 			}
 		})
+		t.Run(name+" bounds what Append is given directly, not through a recorder", func(t *testing.T) {
+			if err := store.Append(ctx, []events.Event{{User: "u2", Kind: events.KindClick, Query: huge, Name: huge, Time: newClock().Now()}}); err != nil {
+				t.Fatal(err)
+			}
+			hist, err := store.History(ctx, "u2", 1)
+			if err != nil || len(hist) != 1 {
+				t.Fatalf("history %d events, %v; want 1", len(hist), err)
+			}
+			if len(hist[0].Query) > events.MaxText || len(hist[0].Name) > events.MaxText {
+				t.Fatalf("stored query of %d bytes and name of %d, want at most %d", len(hist[0].Query), len(hist[0].Name), events.MaxText)
+			}
+		})
 	}
 }
 

@@ -54,11 +54,12 @@ type EntityCache struct {
 	policy  CachePolicy
 	loaders map[gid.Kind]*cache.Loader
 	obs     CacheObserver
-	// memo keeps decoded entities beside their bytes in the in-process tier
-	// (nil when the store has none). A memoized entity is shared by every
-	// request that reads the entry, as the bytes were: nothing downstream may
-	// modify an entity's fields, slices or maps in place (the conversion to
-	// models copies what it changes).
+	// memo keeps decoded entities (a *V) beside their bytes in the
+	// in-process tier (nil when the store has none). A memoized entity is
+	// shared by every request that reads the entry, as the bytes were, and
+	// the loaders hold the pointer itself (got): nothing downstream may
+	// modify an entity or its fields, slices or maps in place (the
+	// conversion to models copies what it changes).
 	memo cache.Memoizer
 	// overrides answers per-provider TTLs by type (from the registry config
 	// or the directory), swapped whole on reload.
@@ -247,7 +248,7 @@ var negative = []byte{0xc1}
 // written back with the kind's TTL. It reports per-type hits and misses to
 // the request's Stats, and for each key whether it was served stale because
 // the provider failed (nil when none was).
-func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Key, fetch func(ctx context.Context, keys []Key) []result[V]) (out []result[V], stale []bool) {
+func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Key, fetch func(ctx context.Context, keys []Key) []result[V]) (out []got[V], stale []bool) {
 	loader := c.loaders[kind]
 	skeys := c.keysOf(ctx, kind, keys)
 	var misses, notFound []string
@@ -293,27 +294,30 @@ func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Ke
 		}
 		_ = c.store.SetMany(ctx, items) // best effort: a lost write is a later miss
 	}
-	out = make([]result[V], len(keys))
+	out = make([]got[V], len(keys))
 	nStale := 0
 	for i, r := range rs {
 		switch {
 		case r.Err != nil:
-			out[i].Error = r.Err
+			out[i].err = r.Err
 		case !r.Found || len(r.Value) == 1 && r.Value[0] == negative[0]:
-			out[i].Error = connectors.Errorf(connectors.KindNotFound, "%s not found", kind)
+			out[i].err = connectors.Errorf(connectors.KindNotFound, "%s not found", kind)
 		default:
 			// A hit on an in-process entry that a request decoded before
-			// skips decoding: the decoded entity was left with it.
-			if d, ok := r.Decoded.(V); ok {
-				out[i].Data = d
+			// skips decoding: the decoded entity was left with it, and is
+			// served as it is (read only), not copied.
+			if d, ok := r.Decoded.(*V); ok {
+				out[i].val = d
 			} else {
-				if err := c.codec.Unmarshal(r.Value, &out[i].Data); err != nil {
-					out[i].Error = connectors.Wrap(err, connectors.KindInternal, "cache decode failed")
+				v := new(V)
+				if err := c.codec.Unmarshal(r.Value, v); err != nil {
+					out[i].err = connectors.Wrap(err, connectors.KindInternal, "cache decode failed")
 					continue
 				}
 				if c.memo != nil {
-					c.memo.Memoize(skeys[i], r.Value, out[i].Data)
+					c.memo.Memoize(skeys[i], r.Value, v)
 				}
+				out[i].val = v
 			}
 			if r.Stale {
 				if stale == nil {
@@ -332,7 +336,7 @@ func cached[V any](ctx context.Context, c *EntityCache, kind gid.Kind, keys []Ke
 	return out, stale
 }
 
-// result is one value or error of a batch: the loader's own result, so
-// that a batch's results are handed to the loader where they were fetched,
-// not copied into another slice of values (50 products are 14 KB a copy).
+// result is one value or error that fetchDirect fetched: the loader's own
+// result type, kept where it was fetched (got points at its Data) rather
+// than copied (50 products are 14 KB a copy).
 type result[V any] = dataloader.Result[V]

@@ -66,15 +66,26 @@ type Loader[V any] struct {
 	// Plain maps rather than sync.Map: a lookup then boxes no key, on the
 	// path every element of a prefetched list takes.
 	mu sync.RWMutex
-	// values point at the Data of the batches' results: a connectors value
-	// of over 128 bytes (a product) would be stored out of line by the map,
-	// one allocation per key.
+	// values point at the values the batches returned (got): a connectors
+	// value of over 128 bytes (a product) would be stored out of line by
+	// the map, one allocation per key. A value may be shared with the
+	// cross-request cache and other requests: read only.
 	values map[Key]*V
 	failed map[Key]error
 	// inflight holds the keys a Prefetch is fetching now; the channel closes
 	// once their results are in values or failed.
 	inflight map[Key]chan struct{}
-	fetch    func(ctx context.Context, keys []Key) []*dataloader.Result[V]
+	fetch    func(ctx context.Context, keys []Key) []got[V]
+}
+
+// got is one key's outcome of a batch: its value, or the error that failed
+// it. A value served from the cross-request cache is the decoded entity the
+// cache keeps (see EntityCache.memo), shared with every request reading it,
+// not a copy: a cached list of 50 products then costs 50 pointers rather
+// than 15 KB of copied structs. It must never be modified.
+type got[V any] struct {
+	val *V
+	err error
 }
 
 // prefetched returns what the request fetched for k: its value or error,
@@ -103,24 +114,24 @@ func (l *Loader[V]) lookup(k Key) (v V, err error, ok bool, wait chan struct{}) 
 }
 
 // record keeps the results of one fetch of keys.
-func (l *Loader[V]) record(keys []Key, results []*dataloader.Result[V]) {
+func (l *Loader[V]) record(keys []Key, results []got[V]) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.recordLocked(keys, results)
 }
 
-func (l *Loader[V]) recordLocked(keys []Key, results []*dataloader.Result[V]) {
+func (l *Loader[V]) recordLocked(keys []Key, results []got[V]) {
 	if l.values == nil {
 		l.values, l.failed = make(map[Key]*V, len(keys)), map[Key]error{}
 	}
 	for i, k := range keys {
 		switch {
-		case i >= len(results) || results[i] == nil:
+		case i < len(results) && results[i].err != nil:
+			l.failed[k] = results[i].err
+		case i >= len(results) || results[i].val == nil:
 			l.failed[k] = connectors.Errorf(connectors.KindInternal, "%s: no result", l.kind)
-		case results[i].Error != nil:
-			l.failed[k] = results[i].Error
 		default:
-			l.values[k] = &results[i].Data
+			l.values[k] = results[i].val
 		}
 	}
 }
@@ -152,7 +163,22 @@ func (l *Loader[V]) batcher() *dataloader.Loader[Key, V] {
 		l.dl = dataloader.NewBatchedLoader(func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
 			rs := l.fetch(ctx, keys)
 			l.record(keys, rs)
-			return rs
+			// The dataloader keeps results by value: copies, on this path
+			// only (keys no Prefetch fetched).
+			out := make([]*dataloader.Result[V], len(keys))
+			held := make([]dataloader.Result[V], len(keys))
+			for i := range out {
+				switch {
+				case i < len(rs) && rs[i].err != nil:
+					held[i].Error = rs[i].err
+				case i >= len(rs) || rs[i].val == nil:
+					held[i].Error = connectors.Errorf(connectors.KindInternal, "%s: no result", l.kind)
+				default:
+					held[i].Data = *rs[i].val
+				}
+				out[i] = &held[i]
+			}
+			return out
 		}, opts...)
 	})
 	return l.dl
@@ -258,8 +284,8 @@ func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
 	if len(mine) > 0 {
 		results := l.fetchOnce(ctx, mine, done)
 		for i, r := range results {
-			if out != nil && r != nil && r.Error == nil {
-				out[mine[i]] = r.Data
+			if out != nil && r.err == nil && r.val != nil {
+				out[mine[i]] = *r.val
 			}
 		}
 	}
@@ -273,7 +299,7 @@ func (l *Loader[V]) prefetch(ctx context.Context, keys []Key, out map[Key]V) {
 // fetchOnce fetches keys, which this caller marked in flight with done,
 // records the results and releases the keys, even if the batch panics (its
 // waiters then read an internal error rather than wait forever).
-func (l *Loader[V]) fetchOnce(ctx context.Context, keys []Key, done chan struct{}) (results []*dataloader.Result[V]) {
+func (l *Loader[V]) fetchOnce(ctx context.Context, keys []Key, done chan struct{}) (results []got[V]) {
 	defer func() {
 		l.mu.Lock()
 		l.recordLocked(keys, results)
@@ -405,36 +431,38 @@ func (l *Loaders) Registry() *connectors.Registry { return l.reg }
 
 func newLoader[C connectors.Connector, V any](l *Loaders, e *Entity[C, V]) *Loader[V] {
 	ld := &Loader[V]{kind: e.Kind, cfg: &l.g.cfg}
-	ld.fetch = func(ctx context.Context, keys []Key) []*dataloader.Result[V] {
+	ld.fetch = func(ctx context.Context, keys []Key) []got[V] {
 		return batch(ctx, l, ld, e, keys)
 	}
 	return ld
 }
 
 // batch answers one loader batch: exactly len(keys) results in key order.
-func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *Loader[V], e *Entity[C, V], keys []Key) []*dataloader.Result[V] {
+func batch[C connectors.Connector, V any](ctx context.Context, l *Loaders, ld *Loader[V], e *Entity[C, V], keys []Key) []got[V] {
 	fetch := func(ctx context.Context, keys []Key) []result[V] { return fetchDirect(ctx, l, e, keys) }
-	var rs []result[V]
 	if c := l.g.cache; c != nil && e.Owner == nil && c.loaders[e.Kind] != nil {
-		var stale []bool
-		rs, stale = cached(ctx, c, e.Kind, keys, fetch)
+		out, stale := cached(ctx, c, e.Kind, keys, fetch)
 		for i, s := range stale {
 			if s {
 				ld.anyStale.Store(true)
 				ld.stale.Store(keys[i], struct{}{})
 			}
 		}
-	} else {
-		rs = fetch(ctx, keys)
+		return out
 	}
+	rs := fetch(ctx, keys)
 	user, _ := connectors.UserFrom(ctx)
 	// The loader holds the results where they were fetched.
-	out := make([]*dataloader.Result[V], len(keys))
+	out := make([]got[V], len(keys))
 	for i := range rs {
-		if r := &rs[i]; r.Error == nil && e.Owner != nil && e.Owner(r.Data) != user {
-			*r = dataloader.Result[V]{Error: connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind)}
+		switch r := &rs[i]; {
+		case r.Error != nil:
+			out[i].err = r.Error
+		case e.Owner != nil && e.Owner(r.Data) != user:
+			out[i].err = connectors.Errorf(connectors.KindNotFound, "%s not found", e.Kind)
+		default:
+			out[i].val = &r.Data
 		}
-		out[i] = &rs[i]
 	}
 	return out
 }
