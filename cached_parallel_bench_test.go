@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,26 +50,7 @@ func BenchmarkCachedListConcurrent(b *testing.B) {
 // benchPostConcurrent is benchPost with c requests in flight.
 func benchPostConcurrent(b *testing.B, a *app, c int, doc string, vars map[string]any, rdb *redis.Client) {
 	b.Helper()
-	body, err := json.Marshal(map[string]any{"query": doc, "variables": vars})
-	if err != nil {
-		b.Fatal(err)
-	}
-	post := func() *httptest.ResponseRecorder {
-		req, err := http.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
-		if err != nil {
-			panic(err)
-		}
-		req.RemoteAddr, req.Host, req.RequestURI = "192.0.2.1:1234", "example.com", "/query"
-		req.Header.Set("Content-Type", "application/json")
-		w := httptest.NewRecorder()
-		a.server.ServeHTTP(w, req)
-		return w
-	}
-	for range 2 {
-		if w := post(); w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) {
-			b.Fatalf("status %d: %.500s", w.Code, w.Body)
-		}
-	}
+	post := warmPoster(b, a.server, doc, vars)
 	a.flushEvents()
 	dropped0 := a.personal.Recorder.Dropped()
 	misses0 := l1Misses(b, a)

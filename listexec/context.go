@@ -72,11 +72,7 @@ const minSlab = 4
 func (s *fieldSets) get(n int) (*FieldSet, []graphql.Marshaler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.free) == 0 {
-		s.free = make([]FieldSet, s.chunk)
-	}
-	m := &s.free[0]
-	s.free = s.free[1:]
+	m := take(&s.free, s.chunk)
 	if len(s.vals) < n {
 		s.vals = make([]graphql.Marshaler, max(s.chunk*valuesPerObject, n))
 	}
@@ -88,12 +84,18 @@ func (s *fieldSets) get(n int) (*FieldSet, []graphql.Marshaler) {
 func (s *fieldSets) ctx() *fieldCtx {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.ctxs) == 0 {
-		s.ctxs = make([]fieldCtx, s.chunk)
+	return take(&s.ctxs, s.chunk)
+}
+
+// take hands out the next element of *free, a chunk of chunk new ones
+// when it is used up.
+func take[T any](free *[]T, chunk int) *T {
+	if len(*free) == 0 {
+		*free = make([]T, chunk)
 	}
-	c := &s.ctxs[0]
-	s.ctxs = s.ctxs[1:]
-	return c
+	p := &(*free)[0]
+	*free = (*free)[1:]
+	return p
 }
 
 // slabOf returns the slab of the list ctx is in, if any.

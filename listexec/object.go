@@ -187,22 +187,11 @@ func (m *FieldSet) MarshalGQL(w io.Writer) {
 		m.marshalInto(b)
 		return
 	}
-	_, _ = io.WriteString(w, "{")
-	first := true
-	for i := range m.fields {
-		alias := m.fields[i].Alias
-		if written(m.fields[:i], alias) {
-			continue
-		}
-		if !first {
-			_, _ = io.WriteString(w, ",")
-		}
-		first = false
-		writeQuotedString(w, alias)
-		_, _ = io.WriteString(w, ":")
-		m.Values[i].MarshalGQL(w)
-	}
-	_, _ = io.WriteString(w, "}")
+	// Another writer (tests, a transport of gqlgen's own): the same bytes,
+	// written once.
+	var b bytes.Buffer
+	m.marshalInto(&b)
+	_, _ = w.Write(b.Bytes())
 }
 
 // marshalInto is MarshalGQL into the executor's buffer: the punctuation
@@ -277,39 +266,22 @@ func writeQuotedString(w io.Writer, s string) {
 		writeQuotedInto(b, s)
 		return
 	}
-	start := 0
-	_, _ = io.WriteString(w, `"`)
-	for i, c := range s {
-		if c < 0x20 || c == '\\' || c == '"' {
-			_, _ = io.WriteString(w, s[start:i])
-			switch c {
-			case '\t':
-				_, _ = io.WriteString(w, `\t`)
-			case '\r':
-				_, _ = io.WriteString(w, `\r`)
-			case '\n':
-				_, _ = io.WriteString(w, `\n`)
-			case '\\':
-				_, _ = io.WriteString(w, `\\`)
-			case '"':
-				_, _ = io.WriteString(w, `\"`)
-			default:
-				_, _ = w.Write([]byte{'\\', 'u', '0', '0', encodeHex[c>>4], encodeHex[c&0xf]})
-			}
-			start = i + 1
-		}
-	}
-	_, _ = io.WriteString(w, s[start:])
-	_, _ = io.WriteString(w, `"`)
+	_, _ = w.Write(appendQuoted(make([]byte, 0, len(s)+2), s))
 }
 
 // writeQuotedInto is writeQuotedString into the executor's buffer, appended
-// to its spare capacity in one piece (the string is scanned byte by byte:
-// the bytes it escapes are all ASCII, so every other byte, of a valid
-// character or not, passes through as writeQuotedString passes it).
+// to its spare capacity in one piece.
 func writeQuotedInto(b *bytes.Buffer, s string) {
 	b.Grow(len(s) + 2)
-	dst := append(b.AvailableBuffer(), '"')
+	_, _ = b.Write(appendQuoted(b.AvailableBuffer(), s))
+}
+
+// appendQuoted appends s quoted as writeQuotedString writes it. The string
+// is scanned byte by byte: the bytes it escapes are all ASCII, so every
+// other byte, of a valid character or not, passes through as gqlgen's
+// rune-by-rune scan passes it.
+func appendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -334,6 +306,5 @@ func writeQuotedInto(b *bytes.Buffer, s string) {
 		start = i + 1
 	}
 	dst = append(dst, s[start:]...)
-	dst = append(dst, '"')
-	_, _ = b.Write(dst)
+	return append(dst, '"')
 }
