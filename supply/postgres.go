@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -51,8 +52,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 // and term together (migration 00003) so one city's query reads only that
 // city's postings, and GIN indexes keyed by rank tier and term (migration
 // 00005) so a query without a city reads its best-rated candidates from
-// small posting lists, never a word's list of the whole country (walk).
-// The schema comes from Migrate.
+// small posting lists, never a word's list of the whole country (walk),
+// and GIN indexes keyed by city and rating band (migration 00008) so a
+// browse in a city reads about a page of rows, best rated first
+// (browsePage). The schema comes from Migrate.
 type Postgres struct {
 	pool *pgxpool.Pool
 }
@@ -149,6 +152,17 @@ type sqlQuery struct {
 	keys []string
 	// category is the query's category, normalised; "" for none.
 	category string
+	// kinds are the kinds asked (of Kinds or Verticals), when kinded.
+	kinds  []string
+	kinded bool
+	// priced: the query filters on price, which no key holds.
+	priced bool
+	// browse: a browse in a city read through the browsing keys
+	// (browsable); browseCity and browseTerms are the placeholders of the
+	// city and of what it browses (see browseTerms), which from's
+	// condition (every band) and the page's (band by band) share.
+	browse                  bool
+	browseCity, browseTerms string
 }
 
 // from is the rows a query reads: supply_items, or with keys the rows the
@@ -335,6 +349,88 @@ func walk(keys, where string) string {
     LIMIT %d) AS supply_items`, tierGroups-1, keys, where, MaxCandidates, MaxCandidates)
 }
 
+// browseKeysExpr is the expression of the browsing index (migration
+// 00008), written as the index is (see cityKeysExpr).
+const browseKeysExpr = "supply_city_browse_keys(cities, rating, category_key, kind)"
+
+// lastBand is the last rating band (0.0 stars) of supply_rating_band.
+const lastBand = 50
+
+// ratingBand is supply_rating_band (migration 00008): 0 for 5.0 stars, 50
+// for 0.0, a band per tenth of a star, in the same float arithmetic.
+func ratingBand(rating float64) int {
+	if math.IsNaN(rating) {
+		return 0
+	}
+	return lastBand - int(math.Floor(min(max(rating, 0), 5)*10))
+}
+
+// browsable reports whether q is a browse in a city that the
+// browsing keys (migration 00008) answer in order: no text, a city, and
+// the order best rated first (relevance without text, or rating).
+func browsable(pl *plan, q Query) bool {
+	kinded := len(q.Kinds) > 0 || len(q.Verticals) > 0
+	return pl == nil && norm(q.City) != "" && (q.Sort == SortRelevance || q.Sort == SortRating) && (!kinded || len(kindsOf(q)) > 0)
+}
+
+// terms are what a browse reads of the browsing keys, as
+// supply_city_browse_keys writes them: the category with each kind asked,
+// the category, each kind, or the city alone ("").
+func (s *sqlQuery) terms() []string {
+	base := ""
+	if s.category != "" {
+		base = "cat:" + s.category
+	}
+	if !s.kinded {
+		return []string{base}
+	}
+	terms := make([]string, 0, len(s.kinds))
+	for _, k := range s.kinds {
+		if base == "" {
+			terms = append(terms, "kind:"+k)
+		} else {
+			terms = append(terms, base+"@kind:"+k)
+		}
+	}
+	return terms
+}
+
+// browsePage is the statement of a browse's page (browsable) and its
+// arguments, args and the first band's: the rating bands read best first from lo, each
+// band's matches (the browsing keys of that band, fenced as in from, then
+// where and after, the cursor's condition) sorted by rating and key, until
+// it holds limit rows. Every row of a band is rated above every row of a
+// later band, so those are the first rows of all the matches in the
+// order (rating DESC, key); a band holds a few rows of a big city's
+// category, so the page reads about limit rows, not every match.
+func (s *sqlQuery) browsePage(where, sv, after string, lo, limit int, args []any) (string, []any) {
+	args = append(args, lo)
+	cond := where
+	if after != "" {
+		cond += " AND " + after
+	}
+	return fmt.Sprintf(`SELECT %s, score, sv FROM (SELECT supply_items.*, 0 AS score, %s AS sv FROM generate_series($%d::int, %d) AS band,
+    LATERAL (SELECT * FROM (SELECT * FROM supply_items WHERE NOT deleted AND %s && supply_city_browse_terms(%s, band, band, %s) OFFSET 0) AS supply_items
+        WHERE %s ORDER BY rating DESC, key LIMIT %d) AS supply_items
+    LIMIT %d) m ORDER BY rating DESC, key`, itemColumns, sv, len(args), lastBand, browseKeysExpr, s.browseCity, s.browseTerms, cond, limit, limit), args
+}
+
+// browseCount is the statement counting a browse's matches (at most
+// MaxMatches) and its arguments (where's, or its own): the rows the
+// browsing keys of every band yield, and where only when the query filters
+// on what no key holds (price). The keys name the city, the kind and the
+// category, so they are the browse's matches but for a 64-bit hash's
+// collision (odds of about one in 10^13). The table is still read, at
+// most MaxMatches rows: PostgreSQL 15.19 fetched every page of such a
+// count's bitmap scan, all-visible or not (EXPLAIN BUFFERS, 2026-12-05).
+func (s *sqlQuery) browseCount(where string, args []any) (string, []any) {
+	if s.priced {
+		return fmt.Sprintf("SELECT count(*) FROM (SELECT FROM %s WHERE %s LIMIT %d) c", s.from(), where, MaxMatches), args
+	}
+	return fmt.Sprintf(`SELECT count(*) FROM (SELECT FROM supply_items WHERE NOT deleted AND %s && supply_city_browse_terms($1, 0, %d, $2) LIMIT %d) c`,
+		browseKeysExpr, lastBand, MaxMatches), []any{s.city, s.terms()}
+}
+
 // score is the expression of the index score (see Hit): the weights of
 // the fields where any of the query's phrases matches, at least 1 (a
 // trigram-only match). Its arguments follow the conditions'.
@@ -361,11 +457,11 @@ func (s *sqlQuery) score(pl *plan) string {
 func (s *sqlQuery) filters(q Query) {
 	s.where = append(s.where, "NOT deleted")
 	if len(q.Kinds) > 0 || len(q.Verticals) > 0 {
-		var ks []string
+		s.kinded = true
 		for _, k := range kindsOf(q) {
-			ks = append(ks, string(k))
+			s.kinds = append(s.kinds, string(k))
 		}
-		s.where = append(s.where, "kind = ANY("+s.arg(ks)+")")
+		s.where = append(s.where, "kind = ANY("+s.arg(s.kinds)+")")
 	}
 	if q.City != "" {
 		s.city = norm(q.City)
@@ -375,7 +471,7 @@ func (s *sqlQuery) filters(q Query) {
 		cat := norm(q.Category)
 		s.category = cat
 		s.where = append(s.where, "category_key = "+s.arg(cat))
-		if s.city != "" {
+		if s.city != "" && !s.browse {
 			// The city's postings of the category (of the kinds asked),
 			// from the city-qualified keys (migration 00003).
 			terms := []string{"cat:" + cat}
@@ -389,7 +485,12 @@ func (s *sqlQuery) filters(q Query) {
 		}
 	}
 	if lo, hi, ok := priceRange(q); ok {
+		s.priced = true
 		s.where = append(s.where, "price BETWEEN "+s.arg(lo)+" AND "+s.arg(hi))
+	}
+	if s.browse {
+		s.browseCity, s.browseTerms = s.arg(s.city), s.arg(s.terms())
+		s.keys = append(s.keys, fmt.Sprintf("%s && supply_city_browse_terms(%s, 0, %d, %s)", browseKeysExpr, s.browseCity, lastBand, s.browseTerms))
 	}
 }
 
@@ -446,7 +547,7 @@ func (p *Postgres) Search(ctx context.Context, q Query) (Page, error) {
 // search runs one pass: the page, the total and (when asked) the facets in
 // one round trip.
 func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *cursor) (Page, error) {
-	var s sqlQuery
+	s := sqlQuery{browse: browsable(pl, q)}
 	s.filters(q)
 	if pl != nil {
 		s.text(pl)
@@ -479,7 +580,27 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	}
 	pageArgs := append([]any(nil), s.args...)
 	n := len(pageArgs)
+	countSQL := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) c", from, where, MaxMatches)
+	countArgs := whereArgs
 	switch {
+	case s.browse:
+		// A browse in a city reads the browsing keys (migration 00008),
+		// best rated first, never every match of the city.
+		sv, after, lo := "0::float8", "", 0
+		r := 0.0
+		if c != nil {
+			r = c.Rating
+			if q.Sort == SortRating {
+				sv, r = "-rating", -c.Value
+			}
+			lo = ratingBand(r)
+			after = fmt.Sprintf("(rating < $%d OR rating = $%d AND key > $%d)", n+1, n+1, n+2)
+			pageArgs = append(pageArgs, r, c.Key)
+		} else if q.Sort == SortRating {
+			sv = "-rating"
+		}
+		pageSQL, pageArgs = s.browsePage(where, sv, after, lo, q.First+1, pageArgs)
+		countSQL, countArgs = s.browseCount(where, whereArgs)
 	case q.Sort != SortRelevance:
 		if c != nil {
 			pageSQL += fmt.Sprintf(" WHERE (sv > $%d OR sv = $%d AND key > $%d)", n+1, n+1, n+2)
@@ -514,9 +635,8 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
     set_config('pg_trgm.word_similarity_threshold', $1, true), set_config('jit', 'off', true),
     set_config('max_parallel_workers_per_gather', '0', true)`, fmt.Sprint(trigramThreshold))
 	batch.Queue(pageSQL, pageArgs...)
-	countSQL := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) c", from, where, MaxMatches)
 	if !counted {
-		batch.Queue(countSQL, whereArgs...)
+		batch.Queue(countSQL, countArgs...)
 	}
 	if q.Facets {
 		batch.Queue(`SELECT f, v, count(*) FROM (SELECT vertical, kind, category_key, provider FROM `+from+` WHERE `+where+`) m,

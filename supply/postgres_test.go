@@ -428,3 +428,89 @@ func explainIndexConds(t *testing.T, ctx context.Context, pool *pgxpool.Pool, qu
 	}
 	return strings.Join(lines, "\n"), strings.Join(conds, "\n")
 }
+
+// A browse in a city reads the browsing keys (migration 00008) band by
+// band: every page, its cursor and the total are those of the embedded
+// index, whose order is the contract, over ratings that fill each band
+// with several values and ties, several kinds, categories and many-city
+// items; and the page is read from the browsing keys' index.
+func TestPostgresCityBrowse(t *testing.T) {
+	pg := openPostgres(t)
+	mem, err := NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	var items []Item
+	for i := range 1500 {
+		it := product(fmt.Sprintf("p%d", i%13), fmt.Sprintf("i-%04d", i), "Item", 1)
+		it.Rating = 3 + float64(i%67)/33 // 3.0 to 5.0, several ratings a band, ties across providers
+		if i%5 == 0 {
+			it.Rating = 4.5 // a band of many ties, broken by key
+		}
+		it.Category = []string{"Dairy", "Bakery", "Produce"}[(i/3)%3]
+		it.Cities = []string{[]string{"Hangzhou", "Shanghai", "Beijing"}[i%3]}
+		if i%11 == 0 {
+			it.Cities = append(it.Cities, "Chengdu")
+		}
+		if i%4 == 0 {
+			it.Kind, it.Category = KindStore, ""
+		}
+		it.Price = int64(100 + i%50*10)
+		items = append(items, it)
+	}
+	for _, ix := range []Index{pg, mem} {
+		mustApply(t, ix, Batch{Upserts: items})
+	}
+	if _, err := pg.pool.Exec(ctx, "VACUUM ANALYZE supply_items"); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := int64(200), int64(400)
+	tests := []struct {
+		name string
+		q    Query
+	}{
+		{"a city", Query{City: "Hangzhou"}},
+		{"a category in a city", Query{City: "Shanghai", Category: "dairy"}},
+		{"a category of a kind in a city", Query{City: "Beijing", Category: "Produce", Kinds: []Kind{KindProduct}}},
+		{"a kind in a city", Query{City: "Hangzhou", Kinds: []Kind{KindStore}}},
+		{"kinds of a vertical in a many-city item's city", Query{City: "Chengdu", Verticals: []Vertical{"GROCERY"}}},
+		{"by rating", Query{City: "Shanghai", Sort: SortRating}},
+		{"priced", Query{City: "Hangzhou", MinPrice: &lo, MaxPrice: &hi}},
+		{"a kind of another vertical", Query{City: "Hangzhou", Kinds: []Kind{KindDoctor}}},
+		{"a city without items", Query{City: "Lhasa", Category: "dairy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pages int
+			pgq, memq := tt.q, tt.q
+			pgq.First, memq.First = 40, 40
+			for {
+				got, want := mustSearch(t, pg, pgq), mustSearch(t, mem, memq)
+				if !slices.Equal(ids(got), ids(want)) || got.Total != want.Total || (got.NextCursor == "") != (want.NextCursor == "") {
+					t.Fatalf("page %d: %d hits %v… total %d, want %d hits %v… total %d", pages, len(got.Hits), head(ids(got)), got.Total,
+						len(want.Hits), head(ids(want)), want.Total)
+				}
+				pages++
+				if got.NextCursor == "" {
+					break
+				}
+				pgq.After, memq.After = got.NextCursor, want.NextCursor
+			}
+			if none := tt.q.City == "Lhasa" || slices.Contains(tt.q.Kinds, KindDoctor); none == (pages > 1) {
+				t.Errorf("%d page: the case does not page", pages)
+			}
+		})
+	}
+	// The page reads the browsing keys' index, band by band.
+	s := sqlQuery{browse: true}
+	s.filters(Query{City: "Shanghai", Category: "dairy"})
+	page, _ := s.browsePage(strings.Join(s.where, " AND "), "0::float8", "", 0, 21, s.args)
+	plan, cond := explainIndexConds(t, ctx, pg.pool, page, append(s.args, 0)...)
+	if !strings.Contains(plan, "supply_items_city_browse_keys") || !strings.Contains(cond, "supply_city_browse_terms") {
+		t.Errorf("the page does not read supply_items_city_browse_keys:\n%s", plan)
+	}
+}
+
+// head is the first few of ids, for a failure's message.
+func head(ids []string) []string { return ids[:min(len(ids), 5)] }
