@@ -62,7 +62,7 @@ func (p *Postgres) load(ctx context.Context, next func() ([]Item, error), parall
 		return res, fmt.Errorf("supply: load: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `LOCK TABLE supply_items IN ACCESS EXCLUSIVE MODE`); err != nil {
+	if _, err := tx.Exec(ctx, `LOCK TABLE supply_items, supply_item_places IN ACCESS EXCLUSIVE MODE`); err != nil {
 		return res, fmt.Errorf("supply: load: %w", err)
 	}
 	var empty bool
@@ -80,6 +80,11 @@ func (p *Postgres) load(ctx context.Context, next func() ([]Item, error), parall
 	if err != nil {
 		return res, err
 	}
+	// The places follow the items in one statement after the copy, not a
+	// trigger call per row (see fillPlaces).
+	if _, err := tx.Exec(ctx, `ALTER TABLE supply_items DISABLE TRIGGER USER`); err != nil {
+		return res, fmt.Errorf("supply: load: %w", err)
+	}
 	src := &copySource{next: next, res: &res}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"supply_items"}, copyColumns, src)
 	if err != nil {
@@ -89,6 +94,9 @@ func (p *Postgres) load(ctx context.Context, next func() ([]Item, error), parall
 		return res, src.err
 	}
 	res.Indexed = n
+	if err := fillPlaces(ctx, tx); err != nil {
+		return res, err
+	}
 	// The builds' memory: a GIN build spills to disk past it.
 	if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '1GB'`); err != nil {
 		return res, fmt.Errorf("supply: load: %w", err)
@@ -113,7 +121,7 @@ func (p *Postgres) load(ctx context.Context, next func() ([]Item, error), parall
 	// load guess the table empty and pick scans. The vacuum sets the
 	// visibility map, so a count over a bitmap of exact index matches
 	// skips the table's pages.
-	if _, err := p.pool.Exec(ctx, `VACUUM (ANALYZE) supply_items`); err != nil {
+	if _, err := p.pool.Exec(ctx, `VACUUM (ANALYZE) supply_items, supply_item_places`); err != nil {
 		return res, fmt.Errorf("supply: load: analyze: %w", err)
 	}
 	return res, nil
@@ -179,8 +187,9 @@ func (p *Postgres) buildIndex(ctx context.Context, ddl string) error {
 	return nil
 }
 
-// dropIndexes drops supply_items' indexes and primary key and returns the
-// statements that build them again, the primary key first.
+// dropIndexes drops supply_items' indexes and primary key, and the
+// places' indexes (empty with the items), and returns the statements that
+// build them again, the primary key first.
 func dropIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	var rebuild, drop []string
 	rows, err := tx.Query(ctx, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
@@ -197,7 +206,7 @@ WHERE conrelid = 'supply_items'::regclass AND contype = 'p'`)
 		return nil, fmt.Errorf("supply: load: %w", err)
 	}
 	rows, err = tx.Query(ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
-WHERE i.schemaname = current_schema() AND i.tablename = 'supply_items'
+WHERE i.schemaname = current_schema() AND i.tablename IN ('supply_items', 'supply_item_places')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`)
 	if err != nil {
 		return nil, fmt.Errorf("supply: load: %w", err)
@@ -215,6 +224,25 @@ WHERE i.schemaname = current_schema() AND i.tablename = 'supply_items'
 		}
 	}
 	return rebuild, nil
+}
+
+// fillPlaces fills the items' places (migration 00008) from the copied
+// items, as the trigger it stands in for would have, and enables that
+// trigger again (in the load's transaction, which disabled it).
+func fillPlaces(ctx context.Context, tx pgx.Tx) error {
+	for _, st := range []string{
+		// Empty with the items; emptied in case a hand-made change left any.
+		`TRUNCATE supply_item_places`,
+		`INSERT INTO supply_item_places (city, category_key, kind, rating, price, provider, id, key)
+SELECT DISTINCT c, category_key, kind, rating, price, provider, id, key
+FROM supply_items, unnest(cities) AS c WHERE NOT deleted`,
+		`ALTER TABLE supply_items ENABLE TRIGGER USER`,
+	} {
+		if _, err := tx.Exec(ctx, st); err != nil {
+			return fmt.Errorf("supply: load: places: %w", err)
+		}
+	}
+	return nil
 }
 
 // loadApply is Load into a table that holds items: Apply, batch by batch.

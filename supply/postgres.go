@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -53,9 +52,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 // city's postings, and GIN indexes keyed by rank tier and term (migration
 // 00005) so a query without a city reads its best-rated candidates from
 // small posting lists, never a word's list of the whole country (walk),
-// and GIN indexes keyed by city and rating band (migration 00008) so a
-// browse in a city reads about a page of rows, best rated first
-// (browsePage). The schema comes from Migrate.
+// and the items' places, one row per item and city in b-trees in the
+// browse's order (migration 00008), so a browse in a city reads about a
+// page of rows, best rated first (browsePage). The schema comes from
+// Migrate.
 type Postgres struct {
 	pool *pgxpool.Pool
 }
@@ -157,12 +157,11 @@ type sqlQuery struct {
 	kinded bool
 	// priced: the query filters on price, which no key holds.
 	priced bool
-	// browse: a browse in a city read through the browsing keys
-	// (browsable); browseCity and browseTerms are the placeholders of the
-	// city and of what it browses (see browseTerms), which from's
-	// condition (every band) and the page's (band by band) share.
-	browse                  bool
-	browseCity, browseTerms string
+	// browse: a browse in a city read through the items' places
+	// (browsable); places is its condition on supply_item_places, whose
+	// arguments are the query's (see from and browsePage).
+	browse bool
+	places string
 }
 
 // from is the rows a query reads: supply_items, or with keys the rows the
@@ -172,6 +171,10 @@ type sqlQuery struct {
 // small city postings OR'd together (a typo's trigram groups) otherwise
 // favour the country's one list, whose length grows with the country.
 func (s *sqlQuery) from() string {
+	if s.browse {
+		return "(SELECT supply_items.* FROM (SELECT provider, kind, id FROM supply_item_places WHERE " + s.places +
+			") p JOIN supply_items USING (provider, kind, id) OFFSET 0) AS supply_items"
+	}
 	if len(s.keys) == 0 {
 		return "supply_items"
 	}
@@ -349,86 +352,54 @@ func walk(keys, where string) string {
     LIMIT %d) AS supply_items`, tierGroups-1, keys, where, MaxCandidates, MaxCandidates)
 }
 
-// browseKeysExpr is the expression of the browsing index (migration
-// 00008), written as the index is (see cityKeysExpr).
-const browseKeysExpr = "supply_city_browse_keys(cities, rating, category_key, kind)"
-
-// lastBand is the last rating band (0.0 stars) of supply_rating_band.
-const lastBand = 50
-
-// ratingBand is supply_rating_band (migration 00008): 0 for 5.0 stars, 50
-// for 0.0, a band per tenth of a star, in the same float arithmetic.
-func ratingBand(rating float64) int {
-	if math.IsNaN(rating) {
-		return 0
-	}
-	return lastBand - int(math.Floor(min(max(rating, 0), 5)*10))
-}
-
-// browsable reports whether q is a browse in a city that the
-// browsing keys (migration 00008) answer in order: no text, a city, and
-// the order best rated first (relevance without text, or rating).
+// browsable reports whether q is a browse in a city that the items'
+// places (migration 00008) answer in order: no text, a city, and the
+// order best rated first (relevance without text, or rating).
 func browsable(pl *plan, q Query) bool {
-	kinded := len(q.Kinds) > 0 || len(q.Verticals) > 0
-	return pl == nil && norm(q.City) != "" && (q.Sort == SortRelevance || q.Sort == SortRating) && (!kinded || len(kindsOf(q)) > 0)
+	return pl == nil && norm(q.City) != "" && (q.Sort == SortRelevance || q.Sort == SortRating)
 }
 
-// terms are what a browse reads of the browsing keys, as
-// supply_city_browse_keys writes them: the category with each kind asked,
-// the category, each kind, or the city alone ("").
-func (s *sqlQuery) terms() []string {
-	base := ""
+// placesCond is a browse's condition on supply_item_places, its arguments
+// added by arg: the city, the category, the kinds and the price range,
+// each a column of the places' indexes, so that a page and a count read
+// one range of one index.
+func (s *sqlQuery) placesCond(q Query, arg func(any) string) string {
+	cond := []string{"city = " + arg(s.city)}
 	if s.category != "" {
-		base = "cat:" + s.category
+		cond = append(cond, "category_key = "+arg(s.category))
 	}
-	if !s.kinded {
-		return []string{base}
+	if s.kinded {
+		cond = append(cond, "kind = ANY("+arg(s.kinds)+")")
 	}
-	terms := make([]string, 0, len(s.kinds))
-	for _, k := range s.kinds {
-		if base == "" {
-			terms = append(terms, "kind:"+k)
-		} else {
-			terms = append(terms, base+"@kind:"+k)
-		}
+	if lo, hi, ok := priceRange(q); ok {
+		cond = append(cond, "price BETWEEN "+arg(lo)+" AND "+arg(hi))
 	}
-	return terms
+	return strings.Join(cond, " AND ")
 }
 
-// browsePage is the statement of a browse's page (browsable) and its
-// arguments, args and the first band's: the rating bands read best first from lo, each
-// band's matches (the browsing keys of that band, fenced as in from, then
-// where and after, the cursor's condition) sorted by rating and key, until
-// it holds limit rows. Every row of a band is rated above every row of a
-// later band, so those are the first rows of all the matches in the
-// order (rating DESC, key); a band holds a few rows of a big city's
-// category, so the page reads about limit rows, not every match.
-func (s *sqlQuery) browsePage(where, sv, after string, lo, limit int, args []any) (string, []any) {
-	args = append(args, lo)
-	cond := where
+// browsePage is the statement of a browse's page (browsable): the first
+// limit places in the order (rating DESC, key), after the cursor's
+// condition (after, on rating and key), from one range of a places index,
+// then their items, on which the query's own conditions (where) hold as
+// well. It reads limit index entries and limit items, not every match.
+func (s *sqlQuery) browsePage(where, sv, after string, limit int) string {
+	cond := s.places
 	if after != "" {
 		cond += " AND " + after
 	}
-	return fmt.Sprintf(`SELECT %s, score, sv FROM (SELECT supply_items.*, 0 AS score, %s AS sv FROM generate_series($%d::int, %d) AS band,
-    LATERAL (SELECT * FROM (SELECT * FROM supply_items WHERE NOT deleted AND %s && supply_city_browse_terms(%s, band, band, %s) OFFSET 0) AS supply_items
-        WHERE %s ORDER BY rating DESC, key LIMIT %d) AS supply_items
-    LIMIT %d) m ORDER BY rating DESC, key`, itemColumns, sv, len(args), lastBand, browseKeysExpr, s.browseCity, s.browseTerms, cond, limit, limit), args
+	return fmt.Sprintf(`SELECT %s, score, sv FROM (SELECT supply_items.*, 0 AS score, %s AS sv
+    FROM (SELECT provider, kind, id FROM supply_item_places WHERE %s ORDER BY rating DESC, key LIMIT %d) p
+    JOIN supply_items USING (provider, kind, id) WHERE %s) m ORDER BY rating DESC, key`, itemColumns, sv, cond, limit, where)
 }
 
-// browseCount is the statement counting a browse's matches (at most
-// MaxMatches) and its arguments (where's, or its own): the rows the
-// browsing keys of every band yield, and where only when the query filters
-// on what no key holds (price). The keys name the city, the kind and the
-// category, so they are the browse's matches but for a 64-bit hash's
-// collision (odds of about one in 10^13). The table is still read, at
-// most MaxMatches rows: PostgreSQL 15.19 fetched every page of such a
-// count's bitmap scan, all-visible or not (EXPLAIN BUFFERS, 2026-12-05).
-func (s *sqlQuery) browseCount(where string, args []any) (string, []any) {
-	if s.priced {
-		return fmt.Sprintf("SELECT count(*) FROM (SELECT FROM %s WHERE %s LIMIT %d) c", s.from(), where, MaxMatches), args
-	}
-	return fmt.Sprintf(`SELECT count(*) FROM (SELECT FROM supply_items WHERE NOT deleted AND %s && supply_city_browse_terms($1, 0, %d, $2) LIMIT %d) c`,
-		browseKeysExpr, lastBand, MaxMatches), []any{s.city, s.terms()}
+// browseCount is the statement counting a browse's matches, at most
+// MaxMatches, and its arguments: an index-only scan of the places' range
+// (the table's pages are read only where the visibility map has not
+// caught up with recent pushes).
+func (s *sqlQuery) browseCount(q Query) (string, []any) {
+	var args []any
+	cond := s.placesCond(q, func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) })
+	return fmt.Sprintf("SELECT count(*) FROM (SELECT FROM supply_item_places WHERE %s LIMIT %d) c", cond, MaxMatches), args
 }
 
 // score is the expression of the index score (see Hit): the weights of
@@ -489,8 +460,7 @@ func (s *sqlQuery) filters(q Query) {
 		s.where = append(s.where, "price BETWEEN "+s.arg(lo)+" AND "+s.arg(hi))
 	}
 	if s.browse {
-		s.browseCity, s.browseTerms = s.arg(s.city), s.arg(s.terms())
-		s.keys = append(s.keys, fmt.Sprintf("%s && supply_city_browse_terms(%s, 0, %d, %s)", browseKeysExpr, s.browseCity, lastBand, s.browseTerms))
+		s.places = s.placesCond(q, s.arg)
 	}
 }
 
@@ -584,23 +554,22 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	countArgs := whereArgs
 	switch {
 	case s.browse:
-		// A browse in a city reads the browsing keys (migration 00008),
+		// A browse in a city reads the items' places (migration 00008),
 		// best rated first, never every match of the city.
-		sv, after, lo := "0::float8", "", 0
-		r := 0.0
-		if c != nil {
-			r = c.Rating
-			if q.Sort == SortRating {
-				sv, r = "-rating", -c.Value
-			}
-			lo = ratingBand(r)
-			after = fmt.Sprintf("(rating < $%d OR rating = $%d AND key > $%d)", n+1, n+1, n+2)
-			pageArgs = append(pageArgs, r, c.Key)
-		} else if q.Sort == SortRating {
+		sv, after := "0::float8", ""
+		if q.Sort == SortRating {
 			sv = "-rating"
 		}
-		pageSQL, pageArgs = s.browsePage(where, sv, after, lo, q.First+1, pageArgs)
-		countSQL, countArgs = s.browseCount(where, whereArgs)
+		if c != nil {
+			r := c.Rating
+			if q.Sort == SortRating {
+				r = -c.Value
+			}
+			after = fmt.Sprintf("(rating < $%d OR rating = $%d AND key > $%d)", n+1, n+1, n+2)
+			pageArgs = append(pageArgs, r, c.Key)
+		}
+		pageSQL = s.browsePage(where, sv, after, q.First+1)
+		countSQL, countArgs = s.browseCount(q)
 	case q.Sort != SortRelevance:
 		if c != nil {
 			pageSQL += fmt.Sprintf(" WHERE (sv > $%d OR sv = $%d AND key > $%d)", n+1, n+1, n+2)

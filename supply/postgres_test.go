@@ -105,7 +105,7 @@ func TestPostgresCityTypoOutsideASCII(t *testing.T) {
 // indexNames lists supply_items' indexes, the primary key's included.
 func indexNames(t *testing.T, ix *Postgres) []string {
 	t.Helper()
-	rows, err := ix.pool.Query(ctx, `SELECT indexdef FROM pg_indexes WHERE tablename = 'supply_items' ORDER BY indexname`)
+	rows, err := ix.pool.Query(ctx, `SELECT indexdef FROM pg_indexes WHERE tablename IN ('supply_items', 'supply_item_places') ORDER BY indexname`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +157,11 @@ func TestPostgresLoad(t *testing.T) {
 		if err != nil || page.Total != 300 || len(page.Hits) != 5 {
 			t.Fatalf("search after the load: %d hits of %d, %v", len(page.Hits), page.Total, err)
 		}
+		// A browse in the city reads the places the load filled.
+		page, err = ix.Search(ctx, Query{City: "Hangzhou", First: 5})
+		if err != nil || page.Total != 300 || len(page.Hits) != 5 {
+			t.Fatalf("browse after the load: %d hits of %d, %v", len(page.Hits), page.Total, err)
+		}
 	})
 	t.Run("into an index that holds items: applied, older versions superseded", func(t *testing.T) {
 		newer := product("load", "p-1", "organic milk renamed", 3)
@@ -172,6 +177,11 @@ func TestPostgresLoad(t *testing.T) {
 		page, err := ix.Search(ctx, Query{Text: "renamed"})
 		if err != nil || len(page.Hits) != 1 || page.Hits[0].Item.ID != "p-1" {
 			t.Fatalf("the newer version is not searchable: %+v, %v", page.Hits, err)
+		}
+		// The places' trigger is enabled again after the bulk load: the
+		// new item is browsable.
+		if page, err = ix.Search(ctx, Query{City: "Hangzhou", First: 5}); err != nil || page.Total != 301 {
+			t.Fatalf("browse after the second load: %d items, %v", page.Total, err)
 		}
 	})
 	t.Run("indexes built on parallel connections: the same indexes, the same answers", func(t *testing.T) {
@@ -429,11 +439,11 @@ func explainIndexConds(t *testing.T, ctx context.Context, pool *pgxpool.Pool, qu
 	return strings.Join(lines, "\n"), strings.Join(conds, "\n")
 }
 
-// A browse in a city reads the browsing keys (migration 00008) band by
-// band: every page, its cursor and the total are those of the embedded
-// index, whose order is the contract, over ratings that fill each band
-// with several values and ties, several kinds, categories and many-city
-// items; and the page is read from the browsing keys' index.
+// A browse in a city reads the items' places (migration 00008): every
+// page, its cursor and the total are those of the embedded index, whose
+// order is the contract, over ratings with many ties, several kinds,
+// categories and many-city items, after updates and deletes that the
+// trigger must carry over; and a page and a count read a places index.
 func TestPostgresCityBrowse(t *testing.T) {
 	pg := openPostgres(t)
 	mem, err := NewMemory()
@@ -459,10 +469,35 @@ func TestPostgresCityBrowse(t *testing.T) {
 		it.Price = int64(100 + i%50*10)
 		items = append(items, it)
 	}
+	// Then changes the places must follow: a new rating, city, category
+	// or price; a new name only (places unchanged); a city listed twice;
+	// deletes.
+	var changes Batch
+	for i := 0; i < len(items); i += 7 {
+		it := items[i]
+		it.Version = 2
+		switch i % 5 {
+		case 0:
+			it.Rating = 5 - it.Rating/2
+		case 1:
+			it.Cities = []string{"Shanghai", "shanghai", "Chengdu"}
+		case 2:
+			it.Category = "Dairy"
+		case 3:
+			it.Price += 150
+		case 4:
+			it.Name = "Renamed"
+		}
+		changes.Upserts = append(changes.Upserts, it)
+	}
+	for i := 3; i < len(items); i += 10 {
+		changes.Deletes = append(changes.Deletes, Ref{Provider: items[i].Provider, Kind: items[i].Kind, ID: items[i].ID, Version: 3})
+	}
 	for _, ix := range []Index{pg, mem} {
 		mustApply(t, ix, Batch{Upserts: items})
+		mustApply(t, ix, changes)
 	}
-	if _, err := pg.pool.Exec(ctx, "VACUUM ANALYZE supply_items"); err != nil {
+	if _, err := pg.pool.Exec(ctx, "VACUUM ANALYZE supply_items, supply_item_places"); err != nil {
 		t.Fatal(err)
 	}
 	lo, hi := int64(200), int64(400)
@@ -502,13 +537,21 @@ func TestPostgresCityBrowse(t *testing.T) {
 			}
 		})
 	}
-	// The page reads the browsing keys' index, band by band.
-	s := sqlQuery{browse: true}
-	s.filters(Query{City: "Shanghai", Category: "dairy"})
-	page, _ := s.browsePage(strings.Join(s.where, " AND "), "0::float8", "", 0, 21, s.args)
-	plan, cond := explainIndexConds(t, ctx, pg.pool, page, append(s.args, 0)...)
-	if !strings.Contains(plan, "supply_items_city_browse_keys") || !strings.Contains(cond, "supply_city_browse_terms") {
-		t.Errorf("the page does not read supply_items_city_browse_keys:\n%s", plan)
+	// The page and the count read one range of a places index.
+	for _, q := range []Query{{City: "Shanghai", Category: "dairy"}, {City: "Shanghai", Kinds: []Kind{KindStore}}} {
+		s := sqlQuery{browse: true}
+		s.filters(q)
+		page := s.browsePage(strings.Join(s.where, " AND "), "0::float8", "", 21)
+		count, args := s.browseCount(q)
+		for _, st := range []struct {
+			sql  string
+			args []any
+		}{{page, s.args}, {count, args}} {
+			plan, cond := explainIndexConds(t, ctx, pg.pool, st.sql, st.args...)
+			if !strings.Contains(plan, "supply_item_places_") || !strings.Contains(cond, "city =") {
+				t.Errorf("%+v does not read a places index by city:\n%s", q, plan)
+			}
+		}
 	}
 }
 
