@@ -223,7 +223,7 @@ func scaleIndex(b *testing.B, n, k int, full bool) (*Postgres, float64, bool) {
 		b.Fatal(err)
 	}
 	b.Logf("building the index: %s (had %q)", fp, have)
-	for _, ddl := range []string{`DROP TABLE IF EXISTS supply_items, plaza_supply_migrations`, `DELETE FROM plaza_bench_fingerprint`} {
+	for _, ddl := range []string{`DROP TABLE IF EXISTS supply_items, supply_words, supply_word_variants, plaza_supply_migrations`, `DELETE FROM plaza_bench_fingerprint`} {
 		if _, err := pool.Exec(ctx, ddl); err != nil {
 			b.Fatal(err)
 		}
