@@ -532,6 +532,27 @@ func TestPostgresCountryWideWalkUsesTheTierIndex(t *testing.T) {
 		strings.Contains(cond, "tsv @@") || strings.Contains(cond, "category_key =") {
 		t.Errorf("plan does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
 	}
+	// The typo pass walks too: its expansions are words.
+	_, typo := plans("chedar")
+	typo, err := ix.expand(ctx, typo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st sqlQuery
+	st.filters(Query{Text: "chedar"})
+	st.text(typo)
+	keys = st.tierText(typo)
+	if keys == "" {
+		t.Fatal("the typo pass has no tier keys")
+	}
+	plan, cond = explainIndexConds(t, ctx, ix.pool, "SELECT id FROM "+walk(keys, strings.Join(st.where, " AND ")), st.args...)
+	if !strings.Contains(plan, "supply_items_tier_keys") || strings.Contains(plan, "Seq Scan on supply_items") ||
+		!strings.Contains(cond, "supply_tier_words(tier_group") || strings.Contains(cond, "tsv @@") {
+		t.Errorf("the typo pass does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
+	}
+	if page := mustSearch(t, ix, Query{Text: "chedar"}); page.Total != 760 {
+		t.Errorf("chedar: %d matches, want cheddar's 760", page.Total)
+	}
 }
 
 // explainIndexConds returns the plan of query with sequential scans
