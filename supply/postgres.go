@@ -47,7 +47,8 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 
 // Postgres is the supply index in PostgreSQL, shared by every instance:
 // full-text search over a weighted tsvector (name, category, tags,
-// description), pg_trgm for words one typo away, GIN indexes keyed by city
+// description), typos expanded to the indexed words one edit away (the
+// vocabulary of migration 00006, expand), GIN indexes keyed by city
 // and term together (migration 00003) so one city's query reads only that
 // city's postings, and GIN indexes keyed by rank tier and term (migration
 // 00005) so a query without a city reads its best-rated candidates from
@@ -95,6 +96,7 @@ func (p *Postgres) Apply(ctx context.Context, b Batch) (Ack, error) {
 	ack := Ack{Results: make([]Result, 0, len(b.Upserts)+len(b.Deletes))}
 	var batch pgx.Batch
 	var queued []int // indexes into ack.Results of queued statements
+	words := wordSet{}
 	for i := range b.Upserts {
 		it := &b.Upserts[i]
 		r := it.Ref()
@@ -105,6 +107,7 @@ func (p *Postgres) Apply(ctx context.Context, b Batch) (Ack, error) {
 		// upsertSQL takes the copied columns but deleted, which it sets.
 		row := itemRow(it)
 		batch.Queue(upsertSQL, append(row[:4:4], row[5:]...)...)
+		words.add(row[len(row)-1].(string))
 		queued = append(queued, len(ack.Results))
 		ack.Results = append(ack.Results, Result{Ref: r})
 	}
@@ -120,6 +123,12 @@ func (p *Postgres) Apply(ctx context.Context, b Batch) (Ack, error) {
 	if len(queued) == 0 {
 		return ack, nil
 	}
+	// The upserts' words join the typo pass's vocabulary (migration 00006)
+	// in the same transaction; a superseded upsert's too, which at worst
+	// adds a word nothing holds.
+	if len(words) > 0 {
+		batch.Queue(addWordsSQL, words.sorted())
+	}
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		br := tx.SendBatch(ctx, &batch)
 		for _, i := range queued {
@@ -131,6 +140,12 @@ func (p *Postgres) Apply(ctx context.Context, b Batch) (Ack, error) {
 			ack.Results[i].Outcome = Superseded
 			if tag.RowsAffected() == 1 {
 				ack.Results[i].Outcome = Indexed
+			}
+		}
+		if len(words) > 0 {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return fmt.Errorf("vocabulary: %w", err)
 			}
 		}
 		return br.Close()
@@ -168,7 +183,7 @@ type sqlQuery struct {
 // city-qualified indexes yield for them, fenced (OFFSET 0) so that the
 // query's own conditions filter those rows and are never read from the
 // indexes of the whole country instead: the planner's estimates of many
-// small city postings OR'd together (a typo's trigram groups) otherwise
+// small city postings OR'd together (a typo's expansions) otherwise
 // favour the country's one list, whose length grows with the country.
 func (s *sqlQuery) from() string {
 	if s.browse {
@@ -217,43 +232,31 @@ func tsQuery(phrases []string, weight string) string {
 	return strings.Join(alts, " | ")
 }
 
-// text adds the condition that every concept of pl matches: its tsquery,
-// or in the typo pass a trigram match of one of its single terms. In a
-// city each concept also reads its city-qualified keys (cityText).
+// text adds the condition that every concept of pl matches: its tsquery
+// (in the typo pass, pl's phrases hold the expansions of its fuzzy terms:
+// expand). In a city each concept also reads its city-qualified keys
+// (cityText).
 func (s *sqlQuery) text(pl *plan) {
 	var every []string
 	for _, phrases := range pl.concepts {
-		if keys := s.cityText(pl, phrases); keys != "" {
+		if keys := s.cityText(phrases); keys != "" {
 			s.keys = append(s.keys, keys)
 		}
-		tq := tsQuery(phrases, "")
-		var any []string
-		if tq != "" {
-			any = append(any, "tsv @@ to_tsquery('english', "+s.arg(tq)+")")
+		cond := "false"
+		if tq := tsQuery(phrases, ""); tq != "" {
+			cond = "tsv @@ to_tsquery('english', " + s.arg(tq) + ")"
 		}
-		if pl.fuzzy {
-			for _, ph := range phrases {
-				if fuzzyTerm(ph) {
-					any = append(any, s.arg(ph)+" <% doc")
-				}
-			}
-		}
-		if len(any) == 0 {
-			any = append(any, "false")
-		}
-		every = append(every, "("+strings.Join(any, " OR ")+")")
+		every = append(every, "("+cond+")")
 	}
 	s.where = append(s.where, strings.Join(every, " AND "))
 }
 
 // cityText is the condition on the city-qualified indexes (migration
 // 00003) that every row matching one concept's phrases in s.city meets:
-// any phrase's words all keyed in the city, or (typo pass) enough of a
-// fuzzy phrase's trigrams keyed in the city (trigramWindows). It narrows the rows the concept's own
-// condition is checked on to the city's postings of those words; "" when
-// there is no city, or when a fuzzy phrase's trigrams are not known here
-// (then the concept reads today's indexes).
-func (s *sqlQuery) cityText(pl *plan, phrases []string) string {
+// any phrase's words all keyed in the city. It narrows the rows the
+// concept's own condition is checked on to the city's postings of those
+// words; "" when there is no city.
+func (s *sqlQuery) cityText(phrases []string) string {
 	if s.city == "" {
 		return ""
 	}
@@ -265,29 +268,9 @@ func (s *sqlQuery) cityText(pl *plan, phrases []string) string {
 			any = append(any, cityKeysExpr+" @> supply_city_words("+city+", "+s.arg(w)+")")
 		}
 	}
-	if pl.fuzzy {
-		for _, ph := range phrases {
-			if !fuzzyTerm(ph) {
-				continue
-			}
-			windows, ok := trigramWindows(ph)
-			if !ok {
-				// No condition, so none of its arguments: PostgreSQL
-				// cannot type a parameter the statement does not use.
-				s.args = s.args[:n]
-				return ""
-			}
-			if len(windows) == 0 {
-				continue // no trigrams: pg_trgm matches nothing
-			}
-			var every []string
-			for _, w := range windows {
-				every = append(every, cityTrigramsExpr+" && supply_city_terms("+city+", "+s.arg(w)+")")
-			}
-			any = append(any, "("+strings.Join(every, " AND ")+")")
-		}
-	}
 	if len(any) == 0 {
+		// No condition, so none of its arguments: PostgreSQL cannot type
+		// a parameter the statement does not use.
 		s.args = s.args[:n]
 		return ""
 	}
@@ -306,13 +289,9 @@ var tierGroups = 24
 // tierText is the condition on the rank-tier keys (migration 00005) that
 // every match of pl (and of the category, if any) in the group tier_group
 // meets: each concept's words, any phrase's, and the category keyed in
-// that group. "" when pl cannot be walked so: the typo pass, whose
-// trigrams carry no tier keys, or a concept without words (then the query
-// reads today's indexes).
+// that group. "" when pl cannot be walked so: a concept without words
+// (then the query reads today's indexes).
 func (s *sqlQuery) tierText(pl *plan) string {
-	if pl.fuzzy {
-		return ""
-	}
 	n := len(s.args)
 	var every []string
 	for _, phrases := range pl.concepts {
@@ -403,8 +382,7 @@ func (s *sqlQuery) browseCount(q Query) (string, []any) {
 }
 
 // score is the expression of the index score (see Hit): the weights of
-// the fields where any of the query's phrases matches, at least 1 (a
-// trigram-only match). Its arguments follow the conditions'.
+// the fields where any of the query's phrases matches, at least 1. Its arguments follow the conditions'.
 func (s *sqlQuery) score(pl *plan) string {
 	var all []string
 	for _, phrases := range pl.concepts {
@@ -503,15 +481,28 @@ func (p *Postgres) Search(ctx context.Context, q Query) (Page, error) {
 	}
 	if c != nil {
 		if c.Pass == 1 {
-			return p.search(ctx, q, typo, 1, c)
+			return p.searchTypos(ctx, q, typo, c)
 		}
 		return p.search(ctx, q, exact, 0, c)
 	}
 	page, err := p.search(ctx, q, exact, 0, nil)
 	if err == nil && page.Total == 0 {
-		return p.search(ctx, q, typo, 1, nil)
+		return p.searchTypos(ctx, q, typo, nil)
 	}
 	return page, err
+}
+
+// searchTypos runs the typo pass: typo with its fuzzy terms expanded to
+// the vocabulary's words one edit away (expand), searched as the exact
+// pass is. A later page expands its terms again, to the same words unless
+// words were added to the vocabulary since the first page: then a few
+// more matches may appear on later pages, as when items are pushed.
+func (p *Postgres) searchTypos(ctx context.Context, q Query, typo *plan, c *cursor) (Page, error) {
+	pl, err := p.expand(ctx, typo)
+	if err != nil {
+		return Page{}, err
+	}
+	return p.search(ctx, q, pl, 1, c)
 }
 
 // search runs one pass: the page, the total and (when asked) the facets in
@@ -593,16 +584,14 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 	// items, against 27 ms planned for the values). Local to the batch's
 	// implicit transaction.
 	//
-	// The typo pass's city-qualified trigram keys hold for one threshold
-	// (trigramNeed): pg_trgm's default, made explicit. No JIT and no
-	// parallel workers: a search reads a few hundred rows, and a typo's
-	// many trigram conditions raise its estimated cost past jit_above_cost,
-	// where compiling took 2 s of a 4.4 s search ("dumplngs" in Shanghai at
-	// 2·10^6 items, loaded machine); workers only add start-up to reading
-	// a few hundred rows.
-	batch.Queue(`SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
-    set_config('pg_trgm.word_similarity_threshold', $1, true), set_config('jit', 'off', true),
-    set_config('max_parallel_workers_per_gather', '0', true)`, fmt.Sprint(trigramThreshold))
+	// No JIT and no parallel workers: a search reads a few hundred rows,
+	// and many conditions (a typo's expansions) raise its estimated cost
+	// past jit_above_cost, where compiling took 2 s of a 4.4 s search
+	// ("dumplngs" in Shanghai at 2·10^6 items, loaded machine, when typos
+	// read trigram keys); workers only add start-up to reading a few
+	// hundred rows.
+	batch.Queue(`SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true),
+    set_config('max_parallel_workers_per_gather', '0', true)`)
 	batch.Queue(pageSQL, pageArgs...)
 	if !counted {
 		batch.Queue(countSQL, countArgs...)

@@ -3,6 +3,7 @@ package supply
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plaza-gateway/plaza/directory/pgtest"
+	"github.com/plaza-gateway/plaza/pgmigrate"
 )
 
 // openPostgres returns a migrated index in a database of the test's own.
@@ -54,9 +56,19 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 	inCity.filters(Query{City: "City 7"})
 	inCity.text(exact)
 	_, typoPlan := plans("chedar")
-	trigrams := &sqlQuery{}
-	trigrams.filters(Query{City: "City 7"})
-	trigrams.text(typoPlan)
+	typoPlan, err := ix.expand(ctx, typoPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(typoPlan.concepts[0], "cheddar") {
+		t.Fatalf("chedar expands to %q, want cheddar among them", typoPlan.concepts[0])
+	}
+	expanded := &sqlQuery{}
+	expanded.filters(Query{City: "City 7"})
+	expanded.text(typoPlan)
+	if typo, err = ix.expand(ctx, typo); err != nil {
+		t.Fatal(err)
+	}
 	typoWords := &sqlQuery{}
 	typoWords.filters(Query{City: "City 7"})
 	typoWords.text(typo)
@@ -69,17 +81,17 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 		cond  string
 	}{
 		{"words in a city", inCity, "supply_items_city_keys", "supply_city_keys(cities, tsv, category_key, kind) @>"},
-		{"a typo in a city: the city's trigrams", trigrams, "supply_items_city_trigrams", "supply_city_trigrams(cities, doc) &&"},
-		{"a word's typo pass in a city: its words and trigrams", typoWords, "supply_items_city_trigrams", "supply_city_keys(cities, tsv, category_key, kind) @>"},
+		{"a typo in a city: its expansions' keys", expanded, "supply_items_city_keys", "supply_city_keys(cities, tsv, category_key, kind) @>"},
+		{"a word's typo pass in a city: its words and expansions", typoWords, "supply_items_city_keys", "supply_city_keys(cities, tsv, category_key, kind) @>"},
 		{"a category in a city", category, "supply_items_city_keys", "supply_city_keys(cities, tsv, category_key, kind) &&"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan, cond := explainIndexConds(t, ctx, ix.pool, "SELECT id FROM "+tt.q.from()+" WHERE "+strings.Join(tt.q.where, " AND "), tt.q.args...)
 			// Only city-qualified keys are read from an index: no index
-			// of the country's words, trigrams or categories.
+			// of the country's words or categories.
 			if cond == "" || !strings.Contains(plan, tt.index) || strings.Contains(plan, "Seq Scan") ||
-				!strings.Contains(cond, tt.cond) || strings.Contains(cond, "tsv @@") || strings.Contains(cond, "<%") ||
+				!strings.Contains(cond, tt.cond) || strings.Contains(cond, "tsv @@") ||
 				strings.Contains(cond, "category_key =") {
 				t.Errorf("plan does not read %s by the city's keys alone:\n%s", tt.index, plan)
 			}
@@ -87,8 +99,8 @@ func TestPostgresCityQueryUsesTheCityIndex(t *testing.T) {
 	}
 }
 
-// A typo pass in a city whose word's trigrams pg_trgm may hash (outside
-// ASCII) reads today's indexes for that word, and still answers.
+// A typo pass in a city of words outside ASCII: the vocabulary holds
+// them, so a letter dropped still finds the word.
 func TestPostgresCityTypoOutsideASCII(t *testing.T) {
 	ix := openPostgres(t)
 	mustApply(t, ix, Batch{Upserts: []Item{product("a", "p-1", "Crème brûlée", 1), product("a", "p-2", "Whole milk", 1)}})
@@ -97,8 +109,10 @@ func TestPostgresCityTypoOutsideASCII(t *testing.T) {
 			t.Errorf("%q in a city: %v", text, err)
 		}
 	}
-	if p := mustSearch(t, ix, Query{Text: "brûlée", City: "Hangzhou"}); len(p.Hits) != 1 {
-		t.Errorf("brûlée in a city: %d hits, want 1", len(p.Hits))
+	for _, text := range []string{"brûlée", "brûlé", "brlée"} {
+		if p := mustSearch(t, ix, Query{Text: text, City: "Hangzhou"}); len(p.Hits) != 1 {
+			t.Errorf("%s in a city: %d hits, want 1", text, len(p.Hits))
+		}
 	}
 }
 
@@ -220,68 +234,190 @@ func TestPostgresLoad(t *testing.T) {
 	})
 }
 
-// The typo pass in a city reads the city's trigram keys by runs of
-// neighbouring trigrams (trigramWindows): every doc a phrase matches
-// (phrase <% doc) must overlap every run, for the phrase's own trigrams as
-// pg_trgm makes them.
-func TestTrigramWindowsHoldEveryMatch(t *testing.T) {
+// The vocabulary's words and variants (migration 00006) are those Go
+// makes of the same doc and word (docWords, variants): the query looks up
+// Go's variants of a term among SQL's variants of the words.
+func TestPostgresVocabularyAgreesWithGo(t *testing.T) {
+	ix := openPostgres(t)
+	docs := []string{
+		"whole milk . dairy",
+		"crème brûlée, l’eau; 北京烤鸭 free-range 2x",
+		"  leading and trailing  ",
+		"",
+		"...",
+		"upper ABC splits x-ray a1b2",
+		"naïve café — déjà vu",
+		"supercalifragilisticexpialidocious1234 " + strings.Repeat("z", 32) + " " + strings.Repeat("y", 33),
+		"tab\tnew\nline and_underscore",
+		"emoji 🍰cake ß",
+	}
+	for _, doc := range docs {
+		var got []string
+		if err := ix.pool.QueryRow(ctx, `SELECT coalesce(array_agg(w), '{}') FROM supply_doc_words($1) AS w`, doc).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if want := docWords(doc); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			t.Errorf("words of %q: SQL %q, Go %q", doc, got, want)
+		}
+		for _, w := range docWords(doc) {
+			var got []string
+			if err := ix.pool.QueryRow(ctx, `SELECT array_agg(v) FROM supply_variants($1) AS v`, w).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if want := variants(w); !slices.Equal(sorted(got), sorted(want)) {
+				t.Errorf("variants of %q: SQL %q, Go %q", w, sorted(got), sorted(want))
+			}
+		}
+	}
+}
+
+// Every word one edit from a vocabulary word (a letter dropped, doubled,
+// replaced or added) expands to it, and a word two edits away (letters
+// swapped) does not: what Bleve's FuzzyQuery of fuzziness 1 finds.
+func TestPostgresTypoExpandsToTheWord(t *testing.T) {
 	ix := openPostgres(t)
 	v := &scaleVocabulary
-	var words, docs []string
+	var words []string
 	for _, l := range [][]string{v.productWords, v.productNouns, v.aisles, v.specialties, v.practices, v.services, scaleSurnames} {
 		words = append(words, l...)
 	}
+	var items []Item
 	for i, w := range words {
-		docs = append(docs, strings.ToLower(w+" "+words[(i*7+3)%len(words)]+" delivers in shanghai . "+words[(i*13+5)%len(words)]))
+		items = append(items, product("v", fmt.Sprintf("p-%d", i), w, 1))
 	}
-	// Each word one edit away: a letter dropped, doubled, swapped with
-	// the next or replaced; and the words themselves.
-	var phrases []string
+	mustApply(t, ix, Batch{Upserts: items})
+	tested := 0
 	for _, w := range words {
-		w = strings.ToLower(strings.Fields(w)[0])
-		phrases = append(phrases, w)
+		w = docWords(strings.ToLower(w))[0]
+		var typos []string
 		for i := 1; i < len(w)-1; i++ {
-			phrases = append(phrases, w[:i]+w[i+1:], w[:i]+w[i:i+1]+w[i:], w[:i-1]+w[i:i+1]+w[i-1:i]+w[i+1:], w[:i]+"x"+w[i+1:])
+			typos = append(typos, w[:i]+w[i+1:], w[:i]+w[i:i+1]+w[i:], w[:i]+"x"+w[i+1:], w[:i]+"q"+w[i:])
+		}
+		for _, typo := range typos {
+			if !fuzzyTerm(typo) || typo == w {
+				continue
+			}
+			tested++
+			pl, err := ix.expand(ctx, &plan{concepts: [][]string{{typo}}, fuzzy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pl.concepts[0]; !slices.Contains(got, w) {
+				t.Errorf("%q expands to %q, want %q among them", typo, got[1:], w)
+			}
+		}
+		if len(w) >= 5 {
+			swapped := w[:1] + w[2:3] + w[1:2] + w[3:]
+			if swapped == w {
+				continue
+			}
+			pl, err := ix.expand(ctx, &plan{concepts: [][]string{{swapped}}, fuzzy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(pl.concepts[0][1:], w) {
+				t.Errorf("%q (two edits) expands to %q", swapped, w)
+			}
 		}
 	}
-	matched, tested := 0, 0
-	for _, ph := range phrases {
-		if !fuzzyTerm(ph) {
-			continue
-		}
-		tested++
-		windows, ok := trigramWindows(ph)
-		if !ok || len(windows) == 0 {
-			t.Fatalf("%q: no trigram windows", ph)
-		}
-		want, _ := trigrams(ph)
-		var got []string
-		if err := ix.pool.QueryRow(ctx, `SELECT show_trgm($1)`, ph).Scan(&got); err != nil {
+	if tested < 100 {
+		t.Fatalf("only %d typos: the test checks little", tested)
+	}
+}
+
+// A word pushed through Apply, or loaded in bulk, is typo-searchable at
+// once: the vocabulary is filled in the same transaction.
+func TestPostgresVocabularyFilledByApplyAndLoad(t *testing.T) {
+	vocabulary := func(t *testing.T, ix *Postgres) (words, vs int) {
+		t.Helper()
+		if err := ix.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM supply_words), (SELECT count(*) FROM supply_word_variants)`).Scan(&words, &vs); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(sorted(got), sorted(want)) {
-			t.Fatalf("%q: trigrams %q, pg_trgm's %q", ph, want, got)
+		return words, vs
+	}
+	// expect is the vocabulary's size for items: Go's words and variants.
+	expect := func(items []Item) (words, vs int) {
+		set := wordSet{}
+		for i := range items {
+			set.add(itemRow(&items[i])[22].(string))
 		}
-		var every []string
-		args := []any{ph, docs}
-		for _, w := range windows {
-			args = append(args, w)
-			every = append(every, fmt.Sprintf("supply_city_trigrams(ARRAY['x'], doc) && supply_city_terms('x', $%d)", len(args)))
+		for w := range set {
+			vs += len(variants(w))
 		}
-		var n, missed int
-		err := ix.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE $1 <% doc), count(*) FILTER (WHERE $1 <% doc AND NOT (`+
-			strings.Join(every, " AND ")+`)) FROM unnest($2::text[]) AS doc`, args...).Scan(&n, &missed)
+		return len(set), vs
+	}
+	items := []Item{product("a", "p-1", "Marzipan Stollen", 1), product("a", "p-2", "Gruyère fondue", 1)}
+	items[1].Description = "Melted cheese, for two."
+	check := func(t *testing.T, ix *Postgres) {
+		t.Helper()
+		if w, v := vocabulary(t, ix); w == 0 {
+			t.Fatal("an empty vocabulary")
+		} else if ew, ev := expect(items); w != ew || v != ev {
+			t.Errorf("vocabulary of %d words, %d variants; want %d, %d", w, v, ew, ev)
+		}
+		for _, tt := range []struct{ text, city, want string }{
+			{"marzipam", "", "p-1"}, {"stolen", "Hangzhou", "p-1"}, {"gruyere", "", "p-2"}, {"fonde", "Hangzhou", "p-2"},
+			{"mellted", "", "p-2"},
+		} {
+			if got := ids(mustSearch(t, ix, Query{Text: tt.text, City: tt.city})); !slices.Equal(got, []string{tt.want}) {
+				t.Errorf("%q in %q: %v, want %s", tt.text, tt.city, got, tt.want)
+			}
+		}
+	}
+	t.Run("apply", func(t *testing.T) {
+		ix := openPostgres(t)
+		mustApply(t, ix, Batch{Upserts: items})
+		check(t, ix)
+		// Pushed again, and deleted: the words stay (a stale word only
+		// expands a typo to a phrase that matches nothing).
+		mustApply(t, ix, Batch{Upserts: items[:1]})
+		mustApply(t, ix, Batch{Deletes: []Ref{{Provider: "a", Kind: KindProduct, ID: "p-2", Version: 2}}})
+		if got := mustSearch(t, ix, Query{Text: "fonde"}); len(got.Hits) != 0 {
+			t.Errorf("a deleted item's word found: %v", ids(got))
+		}
+		if w, _ := vocabulary(t, ix); w != func() int { w, _ := expect(items); return w }() {
+			t.Errorf("%d words after a delete", w)
+		}
+	})
+	t.Run("load", func(t *testing.T) {
+		ix := openPostgres(t)
+		res, err := ix.Load(ctx, source(items))
+		if err != nil || !res.Bulk {
+			t.Fatalf("load: %+v, %v", res, err)
+		}
+		check(t, ix)
+	})
+	t.Run("migrated down past 00006 and up again: backfilled, deleted items' words left out", func(t *testing.T) {
+		ix := openPostgres(t)
+		mustApply(t, ix, Batch{Upserts: append(slices.Clone(items), product("a", "gone", "Zabaglione", 1))})
+		mustApply(t, ix, Batch{Deletes: []Ref{{Provider: "a", Kind: KindProduct, ID: "gone", Version: 2}}})
+		sub, err := fs.Sub(migrations, "migrations")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if missed > 0 {
-			t.Errorf("%q (windows %q): %d of its %d matches miss a window", ph, windows, missed, n)
+		m, err := pgmigrate.New(ix.pool, sub, migrationTable, migrationLockID)
+		if err != nil {
+			t.Fatal(err)
 		}
-		matched += n
-	}
-	if matched < tested {
-		t.Fatalf("only %d matches over %d phrases: the test checks little", matched, tested)
-	}
+		defer m.Close()
+		if _, err := m.DownTo(ctx, 5); err != nil {
+			t.Fatal(err)
+		}
+		var tables int
+		if err := ix.pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tablename LIKE 'supply_word%'`).Scan(&tables); err != nil || tables != 0 {
+			t.Fatalf("%d vocabulary tables after 00006's Down, %v", tables, err)
+		}
+		if defs := strings.Join(indexNames(t, ix), "\n"); !strings.Contains(defs, "supply_items_trgm") || !strings.Contains(defs, "supply_items_city_trigrams") {
+			t.Fatalf("00007's Down did not build the trigram indexes again:\n%s", defs)
+		}
+		if _, err := m.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if defs := strings.Join(indexNames(t, ix), "\n"); strings.Contains(defs, "trgm") || strings.Contains(defs, "trigram") {
+			t.Fatalf("trigram indexes after 00007:\n%s", defs)
+		}
+		check(t, ix)
+	})
 }
 
 // A query without a city walks the rank-tier keys (migration 00005) and
@@ -405,6 +541,27 @@ func TestPostgresCountryWideWalkUsesTheTierIndex(t *testing.T) {
 		!strings.Contains(cond, "supply_tier_words(tier_group") || !strings.Contains(cond, "supply_tier_terms(tier_group") ||
 		strings.Contains(cond, "tsv @@") || strings.Contains(cond, "category_key =") {
 		t.Errorf("plan does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
+	}
+	// The typo pass walks too: its expansions are words.
+	_, typo := plans("chedar")
+	typo, err := ix.expand(ctx, typo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st sqlQuery
+	st.filters(Query{Text: "chedar"})
+	st.text(typo)
+	keys = st.tierText(typo)
+	if keys == "" {
+		t.Fatal("the typo pass has no tier keys")
+	}
+	plan, cond = explainIndexConds(t, ctx, ix.pool, "SELECT id FROM "+walk(keys, strings.Join(st.where, " AND ")), st.args...)
+	if !strings.Contains(plan, "supply_items_tier_keys") || strings.Contains(plan, "Seq Scan on supply_items") ||
+		!strings.Contains(cond, "supply_tier_words(tier_group") || strings.Contains(cond, "tsv @@") {
+		t.Errorf("the typo pass does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
+	}
+	if page := mustSearch(t, ix, Query{Text: "chedar"}); page.Total != 760 {
+		t.Errorf("chedar: %d matches, want cheddar's 760", page.Total)
 	}
 }
 

@@ -2,6 +2,7 @@ package supply
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -45,16 +46,88 @@ func longRepeat(s string, n int) string {
 	return string(out[:n])
 }
 
-// A typo's trigram windows are its runs of n−k+1 neighbouring trigrams,
-// in the word's order: "chedar" has 7 trigrams, a match holds 5 of them,
-// so 5 runs of 3.
-func TestTrigramWindows(t *testing.T) {
-	got, ok := trigramWindows("Chedar")
-	want := [][]string{{"  c", " ch", "che"}, {" ch", "che", "hed"}, {"che", "hed", "eda"}, {"hed", "eda", "dar"}, {"eda", "dar", "ar "}}
-	if !ok || !slices.EqualFunc(got, want, slices.Equal) {
-		t.Errorf("windows %q, want %q", got, want)
+// withinOneEdit is Levenshtein distance ≤ 1, in characters.
+func TestWithinOneEdit(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"cheddar", "cheddar", true},
+		{"chedar", "cheddar", true},   // a letter dropped
+		{"cheddar", "chedar", true},   // either way round
+		{"cheddax", "cheddar", true},  // replaced
+		{"xcheddar", "cheddar", true}, // added in front
+		{"cheddarx", "cheddar", true}, // added at the end
+		{"hceddar", "cheddar", false}, // swapped: two edits
+		{"chedr", "cheddar", false},   // two dropped
+		{"chxddxr", "cheddar", false}, // two replaced
+		{"milk", "silk", true},
+		{"milk", "mil", true},
+		{"milk", "", false},
+		{"a", "", true},
+		{"", "", true},
+		{"brûlé", "brûlée", true}, // characters, not bytes
+		{"brulé", "brûlé", true},
+		{"brulee", "brûlée", false},
+		{"北京", "北京市", true},
 	}
-	if _, ok := trigramWindows("brûlé"); ok {
-		t.Error("windows of a word outside ASCII, whose trigrams pg_trgm may hash")
+	for _, tt := range tests {
+		if got := withinOneEdit(tt.a, tt.b); got != tt.want {
+			t.Errorf("withinOneEdit(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+		if got := withinOneEdit(tt.b, tt.a); got != tt.want {
+			t.Errorf("withinOneEdit(%q, %q) = %v, want %v", tt.b, tt.a, got, tt.want)
+		}
+	}
+}
+
+// A doc's words are runs of ASCII letters and digits and characters
+// outside ASCII (the rule supply_doc_words states in SQL, whatever the
+// locale), at most maxVocabularyWord characters.
+func TestDocWords(t *testing.T) {
+	tests := []struct {
+		doc  string
+		want []string
+	}{
+		{"whole milk . dairy", []string{"whole", "milk", "dairy"}},
+		{"free-range eggs, 12x", []string{"free", "range", "eggs", "12x"}},
+		{"crème brûlée", []string{"crème", "brûlée"}},
+		{"北京烤鸭", []string{"北京烤鸭"}},
+		{"l’eau", []string{"l’eau"}}, // punctuation outside ASCII stays inside a word
+		{"A-b", []string{"b"}},       // docs are lower-cased: upper-case ASCII splits
+		{strings.Repeat("x", 32) + " " + strings.Repeat("y", 33), []string{strings.Repeat("x", 32)}},
+		{" .. ", nil},
+	}
+	for _, tt := range tests {
+		if got := docWords(tt.doc); !slices.Equal(got, tt.want) {
+			t.Errorf("docWords(%q) = %q, want %q", tt.doc, got, tt.want)
+		}
+	}
+}
+
+// A term's expansions: the words one edit away among those its variants
+// found, never the term, at most maxExpansions, in byte order.
+func TestExpansions(t *testing.T) {
+	vocab := []string{"cheddar", "chedda", "cheddars", "cedar", "chedar", "header", "checkers"}
+	found := map[string][]string{}
+	for _, w := range vocab {
+		for _, v := range variants(w) {
+			found[v] = append(found[v], w)
+		}
+	}
+	if got, want := expansions("chedar", found), []string{"cedar", "cheddar"}; !slices.Equal(got, want) {
+		t.Errorf("expansions of chedar %q, want %q", got, want)
+	}
+	found = map[string][]string{}
+	var many []string
+	for c := 'a'; c <= 'z'; c++ {
+		w := "tea" + string(c)
+		many = append(many, w)
+		for _, v := range variants(w) {
+			found[v] = append(found[v], w)
+		}
+	}
+	if got := expansions("teax", found); len(got) != maxExpansions || !slices.Equal(got, slices.DeleteFunc(many, func(w string) bool { return w == "teax" })[:maxExpansions]) {
+		t.Errorf("expansions of teax %q, want the first %d of %q", got, maxExpansions, many)
 	}
 }

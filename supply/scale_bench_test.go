@@ -223,7 +223,17 @@ func scaleIndex(b *testing.B, n, k int, full bool) (*Postgres, float64, bool) {
 		b.Fatal(err)
 	}
 	b.Logf("building the index: %s (had %q)", fp, have)
-	for _, ddl := range []string{`DROP TABLE IF EXISTS supply_items, plaza_supply_migrations`, `DELETE FROM plaza_bench_fingerprint`} {
+	for _, ddl := range []string{
+		`DROP TABLE IF EXISTS supply_items, supply_item_places, supply_words, supply_word_variants, plaza_supply_migrations`,
+		// The migrations' functions, which the migrations create again.
+		`DO $$ DECLARE f regprocedure; BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = current_schema() AND p.proname LIKE 'supply\_%' LOOP
+        EXECUTE 'DROP FUNCTION ' || f || ' CASCADE';
+    END LOOP;
+END $$`,
+		`DELETE FROM plaza_bench_fingerprint`,
+	} {
 		if _, err := pool.Exec(ctx, ddl); err != nil {
 			b.Fatal(err)
 		}
