@@ -376,7 +376,8 @@ func BenchmarkPostgresScale(b *testing.B) {
 	ix, loadS, built := scaleIndex(b, n, k, full)
 	ctx := context.Background()
 	var bytes, items int64
-	if err := ix.pool.QueryRow(ctx, `SELECT pg_total_relation_size('supply_items'), (SELECT count(*) FROM supply_items)`).Scan(&bytes, &items); err != nil {
+	if err := ix.pool.QueryRow(ctx, `SELECT pg_total_relation_size('supply_items') + pg_total_relation_size('supply_item_places') +
+    pg_total_relation_size('supply_words') + pg_total_relation_size('supply_word_variants'), (SELECT count(*) FROM supply_items)`).Scan(&bytes, &items); err != nil {
 		b.Fatal(err)
 	}
 	// One pass of the mix first, so the figures are of a warm cache.
