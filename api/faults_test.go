@@ -307,7 +307,12 @@ const productNodeQuery = `query($id: ID!) { node(id: $id) { id ... on Product { 
 
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	rig := startFaultRig(t, withoutBreaker(faultPolicy()))
+	// A generous attempt timeout: the test is about the wait between
+	// attempts, and a first attempt slower than faultPolicy's 200 ms (a
+	// loaded CI machine under -race) timed out instead of being refused.
+	pc := withoutBreaker(faultPolicy())
+	pc.Timeout = 5 * time.Second
+	rig := startFaultRig(t, pc)
 	p := rig.providers[faultyID]
 	p.Use(rateLimit("1", 1)) // the first request is told to come back in 1 s
 
