@@ -15,6 +15,7 @@ import (
 
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/gid"
+	"github.com/plaza-gateway/plaza/listexec"
 )
 
 // The floor is the least a Go gateway must do for the headline workload,
@@ -196,35 +197,7 @@ func floorCall[T any](ctx context.Context, f *floor, path string, ids []string) 
 	return out, nil
 }
 
-// appendQuoted appends s as a JSON string escaped exactly as gqlgen writes
-// response strings (graphql.MarshalString): ", \ and control characters,
+// appendQuoted is Plaza's own writer of response strings, so the floor's
+// answer is byte-identical to Plaza's: ", \ and control characters,
 // \t \r \n by name and the rest as \u00XX; everything else as it is.
-func appendQuoted(out []byte, s string) []byte {
-	const hex = "0123456789ABCDEF"
-	out = append(out, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '\\' && c != '"' {
-			continue
-		}
-		out = append(out, s[start:i]...)
-		switch c {
-		case '\t':
-			out = append(out, `\t`...)
-		case '\r':
-			out = append(out, `\r`...)
-		case '\n':
-			out = append(out, `\n`...)
-		case '\\':
-			out = append(out, `\\`...)
-		case '"':
-			out = append(out, `\"`...)
-		default:
-			out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	out = append(out, s[start:]...)
-	return append(out, '"')
-}
+var appendQuoted = listexec.AppendQuoted

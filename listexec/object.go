@@ -266,21 +266,22 @@ func writeQuotedString(w io.Writer, s string) {
 		writeQuotedInto(b, s)
 		return
 	}
-	_, _ = w.Write(appendQuoted(make([]byte, 0, len(s)+2), s))
+	_, _ = w.Write(AppendQuoted(make([]byte, 0, len(s)+2), s))
 }
 
 // writeQuotedInto is writeQuotedString into the executor's buffer, appended
 // to its spare capacity in one piece.
 func writeQuotedInto(b *bytes.Buffer, s string) {
 	b.Grow(len(s) + 2)
-	_, _ = b.Write(appendQuoted(b.AvailableBuffer(), s))
+	_, _ = b.Write(AppendQuoted(b.AvailableBuffer(), s))
 }
 
-// appendQuoted appends s quoted as writeQuotedString writes it. The string
+// AppendQuoted appends s quoted as a GraphQL response string (what
+// graphql.MarshalString and writeQuotedString write). The string
 // is scanned byte by byte: the bytes it escapes are all ASCII, so every
 // other byte, of a valid character or not, passes through as gqlgen's
 // rune-by-rune scan passes it.
-func appendQuoted(dst []byte, s string) []byte {
+func AppendQuoted(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {

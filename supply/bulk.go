@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -302,6 +303,10 @@ var copyColumns = []string{"provider", "kind", "id", "version", "deleted", "vert
 	"category_key", "tags", "tags_text", "city_names", "cities", "lat", "lon", "price", "currency", "available", "rating",
 	"updated_at", "key", "doc"}
 
+// docColumn is doc's place in copyColumns and itemRow: the text whose
+// words join the vocabulary.
+var docColumn = slices.Index(copyColumns, "doc")
+
 // copySource feeds CopyFrom from next, one checked item at a time.
 type copySource struct {
 	next  func() ([]Item, error)
@@ -323,7 +328,7 @@ func (s *copySource) Next() bool {
 				continue
 			}
 			s.row = itemRow(it)
-			s.words.add(s.row[len(s.row)-1].(string))
+			s.words.add(s.row[docColumn].(string))
 			return true
 		}
 		items, err := s.next()

@@ -107,7 +107,7 @@ func (p *Postgres) Apply(ctx context.Context, b Batch) (Ack, error) {
 		// upsertSQL takes the copied columns but deleted, which it sets.
 		row := itemRow(it)
 		batch.Queue(upsertSQL, append(row[:4:4], row[5:]...)...)
-		words.add(row[len(row)-1].(string))
+		words.add(row[docColumn].(string))
 		queued = append(queued, len(ack.Results))
 		ack.Results = append(ack.Results, Result{Ref: r})
 	}
@@ -170,8 +170,6 @@ type sqlQuery struct {
 	// kinds are the kinds asked (of Kinds or Verticals), when kinded.
 	kinds  []string
 	kinded bool
-	// priced: the query filters on price, which no key holds.
-	priced bool
 	// browse: a browse in a city read through the items' places
 	// (browsable); places is its condition on supply_item_places, whose
 	// arguments are the query's (see from and browsePage).
@@ -434,7 +432,6 @@ func (s *sqlQuery) filters(q Query) {
 		}
 	}
 	if lo, hi, ok := priceRange(q); ok {
-		s.priced = true
 		s.where = append(s.where, "price BETWEEN "+s.arg(lo)+" AND "+s.arg(hi))
 	}
 	if s.browse {

@@ -2,6 +2,7 @@ package supply
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -199,11 +200,4 @@ func (s wordSet) add(doc string) {
 	})
 }
 
-func (s wordSet) sorted() []string {
-	out := make([]string, 0, len(s))
-	for w := range s {
-		out = append(out, w)
-	}
-	slices.Sort(out)
-	return out
-}
+func (s wordSet) sorted() []string { return slices.Sorted(maps.Keys(s)) }
