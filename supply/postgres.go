@@ -175,6 +175,10 @@ type sqlQuery struct {
 	// arguments are the query's (see from and browsePage).
 	browse bool
 	places string
+	// walking: the query's page walks the rank-tier keys (tierText), so
+	// filters and text add no conditions on the city keys (keys): the
+	// walk's statement would not read them.
+	walking bool
 }
 
 // from is the rows a query reads: supply_items, or with keys the rows the
@@ -237,7 +241,7 @@ func tsQuery(phrases []string, weight string) string {
 func (s *sqlQuery) text(pl *plan) {
 	var every []string
 	for _, phrases := range pl.concepts {
-		if keys := s.cityText(phrases); keys != "" {
+		if keys := s.cityText(phrases); keys != "" && !s.walking {
 			s.keys = append(s.keys, keys)
 		}
 		cond := "false"
@@ -255,7 +259,7 @@ func (s *sqlQuery) text(pl *plan) {
 // concept's own condition is checked on to the city's postings of those
 // words; "" when there is no city.
 func (s *sqlQuery) cityText(phrases []string) string {
-	if s.city == "" {
+	if s.city == "" || s.walking {
 		return ""
 	}
 	var any []string
@@ -275,28 +279,40 @@ func (s *sqlQuery) cityText(phrases []string) string {
 	return "(" + strings.Join(any, " OR ") + ")"
 }
 
-// tierKeysExpr is the expression of the rank-tier index (migration
-// 00005), written as the index is (see cityKeysExpr).
-const tierKeysExpr = "supply_tier_keys(rating, key, tsv, category_key)"
+// tierKeysExpr and cityTierKeysExpr are the expressions of the rank-tier
+// indexes (migrations 00005 and 00009), written as the indexes are (see
+// cityKeysExpr).
+const (
+	tierKeysExpr     = "supply_tier_keys(rating, key, tsv, category_key)"
+	cityTierKeysExpr = "supply_city_tier_keys(cities, rating, key, tsv, category_key)"
+)
 
 // tierGroups is how many groups of the rank-tier order (migration 00005,
 // supply_tier_group) a walk reads at most: all of them. A variable so a
 // test can stop the walk early.
 var tierGroups = 24
 
-// tierText is the condition on the rank-tier keys (migration 00005) that
-// every match of pl (and of the category, if any) in the group tier_group
-// meets: each concept's words, any phrase's, and the category keyed in
-// that group. "" when pl cannot be walked so: a concept without words
+// tierText is the condition on the rank-tier keys that every match of pl
+// (and of the category, if any) in the group tier_group meets: each
+// concept's words, any phrase's, and the category keyed in that group; in
+// a city, keyed in that city too (migration 00009), otherwise across the
+// country (00005). "" when pl cannot be walked so: a concept without words
 // (then the query reads today's indexes).
 func (s *sqlQuery) tierText(pl *plan) string {
 	n := len(s.args)
+	expr, words, terms := tierKeysExpr, "supply_tier_words(tier_group, ", "supply_tier_terms(tier_group, "
+	if s.city != "" {
+		city := s.arg(s.city)
+		expr = cityTierKeysExpr
+		words = "supply_city_tier_words(tier_group, " + city + ", "
+		terms = "supply_city_tier_terms(tier_group, " + city + ", "
+	}
 	var every []string
 	for _, phrases := range pl.concepts {
 		var any []string
 		for _, ph := range phrases {
 			if w := tsWords(ph); w != "" {
-				any = append(any, tierKeysExpr+" @> supply_tier_words(tier_group, "+s.arg(w)+")")
+				any = append(any, expr+" @> "+words+s.arg(w)+")")
 			}
 		}
 		if len(any) == 0 {
@@ -306,27 +322,42 @@ func (s *sqlQuery) tierText(pl *plan) string {
 		every = append(every, "("+strings.Join(any, " OR ")+")")
 	}
 	if s.category != "" {
-		every = append(every, tierKeysExpr+" @> supply_tier_terms(tier_group, "+s.arg([]string{"cat:" + s.category})+")")
+		every = append(every, expr+" @> "+terms+s.arg([]string{"cat:" + s.category})+")")
 	}
 	return strings.Join(every, " AND ")
 }
 
-// walk is the candidates of a query without a city, read through the
-// rank-tier keys (migration 00005): the first MaxCandidates of its
-// matches in the tier order (supply_tier ascending, best rated first,
-// then rating descending, key ascending), a total order, so the same rows
-// whatever the plan and however the rows lie on disk. It reads the tier
-// groups best first, each group's matches from that group's posting lists
-// of keys (all the conditions of where checked on them, fenced as in
-// from) and sorted, and stops once it holds MaxCandidates: every row of a
-// later group comes after every row of the groups read, so the rows held
-// are the first of all the matches. A common word reads a few of its
-// groups' small lists, not its list of the whole country.
+// walk is the candidates of a text query ordered by relevance, read
+// through the rank-tier keys (migrations 00005 and, in a city, 00009):
+// the first MaxCandidates of its matches in the tier order (supply_tier
+// ascending, best rated first, then rating descending, key ascending), a
+// total order, so the same rows whatever the plan and however the rows
+// lie on disk. It reads the tier groups best first, each group's matches
+// from that group's posting lists of keys (all the conditions of where
+// checked on them, fenced as in from) and sorted, and stops once it holds
+// MaxCandidates: every row of a later group comes after every row of the
+// groups read, so the rows held are the first of all the matches. A
+// common word reads a few of its groups' small lists, not its list of
+// the whole country or city.
 func walk(keys, where string) string {
 	return fmt.Sprintf(`(SELECT supply_items.* FROM generate_series(0, %d) AS tier_group,
     LATERAL (SELECT * FROM (SELECT `+searchColumns+` FROM supply_items WHERE NOT deleted AND %s OFFSET 0) AS supply_items
         WHERE %s ORDER BY supply_tier(rating, key), rating DESC, key LIMIT %d) AS supply_items
     LIMIT %d) AS supply_items`, tierGroups-1, keys, where, MaxCandidates, MaxCandidates)
+}
+
+// walked is the source of q's matches of pl read by a walk of the
+// rank-tier keys, and the query whose conditions and arguments it holds;
+// nil when pl cannot be walked (tierText).
+func walked(q Query, pl *plan) (string, *sqlQuery) {
+	s := &sqlQuery{walking: true}
+	s.filters(q)
+	s.text(pl)
+	keys := s.tierText(pl)
+	if keys == "" {
+		return "", nil
+	}
+	return walk(keys, strings.Join(s.where, " AND ")), s
 }
 
 // browsable reports whether q is a browse in a city that the items'
@@ -418,7 +449,7 @@ func (s *sqlQuery) filters(q Query) {
 		cat := norm(q.Category)
 		s.category = cat
 		s.where = append(s.where, "category_key = "+s.arg(cat))
-		if s.city != "" && !s.browse {
+		if s.city != "" && !s.browse && !s.walking {
 			// The city's postings of the category (of the kinds asked),
 			// from the city-qualified keys (migration 00003).
 			terms := []string{"cat:" + cat}
@@ -535,23 +566,24 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 		s.text(pl)
 	}
 	where, whereArgs, from := strings.Join(s.where, " AND "), s.args, s.from()
-	score := "0"
-	if pl != nil && q.Sort == SortRelevance {
-		score = s.score(pl)
-	}
 	// counted: the page's rows carry Total (count over the candidates),
 	// so the matches are read once, not once for the page and once more
 	// for the count.
 	counted := pl != nil && q.Sort == SortRelevance
-	src := from + " WHERE " + where
-	if counted && s.city == "" {
-		// Its arguments follow where's, which the count and the facets
-		// take alone.
-		if keys := s.tierText(pl); keys != "" {
-			src = walk(keys, where)
+	src, ps := from+" WHERE "+where, &s
+	if counted {
+		// The page walks the rank-tier keys: its own conditions and
+		// arguments, without the city keys, which the count and the
+		// facets read.
+		if wsrc, w := walked(q, pl); w != nil {
+			src, ps = wsrc, w
 		}
 	}
-	matches := "SELECT *, " + score + " AS score, " + s.sortValue(q) + " AS sv FROM " + src
+	score := "0"
+	if counted {
+		score = ps.score(pl)
+	}
+	matches := "SELECT *, " + score + " AS score, " + ps.sortValue(q) + " AS sv FROM " + src
 	// The page's keys are cut from the matches (pageSQL, its order and
 	// limit added below), then its items read whole (cut).
 	pageSQL := "SELECT provider, kind, id, rating, key, score, sv FROM (" + matches + ") m"
@@ -568,7 +600,7 @@ func (p *Postgres) search(ctx context.Context, q Query, pl *plan, pass int, c *c
 		return "SELECT " + pageItems + ", p.score, p.sv" + total + " FROM (" + pageSQL + " ORDER BY " + order +
 			fmt.Sprintf(" LIMIT %d) p JOIN supply_items USING (provider, kind, id) ORDER BY ", q.First+1) + outer
 	}
-	pageArgs := append([]any(nil), s.args...)
+	pageArgs := append([]any(nil), ps.args...)
 	n := len(pageArgs)
 	countSQL := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) c", from, where, MaxMatches)
 	countArgs := whereArgs

@@ -420,12 +420,13 @@ func TestPostgresVocabularyFilledByApplyAndLoad(t *testing.T) {
 	})
 }
 
-// A query without a city walks the rank-tier keys (migration 00005) and
-// scores exactly the first MaxCandidates of its matches in the tier order,
-// as reading every match and sorting them would: whatever the words, the
-// category or the kinds, and only because the walk reads every group that
-// holds one of them (one group fewer answers otherwise).
-func TestPostgresCountryWideWalk(t *testing.T) {
+// A text query walks the rank-tier keys (migration 00005 across the
+// country, 00009 in a city) and scores exactly the first MaxCandidates of
+// its matches in the tier order, as reading every match and sorting them
+// would: whatever the words, the city, the category or the kinds, and
+// only because the walk reads every group that holds one of them (one
+// group fewer answers otherwise).
+func TestPostgresTierWalk(t *testing.T) {
 	ix := openPostgres(t)
 	// More matches than MaxCandidates, over every rating of one decimal
 	// from 3.0 to 5.0, so the walk stops inside the order.
@@ -436,7 +437,9 @@ func TestPostgresCountryWideWalk(t *testing.T) {
 		it := product(fmt.Sprintf("p%d", i%97), fmt.Sprintf("p-%d", i), adjectives[i%3]+" "+nouns[i%5], 1)
 		it.Rating = 3 + float64(i%21)/10
 		it.Category = []string{"Dairy", "Bakery"}[(i/5)%2]
-		it.Cities = []string{fmt.Sprintf("City %d", i%40)}
+		// Every item is also in the capital, which then holds more
+		// matches than MaxCandidates.
+		it.Cities = []string{fmt.Sprintf("City %d", i%40), "Capital"}
 		if i%7 == 0 {
 			it.Kind = KindStore
 		}
@@ -494,6 +497,13 @@ func TestPostgresCountryWideWalk(t *testing.T) {
 		{"a word of some kinds", Query{Text: "milk", Kinds: []Kind{KindStore}}, false},
 		{"a rare word", Query{Text: "organic tea"}, false},
 		{"no match", Query{Text: "zyzzyva"}, false},
+		{"a common word in a city", Query{Text: "milk", City: "Capital"}, true},
+		{"two words in a city", Query{Text: "whole milk", City: "capital"}, true},
+		{"a word in a category in a city", Query{Text: "milk", Category: "Dairy", City: "Capital"}, true},
+		{"a word of some kinds in a city", Query{Text: "milk", Kinds: []Kind{KindStore}, City: "Capital"}, false},
+		{"a word in a small city", Query{Text: "milk", City: "City 3"}, false},
+		{"a rare word in a city", Query{Text: "organic tea", City: "City 9"}, false},
+		{"no match in a city", Query{Text: "zyzzyva", City: "Capital"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -518,50 +528,69 @@ func TestPostgresCountryWideWalk(t *testing.T) {
 }
 
 // The walk reads the tier keys' index, not a word's list of the country.
-func TestPostgresCountryWideWalkUsesTheTierIndex(t *testing.T) {
+func TestPostgresTierWalkUsesTheTierIndexes(t *testing.T) {
 	ix := openPostgres(t)
 	words := []string{"milk", "bread", "cheddar", "rice", "tea", "apple", "tofu", "lamb", "noodles", "coffee"}
 	var items []Item
 	for i := range 4000 {
 		it := product("p", fmt.Sprintf("p-%d", i), words[i%len(words)]+" "+words[(i/10)%len(words)], 1)
 		it.Rating = float64(i%51) / 10
+		it.Cities = []string{[]string{"Hangzhou", "Shanghai", "Chengdu"}[i%3]}
 		items = append(items, it)
 	}
 	mustApply(t, ix, Batch{Upserts: items})
 	if _, err := ix.pool.Exec(ctx, "ANALYZE supply_items"); err != nil {
 		t.Fatal(err)
 	}
-	exact, _ := plans("milk tea")
-	var s sqlQuery
-	s.filters(Query{Text: "milk tea", Category: "Dairy"})
-	s.text(exact)
-	keys := s.tierText(exact)
-	plan, cond := explainIndexConds(t, ctx, ix.pool, "SELECT id FROM "+walk(keys, strings.Join(s.where, " AND ")), s.args...)
-	if !strings.Contains(plan, "supply_items_tier_keys") || strings.Contains(plan, "Seq Scan on supply_items") ||
-		!strings.Contains(cond, "supply_tier_words(tier_group") || !strings.Contains(cond, "supply_tier_terms(tier_group") ||
-		strings.Contains(cond, "tsv @@") || strings.Contains(cond, "category_key =") {
-		t.Errorf("plan does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
+	tests := []struct {
+		name string
+		q    Query
+		// typo: the typo pass, its expansions words of the vocabulary.
+		typo bool
+		// index and the functions of its conditions, category: a
+		// condition on the category's keys.
+		index, words, terms string
+		category            bool
+	}{
+		{"across the country", Query{Text: "milk tea", Category: "Dairy"}, false,
+			"supply_items_tier_keys", "supply_tier_words(tier_group", "supply_tier_terms(tier_group", true},
+		{"a typo across the country", Query{Text: "chedar"}, true,
+			"supply_items_tier_keys", "supply_tier_words(tier_group", "", false},
+		{"in a city", Query{Text: "milk tea", Category: "Dairy", City: "Hangzhou"}, false,
+			"supply_items_city_tier_keys", "supply_city_tier_words(tier_group", "supply_city_tier_terms(tier_group", true},
+		{"a typo in a city", Query{Text: "chedar", City: "Hangzhou"}, true,
+			"supply_items_city_tier_keys", "supply_city_tier_words(tier_group", "", false},
 	}
-	// The typo pass walks too: its expansions are words.
-	_, typo := plans("chedar")
-	typo, err := ix.expand(ctx, typo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st sqlQuery
-	st.filters(Query{Text: "chedar"})
-	st.text(typo)
-	keys = st.tierText(typo)
-	if keys == "" {
-		t.Fatal("the typo pass has no tier keys")
-	}
-	plan, cond = explainIndexConds(t, ctx, ix.pool, "SELECT id FROM "+walk(keys, strings.Join(st.where, " AND ")), st.args...)
-	if !strings.Contains(plan, "supply_items_tier_keys") || strings.Contains(plan, "Seq Scan on supply_items") ||
-		!strings.Contains(cond, "supply_tier_words(tier_group") || strings.Contains(cond, "tsv @@") {
-		t.Errorf("the typo pass does not read supply_items_tier_keys by the group's keys alone:\n%s", plan)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pl, typo := plans(tt.q.Text)
+			if tt.typo {
+				var err error
+				if pl, err = ix.expand(ctx, typo); err != nil {
+					t.Fatal(err)
+				}
+			}
+			src, w := walked(tt.q, pl)
+			if w == nil {
+				t.Fatal("no walk")
+			}
+			plan, cond := explainIndexConds(t, ctx, ix.pool, "SELECT id FROM "+src, w.args...)
+			bad := !strings.Contains(plan, tt.index+" ") || strings.Contains(plan, "Seq Scan on supply_items") ||
+				!strings.Contains(cond, tt.words) || strings.Contains(cond, "tsv @@") || strings.Contains(cond, "category_key =") ||
+				strings.Contains(cond, "cities @>") || strings.Contains(plan, "supply_city_keys(")
+			if tt.category {
+				bad = bad || !strings.Contains(cond, tt.terms)
+			}
+			if bad {
+				t.Errorf("the walk does not read %s by the group's keys alone:\n%s", tt.index, plan)
+			}
+		})
 	}
 	if page := mustSearch(t, ix, Query{Text: "chedar"}); page.Total != 760 {
 		t.Errorf("chedar: %d matches, want cheddar's 760", page.Total)
+	}
+	if page := mustSearch(t, ix, Query{Text: "chedar", City: "Chengdu"}); page.Total != 255 {
+		t.Errorf("chedar in Chengdu: %d matches, want cheddar's 255", page.Total)
 	}
 }
 

@@ -216,10 +216,9 @@ const (
 	// them all.
 	MaxMatches = 1000
 	// MaxCandidates bounds how many of a text query's matches the
-	// PostgreSQL index scores when it orders by relevance: in a city, the
-	// first the city's keys yield (their order on disk, not their score);
-	// without a city, the first in the rank-tier order (best rated first,
-	// see Postgres), so one common word across the country reads a few
+	// PostgreSQL index scores when it orders by relevance: the first in
+	// the rank-tier order (best rated first, see Postgres), across the
+	// country or in the query's city, so one common word reads a few
 	// thousand rows rather than every match. Past it, the pages are the
 	// best of those candidates.
 	// It equals MaxMatches, so Total is counted over the same rows, in the
