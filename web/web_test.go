@@ -250,3 +250,57 @@ func TestAppHandler(t *testing.T) {
 		})
 	}
 }
+
+// Files are read when first served: a file the bundle lists but cannot
+// read answers 500 with its name, and the rest of the bundle is served.
+// Types come from the bundle's own table, whatever the machine's MIME
+// files say.
+func TestAppHandlerReadsFilesWhenServed(t *testing.T) {
+	fsys := unreadable{MapFS: fstest.MapFS{
+		"index.html":               {Data: []byte("<!doctype html>")},
+		"playground.html":          {Data: []byte("<div id=graphiql></div>")},
+		"persisted-documents.json": {Data: []byte(`{}`)},
+		"assets/app-abc.js":        {Data: []byte("console.log('plaza')")},
+		"assets/app-abc.css":       {Data: []byte("body{}")},
+		"assets/broken-abc.js":     {Data: []byte("never read")},
+	}, name: "assets/broken-abc.js"}
+	b, err := New(fsys)
+	if err != nil {
+		t.Fatalf("New read a file it need not: %v", err)
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+		ctype  string
+		body   string
+	}{
+		{"/app/assets/broken-abc.js", 500, "text/plain; charset=utf-8", "web: the bundle's assets/broken-abc.js is unreadable"},
+		{"/app/assets/app-abc.js", 200, "text/javascript; charset=utf-8", "console.log"},
+		{"/app/assets/app-abc.css", 200, "text/css; charset=utf-8", "body{}"},
+		{"/app/", 200, "text/html; charset=utf-8", "<!doctype html>"},
+	} {
+		rec := httptest.NewRecorder()
+		b.App().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		if rec.Code != tc.status || rec.Header().Get("Content-Type") != tc.ctype || !strings.HasPrefix(rec.Body.String(), tc.body) {
+			t.Errorf("GET %s: %d %q %q, want %d %q %q", tc.path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.String(), tc.status, tc.ctype, tc.body)
+		}
+	}
+}
+
+// unreadable is a MapFS whose file name lists but cannot be opened.
+type unreadable struct {
+	fstest.MapFS
+	name string
+}
+
+func (u unreadable) Open(name string) (fs.File, error) {
+	if name == u.name {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return u.MapFS.Open(name)
+}
+
+func (u unreadable) ReadFile(name string) ([]byte, error) { return fs.ReadFile(fsOnly{u}, name) }
+
+// fsOnly hides every method but Open, so fs.ReadFile opens the file.
+type fsOnly struct{ fs.FS }
