@@ -51,12 +51,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 // vocabulary of migration 00006, expand), GIN indexes keyed by city
 // and term together (migration 00003) so one city's query reads only that
 // city's postings, and GIN indexes keyed by rank tier and term (migration
-// 00005) so a query without a city reads its best-rated candidates from
-// small posting lists, never a word's list of the whole country (walk),
-// and the items' places, one row per item and city in b-trees in the
-// browse's order (migration 00008), so a browse in a city reads about a
-// page of rows, best rated first (browsePage). The schema comes from
-// Migrate.
+// 00005, and by city too in 00009) so a text query reads its best-rated
+// candidates from small posting lists, never a word's list of the whole
+// country or city (walk), and the items' places, one row per item and
+// city in b-trees in the browse's order (migration 00008), so a browse in
+// a city reads about a page of rows, best rated first (browsePage). The
+// schema comes from Migrate.
 type Postgres struct {
 	pool *pgxpool.Pool
 }
