@@ -241,7 +241,7 @@ func tsQuery(phrases []string, weight string) string {
 func (s *sqlQuery) text(pl *plan) {
 	var every []string
 	for _, phrases := range pl.concepts {
-		if keys := s.cityText(phrases); keys != "" && !s.walking {
+		if keys := s.cityText(phrases); keys != "" {
 			s.keys = append(s.keys, keys)
 		}
 		cond := "false"

@@ -53,12 +53,12 @@ const PlaygroundCSP = "default-src 'self'; script-src 'self'; style-src 'self' '
 // heap of a list query at 64 connections, which GOGC=200 let the heap grow
 // three times over).
 type Bundle struct {
+	fsys      fs.FS
 	files     map[string]*asset // by path inside dist, e.g. "assets/app-x.js"
 	documents map[string]string
 }
 
 type asset struct {
-	fsys  fs.FS
 	name  string
 	ctype string
 	once  sync.Once
@@ -85,12 +85,12 @@ var embedded = sync.OnceValues(func() (*Bundle, error) {
 // fails when the app's page, the playground's page or the persisted
 // documents are missing or malformed.
 func New(fsys fs.FS) (*Bundle, error) {
-	b := &Bundle{files: map[string]*asset{}}
+	b := &Bundle{fsys: fsys, files: map[string]*asset{}}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b.files[p] = &asset{fsys: fsys, name: p, ctype: contentType(p)}
+		b.files[p] = &asset{name: p, ctype: contentType(p)}
 		return nil
 	})
 	if err != nil {
@@ -175,7 +175,7 @@ func (b *Bundle) ServePlayground(w http.ResponseWriter, r *http.Request) {
 // serve writes a, gzip-compressed when the client accepts it and it pays;
 // 500 when its file cannot be read.
 func (b *Bundle) serve(w http.ResponseWriter, r *http.Request, a *asset, csp string) {
-	if a.load(); a.err != nil {
+	if a.load(b.fsys); a.err != nil {
 		http.Error(w, "web: the bundle's "+a.name+" is unreadable", http.StatusInternalServerError)
 		return
 	}
@@ -195,11 +195,11 @@ func (b *Bundle) serve(w http.ResponseWriter, r *http.Request, a *asset, csp str
 	_, _ = w.Write(body)
 }
 
-// load reads a's file and makes its gzip encoding (none for small or
-// binary files), once.
-func (a *asset) load() {
+// load reads a's file from fsys and makes its gzip encoding (none for
+// small or binary files), once.
+func (a *asset) load(fsys fs.FS) {
 	a.once.Do(func() {
-		if a.body, a.err = fs.ReadFile(a.fsys, a.name); a.err != nil {
+		if a.body, a.err = fs.ReadFile(fsys, a.name); a.err != nil {
 			return
 		}
 		if len(a.body) < 1024 || !compressible(a.ctype) {
