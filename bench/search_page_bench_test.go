@@ -7,7 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"runtime/pprof"
 	"sync/atomic"
 	"testing"
 
@@ -27,7 +31,7 @@ import (
 // completed from the in-process providers. CPU time per search (the
 // collector's included) and collections per 1,000 searches are the
 // figures; PLAZA_BENCH_SEARCH_PROFILE names a CPU profile of the searches
-// alone. Run it with GOMAXPROCS=1, as the row's gateway runs:
+// alone, and PLAZA_BENCH_SEARCH_HEAP_PROFILE a heap profile after them. Run it with GOMAXPROCS=1, as the row's gateway runs:
 //
 //	GOMAXPROCS=1 PLAZA_BENCH_FEED_N=1000000 PLAZA_BENCH_FEED_K=2 go test -run '^$' -bench GeneratedSearchPage ./bench/
 func BenchmarkGeneratedSearchPage(b *testing.B) {
@@ -70,4 +74,28 @@ func BenchmarkGeneratedSearchPage(b *testing.B) {
 	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(gcCycles()-gc0)*1000/float64(b.N), "gc/1000")
 	b.ReportMetric(float64(mem.ScanBytes())/(1<<20), "scan-MiB")
+	b.ReportMetric(float64(mem.HeapBytes())/(1<<20), "est-MiB")
+	// What the collector marks, by the runtime's count (the index's
+	// estimate above is one part of it).
+	m := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}, {Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"}, {Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(m)
+	for i, unit := range []string{"heap-scan-MiB", "heap-live-MiB", "free-MiB", "unused-MiB", "total-MiB", "released-MiB"} {
+		b.ReportMetric(float64(m[i].Value.Uint64())/(1<<20), unit)
+	}
+	b.ReportMetric(float64(debug.SetMemoryLimit(-1))/(1<<20), "limit-MiB")
+	b.ReportMetric(float64(debug.SetGCPercent(-1)), "gogc")
+	if path := os.Getenv("PLAZA_BENCH_SEARCH_HEAP_PROFILE"); path != "" {
+		// Sampled at GODEBUG=memprofilerate=N (gctune leaves a rate set
+		// at start alone).
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		runtime.GC()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

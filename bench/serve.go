@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -139,6 +140,10 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := mem.Compact(ctx); err != nil {
 			return err
 		}
+		// As the shipped binary does after its start-up rebuild (app.
+		// publishInProcess): the feed's transient heap collected and
+		// handed back before serving.
+		debug.FreeOSMemory()
 		fmt.Fprintf(stderr, "index fed and compacted in %v\n", time.Since(start).Round(time.Millisecond))
 	}
 	// The settings come from the environment as in the shipped binary (the

@@ -135,6 +135,14 @@ func TestPaceLeavesOnlyUnscannedLongLivedBytesOutOfTheBase(t *testing.T) {
 		{"the requests are paced by no less than minPaced", heap{live: 164 * mb, stateBytes: 170 * mb},
 			200 * 4 / 164, 250 * mb},
 		{"a heap smaller than minPaced: GOGC as set", heap{live: 2 * mb}, 200, 80 * mb},
+		// The embedded index in its pointer-free item store, its estimate
+		// the budget low: the heap beyond the budget stands for it, and
+		// the limit would be 16 MB above the live heap (80 + 1013 + 2·8 +
+		// 40). Half the budget stays above it, and the runtime's headroom
+		// (3% of its goal).
+		{"a pointer-free state that errs low keeps room above the live heap",
+			heap{live: 1093 * mb, scan: 3 * mb / 2, runtime: 40 * mb, stateBytes: 1013 * mb},
+			paced(1093*mb, 1013*mb), (1093+40+40)*mb + 1093*mb/32},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gc, limit := s.pace(tc.h)

@@ -48,7 +48,7 @@ type collected struct {
 }
 
 // candidate is a match that may enter the page: what the order compares,
-// and the item.
+// and the item's record.
 type candidate struct {
 	score  int
 	rating float64
@@ -56,8 +56,10 @@ type candidate struct {
 	// item of its chunks (0: another): between two such items of one
 	// rating it orders as their keys do, without reading them.
 	ord uint32
+	// key is a view of the record; "" for a chunk's match until it
+	// enters the heap or meets a comparison that reads keys (offer).
 	key string
-	it  *Item
+	ref ref
 }
 
 // before reports whether a comes before b in the index's order.
@@ -234,7 +236,7 @@ func (col *collector) segAt(doc uint64) int {
 	return i
 }
 
-// candidateOf is document id as a candidate of score (it nil: not
+// candidateOf is document id as a candidate of score (ref 0: not
 // live). A document of a chunk is read from the chunk (array reads, none
 // of the item itself): while Bleve holds it undeleted, its item is the one
 // Compact wrote, since Apply deletes a replaced or deleted item's document
@@ -245,18 +247,19 @@ func (col *collector) candidateOf(id index.IndexInternalID, score int) (candidat
 		doc := id.Value()
 		if i := col.segAt(doc); i < len(col.segs) && col.segs[i].c != nil {
 			c, at := col.segs[i].c, doc-col.segs[i].start
-			return candidate{score: score, rating: c.ratings[at], ord: c.first + c.ords[at] + 1, key: c.keys[at], it: c.items[at]}, nil
+			r := c.refs[at]
+			return candidate{score: score, rating: c.ratings[at], ord: c.first + c.ords[at] + 1, ref: r}, nil
 		}
 	}
 	key, err := col.r.ExternalID(id)
 	if err != nil {
 		return candidate{}, fmt.Errorf("supply: search: %w", err)
 	}
-	it := col.m.items[key]
-	if it == nil {
+	r, ok := col.m.store.item(key)
+	if !ok {
 		return candidate{}, nil
 	}
-	return candidate{score: score, rating: it.Rating, key: key, it: it}, nil
+	return candidate{score: score, rating: col.m.store.rating(r), key: key, ref: r}, nil
 }
 
 // count counts one match, checking now and then that the search is
@@ -281,17 +284,33 @@ func (col *collector) offer(id index.IndexInternalID, score int) error {
 	if err != nil {
 		return err
 	}
-	if cand.it == nil {
+	if cand.ref == 0 {
 		return nil // not live (Apply updates Bleve and the maps under one lock; kept safe)
+	}
+	// A chunk's match reads its key only when something compares keys:
+	// the cursor, or a heap whose root came from outside the chunks.
+	// Most matches read are turned away by rating and place alone.
+	if cand.key == "" && (col.c != nil || (len(col.h) == col.k && col.h[0].ord == 0)) {
+		cand.key = col.m.store.key(cand.ref)
 	}
 	switch {
 	case col.c != nil && !cand.after(col.c):
 	case len(col.h) < col.k:
+		col.withKey(&cand)
 		col.h.push(cand)
 	case cand.before(&col.h[0]):
+		col.withKey(&cand)
 		col.h.replaceRoot(cand)
 	}
 	return nil
+}
+
+// withKey reads c's key if it has none yet: every candidate in the heap
+// has its key, which the heap's order and the page's cursor may read.
+func (col *collector) withKey(c *candidate) {
+	if c.key == "" {
+		c.key = col.m.store.key(c.ref)
+	}
 }
 
 func (col *collector) hits() []Hit {
@@ -302,10 +321,11 @@ func (col *collector) hits() []Hit {
 		return 1
 	})
 	out := make([]Hit, len(col.h))
+	var l lists
 	for i := range col.h {
-		// Items in the map are replaced, never changed: the hit shares
-		// their slices (Hit says they are read-only).
-		out[i] = Hit{Item: *col.h[i].it, Score: col.h[i].score}
+		// Records are replaced, never changed: the hit's strings are
+		// views of its record (Hit says they are read-only).
+		out[i] = Hit{Item: col.m.store.decode(col.h[i].ref, &l), Score: col.h[i].score}
 	}
 	return out
 }

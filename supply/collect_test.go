@@ -77,7 +77,11 @@ func TestCollectorMatchesBleve(t *testing.T) {
 		}
 		var hits []Hit
 		for _, id := range ids {
-			hits = append(hits, Hit{Item: *ix.items[id], Score: scores[id]})
+			r, ok := ix.store.item(id)
+			if !ok {
+				t.Fatalf("Bleve matched %s, which the store does not hold", id)
+			}
+			hits = append(hits, Hit{Item: ix.store.decode(r, &lists{}), Score: scores[id]})
 		}
 		slices.SortFunc(hits, func(a, b Hit) int {
 			return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(b.Item.Rating, a.Item.Rating),

@@ -70,17 +70,28 @@ func (m *Memory) Compact(ctx context.Context) error {
 		rating float64
 		key    string
 	}
-	order := make([]entry, 0, len(m.items))
-	for key, it := range m.items {
-		order = append(order, entry{it.Rating, key})
+	order := make([]entry, 0, m.store.live)
+	for _, r := range m.store.at {
+		if !m.store.deleted(r) {
+			order = append(order, entry{m.store.rating(r), m.store.key(r)})
+		}
+	}
+	for _, r := range m.store.spill {
+		if !m.store.deleted(r) {
+			order = append(order, entry{m.store.rating(r), m.store.key(r)})
+		}
 	}
 	slices.SortFunc(order, func(a, b entry) int {
 		return cmp.Or(cmp.Compare(b.rating, a.rating), strings.Compare(a.key, b.key))
 	})
 	keys := make([]string, len(order))
 	for i, e := range order {
-		keys[i] = e.key
+		keys[i] = strings.Clone(e.key) // not a view: the store is rewritten below
 	}
+	// The records in browse order too: a walk reads its candidates'
+	// records from a few slabs, not from all over the heap. (The chunks
+	// in use move with them: this Compact may yet fail.)
+	m.rewriteStore(keys)
 	// The documents are built a write at a time: a million of them at
 	// once would be most of the heap the rebuild needs.
 	docs, err := newDocBuilder(idx.Mapping())
@@ -97,8 +108,11 @@ func (m *Memory) Compact(ctx context.Context) error {
 		}
 		write := keys[lo:min(lo+size, len(keys))]
 		b := idx.NewBatch()
+		var l lists
 		for _, key := range write {
-			if err := b.IndexAdvanced(docs.doc(key, m.items[key])); err != nil {
+			r, _ := m.store.item(key)
+			it := m.store.decode(r, &l)
+			if err := b.IndexAdvanced(docs.doc(key, &it)); err != nil {
 				_ = idx.Close()
 				return fmt.Errorf("supply: compact %s: %w", key, err)
 			}
@@ -109,13 +123,17 @@ func (m *Memory) Compact(ctx context.Context) error {
 		}
 		writes = append(writes, write)
 	}
-	chunks, err := chunksOf(idx, m.items, writes)
+	chunks, err := chunksOf(idx, m.store, writes)
 	if err != nil {
 		_ = idx.Close()
 		return err
 	}
 	old := m.idx
 	m.idx, m.chunks, m.held = idx, chunks, false
+	m.chunkBytes = 0
+	for _, c := range chunks {
+		m.chunkBytes += int64(len(c.refs)) * (8 + 8 + 4)
+	}
 	m.bleveBytes = bleveHeap(idx)
 	m.publishHeap()
 	time.AfterFunc(retiredGrace, func() { _ = old.Close() })
@@ -129,14 +147,13 @@ func (m *Memory) current() bleve.Index {
 	return m.idx
 }
 
-// chunk is one segment Compact wrote: its items and their keys by
-// document number within the segment (Bleve numbers a write's documents
-// in no particular order), and its place among Compact's segments, which
-// is their order in the index's browse order.
+// chunk is one segment Compact wrote: its items' records by document
+// number within the segment (Bleve numbers a write's documents in no
+// particular order), and its place among Compact's segments, which is
+// their order in the index's browse order. Nothing in it is a pointer.
 type chunk struct {
-	pos   int
-	keys  []string
-	items []*Item
+	pos  int
+	refs []ref
 	// ratings are the items' ratings, and ords their places in the
 	// chunk's write (first is the write's place in the browse order), by
 	// document number: a search compares matches by them without reading
@@ -150,7 +167,7 @@ type chunk struct {
 // them, one each, in order. It returns nil, and searches read keys from
 // Bleve and walk every match as before, when the segments are not the
 // writes (a Bleve that merged or split them).
-func chunksOf(idx bleve.Index, items map[string]*Item, writes [][]string) (map[uint64]*chunk, error) {
+func chunksOf(idx bleve.Index, store *itemStore, writes [][]string) (map[uint64]*chunk, error) {
 	adv, err := idx.Advanced()
 	if err != nil {
 		return nil, fmt.Errorf("supply: compact: %w", err)
@@ -175,7 +192,7 @@ func chunksOf(idx bleve.Index, items map[string]*Item, writes [][]string) (map[u
 		for j, key := range write {
 			at[key] = j
 		}
-		c := &chunk{pos: i, keys: make([]string, len(write)), items: make([]*Item, len(write)),
+		c := &chunk{pos: i, refs: make([]ref, len(write)),
 			ratings: make([]float64, len(write)), ords: make([]uint32, len(write)), first: uint32(first)}
 		first += len(write)
 		for doc := range uint64(len(write)) {
@@ -187,8 +204,9 @@ func chunksOf(idx bleve.Index, items map[string]*Item, writes [][]string) (map[u
 			if !ok {
 				return nil, nil
 			}
-			c.keys[doc], c.items[doc] = write[j], items[write[j]] // the map's own key string, not a copy
-			c.ratings[doc], c.ords[doc] = c.items[doc].Rating, uint32(j)
+			r, _ := store.item(write[j])
+			c.refs[doc] = r
+			c.ratings[doc], c.ords[doc] = store.rating(r), uint32(j)
 		}
 		out[seg.Id()] = c
 	}

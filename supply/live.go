@@ -14,7 +14,7 @@ import (
 // pushes of one provider add.
 
 // Live implements the quota read for the embedded index: map lookups
-// (the items, and the count Apply keeps per provider).
+// (the store, and the count Apply keeps per provider).
 func (m *Memory) Live(ctx context.Context, provider string, refs []Ref) (int, []bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
@@ -23,9 +23,9 @@ func (m *Memory) Live(ctx context.Context, provider string, refs []Ref) (int, []
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	for i, r := range refs {
-		_, live[i] = m.items[r.Key()]
+		_, live[i] = m.store.item(r.Key())
 	}
-	return m.live[provider], live, nil
+	return m.live[m.store.providerHash(provider)], live, nil
 }
 
 // Live implements the quota read for PostgreSQL: both statements read the

@@ -23,21 +23,25 @@ import (
 )
 
 // Memory is the embedded index: Bleve in memory, plus the items and their
-// versions in maps (Bleve holds the inverted index; the maps hold what a
-// hit returns, and the versions and tombstones that order changes). It is
+// versions in an itemStore (Bleve holds the inverted index; the store
+// holds what a hit returns, and the versions and tombstones that order
+// changes). It is
 // the default for `go run .`; it lives and dies with the process, so it is
 // refilled from providers' catalogues at start.
 type Memory struct {
 	idx bleve.Index
 
 	// mu orders Apply calls (a version check and the write it allows are
-	// one step) and guards items and versions.
-	mu       sync.RWMutex
-	items    map[string]*Item
-	versions map[string]int64 // by key, including deletes (tombstones)
+	// one step) and guards store.
+	mu sync.RWMutex
+	// store holds the items and the versions of every key, deletes
+	// included (tombstones).
+	store *itemStore
 	// live counts each provider's items (Live, the item cap), so a push
-	// need not count them in Bleve, on every segment.
-	live map[string]int
+	// need not count them in Bleve, on every segment. By a 128-bit hash
+	// of the provider: a map keyed by the strings was most of what the
+	// collector still marked at 10^6 providers (the keys are pointers).
+	live map[providerHash]int
 	// held: Apply leaves Bleve alone until Compact builds it from the
 	// items (Hold).
 	held bool
@@ -50,11 +54,10 @@ type Memory struct {
 	// every kind the index has is no filter (kindFilter).
 	kinds map[Kind]int
 
-	// heap sums itemHeap and versionHeap over the maps, bleveBytes is
-	// Bleve's (memory_heap.go); heapBytes and scanBytes publish them.
-	heap                 heapSize
-	bleveBytes           int64
-	heapBytes, scanBytes atomic.Int64
+	// chunkBytes is the chunks', bleveBytes Bleve's (memory_heap.go);
+	// heapBytes and scanBytes publish them with the store's.
+	chunkBytes, bleveBytes int64
+	heapBytes, scanBytes   atomic.Int64
 }
 
 var _ Index = (*Memory)(nil)
@@ -78,7 +81,7 @@ func NewMemory() (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supply: bleve: %w", err)
 	}
-	return &Memory{idx: idx, items: map[string]*Item{}, versions: map[string]int64{}, kinds: map[Kind]int{}, live: map[string]int{}}, nil
+	return &Memory{idx: idx, store: newItemStore(), kinds: map[Kind]int{}, live: map[providerHash]int{}}, nil
 }
 
 func indexMapping() mapping.IndexMapping {
@@ -106,7 +109,7 @@ func indexMapping() mapping.IndexMapping {
 		doc.AddFieldMappingsAt(name, text())
 	}
 	// Doc values serve the facets; ratings and keys, which order the
-	// matches, are read from the items map only for the matches that can
+	// matches, are read from the item store only for the matches that can
 	// reach a page (collect). The vertical is no field: a kind has one
 	// vertical, so its filter is one on kinds and its facet sums the
 	// kinds' (facetsOf).
@@ -206,8 +209,11 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 		if v, ok := pending[key]; ok {
 			return v, true
 		}
-		v, ok := m.versions[key]
-		return v, ok
+		r, ok := m.store.find(key)
+		if !ok {
+			return 0, false
+		}
+		return m.store.version(r), true
 	}
 	upserts := map[string]*Item{}
 	deletes := map[string]bool{}
@@ -257,37 +263,51 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 		}
 	}
 	for key, v := range pending {
-		if _, ok := m.versions[key]; !ok {
-			m.heap.add(versionHeap(key), 1)
+		it := upserts[key] // nil: a delete
+		old := m.store.put(key, it, v)
+		wasLive := old != 0 && !m.store.deleted(old)
+		var p providerHash
+		if wasLive {
+			provider, k := m.store.providerKind(old)
+			p = m.store.providerHash(provider)
+			// The kind's own constant as the key: an assignment stores
+			// the key it is given, and a view of a record would keep
+			// the record's slab.
+			m.kinds[kindConst(k)]--
 		}
-		m.versions[key] = v
-	}
-	for key, it := range upserts {
-		if old, ok := m.items[key]; ok {
-			m.kinds[old.Kind]--
-			m.heap.add(itemHeap(old), -1)
-		} else {
-			m.live[it.Provider]++
-		}
-		m.items[key] = it
-		m.kinds[it.Kind]++
-		m.heap.add(itemHeap(it), 1)
-	}
-	for key := range deletes {
-		if old, ok := m.items[key]; ok {
-			m.kinds[old.Kind]--
-			if m.live[old.Provider]--; m.live[old.Provider] == 0 {
-				delete(m.live, old.Provider)
+		switch {
+		case it != nil:
+			m.kinds[kindConst(it.Kind)]++
+			if !wasLive {
+				m.live[m.store.providerHash(it.Provider)]++
 			}
-			delete(m.items, key)
-			m.heap.add(itemHeap(old), -1)
+		case wasLive:
+			if m.live[p]--; m.live[p] == 0 {
+				delete(m.live, p)
+			}
 		}
+	}
+	if m.store.worthRewriting() {
+		m.rewriteStore(nil)
 	}
 	if batch.Size() > 0 {
 		m.bleveBytes = bleveHeap(m.idx)
 	}
 	m.publishHeap()
 	return ack, nil
+}
+
+// rewriteStore drops the store's replaced records, the keys of order
+// first (itemStore.rewrite), moving the chunks' references with the
+// records (a chunk's reference to a replaced record is never read: Apply
+// deleted its document from Bleve; it becomes 0).
+func (m *Memory) rewriteStore(order []string) {
+	moved := m.store.rewrite(order)
+	for _, c := range m.chunks {
+		for i, r := range c.refs {
+			c.refs[i] = moved[r]
+		}
+	}
 }
 
 // Search implements Index.
@@ -441,34 +461,67 @@ func (m *Memory) collectSorted(ctx context.Context, q Query, filter []query.Quer
 		if err != nil {
 			return out, fmt.Errorf("supply: search: %w", err)
 		}
-		it, ok := m.items[key]
+		ref, ok := m.store.item(key)
 		if !ok {
 			continue
 		}
-		hit := Hit{Item: *it, sortKey: sortValue(q, it)}
-		if c != nil && cmp.Or(cmp.Compare(hit.sortKey, c.Value), strings.Compare(key, c.Key)) <= 0 {
+		hit := sortedHit{ref: ref, key: m.store.key(ref), sortKey: m.sortValue(q, ref)}
+		if c != nil && cmp.Or(cmp.Compare(hit.sortKey, c.Value), strings.Compare(hit.key, c.Key)) <= 0 {
 			continue
 		}
 		switch {
 		case len(*h) < k:
 			heap.Push(h, hit)
-		case compareSorted(&hit, &(*h)[0]) < 0:
+		case hit.before(&(*h)[0]):
 			(*h)[0] = hit
 			heap.Fix(h, 0)
 		}
 	}
-	out.hits = slices.SortedFunc(slices.Values(*h), func(a, b Hit) int { return compareSorted(&a, &b) })
+	slices.SortFunc(*h, func(a, b sortedHit) int {
+		if a.before(&b) {
+			return -1
+		}
+		return 1
+	})
+	var l lists
+	out.hits = make([]Hit, len(*h))
+	for i, sh := range *h {
+		out.hits[i] = Hit{Item: m.store.decode(sh.ref, &l), sortKey: sh.sortKey}
+	}
 	out.total = col.total
 	return out, nil
 }
 
+// sortedHit is a match under a non-relevance sort: its record, key (a
+// view of the record) and sort value.
+type sortedHit struct {
+	ref     ref
+	key     string
+	sortKey float64
+}
+
+// before orders by sort value, then key.
+func (a *sortedHit) before(b *sortedHit) bool {
+	return cmp.Or(cmp.Compare(a.sortKey, b.sortKey), strings.Compare(a.key, b.key)) < 0
+}
+
+// sortValue is sortValue of r's item, from its numbers alone.
+func (m *Memory) sortValue(q Query, r ref) float64 {
+	price, rating, geo, hasGeo := m.store.numbers(r)
+	it := Item{Price: price, Rating: rating}
+	if hasGeo {
+		it.Geo = &geo
+	}
+	return sortValue(q, &it)
+}
+
 // sortedHeap holds hits with the last in sort order at the root.
-type sortedHeap []Hit
+type sortedHeap []sortedHit
 
 func (h sortedHeap) Len() int           { return len(h) }
-func (h sortedHeap) Less(i, j int) bool { return compareSorted(&h[j], &h[i]) < 0 }
+func (h sortedHeap) Less(i, j int) bool { return h[j].before(&h[i]) }
 func (h sortedHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *sortedHeap) Push(x any)        { *h = append(*h, x.(Hit)) }
+func (h *sortedHeap) Push(x any)        { *h = append(*h, x.(sortedHit)) }
 func (h *sortedHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
@@ -599,5 +652,5 @@ func (m *Memory) Close() error { return m.current().Close() }
 func (m *Memory) Len() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.items)
+	return m.store.live
 }

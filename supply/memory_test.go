@@ -225,29 +225,36 @@ func TestMemoryLiveCounts(t *testing.T) {
 		hold  bool
 		b     Batch
 		a, b2 int // live items of providers a and b after the step
+		// whether items 1 and 3 of providers a and b are live after it
+		a13, b13 [2]bool
 	}{
-		{"new items", false, Batch{Upserts: []Item{product("a", "1", "tea", 1), product("a", "2", "tea", 1), product("b", "1", "tea", 1)}}, 2, 1},
-		{"a replacement and a superseded change", false, Batch{Upserts: []Item{product("a", "1", "milk", 2), product("a", "2", "milk", 1)}}, 2, 1},
-		{"a delete, and one of an unknown item", false, Batch{Deletes: []Ref{del("a", "1", 3), del("b", "9", 1)}}, 1, 1},
+		{"new items", false, Batch{Upserts: []Item{product("a", "1", "tea", 1), product("a", "2", "tea", 1), product("b", "1", "tea", 1)}},
+			2, 1, [2]bool{true, false}, [2]bool{true, false}},
+		{"a replacement and a superseded change", false, Batch{Upserts: []Item{product("a", "1", "milk", 2), product("a", "2", "milk", 1)}},
+			2, 1, [2]bool{true, false}, [2]bool{true, false}},
+		{"a delete, and one of an unknown item", false, Batch{Deletes: []Ref{del("a", "1", 3), del("b", "9", 1)}},
+			1, 1, [2]bool{false, false}, [2]bool{true, false}},
 		{"an item back after its delete, and one deleted in its own push", false, Batch{
-			Upserts: []Item{product("a", "1", "tea", 4), product("b", "2", "tea", 1)}, Deletes: []Ref{del("b", "2", 2)}}, 2, 1},
+			Upserts: []Item{product("a", "1", "tea", 4), product("b", "2", "tea", 1)}, Deletes: []Ref{del("b", "2", 2)}},
+			2, 1, [2]bool{true, false}, [2]bool{true, false}},
 		{"held: new items and a delete", true, Batch{Upserts: []Item{product("a", "3", "tea", 1), product("b", "3", "tea", 1)},
-			Deletes: []Ref{del("b", "1", 2)}}, 3, 1},
+			Deletes: []Ref{del("b", "1", 2)}}, 3, 1, [2]bool{true, true}, [2]bool{false, true}},
 	}
 	for _, st := range steps {
 		if st.hold {
 			ix.Hold()
 		}
 		mustApply(t, ix, st.b)
-		for provider, want := range map[string]int{"a": st.a, "b": st.b2} {
+		for provider, want := range map[string]struct {
+			n   int
+			l13 [2]bool
+		}{"a": {st.a, st.a13}, "b": {st.b2, st.b13}} {
 			n, live, err := ix.Live(ctx, provider, []Ref{del(provider, "1", 1), del(provider, "3", 1)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, one := ix.items[del(provider, "1", 1).Key()]
-			_, three := ix.items[del(provider, "3", 1).Key()]
-			if n != want || live[0] != one || live[1] != three {
-				t.Errorf("%s: provider %s: %d live %v, want %d [%v %v]", st.name, provider, n, live, want, one, three)
+			if n != want.n || live[0] != want.l13[0] || live[1] != want.l13[1] {
+				t.Errorf("%s: provider %s: %d live %v, want %d %v", st.name, provider, n, live, want.n, want.l13)
 			}
 		}
 	}

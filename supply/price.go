@@ -48,7 +48,7 @@ func (f *priceField) Name() string             { return fPrice }
 func (f *priceField) ArrayPositions() []uint64 { return nil }
 
 // Options: searched only, as the numeric field was (no stored value, doc
-// values or term vectors: sorts read the items map).
+// values or term vectors: sorts read the item store).
 func (f *priceField) Options() index.FieldIndexingOptions { return index.IndexField }
 func (f *priceField) EncodedFieldType() byte              { return 'n' }
 func (f *priceField) NumPlainTextBytes() uint64           { return 8 }

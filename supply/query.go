@@ -178,12 +178,6 @@ func decodeCursor(q Query) (*cursor, error) {
 	return &c, nil
 }
 
-// compareSorted orders hits under a non-relevance sort: sort value
-// ascending, key ascending.
-func compareSorted(a, b *Hit) int {
-	return cmp.Or(cmp.Compare(a.sortKey, b.sortKey), strings.Compare(a.Item.Ref().Key(), b.Item.Ref().Key()))
-}
-
 // nextCursor is the cursor after hit last of pass.
 func nextCursor(q Query, pass int, last *Hit) string {
 	c := cursor{Query: queryID(q), Pass: pass, Score: last.Score, Rating: last.Item.Rating, Key: last.Item.Ref().Key()}
