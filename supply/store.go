@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -21,9 +22,9 @@ import (
 //
 // Records are written once and never changed: a change appends a new
 // record and points the key at it. An Item read from the store shares the
-// record's bytes (its strings are views of the slab), so it stays valid
-// after the store moves on, and the slab lives as long as any such
-// string. The bytes of replaced records are counted, and the store is
+// record's bytes (its text is views of the slab; its identity a copy, see
+// decode), so it stays valid after the store moves on, and the slab lives
+// as long as any such string. The bytes of replaced records are counted, and the store is
 // rewritten once they outweigh the live ones (Memory.Apply), so a process
 // that serves price changes for months does not grow with them.
 //
@@ -364,8 +365,11 @@ func (l *lists) geo(g Geo) *Geo {
 	return out
 }
 
-// decode is r's item (r must not be a tombstone). Its strings are views
-// of the slab; its slices come from l.
+// decode is r's item (r must not be a tombstone). Its provider, kind and
+// ID share one copy of the key: they name the item downstream, where a
+// long-lived map (traffic by provider, a cache) may keep them, and a view
+// would keep the whole slab with them. Its other strings are views of the
+// slab, for the request that reads them; its slices come from l.
 func (s *itemStore) decode(r ref, l *lists) Item {
 	b := s.rec(r)
 	var it Item
@@ -384,6 +388,7 @@ func (s *itemStore) decode(r ref, l *lists) Item {
 		n += 12
 	}
 	key, n := readStr(b, n)
+	key = strings.Clone(key)
 	pl, w := binary.Uvarint(b[n:])
 	n += w
 	kl, w := binary.Uvarint(b[n:])

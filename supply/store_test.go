@@ -7,7 +7,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
+
+// inSlab reports whether v's bytes lie in one of s's slabs.
+func (s *itemStore) inSlab(v string) bool {
+	if v == "" {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+	for _, slab := range s.slabs {
+		start := uintptr(unsafe.Pointer(unsafe.SliceData(slab)))
+		if p >= start && p < start+uintptr(cap(slab)) {
+			return true
+		}
+	}
+	return false
+}
 
 // TestItemStoreRoundTrip checks that an item reads back from the store as
 // it was written, field by field (every optional part present or not, a
@@ -53,6 +69,9 @@ func TestItemStoreRoundTrip(t *testing.T) {
 			got.UpdatedAt = want.UpdatedAt
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("collide %v: %s:\n got %+v\nwant %+v", collide, name, got, want)
+			}
+			if s.inSlab(got.Provider) || s.inSlab(got.ID) || !s.inSlab(got.Name) {
+				t.Errorf("collide %v: %s: the identity must be a copy, the text a view of the slab", collide, name)
 			}
 			if p, k := s.providerKind(r); p != want.Provider || k != want.Kind {
 				t.Errorf("collide %v: %s: provider and kind %q %q", collide, name, p, k)
