@@ -71,16 +71,11 @@ func (m *Memory) Compact(ctx context.Context) error {
 		key    string
 	}
 	order := make([]entry, 0, m.store.live)
-	for _, r := range m.store.at {
+	m.store.each(func(r ref) {
 		if !m.store.deleted(r) {
 			order = append(order, entry{m.store.rating(r), m.store.key(r)})
 		}
-	}
-	for _, r := range m.store.spill {
-		if !m.store.deleted(r) {
-			order = append(order, entry{m.store.rating(r), m.store.key(r)})
-		}
-	}
+	})
 	slices.SortFunc(order, func(a, b entry) int {
 		return cmp.Or(cmp.Compare(b.rating, a.rating), strings.Compare(a.key, b.key))
 	})

@@ -199,12 +199,7 @@ func (s *itemStore) append(key string, it *Item, version int64) ref {
 		size += 2*binary.MaxVarintLen64 + strLen(it.Name) + strLen(it.Description) + strLen(it.Category) + strLen(it.Currency) +
 			listLen(it.Tags) + listLen(it.Cities)
 	}
-	slab := len(s.slabs) - 1
-	if cur := s.slabs[slab]; cap(cur)-len(cur) < size {
-		s.slabs = append(s.slabs, make([]byte, 0, max(slabSize, size)))
-		s.slabBytes += int64(max(slabSize, size))
-		slab++
-	}
+	slab := s.room(size)
 	b := s.slabs[slab]
 	off := len(b)
 	b = append(b, head[:n]...)
@@ -220,6 +215,28 @@ func (s *itemStore) append(key string, it *Item, version int64) ref {
 	}
 	s.slabs[slab] = b
 	return refOf(slab, off)
+}
+
+// room is the slab a record of up to size bytes goes in: the last, or a
+// new one when the last has less room.
+func (s *itemStore) room(size int) int {
+	slab := len(s.slabs) - 1
+	if cur := s.slabs[slab]; cap(cur)-len(cur) < size {
+		s.slabs = append(s.slabs, make([]byte, 0, max(slabSize, size)))
+		s.slabBytes += int64(max(slabSize, size))
+		slab++
+	}
+	return slab
+}
+
+// each calls f with every key's latest record (items and tombstones).
+func (s *itemStore) each(f func(ref)) {
+	for _, r := range s.at {
+		f(r)
+	}
+	for _, r := range s.spill {
+		f(r)
+	}
 }
 
 func strLen(v string) int { return binary.MaxVarintLen64 + len(v) }
@@ -423,12 +440,7 @@ func (s *itemStore) rewrite(order []string) map[ref]ref {
 			return to
 		}
 		b := s.rec(r)[:s.size(r)]
-		slab := len(fresh.slabs) - 1
-		if cur := fresh.slabs[slab]; cap(cur)-len(cur) < len(b) {
-			fresh.slabs = append(fresh.slabs, make([]byte, 0, max(slabSize, len(b))))
-			fresh.slabBytes += int64(max(slabSize, len(b)))
-			slab++
-		}
+		slab := fresh.room(len(b))
 		off := len(fresh.slabs[slab])
 		fresh.slabs[slab] = append(fresh.slabs[slab], b...)
 		to := refOf(slab, off)
