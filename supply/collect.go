@@ -13,7 +13,6 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
-	"github.com/blevesearch/bleve/v2/search/searcher"
 	index "github.com/blevesearch/bleve_index_api"
 )
 
@@ -80,6 +79,23 @@ func (a *candidate) after(c *cursor) bool {
 	return cmp.Or(cmp.Compare(a.score, c.Score), cmp.Compare(a.rating, c.Rating), strings.Compare(c.Key, a.key)) < 0
 }
 
+// ahead reports whether a comes before b, first reading from s the keys
+// the comparison needs and a chunk's candidate does not hold yet: only
+// between two candidates of one score and rating, not both of the chunks.
+// (A chunk's candidate reads its key lazily: most that enter the heap
+// leave it again, and a key is a cache miss in a store of millions.)
+func ahead(s *itemStore, a, b *candidate) bool {
+	if a.score == b.score && a.rating == b.rating && (a.ord == 0 || b.ord == 0) {
+		if a.key == "" {
+			a.key = s.key(a.ref)
+		}
+		if b.key == "" {
+			b.key = s.key(b.ref)
+		}
+	}
+	return a.before(b)
+}
+
 // worstFirst is a heap of candidates whose root is the one that would
 // leave the page first.
 type worstFirst []candidate
@@ -87,15 +103,15 @@ type worstFirst []candidate
 // Not container/heap: its Push takes an interface, an allocation per
 // candidate, and its calls through one are not inlined.
 
-func (h worstFirst) less(i, j int) bool { return h[j].before(&h[i]) }
+func (h worstFirst) less(s *itemStore, i, j int) bool { return ahead(s, &h[j], &h[i]) }
 
-// push adds c.
-func (h *worstFirst) push(c candidate) {
+// push adds c (s holds the candidates' records).
+func (h *worstFirst) push(s *itemStore, c candidate) {
 	*h = append(*h, c)
 	q := *h
 	for i := len(q) - 1; i > 0; {
 		parent := (i - 1) / 2
-		if !q.less(i, parent) {
+		if !q.less(s, i, parent) {
 			break
 		}
 		q[i], q[parent] = q[parent], q[i]
@@ -104,7 +120,7 @@ func (h *worstFirst) push(c candidate) {
 }
 
 // replaceRoot puts c in place of the root and restores the order.
-func (h worstFirst) replaceRoot(c candidate) {
+func (h worstFirst) replaceRoot(s *itemStore, c candidate) {
 	h[0] = c
 	for i := 0; ; {
 		l := 2*i + 1
@@ -112,10 +128,10 @@ func (h worstFirst) replaceRoot(c candidate) {
 			return
 		}
 		m := l
-		if r := l + 1; r < len(h) && h.less(r, l) {
+		if r := l + 1; r < len(h) && h.less(s, r, l) {
 			m = r
 		}
-		if !h.less(m, i) {
+		if !h.less(s, m, i) {
 			return
 		}
 		h[i], h[m] = h[m], h[i]
@@ -123,48 +139,41 @@ func (h worstFirst) replaceRoot(c candidate) {
 	}
 }
 
-// docCursor follows one searcher's matches in document order.
+// docCursor follows one query's matches in document order.
 type docCursor struct {
-	s      search.Searcher
-	weight int
-	cur    *search.DocumentMatch // nil before the first move and once done
-	done   bool
+	p             postings
+	weight        int
+	doc           uint64 // where it stands, once started and until done
+	started, done bool
 }
 
-func (d *docCursor) set(sctx *search.SearchContext, next *search.DocumentMatch, err error) error {
-	if d.cur != nil {
-		sctx.DocumentMatchPool.Put(d.cur)
-	}
-	d.cur = next
-	if err != nil {
-		return fmt.Errorf("supply: search: %w", err)
-	}
-	d.done = next == nil
-	return nil
+func (d *docCursor) set(doc uint64, ok bool, err error) error {
+	d.doc, d.done, d.started = doc, !ok, true
+	return err
 }
 
 // next moves to the following match.
-func (d *docCursor) next(sctx *search.SearchContext) error {
+func (d *docCursor) next() error {
 	if d.done {
 		return nil
 	}
-	next, err := d.s.Next(sctx)
-	return d.set(sctx, next, err)
+	return d.set(d.p.next())
 }
 
-// advance moves to the first match at or after id (never back).
-func (d *docCursor) advance(sctx *search.SearchContext, id index.IndexInternalID) error {
-	if d.done || (d.cur != nil && d.cur.IndexInternalID.Compare(id) >= 0) {
+// advance moves to the first match at or after doc (never back).
+func (d *docCursor) advance(doc uint64) error {
+	if d.done || (d.started && d.doc >= doc) {
 		return nil
 	}
-	next, err := d.s.Advance(sctx, id)
-	return d.set(sctx, next, err)
+	return d.set(d.p.advance(doc))
 }
 
-// at reports whether the cursor stands on id.
-func (d *docCursor) at(id index.IndexInternalID) bool {
-	return !d.done && d.cur != nil && d.cur.IndexInternalID.Equals(id)
+// at reports whether the cursor stands on doc.
+func (d *docCursor) at(doc uint64) bool {
+	return d.started && !d.done && d.doc == doc
 }
+
+func (d *docCursor) close() { d.p.close() }
 
 // collector keeps the k best matches after a cursor.
 type collector struct {
@@ -190,6 +199,7 @@ type collector struct {
 // and the chunk it is, if Compact wrote it.
 type span struct {
 	start, end uint64
+	snap       *scorch.SegmentSnapshot
 	c          *chunk
 }
 
@@ -203,7 +213,7 @@ func (col *collector) spans() {
 	col.segs = make([]span, 0, len(snap.Segments()))
 	for _, seg := range snap.Segments() {
 		n := seg.Segment().Count()
-		col.segs = append(col.segs, span{start: at, end: at + n, c: col.m.chunks[seg.Id()]})
+		col.segs = append(col.segs, span{start: at, end: at + n, snap: seg, c: col.m.chunks[seg.Id()]})
 		at += n
 	}
 	// The chunks lead, in the order written, unless Bleve moved them:
@@ -242,16 +252,15 @@ func (col *collector) segAt(doc uint64) int {
 // Compact wrote, since Apply deletes a replaced or deleted item's document
 // under the lock that changes the items (and a held index has no segs).
 // Any other is looked up by its stored id.
-func (col *collector) candidateOf(id index.IndexInternalID, score int) (candidate, error) {
+func (col *collector) candidateOf(doc uint64, score int) (candidate, error) {
 	if col.segs != nil {
-		doc := id.Value()
 		if i := col.segAt(doc); i < len(col.segs) && col.segs[i].c != nil {
 			c, at := col.segs[i].c, doc-col.segs[i].start
-			r := c.refs[at]
-			return candidate{score: score, rating: c.ratings[at], ord: c.first + c.ords[at] + 1, ref: r}, nil
+			d := &c.docs[at]
+			return candidate{score: score, rating: d.rating, ord: c.first + d.ord + 1, ref: d.ref}, nil
 		}
 	}
-	key, err := col.r.ExternalID(id)
+	key, err := col.r.ExternalID(index.NewIndexInternalID(nil, doc))
 	if err != nil {
 		return candidate{}, fmt.Errorf("supply: search: %w", err)
 	}
@@ -276,11 +285,11 @@ func (col *collector) count() error {
 
 // offer reads match id's key and item and keeps it if it belongs in the
 // heap.
-func (col *collector) offer(id index.IndexInternalID, score int) error {
+func (col *collector) offer(doc uint64, score int) error {
 	if len(col.h) == col.k && score < col.h[0].score {
 		return nil // below the whole page: not worth reading
 	}
-	cand, err := col.candidateOf(id, score)
+	cand, err := col.candidateOf(doc, score)
 	if err != nil {
 		return err
 	}
@@ -288,34 +297,31 @@ func (col *collector) offer(id index.IndexInternalID, score int) error {
 		return nil // not live (Apply updates Bleve and the maps under one lock; kept safe)
 	}
 	// A chunk's match reads its key only when something compares keys:
-	// the cursor, or a heap whose root came from outside the chunks.
-	// Most matches read are turned away by rating and place alone.
-	if cand.key == "" && (col.c != nil || (len(col.h) == col.k && col.h[0].ord == 0)) {
-		cand.key = col.m.store.key(cand.ref)
+	// the cursor, or the heap's order between two of one score and
+	// rating (ahead). Most matches read are turned away by rating and
+	// place alone.
+	s := col.m.store
+	if col.c != nil {
+		if cand.key == "" {
+			cand.key = s.key(cand.ref)
+		}
+		if !cand.after(col.c) {
+			return nil
+		}
 	}
 	switch {
-	case col.c != nil && !cand.after(col.c):
 	case len(col.h) < col.k:
-		col.withKey(&cand)
-		col.h.push(cand)
-	case cand.before(&col.h[0]):
-		col.withKey(&cand)
-		col.h.replaceRoot(cand)
+		col.h.push(s, cand)
+	case ahead(s, &cand, &col.h[0]):
+		col.h.replaceRoot(s, cand)
 	}
 	return nil
 }
 
-// withKey reads c's key if it has none yet: every candidate in the heap
-// has its key, which the heap's order and the page's cursor may read.
-func (col *collector) withKey(c *candidate) {
-	if c.key == "" {
-		c.key = col.m.store.key(c.ref)
-	}
-}
-
 func (col *collector) hits() []Hit {
+	s := col.m.store
 	slices.SortFunc(col.h, func(a, b candidate) int {
-		if a.before(&b) {
+		if ahead(s, &a, &b) {
 			return -1
 		}
 		return 1
@@ -330,64 +336,22 @@ func (col *collector) hits() []Hit {
 	return out
 }
 
-// open starts a searcher over q, scoring nothing (the collector scores).
-// Over Compact's chunks, whose walks stop early, its disjunctions and
-// conjunctions are lazy (searcherOf).
+// open starts a cursor over q's matches. Over Compact's chunks, whose
+// walks stop early, it reads the segments' postings as it goes
+// (postingsOf); otherwise it is Bleve's searcher, scoring nothing (the
+// collector scores).
 func (col *collector) open(q query.Query, weight int) (*docCursor, error) {
-	var s search.Searcher
+	var p postings
 	var err error
 	if col.sortedEnd > 0 {
-		s, err = col.searcherOf(q)
+		p, err = col.postingsOf(q)
 	} else {
-		s, err = q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), search.SearcherOptions{Score: bleve.ScoreNone})
+		p, err = col.searcherPostings(q)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("supply: search: %w", err)
+		return nil, err
 	}
-	return &docCursor{s: s, weight: weight}, nil
-}
-
-// lazy hides a searcher's index.Optimizable side from the disjunction and
-// conjunction searchers above it. Scoring nothing, Bleve "optimizes" a
-// disjunction or conjunction of term searchers into one bitmap per
-// segment, ORed or ANDed from the terms' whole postings as the searcher
-// opens: a walk that stops after its first few thousand documents would
-// pay for every match in the index (a filter on every searchable kind is
-// every item), and the garbage of it. Hidden, they read the postings as
-// they go.
-type lazy struct{ search.Searcher }
-
-// searcherOf is q's searcher, scoring nothing, with lazy disjunctions and
-// conjunctions (the other queries' searchers are Bleve's: a term, a fuzzy
-// term, a numeric range).
-func (col *collector) searcherOf(q query.Query) (search.Searcher, error) {
-	opts := search.SearcherOptions{Score: bleve.ScoreNone}
-	var parts []query.Query
-	switch q := q.(type) {
-	case kindFilter:
-		return col.searcherOf(q.Query)
-	case *query.DisjunctionQuery:
-		parts = q.Disjuncts
-	case *query.ConjunctionQuery:
-		parts = q.Conjuncts
-	default:
-		return q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), opts)
-	}
-	ss := make([]search.Searcher, 0, len(parts))
-	for _, part := range parts {
-		s, err := col.searcherOf(part)
-		if err != nil {
-			for _, s := range ss {
-				_ = s.Close()
-			}
-			return nil, err
-		}
-		ss = append(ss, lazy{s})
-	}
-	if d, ok := q.(*query.DisjunctionQuery); ok {
-		return searcher.NewDisjunctionSearcher(col.ctx, col.r, ss, d.Min, opts)
-	}
-	return searcher.NewConjunctionSearcher(col.ctx, col.r, ss, opts)
+	return &docCursor{p: p, weight: weight}, nil
 }
 
 // collect matches the filters and, for a text query, plan p; it keeps the
@@ -468,7 +432,7 @@ func (col *collector) browse(filter []query.Query) error {
 		if err != nil {
 			return err
 		}
-		defer d.s.Close()
+		defer d.close()
 		return col.walkSorted(&driverWalk{col: col, driver: d})
 	}
 	if fq := conj(filter); fq != nil {
@@ -476,11 +440,11 @@ func (col *collector) browse(filter []query.Query) error {
 		if err != nil {
 			return err
 		}
-		if d.s.Count() <= uint64(narrowBrowse*col.k) {
-			defer d.s.Close()
+		if d.p.count() <= uint64(narrowBrowse*col.k) {
+			defer d.close()
 			return col.read(d, true)
 		}
-		d.s.Close()
+		d.close()
 	}
 	top := ratingTiers - 1
 	if col.c != nil {
@@ -497,7 +461,7 @@ func (col *collector) browse(filter []query.Query) error {
 			return err
 		}
 		err = col.read(d, t <= top && len(col.h) < col.k)
-		d.s.Close()
+		d.close()
 		if err != nil {
 			return err
 		}
@@ -516,14 +480,14 @@ func (col *collector) read(d *docCursor, offer bool) error {
 		if !offer && col.total >= MaxMatches {
 			return nil
 		}
-		if err := d.next(col.sctx); err != nil || d.done {
+		if err := d.next(); err != nil || d.done {
 			return err
 		}
 		if err := col.count(); err != nil {
 			return err
 		}
 		if offer {
-			if err := col.offer(d.cur.IndexInternalID, 0); err != nil {
+			if err := col.offer(d.doc, 0); err != nil {
 				return err
 			}
 		}
@@ -549,7 +513,7 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 		if err != nil {
 			return err
 		}
-		defer f.s.Close()
+		defer f.close()
 		fields[i] = f
 	}
 	buf := scoredPool.Get().(*[]scored)
@@ -568,7 +532,7 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 			if f, err = col.open(fq, 0); err != nil {
 				return err
 			}
-			defer f.s.Close()
+			defer f.close()
 		}
 		if col.sortedEnd > 0 {
 			return col.walkSorted(&unionWalk{col: col, fields: fields, filter: f})
@@ -579,7 +543,7 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 		if d, err = col.open(root, 0); err != nil {
 			return err
 		}
-		defer d.s.Close()
+		defer d.close()
 		if col.sortedEnd > 0 {
 			return col.walkSorted(&driverWalk{col: col, driver: d, fields: fields})
 		}
@@ -609,11 +573,9 @@ func (col *collector) text(root query.Query, filter []query.Query, fieldQs []que
 			break
 		}
 	}
-	var id index.IndexInternalID
 	for _, s := range matches {
 		if s.score >= least && s.score <= ceiling {
-			id = index.NewIndexInternalID(id[:0], s.doc)
-			if err := col.offer(id, s.score); err != nil {
+			if err := col.offer(s.doc, s.score); err != nil {
 				return err
 			}
 		}
@@ -641,7 +603,7 @@ func (col *collector) room(n uint64) []scored {
 // walk follows the driver's matches and scores each with the field
 // cursors.
 func (col *collector) walk(driver *docCursor, fields []*docCursor) ([]scored, error) {
-	return col.scoreAll(&driverWalk{col: col, driver: driver, fields: fields}, driver.s.Count())
+	return col.scoreAll(&driverWalk{col: col, driver: driver, fields: fields}, driver.p.count())
 }
 
 // walkUnion follows the union of the field cursors (a one-concept text
@@ -650,7 +612,7 @@ func (col *collector) walk(driver *docCursor, fields []*docCursor) ([]scored, er
 func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]scored, error) {
 	var most uint64
 	for _, f := range fields {
-		most += f.s.Count()
+		most += f.p.count()
 	}
 	return col.scoreAll(&unionWalk{col: col, fields: fields, filter: filter}, most)
 }
@@ -659,8 +621,8 @@ func (col *collector) walkUnion(fields []*docCursor, filter *docCursor) ([]score
 func (col *collector) scoreAll(m matchWalk, n uint64) ([]scored, error) {
 	out := col.room(n)
 	for {
-		id, err := m.next()
-		if err != nil || id == nil {
+		doc, ok, err := m.next()
+		if err != nil || !ok {
 			return out, err
 		}
 		if err := col.count(); err != nil {
@@ -670,28 +632,26 @@ func (col *collector) scoreAll(m matchWalk, n uint64) ([]scored, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, scored{doc: id.Value(), score: score})
+		out = append(out, scored{doc: doc, score: score})
 	}
 }
 
 // lowestMatch is the smallest document the field cursors not yet done stand
-// on (nil once all are done): the union walks' next match.
-func lowestMatch(fields []*docCursor) index.IndexInternalID {
-	var lowest index.IndexInternalID
+// on (ok false once all are done): the union walks' next match.
+func lowestMatch(fields []*docCursor) (lowest uint64, ok bool) {
 	for _, f := range fields {
-		if !f.done && (lowest == nil || f.cur.IndexInternalID.Compare(lowest) < 0) {
-			lowest = f.cur.IndexInternalID
+		if !f.done && (!ok || f.doc < lowest) {
+			lowest, ok = f.doc, true
 		}
 	}
-	return lowest
+	return lowest, ok
 }
 
 // matchWalk yields one search's matches in document order, for
 // walkSorted.
 type matchWalk interface {
-	// next moves to the following match: nil once there is none. The id
-	// is valid until the next move.
-	next() (index.IndexInternalID, error)
+	// next moves to the following match: ok is false once there is none.
+	next() (doc uint64, ok bool, err error)
 	// score is the current match's score.
 	score() (int, error)
 	// most bounds the score of the current match and of every later one.
@@ -719,11 +679,10 @@ func (col *collector) walkSorted(m matchWalk) error {
 	// comes after the heap's worst and cannot enter it (-1: none yet).
 	floor := -1
 	for {
-		id, err := m.next()
-		if err != nil || id == nil {
+		doc, ok, err := m.next()
+		if err != nil || !ok {
 			return err
 		}
-		doc := id.Value()
 		inChunks := doc < col.sortedEnd
 		if inChunks && !settled {
 			if i := col.segAt(doc); i != seg {
@@ -765,7 +724,7 @@ func (col *collector) walkSorted(m matchWalk) error {
 		if inChunks && score <= floor {
 			continue // not worth reading its item (offer would)
 		}
-		if err := col.offer(id, score); err != nil {
+		if err := col.offer(doc, score); err != nil {
 			return err
 		}
 	}
@@ -802,8 +761,8 @@ type unionWalk struct {
 	fields  []*docCursor
 	filter  *docCursor
 	started bool
-	id      index.IndexInternalID // a copy: cursors recycle their matches
-	cur     int                   // the current match's score
+	id      uint64 // the current match
+	cur     int    // the current match's score
 	// drive are the fields that lead the walk through the chunks after
 	// raise (nil: all of them): the lightest fields whose weights come to
 	// no more than the floor cannot make a match that enters the page on
@@ -813,13 +772,12 @@ type unionWalk struct {
 	drive []*docCursor
 }
 
-func (u *unionWalk) next() (index.IndexInternalID, error) {
-	sctx := u.col.sctx
+func (u *unionWalk) next() (uint64, bool, error) {
 	if !u.started {
 		u.started = true
 		for _, f := range u.fields {
-			if err := f.next(sctx); err != nil {
-				return nil, err
+			if err := f.next(); err != nil {
+				return 0, false, err
 			}
 		}
 	}
@@ -828,34 +786,34 @@ func (u *unionWalk) next() (index.IndexInternalID, error) {
 		if u.drive != nil {
 			drive = u.drive
 		}
-		lowest := lowestMatch(drive)
+		lowest, ok := lowestMatch(drive)
 		if u.drive != nil {
-			if lowest == nil || lowest.Value() >= u.col.sortedEnd {
+			if !ok || lowest >= u.col.sortedEnd {
 				// Past the chunks every match is read, each field's
 				// from there.
 				u.drive = nil
 				if err := u.skip(u.col.sortedEnd); err != nil {
-					return nil, err
+					return 0, false, err
 				}
 				continue
 			}
 		}
-		if lowest == nil {
-			return nil, nil
+		if !ok {
+			return 0, false, nil
 		}
-		u.id = append(u.id[:0], lowest...)
+		u.id = lowest
 		if u.filter != nil {
-			if err := u.filter.advance(sctx, u.id); err != nil {
-				return nil, err
+			if err := u.filter.advance(u.id); err != nil {
+				return 0, false, err
 			}
 			if u.filter.done {
-				return nil, nil
+				return 0, false, nil
 			}
 			if !u.filter.at(u.id) {
 				// Skip the fields to the filters' next match.
 				for _, f := range u.fields {
-					if err := f.advance(sctx, u.filter.cur.IndexInternalID); err != nil {
-						return nil, err
+					if err := f.advance(u.filter.doc); err != nil {
+						return 0, false, err
 					}
 				}
 				continue
@@ -863,17 +821,17 @@ func (u *unionWalk) next() (index.IndexInternalID, error) {
 		}
 		u.cur = 0
 		for _, f := range u.fields {
-			if err := f.advance(sctx, u.id); err != nil { // a field passed over
-				return nil, err
+			if err := f.advance(u.id); err != nil { // a field passed over
+				return 0, false, err
 			}
 			if f.at(u.id) {
 				u.cur += f.weight
-				if err := f.next(sctx); err != nil {
-					return nil, err
+				if err := f.next(); err != nil {
+					return 0, false, err
 				}
 			}
 		}
-		return u.id, nil
+		return u.id, true, nil
 	}
 }
 
@@ -895,9 +853,8 @@ func (u *unionWalk) raise(floor int) {
 }
 
 func (u *unionWalk) skip(doc uint64) error {
-	to := index.NewIndexInternalID(nil, doc)
 	for _, f := range u.fields {
-		if err := f.advance(u.col.sctx, to); err != nil {
+		if err := f.advance(doc); err != nil {
 			return err
 		}
 	}
@@ -915,23 +872,23 @@ type driverWalk struct {
 	skipped bool
 }
 
-func (d *driverWalk) next() (index.IndexInternalID, error) {
+func (d *driverWalk) next() (uint64, bool, error) {
 	if d.skipped {
 		d.skipped = false
-	} else if err := d.driver.next(d.col.sctx); err != nil {
-		return nil, err
+	} else if err := d.driver.next(); err != nil {
+		return 0, false, err
 	}
 	if d.driver.done {
-		return nil, nil
+		return 0, false, nil
 	}
-	return d.driver.cur.IndexInternalID, nil
+	return d.driver.doc, true, nil
 }
 
 func (d *driverWalk) score() (int, error) {
-	id := d.driver.cur.IndexInternalID
+	id := d.driver.doc
 	score := 0
 	for _, f := range d.fields {
-		if err := f.advance(d.col.sctx, id); err != nil {
+		if err := f.advance(id); err != nil {
 			return 0, err
 		}
 		if f.at(id) {
@@ -950,7 +907,7 @@ func (d *driverWalk) most() int { return fieldsLeft(d.fields) }
 func (d *driverWalk) raise(int) {}
 
 func (d *driverWalk) skip(doc uint64) error {
-	if err := d.driver.advance(d.col.sctx, index.NewIndexInternalID(nil, doc)); err != nil {
+	if err := d.driver.advance(doc); err != nil {
 		return err
 	}
 	d.skipped = true

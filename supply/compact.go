@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -127,7 +128,7 @@ func (m *Memory) Compact(ctx context.Context) error {
 	m.idx, m.chunks, m.held = idx, chunks, false
 	m.chunkBytes = 0
 	for _, c := range chunks {
-		m.chunkBytes += int64(len(c.refs)) * (8 + 8 + 4)
+		m.chunkBytes += int64(len(c.docs)) * int64(unsafe.Sizeof(chunkDoc{}))
 	}
 	m.bleveBytes = bleveHeap(idx)
 	m.publishHeap()
@@ -147,15 +148,21 @@ func (m *Memory) current() bleve.Index {
 // particular order), and its place among Compact's segments, which is
 // their order in the index's browse order. Nothing in it is a pointer.
 type chunk struct {
-	pos  int
-	refs []ref
-	// ratings are the items' ratings, and ords their places in the
-	// chunk's write (first is the write's place in the browse order), by
-	// document number: a search compares matches by them without reading
-	// an item (each one a cache miss in a heap of millions).
-	ratings []float64
-	ords    []uint32
-	first   uint32
+	pos int
+	// docs are the items by document number: a search compares matches
+	// by rating and place without reading an item (each one a cache miss
+	// in a heap of millions), and finds all three in one entry.
+	docs  []chunkDoc
+	first uint32
+}
+
+// chunkDoc is one document of a chunk: its item's record and rating,
+// and its place in the chunk's write (the chunk's first is the write's
+// place in the browse order).
+type chunkDoc struct {
+	ref    ref
+	rating float64
+	ord    uint32
 }
 
 // chunksOf maps idx's segments, by id, to the writes of Compact that made
@@ -187,8 +194,7 @@ func chunksOf(idx bleve.Index, store *itemStore, writes [][]string) (map[uint64]
 		for j, key := range write {
 			at[key] = j
 		}
-		c := &chunk{pos: i, refs: make([]ref, len(write)),
-			ratings: make([]float64, len(write)), ords: make([]uint32, len(write)), first: uint32(first)}
+		c := &chunk{pos: i, docs: make([]chunkDoc, len(write)), first: uint32(first)}
 		first += len(write)
 		for doc := range uint64(len(write)) {
 			id, err := seg.DocID(doc)
@@ -200,8 +206,7 @@ func chunksOf(idx bleve.Index, store *itemStore, writes [][]string) (map[uint64]
 				return nil, nil
 			}
 			r, _ := store.item(write[j])
-			c.refs[doc] = r
-			c.ratings[doc], c.ords[doc] = store.rating(r), uint32(j)
+			c.docs[doc] = chunkDoc{ref: r, rating: store.rating(r), ord: uint32(j)}
 		}
 		out[seg.Id()] = c
 	}

@@ -304,8 +304,8 @@ func (m *Memory) Apply(ctx context.Context, b Batch) (Ack, error) {
 func (m *Memory) rewriteStore(order []string) {
 	moved := m.store.rewrite(order)
 	for _, c := range m.chunks {
-		for i, r := range c.refs {
-			c.refs[i] = moved[r]
+		for i, d := range c.docs {
+			c.docs[i].ref = moved[d.ref]
 		}
 	}
 }
@@ -445,10 +445,10 @@ func (m *Memory) collectSorted(ctx context.Context, q Query, filter []query.Quer
 	if err != nil {
 		return out, err
 	}
-	defer d.s.Close()
+	defer d.close()
 	h := &sortedHeap{}
 	for {
-		if err := d.next(col.sctx); err != nil {
+		if err := d.next(); err != nil {
 			return out, err
 		}
 		if d.done {
@@ -457,7 +457,7 @@ func (m *Memory) collectSorted(ctx context.Context, q Query, filter []query.Quer
 		if err := col.count(); err != nil {
 			return out, err
 		}
-		key, err := r.ExternalID(d.cur.IndexInternalID)
+		key, err := r.ExternalID(index.NewIndexInternalID(nil, d.doc))
 		if err != nil {
 			return out, fmt.Errorf("supply: search: %w", err)
 		}
