@@ -525,7 +525,7 @@ func (c *counter) field(text string, f int) int32 {
 func clamp01(x float64) float64 { return min(max(x, 0), 1) }
 
 // groupOf is a document's vertical, or its kind when it has none.
-func groupOf(d Doc) string {
+func groupOf(d *Doc) string {
 	if d.Group != "" {
 		return d.Group
 	}

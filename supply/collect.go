@@ -177,9 +177,11 @@ func (d *docCursor) close() { d.p.close() }
 
 // collector keeps the k best matches after a cursor.
 type collector struct {
-	ctx   context.Context
-	m     *Memory
-	r     index.IndexReader
+	ctx context.Context
+	m   *Memory
+	r   index.IndexReader
+	// sctx is Bleve's searchers' context (searchContext), made when the
+	// first of them opens: a walk over the chunks may open none.
 	sctx  *search.SearchContext
 	c     *cursor
 	k     int
@@ -391,8 +393,6 @@ func (m *Memory) collect(ctx context.Context, filter []query.Query, p *plan, c *
 	root := searchRoot(filter, match)
 	out := collected{root: root}
 	col := &collector{ctx: ctx, m: m, r: r, c: c, k: k, h: make(worstFirst, 0, k)}
-	// Every searcher's matches come from one pool; it grows when short.
-	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
 	col.spans()
 	if p == nil {
 		err = col.browse(filter)

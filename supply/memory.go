@@ -440,7 +440,6 @@ func (m *Memory) collectSorted(ctx context.Context, q Query, filter []query.Quer
 	}
 	defer release()
 	col := &collector{ctx: ctx, m: m, r: r}
-	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
 	d, err := col.open(root, 0)
 	if err != nil {
 		return out, err

@@ -83,7 +83,16 @@ func (col *collector) searcherPostings(q query.Query) (postings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supply: search: %w", err)
 	}
-	return &searcherPostings{s: s, sctx: col.sctx}, nil
+	return &searcherPostings{s: s, sctx: col.searchContext()}, nil
+}
+
+// searchContext is the search's context for Bleve's searchers: every
+// searcher's matches come from one pool, which grows when short.
+func (col *collector) searchContext() *search.SearchContext {
+	if col.sctx == nil {
+		col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: col.r}
+	}
+	return col.sctx
 }
 
 // termPostings is one term's postings in one field, over the segments,

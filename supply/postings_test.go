@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -49,7 +48,6 @@ func TestPostingsMatchBleveSearchers(t *testing.T) {
 	}
 	defer release()
 	col := &collector{ctx: ctx, m: ix, r: r}
-	col.sctx = &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(64, 0), IndexReader: r}
 	col.spans()
 	if col.sortedEnd == 0 || len(col.segs) < 8 {
 		t.Fatalf("%d segments, chunks up to %d: want Compact's chunks and one more", len(col.segs), col.sortedEnd)
