@@ -14,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // The embedded index's own collector. Bleve's collector would order the
@@ -122,13 +123,18 @@ func (h *worstFirst) push(s *itemStore, c candidate) {
 // replaceRoot puts c in place of the root and restores the order.
 func (h worstFirst) replaceRoot(s *itemStore, c candidate) {
 	h[0] = c
-	for i := 0; ; {
+	h.down(s, 0, len(h))
+}
+
+// down moves h[i] down the heap of h's first n candidates to its place.
+func (h worstFirst) down(s *itemStore, i, n int) {
+	for {
 		l := 2*i + 1
-		if l >= len(h) {
+		if l >= n {
 			return
 		}
 		m := l
-		if r := l + 1; r < len(h) && h.less(s, r, l) {
+		if r := l + 1; r < n && h.less(s, r, l) {
 			m = r
 		}
 		if !h.less(s, m, i) {
@@ -136,6 +142,16 @@ func (h worstFirst) replaceRoot(s *itemStore, c candidate) {
 		}
 		h[i], h[m] = h[m], h[i]
 		i = m
+	}
+}
+
+// sortBestFirst orders h best first, in place, by taking the worst off
+// the heap's end one at a time. (A sort by a function on candidates
+// copied each one to compare it: 6% of a search at 10^6 items, for 400.)
+func (h worstFirst) sortBestFirst(s *itemStore) {
+	for end := len(h) - 1; end > 0; end-- {
+		h[0], h[end] = h[end], h[0]
+		h.down(s, 0, end)
 	}
 }
 
@@ -195,6 +211,9 @@ type collector struct {
 	// written order, ends (0: none, no early stop).
 	segs      []span
 	sortedEnd uint64
+	// dicts are the segments' dictionaries opened so far, by field
+	// (dictsOf).
+	dicts map[string][]segment.TermDictionary
 }
 
 // span is one segment of the reader: its document numbers [start, end),
@@ -321,13 +340,7 @@ func (col *collector) offer(doc uint64, score int) error {
 }
 
 func (col *collector) hits() []Hit {
-	s := col.m.store
-	slices.SortFunc(col.h, func(a, b candidate) int {
-		if ahead(s, &a, &b) {
-			return -1
-		}
-		return 1
-	})
+	col.h.sortBestFirst(col.m.store)
 	out := make([]Hit, len(col.h))
 	var l lists
 	for i := range col.h {

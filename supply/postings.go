@@ -40,7 +40,7 @@ func (col *collector) postingsOf(q query.Query) (postings, error) {
 		return col.postingsOf(q.Query)
 	case *query.TermQuery:
 		if q.Field() != "" {
-			return &termPostings{segs: col.segs, field: q.Field(), term: []byte(q.Term), at: -1}, nil
+			return &termPostings{segs: col.segs, dicts: col.dictsOf(q.Field()), field: q.Field(), term: []byte(q.Term), at: -1}, nil
 		}
 	case *query.DisjunctionQuery:
 		if q.Min <= 1 {
@@ -77,6 +77,21 @@ func (col *collector) postingsOfAll(qs []query.Query) ([]kid, error) {
 	return kids, nil
 }
 
+// dictsOf is the search's dictionaries of field, by segment, shared by
+// its terms in that field (a text's synonyms): each opened once, when a
+// term first reaches its segment.
+func (col *collector) dictsOf(field string) []segment.TermDictionary {
+	if col.dicts == nil {
+		col.dicts = make(map[string][]segment.TermDictionary, len(scoredFields))
+	}
+	d, ok := col.dicts[field]
+	if !ok {
+		d = make([]segment.TermDictionary, len(col.segs))
+		col.dicts[field] = d
+	}
+	return d
+}
+
 // searcherPostings is q's Bleve searcher, scoring nothing, as postings.
 func (col *collector) searcherPostings(q query.Query) (postings, error) {
 	s, err := q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), search.SearcherOptions{Score: "none"})
@@ -100,6 +115,7 @@ func (col *collector) searchContext() *search.SearchContext {
 // segment it passes over).
 type termPostings struct {
 	segs  []span
+	dicts []segment.TermDictionary // the field's, shared (dictsOf)
 	field string
 	term  []byte
 	at    int // the open segment (-1: none yet)
@@ -113,9 +129,13 @@ func (t *termPostings) open(i int) error {
 		return nil
 	}
 	ss := t.segs[i].snap
-	dict, err := ss.Segment().Dictionary(t.field)
-	if err != nil {
-		return fmt.Errorf("supply: search: %w", err)
+	dict := t.dicts[i]
+	if dict == nil {
+		var err error
+		if dict, err = ss.Segment().Dictionary(t.field); err != nil {
+			return fmt.Errorf("supply: search: %w", err)
+		}
+		t.dicts[i] = dict
 	}
 	// Documents deleted since the segment was written (replaced items)
 	// are left out, as Bleve's own reader leaves them out.
