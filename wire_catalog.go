@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/plaza-gateway/plaza/connectors/demo"
 	"github.com/plaza-gateway/plaza/connectors/httpprovider"
 	"github.com/plaza-gateway/plaza/directory"
+	"github.com/plaza-gateway/plaza/gctune"
 	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/ratelimit"
 	"github.com/plaza-gateway/plaza/supply"
@@ -226,9 +226,9 @@ func (a *app) publishInProcess(conns []connectors.Connector) error {
 		}
 		// The feed and the rebuild leave their transient heap behind
 		// (gigabytes at 10^6 providers): collect it and hand it back now,
-		// or the collector's pacing starts from it and the first
-		// requests allocate on fresh pages until it runs.
-		debug.FreeOSMemory()
+		// with the collector's pacing settled to the serving heap, or
+		// the first requests allocate on fresh pages (gctune.Settle).
+		gctune.Settle()
 	}
 	a.background(a.ctx, func(ctx context.Context) { demo.Publish(ctx, local, a.catalog.ingest) })
 	return nil

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -140,10 +139,6 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := mem.Compact(ctx); err != nil {
 			return err
 		}
-		// As the shipped binary does after its start-up rebuild (app.
-		// publishInProcess): the feed's transient heap collected and
-		// handed back before serving.
-		debug.FreeOSMemory()
 		fmt.Fprintf(stderr, "index fed and compacted in %v\n", time.Since(start).Round(time.Millisecond))
 	}
 	// The settings come from the environment as in the shipped binary (the
@@ -166,6 +161,11 @@ func serveGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		// index each time (24 ms of CPU per search at 10^5 providers, 7.1
 		// ms paced by the whole heap).
 		defer gctune.Follow(gc, func() (int64, int64) { return mem.HeapBytes(), mem.ScanBytes() })()
+		// As the shipped binary does after its start-up rebuild (app.
+		// publishInProcess): the feed's transient heap collected and
+		// handed back before serving, the pacing settled to the serving
+		// heap.
+		gctune.Settle()
 	}
 	ac, _ := auth.NewConfig(pc.Auth, nil)
 	verifier, err := auth.NewVerifier(ac)
