@@ -253,9 +253,10 @@ func (col *collector) spans() {
 	}
 }
 
-// segAt is the index in segs of the segment holding doc.
-func (col *collector) segAt(doc uint64) int {
-	i, _ := slices.BinarySearchFunc(col.segs, doc, func(sp span, doc uint64) int {
+// segAt is the index in segs of the segment holding doc (len(segs) past
+// the last).
+func segAt(segs []span, doc uint64) int {
+	i, _ := slices.BinarySearchFunc(segs, doc, func(sp span, doc uint64) int {
 		switch {
 		case sp.end <= doc:
 			return -1
@@ -275,7 +276,7 @@ func (col *collector) segAt(doc uint64) int {
 // Any other is looked up by its stored id.
 func (col *collector) candidateOf(doc uint64, score int) (candidate, error) {
 	if col.segs != nil {
-		if i := col.segAt(doc); i < len(col.segs) && col.segs[i].c != nil {
+		if i := segAt(col.segs, doc); i < len(col.segs) && col.segs[i].c != nil {
 			c, at := col.segs[i].c, doc-col.segs[i].start
 			d := &c.docs[at]
 			return candidate{score: score, rating: d.rating, ord: c.first + d.ord + 1, ref: d.ref}, nil
@@ -698,7 +699,7 @@ func (col *collector) walkSorted(m matchWalk) error {
 		}
 		inChunks := doc < col.sortedEnd
 		if inChunks && !settled {
-			if i := col.segAt(doc); i != seg {
+			if i := segAt(col.segs, doc); i != seg {
 				settled = seg >= 0 && col.settled(m.most())
 				seg = i
 				// Every match from here on comes after the heap's worst at

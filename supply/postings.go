@@ -3,6 +3,7 @@ package supply
 import (
 	"fmt"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -26,7 +27,9 @@ type postings interface {
 	// advance moves to the first match at or after doc, which lies past
 	// the current match.
 	advance(doc uint64) (uint64, bool, error)
-	// count estimates the matches (0: not known without reading them).
+	// count estimates the matches (0: not known without reading them,
+	// as for the postings read here: only the walks that do not stop
+	// early, over Bleve's searchers, size their lists by it).
 	count() uint64
 	close()
 }
@@ -94,7 +97,7 @@ func (col *collector) dictsOf(field string) []segment.TermDictionary {
 
 // searcherPostings is q's Bleve searcher, scoring nothing, as postings.
 func (col *collector) searcherPostings(q query.Query) (postings, error) {
-	s, err := q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), search.SearcherOptions{Score: "none"})
+	s, err := q.Searcher(col.ctx, col.r, col.m.idx.Mapping(), search.SearcherOptions{Score: bleve.ScoreNone})
 	if err != nil {
 		return nil, fmt.Errorf("supply: search: %w", err)
 	}
@@ -169,7 +172,7 @@ func (t *termPostings) next() (uint64, bool, error) {
 }
 
 func (t *termPostings) advance(doc uint64) (uint64, bool, error) {
-	i := segIndex(t.segs, doc)
+	i := segAt(t.segs, doc)
 	if i >= len(t.segs) {
 		t.at, t.it = len(t.segs), nil
 		return 0, false, nil
@@ -260,13 +263,7 @@ func (o *orPostings) lowest() (uint64, bool, error) {
 	return o.cur, found, nil
 }
 
-func (o *orPostings) count() uint64 {
-	var n uint64
-	for _, k := range o.kids {
-		n += k.p.count()
-	}
-	return n
-}
+func (o *orPostings) count() uint64 { return 0 }
 
 func (o *orPostings) close() {
 	for _, k := range o.kids {
@@ -316,15 +313,7 @@ func (a *andPostings) align() (uint64, bool, error) {
 	return first.doc, true, nil
 }
 
-func (a *andPostings) count() uint64 {
-	var n uint64
-	for i, k := range a.kids {
-		if c := k.p.count(); i == 0 || c < n {
-			n = c
-		}
-	}
-	return n
-}
+func (a *andPostings) count() uint64 { return 0 }
 
 func (a *andPostings) close() {
 	for _, k := range a.kids {
@@ -363,18 +352,3 @@ func (s *searcherPostings) advance(doc uint64) (uint64, bool, error) {
 
 func (s *searcherPostings) count() uint64 { return s.s.Count() }
 func (s *searcherPostings) close()        { _ = s.s.Close() }
-
-// segIndex is the index in segs of the segment holding doc (len(segs)
-// past the last).
-func segIndex(segs []span, doc uint64) int {
-	lo, hi := 0, len(segs)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if segs[m].end <= doc {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
-}
