@@ -1,5 +1,7 @@
 package rank
 
+import "slices"
+
 // diversify reorders sorted (best first) so that in every block of page
 // positions (0..page-1, page..2·page-1, ...) no provider takes more than
 // maxPer places while another provider still has an item worth showing: one
@@ -12,7 +14,7 @@ package rank
 // sequence as one asking for 100. Cost is O(n·blocks) for n items, whatever
 // the number of providers (see diversifyBy).
 func diversify(sorted []Result, docs []Doc, page, maxPer int, floor float64) []Result {
-	return diversifyBy(sorted, docs, func(d *Doc) string { return d.Provider }, page, maxPer, false, floor)
+	return diversifyBy(sorted, docs, providerOf, page, maxPer, false, floor)
 }
 
 // diversifyBy is diversify over any grouping of the documents (provider,
@@ -34,6 +36,13 @@ func diversify(sorted []Result, docs []Doc, page, maxPer int, floor float64) []R
 // 400 candidates of as many providers (the index's candidates at 10^6
 // providers) that was 160,000 steps a search.
 func diversifyBy(sorted []Result, docs []Doc, group func(*Doc) string, page, maxPer int, fair bool, floor float64) []Result {
+	return diversifyInto(nil, sorted, docs, group, page, maxPer, fair, floor)
+}
+
+// diversifyInto is diversifyBy writing its reordering into *spare when
+// that is large enough (and leaving sorted, no longer needed, in *spare
+// for the next pass): Rank's two passes share one buffer.
+func diversifyInto(spare *[]Result, sorted []Result, docs []Doc, group func(*Doc) string, page, maxPer int, fair bool, floor float64) []Result {
 	if page <= 0 || maxPer <= 0 || maxPer >= page || len(sorted) <= maxPer {
 		return sorted
 	}
@@ -56,11 +65,27 @@ func diversifyBy(sorted []Result, docs []Doc, group func(*Doc) string, page, max
 	if len(left) == 1 {
 		return sorted
 	}
+	// A block's limit is at its least at the start, with every group
+	// active (fewer groups only raise the fair share). If no group has
+	// more items than that, none ever uses its places up and the order
+	// stays: at 10^6 providers, where a search's candidates come from as
+	// many providers, the provider pass ends here.
+	limit := maxPer
+	if fair {
+		limit = min(maxPer, (page+len(left)-1)/len(left))
+	}
+	if slices.Max(left) <= limit {
+		return sorted
+	}
 	placed := make([]bool, len(sorted))
 	used := make([]int, len(left))
 	active := len(left) // groups with items left
-	out := make([]Result, 0, len(sorted))
-	limit := maxPer
+	var out []Result
+	if spare != nil && cap(*spare) >= len(sorted) {
+		out, *spare = (*spare)[:0], sorted
+	} else {
+		out = make([]Result, 0, len(sorted))
+	}
 	// best is the first position not placed; free is at or before the
 	// first position not placed whose group has places left in the block.
 	best, free := 0, 0

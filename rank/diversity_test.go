@@ -39,6 +39,16 @@ func TestDiversifyByMatchesGroupScan(t *testing.T) {
 			t.Fatalf("trial %d (n %d, groups %d, page %d, maxPer %d, fair %v, floor %v):\n got %v\nwant %v",
 				trial, n, groups, page, maxPer, fair, floor, indexes(got), indexes(want))
 		}
+		// With a spare buffer (Rank's two passes): the same order, and
+		// the input, when it was reordered, handed back as the spare.
+		in, spare := slices.Clone(sorted), make([]Result, 0, n)
+		got = diversifyInto(&spare, in, docs, group, page, maxPer, fair, floor)
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d with a spare: got %v want %v", trial, indexes(got), indexes(want))
+		}
+		if &got[0] != &in[0] && (len(spare) == 0 || &spare[0] != &in[0]) {
+			t.Fatalf("trial %d: the input was not handed back as the spare", trial)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -550,4 +551,59 @@ func BenchmarkRankParts(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRank400 is the second stage of a search at 10^6 providers: the
+// index's 400 candidates for "milk" (its synonym "dairy" matches every
+// dairy product), each from its own provider, drawn from the demo
+// grocery's dairy shelf as the generated providers' catalogues are: few
+// distinct texts, so many scores tie and the ties are broken by identity.
+func BenchmarkRank400(b *testing.B) {
+	shelf := []struct{ name, tags, body string }{
+		{"Whole Milk", "milk,fresh milk,breakfast", "Fresh pasteurised whole milk, kept chilled."},
+		{"Skimmed Milk", "milk,low fat,breakfast", "Low-fat skimmed milk for coffee and cereal."},
+		{"Plain Yoghurt", "yoghurt,yogurt,probiotic", "Thick set plain yoghurt with live cultures."},
+		{"Cheddar Cheese Slices", "cheese,sandwich", "Mild cheddar slices for sandwiches."},
+		{"Soy Milk", "soy milk,dairy free,vegan,breakfast", "Fresh soy milk made from non-GMO soybeans."},
+		{"Oat Milk", "oat milk,milk alternative,dairy free,vegan", "Barista oat milk that froths well."},
+		{"Free-Range Eggs", "eggs,egg,breakfast,protein", "Brown eggs from free-range hens."},
+	}
+	docs := make([]Doc, 400)
+	for i := range docs {
+		it := shelf[i*3%len(shelf)]
+		docs[i] = Doc{Kind: "Product", Group: "grocery", Provider: fmt.Sprintf("generated-7f3a-%06d", i*7919%1000003), ID: fmt.Sprintf("p-%d", i%2),
+			Name: it.name, Category: "dairy", Tags: strings.Split(it.tags, ","), Body: it.body,
+			Cities: []string{"Hangzhou"}, Rating: 3 + float64(i*37%21)/10}
+	}
+	r := New(DefaultLexicon(), DefaultConfig())
+	q := Query{Text: "milk"}
+	b.ReportAllocs()
+	for b.Loop() {
+		pq := r.Prepare(q)
+		if len(pq.Rank(pq.Count(docs))) != len(docs) {
+			b.Fatal("lost candidates")
+		}
+	}
+}
+
+// TestTypoOneLetterLongerOrShorter: a query word one letter longer or
+// shorter than a candidate's word (an extra or a missing letter) still
+// finds it, as a same-length typo does.
+func TestTypoOneLetterLongerOrShorter(t *testing.T) {
+	docs := []Doc{
+		{Kind: "Product", Provider: "a", ID: "1", Name: "Whole Milk", Body: "Fresh pasteurised milk."},
+		{Kind: "Product", Provider: "a", ID: "2", Name: "Cheddar Cheese", Body: "Mild cheddar slices."},
+		{Kind: "Product", Provider: "b", ID: "3", Name: "Rice Noodles", Body: "Thin noodles."},
+	}
+	r := New(nil, DefaultConfig()) // no vocabulary: only the candidates' words correct a typo
+	for _, c := range []struct{ q, want string }{
+		{"millk", "1"},   // one letter more than "milk"
+		{"chese", "2"},   // one letter less than "cheese"
+		{"noodels", "3"}, // same length, two letters swapped
+	} {
+		res := r.Rank(Query{Text: c.q}, docs)
+		if len(res) == 0 || docs[res[0].Index].ID != c.want {
+			t.Errorf("%q: got %v, want item %s first", c.q, res, c.want)
+		}
+	}
 }

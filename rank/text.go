@@ -46,14 +46,14 @@ func isStop(t string) bool {
 // candidate, and an indirect call or a copy per word is measurable there.
 func nextTerm(s string, i int, buf *[]byte) (term string, next int) {
 	for i < len(s) {
-		for i < len(s) && !isWordByte(s[i]) {
+		for i < len(s) && byteClass[s[i]] == classOther {
 			i++
 		}
 		start := i
-		for i < len(s) && ('a' <= s[i] && s[i] <= 'z' || '0' <= s[i] && s[i] <= '9') {
+		for i < len(s) && byteClass[s[i]] == classLower {
 			i++
 		}
-		if i < len(s) && isWordByte(s[i]) {
+		if i < len(s) && byteClass[s[i]] == classUpper {
 			// Upper case or non-ASCII: normalise the rest of the word.
 			term, i = slowTerm(s, start, buf)
 			if i == start {
@@ -74,11 +74,25 @@ func nextTerm(s string, i int, buf *[]byte) (term string, next int) {
 	return "", i
 }
 
-// isWordByte reports whether c may be part of a term: an ASCII letter or
-// digit, or any byte of a multi-byte character (decoded by slowTerm).
-func isWordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf
-}
+// The classes of a byte for nextTerm: one table load per byte of every
+// candidate's text instead of four comparisons.
+const (
+	classOther = iota // starts no term: space, punctuation
+	classLower        // a lower-case ASCII letter or a digit: a term as it is
+	classUpper        // an upper-case letter, or any byte of a multi-byte character (decoded by slowTerm)
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			t[c] = classLower
+		case 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf:
+			t[c] = classUpper
+		}
+	}
+	return t
+}()
 
 // slowTerm lower-cases the word starting at s[i] into *buf.
 func slowTerm(s string, i int, buf *[]byte) (string, int) {
@@ -140,6 +154,9 @@ func stem(t string, buf *[]byte) string {
 // for "child". A switch, not a map: it runs for every word of every
 // candidate, and most words fail its length test at once.
 func irregularPlural(t string) (string, bool) {
+	if len(t) < 3 || len(t) > 8 || t[0] != 'c' && t[0] != 'w' && t[0] != 'm' && t[0] != 't' && t[0] != 'f' {
+		return "", false
+	}
 	switch t {
 	case "children":
 		return "child", true

@@ -211,6 +211,8 @@ type collector struct {
 	// written order, ends (0: none, no early stop).
 	segs      []span
 	sortedEnd uint64
+	// lastSeg is the segment of the last candidate read (candidateOf).
+	lastSeg int
 	// dicts are the segments' dictionaries opened so far, by field
 	// (dictsOf).
 	dicts map[string][]segment.TermDictionary
@@ -275,8 +277,15 @@ func segAt(segs []span, doc uint64) int {
 // under the lock that changes the items (and a held index has no segs).
 // Any other is looked up by its stored id.
 func (col *collector) candidateOf(doc uint64, score int) (candidate, error) {
-	if col.segs != nil {
-		if i := segAt(col.segs, doc); i < len(col.segs) && col.segs[i].c != nil {
+	if len(col.segs) > 0 {
+		// Matches come in document order: most are in the segment of
+		// the one before, found without a search.
+		i := col.lastSeg
+		if sp := &col.segs[i]; doc < sp.start || doc >= sp.end {
+			i = segAt(col.segs, doc)
+			col.lastSeg = min(i, len(col.segs)-1)
+		}
+		if i < len(col.segs) && col.segs[i].c != nil {
 			c, at := col.segs[i].c, doc-col.segs[i].start
 			d := &c.docs[at]
 			return candidate{score: score, rating: d.rating, ord: c.first + d.ord + 1, ref: d.ref}, nil
