@@ -56,6 +56,8 @@ type candidate struct {
 	// item of its chunks (0: another): between two such items of one
 	// rating it orders as their keys do, without reading them.
 	ord uint32
+	// seg is the segment (in collector.segs) of a chunk's match.
+	seg int32
 	// key is a view of the record; "" for a chunk's match until it
 	// enters the heap or meets a comparison that reads keys (offer).
 	key string
@@ -198,11 +200,16 @@ type collector struct {
 	r   index.IndexReader
 	// sctx is Bleve's searchers' context (searchContext), made when the
 	// first of them opens: a walk over the chunks may open none.
-	sctx  *search.SearchContext
-	c     *cursor
-	k     int
-	h     worstFirst
-	total int
+	sctx *search.SearchContext
+	c    *cursor
+	k    int
+	h    worstFirst
+	// chunkKept[s] counts the heap's candidates from Compact's chunks
+	// before segment keptSeg that score s, and segKept[s] those of
+	// keptSeg itself (see keptAhead).
+	chunkKept, segKept [maxScore + 1]int
+	keptSeg            int32
+	total              int
 	// scored is the pooled list the first step of a text query fills.
 	scored []scored
 	// segs are the reader's segments in document order, with the chunks
@@ -288,7 +295,7 @@ func (col *collector) candidateOf(doc uint64, score int) (candidate, error) {
 		if i < len(col.segs) && col.segs[i].c != nil {
 			c, at := col.segs[i].c, doc-col.segs[i].start
 			d := &c.docs[at]
-			return candidate{score: score, rating: d.rating, ord: c.first + d.ord + 1, ref: d.ref}, nil
+			return candidate{score: score, rating: d.rating, ord: c.first + d.ord + 1, seg: int32(i), ref: d.ref}, nil
 		}
 	}
 	key, err := col.r.ExternalID(index.NewIndexInternalID(nil, doc))
@@ -344,9 +351,53 @@ func (col *collector) offer(doc uint64, score int) error {
 	case len(col.h) < col.k:
 		col.h.push(s, cand)
 	case ahead(s, &cand, &col.h[0]):
+		col.keep(&col.h[0], -1)
 		col.h.replaceRoot(s, cand)
+	default:
+		return nil
 	}
+	col.keep(&cand, 1)
 	return nil
+}
+
+// keep counts c in or out (by) of the chunks' candidates kept.
+func (col *collector) keep(c *candidate, by int) {
+	if c.ord == 0 || c.score < 0 || c.score > maxScore {
+		return
+	}
+	switch {
+	case c.seg == col.keptSeg:
+		col.segKept[c.score] += by
+	case c.seg < col.keptSeg:
+		col.chunkKept[c.score] += by
+	default: // the walk has moved on to a later chunk
+		for s, n := range col.segKept {
+			col.chunkKept[s] += n
+		}
+		col.segKept = [maxScore + 1]int{}
+		col.keptSeg = c.seg
+		col.segKept[c.score] += by
+	}
+}
+
+// keptAhead reports whether the heap holds k candidates that come before
+// any match of score in the chunks at doc or later: candidates of the
+// chunks before doc's that score score or more. Every item of a chunk
+// comes before every item of a later chunk at equal score (within one
+// chunk the documents are not in that order), so walkSorted may turn
+// such a match away before reading it: a common word's later matches of
+// the page's lowest score cost neither a read of the chunk's entry nor a
+// heap comparison.
+func (col *collector) keptAhead(doc uint64, score int) bool {
+	n := 0
+	later := doc >= col.segs[col.keptSeg].end
+	for s := max(score, 0); s <= maxScore; s++ {
+		n += col.chunkKept[s]
+		if later {
+			n += col.segKept[s]
+		}
+	}
+	return n >= col.k
 }
 
 func (col *collector) hits() []Hit {
@@ -744,7 +795,7 @@ func (col *collector) walkSorted(m matchWalk) error {
 		if err != nil {
 			return err
 		}
-		if inChunks && score <= floor {
+		if inChunks && (score <= floor || col.keptAhead(doc, score)) {
 			continue // not worth reading its item (offer would)
 		}
 		if err := col.offer(doc, score); err != nil {
