@@ -26,7 +26,7 @@ import (
 // providers" row in one process, without the network: the embedded index
 // fed and compacted from PLAZA_BENCH_FEED_N generated providers of
 // PLAZA_BENCH_FEED_K items (as BenchmarkGeneratedSearch), the collector
-// paced by it as bench serve-gateway paces it (gctune.Follow), and the
+// paced by it as bench serve-gateway paces it (gctune.Follow, Settle), and the
 // row's search page (docSearchPage, "milk") posted to the real handler,
 // completed from the in-process providers. CPU time per search (the
 // collector's included) and collections per 1,000 searches are the
@@ -41,6 +41,11 @@ func BenchmarkGeneratedSearchPage(b *testing.B) {
 	runtime.GC()
 	gc := gctune.Apply(func(string) string { return "" })
 	defer gctune.Follow(gc, func() (int64, int64) { return mem.HeapBytes(), mem.ScanBytes() })()
+	// As the gateway does after its start-up feed (bench serve-gateway,
+	// app.publishInProcess): without it the scavenger paced by the feed's
+	// heap, and runs of nearly the same code differed by a third (madvise
+	// and page clearing a fifth of a search in the slower).
+	gctune.Settle()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gw := gateway.New(connectors.NewSourceRegistry(src), gateway.WithLogger(log), gateway.WithIndex(mem))
 	v, err := auth.NewVerifier(auth.Config{Secret: []byte("bench-secret")})

@@ -54,7 +54,11 @@ type workload struct {
 
 type targetQuery struct {
 	target string
-	q      query
+	// gw is the running target (h.targets) whose process is measured
+	// when it is not named target (several gateways shown as one
+	// target, each in its own workload: the in-process sizes).
+	gw string
+	q  query
 	// check, when set, replaces the one-request check of q before timing
 	// (the floor's: its answer must be Plaza's, byte for byte).
 	check query
@@ -106,15 +110,34 @@ const droppedSeries = "plaza_events_dropped_total"
 
 // measure runs w: per concurrency a warm-up per target, then the runs with
 // the targets interleaved (A B A B ...), medians reported.
-func (h *harness) measure(ctx context.Context, w workload) {
-	tqs := h.check(ctx, w)
-	if len(tqs) == 0 {
+func (h *harness) measure(ctx context.Context, w workload) { h.measureAll(ctx, []workload{w}) }
+
+// measureAll is measure over the targets of several workloads at once,
+// interleaved across the workloads too, so that figures compared between
+// workloads (the search latency growth: 10^6 providers against 32) come
+// from the same minutes of a shared machine. The workloads share w[0]'s
+// concurrencies and run length.
+func (h *harness) measureAll(ctx context.Context, ws []workload) {
+	type pair struct {
+		w  *workload
+		tq targetQuery
+	}
+	var pairs []pair
+	for i := range ws {
+		for _, tq := range h.check(ctx, ws[i]) {
+			if tq.gw == "" {
+				tq.gw = tq.target
+			}
+			pairs = append(pairs, pair{&ws[i], tq})
+		}
+	}
+	if len(pairs) == 0 {
 		return
 	}
-	for _, c := range w.conc {
+	for _, c := range ws[0].conc {
 		hc := newClient(c)
-		for _, tq := range tqs {
-			drive(ctx, hc, tq.q, c, h.o.warmup)
+		for _, p := range pairs {
+			drive(ctx, hc, p.tq.q, c, h.o.warmup)
 		}
 		type acc struct {
 			runs          []result
@@ -125,12 +148,12 @@ func (h *harness) measure(ctx context.Context, w workload) {
 			queries, errs int
 			firstErr      error
 		}
-		accs := make([]acc, len(tqs))
+		accs := make([]acc, len(pairs))
 		for range h.o.runs {
-			for i, tq := range tqs {
-				calls0, _ := providerCalls(ctx, w.providers)
+			for i, p := range pairs {
+				calls0, _ := providerCalls(ctx, p.w.providers)
 				redis0 := h.redisCommands(ctx)
-				gw := h.targets[tq.target]
+				gw := h.targets[p.tq.gw]
 				var cpu0 time.Duration
 				dropped0 := -1.0
 				if gw != nil {
@@ -139,7 +162,7 @@ func (h *harness) measure(ctx context.Context, w workload) {
 						dropped0 = metricValue(ctx, gw.admin, droppedSeries)
 					}
 				}
-				r := drive(ctx, hc, tq.q, c, w.dur)
+				r := drive(ctx, hc, p.tq.q, c, ws[0].dur)
 				a := &accs[i]
 				if gw != nil {
 					a.cpu += gw.proc.cpuTime() - cpu0
@@ -151,7 +174,7 @@ func (h *harness) measure(ctx context.Context, w workload) {
 				} else {
 					a.noDropped = true
 				}
-				calls1, _ := providerCalls(ctx, w.providers)
+				calls1, _ := providerCalls(ctx, p.w.providers)
 				a.runs = append(a.runs, r)
 				a.calls += calls1 - calls0
 				a.redis += h.redisCommands(ctx) - redis0
@@ -163,8 +186,8 @@ func (h *harness) measure(ctx context.Context, w workload) {
 			}
 		}
 		hc.CloseIdleConnections()
-		for i, tq := range tqs {
-			a := accs[i]
+		for i, p := range pairs {
+			a, w, tq := accs[i], p.w, p.tq
 			rw := row{workload: w.name, note: w.note, target: tq.target, items: w.items, c: c, errors: a.errs, firstErr: a.firstErr,
 				rps:       median(a.runs, func(r result) float64 { return r.RPS() }),
 				p50:       time.Duration(median(a.runs, func(r result) float64 { return float64(r.P50) })),
@@ -172,7 +195,7 @@ func (h *harness) measure(ctx context.Context, w workload) {
 				redisPerQ: -1, cpuPerQ: -1}
 			if a.queries > 0 {
 				rw.callsPerQ = float64(a.calls) / float64(a.queries)
-				if h.targets[tq.target] != nil {
+				if h.targets[tq.gw] != nil {
 					rw.cpuPerQ = a.cpu / time.Duration(a.queries)
 				}
 				if strings.HasPrefix(tq.target, "plaza+redis") {
@@ -183,7 +206,7 @@ func (h *harness) measure(ctx context.Context, w workload) {
 				}
 			}
 			rw.rss = -1 // the raw baseline has no gateway process
-			if t := h.targets[tq.target]; t != nil {
+			if t := h.targets[tq.gw]; t != nil {
 				rw.rss = t.proc.peakRSS()
 			}
 			h.rows = append(h.rows, rw)
@@ -475,11 +498,25 @@ func inProcessName(n, items int) string {
 // synthetic grocery providers of 20 items each (bench serve-gateway
 // -generated: a connectors.Source over the directory generator's
 // providers, the index fed from their catalogues through the catalogue
-// contract), for each size in turn, on the gateway's core. Provider calls
+// contract), a gateway per size, on the gateway's core. Provider calls
 // are counted at the providers (the gateway's -stats-addr). The search
 // latency must not grow with the number of providers: the page's cost is
 // the index's and the ≤ 20 completion calls'.
+//
+// Every size's gateway is started (fed) first and all are measured
+// together, their runs interleaved (measureAll): the growth is a ratio of
+// two sizes' p50s, and on a shared machine runs minutes apart differed
+// more than the sizes did (the 10^6 row's CPU per search 1,235 and
+// 3,155 µs in two runs of one build, 20 minutes apart).
 func (h *harness) searchInProcess(ctx context.Context) error {
+	var ws []workload
+	var started []*target
+	defer func() {
+		for _, t := range started {
+			t.proc.stop()
+			delete(h.targets, t.name)
+		}
+	}()
 	for _, size := range inProcessSizes {
 		n, items := size.n, size.items
 		name := inProcessName(n, items)
@@ -489,27 +526,33 @@ func (h *harness) searchInProcess(ctx context.Context) error {
 		stats := provider{ID: "in-process", Port: freePort()}
 		start := time.Now()
 		h.logf("workload: %s (feeding the index: %d providers × %d items)", name, n, items)
-		t, err := h.startGateway(ctx, "plaza-gen", nil, providerTimeout, nil, []string{"--generated", strconv.Itoa(n),
+		gw := fmt.Sprintf("plaza-gen-%d", n)
+		t, err := h.startGateway(ctx, gw, nil, providerTimeout, nil, []string{"--generated", strconv.Itoa(n),
 			"--items-per-provider", strconv.Itoa(items), "--stats-addr", fmt.Sprintf("127.0.0.1:%d", stats.Port)}, 60*time.Minute)
 		if err != nil {
 			h.rows = append(h.rows, row{workload: name, target: "plaza-gen", errors: 1, firstErr: err})
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			continue
 		}
+		started = append(started, t)
 		h.logf("  %d providers' catalogues indexed in %v (%v of CPU); gateway RSS %.0f MiB", n, time.Since(start).Round(time.Second),
 			t.proc.cpuTime().Round(time.Second), float64(t.proc.peakRSS())/(1<<20))
-		w := workload{name: name, conc: []int{1, 16}, dur: h.o.short, providers: []provider{stats},
+		tq := h.gql(gw, docSearchPage, map[string]any{"text": "milk"}, false)
+		tq.target, tq.gw = "plaza-gen", gw
+		ws = append(ws, workload{name: name, conc: []int{1, 16}, dur: h.o.short, providers: []provider{stats},
 			note: "search(text: \"milk\", first: 20) with live price and store name over N in-process synthetic grocery providers " +
 				"(names and cities from the directory generator, catalogues of the stated size built by demo.WithItems), the embedded index fed from their catalogues through the catalogue contract at start " +
-				"(catalog.IndexGenerated, as `plaza providers generate --items-per-provider` feeds it); the gateway on its core, GOMAXPROCS=1; provider calls counted at the providers",
-			targets: []targetQuery{h.gql("plaza-gen", docSearchPage, map[string]any{"text": "milk"}, false)}}
-		h.measure(ctx, w)
-		t.proc.stop()
-		delete(h.targets, t.name)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+				"(catalog.IndexGenerated, as `plaza providers generate --items-per-provider` feeds it); the gateway on its core, GOMAXPROCS=1; provider calls counted at the providers; " +
+				"every size's gateway fed first, then all measured with their runs interleaved",
+			targets: []targetQuery{tq}})
 	}
-	return nil
+	if len(ws) > 0 {
+		h.logf("measuring %d sizes, runs interleaved", len(ws))
+		h.measureAll(ctx, ws)
+	}
+	return ctx.Err()
 }
 
 // selected reports whether the workload called name is to run (-only).
