@@ -82,9 +82,12 @@ func diversifyInto(spare *[]Result, sorted []Result, docs []Doc, group func(*Doc
 	active := len(left) // groups with items left
 	var out []Result
 	if spare != nil && cap(*spare) >= len(sorted) {
-		out, *spare = (*spare)[:0], sorted
+		out = (*spare)[:0]
 	} else {
 		out = make([]Result, 0, len(sorted))
+	}
+	if spare != nil {
+		*spare = sorted
 	}
 	// best is the first position not placed; free is at or before the
 	// first position not placed whose group has places left in the block.

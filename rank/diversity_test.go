@@ -41,13 +41,15 @@ func TestDiversifyByMatchesGroupScan(t *testing.T) {
 		}
 		// With a spare buffer (Rank's two passes): the same order, and
 		// the input, when it was reordered, handed back as the spare.
-		in, spare := slices.Clone(sorted), make([]Result, 0, n)
-		got = diversifyInto(&spare, in, docs, group, page, maxPer, fair, floor)
-		if !slices.Equal(got, want) {
-			t.Fatalf("trial %d with a spare: got %v want %v", trial, indexes(got), indexes(want))
-		}
-		if &got[0] != &in[0] && (len(spare) == 0 || &spare[0] != &in[0]) {
-			t.Fatalf("trial %d: the input was not handed back as the spare", trial)
+		for _, room := range []int{0, n} { // a spare too small, and one large enough
+			in, spare := slices.Clone(sorted), make([]Result, 0, room)
+			got = diversifyInto(&spare, in, docs, group, page, maxPer, fair, floor)
+			if !slices.Equal(got, want) {
+				t.Fatalf("trial %d with a spare of %d: got %v want %v", trial, room, indexes(got), indexes(want))
+			}
+			if &got[0] != &in[0] && (len(spare) == 0 || &spare[0] != &in[0]) {
+				t.Fatalf("trial %d: the input was not handed back as the spare", trial)
+			}
 		}
 	}
 }
