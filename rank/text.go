@@ -154,9 +154,6 @@ func stem(t string, buf *[]byte) string {
 // for "child". A switch, not a map: it runs for every word of every
 // candidate, and most words fail its length test at once.
 func irregularPlural(t string) (string, bool) {
-	if len(t) < 3 || len(t) > 8 || t[0] != 'c' && t[0] != 'w' && t[0] != 'm' && t[0] != 't' && t[0] != 'f' {
-		return "", false
-	}
 	switch t {
 	case "children":
 		return "child", true

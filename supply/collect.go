@@ -218,7 +218,7 @@ type collector struct {
 	// written order, ends (0: none, no early stop).
 	segs      []span
 	sortedEnd uint64
-	// lastSeg is the segment of the last candidate read (candidateOf).
+	// lastSeg is the segment segOf found last.
 	lastSeg int
 	// dicts are the segments' dictionaries opened so far, by field
 	// (dictsOf).
@@ -277,6 +277,18 @@ func segAt(segs []span, doc uint64) int {
 	return i
 }
 
+// segOf is segAt(col.segs, doc) for a walk: matches come in document
+// order, so most are in the segment of the one before, found without a
+// search (col.segs must not be empty).
+func (col *collector) segOf(doc uint64) int {
+	i := col.lastSeg
+	if sp := &col.segs[i]; doc < sp.start || doc >= sp.end {
+		i = segAt(col.segs, doc)
+		col.lastSeg = min(i, len(col.segs)-1)
+	}
+	return i
+}
+
 // candidateOf is document id as a candidate of score (ref 0: not
 // live). A document of a chunk is read from the chunk (array reads, none
 // of the item itself): while Bleve holds it undeleted, its item is the one
@@ -285,14 +297,7 @@ func segAt(segs []span, doc uint64) int {
 // Any other is looked up by its stored id.
 func (col *collector) candidateOf(doc uint64, score int) (candidate, error) {
 	if len(col.segs) > 0 {
-		// Matches come in document order: most are in the segment of
-		// the one before, found without a search.
-		i := col.lastSeg
-		if sp := &col.segs[i]; doc < sp.start || doc >= sp.end {
-			i = segAt(col.segs, doc)
-			col.lastSeg = min(i, len(col.segs)-1)
-		}
-		if i < len(col.segs) && col.segs[i].c != nil {
+		if i := col.segOf(doc); i < len(col.segs) && col.segs[i].c != nil {
 			c, at := col.segs[i].c, doc-col.segs[i].start
 			d := &c.docs[at]
 			return candidate{score: score, rating: d.rating, ord: c.first + d.ord + 1, seg: int32(i), ref: d.ref}, nil
@@ -759,7 +764,7 @@ func (col *collector) walkSorted(m matchWalk) error {
 		}
 		inChunks := doc < col.sortedEnd
 		if inChunks && !settled {
-			if i := segAt(col.segs, doc); i != seg {
+			if i := col.segOf(doc); i != seg {
 				settled = seg >= 0 && col.settled(m.most())
 				seg = i
 				// Every match from here on comes after the heap's worst at
