@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -48,6 +49,24 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// envInts is the comma-separated list of positive integers in variable
+// name (def when unset); anything else fails the benchmark.
+func envInts(b *testing.B, name string, def int) []int {
+	v := os.Getenv(name)
+	if v == "" {
+		return []int{def}
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			b.Fatalf("%s=%q: want positive integers separated by commas", name, v)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // BenchmarkGeneratedSearch is the index's part of the "search over N

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,14 +13,17 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/plaza-gateway/plaza/api"
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/gctune"
+	"github.com/plaza-gateway/plaza/supply"
 )
 
 // BenchmarkGeneratedSearchPage is the whole "search over N in-process
@@ -30,8 +34,11 @@ import (
 // row's search page (docSearchPage, "milk") posted to the real handler,
 // completed from the in-process providers. CPU time per search (the
 // collector's included) and collections per 1,000 searches are the
-// figures; PLAZA_BENCH_SEARCH_PROFILE names a CPU profile of the searches
-// alone, and PLAZA_BENCH_SEARCH_HEAP_PROFILE a heap profile after them. Run it with GOMAXPROCS=1, as the row's gateway runs:
+// figures, for each re-ranking depth in PLAZA_BENCH_CANDIDATES (a comma-separated
+// list, default gateway.IndexCandidates), all over one feed;
+// PLAZA_BENCH_IDLE (durations, default 0) sleeps between searches, as at c=1;
+// PLAZA_BENCH_SEARCH_PROFILE names a CPU profile of the searches
+// alone (of the last depth), and PLAZA_BENCH_SEARCH_HEAP_PROFILE a heap profile after them. Run it with GOMAXPROCS=1, as the row's gateway runs:
 //
 //	GOMAXPROCS=1 PLAZA_BENCH_FEED_N=1000000 PLAZA_BENCH_FEED_K=2 go test -run '^$' -bench GeneratedSearchPage ./bench/
 func BenchmarkGeneratedSearchPage(b *testing.B) {
@@ -47,16 +54,54 @@ func BenchmarkGeneratedSearchPage(b *testing.B) {
 	// and page clearing a fifth of a search in the slower).
 	gctune.Settle()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gw := gateway.New(connectors.NewSourceRegistry(src), gateway.WithLogger(log), gateway.WithIndex(mem))
 	v, err := auth.NewVerifier(auth.Config{Secret: []byte("bench-secret")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := api.New(gw, v, log, api.DefaultConfig())
 	body, err := json.Marshal(map[string]any{"query": docSearchPage, "variables": map[string]any{"text": "milk"}})
 	if err != nil {
 		b.Fatal(err)
 	}
+	// One feed, every re-ranking depth asked for (the order given, so a
+	// list such as 400,200,400,200 alternates them), each with every idle
+	// time.
+	for _, depth := range envInts(b, "PLAZA_BENCH_CANDIDATES", gateway.IndexCandidates) {
+		for _, idle := range envDurations(b, "PLAZA_BENCH_IDLE") {
+			b.Run(fmt.Sprintf("candidates=%d/idle=%v", depth, idle), func(b *testing.B) {
+				cfg := gateway.DefaultConfig()
+				cfg.IndexCandidates = depth
+				gw := gateway.New(connectors.NewSourceRegistry(src), gateway.WithConfig(cfg), gateway.WithLogger(log), gateway.WithIndex(mem))
+				searchPage(b, api.New(gw, v, log, api.DefaultConfig()), body, mem, idle)
+			})
+		}
+	}
+}
+
+// envDurations is the comma-separated list of durations in variable name
+// ([0] when unset); anything else fails the benchmark.
+func envDurations(b *testing.B, name string) []time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return []time.Duration{0}
+	}
+	var out []time.Duration
+	for _, f := range strings.Split(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d < 0 {
+			b.Fatalf("%s=%q: want durations separated by commas", name, v)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// searchPage posts body to h b.N times and reports CPU time per search
+// and the collector's figures (mem is the index h searches). With idle
+// above 0 it sleeps that long between searches, as the row's gateway
+// waits between them at c=1: the runtime's background work (the
+// collector's idle workers, the scavenger) runs then and counts in the
+// CPU per search, as it does in the row.
+func searchPage(b *testing.B, h http.Handler, body []byte, mem *supply.Memory, idle time.Duration) {
 	post := func() *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -74,6 +119,9 @@ func BenchmarkGeneratedSearchPage(b *testing.B) {
 	for b.Loop() {
 		if w := post(); w.Code != http.StatusOK {
 			b.Fatalf("status %d", w.Code)
+		}
+		if idle > 0 {
+			time.Sleep(idle)
 		}
 	}
 	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")

@@ -61,13 +61,13 @@ func TestLoad(t *testing.T) {
 	t.Run("each kind of variable is read into its typed field", func(t *testing.T) {
 		c := mustLoad(t, map[string]string{
 			"PLAZA_ADDR": "127.0.0.1:9", "PLAZA_MAX_DEPTH": "7", "PLAZA_MAX_COMPLEXITY": "-1", "PLAZA_MAX_BODY_BYTES": "8388608",
-			"PLAZA_MAX_IDS": "1000", "PLAZA_MAX_FIRST": "50", "PLAZA_REQUEST_TIMEOUT": "3s", "PLAZA_JWT_LEEWAY": "5s",
+			"PLAZA_MAX_IDS": "1000", "PLAZA_MAX_FIRST": "50", "PLAZA_SEARCH_CANDIDATES": "200", "PLAZA_REQUEST_TIMEOUT": "3s", "PLAZA_JWT_LEEWAY": "5s",
 			"PLAZA_RATE_USER": "5/s", "PLAZA_RATE_IP": "3000/m:100", "PLAZA_RATE_KEY": "off",
 			"PLAZA_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1", "PLAZA_CORS_ORIGINS": "https://a.example, https://b.example",
 			"PLAZA_TRACE_SAMPLE_RATIO": "0.25", "PLAZA_ANALYST_KEYS": "k3y-for-bi-123:analytics", "REDIS_URL": "redis://127.0.0.1:6379/2",
 		})
 		if c.Addr != "127.0.0.1:9" || c.Limits.MaxDepth != 7 || c.Limits.MaxComplexity != -1 || c.Limits.MaxBodyBytes != 8<<20 ||
-			c.Gateway.MaxIDs != 1000 || c.Gateway.MaxFirst != 50 || c.RequestTimeout != 3*time.Second || c.Auth.Leeway != 5*time.Second ||
+			c.Gateway.MaxIDs != 1000 || c.Gateway.MaxFirst != 50 || c.Gateway.IndexCandidates != 200 || c.RequestTimeout != 3*time.Second || c.Auth.Leeway != 5*time.Second ||
 			c.RateLimit.User.String() != "5/s:5" || c.RateLimit.IP.String() != "3000/m:100" || c.RateLimit.Key.Enabled() ||
 			len(c.RateLimit.TrustedProxies) != 2 || !reflect.DeepEqual(c.CORSOrigins, []string{"https://a.example", "https://b.example"}) ||
 			c.Tracing.SampleRatio != 0.25 || c.DevAnalystKey || c.Redis.Options().DB != 2 {
@@ -161,6 +161,8 @@ func TestLoadRefuses(t *testing.T) {
 		{"a traffic retention under a day", map[string]string{"PLAZA_TRAFFIC_RETENTION": "12h"}, nil, `PLAZA_TRAFFIC_RETENTION="12h": want a duration of at least 24h`},
 		{"a traffic flush of zero", map[string]string{"PLAZA_TRAFFIC_FLUSH": "0s"}, nil, `PLAZA_TRAFFIC_FLUSH="0s": want a duration from 100ms to 10m`},
 		{"a traffic flush of an hour", map[string]string{"PLAZA_TRAFFIC_FLUSH": "1h"}, nil, `PLAZA_TRAFFIC_FLUSH="1h": want a duration from 100ms to 10m`},
+		{"a re-ranking depth below a page", map[string]string{"PLAZA_SEARCH_CANDIDATES": "10"}, nil, `PLAZA_SEARCH_CANDIDATES="10": want an integer from 20 to 1000`},
+		{"a re-ranking depth past the index's limit", map[string]string{"PLAZA_SEARCH_CANDIDATES": "5000"}, nil, `PLAZA_SEARCH_CANDIDATES="5000": want an integer from 20 to 1000`},
 		{"a low-result threshold of zero", map[string]string{"PLAZA_TRAFFIC_LOW_RESULTS": "0"}, nil, `PLAZA_TRAFFIC_LOW_RESULTS="0": want an integer from 1 to 1000`},
 	}
 	for _, tt := range tests {

@@ -13,8 +13,10 @@ import (
 	"github.com/plaza-gateway/plaza/auth"
 	"github.com/plaza-gateway/plaza/connectors"
 	"github.com/plaza-gateway/plaza/directory"
+	"github.com/plaza-gateway/plaza/gateway"
 	"github.com/plaza-gateway/plaza/providers"
 	"github.com/plaza-gateway/plaza/ratelimit"
+	"github.com/plaza-gateway/plaza/supply"
 	"github.com/plaza-gateway/plaza/telemetry"
 )
 
@@ -127,6 +129,17 @@ var Settings = []Setting{
 	durationSetting("PLAZA_BODY_READ_TIMEOUT", "", "10s", "limit: time to read one request's body (a slow body gets 408); negative: no limit", nil, nonZero,
 		func(c *Config) *time.Duration { return &c.Limits.BodyReadTimeout }),
 	sizeSetting("PLAZA_MAX_FIRST", "100", "`first` on any connection", func(c *Config) *int { return &c.Gateway.MaxFirst }),
+	{Env: "PLAZA_SEARCH_CANDIDATES", Kind: Integer, Default: strconv.Itoa(gateway.IndexCandidates),
+		Usage: "how many of the supply index's best matches a search re-ranks (two-stage ranking's depth): deeper ranks more items by " +
+			"popularity, affinity and diversity, and costs CPU in every search over a large index (README, \"Re-ranking depth\")",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < gateway.MinIndexCandidates || n > supply.MaxFirst {
+				return fmt.Errorf("want an integer from %d to %d", gateway.MinIndexCandidates, supply.MaxFirst)
+			}
+			c.Gateway.IndexCandidates = n
+			return nil
+		}},
 	sizeSetting("PLAZA_MAX_IDS", "100", "ids in `nodes(ids:)` and items per order", func(c *Config) *int { return &c.Gateway.MaxIDs }),
 	sizeSetting("PLAZA_SUBSCRIPTIONS_PER_USER", "50", "open subscriptions of one user on one instance (over all their connections)",
 		func(c *Config) *int { return &c.Subscriptions.PerUser }),

@@ -63,6 +63,11 @@ type Config struct {
 	DefaultFirst int
 	// MaxIDs bounds `nodes(ids:)` and batch inputs.
 	MaxIDs int
+	// IndexCandidates is how many of the supply index's best matches a
+	// search re-ranks (two-stage ranking's depth; a page reaching deeper
+	// asks for more). Each costs CPU in every search over a large index
+	// (reading, counting the query's words, ranking); see IndexCandidates.
+	IndexCandidates int
 }
 
 // DefaultConfig returns production defaults.
@@ -75,6 +80,7 @@ func DefaultConfig() Config {
 		MaxFirst:        100,
 		DefaultFirst:    20,
 		MaxIDs:          100,
+		IndexCandidates: IndexCandidates,
 	}
 }
 

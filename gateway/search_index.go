@@ -12,12 +12,19 @@ import (
 	"github.com/plaza-gateway/plaza/supply"
 )
 
-// IndexCandidates is how many of the index's best matches are re-ranked:
-// the first stage of two-stage ranking. Four hundred, the same candidate
-// count the fan-out's windows aim at (searchCandidates), covers the first
-// pages of any query; a page reaching deeper asks for more (up to
-// supply.MaxFirst).
+// IndexCandidates is the default of Config.IndexCandidates: how many of
+// the index's best matches are re-ranked, the first stage of two-stage
+// ranking. Four hundred, the same candidate count the fan-out's windows aim
+// at (searchCandidates), covers the first pages of any query; a page
+// reaching deeper asks for more (up to supply.MaxFirst). Over an index
+// large enough to fill them, the candidates are most of a search's CPU
+// beyond the fixed cost of a request (README, "Re-ranking depth").
 const IndexCandidates = searchCandidates
+
+// MinIndexCandidates is the least Config.IndexCandidates may be: the
+// default page (DefaultConfig's DefaultFirst), so that the first page is
+// always ranked from more than itself.
+const MinIndexCandidates = 20
 
 // ErrIndexUnavailable wraps every failure of the supply index other than a
 // bad query: the index is down or unreachable, so search and the lists
@@ -37,7 +44,7 @@ var gidKinds = map[supply.Kind]gid.Kind{
 }
 
 // SearchIndex is Search over the supply index instead of the providers:
-// the index retrieves the query's best IndexCandidates (or down to
+// the index retrieves the query's best Config.IndexCandidates (or down to
 // p.Depth), and the same ranking as Search (text relevance, popularity,
 // affinity, diversity across verticals and providers) re-ranks them. No
 // provider is called: each hit's Value is a *supply.Item of the index's page
@@ -76,7 +83,7 @@ func (g *Gateway) SearchIndex(ctx context.Context, ix supply.Index, p SearchPara
 // routed in this request's snapshot) and ranks them: hits in the index's
 // order, results in ranked order indexing hits.
 func (g *Gateway) rankIndex(ctx context.Context, ix supply.Index, p SearchParams) ([]Hit, []rank.Result, error) {
-	q := supply.Query{Text: p.Text, City: p.City, Category: p.Category, First: min(max(IndexCandidates, p.Depth+1), supply.MaxFirst),
+	q := supply.Query{Text: p.Text, City: p.City, Category: p.Category, First: min(max(g.indexCandidates(), p.Depth+1), supply.MaxFirst),
 		Sort: p.Sort, Near: p.Near, MinPrice: p.MinPrice, MaxPrice: p.MaxPrice}
 	for _, v := range p.Verticals {
 		q.Verticals = append(q.Verticals, supply.Vertical(v))
@@ -133,6 +140,15 @@ func (g *Gateway) rankIndex(ctx context.Context, ix supply.Index, p SearchParams
 	return hits, prep.Rank(prep.Count(docs)), nil
 }
 
+// indexCandidates is the configured re-ranking depth (IndexCandidates for
+// a Config that does not set it).
+func (g *Gateway) indexCandidates() int {
+	if g.cfg.IndexCandidates <= 0 {
+		return IndexCandidates
+	}
+	return g.cfg.IndexCandidates
+}
+
 // docPool recycles the candidates' rank.Doc lists: some 80 KB a search
 // over the index (400 candidates), garbage as soon as they are ranked.
 type docPool struct{ p sync.Pool }
@@ -177,7 +193,7 @@ type Placement struct {
 // Placement ranks p as a search over the index does (relevance, no user:
 // no affinity) and returns where provider's items came, with what their
 // scores are made of; keep, when not nil, keeps only the items it accepts.
-// The ranking reaches IndexCandidates deep (p.Depth deeper).
+// The ranking reaches Config.IndexCandidates deep (p.Depth deeper).
 func (g *Gateway) Placement(ctx context.Context, p SearchParams, provider string, limit int, keep func(Hit) bool) (Placement, error) {
 	if g.index == nil {
 		return Placement{}, connectors.Errorf(connectors.KindUnavailable, "placement needs the supply index")

@@ -95,3 +95,51 @@ func TestTwoStageOverTheIndex(t *testing.T) {
 		t.Errorf("two-stage NDCG@10 %.4f is below the fan-out baseline %.4f", got.Mean, want.Mean)
 	}
 }
+
+// The re-ranking depth (PLAZA_SEARCH_CANDIDATES) bounds how many of the
+// index's matches a search ranks, and a page reaching deeper still gets
+// what it needs.
+func TestRerankDepth(t *testing.T) {
+	conns, _ := demoCorpus(t)
+	reg, err := connectors.NewRegistry(conns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := mustDemoIndex(t, conns)
+	browse := gateway.SearchParams{} // every item matches: more than any depth below
+	all, err := gateway.New(reg).SearchIndex(context.Background(), ix, browse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) <= 40 {
+		t.Fatalf("the demo index browsed to %d items: too few to tell the depths apart", len(all))
+	}
+	tests := []struct {
+		name       string
+		candidates int // 0: the default
+		depth      int
+		want       int
+	}{
+		{"the default", 0, 0, min(len(all), gateway.IndexCandidates)},
+		{"twenty", 20, 0, 20},
+		{"twenty, a page reaching to 40", 20, 40, 41},
+		{"forty", 40, 0, 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := gateway.DefaultConfig()
+			if tt.candidates > 0 {
+				cfg.IndexCandidates = tt.candidates
+			}
+			p := browse
+			p.Depth = tt.depth
+			hits, err := gateway.New(reg, gateway.WithConfig(cfg)).SearchIndex(context.Background(), ix, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) != tt.want {
+				t.Fatalf("%d hits ranked, want %d", len(hits), tt.want)
+			}
+		})
+	}
+}
