@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plaza-gateway/plaza/api/apitest"
 	"github.com/plaza-gateway/plaza/connectors"
@@ -105,6 +106,20 @@ func TestAppendQuoted(t *testing.T) {
 	} {
 		if got := string(appendQuoted(nil, tt.in)); got != tt.want {
 			t.Errorf("appendQuoted(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// The floor-scaled CPU target keeps the ratio (400 µs against a
+// floor of 150) whatever the machine's floor.
+func TestScaledCPUTarget(t *testing.T) {
+	for _, tc := range []struct{ floor, want time.Duration }{
+		{150 * time.Microsecond, 400 * time.Microsecond},
+		{300 * time.Microsecond, 800 * time.Microsecond},
+		{75 * time.Microsecond, 200 * time.Microsecond},
+	} {
+		if got := scaledCPUTarget(tc.floor); got != tc.want {
+			t.Errorf("floor %v: target %v, want %v", tc.floor, got, tc.want)
 		}
 	}
 }

@@ -333,6 +333,25 @@ func status(ok bool) string {
 	return "**missed**"
 }
 
+// The CPU target of issue 19 (400 µs per list query) was set on a machine
+// where the floor, the least a Go gateway does for the same query, took
+// about 150 µs: 2.67 times the floor. The machines that run make bench
+// differ by more than that target's margin (the floor 208–475 µs on the
+// ones measured so far), so the report also gives the target scaled by
+// the floor measured in the same pass. The absolute target stays beside
+// it.
+const (
+	issueFloorCPU = 150 * time.Microsecond
+	issueCPU      = 400 * time.Microsecond
+	floorScaling  = "400 µs where the floor took 150"
+)
+
+// scaledCPUTarget is issue 19's CPU target on a machine whose floor takes
+// floor per query.
+func scaledCPUTarget(floor time.Duration) time.Duration {
+	return time.Duration(float64(issueCPU) * float64(floor) / float64(issueFloorCPU))
+}
+
 // targetStatus checks the issue's targets against the rows.
 func (h *harness) targetStatus(micro []bench) [][3]string {
 	var out [][3]string
@@ -357,6 +376,12 @@ func (h *harness) targetStatus(micro []bench) [][3]string {
 		pc, okC := h.find(list, "plaza", c)
 		if okC && pc.cpuPerQ >= 0 {
 			add(fmt.Sprintf("list of 50, c=%d: gateway CPU per query ≤ 400 µs", c), pc.cpuPerQ <= 400*time.Microsecond, cpuMicros(pc.cpuPerQ)+" µs")
+		}
+		if f, ok := h.find(list, "floor", c); ok && okC && pc.cpuPerQ >= 0 && f.cpuPerQ > 0 {
+			scaled := scaledCPUTarget(f.cpuPerQ)
+			add(fmt.Sprintf("list of 50, c=%d: gateway CPU per query ≤ 400 µs scaled by the floor beside it (%s)", c, floorScaling),
+				pc.cpuPerQ <= scaled, fmt.Sprintf("%s µs against %s µs (the floor %s µs: Plaza %.2f× its CPU)",
+					cpuMicros(pc.cpuPerQ), cpuMicros(scaled), cpuMicros(f.cpuPerQ), float64(pc.cpuPerQ)/float64(f.cpuPerQ)))
 		}
 		if f, ok := h.find(list, "floor", c); ok && okC {
 			add(fmt.Sprintf("list of 50, c=%d: Plaza ÷ floor ≥ 0.4 (req/s)", c), pc.rps >= 0.4*f.rps,
