@@ -742,37 +742,63 @@ type matchWalk interface {
 	raise(floor int)
 }
 
-// walkSorted walks m over Compact's chunks, offering each match as it is
-// found, and stops early. Every item of a chunk comes after every item of
-// the chunks before it in the index's order at equal score, so once a
-// chunk is read with the heap full, and the heap's worst score is at
-// least what any later match can score (m.most, and no more than the
-// cursor's score, since a match scoring above the cursor comes before
-// it), no later match in the chunks can enter the page: they are only
-// counted, up to MaxMatches (Total's cap), and the walk goes on to the
-// segments written since Compact, read whole. A browse scores every match
-// 0, so it stops at the first chunk's end that leaves the page full.
+// walkSorted walks m over Compact's chunks and stops early. Every item of
+// a chunk comes after every item of the chunks before it in the index's
+// order at equal score, so once a chunk is read with k matches kept, and
+// the k-th best's score is at least what any later match can score
+// (m.most, and no more than the cursor's score, since a match scoring
+// above the cursor comes before it), no later match in the chunks can
+// enter the page: they are only counted, up to MaxMatches (Total's cap),
+// and the walk goes on to the segments written since Compact, read whole.
+// A browse scores every match 0, so it stops at the first chunk's end
+// that leaves the page full.
+//
+// Without a cursor the chunks' matches are not offered as they are found
+// but noted with their scores (chosen), and only those that can be among
+// the k best are offered once the walk leaves the chunks: a match's score
+// and chunk are its place but for the order within its chunk, so counts
+// by score say which. Offered as found, a "milk" search for 400
+// candidates at 2·10^5 items had offered some 1,050 matches, each a read
+// of its chunk entry and a heap update. With a cursor, where a match's place needs its key, each match
+// is offered as it is found.
 func (col *collector) walkSorted(m matchWalk) error {
+	var p *chosen
+	if col.c == nil {
+		p = chosenPool.Get().(*chosen)
+		p.reset()
+		defer chosenPool.Put(p)
+	}
 	seg, settled := -1, false
 	// floor: in the chunks from here on, a match scoring floor or less
-	// comes after the heap's worst and cannot enter it (-1: none yet).
+	// comes after the k-th best kept and cannot enter (-1: none yet).
 	floor := -1
 	for {
 		doc, ok, err := m.next()
-		if err != nil || !ok {
+		if err != nil {
 			return err
 		}
+		if !ok {
+			return col.choose(p)
+		}
 		inChunks := doc < col.sortedEnd
+		if !inChunks && p != nil && !p.done {
+			if err := col.choose(p); err != nil {
+				return err
+			}
+		}
 		if inChunks && !settled {
 			if i := col.segOf(doc); i != seg {
-				settled = seg >= 0 && col.settled(m.most())
+				if p != nil {
+					p.nextSegment()
+				}
+				settled = seg >= 0 && col.settled(p, m.most())
 				seg = i
-				// Every match from here on comes after the heap's worst at
+				// Every match from here on comes after the k-th best at
 				// equal score: one scoring no more than it cannot enter,
 				// and is only counted. Once Total is capped, such matches
 				// need not be found.
-				if seg > 0 && len(col.h) == col.k {
-					floor = col.h[0].score
+				if w := col.worst(p); seg > 0 && w >= 0 {
+					floor = w
 					if col.total >= MaxMatches {
 						m.raise(floor)
 					}
@@ -800,8 +826,12 @@ func (col *collector) walkSorted(m matchWalk) error {
 		if err != nil {
 			return err
 		}
-		if inChunks && (score <= floor || col.keptAhead(doc, score)) {
+		if inChunks && (score <= floor || col.aheadOf(p, doc, score)) {
 			continue // not worth reading its item (offer would)
+		}
+		if p != nil && inChunks && score >= 0 && score <= maxScore {
+			p.note(doc, score, seg)
+			continue
 		}
 		if err := col.offer(doc, score); err != nil {
 			return err
@@ -809,16 +839,155 @@ func (col *collector) walkSorted(m matchWalk) error {
 	}
 }
 
-// settled reports whether the heap is full and no match scoring at most
-// most can enter it past its worst.
-func (col *collector) settled(most int) bool {
+// worst is the score of the k-th best match kept so far: noted in p, or
+// in the heap when p is nil (-1: fewer than k).
+func (col *collector) worst(p *chosen) int {
+	if p != nil {
+		return p.worst(col.k)
+	}
 	if len(col.h) < col.k {
+		return -1
+	}
+	return col.h[0].score
+}
+
+// settled reports whether k matches are kept and no match scoring at most
+// most can enter past the k-th best.
+func (col *collector) settled(p *chosen, most int) bool {
+	w := col.worst(p)
+	if w < 0 {
 		return false
 	}
 	if col.c != nil {
 		most = min(most, col.c.Score)
 	}
-	return col.h[0].score >= most
+	return w >= most
+}
+
+// aheadOf reports whether k kept matches of the chunks before doc's come
+// before any match of score at doc or later (keptAhead, or the same by
+// p's counts).
+func (col *collector) aheadOf(p *chosen, doc uint64, score int) bool {
+	if p != nil {
+		return p.ahead(score, col.k)
+	}
+	return col.keptAhead(doc, score)
+}
+
+// choose offers the matches p noted that can be among the k best: every
+// one scoring above the k-th best's score, and of that score those of the
+// chunks up to the one holding the k-th (the heap orders that chunk's by
+// rating and place). Should one of them not be live (a chunk's documents
+// are, while Bleve holds them), the others are offered too.
+func (col *collector) choose(p *chosen) error {
+	if p == nil || p.done {
+		return nil
+	}
+	p.done = true
+	w := p.worst(col.k)
+	last := int32(-1) // with w ≥ 0: the chunk of the k-th best
+	if w >= 0 {
+		need := col.k
+		for s := w + 1; s <= maxScore; s++ {
+			need -= p.earlier[s] + p.current[s]
+		}
+		for _, m := range p.matches {
+			if m.score == int32(w) {
+				if need--; need == 0 {
+					last = m.seg
+					break
+				}
+			}
+		}
+	}
+	in := func(m noted) bool { return w < 0 || int(m.score) > w || int(m.score) == w && m.seg <= last }
+	offered := 0
+	for _, m := range p.matches {
+		if in(m) {
+			offered++
+			if err := col.offer(m.doc, int(m.score)); err != nil {
+				return err
+			}
+		}
+	}
+	if len(col.h) >= min(offered, col.k) {
+		return nil
+	}
+	for _, m := range p.matches {
+		if !in(m) {
+			if err := col.offer(m.doc, int(m.score)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// chosen notes a walk's matches over Compact's chunks (walkSorted without
+// a cursor) with counts by score: of the chunks before the current one,
+// and of the current one.
+type chosen struct {
+	matches          []noted
+	earlier, current [maxScore + 1]int
+	done             bool
+}
+
+// noted is a match of the chunks: its document, score and segment (in
+// collector.segs).
+type noted struct {
+	doc   uint64
+	score int32
+	seg   int32
+}
+
+// chosenPool keeps the noted matches' lists between searches (about a
+// thousand matches of a common word at 2·10^6 items).
+var chosenPool = sync.Pool{New: func() any { return new(chosen) }}
+
+// maxChosenKept bounds the list a pooled chosen keeps: a narrow browse may
+// note a whole large chunk's matches once, and the pool would hold them.
+const maxChosenKept = 1 << 14
+
+func (p *chosen) reset() {
+	if cap(p.matches) > maxChosenKept {
+		p.matches = nil
+	}
+	*p = chosen{matches: p.matches[:0]}
+}
+
+func (p *chosen) note(doc uint64, score int, seg int) {
+	p.matches = append(p.matches, noted{doc: doc, score: int32(score), seg: int32(seg)})
+	p.current[score]++
+}
+
+// nextSegment starts the counts of a later chunk.
+func (p *chosen) nextSegment() {
+	for s, n := range p.current {
+		p.earlier[s] += n
+	}
+	p.current = [maxScore + 1]int{}
+}
+
+// worst is the score of the k-th best match noted (-1: fewer than k).
+func (p *chosen) worst(k int) int {
+	n := 0
+	for s := maxScore; s >= 0; s-- {
+		if n += p.earlier[s] + p.current[s]; n >= k {
+			return s
+		}
+	}
+	return -1
+}
+
+// ahead reports whether k matches of the chunks before the current one
+// score score or more: each comes before any match of score here or
+// later.
+func (p *chosen) ahead(score, k int) bool {
+	n := 0
+	for s := maxScore; s >= max(score, 0); s-- {
+		n += p.earlier[s]
+	}
+	return n >= k
 }
 
 // fieldsLeft is the weight of the field cursors not yet done.
