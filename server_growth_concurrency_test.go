@@ -39,13 +39,13 @@ func TestGrowthAcrossTwoInstances(t *testing.T) {
 	providers := []string{"twin-grocer-a", "twin-grocer-b", "twin-grocer-c", "twin-grocer-d"}
 	url := pgtest.DatabaseURL(t)
 	env := func() map[string]string {
-		return map[string]string{"PLAZA_DATABASE_URL": url, "PLAZA_DIRECTORY_KEY": directoryKey, "PLAZA_ADMIN_ADDR": closedPort(t),
+		return map[string]string{"PLAZA_DATABASE_URL": url, "PLAZA_DIRECTORY_KEY": directoryKey, "PLAZA_ADMIN_ADDR": anyPort,
 			"PLAZA_RATE_IP": "off", "PLAZA_RATE_USER": "off"}
 	}
-	addrs := []string{closedPort(t), closedPort(t)}
 	// Both start at once, as instances of a deployment do (one migrates
 	// the database, the other waits for its migration lock).
-	gws := []*gatewayProcess{spawnGateway(t, env(), addrs[0]), spawnGateway(t, env(), addrs[1])}
+	gws := []*gatewayProcess{spawnGateway(t, env(), anyPort), spawnGateway(t, env(), anyPort)}
+	addrs := []string{gws[0].listeningOn(t), gws[1].listeningOn(t)}
 	for i, gw := range gws {
 		gw.waitReady(t, addrs[i], 0)
 	}

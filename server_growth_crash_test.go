@@ -30,28 +30,45 @@ type gatewayProcess struct {
 	done chan struct{}
 }
 
-// syncBuffer is the process's output, read while it writes.
+// syncBuffer is the process's output, read while it writes; listening
+// gets the address of its "plaza listening" line.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu        sync.Mutex
+	b         bytes.Buffer
+	listening chan string
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if m := listeningLine.FindSubmatch(p); m != nil {
+		select {
+		case s.listening <- string(m[1]) + string(m[2]):
+		default:
+		}
+	}
 	return s.b.Write(p)
 }
 
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// startGatewayProcess starts plaza on addr with env and waits until its
-// /readyz answers 200 with providers callable providers.
-func startGatewayProcess(t *testing.T, env map[string]string, addr string, providers int) *gatewayProcess {
+// startGatewayProcess starts plaza on addr with env (anyPort: a free port
+// it binds itself) and waits until its /readyz answers 200 with providers
+// callable providers; it returns the process and the address it listens
+// on.
+func startGatewayProcess(t *testing.T, env map[string]string, addr string, providers int) (*gatewayProcess, string) {
 	t.Helper()
 	g := spawnGateway(t, env, addr)
+	addr = g.listeningOn(t)
 	g.waitReady(t, addr, providers)
-	return g
+	return g, addr
 }
+
+// anyPort has a gateway process bind a free loopback port of its own
+// choosing (listeningOn says which): a port found free by the test and
+// closed again may be taken by any other socket before the child binds it
+// (CI saw "address already in use" when two gateways started at once).
+const anyPort = "127.0.0.1:0"
 
 func spawnGateway(t *testing.T, env map[string]string, addr string) *gatewayProcess {
 	t.Helper()
@@ -61,7 +78,7 @@ func spawnGateway(t *testing.T, env map[string]string, addr string) *gatewayProc
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	g := &gatewayProcess{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	g := &gatewayProcess{cmd: cmd, logs: &syncBuffer{listening: make(chan string, 1)}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = g.logs, g.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -69,6 +86,20 @@ func spawnGateway(t *testing.T, env map[string]string, addr string) *gatewayProc
 	go func() { _ = cmd.Wait(); close(g.done) }()
 	t.Cleanup(func() { g.kill() })
 	return g
+}
+
+// listeningOn waits for the address the process says it listens on.
+func (g *gatewayProcess) listeningOn(t *testing.T) string {
+	t.Helper()
+	select {
+	case addr := <-g.logs.listening:
+		return addr
+	case <-g.done:
+		t.Fatalf("plaza exited while starting:\n%s", g.logs)
+	case <-time.After(propagation):
+		t.Fatalf("plaza did not start listening within %v:\n%s", propagation, g.logs)
+	}
+	return ""
 }
 
 // waitReady waits until the gateway's /readyz answers 200 with providers
@@ -125,8 +156,7 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 	url := pgtest.DatabaseURL(t)
 	env := map[string]string{"PLAZA_DATABASE_URL": url, "PLAZA_DIRECTORY_KEY": directoryKey, "PLAZA_ADMIN_ADDR": "off",
 		"PLAZA_RATE_IP": "off", "PLAZA_RATE_USER": "off"}
-	addr := closedPort(t)
-	gw := startGatewayProcess(t, env, addr, 0) // migrates the database
+	gw, addr := startGatewayProcess(t, env, anyPort, 0) // migrates the database
 	endpoint, _ := countingProvider(t, provider, secret)
 	register(t, openDirectory(t, url), provider, endpoint, secret)
 	gw.waitReady(t, addr, 1) // the directory's change reaches it
@@ -190,7 +220,7 @@ func TestGrowthSurvivesKill9(t *testing.T) {
 	// The restart: once the kill is done, the same address again.
 	select {
 	case <-restarted:
-		gw = startGatewayProcess(t, env, addr, 1)
+		gw, _ = startGatewayProcess(t, env, addr, 1)
 	case <-ctx.Done():
 		t.Fatal("the senders never reached the kill")
 	}
