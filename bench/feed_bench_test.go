@@ -51,20 +51,20 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// envInts is the comma-separated list of positive integers in variable
-// name (def when unset); anything else fails the benchmark.
-func envInts(b *testing.B, name string, def int) []int {
+// envList is the comma-separated list in variable name, each item read by
+// parse (def when unset); an item parse refuses fails the benchmark.
+func envList[T any](b *testing.B, name string, def T, parse func(string) (T, error)) []T {
 	v := os.Getenv(name)
 	if v == "" {
-		return []int{def}
+		return []T{def}
 	}
-	var out []int
+	var out []T
 	for _, f := range strings.Split(v, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			b.Fatalf("%s=%q: want positive integers separated by commas", name, v)
+		x, err := parse(strings.TrimSpace(f))
+		if err != nil {
+			b.Fatalf("%s=%q: %v", name, v, err)
 		}
-		out = append(out, n)
+		out = append(out, x)
 	}
 	return out
 }

@@ -13,7 +13,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
-	"strings"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,8 +65,8 @@ func BenchmarkGeneratedSearchPage(b *testing.B) {
 	// One feed, every re-ranking depth asked for (the order given, so a
 	// list such as 400,200,400,200 alternates them), each with every idle
 	// time.
-	for _, depth := range envInts(b, "PLAZA_BENCH_CANDIDATES", gateway.IndexCandidates) {
-		for _, idle := range envDurations(b, "PLAZA_BENCH_IDLE") {
+	for _, depth := range envList(b, "PLAZA_BENCH_CANDIDATES", gateway.IndexCandidates, positiveInt) {
+		for _, idle := range envList(b, "PLAZA_BENCH_IDLE", 0, nonNegativeDuration) {
 			b.Run(fmt.Sprintf("candidates=%d/idle=%v", depth, idle), func(b *testing.B) {
 				cfg := gateway.DefaultConfig()
 				cfg.IndexCandidates = depth
@@ -77,30 +77,28 @@ func BenchmarkGeneratedSearchPage(b *testing.B) {
 	}
 }
 
-// envDurations is the comma-separated list of durations in variable name
-// ([0] when unset); anything else fails the benchmark.
-func envDurations(b *testing.B, name string) []time.Duration {
-	v := os.Getenv(name)
-	if v == "" {
-		return []time.Duration{0}
+func positiveInt(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want positive integers separated by commas")
 	}
-	var out []time.Duration
-	for _, f := range strings.Split(v, ",") {
-		d, err := time.ParseDuration(strings.TrimSpace(f))
-		if err != nil || d < 0 {
-			b.Fatalf("%s=%q: want durations separated by commas", name, v)
-		}
-		out = append(out, d)
+	return n, nil
+}
+
+func nonNegativeDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("want durations separated by commas")
 	}
-	return out
+	return d, nil
 }
 
 // searchPage posts body to h b.N times and reports CPU time per search
 // and the collector's figures (mem is the index h searches). With idle
 // above 0 it sleeps that long between searches, as the row's gateway
-// waits between them at c=1: the runtime's background work (the
-// collector's idle workers, the scavenger) runs then and counts in the
-// CPU per search, as it does in the row.
+// waits between them at c=1: each search then starts on caches others
+// have used meanwhile, and the runtime's background work counts in the
+// CPU per search, as in the row.
 func searchPage(b *testing.B, h http.Handler, body []byte, mem *supply.Memory, idle time.Duration) {
 	post := func() *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))

@@ -56,8 +56,6 @@ type candidate struct {
 	// item of its chunks (0: another): between two such items of one
 	// rating it orders as their keys do, without reading them.
 	ord uint32
-	// seg is the segment (in collector.segs) of a chunk's match.
-	seg int32
 	// key is a view of the record; "" for a chunk's match until it
 	// enters the heap or meets a comparison that reads keys (offer).
 	key string
@@ -200,16 +198,11 @@ type collector struct {
 	r   index.IndexReader
 	// sctx is Bleve's searchers' context (searchContext), made when the
 	// first of them opens: a walk over the chunks may open none.
-	sctx *search.SearchContext
-	c    *cursor
-	k    int
-	h    worstFirst
-	// chunkKept[s] counts the heap's candidates from Compact's chunks
-	// before segment keptSeg that score s, and segKept[s] those of
-	// keptSeg itself (see keptAhead).
-	chunkKept, segKept [maxScore + 1]int
-	keptSeg            int32
-	total              int
+	sctx  *search.SearchContext
+	c     *cursor
+	k     int
+	h     worstFirst
+	total int
 	// scored is the pooled list the first step of a text query fills.
 	scored []scored
 	// segs are the reader's segments in document order, with the chunks
@@ -300,7 +293,7 @@ func (col *collector) candidateOf(doc uint64, score int) (candidate, error) {
 		if i := col.segOf(doc); i < len(col.segs) && col.segs[i].c != nil {
 			c, at := col.segs[i].c, doc-col.segs[i].start
 			d := &c.docs[at]
-			return candidate{score: score, rating: d.rating, ord: c.first + d.ord + 1, seg: int32(i), ref: d.ref}, nil
+			return candidate{score: score, rating: d.rating, ord: c.first + d.ord + 1, ref: d.ref}, nil
 		}
 	}
 	key, err := col.r.ExternalID(index.NewIndexInternalID(nil, doc))
@@ -356,53 +349,9 @@ func (col *collector) offer(doc uint64, score int) error {
 	case len(col.h) < col.k:
 		col.h.push(s, cand)
 	case ahead(s, &cand, &col.h[0]):
-		col.keep(&col.h[0], -1)
 		col.h.replaceRoot(s, cand)
-	default:
-		return nil
 	}
-	col.keep(&cand, 1)
 	return nil
-}
-
-// keep counts c in or out (by) of the chunks' candidates kept.
-func (col *collector) keep(c *candidate, by int) {
-	if c.ord == 0 || c.score < 0 || c.score > maxScore {
-		return
-	}
-	switch {
-	case c.seg == col.keptSeg:
-		col.segKept[c.score] += by
-	case c.seg < col.keptSeg:
-		col.chunkKept[c.score] += by
-	default: // the walk has moved on to a later chunk
-		for s, n := range col.segKept {
-			col.chunkKept[s] += n
-		}
-		col.segKept = [maxScore + 1]int{}
-		col.keptSeg = c.seg
-		col.segKept[c.score] += by
-	}
-}
-
-// keptAhead reports whether the heap holds k candidates that come before
-// any match of score in the chunks at doc or later: candidates of the
-// chunks before doc's that score score or more. Every item of a chunk
-// comes before every item of a later chunk at equal score (within one
-// chunk the documents are not in that order), so walkSorted may turn
-// such a match away before reading it: a common word's later matches of
-// the page's lowest score cost neither a read of the chunk's entry nor a
-// heap comparison.
-func (col *collector) keptAhead(doc uint64, score int) bool {
-	n := 0
-	later := doc >= col.segs[col.keptSeg].end
-	for s := max(score, 0); s <= maxScore; s++ {
-		n += col.chunkKept[s]
-		if later {
-			n += col.segKept[s]
-		}
-	}
-	return n >= col.k
 }
 
 func (col *collector) hits() []Hit {
@@ -753,21 +702,18 @@ type matchWalk interface {
 // A browse scores every match 0, so it stops at the first chunk's end
 // that leaves the page full.
 //
-// Without a cursor the chunks' matches are not offered as they are found
-// but noted with their scores (chosen), and only those that can be among
-// the k best are offered once the walk leaves the chunks: a match's score
-// and chunk are its place but for the order within its chunk, so counts
-// by score say which. Offered as found, a "milk" search for 400
-// candidates at 2·10^5 items had offered some 1,050 matches, each a read
-// of its chunk entry and a heap update. With a cursor, where a match's place needs its key, each match
-// is offered as it is found.
+// The chunks' matches are not offered as they are found but noted with
+// their scores (chosen), and only those that can be among the k best are
+// offered once the walk leaves the chunks: a match's score and chunk are
+// its place but for the order within its chunk, so counts by score say
+// which. Offered as found, a "milk" search for 400 candidates at 2·10^5
+// items had offered some 1,050 matches, each a read of its chunk entry and
+// a heap update. After a cursor, only the matches that follow it are
+// noted (one of the cursor's own score is read for its key to tell).
 func (col *collector) walkSorted(m matchWalk) error {
-	var p *chosen
-	if col.c == nil {
-		p = chosenPool.Get().(*chosen)
-		p.reset()
-		defer chosenPool.Put(p)
-	}
+	p := chosenPool.Get().(*chosen)
+	p.reset()
+	defer chosenPool.Put(p)
 	seg, settled := -1, false
 	// floor: in the chunks from here on, a match scoring floor or less
 	// comes after the k-th best kept and cannot enter (-1: none yet).
@@ -781,23 +727,21 @@ func (col *collector) walkSorted(m matchWalk) error {
 			return col.choose(p)
 		}
 		inChunks := doc < col.sortedEnd
-		if !inChunks && p != nil && !p.done {
+		if !inChunks && !p.done {
 			if err := col.choose(p); err != nil {
 				return err
 			}
 		}
 		if inChunks && !settled {
 			if i := col.segOf(doc); i != seg {
-				if p != nil {
-					p.nextSegment()
-				}
+				p.nextSegment()
 				settled = seg >= 0 && col.settled(p, m.most())
 				seg = i
 				// Every match from here on comes after the k-th best at
 				// equal score: one scoring no more than it cannot enter,
 				// and is only counted. Once Total is capped, such matches
 				// need not be found.
-				if w := col.worst(p); seg > 0 && w >= 0 {
+				if w := p.worst(col.k); seg > 0 && w >= 0 {
 					floor = w
 					if col.total >= MaxMatches {
 						m.raise(floor)
@@ -826,10 +770,16 @@ func (col *collector) walkSorted(m matchWalk) error {
 		if err != nil {
 			return err
 		}
-		if inChunks && (score <= floor || col.aheadOf(p, doc, score)) {
+		if inChunks && (score <= floor || p.ahead(score, col.k)) {
 			continue // not worth reading its item (offer would)
 		}
-		if p != nil && inChunks && score >= 0 && score <= maxScore {
+		if inChunks && score >= 0 && score <= maxScore {
+			if after, err := col.afterCursor(doc, score); err != nil || !after {
+				if err != nil {
+					return err
+				}
+				continue // on the page before: counted, never offered
+			}
 			p.note(doc, score, seg)
 			continue
 		}
@@ -839,22 +789,28 @@ func (col *collector) walkSorted(m matchWalk) error {
 	}
 }
 
-// worst is the score of the k-th best match kept so far: noted in p, or
-// in the heap when p is nil (-1: fewer than k).
-func (col *collector) worst(p *chosen) int {
-	if p != nil {
-		return p.worst(col.k)
+// afterCursor reports whether the chunks' match doc of score follows the
+// search's cursor (true without one). Only a match of the cursor's own
+// score needs its key read to tell.
+func (col *collector) afterCursor(doc uint64, score int) (bool, error) {
+	switch {
+	case col.c == nil || score < col.c.Score:
+		return true, nil
+	case score > col.c.Score:
+		return false, nil
 	}
-	if len(col.h) < col.k {
-		return -1
+	cand, err := col.candidateOf(doc, score)
+	if err != nil || cand.ref == 0 {
+		return false, err
 	}
-	return col.h[0].score
+	cand.key = col.m.store.key(cand.ref)
+	return cand.after(col.c), nil
 }
 
-// settled reports whether k matches are kept and no match scoring at most
+// settled reports whether p holds k matches and no match scoring at most
 // most can enter past the k-th best.
 func (col *collector) settled(p *chosen, most int) bool {
-	w := col.worst(p)
+	w := p.worst(col.k)
 	if w < 0 {
 		return false
 	}
@@ -864,23 +820,13 @@ func (col *collector) settled(p *chosen, most int) bool {
 	return w >= most
 }
 
-// aheadOf reports whether k kept matches of the chunks before doc's come
-// before any match of score at doc or later (keptAhead, or the same by
-// p's counts).
-func (col *collector) aheadOf(p *chosen, doc uint64, score int) bool {
-	if p != nil {
-		return p.ahead(score, col.k)
-	}
-	return col.keptAhead(doc, score)
-}
-
 // choose offers the matches p noted that can be among the k best: every
 // one scoring above the k-th best's score, and of that score those of the
 // chunks up to the one holding the k-th (the heap orders that chunk's by
 // rating and place). Should one of them not be live (a chunk's documents
 // are, while Bleve holds them), the others are offered too.
 func (col *collector) choose(p *chosen) error {
-	if p == nil || p.done {
+	if p.done {
 		return nil
 	}
 	p.done = true
@@ -923,8 +869,8 @@ func (col *collector) choose(p *chosen) error {
 	return nil
 }
 
-// chosen notes a walk's matches over Compact's chunks (walkSorted without
-// a cursor) with counts by score: of the chunks before the current one,
+// chosen notes a walk's matches over Compact's chunks (walkSorted) with
+// counts by score: of the chunks before the current one,
 // and of the current one.
 type chosen struct {
 	matches          []noted
